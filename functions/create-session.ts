@@ -1,0 +1,6 @@
+import { createSession } from '../shared/relay/sessions.js';
+import { messageRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const createSessionRoute = messageRoute('createSession', createSession);
+export const handler = createSessionRoute(depsFromEnvironment);

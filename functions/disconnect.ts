@@ -1,0 +1,6 @@
+import { closeConnection } from '../shared/relay/connections.js';
+import { lifecycleRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const disconnectRoute = lifecycleRoute(closeConnection);
+export const handler = disconnectRoute(depsFromEnvironment);

@@ -1,0 +1,6 @@
+import { relayFrame } from '../shared/relay/relay-frame.js';
+import { messageRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const frameRoute = messageRoute('frame', (deps, caller, request) => relayFrame(deps, caller, request.data));
+export const handler = frameRoute(depsFromEnvironment);

@@ -1,0 +1,75 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  LimitExceededException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ConnectionNotifier, PostOutcome } from '../ports/connection-notifier.js';
+import type { Log } from '../ports/log.js';
+import type { ServerMessage } from '../protocol/messages.js';
+import { RelayError } from '../relay/errors.js';
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+}
+
+const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 20 };
+
+const isThrottle = (error: unknown) =>
+  error instanceof LimitExceededException ||
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 429;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** API Gateway's @connections API: posts with throttling backoff; Gone is an outcome, not an error. */
+export class ApiGatewayNotifier implements ConnectionNotifier {
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    private readonly client: ApiGatewayManagementApiClient,
+    private readonly log: Log,
+    private readonly retry: RetryPolicy = defaultRetry,
+  ) {}
+
+  post(connectionId: string, message: ServerMessage): Promise<PostOutcome> {
+    return this.postRaw(connectionId, JSON.stringify(message));
+  }
+
+  async postRaw(connectionId: string, body: string): Promise<PostOutcome> {
+    const command = new PostToConnectionCommand({ ConnectionId: connectionId, Data: this.encoder.encode(body) });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(command);
+        return 'delivered';
+      } catch (error) {
+        if (error instanceof GoneException) return 'gone';
+        if (error instanceof PayloadTooLargeException) {
+          throw new RelayError('message-too-large', 'the message is larger than the relay can deliver');
+        }
+        if (!isThrottle(error)) throw error;
+        if (attempt >= this.retry.attempts) {
+          this.log.warn('post-throttled', { attempts: attempt });
+          return 'throttled';
+        }
+        // Exponential backoff with full jitter, so throttled senders do not retry in lockstep.
+        await sleep(Math.random() * this.retry.baseDelayMs * 2 ** attempt);
+      }
+    }
+  }
+
+  async disconnect(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (!(error instanceof GoneException)) throw error;
+    }
+  }
+}
+
+/** One client per callback endpoint, created with SDK retries off: throttling is retried above, Gone never. */
+export function createManagementClient(endpoint: string, region?: string): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 1, ...(region ? { region } : {}) });
+}

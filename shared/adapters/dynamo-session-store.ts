@@ -1,0 +1,226 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
+import type { Role } from '../protocol/messages.js';
+import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore } from '../ports/session-store.js';
+
+// Single-table layout: every item has `pk` and the TTL attribute `expiresAt` (epoch seconds).
+const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
+const connectionKey = (connectionId: string) => ({ pk: `CONN#${connectionId}` });
+const nameplateKey = (nameplate: string) => ({ pk: `NAMEPLATE#${nameplate}` });
+
+type Item = Record<string, unknown>;
+
+/** Runs a conditional write; a lost condition is an answer (false), not an error. */
+async function conditionally<T>(write: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+function withoutKeys<T>(item: Item): T {
+  const { pk: _pk, expiresAt: _expiresAt, ...rest } = item;
+  return rest as T;
+}
+
+export class DynamoSessionStore implements SessionStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Epoch seconds; items past their `expiresAt` are absent even before TTL deletes them. */
+    private readonly nowSeconds: () => number,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private async getLive(key: Item): Promise<Item | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    if (!item || (item.expiresAt as number) <= this.nowSeconds()) return undefined;
+    return item;
+  }
+
+  async putConnection(connection: ConnectionRecord, expiresAt: number): Promise<void> {
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...connectionKey(connection.connectionId), ...connection, expiresAt } }),
+    );
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    const item = await this.getLive(connectionKey(connectionId));
+    return item && withoutKeys<ConnectionRecord>(item);
+  }
+
+  async bindConnection(connectionId: string, sessionId: string, role: Role): Promise<boolean> {
+    const bound = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: connectionKey(connectionId),
+          UpdateExpression: 'SET sessionId = :sessionId, #role = :role',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sessionId)',
+          ExpressionAttributeNames: { '#role': 'role' },
+          ExpressionAttributeValues: { ':sessionId': sessionId, ':role': role },
+        }),
+      ),
+    );
+    return bound !== undefined;
+  }
+
+  async deleteConnection(connectionId: string): Promise<void> {
+    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId) }));
+  }
+
+  async claimNameplate(nameplate: string, sessionId: string, expiresAt: number): Promise<boolean> {
+    const claimed = await conditionally(() =>
+      this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...nameplateKey(nameplate), sessionId, expiresAt },
+          // An expired nameplate counts as free even before TTL removes it.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': this.nowSeconds() },
+        }),
+      ),
+    );
+    return claimed !== undefined;
+  }
+
+  async findSessionIdByNameplate(nameplate: string): Promise<string | undefined> {
+    return (await this.getLive(nameplateKey(nameplate)))?.sessionId as string | undefined;
+  }
+
+  async releaseNameplate(nameplate: string, sessionId: string): Promise<void> {
+    await conditionally(() =>
+      this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: nameplateKey(nameplate),
+          ConditionExpression: 'sessionId = :sessionId',
+          ExpressionAttributeValues: { ':sessionId': sessionId },
+        }),
+      ),
+    );
+  }
+
+  async createSession(session: SessionRecord, expiresAt: number): Promise<void> {
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...sessionKey(session.sessionId), ...session, expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getSession(sessionId: string): Promise<SessionRecord | undefined> {
+    const item = await this.getLive(sessionKey(sessionId));
+    return item && withoutKeys<SessionRecord>(item);
+  }
+
+  async claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean> {
+    const claimed = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(sessionId),
+          UpdateExpression: 'SET expert = :seat, #state = :joined',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :waiting AND attribute_not_exists(expert) AND expiresAt > :now',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':seat': seat, ':joined': 'joined', ':waiting': 'waiting', ':now': now },
+        }),
+      ),
+    );
+    return claimed !== undefined;
+  }
+
+  async attachConnection(sessionId: string, role: Role, connectionId: string, _now: number): Promise<SessionRecord | undefined> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(sessionId),
+          UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
+          ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
+          ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
+          ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+  }
+
+  async detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<boolean> {
+    const detached = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(sessionId),
+          UpdateExpression: 'SET #seat.disconnectedAt = :now REMOVE #seat.connectionId',
+          ConditionExpression: '#seat.connectionId = :connectionId',
+          ExpressionAttributeNames: { '#seat': role },
+          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
+        }),
+      ),
+    );
+    return detached !== undefined;
+  }
+
+  async touchSession(sessionId: string, now: number): Promise<void> {
+    await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(sessionId),
+          UpdateExpression: 'SET lastActiveAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #state <> :ended AND lastActiveAt < :now',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':now': now, ':ended': 'ended' },
+        }),
+      ),
+    );
+  }
+
+  async endSession(sessionId: string, reason: SessionRecord['endedReason'] & string, now: number): Promise<SessionRecord | undefined> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: sessionKey(sessionId),
+          UpdateExpression: 'SET #state = :ended, endedReason = :reason, endedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #state <> :ended',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':ended': 'ended', ':reason': reason, ':now': now },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+  }
+
+  async *listOpenSessions(): AsyncIterable<SessionRecord> {
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'begins_with(pk, :prefix) AND #state <> :ended',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':prefix': 'SESSION#', ':ended': 'ended' },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) yield withoutKeys<SessionRecord>(item);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type { EndReason, Role } from '../protocol/messages.js';
+
+export type SessionState = 'waiting' | 'joined' | 'active' | 'ended';
+
+/** One participant's seat in a session. */
+export interface ParticipantSeat {
+  /** SHA-256 of the resume token, base64url; the token itself is never stored. */
+  tokenHash: string;
+  /** Current connection, absent while disconnected. */
+  connectionId?: string;
+  /** Epoch seconds when the connection dropped; cleared on resume. */
+  disconnectedAt?: number;
+}
+
+export interface SessionRecord {
+  sessionId: string;
+  nameplate: string;
+  state: SessionState;
+  createdAt: number;
+  /** Hard expiry, epoch seconds. */
+  sessionExpiresAt: number;
+  idleTimeoutSeconds: number;
+  /** Last time traffic was seen, epoch seconds (updated sparingly, see relayFrame). */
+  lastActiveAt: number;
+  agent?: ParticipantSeat;
+  expert?: ParticipantSeat;
+  endedReason?: EndReason;
+}
+
+export interface ConnectionRecord {
+  connectionId: string;
+  connectedAt: number;
+  sourceIp: string;
+  sessionId?: string;
+  role?: Role;
+}
+
+/**
+ * Persistence for sessions and connections. Every read treats an expired item as absent.
+ * Races are settled by conditional writes: methods that can lose a race return false (or undefined)
+ * instead of throwing, so use cases decide what the loser is told.
+ */
+export interface SessionStore {
+  putConnection(connection: ConnectionRecord, expiresAt: number): Promise<void>;
+  getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
+  /** Binds an unbound connection to a session seat; false if it is already bound (or gone). */
+  bindConnection(connectionId: string, sessionId: string, role: Role): Promise<boolean>;
+  deleteConnection(connectionId: string): Promise<void>;
+
+  /** Reserves a nameplate for a session; false if the nameplate is taken. */
+  claimNameplate(nameplate: string, sessionId: string, expiresAt: number): Promise<boolean>;
+  findSessionIdByNameplate(nameplate: string): Promise<string | undefined>;
+  /** Frees a nameplate, only if it still points at this session. */
+  releaseNameplate(nameplate: string, sessionId: string): Promise<void>;
+
+  createSession(session: SessionRecord, expiresAt: number): Promise<void>;
+  getSession(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Seats the expert while the session waits; false if someone else got there first or it stopped waiting. */
+  claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean>;
+  /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
+  attachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
+  /** Empties a role's seat only if this connection still holds it; false otherwise (it was replaced). */
+  detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<boolean>;
+  /** Records traffic for idle tracking; ignored once the session ended. */
+  touchSession(sessionId: string, now: number): Promise<void>;
+  /** Ends a session once; returns it as it was, or undefined if it had already ended. */
+  endSession(sessionId: string, reason: EndReason, now: number): Promise<SessionRecord | undefined>;
+  /** Sessions not yet ended, for the sweeper. */
+  listOpenSessions(): AsyncIterable<SessionRecord>;
+}

@@ -1,0 +1,54 @@
+import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
+import { RelayError } from './errors.js';
+import { otherRole } from './session-rules.js';
+import type { ConnectionRecord } from '../ports/session-store.js';
+
+/** API Gateway closes every connection after 2 hours; the record lingers a little for $disconnect. */
+const CONNECTION_RECORD_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+export async function openConnection(deps: RelayDeps, caller: Caller): Promise<void> {
+  const now = epochSeconds(deps);
+  await deps.store.putConnection(
+    { connectionId: caller.connectionId, sourceIp: caller.sourceIp, connectedAt: now },
+    now + CONNECTION_RECORD_TTL_SECONDS,
+  );
+}
+
+/** On $disconnect: frees the seat (only if this connection still holds it) and tells the peer. */
+export async function closeConnection(deps: RelayDeps, caller: Caller): Promise<void> {
+  deps.routes.delete(caller.connectionId);
+  const connection = await deps.store.getConnection(caller.connectionId);
+  if (connection?.sessionId && connection.role) {
+    const { sessionId, role } = connection;
+    const freed = await deps.store.detachConnection(sessionId, role, caller.connectionId, epochSeconds(deps));
+    if (freed) {
+      const session = await deps.store.getSession(sessionId);
+      const peer = session?.state !== 'ended' ? session?.[otherRole(role)]?.connectionId : undefined;
+      if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'disconnected' });
+      deps.log.info('participant-disconnected', { sessionId, role });
+    }
+  }
+  await deps.store.deleteConnection(caller.connectionId);
+}
+
+/** The caller's connection record, which must not belong to a session yet. */
+export async function requireUnboundConnection(deps: RelayDeps, caller: Caller): Promise<ConnectionRecord> {
+  const connection = await deps.store.getConnection(caller.connectionId);
+  if (!connection) throw new RelayError('internal', 'this connection is not registered; reconnect');
+  if (connection.sessionId) {
+    throw new RelayError('already-in-session', 'this connection already belongs to a session; open a new connection');
+  }
+  return connection;
+}
+
+/** The caller's connection record, which must belong to a session. */
+export async function requireBoundConnection(
+  deps: RelayDeps,
+  caller: Caller,
+): Promise<Required<Pick<ConnectionRecord, 'sessionId' | 'role'>>> {
+  const connection = await deps.store.getConnection(caller.connectionId);
+  if (!connection?.sessionId || !connection.role) {
+    throw new RelayError('not-in-session', 'this connection has not created, joined or resumed a session');
+  }
+  return { sessionId: connection.sessionId, role: connection.role };
+}

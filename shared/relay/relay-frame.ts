@@ -1,0 +1,76 @@
+import type { ServerMessage } from '../protocol/messages.js';
+import { requireBoundConnection } from './connections.js';
+import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
+import { RelayError } from './errors.js';
+import { finishSession } from './finish-session.js';
+import type { FrameRoute } from './route-cache.js';
+import { otherRole, overdueReason } from './session-rules.js';
+
+const peerDisconnected: ServerMessage = { type: 'peer', state: 'disconnected' };
+
+/** Reads the caller's route from the store (two GetItems) and caches it for this container. */
+async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
+  const { sessionId, role } = await requireBoundConnection(deps, caller);
+  const session = await deps.store.getSession(sessionId);
+  if (!session || session.state === 'ended') {
+    throw new RelayError('session-ended', `the session has ended (${session?.endedReason ?? 'expired'})`);
+  }
+  if (session[role]?.connectionId !== caller.connectionId) {
+    throw new RelayError('not-in-session', 'this connection no longer holds its seat in the session; resume it');
+  }
+  const route: FrameRoute = {
+    sessionId,
+    role,
+    peerConnectionId: session[otherRole(role)]?.connectionId,
+    sessionExpiresAt: session.sessionExpiresAt,
+    idleTimeoutSeconds: session.idleTimeoutSeconds,
+    lastActiveAt: session.lastActiveAt,
+    loadedAt: deps.clock(),
+  };
+  deps.routes.set(caller.connectionId, route);
+  return route;
+}
+
+/**
+ * Forwards one opaque frame to the sender's peer. Steady state: one cache hit and one post, no store
+ * access; the store is read only when the cache is cold or stale, or the peer is gone.
+ * Returns the reply for the sender, if any.
+ */
+export async function relayFrame(deps: RelayDeps, caller: Caller, data: string): Promise<ServerMessage | undefined> {
+  const now = epochSeconds(deps);
+  let route = deps.routes.get(caller.connectionId, deps.clock()) ?? (await loadRoute(deps, caller));
+  if (overdueReason(route, now, deps.policy)) {
+    // The cached view may be behind another container's activity: decide on fresh data.
+    route = await loadRoute(deps, caller);
+    const reason = overdueReason(route, now, deps.policy);
+    if (reason) {
+      await finishSession(deps, route.sessionId, reason);
+      return undefined;
+    }
+  }
+  await recordActivity(deps, route, now);
+  if (!route.peerConnectionId) return peerDisconnected;
+
+  // `data` was validated as base64, so it can be spliced into the JSON without escaping.
+  const body = `{"type":"frame","data":"${data}"}`;
+  // A throttled post is dropped like any lost frame: the client stream retransmits it.
+  if ((await deps.notifier.postRaw(route.peerConnectionId, body)) !== 'gone') return undefined;
+
+  // The peer we knew is gone: it may have resumed on a new connection, or really be away.
+  const gonePeer = route.peerConnectionId;
+  route = await loadRoute(deps, caller);
+  if (route.peerConnectionId && route.peerConnectionId !== gonePeer) {
+    if ((await deps.notifier.postRaw(route.peerConnectionId, body)) !== 'gone') return undefined;
+  }
+  const peerRole = otherRole(route.role);
+  await deps.store.detachConnection(route.sessionId, peerRole, route.peerConnectionId ?? gonePeer, now);
+  deps.routes.delete(caller.connectionId);
+  return peerDisconnected;
+}
+
+/** Idle tracking costs one write per quarter idle period per sender, not one per frame. */
+async function recordActivity(deps: RelayDeps, route: FrameRoute, now: number): Promise<void> {
+  if (now - route.lastActiveAt < route.idleTimeoutSeconds / 4) return;
+  route.lastActiveAt = now;
+  await deps.store.touchSession(route.sessionId, now);
+}

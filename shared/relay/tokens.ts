@@ -1,0 +1,36 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+
+// Runtime-neutral helpers (Node and browsers) for identifiers and bearer tokens.
+
+export function randomBytes(length: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(length));
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** 128-bit random id, URL-safe. */
+export function newSessionId(): string {
+  return base64url(randomBytes(16));
+}
+
+/** 256-bit bearer token. */
+export function newResumeToken(): string {
+  return base64url(randomBytes(32));
+}
+
+/** Only this hash is stored, so a leaked table cannot be used to resume anyone's session. */
+export function hashToken(token: string): string {
+  return base64url(sha256(new TextEncoder().encode(token)));
+}
+
+/** Constant-time comparison of two equal-length strings (token hashes). */
+export function timingSafeEqualStrings(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}
