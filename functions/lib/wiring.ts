@@ -20,12 +20,14 @@ export interface RelayWiring {
   /** @connections endpoint; on AWS derived from the event's domain and stage, or CALLBACK_URL without an event. */
   callbackEndpoint: (event?: WebSocketEvent) => string;
   clock?: () => number;
+  /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
+  awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 }
 
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
 export function createDepsResolver(wiring: RelayWiring): DepsResolver {
   const clock = wiring.clock ?? Date.now;
-  const dynamo = new DynamoDBClient(wiring.dynamoEndpoint ? { endpoint: wiring.dynamoEndpoint } : {});
+  const dynamo = new DynamoDBClient({ ...wiring.awsClientConfig, endpoint: wiring.dynamoEndpoint });
   const store = new DynamoSessionStore(dynamo, wiring.tableName, () => Math.floor(clock() / 1000));
   const routes = new RouteCache(wiring.policy.routeCacheSeconds * 1000);
   const notifiers = new Map<string, ConnectionNotifier>();
@@ -33,7 +35,7 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     const endpoint = wiring.callbackEndpoint(event);
     let notifier = notifiers.get(endpoint);
     if (!notifier) {
-      notifier = new ApiGatewayNotifier(createManagementClient(endpoint), wiring.log);
+      notifier = new ApiGatewayNotifier(createManagementClient(endpoint, wiring.awsClientConfig), wiring.log);
       notifiers.set(endpoint, notifier);
     }
     return { store, notifier, policy: wiring.policy, log: wiring.log, clock, routes };

@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClientConfig,
   DeleteConnectionCommand,
   GoneException,
   LimitExceededException,
@@ -70,6 +71,9 @@ export class ApiGatewayNotifier implements ConnectionNotifier {
 }
 
 /** One client per callback endpoint, created with SDK retries off: throttling is retried above, Gone never. */
-export function createManagementClient(endpoint: string, region?: string): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 1, ...(region ? { region } : {}) });
+export function createManagementClient(
+  endpoint: string,
+  config: Omit<ApiGatewayManagementApiClientConfig, 'endpoint' | 'maxAttempts'> = {},
+): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({ ...config, endpoint, maxAttempts: 1 });
 }

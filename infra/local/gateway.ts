@@ -1,0 +1,299 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocketEvent, WebSocketResult } from '../../functions/lib/events.js';
+import type { Chaos } from './chaos.js';
+
+/** API Gateway's WebSocket limits, each configurable so tests can shorten them. */
+export interface GatewayLimits {
+  /** Largest message a client may send; bigger closes the connection with 1009, as API Gateway does. */
+  maxMessageBytes: number;
+  /** A connection with no message from its client for this long is closed (API Gateway: 10 minutes). */
+  idleTimeoutMs: number;
+  /** Every connection is closed after this long (API Gateway: 2 hours). */
+  maxConnectionMs: number;
+}
+
+export const apiGatewayLimits: GatewayLimits = {
+  maxMessageBytes: 128 * 1024,
+  idleTimeoutMs: 10 * 60 * 1000,
+  maxConnectionMs: 2 * 60 * 60 * 1000,
+};
+
+export type RouteHandler = (event: WebSocketEvent, context: object) => Promise<WebSocketResult | undefined>;
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  stage: string;
+  limits: GatewayLimits;
+  /** Route key → handler; `$connect`, `$disconnect` and `$default` are API Gateway's own keys. */
+  routes: Record<string, RouteHandler>;
+  /** Extra HTTP routes (health, pages); return false to fall through to 404. */
+  http?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  chaos?: Chaos;
+}
+
+interface LiveConnection {
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+  idleTimer?: NodeJS.Timeout;
+  lifetimeTimer: NodeJS.Timeout;
+}
+
+const CONNECTIONS_PATH = /^\/(?:([^/]+)\/)?@connections\/([^/?]+)$/;
+
+/** API Gateway connection ids are 16 base64 characters ending in '='. */
+const newConnectionId = () => randomBytes(11).toString('base64').slice(0, 15) + '=';
+
+/** A local stand-in for an API Gateway WebSocket API and its @connections management endpoint. */
+export class LocalGateway {
+  private readonly server: Server;
+  private readonly sockets = new WebSocketServer({ noServer: true });
+  private readonly connections = new Map<string, LiveConnection>();
+  private readonly pendingInvocations = new Set<Promise<unknown>>();
+  private domainName = '';
+
+  constructor(private readonly options: GatewayOptions) {
+    this.sockets.options.maxPayload = options.limits.maxMessageBytes;
+    this.server = createServer((request, response) => void this.serveHttp(request, response));
+    this.server.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+  }
+
+  async listen(): Promise<{ port: number }> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, resolve);
+    });
+    const { port } = this.server.address() as { port: number };
+    this.domainName = `${this.options.host}:${port}`;
+    return { port };
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every connection (each gets its $disconnect), then stops listening. */
+  async close(): Promise<void> {
+    for (const connection of this.connections.values()) connection.socket.close(1001, 'Going away');
+    await this.settle();
+    this.sockets.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Waits until no handler invocation is running (tests use it to observe a quiet relay). */
+  async settle(): Promise<void> {
+    while (this.pendingInvocations.size > 0) await Promise.allSettled([...this.pendingInvocations]);
+  }
+
+  /** Drops a connection abruptly, as a network failure would (chaos and tests). */
+  dropConnection(connectionId: string): boolean {
+    const connection = this.connections.get(connectionId);
+    connection?.socket.terminate();
+    return Boolean(connection);
+  }
+
+  connectionIds(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  private event(
+    connectionId: string,
+    routeKey: string,
+    eventType: WebSocketEvent['requestContext']['eventType'],
+    connection: Pick<LiveConnection, 'connectedAt' | 'sourceIp' | 'userAgent'>,
+    extra: Partial<WebSocketEvent> = {},
+  ): WebSocketEvent {
+    const now = Date.now();
+    return {
+      requestContext: {
+        routeKey,
+        eventType,
+        messageId: randomUUID(),
+        extendedRequestId: randomUUID(),
+        requestTime: new Date(now).toUTCString(),
+        messageDirection: 'IN',
+        stage: this.options.stage,
+        connectedAt: connection.connectedAt,
+        requestTimeEpoch: now,
+        requestId: randomUUID(),
+        domainName: this.domainName,
+        connectionId,
+        apiId: 'local',
+        identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+      },
+      isBase64Encoded: false,
+      ...extra,
+    };
+  }
+
+  private invoke(routeKey: string, event: WebSocketEvent): Promise<WebSocketResult | undefined> {
+    const handler = this.options.routes[routeKey];
+    if (!handler) return Promise.resolve(undefined);
+    const context = { awsRequestId: event.requestContext.requestId, functionName: `local-${routeKey}`, getRemainingTimeInMillis: () => 29_000 };
+    const invocation = (async () => {
+      await this.options.chaos?.beforeInvocation();
+      return handler(event, context);
+    })();
+    this.pendingInvocations.add(invocation);
+    void invocation.finally(() => this.pendingInvocations.delete(invocation)).catch(() => {});
+    return invocation;
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const connectionId = newConnectionId();
+    const identity = {
+      connectedAt: Date.now(),
+      sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: request.headers['user-agent'] ?? '',
+    };
+    const url = new URL(request.url ?? '/', 'http://local');
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
+    );
+    const queryStringParameters = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+    let result: WebSocketResult | undefined;
+    try {
+      result = await this.invoke('$connect', this.event(connectionId, '$connect', 'CONNECT', identity, { headers, queryStringParameters }));
+    } catch {
+      result = { statusCode: 500 };
+    }
+    const status = result?.statusCode ?? 200;
+    if (status < 200 || status > 299) {
+      socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => this.accept(connectionId, webSocket, identity));
+  }
+
+  private accept(connectionId: string, socket: WebSocket, identity: Pick<LiveConnection, 'connectedAt' | 'sourceIp' | 'userAgent'>): void {
+    const { limits } = this.options;
+    const connection: LiveConnection = {
+      socket,
+      ...identity,
+      lastActiveAt: Date.now(),
+      lifetimeTimer: setTimeout(() => socket.close(1001, 'Going away'), limits.maxConnectionMs),
+    };
+    const armIdleTimer = () => {
+      clearTimeout(connection.idleTimer);
+      connection.idleTimer = setTimeout(() => socket.close(1001, 'Going away'), limits.idleTimeoutMs);
+    };
+    armIdleTimer();
+    this.connections.set(connectionId, connection);
+    const stopChaos = this.options.chaos?.watchConnection(() => socket.terminate());
+
+    socket.on('message', (data, isBinary) => {
+      connection.lastActiveAt = Date.now();
+      armIdleTimer();
+      if (isBinary) {
+        // API Gateway routes text messages only.
+        socket.close(1003, 'Binary frames are not supported');
+        return;
+      }
+      void this.routeMessage(connectionId, connection, data.toString());
+    });
+    socket.on('close', (code, reason) => {
+      clearTimeout(connection.idleTimer);
+      clearTimeout(connection.lifetimeTimer);
+      stopChaos?.();
+      this.connections.delete(connectionId);
+      const event = this.event(connectionId, '$disconnect', 'DISCONNECT', connection);
+      Object.assign(event.requestContext, { disconnectStatusCode: code, disconnectReason: reason.toString() });
+      void this.invoke('$disconnect', event).catch(() => {});
+    });
+    socket.on('error', () => socket.terminate());
+  }
+
+  /** Route selection on `$request.body.action`, as the stack configures it; two-way replies go back on the socket. */
+  private async routeMessage(connectionId: string, connection: LiveConnection, body: string): Promise<void> {
+    const routeKey = this.selectRoute(body);
+    let result: WebSocketResult | undefined;
+    try {
+      result = await this.invoke(routeKey, this.event(connectionId, routeKey, 'MESSAGE', connection, { body }));
+    } catch {
+      const requestId = randomUUID();
+      result = { statusCode: 500, body: JSON.stringify({ message: 'Internal server error', connectionId, requestId }) };
+    }
+    if (result?.body && connection.socket.readyState === connection.socket.OPEN) connection.socket.send(result.body);
+  }
+
+  private selectRoute(body: string): string {
+    try {
+      const action = (JSON.parse(body) as { action?: unknown })?.action;
+      if (typeof action === 'string' && action in this.options.routes && !action.startsWith('$')) return action;
+    } catch {
+      // Not JSON: API Gateway falls back to $default.
+    }
+    return '$default';
+  }
+
+  private async serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const path = new URL(request.url ?? '/', 'http://local').pathname;
+      const management = CONNECTIONS_PATH.exec(path);
+      if (management) return await this.serveManagement(request, response, decodeURIComponent(management[2] ?? ''));
+      if (await this.options.http?.(request, response)) return;
+      sendJson(response, 404, { message: 'Not Found' });
+    } catch {
+      sendJson(response, 500, { message: 'Internal server error' });
+    }
+  }
+
+  /** The @connections API: POST sends, GET describes, DELETE closes; unknown connections answer 410 Gone. */
+  private async serveManagement(request: IncomingMessage, response: ServerResponse, connectionId: string): Promise<void> {
+    const body = await readBody(request, this.options.limits.maxMessageBytes + 1);
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
+      return sendError(response, 410, 'GoneException', `Connection ${connectionId} is gone`);
+    }
+    switch (request.method) {
+      case 'POST': {
+        if (body.length > this.options.limits.maxMessageBytes) {
+          return sendError(response, 413, 'PayloadTooLargeException', 'Message too long');
+        }
+        const fate = this.options.chaos?.postFate() ?? 'deliver';
+        if (fate === 'throttle') return sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
+        if (fate === 'deliver') connection.socket.send(body.toString('utf8'));
+        response.writeHead(200).end();
+        return;
+      }
+      case 'GET':
+        return sendJson(response, 200, {
+          ConnectedAt: new Date(connection.connectedAt).toISOString(),
+          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+        });
+      case 'DELETE':
+        connection.socket.close(1000, 'Closed by the relay');
+        response.writeHead(204).end();
+        return;
+      default:
+        return sendError(response, 405, 'BadRequestException', 'Method not allowed');
+    }
+  }
+}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Errors in the shape the AWS SDK's REST-JSON deserializer maps to typed exceptions. */
+function sendError(response: ServerResponse, status: number, type: string, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type }).end(JSON.stringify({ message }));
+}

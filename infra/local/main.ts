@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { createJsonLog } from '../../shared/ports/log.js';
+import { startLocalRuntime } from './runtime.js';
+
+const usage = `Usage: npm start -- [options]
+
+Runs the whole Assist Relay on this machine: the same Lambda handlers behind a local
+API Gateway look-alike, with dynalite as DynamoDB. No AWS account needed.
+
+Options:
+  --port N          port to listen on (default 8787, or $PORT; 0 picks a free one)
+  --host ADDR       address to bind (default 127.0.0.1)
+  --data-dir DIR    keep the database in DIR across restarts (default: in memory)
+  --verbose         print the handlers' JSON log lines
+  -h, --help        show this help
+
+Examples:
+  npm start
+  PORT=9000 npm start
+  npm start -- --data-dir .local-data --verbose
+`;
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+const portText = values.port ?? process.env.PORT ?? '8787';
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
+
+try {
+  const runtime = await startLocalRuntime({
+    port,
+    host: values.host ?? '127.0.0.1',
+    dataDir: values['data-dir'],
+    ...(values.verbose ? { log: createJsonLog() } : {}),
+  });
+  console.log(`Assist Relay is running locally.
+  WebSocket URL: ${runtime.wsUrl}
+  HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)
+  Database:      ${values['data-dir'] ? `dynalite, kept in ${values['data-dir']}` : 'dynalite, in memory'}
+Press Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping: closing connections…');
+    await runtime.close();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') fail(`port ${port} is already in use; pick another with --port or PORT`);
+  throw error;
+}

@@ -1,0 +1,131 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketEvent } from '../../functions/lib/events.js';
+import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
+import { connectRoute } from '../../functions/connect.js';
+import { createSessionRoute } from '../../functions/create-session.js';
+import { defaultRoute } from '../../functions/default.js';
+import { disconnectRoute } from '../../functions/disconnect.js';
+import { endSessionRoute } from '../../functions/end-session.js';
+import { frameRoute } from '../../functions/frame.js';
+import { joinSessionRoute } from '../../functions/join-session.js';
+import { resumeSessionRoute } from '../../functions/resume-session.js';
+import { sweepJob } from '../../functions/sweep.js';
+import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
+import { silentLog, type Log } from '../../shared/ports/log.js';
+import { createChaos, type ChaosOptions } from './chaos.js';
+import { startLocalDynamo, localAwsConfig } from './dynamo.js';
+import { apiGatewayLimits, LocalGateway, sendJson, type GatewayLimits, type RouteHandler } from './gateway.js';
+
+export interface LocalRuntimeOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Persist the table here; in memory when absent. */
+  dataDir?: string;
+  policy?: Partial<RelayPolicy>;
+  limits?: Partial<GatewayLimits>;
+  chaos?: ChaosOptions;
+  log?: Log;
+  /** How often overdue sessions are ended and expired items deleted. */
+  sweepIntervalMs?: number;
+  tableName?: string;
+}
+
+export interface LocalRuntime {
+  wsUrl: string;
+  httpUrl: string;
+  port: number;
+  gateway: LocalGateway;
+  /** The same dependencies the handlers use (tests inspect the store through them). */
+  deps: DepsResolver;
+  dynamoEndpoint: string;
+  tableName: string;
+  /** Runs one sweep now (tests use it instead of waiting for the timer). */
+  sweep(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const STAGE = 'local';
+
+// The pinned SDK supports Node 20 (the local minimum); its notice about future releases is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** Starts the whole relay on this machine: dynalite, the same handlers, and an API Gateway look-alike. */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const host = options.host ?? '127.0.0.1';
+  const tableName = options.tableName ?? 'assist-relay';
+  const log = options.log ?? silentLog;
+  const dynamo = await startLocalDynamo(tableName, options.dataDir);
+  let port = options.port ?? 8787;
+
+  const deps = createDepsResolver({
+    tableName,
+    policy: { ...defaultPolicy, ...options.policy },
+    log,
+    dynamoEndpoint: dynamo.endpoint,
+    // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
+    callbackEndpoint: () => `http://${host}:${port}/${STAGE}`,
+    awsClientConfig: localAwsConfig,
+  });
+  const asRoute = (handler: (event: WebSocketEvent, context: never) => Promise<unknown>): RouteHandler =>
+    handler as RouteHandler;
+  const gateway: LocalGateway = new LocalGateway({
+    host,
+    port,
+    stage: STAGE,
+    limits: { ...apiGatewayLimits, ...options.limits },
+    chaos: options.chaos && createChaos(options.chaos),
+    routes: {
+      $connect: asRoute(connectRoute(deps)),
+      $disconnect: asRoute(disconnectRoute(deps)),
+      $default: asRoute(defaultRoute(deps)),
+      createSession: asRoute(createSessionRoute(deps)),
+      joinSession: asRoute(joinSessionRoute(deps)),
+      resumeSession: asRoute(resumeSessionRoute(deps)),
+      frame: asRoute(frameRoute(deps)),
+      endSession: asRoute(endSessionRoute(deps)),
+    },
+    http: (request, response) => serveHttp(request, response, gateway),
+  });
+  try {
+    port = (await gateway.listen()).port;
+  } catch (error) {
+    await dynamo.close();
+    throw error;
+  }
+
+  const runSweep = sweepJob(deps);
+  const sweep = async () => {
+    await runSweep();
+    await dynamo.deleteExpiredItems(Math.floor(Date.now() / 1000));
+  };
+  const sweepTimer = setInterval(() => {
+    sweep().catch((error: Error) => log.error('sweep-failed', { error: error.name }));
+  }, options.sweepIntervalMs ?? 30_000);
+  sweepTimer.unref();
+
+  return {
+    wsUrl: `ws://${host}:${port}`,
+    httpUrl: `http://${host}:${port}`,
+    port,
+    gateway,
+    deps,
+    dynamoEndpoint: dynamo.endpoint,
+    tableName,
+    sweep,
+    async close() {
+      clearInterval(sweepTimer);
+      await gateway.close();
+      await dynamo.close();
+    },
+  };
+}
+
+async function serveHttp(request: IncomingMessage, response: ServerResponse, gateway: LocalGateway): Promise<boolean> {
+  const path = new URL(request.url ?? '/', 'http://local').pathname;
+  if (request.method === 'GET' && path === '/healthz') {
+    sendJson(response, 200, { status: 'ok', connections: gateway.connectionCount });
+    return true;
+  }
+  return false;
+}
