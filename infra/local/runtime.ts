@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { httpRoute } from '../../functions/http.js';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
 import { connectRoute } from '../../functions/connect.js';
@@ -14,7 +17,9 @@ import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
-import { apiGatewayLimits, LocalGateway, sendJson, type GatewayLimits, type RouteHandler } from './gateway.js';
+import { apiGatewayLimits, LocalGateway, type GatewayLimits, type RouteHandler } from './gateway.js';
+
+type HttpHandler = ReturnType<typeof httpRoute>;
 
 export interface LocalRuntimeOptions {
   host?: string;
@@ -69,7 +74,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const asRoute = (handler: (event: WebSocketEvent, context: never) => Promise<unknown>): RouteHandler =>
     handler as RouteHandler;
-  const gateway: LocalGateway = new LocalGateway({
+  const httpHandler = httpRoute();
+  const gateway = new LocalGateway({
     host,
     port,
     stage: STAGE,
@@ -85,7 +91,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       frame: asRoute(frameRoute(deps)),
       endSession: asRoute(endSessionRoute(deps)),
     },
-    http: (request, response) => serveHttp(request, response, gateway),
+    http: (request, response) => serveHttp(request, response, httpHandler),
   });
   try {
     port = (await gateway.listen()).port;
@@ -121,11 +127,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 }
 
-async function serveHttp(request: IncomingMessage, response: ServerResponse, gateway: LocalGateway): Promise<boolean> {
-  const path = new URL(request.url ?? '/', 'http://local').pathname;
-  if (request.method === 'GET' && path === '/healthz') {
-    sendJson(response, 200, { status: 'ok', connections: gateway.connectionCount });
-    return true;
-  }
-  return false;
+/** Serves plain HTTP requests with the same handler as the HTTP API on AWS, converting to its v2 event. */
+async function serveHttp(request: IncomingMessage, response: ServerResponse, handler: HttpHandler): Promise<boolean> {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const method = request.method ?? 'GET';
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
+  );
+  const event = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+    },
+  } as APIGatewayProxyEventV2;
+  const result = await handler(event, {} as never);
+  response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
+  return true;
 }
