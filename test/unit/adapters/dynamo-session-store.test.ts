@@ -1,0 +1,98 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoSessionStore } from '../../../shared/adapters/dynamo-session-store.js';
+
+const NOW = 1_800_000_000;
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });
+
+describe('DynamoSessionStore', () => {
+  // The store talks through the document client, so that is what gets mocked.
+  const dynamo = mockClient(DynamoDBDocumentClient);
+  const store = new DynamoSessionStore(new DynamoDBClient({ region: 'eu-west-1' }), 'relay-table', () => NOW);
+
+  beforeEach(() => dynamo.reset());
+
+  it('treats an item past expiresAt as absent even before TTL deletes it', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { pk: 'CONN#a', connectionId: 'a', connectedAt: 1, sourceIp: 'x', expiresAt: NOW } });
+    expect(await store.getConnection('a')).toBeUndefined();
+    dynamo.on(GetCommand).resolves({ Item: { pk: 'CONN#a', connectionId: 'a', connectedAt: 1, sourceIp: 'x', expiresAt: NOW + 1 } });
+    expect(await store.getConnection('a')).toEqual({ connectionId: 'a', connectedAt: 1, sourceIp: 'x' });
+  });
+
+  it('reads with strong consistency from the right key', async () => {
+    dynamo.on(GetCommand).resolves({});
+    await store.getSession('s1');
+    expect(dynamo.commandCalls(GetCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'relay-table',
+      Key: { pk: 'SESSION#s1' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('answers false when a conditional write loses the race', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    expect(await store.bindConnection('c', 's', 'agent')).toBe(false);
+    expect(await store.claimExpertSeat('s', { tokenHash: 'h' }, NOW)).toBe(false);
+    expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBe(false);
+    expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
+    expect(await store.attachConnection('s', 'expert', 'c', NOW)).toBeUndefined();
+    expect(await store.endSession('s', 'expired', NOW)).toBeUndefined();
+  });
+
+  it('answers true when a conditional write wins', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
+    expect(await store.bindConnection('c', 's', 'agent')).toBe(true);
+    expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(true);
+  });
+
+  it('only claims a seat while the session waits, is unexpired and has no expert', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    await store.claimExpertSeat('s', { tokenHash: 'h', connectionId: 'c' }, NOW);
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toContain('#state = :waiting');
+    expect(input?.ConditionExpression).toContain('attribute_not_exists(expert)');
+    expect(input?.ConditionExpression).toContain('expiresAt > :now');
+  });
+
+  it('detaches a seat only if the same connection still holds it (never the replacement)', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    await store.detachConnection('s', 'expert', 'old-conn', NOW);
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe('#seat.connectionId = :connectionId');
+    expect(input?.ExpressionAttributeValues?.[':connectionId']).toBe('old-conn');
+  });
+
+  it('releases a nameplate only if it still points at the same session', async () => {
+    dynamo.on(DeleteCommand).rejects(conditionFailed());
+    await expect(store.releaseNameplate('K7QM', 's')).resolves.toBeUndefined();
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.ConditionExpression).toBe('sessionId = :sessionId');
+  });
+
+  it('returns the session as it was before it ended, once', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { pk: 'SESSION#s', sessionId: 's', state: 'joined', expiresAt: NOW + 10 } });
+    expect(await store.endSession('s', 'idle-timeout', NOW)).toEqual({ sessionId: 's', state: 'joined' });
+  });
+
+  it('propagates throttling and other errors instead of reporting a lost race', async () => {
+    dynamo.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'throttled', $metadata: {} }));
+    await expect(store.bindConnection('c', 's', 'agent')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+  });
+
+  it('lists open sessions across scan pages', async () => {
+    dynamo
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [{ pk: 'SESSION#a', sessionId: 'a', expiresAt: 1 }], LastEvaluatedKey: { pk: 'SESSION#a' } })
+      .resolvesOnce({ Items: [{ pk: 'SESSION#b', sessionId: 'b', expiresAt: 1 }] });
+    const ids: string[] = [];
+    for await (const session of store.listOpenSessions()) ids.push(session.sessionId);
+    expect(ids).toEqual(['a', 'b']);
+  });
+});

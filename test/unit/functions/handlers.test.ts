@@ -1,0 +1,166 @@
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { connectRoute } from '../../../functions/connect.js';
+import { createSessionRoute } from '../../../functions/create-session.js';
+import { defaultRoute } from '../../../functions/default.js';
+import { disconnectRoute } from '../../../functions/disconnect.js';
+import { frameRoute } from '../../../functions/frame.js';
+import { createDepsResolver } from '../../../functions/lib/wiring.js';
+import { defaultPolicy } from '../../../shared/config/policy.js';
+import { silentLog } from '../../../shared/ports/log.js';
+import { webSocketEvent } from '../../support/events.js';
+
+const NOW_MS = 1_800_000_000_000;
+const NOW = NOW_MS / 1000;
+const dynamo = mockClient(DynamoDBDocumentClient);
+const management = mockClient(ApiGatewayManagementApiClient);
+
+function wiring() {
+  return createDepsResolver({
+    tableName: 'relay-table',
+    policy: defaultPolicy,
+    log: silentLog,
+    clock: () => NOW_MS,
+    callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+  });
+}
+
+const liveSession = (agentConnection: string, expertConnection?: string) => ({
+  pk: 'SESSION#s-1',
+  sessionId: 's-1',
+  nameplate: 'K7QM',
+  state: 'joined',
+  createdAt: NOW - 60,
+  sessionExpiresAt: NOW + 3600,
+  idleTimeoutSeconds: 900,
+  lastActiveAt: NOW - 10,
+  agent: { tokenHash: 'a', connectionId: agentConnection },
+  ...(expertConnection ? { expert: { tokenHash: 'e', connectionId: expertConnection } } : { expert: { tokenHash: 'e' } }),
+  expiresAt: NOW + 7200,
+});
+
+function storeHolds(items: Record<string, Record<string, unknown>>) {
+  dynamo.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: items[input.Key.pk] }));
+}
+
+const invoke = (handler: (event: never, context: never) => Promise<unknown>, event: unknown) =>
+  handler(event as never, {} as never) as Promise<{ statusCode: number; body?: string }>;
+
+const replyOf = (result: { body?: string }) => (result.body ? JSON.parse(result.body) : undefined);
+
+describe('handlers', () => {
+  beforeEach(() => {
+    dynamo.reset();
+    management.reset();
+    dynamo.on(UpdateCommand).resolves({});
+    management.on(PostToConnectionCommand).resolves({});
+  });
+
+  it('$connect registers the connection with its source IP and a TTL', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const result = await invoke(connectRoute(wiring()), webSocketEvent('$connect', 'conn-a'));
+    expect(result.statusCode).toBe(200);
+    const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({ pk: 'CONN#conn-a', sourceIp: '203.0.113.7', connectedAt: NOW });
+    expect(item?.expiresAt).toBeGreaterThan(NOW + 2 * 3600);
+  });
+
+  it('frame: relays to the peer, reading the store only for the first frame of a connection', async () => {
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
+    const frame = frameRoute(wiring());
+    for (let i = 0; i < 20; i++) {
+      const result = await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+      expect(result).toEqual({ statusCode: 200 });
+    }
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(2);
+    const posts = management.commandCalls(PostToConnectionCommand);
+    expect(posts).toHaveLength(20);
+    expect(posts.every((call) => call.args[0].input.ConnectionId === 'expert-1')).toBe(true);
+    expect(new TextDecoder().decode(posts[0]?.args[0].input.Data as Uint8Array)).toBe('{"type":"frame","data":"AAEC"}');
+  });
+
+  it('frame: when the peer is gone, marks the peer disconnected and never deletes the sender', async () => {
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
+    management.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(replyOf(result)).toEqual({ type: 'peer', state: 'disconnected' });
+    const detach = dynamo.commandCalls(UpdateCommand).find((call) => call.args[0].input.UpdateExpression?.includes('REMOVE #seat.connectionId'));
+    expect(detach?.args[0].input.ExpressionAttributeNames).toEqual({ '#seat': 'expert' });
+    expect(detach?.args[0].input.ExpressionAttributeValues?.[':connectionId']).toBe('expert-1');
+    expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(0);
+  });
+
+  it('frame: when the peer resumed on a new connection, the cached route is refreshed and the frame delivered', async () => {
+    const items = { 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') };
+    storeHolds(items);
+    const frame = frameRoute(wiring());
+    await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    items['SESSION#s-1'] = liveSession('agent-1', 'expert-2');
+    management.on(PostToConnectionCommand, { ConnectionId: 'expert-1' }).rejects(new GoneException({ message: 'gone', $metadata: {} }));
+    const result = await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(result).toEqual({ statusCode: 200 });
+    expect(management.commandCalls(PostToConnectionCommand).at(-1)?.args[0].input.ConnectionId).toBe('expert-2');
+  });
+
+  it('frame: a connection outside any session gets not-in-session and nothing is posted', async () => {
+    storeHolds({ 'CONN#stranger': { connectionId: 'stranger', expiresAt: NOW + 99 } });
+    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'stranger', { action: 'frame', data: 'AAEC' }));
+    expect(replyOf(result)).toMatchObject({ type: 'error', code: 'not-in-session', requestAction: 'frame' });
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+
+  it('frame: an expired session ends, both sides are told why, and nothing is relayed', async () => {
+    const expired = { ...liveSession('agent-1', 'expert-1'), sessionExpiresAt: NOW - 1 };
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': expired });
+    dynamo.on(UpdateCommand).resolves({ Attributes: expired });
+    management.on(DeleteConnectionCommand).resolves({});
+    await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    const posted = management.commandCalls(PostToConnectionCommand).map((call) => [
+      call.args[0].input.ConnectionId,
+      new TextDecoder().decode(call.args[0].input.Data as Uint8Array),
+    ]);
+    expect(posted.sort()).toEqual([
+      ['agent-1', '{"type":"ended","reason":"expired"}'],
+      ['expert-1', '{"type":"ended","reason":"expired"}'],
+    ]);
+    expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
+  });
+
+  it('createSession on a connection that already has a session answers already-in-session', async () => {
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 } });
+    const result = await invoke(createSessionRoute(wiring()), webSocketEvent('createSession', 'agent-1', { action: 'createSession' }));
+    expect(replyOf(result)).toMatchObject({ type: 'error', code: 'already-in-session' });
+  });
+
+  it('an unexpected failure becomes a generic internal error, without details leaking', async () => {
+    dynamo.on(GetCommand).rejects(new Error('socket hang up at 10.0.0.1'));
+    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(result.statusCode).toBe(200);
+    const reply = replyOf(result);
+    expect(reply).toMatchObject({ type: 'error', code: 'internal' });
+    expect(result.body).not.toContain('10.0.0.1');
+  });
+
+  it('$default answers malformed JSON and unknown actions with typed errors', async () => {
+    const fallback = defaultRoute(wiring());
+    expect(replyOf(await invoke(fallback, webSocketEvent('$default', 'c', '{oops')))).toMatchObject({ code: 'malformed-json' });
+    expect(replyOf(await invoke(fallback, webSocketEvent('$default', 'c', { action: 'hack' })))).toMatchObject({ code: 'unknown-action' });
+  });
+
+  it('$disconnect frees only the seat this connection holds and tells the peer', async () => {
+    storeHolds({ 'CONN#expert-1': { connectionId: 'expert-1', sessionId: 's-1', role: 'expert', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1') });
+    dynamo.on(UpdateCommand).resolves({});
+    await invoke(disconnectRoute(wiring()), webSocketEvent('$disconnect', 'expert-1'));
+    const detach = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(detach?.ExpressionAttributeValues?.[':connectionId']).toBe('expert-1');
+    expect(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.ConnectionId).toBe('agent-1');
+  });
+});
