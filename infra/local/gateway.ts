@@ -265,9 +265,10 @@ export class LocalGateway {
       }
       case 'GET':
         return sendJson(response, 200, {
-          ConnectedAt: new Date(connection.connectedAt).toISOString(),
-          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
-          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+          // The REST API's JSON names, which the SDK maps to ConnectedAt, Identity.SourceIp, …
+          connectedAt: new Date(connection.connectedAt).toISOString(),
+          lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
         });
       case 'DELETE':
         connection.socket.close(1000, 'Closed by the relay');

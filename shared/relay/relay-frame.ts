@@ -27,7 +27,10 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
     lastActiveAt: session.lastActiveAt,
     loadedAt: deps.clock(),
   };
-  deps.routes.set(caller.connectionId, route);
+  // A missing peer may resume through another container at any moment, so only complete routes are cached
+  // (clients pause while their peer is away, so this costs reads only for the odd in-flight frame).
+  if (route.peerConnectionId) deps.routes.set(caller.connectionId, route);
+  else deps.routes.delete(caller.connectionId);
   return route;
 }
 

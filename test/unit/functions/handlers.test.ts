@@ -110,6 +110,17 @@ describe('handlers', () => {
     expect(management.commandCalls(PostToConnectionCommand).at(-1)?.args[0].input.ConnectionId).toBe('expert-2');
   });
 
+  it('frame: a route without a peer is not cached, so a peer resuming through another container gets the next frame', async () => {
+    const items = { 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1') };
+    storeHolds(items);
+    const frame = frameRoute(wiring());
+    const away = await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(replyOf(away)).toEqual({ type: 'peer', state: 'disconnected' });
+    items['SESSION#s-1'] = liveSession('agent-1', 'expert-9');
+    expect(await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }))).toEqual({ statusCode: 200 });
+    expect(management.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual(['expert-9']);
+  });
+
   it('frame: a connection outside any session gets not-in-session and nothing is posted', async () => {
     storeHolds({ 'CONN#stranger': { connectionId: 'stranger', expiresAt: NOW + 99 } });
     const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'stranger', { action: 'frame', data: 'AAEC' }));

@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { alarmOnAny } from './alarms.js';
+import { functionsDir, projectRoot, relayBundling } from './bundling.js';
+
+/** DynamoDB actions a handler may be granted; each function lists exactly the ones its code performs. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan';
+
+/** @connections methods: POST sends a message to a client, DELETE closes its connection. */
+export type ConnectionsMethod = 'POST' | 'DELETE';
+
+export interface RelayFunctionProps {
+  /** Handler file in functions/, without `.ts`. */
+  file: string;
+  table: ITable;
+  tableActions: readonly TableAction[];
+  /** The WebSocket stage whose @connections API the function calls, and which methods it uses. */
+  connections?: { apiId: string; stageName: string; methods: readonly ConnectionsMethod[] };
+  environment: Record<string, string>;
+  memorySize: number;
+  timeout: Duration;
+  /** Log groups follow the table's policy: kept by default, deleted with throwaway stacks. */
+  removalPolicy: RemovalPolicy;
+  alarmAction: IAlarmAction;
+}
+
+/**
+ * One handler: an arm64 Node 22 function bundled from functions/, its own log group with retention,
+ * a role that can write only that log group and do only what the handler's code does, and alarms
+ * on errors and throttles.
+ */
+export class RelayFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: RelayFunctionProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH, removalPolicy: props.removalPolicy });
+    // An explicit role instead of AWSLambdaBasicExecutionRole, which may create and write any log group.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    if (props.tableActions.length > 0) {
+      props.table.grant(role, ...props.tableActions.map((action) => `dynamodb:${action}`));
+    }
+    if (props.connections) {
+      const { apiId, stageName, methods } = props.connections;
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: methods.map((method) =>
+            Stack.of(this).formatArn({ service: 'execute-api', resource: apiId, resourceName: `${stageName}/${method}/@connections/*` }),
+          ),
+        }),
+      );
+    }
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(functionsDir, `${props.file}.ts`),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role,
+      logGroup,
+      bundling: relayBundling,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+    });
+
+    const period = { period: Duration.minutes(5) };
+    alarmOnAny(this, 'ErrorsAlarm', this.function.metricErrors(period), `${id}: Lambda errors in 5 minutes`, props.alarmAction);
+    alarmOnAny(this, 'ThrottlesAlarm', this.function.metricThrottles(period), `${id}: Lambda throttles in 5 minutes`, props.alarmAction);
+  }
+}

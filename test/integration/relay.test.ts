@@ -1,0 +1,158 @@
+import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../infra/local/dynamo.js';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { frameOf, TestSocket } from '../support/ws-client.js';
+
+const runtime = useLocalRuntime({ limits: { idleTimeoutMs: 1500 } });
+
+type Created = Extract<ServerMessage, { type: 'sessionCreated' }>;
+type Joined = Extract<ServerMessage, { type: 'sessionJoined' }>;
+
+async function pair() {
+  const agent = await TestSocket.open(runtime().wsUrl);
+  const created = (await agent.request({ action: 'createSession' })) as Created;
+  expect(created.type).toBe('sessionCreated');
+  const expert = await TestSocket.open(runtime().wsUrl);
+  const joined = (await expert.request({ action: 'joinSession', nameplate: created.nameplate })) as Joined;
+  expect(joined.type).toBe('sessionJoined');
+  expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+  return { agent, expert, created, joined };
+}
+
+const decode = (message: ServerMessage) => (message.type === 'frame' ? Buffer.from(message.data, 'base64').toString() : message);
+
+describe('relay over real WebSockets', () => {
+  it('serves health as JSON', async () => {
+    const response = await fetch(`${runtime().httpUrl}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('relays frames both ways between agent and expert, binary-safe', async () => {
+    const { agent, expert } = await pair();
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    agent.send({ action: 'frame', data: bytes.toString('base64') });
+    const received = await expert.next();
+    expect(received.type === 'frame' && Buffer.from(received.data, 'base64')).toEqual(bytes);
+    expert.send(frameOf('hello agent'));
+    expect(decode(await agent.next())).toBe('hello agent');
+    agent.close();
+    expert.close();
+  });
+
+  it('a third connection can neither join, read nor inject', async () => {
+    const { agent, expert, created } = await pair();
+    const intruder = await TestSocket.open(runtime().wsUrl);
+    expect(await intruder.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ code: 'session-not-found' });
+    expect(await intruder.request(frameOf('injected'))).toMatchObject({ code: 'not-in-session' });
+    expect(await intruder.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: 'x'.repeat(43) })).toMatchObject({
+      code: 'invalid-resume-token',
+    });
+    agent.send(frameOf('private'));
+    expect(decode(await expert.next())).toBe('private');
+    await runtime().gateway.settle();
+    expect(intruder.pending()).toEqual([]);
+    expect(expert.pending()).toEqual([]);
+    [agent, expert, intruder].forEach((socket) => socket.close());
+  });
+
+  it('a second expert racing for the same invitation is refused', async () => {
+    const agent = await TestSocket.open(runtime().wsUrl);
+    const created = (await agent.request({ action: 'createSession' })) as Created;
+    const experts = await Promise.all([TestSocket.open(runtime().wsUrl), TestSocket.open(runtime().wsUrl)]);
+    const replies = await Promise.all(experts.map((expert) => expert.request({ action: 'joinSession', nameplate: created.nameplate })));
+    expect(replies.map((reply) => reply.type).sort()).toEqual(['error', 'sessionJoined']);
+    expect(replies.find((reply) => reply.type === 'error')).toMatchObject({ code: expect.stringMatching(/role-taken|session-not-found/) });
+    [agent, ...experts].forEach((socket) => socket.close());
+  });
+
+  it('answers malformed and oversize input with clear errors and keeps the connection usable', async () => {
+    const socket = await TestSocket.open(runtime().wsUrl);
+    expect(await socket.request('{"action":')).toMatchObject({ type: 'error', code: 'malformed-json' });
+    expect(await socket.request({ action: 'teleport' })).toMatchObject({ type: 'error', code: 'unknown-action' });
+    expect(await socket.request({ action: 'frame', data: 'A'.repeat(40_000) })).toMatchObject({ code: 'frame-too-large' });
+    expect(await socket.request({ action: 'createSession', ttlSeconds: 'soon' })).toMatchObject({ code: 'invalid-request' });
+    expect((await socket.request({ action: 'createSession' })).type).toBe('sessionCreated');
+    socket.close();
+  });
+
+  it('closes a connection that sends a message over 128 KB with 1009, as API Gateway does', async () => {
+    const socket = await TestSocket.open(runtime().wsUrl);
+    socket.send({ action: 'frame', data: 'A'.repeat(140_000) });
+    expect((await socket.closed).code).toBe(1009);
+  });
+
+  it('resumes a session on a new connection with the resume token; the peer is told', async () => {
+    const { agent, expert, joined } = await pair();
+    expert.socket.terminate();
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'disconnected' });
+    expect(await agent.request(frameOf('while away'))).toEqual({ type: 'peer', state: 'disconnected' });
+
+    const back = await TestSocket.open(runtime().wsUrl);
+    const resumed = await back.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken: joined.resumeToken });
+    expect(resumed).toMatchObject({ type: 'sessionResumed', role: 'expert', peerConnected: true });
+    expect(resumed).not.toHaveProperty('resumeToken');
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+    agent.send(frameOf('welcome back'));
+    expect(decode(await back.next())).toBe('welcome back');
+    agent.close();
+    back.close();
+  });
+
+  it('ending a session tells both sides, closes their connections, and nothing more is relayed', async () => {
+    const { agent, expert, created } = await pair();
+    agent.send({ action: 'endSession' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'ended-by-agent' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'ended-by-agent' });
+    await Promise.all([agent.closed, expert.closed]);
+    const late = await TestSocket.open(runtime().wsUrl);
+    expect(await late.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: created.resumeToken })).toMatchObject({
+      code: 'session-ended',
+    });
+    late.close();
+  });
+
+  it('an expired session relays nothing and both sides are told why', async () => {
+    const agent = await TestSocket.open(runtime().wsUrl);
+    const created = (await agent.request({ action: 'createSession', ttlSeconds: 1 })) as Created;
+    const expert = await TestSocket.open(runtime().wsUrl);
+    await expert.request({ action: 'joinSession', nameplate: created.nameplate });
+    await agent.next();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    agent.send(frameOf('too late'));
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'expired' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'expired' });
+    await runtime().gateway.settle();
+    expect(expert.pending()).toEqual([]);
+  });
+
+  it('the sweeper ends sessions nobody is using any more', async () => {
+    const agent = await TestSocket.open(runtime().wsUrl);
+    await agent.request({ action: 'createSession', ttlSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await runtime().sweep();
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'expired' });
+    expect((await agent.closed).code).toBe(1000);
+  });
+
+  it('closes connections idle longer than the idle timeout with 1001', async () => {
+    const socket = await TestSocket.open(runtime().wsUrl);
+    expect((await socket.closed).code).toBe(1001);
+  });
+
+  it('serves the @connections API to the real AWS SDK client: GET describes, POST delivers, Gone is typed', async () => {
+    const socket = await TestSocket.open(runtime().wsUrl);
+    await runtime().gateway.settle();
+    const [connectionId] = runtime().gateway.connectionIds().slice(-1);
+    const client = new ApiGatewayManagementApiClient({ endpoint: `${runtime().httpUrl}/local`, ...localAwsConfig });
+    const described = await client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    expect(described.Identity?.SourceIp).toBe('127.0.0.1');
+    await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: new TextEncoder().encode('{"type":"peer","state":"connected"}') }));
+    expect(await socket.next()).toEqual({ type: 'peer', state: 'connected' });
+    await expect(client.send(new PostToConnectionCommand({ ConnectionId: 'nope', Data: new Uint8Array(1) }))).rejects.toBeInstanceOf(GoneException);
+    client.destroy();
+    socket.close();
+  });
+});
