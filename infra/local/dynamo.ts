@@ -18,6 +18,8 @@ export const localAwsConfig = {
 export interface LocalDynamo {
   endpoint: string;
   client: DynamoDBClient;
+  /** DynamoDB API requests served, for benchmarks (store calls per relayed frame). */
+  requestCount(): number;
   /** Deletes items past their TTL, as DynamoDB's TTL would; returns how many. */
   deleteExpiredItems(nowSeconds: number): Promise<number>;
   close(): Promise<void>;
@@ -31,6 +33,8 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  let requests = 0;
+  server.on('request', () => requests++);
   const { port } = server.address() as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, ...localAwsConfig });
@@ -51,6 +55,7 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
   return {
     endpoint,
     client,
+    requestCount: () => requests,
     async deleteExpiredItems(nowSeconds) {
       let deleted = 0;
       const pages = paginateScan(

@@ -57,6 +57,8 @@ export class LocalGateway {
   private readonly connections = new Map<string, LiveConnection>();
   private readonly pendingInvocations = new Set<Promise<unknown>>();
   private domainName = '';
+  /** @connections requests served, for benchmarks (management-API calls per relayed frame). */
+  managementRequests = 0;
 
   constructor(private readonly options: GatewayOptions) {
     this.sockets.options.maxPayload = options.limits.maxMessageBytes;
@@ -247,6 +249,7 @@ export class LocalGateway {
 
   /** The @connections API: POST sends, GET describes, DELETE closes; unknown connections answer 410 Gone. */
   private async serveManagement(request: IncomingMessage, response: ServerResponse, connectionId: string): Promise<void> {
+    this.managementRequests++;
     const body = await readBody(request, this.options.limits.maxMessageBytes + 1);
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {

@@ -45,6 +45,8 @@ export interface LocalRuntime {
   deps: DepsResolver;
   dynamoEndpoint: string;
   tableName: string;
+  /** Requests served so far by the store and by the @connections API (benchmarks). */
+  counters(): { dynamoRequests: number; managementRequests: number };
   /** Runs one sweep now (tests use it instead of waiting for the timer). */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -118,6 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     deps,
     dynamoEndpoint: dynamo.endpoint,
     tableName,
+    counters: () => ({ dynamoRequests: dynamo.requestCount(), managementRequests: gateway.managementRequests }),
     sweep,
     async close() {
       clearInterval(sweepTimer);

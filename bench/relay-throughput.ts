@@ -1,0 +1,219 @@
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { WebSocket, WebSocketServer } from 'ws';
+import { localAwsConfig } from '../infra/local/dynamo.js';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
+import { MAX_FRAME_BYTES } from '../shared/protocol/messages.js';
+import { formatTable, percentile } from './report.js';
+
+/** One direction of a two-socket path: what the agent sends, the expert receives. */
+interface Pipe {
+  send(text: string): void;
+  onMessage(listener: () => void): void;
+  close(): void;
+}
+
+const open = (url: string) =>
+  new Promise<WebSocket>((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+
+const nextMessage = (socket: WebSocket) =>
+  new Promise<string>((resolve) => socket.once('message', (data) => resolve(data.toString())));
+
+async function listeningServer(): Promise<{ server: WebSocketServer; url: string }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { server, url: `ws://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+/** Baseline 1: the same JSON messages from one socket straight into another, nothing in between. */
+async function directPipe(): Promise<Pipe> {
+  const { server, url } = await listeningServer();
+  const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+  const sender = await open(url);
+  const receiver = await accepted;
+  return {
+    send: (text) => sender.send(text),
+    onMessage: (listener) => receiver.on('message', listener),
+    close: () => {
+      sender.close();
+      server.close();
+    },
+  };
+}
+
+/** Baseline 2: the relay's topology (two clients, a server between) with a bare forwarding server. */
+async function pipeServer(): Promise<Pipe> {
+  const { server, url } = await listeningServer();
+  const joined: WebSocket[] = [];
+  server.on('connection', (socket) => {
+    joined.push(socket);
+    socket.on('message', (data, isBinary) => joined.find((other) => other !== socket)?.send(data, { binary: isBinary }));
+  });
+  const sender = await open(url);
+  const receiver = await open(url);
+  return {
+    send: (text) => sender.send(text),
+    onMessage: (listener) => receiver.on('message', listener),
+    close: () => {
+      sender.close();
+      receiver.close();
+      server.close();
+    },
+  };
+}
+
+/** Agent and expert sockets in one session on the local runtime. */
+async function relayPipe(runtime: LocalRuntime): Promise<Pipe> {
+  const agent = await open(runtime.wsUrl);
+  agent.send(JSON.stringify({ action: 'createSession' }));
+  const { nameplate } = JSON.parse(await nextMessage(agent)) as { nameplate: string };
+  const expert = await open(runtime.wsUrl);
+  const peerNotice = nextMessage(agent);
+  expert.send(JSON.stringify({ action: 'joinSession', nameplate }));
+  await Promise.all([nextMessage(expert), peerNotice]);
+  return {
+    send: (text) => agent.send(text),
+    onMessage: (listener) => expert.on('message', listener),
+    close: () => {
+      agent.close();
+      expert.close();
+    },
+  };
+}
+
+const frameMessage = (payloadBytes: number) =>
+  JSON.stringify({ action: 'frame', data: Buffer.alloc(payloadBytes, 7).toString('base64') });
+
+/** Sends `count` frames keeping at most `window` in flight; returns frames per second. */
+async function throughput(pipe: Pipe, message: string, count: number, window: number): Promise<number> {
+  let received = 0;
+  let sent = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (sent < count && sent - received < window) {
+        pipe.send(message);
+        sent++;
+      }
+    };
+    pipe.onMessage(() => {
+      received++;
+      if (received === count) resolve();
+      else pump();
+    });
+    pump();
+  });
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** One frame in flight at a time: the unloaded one-way latency (sender and receiver share a clock). */
+async function latencies(pipe: Pipe, message: string, samples: number): Promise<number[]> {
+  const results: number[] = [];
+  let resolveArrival: () => void = () => {};
+  pipe.onMessage(() => resolveArrival());
+  for (let i = 0; i < samples; i++) {
+    const arrived = new Promise<void>((resolve) => (resolveArrival = resolve));
+    const started = performance.now();
+    pipe.send(message);
+    await arrived;
+    results.push(performance.now() - started);
+  }
+  return results;
+}
+
+interface PathFigures {
+  framesPerSecond: number;
+  megabytesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function measure(makePipe: () => Promise<Pipe>, payloadBytes: number, count: number): Promise<PathFigures> {
+  const message = frameMessage(payloadBytes);
+  const forThroughput = await makePipe();
+  const framesPerSecond = await throughput(forThroughput, message, count, 64);
+  forThroughput.close();
+  const forLatency = await makePipe();
+  const samples = (await latencies(forLatency, message, Math.min(count, 1000))).sort((a, b) => a - b);
+  forLatency.close();
+  return {
+    framesPerSecond,
+    megabytesPerSecond: (framesPerSecond * payloadBytes) / 1e6,
+    p50Ms: percentile(samples, 0.5),
+    p99Ms: percentile(samples, 0.99),
+  };
+}
+
+/** The AWS SDK's own cost per PostToConnection (serialize, sign, parse) with the network taken out. */
+async function sdkPostOverheadMs(samples: number): Promise<number> {
+  const noNetwork = { handle: async () => ({ response: { statusCode: 200, headers: {} } }) };
+  const client = new ApiGatewayManagementApiClient({
+    ...localAwsConfig,
+    endpoint: 'http://127.0.0.1:9/local',
+    maxAttempts: 1,
+    requestHandler: noNetwork as never,
+  });
+  const command = () => new PostToConnectionCommand({ ConnectionId: 'AAAAAAAAAAAAAAA=', Data: new Uint8Array(64) });
+  for (let i = 0; i < 500; i++) await client.send(command());
+  const started = performance.now();
+  for (let i = 0; i < samples; i++) await client.send(command());
+  return (performance.now() - started) / samples;
+}
+
+export async function benchmarkRelay(): Promise<string> {
+  const runtime = await startLocalRuntime({ port: 0 });
+  const cases = [
+    { label: '64 B', payloadBytes: 64, count: 20_000 },
+    { label: '32 KB', payloadBytes: MAX_FRAME_BYTES, count: 4_000 },
+  ];
+  const rows: string[][] = [];
+  const ratios: Record<string, { direct: PathFigures; piped: PathFigures; relay: PathFigures }> = {};
+  let relayedFrames = 0;
+  let dynamoRequests = 0;
+  let managementRequests = 0;
+  try {
+    for (const { label, payloadBytes, count } of cases) {
+      const direct = await measure(directPipe, payloadBytes, count);
+      const piped = await measure(pipeServer, payloadBytes, count);
+      const before = runtime.counters();
+      const relay = await measure(() => relayPipe(runtime), payloadBytes, count);
+      await runtime.gateway.settle();
+      const after = runtime.counters();
+      relayedFrames += count + Math.min(count, 1000);
+      // Session setup costs a handful of calls per pipe; they are included, so the figure is an upper bound.
+      dynamoRequests += after.dynamoRequests - before.dynamoRequests;
+      managementRequests += after.managementRequests - before.managementRequests;
+      ratios[label] = { direct, piped, relay };
+      for (const [path, figures] of [['direct ws', direct], ['ws pipe server', piped], ['relay', relay]] as const) {
+        rows.push([
+          label,
+          path,
+          figures.framesPerSecond.toFixed(0),
+          figures.megabytesPerSecond.toFixed(2),
+          figures.p50Ms.toFixed(3),
+          figures.p99Ms.toFixed(3),
+        ]);
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
+  const large = ratios['32 KB'];
+  const small = ratios['64 B'];
+  const share = (baseline: 'direct' | 'piped') => (large ? large.relay.megabytesPerSecond / large[baseline].megabytesPerSecond : NaN);
+  const latencyRatio = (baseline: 'direct' | 'piped') => (small ? small.relay.p50Ms / small[baseline].p50Ms : NaN);
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  const sdkMs = await sdkPostOverheadMs(3000);
+  return [
+    'Relay: local runtime vs direct ws (socket to socket) and a bare ws pipe server (two clients, a forwarding server), same run',
+    formatTable(['frame', 'path', 'frames/s', 'MB/s', 'p50 ms', 'p99 ms'], rows),
+    `DynamoDB calls per relayed frame: ${(dynamoRequests / relayedFrames).toFixed(4)} (target ≤ 0.05; includes session setup)`,
+    `management-API calls per relayed frame: ${(managementRequests / relayedFrames).toFixed(3)}`,
+    `AWS SDK PostToConnection cost without network: ${sdkMs.toFixed(3)} ms per call (${small ? (sdkMs / small.direct.p50Ms).toFixed(1) : '?'}× the direct p50 on its own)`,
+    `32 KB relay MB/s: ${(share('direct') * 100).toFixed(0)}% of direct ws, ${(share('piped') * 100).toFixed(0)}% of the pipe server (target ≥ 25%: ${verdict(share('direct') >= 0.25)} vs direct)`,
+    `64 B relay p50: ${latencyRatio('direct').toFixed(1)}× direct ws, ${latencyRatio('piped').toFixed(1)}× the pipe server (target ≤ 10×: ${verdict(latencyRatio('direct') <= 10)} vs direct, ${verdict(latencyRatio('piped') <= 10)} vs the pipe server)`,
+  ].join('\n');
+}
