@@ -29,6 +29,8 @@ import {
 
 /** Traffic secrets are HKDF-SHA512 outputs of hash length, as HKDF-Expand wants its PRK. */
 export const TRAFFIC_SECRET_BYTES = 64;
+/** What sealing adds to a body: the header and the GCM tag. */
+export const FRAME_CIPHER_OVERHEAD_BYTES = FRAME_HEADER_BYTES + AES_GCM_TAG_BYTES;
 /** Epoch keys kept per direction: enough for reorders around an epoch boundary; older ones are re-derived on demand. */
 const CACHED_EPOCHS = 4;
 

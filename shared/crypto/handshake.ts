@@ -190,7 +190,7 @@ export class Handshake {
   readonly #cpace: CpaceParty;
   /** Expert: its commitment nonce. */
   #nonce: Uint8Array | undefined;
-  /** Agent: the commitment it received. */
+  /** The commitment the expert sent, or the agent received. */
   #commitment: Uint8Array | undefined;
   /** Expert: derived secrets held back until the agent's tag verifies. */
   #pending: SessionSecrets | undefined;
@@ -222,10 +222,10 @@ export class Handshake {
   start(): Uint8Array {
     return this.#guard(() => {
       if (this.role !== 'expert' || this.#state !== 'ready') throw new HandshakeError('wrong-state');
-      const nonce = randomBytes(COMMITMENT_NONCE_BYTES);
-      this.#nonce = nonce;
+      this.#nonce = randomBytes(COMMITMENT_NONCE_BYTES);
+      this.#commitment = commitmentTo(this.#nonce, this.#cpace.share);
       this.#state = 'awaiting-share';
-      return encodeHandshakeMessage({ type: 'commit', commitment: commitmentTo(nonce, this.#cpace.share) });
+      return encodeHandshakeMessage({ type: 'commit', commitment: this.#commitment });
     });
   }
 
@@ -252,9 +252,8 @@ export class Handshake {
       const nonce = this.#nonce!;
       const expertShare = this.#cpace.share;
       const isk = this.#cpace.deriveIsk(message.share);
-      const commitment = commitmentTo(nonce, expertShare);
       const secrets = deriveSessionSecrets(isk, {
-        ci: this.#ci, sid: this.#sid, commitment, agentShare: message.share, nonce, expertShare,
+        ci: this.#ci, sid: this.#sid, commitment: this.#commitment!, agentShare: message.share, nonce, expertShare,
       });
       this.#pending = secrets;
       this.#state = 'awaiting-confirm';

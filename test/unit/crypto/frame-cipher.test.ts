@@ -1,6 +1,10 @@
+import { expand } from '@noble/hashes/hkdf.js';
+import { sha512 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFrameCipher } from '../../../shared/crypto/frame-cipher.js';
+import { aesGcmSeal, importAesGcmKey } from '../../../shared/crypto/aes-gcm.js';
+import { lvCat } from '../../../shared/crypto/cpace.js';
+import { FRAME_CIPHER_OVERHEAD_BYTES, createFrameCipher } from '../../../shared/crypto/frame-cipher.js';
 import {
   FRAME_HEADER_BYTES,
   FrameAuthError,
@@ -13,7 +17,7 @@ import {
 import { caughtAsync, expectFrameAuthError } from './helpers.js';
 import { party, password, runHandshake } from './handshake-driver.js';
 
-const TAG_BYTES = 16;
+const TAG_BYTES = FRAME_CIPHER_OVERHEAD_BYTES - FRAME_HEADER_BYTES;
 const EPOCH = 2 ** 22;
 const body = new TextEncoder().encode('pointer moved to (120, 48)');
 
@@ -38,7 +42,8 @@ describe('frame cipher', () => {
     for (const [from, to] of [[expert, agent], [agent, expert]] as const) {
       for (const space of ['data', 'control'] as const) {
         const frame = await from.seal(space, 7, body);
-        expect(frame).toHaveLength(FRAME_HEADER_BYTES + body.length + TAG_BYTES);
+        expect(frame).toHaveLength(body.length + FRAME_CIPHER_OVERHEAD_BYTES);
+        expect(FRAME_CIPHER_OVERHEAD_BYTES).toBe(24);
         expect(await to.open(frame)).toEqual({ space, seq: 7, body });
       }
     }
@@ -76,10 +81,11 @@ describe('frame cipher', () => {
     expect(await agent.open(frame)).toEqual(await agent.open(frame.slice()));
   });
 
-  it('gives data and control with the same seq different nonces', async () => {
+  it('gives data and control with the same seq different nonces (different keystreams)', async () => {
+    const ciphertextOf = (frame: Uint8Array) => frame.subarray(FRAME_HEADER_BYTES, frame.length - TAG_BYTES);
     const data = await expert.seal('data', 3, body);
     const control = await expert.seal('control', 3, body);
-    expect(data.subarray(FRAME_HEADER_BYTES)).not.toEqual(control.subarray(FRAME_HEADER_BYTES));
+    expect(ciphertextOf(data)).not.toEqual(ciphertextOf(control));
   });
 
   it('rejects a frame reflected back to its sender', async () => {
@@ -159,6 +165,23 @@ describe('frame cipher', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('follows the documented per-epoch key schedule, nonce and header (docs/protocol.md)', async () => {
+    const sendSecret = new Uint8Array(64).fill(0x11);
+    const codec = createFrameCipher({ role: 'agent', sendSecret, receiveSecret: new Uint8Array(64).fill(0x22) });
+    const seq = 5 * EPOCH + 0x0123;
+    const frame = await codec.seal('control', seq, body);
+
+    const header = Uint8Array.of(0x01, 0b11, 0x00, 0x05, 0x01, 0x40, 0x01, 0x23);
+    const context = [Uint8Array.of(1), Uint8Array.of(0, 5)]; // agent-to-expert, epoch 5
+    const label = (text: string) => new TextEncoder().encode(text);
+    const key = await importAesGcmKey(expand(sha512, sendSecret, lvCat(label('assist-relay v1 frame key'), ...context), 32));
+    const nonce = expand(sha512, sendSecret, lvCat(label('assist-relay v1 frame iv'), ...context), 12);
+    nonce[7]! ^= 1; // control space
+    [0x01, 0x40, 0x01, 0x23].forEach((byte, i) => (nonce[8 + i]! ^= byte));
+    const expected = new Uint8Array([...header, ...(await aesGcmSeal(key, nonce, header, body))]);
+    expect(frame).toEqual(expected);
   });
 
   it('validates its options', () => {
