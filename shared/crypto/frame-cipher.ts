@@ -105,10 +105,10 @@ export function createFrameCipher(options: FrameCipherOptions): FrameCodec {
   }
   // Equal secrets mean the caller passed one direction's secret twice; the handshake never produces them.
   if (constantTimeEqual(sendSecret, receiveSecret)) throw new RangeError('Send and receive secrets must differ');
-  const [sendDirection, receiveDirection]: Direction[] =
+  const [sendDirection, receiveDirection]: [Direction, Direction] =
     role === 'expert' ? ['expert-to-agent', 'agent-to-expert'] : ['agent-to-expert', 'expert-to-agent'];
-  const send = new DirectionKeys(sendDirection!, sendSecret);
-  const receive = new DirectionKeys(receiveDirection!, receiveSecret);
+  const send = new DirectionKeys(sendDirection, sendSecret);
+  const receive = new DirectionKeys(receiveDirection, receiveSecret);
 
   return {
     async seal(space, seq, body) {
