@@ -22,7 +22,6 @@ const SHA512_BLOCK_BYTES = 128;
 /** Encoded group element (Ya, Yb, K) and G.I, its all-zero identity encoding. */
 export const CPACE_SHARE_BYTES = 32;
 export const CPACE_IDENTITY: Uint8Array = new Uint8Array(CPACE_SHARE_BYTES);
-export const CPACE_ISK_BYTES = 64;
 
 /** prepend_len: the LEB128-encoded length, then the bytes. */
 export function prependLen(data: Uint8Array): Uint8Array {
