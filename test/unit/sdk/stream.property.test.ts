@@ -9,11 +9,13 @@ import { DATA_HEADER_BYTES } from '../../../sdk/packets.js';
 import { ReliableStream } from '../../../sdk/stream.js';
 import { LossyLink } from './support/lossy-link.js';
 import { ManualClock } from './support/manual-clock.js';
-import { patternedMessage, seededRandom } from './support/random.js';
+import { fingerprint, patternedMessage, seededRandom } from './support/random.js';
 import { createTaggedCodec } from './support/test-codecs.js';
 
 const MAX_CHUNK = MAX_BODY_BYTES - DATA_HEADER_BYTES;
-const SIMULATED_TIME_LIMIT_MS = 24 * 3600_000;
+/** Generous: the slowest scenarios (1-packet window, 30 % loss, long outages) take under 20 simulated minutes and 1,000 timers. */
+const SIMULATED_TIME_LIMIT_MS = 3600_000;
+const TIMER_LIMIT = 100_000;
 
 const messageSize = fc.oneof(
   fc.integer({ min: 0, max: 64 }),
@@ -95,8 +97,10 @@ describe('ReliableStream over a lossy, reordering relay', () => {
         produce('b', sizesFromB).catch((error) => errors.push(error));
 
         const largestMessage = Math.max(0, ...sizesFromA, ...sizesFromB);
-        while (!(finished.a && finished.b) && errors.length === 0) {
-          if (clock.now() > SIMULATED_TIME_LIMIT_MS) throw new Error(`not done after a simulated day: ${JSON.stringify(streams.a.stats)}`);
+        for (let timers = 0; !(finished.a && finished.b) && errors.length === 0; timers++) {
+          if (clock.now() > SIMULATED_TIME_LIMIT_MS || timers > TIMER_LIMIT) {
+            throw new Error(`stalled at ${clock.now()} ms after ${timers} timers: ${JSON.stringify([streams.a.stats, streams.b.stats])}`);
+          }
           await clock.runNext();
           for (const stream of [streams.a, streams.b]) {
             const stats = stream.stats;
@@ -111,11 +115,10 @@ describe('ReliableStream over a lossy, reordering relay', () => {
         expectReceived(receivedByB, sizesFromA, 'a');
         expectReceived(receivedByA, sizesFromB, 'b');
         expect(Math.max(linkToA.largestFrame, linkToB.largestFrame)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
-        console.log(JSON.stringify({t: clock.now(), sizesFromA, sizesFromB, outages: outages.length, drop: link.dropRate.toFixed(2), rA: streams.a.stats.retransmits, rB: streams.b.stats.retransmits, wp: tuning.windowPackets}));
         streams.a.dispose();
         streams.b.dispose();
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 });
@@ -125,9 +128,6 @@ function tagOf(side: 'a' | 'b', index: number): number {
 }
 
 function expectReceived(received: Received, sizes: number[], sender: 'a' | 'b'): void {
-  expect(received.map((item) => (item === 'close' ? item : item.length))).toEqual([...sizes, 'close']);
-  sizes.forEach((size, index) => {
-    const expected = patternedMessage(size, tagOf(sender, index));
-    expect(Buffer.from(received[index] as Uint8Array).equals(expected), `message ${index} from ${sender}`).toBe(true);
-  });
+  const expected = sizes.map((size, index) => fingerprint(patternedMessage(size, tagOf(sender, index))));
+  expect(received.map((item) => (item === 'close' ? item : fingerprint(item)))).toEqual([...expected, 'close']);
 }

@@ -1,0 +1,652 @@
+// ReliableStream: an ordered, reliable message stream over a frame transport that may reorder,
+// drop and duplicate frames (the relay runs each frame in its own, possibly concurrent, Lambda).
+// It knows nothing about WebSockets: it is given `sendFrame` and fed received frames.
+//
+// Data packets carry a per-direction u32 seq; the receiver acks cumulatively plus selective ranges,
+// so a dropped frame costs one retransmission. Every sealed frame is cached and resent byte for byte.
+
+import { MAX_FRAME_BYTES } from '../shared/protocol/messages.js';
+import { systemClock, type CancelTimer, type Clock } from './clock.js';
+import { createPlainCodec, MAX_SEQ, SEAL_OVERHEAD_BYTES, type FrameCodec } from './codec.js';
+import { Emitter } from './emitter.js';
+import {
+  DATA_HEADER_BYTES,
+  MAX_SACK_RANGES,
+  PacketFormatError,
+  decodeAck,
+  decodeDataPacket,
+  encodeAck,
+  encodeDataPacket,
+  type AckPacket,
+  type DataPacket,
+  type SeqRange,
+} from './packets.js';
+
+export interface StreamTuning {
+  /** Sealed bytes sent but not cumulatively acked; bounds sender and receiver memory. */
+  windowBytes: number;
+  /** Span of data seqs sent but not cumulatively acked. */
+  windowPackets: number;
+  /** Out-of-order packets the receiver holds; at least the peer's windowPackets, or it drops some. */
+  reorderBufferPackets: number;
+  /** An ack waits at most this long for more packets to cover... */
+  ackDelayMs: number;
+  /** ...or until this many data packets arrived. */
+  ackEveryPackets: number;
+  /** Idle time after which a heartbeat goes out; below API Gateway's 10-minute idle timeout. */
+  heartbeatIntervalMs: number;
+  initialRtoMs: number;
+  minRtoMs: number;
+  maxRtoMs: number;
+  /** A packet is deemed lost once this many packets sent after it have been acked. */
+  reorderThreshold: number;
+  /** Largest sealed frame. */
+  maxFrameBytes: number;
+}
+
+export const DEFAULT_STREAM_TUNING: Readonly<StreamTuning> = Object.freeze({
+  windowBytes: 1024 * 1024,
+  windowPackets: 256,
+  reorderBufferPackets: 256,
+  ackDelayMs: 25,
+  ackEveryPackets: 4,
+  heartbeatIntervalMs: 60_000,
+  initialRtoMs: 1_000,
+  minRtoMs: 200,
+  maxRtoMs: 30_000,
+  reorderThreshold: 3,
+  maxFrameBytes: MAX_FRAME_BYTES,
+});
+
+export interface ReliableStreamOptions extends Partial<StreamTuning> {
+  /** Hands one sealed frame to the transport. Must not throw; a frame that cannot go out is simply lost. */
+  sendFrame(frame: Uint8Array): void;
+  codec?: FrameCodec;
+  clock?: Clock;
+  /** Start paused, e.g. until the peer is connected. */
+  paused?: boolean;
+}
+
+export interface StreamStats {
+  framesSent: number;
+  dataFramesSent: number;
+  controlFramesSent: number;
+  heartbeatsSent: number;
+  /** Data frames sent again (fast, on timeout or on resume). */
+  retransmits: number;
+  /** Sealed bytes handed to the transport, retransmissions included. */
+  bytesSent: number;
+  messagesSent: number;
+  framesReceived: number;
+  bytesReceived: number;
+  duplicateFrames: number;
+  /** Control frames ignored because a newer one had been seen. */
+  staleControlFrames: number;
+  /** Data frames dropped because they lay beyond the reorder buffer. */
+  framesBeyondBuffer: number;
+  messagesReceived: number;
+  /** Message bytes waiting to enter the window. */
+  queuedBytes: number;
+  inFlightBytes: number;
+  inFlightPackets: number;
+  reorderBufferedPackets: number;
+  smoothedRttMs: number | undefined;
+  rtoMs: number;
+}
+
+export type StreamEvents = {
+  message: [message: Uint8Array];
+  /** The peer's authenticated close arrived after all its data. */
+  close: [];
+  /** The stream failed (e.g. a frame did not open) and is unusable; the session should end. */
+  error: [error: Error];
+};
+
+interface QueuedMessage {
+  bytes: Uint8Array;
+  /** Bytes before this offset are already in the window. */
+  offset: number;
+  accepted: Deferred;
+}
+
+interface InFlightPacket {
+  frame: Uint8Array;
+  transmissions: number;
+  lastSentAt: number;
+  /** Order of the latest transmission among all data transmissions; orders loss detection. */
+  lastSendOrder: number;
+  /** Packets sent after this one's latest transmission that have since been acked. */
+  passedBy: number;
+  sacked: boolean;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class ReliableStream extends Emitter<StreamEvents> {
+  readonly #tuning: StreamTuning;
+  readonly #sendFrame: (frame: Uint8Array) => void;
+  readonly #codec: FrameCodec;
+  readonly #clock: Clock;
+  readonly #maxChunkBytes: number;
+  #paused: boolean;
+  /** Set once the stream failed or was disposed; nothing happens afterwards. */
+  #terminated: Error | undefined;
+  #stats = {
+    framesSent: 0,
+    dataFramesSent: 0,
+    controlFramesSent: 0,
+    heartbeatsSent: 0,
+    retransmits: 0,
+    bytesSent: 0,
+    messagesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    duplicateFrames: 0,
+    staleControlFrames: 0,
+    framesBeyondBuffer: 0,
+    messagesReceived: 0,
+  };
+
+  // Sending side.
+  readonly #queue: QueuedMessage[] = [];
+  #queuedBytes = 0;
+  #filling = false;
+  #ending: Deferred | undefined;
+  #closeSeq: number | undefined;
+  #nextDataSeq = 0;
+  /** Lowest data seq not cumulatively acked. */
+  #sendBase = 0;
+  /** Ascending by seq (Map keeps insertion order). */
+  readonly #inFlight = new Map<number, InFlightPacket>();
+  #inFlightBytes = 0;
+  #sendOrder = 0;
+  #smoothedRtt: number | undefined;
+  #rttVariance = 0;
+  #rto: number;
+  #retransmitTimer: CancelTimer | undefined;
+  #heartbeatTimer: CancelTimer | undefined;
+  #lastFrameSentAt: number;
+  #nextControlSeq = 0;
+
+  // Receiving side.
+  #nextExpected = 0;
+  readonly #reorderBuffer = new Map<number, DataPacket>();
+  #partialMessage: Uint8Array[] = [];
+  #remoteClosed = false;
+  #newestControlSeq = -1;
+  #acksOwed = 0;
+  #ackTimer: CancelTimer | undefined;
+
+  constructor(options: ReliableStreamOptions) {
+    super();
+    const { sendFrame, codec, clock, paused, ...tuning } = options;
+    this.#tuning = validateTuning({ ...DEFAULT_STREAM_TUNING, ...definedOnly(tuning) });
+    this.#sendFrame = sendFrame;
+    this.#codec = codec ?? createPlainCodec();
+    this.#clock = clock ?? systemClock;
+    this.#maxChunkBytes = this.#tuning.maxFrameBytes - SEAL_OVERHEAD_BYTES - DATA_HEADER_BYTES;
+    this.#rto = this.#tuning.initialRtoMs;
+    this.#paused = paused ?? false;
+    this.#lastFrameSentAt = this.#clock.now();
+    this.#armHeartbeat();
+  }
+
+  /** Resolves once the whole message is in the send window; keep `message` unchanged until then. */
+  send(message: Uint8Array): Promise<void> {
+    if (this.#terminated) return Promise.reject(this.#terminated);
+    if (this.#ending) return Promise.reject(new Error('stream is ending: no more messages'));
+    const queued: QueuedMessage = { bytes: message, offset: 0, accepted: deferred() };
+    this.#queue.push(queued);
+    this.#queuedBytes += message.length;
+    void this.#fillWindow();
+    return queued.accepted.promise;
+  }
+
+  sendText(text: string): Promise<void> {
+    return this.send(new TextEncoder().encode(text));
+  }
+
+  /** Sends an authenticated close after every queued message; resolves when the peer acked it all. */
+  end(): Promise<void> {
+    if (this.#terminated) return Promise.reject(this.#terminated);
+    if (!this.#ending) {
+      this.#ending = deferred();
+      void this.#fillWindow();
+    }
+    return this.#ending.promise;
+  }
+
+  /** True once the peer's close arrived after all its data: an orderly end rather than a cut. */
+  get remoteClosed(): boolean {
+    return this.#remoteClosed;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Transport down: send nothing, keep all state. Received frames are still processed. */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#stopTimers();
+  }
+
+  /** Transport back: report what we hold and resend everything unacked at once. */
+  resume(): void {
+    if (!this.#paused || this.#terminated) return;
+    this.#paused = false;
+    this.#lastFrameSentAt = this.#clock.now();
+    this.#sendAck();
+    for (const packet of this.#inFlight.values()) {
+      if (!packet.sacked) this.#transmitData(packet);
+    }
+    this.#armRetransmitTimer();
+    this.#armHeartbeat();
+    void this.#fillWindow();
+  }
+
+  /** Feeds one frame from the transport. Resolves when it has been processed; never rejects. */
+  async receiveFrame(frame: Uint8Array): Promise<void> {
+    if (this.#terminated) return;
+    try {
+      const opened = await this.#codec.open(frame);
+      if (this.#terminated) return;
+      this.#stats.framesReceived++;
+      this.#stats.bytesReceived += frame.length;
+      if (opened.space === 'control') this.#onControl(opened.seq, decodeAck(opened.body));
+      else this.#onData(opened.seq, decodeDataPacket(opened.body));
+    } catch (error) {
+      this.#fail(asError(error));
+    }
+  }
+
+  /** Stops timers and rejects pending sends; for a session that is over or abandoned. */
+  dispose(): void {
+    this.#terminate(new Error('stream disposed'));
+  }
+
+  get stats(): StreamStats {
+    return {
+      ...this.#stats,
+      queuedBytes: this.#queuedBytes,
+      inFlightBytes: this.#inFlightBytes,
+      inFlightPackets: this.#nextDataSeq - this.#sendBase,
+      reorderBufferedPackets: this.#reorderBuffer.size,
+      smoothedRttMs: this.#smoothedRtt,
+      rtoMs: this.#rto,
+    };
+  }
+
+  // ---- sending ----
+
+  /** Moves queued messages (and finally the close) into the window as far as it has room. */
+  async #fillWindow(): Promise<void> {
+    if (this.#filling) return; // the running fill loop re-checks room and queue after every seal
+    this.#filling = true;
+    try {
+      for (;;) {
+        const next = this.#nextOutgoingBody();
+        if (!next || !this.#windowHasRoomFor(next.body)) return;
+        if (this.#nextDataSeq >= MAX_SEQ) throw new Error('data sequence space exhausted');
+        const seq = this.#nextDataSeq++;
+        next.commit(seq);
+        const frame = await this.#codec.seal('data', seq, next.body);
+        if (this.#terminated) return;
+        if (frame.length > this.#tuning.maxFrameBytes) {
+          throw new Error(`codec sealed ${frame.length} bytes, over the ${this.#tuning.maxFrameBytes}-byte frame limit`);
+        }
+        const packet: InFlightPacket = { frame, transmissions: 0, lastSentAt: 0, lastSendOrder: 0, passedBy: 0, sacked: false };
+        this.#inFlight.set(seq, packet);
+        this.#inFlightBytes += frame.length;
+        if (!this.#paused) {
+          this.#transmitData(packet);
+          if (!this.#retransmitTimer) this.#armRetransmitTimer();
+        }
+        next.accepted?.();
+      }
+    } catch (error) {
+      this.#fail(asError(error));
+    } finally {
+      this.#filling = false;
+    }
+  }
+
+  /**
+   * The next packet body to send, with `commit` to consume it from the queue (done before the
+   * asynchronous seal so nothing is taken twice) and `accepted` to call once it is in the window.
+   */
+  #nextOutgoingBody(): { body: Uint8Array; commit(seq: number): void; accepted?: () => void } | undefined {
+    const message = this.#queue[0];
+    if (message) {
+      const end = Math.min(message.bytes.length, message.offset + this.#maxChunkBytes);
+      const payload = message.bytes.subarray(message.offset, end);
+      const last = end === message.bytes.length;
+      return {
+        body: encodeDataPacket({ kind: last ? 'last-chunk' : 'chunk', payload }),
+        commit: () => {
+          this.#queuedBytes -= payload.length;
+          message.offset = end;
+          if (last) this.#queue.shift();
+        },
+        accepted: last
+          ? () => {
+              this.#stats.messagesSent++;
+              message.accepted.resolve();
+            }
+          : undefined,
+      };
+    }
+    if (this.#ending && this.#closeSeq === undefined) {
+      return { body: encodeDataPacket({ kind: 'close' }), commit: (seq) => (this.#closeSeq = seq) };
+    }
+    return undefined;
+  }
+
+  #windowHasRoomFor(body: Uint8Array): boolean {
+    return (
+      this.#nextDataSeq - this.#sendBase < this.#tuning.windowPackets &&
+      this.#inFlightBytes + body.length + SEAL_OVERHEAD_BYTES <= this.#tuning.windowBytes
+    );
+  }
+
+  #transmitData(packet: InFlightPacket): void {
+    if (packet.transmissions > 0) this.#stats.retransmits++;
+    packet.transmissions++;
+    packet.lastSentAt = this.#clock.now();
+    packet.lastSendOrder = ++this.#sendOrder;
+    packet.passedBy = 0;
+    this.#stats.dataFramesSent++;
+    this.#transmit(packet.frame);
+  }
+
+  #transmit(frame: Uint8Array): void {
+    this.#stats.framesSent++;
+    this.#stats.bytesSent += frame.length;
+    this.#lastFrameSentAt = this.#clock.now();
+    this.#sendFrame(frame);
+  }
+
+  #onAck(ack: AckPacket): void {
+    const lastRange = ack.ranges.at(-1);
+    if (ack.cumulative > this.#nextDataSeq || (lastRange && lastRange.end > this.#nextDataSeq)) {
+      throw new PacketFormatError('ack covers data never sent');
+    }
+    const previousBase = this.#sendBase;
+    const delivered: InFlightPacket[] = [];
+    for (let seq = this.#sendBase; seq < ack.cumulative; seq++) {
+      const packet = this.#inFlight.get(seq);
+      if (!packet) continue;
+      this.#inFlight.delete(seq);
+      this.#inFlightBytes -= packet.frame.length;
+      if (!packet.sacked) delivered.push(packet);
+    }
+    this.#sendBase = Math.max(this.#sendBase, ack.cumulative);
+    for (const range of ack.ranges) {
+      for (let seq = Math.max(range.start, this.#sendBase); seq < range.end; seq++) {
+        const packet = this.#inFlight.get(seq);
+        if (packet && !packet.sacked) {
+          packet.sacked = true;
+          delivered.push(packet);
+        }
+      }
+    }
+    if (delivered.length > 0) {
+      this.#sampleRtt(delivered);
+      this.#retransmitPassedPackets(delivered);
+    } else if (this.#sendBase === previousBase) {
+      return; // nothing new: a heartbeat or a repeated ack
+    }
+    if (this.#closeSeq !== undefined && this.#sendBase > this.#closeSeq) this.#ending?.resolve();
+    this.#armRetransmitTimer();
+    void this.#fillWindow();
+  }
+
+  /** Jacobson/Karels (RFC 6298), sampling only packets sent once (Karn) — the newest of them. */
+  #sampleRtt(delivered: InFlightPacket[]): void {
+    let newestSentAt: number | undefined;
+    for (const packet of delivered) {
+      if (packet.transmissions === 1 && (newestSentAt === undefined || packet.lastSentAt > newestSentAt)) {
+        newestSentAt = packet.lastSentAt;
+      }
+    }
+    if (newestSentAt === undefined) return;
+    const sample = this.#clock.now() - newestSentAt;
+    if (this.#smoothedRtt === undefined) {
+      this.#smoothedRtt = sample;
+      this.#rttVariance = sample / 2;
+    } else {
+      this.#rttVariance = 0.75 * this.#rttVariance + 0.25 * Math.abs(this.#smoothedRtt - sample);
+      this.#smoothedRtt = 0.875 * this.#smoothedRtt + 0.125 * sample;
+    }
+    this.#rto = this.#clampRto(this.#smoothedRtt + 4 * this.#rttVariance);
+  }
+
+  /** Fast retransmit: a packet overtaken by `reorderThreshold` later-sent, acked packets is lost, not late. */
+  #retransmitPassedPackets(delivered: InFlightPacket[]): void {
+    const deliveredOrders = delivered.map((packet) => packet.lastSendOrder).sort((a, b) => a - b);
+    for (const packet of this.#inFlight.values()) {
+      if (packet.sacked || packet.transmissions === 0) continue;
+      packet.passedBy += deliveredOrders.length - countAtMost(deliveredOrders, packet.lastSendOrder);
+      if (packet.passedBy >= this.#tuning.reorderThreshold && !this.#paused) this.#transmitData(packet);
+    }
+  }
+
+  #armRetransmitTimer(): void {
+    this.#retransmitTimer?.();
+    this.#retransmitTimer = undefined;
+    if (this.#paused || this.#terminated) return;
+    let oldestSentAt = Infinity;
+    for (const packet of this.#inFlight.values()) {
+      if (!packet.sacked && packet.transmissions > 0) oldestSentAt = Math.min(oldestSentAt, packet.lastSentAt);
+    }
+    if (oldestSentAt === Infinity) return;
+    const delay = Math.max(0, oldestSentAt + this.#rto - this.#clock.now());
+    this.#retransmitTimer = this.#clock.schedule(delay, () => this.#onRetransmitTimeout());
+  }
+
+  /**
+   * The oldest packet went unacked for a whole RTO: the path lost it or everything (as RACK-TLP does,
+   * treat all outstanding packets as lost), so resend them all once and back off, rather than per packet.
+   */
+  #onRetransmitTimeout(): void {
+    this.#retransmitTimer = undefined;
+    for (const packet of this.#inFlight.values()) {
+      if (!packet.sacked && packet.transmissions > 0) this.#transmitData(packet);
+    }
+    this.#rto = this.#clampRto(this.#rto * 2);
+    this.#armRetransmitTimer();
+  }
+
+  #clampRto(rto: number): number {
+    return Math.min(this.#tuning.maxRtoMs, Math.max(this.#tuning.minRtoMs, rto));
+  }
+
+  #armHeartbeat(delay = this.#tuning.heartbeatIntervalMs): void {
+    this.#heartbeatTimer?.();
+    this.#heartbeatTimer = undefined;
+    if (this.#paused || this.#terminated) return;
+    this.#heartbeatTimer = this.#clock.schedule(delay, () => {
+      const idleFor = this.#clock.now() - this.#lastFrameSentAt;
+      if (idleFor >= this.#tuning.heartbeatIntervalMs) {
+        this.#stats.heartbeatsSent++;
+        this.#sendAck();
+        this.#armHeartbeat();
+      } else {
+        // Whole milliseconds: a sub-ulp remainder would schedule the timer at the same instant forever.
+        this.#armHeartbeat(Math.ceil(this.#tuning.heartbeatIntervalMs - idleFor));
+      }
+    });
+  }
+
+  // ---- receiving ----
+
+  #onControl(seq: number, ack: AckPacket): void {
+    if (seq <= this.#newestControlSeq) {
+      this.#stats.staleControlFrames++;
+      return;
+    }
+    this.#newestControlSeq = seq;
+    this.#onAck(ack);
+  }
+
+  #onData(seq: number, packet: DataPacket): void {
+    if (seq < this.#nextExpected || this.#reorderBuffer.has(seq)) {
+      this.#stats.duplicateFrames++;
+    } else if (seq >= this.#nextExpected + this.#tuning.reorderBufferPackets) {
+      this.#stats.framesBeyondBuffer++;
+    } else {
+      this.#reorderBuffer.set(seq, packet);
+      this.#deliverInOrder();
+    }
+    // Duplicates and drops are acked too: they mean the sender has not heard our acks.
+    this.#oweAck();
+  }
+
+  #deliverInOrder(): void {
+    for (let packet = this.#reorderBuffer.get(this.#nextExpected); packet; packet = this.#reorderBuffer.get(this.#nextExpected)) {
+      if (this.#terminated) return; // a listener disposed the stream
+      this.#reorderBuffer.delete(this.#nextExpected);
+      this.#nextExpected++;
+      if (this.#remoteClosed) throw new PacketFormatError('data after close');
+      if (packet.kind === 'close') {
+        if (this.#partialMessage.length > 0) throw new PacketFormatError('close inside a message');
+        this.#remoteClosed = true;
+        this.emit('close');
+      } else {
+        this.#partialMessage.push(packet.payload);
+        if (packet.kind === 'last-chunk') {
+          const message = concatenate(this.#partialMessage);
+          this.#partialMessage = [];
+          this.#stats.messagesReceived++;
+          this.emit('message', message);
+        }
+      }
+    }
+  }
+
+  #oweAck(): void {
+    this.#acksOwed++;
+    if (this.#paused) return; // resume() acks
+    if (this.#acksOwed >= this.#tuning.ackEveryPackets) this.#sendAck();
+    else this.#ackTimer ??= this.#clock.schedule(this.#tuning.ackDelayMs, () => this.#sendAck());
+  }
+
+  /** Sends our receive state. Seq and contents are fixed together, so the newest seq carries the newest state. */
+  #sendAck(): void {
+    this.#ackTimer?.();
+    this.#ackTimer = undefined;
+    if (this.#paused || this.#terminated) return; // resume() sends a fresh ack
+    this.#acksOwed = 0;
+    if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
+    const seq = this.#nextControlSeq++;
+    const body = encodeAck({ cumulative: this.#nextExpected, ranges: this.#receivedRanges() });
+    this.#codec.seal('control', seq, body).then(
+      (frame) => {
+        if (this.#paused || this.#terminated) return;
+        this.#stats.controlFramesSent++;
+        this.#transmit(frame);
+      },
+      (error) => this.#fail(asError(error)),
+    );
+  }
+
+  /** Runs of buffered seqs above the gap, lowest first. */
+  #receivedRanges(): SeqRange[] {
+    const seqs = [...this.#reorderBuffer.keys()].sort((a, b) => a - b);
+    const ranges: SeqRange[] = [];
+    for (const seq of seqs) {
+      const last = ranges.at(-1);
+      if (last && last.end === seq) last.end++;
+      else if (ranges.length === MAX_SACK_RANGES) break;
+      else ranges.push({ start: seq, end: seq + 1 });
+    }
+    return ranges;
+  }
+
+  // ---- ending ----
+
+  #fail(error: Error): void {
+    if (this.#terminated) return;
+    this.#terminate(error);
+    this.emit('error', error);
+  }
+
+  #terminate(reason: Error): void {
+    if (this.#terminated) return;
+    this.#terminated = reason;
+    this.#stopTimers();
+    for (const message of this.#queue.splice(0)) message.accepted.reject(reason);
+    this.#ending?.reject(reason);
+  }
+
+  #stopTimers(): void {
+    for (const cancel of [this.#retransmitTimer, this.#heartbeatTimer, this.#ackTimer]) cancel?.();
+    this.#retransmitTimer = this.#heartbeatTimer = this.#ackTimer = undefined;
+  }
+}
+
+function validateTuning(tuning: StreamTuning): StreamTuning {
+  for (const [name, value] of Object.entries(tuning)) {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
+  }
+  const check = (condition: boolean, message: string) => {
+    if (!condition) throw new RangeError(message);
+  };
+  check(tuning.maxFrameBytes > SEAL_OVERHEAD_BYTES + DATA_HEADER_BYTES, 'maxFrameBytes leaves no room for data');
+  check(tuning.windowBytes >= tuning.maxFrameBytes, 'windowBytes must hold at least one frame');
+  check(tuning.windowPackets >= 1 && tuning.reorderBufferPackets >= 1, 'window and reorder buffer need at least one packet');
+  check(tuning.ackEveryPackets >= 1, 'ackEveryPackets must be at least 1');
+  check(tuning.heartbeatIntervalMs > 0, 'heartbeatIntervalMs must be positive');
+  check(
+    0 < tuning.minRtoMs && tuning.minRtoMs <= tuning.initialRtoMs && tuning.initialRtoMs <= tuning.maxRtoMs,
+    'RTOs must satisfy 0 < minRtoMs ≤ initialRtoMs ≤ maxRtoMs',
+  );
+  return tuning;
+}
+
+/** Drops keys explicitly set to undefined so they do not override defaults. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** How many entries of the ascending `sorted` are ≤ `value`. */
+function countAtMost(sorted: number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function concatenate(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!.slice();
+  const whole = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.length;
+  }
+  return whole;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return { promise, resolve, reject };
+}
+
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

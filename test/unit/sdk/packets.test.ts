@@ -1,0 +1,72 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_SACK_RANGES,
+  PacketFormatError,
+  decodeAck,
+  decodeDataPacket,
+  encodeAck,
+  encodeDataPacket,
+  type AckPacket,
+  type SeqRange,
+} from '../../../sdk/packets.js';
+
+/** Ascending, non-adjacent ranges above the cumulative ack, as a receiver reports them. */
+const ackPacket: fc.Arbitrary<AckPacket> = fc
+  .tuple(
+    fc.integer({ min: 0, max: 1_000_000 }),
+    fc.array(fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 50 })), { maxLength: MAX_SACK_RANGES }),
+  )
+  .map(([cumulative, gapsAndLengths]) => {
+    const ranges: SeqRange[] = [];
+    let next = cumulative;
+    for (const [gap, length] of gapsAndLengths) {
+      ranges.push({ start: next + gap, end: next + gap + length });
+      next += gap + length;
+    }
+    return { cumulative, ranges };
+  });
+
+describe('packets', () => {
+  it('round-trips data packets', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('chunk' as const, 'last-chunk' as const), fc.uint8Array({ maxLength: 256 }), (kind, payload) => {
+        expect(decodeDataPacket(encodeDataPacket({ kind, payload }))).toEqual({ kind, payload });
+      }),
+    );
+    expect([...encodeDataPacket({ kind: 'close' })]).toEqual([2]);
+    expect(decodeDataPacket(new Uint8Array([2]))).toEqual({ kind: 'close' });
+  });
+
+  it('round-trips acks', () => {
+    fc.assert(
+      fc.property(ackPacket, (ack) => {
+        expect(decodeAck(encodeAck(ack))).toEqual(ack);
+      }),
+    );
+  });
+
+  it('lays out an ack as type, cumulative, count, then inclusive ranges', () => {
+    const body = encodeAck({ cumulative: 3, ranges: [{ start: 5, end: 7 }] });
+    expect([...body]).toEqual([1, 0, 0, 0, 3, 1, 0, 0, 0, 5, 0, 0, 0, 6]);
+  });
+
+  it('rejects malformed packets with PacketFormatError and nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        for (const decode of [decodeAck, decodeDataPacket]) {
+          try {
+            decode(bytes);
+          } catch (error) {
+            expect(error).toBeInstanceOf(PacketFormatError);
+          }
+        }
+      }),
+    );
+    const rangeAtCumulative = encodeAck({ cumulative: 3, ranges: [{ start: 4, end: 5 }] });
+    rangeAtCumulative[9] = 3;
+    expect(() => decodeAck(rangeAtCumulative)).toThrow(PacketFormatError);
+    expect(() => decodeDataPacket(new Uint8Array([2, 0]))).toThrow('close packet carries bytes');
+    expect(() => decodeDataPacket(new Uint8Array(0))).toThrow(PacketFormatError);
+  });
+});

@@ -1,0 +1,398 @@
+// ReliableStream, one mechanism at a time: frames are captured and delivered by hand on a simulated clock.
+import { describe, expect, it } from 'vitest';
+import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
+import { createPlainCodec, MAX_BODY_BYTES, SEAL_OVERHEAD_BYTES, type Space } from '../../../sdk/codec.js';
+import { DATA_HEADER_BYTES, PacketFormatError, decodeAck, encodeAck, encodeDataPacket, type AckPacket } from '../../../sdk/packets.js';
+import { ReliableStream, type ReliableStreamOptions } from '../../../sdk/stream.js';
+import { LossyLink } from './support/lossy-link.js';
+import { ManualClock } from './support/manual-clock.js';
+import { fingerprint, patternedMessage } from './support/random.js';
+import { createTaggedCodec } from './support/test-codecs.js';
+
+const MAX_CHUNK = MAX_BODY_BYTES - DATA_HEADER_BYTES;
+const plain = createPlainCodec();
+
+interface Endpoint {
+  stream: ReliableStream;
+  /** Every frame the stream handed to its transport, in order. */
+  sent: Uint8Array[];
+  received: Uint8Array[];
+  events: string[];
+  errors: Error[];
+}
+
+function endpoint(clock: ManualClock, options: Partial<ReliableStreamOptions> = {}): Endpoint {
+  const sent: Uint8Array[] = [];
+  const stream = new ReliableStream({ sendFrame: (frame) => sent.push(frame), clock, ...options });
+  const received: Uint8Array[] = [];
+  const events: string[] = [];
+  const errors: Error[] = [];
+  stream.on('message', (message) => {
+    received.push(message);
+    events.push('message');
+  });
+  stream.on('close', () => events.push('close'));
+  stream.on('error', (error) => errors.push(error));
+  return { stream, sent, received, events, errors };
+}
+
+async function deliver(to: Endpoint, frames: Uint8Array[]): Promise<void> {
+  for (const frame of frames) await to.stream.receiveFrame(frame);
+}
+
+/** Moves the frames sent so far out of `from.sent` (the "wire") for the test to deliver, drop or reorder. */
+function takeSent(from: Endpoint): Uint8Array[] {
+  return from.sent.splice(0);
+}
+
+async function spaceOf(frame: Uint8Array): Promise<Space> {
+  return (await plain.open(frame)).space;
+}
+
+async function framesIn(frames: Uint8Array[], space: Space): Promise<Uint8Array[]> {
+  const spaces = await Promise.all(frames.map(spaceOf));
+  return frames.filter((_, index) => spaces[index] === space);
+}
+
+async function acksIn(frames: Uint8Array[]): Promise<AckPacket[]> {
+  const opened = await Promise.all((await framesIn(frames, 'control')).map((frame) => plain.open(frame)));
+  return opened.map(({ body }) => decodeAck(body));
+}
+
+function controlFrame(seq: number, ack: AckPacket): Promise<Uint8Array> {
+  return plain.seal('control', seq, encodeAck(ack));
+}
+
+describe('ReliableStream', () => {
+  it('splits a large message into frames that use the whole overhead allowance and reassembles it', async () => {
+    const clock = new ManualClock();
+    const codec = createTaggedCodec();
+    const sender = endpoint(clock, { codec });
+    const receiver = endpoint(clock, { codec });
+    const message = patternedMessage(2 * MAX_CHUNK + 1, 1);
+
+    await sender.stream.send(message);
+    const frames = takeSent(sender);
+
+    expect(frames.map((frame) => frame.length)).toEqual([MAX_FRAME_BYTES, MAX_FRAME_BYTES, SEAL_OVERHEAD_BYTES + DATA_HEADER_BYTES + 1]);
+    await deliver(receiver, frames);
+    expect(receiver.received.map(fingerprint)).toEqual([fingerprint(message)]);
+  });
+
+  it('delivers an empty message', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+
+    await sender.stream.send(new Uint8Array(0));
+    await sender.stream.sendText('after');
+    await deliver(receiver, takeSent(sender));
+
+    expect(receiver.received.map((message) => new TextDecoder().decode(message))).toEqual(['', 'after']);
+  });
+
+  it('recovers a dropped frame with one fast retransmission, before any timeout', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(6 * MAX_CHUNK, 2));
+    const [first, dropped, ...rest] = takeSent(sender);
+
+    await deliver(receiver, [first!, ...rest]);
+    await clock.advance(25); // the receiver's delayed ack for the last packet
+    await deliver(sender, takeSent(receiver));
+
+    expect(sender.stream.stats.retransmits).toBe(1);
+    expect(clock.now()).toBeLessThan(sender.stream.stats.rtoMs);
+    const [retransmission] = takeSent(sender);
+    expect(fingerprint(retransmission!)).toEqual(fingerprint(dropped!)); // the cached bytes, not a reseal
+    await deliver(receiver, [retransmission!]);
+    expect(receiver.received.map(fingerprint)).toEqual([fingerprint(patternedMessage(6 * MAX_CHUNK, 2))]);
+  });
+
+  it('retransmits on timeout with exponential backoff, clamped at maxRtoMs', async () => {
+    const clock = new ManualClock();
+    const sendTimes: number[] = [];
+    const stream = new ReliableStream({
+      clock,
+      sendFrame: () => sendTimes.push(clock.now()),
+      initialRtoMs: 1_000,
+      maxRtoMs: 8_000,
+    });
+
+    await stream.send(new Uint8Array([1]));
+    await clock.advance(40_000);
+
+    const gaps = sendTimes.slice(1).map((time, index) => time - sendTimes[index]!);
+    expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(stream.stats.retransmits).toBe(7);
+  });
+
+  it('estimates the retransmission timeout from measured round trips', async () => {
+    const clock = new ManualClock();
+    const oneWayDelay = { dropRate: 0, duplicateRate: 0, minDelayMs: 100, maxDelayMs: 100 };
+    const toReceiver = new LossyLink(clock, Math.random, oneWayDelay);
+    const toSender = new LossyLink(clock, Math.random, oneWayDelay);
+    const sender = new ReliableStream({ clock, sendFrame: toReceiver.send, initialRtoMs: 3_000, maxRtoMs: 10_000 });
+    const receiver = new ReliableStream({ clock, sendFrame: toSender.send, ackDelayMs: 25 });
+    toReceiver.deliverTo((frame) => void receiver.receiveFrame(frame));
+    toSender.deliverTo((frame) => void sender.receiveFrame(frame));
+
+    for (let round = 0; round < 20; round++) {
+      await sender.send(new Uint8Array([round]));
+      await clock.advance(500);
+    }
+
+    // Each ack waits out the 25 ms ack delay, so a round trip takes 225 ms.
+    expect(sender.stats.smoothedRttMs).toBeCloseTo(225, 0);
+    expect(sender.stats.rtoMs).toBeGreaterThanOrEqual(225);
+    expect(sender.stats.rtoMs).toBeLessThan(300);
+    expect(sender.stats.retransmits).toBe(0);
+  });
+
+  it('coalesces acks: one after the ack delay, or at once after ackEveryPackets packets', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock, { ackDelayMs: 25, ackEveryPackets: 4 });
+    await sender.stream.send(patternedMessage(7 * MAX_CHUNK, 3));
+    const frames = takeSent(sender);
+
+    await deliver(receiver, frames.slice(0, 3));
+    expect(receiver.sent).toEqual([]);
+    await clock.advance(25);
+    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 3, ranges: [] }]);
+
+    await deliver(receiver, frames.slice(3, 7));
+    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 7, ranges: [] }]);
+  });
+
+  it('acks out-of-order packets with selective ranges', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(7 * MAX_CHUNK, 4));
+    const frames = takeSent(sender);
+
+    await deliver(receiver, [frames[0]!, frames[2]!, frames[3]!, frames[5]!]);
+
+    expect(await acksIn(takeSent(receiver))).toEqual([
+      { cumulative: 1, ranges: [{ start: 2, end: 4 }, { start: 5, end: 6 }] },
+    ]);
+  });
+
+  it('sends heartbeats only after heartbeatIntervalMs of silence, and none while paused', async () => {
+    const clock = new ManualClock();
+    const idle = endpoint(clock, { heartbeatIntervalMs: 60_000 });
+
+    await clock.advance(59_999);
+    expect(idle.sent).toHaveLength(0);
+    await clock.advance(1);
+    expect(await framesIn(idle.sent, 'control')).toHaveLength(1);
+
+    // Acking a data frame at 90 s is traffic too: the next heartbeat waits until 60 s after that ack.
+    await clock.advance(30_000);
+    const peer = endpoint(clock);
+    await peer.stream.send(new Uint8Array([1]));
+    await deliver(idle, takeSent(peer));
+    await clock.advance(25);
+    expect(await framesIn(idle.sent, 'control')).toHaveLength(2);
+    await clock.advance(59_999);
+    expect(await framesIn(idle.sent, 'control')).toHaveLength(2);
+    await clock.advance(1);
+    expect(await framesIn(idle.sent, 'control')).toHaveLength(3);
+
+    idle.stream.pause();
+    const sentBeforePause = idle.sent.length;
+    await clock.advance(600_000);
+    expect(idle.sent).toHaveLength(sentBeforePause);
+    expect(idle.stream.stats.heartbeatsSent).toBe(2);
+  });
+
+  it('sends nothing while paused, keeps accepting messages, and resends every unacked packet on resume', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(3 * MAX_CHUNK, 5));
+    const [first, second, third] = takeSent(sender);
+    await deliver(receiver, [first!]);
+    await clock.advance(25);
+    await deliver(sender, takeSent(receiver));
+
+    sender.stream.pause();
+    await sender.stream.send(patternedMessage(10, 6)); // accepted into the window while the transport is down
+    await clock.advance(120_000);
+    expect(sender.sent).toEqual([]);
+
+    sender.stream.resume();
+    const resent = await framesIn(sender.sent, 'data');
+    expect(resent.slice(0, 2).map(fingerprint)).toEqual([second!, third!].map(fingerprint));
+    expect(resent).toHaveLength(3);
+    expect(sender.stream.stats.retransmits).toBe(2);
+    await deliver(receiver, resent);
+    expect(receiver.received.map(fingerprint)).toEqual([patternedMessage(3 * MAX_CHUNK, 5), patternedMessage(10, 6)].map(fingerprint));
+  });
+
+  it('delivers a message once however often its frames are replayed', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(2 * MAX_CHUNK, 7));
+    const frames = takeSent(sender);
+
+    await deliver(receiver, [frames[1]!, frames[1]!, frames[0]!, frames[1]!, frames[0]!]);
+
+    expect(receiver.received).toHaveLength(1);
+    expect(receiver.stream.stats.duplicateFrames).toBe(3);
+  });
+
+  it('ignores control frames older than the newest one seen', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    await sender.stream.send(patternedMessage(2 * MAX_CHUNK, 8));
+    expect(sender.stream.stats.inFlightPackets).toBe(2);
+
+    await deliver(sender, [await controlFrame(5, { cumulative: 0, ranges: [] })]);
+    await deliver(sender, [await controlFrame(3, { cumulative: 2, ranges: [] })]);
+    expect(sender.stream.stats.inFlightPackets).toBe(2);
+    expect(sender.stream.stats.staleControlFrames).toBe(1);
+
+    await deliver(sender, [await controlFrame(6, { cumulative: 2, ranges: [] })]);
+    expect(sender.stream.stats.inFlightPackets).toBe(0);
+  });
+
+  it('fails, reports and goes quiet when a frame does not authenticate', async () => {
+    const clock = new ManualClock();
+    const codec = createTaggedCodec();
+    const sender = endpoint(clock, { codec });
+    const receiver = endpoint(clock, { codec });
+    await sender.stream.send(patternedMessage(100, 9));
+    const [frame] = takeSent(sender);
+    const tampered = frame!.slice();
+    tampered[20]! ^= 1;
+
+    await deliver(receiver, [tampered]);
+
+    expect(receiver.errors.map((error) => error.message)).toEqual(['frame failed authentication']);
+    await expect(receiver.stream.send(new Uint8Array(1))).rejects.toThrow('frame failed authentication');
+    await deliver(receiver, [frame!]);
+    expect(receiver.received).toEqual([]);
+    await clock.advance(120_000);
+    expect(receiver.sent).toEqual([]);
+  });
+
+  it('fails on a malformed packet inside a frame that opens', async () => {
+    const clock = new ManualClock();
+    const receiver = endpoint(clock);
+    const unknownKind = new Uint8Array([7, 1, 2]);
+
+    await deliver(receiver, [await plain.seal('data', 0, unknownKind)]);
+
+    expect(receiver.errors).toHaveLength(1);
+    expect(receiver.errors[0]).toBeInstanceOf(PacketFormatError);
+  });
+
+  it('fails on an ack for data it never sent', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+
+    await deliver(sender, [await controlFrame(0, { cumulative: 1, ranges: [] })]);
+
+    expect(sender.errors.map((error) => error.message)).toEqual(['ack covers data never sent']);
+  });
+
+  it('applies backpressure: send() waits for window room and in-flight bytes stay within the window', async () => {
+    const clock = new ManualClock();
+    const windowBytes = 4 * MAX_FRAME_BYTES;
+    const sender = endpoint(clock, { windowBytes });
+    const receiver = endpoint(clock);
+    const message = patternedMessage(1024 * 1024, 10);
+    let accepted = false;
+    const sending = sender.stream.send(message).then(() => (accepted = true));
+
+    await clock.advance(10_000); // nothing is acked: the window stays full
+    expect(accepted).toBe(false);
+    expect(sender.stream.stats.inFlightBytes).toBeLessThanOrEqual(windowBytes);
+    expect(sender.stream.stats.queuedBytes).toBe(message.length - 4 * MAX_CHUNK);
+
+    while (!accepted) {
+      await deliver(receiver, takeSent(sender));
+      await clock.advance(25);
+      await deliver(sender, takeSent(receiver));
+      expect(sender.stream.stats.inFlightBytes).toBeLessThanOrEqual(windowBytes);
+    }
+    await sending;
+    await deliver(receiver, takeSent(sender));
+    expect(receiver.received.map(fingerprint)).toEqual([fingerprint(message)]);
+  });
+
+  it('delivers the close after all data even when it arrives first, and resolves end() once acked', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(MAX_CHUNK + 1, 11));
+    let ended = false;
+    const ending = sender.stream.end().then(() => (ended = true));
+    await clock.advance(0);
+    const [firstChunk, lastChunk, close] = takeSent(sender);
+
+    await deliver(receiver, [close!, firstChunk!]);
+    expect(receiver.events).toEqual([]);
+    expect(receiver.stream.remoteClosed).toBe(false); // so far a cut, not an end
+    await deliver(receiver, [lastChunk!]);
+    expect(receiver.events).toEqual(['message', 'close']);
+    expect(receiver.stream.remoteClosed).toBe(true);
+
+    expect(ended).toBe(false);
+    await clock.advance(25);
+    await deliver(sender, takeSent(receiver));
+    await ending;
+    await expect(sender.stream.send(new Uint8Array(1))).rejects.toThrow('stream is ending');
+  });
+
+  it('fails on data after the close', async () => {
+    const clock = new ManualClock();
+    const receiver = endpoint(clock);
+
+    await deliver(receiver, [
+      await plain.seal('data', 0, encodeDataPacket({ kind: 'close' })),
+      await plain.seal('data', 1, encodeDataPacket({ kind: 'last-chunk', payload: new Uint8Array(1) })),
+    ]);
+
+    expect(receiver.events).toEqual(['close']);
+    expect(receiver.errors.map((error) => error.message)).toEqual(['data after close']);
+  });
+
+  it('drops data beyond its reorder buffer and takes it when retransmitted', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock, { reorderBufferPackets: 2 });
+    await sender.stream.send(patternedMessage(3 * MAX_CHUNK, 12));
+    const [first, second, third] = takeSent(sender);
+
+    await deliver(receiver, [third!, second!]);
+    expect(receiver.stream.stats.framesBeyondBuffer).toBe(1);
+    expect(receiver.stream.stats.reorderBufferedPackets).toBe(1);
+
+    await deliver(receiver, [first!, third!]);
+    expect(receiver.received.map(fingerprint)).toEqual([fingerprint(patternedMessage(3 * MAX_CHUNK, 12))]);
+  });
+
+  it('rejects pending sends and end() when disposed', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock, { windowPackets: 1 });
+    const first = sender.stream.send(patternedMessage(2 * MAX_CHUNK, 13));
+    const ending = sender.stream.end();
+
+    sender.stream.dispose();
+
+    await expect(first).rejects.toThrow('stream disposed');
+    await expect(ending).rejects.toThrow('stream disposed');
+  });
+
+  it('validates its tuning', () => {
+    const sendFrame = () => {};
+    expect(() => new ReliableStream({ sendFrame, windowBytes: MAX_FRAME_BYTES - 1 })).toThrow(RangeError);
+    expect(() => new ReliableStream({ sendFrame, minRtoMs: 2_000, initialRtoMs: 1_000 })).toThrow(/RTOs/);
+    expect(() => new ReliableStream({ sendFrame, ackEveryPackets: Number.NaN })).toThrow(/ackEveryPackets/);
+  });
+});
