@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
 /** The repository root (the NodejsFunction project root) and the folder of Lambda handlers. */
@@ -35,6 +35,7 @@ export const relayBundling = {
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   // No Docker here or in CI: the esbuild in node_modules does the work.
   forceDockerBundling: false,
+  logLevel: LogLevel.WARNING,
 } as const satisfies BundlingOptions;
 
 /** The esbuild API equivalent of what NodejsFunction runs for `relayBundling` (its CLI flags, one for one). */
@@ -44,7 +45,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     outfile,
     bundle: true,
     platform: 'node',
-    format: relayBundling.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    format: relayBundling.format,
     target: relayBundling.target,
     minify: relayBundling.minify,
     sourcemap: relayBundling.sourceMap,
@@ -52,6 +53,6 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     mainFields: [...relayBundling.mainFields],
     banner: { js: relayBundling.banner },
     external: [],
-    logLevel: 'warning',
+    logLevel: relayBundling.logLevel,
   };
 }
