@@ -1,0 +1,220 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ConfigurationSet, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct, Node } from 'constructs';
+import { defaultPolicy, policyEnvironmentNames, validatePolicy, type RelayPolicy } from '../shared/config/policy.js';
+import { tableSchema } from '../shared/adapters/table.js';
+import { alarmOnAny } from './constructs/alarms.js';
+import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
+
+export const STAGE_NAME = 'live';
+
+interface HandlerSpec {
+  /** Handler file in functions/, without `.ts`. */
+  file: string;
+  /** Exactly the DynamoDB actions the handler's use cases perform (see shared/adapters/dynamo-session-store.ts). */
+  tableActions: readonly TableAction[];
+  /** @connections methods it calls: POST to tell a client something, DELETE to close a connection. */
+  connections?: readonly ConnectionsMethod[];
+  /** The frame path is the hot one: Lambda CPU scales with memory, so it gets more. */
+  memorySize?: number;
+  timeout?: Duration;
+}
+
+const ENDS_SESSIONS: readonly ConnectionsMethod[] = ['POST', 'DELETE']; // finishSession posts "ended", then disconnects
+
+/** The WebSocket routes, one function each. */
+const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
+  { routeKey: '$connect', file: 'connect', tableActions: ['PutItem'] },
+  { routeKey: '$disconnect', file: 'disconnect', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ['POST'] },
+  { routeKey: '$default', file: 'default', tableActions: [] },
+  { routeKey: 'createSession', file: 'create-session', tableActions: ['GetItem', 'PutItem', 'UpdateItem'] },
+  { routeKey: 'joinSession', file: 'join-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+  { routeKey: 'resumeSession', file: 'resume-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+  { routeKey: 'frame', file: 'frame', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, memorySize: 1024 },
+  { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+];
+
+/** Ends overdue sessions every minute: it scans open sessions and finishes them, reading nothing else. */
+const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
+
+/** Relay URLs over HTTPS (health now, the join page later, which will add GetItem). */
+const httpEndpoint: HandlerSpec = { file: 'http', tableActions: [] };
+const httpRouteKeys = ['/healthz', '/join/{nameplate}'];
+
+const DEFAULT_MEMORY_MB = 512;
+// Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
+const DEFAULT_TIMEOUT = Duration.seconds(10);
+
+/** Every knob, read from CDK context (`-c key=value` or cdk.json) and checked before anything is built. */
+export interface RelayConfig {
+  policy: RelayPolicy;
+  /** RETAIN keeps the table (sessions, audit) and logs when the stack is deleted; DESTROY is for throwaway stacks. */
+  removalPolicy: RemovalPolicy;
+  /** Cost guard: steady messages per second across the WebSocket stage, and the bucket for bursts. */
+  messageRateLimit: number;
+  messageBurstLimit: number;
+  senderEmail?: string;
+  senderDomain?: string;
+  alarmEmail?: string;
+}
+
+export function configFromContext(node: Node): RelayConfig {
+  const text = (key: string): string | undefined => {
+    const value = node.tryGetContext(key) as unknown;
+    return value === undefined || value === '' ? undefined : String(value);
+  };
+  const positiveInteger = (key: string, fallback: number): number => {
+    const raw = text(key);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`context ${key} must be a positive whole number, got "${raw}"`);
+    return value;
+  };
+
+  const policy = { ...defaultPolicy };
+  for (const key of Object.keys(policyEnvironmentNames) as Array<keyof RelayPolicy>) {
+    policy[key] = positiveInteger(key, defaultPolicy[key]);
+  }
+
+  const removal = text('removalPolicy') ?? 'retain';
+  if (removal !== 'retain' && removal !== 'destroy') {
+    throw new Error(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
+  }
+
+  const senderDomain = text('senderDomain');
+  const senderEmail = text('senderEmail') ?? (senderDomain && `no-reply@${senderDomain}`);
+  if (senderEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) {
+    throw new Error(`context senderEmail must be an email address, got "${senderEmail}"`);
+  }
+  if (senderDomain && !senderEmail?.endsWith(`@${senderDomain}`)) {
+    throw new Error(`context senderEmail (${senderEmail}) must be an address at senderDomain (${senderDomain})`);
+  }
+
+  return {
+    policy: validatePolicy(policy),
+    removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    messageRateLimit: positiveInteger('messageRateLimit', 1000),
+    messageBurstLimit: positiveInteger('messageBurstLimit', 500),
+    senderEmail,
+    senderDomain,
+    alarmEmail: text('alarmEmail'),
+  };
+}
+
+const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, letter: string) => letter.toUpperCase());
+
+/**
+ * The whole relay on AWS: a WebSocket API whose routes each invoke one handler, a scheduled sweeper,
+ * an HTTP API for relay URLs, one DynamoDB table, optional SES sending, and alarms.
+ * Environment-agnostic (no account or region, no lookups), so `cdk synth` needs no credentials.
+ */
+export class RelayStack extends Stack {
+  readonly table: Table;
+  /** For the email handler (a later issue): set SENDER_EMAIL and SES_CONFIGURATION_SET from these. */
+  readonly emailEnvironment?: { SENDER_EMAIL: string; SES_CONFIGURATION_SET: string };
+  /** Grant `ses:SendEmail` on this (emailIdentity.grantSendEmail) to the function that sends invitations. */
+  readonly emailIdentity?: EmailIdentity;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    const config = configFromContext(this.node);
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableSchema.partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: tableSchema.timeToLiveAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // RETAIN by default: deleting the stack must not silently delete live sessions and their audit trail.
+      removalPolicy: config.removalPolicy,
+    });
+
+    const alarmTopic = new Topic(this, 'AlarmTopic');
+    if (config.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
+    const alarmAction = new SnsAction(alarmTopic);
+
+    const webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      apiName: `${this.stackName}-websocket`,
+      routeSelectionExpression: '$request.body.action',
+    });
+    const stage = new WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi,
+      stageName: STAGE_NAME,
+      autoDeploy: true,
+      throttle: { rateLimit: config.messageRateLimit, burstLimit: config.messageBurstLimit },
+    });
+
+    const environment: Record<string, string> = { TABLE_NAME: this.table.tableName };
+    for (const [key, name] of Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>) {
+      environment[name] = String(config.policy[key]);
+    }
+    const relayFunction = (spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>
+      new RelayFunction(this, pascalCase(spec.file), {
+        file: spec.file,
+        table: this.table,
+        tableActions: spec.tableActions,
+        connections: spec.connections && { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections },
+        environment: { ...environment, ...extraEnvironment },
+        memorySize: spec.memorySize ?? DEFAULT_MEMORY_MB,
+        timeout: spec.timeout ?? DEFAULT_TIMEOUT,
+        removalPolicy: config.removalPolicy,
+        alarmAction,
+      }).function;
+
+    for (const route of webSocketRoutes) {
+      webSocketApi.addRoute(route.routeKey, {
+        integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, relayFunction(route)),
+        // Handlers answer the sender through the route response (the reply, or a typed error).
+        returnResponse: true,
+      });
+    }
+
+    // The sweeper has no event to derive the @connections endpoint from, so it is told.
+    const sweep = relayFunction(sweeper, { CALLBACK_URL: stage.callbackUrl });
+    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
+
+    const httpApi = new HttpApi(this, 'HttpApi', { apiName: `${this.stackName}-http`, createDefaultStage: false });
+    const httpStage = new HttpStage(this, 'HttpStage', {
+      httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+    // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
+    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint));
+    for (const path of httpRouteKeys) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
+
+    const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };
+    alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);
+    alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
+    alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
+
+    if (config.senderEmail) {
+      const configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true });
+      this.emailIdentity = new EmailIdentity(this, 'EmailIdentity', {
+        identity: config.senderDomain ? Identity.domain(config.senderDomain) : Identity.email(config.senderEmail),
+        configurationSet,
+      });
+      this.emailEnvironment = { SENDER_EMAIL: config.senderEmail, SES_CONFIGURATION_SET: configurationSet.configurationSetName };
+      // A domain identity is verified by publishing these CNAME records (no hosted-zone lookup here).
+      if (config.senderDomain) {
+        this.emailIdentity.dkimRecords.forEach((record, index) => {
+          new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${record.name} CNAME ${record.value}` });
+        });
+      }
+    }
+
+    new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
+    new CfnOutput(this, 'HttpUrl', { value: httpStage.url, description: 'https:// base URL for relay links' });
+    new CfnOutput(this, 'HealthUrl', { value: `${httpStage.url}healthz` });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn, description: 'subscribe to be told about alarms' });
+  }
+}
