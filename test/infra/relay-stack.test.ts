@@ -1,0 +1,408 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Token } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.js';
+import { RelayStack } from '../../infra/relay-stack.js';
+import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
+import { tableSchema } from '../../shared/adapters/table.js';
+
+// What each handler may do, written out independently of the stack and checked against shared/relay:
+// a store method maps to one DynamoDB action (get* → GetItem, put*/claimNameplate/createSession → PutItem,
+// bind/attach/detach/touch/end → UpdateItem, delete/releaseNameplate → DeleteItem, listOpenSessions → Scan);
+// finishSession (used by join, resume, frame, end and the sweeper) ends with UpdateItem, frees the nameplate
+// with DeleteItem, posts "ended" and closes both connections.
+const expectations: Record<string, { route?: string; table: string[]; connections: string[] }> = {
+  connect: { route: '$connect', table: ['PutItem'], connections: [] },
+  disconnect: { route: '$disconnect', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['POST'] },
+  default: { route: '$default', table: [], connections: [] },
+  'create-session': { route: 'createSession', table: ['GetItem', 'PutItem', 'UpdateItem'], connections: [] },
+  'join-session': { route: 'joinSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  'resume-session': { route: 'resumeSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  frame: { route: 'frame', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  'end-session': { route: 'endSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  sweep: { table: ['DeleteItem', 'Scan', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  http: { table: [], connections: [] },
+};
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, any>;
+  DeletionPolicy?: string;
+}
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Renders Fn::Join / Ref / Fn::GetAtt as a readable string, e.g. `wss://${Api}.execute-api.${AWS::Region}…`. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as Record<string, any>;
+  if (node.Ref) return `\${${node.Ref}}`;
+  if (node['Fn::GetAtt']) return `\${${node['Fn::GetAtt'].join('.')}}`;
+  if (node['Fn::Join']) return (node['Fn::Join'][1] as unknown[]).map(render).join(node['Fn::Join'][0]);
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
+/** Literal strings anywhere inside a template value. */
+function literals(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(literals);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(literals);
+  return [];
+}
+
+function synthesize(context: Record<string, unknown> = {}, { bundle = false } = {}) {
+  // Variants skip bundling (CDK's own switch); the main stack bundles for real, as `cdk synth` does.
+  const app = new App({ context: bundle ? context : { ...context, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new RelayStack(app, 'Relay');
+  const template = Template.fromStack(stack);
+  return { app, stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
+}
+
+describe('RelayStack', () => {
+  let synthesized: ReturnType<typeof synthesize>;
+  let resources: Record<string, Resource>;
+  /** Function logical id → handler file, recovered from the deployed code itself (see beforeAll). */
+  const functionFile = new Map<string, string>();
+  const fileFunction = new Map<string, string>();
+  const builtDir = mkdtemp(join(tmpdir(), 'assist-relay-stack-test-'));
+
+  const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  const logicalIdOf = (type: string) => ofType(type).map(([id]) => id);
+  const functionOf = (file: string) => resources[fileFunction.get(file)!]!;
+  /** The function a template value points at (an integration URI, a rule target). */
+  const referencedFile = (value: unknown) => {
+    const text = JSON.stringify(value);
+    const matches = [...functionFile].filter(([id]) => text.includes(`"${id}"`));
+    expect(matches, text).toHaveLength(1);
+    return matches[0]![1];
+  };
+  const statementsOf = (file: string): Statement[] => {
+    const roleId = functionOf(file).Properties.Role['Fn::GetAtt'][0] as string;
+    return ofType('AWS::IAM::Policy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === roleId))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  };
+
+  beforeAll(async () => {
+    synthesized = synthesize({}, { bundle: true });
+    resources = synthesized.resources;
+    // Build every handler the way the tests and benchmarks do; the stack's asset for each function must be
+    // byte-identical to exactly one of them. That pins both the route → handler wiring and the bundling options.
+    const dir = await builtDir;
+    const built = await Promise.all(
+      handlerEntries().map(async ({ name, entry }) => {
+        const outfile = join(dir, name, 'index.mjs');
+        await build(esbuildOptions(entry, outfile));
+        return { name, code: await readFile(outfile) };
+      }),
+    );
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const assetHash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+      const deployed = await readFile(join(synthesized.app.outdir, `asset.${assetHash}`, 'index.mjs'));
+      const matching = built.filter(({ code }) => code.equals(deployed));
+      expect(matching, id).toHaveLength(1);
+      functionFile.set(id, matching[0]!.name);
+      fileFunction.set(matching[0]!.name, id);
+    }
+  });
+
+  afterAll(async () => rm(await builtDir, { recursive: true, force: true }));
+
+  describe('synthesis', () => {
+    it('is environment-agnostic and needs no context lookups, so it runs offline without credentials', () => {
+      const { app, stack } = synthesized;
+      expect(Token.isUnresolved(stack.account)).toBe(true);
+      expect(Token.isUnresolved(stack.region)).toBe(true);
+      expect(app.synth().manifest.missing ?? []).toEqual([]);
+    });
+
+    it('deploys every handler file in functions/ as exactly one function, bundled the way the tests bundle it', () => {
+      expect(Object.keys(expectations).sort()).toEqual(handlerEntries().map(({ name }) => name));
+      expect([...fileFunction.keys()].sort()).toEqual(Object.keys(expectations).sort());
+      expect(logicalIdOf('AWS::Lambda::Function')).toHaveLength(Object.keys(expectations).length);
+    });
+  });
+
+  describe('functions', () => {
+    it('run Node 22 on arm64 with source maps, the table name and the default policy', () => {
+      const policyEnvironment = Object.fromEntries(
+        (Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>).map(([key, name]) => [name, String(defaultPolicy[key])]),
+      );
+      for (const [id, file] of functionFile) {
+        const { Properties: fn } = resources[id]!;
+        expect(fn.Runtime, file).toBe('nodejs22.x');
+        expect(fn.Architectures, file).toEqual(['arm64']);
+        expect(fn.Handler, file).toBe('index.handler');
+        expect(fn.Environment.Variables, file).toMatchObject({
+          ...policyEnvironment,
+          TABLE_NAME: { Ref: logicalIdOf('AWS::DynamoDB::Table')[0] },
+          NODE_OPTIONS: '--enable-source-maps',
+        });
+      }
+    });
+
+    it('give the frame path the most memory (CPU scales with it) and keep WebSocket handlers inside API Gateway’s 29 s', () => {
+      const frameMemory = functionOf('frame').Properties.MemorySize as number;
+      for (const [id, file] of functionFile) {
+        const { MemorySize, Timeout } = resources[id]!.Properties;
+        if (file !== 'frame') expect(MemorySize, file).toBeLessThan(frameMemory);
+        if (expectations[file]!.route) expect(Timeout, file).toBeLessThan(29);
+      }
+      expect(frameMemory).toBeGreaterThanOrEqual(1024);
+      expect(functionOf('sweep').Properties.Timeout).toBeLessThanOrEqual(60);
+    });
+
+    it('log to their own log group, kept for a month and retained by default', () => {
+      for (const [id, file] of functionFile) {
+        const logGroupId = resources[id]!.Properties.LoggingConfig.LogGroup.Ref as string;
+        const logGroup = resources[logGroupId]!;
+        expect(logGroup.Type, file).toBe('AWS::Logs::LogGroup');
+        expect(logGroup.Properties.RetentionInDays, file).toBe(30);
+        expect(logGroup.DeletionPolicy, file).toBe('Retain');
+      }
+      expect(logicalIdOf('AWS::Logs::LogGroup')).toHaveLength(functionFile.size);
+    });
+  });
+
+  describe('WebSocket API', () => {
+    it('routes on $request.body.action', () => {
+      synthesized.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: '$request.body.action',
+      });
+    });
+
+    it('sends each route to the function built from its handler file, with a route response for the reply', () => {
+      const webSocketApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'WEBSOCKET')![0];
+      const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === webSocketApiId);
+      const routeResponses = ofType('AWS::ApiGatewayV2::RouteResponse').map(([, response]) => response.Properties);
+      const wiring = Object.fromEntries(
+        routes.map(([routeId, route]) => {
+          const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
+          const integration = resources[integrationId]!.Properties;
+          expect(integration.IntegrationType).toBe('AWS_PROXY');
+          const responses = routeResponses.filter((response) => response.RouteId.Ref === routeId);
+          expect(responses.map((response) => response.RouteResponseKey), route.Properties.RouteKey).toEqual(['$default']);
+          return [route.Properties.RouteKey, referencedFile(integration.IntegrationUri)];
+        }),
+      );
+      const expectedWiring = Object.fromEntries(
+        Object.entries(expectations).flatMap(([file, { route }]) => (route ? [[route, file]] : [])),
+      );
+      expect(wiring).toEqual(expectedWiring);
+    });
+
+    it('deploys the stage "live" automatically, with throttling', () => {
+      synthesized.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: 'live',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 500 },
+      });
+    });
+  });
+
+  describe('DynamoDB table', () => {
+    it('is keyed, on demand, expires items by TTL, has point-in-time recovery and is retained by default', () => {
+      const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
+      expect(table.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: tableSchema.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: tableSchema.partitionKey, AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: tableSchema.timeToLiveAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(logicalIdOf('AWS::DynamoDB::Table')).toHaveLength(1);
+    });
+  });
+
+  describe('IAM', () => {
+    const allStatements = () =>
+      ofType('AWS::IAM::Policy').flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
+
+    it('grants no wildcard actions', () => {
+      for (const statement of allStatements()) {
+        for (const action of asArray(statement.Action)) expect(action).not.toContain('*');
+      }
+    });
+
+    it('grants no wildcard resources except connection ids under @connections', () => {
+      for (const statement of allStatements()) {
+        for (const resource of asArray(statement.Resource)) {
+          if (!literals(resource).some((text) => text.includes('*'))) continue;
+          expect(render(resource)).toMatch(/^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/live\/(POST|DELETE)\/@connections\/\*$/);
+        }
+      }
+    });
+
+    it('gives every function exactly the table actions its code performs, on the table only', () => {
+      const tableArn = { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table')[0], 'Arn'] };
+      for (const [file, expected] of Object.entries(expectations)) {
+        const tableStatements = statementsOf(file).filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+        const actions = tableStatements.flatMap((s) => asArray(s.Action)).map((action) => action.replace('dynamodb:', ''));
+        expect(actions.sort(), file).toEqual(expected.table);
+        for (const statement of tableStatements) expect(asArray(statement.Resource), file).toEqual([tableArn]);
+      }
+    });
+
+    it('lets only the functions that post or disconnect manage connections, and only with the methods they use', () => {
+      for (const [file, expected] of Object.entries(expectations)) {
+        const resources = statementsOf(file)
+          .filter((s) => asArray(s.Action).includes('execute-api:ManageConnections'))
+          .flatMap((s) => asArray(s.Resource));
+        const methods = resources.map((resource) => render(resource).match(/\/live\/(\w+)\/@connections\/\*$/)![1]);
+        expect(methods.sort(), file).toEqual(expected.connections);
+      }
+    });
+
+    it('lets each function write only its own log group, with no managed policies', () => {
+      for (const [file] of Object.entries(expectations)) {
+        const logGroupId = functionOf(file).Properties.LoggingConfig.LogGroup.Ref as string;
+        const logStatements = statementsOf(file).filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
+        expect(logStatements, file).toEqual([
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+        ]);
+        const every = statementsOf(file).flatMap((s) => asArray(s.Action));
+        expect(every.filter((a) => !/^(dynamodb|logs|execute-api):/.test(a)), file).toEqual([]);
+      }
+      for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    });
+  });
+
+  describe('sweeper', () => {
+    it('runs every minute', () => {
+      const [[, rule]] = ofType('AWS::Events::Rule') as [[string, Resource]];
+      expect(rule.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(rule.Properties.Targets.map((target: { Arn: unknown }) => referencedFile(target.Arn))).toEqual(['sweep']);
+    });
+
+    it('is told the stage callback URL, having no event to derive it from', () => {
+      expect(render(functionOf('sweep').Properties.Environment.Variables.CALLBACK_URL)).toMatch(
+        /^https:\/\/\$\{WebSocketApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/live$/,
+      );
+      for (const [file] of Object.entries(expectations).filter(([file]) => file !== 'sweep')) {
+        expect(functionOf(file).Properties.Environment.Variables.CALLBACK_URL, file).toBeUndefined();
+      }
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('serves the health check and join links from the http function, throttled', () => {
+      const httpApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'HTTP')![0];
+      const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === httpApiId);
+      expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(['GET /healthz', 'GET /join/{nameplate}']);
+      for (const [, route] of routes) {
+        const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
+        expect(referencedFile(resources[integrationId]!.Properties.IntegrationUri)).toBe('http');
+      }
+      synthesized.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        ApiId: { Ref: httpApiId },
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      });
+    });
+  });
+
+  describe('alarms', () => {
+    const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const topicRef = () => ({ Ref: logicalIdOf('AWS::SNS::Topic')[0] });
+
+    it('watch every function for errors and throttles and notify the alarm topic', () => {
+      for (const [id, file] of functionFile) {
+        for (const metric of ['Errors', 'Throttles']) {
+          const matching = alarms().filter(
+            (alarm) => alarm.Namespace === 'AWS/Lambda' && alarm.MetricName === metric && alarm.Dimensions[0].Value.Ref === id,
+          );
+          expect(matching, `${file} ${metric}`).toHaveLength(1);
+          expect(matching[0]).toMatchObject({ Threshold: 1, AlarmActions: [topicRef()] });
+        }
+      }
+    });
+
+    it('watch the WebSocket stage for integration and execution errors, and the HTTP API for 5xx', () => {
+      const apiAlarms = alarms().filter((alarm) => alarm.Namespace === 'AWS/ApiGateway');
+      expect(apiAlarms.map((alarm) => alarm.MetricName).sort()).toEqual(['5xx', 'ExecutionError', 'IntegrationError']);
+      for (const alarm of apiAlarms) expect(alarm.AlarmActions).toEqual([topicRef()]);
+      const stageOf = (metric: string) =>
+        apiAlarms.find((alarm) => alarm.MetricName === metric)!.Dimensions.find((d: { Name: string }) => d.Name === 'Stage').Value;
+      expect(stageOf('IntegrationError')).toBe('live');
+      expect(stageOf('ExecutionError')).toBe('live');
+    });
+  });
+
+  describe('outputs', () => {
+    it('give the wss:// URL of the live stage and the https:// URLs', () => {
+      const outputs = synthesized.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(render(outputs.WebSocketUrl!.Value)).toMatch(/^wss:\/\/\$\{WebSocketApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/live$/);
+      expect(render(outputs.HttpUrl!.Value)).toMatch(/^https:\/\/\$\{HttpApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/$/);
+      expect(render(outputs.HealthUrl!.Value)).toMatch(/\/healthz$/);
+      expect(outputs.TableName!.Value).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table')[0] });
+    });
+  });
+
+  describe('email', () => {
+    it('creates no SES resources and exposes no email environment without sender context', () => {
+      expect(logicalIdOf('AWS::SES::EmailIdentity')).toEqual([]);
+      expect(logicalIdOf('AWS::SES::ConfigurationSet')).toEqual([]);
+      expect(synthesized.stack.emailEnvironment).toBeUndefined();
+    });
+  });
+});
+
+describe('RelayStack context', () => {
+  it('passes policy overrides, throttling, removal policy, sender and alarm address through', () => {
+    const { stack, template, resources } = synthesize({
+      sessionTtlSeconds: '3600',
+      idleTimeoutSeconds: 600,
+      removalPolicy: 'destroy',
+      messageRateLimit: '200',
+      senderEmail: 'relay@example.com',
+      alarmEmail: 'ops@example.com',
+    });
+    const functions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        ASSIST_SESSION_TTL_SECONDS: '3600',
+        ASSIST_IDLE_TIMEOUT_SECONDS: '600',
+        ASSIST_MAX_SESSION_TTL_SECONDS: String(defaultPolicy.maxSessionTtlSeconds),
+      });
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: 'live', DefaultRouteSettings: { ThrottlingRateLimit: 200 } });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    const configurationSetId = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SES::ConfigurationSet')![0];
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'relay@example.com',
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSetId } },
+    });
+    expect(stack.resolve(stack.emailEnvironment)).toEqual({ SENDER_EMAIL: 'relay@example.com', SES_CONFIGURATION_SET: { Ref: configurationSetId } });
+  });
+
+  it('verifies a sender domain by DKIM, sending as no-reply@ unless told otherwise', () => {
+    const { stack, template } = synthesize({ senderDomain: 'example.org' });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
+    expect(stack.emailEnvironment?.SENDER_EMAIL).toBe('no-reply@example.org');
+    expect(Object.keys(template.toJSON().Outputs).filter((name) => name.startsWith('DkimRecord'))).toHaveLength(3);
+  });
+
+  it.each([
+    [{ sessionTtlSeconds: 'soon' }, /context sessionTtlSeconds must be a positive whole number/],
+    [{ resumeGraceSeconds: 0 }, /context resumeGraceSeconds must be a positive whole number/],
+    [{ sessionTtlSeconds: 100_000 }, /exceeds the maximum session TTL/],
+    [{ removalPolicy: 'snapshot' }, /removalPolicy must be "retain" or "destroy"/],
+    [{ senderEmail: 'relay' }, /senderEmail must be an email address/],
+    [{ senderDomain: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderDomain/],
+  ])('refuses %o before building anything', (context, message) => {
+    expect(() => synthesize(context)).toThrow(message);
+  });
+});
