@@ -14,7 +14,7 @@ import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
 
-export const STAGE_NAME = 'live';
+const STAGE_NAME = 'live';
 
 interface HandlerSpec {
   /** Handler file in functions/, without `.ts`. */
@@ -47,14 +47,14 @@ const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem
 
 /** Relay URLs over HTTPS (health now, the join page later, which will add GetItem). */
 const httpEndpoint: HandlerSpec = { file: 'http', tableActions: [] };
-const httpRouteKeys = ['/healthz', '/join/{nameplate}'];
+const httpPaths = ['/healthz', '/join/{nameplate}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
 const DEFAULT_TIMEOUT = Duration.seconds(10);
 
 /** Every knob, read from CDK context (`-c key=value` or cdk.json) and checked before anything is built. */
-export interface RelayConfig {
+interface RelayConfig {
   policy: RelayPolicy;
   /** RETAIN keeps the table (sessions, audit) and logs when the stack is deleted; DESTROY is for throwaway stacks. */
   removalPolicy: RemovalPolicy;
@@ -66,7 +66,7 @@ export interface RelayConfig {
   alarmEmail?: string;
 }
 
-export function configFromContext(node: Node): RelayConfig {
+function configFromContext(node: Node): RelayConfig {
   const text = (key: string): string | undefined => {
     const value = node.tryGetContext(key) as unknown;
     return value === undefined || value === '' ? undefined : String(value);
@@ -189,7 +189,7 @@ export class RelayStack extends Stack {
     });
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
     const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint));
-    for (const path of httpRouteKeys) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
+    for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };
     alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);

@@ -55,9 +55,14 @@ function literals(value: unknown): string[] {
   return [];
 }
 
+/** Cloud assemblies (templates and bundles) written to temporary directories, removed after the tests. */
+const assemblyDirs: string[] = [];
+afterAll(() => Promise.all(assemblyDirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
 function synthesize(context: Record<string, unknown> = {}, { bundle = false } = {}) {
   // Variants skip bundling (CDK's own switch); the main stack bundles for real, as `cdk synth` does.
   const app = new App({ context: bundle ? context : { ...context, 'aws:cdk:bundling-stacks': [] } });
+  assemblyDirs.push(app.outdir);
   const stack = new RelayStack(app, 'Relay');
   const template = Template.fromStack(stack);
   return { app, stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
