@@ -58,7 +58,7 @@ interface RelayConfig {
   policy: RelayPolicy;
   /** RETAIN keeps the table (sessions, audit) and logs when the stack is deleted; DESTROY is for throwaway stacks. */
   removalPolicy: RemovalPolicy;
-  /** Cost guard: steady messages per second across the WebSocket stage, and the bucket for bursts. */
+  /** Cost guard: the WebSocket stage's default throttle for each route (steady messages per second, burst bucket). */
   messageRateLimit: number;
   messageBurstLimit: number;
   senderEmail?: string;
