@@ -38,8 +38,8 @@ export interface StreamTuning {
   initialRtoMs: number;
   minRtoMs: number;
   maxRtoMs: number;
-  /** A packet is deemed lost once this many packets sent after it have been acked. */
-  reorderThreshold: number;
+  /** Least time beyond a round trip that a packet overtaken by later ones gets before it counts as lost. */
+  minReorderWindowMs: number;
   /** Largest sealed frame. */
   maxFrameBytes: number;
 }
@@ -54,7 +54,7 @@ export const DEFAULT_STREAM_TUNING: Readonly<StreamTuning> = Object.freeze({
   initialRtoMs: 1_000,
   minRtoMs: 200,
   maxRtoMs: 30_000,
-  reorderThreshold: 3,
+  minReorderWindowMs: 10,
   maxFrameBytes: MAX_FRAME_BYTES,
 });
 
@@ -115,8 +115,6 @@ interface InFlightPacket {
   lastSentAt: number;
   /** Order of the latest transmission among all data transmissions; orders loss detection. */
   lastSendOrder: number;
-  /** Packets sent after this one's latest transmission that have since been acked. */
-  passedBy: number;
   sacked: boolean;
 }
 
@@ -167,7 +165,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #smoothedRtt: number | undefined;
   #rttVariance = 0;
   #rto: number;
-  #retransmitTimer: CancelTimer | undefined;
+  /** Fires at the next reorder deadline or retransmission timeout. */
+  #lossTimer: CancelTimer | undefined;
+  /** Latest transmission, by send order, known to have arrived, and how long its round trip took. */
+  #newestDeliveredSendOrder = 0;
+  #newestDeliveredRtt = 0;
   #heartbeatTimer: CancelTimer | undefined;
   #lastFrameSentAt: number;
   #nextControlSeq = 0;
@@ -225,10 +227,6 @@ export class ReliableStream extends Emitter<StreamEvents> {
     return this.#remoteClosed;
   }
 
-  get paused(): boolean {
-    return this.#paused;
-  }
-
   /** Transport down: send nothing, keep all state. Received frames are still processed. */
   pause(): void {
     if (this.#paused) return;
@@ -245,7 +243,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     for (const packet of this.#inFlight.values()) {
       if (!packet.sacked) this.#transmitData(packet);
     }
-    this.#armRetransmitTimer();
+    this.#recoverLosses();
     this.#armHeartbeat();
     void this.#fillWindow();
   }
@@ -300,12 +298,13 @@ export class ReliableStream extends Emitter<StreamEvents> {
         if (frame.length > this.#tuning.maxFrameBytes) {
           throw new Error(`codec sealed ${frame.length} bytes, over the ${this.#tuning.maxFrameBytes}-byte frame limit`);
         }
-        const packet: InFlightPacket = { frame, transmissions: 0, lastSentAt: 0, lastSendOrder: 0, passedBy: 0, sacked: false };
+        const packet: InFlightPacket = { frame, transmissions: 0, lastSentAt: 0, lastSendOrder: 0, sacked: false };
         this.#inFlight.set(seq, packet);
         this.#inFlightBytes += frame.length;
         if (!this.#paused) {
           this.#transmitData(packet);
-          if (!this.#retransmitTimer) this.#armRetransmitTimer();
+          // A timer already armed runs out before this newest packet's.
+          this.#lossTimer ??= this.#clock.schedule(this.#rto, () => this.#onLossTimer());
         }
         next.accepted?.();
       }
@@ -317,8 +316,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   /**
-   * The next packet body to send, with `commit` to consume it from the queue (done before the
-   * asynchronous seal so nothing is taken twice) and `accepted` to call once it is in the window.
+   * The next packet body to send, with `commit` to take its bytes (before the asynchronous seal; only
+   * the one fill loop reads the queue) and `accepted` to call once it is in the window.
    */
   #nextOutgoingBody(): { body: Uint8Array; commit(seq: number): void; accepted?: () => void } | undefined {
     const message = this.#queue[0];
@@ -331,10 +330,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
         commit: () => {
           this.#queuedBytes -= payload.length;
           message.offset = end;
-          if (last) this.#queue.shift();
         },
+        // Leaves the queue only now, so a stream ending during the seal still rejects it.
         accepted: last
           ? () => {
+              this.#queue.shift();
               this.#stats.messagesSent++;
               message.accepted.resolve();
             }
@@ -359,7 +359,6 @@ export class ReliableStream extends Emitter<StreamEvents> {
     packet.transmissions++;
     packet.lastSentAt = this.#clock.now();
     packet.lastSendOrder = ++this.#sendOrder;
-    packet.passedBy = 0;
     this.#stats.dataFramesSent++;
     this.#transmit(packet.frame);
   }
@@ -395,14 +394,16 @@ export class ReliableStream extends Emitter<StreamEvents> {
         }
       }
     }
-    if (delivered.length > 0) {
-      this.#sampleRtt(delivered);
-      this.#retransmitPassedPackets(delivered);
-    } else if (this.#sendBase === previousBase) {
-      return; // nothing new: a heartbeat or a repeated ack
+    if (delivered.length === 0 && this.#sendBase === previousBase) return; // a heartbeat or a repeated ack
+    for (const packet of delivered) {
+      if (packet.lastSendOrder > this.#newestDeliveredSendOrder) {
+        this.#newestDeliveredSendOrder = packet.lastSendOrder;
+        this.#newestDeliveredRtt = this.#clock.now() - packet.lastSentAt;
+      }
     }
+    this.#sampleRtt(delivered);
     if (this.#closeSeq !== undefined && this.#sendBase > this.#closeSeq) this.#ending?.resolve();
-    this.#armRetransmitTimer();
+    this.#recoverLosses();
     void this.#fillWindow();
   }
 
@@ -426,40 +427,60 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#rto = this.#clampRto(this.#smoothedRtt + 4 * this.#rttVariance);
   }
 
-  /** Fast retransmit: a packet overtaken by `reorderThreshold` later-sent, acked packets is lost, not late. */
-  #retransmitPassedPackets(delivered: InFlightPacket[]): void {
-    const deliveredOrders = delivered.map((packet) => packet.lastSendOrder).sort((a, b) => a - b);
-    for (const packet of this.#inFlight.values()) {
-      if (packet.sacked || packet.transmissions === 0) continue;
-      packet.passedBy += deliveredOrders.length - countAtMost(deliveredOrders, packet.lastSendOrder);
-      if (packet.passedBy >= this.#tuning.reorderThreshold && !this.#paused) this.#transmitData(packet);
-    }
-  }
-
-  #armRetransmitTimer(): void {
-    this.#retransmitTimer?.();
-    this.#retransmitTimer = undefined;
+  /**
+   * RACK-style loss detection (RFC 8985), by time rather than by count, because the relay reorders
+   * whole bursts: a packet is lost once a packet sent after it has been delivered and it has had a
+   * round trip plus the reordering allowance to arrive too. Then re-arms the one loss timer for the
+   * next such deadline or the retransmission timeout, whichever comes first.
+   */
+  #recoverLosses(): void {
+    this.#lossTimer?.();
+    this.#lossTimer = undefined;
     if (this.#paused || this.#terminated) return;
-    let oldestSentAt = Infinity;
-    for (const packet of this.#inFlight.values()) {
-      if (!packet.sacked && packet.transmissions > 0) oldestSentAt = Math.min(oldestSentAt, packet.lastSentAt);
+    const now = this.#clock.now();
+    // A round trip (the newest delivery's reflects the path now, even when a timeout left no clean
+    // sample) plus the usual variation: acks queue behind the peer's own bursts, so a fixed share of
+    // the RTT, as RACK uses, resends many packets that were only late.
+    const roundTrip = Math.max(this.#smoothedRtt ?? 0, this.#newestDeliveredRtt);
+    const patience = roundTrip + Math.max(this.#tuning.minReorderWindowMs, 4 * this.#rttVariance);
+    let nextDeadline = Infinity;
+    for (const packet of this.#outstanding()) {
+      if (packet.lastSendOrder >= this.#newestDeliveredSendOrder) continue; // nothing sent later has arrived yet
+      if (packet.lastSentAt + patience <= now) this.#transmitData(packet);
+      else nextDeadline = Math.min(nextDeadline, packet.lastSentAt + patience);
     }
-    if (oldestSentAt === Infinity) return;
-    const delay = Math.max(0, oldestSentAt + this.#rto - this.#clock.now());
-    this.#retransmitTimer = this.#clock.schedule(delay, () => this.#onRetransmitTimeout());
+    const oldest = this.#oldestOutstanding();
+    if (oldest) nextDeadline = Math.min(nextDeadline, oldest.lastSentAt + this.#rto);
+    if (nextDeadline < Infinity) this.#lossTimer = this.#clock.schedule(nextDeadline - now, () => this.#onLossTimer());
   }
 
   /**
-   * The oldest packet went unacked for a whole RTO: the path lost it or everything (as RACK-TLP does,
-   * treat all outstanding packets as lost), so resend them all once and back off, rather than per packet.
+   * On a retransmission timeout only the oldest packet is resent, as a probe: its ack shows what else
+   * is missing, and loss detection resends exactly that. A spurious timeout thus costs one packet, not a window.
    */
-  #onRetransmitTimeout(): void {
-    this.#retransmitTimer = undefined;
-    for (const packet of this.#inFlight.values()) {
-      if (!packet.sacked && packet.transmissions > 0) this.#transmitData(packet);
+  #onLossTimer(): void {
+    this.#lossTimer = undefined;
+    const oldest = this.#oldestOutstanding();
+    if (oldest && oldest.lastSentAt + this.#rto <= this.#clock.now()) {
+      this.#transmitData(oldest);
+      this.#rto = this.#clampRto(this.#rto * 2);
     }
-    this.#rto = this.#clampRto(this.#rto * 2);
-    this.#armRetransmitTimer();
+    this.#recoverLosses();
+  }
+
+  /** Sent, neither acked nor selectively acked. */
+  *#outstanding(): Generator<InFlightPacket> {
+    for (const packet of this.#inFlight.values()) {
+      if (!packet.sacked && packet.transmissions > 0) yield packet;
+    }
+  }
+
+  #oldestOutstanding(): InFlightPacket | undefined {
+    let oldest: InFlightPacket | undefined;
+    for (const packet of this.#outstanding()) {
+      if (!oldest || packet.lastSentAt < oldest.lastSentAt) oldest = packet;
+    }
+    return oldest;
   }
 
   #clampRto(rto: number): number {
@@ -495,6 +516,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   #onData(seq: number, packet: DataPacket): void {
+    // Filling the gap is acked at once, before the sender, seeing later packets acked, resends this one.
+    const fillsGap = seq === this.#nextExpected && this.#reorderBuffer.size > 0;
     if (seq < this.#nextExpected || this.#reorderBuffer.has(seq)) {
       this.#stats.duplicateFrames++;
     } else if (seq >= this.#nextExpected + this.#tuning.reorderBufferPackets) {
@@ -504,7 +527,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#deliverInOrder();
     }
     // Duplicates and drops are acked too: they mean the sender has not heard our acks.
-    this.#oweAck();
+    this.#oweAck(fillsGap);
   }
 
   #deliverInOrder(): void {
@@ -529,10 +552,10 @@ export class ReliableStream extends Emitter<StreamEvents> {
     }
   }
 
-  #oweAck(): void {
+  #oweAck(urgent: boolean): void {
     this.#acksOwed++;
     if (this.#paused) return; // resume() acks
-    if (this.#acksOwed >= this.#tuning.ackEveryPackets) this.#sendAck();
+    if (urgent || this.#acksOwed >= this.#tuning.ackEveryPackets) this.#sendAck();
     else this.#ackTimer ??= this.#clock.schedule(this.#tuning.ackDelayMs, () => this.#sendAck());
   }
 
@@ -585,8 +608,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   #stopTimers(): void {
-    for (const cancel of [this.#retransmitTimer, this.#heartbeatTimer, this.#ackTimer]) cancel?.();
-    this.#retransmitTimer = this.#heartbeatTimer = this.#ackTimer = undefined;
+    for (const cancel of [this.#lossTimer, this.#heartbeatTimer, this.#ackTimer]) cancel?.();
+    this.#lossTimer = this.#heartbeatTimer = this.#ackTimer = undefined;
   }
 }
 
@@ -614,18 +637,6 @@ function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-/** How many entries of the ascending `sorted` are ≤ `value`. */
-function countAtMost(sorted: number[], value: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! <= value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 function concatenate(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!.slice();
   const whole = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
@@ -647,6 +658,6 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-export function asError(error: unknown): Error {
+function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,11 +1,11 @@
 // ReliableStream, one mechanism at a time: frames are captured and delivered by hand on a simulated clock.
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
-import { createPlainCodec, MAX_BODY_BYTES, SEAL_OVERHEAD_BYTES, type Space } from '../../../sdk/codec.js';
+import { createPlainCodec, MAX_BODY_BYTES, SEAL_OVERHEAD_BYTES, type FrameCodec, type Space } from '../../../sdk/codec.js';
 import { DATA_HEADER_BYTES, PacketFormatError, decodeAck, encodeAck, encodeDataPacket, type AckPacket } from '../../../sdk/packets.js';
 import { ReliableStream, type ReliableStreamOptions } from '../../../sdk/stream.js';
 import { LossyLink } from './support/lossy-link.js';
-import { ManualClock } from './support/manual-clock.js';
+import { ManualClock, settle } from './support/manual-clock.js';
 import { fingerprint, patternedMessage } from './support/random.js';
 import { createTaggedCodec } from './support/test-codecs.js';
 
@@ -91,7 +91,7 @@ describe('ReliableStream', () => {
     expect(receiver.received.map((message) => new TextDecoder().decode(message))).toEqual(['', 'after']);
   });
 
-  it('recovers a dropped frame with one fast retransmission, before any timeout', async () => {
+  it('recovers a dropped frame with one retransmission once later frames are acked, before any timeout', async () => {
     const clock = new ManualClock();
     const sender = endpoint(clock);
     const receiver = endpoint(clock);
@@ -101,13 +101,51 @@ describe('ReliableStream', () => {
     await deliver(receiver, [first!, ...rest]);
     await clock.advance(25); // the receiver's delayed ack for the last packet
     await deliver(sender, takeSent(receiver));
+    await clock.advance(100); // a round trip plus the reordering window; the RTO is 200 ms by now
 
+    expect(sender.stream.stats.rtoMs).toBeGreaterThan(clock.now());
     expect(sender.stream.stats.retransmits).toBe(1);
-    expect(clock.now()).toBeLessThan(sender.stream.stats.rtoMs);
     const [retransmission] = takeSent(sender);
     expect(fingerprint(retransmission!)).toEqual(fingerprint(dropped!)); // the cached bytes, not a reseal
     await deliver(receiver, [retransmission!]);
     expect(receiver.received.map(fingerprint)).toEqual([fingerprint(patternedMessage(6 * MAX_CHUNK, 2))]);
+  });
+
+  it('does not retransmit a frame that was only overtaken and arrives within the reordering window', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(6 * MAX_CHUNK, 3));
+    const [first, late, ...rest] = takeSent(sender);
+
+    await deliver(receiver, [first!, ...rest]);
+    await clock.advance(50); // a 50 ms round trip: the overtaken frame gets that plus 4 × 25 ms of variation
+    await deliver(sender, takeSent(receiver));
+    await clock.advance(5);
+    await deliver(receiver, [late!]);
+    const [gapFilledAck] = takeSent(receiver); // sent at once, not after the ack delay
+    await deliver(sender, [gapFilledAck!]);
+    await clock.advance(60_000);
+
+    expect(sender.stream.stats.retransmits).toBe(0);
+    expect(sender.stream.stats.inFlightPackets).toBe(0);
+  });
+
+  it('on a timeout resends only the oldest frame, then whatever its ack shows missing', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock, { initialRtoMs: 1_000 });
+    const receiver = endpoint(clock);
+    await sender.stream.send(patternedMessage(3 * MAX_CHUNK, 4));
+    const lost = takeSent(sender);
+
+    await clock.advance(1_000);
+    const probes = takeSent(sender);
+    expect(probes.map(fingerprint)).toEqual([fingerprint(lost[0]!)]);
+
+    await deliver(receiver, probes);
+    await clock.advance(25);
+    await deliver(sender, takeSent(receiver));
+    expect(takeSent(sender).map(fingerprint)).toEqual(lost.slice(1).map(fingerprint));
   });
 
   it('retransmits on timeout with exponential backoff, clamped at maxRtoMs', async () => {
@@ -387,6 +425,25 @@ describe('ReliableStream', () => {
 
     await expect(first).rejects.toThrow('stream disposed');
     await expect(ending).rejects.toThrow('stream disposed');
+  });
+
+  it('rejects a message whose last chunk is still being sealed when the stream is disposed', async () => {
+    let finishSealing!: () => void;
+    const slowCodec: FrameCodec = {
+      async seal(space, seq, body) {
+        await new Promise<void>((resolve) => (finishSealing = resolve));
+        return plain.seal(space, seq, body);
+      },
+      open: (frame) => plain.open(frame),
+    };
+    const stream = new ReliableStream({ sendFrame: () => {}, codec: slowCodec, clock: new ManualClock() });
+    const sending = stream.send(new Uint8Array(1));
+    await settle();
+
+    stream.dispose();
+    finishSealing();
+
+    await expect(sending).rejects.toThrow('stream disposed');
   });
 
   it('validates its tuning', () => {

@@ -1,0 +1,181 @@
+// One WebSocket connection to the relay: JSON in and out, requests matched to their answers, and a
+// single "closed" signal however the connection ends (socket close, request timeout, or by us).
+
+import type { ClientMessage, ErrorCode, ServerMessage } from '../shared/protocol/messages.js';
+import type { CancelTimer, Clock } from './clock.js';
+
+/** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number }) => void): void;
+  addEventListener(type: 'error', listener: () => void): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** A relay `{type:'error'}` reply. */
+export class RelayError extends Error {
+  override name = 'RelayError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** The action the relay was answering, when it said. */
+    readonly requestAction?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type SessionRequest = Extract<ClientMessage, { action: 'createSession' | 'joinSession' | 'resumeSession' }>;
+type SessionReply = Extract<ServerMessage, { type: 'sessionCreated' | 'sessionJoined' | 'sessionResumed' }>;
+const replyTypeOf = {
+  createSession: 'sessionCreated',
+  joinSession: 'sessionJoined',
+  resumeSession: 'sessionResumed',
+} as const satisfies Record<SessionRequest['action'], SessionReply['type']>;
+export type ReplyTo<Request extends SessionRequest> = Extract<SessionReply, { type: (typeof replyTypeOf)[Request['action']] }>;
+
+/** Messages that are not answers to a request: frames, peer and ended notices, errors about frames. */
+export type Notice = Exclude<ServerMessage, SessionReply>;
+
+export interface ConnectionEvents {
+  notice(message: Notice): void;
+  /** Something arrived that is not a relay message; the connection stays up. */
+  malformed(error: Error): void;
+  closed(cause: Error): void;
+}
+
+interface PendingRequest {
+  action: SessionRequest['action'];
+  resolve(reply: SessionReply): void;
+  reject(error: Error): void;
+}
+
+const OPEN = 1;
+
+export class RelayConnection {
+  readonly #socket: WebSocketLike;
+  readonly #events: ConnectionEvents;
+  readonly #clock: Clock;
+  readonly #requestTimeoutMs: number;
+  readonly #pending: PendingRequest[] = [];
+  #closed = false;
+
+  private constructor(socket: WebSocketLike, events: ConnectionEvents, clock: Clock, requestTimeoutMs: number) {
+    this.#socket = socket;
+    this.#events = events;
+    this.#clock = clock;
+    this.#requestTimeoutMs = requestTimeoutMs;
+    socket.addEventListener('message', (event) => this.#onMessage(event.data));
+    socket.addEventListener('close', (event) => this.#shutDown(new Error(`connection to the relay closed (code ${event.code})`)));
+  }
+
+  /** Resolves once the socket is open; rejects if it closes first. `events` apply from then on. */
+  static open(
+    WebSocket: WebSocketConstructor,
+    url: string,
+    events: ConnectionEvents,
+    options: { clock: Clock; requestTimeoutMs: number },
+  ): Promise<RelayConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      // 'close' always follows and tells the outcome; but `ws` (an EventEmitter) throws an 'error' nobody hears.
+      socket.addEventListener('error', () => {});
+      let opened = false;
+      socket.addEventListener('open', () => {
+        opened = true;
+        resolve(new RelayConnection(socket, events, options.clock, options.requestTimeoutMs));
+      });
+      socket.addEventListener('close', (event) => {
+        if (!opened) reject(new Error(`could not connect to the relay (code ${event.code})`));
+      });
+    });
+  }
+
+  get open(): boolean {
+    return !this.#closed && this.#socket.readyState === OPEN;
+  }
+
+  /** Sends a message that gets no reply (frame, endSession); silently dropped when not open. */
+  send(message: ClientMessage): void {
+    if (this.open) this.#socket.send(JSON.stringify(message));
+  }
+
+  /** Sends a session request and resolves with its reply, or rejects with the RelayError the relay answered. */
+  request<Request extends SessionRequest>(request: Request): Promise<ReplyTo<Request>> {
+    if (!this.open) return Promise.reject(new Error('connection to the relay is closed'));
+    return new Promise((resolve, reject) => {
+      const cancelTimeout: CancelTimer = this.#clock.schedule(this.#requestTimeoutMs, () =>
+        this.close(new Error(`the relay did not answer ${request.action} within ${this.#requestTimeoutMs} ms`)),
+      );
+      this.#pending.push({
+        action: request.action,
+        resolve: (reply) => {
+          cancelTimeout();
+          resolve(reply as ReplyTo<Request>);
+        },
+        reject: (error) => {
+          cancelTimeout();
+          reject(error);
+        },
+      });
+      this.#socket.send(JSON.stringify(request));
+    });
+  }
+
+  /** Closes now: pending requests reject with `cause` and `closed` fires at once, not after the close handshake. */
+  close(cause = new Error('connection closed by the client')): void {
+    if (this.#closed) return;
+    this.#socket.close(1000);
+    this.#shutDown(cause);
+  }
+
+  #shutDown(cause: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const request of this.#pending.splice(0)) request.reject(cause);
+    this.#events.closed(cause);
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#closed) return;
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(String(data)) as ServerMessage;
+      if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('no type');
+    } catch {
+      this.#events.malformed(new Error('the relay sent something that is not a relay message'));
+      return;
+    }
+    switch (message.type) {
+      case 'sessionCreated':
+      case 'sessionJoined':
+      case 'sessionResumed': {
+        const request = this.#takePending((pending) => replyTypeOf[pending.action] === message.type);
+        if (request) request.resolve(message);
+        else this.#events.malformed(new Error(`unexpected ${message.type} from the relay`));
+        return;
+      }
+      case 'error': {
+        const error = new RelayError(message.code, message.message, message.requestAction);
+        const request = this.#takePending((pending) => pending.action === message.requestAction);
+        if (request) request.reject(error);
+        else this.#events.notice(message);
+        return;
+      }
+      default:
+        this.#events.notice(message);
+    }
+  }
+
+  /** The oldest pending request matching; the relay answers on the same connection, one session request at a time. */
+  #takePending(matches: (request: PendingRequest) => boolean): PendingRequest | undefined {
+    const index = this.#pending.findIndex(matches);
+    return index < 0 ? undefined : this.#pending.splice(index, 1)[0];
+  }
+}

@@ -1,0 +1,33 @@
+// Public API of the client SDK; runs in Node ≥ 20 and browsers. Node users import sdk/node.js instead.
+export {
+  RelayClient,
+  DEFAULT_RECONNECT_POLICY,
+  type EstablishedSession,
+  type LocalEndReason,
+  type ReconnectPolicy,
+  type RelayClientEvents,
+  type RelayClientOptions,
+  type RelayClientStats,
+  type ResumedSession,
+  type SessionEnd,
+  type StreamBinding,
+} from './client.js';
+export { RelayError, type WebSocketConstructor, type WebSocketLike } from './connection.js';
+export {
+  createPlainCodec,
+  MAX_BODY_BYTES,
+  PLAIN_FRAME_FORMAT,
+  SEAL_OVERHEAD_BYTES,
+  type FrameCodec,
+  type OpenedFrame,
+  type Space,
+} from './codec.js';
+export {
+  ReliableStream,
+  DEFAULT_STREAM_TUNING,
+  type ReliableStreamOptions,
+  type StreamEvents,
+  type StreamStats,
+  type StreamTuning,
+} from './stream.js';
+export { systemClock, type CancelTimer, type Clock } from './clock.js';

@@ -1,0 +1,264 @@
+// RelayClient against an in-process fake relay over real WebSockets. Nothing here asserts timing:
+// tests wait for outcomes (with a generous bound so a hang fails with a message).
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import type WebSocket from 'ws';
+import { createFrameCipher, TRAFFIC_SECRET_BYTES } from '../../../shared/crypto/frame-cipher.js';
+import { FRAME_FORMAT_AES_256_GCM } from '../../../shared/crypto/frame-codec.js';
+import { encodeBase64 } from '../../../sdk/base64.js';
+import { createPlainCodec, PLAIN_FRAME_FORMAT } from '../../../sdk/codec.js';
+import { createRelayClient, RelayError, type RelayClient, type RelayClientOptions, type SessionEnd, type WebSocketConstructor } from '../../../sdk/node.js';
+import { FakeRelay, type FakeRelayOptions } from './support/fake-relay.js';
+import { fingerprint, patternedMessage, seededRandom } from './support/random.js';
+
+/** Short timers so outages heal in milliseconds on localhost. */
+const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
+  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
+  reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
+  requestTimeoutMs: 2_000,
+  endTimeoutMs: 5_000,
+};
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startRelay(options?: FakeRelayOptions): Promise<FakeRelay> {
+  const relay = await FakeRelay.start(options);
+  cleanups.push(() => relay.stop());
+  return relay;
+}
+
+function client(relay: FakeRelay, options: Partial<RelayClientOptions> = {}): RelayClient {
+  const created = createRelayClient({ url: relay.url, ...fastOptions, ...options });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+/** Resolves when `condition` holds; rejects with `what` if it does not within 20 s. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+function collect(target: RelayClient) {
+  const seen = { messages: [] as Uint8Array[], ended: undefined as SessionEnd | undefined, errors: [] as Error[], events: [] as string[] };
+  target.on('message', (message) => seen.messages.push(message));
+  target.on('ended', (end) => (seen.ended = end));
+  target.on('error', (error) => seen.errors.push(error));
+  target.on('peer', (state) => seen.events.push(`peer ${state}`));
+  target.on('reconnecting', ({ attempt }) => seen.events.push(`reconnecting ${attempt}`));
+  target.on('reconnected', () => seen.events.push('reconnected'));
+  return seen;
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+async function connectedPair(relay: FakeRelay, options: Partial<RelayClientOptions> = {}) {
+  const agent = client(relay, options);
+  const expert = client(relay, options);
+  const agentSeen = collect(agent);
+  const expertSeen = collect(expert);
+  const created = await agent.createSession({ ttlSeconds: 600 });
+  const joined = await expert.joinSession(created.nameplate);
+  return { agent, expert, agentSeen, expertSeen, created, joined };
+}
+
+describe('RelayClient', () => {
+  it('creates and joins a session, exchanges messages both ways, and ends in order', async () => {
+    const relay = await startRelay();
+    const { agent, expert, agentSeen, expertSeen, created, joined } = await connectedPair(relay);
+
+    expect(relay.requests[0]).toEqual({ action: 'createSession', ttlSeconds: 600 });
+    expect(created).toMatchObject({ role: 'agent', peerConnected: false, nameplate: expect.any(String) });
+    expect(joined).toMatchObject({ role: 'expert', peerConnected: true, sessionId: created.sessionId });
+    await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
+
+    await agent.sendText('hello expert');
+    await expert.sendText('hello agent');
+    await until(() => expertSeen.messages.length === 1 && agentSeen.messages.length === 1, 'both messages');
+    expect(text(expertSeen.messages[0]!)).toBe('hello expert');
+    expect(text(agentSeen.messages[0]!)).toBe('hello agent');
+
+    await agent.sendText('last words');
+    const agentEnd = await agent.end();
+    expect(agentEnd).toEqual({ reason: 'ended-by-agent', peerClosed: false, delivered: true });
+    await until(() => expertSeen.ended !== undefined, "the expert's end");
+    expect(expertSeen.ended).toEqual({ reason: 'ended-by-agent', peerClosed: true, delivered: false });
+    expect(text(expertSeen.messages.at(-1)!)).toBe('last words');
+    await expect(agent.sendText('too late')).rejects.toThrow();
+  });
+
+  it('loses, duplicates and reorders nothing end to end while frames are dropped and connections cut at random', async () => {
+    const relay = await startRelay({ dropRate: 0.05, maxDelayMs: 4, seed: 7 });
+    const { agent, expert, agentSeen, expertSeen } = await connectedPair(relay);
+    const random = seededRandom(99);
+    let cuts = 0;
+    relay.onFrame = () => {
+      if (cuts < 8 && random() < 0.03) {
+        cuts++;
+        // Cut from a fresh task: the relay is still handling this frame.
+        const role = random() < 0.5 ? 'agent' : 'expert';
+        setImmediate(() => relay.dropConnection(role));
+      }
+    };
+    const sizes = Array.from({ length: 40 }, () => Math.floor(random() ** 3 * 120_000));
+    const outgoing = (tag: number) => sizes.map((size, index) => patternedMessage(size, tag * 1000 + index));
+
+    await Promise.all([
+      (async () => {
+        for (const message of outgoing(1)) await agent.send(message);
+      })(),
+      (async () => {
+        for (const message of outgoing(2)) await expert.send(message);
+      })(),
+    ]);
+    await until(() => expertSeen.messages.length >= sizes.length && agentSeen.messages.length >= sizes.length, 'every message');
+
+    expect(expertSeen.messages.map(fingerprint)).toEqual(outgoing(1).map(fingerprint));
+    expect(agentSeen.messages.map(fingerprint)).toEqual(outgoing(2).map(fingerprint));
+    expect(agent.stats.reconnects + expert.stats.reconnects).toBeGreaterThan(0);
+    expect([...agentSeen.events, ...expertSeen.events]).toContain('reconnected');
+    expect(agentSeen.ended ?? expertSeen.ended).toBeUndefined();
+  });
+
+  it('sends nothing while the peer is away and delivers everything once it is back', async () => {
+    const relay = await startRelay();
+    const { agent, agentSeen, expertSeen } = await connectedPair(relay);
+    await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
+
+    relay.refuseConnections = true;
+    relay.dropConnection('expert');
+    await until(() => agentSeen.events.includes('peer disconnected'), 'the agent to see the expert leave');
+    const framesBefore = relay.framesFrom.agent;
+    for (const word of ['one', 'two', 'three']) await agent.sendText(word);
+    await until(() => expertSeen.events.filter((event) => event.startsWith('reconnecting')).length >= 3, 'a few refused attempts');
+    expect(relay.framesFrom.agent).toBe(framesBefore);
+
+    relay.refuseConnections = false;
+    await until(() => expertSeen.messages.length === 3, 'the messages sent while the expert was away');
+    expect(expertSeen.messages.map(text)).toEqual(['one', 'two', 'three']);
+    expect(expertSeen.events).toContain('reconnected');
+    expect(agentSeen.events.at(-1)).toBe('peer connected');
+  });
+
+  it('rejects a request with a RelayError carrying the relay code, and can try again', async () => {
+    const relay = await startRelay();
+    const agent = client(relay);
+    const expert = client(relay);
+    const { nameplate } = await agent.createSession();
+
+    const failure = await expert.joinSession('nope').catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(RelayError);
+    expect(failure).toMatchObject({ code: 'session-not-found', requestAction: 'joinSession' });
+    await expect(expert.joinSession(nameplate)).resolves.toMatchObject({ role: 'expert' });
+  });
+
+  it('reports relay errors that answer no request as error events', async () => {
+    const relay = await startRelay();
+    const { agentSeen } = await connectedPair(relay);
+
+    relay.notify('agent', { type: 'error', code: 'rate-limited', message: 'slow down', requestAction: 'frame' });
+
+    await until(() => agentSeen.errors.length === 1, 'the error event');
+    expect(agentSeen.errors[0]).toMatchObject({ name: 'RelayError', code: 'rate-limited', requestAction: 'frame' });
+    expect(agentSeen.ended).toBeUndefined();
+  });
+
+  it('rejects a request the relay never answers', async () => {
+    const relay = await startRelay();
+    relay.ignoredActions.add('createSession');
+    const agent = client(relay, { requestTimeoutMs: 50 });
+
+    await expect(agent.createSession()).rejects.toThrow('the relay did not answer createSession within 50 ms');
+  });
+
+  it('ends with the relay reason when the relay ends the session', async () => {
+    const relay = await startRelay();
+    const { agentSeen, expertSeen } = await connectedPair(relay);
+
+    relay.endSessions('expired');
+
+    await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'both ends');
+    expect(agentSeen.ended).toEqual({ reason: 'expired', peerClosed: false, delivered: false });
+    expect(agentSeen.events.filter((event) => event.startsWith('reconnecting'))).toEqual([]);
+  });
+
+  it('gives up when the relay refuses to resume', async () => {
+    const relay = await startRelay();
+    const { agentSeen } = await connectedPair(relay);
+
+    relay.dropConnection('agent');
+    relay.forgetSessions();
+
+    await until(() => agentSeen.ended !== undefined, 'the end');
+    expect(agentSeen.ended).toMatchObject({ reason: 'resume-rejected', error: { code: 'invalid-resume-token' } });
+    expect(agentSeen.events).toContain('reconnecting 1');
+  });
+
+  it('gives up after maxAttempts reconnects when the relay stays unreachable', async () => {
+    const relay = await startRelay();
+    const { agentSeen } = await connectedPair(relay, { reconnect: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 } });
+
+    relay.refuseConnections = true;
+    relay.dropConnection('agent');
+
+    await until(() => agentSeen.ended !== undefined, 'the end');
+    expect(agentSeen.events.filter((event) => event.startsWith('reconnecting'))).toEqual(['reconnecting 1', 'reconnecting 2', 'reconnecting 3']);
+    expect(agentSeen.ended).toMatchObject({ reason: 'connection-lost', error: { message: expect.stringContaining('could not connect') } });
+  });
+
+  it('ends the session for both sides when a frame fails to open', async () => {
+    const relay = await startRelay();
+    const { agentSeen, expertSeen } = await connectedPair(relay);
+
+    // A plain-format frame too short to hold its header.
+    relay.notify('expert', { type: 'frame', data: encodeBase64(new Uint8Array([PLAIN_FRAME_FORMAT, 0])) });
+
+    await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'both ends');
+    expect(expertSeen.ended).toMatchObject({ reason: 'stream-failed', error: { message: 'frame shorter than its header' } });
+    expect(agentSeen.ended).toMatchObject({ reason: 'ended-by-expert' });
+  });
+
+  it('carries a handshake stream and, once it is done, an encrypted session stream told apart by frame format', async () => {
+    const relay = await startRelay();
+    const { agent, expert, agentSeen, expertSeen } = await connectedPair(relay, { sessionStream: 'manual' });
+    await expect(agent.sendText('too early')).rejects.toThrow('no session stream yet');
+
+    const handshake = { codec: createPlainCodec(), frameFormat: PLAIN_FRAME_FORMAT };
+    const agentHandshake = agent.openStream(handshake);
+    const expertHandshake = expert.openStream(handshake);
+    expect(() => agent.openStream(handshake)).toThrow('already open');
+    const handshakeMessages: string[] = [];
+    agentHandshake.on('message', (message) => handshakeMessages.push(text(message)));
+    await expertHandshake.sendText('commit');
+    await until(() => handshakeMessages.length === 1, 'the handshake message');
+
+    // Stand-ins for the traffic secrets a real handshake derives.
+    const expertToAgent = crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
+    const agentToExpert = crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
+    expert.startStream({
+      codec: createFrameCipher({ role: 'expert', sendSecret: expertToAgent, receiveSecret: agentToExpert }),
+      frameFormat: FRAME_FORMAT_AES_256_GCM,
+    });
+    await expert.sendText('sent before the agent had its keys'); // retransmitted until the agent's stream exists
+    agent.startStream({
+      codec: createFrameCipher({ role: 'agent', sendSecret: agentToExpert, receiveSecret: expertToAgent }),
+      frameFormat: FRAME_FORMAT_AES_256_GCM,
+    });
+    expect(() => agent.startStream(handshake)).toThrow('already started');
+    await agent.sendText('encrypted hello');
+
+    await until(() => agentSeen.messages.length === 1 && expertSeen.messages.length === 1, 'the encrypted messages');
+    expect(agentSeen.messages.map(text)).toEqual(['sent before the agent had its keys']);
+    expect(expertSeen.messages.map(text)).toEqual(['encrypted hello']);
+    expect(handshakeMessages).toEqual(['commit']);
+  });
+
+  it('takes the WebSocket of browsers and of the ws package', () => {
+    expectTypeOf<typeof globalThis.WebSocket>().toMatchTypeOf<WebSocketConstructor>();
+    expectTypeOf<typeof WebSocket>().toMatchTypeOf<WebSocketConstructor>();
+  });
+});

@@ -1,0 +1,192 @@
+// A tiny in-process relay for client tests, speaking the wire protocol of shared/protocol/messages.ts
+// over real WebSockets on 127.0.0.1. It can drop and delay (so reorder) frames, cut connections,
+// refuse new ones, stay silent, or forget its sessions, so tests can put the client through outages.
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ClientMessage, EndReason, Role, ServerMessage } from '../../../../shared/protocol/messages.js';
+import { seededRandom } from './random.js';
+
+interface Seat {
+  resumeToken: string;
+  socket?: WebSocket;
+}
+
+interface Session {
+  sessionId: string;
+  nameplate: string;
+  seats: Partial<Record<Role, Seat>>;
+  ended: boolean;
+}
+
+interface Binding {
+  session: Session;
+  role: Role;
+}
+
+export interface FakeRelayOptions {
+  dropRate?: number;
+  /** Each frame waits a random 0..maxDelayMs before delivery, so frames overtake each other. */
+  maxDelayMs?: number;
+  seed?: number;
+}
+
+const other = (role: Role): Role => (role === 'agent' ? 'expert' : 'agent');
+
+export class FakeRelay {
+  readonly requests: ClientMessage[] = [];
+  /** Frames received from each role, whether delivered or not. */
+  readonly framesFrom: Record<Role, number> = { agent: 0, expert: 0 };
+  /** New connections are refused while true (as an unreachable relay would). */
+  refuseConnections = false;
+  /** Actions the relay never answers. */
+  readonly ignoredActions = new Set<ClientMessage['action']>();
+  /** Called for each frame received; used to cut connections at chosen moments. */
+  onFrame: (from: Role) => void = () => {};
+
+  readonly #server: WebSocketServer;
+  readonly #sessions = new Map<string, Session>();
+  readonly #bindings = new Map<WebSocket, Binding>();
+  readonly #random: () => number;
+  readonly #options: Required<FakeRelayOptions>;
+
+  private constructor(server: WebSocketServer, options: FakeRelayOptions) {
+    this.#server = server;
+    this.#options = { dropRate: 0, maxDelayMs: 0, seed: 1, ...options };
+    this.#random = seededRandom(this.#options.seed);
+    server.on('connection', (socket) => {
+      socket.on('message', (data) => this.#onMessage(socket, JSON.parse(data.toString()) as ClientMessage));
+      socket.on('close', () => this.#onClose(socket));
+    });
+  }
+
+  static async start(options: FakeRelayOptions = {}): Promise<FakeRelay> {
+    let relay: FakeRelay | undefined;
+    const server = new WebSocketServer({
+      host: '127.0.0.1',
+      port: 0,
+      verifyClient: (_info, accept) => accept(!relay?.refuseConnections, 503),
+    });
+    await new Promise((resolve) => server.once('listening', resolve));
+    relay = new FakeRelay(server, options);
+    return relay;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Cuts a participant's connection abruptly, as a network failure would. */
+  dropConnection(role: Role): void {
+    for (const session of this.#sessions.values()) session.seats[role]?.socket?.terminate();
+  }
+
+  /** Sends a message to a participant, as the relay's own notices are sent. */
+  notify(role: Role, message: ServerMessage): void {
+    for (const session of this.#sessions.values()) this.#send(session.seats[role]?.socket, message);
+  }
+
+  /** Ends every session with `reason`, telling both sides and closing their connections. */
+  endSessions(reason: EndReason): void {
+    for (const session of this.#sessions.values()) this.#end(session, reason);
+  }
+
+  /** Loses all state, as if sessions had expired: resumes are refused from now on. */
+  forgetSessions(): void {
+    this.#sessions.clear();
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.#server.clients) socket.terminate();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+
+  #onMessage(socket: WebSocket, request: ClientMessage): void {
+    this.requests.push(request);
+    if (this.ignoredActions.has(request.action)) return;
+    const reply = (message: ServerMessage) => this.#send(socket, message);
+    const fail = (code: Extract<ServerMessage, { type: 'error' }>['code']) =>
+      reply({ type: 'error', code, message: `fake relay: ${code}`, requestAction: request.action });
+    const binding = this.#bindings.get(socket);
+    switch (request.action) {
+      case 'createSession': {
+        const session: Session = { sessionId: randomUUID(), nameplate: randomUUID().slice(0, 4), seats: {}, ended: false };
+        this.#sessions.set(session.sessionId, session);
+        reply({ type: 'sessionCreated', nameplate: session.nameplate, ...this.#seat(session, 'agent', socket) });
+        return;
+      }
+      case 'joinSession': {
+        const session = [...this.#sessions.values()].find((candidate) => candidate.nameplate === request.nameplate);
+        if (!session) return fail('session-not-found');
+        if (session.seats.expert) return fail('role-taken');
+        reply({ type: 'sessionJoined', nameplate: session.nameplate, ...this.#seat(session, 'expert', socket) });
+        this.#send(session.seats.agent?.socket, { type: 'peer', state: 'connected' });
+        return;
+      }
+      case 'resumeSession': {
+        const session = this.#sessions.get(request.sessionId);
+        const role = (['agent', 'expert'] as const).find((candidate) => session?.seats[candidate]?.resumeToken === request.resumeToken);
+        if (!session || !role) return fail('invalid-resume-token');
+        if (session.ended) return fail('session-ended');
+        session.seats[role]!.socket?.terminate();
+        const { resumeToken: _shownOnce, ...info } = this.#seat(session, role, socket);
+        reply({ type: 'sessionResumed', ...info });
+        this.#send(session.seats[other(role)]?.socket, { type: 'peer', state: 'connected' });
+        return;
+      }
+      case 'frame': {
+        if (!binding) return fail('not-in-session');
+        this.framesFrom[binding.role]++;
+        this.onFrame(binding.role);
+        const peer = binding.session.seats[other(binding.role)]?.socket;
+        if (!peer) return reply({ type: 'peer', state: 'disconnected' });
+        if (this.#random() < this.#options.dropRate) return;
+        const message: ServerMessage = { type: 'frame', data: request.data };
+        const delay = this.#random() * this.#options.maxDelayMs;
+        if (delay < 1) this.#send(peer, message);
+        else setTimeout(() => this.#send(peer, message), delay);
+        return;
+      }
+      case 'endSession':
+        if (!binding) return fail('not-in-session');
+        return this.#end(binding.session, binding.role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
+    }
+  }
+
+  #seat(session: Session, role: Role, socket: WebSocket) {
+    const seat = (session.seats[role] ??= { resumeToken: randomUUID() });
+    seat.socket = socket;
+    this.#bindings.set(socket, { session, role });
+    return {
+      sessionId: session.sessionId,
+      role,
+      resumeToken: seat.resumeToken,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      idleTimeoutSeconds: 900,
+      resumeGraceSeconds: 300,
+      peerConnected: Boolean(session.seats[other(role)]?.socket),
+    };
+  }
+
+  #onClose(socket: WebSocket): void {
+    const binding = this.#bindings.get(socket);
+    this.#bindings.delete(socket);
+    if (!binding || binding.session.seats[binding.role]?.socket !== socket) return;
+    binding.session.seats[binding.role]!.socket = undefined;
+    if (!binding.session.ended) {
+      this.#send(binding.session.seats[other(binding.role)]?.socket, { type: 'peer', state: 'disconnected' });
+    }
+  }
+
+  #end(session: Session, reason: EndReason): void {
+    session.ended = true;
+    for (const seat of Object.values(session.seats)) {
+      this.#send(seat.socket, { type: 'ended', reason });
+      seat.socket?.close(1000);
+    }
+  }
+
+  #send(socket: WebSocket | undefined, message: ServerMessage): void {
+    if (socket && socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  }
+}
