@@ -33,6 +33,17 @@ export interface GatewayOptions {
   /** Extra HTTP routes (health, pages); return false to fall through to 404. */
   http?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   chaos?: Chaos;
+  tap?: GatewayTap;
+}
+
+/**
+ * Test hook on everything the relay handles: each client message before routing, and each message
+ * the relay sends (replies and @connections posts). Return a string to replace it, or null to drop it.
+ * Used to prove what the relay sees and to play a malicious relay.
+ */
+export interface GatewayTap {
+  fromClient?(connectionId: string, body: string): string | null;
+  toClient?(connectionId: string, body: string): string | null;
 }
 
 interface LiveConnection {
@@ -198,7 +209,8 @@ export class LocalGateway {
         socket.close(1003, 'Binary frames are not supported');
         return;
       }
-      void this.routeMessage(connectionId, connection, data.toString());
+      const body = this.tapped('fromClient', connectionId, data.toString());
+      if (body !== null) void this.routeMessage(connectionId, connection, body);
     });
     socket.on('close', (code, reason) => {
       clearTimeout(connection.idleTimer);
@@ -222,7 +234,17 @@ export class LocalGateway {
       const requestId = randomUUID();
       result = { statusCode: 500, body: JSON.stringify({ message: 'Internal server error', connectionId, requestId }) };
     }
-    if (result?.body && connection.socket.readyState === connection.socket.OPEN) connection.socket.send(result.body);
+    if (result?.body && connection.socket.readyState === connection.socket.OPEN) this.deliver(connectionId, connection, result.body);
+  }
+
+  private tapped(direction: keyof GatewayTap, connectionId: string, body: string): string | null {
+    const tap = this.options.tap?.[direction];
+    return tap ? tap(connectionId, body) : body;
+  }
+
+  private deliver(connectionId: string, connection: LiveConnection, body: string): void {
+    const tapped = this.tapped('toClient', connectionId, body);
+    if (tapped !== null) connection.socket.send(tapped);
   }
 
   private selectRoute(body: string): string {
@@ -262,7 +284,7 @@ export class LocalGateway {
         }
         const fate = this.options.chaos?.postFate() ?? 'deliver';
         if (fate === 'throttle') return sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
-        if (fate === 'deliver') connection.socket.send(body.toString('utf8'));
+        if (fate === 'deliver') this.deliver(connectionId, connection, body.toString('utf8'));
         response.writeHead(200).end();
         return;
       }

@@ -17,7 +17,7 @@ import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
-import { apiGatewayLimits, LocalGateway, type GatewayLimits, type RouteHandler } from './gateway.js';
+import { apiGatewayLimits, LocalGateway, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
 
 type HttpHandler = ReturnType<typeof httpRoute>;
 
@@ -30,6 +30,8 @@ export interface LocalRuntimeOptions {
   policy?: Partial<RelayPolicy>;
   limits?: Partial<GatewayLimits>;
   chaos?: ChaosOptions;
+  /** Observe or rewrite every message the relay handles (tests only). */
+  tap?: GatewayTap;
   log?: Log;
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
@@ -83,6 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stage: STAGE,
     limits: { ...apiGatewayLimits, ...options.limits },
     chaos: options.chaos && createChaos(options.chaos),
+    tap: options.tap,
     routes: {
       $connect: asRoute(connectRoute(deps)),
       $disconnect: asRoute(disconnectRoute(deps)),
