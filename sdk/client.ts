@@ -98,6 +98,9 @@ export type RelayClientEvents = {
 
 type ClientState = 'idle' | 'establishing' | 'connected' | 'reconnecting' | 'ended';
 
+/** How long after the peer left its frames are taken as in-flight leftovers rather than as a sign it is back. */
+const STALE_FRAME_GRACE_MS = 1_000;
+
 /** Resume errors that another attempt cannot fix. */
 const FUTILE_RESUME_ERRORS = new Set(['invalid-resume-token', 'session-not-found', 'session-ended', 'session-expired']);
 
@@ -115,6 +118,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #connection: RelayConnection | undefined;
   #session: EstablishedSession | undefined;
   #peerConnected = false;
+  #peerLeftAt = -Infinity;
   /** Keyed by frame format (first byte of their frames). */
   readonly #streams = new Map<number, ReliableStream>();
   #sessionStream: ReliableStream | undefined;
@@ -318,8 +322,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     } catch {
       return this.#failSession(new Error('the relay forwarded a frame that is not base64'));
     }
-    // Only a connected peer sends frames, and its 'connected' notice may be overtaken by them.
-    this.#setPeerConnected(true);
+    // Only a connected peer sends frames, and its 'connected' notice may be overtaken or lost. But frames
+    // it sent just before dropping out still arrive after the 'disconnected' notice: resuming on those
+    // would resend the whole window into the void, so they count only after a grace period.
+    if (!this.#peerConnected && this.#clock.now() - this.#peerLeftAt >= STALE_FRAME_GRACE_MS) this.#setPeerConnected(true);
     const stream = this.#streams.get(frame[0] ?? -1);
     if (stream) void stream.receiveFrame(frame);
     else this.#unroutedFrames++;
@@ -328,6 +334,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #setPeerConnected(connected: boolean): void {
     if (connected === this.#peerConnected) return;
     this.#peerConnected = connected;
+    if (!connected) this.#peerLeftAt = this.#clock.now();
     this.#updateFlow();
     this.emit('peer', connected ? 'connected' : 'disconnected');
   }

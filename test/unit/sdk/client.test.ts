@@ -143,6 +143,22 @@ describe('RelayClient', () => {
     expect(agentSeen.events.at(-1)).toBe('peer connected');
   });
 
+  it('takes frames from a peer reported gone as a sign it is back, once in-flight leftovers have had time to arrive', async () => {
+    const relay = await startRelay();
+    const { expert, agentSeen } = await connectedPair(relay);
+    await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
+
+    relay.notify('agent', { type: 'peer', state: 'disconnected' }); // wrong: the expert is still there
+    await until(() => agentSeen.events.at(-1) === 'peer disconnected', 'the agent to believe it');
+    await expert.sendText('still here');
+    await until(() => agentSeen.messages.length === 1, 'the message');
+    expect(agentSeen.events.at(-1)).toBe('peer disconnected'); // so soon after, it could be a leftover
+
+    // Unacked, the expert retransmits; a frame after the grace period shows it is connected.
+    await until(() => agentSeen.events.at(-1) === 'peer connected', 'the agent to take later frames as the expert being there');
+    expect(agentSeen.messages.map(text)).toEqual(['still here']);
+  });
+
   it('rejects a request with a RelayError carrying the relay code, and can try again', async () => {
     const relay = await startRelay();
     const agent = client(relay);
