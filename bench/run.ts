@@ -1,7 +1,24 @@
+import { bundleSizeTargetBytes, measureBundleSizes } from './bundle-sizes.js';
 import { benchmarkRelay } from './relay-throughput.js';
+import { formatTable } from './report.js';
+
+async function bundleSizes(): Promise<string> {
+  const sizes = (await measureBundleSizes()).sort((a, b) => b.bytes - a.bytes);
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const rows = sizes.map(({ name, bytes, gzipBytes }) => [
+    name,
+    kb(bytes),
+    kb(gzipBytes),
+    bytes <= bundleSizeTargetBytes ? 'met' : 'NOT met',
+  ]);
+  return [`Lambda bundles, minified (target ≤ ${kb(bundleSizeTargetBytes)} each)`, formatTable(['function', 'minified', 'gzip', 'target'], rows)].join('\n');
+}
 
 // Each section measures its own baseline in the same run, so figures compare on this machine as it is now.
-const sections: Array<[string, () => Promise<string>]> = [['relay', benchmarkRelay]];
+const sections: Array<[string, () => Promise<string>]> = [
+  ['relay', benchmarkRelay],
+  ['bundles', bundleSizes],
+];
 
 for (const [name, run] of sections) {
   const started = performance.now();

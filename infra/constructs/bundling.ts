@@ -16,6 +16,9 @@ export function handlerEntries(): Array<{ name: string; entry: string }> {
     .map((file) => ({ name: file.slice(0, -'.ts'.length), entry: join(functionsDir, file) }));
 }
 
+const credentialChain = '@aws-sdk/credential-provider-node';
+const envCredentials = 'functions/lib/env-credentials.ts';
+
 /**
  * How every function is bundled. The stack hands this to NodejsFunction (which runs the local esbuild),
  * and tests and benchmarks derive their esbuild options from it, so what they check is what deploys.
@@ -33,6 +36,8 @@ export const relayBundling = {
   mainFields: ['module', 'main'],
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  // Lambda's credentials are environment variables, so the SDK's provider chain is swapped for a reader of them.
+  esbuildArgs: { [`--alias:${credentialChain}`]: `./${envCredentials}` },
   // No Docker here or in CI: the esbuild in node_modules does the work.
   forceDockerBundling: false,
   logLevel: LogLevel.WARNING,
@@ -53,6 +58,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     mainFields: [...relayBundling.mainFields],
     banner: { js: relayBundling.banner },
     external: [],
+    alias: { [credentialChain]: join(projectRoot, envCredentials) },
     logLevel: relayBundling.logLevel,
   };
 }
