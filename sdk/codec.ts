@@ -1,61 +1,31 @@
 // The seam where end-to-end encryption plugs in. The stream hands each packet body to a codec to
-// seal, and every received frame to the codec to open; shared/crypto/frame-codec.ts implements the
-// same interface with AES-GCM. The plain codec here authenticates nothing: tests and development only.
+// seal, and every received frame to the codec to open. One implementation and one header layout for
+// both codecs live in shared/crypto: the plain codec (format 0x00, authenticates nothing: the
+// handshake stream, tests and development) and the AES-256-GCM codec (format 0x01, frame-cipher.ts).
+// This module re-exports them under the SDK's names and adds the stream's sizing constants.
 
 import { MAX_FRAME_BYTES } from '../shared/protocol/messages.js';
+import { FRAME_FORMAT_PLAIN } from '../shared/crypto/frame-codec.js';
 
-export type Space = 'data' | 'control';
+export {
+  createPlainCodec,
+  FrameAuthError,
+  FRAME_FORMAT_AES_256_GCM,
+  FRAME_HEADER_BYTES,
+  MAX_SEQ,
+  type FrameAuthErrorCode,
+  type FrameCodec,
+  type OpenedFrame,
+  type Space,
+} from '../shared/crypto/frame-codec.js';
 
-export interface OpenedFrame {
-  space: Space;
-  seq: number;
-  body: Uint8Array;
-}
-
-export interface FrameCodec {
-  /** Seal one packet. The stream never reseals a (space, seq): it caches and resends the exact bytes. */
-  seal(space: Space, seq: number, body: Uint8Array): Promise<Uint8Array>;
-  /** Open one frame; throws on authentication/format failure. */
-  open(frame: Uint8Array): Promise<OpenedFrame>;
-}
-
-/** What a codec may add to a body: header allowance plus an AEAD tag. The stream sizes bodies with it. */
+/**
+ * What a codec may add to a body: header allowance plus an AEAD tag. The stream sizes bodies with it.
+ * Both shared codecs add less (plain 8 bytes, AES-256-GCM 8 + 16), so every sealed frame fits.
+ */
 export const SEAL_OVERHEAD_BYTES = 32 + 16;
 /** Largest packet body the stream hands to `seal`, so that every sealed frame fits MAX_FRAME_BYTES. */
 export const MAX_BODY_BYTES = MAX_FRAME_BYTES - SEAL_OVERHEAD_BYTES;
 
-export const MAX_SEQ = 0xffff_ffff;
-
-/**
- * First byte of every plain frame. Clients route received frames to streams by their first byte, and
- * shared/crypto numbers its formats the same way (0x00 plain, 0x01 AES-256-GCM), so 0 marks plain here too.
- */
-export const PLAIN_FRAME_FORMAT = 0x00;
-const PLAIN_HEADER_BYTES = 6;
-const SPACE_CODES: Record<Space, number> = { data: 0, control: 1 };
-const SPACES_BY_CODE: readonly Space[] = ['data', 'control'];
-
-/** Header: version u8 (PLAIN_FRAME_FORMAT), space u8 (0 data, 1 control), seq u32 big-endian; then the body, unencrypted. */
-export function createPlainCodec(): FrameCodec {
-  return {
-    async seal(space, seq, body) {
-      if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) throw new RangeError(`seq out of range: ${seq}`);
-      const frame = new Uint8Array(PLAIN_HEADER_BYTES + body.length);
-      const view = new DataView(frame.buffer);
-      view.setUint8(0, PLAIN_FRAME_FORMAT);
-      view.setUint8(1, SPACE_CODES[space]);
-      view.setUint32(2, seq);
-      frame.set(body, PLAIN_HEADER_BYTES);
-      return frame;
-    },
-    async open(frame) {
-      if (frame.length < PLAIN_HEADER_BYTES) throw new Error('frame shorter than its header');
-      const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-      const version = view.getUint8(0);
-      if (version !== PLAIN_FRAME_FORMAT) throw new Error(`unsupported frame version ${version}`);
-      const space = SPACES_BY_CODE[view.getUint8(1)];
-      if (!space) throw new Error(`unknown frame space ${view.getUint8(1)}`);
-      return { space, seq: view.getUint32(2), body: frame.slice(PLAIN_HEADER_BYTES) };
-    },
-  };
-}
+/** First byte of every plain frame; clients route received frames to streams by their first byte. */
+export const PLAIN_FRAME_FORMAT = FRAME_FORMAT_PLAIN;

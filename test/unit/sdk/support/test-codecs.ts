@@ -1,8 +1,7 @@
 // Codecs for tests: one that uses the whole seal overhead allowance and detects tampering, like an AEAD would.
-import { createPlainCodec, SEAL_OVERHEAD_BYTES, type FrameCodec } from '../../../../sdk/codec.js';
+import { createPlainCodec, FRAME_HEADER_BYTES, SEAL_OVERHEAD_BYTES, type FrameCodec } from '../../../../sdk/codec.js';
 
-const PLAIN_HEADER_BYTES = 6;
-const TAG_BYTES = SEAL_OVERHEAD_BYTES - PLAIN_HEADER_BYTES;
+const TAG_BYTES = SEAL_OVERHEAD_BYTES - FRAME_HEADER_BYTES;
 
 /** FNV-1a over the bytes, repeated into a tag: not cryptography, just enough to notice a flipped bit. */
 function tagOf(bytes: Uint8Array): Uint8Array {
