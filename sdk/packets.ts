@@ -1,6 +1,6 @@
 // Packet bodies carried inside sealed frames (see README.md for the layout).
 //   data space:    kind u8 (0 chunk, 1 last chunk of a message, 2 close), then the chunk bytes
-//   control space: type u8 (1 ack), next expected data seq u32, range count u8,
+//   control space: type u8 (1 ack), next expected data seq u32, duplicates received u32, range count u8,
 //                  then per range: first seq u32, last seq u32 (inclusive), ascending, above the cumulative ack
 // All integers big-endian.
 
@@ -18,18 +18,20 @@ export type DataPacket =
 export interface AckPacket {
   /** Next data seq the receiver expects: everything below has arrived. */
   cumulative: number;
+  /** Data packets the receiver got more than once, so far (like TCP's D-SACK: tells the sender it resent too eagerly). */
+  duplicates: number;
   /** Ranges received beyond a gap (selective acks). */
   ranges: SeqRange[];
 }
 
 /** Bytes a data packet adds in front of its chunk. */
 export const DATA_HEADER_BYTES = 1;
-/** Keeps an ack under 600 bytes; gaps beyond the first 64 are reported by later acks as the low ones fill. */
+/** Keeps an ack under 650 bytes; gaps beyond the first 64 are reported by later acks as the low ones fill. */
 export const MAX_SACK_RANGES = 64;
 
 const DATA_KINDS = ['chunk', 'last-chunk', 'close'] as const;
 const ACK_TYPE = 1;
-const ACK_HEADER_BYTES = 6;
+const ACK_HEADER_BYTES = 10;
 const RANGE_BYTES = 8;
 
 export class PacketFormatError extends Error {
@@ -60,7 +62,8 @@ export function encodeAck(ack: AckPacket): Uint8Array {
   const view = new DataView(body.buffer);
   view.setUint8(0, ACK_TYPE);
   view.setUint32(1, ack.cumulative);
-  view.setUint8(5, ack.ranges.length);
+  view.setUint32(5, ack.duplicates);
+  view.setUint8(9, ack.ranges.length);
   ack.ranges.forEach(({ start, end }, index) => {
     view.setUint32(ACK_HEADER_BYTES + index * RANGE_BYTES, start);
     view.setUint32(ACK_HEADER_BYTES + index * RANGE_BYTES + 4, end - 1);
@@ -73,7 +76,8 @@ export function decodeAck(body: Uint8Array): AckPacket {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   if (view.getUint8(0) !== ACK_TYPE) throw new PacketFormatError(`unknown control packet type ${view.getUint8(0)}`);
   const cumulative = view.getUint32(1);
-  const count = view.getUint8(5);
+  const duplicates = view.getUint32(5);
+  const count = view.getUint8(9);
   if (count > MAX_SACK_RANGES || body.length !== ACK_HEADER_BYTES + count * RANGE_BYTES) {
     throw new PacketFormatError('ack length does not match its range count');
   }
@@ -86,5 +90,5 @@ export function decodeAck(body: Uint8Array): AckPacket {
     ranges.push({ start, end: last + 1 });
     floor = last + 2; // adjacent ranges would have been merged
   }
-  return { cumulative, ranges };
+  return { cumulative, duplicates, ranges };
 }

@@ -58,6 +58,9 @@ export const DEFAULT_STREAM_TUNING: Readonly<StreamTuning> = Object.freeze({
   maxFrameBytes: MAX_FRAME_BYTES,
 });
 
+/** Caps the reordering allowance at 16 times its base: beyond that the retransmission timeout acts first anyway. */
+const MAX_REORDER_SCALE = 16;
+
 export interface ReliableStreamOptions extends Partial<StreamTuning> {
   /** Hands one sealed frame to the transport. Must not throw; a frame that cannot go out is simply lost. */
   sendFrame(frame: Uint8Array): void;
@@ -170,6 +173,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
   /** Latest transmission, by send order, known to have arrived, and how long its round trip took. */
   #newestDeliveredSendOrder = 0;
   #newestDeliveredRtt = 0;
+  /** Multiplies the reordering allowance; grows while the peer reports duplicates. */
+  #reorderScale = 1;
+  #reorderScaleChangedAt = -Infinity;
+  /** Duplicates the peer last reported receiving. */
+  #peerDuplicates = 0;
   #heartbeatTimer: CancelTimer | undefined;
   #lastFrameSentAt: number;
   #nextControlSeq = 0;
@@ -375,6 +383,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     if (ack.cumulative > this.#nextDataSeq || (lastRange && lastRange.end > this.#nextDataSeq)) {
       throw new PacketFormatError('ack covers data never sent');
     }
+    this.#adaptReorderAllowance(ack.duplicates);
     const previousBase = this.#sendBase;
     const delivered: InFlightPacket[] = [];
     for (let seq = this.#sendBase; seq < ack.cumulative; seq++) {
@@ -442,7 +451,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     // sample) plus the usual variation: acks queue behind the peer's own bursts, so a fixed share of
     // the RTT, as RACK uses, resends many packets that were only late.
     const roundTrip = Math.max(this.#smoothedRtt ?? 0, this.#newestDeliveredRtt);
-    const patience = roundTrip + Math.max(this.#tuning.minReorderWindowMs, 4 * this.#rttVariance);
+    const patience = roundTrip + Math.max(this.#tuning.minReorderWindowMs, 4 * this.#rttVariance) * this.#reorderScale;
     let nextDeadline = Infinity;
     for (const packet of this.#outstanding()) {
       if (packet.lastSendOrder >= this.#newestDeliveredSendOrder) continue; // nothing sent later has arrived yet
@@ -452,6 +461,26 @@ export class ReliableStream extends Emitter<StreamEvents> {
     const oldest = this.#oldestOutstanding();
     if (oldest) nextDeadline = Math.min(nextDeadline, oldest.lastSentAt + this.#rto);
     if (nextDeadline < Infinity) this.#lossTimer = this.#clock.schedule(nextDeadline - now, () => this.#onLossTimer());
+  }
+
+  /**
+   * Duplicates at the peer mean packets were resent that were only late (RFC 8985 §6.2 adapts the same
+   * way from D-SACKs), and resending feeds the queues that made them late: double the reordering
+   * allowance, at most once per round trip; halve it after 16 round trips without new duplicates.
+   */
+  #adaptReorderAllowance(peerDuplicates: number): void {
+    const now = this.#clock.now();
+    const roundTrip = this.#smoothedRtt ?? this.#tuning.initialRtoMs;
+    if (peerDuplicates > this.#peerDuplicates) {
+      this.#peerDuplicates = peerDuplicates;
+      if (now - this.#reorderScaleChangedAt >= roundTrip) {
+        this.#reorderScale = Math.min(this.#reorderScale * 2, MAX_REORDER_SCALE);
+        this.#reorderScaleChangedAt = now;
+      }
+    } else if (this.#reorderScale > 1 && now - this.#reorderScaleChangedAt >= 16 * roundTrip) {
+      this.#reorderScale /= 2;
+      this.#reorderScaleChangedAt = now;
+    }
   }
 
   /**
@@ -567,7 +596,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#acksOwed = 0;
     if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
     const seq = this.#nextControlSeq++;
-    const body = encodeAck({ cumulative: this.#nextExpected, ranges: this.#receivedRanges() });
+    const body = encodeAck({
+      cumulative: this.#nextExpected,
+      duplicates: Math.min(this.#stats.duplicateFrames, MAX_SEQ),
+      ranges: this.#receivedRanges(),
+    });
     this.#codec.seal('control', seq, body).then(
       (frame) => {
         if (this.#paused || this.#terminated) return;

@@ -234,7 +234,7 @@ describe('RelayClient', () => {
     relay.notify('expert', { type: 'frame', data: encodeBase64(new Uint8Array([PLAIN_FRAME_FORMAT, 0])) });
 
     await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'both ends');
-    expect(expertSeen.ended).toMatchObject({ reason: 'stream-failed', error: { message: 'frame shorter than its header' } });
+    expect(expertSeen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'malformed-frame' } });
     expect(agentSeen.ended).toMatchObject({ reason: 'ended-by-expert' });
   });
 

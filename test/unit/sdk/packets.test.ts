@@ -15,16 +15,17 @@ import {
 const ackPacket: fc.Arbitrary<AckPacket> = fc
   .tuple(
     fc.integer({ min: 0, max: 1_000_000 }),
+    fc.integer({ min: 0, max: 0xffff_ffff }),
     fc.array(fc.tuple(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 50 })), { maxLength: MAX_SACK_RANGES }),
   )
-  .map(([cumulative, gapsAndLengths]) => {
+  .map(([cumulative, duplicates, gapsAndLengths]) => {
     const ranges: SeqRange[] = [];
     let next = cumulative;
     for (const [gap, length] of gapsAndLengths) {
       ranges.push({ start: next + gap, end: next + gap + length });
       next += gap + length;
     }
-    return { cumulative, ranges };
+    return { cumulative, duplicates, ranges };
   });
 
 describe('packets', () => {
@@ -46,9 +47,9 @@ describe('packets', () => {
     );
   });
 
-  it('lays out an ack as type, cumulative, count, then inclusive ranges', () => {
-    const body = encodeAck({ cumulative: 3, ranges: [{ start: 5, end: 7 }] });
-    expect([...body]).toEqual([1, 0, 0, 0, 3, 1, 0, 0, 0, 5, 0, 0, 0, 6]);
+  it('lays out an ack as type, cumulative, duplicates, count, then inclusive ranges', () => {
+    const body = encodeAck({ cumulative: 3, duplicates: 2, ranges: [{ start: 5, end: 7 }] });
+    expect([...body]).toEqual([1, 0, 0, 0, 3, 0, 0, 0, 2, 1, 0, 0, 0, 5, 0, 0, 0, 6]);
   });
 
   it('rejects malformed packets with PacketFormatError and nothing else', () => {
@@ -63,8 +64,8 @@ describe('packets', () => {
         }
       }),
     );
-    const rangeAtCumulative = encodeAck({ cumulative: 3, ranges: [{ start: 4, end: 5 }] });
-    rangeAtCumulative[9] = 3;
+    const rangeAtCumulative = encodeAck({ cumulative: 3, duplicates: 0, ranges: [{ start: 4, end: 5 }] });
+    rangeAtCumulative[13] = 3;
     expect(() => decodeAck(rangeAtCumulative)).toThrow(PacketFormatError);
     expect(() => decodeDataPacket(new Uint8Array([2, 0]))).toThrow('close packet carries bytes');
     expect(() => decodeDataPacket(new Uint8Array(0))).toThrow(PacketFormatError);

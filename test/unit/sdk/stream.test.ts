@@ -131,6 +131,25 @@ describe('ReliableStream', () => {
     expect(sender.stream.stats.inFlightPackets).toBe(0);
   });
 
+  it('widens the reordering allowance when the peer reports duplicates, i.e. resends of packets that were only late', async () => {
+    const overtakenFrameResent = async (peerDuplicates: number) => {
+      const clock = new ManualClock();
+      const sender = endpoint(clock);
+      await sender.stream.send(patternedMessage(3 * MAX_CHUNK, 5));
+      await clock.advance(50);
+      // Seqs 0 and 2 arrived after 50 ms, seq 1 not (yet): RTT 50 ms, variation 25 ms, RTO 200 ms (the minimum).
+      await deliver(sender, [await controlFrame(0, { cumulative: 1, duplicates: peerDuplicates, ranges: [{ start: 2, end: 3 }] })]);
+      takeSent(sender);
+      while (sender.sent.length === 0) await clock.runNext();
+      return { at: clock.now(), rtoMs: sender.stream.stats.rtoMs };
+    };
+
+    // Lost after a round trip plus 4 × the variation: 50 + 100 ms.
+    expect(await overtakenFrameResent(0)).toEqual({ at: 150, rtoMs: 200 });
+    // With the allowance doubled, the timeout comes first and resends it as a probe (and backs off).
+    expect(await overtakenFrameResent(1)).toEqual({ at: 200, rtoMs: 400 });
+  });
+
   it('on a timeout resends only the oldest frame, then whatever its ack shows missing', async () => {
     const clock = new ManualClock();
     const sender = endpoint(clock, { initialRtoMs: 1_000 });
@@ -198,10 +217,10 @@ describe('ReliableStream', () => {
     await deliver(receiver, frames.slice(0, 3));
     expect(receiver.sent).toEqual([]);
     await clock.advance(25);
-    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 3, ranges: [] }]);
+    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 3, duplicates: 0, ranges: [] }]);
 
     await deliver(receiver, frames.slice(3, 7));
-    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 7, ranges: [] }]);
+    expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 7, duplicates: 0, ranges: [] }]);
   });
 
   it('acks out-of-order packets with selective ranges', async () => {
@@ -214,7 +233,7 @@ describe('ReliableStream', () => {
     await deliver(receiver, [frames[0]!, frames[2]!, frames[3]!, frames[5]!]);
 
     expect(await acksIn(takeSent(receiver))).toEqual([
-      { cumulative: 1, ranges: [{ start: 2, end: 4 }, { start: 5, end: 6 }] },
+      { cumulative: 1, duplicates: 0, ranges: [{ start: 2, end: 4 }, { start: 5, end: 6 }] },
     ]);
   });
 
@@ -289,12 +308,12 @@ describe('ReliableStream', () => {
     await sender.stream.send(patternedMessage(2 * MAX_CHUNK, 8));
     expect(sender.stream.stats.inFlightPackets).toBe(2);
 
-    await deliver(sender, [await controlFrame(5, { cumulative: 0, ranges: [] })]);
-    await deliver(sender, [await controlFrame(3, { cumulative: 2, ranges: [] })]);
+    await deliver(sender, [await controlFrame(5, { cumulative: 0, duplicates: 0, ranges: [] })]);
+    await deliver(sender, [await controlFrame(3, { cumulative: 2, duplicates: 0, ranges: [] })]);
     expect(sender.stream.stats.inFlightPackets).toBe(2);
     expect(sender.stream.stats.staleControlFrames).toBe(1);
 
-    await deliver(sender, [await controlFrame(6, { cumulative: 2, ranges: [] })]);
+    await deliver(sender, [await controlFrame(6, { cumulative: 2, duplicates: 0, ranges: [] })]);
     expect(sender.stream.stats.inFlightPackets).toBe(0);
   });
 
@@ -333,7 +352,7 @@ describe('ReliableStream', () => {
     const clock = new ManualClock();
     const sender = endpoint(clock);
 
-    await deliver(sender, [await controlFrame(0, { cumulative: 1, ranges: [] })]);
+    await deliver(sender, [await controlFrame(0, { cumulative: 1, duplicates: 0, ranges: [] })]);
 
     expect(sender.errors.map((error) => error.message)).toEqual(['ack covers data never sent']);
   });
