@@ -26,7 +26,7 @@ export interface AckPacket {
 
 /** Bytes a data packet adds in front of its chunk. */
 export const DATA_HEADER_BYTES = 1;
-/** Keeps an ack under 650 bytes; gaps beyond the first 64 are reported by later acks as the low ones fill. */
+/** Keeps an ack within 522 bytes; gaps beyond the first 64 are reported by later acks as the low ones fill. */
 export const MAX_SACK_RANGES = 64;
 
 const DATA_KINDS = ['chunk', 'last-chunk', 'close'] as const;

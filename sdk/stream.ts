@@ -460,7 +460,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
     }
     const oldest = this.#oldestOutstanding();
     if (oldest) nextDeadline = Math.min(nextDeadline, oldest.lastSentAt + this.#rto);
-    if (nextDeadline < Infinity) this.#lossTimer = this.#clock.schedule(nextDeadline - now, () => this.#onLossTimer());
+    // Whole milliseconds, as for heartbeats: a sub-ulp delay could leave the clock where it is.
+    if (nextDeadline < Infinity) this.#lossTimer = this.#clock.schedule(Math.ceil(nextDeadline - now), () => this.#onLossTimer());
   }
 
   /**
