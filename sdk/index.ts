@@ -15,13 +15,24 @@ export {
 export { RelayError, type WebSocketConstructor, type WebSocketLike } from './connection.js';
 export {
   createPlainCodec,
+  FrameAuthError,
+  FRAME_FORMAT_AES_256_GCM,
   MAX_BODY_BYTES,
   PLAIN_FRAME_FORMAT,
   SEAL_OVERHEAD_BYTES,
+  type FrameAuthErrorCode,
   type FrameCodec,
   type OpenedFrame,
   type Space,
 } from './codec.js';
+export {
+  establishSecureSession,
+  SecureSessionError,
+  type FailedAttempt,
+  type SecureSession,
+  type SecureSessionErrorCode,
+  type SecureSessionOptions,
+} from './secure-session.js';
 export {
   ReliableStream,
   DEFAULT_STREAM_TUNING,
