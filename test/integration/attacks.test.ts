@@ -1,0 +1,417 @@
+// Attacks a malicious or faulty relay can mount on an end-to-end encrypted session, each played by
+// the local runtime's tap over real WebSockets. Each must be detected and end or refuse the session
+// with a clear reason, or (reordering, loss) be repaired by the stream without the application noticing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFrameCipher, TRAFFIC_SECRET_BYTES } from '../../shared/crypto/frame-cipher.js';
+import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES, createPlainCodec } from '../../shared/crypto/frame-codec.js';
+import { encodeHandshakeMessage } from '../../shared/crypto/handshake-messages.js';
+import { Handshake, HandshakeError, passwordRelatedString, type HandshakeResult } from '../../shared/crypto/handshake.js';
+import { encodeDataPacket } from '../../sdk/packets.js';
+import { createRelayClient, establishSecureSession, ReliableStream, type FailedAttempt, type SecureSession } from '../../sdk/node.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import {
+  fastClientOptions,
+  injectFrame,
+  observe,
+  openPair,
+  RecordingTap,
+  securePair,
+  until,
+  type Pair,
+  type SecuredPair,
+} from '../support/secure-pair.js';
+import { TestSocket } from '../support/ws-client.js';
+
+const tap = new RecordingTap();
+const runtime = useLocalRuntime({ tap });
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  tap.rewriteFrame = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const credentials = { secret: 'VK4Q9T2M', invitationPassword: 'correct horse battery staple' };
+const honest = { agent: credentials, expert: credentials };
+
+async function pair(options: Parameters<typeof openPair>[1] = {}): Promise<Pair> {
+  const opened = await openPair(runtime(), options);
+  cleanups.push(() => {
+    opened.agent.client.close();
+    opened.expert.client.close();
+  });
+  return opened;
+}
+
+/** A pair that completed the handshake honestly, with both sides showing the same code. */
+async function securedPair(options: Parameters<typeof openPair>[1] = {}): Promise<Pair> {
+  const opened = await pair(options);
+  const secured = await securePair(opened, honest);
+  expect(secured.agent.ok && secured.expert.ok).toBe(true);
+  expect(secured.agent.ok && secured.agent.session.verificationCode).toBe(secured.expert.ok && secured.expert.session.verificationCode);
+  return opened;
+}
+
+const connections = (p: Pair) => ({
+  agent: tap.connectionOf(p.sessionId, 'agent'),
+  expert: tap.connectionOf(p.sessionId, 'expert'),
+});
+
+/** Header fields of a frame as the relay can read them. */
+function header(frame: Uint8Array) {
+  const view = new DataView(frame.buffer, frame.byteOffset, FRAME_HEADER_BYTES);
+  return { format: frame[0], space: frame[1]! & 0b10 ? 'control' : 'data', seq: view.getUint32(4) };
+}
+
+const isEncryptedData = (frame: Uint8Array) => frame[0] === FRAME_FORMAT_AES_256_GCM && header(frame).space === 'data';
+
+const failure = (outcome: SecuredPair['agent']) => (outcome.ok ? 'established' : { name: outcome.error.name, code: outcome.error.code });
+
+const randomSecret = () => crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
+
+describe('attacks through the relay on an end-to-end encrypted session', () => {
+  it('a wrong invitation password fails confirmation on both sides, counts one guess, sends the abort and ends the session before any encrypted frame', async () => {
+    const p = await pair();
+    const secured = await securePair(p, { agent: credentials, expert: { ...credentials, invitationPassword: 'correct horse battery stapler' } });
+
+    expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(secured.failedAttempts).toEqual([{ code: 'confirmation-failed', nameplate: p.nameplate, sessionId: p.sessionId }]);
+    expect(p.agent.seen.ended?.reason).toMatch(/^ended-by-/);
+    expect(p.expert.seen.ended?.reason).toMatch(/^ended-by-/);
+
+    const { agent, expert } = connections(p);
+    // The agent told the expert (abort as the body of a plain data packet), and nothing encrypted ever left either side.
+    const abortBody = [...encodeDataPacket({ kind: 'last-chunk', payload: encodeHandshakeMessage({ type: 'abort' }) })];
+    const agentPlainData = tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_PLAIN }).filter((f) => header(f).space === 'data');
+    expect(agentPlainData.map((f) => [...f.subarray(FRAME_HEADER_BYTES)])).toContainEqual(abortBody);
+    expect(tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+    expect(tap.framesFromClients({ connectionId: expert, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+    // And the application never got a message.
+    expect([...p.agent.seen.messages, ...p.expert.seen.messages]).toEqual([]);
+  });
+
+  it('a frame with one flipped bit fails authentication and ends the session (stream-failed, FrameAuthError) before it is delivered', async () => {
+    const p = await securedPair();
+    await p.expert.client.sendText('before');
+    await until(() => p.agent.seen.messages.length === 1, 'the first message');
+
+    let tampered = 0;
+    tap.rewriteFrame = (frame, from) => {
+      if (from.role !== 'expert' || !isEncryptedData(frame) || tampered > 0) return undefined;
+      tampered++;
+      const copy = frame.slice();
+      copy[FRAME_HEADER_BYTES + 1]! ^= 0x01; // one ciphertext bit
+      return copy;
+    };
+    await p.expert.client.sendText('pay 100 EUR to Mallory');
+    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+
+    expect(tampered).toBe(1);
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'authentication-failed' } });
+    expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
+    expect(p.agent.seen.messages).toEqual(['before']);
+  });
+
+  it('a replayed frame is not delivered twice; reflected back to its sender it ends the session (reflected-frame)', async () => {
+    const p = await securedPair();
+    const captured: Uint8Array[] = [];
+    tap.rewriteFrame = (frame, from) => {
+      if (from.role === 'expert' && isEncryptedData(frame) && captured.length === 0) captured.push(frame.slice());
+      return undefined;
+    };
+    await p.expert.client.sendText('transfer 100 EUR');
+    await until(() => p.agent.seen.messages.length === 1 && captured.length === 1, 'the message and its frame');
+    tap.rewriteFrame = undefined;
+
+    const { agent, expert } = connections(p);
+    const duplicatesBefore = p.agent.client.stats.stream!.duplicateFrames;
+    await injectFrame(runtime(), agent, captured[0]!);
+    await p.expert.client.sendText('after the replay');
+    await until(
+      () => p.agent.seen.messages.length === 2 && p.agent.client.stats.stream!.duplicateFrames > duplicatesBefore,
+      'the replay to be processed and the next message to arrive',
+    );
+    expect(p.agent.seen.messages).toEqual(['transfer 100 EUR', 'after the replay']);
+    expect(p.agent.seen.ended).toBeUndefined();
+
+    // The same bytes sent back to the expert claim the expert's own direction.
+    await injectFrame(runtime(), expert, captured[0]!);
+    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+    expect(p.expert.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'reflected-frame' } });
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-expert' });
+    expect(p.expert.seen.messages).toEqual([]);
+  });
+
+  it('reordered and dropped frames are repaired by the stream: every message once, in order, and an orderly end', async () => {
+    const p = await securedPair();
+    const { agent } = connections(p);
+    const seen = new Set<number>();
+    let held: Uint8Array | undefined;
+    let dropped = 0;
+    tap.rewriteFrame = (frame, from) => {
+      if (from.role !== 'expert' || !isEncryptedData(frame)) return undefined;
+      const { seq } = header(frame);
+      const first = !seen.has(seq);
+      seen.add(seq);
+      if (seq === 1 && first) {
+        dropped++;
+        return null; // lost: comes back only as a retransmission
+      }
+      if (seq === 2 && first) {
+        held = frame.slice();
+        return null; // held back ...
+      }
+      if (seq === 4 && first && held) void injectFrame(runtime(), agent, held); // ... and delivered after later ones
+      return undefined;
+    };
+    const sent = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
+    for (const message of sent) await p.expert.client.sendText(message);
+    await until(() => p.agent.seen.messages.length === sent.length, 'every message');
+
+    expect(dropped).toBe(1);
+    expect(p.agent.seen.messages).toEqual(sent);
+    expect(p.expert.client.stats.stream!.retransmits).toBeGreaterThan(0);
+
+    tap.rewriteFrame = undefined;
+    const end = await p.expert.client.end();
+    await until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
+    expect(end).toMatchObject({ reason: 'ended-by-expert', delivered: true });
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-expert', peerClosed: true });
+  });
+
+  it('truncation (the relay drops the rest and the authenticated close) is reported as a cut: peerClosed false', async () => {
+    const p = await securedPair({ endTimeoutMs: 300 });
+    await p.expert.client.sendText('one');
+    await until(() => p.agent.seen.messages.length === 1, 'the first message');
+
+    let suppressed = 0;
+    tap.rewriteFrame = (frame, from) => {
+      if (from.role !== 'expert' || frame[0] !== FRAME_FORMAT_AES_256_GCM) return undefined;
+      suppressed++;
+      return null;
+    };
+    await p.expert.client.sendText('two');
+    await p.expert.client.sendText('three');
+    const end = await p.expert.client.end(); // waits endTimeoutMs for acks that never come, then ends
+    await until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
+
+    expect(suppressed).toBeGreaterThanOrEqual(3); // two, three and the close, at least once each
+    expect(end).toMatchObject({ reason: 'ended-by-expert', delivered: false });
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-expert', peerClosed: false });
+    expect(p.agent.seen.messages).toEqual(['one']);
+  });
+
+  it('a frame sealed under a random key (forged or re-encrypted by the relay) fails authentication and ends the session', async () => {
+    const p = await securedPair();
+    await p.expert.client.sendText('genuine');
+    await until(() => p.agent.seen.messages.length === 1, 'the genuine message');
+
+    const forger = createFrameCipher({ role: 'expert', sendSecret: randomSecret(), receiveSecret: randomSecret() });
+    const forged = await forger.seal('data', 1, encodeDataPacket({ kind: 'last-chunk', payload: new TextEncoder().encode('forged') }));
+    await injectFrame(runtime(), connections(p).agent, forged);
+    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'authentication-failed' } });
+    expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
+    expect(p.agent.seen.messages).toEqual(['genuine']);
+  });
+
+  it('a plaintext frame injected on the handshake stream after the handshake is never delivered and ends the session', async () => {
+    const p = await securedPair();
+    const { agent } = connections(p);
+    // The relay sees the plain handshake frames, so it knows the next plain seq towards the agent (commit 0, reveal 1).
+    const nextPlainSeq = Math.max(...tap.framesFromClients({ connectionId: connections(p).expert, format: FRAME_FORMAT_PLAIN })
+      .filter((f) => header(f).space === 'data')
+      .map((f) => header(f).seq)) + 1;
+    const injected = await createPlainCodec().seal('data', nextPlainSeq, encodeDataPacket({ kind: 'last-chunk', payload: new TextEncoder().encode('downgrade') }));
+    // The relay also hides the agent's acks of it (the expert's stream would reject an ack of data it never sent).
+    tap.rewriteFrame = (frame, from) => (from.role === 'agent' && frame[0] === FRAME_FORMAT_PLAIN ? null : undefined);
+    await injectFrame(runtime(), agent, injected);
+    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+
+    expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
+    expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
+    expect(p.agent.seen.messages).toEqual([]);
+  });
+
+  it('a relay that runs its own key exchange towards each side (man in the middle, guessed password) fails confirmation on both; no data flows', async () => {
+    const p = await pair();
+    const { agent, expert } = connections(p);
+    const guess = passwordRelatedString(new TextEncoder().encode(credentials.secret), new TextEncoder().encode('password1'));
+    const context = { relayOrigin: 'ws://127.0.0.1', nameplate: p.nameplate, sessionId: p.sessionId };
+    // The relay poses as the expert to the agent and as the agent to the expert.
+    const towardsAgent = new MitmLeg(runtime, agent, new Handshake({ ...context, role: 'expert', password: guess }));
+    const towardsExpert = new MitmLeg(runtime, expert, new Handshake({ ...context, role: 'agent', password: guess }));
+    cleanups.push(() => {
+      towardsAgent.stream.dispose();
+      towardsExpert.stream.dispose();
+    });
+    // Played one leg after the other so each side's failure is its own, not the other side ending the session:
+    // the expert leg waits until the agent has rejected the relay's keys; the agent's abort is acknowledged
+    // only once the expert has rejected them too.
+    towardsExpert.holdUntil(towardsAgent.failed);
+    towardsAgent.holdAfterFailureUntil(towardsExpert.failed);
+    // Towards the expert, after failing to verify its tag, the relay still tries a confirm of its own.
+    towardsExpert.onOwnFailure = () => towardsExpert.sendRaw(encodeHandshakeMessage({ type: 'confirm', tag: new Uint8Array(64).fill(7) }));
+    tap.rewriteFrame = (frame, from) => {
+      if (frame[0] !== FRAME_FORMAT_PLAIN) return undefined;
+      if (from.connectionId === agent) towardsAgent.receive(frame);
+      else if (from.connectionId === expert) towardsExpert.receive(frame);
+      else return undefined;
+      return null; // never forwarded to the real peer
+    };
+    towardsAgent.start();
+
+    const secured = await securePair(p, honest, { abortFlushMs: 30_000 });
+
+    expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(secured.failedAttempts.map((attempt) => attempt.code)).toEqual(['confirmation-failed']);
+    expect(towardsAgent.established || towardsExpert.established).toBe(false);
+    expect(tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+    expect(tap.framesFromClients({ connectionId: expert, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+  });
+
+  it("a second expert replaying the first expert's handshake messages into a new session fails confirmation", async () => {
+    // Session 1, honest; the relay records the expert's handshake frames.
+    const first = await securedPair();
+    const recorded = tap
+      .framesFromClients({ connectionId: connections(first).expert, format: FRAME_FORMAT_PLAIN })
+      .filter((frame) => header(frame).space === 'data');
+    const bySeq = new Map(recorded.map((frame) => [header(frame).seq, frame]));
+    const [commit, reveal] = [bySeq.get(0)!, bySeq.get(1)!];
+    expect(commit.length - FRAME_HEADER_BYTES).toBe(1 + 66);
+    expect(reveal.length - FRAME_HEADER_BYTES).toBe(1 + 130);
+
+    // Session 2 on the same invitation secret and password; the impostor is a bare socket.
+    const agent = createRelayClient({ url: runtime().wsUrl, ...fastClientOptions });
+    cleanups.push(() => agent.close());
+    const agentSeen = observe(agent);
+    const created = await agent.createSession();
+    const failedAttempts: FailedAttempt[] = [];
+    const outcome = establishSecureSession(agent, {
+      role: 'agent',
+      ...credentials,
+      relayOrigin: 'ws://127.0.0.1',
+      nameplate: created.nameplate,
+      sessionId: created.sessionId,
+      onFailedAttempt: (attempt) => failedAttempts.push(attempt),
+      abortFlushMs: 100, // the impostor never acknowledges the abort
+    }).then(
+      (session: SecureSession) => session,
+      (error: Error & { code?: string }) => error,
+    );
+    const impostor = await TestSocket.open(runtime().wsUrl);
+    cleanups.push(() => impostor.close());
+    expect(await impostor.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
+
+    impostor.send({ action: 'frame', data: Buffer.from(commit).toString('base64') });
+    // Wait for the agent's share (a plain data frame), then replay the reveal.
+    for (;;) {
+      const message = await impostor.next();
+      if (message.type === 'frame' && Buffer.from(message.data, 'base64')[0] === FRAME_FORMAT_PLAIN) {
+        const frame = Buffer.from(message.data, 'base64');
+        if (header(frame).space === 'data') break;
+      }
+    }
+    impostor.send({ action: 'frame', data: Buffer.from(reveal).toString('base64') });
+
+    expect(await outcome).toMatchObject({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(failedAttempts.map((attempt) => attempt.code)).toEqual(['confirmation-failed']);
+    await until(() => agentSeen.ended !== undefined, 'the session to end');
+    expect(tap.framesFromClients({ connectionId: tap.connectionOf(created.sessionId, 'agent'), format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+  });
+});
+
+/**
+ * One leg of a man in the middle: the relay's own ReliableStream and Handshake towards one client,
+ * fed with that client's plain frames (which the tap keeps from the real peer) and answering through
+ * the relay's @connections API.
+ */
+class MitmLeg {
+  readonly stream: ReliableStream;
+  established: HandshakeResult | false = false;
+  /** Resolves when the client has rejected this leg (its abort arrived). */
+  readonly failed: Promise<void>;
+  onOwnFailure: (() => void) | undefined;
+  #markFailed!: () => void;
+  #inbox: Uint8Array[] = [];
+  #gate: Promise<void> = Promise.resolve();
+  #frameGate: Promise<void> | undefined;
+  #heldFrames: Uint8Array[] = [];
+  #failedOnce = false;
+
+  constructor(
+    runtime: () => { httpUrl: string },
+    connectionId: string,
+    readonly handshake: Handshake,
+  ) {
+    this.failed = new Promise((resolve) => (this.#markFailed = resolve));
+    this.stream = new ReliableStream({
+      codec: createPlainCodec(),
+      initialRtoMs: 100,
+      minRtoMs: 20,
+      ackDelayMs: 5,
+      sendFrame: (frame) => void injectFrame(runtime() as never, connectionId, frame).catch(() => {}),
+    });
+    this.stream.on('message', (message) => {
+      this.#inbox.push(message);
+      void this.#gate.then(() => this.#drain());
+    });
+  }
+
+  /** Plays the expert's opening move. */
+  start(): void {
+    void this.stream.send(this.handshake.start());
+  }
+
+  /** Processes nothing the client sends until `gate` resolves. */
+  holdUntil(gate: Promise<void>): void {
+    this.#gate = gate;
+  }
+
+  /** Once this leg failed, feeds (and so acknowledges) nothing more until `gate` resolves. */
+  holdAfterFailureUntil(gate: Promise<void>): void {
+    void this.failed.then(() => {
+      this.#frameGate = gate;
+      void gate.then(() => {
+        this.#frameGate = undefined;
+        for (const frame of this.#heldFrames.splice(0)) void this.stream.receiveFrame(frame);
+      });
+    });
+  }
+
+  receive(frame: Uint8Array): void {
+    if (this.#frameGate) this.#heldFrames.push(frame);
+    else void this.stream.receiveFrame(frame);
+  }
+
+  sendRaw(message: Uint8Array): void {
+    void this.stream.send(message);
+  }
+
+  #drain(): void {
+    for (const message of this.#inbox.splice(0)) {
+      if (message.length === 2 && message[1] === 5) {
+        this.#clientRejected(); // the client's abort: it rejected the relay's keys
+        continue;
+      }
+      if (this.handshake.state === 'failed') continue;
+      try {
+        const step = this.handshake.receive(message);
+        if (step.established) this.established = step.established;
+        if (step.reply) void this.stream.send(step.reply);
+      } catch (error) {
+        if (!(error instanceof HandshakeError)) throw error;
+        this.onOwnFailure?.(); // the relay could not verify the client's tag (its guess was wrong)
+      }
+    }
+  }
+
+  #clientRejected(): void {
+    if (this.#failedOnce) return;
+    this.#failedOnce = true;
+    this.#markFailed();
+  }
+}

@@ -1,0 +1,187 @@
+// Helpers for end-to-end encrypted sessions on the local runtime: a programmable tap that records
+// everything the relay handles and can play a malicious relay, and a pair of SDK clients.
+import type { GatewayTap } from '../../infra/local/gateway.js';
+import type { LocalRuntime } from '../../infra/local/runtime.js';
+import type { Role, ServerMessage } from '../../shared/protocol/messages.js';
+import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
+import {
+  createRelayClient,
+  establishSecureSession,
+  type FailedAttempt,
+  type RelayClient,
+  type RelayClientOptions,
+  type SecureSession,
+  type SecureSessionOptions,
+  type SessionEnd,
+} from '../../sdk/node.js';
+
+export interface TappedMessage {
+  direction: 'from-client' | 'to-client';
+  connectionId: string;
+  body: string;
+}
+
+/** What a frame rewriter may answer: new bytes, null to drop, undefined to pass unchanged. */
+export type FrameVerdict = Uint8Array | null | undefined;
+export type FrameRewriter = (frame: Uint8Array, from: { connectionId: string; role: Role | undefined }) => FrameVerdict;
+
+/**
+ * Sees every message the relay handles. Learns each connection's role and session from the relay's
+ * replies, records every body, and lets a test rewrite or drop frames coming from clients.
+ */
+export class RecordingTap implements GatewayTap {
+  readonly messages: TappedMessage[] = [];
+  readonly #roles = new Map<string, Role>();
+  readonly #sessions = new Map<string, Partial<Record<Role, string>>>();
+  /** Applied to every frame a client sends, before the relay routes it. */
+  rewriteFrame: FrameRewriter | undefined;
+
+  fromClient = (connectionId: string, body: string): string | null => {
+    this.messages.push({ direction: 'from-client', connectionId, body });
+    if (!this.rewriteFrame) return body;
+    const message = parse(body) as { action?: unknown; data?: unknown } | undefined;
+    if (message?.action !== 'frame' || typeof message.data !== 'string') return body;
+    const verdict = this.rewriteFrame(decodeBase64(message.data), { connectionId, role: this.#roles.get(connectionId) });
+    if (verdict === null) return null;
+    if (verdict === undefined) return body;
+    return JSON.stringify({ action: 'frame', data: encodeBase64(verdict) });
+  };
+
+  toClient = (connectionId: string, body: string): string | null => {
+    this.messages.push({ direction: 'to-client', connectionId, body });
+    const message = parse(body) as ServerMessage | undefined;
+    if (message?.type === 'sessionCreated' || message?.type === 'sessionJoined') {
+      this.#roles.set(connectionId, message.role);
+      const seats = this.#sessions.get(message.sessionId) ?? {};
+      seats[message.role] = connectionId;
+      this.#sessions.set(message.sessionId, seats);
+    }
+    return body;
+  };
+
+  /** The connection of `role` in session `sessionId`. */
+  connectionOf(sessionId: string, role: Role): string {
+    const connectionId = this.#sessions.get(sessionId)?.[role];
+    if (!connectionId) throw new Error(`the tap has not seen the ${role} of session ${sessionId}`);
+    return connectionId;
+  }
+
+  /** Frames (decoded) the relay received from clients, optionally only those of a connection or format. */
+  framesFromClients(filter: { connectionId?: string; format?: number } = {}): Uint8Array[] {
+    return this.messages.flatMap(({ direction, connectionId, body }) => {
+      if (direction !== 'from-client' || (filter.connectionId && filter.connectionId !== connectionId)) return [];
+      const message = parse(body) as { action?: unknown; data?: unknown } | undefined;
+      if (message?.action !== 'frame' || typeof message.data !== 'string') return [];
+      const frame = decodeBase64(message.data);
+      return filter.format === undefined || frame[0] === filter.format ? [frame] : [];
+    });
+  }
+}
+
+function parse(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends a message to a connection through the relay's @connections API, as a malicious relay could. */
+export async function injectToClient(runtime: LocalRuntime, connectionId: string, message: ServerMessage): Promise<void> {
+  const response = await fetch(`${runtime.httpUrl}/local/@connections/${encodeURIComponent(connectionId)}`, {
+    method: 'POST',
+    body: JSON.stringify(message),
+  });
+  if (!response.ok) throw new Error(`@connections POST answered ${response.status}`);
+}
+
+export const injectFrame = (runtime: LocalRuntime, connectionId: string, frame: Uint8Array) =>
+  injectToClient(runtime, connectionId, { type: 'frame', data: encodeBase64(frame) });
+
+/** Short timers so recoveries take milliseconds on localhost. Nothing asserts on time. */
+export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
+  sessionStream: 'manual',
+  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
+  reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
+  requestTimeoutMs: 2_000,
+  endTimeoutMs: 2_000,
+};
+
+export interface Observed {
+  messages: string[];
+  ended: SessionEnd | undefined;
+}
+
+export function observe(client: RelayClient): Observed {
+  const seen: Observed = { messages: [], ended: undefined };
+  client.on('message', (message) => seen.messages.push(new TextDecoder().decode(message)));
+  client.on('ended', (end) => (seen.ended = end));
+  return seen;
+}
+
+/** Resolves when `condition` holds; rejects naming `what` if it does not within 15 s (a hang, not a timing assertion). */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 15_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+export interface Side {
+  client: RelayClient;
+  seen: Observed;
+}
+
+export interface Pair {
+  agent: Side;
+  expert: Side;
+  nameplate: string;
+  sessionId: string;
+}
+
+/** An agent that created a session and an expert that joined it, both with a manual session stream. */
+export async function openPair(runtime: LocalRuntime, options: Partial<RelayClientOptions> = {}): Promise<Pair> {
+  const side = (): Side => {
+    const client = createRelayClient({ url: runtime.wsUrl, ...fastClientOptions, ...options });
+    return { client, seen: observe(client) };
+  };
+  const agent = side();
+  const { nameplate, sessionId } = await agent.client.createSession({ ttlSeconds: 600 });
+  const expert = side();
+  await expert.client.joinSession(nameplate);
+  return { agent, expert, nameplate, sessionId };
+}
+
+export interface Credentials {
+  secret: string;
+  invitationPassword?: string;
+}
+
+export type Outcome = { ok: true; session: SecureSession } | { ok: false; error: Error & { code?: string } };
+
+export interface SecuredPair {
+  agent: Outcome;
+  expert: Outcome;
+  failedAttempts: FailedAttempt[];
+}
+
+const settle = (promise: Promise<SecureSession>): Promise<Outcome> =>
+  promise.then(
+    (session) => ({ ok: true, session }),
+    (error: Error) => ({ ok: false, error }),
+  );
+
+/** Runs the handshake on both sides (the agent first, as an application would) and waits for both outcomes. */
+export async function securePair(
+  pair: Pair,
+  credentials: { agent: Credentials; expert: Credentials },
+  extra: Partial<SecureSessionOptions> = {},
+  relayOrigin = 'ws://127.0.0.1',
+): Promise<SecuredPair> {
+  const failedAttempts: FailedAttempt[] = [];
+  const common = { relayOrigin, nameplate: pair.nameplate, sessionId: pair.sessionId, onFailedAttempt: (a: FailedAttempt) => failedAttempts.push(a), ...extra };
+  const agent = settle(establishSecureSession(pair.agent.client, { ...common, role: 'agent', ...credentials.agent }));
+  const expert = settle(establishSecureSession(pair.expert.client, { ...common, role: 'expert', ...credentials.expert }));
+  return { agent: await agent, expert: await expert, failedAttempts };
+}
+
+export const codeOf = (outcome: Outcome) => (outcome.ok ? outcome.session.verificationCode : `failed: ${outcome.error.name} ${outcome.error.code}`);
