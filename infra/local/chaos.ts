@@ -28,7 +28,7 @@ export interface Chaos {
 }
 
 /** mulberry32: tiny, fast, good enough to scramble test schedules reproducibly. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -1,26 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createRelayClient, type RelayClient } from '../../sdk/node.js';
+import { seededRandom } from '../../infra/local/chaos.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 const MESSAGE_COUNT = 10_000;
 const LARGEST = 300 * 1024;
 
-/** Deterministic pseudo-random generator, so sender and receiver derive the same messages independently. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
-
 /** Mostly small messages (chat, keystrokes, terminal updates) and a tail of large ones (bursts of output). */
 function sizeOf(index: number): number {
   if (index === 0) return 1;
   if (index === 1) return LARGEST;
-  const random = generator(index * 7919);
+  const random = seededRandom(index * 7919);
   const logUniform = (low: number, high: number) => Math.round(Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low))));
   return random() < 0.9 ? logUniform(1, 4096) : logUniform(4096, LARGEST);
 }
@@ -28,7 +18,7 @@ function sizeOf(index: number): number {
 /** Message `index`: its index in the first 4 bytes (when it fits) and bytes only it has. */
 function messageFor(index: number): Uint8Array {
   const bytes = new Uint8Array(sizeOf(index));
-  const random = generator(index + 1);
+  const random = seededRandom(index + 1);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (random() * 256) | 0;
   if (bytes.length >= 4) new DataView(bytes.buffer).setUint32(0, index);
   return bytes;
