@@ -151,10 +151,7 @@ export async function openPair(runtime: LocalRuntime, options: Partial<RelayClie
   return { agent, expert, nameplate, sessionId };
 }
 
-export interface Credentials {
-  secret: string;
-  invitationPassword?: string;
-}
+export type Credentials = Pick<SecureSessionOptions, 'secret' | 'invitationPassword'>;
 
 export type Outcome = { ok: true; session: SecureSession } | { ok: false; error: Error & { code?: string } };
 
