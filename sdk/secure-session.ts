@@ -120,21 +120,25 @@ function isAbort(bytes: Uint8Array): boolean {
  *
  * Resolves with the verification code once this side is established. Rejects with a
  * SecureSessionError after ending the session on any failure; a wrong password is
- * 'confirmation-failed' on both sides.
+ * 'confirmation-failed' on both sides. Throws at once on misuse (see the checks below).
  */
 export function establishSecureSession(client: RelayClient, options: SecureSessionOptions): Promise<SecureSession> {
   const session = client.session;
   if (!session) throw new Error('establishSecureSession needs an established session: createSession or joinSession first');
   if (options.role !== session.role) throw new RangeError(`role ${options.role} is not this session's role (${session.role})`);
   if (options.sessionId !== session.sessionId) throw new RangeError("sessionId is not this client's session id");
+  if (client.stats.stream) throw new Error("the session stream has already started: create the RelayClient with sessionStream: 'manual'");
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const abortFlushMs = options.abortFlushMs ?? DEFAULT_ABORT_FLUSH_MS;
   for (const [name, value] of Object.entries({ handshakeTimeoutMs, abortFlushMs })) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a finite number ≥ 0, got ${value}`);
   }
 
+  const secret = utf8(options.secret, false);
+  // An empty secret would leave only the (optional) password between an attacker and the session.
+  if (secret.length === 0) throw new RangeError('secret must not be empty');
   const password = passwordRelatedString(
-    utf8(options.secret, false),
+    secret,
     options.invitationPassword === undefined ? undefined : utf8(options.invitationPassword, true),
   );
   let handshake: Handshake;
@@ -149,7 +153,6 @@ export function establishSecureSession(client: RelayClient, options: SecureSessi
   } finally {
     password.fill(0); // CPace uses it only to compute the generator
   }
-  if (client.stats.stream) throw new Error("the session stream has already started: create the RelayClient with sessionStream: 'manual'");
   // Opening the stream throws if the session has ended or a plain stream is already open.
   const stream = client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
   return new SecureSessionRun(client, stream, handshake, options, handshakeTimeoutMs, abortFlushMs).promise;

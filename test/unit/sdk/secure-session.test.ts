@@ -97,13 +97,14 @@ describe('establishSecureSession', () => {
     expect(frames.some((frame) => frame.includes('secret plan'))).toBe(false);
   });
 
-  it('refuses misuse: no session, a started session stream, a role or session id that is not the client’s', async () => {
+  it('refuses misuse: no session, a started session stream, a role or session id that is not the client’s, an empty secret', async () => {
     const { agent, optionsFor } = await setUp();
     const idle = createRelayClient({ url: 'ws://127.0.0.1:9', ...fastOptions });
     expect(() => establishSecureSession(idle, optionsFor('agent'))).toThrow('needs an established session');
     expect(() => establishSecureSession(agent, optionsFor('expert'))).toThrow(RangeError);
     expect(() => establishSecureSession(agent, optionsFor('agent', { sessionId: 'another' }))).toThrow(RangeError);
     expect(() => establishSecureSession(agent, optionsFor('agent', { handshakeTimeoutMs: -1 }))).toThrow(RangeError);
+    expect(() => establishSecureSession(agent, optionsFor('agent', { secret: '' }))).toThrow('secret must not be empty');
 
     const { agent: automatic, optionsFor: automaticOptions } = await setUp({ sessionStream: undefined });
     expect(() => establishSecureSession(automatic, automaticOptions('agent'))).toThrow("sessionStream: 'manual'");
