@@ -1,4 +1,5 @@
 import { bundleSizeTargetBytes, measureBundleSizes } from './bundle-sizes.js';
+import { benchmarkCrypto } from './crypto.js';
 import { benchmarkRelay } from './relay-throughput.js';
 import { formatTable } from './report.js';
 
@@ -17,6 +18,7 @@ async function bundleSizes(): Promise<string> {
 // Each section measures its own baseline in the same run, so figures compare on this machine as it is now.
 const sections: Array<[string, () => Promise<string>]> = [
   ['relay', benchmarkRelay],
+  ['end-to-end encryption', benchmarkCrypto],
   ['bundles', bundleSizes],
 ];
 

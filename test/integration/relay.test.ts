@@ -5,7 +5,7 @@ import type { ServerMessage } from '../../shared/protocol/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 
-const runtime = useLocalRuntime({ limits: { idleTimeoutMs: 1500 } });
+const runtime = useLocalRuntime();
 
 type Created = Extract<ServerMessage, { type: 'sessionCreated' }>;
 type Joined = Extract<ServerMessage, { type: 'sessionJoined' }>;
@@ -137,10 +137,6 @@ describe('relay over real WebSockets', () => {
     expect((await agent.closed).code).toBe(1000);
   });
 
-  it('closes connections idle longer than the idle timeout with 1001', async () => {
-    const socket = await TestSocket.open(runtime().wsUrl);
-    expect((await socket.closed).code).toBe(1001);
-  });
 
   it('serves the @connections API to the real AWS SDK client: GET describes, POST delivers, Gone is typed', async () => {
     const socket = await TestSocket.open(runtime().wsUrl);
@@ -154,5 +150,24 @@ describe('relay over real WebSockets', () => {
     await expect(client.send(new PostToConnectionCommand({ ConnectionId: 'nope', Data: new Uint8Array(1) }))).rejects.toBeInstanceOf(GoneException);
     client.destroy();
     socket.close();
+  });
+});
+
+describe('gateway idle timeout', () => {
+  // Its own runtime: a short idle timeout would otherwise close the other tests' sockets while they wait.
+  const idleRuntime = useLocalRuntime({ limits: { idleTimeoutMs: 300 } });
+
+  it('closes connections idle longer than the idle timeout with 1001, as API Gateway does', async () => {
+    const socket = await TestSocket.open(idleRuntime().wsUrl);
+    expect((await socket.closed).code).toBe(1001);
+  });
+
+  it('a client message resets the idle timer', async () => {
+    const socket = await TestSocket.open(idleRuntime().wsUrl);
+    const keepAlive = setInterval(() => socket.send('{"action":"ping"}'), 100);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    clearInterval(keepAlive);
+    expect(socket.socket.readyState).toBe(socket.socket.OPEN);
+    expect((await socket.closed).code).toBe(1001);
   });
 });
