@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 
-/** mulberry32: a tiny seeded PRNG, so a failing fast-check seed replays the same network decisions. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The local runtime's seeded PRNG, so a failing fast-check seed replays the same network decisions. */
+export { seededRandom } from '../../../../infra/local/chaos.js';
 
 /** Deterministic bytes that differ per message, so a swapped, shifted or truncated message is noticed. */
 export function patternedMessage(size: number, tag: number): Uint8Array {
