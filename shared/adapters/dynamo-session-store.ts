@@ -161,8 +161,8 @@ export class DynamoSessionStore implements SessionStore {
     return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 
-  async detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<boolean> {
-    const detached = await conditionally(() =>
+  async detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined> {
+    const result = await conditionally(() =>
       this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -171,10 +171,11 @@ export class DynamoSessionStore implements SessionStore {
           ConditionExpression: '#seat.connectionId = :connectionId',
           ExpressionAttributeNames: { '#seat': role },
           ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
+          ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    return detached !== undefined;
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 
   async touchSession(sessionId: string, now: number): Promise<void> {

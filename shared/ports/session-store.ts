@@ -59,8 +59,8 @@ export interface SessionStore {
   claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean>;
   /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
   attachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
-  /** Empties a role's seat only if this connection still holds it; false otherwise (it was replaced). */
-  detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<boolean>;
+  /** Empties a role's seat only if this connection still holds it; returns the session as it is now, or undefined if the seat was not this connection's. */
+  detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
   /** Records traffic for idle tracking; ignored once the session ended. */
   touchSession(sessionId: string, now: number): Promise<void>;
   /** Ends a session once; returns it as it was, or undefined if it had already ended. */

@@ -20,10 +20,9 @@ export async function closeConnection(deps: RelayDeps, caller: Caller): Promise<
   const connection = await deps.store.getConnection(caller.connectionId);
   if (connection?.sessionId && connection.role) {
     const { sessionId, role } = connection;
-    const freed = await deps.store.detachConnection(sessionId, role, caller.connectionId, epochSeconds(deps));
-    if (freed) {
-      const session = await deps.store.getSession(sessionId);
-      const peer = session?.state !== 'ended' ? session?.[otherRole(role)]?.connectionId : undefined;
+    const session = await deps.store.detachConnection(sessionId, role, caller.connectionId, epochSeconds(deps));
+    if (session) {
+      const peer = session.state !== 'ended' ? session[otherRole(role)]?.connectionId : undefined;
       if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'disconnected' });
       deps.log.info('participant-disconnected', { sessionId, role });
     }

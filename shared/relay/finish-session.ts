@@ -10,7 +10,8 @@ export async function finishSession(deps: RelayDeps, sessionId: string, reason: 
   const before = await deps.store.endSession(sessionId, reason, epochSeconds(deps));
   if (!before) return false;
   deps.log.info('session-ended', { sessionId, reason });
-  await deps.store.releaseNameplate(before.nameplate, sessionId);
+  // Joining releases the nameplate, so only a session still waiting for its expert holds one.
+  if (before.state === 'waiting') await deps.store.releaseNameplate(before.nameplate, sessionId);
   await Promise.all(
     connectedParticipants(before).map(async (connectionId) => {
       deps.routes.delete(connectionId);

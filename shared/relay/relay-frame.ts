@@ -1,6 +1,6 @@
 import type { ServerMessage } from '../protocol/messages.js';
 import { requireBoundConnection } from './connections.js';
-import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
+import type { Caller, RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 import { finishSession } from './finish-session.js';
 import type { FrameRoute } from './route-cache.js';
@@ -40,11 +40,13 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
  * Returns the reply for the sender, if any.
  */
 export async function relayFrame(deps: RelayDeps, caller: Caller, data: string): Promise<ServerMessage | undefined> {
-  const now = epochSeconds(deps);
-  let route = deps.routes.get(caller.connectionId, deps.clock()) ?? (await loadRoute(deps, caller));
+  const nowMs = deps.clock();
+  const now = Math.floor(nowMs / 1000);
+  const cached = deps.routes.get(caller.connectionId, nowMs);
+  let route = cached ?? (await loadRoute(deps, caller));
   if (overdueReason(route, now, deps.policy)) {
-    // The cached view may be behind another container's activity: decide on fresh data.
-    route = await loadRoute(deps, caller);
+    // A cached view may be behind another container's activity: decide on fresh data.
+    if (cached) route = await loadRoute(deps, caller);
     const reason = overdueReason(route, now, deps.policy);
     if (reason) {
       await finishSession(deps, route.sessionId, reason);
@@ -62,11 +64,10 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
   // The peer we knew is gone: it may have resumed on a new connection, or really be away.
   const gonePeer = route.peerConnectionId;
   route = await loadRoute(deps, caller);
-  if (route.peerConnectionId && route.peerConnectionId !== gonePeer) {
-    if ((await deps.notifier.postRaw(route.peerConnectionId, body)) !== 'gone') return undefined;
-  }
-  const peerRole = otherRole(route.role);
-  await deps.store.detachConnection(route.sessionId, peerRole, route.peerConnectionId ?? gonePeer, now);
+  const currentPeer = route.peerConnectionId;
+  if (currentPeer && currentPeer !== gonePeer && (await deps.notifier.postRaw(currentPeer, body)) !== 'gone') return undefined;
+  // The peer connection still on record has just proved gone: free its seat (only if it still holds it).
+  if (currentPeer) await deps.store.detachConnection(route.sessionId, otherRole(route.role), currentPeer, now);
   deps.routes.delete(caller.connectionId);
   return peerDisconnected;
 }

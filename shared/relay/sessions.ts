@@ -10,11 +10,11 @@ import { otherRole, overdueReason, roles } from './session-rules.js';
 
 const NAMEPLATE_ATTEMPTS = 8;
 
-function sessionInfo(deps: RelayDeps, session: SessionRecord, role: SessionInfo['role'], resumeToken: string): SessionInfo {
+/** What a participant is told about its session; the resume token is added only where one is issued. */
+function sessionInfo(deps: RelayDeps, session: SessionRecord, role: SessionInfo['role']): Omit<SessionInfo, 'resumeToken'> {
   return {
     sessionId: session.sessionId,
     role,
-    resumeToken,
     expiresAt: session.sessionExpiresAt,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
     resumeGraceSeconds: deps.policy.resumeGraceSeconds,
@@ -51,7 +51,7 @@ export async function createSession(
     throw new RelayError('already-in-session', 'this connection already belongs to a session');
   }
   deps.log.info('session-created', { sessionId, ttlSeconds: ttl });
-  return { type: 'sessionCreated', nameplate: session.nameplate, ...sessionInfo(deps, session, 'agent', resumeToken) };
+  return { type: 'sessionCreated', nameplate: session.nameplate, resumeToken, ...sessionInfo(deps, session, 'agent') };
 }
 
 /** Ended and expired sessions stay readable for an hour so late callers learn why; then TTL removes them. */
@@ -92,7 +92,7 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   if (agentConnection) await deps.notifier.post(agentConnection, { type: 'peer', state: 'connected' });
   deps.log.info('session-joined', { sessionId: session.sessionId });
   const joined: SessionRecord = { ...session, state: 'joined', expert: seat };
-  return { type: 'sessionJoined', nameplate: request.nameplate, ...sessionInfo(deps, joined, 'expert', resumeToken) };
+  return { type: 'sessionJoined', nameplate: request.nameplate, resumeToken, ...sessionInfo(deps, joined, 'expert') };
 }
 
 export async function resumeSession(
@@ -125,8 +125,7 @@ export async function resumeSession(
   const peer = before[otherRole(role)]?.connectionId;
   if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'connected' });
   deps.log.info('session-resumed', { sessionId: session.sessionId, role });
-  const { resumeToken: _shownOnce, ...info } = sessionInfo(deps, before, role, '');
-  return { type: 'sessionResumed', ...info };
+  return { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
 }
 
 export async function endSession(deps: RelayDeps, caller: Caller): Promise<ServerMessage | undefined> {

@@ -40,7 +40,7 @@ describe('DynamoSessionStore', () => {
     dynamo.on(PutCommand).rejects(conditionFailed());
     expect(await store.bindConnection('c', 's', 'agent')).toBe(false);
     expect(await store.claimExpertSeat('s', { tokenHash: 'h' }, NOW)).toBe(false);
-    expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBe(false);
+    expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBeUndefined();
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
     expect(await store.attachConnection('s', 'expert', 'c', NOW)).toBeUndefined();
     expect(await store.endSession('s', 'expired', NOW)).toBeUndefined();
@@ -62,12 +62,13 @@ describe('DynamoSessionStore', () => {
     expect(input?.ConditionExpression).toContain('expiresAt > :now');
   });
 
-  it('detaches a seat only if the same connection still holds it (never the replacement)', async () => {
-    dynamo.on(UpdateCommand).resolves({});
-    await store.detachConnection('s', 'expert', 'old-conn', NOW);
+  it('detaches a seat only if the same connection still holds it (never the replacement), returning the session', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { pk: 'SESSION#s', sessionId: 's', state: 'joined', expiresAt: NOW + 10 } });
+    expect(await store.detachConnection('s', 'expert', 'old-conn', NOW)).toEqual({ sessionId: 's', state: 'joined' });
     const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe('#seat.connectionId = :connectionId');
     expect(input?.ExpressionAttributeValues?.[':connectionId']).toBe('old-conn');
+    expect(input?.ReturnValues).toBe('ALL_NEW');
   });
 
   it('releases a nameplate only if it still points at the same session', async () => {

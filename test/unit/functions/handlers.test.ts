@@ -4,7 +4,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { connectRoute } from '../../../functions/connect.js';
@@ -87,6 +87,12 @@ describe('handlers', () => {
     expect(new TextDecoder().decode(posts[0]?.args[0].input.Data as Uint8Array)).toBe('{"type":"frame","data":"AAEC"}');
   });
 
+  it('$connect refuses the connection when it cannot be registered', async () => {
+    dynamo.on(PutCommand).rejects(new Error('DynamoDB unavailable'));
+    const result = await invoke(connectRoute(wiring()), webSocketEvent('$connect', 'conn-a'));
+    expect(result).toEqual({ statusCode: 500 });
+  });
+
   it('frame: when the peer is gone, marks the peer disconnected and never deletes the sender', async () => {
     storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
     management.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: {} }));
@@ -121,6 +127,18 @@ describe('handlers', () => {
     expect(management.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual(['expert-9']);
   });
 
+  it('frame: when the gone peer was already detached elsewhere, no second detach is written', async () => {
+    const items = { 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') };
+    storeHolds(items);
+    management.on(PostToConnectionCommand).callsFake(() => {
+      items['SESSION#s-1'] = liveSession('agent-1');
+      throw new GoneException({ message: 'gone', $metadata: {} });
+    });
+    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(replyOf(result)).toEqual({ type: 'peer', state: 'disconnected' });
+    expect(dynamo.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.includes('REMOVE #seat.connectionId'))).toHaveLength(0);
+  });
+
   it('frame: a connection outside any session gets not-in-session and nothing is posted', async () => {
     storeHolds({ 'CONN#stranger': { connectionId: 'stranger', expiresAt: NOW + 99 } });
     const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'stranger', { action: 'frame', data: 'AAEC' }));
@@ -143,6 +161,8 @@ describe('handlers', () => {
       ['expert-1', '{"type":"ended","reason":"expired"}'],
     ]);
     expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
+    // The expert's join released the nameplate already: no write for it.
+    expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
   it('createSession on a connection that already has a session answers already-in-session', async () => {
@@ -167,11 +187,15 @@ describe('handlers', () => {
   });
 
   it('$disconnect frees only the seat this connection holds and tells the peer', async () => {
-    storeHolds({ 'CONN#expert-1': { connectionId: 'expert-1', sessionId: 's-1', role: 'expert', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1') });
-    dynamo.on(UpdateCommand).resolves({});
+    storeHolds({ 'CONN#expert-1': { connectionId: 'expert-1', sessionId: 's-1', role: 'expert', expiresAt: NOW + 99 } });
+    dynamo.on(UpdateCommand).resolves({ Attributes: liveSession('agent-1') });
+    dynamo.on(DeleteCommand).resolves({});
     await invoke(disconnectRoute(wiring()), webSocketEvent('$disconnect', 'expert-1'));
     const detach = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(detach?.ExpressionAttributeValues?.[':connectionId']).toBe('expert-1');
+    // The detach returns the session, so the peer is found without a second read.
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(1);
     expect(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.ConnectionId).toBe('agent-1');
+    expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CONN#expert-1' });
   });
 });
