@@ -68,8 +68,8 @@ export interface SecureSessionOptions {
   /** Must be the client's session role. The expert is the handshake's initiator. */
   role: HandshakeRole;
   /**
-   * The part of the code that never reaches the relay. Easy Connect: the 8 secret characters after
-   * normalizeCode (a string is taken as UTF-8). Invitation file / email: the 128-bit secret's bytes.
+   * The part of the code that never reaches the relay. Easy Connect: the 8 secret characters, normalised
+   * as docs/protocol.md says (a string is taken as UTF-8). Invitation file / email: the 128-bit secret's bytes.
    */
   secret: Uint8Array | string;
   /** The password the user tells the expert separately; a string is NFC-normalized, then UTF-8. */

@@ -105,13 +105,6 @@ export class LocalGateway {
     while (this.pendingInvocations.size > 0) await Promise.allSettled([...this.pendingInvocations]);
   }
 
-  /** Drops a connection abruptly, as a network failure would (chaos and tests). */
-  dropConnection(connectionId: string): boolean {
-    const connection = this.connections.get(connectionId);
-    connection?.socket.terminate();
-    return Boolean(connection);
-  }
-
   connectionIds(): string[] {
     return [...this.connections.keys()];
   }
@@ -166,11 +159,7 @@ export class LocalGateway {
       sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
       userAgent: request.headers['user-agent'] ?? '',
     };
-    const url = new URL(request.url ?? '/', 'http://local');
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
-    );
-    const queryStringParameters = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+    const { headers, queryStringParameters } = requestParts(request);
     let result: WebSocketResult | undefined;
     try {
       result = await this.invoke('$connect', this.event(connectionId, '$connect', 'CONNECT', identity, { headers, queryStringParameters }));
@@ -305,6 +294,16 @@ export class LocalGateway {
   }
 }
 
+/** The parts of an HTTP request that API Gateway puts in its events: single-valued headers and query. */
+export function requestParts(request: IncomingMessage) {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
+  );
+  const queryStringParameters = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+  return { url, headers, queryStringParameters };
+}
+
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -315,7 +314,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
-import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
+import { createDepsResolver } from '../../functions/lib/wiring.js';
 import { connectRoute } from '../../functions/connect.js';
 import { createSessionRoute } from '../../functions/create-session.js';
 import { defaultRoute } from '../../functions/default.js';
@@ -17,7 +17,7 @@ import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
-import { apiGatewayLimits, LocalGateway, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
+import { apiGatewayLimits, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
 
 type HttpHandler = ReturnType<typeof httpRoute>;
 
@@ -41,10 +41,7 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   wsUrl: string;
   httpUrl: string;
-  port: number;
   gateway: LocalGateway;
-  /** The same dependencies the handlers use (tests inspect the store through them). */
-  deps: DepsResolver;
   dynamoEndpoint: string;
   tableName: string;
   /** Requests served so far by the store and by the @connections API (benchmarks). */
@@ -118,9 +115,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   return {
     wsUrl: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,
-    port,
     gateway,
-    deps,
     dynamoEndpoint: dynamo.endpoint,
     tableName,
     counters: () => ({ dynamoRequests: dynamo.requestCount(), managementRequests: gateway.managementRequests }),
@@ -135,18 +130,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
 /** Serves plain HTTP requests with the same handler as the HTTP API on AWS, converting to its v2 event. */
 async function serveHttp(request: IncomingMessage, response: ServerResponse, handler: HttpHandler): Promise<boolean> {
-  const url = new URL(request.url ?? '/', 'http://local');
+  const { url, headers, queryStringParameters } = requestParts(request);
   const method = request.method ?? 'GET';
-  const headers = Object.fromEntries(
-    Object.entries(request.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value]] : [])),
-  );
   const event = {
     version: '2.0',
     routeKey: '$default',
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
-    queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined,
+    queryStringParameters,
     isBase64Encoded: false,
     requestContext: {
       accountId: 'local',

@@ -22,7 +22,8 @@ export const defaultPolicy: RelayPolicy = {
   routeCacheSeconds: 60,
 };
 
-const environmentNames: Record<keyof RelayPolicy, string> = {
+/** The environment variable behind each policy field (CDK sets them from context). */
+export const policyEnvironmentNames: Record<keyof RelayPolicy, string> = {
   sessionTtlSeconds: 'ASSIST_SESSION_TTL_SECONDS',
   maxSessionTtlSeconds: 'ASSIST_MAX_SESSION_TTL_SECONDS',
   idleTimeoutSeconds: 'ASSIST_IDLE_TIMEOUT_SECONDS',
@@ -33,7 +34,7 @@ const environmentNames: Record<keyof RelayPolicy, string> = {
 /** Reads the policy from environment variables; a malformed value is a deployment error, so it throws. */
 export function policyFromEnvironment(env: Record<string, string | undefined> = process.env): RelayPolicy {
   const overrides: Partial<RelayPolicy> = {};
-  for (const [key, name] of Object.entries(environmentNames) as [keyof RelayPolicy, string][]) {
+  for (const [key, name] of Object.entries(policyEnvironmentNames) as [keyof RelayPolicy, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     const value = Number(raw);
@@ -54,4 +55,3 @@ export function validatePolicy(policy: RelayPolicy): RelayPolicy {
   return policy;
 }
 
-export { environmentNames as policyEnvironmentNames };

@@ -1,15 +1,12 @@
 import { randomBytes } from './tokens.js';
 
-/**
- * Crockford's base32 alphabet: 32 symbols, none a look-alike of another (no I, L, O, U).
- * Typed input is normalised (O→0, I/L→1) so a misread letter still works.
- */
-export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Crockford's base32 alphabet: 32 symbols, none a look-alike of another (no I, L, O, U). */
+const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 export const NAMEPLATE_LENGTH = 4;
 
 /** Uniform random symbols: 256 is a multiple of 32, so masking the low 5 bits has no bias. */
-export function randomCodeSymbols(count: number): string {
+function randomCodeSymbols(count: number): string {
   let symbols = '';
   for (const byte of randomBytes(count)) symbols += CODE_ALPHABET[byte & 31];
   return symbols;
@@ -17,13 +14,4 @@ export function randomCodeSymbols(count: number): string {
 
 export function newNameplate(): string {
   return randomCodeSymbols(NAMEPLATE_LENGTH);
-}
-
-/** Upper-cases, drops spaces and dashes, and maps look-alikes onto the alphabet. */
-export function normalizeCode(input: string): string {
-  return input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
 }
