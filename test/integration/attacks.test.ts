@@ -8,15 +8,15 @@ import { encodeHandshakeMessage } from '../../shared/crypto/handshake-messages.j
 import { Handshake, HandshakeError, passwordRelatedString, type HandshakeResult } from '../../shared/crypto/handshake.js';
 import { encodeDataPacket } from '../../sdk/packets.js';
 import { createRelayClient, establishSecureSession, ReliableStream, type FailedAttempt, type SecureSession } from '../../sdk/node.js';
+import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import {
-  fastClientOptions,
+  secureClientOptions,
   injectFrame,
   observe,
   openPair,
   RecordingTap,
   securePair,
-  until,
   type Pair,
   type SecuredPair,
 } from '../support/secure-pair.js';
@@ -25,10 +25,9 @@ import { TestSocket } from '../support/ws-client.js';
 const tap = new RecordingTap();
 const runtime = useLocalRuntime({ tap });
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
+const defer = useCleanups();
+afterEach(() => {
   tap.rewriteFrame = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 const credentials = { secret: 'VK4Q9T2M', invitationPassword: 'correct horse battery staple' };
@@ -36,7 +35,7 @@ const honest = { agent: credentials, expert: credentials };
 
 async function pair(options: Parameters<typeof openPair>[1] = {}): Promise<Pair> {
   const opened = await openPair(runtime(), options);
-  cleanups.push(() => {
+  defer(() => {
     opened.agent.client.close();
     opened.expert.client.close();
   });
@@ -243,7 +242,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     // The relay poses as the expert to the agent and as the agent to the expert.
     const towardsAgent = new MitmLeg(runtime, agent, new Handshake({ ...context, role: 'expert', password: guess }));
     const towardsExpert = new MitmLeg(runtime, expert, new Handshake({ ...context, role: 'agent', password: guess }));
-    cleanups.push(() => {
+    defer(() => {
       towardsAgent.stream.dispose();
       towardsExpert.stream.dispose();
     });
@@ -285,8 +284,8 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     expect(reveal.length - FRAME_HEADER_BYTES).toBe(1 + 130);
 
     // Session 2 on the same invitation secret and password; the impostor is a bare socket.
-    const agent = createRelayClient({ url: runtime().wsUrl, ...fastClientOptions });
-    cleanups.push(() => agent.close());
+    const agent = createRelayClient({ url: runtime().wsUrl, ...secureClientOptions });
+    defer(() => agent.close());
     const agentSeen = observe(agent);
     const created = await agent.createSession();
     const failedAttempts: FailedAttempt[] = [];
@@ -303,7 +302,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       (error: Error & { code?: string }) => error,
     );
     const impostor = await TestSocket.open(runtime().wsUrl);
-    cleanups.push(() => impostor.close());
+    defer(() => impostor.close());
     expect(await impostor.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
 
     impostor.send({ action: 'frame', data: Buffer.from(commit).toString('base64') });

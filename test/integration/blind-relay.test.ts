@@ -18,7 +18,8 @@ import { createJsonLog } from '../../shared/ports/log.js';
 import { decodeBase64 } from '../../sdk/base64.js';
 import { createRelayClient } from '../../sdk/node.js';
 import { useLocalRuntime } from '../support/runtime.js';
-import { observe, openPair, RecordingTap, securePair, until } from '../support/secure-pair.js';
+import { until } from '../support/harness.js';
+import { observe, openPair, RecordingTap, securePair } from '../support/secure-pair.js';
 
 const logLines: string[] = [];
 const tap = new RecordingTap();

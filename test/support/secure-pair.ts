@@ -1,6 +1,7 @@
 // Helpers for end-to-end encrypted sessions on the local runtime: a programmable tap that records
 // everything the relay handles and can play a malicious relay, and a pair of SDK clients.
 import type { GatewayTap } from '../../infra/local/gateway.js';
+import { fastClientOptions } from './harness.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import type { Role, ServerMessage } from '../../shared/protocol/messages.js';
 import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
@@ -98,14 +99,8 @@ export async function injectToClient(runtime: LocalRuntime, connectionId: string
 export const injectFrame = (runtime: LocalRuntime, connectionId: string, frame: Uint8Array) =>
   injectToClient(runtime, connectionId, { type: 'frame', data: encodeBase64(frame) });
 
-/** Short timers so recoveries take milliseconds on localhost. Nothing asserts on time. */
-export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
-  sessionStream: 'manual',
-  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
-  reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
-  requestTimeoutMs: 2_000,
-  endTimeoutMs: 2_000,
-};
+/** Secure sessions start their stream after the handshake. */
+export const secureClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = { ...fastClientOptions, sessionStream: 'manual' };
 
 export interface Observed {
   messages: string[];
@@ -117,13 +112,6 @@ export function observe(client: RelayClient): Observed {
   client.on('message', (message) => seen.messages.push(new TextDecoder().decode(message)));
   client.on('ended', (end) => (seen.ended = end));
   return seen;
-}
-
-/** Resolves when `condition` holds; rejects naming `what` if it does not within 15 s (a hang, not a timing assertion). */
-export async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 15_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
 }
 
 export interface Side {
@@ -141,7 +129,7 @@ export interface Pair {
 /** An agent that created a session and an expert that joined it, both with a manual session stream. */
 export async function openPair(runtime: LocalRuntime, options: Partial<RelayClientOptions> = {}): Promise<Pair> {
   const side = (): Side => {
-    const client = createRelayClient({ url: runtime.wsUrl, ...fastClientOptions, ...options });
+    const client = createRelayClient({ url: runtime.wsUrl, ...secureClientOptions, ...options });
     return { client, seen: observe(client) };
   };
   const agent = side();

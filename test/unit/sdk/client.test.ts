@@ -1,45 +1,28 @@
 // RelayClient against an in-process fake relay over real WebSockets. Nothing here asserts timing:
 // tests wait for outcomes (with a generous bound so a hang fails with a message).
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createFrameCipher, TRAFFIC_SECRET_BYTES } from '../../../shared/crypto/frame-cipher.js';
 import { FRAME_FORMAT_AES_256_GCM } from '../../../shared/crypto/frame-codec.js';
 import { encodeBase64 } from '../../../sdk/base64.js';
 import { createPlainCodec, PLAIN_FRAME_FORMAT } from '../../../sdk/codec.js';
 import { createRelayClient, RelayError, type RelayClient, type RelayClientOptions, type SessionEnd, type WebSocketConstructor } from '../../../sdk/node.js';
+import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
 import { FakeRelay, type FakeRelayOptions } from './support/fake-relay.js';
 import { fingerprint, patternedMessage, seededRandom } from './support/random.js';
 
-/** Short timers so outages heal in milliseconds on localhost. */
-const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
-  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
-  reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
-  requestTimeoutMs: 2_000,
-  endTimeoutMs: 5_000,
-};
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = useCleanups();
 
 async function startRelay(options?: FakeRelayOptions): Promise<FakeRelay> {
   const relay = await FakeRelay.start(options);
-  cleanups.push(() => relay.stop());
+  defer(() => relay.stop());
   return relay;
 }
 
 function client(relay: FakeRelay, options: Partial<RelayClientOptions> = {}): RelayClient {
-  const created = createRelayClient({ url: relay.url, ...fastOptions, ...options });
-  cleanups.push(() => created.close());
+  const created = createRelayClient({ url: relay.url, ...fastClientOptions, ...options });
+  defer(() => created.close());
   return created;
-}
-
-/** Resolves when `condition` holds; rejects with `what` if it does not within 20 s. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 20_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
 }
 
 function collect(target: RelayClient) {

@@ -1,7 +1,7 @@
 // establishSecureSession against the in-process fake relay: the handshake on a plain stream, the
 // encrypted session stream after it, misuse, and which failures the agent counts as guesses.
 // Nothing here asserts timing; short timeouts only make the timeout paths quick.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 import { Handshake, passwordRelatedString } from '../../../shared/crypto/handshake.js';
 import { createPlainCodec } from '../../../sdk/codec.js';
@@ -15,33 +15,19 @@ import {
   type SecureSessionOptions,
   type SessionEnd,
 } from '../../../sdk/node.js';
+import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
 import { FakeRelay } from './support/fake-relay.js';
 
-const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
-  sessionStream: 'manual',
-  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
-  reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
-  requestTimeoutMs: 2_000,
-  endTimeoutMs: 2_000,
-};
+const defer = useCleanups();
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 15_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-}
+const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = { ...fastClientOptions, sessionStream: 'manual' };
 
 async function setUp(options: Partial<RelayClientOptions> = {}) {
   const relay = await FakeRelay.start();
-  cleanups.push(() => relay.stop());
+  defer(() => relay.stop());
   const client = () => {
     const created = createRelayClient({ url: relay.url, ...fastOptions, ...options });
-    cleanups.push(() => created.close());
+    defer(() => created.close());
     return created;
   };
   const agent = client();
