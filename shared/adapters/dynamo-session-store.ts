@@ -6,6 +6,7 @@ import {
   PutCommand,
   UpdateCommand,
   paginateScan,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Role } from '../protocol/messages.js';
 import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore } from '../ports/session-store.js';
@@ -44,6 +45,11 @@ export class DynamoSessionStore implements SessionStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  /** A conditional UpdateItem on this table: the result, or undefined when the condition lost. */
+  private conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>) {
+    return conditionally(() => this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+  }
+
   private async getLive(key: Item): Promise<Item | undefined> {
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     if (!item || (item.expiresAt as number) <= this.nowSeconds()) return undefined;
@@ -62,18 +68,13 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async bindConnection(connectionId: string, sessionId: string, role: Role): Promise<boolean> {
-    const bound = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: connectionKey(connectionId),
-          UpdateExpression: 'SET sessionId = :sessionId, #role = :role',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sessionId)',
-          ExpressionAttributeNames: { '#role': 'role' },
-          ExpressionAttributeValues: { ':sessionId': sessionId, ':role': role },
-        }),
-      ),
-    );
+    const bound = await this.conditionalUpdate({
+      Key: connectionKey(connectionId),
+      UpdateExpression: 'SET sessionId = :sessionId, #role = :role',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sessionId)',
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: { ':sessionId': sessionId, ':role': role },
+    });
     return bound !== undefined;
   }
 
@@ -129,84 +130,59 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean> {
-    const claimed = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(sessionId),
-          UpdateExpression: 'SET expert = :seat, #state = :joined',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :waiting AND attribute_not_exists(expert) AND expiresAt > :now',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':seat': seat, ':joined': 'joined', ':waiting': 'waiting', ':now': now },
-        }),
-      ),
-    );
+    const claimed = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET expert = :seat, #state = :joined',
+      ConditionExpression: 'attribute_exists(pk) AND #state = :waiting AND attribute_not_exists(expert) AND expiresAt > :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':seat': seat, ':joined': 'joined', ':waiting': 'waiting', ':now': now },
+    });
     return claimed !== undefined;
   }
 
-  async attachConnection(sessionId: string, role: Role, connectionId: string, _now: number): Promise<SessionRecord | undefined> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(sessionId),
-          UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
-          ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
-          ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
-          ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
+  async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
+      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
+      ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
+      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
+      ReturnValues: 'ALL_OLD',
+    });
     return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 
   async detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(sessionId),
-          UpdateExpression: 'SET #seat.disconnectedAt = :now REMOVE #seat.connectionId',
-          ConditionExpression: '#seat.connectionId = :connectionId',
-          ExpressionAttributeNames: { '#seat': role },
-          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET #seat.disconnectedAt = :now REMOVE #seat.connectionId',
+      ConditionExpression: '#seat.connectionId = :connectionId',
+      ExpressionAttributeNames: { '#seat': role },
+      ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
+      ReturnValues: 'ALL_NEW',
+    });
     return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 
   async touchSession(sessionId: string, now: number): Promise<void> {
-    await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(sessionId),
-          UpdateExpression: 'SET lastActiveAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #state <> :ended AND lastActiveAt < :now',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':now': now, ':ended': 'ended' },
-        }),
-      ),
-    );
+    await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET lastActiveAt = :now',
+      ConditionExpression: 'attribute_exists(pk) AND #state <> :ended AND lastActiveAt < :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':now': now, ':ended': 'ended' },
+    });
   }
 
   async endSession(sessionId: string, reason: SessionRecord['endedReason'] & string, now: number): Promise<SessionRecord | undefined> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: sessionKey(sessionId),
-          UpdateExpression: 'SET #state = :ended, endedReason = :reason, endedAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #state <> :ended',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':ended': 'ended', ':reason': reason, ':now': now },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET #state = :ended, endedReason = :reason, endedAt = :now',
+      ConditionExpression: 'attribute_exists(pk) AND #state <> :ended',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':ended': 'ended', ':reason': reason, ':now': now },
+      ReturnValues: 'ALL_OLD',
+    });
     return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 

@@ -15,32 +15,20 @@ export function importAesGcmKey(rawKey: Uint8Array): Promise<CryptoKey> {
   return globalThis.crypto.subtle.importKey('raw', arrayBufferView(rawKey), 'AES-GCM', false, ['encrypt', 'decrypt']);
 }
 
+/** The algorithm parameters both directions use: 96-bit nonce, the header as AAD, a 128-bit tag. */
+const gcmParameters = (nonce: Uint8Array, additionalData: Uint8Array): AesGcmParams => ({
+  name: 'AES-GCM',
+  iv: arrayBufferView(nonce),
+  additionalData: arrayBufferView(additionalData),
+  tagLength: 128,
+});
+
 /** Returns ciphertext || 16-byte tag. */
-export async function aesGcmSeal(
-  key: CryptoKey,
-  nonce: Uint8Array,
-  additionalData: Uint8Array,
-  plaintext: Uint8Array,
-): Promise<Uint8Array> {
-  const sealed = await globalThis.crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: arrayBufferView(nonce), additionalData: arrayBufferView(additionalData), tagLength: 128 },
-    key,
-    arrayBufferView(plaintext),
-  );
-  return new Uint8Array(sealed);
+export async function aesGcmSeal(key: CryptoKey, nonce: Uint8Array, additionalData: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.encrypt(gcmParameters(nonce, additionalData), key, arrayBufferView(plaintext)));
 }
 
 /** Opens ciphertext || tag; rejects (WebCrypto's OperationError) when the tag does not verify. */
-export async function aesGcmOpen(
-  key: CryptoKey,
-  nonce: Uint8Array,
-  additionalData: Uint8Array,
-  sealed: Uint8Array,
-): Promise<Uint8Array> {
-  const plaintext = await globalThis.crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: arrayBufferView(nonce), additionalData: arrayBufferView(additionalData), tagLength: 128 },
-    key,
-    arrayBufferView(sealed),
-  );
-  return new Uint8Array(plaintext);
+export async function aesGcmOpen(key: CryptoKey, nonce: Uint8Array, additionalData: Uint8Array, sealed: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.decrypt(gcmParameters(nonce, additionalData), key, arrayBufferView(sealed)));
 }

@@ -58,7 +58,7 @@ export interface SessionStore {
   /** Seats the expert while the session waits; false if someone else got there first or it stopped waiting. */
   claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean>;
   /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
-  attachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
+  attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined>;
   /** Empties a role's seat only if this connection still holds it; returns the session as it is now, or undefined if the seat was not this connection's. */
   detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
   /** Records traffic for idle tracking; ignored once the session ended. */

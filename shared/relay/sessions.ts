@@ -113,7 +113,7 @@ export async function resumeSession(
     await finishSession(deps, session.sessionId, overdue);
     throw new RelayError('session-expired', `the session can no longer be resumed (${overdue})`);
   }
-  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId, now);
+  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId);
   if (!before) throw endedError(session);
   await deps.store.bindConnection(caller.connectionId, session.sessionId, role);
   // A half-open old connection of the same participant (proved by the token) is closed, never the peer's.

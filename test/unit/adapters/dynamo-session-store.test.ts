@@ -42,7 +42,7 @@ describe('DynamoSessionStore', () => {
     expect(await store.claimExpertSeat('s', { tokenHash: 'h' }, NOW)).toBe(false);
     expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBeUndefined();
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
-    expect(await store.attachConnection('s', 'expert', 'c', NOW)).toBeUndefined();
+    expect(await store.attachConnection('s', 'expert', 'c')).toBeUndefined();
     expect(await store.endSession('s', 'expired', NOW)).toBeUndefined();
   });
 
