@@ -12,6 +12,13 @@ interface Pipe {
   close(): void;
 }
 
+/** The agent's socket sends, the expert's receives. */
+const pipeOf = (sender: WebSocket, receiver: WebSocket, close: () => void): Pipe => ({
+  send: (text) => sender.send(text),
+  onMessage: (listener) => receiver.on('message', listener),
+  close,
+});
+
 const open = (url: string) =>
   new Promise<WebSocket>((resolve, reject) => {
     const socket = new WebSocket(url, { perMessageDeflate: false });
@@ -34,14 +41,10 @@ async function directPipe(): Promise<Pipe> {
   const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
   const sender = await open(url);
   const receiver = await accepted;
-  return {
-    send: (text) => sender.send(text),
-    onMessage: (listener) => receiver.on('message', listener),
-    close: () => {
-      sender.close();
-      server.close();
-    },
-  };
+  return pipeOf(sender, receiver, () => {
+    sender.close();
+    server.close();
+  });
 }
 
 /** Baseline 2: the relay's topology (two clients, a server between) with a bare forwarding server. */
@@ -54,15 +57,11 @@ async function pipeServer(): Promise<Pipe> {
   });
   const sender = await open(url);
   const receiver = await open(url);
-  return {
-    send: (text) => sender.send(text),
-    onMessage: (listener) => receiver.on('message', listener),
-    close: () => {
-      sender.close();
-      receiver.close();
-      server.close();
-    },
-  };
+  return pipeOf(sender, receiver, () => {
+    sender.close();
+    receiver.close();
+    server.close();
+  });
 }
 
 /** Agent and expert sockets in one session on the local runtime. */
@@ -74,14 +73,10 @@ async function relayPipe(runtime: LocalRuntime): Promise<Pipe> {
   const peerNotice = nextMessage(agent);
   expert.send(JSON.stringify({ action: 'joinSession', nameplate }));
   await Promise.all([nextMessage(expert), peerNotice]);
-  return {
-    send: (text) => agent.send(text),
-    onMessage: (listener) => expert.on('message', listener),
-    close: () => {
-      agent.close();
-      expert.close();
-    },
-  };
+  return pipeOf(agent, expert, () => {
+    agent.close();
+    expert.close();
+  });
 }
 
 const frameMessage = (payloadBytes: number) =>
