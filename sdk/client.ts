@@ -288,6 +288,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       } catch (error) {
         if (this.#end) return; // ended (close() or the relay) while connecting
         this.#connection?.close();
+        // A session that ended while we were away ends here for the reason it ended there.
+        if (error instanceof RelayError && error.endReason) return void this.#finish(error.endReason);
         if (error instanceof RelayError && FUTILE_RESUME_ERRORS.has(error.code)) return void this.#finish('resume-rejected', error);
         cause = error instanceof Error ? error : new Error(String(error));
       }
@@ -311,7 +313,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       case 'ended':
         return void this.#finish(message.reason);
       case 'error':
-        return this.emit('error', new RelayError(message.code, message.message, message.requestAction));
+        return this.emit('error', new RelayError(message.code, message.message, message.requestAction, message.endReason));
     }
   }
 

@@ -88,4 +88,4 @@ export type ServerMessage =
   | { type: 'frame'; data: string }
   | { type: 'peer'; state: 'connected' | 'disconnected' }
   | { type: 'ended'; reason: EndReason }
-  | { type: 'error'; code: ErrorCode; message: string; requestAction?: string };
+  | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason };

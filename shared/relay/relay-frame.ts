@@ -1,7 +1,7 @@
 import type { ServerMessage } from '../protocol/messages.js';
 import { requireBoundConnection } from './connections.js';
 import type { Caller, RelayDeps } from './deps.js';
-import { RelayError } from './errors.js';
+import { RelayError, sessionEndedError } from './errors.js';
 import { finishSession } from './finish-session.js';
 import type { FrameRoute } from './route-cache.js';
 import { otherRole, overdueReason } from './session-rules.js';
@@ -13,7 +13,7 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
   const { sessionId, role } = await requireBoundConnection(deps, caller);
   const session = await deps.store.getSession(sessionId);
   if (!session || session.state === 'ended') {
-    throw new RelayError('session-ended', `the session has ended (${session?.endedReason ?? 'expired'})`);
+    throw sessionEndedError(session?.endedReason ?? 'expired');
   }
   if (session[role]?.connectionId !== caller.connectionId) {
     throw new RelayError('not-in-session', 'this connection no longer holds its seat in the session; resume it');

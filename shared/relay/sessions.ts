@@ -2,7 +2,7 @@ import type { ServerMessage, SessionInfo } from '../protocol/messages.js';
 import type { ParticipantSeat, SessionRecord } from '../ports/session-store.js';
 import { requireBoundConnection, requireUnboundConnection } from './connections.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
-import { RelayError } from './errors.js';
+import { RelayError, sessionEndedError } from './errors.js';
 import { finishSession } from './finish-session.js';
 import { newNameplate } from './codes.js';
 import { hashToken, newResumeToken, newSessionId, timingSafeEqualStrings } from './tokens.js';
@@ -20,10 +20,6 @@ function sessionInfo(deps: RelayDeps, session: SessionRecord, role: SessionInfo[
     resumeGraceSeconds: deps.policy.resumeGraceSeconds,
     peerConnected: Boolean(session[otherRole(role)]?.connectionId),
   };
-}
-
-function endedError(session: SessionRecord): RelayError {
-  return new RelayError('session-ended', `the session has ended (${session.endedReason ?? 'ended'})`);
 }
 
 export async function createSession(
@@ -75,7 +71,7 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   if (!session) {
     throw new RelayError('session-not-found', 'no open invitation has that code; it may have expired or been used');
   }
-  if (session.state === 'ended') throw endedError(session);
+  if (session.state === 'ended') throw sessionEndedError(session.endedReason);
   const overdue = overdueReason(session, now, deps.policy);
   if (overdue) {
     await finishSession(deps, session.sessionId, overdue);
@@ -107,14 +103,14 @@ export async function resumeSession(
   const role = session && roles.find((candidate) => timingSafeEqualStrings(session[candidate]?.tokenHash ?? '', tokenHash));
   // One answer for "no such session" and "wrong token", so ids cannot be probed.
   if (!session || !role) throw new RelayError('invalid-resume-token', 'no session matches this id and resume token');
-  if (session.state === 'ended') throw endedError(session);
+  if (session.state === 'ended') throw sessionEndedError(session.endedReason);
   const overdue = overdueReason(session, now, deps.policy);
   if (overdue) {
     await finishSession(deps, session.sessionId, overdue);
     throw new RelayError('session-expired', `the session can no longer be resumed (${overdue})`);
   }
   const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId);
-  if (!before) throw endedError(session);
+  if (!before) throw sessionEndedError(session.endedReason);
   await deps.store.bindConnection(caller.connectionId, session.sessionId, role);
   // A half-open old connection of the same participant (proved by the token) is closed, never the peer's.
   const replaced = before[role]?.connectionId;

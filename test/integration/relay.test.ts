@@ -110,6 +110,7 @@ describe('relay over real WebSockets', () => {
     const late = await TestSocket.open(runtime().wsUrl);
     expect(await late.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: created.resumeToken })).toMatchObject({
       code: 'session-ended',
+      endReason: 'ended-by-agent',
     });
     late.close();
   });

@@ -185,6 +185,19 @@ describe('RelayClient', () => {
     expect(agentSeen.events.filter((event) => event.startsWith('reconnecting'))).toEqual([]);
   });
 
+  it('learns why the session ended while it was away, when the relay refuses its resume', async () => {
+    const relay = await startRelay();
+    const { agentSeen } = await connectedPair(relay);
+
+    relay.dropConnection('agent');
+    relay.endSessions('ended-by-expert'); // in the same tick: the agent's socket is gone and hears nothing
+
+    await until(() => agentSeen.ended !== undefined, 'the end');
+    expect(agentSeen.ended).toMatchObject({ reason: 'ended-by-expert' });
+    expect(agentSeen.ended?.error).toBeUndefined();
+    expect(agentSeen.events).toContain('reconnecting 1');
+  });
+
   it('gives up when the relay refuses to resume', async () => {
     const relay = await startRelay();
     const { agentSeen } = await connectedPair(relay);

@@ -16,7 +16,8 @@ interface Session {
   sessionId: string;
   nameplate: string;
   seats: Partial<Record<Role, Seat>>;
-  ended: boolean;
+  /** Set once the session ends. */
+  endedReason?: EndReason;
 }
 
 interface Binding {
@@ -110,7 +111,7 @@ export class FakeRelay {
     const binding = this.#bindings.get(socket);
     switch (request.action) {
       case 'createSession': {
-        const session: Session = { sessionId: randomUUID(), nameplate: randomUUID().slice(0, 4), seats: {}, ended: false };
+        const session: Session = { sessionId: randomUUID(), nameplate: randomUUID().slice(0, 4), seats: {} };
         this.#sessions.set(session.sessionId, session);
         reply({ type: 'sessionCreated', nameplate: session.nameplate, ...this.#seat(session, 'agent', socket) });
         return;
@@ -127,7 +128,9 @@ export class FakeRelay {
         const session = this.#sessions.get(request.sessionId);
         const role = (['agent', 'expert'] as const).find((candidate) => session?.seats[candidate]?.resumeToken === request.resumeToken);
         if (!session || !role) return fail('invalid-resume-token');
-        if (session.ended) return fail('session-ended');
+        if (session.endedReason) {
+          return reply({ type: 'error', code: 'session-ended', message: 'fake relay: session-ended', requestAction: request.action, endReason: session.endedReason });
+        }
         session.seats[role]!.socket?.terminate();
         const { resumeToken: _shownOnce, ...info } = this.#seat(session, role, socket);
         reply({ type: 'sessionResumed', ...info });
@@ -173,13 +176,13 @@ export class FakeRelay {
     this.#bindings.delete(socket);
     if (!binding || binding.session.seats[binding.role]?.socket !== socket) return;
     binding.session.seats[binding.role]!.socket = undefined;
-    if (!binding.session.ended) {
+    if (!binding.session.endedReason) {
       this.#send(binding.session.seats[other(binding.role)]?.socket, { type: 'peer', state: 'disconnected' });
     }
   }
 
   #end(session: Session, reason: EndReason): void {
-    session.ended = true;
+    session.endedReason = reason;
     for (const seat of Object.values(session.seats)) {
       this.#send(seat.socket, { type: 'ended', reason });
       seat.socket?.close(1000);
