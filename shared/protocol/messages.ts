@@ -6,22 +6,76 @@ export const PROTOCOL_VERSION = 1;
 
 /** Largest base64 `data` string in one frame: keeps each WebSocket message within API Gateway's 32 KB frame. */
 export const MAX_FRAME_DATA_CHARS = 32_000 - 64;
+/**
+ * Before the agent approves, frames carry only the handshake, the expert's hello and the approval
+ * exchange; the relay refuses larger ones so nothing of the agent's can flow before consent.
+ */
+export const MAX_PRE_APPROVAL_FRAME_DATA_CHARS = 2048;
 /** Largest raw payload per frame that fits MAX_FRAME_DATA_CHARS once base64-encoded. */
 export const MAX_FRAME_BYTES = Math.floor(MAX_FRAME_DATA_CHARS / 4) * 3;
 
 export type Role = 'agent' | 'expert';
 
-export const clientActions = ['createSession', 'joinSession', 'resumeSession', 'frame', 'endSession'] as const;
+export const clientActions = [
+  'createSession',
+  'joinSession',
+  'resumeSession',
+  'frame',
+  'approveSession',
+  'reportFailedAttempt',
+  'recordEvent',
+  'emailInvitation',
+  'listAudit',
+  'endSession',
+] as const;
 export type ClientAction = (typeof clientActions)[number];
+
+/**
+ * How an invitation reaches the other side (docs/invitations.md). The creator holds the secret:
+ * the agent for `file` (also what is emailed) and `easy-connect`, the expert for `helper-code`.
+ */
+export const invitationKinds = ['file', 'easy-connect', 'helper-code'] as const;
+export type InvitationKind = (typeof invitationKinds)[number];
 
 export interface CreateSessionRequest {
   action: 'createSession';
-  /** Requested hard lifetime; the relay caps it with its policy. */
-  ttlSeconds?: number;
+  /** Default 'easy-connect'. */
+  kind?: InvitationKind;
+  /** How long the invitation stays open for a joiner; the relay caps it with its policy. */
+  invitationTtlSeconds?: number;
+  /** Hard lifetime of the session once approved; the relay caps it with its policy. */
+  sessionTtlSeconds?: number;
 }
 export interface JoinSessionRequest {
   action: 'joinSession';
   nameplate: string;
+}
+/** Agent only, once the user approved the expert inside the encrypted channel: lifts the pre-approval limits. */
+export interface ApproveSessionRequest {
+  action: 'approveSession';
+  mode: ApprovalMode;
+}
+/** The invitation's creator: a key confirmation failed. The joiner is removed; the invitation burns after the policy's limit. */
+export interface ReportFailedAttemptRequest {
+  action: 'reportFailedAttempt';
+}
+/** Agent only: a lifecycle event decided inside the encrypted channel, for the audit log. */
+export interface RecordEventRequest {
+  action: 'recordEvent';
+  event: RecordableEvent;
+}
+/** Agent of a waiting `file` invitation: the relay emails the invitation (never the password). */
+export interface EmailInvitationRequest {
+  action: 'emailInvitation';
+  /** The expert's address. */
+  to: string;
+  /** Who asks for help, as the email should say. */
+  requesterName: string;
+  /** The invitation file's text (docs/invitations.md); attached to the email. */
+  invitation: string;
+}
+export interface ListAuditRequest {
+  action: 'listAudit';
 }
 export interface ResumeSessionRequest {
   action: 'resumeSession';
@@ -34,13 +88,45 @@ export interface FrameRequest {
 }
 export interface EndSessionRequest {
   action: 'endSession';
+  /** Agent only, before approving: the user denied the expert (ends with 'denied'). */
+  reason?: 'denied';
 }
 export type ClientMessage =
   | CreateSessionRequest
   | JoinSessionRequest
   | ResumeSessionRequest
   | FrameRequest
+  | ApproveSessionRequest
+  | ReportFailedAttemptRequest
+  | RecordEventRequest
+  | EmailInvitationRequest
+  | ListAuditRequest
   | EndSessionRequest;
+
+export type ApprovalMode = 'view' | 'control';
+
+/** Events only the agent's side can know (they happen inside the encrypted channel); recorded, never acted on. */
+export const recordableEvents = ['control-granted', 'control-revoked', 'paused', 'resumed'] as const;
+export type RecordableEvent = (typeof recordableEvents)[number];
+
+/** One audit entry: what happened, when, and from where; never secrets, addresses' contents or frames. */
+export interface AuditEvent {
+  /** Epoch seconds. */
+  at: number;
+  event:
+    | 'created'
+    | 'emailed'
+    | 'joined'
+    | 'left'
+    | 'confirmation-failed'
+    | 'approved'
+    | RecordableEvent
+    | 'ended';
+  role?: Role;
+  sourceIp?: string;
+  /** approved: the mode; ended: the reason. */
+  detail?: string;
+}
 
 /** Reasons a session ends, as both sides are told. */
 export type EndReason =
@@ -49,7 +135,14 @@ export type EndReason =
   | 'expired'
   | 'idle-timeout'
   | 'peer-gone'
-  | 'burned';
+  /** Key confirmations failed too often: the invitation can no longer be used. */
+  | 'burned'
+  /** The creator withdrew the invitation before anyone joined. */
+  | 'revoked'
+  /** The agent refused the expert. */
+  | 'denied'
+  /** Told to a joiner only: its key confirmation failed, so the relay removed it (the invitation stays open). */
+  | 'confirmation-failed';
 
 export type ErrorCode =
   | 'malformed-json'
@@ -66,14 +159,27 @@ export type ErrorCode =
   | 'invalid-resume-token'
   | 'peer-unavailable'
   | 'rate-limited'
+  /** The caller's role may not do this (e.g. the expert approving). */
+  | 'wrong-role'
+  /** Not possible in the session's current state (e.g. approving before anyone joined). */
+  | 'invalid-state'
+  /** Before approval frames are limited to MAX_PRE_APPROVAL_FRAME_DATA_CHARS. */
+  | 'not-approved'
+  /** The mail service refused or failed; the message says whether to retry. */
+  | 'email-failed'
   | 'internal';
 
 export interface SessionInfo {
   sessionId: string;
   role: Role;
+  kind: InvitationKind;
+  /** Epoch seconds until which the invitation can be joined; it closes earlier once approved, revoked or burned. */
+  invitationExpiresAt: number;
+  /** How many failed key confirmations burn the invitation. */
+  maxFailedAttempts: number;
   /** Resume token for this participant: shown once, stored only as a hash by the relay. */
   resumeToken: string;
-  /** Epoch seconds of the hard expiry. */
+  /** Epoch seconds of the hard expiry (recomputed from approval: see sessionActive). */
   expiresAt: number;
   idleTimeoutSeconds: number;
   /** How long after a connection drops this participant may resume. */
@@ -86,6 +192,13 @@ export type ServerMessage =
   | ({ type: 'sessionJoined'; nameplate: string } & SessionInfo)
   | ({ type: 'sessionResumed' } & Omit<SessionInfo, 'resumeToken'>)
   | { type: 'frame'; data: string }
-  | { type: 'peer'; state: 'connected' | 'disconnected' }
+  /** 'left': the joiner left before approval or was removed after a failed confirmation; the invitation is open again. */
+  | { type: 'peer'; state: 'connected' | 'disconnected' | 'left' }
+  /** To both sides when the agent approved: frames are no longer limited; the hard expiry counts from now. */
+  | { type: 'sessionActive'; mode: ApprovalMode; expiresAt: number }
+  | { type: 'attemptRecorded'; failedAttempts: number; maxFailedAttempts: number; burned: boolean }
+  | { type: 'eventRecorded'; event: RecordableEvent }
+  | { type: 'invitationEmailed'; to: string }
+  | { type: 'auditLog'; sessionId: string; events: AuditEvent[] }
   | { type: 'ended'; reason: EndReason }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason };

@@ -1,7 +1,7 @@
 import { randomBytes } from './tokens.js';
 
 /** Crockford's base32 alphabet: 32 symbols, none a look-alike of another (no I, L, O, U). */
-const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 export const NAMEPLATE_LENGTH = 4;
 
