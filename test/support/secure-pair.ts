@@ -133,7 +133,7 @@ export async function openPair(runtime: LocalRuntime, options: Partial<RelayClie
     return { client, seen: observe(client) };
   };
   const agent = side();
-  const { nameplate, sessionId } = await agent.client.createSession({ ttlSeconds: 600 });
+  const { nameplate, sessionId } = await agent.client.createSession({ sessionTtlSeconds: 600 });
   const expert = side();
   await expert.client.joinSession(nameplate);
   return { agent, expert, nameplate, sessionId };
