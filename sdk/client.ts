@@ -210,6 +210,11 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     return this.#activation;
   }
 
+  /** Whether the peer is there now, as far as the relay's notices and its frames tell. */
+  get peerConnected(): boolean {
+    return this.#peerConnected;
+  }
+
   /** The side that created the invitation: it outlives failed and departed joiners. */
   get isCreator(): boolean {
     return this.#session !== undefined && creatorOf(this.#session.kind) === this.#session.role;

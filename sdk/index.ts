@@ -2,6 +2,10 @@
 export {
   RelayClient,
   DEFAULT_RECONNECT_POLICY,
+  creatorOf,
+  type Activation,
+  type AttemptVerdict,
+  type CreateSessionOptions,
   type EstablishedSession,
   type LocalEndReason,
   type ReconnectPolicy,
@@ -28,7 +32,6 @@ export {
 export {
   establishSecureSession,
   SecureSessionError,
-  type FailedAttempt,
   type SecureSession,
   type SecureSessionErrorCode,
   type SecureSessionOptions,
