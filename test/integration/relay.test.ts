@@ -45,7 +45,7 @@ describe('relay over real WebSockets', () => {
   it('a third connection can neither join, read nor inject', async () => {
     const { agent, expert, created } = await pair();
     const intruder = await TestSocket.open(runtime().wsUrl);
-    expect(await intruder.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ code: 'session-not-found' });
+    expect(await intruder.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ code: 'role-taken' });
     expect(await intruder.request(frameOf('injected'))).toMatchObject({ code: 'not-in-session' });
     expect(await intruder.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: 'x'.repeat(43) })).toMatchObject({
       code: 'invalid-resume-token',
