@@ -108,6 +108,7 @@ async function relayThroughput(runtime: LocalRuntime, codecs: CodecPair, frameFo
   try {
     const { nameplate } = await agent.createSession();
     await expert.joinSession(nameplate);
+    await agent.approveSession('control');
     agent.startStream(agentBinding);
     expert.startStream(expertBinding);
     let delivered = 0;

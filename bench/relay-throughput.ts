@@ -73,6 +73,10 @@ async function relayPipe(runtime: LocalRuntime): Promise<Pipe> {
   const peerNotice = nextMessage(agent);
   expert.send(JSON.stringify({ action: 'joinSession', nameplate }));
   await Promise.all([nextMessage(expert), peerNotice]);
+  // Approval lifts the relay's pre-approval frame limit; both sides hear of it.
+  const expertNotice = nextMessage(expert);
+  agent.send(JSON.stringify({ action: 'approveSession', mode: 'control' }));
+  await Promise.all([nextMessage(agent), expertNotice]);
   return pipeOf(agent, expert, () => {
     agent.close();
     expert.close();

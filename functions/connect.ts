@@ -3,4 +3,4 @@ import { lifecycleRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
 export const connectRoute = lifecycleRoute(openConnection);
-export const handler = connectRoute(depsFromEnvironment);
+export const handler = connectRoute(depsFromEnvironment());

@@ -3,4 +3,4 @@ import { messageRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
 export const createSessionRoute = messageRoute('createSession', createSession);
-export const handler = createSessionRoute(depsFromEnvironment);
+export const handler = createSessionRoute(depsFromEnvironment());

@@ -3,4 +3,4 @@ import { lifecycleRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
 export const disconnectRoute = lifecycleRoute(closeConnection);
-export const handler = disconnectRoute(depsFromEnvironment);
+export const handler = disconnectRoute(depsFromEnvironment());

@@ -2,5 +2,5 @@ import { endSession } from '../shared/relay/sessions.js';
 import { messageRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
-export const endSessionRoute = messageRoute('endSession', (deps, caller) => endSession(deps, caller));
-export const handler = endSessionRoute(depsFromEnvironment);
+export const endSessionRoute = messageRoute('endSession', endSession);
+export const handler = endSessionRoute(depsFromEnvironment());

@@ -3,4 +3,4 @@ import { messageRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
 export const frameRoute = messageRoute('frame', (deps, caller, request) => relayFrame(deps, caller, request.data));
-export const handler = frameRoute(depsFromEnvironment);
+export const handler = frameRoute(depsFromEnvironment());

@@ -3,4 +3,4 @@ import { messageRoute } from './lib/ws-handler.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 
 export const joinSessionRoute = messageRoute('joinSession', joinSession);
-export const handler = joinSessionRoute(depsFromEnvironment);
+export const handler = joinSessionRoute(depsFromEnvironment());

@@ -8,4 +8,4 @@ export const sweepJob = (resolve: DepsResolver) => async () => {
   if (ended > 0) deps.log.info('sweep-finished', { ended });
   return { ended };
 };
-export const handler = sweepJob(depsFromEnvironment);
+export const handler = sweepJob(depsFromEnvironment());

@@ -7,6 +7,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ConfigurationSet, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
 import { defaultPolicy, policyEnvironmentNames, validatePolicy, type RelayPolicy } from '../shared/config/policy.js';
@@ -35,19 +36,26 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: '$connect', file: 'connect', tableActions: ['PutItem'] },
   { routeKey: '$disconnect', file: 'disconnect', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ['POST'] },
   { routeKey: '$default', file: 'default', tableActions: [] },
+  // Rate-limit counters and audit entries are UpdateItems; a session and its nameplate are PutItems.
   { routeKey: 'createSession', file: 'create-session', tableActions: ['GetItem', 'PutItem', 'UpdateItem'] },
   { routeKey: 'joinSession', file: 'join-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'resumeSession', file: 'resume-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'frame', file: 'frame', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, memorySize: 1024 },
+  { routeKey: 'approveSession', file: 'approve-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+  { routeKey: 'reportFailedAttempt', file: 'report-failed-attempt', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+  { routeKey: 'recordEvent', file: 'record-event', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
+  // Sending is granted separately (SES), and only when a sender is configured.
+  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem'] },
+  { routeKey: 'listAudit', file: 'list-audit', tableActions: ['GetItem'] },
   { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
 ];
 
 /** Ends overdue sessions every minute: it scans open sessions and finishes them, reading nothing else. */
 const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
 
-/** Relay URLs over HTTPS (health now, the join page later, which will add GetItem). */
-const httpEndpoint: HandlerSpec = { file: 'http', tableActions: [] };
-const httpPaths = ['/healthz', '/join/{nameplate}'];
+/** Relay URLs over HTTPS: health, discovery (`/relay.json`) and the join page, which reads the invitation. */
+const httpEndpoint: HandlerSpec = { file: 'http', tableActions: ['GetItem'] };
+const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
@@ -118,9 +126,7 @@ const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, 
  */
 export class RelayStack extends Stack {
   readonly table: Table;
-  /** For the email handler (a later issue): set SENDER_EMAIL and SES_CONFIGURATION_SET from these. */
-  readonly emailEnvironment?: { SENDER_EMAIL: string; SES_CONFIGURATION_SET: string };
-  /** Grant `ses:SendEmail` on this (emailIdentity.grantSendEmail) to the function that sends invitations. */
+  /** The sender identity the email route may send from; absent without sender context. */
   readonly emailIdentity?: EmailIdentity;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -151,7 +157,21 @@ export class RelayStack extends Stack {
       throttle: { rateLimit: config.messageRateLimit, burstLimit: config.messageBurstLimit },
     });
 
-    const environment: Record<string, string> = { TABLE_NAME: this.table.tableName };
+    const httpApi = new HttpApi(this, 'HttpApi', { apiName: `${this.stackName}-http`, createDefaultStage: false });
+    const httpStage = new HttpStage(this, 'HttpStage', {
+      httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+    });
+    // Built from the API id rather than the stage's `url`, which ends in a slash.
+    const httpUrl = `https://${httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.table.tableName,
+      ASSIST_WEBSOCKET_URL: stage.url,
+      ASSIST_HTTP_URL: httpUrl,
+    };
     for (const [key, name] of Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>) {
       environment[name] = String(config.policy[key]);
     }
@@ -168,9 +188,38 @@ export class RelayStack extends Stack {
         alarmAction,
       }).function;
 
+    let emailEnvironment: Record<string, string> = {};
+    let configurationSet: ConfigurationSet | undefined;
+    if (config.senderEmail) {
+      configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true });
+      this.emailIdentity = new EmailIdentity(this, 'EmailIdentity', {
+        identity: config.senderDomain ? Identity.domain(config.senderDomain) : Identity.email(config.senderEmail),
+        configurationSet,
+      });
+      emailEnvironment = { ASSIST_EMAIL_FROM: config.senderEmail, ASSIST_SES_CONFIGURATION_SET: configurationSet.configurationSetName };
+      // A domain identity is verified by publishing these CNAME records (no hosted-zone lookup here).
+      if (config.senderDomain) {
+        this.emailIdentity.dkimRecords.forEach((record, index) => {
+          new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${record.name} CNAME ${record.value}` });
+        });
+      }
+    }
+
     for (const route of webSocketRoutes) {
+      const isEmailRoute = route.routeKey === 'emailInvitation';
+      const handler = relayFunction(route, isEmailRoute ? emailEnvironment : {});
+      if (isEmailRoute && this.emailIdentity && configurationSet) {
+        // SESv2 SendEmail checks both the identity and the configuration set it names.
+        this.emailIdentity.grantSendEmail(handler);
+        handler.addToRolePolicy(
+          new PolicyStatement({
+            actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+            resources: [this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName })],
+          }),
+        );
+      }
       webSocketApi.addRoute(route.routeKey, {
-        integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, relayFunction(route)),
+        integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, handler),
         // Handlers answer the sender through the route response (the reply, or a typed error).
         returnResponse: true,
       });
@@ -180,13 +229,6 @@ export class RelayStack extends Stack {
     const sweep = relayFunction(sweeper, { CALLBACK_URL: stage.callbackUrl });
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
-    const httpApi = new HttpApi(this, 'HttpApi', { apiName: `${this.stackName}-http`, createDefaultStage: false });
-    const httpStage = new HttpStage(this, 'HttpStage', {
-      httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: 50, burstLimit: 100 },
-    });
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
     const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint));
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
@@ -196,24 +238,9 @@ export class RelayStack extends Stack {
     alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
 
-    if (config.senderEmail) {
-      const configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true });
-      this.emailIdentity = new EmailIdentity(this, 'EmailIdentity', {
-        identity: config.senderDomain ? Identity.domain(config.senderDomain) : Identity.email(config.senderEmail),
-        configurationSet,
-      });
-      this.emailEnvironment = { SENDER_EMAIL: config.senderEmail, SES_CONFIGURATION_SET: configurationSet.configurationSetName };
-      // A domain identity is verified by publishing these CNAME records (no hosted-zone lookup here).
-      if (config.senderDomain) {
-        this.emailIdentity.dkimRecords.forEach((record, index) => {
-          new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${record.name} CNAME ${record.value}` });
-        });
-      }
-    }
-
     new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
-    new CfnOutput(this, 'HttpUrl', { value: httpStage.url, description: 'https:// base URL for relay links' });
-    new CfnOutput(this, 'HealthUrl', { value: `${httpStage.url}healthz` });
+    new CfnOutput(this, 'HttpUrl', { value: httpUrl, description: 'https:// base URL for relay links' });
+    new CfnOutput(this, 'HealthUrl', { value: `${httpUrl}/healthz` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarmTopic.topicArn, description: 'subscribe to be told about alarms' });
   }

@@ -1,10 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
+import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
+import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
 import { policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
 import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
 import { createJsonLog, type Log } from '../../shared/ports/log.js';
-import type { RelayDeps } from '../../shared/relay/deps.js';
+import type { Mailer } from '../../shared/ports/mailer.js';
+import type { RelayDeps, RelayEndpoints } from '../../shared/relay/deps.js';
 import { RouteCache } from '../../shared/relay/route-cache.js';
 import type { WebSocketEvent } from './events.js';
 
@@ -19,6 +22,9 @@ export interface RelayWiring {
   dynamoEndpoint?: string;
   /** @connections endpoint; on AWS derived from the event's domain and stage, or CALLBACK_URL without an event. */
   callbackEndpoint: (event?: WebSocketEvent) => string;
+  endpoints: RelayEndpoints;
+  /** Without it the relay refuses to email invitations (only the email route is given one, so only its bundle holds SES). */
+  mailer?: Mailer;
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
@@ -27,9 +33,19 @@ export interface RelayWiring {
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
 export function createDepsResolver(wiring: RelayWiring): DepsResolver {
   const clock = wiring.clock ?? Date.now;
+  const nowSeconds = () => Math.floor(clock() / 1000);
   const dynamo = new DynamoDBClient({ ...wiring.awsClientConfig, endpoint: wiring.dynamoEndpoint });
-  const store = new DynamoSessionStore(dynamo, wiring.tableName, () => Math.floor(clock() / 1000));
-  const routes = new RouteCache(wiring.policy.routeCacheSeconds * 1000);
+  const shared = {
+    store: new DynamoSessionStore(dynamo, wiring.tableName, nowSeconds),
+    audit: new DynamoAuditTrail(dynamo, wiring.tableName, nowSeconds),
+    rateLimiter: new DynamoRateLimiter(dynamo, wiring.tableName),
+    mailer: wiring.mailer,
+    endpoints: wiring.endpoints,
+    policy: wiring.policy,
+    log: wiring.log,
+    clock,
+    routes: new RouteCache(wiring.policy.routeCacheSeconds * 1000),
+  };
   const notifiers = new Map<string, ConnectionNotifier>();
   return (event) => {
     const endpoint = wiring.callbackEndpoint(event);
@@ -38,7 +54,7 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
       notifier = new ApiGatewayNotifier(createManagementClient(endpoint, wiring.awsClientConfig), wiring.log);
       notifiers.set(endpoint, notifier);
     }
-    return { store, notifier, policy: wiring.policy, log: wiring.log, clock, routes };
+    return { ...shared, notifier };
   };
 }
 
@@ -48,18 +64,36 @@ function requiredEnvironment(name: string): string {
   return value;
 }
 
-let fromEnvironment: DepsResolver | undefined;
+/**
+ * The Lambda wiring: configuration from environment variables set by the CDK stack, built once per
+ * container. The email route passes its mailer; no other bundle carries the SES client.
+ */
+export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResolver {
+  let resolver: DepsResolver | undefined;
+  return (event) => {
+    resolver ??= createDepsResolver({
+      tableName: requiredEnvironment('TABLE_NAME'),
+      policy: policyFromEnvironment(),
+      log: createJsonLog(),
+      callbackEndpoint: (event) =>
+        event
+          ? `https://${event.requestContext.domainName}/${event.requestContext.stage}`
+          : requiredEnvironment('CALLBACK_URL'),
+      endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
+      mailer: extras.mailer,
+    });
+    return resolver(event);
+  };
+}
 
-/** The Lambda wiring: configuration from environment variables set by the CDK stack. */
-export const depsFromEnvironment: DepsResolver = (event) => {
-  fromEnvironment ??= createDepsResolver({
-    tableName: requiredEnvironment('TABLE_NAME'),
-    policy: policyFromEnvironment(),
-    log: createJsonLog(),
-    callbackEndpoint: (event) =>
-      event
-        ? `https://${event.requestContext.domainName}/${event.requestContext.stage}`
-        : requiredEnvironment('CALLBACK_URL'),
-  });
-  return fromEnvironment(event);
-};
+/** The HTTPS function's wiring: it only reads invitations, so it builds no @connections client. */
+export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy'> {
+  let deps: Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy'> | undefined;
+  return () =>
+    (deps ??= {
+      store: new DynamoSessionStore(new DynamoDBClient({}), requiredEnvironment('TABLE_NAME'), () => Math.floor(Date.now() / 1000)),
+      endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
+      clock: Date.now,
+      policy: policyFromEnvironment(),
+    });
+}

@@ -60,7 +60,8 @@ try {
   console.log(`Assist Relay is running locally.
   WebSocket URL: ${runtime.wsUrl}
   HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)
-  Database:      ${values['data-dir'] ? `dynalite, kept in ${values['data-dir']}` : 'dynalite, in memory'}
+  Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here; files in ${runtime.outbox.dir})
+  Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
 Press Ctrl-C to stop.`);
 
   let stopping = false;

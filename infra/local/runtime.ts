@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
@@ -13,6 +14,16 @@ import { frameRoute } from '../../functions/frame.js';
 import { joinSessionRoute } from '../../functions/join-session.js';
 import { resumeSessionRoute } from '../../functions/resume-session.js';
 import { sweepJob } from '../../functions/sweep.js';
+import { approveSessionRoute } from '../../functions/approve-session.js';
+import { emailInvitationRoute } from '../../functions/email-invitation.js';
+import { listAuditRoute } from '../../functions/list-audit.js';
+import { recordEventRoute } from '../../functions/record-event.js';
+import { reportFailedAttemptRoute } from '../../functions/report-failed-attempt.js';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SesMailer } from '../../shared/adapters/ses-mailer.js';
+import type { Mailer } from '../../shared/ports/mailer.js';
+import type { RelayEndpoints } from '../../shared/relay/deps.js';
+import { createMailOutbox, type MailOutbox } from './mail-outbox.js';
 import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
@@ -36,6 +47,8 @@ export interface LocalRuntimeOptions {
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
   tableName?: string;
+  /** Where emailed invitations land as .eml files; a temporary folder (or `<dataDir>/outbox`) by default. */
+  outboxDir?: string;
 }
 
 export interface LocalRuntime {
@@ -44,6 +57,8 @@ export interface LocalRuntime {
   gateway: LocalGateway;
   dynamoEndpoint: string;
   tableName: string;
+  /** The local mail outbox: every email the relay sent, also listed at `<httpUrl>/outbox`. */
+  outbox: MailOutbox;
   /** Requests served so far by the store and by the @connections API (benchmarks). */
   counters(): { dynamoRequests: number; managementRequests: number };
   /** Runs one sweep now (tests use it instead of waiting for the timer). */
@@ -52,6 +67,8 @@ export interface LocalRuntime {
 }
 
 const STAGE = 'local';
+/** The sender address of local emails; nothing leaves the machine. */
+const LOCAL_SENDER = 'Assist Relay <relay@localhost>';
 
 // The pinned SDK supports Node 20 (the local minimum); its notice about future releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -63,6 +80,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log ?? silentLog;
   const dynamo = await startLocalDynamo(tableName, options.dataDir);
   let port = options.port ?? 8787;
+  // Read after listen() has settled the port.
+  const endpoints: RelayEndpoints = {
+    get webSocketUrl() {
+      return `ws://${host}:${port}`;
+    },
+    get httpUrl() {
+      return `http://${host}:${port}`;
+    },
+  };
+  const outbox = await createMailOutbox({ dir: options.outboxDir ?? (options.dataDir && join(options.dataDir, 'outbox')) });
+  let sesMailer: Mailer | undefined;
+  // The same SES adapter as on AWS, sending to this gateway's SES-compatible outbox endpoint.
+  const mailer: Mailer = {
+    send: (email) =>
+      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${endpoints.httpUrl}/ses` }), { from: LOCAL_SENDER })).send(
+        email,
+      ),
+  };
 
   const deps = createDepsResolver({
     tableName,
@@ -71,11 +106,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
     callbackEndpoint: () => `http://${host}:${port}/${STAGE}`,
+    endpoints,
+    mailer,
     awsClientConfig: localAwsConfig,
   });
   const asRoute = (handler: (event: WebSocketEvent, context: never) => Promise<unknown>): RouteHandler =>
     handler as RouteHandler;
-  const httpHandler = httpRoute();
+  const httpHandler = httpRoute(() => deps());
   const gateway = new LocalGateway({
     host,
     port,
@@ -92,8 +129,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       resumeSession: asRoute(resumeSessionRoute(deps)),
       frame: asRoute(frameRoute(deps)),
       endSession: asRoute(endSessionRoute(deps)),
+      approveSession: asRoute(approveSessionRoute(deps)),
+      reportFailedAttempt: asRoute(reportFailedAttemptRoute(deps)),
+      recordEvent: asRoute(recordEventRoute(deps)),
+      emailInvitation: asRoute(emailInvitationRoute(deps)),
+      listAudit: asRoute(listAuditRoute(deps)),
     },
-    http: (request, response) => serveHttp(request, response, httpHandler),
+    http: async (request, response) => (await outbox.handle(request, response)) || serveHttp(request, response, httpHandler),
   });
   try {
     port = (await gateway.listen()).port;
@@ -118,6 +160,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     gateway,
     dynamoEndpoint: dynamo.endpoint,
     tableName,
+    outbox,
     counters: () => ({ dynamoRequests: dynamo.requestCount(), managementRequests: gateway.managementRequests }),
     sweep,
     async close() {

@@ -1,14 +1,15 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   UpdateCommand,
   paginateScan,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { Role } from '../protocol/messages.js';
+import type { ApprovalMode, Role } from '../protocol/messages.js';
+import { conditionally, documentClient } from './dynamo-documents.js';
 import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore } from '../ports/session-store.js';
 
 // Single-table layout: every item has `pk` and the TTL attribute `expiresAt` (epoch seconds).
@@ -17,16 +18,6 @@ const connectionKey = (connectionId: string) => ({ pk: `CONN#${connectionId}` })
 const nameplateKey = (nameplate: string) => ({ pk: `NAMEPLATE#${nameplate}` });
 
 type Item = Record<string, unknown>;
-
-/** Runs a conditional write; a lost condition is an answer (false), not an error. */
-async function conditionally<T>(write: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await write();
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
-}
 
 function withoutKeys<T>(item: Item): T {
   const { pk: _pk, expiresAt: _expiresAt, ...rest } = item;
@@ -42,7 +33,7 @@ export class DynamoSessionStore implements SessionStore {
     /** Epoch seconds; items past their `expiresAt` are absent even before TTL deletes them. */
     private readonly nowSeconds: () => number,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.documents = documentClient(client);
   }
 
   /** A conditional UpdateItem on this table: the result, or undefined when the condition lost. */
@@ -129,15 +120,62 @@ export class DynamoSessionStore implements SessionStore {
     return item && withoutKeys<SessionRecord>(item);
   }
 
-  async claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean> {
+  async claimJoinerSeat(sessionId: string, role: Role, seat: ParticipantSeat, now: number): Promise<boolean> {
     const claimed = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET expert = :seat, #state = :joined',
-      ConditionExpression: 'attribute_exists(pk) AND #state = :waiting AND attribute_not_exists(expert) AND expiresAt > :now',
-      ExpressionAttributeNames: { '#state': 'state' },
+      UpdateExpression: 'SET #seat = :seat, #state = :joined, lastActiveAt = :now',
+      ConditionExpression: 'attribute_exists(pk) AND #state = :waiting AND attribute_not_exists(#seat) AND expiresAt > :now',
+      ExpressionAttributeNames: { '#state': 'state', '#seat': role },
       ExpressionAttributeValues: { ':seat': seat, ':joined': 'joined', ':waiting': 'waiting', ':now': now },
     });
     return claimed !== undefined;
+  }
+
+  async releaseJoinerSeat(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET #state = :waiting REMOVE #seat',
+      ConditionExpression: '#state = :joined AND #seat.connectionId = :connectionId',
+      ExpressionAttributeNames: { '#state': 'state', '#seat': role },
+      ExpressionAttributeValues: { ':waiting': 'waiting', ':joined': 'joined', ':connectionId': connectionId },
+      ReturnValues: 'ALL_NEW',
+    });
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+  }
+
+  async countFailedAttempt(sessionId: string): Promise<SessionRecord | undefined> {
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'ADD failedAttempts :one',
+      ConditionExpression: '#state IN (:waiting, :joined)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':one': 1, ':waiting': 'waiting', ':joined': 'joined' },
+      ReturnValues: 'ALL_NEW',
+    });
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+  }
+
+  async countEmail(sessionId: string, limit: number): Promise<boolean> {
+    const counted = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'ADD emailsSent :one',
+      ConditionExpression: '#state = :waiting AND (attribute_not_exists(emailsSent) OR emailsSent < :limit)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':one': 1, ':waiting': 'waiting', ':limit': limit },
+    });
+    return counted !== undefined;
+  }
+
+  async activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined> {
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'SET #state = :active, approvedMode = :mode, sessionExpiresAt = :expiresAt, lastActiveAt = :now',
+      ConditionExpression: '#state = :joined',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':active': 'active', ':joined': 'joined', ':mode': mode, ':expiresAt': sessionExpiresAt, ':now': now },
+      ReturnValues: 'ALL_NEW',
+    });
+    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
   }
 
   async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {

@@ -1,4 +1,4 @@
-import type { EndReason, Role } from '../protocol/messages.js';
+import type { ApprovalMode, EndReason, InvitationKind, Role } from '../protocol/messages.js';
 
 export type SessionState = 'waiting' | 'joined' | 'active' | 'ended';
 
@@ -15,10 +15,20 @@ export interface ParticipantSeat {
 export interface SessionRecord {
   sessionId: string;
   nameplate: string;
+  kind: InvitationKind;
+  /** Who created the invitation (and holds its secret): the agent, or the expert for a helper code. */
+  creatorRole: Role;
   state: SessionState;
   createdAt: number;
-  /** Hard expiry, epoch seconds. */
+  /** Until when the invitation can be joined (while waiting or joined), epoch seconds. */
+  invitationExpiresAt: number;
+  /** Hard expiry, epoch seconds: an upper bound while the invitation is open, approval + sessionTtlSeconds once active. */
   sessionExpiresAt: number;
+  /** The session lifetime granted at creation, counted from approval. */
+  sessionTtlSeconds: number;
+  /** Failed key confirmations reported by the creator. */
+  failedAttempts: number;
+  approvedMode?: ApprovalMode;
   idleTimeoutSeconds: number;
   /** Last time traffic was seen, epoch seconds (updated sparingly, see relayFrame). */
   lastActiveAt: number;
@@ -55,8 +65,19 @@ export interface SessionStore {
 
   createSession(session: SessionRecord, expiresAt: number): Promise<void>;
   getSession(sessionId: string): Promise<SessionRecord | undefined>;
-  /** Seats the expert while the session waits; false if someone else got there first or it stopped waiting. */
-  claimExpertSeat(sessionId: string, seat: ParticipantSeat, now: number): Promise<boolean>;
+  /** Seats the joiner while the session waits; false if someone else got there first or it stopped waiting. */
+  claimJoinerSeat(sessionId: string, role: Role, seat: ParticipantSeat, now: number): Promise<boolean>;
+  /**
+   * Empties the joiner's seat while joined, only if this connection holds it, and opens the invitation
+   * again; returns the session as it is now, or undefined if the seat was not this connection's.
+   */
+  releaseJoinerSeat(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined>;
+  /** Counts a failed key confirmation while the invitation is open; returns the session as it is now, or undefined once approved or ended. */
+  countFailedAttempt(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Counts one email of a waiting invitation; false once `limit` were sent (then nothing is counted). */
+  countEmail(sessionId: string, limit: number): Promise<boolean>;
+  /** joined → active; returns the session as it is now, or undefined if it was not joined. */
+  activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined>;
   /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
   attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined>;
   /** Empties a role's seat only if this connection still holds it; returns the session as it is now, or undefined if the seat was not this connection's. */

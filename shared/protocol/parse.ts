@@ -1,10 +1,17 @@
 import { RelayError } from '../relay/errors.js';
 import {
   clientActions,
+  invitationKinds,
   MAX_FRAME_DATA_CHARS,
+  recordableEvents,
   type ClientAction,
   type ClientMessage,
 } from './messages.js';
+
+/** Bounds on the email request's fields; the use case validates their content. */
+export const MAX_EMAIL_ADDRESS_CHARS = 254;
+export const MAX_REQUESTER_NAME_CHARS = 64;
+export const MAX_INVITATION_FILE_CHARS = 8192;
 
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
@@ -36,13 +43,33 @@ function parseFrameData(body: JsonObject): string {
   return data;
 }
 
-function parseOptionalTtl(body: JsonObject): number | undefined {
-  const ttl = body.ttlSeconds;
-  if (ttl === undefined) return undefined;
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl <= 0) {
-    invalid('"ttlSeconds" must be a positive whole number');
+function parseOptionalSeconds(body: JsonObject, field: string): number | undefined {
+  const seconds = body[field];
+  if (seconds === undefined) return undefined;
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds <= 0) {
+    invalid(`"${field}" must be a positive whole number of seconds`);
   }
-  return ttl;
+  return seconds;
+}
+
+function requireOneOf<T extends string>(body: JsonObject, field: string, allowed: readonly T[]): T {
+  const value = body[field];
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    invalid(`"${field}" must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function optionalOneOf<T extends string>(body: JsonObject, field: string, allowed: readonly T[]): T | undefined {
+  return body[field] === undefined ? undefined : requireOneOf(body, field, allowed);
+}
+
+function requireBoundedString(body: JsonObject, field: string, maxChars: number): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxChars) {
+    invalid(`"${field}" must be a string of 1 to ${maxChars} characters`);
+  }
+  return value;
 }
 
 /** Parses the JSON envelope and returns its action, so a route can be chosen before full validation. */
@@ -75,9 +102,15 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
   }
   switch (action) {
     case 'createSession':
-      return { action, ttlSeconds: parseOptionalTtl(fields) };
+      return {
+        action,
+        kind: optionalOneOf(fields, 'kind', invitationKinds),
+        invitationTtlSeconds: parseOptionalSeconds(fields, 'invitationTtlSeconds'),
+        sessionTtlSeconds: parseOptionalSeconds(fields, 'sessionTtlSeconds'),
+      };
     case 'joinSession':
-      return { action, nameplate: requireString(fields, 'nameplate', nameplatePattern, 'an invitation nameplate') };
+      // Nameplates are case-insensitive for people; the relay stores them upper-case.
+      return { action, nameplate: requireString(fields, 'nameplate', nameplatePattern, 'an invitation nameplate').toUpperCase() };
     case 'resumeSession':
       return {
         action,
@@ -86,7 +119,21 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       };
     case 'frame':
       return { action, data: parseFrameData(fields) };
-    case 'endSession':
+    case 'approveSession':
+      return { action, mode: requireOneOf(fields, 'mode', ['view', 'control'] as const) };
+    case 'recordEvent':
+      return { action, event: requireOneOf(fields, 'event', recordableEvents) };
+    case 'emailInvitation':
+      return {
+        action,
+        to: requireBoundedString(fields, 'to', MAX_EMAIL_ADDRESS_CHARS),
+        requesterName: requireBoundedString(fields, 'requesterName', MAX_REQUESTER_NAME_CHARS),
+        invitation: requireBoundedString(fields, 'invitation', MAX_INVITATION_FILE_CHARS),
+      };
+    case 'reportFailedAttempt':
+    case 'listAudit':
       return { action };
+    case 'endSession':
+      return { action, reason: optionalOneOf(fields, 'reason', ['denied'] as const) };
   }
 }

@@ -1,13 +1,27 @@
 import type { RelayPolicy } from '../config/policy.js';
+import type { AuditTrail } from '../ports/audit-trail.js';
 import type { ConnectionNotifier } from '../ports/connection-notifier.js';
 import type { Log } from '../ports/log.js';
+import type { Mailer } from '../ports/mailer.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { RouteCache } from './route-cache.js';
+
+/** Where clients reach this relay; invitations and relay URLs name it. */
+export interface RelayEndpoints {
+  webSocketUrl: string;
+  httpUrl: string;
+}
 
 /** Everything a use case needs, injected so Lambda, the local runtime and tests wire it differently. */
 export interface RelayDeps {
   store: SessionStore;
   notifier: ConnectionNotifier;
+  audit: AuditTrail;
+  rateLimiter: RateLimiter;
+  /** Absent when the operator configured no email sender: emailing is then refused. */
+  mailer?: Mailer;
+  endpoints: RelayEndpoints;
   policy: RelayPolicy;
   log: Log;
   /** Epoch milliseconds. */

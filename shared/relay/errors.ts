@@ -16,3 +16,8 @@ export class RelayError extends Error {
 export function sessionEndedError(reason: EndReason | undefined): RelayError {
   return new RelayError('session-ended', `the session has ended (${reason ?? 'ended'})`, reason);
 }
+
+/** The connection is bound to a session but no longer holds its seat (resumed elsewhere, or removed). */
+export function seatLostError(): RelayError {
+  return new RelayError('not-in-session', 'this connection no longer holds its seat in the session; resume it');
+}

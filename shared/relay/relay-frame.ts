@@ -1,10 +1,10 @@
-import type { ServerMessage } from '../protocol/messages.js';
+import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type ServerMessage } from '../protocol/messages.js';
 import { requireBoundConnection } from './connections.js';
 import type { Caller, RelayDeps } from './deps.js';
 import { RelayError, sessionEndedError } from './errors.js';
 import { finishSession } from './finish-session.js';
 import type { FrameRoute } from './route-cache.js';
-import { otherRole, overdueReason } from './session-rules.js';
+import { otherRole, overdueReason, requireSeat } from './session-rules.js';
 
 const peerDisconnected: ServerMessage = { type: 'peer', state: 'disconnected' };
 
@@ -15,13 +15,13 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
   if (!session || session.state === 'ended') {
     throw sessionEndedError(session?.endedReason ?? 'expired');
   }
-  if (session[role]?.connectionId !== caller.connectionId) {
-    throw new RelayError('not-in-session', 'this connection no longer holds its seat in the session; resume it');
-  }
+  requireSeat(session, role, caller);
   const route: FrameRoute = {
     sessionId,
     role,
     peerConnectionId: session[otherRole(role)]?.connectionId,
+    state: session.state,
+    invitationExpiresAt: session.invitationExpiresAt,
     sessionExpiresAt: session.sessionExpiresAt,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
     lastActiveAt: session.lastActiveAt,
@@ -51,6 +51,16 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
     if (reason) {
       await finishSession(deps, route.sessionId, reason);
       return undefined;
+    }
+  }
+  if (route.state !== 'active' && data.length > MAX_PRE_APPROVAL_FRAME_DATA_CHARS) {
+    // The agent may have approved through another container since this route was cached.
+    if (cached) route = await loadRoute(deps, caller);
+    if (route.state !== 'active') {
+      throw new RelayError(
+        'not-approved',
+        `until the person approves, frames are limited to ${MAX_PRE_APPROVAL_FRAME_DATA_CHARS} characters of data`,
+      );
     }
   }
   await recordActivity(deps, route, now);

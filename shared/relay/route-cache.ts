@@ -1,10 +1,13 @@
 import type { Role } from '../protocol/messages.js';
+import type { SessionState } from '../ports/session-store.js';
 
 /** What the frame path needs to forward one frame, so steady-state frames cost no DynamoDB read. */
 export interface FrameRoute {
   sessionId: string;
   role: Role;
   peerConnectionId?: string;
+  state: SessionState;
+  invitationExpiresAt: number;
   sessionExpiresAt: number;
   idleTimeoutSeconds: number;
   lastActiveAt: number;

@@ -1,20 +1,26 @@
-import type { ServerMessage, SessionInfo } from '../protocol/messages.js';
+import { invitationLifetime } from '../config/policy.js';
+import type { CreateSessionRequest, EndSessionRequest, Role, ServerMessage, SessionInfo } from '../protocol/messages.js';
 import type { ParticipantSeat, SessionRecord } from '../ports/session-store.js';
+import { recordAudit } from './audit.js';
 import { requireBoundConnection, requireUnboundConnection } from './connections.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
-import { RelayError, sessionEndedError } from './errors.js';
-import { finishSession } from './finish-session.js';
+import { RelayError, seatLostError, sessionEndedError } from './errors.js';
+import { finishSession, removeJoiner } from './finish-session.js';
 import { newNameplate } from './codes.js';
+import { enforceRateLimits } from './rate-limits.js';
 import { hashToken, newResumeToken, newSessionId, timingSafeEqualStrings } from './tokens.js';
-import { otherRole, overdueReason, roles } from './session-rules.js';
+import { otherRole, overdueReason, requireSeat, roles } from './session-rules.js';
 
 const NAMEPLATE_ATTEMPTS = 8;
 
 /** What a participant is told about its session; the resume token is added only where one is issued. */
-function sessionInfo(deps: RelayDeps, session: SessionRecord, role: SessionInfo['role']): Omit<SessionInfo, 'resumeToken'> {
+function sessionInfo(deps: RelayDeps, session: SessionRecord, role: Role): Omit<SessionInfo, 'resumeToken'> {
   return {
     sessionId: session.sessionId,
     role,
+    kind: session.kind,
+    invitationExpiresAt: session.invitationExpiresAt,
+    maxFailedAttempts: deps.policy.maxFailedAttempts,
     expiresAt: session.sessionExpiresAt,
     idleTimeoutSeconds: session.idleTimeoutSeconds,
     resumeGraceSeconds: deps.policy.resumeGraceSeconds,
@@ -22,32 +28,60 @@ function sessionInfo(deps: RelayDeps, session: SessionRecord, role: SessionInfo[
   };
 }
 
+const newSeat = (connectionId: string) => {
+  const resumeToken = newResumeToken();
+  const seat: ParticipantSeat = { tokenHash: hashToken(resumeToken), connectionId };
+  return { resumeToken, seat };
+};
+
+/** Opens an invitation: the caller is its creator (the agent, or the expert for a helper code). */
 export async function createSession(
   deps: RelayDeps,
   caller: Caller,
-  request: { ttlSeconds?: number },
+  request: Omit<CreateSessionRequest, 'action'>,
 ): Promise<ServerMessage> {
   await requireUnboundConnection(deps, caller);
   const now = epochSeconds(deps);
-  const ttl = Math.min(request.ttlSeconds ?? deps.policy.sessionTtlSeconds, deps.policy.maxSessionTtlSeconds);
+  const { policy } = deps;
+  await enforceRateLimits(deps, now, [
+    {
+      key: `invite-ip#${caller.sourceIp}`,
+      limit: policy.invitationsPerSourceIp,
+      windowSeconds: policy.rateWindowSeconds,
+      what: 'invitations from this network address',
+    },
+  ]);
+  const kind = request.kind ?? 'easy-connect';
+  const lifetime = invitationLifetime(policy, kind);
+  const invitationTtl = Math.min(request.invitationTtlSeconds ?? lifetime.ttlSeconds, lifetime.maxTtlSeconds);
+  const sessionTtl = Math.min(request.sessionTtlSeconds ?? policy.sessionTtlSeconds, policy.maxSessionTtlSeconds);
+  const creatorRole: Role = kind === 'helper-code' ? 'expert' : 'agent';
   const sessionId = newSessionId();
-  const resumeToken = newResumeToken();
+  const { resumeToken, seat } = newSeat(caller.connectionId);
+  const invitationExpiresAt = now + invitationTtl;
   const session: SessionRecord = {
     sessionId,
-    nameplate: await claimFreshNameplate(deps, sessionId, now + ttl),
+    nameplate: await claimFreshNameplate(deps, sessionId, invitationExpiresAt),
+    kind,
+    creatorRole,
     state: 'waiting',
     createdAt: now,
-    sessionExpiresAt: now + ttl,
-    idleTimeoutSeconds: deps.policy.idleTimeoutSeconds,
+    invitationExpiresAt,
+    // An upper bound until approval starts the real clock.
+    sessionExpiresAt: invitationExpiresAt + sessionTtl,
+    sessionTtlSeconds: sessionTtl,
+    failedAttempts: 0,
+    idleTimeoutSeconds: policy.idleTimeoutSeconds,
     lastActiveAt: now,
-    agent: { tokenHash: hashToken(resumeToken), connectionId: caller.connectionId },
+    [creatorRole]: seat,
   };
   await deps.store.createSession(session, recordExpiry(session));
-  if (!(await deps.store.bindConnection(caller.connectionId, sessionId, 'agent'))) {
+  if (!(await deps.store.bindConnection(caller.connectionId, sessionId, creatorRole))) {
     throw new RelayError('already-in-session', 'this connection already belongs to a session');
   }
-  deps.log.info('session-created', { sessionId, ttlSeconds: ttl });
-  return { type: 'sessionCreated', nameplate: session.nameplate, resumeToken, ...sessionInfo(deps, session, 'agent') };
+  deps.log.info('session-created', { sessionId, kind, invitationTtlSeconds: invitationTtl });
+  await recordAudit(deps, sessionId, { event: 'created', role: creatorRole, detail: kind }, caller);
+  return { type: 'sessionCreated', nameplate: session.nameplate, resumeToken, ...sessionInfo(deps, session, creatorRole) };
 }
 
 /** Ended and expired sessions stay readable for an hour so late callers learn why; then TTL removes them. */
@@ -63,32 +97,40 @@ async function claimFreshNameplate(deps: RelayDeps, sessionId: string, expiresAt
   throw new RelayError('internal', 'could not allocate an invitation nameplate; try again');
 }
 
+/** Takes the open seat of an invitation. At most one joiner at a time; joins are rate-limited. */
 export async function joinSession(deps: RelayDeps, caller: Caller, request: { nameplate: string }): Promise<ServerMessage> {
   await requireUnboundConnection(deps, caller);
   const now = epochSeconds(deps);
-  const sessionId = await deps.store.findSessionIdByNameplate(request.nameplate);
+  const { policy } = deps;
+  const { nameplate } = request;
+  // Counted before the lookup, so guessing nameplates costs the same as guessing secrets.
+  await enforceRateLimits(deps, now, [
+    { key: `join-ip#${caller.sourceIp}`, limit: policy.joinsPerSourceIp, windowSeconds: policy.rateWindowSeconds, what: 'join attempts from this network address' },
+    { key: `join-nameplate#${nameplate}`, limit: policy.joinsPerNameplate, windowSeconds: policy.rateWindowSeconds, what: 'join attempts for this invitation' },
+  ]);
+  const sessionId = await deps.store.findSessionIdByNameplate(nameplate);
   const session = sessionId ? await deps.store.getSession(sessionId) : undefined;
   if (!session) {
     throw new RelayError('session-not-found', 'no open invitation has that code; it may have expired or been used');
   }
   if (session.state === 'ended') throw sessionEndedError(session.endedReason);
-  const overdue = overdueReason(session, now, deps.policy);
+  const overdue = overdueReason(session, now, policy);
   if (overdue) {
     await finishSession(deps, session.sessionId, overdue);
     throw new RelayError('session-expired', 'the invitation has expired');
   }
-  const resumeToken = newResumeToken();
-  const seat: ParticipantSeat = { tokenHash: hashToken(resumeToken), connectionId: caller.connectionId };
-  if (session.state !== 'waiting' || !(await deps.store.claimExpertSeat(session.sessionId, seat, now))) {
-    throw new RelayError('role-taken', 'someone has already joined this invitation');
+  const joinerRole = otherRole(session.creatorRole);
+  const { resumeToken, seat } = newSeat(caller.connectionId);
+  if (session.state !== 'waiting' || !(await deps.store.claimJoinerSeat(session.sessionId, joinerRole, seat, now))) {
+    throw new RelayError('role-taken', 'someone else has already joined this invitation');
   }
-  await deps.store.releaseNameplate(request.nameplate, session.sessionId);
-  await deps.store.bindConnection(caller.connectionId, session.sessionId, 'expert');
-  const agentConnection = session.agent?.connectionId;
-  if (agentConnection) await deps.notifier.post(agentConnection, { type: 'peer', state: 'connected' });
-  deps.log.info('session-joined', { sessionId: session.sessionId });
-  const joined: SessionRecord = { ...session, state: 'joined', expert: seat };
-  return { type: 'sessionJoined', nameplate: request.nameplate, resumeToken, ...sessionInfo(deps, joined, 'expert') };
+  await deps.store.bindConnection(caller.connectionId, session.sessionId, joinerRole);
+  const creatorConnection = session[session.creatorRole]?.connectionId;
+  if (creatorConnection) await deps.notifier.post(creatorConnection, { type: 'peer', state: 'connected' });
+  deps.log.info('session-joined', { sessionId: session.sessionId, role: joinerRole });
+  await recordAudit(deps, session.sessionId, { event: 'joined', role: joinerRole }, caller);
+  const joined: SessionRecord = { ...session, state: 'joined', [joinerRole]: seat };
+  return { type: 'sessionJoined', nameplate, resumeToken, ...sessionInfo(deps, joined, joinerRole) };
 }
 
 export async function resumeSession(
@@ -124,9 +166,29 @@ export async function resumeSession(
   return { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
 }
 
-export async function endSession(deps: RelayDeps, caller: Caller): Promise<ServerMessage | undefined> {
+/**
+ * Ends the session, with the reason its state gives the request: the creator withdrawing an open
+ * invitation revokes it; the agent refusing the expert denies it; a joiner leaving before approval
+ * only leaves (the invitation opens again); otherwise the caller ends it for both.
+ */
+export async function endSession(
+  deps: RelayDeps,
+  caller: Caller,
+  request: Omit<EndSessionRequest, 'action'> = {},
+): Promise<ServerMessage | undefined> {
   const { sessionId, role } = await requireBoundConnection(deps, caller);
-  const ended = await finishSession(deps, sessionId, role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
-  if (!ended) throw new RelayError('session-ended', 'the session has already ended');
+  const session = await deps.store.getSession(sessionId);
+  if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
+  requireSeat(session, role, caller);
+  const endedByCaller = role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
+  if (request.reason === 'denied') {
+    if (role !== 'agent') throw new RelayError('wrong-role', 'only the person who asked for help can deny the expert');
+    if (session.state !== 'joined') throw new RelayError('invalid-state', 'there is no one waiting for approval');
+  } else if (role !== session.creatorRole && session.state === 'joined') {
+    if (!(await removeJoiner(deps, session, caller.connectionId, endedByCaller, caller))) throw seatLostError();
+    return undefined;
+  }
+  const reason = request.reason ?? (session.state === 'waiting' && role === session.creatorRole ? 'revoked' : endedByCaller);
+  if (!(await finishSession(deps, sessionId, reason, caller))) throw new RelayError('session-ended', 'the session has already ended');
   return undefined;
 }

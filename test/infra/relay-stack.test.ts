@@ -24,8 +24,16 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'resume-session': { route: 'resumeSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   frame: { route: 'frame', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'end-session': { route: 'endSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  // approve releases the nameplate; all three finish a session found overdue.
+  'approve-session': { route: 'approveSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  'report-failed-attempt': { route: 'reportFailedAttempt', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  'record-event': { route: 'recordEvent', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  // counts emails (session and rate items) and appends to the audit log; never ends anything.
+  'email-invitation': { route: 'emailInvitation', table: ['GetItem', 'UpdateItem'], connections: [] },
+  'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   sweep: { table: ['DeleteItem', 'Scan', 'UpdateItem'], connections: ['DELETE', 'POST'] },
-  http: { table: [], connections: [] },
+  // the join page reads the nameplate and its session.
+  http: { table: ['GetItem'], connections: [] },
 };
 
 interface Resource {
@@ -301,7 +309,7 @@ describe('RelayStack', () => {
     it('serves the health check and join links from the http function, throttled', () => {
       const httpApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'HTTP')![0];
       const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === httpApiId);
-      expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(['GET /healthz', 'GET /join/{nameplate}']);
+      expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(['GET /healthz', 'GET /join/{nameplate}', 'GET /relay.json']);
       for (const [, route] of routes) {
         const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
         expect(referencedFile(resources[integrationId]!.Properties.IntegrationUri)).toBe('http');
@@ -346,7 +354,7 @@ describe('RelayStack', () => {
     it('give the wss:// URL of the live stage and the https:// URLs', () => {
       const outputs = synthesized.template.toJSON().Outputs as Record<string, { Value: unknown }>;
       expect(render(outputs.WebSocketUrl!.Value)).toMatch(/^wss:\/\/\$\{WebSocketApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/live$/);
-      expect(render(outputs.HttpUrl!.Value)).toMatch(/^https:\/\/\$\{HttpApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/$/);
+      expect(render(outputs.HttpUrl!.Value)).toMatch(/^https:\/\/\$\{HttpApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}$/);
       expect(render(outputs.HealthUrl!.Value)).toMatch(/\/healthz$/);
       expect(outputs.TableName!.Value).toEqual({ Ref: logicalIdOf('AWS::DynamoDB::Table')[0] });
     });
@@ -356,7 +364,17 @@ describe('RelayStack', () => {
     it('creates no SES resources and exposes no email environment without sender context', () => {
       expect(logicalIdOf('AWS::SES::EmailIdentity')).toEqual([]);
       expect(logicalIdOf('AWS::SES::ConfigurationSet')).toEqual([]);
-      expect(synthesized.stack.emailEnvironment).toBeUndefined();
+      expect(functionOf('email-invitation').Properties.Environment.Variables.ASSIST_EMAIL_FROM).toBeUndefined();
+      const sesActions = Object.keys(expectations).flatMap((file) => statementsOf(file).flatMap((s) => asArray(s.Action))).filter((action) => action.startsWith('ses:'));
+      expect(sesActions).toEqual([]);
+    });
+
+    it('tells every function where clients reach the relay (relay URLs and invitation checks name it)', () => {
+      for (const [file] of Object.entries(expectations)) {
+        const variables = functionOf(file).Properties.Environment.Variables;
+        expect(render(variables.ASSIST_WEBSOCKET_URL), file).toMatch(/^wss:\/\/\$\{WebSocketApi\w+\}\.execute-api\..+\/live$/);
+        expect(render(variables.ASSIST_HTTP_URL), file).toMatch(/^https:\/\/\$\{HttpApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}$/);
+      }
     });
   });
 });
@@ -390,20 +408,43 @@ describe('RelayStack context', () => {
       EmailIdentity: 'relay@example.com',
       ConfigurationSetAttributes: { ConfigurationSetName: { Ref: configurationSetId } },
     });
-    expect(stack.resolve(stack.emailEnvironment)).toEqual({ SENDER_EMAIL: 'relay@example.com', SES_CONFIGURATION_SET: { Ref: configurationSetId } });
+    const emailFunction = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment.Variables.ASSIST_EMAIL_FROM,
+    )!;
+    expect(emailFunction.Properties.Environment.Variables).toMatchObject({
+      ASSIST_EMAIL_FROM: 'relay@example.com',
+      ASSIST_SES_CONFIGURATION_SET: { Ref: configurationSetId },
+    });
+    const withSender = functions.filter((fn) => fn.Properties.Environment.Variables.ASSIST_EMAIL_FROM);
+    expect(withSender).toHaveLength(1);
+    // Only the email function may send, only as the identity and through the configuration set.
+    const sesStatements = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => asArray(statement.Action).some((action) => action.startsWith('ses:')));
+    expect(sesStatements.length).toBe(2);
+    for (const statement of sesStatements) {
+      expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(JSON.stringify(stack.resolve(statement.Resource))).toMatch(/identity|configuration-set/);
+    }
   });
 
   it('verifies a sender domain by DKIM, sending as no-reply@ unless told otherwise', () => {
     const { stack, template } = synthesize({ senderDomain: 'example.org' });
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
-    expect(stack.emailEnvironment?.SENDER_EMAIL).toBe('no-reply@example.org');
+    const senders = Object.values(template.toJSON().Resources as Record<string, Resource>)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((fn) => fn.Properties.Environment.Variables.ASSIST_EMAIL_FROM)
+      .filter(Boolean);
+    expect(senders).toEqual(['no-reply@example.org']);
+    expect(stack.emailIdentity).toBeDefined();
     expect(Object.keys(template.toJSON().Outputs).filter((name) => name.startsWith('DkimRecord'))).toHaveLength(3);
   });
 
   it.each([
     [{ sessionTtlSeconds: 'soon' }, /context sessionTtlSeconds must be a positive whole number/],
     [{ resumeGraceSeconds: 0 }, /context resumeGraceSeconds must be a positive whole number/],
-    [{ sessionTtlSeconds: 100_000 }, /exceeds the maximum session TTL/],
+    [{ sessionTtlSeconds: 100_000 }, /sessionTtlSeconds \(100000s\) exceeds maxSessionTtlSeconds/],
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be "retain" or "destroy"/],
     [{ senderEmail: 'relay' }, /senderEmail must be an email address/],
     [{ senderDomain: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderDomain/],

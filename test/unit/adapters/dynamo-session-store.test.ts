@@ -39,7 +39,11 @@ describe('DynamoSessionStore', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(PutCommand).rejects(conditionFailed());
     expect(await store.bindConnection('c', 's', 'agent')).toBe(false);
-    expect(await store.claimExpertSeat('s', { tokenHash: 'h' }, NOW)).toBe(false);
+    expect(await store.claimJoinerSeat('s', 'expert', { tokenHash: 'h' }, NOW)).toBe(false);
+    expect(await store.releaseJoinerSeat('s', 'expert', 'c')).toBeUndefined();
+    expect(await store.countFailedAttempt('s')).toBeUndefined();
+    expect(await store.countEmail('s', 3)).toBe(false);
+    expect(await store.activateSession('s', 'view', NOW, NOW + 60)).toBeUndefined();
     expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBeUndefined();
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
     expect(await store.attachConnection('s', 'expert', 'c')).toBeUndefined();
@@ -53,13 +57,30 @@ describe('DynamoSessionStore', () => {
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(true);
   });
 
-  it('only claims a seat while the session waits, is unexpired and has no expert', async () => {
+  it('only claims the joiner seat while the session waits, is unexpired and that seat is empty', async () => {
     dynamo.on(UpdateCommand).resolves({});
-    await store.claimExpertSeat('s', { tokenHash: 'h', connectionId: 'c' }, NOW);
+    await store.claimJoinerSeat('s', 'agent', { tokenHash: 'h', connectionId: 'c' }, NOW);
     const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toContain('#state = :waiting');
-    expect(input?.ConditionExpression).toContain('attribute_not_exists(expert)');
+    expect(input?.ConditionExpression).toContain('attribute_not_exists(#seat)');
     expect(input?.ConditionExpression).toContain('expiresAt > :now');
+    expect(input?.ExpressionAttributeNames?.['#seat']).toBe('agent');
+  });
+
+  it('releases the joiner seat only while joined and held by that connection, reopening the invitation', async () => {
+    dynamo.on(UpdateCommand).resolves({ Attributes: { pk: 'SESSION#s', sessionId: 's', state: 'waiting', expiresAt: NOW + 10 } });
+    expect(await store.releaseJoinerSeat('s', 'expert', 'c')).toEqual({ sessionId: 's', state: 'waiting' });
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe('#state = :joined AND #seat.connectionId = :connectionId');
+    expect(input?.UpdateExpression).toBe('SET #state = :waiting REMOVE #seat');
+  });
+
+  it('counts emails against the limit only while the invitation waits', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    expect(await store.countEmail('s', 3)).toBe(true);
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toContain('emailsSent < :limit');
+    expect(input?.ExpressionAttributeValues?.[':limit']).toBe(3);
   });
 
   it('detaches a seat only if the same connection still holds it (never the replacement), returning the session', async () => {

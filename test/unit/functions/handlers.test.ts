@@ -29,6 +29,7 @@ function wiring() {
     log: silentLog,
     clock: () => NOW_MS,
     callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
     awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
   });
 }
@@ -37,9 +38,14 @@ const liveSession = (agentConnection: string, expertConnection?: string) => ({
   pk: 'SESSION#s-1',
   sessionId: 's-1',
   nameplate: 'K7QM',
-  state: 'joined',
+  kind: 'easy-connect',
+  creatorRole: 'agent',
+  state: 'active',
   createdAt: NOW - 60,
+  invitationExpiresAt: NOW + 1800,
   sessionExpiresAt: NOW + 3600,
+  sessionTtlSeconds: 7200,
+  failedAttempts: 0,
   idleTimeoutSeconds: 900,
   lastActiveAt: NOW - 10,
   agent: { tokenHash: 'a', connectionId: agentConnection },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_DATA_CHARS } from '../../../shared/protocol/messages.js';
+import { clientActions, MAX_FRAME_DATA_CHARS } from '../../../shared/protocol/messages.js';
 import { parseClientMessage } from '../../../shared/protocol/parse.js';
 import { RelayError } from '../../../shared/relay/errors.js';
 
@@ -32,9 +32,18 @@ describe('parseClientMessage', () => {
     ['{"action":"joinSession"}', 'invalid-request'],
     ['{"action":"joinSession","nameplate":"AB CD"}', 'invalid-request'],
     ['{"action":"resumeSession","sessionId":"short","resumeToken":"x"}', 'invalid-request'],
-    ['{"action":"createSession","ttlSeconds":-5}', 'invalid-request'],
-    ['{"action":"createSession","ttlSeconds":1.5}', 'invalid-request'],
-    ['{"action":"createSession","ttlSeconds":"60"}', 'invalid-request'],
+    ['{"action":"createSession","sessionTtlSeconds":-5}', 'invalid-request'],
+    ['{"action":"createSession","sessionTtlSeconds":1.5}', 'invalid-request'],
+    ['{"action":"createSession","invitationTtlSeconds":"60"}', 'invalid-request'],
+    ['{"action":"createSession","kind":"carrier-pigeon"}', 'invalid-request'],
+    ['{"action":"approveSession"}', 'invalid-request'],
+    ['{"action":"approveSession","mode":"everything"}', 'invalid-request'],
+    ['{"action":"recordEvent","event":"approved"}', 'invalid-request'],
+    ['{"action":"endSession","reason":"bored"}', 'invalid-request'],
+    ['{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada"}', 'invalid-request'],
+    ['{"action":"emailInvitation","to":"","requesterName":"Ada","invitation":"{}"}', 'invalid-request'],
+    [JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: 'A'.repeat(65), invitation: '{}' }), 'invalid-request'],
+    [JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: 'Ada', invitation: 'x'.repeat(8193) }), 'invalid-request'],
   ])('rejects %j with %s', (body, code) => {
     expect(errorCodeOf(body)).toBe(code);
   });
@@ -45,12 +54,25 @@ describe('parseClientMessage', () => {
   });
 
   it('accepts each valid message and keeps only the known fields', () => {
-    expect(parseClientMessage('{"action":"createSession","ttlSeconds":600,"extra":1}')).toEqual({
+    expect(parseClientMessage('{"action":"createSession","kind":"file","sessionTtlSeconds":600,"invitationTtlSeconds":60,"extra":1}')).toEqual({
       action: 'createSession',
-      ttlSeconds: 600,
+      kind: 'file',
+      sessionTtlSeconds: 600,
+      invitationTtlSeconds: 60,
+    });
+    expect(parseClientMessage('{"action":"approveSession","mode":"control"}')).toEqual({ action: 'approveSession', mode: 'control' });
+    expect(parseClientMessage('{"action":"recordEvent","event":"paused"}')).toEqual({ action: 'recordEvent', event: 'paused' });
+    expect(parseClientMessage('{"action":"reportFailedAttempt","x":1}')).toEqual({ action: 'reportFailedAttempt' });
+    expect(parseClientMessage('{"action":"listAudit"}')).toEqual({ action: 'listAudit' });
+    expect(parseClientMessage('{"action":"endSession","reason":"denied"}')).toEqual({ action: 'endSession', reason: 'denied' });
+    expect(parseClientMessage('{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada","invitation":"{}"}')).toEqual({
+      action: 'emailInvitation',
+      to: 'a@example.org',
+      requesterName: 'Ada',
+      invitation: '{}',
     });
     expect(parseClientMessage('{"action":"frame","data":"aGVsbG8="}')).toEqual({ action: 'frame', data: 'aGVsbG8=' });
-    expect(parseClientMessage('{"action":"joinSession","nameplate":"K7QM"}')).toEqual({
+    expect(parseClientMessage('{"action":"joinSession","nameplate":"k7qm"}')).toEqual({
       action: 'joinSession',
       nameplate: 'K7QM',
     });
@@ -61,12 +83,20 @@ describe('parseClientMessage', () => {
     const anyJson = fc.oneof(fc.string(), fc.json(), fc.object().map((value) => JSON.stringify(value)));
     const actionShaped = fc
       .record({
-        action: fc.constantFrom('createSession', 'joinSession', 'resumeSession', 'frame', 'endSession', 'other'),
+        action: fc.constantFrom(...clientActions, 'other'),
         data: fc.oneof(fc.string(), fc.base64String(), fc.integer()),
         nameplate: fc.oneof(fc.string(), fc.stringMatching(/^[A-Z0-9]{1,8}$/)),
         sessionId: fc.string(),
         resumeToken: fc.string(),
-        ttlSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        sessionTtlSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        invitationTtlSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        kind: fc.oneof(fc.constantFrom('file', 'easy-connect', 'helper-code'), fc.string(), fc.integer()),
+        mode: fc.oneof(fc.constantFrom('view', 'control'), fc.string()),
+        event: fc.oneof(fc.constantFrom('paused', 'resumed'), fc.string()),
+        reason: fc.oneof(fc.constant('denied'), fc.string()),
+        to: fc.oneof(fc.emailAddress(), fc.string()),
+        requesterName: fc.string(),
+        invitation: fc.oneof(fc.string(), fc.json()),
       }, { requiredKeys: ['action'] })
       .map((value) => JSON.stringify(value));
     fc.assert(

@@ -1,0 +1,6 @@
+import { approveSession } from '../shared/relay/consent.js';
+import { messageRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const approveSessionRoute = messageRoute('approveSession', approveSession);
+export const handler = approveSessionRoute(depsFromEnvironment());

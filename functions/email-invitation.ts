@@ -1,0 +1,15 @@
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SesMailer } from '../shared/adapters/ses-mailer.js';
+import { emailInvitation } from '../shared/relay/email-invitation.js';
+import { messageRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const emailInvitationRoute = messageRoute('emailInvitation', emailInvitation);
+
+/** The sender identity and configuration set come from CDK context; without a sender, emailing is refused. */
+const sender = process.env.ASSIST_EMAIL_FROM;
+const mailer = sender
+  ? new SesMailer(new SESv2Client({}), { from: sender, configurationSetName: process.env.ASSIST_SES_CONFIGURATION_SET || undefined })
+  : undefined;
+
+export const handler = emailInvitationRoute(depsFromEnvironment({ mailer }));

@@ -1,0 +1,6 @@
+import { recordEvent } from '../shared/relay/consent.js';
+import { messageRoute } from './lib/ws-handler.js';
+import { depsFromEnvironment } from './lib/wiring.js';
+
+export const recordEventRoute = messageRoute('recordEvent', recordEvent);
+export const handler = recordEventRoute(depsFromEnvironment());

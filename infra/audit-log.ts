@@ -1,0 +1,83 @@
+// The operator's view of the audit log: `npm run audit-log -- --table NAME [--session ID]`.
+// Reads the table directly with the operator's AWS credentials (or the local runtime's dynalite).
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { parseArgs } from 'node:util';
+import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
+import type { AuditEvent } from '../shared/protocol/messages.js';
+import { localAwsConfig } from './local/dynamo.js';
+
+const usage = `Usage: npm run audit-log -- --table NAME [options]
+
+Lists the lifecycle of retained sessions (created, emailed, joined, confirmation-failed,
+approved, control granted/revoked, paused, resumed, ended and why), with time, role and
+source address. Never secrets or session contents: the relay does not keep them.
+
+Options:
+  --table NAME       the relay's table (the stack's TableName output; locally "assist-relay")
+  --session ID       only this session
+  --local URL        read the local runtime's database (the URL \`npm start\` prints as "Database")
+  --region REGION    AWS region (default: your AWS configuration)
+  --json             one JSON object per session per line
+  -h, --help         show this help
+
+Examples:
+  npm run audit-log -- --table RelayStack-Table1234 --region eu-west-1
+  npm run audit-log -- --local http://127.0.0.1:53412 --table assist-relay --session 3q2l...
+`;
+
+function fail(message: string): never {
+  console.error(`error: ${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      table: { type: 'string' },
+      session: { type: 'string' },
+      local: { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+if (!values.table) fail('--table is required');
+
+const client = new DynamoDBClient(
+  values.local ? { ...localAwsConfig, endpoint: values.local } : { ...(values.region && { region: values.region }) },
+);
+const audit = new DynamoAuditTrail(client, values.table, () => Math.floor(Date.now() / 1000));
+
+function print(sessionId: string, events: AuditEvent[]): void {
+  if (values.json) {
+    console.log(JSON.stringify({ sessionId, events }));
+    return;
+  }
+  console.log(`session ${sessionId}`);
+  for (const entry of events) {
+    const when = new Date(entry.at * 1000).toISOString();
+    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${entry.detail ?? ''}`.trimEnd());
+  }
+}
+
+if (values.session) {
+  const events = await audit.list(values.session);
+  if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
+  print(values.session, events);
+} else {
+  let sessions = 0;
+  for await (const { sessionId, events } of audit.listAll()) {
+    print(sessionId, events);
+    sessions++;
+  }
+  if (sessions === 0 && !values.json) console.log('No retained audit logs.');
+}

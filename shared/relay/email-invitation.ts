@@ -1,0 +1,75 @@
+import { composeInvitationEmail, isValidEmailAddress } from '../invitations/email-message.js';
+import { InvitationFileError, parseInvitationFile } from '../invitations/invitation-file.js';
+import { relayJoinUrl } from '../invitations/relay-url.js';
+import type { EmailInvitationRequest, ServerMessage } from '../protocol/messages.js';
+import { MailerError } from '../ports/mailer.js';
+import { recordAudit } from './audit.js';
+import { requireBoundConnection } from './connections.js';
+import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
+import { RelayError, sessionEndedError } from './errors.js';
+import { enforceRateLimits } from './rate-limits.js';
+import { overdueReason, requireSeat } from './session-rules.js';
+
+const HOUR = 60 * 60;
+
+/**
+ * Emails a waiting file invitation to the expert: the relay URL and the file, never the password.
+ * The relay sees the file's secret here; it is neither logged nor stored.
+ */
+export async function emailInvitation(
+  deps: RelayDeps,
+  caller: Caller,
+  request: Omit<EmailInvitationRequest, 'action'>,
+): Promise<ServerMessage> {
+  const { sessionId, role } = await requireBoundConnection(deps, caller);
+  const session = await deps.store.getSession(sessionId);
+  if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
+  requireSeat(session, role, caller);
+  const now = epochSeconds(deps);
+  if (role !== 'agent' || session.kind !== 'file') {
+    throw new RelayError('wrong-role', 'only the person who created an invitation file can have it emailed');
+  }
+  if (session.state !== 'waiting' || overdueReason(session, now, deps.policy)) {
+    throw new RelayError('invalid-state', 'the invitation is no longer open, so it cannot be emailed');
+  }
+  if (!isValidEmailAddress(request.to)) throw new RelayError('invalid-request', `"${request.to}" is not an email address`);
+  const invitation = parseEmailedInvitation(deps, request.invitation, now);
+  if (invitation.nameplate !== session.nameplate) throw new RelayError('invalid-request', 'the invitation file belongs to another invitation');
+  if (!deps.mailer) throw new RelayError('email-failed', 'this relay is not set up to send email; send the invitation file yourself');
+  await enforceRateLimits(deps, now, [
+    { key: `email-ip#${caller.sourceIp}`, limit: deps.policy.emailsPerSourceIpPerHour, windowSeconds: HOUR, what: 'emails from this network address' },
+  ]);
+  if (!(await deps.store.countEmail(sessionId, deps.policy.emailsPerSession))) {
+    throw new RelayError('rate-limited', `an invitation can be emailed at most ${deps.policy.emailsPerSession} times`);
+  }
+  let email;
+  try {
+    email = composeInvitationEmail({
+      to: request.to,
+      requesterName: request.requesterName,
+      relayUrl: relayJoinUrl(deps.endpoints.httpUrl, session.nameplate, invitation.secret),
+      expiresAt: new Date(Math.min(session.invitationExpiresAt * 1000, invitation.expiresAt.getTime())),
+      invitationFileText: request.invitation,
+    });
+  } catch (error) {
+    throw new RelayError('invalid-request', (error as Error).message);
+  }
+  try {
+    await deps.mailer.send(email);
+  } catch (error) {
+    if (error instanceof MailerError) throw new RelayError('email-failed', error.message);
+    throw error;
+  }
+  deps.log.info('invitation-emailed', { sessionId });
+  await recordAudit(deps, sessionId, { event: 'emailed', role }, caller);
+  return { type: 'invitationEmailed', to: request.to };
+}
+
+function parseEmailedInvitation(deps: RelayDeps, text: string, now: number) {
+  try {
+    return parseInvitationFile(text, { now: new Date(now * 1000), relay: deps.endpoints });
+  } catch (error) {
+    if (error instanceof InvitationFileError) throw new RelayError('invalid-request', `invitation file: ${error.message}`);
+    throw error;
+  }
+}

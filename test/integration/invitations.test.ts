@@ -1,0 +1,303 @@
+// The invitation lifecycle at the relay, over real WebSockets against the local runtime: kinds and
+// lifetimes, consent (approval lifts the pre-approval frame limit), failed confirmations and burning,
+// leaving, denying, revoking, expiry, rate limits, the audit log, email and the relay URL page.
+// The clients' side (handshake, consent messages inside the encrypted channel) is tested with the SDK.
+import { describe, expect, it } from 'vitest';
+import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type InvitationKind, type ServerMessage } from '../../shared/protocol/messages.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { frameOf, TestSocket } from '../support/ws-client.js';
+
+const runtime = useLocalRuntime();
+
+type Created = Extract<ServerMessage, { type: 'sessionCreated' }>;
+type Joined = Extract<ServerMessage, { type: 'sessionJoined' }>;
+
+const bigFrame = { action: 'frame', data: 'A'.repeat(MAX_PRE_APPROVAL_FRAME_DATA_CHARS + 4) };
+
+async function invite(options: { kind?: InvitationKind; invitationTtlSeconds?: number; sessionTtlSeconds?: number } = {}) {
+  const creator = await TestSocket.open(runtime().wsUrl);
+  const created = (await creator.request({ action: 'createSession', ...options })) as Created;
+  expect(created.type).toBe('sessionCreated');
+  return { creator, created };
+}
+
+async function join(nameplate: string) {
+  const joiner = await TestSocket.open(runtime().wsUrl);
+  const joined = await joiner.request({ action: 'joinSession', nameplate });
+  return { joiner, joined };
+}
+
+/** An agent's invitation with an expert joined (not yet approved). */
+async function joinedPair(kind: InvitationKind = 'easy-connect') {
+  const { creator: agent, created } = await invite({ kind });
+  const { joiner: expert, joined } = await join(created.nameplate);
+  expect(joined.type).toBe('sessionJoined');
+  expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+  return { agent, expert, created, joined: joined as Joined };
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+describe('invitation kinds and lifetimes', () => {
+  it.each([
+    ['easy-connect', 'agent', 30 * 60],
+    ['file', 'agent', 6 * 60 * 60],
+    ['helper-code', 'expert', 10 * 60],
+  ] as const)('a %s invitation is created by the %s and lasts its default lifetime', async (kind, role, ttl) => {
+    const { creator, created } = await invite({ kind });
+    expect(created).toMatchObject({ kind, role, maxFailedAttempts: 3, peerConnected: false });
+    expect(created.nameplate).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}$/);
+    expect(Math.abs(created.invitationExpiresAt - (nowSeconds() + ttl))).toBeLessThanOrEqual(2);
+    creator.close();
+  });
+
+  it('caps a requested lifetime at the policy maximum', async () => {
+    const { creator, created } = await invite({ kind: 'file', invitationTtlSeconds: 10 * 24 * 60 * 60 });
+    expect(Math.abs(created.invitationExpiresAt - (nowSeconds() + 24 * 60 * 60))).toBeLessThanOrEqual(2);
+    creator.close();
+  });
+
+  it('a helper code is joined by the agent, who then approves', async () => {
+    const { creator: expert, created } = await invite({ kind: 'helper-code' });
+    const { joiner: agent, joined } = await join(created.nameplate.toLowerCase());
+    expect(joined).toMatchObject({ type: 'sessionJoined', role: 'agent', kind: 'helper-code' });
+    expect(await expert.next()).toEqual({ type: 'peer', state: 'connected' });
+    expect(await expert.request({ action: 'approveSession', mode: 'view' })).toMatchObject({ code: 'wrong-role' });
+    const active = await agent.request({ action: 'approveSession', mode: 'view' });
+    expect(active).toMatchObject({ type: 'sessionActive', mode: 'view' });
+    expect(await expert.next()).toEqual(active);
+    expert.close();
+    agent.close();
+  });
+});
+
+describe('consent', () => {
+  it('before approval only small frames pass, both ways; approval lifts the limit and restarts the hard expiry', async () => {
+    const { agent, expert, created } = await joinedPair();
+    expect(await agent.request(bigFrame)).toMatchObject({ type: 'error', code: 'not-approved' });
+    expect(await expert.request(bigFrame)).toMatchObject({ type: 'error', code: 'not-approved' });
+    agent.send(frameOf('handshake-sized'));
+    expect(await expert.next()).toMatchObject({ type: 'frame' });
+
+    const active = (await agent.request({ action: 'approveSession', mode: 'control' })) as Extract<ServerMessage, { type: 'sessionActive' }>;
+    expect(active).toMatchObject({ type: 'sessionActive', mode: 'control' });
+    expect(Math.abs(active.expiresAt - (nowSeconds() + 2 * 60 * 60))).toBeLessThanOrEqual(2);
+    expect(active.expiresAt).toBeLessThan(created.expiresAt);
+    expect(await expert.next()).toEqual(active);
+    agent.send(bigFrame);
+    expect(await expert.next()).toEqual({ type: 'frame', data: bigFrame.data });
+    expect(await agent.request({ action: 'approveSession', mode: 'view' })).toMatchObject({ code: 'invalid-state' });
+    agent.close();
+    expert.close();
+  });
+
+  it('approving with nobody joined is refused', async () => {
+    const { creator, created } = await invite();
+    expect(created.type).toBe('sessionCreated');
+    expect(await creator.request({ action: 'approveSession', mode: 'view' })).toMatchObject({ code: 'invalid-state' });
+    creator.close();
+  });
+
+  it('a second expert is refused while one is joined', async () => {
+    const { agent, expert, created } = await joinedPair();
+    const { joiner: second, joined } = await join(created.nameplate);
+    expect(joined).toMatchObject({ type: 'error', code: 'role-taken' });
+    [agent, expert, second].forEach((socket) => socket.close());
+  });
+
+  it('the agent denying ends the session for both with "denied"; the expert cannot deny', async () => {
+    const { agent, expert } = await joinedPair();
+    expect(await expert.request({ action: 'endSession', reason: 'denied' })).toMatchObject({ code: 'wrong-role' });
+    agent.send({ action: 'endSession', reason: 'denied' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'denied' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'denied' });
+  });
+
+  it('an expert leaving before approval reopens the invitation for another', async () => {
+    const { agent, expert, created } = await joinedPair();
+    expert.send({ action: 'endSession' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'ended-by-expert' });
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'left' });
+    const { joiner: next, joined } = await join(created.nameplate);
+    expect(joined).toMatchObject({ type: 'sessionJoined', role: 'expert' });
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+    agent.close();
+    next.close();
+  });
+
+  it('after approval, the expert leaving ends the session for both', async () => {
+    const { agent, expert } = await joinedPair();
+    await agent.request({ action: 'approveSession', mode: 'view' });
+    await expert.next();
+    expert.send({ action: 'endSession' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'ended-by-expert' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'ended-by-expert' });
+  });
+});
+
+describe('failed key confirmations', () => {
+  it('each one removes the joiner and reopens; the third burns the invitation for both', async () => {
+    const { creator: agent, created } = await invite();
+    for (const attempt of [1, 2]) {
+      const { joiner: guesser } = await join(created.nameplate);
+      expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+      expect(await guesser.request({ action: 'reportFailedAttempt' })).toMatchObject({ code: 'wrong-role' });
+      expect(await agent.request({ action: 'reportFailedAttempt' })).toEqual({
+        type: 'attemptRecorded',
+        failedAttempts: attempt,
+        maxFailedAttempts: 3,
+        burned: false,
+      });
+      expect(await guesser.next()).toEqual({ type: 'ended', reason: 'confirmation-failed' });
+      await guesser.closed;
+      expect(await agent.next()).toEqual({ type: 'peer', state: 'left' });
+    }
+    const { joiner: last } = await join(created.nameplate);
+    await agent.next();
+    expect(await agent.request({ action: 'reportFailedAttempt' })).toEqual({
+      type: 'attemptRecorded',
+      failedAttempts: 3,
+      maxFailedAttempts: 3,
+      burned: true,
+    });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'burned' });
+    expect(await last.next()).toEqual({ type: 'ended', reason: 'burned' });
+    const { joined } = await join(created.nameplate);
+    expect(joined).toMatchObject({ code: 'session-not-found' });
+  });
+
+  it('a failure reported after the joiner already left is still counted', async () => {
+    const { agent, expert } = await joinedPair();
+    expert.send({ action: 'endSession' });
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'left' });
+    expect(await agent.request({ action: 'reportFailedAttempt' })).toMatchObject({ failedAttempts: 1, burned: false });
+    agent.close();
+  });
+});
+
+describe('revoking and expiry', () => {
+  it('the creator ending an open invitation revokes it: nobody can join, and a late resume learns why', async () => {
+    const { creator, created } = await invite();
+    creator.send({ action: 'endSession' });
+    expect(await creator.next()).toEqual({ type: 'ended', reason: 'revoked' });
+    const { joined } = await join(created.nameplate);
+    expect(joined).toMatchObject({ code: 'session-not-found' });
+    const late = await TestSocket.open(runtime().wsUrl);
+    expect(await late.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: created.resumeToken })).toMatchObject({
+      code: 'session-ended',
+      endReason: 'revoked',
+    });
+    late.close();
+  });
+
+  it('an expired invitation cannot be joined, even before the sweeper or TTL remove it', async () => {
+    const { creator, created } = await invite({ invitationTtlSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const { joined } = await join(created.nameplate);
+    expect(joined).toMatchObject({ code: expect.stringMatching(/session-expired|session-not-found/) });
+    expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
+  });
+
+  it('the sweeper ends an invitation nobody joined in time and tells its creator', async () => {
+    const { creator } = await invite({ kind: 'helper-code', invitationTtlSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await runtime().sweep();
+    expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
+  });
+
+  it('a session past its approved lifetime ends for both with "expired"', async () => {
+    const { creator: agent, created } = await invite({ sessionTtlSeconds: 1 });
+    const { joiner: expert } = await join(created.nameplate);
+    await agent.next();
+    await agent.request({ action: 'approveSession', mode: 'view' });
+    await expert.next();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    agent.send(frameOf('too late'));
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'expired' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'expired' });
+  });
+});
+
+describe('audit log', () => {
+  it('records the lifecycle with time and source address, lists it to the agent only, and holds no secrets', async () => {
+    const { agent, expert, created, joined } = await joinedPair();
+    expect(await agent.request({ action: 'recordEvent', event: 'paused' })).toMatchObject({ code: 'invalid-state' });
+    await agent.request({ action: 'approveSession', mode: 'view' });
+    await expert.next();
+    for (const event of ['control-granted', 'paused', 'resumed', 'control-revoked']) {
+      expect(await agent.request({ action: 'recordEvent', event })).toEqual({ type: 'eventRecorded', event });
+    }
+    expect(await expert.request({ action: 'recordEvent', event: 'paused' })).toMatchObject({ code: 'wrong-role' });
+    expect(await expert.request({ action: 'listAudit' })).toMatchObject({ code: 'wrong-role' });
+    const log = (await agent.request({ action: 'listAudit' })) as Extract<ServerMessage, { type: 'auditLog' }>;
+    expect(log.sessionId).toBe(created.sessionId);
+    expect(log.events.map((entry) => [entry.event, entry.role, entry.detail])).toEqual([
+      ['created', 'agent', 'easy-connect'],
+      ['joined', 'expert', undefined],
+      ['approved', 'agent', 'view'],
+      ['control-granted', 'agent', undefined],
+      ['paused', 'agent', undefined],
+      ['resumed', 'agent', undefined],
+      ['control-revoked', 'agent', undefined],
+    ]);
+    for (const entry of log.events) {
+      expect(entry.sourceIp).toMatch(/127\.0\.0\.1/);
+      expect(Math.abs(entry.at - nowSeconds())).toBeLessThanOrEqual(5);
+    }
+    const text = JSON.stringify(log);
+    expect(text).not.toContain(created.resumeToken);
+    expect(text).not.toContain(joined.resumeToken);
+    agent.close();
+    expert.close();
+  });
+});
+
+describe('the relay URL page and discovery', () => {
+  it('/relay.json names the WebSocket URL', async () => {
+    const response = await fetch(`${runtime().httpUrl}/relay.json`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ version: 1, webSocketUrl: runtime().wsUrl, httpUrl: runtime().httpUrl });
+  });
+
+  it('/join/<nameplate> explains how to join an open invitation, and one answer for anything else', async () => {
+    const { creator, created } = await invite({ kind: 'file' });
+    const open = await fetch(`${runtime().httpUrl}/join/${created.nameplate}`);
+    expect(open.status).toBe(200);
+    expect(open.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const page = await open.text();
+    expect(page).toContain('assist join');
+    expect(page).toContain(new Date(created.invitationExpiresAt * 1000).toISOString().slice(0, 10));
+
+    creator.send({ action: 'endSession' });
+    await creator.next();
+    const revoked = await fetch(`${runtime().httpUrl}/join/${created.nameplate}`);
+    const unknown = await fetch(`${runtime().httpUrl}/join/ZZZZ`);
+    expect([revoked.status, unknown.status]).toEqual([404, 404]);
+    expect(await revoked.text()).toEqual(await unknown.text());
+  });
+});
+
+describe('rate limits', () => {
+  const limited = useLocalRuntime({ policy: { joinsPerSourceIp: 3, joinsPerNameplate: 2, invitationsPerSourceIp: 2 } });
+
+  it('refuses joins beyond the per-nameplate and per-address limits, and invitations beyond the per-address limit', async () => {
+    const creator = await TestSocket.open(limited().wsUrl);
+    const created = (await creator.request({ action: 'createSession' })) as Created;
+    const attempt = async (nameplate: string) => {
+      const socket = await TestSocket.open(limited().wsUrl);
+      const reply = await socket.request({ action: 'joinSession', nameplate });
+      socket.close();
+      return reply;
+    };
+    expect(await attempt(created.nameplate)).toMatchObject({ type: 'sessionJoined' });
+    expect(await attempt(created.nameplate)).toMatchObject({ code: 'role-taken' });
+    expect(await attempt(created.nameplate)).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('this invitation') });
+    expect(await attempt('0000')).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('network address') });
+
+    const another = await TestSocket.open(limited().wsUrl);
+    expect(await another.request({ action: 'createSession' })).toMatchObject({ type: 'sessionCreated' });
+    const third = await TestSocket.open(limited().wsUrl);
+    expect(await third.request({ action: 'createSession' })).toMatchObject({ code: 'rate-limited' });
+    [creator, another, third].forEach((socket) => socket.close());
+  });
+});
