@@ -44,15 +44,15 @@ export interface RelayInfo {
  * it carries no credentials, query or fragment (a stage path is fine: API Gateway puts stages there).
  */
 export function relayUrlProblem(value: unknown, kind: RelayUrlKind): string | undefined {
-  const expected = schemes[kind].join(' or ');
-  if (typeof value !== 'string') return `must be a URL starting with ${expected}//`;
+  const expected = schemes[kind].map((scheme) => `${scheme}//`).join(' or ');
+  if (typeof value !== 'string') return `must be a URL starting with ${expected}`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return `must be a URL starting with ${expected}//`;
+    return `must be a URL starting with ${expected}`;
   }
-  if (!schemes[kind].includes(url.protocol)) return `must start with ${expected}//, not ${url.protocol}//`;
+  if (!schemes[kind].includes(url.protocol)) return `must start with ${expected}, not ${url.protocol}`;
   if (url.username !== '' || url.password !== '') return 'must not contain a user name or password';
   if (url.search !== '' || url.hash !== '') return 'must not have a query (?) or fragment (#)';
   return undefined;
