@@ -78,7 +78,8 @@ function parseSymbols(input: string, kind: SymbolsKind): string {
     if (!CODE_ALPHABET.includes(character)) {
       throw new CodeFormatError(
         'invalid-character',
-        `${describeCharacter(character)} is not allowed in a ${kind.name}: use the digits 0-9 and the letters A-Z except U`,
+        `${describeCharacter(character)} is not allowed in a ${kind.name}: ` +
+          'use the digits 0-9 and the letters A-Z except U',
       );
     }
   }

@@ -12,7 +12,10 @@ export const INVITATION_FILE_VERSION = 1;
 export const MAX_REQUESTER_CHARACTERS = 64;
 
 export interface RelayUrls {
-  /** Where clients connect, with the API Gateway stage in the path: `wss://relay.example.org/prod`. */
+  /**
+   * Where clients connect, with the API Gateway stage in the path: `wss://relay.example.org/prod`.
+   * A parsed file gives both URLs in canonical form (normalizeRelayUrl).
+   */
   webSocketUrl: string;
   /** The relay's HTTPS base: join links and `/relay.json` live under it. */
   httpUrl: string;
@@ -70,7 +73,11 @@ function readRelay(value: unknown): RelayUrls {
     const problem = relayUrlProblem(value[field], kind);
     if (problem !== undefined) malformed(`"relay.${field}" ${problem}`);
   }
-  return { webSocketUrl: value.webSocketUrl as string, httpUrl: value.httpUrl as string };
+  // The canonical forms: the URL parser drops tabs and newlines, which the raw text could carry into messages.
+  return {
+    webSocketUrl: normalizeRelayUrl(value.webSocketUrl as string, 'websocket'),
+    httpUrl: normalizeRelayUrl(value.httpUrl as string, 'http'),
+  };
 }
 
 /** Nameplate and secret in their canonical symbols; CodeFormatError says what is wrong with them. */
@@ -163,19 +170,20 @@ export function createInvitationFile(invitation: InvitationFile): string {
   return text;
 }
 
+/** The caller's relay URLs must be valid (RelayUrlError otherwise): they are configuration, not input. */
 function checkSameRelay(invitation: InvitationFile, relay: Partial<RelayUrls>): void {
   const wrongRelay = (theirs: string, ours: string): never => {
     throw new InvitationFileError('wrong-relay', `this invitation is for the relay at ${theirs}, not ${ours}`);
   };
   // API Gateway stages live in the WebSocket URL's path, so the path must match too.
-  if (
-    relay.webSocketUrl !== undefined &&
-    normalizeRelayUrl(invitation.relay.webSocketUrl, 'websocket') !== normalizeRelayUrl(relay.webSocketUrl, 'websocket')
-  ) {
-    wrongRelay(invitation.relay.webSocketUrl, relay.webSocketUrl);
+  if (relay.webSocketUrl !== undefined) {
+    const ours = normalizeRelayUrl(relay.webSocketUrl, 'websocket');
+    if (invitation.relay.webSocketUrl !== ours) wrongRelay(invitation.relay.webSocketUrl, ours);
   }
-  if (relay.httpUrl !== undefined && new URL(invitation.relay.httpUrl).origin !== new URL(relay.httpUrl).origin) {
-    wrongRelay(invitation.relay.httpUrl, relay.httpUrl);
+  if (relay.httpUrl !== undefined) {
+    const theirs = new URL(invitation.relay.httpUrl).origin;
+    const ours = new URL(normalizeRelayUrl(relay.httpUrl, 'http')).origin;
+    if (theirs !== ours) wrongRelay(theirs, ours);
   }
 }
 
@@ -197,16 +205,19 @@ export function parseInvitationFile(text: string, options: ParseInvitationFileOp
   if (!isObject(parsed)) malformed('it is not a JSON object');
   if (typeof parsed.format !== 'string') malformed('it has no "format": it is not an Assist Relay invitation');
   if (parsed.format !== INVITATION_FILE_FORMAT) {
+    // The file's own text stays out of the message: it could carry terminal escape sequences.
     throw new InvitationFileError(
       'unsupported-version',
-      `this file is a "${parsed.format.slice(0, 64)}", not an Assist Relay invitation ("${INVITATION_FILE_FORMAT}")`,
+      `this file's "format" is not "${INVITATION_FILE_FORMAT}": ` +
+        'it is not an Assist Relay invitation, or a kind this program does not know',
     );
   }
   if (typeof parsed.version !== 'number') malformed('it has no "version" number');
   if (parsed.version !== INVITATION_FILE_VERSION) {
     throw new InvitationFileError(
       'unsupported-version',
-      `this invitation is version ${parsed.version}; this program reads version ${INVITATION_FILE_VERSION} (update it to open this file)`,
+      `this invitation is version ${parsed.version}; ` +
+        `this program reads version ${INVITATION_FILE_VERSION} (update it to open this file)`,
     );
   }
   const invitation = readInvitation(parsed);

@@ -72,7 +72,8 @@ export function normalizeRelayUrl(value: string, kind: RelayUrlKind): string {
 
 /** The link to a file invitation; the secret goes in the fragment, which never reaches a server. */
 export function relayJoinUrl(httpUrl: string, nameplate: string, secret: string): string {
-  return `${normalizeRelayUrl(httpUrl, 'http')}/join/${normalizeNameplate(nameplate)}#${fileSecretText(fileSecretBytes(secret))}`;
+  const canonicalSecret = fileSecretText(fileSecretBytes(secret));
+  return `${normalizeRelayUrl(httpUrl, 'http')}/join/${normalizeNameplate(nameplate)}#${canonicalSecret}`;
 }
 
 /** Where a relay says which WebSocket URL it answers on. */
@@ -118,7 +119,7 @@ function invalidRelayInfo(why: string): never {
   throw new RelayUrlError('invalid-relay-info', `the relay's /relay.json ${why}`);
 }
 
-/** Checks a relay's `/relay.json` answer. */
+/** Checks a relay's `/relay.json` answer; the URLs come back in their canonical form (normalizeRelayUrl). */
 export function parseRelayInfo(json: string): RelayInfo {
   let parsed: unknown;
   try {
@@ -142,5 +143,9 @@ export function parseRelayInfo(json: string): RelayInfo {
     const problem = relayUrlProblem(fields[field], kind);
     if (problem !== undefined) invalidRelayInfo(`"${field}" ${problem}`);
   }
-  return { version: 1, webSocketUrl: fields.webSocketUrl as string, httpUrl: fields.httpUrl as string };
+  return {
+    version: 1,
+    webSocketUrl: normalizeRelayUrl(fields.webSocketUrl as string, 'websocket'),
+    httpUrl: normalizeRelayUrl(fields.httpUrl as string, 'http'),
+  };
 }

@@ -11,6 +11,7 @@ import {
   type InvitationFile,
   type ParseInvitationFileOptions,
 } from '../../../shared/invitations/invitation-file.js';
+import { RelayUrlError } from '../../../shared/invitations/relay-url.js';
 
 const invitation: InvitationFile = {
   relay: { webSocketUrl: 'wss://relay.example.org/prod', httpUrl: 'https://relay.example.org' },
@@ -91,6 +92,17 @@ describe('parseInvitationFile', () => {
     expect(parseInvitationFile(`\uFEFF${fileWith({ colour: 'blue', relay: { ...invitation.relay, region: 'eu' } })}`, { now })).toEqual(invitation);
   });
 
+  it('gives the relay URLs in canonical form, whatever tabs, newlines or slashes the file has', () => {
+    const relay = { webSocketUrl: 'WSS://relay.example.org:443/pr\nod/', httpUrl: 'https://relay.\texample.org/' };
+    expect(parseInvitationFile(fileWith({ relay }), { now }).relay).toEqual(invitation.relay);
+  });
+
+  it('refuses to compare with a relay URL of the caller that is not one', () => {
+    expect(() => parseInvitationFile(documentedFile, { now, relay: { webSocketUrl: 'https://relay.example.org' } })).toThrow(
+      RelayUrlError,
+    );
+  });
+
   it('accepts times without milliseconds or with fewer digits', () => {
     const parsed = parseInvitationFile(fileWith({ createdAt: '2026-11-20T10:00:00Z', expiresAt: '2026-11-20T16:00:00.5Z' }), { now });
     expect(parsed.expiresAt.toISOString()).toBe('2026-11-20T16:00:00.500Z');
@@ -138,7 +150,7 @@ describe('parseInvitationFile', () => {
   });
 
   it.each([
-    ['another format', fileWith({ format: 'something-else' }), '"something-else"'],
+    ['another format', fileWith({ format: 'something-else' }), 'not "assist-relay-invitation"'],
     ['version 2', fileWith({ version: 2, secret: 'different in v2' }), 'version 2'],
     ['version 0', fileWith({ version: 0 }), 'version 0'],
   ])('refuses %s as unsupported', (_, text, mention) => {

@@ -166,6 +166,14 @@ describe('parseRelayInfo', () => {
     ).toEqual({ version: 1, webSocketUrl: 'wss://relay.example.org/prod', httpUrl: 'https://relay.example.org' });
   });
 
+  it('gives the URLs in canonical form', () => {
+    expect(parseRelayInfo('{"version":1,"webSocketUrl":"wss://Relay.example.org/prod/","httpUrl":"https://relay.example.org:443/"}')).toEqual({
+      version: 1,
+      webSocketUrl: 'wss://relay.example.org/prod',
+      httpUrl: 'https://relay.example.org',
+    });
+  });
+
   it.each([
     ['<html>', 'invalid-relay-info', 'not JSON'],
     ['[]', 'invalid-relay-info', 'not a JSON object'],
