@@ -1,0 +1,43 @@
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  content: Uint8Array;
+}
+
+/** One email to one recipient; the sender is the mailer's own configuration. */
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  attachments: EmailAttachment[];
+}
+
+/** Sends email (SES on AWS, the outbox locally). Failures are MailerErrors; nothing else is thrown. */
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<{ messageId: string }>;
+}
+
+/**
+ * 'rejected': the mail service refused this email or this sender; sending it again will not help.
+ * 'throttled': too many emails right now; retry in a few minutes.
+ * 'unavailable': the mail service failed or could not be reached; retry later.
+ */
+export type MailerErrorCode = 'rejected' | 'throttled' | 'unavailable';
+
+const userMessages: Record<MailerErrorCode, string> = {
+  rejected: 'the mail service refused to send this email; sending it again will not help, share the invitation another way',
+  throttled: 'the mail service is sending too many emails right now; try again in a few minutes',
+  unavailable: 'the mail service is unavailable; try again later, or share the invitation another way',
+};
+
+/** A sending failure with a message a user can act on; never carries the email's content. */
+export class MailerError extends Error {
+  constructor(
+    readonly code: MailerErrorCode,
+    message: string = userMessages[code],
+  ) {
+    super(message);
+    this.name = 'MailerError';
+  }
+}
