@@ -85,8 +85,9 @@ describe('composeInvitationEmail', () => {
           expect((error as InvitationEmailError).code).toBe('invalid-requester-name');
           return;
         }
-        const trimmed = name.trim();
-        if (/[&<>"']/.test(trimmed)) expect(html).not.toContain(trimmed);
+        const entities: Record<string, string> = { '&': '&#38;', '<': '&#60;', '>': '&#62;', '"': '&#34;', "'": '&#39;' };
+        const escaped = name.trim().replace(/[&<>"']/g, (character) => entities[character]!);
+        expect(html).toContain(`<p>${escaped} asks for your help`);
         expect(html.replace(/<\/?(?:!DOCTYPE html|html|head|meta|title|body|p|strong|br|a|code)\b[^<>]*>/g, '')).not.toMatch(/[<>]/);
       }),
     );
