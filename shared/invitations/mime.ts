@@ -1,7 +1,9 @@
-import type { EmailAttachment } from '../ports/mailer.js';
+import type { OutgoingEmail } from '../ports/mailer.js';
 
 // RFC 5322 messages with MIME (RFC 2045-2047, 2231) bodies: built for sending, parsed back for the
 // local outbox and tests. Runtime-neutral (no Buffer) and pure: the caller supplies the date.
+
+type EmailAttachment = OutgoingEmail['attachments'][number];
 
 export interface Mailbox {
   address: string;

@@ -1,19 +1,13 @@
-export interface EmailAttachment {
-  filename: string;
-  contentType: string;
-  content: Uint8Array;
-}
-
 /** One email to one recipient; the sender is the mailer's own configuration. */
 export interface OutgoingEmail {
   to: string;
   subject: string;
   text: string;
   html: string;
-  attachments: EmailAttachment[];
+  attachments: { filename: string; contentType: string; content: Uint8Array }[];
 }
 
-/** Sends email (SES on AWS, the outbox locally). Failures are MailerErrors; nothing else is thrown. */
+/** Sends email (SES on AWS, the outbox locally). A failure to send is a MailerError. */
 export interface Mailer {
   send(email: OutgoingEmail): Promise<{ messageId: string }>;
 }

@@ -240,6 +240,7 @@ describe('parseMailbox', () => {
     expect(parseMailbox('Assist Relay <relay@example.org>')).toEqual({ address: 'relay@example.org', name: 'Assist Relay' });
     expect(parseMailbox('"Relay \\"A\\"" <relay@example.org>')).toEqual({ address: 'relay@example.org', name: 'Relay "A"' });
     expect(parseMailbox(' relay@example.org ')).toEqual({ address: 'relay@example.org' });
+    expect(parseMailbox('Assist Relay <relay@localhost>')).toEqual({ address: 'relay@localhost', name: 'Assist Relay' });
   });
 
   it('refuses what is not a mailbox', () => {
