@@ -1,4 +1,5 @@
 import type { OutgoingEmail } from '../ports/mailer.js';
+import { escapeHtml } from './html.js';
 
 // The email that carries a file invitation to a technician (docs/invitations.md, "Email").
 // It never contains the password: the person tells it separately.
@@ -75,15 +76,11 @@ function relayUrl(url: string): string {
   return url;
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}
-
 const weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /** "Friday 20 November 2026, 16:00 UTC": the same everywhere, whatever the reader's locale data. */
-export function formatUtcTime(date: Date): string {
+export function formatLongUtcTime(date: Date): string {
   const time = `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')}`;
   return `${weekdays[date.getUTCDay()]} ${date.getUTCDate()} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${time} UTC`;
 }
@@ -100,7 +97,7 @@ export function composeInvitationEmail(input: InvitationEmailInput): OutgoingEma
   }
   const name = requesterName(input.requesterName);
   const url = relayUrl(input.relayUrl);
-  const until = formatUtcTime(input.expiresAt);
+  const until = formatLongUtcTime(input.expiresAt);
   const command = `npx assist join ${shellQuote(url)}`;
   const fileName = input.fileName ?? INVITATION_FILE_NAME;
 
