@@ -70,7 +70,7 @@ describe('composeInvitationEmail', () => {
     expect(hostile.html).not.toContain('<script>');
     expect(hostile.html).not.toContain('<img');
     expect(hostile.html).not.toContain('<b>');
-    expect(hostile.html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; Co');
+    expect(hostile.html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co');
     // The plain text carries the name as typed, and the subject too.
     expect(hostile.text).toContain('<script>alert("x")</script> & Co asks');
   });
@@ -85,7 +85,7 @@ describe('composeInvitationEmail', () => {
           expect((error as InvitationEmailError).code).toBe('invalid-requester-name');
           return;
         }
-        const entities: Record<string, string> = { '&': '&#38;', '<': '&#60;', '>': '&#62;', '"': '&#34;', "'": '&#39;' };
+        const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
         const escaped = name.trim().replace(/[&<>"']/g, (character) => entities[character]!);
         expect(html).toContain(`<p>${escaped} asks for your help`);
         expect(html.replace(/<\/?(?:!DOCTYPE html|html|head|meta|title|body|p|strong|br|a|code)\b[^<>]*>/g, '')).not.toMatch(/[<>]/);
