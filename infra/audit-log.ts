@@ -30,9 +30,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
+function parseOptions() {
+  return parseArgs({
     options: {
       table: { type: 'string' },
       session: { type: 'string' },
@@ -42,7 +41,12 @@ try {
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
-  }));
+  }).values;
+}
+
+let values: ReturnType<typeof parseOptions>;
+try {
+  values = parseOptions();
 } catch (error) {
   fail((error as Error).message);
 }

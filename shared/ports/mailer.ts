@@ -1,4 +1,4 @@
-/** One email to send; bodies and attachments are composed by the caller. */
+/** One email to one recipient; the sender is the mailer's own configuration. */
 export interface OutgoingEmail {
   to: string;
   subject: string;
@@ -7,17 +7,31 @@ export interface OutgoingEmail {
   attachments: { filename: string; contentType: string; content: Uint8Array }[];
 }
 
+/** Sends email (SES on AWS, the outbox locally). A failure to send is a MailerError. */
 export interface Mailer {
   send(email: OutgoingEmail): Promise<{ messageId: string }>;
 }
 
-/** Why sending failed, in words a user can act on; never carries the message itself. */
+/**
+ * 'rejected': the mail service refused this email or this sender; sending it again will not help.
+ * 'throttled': too many emails right now; retry in a few minutes.
+ * 'unavailable': the mail service failed or could not be reached; retry later.
+ */
+export type MailerErrorCode = 'rejected' | 'throttled' | 'unavailable';
+
+const userMessages: Record<MailerErrorCode, string> = {
+  rejected: 'the mail service refused to send this email; sending it again will not help, share the invitation another way',
+  throttled: 'the mail service is sending too many emails right now; try again in a few minutes',
+  unavailable: 'the mail service is unavailable; try again later, or share the invitation another way',
+};
+
+/** A sending failure with a message a user can act on; never carries the email's content. */
 export class MailerError extends Error {
-  override readonly name = 'MailerError';
   constructor(
-    readonly code: 'rejected' | 'throttled' | 'unavailable',
-    message: string,
+    readonly code: MailerErrorCode,
+    message: string = userMessages[code],
   ) {
     super(message);
+    this.name = 'MailerError';
   }
 }

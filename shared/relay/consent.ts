@@ -64,14 +64,12 @@ export async function reportFailedAttempt(deps: RelayDeps, caller: Caller): Prom
   const { maxFailedAttempts } = deps.policy;
   const burned = counted.failedAttempts >= maxFailedAttempts;
   const verdict: ServerMessage = { type: 'attemptRecorded', failedAttempts: counted.failedAttempts, maxFailedAttempts, burned };
-  if (!burned) {
-    const joiner = counted[otherRole(session.creatorRole)]?.connectionId;
-    if (counted.state === 'joined' && joiner) await removeJoiner(deps, counted, joiner, 'confirmation-failed');
-    return verdict;
-  }
-  // Ending closes the caller's connection, so the verdict goes out first rather than as the route's reply.
+  // The verdict goes out before the consequences (the joiner leaving, or the end, which closes the
+  // caller's connection), so the creator always hears it first.
   await deps.notifier.post(caller.connectionId, verdict);
-  await finishSession(deps, session.sessionId, 'burned');
+  const joiner = counted[otherRole(session.creatorRole)]?.connectionId;
+  if (burned) await finishSession(deps, session.sessionId, 'burned');
+  else if (counted.state === 'joined' && joiner) await removeJoiner(deps, counted, joiner, 'confirmation-failed');
   return undefined;
 }
 

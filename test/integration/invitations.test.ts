@@ -195,6 +195,8 @@ describe('revoking and expiry', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const { joined } = await join(created.nameplate);
     expect(joined).toMatchObject({ code: expect.stringMatching(/session-expired|session-not-found/) });
+    // Any action of the creator's checks the deadline itself and ends the invitation, telling it why.
+    creator.send({ action: 'approveSession', mode: 'view' });
     expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
   });
 

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { escapeHtml } from '../../shared/invitations/email-message.js';
+import { type ParsedMessage, parseMimeMessage } from '../../shared/invitations/mime.js';
+
+// A local stand-in for SES v2: the real SESv2Client, its endpoint set to `<base URL>/ses`, sends
+// here (the SDK keeps the endpoint's path: POST /ses/v2/email/outbound-emails), and each message
+// lands as an .eml file in the outbox, listed at /outbox.
+
+/** Path to append to the server's base URL for the SESv2Client `endpoint`. */
+export const OUTBOX_SES_PATH = '/ses';
+const SEND_EMAIL_PATH = `${OUTBOX_SES_PATH}/v2/email/outbound-emails`;
+/** SES's own limit for a message is 40 MB; invitation emails are a few KB. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * `<ISO time with "-" for ":">-<message id>.eml`: colons are not allowed in Windows file names.
+ * Only names of this form are served, which also rules out path traversal.
+ */
+const outboxFileName = /^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d\.\d{3}Z)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.eml$/;
+
+export interface OutboxEntry {
+  file: string;
+  /** When the outbox received it, ISO 8601. */
+  time: string;
+  messageId: string;
+  to: string;
+  subject: string;
+  /** Where the raw message is served, relative to the server. */
+  url: string;
+}
+
+export interface MailOutbox {
+  dir: string;
+  /** Answers the SES and outbox routes; false for any other request. */
+  handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+  /** Newest first. */
+  messages(): Promise<OutboxEntry[]>;
+}
+
+export class OutboxFileError extends Error {
+  constructor(file: string) {
+    super(`not an outbox message: ${JSON.stringify(file)}`);
+    this.name = 'OutboxFileError';
+  }
+}
+
+/** One outbox message's parts, for tests and the CLI. */
+export async function readOutboxMessage(dir: string, file: string): Promise<ParsedMessage> {
+  if (!outboxFileName.test(file)) throw new OutboxFileError(file);
+  return parseMimeMessage(await readFile(join(dir, file), 'utf8'));
+}
+
+/** Answered the way SES does, so the SDK raises the named exception. */
+function sesError(response: ServerResponse, type: 'BadRequestException' | 'MessageRejected', message: string): void {
+  response.writeHead(400, { 'content-type': 'application/json', 'x-amzn-ErrorType': type });
+  response.end(JSON.stringify({ message }));
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+  }
+  return size <= MAX_REQUEST_BYTES ? Buffer.concat(chunks) : undefined;
+}
+
+function rawContent(body: Buffer): Buffer | string {
+  let request: { Content?: { Raw?: { Data?: unknown } } };
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    return 'the request body is not JSON';
+  }
+  const data = request?.Content?.Raw?.Data;
+  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length === 0) {
+    return 'the local outbox accepts only Raw content (Content.Raw.Data, base64)';
+  }
+  return Buffer.from(data, 'base64');
+}
+
+function listPage(entries: OutboxEntry[]): string {
+  const rows = entries.map(
+    (entry) =>
+      `<tr><td>${escapeHtml(entry.time)}</td><td>${escapeHtml(entry.to)}</td><td>${escapeHtml(entry.subject)}</td>` +
+      `<td><a href="${escapeHtml(entry.url)}">${escapeHtml(entry.file)}</a></td></tr>`,
+  );
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Assist Relay outbox</title></head>',
+    '<body style="font-family: sans-serif">',
+    `<h1>Outbox</h1><p>${entries.length} message(s), newest first.</p>`,
+    '<table><thead><tr><th>Received</th><th>To</th><th>Subject</th><th>Message</th></tr></thead>',
+    `<tbody>${rows.join('\n')}</tbody></table>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'assist-relay-outbox-'));
+  mkdirSync(dir, { recursive: true });
+
+  async function messages(): Promise<OutboxEntry[]> {
+    const files = (await readdir(dir)).filter((file) => outboxFileName.test(file)).sort().reverse();
+    return Promise.all(
+      files.map(async (file) => {
+        const [, hour, minutes, seconds, messageId] = outboxFileName.exec(file)!;
+        const { to, subject } = await readOutboxMessage(dir, file);
+        return { file, time: `${hour}:${minutes}:${seconds}`, messageId: messageId!, to, subject, url: `/outbox/${file}` };
+      }),
+    );
+  }
+
+  async function store(response: ServerResponse, request: IncomingMessage): Promise<void> {
+    const body = await readBody(request);
+    if (!body) return sesError(response, 'MessageRejected', `the message is larger than ${MAX_REQUEST_BYTES} bytes`);
+    const raw = rawContent(body);
+    if (typeof raw === 'string') return sesError(response, 'BadRequestException', raw);
+    const messageId = randomUUID();
+    await writeFile(join(dir, `${new Date().toISOString().replace(/:/g, '-')}-${messageId}.eml`), raw);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ MessageId: messageId }));
+  }
+
+  async function serveFile(response: ServerResponse, file: string): Promise<void> {
+    if (!outboxFileName.test(file)) {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('not an outbox message name\n');
+      return;
+    }
+    let raw: Buffer;
+    try {
+      raw = await readFile(join(dir, file));
+    } catch {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('no such message\n');
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff' }).end(raw);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    if (request.method === 'POST' && path === SEND_EMAIL_PATH) {
+      await store(response, request);
+      return true;
+    }
+    if (request.method !== 'GET') return false;
+    if (path === '/outbox') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" });
+      response.end(listPage(await messages()));
+      return true;
+    }
+    if (path === '/outbox.json') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await messages()));
+      return true;
+    }
+    if (path.startsWith('/outbox/')) {
+      await serveFile(response, path.slice('/outbox/'.length));
+      return true;
+    }
+    return false;
+  }
+
+  return { dir, handle, messages };
+}
