@@ -237,10 +237,11 @@ class SecureSessionRun {
       this.#step(() => this.handshake.receive(message), { sendAbort: !isAbort(message) });
     } else if (this.#state === 'established') {
       // After the handshake the plain stream carries nothing but retransmits, which the stream drops. A new
-      // message is the expert rejecting the agent's confirm (an abort), or an injection. The joiner leaves;
-      // the creator has the relay remove the joiner (counted, conservatively).
+      // message is the expert rejecting the agent's confirm (an abort), or an injection. Before approval
+      // the creator has the relay remove the joiner (counted, conservatively) and the joiner leaves;
+      // after approval the session ends.
       this.#state = 'failed';
-      if (this.#creator) this.client.reportFailedAttempt().catch(() => {});
+      if (this.#creator && !this.client.activation) this.client.reportFailedAttempt().catch(() => {});
       else void this.client.end();
     }
   }
