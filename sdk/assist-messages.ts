@@ -105,10 +105,10 @@ const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted'] as const;
 
-/** C0 and C1 controls and DEL; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
-const forbiddenInName = /[\p{Cc}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
+const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 /** The same, except line feed and tab, which a chat message may hold. */
-const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 
 /** Why `name` cannot be a participant's name, or undefined if it can. */
 export function nameProblem(name: string): string | undefined {
