@@ -5,12 +5,27 @@
 //
 // Streams share the connection and are told apart by their frames' first byte (the codec's format),
 // so an end-to-end handshake can run on a plain stream before the encrypted session stream starts.
+//
+// An invitation (docs/invitations.md) may see several joiners in turn: when the relay says the
+// joiner left (`peer: left`), the creator's streams belong to nobody any more and are dropped, so
+// the next joiner starts afresh.
 
-import type { CreateSessionRequest, EndReason, JoinSessionRequest, SessionInfo } from '../shared/protocol/messages.js';
+import type {
+  ApprovalMode,
+  AuditEvent,
+  CreateSessionRequest,
+  EmailInvitationRequest,
+  EndReason,
+  InvitationKind,
+  JoinSessionRequest,
+  RecordableEvent,
+  Role,
+  SessionInfo,
+} from '../shared/protocol/messages.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { createPlainCodec, PLAIN_FRAME_FORMAT, type FrameCodec } from './codec.js';
-import { RelayConnection, RelayError, type Notice, type WebSocketConstructor } from './connection.js';
+import { RelayConnection, RelayError, type Notice, type RelayRequest, type ReplyTo, type WebSocketConstructor } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ReliableStream, type StreamStats, type StreamTuning } from './stream.js';
 
@@ -46,7 +61,7 @@ export interface RelayClientOptions {
   sessionStream?: StreamBinding | 'manual';
   streamTuning?: Partial<StreamTuning>;
   reconnect?: Partial<ReconnectPolicy>;
-  /** How long the relay has to answer createSession, joinSession or resumeSession. */
+  /** How long the relay has to answer a request (createSession, joinSession, approveSession, ...). */
   requestTimeoutMs?: number;
   /** How long end() waits for the peer to acknowledge everything sent before ending anyway. */
   endTimeoutMs?: number;
@@ -55,6 +70,35 @@ export interface RelayClientOptions {
 
 export type EstablishedSession = SessionInfo & { nameplate: string };
 export type ResumedSession = Omit<SessionInfo, 'resumeToken'>;
+
+export interface CreateSessionOptions {
+  /** How the invitation travels; it decides who creates it (creatorOf). Default 'easy-connect'. */
+  kind?: InvitationKind;
+  /** How long the invitation stays open for a joiner (the relay caps it). */
+  invitationTtlSeconds?: number;
+  /** The session's hard lifetime once approved (the relay caps it). */
+  sessionTtlSeconds?: number;
+}
+
+/** The relay's answer to reportFailedAttempt. */
+export interface AttemptVerdict {
+  failedAttempts: number;
+  maxFailedAttempts: number;
+  /** The limit is reached: the session has ended with 'burned' for both sides. */
+  burned: boolean;
+}
+
+/** The session is active: the agent approved. */
+export interface Activation {
+  mode: ApprovalMode;
+  /** Epoch seconds of the hard expiry, counted from the approval. */
+  expiresAt: number;
+}
+
+/** Who creates (and so holds the secret of) each kind of invitation. */
+export function creatorOf(kind: InvitationKind): Role {
+  return kind === 'helper-code' ? 'expert' : 'agent';
+}
 
 /** Ends the client sees without the relay saying so. */
 export type LocalEndReason =
@@ -87,7 +131,10 @@ export interface RelayClientStats {
 export type RelayClientEvents = {
   /** A message on the session stream. */
   message: [message: Uint8Array];
-  peer: [state: 'connected' | 'disconnected'];
+  /** 'left': the joiner left or was removed, and its streams were dropped (creator only; the invitation is open again). */
+  peer: [state: 'connected' | 'disconnected' | 'left'];
+  /** The agent approved (both sides; the agent's approveSession also resolves with it). */
+  active: [activation: Activation];
   reconnecting: [info: { attempt: number; delayMs: number; cause: Error }];
   reconnected: [session: ResumedSession];
   /** Emitted once, whatever ended the session. */
@@ -122,7 +169,14 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   /** Keyed by frame format (first byte of their frames). */
   readonly #streams = new Map<number, ReliableStream>();
   #sessionStream: ReliableStream | undefined;
+  #activation: Activation | undefined;
   #delivered = false;
+  /** endSession went out: a closing connection is the end, not an outage. */
+  #endSent = false;
+  #denied = false;
+  /** Settles requests made while the connection is down once it is back (or the session ended). */
+  #reconnected: Promise<void> | undefined;
+  #markReconnected = () => {};
   #ending: Promise<SessionEnd> | undefined;
   #end: SessionEnd | undefined;
   /** Aborted when the session ends: cuts short backoff sleeps and end() waits. */
@@ -151,20 +205,73 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     return this.#session;
   }
 
+  /** Set once the agent approved. */
+  get activation(): Activation | undefined {
+    return this.#activation;
+  }
+
+  /** Whether the peer is there now, as far as the relay's notices and its frames tell. */
+  get peerConnected(): boolean {
+    return this.#peerConnected;
+  }
+
+  /** The side that created the invitation: it outlives failed and departed joiners. */
+  get isCreator(): boolean {
+    return this.#session !== undefined && creatorOf(this.#session.kind) === this.#session.role;
+  }
+
+  /** The session stream, once started (by the session, startStream, or a secure session). */
+  get hasSessionStream(): boolean {
+    return this.#sessionStream !== undefined;
+  }
+
   get stats(): RelayClientStats {
     return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, stream: this.#sessionStream?.stats };
   }
 
-  /** Creates a session as the agent; the nameplate goes into the invitation. */
-  createSession(options: { ttlSeconds?: number } = {}): Promise<EstablishedSession> {
+  /**
+   * Creates an invitation: a session in which this client takes the creator's role (the agent for
+   * 'file' and 'easy-connect', the expert for 'helper-code'). The nameplate goes into the invitation.
+   */
+  createSession(options: CreateSessionOptions = {}): Promise<EstablishedSession> {
     const request: CreateSessionRequest = { action: 'createSession' };
-    if (options.ttlSeconds !== undefined) request.ttlSeconds = options.ttlSeconds;
+    if (options.kind !== undefined) request.kind = options.kind;
+    if (options.invitationTtlSeconds !== undefined) request.invitationTtlSeconds = options.invitationTtlSeconds;
+    if (options.sessionTtlSeconds !== undefined) request.sessionTtlSeconds = options.sessionTtlSeconds;
     return this.#establish(request);
   }
 
-  /** Joins the session behind a nameplate as the expert. */
+  /** Joins the invitation behind a nameplate, taking the other role. */
   joinSession(nameplate: string): Promise<EstablishedSession> {
     return this.#establish({ action: 'joinSession', nameplate });
+  }
+
+  /** Agent, once its user approved the expert: lifts the relay's pre-approval limits and starts the session's lifetime. */
+  async approveSession(mode: ApprovalMode): Promise<Activation> {
+    const { mode: approved, expiresAt } = await this.#request({ action: 'approveSession', mode });
+    return this.#activate({ mode: approved, expiresAt });
+  }
+
+  /** Creator: the joiner failed key confirmation. The relay removes it and counts; the verdict says whether the invitation burned. */
+  async reportFailedAttempt(): Promise<AttemptVerdict> {
+    const { failedAttempts, maxFailedAttempts, burned } = await this.#request({ action: 'reportFailedAttempt' });
+    return { failedAttempts, maxFailedAttempts, burned };
+  }
+
+  /** Agent: records a decision taken inside the encrypted channel in the relay's audit log. */
+  async recordEvent(event: RecordableEvent): Promise<void> {
+    await this.#request({ action: 'recordEvent', event });
+  }
+
+  /** Agent of a waiting 'file' invitation: the relay emails the invitation file (never the password). */
+  async emailInvitation(email: Omit<EmailInvitationRequest, 'action'>): Promise<{ to: string }> {
+    const { to } = await this.#request({ action: 'emailInvitation', ...email });
+    return { to };
+  }
+
+  /** Agent: the session's audit log, oldest first. */
+  async listAudit(): Promise<AuditEvent[]> {
+    return (await this.#request({ action: 'listAudit' })).events;
   }
 
   /**
@@ -212,10 +319,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /**
    * Ends the session in order: closes the session stream once the peer has acknowledged everything
-   * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides.
+   * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides. A
+   * joiner before approval only leaves (the invitation reopens for the creator); an agent that
+   * refuses the expert passes `reason: 'denied'`.
    */
-  end(): Promise<SessionEnd> {
-    this.#ending ??= this.#endInOrder();
+  end(options: { reason?: 'denied' } = {}): Promise<SessionEnd> {
+    this.#ending ??= this.#endInOrder(options.reason);
     return this.#ending;
   }
 
@@ -234,6 +343,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       const { type: _reply, ...session } = await connection.request(request);
       this.#session = session;
       this.#state = 'connected';
+      this.#markReconnected();
       this.#peerConnected = session.peerConnected;
       if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
       return session;
@@ -265,11 +375,31 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     if (connection !== this.#connection) return;
     this.#connection = undefined;
     this.#updateFlow();
+    // After endSession the relay closes the connection (perhaps without an 'ended' notice when we only left).
+    if (this.#endSent) return void this.#finish(this.#ownEndReason());
     if (this.#state === 'connected') void this.#reconnect(cause);
+  }
+
+  /** Sends a request on the connection, waiting for a reconnect first if the connection is down. */
+  async #request<Request extends RelayRequest>(request: Request): Promise<ReplyTo<Request>> {
+    if (!this.#session) throw new Error(`${request.action} needs an established session`);
+    if (this.#state === 'reconnecting') await this.#reconnected;
+    if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
+    return this.#connection.request(request);
+  }
+
+  #activate(activation: Activation): Activation {
+    if (!this.#activation) {
+      this.#activation = activation;
+      this.#session!.expiresAt = activation.expiresAt;
+      this.emit('active', activation);
+    }
+    return this.#activation;
   }
 
   async #reconnect(cause: Error): Promise<void> {
     this.#state = 'reconnecting';
+    this.#reconnected = new Promise((resolve) => (this.#markReconnected = resolve));
     const { sessionId, resumeToken } = this.#session!;
     for (let attempt = 1; attempt <= this.#reconnectPolicy.maxAttempts; attempt++) {
       const delayMs = this.#backoffDelay(attempt);
@@ -280,6 +410,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         const connection = await this.#connect();
         const { type: _reply, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken });
         this.#state = 'connected';
+        this.#markReconnected();
         this.#reconnects++;
         this.#setPeerConnected(resumed.peerConnected);
         this.#updateFlow();
@@ -309,7 +440,9 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       case 'frame':
         return this.#onFrame(message.data);
       case 'peer':
-        return this.#setPeerConnected(message.state === 'connected');
+        return message.state === 'left' ? this.#onPeerLeft() : this.#setPeerConnected(message.state === 'connected');
+      case 'sessionActive':
+        return void this.#activate({ mode: message.mode, expiresAt: message.expiresAt });
       case 'ended':
         return void this.#finish(message.reason);
       case 'error':
@@ -331,6 +464,17 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     const stream = this.#streams.get(frame[0] ?? -1);
     if (stream) void stream.receiveFrame(frame);
     else this.#unroutedFrames++;
+  }
+
+  /** The joiner is gone for good: its streams' state means nothing to the next one. */
+  #onPeerLeft(): void {
+    for (const stream of this.#streams.values()) stream.dispose();
+    this.#streams.clear();
+    this.#sessionStream = undefined;
+    this.#delivered = false;
+    this.#peerConnected = false;
+    this.#peerLeftAt = this.#clock.now();
+    this.emit('peer', 'left');
   }
 
   #setPeerConnected(connected: boolean): void {
@@ -356,16 +500,21 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   // ---- ending ----
 
-  async #endInOrder(): Promise<SessionEnd> {
+  async #endInOrder(reason: 'denied' | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
+    if (this.#state === 'reconnecting') await this.#reconnected;
     if (this.#sessionStream) this.#delivered = await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end());
-    this.#connection?.send({ action: 'endSession' });
+    if (this.#end) return this.#end;
+    this.#endSent = true;
+    this.#denied = reason === 'denied';
+    this.#connection?.send(reason ? { action: 'endSession', reason } : { action: 'endSession' });
     // The relay answers with an 'ended' notice (which finishes the session); without one, end anyway.
     await this.#waitAtMost(this.#requestTimeoutMs);
     return this.#finish(this.#ownEndReason());
   }
 
-  #ownEndReason(): 'ended-by-agent' | 'ended-by-expert' {
+  #ownEndReason(): EndReason {
+    if (this.#denied) return 'denied';
     return this.#session?.role === 'expert' ? 'ended-by-expert' : 'ended-by-agent';
   }
 
@@ -383,6 +532,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#end = end;
     this.#state = 'ended';
     this.#stopped.abort();
+    this.#markReconnected();
     for (const stream of this.#streams.values()) stream.dispose();
     this.#connection?.close();
     this.emit('ended', end);

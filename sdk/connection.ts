@@ -33,17 +33,28 @@ export class RelayError extends Error {
   }
 }
 
-export type SessionRequest = Extract<ClientMessage, { action: 'createSession' | 'joinSession' | 'resumeSession' }>;
-type SessionReply = Extract<ServerMessage, { type: 'sessionCreated' | 'sessionJoined' | 'sessionResumed' }>;
+/** Client messages the relay answers, and the type of each answer. */
 const replyTypeOf = {
   createSession: 'sessionCreated',
   joinSession: 'sessionJoined',
   resumeSession: 'sessionResumed',
-} as const satisfies Record<SessionRequest['action'], SessionReply['type']>;
-export type ReplyTo<Request extends SessionRequest> = Extract<SessionReply, { type: (typeof replyTypeOf)[Request['action']] }>;
+  approveSession: 'sessionActive',
+  reportFailedAttempt: 'attemptRecorded',
+  recordEvent: 'eventRecorded',
+  emailInvitation: 'invitationEmailed',
+  listAudit: 'auditLog',
+} as const satisfies Partial<Record<ClientMessage['action'], ServerMessage['type']>>;
+type Answered = keyof typeof replyTypeOf;
+export type RelayRequest = Extract<ClientMessage, { action: Answered }>;
+type Reply = Extract<ServerMessage, { type: (typeof replyTypeOf)[Answered] }>;
+export type ReplyTo<Request extends RelayRequest> = Extract<Reply, { type: (typeof replyTypeOf)[Request['action']] }>;
+const replyTypes = new Set<string>(Object.values(replyTypeOf));
 
-/** Messages that are not answers to a request: frames, peer and ended notices, errors about frames. */
-export type Notice = Exclude<ServerMessage, SessionReply>;
+/**
+ * Messages that are not answers to a request: frames, peer and ended notices, errors about frames,
+ * and `sessionActive` when it tells the expert that the agent approved.
+ */
+export type Notice = Exclude<ServerMessage, Exclude<Reply, { type: 'sessionActive' }>>;
 
 export interface ConnectionEvents {
   notice(message: Notice): void;
@@ -53,8 +64,8 @@ export interface ConnectionEvents {
 }
 
 interface PendingRequest {
-  action: SessionRequest['action'];
-  resolve(reply: SessionReply): void;
+  action: Answered;
+  resolve(reply: Reply): void;
   reject(error: Error): void;
 }
 
@@ -108,8 +119,12 @@ export class RelayConnection {
     if (this.open) this.#socket.send(JSON.stringify(message));
   }
 
-  /** Sends a session request and resolves with its reply, or rejects with the RelayError the relay answered. */
-  request<Request extends SessionRequest>(request: Request): Promise<ReplyTo<Request>> {
+  /**
+   * Sends a request and resolves with its answer, or rejects with the RelayError the relay answered.
+   * Answers are matched by type, errors by `requestAction`, the oldest pending request first: the
+   * relay answers each request on the connection it came from, in order.
+   */
+  request<Request extends RelayRequest>(request: Request): Promise<ReplyTo<Request>> {
     if (!this.open) return Promise.reject(new Error('connection to the relay is closed'));
     return new Promise((resolve, reject) => {
       const cancelTimeout: CancelTimer = this.#clock.schedule(this.#requestTimeoutMs, () =>
@@ -154,28 +169,25 @@ export class RelayConnection {
       this.#events.malformed(new Error('the relay sent something that is not a relay message'));
       return;
     }
-    switch (message.type) {
-      case 'sessionCreated':
-      case 'sessionJoined':
-      case 'sessionResumed': {
-        const request = this.#takePending((pending) => replyTypeOf[pending.action] === message.type);
-        if (request) request.resolve(message);
-        else this.#events.malformed(new Error(`unexpected ${message.type} from the relay`));
-        return;
-      }
-      case 'error': {
-        const error = new RelayError(message.code, message.message, message.requestAction, message.endReason);
-        const request = this.#takePending((pending) => pending.action === message.requestAction);
-        if (request) request.reject(error);
-        else this.#events.notice(message);
-        return;
-      }
-      default:
-        this.#events.notice(message);
+    if (message.type === 'error') {
+      const error = new RelayError(message.code, message.message, message.requestAction, message.endReason);
+      const request = this.#takePending((pending) => pending.action === message.requestAction);
+      if (request) request.reject(error);
+      else this.#events.notice(message);
+      return;
     }
+    if (replyTypes.has(message.type)) {
+      const reply = message as Reply;
+      const request = this.#takePending((pending) => replyTypeOf[pending.action] === reply.type);
+      if (request) request.resolve(reply);
+      else if (reply.type === 'sessionActive') this.#events.notice(reply);
+      else this.#events.malformed(new Error(`unexpected ${reply.type} from the relay`));
+      return;
+    }
+    this.#events.notice(message as Notice);
   }
 
-  /** The oldest pending request matching; the relay answers on the same connection, one session request at a time. */
+  /** The oldest pending request matching. */
   #takePending(matches: (request: PendingRequest) => boolean): PendingRequest | undefined {
     const index = this.#pending.findIndex(matches);
     return index < 0 ? undefined : this.#pending.splice(index, 1)[0];

@@ -2,6 +2,10 @@
 export {
   RelayClient,
   DEFAULT_RECONNECT_POLICY,
+  creatorOf,
+  type Activation,
+  type AttemptVerdict,
+  type CreateSessionOptions,
   type EstablishedSession,
   type LocalEndReason,
   type ReconnectPolicy,
@@ -28,7 +32,6 @@ export {
 export {
   establishSecureSession,
   SecureSessionError,
-  type FailedAttempt,
   type SecureSession,
   type SecureSessionErrorCode,
   type SecureSessionOptions,
@@ -42,3 +45,49 @@ export {
   type StreamTuning,
 } from './stream.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
+export {
+  acceptHelp,
+  AssistSetupError,
+  discoverRelay,
+  HelpOffer,
+  HelpRequest,
+  joinHelp,
+  offerHelp,
+  requestHelp,
+  type AcceptHelpOptions,
+  type AssistSetupErrorCode,
+  type ConnectOptions,
+  type EasyConnectInvitation,
+  type FetchLike,
+  type FileInvitation,
+  type Invitation,
+  type JoinHelpOptions,
+  type OfferHelpOptions,
+  type RelayAddress,
+  type RelayEndpoints,
+  type RequestHelpOptions,
+} from './assist.js';
+export {
+  AgentSession,
+  AssistProtocolError,
+  ExpertSession,
+  type AgentPhase,
+  type AgentSessionEvents,
+  type AssistEnd,
+  type AssistSessionOptions,
+  type ExpertIdentity,
+  type ExpertPhase,
+  type ExpertSessionEvents,
+  type HandshakeSecrets,
+  type HandshakeTuning,
+} from './assist-session.js';
+export {
+  AssistMessageError,
+  ASSIST_MESSAGE_VERSION,
+  MAX_CHAT_BYTES,
+  MAX_NAME_CHARACTERS,
+  MAX_TERMINAL_BYTES,
+  type AssistMessage,
+  type AssistMessageErrorCode,
+  type AssistMessageType,
+} from './assist-messages.js';

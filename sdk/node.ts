@@ -1,5 +1,8 @@
-// Node entry point: Node 20 has no global WebSocket, so this wires the `ws` package into the client.
+// Node entry point: Node 20 has no global WebSocket, so this wires the `ws` package into the client
+// and into the assistance API's entry points.
 import WebSocket from 'ws';
+import * as assist from './assist.js';
+import type { AgentSession, ExpertSession } from './assist-session.js';
 import { RelayClient, type RelayClientOptions } from './client.js';
 
 export * from './index.js';
@@ -7,3 +10,8 @@ export * from './index.js';
 export function createRelayClient(options: Omit<RelayClientOptions, 'WebSocket'>): RelayClient {
   return new RelayClient({ ...options, WebSocket });
 }
+
+export const requestHelp = (options: assist.RequestHelpOptions): Promise<assist.HelpRequest> => assist.requestHelp({ WebSocket, ...options });
+export const joinHelp = (options: assist.JoinHelpOptions): Promise<ExpertSession> => assist.joinHelp({ WebSocket, ...options });
+export const offerHelp = (options: assist.OfferHelpOptions): Promise<assist.HelpOffer> => assist.offerHelp({ WebSocket, ...options });
+export const acceptHelp = (options: assist.AcceptHelpOptions): Promise<AgentSession> => assist.acceptHelp({ WebSocket, ...options });

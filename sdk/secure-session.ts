@@ -5,11 +5,16 @@
 //      they arrive once and in order however the relay drops, reorders or duplicates frames;
 //   2. once established, the session stream starts with the AES-256-GCM codec (format 0x01) on the
 //      same connection: frames are routed by their first byte;
-//   3. any handshake failure sends `abort`, waits (briefly) for the peer to acknowledge it, and ends
-//      the session. The caller gets a SecureSessionError whose code never says which side erred.
+//   3. any handshake failure sends `abort` and waits (briefly) for the peer to acknowledge it. The
+//      caller gets a SecureSessionError whose code never says which side erred.
 //
-// The agent reports every failed attempt after it sent its share as one guess (onFailedAttempt):
-// only a wrong-password attempt can carry a real guess, but counting all of them is conservative.
+// An invitation outlives failed joiners (docs/invitations.md). Its creator (the agent of a file or
+// Easy Connect invitation, the expert of a helper code) keeps the session open after a failure:
+// it reports the failed attempt, the relay removes the joiner and counts, and the next joiner gets
+// a fresh handshake. The joiner leaves. A failure counts as a guess once the creator has sent what
+// lets a joiner test a password guess: the agent's share (it answers the joiner's commitment), the
+// expert's reveal (its tag checks the password). Counting every failure from then on is conservative:
+// only a wrong password can carry a real guess.
 
 import { createFrameCipher } from '../shared/crypto/frame-cipher.js';
 import { createPlainCodec, FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN, type FrameCodec } from '../shared/crypto/frame-codec.js';
@@ -22,13 +27,15 @@ import {
   type HandshakeResult,
   type HandshakeRole,
 } from '../shared/crypto/handshake.js';
-import type { RelayClient, SessionEnd } from './client.js';
+import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
 import type { ReliableStream } from './stream.js';
 
 export type SecureSessionErrorCode =
   | HandshakeErrorCode
   /** The session ended (or the connection was lost for good) before the handshake finished. */
   | 'session-ended'
+  /** Creator: the joiner left (or was removed) before the handshake finished. */
+  | 'peer-left'
   /** The handshake did not finish within handshakeTimeoutMs. */
   | 'timeout';
 
@@ -39,37 +46,37 @@ const messages: Record<SecureSessionErrorCode, string> = {
   'wrong-state': 'The end-to-end handshake failed: wrong state.',
   'invalid-point': 'The end-to-end handshake failed: invalid key share.',
   'commitment-mismatch': 'The end-to-end handshake failed: the reveal does not match the commitment.',
-  'confirmation-failed':
-    'Key confirmation failed: the code or password did not match on both sides, or someone interfered. The session was ended.',
+  'confirmation-failed': 'Key confirmation failed: the code or password did not match on both sides, or someone interfered.',
   'peer-aborted': 'The other side aborted the end-to-end handshake.',
   'session-ended': 'The session ended before the end-to-end handshake finished.',
+  'peer-left': 'The other side left before the end-to-end handshake finished.',
   timeout: 'The end-to-end handshake did not finish in time.',
 };
 
-/** Why securing a session failed. Carries no secret material; the session has been ended. */
+/**
+ * Why securing a session failed. Carries no secret material. The joiner has left the session; the
+ * creator's session stays open for the next joiner unless `verdict.burned` (or the session ended).
+ */
 export class SecureSessionError extends Error {
   override readonly name = 'SecureSessionError';
   readonly code: SecureSessionErrorCode;
+  /** Creator: the relay's count, when this failure was reported as a failed attempt. */
+  readonly verdict: AttemptVerdict | undefined;
 
-  constructor(code: SecureSessionErrorCode, options?: { cause?: unknown }) {
+  constructor(code: SecureSessionErrorCode, options?: { cause?: unknown; verdict?: AttemptVerdict }) {
     super(messages[code], options);
     this.code = code;
+    this.verdict = options?.verdict;
   }
-}
-
-/** What the invitation layer counts (agent side): one failed guess at the invitation's secret and password. */
-export interface FailedAttempt {
-  code: SecureSessionErrorCode;
-  nameplate: string;
-  sessionId: string;
 }
 
 export interface SecureSessionOptions {
   /** Must be the client's session role. The expert is the handshake's initiator. */
   role: HandshakeRole;
   /**
-   * The part of the code that never reaches the relay. Easy Connect: the 8 secret characters, normalised
-   * as docs/protocol.md says (a string is taken as UTF-8). Invitation file / email: the 128-bit secret's bytes.
+   * The part of the code that never reaches the relay. Easy Connect and helper codes: the 8 secret
+   * characters, normalised as docs/protocol.md says (a string is taken as UTF-8). Invitation file:
+   * the 128-bit secret's bytes.
    */
   secret: Uint8Array | string;
   /** The password the user tells the expert separately; a string is NFC-normalized, then UTF-8. */
@@ -80,14 +87,12 @@ export interface SecureSessionOptions {
   nameplate: string;
   /** Must be the client's session id. */
   sessionId: string;
-  /**
-   * Agent only: called once when a handshake fails after the agent sent its share (wrong password,
-   * tampering, an impostor, the peer's abort, the session ending or a timeout): one failed guess.
-   */
-  onFailedAttempt?: (attempt: FailedAttempt) => void;
-  /** Fails the attempt ('timeout') if it has not finished by then. Default 60 s. */
+  /** Fails the attempt ('timeout') if it has not finished by then, counted from the moment both sides are there. Default 60 s. */
   handshakeTimeoutMs?: number;
-  /** After a failure, how long to wait for the peer to acknowledge the abort before ending the session. Default 2 s. */
+  /**
+   * After a failure, how long to wait for the peer to acknowledge the abort; then, for the joiner,
+   * how long to wait for the relay to remove it before leaving by itself. Default 2 s.
+   */
   abortFlushMs?: number;
   /**
    * Builds the session stream's codec from the handshake result (default createFrameCipher). A seam
@@ -116,18 +121,22 @@ function isAbort(bytes: Uint8Array): boolean {
 /**
  * Runs the end-to-end handshake over `client` and starts its encrypted session stream. The client
  * must have been created with `sessionStream: 'manual'` and hold an established session. Call it
- * right after createSession (agent) or joinSession (expert).
+ * right after createSession or joinSession; the creator calls it again for each new joiner after a
+ * failure (or after the joiner left). The creator's handshake starts once a joiner is connected.
  *
  * Resolves with the verification code once this side is established. Rejects with a
- * SecureSessionError after ending the session on any failure; a wrong password is
- * 'confirmation-failed' on both sides. Throws at once on misuse (see the checks below).
+ * SecureSessionError on any failure (a wrong password is 'confirmation-failed' on both sides),
+ * after the joiner left the session or the creator reported the failed attempt to the relay.
+ * Throws at once on misuse (see the checks below).
  */
 export function establishSecureSession(client: RelayClient, options: SecureSessionOptions): Promise<SecureSession> {
   const session = client.session;
   if (!session) throw new Error('establishSecureSession needs an established session: createSession or joinSession first');
   if (options.role !== session.role) throw new RangeError(`role ${options.role} is not this session's role (${session.role})`);
   if (options.sessionId !== session.sessionId) throw new RangeError("sessionId is not this client's session id");
-  if (client.stats.stream) throw new Error("the session stream has already started: create the RelayClient with sessionStream: 'manual'");
+  if (client.hasSessionStream) {
+    throw new Error("the session stream has already started: create the RelayClient with sessionStream: 'manual' (a creator may run a new handshake once the joiner left)");
+  }
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   const abortFlushMs = options.abortFlushMs ?? DEFAULT_ABORT_FLUSH_MS;
   for (const [name, value] of Object.entries({ handshakeTimeoutMs, abortFlushMs })) {
@@ -153,26 +162,28 @@ export function establishSecureSession(client: RelayClient, options: SecureSessi
   } finally {
     password.fill(0); // CPace uses it only to compute the generator
   }
-  // Opening the stream throws if the session has ended or a plain stream is already open.
-  const stream = client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
-  return new SecureSessionRun(client, stream, handshake, options, handshakeTimeoutMs, abortFlushMs).promise;
+  return new SecureSessionRun(client, handshake, options, handshakeTimeoutMs, abortFlushMs).promise;
 }
 
-/** One attempt: feeds the handshake from the plain stream and settles exactly once. */
+/** One attempt with one joiner: feeds the handshake from the plain stream and settles exactly once. */
 class SecureSessionRun {
   readonly promise: Promise<SecureSession>;
   #resolve!: (session: SecureSession) => void;
-  #reject!: (error: SecureSessionError) => void;
-  #state: 'running' | 'established' | 'failed' = 'running';
-  #sessionEnded = false;
-  /** Agent: its share is out, so from now on a failure counts as a guess. */
-  #shareSent = false;
+  #reject!: (error: Error) => void;
+  #state: 'waiting' | 'running' | 'established' | 'failed' = 'waiting';
+  readonly #creator: boolean;
+  #stream: ReliableStream | undefined;
+  #sessionEnd: SessionEnd | undefined;
+  #peerLeft = false;
+  /** Creator: it sent what lets the joiner test a guess, so from now on a failure counts. */
+  #guessExposed = false;
   #cancelTimeout: (() => void) | undefined;
-  #stopWatchingEnd: () => void;
+  /** Re-checked on every peer or end event: the conditions #until waits for. */
+  readonly #waiters = new Set<() => void>();
+  readonly #stopWatching: Array<() => void>;
 
   constructor(
     private readonly client: RelayClient,
-    private readonly stream: ReliableStream,
     private readonly handshake: Handshake,
     private readonly options: SecureSessionOptions,
     private readonly handshakeTimeoutMs: number,
@@ -182,32 +193,56 @@ class SecureSessionRun {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    // The stream is disposed with the session, so these listeners live exactly as long as it does.
-    stream.on('message', (message) => this.#onMessage(message));
-    this.#stopWatchingEnd = client.on('ended', (end) => this.#onEnded(end));
-    if (handshake.role === 'expert') {
-      this.#armTimeout();
-      this.#step(() => ({ reply: handshake.start() }), { sendAbort: true });
-    }
+    this.#creator = client.isCreator;
+    // The joiner finds the creator there; the creator waits for a joiner, so that its stream starts
+    // with this joiner's frames and the timeout counts only once someone is there to answer.
+    if (!this.#creator || client.peerConnected) this.#begin();
+    this.#stopWatching = [
+      client.on('ended', (end) => this.#onEnded(end)),
+      client.on('peer', (state) => this.#onPeer(state)),
+    ];
   }
 
-  /** The expert's clock starts with its commit, the agent's with the first message: it may wait long for an expert to join. */
-  #armTimeout(): void {
-    if (this.#cancelTimeout) return;
+  #begin(): void {
+    // Throws if the session has ended or a plain stream is already open: misuse, reported at once when called synchronously.
+    this.#stream = this.client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
+    this.#stream.on('message', (message) => this.#onMessage(message));
+    this.#state = 'running';
     const timer = setTimeout(() => void this.#fail(new SecureSessionError('timeout'), { sendAbort: true }), this.handshakeTimeoutMs);
     this.#cancelTimeout = () => clearTimeout(timer);
+    if (this.handshake.role === 'expert') this.#step(() => ({ reply: this.handshake.start() }), { sendAbort: true });
+  }
+
+  #onPeer(state: 'connected' | 'disconnected' | 'left'): void {
+    if (state === 'connected' && this.#state === 'waiting') {
+      try {
+        this.#begin();
+      } catch (error) {
+        this.#state = 'failed';
+        this.#settle();
+        this.#reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    if (state === 'left') {
+      this.#peerLeft = true;
+      // Its streams were dropped with it: nobody is left to tell.
+      if (this.#state === 'running') void this.#fail(new SecureSessionError('peer-left'), { sendAbort: false });
+    }
+    this.#wake();
   }
 
   #onMessage(message: Uint8Array): void {
     if (this.#state === 'running') {
-      this.#armTimeout();
       // After the peer's abort there is nobody to tell.
       this.#step(() => this.handshake.receive(message), { sendAbort: !isAbort(message) });
     } else if (this.#state === 'established') {
       // After the handshake the plain stream carries nothing but retransmits, which the stream drops. A new
-      // message is the expert rejecting our confirm (an abort), or an injection: either way, end the session.
+      // message is the expert rejecting the agent's confirm (an abort), or an injection. Before approval
+      // the creator has the relay remove the joiner (counted, conservatively) and the joiner leaves;
+      // after approval the session ends.
       this.#state = 'failed';
-      void this.client.end();
+      if (this.#creator && !this.client.activation) this.client.reportFailedAttempt().catch(() => {});
+      else void this.client.end();
     }
   }
 
@@ -238,67 +273,104 @@ class SecureSessionRun {
       this.#resolve({ verificationCode: result.verificationCode });
     }
     if (step.reply) {
-      if (this.handshake.state === 'awaiting-reveal') this.#shareSent = true; // the agent just answered the commit
-      // Rejects only if the stream fails, which ends the session: #onEnded reports that.
-      this.stream.send(step.reply).catch(() => {});
+      // The agent just answered the commitment with its share, or the expert the share with its reveal.
+      if (this.handshake.state === 'awaiting-reveal' || this.handshake.state === 'awaiting-confirm') this.#guessExposed = true;
+      // Rejects only if the stream fails or is dropped, which ends the session or means the peer left: reported there.
+      this.#stream!.send(step.reply).catch(() => {});
     }
   }
 
   #onEnded(end: SessionEnd): void {
-    this.#sessionEnded = true;
-    if (this.#state !== 'running') return;
+    this.#sessionEnd = end;
+    this.#wake();
+    if (this.#state !== 'running' && this.#state !== 'waiting') return;
     const cause = end.error ?? new Error(`session ended: ${end.reason}`);
-    void this.#fail(new SecureSessionError('session-ended', { cause }), { sendAbort: false });
+    // The relay removing a joiner whose confirmation failed says so; the joiner learns nothing more from it.
+    const code = end.reason === 'confirmation-failed' ? 'confirmation-failed' : 'session-ended';
+    void this.#fail(new SecureSessionError(code, { cause }), { sendAbort: false });
   }
 
   async #fail(error: SecureSessionError, { sendAbort }: { sendAbort: boolean }): Promise<void> {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' && this.#state !== 'waiting') return;
     this.#state = 'failed';
     this.#cancelTimeout?.();
-    if (this.handshake.role === 'agent' && this.#shareSent) this.#reportFailedAttempt(error.code);
-    if (sendAbort && !this.#sessionEnded) await this.#sendAbort();
-    this.#settle();
-    await this.client.end();
-    this.#reject(error);
+    if (sendAbort && this.#peerStillThere) await this.#sendAbort();
+    if (this.#creator) {
+      const verdict = await this.#removeJoiner();
+      this.#settle();
+      this.#reject(verdict ? new SecureSessionError(error.code, { cause: error.cause, verdict }) : error);
+    } else {
+      await this.#leave();
+      this.#settle();
+      this.#reject(error);
+    }
   }
 
-  #reportFailedAttempt(code: SecureSessionErrorCode): void {
-    const { nameplate, sessionId, onFailedAttempt } = this.options;
+  get #peerStillThere(): boolean {
+    return !this.#sessionEnd && !this.#peerLeft;
+  }
+
+  /**
+   * Creator: reports the failed attempt so the relay removes the joiner and counts it, then waits
+   * until the joiner's streams are gone, so that the next handshake can start at once. A failure that
+   * exposed nothing is no guess: an honest joiner leaves by itself, and only one that stays is reported.
+   */
+  async #removeJoiner(): Promise<AttemptVerdict | undefined> {
+    if (this.#sessionEnd) return undefined;
+    if (!this.#guessExposed && (await this.#until(() => !this.#peerStillThere, this.abortFlushMs))) return undefined;
+    let verdict: AttemptVerdict;
     try {
-      onFailedAttempt?.({ code, nameplate, sessionId });
-    } catch (listenerError) {
-      // A throwing counter must not stop the session from ending.
-      queueMicrotask(() => {
-        throw listenerError;
-      });
+      verdict = await this.client.reportFailedAttempt();
+    } catch {
+      return undefined; // the session ended meanwhile, which #onEnded's listeners learn anyway
     }
+    if (!verdict.burned) await this.#until(() => !this.#peerStillThere);
+    return verdict;
+  }
+
+  /** Joiner: waits briefly for the creator's report to remove it (it then learns 'confirmation-failed'), else leaves. */
+  async #leave(): Promise<void> {
+    if (this.#sessionEnd) return;
+    if (!(await this.#until(() => this.#sessionEnd !== undefined, this.abortFlushMs))) await this.client.end();
+  }
+
+  /** Resolves true once `condition` holds (checked on peer and end events), false after `ms`. */
+  #until(condition: () => boolean, ms = Infinity): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => settle(false), ms) : undefined;
+      const check = () => {
+        if (condition()) settle(true);
+      };
+      const settle = (met: boolean) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(met);
+      };
+      this.#waiters.add(check);
+    });
+  }
+
+  #wake(): void {
+    for (const check of [...this.#waiters]) check();
   }
 
   /**
    * Sends abort and waits until the peer has acknowledged it (then it has stopped too), the session
-   * ends, or abortFlushMs pass. Ending the session at once could overtake the abort at the relay,
-   * and the peer would then learn only that the session ended.
+   * ends, or abortFlushMs pass. Ending the session or removing the joiner at once could overtake the
+   * abort at the relay, and the peer would then learn only that the session ended.
    */
   async #sendAbort(): Promise<void> {
-    let stop = () => {};
-    const givenUp = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.abortFlushMs);
-      const stopWatching = this.client.on('ended', () => resolve());
-      stop = () => {
-        clearTimeout(timer);
-        stopWatching();
-      };
-    });
-    const acknowledged = this.stream
+    const stream = this.#stream!;
+    const acknowledged = stream
       .send(ABORT)
-      .then(() => this.stream.end())
+      .then(() => stream.end())
       .catch(() => {});
-    await Promise.race([acknowledged, givenUp]);
-    stop();
+    await Promise.race([acknowledged, this.#until(() => !this.#peerStillThere, this.abortFlushMs)]);
   }
 
   #settle(): void {
     this.#cancelTimeout?.();
-    this.#stopWatchingEnd();
+    for (const stop of this.#stopWatching.splice(0)) stop();
   }
 }

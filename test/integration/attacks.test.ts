@@ -7,10 +7,11 @@ import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES, creat
 import { encodeHandshakeMessage } from '../../shared/crypto/handshake-messages.js';
 import { Handshake, HandshakeError, passwordRelatedString, type HandshakeResult } from '../../shared/crypto/handshake.js';
 import { encodeDataPacket } from '../../sdk/packets.js';
-import { createRelayClient, establishSecureSession, ReliableStream, type FailedAttempt, type SecureSession } from '../../sdk/node.js';
+import { createRelayClient, establishSecureSession, ReliableStream, type SecureSession, type SecureSessionError } from '../../sdk/node.js';
 import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import {
+  approvePair,
   secureClientOptions,
   injectFrame,
   observe,
@@ -42,12 +43,13 @@ async function pair(options: Parameters<typeof openPair>[1] = {}): Promise<Pair>
   return opened;
 }
 
-/** A pair that completed the handshake honestly, with both sides showing the same code. */
+/** A pair that completed the handshake honestly, with both sides showing the same code, and the agent approved. */
 async function securedPair(options: Parameters<typeof openPair>[1] = {}): Promise<Pair> {
   const opened = await pair(options);
   const secured = await securePair(opened, honest);
   expect(secured.agent.ok && secured.expert.ok).toBe(true);
   expect(secured.agent.ok && secured.agent.session.verificationCode).toBe(secured.expert.ok && secured.expert.session.verificationCode);
+  await approvePair(opened);
   return opened;
 }
 
@@ -65,19 +67,22 @@ function header(frame: Uint8Array) {
 const isEncryptedData = (frame: Uint8Array) => frame[0] === FRAME_FORMAT_AES_256_GCM && header(frame).space === 'data';
 
 const failure = (outcome: SecuredPair['agent']) => (outcome.ok ? 'established' : { name: outcome.error.name, code: outcome.error.code });
+const verdictOf = (outcome: SecuredPair['agent']) => (outcome.ok ? undefined : outcome.error.verdict);
+const firstFailure = { failedAttempts: 1, maxFailedAttempts: 3, burned: false };
 
 const randomSecret = () => crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
 
 describe('attacks through the relay on an end-to-end encrypted session', () => {
-  it('a wrong invitation password fails confirmation on both sides, counts one guess, sends the abort and ends the session before any encrypted frame', async () => {
+  it('a wrong invitation password fails confirmation on both sides, sends the abort, counts one guess at the relay and removes the expert before any encrypted frame', async () => {
     const p = await pair();
     const secured = await securePair(p, { agent: credentials, expert: { ...credentials, invitationPassword: 'correct horse battery stapler' } });
 
     expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
     expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
-    expect(secured.failedAttempts).toEqual([{ code: 'confirmation-failed', nameplate: p.nameplate, sessionId: p.sessionId }]);
-    expect(p.agent.seen.ended?.reason).toMatch(/^ended-by-/);
-    expect(p.expert.seen.ended?.reason).toMatch(/^ended-by-/);
+    expect(verdictOf(secured.agent)).toEqual(firstFailure);
+    // The invitation stays open for the agent; the relay removed the expert.
+    expect(p.agent.seen.ended).toBeUndefined();
+    expect(p.expert.seen.ended?.reason).toBe('confirmation-failed');
 
     const { agent, expert } = connections(p);
     // The agent told the expert (abort as the body of a plain data packet), and nothing encrypted ever left either side.
@@ -266,7 +271,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
 
     expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
     expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
-    expect(secured.failedAttempts.map((attempt) => attempt.code)).toEqual(['confirmation-failed']);
+    expect(verdictOf(secured.agent)).toEqual(firstFailure);
     expect(towardsAgent.established || towardsExpert.established).toBe(false);
     expect(tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
     expect(tap.framesFromClients({ connectionId: expert, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
@@ -288,18 +293,16 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     defer(() => agent.close());
     const agentSeen = observe(agent);
     const created = await agent.createSession();
-    const failedAttempts: FailedAttempt[] = [];
     const outcome = establishSecureSession(agent, {
       role: 'agent',
       ...credentials,
       relayOrigin: 'ws://127.0.0.1',
       nameplate: created.nameplate,
       sessionId: created.sessionId,
-      onFailedAttempt: (attempt) => failedAttempts.push(attempt),
       abortFlushMs: 100, // the impostor never acknowledges the abort
     }).then(
       (session: SecureSession) => session,
-      (error: Error & { code?: string }) => error,
+      (error: SecureSessionError) => error,
     );
     const impostor = await TestSocket.open(runtime().wsUrl);
     defer(() => impostor.close());
@@ -316,9 +319,12 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     }
     impostor.send({ action: 'frame', data: Buffer.from(reveal).toString('base64') });
 
-    expect(await outcome).toMatchObject({ name: 'SecureSessionError', code: 'confirmation-failed' });
-    expect(failedAttempts.map((attempt) => attempt.code)).toEqual(['confirmation-failed']);
-    await until(() => agentSeen.ended !== undefined, 'the session to end');
+    expect(await outcome).toMatchObject({ name: 'SecureSessionError', code: 'confirmation-failed', verdict: firstFailure });
+    // The relay removed the impostor; the agent's invitation stays open.
+    let told = await impostor.next();
+    while (told.type === 'frame') told = await impostor.next();
+    expect(told).toEqual({ type: 'ended', reason: 'confirmation-failed' });
+    expect(agentSeen.ended).toBeUndefined();
     expect(tap.framesFromClients({ connectionId: tap.connectionOf(created.sessionId, 'agent'), format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
   });
 });

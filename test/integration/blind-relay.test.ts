@@ -19,7 +19,7 @@ import { decodeBase64 } from '../../sdk/base64.js';
 import { createRelayClient } from '../../sdk/node.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { until } from '../support/harness.js';
-import { observe, openPair, RecordingTap, securePair } from '../support/secure-pair.js';
+import { approvePair, observe, openPair, RecordingTap, securePair } from '../support/secure-pair.js';
 
 const logLines: string[] = [];
 const tap = new RecordingTap();
@@ -147,6 +147,7 @@ describe('the relay is blind', () => {
     if (!secured.agent.ok || !secured.expert.ok) throw new Error('the handshake failed');
     const verificationCode = secured.agent.session.verificationCode;
     expect(secured.expert.session.verificationCode).toBe(verificationCode);
+    await approvePair(p); // the bulk message needs frames beyond the pre-approval limit
     const tables = [await scanTable()];
 
     for (const line of expertLines) await p.expert.client.sendText(line);

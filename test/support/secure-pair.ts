@@ -8,10 +8,10 @@ import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
 import {
   createRelayClient,
   establishSecureSession,
-  type FailedAttempt,
   type RelayClient,
   type RelayClientOptions,
   type SecureSession,
+  type SecureSessionError,
   type SecureSessionOptions,
   type SessionEnd,
 } from '../../sdk/node.js';
@@ -133,7 +133,7 @@ export async function openPair(runtime: LocalRuntime, options: Partial<RelayClie
     return { client, seen: observe(client) };
   };
   const agent = side();
-  const { nameplate, sessionId } = await agent.client.createSession({ ttlSeconds: 600 });
+  const { nameplate, sessionId } = await agent.client.createSession({ sessionTtlSeconds: 600 });
   const expert = side();
   await expert.client.joinSession(nameplate);
   return { agent, expert, nameplate, sessionId };
@@ -141,32 +141,38 @@ export async function openPair(runtime: LocalRuntime, options: Partial<RelayClie
 
 export type Credentials = Pick<SecureSessionOptions, 'secret' | 'invitationPassword'>;
 
-export type Outcome = { ok: true; session: SecureSession } | { ok: false; error: Error & { code?: string } };
+export type Outcome = { ok: true; session: SecureSession } | { ok: false; error: SecureSessionError };
 
 export interface SecuredPair {
   agent: Outcome;
   expert: Outcome;
-  failedAttempts: FailedAttempt[];
 }
 
 const settle = (promise: Promise<SecureSession>): Promise<Outcome> =>
   promise.then(
     (session) => ({ ok: true, session }),
-    (error: Error) => ({ ok: false, error }),
+    (error: SecureSessionError) => ({ ok: false, error }),
   );
 
-/** Runs the handshake on both sides (the agent first, as an application would) and waits for both outcomes. */
+/**
+ * Runs the handshake on both sides (the agent first, as an application would) and waits for both
+ * outcomes. The agent created the invitation, so a failed attempt's verdict is on its error.
+ */
 export async function securePair(
   pair: Pair,
   credentials: { agent: Credentials; expert: Credentials },
   extra: Partial<SecureSessionOptions> = {},
   relayOrigin = 'ws://127.0.0.1',
 ): Promise<SecuredPair> {
-  const failedAttempts: FailedAttempt[] = [];
-  const common = { relayOrigin, nameplate: pair.nameplate, sessionId: pair.sessionId, onFailedAttempt: (a: FailedAttempt) => failedAttempts.push(a), ...extra };
+  const common = { relayOrigin, nameplate: pair.nameplate, sessionId: pair.sessionId, ...extra };
   const agent = settle(establishSecureSession(pair.agent.client, { ...common, role: 'agent', ...credentials.agent }));
   const expert = settle(establishSecureSession(pair.expert.client, { ...common, role: 'expert', ...credentials.expert }));
-  return { agent: await agent, expert: await expert, failedAttempts };
+  return { agent: await agent, expert: await expert };
+}
+
+/** The agent approves, as its user would after comparing codes: the relay lifts its pre-approval frame limit. */
+export async function approvePair(pair: Pair): Promise<void> {
+  await pair.agent.client.approveSession('control');
 }
 
 export const codeOf = (outcome: Outcome) => (outcome.ok ? outcome.session.verificationCode : `failed: ${outcome.error.name} ${outcome.error.code}`);

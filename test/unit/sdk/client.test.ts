@@ -43,8 +43,10 @@ async function connectedPair(relay: FakeRelay, options: Partial<RelayClientOptio
   const expert = client(relay, options);
   const agentSeen = collect(agent);
   const expertSeen = collect(expert);
-  const created = await agent.createSession({ ttlSeconds: 600 });
+  const created = await agent.createSession({ sessionTtlSeconds: 600 });
   const joined = await expert.joinSession(created.nameplate);
+  // Approved, so the relay lifts its pre-approval limits on frames.
+  await agent.approveSession('control');
   return { agent, expert, agentSeen, expertSeen, created, joined };
 }
 
@@ -53,7 +55,7 @@ describe('RelayClient', () => {
     const relay = await startRelay();
     const { agent, expert, agentSeen, expertSeen, created, joined } = await connectedPair(relay);
 
-    expect(relay.requests[0]).toEqual({ action: 'createSession', ttlSeconds: 600 });
+    expect(relay.requests[0]).toEqual({ action: 'createSession', sessionTtlSeconds: 600 });
     expect(created).toMatchObject({ role: 'agent', peerConnected: false, nameplate: expect.any(String) });
     expect(joined).toMatchObject({ role: 'expert', peerConnected: true, sessionId: created.sessionId });
     await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');

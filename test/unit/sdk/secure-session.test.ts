@@ -1,15 +1,16 @@
 // establishSecureSession against the in-process fake relay: the handshake on a plain stream, the
-// encrypted session stream after it, misuse, and which failures the agent counts as guesses.
+// encrypted session stream after it, misuse, and what each side does after a failure: the creator
+// reports failed attempts and stays for the next joiner, the joiner leaves.
 // Nothing here asserts timing; short timeouts only make the timeout paths quick.
 import { describe, expect, it } from 'vitest';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 import { Handshake, passwordRelatedString } from '../../../shared/crypto/handshake.js';
+import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
 import { createPlainCodec } from '../../../sdk/codec.js';
 import {
   createRelayClient,
   establishSecureSession,
   SecureSessionError,
-  type FailedAttempt,
   type RelayClient,
   type RelayClientOptions,
   type SecureSessionOptions,
@@ -21,40 +22,52 @@ import { FakeRelay } from './support/fake-relay.js';
 const defer = useCleanups();
 
 const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = { ...fastClientOptions, sessionStream: 'manual' };
+const secret = 'VK4Q9T2M';
+const relayOrigin = 'wss://relay.example.com';
 
-async function setUp(options: Partial<RelayClientOptions> = {}) {
+/** Who watches what: every end and peer notice a client saw. */
+function watch(client: RelayClient) {
+  const seen = { ended: undefined as SessionEnd | undefined, peer: [] as string[] };
+  client.on('ended', (end) => (seen.ended = end));
+  client.on('peer', (state) => seen.peer.push(state));
+  return seen;
+}
+
+async function setUp(options: { kind?: InvitationKind; client?: Partial<RelayClientOptions>; join?: boolean } = {}) {
   const relay = await FakeRelay.start();
   defer(() => relay.stop());
-  const client = () => {
-    const created = createRelayClient({ url: relay.url, ...fastOptions, ...options });
+  const newClient = () => {
+    const created = createRelayClient({ url: relay.url, ...fastOptions, ...options.client });
     defer(() => created.close());
     return created;
   };
-  const agent = client();
-  const expert = client();
-  const ends: Partial<Record<'agent' | 'expert', SessionEnd>> = {};
-  agent.on('ended', (end) => (ends.agent = end));
-  expert.on('ended', (end) => (ends.expert = end));
-  const { nameplate, sessionId } = await agent.createSession();
-  await expert.joinSession(nameplate);
-  const failedAttempts: FailedAttempt[] = [];
-  const optionsFor = (role: 'agent' | 'expert', extra: Partial<SecureSessionOptions> = {}): SecureSessionOptions => ({
+  const creator = newClient();
+  const creatorSeen = watch(creator);
+  const { nameplate, sessionId, role: creatorRole } = await creator.createSession({ kind: options.kind ?? 'easy-connect' });
+  const joinerRole: Role = creatorRole === 'agent' ? 'expert' : 'agent';
+  const optionsFor = (role: Role, extra: Partial<SecureSessionOptions> = {}): SecureSessionOptions => ({
     role,
-    secret: 'VK4Q9T2M',
+    secret,
     invitationPassword: 'p\u00e4ssword', // precomposed on one side ...
-    relayOrigin: 'wss://relay.example.com',
+    relayOrigin,
     nameplate,
     sessionId,
-    onFailedAttempt: (attempt) => failedAttempts.push(attempt),
     ...extra,
   });
-  return { relay, agent, expert, ends, nameplate, sessionId, failedAttempts, optionsFor };
+  /** A new joiner in the joiner's seat. */
+  const join = async () => {
+    const joiner = newClient();
+    const seen = watch(joiner);
+    await joiner.joinSession(nameplate);
+    return { joiner, seen };
+  };
+  return { relay, creator, creatorSeen, creatorRole, joinerRole, nameplate, sessionId, optionsFor, join, newClient };
 }
 
-const rejection = (promise: Promise<unknown>) =>
+const outcome = (promise: Promise<unknown>) =>
   promise.then(
-    () => 'resolved',
-    (error: SecureSessionError) => ({ name: error.name, code: error.code }),
+    () => 'established',
+    (error: SecureSessionError) => ({ name: error.name, code: error.code, verdict: error.verdict }),
   );
 
 /** Sends raw handshake messages from a client as its plain stream's packets, bypassing the SDK's handshake. */
@@ -62,20 +75,24 @@ function rawHandshakeStream(client: RelayClient) {
   return client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
 }
 
+const impostor = (role: Role, password: string) =>
+  new Handshake({ role, password: passwordRelatedString(new TextEncoder().encode(password)), relayOrigin, nameplate: 'x', sessionId: 'y' });
+
 describe('establishSecureSession', () => {
   it('agrees on a verification code, then carries messages only in AES-256-GCM frames', async () => {
-    const { relay, agent, expert, optionsFor } = await setUp();
+    const { relay, creator, optionsFor, join } = await setUp();
+    const { joiner } = await join();
     const received: string[] = [];
-    agent.on('message', (message) => received.push(new TextDecoder().decode(message)));
+    creator.on('message', (message) => received.push(new TextDecoder().decode(message)));
     const [agentSession, expertSession] = await Promise.all([
-      establishSecureSession(agent, optionsFor('agent')),
+      establishSecureSession(creator, optionsFor('agent')),
       // ... decomposed on the other: NFC makes them the same password.
-      establishSecureSession(expert, optionsFor('expert', { invitationPassword: 'pa\u0308ssword' })),
+      establishSecureSession(joiner, optionsFor('expert', { invitationPassword: 'pa\u0308ssword' })),
     ]);
     expect(agentSession.verificationCode).toMatch(/^\d{6}$/);
     expect(expertSession.verificationCode).toBe(agentSession.verificationCode);
 
-    await expert.sendText('secret plan');
+    await joiner.sendText('secret plan');
     await until(() => received.length === 1, 'the message');
     expect(received).toEqual(['secret plan']);
     const frames = relay.requests.flatMap((request) => (request.action === 'frame' ? [Buffer.from(request.data, 'base64')] : []));
@@ -84,73 +101,167 @@ describe('establishSecureSession', () => {
   });
 
   it('refuses misuse: no session, a started session stream, a role or session id that is not the client’s, an empty secret', async () => {
-    const { agent, optionsFor } = await setUp();
+    const { creator, optionsFor } = await setUp();
     const idle = createRelayClient({ url: 'ws://127.0.0.1:9', ...fastOptions });
     expect(() => establishSecureSession(idle, optionsFor('agent'))).toThrow('needs an established session');
-    expect(() => establishSecureSession(agent, optionsFor('expert'))).toThrow(RangeError);
-    expect(() => establishSecureSession(agent, optionsFor('agent', { sessionId: 'another' }))).toThrow(RangeError);
-    expect(() => establishSecureSession(agent, optionsFor('agent', { handshakeTimeoutMs: -1 }))).toThrow(RangeError);
-    expect(() => establishSecureSession(agent, optionsFor('agent', { secret: '' }))).toThrow('secret must not be empty');
+    expect(() => establishSecureSession(creator, optionsFor('expert'))).toThrow(RangeError);
+    expect(() => establishSecureSession(creator, optionsFor('agent', { sessionId: 'another' }))).toThrow(RangeError);
+    expect(() => establishSecureSession(creator, optionsFor('agent', { handshakeTimeoutMs: -1 }))).toThrow(RangeError);
+    expect(() => establishSecureSession(creator, optionsFor('agent', { secret: '' }))).toThrow('secret must not be empty');
 
-    const { agent: automatic, optionsFor: automaticOptions } = await setUp({ sessionStream: undefined });
-    expect(() => establishSecureSession(automatic, automaticOptions('agent'))).toThrow("sessionStream: 'manual'");
+    const automatic = await setUp({ client: { sessionStream: undefined } });
+    expect(() => establishSecureSession(automatic.creator, automatic.optionsFor('agent'))).toThrow("sessionStream: 'manual'");
   });
 
-  it('a wrong password: both sides confirmation-failed, both sessions ended, one guess counted by the agent only', async () => {
-    const { agent, expert, ends, nameplate, sessionId, failedAttempts, optionsFor } = await setUp();
+  it('a wrong password: confirmation-failed on both sides; the agent (creator) reports it and stays, the expert is removed; the next expert gets in', async () => {
+    const { relay, creator, creatorSeen, optionsFor, join } = await setUp();
+    const first = await join();
     const outcomes = await Promise.all([
-      rejection(establishSecureSession(agent, optionsFor('agent'))),
-      rejection(establishSecureSession(expert, optionsFor('expert', { invitationPassword: 'passw0rd' }))),
+      outcome(establishSecureSession(creator, optionsFor('agent'))),
+      outcome(establishSecureSession(first.joiner, optionsFor('expert', { invitationPassword: 'passw0rd' }))),
     ]);
     expect(outcomes).toEqual([
-      { name: 'SecureSessionError', code: 'confirmation-failed' },
-      { name: 'SecureSessionError', code: 'confirmation-failed' },
+      { name: 'SecureSessionError', code: 'confirmation-failed', verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false } },
+      { name: 'SecureSessionError', code: 'confirmation-failed', verdict: undefined },
     ]);
-    expect(failedAttempts).toEqual([{ code: 'confirmation-failed', nameplate, sessionId }]);
-    expect(ends.agent?.reason).toMatch(/^ended-by-/);
-    expect(ends.expert?.reason).toMatch(/^ended-by-/);
-    await expect(agent.sendText('anything')).rejects.toThrow('no session stream yet');
+    expect(first.seen.ended?.reason).toBe('confirmation-failed');
+    expect(creatorSeen.ended).toBeUndefined();
+    expect(creatorSeen.peer).toEqual(['connected', 'left']);
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toHaveLength(1);
+    await expect(creator.sendText('anything')).rejects.toThrow('no session stream yet');
+
+    const second = await join();
+    const [agentSession, expertSession] = await Promise.all([
+      establishSecureSession(creator, optionsFor('agent')),
+      establishSecureSession(second.joiner, optionsFor('expert')),
+    ]);
+    expect(expertSession.verificationCode).toBe(agentSession.verificationCode);
   });
 
-  it('the agent counts a failure only once its share is out: a malformed first message is not a guess', async () => {
-    const { agent, expert, failedAttempts, optionsFor } = await setUp();
-    const outcome = rejection(establishSecureSession(agent, optionsFor('agent')));
-    await rawHandshakeStream(expert).send(new Uint8Array([1, 9, 9]));
-    expect(await outcome).toEqual({ name: 'SecureSessionError', code: 'malformed-message' });
-    expect(failedAttempts).toEqual([]);
+  it('three wrong passwords burn the invitation: each attempt reported with the count, then the session ends for the creator', async () => {
+    const { creator, creatorSeen, optionsFor, join } = await setUp();
+    const verdicts: unknown[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { joiner, seen } = await join();
+      const [agent, expert] = await Promise.all([
+        outcome(establishSecureSession(creator, optionsFor('agent'))),
+        outcome(establishSecureSession(joiner, optionsFor('expert', { invitationPassword: `guess ${attempt}` }))),
+      ]);
+      verdicts.push(typeof agent === 'string' ? agent : agent.verdict);
+      expect(expert).toMatchObject({ code: 'confirmation-failed' });
+      await until(() => seen.ended !== undefined, 'the expert to be removed');
+      expect(seen.ended?.reason).toBe(attempt < 3 ? 'confirmation-failed' : 'burned');
+    }
+    expect(verdicts).toEqual([1, 2, 3].map((failedAttempts) => ({ failedAttempts, maxFailedAttempts: 3, burned: failedAttempts === 3 })));
+    await until(() => creatorSeen.ended !== undefined, 'the end');
+    expect(creatorSeen.ended?.reason).toBe('burned');
   });
 
-  it('an expert that goes silent after the commit: the agent times out, counts a guess and ends the session', async () => {
-    const { agent, expert, ends, failedAttempts, optionsFor } = await setUp();
-    const outcome = rejection(establishSecureSession(agent, optionsFor('agent', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
-    const impostor = new Handshake({
-      role: 'expert',
-      password: passwordRelatedString(new TextEncoder().encode('guess')),
-      relayOrigin: 'wss://relay.example.com',
-      nameplate: 'x',
-      sessionId: 'y',
+  it('helper code: the expert (creator) commits only once the agent joined; a wrong code is reported by the expert, the agent removed', async () => {
+    const { relay, creator, creatorSeen, optionsFor, join } = await setUp({ kind: 'helper-code' });
+    const expertOutcome = outcome(establishSecureSession(creator, optionsFor('expert')));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(relay.framesFrom.expert).toBe(0);
+
+    const { joiner, seen } = await join();
+    const agentOutcome = outcome(establishSecureSession(joiner, optionsFor('agent', { secret: 'VK4Q9T2N' })));
+    expect(await Promise.all([expertOutcome, agentOutcome])).toEqual([
+      { name: 'SecureSessionError', code: 'confirmation-failed', verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false } },
+      { name: 'SecureSessionError', code: 'confirmation-failed', verdict: undefined },
+    ]);
+    expect(seen.ended?.reason).toBe('confirmation-failed');
+    expect(creatorSeen.ended).toBeUndefined();
+
+    const next = await join();
+    const [expertSession, agentSession] = await Promise.all([
+      establishSecureSession(creator, optionsFor('expert')),
+      establishSecureSession(next.joiner, optionsFor('agent')),
+    ]);
+    expect(agentSession.verificationCode).toBe(expertSession.verificationCode);
+  });
+
+  it('helper code: an agent that takes the reveal and leaves has made a guess: the expert reports it (peer-left)', async () => {
+    const { relay, creator, optionsFor, join } = await setUp({ kind: 'helper-code' });
+    const expertOutcome = outcome(establishSecureSession(creator, optionsFor('expert')));
+    const { joiner } = await join();
+    const guesser = impostor('agent', 'a guess');
+    const stream = rawHandshakeStream(joiner);
+    stream.on('message', (message) => {
+      // commit → share; then the reveal, whose tag fails to verify: that is the answer to the guess.
+      if (guesser.state !== 'awaiting-commit') return;
+      void stream.send(guesser.receive(message).reply!);
     });
-    await rawHandshakeStream(expert).send(impostor.start());
-    expect(await outcome).toEqual({ name: 'SecureSessionError', code: 'timeout' });
-    expect(failedAttempts.map((attempt) => attempt.code)).toEqual(['timeout']);
-    await until(() => ends.expert !== undefined, 'the expert to hear the end');
-    expect(ends.expert?.reason).toBe('ended-by-agent');
+    await until(() => relay.framesFrom.expert >= 2 && guesser.state === 'awaiting-reveal', 'the reveal');
+    void joiner.end();
+
+    expect(await expertOutcome).toEqual({
+      name: 'SecureSessionError',
+      code: 'peer-left',
+      verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false },
+    });
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toHaveLength(1);
   });
 
-  it('an agent that never answers: the expert times out and ends the session', async () => {
-    const { agent, expert, ends, failedAttempts, optionsFor } = await setUp();
-    const outcome = rejection(establishSecureSession(expert, optionsFor('expert', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
-    expect(await outcome).toEqual({ name: 'SecureSessionError', code: 'timeout' });
-    expect(failedAttempts).toEqual([]);
-    await until(() => ends.agent !== undefined, 'the agent to hear the end');
-    expect(ends.agent?.reason).toBe('ended-by-expert');
-    expect(agent.session).toBeDefined();
+  it('a failure before the agent’s share exposed nothing: an expert that leaves is not reported', async () => {
+    const { relay, creator, creatorSeen, optionsFor, join } = await setUp();
+    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent')));
+    const { joiner } = await join();
+    await rawHandshakeStream(joiner).send(new Uint8Array([1, 9, 9]));
+    await until(() => relay.framesFrom.agent > 0, "the agent's abort");
+    await joiner.end();
+
+    expect(await agentOutcome).toEqual({ name: 'SecureSessionError', code: 'malformed-message', verdict: undefined });
+    expect(creatorSeen.peer).toContain('left');
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
+    expect(creatorSeen.ended).toBeUndefined();
   });
 
-  it('the session ending mid-handshake rejects with session-ended', async () => {
-    const { relay, expert, optionsFor } = await setUp();
-    const outcome = rejection(establishSecureSession(expert, optionsFor('expert')));
+  it('an expert that stays after a failure that exposed nothing is removed by a report, as the only way to free the seat', async () => {
+    const { creator, optionsFor, join } = await setUp();
+    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { abortFlushMs: 50 })));
+    const { joiner, seen } = await join();
+    await rawHandshakeStream(joiner).send(new Uint8Array([1, 9, 9]));
+    expect(await agentOutcome).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
+    await until(() => seen.ended !== undefined, 'the expert to be removed');
+    expect(seen.ended?.reason).toBe('confirmation-failed');
+  });
+
+  it('an expert that goes silent after the commit: the agent times out, reports the attempt, and the expert is removed', async () => {
+    const { creator, creatorSeen, optionsFor, join } = await setUp();
+    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
+    const { joiner, seen } = await join();
+    await rawHandshakeStream(joiner).send(impostor('expert', 'guess').start());
+    expect(await agentOutcome).toEqual({
+      name: 'SecureSessionError',
+      code: 'timeout',
+      verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false },
+    });
+    await until(() => seen.ended !== undefined, 'the expert to be removed');
+    expect(seen.ended?.reason).toBe('confirmation-failed');
+    expect(creatorSeen.ended).toBeUndefined();
+  });
+
+  it('an agent that never answers: the expert times out and leaves; the invitation stays open', async () => {
+    const { relay, creatorSeen, optionsFor, join } = await setUp();
+    const { joiner, seen } = await join();
+    const expertOutcome = outcome(establishSecureSession(joiner, optionsFor('expert', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
+    expect(await expertOutcome).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
+    expect(seen.ended?.reason).toBe('ended-by-expert');
+    await until(() => creatorSeen.peer.includes('left'), 'the agent to see the expert leave');
+    expect(creatorSeen.ended).toBeUndefined();
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
+  });
+
+  it('the session ending mid-handshake rejects with session-ended, whichever side and whether or not a joiner came', async () => {
+    const { relay, creator, optionsFor } = await setUp();
+    const waiting = outcome(establishSecureSession(creator, optionsFor('agent')));
     relay.endSessions('expired');
-    expect(await outcome).toEqual({ name: 'SecureSessionError', code: 'session-ended' });
+    expect(await waiting).toMatchObject({ code: 'session-ended' });
+
+    const other = await setUp();
+    const { joiner } = await other.join();
+    const running = outcome(establishSecureSession(joiner, other.optionsFor('expert')));
+    other.relay.endSessions('expired');
+    expect(await running).toMatchObject({ code: 'session-ended' });
   });
 });

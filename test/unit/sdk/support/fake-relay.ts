@@ -1,10 +1,21 @@
 // A tiny in-process relay for client tests, speaking the wire protocol of shared/protocol/messages.ts
-// over real WebSockets on 127.0.0.1. It can drop and delay (so reorder) frames, cut connections,
-// refuse new ones, stay silent, or forget its sessions, so tests can put the client through outages.
+// over real WebSockets on 127.0.0.1, with the invitation lifecycle of docs/invitations.md (creator and
+// joiner, approval, failed attempts, leaving). It can drop and delay (so reorder) frames, cut
+// connections, refuse new ones, stay silent, or forget its sessions, so tests can put the client
+// through outages.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ClientMessage, EndReason, Role, ServerMessage } from '../../../../shared/protocol/messages.js';
+import {
+  MAX_PRE_APPROVAL_FRAME_DATA_CHARS,
+  type AuditEvent,
+  type ClientMessage,
+  type EndReason,
+  type InvitationKind,
+  type Role,
+  type ServerMessage,
+} from '../../../../shared/protocol/messages.js';
+import { CODE_ALPHABET } from '../../../../shared/relay/codes.js';
 import { seededRandom } from './random.js';
 
 interface Seat {
@@ -15,7 +26,12 @@ interface Seat {
 interface Session {
   sessionId: string;
   nameplate: string;
+  kind: InvitationKind;
+  creator: Role;
   seats: Partial<Record<Role, Seat>>;
+  approved: boolean;
+  failedAttempts: number;
+  audit: AuditEvent[];
   /** Set once the session ends. */
   endedReason?: EndReason;
 }
@@ -30,6 +46,8 @@ export interface FakeRelayOptions {
   /** Each frame waits a random 0..maxDelayMs before delivery, so frames overtake each other. */
   maxDelayMs?: number;
   seed?: number;
+  /** Failed confirmations that burn an invitation. Default 3. */
+  maxFailedAttempts?: number;
 }
 
 const other = (role: Role): Role => (role === 'agent' ? 'expert' : 'agent');
@@ -42,6 +60,8 @@ export class FakeRelay {
   refuseConnections = false;
   /** Actions the relay never answers. */
   readonly ignoredActions = new Set<ClientMessage['action']>();
+  /** Emails the relay was asked to send. */
+  readonly emails: Extract<ClientMessage, { action: 'emailInvitation' }>[] = [];
   /** Called for each frame received; used to cut connections at chosen moments. */
   onFrame: (from: Role) => void = () => {};
 
@@ -53,7 +73,7 @@ export class FakeRelay {
 
   private constructor(server: WebSocketServer, options: FakeRelayOptions) {
     this.#server = server;
-    this.#options = { dropRate: 0, maxDelayMs: 0, seed: 1, ...options };
+    this.#options = { dropRate: 0, maxDelayMs: 0, seed: 1, maxFailedAttempts: 3, ...options };
     this.#random = seededRandom(this.#options.seed);
     server.on('connection', (socket) => {
       socket.on('message', (data) => this.#onMessage(socket, JSON.parse(data.toString()) as ClientMessage));
@@ -87,6 +107,11 @@ export class FakeRelay {
     for (const session of this.#sessions.values()) this.#send(session.seats[role]?.socket, message);
   }
 
+  /** The audit log of the only (or newest) session. */
+  get audit(): AuditEvent[] {
+    return [...this.#sessions.values()].at(-1)?.audit ?? [];
+  }
+
   /** Ends every session with `reason`, telling both sides and closing their connections. */
   endSessions(reason: EndReason): void {
     for (const session of this.#sessions.values()) this.#end(session, reason);
@@ -111,17 +136,31 @@ export class FakeRelay {
     const binding = this.#bindings.get(socket);
     switch (request.action) {
       case 'createSession': {
-        const session: Session = { sessionId: randomUUID(), nameplate: randomUUID().slice(0, 4), seats: {} };
+        const kind = request.kind ?? 'easy-connect';
+        const creator: Role = kind === 'helper-code' ? 'expert' : 'agent';
+        const session: Session = {
+          sessionId: randomUUID(),
+          nameplate: this.#newNameplate(),
+          kind,
+          creator,
+          seats: {},
+          approved: false,
+          failedAttempts: 0,
+          audit: [],
+        };
         this.#sessions.set(session.sessionId, session);
-        reply({ type: 'sessionCreated', nameplate: session.nameplate, ...this.#seat(session, 'agent', socket) });
+        this.#record(session, 'created', creator);
+        reply({ type: 'sessionCreated', nameplate: session.nameplate, ...this.#seat(session, creator, socket) });
         return;
       }
       case 'joinSession': {
-        const session = [...this.#sessions.values()].find((candidate) => candidate.nameplate === request.nameplate);
-        if (!session) return fail('session-not-found');
-        if (session.seats.expert) return fail('role-taken');
-        reply({ type: 'sessionJoined', nameplate: session.nameplate, ...this.#seat(session, 'expert', socket) });
-        this.#send(session.seats.agent?.socket, { type: 'peer', state: 'connected' });
+        const session = [...this.#sessions.values()].find((candidate) => candidate.nameplate === request.nameplate && !candidate.approved);
+        if (!session || session.endedReason) return fail('session-not-found');
+        const joiner = other(session.creator);
+        if (session.seats[joiner]) return fail('role-taken');
+        this.#record(session, 'joined', joiner);
+        reply({ type: 'sessionJoined', nameplate: session.nameplate, ...this.#seat(session, joiner, socket) });
+        this.#send(session.seats[session.creator]?.socket, { type: 'peer', state: 'connected' });
         return;
       }
       case 'resumeSession': {
@@ -139,6 +178,7 @@ export class FakeRelay {
       }
       case 'frame': {
         if (!binding) return fail('not-in-session');
+        if (!binding.session.approved && request.data.length > MAX_PRE_APPROVAL_FRAME_DATA_CHARS) return fail('not-approved');
         this.framesFrom[binding.role]++;
         this.onFrame(binding.role);
         const peer = binding.session.seats[other(binding.role)]?.socket;
@@ -150,21 +190,91 @@ export class FakeRelay {
         else setTimeout(() => this.#send(peer, message), delay);
         return;
       }
-      case 'endSession':
+      case 'approveSession': {
         if (!binding) return fail('not-in-session');
-        return this.#end(binding.session, binding.role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
+        const { session } = binding;
+        if (binding.role !== 'agent') return fail('wrong-role');
+        if (session.approved || !session.seats.expert) return fail('invalid-state');
+        session.approved = true;
+        this.#record(session, 'approved', 'agent', request.mode);
+        const active: ServerMessage = { type: 'sessionActive', mode: request.mode, expiresAt: Math.floor(Date.now() / 1000) + 7200 };
+        reply(active);
+        this.#send(session.seats.expert?.socket, active);
+        return;
+      }
+      case 'reportFailedAttempt': {
+        if (!binding) return fail('not-in-session');
+        const { session } = binding;
+        if (binding.role !== session.creator) return fail('wrong-role');
+        if (session.approved) return fail('invalid-state');
+        session.failedAttempts++;
+        this.#record(session, 'confirmation-failed', binding.role);
+        const burned = session.failedAttempts >= this.#options.maxFailedAttempts;
+        reply({ type: 'attemptRecorded', failedAttempts: session.failedAttempts, maxFailedAttempts: this.#options.maxFailedAttempts, burned });
+        if (burned) return this.#end(session, 'burned');
+        return this.#removeJoiner(session, 'confirmation-failed');
+      }
+      case 'recordEvent':
+        if (!binding) return fail('not-in-session');
+        if (binding.role !== 'agent') return fail('wrong-role');
+        this.#record(binding.session, request.event, 'agent');
+        return reply({ type: 'eventRecorded', event: request.event });
+      case 'emailInvitation':
+        if (!binding) return fail('not-in-session');
+        if (binding.role !== 'agent' || binding.session.kind !== 'file') return fail('wrong-role');
+        this.emails.push(request);
+        this.#record(binding.session, 'emailed', 'agent');
+        return reply({ type: 'invitationEmailed', to: request.to });
+      case 'listAudit':
+        if (!binding) return fail('not-in-session');
+        return reply({ type: 'auditLog', sessionId: binding.session.sessionId, events: binding.session.audit });
+      case 'endSession': {
+        if (!binding) return fail('not-in-session');
+        const { session, role } = binding;
+        if (request.reason === 'denied') return role === 'agent' ? this.#end(session, 'denied') : fail('wrong-role');
+        if (role !== session.creator && !session.approved) return this.#removeJoiner(session, role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
+        if (role === session.creator && !session.seats[other(role)]) return this.#end(session, 'revoked');
+        return this.#end(session, role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
+      }
     }
+  }
+
+  /** The joiner left or failed: it is told and disconnected, the creator learns it left, the invitation reopens. */
+  #removeJoiner(session: Session, joinerReason: EndReason): void {
+    const joiner = other(session.creator);
+    const seat = session.seats[joiner];
+    if (!seat) return;
+    delete session.seats[joiner];
+    if (seat.socket) {
+      this.#bindings.delete(seat.socket);
+      this.#send(seat.socket, { type: 'ended', reason: joinerReason });
+      seat.socket.close(1000);
+    }
+    this.#record(session, 'left', joiner);
+    this.#send(session.seats[session.creator]?.socket, { type: 'peer', state: 'left' });
+  }
+
+  #record(session: Session, event: AuditEvent['event'], role: Role, detail?: string): void {
+    session.audit.push({ at: Math.floor(Date.now() / 1000), event, role, ...(detail === undefined ? {} : { detail }) });
+  }
+
+  #newNameplate(): string {
+    return Array.from({ length: 4 }, () => CODE_ALPHABET[Math.floor(this.#random() * 32)]).join('');
   }
 
   #seat(session: Session, role: Role, socket: WebSocket) {
     const seat = (session.seats[role] ??= { resumeToken: randomUUID() });
     seat.socket = socket;
     this.#bindings.set(socket, { session, role });
+    const now = Math.floor(Date.now() / 1000);
     return {
       sessionId: session.sessionId,
       role,
+      kind: session.kind,
+      invitationExpiresAt: now + 1800,
+      maxFailedAttempts: this.#options.maxFailedAttempts,
       resumeToken: seat.resumeToken,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      expiresAt: now + 3600,
       idleTimeoutSeconds: 900,
       resumeGraceSeconds: 300,
       peerConnected: Boolean(session.seats[other(role)]?.socket),
@@ -183,6 +293,7 @@ export class FakeRelay {
 
   #end(session: Session, reason: EndReason): void {
     session.endedReason = reason;
+    this.#record(session, 'ended', session.creator, reason);
     for (const seat of Object.values(session.seats)) {
       this.#send(seat.socket, { type: 'ended', reason });
       seat.socket?.close(1000);

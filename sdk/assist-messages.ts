@@ -1,0 +1,273 @@
+// The application messages of an assistance session (docs/invitations.md: consent and control).
+// They travel inside the encrypted session stream, one message per stream message, so the relay
+// never sees them. Binary, versioned and parsed strictly: `[version u8 = 1][type u8][body]`, every
+// type with exactly one valid shape; anything else is a typed AssistMessageError.
+//
+// Names and chat text end up on the other side's screen (the agent's approval prompt, a terminal),
+// so they may not carry control characters (terminal escape sequences) or bidirectional overrides
+// (text that displays as something else).
+
+import type { ApprovalMode } from '../shared/protocol/messages.js';
+
+export const ASSIST_MESSAGE_VERSION = 1;
+
+/** Longest name, in characters: enough for "Firstname Lastname (Company IT)". */
+export const MAX_NAME_CHARACTERS = 64;
+export const MAX_CHAT_BYTES = 4096;
+/** Largest output or input chunk per message; larger chunks are split by the sender. */
+export const MAX_TERMINAL_BYTES = 64 * 1024;
+/** Terminal sizes beyond this are not real terminals. */
+export const MAX_TERMINAL_DIMENSION = 10_000;
+
+export type AssistMessage =
+  /** Both ways, right after the handshake: who is on the other side. */
+  | { type: 'hello'; name: string }
+  /** Agent → expert: the user approved, in this mode. */
+  | { type: 'approve'; mode: ApprovalMode }
+  /** Agent → expert: the user refused; the agent then ends the session. */
+  | { type: 'deny' }
+  /** Expert → agent, while viewing: asks the user for control. */
+  | { type: 'request-control' }
+  /** Agent → expert: control granted or revoked. */
+  | { type: 'control'; state: 'granted' | 'revoked' }
+  /** Agent → expert: the user paused (nothing flows) or resumed the session. */
+  | { type: 'pause' }
+  | { type: 'resume' }
+  /** Both ways, once approved. */
+  | { type: 'chat'; text: string }
+  /** Agent → expert: terminal output. */
+  | { type: 'output'; bytes: Uint8Array }
+  /** Expert → agent: keystrokes, applied only with control. */
+  | { type: 'input'; bytes: Uint8Array }
+  /** Agent → expert: the terminal's size. */
+  | { type: 'resize'; cols: number; rows: number }
+  /** Expert → agent: the expert is leaving (before approval: the invitation reopens). */
+  | { type: 'leave' };
+
+export type AssistMessageType = AssistMessage['type'];
+
+/** Wire type codes; the order is the protocol, never renumber. */
+const typeCodes = {
+  hello: 1,
+  approve: 2,
+  deny: 3,
+  'request-control': 4,
+  control: 5,
+  pause: 6,
+  resume: 7,
+  chat: 8,
+  output: 9,
+  input: 10,
+  resize: 11,
+  leave: 12,
+} as const satisfies Record<AssistMessageType, number>;
+const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
+
+/** Which side may send each message; anything else from a peer breaks the protocol. */
+export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent' | 'expert'>> = {
+  hello: new Set(['agent', 'expert']),
+  approve: new Set(['agent']),
+  deny: new Set(['agent']),
+  'request-control': new Set(['expert']),
+  control: new Set(['agent']),
+  pause: new Set(['agent']),
+  resume: new Set(['agent']),
+  chat: new Set(['agent', 'expert']),
+  output: new Set(['agent']),
+  input: new Set(['expert']),
+  resize: new Set(['agent']),
+  leave: new Set(['expert']),
+};
+
+export type AssistMessageErrorCode =
+  | 'empty'
+  | 'unsupported-version'
+  | 'unknown-type'
+  /** The body does not have the type's length or shape. */
+  | 'malformed'
+  /** Text that is not UTF-8, is empty or too long, or carries control or bidirectional-override characters. */
+  | 'invalid-text'
+  /** A number or byte string outside its range. */
+  | 'out-of-range';
+
+export class AssistMessageError extends Error {
+  override readonly name = 'AssistMessageError';
+
+  constructor(
+    readonly code: AssistMessageErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HEADER_BYTES = 2;
+const modes: readonly ApprovalMode[] = ['view', 'control'];
+const controlStates = ['revoked', 'granted'] as const;
+
+/** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
+const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** The same, except line feed and tab, which a chat message may hold. */
+const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+
+/** Why `name` cannot be a participant's name, or undefined if it can. */
+export function nameProblem(name: string): string | undefined {
+  const characters = [...name].length;
+  if (characters === 0 || name.trim() !== name) return 'a name must not be empty or start or end with spaces';
+  if (characters > MAX_NAME_CHARACTERS) return `a name has at most ${MAX_NAME_CHARACTERS} characters`;
+  if (forbiddenInName.test(name)) return 'a name must not contain control or text-direction characters';
+  return undefined;
+}
+
+/** Why `text` cannot be a chat message, or undefined if it can. */
+export function chatProblem(text: string): string | undefined {
+  if (text.length === 0) return 'a chat message must not be empty';
+  if (new TextEncoder().encode(text).length > MAX_CHAT_BYTES) return `a chat message has at most ${MAX_CHAT_BYTES} bytes`;
+  if (forbiddenInChat.test(text)) return 'a chat message must not contain control or text-direction characters';
+  return undefined;
+}
+
+function checkTerminalBytes(bytes: Uint8Array, what: string): void {
+  if (bytes.length < 1 || bytes.length > MAX_TERMINAL_BYTES) {
+    throw new AssistMessageError('out-of-range', `${what} carries 1 to ${MAX_TERMINAL_BYTES} bytes, not ${bytes.length}`);
+  }
+}
+
+function checkDimension(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TERMINAL_DIMENSION) {
+    throw new AssistMessageError('out-of-range', `${what} must be a whole number from 1 to ${MAX_TERMINAL_DIMENSION}`);
+  }
+}
+
+/** Checks a message before it is sent or after it is decoded: one set of rules for both directions. */
+function check(message: AssistMessage): void {
+  switch (message.type) {
+    case 'hello': {
+      const problem = nameProblem(message.name);
+      if (problem) throw new AssistMessageError('invalid-text', problem);
+      return;
+    }
+    case 'chat': {
+      const problem = chatProblem(message.text);
+      if (problem) throw new AssistMessageError('invalid-text', problem);
+      return;
+    }
+    case 'output':
+      return checkTerminalBytes(message.bytes, 'output');
+    case 'input':
+      return checkTerminalBytes(message.bytes, 'input');
+    case 'resize':
+      checkDimension(message.cols, 'cols');
+      checkDimension(message.rows, 'rows');
+      return;
+    case 'approve':
+      if (!modes.includes(message.mode)) throw new AssistMessageError('out-of-range', 'the approval mode must be view or control');
+      return;
+    case 'control':
+      if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted or revoked');
+      return;
+    default:
+      return;
+  }
+}
+
+export function encodeAssistMessage(message: AssistMessage): Uint8Array {
+  check(message);
+  const body = encodeBody(message);
+  const bytes = new Uint8Array(HEADER_BYTES + body.length);
+  bytes[0] = ASSIST_MESSAGE_VERSION;
+  bytes[1] = typeCodes[message.type];
+  bytes.set(body, HEADER_BYTES);
+  return bytes;
+}
+
+function encodeBody(message: AssistMessage): Uint8Array {
+  switch (message.type) {
+    case 'hello':
+      return new TextEncoder().encode(message.name);
+    case 'chat':
+      return new TextEncoder().encode(message.text);
+    case 'approve':
+      return Uint8Array.of(modes.indexOf(message.mode));
+    case 'control':
+      return Uint8Array.of(controlStates.indexOf(message.state));
+    case 'output':
+    case 'input':
+      return message.bytes;
+    case 'resize': {
+      const body = new Uint8Array(4);
+      const view = new DataView(body.buffer);
+      view.setUint16(0, message.cols);
+      view.setUint16(2, message.rows);
+      return body;
+    }
+    case 'deny':
+    case 'request-control':
+    case 'pause':
+    case 'resume':
+    case 'leave':
+      return new Uint8Array(0);
+  }
+}
+
+function decodeText(body: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    throw new AssistMessageError('invalid-text', 'the text is not UTF-8');
+  }
+}
+
+function requireLength(body: Uint8Array, length: number, type: AssistMessageType): void {
+  if (body.length !== length) throw new AssistMessageError('malformed', `a ${type} message has a ${length}-byte body, not ${body.length}`);
+}
+
+/** Parses one message; any deviation from its one valid encoding throws AssistMessageError. */
+export function decodeAssistMessage(bytes: Uint8Array): AssistMessage {
+  if (bytes.length < HEADER_BYTES) throw new AssistMessageError('empty', 'the message is shorter than its header');
+  if (bytes[0] !== ASSIST_MESSAGE_VERSION) {
+    throw new AssistMessageError('unsupported-version', `message version ${bytes[0]} is not ${ASSIST_MESSAGE_VERSION}: update the program`);
+  }
+  const type = typeByCode.get(bytes[1]!);
+  if (!type) throw new AssistMessageError('unknown-type', `unknown message type ${bytes[1]}`);
+  const body = bytes.subarray(HEADER_BYTES);
+  const message = decodeBody(type, body);
+  check(message);
+  return message;
+}
+
+function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
+  switch (type) {
+    case 'hello':
+      return { type, name: decodeText(body) };
+    case 'chat':
+      return { type, text: decodeText(body) };
+    case 'approve': {
+      requireLength(body, 1, type);
+      const mode = modes[body[0]!];
+      if (!mode) throw new AssistMessageError('out-of-range', 'the approval mode must be view or control');
+      return { type, mode };
+    }
+    case 'control': {
+      requireLength(body, 1, type);
+      const state = controlStates[body[0]!];
+      if (!state) throw new AssistMessageError('out-of-range', 'control is granted or revoked');
+      return { type, state };
+    }
+    case 'output':
+    case 'input':
+      return { type, bytes: body.slice() };
+    case 'resize': {
+      requireLength(body, 4, type);
+      const view = new DataView(body.buffer, body.byteOffset, 4);
+      return { type, cols: view.getUint16(0), rows: view.getUint16(2) };
+    }
+    case 'deny':
+    case 'request-control':
+    case 'pause':
+    case 'resume':
+    case 'leave':
+      requireLength(body, 0, type);
+      return { type };
+  }
+}

@@ -1,0 +1,641 @@
+// Consent and control (docs/invitations.md), on top of an end-to-end encrypted session: the two
+// sides say who they are, the person who asked for help (the agent) approves or denies the expert,
+// and stays in charge afterwards: control is granted and revoked, the session paused and resumed.
+//
+// The agent's side enforces every rule, since it is the side with something to protect:
+//   - nothing of the agent's (output, chat, terminal size) is sent before approval;
+//   - the expert's input is dropped unless control is granted and the session is not paused;
+//   - while paused, output and input are dropped, not queued: a pause is for typing a password or
+//     looking at something private, and queuing would deliver exactly that on resume. Chat still
+//     flows both ways, so the person can say why they paused.
+// The expert's side mirrors the rules so its user sees what will happen, but the agent decides.
+//
+// Both classes run on a RelayClient that holds the session (created or joined, sessionStream
+// 'manual'); the creator's side runs a new handshake for each joiner until one gets in.
+
+import type { ApprovalMode, RecordableEvent, Role } from '../shared/protocol/messages.js';
+import {
+  assistMessageSenders,
+  chatProblem,
+  decodeAssistMessage,
+  encodeAssistMessage,
+  MAX_TERMINAL_BYTES,
+  nameProblem,
+  type AssistMessage,
+} from './assist-messages.js';
+import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
+import { Emitter } from './emitter.js';
+import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+
+/** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
+export interface HandshakeSecrets {
+  secret: Uint8Array | string;
+  invitationPassword?: Uint8Array | string;
+  relayOrigin: string;
+}
+
+export type HandshakeTuning = Pick<SecureSessionOptions, 'handshakeTimeoutMs' | 'abortFlushMs'>;
+
+export interface AssistSessionOptions {
+  /** Holds an established session, created with sessionStream: 'manual'. */
+  client: RelayClient;
+  /** This side's name, shown to the other side (hello). */
+  name: string;
+  secrets: HandshakeSecrets;
+  handshake?: HandshakeTuning;
+}
+
+/** How a session ended: the client's SessionEnd; `error` also carries a failed handshake's SecureSessionError. */
+export type AssistEnd = SessionEnd;
+
+/** A peer that sent something the protocol does not allow; the session is ended. */
+export class AssistProtocolError extends Error {
+  override readonly name = 'AssistProtocolError';
+}
+
+interface ChannelHooks {
+  secured(verificationCode: string): void;
+  message(message: AssistMessage): void;
+  attemptFailed(verdict: AttemptVerdict): void;
+  /** Creator: the joiner left after the handshake, before approval; a new handshake waits for the next one. */
+  joinerLeft(): void;
+  ended(end: AssistEnd): void;
+  error(error: Error): void;
+}
+
+/**
+ * The plumbing both sides share: handshakes (one per joiner, on the creator's side), decoding and
+ * checking messages, sending, and one 'ended' carrying a failed handshake's error.
+ */
+class AssistChannel {
+  readonly client: RelayClient;
+  readonly role: Role;
+  #secured = false;
+  #handshaking: Promise<unknown> | undefined;
+  #handshakeError: Error | undefined;
+  #retryWhenJoinerLeaves = false;
+  #ended = false;
+  /** The end, held back while a handshake is still settling. */
+  #pendingEnd: AssistEnd | undefined;
+
+  constructor(
+    client: RelayClient,
+    private readonly secrets: HandshakeSecrets,
+    private readonly tuning: HandshakeTuning,
+    private readonly hooks: ChannelHooks,
+  ) {
+    const session = client.session;
+    if (!session) throw new Error('an assistance session needs a RelayClient holding a session: createSession or joinSession first');
+    if (client.hasSessionStream) throw new Error("an assistance session needs a RelayClient created with sessionStream: 'manual'");
+    this.client = client;
+    this.role = session.role;
+    client.on('message', (bytes) => this.#onMessage(bytes));
+    client.on('peer', (state) => {
+      if (state === 'left') this.#onJoinerLeft();
+    });
+    client.on('ended', (end) => this.#onEnded(end));
+    this.#handshake();
+  }
+
+  get secured(): boolean {
+    return this.#secured;
+  }
+
+  /** Sends one message; false if the session has ended meanwhile (which 'ended' reports). */
+  async send(message: AssistMessage): Promise<boolean> {
+    if (this.#ended || !this.#secured) return false;
+    const bytes = encodeAssistMessage(message);
+    try {
+      await this.client.send(bytes);
+      return true;
+    } catch (error) {
+      if (this.#ended || !this.#secured) return false;
+      throw error;
+    }
+  }
+
+  /** Ends the session after a peer broke the protocol: nothing it sends can be trusted to mean anything. */
+  violation(why: string, cause?: unknown): void {
+    this.hooks.error(new AssistProtocolError(`the other side broke the assistance protocol: ${why}`, { cause }));
+    void this.client.end();
+  }
+
+  #handshake(): void {
+    if (this.#ended) return;
+    const session = this.client.session!;
+    let running: Promise<{ verificationCode: string }>;
+    try {
+      running = establishSecureSession(this.client, {
+        role: this.role,
+        nameplate: session.nameplate,
+        sessionId: session.sessionId,
+        ...this.secrets,
+        ...this.tuning,
+      });
+    } catch {
+      // The last joiner's handshake stream is still open: the relay has not removed it yet.
+      this.#retryWhenJoinerLeaves = true;
+      return;
+    }
+    this.#handshaking = running.then(
+      ({ verificationCode }) => {
+        this.#handshaking = undefined;
+        this.#secured = true;
+        this.hooks.secured(verificationCode);
+      },
+      (error: Error) => {
+        this.#handshaking = undefined;
+        this.#handshakeError = error;
+        if (error instanceof SecureSessionError && error.verdict) this.hooks.attemptFailed(error.verdict);
+        if (this.#ended) return this.hooks.ended(this.#withHandshakeError(this.#pendingEnd!));
+        if (!this.client.isCreator) return; // the joiner has left or been removed: 'ended' follows
+        if (error instanceof SecureSessionError) this.#handshake();
+        else this.#retryWhenJoinerLeaves = true;
+      },
+    );
+  }
+
+  #onEnded(end: AssistEnd): void {
+    this.#ended = true;
+    this.#secured = false;
+    // A handshake still settling explains the end (e.g. a wrong password): report both together.
+    if (this.#handshaking) this.#pendingEnd = end;
+    else this.hooks.ended(this.#withHandshakeError(end));
+  }
+
+  #withHandshakeError(end: AssistEnd): AssistEnd {
+    return end.error || !this.#handshakeError ? end : { ...end, error: this.#handshakeError };
+  }
+
+  #onJoinerLeft(): void {
+    if (this.#secured) {
+      this.#secured = false;
+      this.hooks.joinerLeft();
+      this.#handshake();
+    } else if (this.#retryWhenJoinerLeaves) {
+      this.#retryWhenJoinerLeaves = false;
+      this.#handshake();
+    }
+  }
+
+  #onMessage(bytes: Uint8Array): void {
+    let message: AssistMessage;
+    try {
+      message = decodeAssistMessage(bytes);
+    } catch (error) {
+      return this.violation('a malformed message', error);
+    }
+    const peer: Role = this.role === 'agent' ? 'expert' : 'agent';
+    if (!assistMessageSenders[message.type].has(peer)) return this.violation(`the ${peer} may not send ${message.type}`);
+    this.hooks.message(message);
+  }
+}
+
+function checkName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem) throw new RangeError(problem);
+}
+
+function checkChat(text: string): void {
+  const problem = chatProblem(text);
+  if (problem) throw new RangeError(problem);
+}
+
+/** Terminal bytes as messages of at most MAX_TERMINAL_BYTES; empty input sends nothing. */
+function* terminalChunks(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let offset = 0; offset < bytes.length; offset += MAX_TERMINAL_BYTES) yield bytes.subarray(offset, offset + MAX_TERMINAL_BYTES);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ExpertIdentity {
+  /** As the expert gave it (checked: no control or text-direction characters). */
+  name: string;
+  /** Six digits; the user approves only if the expert reads out the same. */
+  verificationCode: string;
+}
+
+export type AgentPhase =
+  /** No expert through the handshake yet (the invitation is open, or a handshake runs). */
+  | 'waiting'
+  /** An expert is through the handshake and has said who it is: approve() or deny(). */
+  | 'deciding'
+  | 'active'
+  | 'ended';
+
+export type AgentSessionEvents = {
+  /** An expert is through the handshake: show its name and code, then approve(mode) or deny(). */
+  expert: [expert: ExpertIdentity];
+  /** Creator: a joiner failed the handshake; the relay's count (at `burned` the session ends). */
+  'attempt-failed': [verdict: AttemptVerdict];
+  /** The expert left before approval; the invitation is open again (creator) or the session over (joiner). */
+  'expert-left': [];
+  'control-requested': [];
+  chat: [text: string];
+  /** Keystrokes for the terminal: only while control is granted and the session not paused. */
+  input: [bytes: Uint8Array];
+  ended: [end: AssistEnd];
+  /** Not fatal by itself: an audit record that failed, or a peer breaking the protocol (the session then ends). */
+  error: [error: Error];
+};
+
+/** The side of the person who asked for help. It decides: approval, control, pause. */
+export class AgentSession extends Emitter<AgentSessionEvents> {
+  readonly #channel: AssistChannel;
+  readonly #name: string;
+  #phase: AgentPhase = 'waiting';
+  #verificationCode: string | undefined;
+  #expertName: string | undefined;
+  /** This joiner announced it is leaving: 'expert-left' is not repeated when the relay confirms. */
+  #expertLeaving = false;
+  #mode: ApprovalMode | undefined;
+  #controlGranted = false;
+  #paused = false;
+  /** The latest terminal size, sent whenever output may flow (after approval, after resume). */
+  #size: { cols: number; rows: number } | undefined;
+
+  constructor(options: AssistSessionOptions) {
+    super();
+    checkName(options.name);
+    if (options.client.session?.role !== 'agent') throw new RangeError("an AgentSession needs the client of the session's agent");
+    this.#name = options.name;
+    this.#channel = new AssistChannel(options.client, options.secrets, options.handshake ?? {}, {
+      secured: (code) => this.#onSecured(code),
+      message: (message) => this.#onMessage(message),
+      attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
+      joinerLeft: () => this.#onExpertLeft(),
+      ended: (end) => {
+        this.#phase = 'ended';
+        this.emit('ended', end);
+      },
+      error: (error) => this.emit('error', error),
+    });
+  }
+
+  get phase(): AgentPhase {
+    return this.#phase;
+  }
+
+  /** The expert through the handshake, once it said who it is. */
+  get expert(): ExpertIdentity | undefined {
+    return this.#expertName === undefined ? undefined : { name: this.#expertName, verificationCode: this.#verificationCode! };
+  }
+
+  get mode(): ApprovalMode | undefined {
+    return this.#mode;
+  }
+
+  get controlGranted(): boolean {
+    return this.#controlGranted;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get client(): RelayClient {
+    return this.#channel.client;
+  }
+
+  /** Lets the expert in: the relay lifts its limits, then the expert learns the mode. 'control' grants control at once. */
+  async approve(mode: ApprovalMode): Promise<void> {
+    this.#require('deciding', 'approve');
+    await this.client.approveSession(mode);
+    this.#phase = 'active';
+    this.#mode = mode;
+    this.#controlGranted = mode === 'control';
+    await this.#channel.send({ type: 'approve', mode });
+    await this.#sendSize();
+  }
+
+  /** Refuses the expert: it is told, and the session ends for both ('denied'). */
+  async deny(): Promise<AssistEnd> {
+    this.#require('deciding', 'deny');
+    await this.#channel.send({ type: 'deny' });
+    return this.client.end({ reason: 'denied' });
+  }
+
+  async grantControl(): Promise<void> {
+    this.#require('active', 'grant control');
+    if (this.#controlGranted) return;
+    this.#controlGranted = true;
+    await this.#channel.send({ type: 'control', state: 'granted' });
+    await this.#record('control-granted');
+  }
+
+  async revokeControl(): Promise<void> {
+    this.#require('active', 'revoke control');
+    if (!this.#controlGranted) return;
+    // Before anything is sent: input already on its way is dropped from now on.
+    this.#controlGranted = false;
+    await this.#channel.send({ type: 'control', state: 'revoked' });
+    await this.#record('control-revoked');
+  }
+
+  /** Stops output and input (dropped, not queued) until resume(); chat still flows. */
+  async pause(): Promise<void> {
+    this.#require('active', 'pause');
+    if (this.#paused) return;
+    this.#paused = true;
+    await this.#channel.send({ type: 'pause' });
+    await this.#record('paused');
+  }
+
+  async resume(): Promise<void> {
+    this.#require('active', 'resume');
+    if (!this.#paused) return;
+    this.#paused = false;
+    await this.#channel.send({ type: 'resume' });
+    await this.#record('resumed');
+    await this.#sendSize();
+  }
+
+  /**
+   * Terminal output for the expert. Resolves true once it is in the send window (backpressure), or
+   * false when it was dropped: before approval, while paused, or after the end.
+   */
+  async sendOutput(bytes: Uint8Array): Promise<boolean> {
+    if (!this.#flowing) return false;
+    for (const chunk of terminalChunks(bytes)) {
+      if (!this.#flowing || !(await this.#channel.send({ type: 'output', bytes: chunk }))) return false;
+    }
+    return true;
+  }
+
+  /** The terminal's size; remembered, and sent whenever output may flow. */
+  async sendResize(cols: number, rows: number): Promise<void> {
+    encodeAssistMessage({ type: 'resize', cols, rows }); // checks the values now, not when they are sent
+    this.#size = { cols, rows };
+    await this.#sendSize();
+  }
+
+  /** A chat message to the expert, once approved (also while paused). */
+  async chat(text: string): Promise<void> {
+    checkChat(text);
+    this.#require('active', 'chat');
+    await this.#channel.send({ type: 'chat', text });
+  }
+
+  /** Ends the session for both sides, in order (everything sent is delivered first). */
+  end(): Promise<AssistEnd> {
+    return this.client.end();
+  }
+
+  /** Creator: withdraws the invitation before an expert got through ('revoked', or ended-by-agent mid-handshake). */
+  revoke(): Promise<AssistEnd> {
+    if (!this.client.isCreator) throw new Error('only the invitation’s creator can revoke it');
+    this.#require('waiting', 'revoke the invitation');
+    return this.client.end();
+  }
+
+  /** The session's audit log (docs/invitations.md). */
+  audit() {
+    return this.client.listAudit();
+  }
+
+  get #flowing(): boolean {
+    return this.#phase === 'active' && !this.#paused;
+  }
+
+  #require(phase: AgentPhase, what: string): void {
+    if (this.#phase !== phase) throw new Error(`cannot ${what} now: the session is ${this.#phase}, not ${phase}`);
+  }
+
+  async #sendSize(): Promise<void> {
+    if (this.#size && this.#flowing) await this.#channel.send({ type: 'resize', ...this.#size });
+  }
+
+  /** The audit log is the relay's record, not a condition of the user's decision: a failure is reported, not thrown. */
+  async #record(event: RecordableEvent): Promise<void> {
+    try {
+      await this.client.recordEvent(event);
+    } catch (error) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #onSecured(verificationCode: string): void {
+    this.#verificationCode = verificationCode;
+    this.#expertLeaving = false;
+    void this.#channel.send({ type: 'hello', name: this.#name }).catch((error: Error) => this.emit('error', error));
+  }
+
+  #onExpertLeft(): void {
+    const announced = this.#expertName !== undefined && !this.#expertLeaving;
+    this.#phase = 'waiting';
+    this.#verificationCode = undefined;
+    this.#expertName = undefined;
+    if (announced) this.emit('expert-left');
+  }
+
+  #onMessage(message: AssistMessage): void {
+    switch (message.type) {
+      case 'hello':
+        if (this.#expertName !== undefined) return this.#channel.violation('a second hello');
+        this.#expertName = message.name;
+        this.#phase = 'deciding';
+        return this.emit('expert', this.expert!);
+      case 'request-control':
+        if (this.#phase === 'active' && !this.#controlGranted) this.emit('control-requested');
+        return;
+      case 'chat':
+        if (this.#phase === 'active') this.emit('chat', message.text);
+        return;
+      case 'input':
+        if (this.#flowing && this.#controlGranted) this.emit('input', message.bytes);
+        return;
+      case 'leave':
+        if (this.#phase === 'deciding' && !this.#expertLeaving) {
+          this.#expertLeaving = true;
+          this.emit('expert-left');
+        }
+        return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export type ExpertPhase =
+  /** The handshake runs (or, for a helper code, the expert waits for the person to type it). */
+  | 'connecting'
+  /** Through the handshake: read the verification code to the person and wait. */
+  | 'awaiting-approval'
+  | 'active'
+  | 'ended';
+
+export type ExpertSessionEvents = {
+  /** Through the handshake: read these six digits out to the person. */
+  verification: [verification: { code: string }];
+  /** The person's name, as their side gave it. */
+  agent: [agent: { name: string }];
+  approved: [approval: { mode: ApprovalMode }];
+  /** The person refused; 'ended' ('denied') follows. */
+  denied: [];
+  control: [control: { state: 'granted' | 'revoked' }];
+  paused: [];
+  resumed: [];
+  output: [bytes: Uint8Array];
+  resize: [size: { cols: number; rows: number }];
+  chat: [text: string];
+  /** Helper code (the expert created it): a joiner failed the handshake; the relay's count. */
+  'attempt-failed': [verdict: AttemptVerdict];
+  /** Helper code: the person's side left before approving; the code is open again. */
+  'agent-left': [];
+  ended: [end: AssistEnd];
+  error: [error: Error];
+};
+
+/** The side of the expert who helps. It asks; the agent's side decides. */
+export class ExpertSession extends Emitter<ExpertSessionEvents> {
+  readonly #channel: AssistChannel;
+  readonly #name: string;
+  #phase: ExpertPhase = 'connecting';
+  #verificationCode: string | undefined;
+  #agentName: string | undefined;
+  #mode: ApprovalMode | undefined;
+  #hasControl = false;
+  #paused = false;
+
+  constructor(options: AssistSessionOptions) {
+    super();
+    checkName(options.name);
+    if (options.client.session?.role !== 'expert') throw new RangeError("an ExpertSession needs the client of the session's expert");
+    this.#name = options.name;
+    this.#channel = new AssistChannel(options.client, options.secrets, options.handshake ?? {}, {
+      secured: (code) => this.#onSecured(code),
+      message: (message) => this.#onMessage(message),
+      attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
+      joinerLeft: () => {
+        this.#phase = 'connecting';
+        this.#verificationCode = undefined;
+        this.#agentName = undefined;
+        this.emit('agent-left');
+      },
+      ended: (end) => {
+        this.#phase = 'ended';
+        this.emit('ended', end);
+      },
+      error: (error) => this.emit('error', error),
+    });
+  }
+
+  get phase(): ExpertPhase {
+    return this.#phase;
+  }
+
+  get verificationCode(): string | undefined {
+    return this.#verificationCode;
+  }
+
+  get agentName(): string | undefined {
+    return this.#agentName;
+  }
+
+  get mode(): ApprovalMode | undefined {
+    return this.#mode;
+  }
+
+  get hasControl(): boolean {
+    return this.#hasControl;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get client(): RelayClient {
+    return this.#channel.client;
+  }
+
+  /** Asks the person for control (while viewing). */
+  async requestControl(): Promise<void> {
+    this.#require('active', 'request control');
+    if (!this.#hasControl) await this.#channel.send({ type: 'request-control' });
+  }
+
+  /** Keystrokes for the person's terminal. False (not sent) without control or while paused: the agent would drop them. */
+  async sendInput(bytes: Uint8Array): Promise<boolean> {
+    for (const chunk of terminalChunks(bytes)) {
+      if (!this.#mayType || !(await this.#channel.send({ type: 'input', bytes: chunk }))) return false;
+    }
+    return bytes.length > 0;
+  }
+
+  /** A chat message to the person, once approved. */
+  async chat(text: string): Promise<void> {
+    checkChat(text);
+    this.#require('active', 'chat');
+    await this.#channel.send({ type: 'chat', text });
+  }
+
+  /**
+   * Leaves: before approval the invitation reopens for the person (or, for a helper code the
+   * expert created, it is withdrawn); after approval the session ends for both.
+   */
+  async leave(): Promise<AssistEnd> {
+    if (this.#channel.secured && this.#phase !== 'ended') await this.#channel.send({ type: 'leave' });
+    return this.client.end();
+  }
+
+  /** Helper code: withdraws it before the person got through. */
+  revoke(): Promise<AssistEnd> {
+    if (!this.client.isCreator) throw new Error('only the invitation’s creator can revoke it');
+    this.#require('connecting', 'revoke the invitation');
+    return this.client.end();
+  }
+
+  get #mayType(): boolean {
+    return this.#phase === 'active' && this.#hasControl && !this.#paused;
+  }
+
+  #require(phase: ExpertPhase, what: string): void {
+    if (this.#phase !== phase) throw new Error(`cannot ${what} now: the session is ${this.#phase}, not ${phase}`);
+  }
+
+  #onSecured(verificationCode: string): void {
+    this.#verificationCode = verificationCode;
+    this.#phase = 'awaiting-approval';
+    this.emit('verification', { code: verificationCode });
+    void this.#channel.send({ type: 'hello', name: this.#name }).catch((error: Error) => this.emit('error', error));
+  }
+
+  #onMessage(message: AssistMessage): void {
+    const active = this.#phase === 'active';
+    switch (message.type) {
+      case 'hello':
+        if (this.#agentName !== undefined) return this.#channel.violation('a second hello');
+        this.#agentName = message.name;
+        return this.emit('agent', { name: message.name });
+      case 'approve':
+        if (this.#phase !== 'awaiting-approval') return this.#channel.violation('an approval out of turn');
+        this.#phase = 'active';
+        this.#mode = message.mode;
+        this.#hasControl = message.mode === 'control';
+        return this.emit('approved', { mode: message.mode });
+      case 'deny':
+        if (this.#phase !== 'awaiting-approval') return this.#channel.violation('a denial out of turn');
+        return this.emit('denied');
+      case 'chat':
+        if (active) this.emit('chat', message.text);
+        return;
+    }
+    // The rest is the agent's content or its decisions, which exist only once approved.
+    if (!active) return this.#channel.violation(`${message.type} before approval`);
+    switch (message.type) {
+      case 'control':
+        this.#hasControl = message.state === 'granted';
+        return this.emit('control', { state: message.state });
+      case 'pause':
+        this.#paused = true;
+        return this.emit('paused');
+      case 'resume':
+        this.#paused = false;
+        return this.emit('resumed');
+      case 'output':
+        return this.emit('output', message.bytes);
+      case 'resize':
+        return this.emit('resize', { cols: message.cols, rows: message.rows });
+    }
+  }
+}

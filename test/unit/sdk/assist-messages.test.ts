@@ -1,0 +1,109 @@
+// The assistance messages' codec: every valid message round-trips, every byte string either parses
+// to the one message that encodes to exactly those bytes or is refused with a typed error.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  AssistMessageError,
+  decodeAssistMessage,
+  encodeAssistMessage,
+  MAX_CHAT_BYTES,
+  MAX_NAME_CHARACTERS,
+  MAX_TERMINAL_BYTES,
+  type AssistMessage,
+} from '../../../sdk/assist-messages.js';
+
+const safeText = (maxLength: number) =>
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength }).filter((text) => !/[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u.test(text));
+
+const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
+  safeText(MAX_NAME_CHARACTERS / 2)
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0 && [...name].length <= MAX_NAME_CHARACTERS)
+    .map((name) => ({ type: 'hello' as const, name })),
+  fc.constantFrom('view' as const, 'control' as const).map((mode) => ({ type: 'approve' as const, mode })),
+  fc.constantFrom('granted' as const, 'revoked' as const).map((state) => ({ type: 'control' as const, state })),
+  fc.constantFrom(...(['deny', 'request-control', 'pause', 'resume', 'leave'] as const)).map((type) => ({ type })),
+  fc.tuple(safeText(200), fc.constantFrom('', '\n', '\t')).map(([text, tail]) => ({ type: 'chat' as const, text: text + tail })),
+  fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'output' as const, bytes })),
+  fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'input' as const, bytes })),
+  fc.record({ cols: fc.integer({ min: 1, max: 10_000 }), rows: fc.integer({ min: 1, max: 10_000 }) }).map((size) => ({ type: 'resize' as const, ...size })),
+);
+
+const refusal = (run: () => unknown) => {
+  try {
+    run();
+    return 'accepted';
+  } catch (error) {
+    return error instanceof AssistMessageError ? error.code : `untyped: ${String(error)}`;
+  }
+};
+
+const bytes = (...values: number[]) => Uint8Array.from(values);
+
+describe('assistance messages', () => {
+  it('round-trips every valid message', () => {
+    fc.assert(
+      fc.property(validMessage, (message) => {
+        expect(decodeAssistMessage(encodeAssistMessage(message))).toEqual(message);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parses arbitrary bytes to the one message that encodes to them, or refuses them with a typed error', () => {
+    const candidate = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      // Mostly well-formed headers, so the bodies get exercised too.
+      fc.tuple(fc.integer({ min: 0, max: 14 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
+    );
+    fc.assert(
+      fc.property(candidate, (input) => {
+        let message: AssistMessage;
+        try {
+          message = decodeAssistMessage(input);
+        } catch (error) {
+          expect(error).toBeInstanceOf(AssistMessageError);
+          return;
+        }
+        expect(encodeAssistMessage(message)).toEqual(input);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('refuses each malformed message with its own code', () => {
+    expect(refusal(() => decodeAssistMessage(bytes(1)))).toBe('empty');
+    expect(refusal(() => decodeAssistMessage(bytes(2, 1, 65)))).toBe('unsupported-version');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 0)))).toBe('unknown-type');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 13)))).toBe('unknown-type');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 3, 0)))).toBe('malformed'); // deny with a body
+    expect(refusal(() => decodeAssistMessage(bytes(1, 2)))).toBe('malformed'); // approve without a mode
+    expect(refusal(() => decodeAssistMessage(bytes(1, 2, 2)))).toBe('out-of-range');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 11, 0, 80, 0)))).toBe('malformed'); // resize, 3 bytes
+    expect(refusal(() => decodeAssistMessage(bytes(1, 11, 0, 80, 0, 0)))).toBe('out-of-range'); // 0 rows
+    expect(refusal(() => decodeAssistMessage(bytes(1, 1, 0xc3)))).toBe('invalid-text'); // truncated UTF-8
+    expect(refusal(() => decodeAssistMessage(bytes(1, 1)))).toBe('invalid-text'); // empty name
+    expect(refusal(() => decodeAssistMessage(bytes(1, 10)))).toBe('out-of-range'); // empty input
+  });
+
+  it('keeps what reaches a screen harmless: no escape sequences, other controls or direction overrides in names and chat', () => {
+    const refusedNames = ['Eve\u001b[2J', 'Eve\r', '\u202Eevil', 'Eve\u2066', ' Eve', 'Eve ', 'x'.repeat(MAX_NAME_CHARACTERS + 1), 'a\uD800'];
+    for (const name of refusedNames) expect(refusal(() => encodeAssistMessage({ type: 'hello', name }))).toBe('invalid-text');
+    expect(refusal(() => encodeAssistMessage({ type: 'hello', name: 'Zoë 👩‍💻 Å' }))).toBe('accepted');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 1, 0x45, 0x1b, 0x5b, 0x32, 0x4a)))).toBe('invalid-text');
+
+    expect(refusal(() => encodeAssistMessage({ type: 'chat', text: 'line one\nline\ttwo' }))).toBe('accepted');
+    for (const text of ['', 'bell\u0007', 'esc\u001b]0;title\u0007', 'c1\u009b', 'x'.repeat(MAX_CHAT_BYTES + 1)]) {
+      expect(refusal(() => encodeAssistMessage({ type: 'chat', text }))).toBe('invalid-text');
+    }
+  });
+
+  it('bounds terminal chunks and sizes', () => {
+    expect(refusal(() => encodeAssistMessage({ type: 'output', bytes: new Uint8Array(MAX_TERMINAL_BYTES) }))).toBe('accepted');
+    expect(refusal(() => encodeAssistMessage({ type: 'output', bytes: new Uint8Array(MAX_TERMINAL_BYTES + 1) }))).toBe('out-of-range');
+    expect(refusal(() => encodeAssistMessage({ type: 'input', bytes: new Uint8Array(0) }))).toBe('out-of-range');
+    expect(refusal(() => encodeAssistMessage({ type: 'output', bytes: new Uint8Array(0) }))).toBe('out-of-range');
+    expect(refusal(() => encodeAssistMessage({ type: 'resize', cols: 80.5, rows: 24 }))).toBe('out-of-range');
+    expect(refusal(() => encodeAssistMessage({ type: 'resize', cols: 80, rows: 10_001 }))).toBe('out-of-range');
+  });
+});

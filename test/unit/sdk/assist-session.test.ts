@@ -1,0 +1,198 @@
+// Consent and control over the fake relay: the agent's side enforces the rules (nothing of the
+// agent's before approval, input only with control, nothing while paused), whatever the expert's
+// side sends; the invitation survives departed and failed experts until it burns.
+import { describe, expect, it } from 'vitest';
+import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
+import { encodeAssistMessage, type AssistMessage } from '../../../sdk/assist-messages.js';
+import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
+import { createRelayClient, type RelayClient } from '../../../sdk/node.js';
+import { record, utf8 } from '../../support/assist.js';
+import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
+import { FakeRelay } from './support/fake-relay.js';
+
+const defer = useCleanups();
+const secret = 'VK4Q9T2M';
+const relayOrigin = 'ws://127.0.0.1';
+
+async function setUp(kind: InvitationKind = 'easy-connect') {
+  const relay = await FakeRelay.start();
+  defer(() => relay.stop());
+  const newClient = () => {
+    const client = createRelayClient({ url: relay.url, ...fastClientOptions, sessionStream: 'manual' });
+    defer(() => client.close());
+    return client;
+  };
+  const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
+  const sessionFor = (client: RelayClient, password = 'correct') => {
+    const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };
+    return client.session!.role === 'agent' ? new AgentSession(options) : new ExpertSession(options);
+  };
+  const creatorClient = newClient();
+  const { nameplate } = await creatorClient.createSession({ kind });
+  const creator = sessionFor(creatorClient);
+  /** A joiner with its own client; `password` wrong to fail the handshake. */
+  const join = async (password?: string) => {
+    const client = newClient();
+    await client.joinSession(nameplate);
+    const session = sessionFor(client, password);
+    return { client, session, seen: record(session) };
+  };
+  return { relay, creatorClient, creator, creatorSeen: record(creator), join };
+}
+
+/** An agent (creator) and an expert through the handshake, the agent asked to decide. */
+async function deciding() {
+  const setup = await setUp();
+  const agent = setup.creator as AgentSession;
+  const expert = await setup.join();
+  await until(() => agent.phase === 'deciding' && expert.session.phase === 'awaiting-approval', 'the expert to be presented');
+  return { ...setup, agent, agentSeen: setup.creatorSeen, expert: expert.session as ExpertSession, expertClient: expert.client, expertSeen: expert.seen };
+}
+
+/** Sends a message from the expert's client directly, bypassing the ExpertSession's own checks. */
+const sendRaw = (client: RelayClient, message: AssistMessage) => client.send(encodeAssistMessage(message));
+
+describe('assistance sessions', () => {
+  it('presents the expert by name and verification code, and sends nothing of the agent’s before approval', async () => {
+    const { agent, agentSeen, expert, expertSeen, relay } = await deciding();
+    expect(agent.expert).toEqual({ name: 'Grace Hopper', verificationCode: expert.verificationCode });
+    expect(agentSeen.log).toEqual([`expert ${JSON.stringify(agent.expert)}`]);
+    await until(() => expertSeen.log.length === 2, 'the agent’s name');
+    expect(expertSeen.log).toEqual([`verification {"code":"${expert.verificationCode}"}`, 'agent {"name":"Ada Lovelace"}']);
+
+    expect(await agent.sendOutput(utf8('$ secret-command'))).toBe(false);
+    await agent.sendResize(120, 40);
+    await expect(agent.chat('hello?')).rejects.toThrow('cannot chat now');
+
+    await agent.approve('view');
+    expect(await agent.sendOutput(utf8('$ ls'))).toBe(true);
+    await until(() => expertSeen.log.includes('output $ ls'), 'the output');
+    // The size remembered before approval goes out with it; the dropped output never does.
+    expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
+    expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
+  });
+
+  it('drops input unless control is granted; grant, request and revoke travel to the expert and the audit log', async () => {
+    const { agent, agentSeen, expert, expertClient, expertSeen, relay } = await deciding();
+    await agent.approve('view');
+    await until(() => expert.phase === 'active', 'the approval');
+
+    expect(await expert.sendInput(utf8('rm -rf /'))).toBe(false); // the expert's side knows it may not type
+    await sendRaw(expertClient, { type: 'input', bytes: utf8('rm -rf /') }); // and the agent drops it if it comes anyway
+    await expert.requestControl();
+    await expert.chat('may I type?');
+    await until(() => agentSeen.log.includes('chat may I type?'), 'the chat');
+    expect(agentSeen.log.slice(1)).toEqual(['control-requested', 'chat may I type?']);
+
+    await agent.grantControl();
+    await until(() => expert.hasControl, 'control');
+    expect(await expert.sendInput(utf8('ls\r'))).toBe(true);
+    await until(() => agentSeen.log.includes('input ls\r'), 'the input');
+
+    await agent.revokeControl();
+    await sendRaw(expertClient, { type: 'input', bytes: utf8('after revoke') });
+    await sendRaw(expertClient, { type: 'chat', text: 'marker' });
+    await until(() => agentSeen.log.includes('chat marker'), 'the marker');
+    expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
+    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
+    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
+  });
+
+  it('while paused, output and input are dropped and chat still flows; resume restores both', async () => {
+    const { agent, agentSeen, expert, expertClient, expertSeen, relay } = await deciding();
+    await agent.approve('control');
+    await until(() => expert.hasControl, 'control with the approval');
+
+    await agent.pause();
+    await until(() => expert.paused, 'the pause');
+    expect(await agent.sendOutput(utf8('password: hunter2'))).toBe(false);
+    expect(await expert.sendInput(utf8('typed while paused'))).toBe(false);
+    await sendRaw(expertClient, { type: 'input', bytes: utf8('forced while paused') });
+    await expert.chat('take your time');
+    await agent.chat('typing my password');
+    await until(() => agentSeen.log.includes('chat take your time') && expertSeen.log.includes('chat typing my password'), 'chat both ways');
+
+    await agent.resume();
+    await until(() => !expert.paused, 'the resume');
+    await agent.sendOutput(utf8('done'));
+    await expert.sendInput(utf8('after resume'));
+    await until(() => expertSeen.log.includes('output done') && agentSeen.log.includes('input after resume'), 'traffic after resume');
+
+    expect(expertSeen.log.filter((entry) => entry.startsWith('output'))).toEqual(['output done']);
+    expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input after resume']);
+    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
+  });
+
+  it('deny tells the expert and ends the session for both with denied', async () => {
+    const { agent, agentSeen, expertSeen } = await deciding();
+    const end = await agent.deny();
+    await until(() => expertSeen.ended !== undefined, 'the expert’s end');
+    expect(end.reason).toBe('denied');
+    expect(agentSeen.ended?.reason).toBe('denied');
+    expect(expertSeen.log).toContain('denied');
+    expect(expertSeen.ended?.reason).toBe('denied');
+  });
+
+  it('an expert that leaves before approval reopens the invitation; the next one is presented', async () => {
+    const { agent, agentSeen, expert, expertSeen, join } = await deciding();
+    const left = await expert.leave();
+    expect(left.reason).toBe('ended-by-expert');
+    await until(() => agent.phase === 'waiting' && agentSeen.log.includes('expert-left'), 'the agent to see the expert leave');
+    expect(expertSeen.ended?.reason).toBe('ended-by-expert');
+
+    const next = await join();
+    await until(() => agent.phase === 'deciding', 'the next expert');
+    expect(agentSeen.log.filter((entry) => entry === 'expert-left')).toHaveLength(1);
+    expect(agent.expert?.verificationCode).toBe((next.session as ExpertSession).verificationCode);
+    expect(agentSeen.ended).toBeUndefined();
+  });
+
+  it('wrong passwords: each failure is reported to the agent, the expert ends with confirmation-failed, the third burns the invitation', async () => {
+    const { creatorSeen, join } = await setUp();
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const { seen } = await join(`wrong ${attempt}`);
+      await until(() => seen.ended !== undefined, 'the expert’s end');
+      expect(seen.ended).toMatchObject({ reason: attempt < 3 ? 'confirmation-failed' : 'burned', error: { name: 'SecureSessionError', code: 'confirmation-failed' } });
+      await until(() => creatorSeen.log.length === attempt, 'the report');
+    }
+    expect(creatorSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
+    await until(() => creatorSeen.ended !== undefined, 'the agent’s end');
+    expect(creatorSeen.ended?.reason).toBe('burned');
+  });
+
+  it('an expert sending what only the agent may send breaks the protocol: the session ends', async () => {
+    const { agent, agentSeen, expertClient } = await deciding();
+    await agent.approve('view');
+    await sendRaw(expertClient, { type: 'output', bytes: utf8('fake prompt') });
+    await until(() => agentSeen.ended !== undefined, 'the end');
+    expect(agentSeen.errors.map((error) => error.name)).toEqual(['AssistProtocolError']);
+    expect(agentSeen.log.filter((entry) => entry.startsWith('output'))).toEqual([]);
+  });
+
+  it('helper code: the expert creates it, the person’s side joins, approves with control, and input flows', async () => {
+    const { creator, creatorSeen, join } = await setUp('helper-code');
+    const expert = creator as ExpertSession;
+    const person = await join();
+    const agent = person.session as AgentSession;
+    await until(() => agent.phase === 'deciding', 'the expert to be presented');
+    expect(agent.expert).toEqual({ name: 'Grace Hopper', verificationCode: expert.verificationCode });
+
+    await agent.approve('control');
+    await until(() => expert.hasControl, 'control');
+    await expert.sendInput(utf8('whoami\r'));
+    await until(() => person.seen.log.includes('input whoami\r'), 'the input');
+    expect(creatorSeen.log).toEqual([`verification {"code":"${expert.verificationCode}"}`, 'agent {"name":"Ada Lovelace"}', 'approved {"mode":"control"}']);
+
+    await expert.leave();
+    await until(() => person.seen.ended !== undefined, 'the person’s end');
+    expect(person.seen.ended?.reason).toBe('ended-by-expert');
+  });
+
+  it('a revoked invitation ends before anyone joined; revoke is refused once an expert is presented', async () => {
+    const open = await setUp();
+    expect((await (open.creator as AgentSession).revoke()).reason).toBe('revoked');
+
+    const { agent } = await deciding();
+    expect(() => agent.revoke()).toThrow('cannot revoke the invitation now');
+  });
+});
