@@ -254,7 +254,9 @@ export class LocalGateway {
       if (await this.options.http?.(request, response)) return;
       sendJson(response, 404, { message: 'Not Found' });
     } catch {
-      sendJson(response, 500, { message: 'Internal server error' });
+      // A handler that failed after starting its answer can only be cut off.
+      if (response.headersSent) response.destroy();
+      else sendJson(response, 500, { message: 'Internal server error' });
     }
   }
 

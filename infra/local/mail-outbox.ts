@@ -4,7 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { escapeHtml } from '../../shared/invitations/email-message.js';
+import { escapeHtml } from '../../shared/invitations/html.js';
 import { type ParsedMessage, parseMimeMessage } from '../../shared/invitations/mime.js';
 
 // A local stand-in for SES v2: the real SESv2Client, its endpoint set to `<base URL>/ses`, sends
@@ -151,12 +151,13 @@ export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
     }
     if (request.method !== 'GET') return false;
     if (path === '/outbox') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" });
-      response.end(listPage(await messages()));
+      const page = listPage(await messages());
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" }).end(page);
       return true;
     }
     if (path === '/outbox.json') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await messages()));
+      const listing = JSON.stringify(await messages());
+      response.writeHead(200, { 'content-type': 'application/json' }).end(listing);
       return true;
     }
     if (path.startsWith('/outbox/')) {

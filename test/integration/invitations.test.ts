@@ -4,6 +4,9 @@
 // The clients' side (handshake, consent messages inside the encrypted channel) is tested with the SDK.
 import { describe, expect, it } from 'vitest';
 import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type InvitationKind, type ServerMessage } from '../../shared/protocol/messages.js';
+import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
+import { newFileSecret } from '../../shared/invitations/codes.js';
+import { createInvitationFile } from '../../shared/invitations/invitation-file.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 
@@ -276,6 +279,66 @@ describe('the relay URL page and discovery', () => {
     const unknown = await fetch(`${runtime().httpUrl}/join/ZZZZ`);
     expect([revoked.status, unknown.status]).toEqual([404, 404]);
     expect(await revoked.text()).toEqual(await unknown.text());
+  });
+});
+
+describe('email', () => {
+  const invitationFor = (created: Created, secret = newFileSecret()) =>
+    createInvitationFile({
+      relay: { webSocketUrl: runtime().wsUrl, httpUrl: runtime().httpUrl },
+      nameplate: created.nameplate,
+      secret,
+      requester: 'Ada Lovelace',
+      createdAt: new Date(),
+      expiresAt: new Date(created.invitationExpiresAt * 1000),
+    });
+
+  it('sends the relay URL and the file, never a password, to the local outbox; at most three times', async () => {
+    const { creator, created } = await invite({ kind: 'file' });
+    const secret = newFileSecret();
+    const invitation = invitationFor(created, secret);
+    const request = { action: 'emailInvitation', to: 'tech@example.org', requesterName: 'Ada Lovelace', invitation };
+    expect(await creator.request(request)).toEqual({ type: 'invitationEmailed', to: 'tech@example.org' });
+
+    const [entry] = await runtime().outbox.messages();
+    expect(entry).toMatchObject({ to: 'tech@example.org', subject: expect.stringContaining('Ada Lovelace') });
+    const message = await readOutboxMessage(runtime().outbox.dir, entry!.file);
+    const relayUrl = `${runtime().httpUrl}/join/${created.nameplate}#${secret}`;
+    expect(message.text).toContain(relayUrl);
+    expect(message.html).toContain(relayUrl);
+    expect(message.text).toMatch(/password/i);
+    expect(message.attachments).toHaveLength(1);
+    expect(new TextDecoder().decode(message.attachments[0]!.content)).toBe(invitation);
+    const listing = await (await fetch(`${runtime().httpUrl}/outbox`)).text();
+    expect(listing).toContain('tech@example.org');
+
+    expect(await creator.request(request)).toMatchObject({ type: 'invitationEmailed' });
+    expect(await creator.request(request)).toMatchObject({ type: 'invitationEmailed' });
+    expect(await creator.request(request)).toMatchObject({ code: 'rate-limited' });
+    expect(await creator.request({ action: 'listAudit' })).toMatchObject({
+      events: [{ event: 'created' }, { event: 'emailed' }, { event: 'emailed' }, { event: 'emailed' }],
+    });
+    creator.close();
+  });
+
+  it('refuses bad addresses, foreign or broken files, and invitations that are not files', async () => {
+    const { creator, created } = await invite({ kind: 'file' });
+    const invitation = invitationFor(created);
+    const send = (fields: Record<string, string>) =>
+      creator.request({ action: 'emailInvitation', to: 'tech@example.org', requesterName: 'Ada', invitation, ...fields });
+    expect(await send({ to: 'not an address' })).toMatchObject({ code: 'invalid-request' });
+    expect(await send({ to: 'tech@example.org\r\nBcc: everyone@example.org' })).toMatchObject({ code: 'invalid-request' });
+    expect(await send({ invitation: '{"format":"something-else"}' })).toMatchObject({ code: 'invalid-request', message: expect.stringContaining('invitation file') });
+    const other = invitationFor({ ...created, nameplate: created.nameplate === '0000' ? '1111' : '0000' });
+    expect(await send({ invitation: other })).toMatchObject({ code: 'invalid-request', message: expect.stringContaining('another invitation') });
+    expect(await send({ requesterName: 'bell\u0007' })).toMatchObject({ code: 'invalid-request' });
+
+    const { creator: easy } = await invite({ kind: 'easy-connect' });
+    expect(await easy.request({ action: 'emailInvitation', to: 'tech@example.org', requesterName: 'Ada', invitation })).toMatchObject({
+      code: 'wrong-role',
+    });
+    creator.close();
+    easy.close();
   });
 });
 

@@ -111,7 +111,7 @@ describe('local mail outbox, driven by the real SESv2Client', () => {
     expect(entries.map((entry) => entry.to)).toEqual(['second@example.com', 'tech@example.com']);
     const page = await get(port, '/outbox');
     expect(page.body).not.toContain('<script>');
-    expect(page.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62; asks for your help');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt; asks for your help');
     expect(page.body.indexOf('second@example.com')).toBeLessThan(page.body.indexOf('tech@example.com'));
   });
 
