@@ -23,6 +23,8 @@ import { webSocketEvent } from '../support/events.js';
  * chain); this catches an accidental extra client, dependency, or a lost credential alias.
  */
 const SDK_BUNDLE_CEILING_BYTES = 264 * 1024;
+/** The email function alone carries a second client (SES v2): about 330 KB. */
+const EMAIL_BUNDLE_CEILING_BYTES = 344 * 1024;
 
 interface Invocation {
   handlerType: string;
@@ -90,6 +92,8 @@ describe('Lambda bundles', () => {
       PATH: process.env.PATH,
       TABLE_NAME,
       CALLBACK_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/live',
+      ASSIST_WEBSOCKET_URL: 'wss://abc123.execute-api.us-east-1.amazonaws.com/live',
+      ASSIST_HTTP_URL: 'https://def456.execute-api.us-east-1.amazonaws.com',
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
@@ -145,7 +149,8 @@ describe('Lambda bundles', () => {
 
   it('keeps bundles without an AWS SDK client under the 150 KB target, and SDK bundles under their ceiling', () => {
     for (const bundle of bundles.values()) {
-      const limit = bundle.bundledSdk ? SDK_BUNDLE_CEILING_BYTES : bundleSizeTargetBytes;
+      const sdkCeiling = bundle.name === 'email-invitation' ? EMAIL_BUNDLE_CEILING_BYTES : SDK_BUNDLE_CEILING_BYTES;
+      const limit = bundle.bundledSdk ? sdkCeiling : bundleSizeTargetBytes;
       expect(bundle.bytes, `${bundle.name} is ${bundle.bytes} bytes`).toBeLessThanOrEqual(limit);
     }
   });

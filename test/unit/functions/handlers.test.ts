@@ -15,15 +15,23 @@ import { frameRoute } from '../../../functions/frame.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
+import type { Mailer } from '../../../shared/ports/mailer.js';
+import { SESv2Client, SendEmailCommand, TooManyRequestsException } from '@aws-sdk/client-sesv2';
+import { SesMailer } from '../../../shared/adapters/ses-mailer.js';
+import { emailInvitationRoute } from '../../../functions/email-invitation.js';
+import { createInvitationFile } from '../../../shared/invitations/invitation-file.js';
+import { newFileSecret } from '../../../shared/invitations/codes.js';
 import { webSocketEvent } from '../../support/events.js';
 
 const NOW_MS = 1_800_000_000_000;
 const NOW = NOW_MS / 1000;
 const dynamo = mockClient(DynamoDBDocumentClient);
+const ses = mockClient(SESv2Client);
 const management = mockClient(ApiGatewayManagementApiClient);
 
-function wiring() {
+function wiring(mailer?: Mailer) {
   return createDepsResolver({
+    mailer,
     tableName: 'relay-table',
     policy: defaultPolicy,
     log: silentLog,
@@ -167,7 +175,7 @@ describe('handlers', () => {
       ['expert-1', '{"type":"ended","reason":"expired"}'],
     ]);
     expect(management.commandCalls(DeleteConnectionCommand)).toHaveLength(2);
-    // The expert's join released the nameplate already: no write for it.
+    // Approval released the nameplate already: no write for it.
     expect(dynamo.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
@@ -203,5 +211,39 @@ describe('handlers', () => {
     expect(dynamo.commandCalls(GetCommand)).toHaveLength(1);
     expect(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.ConnectionId).toBe('agent-1');
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CONN#expert-1' });
+  });
+
+  describe('emailInvitation', () => {
+    const waitingFileSession = { ...liveSession('agent-1'), kind: 'file', state: 'waiting', expert: undefined };
+    const invitation = createInvitationFile({
+      relay: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
+      nameplate: 'K7QM',
+      secret: newFileSecret(),
+      requester: 'Ada',
+      createdAt: new Date(NOW_MS - 60_000),
+      expiresAt: new Date(NOW_MS + 3_600_000),
+    });
+    const request = { action: 'emailInvitation', to: 'tech@example.org', requesterName: 'Ada', invitation };
+    const sesMailer = () => new SesMailer(new SESv2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), { from: 'relay@example.org' });
+
+    beforeEach(() => {
+      ses.reset();
+      storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': waitingFileSession });
+    });
+
+    it('sends through SES and answers invitationEmailed', async () => {
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
+      const result = await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      expect(replyOf(result)).toEqual({ type: 'invitationEmailed', to: 'tech@example.org' });
+      expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Destination?.ToAddresses).toEqual(['tech@example.org']);
+    });
+
+    it('turns an SES refusal into email-failed with advice, and says so when no sender is configured', async () => {
+      ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
+      const throttled = replyOf(await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request)));
+      expect(throttled).toMatchObject({ type: 'error', code: 'email-failed', message: expect.stringMatching(/try again/i) });
+      const unconfigured = replyOf(await invoke(emailInvitationRoute(wiring()), webSocketEvent('emailInvitation', 'agent-1', request)));
+      expect(unconfigured).toMatchObject({ type: 'error', code: 'email-failed', message: expect.stringContaining('not set up') });
+    });
   });
 });

@@ -15,16 +15,9 @@ import {
   parseCode,
 } from '../../../shared/invitations/codes.js';
 import { CODE_ALPHABET } from '../../../shared/relay/codes.js';
+import { refusal } from '../../support/refusal.js';
 
-function refusal(parse: () => unknown): CodeFormatError {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof CodeFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a CodeFormatError, but the input was accepted');
-}
+const refusalOf = (parse: () => unknown) => refusal(CodeFormatError, parse);
 
 function hex(text: string): Uint8Array {
   return Uint8Array.from(text.match(/../g)!, (pair) => parseInt(pair, 16));
@@ -71,20 +64,20 @@ describe('parseCode', () => {
   });
 
   it('names the character that is not allowed', () => {
-    const error = refusal(() => parseCode('7KQ3-ABCD-EFGU'));
+    const error = refusalOf(() => parseCode('7KQ3-ABCD-EFGU'));
     expect(error.code).toBe('invalid-character');
     expect(error.message).toContain('"U"');
     expect(error.message).toContain('0-9');
   });
 
   it('names a character it cannot print by its code point', () => {
-    const error = refusal(() => parseCode('7KQ3-ABCD-EFG\u0007'));
+    const error = refusalOf(() => parseCode('7KQ3-ABCD-EFG\u0007'));
     expect(error.code).toBe('invalid-character');
     expect(error.message).toContain('U+0007');
   });
 
   it.each(['7KQ3-ABCD-EFG', '7KQ3-ABCD-EFGHJ', '', '----'])('says how many symbols %j has and how many it needs', (input) => {
-    const error = refusal(() => parseCode(input));
+    const error = refusalOf(() => parseCode(input));
     expect(error.code).toBe('wrong-length');
     expect(error.message).toContain(`has ${normalizeCode(input).length} symbols`);
     expect(error.message).toContain('expected 12');
@@ -125,16 +118,16 @@ describe('formatCode', () => {
   });
 
   it('refuses parts that would not parse back, saying which part', () => {
-    expect(refusal(() => formatCode('7KQ', 'ABCDEFGH')).message).toContain('nameplate');
-    expect(refusal(() => formatCode('7KQ3', 'ABCDEFG')).message).toContain('code secret');
+    expect(refusalOf(() => formatCode('7KQ', 'ABCDEFGH')).message).toContain('nameplate');
+    expect(refusalOf(() => formatCode('7KQ3', 'ABCDEFG')).message).toContain('code secret');
   });
 });
 
 describe('normalizeNameplate', () => {
   it('upper-cases and checks 4 symbols', () => {
     expect(normalizeNameplate('7kq3')).toBe('7KQ3');
-    expect(refusal(() => normalizeNameplate('7KQ3A')).code).toBe('wrong-length');
-    expect(refusal(() => normalizeNameplate('7KQ%')).code).toBe('invalid-character');
+    expect(refusalOf(() => normalizeNameplate('7KQ3A')).code).toBe('wrong-length');
+    expect(refusalOf(() => normalizeNameplate('7KQ%')).code).toBe('invalid-character');
   });
 });
 
@@ -173,10 +166,10 @@ describe('invitation password', () => {
   });
 
   it('refuses the wrong length and foreign characters with the typed error', () => {
-    const short = refusal(() => normalizeInvitationPassword('ABCD-EFG'));
+    const short = refusalOf(() => normalizeInvitationPassword('ABCD-EFG'));
     expect(short.code).toBe('wrong-length');
     expect(short.message).toContain('password has 7 symbols; expected 8');
-    expect(refusal(() => normalizeInvitationPassword('ABCD-EFGU')).code).toBe('invalid-character');
+    expect(refusalOf(() => normalizeInvitationPassword('ABCD-EFGU')).code).toBe('invalid-character');
   });
 
   it('round-trips and never throws anything but CodeFormatError (fast-check)', () => {
@@ -216,13 +209,13 @@ describe('file secret encoding', () => {
   });
 
   it('refuses a first symbol above 7: it would set bits beyond the 128', () => {
-    const error = refusal(() => fileSecretBytes('8' + '0'.repeat(25)));
+    const error = refusalOf(() => fileSecretBytes('8' + '0'.repeat(25)));
     expect(error.code).toBe('non-canonical');
     expect(error.message).toContain('0 to 7');
   });
 
   it('refuses other lengths', () => {
-    expect(refusal(() => fileSecretBytes('0'.repeat(25))).code).toBe('wrong-length');
+    expect(refusalOf(() => fileSecretBytes('0'.repeat(25))).code).toBe('wrong-length');
     expect(() => fileSecretText(new Uint8Array(15))).toThrow(RangeError);
   });
 

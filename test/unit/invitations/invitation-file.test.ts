@@ -12,6 +12,7 @@ import {
   type ParseInvitationFileOptions,
 } from '../../../shared/invitations/invitation-file.js';
 import { RelayUrlError } from '../../../shared/invitations/relay-url.js';
+import { refusal } from '../../support/refusal.js';
 
 const invitation: InvitationFile = {
   relay: { webSocketUrl: 'wss://relay.example.org/prod', httpUrl: 'https://relay.example.org' },
@@ -43,18 +44,10 @@ function fileWith(changes: Record<string, unknown>): string {
   return JSON.stringify({ ...JSON.parse(documentedFile), ...changes });
 }
 
-function refusal(parse: () => unknown): InvitationFileError {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof InvitationFileError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvitationFileError, but it was accepted');
-}
+const refusalOf = (parse: () => unknown) => refusal(InvitationFileError, parse);
 
 function parseRefusal(text: string, options: ParseInvitationFileOptions = { now }): InvitationFileError {
-  return refusal(() => parseInvitationFile(text, options));
+  return refusalOf(() => parseInvitationFile(text, options));
 }
 
 describe('createInvitationFile', () => {
@@ -77,7 +70,7 @@ describe('createInvitationFile', () => {
     ['an http WebSocket URL', { relay: { webSocketUrl: 'https://relay.example.org', httpUrl: 'https://relay.example.org' } }, 'webSocketUrl'],
     ['URLs too long for the file', { relay: { webSocketUrl: `wss://relay.example.org/${'a'.repeat(8000)}`, httpUrl: 'https://relay.example.org' } }, '8192'],
   ])('refuses %s, as parsing would', (_, change, mention) => {
-    const error = refusal(() => createInvitationFile({ ...invitation, ...change }));
+    const error = refusalOf(() => createInvitationFile({ ...invitation, ...change }));
     expect(error.code).toBe('malformed');
     expect(error.message).toContain(mention);
   });

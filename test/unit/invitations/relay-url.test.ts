@@ -10,18 +10,11 @@ import {
   RelayUrlError,
 } from '../../../shared/invitations/relay-url.js';
 import { CODE_ALPHABET } from '../../../shared/relay/codes.js';
+import { refusal } from '../../support/refusal.js';
 
 const secret = '6YNPZEY00H48SM8NB6EY49KANV';
 
-function refusal(parse: () => unknown): RelayUrlError {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof RelayUrlError) return error;
-    throw error;
-  }
-  throw new Error('expected a RelayUrlError, but it was accepted');
-}
+const refusalOf = (parse: () => unknown) => refusal(RelayUrlError, parse);
 
 describe('relayJoinUrl', () => {
   it.each([
@@ -36,9 +29,9 @@ describe('relayJoinUrl', () => {
   });
 
   it('refuses a relay URL that is not http(s) or carries a query', () => {
-    expect(refusal(() => relayJoinUrl('wss://relay.example.org', '7KQ3', secret)).code).toBe('invalid-url');
-    expect(refusal(() => relayJoinUrl('https://relay.example.org/?a=1', '7KQ3', secret)).message).toContain('query');
-    expect(refusal(() => relayJoinUrl('relay.example.org', '7KQ3', secret)).message).toContain('https://');
+    expect(refusalOf(() => relayJoinUrl('wss://relay.example.org', '7KQ3', secret)).code).toBe('invalid-url');
+    expect(refusalOf(() => relayJoinUrl('https://relay.example.org/?a=1', '7KQ3', secret)).message).toContain('query');
+    expect(refusalOf(() => relayJoinUrl('relay.example.org', '7KQ3', secret)).message).toContain('https://');
   });
 
   it('refuses a nameplate or secret that is not one', () => {
@@ -103,7 +96,7 @@ describe('parseRelayJoinUrl', () => {
     ['a short secret', 'https://relay.example.org/join/7KQ3#ABCDEF', 'expected 26'],
     ['a secret beyond 128 bits', `https://relay.example.org/join/7KQ3#Z${secret.slice(1)}`, '0 to 7'],
   ])('refuses %s, saying why without repeating the link', (_, text, mention) => {
-    const error = refusal(() => parseRelayJoinUrl(text));
+    const error = refusalOf(() => parseRelayJoinUrl(text));
     expect(error.code).toBe('not-a-join-link');
     expect(error.message).toContain(mention);
     expect(error.message).not.toContain(secret.slice(1));
@@ -183,7 +176,7 @@ describe('parseRelayInfo', () => {
     ['{"version":1,"webSocketUrl":"https://r","httpUrl":"https://r"}', 'invalid-relay-info', 'must start with wss:// or ws://, not https:'],
     ['{"version":1,"webSocketUrl":"wss://r","httpUrl":"javascript:alert(1)"}', 'invalid-relay-info', '"httpUrl"'],
   ])('refuses %s with %s', (json, code, mention) => {
-    const error = refusal(() => parseRelayInfo(json));
+    const error = refusalOf(() => parseRelayInfo(json));
     expect(error.code).toBe(code);
     expect(error.message).toContain(mention);
   });

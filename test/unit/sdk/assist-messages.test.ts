@@ -4,26 +4,31 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   AssistMessageError,
+  chatProblem,
   decodeAssistMessage,
   encodeAssistMessage,
   MAX_CHAT_BYTES,
   MAX_NAME_CHARACTERS,
   MAX_TERMINAL_BYTES,
+  nameProblem,
   type AssistMessage,
 } from '../../../sdk/assist-messages.js';
 
-const safeText = (maxLength: number) =>
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength }).filter((text) => !/[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u.test(text));
+const anyText = (maxLength: number) => fc.string({ unit: 'grapheme', minLength: 1, maxLength });
 
 const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
-  safeText(MAX_NAME_CHARACTERS / 2)
+  anyText(MAX_NAME_CHARACTERS / 2)
     .map((name) => name.trim())
-    .filter((name) => name.length > 0 && [...name].length <= MAX_NAME_CHARACTERS)
+    .filter((name) => nameProblem(name) === undefined)
     .map((name) => ({ type: 'hello' as const, name })),
   fc.constantFrom('view' as const, 'control' as const).map((mode) => ({ type: 'approve' as const, mode })),
   fc.constantFrom('granted' as const, 'revoked' as const).map((state) => ({ type: 'control' as const, state })),
   fc.constantFrom(...(['deny', 'request-control', 'pause', 'resume', 'leave'] as const)).map((type) => ({ type })),
-  fc.tuple(safeText(200), fc.constantFrom('', '\n', '\t')).map(([text, tail]) => ({ type: 'chat' as const, text: text + tail })),
+  fc
+    .tuple(anyText(200), fc.constantFrom('', '\n', '\t'))
+    .map(([text, tail]) => text + tail)
+    .filter((text) => chatProblem(text) === undefined)
+    .map((text) => ({ type: 'chat' as const, text })),
   fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'output' as const, bytes })),
   fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'input' as const, bytes })),
   fc.record({ cols: fc.integer({ min: 1, max: 10_000 }), rows: fc.integer({ min: 1, max: 10_000 }) }).map((size) => ({ type: 'resize' as const, ...size })),
@@ -87,7 +92,7 @@ describe('assistance messages', () => {
   });
 
   it('keeps what reaches a screen harmless: no escape sequences, other controls or direction overrides in names and chat', () => {
-    const refusedNames = ['Eve\u001b[2J', 'Eve\r', '\u202Eevil', 'Eve\u2066', ' Eve', 'Eve ', 'x'.repeat(MAX_NAME_CHARACTERS + 1), 'a\uD800'];
+    const refusedNames = ['Eve\u001b[2J', 'Eve\r', 'Eve\u2028Mallory', '\u202Eevil', 'Eve\u2066', ' Eve', 'Eve ', 'x'.repeat(MAX_NAME_CHARACTERS + 1), 'a\uD800'];
     for (const name of refusedNames) expect(refusal(() => encodeAssistMessage({ type: 'hello', name }))).toBe('invalid-text');
     expect(refusal(() => encodeAssistMessage({ type: 'hello', name: 'Zoë 👩‍💻 Å' }))).toBe('accepted');
     expect(refusal(() => decodeAssistMessage(bytes(1, 1, 0x45, 0x1b, 0x5b, 0x32, 0x4a)))).toBe('invalid-text');

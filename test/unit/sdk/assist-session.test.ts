@@ -4,33 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
 import { encodeAssistMessage, type AssistMessage } from '../../../sdk/assist-messages.js';
-import { AgentSession, ExpertSession, type AssistEnd } from '../../../sdk/assist-session.js';
+import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
 import { createRelayClient, type RelayClient } from '../../../sdk/node.js';
+import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
 import { FakeRelay } from './support/fake-relay.js';
 
 const defer = useCleanups();
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'ws://127.0.0.1';
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-const utf8 = (value: string) => new TextEncoder().encode(value);
-
-/** Everything a side emitted, in order, as short strings. */
-function record(session: AgentSession | ExpertSession) {
-  const log: string[] = [];
-  const seen = { log, ended: undefined as AssistEnd | undefined, errors: [] as Error[] };
-  const on = session.on.bind(session) as (event: string, listener: (...args: unknown[]) => void) => void;
-  const show = (value: unknown): string =>
-    value instanceof Uint8Array ? text(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
-  const events =
-    session instanceof AgentSession
-      ? ['expert', 'attempt-failed', 'expert-left', 'control-requested', 'chat', 'input']
-      : ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'output', 'resize', 'chat', 'attempt-failed', 'agent-left'];
-  for (const event of events) on(event, (...args) => log.push([event, ...args.map(show)].join(' ')));
-  on('ended', (end) => (seen.ended = end as AssistEnd));
-  on('error', (error) => seen.errors.push(error as Error));
-  return seen;
-}
 
 async function setUp(kind: InvitationKind = 'easy-connect') {
   const relay = await FakeRelay.start();

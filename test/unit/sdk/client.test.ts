@@ -271,6 +271,77 @@ describe('RelayClient', () => {
     expect(handshakeMessages).toEqual(['commit']);
   });
 
+  it('invitations: kind and lifetimes go to the relay; approval reaches both sides with the new expiry', async () => {
+    const relay = await startRelay();
+    const agent = client(relay);
+    const expert = client(relay);
+    const expertActive: unknown[] = [];
+    expert.on('active', (activation) => expertActive.push(activation));
+    const created = await agent.createSession({ kind: 'file', invitationTtlSeconds: 600, sessionTtlSeconds: 3600 });
+    expect(relay.requests[0]).toEqual({ action: 'createSession', kind: 'file', invitationTtlSeconds: 600, sessionTtlSeconds: 3600 });
+    expect(agent.isCreator).toBe(true);
+    await expert.joinSession(created.nameplate);
+    expect(expert.isCreator).toBe(false);
+
+    const activation = await agent.approveSession('control');
+    await until(() => expertActive.length === 1, 'the expert to hear of the approval');
+    expect(expertActive).toEqual([activation]);
+    expect(agent.activation).toEqual(activation);
+    expect(agent.session?.expiresAt).toBe(activation.expiresAt);
+    await expect(agent.recordEvent('paused')).resolves.toBeUndefined();
+    expect((await agent.listAudit()).map((entry) => entry.event)).toEqual(['created', 'joined', 'approved', 'paused']);
+  });
+
+  it('a joiner that leaves before approval: the creator hears it left and its streams are dropped for the next joiner', async () => {
+    const relay = await startRelay();
+    const manual = { sessionStream: 'manual' as const };
+    const agent = client(relay, manual);
+    const agentSeen = collect(agent);
+    const { nameplate } = await agent.createSession();
+    const first = client(relay, manual);
+    await first.joinSession(nameplate);
+    const handshake = { codec: createPlainCodec(), frameFormat: PLAIN_FRAME_FORMAT };
+    agent.startStream(handshake);
+    first.startStream(handshake);
+    await first.sendText('from the first');
+    await until(() => agentSeen.messages.length === 1, 'the first joiner’s message');
+
+    expect((await first.end()).reason).toBe('ended-by-expert');
+    await until(() => agentSeen.events.includes('peer left'), 'the creator to hear it');
+    expect(agent.hasSessionStream).toBe(false);
+    expect(agentSeen.ended).toBeUndefined();
+
+    const second = client(relay, manual);
+    await second.joinSession(nameplate);
+    agent.startStream(handshake); // seq 0 again: a new stream, not the first joiner's
+    second.startStream(handshake);
+    await second.sendText('from the second');
+    await until(() => agentSeen.messages.length === 2, 'the second joiner’s message');
+    expect(agentSeen.messages.map(text)).toEqual(['from the first', 'from the second']);
+  });
+
+  it('a request made while reconnecting waits for the connection', async () => {
+    const relay = await startRelay();
+    const { agent, agentSeen } = await connectedPair(relay);
+    relay.dropConnection('agent');
+    await until(() => agentSeen.events.includes('reconnecting 1'), 'the reconnect');
+    await expect(agent.recordEvent('resumed')).resolves.toBeUndefined();
+    expect(agentSeen.events).toContain('reconnected');
+  });
+
+  it('the agent denies: the session ends for both with denied', async () => {
+    const relay = await startRelay();
+    const agent = client(relay);
+    const expert = client(relay);
+    const expertSeen = collect(expert);
+    const { nameplate } = await agent.createSession();
+    await expert.joinSession(nameplate);
+    expect((await agent.end({ reason: 'denied' })).reason).toBe('denied');
+    await until(() => expertSeen.ended !== undefined, 'the expert’s end');
+    expect(expertSeen.ended?.reason).toBe('denied');
+    expect(relay.requests.at(-1)).toEqual({ action: 'endSession', reason: 'denied' });
+  });
+
   it('takes the WebSocket of browsers and of the ws package', () => {
     expectTypeOf<typeof globalThis.WebSocket>().toMatchTypeOf<WebSocketConstructor>();
     expectTypeOf<typeof WebSocket>().toMatchTypeOf<WebSocketConstructor>();

@@ -1,0 +1,39 @@
+// Helpers for tests of assistance sessions: a recorder of everything a side emitted, and the fast
+// client options for the high-level entry points.
+import { AgentSession, type AssistEnd, type ConnectOptions, type ExpertSession } from '../../sdk/index.js';
+import { fastClientOptions } from './harness.js';
+
+export interface Recorded {
+  /** Every event but 'ended' and 'error', in order, as `name arg…` (bytes as UTF-8, objects as JSON). */
+  log: string[];
+  ended: AssistEnd | undefined;
+  errors: Error[];
+}
+
+const agentEvents = ['expert', 'attempt-failed', 'expert-left', 'control-requested', 'chat', 'input'];
+const expertEvents = ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'output', 'resize', 'chat', 'attempt-failed', 'agent-left'];
+
+function show(value: unknown): string {
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+export function record(session: AgentSession | ExpertSession): Recorded {
+  const recorded: Recorded = { log: [], ended: undefined, errors: [] };
+  // The two classes' event maps differ; the recorder treats them alike.
+  const on = session.on.bind(session) as (event: string, listener: (...args: unknown[]) => void) => void;
+  for (const event of session instanceof AgentSession ? agentEvents : expertEvents) {
+    on(event, (...args) => recorded.log.push([event, ...args.map(show)].join(' ')));
+  }
+  on('ended', (end) => (recorded.ended = end as AssistEnd));
+  on('error', (error) => recorded.errors.push(error as Error));
+  return recorded;
+}
+
+/** Short timers, so failures and departures are noticed in milliseconds on localhost. */
+export const fastAssistOptions: Pick<ConnectOptions, 'clientOptions' | 'handshake'> = {
+  clientOptions: fastClientOptions,
+  handshake: { abortFlushMs: 500 },
+};
+
+export const utf8 = (text: string) => new TextEncoder().encode(text);
