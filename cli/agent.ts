@@ -1,0 +1,118 @@
+// The person's side of a session: turns the AgentSession's events into SessionEvents, the user's
+// commands into session calls, and runs the shared terminal once the expert is approved. The SDK
+// enforces consent (nothing flows before approval or while paused; input only with control); this
+// file only wires the terminal to it.
+
+import type { AgentSession, AssistEnd } from '../sdk/node.js';
+import type { Command, SessionEvent } from './events.js';
+import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
+import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
+
+export interface ShareOptions {
+  /** A command line instead of the user's shell. */
+  command?: string;
+  size: TerminalSize;
+}
+
+export async function runAgent(session: AgentSession, frontend: Frontend, share: ShareOptions): Promise<Outcome> {
+  let terminal: SharedTerminal | undefined;
+  let size = share.size;
+  let endedHere = false;
+  const show = (event: SessionEvent) => void frontend.show(event);
+  const queue = new CommandQueue(show);
+  const end = (finish: () => Promise<AssistEnd>) => {
+    endedHere = true;
+    queue.run(finish);
+  };
+
+  const ended = new Promise<AssistEnd>((resolve) => session.on('ended', resolve));
+  session.on('expert', ({ name, verificationCode }) => show({ event: 'connected', peer: name, verification: verificationCode }));
+  session.on('expert-left', () => show({ event: 'peer-left' }));
+  session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) => show({ event: 'attempt-failed', failedAttempts, maxFailedAttempts }));
+  session.on('control-requested', () => show({ event: 'control-requested' }));
+  session.on('chat', (text) => show({ event: 'chat', text }));
+  session.on('input', (bytes) => terminal?.write(bytes));
+  session.on('error', (error) => show(errorEvent(error)));
+
+  const startTerminal = () => {
+    terminal = startSharedTerminal({ command: share.command, size });
+    void pump(terminal);
+    terminal.exited.then(
+      () => {
+        if (session.phase !== 'ended') end(() => session.end());
+      },
+      (error: unknown) => {
+        show(errorEvent(error));
+        if (session.phase !== 'ended') end(() => session.end());
+      },
+    );
+  };
+
+  /** Terminal output to the screen (or script) and the expert; the next chunk is read only when both took this one. */
+  const pump = async (source: SharedTerminal) => {
+    try {
+      for await (const chunk of source.output) {
+        const bytes = new Uint8Array(chunk as Buffer);
+        await Promise.all([frontend.show({ event: 'output', bytes }), session.sendOutput(bytes)]);
+      }
+    } catch (error) {
+      if (session.phase !== 'ended') show(errorEvent(error));
+    }
+  };
+
+  const handle = (command: Command) => {
+    switch (command.cmd) {
+      case 'input':
+        // The person's own keystrokes go straight in, whoever has control.
+        return terminal?.write(command.bytes);
+      case 'resize':
+        size = { cols: command.cols, rows: command.rows };
+        terminal?.resize(size);
+        return queue.run(() => session.sendResize(command.cols, command.rows));
+      case 'approve':
+        return queue.run(async () => {
+          await session.approve(command.mode);
+          show({ event: 'approved', mode: command.mode });
+          if (command.mode === 'control') show({ event: 'control', state: 'granted' });
+          startTerminal();
+        });
+      case 'deny':
+        show({ event: 'denied' });
+        return end(() => session.deny());
+      case 'grant-control':
+        return queue.run(async () => {
+          await session.grantControl();
+          show({ event: 'control', state: 'granted' });
+        });
+      case 'revoke-control':
+        return queue.run(async () => {
+          await session.revokeControl();
+          show({ event: 'control', state: 'revoked' });
+        });
+      case 'pause':
+        return queue.run(async () => {
+          await session.pause();
+          show({ event: 'paused' });
+        });
+      case 'resume':
+        return queue.run(async () => {
+          await session.resume();
+          show({ event: 'resumed' });
+        });
+      case 'chat':
+        return queue.run(() => session.chat(command.text));
+      case 'end':
+        return end(() => (session.phase === 'waiting' && session.client.isCreator ? session.revoke() : session.end()));
+      case 'request-control':
+        return show({ event: 'error', code: 'wrong-side', message: 'request-control is for the helper; you grant control with grant-control' });
+    }
+  };
+
+  await session.sendResize(size.cols, size.rows);
+  frontend.listen(handle);
+  const finalEnd = await ended;
+  terminal?.stop();
+  await terminal?.exited.catch(() => {});
+  await frontend.show({ event: 'ended', reason: finalEnd.reason });
+  return outcomeOf(finalEnd, endedHere);
+}

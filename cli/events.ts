@@ -1,0 +1,105 @@
+// The vocabulary both user interfaces share: what a session reports (events) and what a user or
+// script asks of it (commands). The JSON-lines mode writes and reads exactly these; the human
+// interface draws the same events and turns keys into the same commands.
+
+import type { ApprovalMode } from '../shared/protocol/messages.js';
+
+/** How an invitation reached the other side. */
+export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
+
+export type SessionEvent =
+  /**
+   * The invitation is open. `password` is what the user reads out or tells separately: the Easy
+   * Connect password, the invitation file's password, or the helper code.
+   */
+  | { event: 'invitation'; kind: InvitationChannel; password: string; file?: string; to?: string; url?: string; expiresAt: string }
+  /** The other side is through the end-to-end handshake; both sides see the same `verification`. */
+  | { event: 'connected'; peer: string; verification: string }
+  /** Before approval: the other side left; the invitation is open again (when this side created it). */
+  | { event: 'peer-left' }
+  /** Someone tried the invitation with a wrong password or code; at the maximum it is burned. */
+  | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
+  | { event: 'approved'; mode: ApprovalMode }
+  | { event: 'denied' }
+  | { event: 'control'; state: 'granted' | 'revoked' }
+  /** Agent: the expert asks for control. */
+  | { event: 'control-requested' }
+  | { event: 'paused' }
+  | { event: 'resumed' }
+  /** Terminal bytes: on the expert's side the person's terminal, on the agent's side what it shares. */
+  | { event: 'output'; bytes: Uint8Array }
+  /** Expert: the person's terminal size. */
+  | { event: 'resize'; cols: number; rows: number }
+  /** A chat message from the other side. */
+  | { event: 'chat'; text: string }
+  | { event: 'ended'; reason: string }
+  | { event: 'error'; code: string; message: string };
+
+export type Command =
+  | { cmd: 'approve'; mode: ApprovalMode }
+  | { cmd: 'deny' }
+  | { cmd: 'chat'; text: string }
+  /** Keystrokes: the expert's (with control), or the agent typing into its own terminal. */
+  | { cmd: 'input'; bytes: Uint8Array }
+  /** Agent: the shared terminal's size. */
+  | { cmd: 'resize'; cols: number; rows: number }
+  | { cmd: 'request-control' }
+  | { cmd: 'grant-control' }
+  | { cmd: 'revoke-control' }
+  | { cmd: 'pause' }
+  | { cmd: 'resume' }
+  | { cmd: 'end' };
+
+/** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
+export function eventToJson(event: SessionEvent): string {
+  if (event.event === 'output') return JSON.stringify({ event: 'output', data: Buffer.from(event.bytes).toString('base64') });
+  return JSON.stringify(event);
+}
+
+/** A command line a script sent that cannot be carried out as written. */
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'pause', 'resume', 'end'] as const;
+
+/** Parses one JSON line from a script; throws CommandError saying what is wrong. */
+export function parseCommand(line: string): Command {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new CommandError('not JSON: send one JSON object per line, e.g. {"cmd":"end"}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CommandError('a command is a JSON object with a "cmd" field');
+  const fields = value as Record<string, unknown>;
+  const cmd = fields.cmd;
+  if (typeof cmd !== 'string' || !(commandNames as readonly string[]).includes(cmd)) {
+    throw new CommandError(`"cmd" must be one of ${commandNames.join(', ')}`);
+  }
+  switch (cmd as (typeof commandNames)[number]) {
+    case 'approve': {
+      const mode = fields.mode;
+      if (mode !== 'view' && mode !== 'control') throw new CommandError('approve needs "mode": "view" or "control"');
+      return { cmd: 'approve', mode };
+    }
+    case 'chat':
+      if (typeof fields.text !== 'string' || fields.text === '') throw new CommandError('chat needs a non-empty "text"');
+      return { cmd: 'chat', text: fields.text };
+    case 'input':
+      if (typeof fields.data !== 'string' || !CANONICAL_BASE64.test(fields.data)) throw new CommandError('input needs "data": the bytes as base64');
+      return { cmd: 'input', bytes: new Uint8Array(Buffer.from(fields.data, 'base64')) };
+    case 'resize': {
+      const { cols, rows } = fields;
+      if (!isDimension(cols) || !isDimension(rows)) throw new CommandError('resize needs whole numbers "cols" and "rows" from 1 to 10000');
+      return { cmd: 'resize', cols, rows };
+    }
+    default:
+      return { cmd } as Command;
+  }
+}
+
+function isDimension(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000;
+}

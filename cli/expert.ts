@@ -1,0 +1,80 @@
+// The technician's side of a session: the ExpertSession's events as SessionEvents, and the user's
+// commands (chat, keystrokes, asking for control, leaving) as session calls.
+
+import type { AssistEnd, ExpertSession } from '../sdk/node.js';
+import type { Command, SessionEvent } from './events.js';
+import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
+
+/** What only the person's side decides. */
+const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'pause', 'resume', 'resize']);
+
+export async function runExpert(session: ExpertSession, frontend: Frontend): Promise<Outcome> {
+  let endedHere = false;
+  const show = (event: SessionEvent) => void frontend.show(event);
+  const queue = new CommandQueue(show);
+  /** Output and everything after it keep their order, and the screen's pace (see show()'s promise). */
+  let shown: Promise<unknown> = Promise.resolve();
+  const showInOrder = (event: SessionEvent) => {
+    shown = shown.then(() => frontend.show(event));
+  };
+
+  const ended = new Promise<AssistEnd>((resolve) => session.on('ended', resolve));
+  // The person's name arrives in their hello, right after the code: 'connected' waits for both.
+  let verification: string | undefined;
+  let peer: string | undefined;
+  const announce = () => {
+    if (verification !== undefined && peer !== undefined) showInOrder({ event: 'connected', peer, verification });
+  };
+  session.on('verification', ({ code }) => {
+    verification = code;
+    announce();
+  });
+  session.on('agent', ({ name }) => {
+    peer = name;
+    announce();
+  });
+  session.on('agent-left', () => {
+    verification = peer = undefined;
+    showInOrder({ event: 'peer-left' });
+  });
+  session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) => showInOrder({ event: 'attempt-failed', failedAttempts, maxFailedAttempts }));
+  session.on('approved', ({ mode }) => {
+    showInOrder({ event: 'approved', mode });
+    if (mode === 'control') showInOrder({ event: 'control', state: 'granted' });
+  });
+  session.on('denied', () => showInOrder({ event: 'denied' }));
+  session.on('control', ({ state }) => showInOrder({ event: 'control', state }));
+  session.on('paused', () => showInOrder({ event: 'paused' }));
+  session.on('resumed', () => showInOrder({ event: 'resumed' }));
+  session.on('output', (bytes) => showInOrder({ event: 'output', bytes }));
+  session.on('resize', ({ cols, rows }) => showInOrder({ event: 'resize', cols, rows }));
+  session.on('chat', (text) => showInOrder({ event: 'chat', text }));
+  session.on('error', (error) => show(errorEvent(error)));
+
+  const handle = (command: Command) => {
+    if (AGENT_COMMANDS.has(command.cmd)) {
+      return show({ event: 'error', code: 'wrong-side', message: `${command.cmd} is for the person who asked for help` });
+    }
+    switch (command.cmd) {
+      case 'input':
+        return queue.run(async () => {
+          if (!(await session.sendInput(command.bytes)) && command.bytes.length > 0) {
+            show({ event: 'error', code: 'no-control', message: 'your keystrokes were not sent: you do not have control (ask with request-control), or the session is paused' });
+          }
+        });
+      case 'request-control':
+        return queue.run(() => session.requestControl());
+      case 'chat':
+        return queue.run(() => session.chat(command.text));
+      case 'end':
+        endedHere = true;
+        return queue.run(() => (session.phase === 'connecting' && session.client.isCreator ? session.revoke() : session.leave()));
+    }
+  };
+
+  frontend.listen(handle);
+  const finalEnd = await ended;
+  await shown;
+  await frontend.show({ event: 'ended', reason: finalEnd.reason });
+  return outcomeOf(finalEnd, endedHere);
+}

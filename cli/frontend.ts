@@ -1,0 +1,54 @@
+// What the session drivers (agent.ts, expert.ts) need from a user interface, and how a session's
+// end becomes the command's exit status. Two interfaces implement it: json-lines.ts and human.ts.
+
+import type { AssistEnd } from '../sdk/node.js';
+import type { Command, SessionEvent } from './events.js';
+
+export interface Frontend {
+  /** Shows one event; a returned promise resolves once the output can take more (backpressure). */
+  show(event: SessionEvent): void | Promise<void>;
+  /** Starts delivering the user's commands. */
+  listen(onCommand: (command: Command) => void): void;
+  /** Gives the terminal back (cooked mode, no listeners); the process can then exit. */
+  close(): void;
+}
+
+export interface Outcome {
+  reason: string;
+  /** Ended by this side's own choice, or by the other side once the session was under way. */
+  normal: boolean;
+}
+
+/** Ends either side may bring about in the ordinary course of a session. */
+const ORDINARY_ENDS = new Set(['ended-by-agent', 'ended-by-expert']);
+
+export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
+  return { reason: end.reason, normal: endedHere || ORDINARY_ENDS.has(end.reason) };
+}
+
+/** A stable code for any error the SDK or the shared parsers throw (they all carry `code`). */
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'internal';
+}
+
+export function errorEvent(error: unknown): SessionEvent {
+  return { event: 'error', code: errorCode(error), message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Runs commands one after another (an approval must be on its way before a grant that follows it),
+ * reporting a failed one as an error event instead of stopping.
+ */
+export class CommandQueue {
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(private readonly report: (event: SessionEvent) => void) {}
+
+  run(action: () => Promise<unknown>): void {
+    this.#tail = this.#tail.then(action).then(
+      () => {},
+      (error: unknown) => this.report(errorEvent(error)),
+    );
+  }
+}

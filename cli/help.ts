@@ -1,0 +1,151 @@
+// The help texts: `assist --help` and `assist <command> --help`.
+
+export const DEFAULT_RELAY = 'http://127.0.0.1:8787';
+
+const common = `Options for every command:
+  --relay URL       the relay's address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY},
+                    the relay \`npm start\` runs on this machine)
+  --name NAME       your name, shown to the other side (default: your user name)
+  --json            scripting mode: JSON lines on stdout and stdin (see \`assist --help\`)
+  -h, --help        show help`;
+
+const sessionKeys = `During the session every key goes to the shared terminal, except Ctrl-],
+which opens a menu: give or take back control (c), pause or resume (p),
+send a message (m), ask for control (r), end (e), help (?).`;
+
+export const helpTexts = {
+  main: `assist: get help with your terminal, or help someone with theirs, through an Assist Relay.
+Everything between the two of you is end-to-end encrypted; the relay only passes it on.
+
+If you need help:
+  assist invite --easy-connect      show a password to read out to your helper
+  assist invite --file PATH         write an invitation file to send, and show its password
+  assist invite --email ADDRESS     have the relay email the invitation, and show its password
+  assist accept CODE                use a helper code your helper reads out to you
+You see who connects and a verification code, then let them watch (v), let them
+type too (c), or turn them away (d). You can take control back, pause, chat and
+end at any time.
+
+If you help:
+  assist join PASSWORD              join with the password the person reads out
+  assist join FILE                  join with an invitation file (asks for its password)
+  assist join URL                   join with an invitation link (asks for its password)
+  assist offer                      show a helper code to read out to the person
+You read your verification code out to the person; once they let you in you see
+their terminal, can chat, and ask for control.
+
+${sessionKeys}
+
+${common}
+
+Scripting mode (--json): stdout carries only JSON objects, one per line, each with
+"event": invitation (kind, password, file, to, url, expiresAt), connected (peer,
+verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
+approved (mode: view|control), denied, control (state: granted|revoked),
+control-requested, paused, resumed, output (data: terminal bytes, base64),
+resize (cols, rows), chat (text), ended (reason), error (code, message).
+Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
+(text), input (data, base64), resize (cols, rows), request-control, grant-control,
+revoke-control, pause, resume, end. Closing stdin ends the session.
+Exit status: 0 when the session ended normally (by you, or by the other side once
+under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the
+"ended" event and on stderr), 2 for wrong arguments.
+
+Examples:
+  npm start                                       # a relay on this machine, in another terminal
+  assist invite --easy-connect                    # the person who needs help
+  assist join 7KQ3-VK4Q-9T2M                      # the helper, with the password read out
+  assist invite --file ~/help.assistinvite --relay https://relay.example.org
+  assist --help invite                            # more about one command`,
+
+  invite: `assist invite: ask for help. Opens an invitation on the relay, shows what to hand over,
+waits for your helper (showing the time left), shows who connects and the verification
+code, and asks you to let them watch (v), let them type too (c), or deny (d). Then your
+terminal is shared: a new shell (or --command) runs inside it; your helper sees it, and
+types in it only while you give them control.
+
+Usage: assist invite (--easy-connect | --file PATH | --email ADDRESS) [options]
+
+  --easy-connect      show a 12-character password to read out (open 30 minutes)
+  --file PATH         write the invitation file to PATH (a folder: a file named after
+                      the invitation inside it) and show its password (open 6 hours)
+  --email ADDRESS     have the relay email the invitation file to ADDRESS and show its
+                      password; tell the password separately (never in the email)
+  --expires-in TIME   how long the invitation stays open: 90s, 10m, 2h (the relay caps it)
+  --command CMD       share this command instead of your shell; the session ends when
+                      it exits
+
+${sessionKeys}
+
+${common}
+
+Examples:
+  assist invite --easy-connect
+  assist invite --file ~/Desktop
+  assist invite --email helper@example.org --expires-in 2h
+  assist invite --easy-connect --command 'htop'
+  assist invite --easy-connect --json        # {"event":"invitation",...} then commands on stdin`,
+
+  accept: `assist accept: let a helper in with the helper code they read out to you (they ran
+\`assist offer\`). Then the same as \`assist invite\`: the verification code, your choice
+(v, c or d), and your shared terminal.
+
+Usage: assist accept CODE [options]
+
+  CODE                the 12-character helper code, e.g. 7KQ3-VK4Q-9T2M (spaces, dashes
+                      and lower case are fine; O reads as 0, I and L as 1)
+  --command CMD       share this command instead of your shell
+
+${sessionKeys}
+
+${common}
+
+Examples:
+  assist accept 7KQ3-VK4Q-9T2M
+  assist accept '7kq3 vk4q 9t2m' --relay https://relay.example.org`,
+
+  join: `assist join: help someone who invited you. Shows your verification code to read out to
+them; once they let you in, shows their terminal live. Chat with Ctrl-] m, ask for
+control with Ctrl-] r; with control, your keys go to their terminal.
+
+Usage: assist join (PASSWORD | FILE | URL) [options]
+
+  PASSWORD            the Easy Connect password they read out, e.g. 7KQ3-VK4Q-9T2M
+  FILE                an invitation file (.assistinvite) they sent you
+  URL                 an invitation link https://…/join/…#…
+  --password PW       the invitation password for a FILE or URL (otherwise you are asked;
+                      $ASSIST_PASSWORD works too)
+
+A FILE or URL names its relay; --relay is needed only with a PASSWORD for another relay.
+
+${sessionKeys}
+
+${common}
+
+Examples:
+  assist join 7KQ3-VK4Q-9T2M
+  assist join ~/Downloads/assist-7KQ3.assistinvite
+  assist join 'https://relay.example.org/join/7KQ3#…' --password ABCD-EFGH
+  assist join 7KQ3-VK4Q-9T2M --json          # events on stdout, commands on stdin`,
+
+  offer: `assist offer: offer help first. Shows a helper code to read out to the person; they type
+it into \`assist accept CODE\`. Then the same as \`assist join\`.
+
+Usage: assist offer [options]
+
+  --expires-in TIME   how long the code stays open: 90s, 10m, 1h (default 10 minutes)
+
+${sessionKeys}
+
+${common}
+
+Examples:
+  assist offer
+  assist offer --name 'Grace (IT desk)' --relay https://relay.example.org`,
+} as const;
+
+export type CommandName = Exclude<keyof typeof helpTexts, 'main'>;
+
+export function isCommandName(name: string): name is CommandName {
+  return name !== 'main' && Object.hasOwn(helpTexts, name);
+}

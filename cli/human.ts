@@ -1,0 +1,528 @@
+// The interface for people: plain lines while waiting and deciding (with time left, the
+// verification code set apart, single-key choices), then the terminal itself. During the session
+// every key goes to the shared terminal except Ctrl-], which opens a one-key menu: control, pause,
+// message, end, help. On the person's side the terminal is their own shell; on the technician's
+// side it is the person's terminal as it arrives.
+
+import { StringDecoder } from 'node:string_decoder';
+import type { ReadStream, WriteStream } from 'node:tty';
+import type { Readable, Writable } from 'node:stream';
+import type { Role } from '../shared/protocol/messages.js';
+import type { Command, SessionEvent } from './events.js';
+import type { Frontend } from './frontend.js';
+
+/** Ctrl-]: the escape key, as in telnet; seldom needed by programs in a terminal. */
+const MENU_KEY = 0x1d;
+const CTRL_C = 0x03;
+const ESCAPE = 0x1b;
+const ENTER = new Set([0x0d, 0x0a]);
+const BACKSPACE = new Set([0x7f, 0x08]);
+
+type Phase =
+  /** Before anyone is through the handshake (an invitation is open, or the connection is being set up). */
+  | 'waiting'
+  /** Agent: choose approve view / control / deny. Expert: wait for that choice. */
+  | 'deciding'
+  | 'live'
+  /** Ctrl-] was pressed: the next key is a menu choice. */
+  | 'menu'
+  /** Typing a chat message. */
+  | 'message'
+  | 'ended';
+
+export interface HumanFrontendOptions {
+  role: Role;
+  input: Readable;
+  output: Writable;
+  /** Where errors go (stderr). */
+  errors: Writable;
+  /** The clock for the time left (tests may pass a fixed one). */
+  now?: () => number;
+}
+
+export class HumanFrontend implements Frontend {
+  readonly #role: Role;
+  readonly #input: Readable;
+  readonly #output: Writable;
+  readonly #errors: Writable;
+  readonly #now: () => number;
+  #phase: Phase = 'waiting';
+  #onCommand: ((command: Command) => void) | undefined;
+  #peer = 'the other side';
+  #expiresAt: number | undefined;
+  #statusTimer: NodeJS.Timeout | undefined;
+  #statusShown = false;
+  #approved = false;
+  #control = false;
+  #paused = false;
+  #message = '';
+  #messageDecoder = new StringDecoder('utf8');
+  /** Resolves when the message line is closed: the screen holds terminal output meanwhile. */
+  #messageDone: Promise<void> | undefined;
+  #finishMessage: (() => void) | undefined;
+  #viewOnlyHintShown = false;
+  readonly #onData = (chunk: Buffer) => this.#keys(chunk);
+
+  constructor(options: HumanFrontendOptions) {
+    this.#role = options.role;
+    this.#input = options.input;
+    this.#output = options.output;
+    this.#errors = options.errors;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get #interactive(): boolean {
+    return Boolean((this.#output as WriteStream).isTTY);
+  }
+
+  show(event: SessionEvent): void | Promise<void> {
+    switch (event.event) {
+      case 'invitation':
+        return this.#invitation(event);
+      case 'connected':
+        return this.#connected(event.peer, event.verification);
+      case 'peer-left':
+        this.#phase = 'waiting';
+        this.#lines(
+          this.#role === 'agent'
+            ? `${this.#peer} left before you decided. ${this.#expiresAt ? 'Your invitation is open again.' : ''}`
+            : `${this.#peer} left before letting you in. ${this.#expiresAt ? 'Your code is open again.' : ''}`,
+        );
+        return this.#startStatus();
+      case 'attempt-failed':
+        return this.#lines(
+          `Someone tried to connect with a wrong ${this.#role === 'agent' ? 'password' : 'code'} (${event.failedAttempts} of ${event.maxFailedAttempts} attempts used; at ${event.maxFailedAttempts} it stops working).`,
+        );
+      case 'approved':
+        return this.#approvedAs(event.mode);
+      case 'denied':
+        return this.#lines(this.#role === 'agent' ? `You turned ${this.#peer} away.` : `${this.#peer} declined your help.`);
+      case 'control':
+        this.#control = event.state === 'granted';
+        if (!this.#approved) return; // told together with the approval
+        if (this.#role === 'agent') return this.#notice(this.#control ? `${this.#peer} can now type in your terminal.` : `${this.#peer} can no longer type in your terminal.`);
+        return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
+      case 'control-requested':
+        return this.#notice(`${this.#peer} asks for control of your terminal. To allow it: Ctrl-] then c.`);
+      case 'paused':
+        this.#paused = true;
+        return this.#notice(this.#role === 'agent' ? `Paused: ${this.#peer} sees nothing and cannot type. Resume with Ctrl-] then p.` : `${this.#peer} paused the session: nothing is shown until they resume.`);
+      case 'resumed':
+        this.#paused = false;
+        return this.#notice(this.#role === 'agent' ? `Resumed: ${this.#peer} sees your terminal again.` : `${this.#peer} resumed the session.`);
+      case 'output':
+        return this.#terminalOutput(event.bytes);
+      case 'resize':
+        return this.#resize(event.cols, event.rows);
+      case 'chat':
+        return this.#notice(`${this.#peer}: ${event.text}`);
+      case 'ended':
+        return this.#ended(event.reason);
+      case 'error':
+        return this.#error(event.message);
+    }
+  }
+
+  listen(onCommand: (command: Command) => void): void {
+    this.#onCommand = onCommand;
+    const input = this.#input as ReadStream;
+    if (input.isTTY) input.setRawMode(true);
+    this.#input.on('data', this.#onData);
+    this.#input.resume();
+  }
+
+  close(): void {
+    this.#stopStatus();
+    this.#input.off('data', this.#onData);
+    const input = this.#input as ReadStream;
+    if (input.isTTY) input.setRawMode(false);
+    this.#input.pause();
+  }
+
+  // ---- events ----
+
+  #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
+    this.#expiresAt = Date.parse(event.expiresAt);
+    const until = `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - this.#now())}).`;
+    switch (event.kind) {
+      case 'easy-connect':
+        this.#lines(
+          'Your Easy Connect password is:',
+          '',
+          `    ${event.password}`,
+          '',
+          'Read it out to the person who will help you (by phone, for example).',
+          `They type: assist join ${event.password}`,
+          until,
+        );
+        break;
+      case 'file':
+      case 'email':
+        this.#lines(
+          event.kind === 'file'
+            ? `Invitation file written: ${event.file}\nSend this file to the person who will help you (email, chat, USB stick: any way works).`
+            : `The relay emailed the invitation to ${event.to}.`,
+          'Then tell them this password separately, by phone or in person (it is not in the file):',
+          '',
+          `    ${event.password}`,
+          '',
+          ...(event.url ? [`Instead of the file they can also use this link (they still need the password):`, `    ${event.url}`] : []),
+          until,
+        );
+        break;
+      case 'helper-code':
+        this.#lines(
+          'Your helper code is:',
+          '',
+          `    ${event.password}`,
+          '',
+          'Read it out to the person you are helping.',
+          `They type: assist accept ${event.password}`,
+          until,
+        );
+        break;
+    }
+    this.#startStatus();
+  }
+
+  #connected(peer: string, verification: string): void {
+    this.#stopStatus();
+    this.#peer = peer;
+    this.#phase = 'deciding';
+    const code = `${verification.slice(0, 3)} ${verification.slice(3)}`;
+    if (this.#role === 'agent') {
+      this.#lines(
+        '',
+        `${peer} is connecting to help you.`,
+        '',
+        `    Verification code:  ${code}`,
+        '',
+        `Ask ${peer} to read out the code on their screen. Let them in only if it is the same.`,
+        '  v  let them see your terminal (they cannot type)',
+        '  c  let them see and type in your terminal',
+        '  d  deny: turn them away and end',
+      );
+      this.#write('Press v, c or d: ');
+    } else {
+      this.#lines(
+        '',
+        `Connected to ${peer}.`,
+        '',
+        `    Verification code:  ${code}`,
+        '',
+        `Read this code out to ${peer}. They let you in once it matches the code on their screen.`,
+        `Waiting for ${peer} to decide… (press q to leave)`,
+      );
+    }
+  }
+
+  #approvedAs(mode: 'view' | 'control'): void {
+    this.#approved = true;
+    this.#control = mode === 'control';
+    this.#phase = 'live';
+    if (this.#role === 'agent') {
+      this.#lines(
+        '',
+        `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Your shell starts below: everything in it is shared.`,
+        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
+        '',
+      );
+    } else {
+      this.#lines(
+        '',
+        `${this.#peer} let you in: you can ${mode === 'control' ? 'watch their terminal and type in it' : 'watch their terminal (ask for control to type)'}.`,
+        'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
+        `--- ${this.#peer}'s terminal ---`,
+      );
+    }
+  }
+
+  async #terminalOutput(bytes: Uint8Array): Promise<void> {
+    // While a message is being typed the screen holds output back; the terminal waits (backpressure).
+    if (this.#messageDone) await this.#messageDone;
+    if (this.#phase === 'ended') return;
+    if (!this.#output.write(bytes)) await new Promise((resolve) => this.#output.once('drain', resolve));
+  }
+
+  #resize(cols: number, rows: number): void {
+    const mine = this.#output as WriteStream;
+    if (mine.isTTY && (mine.columns < cols || mine.rows < rows)) {
+      this.#notice(`${this.#peer}'s terminal is ${cols}×${rows}, yours is ${mine.columns}×${mine.rows}: enlarge your window to see all of it.`);
+    }
+  }
+
+  #ended(reason: string): void {
+    this.#stopStatus();
+    const wasLive = this.#approved;
+    this.#phase = 'ended';
+    this.#finishMessage?.();
+    // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
+    if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
+    this.#lines('', endSentence(reason, this.#role, this.#peer, wasLive));
+  }
+
+  #error(message: string): void {
+    const line = `assist: ${message}`;
+    if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#errors.write(`\r\n${line}\r\n`);
+    else this.#errors.write(`${line}\n`);
+  }
+
+  // ---- keys ----
+
+  #keys(chunk: Buffer): void {
+    let rest: Uint8Array = new Uint8Array(chunk);
+    while (rest.length > 0) rest = this.#key(rest);
+  }
+
+  /** Handles the start of the input; returns what is left for the next phase. */
+  #key(bytes: Uint8Array): Uint8Array {
+    switch (this.#phase) {
+      case 'waiting':
+      case 'ended':
+        if (bytes[0] === CTRL_C || bytes[0] === 0x71 /* q */) this.#command({ cmd: 'end' });
+        return bytes.subarray(1);
+      case 'deciding':
+        this.#decide(bytes[0]!);
+        return bytes.subarray(1);
+      case 'live': {
+        const menuAt = bytes.indexOf(MENU_KEY);
+        const typed = menuAt < 0 ? bytes : bytes.subarray(0, menuAt);
+        if (typed.length > 0) this.#typed(typed);
+        if (menuAt < 0) return new Uint8Array();
+        this.#openMenu();
+        return bytes.subarray(menuAt + 1);
+      }
+      case 'menu':
+        this.#menuChoice(bytes[0]!);
+        return bytes.subarray(1);
+      case 'message':
+        return this.#messageKeys(bytes);
+    }
+  }
+
+  #decide(key: number): void {
+    if (this.#role === 'expert') {
+      if (key === CTRL_C || key === 0x71 /* q */) this.#command({ cmd: 'end' });
+      return;
+    }
+    const choice = String.fromCharCode(key).toLowerCase();
+    if (choice === 'v' || choice === 'c') {
+      this.#write(`${choice}\n`);
+      this.#phase = 'waiting'; // until the approval is confirmed
+      this.#command({ cmd: 'approve', mode: choice === 'v' ? 'view' : 'control' });
+    } else if (choice === 'd' || key === CTRL_C) {
+      this.#write('d\n');
+      this.#phase = 'waiting';
+      this.#command({ cmd: 'deny' });
+    }
+  }
+
+  #typed(bytes: Uint8Array): void {
+    if (this.#role === 'agent' || (this.#control && !this.#paused)) return this.#command({ cmd: 'input', bytes: bytes.slice() });
+    if (!this.#viewOnlyHintShown) {
+      this.#viewOnlyHintShown = true;
+      this.#notice(this.#paused ? 'The session is paused: your keys are not sent.' : 'You can only watch: your keys are not sent. To ask for control: Ctrl-] then r. To leave: Ctrl-] then e.');
+    }
+  }
+
+  #openMenu(): void {
+    this.#phase = 'menu';
+    const choices =
+      this.#role === 'agent'
+        ? `c ${this.#control ? 'take back control' : 'give control'} · p ${this.#paused ? 'resume' : 'pause'} · m message · e end`
+        : `r ask for control · m message · e leave`;
+    this.#notice(`${choices} · ? help · Esc back to the terminal`);
+  }
+
+  #menuChoice(key: number): void {
+    this.#phase = 'live';
+    const choice = String.fromCharCode(key).toLowerCase();
+    if (key === MENU_KEY) {
+      // Ctrl-] twice: the program gets one.
+      return this.#typed(new Uint8Array([MENU_KEY]));
+    }
+    if (choice === 'm') return this.#openMessage();
+    if (choice === 'e') return this.#command({ cmd: 'end' });
+    if (choice === '?' || choice === 'h') return this.#help();
+    if (this.#role === 'agent') {
+      if (choice === 'c') return this.#command({ cmd: this.#control ? 'revoke-control' : 'grant-control' });
+      if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
+    } else if (choice === 'r') {
+      if (this.#control) return this.#notice('You already have control.');
+      this.#command({ cmd: 'request-control' });
+      return this.#notice(`Asked ${this.#peer} for control.`);
+    }
+    this.#notice('Back to the terminal.');
+  }
+
+  #help(): void {
+    const lines =
+      this.#role === 'agent'
+        ? [
+            'Everything you type goes to your shell, as usual. Ctrl-] then:',
+            '  c  give control to your helper, or take it back',
+            '  p  pause (your helper sees nothing and cannot type), or resume',
+            '  m  send a message',
+            '  e  end the session (exiting your shell ends it too)',
+            '  Ctrl-]  send Ctrl-] itself',
+          ]
+        : [
+            'With control, everything you type goes to their terminal. Ctrl-] then:',
+            '  r  ask for control',
+            '  m  send a message',
+            '  e  leave the session',
+            '  Ctrl-]  send Ctrl-] itself',
+          ];
+    this.#notice(lines.join('\r\n'));
+  }
+
+  #openMessage(): void {
+    this.#phase = 'message';
+    this.#message = '';
+    this.#messageDecoder = new StringDecoder('utf8');
+    this.#messageDone = new Promise((resolve) => (this.#finishMessage = resolve));
+    this.#write('\r\n[assist] message (Enter sends, Esc cancels): ');
+  }
+
+  #messageKeys(bytes: Uint8Array): Uint8Array {
+    const key = bytes[0]!;
+    if (ENTER.has(key)) {
+      const text = this.#message.trim();
+      this.#closeMessage();
+      if (text) this.#command({ cmd: 'chat', text });
+      return bytes.subarray(1);
+    }
+    if (key === ESCAPE || key === CTRL_C) {
+      this.#closeMessage('(not sent)');
+      // An escape sequence (arrow keys and the like) is dropped whole.
+      return new Uint8Array();
+    }
+    if (BACKSPACE.has(key)) {
+      if (this.#message.length > 0) {
+        this.#message = [...this.#message].slice(0, -1).join('');
+        this.#write('\b \b');
+      }
+      return bytes.subarray(1);
+    }
+    if (key < 0x20) return bytes.subarray(1); // other control keys mean nothing here
+    const next = bytes.findIndex((byte) => byte < 0x20 || byte === 0x7f);
+    const text = bytes.subarray(0, next < 0 ? bytes.length : next);
+    const decoded = this.#messageDecoder.write(Buffer.from(text));
+    this.#message += decoded;
+    this.#write(decoded);
+    return next < 0 ? new Uint8Array() : bytes.subarray(next);
+  }
+
+  #closeMessage(note = ''): void {
+    this.#write(`${note ? ` ${note}` : ''}\r\n`);
+    this.#phase = 'live';
+    this.#messageDone = undefined;
+    this.#finishMessage?.();
+  }
+
+  #command(command: Command): void {
+    this.#onCommand?.(command);
+  }
+
+  // ---- writing ----
+
+  #write(text: string | Uint8Array): void {
+    this.#output.write(text);
+  }
+
+  /** Lines outside the live terminal: the status line is cleared first and redrawn after. */
+  #lines(...lines: string[]): void {
+    this.#clearStatus();
+    this.#write(`${lines.join('\n')}\n`);
+  }
+
+  /** A line for the user; during the session it is set apart from the terminal's own output. */
+  #notice(text: string): void {
+    if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#write(`\r\n\x1b[7m[assist]\x1b[0m ${text}\r\n`);
+    else this.#lines(text);
+  }
+
+  #startStatus(): void {
+    this.#stopStatus();
+    if (this.#expiresAt === undefined && this.#role === 'expert') return;
+    const draw = () => {
+      const left = this.#expiresAt === undefined ? '' : ` ${countdown(this.#expiresAt - this.#now())} left.`;
+      const who = this.#role === 'agent' ? 'your helper' : 'the person';
+      this.#clearStatus();
+      this.#write(`Waiting for ${who} to connect…${left} Press q to cancel.`);
+      this.#statusShown = true;
+    };
+    draw();
+    // Without a terminal to redraw on, the line is written once.
+    if (this.#interactive) this.#statusTimer = setInterval(draw, 1000);
+    else this.#write('\n');
+  }
+
+  #clearStatus(): void {
+    if (!this.#statusShown) return;
+    this.#statusShown = false;
+    if (this.#interactive) this.#write('\r\x1b[2K');
+  }
+
+  #stopStatus(): void {
+    if (this.#statusTimer) clearInterval(this.#statusTimer);
+    this.#statusTimer = undefined;
+    this.#clearStatus();
+  }
+}
+
+/** What happened, for the person reading: who ended it, and what to do now. */
+export function endSentence(reason: string, role: Role, peer: string, wasLive: boolean): string {
+  const mine = role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
+  switch (reason) {
+    case mine:
+      return 'You ended the session.';
+    case 'ended-by-agent':
+    case 'ended-by-expert':
+      return `${peer} ended the session.`;
+    case 'denied':
+      return role === 'agent' ? 'The session is over: you turned them away.' : `${peer} declined your help. The session is over.`;
+    case 'expired':
+      return wasLive ? 'The session reached its time limit and ended.' : 'The invitation expired before anyone connected. Create a new one to try again.';
+    case 'revoked':
+      return 'The invitation was withdrawn: nobody can use it any more.';
+    case 'idle-timeout':
+      return 'Nothing happened for too long, so the relay ended the session.';
+    case 'peer-gone':
+      return `${peer}'s connection was lost and did not come back. The session is over.`;
+    case 'burned':
+      return 'Too many wrong passwords or codes were tried, so the invitation was blocked. Create a new one.';
+    case 'confirmation-failed':
+      return 'The password or code did not match. Check it with the other person and try again.';
+    case 'connection-lost':
+      return 'The connection to the relay was lost and could not be restored.';
+    case 'resume-rejected':
+      return 'The connection dropped and the relay would not take the session back.';
+    case 'stream-failed':
+      return 'The session was ended because data arrived damaged or tampered with.';
+    default:
+      return `The session ended (${reason}).`;
+  }
+}
+
+function clockTime(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "30 minutes", "6 hours", "45 seconds". */
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} seconds`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} minutes`;
+  return `${Math.round(minutes / 60)} hours`;
+}
+
+/** "29:41", "5:59:12". */
+function countdown(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}

@@ -1,0 +1,289 @@
+// `assist`: argument parsing, then one of four ways into a session (invite, accept, join, offer),
+// run by the agent's or the expert's driver through the human or the JSON-lines interface.
+
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join as joinPath, resolve as resolvePath } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { acceptHelp, joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../sdk/node.js';
+import { runAgent } from './agent.js';
+import type { Command, SessionEvent } from './events.js';
+import { errorEvent, type Frontend, type Outcome } from './frontend.js';
+import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
+import { HumanFrontend } from './human.js';
+import { JsonLinesFrontend } from './json-lines.js';
+import { runExpert } from './expert.js';
+
+/** Wrong arguments: the message, and the help to show with it. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: CommandName | 'main',
+  ) {
+    super(message);
+  }
+}
+
+const EXIT_ABNORMAL = 1;
+const EXIT_USAGE = 2;
+
+const commonOptions = {
+  relay: { type: 'string' },
+  name: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const commandOptions = {
+  invite: {
+    ...commonOptions,
+    'easy-connect': { type: 'boolean', default: false },
+    file: { type: 'string' },
+    email: { type: 'string' },
+    'expires-in': { type: 'string' },
+    command: { type: 'string' },
+  },
+  accept: { ...commonOptions, command: { type: 'string' } },
+  join: { ...commonOptions, password: { type: 'string' } },
+  offer: { ...commonOptions, 'expires-in': { type: 'string' } },
+} as const satisfies Record<CommandName, ParseArgsConfig['options']>;
+
+type Values<C extends CommandName> = ReturnType<typeof parseArgs<{ options: (typeof commandOptions)[C]; allowPositionals: true; strict: true }>>['values'];
+
+interface Context {
+  json: boolean;
+  frontend: Frontend;
+  relay: string;
+  /** --relay or $ASSIST_RELAY, when given. */
+  explicitRelay: string | undefined;
+  name: string;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const topic = rest[0];
+    process.stdout.write(`${topic && isCommandName(topic) ? helpTexts[topic] : helpTexts.main}\n`);
+    return first === undefined ? EXIT_USAGE : 0;
+  }
+  if (!isCommandName(first)) throw new UsageError(`unknown command "${first}"`, 'main');
+  const command = first;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: commandOptions[command], allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+  const values = parsed.values as Values<typeof command>;
+  if (values.help) {
+    process.stdout.write(`${helpTexts[command]}\n`);
+    return 0;
+  }
+  const explicitRelay = values.relay ?? (process.env.ASSIST_RELAY || undefined);
+  const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
+  const frontend: Frontend = values.json
+    ? new JsonLinesFrontend(process.stdin, process.stdout)
+    : new HumanFrontend({ role, input: process.stdin, output: process.stdout, errors: process.stderr });
+  const context: Context = { json: values.json, frontend, relay: explicitRelay ?? DEFAULT_RELAY, explicitRelay, name: values.name ?? defaultName() };
+
+  let outcome: Outcome;
+  try {
+    switch (command) {
+      case 'invite':
+        outcome = await invite(context, values as Values<'invite'>, parsed.positionals);
+        break;
+      case 'accept':
+        outcome = await accept(context, values as Values<'accept'>, parsed.positionals);
+        break;
+      case 'join':
+        outcome = await join(context, values as Values<'join'>, parsed.positionals);
+        break;
+      case 'offer':
+        outcome = await offer(context, values as Values<'offer'>, parsed.positionals);
+        break;
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Could not start: a wrong code, an unreachable relay, a missing password…
+    await frontend.show(errorEvent(error));
+    frontend.close();
+    return EXIT_ABNORMAL;
+  }
+  frontend.close();
+  if (!outcome.normal && values.json) process.stderr.write(`assist: the session ended: ${outcome.reason}\n`);
+  return outcome.normal ? 0 : EXIT_ABNORMAL;
+}
+
+function defaultName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'anonymous';
+  }
+}
+
+function noPositionals(command: CommandName, positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
+}
+
+function onePositional(command: CommandName, positionals: string[], what: string): string {
+  if (positionals.length === 0) throw new UsageError(`missing ${what}`, command);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`, command);
+  return positionals[0]!;
+}
+
+/** "90s", "10m", "2h", or plain seconds. */
+function parseDuration(text: string | undefined, command: CommandName): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\s*([smh]?)$/.exec(text.trim());
+  const seconds = match ? Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'] : 0;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new UsageError(`--expires-in takes a duration such as 90s, 10m or 2h, not "${text}"`, command);
+  return seconds;
+}
+
+function terminalSize(json: boolean): { cols: number; rows: number } {
+  const out = process.stdout;
+  return !json && out.isTTY ? { cols: out.columns, rows: out.rows } : { cols: 80, rows: 24 };
+}
+
+// ---- the person who needs help ----
+
+async function invite(context: Context, values: Values<'invite'>, positionals: string[]): Promise<Outcome> {
+  noPositionals('invite', positionals);
+  const channels = [values['easy-connect'], values.file !== undefined, values.email !== undefined].filter(Boolean).length;
+  if (channels === 0) throw new UsageError('say how to invite: --easy-connect, --file PATH or --email ADDRESS', 'invite');
+  if (values['easy-connect'] && channels > 1) throw new UsageError('--easy-connect goes alone: a file or email invitation has its own password', 'invite');
+  const invitationTtlSeconds = parseDuration(values['expires-in'], 'invite');
+  const request = await requestHelp({
+    relay: context.relay,
+    kind: values['easy-connect'] ? 'easy-connect' : 'file',
+    name: context.name,
+    invitationTtlSeconds,
+  });
+  let event: SessionEvent;
+  try {
+    event = await handOver(request, values);
+  } catch (error) {
+    await request.revoke().catch(() => {});
+    throw error;
+  }
+  return share(context, request, values.command, event);
+}
+
+/** Writes or emails the invitation; returns what to show. */
+async function handOver(request: HelpRequest, values: Values<'invite'>): Promise<SessionEvent> {
+  const { invitation } = request;
+  const expiresAt = invitation.expiresAt.toISOString();
+  if (invitation.kind === 'easy-connect') return { event: 'invitation', kind: 'easy-connect', password: invitation.password, expiresAt };
+  let file: string | undefined;
+  if (values.file !== undefined) {
+    file = resolvePath(values.file);
+    const isFolder = await stat(file).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+    if (isFolder) file = joinPath(file, invitation.fileName);
+    // The file holds the invitation's secret: only its owner may read it.
+    await writeFile(file, invitation.file, { mode: 0o600 });
+  }
+  if (values.email !== undefined) {
+    const { to } = await request.emailInvitation(values.email);
+    return { event: 'invitation', kind: 'email', to, ...(file ? { file } : {}), password: invitation.password, url: invitation.relayUrl, expiresAt };
+  }
+  return { event: 'invitation', kind: 'file', file, password: invitation.password, url: invitation.relayUrl, expiresAt };
+}
+
+async function accept(context: Context, values: Values<'accept'>, positionals: string[]): Promise<Outcome> {
+  const code = onePositional('accept', positionals, 'the helper code (assist accept CODE)');
+  const session = await acceptHelp({ relay: context.relay, code, name: context.name });
+  return share(context, session, values.command);
+}
+
+async function share(context: Context, session: AgentSession, command: string | undefined, invitation?: SessionEvent): Promise<Outcome> {
+  if (invitation) await context.frontend.show(invitation);
+  const frontend = endOnSignals(context.frontend);
+  const outcome = await runAgent(session, frontend, { command, size: terminalSize(context.json) });
+  return outcome;
+}
+
+// ---- the helper ----
+
+async function join(context: Context, values: Values<'join'>, positionals: string[]): Promise<Outcome> {
+  const target = onePositional('join', positionals, 'the invitation: a password, a file or a link (assist join PASSWORD|FILE|URL)');
+  const invitation = await readInvitationArgument(target);
+  const isCode = !invitation.startsWith('{') && !/^<?https?:/i.test(invitation);
+  let password = values.password ?? (process.env.ASSIST_PASSWORD || undefined);
+  if (!isCode && password === undefined && !context.json && process.stdin.isTTY) {
+    password = await ask('Invitation password (the person tells you separately): ');
+  }
+  const session = await joinHelp({
+    invitation,
+    password,
+    // A file or link names its relay; a default would only make it refuse a file for another one.
+    relay: isCode ? context.relay : context.explicitRelay,
+    name: context.name,
+  });
+  return help(context, session);
+}
+
+/** A path to an existing file is read; anything else is a password or a link. */
+async function readInvitationArgument(target: string): Promise<string> {
+  const isFile = await stat(target).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (isFile) return readFile(target, 'utf8');
+  if (target.endsWith('.assistinvite')) throw Object.assign(new Error(`no invitation file at ${target}`), { code: 'file-not-found' });
+  return target;
+}
+
+async function offer(context: Context, values: Values<'offer'>, positionals: string[]): Promise<Outcome> {
+  noPositionals('offer', positionals);
+  const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
+  const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
+  await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString() });
+  return help(context, session);
+}
+
+function help(context: Context, session: ExpertSession): Promise<Outcome> {
+  return runExpert(session, endOnSignals(context.frontend));
+}
+
+/** Ctrl-C (outside raw mode), a closed terminal or a kill end the session in order; a second one does not wait. */
+function endOnSignals(frontend: Frontend): Frontend {
+  return {
+    show: (event) => frontend.show(event),
+    close: () => frontend.close(),
+    listen(onCommand: (command: Command) => void) {
+      let asked = false;
+      const stop = () => {
+        if (asked) process.exit(EXIT_ABNORMAL);
+        asked = true;
+        onCommand({ cmd: 'end' });
+      };
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+      frontend.listen(onCommand);
+    },
+  };
+}
+
+function ask(question: string): Promise<string> {
+  const lines = createInterface({ input: process.stdin, output: process.stdout });
+  return new Promise((resolve) =>
+    lines.question(question, (answer) => {
+      lines.close();
+      resolve(answer.trim());
+    }),
+  );
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`assist: ${error.message}\n\n${helpTexts[error.command]}\n`);
+  process.exitCode = EXIT_USAGE;
+}
+// stdin and the relay connection would keep the process alive; the session is over.
+process.exit();

@@ -1,0 +1,132 @@
+// The terminal the person shares: a shell (or one command) in a pseudo-terminal, without native
+// modules. On Linux util-linux's `script` allocates the pty; a small sh wrapper inside it reports
+// the pty's device on an extra pipe (fd 3) and sets the first size, and every later resize is
+// `stty -F <device> rows R cols C` from outside, which makes the kernel send SIGWINCH to the
+// program in the foreground, as a terminal emulator would. Elsewhere the command runs on plain
+// pipes: programs see no terminal, and there are no resizes.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+export interface TerminalSize {
+  cols: number;
+  rows: number;
+}
+
+export interface SharedTerminalOptions {
+  /** A command line for /bin/sh; the user's shell when absent. */
+  command?: string;
+  size: TerminalSize;
+}
+
+export interface SharedTerminal {
+  /** Everything the program writes. Read it with backpressure: the program blocks while nobody reads. */
+  readonly output: Readable;
+  /** False when the terminal is plain pipes (no pty). */
+  readonly isPty: boolean;
+  write(bytes: Uint8Array): void;
+  resize(size: TerminalSize): void;
+  /** The program's exit code (null when it was killed). */
+  readonly exited: Promise<number | null>;
+  /** Ends the program, as a hangup would. */
+  stop(): void;
+}
+
+/** Runs inside the pty: report its pid and the device, close the report pipe, set the size, become the program. */
+const WRAPPER = [
+  'echo "$$ $(tty)" >&3',
+  'exec 3>&-',
+  'stty rows "$ASSIST_ROWS" cols "$ASSIST_COLS" 2>/dev/null',
+  'export SHELL="$ASSIST_USER_SHELL"',
+  'command_line="$ASSIST_COMMAND"',
+  'unset ASSIST_ROWS ASSIST_COLS ASSIST_USER_SHELL ASSIST_COMMAND',
+  'if [ -n "$command_line" ]; then exec /bin/sh -c "$command_line"; else exec "$SHELL" -i; fi',
+].join('\n');
+
+export function startSharedTerminal(options: SharedTerminalOptions): SharedTerminal {
+  const userShell = process.env.SHELL || '/bin/sh';
+  if (process.platform !== 'linux') return startOnPipes(options.command ?? 'exec "$SHELL" -i', userShell);
+  const child = spawn('script', ['-q', '-f', '-e', '-c', WRAPPER, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
+    env: {
+      ...process.env,
+      // `script` runs its -c argument with $SHELL: the wrapper is sh.
+      SHELL: '/bin/sh',
+      ASSIST_USER_SHELL: userShell,
+      ASSIST_COMMAND: options.command ?? '',
+      ASSIST_ROWS: String(options.size.rows),
+      ASSIST_COLS: String(options.size.cols),
+      TERM: process.env.TERM || 'xterm-256color',
+    },
+  });
+  let device: string | undefined;
+  /** The program's pid: it leads the pty's session, so its process group is what a hangup reaches. */
+  let pid: number | undefined;
+  let pendingSize: TerminalSize | undefined;
+  const report = child.stdio[3] as Readable;
+  let reported = '';
+  report.setEncoding('utf8');
+  // One line; `script` holds its own copy of the pipe, so its end would come only with the exit.
+  report.on('data', (text: string) => {
+    reported += text;
+    const match = /^(\d+) (\/dev\/\S+)\n/.exec(reported);
+    if (!match || device) return;
+    pid = Number(match[1]);
+    device = match[2];
+    if (pendingSize) resizeDevice(pendingSize);
+  });
+  const resizeDevice = (size: TerminalSize) => {
+    // A terminal that is gone cannot be resized; nothing to report.
+    if (device) execFile('stty', ['-F', device, 'rows', String(size.rows), 'cols', String(size.cols)], () => {});
+  };
+  const exited = exitOf(child);
+  return {
+    output: child.stdout!,
+    isPty: true,
+    write: (bytes) => writeInput(child, bytes),
+    resize(size) {
+      if (device) resizeDevice(size);
+      else pendingSize = size;
+    },
+    exited,
+    stop() {
+      // As when a terminal window closes: SIGHUP to the program's process group (a shell passes it
+      // on to its jobs). `script` itself, on SIGTERM, waits two seconds before it kills for sure.
+      try {
+        if (pid !== undefined) process.kill(-pid, 'SIGHUP');
+        else child.kill('SIGTERM');
+      } catch {
+        child.kill('SIGTERM'); // the group is gone already
+      }
+    },
+  };
+}
+
+function startOnPipes(commandLine: string, userShell: string): SharedTerminal {
+  // Errors are part of what the person shares, as they would be on a terminal.
+  const child = spawn('/bin/sh', ['-c', 'exec 2>&1; eval "$ASSIST_COMMAND"'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, SHELL: userShell, ASSIST_COMMAND: commandLine },
+  });
+  return {
+    output: child.stdout!,
+    isPty: false,
+    write: (bytes) => writeInput(child, bytes),
+    resize: () => {},
+    exited: exitOf(child),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+function writeInput(child: ChildProcess, bytes: Uint8Array): void {
+  if (child.stdin && !child.stdin.destroyed) child.stdin.write(bytes);
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  // A write to a program that already exited fails with EPIPE; the exit is what matters.
+  child.stdin?.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code));
+  });
+}

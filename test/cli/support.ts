@@ -1,0 +1,93 @@
+// Drives `assist … --json` as a child process: events are read from its stdout, commands written
+// to its stdin. Every wait is for an event, never for time.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const ASSIST_BIN = fileURLToPath(new URL('../../cli/assist.mjs', import.meta.url));
+
+export type JsonEvent = { event: string } & Record<string, unknown>;
+
+export class AssistProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly events: JsonEvent[] = [];
+  /** Every stdout line that was not a JSON event (there must be none). */
+  readonly strayLines: string[] = [];
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  #waiters: Array<() => void> = [];
+  #cursor = 0;
+
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+    this.child = spawn(process.execPath, [ASSIST_BIN, ...args], {
+      env: { ...process.env, ASSIST_RELAY: '', ASSIST_PASSWORD: '', ...options.env },
+      cwd: options.cwd,
+    });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (text: string) => (this.stderr += text));
+    createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => {
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        event = undefined;
+      }
+      if (typeof event === 'object' && event !== null && typeof (event as JsonEvent).event === 'string') this.events.push(event as JsonEvent);
+      else this.strayLines.push(line);
+      this.#wake();
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code) => {
+        resolve(code);
+        this.#wake();
+      }),
+    );
+    this.child.on('close', () => (this.#closed = true));
+  }
+
+  #closed = false;
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  /** The next event of this name after the last one waited for; fails if the process exits first. */
+  async next(name: string, where: (event: JsonEvent) => boolean = () => true): Promise<JsonEvent> {
+    for (;;) {
+      const index = this.events.findIndex((event, at) => at >= this.#cursor && event.event === name && where(event));
+      if (index >= 0) {
+        this.#cursor = index + 1;
+        return this.events[index]!;
+      }
+      if (this.#closed) {
+        throw new Error(`assist exited before "${name}"; events: ${JSON.stringify(this.events.map((event) => event.event))}; stderr: ${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** All events of this name so far. */
+  all(name: string): JsonEvent[] {
+    return this.events.filter((event) => event.event === name);
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.child.stdin.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** Resolves once the process has exited, with its exit code. */
+  async exitCode(): Promise<number | null> {
+    return this.exited;
+  }
+
+  kill(): void {
+    if (!this.#closed) this.child.kill('SIGKILL');
+  }
+}
+
+/** The bytes of all output events, in order. */
+export function outputOf(process: AssistProcess): Buffer {
+  return Buffer.concat(process.all('output').map((event) => Buffer.from(event.data as string, 'base64')));
+}
+
+export const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
