@@ -3,6 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 
 export const ASSIST_BIN = fileURLToPath(new URL('../../cli/assist.mjs', import.meta.url));
 
@@ -14,6 +15,9 @@ export class AssistProcess {
   /** Every stdout line that was not a JSON event (there must be none). */
   readonly strayLines: string[] = [];
   stderr = '';
+  /** The terminal bytes of all output events so far, decoded as UTF-8. */
+  output = '';
+  readonly #decoder = new StringDecoder('utf8');
   readonly exited: Promise<number | null>;
   #waiters: Array<() => void> = [];
   #cursor = 0;
@@ -32,8 +36,12 @@ export class AssistProcess {
       } catch {
         event = undefined;
       }
-      if (typeof event === 'object' && event !== null && typeof (event as JsonEvent).event === 'string') this.events.push(event as JsonEvent);
-      else this.strayLines.push(line);
+      if (typeof event === 'object' && event !== null && typeof (event as JsonEvent).event === 'string') {
+        this.events.push(event as JsonEvent);
+        if ((event as JsonEvent).event === 'output') this.output += this.#decoder.write(Buffer.from((event as JsonEvent).data as string, 'base64'));
+      } else {
+        this.strayLines.push(line);
+      }
       this.#wake();
     });
     this.exited = new Promise((resolve) =>
@@ -83,11 +91,6 @@ export class AssistProcess {
   kill(): void {
     if (!this.#closed) this.child.kill('SIGKILL');
   }
-}
-
-/** The bytes of all output events, in order. */
-export function outputOf(process: AssistProcess): Buffer {
-  return Buffer.concat(process.all('output').map((event) => Buffer.from(event.data as string, 'base64')));
 }
 
 export const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
