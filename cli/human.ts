@@ -17,6 +17,8 @@ const CTRL_C = 0x03;
 const ESCAPE = 0x1b;
 const ENTER = new Set([0x0d, 0x0a]);
 const BACKSPACE = new Set([0x7f, 0x08]);
+/** Sets the interface's lines apart from the shared terminal's output (in reverse video on a terminal). */
+const NOTICE_MARK = '[assist]';
 
 type Phase =
   /** Before anyone is through the handshake (an invitation is open, or the connection is being set up). */
@@ -75,6 +77,10 @@ export class HumanFrontend implements Frontend {
     return Boolean((this.#output as WriteStream).isTTY);
   }
 
+  get #mark(): string {
+    return this.#interactive ? `\x1b[7m${NOTICE_MARK}\x1b[0m` : NOTICE_MARK;
+  }
+
   show(event: SessionEvent): void | Promise<void> {
     switch (event.event) {
       case 'invitation':
@@ -96,10 +102,11 @@ export class HumanFrontend implements Frontend {
       case 'approved':
         return this.#approvedAs(event.mode);
       case 'denied':
-        return this.#lines(this.#role === 'agent' ? `You turned ${this.#peer} away.` : `${this.#peer} declined your help.`);
+        return; // the end that follows says it
       case 'control':
+        // Approving with control grants it: told together with the approval.
+        if (this.#control === (event.state === 'granted')) return;
         this.#control = event.state === 'granted';
-        if (!this.#approved) return; // told together with the approval
         if (this.#role === 'agent') return this.#notice(this.#control ? `${this.#peer} can now type in your terminal.` : `${this.#peer} can no longer type in your terminal.`);
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
@@ -331,11 +338,13 @@ export class HumanFrontend implements Frontend {
       this.#role === 'agent'
         ? `c ${this.#control ? 'take back control' : 'give control'} · p ${this.#paused ? 'resume' : 'pause'} · m message · e end`
         : `r ask for control · m message · e leave`;
-    this.#notice(`${choices} · ? help · Esc back to the terminal`);
+    // Left open on its own line: the choice erases it, so the terminal's output carries on below.
+    this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
   }
 
   #menuChoice(key: number): void {
     this.#phase = 'live';
+    this.#write(this.#interactive ? '\r\x1b[2K' : '\r\n');
     const choice = String.fromCharCode(key).toLowerCase();
     if (key === MENU_KEY) {
       // Ctrl-] twice: the program gets one.
@@ -352,7 +361,6 @@ export class HumanFrontend implements Frontend {
       this.#command({ cmd: 'request-control' });
       return this.#notice(`Asked ${this.#peer} for control.`);
     }
-    this.#notice('Back to the terminal.');
   }
 
   #help(): void {
@@ -381,7 +389,7 @@ export class HumanFrontend implements Frontend {
     this.#message = '';
     this.#messageDecoder = new StringDecoder('utf8');
     this.#messageDone = new Promise((resolve) => (this.#finishMessage = resolve));
-    this.#write('\r\n[assist] message (Enter sends, Esc cancels): ');
+    this.#write(`${this.#mark} message (Enter sends, Esc cancels): `);
   }
 
   #messageKeys(bytes: Uint8Array): Uint8Array {
@@ -438,7 +446,7 @@ export class HumanFrontend implements Frontend {
 
   /** A line for the user; during the session it is set apart from the terminal's own output. */
   #notice(text: string): void {
-    if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#write(`\r\n\x1b[7m[assist]\x1b[0m ${text}\r\n`);
+    if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#write(`\r\n${this.#mark} ${text}\r\n`);
     else this.#lines(text);
   }
 
@@ -446,10 +454,12 @@ export class HumanFrontend implements Frontend {
     this.#stopStatus();
     if (this.#expiresAt === undefined && this.#role === 'expert') return;
     const draw = () => {
-      const left = this.#expiresAt === undefined ? '' : ` ${countdown(this.#expiresAt - this.#now())} left.`;
+      const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - this.#now();
       const who = this.#role === 'agent' ? 'your helper' : 'the person';
       this.#clearStatus();
-      this.#write(`Waiting for ${who} to connect…${left} Press q to cancel.`);
+      // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.
+      if (left !== undefined && left <= 0) this.#write('The invitation has expired: nobody can use it any more. Press q to quit.');
+      else this.#write(`Waiting for ${who} to connect…${left === undefined ? '' : ` ${countdown(left)} left.`} Press q to cancel.`);
       this.#statusShown = true;
     };
     draw();
