@@ -64,6 +64,11 @@ export class HumanFrontend implements Frontend {
   #finishMessage: (() => void) | undefined;
   #viewOnlyHintShown = false;
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
+  /** The person's window changed size: so does the shared terminal. */
+  readonly #onResize = () => {
+    const { columns, rows } = this.#output as WriteStream;
+    if (this.#role === 'agent') this.#command({ cmd: 'resize', cols: columns, rows });
+  };
 
   constructor(options: HumanFrontendOptions) {
     this.#role = options.role;
@@ -136,11 +141,13 @@ export class HumanFrontend implements Frontend {
     if (input.isTTY) input.setRawMode(true);
     this.#input.on('data', this.#onData);
     this.#input.resume();
+    if (this.#interactive) this.#output.on('resize', this.#onResize);
   }
 
   close(): void {
     this.#stopStatus();
     this.#input.off('data', this.#onData);
+    this.#output.off('resize', this.#onResize);
     const input = this.#input as ReadStream;
     if (input.isTTY) input.setRawMode(false);
     this.#input.pause();
