@@ -25,6 +25,8 @@ type Phase =
   | 'waiting'
   /** Agent: choose approve view / control / deny. Expert: wait for that choice. */
   | 'deciding'
+  /** Agent: the choice is on its way; keys wait for the terminal (a stray q must not end the session). */
+  | 'decided'
   | 'live'
   /** Ctrl-] was pressed: the next key is a menu choice. */
   | 'menu'
@@ -237,7 +239,7 @@ export class HumanFrontend implements Frontend {
     if (this.#role === 'agent') {
       this.#lines(
         '',
-        `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Your shell starts below: everything in it is shared.`,
+        `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
         `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
         '',
       );
@@ -298,6 +300,8 @@ export class HumanFrontend implements Frontend {
       case 'deciding':
         this.#decide(bytes[0]!);
         return bytes.subarray(1);
+      case 'decided':
+        return new Uint8Array();
       case 'live': {
         const menuAt = bytes.indexOf(MENU_KEY);
         const typed = menuAt < 0 ? bytes : bytes.subarray(0, menuAt);
@@ -322,11 +326,11 @@ export class HumanFrontend implements Frontend {
     const choice = String.fromCharCode(key).toLowerCase();
     if (choice === 'v' || choice === 'c') {
       this.#write(`${choice}\n`);
-      this.#phase = 'waiting'; // until the approval is confirmed
+      this.#phase = 'decided';
       this.#command({ cmd: 'approve', mode: choice === 'v' ? 'view' : 'control' });
     } else if (choice === 'd' || key === CTRL_C) {
       this.#write('d\n');
-      this.#phase = 'waiting';
+      this.#phase = 'decided';
       this.#command({ cmd: 'deny' });
     }
   }

@@ -1,11 +1,12 @@
 // The terminal the person shares: a shell (or one command) in a pseudo-terminal, without native
-// modules. On Linux util-linux's `script` allocates the pty; a small sh wrapper inside it reports
-// the pty's device on an extra pipe (fd 3) and sets the first size, and every later resize is
-// `stty -F <device> rows R cols C` from outside, which makes the kernel send SIGWINCH to the
-// program in the foreground, as a terminal emulator would. Elsewhere the command runs on plain
-// pipes: programs see no terminal, and there are no resizes.
+// modules. On Linux util-linux's `script` (Debian package bsdutils) allocates the pty; a small sh
+// wrapper inside it reports the program's pid and the pty's device on an extra pipe (fd 3) and sets
+// the first size. Every later resize is `stty -F <device> rows R cols C` from outside, which makes
+// the kernel send SIGWINCH to the program in the foreground, as a terminal emulator would. Without
+// util-linux's script the command runs on plain pipes: programs see no terminal (no line editing,
+// no echo), and there are no resizes.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
 export interface TerminalSize {
@@ -45,7 +46,7 @@ const WRAPPER = [
 
 export function startSharedTerminal(options: SharedTerminalOptions): SharedTerminal {
   const userShell = process.env.SHELL || '/bin/sh';
-  if (process.platform !== 'linux') return startOnPipes(options.command ?? 'exec "$SHELL" -i', userShell);
+  if (!hasUtilLinuxScript()) return startOnPipes(options.command ?? 'exec "$SHELL" -i', userShell);
   const child = spawn('script', ['-q', '-f', '-e', '-c', WRAPPER, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'inherit', 'pipe'],
     env: {
@@ -92,14 +93,34 @@ export function startSharedTerminal(options: SharedTerminalOptions): SharedTermi
     stop() {
       // As when a terminal window closes: SIGHUP to the program's process group (a shell passes it
       // on to its jobs). `script` itself, on SIGTERM, waits two seconds before it kills for sure.
-      try {
-        if (pid !== undefined) process.kill(-pid, 'SIGHUP');
-        else child.kill('SIGTERM');
-      } catch {
-        child.kill('SIGTERM'); // the group is gone already
-      }
+      signalGroup(pid, 'SIGHUP') || child.kill('SIGTERM');
+      // A program that ignores the hangup is not left running in a terminal nobody sees.
+      const kill = setTimeout(() => signalGroup(pid, 'SIGKILL') || child.kill('SIGKILL'), STOP_GRACE_MS);
+      kill.unref();
+      void exited.finally(() => clearTimeout(kill)).catch(() => {});
     },
   };
+}
+
+/** util-linux's `script` (Debian: bsdutils); BSD and macOS have another with other options. */
+function hasUtilLinuxScript(): boolean {
+  if (process.platform !== 'linux') return false;
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  return !probe.error && probe.stdout.includes('util-linux');
+}
+
+/** How long a stopped program has to exit before it is killed. */
+const STOP_GRACE_MS = 3000;
+
+/** Signals the process group led by `pid`; false when there is none (any more). */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function startOnPipes(commandLine: string, userShell: string): SharedTerminal {

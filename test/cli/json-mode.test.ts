@@ -166,6 +166,29 @@ describe('Easy Connect, end to end', () => {
     await expectCleanExit(agent, 0);
   });
 
+  it('a kill (SIGTERM) ends the session in order for both sides', async () => {
+    const agent = assist('invite', '--easy-connect', '--name', 'Ada', ...ECHO);
+    const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
+    await connected(agent, expert);
+    agent.send({ cmd: 'approve', mode: 'view' });
+    await expert.next('approved');
+    expert.child.kill('SIGTERM');
+    expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    await expectCleanExit(expert, 0);
+    await expectCleanExit(agent, 0);
+  });
+
+  it('a shared program that ignores the hangup is still stopped when the session ends', async () => {
+    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap '' HUP; echo ready; while :; do sleep 1; done`);
+    const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
+    await connected(agent, expert);
+    agent.send({ cmd: 'approve', mode: 'view' });
+    await expertSees(expert, 'ready');
+    expert.send({ cmd: 'end' });
+    expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    await expectCleanExit(agent, 0);
+  });
+
   it('an invitation nobody uses expires: the agent exits non-zero with the reason', async () => {
     const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--expires-in', '1s');
     await agent.next('invitation');

@@ -1,0 +1,72 @@
+// `assist` without a relay: help texts, wrong arguments and their exit status.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ASSIST_BIN } from './support.js';
+
+function assist(...args: string[]) {
+  const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ASSIST_RELAY: '' } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('help', () => {
+  it('assist --help names every command and the scripting events and commands', () => {
+    const { status, stdout } = assist('--help');
+    expect(status).toBe(0);
+    for (const text of ['assist invite --easy-connect', 'assist invite --file', 'assist invite --email', 'assist accept', 'assist join', 'assist offer']) {
+      expect(stdout).toContain(text);
+    }
+    for (const event of ['invitation', 'connected', 'approved', 'denied', 'control', 'paused', 'resumed', 'output', 'chat', 'ended', 'error']) {
+      expect(stdout).toContain(event);
+    }
+    for (const command of ['approve', 'deny', 'input', 'request-control', 'grant-control', 'revoke-control', 'pause', 'resume', 'end']) {
+      expect(stdout).toContain(command);
+    }
+  });
+
+  it.each([
+    ['invite', ['--easy-connect', '--file', '--email', '--expires-in', '--command', '--relay', '--json']],
+    ['accept', ['CODE', '--command', '--relay', '--json']],
+    ['join', ['PASSWORD', 'FILE', 'URL', '--password', '--relay', '--json']],
+    ['offer', ['--expires-in', '--relay', '--json']],
+  ])('assist %s --help teaches its options with examples', (command, options) => {
+    for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
+      const { status, stdout } = assist(...args);
+      expect(status).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^assist ${command}:`));
+      for (const option of options) expect(stdout).toContain(option);
+      expect(stdout).toContain(`Examples:\n  assist ${command}`);
+    }
+  });
+
+  it('without a command it shows the help and exits 2', () => {
+    const { status, stdout } = assist();
+    expect(status).toBe(2);
+    expect(stdout).toContain('assist invite');
+  });
+});
+
+describe('wrong arguments', () => {
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['invite'], 'say how to invite'],
+    [['invite', '--easy-connect', '--file', 'x'], '--easy-connect goes alone'],
+    [['invite', '--easy-connect', '--expires-in', 'soon'], '--expires-in takes a duration'],
+    [['invite', '--easy-connect', 'extra'], 'unexpected argument "extra"'],
+    [['invite', '--bogus'], "Unknown option '--bogus'"],
+    [['join'], 'missing the invitation'],
+    [['accept'], 'missing the helper code'],
+    [['join', 'a', 'b'], 'unexpected argument "b"'],
+  ])('assist %j: a clear line on stderr, the help, exit 2, nothing on stdout', (args, message) => {
+    const { status, stdout, stderr } = assist(...args);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toContain(message);
+    expect(stderr).toContain('Examples:');
+  });
+
+  it('an invitation file that does not exist is named', () => {
+    const { status, stderr } = assist('join', '/nonexistent/help.assistinvite');
+    expect(status).toBe(1);
+    expect(stderr).toContain('no invitation file at /nonexistent/help.assistinvite');
+  });
+});
