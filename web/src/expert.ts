@@ -42,8 +42,16 @@ export function filledIn(input: Field, message: string): boolean {
 const codeAttributes = { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true } as const;
 const TECHNICIAN_NAME_HINT = 'The person sees it before letting you in.';
 
+/** After a wrong password: the form again, with the name kept and the problem on the password field. */
+export interface Retry {
+  name: string;
+  /** What was typed or pasted: a code, or a link whose password was wrong. */
+  invitation: string;
+  error: string;
+}
+
 /** `/join/<nameplate>` of an open invitation: the technician gives a name and the password. */
-export function showJoin(target: JoinTarget, previousError?: string): void {
+export function showJoin(target: JoinTarget, retry?: Retry): void {
   if (target.kind === 'file' && target.secret === undefined) {
     showScreen(
       'This link is incomplete',
@@ -57,7 +65,7 @@ export function showJoin(target: JoinTarget, previousError?: string): void {
       ? field('Password', { name: 'password', ...codeAttributes }, 'The person tells it to you separately, for example on the phone: 8 characters like XXXX-XXXX. It is not in the link.')
       : field('Easy Connect password', { name: 'code', ...codeAttributes, value: `${target.nameplate}-` }, `The 12 characters the person read to you, like ${target.nameplate}-XXXX-XXXX.`);
   const problem = messageArea('alert');
-  problem.say(previousError);
+  problem.say(undefined);
   showScreen(
     'Someone asked you for help',
     h('p', {}, `This invitation is valid until ${clockTime(target.expiresAt)}. Only continue if you know who it comes from and expected it.`),
@@ -70,7 +78,7 @@ export function showJoin(target: JoinTarget, previousError?: string): void {
           target.kind === 'file'
             ? { invitation: `${relay()}/join/${target.nameplate}#${target.secret}`, password: secret.input.value }
             : { invitation: secret.input.value };
-        await join({ relay: relay(), name: name.input.value.trim(), ...invitation }, problem, (message) => showJoin(target, message));
+        await join({ relay: relay(), name: name.input.value.trim(), ...invitation }, problem, (retry) => showJoin(target, retry));
       },
       name.element,
       secret.element,
@@ -78,22 +86,31 @@ export function showJoin(target: JoinTarget, previousError?: string): void {
       h('button', { type: 'submit' }, 'Connect'),
     ),
   );
-  if (previousError) secret.input.focus();
+  if (retry) retryWith(retry, name, secret);
 }
 
-/** Joins, then runs the session; a refusal is shown in `problem`, a wrong password goes to `retry`. */
-async function join(options: JoinHelpOptions, problem: { say(text: string): void }, retry: (message: string) => void): Promise<void> {
+const isLink = (text: string) => /^<?https?:/i.test(text.trim());
+
+/** Fills the name in again and puts the problem on the field to correct, with the focus. */
+function retryWith(retry: Retry, name: Field, wrong: Field): void {
+  name.input.value = retry.name;
+  wrong.setError(retry.error);
+  wrong.input.focus();
+}
+
+/** Joins, then runs the session; a refusal is shown in `problem`, a wrong password goes back to the form (`retry`). */
+async function join(options: JoinHelpOptions, problem: { say(text: string): void }, retry: (retry: Retry) => void): Promise<void> {
   let session: ExpertSession;
   try {
     session = await joinHelp(options);
   } catch (error) {
     return problem.say(errorText(error));
   }
-  runExpert(session, { onWrongPassword: retry });
+  runExpert(session, { onWrongPassword: (error) => retry({ name: options.name, invitation: options.invitation, error }) });
 }
 
 /** The start page: someone who needs help goes to /help; a technician types what they were given, or offers a helper code. */
-export function showStart(previousError?: string): void {
+export function showStart(retry?: Retry): void {
   const name = nameField(TECHNICIAN_NAME_HINT);
   const invitation = field(
     'Easy Connect password or invitation link',
@@ -102,7 +119,7 @@ export function showStart(previousError?: string): void {
   );
   const password = field('Password for a link', { name: 'password', ...codeAttributes, required: false }, 'Only for a link: the 8 characters the person told you separately.');
   const problem = messageArea('alert');
-  problem.say(previousError);
+  problem.say(undefined);
   showScreen(
     'Assist Relay',
     h('section', { 'aria-labelledby': 'need-help' }, h('h2', { id: 'need-help' }, 'Do you need help?'), h('p', {}, h('a', { href: '/help' }, 'Ask a technician for help'))),
@@ -116,7 +133,7 @@ export function showStart(previousError?: string): void {
           problem.say(undefined);
           if (!validName(name) || !filledIn(invitation, 'Type the password or paste the link.')) return;
           const text = invitation.input.value.trim();
-          if (/^<?https?:/i.test(text) && !text.replace(/^</, '').startsWith(`${relay()}/join/`)) {
+          if (isLink(text) && !text.replace(/^</, '').startsWith(`${relay()}/join/`)) {
             invitation.setError('This link is for another relay: open it directly in your browser.');
             return invitation.input.focus();
           }
@@ -131,7 +148,10 @@ export function showStart(previousError?: string): void {
     ),
     h('section', { 'aria-labelledby': 'offer' }, h('h2', { id: 'offer' }, 'Or give the person a code'), h('p', {}, 'Create a helper code, read it to the person, and they type it on this relay’s help page.'), offerForm()),
   );
-  if (previousError) invitation.input.focus();
+  if (retry) {
+    invitation.input.value = retry.invitation;
+    retryWith(retry, name, isLink(retry.invitation) ? password : invitation);
+  }
 }
 
 /** Helper code (the Quick Assist direction): the technician creates a code and reads it to the person. */

@@ -51,7 +51,7 @@ export function errorText(error: unknown): string {
       case 'session-not-found':
       case 'session-ended':
       case 'session-expired':
-        return error.endReason ? endText(error.endReason, 'technician') : GONE;
+        return GONE;
       case 'role-taken':
         return 'Someone else is connecting to this invitation right now. Wait a moment and try again.';
       case 'rate-limited':
