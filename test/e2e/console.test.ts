@@ -326,3 +326,46 @@ describe('helper codes (the technician gives the person a code)', () => {
     expectCleanPage();
   });
 });
+
+describe('what the page may do', () => {
+  it('runs no inline script and connects nowhere but the relay (Content-Security-Policy)', async () => {
+    const response = await page.goto(`${runtime.httpUrl}/help`);
+    expect(response?.headers()['content-security-policy']).toContain(`connect-src 'self' ${runtime.wsUrl};`);
+    await heading('Get help from a technician').waitFor();
+    const refused = await page.evaluate(async () => {
+      const violations: string[] = [];
+      document.addEventListener('securitypolicyviolation', (event) => violations.push(event.effectiveDirective));
+      const elsewhere = await fetch('https://relay.example.org/relay.json').then(
+        () => 'fetched',
+        () => 'refused',
+      );
+      let inline: string;
+      try {
+        const script = document.createElement('script');
+        script.textContent = 'window.inlineRan = true';
+        document.head.append(script);
+        inline = 'inlineRan' in window ? 'ran' : 'did not run';
+      } catch {
+        inline = 'refused';
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0)); // violation events are queued as tasks
+      return { elsewhere, inline, violations };
+    });
+    expect(refused.elsewhere).toBe('refused');
+    expect(refused.inline).not.toBe('ran');
+    expect(refused.violations).toContain('connect-src');
+    expect(pageProblems.length).toBeGreaterThan(0); // Chromium reports each refusal on the console
+  });
+
+  it('refuses a bundle changed after the build (subresource integrity)', async () => {
+    await page.route('**/assets/console-*.js', async (route) => {
+      const original = await route.fetch();
+      await route.fulfill({ response: original, body: `${await original.text()}\ndocument.title = 'changed';` });
+    });
+    const refusal = page.waitForEvent('console', (message) => message.type() === 'error' && /integrity/i.test(message.text()));
+    await page.goto(`${runtime.httpUrl}/help`);
+    await refusal;
+    expect(await page.locator('#app').textContent()).toBe('Loading…');
+    expect(await page.title()).toBe('Assist Relay');
+  });
+});
