@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { renderJoinPage, renderRelayInfo } from '../shared/invitations/join-page.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import type { RelayDeps } from '../shared/relay/deps.js';
 import { invitationStatus } from '../shared/relay/invitation-status.js';
-import { ASSETS_PATH, type ConsoleSite } from '../web/server/console-site.js';
+import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
 /** What the HTTPS side reads: open invitations, where the WebSocket API is, and the web console when it was built. */
@@ -40,4 +41,7 @@ async function route(deps: HttpDeps, method: string, path: string): Promise<Resu
 export const httpRoute = (resolve: () => HttpDeps) =>
   middy<APIGatewayProxyEventV2, Result>().handler((event) => route(resolve(), event.requestContext.http.method, event.rawPath));
 
-export const handler = httpRoute(httpDepsFromEnvironment());
+/** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */
+const environmentDeps = httpDepsFromEnvironment();
+let lambdaDeps: HttpDeps | undefined;
+export const handler = httpRoute(() => (lambdaDeps ??= { ...environmentDeps(), console: consoleSiteIfBuilt(fileURLToPath(new URL('./console/', import.meta.url))) }));
