@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { acceptHelp, joinHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
@@ -355,6 +356,26 @@ describe('what the page may do', () => {
     expect(refused.inline).not.toBe('ran');
     expect(refused.violations).toContain('connect-src');
     expect(pageProblems.length).toBeGreaterThan(0); // Chromium reports each refusal on the console
+  });
+
+  it('cannot reach the relay from a page the relay did not serve: $connect refuses other browser origins', async () => {
+    const opened = (origin?: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(runtime.wsUrl, origin === undefined ? {} : { origin });
+        socket.on('open', () => (socket.close(), resolve('open')));
+        socket.on('unexpected-response', (_request, response) => resolve(`refused ${response.statusCode}`));
+      });
+    expect(await opened('https://elsewhere.example')).toBe('refused 403');
+    expect(await opened(new URL(runtime.httpUrl).origin)).toBe('open');
+    expect(await opened()).toBe('open'); // the CLI and the SDK in Node send no Origin
+
+    // The same console under another name for this machine is another origin to the browser.
+    await page.goto(`${runtime.httpUrl.replace('127.0.0.1', 'localhost')}/help`);
+    const ask = page.getByRole('form', { name: 'Ask for help' });
+    await ask.getByLabel('Your name').fill('Ada Lovelace');
+    await ask.getByRole('button', { name: 'Create the invitation' }).click();
+    await ask.getByRole('alert').getByText('Could not connect to the relay', { exact: false }).waitFor();
+    expectCleanPage([/Unexpected response code: 403/]);
   });
 
   it('refuses a bundle changed after the build (subresource integrity)', async () => {
