@@ -132,6 +132,14 @@ describe('the technician in the browser', () => {
     await page.keyboard.type('ls');
     await page.keyboard.press('Enter');
     await until(() => seen.log.filter((line) => line.startsWith('input ')).join('').replace(/input /g, '') === 'ls\r', 'the keystrokes to arrive');
+    // Tab goes to the shell; Shift+Tab leaves the terminal, so the keyboard is never trapped.
+    const inTerminal = () => page.evaluate(() => Boolean(document.activeElement?.closest('.terminal-screen')));
+    expect(await inTerminal()).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await inTerminal()).toBe(true);
+    await page.keyboard.press('Shift+Tab');
+    expect(await inTerminal()).toBe(false);
+    await until(() => seen.log.filter((line) => line.startsWith('input ')).join('').replace(/input /g, '') === 'ls\r\t', 'the Tab to arrive');
     await shoot('technician-3-session');
 
     await help.end();
@@ -292,6 +300,21 @@ describe('the person in the browser', () => {
     await until(() => seen.ended !== undefined, 'the technician to be refused');
     expect(seen.log).toContain('denied');
     expect(seen.ended!.reason).toBe('denied');
+    expectCleanPage();
+  });
+
+  it('withdraws an invitation: the link then gets the relay’s “expired or unknown” answer', async () => {
+    await page.goto(`${runtime.httpUrl}/help`);
+    const ask = page.getByRole('form', { name: 'Ask for help' });
+    await ask.getByLabel('Your name').fill('Ada Lovelace');
+    await ask.getByRole('button', { name: 'Create the invitation' }).click();
+    await heading('Read this password to the technician').waitFor();
+    const nameplate = (await page.locator('.big-code').textContent())!.slice(0, 4);
+    expect((await fetch(`${runtime.httpUrl}/join/${nameplate}`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Withdraw the invitation' }).click();
+    await heading('The session has ended').waitFor();
+    await page.getByText('You withdrew the invitation.').waitFor();
+    expect((await fetch(`${runtime.httpUrl}/join/${nameplate}`)).status).toBe(404);
     expectCleanPage();
   });
 });

@@ -3,7 +3,7 @@ import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../..
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
-import { countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
 import { endText, errorText, sentence, spacedCode } from './text.js';
 
@@ -251,6 +251,7 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
   showScreen(
     `Helping ${agentName}`,
     state,
+    connectionNotice(session.client, agentName),
     countdown(session.client),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
     h('div', { class: 'workspace' }, terminal.element, chat.element),

@@ -3,7 +3,7 @@ import type { AgentSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
 import { filledIn, nameField, relay, validName } from './expert.js';
-import { countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { errorText, spacedCode } from './text.js';
 
 // The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
@@ -182,6 +182,7 @@ async function approve(session: AgentSession, expertName: string): Promise<void>
   showScreen(
     `${expertName} is helping you`,
     h('p', { role: 'status' }, `You are chatting with ${expertName}. They cannot see or control this computer from here.`),
+    connectionNotice(session.client, expertName),
     countdown(session.client),
     h('div', { class: 'actions' }, button('End the session', () => session.end())),
     chat.element,

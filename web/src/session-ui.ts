@@ -24,6 +24,19 @@ export function countdown(client: RelayClient): HTMLElement {
   return element;
 }
 
+/** Says when this side's connection or the other side's drops, and clears when it is back (the SDK resumes by itself). */
+export function connectionNotice(client: RelayClient, peer: string): HTMLElement {
+  const element = h('p', { role: 'status', class: 'connection' });
+  const say = (text: string) => (element.textContent = text);
+  client.on('reconnecting', ({ attempt }) => say(`The connection to the relay dropped. Reconnecting (attempt ${attempt})…`));
+  client.on('reconnected', () => say(''));
+  client.on('peer', (state) => {
+    if (state === 'disconnected') say(`${peer}’s connection dropped. Waiting for it to come back…`);
+    if (state === 'connected') say('');
+  });
+  return element;
+}
+
 /** Asks before the tab is closed or reloaded while a session runs; returns the function that stops asking. */
 export function guardAgainstClosing(): () => void {
   const ask = (event: BeforeUnloadEvent) => event.preventDefault();
