@@ -1,45 +1,22 @@
-import { nameProblem } from '../../sdk/assist-messages.js';
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
+import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
-import { endText, errorText, sentence, spacedCode } from './text.js';
+import { endText, errorText, spacedCode } from './text.js';
 
 // The technician's side: join an invitation (relay URL + password, or an Easy Connect password
 // typed in), or offer help with a helper code; then the verification code, the wait for approval,
 // and the session: the person's terminal, chat, control requests, leaving.
 
-/** This relay: the page's own origin (its /relay.json names the WebSocket endpoint). */
-export const relay = () => location.origin;
 const START_AGAIN = { label: 'Back to the start', href: '/' };
 
 export type JoinTarget =
   | { kind: 'file'; nameplate: string; secret: string | undefined; expiresAt: Date }
   | { kind: 'easy-connect'; nameplate: string; expiresAt: Date };
 
-export function nameField(hint: string): Field {
-  return field('Your name', { name: 'name', autocomplete: 'name', required: true, maxlength: '64' }, hint);
-}
-
-/** Checks a name before anything is sent: false, with the field's error shown and focused, if it cannot be used. */
-export function validName(name: Field): boolean {
-  const problem = nameProblem(name.input.value.trim());
-  name.setError(problem && sentence(problem));
-  if (problem) name.input.focus();
-  return !problem;
-}
-
-/** Checks that a required field is filled in; false, with `message` shown and focused, if not. */
-export function filledIn(input: Field, message: string): boolean {
-  const empty = input.input.value.trim() === '';
-  input.setError(empty ? message : undefined);
-  if (empty) input.input.focus();
-  return !empty;
-}
-
-const codeAttributes = { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true } as const;
 const TECHNICIAN_NAME_HINT = 'The person sees it before letting you in.';
 
 /** After a wrong password: the form again, with the name kept and the problem on the password field. */

@@ -2,7 +2,7 @@ import { acceptHelp, requestHelp, type HelpRequest } from '../../sdk/assist.js';
 import type { AgentSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
-import { filledIn, nameField, relay, validName } from './expert.js';
+import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { errorText, spacedCode } from './text.js';
 
@@ -70,7 +70,7 @@ function acceptForm(nameplate?: string): HTMLElement {
   const name = nameField(PERSON_NAME_HINT);
   const code = field(
     'Code',
-    { name: 'code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true, value: nameplate && `${nameplate}-` },
+    { name: 'code', ...codeAttributes, value: nameplate && `${nameplate}-` },
     `12 characters like ${nameplate ?? 'XXXX'}-XXXX-XXXX, read to you by the technician.`,
   );
   const problem = messageArea('alert');
