@@ -6,7 +6,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
-import { acceptHelp, joinHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
+import { acceptHelp, joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
 import { buildConsole } from '../../web/build/build.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
@@ -58,8 +58,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await context.close();
+  // The SDK's sides first, while the page is still there to acknowledge their last frames.
   await Promise.all(sdkSessions.map((session) => (session.phase === 'ended' ? undefined : session.client.end())));
+  await context.close();
 });
 
 /** The page ran without script errors or policy refusals (the 404 of an expired link is expected where a test says so). */
@@ -347,6 +348,28 @@ describe('helper codes (the technician gives the person a code)', () => {
     await heading('The session has ended').waitFor();
     await until(() => seen.ended !== undefined, 'the person to learn the technician left');
     expect(seen.ended!.reason).toBe('ended-by-expert');
+    expectCleanPage();
+  });
+
+  it('the person types a technician’s code at its /join/<nameplate> page, sees the verification code, lets them in', async () => {
+    const offer = await offerHelp({ relay: runtime.httpUrl, name: 'Grace Hopper', ...fastAssistOptions });
+    sdkSessions.push(offer);
+    const seen = record(offer);
+    await page.goto(`${runtime.httpUrl}/join/${offer.code.slice(0, 4)}`);
+    await heading('A technician offered to help you').waitFor();
+    await page.getByLabel('Your name').fill('Ada Lovelace');
+    const code = page.getByLabel('Code', { exact: true });
+    expect(await code.inputValue()).toBe(`${offer.code.slice(0, 4)}-`); // the nameplate, from the link
+    await code.press('Enter');
+    await page.getByRole('alert').getByText('The code has 4 symbols; expected 12, written XXXX-XXXX-XXXX.').waitFor();
+    await code.fill(offer.code.toLowerCase());
+    await code.press('Enter');
+    await heading('Grace Hopper wants to help you').waitFor();
+    await until(() => offer.verificationCode !== undefined, 'the technician’s verification code');
+    expect(digits(await page.locator('.big-code').textContent())).toBe(offer.verificationCode);
+    await page.getByRole('button', { name: 'Let them in' }).click();
+    await heading('Grace Hopper is helping you').waitFor();
+    await until(() => seen.log.includes('approved {"mode":"view"}'), 'the technician to be let in');
     expectCleanPage();
   });
 });
