@@ -1,13 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { renderJoinPage, renderRelayInfo } from '../shared/invitations/join-page.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import type { RelayDeps } from '../shared/relay/deps.js';
 import { invitationStatus } from '../shared/relay/invitation-status.js';
+import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
-/** What the HTTPS side reads: open invitations, and where the WebSocket API is. */
-export type HttpDeps = Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy'>;
+/** What the HTTPS side reads: open invitations, where the WebSocket API is, and the web console when it was built. */
+export type HttpDeps = Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy'> & { console?: ConsoleSite };
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -24,12 +26,22 @@ async function route(deps: HttpDeps, method: string, path: string): Promise<Resu
   if (path === '/healthz') return json(200, { status: 'ok', protocolVersion: PROTOCOL_VERSION });
   if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
   const join = JOIN_PATH.exec(path);
-  if (join) return renderJoinPage(await invitationStatus(deps, decodeURIComponent(join[1] ?? '')));
-  return json(404, { message: 'Not Found' });
+  if (join) {
+    const status = await invitationStatus(deps, decodeURIComponent(join[1] ?? ''));
+    // The console only for an open invitation: "expired or unknown" stays the relay's own answer.
+    if (deps.console && status.state === 'open') return deps.console.page(deps.endpoints.webSocketUrl, status);
+    return renderJoinPage(status);
+  }
+  if (deps.console && (path === '/' || path === '/help')) return deps.console.page(deps.endpoints.webSocketUrl);
+  const asset = path.startsWith(ASSETS_PATH) ? deps.console?.asset(path) : undefined;
+  return asset ?? json(404, { message: 'Not Found' });
 }
 
 /** The relay's HTTPS endpoint (HTTP API on AWS, the local gateway's HTTP side locally). */
 export const httpRoute = (resolve: () => HttpDeps) =>
   middy<APIGatewayProxyEventV2, Result>().handler((event) => route(resolve(), event.requestContext.http.method, event.rawPath));
 
-export const handler = httpRoute(httpDepsFromEnvironment());
+/** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */
+const environmentDeps = httpDepsFromEnvironment();
+let lambdaDeps: HttpDeps | undefined;
+export const handler = httpRoute(() => (lambdaDeps ??= { ...environmentDeps(), console: consoleSiteIfBuilt(fileURLToPath(new URL('./console/', import.meta.url))) }));

@@ -56,6 +56,8 @@ if (values.help) {
 }
 if (!values.table) fail('--table is required');
 
+// The pinned SDK supports Node 20 (the local minimum); its notice about future releases is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const client = new DynamoDBClient(
   values.local ? { ...localAwsConfig, endpoint: values.local } : { ...(values.region && { region: values.region }) },
 );

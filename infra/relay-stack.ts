@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -27,6 +28,7 @@ interface HandlerSpec {
   /** The frame path is the hot one: Lambda CPU scales with memory, so it gets more. */
   memorySize?: number;
   timeout?: Duration;
+  afterBundling?: (outputDir: string) => string[];
 }
 
 const ENDS_SESSIONS: readonly ConnectionsMethod[] = ['POST', 'DELETE']; // finishSession posts "ended", then disconnects
@@ -53,9 +55,16 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
 /** Ends overdue sessions every minute: it scans open sessions and finishes them, reading nothing else. */
 const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
 
-/** Relay URLs over HTTPS: health, discovery (`/relay.json`) and the join page, which reads the invitation. */
-const httpEndpoint: HandlerSpec = { file: 'http', tableActions: ['GetItem'] };
-const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}'];
+/**
+ * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation,
+ * and the web console (web/), built into the function's asset next to the bundle, where it reads it.
+ */
+const httpEndpoint: HandlerSpec = {
+  file: 'http',
+  tableActions: ['GetItem'],
+  afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
+};
+const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
@@ -186,6 +195,7 @@ export class RelayStack extends Stack {
         timeout: spec.timeout ?? DEFAULT_TIMEOUT,
         removalPolicy: config.removalPolicy,
         alarmAction,
+        afterBundling: spec.afterBundling,
       }).function;
 
     let emailEnvironment: Record<string, string> = {};

@@ -28,8 +28,8 @@ export type AssistMessage =
   | { type: 'deny' }
   /** Expert → agent, while viewing: asks the user for control. */
   | { type: 'request-control' }
-  /** Agent → expert: control granted or revoked. */
-  | { type: 'control'; state: 'granted' | 'revoked' }
+  /** Agent → expert: control granted or revoked, or the expert's request for it refused. */
+  | { type: 'control'; state: 'granted' | 'revoked' | 'refused' }
   /** Agent → expert: the user paused (nothing flows) or resumed the session. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -103,7 +103,7 @@ export class AssistMessageError extends Error {
 
 const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
-const controlStates = ['revoked', 'granted'] as const;
+const controlStates = ['revoked', 'granted', 'refused'] as const;
 
 /** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
 const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
@@ -164,7 +164,7 @@ function check(message: AssistMessage): void {
       if (!modes.includes(message.mode)) throw new AssistMessageError('out-of-range', 'the approval mode must be view or control');
       return;
     case 'control':
-      if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted or revoked');
+      if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
       return;
     default:
       return;
@@ -251,7 +251,7 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'control': {
       requireLength(body, 1, type);
       const state = controlStates[body[0]!];
-      if (!state) throw new AssistMessageError('out-of-range', 'control is granted or revoked');
+      if (!state) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
       return { type, state };
     }
     case 'output':

@@ -323,6 +323,13 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#record('control-granted');
   }
 
+  /** Answers the expert's request for control with no; it keeps viewing. */
+  async refuseControl(): Promise<void> {
+    this.#require('active', 'refuse control');
+    if (this.#controlGranted) return;
+    await this.#channel.send({ type: 'control', state: 'refused' });
+  }
+
   async revokeControl(): Promise<void> {
     this.#require('active', 'revoke control');
     if (!this.#controlGranted) return;
@@ -472,7 +479,7 @@ export type ExpertSessionEvents = {
   approved: [approval: { mode: ApprovalMode }];
   /** The person refused; 'ended' ('denied') follows. */
   denied: [];
-  control: [control: { state: 'granted' | 'revoked' }];
+  control: [control: { state: 'granted' | 'revoked' | 'refused' }];
   paused: [];
   resumed: [];
   output: [bytes: Uint8Array];

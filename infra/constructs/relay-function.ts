@@ -29,6 +29,8 @@ export interface RelayFunctionProps {
   /** Log groups follow the table's policy: kept by default, deleted with throwaway stacks. */
   removalPolicy: RemovalPolicy;
   alarmAction: IAlarmAction;
+  /** Shell commands run after bundling, given the asset's folder (e.g. to add files the handler reads). */
+  afterBundling?: (outputDir: string) => string[];
 }
 
 /**
@@ -71,7 +73,9 @@ export class RelayFunction extends Construct {
       timeout: props.timeout,
       role,
       logGroup,
-      bundling: relayBundling,
+      bundling: props.afterBundling
+        ? { ...relayBundling, commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir, outputDir) => props.afterBundling!(outputDir) } }
+        : relayBundling,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
     });
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createJsonLog } from '../../shared/ports/log.js';
+import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
 import { startLocalRuntime } from './runtime.js';
 
 const usage = `Usage: npm start -- [options]
@@ -50,16 +51,30 @@ const portText = values.port ?? process.env.PORT ?? '8787';
 const port = Number(portText);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
 
+/** Builds the web console (web/) afresh, so it matches this checkout; the relay runs without it if that fails. */
+async function buildWebConsole(): Promise<ConsoleSite | undefined> {
+  try {
+    const { buildConsole } = await import('../../web/build/build.js');
+    return loadConsoleSite(await buildConsole());
+  } catch (error) {
+    console.warn(`The web console could not be built, so the relay serves its plain pages: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 try {
+  const webConsole = await buildWebConsole();
   const runtime = await startLocalRuntime({
     port,
     host: values.host ?? '127.0.0.1',
     dataDir: values['data-dir'],
+    console: webConsole,
     ...(values.verbose ? { log: createJsonLog() } : {}),
   });
   console.log(`Assist Relay is running locally.
   WebSocket URL: ${runtime.wsUrl}
-  HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)
+  HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)${webConsole ? `
+  Web console:   ${runtime.httpUrl}/   (ask for help: ${runtime.httpUrl}/help)` : ''}
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here; files in ${runtime.outbox.dir})
   Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
 Press Ctrl-C to stop.`);

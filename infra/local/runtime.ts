@@ -26,6 +26,7 @@ import type { RelayEndpoints } from '../../shared/relay/deps.js';
 import { createMailOutbox, type MailOutbox } from './mail-outbox.js';
 import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
+import type { ConsoleSite } from '../../web/server/console-site.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
 import { apiGatewayLimits, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
@@ -49,6 +50,8 @@ export interface LocalRuntimeOptions {
   tableName?: string;
   /** Where emailed invitations land as .eml files; a temporary folder (or `<dataDir>/outbox`) by default. */
   outboxDir?: string;
+  /** The web console to serve at `/`, `/help` and `/join/<nameplate>` (web/server/console-site.ts); without it, the plain join page. */
+  console?: ConsoleSite;
 }
 
 export interface LocalRuntime {
@@ -112,7 +115,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const asRoute = (handler: (event: WebSocketEvent, context: never) => Promise<unknown>): RouteHandler =>
     handler as RouteHandler;
-  const httpHandler = httpRoute(() => deps());
+  const httpHandler = httpRoute(() => ({ ...deps(), console: options.console }));
   const gateway = new LocalGateway({
     host,
     port,

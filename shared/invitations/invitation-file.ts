@@ -1,5 +1,5 @@
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
-import { normalizeRelayUrl, relayUrlProblem } from './relay-url.js';
+import { normalizeRelayUrl, readRelayUrls } from './relay-url.js';
 
 // The `.assistinvite` file (docs/invitations.md): what the agent hands to the expert, by any means or
 // by the relay's email. It holds the relay, the nameplate and the 128-bit file secret; never the
@@ -66,18 +66,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function readRelay(value: unknown): RelayUrls {
   if (!isObject(value)) malformed('"relay" must be an object with "webSocketUrl" and "httpUrl"');
-  for (const [field, kind] of [
-    ['webSocketUrl', 'websocket'],
-    ['httpUrl', 'http'],
-  ] as const) {
-    const problem = relayUrlProblem(value[field], kind);
-    if (problem !== undefined) malformed(`"relay.${field}" ${problem}`);
-  }
-  // The canonical forms: the URL parser drops tabs and newlines, which the raw text could carry into messages.
-  return {
-    webSocketUrl: normalizeRelayUrl(value.webSocketUrl as string, 'websocket'),
-    httpUrl: normalizeRelayUrl(value.httpUrl as string, 'http'),
-  };
+  return readRelayUrls(value, (field, problem) => malformed(`"relay.${field}" ${problem}`));
 }
 
 /** Nameplate and secret in their canonical symbols; CodeFormatError says what is wrong with them. */

@@ -136,15 +136,25 @@ export function parseRelayInfo(json: string): RelayInfo {
       `the relay speaks /relay.json version ${fields.version}; this program knows version 1 (update it)`,
     );
   }
+  return { version: 1, ...readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`)) };
+}
+
+/**
+ * Checks a relay's two URLs (in /relay.json or an invitation file) and returns their canonical forms:
+ * the URL parser drops tabs and newlines, which the raw text could carry into messages.
+ */
+export function readRelayUrls(
+  fields: Record<string, unknown>,
+  refuse: (field: 'webSocketUrl' | 'httpUrl', problem: string) => never,
+): { webSocketUrl: string; httpUrl: string } {
   for (const [field, kind] of [
     ['webSocketUrl', 'websocket'],
     ['httpUrl', 'http'],
   ] as const) {
     const problem = relayUrlProblem(fields[field], kind);
-    if (problem !== undefined) invalidRelayInfo(`"${field}" ${problem}`);
+    if (problem !== undefined) refuse(field, problem);
   }
   return {
-    version: 1,
     webSocketUrl: normalizeRelayUrl(fields.webSocketUrl as string, 'websocket'),
     httpUrl: normalizeRelayUrl(fields.httpUrl as string, 'http'),
   };

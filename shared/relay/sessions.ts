@@ -137,7 +137,7 @@ export async function resumeSession(
   deps: RelayDeps,
   caller: Caller,
   request: { sessionId: string; resumeToken: string },
-): Promise<ServerMessage> {
+): Promise<ServerMessage | undefined> {
   await requireUnboundConnection(deps, caller);
   const now = epochSeconds(deps);
   const session = await deps.store.getSession(request.sessionId);
@@ -163,7 +163,13 @@ export async function resumeSession(
   const peer = before[otherRole(role)]?.connectionId;
   if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'connected' });
   deps.log.info('session-resumed', { sessionId: session.sessionId, role });
-  return { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
+  const resumed: ServerMessage = { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
+  if (role !== session.creatorRole || before.state !== 'waiting') return resumed;
+  // A joiner may have been removed while the creator was away and missed the notice: repeat it after
+  // the reply, so the creator drops that joiner's streams before the next one arrives.
+  await deps.notifier.post(caller.connectionId, resumed);
+  await deps.notifier.post(caller.connectionId, { type: 'peer', state: 'left' });
+  return undefined;
 }
 
 /**

@@ -9,6 +9,7 @@ import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
 import { tableSchema } from '../../shared/adapters/table.js';
+import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/relay:
 // a store method maps to one DynamoDB action (get* → GetItem, put*/claimNameplate/createSession → PutItem,
@@ -306,10 +307,17 @@ describe('RelayStack', () => {
   });
 
   describe('HTTP API', () => {
-    it('serves the health check and join links from the http function, throttled', () => {
+    it('serves the health check, join links and the web console from the http function, throttled', () => {
       const httpApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'HTTP')![0];
       const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === httpApiId);
-      expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual(['GET /healthz', 'GET /join/{nameplate}', 'GET /relay.json']);
+      expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([
+        'GET /',
+        'GET /assets/{file}',
+        'GET /healthz',
+        'GET /help',
+        'GET /join/{nameplate}',
+        'GET /relay.json',
+      ]);
       for (const [, route] of routes) {
         const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
         expect(referencedFile(resources[integrationId]!.Properties.IntegrationUri)).toBe('http');
@@ -320,6 +328,14 @@ describe('RelayStack', () => {
         AutoDeploy: true,
         DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       });
+    });
+  });
+
+  describe('web console', () => {
+    it('is built into the http function’s asset, next to the bundle, complete and matching its integrity attributes', () => {
+      const assetHash = (functionOf('http').Properties.Code.S3Key as string).replace(/\.zip$/, '');
+      const site = loadConsoleSite(join(synthesized.app.outdir, `asset.${assetHash}`, 'console'));
+      expect(site.page('wss://relay.example.org/live').body).toMatch(/<script type="module" crossorigin src="\/assets\/console-[\w-]+\.js" integrity="sha384-/);
     });
   });
 

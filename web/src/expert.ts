@@ -1,0 +1,254 @@
+import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
+import type { ExpertSession } from '../../sdk/assist-session.js';
+import { ChatPane } from './chat.js';
+import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
+import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
+import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { TerminalView } from './terminal.js';
+import { endText, errorText, spacedCode } from './text.js';
+
+// The technician's side: join an invitation (relay URL + password, or an Easy Connect password
+// typed in), or offer help with a helper code; then the verification code, the wait for approval,
+// and the session: the person's terminal, chat, control requests, leaving.
+
+const START_AGAIN = { label: 'Back to the start', href: '/' };
+
+export type JoinTarget =
+  | { kind: 'file'; nameplate: string; secret: string | undefined; expiresAt: Date }
+  | { kind: 'easy-connect'; nameplate: string; expiresAt: Date };
+
+const TECHNICIAN_NAME_HINT = 'The person sees it before letting you in.';
+
+/** After a wrong password: the form again, with the name kept and the problem on the password field. */
+export interface Retry {
+  name: string;
+  /** What was typed or pasted: a code, or a link whose password was wrong. */
+  invitation: string;
+  error: string;
+}
+
+/** `/join/<nameplate>` of an open invitation: the technician gives a name and the password. */
+export function showJoin(target: JoinTarget, retry?: Retry): void {
+  if (target.kind === 'file' && target.secret === undefined) {
+    showScreen(
+      'This link is incomplete',
+      h('p', {}, 'The link must end with # and a long code. Ask the person who invited you to send the whole link again, and copy all of it.'),
+    );
+    return;
+  }
+  const name = nameField(TECHNICIAN_NAME_HINT);
+  const secret =
+    target.kind === 'file'
+      ? field('Password', { name: 'password', ...codeAttributes }, 'The person tells it to you separately, for example on the phone: 8 characters like XXXX-XXXX. It is not in the link.')
+      : field('Easy Connect password', { name: 'code', ...codeAttributes, value: `${target.nameplate}-` }, `The 12 characters the person read to you, like ${target.nameplate}-XXXX-XXXX.`);
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  showScreen(
+    'Someone asked you for help',
+    h('p', {}, `This invitation is valid until ${clockTime(target.expiresAt)}. Only continue if you know who it comes from and expected it.`),
+    form(
+      'Join',
+      async () => {
+        problem.say(undefined);
+        if (!validName(name) || !filledIn(secret, 'Type the password the person gave you.')) return;
+        const invitation: Pick<JoinHelpOptions, 'invitation' | 'password'> =
+          target.kind === 'file'
+            ? { invitation: `${relay()}/join/${target.nameplate}#${target.secret}`, password: secret.input.value }
+            : { invitation: secret.input.value };
+        await join({ relay: relay(), name: name.input.value.trim(), ...invitation }, problem, (retry) => showJoin(target, retry));
+      },
+      name.element,
+      secret.element,
+      problem,
+      h('button', { type: 'submit' }, 'Connect'),
+    ),
+  );
+  if (retry) retryWith(retry, name, secret);
+}
+
+const isLink = (text: string) => /^<?https?:/i.test(text.trim());
+
+/** Fills the name in again and puts the problem on the field to correct, with the focus. */
+function retryWith(retry: Retry, name: Field, wrong: Field): void {
+  name.input.value = retry.name;
+  wrong.setError(retry.error);
+  wrong.input.focus();
+}
+
+/** Joins, then runs the session; a refusal is shown in `problem`, a wrong password goes back to the form (`retry`). */
+async function join(options: JoinHelpOptions, problem: { say(text: string): void }, retry: (retry: Retry) => void): Promise<void> {
+  let session: ExpertSession;
+  try {
+    session = await joinHelp(options);
+  } catch (error) {
+    return problem.say(errorText(error));
+  }
+  runExpert(session, { onWrongPassword: (error) => retry({ name: options.name, invitation: options.invitation, error }) });
+}
+
+/** The start page: someone who needs help goes to /help; a technician types what they were given, or offers a helper code. */
+export function showStart(retry?: Retry): void {
+  const name = nameField(TECHNICIAN_NAME_HINT);
+  const invitation = field(
+    'Easy Connect password or invitation link',
+    { name: 'invitation', ...codeAttributes, autocapitalize: 'off' },
+    'The 12-character password the person read to you, or the link they sent you.',
+  );
+  const password = field('Password for a link', { name: 'password', ...codeAttributes, required: false }, 'Only for a link: the 8 characters the person told you separately.');
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  showScreen(
+    'Assist Relay',
+    h('section', { 'aria-labelledby': 'need-help' }, h('h2', { id: 'need-help' }, 'Do you need help?'), h('p', {}, h('a', { href: '/help' }, 'Ask a technician for help'))),
+    h(
+      'section',
+      { 'aria-labelledby': 'helping' },
+      h('h2', { id: 'helping' }, 'Are you helping someone?'),
+      form(
+        'Help someone',
+        async () => {
+          problem.say(undefined);
+          if (!validName(name) || !filledIn(invitation, 'Type the password or paste the link.')) return;
+          const text = invitation.input.value.trim();
+          if (isLink(text) && !text.replace(/^</, '').startsWith(`${relay()}/join/`)) {
+            invitation.setError('This link is for another relay: open it directly in your browser.');
+            return invitation.input.focus();
+          }
+          await join({ relay: relay(), invitation: text, password: password.input.value.trim() || undefined, name: name.input.value.trim() }, problem, showStart);
+        },
+        name.element,
+        invitation.element,
+        password.element,
+        problem,
+        h('button', { type: 'submit' }, 'Connect'),
+      ),
+    ),
+    h('section', { 'aria-labelledby': 'offer' }, h('h2', { id: 'offer' }, 'Or give the person a code'), h('p', {}, 'Create a helper code, read it to the person, and they type it on this relay’s help page.'), offerForm()),
+  );
+  if (retry) {
+    invitation.input.value = retry.invitation;
+    retryWith(retry, name, isLink(retry.invitation) ? password : invitation);
+  }
+}
+
+/** Helper code (the Quick Assist direction): the technician creates a code and reads it to the person. */
+function offerForm(): HTMLElement {
+  const name = nameField(TECHNICIAN_NAME_HINT);
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  return form(
+    'Create a helper code',
+    async () => {
+      problem.say(undefined);
+      if (!validName(name)) return;
+      let offer: HelpOffer;
+      try {
+        offer = await offerHelp({ relay: relay(), name: name.input.value.trim() });
+      } catch (error) {
+        return problem.say(errorText(error));
+      }
+      runExpert(offer, { waiting: (note) => showHelperCode(offer, note) });
+    },
+    name.element,
+    problem,
+    h('button', { type: 'submit' }, 'Create a helper code'),
+  );
+}
+
+function showHelperCode(offer: HelpOffer, note?: string): void {
+  const status = messageArea('status');
+  status.say(note);
+  showScreen(
+    'Read this code to the person',
+    h('p', { class: 'big-code' }, offer.code),
+    h('p', {}, `They open ${relay()}/help, choose “A technician gave me a code” and type it. It is valid until ${clockTime(offer.expiresAt)}.`),
+    status,
+    button('Withdraw the code', () => offer.revoke()),
+  );
+}
+
+interface RunOptions {
+  /** Helper code: what to show while the person has not got through (with a note about the last attempt). */
+  waiting?: (note?: string) => void;
+  /** Joining: a wrong password returns to the form with this message. */
+  onWrongPassword?: (message: string) => void;
+}
+
+/** Drives the screens of one session, from the handshake to its end. */
+function runExpert(session: ExpertSession, options: RunOptions): void {
+  const stopGuarding = guardAgainstClosing();
+  let agentName = 'the person';
+  const { waiting } = options;
+  if (waiting) waiting();
+  else showScreen('Connecting', h('p', { role: 'status' }, 'Checking the password with the person’s computer…'), button('Cancel', () => session.leave()));
+
+  if (waiting) {
+    session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) =>
+      waiting(`Someone typed a wrong code (${failedAttempts} of ${maxFailedAttempts} tries). Check that the person types exactly what you read.`),
+    );
+    session.on('agent-left', () => waiting('The person left before letting you in. The code still works.'));
+  }
+  session.on('verification', ({ code }) => {
+    showScreen(
+      'Read this code to the person',
+      h('p', { class: 'big-code' }, spacedCode(code)),
+      h('p', {}, 'They see the same code on their screen, and should let you in only if the two match.'),
+      h('p', { role: 'status', class: 'waiting' }, 'Waiting for the person to let you in…'),
+      button('Cancel', () => session.leave()),
+    );
+  });
+  session.on('agent', ({ name }) => {
+    agentName = name;
+    const status = document.querySelector('.waiting');
+    if (status) status.textContent = `Waiting for ${name} to let you in…`;
+  });
+  session.on('approved', ({ mode }) => showActive(session, agentName, mode));
+  session.on('ended', (end) => {
+    stopGuarding();
+    if (end.reason === 'confirmation-failed' && options.onWrongPassword) options.onWrongPassword(endText(end.reason, 'technician'));
+    else showEnded(end, 'technician', START_AGAIN);
+  });
+}
+
+function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'control'): void {
+  const state = h('p', { role: 'status', class: 'session-state' });
+  const terminal = new TerminalView(agentName, (bytes) => void session.sendInput(bytes));
+  const chat = new ChatPane(agentName, (text) => session.chat(text));
+  const askForControl = button('Ask for control', async () => {
+    await session.requestControl();
+    chat.note(`You asked ${agentName} for control.`);
+  });
+  const update = () => {
+    terminal.setInteractive(session.hasControl && !session.paused);
+    askForControl.hidden = session.hasControl;
+    state.textContent = session.paused
+      ? `${agentName} paused the session: nothing is shown or typed until they resume. Chat still works.`
+      : `You are helping ${agentName}${session.hasControl ? ' and have control' : ' (view only)'}.`;
+  };
+  showScreen(
+    `Helping ${agentName}`,
+    state,
+    connectionNotice(session.client, agentName),
+    countdown(session.client),
+    h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
+    h('div', { class: 'workspace' }, terminal.element, chat.element),
+  );
+  update();
+  if (mode === 'control') chat.note(`${agentName} let you in with control.`);
+  session.on('output', (bytes) => terminal.write(bytes));
+  session.on('resize', ({ cols, rows }) => terminal.resize(cols, rows));
+  session.on('chat', (text) => chat.received(text));
+  session.on('control', ({ state: control }) => {
+    chat.note(control === 'granted' ? `${agentName} gave you control.` : `${agentName} took control back.`);
+    update();
+  });
+  session.on('paused', () => {
+    chat.note(`${agentName} paused the session.`);
+    update();
+  });
+  session.on('resumed', () => {
+    chat.note(`${agentName} resumed the session.`);
+    update();
+  });
+  session.on('ended', () => terminal.dispose());
+}

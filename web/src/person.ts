@@ -1,0 +1,192 @@
+import { acceptHelp, requestHelp, type HelpRequest } from '../../sdk/assist.js';
+import type { AgentSession } from '../../sdk/assist-session.js';
+import { ChatPane } from './chat.js';
+import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
+import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
+import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { errorText, spacedCode } from './text.js';
+
+// The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
+// link and password to send, optionally emailed by the relay), or type a technician's helper code;
+// then see who connects and their verification code, let them in or refuse, chat, end.
+// Nothing of this computer is shared from the browser: the technician sees only the chat.
+
+const ASK_AGAIN = { label: 'Ask for help again', href: '/help' };
+const PERSON_NAME_HINT = 'The technician sees it.';
+
+/** `/help`. */
+export function showHelp(): void {
+  showScreen(
+    'Get help from a technician',
+    h('p', {}, 'A technician you trust can connect to this page to chat with you. You see who it is and decide whether to let them in.'),
+    h('section', { 'aria-labelledby': 'ask' }, h('h2', { id: 'ask' }, 'Ask for help'), askForm()),
+    h('section', { 'aria-labelledby': 'have-code' }, h('h2', { id: 'have-code' }, 'A technician gave me a code'), acceptForm()),
+  );
+}
+
+/** `/join/<nameplate>` of a helper code: the person types the code the technician read out. */
+export function showAcceptCode(nameplate: string): void {
+  showScreen('A technician offered to help you', h('p', {}, 'Only continue if you asked for help and know this technician.'), acceptForm(nameplate));
+}
+
+function askForm(): HTMLElement {
+  const name = nameField(PERSON_NAME_HINT);
+  const legendId = uniqueId('kind');
+  const choice = (value: 'easy-connect' | 'file', label: string, checked: boolean) => {
+    const id = uniqueId(value);
+    return h('div', { class: 'field inline' }, h('input', { type: 'radio', name: 'kind', id, value, checked }), h('label', { for: id }, label));
+  };
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  const element: HTMLFormElement = form(
+    'Ask for help',
+    async () => {
+      problem.say(undefined);
+      if (!validName(name)) return;
+      const kind = (element.querySelector<HTMLInputElement>('input[name="kind"]:checked')?.value ?? 'easy-connect') as 'easy-connect' | 'file';
+      let request: HelpRequest;
+      try {
+        request = await requestHelp({ relay: relay(), kind, name: name.input.value.trim() });
+      } catch (error) {
+        return problem.say(errorText(error));
+      }
+      runPerson(request, (note) => showInvitation(request, note));
+    },
+    name.element,
+    h(
+      'fieldset',
+      { 'aria-labelledby': legendId },
+      h('legend', { id: legendId }, 'How will the technician get the invitation?'),
+      choice('easy-connect', 'I will read a password to them, for example on the phone', true),
+      choice('file', 'I will send them a link, by email or message', false),
+    ),
+    problem,
+    h('button', { type: 'submit' }, 'Create the invitation'),
+  );
+  return element;
+}
+
+function acceptForm(nameplate?: string): HTMLElement {
+  const name = nameField(PERSON_NAME_HINT);
+  const code = field(
+    'Code',
+    { name: 'code', ...codeAttributes, value: nameplate && `${nameplate}-` },
+    `12 characters like ${nameplate ?? 'XXXX'}-XXXX-XXXX, read to you by the technician.`,
+  );
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  return form(
+    'Use a technician’s code',
+    async () => {
+      problem.say(undefined);
+      if (!validName(name) || !filledIn(code, 'Type the code the technician read to you.')) return;
+      let session: AgentSession;
+      try {
+        session = await acceptHelp({ relay: relay(), code: code.input.value, name: name.input.value.trim() });
+      } catch (error) {
+        return problem.say(errorText(error));
+      }
+      runPerson(session, () => showScreen('Connecting', h('p', { role: 'status' }, 'Checking the code with the technician’s computer…')));
+    },
+    name.element,
+    code.element,
+    problem,
+    h('button', { type: 'submit' }, 'Connect'),
+  );
+}
+
+/** What to hand over, and the ways to hand it over. */
+function showInvitation(request: HelpRequest, note?: string): void {
+  const { invitation } = request;
+  const status = messageArea('status');
+  status.say(note);
+  const until = h('p', {}, `It works once, until ${clockTime(invitation.expiresAt)}. Nobody can see anything until you let them in.`);
+  const withdraw = button('Withdraw the invitation', () => request.revoke());
+  if (invitation.kind === 'easy-connect') {
+    showScreen(
+      'Read this password to the technician',
+      h('p', { class: 'big-code' }, invitation.password),
+      h('p', {}, `They type it at ${relay()}, or in the command line.`),
+      until,
+      status,
+      withdraw,
+    );
+    return;
+  }
+  const linkId = uniqueId('link');
+  const link = h('input', { type: 'text', id: linkId, readonly: true, value: invitation.relayUrl, spellcheck: 'false' });
+  const download = h('a', { href: URL.createObjectURL(new Blob([invitation.file], { type: 'application/octet-stream' })), download: invitation.fileName }, 'Download the invitation file');
+  showScreen(
+    'Send this invitation to the technician',
+    h('div', { class: 'field' }, h('label', { for: linkId }, 'Link'), h('div', { class: 'inline' }, link, button('Copy the link', () => navigator.clipboard.writeText(invitation.relayUrl)))),
+    h('p', {}, 'Then tell them this password separately, for example on the phone (it is not in the link or the email):'),
+    h('p', { class: 'big-code' }, invitation.password),
+    until,
+    emailForm(request),
+    h('p', {}, download, ' (the link’s alternative, for the command line)'),
+    status,
+    withdraw,
+  );
+}
+
+function emailForm(request: HelpRequest): HTMLElement {
+  const address = field('Technician’s email address', { name: 'email', type: 'email', autocomplete: 'off', required: true }, 'The relay emails them the link (never the password).');
+  const result = messageArea('status');
+  result.say(undefined);
+  return form(
+    'Email the invitation',
+    async () => {
+      result.say(undefined);
+      if (!filledIn(address, 'Type the technician’s email address.')) return;
+      try {
+        const { to } = await request.emailInvitation(address.input.value.trim());
+        address.setError(undefined);
+        result.say(`Sent to ${to}. Now tell them the password.`);
+      } catch (error) {
+        address.setError(errorText(error));
+        address.input.focus();
+      }
+    },
+    address.element,
+    h('button', { type: 'submit' }, 'Email the invitation'),
+    result,
+  );
+}
+
+/** Drives the screens of one session: waiting, the decision, the session, its end. */
+function runPerson(session: AgentSession, waiting: (note?: string) => void): void {
+  const stopGuarding = guardAgainstClosing();
+  waiting();
+  session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) =>
+    waiting(`Someone tried a wrong password (${failedAttempts} of ${maxFailedAttempts} tries). If it was not your technician, withdraw the invitation.`),
+  );
+  session.on('expert-left', () => waiting('The technician left before you let them in. The invitation still works.'));
+  session.on('expert', ({ name, verificationCode }) => {
+    showScreen(
+      `${name} wants to help you`,
+      h('p', {}, 'Ask them to read their code to you. Let them in only if it is exactly this one:'),
+      h('p', { class: 'big-code' }, spacedCode(verificationCode)),
+      h('p', {}, 'Once in, they can chat with you. You can end the session at any time.'),
+      h('div', { class: 'actions' }, button('Let them in', () => approve(session, name)), button('Refuse', () => session.deny())),
+    );
+  });
+  session.on('ended', (end) => {
+    stopGuarding();
+    showEnded(end, 'person', ASK_AGAIN);
+  });
+}
+
+async function approve(session: AgentSession, expertName: string): Promise<void> {
+  await session.approve('view');
+  const chat = new ChatPane(expertName, (text) => session.chat(text));
+  showScreen(
+    `${expertName} is helping you`,
+    h('p', { role: 'status' }, `You are chatting with ${expertName}. They cannot see or control this computer from here.`),
+    connectionNotice(session.client, expertName),
+    countdown(session.client),
+    h('div', { class: 'actions' }, button('End the session', () => session.end())),
+    chat.element,
+  );
+  session.on('chat', (text) => chat.received(text));
+  session.on('control-requested', () => chat.note(`${expertName} asked for control. There is nothing to control from this page.`));
+}

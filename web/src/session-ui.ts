@@ -1,0 +1,50 @@
+import type { AssistEnd } from '../../sdk/assist-session.js';
+import type { RelayClient } from '../../sdk/client.js';
+import { h, showScreen } from './dom.js';
+import { endText, timeLeft, type Reader } from './text.js';
+
+// What both sides show around a session: how long it may still last, a guard against closing the
+// tab by accident, and why it ended.
+
+/** `Time left: 1 h 59 min`, counted from the relay's hard expiry once the session is active. */
+export function countdown(client: RelayClient): HTMLElement {
+  const value = h('span', {}, '');
+  const element = h('p', { class: 'time-left' }, 'Time left: ', value);
+  const update = () => {
+    const expiresAt = client.activation?.expiresAt;
+    element.hidden = expiresAt === undefined;
+    if (expiresAt !== undefined) value.textContent = timeLeft(expiresAt - Date.now() / 1000);
+  };
+  update();
+  const timer = setInterval(() => {
+    if (!element.isConnected) clearInterval(timer);
+    else update();
+  }, 10_000);
+  client.on('active', update);
+  return element;
+}
+
+/** Says when this side's connection or the other side's drops, and clears when it is back (the SDK resumes by itself). */
+export function connectionNotice(client: RelayClient, peer: string): HTMLElement {
+  const element = h('p', { role: 'status', class: 'connection' });
+  const say = (text: string) => (element.textContent = text);
+  client.on('reconnecting', ({ attempt }) => say(`The connection to the relay dropped. Reconnecting (attempt ${attempt})…`));
+  client.on('reconnected', () => say(''));
+  client.on('peer', (state) => {
+    if (state === 'disconnected') say(`${peer}’s connection dropped. Waiting for it to come back…`);
+    if (state === 'connected') say('');
+  });
+  return element;
+}
+
+/** Asks before the tab is closed or reloaded while a session runs; returns the function that stops asking. */
+export function guardAgainstClosing(): () => void {
+  const ask = (event: BeforeUnloadEvent) => event.preventDefault();
+  window.addEventListener('beforeunload', ask);
+  return () => window.removeEventListener('beforeunload', ask);
+}
+
+/** The last screen: why the session ended and where to go next. */
+export function showEnded(end: AssistEnd, reader: Reader, next: { label: string; href: string }): void {
+  showScreen('The session has ended', h('p', { class: 'end-reason' }, endText(end.reason, reader)), h('p', {}, h('a', { href: next.href }, next.label)));
+}

@@ -1,0 +1,92 @@
+// What the console says to people: every end of a session and every error in plain words, for the
+// side reading it. Kept apart from the DOM so it can be checked on its own.
+
+import { CodeFormatError } from '../../shared/invitations/codes.js';
+import { InvitationFileError } from '../../shared/invitations/invitation-file.js';
+import { RelayUrlError } from '../../shared/invitations/relay-url.js';
+import type { EndReason } from '../../shared/protocol/messages.js';
+import { AssistSetupError } from '../../sdk/assist.js';
+import type { LocalEndReason } from '../../sdk/client.js';
+import { RelayError } from '../../sdk/connection.js';
+
+/** Who reads the text: the person who asked for help, or the technician helping. */
+export type Reader = 'person' | 'technician';
+
+const endTexts: Record<EndReason | LocalEndReason, Record<Reader, string>> = {
+  'ended-by-agent': { person: 'You ended the session.', technician: 'The person you were helping ended the session.' },
+  'ended-by-expert': { person: 'The technician ended the session.', technician: 'You ended the session.' },
+  expired: { person: 'The session reached its time limit.', technician: 'The session reached its time limit.' },
+  'idle-timeout': { person: 'The session ended because nothing happened for too long.', technician: 'The session ended because nothing happened for too long.' },
+  'peer-gone': { person: 'The technician’s connection was lost and did not come back in time.', technician: 'The person’s connection was lost and did not come back in time.' },
+  burned: {
+    person: 'Your invitation can no longer be used: a wrong password was tried too many times. If you still need help, ask again.',
+    technician: 'This invitation can no longer be used: a wrong password was tried too many times. Ask the person for a new one.',
+  },
+  revoked: { person: 'You withdrew the invitation.', technician: 'The invitation was withdrawn.' },
+  denied: { person: 'You did not let the technician in.', technician: 'The person did not let you in.' },
+  'confirmation-failed': {
+    person: 'The code or password did not match. Check it with the technician and try again.',
+    technician: 'The password did not match. Check it with the person and try again.',
+  },
+  closed: { person: 'The session was closed.', technician: 'The session was closed.' },
+  'connection-lost': { person: 'The connection to the relay was lost.', technician: 'The connection to the relay was lost.' },
+  'resume-rejected': { person: 'The connection came back too late: the session is over.', technician: 'The connection came back too late: the session is over.' },
+  'stream-failed': {
+    person: 'The session was stopped because data arrived damaged or altered on the way.',
+    technician: 'The session was stopped because data arrived damaged or altered on the way.',
+  },
+};
+
+/** Why a session ended, for the reader. */
+export function endText(reason: EndReason | LocalEndReason, reader: Reader): string {
+  return endTexts[reason][reader];
+}
+
+const GONE = 'This invitation has expired, was used or withdrawn, or does not exist. Ask for a new one.';
+
+/** An error as a sentence for the reader: typed errors say what to do; anything else says what happened. */
+export function errorText(error: unknown): string {
+  if (error instanceof RelayError) {
+    switch (error.code) {
+      case 'session-not-found':
+      case 'session-ended':
+      case 'session-expired':
+        return GONE;
+      case 'role-taken':
+        return 'Someone else is connecting to this invitation right now. Wait a moment and try again.';
+      case 'rate-limited':
+        return `Too many attempts. ${sentence(error.message)}`;
+      case 'email-failed':
+        return `The email could not be sent. ${sentence(error.message)}`;
+      default:
+        return `The relay refused: ${sentence(error.message)}`;
+    }
+  }
+  if (error instanceof AssistSetupError && error.code === 'relay-unreachable') {
+    return 'The relay cannot be reached. Check your connection and try again.';
+  }
+  if (error instanceof AssistSetupError || error instanceof CodeFormatError || error instanceof RelayUrlError || error instanceof InvitationFileError) {
+    return sentence(error.message);
+  }
+  return `Something went wrong: ${sentence(error instanceof Error ? error.message : String(error))}`;
+}
+
+/** A message as a sentence: capital first letter, final full stop. */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return '';
+  const capitalised = trimmed[0]!.toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+/** Time left in words: `1 h 05 min`, `12 min`, `less than a minute`, `none`. */
+export function timeLeft(seconds: number): string {
+  if (seconds <= 0) return 'none';
+  if (seconds < 60) return 'less than a minute';
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** The six-digit verification code as people read it: `123 456`. */
+export const spacedCode = (code: string) => code.replace(/^(\d{3})(\d{3})$/, '$1 $2');
