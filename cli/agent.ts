@@ -36,6 +36,9 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
 
   const startTerminal = () => {
     terminal = startSharedTerminal({ command: share.command, size });
+    if (!terminal.isPty) {
+      show({ event: 'error', code: 'no-pty', message: "no pseudo-terminal here (it needs util-linux's script): the program runs on plain pipes" });
+    }
     void pump(terminal);
     terminal.exited.then(
       () => {
@@ -89,6 +92,8 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           await session.revokeControl();
           show({ event: 'control', state: 'revoked' });
         });
+      case 'refuse-control':
+        return queue.run(() => session.refuseControl());
       case 'pause':
         return queue.run(async () => {
           await session.pause();

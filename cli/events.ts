@@ -21,7 +21,8 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
-  | { event: 'control'; state: 'granted' | 'revoked' }
+  /** Control granted or revoked, or (expert) the request for it refused. */
+  | { event: 'control'; state: 'granted' | 'revoked' | 'refused' }
   /** Agent: the expert asks for control. */
   | { event: 'control-requested' }
   | { event: 'paused' }
@@ -46,6 +47,8 @@ export type Command =
   | { cmd: 'request-control' }
   | { cmd: 'grant-control' }
   | { cmd: 'revoke-control' }
+  /** Agent: says no to the expert's request for control. */
+  | { cmd: 'refuse-control' }
   | { cmd: 'pause' }
   | { cmd: 'resume' }
   | { cmd: 'end' };
@@ -62,7 +65,7 @@ export class CommandError extends Error {
 }
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'pause', 'resume', 'end'] as const;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {

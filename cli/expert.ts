@@ -6,7 +6,7 @@ import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
-const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'pause', 'resume', 'resize']);
+const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize']);
 
 export async function runExpert(session: ExpertSession, frontend: Frontend): Promise<Outcome> {
   let endedHere = false;

@@ -26,14 +26,14 @@ export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
   return { reason: end.reason, normal: endedHere || ORDINARY_ENDS.has(end.reason) };
 }
 
-/** A stable code for any error the SDK or the shared parsers throw (they all carry `code`). */
-export function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'internal';
-}
-
+/** An error as an event; the SDK's and the shared parsers' errors all carry a stable `code`. */
 export function errorEvent(error: unknown): SessionEvent {
-  return { event: 'error', code: errorCode(error), message: error instanceof Error ? error.message : String(error) };
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    event: 'error',
+    code: typeof code === 'string' ? code : 'internal',
+    message: error instanceof Error ? error.message : String(error),
+  };
 }
 
 /**

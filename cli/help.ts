@@ -41,12 +41,12 @@ ${common}
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
 "event": invitation (kind, password, file, to, url, expiresAt), connected (peer,
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
-approved (mode: view|control), denied, control (state: granted|revoked),
+approved (mode: view|control), denied, control (state: granted|revoked|refused),
 control-requested, paused, resumed, output (data: terminal bytes, base64),
 resize (cols, rows), chat (text), ended (reason), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
-revoke-control, pause, resume, end. Closing stdin ends the session.
+revoke-control, refuse-control, pause, resume, end. Closing stdin ends the session.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the
 "ended" event and on stderr), 2 for wrong arguments.

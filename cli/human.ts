@@ -59,6 +59,8 @@ export class HumanFrontend implements Frontend {
   #approved = false;
   #control = false;
   #paused = false;
+  /** Agent: the expert asked for control and has no answer yet. */
+  #controlRequested = false;
   #message = '';
   #messageDecoder = new StringDecoder('utf8');
   /** Resolves when the message line is closed: the screen holds terminal output meanwhile. */
@@ -111,13 +113,18 @@ export class HumanFrontend implements Frontend {
       case 'denied':
         return; // the end that follows says it
       case 'control':
+        this.#controlRequested = false;
+        if (event.state === 'refused') {
+          return this.#role === 'agent' ? undefined : this.#notice(`${this.#peer} said no to control: you can still watch.`);
+        }
         // Approving with control grants it: told together with the approval.
         if (this.#control === (event.state === 'granted')) return;
         this.#control = event.state === 'granted';
         if (this.#role === 'agent') return this.#notice(this.#control ? `${this.#peer} can now type in your terminal.` : `${this.#peer} can no longer type in your terminal.`);
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
-        return this.#notice(`${this.#peer} asks for control of your terminal. To allow it: Ctrl-] then c.`);
+        this.#controlRequested = true;
+        return this.#notice(`${this.#peer} asks for control of your terminal. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
       case 'paused':
         this.#paused = true;
         return this.#notice(this.#role === 'agent' ? `Paused: ${this.#peer} sees nothing and cannot type. Resume with Ctrl-] then p.` : `${this.#peer} paused the session: nothing is shown until they resume.`);
@@ -347,7 +354,7 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `c ${this.#control ? 'take back control' : 'give control'} · p ${this.#paused ? 'resume' : 'pause'} · m message · e end`
+        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'} · m message · e end`
         : `r ask for control · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
@@ -366,6 +373,10 @@ export class HumanFrontend implements Frontend {
     if (choice === '?' || choice === 'h') return this.#help();
     if (this.#role === 'agent') {
       if (choice === 'c') return this.#command({ cmd: this.#control ? 'revoke-control' : 'grant-control' });
+      if (choice === 'n' && this.#controlRequested) {
+        this.#controlRequested = false;
+        return this.#command({ cmd: 'refuse-control' });
+      }
       if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
     } else if (choice === 'r') {
       if (this.#control) return this.#notice('You already have control.');
@@ -380,6 +391,7 @@ export class HumanFrontend implements Frontend {
         ? [
             'Everything you type goes to your shell, as usual. Ctrl-] then:',
             '  c  give control to your helper, or take it back',
+            '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',
             '  m  send a message',
             '  e  end the session (exiting your shell ends it too)',

@@ -47,7 +47,3 @@ export class JsonLinesFrontend implements Frontend {
   }
 }
 
-/** Writes one event outside a session (an invitation, a setup error) and waits until it is out. */
-export function writeEvent(output: Writable, event: SessionEvent): Promise<void> {
-  return new Promise((resolve) => output.write(`${eventToJson(event)}\n`, () => resolve()));
-}

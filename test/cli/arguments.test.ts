@@ -18,7 +18,7 @@ describe('help', () => {
     for (const event of ['invitation', 'connected', 'approved', 'denied', 'control', 'paused', 'resumed', 'output', 'chat', 'ended', 'error']) {
       expect(stdout).toContain(event);
     }
-    for (const command of ['approve', 'deny', 'input', 'request-control', 'grant-control', 'revoke-control', 'pause', 'resume', 'end']) {
+    for (const command of ['approve', 'deny', 'input', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end']) {
       expect(stdout).toContain(command);
     }
   });

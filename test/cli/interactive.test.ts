@@ -1,7 +1,7 @@
 // One full session through the human interface, in real terminals (tmux): the person invites with
 // Easy Connect, the helper joins with the password read off the screen, both see the same
-// verification code, the person lets the helper type, they chat, pause, resize, take control back
-// and end, and both commands exit 0.
+// verification code, the person lets the helper type, they chat, pause, resize, take control back,
+// refuse it when asked again, and end; both commands exit 0.
 import { afterAll, expect, it } from 'vitest';
 import { useLocalRuntime } from '../support/runtime.js';
 import { ASSIST_BIN } from './support.js';
@@ -69,6 +69,10 @@ it('runs a whole session between two terminals', async () => {
   await tmux.waitFor('expert', /Ada took control back: you can only watch/);
   await tmux.type('expert', 'x');
   await tmux.waitFor('expert', /You can only watch: your keys are not sent/);
+  await tmux.press('expert', 'C-]', 'r');
+  await tmux.waitFor('agent', /Bob asks for control of your terminal/);
+  await tmux.press('agent', 'C-]', 'n');
+  await tmux.waitFor('expert', /Ada said no to control: you can still watch/);
 
   await tmux.press('agent', 'C-]', 'e');
   await tmux.waitFor('agent', /You ended the session\./);

@@ -72,6 +72,11 @@ describe('Easy Connect, end to end', () => {
     expert.send({ cmd: 'input', data: base64('not allowed\n') });
     expect(await expert.next('error')).toMatchObject({ code: 'no-control' });
 
+    // Asked and refused, asked again and granted.
+    expert.send({ cmd: 'request-control' });
+    await agent.next('control-requested');
+    agent.send({ cmd: 'refuse-control' });
+    expect(await expert.next('control')).toEqual({ event: 'control', state: 'refused' });
     expert.send({ cmd: 'request-control' });
     await agent.next('control-requested');
     agent.send({ cmd: 'grant-control' });
