@@ -40,8 +40,6 @@ export interface HumanFrontendOptions {
   output: Writable;
   /** Where errors go (stderr). */
   errors: Writable;
-  /** The clock for the time left (tests may pass a fixed one). */
-  now?: () => number;
 }
 
 export class HumanFrontend implements Frontend {
@@ -49,7 +47,6 @@ export class HumanFrontend implements Frontend {
   readonly #input: Readable;
   readonly #output: Writable;
   readonly #errors: Writable;
-  readonly #now: () => number;
   #phase: Phase = 'waiting';
   #onCommand: ((command: Command) => void) | undefined;
   #peer = 'the other side';
@@ -79,7 +76,6 @@ export class HumanFrontend implements Frontend {
     this.#input = options.input;
     this.#output = options.output;
     this.#errors = options.errors;
-    this.#now = options.now ?? Date.now;
   }
 
   get #interactive(): boolean {
@@ -166,7 +162,7 @@ export class HumanFrontend implements Frontend {
 
   #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
     this.#expiresAt = Date.parse(event.expiresAt);
-    const until = `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - this.#now())}).`;
+    const until = `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}).`;
     switch (event.kind) {
       case 'easy-connect':
         this.#lines(
@@ -185,7 +181,7 @@ export class HumanFrontend implements Frontend {
           event.kind === 'file'
             ? `Invitation file written: ${event.file}\nSend this file to the person who will help you (email, chat, USB stick: any way works).`
             : `The relay emailed the invitation to ${event.to}.`,
-          'Then tell them this password separately, by phone or in person (it is not in the file):',
+          `Then tell them this password separately, by phone or in person (it is not in the ${event.kind}):`,
           '',
           `    ${event.password}`,
           '',
@@ -477,7 +473,7 @@ export class HumanFrontend implements Frontend {
     this.#stopStatus();
     if (this.#expiresAt === undefined && this.#role === 'expert') return;
     const draw = () => {
-      const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - this.#now();
+      const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - Date.now();
       const who = this.#role === 'agent' ? 'your helper' : 'the person';
       this.#clearStatus();
       // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.

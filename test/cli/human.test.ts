@@ -1,0 +1,172 @@
+// The human interface's keys, without a relay: what each key sequence turns into, however the
+// bytes are split across reads.
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Command } from '../../cli/events.js';
+import { endSentence, HumanFrontend } from '../../cli/human.js';
+
+function frontend(role: 'agent' | 'expert') {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const errors = new PassThrough();
+  let screen = '';
+  output.setEncoding('utf8');
+  output.on('data', (text: string) => (screen += text));
+  const ui = new HumanFrontend({ role, input, output, errors });
+  const commands: Command[] = [];
+  ui.listen((command) => commands.push(command));
+  /** Feeds raw bytes as one read; resolves once the interface has handled them. */
+  const keys = async (...chunks: Array<string | number[]>) => {
+    for (const chunk of chunks) {
+      input.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { ui, commands, keys, screen: () => screen };
+}
+
+const bytesOf = (command: Command | undefined) => (command?.cmd === 'input' ? Buffer.from(command.bytes).toString('utf8') : undefined);
+
+async function liveAgent() {
+  const agent = frontend('agent');
+  agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
+  agent.ui.show({ event: 'approved', mode: 'view' });
+  return agent;
+}
+
+describe('the person’s keys', () => {
+  it('v, c and d decide; nothing typed after the choice ends or changes it', async () => {
+    for (const [key, expected] of [
+      ['v', { cmd: 'approve', mode: 'view' }],
+      ['C', { cmd: 'approve', mode: 'control' }],
+      ['d', { cmd: 'deny' }],
+      [[0x03], { cmd: 'deny' }],
+    ] as const) {
+      const agent = frontend('agent');
+      agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
+      expect(agent.screen()).toContain('Verification code:  123 456');
+      await agent.keys('x', typeof key === 'string' ? key : [...key], 'q', [0x03]);
+      expect(agent.commands).toEqual([expected]);
+      agent.ui.close();
+    }
+  });
+
+  it('q or Ctrl-C while waiting for the helper cancels', async () => {
+    for (const key of ['q', [0x03]]) {
+      const agent = frontend('agent');
+      await agent.keys(key);
+      expect(agent.commands).toEqual([{ cmd: 'end' }]);
+      agent.ui.close();
+    }
+  });
+
+  it('everything but Ctrl-] goes to the terminal; Ctrl-] then a key is a command, also inside one read', async () => {
+    const agent = await liveAgent();
+    await agent.keys('ls -l\r\x1dcq\x03', '\x1dp', '\x1d\x1d', '\x1de');
+    expect(agent.commands).toEqual([
+      { cmd: 'input', bytes: new Uint8Array(Buffer.from('ls -l\r')) },
+      { cmd: 'grant-control' },
+      { cmd: 'input', bytes: new Uint8Array(Buffer.from('q\x03')) },
+      { cmd: 'pause' },
+      { cmd: 'input', bytes: new Uint8Array([0x1d]) },
+      { cmd: 'end' },
+    ]);
+  });
+
+  it('c and p toggle with the state the session reports', async () => {
+    const agent = await liveAgent();
+    agent.ui.show({ event: 'control', state: 'granted' });
+    agent.ui.show({ event: 'paused' });
+    await agent.keys('\x1dc', '\x1dp');
+    expect(agent.commands).toEqual([{ cmd: 'revoke-control' }, { cmd: 'resume' }]);
+  });
+
+  it('n refuses control only when the helper asked for it', async () => {
+    const agent = await liveAgent();
+    await agent.keys('\x1dn');
+    agent.ui.show({ event: 'control-requested' });
+    expect(agent.screen()).toContain('Bob asks for control of your terminal');
+    await agent.keys('\x1dn', '\x1dn');
+    expect(agent.commands).toEqual([{ cmd: 'refuse-control' }]);
+  });
+
+  it('a message is edited as UTF-8 even when a character is split across reads', async () => {
+    const agent = await liveAgent();
+    const euro = [...Buffer.from('€')];
+    await agent.keys('\x1dm', 'Grüß', [euro[0]!], [euro[1]!, euro[2]!], 'x', [0x7f], '!', '\r');
+    expect(agent.commands).toEqual([{ cmd: 'chat', text: 'Grüß€!' }]);
+    expect(agent.screen()).toContain('message (Enter sends, Esc cancels): Grüß€x\b \b!');
+  });
+
+  it('Esc cancels a message; the keys after it go to the terminal again', async () => {
+    const agent = await liveAgent();
+    await agent.keys('\x1dm', 'oops', [0x1b], 'ls\r');
+    expect(agent.commands).toEqual([{ cmd: 'input', bytes: new Uint8Array(Buffer.from('ls\r')) }]);
+    expect(agent.screen()).toContain('(not sent)');
+  });
+
+  it('the terminal’s output waits while a message is typed', async () => {
+    const agent = await liveAgent();
+    await agent.keys('\x1dm', 'hi');
+    let shown = false;
+    void Promise.resolve(agent.ui.show({ event: 'output', bytes: new Uint8Array(Buffer.from('OUTPUT')) })).then(() => (shown = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shown).toBe(false);
+    expect(agent.screen()).not.toContain('OUTPUT');
+    await agent.keys('\r');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shown).toBe(true);
+    expect(agent.screen()).toContain('OUTPUT');
+  });
+});
+
+describe('the helper’s keys', () => {
+  async function liveExpert(mode: 'view' | 'control') {
+    const expert = frontend('expert');
+    expert.ui.show({ event: 'connected', peer: 'Ada', verification: '654321' });
+    expert.ui.show({ event: 'approved', mode });
+    return expert;
+  }
+
+  it('without control keys are not sent, and the helper is told once how to ask', async () => {
+    const expert = await liveExpert('view');
+    await expert.keys('rm -rf /\r', 'again');
+    expect(expert.commands).toEqual([]);
+    expect(expert.screen().split('You can only watch').length).toBe(2);
+    await expert.keys('\x1dr');
+    expect(expert.commands).toEqual([{ cmd: 'request-control' }]);
+  });
+
+  it('with control keys are sent until it is taken back or the session paused', async () => {
+    const expert = await liveExpert('control');
+    await expert.keys('ls\r');
+    expert.ui.show({ event: 'paused' });
+    await expert.keys('during pause');
+    expert.ui.show({ event: 'resumed' });
+    await expert.keys('pwd\r');
+    expert.ui.show({ event: 'control', state: 'revoked' });
+    await expert.keys('after');
+    expect(expert.commands.map(bytesOf)).toEqual(['ls\r', 'pwd\r']);
+    expect(expert.screen()).toContain('Ada took control back');
+  });
+
+  it('says when the request for control was refused', async () => {
+    const expert = await liveExpert('view');
+    expert.ui.show({ event: 'control', state: 'refused' });
+    expect(expert.screen()).toContain('Ada said no to control: you can still watch.');
+  });
+});
+
+describe('how a session ended, in words', () => {
+  it.each([
+    ['ended-by-agent', 'agent', true, 'You ended the session.'],
+    ['ended-by-agent', 'expert', true, 'Ada ended the session.'],
+    ['denied', 'expert', false, 'Ada declined your help.'],
+    ['expired', 'agent', false, 'The invitation expired before anyone connected.'],
+    ['expired', 'agent', true, 'The session reached its time limit'],
+    ['confirmation-failed', 'expert', false, 'did not match'],
+    ['burned', 'agent', false, 'Too many wrong passwords or codes'],
+  ] as const)('%s, for the %s', (reason, role, wasLive, sentence) => {
+    expect(endSentence(reason, role, 'Ada', wasLive)).toContain(sentence);
+  });
+});
