@@ -18,15 +18,14 @@ export class AssistProcess {
   /** The terminal bytes of all output events so far, decoded as UTF-8. */
   output = '';
   readonly #decoder = new StringDecoder('utf8');
-  readonly exited: Promise<number | null>;
+  readonly #exited: Promise<number | null>;
+  #closed = false;
   #waiters: Array<() => void> = [];
   #cursor = 0;
 
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    this.child = spawn(process.execPath, [ASSIST_BIN, ...args], {
-      env: { ...process.env, ASSIST_RELAY: '', ASSIST_PASSWORD: '', ...options.env },
-      cwd: options.cwd,
-    });
+  constructor(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+    // The caller's $ASSIST_RELAY and $ASSIST_PASSWORD must not leak into a test.
+    this.child = spawn(process.execPath, [ASSIST_BIN, ...args], { env: { ...process.env, ASSIST_RELAY: '', ASSIST_PASSWORD: '', ...options.env } });
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (text: string) => (this.stderr += text));
     createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => {
@@ -44,16 +43,14 @@ export class AssistProcess {
       }
       this.#wake();
     });
-    this.exited = new Promise((resolve) =>
+    this.#exited = new Promise((resolve) =>
       this.child.on('close', (code) => {
+        this.#closed = true;
         resolve(code);
         this.#wake();
       }),
     );
-    this.child.on('close', () => (this.#closed = true));
   }
-
-  #closed = false;
 
   #wake(): void {
     for (const waiter of this.#waiters.splice(0)) waiter();
@@ -74,18 +71,13 @@ export class AssistProcess {
     }
   }
 
-  /** All events of this name so far. */
-  all(name: string): JsonEvent[] {
-    return this.events.filter((event) => event.event === name);
-  }
-
   send(command: Record<string, unknown>): void {
     this.child.stdin.write(`${JSON.stringify(command)}\n`);
   }
 
   /** Resolves once the process has exited, with its exit code. */
-  async exitCode(): Promise<number | null> {
-    return this.exited;
+  exitCode(): Promise<number | null> {
+    return this.#exited;
   }
 
   kill(): void {
