@@ -71,9 +71,12 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         // The person's own keystrokes go straight in, whoever has control.
         return terminal?.write(command.bytes);
       case 'resize':
-        size = { cols: command.cols, rows: command.rows };
-        terminal?.resize(size);
-        return queue.run(() => session.sendResize(command.cols, command.rows));
+        // One after another, so the last size wins; the expert learns each once the terminal has it.
+        return queue.run(async () => {
+          size = { cols: command.cols, rows: command.rows };
+          await terminal?.resize(size);
+          await session.sendResize(command.cols, command.rows);
+        });
       case 'approve':
         return queue.run(async () => {
           await session.approve(command.mode);

@@ -26,7 +26,8 @@ export interface SharedTerminal {
   /** False when the terminal is plain pipes (no pty). */
   readonly isPty: boolean;
   write(bytes: Uint8Array): void;
-  resize(size: TerminalSize): void;
+  /** Resolves once the terminal has the new size (at once where there is none to resize). */
+  resize(size: TerminalSize): Promise<void>;
   /** The program's exit code (null when it was killed). */
   readonly exited: Promise<number | null>;
   /** Ends the program, as a hangup would. */
@@ -63,7 +64,8 @@ export function startSharedTerminal(options: SharedTerminalOptions): SharedTermi
   let device: string | undefined;
   /** The program's pid: it leads the pty's session, so its process group is what a hangup reaches. */
   let pid: number | undefined;
-  let pendingSize: TerminalSize | undefined;
+  /** A resize asked for before the device was known, and who waits for it. */
+  let pending: { size: TerminalSize; done: () => void } | undefined;
   const report = child.stdio[3] as Readable;
   let reported = '';
   report.setEncoding('utf8');
@@ -74,20 +76,24 @@ export function startSharedTerminal(options: SharedTerminalOptions): SharedTermi
     if (!match || device) return;
     pid = Number(match[1]);
     device = match[2];
-    if (pendingSize) resizeDevice(pendingSize);
+    if (pending) void resizeDevice(pending.size).then(pending.done);
   });
-  const resizeDevice = (size: TerminalSize) => {
-    // A terminal that is gone cannot be resized; nothing to report.
-    if (device) execFile('stty', ['-F', device, 'rows', String(size.rows), 'cols', String(size.cols)], () => {});
-  };
+  const resizeDevice = (size: TerminalSize) =>
+    new Promise<void>((resolve) => {
+      // A terminal that is gone cannot be resized; nothing to report.
+      execFile('stty', ['-F', device!, 'rows', String(size.rows), 'cols', String(size.cols)], () => resolve());
+    });
   const exited = exitOf(child);
+  // A terminal that never reported its device has no size to wait for.
+  void exited.finally(() => pending?.done()).catch(() => {});
   return {
     output: child.stdout!,
     isPty: true,
     write: (bytes) => writeInput(child, bytes),
     resize(size) {
-      if (device) resizeDevice(size);
-      else pendingSize = size;
+      if (device) return resizeDevice(size);
+      pending?.done();
+      return new Promise((done) => (pending = { size, done }));
     },
     exited,
     stop() {
@@ -133,7 +139,7 @@ function startOnPipes(commandLine: string, userShell: string): SharedTerminal {
     output: child.stdout!,
     isPty: false,
     write: (bytes) => writeInput(child, bytes),
-    resize: () => {},
+    resize: async () => {},
     exited: exitOf(child),
     stop: () => child.kill('SIGTERM'),
   };

@@ -383,7 +383,8 @@ describe('terminal traffic', () => {
   });
 
   it('resizes reach the shared program as a new terminal size', async () => {
-    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `stty size; trap 'stty size' WINCH; while :; do sleep 0.05; done`);
+    // The trap is set before the first size is printed: any resize after that is reported.
+    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap 'stty size' WINCH; stty size; while :; do sleep 0.05; done`);
     const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
     await connected(agent, expert);
     agent.send({ cmd: 'approve', mode: 'view' });
