@@ -35,6 +35,8 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('error', (error) => show(errorEvent(error)));
 
   const startTerminal = () => {
+    // The expert may have left while the approval was on its way.
+    if (session.phase === 'ended') return;
     terminal = startSharedTerminal({ command: share.command, size });
     if (!terminal.isPty) {
       show({ event: 'error', code: 'no-pty', message: "no pseudo-terminal here (it needs util-linux's script): the program runs on plain pipes" });

@@ -27,7 +27,7 @@ export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
 }
 
 /** An error as an event; the SDK's and the shared parsers' errors all carry a stable `code`. */
-export function errorEvent(error: unknown): SessionEvent {
+export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'error' }> {
   const code = (error as { code?: unknown } | null)?.code;
   return {
     event: 'error',

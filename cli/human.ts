@@ -136,7 +136,7 @@ export class HumanFrontend implements Frontend {
       case 'ended':
         return this.#ended(event.reason);
       case 'error':
-        return this.#error(event.message);
+        return this.#error(event.message, event.code);
     }
   }
 
@@ -280,8 +280,9 @@ export class HumanFrontend implements Frontend {
     this.#lines('', endSentence(reason, this.#role, this.#peer, wasLive));
   }
 
-  #error(message: string): void {
-    const line = `assist: ${message}`;
+  #error(message: string, code: string): void {
+    const hint = ERROR_HINTS[code];
+    const line = `assist: ${message}${hint ? `\n${hint}` : ''}`;
     if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#errors.write(`\r\n${line}\r\n`);
     else this.#errors.write(`${line}\n`);
   }
@@ -499,6 +500,16 @@ export class HumanFrontend implements Frontend {
     this.#clearStatus();
   }
 }
+
+/** What to do next, for errors people can fix. */
+const ERROR_HINTS: Record<string, string> = {
+  'relay-unreachable': 'Is the relay running? Start one on this machine with `npm start`, or name it with --relay URL.',
+  'session-not-found': 'Check the password or code: it may be mistyped, already used, or expired. Ask for a new one if need be.',
+  'session-ended': 'That invitation is over. Ask for a new one.',
+  'session-expired': 'That invitation has expired. Ask for a new one.',
+  'password-required': 'Add --password with the password the person tells you separately.',
+  'file-not-found': 'Check the path, or join with the password instead.',
+};
 
 /** What happened, for the person reading: who ended it, and what to do now. */
 export function endSentence(reason: string, role: Role, peer: string, wasLive: boolean): string {

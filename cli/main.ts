@@ -106,8 +106,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     // Could not start: a wrong code, an unreachable relay, a missing password…
-    await frontend.show(errorEvent(error));
+    const event = errorEvent(error);
+    await frontend.show(event);
     frontend.close();
+    if (values.json) process.stderr.write(`assist: ${event.message}\n`);
     return EXIT_ABNORMAL;
   }
   frontend.close();
@@ -202,9 +204,7 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
 
 async function share(context: Context, session: AgentSession, command: string | undefined, invitation?: SessionEvent): Promise<Outcome> {
   if (invitation) await context.frontend.show(invitation);
-  const frontend = endOnSignals(context.frontend);
-  const outcome = await runAgent(session, frontend, { command, size: terminalSize(context.json) });
-  return outcome;
+  return runAgent(session, endOnSignals(context.frontend), { command, size: terminalSize(context.json) });
 }
 
 // ---- the helper ----
