@@ -186,6 +186,12 @@ export async function endSession(
   const session = await deps.store.getSession(sessionId);
   if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
   requireSeat(session, role, caller);
+  // An invitation or session past its deadline ends for that reason, whoever asks, before the sweeper gets to it.
+  const overdue = overdueReason(session, epochSeconds(deps), deps.policy);
+  if (overdue) {
+    await finishSession(deps, sessionId, overdue, caller);
+    return undefined;
+  }
   const endedByCaller = role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
   if (request.reason === 'denied') {
     if (role !== 'agent') throw new RelayError('wrong-role', 'only the person who asked for help can deny the expert');

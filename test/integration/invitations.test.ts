@@ -218,6 +218,13 @@ describe('revoking and expiry', () => {
     expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
   });
 
+  it('a creator cancelling an invitation already past its lifetime is told "expired", not "revoked"', async () => {
+    const { creator } = await invite({ invitationTtlSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    creator.send({ action: 'endSession' });
+    expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
+  });
+
   it('the sweeper ends an invitation nobody joined in time and tells its creator', async () => {
     const { creator } = await invite({ kind: 'helper-code', invitationTtlSeconds: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1100));
