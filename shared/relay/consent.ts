@@ -3,29 +3,12 @@
 // invitation counts a guess and eventually burns), and the events the audit log keeps.
 
 import type { ApprovalMode, RecordableEvent, ServerMessage } from '../protocol/messages.js';
-import type { SessionRecord } from '../ports/session-store.js';
 import { recordAudit } from './audit.js';
-import { requireBoundConnection } from './connections.js';
-import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
-import { RelayError, sessionEndedError } from './errors.js';
+import type { Caller, RelayDeps } from './deps.js';
+import { RelayError } from './errors.js';
 import { finishSession, removeJoiner } from './finish-session.js';
-import { otherRole, overdueReason, requireSeat } from './session-rules.js';
-import type { Role } from '../protocol/messages.js';
-
-/** The caller's live session, checked against every deadline; the caller must hold its seat. */
-async function requireLiveSession(deps: RelayDeps, caller: Caller): Promise<{ session: SessionRecord; role: Role; now: number }> {
-  const { sessionId, role } = await requireBoundConnection(deps, caller);
-  const session = await deps.store.getSession(sessionId);
-  if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
-  requireSeat(session, role, caller);
-  const now = epochSeconds(deps);
-  const overdue = overdueReason(session, now, deps.policy);
-  if (overdue) {
-    await finishSession(deps, sessionId, overdue);
-    throw sessionEndedError(overdue);
-  }
-  return { session, role, now };
-}
+import { requireLiveSession } from './live-session.js';
+import { otherRole } from './session-rules.js';
 
 export async function approveSession(deps: RelayDeps, caller: Caller, request: { mode: ApprovalMode }): Promise<ServerMessage> {
   const { session, role, now } = await requireLiveSession(deps, caller);

@@ -4,11 +4,10 @@ import { relayJoinUrl } from '../invitations/relay-url.js';
 import type { EmailInvitationRequest, ServerMessage } from '../protocol/messages.js';
 import { MailerError } from '../ports/mailer.js';
 import { recordAudit } from './audit.js';
-import { requireBoundConnection } from './connections.js';
-import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
-import { RelayError, sessionEndedError } from './errors.js';
+import type { Caller, RelayDeps } from './deps.js';
+import { RelayError } from './errors.js';
+import { requireLiveSession } from './live-session.js';
 import { enforceRateLimits } from './rate-limits.js';
-import { overdueReason, requireSeat } from './session-rules.js';
 
 const HOUR = 60 * 60;
 
@@ -21,15 +20,12 @@ export async function emailInvitation(
   caller: Caller,
   request: Omit<EmailInvitationRequest, 'action'>,
 ): Promise<ServerMessage> {
-  const { sessionId, role } = await requireBoundConnection(deps, caller);
-  const session = await deps.store.getSession(sessionId);
-  if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
-  requireSeat(session, role, caller);
-  const now = epochSeconds(deps);
+  const { session, role, now } = await requireLiveSession(deps, caller);
+  const { sessionId } = session;
   if (role !== 'agent' || session.kind !== 'file') {
     throw new RelayError('wrong-role', 'only the person who created an invitation file can have it emailed');
   }
-  if (session.state !== 'waiting' || overdueReason(session, now, deps.policy)) {
+  if (session.state !== 'waiting') {
     throw new RelayError('invalid-state', 'the invitation is no longer open, so it cannot be emailed');
   }
   if (!isValidEmailAddress(request.to)) throw new RelayError('invalid-request', `"${request.to}" is not an email address`);

@@ -42,11 +42,18 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
 export async function relayFrame(deps: RelayDeps, caller: Caller, data: string): Promise<ServerMessage | undefined> {
   const nowMs = deps.clock();
   const now = Math.floor(nowMs / 1000);
-  const cached = deps.routes.get(caller.connectionId, nowMs);
-  let route = cached ?? (await loadRoute(deps, caller));
+  let route = deps.routes.get(caller.connectionId, nowMs);
+  let fresh = !route;
+  route ??= await loadRoute(deps, caller);
+  // A cached view may be behind another container's activity (an approval, traffic): refusals are
+  // decided on fresh data, read at most once per frame.
+  const refresh = async (current: FrameRoute): Promise<FrameRoute> => {
+    if (fresh) return current;
+    fresh = true;
+    return loadRoute(deps, caller);
+  };
   if (overdueReason(route, now, deps.policy)) {
-    // A cached view may be behind another container's activity: decide on fresh data.
-    if (cached) route = await loadRoute(deps, caller);
+    route = await refresh(route);
     const reason = overdueReason(route, now, deps.policy);
     if (reason) {
       await finishSession(deps, route.sessionId, reason);
@@ -54,8 +61,7 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
     }
   }
   if (route.state !== 'active' && data.length > MAX_PRE_APPROVAL_FRAME_DATA_CHARS) {
-    // The agent may have approved through another container since this route was cached.
-    if (cached) route = await loadRoute(deps, caller);
+    route = await refresh(route);
     if (route.state !== 'active') {
       throw new RelayError(
         'not-approved',

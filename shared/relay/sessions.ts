@@ -2,14 +2,15 @@ import { invitationLifetime } from '../config/policy.js';
 import type { CreateSessionRequest, EndSessionRequest, Role, ServerMessage, SessionInfo } from '../protocol/messages.js';
 import type { ParticipantSeat, SessionRecord } from '../ports/session-store.js';
 import { recordAudit } from './audit.js';
-import { requireBoundConnection, requireUnboundConnection } from './connections.js';
+import { requireUnboundConnection } from './connections.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError, seatLostError, sessionEndedError } from './errors.js';
 import { finishSession, removeJoiner } from './finish-session.js';
+import { requireLiveSession } from './live-session.js';
 import { newNameplate } from './codes.js';
 import { enforceRateLimits } from './rate-limits.js';
 import { hashToken, newResumeToken, newSessionId, timingSafeEqualStrings } from './tokens.js';
-import { otherRole, overdueReason, requireSeat, roles } from './session-rules.js';
+import { otherRole, overdueReason, roles } from './session-rules.js';
 
 const NAMEPLATE_ATTEMPTS = 8;
 
@@ -182,16 +183,8 @@ export async function endSession(
   caller: Caller,
   request: Omit<EndSessionRequest, 'action'> = {},
 ): Promise<ServerMessage | undefined> {
-  const { sessionId, role } = await requireBoundConnection(deps, caller);
-  const session = await deps.store.getSession(sessionId);
-  if (!session || session.state === 'ended') throw sessionEndedError(session?.endedReason);
-  requireSeat(session, role, caller);
-  // An invitation or session past its deadline ends for that reason, whoever asks, before the sweeper gets to it.
-  const overdue = overdueReason(session, epochSeconds(deps), deps.policy);
-  if (overdue) {
-    await finishSession(deps, sessionId, overdue, caller);
-    return undefined;
-  }
+  const { session, role } = await requireLiveSession(deps, caller);
+  const { sessionId } = session;
   const endedByCaller = role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
   if (request.reason === 'denied') {
     if (role !== 'agent') throw new RelayError('wrong-role', 'only the person who asked for help can deny the expert');
