@@ -19,6 +19,11 @@ const nameplateKey = (nameplate: string) => ({ pk: `NAMEPLATE#${nameplate}` });
 
 type Item = Record<string, unknown>;
 
+/** The session a conditional update returned (ALL_OLD or ALL_NEW), or undefined when its condition lost. */
+function sessionFrom(result: { Attributes?: Item } | undefined): SessionRecord | undefined {
+  return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+}
+
 function withoutKeys<T>(item: Item): T {
   const { pk: _pk, expiresAt: _expiresAt, ...rest } = item;
   return rest as T;
@@ -140,7 +145,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':waiting': 'waiting', ':joined': 'joined', ':connectionId': connectionId },
       ReturnValues: 'ALL_NEW',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async countFailedAttempt(sessionId: string): Promise<SessionRecord | undefined> {
@@ -152,7 +157,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':one': 1, ':waiting': 'waiting', ':joined': 'joined' },
       ReturnValues: 'ALL_NEW',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async countEmail(sessionId: string, limit: number): Promise<boolean> {
@@ -175,7 +180,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':active': 'active', ':joined': 'joined', ':mode': mode, ':expiresAt': sessionExpiresAt, ':now': now },
       ReturnValues: 'ALL_NEW',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
@@ -187,7 +192,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
       ReturnValues: 'ALL_OLD',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined> {
@@ -199,7 +204,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
       ReturnValues: 'ALL_NEW',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async touchSession(sessionId: string, now: number): Promise<void> {
@@ -221,7 +226,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':ended': 'ended', ':reason': reason, ':now': now },
       ReturnValues: 'ALL_OLD',
     });
-    return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
+    return sessionFrom(result);
   }
 
   async *listOpenSessions(): AsyncIterable<SessionRecord> {
