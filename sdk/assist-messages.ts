@@ -18,6 +18,22 @@ export const MAX_CHAT_BYTES = 4096;
 export const MAX_TERMINAL_BYTES = 64 * 1024;
 /** Terminal sizes beyond this are not real terminals. */
 export const MAX_TERMINAL_DIMENSION = 10_000;
+/**
+ * Largest screen image. A sender scales and compresses far below it (the web console aims at about
+ * 200 KB); the cap keeps one image from holding the stream for long.
+ */
+export const MAX_SCREEN_IMAGE_BYTES = 512 * 1024;
+/** Widest and tallest screen image, in pixels: an 8K screen. */
+export const MAX_SCREEN_DIMENSION = 8192;
+
+/** One still image of the screen the person shares, as a JPEG. */
+export interface ScreenImage {
+  /** The image's size in pixels, so the other side can lay it out before decoding it. */
+  width: number;
+  height: number;
+  /** A complete JPEG file: from its start-of-image to its end-of-image marker. */
+  jpeg: Uint8Array;
+}
 
 export type AssistMessage =
   /** Both ways, right after the handshake: who is on the other side. */
@@ -42,7 +58,11 @@ export type AssistMessage =
   /** Agent → expert: the terminal's size. */
   | { type: 'resize'; cols: number; rows: number }
   /** Expert → agent: the expert is leaving (before approval: the invitation reopens). */
-  | { type: 'leave' };
+  | { type: 'leave' }
+  /** Agent → expert: the person started or stopped sharing their screen (view only). */
+  | { type: 'screen-share'; state: 'started' | 'stopped' }
+  /** Agent → expert: the shared screen, now; only between started and stopped, and not while paused. */
+  | ({ type: 'screen' } & ScreenImage);
 
 export type AssistMessageType = AssistMessage['type'];
 
@@ -60,6 +80,8 @@ const typeCodes = {
   input: 10,
   resize: 11,
   leave: 12,
+  'screen-share': 13,
+  screen: 14,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -77,6 +99,8 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   input: new Set(['expert']),
   resize: new Set(['agent']),
   leave: new Set(['expert']),
+  'screen-share': new Set(['agent']),
+  screen: new Set(['agent']),
 };
 
 export type AssistMessageErrorCode =
@@ -104,6 +128,12 @@ export class AssistMessageError extends Error {
 const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused'] as const;
+const shareStates = ['stopped', 'started'] as const;
+/** Width and height, u16 each, before the JPEG. */
+const SCREEN_HEADER_BYTES = 4;
+/** A JPEG file starts with the start-of-image marker (FF D8) and ends with the end-of-image marker (FF D9). */
+const JPEG_START_OF_IMAGE = 0xd8;
+const JPEG_END_OF_IMAGE = 0xd9;
 
 /** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
 const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
@@ -124,6 +154,25 @@ export function chatProblem(text: string): string | undefined {
   if (text.length === 0) return 'a chat message must not be empty';
   if (new TextEncoder().encode(text).length > MAX_CHAT_BYTES) return `a chat message has at most ${MAX_CHAT_BYTES} bytes`;
   if (forbiddenInChat.test(text)) return 'a chat message must not contain control or text-direction characters';
+  return undefined;
+}
+
+/** Why `image` cannot be sent as a screen image, or undefined if it can. */
+export function screenImageProblem(image: ScreenImage): string | undefined {
+  return screenImageError(image)?.message;
+}
+
+function screenImageError({ width, height, jpeg }: ScreenImage): AssistMessageError | undefined {
+  for (const [what, value] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_SCREEN_DIMENSION) {
+      return new AssistMessageError('out-of-range', `a screen image's ${what} is a whole number of pixels from 1 to ${MAX_SCREEN_DIMENSION}`);
+    }
+  }
+  if (jpeg.length > MAX_SCREEN_IMAGE_BYTES) return new AssistMessageError('out-of-range', `a screen image has at most ${MAX_SCREEN_IMAGE_BYTES} bytes, not ${jpeg.length}`);
+  const last = jpeg.length - 1;
+  if (last < 3 || jpeg[0] !== 0xff || jpeg[1] !== JPEG_START_OF_IMAGE || jpeg[last - 1] !== 0xff || jpeg[last] !== JPEG_END_OF_IMAGE) {
+    return new AssistMessageError('malformed', 'a screen image must be a whole JPEG file');
+  }
   return undefined;
 }
 
@@ -166,6 +215,14 @@ function check(message: AssistMessage): void {
     case 'control':
       if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
       return;
+    case 'screen-share':
+      if (!shareStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
+      return;
+    case 'screen': {
+      const error = screenImageError(message);
+      if (error) throw error;
+      return;
+    }
     default:
       return;
   }
@@ -191,6 +248,16 @@ function encodeBody(message: AssistMessage): Uint8Array {
       return Uint8Array.of(modes.indexOf(message.mode));
     case 'control':
       return Uint8Array.of(controlStates.indexOf(message.state));
+    case 'screen-share':
+      return Uint8Array.of(shareStates.indexOf(message.state));
+    case 'screen': {
+      const body = new Uint8Array(SCREEN_HEADER_BYTES + message.jpeg.length);
+      const view = new DataView(body.buffer);
+      view.setUint16(0, message.width);
+      view.setUint16(2, message.height);
+      body.set(message.jpeg, SCREEN_HEADER_BYTES);
+      return body;
+    }
     case 'output':
     case 'input':
       return message.bytes;
@@ -253,6 +320,17 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       const state = controlStates[body[0]!];
       if (!state) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
       return { type, state };
+    }
+    case 'screen-share': {
+      requireLength(body, 1, type);
+      const state = shareStates[body[0]!];
+      if (!state) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
+      return { type, state };
+    }
+    case 'screen': {
+      if (body.length < SCREEN_HEADER_BYTES) throw new AssistMessageError('malformed', `a screen message starts with its ${SCREEN_HEADER_BYTES}-byte size`);
+      const view = new DataView(body.buffer, body.byteOffset, SCREEN_HEADER_BYTES);
+      return { type, width: view.getUint16(0), height: view.getUint16(2), jpeg: body.slice(SCREEN_HEADER_BYTES) };
     }
     case 'output':
     case 'input':

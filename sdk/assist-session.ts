@@ -5,9 +5,12 @@
 // The agent's side enforces every rule, since it is the side with something to protect:
 //   - nothing of the agent's (output, chat, terminal size) is sent before approval;
 //   - the expert's input is dropped unless control is granted and the session is not paused;
-//   - while paused, output and input are dropped, not queued: a pause is for typing a password or
-//     looking at something private, and queuing would deliver exactly that on resume. Chat still
-//     flows both ways, so the person can say why they paused.
+//   - while paused, output, input and screen images are dropped, not queued: a pause is for typing
+//     a password or looking at something private, and queuing would deliver exactly that on resume.
+//     Chat still flows both ways, so the person can say why they paused.
+//   - screen images flow only between a share's start and stop, and at most one at a time: the next
+//     goes out once the expert's side has acknowledged everything sent before, otherwise the image is
+//     dropped (a newer one follows), so a slow link shows a slower picture, not an older one.
 // The expert's side mirrors the rules so its user sees what will happen, but the agent decides.
 //
 // Both classes run on a RelayClient that holds the session (created or joined, sessionStream
@@ -21,7 +24,9 @@ import {
   encodeAssistMessage,
   MAX_TERMINAL_BYTES,
   nameProblem,
+  screenImageProblem,
   type AssistMessage,
+  type ScreenImage,
 } from './assist-messages.js';
 import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
 import { Emitter } from './emitter.js';
@@ -253,6 +258,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #paused = false;
   /** The latest terminal size, sent whenever output may flow (after approval, after resume). */
   #size: { cols: number; rows: number } | undefined;
+  #sharingScreen = false;
 
   constructor(options: AssistSessionOptions) {
     super();
@@ -291,6 +297,21 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
 
   get paused(): boolean {
     return this.#paused;
+  }
+
+  get sharingScreen(): boolean {
+    return this.#sharingScreen;
+  }
+
+  /**
+   * Whether sendScreen would send an image now: sharing, approved, not paused, and everything sent
+   * before acknowledged by the expert's side. Lets a sender skip capturing an image that would be dropped.
+   */
+  get readyForScreenImage(): boolean {
+    if (!this.#flowing || !this.#sharingScreen) return false;
+    // A packet counts as in flight from the moment it takes its seq (before sealing) until the expert's side acknowledges it.
+    const stream = this.client.stats.stream;
+    return stream !== undefined && stream.queuedBytes === 0 && stream.inFlightPackets === 0;
   }
 
   get client(): RelayClient {
@@ -367,6 +388,37 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       if (!this.#flowing || !(await this.#channel.send({ type: 'output', bytes: chunk }))) return false;
     }
     return true;
+  }
+
+  /**
+   * Tells the expert the person shares their screen (view only); images follow with sendScreen.
+   * Once approved, in either mode; while paused the expert learns of the share, images wait for resume.
+   */
+  async startScreenShare(): Promise<void> {
+    this.#require('active', 'share the screen');
+    if (this.#sharingScreen) return;
+    this.#sharingScreen = true;
+    await this.#channel.send({ type: 'screen-share', state: 'started' });
+  }
+
+  /** Tells the expert the share is over; images are dropped from now on. */
+  async stopScreenShare(): Promise<void> {
+    if (!this.#sharingScreen) return;
+    this.#sharingScreen = false;
+    await this.#channel.send({ type: 'screen-share', state: 'stopped' });
+  }
+
+  /**
+   * One image of the shared screen. Resolves true once it is in the send window, or false when it
+   * was dropped: not sharing, before approval, while paused, after the end, or while anything sent
+   * before is not yet acknowledged (see readyForScreenImage). Throws a RangeError for an image that
+   * is not a JPEG within the size limits.
+   */
+  async sendScreen(image: ScreenImage): Promise<boolean> {
+    const problem = screenImageProblem(image);
+    if (problem) throw new RangeError(problem);
+    if (!this.readyForScreenImage) return false;
+    return this.#channel.send({ type: 'screen', ...image });
   }
 
   /** The terminal's size; remembered, and sent whenever output may flow. */
@@ -484,6 +536,10 @@ export type ExpertSessionEvents = {
   resumed: [];
   output: [bytes: Uint8Array];
   resize: [size: { cols: number; rows: number }];
+  /** The person started or stopped sharing their screen (view only). */
+  'screen-share': [share: { state: 'started' | 'stopped' }];
+  /** The shared screen as it is now; each image replaces the one before. */
+  screen: [image: ScreenImage];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; the relay's count. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -503,6 +559,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #mode: ApprovalMode | undefined;
   #hasControl = false;
   #paused = false;
+  #screenShared = false;
 
   constructor(options: AssistSessionOptions) {
     super();
@@ -549,6 +606,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
 
   get paused(): boolean {
     return this.#paused;
+  }
+
+  /** The person shares their screen (between 'screen-share' started and stopped). */
+  get screenShared(): boolean {
+    return this.#screenShared;
   }
 
   get client(): RelayClient {
@@ -643,6 +705,14 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         return this.emit('output', message.bytes);
       case 'resize':
         return this.emit('resize', { cols: message.cols, rows: message.rows });
+      case 'screen-share':
+        // The agent's side sends only changes: anything else is a side that does not keep the rules.
+        if (this.#screenShared === (message.state === 'started')) return this.#channel.violation(`a screen share ${message.state} twice`);
+        this.#screenShared = message.state === 'started';
+        return this.emit('screen-share', { state: message.state });
+      case 'screen':
+        if (!this.#screenShared || this.#paused) return this.#channel.violation(this.#paused ? 'a screen image while paused' : 'a screen image outside a share');
+        return this.emit('screen', { width: message.width, height: message.height, jpeg: message.jpeg });
     }
   }
 }
