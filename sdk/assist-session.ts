@@ -272,6 +272,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       joinerLeft: () => this.#onExpertLeft(),
       ended: (end) => {
         this.#phase = 'ended';
+        this.#sharingScreen = false;
         this.emit('ended', end);
       },
       error: (error) => this.emit('error', error),
@@ -299,6 +300,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     return this.#paused;
   }
 
+  /** The expert was told a share is on: from startScreenShare until stopScreenShare or the end. */
   get sharingScreen(): boolean {
     return this.#sharingScreen;
   }

@@ -92,7 +92,8 @@ const pageHeaders = (webSocketUrl: string): Record<string, string> => ({
   'cache-control': 'no-store',
   'x-frame-options': 'DENY',
   'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), display-capture=()',
+  // Screen capture for this page only: the person may share their screen (view only); nothing else may capture.
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), display-capture=(self)',
 });
 
 const assetHeaders = (contentType: string): Record<string, string> => ({

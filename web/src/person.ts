@@ -3,13 +3,15 @@ import type { AgentSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
+import { ScreenShare } from './screen-share.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { errorText, spacedCode } from './text.js';
 
 // The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
 // link and password to send, optionally emailed by the relay), or type a technician's helper code;
-// then see who connects and their verification code, let them in or refuse, chat, end.
-// Nothing of this computer is shared from the browser: the technician sees only the chat.
+// then see who connects and their verification code, let them in or refuse, chat, end, and if
+// they choose, share their screen with the technician (view only), pause it and stop it.
+// Nothing of this computer is shared unless the person shares their screen.
 
 const ASK_AGAIN = { label: 'Ask for help again', href: '/help' };
 const PERSON_NAME_HINT = 'The technician sees it.';
@@ -179,14 +181,75 @@ function runPerson(session: AgentSession, waiting: (note?: string) => void): voi
 async function approve(session: AgentSession, expertName: string): Promise<void> {
   await session.approve('view');
   const chat = new ChatPane(expertName, (text) => session.chat(text));
+  const state = h('p', { role: 'status', class: 'session-state' });
+  const screen = screenPanel(session, expertName, (text) => (state.textContent = text));
   showScreen(
     `${expertName} is helping you`,
-    h('p', { role: 'status' }, `You are chatting with ${expertName}. They cannot see or control this computer from here.`),
+    state,
     connectionNotice(session.client, expertName),
     countdown(session.client),
     h('div', { class: 'actions' }, button('End the session', () => session.end())),
-    chat.element,
+    // After the chat, so the keyboard reaches End and the chat first, as before sharing existed.
+    h('div', { class: 'workspace' }, chat.element, screen),
   );
   session.on('chat', (text) => chat.received(text));
   session.on('control-requested', () => chat.note(`${expertName} asked for control. There is nothing to control from this page.`));
+}
+
+/**
+ * Sharing the screen: start (the browser asks what to share) and stop, pause and resume (the
+ * session's pause: nothing is sent meanwhile). Each is one button whose label says what it does
+ * next, so the keyboard focus stays put. `say` gets the sentence that tells the person what the
+ * technician can see now.
+ */
+function screenPanel(session: AgentSession, expertName: string, say: (text: string) => void): HTMLElement {
+  const headingId = uniqueId('screen-heading');
+  const problem = messageArea('alert');
+  problem.say(undefined);
+  let share: ScreenShare | undefined;
+  const sharing = () => share !== undefined && !share.stopped;
+
+  const startOrStop = button('', async () => {
+    problem.say(undefined);
+    if (sharing()) return share!.stop();
+    try {
+      share = await ScreenShare.start(session, update);
+    } catch (error) {
+      // NotAllowedError: the person closed the browser's picker, or the browser refused without asking.
+      problem.say(error instanceof DOMException && error.name === 'NotAllowedError' ? 'Nothing is shared: screen sharing was cancelled or not allowed.' : errorText(error));
+    }
+    update();
+  });
+  const pauseOrResume = button('', async () => {
+    await (session.paused ? session.resume() : session.pause());
+    update();
+  });
+
+  function update(): void {
+    const on = sharing();
+    startOrStop.textContent = on ? 'Stop sharing' : 'Share my screen (view only)';
+    pauseOrResume.textContent = session.paused ? 'Resume sharing' : 'Pause sharing';
+    // Resume stays reachable after the share stopped: the session itself is still paused.
+    pauseOrResume.hidden = !on && !session.paused;
+    say(
+      session.paused
+        ? `Paused: ${expertName} sees nothing new until you resume.`
+        : on
+          ? `You are sharing your screen. ${expertName} can see it but not control it.`
+          : `You are chatting with ${expertName}. They cannot see or control this computer.`,
+    );
+  }
+  update();
+  session.on('ended', () => void share?.stop());
+
+  return h(
+    'section',
+    { 'aria-labelledby': headingId },
+    h('h2', { id: headingId }, 'Your screen'),
+    ScreenShare.supported
+      ? h('p', {}, `If it helps, let ${expertName} see a tab, a window or your whole screen: you choose which in the next step. They can only look, not click or type.`)
+      : h('p', {}, 'This browser cannot share your screen. A current Chrome, Edge or Firefox on a computer can.'),
+    ScreenShare.supported && h('div', { class: 'actions' }, startOrStop, pauseOrResume),
+    problem,
+  );
 }

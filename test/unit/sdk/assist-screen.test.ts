@@ -139,6 +139,7 @@ describe('screen sharing', () => {
     agent.on('error', (error) => agentErrors.push(error));
     await sendRaw(expertClient, { type: 'screen', ...image(1) });
     await until(() => agent.phase === 'ended', 'the agent’s end');
+    expect(agent.sharingScreen).toBe(false);
     expect(agentErrors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: the expert may not send screen']);
   });
 });

@@ -1,0 +1,243 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { buildConsole } from '../../web/build/build.js';
+import { loadConsoleSite } from '../../web/server/console-site.js';
+import { FRAME_INTERVAL_MS } from '../../web/src/screen-share.js';
+
+// Screen sharing in headless Chromium: the person (the console at /help) shares another tab, view
+// only; the technician (the console, in its own browser context) sees it, live. Chromium picks the
+// tab by its title instead of showing its picker (--auto-select-tab-capture-source-by-title), so
+// the person's page runs exactly as with a real person choosing that tab.
+//
+// The browser launch repeats test/e2e/console.test.ts's few lines for now; it moves to the shared
+// helper in test/support once that lands.
+
+/** Debian's package (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshots = fileURLToPath(new URL('../../test-artifacts/e2e/', import.meta.url));
+/** The tab the person shares: a plain colour, so the technician's picture can be checked pixel by pixel. */
+const SHARED_TAB_TITLE = 'Colour card shared by the test';
+
+let runtime: LocalRuntime;
+let browser: Browser;
+let consoleDir: string;
+
+beforeAll(async () => {
+  consoleDir = await buildConsole(await mkdtemp(join(tmpdir(), 'assist-console-')));
+  runtime = await startLocalRuntime({ port: 0, console: loadConsoleSite(consoleDir) });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: [`--auto-select-tab-capture-source-by-title=${SHARED_TAB_TITLE}`] });
+  await mkdir(screenshots, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.close();
+  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
+});
+
+let personContext: BrowserContext;
+let technicianContext: BrowserContext;
+/** What the pages reported: script errors, and any refusal by their Content-Security-Policy. */
+let pageProblems: string[];
+
+async function newPage(context: BrowserContext, who: string): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => pageProblems.push(`${who}: page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageProblems.push(`${who}: console: ${message.text()}`);
+  });
+  return page;
+}
+
+beforeEach(async () => {
+  pageProblems = [];
+  personContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  technicianContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Observation only, injected by the test harness (outside the page's policy): the person's page
+  // keeps the streams it captured, so the test can see whether their tracks were stopped…
+  await personContext.addInitScript(() => {
+    const shares: MediaStream[] = [];
+    Object.assign(window, { shares });
+    const getDisplayMedia = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getDisplayMedia = async (options) => {
+      const stream = await getDisplayMedia(options);
+      shares.push(stream);
+      return stream;
+    };
+  });
+  // …and the technician's page counts the images it decodes.
+  await technicianContext.addInitScript(() => {
+    const decode = window.createImageBitmap.bind(window) as (source: Blob) => Promise<ImageBitmap>;
+    Object.assign(window, { imagesDecoded: 0 });
+    Object.assign(window, {
+      createImageBitmap: (source: Blob) => {
+        Object.assign(window, { imagesDecoded: (window as unknown as { imagesDecoded: number }).imagesDecoded + 1 });
+        return decode(source);
+      },
+    });
+  });
+});
+
+afterEach(async () => {
+  await personContext.close();
+  await technicianContext.close();
+});
+
+const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+const digits = (text: string | null) => (text ?? '').replace(/\D/g, '');
+const shoot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+/** A tab in the person's browser showing one colour: what they will share. */
+async function colourTab(colour: string): Promise<Page> {
+  const tab = await newPage(personContext, 'shared tab');
+  await tab.setContent(`<!doctype html><title>${SHARED_TAB_TITLE}</title><body style="margin: 0; height: 100vh; background: ${colour}"></body>`);
+  return tab;
+}
+
+const paint = (tab: Page, colour: string) => tab.evaluate((value) => (document.body.style.background = value), colour);
+
+/** The person asks for help in the console, the technician types the Easy Connect password in theirs, the person lets them in. */
+async function sessionInBrowsers(): Promise<{ person: Page; technician: Page }> {
+  const person = await newPage(personContext, 'person');
+  await person.goto(`${runtime.httpUrl}/help`);
+  const ask = person.getByRole('form', { name: 'Ask for help' });
+  await ask.getByLabel('Your name').fill('Ada Lovelace');
+  await ask.getByRole('button', { name: 'Create the invitation' }).click();
+  await heading(person, 'Read this password to the technician').waitFor();
+  const password = (await person.locator('.big-code').textContent())!;
+
+  const technician = await newPage(technicianContext, 'technician');
+  await technician.goto(runtime.httpUrl);
+  const helping = technician.getByRole('form', { name: 'Help someone' });
+  await helping.getByLabel('Your name').fill('Grace Hopper');
+  await helping.getByLabel('Easy Connect password or invitation link').fill(password);
+  await helping.getByRole('button', { name: 'Connect' }).click();
+
+  await heading(person, 'Grace Hopper wants to help you').waitFor();
+  await heading(technician, 'Read this code to the person').waitFor();
+  expect(digits(await person.locator('.big-code').textContent())).toBe(digits(await technician.locator('.big-code').textContent()));
+  await person.getByRole('button', { name: 'Let them in' }).click();
+  await heading(person, 'Grace Hopper is helping you').waitFor();
+  await heading(technician, 'Helping Ada Lovelace').waitFor();
+  return { person, technician };
+}
+
+/** Waits until the middle of the technician's picture is mostly `channel` (JPEG shifts colours a little). */
+async function untilPictureIs(technician: Page, channel: 'red' | 'green' | 'blue'): Promise<void> {
+  await technician.waitForFunction((dominant) => {
+    const canvas = document.querySelector<HTMLCanvasElement>('.screen canvas');
+    if (!canvas || canvas.hidden) return false;
+    const [red, green, blue] = canvas.getContext('2d')!.getImageData(Math.floor(canvas.width / 2), Math.floor(canvas.height / 2), 1, 1).data;
+    const levels = { red: red!, green: green!, blue: blue! };
+    return Object.entries(levels).every(([name, level]) => (name === dominant ? level > 160 : level < 90));
+  }, channel);
+}
+
+/** The status line of the technician's screen panel. */
+const screenStatus = (technician: Page, text: string) => technician.getByRole('region', { name: 'Ada Lovelace’s screen' }).getByRole('status').getByText(text, { exact: true });
+const imagesDecoded = (technician: Page) => technician.evaluate(() => (window as unknown as { imagesDecoded: number }).imagesDecoded);
+/** The state of each video track the person's page captured, oldest first. */
+const capturedTracks = (person: Page) =>
+  person.evaluate(() => (window as unknown as { shares: MediaStream[] }).shares.flatMap((stream) => stream.getVideoTracks().map((track) => track.readyState)));
+/**
+ * Chromium reports the policy's `camera=()` on each getDisplayMedia call (every way of picking a
+ * source tried with this version), then captures as `display-capture=(self)` allows: a report, not
+ * a refusal. Anything else a page reports is a problem.
+ */
+const CHROMIUM_CAMERA_REPORT = 'console: Permissions policy violation: camera is not allowed in this document.';
+const expectCleanPages = () => expect(pageProblems.filter((problem) => problem !== `person: ${CHROMIUM_CAMERA_REPORT}`)).toEqual([]);
+
+describe('screen sharing, view only', () => {
+  it('the technician sees the shared tab live; pausing stops the images; stopping tells the technician and ends the capture', async () => {
+    const tab = await colourTab('#e00020');
+    const { person, technician } = await sessionInBrowsers();
+    await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
+
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
+    await person.getByText('You are sharing your screen. Grace Hopper can see it but not control it.').waitFor();
+    await screenStatus(technician, 'Ada Lovelace is sharing their screen. You can see it, but not control it.').waitFor();
+    await technician.getByRole('log').getByText('Ada Lovelace started sharing their screen.').waitFor();
+    await technician.getByRole('img', { name: 'Ada Lovelace’s shared screen (view only)' }).waitFor();
+    await untilPictureIs(technician, 'red');
+    // The person's page has no terminal: the shared screen takes its place.
+    expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s terminal' }).isVisible()).toBe(false);
+    await paint(tab, '#0020e0');
+    await untilPictureIs(technician, 'blue');
+    await shoot(technician, 'screen-share-technician');
+    await shoot(person, 'screen-share-person');
+
+    await person.getByRole('button', { name: 'Pause sharing' }).click();
+    await person.getByText('Paused: Grace Hopper sees nothing new until you resume.').waitFor();
+    await screenStatus(technician, 'Ada Lovelace paused the session: the picture does not change until they resume.').waitFor();
+    const decodedBeforePause = await imagesDecoded(technician);
+    await paint(tab, '#00c020');
+    // Several of the page's capture intervals pass; then a chat message, sent after them in the same
+    // ordered stream, shows that nothing sent meanwhile is still on its way.
+    await person.waitForTimeout(3 * FRAME_INTERVAL_MS);
+    await person.getByLabel('Message to Grace Hopper').fill('One moment, I am typing a password.');
+    await person.getByLabel('Message to Grace Hopper').press('Enter');
+    await technician.getByRole('log').getByText('One moment, I am typing a password.').waitFor();
+    expect(await imagesDecoded(technician)).toBe(decodedBeforePause);
+    await untilPictureIs(technician, 'blue');
+
+    await person.getByRole('button', { name: 'Resume sharing' }).click();
+    await person.getByText('You are sharing your screen. Grace Hopper can see it but not control it.').waitFor();
+    await untilPictureIs(technician, 'green');
+
+    await person.getByRole('button', { name: 'Stop sharing' }).click();
+    await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
+    await screenStatus(technician, 'Ada Lovelace stopped sharing their screen.').waitFor();
+    expect(await technician.getByRole('img', { name: 'Ada Lovelace’s shared screen (view only)' }).isVisible()).toBe(false);
+    expect(await capturedTracks(person)).toEqual(['ended']);
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).waitFor();
+    expectCleanPages();
+  });
+
+  it('the browser ending the capture (the shared tab closed) stops the share; ending the session stops the capture', async () => {
+    const tab = await colourTab('#e00020');
+    const { person, technician } = await sessionInBrowsers();
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
+    await untilPictureIs(technician, 'red');
+
+    await tab.close();
+    await screenStatus(technician, 'Ada Lovelace stopped sharing their screen.').waitFor();
+    await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).waitFor();
+
+    await colourTab('#0020e0');
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
+    await untilPictureIs(technician, 'blue');
+    expect(await capturedTracks(person)).toEqual(['ended', 'live']);
+    await person.getByRole('button', { name: 'End the session' }).click();
+    await heading(person, 'The session has ended').waitFor();
+    await technician.getByText('The person you were helping ended the session.').waitFor();
+    expect(await capturedTracks(person)).toEqual(['ended', 'ended']);
+    expectCleanPages();
+  });
+
+  it('is allowed to capture by the console’s policy, and nothing else is', async () => {
+    const { headers } = await fetch(`${runtime.httpUrl}/help`);
+    expect(headers.get('permissions-policy')).toBe('camera=(), microphone=(), geolocation=(), display-capture=(self)');
+    // The capture plays in a video element from a MediaStream and images are decoded from bytes: no URL to allow.
+    expect(headers.get('content-security-policy')).not.toMatch(/img-src|media-src/);
+    expect(headers.get('content-security-policy')).toMatch(/^default-src 'none';/);
+  });
+
+  it('says so plainly when the person cancels the browser’s question, and shares nothing', async () => {
+    await personContext.addInitScript(() => {
+      navigator.mediaDevices.getDisplayMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    const { person, technician } = await sessionInBrowsers();
+    await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
+    await person.getByRole('alert').getByText('Nothing is shared: screen sharing was cancelled or not allowed.').waitFor();
+    await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
+    expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s screen' }).isVisible()).toBe(false);
+    expectCleanPages();
+  });
+});
