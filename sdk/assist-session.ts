@@ -401,6 +401,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     if (this.#sharingScreen) return;
     this.#sharingScreen = true;
     await this.#channel.send({ type: 'screen-share', state: 'started' });
+    await this.#record('screen-share-started');
   }
 
   /** Tells the expert the share is over; images are dropped from now on. */
@@ -408,6 +409,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     if (!this.#sharingScreen) return;
     this.#sharingScreen = false;
     await this.#channel.send({ type: 'screen-share', state: 'stopped' });
+    await this.#record('screen-share-stopped');
   }
 
   /**

@@ -43,7 +43,7 @@ async function deciding() {
   const expert = new ExpertSession({ client: expertClient, name: 'Grace Hopper', secrets });
   const seen = watchScreen(expert);
   await until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
-  return { agent, agentClient, expert, expertClient, seen };
+  return { agent, agentClient, expert, expertClient, seen, relay };
 }
 
 async function sharing() {
@@ -87,7 +87,7 @@ describe('screen sharing', () => {
   });
 
   it('while paused, images are dropped; they flow again after resume, and stop after the share stops', async () => {
-    const { agent, expert, seen } = await sharing();
+    const { agent, expert, seen, relay } = await sharing();
     await agent.pause();
     expect(agent.readyForScreenImage).toBe(false);
     expect(await agent.sendScreen(image(1))).toBe(false);
@@ -102,6 +102,10 @@ describe('screen sharing', () => {
     await until(() => !expert.screenShared, 'the stop');
     expect(seen.log).toEqual(['started', 'paused', 'resumed', 'image 2 640x400', 'stopped']);
     expect(seen.errors).toEqual([]);
+    // The audit log keeps that a share happened, never what it showed.
+    expect(relay.audit.map((entry) => entry.event)).toEqual(
+      expect.arrayContaining(['screen-share-started', 'paused', 'resumed', 'screen-share-stopped']),
+    );
   });
 
   it('refuses to send what is not a JPEG within the limits', async () => {
