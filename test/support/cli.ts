@@ -4,10 +4,16 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
+import { afterEach, expect } from 'vitest';
 
 export const ASSIST_BIN = fileURLToPath(new URL('../../cli/assist.mjs', import.meta.url));
 
 export type JsonEvent = { event: string } & Record<string, unknown>;
+
+export interface AssistProcessOptions {
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
 
 export class AssistProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -23,7 +29,7 @@ export class AssistProcess {
   #waiters: Array<() => void> = [];
   #cursor = 0;
 
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  constructor(args: string[], options: AssistProcessOptions = {}) {
     // The caller's $ASSIST_RELAY and $ASSIST_PASSWORD must not leak into a test.
     this.child = spawn(process.execPath, [ASSIST_BIN, ...args], { env: { ...process.env, ASSIST_RELAY: '', ASSIST_PASSWORD: '', ...options.env } });
     this.child.stderr.setEncoding('utf8');
@@ -86,3 +92,30 @@ export class AssistProcess {
 }
 
 export const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+export interface AssistLauncher {
+  /** `assist <args> --json --relay <the relay>`. */
+  assist(...args: string[]): AssistProcess;
+  /** `assist <args>`, exactly as given. */
+  start(args: string[], options?: AssistProcessOptions): AssistProcess;
+}
+
+/** For a test file: starts `assist` processes against `relay()`; whatever still runs after a test is killed. */
+export function useAssist(relay: () => string): AssistLauncher {
+  const running: AssistProcess[] = [];
+  afterEach(() => {
+    for (const process of running.splice(0)) process.kill();
+  });
+  const start = (args: string[], options?: AssistProcessOptions) => {
+    const process = new AssistProcess(args, options);
+    running.push(process);
+    return process;
+  };
+  return { assist: (...args) => start([...args, '--json', '--relay', relay()]), start };
+}
+
+/** The process exited with `code` and wrote nothing but JSON events to stdout. */
+export async function expectCleanExit(process: AssistProcess, code: number): Promise<void> {
+  expect(await process.exitCode()).toBe(code);
+  expect(process.strayLines).toEqual([]);
+}
