@@ -68,6 +68,9 @@ describe('a CLI agent invites, the technician joins in the browser', () => {
     await page.getByText('You are helping Ada Lovelace (view only).').waitFor();
     await page.getByText(/^Time left: 1 h 5\d min$/).waitFor();
     await terminalShows('shared terminal ready: 42');
+    // The person's terminal grows; the technician's follows, row for row.
+    agent.send({ cmd: 'resize', cols: 100, rows: 30 });
+    await page.waitForFunction(() => document.querySelectorAll('.xterm-rows > div').length === 30);
 
     const message = page.getByLabel('Message to Ada Lovelace');
     await message.fill('I see your terminal; may I type in it?');
