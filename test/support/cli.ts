@@ -8,6 +8,9 @@ import { afterEach, expect } from 'vitest';
 
 export const ASSIST_BIN = fileURLToPath(new URL('../../cli/assist.mjs', import.meta.url));
 
+/** Below the test timeout, so a hang fails with what the process did rather than a bare timeout. */
+const HANG_MS = 45_000;
+
 export type JsonEvent = { event: string } & Record<string, unknown>;
 
 export interface AssistProcessOptions {
@@ -62,28 +65,48 @@ export class AssistProcess {
     for (const waiter of this.#waiters.splice(0)) waiter();
   }
 
-  /** The next event of this name after the last one waited for; fails if the process exits first. */
+  /**
+   * The next event of this name after the last one waited for; fails if the process exits first,
+   * or names what it waited for if nothing comes within 45 s (a hang, not a timing assertion).
+   */
   async next(name: string, where: (event: JsonEvent) => boolean = () => true): Promise<JsonEvent> {
+    const deadline = Date.now() + HANG_MS;
     for (;;) {
       const index = this.events.findIndex((event, at) => at >= this.#cursor && event.event === name && where(event));
       if (index >= 0) {
         this.#cursor = index + 1;
         return this.events[index]!;
       }
-      if (this.#closed) {
-        throw new Error(`assist exited before "${name}"; events: ${JSON.stringify(this.events.map((event) => event.event))}; stderr: ${this.stderr}`);
-      }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.#closed) throw new Error(`assist exited before "${name}"; ${this.#story()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no "${name}" from assist after ${HANG_MS / 1000} s; ${this.#story()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
     }
+  }
+
+  /** What happened so far, for a failure message. */
+  #story(): string {
+    return `events: ${JSON.stringify(this.events.map((event) => event.event))}; output ends: ${JSON.stringify(this.output.slice(-200))}; stderr: ${this.stderr}`;
   }
 
   send(command: Record<string, unknown>): void {
     this.child.stdin.write(`${JSON.stringify(command)}\n`);
   }
 
-  /** Resolves once the process has exited, with its exit code. */
-  exitCode(): Promise<number | null> {
-    return this.#exited;
+  /** Resolves once the process has exited, with its exit code (fails as `next` does if it hangs). */
+  async exitCode(): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`assist did not exit after ${HANG_MS / 1000} s; ${this.#story()}`)), HANG_MS);
+    });
+    try {
+      return await Promise.race([this.#exited, hang]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   kill(): void {
