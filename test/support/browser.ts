@@ -89,7 +89,9 @@ export function useConsoleInBrowser(options: LocalRuntimeOptions = {}): ConsoleI
     get pageProblems() {
       return problems;
     },
-    shoot: async (name) => void (await current().screenshot({ path: join(screenshots, `${name}.png`), fullPage: true })),
+    shoot: async (name) => {
+      await current().screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+    },
     heading: (name) => current().getByRole('heading', { level: 1, name }),
     expectCleanPage: (allowed = []) => expect(problems.filter((problem) => !allowed.some((pattern) => pattern.test(problem)))).toEqual([]),
   };
