@@ -1,7 +1,7 @@
 // `assist` without a relay: help texts, wrong arguments and their exit status.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ASSIST_BIN } from './support.js';
+import { ASSIST_BIN } from '../support/cli.js';
 
 function assist(...args: string[]) {
   const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ASSIST_RELAY: '' } });

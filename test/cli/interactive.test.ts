@@ -3,8 +3,8 @@
 // verification code, the person lets the helper type, they chat, pause, resize, take control back,
 // refuse it when asked again, and end; both commands exit 0.
 import { afterAll, expect, it } from 'vitest';
+import { ASSIST_BIN } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
-import { ASSIST_BIN } from './support.js';
 import { Tmux } from './tmux.js';
 
 const runtime = useLocalRuntime();

@@ -4,10 +4,10 @@
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
+import { base64, expectCleanExit, useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
-import { AssistProcess, base64, type JsonEvent } from './support.js';
 
 const runtime = useLocalRuntime({
   // Expiry is noticed by the sweep; a fast one lets the expiry test wait for the event alone.
@@ -15,16 +15,7 @@ const runtime = useLocalRuntime({
   policy: { joinsPerSourceIp: 10_000, joinsPerNameplate: 10_000, invitationsPerSourceIp: 10_000 },
 });
 
-const running: AssistProcess[] = [];
-afterEach(() => {
-  for (const process of running.splice(0)) process.kill();
-});
-
-function assist(...args: string[]): AssistProcess {
-  const process = new AssistProcess([...args, '--json', '--relay', runtime().httpUrl]);
-  running.push(process);
-  return process;
-}
+const { assist, start } = useAssist(() => runtime().httpUrl);
 
 /** Echoes what it reads, so input shows up as output. */
 const ECHO = ['--command', 'cat'];
@@ -34,11 +25,6 @@ async function connected(agent: AssistProcess, expert: AssistProcess): Promise<s
   expect(agentSees).toEqual({ event: 'connected', peer: 'Bob', verification: expect.stringMatching(/^\d{6}$/) });
   expect(expertSees).toEqual({ event: 'connected', peer: 'Ada', verification: agentSees.verification });
   return agentSees.verification as string;
-}
-
-async function expectCleanExit(process: AssistProcess, code: number): Promise<void> {
-  expect(await process.exitCode()).toBe(code);
-  expect(process.strayLines).toEqual([]);
 }
 
 /** Waits until the terminal output the expert received contains `text` (`times` times). */
@@ -278,8 +264,7 @@ describe('invitation file, link and email', () => {
     const folder = await mkdtemp(join(tmpdir(), 'assist-cli-'));
     const agent = assist('invite', '--file', folder, '--name', 'Ada', ...ECHO);
     const invitation = await agent.next('invitation');
-    const expert = new AssistProcess(['join', invitation.url as string, '--json', '--name', 'Bob'], { env: { ASSIST_PASSWORD: invitation.password as string } });
-    running.push(expert);
+    const expert = start(['join', invitation.url as string, '--json', '--name', 'Bob'], { env: { ASSIST_PASSWORD: invitation.password as string } });
     await connected(agent, expert);
     agent.send({ cmd: 'approve', mode: 'control' });
     await expert.next('control');
@@ -421,8 +406,7 @@ describe('the command line itself', () => {
   });
 
   it('says so when the relay cannot be reached', async () => {
-    const expert = new AssistProcess(['join', '7KQ3-VK4Q-9T2M', '--json', '--relay', 'http://127.0.0.1:9']);
-    running.push(expert);
+    const expert = start(['join', '7KQ3-VK4Q-9T2M', '--json', '--relay', 'http://127.0.0.1:9']);
     expect(await expert.next('error')).toMatchObject({ code: 'relay-unreachable' });
     await expectCleanExit(expert, 1);
   });

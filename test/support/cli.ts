@@ -4,10 +4,19 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
+import { afterEach, expect } from 'vitest';
 
 export const ASSIST_BIN = fileURLToPath(new URL('../../cli/assist.mjs', import.meta.url));
 
+/** Below the test timeout, so a hang fails with what the process did rather than a bare timeout. */
+const HANG_MS = 45_000;
+
 export type JsonEvent = { event: string } & Record<string, unknown>;
+
+export interface AssistProcessOptions {
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+}
 
 export class AssistProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -23,7 +32,7 @@ export class AssistProcess {
   #waiters: Array<() => void> = [];
   #cursor = 0;
 
-  constructor(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  constructor(args: string[], options: AssistProcessOptions = {}) {
     // The caller's $ASSIST_RELAY and $ASSIST_PASSWORD must not leak into a test.
     this.child = spawn(process.execPath, [ASSIST_BIN, ...args], { env: { ...process.env, ASSIST_RELAY: '', ASSIST_PASSWORD: '', ...options.env } });
     this.child.stderr.setEncoding('utf8');
@@ -56,28 +65,48 @@ export class AssistProcess {
     for (const waiter of this.#waiters.splice(0)) waiter();
   }
 
-  /** The next event of this name after the last one waited for; fails if the process exits first. */
+  /**
+   * The next event of this name after the last one waited for; fails if the process exits first,
+   * or names what it waited for if nothing comes within 45 s (a hang, not a timing assertion).
+   */
   async next(name: string, where: (event: JsonEvent) => boolean = () => true): Promise<JsonEvent> {
+    const deadline = Date.now() + HANG_MS;
     for (;;) {
       const index = this.events.findIndex((event, at) => at >= this.#cursor && event.event === name && where(event));
       if (index >= 0) {
         this.#cursor = index + 1;
         return this.events[index]!;
       }
-      if (this.#closed) {
-        throw new Error(`assist exited before "${name}"; events: ${JSON.stringify(this.events.map((event) => event.event))}; stderr: ${this.stderr}`);
-      }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (this.#closed) throw new Error(`assist exited before "${name}"; ${this.#story()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no "${name}" from assist after ${HANG_MS / 1000} s; ${this.#story()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
     }
+  }
+
+  /** What happened so far, for a failure message. */
+  #story(): string {
+    return `events: ${JSON.stringify(this.events.map((event) => event.event))}; output ends: ${JSON.stringify(this.output.slice(-200))}; stderr: ${this.stderr}`;
   }
 
   send(command: Record<string, unknown>): void {
     this.child.stdin.write(`${JSON.stringify(command)}\n`);
   }
 
-  /** Resolves once the process has exited, with its exit code. */
-  exitCode(): Promise<number | null> {
-    return this.#exited;
+  /** Resolves once the process has exited, with its exit code (fails as `next` does if it hangs). */
+  async exitCode(): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`assist did not exit after ${HANG_MS / 1000} s; ${this.#story()}`)), HANG_MS);
+    });
+    try {
+      return await Promise.race([this.#exited, hang]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   kill(): void {
@@ -86,3 +115,30 @@ export class AssistProcess {
 }
 
 export const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+export interface AssistLauncher {
+  /** `assist <args> --json --relay <the relay>`. */
+  assist(...args: string[]): AssistProcess;
+  /** `assist <args>`, exactly as given. */
+  start(args: string[], options?: AssistProcessOptions): AssistProcess;
+}
+
+/** For a test file: starts `assist` processes against `relay()`; whatever still runs after a test is killed. */
+export function useAssist(relay: () => string): AssistLauncher {
+  const running: AssistProcess[] = [];
+  afterEach(() => {
+    for (const process of running.splice(0)) process.kill();
+  });
+  const start = (args: string[], options?: AssistProcessOptions) => {
+    const process = new AssistProcess(args, options);
+    running.push(process);
+    return process;
+  };
+  return { assist: (...args) => start([...args, '--json', '--relay', relay()]), start };
+}
+
+/** The process exited with `code` and wrote nothing but JSON events to stdout. */
+export async function expectCleanExit(process: AssistProcess, code: number): Promise<void> {
+  expect(await process.exitCode()).toBe(code);
+  expect(process.strayLines).toEqual([]);
+}
