@@ -1,64 +1,25 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
-import { buildConsole } from '../../web/build/build.js';
-import { loadConsoleSite } from '../../web/server/console-site.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { FRAME_INTERVAL_MS } from '../../web/src/screen-share.js';
+import { digits, useConsoleInBrowser } from '../support/browser.js';
 
 // Screen sharing in headless Chromium: the person (the console at /help) shares another tab, view
 // only; the technician (the console, in its own browser context) sees it, live. Chromium picks the
 // tab by its title instead of showing its picker (--auto-select-tab-capture-source-by-title), so
 // the person's page runs exactly as with a real person choosing that tab.
-//
-// The browser launch repeats test/e2e/console.test.ts's few lines for now; it moves to the shared
-// helper in test/support once that lands.
 
-/** Debian's package (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const screenshots = fileURLToPath(new URL('../../test-artifacts/e2e/', import.meta.url));
 /** The tab the person shares: a plain colour, so the technician's picture can be checked pixel by pixel. */
 const SHARED_TAB_TITLE = 'Colour card shared by the test';
 
-let runtime: LocalRuntime;
-let browser: Browser;
-let consoleDir: string;
-
-beforeAll(async () => {
-  consoleDir = await buildConsole(await mkdtemp(join(tmpdir(), 'assist-console-')));
-  runtime = await startLocalRuntime({ port: 0, console: loadConsoleSite(consoleDir) });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: [`--auto-select-tab-capture-source-by-title=${SHARED_TAB_TITLE}`] });
-  await mkdir(screenshots, { recursive: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.close();
-  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
-});
+const web = useConsoleInBrowser({ launchArgs: [`--auto-select-tab-capture-source-by-title=${SHARED_TAB_TITLE}`] });
+const { shoot, heading, newPage } = web;
 
 let personContext: BrowserContext;
 let technicianContext: BrowserContext;
-/** What the pages reported: script errors, and any refusal by their Content-Security-Policy. */
-let pageProblems: string[];
-
-async function newPage(context: BrowserContext, who: string): Promise<Page> {
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (error) => pageProblems.push(`${who}: page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageProblems.push(`${who}: console: ${message.text()}`);
-  });
-  return page;
-}
 
 beforeEach(async () => {
-  pageProblems = [];
-  personContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  technicianContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  personContext = await web.openContext();
+  technicianContext = await web.openContext();
   // Observation only, injected by the test harness (outside the page's policy): the person's page
   // keeps the streams it captured, so the test can see whether their tracks were stopped…
   await personContext.addInitScript(() => {
@@ -84,15 +45,6 @@ beforeEach(async () => {
   });
 });
 
-afterEach(async () => {
-  await personContext.close();
-  await technicianContext.close();
-});
-
-const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
-const digits = (text: string | null) => (text ?? '').replace(/\D/g, '');
-const shoot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-
 /** A tab in the person's browser showing one colour: what they will share. */
 async function colourTab(colour: string): Promise<Page> {
   const tab = await newPage(personContext, 'shared tab');
@@ -105,26 +57,26 @@ const paint = (tab: Page, colour: string) => tab.evaluate((value) => (document.b
 /** The person asks for help in the console, the technician types the Easy Connect password in theirs, the person lets them in. */
 async function sessionInBrowsers(): Promise<{ person: Page; technician: Page }> {
   const person = await newPage(personContext, 'person');
-  await person.goto(`${runtime.httpUrl}/help`);
+  await person.goto(`${web.runtime.httpUrl}/help`);
   const ask = person.getByRole('form', { name: 'Ask for help' });
   await ask.getByLabel('Your name').fill('Ada Lovelace');
   await ask.getByRole('button', { name: 'Create the invitation' }).click();
-  await heading(person, 'Read this password to the technician').waitFor();
+  await heading('Read this password to the technician', person).waitFor();
   const password = (await person.locator('.big-code').textContent())!;
 
   const technician = await newPage(technicianContext, 'technician');
-  await technician.goto(runtime.httpUrl);
+  await technician.goto(web.runtime.httpUrl);
   const helping = technician.getByRole('form', { name: 'Help someone' });
   await helping.getByLabel('Your name').fill('Grace Hopper');
   await helping.getByLabel('Easy Connect password or invitation link').fill(password);
   await helping.getByRole('button', { name: 'Connect' }).click();
 
-  await heading(person, 'Grace Hopper wants to help you').waitFor();
-  await heading(technician, 'Read this code to the person').waitFor();
+  await heading('Grace Hopper wants to help you', person).waitFor();
+  await heading('Read this code to the person', technician).waitFor();
   expect(digits(await person.locator('.big-code').textContent())).toBe(digits(await technician.locator('.big-code').textContent()));
   await person.getByRole('button', { name: 'Let them in' }).click();
-  await heading(person, 'Grace Hopper is helping you').waitFor();
-  await heading(technician, 'Helping Ada Lovelace').waitFor();
+  await heading('Grace Hopper is helping you', person).waitFor();
+  await heading('Helping Ada Lovelace', technician).waitFor();
   return { person, technician };
 }
 
@@ -150,8 +102,8 @@ const capturedTracks = (person: Page) =>
  * source tried with this version), then captures as `display-capture=(self)` allows: a report, not
  * a refusal. Anything else a page reports is a problem.
  */
-const CHROMIUM_CAMERA_REPORT = 'console: Permissions policy violation: camera is not allowed in this document.';
-const expectCleanPages = () => expect(pageProblems.filter((problem) => problem !== `person: ${CHROMIUM_CAMERA_REPORT}`)).toEqual([]);
+const CHROMIUM_CAMERA_REPORT = /^person: console: Permissions policy violation: camera is not allowed in this document\.$/;
+const expectCleanPages = () => web.expectCleanPage([CHROMIUM_CAMERA_REPORT]);
 
 describe('screen sharing, view only', () => {
   it('the technician sees the shared tab live; pausing stops the images; stopping tells the technician and ends the capture', async () => {
@@ -169,8 +121,8 @@ describe('screen sharing, view only', () => {
     expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s terminal' }).isVisible()).toBe(false);
     await paint(tab, '#0020e0');
     await untilPictureIs(technician, 'blue');
-    await shoot(technician, 'screen-share-technician');
-    await shoot(person, 'screen-share-person');
+    await shoot('screen-share-technician', technician);
+    await shoot('screen-share-person', person);
 
     await person.getByRole('button', { name: 'Pause sharing' }).click();
     await person.getByText('Paused: Grace Hopper sees nothing new until you resume.').waitFor();
@@ -215,14 +167,14 @@ describe('screen sharing, view only', () => {
     await untilPictureIs(technician, 'blue');
     expect(await capturedTracks(person)).toEqual(['ended', 'live']);
     await person.getByRole('button', { name: 'End the session' }).click();
-    await heading(person, 'The session has ended').waitFor();
+    await heading('The session has ended', person).waitFor();
     await technician.getByText('The person you were helping ended the session.').waitFor();
     expect(await capturedTracks(person)).toEqual(['ended', 'ended']);
     expectCleanPages();
   });
 
   it('is allowed to capture by the console’s policy, and nothing else is', async () => {
-    const { headers } = await fetch(`${runtime.httpUrl}/help`);
+    const { headers } = await fetch(`${web.runtime.httpUrl}/help`);
     expect(headers.get('permissions-policy')).toBe('camera=(), microphone=(), geolocation=(), display-capture=(self)');
     // The capture plays in a video element from a MediaStream and images are decoded from bytes: no URL to allow.
     expect(headers.get('content-security-policy')).not.toMatch(/img-src|media-src/);

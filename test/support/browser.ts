@@ -1,7 +1,8 @@
 // The web console in headless Chromium against the local runtime. The console is built here, into a
 // temporary folder, so `npm test` needs no build step. Each test gets a fresh browser context and
-// page; what the page reports (script errors, policy refusals) is collected for expectCleanPage.
-// Screenshots go to test-artifacts/e2e/.
+// page, and may open more contexts (another person's browser) with pages of their own; what any of
+// them reports (script errors, policy refusals) is collected for expectCleanPage. Screenshots go to
+// test-artifacts/e2e/.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,37 +17,46 @@ import { loadConsoleSite } from '../../web/server/console-site.js';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = fileURLToPath(new URL('../../test-artifacts/e2e/', import.meta.url));
 
+export interface ConsoleInBrowserOptions extends LocalRuntimeOptions {
+  /** Chromium command-line switches, for the whole file. */
+  launchArgs?: readonly string[];
+}
+
 export interface ConsoleInBrowser {
   /** The relay serving the console, for the whole test file. */
   readonly runtime: LocalRuntime;
   /** This test's page. */
   readonly page: Page;
-  /** What the page reported so far in this test: script errors, and any refusal by its Content-Security-Policy. */
+  /** What the pages reported so far in this test: script errors, and any refusal by their Content-Security-Policy. */
   readonly pageProblems: readonly string[];
-  /** Saves the whole page as test-artifacts/e2e/<name>.png. */
-  shoot(name: string): Promise<void>;
-  /** The screen's title. */
-  heading(name: string | RegExp): Locator;
-  /** The page ran without script errors or policy refusals, but for the problems a test expects. */
+  /** Another browser for this test (a context of its own: storage, permissions, init scripts), closed after it. */
+  openContext(): Promise<BrowserContext>;
+  /** A page in `context`; what it reports joins pageProblems as `<who>: <problem>`. */
+  newPage(context: BrowserContext, who: string): Promise<Page>;
+  /** Saves the whole page (this test's, unless another is given) as test-artifacts/e2e/<name>.png. */
+  shoot(name: string, page?: Page): Promise<void>;
+  /** The screen's title on the page (this test's, unless another is given). */
+  heading(name: string | RegExp, page?: Page): Locator;
+  /** The pages ran without script errors or policy refusals, but for the problems a test expects. */
   expectCleanPage(allowed?: RegExp[]): void;
 }
 
 /**
  * For a test file: builds the console, starts a runtime serving it and launches Chromium once;
- * opens a page per test. The file's own afterEach hooks run before the page is closed.
+ * opens a page per test. The file's own afterEach hooks run before the test's contexts are closed.
  */
-export function useConsoleInBrowser(options: LocalRuntimeOptions = {}): ConsoleInBrowser {
+export function useConsoleInBrowser({ launchArgs = [], ...runtimeOptions }: ConsoleInBrowserOptions = {}): ConsoleInBrowser {
   let runtime: LocalRuntime | undefined;
   let browser: Browser | undefined;
   let consoleDir: string | undefined;
-  let context: BrowserContext | undefined;
+  let contexts: BrowserContext[] = [];
   let page: Page | undefined;
   let problems: string[] = [];
 
   beforeAll(async () => {
     consoleDir = await buildConsole(await mkdtemp(join(tmpdir(), 'assist-console-')));
-    runtime = await startLocalRuntime({ port: 0, ...options, console: loadConsoleSite(consoleDir) });
-    browser = await chromium.launch({ executablePath: chromiumPath });
+    runtime = await startLocalRuntime({ port: 0, ...runtimeOptions, console: loadConsoleSite(consoleDir) });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: [...launchArgs] });
     await mkdir(screenshots, { recursive: true });
   });
 
@@ -56,22 +66,33 @@ export function useConsoleInBrowser(options: LocalRuntimeOptions = {}): ConsoleI
     if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
   });
 
-  beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+  const openContext = async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    return context;
+  };
+
+  /** `label` prefixes what the page reports, so that several pages' problems tell which said what. */
+  const watchedPage = async (context: BrowserContext, label: string) => {
     const opened = await context.newPage();
     opened.setDefaultTimeout(15_000);
-    problems = [];
-    opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    opened.on('pageerror', (error) => problems.push(`${label}page error: ${error.message}`));
     opened.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+      if (message.type() === 'error') problems.push(`${label}console: ${message.text()}`);
     });
-    page = opened;
+    return opened;
+  };
+
+  beforeEach(async () => {
+    problems = [];
+    page = await watchedPage(await openContext(), '');
   });
 
   // Registered before the test file's own hooks, so (vitest runs after-hooks in reverse) it runs after them.
   afterEach(async () => {
-    await context?.close();
-    context = page = undefined;
+    await Promise.all(contexts.map((context) => context.close()));
+    contexts = [];
+    page = undefined;
   });
 
   const current = () => {
@@ -89,10 +110,12 @@ export function useConsoleInBrowser(options: LocalRuntimeOptions = {}): ConsoleI
     get pageProblems() {
       return problems;
     },
-    shoot: async (name) => {
-      await current().screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+    openContext,
+    newPage: (context, who) => watchedPage(context, `${who}: `),
+    shoot: async (name, on = current()) => {
+      await on.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
     },
-    heading: (name) => current().getByRole('heading', { level: 1, name }),
+    heading: (name, on = current()) => on.getByRole('heading', { level: 1, name }),
     expectCleanPage: (allowed = []) => expect(problems.filter((problem) => !allowed.some((pattern) => pattern.test(problem)))).toEqual([]),
   };
 }
