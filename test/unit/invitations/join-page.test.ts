@@ -94,7 +94,8 @@ describe('renderJoinPage, open invitation', () => {
         const { body, headers } = renderJoinPage({ ...openView, nameplate, httpUrl, kind });
         expectStrictHeaders(headers, body);
         expect(body).toContain(escapeHtml(nameplate));
-        expect(visibleText(body)).toContain(nameplate);
+        // visibleText collapses whitespace as a browser does, so the nameplate is compared the same way.
+        expect(visibleText(body)).toContain(nameplate.replace(/\s+/g, ' '));
       }),
     );
   });
