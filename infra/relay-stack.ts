@@ -11,7 +11,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
-import { defaultPolicy, policyEnvironmentNames, validatePolicy, type RelayPolicy } from '../shared/config/policy.js';
+import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/config/policy.js';
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
@@ -96,10 +96,8 @@ function configFromContext(node: Node): RelayConfig {
     return value;
   };
 
-  const policy = { ...defaultPolicy };
-  for (const key of Object.keys(policyEnvironmentNames) as Array<keyof RelayPolicy>) {
-    policy[key] = positiveInteger(key, defaultPolicy[key]);
-  }
+  // A list (allowedOrigins) may also be a JSON array in cdk.json: String() joins it with commas.
+  const policy = parsePolicy(text, (key) => `context ${key}`);
 
   const removal = text('removalPolicy') ?? 'retain';
   if (removal !== 'retain' && removal !== 'destroy') {
@@ -116,7 +114,7 @@ function configFromContext(node: Node): RelayConfig {
   }
 
   return {
-    policy: validatePolicy(policy),
+    policy,
     removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     messageRateLimit: positiveInteger('messageRateLimit', 1000),
     messageBurstLimit: positiveInteger('messageBurstLimit', 500),
@@ -180,10 +178,8 @@ export class RelayStack extends Stack {
       TABLE_NAME: this.table.tableName,
       ASSIST_WEBSOCKET_URL: stage.url,
       ASSIST_HTTP_URL: httpUrl,
+      ...policyToEnvironment(config.policy),
     };
-    for (const [key, name] of Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>) {
-      environment[name] = String(config.policy[key]);
-    }
     const relayFunction = (spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>
       new RelayFunction(this, pascalCase(spec.file), {
         file: spec.file,
