@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -243,6 +244,13 @@ export class RelayStack extends Stack {
     alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
+    // On demand is not unlimited: a burst past twice the previous peak, or the table's own limits, throttles.
+    const tableThrottles = new MathExpression({
+      expression: 'FILL(reads, 0) + FILL(writes, 0)',
+      usingMetrics: { reads: this.table.metric('ReadThrottleEvents', apiPeriod), writes: this.table.metric('WriteThrottleEvents', apiPeriod) },
+      period: apiPeriod.period,
+    });
+    alarmOnAny(this, 'TableThrottleAlarm', tableThrottles, 'DynamoDB: throttled reads or writes in 5 minutes', alarmAction);
 
     new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpUrl', { value: httpUrl, description: 'https:// base URL for relay links' });

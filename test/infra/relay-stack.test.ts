@@ -9,6 +9,7 @@ import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
 import { tableSchema } from '../../shared/adapters/table.js';
+import { clientActions } from '../../shared/protocol/messages.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/relay:
@@ -213,6 +214,8 @@ describe('RelayStack', () => {
         Object.entries(expectations).flatMap(([file, { route }]) => (route ? [[route, file]] : [])),
       );
       expect(wiring).toEqual(expectedWiring);
+      // Every action of the protocol has its route; anything else lands in $default.
+      expect(Object.keys(wiring).sort()).toEqual([...clientActions, '$connect', '$default', '$disconnect'].sort());
     });
 
     it('deploys the stage "live" automatically, with throttling', () => {
@@ -367,6 +370,22 @@ describe('RelayStack', () => {
         apiAlarms.find((alarm) => alarm.MetricName === metric)!.Dimensions.find((d: { Name: string }) => d.Name === 'Stage').Value;
       expect(stageOf('IntegrationError')).toBe('live');
       expect(stageOf('ExecutionError')).toBe('live');
+    });
+
+    it('watch the table for throttled reads and writes', () => {
+      const tableRef = { Ref: logicalIdOf('AWS::DynamoDB::Table')[0] };
+      const tableAlarms = alarms().filter((alarm) => alarm.Metrics?.some((m: { MetricStat?: unknown }) => m.MetricStat));
+      expect(tableAlarms).toHaveLength(1);
+      const alarm = tableAlarms[0]!;
+      expect(alarm).toMatchObject({ Threshold: 1, AlarmActions: [topicRef()], TreatMissingData: 'notBreaching' });
+      const watched = alarm.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+        (m: { MetricStat: { Metric: { MetricName: string; Dimensions: unknown } } }) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions],
+      );
+      expect(watched.sort()).toEqual([
+        ['ReadThrottleEvents', [{ Name: 'TableName', Value: tableRef }]],
+        ['WriteThrottleEvents', [{ Name: 'TableName', Value: tableRef }]],
+      ]);
+      expect(alarm.Metrics.find((m: { Expression?: string }) => m.Expression).Expression).toBe('FILL(reads, 0) + FILL(writes, 0)');
     });
   });
 
