@@ -95,7 +95,7 @@ describe('Lambda bundles', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     const { port } = fake.server.address() as AddressInfo;
-    // What the stack sets (the DynamoDB endpoint here being the fake one) plus what Lambda provides.
+    // What the stack sets and what Lambda provides, with the SDK's own endpoint variable pointing DynamoDB at the fake.
     environment = {
       ...lambdaEnvironment,
       TABLE_NAME,
