@@ -62,7 +62,7 @@ let allowedOrigins: string[];
 try {
   allowedOrigins = values['allowed-origin']
     ? parseAllowedOrigins(values['allowed-origin'], '--allowed-origin')
-    : parseAllowedOrigins(process.env.ASSIST_ALLOWED_ORIGINS?.split(',') ?? [], 'ASSIST_ALLOWED_ORIGINS');
+    : parseAllowedOrigins(process.env.ASSIST_ALLOWED_ORIGINS ? process.env.ASSIST_ALLOWED_ORIGINS.split(',') : [], 'ASSIST_ALLOWED_ORIGINS');
 } catch (error) {
   fail((error as Error).message);
 }
