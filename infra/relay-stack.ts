@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -11,7 +12,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
-import { defaultPolicy, policyEnvironmentNames, validatePolicy, type RelayPolicy } from '../shared/config/policy.js';
+import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/config/policy.js';
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
@@ -96,10 +97,8 @@ function configFromContext(node: Node): RelayConfig {
     return value;
   };
 
-  const policy = { ...defaultPolicy };
-  for (const key of Object.keys(policyEnvironmentNames) as Array<keyof RelayPolicy>) {
-    policy[key] = positiveInteger(key, defaultPolicy[key]);
-  }
+  // A list (allowedOrigins) may also be a JSON array in cdk.json: String() joins it with commas.
+  const policy = parsePolicy(text, (key) => `context ${key}`);
 
   const removal = text('removalPolicy') ?? 'retain';
   if (removal !== 'retain' && removal !== 'destroy') {
@@ -116,7 +115,7 @@ function configFromContext(node: Node): RelayConfig {
   }
 
   return {
-    policy: validatePolicy(policy),
+    policy,
     removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     messageRateLimit: positiveInteger('messageRateLimit', 1000),
     messageBurstLimit: positiveInteger('messageBurstLimit', 500),
@@ -180,10 +179,8 @@ export class RelayStack extends Stack {
       TABLE_NAME: this.table.tableName,
       ASSIST_WEBSOCKET_URL: stage.url,
       ASSIST_HTTP_URL: httpUrl,
+      ...policyToEnvironment(config.policy),
     };
-    for (const [key, name] of Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>) {
-      environment[name] = String(config.policy[key]);
-    }
     const relayFunction = (spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>
       new RelayFunction(this, pascalCase(spec.file), {
         file: spec.file,
@@ -247,6 +244,13 @@ export class RelayStack extends Stack {
     alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
+    // On demand is not unlimited: a burst past twice the previous peak, or the table's own limits, throttles.
+    const tableThrottles = new MathExpression({
+      expression: 'FILL(reads, 0) + FILL(writes, 0)',
+      usingMetrics: { reads: this.table.metric('ReadThrottleEvents', apiPeriod), writes: this.table.metric('WriteThrottleEvents', apiPeriod) },
+      period: apiPeriod.period,
+    });
+    alarmOnAny(this, 'TableThrottleAlarm', tableThrottles, 'DynamoDB: throttled reads or writes in 5 minutes', alarmAction);
 
     new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpUrl', { value: httpUrl, description: 'https:// base URL for relay links' });

@@ -16,8 +16,27 @@ export function handlerEntries(): Array<{ name: string; entry: string }> {
     .map((file) => ({ name: file.slice(0, -'.ts'.length), entry: join(functionsDir, file) }));
 }
 
-const credentialChain = '@aws-sdk/credential-provider-node';
-const envCredentials = 'functions/lib/env-credentials.ts';
+/**
+ * SDK modules bundled as stand-ins that keep only what the relay's clients run on Lambda; each stand-in says
+ * why that is safe and what it saves. Aliases work on package names only, so a stand-in replaces a whole
+ * (sub)module; one that extends the real module imports it as `sdk-original:<module>`.
+ */
+const sdkStandIns: Record<string, string> = {
+  // Lambda's credentials are environment variables, so the SDK's provider chain is swapped for a reader of them.
+  '@aws-sdk/credential-provider-node': 'functions/lib/env-credentials.ts',
+  '@aws-sdk/middleware-endpoint-discovery': 'infra/lambda-sdk/no-endpoint-discovery.ts',
+  '@smithy/core/checksum': 'infra/lambda-sdk/checksum.ts',
+  '@smithy/core/config': 'infra/lambda-sdk/config.ts',
+  '@smithy/core/event-streams': 'infra/lambda-sdk/no-event-streams.ts',
+};
+
+/** esbuild aliases (paths relative to the project root, where esbuild runs): each module to its stand-in, and back. */
+export const sdkAliases: Record<string, string> = Object.fromEntries(
+  Object.entries(sdkStandIns).flatMap(([module, standIn]) => [
+    [module, `./${standIn}`],
+    [`sdk-original:${module}`, module],
+  ]),
+);
 
 /**
  * How every function is bundled. The stack hands this to NodejsFunction (which runs the local esbuild),
@@ -36,8 +55,7 @@ export const relayBundling = {
   mainFields: ['module', 'main'],
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  // Lambda's credentials are environment variables, so the SDK's provider chain is swapped for a reader of them.
-  esbuildArgs: { [`--alias:${credentialChain}`]: `./${envCredentials}` },
+  esbuildArgs: Object.fromEntries(Object.entries(sdkAliases).map(([from, to]) => [`--alias:${from}`, to])),
   // No Docker here or in CI: the esbuild in node_modules does the work.
   forceDockerBundling: false,
   logLevel: LogLevel.WARNING,
@@ -58,7 +76,8 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     mainFields: [...relayBundling.mainFields],
     banner: { js: relayBundling.banner },
     external: [],
-    alias: { [credentialChain]: join(projectRoot, envCredentials) },
+    alias: sdkAliases,
+    absWorkingDir: projectRoot,
     logLevel: relayBundling.logLevel,
   };
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseAllowedOrigins } from '../../shared/config/policy.js';
 import { createJsonLog } from '../../shared/ports/log.js';
 import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
 import { startLocalRuntime } from './runtime.js';
@@ -12,6 +13,10 @@ Options:
   --port N          port to listen on (default 8787, or $PORT; 0 picks a free one)
   --host ADDR       address to bind (default 127.0.0.1)
   --data-dir DIR    keep the database in DIR across restarts (default: in memory)
+  --allowed-origin ORIGIN
+                    also let browser pages from ORIGIN (like https://help.example.org)
+                    connect; repeatable (default: only the relay's own pages, or the
+                    comma-separated $ASSIST_ALLOWED_ORIGINS); no wildcards
   --verbose         print the handlers' JSON log lines
   -h, --help        show this help
 
@@ -19,6 +24,7 @@ Examples:
   npm start
   PORT=9000 npm start
   npm start -- --data-dir .local-data --verbose
+  npm start -- --allowed-origin https://help.example.org
 `;
 
 function fail(message: string): never {
@@ -33,6 +39,7 @@ try {
       port: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
+      'allowed-origin': { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -51,6 +58,15 @@ const portText = values.port ?? process.env.PORT ?? '8787';
 const port = Number(portText);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
 
+let allowedOrigins: string[];
+try {
+  allowedOrigins = values['allowed-origin']
+    ? parseAllowedOrigins(values['allowed-origin'], '--allowed-origin')
+    : parseAllowedOrigins(process.env.ASSIST_ALLOWED_ORIGINS ? process.env.ASSIST_ALLOWED_ORIGINS.split(',') : [], 'ASSIST_ALLOWED_ORIGINS');
+} catch (error) {
+  fail((error as Error).message);
+}
+
 /** Builds the web console (web/) afresh, so it matches this checkout; the relay runs without it if that fails. */
 async function buildWebConsole(): Promise<ConsoleSite | undefined> {
   try {
@@ -68,6 +84,7 @@ try {
     port,
     host: values.host ?? '127.0.0.1',
     dataDir: values['data-dir'],
+    policy: { allowedOrigins },
     console: webConsole,
     ...(values.verbose ? { log: createJsonLog() } : {}),
   });
@@ -77,6 +94,7 @@ try {
   Web console:   ${runtime.httpUrl}/   (ask for help: ${runtime.httpUrl}/help)` : ''}
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here; files in ${runtime.outbox.dir})
   Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
+  Browser pages: ${[new URL(runtime.httpUrl).origin, ...allowedOrigins].join(', ')}   (the origins that may connect)
 Press Ctrl-C to stop.`);
 
   let stopping = false;

@@ -24,7 +24,7 @@ import { SesMailer } from '../../shared/adapters/ses-mailer.js';
 import type { Mailer } from '../../shared/ports/mailer.js';
 import type { RelayEndpoints } from '../../shared/relay/deps.js';
 import { createMailOutbox, type MailOutbox } from './mail-outbox.js';
-import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
+import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
@@ -39,6 +39,7 @@ export interface LocalRuntimeOptions {
   port?: number;
   /** Persist the table here; in memory when absent. */
   dataDir?: string;
+  /** Limits, and the browser origins besides the relay's own that may connect (normalized and checked at start). */
   policy?: Partial<RelayPolicy>;
   limits?: Partial<GatewayLimits>;
   chaos?: ChaosOptions;
@@ -78,6 +79,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 /** Starts the whole relay on this machine: dynalite, the same handlers, and an API Gateway look-alike. */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  // Before anything starts: a malformed origin (or a wildcard) is refused with the reason.
+  const allowedOrigins = parseAllowedOrigins(options.policy?.allowedOrigins ?? [], 'allowedOrigins');
   const host = options.host ?? '127.0.0.1';
   const tableName = options.tableName ?? 'assist-relay';
   const log = options.log ?? silentLog;
@@ -104,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const deps = createDepsResolver({
     tableName,
-    policy: { ...defaultPolicy, ...options.policy },
+    policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
     log,
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.

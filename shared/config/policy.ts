@@ -1,5 +1,6 @@
-// Operator policy: every limit the relay enforces, with defaults and caps. The same knobs are read
-// from the environment by the Lambda functions (set by CDK context) and by the local runtime.
+// Operator policy: every limit the relay enforces, with defaults and caps, and the browser origins it
+// accepts. The same knobs are read from the environment by the Lambda functions (set by CDK context)
+// and given to the local runtime.
 
 import type { InvitationKind } from '../protocol/messages.js';
 
@@ -37,6 +38,11 @@ export interface RelayPolicy {
   emailsPerSourceIpPerHour: number;
   /** How long a session's audit log is kept. */
   auditRetentionSeconds: number;
+  /**
+   * Browser origins (scheme://host[:port]), besides the relay's own, whose pages may open a WebSocket to the
+   * relay: say, a help desk page that embeds the SDK. Exact origins only, normalized (see normalizeOrigin).
+   */
+  allowedOrigins: readonly string[];
 }
 
 const minutes = 60;
@@ -62,6 +68,7 @@ export const defaultPolicy: RelayPolicy = {
   emailsPerSession: 3,
   emailsPerSourceIpPerHour: 10,
   auditRetentionSeconds: 30 * 24 * hours,
+  allowedOrigins: [],
 };
 
 /** The environment variable behind each policy field (CDK sets them from context). */
@@ -85,6 +92,7 @@ export const policyEnvironmentNames: Record<keyof RelayPolicy, string> = {
   emailsPerSession: 'ASSIST_EMAILS_PER_SESSION',
   emailsPerSourceIpPerHour: 'ASSIST_EMAILS_PER_SOURCE_IP_PER_HOUR',
   auditRetentionSeconds: 'ASSIST_AUDIT_RETENTION_SECONDS',
+  allowedOrigins: 'ASSIST_ALLOWED_ORIGINS',
 };
 
 /** An invitation kind's default lifetime and cap. */
@@ -99,23 +107,102 @@ export function invitationLifetime(policy: RelayPolicy, kind: InvitationKind): {
   }
 }
 
-/** Reads the policy from environment variables; a malformed value is a deployment error, so it throws. */
-export function policyFromEnvironment(env: Record<string, string | undefined> = process.env): RelayPolicy {
-  const overrides: Partial<RelayPolicy> = {};
-  for (const [key, name] of Object.entries(policyEnvironmentNames) as [keyof RelayPolicy, string][]) {
-    const raw = env[name];
+/**
+ * Reads the policy from text settings (environment variables, CDK context), each named by `describe` in
+ * errors. Unset or empty settings keep their defaults; a malformed one is a deployment error, so it throws.
+ * Allowed origins are a comma-separated list.
+ */
+export function parsePolicy(setting: (key: keyof RelayPolicy) => string | undefined, describe: (key: keyof RelayPolicy) => string): RelayPolicy {
+  const policy: RelayPolicy = { ...defaultPolicy };
+  for (const key of Object.keys(policyEnvironmentNames) as Array<keyof RelayPolicy>) {
+    const raw = setting(key);
     if (raw === undefined || raw === '') continue;
+    if (key === 'allowedOrigins') {
+      policy.allowedOrigins = parseAllowedOrigins(raw.split(','), describe(key));
+      continue;
+    }
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) {
-      throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+      throw new Error(`${describe(key)} must be a positive whole number, got "${raw}"`);
     }
-    overrides[key] = value;
+    policy[key] = value;
   }
-  return validatePolicy({ ...defaultPolicy, ...overrides });
+  return validatePolicy(policy);
+}
+
+/** Reads the policy from the environment variables the stack sets (policyEnvironmentNames). */
+export function policyFromEnvironment(env: Record<string, string | undefined> = process.env): RelayPolicy {
+  return parsePolicy((key) => env[policyEnvironmentNames[key]], (key) => policyEnvironmentNames[key]);
+}
+
+/** The environment variables that carry a policy to the functions; no allowed origins means none set. */
+export function policyToEnvironment(policy: RelayPolicy): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [key, name] of Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>) {
+    const value = policy[key];
+    if (typeof value === 'number') environment[name] = String(value);
+    else if (value.length > 0) environment[name] = value.join(',');
+  }
+  return environment;
+}
+
+const originExample = 'https://help.example.org';
+
+/**
+ * An origin the way browsers send it in the Origin header: lowercase scheme and host, the port only when it
+ * is not the scheme's default. Throws, saying what is wrong, for anything that is not one http(s) origin.
+ * A wildcard is refused: it would let any website drive its visitors' browsers into the relay.
+ */
+export function normalizeOrigin(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.includes('*')) {
+    throw new Error(`"${trimmed}": wildcards are not supported, list each origin (a wildcard would let any website use its visitors’ browsers as relay clients)`);
+  }
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new Error(`"${trimmed}" is not an origin like ${originExample}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`"${trimmed}" is not an http:// or https:// origin`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new Error(`"${trimmed}" must be an origin alone (scheme, host and optional port, like ${originExample}), without a path or query`);
+  }
+  return url.origin;
+}
+
+/** Normalizes a list of allowed origins, without duplicates; `source` names the setting in errors. */
+export function parseAllowedOrigins(entries: readonly string[], source: string): string[] {
+  return [
+    ...new Set(
+      entries.map((entry) => {
+        if (entry.trim() === '') throw new Error(`${source} has an empty entry (a stray comma?)`);
+        try {
+          return normalizeOrigin(entry);
+        } catch (error) {
+          throw new Error(`${source}: ${(error as Error).message}`);
+        }
+      }),
+    ),
+  ];
+}
+
+/**
+ * Whether a page from `origin` (a browser's Origin header) may open a WebSocket to the relay: the relay's own
+ * pages (served from `relayHttpUrl`) and the allowed origins may, nothing else ("null" included).
+ */
+export function isAllowedBrowserOrigin(origin: string, relayHttpUrl: string, allowedOrigins: readonly string[]): boolean {
+  let normalized: string;
+  try {
+    normalized = normalizeOrigin(origin);
+  } catch {
+    return false;
+  }
+  return normalized === new URL(relayHttpUrl).origin || allowedOrigins.includes(normalized);
 }
 
 /** Each default must sit within its cap, or every request without an explicit lifetime would be capped silently. */
-const defaultsAndCaps: [keyof RelayPolicy, keyof RelayPolicy][] = [
+const defaultsAndCaps: Array<[Exclude<keyof RelayPolicy, 'allowedOrigins'>, Exclude<keyof RelayPolicy, 'allowedOrigins'>]> = [
   ['sessionTtlSeconds', 'maxSessionTtlSeconds'],
   ['fileInvitationTtlSeconds', 'maxFileInvitationTtlSeconds'],
   ['easyConnectTtlSeconds', 'maxEasyConnectTtlSeconds'],

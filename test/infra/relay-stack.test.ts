@@ -9,6 +9,7 @@ import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
 import { tableSchema } from '../../shared/adapters/table.js';
+import { clientActions } from '../../shared/protocol/messages.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/relay:
@@ -145,7 +146,9 @@ describe('RelayStack', () => {
   describe('functions', () => {
     it('run Node 22 on arm64 with source maps, the table name and the default policy', () => {
       const policyEnvironment = Object.fromEntries(
-        (Object.entries(policyEnvironmentNames) as Array<[keyof RelayPolicy, string]>).map(([key, name]) => [name, String(defaultPolicy[key])]),
+        Object.entries(policyEnvironmentNames)
+          .filter(([key]) => key !== 'allowedOrigins')
+          .map(([key, name]) => [name, String(defaultPolicy[key as Exclude<keyof RelayPolicy, 'allowedOrigins'>])]),
       );
       for (const [id, file] of functionFile) {
         const { Properties: fn } = resources[id]!;
@@ -157,6 +160,8 @@ describe('RelayStack', () => {
           TABLE_NAME: { Ref: logicalIdOf('AWS::DynamoDB::Table')[0] },
           NODE_OPTIONS: '--enable-source-maps',
         });
+        // By default only the relay's own pages may connect from a browser.
+        expect(fn.Environment.Variables.ASSIST_ALLOWED_ORIGINS, file).toBeUndefined();
       }
     });
 
@@ -209,6 +214,8 @@ describe('RelayStack', () => {
         Object.entries(expectations).flatMap(([file, { route }]) => (route ? [[route, file]] : [])),
       );
       expect(wiring).toEqual(expectedWiring);
+      // Every action of the protocol has its route; anything else lands in $default.
+      expect(Object.keys(wiring).sort()).toEqual([...clientActions, '$connect', '$default', '$disconnect'].sort());
     });
 
     it('deploys the stage "live" automatically, with throttling', () => {
@@ -364,6 +371,22 @@ describe('RelayStack', () => {
       expect(stageOf('IntegrationError')).toBe('live');
       expect(stageOf('ExecutionError')).toBe('live');
     });
+
+    it('watch the table for throttled reads and writes', () => {
+      const tableRef = { Ref: logicalIdOf('AWS::DynamoDB::Table')[0] };
+      const tableAlarms = alarms().filter((alarm) => alarm.Metrics?.some((m: { MetricStat?: unknown }) => m.MetricStat));
+      expect(tableAlarms).toHaveLength(1);
+      const alarm = tableAlarms[0]!;
+      expect(alarm).toMatchObject({ Threshold: 1, AlarmActions: [topicRef()], TreatMissingData: 'notBreaching' });
+      const watched = alarm.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map(
+        (m: { MetricStat: { Metric: { MetricName: string; Dimensions: unknown } } }) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions],
+      );
+      expect(watched.sort()).toEqual([
+        ['ReadThrottleEvents', [{ Name: 'TableName', Value: tableRef }]],
+        ['WriteThrottleEvents', [{ Name: 'TableName', Value: tableRef }]],
+      ]);
+      expect(alarm.Metrics.find((m: { Expression?: string }) => m.Expression).Expression).toBe('FILL(reads, 0) + FILL(writes, 0)');
+    });
   });
 
   describe('outputs', () => {
@@ -404,6 +427,7 @@ describe('RelayStack context', () => {
       messageRateLimit: '200',
       senderEmail: 'relay@example.com',
       alarmEmail: 'ops@example.com',
+      allowedOrigins: 'https://help.example.org, HTTPS://Desk.Example.com:443',
     });
     const functions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
     for (const fn of functions) {
@@ -411,6 +435,7 @@ describe('RelayStack context', () => {
         ASSIST_SESSION_TTL_SECONDS: '3600',
         ASSIST_IDLE_TIMEOUT_SECONDS: '600',
         ASSIST_MAX_SESSION_TTL_SECONDS: String(defaultPolicy.maxSessionTtlSeconds),
+        ASSIST_ALLOWED_ORIGINS: 'https://help.example.org,https://desk.example.com',
       });
     }
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { StageName: 'live', DefaultRouteSettings: { ThrottlingRateLimit: 200 } });
@@ -457,8 +482,17 @@ describe('RelayStack context', () => {
     expect(Object.keys(template.toJSON().Outputs).filter((name) => name.startsWith('DkimRecord'))).toHaveLength(3);
   });
 
+  it('takes allowed origins as a list in cdk.json too', () => {
+    const { resources } = synthesize({ allowedOrigins: ['https://help.example.org', 'https://desk.example.com'] });
+    for (const fn of Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.ASSIST_ALLOWED_ORIGINS).toBe('https://help.example.org,https://desk.example.com');
+    }
+  });
+
   it.each([
     [{ sessionTtlSeconds: 'soon' }, /context sessionTtlSeconds must be a positive whole number/],
+    [{ allowedOrigins: '*' }, /context allowedOrigins: "\*": wildcards are not supported/],
+    [{ allowedOrigins: 'https://help.example.org/desk' }, /context allowedOrigins: .* must be an origin alone/],
     [{ resumeGraceSeconds: 0 }, /context resumeGraceSeconds must be a positive whole number/],
     [{ sessionTtlSeconds: 100_000 }, /sessionTtlSeconds \(100000s\) exceeds maxSessionTtlSeconds/],
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be "retain" or "destroy"/],
