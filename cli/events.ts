@@ -33,6 +33,8 @@ export type SessionEvent =
   | { event: 'resize'; cols: number; rows: number }
   /** A chat message from the other side. */
   | { event: 'chat'; text: string }
+  /** Expert: the person started or stopped sharing their screen from the web console (images are not shown here). */
+  | { event: 'screen-share'; state: 'started' | 'stopped' }
   | { event: 'ended'; reason: string }
   | { event: 'error'; code: string; message: string };
 

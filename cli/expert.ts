@@ -49,6 +49,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend): Pro
   session.on('output', (bytes) => showInOrder({ event: 'output', bytes }));
   session.on('resize', ({ cols, rows }) => showInOrder({ event: 'resize', cols, rows }));
   session.on('chat', (text) => showInOrder({ event: 'chat', text }));
+  session.on('screen-share', ({ state }) => showInOrder({ event: 'screen-share', state }));
   session.on('error', (error) => show(errorEvent(error)));
 
   const handle = (command: Command) => {

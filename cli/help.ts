@@ -43,7 +43,8 @@ Scripting mode (--json): stdout carries only JSON objects, one per line, each wi
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused),
 control-requested, paused, resumed, output (data: terminal bytes, base64),
-resize (cols, rows), chat (text), ended (reason), error (code, message).
+resize (cols, rows), chat (text), screen-share (state: started|stopped), ended
+(reason), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, end. Closing stdin ends the session.

@@ -133,6 +133,12 @@ export class HumanFrontend implements Frontend {
         return this.#resize(event.cols, event.rows);
       case 'chat':
         return this.#notice(`${this.#peer}: ${event.text}`);
+      case 'screen-share':
+        return this.#notice(
+          event.state === 'started'
+            ? `${this.#peer} is sharing their screen. This terminal cannot show it: to see shared screens, help from the relay's web console in a browser.`
+            : `${this.#peer} stopped sharing their screen.`,
+        );
       case 'ended':
         return this.#ended(event.reason);
       case 'error':

@@ -150,6 +150,14 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada took control back');
   });
 
+  it('says when the person shares their screen, and where it can be seen', async () => {
+    const expert = await liveExpert('view');
+    expert.ui.show({ event: 'screen-share', state: 'started' });
+    expect(expert.screen()).toContain('Ada is sharing their screen. This terminal cannot show it');
+    expert.ui.show({ event: 'screen-share', state: 'stopped' });
+    expect(expert.screen()).toContain('Ada stopped sharing their screen.');
+  });
+
   it('says when the request for control was refused', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'control', state: 'refused' });

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
+import { requestHelp } from '../../sdk/node.js';
+import { fastAssistOptions } from '../support/assist.js';
 import { base64, expectCleanExit, useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
@@ -379,6 +381,24 @@ describe('terminal traffic', () => {
     await expertSees(expert, '43 132\r\n');
     agent.send({ cmd: 'end' });
     await expectCleanExit(agent, 0);
+    await expectCleanExit(expert, 0);
+  });
+});
+
+describe('a person in the web console', () => {
+  it('sharing their screen is told to the helper in the terminal, though the images are not shown there', async () => {
+    // The SDK plays the person's browser: the web console runs the same AgentSession.
+    const person = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada', ...fastAssistOptions });
+    const expert = assist('join', person.invitation.password, '--name', 'Bob');
+    await new Promise<void>((resolve) => person.on('expert', () => resolve()));
+    await person.approve('view');
+    await expert.next('approved');
+    await person.startScreenShare();
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
+    await person.stopScreenShare();
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    await person.end();
+    expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
   });
 });
