@@ -79,6 +79,13 @@ describe('a CLI agent invites, the technician joins in the browser', () => {
     agent.send({ cmd: 'chat', text: 'Yes, go ahead ✓' });
     await page.getByRole('log').getByText('Yes, go ahead ✓').waitFor();
 
+    // Asked once, the button waits for the answer; a refusal says so and lets the technician ask again.
+    await page.getByRole('button', { name: 'Ask for control' }).click();
+    await agent.next('control-requested');
+    await page.getByRole('button', { name: 'Ask for control' }).waitFor({ state: 'hidden' });
+    await page.getByText('You asked for control: waiting for Ada Lovelace’s answer.').waitFor();
+    agent.send({ cmd: 'refuse-control' });
+    await page.getByText('Ada Lovelace said no to control: you can still watch, and ask again.').waitFor();
     await page.getByRole('button', { name: 'Ask for control' }).click();
     await agent.next('control-requested');
     agent.send({ cmd: 'grant-control' });

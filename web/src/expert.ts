@@ -218,18 +218,29 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
   /** The terminal gives way to a shared screen unless the person's side has a terminal (output came). */
   let terminalUsed = false;
   const chat = new ChatPane(agentName, (text) => session.chat(text));
+  /** Asked for control and not yet answered: the button waits for the person, so it is asked once. */
+  let controlRequested = false;
   const askForControl = button('Ask for control', async () => {
-    await session.requestControl();
+    // Marked before sending, so an answer that comes back at once finds the request pending.
+    controlRequested = true;
+    update();
+    try {
+      await session.requestControl();
+    } catch (error) {
+      controlRequested = false;
+      update();
+      throw error;
+    }
     chat.note(`You asked ${agentName} for control.`);
   });
   const update = () => {
     terminal.element.hidden = !screen.element.hidden && !terminalUsed;
     screen.setPaused(session.paused);
     terminal.setInteractive(session.hasControl && !session.paused);
-    askForControl.hidden = session.hasControl;
+    askForControl.hidden = session.hasControl || controlRequested;
     state.textContent = session.paused
       ? `${agentName} paused the session: nothing is shown or typed until they resume. Chat still works.`
-      : `You are helping ${agentName}${session.hasControl ? ' and have control' : ' (view only)'}.`;
+      : `You are helping ${agentName}${session.hasControl ? ' and have control' : ' (view only)'}.${controlRequested ? ` You asked for control: waiting for ${agentName}’s answer.` : ''}`;
   };
   showScreen(
     `Helping ${agentName}`,
@@ -256,8 +267,14 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
   session.on('screen', (image) => screen.show(image));
   session.on('resize', ({ cols, rows }) => terminal.resize(cols, rows));
   session.on('chat', (text) => chat.received(text));
+  const controlNotes = {
+    granted: `${agentName} gave you control.`,
+    refused: `${agentName} said no to control: you can still watch, and ask again.`,
+    revoked: `${agentName} took control back.`,
+  };
   session.on('control', ({ state: control }) => {
-    chat.note(control === 'granted' ? `${agentName} gave you control.` : `${agentName} took control back.`);
+    controlRequested = false;
+    chat.note(controlNotes[control]);
     update();
   });
   session.on('paused', () => {
