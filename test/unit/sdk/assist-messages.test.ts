@@ -3,7 +3,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AssistMessageError,
   chatProblem,
   decodeAssistMessage,
   encodeAssistMessage,
@@ -13,6 +12,7 @@ import {
   nameProblem,
   type AssistMessage,
 } from '../../../sdk/assist-messages.js';
+import { bytes, expectOneEncodingOrTypedError, refusal } from './support/assist-codec.js';
 
 const anyText = (maxLength: number) => fc.string({ unit: 'grapheme', minLength: 1, maxLength });
 
@@ -34,16 +34,6 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   fc.record({ cols: fc.integer({ min: 1, max: 10_000 }), rows: fc.integer({ min: 1, max: 10_000 }) }).map((size) => ({ type: 'resize' as const, ...size })),
 );
 
-const refusal = (run: () => unknown) => {
-  try {
-    run();
-    return 'accepted';
-  } catch (error) {
-    return error instanceof AssistMessageError ? error.code : `untyped: ${String(error)}`;
-  }
-};
-
-const bytes = (...values: number[]) => Uint8Array.from(values);
 
 describe('assistance messages', () => {
   it('round-trips every valid message', () => {
@@ -61,19 +51,7 @@ describe('assistance messages', () => {
       // Mostly well-formed headers, so the bodies get exercised too.
       fc.tuple(fc.integer({ min: 0, max: 14 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
     );
-    fc.assert(
-      fc.property(candidate, (input) => {
-        let message: AssistMessage;
-        try {
-          message = decodeAssistMessage(input);
-        } catch (error) {
-          expect(error).toBeInstanceOf(AssistMessageError);
-          return;
-        }
-        expect(encodeAssistMessage(message)).toEqual(input);
-      }),
-      { numRuns: 20_000 },
-    );
+    expectOneEncodingOrTypedError(candidate);
   });
 
   it('refuses each malformed message with its own code', () => {

@@ -4,7 +4,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  AssistMessageError,
   decodeAssistMessage,
   encodeAssistMessage,
   MAX_SCREEN_DIMENSION,
@@ -12,6 +11,7 @@ import {
   screenImageProblem,
   type AssistMessage,
 } from '../../../sdk/assist-messages.js';
+import { bytes, expectOneEncodingOrTypedError, refusal } from './support/assist-codec.js';
 
 const SCREEN_SHARE = 13;
 const SCREEN = 14;
@@ -36,16 +36,6 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   })),
 );
 
-const refusal = (run: () => unknown) => {
-  try {
-    run();
-    return 'accepted';
-  } catch (error) {
-    return error instanceof AssistMessageError ? error.code : `untyped: ${String(error)}`;
-  }
-};
-
-const bytes = (...values: number[]) => Uint8Array.from(values);
 const screenMessage = (width: number, height: number, jpeg: Uint8Array) => ({ type: 'screen' as const, width, height, jpeg });
 
 describe('screen-sharing messages', () => {
@@ -69,19 +59,7 @@ describe('screen-sharing messages', () => {
         .tuple(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ maxLength: 20 }), fc.boolean(), fc.boolean())
         .map(([size, middle, start, end]) => bytes(1, SCREEN, ...size, ...(start ? [0xff, 0xd8] : []), ...middle, ...(end ? [0xff, 0xd9] : []))),
     );
-    fc.assert(
-      fc.property(candidate, (input) => {
-        let message: AssistMessage;
-        try {
-          message = decodeAssistMessage(input);
-        } catch (error) {
-          expect(error).toBeInstanceOf(AssistMessageError);
-          return;
-        }
-        expect(encodeAssistMessage(message)).toEqual(input);
-      }),
-      { numRuns: 20_000 },
-    );
+    expectOneEncodingOrTypedError(candidate);
   });
 
   it('refuses each malformed screen message with its own code', () => {

@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAssistMessage, type AssistMessage, type ScreenImage } from '../../../sdk/assist-messages.js';
 import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
-import { createRelayClient, type RelayClient } from '../../../sdk/node.js';
+import type { RelayClient } from '../../../sdk/node.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { FakeRelay } from './support/fake-relay.js';
+import { fakeRelayWithClients } from './support/fake-relay.js';
 
 const defer = useCleanups();
 const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin: 'ws://127.0.0.1' };
@@ -28,13 +28,7 @@ function watchScreen(expert: ExpertSession) {
 
 /** An agent (the invitation's creator) and an expert through the handshake, the agent asked to decide. */
 async function deciding() {
-  const relay = await FakeRelay.start();
-  defer(() => relay.stop());
-  const newClient = () => {
-    const client = createRelayClient({ url: relay.url, ...fastClientOptions, sessionStream: 'manual' });
-    defer(() => client.close());
-    return client;
-  };
+  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const agentClient = newClient();
   const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
   const agent = new AgentSession({ client: agentClient, name: 'Ada Lovelace', secrets });

@@ -5,23 +5,17 @@ import { describe, expect, it } from 'vitest';
 import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
 import { encodeAssistMessage, type AssistMessage } from '../../../sdk/assist-messages.js';
 import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
-import { createRelayClient, type RelayClient } from '../../../sdk/node.js';
+import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { FakeRelay } from './support/fake-relay.js';
+import { fakeRelayWithClients } from './support/fake-relay.js';
 
 const defer = useCleanups();
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'ws://127.0.0.1';
 
 async function setUp(kind: InvitationKind = 'easy-connect') {
-  const relay = await FakeRelay.start();
-  defer(() => relay.stop());
-  const newClient = () => {
-    const client = createRelayClient({ url: relay.url, ...fastClientOptions, sessionStream: 'manual' });
-    defer(() => client.close());
-    return client;
-  };
+  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
   const sessionFor = (client: RelayClient, password = 'correct') => {
     const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };

@@ -17,7 +17,7 @@ import {
   type SessionEnd,
 } from '../../../sdk/node.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { FakeRelay } from './support/fake-relay.js';
+import { fakeRelayWithClients } from './support/fake-relay.js';
 
 const defer = useCleanups();
 
@@ -34,13 +34,7 @@ function watch(client: RelayClient) {
 }
 
 async function setUp(options: { kind?: InvitationKind; client?: Partial<RelayClientOptions>; join?: boolean } = {}) {
-  const relay = await FakeRelay.start();
-  defer(() => relay.stop());
-  const newClient = () => {
-    const created = createRelayClient({ url: relay.url, ...fastOptions, ...options.client });
-    defer(() => created.close());
-    return created;
-  };
+  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastOptions, ...options.client });
   const creator = newClient();
   const creatorSeen = watch(creator);
   const { nameplate, sessionId, role: creatorRole } = await creator.createSession({ kind: options.kind ?? 'easy-connect' });

@@ -16,6 +16,8 @@ import {
   type ServerMessage,
 } from '../../../../shared/protocol/messages.js';
 import { CODE_ALPHABET } from '../../../../shared/relay/codes.js';
+import type { RelayClient, RelayClientOptions } from '../../../../sdk/client.js';
+import { createRelayClient } from '../../../../sdk/node.js';
 import { seededRandom } from './random.js';
 
 interface Seat {
@@ -303,4 +305,19 @@ export class FakeRelay {
   #send(socket: WebSocket | undefined, message: ServerMessage): void {
     if (socket && socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   }
+}
+
+/** A fake relay for one test, and a factory of clients connected to it; `defer` closes them all after the test. */
+export async function fakeRelayWithClients(
+  defer: (cleanup: () => unknown) => void,
+  clientOptions: Partial<Omit<RelayClientOptions, 'WebSocket' | 'url'>> = {},
+): Promise<{ relay: FakeRelay; newClient: () => RelayClient }> {
+  const relay = await FakeRelay.start();
+  defer(() => relay.stop());
+  const newClient = () => {
+    const client = createRelayClient({ url: relay.url, ...clientOptions });
+    defer(() => client.close());
+    return client;
+  };
+  return { relay, newClient };
 }
