@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseAllowedOrigins } from '../../shared/config/policy.js';
+import { parseAllowedOrigins, policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
 import { createJsonLog } from '../../shared/ports/log.js';
 import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
 import { startLocalRuntime } from './runtime.js';
@@ -19,6 +19,10 @@ Options:
                     comma-separated $ASSIST_ALLOWED_ORIGINS); no wildcards
   --verbose         print the handlers' JSON log lines
   -h, --help        show this help
+
+Operator policy: the same ASSIST_* environment variables as the Lambda functions
+(lifetimes, limits, allowed origins; see the README), e.g.
+  ASSIST_EASY_CONNECT_TTL_SECONDS=600 npm start
 
 Examples:
   npm start
@@ -58,11 +62,12 @@ const portText = values.port ?? process.env.PORT ?? '8787';
 const port = Number(portText);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
 
-let allowedOrigins: string[];
+// The functions' own reader of the ASSIST_* variables, so both runtimes take the same knobs; the flag wins over the variable.
+let policy: RelayPolicy;
 try {
-  allowedOrigins = values['allowed-origin']
-    ? parseAllowedOrigins(values['allowed-origin'], '--allowed-origin')
-    : parseAllowedOrigins(process.env.ASSIST_ALLOWED_ORIGINS ? process.env.ASSIST_ALLOWED_ORIGINS.split(',') : [], 'ASSIST_ALLOWED_ORIGINS');
+  policy = policyFromEnvironment();
+  const flagged = values['allowed-origin'];
+  if (flagged) policy = { ...policy, allowedOrigins: parseAllowedOrigins(flagged, '--allowed-origin') };
 } catch (error) {
   fail((error as Error).message);
 }
@@ -84,7 +89,7 @@ try {
     port,
     host: values.host ?? '127.0.0.1',
     dataDir: values['data-dir'],
-    policy: { allowedOrigins },
+    policy,
     console: webConsole,
     ...(values.verbose ? { log: createJsonLog() } : {}),
   });
@@ -94,7 +99,7 @@ try {
   Web console:   ${runtime.httpUrl}/   (ask for help: ${runtime.httpUrl}/help)` : ''}
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here; files in ${runtime.outbox.dir})
   Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
-  Browser pages: ${[new URL(runtime.httpUrl).origin, ...allowedOrigins].join(', ')}   (the origins that may connect)
+  Browser pages: ${[new URL(runtime.httpUrl).origin, ...policy.allowedOrigins].join(', ')}   (the origins that may connect)
 Press Ctrl-C to stop.`);
 
   let stopping = false;

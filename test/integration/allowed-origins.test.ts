@@ -41,14 +41,26 @@ describe('allowed browser origins', () => {
     );
   });
 
-  it('npm start refuses a malformed --allowed-origin with the reason and its usage', async () => {
-    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--port', '0', '--allowed-origin', 'https://help.example.org/desk']);
-    const failure = await run.then(
+  /** Runs `npm start`'s entry point with these arguments and extra environment; resolves with its failure. */
+  const failedStart = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--port', '0', ...args], { env: { ...process.env, ...env } }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
+
+  it('npm start refuses a malformed --allowed-origin with the reason and its usage', async () => {
+    const failure = await failedStart(['--allowed-origin', 'https://help.example.org/desk']);
     expect(failure?.code).toBe(2);
     expect(failure?.stderr).toMatch(/--allowed-origin: "https:\/\/help.example.org\/desk" must be an origin alone/);
     expect(failure?.stderr).toContain('Usage: npm start');
+  });
+
+  it('npm start reads the same ASSIST_* policy variables as the functions, and refuses malformed ones', async () => {
+    const origins = await failedStart([], { ASSIST_ALLOWED_ORIGINS: 'https://help.example.org,*' });
+    expect(origins?.code).toBe(2);
+    expect(origins?.stderr).toContain('ASSIST_ALLOWED_ORIGINS: "*": wildcards are not supported');
+    const attempts = await failedStart([], { ASSIST_MAX_FAILED_ATTEMPTS: 'three' });
+    expect(attempts?.code).toBe(2);
+    expect(attempts?.stderr).toContain('ASSIST_MAX_FAILED_ATTEMPTS must be a positive whole number, got "three"');
   });
 });
