@@ -168,7 +168,9 @@ export class HumanFrontend implements Frontend {
 
   #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
     this.#expiresAt = Date.parse(event.expiresAt);
-    const until = `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}).`;
+    const until =
+      `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
+      `after ${event.maxFailedAttempts} wrong ${event.kind === 'helper-code' ? 'codes' : 'passwords'} it stops working.`;
     switch (event.kind) {
       case 'easy-connect':
         this.#lines(

@@ -177,7 +177,9 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
 async function handOver(request: HelpRequest, values: Values<'invite'>): Promise<SessionEvent> {
   const { invitation } = request;
   const expiresAt = invitation.expiresAt.toISOString();
-  if (invitation.kind === 'easy-connect') return { event: 'invitation', kind: 'easy-connect', password: invitation.password, expiresAt };
+  // Fixed when the invitation was made, and enforced by this side whatever the relay says.
+  const { maxFailedAttempts } = request;
+  if (invitation.kind === 'easy-connect') return { event: 'invitation', kind: 'easy-connect', password: invitation.password, expiresAt, maxFailedAttempts };
   let file: string | undefined;
   if (values.file !== undefined) {
     file = resolvePath(values.file);
@@ -191,9 +193,9 @@ async function handOver(request: HelpRequest, values: Values<'invite'>): Promise
   }
   if (values.email !== undefined) {
     const { to } = await request.emailInvitation(values.email);
-    return { event: 'invitation', kind: 'email', to, ...(file ? { file } : {}), password: invitation.password, url: invitation.relayUrl, expiresAt };
+    return { event: 'invitation', kind: 'email', to, ...(file ? { file } : {}), password: invitation.password, url: invitation.relayUrl, expiresAt, maxFailedAttempts };
   }
-  return { event: 'invitation', kind: 'file', file, password: invitation.password, url: invitation.relayUrl, expiresAt };
+  return { event: 'invitation', kind: 'file', file, password: invitation.password, url: invitation.relayUrl, expiresAt, maxFailedAttempts };
 }
 
 async function accept(context: Context, values: Values<'accept'>, positionals: string[]): Promise<Outcome> {
@@ -242,7 +244,7 @@ async function offer(context: Context, values: Values<'offer'>, positionals: str
   noPositionals('offer', positionals);
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
   const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
-  await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString() });
+  await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts });
   return help(context, session);
 }
 

@@ -16,7 +16,7 @@
 // Both classes run on a RelayClient that holds the session (created or joined, sessionStream
 // 'manual'); the creator's side runs a new handshake for each joiner until one gets in.
 
-import type { ApprovalMode, RecordableEvent, Role } from '../shared/protocol/messages.js';
+import { MAX_FAILED_ATTEMPTS_CEILING, type ApprovalMode, type RecordableEvent, type Role } from '../shared/protocol/messages.js';
 import {
   assistMessageSenders,
   chatProblem,
@@ -69,12 +69,28 @@ interface ChannelHooks {
 }
 
 /**
+ * The creator's guess limit: the relay's policy as it stood when the invitation was made, capped by
+ * MAX_FAILED_ATTEMPTS_CEILING. Fixed from then on: later answers from the relay cannot raise it.
+ */
+export function guessLimitOf(relayLimit: number): number {
+  return Number.isInteger(relayLimit) && relayLimit >= 1 ? Math.min(relayLimit, MAX_FAILED_ATTEMPTS_CEILING) : 1;
+}
+
+/**
  * The plumbing both sides share: handshakes (one per joiner, on the creator's side), decoding and
  * checking messages, sending, and one 'ended' carrying a failed handshake's error.
+ *
+ * The creator counts failed attempts itself and burns the invitation at its guess limit, whatever
+ * the relay answers (docs/protocol.md §6): a relay that hid or rewrote its count would otherwise
+ * get a fresh handshake, so a fresh guess, after every failure.
  */
 class AssistChannel {
   readonly client: RelayClient;
   readonly role: Role;
+  /** Creator: failed attempts that burn the invitation. */
+  readonly maxFailedAttempts: number;
+  #failedAttempts = 0;
+  #burned = false;
   #secured = false;
   #handshaking: Promise<unknown> | undefined;
   #handshakeError: Error | undefined;
@@ -94,6 +110,7 @@ class AssistChannel {
     if (client.hasSessionStream) throw new Error("an assistance session needs a RelayClient created with sessionStream: 'manual'");
     this.client = client;
     this.role = session.role;
+    this.maxFailedAttempts = guessLimitOf(session.maxFailedAttempts);
     client.on('message', (bytes) => this.#onMessage(bytes));
     client.on('peer', (state) => {
       if (state === 'left') this.#onJoinerLeft();
@@ -126,7 +143,7 @@ class AssistChannel {
   }
 
   #handshake(): void {
-    if (this.#ended) return;
+    if (this.#ended || this.#burned) return;
     const session = this.client.session!;
     let running: Promise<{ verificationCode: string }>;
     try {
@@ -151,8 +168,9 @@ class AssistChannel {
       (error: Error) => {
         this.#handshaking = undefined;
         this.#handshakeError = error;
-        if (error instanceof SecureSessionError && error.verdict) this.hooks.attemptFailed(error.verdict);
+        if (error instanceof SecureSessionError && error.counted) this.#countFailedAttempt(error.verdict);
         if (this.#ended) return this.hooks.ended(this.#withHandshakeError(this.#pendingEnd!));
+        if (this.#burned) return void this.client.end();
         if (!this.client.isCreator) return; // the joiner has left or been removed: 'ended' follows
         if (error instanceof SecureSessionError) this.#handshake();
         else this.#retryWhenJoinerLeaves = true;
@@ -168,8 +186,17 @@ class AssistChannel {
     else this.hooks.ended(this.#withHandshakeError(end));
   }
 
+  /** Counts a failed attempt here; the relay's verdict can only make it burn sooner. */
+  #countFailedAttempt(relayVerdict: AttemptVerdict | undefined): void {
+    this.#failedAttempts++;
+    this.#burned = this.#failedAttempts >= this.maxFailedAttempts || relayVerdict?.burned === true;
+    this.hooks.attemptFailed({ failedAttempts: this.#failedAttempts, maxFailedAttempts: this.maxFailedAttempts, burned: this.#burned });
+  }
+
   #withHandshakeError(end: AssistEnd): AssistEnd {
-    return end.error || !this.#handshakeError ? end : { ...end, error: this.#handshakeError };
+    // Burned here, whatever the relay called the end it brought about.
+    const explained = this.#burned && end.reason !== 'burned' ? { ...end, reason: 'burned' as const } : end;
+    return explained.error || !this.#handshakeError ? explained : { ...explained, error: this.#handshakeError };
   }
 
   #onJoinerLeft(): void {
@@ -231,7 +258,7 @@ export type AgentPhase =
 export type AgentSessionEvents = {
   /** An expert is through the handshake: show its name and code, then approve(mode) or deny(). */
   expert: [expert: ExpertIdentity];
-  /** Creator: a joiner failed the handshake; the relay's count (at `burned` the session ends). */
+  /** Creator: a joiner failed the handshake; this side's count against maxFailedAttempts (at `burned` the session ends). */
   'attempt-failed': [verdict: AttemptVerdict];
   /** The expert left before approval; the invitation is open again (creator) or the session over (joiner). */
   'expert-left': [];
@@ -318,6 +345,11 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
 
   get client(): RelayClient {
     return this.#channel.client;
+  }
+
+  /** Creator: failed attempts that burn the invitation, fixed when it was made; show it to the user. */
+  get maxFailedAttempts(): number {
+    return this.#channel.maxFailedAttempts;
   }
 
   /** Lets the expert in: the relay lifts its limits, then the expert learns the mode. 'control' grants control at once. */
@@ -545,7 +577,7 @@ export type ExpertSessionEvents = {
   /** The shared screen as it is now; each image replaces the one before. */
   screen: [image: ScreenImage];
   chat: [text: string];
-  /** Helper code (the expert created it): a joiner failed the handshake; the relay's count. */
+  /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
   /** Helper code: the person's side left before approving; the code is open again. */
   'agent-left': [];
@@ -619,6 +651,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
 
   get client(): RelayClient {
     return this.#channel.client;
+  }
+
+  /** Creator: failed attempts that burn the invitation, fixed when it was made; show it to the user. */
+  get maxFailedAttempts(): number {
+    return this.#channel.maxFailedAttempts;
   }
 
   /** Asks the person for control (while viewing). */

@@ -62,11 +62,18 @@ export class SecureSessionError extends Error {
   readonly code: SecureSessionErrorCode;
   /** Creator: the relay's count, when this failure was reported as a failed attempt. */
   readonly verdict: AttemptVerdict | undefined;
+  /**
+   * Creator: this failure counts against the invitation's guess limit, whatever the relay answered:
+   * this side had sent what lets a joiner test a guess, or it reported the joiner. The creator
+   * counts these itself (assist-session.ts), so a relay that hides or rewrites its count gains nothing.
+   */
+  readonly counted: boolean;
 
-  constructor(code: SecureSessionErrorCode, options?: { cause?: unknown; verdict?: AttemptVerdict }) {
+  constructor(code: SecureSessionErrorCode, options?: { cause?: unknown; verdict?: AttemptVerdict; counted?: boolean }) {
     super(messages[code], options);
     this.code = code;
     this.verdict = options?.verdict;
+    this.counted = options?.counted ?? false;
   }
 }
 
@@ -298,7 +305,8 @@ class SecureSessionRun {
     if (this.#creator) {
       const verdict = await this.#removeJoiner();
       this.#settle();
-      this.#reject(verdict ? new SecureSessionError(error.code, { cause: error.cause, verdict }) : error);
+      const counted = this.#guessExposed || verdict !== undefined;
+      this.#reject(verdict || counted ? new SecureSessionError(error.code, { cause: error.cause, verdict, counted }) : error);
     } else {
       await this.#leave();
       this.#settle();

@@ -2,7 +2,7 @@
 // accepts. The same knobs are read from the environment by the Lambda functions (set by CDK context)
 // and given to the local runtime.
 
-import type { InvitationKind } from '../protocol/messages.js';
+import { MAX_FAILED_ATTEMPTS_CEILING, type InvitationKind } from '../protocol/messages.js';
 
 export interface RelayPolicy {
   /** Hard session lifetime, counted from approval, when the creator asks for none. */
@@ -214,6 +214,10 @@ export function validatePolicy(policy: RelayPolicy): RelayPolicy {
     if (policy[value] > policy[cap]) {
       throw new Error(`policy ${value} (${policy[value]}s) exceeds ${cap} (${policy[cap]}s)`);
     }
+  }
+  // Clients burn an invitation at this many failures whatever the relay says; a higher policy would only mislead.
+  if (policy.maxFailedAttempts > MAX_FAILED_ATTEMPTS_CEILING) {
+    throw new Error(`policy maxFailedAttempts (${policy.maxFailedAttempts}) exceeds ${MAX_FAILED_ATTEMPTS_CEILING}, the most any client accepts`);
   }
   return policy;
 }

@@ -16,6 +16,13 @@ export const MAX_FRAME_BYTES = Math.floor(MAX_FRAME_DATA_CHARS / 4) * 3;
 
 export type Role = 'agent' | 'expert';
 
+/**
+ * The most failed key confirmations any client lets an invitation survive, whatever the relay says
+ * (docs/protocol.md §6): the creator's side takes the relay's limit when the invitation is made,
+ * capped by this, and counts failures itself. A relay policy above it is refused.
+ */
+export const MAX_FAILED_ATTEMPTS_CEILING = 10;
+
 export const clientActions = [
   'createSession',
   'joinSession',

@@ -43,6 +43,7 @@ describe('Easy Connect, end to end', () => {
       kind: 'easy-connect',
       password: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/),
       expiresAt: expect.any(String),
+      maxFailedAttempts: 3,
     });
     expect(Date.parse(invitation.expiresAt as string)).toBeGreaterThan(Date.now());
 

@@ -102,7 +102,11 @@ function showInvitation(request: HelpRequest, note?: string): void {
   const { invitation } = request;
   const status = messageArea('status');
   status.say(note);
-  const until = h('p', {}, `It works once, until ${clockTime(invitation.expiresAt)}. Nobody can see anything until you let them in.`);
+  const until = h(
+    'p',
+    {},
+    `It works once, until ${clockTime(invitation.expiresAt)}, and stops working after ${request.maxFailedAttempts} wrong passwords. Nobody can see anything until you let them in.`,
+  );
   const withdraw = button('Withdraw the invitation', () => request.revoke());
   if (invitation.kind === 'easy-connect') {
     showScreen(

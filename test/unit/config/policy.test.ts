@@ -10,6 +10,7 @@ import {
   policyToEnvironment,
   type RelayPolicy,
 } from '../../../shared/config/policy.js';
+import { MAX_FAILED_ATTEMPTS_CEILING } from '../../../shared/protocol/messages.js';
 
 describe('policy from the environment', () => {
   it('is the default policy when nothing is set, and sets no origins variable for it', () => {
@@ -28,6 +29,7 @@ describe('policy from the environment', () => {
 
   it.each([
     [{ ASSIST_MAX_FAILED_ATTEMPTS: 'three' }, /ASSIST_MAX_FAILED_ATTEMPTS must be a positive whole number, got "three"/],
+    [{ ASSIST_MAX_FAILED_ATTEMPTS: '11' }, /maxFailedAttempts \(11\) exceeds 10, the most any client accepts/],
     [{ ASSIST_SESSION_TTL_SECONDS: '999999' }, /sessionTtlSeconds \(999999s\) exceeds maxSessionTtlSeconds/],
     [{ ASSIST_ALLOWED_ORIGINS: '*' }, /ASSIST_ALLOWED_ORIGINS: "\*": wildcards are not supported, list each origin/],
     [{ ASSIST_ALLOWED_ORIGINS: 'https://*.example.org' }, /wildcards are not supported/],
@@ -56,6 +58,7 @@ describe('policy from the environment', () => {
       maxFileInvitationTtlSeconds: Math.max(p.fileInvitationTtlSeconds, p.maxFileInvitationTtlSeconds),
       maxEasyConnectTtlSeconds: Math.max(p.easyConnectTtlSeconds, p.maxEasyConnectTtlSeconds),
       maxHelperCodeTtlSeconds: Math.max(p.helperCodeTtlSeconds, p.maxHelperCodeTtlSeconds),
+      maxFailedAttempts: 1 + (p.maxFailedAttempts % MAX_FAILED_ATTEMPTS_CEILING),
     }));
     fc.assert(
       fc.property(policy, (p) => {
