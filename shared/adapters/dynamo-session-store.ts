@@ -74,6 +74,16 @@ export class DynamoSessionStore implements SessionStore {
     return bound !== undefined;
   }
 
+  async unbindConnection(connectionId: string, sessionId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: connectionKey(connectionId),
+      UpdateExpression: 'REMOVE sessionId, #role',
+      ConditionExpression: 'sessionId = :sessionId',
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: { ':sessionId': sessionId },
+    });
+  }
+
   async deleteConnection(connectionId: string): Promise<void> {
     await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId) }));
   }

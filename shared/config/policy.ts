@@ -24,10 +24,12 @@ export interface RelayPolicy {
   maxHelperCodeTtlSeconds: number;
   /** Failed key confirmations that burn an invitation. */
   maxFailedAttempts: number;
-  /** Joins per source IP per rate window. */
+  /**
+   * Joins (and invitation-page lookups) per source address per rate window; an IPv6 address counts
+   * by its /64. There is no per-invitation count of joins: anyone could use it to lock the real
+   * helper out. What an invitation limits is failed key confirmations (maxFailedAttempts).
+   */
   joinsPerSourceIp: number;
-  /** Joins per nameplate per rate window. */
-  joinsPerNameplate: number;
   /** Invitations created per source IP per rate window. */
   invitationsPerSourceIp: number;
   /** The window for the three limits above. */
@@ -62,7 +64,6 @@ export const defaultPolicy: RelayPolicy = {
   maxHelperCodeTtlSeconds: 1 * hours,
   maxFailedAttempts: 3,
   joinsPerSourceIp: 20,
-  joinsPerNameplate: 10,
   invitationsPerSourceIp: 30,
   rateWindowSeconds: 10 * minutes,
   emailsPerSession: 3,
@@ -86,7 +87,6 @@ export const policyEnvironmentNames: Record<keyof RelayPolicy, string> = {
   maxHelperCodeTtlSeconds: 'ASSIST_MAX_HELPER_CODE_TTL_SECONDS',
   maxFailedAttempts: 'ASSIST_MAX_FAILED_ATTEMPTS',
   joinsPerSourceIp: 'ASSIST_JOINS_PER_SOURCE_IP',
-  joinsPerNameplate: 'ASSIST_JOINS_PER_NAMEPLATE',
   invitationsPerSourceIp: 'ASSIST_INVITATIONS_PER_SOURCE_IP',
   rateWindowSeconds: 'ASSIST_RATE_WINDOW_SECONDS',
   emailsPerSession: 'ASSIST_EMAILS_PER_SESSION',

@@ -55,6 +55,8 @@ export interface SessionStore {
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
   /** Binds an unbound connection to a session seat; false if it is already bound (or gone). */
   bindConnection(connectionId: string, sessionId: string, role: Role): Promise<boolean>;
+  /** Undoes bindConnection when the seat could not be taken after all; only if still bound to that session. */
+  unbindConnection(connectionId: string, sessionId: string): Promise<void>;
   deleteConnection(connectionId: string): Promise<void>;
 
   /** Reserves a nameplate for a session; false if the nameplate is taken. */

@@ -1,5 +1,6 @@
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
+import { removeJoiner } from './finish-session.js';
 import { otherRole } from './session-rules.js';
 import type { ConnectionRecord } from '../ports/session-store.js';
 
@@ -14,12 +15,21 @@ export async function openConnection(deps: RelayDeps, caller: Caller): Promise<v
   );
 }
 
-/** On $disconnect: frees the seat (only if this connection still holds it) and tells the peer. */
+/**
+ * On $disconnect: frees the seat (only if this connection still holds it) and tells the peer. A
+ * joiner's seat before approval needs a live connection: it is given up at once (the invitation
+ * opens again for the next joiner), so a join and a dropped connection cannot block the real helper.
+ * After approval a seat waits for its participant to resume.
+ */
 export async function closeConnection(deps: RelayDeps, caller: Caller): Promise<void> {
   deps.routes.delete(caller.connectionId);
   const connection = await deps.store.getConnection(caller.connectionId);
   if (connection?.sessionId && connection.role) {
     const { sessionId, role } = connection;
+    const current = await deps.store.getSession(sessionId);
+    if (current?.state === 'joined' && role !== current.creatorRole && (await removeJoiner(deps, current, caller.connectionId, 'peer-gone', caller))) {
+      return deps.store.deleteConnection(caller.connectionId);
+    }
     const session = await deps.store.detachConnection(sessionId, role, caller.connectionId, epochSeconds(deps));
     if (session) {
       const peer = session.state !== 'ended' ? session[otherRole(role)]?.connectionId : undefined;

@@ -7,7 +7,7 @@ import { recordAudit } from './audit.js';
 import type { Caller, RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 import { requireLiveSession } from './live-session.js';
-import { enforceRateLimits } from './rate-limits.js';
+import { addressNetwork, enforceRateLimits } from './rate-limits.js';
 
 const HOUR = 60 * 60;
 
@@ -33,7 +33,7 @@ export async function emailInvitation(
   if (invitation.nameplate !== session.nameplate) throw new RelayError('invalid-request', 'the invitation file belongs to another invitation');
   if (!deps.mailer) throw new RelayError('email-failed', 'this relay is not set up to send email; send the invitation file yourself');
   await enforceRateLimits(deps, now, [
-    { key: `email-ip#${caller.sourceIp}`, limit: deps.policy.emailsPerSourceIpPerHour, windowSeconds: HOUR, what: 'emails from this network address' },
+    { key: `email-ip#${addressNetwork(caller.sourceIp)}`, limit: deps.policy.emailsPerSourceIpPerHour, windowSeconds: HOUR, what: 'emails from this network address' },
   ]);
   if (!(await deps.store.countEmail(sessionId, deps.policy.emailsPerSession))) {
     throw new RelayError('rate-limited', `an invitation can be emailed at most ${deps.policy.emailsPerSession} times`);

@@ -8,7 +8,7 @@ import { RelayError, seatLostError, sessionEndedError } from './errors.js';
 import { finishSession, removeJoiner } from './finish-session.js';
 import { requireLiveSession } from './live-session.js';
 import { newNameplate } from './codes.js';
-import { enforceRateLimits } from './rate-limits.js';
+import { addressNetwork, enforceRateLimits } from './rate-limits.js';
 import { hashToken, newResumeToken, newSessionId, timingSafeEqualStrings } from './tokens.js';
 import { otherRole, overdueReason, roles } from './session-rules.js';
 
@@ -46,7 +46,7 @@ export async function createSession(
   const { policy } = deps;
   await enforceRateLimits(deps, now, [
     {
-      key: `invite-ip#${caller.sourceIp}`,
+      key: `invite-ip#${addressNetwork(caller.sourceIp)}`,
       limit: policy.invitationsPerSourceIp,
       windowSeconds: policy.rateWindowSeconds,
       what: 'invitations from this network address',
@@ -58,6 +58,8 @@ export async function createSession(
   const sessionTtl = Math.min(request.sessionTtlSeconds ?? policy.sessionTtlSeconds, policy.maxSessionTtlSeconds);
   const creatorRole: Role = kind === 'helper-code' ? 'expert' : 'agent';
   const sessionId = newSessionId();
+  // The connection first: of concurrent requests on one connection one wins, and no invitation is left behind.
+  await bindOrRefuse(deps, caller, sessionId, creatorRole);
   const { resumeToken, seat } = newSeat(caller.connectionId);
   const invitationExpiresAt = now + invitationTtl;
   const session: SessionRecord = {
@@ -77,12 +79,16 @@ export async function createSession(
     [creatorRole]: seat,
   };
   await deps.store.createSession(session, recordExpiry(session));
-  if (!(await deps.store.bindConnection(caller.connectionId, sessionId, creatorRole))) {
-    throw new RelayError('already-in-session', 'this connection already belongs to a session');
-  }
   deps.log.info('session-created', { sessionId, kind, invitationTtlSeconds: invitationTtl });
   await recordAudit(deps, sessionId, { event: 'created', role: creatorRole, detail: kind }, caller);
   return { type: 'sessionCreated', nameplate: session.nameplate, resumeToken, ...sessionInfo(deps, session, creatorRole) };
+}
+
+/** One connection holds at most one seat: binding it is the claim, made before the seat is taken. */
+async function bindOrRefuse(deps: RelayDeps, caller: Caller, sessionId: string, role: Role): Promise<void> {
+  if (!(await deps.store.bindConnection(caller.connectionId, sessionId, role))) {
+    throw new RelayError('already-in-session', 'this connection already belongs to a session; open a new connection');
+  }
 }
 
 /** Ended and expired sessions stay readable for an hour so late callers learn why; then TTL removes them. */
@@ -104,11 +110,10 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   const now = epochSeconds(deps);
   const { policy } = deps;
   const { nameplate } = request;
-  // Counted before the lookup, so guessing nameplates costs the same as guessing secrets.
-  await enforceRateLimits(deps, now, [
-    { key: `join-ip#${caller.sourceIp}`, limit: policy.joinsPerSourceIp, windowSeconds: policy.rateWindowSeconds, what: 'join attempts from this network address' },
-    { key: `join-nameplate#${nameplate}`, limit: policy.joinsPerNameplate, windowSeconds: policy.rateWindowSeconds, what: 'join attempts for this invitation' },
-  ]);
+  // Counted before the lookup, so guessing nameplates costs the same as guessing secrets. Only per
+  // address (an IPv6 /64): a per-invitation count of joins would let anyone lock the real helper out;
+  // what an invitation limits is failed key confirmations (reportFailedAttempt).
+  await enforceRateLimits(deps, now, [joinRateRule(policy, caller)]);
   const sessionId = await deps.store.findSessionIdByNameplate(nameplate);
   const session = sessionId ? await deps.store.getSession(sessionId) : undefined;
   if (!session) {
@@ -121,11 +126,13 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
     throw new RelayError('session-expired', 'the invitation has expired');
   }
   const joinerRole = otherRole(session.creatorRole);
+  if (session.state !== 'waiting') throw roleTakenError();
+  await bindOrRefuse(deps, caller, session.sessionId, joinerRole);
   const { resumeToken, seat } = newSeat(caller.connectionId);
-  if (session.state !== 'waiting' || !(await deps.store.claimJoinerSeat(session.sessionId, joinerRole, seat, now))) {
-    throw new RelayError('role-taken', 'someone else has already joined this invitation');
+  if (!(await deps.store.claimJoinerSeat(session.sessionId, joinerRole, seat, now))) {
+    await deps.store.unbindConnection(caller.connectionId, session.sessionId);
+    throw roleTakenError();
   }
-  await deps.store.bindConnection(caller.connectionId, session.sessionId, joinerRole);
   const creatorConnection = session[session.creatorRole]?.connectionId;
   if (creatorConnection) await deps.notifier.post(creatorConnection, { type: 'peer', state: 'connected' });
   deps.log.info('session-joined', { sessionId: session.sessionId, role: joinerRole });
@@ -133,6 +140,18 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   const joined: SessionRecord = { ...session, state: 'joined', [joinerRole]: seat };
   return { type: 'sessionJoined', nameplate, resumeToken, ...sessionInfo(deps, joined, joinerRole) };
 }
+
+/** Joins (and every other nameplate lookup) per address, or per IPv6 /64, per rate window. */
+export function joinRateRule(policy: RelayDeps['policy'], caller: Caller) {
+  return {
+    key: `join-ip#${addressNetwork(caller.sourceIp)}`,
+    limit: policy.joinsPerSourceIp,
+    windowSeconds: policy.rateWindowSeconds,
+    what: 'join attempts from this network address',
+  };
+}
+
+const roleTakenError = () => new RelayError('role-taken', 'someone else has already joined this invitation');
 
 export async function resumeSession(
   deps: RelayDeps,
@@ -152,9 +171,12 @@ export async function resumeSession(
     await finishSession(deps, session.sessionId, overdue);
     throw new RelayError('session-expired', `the session can no longer be resumed (${overdue})`);
   }
+  await bindOrRefuse(deps, caller, session.sessionId, role);
   const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId);
-  if (!before) throw sessionEndedError(session.endedReason);
-  await deps.store.bindConnection(caller.connectionId, session.sessionId, role);
+  if (!before) {
+    await deps.store.unbindConnection(caller.connectionId, session.sessionId);
+    throw sessionEndedError(session.endedReason);
+  }
   // A half-open old connection of the same participant (proved by the token) is closed, never the peer's.
   const replaced = before[role]?.connectionId;
   if (replaced && replaced !== caller.connectionId) {

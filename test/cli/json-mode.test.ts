@@ -14,7 +14,7 @@ import { useLocalRuntime } from '../support/runtime.js';
 const runtime = useLocalRuntime({
   // Expiry is noticed by the sweep; a fast one lets the expiry test wait for the event alone.
   sweepIntervalMs: 200,
-  policy: { joinsPerSourceIp: 10_000, joinsPerNameplate: 10_000, invitationsPerSourceIp: 10_000 },
+  policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 },
 });
 
 const { assist, start } = useAssist(() => runtime().httpUrl);

@@ -8,7 +8,7 @@ import { fastAssistOptions, record, utf8, type Recorded } from '../support/assis
 import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
-const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, joinsPerNameplate: 10_000, invitationsPerSourceIp: 10_000 } });
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const defer = useCleanups();
 
 interface Expert {

@@ -10,7 +10,7 @@ import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 // Many joins from one address: the rate limits are tested at the relay, not here.
-const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, joinsPerNameplate: 10_000, invitationsPerSourceIp: 10_000 } });
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const defer = useCleanups();
 
 const relay = () => runtime().httpUrl;

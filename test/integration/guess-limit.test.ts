@@ -56,7 +56,7 @@ class LyingTap implements GatewayTap {
 
 const tap = new LyingTap();
 // The operator lets anyone join as often as they like.
-const runtime = useLocalRuntime({ tap, policy: { joinsPerSourceIp: 10_000, joinsPerNameplate: 10_000, invitationsPerSourceIp: 10_000 } });
+const runtime = useLocalRuntime({ tap, policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const defer = useCleanups();
 
 async function invite() {

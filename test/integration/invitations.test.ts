@@ -365,21 +365,24 @@ describe('email', () => {
 });
 
 describe('rate limits', () => {
-  const limited = useLocalRuntime({ policy: { joinsPerSourceIp: 3, joinsPerNameplate: 2, invitationsPerSourceIp: 2 } });
+  const limited = useLocalRuntime({ policy: { joinsPerSourceIp: 3, invitationsPerSourceIp: 2 } });
 
-  it('refuses joins beyond the per-nameplate and per-address limits, and invitations beyond the per-address limit', async () => {
+  it('refuses joins beyond the per-address limit, whichever invitation they are for, and invitations beyond the per-address limit', async () => {
     const creator = await TestSocket.open(limited().wsUrl);
     const created = (await creator.request({ action: 'createSession' })) as Created;
+    const holder = await TestSocket.open(limited().wsUrl);
     const attempt = async (nameplate: string) => {
       const socket = await TestSocket.open(limited().wsUrl);
       const reply = await socket.request({ action: 'joinSession', nameplate });
       socket.close();
       return reply;
     };
-    expect(await attempt(created.nameplate)).toMatchObject({ type: 'sessionJoined' });
+    expect(await holder.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
     expect(await attempt(created.nameplate)).toMatchObject({ code: 'role-taken' });
-    expect(await attempt(created.nameplate)).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('this invitation') });
+    expect(await attempt('0000')).toMatchObject({ code: 'session-not-found' });
     expect(await attempt('0000')).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('network address') });
+    expect(await attempt(created.nameplate)).toMatchObject({ code: 'rate-limited', message: expect.stringContaining('network address') });
+    holder.close();
 
     const another = await TestSocket.open(limited().wsUrl);
     expect(await another.request({ action: 'createSession' })).toMatchObject({ type: 'sessionCreated' });

@@ -84,8 +84,11 @@ describe('relay over real WebSockets', () => {
     expect((await socket.closed).code).toBe(1009);
   });
 
-  it('resumes a session on a new connection with the resume token; the peer is told', async () => {
+  it('resumes an approved session on a new connection with the resume token; the peer is told', async () => {
     const { agent, expert, joined } = await pair();
+    // Before approval a dropped joiner gives its seat up (test/integration/seats.test.ts); after, it may resume.
+    expect(await agent.request({ action: 'approveSession', mode: 'control' })).toMatchObject({ type: 'sessionActive' });
+    expect(await expert.next()).toMatchObject({ type: 'sessionActive' });
     expert.socket.terminate();
     expect(await agent.next()).toEqual({ type: 'peer', state: 'disconnected' });
     expect(await agent.request(frameOf('while away'))).toEqual({ type: 'peer', state: 'disconnected' });

@@ -57,6 +57,17 @@ describe('DynamoSessionStore', () => {
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(true);
   });
 
+  it('unbinds a connection only from the session it was bound to, and quietly when it no longer is', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    await expect(store.unbindConnection('c', 's')).resolves.toBeUndefined();
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { pk: 'CONN#c' },
+      UpdateExpression: 'REMOVE sessionId, #role',
+      ConditionExpression: 'sessionId = :sessionId',
+      ExpressionAttributeValues: { ':sessionId': 's' },
+    });
+  });
+
   it('only claims the joiner seat while the session waits, is unexpired and that seat is empty', async () => {
     dynamo.on(UpdateCommand).resolves({});
     await store.claimJoinerSeat('s', 'agent', { tokenHash: 'h', connectionId: 'c' }, NOW);

@@ -207,8 +207,9 @@ describe('handlers', () => {
     await invoke(disconnectRoute(wiring()), webSocketEvent('$disconnect', 'expert-1'));
     const detach = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(detach?.ExpressionAttributeValues?.[':connectionId']).toBe('expert-1');
-    // The detach returns the session, so the peer is found without a second read.
-    expect(dynamo.commandCalls(GetCommand)).toHaveLength(1);
+    // The connection, then the session (a joiner before approval would give its seat up instead); the
+    // detach returns the session as it is now, so the peer is found without a third read.
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(2);
     expect(management.commandCalls(PostToConnectionCommand)[0]?.args[0].input.ConnectionId).toBe('agent-1');
     expect(dynamo.commandCalls(DeleteCommand)[0]?.args[0].input.Key).toEqual({ pk: 'CONN#expert-1' });
   });
