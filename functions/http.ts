@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import type { RelayDeps } from '../shared/relay/deps.js';
 import { invitationStatus } from '../shared/relay/invitation-status.js';
 import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
+import { decodePathSegment } from './lib/path-segment.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
 /** What the HTTPS side reads: open invitations, where the WebSocket API is, and the web console when it was built. */
@@ -27,7 +28,9 @@ async function route(deps: HttpDeps, method: string, path: string): Promise<Resu
   if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
   const join = JOIN_PATH.exec(path);
   if (join) {
-    const status = await invitationStatus(deps, decodeURIComponent(join[1] ?? ''));
+    const nameplate = decodePathSegment(join[1] ?? '');
+    if (nameplate === undefined) return json(400, { message: 'Bad Request: the path is not valid percent-encoded UTF-8' });
+    const status = await invitationStatus(deps, nameplate);
     // The console only for an open invitation: "expired or unknown" stays the relay's own answer.
     if (deps.console && status.state === 'open') return deps.console.page(deps.endpoints.webSocketUrl, status);
     return renderJoinPage(status);

@@ -37,7 +37,8 @@ const ENDS_SESSIONS: readonly ConnectionsMethod[] = ['POST', 'DELETE']; // finis
 /** The WebSocket routes, one function each. */
 const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: '$connect', file: 'connect', tableActions: ['PutItem'] },
-  { routeKey: '$disconnect', file: 'disconnect', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ['POST'] },
+  // A joiner that drops before approval is removed: told "ended" and disconnected, like reportFailedAttempt's joiner.
+  { routeKey: '$disconnect', file: 'disconnect', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: '$default', file: 'default', tableActions: [] },
   // Rate-limit counters and audit entries are UpdateItems; a session and its nameplate are PutItems.
   { routeKey: 'createSession', file: 'create-session', tableActions: ['GetItem', 'PutItem', 'UpdateItem'] },

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketEvent, WebSocketResult } from '../../functions/lib/events.js';
+import { decodePathSegment } from '../../functions/lib/path-segment.js';
 import type { Chaos } from './chaos.js';
 
 /** API Gateway's WebSocket limits, each configurable so tests can shorten them. */
@@ -239,7 +240,8 @@ export class LocalGateway {
   private selectRoute(body: string): string {
     try {
       const action = (JSON.parse(body) as { action?: unknown })?.action;
-      if (typeof action === 'string' && action in this.options.routes && !action.startsWith('$')) return action;
+      // Own properties only: `__proto__`, `constructor` or `toString` name no route, as on API Gateway.
+      if (typeof action === 'string' && Object.hasOwn(this.options.routes, action) && !action.startsWith('$')) return action;
     } catch {
       // Not JSON: API Gateway falls back to $default.
     }
@@ -250,7 +252,11 @@ export class LocalGateway {
     try {
       const path = new URL(request.url ?? '/', 'http://local').pathname;
       const management = CONNECTIONS_PATH.exec(path);
-      if (management) return await this.serveManagement(request, response, decodeURIComponent(management[2] ?? ''));
+      if (management) {
+        const connectionId = decodePathSegment(management[2] ?? '');
+        if (connectionId === undefined) return sendError(response, 400, 'BadRequestException', 'Invalid connection id');
+        return await this.serveManagement(request, response, connectionId);
+      }
       if (await this.options.http?.(request, response)) return;
       sendJson(response, 404, { message: 'Not Found' });
     } catch {

@@ -19,7 +19,7 @@ import { loadConsoleSite } from '../../web/server/console-site.js';
 // with DeleteItem, posts "ended" and closes both connections.
 const expectations: Record<string, { route?: string; table: string[]; connections: string[] }> = {
   connect: { route: '$connect', table: ['PutItem'], connections: [] },
-  disconnect: { route: '$disconnect', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['POST'] },
+  disconnect: { route: '$disconnect', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   default: { route: '$default', table: [], connections: [] },
   'create-session': { route: 'createSession', table: ['GetItem', 'PutItem', 'UpdateItem'], connections: [] },
   'join-session': { route: 'joinSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },

@@ -1,0 +1,49 @@
+// Everything answers with a typed error (issue 14): malformed percent-encoding in a path is the
+// caller's mistake (400), on the local runtime and in the handler AWS runs; action names that are
+// Object.prototype's own names select no route.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { httpRoute } from '../../functions/http.js';
+import { defaultPolicy } from '../../shared/config/policy.js';
+import type { SessionStore } from '../../shared/ports/session-store.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { TestSocket } from '../support/ws-client.js';
+
+const runtime = useLocalRuntime();
+
+const malformedPaths = ['/join/%', '/join/%ff', '/join/%E0%A4%A', '/join/%C0%AF'];
+
+describe('typed errors', () => {
+  it.each(malformedPaths)('GET %s answers 400, not 500, on the local runtime', async (path) => {
+    const response = await fetch(`${runtime().httpUrl}${path}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ message: expect.stringContaining('Bad Request') });
+  });
+
+  it.each(malformedPaths)('GET %s answers 400 from the HTTP handler as Lambda runs it, without reading the store', async (path) => {
+    const store = new Proxy({} as SessionStore, {
+      get: () => () => Promise.reject(new Error('the store must not be read for a malformed path')),
+    });
+    const handler = httpRoute(() => ({ store, endpoints: { webSocketUrl: 'wss://relay.example.org', httpUrl: 'https://relay.example.org' }, clock: Date.now, policy: defaultPolicy }));
+    const event = { rawPath: path, requestContext: { http: { method: 'GET', sourceIp: '203.0.113.7' } } } as unknown as APIGatewayProxyEventV2;
+    const result = await handler(event, {} as never);
+    expect(result.statusCode).toBe(400);
+  });
+
+  it('a malformed connection id on the @connections API is a BadRequestException (400)', async () => {
+    const response = await fetch(`${runtime().httpUrl}/local/@connections/%ff`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])(
+    'action %j is an unknown action, and the connection stays usable',
+    async (action) => {
+      const socket = await TestSocket.open(runtime().wsUrl);
+      expect(await socket.request({ action })).toMatchObject({ type: 'error', code: 'unknown-action' });
+      expect(await socket.request(`{"action":${JSON.stringify(action)},"__proto__":{"action":"createSession"}}`)).toMatchObject({ code: 'unknown-action' });
+      expect(await socket.request({ action: 'createSession' })).toMatchObject({ type: 'sessionCreated' });
+      socket.close();
+    },
+  );
+});
