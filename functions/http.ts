@@ -10,7 +10,7 @@ import { decodePathSegment } from './lib/path-segment.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
 /** What the HTTPS side reads: open invitations, where the WebSocket API is, and the web console when it was built. */
-export type HttpDeps = Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy'> & { console?: ConsoleSite };
+export type HttpDeps = Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> & { console?: ConsoleSite };
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -22,7 +22,7 @@ const json = (statusCode: number, body: unknown): Result => ({
 
 const JOIN_PATH = /^\/join\/([^/]+)$/;
 
-async function route(deps: HttpDeps, method: string, path: string): Promise<Result> {
+async function route(deps: HttpDeps, method: string, path: string, sourceIp: string): Promise<Result> {
   if (method !== 'GET') return json(405, { message: 'Method Not Allowed' });
   if (path === '/healthz') return json(200, { status: 'ok', protocolVersion: PROTOCOL_VERSION });
   if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
@@ -30,7 +30,7 @@ async function route(deps: HttpDeps, method: string, path: string): Promise<Resu
   if (join) {
     const nameplate = decodePathSegment(join[1] ?? '');
     if (nameplate === undefined) return json(400, { message: 'Bad Request: the path is not valid percent-encoded UTF-8' });
-    const status = await invitationStatus(deps, nameplate);
+    const status = await invitationStatus(deps, nameplate, sourceIp);
     // The console only for an open invitation: "expired or unknown" stays the relay's own answer.
     if (deps.console && status.state === 'open') return deps.console.page(deps.endpoints.webSocketUrl, status);
     return renderJoinPage(status);
@@ -42,7 +42,9 @@ async function route(deps: HttpDeps, method: string, path: string): Promise<Resu
 
 /** The relay's HTTPS endpoint (HTTP API on AWS, the local gateway's HTTP side locally). */
 export const httpRoute = (resolve: () => HttpDeps) =>
-  middy<APIGatewayProxyEventV2, Result>().handler((event) => route(resolve(), event.requestContext.http.method, event.rawPath));
+  middy<APIGatewayProxyEventV2, Result>().handler((event) =>
+    route(resolve(), event.requestContext.http.method, event.rawPath, event.requestContext.http.sourceIp),
+  );
 
 /** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */
 const environmentDeps = httpDepsFromEnvironment();

@@ -58,12 +58,13 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
 const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
 
 /**
- * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation,
- * and the web console (web/), built into the function's asset next to the bundle, where it reads it.
+ * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation
+ * (counted with joins: a rate-limit UpdateItem), and the web console (web/), built into the
+ * function's asset next to the bundle, where it reads it.
  */
 const httpEndpoint: HandlerSpec = {
   file: 'http',
-  tableActions: ['GetItem'],
+  tableActions: ['GetItem', 'UpdateItem'],
   afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
 };
 const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];

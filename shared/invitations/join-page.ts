@@ -16,7 +16,9 @@ export interface HttpResponse {
 export type JoinPageView =
   | { state: 'open'; nameplate: string; kind: InvitationKind; expiresAt: Date; httpUrl: string }
   /** Expired, used, revoked or never existed: one answer, so nameplates cannot be probed for their state. */
-  | { state: 'unknown' };
+  | { state: 'unknown' }
+  /** Too many lookups from this address, whatever the nameplate. */
+  | { state: 'rate-limited'; message: string };
 
 const style = `
 body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 0; color: #1b1b1b; background: #fafafa; }
@@ -140,6 +142,10 @@ or the link may be incomplete.</p>
 
 export function renderJoinPage(view: JoinPageView): HttpResponse {
   if (view.state === 'unknown') return { statusCode: 404, headers: { ...pageHeaders }, body: unknownPage };
+  if (view.state === 'rate-limited') {
+    const body = page('Too many invitation links opened', `<p>${escapeHtml(`This network address opened or joined too many invitations: ${view.message}.`)}</p>`);
+    return { statusCode: 429, headers: { ...pageHeaders }, body };
+  }
   return { statusCode: 200, headers: { ...pageHeaders }, body: openPage(view) };
 }
 

@@ -1,3 +1,4 @@
+import type { RelayPolicy } from '../config/policy.js';
 import type { RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 
@@ -10,8 +11,21 @@ export interface RateRule {
   what: string;
 }
 
+/**
+ * Joins and every other nameplate lookup (the relay URL's page) share one count per address, or per
+ * IPv6 /64, per rate window: listing nameplates costs the same whichever way it is tried.
+ */
+export function joinRateRule(policy: RelayPolicy, sourceIp: string): RateRule {
+  return {
+    key: `join-ip#${addressNetwork(sourceIp)}`,
+    limit: policy.joinsPerSourceIp,
+    windowSeconds: policy.rateWindowSeconds,
+    what: 'join attempts from this network address',
+  };
+}
+
 /** Counts one use against every rule; the first rule at its limit refuses with `rate-limited`. */
-export async function enforceRateLimits(deps: RelayDeps, now: number, rules: RateRule[]): Promise<void> {
+export async function enforceRateLimits(deps: Pick<RelayDeps, 'rateLimiter'>, now: number, rules: RateRule[]): Promise<void> {
   for (const rule of rules) {
     if (!(await deps.rateLimiter.consume(rule.key, rule.limit, rule.windowSeconds, now))) {
       const retryAfter = rule.windowSeconds - (now % rule.windowSeconds);

@@ -8,7 +8,7 @@ import { RelayError, seatLostError, sessionEndedError } from './errors.js';
 import { finishSession, removeJoiner } from './finish-session.js';
 import { requireLiveSession } from './live-session.js';
 import { newNameplate } from './codes.js';
-import { addressNetwork, enforceRateLimits } from './rate-limits.js';
+import { addressNetwork, enforceRateLimits, joinRateRule } from './rate-limits.js';
 import { hashToken, newResumeToken, newSessionId, timingSafeEqualStrings } from './tokens.js';
 import { otherRole, overdueReason, roles } from './session-rules.js';
 
@@ -113,7 +113,7 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   // Counted before the lookup, so guessing nameplates costs the same as guessing secrets. Only per
   // address (an IPv6 /64): a per-invitation count of joins would let anyone lock the real helper out;
   // what an invitation limits is failed key confirmations (reportFailedAttempt).
-  await enforceRateLimits(deps, now, [joinRateRule(policy, caller)]);
+  await enforceRateLimits(deps, now, [joinRateRule(policy, caller.sourceIp)]);
   const sessionId = await deps.store.findSessionIdByNameplate(nameplate);
   const session = sessionId ? await deps.store.getSession(sessionId) : undefined;
   if (!session) {
@@ -139,16 +139,6 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
   await recordAudit(deps, session.sessionId, { event: 'joined', role: joinerRole }, caller);
   const joined: SessionRecord = { ...session, state: 'joined', [joinerRole]: seat };
   return { type: 'sessionJoined', nameplate, resumeToken, ...sessionInfo(deps, joined, joinerRole) };
-}
-
-/** Joins (and every other nameplate lookup) per address, or per IPv6 /64, per rate window. */
-export function joinRateRule(policy: RelayDeps['policy'], caller: Caller) {
-  return {
-    key: `join-ip#${addressNetwork(caller.sourceIp)}`,
-    limit: policy.joinsPerSourceIp,
-    windowSeconds: policy.rateWindowSeconds,
-    what: 'join attempts from this network address',
-  };
 }
 
 const roleTakenError = () => new RelayError('role-taken', 'someone else has already joined this invitation');

@@ -34,8 +34,8 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'email-invitation': { route: 'emailInvitation', table: ['GetItem', 'UpdateItem'], connections: [] },
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   sweep: { table: ['DeleteItem', 'Scan', 'UpdateItem'], connections: ['DELETE', 'POST'] },
-  // the join page reads the nameplate and its session.
-  http: { table: ['GetItem'], connections: [] },
+  // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
+  http: { table: ['GetItem', 'UpdateItem'], connections: [] },
 };
 
 interface Resource {

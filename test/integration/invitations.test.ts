@@ -10,7 +10,8 @@ import { createInvitationFile } from '../../shared/invitations/invitation-file.j
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 
-const runtime = useLocalRuntime();
+// Many joins and page views from one address: the rate limits have their own runtime below.
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000 } });
 
 type Created = Extract<ServerMessage, { type: 'sessionCreated' }>;
 type Joined = Extract<ServerMessage, { type: 'sessionJoined' }>;

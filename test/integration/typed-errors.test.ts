@@ -24,7 +24,8 @@ describe('typed errors', () => {
     const store = new Proxy({} as SessionStore, {
       get: () => () => Promise.reject(new Error('the store must not be read for a malformed path')),
     });
-    const handler = httpRoute(() => ({ store, endpoints: { webSocketUrl: 'wss://relay.example.org', httpUrl: 'https://relay.example.org' }, clock: Date.now, policy: defaultPolicy }));
+    const rateLimiter = { consume: () => Promise.reject(new Error('a malformed path is refused before it is counted')) };
+    const handler = httpRoute(() => ({ store, rateLimiter, endpoints: { webSocketUrl: 'wss://relay.example.org', httpUrl: 'https://relay.example.org' }, clock: Date.now, policy: defaultPolicy }));
     const event = { rawPath: path, requestContext: { http: { method: 'GET', sourceIp: '203.0.113.7' } } } as unknown as APIGatewayProxyEventV2;
     const result = await handler(event, {} as never);
     expect(result.statusCode).toBe(400);

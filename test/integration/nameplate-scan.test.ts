@@ -1,0 +1,38 @@
+// Listing nameplates costs what joining costs (issue 14): the relay URL's page and joins share one
+// count per address (IPv6: per /64), so a scan through the page is refused like a scan through joins,
+// and the refusal reads the same whether or not the nameplate exists.
+import { describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { TestSocket } from '../support/ws-client.js';
+
+const LIMIT = 6;
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: LIMIT } });
+
+const page = async (nameplate: string) => {
+  const response = await fetch(`${runtime().httpUrl}/join/${nameplate}`);
+  return { status: response.status, body: await response.text() };
+};
+
+describe('a nameplate scan through the relay URL page', () => {
+  it('is counted with joins and refused at the per-address limit, with one answer for open and unknown nameplates', async () => {
+    const creator = await TestSocket.open(runtime().wsUrl);
+    const created = (await creator.request({ action: 'createSession', kind: 'file' })) as Extract<ServerMessage, { type: 'sessionCreated' }>;
+    const unknown = created.nameplate === 'ZZZZ' ? 'YYYY' : 'ZZZZ';
+
+    // Page views and joins draw on one count: LIMIT uses in all, whichever way.
+    expect((await page(created.nameplate)).status).toBe(200);
+    expect((await page(unknown)).status).toBe(404);
+    const joiner = await TestSocket.open(runtime().wsUrl);
+    expect(await joiner.request({ action: 'joinSession', nameplate: unknown })).toMatchObject({ code: 'session-not-found' });
+    for (let n = 3; n < LIMIT; n++) expect((await page(unknown)).status).toBe(404);
+
+    const [known, notKnown] = [await page(created.nameplate), await page(unknown)];
+    expect(known.status).toBe(429);
+    expect(known).toEqual(notKnown);
+    expect(known.body).not.toContain(created.nameplate);
+    expect(await joiner.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ code: 'rate-limited' });
+    creator.close();
+    joiner.close();
+  });
+});
