@@ -33,6 +33,8 @@ export interface GatewayOptions {
   routes: Record<string, RouteHandler>;
   /** Extra HTTP routes (health, pages); return false to fall through to 404. */
   http?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  /** Routes for the relay's own services (the SES stand-in), served with @connections on the loopback-only port. */
+  internalHttp?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   chaos?: Chaos;
   tap?: GatewayTap;
 }
@@ -62,9 +64,23 @@ const CONNECTIONS_PATH = /^\/(?:([^/]+)\/)?@connections\/([^/?]+)$/;
 /** API Gateway connection ids are 16 base64 characters ending in '='. */
 const newConnectionId = () => randomBytes(11).toString('base64').slice(0, 15) + '=';
 
-/** A local stand-in for an API Gateway WebSocket API and its @connections management endpoint. */
+/** Whether a request comes from this machine (IPv4, IPv6 or IPv4-mapped loopback). */
+export function isLoopbackClient(request: IncomingMessage): boolean {
+  const address = request.socket.remoteAddress ?? '';
+  return address === '::1' || /^(?:::ffff:)?127\./.test(address);
+}
+
+/** Where the management endpoint and the relay's own services listen, whatever address the public side binds. */
+const INTERNAL_HOST = '127.0.0.1';
+
+/**
+ * A local stand-in for an API Gateway WebSocket API and its @connections management endpoint. As on
+ * AWS, where @connections is reachable only with the account's credentials, the management endpoint
+ * is not on the public address: it has its own port on loopback (internalUrl), whatever `host` is.
+ */
 export class LocalGateway {
   private readonly server: Server;
+  private readonly internalServer: Server;
   private readonly sockets = new WebSocketServer({ noServer: true });
   private readonly connections = new Map<string, LiveConnection>();
   private readonly pendingInvocations = new Set<Promise<unknown>>();
@@ -76,16 +92,32 @@ export class LocalGateway {
     this.sockets.options.maxPayload = options.limits.maxMessageBytes;
     this.server = createServer((request, response) => void this.serveHttp(request, response));
     this.server.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+    this.internalServer = createServer((request, response) => void this.serveInternal(request, response));
   }
 
-  async listen(): Promise<{ port: number }> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, resolve);
-    });
-    const { port } = this.server.address() as { port: number };
+  async listen(): Promise<{ port: number; internalPort: number }> {
+    const listen = (server: Server, port: number, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      });
+    const port = await listen(this.server, this.options.port, this.options.host);
+    let internalPort: number;
+    try {
+      internalPort = await listen(this.internalServer, 0, INTERNAL_HOST);
+    } catch (error) {
+      await new Promise((resolve) => this.server.close(resolve));
+      throw error;
+    }
     this.domainName = `${this.options.host}:${port}`;
-    return { port };
+    return { port, internalPort };
+  }
+
+  /** The loopback-only base URL of @connections (`<internalUrl>/<stage>/@connections/…`) and the relay's own services. */
+  get internalUrl(): string {
+    const address = this.internalServer.address();
+    if (!address || typeof address === 'string') throw new Error('the gateway is not listening');
+    return `http://${INTERNAL_HOST}:${address.port}`;
   }
 
   get connectionCount(): number {
@@ -98,7 +130,8 @@ export class LocalGateway {
     await this.settle();
     this.sockets.close();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.internalServer.closeAllConnections();
+    await Promise.all([this.server, this.internalServer].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
   /** Waits until no handler invocation is running (tests use it to observe a quiet relay). */
@@ -248,22 +281,20 @@ export class LocalGateway {
     return '$default';
   }
 
-  private async serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    try {
-      const path = new URL(request.url ?? '/', 'http://local').pathname;
-      const management = CONNECTIONS_PATH.exec(path);
-      if (management) {
-        const connectionId = decodePathSegment(management[2] ?? '');
-        if (connectionId === undefined) return sendError(response, 400, 'BadRequestException', 'Invalid connection id');
-        return await this.serveManagement(request, response, connectionId);
-      }
-      if (await this.options.http?.(request, response)) return;
-      sendJson(response, 404, { message: 'Not Found' });
-    } catch {
-      // A handler that failed after starting its answer can only be cut off.
-      if (response.headersSent) response.destroy();
-      else sendJson(response, 500, { message: 'Internal server error' });
-    }
+  private serveHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    return answer(response, async () => (await this.options.http?.(request, response)) ?? false);
+  }
+
+  /** The loopback-only port: @connections, then the relay's own services. */
+  private serveInternal(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    return answer(response, async () => {
+      const management = CONNECTIONS_PATH.exec(new URL(request.url ?? '/', 'http://local').pathname);
+      if (!management) return (await this.options.internalHttp?.(request, response)) ?? false;
+      const connectionId = decodePathSegment(management[2] ?? '');
+      if (connectionId === undefined) sendError(response, 400, 'BadRequestException', 'Invalid connection id');
+      else await this.serveManagement(request, response, connectionId);
+      return true;
+    });
   }
 
   /** The @connections API: POST sends, GET describes, DELETE closes; unknown connections answer 410 Gone. */
@@ -299,6 +330,17 @@ export class LocalGateway {
       default:
         return sendError(response, 405, 'BadRequestException', 'Method not allowed');
     }
+  }
+}
+
+/** Runs `serve`; 404 if it served nothing, 500 if it failed before answering. */
+async function answer(response: ServerResponse, serve: () => Promise<boolean>): Promise<void> {
+  try {
+    if (!(await serve())) sendJson(response, 404, { message: 'Not Found' });
+  } catch {
+    // A handler that failed after starting its answer can only be cut off.
+    if (response.headersSent) response.destroy();
+    else sendJson(response, 500, { message: 'Internal server error' });
   }
 }
 

@@ -23,13 +23,13 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SesMailer } from '../../shared/adapters/ses-mailer.js';
 import type { Mailer } from '../../shared/ports/mailer.js';
 import type { RelayEndpoints } from '../../shared/relay/deps.js';
-import { createMailOutbox, type MailOutbox } from './mail-outbox.js';
+import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbox.js';
 import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
-import { apiGatewayLimits, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
+import { apiGatewayLimits, isLoopbackClient, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
 
 type HttpHandler = ReturnType<typeof httpRoute>;
 
@@ -58,6 +58,11 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   wsUrl: string;
   httpUrl: string;
+  /**
+   * The relay's own endpoints, on a loopback-only port whatever `host` is: `@connections` under
+   * `<internalUrl>/local` and the SES stand-in under `<internalUrl>/ses`.
+   */
+  internalUrl: string;
   gateway: LocalGateway;
   dynamoEndpoint: string;
   tableName: string;
@@ -86,6 +91,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log ?? silentLog;
   const dynamo = await startLocalDynamo(tableName, options.dataDir);
   let port = options.port ?? 8787;
+  let internalPort = 0;
   // Read after listen() has settled the port.
   const endpoints: RelayEndpoints = {
     get webSocketUrl() {
@@ -98,9 +104,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const outbox = await createMailOutbox({ dir: options.outboxDir ?? (options.dataDir && join(options.dataDir, 'outbox')) });
   let sesMailer: Mailer | undefined;
   // The same SES adapter as on AWS, sending to this gateway's SES-compatible outbox endpoint.
+  const internalUrl = () => `http://127.0.0.1:${internalPort}`;
   const mailer: Mailer = {
     send: (email) =>
-      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${endpoints.httpUrl}/ses` }), { from: LOCAL_SENDER })).send(
+      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER })).send(
         email,
       ),
   };
@@ -111,7 +118,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     log,
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
-    callbackEndpoint: () => `http://${host}:${port}/${STAGE}`,
+    callbackEndpoint: () => `${internalUrl()}/${STAGE}`,
     endpoints,
     mailer,
     awsClientConfig: localAwsConfig,
@@ -141,10 +148,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       emailInvitation: asRoute(emailInvitationRoute(deps)),
       listAudit: asRoute(listAuditRoute(deps)),
     },
-    http: async (request, response) => (await outbox.handle(request, response)) || serveHttp(request, response, httpHandler),
+    // The outbox lists emailed invitations (their links carry secrets): only for this machine, whatever --host.
+    http: async (request, response) =>
+      (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) || serveHttp(request, response, httpHandler),
+    internalHttp: (request, response) => outbox.handle(request, response),
   });
   try {
-    port = (await gateway.listen()).port;
+    ({ port, internalPort } = await gateway.listen());
   } catch (error) {
     await dynamo.close();
     throw error;
@@ -163,6 +173,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   return {
     wsUrl: `ws://${host}:${port}`,
     httpUrl: `http://${host}:${port}`,
+    internalUrl: internalUrl(),
     gateway,
     dynamoEndpoint: dynamo.endpoint,
     tableName,

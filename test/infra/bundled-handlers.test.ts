@@ -23,16 +23,16 @@ describe('Lambda bundles against the local runtime', () => {
   const replyOf = (result: { body?: string } | undefined) => JSON.parse(result?.body ?? 'null') as ServerMessage;
 
   beforeAll(async () => {
-    const { tableName, dynamoEndpoint, wsUrl, httpUrl } = runtime();
+    const { tableName, dynamoEndpoint, wsUrl, httpUrl, internalUrl } = runtime();
     environment = {
       ...lambdaEnvironment,
       TABLE_NAME: tableName,
       ASSIST_WEBSOCKET_URL: wsUrl,
       ASSIST_HTTP_URL: httpUrl,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
-      AWS_ENDPOINT_URL_SESV2: `${httpUrl}/ses`,
+      AWS_ENDPOINT_URL_SESV2: `${internalUrl}/ses`,
       ASSIST_EMAIL_FROM: 'Assist Relay <relay@example.org>',
-      CALLBACK_URL: `${httpUrl}/local`,
+      CALLBACK_URL: `${internalUrl}/local`,
     };
     built = await LambdaBundles.build(['connect', 'create-session', 'email-invitation', 'sweep']);
   });

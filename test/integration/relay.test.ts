@@ -124,7 +124,7 @@ describe('relay over real WebSockets', () => {
     const socket = await TestSocket.open(runtime().wsUrl);
     await runtime().gateway.settle();
     const [connectionId] = runtime().gateway.connectionIds().slice(-1);
-    const client = new ApiGatewayManagementApiClient({ endpoint: `${runtime().httpUrl}/local`, ...localAwsConfig });
+    const client = new ApiGatewayManagementApiClient({ endpoint: `${runtime().internalUrl}/local`, ...localAwsConfig });
     const described = await client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
     expect(described.Identity?.SourceIp).toBe('127.0.0.1');
     await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: new TextEncoder().encode('{"type":"peer","state":"connected"}') }));

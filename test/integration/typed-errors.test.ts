@@ -32,7 +32,7 @@ describe('typed errors', () => {
   });
 
   it('a malformed connection id on the @connections API is a BadRequestException (400)', async () => {
-    const response = await fetch(`${runtime().httpUrl}/local/@connections/%ff`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${runtime().internalUrl}/local/@connections/%ff`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-errortype')).toBe('BadRequestException');
   });

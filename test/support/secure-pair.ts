@@ -89,7 +89,7 @@ function parse(body: string): unknown {
 
 /** Sends a message to a connection through the relay's @connections API, as a malicious relay could. */
 export async function injectToClient(runtime: LocalRuntime, connectionId: string, message: ServerMessage): Promise<void> {
-  const response = await fetch(`${runtime.httpUrl}/local/@connections/${encodeURIComponent(connectionId)}`, {
+  const response = await fetch(`${runtime.internalUrl}/local/@connections/${encodeURIComponent(connectionId)}`, {
     method: 'POST',
     body: JSON.stringify(message),
   });
