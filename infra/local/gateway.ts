@@ -14,12 +14,38 @@ export interface GatewayLimits {
   idleTimeoutMs: number;
   /** Every connection is closed after this long (API Gateway: 2 hours). */
   maxConnectionMs: number;
+  /**
+   * Bytes waiting to go out to one client. A client that reads slower than it is sent to fills it;
+   * then posts to it answer LimitExceededException (429), as API Gateway's do for a full client
+   * buffer, and a reply to its own request closes it (1008): a reader that falls behind cannot grow
+   * the relay. Above the SDK's stream window (1 MB of frames, ~1.4 MB on the wire).
+   */
+  maxBufferedBytes: number;
+  /**
+   * Messages per second one connection may send, refilling a bucket of messageBurst: the stage
+   * throttle (messageRateLimit, messageBurstLimit in infra/relay-stack.ts). AWS applies it per route
+   * across all connections, which holds any one connection at least as tight; beyond it a message is
+   * dropped and the client told `Too Many Requests`, as API Gateway does.
+   */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /**
+   * Handler invocations one connection may have running at once; beyond it its messages are dropped
+   * with `Too Many Requests`, as when Lambda's concurrency is exhausted. Handlers here share one
+   * process, so without it a connection whose posts back up (a full peer buffer) would hold every
+   * message it sends meanwhile.
+   */
+  maxConcurrentInvocations: number;
 }
 
 export const apiGatewayLimits: GatewayLimits = {
   maxMessageBytes: 128 * 1024,
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  messagesPerSecond: 1000,
+  messageBurst: 500,
+  maxConcurrentInvocations: 100,
 };
 
 export type RouteHandler = (event: WebSocketEvent, context: object) => Promise<WebSocketResult | undefined>;
@@ -57,6 +83,11 @@ interface LiveConnection {
   userAgent: string;
   idleTimer?: NodeJS.Timeout;
   lifetimeTimer: NodeJS.Timeout;
+  /** Messages the client may still send now (the throttle's bucket), as of refilledAt. */
+  tokens: number;
+  refilledAt: number;
+  /** Handler invocations for its messages still running. */
+  running: number;
 }
 
 const CONNECTIONS_PATH = /^\/(?:([^/]+)\/)?@connections\/([^/?]+)$/;
@@ -122,6 +153,13 @@ export class LocalGateway {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Bytes the gateway holds for clients that have not taken them yet (tests bound it). */
+  get bufferedBytes(): number {
+    let total = 0;
+    for (const { socket } of this.connections.values()) total += socket.bufferedAmount;
+    return total;
   }
 
   /** Closes every connection (each gets its $disconnect), then stops listening. */
@@ -215,6 +253,9 @@ export class LocalGateway {
       ...identity,
       lastActiveAt: Date.now(),
       lifetimeTimer: setTimeout(() => socket.close(1001, 'Going away'), limits.maxConnectionMs),
+      tokens: limits.messageBurst,
+      refilledAt: Date.now(),
+      running: 0,
     };
     const armIdleTimer = () => {
       clearTimeout(connection.idleTimer);
@@ -232,8 +273,15 @@ export class LocalGateway {
         socket.close(1003, 'Binary frames are not supported');
         return;
       }
+      if (connection.running >= limits.maxConcurrentInvocations || !this.takeToken(connection)) {
+        // Dropped before anything reads it, so a flood costs the relay no more than its socket reads.
+        this.deliver(connectionId, connection, JSON.stringify({ message: 'Too Many Requests', connectionId, requestId: randomUUID() }));
+        return;
+      }
       const body = this.tapped('fromClient', connectionId, data.toString());
-      if (body !== null) void this.routeMessage(connectionId, connection, body);
+      if (body === null) return;
+      connection.running++;
+      void this.routeMessage(connectionId, connection, body).finally(() => connection.running--);
     });
     socket.on('close', (code, reason) => {
       clearTimeout(connection.idleTimer);
@@ -257,7 +305,22 @@ export class LocalGateway {
       const requestId = randomUUID();
       result = { statusCode: 500, body: JSON.stringify({ message: 'Internal server error', connectionId, requestId }) };
     }
-    if (result?.body && connection.socket.readyState === connection.socket.OPEN) this.deliver(connectionId, connection, result.body);
+    if (result?.body && connection.socket.readyState === connection.socket.OPEN && !this.deliver(connectionId, connection, result.body)) {
+      // It does not read even the answers to its own requests: cut it off, and its buffer goes with it.
+      connection.socket.close(1008, 'Message buffer full');
+      connection.socket.terminate();
+    }
+  }
+
+  /** The stage throttle's token bucket, per connection. */
+  private takeToken(connection: LiveConnection): boolean {
+    const { messagesPerSecond, messageBurst } = this.options.limits;
+    const now = Date.now();
+    connection.tokens = Math.min(messageBurst, connection.tokens + ((now - connection.refilledAt) / 1000) * messagesPerSecond);
+    connection.refilledAt = now;
+    if (connection.tokens < 1) return false;
+    connection.tokens -= 1;
+    return true;
   }
 
   private tapped(direction: keyof GatewayTap, connectionId: string, body: string): string | null {
@@ -265,9 +328,13 @@ export class LocalGateway {
     return tap ? tap(connectionId, body) : body;
   }
 
-  private deliver(connectionId: string, connection: LiveConnection, body: string): void {
+  /** Sends to the client unless its buffer is full (false: not sent). */
+  private deliver(connectionId: string, connection: LiveConnection, body: string): boolean {
     const tapped = this.tapped('toClient', connectionId, body);
-    if (tapped !== null) connection.socket.send(tapped);
+    if (tapped === null) return true;
+    if (connection.socket.bufferedAmount + Buffer.byteLength(tapped) > this.options.limits.maxBufferedBytes) return false;
+    connection.socket.send(tapped);
+    return true;
   }
 
   private selectRoute(body: string): string {
@@ -312,7 +379,9 @@ export class LocalGateway {
         }
         const fate = this.options.chaos?.postFate() ?? 'deliver';
         if (fate === 'throttle') return sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
-        if (fate === 'deliver') this.deliver(connectionId, connection, body.toString('utf8'));
+        if (fate === 'deliver' && !this.deliver(connectionId, connection, body.toString('utf8'))) {
+          return sendError(response, 429, 'LimitExceededException', 'The client has not read what was sent to it');
+        }
         response.writeHead(200).end();
         return;
       }
