@@ -40,11 +40,21 @@ async function route(deps: HttpDeps, method: string, path: string, sourceIp: str
   return asset ?? json(404, { message: 'Not Found' });
 }
 
+/** Two years: browsers then never load the console (which handles secrets) over plain HTTP. */
+const HSTS = 'max-age=63072000';
+
+/** Served over HTTPS (always on AWS), every answer tells browsers to keep to HTTPS. */
+function withTransportSecurity(deps: HttpDeps, result: Result): Result {
+  if (!deps.endpoints.httpUrl.startsWith('https:')) return result;
+  return { ...result, headers: { ...result.headers, 'strict-transport-security': HSTS } };
+}
+
 /** The relay's HTTPS endpoint (HTTP API on AWS, the local gateway's HTTP side locally). */
 export const httpRoute = (resolve: () => HttpDeps) =>
-  middy<APIGatewayProxyEventV2, Result>().handler((event) =>
-    route(resolve(), event.requestContext.http.method, event.rawPath, event.requestContext.http.sourceIp),
-  );
+  middy<APIGatewayProxyEventV2, Result>().handler(async (event) => {
+    const deps = resolve();
+    return withTransportSecurity(deps, await route(deps, event.requestContext.http.method, event.rawPath, event.requestContext.http.sourceIp));
+  });
 
 /** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */
 const environmentDeps = httpDepsFromEnvironment();

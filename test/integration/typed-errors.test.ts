@@ -1,6 +1,6 @@
 // Everything answers with a typed error (issue 14): malformed percent-encoding in a path is the
 // caller's mistake (400), on the local runtime and in the handler AWS runs; action names that are
-// Object.prototype's own names select no route.
+// Object.prototype's own names select no route. And the HTTPS side sends HSTS when served over HTTPS.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { httpRoute } from '../../functions/http.js';
@@ -47,4 +47,27 @@ describe('typed errors', () => {
       socket.close();
     },
   );
+});
+
+describe('transport security', () => {
+  const handlerFor = (httpUrl: string) =>
+    httpRoute(() => ({
+      store: { findSessionIdByNameplate: async () => undefined } as unknown as SessionStore,
+      rateLimiter: { consume: async () => true },
+      endpoints: { webSocketUrl: httpUrl.replace(/^http/, 'ws'), httpUrl },
+      clock: Date.now,
+      policy: defaultPolicy,
+    }));
+  const get = (httpUrl: string, path: string) =>
+    handlerFor(httpUrl)({ rawPath: path, requestContext: { http: { method: 'GET', sourceIp: '203.0.113.7' } } } as unknown as APIGatewayProxyEventV2, {} as never);
+
+  it.each(['/join/7KQ3', '/healthz', '/relay.json', '/nowhere'])('served over HTTPS, %s carries HSTS', async (path) => {
+    const result = await get('https://relay.example.org', path);
+    expect(result.headers?.['strict-transport-security']).toBe('max-age=63072000');
+  });
+
+  it('served over plain HTTP (the local runtime), nothing claims HSTS', async () => {
+    const result = await get('http://127.0.0.1:8787', '/join/7KQ3');
+    expect(result.headers?.['strict-transport-security']).toBeUndefined();
+  });
 });
