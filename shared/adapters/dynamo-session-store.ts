@@ -193,13 +193,18 @@ export class DynamoSessionStore implements SessionStore {
     return sessionFrom(result);
   }
 
-  async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
+  async attachConnection(
+    sessionId: string,
+    role: Role,
+    connectionId: string,
+    tokenHash: { current: string; next: string },
+  ): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
-      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
+      UpdateExpression: 'SET #seat.connectionId = :connectionId, #seat.tokenHash = :next REMOVE #seat.disconnectedAt',
+      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended AND #seat.tokenHash = :current',
       ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
-      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
+      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended', ':current': tokenHash.current, ':next': tokenHash.next },
       ReturnValues: 'ALL_OLD',
     });
     return sessionFrom(result);
