@@ -91,10 +91,12 @@ Examples:
 \`assist offer\`). Then the same as \`assist invite\`: the verification code, your choice
 (v, c or d), and your shared terminal.
 
-Usage: assist accept CODE [options]
+Usage: assist accept (CODE | -) [options]
 
   CODE                the 12-character helper code, e.g. 7KQ3-VK4Q-9T2M (spaces, dashes
                       and lower case are fine; O reads as 0, I and L as 1)
+  -                   type the code instead (or pipe it in, or set $ASSIST_CODE): arguments
+                      show in \`ps\` to everyone on this machine
   --command CMD       share this command instead of your shell
 
 ${sessionKeys}
@@ -103,19 +105,22 @@ ${common}
 
 Examples:
   assist accept 7KQ3-VK4Q-9T2M
-  assist accept '7kq3 vk4q 9t2m' --relay https://relay.example.org`,
+  assist accept '7kq3 vk4q 9t2m' --relay https://relay.example.org
+  assist accept -                           # asks for the code: it stays out of \`ps\``,
 
   join: `assist join: help someone who invited you. Shows your verification code to read out to
 them; once they let you in, shows their terminal live. Chat with Ctrl-] m, ask for
 control with Ctrl-] r; with control, your keys go to their terminal.
 
-Usage: assist join (PASSWORD | FILE | URL) [options]
+Usage: assist join (PASSWORD | FILE | URL | -) [options]
 
   PASSWORD            the Easy Connect password they read out, e.g. 7KQ3-VK4Q-9T2M
   FILE                an invitation file (.assistinvite) they sent you
   URL                 an invitation link https://…/join/…#…
+  -                   type the invitation instead (or pipe it in, or set $ASSIST_INVITATION):
+                      arguments show in \`ps\` to everyone on this machine, so prefer this
   --password PW       the invitation password for a FILE or URL (otherwise you are asked;
-                      $ASSIST_PASSWORD works too)
+                      $ASSIST_PASSWORD works too; both keep it out of \`ps\`)
 
 A FILE or URL names its relay; --relay is needed only with a PASSWORD for another relay.
 
@@ -127,6 +132,7 @@ Examples:
   assist join 7KQ3-VK4Q-9T2M
   assist join ~/Downloads/assist-7KQ3.assistinvite
   assist join 'https://relay.example.org/join/7KQ3#…' --password ABCD-EFGH
+  assist join -                             # asks for the password: it stays out of \`ps\`
   assist join 7KQ3-VK4Q-9T2M --json          # events on stdout, commands on stdin`,
 
   offer: `assist offer: offer help first. Shows a helper code to read out to the person; they type

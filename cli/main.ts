@@ -198,8 +198,32 @@ async function handOver(request: HelpRequest, values: Values<'invite'>): Promise
   return { event: 'invitation', kind: 'file', file, password: invitation.password, url: invitation.relayUrl, expiresAt, maxFailedAttempts };
 }
 
+/**
+ * A secret the user gives: as the argument, or — so it never shows in `ps` — typed at a prompt or
+ * read from stdin's first line (`-`), or from an environment variable.
+ */
+async function secretArgument(
+  context: Context,
+  command: CommandName,
+  positionals: string[],
+  secret: { what: string; prompt: string; variable: string },
+): Promise<string> {
+  const fromEnvironment = process.env[secret.variable] || undefined;
+  if (positionals.length === 0 && fromEnvironment !== undefined) return fromEnvironment;
+  const given = onePositional(command, positionals, secret.what);
+  if (given !== '-') return given;
+  if (context.json) throw new UsageError(`with --json, stdin carries commands: set ${secret.variable} instead of giving -`, command);
+  const line = await ask(process.stdin.isTTY ? secret.prompt : '');
+  if (line === '') throw new UsageError(`no ${secret.what.replace(/ \(.*\)$/, '')} on stdin`, command);
+  return line;
+}
+
 async function accept(context: Context, values: Values<'accept'>, positionals: string[]): Promise<Outcome> {
-  const code = onePositional('accept', positionals, 'the helper code (assist accept CODE)');
+  const code = await secretArgument(context, 'accept', positionals, {
+    what: 'the helper code (assist accept CODE, or - to type it)',
+    prompt: 'Helper code (your helper reads it out): ',
+    variable: 'ASSIST_CODE',
+  });
   const session = await acceptHelp({ relay: context.relay, code, name: context.name });
   return share(context, session, values.command);
 }
@@ -212,7 +236,11 @@ async function share(context: Context, session: AgentSession, command: string | 
 // ---- the helper ----
 
 async function join(context: Context, values: Values<'join'>, positionals: string[]): Promise<Outcome> {
-  const target = onePositional('join', positionals, 'the invitation: a password, a file or a link (assist join PASSWORD|FILE|URL)');
+  const target = await secretArgument(context, 'join', positionals, {
+    what: 'the invitation: a password, a file or a link (assist join PASSWORD|FILE|URL, or - to type it)',
+    prompt: 'Easy Connect password, invitation file or link: ',
+    variable: 'ASSIST_INVITATION',
+  });
   const invitation = await readInvitationArgument(target);
   const isCode = !invitation.startsWith('{') && !/^<?https?:/i.test(invitation);
   let password = values.password ?? (process.env.ASSIST_PASSWORD || undefined);
@@ -272,12 +300,14 @@ function endOnSignals(frontend: Frontend): Frontend {
 
 function ask(question: string): Promise<string> {
   const lines = createInterface({ input: process.stdin, output: process.stdout });
-  return new Promise((resolve) =>
+  return new Promise((resolve) => {
+    // stdin may end without a line: that is an empty answer.
+    lines.once('close', () => resolve(''));
     lines.question(question, (answer) => {
-      lines.close();
       resolve(answer.trim());
-    }),
-  );
+      lines.close();
+    });
+  });
 }
 
 try {

@@ -64,6 +64,26 @@ describe('wrong arguments', () => {
     expect(stderr).toContain('Examples:');
   });
 
+  it.each<[string, string[], { input?: string; env?: Record<string, string> }, string]>([
+    ['typed at the prompt or piped in as -', ['join', '-'], { input: '/nonexistent/piped.assistinvite\n' }, 'no invitation file at /nonexistent/piped.assistinvite'],
+    ['in $ASSIST_INVITATION', ['join'], { env: { ASSIST_INVITATION: '/nonexistent/env.assistinvite' } }, 'no invitation file at /nonexistent/env.assistinvite'],
+    ['a helper code as -', ['accept', '-'], { input: 'not a code\n' }, 'the code has 8 symbols'],
+  ])('the invitation can stay out of argv (ps): %s', (_how, args, options, message) => {
+    const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      env: { ...process.env, ASSIST_RELAY: 'http://127.0.0.1:9', ...options.env },
+    });
+    expect(result.stderr.toLowerCase()).toContain(message.toLowerCase());
+    expect(result.status).toBe(1);
+  });
+
+  it('- with --json is refused: stdin carries the commands', () => {
+    const { status, stderr } = assist('join', '-', '--json');
+    expect(status).toBe(2);
+    expect(stderr).toContain('set ASSIST_INVITATION instead');
+  });
+
   it('an invitation file that does not exist is named', () => {
     const { status, stderr } = assist('join', '/nonexistent/help.assistinvite');
     expect(status).toBe(1);
