@@ -442,8 +442,14 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       case 'frame':
         return this.#onFrame(message.data);
       case 'peer':
-        return message.state === 'left' ? this.#onPeerLeft() : this.#setPeerConnected(message.state === 'connected');
+        // The relay removes a joiner only before approval: a 'left' after it contradicts the session, and
+        // dropping the streams would end it for nothing. It means no more than a dropped connection.
+        if (message.state === 'left' && !this.#activation) return this.#onPeerLeft();
+        return this.#setPeerConnected(message.state === 'connected');
       case 'sessionActive':
+        // Only the agent approves, and it learns the activation from its own approveSession: an
+        // unasked one is the relay's word alone.
+        if (this.#session?.role === 'agent') return;
         return void this.#activate({ mode: message.mode, expiresAt: message.expiresAt });
       case 'ended':
         return void this.#finish(message.reason);
