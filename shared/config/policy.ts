@@ -32,7 +32,13 @@ export interface RelayPolicy {
   joinsPerSourceIp: number;
   /** Invitations created per source IP per rate window. */
   invitationsPerSourceIp: number;
-  /** The window for the three limits above. */
+  /**
+   * Frames one connection may send before approval: the handshake, the hello and heartbeats while
+   * the person decides take a few dozen. Caps what a joiner without the secret can make the relay
+   * carry (and bill), besides the size cap per frame. Counted per frame-function container on AWS.
+   */
+  preApprovalFramesPerConnection: number;
+  /** The window for the limits above. */
   rateWindowSeconds: number;
   /** Emails one invitation may send, ever. */
   emailsPerSession: number;
@@ -65,6 +71,7 @@ export const defaultPolicy: RelayPolicy = {
   maxFailedAttempts: 3,
   joinsPerSourceIp: 20,
   invitationsPerSourceIp: 30,
+  preApprovalFramesPerConnection: 300,
   rateWindowSeconds: 10 * minutes,
   emailsPerSession: 3,
   emailsPerSourceIpPerHour: 10,
@@ -88,6 +95,7 @@ export const policyEnvironmentNames: Record<keyof RelayPolicy, string> = {
   maxFailedAttempts: 'ASSIST_MAX_FAILED_ATTEMPTS',
   joinsPerSourceIp: 'ASSIST_JOINS_PER_SOURCE_IP',
   invitationsPerSourceIp: 'ASSIST_INVITATIONS_PER_SOURCE_IP',
+  preApprovalFramesPerConnection: 'ASSIST_PRE_APPROVAL_FRAMES_PER_CONNECTION',
   rateWindowSeconds: 'ASSIST_RATE_WINDOW_SECONDS',
   emailsPerSession: 'ASSIST_EMAILS_PER_SESSION',
   emailsPerSourceIpPerHour: 'ASSIST_EMAILS_PER_SOURCE_IP_PER_HOUR',

@@ -69,6 +69,14 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
       );
     }
   }
+  // Before approval frames are few (a handshake, a hello, heartbeats): their number is capped too,
+  // counted in this container at no store cost (on AWS the bound is per warm container).
+  if (route.state !== 'active' && deps.routes.countPreApprovalFrame(caller.connectionId) > deps.policy.preApprovalFramesPerConnection) {
+    route = await refresh(route);
+    if (route.state !== 'active') {
+      throw new RelayError('not-approved', `until the person approves, a connection may send at most ${deps.policy.preApprovalFramesPerConnection} frames`);
+    }
+  }
   await recordActivity(deps, route, now);
   if (!route.peerConnectionId) return peerDisconnected;
 

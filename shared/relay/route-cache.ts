@@ -18,6 +18,8 @@ export interface FrameRoute {
 /** Bounded map from sender connection id to route; entries older than maxAgeMs are re-read. */
 export class RouteCache {
   private readonly routes = new Map<string, FrameRoute>();
+  /** Frames each connection sent before approval, as far as this container saw them. */
+  private readonly preApprovalFrames = new Map<string, number>();
 
   constructor(
     private readonly maxAgeMs: number,
@@ -32,12 +34,24 @@ export class RouteCache {
   }
 
   set(connectionId: string, route: FrameRoute): void {
-    // Map iteration order is insertion order, so the first key is the oldest entry.
-    if (this.routes.size >= this.maxEntries) this.routes.delete(this.routes.keys().next().value as string);
-    this.routes.set(connectionId, route);
+    boundedSet(this.routes, connectionId, route, this.maxEntries);
+  }
+
+  /** Counts one frame sent before approval; returns the connection's count so far (kept across route reloads). */
+  countPreApprovalFrame(connectionId: string): number {
+    const count = (this.preApprovalFrames.get(connectionId) ?? 0) + 1;
+    boundedSet(this.preApprovalFrames, connectionId, count, this.maxEntries);
+    return count;
   }
 
   delete(connectionId: string): void {
     this.routes.delete(connectionId);
+    this.preApprovalFrames.delete(connectionId);
   }
+}
+
+function boundedSet<V>(map: Map<string, V>, key: string, value: V, maxEntries: number): void {
+  // Map iteration order is insertion order, so the first key is the oldest entry.
+  if (!map.has(key) && map.size >= maxEntries) map.delete(map.keys().next().value as string);
+  map.set(key, value);
 }
