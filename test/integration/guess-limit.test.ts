@@ -8,7 +8,7 @@ import type { GatewayTap } from '../../infra/local/gateway.js';
 import { FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES } from '../../shared/crypto/frame-codec.js';
 import { parseCode } from '../../shared/invitations/codes.js';
 import { MAX_FAILED_ATTEMPTS_CEILING, type ServerMessage } from '../../shared/protocol/messages.js';
-import { joinHelp, requestHelp, type ExpertSession } from '../../sdk/node.js';
+import { acceptHelp, joinHelp, offerHelp, requestHelp, type ExpertSession } from '../../sdk/node.js';
 import { fastAssistOptions, record, type Recorded } from '../support/assist.js';
 import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
@@ -107,6 +107,30 @@ describe('the guess limit against a malicious relay', () => {
     expect(agentSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
     expect(agentSeen.ended?.reason).toBe('burned');
     expect(agent.phase).toBe('ended');
+  });
+
+  it('helper code: the technician’s side burns its code after 3 failures just the same', async () => {
+    const offer = await offerHelp({ relay: runtime().httpUrl, name: 'Grace Hopper', ...fastAssistOptions });
+    defer(() => offer.client.close());
+    const offerSeen = record(offer);
+    const creatorConnection = tap.creators.at(-1)!;
+    const refusals: string[] = [];
+    for (let n = 1; n <= 6; n++) {
+      try {
+        const person = await acceptHelp({ code: wrongCode(offer.code, n), relay: runtime().httpUrl, name: 'Mallory', ...fastAssistOptions });
+        defer(() => person.client.close());
+        const seen = record(person);
+        await until(() => seen.ended !== undefined, 'the guess to fail');
+      } catch (error) {
+        refusals.push((error as Error).message);
+      }
+    }
+    // The creator opens each handshake with a fresh commitment: three of them, then no more.
+    expect(tap.sharesFrom.get(creatorConnection)?.size).toBe(3);
+    await until(() => offerSeen.ended !== undefined, 'the offer’s end');
+    expect(offerSeen.ended?.reason).toBe('burned');
+    expect(offerSeen.log.filter((entry) => entry.startsWith('attempt-failed'))).toHaveLength(3);
+    expect(refusals).toHaveLength(3);
   });
 
   it('a limit the relay inflates when the invitation is made is capped by the client, and shown as such', async () => {
