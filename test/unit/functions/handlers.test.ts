@@ -12,6 +12,7 @@ import { createSessionRoute } from '../../../functions/create-session.js';
 import { defaultRoute } from '../../../functions/default.js';
 import { disconnectRoute } from '../../../functions/disconnect.js';
 import { frameRoute } from '../../../functions/frame.js';
+import { joinSessionRoute } from '../../../functions/join-session.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
@@ -198,6 +199,22 @@ describe('handlers', () => {
     const fallback = defaultRoute(wiring());
     expect(replyOf(await invoke(fallback, webSocketEvent('$default', 'c', '{oops')))).toMatchObject({ code: 'malformed-json' });
     expect(replyOf(await invoke(fallback, webSocketEvent('$default', 'c', { action: 'hack' })))).toMatchObject({ code: 'unknown-action' });
+  });
+
+  it('joinSession counts joins per IPv6 /64 (one subscriber rotating addresses is one network), before any lookup', async () => {
+    storeHolds({
+      'CONN#j-1': { connectionId: 'j-1', sourceIp: 'x', connectedAt: NOW, expiresAt: NOW + 99 },
+      'CONN#j-2': { connectionId: 'j-2', sourceIp: 'x', connectedAt: NOW, expiresAt: NOW + 99 },
+    });
+    const join = joinSessionRoute(wiring());
+    for (const [connectionId, sourceIp] of [['j-1', '2001:db8:aa:bb::1'], ['j-2', '2001:db8:aa:bb:ffff:1:2:3']] as const) {
+      const event = webSocketEvent('joinSession', connectionId, { action: 'joinSession', nameplate: 'ZZZZ' });
+      event.requestContext.identity.sourceIp = sourceIp;
+      expect(replyOf(await invoke(join, event))).toMatchObject({ code: 'session-not-found' });
+    }
+    const counted = dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key?.pk as string);
+    expect(counted.filter((key) => key.startsWith('RATE#join-ip#2001:db8:aa:bb::/64#'))).toHaveLength(2);
+    expect(counted.some((key) => key.includes('join-nameplate'))).toBe(false);
   });
 
   it('$disconnect frees only the seat this connection holds and tells the peer', async () => {
