@@ -19,7 +19,7 @@ export interface PictureBox {
  * land on its nearest edge: the person's side drops anything outside the screen.
  */
 export function videoPoint(clientX: number, clientY: number, box: PictureBox, video: { width: number; height: number }): { x: number; y: number } {
-  const along = (offset: number, boxSize: number, videoSize: number) => Math.min(videoSize - 1, Math.max(0, Math.floor((offset / boxSize) * videoSize)));
+  const along = (offset: number, boxSize: number, videoSize: number) => Math.min(videoSize - 1, Math.max(0, Math.floor((offset * videoSize) / boxSize)));
   return { x: along(clientX - box.left, box.width, video.width), y: along(clientY - box.top, box.height, video.height) };
 }
 
