@@ -37,9 +37,10 @@ export type SessionEvent =
   | { event: 'screen-share'; state: 'started' | 'stopped' }
   /**
    * A desktop share started (again, with new figures, when its codec or size changes) or stopped.
-   * Person: `monitor` is the shared monitor's number. Helper: the desktop is seen in the web console.
+   * Person: `monitor` is the shared monitor's number. Helper: the desktop is seen in the web console,
+   * at `webConsole` when the relay's address is known.
    */
-  | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string }
+  | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string; webConsole?: string }
   /** Person: the desktop share failed or cannot start; `message` says what to do. The session goes on. */
   | { event: 'desktop-error'; code: string; message: string }
   /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */

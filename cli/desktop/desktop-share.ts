@@ -75,6 +75,7 @@ export class DesktopShare {
   #lastDroppedReport = -Infinity;
   #inputFailureReported = false;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   constructor(session: DesktopSession, devices: DesktopDevices, monitor: MonitorInfo, maxFps: number, report: (event: DesktopEvent) => void, clock: Clock) {
     this.#session = session;
@@ -98,10 +99,6 @@ export class DesktopShare {
     this.#injector = new InputInjector(devices.input, devices.platform, mapping);
   }
 
-  get stopped(): boolean {
-    return this.#stopped;
-  }
-
   async start(): Promise<void> {
     const session = this.#session;
     this.#unsubscribe.push(
@@ -123,8 +120,11 @@ export class DesktopShare {
   }
 
   /** Stops the share: nothing more is captured, the technician's side is told (unless the session is over). */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelFrame?.();
     this.#cancelCursor?.();

@@ -56,18 +56,21 @@ const commonKeys: Record<string, string> = {
   AltRight: 'right_alt',
 };
 
-/** The logo key's name differs per platform (libnut refuses "command" outside macOS). */
-const metaKeys: Record<Platform, { MetaLeft: string; MetaRight: string }> = {
-  linux: { MetaLeft: 'meta', MetaRight: 'right_meta' },
+/**
+ * Keys whose name differs per platform: libnut refuses "command" outside macOS, and on X11 its
+ * "enter" is the keypad's Enter (KP_Enter) while "\n" is Return (checked with xev under Xvfb).
+ */
+const platformKeys: Record<Platform, Record<string, string>> = {
+  linux: { MetaLeft: 'meta', MetaRight: 'right_meta', Enter: '\n' },
   darwin: { MetaLeft: 'command', MetaRight: 'right_cmd' },
   win32: { MetaLeft: 'win', MetaRight: 'right_win' },
 };
 
 /** The libnut key for a KeyboardEvent.code, or undefined for a key this side does not press. */
 export function libnutKey(code: string, platform: Platform): string | undefined {
-  if (Object.hasOwn(commonKeys, code)) return commonKeys[code];
-  const meta = metaKeys[platform];
-  return code === 'MetaLeft' || code === 'MetaRight' ? meta[code] : undefined;
+  const own = platformKeys[platform];
+  if (Object.hasOwn(own, code)) return own[code];
+  return Object.hasOwn(commonKeys, code) ? commonKeys[code] : undefined;
 }
 
 export const SHIFT_CODES: ReadonlySet<string> = new Set(['ShiftLeft', 'ShiftRight']);
