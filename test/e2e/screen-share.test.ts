@@ -82,7 +82,7 @@ async function untilPictureIs(technician: Page, channel: 'red' | 'green' | 'blue
 }
 
 /** The status line of the technician's screen panel. */
-const screenStatus = (technician: Page, text: string) => technician.getByRole('region', { name: 'Ada Lovelace’s screen' }).getByRole('status').getByText(text, { exact: true });
+const screenStatus = (technician: Page, text: string) => technician.getByRole('region', { name: 'Shared by Ada Lovelace' }).getByRole('status').getByText(text, { exact: true });
 const picture = (technician: Page) => technician.getByRole('img', { name: 'Ada Lovelace’s shared screen' });
 /** Video frames the technician's page decoded and drew (the picture counts them). */
 const framesDrawn = async (technician: Page) => Number(await picture(technician).getAttribute('data-frames-drawn'));
@@ -190,7 +190,7 @@ describe('screen sharing, view only', () => {
     await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
     await person.getByRole('alert').getByText('Nothing is shared: screen sharing was cancelled or not allowed.').waitFor();
     await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
-    expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s screen' }).isVisible()).toBe(false);
+    expect(await technician.getByRole('heading', { name: 'Shared by Ada Lovelace' }).isVisible()).toBe(false);
     expectCleanPages();
   });
 });

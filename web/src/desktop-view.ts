@@ -1,4 +1,4 @@
-import type { CursorState, KeyInput, PointerInput, VideoChunk, VideoConfig } from '../../sdk/assist-messages.js';
+import type { CursorState, KeyInput, PointerInput, VideoChunk, VideoConfig, VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { KEY_COMBINATIONS, keySequence, pointerButton, PointerCoalescer, videoPoint, wheelPixels, type KeyCombination } from './desktop-input.js';
 import { button, h, uniqueId } from './dom.js';
@@ -23,7 +23,6 @@ export class DesktopView {
   readonly element: HTMLElement;
   readonly #session: ExpertSession;
   readonly #personName: string;
-  readonly #heading: HTMLElement;
   readonly #status: HTMLElement;
   readonly #figures: { framesPerSecond: HTMLElement; bitRate: HTMLElement; roundTrip: HTMLElement };
   readonly #viewButtons: Record<ViewMode, HTMLButtonElement>;
@@ -40,6 +39,8 @@ export class DesktopView {
   /** The codec this browser cannot decode, once it said so. */
   #undecodable: string | undefined;
   #cursorState: CursorState | undefined;
+  /** What the last configuration said is shared, so that its stop is told in the same words. */
+  #source: VideoSource = 'screen';
   #framesDrawn = 0;
   #framesCounted = 0;
   #bytesCounted = 0;
@@ -50,7 +51,6 @@ export class DesktopView {
     this.#session = session;
     this.#personName = personName;
     const headingId = uniqueId('desktop-heading');
-    this.#heading = h('h2', { id: headingId });
     this.#status = h('p', { role: 'status', class: 'desktop-status', id: uniqueId('desktop-status') });
     const figure = () => h('dd', {}, '–');
     this.#figures = { framesPerSecond: figure(), bitRate: figure(), roundTrip: figure() };
@@ -61,6 +61,8 @@ export class DesktopView {
       fit: button('Fit to window', () => this.#setMode('fit'), { 'aria-pressed': 'true' }),
       actual: button('Actual size', () => this.#setMode('actual'), { 'aria-pressed': 'false' }),
     };
+    const fullScreen = button('Full screen', () => this.#toggleFullScreen(), { 'aria-pressed': 'false' });
+    document.addEventListener('fullscreenchange', () => fullScreen.setAttribute('aria-pressed', String(document.fullscreenElement === this.element)));
     const combinations = Object.keys(KEY_COMBINATIONS) as KeyCombination[];
     this.#keys = h(
       'div',
@@ -71,12 +73,12 @@ export class DesktopView {
     this.element = h(
       'section',
       { class: 'desktop', 'aria-labelledby': headingId, hidden: true },
-      this.#heading,
+      h('h2', { id: headingId }, `Shared by ${personName}`),
       this.#status,
       h(
         'div',
         { class: 'desktop-toolbar' },
-        h('div', { role: 'group', 'aria-label': 'View', class: 'desktop-views' }, this.#viewButtons.fit, this.#viewButtons.actual, button('Full screen', () => this.#toggleFullScreen())),
+        h('div', { role: 'group', 'aria-label': 'View', class: 'desktop-views' }, this.#viewButtons.fit, this.#viewButtons.actual, fullScreen),
         this.#keys,
       ),
       h('dl', { class: 'desktop-figures' }, h('dt', {}, 'Frames per second'), this.#figures.framesPerSecond, h('dt', {}, 'Bit rate'), this.#figures.bitRate, h('dt', {}, 'Round trip'), this.#figures.roundTrip),
@@ -110,6 +112,7 @@ export class DesktopView {
 
   #started(): void {
     this.element.hidden = false;
+    this.#source = 'screen';
     this.#timers = [setInterval(() => this.#showFigures(), FIGURES_INTERVAL_MS), setInterval(() => void this.#measureRoundTrip(), ROUND_TRIP_INTERVAL_MS)];
     void this.#measureRoundTrip();
     this.#update();
@@ -127,6 +130,7 @@ export class DesktopView {
   }
 
   #configure(config: VideoConfig): void {
+    this.#source = config.source;
     this.#undecodable = undefined;
     this.#awaitingKeyFrame = false;
     Object.assign(this.#canvas, { width: config.width, height: config.height });
@@ -202,10 +206,8 @@ export class DesktopView {
   #update(): void {
     const session = this.#session;
     const name = this.#personName;
-    const video = session.video;
-    const what = video?.source === 'desktop' ? 'desktop' : 'screen';
+    const what = this.#source;
     const controlling = session.mayControlDesktop;
-    this.#heading.textContent = `${name}’s ${what}`;
     this.#canvas.setAttribute('aria-label', what === 'desktop' ? `${name}’s desktop` : `${name}’s shared screen`);
     this.#canvas.setAttribute('role', controlling ? 'application' : 'img');
     this.#status.textContent = !session.screenShared
