@@ -403,6 +403,26 @@ describe('a person in the web console', () => {
   });
 });
 
+describe('a person sharing their desktop', () => {
+  it('is told to the helper in the terminal with its size, codec and the web console where it is seen', async () => {
+    // The SDK plays the person's assist --desktop: the same AgentSession call.
+    const person = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada', ...fastAssistOptions });
+    const expert = assist('join', person.invitation.password, '--name', 'Bob');
+    await new Promise<void>((resolve) => person.on('expert', () => resolve()));
+    await person.approve('view');
+    await expert.next('approved');
+    await person.startVideoShare({ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: new URL('/', runtime().httpUrl).href });
+    await person.stopScreenShare();
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped' });
+    await person.end();
+    expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
+    await expectCleanExit(expert, 0);
+  });
+});
+
 describe('the command line itself', () => {
   it('reports a malformed command as an error event and carries on', async () => {
     const agent = assist('invite', '--easy-connect', '--name', 'Ada');
