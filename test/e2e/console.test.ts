@@ -131,14 +131,19 @@ describe('the person in the browser', () => {
   });
 });
 
+/** The technician (Grace Hopper) creates a helper code on the start page: the code it shows. */
+async function helperCodeFromPage(): Promise<string> {
+  await page.goto(`${web.runtime.httpUrl}/`);
+  const offer = page.getByRole('form', { name: 'Create a helper code' });
+  await offer.getByLabel('Your name').fill('Grace Hopper');
+  await offer.getByRole('button', { name: 'Create a helper code' }).click();
+  await heading('Read this code to the person').waitFor();
+  return (await page.locator('.big-code').textContent())!;
+}
+
 describe('helper codes (the technician gives the person a code)', () => {
   it('the technician creates a code in the browser, the person types it, both see the same verification code', async () => {
-    await page.goto(`${web.runtime.httpUrl}/`);
-    const offer = page.getByRole('form', { name: 'Create a helper code' });
-    await offer.getByLabel('Your name').fill('Grace Hopper');
-    await offer.getByRole('button', { name: 'Create a helper code' }).click();
-    await heading('Read this code to the person').waitFor();
-    const code = (await page.locator('.big-code').textContent())!;
+    const code = await helperCodeFromPage();
     expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await shoot('technician-helper-code');
 
@@ -212,12 +217,7 @@ async function colourKeyFrame(width: number, height: number, [red, green, blue]:
 
 describe('a desktop shared as video (the technician in the browser)', () => {
   it('shows the desktop, the pointer and the figures; with control the picture takes the mouse (fitted and scrolled) and the keyboard; without, or paused, nothing goes', async () => {
-    await page.goto(`${web.runtime.httpUrl}/`);
-    const offer = page.getByRole('form', { name: 'Create a helper code' });
-    await offer.getByLabel('Your name').fill('Grace Hopper');
-    await offer.getByRole('button', { name: 'Create a helper code' }).click();
-    await heading('Read this code to the person').waitFor();
-    const person = await acceptHelp({ relay: web.runtime.httpUrl, code: (await page.locator('.big-code').textContent())!, name: 'Ada Lovelace', ...fastAssistOptions });
+    const person = await acceptHelp({ relay: web.runtime.httpUrl, code: await helperCodeFromPage(), name: 'Ada Lovelace', ...fastAssistOptions });
     sdkSessions.push(person);
     const seen = record(person);
     const pointers: PointerInput[] = [];
