@@ -207,7 +207,9 @@ export class HumanFrontend implements Frontend {
           `    ${event.password}`,
           '',
           'Read it out to the person who will help you (by phone, for example).',
-          `They type: assist join ${event.password}`,
+          this.#sharesDesktop
+            ? `They enter it in the relay's web console in a browser to see your desktop (or type: assist join ${event.password}).`
+            : `They type: assist join ${event.password}`,
           until,
         );
         break;
@@ -279,7 +281,9 @@ export class HumanFrontend implements Frontend {
     if (this.#role === 'agent') {
       this.#lines(
         '',
-        `${this.#peer} can now see ${this.#shared}${mode === 'control' ? ' and use it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below${this.#sharesDesktop ? ' and your screen' : ''}.`,
+        this.#sharesDesktop
+          ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
+          : `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
         `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
         '',
       );
