@@ -27,7 +27,6 @@ export class DesktopView {
   readonly #figures: { framesPerSecond: HTMLElement; bitRate: HTMLElement; roundTrip: HTMLElement };
   readonly #viewButtons: Record<ViewMode, HTMLButtonElement>;
   readonly #keys: HTMLElement;
-  readonly #viewport: HTMLElement;
   readonly #canvas: HTMLCanvasElement;
   readonly #cursor: HTMLElement;
   readonly #pointer: PointerCoalescer;
@@ -56,7 +55,7 @@ export class DesktopView {
     this.#figures = { framesPerSecond: figure(), bitRate: figure(), roundTrip: figure() };
     this.#canvas = h('canvas', { role: 'img', hidden: true, 'aria-describedby': this.#status.id, 'data-frames-drawn': '0' });
     this.#cursor = h('div', { class: 'desktop-cursor', hidden: true, 'aria-hidden': 'true' }, h('span', {}));
-    this.#viewport = h('div', { class: 'desktop-viewport' }, this.#canvas, this.#cursor);
+    const viewport = h('div', { class: 'desktop-viewport' }, this.#canvas, this.#cursor);
     this.#viewButtons = {
       fit: button('Fit to window', () => this.#setMode('fit'), { 'aria-pressed': 'true' }),
       actual: button('Actual size', () => this.#setMode('actual'), { 'aria-pressed': 'false' }),
@@ -82,7 +81,7 @@ export class DesktopView {
         this.#keys,
       ),
       h('dl', { class: 'desktop-figures' }, h('dt', {}, 'Frames per second'), this.#figures.framesPerSecond, h('dt', {}, 'Bit rate'), this.#figures.bitRate, h('dt', {}, 'Round trip'), this.#figures.roundTrip),
-      this.#viewport,
+      viewport,
     );
     this.#pointer = new PointerCoalescer(
       (pointer) => this.#sendPointer(pointer),
@@ -152,7 +151,16 @@ export class DesktopView {
     const decoder = this.#decoder;
     if (!decoder || decoder.state !== 'configured' || (this.#awaitingKeyFrame && !chunk.key)) return;
     this.#awaitingKeyFrame = false;
-    decoder.decode(new EncodedVideoChunk({ type: chunk.key ? 'key' : 'delta', timestamp: chunk.timestamp, data: chunk.data }));
+    try {
+      decoder.decode(new EncodedVideoChunk({ type: chunk.key ? 'key' : 'delta', timestamp: chunk.timestamp, data: chunk.data }));
+    } catch {
+      this.#askForKeyFrame(); // a chunk the decoder refuses outright (it stays configured)
+    }
+  }
+
+  #askForKeyFrame(): void {
+    this.#awaitingKeyFrame = true;
+    ignoreFailure(this.#session.requestKeyFrame());
   }
 
   /**
@@ -168,8 +176,7 @@ export class DesktopView {
       return this.#update();
     }
     this.#configure(video);
-    this.#awaitingKeyFrame = true;
-    ignoreFailure(this.#session.requestKeyFrame());
+    this.#askForKeyFrame();
   }
 
   #draw(frame: VideoFrame): void {
