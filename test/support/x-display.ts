@@ -39,8 +39,9 @@ export async function startXDisplay({ width, height }: { width: number; height: 
   const server = spawn('Xvfb', ['-displayfd', '3', '-nolisten', 'tcp', '-noreset', '-screen', '0', `${width}x${height}x24`], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
   });
-  // If the test process exits without closing (a crash, a killed worker), the server goes too.
-  const killOnExit = () => server.kill('SIGKILL');
+  // If the test process exits without closing (a crash, a killed worker), the server goes too;
+  // SIGTERM lets it remove its lock file and socket.
+  const killOnExit = () => server.kill('SIGTERM');
   process.once('exit', killOnExit);
   let stderr = '';
   server.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
@@ -53,7 +54,10 @@ export async function startXDisplay({ width, height }: { width: number; height: 
   const close = async () => {
     process.removeListener('exit', killOnExit);
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    // An X server stuck on a client does not keep a test run waiting.
+    const stuck = setTimeout(() => server.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(stuck);
   };
 
   try {
@@ -161,7 +165,7 @@ export interface TargetProgram {
   /** Where the text input is, in X screen coordinates (click its middle to focus it through X). */
   readonly textInput: Rect;
   readonly marker: MarkerLayout;
-  /** Replaces the coloured rectangles; resolves once they have been painted. */
+  /** Replaces the coloured rectangles; resolves once the page has rendered them (the X screen shows them a little later: poll a capture). */
   drawRegions(regions: readonly ColourRegion[]): Promise<void>;
   /** The `click` events (left button) and `auxclick` events (others) seen so far. */
   clicks(): Promise<PointerRecord[]>;
@@ -175,7 +179,7 @@ export interface TargetProgram {
   focusTextInput(): Promise<void>;
   /** Forgets the events seen so far and empties the text input. */
   forget(): Promise<void>;
-  /** Shows marker value `n` (0 ≤ n < 2^bits); resolves once it has been painted. */
+  /** Shows marker value `n` (0 ≤ n < 2^bits); resolves once the page has rendered it (as drawRegions). */
   setMarker(n: number): Promise<void>;
   /** Benchmark workload: types `text` into a full-screen editor at `charactersPerSecond`; resolves when done. */
   typeIntoEditor(text: string, options?: { charactersPerSecond?: number }): Promise<void>;
@@ -358,8 +362,13 @@ export function runNodeOnDisplay<Result = unknown>(xDisplay: XDisplay, source: s
   });
 }
 
-/** The whole X screen as node-screenshots captures it (RGBA), in a child process on `xDisplay`. */
-export async function captureXScreen(xDisplay: XDisplay): Promise<PixelImage & { monitors: Rect[] }> {
+/** A capture of the X screen: RGBA pixels, and the monitors node-screenshots listed. */
+export interface XScreenCapture extends PixelImage {
+  monitors: Rect[];
+}
+
+/** The whole X screen (its first monitor) as node-screenshots captures it, in a child process on `xDisplay`. */
+export async function captureXScreen(xDisplay: XDisplay): Promise<XScreenCapture> {
   const captured = await runNodeOnDisplay<{ width: number; height: number; rgba: string; monitors: Rect[] }>(
     xDisplay,
     `import { Monitor } from 'node-screenshots';
