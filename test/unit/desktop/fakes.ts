@@ -2,6 +2,7 @@
 // what it was asked, an input device that records calls, and (for the video sender alone) a session
 // that keeps the SDK's video rules in a few lines.
 import type { AgentSessionEvents, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import { Emitter } from '../../../sdk/emitter.js';
 import type { DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture } from '../../../cli/desktop/ports.js';
 import { DesktopError } from '../../../cli/desktop/errors.js';
 
@@ -116,7 +117,7 @@ export class StepClock {
 }
 
 /** The SDK's video rules in short: video flows once a share is configured, approved and not paused. */
-export class FakeVideoSession implements DesktopSession {
+export class FakeVideoSession extends Emitter<AgentSessionEvents> implements DesktopSession {
   active = true;
   paused = false;
   keyFrameNeeded = true;
@@ -129,7 +130,6 @@ export class FakeVideoSession implements DesktopSession {
   readonly cursors: CursorState[] = [];
   readonly chats: string[] = [];
   stoppedShares = 0;
-  readonly #listeners = new Map<string, Set<(...args: never[]) => void>>();
 
   get readyForVideo(): boolean {
     return this.active && !this.paused && this.video !== undefined;
@@ -164,16 +164,5 @@ export class FakeVideoSession implements DesktopSession {
 
   async chat(text: string): Promise<void> {
     this.chats.push(text);
-  }
-
-  on<E extends 'pointer' | 'key' | 'input-dropped' | 'video-codecs' | 'ended'>(event: E, listener: (...args: AgentSessionEvents[E]) => void): () => void {
-    let listeners = this.#listeners.get(event);
-    if (!listeners) this.#listeners.set(event, (listeners = new Set()));
-    listeners.add(listener as (...args: never[]) => void);
-    return () => listeners.delete(listener as (...args: never[]) => void);
-  }
-
-  emit<E extends 'pointer' | 'key' | 'input-dropped' | 'video-codecs' | 'ended'>(event: E, ...args: AgentSessionEvents[E]): void {
-    for (const listener of this.#listeners.get(event) ?? []) (listener as (...args: AgentSessionEvents[E]) => void)(...args);
   }
 }
