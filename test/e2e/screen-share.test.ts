@@ -116,6 +116,12 @@ describe('screen sharing, view only', () => {
     expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s terminal' }).isVisible()).toBe(false);
     await paint(tab, '#0020e0');
     await untilPictureIs(technician, 'blue');
+    // The shared surface changes size: a new configuration, and the picture follows.
+    const pictureSize = () => picture(technician).evaluate((canvas: HTMLCanvasElement) => `${canvas.width}×${canvas.height}`);
+    expect(await pictureSize()).toBe('1280×800');
+    await tab.setViewportSize({ width: 960, height: 600 });
+    await expect.poll(pictureSize).toBe('960×600');
+    await untilPictureIs(technician, 'blue');
     // The figures follow the stream: frames and bits arrived, and the person's side answered a ping.
     await expect.poll(() => figure(technician, 'Bit rate').textContent()).toMatch(/^[1-9]\d* kbit\/s$/);
     await expect.poll(() => figure(technician, 'Round trip').textContent()).toMatch(/^\d+ ms$/);
