@@ -9,9 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumPath } from './chromium.js';
 
-/** Debian's package (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. The same rule as test/support/browser.ts. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 const targetPage = new URL('./x-target/target.html', import.meta.url).href;
 
