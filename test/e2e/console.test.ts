@@ -240,6 +240,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     const desktop = page.getByRole('region', { name: 'Shared by Ada Lovelace' });
     const status = (text: string) => desktop.getByRole('status').getByText(text, { exact: true }).waitFor();
     await status('Ada Lovelace is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.');
+    await page.getByRole('log').getByText('Ada Lovelace started sharing their desktop.').waitFor();
     const picture = page.getByLabel('Ada Lovelace’s desktop', { exact: true });
     await page.getByRole('img', { name: 'Ada Lovelace’s desktop' }).waitFor();
     /** The colour in the middle of the picture, if one channel clearly dominates (video coding shifts colours a little). */
@@ -337,6 +338,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     await person.resume();
     await person.stopScreenShare();
     await status('Ada Lovelace stopped sharing their desktop.');
+    await page.getByRole('log').getByText('Ada Lovelace stopped sharing their desktop.').waitFor();
     expect(await picture.isVisible()).toBe(false);
     expectCleanPage();
   });

@@ -1,4 +1,5 @@
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
+import type { VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { DesktopView } from './desktop-view.js';
@@ -258,8 +259,15 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     }
     terminal.write(bytes);
   });
+  /** What the person shares (their desktop, or a screen from the browser), once its first configuration came. */
+  let shared: VideoSource | undefined;
+  session.on('video-config', ({ source }) => {
+    if (shared === undefined) chat.note(`${agentName} started sharing their ${source}.`);
+    shared = source;
+  });
   session.on('screen-share', ({ state: share }) => {
-    chat.note(share === 'started' ? `${agentName} started sharing their screen.` : `${agentName} stopped sharing their screen.`);
+    if (share === 'stopped' && shared) chat.note(`${agentName} stopped sharing their ${shared}.`);
+    shared = undefined;
     update();
   });
   session.on('resize', ({ cols, rows }) => terminal.resize(cols, rows));
