@@ -18,6 +18,14 @@ export const DEFAULT_MAX_FPS = 15;
 export const MAX_FPS_LIMIT = 30;
 /** Dropped input is reported at most this often: a technician without control moving the mouse drops dozens a second. */
 const DROPPED_REPORT_MS = 1000;
+/**
+ * A screen unchanged for IDLE_AFTER_MS is looked at only every IDLE_CAPTURE_MS: a 1920×1080 capture
+ * costs about 20 ms of CPU, a third of a core at 15 a second for a desktop nobody touches. The
+ * technician's input and key-frame requests look again at once; the person's own first change
+ * after a pause in activity shows up to IDLE_CAPTURE_MS late.
+ */
+const IDLE_AFTER_MS = 1000;
+const IDLE_CAPTURE_MS = 250;
 
 export type DesktopEvent = Extract<SessionEvent, { event: 'desktop-share' | 'desktop-error' | 'input-dropped' }>;
 
@@ -70,6 +78,9 @@ export class DesktopShare {
   /** Configuration and frames one after another: a reconfiguration must not close an encoder mid-frame. */
   #work: Promise<unknown> = Promise.resolve();
   #cancelFrame: CancelTimer | undefined;
+  #frameRunning = false;
+  /** When the screen was first seen unchanged since the last frame sent. */
+  #unchangedSince: number | undefined;
   #cancelCursor: CancelTimer | undefined;
   #cancelDroppedReport: CancelTimer | undefined;
   #lastDroppedReport = -Infinity;
@@ -105,6 +116,7 @@ export class DesktopShare {
       session.on('pointer', (pointer) => this.#inject(() => this.#injector.pointer(pointer))),
       session.on('key', (key) => this.#inject(() => this.#injector.key(key))),
       session.on('input-dropped', ({ why }) => this.#droppedInput(why)),
+      session.on('key-frame-requested', () => this.#lookNow()),
       session.on('video-codecs', () => void this.#serially(() => this.#sender.codecsChanged())),
       session.on('ended', () => void this.stop()),
     );
@@ -147,10 +159,27 @@ export class DesktopShare {
   #nextFrame(delayMs: number): void {
     this.#cancelFrame = this.#clock.schedule(delayMs, () => {
       const started = this.#clock.now();
-      void this.#serially(() => this.#sender.frame()).then(() => {
-        if (!this.#stopped) this.#nextFrame(Math.max(0, this.#sender.frameIntervalMs - (this.#clock.now() - started)));
+      this.#frameRunning = true;
+      void this.#serially(() => this.#sender.frame()).then((outcome) => {
+        this.#frameRunning = false;
+        if (outcome === 'unchanged') this.#unchangedSince ??= started;
+        else if (outcome === 'sent') this.#unchangedSince = undefined;
+        if (!this.#stopped) this.#nextFrame(Math.max(0, this.#frameIntervalMs() - (this.#clock.now() - started)));
       });
     });
+  }
+
+  #frameIntervalMs(): number {
+    const idle = this.#unchangedSince !== undefined && this.#clock.now() - this.#unchangedSince >= IDLE_AFTER_MS;
+    return idle ? Math.max(IDLE_CAPTURE_MS, this.#sender.frameIntervalMs) : this.#sender.frameIntervalMs;
+  }
+
+  /** Something will change the screen, or needs a frame: the next capture is now, and at full rate. */
+  #lookNow(): void {
+    this.#unchangedSince = undefined;
+    if (this.#frameRunning || this.#stopped || !this.#cancelFrame) return;
+    this.#cancelFrame();
+    this.#nextFrame(0);
   }
 
   #nextCursor(): void {
@@ -165,6 +194,7 @@ export class DesktopShare {
   }
 
   #inject(apply: () => void): void {
+    this.#lookNow();
     try {
       apply();
     } catch (error) {

@@ -78,5 +78,5 @@ export interface DesktopSession {
   sendVideoChunk(chunk: VideoChunk): Promise<boolean>;
   sendCursor(cursor: CursorState): Promise<boolean>;
   chat(text: string): Promise<void>;
-  on<E extends 'pointer' | 'key' | 'input-dropped' | 'video-codecs' | 'ended'>(event: E, listener: (...args: AgentSessionEvents[E]) => void): () => void;
+  on<E extends 'pointer' | 'key' | 'input-dropped' | 'key-frame-requested' | 'video-codecs' | 'ended'>(event: E, listener: (...args: AgentSessionEvents[E]) => void): () => void;
 }

@@ -42,7 +42,7 @@ async function sharing() {
 
 describe('a desktop share on a session', () => {
   it('starts with a key frame of the monitor, then sends nothing while the screen does not change', async () => {
-    const { seen, events, run, screen } = await sharing();
+    const { seen, events, run, clock, screen } = await sharing();
     expect(seen.configs).toEqual([{ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true }]);
     expect(events).toEqual([{ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' }]);
     await run(1);
@@ -50,9 +50,27 @@ describe('a desktop share on a session', () => {
     expect(seen.chunks[0]).toMatchObject({ key: true, data: Uint8Array.of(10, 1) });
     await run(20);
     screen.current = picture(99, 64, 36);
-    await run(1);
+    await clock.advance(250); // idle by now: the screen is looked at every 250 ms
     await until(() => seen.chunks.length === 2, 'the changed picture');
     expect(seen.chunks[1]).toMatchObject({ key: false, data: Uint8Array.of(99, 0) });
+  });
+
+  it('looks at an idle screen four times a second after a second without change, and at once on the technician’s input', async () => {
+    const { agent, expert, seen, run, clock, screen, input } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await clock.advance(1000); // unchanged for a second: at full rate meanwhile
+    const idleFrom = screen.captures;
+    await clock.advance(2000);
+    expect(screen.captures - idleFrom).toBe(8);
+
+    await agent.grantControl();
+    await until(() => expert.mayControlDesktop, 'control to reach the expert');
+    const beforeInput = screen.captures;
+    await expert.sendPointer({ action: 'move', x: 1, y: 1 });
+    await until(() => input.calls.length === 1, 'the pointer');
+    await clock.advance(0);
+    expect(screen.captures).toBe(beforeInput + 1);
   });
 
   it('captures nothing while paused; on resume the picture restarts from a key frame', async () => {
