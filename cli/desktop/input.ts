@@ -5,7 +5,8 @@
 //
 // Keys: text without Ctrl, Alt or Meta held is typed as text (the character the technician meant,
 // whatever this keyboard's layout); anything else (Enter, arrows, Ctrl+C…) presses the physical
-// key by its code.
+// key by its code. AltGr arrives as AltRight and counts as Alt: its characters come out right
+// when both keyboards have the same layout.
 
 import type { KeyInput, PointerInput } from '../../sdk/node.js';
 import type { ScreenMapping } from './geometry.js';
