@@ -1,5 +1,6 @@
 import { bundleSizeTargetBytes, measureBundleSizes } from './bundle-sizes.js';
 import { benchmarkCrypto } from './crypto.js';
+import { benchmarkDesktop } from './desktop.js';
 import { benchmarkRelay } from './relay-throughput.js';
 import { formatTable } from './report.js';
 
@@ -20,9 +21,14 @@ const sections: Array<[string, () => Promise<string>]> = [
   ['relay', benchmarkRelay],
   ['end-to-end encryption', benchmarkCrypto],
   ['bundles', bundleSizes],
+  ['desktop', benchmarkDesktop],
 ];
 
-for (const [name, run] of sections) {
+// `npm run bench -- desktop relay` runs only the sections named.
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !sections.some(([section]) => section === name));
+if (unknown.length) throw new Error(`no benchmark section ${unknown.map((name) => `"${name}"`).join(', ')}: the sections are ${sections.map(([name]) => name).join(', ')}`);
+for (const [name, run] of sections.filter(([section]) => wanted.length === 0 || wanted.includes(section))) {
   const started = performance.now();
   console.log(`\n== ${name}`);
   console.log(await run());

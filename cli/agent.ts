@@ -1,21 +1,25 @@
 // The person's side of a session: turns the AgentSession's events into SessionEvents, the user's
-// commands into session calls, and runs the shared terminal once the expert is approved. The SDK
-// enforces consent (nothing flows before approval or while paused; input only with control); this
-// file only wires the terminal to it.
+// commands into session calls, and runs the shared terminal (and with --desktop the desktop share)
+// once the expert is approved. The SDK enforces consent (nothing flows before approval or while
+// paused; input only with control); this file only wires the terminal and the desktop to it.
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
+import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
 
 export interface ShareOptions {
   /** A command line instead of the user's shell. */
   command?: string;
   size: TerminalSize;
+  /** --desktop: shared too, from approval until the end. */
+  desktop?: PreparedDesktop;
 }
 
 export async function runAgent(session: AgentSession, frontend: Frontend, share: ShareOptions): Promise<Outcome> {
   let terminal: SharedTerminal | undefined;
+  let desktop: DesktopShare | undefined;
   let size = share.size;
   let endedHere = false;
   const show = (event: SessionEvent) => void frontend.show(event);
@@ -83,6 +87,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           show({ event: 'approved', mode: command.mode });
           if (command.mode === 'control') show({ event: 'control', state: 'granted' });
           startTerminal();
+          if (share.desktop && session.phase === 'active') desktop = await share.desktop.start(session, show);
         });
       case 'deny':
         show({ event: 'denied' });
@@ -95,6 +100,8 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
       case 'revoke-control':
         return queue.run(async () => {
           await session.revokeControl();
+          // The SDK already drops further input; keys and buttons the helper holds are let go.
+          desktop?.releaseInput();
           show({ event: 'control', state: 'revoked' });
         });
       case 'refuse-control':
@@ -102,6 +109,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
       case 'pause':
         return queue.run(async () => {
           await session.pause();
+          desktop?.releaseInput();
           show({ event: 'paused' });
         });
       case 'resume':
@@ -121,6 +129,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   await session.sendResize(size.cols, size.rows);
   frontend.listen(handle);
   const finalEnd = await ended;
+  await desktop?.stop();
   terminal?.stop();
   await terminal?.exited.catch(() => {});
   await frontend.show({ event: 'ended', reason: finalEnd.reason });

@@ -35,6 +35,16 @@ export type SessionEvent =
   | { event: 'chat'; text: string }
   /** Expert: the person started or stopped sharing their screen from the web console (images are not shown here). */
   | { event: 'screen-share'; state: 'started' | 'stopped' }
+  /**
+   * A desktop share started (again, with new figures, when its codec or size changes) or stopped.
+   * Person: `monitor` is the shared monitor's number. Helper: the desktop is seen in the web console,
+   * at `webConsole` when the relay's address is known.
+   */
+  | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string; webConsole?: string }
+  /** Person: the desktop share failed or cannot start; `message` says what to do. The session goes on. */
+  | { event: 'desktop-error'; code: string; message: string }
+  /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */
+  | { event: 'input-dropped'; count: number; why: string }
   | { event: 'ended'; reason: string }
   | { event: 'error'; code: string; message: string };
 

@@ -8,7 +8,12 @@ import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from
 /** What only the person's side decides. */
 const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize']);
 
-export async function runExpert(session: ExpertSession, frontend: Frontend): Promise<Outcome> {
+export interface HelpOptions {
+  /** The relay's web console, where a shared desktop can be seen (this command shows only the terminal). */
+  webConsole?: string;
+}
+
+export async function runExpert(session: ExpertSession, frontend: Frontend, options: HelpOptions = {}): Promise<Outcome> {
   let endedHere = false;
   const show = (event: SessionEvent) => void frontend.show(event);
   const queue = new CommandQueue(show);
@@ -49,7 +54,21 @@ export async function runExpert(session: ExpertSession, frontend: Frontend): Pro
   session.on('output', (bytes) => showInOrder({ event: 'output', bytes }));
   session.on('resize', ({ cols, rows }) => showInOrder({ event: 'resize', cols, rows }));
   session.on('chat', (text) => showInOrder({ event: 'chat', text }));
-  session.on('screen-share', ({ state }) => showInOrder({ event: 'screen-share', state }));
+  // A desktop share (from the person's assist command) is also a screen share: both are reported,
+  // the desktop's with its figures once its video is configured, and again when they change.
+  let desktopShared = false;
+  session.on('screen-share', ({ state }) => {
+    showInOrder({ event: 'screen-share', state });
+    if (state === 'stopped' && desktopShared) {
+      desktopShared = false;
+      showInOrder({ event: 'desktop-share', state: 'stopped' });
+    }
+  });
+  session.on('video-config', ({ source, width, height, codec }) => {
+    if (source !== 'desktop') return;
+    desktopShared = true;
+    showInOrder({ event: 'desktop-share', state: 'started', width, height, codec, ...(options.webConsole ? { webConsole: options.webConsole } : {}) });
+  });
   session.on('error', (error) => show(errorEvent(error)));
 
   const handle = (command: Command) => {

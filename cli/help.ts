@@ -9,12 +9,21 @@ const common = `Options for every command:
   --json            scripting mode: JSON lines on stdout and stdin (see \`assist --help\`)
   -h, --help        show help`;
 
+const desktopOptionsHelp = `  --desktop           also share your desktop (Linux with X11, macOS, Windows): once you
+                      let your helper in, they see it live in the relay's web console,
+                      and use your mouse and keyboard only while you give them control.
+                      Nothing is captured before you decide, nor while paused
+  --monitor N         which monitor to share (numbers from \`assist monitors\`;
+                      default: the primary one)
+  --max-fps N         at most N pictures a second (default 15, at most 30); fewer
+                      follow on a slow link, none while your screen does not change`;
+
 const sessionKeys = `During the session every key goes to the shared terminal, except Ctrl-],
 which opens a menu: give or take back control (c), pause or resume (p),
 send a message (m), ask for control (r), end (e), help (?).`;
 
 export const helpTexts = {
-  main: `assist: get help with your terminal, or help someone with theirs, through an Assist Relay.
+  main: `assist: get help with your terminal (and desktop), or help someone with theirs, through an Assist Relay.
 Everything between the two of you is end-to-end encrypted; the relay only passes it on.
 
 If you need help:
@@ -22,6 +31,8 @@ If you need help:
   assist invite --file PATH         write an invitation file to send, and show its password
   assist invite --email ADDRESS     have the relay email the invitation, and show its password
   assist accept CODE                use a helper code your helper reads out to you
+  … --desktop                       share your desktop too (see \`assist invite --help\`)
+  assist monitors                   list the monitors --desktop --monitor N can share
 You see who connects and a verification code, then let them watch (v), let them
 type too (c), or turn them away (d). You can take control back, pause, chat and
 end at any time.
@@ -43,8 +54,10 @@ Scripting mode (--json): stdout carries only JSON objects, one per line, each wi
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused),
 control-requested, paused, resumed, output (data: terminal bytes, base64),
-resize (cols, rows), chat (text), screen-share (state: started|stopped), ended
-(reason), error (code, message).
+resize (cols, rows), chat (text), screen-share (state: started|stopped),
+desktop-share (state: started|stopped, monitor, width, height, codec; the helper
+also gets webConsole), desktop-error (code, message), input-dropped (count, why),
+ended (reason), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, end. Closing stdin ends the session.
@@ -75,6 +88,7 @@ Usage: assist invite (--easy-connect | --file PATH | --email ADDRESS) [options]
   --expires-in TIME   how long the invitation stays open: 90s, 10m, 2h (the relay caps it)
   --command CMD       share this command instead of your shell; the session ends when
                       it exits
+${desktopOptionsHelp}
 
 ${sessionKeys}
 
@@ -82,6 +96,8 @@ ${common}
 
 Examples:
   assist invite --easy-connect
+  assist invite --easy-connect --desktop     # your terminal and your primary monitor
+  assist invite --email helper@example.org --desktop --monitor 2 --max-fps 10
   assist invite --file ~/Desktop
   assist invite --email helper@example.org --expires-in 2h
   assist invite --easy-connect --command 'htop'
@@ -98,6 +114,7 @@ Usage: assist accept (CODE | -) [options]
   -                   type the code instead (or pipe it in, or set $ASSIST_CODE): arguments
                       show in \`ps\` to everyone on this machine
   --command CMD       share this command instead of your shell
+${desktopOptionsHelp}
 
 ${sessionKeys}
 
@@ -105,6 +122,7 @@ ${common}
 
 Examples:
   assist accept 7KQ3-VK4Q-9T2M
+  assist accept 7KQ3-VK4Q-9T2M --desktop
   assist accept '7kq3 vk4q 9t2m' --relay https://relay.example.org
   assist accept -                           # asks for the code: it stays out of \`ps\``,
 
@@ -123,6 +141,9 @@ Usage: assist join (PASSWORD | FILE | URL | -) [options]
                       $ASSIST_PASSWORD works too; both keep it out of \`ps\`)
 
 A FILE or URL names its relay; --relay is needed only with a PASSWORD for another relay.
+When the person shares their desktop too (assist invite --desktop), you are told so: this
+command shows only their terminal; open the relay's web console in a browser to see the
+desktop and, with control, use its mouse and keyboard.
 
 ${sessionKeys}
 
@@ -149,6 +170,23 @@ ${common}
 Examples:
   assist offer
   assist offer --name 'Grace (IT desk)' --relay https://relay.example.org`,
+
+  monitors: `assist monitors: list the monitors you can share with \`assist invite --desktop --monitor N\`
+(or \`assist accept CODE --desktop --monitor N\`): number, name, size, position, and which
+is the primary one (shared when --monitor is left out). Nothing is captured.
+
+Usage: assist monitors [--json]
+
+  --json              one line: {"event":"monitors","monitors":[{"number":1,"name":…,
+                      "x":…,"y":…,"width":…,"height":…,"primary":…,"scaleFactor":…}]}
+  -h, --help          show help
+
+Desktop sharing needs an X11 session on Linux (Wayland is refused: it lets no program
+read the screen this way), Screen Recording and Accessibility permission on macOS.
+
+Examples:
+  assist monitors
+  assist invite --easy-connect --desktop --monitor 2`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof helpTexts, 'main'>;

@@ -40,6 +40,8 @@ export interface HumanFrontendOptions {
   output: Writable;
   /** Where errors go (stderr). */
   errors: Writable;
+  /** Agent: the desktop is shared too (--desktop), so the prompts say so. */
+  desktop?: boolean;
 }
 
 export class HumanFrontend implements Frontend {
@@ -64,6 +66,14 @@ export class HumanFrontend implements Frontend {
   #messageDone: Promise<void> | undefined;
   #finishMessage: (() => void) | undefined;
   #viewOnlyHintShown = false;
+  readonly #sharesDesktop: boolean;
+  /** Agent: the desktop share runs now (its state is kept in the window title). */
+  #desktopLive = false;
+  #titleSet = false;
+  /** Expert: the person's desktop share was announced. */
+  #desktopAnnounced = false;
+  /** Agent: reasons for dropped input already explained (the count is in the JSON events). */
+  readonly #droppedReasonsShown = new Set<string>();
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
   /** The person's window changed size: so does the shared terminal. */
   readonly #onResize = () => {
@@ -76,6 +86,12 @@ export class HumanFrontend implements Frontend {
     this.#input = options.input;
     this.#output = options.output;
     this.#errors = options.errors;
+    this.#sharesDesktop = options.desktop === true;
+  }
+
+  /** What the person shares, in their prompts. */
+  get #shared(): string {
+    return this.#sharesDesktop ? 'your terminal and desktop' : 'your terminal';
   }
 
   get #interactive(): boolean {
@@ -116,17 +132,23 @@ export class HumanFrontend implements Frontend {
         // Approving with control grants it: told together with the approval.
         if (this.#control === (event.state === 'granted')) return;
         this.#control = event.state === 'granted';
-        if (this.#role === 'agent') return this.#notice(this.#control ? `${this.#peer} can now type in your terminal.` : `${this.#peer} can no longer type in your terminal.`);
+        if (this.#role === 'agent') {
+          this.#title();
+          const what = this.#sharesDesktop ? 'type in your terminal and use your mouse and keyboard' : 'type in your terminal';
+          return this.#notice(this.#control ? `${this.#peer} can now ${what}.` : `${this.#peer} can no longer ${what}.`);
+        }
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
         this.#controlRequested = true;
-        return this.#notice(`${this.#peer} asks for control of your terminal. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
+        return this.#notice(`${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
       case 'paused':
         this.#paused = true;
+        this.#title();
         return this.#notice(this.#role === 'agent' ? `Paused: ${this.#peer} sees nothing and cannot type. Resume with Ctrl-] then p.` : `${this.#peer} paused the session: nothing is shown until they resume.`);
       case 'resumed':
         this.#paused = false;
-        return this.#notice(this.#role === 'agent' ? `Resumed: ${this.#peer} sees your terminal again.` : `${this.#peer} resumed the session.`);
+        this.#title();
+        return this.#notice(this.#role === 'agent' ? `Resumed: ${this.#peer} sees ${this.#shared} again.` : `${this.#peer} resumed the session.`);
       case 'output':
         return this.#terminalOutput(event.bytes);
       case 'resize':
@@ -139,6 +161,14 @@ export class HumanFrontend implements Frontend {
             ? `${this.#peer} is sharing their screen. This terminal cannot show it: to see shared screens, help from the relay's web console in a browser.`
             : `${this.#peer} stopped sharing their screen.`,
         );
+      case 'desktop-share':
+        return this.#desktopShare(event);
+      case 'desktop-error':
+        return this.#error(event.message, event.code);
+      case 'input-dropped':
+        if (this.#droppedReasonsShown.has(event.why)) return;
+        this.#droppedReasonsShown.add(event.why);
+        return this.#notice(`Mouse or key input from ${this.#peer} was not applied: ${event.why} (${event.count} so far; this is said once).`);
       case 'ended':
         return this.#ended(event.reason);
       case 'error':
@@ -179,7 +209,9 @@ export class HumanFrontend implements Frontend {
           `    ${event.password}`,
           '',
           'Read it out to the person who will help you (by phone, for example).',
-          `They type: assist join ${event.password}`,
+          this.#sharesDesktop
+            ? `They enter it in the relay's web console in a browser to see your desktop (or type: assist join ${event.password}).`
+            : `They type: assist join ${event.password}`,
           until,
         );
         break;
@@ -225,8 +257,9 @@ export class HumanFrontend implements Frontend {
         `    Verification code:  ${code}`,
         '',
         `Ask ${peer} to read out the code on their screen. Let them in only if it is the same.`,
-        '  v  let them see your terminal (they cannot type)',
-        '  c  let them see and type in your terminal',
+        ...(this.#sharesDesktop
+          ? ['  v  let them see your terminal and desktop (they cannot type or click)', '  c  let them see both and use them: type, and use your mouse and keyboard']
+          : ['  v  let them see your terminal (they cannot type)', '  c  let them see and type in your terminal']),
         '  d  deny: turn them away and end',
       );
       this.#write('Press v, c or d: ');
@@ -250,7 +283,9 @@ export class HumanFrontend implements Frontend {
     if (this.#role === 'agent') {
       this.#lines(
         '',
-        `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
+        this.#sharesDesktop
+          ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
+          : `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
         `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
         '',
       );
@@ -276,6 +311,37 @@ export class HumanFrontend implements Frontend {
     if (mine.isTTY && (mine.columns < cols || mine.rows < rows)) {
       this.#notice(`${this.#peer}'s terminal is ${cols}×${rows}, yours is ${mine.columns}×${mine.rows}: enlarge your window to see all of it.`);
     }
+  }
+
+  #desktopShare(event: Extract<SessionEvent, { event: 'desktop-share' }>): void {
+    if (this.#role === 'agent') {
+      const started = event.state === 'started';
+      const wasLive = this.#desktopLive;
+      this.#desktopLive = started;
+      this.#title();
+      if (started && wasLive) return; // a new size or codec: nothing for the person to know
+      return this.#notice(
+        started
+          ? `Your desktop (monitor ${event.monitor}, ${event.width}×${event.height}) is shared: ${this.#peer} sees it${this.#control ? ' and can use your mouse and keyboard' : ''}. Ctrl-] then p pauses, c ${this.#control ? 'takes back' : 'gives'} control, e ends.`
+          : 'Your desktop is no longer shared.',
+      );
+    }
+    // The helper: screen-share already said a share started or stopped; this says where to see a desktop.
+    if (event.state === 'stopped' || this.#desktopAnnounced) {
+      this.#desktopAnnounced = event.state === 'started';
+      return;
+    }
+    this.#desktopAnnounced = true;
+    const where = event.webConsole ? `open ${event.webConsole} in a browser and help from there` : "help from the relay's web console in a browser";
+    this.#notice(`It is ${this.#peer}'s whole desktop (${event.width}×${event.height}). This terminal shows only their terminal: to see the desktop and, with control, use its mouse and keyboard, ${where}.`);
+  }
+
+  /** Agent with a desktop shared: the window title says, all the time, who watches or controls it. */
+  #title(): void {
+    if (this.#role !== 'agent' || !this.#interactive || (!this.#desktopLive && !this.#titleSet)) return;
+    const title = !this.#desktopLive ? '' : this.#paused ? `assist: paused (${this.#peer} sees nothing)` : `assist: ${this.#peer} ${this.#control ? 'controls' : 'watches'} your desktop`;
+    this.#write(`\x1b]2;${title}\x07`);
+    this.#titleSet = title !== '';
   }
 
   #ended(reason: string): void {

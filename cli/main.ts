@@ -1,5 +1,6 @@
 // `assist`: argument parsing, then one of four ways into a session (invite, accept, join, offer),
-// run by the agent's or the expert's driver through the human or the JSON-lines interface.
+// run by the agent's or the expert's driver through the human or the JSON-lines interface; and
+// `assist monitors`, which lists what `--desktop --monitor N` can share.
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -8,7 +9,10 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { acceptHelp, joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../sdk/node.js';
 import { runAgent } from './agent.js';
-import type { Command, SessionEvent } from './events.js';
+import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
+import { describeMonitors } from './desktop/monitors.js';
+import { checkDisplay, loadScreenCapture } from './desktop/native.js';
+import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
 import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
 import { HumanFrontend } from './human.js';
@@ -35,18 +39,26 @@ const commonOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+const desktopOptions = {
+  desktop: { type: 'boolean', default: false },
+  monitor: { type: 'string' },
+  'max-fps': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 const commandOptions = {
   invite: {
     ...commonOptions,
+    ...desktopOptions,
     'easy-connect': { type: 'boolean', default: false },
     file: { type: 'string' },
     email: { type: 'string' },
     'expires-in': { type: 'string' },
     command: { type: 'string' },
   },
-  accept: { ...commonOptions, command: { type: 'string' } },
+  accept: { ...commonOptions, ...desktopOptions, command: { type: 'string' } },
   join: { ...commonOptions, password: { type: 'string' } },
   offer: { ...commonOptions, 'expires-in': { type: 'string' } },
+  monitors: { json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 type Values<C extends CommandName> = ReturnType<typeof parseArgs<{ options: (typeof commandOptions)[C]; allowPositionals: true; strict: true }>>['values'];
@@ -80,12 +92,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${helpTexts[command]}\n`);
     return 0;
   }
-  const explicitRelay = values.relay ?? (process.env.ASSIST_RELAY || undefined);
+  if (command === 'monitors') return monitors(values.json, parsed.positionals);
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors'>>;
+  const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
     ? new JsonLinesFrontend(process.stdin, process.stdout)
-    : new HumanFrontend({ role, input: process.stdin, output: process.stdout, errors: process.stderr });
-  const context: Context = { json: values.json, frontend, relay: explicitRelay ?? DEFAULT_RELAY, explicitRelay, name: values.name ?? defaultName() };
+    : new HumanFrontend({ role, input: process.stdin, output: process.stdout, errors: process.stderr, desktop: 'desktop' in values && values.desktop === true });
+  const context: Context = { json: values.json, frontend, relay: explicitRelay ?? DEFAULT_RELAY, explicitRelay, name: sessionValues.name ?? defaultName() };
 
   let outcome: Outcome;
   try {
@@ -157,6 +171,8 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   if (channels === 0) throw new UsageError('say how to invite: --easy-connect, --file PATH or --email ADDRESS', 'invite');
   if (values['easy-connect'] && channels > 1) throw new UsageError('--easy-connect goes alone: a file or email invitation has its own password', 'invite');
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'invite');
+  // Before the invitation: a machine that cannot share its desktop says so before anyone is asked to help.
+  const desktop = desktopToShare(values, 'invite');
   const request = await requestHelp({
     relay: context.relay,
     kind: values['easy-connect'] ? 'easy-connect' : 'file',
@@ -170,7 +186,7 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
     await request.revoke().catch(() => {});
     throw error;
   }
-  return share(context, request, values.command, event);
+  return share(context, request, values.command, desktop, event);
 }
 
 /** Writes or emails the invitation; returns what to show. */
@@ -224,13 +240,49 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
     prompt: 'Helper code (your helper reads it out): ',
     variable: 'ASSIST_CODE',
   });
+  const desktop = desktopToShare(values, 'accept');
   const session = await acceptHelp({ relay: context.relay, code, name: context.name });
-  return share(context, session, values.command);
+  return share(context, session, values.command, desktop);
 }
 
-async function share(context: Context, session: AgentSession, command: string | undefined, invitation?: SessionEvent): Promise<Outcome> {
+async function share(context: Context, session: AgentSession, command: string | undefined, desktop: PreparedDesktop | undefined, invitation?: SessionEvent): Promise<Outcome> {
   if (invitation) await context.frontend.show(invitation);
-  return runAgent(session, endOnSignals(context.frontend), { command, size: terminalSize(context.json) });
+  return runAgent(session, endOnSignals(context.frontend), { command, size: terminalSize(context.json), desktop });
+}
+
+/** --desktop: checks the display, loads the native packages and picks the monitor; nothing is captured yet. */
+function desktopToShare(values: Values<'invite' | 'accept'>, command: 'invite' | 'accept'): PreparedDesktop | undefined {
+  if (!values.desktop) {
+    if (values.monitor !== undefined || values['max-fps'] !== undefined) throw new UsageError('--monitor and --max-fps go with --desktop', command);
+    return undefined;
+  }
+  const monitor = values.monitor === undefined ? undefined : wholeNumber(values.monitor, 1, Number.MAX_SAFE_INTEGER, '--monitor takes a monitor number (see `assist monitors`)', command);
+  const maxFps = values['max-fps'] === undefined ? DEFAULT_MAX_FPS : wholeNumber(values['max-fps'], 1, MAX_FPS_LIMIT, `--max-fps takes a whole number from 1 to ${MAX_FPS_LIMIT}`, command);
+  return prepareDesktop({ monitor, maxFps });
+}
+
+function wholeNumber(text: string, min: number, max: number, rule: string, command: CommandName): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${rule}, not "${text}"`, command);
+  return value;
+}
+
+// ---- monitors ----
+
+async function monitors(json: boolean, positionals: string[]): Promise<number> {
+  noPositionals('monitors', positionals);
+  let listed;
+  try {
+    checkDisplay();
+    listed = loadScreenCapture().monitors();
+  } catch (error) {
+    const event = errorEvent(error);
+    if (json) process.stdout.write(`${eventToJson(event)}\n`);
+    process.stderr.write(`assist: ${event.message}\n`);
+    return EXIT_ABNORMAL;
+  }
+  process.stdout.write(json ? `${JSON.stringify({ event: 'monitors', monitors: listed })}\n` : `${describeMonitors(listed)}\n`);
+  return 0;
 }
 
 // ---- the helper ----
@@ -254,7 +306,7 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
     relay: isCode ? context.relay : context.explicitRelay,
     name: context.name,
   });
-  return help(context, session);
+  return help(context, session, isCode ? context.relay : (context.explicitRelay ?? invitation.match(/https?:\/\/[^\s"'#/]+/i)?.[0]));
 }
 
 /** A path to an existing file is read; anything else is a password or a link. */
@@ -273,11 +325,23 @@ async function offer(context: Context, values: Values<'offer'>, positionals: str
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
   const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
   await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts });
-  return help(context, session);
+  return help(context, session, context.relay);
 }
 
-function help(context: Context, session: ExpertSession): Promise<Outcome> {
-  return runExpert(session, endOnSignals(context.frontend));
+function help(context: Context, session: ExpertSession, relay: string | undefined): Promise<Outcome> {
+  return runExpert(session, endOnSignals(context.frontend), { webConsole: webConsoleUrl(relay) });
+}
+
+/** The relay's web console, where a shared desktop is seen: the relay's HTTP(S) address. */
+function webConsoleUrl(relay: string | undefined): string | undefined {
+  if (relay === undefined) return undefined;
+  try {
+    const url = new URL(relay.trim());
+    url.protocol = url.protocol === 'wss:' ? 'https:' : url.protocol === 'ws:' ? 'http:' : url.protocol;
+    return new URL('/', url).href;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Ctrl-C (outside raw mode), a closed terminal or a kill end the session in order; a second one does not wait. */

@@ -26,6 +26,64 @@ export const MAX_SCREEN_IMAGE_BYTES = 512 * 1024;
 /** Widest and tallest screen image, in pixels: an 8K screen. */
 export const MAX_SCREEN_DIMENSION = 8192;
 
+/** Largest encoded video chunk: a key frame of a detailed 4K screen stays well below it. */
+export const MAX_VIDEO_CHUNK_BYTES = 1024 * 1024;
+/** Longest WebCodecs codec string ("vp8", "vp09.00.10.08", "avc1.42001f"), and most codecs one side lists. */
+export const MAX_CODEC_CHARACTERS = 64;
+export const MAX_VIDEO_CODECS = 8;
+/** Longest KeyboardEvent.code ("NumpadMultiply", "AudioVolumeDown") and longest text one key produces. */
+export const MAX_KEY_CODE_CHARACTERS = 32;
+export const MAX_KEY_TEXT_BYTES = 32;
+
+/** What the person shares as video: their desktop from the assist command (controllable), or a browser's screen share (view only). */
+export type VideoSource = 'desktop' | 'screen';
+
+/** How the video that follows is encoded; every chunk until the next configuration belongs to it. */
+export interface VideoConfig {
+  source: VideoSource;
+  /** A WebCodecs codec string, as given to VideoDecoder.configure. */
+  codec: string;
+  /** The coded size, in pixels; cursor and input coordinates are in this space. */
+  width: number;
+  height: number;
+  /** Whether the person's side can take the technician's mouse and keyboard (not a browser share). */
+  controllable: boolean;
+}
+
+/** One EncodedVideoChunk: a key frame decodes alone, a delta frame needs everything since the last key frame. */
+export interface VideoChunk {
+  key: boolean;
+  /** Microseconds, increasing. */
+  timestamp: number;
+  data: Uint8Array;
+}
+
+/** Where the person's pointer is, in video coordinates. */
+export interface CursorState {
+  x: number;
+  y: number;
+  visible: boolean;
+}
+
+export type PointerButton = 'left' | 'middle' | 'right';
+
+/** The technician's mouse, in video coordinates. Wheel deltas are in pixels, like WheelEvent's with deltaMode 0. */
+export type PointerInput =
+  | { action: 'move'; x: number; y: number }
+  | { action: 'down' | 'up'; x: number; y: number; button: PointerButton }
+  | { action: 'wheel'; x: number; y: number; deltaX: number; deltaY: number };
+
+/**
+ * One key of the technician's keyboard: the physical key (KeyboardEvent.code, layout-independent)
+ * and the text it produced on the technician's side, if any, so that a person with another layout
+ * gets the character the technician meant.
+ */
+export interface KeyInput {
+  action: 'down' | 'up';
+  code: string;
+  text: string;
+}
+
 /** One still image of the screen the person shares, as a JPEG. */
 export interface ScreenImage {
   /** The image's size in pixels, so the other side can lay it out before decoding it. */
@@ -62,7 +120,24 @@ export type AssistMessage =
   /** Agent → expert: the person started or stopped sharing their screen (view only). */
   | { type: 'screen-share'; state: 'started' | 'stopped' }
   /** Agent → expert: the shared screen, now; only between started and stopped, and not while paused. */
-  | ({ type: 'screen' } & ScreenImage);
+  | ({ type: 'screen' } & ScreenImage)
+  /** Agent → expert, during a share: the video's configuration; the next chunk is a key frame. */
+  | ({ type: 'video-config' } & VideoConfig)
+  /** Agent → expert: one encoded frame; only after a video-config, during a share and not while paused. */
+  | ({ type: 'video-chunk' } & VideoChunk)
+  /** Expert → agent: the decoder needs a key frame (joined late, lost its state). */
+  | { type: 'key-frame-request' }
+  /** Agent → expert: the pointer moved, appeared or disappeared. */
+  | ({ type: 'cursor' } & CursorState)
+  /** Expert → agent: codecs the expert can decode, most preferred first; the agent picks one it can encode. */
+  | { type: 'video-codecs'; codecs: string[] }
+  /** Expert → agent: mouse; injected only with control, not paused, in a controllable share. */
+  | ({ type: 'pointer' } & PointerInput)
+  /** Expert → agent: keyboard; the same rules as pointer. */
+  | ({ type: 'key' } & KeyInput)
+  /** Either way: measures the round trip through the relay; the other side answers pong with the same id. */
+  | { type: 'ping'; id: number }
+  | { type: 'pong'; id: number };
 
 export type AssistMessageType = AssistMessage['type'];
 
@@ -82,6 +157,15 @@ const typeCodes = {
   leave: 12,
   'screen-share': 13,
   screen: 14,
+  'video-config': 15,
+  'video-chunk': 16,
+  'key-frame-request': 17,
+  cursor: 18,
+  'video-codecs': 19,
+  pointer: 20,
+  key: 21,
+  ping: 22,
+  pong: 23,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -101,6 +185,15 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   leave: new Set(['expert']),
   'screen-share': new Set(['agent']),
   screen: new Set(['agent']),
+  'video-config': new Set(['agent']),
+  'video-chunk': new Set(['agent']),
+  'key-frame-request': new Set(['expert']),
+  cursor: new Set(['agent']),
+  'video-codecs': new Set(['expert']),
+  pointer: new Set(['expert']),
+  key: new Set(['expert']),
+  ping: new Set(['agent', 'expert']),
+  pong: new Set(['agent', 'expert']),
 };
 
 export type AssistMessageErrorCode =
@@ -134,6 +227,21 @@ const SCREEN_HEADER_BYTES = 4;
 /** A JPEG file starts with the start-of-image marker (FF D8) and ends with the end-of-image marker (FF D9). */
 const JPEG_START_OF_IMAGE = 0xd8;
 const JPEG_END_OF_IMAGE = 0xd9;
+const videoSources: readonly VideoSource[] = ['desktop', 'screen'];
+const pointerActions = ['move', 'down', 'up', 'wheel'] as const;
+const pointerButtons: readonly PointerButton[] = ['left', 'middle', 'right'];
+const keyActions = ['down', 'up'] as const;
+/** source u8, controllable u8, width u16, height u16, then the codec. */
+const VIDEO_CONFIG_HEADER_BYTES = 6;
+/** key u8, timestamp f64, then the data. */
+const VIDEO_CHUNK_HEADER_BYTES = 9;
+/** action u8, button u8, x u16, y u16, deltaX i16, deltaY i16. */
+const POINTER_BYTES = 10;
+/** Codec strings and key codes: printable ASCII without spaces or commas (the codec list's separator). */
+const asciiToken = /^[\x21-\x2b\x2d-\x7e]+$/;
+/** Video dimensions and coordinates are u16 on the wire; an 8K screen fits. */
+const MAX_VIDEO_DIMENSION = MAX_SCREEN_DIMENSION;
+const MAX_WHEEL_DELTA = 32_767;
 
 /** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
 const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
@@ -223,9 +331,70 @@ function check(message: AssistMessage): void {
       if (error) throw error;
       return;
     }
+    case 'video-config':
+      if (!videoSources.includes(message.source)) throw new AssistMessageError('out-of-range', 'a video source is desktop or screen');
+      checkToken(message.codec, MAX_CODEC_CHARACTERS, 'a codec');
+      checkWhole(message.width, 1, MAX_VIDEO_DIMENSION, "the video's width");
+      checkWhole(message.height, 1, MAX_VIDEO_DIMENSION, "the video's height");
+      if (typeof message.controllable !== 'boolean') throw new AssistMessageError('out-of-range', 'controllable is true or false');
+      return;
+    case 'video-chunk':
+      if (!Number.isSafeInteger(message.timestamp) || message.timestamp < 0) throw new AssistMessageError('out-of-range', "a chunk's timestamp is a whole number of microseconds from 0");
+      if (message.data.length < 1 || message.data.length > MAX_VIDEO_CHUNK_BYTES) {
+        throw new AssistMessageError('out-of-range', `a video chunk carries 1 to ${MAX_VIDEO_CHUNK_BYTES} bytes, not ${message.data.length}`);
+      }
+      return;
+    case 'cursor':
+      checkWhole(message.x, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's x");
+      checkWhole(message.y, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's y");
+      return;
+    case 'video-codecs':
+      if (message.codecs.length < 1 || message.codecs.length > MAX_VIDEO_CODECS) throw new AssistMessageError('out-of-range', `a codec list has 1 to ${MAX_VIDEO_CODECS} codecs`);
+      for (const codec of message.codecs) checkToken(codec, MAX_CODEC_CHARACTERS, 'a codec');
+      return;
+    case 'pointer':
+      if (!pointerActions.includes(message.action)) throw new AssistMessageError('out-of-range', 'a pointer action is move, down, up or wheel');
+      checkWhole(message.x, 0, MAX_VIDEO_DIMENSION - 1, "the pointer's x");
+      checkWhole(message.y, 0, MAX_VIDEO_DIMENSION - 1, "the pointer's y");
+      if ((message.action === 'down' || message.action === 'up') && !pointerButtons.includes(message.button)) {
+        throw new AssistMessageError('out-of-range', 'a pointer button is left, middle or right');
+      }
+      if (message.action === 'wheel') {
+        checkWhole(message.deltaX, -MAX_WHEEL_DELTA, MAX_WHEEL_DELTA, 'a wheel delta');
+        checkWhole(message.deltaY, -MAX_WHEEL_DELTA, MAX_WHEEL_DELTA, 'a wheel delta');
+      }
+      return;
+    case 'key': {
+      if (!keyActions.includes(message.action)) throw new AssistMessageError('out-of-range', 'a key goes down or up');
+      checkToken(message.code, MAX_KEY_CODE_CHARACTERS, 'a key code');
+      const problem = message.text === '' ? undefined : keyTextProblem(message.text);
+      if (problem) throw new AssistMessageError('invalid-text', problem);
+      return;
+    }
+    case 'ping':
+    case 'pong':
+      checkWhole(message.id, 0, 0xffff_ffff, 'a ping id');
+      return;
     default:
       return;
   }
+}
+
+function checkWhole(value: number, min: number, max: number, what: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new AssistMessageError('out-of-range', `${what} must be a whole number from ${min} to ${max}`);
+}
+
+function checkToken(value: string, maxCharacters: number, what: string): void {
+  if (value.length < 1 || value.length > maxCharacters || !asciiToken.test(value)) {
+    throw new AssistMessageError('out-of-range', `${what} is 1 to ${maxCharacters} printable ASCII characters without spaces or commas`);
+  }
+}
+
+/** The text of one key press: what a keyboard types, never a control character (those travel as key codes). */
+function keyTextProblem(text: string): string | undefined {
+  if (new TextEncoder().encode(text).length > MAX_KEY_TEXT_BYTES) return `a key's text has at most ${MAX_KEY_TEXT_BYTES} bytes`;
+  if (forbiddenInName.test(text)) return "a key's text must not contain control or text-direction characters";
+  return undefined;
 }
 
 export function encodeAssistMessage(message: AssistMessage): Uint8Array {
@@ -261,6 +430,62 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'output':
     case 'input':
       return message.bytes;
+    case 'video-config': {
+      const codec = new TextEncoder().encode(message.codec);
+      const body = new Uint8Array(VIDEO_CONFIG_HEADER_BYTES + codec.length);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, videoSources.indexOf(message.source));
+      view.setUint8(1, message.controllable ? 1 : 0);
+      view.setUint16(2, message.width);
+      view.setUint16(4, message.height);
+      body.set(codec, VIDEO_CONFIG_HEADER_BYTES);
+      return body;
+    }
+    case 'video-chunk': {
+      const body = new Uint8Array(VIDEO_CHUNK_HEADER_BYTES + message.data.length);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, message.key ? 1 : 0);
+      view.setFloat64(1, message.timestamp);
+      body.set(message.data, VIDEO_CHUNK_HEADER_BYTES);
+      return body;
+    }
+    case 'cursor': {
+      const body = new Uint8Array(5);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, message.visible ? 1 : 0);
+      view.setUint16(1, message.x);
+      view.setUint16(3, message.y);
+      return body;
+    }
+    case 'video-codecs':
+      return new TextEncoder().encode(message.codecs.join(','));
+    case 'pointer': {
+      const body = new Uint8Array(POINTER_BYTES);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, pointerActions.indexOf(message.action));
+      view.setUint8(1, message.action === 'down' || message.action === 'up' ? pointerButtons.indexOf(message.button) : 0);
+      view.setUint16(2, message.x);
+      view.setUint16(4, message.y);
+      view.setInt16(6, message.action === 'wheel' ? message.deltaX : 0);
+      view.setInt16(8, message.action === 'wheel' ? message.deltaY : 0);
+      return body;
+    }
+    case 'key': {
+      const code = new TextEncoder().encode(message.code);
+      const text = new TextEncoder().encode(message.text);
+      const body = new Uint8Array(2 + code.length + text.length);
+      body[0] = keyActions.indexOf(message.action);
+      body[1] = code.length;
+      body.set(code, 2);
+      body.set(text, 2 + code.length);
+      return body;
+    }
+    case 'ping':
+    case 'pong': {
+      const body = new Uint8Array(4);
+      new DataView(body.buffer).setUint32(0, message.id);
+      return body;
+    }
     case 'resize': {
       const body = new Uint8Array(4);
       const view = new DataView(body.buffer);
@@ -273,6 +498,7 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'pause':
     case 'resume':
     case 'leave':
+    case 'key-frame-request':
       return new Uint8Array(0);
   }
 }
@@ -335,6 +561,53 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'output':
     case 'input':
       return { type, bytes: body.slice() };
+    case 'video-config': {
+      if (body.length <= VIDEO_CONFIG_HEADER_BYTES) throw new AssistMessageError('malformed', `a video-config message has a ${VIDEO_CONFIG_HEADER_BYTES}-byte header and a codec`);
+      const view = new DataView(body.buffer, body.byteOffset, VIDEO_CONFIG_HEADER_BYTES);
+      const source = videoSources[view.getUint8(0)];
+      if (!source) throw new AssistMessageError('out-of-range', 'a video source is desktop or screen');
+      const controllable = decodeFlag(view.getUint8(1), 'controllable');
+      return { type, source, controllable, width: view.getUint16(2), height: view.getUint16(4), codec: decodeText(body.subarray(VIDEO_CONFIG_HEADER_BYTES)) };
+    }
+    case 'video-chunk': {
+      if (body.length <= VIDEO_CHUNK_HEADER_BYTES) throw new AssistMessageError('malformed', `a video-chunk message has a ${VIDEO_CHUNK_HEADER_BYTES}-byte header and data`);
+      const view = new DataView(body.buffer, body.byteOffset, VIDEO_CHUNK_HEADER_BYTES);
+      return { type, key: decodeFlag(view.getUint8(0), 'key'), timestamp: view.getFloat64(1), data: body.slice(VIDEO_CHUNK_HEADER_BYTES) };
+    }
+    case 'cursor': {
+      requireLength(body, 5, type);
+      const view = new DataView(body.buffer, body.byteOffset, 5);
+      return { type, visible: decodeFlag(view.getUint8(0), 'visible'), x: view.getUint16(1), y: view.getUint16(3) };
+    }
+    case 'video-codecs':
+      return { type, codecs: decodeText(body).split(',') };
+    case 'pointer': {
+      requireLength(body, POINTER_BYTES, type);
+      const view = new DataView(body.buffer, body.byteOffset, POINTER_BYTES);
+      const action = pointerActions[view.getUint8(0)];
+      if (!action) throw new AssistMessageError('out-of-range', 'a pointer action is move, down, up or wheel');
+      const [button, x, y, deltaX, deltaY] = [view.getUint8(1), view.getUint16(2), view.getUint16(4), view.getInt16(6), view.getInt16(8)];
+      // One valid encoding: fields an action does not use are zero.
+      const unused = action === 'wheel' ? button : action === 'move' ? button | deltaX | deltaY : deltaX | deltaY;
+      if (unused !== 0) throw new AssistMessageError('malformed', `a ${action} pointer message has fields it does not use set`);
+      if (action === 'move') return { type, action, x, y };
+      if (action === 'wheel') return { type, action, x, y, deltaX, deltaY };
+      const named = pointerButtons[button];
+      if (!named) throw new AssistMessageError('out-of-range', 'a pointer button is left, middle or right');
+      return { type, action, x, y, button: named };
+    }
+    case 'key': {
+      if (body.length < 2) throw new AssistMessageError('malformed', 'a key message starts with its action and code length');
+      const action = keyActions[body[0]!];
+      if (!action) throw new AssistMessageError('out-of-range', 'a key goes down or up');
+      const codeEnd = 2 + body[1]!;
+      if (codeEnd > body.length) throw new AssistMessageError('malformed', "a key message is shorter than its code");
+      return { type, action, code: decodeText(body.subarray(2, codeEnd)), text: decodeText(body.subarray(codeEnd)) };
+    }
+    case 'ping':
+    case 'pong':
+      requireLength(body, 4, type);
+      return { type, id: new DataView(body.buffer, body.byteOffset, 4).getUint32(0) };
     case 'resize': {
       requireLength(body, 4, type);
       const view = new DataView(body.buffer, body.byteOffset, 4);
@@ -345,7 +618,13 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'pause':
     case 'resume':
     case 'leave':
+    case 'key-frame-request':
       requireLength(body, 0, type);
       return { type };
   }
+}
+
+function decodeFlag(byte: number, what: string): boolean {
+  if (byte > 1) throw new AssistMessageError('out-of-range', `${what} is 0 or 1, not ${byte}`);
+  return byte === 1;
 }

@@ -26,7 +26,12 @@ import {
   nameProblem,
   screenImageProblem,
   type AssistMessage,
+  type CursorState,
+  type KeyInput,
+  type PointerInput,
   type ScreenImage,
+  type VideoChunk,
+  type VideoConfig,
 } from './assist-messages.js';
 import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
 import { Emitter } from './emitter.js';
@@ -266,6 +271,15 @@ export type AgentSessionEvents = {
   chat: [text: string];
   /** Keystrokes for the terminal: only while control is granted and the session not paused. */
   input: [bytes: Uint8Array];
+  /** The technician's mouse and keyboard for the shared desktop: only with control, not paused, in a controllable video share. */
+  pointer: [pointer: PointerInput];
+  key: [key: KeyInput];
+  /** Input that arrived outside those rules and was dropped (counted in droppedInputEvents). */
+  'input-dropped': [dropped: { type: 'pointer' | 'key' | 'input'; why: string }];
+  /** The expert's decoder needs a key frame: the next chunk sent must be one (keyFrameNeeded). */
+  'key-frame-requested': [];
+  /** The codecs the expert can decode, most preferred first. */
+  'video-codecs': [codecs: string[]];
   ended: [end: AssistEnd];
   /** Not fatal by itself: an audit record that failed, or a peer breaking the protocol (the session then ends). */
   error: [error: Error];
@@ -286,6 +300,11 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   /** The latest terminal size, sent whenever output may flow (after approval, after resume). */
   #size: { cols: number; rows: number } | undefined;
   #sharingScreen = false;
+  /** The video configuration the expert was last told, during a video share. */
+  #video: VideoConfig | undefined;
+  #keyFrameNeeded = true;
+  #expertCodecs: string[] | undefined;
+  #droppedInputEvents = 0;
 
   constructor(options: AssistSessionOptions) {
     super();
@@ -300,6 +319,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       ended: (end) => {
         this.#phase = 'ended';
         this.#sharingScreen = false;
+        this.#video = undefined;
         this.emit('ended', end);
       },
       error: (error) => this.emit('error', error),
@@ -330,6 +350,40 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   /** The expert was told a share is on: from startScreenShare until stopScreenShare or the end. */
   get sharingScreen(): boolean {
     return this.#sharingScreen;
+  }
+
+  /** The video the expert was told about (startVideoShare), until the share stops. */
+  get video(): VideoConfig | undefined {
+    return this.#video;
+  }
+
+  /** The next video chunk must be a key frame: at the start, after a request, after anything was dropped (a pause). */
+  get keyFrameNeeded(): boolean {
+    return this.#keyFrameNeeded;
+  }
+
+  /** What the expert said it can decode, most preferred first; undefined until it said so. */
+  get expertCodecs(): readonly string[] | undefined {
+    return this.#expertCodecs;
+  }
+
+  /** Pointer, key and terminal input that arrived without control, while paused or outside a controllable share: never applied. */
+  get droppedInputEvents(): number {
+    return this.#droppedInputEvents;
+  }
+
+  /** Whether sendVideoChunk would send a chunk now (apart from needing a key frame): a configured share, approved, not paused. */
+  get readyForVideo(): boolean {
+    return this.#flowing && this.#video !== undefined;
+  }
+
+  /**
+   * Bytes given to the session and not yet acknowledged by the expert's side: what a video sender
+   * compares with what the link carries, to send fewer frames instead of building a queue.
+   */
+  get unacknowledgedBytes(): number {
+    const stream = this.client.stats.stream;
+    return stream ? stream.queuedBytes + stream.inFlightBytes : 0;
   }
 
   /**
@@ -407,6 +461,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     this.#require('active', 'resume');
     if (!this.#paused) return;
     this.#paused = false;
+    // Nothing was encoded while paused: the expert's picture restarts from a key frame.
+    this.#keyFrameNeeded = true;
     await this.#channel.send({ type: 'resume' });
     await this.#record('resumed');
     await this.#sendSize();
@@ -436,12 +492,54 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#record('screen-share-started');
   }
 
-  /** Tells the expert the share is over; images are dropped from now on. */
+  /** Tells the expert the share is over; images and video are dropped from now on. */
   async stopScreenShare(): Promise<void> {
     if (!this.#sharingScreen) return;
+    const desktop = this.#video?.source === 'desktop';
     this.#sharingScreen = false;
+    this.#video = undefined;
     await this.#channel.send({ type: 'screen-share', state: 'stopped' });
-    await this.#record('screen-share-stopped');
+    await this.#record(desktop ? 'desktop-share-stopped' : 'screen-share-stopped');
+  }
+
+  /**
+   * Starts a video share (the desktop, or a browser's screen) or changes its configuration (another
+   * monitor, another size, another codec): the expert is told, and the next chunk must be a key
+   * frame. Once approved, in either mode. Stop it with stopScreenShare.
+   */
+  async startVideoShare(config: VideoConfig): Promise<void> {
+    this.#require('active', 'share video');
+    encodeAssistMessage({ type: 'video-config', ...config }); // checks it now, not when it is sent
+    const starting = !this.#sharingScreen;
+    this.#sharingScreen = true;
+    this.#video = { ...config };
+    this.#keyFrameNeeded = true;
+    if (starting) await this.#channel.send({ type: 'screen-share', state: 'started' });
+    await this.#channel.send({ type: 'video-config', ...config });
+    if (starting) await this.#record(config.source === 'desktop' ? 'desktop-share-started' : 'screen-share-started');
+  }
+
+  /**
+   * One encoded frame of the video share. Resolves true once it is in the send window, or false when
+   * it was dropped: no share, before approval, while paused, after the end, or a delta frame while a
+   * key frame is needed. A dropped chunk makes the next one a key frame (the expert's decoder cannot
+   * skip a frame), so the sender checks readyForVideo and keyFrameNeeded before encoding.
+   */
+  async sendVideoChunk(chunk: VideoChunk): Promise<boolean> {
+    if (!this.readyForVideo || (this.#keyFrameNeeded && !chunk.key)) {
+      this.#keyFrameNeeded = true;
+      return false;
+    }
+    if (chunk.key) this.#keyFrameNeeded = false;
+    const sent = await this.#channel.send({ type: 'video-chunk', ...chunk });
+    if (!sent) this.#keyFrameNeeded = true;
+    return sent;
+  }
+
+  /** Where the pointer is now; dropped (false) when no video would flow. */
+  async sendCursor(cursor: CursorState): Promise<boolean> {
+    if (!this.readyForVideo) return false;
+    return this.#channel.send({ type: 'cursor', ...cursor });
   }
 
   /**
@@ -509,6 +607,31 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     }
   }
 
+  /**
+   * The one gate for the expert's input: terminal keystrokes need control and an unpaused session;
+   * pointer and keys also need a controllable video share, and a pointer inside the video.
+   * Anything else is dropped and counted, never applied.
+   */
+  #applyInput(type: 'input' | 'pointer' | 'key', apply: () => void, pointer?: PointerInput): void {
+    const video = this.#video;
+    const why = !this.#flowing
+      ? this.#paused
+        ? 'the session is paused'
+        : 'the session is not active'
+      : !this.#controlGranted
+        ? 'control is not granted'
+        : type === 'input'
+          ? undefined
+          : !video?.controllable
+            ? 'no desktop is shared'
+            : pointer && (pointer.x >= video.width || pointer.y >= video.height)
+              ? 'the pointer is outside the shared screen'
+              : undefined;
+    if (why === undefined) return apply();
+    this.#droppedInputEvents++;
+    this.emit('input-dropped', { type, why });
+  }
+
   #onSecured(verificationCode: string): void {
     this.#verificationCode = verificationCode;
     this.#expertLeaving = false;
@@ -537,7 +660,24 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         if (this.#phase === 'active') this.emit('chat', message.text);
         return;
       case 'input':
-        if (this.#flowing && this.#controlGranted) this.emit('input', message.bytes);
+        return this.#applyInput(message.type, () => this.emit('input', message.bytes));
+      case 'pointer': {
+        const { type, ...pointer } = message;
+        return this.#applyInput(type, () => this.emit('pointer', pointer), pointer);
+      }
+      case 'key': {
+        const { type, ...key } = message;
+        return this.#applyInput(type, () => this.emit('key', key));
+      }
+      case 'key-frame-request':
+        if (!this.#video) return;
+        this.#keyFrameNeeded = true;
+        return this.emit('key-frame-requested');
+      case 'video-codecs':
+        this.#expertCodecs = message.codecs;
+        return this.emit('video-codecs', message.codecs);
+      case 'ping':
+        void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));
         return;
       case 'leave':
         if (this.#phase === 'deciding' && !this.#expertLeaving) {
@@ -576,6 +716,12 @@ export type ExpertSessionEvents = {
   'screen-share': [share: { state: 'started' | 'stopped' }];
   /** The shared screen as it is now; each image replaces the one before. */
   screen: [image: ScreenImage];
+  /** A video share's configuration (at its start, and when it changes); chunks that follow belong to it. */
+  'video-config': [config: VideoConfig];
+  /** One encoded frame: feed it to a VideoDecoder configured from the last video-config. */
+  'video-chunk': [chunk: VideoChunk];
+  /** The person's pointer, in video coordinates. */
+  cursor: [cursor: CursorState];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -596,6 +742,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #hasControl = false;
   #paused = false;
   #screenShared = false;
+  #video: VideoConfig | undefined;
+  /** A chunk may follow only once a key frame started the picture since the last configuration. */
+  #keyFrameSeen = false;
+  readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  #nextPingId = 0;
 
   constructor(options: AssistSessionOptions) {
     super();
@@ -614,10 +765,23 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       },
       ended: (end) => {
         this.#phase = 'ended';
+        this.#video = undefined;
+        for (const ping of this.#pings.values()) ping.reject(new Error('the session ended before the person’s side answered'));
+        this.#pings.clear();
         this.emit('ended', end);
       },
       error: (error) => this.emit('error', error),
     });
+  }
+
+  /** The person's video share as configured now, while they share. */
+  get video(): VideoConfig | undefined {
+    return this.#video;
+  }
+
+  /** Whether sendPointer and sendKey would send: control, not paused, a controllable share. */
+  get mayControlDesktop(): boolean {
+    return this.#mayType && this.#video?.controllable === true;
   }
 
   get phase(): ExpertPhase {
@@ -677,6 +841,41 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     checkChat(text);
     this.#require('active', 'chat');
     await this.#channel.send({ type: 'chat', text });
+  }
+
+  /** Tells the person's side which codecs this side decodes, most preferred first (it encodes VP8 until told). */
+  async sendVideoCodecs(codecs: string[]): Promise<void> {
+    this.#require('active', 'list video codecs');
+    await this.#channel.send({ type: 'video-codecs', codecs });
+  }
+
+  /** Asks for a key frame: after a decoder error, or to start a picture. */
+  async requestKeyFrame(): Promise<void> {
+    if (this.#video && this.#phase === 'active') await this.#channel.send({ type: 'key-frame-request' });
+  }
+
+  /** The mouse on the person's desktop, in video coordinates. False (not sent) unless mayControlDesktop. */
+  async sendPointer(pointer: PointerInput): Promise<boolean> {
+    encodeAssistMessage({ type: 'pointer', ...pointer });
+    return this.mayControlDesktop && this.#channel.send({ type: 'pointer', ...pointer });
+  }
+
+  /** A key on the person's desktop. False (not sent) unless mayControlDesktop. */
+  async sendKey(key: KeyInput): Promise<boolean> {
+    encodeAssistMessage({ type: 'key', ...key });
+    return this.mayControlDesktop && this.#channel.send({ type: 'key', ...key });
+  }
+
+  /** The round trip to the person's side through the relay and both stream layers, in milliseconds. */
+  async measureRoundTrip(): Promise<number> {
+    this.#require('active', 'measure the round trip');
+    const id = this.#nextPingId;
+    this.#nextPingId = (this.#nextPingId + 1) >>> 0;
+    const started = performance.now();
+    const answered = new Promise<void>((resolve, reject) => this.#pings.set(id, { resolve, reject }));
+    await this.#channel.send({ type: 'ping', id });
+    await answered;
+    return performance.now() - started;
   }
 
   /**
@@ -750,7 +949,34 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         // The agent's side sends only changes: anything else is a side that does not keep the rules.
         if (this.#screenShared === (message.state === 'started')) return this.#channel.violation(`a screen share ${message.state} twice`);
         this.#screenShared = message.state === 'started';
+        this.#video = undefined;
         return this.emit('screen-share', { state: message.state });
+      case 'video-config': {
+        if (!this.#screenShared) return this.#channel.violation('a video configuration outside a share');
+        const { type, ...config } = message;
+        this.#video = config;
+        this.#keyFrameSeen = false;
+        return this.emit('video-config', config);
+      }
+      case 'video-chunk': {
+        if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'video while paused' : 'video without a configuration');
+        if (!message.key && !this.#keyFrameSeen) return this.#channel.violation('a delta frame before any key frame');
+        this.#keyFrameSeen = true;
+        const { type, ...chunk } = message;
+        return this.emit('video-chunk', chunk);
+      }
+      case 'cursor': {
+        if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor while paused' : 'a cursor without video');
+        const { type, ...cursor } = message;
+        return this.emit('cursor', cursor);
+      }
+      case 'ping':
+        void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));
+        return;
+      case 'pong':
+        this.#pings.get(message.id)?.resolve();
+        this.#pings.delete(message.id);
+        return;
       case 'screen':
         if (!this.#screenShared || this.#paused) return this.#channel.violation(this.#paused ? 'a screen image while paused' : 'a screen image outside a share');
         return this.emit('screen', { width: message.width, height: message.height, jpeg: message.jpeg });

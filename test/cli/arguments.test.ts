@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
 
 function assist(...args: string[]) {
-  const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ASSIST_RELAY: '' } });
+  return assistWith({}, ...args);
+}
+
+function assistWith(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ASSIST_RELAY: '', ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -24,8 +28,9 @@ describe('help', () => {
   });
 
   it.each([
-    ['invite', ['--easy-connect', '--file', '--email', '--expires-in', '--command', '--relay', '--json']],
-    ['accept', ['CODE', '--command', '--relay', '--json']],
+    ['invite', ['--easy-connect', '--file', '--email', '--expires-in', '--command', '--desktop', '--monitor N', '--max-fps N', '--relay', '--json']],
+    ['accept', ['CODE', '--command', '--desktop', '--monitor N', '--max-fps N', '--relay', '--json']],
+    ['monitors', ['--json', 'X11', 'Wayland', 'Screen Recording']],
     ['join', ['PASSWORD', 'FILE', 'URL', '--password', '--relay', '--json']],
     ['offer', ['--expires-in', '--relay', '--json']],
   ])('assist %s --help teaches its options with examples', (command, options) => {
@@ -56,6 +61,11 @@ describe('wrong arguments', () => {
     [['join'], 'missing the invitation'],
     [['accept'], 'missing the helper code'],
     [['join', 'a', 'b'], 'unexpected argument "b"'],
+    [['invite', '--easy-connect', '--monitor', '2'], '--monitor and --max-fps go with --desktop'],
+    [['accept', 'CODE', '--max-fps', '5'], '--monitor and --max-fps go with --desktop'],
+    [['invite', '--easy-connect', '--desktop', '--max-fps', '60'], '--max-fps takes a whole number from 1 to 30, not "60"'],
+    [['invite', '--easy-connect', '--desktop', '--monitor', 'left'], '--monitor takes a monitor number'],
+    [['monitors', 'extra'], 'unexpected argument "extra"'],
   ])('assist %j: a clear line on stderr, the help, exit 2, nothing on stdout', (args, message) => {
     const { status, stdout, stderr } = assist(...args);
     expect(status).toBe(2);
@@ -88,5 +98,28 @@ describe('wrong arguments', () => {
     const { status, stderr } = assist('join', '/nonexistent/help.assistinvite');
     expect(status).toBe(1);
     expect(stderr).toContain('no invitation file at /nonexistent/help.assistinvite');
+  });
+});
+
+describe('a desktop that cannot be shared', () => {
+  it('is refused before any invitation, with what to do: no X display, or a Wayland session', () => {
+    for (const [env, message] of [
+      [{ DISPLAY: '', WAYLAND_DISPLAY: '', XDG_SESSION_TYPE: '' }, 'no X display here ($DISPLAY is not set'],
+      [{ DISPLAY: ':0', XDG_SESSION_TYPE: 'wayland' }, 'this is a Wayland session: desktop sharing needs X11'],
+    ] as const) {
+      const { status, stdout, stderr } = assistWith(env, 'invite', '--easy-connect', '--desktop', '--relay', 'http://127.0.0.1:9');
+      expect(status).toBe(1);
+      expect(stderr).toContain(message);
+      expect(stdout).not.toContain('password');
+    }
+  });
+
+  it('assist monitors says the same, in both modes', () => {
+    const human = assistWith({ DISPLAY: '', XDG_SESSION_TYPE: '' }, 'monitors');
+    expect(human.status).toBe(1);
+    expect(human.stderr).toContain('no X display here');
+    const json = assistWith({ DISPLAY: ':0', XDG_SESSION_TYPE: 'wayland' }, 'monitors', '--json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ event: 'error', code: 'wayland' });
   });
 });

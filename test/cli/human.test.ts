@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../cli/events.js';
 import { endSentence, HumanFrontend } from '../../cli/human.js';
 
-function frontend(role: 'agent' | 'expert') {
+function frontend(role: 'agent' | 'expert', desktop = false) {
   const input = new PassThrough();
   const output = new PassThrough();
   const errors = new PassThrough();
   let screen = '';
   output.setEncoding('utf8');
   output.on('data', (text: string) => (screen += text));
-  const ui = new HumanFrontend({ role, input, output, errors });
+  const ui = new HumanFrontend({ role, input, output, errors, desktop });
   const commands: Command[] = [];
   ui.listen((command) => commands.push(command));
   /** Feeds raw bytes as one read; resolves once the interface has handled them. */
@@ -120,6 +120,24 @@ describe('the person’s keys', () => {
   });
 });
 
+describe('the person sharing their desktop', () => {
+  it('is asked with the desktop named, and told when it is shared, controlled, and no longer shared', async () => {
+    const agent = frontend('agent', true);
+    agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
+    expect(agent.screen()).toContain('v  let them see your terminal and desktop (they cannot type or click)');
+    agent.ui.show({ event: 'approved', mode: 'view' });
+    agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
+    expect(agent.screen()).toContain('Your desktop (monitor 1, 1280×720) is shared: Bob sees it. Ctrl-] then p pauses, c gives control, e ends.');
+    agent.ui.show({ event: 'control', state: 'granted' });
+    expect(agent.screen()).toContain('Bob can now type in your terminal and use your mouse and keyboard.');
+    agent.ui.show({ event: 'input-dropped', count: 3, why: 'the session is paused' });
+    agent.ui.show({ event: 'input-dropped', count: 9, why: 'the session is paused' });
+    expect(agent.screen().split('was not applied').length).toBe(2); // said once per reason
+    agent.ui.show({ event: 'desktop-share', state: 'stopped', monitor: 1 });
+    expect(agent.screen()).toContain('Your desktop is no longer shared.');
+  });
+});
+
 describe('the helper’s keys', () => {
   async function liveExpert(mode: 'view' | 'control') {
     const expert = frontend('expert');
@@ -156,6 +174,16 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada is sharing their screen. This terminal cannot show it');
     expert.ui.show({ event: 'screen-share', state: 'stopped' });
     expect(expert.screen()).toContain('Ada stopped sharing their screen.');
+  });
+
+  it('says when the person shares their desktop, and where to see and control it', async () => {
+    const expert = await liveExpert('view');
+    expert.ui.show({ event: 'screen-share', state: 'started' });
+    expert.ui.show({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
+    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720). This terminal shows only their terminal");
+    expect(expert.screen()).toContain('open http://127.0.0.1:8787/ in a browser and help from there');
+    expert.ui.show({ event: 'desktop-share', state: 'started', width: 960, height: 540, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
+    expect(expert.screen().split('whole desktop').length).toBe(2); // a new size is not news
   });
 
   it('says when the request for control was refused', async () => {

@@ -386,18 +386,40 @@ describe('terminal traffic', () => {
   });
 });
 
+/** A person on the SDK who lets a helper running `assist join` watch. */
+async function personApprovingHelperInTerminal() {
+  const person = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada', ...fastAssistOptions });
+  const expert = assist('join', person.invitation.password, '--name', 'Bob');
+  await new Promise<void>((resolve) => person.on('expert', () => resolve()));
+  await person.approve('view');
+  await expert.next('approved');
+  return { person, expert };
+}
+
 describe('a person in the web console', () => {
   it('sharing their screen is told to the helper in the terminal, though the images are not shown there', async () => {
     // The SDK plays the person's browser: the web console runs the same AgentSession.
-    const person = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada', ...fastAssistOptions });
-    const expert = assist('join', person.invitation.password, '--name', 'Bob');
-    await new Promise<void>((resolve) => person.on('expert', () => resolve()));
-    await person.approve('view');
-    await expert.next('approved');
+    const { person, expert } = await personApprovingHelperInTerminal();
     await person.startScreenShare();
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
     await person.stopScreenShare();
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    await person.end();
+    expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
+    await expectCleanExit(expert, 0);
+  });
+});
+
+describe('a person sharing their desktop', () => {
+  it('is told to the helper in the terminal with its size, codec and the web console where it is seen', async () => {
+    // The SDK plays the person's assist --desktop: the same AgentSession call.
+    const { person, expert } = await personApprovingHelperInTerminal();
+    await person.startVideoShare({ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: new URL('/', runtime().httpUrl).href });
+    await person.stopScreenShare();
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);

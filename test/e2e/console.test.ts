@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyInput, PointerInput, VideoChunk } from '../../sdk/assist-messages.js';
 import { acceptHelp, joinHelp, offerHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
 import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
@@ -130,14 +131,19 @@ describe('the person in the browser', () => {
   });
 });
 
+/** The technician (Grace Hopper) creates a helper code on the start page: the code it shows. */
+async function helperCodeFromPage(): Promise<string> {
+  await page.goto(`${web.runtime.httpUrl}/`);
+  const offer = page.getByRole('form', { name: 'Create a helper code' });
+  await offer.getByLabel('Your name').fill('Grace Hopper');
+  await offer.getByRole('button', { name: 'Create a helper code' }).click();
+  await heading('Read this code to the person').waitFor();
+  return (await page.locator('.big-code').textContent())!;
+}
+
 describe('helper codes (the technician gives the person a code)', () => {
   it('the technician creates a code in the browser, the person types it, both see the same verification code', async () => {
-    await page.goto(`${web.runtime.httpUrl}/`);
-    const offer = page.getByRole('form', { name: 'Create a helper code' });
-    await offer.getByLabel('Your name').fill('Grace Hopper');
-    await offer.getByRole('button', { name: 'Create a helper code' }).click();
-    await heading('Read this code to the person').waitFor();
-    const code = (await page.locator('.big-code').textContent())!;
+    const code = await helperCodeFromPage();
     expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     await shoot('technician-helper-code');
 
@@ -180,6 +186,160 @@ describe('helper codes (the technician gives the person a code)', () => {
     await page.getByRole('button', { name: 'Let them in' }).click();
     await heading('Grace Hopper is helping you').waitFor();
     await until(() => seen.log.includes('approved {"mode":"view"}'), 'the technician to be let in');
+    expectCleanPage();
+  });
+});
+
+/** One frame of a single colour, encoded as the assist command would (VP8 with @napi-rs/webcodecs): a key frame. */
+async function colourKeyFrame(width: number, height: number, [red, green, blue]: [number, number, number], timestamp: number): Promise<VideoChunk> {
+  const { VideoEncoder, VideoFrame } = await import('@napi-rs/webcodecs');
+  const chunks: VideoChunk[] = [];
+  const encoder = new VideoEncoder({
+    output: (chunk) => {
+      const data = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(data);
+      chunks.push({ key: chunk.type === 'key', timestamp, data });
+    },
+    error: (error) => {
+      throw error;
+    },
+  });
+  encoder.configure({ codec: 'vp8', width, height, bitrate: 1_000_000 });
+  const rgba = new Uint8Array(width * height * 4);
+  for (let offset = 0; offset < rgba.length; offset += 4) rgba.set([red, green, blue, 255], offset);
+  const frame = new VideoFrame(rgba, { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp });
+  encoder.encode(frame, { keyFrame: true });
+  frame.close();
+  await encoder.flush();
+  encoder.close();
+  return chunks[0]!;
+}
+
+describe('a desktop shared as video (the technician in the browser)', () => {
+  it('shows the desktop, the pointer and the figures; with control the picture takes the mouse (fitted and scrolled) and the keyboard; without, or paused, nothing goes', async () => {
+    const person = await acceptHelp({ relay: web.runtime.httpUrl, code: await helperCodeFromPage(), name: 'Ada Lovelace', ...fastAssistOptions });
+    sdkSessions.push(person);
+    const seen = record(person);
+    const pointers: PointerInput[] = [];
+    const keys: KeyInput[] = [];
+    let keyFramesRequested = 0;
+    person.on('pointer', (pointer) => pointers.push(pointer));
+    person.on('key', (key) => keys.push(key));
+    person.on('key-frame-requested', () => keyFramesRequested++);
+    await expertThrough(person, seen);
+    await person.approve('view');
+    await heading('Helping Ada Lovelace').waitFor();
+    // Right after approval the page says what it decodes, best first.
+    await until(() => person.expertCodecs !== undefined, 'the technician’s codecs');
+    expect(person.expertCodecs).toEqual(['vp8', 'avc1.42001f']);
+
+    const video = { width: 1920, height: 1080 };
+    await person.startVideoShare({ source: 'desktop', codec: 'vp8', ...video, controllable: true });
+    expect(await person.sendVideoChunk(await colourKeyFrame(video.width, video.height, [220, 0, 30], 0))).toBe(true);
+    await person.sendCursor({ x: 960, y: 540, visible: true });
+    const desktop = page.getByRole('region', { name: 'Shared by Ada Lovelace' });
+    const status = (text: string) => desktop.getByRole('status').getByText(text, { exact: true }).waitFor();
+    await status('Ada Lovelace is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.');
+    await page.getByRole('log').getByText('Ada Lovelace started sharing their desktop.').waitFor();
+    const picture = page.getByLabel('Ada Lovelace’s desktop', { exact: true });
+    await page.getByRole('img', { name: 'Ada Lovelace’s desktop' }).waitFor();
+    /** The colour in the middle of the picture, if one channel clearly dominates (video coding shifts colours a little). */
+    const centre = () =>
+      picture.evaluate((canvas: HTMLCanvasElement) => {
+        const [red, green, blue] = canvas.getContext('2d')!.getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+        const levels = { red: red!, green: green!, blue: blue! };
+        return Object.entries(levels).find(([name, level]) => level > 160 && Object.entries(levels).every(([other, value]) => other === name || value < 90))?.[0];
+      });
+    await expect.poll(centre).toBe('red');
+    expect(Number(await picture.getAttribute('data-frames-drawn'))).toBe(1);
+    await desktop.locator('.desktop-cursor').waitFor();
+    await expect.poll(() => desktop.getByRole('term').filter({ hasText: 'Round trip' }).locator('xpath=following-sibling::dd[1]').textContent()).toMatch(/^\d+ ms$/);
+    expect(await desktop.getByRole('group', { name: 'Send keys' }).isVisible()).toBe(false);
+    // View only: the picture takes no input at all.
+    await picture.click();
+    await page.keyboard.press('a');
+
+    await person.grantControl();
+    await status('You are controlling Ada Lovelace’s desktop: click the picture to use its mouse and keyboard. Shift+Tab moves out.');
+    await page.getByRole('application', { name: 'Ada Lovelace’s desktop' }).waitFor();
+    await shoot('technician-desktop-control');
+    // Fitted: the picture is narrower than the video, and a click lands where it points.
+    const fitted = await picture.evaluate((canvas) => ({ width: canvas.clientWidth, height: canvas.clientHeight }));
+    expect(fitted.width).toBeLessThan(video.width);
+    await picture.click({ position: { x: fitted.width / 4, y: fitted.height / 2 } });
+    await until(() => pointers.some((pointer) => pointer.action === 'up'), 'the click to reach the person’s side');
+    const down = pointers.find((pointer) => pointer.action === 'down')!;
+    expect(down).toMatchObject({ button: 'left' });
+    expect(Math.abs(down.x - video.width / 4)).toBeLessThanOrEqual(3);
+    expect(Math.abs(down.y - video.height / 2)).toBeLessThanOrEqual(3);
+
+    // The keyboard: keys with their text; Tab stays in the picture, Shift+Tab leaves it (and releases Shift there).
+    await page.keyboard.press('a');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await picture.evaluate((canvas) => document.activeElement === canvas)).toBe(false);
+    await until(() => keys.length === 6, 'the keys to reach the person’s side');
+    expect(keys).toEqual([
+      { action: 'down', code: 'KeyA', text: 'a' },
+      { action: 'up', code: 'KeyA', text: 'a' },
+      { action: 'down', code: 'Tab', text: '' },
+      { action: 'up', code: 'Tab', text: '' },
+      { action: 'down', code: 'ShiftLeft', text: '' },
+      { action: 'up', code: 'ShiftLeft', text: '' },
+    ]);
+    await desktop.getByRole('group', { name: 'Send keys' }).getByRole('button', { name: 'Ctrl+Alt+Del' }).click();
+    await until(() => keys.length === 12, 'the combination to reach the person’s side');
+    expect(keys.slice(6).map(({ action, code }) => `${action} ${code}`)).toEqual(['down ControlLeft', 'down AltLeft', 'down Delete', 'up Delete', 'up AltLeft', 'up ControlLeft']);
+
+    // Full screen, and back.
+    const fullScreen = desktop.getByRole('button', { name: 'Full screen' });
+    await fullScreen.click();
+    await expect.poll(() => page.evaluate(() => document.fullscreenElement?.className)).toMatch(/^desktop\b/);
+    await expect.poll(() => fullScreen.getAttribute('aria-pressed')).toBe('true');
+    await fullScreen.click();
+    await expect.poll(() => page.evaluate(() => document.fullscreenElement)).toBeNull();
+
+    // Actual size, scrolled: a point of the viewport maps through the scroll.
+    await desktop.getByRole('button', { name: 'Actual size' }).click();
+    const viewport = desktop.locator('.desktop-viewport');
+    await viewport.scrollIntoViewIfNeeded();
+    await viewport.evaluate((element) => element.scrollTo(500, 300));
+    const shown = (await viewport.boundingBox())!;
+    pointers.length = 0;
+    await page.mouse.click(shown.x + 10, shown.y + 20);
+    await until(() => pointers.some((pointer) => pointer.action === 'up'), 'the click at actual size');
+    // The viewport's 5-pixel padding and the picture's 1-pixel border are scrolled away with it.
+    expect(pointers.find((pointer) => pointer.action === 'down')).toMatchObject({ x: 500 + 10 - 6, y: 300 + 20 - 6 });
+
+    // A decoder that fails asks for a key frame, and shows the next one.
+    await person.sendVideoChunk({ key: false, timestamp: 1000, data: new Uint8Array(600).fill(0xa5) });
+    await until(() => keyFramesRequested > 0, 'the technician’s page to ask for a key frame');
+    await person.sendVideoChunk(await colourKeyFrame(video.width, video.height, [0, 30, 220], 2000));
+    await expect.poll(centre).toBe('blue');
+
+    // Control taken back, then a pause: the picture stops taking input at once.
+    await person.revokeControl();
+    await status('Ada Lovelace is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.');
+    await person.grantControl();
+    await person.pause();
+    await status('Ada Lovelace paused the session: the picture does not change until they resume.');
+    pointers.length = 0;
+    const keysBefore = keys.length;
+    await picture.click();
+    await page.keyboard.press('b');
+    // A chat message sent after those, in the same ordered stream, arrives: nothing came before it.
+    await page.getByLabel('Message to Ada Lovelace').fill('Done clicking.');
+    await page.getByLabel('Message to Ada Lovelace').press('Enter');
+    await until(() => seen.log.includes('chat Done clicking.'), 'the technician’s chat');
+    expect(pointers).toEqual([]);
+    expect(keys.length).toBe(keysBefore);
+    expect(person.droppedInputEvents).toBe(0);
+
+    await person.resume();
+    await person.stopScreenShare();
+    await status('Ada Lovelace stopped sharing their desktop.');
+    await page.getByRole('log').getByText('Ada Lovelace stopped sharing their desktop.').waitFor();
+    expect(await picture.isVisible()).toBe(false);
     expectCleanPage();
   });
 });

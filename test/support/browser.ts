@@ -12,9 +12,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../infra/local/runtime.js';
 import { buildConsole } from '../../web/build/build.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
+import { chromiumPath } from './chromium.js';
 
-/** Debian's package (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = fileURLToPath(new URL('../../test-artifacts/e2e/', import.meta.url));
 
 export interface ConsoleInBrowserOptions extends LocalRuntimeOptions {

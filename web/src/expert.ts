@@ -1,16 +1,17 @@
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
+import type { VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
+import { DesktopView } from './desktop-view.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
-import { ScreenView } from './screen-share.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
 import { endText, errorText, spacedCode } from './text.js';
 
 // The technician's side: join an invitation (relay URL + password, or an Easy Connect password
 // typed in), or offer help with a helper code; then the verification code, the wait for approval,
-// and the session: the person's terminal or shared screen, chat, control requests, leaving.
+// and the session: the person's terminal or shared screen or desktop, chat, control requests, leaving.
 
 const START_AGAIN = { label: 'Back to the start', href: '/' };
 
@@ -214,8 +215,8 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
 function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'control'): void {
   const state = h('p', { role: 'status', class: 'session-state' });
   const terminal = new TerminalView(agentName, (bytes) => void session.sendInput(bytes));
-  const screen = new ScreenView(agentName);
-  /** The terminal gives way to a shared screen unless the person's side has a terminal (output came). */
+  const desktop = new DesktopView(session, agentName);
+  /** The terminal gives way to a shared screen or desktop unless the person's side has a terminal (output came). */
   let terminalUsed = false;
   const chat = new ChatPane(agentName, (text) => session.chat(text));
   /** Asked for control and not yet answered: the button waits for the person, so it is asked once. */
@@ -234,8 +235,7 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     chat.note(`You asked ${agentName} for control.`);
   });
   const update = () => {
-    terminal.element.hidden = !screen.element.hidden && !terminalUsed;
-    screen.setPaused(session.paused);
+    terminal.element.hidden = desktop.shown && !terminalUsed;
     terminal.setInteractive(session.hasControl && !session.paused);
     askForControl.hidden = session.hasControl || controlRequested;
     state.textContent = session.paused
@@ -248,7 +248,7 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     connectionNotice(session.client, agentName),
     countdown(session.client),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
-    h('div', { class: 'workspace' }, h('div', {}, screen.element, terminal.element), chat.element),
+    h('div', { class: 'workspace' }, h('div', {}, desktop.element, terminal.element), chat.element),
   );
   update();
   if (mode === 'control') chat.note(`${agentName} let you in with control.`);
@@ -259,12 +259,17 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     }
     terminal.write(bytes);
   });
+  /** What the person shares (their desktop, or a screen from the browser), once its first configuration came. */
+  let shared: VideoSource | undefined;
+  session.on('video-config', ({ source }) => {
+    if (shared === undefined) chat.note(`${agentName} started sharing their ${source}.`);
+    shared = source;
+  });
   session.on('screen-share', ({ state: share }) => {
-    screen.setShared(share === 'started');
-    chat.note(share === 'started' ? `${agentName} started sharing their screen.` : `${agentName} stopped sharing their screen.`);
+    if (share === 'stopped' && shared) chat.note(`${agentName} stopped sharing their ${shared}.`);
+    shared = undefined;
     update();
   });
-  session.on('screen', (image) => screen.show(image));
   session.on('resize', ({ cols, rows }) => terminal.resize(cols, rows));
   session.on('chat', (text) => chat.received(text));
   const controlNotes = {

@@ -217,7 +217,10 @@ function screenPanel(session: AgentSession, expertName: string, say: (text: stri
     problem.say(undefined);
     if (sharing()) return share!.stop();
     try {
-      share = await ScreenShare.start(session, update);
+      share = await ScreenShare.start(session, (why) => {
+        if (why) problem.say(why);
+        update();
+      });
     } catch (error) {
       // NotAllowedError: the person closed the browser's picker, or the browser refused without asking.
       problem.say(error instanceof DOMException && error.name === 'NotAllowedError' ? 'Nothing is shared: screen sharing was cancelled or not allowed.' : errorText(error));

@@ -1,112 +1,123 @@
-import { MAX_SCREEN_IMAGE_BYTES, type ScreenImage } from '../../sdk/assist-messages.js';
 import type { AgentSession } from '../../sdk/assist-session.js';
-import { h, uniqueId } from './dom.js';
+import { h } from './dom.js';
+import { sentence } from './text.js';
+import { codecToEncode, encoderConfig } from './video-codecs.js';
 
 // Sharing the person's screen, view only: the browser asks the person what to share (a tab, a
-// window, the whole screen); this page draws the capture into a canvas a few times a second and
-// sends it as a JPEG, scaled and compressed to stay small. The session decides what may go out
-// (approved, not paused, one image at a time); this side also skips images nobody would receive and
-// images identical to the last one sent. The technician's side shows each image in a canvas.
+// window, the whole screen); this page encodes the capture as video with WebCodecs (VP8, or what
+// the technician's browser prefers and this one encodes) and sends it in the session, as the
+// assist command does with a desktop, so the technician has one viewer for both. The session
+// decides what may go out (approved, not paused, a key frame first); this side encodes a frame
+// only when it would go out at once: a slow link gets fewer frames, never a queue of old ones.
 
-/** At most two images a second; fewer when the link is slow (the session drops what it cannot send yet). */
-export const FRAME_INTERVAL_MS = 500;
-/** What an image should typically weigh: a few frames of the relay each. */
-export const TARGET_IMAGE_BYTES = 200_000;
-/** Images fit in this box before any further scaling: sharp enough to read a 1080p screen's text. */
-export const MAX_IMAGE_WIDTH = 1280;
-export const MAX_IMAGE_HEIGHT = 1280;
+/** Enough to follow typing and scrolling, and leaves the person's computer most of its time. */
+export const MAX_FRAMES_PER_SECOND = 15;
+/** Larger captures are scaled down to about this many pixels (1920 × 1200): encoding a 4K screen live would take the person's computer. */
+const MAX_PIXELS = 1920 * 1200;
+/** A frame is encoded while what the link has not acknowledged yet would drain within this time, at the rate it drained lately. */
+const MAX_QUEUE_SECONDS = 0.2;
+/** How far back "lately" goes. */
+const RATE_WINDOW_MS = 1000;
 
-const MIN_QUALITY = 0.4;
-const MAX_QUALITY = 0.85;
-const QUALITY_STEP = 0.1;
-const MIN_SCALE = 0.4;
-const SCALE_STEP = 0.8;
-/** Images below this share of the target let quality or scale grow back. */
-const ROOM_TO_GROW = 0.6;
+/** The size to encode a `width` × `height` capture at: at most MAX_PIXELS, the shape kept, even sides (as H.264 needs). */
+export function encodedSize(width: number, height: number): { width: number; height: number } {
+  const scale = Math.min(1, Math.sqrt(MAX_PIXELS / (width * height)));
+  const even = (side: number) => Math.max(2, 2 * Math.round((side * scale) / 2));
+  return { width: even(width), height: even(height) };
+}
 
 /**
- * The image size and JPEG quality to encode the next image with, adapted after each one: a heavy
- * image lowers the quality, then the scale; light ones raise them again. Screens change slowly, so
- * the last image is a fair guess for the next.
+ * Whether a frame may be encoded now, from what the session's stream has not had acknowledged:
+ * always when everything was, otherwise only while it would drain quickly at the rate the link
+ * acknowledged bytes in the last second. Frames are skipped, not queued.
  */
-export class ImageBudget {
-  #quality = 0.7;
-  #scale = 1;
+export class LinkPacer {
+  #given = 0;
+  #samples: { at: number; acknowledged: number }[] = [];
 
-  get quality(): number {
-    return this.#quality;
+  /** Bytes handed to the session. */
+  given(bytes: number): void {
+    this.#given += bytes;
   }
 
-  /** The size to draw a `width` × `height` capture at: within the box, times the current scale, whole pixels. */
-  sizeFor(width: number, height: number): { width: number; height: number } {
-    const fit = Math.min(1, MAX_IMAGE_WIDTH / width, MAX_IMAGE_HEIGHT / height) * this.#scale;
-    return { width: Math.max(1, Math.round(width * fit)), height: Math.max(1, Math.round(height * fit)) };
-  }
-
-  /** Adapts to an image of `bytes` just encoded. */
-  encoded(bytes: number): void {
-    const round = (value: number) => Math.round(value * 100) / 100;
-    if (bytes > TARGET_IMAGE_BYTES) {
-      if (this.#quality > MIN_QUALITY) this.#quality = round(Math.max(MIN_QUALITY, this.#quality - QUALITY_STEP));
-      else this.#scale = round(Math.max(MIN_SCALE, this.#scale * SCALE_STEP));
-    } else if (bytes < TARGET_IMAGE_BYTES * ROOM_TO_GROW) {
-      if (this.#scale < 1) this.#scale = round(Math.min(1, this.#scale / SCALE_STEP));
-      else this.#quality = round(Math.min(MAX_QUALITY, this.#quality + QUALITY_STEP / 2));
-    }
+  mayEncode(now: number, unacknowledgedBytes: number): boolean {
+    const acknowledged = Math.max(0, this.#given - unacknowledgedBytes);
+    this.#samples = this.#samples.filter((sample) => now - sample.at <= RATE_WINDOW_MS);
+    this.#samples.push({ at: now, acknowledged });
+    if (unacknowledgedBytes === 0) return true;
+    const oldest = this.#samples[0]!;
+    const seconds = (now - oldest.at) / 1000;
+    const bytesPerSecond = seconds > 0 ? (acknowledged - oldest.acknowledged) / seconds : 0;
+    return unacknowledgedBytes < bytesPerSecond * MAX_QUEUE_SECONDS;
   }
 }
+
+/** A promise settled from outside; its rejection counts as handled (whoever awaits it still sees it). */
+function deferred(): { promise: Promise<void>; resolve(): void; reject(error: Error): void } {
+  let settle!: { resolve(): void; reject(error: Error): void };
+  const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  promise.catch(() => undefined);
+  return { promise, ...settle };
+}
+
+/** Why the share stopped, for the person. */
+const sharingFailed = (error: unknown) => `Sharing stopped: ${sentence(error instanceof Error ? error.message : String(error))} Try sharing again.`;
 
 /** What the browser may be asked beyond the standard options: not to offer this very tab (it would show itself). */
 type DisplayMediaOptions = DisplayMediaStreamOptions & { selfBrowserSurface?: 'include' | 'exclude' };
 
-const sameBytes = (a: Uint8Array, b: Uint8Array | undefined) => b !== undefined && a.length === b.length && a.every((byte, index) => byte === b[index]);
+/** Chromium's MediaStreamTrackProcessor (not in TypeScript's DOM types): the capture's frames as a stream, also in a background tab. */
+declare const MediaStreamTrackProcessor: (new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> }) | undefined;
 
 /** The person's side of one share, from the browser's picker to its stop. */
 export class ScreenShare {
   readonly #session: AgentSession;
   readonly #stream: MediaStream;
-  readonly #video: HTMLVideoElement;
-  readonly #canvas = document.createElement('canvas');
-  readonly #budget = new ImageBudget();
-  readonly #onStopped: () => void;
-  #lastSent: Uint8Array | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onStopped: (problem?: string) => void;
+  readonly #pacer = new LinkPacer();
+  #encoder: VideoEncoder | undefined;
+  #size: { width: number; height: number } | undefined;
+  /** A new configuration is being told to the technician: frames wait (are skipped) until it is. */
+  #configuring = false;
+  #lastEncodedAt = -Infinity;
+  /** The capture's newest frame, kept until a newer one comes, and whether it was encoded. */
+  #newest: VideoFrame | undefined;
+  #newestSent = false;
+  /** Takes a frame from the capture on the clock, where the browser does not offer them by itself. */
+  #sample: () => void = () => undefined;
+  readonly #firstConfiguration = deferred();
+  #stopFrames: () => void = () => undefined;
   #stopped = false;
 
-  /** Whether this browser can share a screen at all (not phones, not older browsers). */
+  /** Whether this browser can share a screen as video (not phones, not older browsers). */
   static get supported(): boolean {
-    return typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+    return typeof navigator.mediaDevices?.getDisplayMedia === 'function' && typeof VideoEncoder === 'function';
   }
 
   /**
    * Asks the browser what to share (it shows its own picker; call this from a click), tells the
    * technician, and starts sending. Rejects if the person cancels the picker (NotAllowedError).
    * `onStopped` runs once the share is over, however it ended: stop(), the browser's own "Stop
-   * sharing", the shared window closing.
+   * sharing", the shared window closing, an encoder that failed (with a sentence saying so).
    */
-  static async start(session: AgentSession, onStopped: () => void): Promise<ScreenShare> {
+  static async start(session: AgentSession, onStopped: (problem?: string) => void): Promise<ScreenShare> {
     const options: DisplayMediaOptions = { video: true, audio: false, selfBrowserSurface: 'exclude' };
     const stream = await navigator.mediaDevices.getDisplayMedia(options);
-    const video = h('video', { muted: true, playsinline: true });
-    video.muted = true; // the attribute sets only the default; autoplay needs the property
-    video.srcObject = stream;
+    const share = new ScreenShare(session, stream, onStopped);
     try {
-      await video.play();
-      await session.startScreenShare();
+      await share.#start();
     } catch (error) {
-      for (const track of stream.getTracks()) track.stop();
+      await share.stop();
       throw error;
     }
-    return new ScreenShare(session, stream, video, onStopped);
+    return share;
   }
 
-  private constructor(session: AgentSession, stream: MediaStream, video: HTMLVideoElement, onStopped: () => void) {
+  private constructor(session: AgentSession, stream: MediaStream, onStopped: (problem?: string) => void) {
     this.#session = session;
     this.#stream = stream;
-    this.#video = video;
     this.#onStopped = onStopped;
     for (const track of stream.getVideoTracks()) track.addEventListener('ended', () => void this.stop());
-    this.#schedule(0);
   }
 
   get stopped(): boolean {
@@ -114,13 +125,14 @@ export class ScreenShare {
   }
 
   /** Ends the capture (the browser's sharing indicator goes away) and tells the technician. */
-  async stop(): Promise<void> {
+  async stop(problem?: string): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#stopFrames();
     for (const track of this.#stream.getTracks()) track.stop();
-    this.#video.srcObject = null;
-    this.#onStopped();
+    if (this.#encoder?.state !== 'closed') this.#encoder?.close();
+    this.#firstConfiguration.reject(new Error(problem ?? 'the share stopped before its first picture'));
+    this.#onStopped(problem);
     try {
       await this.#session.stopScreenShare();
     } catch {
@@ -128,102 +140,103 @@ export class ScreenShare {
     }
   }
 
-  #schedule(delay: number): void {
-    if (!this.#stopped) this.#timer = setTimeout(() => void this.#tick(), delay);
+  /**
+   * Frames from the capture, as the browser offers them, and a clock at the frame-rate cap that
+   * encodes the newest one when the link has room; resolves once the technician was told the first
+   * configuration.
+   */
+  async #start(): Promise<void> {
+    const track = this.#stream.getVideoTracks()[0]!;
+    const stops: (() => void)[] = [];
+    if (typeof MediaStreamTrackProcessor === 'function') {
+      const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+      stops.push(() => void reader.cancel().catch(() => undefined));
+      void (async () => {
+        for (let read = await reader.read(); !read.done; read = await reader.read()) this.#captured(read.value);
+      })().catch(() => undefined);
+    } else {
+      // Elsewhere the capture plays in a video element, sampled on the clock (about once a second in a background tab).
+      const video = h('video', { muted: true, playsinline: true });
+      video.muted = true; // the attribute sets only the default; autoplay needs the property
+      video.srcObject = this.#stream;
+      await video.play();
+      stops.push(() => (video.srcObject = null));
+      this.#sample = () => {
+        if (video.videoWidth > 0) this.#captured(new VideoFrame(video, { timestamp: Math.round(performance.now() * 1000) }));
+      };
+    }
+    const clock = setInterval(() => {
+      this.#sample();
+      void this.#encodeNewest();
+    }, 1000 / MAX_FRAMES_PER_SECOND);
+    stops.push(() => clearInterval(clock));
+    this.#stopFrames = () => {
+      for (const stop of stops) stop();
+      this.#newest?.close();
+    };
+    await this.#firstConfiguration.promise;
   }
 
-  /** One image, if the session would send it now; the next tick is due an interval after this one started. */
-  async #tick(): Promise<void> {
-    const started = performance.now();
+  /** A frame from the capture replaces the one kept. */
+  #captured(frame: VideoFrame): void {
+    if (this.#stopped) return frame.close();
+    this.#newest?.close();
+    this.#newest = frame;
+    this.#newestSent = false;
+    void this.#encodeNewest();
+  }
+
+  /**
+   * Encodes the newest frame if the session would send it now and it was not sent yet, or a key
+   * frame is needed (a request, a resume): a screen that stays still sends no new frames, so the
+   * one kept is what the technician must see. A new size first reconfigures.
+   */
+  async #encodeNewest(): Promise<void> {
+    const frame = this.#newest;
+    if (!frame || this.#stopped || this.#configuring) return;
     try {
-      if (this.#session.readyForScreenImage && this.#video.videoWidth > 0) await this.#sendImage();
-    } catch {
-      // The session failed under us (its 'ended' follows and the page stops the share): nothing more to send.
-      return void this.stop();
+      const size = encodedSize(frame.displayWidth, frame.displayHeight);
+      if (this.#size?.width !== size.width || this.#size.height !== size.height) await this.#configure(size);
+      const now = performance.now();
+      const session = this.#session;
+      const due = now - this.#lastEncodedAt >= 1000 / MAX_FRAMES_PER_SECOND;
+      const wanted = !this.#newestSent || session.keyFrameNeeded;
+      if (frame !== this.#newest || this.#stopped || !wanted || !due || !session.readyForVideo) return;
+      if (this.#encoder!.encodeQueueSize > 0 || !this.#pacer.mayEncode(now, session.unacknowledgedBytes)) return;
+      this.#lastEncodedAt = now;
+      this.#newestSent = true;
+      this.#encoder!.encode(frame, { keyFrame: session.keyFrameNeeded });
+    } catch (error) {
+      await this.stop(sharingFailed(error));
     }
-    this.#schedule(Math.max(0, FRAME_INTERVAL_MS - (performance.now() - started)));
   }
 
-  async #sendImage(): Promise<void> {
-    const size = this.#budget.sizeFor(this.#video.videoWidth, this.#video.videoHeight);
-    if (this.#canvas.width !== size.width || this.#canvas.height !== size.height) Object.assign(this.#canvas, size);
-    this.#canvas.getContext('2d')!.drawImage(this.#video, 0, 0, size.width, size.height);
-    const blob = await new Promise<Blob | null>((resolve) => this.#canvas.toBlob(resolve, 'image/jpeg', this.#budget.quality));
-    if (!blob || this.#stopped) return;
-    const jpeg = new Uint8Array(await blob.arrayBuffer());
-    this.#budget.encoded(jpeg.length);
-    // Too heavy even for the protocol (the budget shrinks the next one), or nothing changed on screen.
-    if (jpeg.length > MAX_SCREEN_IMAGE_BYTES || sameBytes(jpeg, this.#lastSent)) return;
-    if (await this.#session.sendScreen({ ...size, jpeg })) this.#lastSent = jpeg;
-  }
-}
-
-/** The technician's view of the person's shared screen: a status line and the latest image. */
-export class ScreenView {
-  readonly element: HTMLElement;
-  readonly #status: HTMLElement;
-  readonly #canvas: HTMLCanvasElement;
-  readonly #personName: string;
-  #shared = false;
-  #paused = false;
-  /** The newest image not drawn yet: images arriving while one decodes replace each other. */
-  #pending: ScreenImage | undefined;
-  #drawing = false;
-
-  constructor(personName: string) {
-    this.#personName = personName;
-    const headingId = uniqueId('screen-heading');
-    this.#status = h('p', { role: 'status', class: 'screen-status' });
-    this.#canvas = h('canvas', { role: 'img', 'aria-label': `${personName}’s shared screen (view only)`, hidden: true });
-    this.element = h('section', { class: 'screen', 'aria-labelledby': headingId, hidden: true }, h('h2', { id: headingId }, `${personName}’s screen`), this.#status, this.#canvas);
-  }
-
-  /** The person started or stopped sharing. */
-  setShared(shared: boolean): void {
-    this.#shared = shared;
-    this.element.hidden = false;
-    // A stopped share shows nothing: the last image is no longer what is on their screen.
-    if (!shared) this.#canvas.hidden = true;
-    this.#update();
-  }
-
-  setPaused(paused: boolean): void {
-    this.#paused = paused;
-    this.#update();
-  }
-
-  show(image: ScreenImage): void {
-    this.#pending = image;
-    if (!this.#drawing) void this.#drawPending();
-  }
-
-  #update(): void {
-    const name = this.#personName;
-    this.element.classList.toggle('screen-paused', this.#paused);
-    this.#status.textContent = !this.#shared
-      ? `${name} stopped sharing their screen.`
-      : this.#paused
-        ? `${name} paused the session: the picture does not change until they resume.`
-        : `${name} is sharing their screen. You can see it, but not control it.`;
-  }
-
-  async #drawPending(): Promise<void> {
-    this.#drawing = true;
-    for (let image = this.#pending; image; image = this.#pending) {
-      this.#pending = undefined;
-      let bitmap: ImageBitmap;
-      try {
-        bitmap = await createImageBitmap(new Blob([image.jpeg.slice()], { type: 'image/jpeg' }));
-      } catch {
-        continue; // an image the browser cannot decode is skipped; the next one replaces it anyway
-      }
-      if (this.#shared) {
-        if (this.#canvas.width !== image.width || this.#canvas.height !== image.height) Object.assign(this.#canvas, { width: image.width, height: image.height });
-        this.#canvas.getContext('2d')!.drawImage(bitmap, 0, 0, image.width, image.height);
-        this.#canvas.hidden = false;
-      }
-      bitmap.close();
+  /** A new encoder for this size, and the technician told before any of its frames. */
+  async #configure(size: { width: number; height: number }): Promise<void> {
+    this.#configuring = true;
+    try {
+      const codec = await codecToEncode(this.#session.expertCodecs, size.width, size.height);
+      if (this.#encoder?.state !== 'closed') this.#encoder?.close();
+      const encoder = new VideoEncoder({
+        output: (chunk) => this.#send(chunk),
+        error: (error) => void this.stop(sharingFailed(error)),
+      });
+      encoder.configure(encoderConfig(codec, size.width, size.height));
+      this.#encoder = encoder;
+      this.#size = size;
+      await this.#session.startVideoShare({ source: 'screen', codec, ...size, controllable: false });
+      this.#firstConfiguration.resolve();
+    } finally {
+      this.#configuring = false;
     }
-    this.#drawing = false;
+  }
+
+  #send(chunk: EncodedVideoChunk): void {
+    const data = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(data);
+    this.#pacer.given(data.length);
+    // Handed over at once, so the stream keeps the encoder's order and counts the bytes as unacknowledged now.
+    // A failure means the session is ending (its 'ended' stops the share).
+    void this.#session.sendVideoChunk({ key: chunk.type === 'key', timestamp: chunk.timestamp, data }).catch(() => undefined);
   }
 }

@@ -2,14 +2,12 @@
 // between a share's start and stop, never while paused, and one at a time (the next only once
 // everything before is acknowledged); the expert's side refuses images the agent's rules forbid.
 import { describe, expect, it } from 'vitest';
-import { encodeAssistMessage, type AssistMessage, type ScreenImage } from '../../../sdk/assist-messages.js';
-import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
-import type { RelayClient } from '../../../sdk/node.js';
-import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { fakeRelayWithClients } from './support/fake-relay.js';
+import type { ScreenImage } from '../../../sdk/assist-messages.js';
+import type { ExpertSession } from '../../../sdk/assist-session.js';
+import { until, useCleanups } from '../../support/harness.js';
+import { decidingPair, sendRaw } from './support/assist-pair.js';
 
 const defer = useCleanups();
-const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin: 'ws://127.0.0.1' };
 
 /** A JPEG as far as the protocol checks, its middle byte telling images apart. */
 const image = (marker: number): ScreenImage => ({ width: 640, height: 400, jpeg: Uint8Array.of(0xff, 0xd8, marker, 0xff, 0xd9) });
@@ -26,18 +24,9 @@ function watchScreen(expert: ExpertSession) {
   return seen;
 }
 
-/** An agent (the invitation's creator) and an expert through the handshake, the agent asked to decide. */
 async function deciding() {
-  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
-  const agentClient = newClient();
-  const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
-  const agent = new AgentSession({ client: agentClient, name: 'Ada Lovelace', secrets });
-  const expertClient = newClient();
-  await expertClient.joinSession(nameplate);
-  const expert = new ExpertSession({ client: expertClient, name: 'Grace Hopper', secrets });
-  const seen = watchScreen(expert);
-  await until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
-  return { agent, agentClient, expert, expertClient, seen, relay };
+  const pair = await decidingPair(defer);
+  return { ...pair, seen: watchScreen(pair.expert) };
 }
 
 async function sharing() {
@@ -47,9 +36,6 @@ async function sharing() {
   await until(() => pair.expert.screenShared, 'the share to start');
   return pair;
 }
-
-/** Sends from a client directly, past its session's own rules: what a side that broke them would send. */
-const sendRaw = (client: RelayClient, message: AssistMessage) => client.send(encodeAssistMessage(message));
 
 describe('screen sharing', () => {
   it('nothing before approval; once approved (view only is enough), a share starts and its images reach the expert', async () => {

@@ -1,0 +1,273 @@
+// Desktop sharing through the local relay, the video path beside today's JPEG-stills path, measured
+// in one run on the same X displays (Xvfb) with the same target program (headful Chromium full
+// screen, test/support/x-display.ts):
+//   - the person's side is a real process on the display: `assist accept CODE --desktop --json` for
+//     video, bench/jpeg-stills-agent.ts for stills; the technician is this process, through the SDK,
+//     decoding with the same WebCodecs API a browser has (@napi-rs/webcodecs);
+//   - workloads: a static desktop, typing in an editor, scrolling a long page;
+//   - glass-to-glass latency: the target program draws a numbered marker; the time from asking for
+//     marker n until the technician first decodes a picture showing it;
+//   - input latency (video only: stills cannot be controlled): the technician's click makes the target
+//     program advance its marker; the time from the click until the new marker is seen back;
+//   - the person's side's CPU, as a share of one core.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ImageDecoder, VideoDecoder, EncodedVideoChunk, type VideoFrame } from '@napi-rs/webcodecs';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
+import type { VideoConfig } from '../sdk/assist-messages.js';
+import { offerHelp, type HelpOffer } from '../sdk/node.js';
+import { AssistProcess } from '../test/support/assist-process.js';
+import { readMarker, startTargetProgram, startXDisplay, type MarkerLayout, type PixelImage, type TargetProgram, type XDisplay } from '../test/support/x-display.js';
+import { formatTable, percentile } from './report.js';
+
+const WORKLOAD_MS = 8_000;
+const MARKER_INTERVAL_MS = 250;
+const TYPED_TEXT = 'The quick brown fox jumps over the lazy dog. ';
+const TYPING_CHARACTERS_PER_SECOND = 12;
+const INPUT_SAMPLES = 15;
+const CLOCK_TICKS_PER_SECOND = 100;
+const stillsAgent = fileURLToPath(new URL('./jpeg-stills-agent.ts', import.meta.url));
+const resolutions = [
+  { width: 1280, height: 800 },
+  { width: 1920, height: 1080 },
+];
+const workloads = ['static desktop', 'typing', 'scrolling'] as const;
+type Workload = (typeof workloads)[number];
+type Path = 'video' | 'JPEG stills';
+
+interface Figures {
+  frames: number;
+  bytes: number;
+  glassToGlassMs: number[];
+  cpuSeconds: number;
+  seconds: number;
+}
+
+/** What the technician's side decoded: each picture's marker, when it was first seen. */
+class Viewer {
+  readonly #markerSeen = new Map<number, number>();
+  readonly #waiters = new Map<number, () => void>();
+  #scaled: MarkerLayout;
+  frames = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly marker: MarkerLayout,
+    private readonly screenWidth: number,
+  ) {
+    this.#scaled = marker;
+  }
+
+  /** The video is coded at another size than the screen: the marker is where the scaled screen has it. */
+  configure(codedWidth: number): void {
+    const scale = codedWidth / this.screenWidth;
+    const { x, y, block } = this.marker;
+    this.#scaled = { ...this.marker, x: Math.round(x * scale), y: Math.round(y * scale), block: Math.round(block * scale) };
+  }
+
+  received(bytes: number): void {
+    this.frames++;
+    this.bytes += bytes;
+  }
+
+  picture(image: PixelImage): void {
+    const value = readMarker(image, this.#scaled);
+    if (value === null || this.#markerSeen.has(value)) return;
+    this.#markerSeen.set(value, performance.now());
+    this.#waiters.get(value)?.();
+  }
+
+  /** When marker `value` was first seen, waiting for it up to `timeoutMs`; undefined if it never came. */
+  async seen(value: number, timeoutMs = 5_000): Promise<number | undefined> {
+    if (!this.#markerSeen.has(value)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#waiters.set(value, () => (clearTimeout(timer), resolve()));
+      });
+      this.#waiters.delete(value);
+    }
+    return this.#markerSeen.get(value);
+  }
+
+  forget(): void {
+    this.#markerSeen.clear();
+  }
+}
+
+async function pixelsOf(frame: VideoFrame): Promise<PixelImage> {
+  const data = new Uint8Array(frame.allocationSize({ format: 'RGBA' }));
+  await frame.copyTo(data, { format: 'RGBA' });
+  return { width: frame.codedWidth, height: frame.codedHeight, data };
+}
+
+/** Feeds the technician's session into `viewer`: video through a VideoDecoder, stills through an ImageDecoder. */
+function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfig | undefined } {
+  let decoding = Promise.resolve();
+  const decoder = new VideoDecoder({
+    output: (frame) => {
+      decoding = decoding.then(async () => {
+        viewer.picture(await pixelsOf(frame));
+        frame.close();
+      });
+    },
+    error: (error) => console.error(`the benchmark's decoder failed: ${error.message}`),
+  });
+  technician.on('video-config', (config) => {
+    viewer.configure(config.width);
+    decoder.configure({ codec: config.codec, codedWidth: config.width, codedHeight: config.height });
+  });
+  technician.on('video-chunk', ({ key, timestamp, data }) => {
+    viewer.received(data.length);
+    decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp, data }));
+  });
+  technician.on('screen', ({ jpeg, width }) => {
+    viewer.received(jpeg.length);
+    viewer.configure(width);
+    decoding = decoding.then(async () => {
+      const { image } = await new ImageDecoder({ data: jpeg, type: 'image/jpeg' }).decode();
+      viewer.picture(await pixelsOf(image));
+      image.close();
+    });
+  });
+  return { video: () => technician.video };
+}
+
+/** User and system CPU time of a process so far, in seconds (Linux /proc). */
+async function cpuSeconds(child: ChildProcess): Promise<number> {
+  const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // After the command's closing parenthesis, utime and stime are the 12th and 13th fields.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The person's process for `path`, sharing `display`, joined to a new helper code of this process's. */
+async function connect(path: Path, runtime: LocalRuntime, xDisplay: XDisplay): Promise<{ technician: HelpOffer; person: ChildProcess; close(): Promise<void> }> {
+  const technician = await offerHelp({ relay: runtime.httpUrl, name: 'Benchmark technician' });
+  const env = { ...process.env, ...xDisplay.env };
+  let person: ChildProcess;
+  let assist: AssistProcess | undefined;
+  if (path === 'video') {
+    assist = new AssistProcess(['accept', technician.code, '--desktop', '--json', '--relay', runtime.httpUrl, '--name', 'Benchmark person'], { env });
+    person = assist.child;
+    await assist.next('connected');
+    assist.send({ cmd: 'approve', mode: 'control' });
+  } else {
+    person = spawn(process.execPath, ['--import', 'tsx', stillsAgent, runtime.httpUrl, technician.code], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  await new Promise<void>((resolve) => technician.on('approved', () => resolve()));
+  return {
+    technician,
+    person,
+    close: async () => {
+      const exited = new Promise((resolve) => person.once('exit', resolve));
+      await technician.leave().catch(() => {});
+      person.kill();
+      await exited;
+    },
+  };
+}
+
+async function runWorkload(workload: Workload, target: TargetProgram, viewer: Viewer, person: ChildProcess, markerBase: number): Promise<Figures> {
+  await target.idle();
+  viewer.forget();
+  const before = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now() };
+  const asked = new Map<number, number>();
+  let markers: Promise<void> = Promise.resolve();
+  if (workload !== 'static desktop') {
+    const activity =
+      workload === 'typing'
+        ? target.typeIntoEditor(TYPED_TEXT.repeat(10).slice(0, (TYPING_CHARACTERS_PER_SECOND * WORKLOAD_MS) / 1000), { charactersPerSecond: TYPING_CHARACTERS_PER_SECOND })
+        : target.scrollLongPage({ durationMs: WORKLOAD_MS });
+    markers = (async () => {
+      for (let n = markerBase; performance.now() - before.at < WORKLOAD_MS; n++) {
+        asked.set(n, performance.now());
+        await target.setMarker(n);
+        await new Promise((resolve) => setTimeout(resolve, MARKER_INTERVAL_MS));
+      }
+    })();
+    await Promise.all([activity, markers]);
+  }
+  const left = WORKLOAD_MS - (performance.now() - before.at);
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+  const after = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now() };
+  const glassToGlassMs: number[] = [];
+  for (const [n, at] of asked) {
+    const seen = await viewer.seen(n, 1_000);
+    if (seen !== undefined) glassToGlassMs.push(seen - at);
+  }
+  return { frames: after.frames - before.frames, bytes: after.bytes - before.bytes, glassToGlassMs, cpuSeconds: after.cpu - before.cpu, seconds: (after.at - before.at) / 1000 };
+}
+
+/** Click → the target program advances its marker → the technician sees the new one. */
+async function inputLatency(technician: HelpOffer, target: TargetProgram, viewer: Viewer, screenWidth: number): Promise<number[]> {
+  const video = technician.video!;
+  const scale = video.width / screenWidth;
+  const at = { x: Math.round((target.marker.x + target.marker.block / 2) * scale), y: Math.round((target.marker.y + target.marker.block / 2) * scale) };
+  const samples: number[] = [];
+  await target.setMarker(1);
+  await viewer.seen(1);
+  for (let n = 2; samples.length < INPUT_SAMPLES && n < INPUT_SAMPLES * 2 + 2; n++) {
+    const started = performance.now();
+    await technician.sendPointer({ action: 'down', button: 'left', ...at });
+    await technician.sendPointer({ action: 'up', button: 'left', ...at });
+    const seen = await viewer.seen(n);
+    if (seen !== undefined) samples.push(seen - started);
+  }
+  return samples;
+}
+
+const ms = (values: number[], fraction: number) => (values.length ? percentile([...values].sort((a, b) => a - b), fraction).toFixed(0) : '–');
+
+export async function benchmarkDesktop(): Promise<string> {
+  const rows: string[][] = [];
+  const inputRows: string[][] = [];
+  const runtime = await startLocalRuntime({ port: 0 });
+  try {
+    for (const { width, height } of resolutions) {
+      const xDisplay = await startXDisplay({ width, height });
+      const target = await startTargetProgram(xDisplay, { marker: { advanceOnPointerDown: true } });
+      try {
+        let markerBase = 10;
+        for (const path of ['JPEG stills', 'video'] as const) {
+          const viewer = new Viewer(target.marker, width);
+          const connection = await connect(path, runtime, xDisplay);
+          watch(connection.technician, viewer);
+          try {
+            for (const workload of workloads) {
+              const figures = await runWorkload(workload, target, viewer, connection.person, markerBase);
+              markerBase += 100;
+              rows.push([
+                `${width}×${height}`,
+                workload,
+                path,
+                (figures.frames / figures.seconds).toFixed(1),
+                ((figures.bytes * 8) / figures.seconds / 1000).toFixed(1),
+                ms(figures.glassToGlassMs, 0.5),
+                ms(figures.glassToGlassMs, 0.95),
+                `${((figures.cpuSeconds / figures.seconds) * 100).toFixed(0)}%`,
+              ]);
+            }
+            if (path === 'video') {
+              const samples = await inputLatency(connection.technician, target, viewer, width);
+              inputRows.push([`${width}×${height}`, String(samples.length), ms(samples, 0.5), ms(samples, 0.95)]);
+            }
+          } finally {
+            await connection.close();
+          }
+        }
+      } finally {
+        await target.close();
+        await xDisplay.close();
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
+  return [
+    `Desktop sharing through the local relay, ${WORKLOAD_MS / 1000} s a workload (targets at 1920×1080: typing and scrolling ≥ 15 frames/s at ≤ 1500 kbit/s, glass-to-glass p50 ≤ 150 ms, static ≤ 5 kbit/s)`,
+    formatTable(['screen', 'workload', 'path', 'frames/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU"], rows),
+    '',
+    'Input latency, video path (technician’s click → the changed pixels seen back by the technician)',
+    formatTable(['screen', 'clicks', 'p50 ms', 'p95 ms'], inputRows),
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+// What desktop sharing needs from the machine and from the session, as small interfaces: the real
+// implementations (native.ts) load native packages; tests pass fakes, so they run without a display.
+
+import type { AgentSessionEvents, CursorState, VideoChunk, VideoConfig } from '../../sdk/node.js';
+
+/** One monitor as the capture package reports it; `number` is what `--monitor N` and `assist monitors` use. */
+export interface MonitorInfo {
+  /** 1, 2, …: the order the system lists them. */
+  number: number;
+  /** The capture package's identifier, stable while the monitor is connected. */
+  id: number;
+  name: string;
+  /** Position and size in the desktop's coordinates: the space the input package moves the pointer in. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  primary: boolean;
+  /** Device pixels per desktop unit (2 on a Retina display): a capture is this many times larger. */
+  scaleFactor: number;
+}
+
+/** A captured picture: RGBA, 4 bytes a pixel, rows without padding. */
+export interface RawFrame {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
+
+export interface ScreenCapture {
+  monitors(): MonitorInfo[];
+  /** The monitor's picture now; throws when it cannot (the monitor is gone, permission denied). */
+  capture(monitorId: number): Promise<RawFrame>;
+}
+
+export type MouseButton = 'left' | 'middle' | 'right';
+
+/** The pointer and keyboard of this machine (libnut's names for keys). */
+export interface InputDevice {
+  mousePosition(): { x: number; y: number };
+  moveMouse(x: number, y: number): void;
+  mouseButton(button: MouseButton, action: 'down' | 'up'): void;
+  /** Wheel in the platform's native units (see input.ts: wheelSteps). */
+  scroll(x: number, y: number): void;
+  key(key: string, action: 'down' | 'up'): void;
+  typeText(text: string): void;
+}
+
+export interface EncoderSettings {
+  /** A WebCodecs codec string. */
+  codec: string;
+  /** The encoded size; frames of another size are scaled by the encoder. */
+  width: number;
+  height: number;
+  /** Bits per second. */
+  bitrate: number;
+  framerate: number;
+}
+
+export interface FrameEncoder {
+  /** Encodes one frame; resolves with its chunk once the encoder has it. */
+  encode(frame: RawFrame, timestamp: number, keyFrame: boolean): Promise<{ key: boolean; data: Uint8Array }>;
+  close(): void;
+}
+
+/** Opens an encoder, or throws a DesktopError ('encoder-refused') when it cannot take these settings. */
+export type OpenEncoder = (settings: EncoderSettings) => Promise<FrameEncoder>;
+
+/** What the desktop share uses of the AgentSession: the SDK enforces consent behind each of these. */
+export interface DesktopSession {
+  readonly readyForVideo: boolean;
+  readonly keyFrameNeeded: boolean;
+  readonly unacknowledgedBytes: number;
+  readonly expertCodecs: readonly string[] | undefined;
+  readonly droppedInputEvents: number;
+  startVideoShare(config: VideoConfig): Promise<void>;
+  stopScreenShare(): Promise<void>;
+  sendVideoChunk(chunk: VideoChunk): Promise<boolean>;
+  sendCursor(cursor: CursorState): Promise<boolean>;
+  chat(text: string): Promise<void>;
+  on<E extends 'pointer' | 'key' | 'input-dropped' | 'key-frame-requested' | 'video-codecs' | 'ended'>(event: E, listener: (...args: AgentSessionEvents[E]) => void): () => void;
+}

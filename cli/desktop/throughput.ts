@@ -1,0 +1,64 @@
+// How fast the link carries what this side sends, measured from the acknowledgements: the bytes
+// given to the session minus the growth of what is still unacknowledged. The video sender encodes a
+// frame only while what waits is less than the link carries in FRAME_QUEUE_MS, so a slow link gets
+// fewer frames instead of a growing queue, and the encoder's bitrate follows the same figure.
+
+/** At most this much video waits for acknowledgement before the next frame is encoded. */
+export const FRAME_QUEUE_MS = 250;
+/** Before anything is measured: a modest office link. */
+export const INITIAL_BYTES_PER_SECOND = 1_000_000 / 8;
+/** Shorter samples are mostly noise (acknowledgements come in bursts). */
+const MIN_SAMPLE_MS = 100;
+/** Weight of a new sample in the moving average. */
+const SMOOTHING = 0.3;
+
+export class ThroughputMeter {
+  #bytesPerSecond = INITIAL_BYTES_PER_SECOND;
+  #sampleStart: { at: number; unacknowledged: number } | undefined;
+  /** Bytes handed to the session since the sample started. */
+  #given = 0;
+
+  get bytesPerSecond(): number {
+    return this.#bytesPerSecond;
+  }
+
+  /** What may wait unacknowledged before the next frame. */
+  get queueBudgetBytes(): number {
+    return (this.#bytesPerSecond * FRAME_QUEUE_MS) / 1000;
+  }
+
+  /** Counts bytes handed to the session (the video chunks). */
+  given(bytes: number): void {
+    this.#given += bytes;
+  }
+
+  /** Takes a reading of the session's unacknowledged bytes; call it before deciding on each frame. */
+  observe(unacknowledged: number, now: number): void {
+    const start = this.#sampleStart;
+    if (!start || start.unacknowledged === 0) {
+      // An idle link tells nothing about its speed: start a sample once something waits.
+      this.#restart(unacknowledged, now);
+      return;
+    }
+    const elapsed = now - start.at;
+    if (elapsed < MIN_SAMPLE_MS) return;
+    // Other messages (terminal output) also wait in the stream but are not counted as given: the
+    // figure errs low, which sends fewer frames, never more.
+    const acknowledged = Math.max(0, start.unacknowledged + this.#given - unacknowledged);
+    const sample = (acknowledged * 1000) / elapsed;
+    // Busy all along: a fair sample. Drained meanwhile: the link is at least this fast.
+    this.#bytesPerSecond =
+      unacknowledged > 0 ? (1 - SMOOTHING) * this.#bytesPerSecond + SMOOTHING * sample : Math.max(this.#bytesPerSecond, sample);
+    this.#restart(unacknowledged, now);
+  }
+
+  /** Whether to encode a frame now: nothing waits, or less than the link carries in FRAME_QUEUE_MS. */
+  mayEncode(unacknowledged: number): boolean {
+    return unacknowledged === 0 || unacknowledged <= this.queueBudgetBytes;
+  }
+
+  #restart(unacknowledged: number, now: number): void {
+    this.#sampleStart = { at: now, unacknowledged };
+    this.#given = 0;
+  }
+}

@@ -1,0 +1,168 @@
+// The whole desktop share on the real SDK over the fake relay, with a fake screen, encoder and input
+// device: what the technician's side receives, and what lands on this machine, as the person
+// approves, pauses, grants and takes back control, loses the monitor, and ends.
+import { describe, expect, it } from 'vitest';
+import { prepareDesktop, type DesktopEvent } from '../../../cli/desktop/desktop-share.js';
+import type { CursorState, ExpertSession, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import { until, useCleanups } from '../../support/harness.js';
+import { decidingPair, sendRaw } from '../sdk/support/assist-pair.js';
+import { ManualClock } from '../sdk/support/manual-clock.js';
+import { FakeEncoders, FakeInput, FakeScreen, picture } from './fakes.js';
+
+const defer = useCleanups();
+const FRAME_MS = 1000 / 15;
+
+function watch(expert: ExpertSession) {
+  const seen = { configs: [] as VideoConfig[], chunks: [] as VideoChunk[], cursors: [] as CursorState[], shares: [] as string[], chats: [] as string[] };
+  expert.on('video-config', (config) => seen.configs.push(config));
+  expert.on('video-chunk', (chunk) => seen.chunks.push(chunk));
+  expert.on('cursor', (cursor) => seen.cursors.push(cursor));
+  expert.on('screen-share', ({ state }) => seen.shares.push(state));
+  expert.on('chat', (text) => seen.chats.push(text));
+  return seen;
+}
+
+async function sharing() {
+  const pair = await decidingPair(defer);
+  const clock = new ManualClock();
+  const screen = new FakeScreen();
+  const input = new FakeInput();
+  const encoders = new FakeEncoders();
+  const events: DesktopEvent[] = [];
+  const prepared = prepareDesktop({ maxFps: 15 }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open }, clock);
+  const seen = watch(pair.expert);
+  await pair.agent.approve('view');
+  const share = await prepared.start(pair.agent, (event) => events.push(event));
+  defer(() => share.stop());
+  await until(() => seen.configs.length === 1, 'the video configuration');
+  /** Runs the share's timers for `frames` frame intervals. */
+  const run = (frames: number) => clock.advance(frames * FRAME_MS);
+  return { ...pair, share, clock, screen, input, events, seen, run };
+}
+
+describe('a desktop share on a session', () => {
+  it('starts with a key frame of the monitor, then sends nothing while the screen does not change', async () => {
+    const { seen, events, run, clock, screen } = await sharing();
+    expect(seen.configs).toEqual([{ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true }]);
+    expect(events).toEqual([{ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' }]);
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    expect(seen.chunks[0]).toMatchObject({ key: true, data: Uint8Array.of(10, 1) });
+    await run(20);
+    screen.current = picture(99, 64, 36);
+    await clock.advance(250); // idle by now: the screen is looked at every 250 ms
+    await until(() => seen.chunks.length === 2, 'the changed picture');
+    expect(seen.chunks[1]).toMatchObject({ key: false, data: Uint8Array.of(99, 0) });
+  });
+
+  it('looks at an idle screen four times a second after a second without change, and at once on the technician’s input', async () => {
+    const { agent, expert, seen, run, clock, screen, input } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await clock.advance(1000); // unchanged for a second: at full rate meanwhile
+    const idleFrom = screen.captures;
+    await clock.advance(2000);
+    expect(screen.captures - idleFrom).toBe(8);
+
+    await agent.grantControl();
+    await until(() => expert.mayControlDesktop, 'control to reach the expert');
+    const beforeInput = screen.captures;
+    await expert.sendPointer({ action: 'move', x: 1, y: 1 });
+    await until(() => input.calls.length === 1, 'the pointer');
+    await clock.advance(0);
+    expect(screen.captures).toBe(beforeInput + 1);
+  });
+
+  it('captures nothing while paused; on resume the picture restarts from a key frame', async () => {
+    const { agent, seen, run, screen } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await agent.pause();
+    const captures = screen.captures;
+    screen.current = picture(77, 64, 36);
+    await run(10);
+    expect(screen.captures).toBe(captures);
+    await agent.resume();
+    await run(1);
+    await until(() => seen.chunks.length === 2, 'the frame after the resume');
+    expect(seen.chunks[1]).toMatchObject({ key: true, data: Uint8Array.of(77, 1) });
+  });
+
+  it('answers a key-frame request with a key frame of the unchanged screen', async () => {
+    const { expert, seen, run } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await expert.requestKeyFrame();
+    await until(() => (expert.client.stats.stream?.inFlightPackets ?? 1) === 0, 'the request to arrive');
+    await run(1);
+    await until(() => seen.chunks.length === 2, 'the key frame');
+    expect(seen.chunks.map((chunk) => chunk.key)).toEqual([true, true]);
+  });
+
+  it('sends the cursor when it moves on the shared monitor, in video coordinates', async () => {
+    const { seen, run, input } = await sharing();
+    input.position = { x: 960, y: 540 };
+    await run(1);
+    await until(() => seen.cursors.length === 1, 'the cursor');
+    await run(5);
+    input.position = { x: 1919, y: 0 };
+    await run(1);
+    await until(() => seen.cursors.length === 2, 'the cursor move');
+    expect(seen.cursors).toEqual([
+      { x: 640, y: 360, visible: true },
+      { x: 1279, y: 0, visible: true },
+    ]);
+  });
+
+  it('applies input only with control, lets go of what is held when control is taken back, and reports what was dropped', async () => {
+    const { agent, expert, expertClient, input, events, share } = await sharing();
+    // Without control the expert's side does not even send; a side that broke the rules would be dropped.
+    expect(await expert.sendPointer({ action: 'move', x: 10, y: 10 })).toBe(false);
+    await sendRaw(expertClient, { type: 'pointer', action: 'move', x: 10, y: 10 });
+    await until(() => events.some((event) => event.event === 'input-dropped'), 'the dropped input to be reported');
+    expect(events.find((event) => event.event === 'input-dropped')).toEqual({ event: 'input-dropped', count: 1, why: 'control is not granted' });
+
+    await agent.grantControl();
+    await until(() => expert.mayControlDesktop, 'control to reach the expert');
+    await expert.sendPointer({ action: 'down', x: 640, y: 360, button: 'left' });
+    await expert.sendKey({ action: 'down', code: 'ShiftLeft', text: '' });
+    await until(() => input.calls.length === 3, 'the input');
+    expect(input.calls).toEqual(['move 960,540', 'left down', 'key shift down']);
+
+    await agent.revokeControl();
+    share.releaseInput(); // as the assist command does after taking control back
+    expect(input.calls.slice(3)).toEqual(['key shift up', 'left up']);
+    await sendRaw(expertClient, { type: 'pointer', action: 'up', x: 640, y: 360, button: 'left' });
+    await until(() => agent.droppedInputEvents === 2, 'the late input to be dropped');
+    expect(input.calls).toHaveLength(5);
+  });
+
+  it('a monitor that disappears stops the share and tells both sides; the session goes on', async () => {
+    const { agent, seen, run, screen, events } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    screen.failure = new Error('no such monitor');
+    screen.listed = [];
+    screen.current = picture(1, 64, 36);
+    await run(1);
+    await until(() => seen.shares.includes('stopped'), 'the share to stop');
+    expect(events.slice(1)).toEqual([
+      { event: 'desktop-error', code: 'monitor-gone', message: expect.stringContaining('monitor 1 (screen) is gone, so the desktop share stopped') },
+      { event: 'desktop-share', state: 'stopped', monitor: 1 },
+    ]);
+    expect(seen.chats).toEqual([expect.stringMatching(/^\(sent automatically\) The desktop share stopped: monitor 1 \(screen\) is gone/)]);
+    expect(agent.phase).toBe('active');
+    const captures = screen.captures;
+    await run(10);
+    expect(screen.captures).toBe(captures);
+  });
+
+  it('stops when the session ends', async () => {
+    const { agent, run, screen, events } = await sharing();
+    await agent.end();
+    await until(() => events.some((event) => event.event === 'desktop-share' && event.state === 'stopped'), 'the share to stop');
+    const captures = screen.captures;
+    await run(10);
+    expect(screen.captures).toBe(captures);
+  });
+});

@@ -1,0 +1,168 @@
+// Fakes for the desktop share's ports: a screen whose picture a test sets, an encoder that says
+// what it was asked, an input device that records calls, and (for the video sender alone) a session
+// that keeps the SDK's video rules in a few lines.
+import type { AgentSessionEvents, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import { Emitter } from '../../../sdk/emitter.js';
+import type { DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture } from '../../../cli/desktop/ports.js';
+import { DesktopError } from '../../../cli/desktop/errors.js';
+
+export const monitor = (overrides: Partial<MonitorInfo> = {}): MonitorInfo => ({
+  number: 1,
+  id: 60,
+  name: 'screen',
+  x: 0,
+  y: 0,
+  width: 1920,
+  height: 1080,
+  primary: true,
+  scaleFactor: 1,
+  ...overrides,
+});
+
+/** A picture of one colour (its red value tells pictures apart). */
+export function picture(red: number, width = 1920, height = 1080): RawFrame {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let index = 0; index < rgba.length; index += 4) rgba.set([red, 0, 0, 255], index);
+  return { width, height, rgba };
+}
+
+export class FakeScreen implements ScreenCapture {
+  captures = 0;
+  current: RawFrame = picture(10, 64, 36);
+  listed: MonitorInfo[];
+  /** The next capture fails with this. */
+  failure: Error | undefined;
+
+  constructor(...monitors: MonitorInfo[]) {
+    this.listed = monitors.length > 0 ? monitors : [monitor()];
+  }
+
+  monitors(): MonitorInfo[] {
+    return this.listed;
+  }
+
+  async capture(): Promise<RawFrame> {
+    this.captures++;
+    if (this.failure) throw this.failure;
+    return this.current;
+  }
+}
+
+export interface EncodedFrame {
+  red: number;
+  key: boolean;
+  settings: EncoderSettings;
+}
+
+/** Encoders that "encode" a picture as its red value; refuse codecs listed in `refused`. */
+export class FakeEncoders {
+  readonly opened: EncoderSettings[] = [];
+  readonly encoded: EncodedFrame[] = [];
+  readonly refused = new Set<string>();
+  /** Milliseconds each encode takes, by the test's clock. */
+  encodeMs = 0;
+
+  constructor(private readonly clock?: { advanceBy(ms: number): void }) {}
+
+  open = async (settings: EncoderSettings): Promise<FrameEncoder> => {
+    if (this.refused.has(settings.codec)) throw new DesktopError('encoder-refused', `the ${settings.codec} encoder refused ${settings.width}×${settings.height} (not supported)`);
+    this.opened.push(settings);
+    let first = true;
+    return {
+      encode: async (frame, _timestamp, keyFrame) => {
+        this.clock?.advanceBy(this.encodeMs);
+        const key = keyFrame || first;
+        first = false;
+        this.encoded.push({ red: frame.rgba[0]!, key, settings });
+        return { key, data: Uint8Array.of(frame.rgba[0]!, key ? 1 : 0) };
+      },
+      close() {},
+    };
+  };
+}
+
+export class FakeInput implements InputDevice {
+  readonly calls: string[] = [];
+  position = { x: 0, y: 0 };
+
+  mousePosition() {
+    return this.position;
+  }
+  moveMouse(x: number, y: number) {
+    this.calls.push(`move ${x},${y}`);
+  }
+  mouseButton(button: string, action: string) {
+    this.calls.push(`${button} ${action}`);
+  }
+  scroll(x: number, y: number) {
+    this.calls.push(`scroll ${x},${y}`);
+  }
+  key(key: string, action: string) {
+    this.calls.push(`key ${key} ${action}`);
+  }
+  typeText(text: string) {
+    this.calls.push(`type ${text}`);
+  }
+}
+
+/** A clock whose time moves only when told to. */
+export class StepClock {
+  #now = 0;
+  now(): number {
+    return this.#now;
+  }
+  advanceBy(ms: number): void {
+    this.#now += ms;
+  }
+}
+
+/** The SDK's video rules in short: video flows once a share is configured, approved and not paused. */
+export class FakeVideoSession extends Emitter<AgentSessionEvents> implements DesktopSession {
+  active = true;
+  paused = false;
+  keyFrameNeeded = true;
+  unacknowledgedBytes = 0;
+  expertCodecs: readonly string[] | undefined;
+  droppedInputEvents = 0;
+  video: VideoConfig | undefined;
+  readonly configs: VideoConfig[] = [];
+  readonly chunks: VideoChunk[] = [];
+  readonly cursors: CursorState[] = [];
+  readonly chats: string[] = [];
+  stoppedShares = 0;
+
+  get readyForVideo(): boolean {
+    return this.active && !this.paused && this.video !== undefined;
+  }
+
+  async startVideoShare(config: VideoConfig): Promise<void> {
+    this.video = config;
+    this.configs.push(config);
+    this.keyFrameNeeded = true;
+  }
+
+  async stopScreenShare(): Promise<void> {
+    this.video = undefined;
+    this.stoppedShares++;
+  }
+
+  async sendVideoChunk(chunk: VideoChunk): Promise<boolean> {
+    if (!this.readyForVideo || (this.keyFrameNeeded && !chunk.key)) {
+      this.keyFrameNeeded = true;
+      return false;
+    }
+    if (chunk.key) this.keyFrameNeeded = false;
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  async sendCursor(cursor: CursorState): Promise<boolean> {
+    if (!this.readyForVideo) return false;
+    this.cursors.push(cursor);
+    return true;
+  }
+
+  async chat(text: string): Promise<void> {
+    this.chats.push(text);
+  }
+}

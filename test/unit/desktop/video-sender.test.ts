@@ -1,0 +1,194 @@
+// The video sender against a session that keeps the SDK's video rules: it captures only when video
+// may flow, sends only changed pictures (and key frames when the other side needs one), holds back
+// while too much waits unacknowledged, and chooses codec, size and bitrate.
+import { describe, expect, it } from 'vitest';
+import { DesktopError } from '../../../cli/desktop/errors.js';
+import { MAX_BITRATE, MIN_BITRATE, VideoSender } from '../../../cli/desktop/video-sender.js';
+import type { MonitorInfo } from '../../../cli/desktop/ports.js';
+import { FakeEncoders, FakeScreen, FakeVideoSession, monitor, picture, StepClock } from './fakes.js';
+
+function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFps?: number } = {}) {
+  const clock = new StepClock();
+  const session = new FakeVideoSession();
+  session.expertCodecs = options.expertCodecs;
+  const shared = options.monitor ?? monitor();
+  const screen = new FakeScreen(shared);
+  const encoders = new FakeEncoders(clock);
+  const configured: string[] = [];
+  const video = new VideoSender({
+    session,
+    capture: screen,
+    openEncoder: encoders.open,
+    monitor: shared,
+    maxFps: options.maxFps ?? 15,
+    clock,
+    onConfigured: ({ codec, width, height }) => configured.push(`${codec} ${width}x${height}`),
+  });
+  return { clock, session, screen, encoders, video, configured };
+}
+
+/** Runs `count` frame intervals; returns their outcomes. */
+async function frames(setup: ReturnType<typeof sender>, count: number) {
+  const outcomes = [];
+  for (let index = 0; index < count; index++) {
+    outcomes.push(await setup.video.frame());
+    setup.clock.advanceBy(67);
+  }
+  return outcomes;
+}
+
+describe('the video sender', () => {
+  it('captures nothing until the share is configured, nor while the session is paused or not active', async () => {
+    const setup = sender();
+    expect(await setup.video.frame()).toBe('not-ready');
+    await setup.video.configure();
+    setup.session.paused = true;
+    expect(await frames(setup, 3)).toEqual(['not-ready', 'not-ready', 'not-ready']);
+    setup.session.paused = false;
+    setup.session.active = false;
+    expect(await setup.video.frame()).toBe('not-ready');
+    expect(setup.screen.captures).toBe(0);
+    expect(setup.session.chunks).toEqual([]);
+  });
+
+  it('starts with a key frame, then sends only changed pictures: an idle screen sends nothing', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    expect(await frames(setup, 4)).toEqual(['sent', 'unchanged', 'unchanged', 'unchanged']);
+    setup.screen.current = picture(20, 64, 36);
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(setup.session.chunks.map((chunk) => [chunk.data[0], chunk.key])).toEqual([
+      [10, true],
+      [20, false],
+    ]);
+    // Timestamps are microseconds since the share started, increasing.
+    const [first, second] = setup.session.chunks;
+    expect(second!.timestamp).toBeGreaterThan(first!.timestamp);
+  });
+
+  it('sends a key frame of an unchanged picture when the other side needs one (a request, a resume)', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    await frames(setup, 2);
+    setup.session.keyFrameNeeded = true; // what a key-frame-request or a resume does
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(setup.session.chunks.map((chunk) => chunk.key)).toEqual([true, true]);
+  });
+
+  it('a chunk the session dropped is sent again as a key frame', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    await frames(setup, 1);
+    setup.screen.current = picture(30, 64, 36);
+    // A pause and a resume between the encoding and the send: the session drops the chunk.
+    const send = setup.session.sendVideoChunk.bind(setup.session);
+    setup.session.sendVideoChunk = async (chunk) => {
+      setup.session.paused = true;
+      const sent = await send(chunk);
+      setup.session.paused = false;
+      return sent;
+    };
+    expect(await setup.video.frame()).toBe('dropped');
+    setup.session.sendVideoChunk = send;
+    expect(await setup.video.frame()).toBe('sent');
+    expect(setup.session.chunks.map((chunk) => [chunk.data[0], chunk.key])).toEqual([
+      [10, true],
+      [30, true],
+    ]);
+  });
+
+  it('captures nothing while more waits unacknowledged than the link carries in 250 ms, then goes on', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    await frames(setup, 1);
+    setup.screen.current = picture(40, 64, 36);
+    // Before any measurement the link is taken to carry 1 Mbit/s: 31 250 bytes in 250 ms.
+    setup.session.unacknowledgedBytes = 40_000;
+    const captures = setup.screen.captures;
+    expect(await frames(setup, 3)).toEqual(['backpressure', 'backpressure', 'backpressure']);
+    expect(setup.screen.captures).toBe(captures);
+    setup.session.unacknowledgedBytes = 0;
+    expect(await frames(setup, 1)).toEqual(['sent']);
+  });
+
+  it('lowers the bitrate when the link is slow, at most every 15 s', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    expect(setup.encoders.opened[0]!.bitrate).toBe(800_000); // 80% of the assumed 1 Mbit/s
+    // A link that acknowledges 2 000 bytes a second: 20 000 waiting shrink by 200 every 100 ms.
+    for (let waiting = 20_000; waiting > 16_000; waiting -= 200) {
+      setup.session.unacknowledgedBytes = waiting;
+      setup.screen.current = picture(waiting % 251, 64, 36);
+      await setup.video.frame();
+      setup.clock.advanceBy(100);
+    }
+    expect(setup.encoders.opened).toHaveLength(1); // not 15 s yet
+    setup.clock.advanceBy(15_000);
+    setup.session.unacknowledgedBytes = 0;
+    setup.screen.current = picture(250, 64, 36);
+    expect(await setup.video.frame()).toBe('sent');
+    expect(setup.encoders.opened.map((settings) => settings.bitrate)).toEqual([800_000, MIN_BITRATE]);
+    expect(setup.video.bitrate).toBeLessThan(MAX_BITRATE);
+    // Same codec and size: the expert's decoder goes on; the new encoder starts with a key frame.
+    expect(setup.configured).toHaveLength(1);
+    setup.screen.current = picture(251 % 256, 64, 36);
+    await setup.video.frame();
+    expect(setup.encoders.encoded.at(-1)!.key).toBe(true);
+  });
+
+  it('encodes a large monitor fitted in the codec box, and steps down when encoding is too slow', async () => {
+    const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
+    await setup.video.configure();
+    expect(setup.configured).toEqual(['vp8 1280x720']);
+    setup.encoders.encodeMs = 60; // more than 70% of a 15 fps frame (67 ms)
+    for (let index = 0; index < 10; index++) {
+      setup.screen.current = picture(index + 1, 64, 36);
+      await setup.video.frame();
+    }
+    expect(setup.configured).toEqual(['vp8 1280x720', 'vp8 960x540']);
+    expect(setup.session.configs.at(-1)).toEqual({ source: 'desktop', codec: 'vp8', width: 960, height: 540, controllable: true });
+  });
+
+  it("a Retina monitor's capture is twice its desktop size: the encoded size follows the pixels", async () => {
+    const setup = sender({ monitor: monitor({ width: 640, height: 400, scaleFactor: 2 }) });
+    await setup.video.configure();
+    expect(setup.configured).toEqual(['vp8 1152x720']);
+  });
+
+  it("picks the first codec of the expert's list it can encode, and falls back to VP8 when that encoder refuses", async () => {
+    const setup = sender({ expertCodecs: ['vp09.00.10.08', 'avc1.42001f', 'vp8'] });
+    await setup.video.configure();
+    expect(setup.configured).toEqual(['avc1.42001f 1920x1080']);
+
+    const refusing = sender({ expertCodecs: ['avc1.42001f', 'vp8'] });
+    refusing.encoders.refused.add('avc1.42001f');
+    await refusing.video.configure();
+    expect(refusing.configured).toEqual(['vp8 1280x720']);
+
+    const none = sender({ expertCodecs: ['vp8'] });
+    none.encoders.refused.add('vp8');
+    await expect(none.video.configure()).rejects.toThrow(/the video encoder refused every configuration \(the vp8 encoder refused 1280×720 \(not supported\)\)/);
+  });
+
+  it("reconfigures when the expert's list arrives and prefers another codec, not otherwise", async () => {
+    const setup = sender();
+    await setup.video.configure();
+    setup.session.expertCodecs = ['vp8', 'avc1.42001f'];
+    await setup.video.codecsChanged();
+    expect(setup.configured).toEqual(['vp8 1280x720']);
+    setup.session.expertCodecs = ['avc1.42001f', 'vp8'];
+    await setup.video.codecsChanged();
+    expect(setup.configured).toEqual(['vp8 1280x720', 'avc1.42001f 1920x1080']);
+  });
+
+  it('a monitor that disappears is told apart from a capture that fails', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    setup.screen.failure = new Error('XGetImage failed');
+    const failure = await setup.video.frame().catch((error: DesktopError) => error);
+    expect(failure).toMatchObject({ code: 'capture-failed' });
+    setup.screen.listed = [];
+    const gone = await setup.video.frame().catch((error: DesktopError) => error);
+    expect(gone).toMatchObject({ code: 'monitor-gone', message: expect.stringContaining('monitor 1 (screen) is gone, so the desktop share stopped: the terminal and chat go on') });
+  });
+});

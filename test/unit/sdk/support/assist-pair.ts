@@ -1,0 +1,24 @@
+// An agent (the invitation's creator) and an expert through the handshake over the fake relay, the
+// agent asked to decide; and a way to send what a side that broke the rules would send.
+import { encodeAssistMessage, type AssistMessage } from '../../../../sdk/assist-messages.js';
+import { AgentSession, ExpertSession } from '../../../../sdk/assist-session.js';
+import type { RelayClient } from '../../../../sdk/node.js';
+import { fastClientOptions, until } from '../../../support/harness.js';
+import { fakeRelayWithClients } from './fake-relay.js';
+
+const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin: 'ws://127.0.0.1' };
+
+export async function decidingPair(defer: (cleanup: () => unknown) => void) {
+  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+  const agentClient = newClient();
+  const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
+  const agent = new AgentSession({ client: agentClient, name: 'Ada Lovelace', secrets });
+  const expertClient = newClient();
+  await expertClient.joinSession(nameplate);
+  const expert = new ExpertSession({ client: expertClient, name: 'Grace Hopper', secrets });
+  await until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
+  return { agent, agentClient, expert, expertClient, relay };
+}
+
+/** Sends from a client directly, past its session's own rules: what a side that broke them would send. */
+export const sendRaw = (client: RelayClient, message: AssistMessage) => client.send(encodeAssistMessage(message));
