@@ -81,7 +81,29 @@ interface Libnut {
   mouseToggle(down: string, button: string): void;
   scrollMouse(x: number, y: number): void;
   keyToggle(key: string, down: string): void;
+  keyTap(key: string, modifier?: string): void;
   typeString(text: string): void;
+}
+
+/**
+ * Symbols libnut's typeString types without Shift on X11 ('!' comes out '1'): each is pressed as
+ * its key with Shift instead. The X keymap finds the key; Shift is the level a US-style layout
+ * puts these symbols on, which covers most layouts' ASCII symbols.
+ */
+const X11_SHIFTED_SYMBOLS = new Set('~!@#$%^&*()_+{}|:"<>?');
+
+function typeOnX11(libnut: Libnut, text: string): void {
+  let plain = '';
+  for (const character of text) {
+    if (!X11_SHIFTED_SYMBOLS.has(character)) {
+      plain += character;
+      continue;
+    }
+    if (plain) libnut.typeString(plain);
+    plain = '';
+    libnut.keyTap(character, 'shift');
+  }
+  if (plain) libnut.typeString(plain);
 }
 
 export function loadInputDevice(platform: Platform): InputDevice {
@@ -92,7 +114,7 @@ export function loadInputDevice(platform: Platform): InputDevice {
     mouseButton: (button, action) => libnut.mouseToggle(action, button),
     scroll: (x, y) => libnut.scrollMouse(x, y),
     key: (key, action) => libnut.keyToggle(key, action),
-    typeText: (text) => libnut.typeString(text),
+    typeText: (text) => (platform === 'linux' ? typeOnX11(libnut, text) : libnut.typeString(text)),
   };
 }
 

@@ -128,8 +128,8 @@ describe('the person shares their desktop from the assist command; the technicia
 
     // Typing: a click through X focuses the program's text input, then keys go to it.
     await clickPicture(controlled, centre(target.textInput as ColourRegion));
-    await page.keyboard.type('Hello, desktop 42');
-    await expect.poll(() => target.text()).toBe('Hello, desktop 42');
+    await page.keyboard.type('Hello, desktop! 42? (a:b)');
+    await expect.poll(() => target.text()).toBe('Hello, desktop! 42? (a:b)');
     await web.shoot('desktop-2-controlling');
 
     // Control taken back: the page stops sending, and what a technician's page might still send is dropped.
@@ -152,7 +152,7 @@ describe('the person shares their desktop from the assist command; the technicia
     agent.send({ cmd: 'resume' });
     await technicianSees(centre(LEFT_BOX), GREEN);
     // Nothing typed or clicked without control reached the program: still the one click and the text.
-    expect(await target.text()).toBe('Hello, desktop 42');
+    expect(await target.text()).toBe('Hello, desktop! 42? (a:b)');
     expect((await target.clicks()).map(({ x, y }) => [Math.round(x / 100), Math.round(y / 100)])).toEqual([
       [9, 5],
       [Math.round(centre(target.textInput as ColourRegion).x / 100), Math.round(centre(target.textInput as ColourRegion).y / 100)],
