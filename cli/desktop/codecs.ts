@@ -2,11 +2,9 @@
 // it before VP8. VP9 is not offered: its encoder in @napi-rs/webcodecs is far too slow for live video
 // on a small machine.
 
+import { DEFAULT_VIDEO_CODEC, VIDEO_CODECS } from '../../sdk/video-pacing.js';
 import type { Size } from './geometry.js';
 
-/** What this side encodes, in its own order of preference. */
-export const ENCODABLE_CODECS = ['vp8', 'avc1.42001f'] as const;
-export const DEFAULT_CODEC = 'vp8';
 
 /**
  * The largest encoded size per codec, measured on a 2-core machine with a 1920×1080 capture: VP8
@@ -23,6 +21,6 @@ export const ENCODE_BOX: Record<string, Size> = {
  * then VP8, which every WebCodecs browser decodes. Before the expert has said anything: VP8.
  */
 export function codecCandidates(expertCodecs: readonly string[] | undefined): string[] {
-  const listed = (expertCodecs ?? []).filter((codec) => (ENCODABLE_CODECS as readonly string[]).includes(codec));
-  return [...new Set([...listed, DEFAULT_CODEC])];
+  const listed = (expertCodecs ?? []).filter((codec) => (VIDEO_CODECS as readonly string[]).includes(codec));
+  return [...new Set([...listed, DEFAULT_VIDEO_CODEC])];
 }

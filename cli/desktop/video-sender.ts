@@ -3,18 +3,18 @@
 //   - an unchanged picture is not encoded: an idle desktop sends nothing at all (the cursor has its
 //     own messages), unless the expert's side needs a key frame (start, request, resume, a drop);
 //   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms
-//     (throughput.ts), so a slow link degrades to fewer frames, never to a queue;
+//     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer frames, never to a queue;
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new
 //     encoder starts with a key frame);
 //   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down
 //     by a quarter when encoding takes more than 70% of the frame interval.
 
 import type { Clock } from '../../sdk/node.js';
-import { codecCandidates, DEFAULT_CODEC, ENCODE_BOX } from './codecs.js';
+import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
+import { codecCandidates, ENCODE_BOX } from './codecs.js';
 import { DesktopError } from './errors.js';
 import { fitWithin, ScreenMapping, smallerBox, type Size } from './geometry.js';
 import type { DesktopSession, FrameEncoder, MonitorInfo, OpenEncoder, RawFrame, ScreenCapture } from './ports.js';
-import { ThroughputMeter } from './throughput.js';
 
 export const MIN_BITRATE = 200_000;
 /** The target for typing and scrolling at 1920×1080; more buys little on a desktop. */
@@ -61,8 +61,8 @@ export class VideoSender {
   readonly #options: VideoSenderOptions;
   readonly #meter = new ThroughputMeter();
   #encoder: FrameEncoder | undefined;
-  #codec = DEFAULT_CODEC;
-  #box: Size = ENCODE_BOX[DEFAULT_CODEC]!;
+  #codec = DEFAULT_VIDEO_CODEC;
+  #box: Size = ENCODE_BOX[DEFAULT_VIDEO_CODEC]!;
   #size: Size | undefined;
   #bitrate: number;
   #encoderOpenedAt = 0;

@@ -1,4 +1,5 @@
 import type { AgentSession } from '../../sdk/assist-session.js';
+import { ThroughputMeter } from '../../sdk/video-pacing.js';
 import { h } from './dom.js';
 import { sentence } from './text.js';
 import { codecToEncode, encoderConfig } from './video-codecs.js';
@@ -14,42 +15,12 @@ import { codecToEncode, encoderConfig } from './video-codecs.js';
 export const MAX_FRAMES_PER_SECOND = 15;
 /** Larger captures are scaled down to about this many pixels (1920 × 1200): encoding a 4K screen live would take the person's computer. */
 const MAX_PIXELS = 1920 * 1200;
-/** A frame is encoded while what the link has not acknowledged yet would drain within this time, at the rate it drained lately. */
-const MAX_QUEUE_SECONDS = 0.2;
-/** How far back "lately" goes. */
-const RATE_WINDOW_MS = 1000;
 
 /** The size to encode a `width` × `height` capture at: at most MAX_PIXELS, the shape kept, even sides (as H.264 needs). */
 export function encodedSize(width: number, height: number): { width: number; height: number } {
   const scale = Math.min(1, Math.sqrt(MAX_PIXELS / (width * height)));
   const even = (side: number) => Math.max(2, 2 * Math.round((side * scale) / 2));
   return { width: even(width), height: even(height) };
-}
-
-/**
- * Whether a frame may be encoded now, from what the session's stream has not had acknowledged:
- * always when everything was, otherwise only while it would drain quickly at the rate the link
- * acknowledged bytes in the last second. Frames are skipped, not queued.
- */
-export class LinkPacer {
-  #given = 0;
-  #samples: { at: number; acknowledged: number }[] = [];
-
-  /** Bytes handed to the session. */
-  given(bytes: number): void {
-    this.#given += bytes;
-  }
-
-  mayEncode(now: number, unacknowledgedBytes: number): boolean {
-    const acknowledged = Math.max(0, this.#given - unacknowledgedBytes);
-    this.#samples = this.#samples.filter((sample) => now - sample.at <= RATE_WINDOW_MS);
-    this.#samples.push({ at: now, acknowledged });
-    if (unacknowledgedBytes === 0) return true;
-    const oldest = this.#samples[0]!;
-    const seconds = (now - oldest.at) / 1000;
-    const bytesPerSecond = seconds > 0 ? (acknowledged - oldest.acknowledged) / seconds : 0;
-    return unacknowledgedBytes < bytesPerSecond * MAX_QUEUE_SECONDS;
-  }
 }
 
 /** A promise settled from outside; its rejection counts as handled (whoever awaits it still sees it). */
@@ -74,7 +45,8 @@ export class ScreenShare {
   readonly #session: AgentSession;
   readonly #stream: MediaStream;
   readonly #onStopped: (problem?: string) => void;
-  readonly #pacer = new LinkPacer();
+  /** Frames are encoded only while what waits for acknowledgement stays below what the link carries (the assist command's rule). */
+  readonly #pacer = new ThroughputMeter();
   #encoder: VideoEncoder | undefined;
   #size: { width: number; height: number } | undefined;
   /** A new configuration is being told to the technician: frames wait (are skipped) until it is. */
@@ -202,7 +174,8 @@ export class ScreenShare {
       const due = now - this.#lastEncodedAt >= 1000 / MAX_FRAMES_PER_SECOND;
       const wanted = !this.#newestSent || session.keyFrameNeeded;
       if (frame !== this.#newest || this.#stopped || !wanted || !due || !session.readyForVideo) return;
-      if (this.#encoder!.encodeQueueSize > 0 || !this.#pacer.mayEncode(now, session.unacknowledgedBytes)) return;
+      this.#pacer.observe(session.unacknowledgedBytes, now);
+      if (this.#encoder!.encodeQueueSize > 0 || !this.#pacer.mayEncode(session.unacknowledgedBytes)) return;
       this.#lastEncodedAt = now;
       this.#newestSent = true;
       this.#encoder!.encode(frame, { keyFrame: session.keyFrameNeeded });

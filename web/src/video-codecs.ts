@@ -1,11 +1,8 @@
 // Which video codecs the two browsers use. The technician's page tells the person's side what it
 // decodes, most preferred first; the sender picks the first it can encode. VP9 is left out: the
 // assist command's encoder (Node) is too slow with it for a live desktop.
+import { DEFAULT_VIDEO_CODEC, VIDEO_CODECS } from '../../sdk/video-pacing.js';
 
-/** What the technician's page offers to decode, in order of preference. */
-export const DECODER_PREFERENCE = ['vp8', 'avc1.42001f'] as const;
-/** What every sender encodes when told nothing else (the protocol's default). */
-export const DEFAULT_CODEC = 'vp8';
 
 /** The codecs of `candidates` for which `supported` says yes, in the candidates' order. */
 export async function supportedInOrder(candidates: readonly string[], supported: (codec: string) => Promise<boolean>): Promise<string[]> {
@@ -16,7 +13,7 @@ export async function supportedInOrder(candidates: readonly string[], supported:
 /** The codecs this browser decodes, most preferred first; none without WebCodecs. */
 export async function decodableCodecs(): Promise<string[]> {
   if (typeof VideoDecoder !== 'function') return [];
-  return supportedInOrder(DECODER_PREFERENCE, async (codec) => (await VideoDecoder.isConfigSupported({ codec, optimizeForLatency: true })).supported === true);
+  return supportedInOrder(VIDEO_CODECS, async (codec) => (await VideoDecoder.isConfigSupported({ codec, optimizeForLatency: true })).supported === true);
 }
 
 /** H.264 chunks carry their parameter sets in the stream (Annex B): the protocol sends no decoder description. */
@@ -35,5 +32,5 @@ export function encoderConfig(codec: string, width: number, height: number): Vid
 /** The first of the technician's codecs this browser encodes at this size; VP8 when none (or nothing was said). */
 export async function codecToEncode(wanted: readonly string[] | undefined, width: number, height: number): Promise<string> {
   const encodable = await supportedInOrder(wanted ?? [], async (codec) => (await VideoEncoder.isConfigSupported(encoderConfig(codec, width, height))).supported === true);
-  return encodable[0] ?? DEFAULT_CODEC;
+  return encodable[0] ?? DEFAULT_VIDEO_CODEC;
 }

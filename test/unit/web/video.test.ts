@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { encodedSize, LinkPacer } from '../../../web/src/screen-share.js';
-import { DECODER_PREFERENCE, encoderConfig, supportedInOrder } from '../../../web/src/video-codecs.js';
+import { encodedSize } from '../../../web/src/screen-share.js';
+import { VIDEO_CODECS } from '../../../sdk/video-pacing.js';
+import { encoderConfig, supportedInOrder } from '../../../web/src/video-codecs.js';
 
 // The video both pages agree on: which codec, at what size, and how fast the person's page sends.
 
 describe('codec preference', () => {
   it('offers VP8 first, then H.264 baseline; never VP9 (too slow for the assist command to encode)', () => {
-    expect(DECODER_PREFERENCE).toEqual(['vp8', 'avc1.42001f']);
+    expect(VIDEO_CODECS).toEqual(['vp8', 'avc1.42001f']);
   });
 
   it('keeps the preference order, whatever order the browser answers in, and drops what it refuses or fails on', async () => {
@@ -37,35 +38,5 @@ describe('encodedSize', () => {
     expect(portrait.width * portrait.height).toBeLessThanOrEqual(1920 * 1200 * 1.01);
     expect(portrait.width / portrait.height).toBeCloseTo(2160 / 3840, 2);
     expect(encodedSize(1, 1)).toEqual({ width: 2, height: 2 });
-  });
-});
-
-describe('LinkPacer', () => {
-  it('lets a frame go whenever everything sent was acknowledged', () => {
-    const pacer = new LinkPacer();
-    expect(pacer.mayEncode(0, 0)).toBe(true);
-    pacer.given(50_000);
-    expect(pacer.mayEncode(10, 0)).toBe(true);
-  });
-
-  it('with bytes on their way, lets a frame go only while they would drain within 200 ms at the recent rate', () => {
-    const pacer = new LinkPacer();
-    // Nothing is known of the link yet: wait for the first frame to be acknowledged.
-    pacer.given(100_000);
-    expect(pacer.mayEncode(0, 100_000)).toBe(false);
-    // 100 KB acknowledged in 500 ms: 200 KB/s, so up to 40 KB may be on their way.
-    pacer.given(30_000);
-    expect(pacer.mayEncode(500, 30_000)).toBe(true);
-    pacer.given(20_000);
-    expect(pacer.mayEncode(510, 50_000)).toBe(false);
-  });
-
-  it('forgets rates older than a second: a link that slowed down gets fewer frames', () => {
-    const pacer = new LinkPacer();
-    pacer.given(400_000);
-    pacer.mayEncode(0, 400_000);
-    expect(pacer.mayEncode(500, 10_000)).toBe(true);
-    // Two seconds later only 5 KB more were acknowledged: 10 KB/s now, far below what is on its way.
-    expect(pacer.mayEncode(2500, 5_000)).toBe(false);
   });
 });

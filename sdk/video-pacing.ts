@@ -1,7 +1,18 @@
-// How fast the link carries what this side sends, measured from the acknowledgements: the bytes
+// What both video senders (the assist command's desktop, the console's screen share) agree on: the
+// codecs, and how fast to send.
+//
+// Codecs: VP8 is what every sender encodes when told nothing else; H.264 when the technician's side
+// lists it first. VP9 is left out: @napi-rs/webcodecs encodes it far too slowly for live video.
+//
+// Pacing: how fast the link carries what this side sends, measured from the acknowledgements: the bytes
 // given to the session minus the growth of what is still unacknowledged. The video sender encodes a
 // frame only while what waits is less than the link carries in FRAME_QUEUE_MS, so a slow link gets
 // fewer frames instead of a growing queue, and the encoder's bitrate follows the same figure.
+
+/** The codecs senders encode and viewers offer to decode, most preferred first. */
+export const VIDEO_CODECS = ['vp8', 'avc1.42001f'] as const;
+/** What a sender encodes when the technician's side said nothing (the protocol's default). */
+export const DEFAULT_VIDEO_CODEC = 'vp8';
 
 /** At most this much video waits for acknowledgement before the next frame is encoded. */
 export const FRAME_QUEUE_MS = 250;
