@@ -613,23 +613,22 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
    * Anything else is dropped and counted, never applied.
    */
   #applyInput(type: 'input' | 'pointer' | 'key', apply: () => void, pointer?: PointerInput): void {
-    const video = this.#video;
-    const why = !this.#flowing
-      ? this.#paused
-        ? 'the session is paused'
-        : 'the session is not active'
-      : !this.#controlGranted
-        ? 'control is not granted'
-        : type === 'input'
-          ? undefined
-          : !video?.controllable
-            ? 'no desktop is shared'
-            : pointer && (pointer.x >= video.width || pointer.y >= video.height)
-              ? 'the pointer is outside the shared screen'
-              : undefined;
+    const why = this.#inputRefusal(type, pointer);
     if (why === undefined) return apply();
     this.#droppedInputEvents++;
     this.emit('input-dropped', { type, why });
+  }
+
+  /** Why the expert's input may not be applied now, or undefined if it may. */
+  #inputRefusal(type: 'input' | 'pointer' | 'key', pointer: PointerInput | undefined): string | undefined {
+    if (this.#paused) return 'the session is paused';
+    if (this.#phase !== 'active') return 'the session is not active';
+    if (!this.#controlGranted) return 'control is not granted';
+    if (type === 'input') return undefined;
+    const video = this.#video;
+    if (!video?.controllable) return 'no desktop is shared';
+    if (pointer && (pointer.x >= video.width || pointer.y >= video.height)) return 'the pointer is outside the shared screen';
+    return undefined;
   }
 
   #onSecured(verificationCode: string): void {
