@@ -16,6 +16,7 @@ import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/co
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
+import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
 
 const STAGE_NAME = 'live';
 
@@ -119,8 +120,8 @@ function configFromContext(node: Node): RelayConfig {
   return {
     policy,
     removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    messageRateLimit: positiveInteger('messageRateLimit', 1000),
-    messageBurstLimit: positiveInteger('messageBurstLimit', 500),
+    messageRateLimit: positiveInteger('messageRateLimit', DEFAULT_STAGE_THROTTLE.messagesPerSecond),
+    messageBurstLimit: positiveInteger('messageBurstLimit', DEFAULT_STAGE_THROTTLE.messageBurst),
     senderEmail,
     senderDomain,
     alarmEmail: text('alarmEmail'),

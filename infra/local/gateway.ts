@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketEvent, WebSocketResult } from '../../functions/lib/events.js';
 import { decodePathSegment } from '../../functions/lib/path-segment.js';
 import type { Chaos } from './chaos.js';
+import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle.js';
 
 /** API Gateway's WebSocket limits, each configurable so tests can shorten them. */
 export interface GatewayLimits {
@@ -43,8 +44,7 @@ export const apiGatewayLimits: GatewayLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   maxBufferedBytes: 4 * 1024 * 1024,
-  messagesPerSecond: 1000,
-  messageBurst: 500,
+  ...DEFAULT_STAGE_THROTTLE,
   maxConcurrentInvocations: 100,
 };
 
