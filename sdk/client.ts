@@ -400,7 +400,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #reconnect(cause: Error): Promise<void> {
     this.#state = 'reconnecting';
     this.#reconnected = new Promise((resolve) => (this.#markReconnected = resolve));
-    const { sessionId } = this.#session!;
+    const { sessionId, resumeToken } = this.#session!;
     for (let attempt = 1; attempt <= this.#reconnectPolicy.maxAttempts; attempt++) {
       const delayMs = this.#backoffDelay(attempt);
       this.emit('reconnecting', { attempt, delayMs, cause });
@@ -408,9 +408,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       if (this.#end) return;
       try {
         const connection = await this.#connect();
-        const { type: _reply, resumeToken: nextToken, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken: this.#session!.resumeToken });
-        // Each token works once: the next resume needs the new one.
-        this.#session!.resumeToken = nextToken;
+        const { type: _reply, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken });
         this.#state = 'connected';
         this.#markReconnected();
         this.#reconnects++;

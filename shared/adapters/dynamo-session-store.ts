@@ -193,18 +193,13 @@ export class DynamoSessionStore implements SessionStore {
     return sessionFrom(result);
   }
 
-  async attachConnection(
-    sessionId: string,
-    role: Role,
-    connectionId: string,
-    tokenHash: { current: string; next: string },
-  ): Promise<SessionRecord | undefined> {
+  async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET #seat.connectionId = :connectionId, #seat.tokenHash = :next REMOVE #seat.disconnectedAt',
-      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended AND #seat.tokenHash = :current',
+      UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
+      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
       ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
-      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended', ':current': tokenHash.current, ':next': tokenHash.next },
+      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
       ReturnValues: 'ALL_OLD',
     });
     return sessionFrom(result);

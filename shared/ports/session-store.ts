@@ -80,12 +80,8 @@ export interface SessionStore {
   countEmail(sessionId: string, limit: number): Promise<boolean>;
   /** joined → active; returns the session as it is now, or undefined if it was not joined. */
   activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined>;
-  /**
-   * Puts a connection in a role's seat and replaces the seat's resume token hash, only if it is still
-   * `tokenHash.current` (a token works once); returns the session as it was before, or undefined if it
-   * ended or the token was used meanwhile.
-   */
-  attachConnection(sessionId: string, role: Role, connectionId: string, tokenHash: { current: string; next: string }): Promise<SessionRecord | undefined>;
+  /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
+  attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined>;
   /** Empties a role's seat only if this connection still holds it; returns the session as it is now, or undefined if the seat was not this connection's. */
   detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
   /** Records traffic for idle tracking; ignored once the session ended. */

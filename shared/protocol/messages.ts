@@ -197,8 +197,7 @@ export interface SessionInfo {
 export type ServerMessage =
   | ({ type: 'sessionCreated'; nameplate: string } & SessionInfo)
   | ({ type: 'sessionJoined'; nameplate: string } & SessionInfo)
-  /** `resumeToken` is a new one: each token works once, so a replayed one is useless. */
-  | ({ type: 'sessionResumed' } & SessionInfo)
+  | ({ type: 'sessionResumed' } & Omit<SessionInfo, 'resumeToken'>)
   | { type: 'frame'; data: string }
   /** 'left': the joiner left before approval or was removed after a failed confirmation; the invitation is open again. */
   | { type: 'peer'; state: 'connected' | 'disconnected' | 'left' }

@@ -162,14 +162,10 @@ export async function resumeSession(
     throw new RelayError('session-expired', `the session can no longer be resumed (${overdue})`);
   }
   await bindOrRefuse(deps, caller, session.sessionId, role);
-  // The token rotates: whoever replays the one just used (a copy, a recorded request) is refused.
-  const next = newResumeToken();
-  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId, { current: tokenHash, next: hashToken(next) });
+  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId);
   if (!before) {
     await deps.store.unbindConnection(caller.connectionId, session.sessionId);
-    const now = await deps.store.getSession(session.sessionId);
-    if (!now || now.state === 'ended') throw sessionEndedError(now?.endedReason ?? session.endedReason);
-    throw new RelayError('invalid-resume-token', 'no session matches this id and resume token');
+    throw sessionEndedError(session.endedReason);
   }
   // A half-open old connection of the same participant (proved by the token) is closed, never the peer's.
   const replaced = before[role]?.connectionId;
@@ -180,7 +176,7 @@ export async function resumeSession(
   const peer = before[otherRole(role)]?.connectionId;
   if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'connected' });
   deps.log.info('session-resumed', { sessionId: session.sessionId, role });
-  const resumed: ServerMessage = { type: 'sessionResumed', resumeToken: next, ...sessionInfo(deps, before, role) };
+  const resumed: ServerMessage = { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
   if (role !== session.creatorRole || before.state !== 'waiting') return resumed;
   // A joiner may have been removed while the creator was away and missed the notice: repeat it after
   // the reply, so the creator drops that joiner's streams before the next one arrives.

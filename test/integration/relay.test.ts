@@ -96,22 +96,12 @@ describe('relay over real WebSockets', () => {
     const back = await TestSocket.open(runtime().wsUrl);
     const resumed = await back.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken: joined.resumeToken });
     expect(resumed).toMatchObject({ type: 'sessionResumed', role: 'expert', peerConnected: true });
+    expect(resumed).not.toHaveProperty('resumeToken');
     expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
     agent.send(frameOf('welcome back'));
     expect(decode(await back.next())).toBe('welcome back');
-
-    // The token rotated: the one just used is refused (a replay takes nothing over), the new one works once.
-    const rotated = resumed.type === 'sessionResumed' ? resumed.resumeToken : '';
-    expect(rotated).toMatch(/^[A-Za-z0-9_-]{32,}$/);
-    expect(rotated).not.toBe(joined.resumeToken);
-    const replay = await TestSocket.open(runtime().wsUrl);
-    expect(await replay.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken: joined.resumeToken })).toMatchObject({ code: 'invalid-resume-token' });
-    const again = await TestSocket.open(runtime().wsUrl);
-    expect(await again.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken: rotated })).toMatchObject({ type: 'sessionResumed', role: 'expert' });
-    expect(await back.closed).toMatchObject({ code: 1000 }); // replaced by the connection that proved the token
     agent.close();
-    replay.close();
-    again.close();
+    back.close();
   });
 
   it('ending a session tells both sides, closes their connections, and nothing more is relayed', async () => {

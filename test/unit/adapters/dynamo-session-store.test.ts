@@ -46,7 +46,7 @@ describe('DynamoSessionStore', () => {
     expect(await store.activateSession('s', 'view', NOW, NOW + 60)).toBeUndefined();
     expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBeUndefined();
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
-    expect(await store.attachConnection('s', 'expert', 'c', { current: 'h1', next: 'h2' })).toBeUndefined();
+    expect(await store.attachConnection('s', 'expert', 'c')).toBeUndefined();
     expect(await store.endSession('s', 'expired', NOW)).toBeUndefined();
   });
 

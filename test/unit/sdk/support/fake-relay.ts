@@ -173,9 +173,8 @@ export class FakeRelay {
           return reply({ type: 'error', code: 'session-ended', message: 'fake relay: session-ended', requestAction: request.action, endReason: session.endedReason });
         }
         session.seats[role]!.socket?.terminate();
-        // Each token works once, as at the relay.
-        session.seats[role]!.resumeToken = randomUUID();
-        reply({ type: 'sessionResumed', ...this.#seat(session, role, socket) });
+        const { resumeToken: _shownOnce, ...info } = this.#seat(session, role, socket);
+        reply({ type: 'sessionResumed', ...info });
         this.#send(session.seats[other(role)]?.socket, { type: 'peer', state: 'connected' });
         return;
       }
