@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ApiMapping, DomainName, HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ConfigurationSet, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
@@ -55,8 +57,16 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
 ];
 
-/** Ends overdue sessions every minute: it scans open sessions and finishes them, reading nothing else. */
-const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
+/**
+ * Ends overdue sessions every minute: it queries the sparse OpenSessions index (keys only), reads each
+ * open session and finishes the overdue ones, reading nothing else.
+ */
+const sweeper: HandlerSpec = {
+  file: 'sweep',
+  tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
+  connections: ENDS_SESSIONS,
+  timeout: Duration.minutes(1),
+};
 
 /**
  * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation
@@ -85,6 +95,38 @@ interface RelayConfig {
   senderEmail?: string;
   senderDomain?: string;
   alarmEmail?: string;
+  /** Lambda's application log level for every function (context logLevel). */
+  logLevel: ApplicationLogLevel;
+  /** Custom domains (regional endpoints) for the WebSocket and HTTP APIs, with their ACM certificate in the stack's region. */
+  customDomains?: { webSocket?: string; http?: string; certificateArn: string };
+}
+
+const LOG_LEVELS: Record<string, ApplicationLogLevel> = {
+  debug: ApplicationLogLevel.DEBUG,
+  info: ApplicationLogLevel.INFO,
+  warn: ApplicationLogLevel.WARN,
+  error: ApplicationLogLevel.ERROR,
+};
+
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function customDomainsFrom(text: (key: string) => string | undefined): RelayConfig['customDomains'] {
+  const webSocket = text('webSocketDomainName')?.toLowerCase();
+  const http = text('httpDomainName')?.toLowerCase();
+  const certificateArn = text('certificateArn');
+  for (const [key, name] of [['webSocketDomainName', webSocket], ['httpDomainName', http]] as const) {
+    if (name !== undefined && !DOMAIN_NAME.test(name)) throw new Error(`context ${key} must be a domain name such as relay.example.org, got "${name}"`);
+  }
+  if (!webSocket && !http) {
+    if (certificateArn) throw new Error('context certificateArn is used only with webSocketDomainName or httpDomainName; give one, or leave certificateArn out');
+    return undefined;
+  }
+  if (!certificateArn || !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
+    throw new Error(
+      `context certificateArn must be the ARN of an ACM certificate in the stack's region covering the custom domain names, got "${certificateArn ?? ''}"`,
+    );
+  }
+  return { webSocket, http, certificateArn };
 }
 
 function configFromContext(node: Node): RelayConfig {
@@ -125,7 +167,15 @@ function configFromContext(node: Node): RelayConfig {
     senderEmail,
     senderDomain,
     alarmEmail: text('alarmEmail'),
+    logLevel: logLevelFrom(text('logLevel')),
+    customDomains: customDomainsFrom(text),
   };
+}
+
+function logLevelFrom(raw: string | undefined): ApplicationLogLevel {
+  const level = LOG_LEVELS[(raw ?? 'info').toLowerCase()];
+  if (!level) throw new Error(`context logLevel must be one of ${Object.keys(LOG_LEVELS).join(', ')}, got "${raw}"`);
+  return level;
 }
 
 const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, letter: string) => letter.toUpperCase());
@@ -152,6 +202,12 @@ export class RelayStack extends Stack {
       // RETAIN by default: deleting the stack must not silently delete live sessions and their audit trail.
       removalPolicy: config.removalPolicy,
     });
+    const { openSessionsIndex } = tableSchema;
+    this.table.addGlobalSecondaryIndex({
+      indexName: openSessionsIndex.name,
+      partitionKey: { name: openSessionsIndex.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     const alarmTopic = new Topic(this, 'AlarmTopic');
     if (config.alarmEmail) alarmTopic.addSubscription(new EmailSubscription(config.alarmEmail));
@@ -176,11 +232,33 @@ export class RelayStack extends Stack {
       throttle: { rateLimit: 50, burstLimit: 100 },
     });
     // Built from the API id rather than the stage's `url`, which ends in a slash.
-    const httpUrl = `https://${httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    let httpUrl = `https://${httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    let webSocketUrl = stage.url;
+    const domains = config.customDomains;
+    if (domains) {
+      const certificate = Certificate.fromCertificateArn(this, 'Certificate', domains.certificateArn);
+      // Each custom domain maps its root to the stage: clients use wss://<domain> and https://<domain>.
+      const customDomain = (id: string, name: string, map: (domainName: DomainName) => ApiMapping) => {
+        const domainName = new DomainName(this, id, { domainName: name, certificate });
+        map(domainName);
+        new CfnOutput(this, `${id}Target`, {
+          value: domainName.regionalDomainName,
+          description: `point ${name} here (CNAME, or an alias record)`,
+        });
+      };
+      if (domains.webSocket) {
+        customDomain('WebSocketDomain', domains.webSocket, (domainName) => new ApiMapping(this, 'WebSocketMapping', { api: webSocketApi, domainName, stage }));
+        webSocketUrl = `wss://${domains.webSocket}`;
+      }
+      if (domains.http) {
+        customDomain('HttpDomain', domains.http, (domainName) => new ApiMapping(this, 'HttpMapping', { api: httpApi, domainName, stage: httpStage }));
+        httpUrl = `https://${domains.http}`;
+      }
+    }
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
-      ASSIST_WEBSOCKET_URL: stage.url,
+      ASSIST_WEBSOCKET_URL: webSocketUrl,
       ASSIST_HTTP_URL: httpUrl,
       ...policyToEnvironment(config.policy),
     };
@@ -190,9 +268,11 @@ export class RelayStack extends Stack {
         table: this.table,
         tableActions: spec.tableActions,
         connections: spec.connections && { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections },
-        environment: { ...environment, ...extraEnvironment },
+        // The API's own @connections endpoint, which works behind a custom domain too (the event's domain would not).
+        environment: { ...environment, ...(spec.connections ? { CALLBACK_URL: stage.callbackUrl } : {}), ...extraEnvironment },
         memorySize: spec.memorySize ?? DEFAULT_MEMORY_MB,
         timeout: spec.timeout ?? DEFAULT_TIMEOUT,
+        logLevel: config.logLevel,
         removalPolicy: config.removalPolicy,
         alarmAction,
         afterBundling: spec.afterBundling,
@@ -235,8 +315,7 @@ export class RelayStack extends Stack {
       });
     }
 
-    // The sweeper has no event to derive the @connections endpoint from, so it is told.
-    const sweep = relayFunction(sweeper, { CALLBACK_URL: stage.callbackUrl });
+    const sweep = relayFunction(sweeper);
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
@@ -244,7 +323,9 @@ export class RelayStack extends Stack {
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };
-    alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);
+    // No alarm on the stage's IntegrationError: it counts every 4xx from an integration, and $connect refuses
+    // a foreign browser origin with a 403 by design. The functions' own alarms (errors, throttles and
+    // error-level log lines) see every failure it would.
     alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
     // On demand is not unlimited: a burst past twice the previous peak, or the table's own limits, throttles.
@@ -255,7 +336,7 @@ export class RelayStack extends Stack {
     });
     alarmOnAny(this, 'TableThrottleAlarm', tableThrottles, 'DynamoDB: throttled reads or writes in 5 minutes', alarmAction);
 
-    new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
+    new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpUrl', { value: httpUrl, description: 'https:// base URL for relay links' });
     new CfnOutput(this, 'HealthUrl', { value: `${httpUrl}/healthz` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

@@ -118,7 +118,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     log,
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
-    callbackEndpoint: () => `${internalUrl()}/${STAGE}`,
+    get callbackUrl() {
+      return `${internalUrl()}/${STAGE}`;
+    },
     endpoints,
     mailer,
     awsClientConfig: localAwsConfig,

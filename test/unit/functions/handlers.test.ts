@@ -37,7 +37,7 @@ function wiring(mailer?: Mailer) {
     policy: defaultPolicy,
     log: silentLog,
     clock: () => NOW_MS,
-    callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    callbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
     endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
     awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
   });
