@@ -9,14 +9,14 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ConfigurationSet, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import type { EmailIdentity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
 import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/config/policy.js';
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
+import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
 import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
 
@@ -92,8 +92,8 @@ interface RelayConfig {
   /** Cost guard: the WebSocket stage's default throttle for each route (steady messages per second, burst bucket). */
   messageRateLimit: number;
   messageBurstLimit: number;
-  senderEmail?: string;
-  senderDomain?: string;
+  /** Emailing invitations, when a sender is configured (senderEmail, senderDomain or senderIdentity). */
+  sender?: Sender;
   alarmEmail?: string;
   /** Lambda's application log level for every function (context logLevel). */
   logLevel: ApplicationLogLevel;
@@ -150,22 +150,12 @@ function configFromContext(node: Node): RelayConfig {
     throw new Error(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
   }
 
-  const senderDomain = text('senderDomain');
-  const senderEmail = text('senderEmail') ?? (senderDomain && `no-reply@${senderDomain}`);
-  if (senderEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) {
-    throw new Error(`context senderEmail must be an email address, got "${senderEmail}"`);
-  }
-  if (senderDomain && !senderEmail?.endsWith(`@${senderDomain}`)) {
-    throw new Error(`context senderEmail (${senderEmail}) must be an address at senderDomain (${senderDomain})`);
-  }
-
   return {
     policy,
     removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     messageRateLimit: positiveInteger('messageRateLimit', DEFAULT_STAGE_THROTTLE.messagesPerSecond),
     messageBurstLimit: positiveInteger('messageBurstLimit', DEFAULT_STAGE_THROTTLE.messageBurst),
-    senderEmail,
-    senderDomain,
+    sender: senderFromContext(text),
     alarmEmail: text('alarmEmail'),
     logLevel: logLevelFrom(text('logLevel')),
     customDomains: customDomainsFrom(text),
@@ -187,7 +177,7 @@ const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, 
  */
 export class RelayStack extends Stack {
   readonly table: Table;
-  /** The sender identity the email route may send from; absent without sender context. */
+  /** The sender identity the stack created; absent without sender context or with an existing identity. */
   readonly emailIdentity?: EmailIdentity;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -276,38 +266,16 @@ export class RelayStack extends Stack {
         removalPolicy: config.removalPolicy,
         alarmAction,
         afterBundling: spec.afterBundling,
-      }).function;
-
-    let emailEnvironment: Record<string, string> = {};
-    let configurationSet: ConfigurationSet | undefined;
-    if (config.senderEmail) {
-      configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true });
-      this.emailIdentity = new EmailIdentity(this, 'EmailIdentity', {
-        identity: config.senderDomain ? Identity.domain(config.senderDomain) : Identity.email(config.senderEmail),
-        configurationSet,
       });
-      emailEnvironment = { ASSIST_EMAIL_FROM: config.senderEmail, ASSIST_SES_CONFIGURATION_SET: configurationSet.configurationSetName };
-      // A domain identity is verified by publishing these CNAME records (no hosted-zone lookup here).
-      if (config.senderDomain) {
-        this.emailIdentity.dkimRecords.forEach((record, index) => {
-          new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${record.name} CNAME ${record.value}` });
-        });
-      }
-    }
+
+    const email = config.sender && new EmailSending(this, 'Email', { sender: config.sender, alarmAction });
+    this.emailIdentity = email?.identity;
 
     for (const route of webSocketRoutes) {
       const isEmailRoute = route.routeKey === 'emailInvitation';
-      const handler = relayFunction(route, isEmailRoute ? emailEnvironment : {});
-      if (isEmailRoute && this.emailIdentity && configurationSet) {
-        // SESv2 SendEmail checks both the identity and the configuration set it names.
-        this.emailIdentity.grantSendEmail(handler);
-        handler.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-            resources: [this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName })],
-          }),
-        );
-      }
+      const relay = relayFunction(route, isEmailRoute ? email?.environment : {});
+      if (isEmailRoute) email?.grantSend(relay);
+      const handler = relay.function;
       webSocketApi.addRoute(route.routeKey, {
         integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, handler),
         // Handlers answer the sender through the route response (the reply, or a typed error).
@@ -315,11 +283,11 @@ export class RelayStack extends Stack {
       });
     }
 
-    const sweep = relayFunction(sweeper);
+    const sweep = relayFunction(sweeper).function;
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
-    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint));
+    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint).function);
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };

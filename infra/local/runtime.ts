@@ -107,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const internalUrl = () => `http://127.0.0.1:${internalPort}`;
   const mailer: Mailer = {
     send: (email) =>
-      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER })).send(
+      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER }, log)).send(
         email,
       ),
   };

@@ -184,6 +184,15 @@ export class DynamoSessionStore implements SessionStore {
     return counted !== undefined;
   }
 
+  async uncountEmail(sessionId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'ADD emailsSent :minusOne',
+      ConditionExpression: 'emailsSent > :zero',
+      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+    });
+  }
+
   async activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),

@@ -500,8 +500,57 @@ describe('RelayStack context', () => {
     expect(sesStatements.length).toBe(2);
     for (const statement of sesStatements) {
       expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
-      expect(JSON.stringify(stack.resolve(statement.Resource))).toMatch(/identity|configuration-set/);
     }
+    // Identities: the account's (in the sandbox SES checks each recipient's verified identity too), but only
+    // from the sender's address; the configuration set by name.
+    const [identityStatement, configurationSetStatement] = sesStatements as Array<Statement & { Condition?: unknown }>;
+    expect(render(stack.resolve(identityStatement!.Resource))).toBe('arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*');
+    expect(identityStatement!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'relay@example.com' } });
+    expect(render(stack.resolve(configurationSetStatement!.Resource))).toBe(
+      `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:configuration-set/\${${configurationSetId}}`,
+    );
+
+    // Bounces, complaints, rejects and delays go to a topic the operator can subscribe to.
+    const topicId = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::SNS::Topic' && id.includes('EventsTopic'))![0];
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: configurationSetId },
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'reject', 'deliveryDelay'],
+        SnsDestination: { TopicARN: { Ref: topicId } },
+      },
+    });
+    expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).EmailEventsTopicArn!.Value).toEqual({ Ref: topicId });
+
+    // Failed sends (SesMailer's email-send-failed lines) are counted in the email function's log group, with an alarm.
+    const emailLogGroup = emailFunction.Properties.LoggingConfig.LogGroup.Ref as string;
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: emailLogGroup },
+      FilterPattern: '"email-send-failed"',
+      MetricTransformations: [{ MetricNamespace: 'AssistRelay', MetricName: 'Relay-EmailSendFailures', MetricValue: '1' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AssistRelay', MetricName: 'Relay-EmailSendFailures', Threshold: 1 });
+  });
+
+  it.each([
+    ['an address', 'relay@example.com', 'relay@example.com'],
+    ['a domain', 'example.org', 'no-reply@example.org'],
+    ['an ARN', 'arn:aws:ses:eu-west-1:123456789012:identity/example.org', 'no-reply@example.org'],
+  ])('sends from an existing identity (%s) without creating one', (_kind, senderIdentity, from) => {
+    const { stack, template, resources } = synthesize({ senderIdentity });
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    expect(stack.emailIdentity).toBeUndefined();
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    const senders = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((fn) => fn.Properties.Environment.Variables.ASSIST_EMAIL_FROM)
+      .filter(Boolean);
+    expect(senders).toEqual([from]);
+    const conditions = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Condition?: Record<string, Record<string, string>> }>)
+      .flatMap((statement) => (statement.Condition ? [statement.Condition] : []));
+    expect(conditions).toEqual([{ StringEquals: { 'ses:FromAddress': from } }]);
   });
 
   it('verifies a sender domain by DKIM, sending as no-reply@ unless told otherwise', () => {
@@ -562,6 +611,10 @@ describe('RelayStack context', () => {
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be "retain" or "destroy"/],
     [{ senderEmail: 'relay' }, /senderEmail must be an email address/],
     [{ senderDomain: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderDomain/],
+    [{ senderIdentity: 'example.org', senderDomain: 'example.org' }, /give only one of them/],
+    [{ senderIdentity: 'relay@example.org', senderEmail: 'other@example.org' }, /must be the address senderIdentity names/],
+    [{ senderIdentity: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderIdentity \(example.org\)/],
+    [{ senderIdentity: 'arn:aws:ses:eu-west-1:123456789012:configuration-set/x' }, /senderIdentity must be an SES identity/],
     [{ logLevel: 'loud' }, /context logLevel must be one of debug, info, warn, error, got "loud"/],
     [{ webSocketDomainName: 'ws.example.org' }, /context certificateArn must be the ARN of an ACM certificate/],
     [{ httpDomainName: 'https://relay.example.org', certificateArn: 'x' }, /context httpDomainName must be a domain name/],
