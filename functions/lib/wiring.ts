@@ -1,3 +1,4 @@
+import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
@@ -28,6 +29,8 @@ export interface RelayWiring {
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
+  managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
 
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
@@ -51,7 +54,8 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     const endpoint = wiring.callbackEndpoint(event);
     let notifier = notifiers.get(endpoint);
     if (!notifier) {
-      notifier = new ApiGatewayNotifier(createManagementClient(endpoint, wiring.awsClientConfig), wiring.log);
+      const requestHandler = wiring.managementRequestHandler;
+      notifier = new ApiGatewayNotifier(createManagementClient(endpoint, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log);
       notifiers.set(endpoint, notifier);
     }
     return { ...shared, notifier };
