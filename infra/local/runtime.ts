@@ -114,7 +114,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const internalUrl = () => `http://127.0.0.1:${internalPort}`;
   const mailer: Mailer = {
     send: (email) =>
-      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER })).send(
+      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER }, log)).send(
         email,
       ),
   };
@@ -126,7 +126,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint,
     // through the real SDK client; by default its last step, the HTTP exchange, is a function call.
-    callbackEndpoint: () => `${internalUrl()}/${STAGE}`,
+    get callbackUrl() {
+      return `${internalUrl()}/${STAGE}`;
+    },
     managementRequestHandler:
       (options.connectionsPath ?? 'in-process') === 'in-process'
         ? new InProcessConnections((method, path, body) => gateway.manageConnection(method, path, body))
