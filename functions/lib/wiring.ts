@@ -1,3 +1,4 @@
+import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
@@ -32,6 +33,8 @@ export interface RelayWiring {
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
+  managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
 
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
@@ -55,7 +58,8 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     ...shared,
     // Built on first use: functions that never post or disconnect never create the management client.
     get notifier() {
-      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, wiring.awsClientConfig), wiring.log));
+      const requestHandler = wiring.managementRequestHandler;
+      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log));
     },
   };
   return () => deps;
