@@ -12,8 +12,9 @@ import { InputInjector } from './input.js';
 import type { Platform } from './keys.js';
 import { chooseMonitor } from './monitors.js';
 import { checkDisplay, loadInputDevice, loadScreenCapture, webCodecsEncoders } from './native.js';
-import type { DesktopSession, InputDevice, MonitorInfo, OpenEncoder, ScreenCapture } from './ports.js';
+import type { DesktopSession, InputDevice, MonitorInfo, OpenEncoder, ScreenCapture, ScreenWatch } from './ports.js';
 import { VideoSender } from './video-sender.js';
+import { openX11Watch } from './x11.js';
 
 export const DEFAULT_MAX_FPS = 15;
 export const MAX_FPS_LIMIT = 30;
@@ -48,11 +49,13 @@ export interface DesktopDevices {
   capture: ScreenCapture;
   input: InputDevice;
   openEncoder: OpenEncoder;
+  /** What the display tells without being asked (the pointer's shape, changes), where it can: X11. */
+  openWatch?: () => Promise<ScreenWatch | undefined>;
 }
 
 export function loadDesktopDevices(): DesktopDevices {
   const platform = checkDisplay();
-  return { platform, capture: loadScreenCapture(), input: loadInputDevice(platform), openEncoder: webCodecsEncoders() };
+  return { platform, capture: loadScreenCapture(), input: loadInputDevice(platform), openEncoder: webCodecsEncoders(), openWatch: () => openX11Watch() };
 }
 
 export interface PreparedDesktop {
@@ -82,6 +85,8 @@ export class DesktopShare {
   readonly #sender: VideoSender;
   readonly #cursor: CursorTracker;
   readonly #injector: InputInjector;
+  readonly #openWatch: (() => Promise<ScreenWatch | undefined>) | undefined;
+  #watch: ScreenWatch | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   /** Configuration and frames one after another: a reconfiguration must not close an encoder mid-frame. */
   #work: Promise<unknown> = Promise.resolve();
@@ -114,7 +119,8 @@ export class DesktopShare {
       },
     });
     const mapping = () => this.#sender.mapping;
-    this.#cursor = new CursorTracker(session, devices.input, mapping);
+    this.#openWatch = devices.openWatch;
+    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage() });
     this.#injector = new InputInjector(devices.input, devices.platform, mapping);
   }
 
@@ -128,6 +134,8 @@ export class DesktopShare {
       session.on('video-codecs', () => void this.#serially(() => this.#sender.codecsChanged())),
       session.on('ended', () => void this.stop()),
     );
+    this.#watch = await this.#openWatch?.().catch(() => undefined);
+    if (this.#stopped) return this.#watch?.close();
     await this.#serially(() => this.#sender.configure());
     if (this.#stopped) return;
     this.#nextFrame(0);
@@ -156,6 +164,7 @@ export class DesktopShare {
     this.releaseInput();
     await this.#work;
     this.#sender.close();
+    this.#watch?.close();
     await this.#session.stopScreenShare(reason).catch(() => {});
     this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number, ...(reason ? { reason } : {}) });
   }
