@@ -35,6 +35,26 @@ export const MAX_VIDEO_CODECS = 8;
 export const MAX_KEY_CODE_CHARACTERS = 32;
 export const MAX_KEY_TEXT_BYTES = 32;
 
+/**
+ * Why a share stopped, when the person's side says (an older one does not): the person stopped it,
+ * the shared monitor was disconnected, the screen could no longer be captured, or the video encoder
+ * failed. The technician's side turns it into a sentence.
+ */
+export type ShareStopReason = 'by-person' | 'monitor-gone' | 'capture-failed' | 'encoder-failed';
+
+const shareStopClauses: Record<ShareStopReason, string | undefined> = {
+  'by-person': undefined,
+  'monitor-gone': 'the monitor it showed was disconnected. They can share another one',
+  'capture-failed': 'their computer could no longer capture the screen (a permission, or the display went away). They can share again',
+  'encoder-failed': 'their computer could not encode the video. They can share again, or share the terminal only',
+};
+
+/** The sentence a technician reads when `name`'s share of their `what` (desktop, screen) stopped, for each reason. */
+export function shareStoppedSentence(name: string, what: string, reason: ShareStopReason | undefined): string {
+  const clause = reason && shareStopClauses[reason];
+  return clause ? `${name}’s ${what} share stopped: ${clause}.` : `${name} stopped sharing their ${what}.`;
+}
+
 /** What the person shares as video: their desktop from the assist command (controllable), or a browser's screen share (view only). */
 export type VideoSource = 'desktop' | 'screen';
 
@@ -63,6 +83,20 @@ export interface CursorState {
   x: number;
   y: number;
   visible: boolean;
+}
+
+/** Widest and tallest cursor image: larger cursors are scaled down by the sender. */
+export const MAX_CURSOR_SIDE = 64;
+/** Cursor shapes the expert's side keeps; defining one more forgets the one defined longest ago (sdk/cursor-shapes.ts). */
+export const MAX_CURSOR_SHAPES = 32;
+
+/** What the person's pointer looks like: an RGBA image (straight alpha, rows without padding) and the pixel that points. */
+export interface CursorShape {
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  rgba: Uint8Array;
 }
 
 export type PointerButton = 'left' | 'middle' | 'right';
@@ -118,7 +152,8 @@ export type AssistMessage =
   /** Expert → agent: the expert is leaving (before approval: the invitation reopens). */
   | { type: 'leave' }
   /** Agent → expert: the person started or stopped sharing their screen (view only). */
-  | { type: 'screen-share'; state: 'started' | 'stopped' }
+  | { type: 'screen-share'; state: 'started' }
+  | { type: 'screen-share'; state: 'stopped'; reason?: ShareStopReason }
   /** Agent → expert: the shared screen, now; only between started and stopped, and not while paused. */
   | ({ type: 'screen' } & ScreenImage)
   /** Agent → expert, during a share: the video's configuration; the next chunk is a key frame. */
@@ -129,6 +164,11 @@ export type AssistMessage =
   | { type: 'key-frame-request' }
   /** Agent → expert: the pointer moved, appeared or disappeared. */
   | ({ type: 'cursor' } & CursorState)
+  /**
+   * Agent → expert: the pointer's look changed. With `shape`, it defines `id` (the expert keeps the
+   * last MAX_CURSOR_SHAPES defined); without, it is a shape defined before. Only during a video share.
+   */
+  | { type: 'cursor-shape'; id: number; shape?: CursorShape }
   /** Expert → agent: codecs the expert can decode, most preferred first; the agent picks one it can encode. */
   | { type: 'video-codecs'; codecs: string[] }
   /** Expert → agent: mouse; injected only with control, not paused, in a controllable share. */
@@ -166,6 +206,7 @@ const typeCodes = {
   key: 21,
   ping: 22,
   pong: 23,
+  'cursor-shape': 24,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -194,6 +235,7 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   key: new Set(['expert']),
   ping: new Set(['agent', 'expert']),
   pong: new Set(['agent', 'expert']),
+  'cursor-shape': new Set(['agent']),
 };
 
 export type AssistMessageErrorCode =
@@ -222,6 +264,8 @@ const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused'] as const;
 const shareStates = ['stopped', 'started'] as const;
+/** The optional second byte of a stopped screen-share; the order is the protocol. */
+export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed'];
 /** Width and height, u16 each, before the JPEG. */
 const SCREEN_HEADER_BYTES = 4;
 /** A JPEG file starts with the start-of-image marker (FF D8) and ends with the end-of-image marker (FF D9). */
@@ -235,6 +279,9 @@ const keyActions = ['down', 'up'] as const;
 const VIDEO_CONFIG_HEADER_BYTES = 6;
 /** key u8, timestamp f64, then the data. */
 const VIDEO_CHUNK_HEADER_BYTES = 9;
+/** id u16, then for a definition: width u8, height u8, hotX u8, hotY u8, then the pixels. */
+const CURSOR_SHAPE_ID_BYTES = 2;
+const CURSOR_SHAPE_HEADER_BYTES = 6;
 /** action u8, button u8, x u16, y u16, deltaX i16, deltaY i16. */
 const POINTER_BYTES = 10;
 /** Codec strings and key codes: printable ASCII without spaces or commas (the codec list's separator). */
@@ -325,6 +372,9 @@ function check(message: AssistMessage): void {
       return;
     case 'screen-share':
       if (!shareStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
+      if (message.state === 'stopped' && message.reason !== undefined && !shareStopReasons.includes(message.reason)) {
+        throw new AssistMessageError('out-of-range', `a share stops ${shareStopReasons.join(', ')}`);
+      }
       return;
     case 'screen': {
       const error = screenImageError(message);
@@ -348,6 +398,19 @@ function check(message: AssistMessage): void {
       checkWhole(message.x, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's x");
       checkWhole(message.y, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's y");
       return;
+    case 'cursor-shape': {
+      checkWhole(message.id, 0, 0xffff, "a cursor shape's id");
+      const shape = message.shape;
+      if (!shape) return;
+      checkWhole(shape.width, 1, MAX_CURSOR_SIDE, "a cursor's width");
+      checkWhole(shape.height, 1, MAX_CURSOR_SIDE, "a cursor's height");
+      checkWhole(shape.hotX, 0, shape.width - 1, "a cursor's hot spot x");
+      checkWhole(shape.hotY, 0, shape.height - 1, "a cursor's hot spot y");
+      if (shape.rgba.length !== shape.width * shape.height * 4) {
+        throw new AssistMessageError('malformed', `a ${shape.width}×${shape.height} cursor has ${shape.width * shape.height * 4} bytes of RGBA, not ${shape.rgba.length}`);
+      }
+      return;
+    }
     case 'video-codecs':
       if (message.codecs.length < 1 || message.codecs.length > MAX_VIDEO_CODECS) throw new AssistMessageError('out-of-range', `a codec list has 1 to ${MAX_VIDEO_CODECS} codecs`);
       for (const codec of message.codecs) checkToken(codec, MAX_CODEC_CHARACTERS, 'a codec');
@@ -418,7 +481,9 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'control':
       return Uint8Array.of(controlStates.indexOf(message.state));
     case 'screen-share':
-      return Uint8Array.of(shareStates.indexOf(message.state));
+      return message.state === 'stopped' && message.reason !== undefined
+        ? Uint8Array.of(shareStates.indexOf(message.state), shareStopReasons.indexOf(message.reason))
+        : Uint8Array.of(shareStates.indexOf(message.state));
     case 'screen': {
       const body = new Uint8Array(SCREEN_HEADER_BYTES + message.jpeg.length);
       const view = new DataView(body.buffer);
@@ -455,6 +520,16 @@ function encodeBody(message: AssistMessage): Uint8Array {
       view.setUint8(0, message.visible ? 1 : 0);
       view.setUint16(1, message.x);
       view.setUint16(3, message.y);
+      return body;
+    }
+    case 'cursor-shape': {
+      const shape = message.shape;
+      const body = new Uint8Array(CURSOR_SHAPE_ID_BYTES + (shape ? CURSOR_SHAPE_HEADER_BYTES - CURSOR_SHAPE_ID_BYTES + shape.rgba.length : 0));
+      new DataView(body.buffer).setUint16(0, message.id);
+      if (shape) {
+        body.set([shape.width, shape.height, shape.hotX, shape.hotY], CURSOR_SHAPE_ID_BYTES);
+        body.set(shape.rgba, CURSOR_SHAPE_HEADER_BYTES);
+      }
       return body;
     }
     case 'video-codecs':
@@ -548,10 +623,16 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       return { type, state };
     }
     case 'screen-share': {
-      requireLength(body, 1, type);
+      // A stopped share may say why in a second byte (senders before it did not).
+      if (body.length !== 1 && !(body.length === 2 && body[0] === shareStates.indexOf('stopped'))) {
+        throw new AssistMessageError('malformed', 'a screen-share message is its state, and for a stopped share optionally why');
+      }
       const state = shareStates[body[0]!];
       if (!state) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
-      return { type, state };
+      if (state === 'started' || body.length === 1) return { type, state };
+      const reason = shareStopReasons[body[1]!];
+      if (!reason) throw new AssistMessageError('out-of-range', `a share stops ${shareStopReasons.join(', ')}`);
+      return { type, state, reason };
     }
     case 'screen': {
       if (body.length < SCREEN_HEADER_BYTES) throw new AssistMessageError('malformed', `a screen message starts with its ${SCREEN_HEADER_BYTES}-byte size`);
@@ -578,6 +659,14 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       requireLength(body, 5, type);
       const view = new DataView(body.buffer, body.byteOffset, 5);
       return { type, visible: decodeFlag(view.getUint8(0), 'visible'), x: view.getUint16(1), y: view.getUint16(3) };
+    }
+    case 'cursor-shape': {
+      if (body.length < CURSOR_SHAPE_ID_BYTES) throw new AssistMessageError('malformed', 'a cursor-shape message starts with its id');
+      const id = new DataView(body.buffer, body.byteOffset, CURSOR_SHAPE_ID_BYTES).getUint16(0);
+      if (body.length === CURSOR_SHAPE_ID_BYTES) return { type, id };
+      if (body.length < CURSOR_SHAPE_HEADER_BYTES) throw new AssistMessageError('malformed', 'a cursor shape has a size and a hot spot');
+      const [width, height, hotX, hotY] = body.subarray(CURSOR_SHAPE_ID_BYTES, CURSOR_SHAPE_HEADER_BYTES);
+      return { type, id, shape: { width: width!, height: height!, hotX: hotX!, hotY: hotY!, rgba: body.slice(CURSOR_SHAPE_HEADER_BYTES) } };
     }
     case 'video-codecs':
       return { type, codecs: decodeText(body).split(',') };

@@ -26,14 +26,17 @@ import {
   nameProblem,
   screenImageProblem,
   type AssistMessage,
+  type CursorShape,
   type CursorState,
   type KeyInput,
   type PointerInput,
   type ScreenImage,
+  type ShareStopReason,
   type VideoChunk,
   type VideoConfig,
 } from './assist-messages.js';
 import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
+import { CursorShapeCache } from './cursor-shapes.js';
 import { Emitter } from './emitter.js';
 import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
@@ -492,13 +495,13 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#record('screen-share-started');
   }
 
-  /** Tells the expert the share is over; images and video are dropped from now on. */
-  async stopScreenShare(): Promise<void> {
+  /** Tells the expert the share is over, and why if it was not the person's choice; images and video are dropped from now on. */
+  async stopScreenShare(reason: ShareStopReason = 'by-person'): Promise<void> {
     if (!this.#sharingScreen) return;
     const desktop = this.#video?.source === 'desktop';
     this.#sharingScreen = false;
     this.#video = undefined;
-    await this.#channel.send({ type: 'screen-share', state: 'stopped' });
+    await this.#channel.send({ type: 'screen-share', state: 'stopped', reason });
     await this.#record(desktop ? 'desktop-share-stopped' : 'screen-share-stopped');
   }
 
@@ -540,6 +543,16 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   async sendCursor(cursor: CursorState): Promise<boolean> {
     if (!this.readyForVideo) return false;
     return this.#channel.send({ type: 'cursor', ...cursor });
+  }
+
+  /**
+   * What the pointer looks like now: a shape defined with `id` (its pixels), or one defined before
+   * (the id alone; see sdk/cursor-shapes.ts for which the expert still has). Dropped (false) when no
+   * video would flow: a definition that was dropped is not one the expert has.
+   */
+  async sendCursorShape(id: number, shape?: CursorShape): Promise<boolean> {
+    if (!this.readyForVideo) return false;
+    return this.#channel.send(shape ? { type: 'cursor-shape', id, shape } : { type: 'cursor-shape', id });
   }
 
   /**
@@ -711,8 +724,8 @@ export type ExpertSessionEvents = {
   resumed: [];
   output: [bytes: Uint8Array];
   resize: [size: { cols: number; rows: number }];
-  /** The person started or stopped sharing their screen (view only). */
-  'screen-share': [share: { state: 'started' | 'stopped' }];
+  /** The person started or stopped sharing their screen or desktop; a stop may say why (a sender before reasons does not). */
+  'screen-share': [share: { state: 'started' } | { state: 'stopped'; reason?: ShareStopReason }];
   /** The shared screen as it is now; each image replaces the one before. */
   screen: [image: ScreenImage];
   /** A video share's configuration (at its start, and when it changes); chunks that follow belong to it. */
@@ -721,6 +734,8 @@ export type ExpertSessionEvents = {
   'video-chunk': [chunk: VideoChunk];
   /** The person's pointer, in video coordinates. */
   cursor: [cursor: CursorState];
+  /** What the person's pointer looks like now (draw it with its hot spot at the cursor's point). */
+  'cursor-shape': [shape: CursorShape];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -744,6 +759,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #video: VideoConfig | undefined;
   /** A chunk may follow only once a key frame started the picture since the last configuration. */
   #keyFrameSeen = false;
+  readonly #cursorShapes = new CursorShapeCache<CursorShape>();
   readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #nextPingId = 0;
 
@@ -944,12 +960,14 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         return this.emit('output', message.bytes);
       case 'resize':
         return this.emit('resize', { cols: message.cols, rows: message.rows });
-      case 'screen-share':
+      case 'screen-share': {
         // The agent's side sends only changes: anything else is a side that does not keep the rules.
         if (this.#screenShared === (message.state === 'started')) return this.#channel.violation(`a screen share ${message.state} twice`);
         this.#screenShared = message.state === 'started';
         this.#video = undefined;
-        return this.emit('screen-share', { state: message.state });
+        const { type, ...share } = message;
+        return this.emit('screen-share', share);
+      }
       case 'video-config': {
         if (!this.#screenShared) return this.#channel.violation('a video configuration outside a share');
         const { type, ...config } = message;
@@ -968,6 +986,13 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor while paused' : 'a cursor without video');
         const { type, ...cursor } = message;
         return this.emit('cursor', cursor);
+      }
+      case 'cursor-shape': {
+        if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor shape while paused' : 'a cursor shape without video');
+        if (message.shape) this.#cursorShapes.define(message.id, message.shape);
+        const shape = this.#cursorShapes.get(message.id);
+        if (!shape) return this.#channel.violation(`cursor shape ${message.id}, which it never defined or which was forgotten`);
+        return this.emit('cursor-shape', shape);
       }
       case 'ping':
         void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));

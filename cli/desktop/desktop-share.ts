@@ -6,13 +6,15 @@
 import { systemClock, type CancelTimer, type Clock } from '../../sdk/node.js';
 import type { SessionEvent } from '../events.js';
 import { CursorTracker, CURSOR_POLL_MS } from './cursor.js';
-import { DesktopError } from './errors.js';
+import type { ShareStopReason } from '../../sdk/assist-messages.js';
+import { DesktopError, type DesktopErrorCode } from './errors.js';
 import { InputInjector } from './input.js';
 import type { Platform } from './keys.js';
 import { chooseMonitor } from './monitors.js';
 import { checkDisplay, loadInputDevice, loadScreenCapture, webCodecsEncoders } from './native.js';
-import type { DesktopSession, InputDevice, MonitorInfo, OpenEncoder, ScreenCapture } from './ports.js';
+import type { DesktopSession, InputDevice, MonitorInfo, OpenEncoder, ScreenCapture, ScreenWatch } from './ports.js';
 import { VideoSender } from './video-sender.js';
+import { openX11Watch } from './x11.js';
 
 export const DEFAULT_MAX_FPS = 15;
 export const MAX_FPS_LIMIT = 30;
@@ -27,6 +29,13 @@ const DROPPED_REPORT_MS = 1000;
 const IDLE_AFTER_MS = 1000;
 const IDLE_CAPTURE_MS = 250;
 
+/** What the technician is told when a failure stops the share. */
+const stopReasons: Partial<Record<DesktopErrorCode, ShareStopReason>> = {
+  'monitor-gone': 'monitor-gone',
+  'capture-failed': 'capture-failed',
+  'encoder-refused': 'encoder-failed',
+};
+
 export type DesktopEvent = Extract<SessionEvent, { event: 'desktop-share' | 'desktop-error' | 'input-dropped' }>;
 
 export interface DesktopOptions {
@@ -40,11 +49,13 @@ export interface DesktopDevices {
   capture: ScreenCapture;
   input: InputDevice;
   openEncoder: OpenEncoder;
+  /** What the display tells without being asked (the pointer's shape, changes), where it can: X11. */
+  openWatch?: () => Promise<ScreenWatch | undefined>;
 }
 
 export function loadDesktopDevices(): DesktopDevices {
   const platform = checkDisplay();
-  return { platform, capture: loadScreenCapture(), input: loadInputDevice(platform), openEncoder: webCodecsEncoders() };
+  return { platform, capture: loadScreenCapture(), input: loadInputDevice(platform), openEncoder: webCodecsEncoders(), openWatch: () => openX11Watch() };
 }
 
 export interface PreparedDesktop {
@@ -74,6 +85,8 @@ export class DesktopShare {
   readonly #sender: VideoSender;
   readonly #cursor: CursorTracker;
   readonly #injector: InputInjector;
+  readonly #openWatch: (() => Promise<ScreenWatch | undefined>) | undefined;
+  #watch: ScreenWatch | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   /** Configuration and frames one after another: a reconfiguration must not close an encoder mid-frame. */
   #work: Promise<unknown> = Promise.resolve();
@@ -106,7 +119,8 @@ export class DesktopShare {
       },
     });
     const mapping = () => this.#sender.mapping;
-    this.#cursor = new CursorTracker(session, devices.input, mapping);
+    this.#openWatch = devices.openWatch;
+    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage() });
     this.#injector = new InputInjector(devices.input, devices.platform, mapping);
   }
 
@@ -120,6 +134,8 @@ export class DesktopShare {
       session.on('video-codecs', () => void this.#serially(() => this.#sender.codecsChanged())),
       session.on('ended', () => void this.stop()),
     );
+    this.#watch = await this.#openWatch?.().catch(() => undefined);
+    if (this.#stopped) return this.#watch?.close();
     await this.#serially(() => this.#sender.configure());
     if (this.#stopped) return;
     this.#nextFrame(0);
@@ -131,12 +147,15 @@ export class DesktopShare {
     this.#inject(() => this.#injector.releaseAll());
   }
 
-  /** Stops the share: nothing more is captured, the technician's side is told (unless the session is over). */
-  stop(): Promise<void> {
-    return (this.#stopping ??= this.#stop());
+  /**
+   * Stops the share: nothing more is captured, the technician's side is told why (unless the session
+   * is over): a failure's reason, or the person's choice when none is given.
+   */
+  stop(reason?: ShareStopReason): Promise<void> {
+    return (this.#stopping ??= this.#stop(reason));
   }
 
-  async #stop(): Promise<void> {
+  async #stop(reason: ShareStopReason | undefined): Promise<void> {
     this.#stopped = true;
     this.#cancelFrame?.();
     this.#cancelCursor?.();
@@ -145,8 +164,9 @@ export class DesktopShare {
     this.releaseInput();
     await this.#work;
     this.#sender.close();
-    await this.#session.stopScreenShare().catch(() => {});
-    this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number });
+    this.#watch?.close();
+    await this.#session.stopScreenShare(reason).catch(() => {});
+    this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number, ...(reason ? { reason } : {}) });
   }
 
   #serially<T>(task: () => Promise<T>): Promise<T | undefined> {
@@ -225,8 +245,7 @@ export class DesktopShare {
     if (this.#stopped) return;
     const known = error instanceof DesktopError ? error : new DesktopError('capture-failed', `the desktop share failed (${(error as Error).message}): share again, or share the terminal only`, { cause: error });
     this.#report({ event: 'desktop-error', code: known.code, message: known.message });
-    // The technician has no other way to learn why the picture stopped.
-    await this.#session.chat(`(sent automatically) The desktop share stopped: ${known.message}`).catch(() => {});
-    await this.stop();
+    // The technician's side learns why from the stop itself.
+    await this.stop(stopReasons[known.code] ?? 'capture-failed');
   }
 }

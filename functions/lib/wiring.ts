@@ -1,3 +1,4 @@
+import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
@@ -20,14 +21,20 @@ export interface RelayWiring {
   log: Log;
   /** DynamoDB endpoint override (the local runtime's dynalite). */
   dynamoEndpoint?: string;
-  /** @connections endpoint; on AWS derived from the event's domain and stage, or CALLBACK_URL without an event. */
-  callbackEndpoint: (event?: WebSocketEvent) => string;
+  /**
+   * The stage's @connections endpoint (on AWS `https://<api id>.execute-api.<region>.amazonaws.com/<stage>`,
+   * CALLBACK_URL). Not derived from the event: behind a custom domain the event names that domain, whose
+   * base-path mapping does not serve @connections.
+   */
+  callbackUrl: string;
   endpoints: RelayEndpoints;
   /** Without it the relay refuses to email invitations (only the email route is given one, so only its bundle holds SES). */
   mailer?: Mailer;
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
+  managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
 
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
@@ -46,16 +53,16 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     clock,
     routes: new RouteCache(wiring.policy.routeCacheSeconds * 1000),
   };
-  const notifiers = new Map<string, ConnectionNotifier>();
-  return (event) => {
-    const endpoint = wiring.callbackEndpoint(event);
-    let notifier = notifiers.get(endpoint);
-    if (!notifier) {
-      notifier = new ApiGatewayNotifier(createManagementClient(endpoint, wiring.awsClientConfig), wiring.log);
-      notifiers.set(endpoint, notifier);
-    }
-    return { ...shared, notifier };
+  let notifier: ConnectionNotifier | undefined;
+  const deps: RelayDeps = {
+    ...shared,
+    // Built on first use: functions that never post or disconnect never create the management client.
+    get notifier() {
+      const requestHandler = wiring.managementRequestHandler;
+      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log));
+    },
   };
+  return () => deps;
 }
 
 function requiredEnvironment(name: string): string {
@@ -75,10 +82,10 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
       tableName: requiredEnvironment('TABLE_NAME'),
       policy: policyFromEnvironment(),
       log: createJsonLog(),
-      callbackEndpoint: (event) =>
-        event
-          ? `https://${event.requestContext.domainName}/${event.requestContext.stage}`
-          : requiredEnvironment('CALLBACK_URL'),
+      // Read on first post: only the functions that post or disconnect are given it.
+      get callbackUrl() {
+        return requiredEnvironment('CALLBACK_URL');
+      },
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       mailer: extras.mailer,
     });
@@ -86,16 +93,15 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
   };
 }
 
-/** The HTTPS function's wiring: it only reads invitations, so it builds no @connections client. */
-export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
-  let deps: Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
+/** The HTTPS function's wiring: it reads no session, so it builds no session store and no @connections client. */
+export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
+  let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
   return () => {
     if (deps) return deps;
     const dynamo = new DynamoDBClient({});
     const tableName = requiredEnvironment('TABLE_NAME');
     return (deps = {
-      store: new DynamoSessionStore(dynamo, tableName, () => Math.floor(Date.now() / 1000)),
-      // The relay URL's page counts lookups with joins.
+      // The relay URL's page counts its views with joins.
       rateLimiter: new DynamoRateLimiter(dynamo, tableName),
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       clock: Date.now,

@@ -108,6 +108,10 @@ describe('the person shares their desktop from the assist command; the technicia
     await technicianSees(centre(LEFT_BOX), RED);
     await technicianSees(centre(RIGHT_BOX), BLUE);
     await technicianSees({ x: 640, y: 40 }, '#ffffff');
+    // The person's pointer is drawn with its own shape (X11's XFixes, cursor-shape messages), not the stand-in arrow.
+    const pointer = page.locator('.desktop-cursor');
+    await expect.poll(() => pointer.locator('canvas').getAttribute('data-shape')).toMatch(/^\d+x\d+$/);
+    expect(await pointer.locator('span').isHidden()).toBe(true);
     await page.getByText(`${PERSON} is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.`).waitFor();
     await web.shoot('desktop-1-view-only');
 

@@ -37,7 +37,7 @@ function wiring(mailer?: Mailer) {
     policy: defaultPolicy,
     log: silentLog,
     clock: () => NOW_MS,
-    callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    callbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
     endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
     awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
   });
@@ -100,6 +100,35 @@ describe('handlers', () => {
     expect(posts).toHaveLength(20);
     expect(posts.every((call) => call.args[0].input.ConnectionId === 'expert-1')).toBe(true);
     expect(new TextDecoder().decode(posts[0]?.args[0].input.Data as Uint8Array)).toBe('{"type":"frame","data":"AAEC"}');
+  });
+
+  it('frame: frames arriving together on a cold route share one store read', async () => {
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
+    const frame = frameRoute(wiring());
+    const results = await Promise.all(Array.from({ length: 20 }, () => invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }))));
+    expect(results.every((result) => result.statusCode === 200 && result.body === undefined)).toBe(true);
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(2);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(20);
+  });
+
+  it('frame: a frame that shared a read still decides a refusal on its own read (the shared one may predate the approval)', async () => {
+    const connection = { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 };
+    // The first session read sees it before approval; every later read, approved.
+    let sessionReads = 0;
+    dynamo.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'CONN#agent-1'
+        ? { Item: connection }
+        : { Item: sessionReads++ === 0 ? { ...liveSession('agent-1', 'expert-1'), state: 'joined' } : liveSession('agent-1', 'expert-1') },
+    );
+    const frame = frameRoute(wiring());
+    const [small, large] = await Promise.all([
+      invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' })),
+      invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'A'.repeat(16 * 1024) })),
+    ]);
+    expect(small).toEqual({ statusCode: 200 });
+    expect(large).toEqual({ statusCode: 200 });
+    expect(sessionReads).toBe(2);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(2);
   });
 
   it('$connect refuses the connection when it cannot be registered', async () => {
@@ -254,6 +283,23 @@ describe('handlers', () => {
       const result = await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
       expect(replyOf(result)).toEqual({ type: 'invitationEmailed', to: 'tech@example.org' });
       expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Destination?.ToAddresses).toEqual(['tech@example.org']);
+    });
+
+    const emailCounts = () =>
+      dynamo
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => input.Key?.pk === 'SESSION#s-1' && String(input.UpdateExpression).includes('emailsSent'))
+        .map((input) => input.ExpressionAttributeValues?.[':one'] ?? input.ExpressionAttributeValues?.[':minusOne']);
+
+    it('counts an email against the invitation only once SES accepted it: a refused one is given back', async () => {
+      ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
+      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      expect(emailCounts()).toEqual([1, -1]);
+      dynamo.resetHistory();
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm-2' });
+      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      expect(emailCounts()).toEqual([1]);
     });
 
     it('turns an SES refusal into email-failed with advice, and says so when no sender is configured', async () => {
