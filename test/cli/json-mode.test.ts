@@ -428,7 +428,7 @@ describe('a person in the web console', () => {
     await person.startScreenShare();
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
     await person.stopScreenShare();
-    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped', reason: 'by-person' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
@@ -443,8 +443,8 @@ describe('a person sharing their desktop', () => {
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
     expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: new URL('/', runtime().httpUrl).href });
     await person.stopScreenShare();
-    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
-    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped' });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped', reason: 'by-person' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped', reason: 'by-person' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
