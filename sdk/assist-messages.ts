@@ -28,7 +28,7 @@ export const MAX_SCREEN_DIMENSION = 8192;
 
 /** Largest encoded video chunk: a key frame of a detailed 4K screen stays well below it. */
 export const MAX_VIDEO_CHUNK_BYTES = 1024 * 1024;
-/** Longest WebCodecs codec string ("vp8", "vp09.00.10.08", "avc1.42001f"), and most codecs one side lists. */
+/** Longest WebCodecs codec string ("vp8", "vp09.00.10.08", "avc1.640028"), and most codecs one side lists. */
 export const MAX_CODEC_CHARACTERS = 64;
 export const MAX_VIDEO_CODECS = 8;
 /** Longest KeyboardEvent.code ("NumpadMultiply", "AudioVolumeDown") and longest text one key produces. */

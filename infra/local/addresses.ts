@@ -52,13 +52,20 @@ export function loopbackAlias(host: string, publicUrl: string | undefined): stri
 }
 
 /**
- * The relay's URLs once its port is known: the public URL's (wss:// beside https://), or the bound
+ * The relay's URLs once its port is known: the public URL's (wss://…/<stage> beside https://), or the bound
  * address's. Its own pages are also at every loopback name it listens on (`servedHosts`).
  */
-export function localEndpoints(options: { host: string; port: number; publicUrl: string | undefined; servedHosts: readonly string[] }): RelayEndpoints {
+export function localEndpoints(options: {
+  host: string;
+  port: number;
+  /** The WebSocket API's stage: its path, as on AWS (`/<stage>`). */
+  stage: string;
+  publicUrl: string | undefined;
+  servedHosts: readonly string[];
+}): RelayEndpoints {
   if (options.publicUrl !== undefined) {
     const url = new URL(options.publicUrl);
-    return { httpUrl: url.origin, webSocketUrl: `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}` };
+    return { httpUrl: url.origin, webSocketUrl: `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}/${options.stage}` };
   }
   const address = `${urlHost(options.host)}:${options.port}`;
   const loopback = options.servedHosts.filter(isLoopbackHost);
@@ -66,7 +73,7 @@ export function localEndpoints(options: { host: string; port: number; publicUrl:
   const names = loopback.length > 0 ? [...loopback, 'localhost'] : [];
   return {
     httpUrl: `http://${address}`,
-    webSocketUrl: `ws://${address}`,
+    webSocketUrl: `ws://${address}/${options.stage}`,
     pageOrigins: [...new Set(names.map((name) => `http://${urlHost(name)}:${options.port}`))],
   };
 }

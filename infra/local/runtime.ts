@@ -112,8 +112,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let port = options.port ?? 8787;
   let internalPort = 0;
   // Read after listen() has settled the port and which addresses it serves.
-  const settled = () => localEndpoints({ host, port, publicUrl, servedHosts: gateway.servedHosts });
+  const settled = () => localEndpoints({ host, port, stage: STAGE, publicUrl, servedHosts: gateway.servedHosts });
   const endpoints: RelayEndpoints = {
+    // API Gateway's URL shape: the stage is the path, and the only path that upgrades.
     get webSocketUrl() {
       return settled().webSocketUrl;
     },
@@ -203,7 +204,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const reachable = urlHost(isWildcardHost(host) ? '127.0.0.1' : host);
   return {
-    wsUrl: `ws://${reachable}:${port}`,
+    wsUrl: `ws://${reachable}:${port}/${STAGE}`,
     httpUrl: `http://${reachable}:${port}`,
     endpoints: settled(),
     internalUrl: internalUrl(),

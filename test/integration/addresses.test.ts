@@ -36,11 +36,11 @@ describe('on loopback (the default)', () => {
     const { port } = new URL(runtime().httpUrl);
     expect(runtime().endpoints).toEqual({
       httpUrl: `http://127.0.0.1:${port}`,
-      webSocketUrl: `ws://127.0.0.1:${port}`,
+      webSocketUrl: `ws://127.0.0.1:${port}/local`,
       pageOrigins: [`http://127.0.0.1:${port}`, `http://[::1]:${port}`, `http://localhost:${port}`],
     });
     for (const page of ['127.0.0.1', '[::1]', 'localhost']) {
-      for (const socketHost of ['127.0.0.1', '[::1]']) expect(await connectAs(`ws://${socketHost}:${port}`, `http://${page}:${port}`)).toBe('open');
+      for (const socketHost of ['127.0.0.1', '[::1]']) expect(await connectAs(`ws://${socketHost}:${port}/local`, `http://${page}:${port}`)).toBe('open');
     }
     expect((await fetch(`http://[::1]:${port}/relay.json`)).status).toBe(200);
     for (const stranger of [`http://localhost:${Number(port) + 1}`, `https://localhost:${port}`, 'https://elsewhere.example', `http://192.0.2.1:${port}`]) {
@@ -53,14 +53,14 @@ describe('--public-url', () => {
   it('is what relay.json, links and emails say, and the origin its pages have', async () => {
     const relay = await startLocalRuntime({ port: 0, publicUrl: 'https://relay.example.org/' });
     defer(() => relay.close());
-    expect(await (await fetch(`${relay.httpUrl}/relay.json`)).json()).toEqual({ version: 1, webSocketUrl: 'wss://relay.example.org', httpUrl: 'https://relay.example.org' });
+    expect(await (await fetch(`${relay.httpUrl}/relay.json`)).json()).toEqual({ version: 1, webSocketUrl: 'wss://relay.example.org/local', httpUrl: 'https://relay.example.org' });
 
     const creator = await TestSocket.open(relay.wsUrl);
     defer(() => creator.close());
     const created = (await creator.request({ action: 'createSession', kind: 'file' })) as Extract<ServerMessage, { type: 'sessionCreated' }>;
     const secret = newFileSecret();
     const invitation = createInvitationFile({
-      relay: { webSocketUrl: 'wss://relay.example.org', httpUrl: 'https://relay.example.org' },
+      relay: { webSocketUrl: 'wss://relay.example.org/local', httpUrl: 'https://relay.example.org' },
       nameplate: created.nameplate,
       secret,
       requester: 'Ada Lovelace',
@@ -83,7 +83,7 @@ describe('--public-url', () => {
     await expect(startLocalRuntime({ port: 0, host: '0.0.0.0' })).rejects.toThrow(WILDCARD_ADVICE);
     const relay = await startLocalRuntime({ port: 0, host: '0.0.0.0', publicUrl: 'http://my-laptop.example.org:8787' });
     defer(() => relay.close());
-    expect(relay.endpoints).toEqual({ httpUrl: 'http://my-laptop.example.org:8787', webSocketUrl: 'ws://my-laptop.example.org:8787' });
+    expect(relay.endpoints).toEqual({ httpUrl: 'http://my-laptop.example.org:8787', webSocketUrl: 'ws://my-laptop.example.org:8787/local' });
     expect(await (await fetch(`${relay.httpUrl}/healthz`)).json()).toMatchObject({ status: 'ok' });
   });
 });
