@@ -2,6 +2,7 @@
 // script asks of it (commands). The JSON-lines mode writes and reads exactly these; the human
 // interface draws the same events and turns keys into the same commands.
 
+import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode } from '../shared/protocol/messages.js';
 
 /** How an invitation reached the other side. */
@@ -34,13 +35,13 @@ export type SessionEvent =
   /** A chat message from the other side. */
   | { event: 'chat'; text: string }
   /** Expert: the person started or stopped sharing their screen from the web console (images are not shown here). */
-  | { event: 'screen-share'; state: 'started' | 'stopped' }
+  | { event: 'screen-share'; state: 'started' | 'stopped'; reason?: ShareStopReason }
   /**
    * A desktop share started (again, with new figures, when its codec or size changes) or stopped.
    * Person: `monitor` is the shared monitor's number. Helper: the desktop is seen in the web console,
    * at `webConsole` when the relay's address is known.
    */
-  | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string; webConsole?: string }
+  | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string; webConsole?: string; reason?: ShareStopReason }
   /** Person: the desktop share failed or cannot start; `message` says what to do. The session goes on. */
   | { event: 'desktop-error'; code: string; message: string }
   /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */

@@ -57,11 +57,12 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   // A desktop share (from the person's assist command) is also a screen share: both are reported,
   // the desktop's with its figures once its video is configured, and again when they change.
   let desktopShared = false;
-  session.on('screen-share', ({ state }) => {
-    showInOrder({ event: 'screen-share', state });
-    if (state === 'stopped' && desktopShared) {
+  session.on('screen-share', (share) => {
+    const reason = share.state === 'stopped' && share.reason ? { reason: share.reason } : {};
+    showInOrder({ event: 'screen-share', state: share.state, ...reason });
+    if (share.state === 'stopped' && desktopShared) {
       desktopShared = false;
-      showInOrder({ event: 'desktop-share', state: 'stopped' });
+      showInOrder({ event: 'desktop-share', state: 'stopped', ...reason });
     }
   });
   session.on('video-config', ({ source, width, height, codec }) => {

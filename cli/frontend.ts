@@ -1,7 +1,7 @@
 // What the session drivers (agent.ts, expert.ts) need from a user interface, and how a session's
 // end becomes the command's exit status. Two interfaces implement it: json-lines.ts and human.ts.
 
-import type { AssistEnd } from '../sdk/node.js';
+import { InvitationMixUpError, type AssistEnd, type InvitationShape } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
 
 export interface Frontend {
@@ -26,8 +26,17 @@ export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
   return { reason: end.reason, normal: endedHere || ORDINARY_ENDS.has(end.reason) };
 }
 
+/** A mix-up, by what was given: what it is and who uses it with which command. */
+const mixUpSentences: Record<InvitationShape, string> = {
+  'helper-code': 'This is a helper code: the person who needs help types it with `assist accept`.',
+  'easy-connect': 'This is an Easy Connect password: the helper types it with `assist join`.',
+  file: 'This is an invitation file or link: the helper opens it with `assist join FILE` or `assist join URL`, with its password.',
+  password: 'This is an invitation file’s password: the helper gives it with the file or link, `assist join FILE --password XXXX-XXXX`.',
+};
+
 /** An error as an event; the SDK's and the shared parsers' errors all carry a stable `code`. */
 export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'error' }> {
+  if (error instanceof InvitationMixUpError) return { event: 'error', code: error.code, message: mixUpSentences[error.given] };
   const code = (error as { code?: unknown } | null)?.code;
   return {
     event: 'error',

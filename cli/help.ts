@@ -54,9 +54,10 @@ Scripting mode (--json): stdout carries only JSON objects, one per line, each wi
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused),
 control-requested, paused, resumed, output (data: terminal bytes, base64),
-resize (cols, rows), chat (text), screen-share (state: started|stopped),
-desktop-share (state: started|stopped, monitor, width, height, codec; the helper
-also gets webConsole), desktop-error (code, message), input-dropped (count, why),
+resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
+when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
+desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
+helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 ended (reason), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,

@@ -7,6 +7,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
+import { shareStoppedSentence } from '../sdk/assist-messages.js';
 import type { Role } from '../shared/protocol/messages.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
@@ -159,7 +160,7 @@ export class HumanFrontend implements Frontend {
         return this.#notice(
           event.state === 'started'
             ? `${this.#peer} is sharing their screen. This terminal cannot show it: to see shared screens, help from the relay's web console in a browser.`
-            : `${this.#peer} stopped sharing their screen.`,
+            : shareStoppedSentence(this.#peer, this.#desktopAnnounced ? 'desktop' : 'screen', event.reason),
         );
       case 'desktop-share':
         return this.#desktopShare(event);

@@ -7,7 +7,17 @@ import { userInfo } from 'node:os';
 import { join as joinPath, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { acceptHelp, joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession, type HelpRequest } from '../sdk/node.js';
+import {
+  acceptHelp,
+  InvitationMixUpError,
+  invitationShape,
+  joinHelp,
+  offerHelp,
+  requestHelp,
+  type AgentSession,
+  type ExpertSession,
+  type HelpRequest,
+} from '../sdk/node.js';
 import { runAgent } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
@@ -240,6 +250,8 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
     prompt: 'Helper code (your helper reads it out): ',
     variable: 'ASSIST_CODE',
   });
+  // An invitation file is for the helper: said before anything else goes wrong with it.
+  if (await isInvitationFilePath(code)) throw new InvitationMixUpError('file', 'helper-code');
   const desktop = desktopToShare(values, 'accept');
   const session = await acceptHelp({ relay: context.relay, code, name: context.name });
   return share(context, session, values.command, desktop);
@@ -294,7 +306,7 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
     variable: 'ASSIST_INVITATION',
   });
   const invitation = await readInvitationArgument(target);
-  const isCode = !invitation.startsWith('{') && !/^<?https?:/i.test(invitation);
+  const isCode = invitationShape(invitation) !== 'file';
   let password = values.password ?? (process.env.ASSIST_PASSWORD || undefined);
   if (!isCode && password === undefined && !context.json && process.stdin.isTTY) {
     password = await ask('Invitation password (the person tells you separately): ');
@@ -309,13 +321,19 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
   return help(context, session, isCode ? context.relay : (context.explicitRelay ?? invitation.match(/https?:\/\/[^\s"'#/]+/i)?.[0]));
 }
 
-/** A path to an existing file is read; anything else is a password or a link. */
-async function readInvitationArgument(target: string): Promise<string> {
-  const isFile = await stat(target).then(
+const isExistingFile = (path: string) =>
+  stat(path).then(
     (info) => info.isFile(),
     () => false,
   );
-  if (isFile) return readFile(target, 'utf8');
+
+async function isInvitationFilePath(text: string): Promise<boolean> {
+  return text.endsWith('.assistinvite') || (await isExistingFile(text));
+}
+
+/** A path to an existing file is read; anything else is a password or a link. */
+async function readInvitationArgument(target: string): Promise<string> {
+  if (await isExistingFile(target)) return readFile(target, 'utf8');
   if (target.endsWith('.assistinvite')) throw Object.assign(new Error(`no invitation file at ${target}`), { code: 'file-not-found' });
   return target;
 }

@@ -1,20 +1,22 @@
 import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ApiMapping, DomainName, HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ConfigurationSet, EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import type { EmailIdentity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
 import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/config/policy.js';
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
+import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
 import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
 import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
 
@@ -55,8 +57,16 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
 ];
 
-/** Ends overdue sessions every minute: it scans open sessions and finishes them, reading nothing else. */
-const sweeper: HandlerSpec = { file: 'sweep', tableActions: ['Scan', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, timeout: Duration.minutes(1) };
+/**
+ * Ends overdue sessions every minute: it queries the sparse OpenSessions index (keys only), reads each
+ * open session and finishes the overdue ones, reading nothing else.
+ */
+const sweeper: HandlerSpec = {
+  file: 'sweep',
+  tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
+  connections: ENDS_SESSIONS,
+  timeout: Duration.minutes(1),
+};
 
 /**
  * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation
@@ -82,9 +92,41 @@ interface RelayConfig {
   /** Cost guard: the WebSocket stage's default throttle for each route (steady messages per second, burst bucket). */
   messageRateLimit: number;
   messageBurstLimit: number;
-  senderEmail?: string;
-  senderDomain?: string;
+  /** Emailing invitations, when a sender is configured (senderEmail, senderDomain or senderIdentity). */
+  sender?: Sender;
   alarmEmail?: string;
+  /** Lambda's application log level for every function (context logLevel). */
+  logLevel: ApplicationLogLevel;
+  /** Custom domains (regional endpoints) for the WebSocket and HTTP APIs, with their ACM certificate in the stack's region. */
+  customDomains?: { webSocket?: string; http?: string; certificateArn: string };
+}
+
+const LOG_LEVELS: Record<string, ApplicationLogLevel> = {
+  debug: ApplicationLogLevel.DEBUG,
+  info: ApplicationLogLevel.INFO,
+  warn: ApplicationLogLevel.WARN,
+  error: ApplicationLogLevel.ERROR,
+};
+
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function customDomainsFrom(text: (key: string) => string | undefined): RelayConfig['customDomains'] {
+  const webSocket = text('webSocketDomainName')?.toLowerCase();
+  const http = text('httpDomainName')?.toLowerCase();
+  const certificateArn = text('certificateArn');
+  for (const [key, name] of [['webSocketDomainName', webSocket], ['httpDomainName', http]] as const) {
+    if (name !== undefined && !DOMAIN_NAME.test(name)) throw new Error(`context ${key} must be a domain name such as relay.example.org, got "${name}"`);
+  }
+  if (!webSocket && !http) {
+    if (certificateArn) throw new Error('context certificateArn is used only with webSocketDomainName or httpDomainName; give one, or leave certificateArn out');
+    return undefined;
+  }
+  if (!certificateArn || !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
+    throw new Error(
+      `context certificateArn must be the ARN of an ACM certificate in the stack's region covering the custom domain names, got "${certificateArn ?? ''}"`,
+    );
+  }
+  return { webSocket, http, certificateArn };
 }
 
 function configFromContext(node: Node): RelayConfig {
@@ -108,24 +150,22 @@ function configFromContext(node: Node): RelayConfig {
     throw new Error(`context removalPolicy must be "retain" or "destroy", got "${removal}"`);
   }
 
-  const senderDomain = text('senderDomain');
-  const senderEmail = text('senderEmail') ?? (senderDomain && `no-reply@${senderDomain}`);
-  if (senderEmail && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(senderEmail)) {
-    throw new Error(`context senderEmail must be an email address, got "${senderEmail}"`);
-  }
-  if (senderDomain && !senderEmail?.endsWith(`@${senderDomain}`)) {
-    throw new Error(`context senderEmail (${senderEmail}) must be an address at senderDomain (${senderDomain})`);
-  }
-
   return {
     policy,
     removalPolicy: removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     messageRateLimit: positiveInteger('messageRateLimit', DEFAULT_STAGE_THROTTLE.messagesPerSecond),
     messageBurstLimit: positiveInteger('messageBurstLimit', DEFAULT_STAGE_THROTTLE.messageBurst),
-    senderEmail,
-    senderDomain,
+    sender: senderFromContext(text),
     alarmEmail: text('alarmEmail'),
+    logLevel: logLevelFrom(text('logLevel')),
+    customDomains: customDomainsFrom(text),
   };
+}
+
+function logLevelFrom(raw: string | undefined): ApplicationLogLevel {
+  const level = LOG_LEVELS[(raw ?? 'info').toLowerCase()];
+  if (!level) throw new Error(`context logLevel must be one of ${Object.keys(LOG_LEVELS).join(', ')}, got "${raw}"`);
+  return level;
 }
 
 const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, letter: string) => letter.toUpperCase());
@@ -137,7 +177,7 @@ const pascalCase = (file: string) => file.replace(/(^|-)(\w)/g, (_match, _dash, 
  */
 export class RelayStack extends Stack {
   readonly table: Table;
-  /** The sender identity the email route may send from; absent without sender context. */
+  /** The sender identity the stack created; absent without sender context or with an existing identity. */
   readonly emailIdentity?: EmailIdentity;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -151,6 +191,12 @@ export class RelayStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // RETAIN by default: deleting the stack must not silently delete live sessions and their audit trail.
       removalPolicy: config.removalPolicy,
+    });
+    const { openSessionsIndex } = tableSchema;
+    this.table.addGlobalSecondaryIndex({
+      indexName: openSessionsIndex.name,
+      partitionKey: { name: openSessionsIndex.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
     });
 
     const alarmTopic = new Topic(this, 'AlarmTopic');
@@ -176,11 +222,33 @@ export class RelayStack extends Stack {
       throttle: { rateLimit: 50, burstLimit: 100 },
     });
     // Built from the API id rather than the stage's `url`, which ends in a slash.
-    const httpUrl = `https://${httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    let httpUrl = `https://${httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    let webSocketUrl = stage.url;
+    const domains = config.customDomains;
+    if (domains) {
+      const certificate = Certificate.fromCertificateArn(this, 'Certificate', domains.certificateArn);
+      // Each custom domain maps its root to the stage: clients use wss://<domain> and https://<domain>.
+      const customDomain = (id: string, name: string, map: (domainName: DomainName) => ApiMapping) => {
+        const domainName = new DomainName(this, id, { domainName: name, certificate });
+        map(domainName);
+        new CfnOutput(this, `${id}Target`, {
+          value: domainName.regionalDomainName,
+          description: `point ${name} here (CNAME, or an alias record)`,
+        });
+      };
+      if (domains.webSocket) {
+        customDomain('WebSocketDomain', domains.webSocket, (domainName) => new ApiMapping(this, 'WebSocketMapping', { api: webSocketApi, domainName, stage }));
+        webSocketUrl = `wss://${domains.webSocket}`;
+      }
+      if (domains.http) {
+        customDomain('HttpDomain', domains.http, (domainName) => new ApiMapping(this, 'HttpMapping', { api: httpApi, domainName, stage: httpStage }));
+        httpUrl = `https://${domains.http}`;
+      }
+    }
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
-      ASSIST_WEBSOCKET_URL: stage.url,
+      ASSIST_WEBSOCKET_URL: webSocketUrl,
       ASSIST_HTTP_URL: httpUrl,
       ...policyToEnvironment(config.policy),
     };
@@ -190,44 +258,24 @@ export class RelayStack extends Stack {
         table: this.table,
         tableActions: spec.tableActions,
         connections: spec.connections && { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections },
-        environment: { ...environment, ...extraEnvironment },
+        // The API's own @connections endpoint, which works behind a custom domain too (the event's domain would not).
+        environment: { ...environment, ...(spec.connections ? { CALLBACK_URL: stage.callbackUrl } : {}), ...extraEnvironment },
         memorySize: spec.memorySize ?? DEFAULT_MEMORY_MB,
         timeout: spec.timeout ?? DEFAULT_TIMEOUT,
+        logLevel: config.logLevel,
         removalPolicy: config.removalPolicy,
         alarmAction,
         afterBundling: spec.afterBundling,
-      }).function;
-
-    let emailEnvironment: Record<string, string> = {};
-    let configurationSet: ConfigurationSet | undefined;
-    if (config.senderEmail) {
-      configurationSet = new ConfigurationSet(this, 'EmailConfigurationSet', { reputationMetrics: true });
-      this.emailIdentity = new EmailIdentity(this, 'EmailIdentity', {
-        identity: config.senderDomain ? Identity.domain(config.senderDomain) : Identity.email(config.senderEmail),
-        configurationSet,
       });
-      emailEnvironment = { ASSIST_EMAIL_FROM: config.senderEmail, ASSIST_SES_CONFIGURATION_SET: configurationSet.configurationSetName };
-      // A domain identity is verified by publishing these CNAME records (no hosted-zone lookup here).
-      if (config.senderDomain) {
-        this.emailIdentity.dkimRecords.forEach((record, index) => {
-          new CfnOutput(this, `DkimRecord${index + 1}`, { value: `${record.name} CNAME ${record.value}` });
-        });
-      }
-    }
+
+    const email = config.sender && new EmailSending(this, 'Email', { sender: config.sender, alarmAction });
+    this.emailIdentity = email?.identity;
 
     for (const route of webSocketRoutes) {
       const isEmailRoute = route.routeKey === 'emailInvitation';
-      const handler = relayFunction(route, isEmailRoute ? emailEnvironment : {});
-      if (isEmailRoute && this.emailIdentity && configurationSet) {
-        // SESv2 SendEmail checks both the identity and the configuration set it names.
-        this.emailIdentity.grantSendEmail(handler);
-        handler.addToRolePolicy(
-          new PolicyStatement({
-            actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-            resources: [this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet.configurationSetName })],
-          }),
-        );
-      }
+      const relay = relayFunction(route, isEmailRoute ? email?.environment : {});
+      if (isEmailRoute) email?.grantSend(relay);
+      const handler = relay.function;
       webSocketApi.addRoute(route.routeKey, {
         integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, handler),
         // Handlers answer the sender through the route response (the reply, or a typed error).
@@ -235,16 +283,17 @@ export class RelayStack extends Stack {
       });
     }
 
-    // The sweeper has no event to derive the @connections endpoint from, so it is told.
-    const sweep = relayFunction(sweeper, { CALLBACK_URL: stage.callbackUrl });
+    const sweep = relayFunction(sweeper).function;
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
-    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint));
+    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint).function);
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };
-    alarmOnAny(this, 'WebSocketIntegrationErrorAlarm', stage.metric('IntegrationError', apiPeriod), 'WebSocket API: integration errors in 5 minutes', alarmAction);
+    // No alarm on the stage's IntegrationError: it counts every 4xx from an integration, and $connect refuses
+    // a foreign browser origin with a 403 by design. The functions' own alarms (errors, throttles and
+    // error-level log lines) see every failure it would.
     alarmOnAny(this, 'WebSocketExecutionErrorAlarm', stage.metric('ExecutionError', apiPeriod), 'WebSocket API: execution errors in 5 minutes', alarmAction);
     alarmOnAny(this, 'HttpServerErrorAlarm', httpStage.metricServerError(apiPeriod), 'HTTP API: 5xx responses in 5 minutes', alarmAction);
     // On demand is not unlimited: a burst past twice the previous peak, or the table's own limits, throttles.
@@ -255,7 +304,7 @@ export class RelayStack extends Stack {
     });
     alarmOnAny(this, 'TableThrottleAlarm', tableThrottles, 'DynamoDB: throttled reads or writes in 5 minutes', alarmAction);
 
-    new CfnOutput(this, 'WebSocketUrl', { value: stage.url, description: 'wss:// URL clients connect to' });
+    new CfnOutput(this, 'WebSocketUrl', { value: webSocketUrl, description: 'wss:// URL clients connect to' });
     new CfnOutput(this, 'HttpUrl', { value: httpUrl, description: 'https:// base URL for relay links' });
     new CfnOutput(this, 'HealthUrl', { value: `${httpUrl}/healthz` });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

@@ -35,6 +35,26 @@ export const MAX_VIDEO_CODECS = 8;
 export const MAX_KEY_CODE_CHARACTERS = 32;
 export const MAX_KEY_TEXT_BYTES = 32;
 
+/**
+ * Why a share stopped, when the person's side says (an older one does not): the person stopped it,
+ * the shared monitor was disconnected, the screen could no longer be captured, or the video encoder
+ * failed. The technician's side turns it into a sentence.
+ */
+export type ShareStopReason = 'by-person' | 'monitor-gone' | 'capture-failed' | 'encoder-failed';
+
+const shareStopClauses: Record<ShareStopReason, string | undefined> = {
+  'by-person': undefined,
+  'monitor-gone': 'the monitor it showed was disconnected. They can share another one',
+  'capture-failed': 'their computer could no longer capture the screen (a permission, or the display went away). They can share again',
+  'encoder-failed': 'their computer could not encode the video. They can share again, or share the terminal only',
+};
+
+/** The sentence a technician reads when `name`'s share of their `what` (desktop, screen) stopped, for each reason. */
+export function shareStoppedSentence(name: string, what: string, reason: ShareStopReason | undefined): string {
+  const clause = reason && shareStopClauses[reason];
+  return clause ? `${name}’s ${what} share stopped: ${clause}.` : `${name} stopped sharing their ${what}.`;
+}
+
 /** What the person shares as video: their desktop from the assist command (controllable), or a browser's screen share (view only). */
 export type VideoSource = 'desktop' | 'screen';
 
@@ -118,7 +138,8 @@ export type AssistMessage =
   /** Expert → agent: the expert is leaving (before approval: the invitation reopens). */
   | { type: 'leave' }
   /** Agent → expert: the person started or stopped sharing their screen (view only). */
-  | { type: 'screen-share'; state: 'started' | 'stopped' }
+  | { type: 'screen-share'; state: 'started' }
+  | { type: 'screen-share'; state: 'stopped'; reason?: ShareStopReason }
   /** Agent → expert: the shared screen, now; only between started and stopped, and not while paused. */
   | ({ type: 'screen' } & ScreenImage)
   /** Agent → expert, during a share: the video's configuration; the next chunk is a key frame. */
@@ -222,6 +243,8 @@ const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused'] as const;
 const shareStates = ['stopped', 'started'] as const;
+/** The optional second byte of a stopped screen-share; the order is the protocol. */
+export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed'];
 /** Width and height, u16 each, before the JPEG. */
 const SCREEN_HEADER_BYTES = 4;
 /** A JPEG file starts with the start-of-image marker (FF D8) and ends with the end-of-image marker (FF D9). */
@@ -325,6 +348,9 @@ function check(message: AssistMessage): void {
       return;
     case 'screen-share':
       if (!shareStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
+      if (message.state === 'stopped' && message.reason !== undefined && !shareStopReasons.includes(message.reason)) {
+        throw new AssistMessageError('out-of-range', `a share stops ${shareStopReasons.join(', ')}`);
+      }
       return;
     case 'screen': {
       const error = screenImageError(message);
@@ -418,7 +444,9 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'control':
       return Uint8Array.of(controlStates.indexOf(message.state));
     case 'screen-share':
-      return Uint8Array.of(shareStates.indexOf(message.state));
+      return message.state === 'stopped' && message.reason !== undefined
+        ? Uint8Array.of(shareStates.indexOf(message.state), shareStopReasons.indexOf(message.reason))
+        : Uint8Array.of(shareStates.indexOf(message.state));
     case 'screen': {
       const body = new Uint8Array(SCREEN_HEADER_BYTES + message.jpeg.length);
       const view = new DataView(body.buffer);
@@ -548,10 +576,16 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       return { type, state };
     }
     case 'screen-share': {
-      requireLength(body, 1, type);
+      // A stopped share may say why in a second byte (senders before it did not).
+      if (body.length !== 1 && !(body.length === 2 && body[0] === shareStates.indexOf('stopped'))) {
+        throw new AssistMessageError('malformed', 'a screen-share message is its state, and for a stopped share optionally why');
+      }
       const state = shareStates[body[0]!];
       if (!state) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
-      return { type, state };
+      if (state === 'started' || body.length === 1) return { type, state };
+      const reason = shareStopReasons[body[1]!];
+      if (!reason) throw new AssistMessageError('out-of-range', `a share stops ${shareStopReasons.join(', ')}`);
+      return { type, state, reason };
     }
     case 'screen': {
       if (body.length < SCREEN_HEADER_BYTES) throw new AssistMessageError('malformed', `a screen message starts with its ${SCREEN_HEADER_BYTES}-byte size`);

@@ -30,6 +30,7 @@ import {
   type KeyInput,
   type PointerInput,
   type ScreenImage,
+  type ShareStopReason,
   type VideoChunk,
   type VideoConfig,
 } from './assist-messages.js';
@@ -601,13 +602,13 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#record('screen-share-started');
   }
 
-  /** Tells the expert the share is over; images and video are dropped from now on. */
-  async stopScreenShare(): Promise<void> {
+  /** Tells the expert the share is over, and why if it was not the person's choice; images and video are dropped from now on. */
+  async stopScreenShare(reason: ShareStopReason = 'by-person'): Promise<void> {
     if (!this.#sharingScreen) return;
     const desktop = this.#video?.source === 'desktop';
     this.#sharingScreen = false;
     this.#video = undefined;
-    await this.#channel.send({ type: 'screen-share', state: 'stopped' });
+    await this.#channel.send({ type: 'screen-share', state: 'stopped', reason });
     await this.#record(desktop ? 'desktop-share-stopped' : 'screen-share-stopped');
   }
 
@@ -820,8 +821,8 @@ export type ExpertSessionEvents = {
   resumed: [];
   output: [bytes: Uint8Array];
   resize: [size: { cols: number; rows: number }];
-  /** The person started or stopped sharing their screen (view only). */
-  'screen-share': [share: { state: 'started' | 'stopped' }];
+  /** The person started or stopped sharing their screen or desktop; a stop may say why (a sender before reasons does not). */
+  'screen-share': [share: { state: 'started' } | { state: 'stopped'; reason?: ShareStopReason }];
   /** The shared screen as it is now; each image replaces the one before. */
   screen: [image: ScreenImage];
   /** A video share's configuration (at its start, and when it changes); chunks that follow belong to it. */
@@ -1096,12 +1097,14 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         return this.emit('output', message.bytes);
       case 'resize':
         return this.emit('resize', { cols: message.cols, rows: message.rows });
-      case 'screen-share':
+      case 'screen-share': {
         // The agent's side sends only changes: anything else is a side that does not keep the rules.
         if (this.#screenShared === (message.state === 'started')) return this.#channel.violation(`a screen share ${message.state} twice`);
         this.#screenShared = message.state === 'started';
         this.#video = undefined;
-        return this.emit('screen-share', { state: message.state });
+        const { type, ...share } = message;
+        return this.emit('screen-share', share);
+      }
       case 'video-config': {
         if (!this.#screenShared) return this.#channel.violation('a video configuration outside a share');
         const { type, ...config } = message;

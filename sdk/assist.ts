@@ -7,14 +7,25 @@
 //   requestHelp({ kind: 'file' })          ───▶  joinHelp({ invitation: file text or relay URL, password })
 //   acceptHelp({ code })                   ◀───  offerHelp()  (helper code)
 
-import { newFileSecret, fileSecretBytes, formatCode, formatInvitationPassword, newCodeSecret, newInvitationPassword, normalizeInvitationPassword, parseCode } from '../shared/invitations/codes.js';
+import {
+  newFileSecret,
+  fileSecretBytes,
+  formatCode,
+  formatInvitationPassword,
+  INVITATION_PASSWORD_LENGTH,
+  newCodeSecret,
+  newInvitationPassword,
+  normalizeCode,
+  normalizeInvitationPassword,
+  parseCode,
+} from '../shared/invitations/codes.js';
 import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } from '../shared/invitations/invitation-file.js';
 import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/invitations/relay-url.js';
 import type { InvitationKind } from '../shared/protocol/messages.js';
 import { nameProblem } from './assist-messages.js';
 import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
 import { RelayClient, type EstablishedSession, type RelayClientOptions, type SessionEnd } from './client.js';
-import type { WebSocketConstructor } from './connection.js';
+import { RelayError, type WebSocketConstructor } from './connection.js';
 
 /** Where a relay is: its HTTPS URL (the WebSocket URL is read from `/relay.json`), its WebSocket URL, or both. */
 export type RelayAddress = string | { webSocketUrl: string; httpUrl: string };
@@ -61,6 +72,65 @@ export class AssistSetupError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** What people may have in hand: an invitation of some kind, or a file invitation's password alone. */
+export type InvitationShape = InvitationKind | 'password';
+
+/**
+ * Something of another kind given where an invitation of `expected` kind goes: a helper code to
+ * joinHelp, an Easy Connect password or a link to acceptHelp, a file's password alone. Told before
+ * any seat is taken: from the text's shape here, or from the relay (`wrong-kind`) for the two kinds
+ * of 12-character code, which look alike. Each client says in its own words what to do instead.
+ */
+export class InvitationMixUpError extends Error {
+  override readonly name = 'InvitationMixUpError';
+  readonly code = 'wrong-kind';
+
+  constructor(
+    readonly given: InvitationShape,
+    readonly expected: InvitationKind,
+  ) {
+    super(`${shapeNames[given]} was given where ${shapeNames[expected]} goes`);
+  }
+}
+
+const shapeNames: Record<InvitationShape, string> = {
+  file: 'an invitation file or link',
+  'easy-connect': 'an Easy Connect password',
+  'helper-code': 'a helper code',
+  password: 'an invitation file’s password',
+};
+
+const isInvitationFileText = (text: string) => text.startsWith('{');
+/** A relay URL, perhaps in the angle brackets mail clients add. */
+export const isInvitationLink = (text: string) => /^<?https?:/i.test(text.trim());
+/** Exactly as many valid symbols as a file invitation's password: not a 12-character code. */
+const isInvitationPassword = (text: string) => {
+  try {
+    normalizeInvitationPassword(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** What typed or pasted text looks like, as far as its shape tells (a 12-character code may be either kind). */
+export function invitationShape(text: string): InvitationShape | 'code' {
+  const trimmed = text.trim();
+  if (isInvitationFileText(trimmed) || isInvitationLink(trimmed)) return 'file';
+  if (normalizeCode(trimmed).length === INVITATION_PASSWORD_LENGTH && isInvitationPassword(trimmed)) return 'password';
+  return 'code';
+}
+
+/** Joins expecting `kind`; the relay's `wrong-kind` becomes the mix-up it is. */
+async function joinExpecting(client: RelayClient, nameplate: string, kind: InvitationKind): Promise<EstablishedSession> {
+  try {
+    return await client.joinSession(nameplate, kind);
+  } catch (error) {
+    if (error instanceof RelayError && error.code === 'wrong-kind' && error.invitationKind) throw new InvitationMixUpError(error.invitationKind, kind);
+    throw error;
   }
 }
 
@@ -233,7 +303,9 @@ export interface JoinHelpOptions extends ConnectOptions {
 }
 
 /** What an invitation the expert holds says: where to join and the handshake's secret and password. */
-async function readInvitation(options: JoinHelpOptions): Promise<{ endpoints: RelayEndpoints; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
+async function readInvitation(
+  options: JoinHelpOptions,
+): Promise<{ endpoints: RelayEndpoints; kind: 'file' | 'easy-connect'; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
   const text = options.invitation.trim();
   const password = () => {
     if (options.password === undefined) {
@@ -241,33 +313,35 @@ async function readInvitation(options: JoinHelpOptions): Promise<{ endpoints: Re
     }
     return normalizeInvitationPassword(options.password);
   };
-  if (text.startsWith('{')) {
+  if (isInvitationFileText(text)) {
     const relay = options.relay === undefined ? undefined : await discoverRelay(options.relay, options.fetch);
     const file = parseInvitationFile(text, { now: new Date(), relay: relay && { webSocketUrl: relay.webSocketUrl } });
     return {
       endpoints: file.relay,
+      kind: 'file',
       nameplate: file.nameplate,
       secrets: { secret: fileSecretBytes(file.secret), invitationPassword: password() },
     };
   }
-  if (/^<?https?:/i.test(text)) {
+  if (isInvitationLink(text)) {
     const link = parseRelayJoinUrl(text);
     if (link.secret === undefined) {
       throw new AssistSetupError('incomplete-link', 'the link was cut short: it must end with # and the invitation’s secret');
     }
     const secrets = { secret: fileSecretBytes(link.secret), invitationPassword: password() };
-    return { endpoints: await discoverRelay(link.httpUrl, options.fetch), nameplate: link.nameplate, secrets };
+    return { endpoints: await discoverRelay(link.httpUrl, options.fetch), kind: 'file', nameplate: link.nameplate, secrets };
   }
+  if (invitationShape(text) === 'password') throw new InvitationMixUpError('password', 'easy-connect');
   const { nameplate, secret } = parseCode(text);
   if (options.relay === undefined) throw new AssistSetupError('relay-required', 'to use a code, say which relay it is for');
-  return { endpoints: await discoverRelay(options.relay, options.fetch), nameplate, secrets: { secret } };
+  return { endpoints: await discoverRelay(options.relay, options.fetch), kind: 'easy-connect', nameplate, secrets: { secret } };
 }
 
 /** The expert joins a person's invitation. Listen for 'verification' (read the code out), then 'approved' or 'denied'. */
 export async function joinHelp(options: JoinHelpOptions): Promise<ExpertSession> {
   requireName(options.name);
-  const { endpoints, nameplate, secrets } = await readInvitation(options);
-  const { client } = await open(options, endpoints, (relayClient) => relayClient.joinSession(nameplate));
+  const { endpoints, kind, nameplate, secrets } = await readInvitation(options);
+  const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, kind));
   return new ExpertSession({ client, name: options.name, secrets: { ...secrets, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
 }
 
@@ -306,9 +380,11 @@ export interface AcceptHelpOptions extends ConnectOptions {
 /** The person types the expert's helper code. Listen for 'expert', then approve or deny, as with requestHelp. */
 export async function acceptHelp(options: AcceptHelpOptions): Promise<AgentSession> {
   requireName(options.name);
+  const given = invitationShape(options.code);
+  if (given !== 'code') throw new InvitationMixUpError(given, 'helper-code');
   const { nameplate, secret } = parseCode(options.code);
   const endpoints = await discoverRelay(options.relay, options.fetch);
-  const { client } = await open(options, endpoints, (relayClient) => relayClient.joinSession(nameplate));
+  const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, 'helper-code'));
   return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
 }
 

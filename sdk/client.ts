@@ -313,9 +313,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     return this.#establish(request);
   }
 
-  /** Joins the invitation behind a nameplate, taking the other role. */
-  joinSession(nameplate: string): Promise<EstablishedSession> {
-    return this.#establish({ action: 'joinSession', nameplate });
+  /**
+   * Joins the invitation behind a nameplate, taking the other role. With `expectedKind` the relay
+   * refuses another kind of invitation (RelayError `wrong-kind`) before taking a seat.
+   */
+  joinSession(nameplate: string, expectedKind?: InvitationKind): Promise<EstablishedSession> {
+    return this.#establish(expectedKind === undefined ? { action: 'joinSession', nameplate } : { action: 'joinSession', nameplate, expectedKind });
   }
 
   /** Agent, once its user approved the expert: lifts the relay's pre-approval limits and starts the session's lifetime. */

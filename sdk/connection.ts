@@ -1,7 +1,7 @@
 // One WebSocket connection to the relay: JSON in and out, requests matched to their answers, and a
 // single "closed" signal however the connection ends (socket close, request timeout, or by us).
 
-import type { ClientMessage, EndReason, ErrorCode, ServerMessage } from '../shared/protocol/messages.js';
+import type { ClientMessage, EndReason, ErrorCode, InvitationKind, ServerMessage } from '../shared/protocol/messages.js';
 import type { CancelTimer, Clock } from './clock.js';
 
 /** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
@@ -28,6 +28,8 @@ export class RelayError extends Error {
     readonly requestAction?: string,
     /** For `session-ended`: why the session ended (the relay tells a participant who was away). */
     readonly endReason?: EndReason,
+    /** For `wrong-kind`: what the invitation joined really is. */
+    readonly invitationKind?: InvitationKind,
   ) {
     super(message);
   }
@@ -170,7 +172,7 @@ export class RelayConnection {
       return;
     }
     if (message.type === 'error') {
-      const error = new RelayError(message.code, message.message, message.requestAction, message.endReason);
+      const error = new RelayError(message.code, message.message, message.requestAction, message.endReason, message.invitationKind);
       const request = this.#takePending((pending) => pending.action === message.requestAction);
       if (request) request.reject(error);
       else this.#events.notice(message);

@@ -6,7 +6,8 @@
 import { systemClock, type CancelTimer, type Clock } from '../../sdk/node.js';
 import type { SessionEvent } from '../events.js';
 import { CursorTracker, CURSOR_POLL_MS } from './cursor.js';
-import { DesktopError } from './errors.js';
+import type { ShareStopReason } from '../../sdk/assist-messages.js';
+import { DesktopError, type DesktopErrorCode } from './errors.js';
 import { InputInjector } from './input.js';
 import type { Platform } from './keys.js';
 import { chooseMonitor } from './monitors.js';
@@ -26,6 +27,13 @@ const DROPPED_REPORT_MS = 1000;
  */
 const IDLE_AFTER_MS = 1000;
 const IDLE_CAPTURE_MS = 250;
+
+/** What the technician is told when a failure stops the share. */
+const stopReasons: Partial<Record<DesktopErrorCode, ShareStopReason>> = {
+  'monitor-gone': 'monitor-gone',
+  'capture-failed': 'capture-failed',
+  'encoder-refused': 'encoder-failed',
+};
 
 export type DesktopEvent = Extract<SessionEvent, { event: 'desktop-share' | 'desktop-error' | 'input-dropped' }>;
 
@@ -131,12 +139,15 @@ export class DesktopShare {
     this.#inject(() => this.#injector.releaseAll());
   }
 
-  /** Stops the share: nothing more is captured, the technician's side is told (unless the session is over). */
-  stop(): Promise<void> {
-    return (this.#stopping ??= this.#stop());
+  /**
+   * Stops the share: nothing more is captured, the technician's side is told why (unless the session
+   * is over): a failure's reason, or the person's choice when none is given.
+   */
+  stop(reason?: ShareStopReason): Promise<void> {
+    return (this.#stopping ??= this.#stop(reason));
   }
 
-  async #stop(): Promise<void> {
+  async #stop(reason: ShareStopReason | undefined): Promise<void> {
     this.#stopped = true;
     this.#cancelFrame?.();
     this.#cancelCursor?.();
@@ -145,8 +156,8 @@ export class DesktopShare {
     this.releaseInput();
     await this.#work;
     this.#sender.close();
-    await this.#session.stopScreenShare().catch(() => {});
-    this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number });
+    await this.#session.stopScreenShare(reason).catch(() => {});
+    this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number, ...(reason ? { reason } : {}) });
   }
 
   #serially<T>(task: () => Promise<T>): Promise<T | undefined> {
@@ -225,8 +236,7 @@ export class DesktopShare {
     if (this.#stopped) return;
     const known = error instanceof DesktopError ? error : new DesktopError('capture-failed', `the desktop share failed (${(error as Error).message}): share again, or share the terminal only`, { cause: error });
     this.#report({ event: 'desktop-error', code: known.code, message: known.message });
-    // The technician has no other way to learn why the picture stopped.
-    await this.#session.chat(`(sent automatically) The desktop share stopped: ${known.message}`).catch(() => {});
-    await this.stop();
+    // The technician's side learns why from the stop itself.
+    await this.stop(stopReasons[known.code] ?? 'capture-failed');
   }
 }

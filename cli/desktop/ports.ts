@@ -1,7 +1,7 @@
 // What desktop sharing needs from the machine and from the session, as small interfaces: the real
 // implementations (native.ts) load native packages; tests pass fakes, so they run without a display.
 
-import type { AgentSessionEvents, CursorState, VideoChunk, VideoConfig } from '../../sdk/node.js';
+import type { AgentSessionEvents, CursorState, ShareStopReason, VideoChunk, VideoConfig } from '../../sdk/node.js';
 
 /** One monitor as the capture package reports it; `number` is what `--monitor N` and `assist monitors` use. */
 export interface MonitorInfo {
@@ -74,7 +74,7 @@ export interface DesktopSession {
   readonly expertCodecs: readonly string[] | undefined;
   readonly droppedInputEvents: number;
   startVideoShare(config: VideoConfig): Promise<void>;
-  stopScreenShare(): Promise<void>;
+  stopScreenShare(reason?: ShareStopReason): Promise<void>;
   sendVideoChunk(chunk: VideoChunk): Promise<boolean>;
   sendCursor(cursor: CursorState): Promise<boolean>;
   chat(text: string): Promise<void>;

@@ -20,8 +20,12 @@ export interface RelayWiring {
   log: Log;
   /** DynamoDB endpoint override (the local runtime's dynalite). */
   dynamoEndpoint?: string;
-  /** @connections endpoint; on AWS derived from the event's domain and stage, or CALLBACK_URL without an event. */
-  callbackEndpoint: (event?: WebSocketEvent) => string;
+  /**
+   * The stage's @connections endpoint (on AWS `https://<api id>.execute-api.<region>.amazonaws.com/<stage>`,
+   * CALLBACK_URL). Not derived from the event: behind a custom domain the event names that domain, whose
+   * base-path mapping does not serve @connections.
+   */
+  callbackUrl: string;
   endpoints: RelayEndpoints;
   /** Without it the relay refuses to email invitations (only the email route is given one, so only its bundle holds SES). */
   mailer?: Mailer;
@@ -46,16 +50,15 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     clock,
     routes: new RouteCache(wiring.policy.routeCacheSeconds * 1000),
   };
-  const notifiers = new Map<string, ConnectionNotifier>();
-  return (event) => {
-    const endpoint = wiring.callbackEndpoint(event);
-    let notifier = notifiers.get(endpoint);
-    if (!notifier) {
-      notifier = new ApiGatewayNotifier(createManagementClient(endpoint, wiring.awsClientConfig), wiring.log);
-      notifiers.set(endpoint, notifier);
-    }
-    return { ...shared, notifier };
+  let notifier: ConnectionNotifier | undefined;
+  const deps: RelayDeps = {
+    ...shared,
+    // Built on first use: functions that never post or disconnect never create the management client.
+    get notifier() {
+      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, wiring.awsClientConfig), wiring.log));
+    },
   };
+  return () => deps;
 }
 
 function requiredEnvironment(name: string): string {
@@ -75,10 +78,10 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
       tableName: requiredEnvironment('TABLE_NAME'),
       policy: policyFromEnvironment(),
       log: createJsonLog(),
-      callbackEndpoint: (event) =>
-        event
-          ? `https://${event.requestContext.domainName}/${event.requestContext.stage}`
-          : requiredEnvironment('CALLBACK_URL'),
+      // Read on first post: only the functions that post or disconnect are given it.
+      get callbackUrl() {
+        return requiredEnvironment('CALLBACK_URL');
+      },
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       mailer: extras.mailer,
     });

@@ -32,7 +32,7 @@ function errorsToCaller(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, We
       const action = event.requestContext.routeKey.startsWith('$') ? undefined : event.requestContext.routeKey;
       request.response = reply(
         expected
-          ? { type: 'error', code: error.code, message: error.message, requestAction: action, endReason: error.endReason }
+          ? { type: 'error', code: error.code, message: error.message, requestAction: action, endReason: error.endReason, invitationKind: error.invitationKind }
           : { type: 'error', code: 'internal', message: 'the relay failed to handle this message; try again', requestAction: action },
       );
     },

@@ -3,15 +3,16 @@ import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { tableSchema } from '../../shared/adapters/table.js';
 import { alarmOnAny } from './alarms.js';
 import { functionsDir, projectRoot, relayBundling } from './bundling.js';
 
 /** DynamoDB actions a handler may be granted; each function lists exactly the ones its code performs. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan';
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /** @connections methods: POST sends a message to a client, DELETE closes its connection. */
 export type ConnectionsMethod = 'POST' | 'DELETE';
@@ -26,6 +27,8 @@ export interface RelayFunctionProps {
   environment: Record<string, string>;
   memorySize: number;
   timeout: Duration;
+  /** The lowest level of the handler's log lines Lambda keeps (context logLevel). */
+  logLevel: ApplicationLogLevel;
   /** Log groups follow the table's policy: kept by default, deleted with throwaway stacks. */
   removalPolicy: RemovalPolicy;
   alarmAction: IAlarmAction;
@@ -40,15 +43,24 @@ export interface RelayFunctionProps {
  */
 export class RelayFunction extends Construct {
   readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
     super(scope, id);
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH, removalPolicy: props.removalPolicy });
+    this.logGroup = logGroup;
     // An explicit role instead of AWSLambdaBasicExecutionRole, which may create and write any log group.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
-    if (props.tableActions.length > 0) {
-      props.table.grant(role, ...props.tableActions.map((action) => `dynamodb:${action}`));
+    // Item actions on the table itself; Query only on the sparse OpenSessions index (the sweeper's).
+    const itemActions = props.tableActions.filter((action) => action !== 'Query');
+    if (itemActions.length > 0) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: itemActions.map((action) => `dynamodb:${action}`), resources: [props.table.tableArn] }));
+    }
+    if (props.tableActions.includes('Query')) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/${tableSchema.openSessionsIndex.name}`] }),
+      );
     }
     if (props.connections) {
       const { apiId, stageName, methods } = props.connections;
@@ -73,6 +85,10 @@ export class RelayFunction extends Construct {
       timeout: props.timeout,
       role,
       logGroup,
+      // Lambda's JSON log format: each line's level comes from the console method (shared/ports/log.ts).
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: props.logLevel,
+      systemLogLevelV2: SystemLogLevel.WARN,
       bundling: props.afterBundling
         ? { ...relayBundling, commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir, outputDir) => props.afterBundling!(outputDir) } }
         : relayBundling,
@@ -80,6 +96,15 @@ export class RelayFunction extends Construct {
     });
 
     const period = { period: Duration.minutes(5) };
+    // Handled failures (AccessDenied, a DynamoDB outage) become an "internal" reply and a 200, which the
+    // Errors metric never sees; each is logged at ERROR level, and these lines are counted.
+    const errorLines = logGroup.addMetricFilter('ErrorLines', {
+      filterPattern: FilterPattern.stringValue('$.level', '=', 'ERROR'),
+      metricNamespace: 'AssistRelay',
+      metricName: `${Stack.of(this).stackName}-${id}-ErrorLogLines`,
+      metricValue: '1',
+    });
+    alarmOnAny(this, 'ErrorLinesAlarm', errorLines.metric({ statistic: 'Sum', ...period }), `${id}: error-level log lines in 5 minutes`, props.alarmAction);
     alarmOnAny(this, 'ErrorsAlarm', this.function.metricErrors(period), `${id}: Lambda errors in 5 minutes`, props.alarmAction);
     alarmOnAny(this, 'ThrottlesAlarm', this.function.metricThrottles(period), `${id}: Lambda throttles in 5 minutes`, props.alarmAction);
   }

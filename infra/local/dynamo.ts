@@ -2,12 +2,66 @@ import { mkdirSync } from 'node:fs';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  type AttributeValue,
+  type WriteRequest,
   DynamoDBClient,
   ResourceInUseException,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableSchema } from '../../shared/adapters/table.js';
+
+const { openSessionsIndex } = tableSchema;
+const openSessionsIndexDefinition = {
+  IndexName: openSessionsIndex.name,
+  KeySchema: [{ AttributeName: openSessionsIndex.partitionKey, KeyType: 'HASH' as const }],
+  Projection: { ProjectionType: 'KEYS_ONLY' as const },
+};
+
+function createTable(client: DynamoDBClient, tableName: string) {
+  return client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: tableSchema.partitionKey, AttributeType: 'S' },
+        { AttributeName: openSessionsIndex.partitionKey, AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: tableSchema.partitionKey, KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [openSessionsIndexDefinition],
+    }),
+  );
+}
+
+async function writeAll(client: DynamoDBClient, tableName: string, requests: WriteRequest[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests.slice(i, i + 25) } }));
+  }
+}
+
+/**
+ * A table kept by `--data-dir` from before the OpenSessions index gets it. dynalite cannot add an index
+ * to a table, so the table is copied out, created again with it, and written back, its open sessions marked.
+ */
+async function addOpenSessionsIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === openSessionsIndex.name)) return;
+  const items: Array<Record<string, AttributeValue>> = [];
+  for await (const page of paginateScan({ client }, { TableName: tableName })) items.push(...(page.Items ?? []));
+  await client.send(new DeleteTableCommand({ TableName: tableName }));
+  await createTable(client, tableName);
+  const isOpenSession = (item: Record<string, AttributeValue>) =>
+    item[tableSchema.partitionKey]?.S?.startsWith('SESSION#') && item.state?.S !== 'ended';
+  await writeAll(
+    client,
+    tableName,
+    items.map((item) => ({
+      PutRequest: { Item: isOpenSession(item) ? { ...item, [openSessionsIndex.partitionKey]: { S: openSessionsIndex.value } } : item },
+    })),
+  );
+}
 
 /** Local AWS clients need a region and credentials, which dynalite and the gateway ignore. */
 export const localAwsConfig = {
@@ -39,17 +93,11 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, ...localAwsConfig });
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: tableSchema.partitionKey, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: tableSchema.partitionKey, KeyType: 'HASH' }],
-      }),
-    );
+    await createTable(client, tableName);
   } catch (error) {
-    // A persisted data directory already has the table.
+    // A persisted data directory already has the table; one from before the index gets it.
     if (!(error instanceof ResourceInUseException)) throw error;
+    await addOpenSessionsIndex(client, tableName);
   }
 
   return {
@@ -70,11 +118,8 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
       );
       for await (const page of pages) {
         const keys = page.Items ?? [];
-        for (let i = 0; i < keys.length; i += 25) {
-          const batch = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-          await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
-          deleted += batch.length;
-        }
+        await writeAll(client, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+        deleted += keys.length;
       }
       return deleted;
     },

@@ -107,7 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const internalUrl = () => `http://127.0.0.1:${internalPort}`;
   const mailer: Mailer = {
     send: (email) =>
-      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER })).send(
+      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER }, log)).send(
         email,
       ),
   };
@@ -118,7 +118,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     log,
     dynamoEndpoint: dynamo.endpoint,
     // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
-    callbackEndpoint: () => `${internalUrl()}/${STAGE}`,
+    get callbackUrl() {
+      return `${internalUrl()}/${STAGE}`;
+    },
     endpoints,
     mailer,
     awsClientConfig: localAwsConfig,

@@ -5,17 +5,19 @@ import {
   GetCommand,
   PutCommand,
   UpdateCommand,
-  paginateScan,
+  paginateQuery,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalMode, Role } from '../protocol/messages.js';
 import { conditionally, documentClient } from './dynamo-documents.js';
+import { tableSchema } from './table.js';
 import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore } from '../ports/session-store.js';
 
 // Single-table layout: every item has `pk` and the TTL attribute `expiresAt` (epoch seconds).
 const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
 const connectionKey = (connectionId: string) => ({ pk: `CONN#${connectionId}` });
 const nameplateKey = (nameplate: string) => ({ pk: `NAMEPLATE#${nameplate}` });
+const { openSessionsIndex } = tableSchema;
 
 type Item = Record<string, unknown>;
 
@@ -25,7 +27,7 @@ function sessionFrom(result: { Attributes?: Item } | undefined): SessionRecord |
 }
 
 function withoutKeys<T>(item: Item): T {
-  const { pk: _pk, expiresAt: _expiresAt, ...rest } = item;
+  const { pk: _pk, expiresAt: _expiresAt, [openSessionsIndex.partitionKey]: _open, ...rest } = item;
   return rest as T;
 }
 
@@ -124,7 +126,8 @@ export class DynamoSessionStore implements SessionStore {
     await this.documents.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...sessionKey(session.sessionId), ...session, expiresAt },
+        // Listed in the sparse OpenSessions index until it ends.
+        Item: { ...sessionKey(session.sessionId), ...session, expiresAt, [openSessionsIndex.partitionKey]: openSessionsIndex.value },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -181,6 +184,15 @@ export class DynamoSessionStore implements SessionStore {
     return counted !== undefined;
   }
 
+  async uncountEmail(sessionId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      UpdateExpression: 'ADD emailsSent :minusOne',
+      ConditionExpression: 'emailsSent > :zero',
+      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+    });
+  }
+
   async activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
@@ -230,27 +242,36 @@ export class DynamoSessionStore implements SessionStore {
   async endSession(sessionId: string, reason: SessionRecord['endedReason'] & string, now: number): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET #state = :ended, endedReason = :reason, endedAt = :now',
+      // Out of the OpenSessions index: the sweeper never reads it again.
+      UpdateExpression: 'SET #state = :ended, endedReason = :reason, endedAt = :now REMOVE #open',
       ConditionExpression: 'attribute_exists(pk) AND #state <> :ended',
-      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeNames: { '#state': 'state', '#open': openSessionsIndex.partitionKey },
       ExpressionAttributeValues: { ':ended': 'ended', ':reason': reason, ':now': now },
       ReturnValues: 'ALL_OLD',
     });
     return sessionFrom(result);
   }
 
+  /**
+   * The sessions in the OpenSessions index (keys only: a few bytes each), each then read from the table
+   * with strong consistency, since the index lags writes and may still list one that just ended.
+   */
   async *listOpenSessions(): AsyncIterable<SessionRecord> {
-    const pages = paginateScan(
+    const pages = paginateQuery(
       { client: this.documents },
       {
         TableName: this.tableName,
-        FilterExpression: 'begins_with(pk, :prefix) AND #state <> :ended',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':prefix': 'SESSION#', ':ended': 'ended' },
+        IndexName: openSessionsIndex.name,
+        KeyConditionExpression: '#open = :open',
+        ExpressionAttributeNames: { '#open': openSessionsIndex.partitionKey },
+        ExpressionAttributeValues: { ':open': openSessionsIndex.value },
       },
     );
     for await (const page of pages) {
-      for (const item of page.Items ?? []) yield withoutKeys<SessionRecord>(item);
+      for (const key of page.Items ?? []) {
+        const item = await this.getLive({ pk: key.pk });
+        if (item && item.state !== 'ended') yield withoutKeys<SessionRecord>(item);
+      }
     }
   }
 }

@@ -60,10 +60,11 @@ export class SesMailer implements Mailer {
       return { messageId: result.MessageId ?? '' };
     } catch (error) {
       // Only the error's name and status: SES messages can quote addresses, and the body never leaves here.
+      // Error level: the stack counts these lines (EmailSendFailures) and alarms on them.
       const name = error instanceof Error ? error.name : 'unknown';
       const code = errorCode(name);
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      this.log.warn('email-send-failed', { error: name, code, status });
+      this.log.error('email-send-failed', { error: name, code, status });
       throw new MailerError(code);
     }
   }

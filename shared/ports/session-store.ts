@@ -78,6 +78,8 @@ export interface SessionStore {
   countFailedAttempt(sessionId: string): Promise<SessionRecord | undefined>;
   /** Counts one email of a waiting invitation; false once `limit` were sent (then nothing is counted). */
   countEmail(sessionId: string, limit: number): Promise<boolean>;
+  /** Gives back an email countEmail reserved, when the mail service did not accept it. */
+  uncountEmail(sessionId: string): Promise<void>;
   /** joined → active; returns the session as it is now, or undefined if it was not joined. */
   activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined>;
   /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */

@@ -56,6 +56,11 @@ export interface CreateSessionRequest {
 export interface JoinSessionRequest {
   action: 'joinSession';
   nameplate: string;
+  /**
+   * The kind of invitation the joiner holds (an Easy Connect password and a helper code look alike).
+   * Another kind is refused with `wrong-kind` before any seat is taken. Left out, nothing is checked.
+   */
+  expectedKind?: InvitationKind;
 }
 /** Agent only, once the user approved the expert inside the encrypted channel: lifts the pre-approval limits. */
 export interface ApproveSessionRequest {
@@ -174,6 +179,8 @@ export type ErrorCode =
   | 'not-approved'
   /** The mail service refused or failed; the message says whether to retry. */
   | 'email-failed'
+  /** A join's expectedKind is not the invitation's kind (e.g. a helper code given to `assist join`); `invitationKind` says what it is. */
+  | 'wrong-kind'
   | 'internal';
 
 export interface SessionInfo {
@@ -208,4 +215,4 @@ export type ServerMessage =
   | { type: 'invitationEmailed'; to: string }
   | { type: 'auditLog'; sessionId: string; events: AuditEvent[] }
   | { type: 'ended'; reason: EndReason }
-  | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason };
+  | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

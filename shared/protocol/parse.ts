@@ -110,7 +110,11 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       };
     case 'joinSession':
       // Nameplates are case-insensitive for people; the relay stores them upper-case.
-      return { action, nameplate: requireString(fields, 'nameplate', nameplatePattern, 'an invitation nameplate').toUpperCase() };
+      return {
+        action,
+        nameplate: requireString(fields, 'nameplate', nameplatePattern, 'an invitation nameplate').toUpperCase(),
+        expectedKind: optionalOneOf(fields, 'expectedKind', invitationKinds),
+      };
     case 'resumeSession':
       return {
         action,

@@ -35,12 +35,31 @@ export async function emailInvitation(
   await enforceRateLimits(deps, now, [
     { key: `email-ip#${addressNetwork(caller.sourceIp)}`, limit: deps.policy.emailsPerSourceIpPerHour, windowSeconds: HOUR, what: 'emails from this network address' },
   ]);
+  // The email is reserved against the invitation's limit first (so concurrent requests cannot exceed it)
+  // and given back if it is not sent: only an email SES accepted counts.
   if (!(await deps.store.countEmail(sessionId, deps.policy.emailsPerSession))) {
     throw new RelayError('rate-limited', `an invitation can be emailed at most ${deps.policy.emailsPerSession} times`);
   }
-  let email;
   try {
-    email = composeInvitationEmail({
+    await deps.mailer.send(composeEmail(deps, session, invitation, request));
+  } catch (error) {
+    await deps.store.uncountEmail(sessionId);
+    if (error instanceof MailerError) throw new RelayError('email-failed', error.message);
+    throw error;
+  }
+  deps.log.info('invitation-emailed', { sessionId });
+  await recordAudit(deps, sessionId, { event: 'emailed', role }, caller);
+  return { type: 'invitationEmailed', to: request.to };
+}
+
+function composeEmail(
+  deps: RelayDeps,
+  session: { nameplate: string; invitationExpiresAt: number },
+  invitation: { secret: string; expiresAt: Date },
+  request: Omit<EmailInvitationRequest, 'action'>,
+) {
+  try {
+    return composeInvitationEmail({
       to: request.to,
       requesterName: request.requesterName,
       relayUrl: relayJoinUrl(deps.endpoints.httpUrl, session.nameplate, invitation.secret),
@@ -50,15 +69,6 @@ export async function emailInvitation(
   } catch (error) {
     throw new RelayError('invalid-request', (error as Error).message);
   }
-  try {
-    await deps.mailer.send(email);
-  } catch (error) {
-    if (error instanceof MailerError) throw new RelayError('email-failed', error.message);
-    throw error;
-  }
-  deps.log.info('invitation-emailed', { sessionId });
-  await recordAudit(deps, sessionId, { event: 'emailed', role }, caller);
-  return { type: 'invitationEmailed', to: request.to };
 }
 
 function parseEmailedInvitation(deps: RelayDeps, text: string, now: number) {

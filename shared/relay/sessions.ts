@@ -1,10 +1,10 @@
 import { invitationLifetime } from '../config/policy.js';
-import type { CreateSessionRequest, EndSessionRequest, Role, ServerMessage, SessionInfo } from '../protocol/messages.js';
+import type { CreateSessionRequest, EndSessionRequest, JoinSessionRequest, Role, ServerMessage, SessionInfo } from '../protocol/messages.js';
 import type { ParticipantSeat, SessionRecord } from '../ports/session-store.js';
 import { recordAudit } from './audit.js';
 import { requireUnboundConnection } from './connections.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
-import { RelayError, seatLostError, sessionEndedError } from './errors.js';
+import { RelayError, seatLostError, sessionEndedError, wrongKindError } from './errors.js';
 import { finishSession, removeJoiner } from './finish-session.js';
 import { requireLiveSession } from './live-session.js';
 import { newNameplate } from './codes.js';
@@ -105,7 +105,7 @@ async function claimFreshNameplate(deps: RelayDeps, sessionId: string, expiresAt
 }
 
 /** Takes the open seat of an invitation. At most one joiner at a time; joins are rate-limited. */
-export async function joinSession(deps: RelayDeps, caller: Caller, request: { nameplate: string }): Promise<ServerMessage> {
+export async function joinSession(deps: RelayDeps, caller: Caller, request: Omit<JoinSessionRequest, 'action'>): Promise<ServerMessage> {
   await requireUnboundConnection(deps, caller);
   const now = epochSeconds(deps);
   const { policy } = deps;
@@ -125,6 +125,9 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: { na
     await finishSession(deps, session.sessionId, overdue);
     throw new RelayError('session-expired', 'the invitation has expired');
   }
+  // A mix-up (a helper code given where an Easy Connect password goes, or the reverse) is answered
+  // before the seat: it must not keep the real joiner out, nor count as a guess.
+  if (request.expectedKind !== undefined && request.expectedKind !== session.kind) throw wrongKindError(session.kind, request.expectedKind);
   const joinerRole = otherRole(session.creatorRole);
   if (session.state !== 'waiting') throw roleTakenError();
   await bindOrRefuse(deps, caller, session.sessionId, joinerRole);

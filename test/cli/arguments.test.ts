@@ -77,7 +77,7 @@ describe('wrong arguments', () => {
   it.each<[string, string[], { input?: string; env?: Record<string, string> }, string]>([
     ['typed at the prompt or piped in as -', ['join', '-'], { input: '/nonexistent/piped.assistinvite\n' }, 'no invitation file at /nonexistent/piped.assistinvite'],
     ['in $ASSIST_INVITATION', ['join'], { env: { ASSIST_INVITATION: '/nonexistent/env.assistinvite' } }, 'no invitation file at /nonexistent/env.assistinvite'],
-    ['a helper code as -', ['accept', '-'], { input: 'not a code\n' }, 'the code has 8 symbols'],
+    ['a helper code as -', ['accept', '-'], { input: 'not a code at all\n' }, 'the code has 13 symbols'],
   ])('the invitation can stay out of argv (ps): %s', (_how, args, options, message) => {
     const result = spawnSync(process.execPath, [ASSIST_BIN, ...args], {
       encoding: 'utf8',

@@ -86,7 +86,7 @@ const builtinSpecifiers = new Set([...builtinModules, ...builtinModules.map((nam
 
 describe('Lambda bundles', () => {
   let built: LambdaBundles;
-  const fake = startFakeDynamo({ PutItem: {}, Scan: { Items: [], Count: 0, ScannedCount: 0 } });
+  const fake = startFakeDynamo({ PutItem: {}, Query: { Items: [], Count: 0, ScannedCount: 0 } });
   let environment: NodeJS.ProcessEnv;
   const bundles = () => [...built.bundles.values()];
   const inputsOf = (name: string) => Object.keys(built.bundles.get(name)!.output.inputs);
@@ -186,7 +186,7 @@ describe('Lambda bundles', () => {
     expect(fake.calls.length).toBe(before);
   });
 
-  it('sweep: the sweep bundle scans the table for open sessions (CALLBACK_URL instead of an event)', async () => {
+  it('sweep: the sweep bundle queries the OpenSessions index, never scanning the table', async () => {
     const before = fake.calls.length;
 
     const { result } = await invoke('sweep', { source: 'aws.events', 'detail-type': 'Scheduled Event' });
@@ -194,8 +194,8 @@ describe('Lambda bundles', () => {
     expect(result).toEqual({ ended: 0 });
 
     const calls = fake.calls.slice(before);
-    expect(calls.map((call) => call.operation)).toEqual(['Scan']);
-    expect(calls[0]!.body.TableName).toBe(TABLE_NAME);
+    expect(calls.map((call) => call.operation)).toEqual(['Query']);
+    expect(calls[0]!.body).toMatchObject({ TableName: TABLE_NAME, IndexName: 'OpenSessions' });
     expect(calls[0]!.signatureValid).toBe(true);
   });
 

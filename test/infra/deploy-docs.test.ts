@@ -68,6 +68,10 @@ describe('docs/deploy.md', () => {
     const { ThrottlingRateLimit, ThrottlingBurstLimit } = stages[0]!.Properties.DefaultRouteSettings;
     expect(defaultOf('messageRateLimit')).toBe(String(ThrottlingRateLimit));
     expect(defaultOf('messageBurstLimit')).toBe(String(ThrottlingBurstLimit));
-    for (const key of ['senderEmail', 'senderDomain', 'alarmEmail']) expect(defaultOf(key), key).toBe('none');
+    for (const key of ['senderEmail', 'senderDomain', 'senderIdentity', 'alarmEmail', 'webSocketDomainName', 'httpDomainName', 'certificateArn']) {
+      expect(defaultOf(key), key).toBe('none');
+    }
+    const [, fn] = Object.entries(template.findResources('AWS::Lambda::Function'))[0]!;
+    expect(defaultOf('logLevel')!.toUpperCase()).toBe(fn.Properties.LoggingConfig.ApplicationLogLevel);
   });
 });

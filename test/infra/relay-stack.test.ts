@@ -14,7 +14,8 @@ import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/relay:
 // a store method maps to one DynamoDB action (get* → GetItem, put*/claimNameplate/createSession → PutItem,
-// bind/attach/detach/touch/end → UpdateItem, delete/releaseNameplate → DeleteItem, listOpenSessions → Scan);
+// bind/attach/detach/touch/end → UpdateItem, delete/releaseNameplate → DeleteItem, listOpenSessions → Query on
+// the OpenSessions index, then GetItem);
 // finishSession (used by join, resume, frame, end and the sweeper) ends with UpdateItem, frees the nameplate
 // with DeleteItem, posts "ended" and closes both connections.
 const expectations: Record<string, { route?: string; table: string[]; connections: string[] }> = {
@@ -33,7 +34,7 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   // counts emails (session and rate items) and appends to the audit log; never ends anything.
   'email-invitation': { route: 'emailInvitation', table: ['GetItem', 'UpdateItem'], connections: [] },
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
-  sweep: { table: ['DeleteItem', 'Scan', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
   http: { table: ['GetItem', 'UpdateItem'], connections: [] },
 };
@@ -124,7 +125,7 @@ describe('RelayStack', () => {
       functionFile.set(id, matching[0]!.name);
       fileFunction.set(matching[0]!.name, id);
     }
-  });
+  }, 240_000);
 
   afterAll(async () => rm(await builtDir, { recursive: true, force: true }));
 
@@ -174,6 +175,12 @@ describe('RelayStack', () => {
       }
       expect(frameMemory).toBeGreaterThanOrEqual(1024);
       expect(functionOf('sweep').Properties.Timeout).toBeLessThanOrEqual(60);
+    });
+
+    it('log in Lambda’s JSON format at the info level by default', () => {
+      for (const [id, file] of functionFile) {
+        expect(resources[id]!.Properties.LoggingConfig, file).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+      }
     });
 
     it('log to their own log group, kept for a month and retained by default', () => {
@@ -232,7 +239,14 @@ describe('RelayStack', () => {
       const [[, table]] = ofType('AWS::DynamoDB::Table') as [[string, Resource]];
       expect(table.Properties).toMatchObject({
         KeySchema: [{ AttributeName: tableSchema.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: tableSchema.partitionKey, AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: tableSchema.partitionKey, AttributeType: 'S' },
+          { AttributeName: 'openSession', AttributeType: 'S' },
+        ],
+        // The sweeper's sparse index of open sessions, keys only.
+        GlobalSecondaryIndexes: [
+          { IndexName: 'OpenSessions', KeySchema: [{ AttributeName: 'openSession', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: tableSchema.timeToLiveAttribute, Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -261,13 +275,17 @@ describe('RelayStack', () => {
       }
     });
 
-    it('gives every function exactly the table actions its code performs, on the table only', () => {
+    it('gives every function exactly the table actions its code performs, on the table only (Query on the OpenSessions index only)', () => {
       const tableArn = { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table')[0], 'Arn'] };
       for (const [file, expected] of Object.entries(expectations)) {
         const tableStatements = statementsOf(file).filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
         const actions = tableStatements.flatMap((s) => asArray(s.Action)).map((action) => action.replace('dynamodb:', ''));
         expect(actions.sort(), file).toEqual(expected.table);
-        for (const statement of tableStatements) expect(asArray(statement.Resource), file).toEqual([tableArn]);
+        for (const statement of tableStatements) {
+          const isQuery = asArray(statement.Action).includes('dynamodb:Query');
+          if (isQuery) expect(asArray(statement.Action), file).toEqual(['dynamodb:Query']);
+          expect(asArray(statement.Resource).map(render), file).toEqual([isQuery ? `${render(tableArn)}/index/OpenSessions` : render(tableArn)]);
+        }
       }
     });
 
@@ -303,12 +321,14 @@ describe('RelayStack', () => {
       expect(rule.Properties.Targets.map((target: { Arn: unknown }) => referencedFile(target.Arn))).toEqual(['sweep']);
     });
 
-    it('is told the stage callback URL, having no event to derive it from', () => {
-      expect(render(functionOf('sweep').Properties.Environment.Variables.CALLBACK_URL)).toMatch(
-        /^https:\/\/\$\{WebSocketApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/live$/,
-      );
-      for (const [file] of Object.entries(expectations).filter(([file]) => file !== 'sweep')) {
-        expect(functionOf(file).Properties.Environment.Variables.CALLBACK_URL, file).toBeUndefined();
+  });
+
+  describe('@connections', () => {
+    it('every function that posts or disconnects is told the API’s own callback URL (right behind a custom domain too)', () => {
+      for (const [file, expected] of Object.entries(expectations)) {
+        const callbackUrl = functionOf(file).Properties.Environment.Variables.CALLBACK_URL;
+        if (expected.connections.length === 0) expect(callbackUrl, file).toBeUndefined();
+        else expect(render(callbackUrl), file).toMatch(/^https:\/\/\$\{WebSocketApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/live$/);
       }
     });
   });
@@ -362,14 +382,28 @@ describe('RelayStack', () => {
       }
     });
 
-    it('watch the WebSocket stage for integration and execution errors, and the HTTP API for 5xx', () => {
+    it('count every function’s error-level log lines (handled failures answer 200) and alarm on the first', () => {
+      const filters = ofType('AWS::Logs::MetricFilter').map(([, filter]) => filter.Properties);
+      for (const [id, file] of functionFile) {
+        const logGroupId = resources[id]!.Properties.LoggingConfig.LogGroup.Ref as string;
+        const matching = filters.filter((filter) => filter.LogGroupName.Ref === logGroupId);
+        expect(matching, file).toHaveLength(1);
+        const filter = matching[0]!;
+        expect(filter.FilterPattern, file).toBe('{ $.level = "ERROR" }');
+        const [transformation] = filter.MetricTransformations;
+        expect(transformation.MetricValue).toBe('1');
+        const alarm = alarms().filter((a) => a.Namespace === transformation.MetricNamespace && a.MetricName === transformation.MetricName);
+        expect(alarm, file).toHaveLength(1);
+        expect(alarm[0]).toMatchObject({ Threshold: 1, Statistic: 'Sum', AlarmActions: [topicRef()] });
+      }
+    });
+
+    it('watch the WebSocket stage for execution errors and the HTTP API for 5xx, but not integration errors: a refused origin is a 403 by design', () => {
       const apiAlarms = alarms().filter((alarm) => alarm.Namespace === 'AWS/ApiGateway');
-      expect(apiAlarms.map((alarm) => alarm.MetricName).sort()).toEqual(['5xx', 'ExecutionError', 'IntegrationError']);
+      expect(apiAlarms.map((alarm) => alarm.MetricName).sort()).toEqual(['5xx', 'ExecutionError']);
       for (const alarm of apiAlarms) expect(alarm.AlarmActions).toEqual([topicRef()]);
-      const stageOf = (metric: string) =>
-        apiAlarms.find((alarm) => alarm.MetricName === metric)!.Dimensions.find((d: { Name: string }) => d.Name === 'Stage').Value;
-      expect(stageOf('IntegrationError')).toBe('live');
-      expect(stageOf('ExecutionError')).toBe('live');
+      const stage = apiAlarms.find((alarm) => alarm.MetricName === 'ExecutionError')!.Dimensions.find((d: { Name: string }) => d.Name === 'Stage');
+      expect(stage.Value).toBe('live');
     });
 
     it('watch the table for throttled reads and writes', () => {
@@ -466,8 +500,57 @@ describe('RelayStack context', () => {
     expect(sesStatements.length).toBe(2);
     for (const statement of sesStatements) {
       expect(asArray(statement.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
-      expect(JSON.stringify(stack.resolve(statement.Resource))).toMatch(/identity|configuration-set/);
     }
+    // Identities: the account's (in the sandbox SES checks each recipient's verified identity too), but only
+    // from the sender's address; the configuration set by name.
+    const [identityStatement, configurationSetStatement] = sesStatements as Array<Statement & { Condition?: unknown }>;
+    expect(render(stack.resolve(identityStatement!.Resource))).toBe('arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*');
+    expect(identityStatement!.Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'relay@example.com' } });
+    expect(render(stack.resolve(configurationSetStatement!.Resource))).toBe(
+      `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:configuration-set/\${${configurationSetId}}`,
+    );
+
+    // Bounces, complaints, rejects and delays go to a topic the operator can subscribe to.
+    const topicId = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::SNS::Topic' && id.includes('EventsTopic'))![0];
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: configurationSetId },
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'reject', 'deliveryDelay'],
+        SnsDestination: { TopicARN: { Ref: topicId } },
+      },
+    });
+    expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).EmailEventsTopicArn!.Value).toEqual({ Ref: topicId });
+
+    // Failed sends (SesMailer's email-send-failed lines) are counted in the email function's log group, with an alarm.
+    const emailLogGroup = emailFunction.Properties.LoggingConfig.LogGroup.Ref as string;
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: emailLogGroup },
+      FilterPattern: '"email-send-failed"',
+      MetricTransformations: [{ MetricNamespace: 'AssistRelay', MetricName: 'Relay-EmailSendFailures', MetricValue: '1' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AssistRelay', MetricName: 'Relay-EmailSendFailures', Threshold: 1 });
+  });
+
+  it.each([
+    ['an address', 'relay@example.com', 'relay@example.com'],
+    ['a domain', 'example.org', 'no-reply@example.org'],
+    ['an ARN', 'arn:aws:ses:eu-west-1:123456789012:identity/example.org', 'no-reply@example.org'],
+  ])('sends from an existing identity (%s) without creating one', (_kind, senderIdentity, from) => {
+    const { stack, template, resources } = synthesize({ senderIdentity });
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    expect(stack.emailIdentity).toBeUndefined();
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    const senders = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map((fn) => fn.Properties.Environment.Variables.ASSIST_EMAIL_FROM)
+      .filter(Boolean);
+    expect(senders).toEqual([from]);
+    const conditions = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Condition?: Record<string, Record<string, string>> }>)
+      .flatMap((statement) => (statement.Condition ? [statement.Condition] : []));
+    expect(conditions).toEqual([{ StringEquals: { 'ses:FromAddress': from } }]);
   });
 
   it('verifies a sender domain by DKIM, sending as no-reply@ unless told otherwise', () => {
@@ -480,6 +563,36 @@ describe('RelayStack context', () => {
     expect(senders).toEqual(['no-reply@example.org']);
     expect(stack.emailIdentity).toBeDefined();
     expect(Object.keys(template.toJSON().Outputs).filter((name) => name.startsWith('DkimRecord'))).toHaveLength(3);
+  });
+
+  it('sets every function’s application log level from logLevel', () => {
+    const { resources } = synthesize({ logLevel: 'warn' });
+    const functions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(10);
+    for (const fn of functions) expect(fn.Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN' });
+  });
+
+  it('serves custom domains with the given certificate and tells the functions and the outputs those URLs', () => {
+    const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab';
+    const { template, resources } = synthesize({ webSocketDomainName: 'ws.relay.example.org', httpDomainName: 'Relay.Example.org', certificateArn });
+    template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 2);
+    for (const name of ['ws.relay.example.org', 'relay.example.org']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: name,
+        DomainNameConfigurations: [{ CertificateArn: certificateArn, EndpointType: 'REGIONAL' }],
+      });
+    }
+    template.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 2);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.WebSocketUrl!.Value).toBe('wss://ws.relay.example.org');
+    expect(outputs.HttpUrl!.Value).toBe('https://relay.example.org');
+    expect(Object.keys(outputs).filter((name) => name.endsWith('DomainTarget')).sort()).toEqual(['HttpDomainTarget', 'WebSocketDomainTarget']);
+    for (const fn of Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(variables).toMatchObject({ ASSIST_WEBSOCKET_URL: 'wss://ws.relay.example.org', ASSIST_HTTP_URL: 'https://relay.example.org' });
+      // @connections is never reached through the custom domain.
+      if (variables.CALLBACK_URL) expect(render(variables.CALLBACK_URL)).toMatch(/\.execute-api\..*\/live$/);
+    }
   });
 
   it('takes allowed origins as a list in cdk.json too', () => {
@@ -498,6 +611,14 @@ describe('RelayStack context', () => {
     [{ removalPolicy: 'snapshot' }, /removalPolicy must be "retain" or "destroy"/],
     [{ senderEmail: 'relay' }, /senderEmail must be an email address/],
     [{ senderDomain: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderDomain/],
+    [{ senderIdentity: 'example.org', senderDomain: 'example.org' }, /give only one of them/],
+    [{ senderIdentity: 'relay@example.org', senderEmail: 'other@example.org' }, /must be the address senderIdentity names/],
+    [{ senderIdentity: 'example.org', senderEmail: 'relay@example.com' }, /must be an address at senderIdentity \(example.org\)/],
+    [{ senderIdentity: 'arn:aws:ses:eu-west-1:123456789012:configuration-set/x' }, /senderIdentity must be an SES identity/],
+    [{ logLevel: 'loud' }, /context logLevel must be one of debug, info, warn, error, got "loud"/],
+    [{ webSocketDomainName: 'ws.example.org' }, /context certificateArn must be the ARN of an ACM certificate/],
+    [{ httpDomainName: 'https://relay.example.org', certificateArn: 'x' }, /context httpDomainName must be a domain name/],
+    [{ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc' }, /certificateArn is used only with webSocketDomainName or httpDomainName/],
   ])('refuses %o before building anything', (context, message) => {
     expect(() => synthesize(context)).toThrow(message);
   });

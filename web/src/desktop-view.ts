@@ -1,4 +1,4 @@
-import type { CursorState, KeyInput, PointerInput, VideoChunk, VideoConfig, VideoSource } from '../../sdk/assist-messages.js';
+import { shareStoppedSentence, type CursorState, type KeyInput, type PointerInput, type ShareStopReason, type VideoChunk, type VideoConfig, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { KEY_COMBINATIONS, keySequence, pointerButton, PointerCoalescer, videoPoint, wheelPixels, type KeyCombination } from './desktop-input.js';
 import { button, h, uniqueId } from './dom.js';
@@ -45,6 +45,8 @@ export class DesktopView {
   #bytesCounted = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #measuringRoundTrip = false;
+  /** Why the last share stopped, when the person's side said. */
+  #stopReason: ShareStopReason | undefined;
 
   constructor(session: ExpertSession, personName: string) {
     this.#session = session;
@@ -91,7 +93,7 @@ export class DesktopView {
     new ResizeObserver(() => this.#placeCursor()).observe(this.#canvas);
     this.#update();
 
-    session.on('screen-share', ({ state }) => (state === 'started' ? this.#started() : this.#stopped()));
+    session.on('screen-share', (share) => (share.state === 'started' ? this.#started() : this.#stopped(share.reason)));
     session.on('video-config', (config) => this.#configure(config));
     session.on('video-chunk', (chunk) => this.#decode(chunk));
     session.on('cursor', (cursor) => {
@@ -118,7 +120,8 @@ export class DesktopView {
   }
 
   /** A stopped share shows nothing: the last picture is no longer what is on their screen. */
-  #stopped(): void {
+  #stopped(reason?: ShareStopReason): void {
+    this.#stopReason = reason;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     if (this.#decoder?.state === 'configured') this.#decoder.reset();
@@ -218,7 +221,7 @@ export class DesktopView {
     this.#canvas.setAttribute('aria-label', what === 'desktop' ? `${name}’s desktop` : `${name}’s shared screen`);
     this.#canvas.setAttribute('role', controlling ? 'application' : 'img');
     this.#status.textContent = !session.screenShared
-      ? `${name} stopped sharing their ${what}.`
+      ? shareStoppedSentence(name, what, this.#stopReason)
       : this.#undecodable
         ? `This browser cannot show ${name}’s ${what}: it does not decode ${this.#undecodable} video. A current Chrome, Edge or Firefox can.`
         : session.paused

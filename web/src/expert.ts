@@ -1,5 +1,5 @@
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
-import type { VideoSource } from '../../sdk/assist-messages.js';
+import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
 import { DesktopView } from './desktop-view.js';
@@ -265,8 +265,8 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     if (shared === undefined) chat.note(`${agentName} started sharing their ${source}.`);
     shared = source;
   });
-  session.on('screen-share', ({ state: share }) => {
-    if (share === 'stopped' && shared) chat.note(`${agentName} stopped sharing their ${shared}.`);
+  session.on('screen-share', (share) => {
+    if (share.state === 'stopped' && shared) chat.note(shareStoppedSentence(agentName, shared, share.reason));
     shared = undefined;
     update();
   });

@@ -106,7 +106,8 @@ export class ScreenShare {
     this.#firstConfiguration.reject(new Error(problem ?? 'the share stopped before its first picture'));
     this.#onStopped(problem);
     try {
-      await this.#session.stopScreenShare();
+      // A problem is the encoder's (capture problems end the track, which reads as the person stopping).
+      await this.#session.stopScreenShare(problem === undefined ? 'by-person' : 'encoder-failed');
     } catch {
       // The session is failing (its stream broke): its 'ended' tells the page, and nobody is left to tell.
     }

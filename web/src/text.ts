@@ -5,7 +5,7 @@ import { CodeFormatError } from '../../shared/invitations/codes.js';
 import { InvitationFileError } from '../../shared/invitations/invitation-file.js';
 import { RelayUrlError } from '../../shared/invitations/relay-url.js';
 import type { EndReason } from '../../shared/protocol/messages.js';
-import { AssistSetupError } from '../../sdk/assist.js';
+import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
 import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';
 
@@ -44,8 +44,17 @@ export function endText(reason: EndReason | LocalEndReason, reader: Reader): str
 
 const GONE = 'This invitation has expired, was used or withdrawn, or does not exist. Ask for a new one.';
 
+/** A mix-up, by what was typed: what it is, and where it goes on this relay's pages. */
+const mixUpTexts: Record<InvitationShape, string> = {
+  'helper-code': 'This is a helper code: the person who needs help types it on this relay’s help page, under “A technician gave me a code”.',
+  'easy-connect': 'This is an Easy Connect password: the technician types it on this relay’s start page. Here, type the code a technician read to you.',
+  file: 'This is an invitation link or file, for the technician: they open the link in a browser and type its password.',
+  password: 'This is the password of an invitation link: paste the link too, and this password under “Password for a link”.',
+};
+
 /** An error as a sentence for the reader: typed errors say what to do; anything else says what happened. */
 export function errorText(error: unknown): string {
+  if (error instanceof InvitationMixUpError) return mixUpTexts[error.given];
   if (error instanceof RelayError) {
     switch (error.code) {
       case 'session-not-found':

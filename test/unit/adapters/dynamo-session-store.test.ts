@@ -3,7 +3,7 @@ import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../../shared/adapters/dynamo-session-store.js';
@@ -119,13 +119,35 @@ describe('DynamoSessionStore', () => {
     await expect(store.bindConnection('c', 's', 'agent')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
   });
 
-  it('lists open sessions across scan pages', async () => {
+  it('lists open sessions from the sparse OpenSessions index across pages, never scanning the table', async () => {
     dynamo
-      .on(ScanCommand)
-      .resolvesOnce({ Items: [{ pk: 'SESSION#a', sessionId: 'a', expiresAt: 1 }], LastEvaluatedKey: { pk: 'SESSION#a' } })
-      .resolvesOnce({ Items: [{ pk: 'SESSION#b', sessionId: 'b', expiresAt: 1 }] });
-    const ids: string[] = [];
-    for await (const session of store.listOpenSessions()) ids.push(session.sessionId);
-    expect(ids).toEqual(['a', 'b']);
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ pk: 'SESSION#a', openSession: 'open' }], LastEvaluatedKey: { pk: 'SESSION#a', openSession: 'open' } })
+      .resolvesOnce({ Items: [{ pk: 'SESSION#b', openSession: 'open' }, { pk: 'SESSION#c', openSession: 'open' }] });
+    // The index lags the table: b has just ended, c has expired.
+    dynamo.on(GetCommand, { Key: { pk: 'SESSION#a' } }).resolves({ Item: { pk: 'SESSION#a', sessionId: 'a', state: 'waiting', expiresAt: NOW + 1, openSession: 'open' } });
+    dynamo.on(GetCommand, { Key: { pk: 'SESSION#b' } }).resolves({ Item: { pk: 'SESSION#b', sessionId: 'b', state: 'ended', expiresAt: NOW + 1 } });
+    dynamo.on(GetCommand, { Key: { pk: 'SESSION#c' } }).resolves({ Item: { pk: 'SESSION#c', sessionId: 'c', state: 'active', expiresAt: NOW } });
+    const sessions = [];
+    for await (const session of store.listOpenSessions()) sessions.push(session);
+    expect(sessions).toEqual([{ sessionId: 'a', state: 'waiting' }]);
+    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'relay-table',
+      IndexName: 'OpenSessions',
+      KeyConditionExpression: '#open = :open',
+      ExpressionAttributeValues: { ':open': 'open' },
+    });
+    expect(dynamo.commandCalls(ScanCommand)).toHaveLength(0);
+  });
+
+  it('puts a new session in the OpenSessions index and takes it out when it ends', async () => {
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({});
+    await store.createSession({ sessionId: 's' } as never, NOW + 60);
+    expect(dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ pk: 'SESSION#s', openSession: 'open' });
+    await store.endSession('s', 'expired', NOW);
+    const update = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.UpdateExpression).toMatch(/REMOVE #open$/);
+    expect(update?.ExpressionAttributeNames?.['#open']).toBe('openSession');
   });
 });

@@ -13,11 +13,14 @@ const defer = useCleanups();
 const FRAME_MS = 1000 / 15;
 
 function watch(expert: ExpertSession) {
-  const seen = { configs: [] as VideoConfig[], chunks: [] as VideoChunk[], cursors: [] as CursorState[], shares: [] as string[], chats: [] as string[] };
+  const seen = { configs: [] as VideoConfig[], chunks: [] as VideoChunk[], cursors: [] as CursorState[], shares: [] as string[], stopReasons: [] as (string | undefined)[], chats: [] as string[] };
   expert.on('video-config', (config) => seen.configs.push(config));
   expert.on('video-chunk', (chunk) => seen.chunks.push(chunk));
   expert.on('cursor', (cursor) => seen.cursors.push(cursor));
-  expert.on('screen-share', ({ state }) => seen.shares.push(state));
+  expert.on('screen-share', (share) => {
+    seen.shares.push(share.state);
+    if (share.state === 'stopped') seen.stopReasons.push(share.reason);
+  });
   expert.on('chat', (text) => seen.chats.push(text));
   return seen;
 }
@@ -148,13 +151,23 @@ describe('a desktop share on a session', () => {
     await until(() => seen.shares.includes('stopped'), 'the share to stop');
     expect(events.slice(1)).toEqual([
       { event: 'desktop-error', code: 'monitor-gone', message: expect.stringContaining('monitor 1 (screen) is gone, so the desktop share stopped') },
-      { event: 'desktop-share', state: 'stopped', monitor: 1 },
+      { event: 'desktop-share', state: 'stopped', monitor: 1, reason: 'monitor-gone' },
     ]);
-    expect(seen.chats).toEqual([expect.stringMatching(/^\(sent automatically\) The desktop share stopped: monitor 1 \(screen\) is gone/)]);
+    // The technician learns why from the stop itself, not from a chat message.
+    expect(seen.stopReasons).toEqual(['monitor-gone']);
+    expect(seen.chats).toEqual([]);
     expect(agent.phase).toBe('active');
     const captures = screen.captures;
     await run(10);
     expect(screen.captures).toBe(captures);
+  });
+
+  it('a share the person stops says so to the technician', async () => {
+    const { share, seen, events } = await sharing();
+    await share.stop('by-person');
+    await until(() => seen.shares.includes('stopped'), 'the share to stop');
+    expect(seen.stopReasons).toEqual(['by-person']);
+    expect(events.at(-1)).toEqual({ event: 'desktop-share', state: 'stopped', monitor: 1, reason: 'by-person' });
   });
 
   it('stops when the session ends', async () => {

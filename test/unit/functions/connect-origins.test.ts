@@ -14,7 +14,7 @@ const connect = connectRoute(
     tableName: 'relay-table',
     policy: { ...defaultPolicy, allowedOrigins: ['https://help.example.org'] },
     log: silentLog,
-    callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    callbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
     endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
     awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
   }),

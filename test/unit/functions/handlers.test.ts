@@ -37,7 +37,7 @@ function wiring(mailer?: Mailer) {
     policy: defaultPolicy,
     log: silentLog,
     clock: () => NOW_MS,
-    callbackEndpoint: (event) => `https://${event?.requestContext.domainName}/${event?.requestContext.stage}`,
+    callbackUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
     endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
     awsClientConfig: { region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
   });
@@ -254,6 +254,23 @@ describe('handlers', () => {
       const result = await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
       expect(replyOf(result)).toEqual({ type: 'invitationEmailed', to: 'tech@example.org' });
       expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Destination?.ToAddresses).toEqual(['tech@example.org']);
+    });
+
+    const emailCounts = () =>
+      dynamo
+        .commandCalls(UpdateCommand)
+        .map((call) => call.args[0].input)
+        .filter((input) => input.Key?.pk === 'SESSION#s-1' && String(input.UpdateExpression).includes('emailsSent'))
+        .map((input) => input.ExpressionAttributeValues?.[':one'] ?? input.ExpressionAttributeValues?.[':minusOne']);
+
+    it('counts an email against the invitation only once SES accepted it: a refused one is given back', async () => {
+      ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
+      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      expect(emailCounts()).toEqual([1, -1]);
+      dynamo.resetHistory();
+      ses.on(SendEmailCommand).resolves({ MessageId: 'm-2' });
+      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      expect(emailCounts()).toEqual([1]);
     });
 
     it('turns an SES refusal into email-failed with advice, and says so when no sender is configured', async () => {

@@ -9,6 +9,8 @@ import {
   MAX_SCREEN_DIMENSION,
   MAX_SCREEN_IMAGE_BYTES,
   screenImageProblem,
+  shareStoppedSentence,
+  shareStopReasons,
   type AssistMessage,
 } from '../../../sdk/assist-messages.js';
 import { bytes, expectOneEncodingOrTypedError, refusal } from './support/assist-codec.js';
@@ -28,6 +30,7 @@ function jpegOf(middle: Uint8Array): Uint8Array {
 const dimension = fc.integer({ min: 1, max: MAX_SCREEN_DIMENSION });
 const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   fc.constantFrom('started' as const, 'stopped' as const).map((state) => ({ type: 'screen-share' as const, state })),
+  fc.constantFrom(...shareStopReasons).map((reason) => ({ type: 'screen-share' as const, state: 'stopped' as const, reason })),
   fc.record({ width: dimension, height: dimension, middle: fc.uint8Array({ maxLength: 300 }) }).map(({ width, height, middle }) => ({
     type: 'screen' as const,
     width,
@@ -48,6 +51,11 @@ describe('screen-sharing messages', () => {
     );
     expect(encodeAssistMessage({ type: 'screen-share', state: 'stopped' })).toEqual(bytes(1, SCREEN_SHARE, 0));
     expect(encodeAssistMessage({ type: 'screen-share', state: 'started' })).toEqual(bytes(1, SCREEN_SHARE, 1));
+    // Why it stopped: an optional second byte, so a stop from a sender before reasons still parses.
+    expect(encodeAssistMessage({ type: 'screen-share', state: 'stopped', reason: 'by-person' })).toEqual(bytes(1, SCREEN_SHARE, 0, 0));
+    expect(encodeAssistMessage({ type: 'screen-share', state: 'stopped', reason: 'encoder-failed' })).toEqual(bytes(1, SCREEN_SHARE, 0, 3));
+    expect(decodeAssistMessage(bytes(1, SCREEN_SHARE, 0, 1))).toEqual({ type: 'screen-share', state: 'stopped', reason: 'monitor-gone' });
+    expect(decodeAssistMessage(bytes(1, SCREEN_SHARE, 0))).toEqual({ type: 'screen-share', state: 'stopped' });
     expect(encodeAssistMessage(screenMessage(1280, 720, jpegOf(bytes(7))))).toEqual(bytes(1, SCREEN, 0x05, 0x00, 0x02, 0xd0, 0xff, 0xd8, 7, 0xff, 0xd9));
   });
 
@@ -66,6 +74,8 @@ describe('screen-sharing messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN_SHARE)))).toBe('malformed'); // no state
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN_SHARE, 1, 0)))).toBe('malformed');
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN_SHARE, 2)))).toBe('out-of-range');
+    expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN_SHARE, 0, 4)))).toBe('out-of-range'); // no fifth reason
+    expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN_SHARE, 0, 0, 0)))).toBe('malformed');
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 1, 0)))).toBe('malformed'); // size cut short
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 1, 0, 1)))).toBe('malformed'); // no image
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 0, 0, 1, 0xff, 0xd8, 0xff, 0xd9)))).toBe('out-of-range'); // 0 wide
@@ -73,6 +83,12 @@ describe('screen-sharing messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 1, 0, 1, 0xff, 0xd8, 0xff, 0xd9)))).toBe('accepted');
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 1, 0, 1, 0x89, 0x50, 0x4e, 0x47)))).toBe('malformed'); // a PNG's signature
     expect(refusal(() => decodeAssistMessage(bytes(1, SCREEN, 0, 1, 0, 1, 0xff, 0xd8, 0xff)))).toBe('malformed'); // cut off before its end
+  });
+
+  it('says why a share stopped in a sentence, or that the person stopped it', () => {
+    expect(shareStoppedSentence('Ada', 'desktop', undefined)).toBe('Ada stopped sharing their desktop.');
+    expect(shareStoppedSentence('Ada', 'desktop', 'by-person')).toBe('Ada stopped sharing their desktop.');
+    expect(shareStoppedSentence('Ada', 'desktop', 'monitor-gone')).toBe('Ada’s desktop share stopped: the monitor it showed was disconnected. They can share another one.');
   });
 
   it('bounds images before they are sent, in the words a caller can show', () => {
