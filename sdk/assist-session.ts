@@ -391,7 +391,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         // stopped rather than left with a frozen picture; the person starts a new one.
         const stop = options.client.on('reconnected', () => {
           stop();
-          void this.stopScreenShare().catch((error: Error) => this.emit('error', error));
+          void this.stopScreenShare('restarted').catch((error: Error) => this.emit('error', error));
         });
       }
     }
