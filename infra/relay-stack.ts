@@ -69,13 +69,13 @@ const sweeper: HandlerSpec = {
 };
 
 /**
- * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation
- * (counted with joins: a rate-limit UpdateItem), and the web console (web/), built into the
+ * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads no invitation
+ * but is counted with joins (a rate-limit UpdateItem), and the web console (web/), built into the
  * function's asset next to the bundle, where it reads it.
  */
 const httpEndpoint: HandlerSpec = {
   file: 'http',
-  tableActions: ['GetItem', 'UpdateItem'],
+  tableActions: ['UpdateItem'],
   afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
 };
 const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];

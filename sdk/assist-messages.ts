@@ -28,7 +28,7 @@ export const MAX_SCREEN_DIMENSION = 8192;
 
 /** Largest encoded video chunk: a key frame of a detailed 4K screen stays well below it. */
 export const MAX_VIDEO_CHUNK_BYTES = 1024 * 1024;
-/** Longest WebCodecs codec string ("vp8", "vp09.00.10.08", "avc1.42001f"), and most codecs one side lists. */
+/** Longest WebCodecs codec string ("vp8", "vp09.00.10.08", "avc1.640028"), and most codecs one side lists. */
 export const MAX_CODEC_CHARACTERS = 64;
 export const MAX_VIDEO_CODECS = 8;
 /** Longest KeyboardEvent.code ("NumpadMultiply", "AudioVolumeDown") and longest text one key produces. */
@@ -84,6 +84,20 @@ export interface CursorState {
   x: number;
   y: number;
   visible: boolean;
+}
+
+/** Widest and tallest cursor image: larger cursors are scaled down by the sender. */
+export const MAX_CURSOR_SIDE = 64;
+/** Cursor shapes the expert's side keeps; defining one more forgets the one defined longest ago (sdk/cursor-shapes.ts). */
+export const MAX_CURSOR_SHAPES = 32;
+
+/** What the person's pointer looks like: an RGBA image (straight alpha, rows without padding) and the pixel that points. */
+export interface CursorShape {
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  rgba: Uint8Array;
 }
 
 export type PointerButton = 'left' | 'middle' | 'right';
@@ -151,6 +165,11 @@ export type AssistMessage =
   | { type: 'key-frame-request' }
   /** Agent → expert: the pointer moved, appeared or disappeared. */
   | ({ type: 'cursor' } & CursorState)
+  /**
+   * Agent → expert: the pointer's look changed. With `shape`, it defines `id` (the expert keeps the
+   * last MAX_CURSOR_SHAPES defined); without, it is a shape defined before. Only during a video share.
+   */
+  | { type: 'cursor-shape'; id: number; shape?: CursorShape }
   /** Expert → agent: codecs the expert can decode, most preferred first; the agent picks one it can encode. */
   | { type: 'video-codecs'; codecs: string[] }
   /** Expert → agent: mouse; injected only with control, not paused, in a controllable share. */
@@ -188,6 +207,7 @@ const typeCodes = {
   key: 21,
   ping: 22,
   pong: 23,
+  'cursor-shape': 24,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -216,6 +236,7 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   key: new Set(['expert']),
   ping: new Set(['agent', 'expert']),
   pong: new Set(['agent', 'expert']),
+  'cursor-shape': new Set(['agent']),
 };
 
 export type AssistMessageErrorCode =
@@ -259,6 +280,9 @@ const keyActions = ['down', 'up'] as const;
 const VIDEO_CONFIG_HEADER_BYTES = 6;
 /** key u8, timestamp f64, then the data. */
 const VIDEO_CHUNK_HEADER_BYTES = 9;
+/** id u16, then for a definition: width u8, height u8, hotX u8, hotY u8, then the pixels. */
+const CURSOR_SHAPE_ID_BYTES = 2;
+const CURSOR_SHAPE_HEADER_BYTES = 6;
 /** action u8, button u8, x u16, y u16, deltaX i16, deltaY i16. */
 const POINTER_BYTES = 10;
 /** Codec strings and key codes: printable ASCII without spaces or commas (the codec list's separator). */
@@ -375,6 +399,19 @@ function check(message: AssistMessage): void {
       checkWhole(message.x, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's x");
       checkWhole(message.y, 0, MAX_VIDEO_DIMENSION - 1, "the cursor's y");
       return;
+    case 'cursor-shape': {
+      checkWhole(message.id, 0, 0xffff, "a cursor shape's id");
+      const shape = message.shape;
+      if (!shape) return;
+      checkWhole(shape.width, 1, MAX_CURSOR_SIDE, "a cursor's width");
+      checkWhole(shape.height, 1, MAX_CURSOR_SIDE, "a cursor's height");
+      checkWhole(shape.hotX, 0, shape.width - 1, "a cursor's hot spot x");
+      checkWhole(shape.hotY, 0, shape.height - 1, "a cursor's hot spot y");
+      if (shape.rgba.length !== shape.width * shape.height * 4) {
+        throw new AssistMessageError('malformed', `a ${shape.width}×${shape.height} cursor has ${shape.width * shape.height * 4} bytes of RGBA, not ${shape.rgba.length}`);
+      }
+      return;
+    }
     case 'video-codecs':
       if (message.codecs.length < 1 || message.codecs.length > MAX_VIDEO_CODECS) throw new AssistMessageError('out-of-range', `a codec list has 1 to ${MAX_VIDEO_CODECS} codecs`);
       for (const codec of message.codecs) checkToken(codec, MAX_CODEC_CHARACTERS, 'a codec');
@@ -484,6 +521,16 @@ function encodeBody(message: AssistMessage): Uint8Array {
       view.setUint8(0, message.visible ? 1 : 0);
       view.setUint16(1, message.x);
       view.setUint16(3, message.y);
+      return body;
+    }
+    case 'cursor-shape': {
+      const shape = message.shape;
+      const body = new Uint8Array(CURSOR_SHAPE_ID_BYTES + (shape ? CURSOR_SHAPE_HEADER_BYTES - CURSOR_SHAPE_ID_BYTES + shape.rgba.length : 0));
+      new DataView(body.buffer).setUint16(0, message.id);
+      if (shape) {
+        body.set([shape.width, shape.height, shape.hotX, shape.hotY], CURSOR_SHAPE_ID_BYTES);
+        body.set(shape.rgba, CURSOR_SHAPE_HEADER_BYTES);
+      }
       return body;
     }
     case 'video-codecs':
@@ -613,6 +660,14 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       requireLength(body, 5, type);
       const view = new DataView(body.buffer, body.byteOffset, 5);
       return { type, visible: decodeFlag(view.getUint8(0), 'visible'), x: view.getUint16(1), y: view.getUint16(3) };
+    }
+    case 'cursor-shape': {
+      if (body.length < CURSOR_SHAPE_ID_BYTES) throw new AssistMessageError('malformed', 'a cursor-shape message starts with its id');
+      const id = new DataView(body.buffer, body.byteOffset, CURSOR_SHAPE_ID_BYTES).getUint16(0);
+      if (body.length === CURSOR_SHAPE_ID_BYTES) return { type, id };
+      if (body.length < CURSOR_SHAPE_HEADER_BYTES) throw new AssistMessageError('malformed', 'a cursor shape has a size and a hot spot');
+      const [width, height, hotX, hotY] = body.subarray(CURSOR_SHAPE_ID_BYTES, CURSOR_SHAPE_HEADER_BYTES);
+      return { type, id, shape: { width: width!, height: height!, hotX: hotX!, hotY: hotY!, rgba: body.slice(CURSOR_SHAPE_HEADER_BYTES) } };
     }
     case 'video-codecs':
       return { type, codecs: decodeText(body).split(',') };

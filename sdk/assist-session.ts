@@ -26,6 +26,7 @@ import {
   nameProblem,
   screenImageProblem,
   type AssistMessage,
+  type CursorShape,
   type CursorState,
   type KeyInput,
   type PointerInput,
@@ -35,6 +36,7 @@ import {
   type VideoConfig,
 } from './assist-messages.js';
 import type { AttemptVerdict, RelayClient, RelaySnapshot, SessionEnd } from './client.js';
+import { CursorShapeCache } from './cursor-shapes.js';
 import { Emitter } from './emitter.js';
 import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
@@ -653,6 +655,16 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   }
 
   /**
+   * What the pointer looks like now: a shape defined with `id` (its pixels), or one defined before
+   * (the id alone; see sdk/cursor-shapes.ts for which the expert still has). Dropped (false) when no
+   * video would flow: a definition that was dropped is not one the expert has.
+   */
+  async sendCursorShape(id: number, shape?: CursorShape): Promise<boolean> {
+    if (!this.readyForVideo) return false;
+    return this.#channel.send(shape ? { type: 'cursor-shape', id, shape } : { type: 'cursor-shape', id });
+  }
+
+  /**
    * One image of the shared screen. Resolves true once it is in the send window, or false when it
    * was dropped: not sharing, before approval, while paused, after the end, or while anything sent
    * before is not yet acknowledged (see readyForScreenImage). Throws a RangeError for an image that
@@ -831,6 +843,8 @@ export type ExpertSessionEvents = {
   'video-chunk': [chunk: VideoChunk];
   /** The person's pointer, in video coordinates. */
   cursor: [cursor: CursorState];
+  /** What the person's pointer looks like now (draw it with its hot spot at the cursor's point). */
+  'cursor-shape': [shape: CursorShape];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -854,10 +868,13 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #video: VideoConfig | undefined;
   /** A chunk may follow only once a key frame started the picture since the last configuration. */
   #keyFrameSeen = false;
+  readonly #cursorShapes = new CursorShapeCache<CursorShape>();
   readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #nextPingId = 0;
   /** Restored in the middle of a video share: delta frames are skipped until a key frame, which is asked for. */
   #skipDeltasUntilKeyFrame = false;
+  /** Restored in the middle of a video share: cursor shapes defined before are unknown here, until the share is configured anew. */
+  #restoredMidShare = false;
 
   constructor(options: AssistSessionOptions | RestoredSessionOptions) {
     super();
@@ -876,6 +893,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       this.#screenShared = restore.sharing;
       this.#video = restore.video && { ...restore.video };
       this.#skipDeltasUntilKeyFrame = this.#video !== undefined;
+      this.#restoredMidShare = this.#video !== undefined;
       if (this.#skipDeltasUntilKeyFrame) {
         const stop = options.client.on('reconnected', () => {
           stop();
@@ -1127,6 +1145,15 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor while paused' : 'a cursor without video');
         const { type, ...cursor } = message;
         return this.emit('cursor', cursor);
+      }
+      case 'cursor-shape': {
+        if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor shape while paused' : 'a cursor shape without video');
+        if (message.shape) this.#cursorShapes.define(message.id, message.shape);
+        const shape = this.#cursorShapes.get(message.id);
+        // Restored from a snapshot, this side has forgotten the shapes defined before (they are not kept): the pointer keeps its look.
+        if (!shape && this.#restoredMidShare) return;
+        if (!shape) return this.#channel.violation(`cursor shape ${message.id}, which it never defined or which was forgotten`);
+        return this.emit('cursor-shape', shape);
       }
       case 'ping':
         void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));

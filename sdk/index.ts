@@ -102,8 +102,11 @@ export {
   MAX_SCREEN_IMAGE_BYTES,
   MAX_TERMINAL_BYTES,
   MAX_VIDEO_CHUNK_BYTES,
+  MAX_CURSOR_SHAPES,
+  MAX_CURSOR_SIDE,
   screenImageProblem,
   shareStoppedSentence,
+  type CursorShape,
   type CursorState,
   type KeyInput,
   type PointerButton,
@@ -117,3 +120,4 @@ export {
   type AssistMessageErrorCode,
   type AssistMessageType,
 } from './assist-messages.js';
+export { CursorShapeCache } from './cursor-shapes.js';

@@ -1,7 +1,7 @@
 // What desktop sharing needs from the machine and from the session, as small interfaces: the real
 // implementations (native.ts) load native packages; tests pass fakes, so they run without a display.
 
-import type { AgentSessionEvents, CursorState, ShareStopReason, VideoChunk, VideoConfig } from '../../sdk/node.js';
+import type { AgentSessionEvents, CursorShape, CursorState, ShareStopReason, VideoChunk, VideoConfig } from '../../sdk/node.js';
 
 /** One monitor as the capture package reports it; `number` is what `--monitor N` and `assist monitors` use. */
 export interface MonitorInfo {
@@ -31,6 +31,28 @@ export interface ScreenCapture {
   monitors(): MonitorInfo[];
   /** The monitor's picture now; throws when it cannot (the monitor is gone, permission denied). */
   capture(monitorId: number): Promise<RawFrame>;
+}
+
+/** The pointer's image as X11 gives it: 4 bytes a pixel, blue, green, red, alpha, colours premultiplied by alpha. */
+export interface CursorImage {
+  /** Changes when the pointer's image does (the X server's cursor serial). */
+  serial: number;
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  premultipliedBgra: Uint8Array;
+}
+
+/** What the display tells without being asked (x11.ts): the pointer's image, and that the screen changed. */
+export interface ScreenWatch {
+  /** The pointer's image, once known. */
+  cursorImage(): CursorImage | undefined;
+  /** Whether onChange reports changes (X DAMAGE); without it the screen is looked at on a timer only. */
+  readonly notifiesChanges: boolean;
+  /** Calls `listener` when something was drawn on the screen; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
+  close(): void;
 }
 
 export type MouseButton = 'left' | 'middle' | 'right';
@@ -77,6 +99,7 @@ export interface DesktopSession {
   stopScreenShare(reason?: ShareStopReason): Promise<void>;
   sendVideoChunk(chunk: VideoChunk): Promise<boolean>;
   sendCursor(cursor: CursorState): Promise<boolean>;
+  sendCursorShape(id: number, shape?: CursorShape): Promise<boolean>;
   chat(text: string): Promise<void>;
   on<E extends 'pointer' | 'key' | 'input-dropped' | 'key-frame-requested' | 'video-codecs' | 'ended'>(event: E, listener: (...args: AgentSessionEvents[E]) => void): () => void;
 }

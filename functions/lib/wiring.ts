@@ -1,3 +1,4 @@
+import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
@@ -32,6 +33,8 @@ export interface RelayWiring {
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
+  managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
 
 /** Creates clients once per container (or local runtime) and reuses them for every event. */
@@ -55,7 +58,8 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     ...shared,
     // Built on first use: functions that never post or disconnect never create the management client.
     get notifier() {
-      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, wiring.awsClientConfig), wiring.log));
+      const requestHandler = wiring.managementRequestHandler;
+      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log));
     },
   };
   return () => deps;
@@ -89,16 +93,15 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
   };
 }
 
-/** The HTTPS function's wiring: it only reads invitations, so it builds no @connections client. */
-export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
-  let deps: Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
+/** The HTTPS function's wiring: it reads no session, so it builds no session store and no @connections client. */
+export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
+  let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
   return () => {
     if (deps) return deps;
     const dynamo = new DynamoDBClient({});
     const tableName = requiredEnvironment('TABLE_NAME');
     return (deps = {
-      store: new DynamoSessionStore(dynamo, tableName, () => Math.floor(Date.now() / 1000)),
-      // The relay URL's page counts lookups with joins.
+      // The relay URL's page counts its views with joins.
       rateLimiter: new DynamoRateLimiter(dynamo, tableName),
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       clock: Date.now,

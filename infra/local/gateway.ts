@@ -355,38 +355,39 @@ export class LocalGateway {
   /** The loopback-only port: @connections, then the relay's own services. */
   private serveInternal(request: IncomingMessage, response: ServerResponse): Promise<void> {
     return answer(response, async () => {
-      const management = CONNECTIONS_PATH.exec(new URL(request.url ?? '/', 'http://local').pathname);
-      if (!management) return (await this.options.internalHttp?.(request, response)) ?? false;
-      const connectionId = decodePathSegment(management[2] ?? '');
-      if (connectionId === undefined) sendError(response, 400, 'BadRequestException', 'Invalid connection id');
-      else await this.serveManagement(request, response, connectionId);
+      const pathname = new URL(request.url ?? '/', 'http://local').pathname;
+      if (!CONNECTIONS_PATH.test(pathname)) return (await this.options.internalHttp?.(request, response)) ?? false;
+      send(response, this.manageConnection(request.method ?? 'GET', pathname, await readBody(request, this.options.limits.maxMessageBytes + 1)));
       return true;
     });
   }
 
-  /** The @connections API: POST sends, GET describes, DELETE closes; unknown connections answer 410 Gone. */
-  private async serveManagement(request: IncomingMessage, response: ServerResponse, connectionId: string): Promise<void> {
+  /**
+   * The @connections API, whatever carries the request (the HTTP endpoint, or the handlers' in-process
+   * request handler): POST sends, GET describes, DELETE closes; unknown connections answer 410 Gone.
+   * `path` is `/<stage>/@connections/<id, URL-encoded>`.
+   */
+  manageConnection(method: string, path: string, body: Uint8Array): HttpAnswer {
+    const match = CONNECTIONS_PATH.exec(path);
+    const connectionId = match ? decodePathSegment(match[2] ?? '') : undefined;
+    if (connectionId === undefined) return errorAnswer(400, 'BadRequestException', 'Invalid connection id');
     this.managementRequests++;
-    const body = await readBody(request, this.options.limits.maxMessageBytes + 1);
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
-      return sendError(response, 410, 'GoneException', `Connection ${connectionId} is gone`);
+      return errorAnswer(410, 'GoneException', `Connection ${connectionId} is gone`);
     }
-    switch (request.method) {
+    switch (method) {
       case 'POST': {
-        if (body.length > this.options.limits.maxMessageBytes) {
-          return sendError(response, 413, 'PayloadTooLargeException', 'Message too long');
-        }
+        if (body.length > this.options.limits.maxMessageBytes) return errorAnswer(413, 'PayloadTooLargeException', 'Message too long');
         const fate = this.options.chaos?.postFate() ?? 'deliver';
-        if (fate === 'throttle') return sendError(response, 429, 'LimitExceededException', 'Rate exceeded');
-        if (fate === 'deliver' && !this.deliver(connectionId, connection, body.toString('utf8'))) {
-          return sendError(response, 429, 'LimitExceededException', 'The client has not read what was sent to it');
+        if (fate === 'throttle') return errorAnswer(429, 'LimitExceededException', 'Rate exceeded');
+        if (fate === 'deliver' && !this.deliver(connectionId, connection, Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8'))) {
+          return errorAnswer(429, 'LimitExceededException', 'The client has not read what was sent to it');
         }
-        response.writeHead(200).end();
-        return;
+        return { status: 200, headers: {}, body: '' };
       }
       case 'GET':
-        return sendJson(response, 200, {
+        return jsonAnswer(200, {
           // The REST API's JSON names, which the SDK maps to ConnectedAt, Identity.SourceIp, …
           connectedAt: new Date(connection.connectedAt).toISOString(),
           lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
@@ -394,22 +395,37 @@ export class LocalGateway {
         });
       case 'DELETE':
         connection.socket.close(1000, 'Closed by the relay');
-        response.writeHead(204).end();
-        return;
+        return { status: 204, headers: {}, body: '' };
       default:
-        return sendError(response, 405, 'BadRequestException', 'Method not allowed');
+        return errorAnswer(405, 'BadRequestException', 'Method not allowed');
     }
   }
 }
 
+/** A response of the gateway's own endpoints (@connections): status, lower-case headers and body. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const jsonAnswer = (status: number, body: unknown): HttpAnswer => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Errors in the shape the AWS SDK's REST-JSON deserializer maps to typed exceptions. */
+const errorAnswer = (status: number, type: string, message: string): HttpAnswer => ({
+  status,
+  headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
+  body: JSON.stringify({ message }),
+});
+
 /** Runs `serve`; 404 if it served nothing, 500 if it failed before answering. */
 async function answer(response: ServerResponse, serve: () => Promise<boolean>): Promise<void> {
   try {
-    if (!(await serve())) sendJson(response, 404, { message: 'Not Found' });
+    if (!(await serve())) send(response, jsonAnswer(404, { message: 'Not Found' }));
   } catch {
     // A handler that failed after starting its answer can only be cut off.
     if (response.headersSent) response.destroy();
-    else sendJson(response, 500, { message: 'Internal server error' });
+    else send(response, jsonAnswer(500, { message: 'Internal server error' }));
   }
 }
 
@@ -426,18 +442,14 @@ export function requestParts(request: IncomingMessage) {
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // The first `limit` bytes: a body cut there is still longer than any accepted one.
   for await (const chunk of request as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
     size += chunk.length;
-    if (size <= limit) chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** Errors in the shape the AWS SDK's REST-JSON deserializer maps to typed exceptions. */
-function sendError(response: ServerResponse, status: number, type: string, message: string): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type }).end(JSON.stringify({ message }));
+function send(response: ServerResponse, { status, headers, body }: HttpAnswer): void {
+  response.writeHead(status, headers).end(body);
 }

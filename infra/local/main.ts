@@ -98,7 +98,7 @@ try {
   HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)${webConsole ? `
   Web console:   ${runtime.httpUrl}/   (ask for help: ${runtime.httpUrl}/help)` : ''}
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
-  Internal:      ${runtime.internalUrl}   (@connections and SES for the handlers; loopback only)
+  Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)
   Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
   Browser pages: ${[new URL(runtime.httpUrl).origin, ...policy.allowedOrigins].join(', ')}   (the origins that may connect)
 Press Ctrl-C to stop.`);

@@ -28,6 +28,7 @@ import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shar
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
+import { InProcessConnections } from './in-process-connections.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
 import { apiGatewayLimits, isLoopbackClient, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
 
@@ -53,6 +54,12 @@ export interface LocalRuntimeOptions {
   outboxDir?: string;
   /** The web console to serve at `/`, `/help` and `/join/<nameplate>` (web/server/console-site.ts); without it, the plain join page. */
   console?: ConsoleSite;
+  /**
+   * How the handlers' @connections client reaches the gateway: 'in-process' (default: the SDK's request
+   * handler interface answered by a function call, infra/local/in-process-connections.ts) or 'http'
+   * (a loopback HTTP request per call, as before; benchmarks compare the two). The HTTP endpoint is served either way.
+   */
+  connectionsPath?: 'in-process' | 'http';
 }
 
 export interface LocalRuntime {
@@ -117,10 +124,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
     log,
     dynamoEndpoint: dynamo.endpoint,
-    // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint.
+    // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint,
+    // through the real SDK client; by default its last step, the HTTP exchange, is a function call.
     get callbackUrl() {
       return `${internalUrl()}/${STAGE}`;
     },
+    managementRequestHandler:
+      (options.connectionsPath ?? 'in-process') === 'in-process'
+        ? new InProcessConnections((method, path, body) => gateway.manageConnection(method, path, body))
+        : undefined,
     endpoints,
     mailer,
     awsClientConfig: localAwsConfig,

@@ -43,10 +43,15 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
   const nowMs = deps.clock();
   const now = Math.floor(nowMs / 1000);
   let route = deps.routes.get(caller.connectionId, nowMs);
-  let fresh = !route;
-  route ??= await loadRoute(deps, caller);
-  // A cached view may be behind another container's activity (an approval, traffic): refusals are
-  // decided on fresh data, read at most once per frame.
+  let fresh = false;
+  if (!route) {
+    // Frames arriving together on a cold or stale route (a burst after connecting) share one store read.
+    const read = deps.routes.readOnce(caller.connectionId, () => loadRoute(deps, caller));
+    route = await read.route;
+    fresh = !read.shared;
+  }
+  // A cached or shared view may be behind another container's activity (an approval, traffic): refusals
+  // are decided on fresh data, read at most once per frame.
   const refresh = async (current: FrameRoute): Promise<FrameRoute> => {
     if (fresh) return current;
     fresh = true;

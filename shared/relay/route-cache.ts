@@ -20,6 +20,8 @@ export class RouteCache {
   private readonly routes = new Map<string, FrameRoute>();
   /** Frames each connection sent before approval, as far as this container saw them. */
   private readonly preApprovalFrames = new Map<string, number>();
+  /** Store reads under way, by connection: a burst of frames on a cold or stale route shares one. */
+  private readonly reading = new Map<string, Promise<FrameRoute>>();
 
   constructor(
     private readonly maxAgeMs: number,
@@ -37,6 +39,22 @@ export class RouteCache {
     boundedSet(this.routes, connectionId, route, this.maxEntries);
   }
 
+  /**
+   * The read under way for this connection's route, or `read()` started now. `shared`: the read began
+   * before this caller asked, so it may predate a change the caller depends on (decide refusals on a new read).
+   */
+  readOnce(connectionId: string, read: () => Promise<FrameRoute>): { route: Promise<FrameRoute>; shared: boolean } {
+    const running = this.reading.get(connectionId);
+    if (running) return { route: running, shared: true };
+    const route = read();
+    this.reading.set(connectionId, route);
+    const done = () => {
+      if (this.reading.get(connectionId) === route) this.reading.delete(connectionId);
+    };
+    route.then(done, done);
+    return { route, shared: false };
+  }
+
   /** Counts one frame sent before approval; returns the connection's count so far (kept across route reloads). */
   countPreApprovalFrame(connectionId: string): number {
     const count = (this.preApprovalFrames.get(connectionId) ?? 0) + 1;
@@ -46,6 +64,7 @@ export class RouteCache {
 
   delete(connectionId: string): void {
     this.routes.delete(connectionId);
+    this.reading.delete(connectionId);
     this.preApprovalFrames.delete(connectionId);
   }
 }

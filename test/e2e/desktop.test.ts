@@ -6,7 +6,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { expectCleanExit, useAssist, type AssistProcess } from '../support/cli.js';
+import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
 import { captureXScreen, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const SCREEN = { width: 1280, height: 800 };
@@ -108,6 +108,10 @@ describe('the person shares their desktop from the assist command; the technicia
     await technicianSees(centre(LEFT_BOX), RED);
     await technicianSees(centre(RIGHT_BOX), BLUE);
     await technicianSees({ x: 640, y: 40 }, '#ffffff');
+    // The person's pointer is drawn with its own shape (X11's XFixes, cursor-shape messages), not the stand-in arrow.
+    const pointer = page.locator('.desktop-cursor');
+    await expect.poll(() => pointer.locator('canvas').getAttribute('data-shape')).toMatch(/^\d+x\d+$/);
+    expect(await pointer.locator('span').isHidden()).toBe(true);
     await page.getByText(`${PERSON} is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.`).waitFor();
     await web.shoot('desktop-1-view-only');
 
@@ -162,7 +166,7 @@ describe('the person shares their desktop from the assist command; the technicia
     expect(await agent.next('desktop-share')).toMatchObject({ state: 'stopped' });
     await web.heading('The session has ended').waitFor();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     web.expectCleanPage();
   });
 
@@ -185,7 +189,7 @@ describe('the person shares their desktop from the assist command; the technicia
 
     await page.getByRole('button', { name: 'Leave the session' }).click();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     web.expectCleanPage();
   });
 });

@@ -36,7 +36,7 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
-  http: { table: ['GetItem', 'UpdateItem'], connections: [] },
+  http: { table: ['UpdateItem'], connections: [] },
 };
 
 interface Resource {

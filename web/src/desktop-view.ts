@@ -1,4 +1,4 @@
-import { shareStoppedSentence, type CursorState, type KeyInput, type PointerInput, type ShareStopReason, type VideoChunk, type VideoConfig, type VideoSource } from '../../sdk/assist-messages.js';
+import { shareStoppedSentence, type CursorShape, type CursorState, type KeyInput, type PointerInput, type ShareStopReason, type VideoChunk, type VideoConfig, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { KEY_COMBINATIONS, keySequence, pointerButton, PointerCoalescer, videoPoint, wheelPixels, type KeyCombination } from './desktop-input.js';
 import { button, h, uniqueId } from './dom.js';
@@ -29,6 +29,10 @@ export class DesktopView {
   readonly #keys: HTMLElement;
   readonly #canvas: HTMLCanvasElement;
   readonly #cursor: HTMLElement;
+  /** The person's pointer drawn as an arrow until their side sends its shape (X11 only), then as that shape. */
+  readonly #arrow: HTMLElement;
+  readonly #cursorImage: HTMLCanvasElement;
+  #cursorShape: CursorShape | undefined;
   readonly #pointer: PointerCoalescer;
   /** Keys pressed in the picture and not yet released: released when the focus leaves it, so none stays held on the person's side. */
   readonly #heldKeys = new Set<string>();
@@ -56,7 +60,9 @@ export class DesktopView {
     const figure = () => h('dd', {}, '–');
     this.#figures = { framesPerSecond: figure(), bitRate: figure(), roundTrip: figure() };
     this.#canvas = h('canvas', { role: 'img', hidden: true, 'aria-describedby': this.#status.id, 'data-frames-drawn': '0' });
-    this.#cursor = h('div', { class: 'desktop-cursor', hidden: true, 'aria-hidden': 'true' }, h('span', {}));
+    this.#arrow = h('span', {});
+    this.#cursorImage = h('canvas', { hidden: true });
+    this.#cursor = h('div', { class: 'desktop-cursor', hidden: true, 'aria-hidden': 'true' }, this.#arrow, this.#cursorImage);
     const viewport = h('div', { class: 'desktop-viewport' }, this.#canvas, this.#cursor);
     this.#viewButtons = {
       fit: button('Fit to window', () => this.#setMode('fit'), { 'aria-pressed': 'true' }),
@@ -100,6 +106,7 @@ export class DesktopView {
       this.#cursorState = cursor;
       this.#placeCursor();
     });
+    session.on('cursor-shape', (shape) => this.#showCursorShape(shape));
     for (const change of ['paused', 'resumed', 'control'] as const) session.on(change, () => this.#update());
     session.on('ended', () => this.#stopped());
     // Right after approval: the person's side encodes what this browser decodes best.
@@ -255,15 +262,37 @@ export class DesktopView {
     else await this.element.requestFullscreen();
   }
 
-  /** The person's pointer over the picture, at the CSS position of its video coordinates. */
+  /** The pointer's shape, drawn from now on instead of the arrow. */
+  #showCursorShape(shape: CursorShape): void {
+    this.#cursorShape = shape;
+    const image = this.#cursorImage;
+    Object.assign(image, { width: shape.width, height: shape.height });
+    image.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(shape.rgba), shape.width, shape.height), 0, 0);
+    image.dataset.shape = `${shape.width}x${shape.height}`;
+    image.hidden = false;
+    this.#arrow.hidden = true;
+    this.#placeCursor();
+  }
+
+  /**
+   * The person's pointer over the picture, at the CSS position of its video coordinates: its shape
+   * at the picture's scale with its hot spot on the point, or the arrow's tip on it.
+   */
   #placeCursor(): void {
     const cursor = this.#cursorState;
     const video = this.#session.video;
     this.#cursor.hidden = !cursor?.visible || !video || this.#canvas.hidden;
     if (this.#cursor.hidden || !cursor || !video) return;
     const canvas = this.#canvas;
-    const left = canvas.offsetLeft + canvas.clientLeft + (cursor.x * canvas.clientWidth) / video.width;
-    const top = canvas.offsetTop + canvas.clientTop + (cursor.y * canvas.clientHeight) / video.height;
+    const scale = canvas.clientWidth / video.width;
+    const shape = this.#cursorShape;
+    let left = canvas.offsetLeft + canvas.clientLeft + cursor.x * scale;
+    let top = canvas.offsetTop + canvas.clientTop + (cursor.y * canvas.clientHeight) / video.height;
+    if (shape) {
+      Object.assign(this.#cursorImage.style, { width: `${shape.width * scale}px`, height: `${shape.height * scale}px` });
+      left -= shape.hotX * scale;
+      top -= shape.hotY * scale;
+    }
     this.#cursor.style.transform = `translate(${left}px, ${top}px)`;
   }
 

@@ -3,20 +3,21 @@
 // approves, pauses, grants and takes back control, loses the monitor, and ends.
 import { describe, expect, it } from 'vitest';
 import { prepareDesktop, type DesktopEvent } from '../../../cli/desktop/desktop-share.js';
-import type { CursorState, ExpertSession, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import type { CursorShape, CursorState, ExpertSession, VideoChunk, VideoConfig } from '../../../sdk/node.js';
 import { until, useCleanups } from '../../support/harness.js';
 import { decidingPair, sendRaw } from '../sdk/support/assist-pair.js';
 import { ManualClock } from '../sdk/support/manual-clock.js';
-import { FakeEncoders, FakeInput, FakeScreen, picture } from './fakes.js';
+import { cursorImage, FakeEncoders, FakeInput, FakeScreen, FakeWatch, picture } from './fakes.js';
 
 const defer = useCleanups();
 const FRAME_MS = 1000 / 15;
 
 function watch(expert: ExpertSession) {
-  const seen = { configs: [] as VideoConfig[], chunks: [] as VideoChunk[], cursors: [] as CursorState[], shares: [] as string[], stopReasons: [] as (string | undefined)[], chats: [] as string[] };
+  const seen = { configs: [] as VideoConfig[], chunks: [] as VideoChunk[], cursors: [] as CursorState[], shares: [] as string[], stopReasons: [] as (string | undefined)[], shapes: [] as CursorShape[], chats: [] as string[] };
   expert.on('video-config', (config) => seen.configs.push(config));
   expert.on('video-chunk', (chunk) => seen.chunks.push(chunk));
   expert.on('cursor', (cursor) => seen.cursors.push(cursor));
+  expert.on('cursor-shape', (shape) => seen.shapes.push(shape));
   expert.on('screen-share', (share) => {
     seen.shares.push(share.state);
     if (share.state === 'stopped') seen.stopReasons.push(share.reason);
@@ -25,14 +26,15 @@ function watch(expert: ExpertSession) {
   return seen;
 }
 
-async function sharing() {
+async function sharing({ notifiesChanges = false } = {}) {
   const pair = await decidingPair(defer);
   const clock = new ManualClock();
   const screen = new FakeScreen();
   const input = new FakeInput();
   const encoders = new FakeEncoders();
+  const display = Object.assign(new FakeWatch(), { notifiesChanges });
   const events: DesktopEvent[] = [];
-  const prepared = prepareDesktop({ maxFps: 15 }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open }, clock);
+  const prepared = prepareDesktop({ maxFps: 15 }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
   const seen = watch(pair.expert);
   await pair.agent.approve('view');
   const share = await prepared.start(pair.agent, (event) => events.push(event));
@@ -40,7 +42,7 @@ async function sharing() {
   await until(() => seen.configs.length === 1, 'the video configuration');
   /** Runs the share's timers for `frames` frame intervals. */
   const run = (frames: number) => clock.advance(frames * FRAME_MS);
-  return { ...pair, share, clock, screen, input, events, seen, run };
+  return { ...pair, share, clock, screen, input, display, events, seen, run };
 }
 
 describe('a desktop share on a session', () => {
@@ -74,6 +76,22 @@ describe('a desktop share on a session', () => {
     await until(() => input.calls.length === 1, 'the pointer');
     await clock.advance(0);
     expect(screen.captures).toBe(beforeInput + 1);
+  });
+
+  it('where the display tells of changes (X DAMAGE), looks at once when told and at an idle screen only every 2 s', async () => {
+    const { seen, run, clock, screen, display } = await sharing({ notifiesChanges: true });
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await clock.advance(1000);
+    const idleFrom = screen.captures;
+    await clock.advance(4000);
+    expect(screen.captures - idleFrom).toBe(2);
+    // A change: captured as soon as the frame interval since the last capture allows, not at the next keepalive.
+    screen.current = picture(55, 64, 36);
+    display.changed();
+    await clock.advance(FRAME_MS);
+    await until(() => seen.chunks.length === 2, 'the changed picture');
+    expect(seen.chunks[1]).toMatchObject({ data: Uint8Array.of(55, 0) });
   });
 
   it('captures nothing while paused; on resume the picture restarts from a key frame', async () => {
@@ -115,6 +133,35 @@ describe('a desktop share on a session', () => {
       { x: 640, y: 360, visible: true },
       { x: 1279, y: 0, visible: true },
     ]);
+  });
+
+  it('sends the pointer’s shape when it changes: its pixels the first time, its id alone when it comes back', async () => {
+    const { seen, run, display, expertClient, agent } = await sharing();
+    const received: unknown[] = [];
+    expertClient.on('message', (bytes) => received.push(bytes[1] === 24 ? bytes.length : undefined));
+    display.cursor = cursorImage(1, 2, [255, 0, 0]);
+    await run(1);
+    await until(() => seen.shapes.length === 1, 'the first shape');
+    expect(seen.shapes[0]).toEqual({ width: 2, height: 2, hotX: 1, hotY: 1, rgba: Uint8Array.of(...Array(4).fill([255, 0, 0, 255]).flat()) });
+    await run(3); // unchanged: not sent again
+    display.cursor = cursorImage(2, 3, [0, 0, 255]);
+    await run(1);
+    await until(() => seen.shapes.length === 2, 'the second shape');
+    display.cursor = cursorImage(3, 2, [255, 0, 0]); // the first shape again, under another serial
+    await run(1);
+    await until(() => seen.shapes.length === 3, 'the first shape again');
+    expect(seen.shapes[2]).toEqual(seen.shapes[0]);
+    // On the wire: two definitions (header, id, size, hot spot and pixels), then the id alone.
+    expect(received.filter(Boolean)).toEqual([2 + 6 + 16, 2 + 6 + 36, 2 + 2]);
+    // Paused, nothing is sent; on resume the technician gets the shape again.
+    await agent.pause();
+    display.cursor = cursorImage(4, 3, [0, 0, 255]);
+    await run(2);
+    expect(seen.shapes).toHaveLength(3);
+    await agent.resume();
+    await run(1);
+    await until(() => seen.shapes.length === 4, 'the shape after the resume');
+    expect(seen.shapes[3]).toEqual(seen.shapes[1]);
   });
 
   it('applies input only with control, lets go of what is held when control is taken back, and reports what was dropped', async () => {

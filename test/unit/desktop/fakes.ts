@@ -1,9 +1,9 @@
 // Fakes for the desktop share's ports: a screen whose picture a test sets, an encoder that says
 // what it was asked, an input device that records calls, and (for the video sender alone) a session
 // that keeps the SDK's video rules in a few lines.
-import type { AgentSessionEvents, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import type { AgentSessionEvents, CursorShape, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
 import { Emitter } from '../../../sdk/emitter.js';
-import type { DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture } from '../../../cli/desktop/ports.js';
+import type { CursorImage, DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture, ScreenWatch } from '../../../cli/desktop/ports.js';
 import { DesktopError } from '../../../cli/desktop/errors.js';
 
 export const monitor = (overrides: Partial<MonitorInfo> = {}): MonitorInfo => ({
@@ -128,6 +128,7 @@ export class FakeVideoSession extends Emitter<AgentSessionEvents> implements Des
   readonly configs: VideoConfig[] = [];
   readonly chunks: VideoChunk[] = [];
   readonly cursors: CursorState[] = [];
+  readonly cursorShapes: { id: number; shape?: CursorShape }[] = [];
   readonly chats: string[] = [];
   stoppedShares = 0;
 
@@ -162,7 +163,44 @@ export class FakeVideoSession extends Emitter<AgentSessionEvents> implements Des
     return true;
   }
 
+  async sendCursorShape(id: number, shape?: CursorShape): Promise<boolean> {
+    if (!this.readyForVideo) return false;
+    this.cursorShapes.push(shape ? { id, shape } : { id });
+    return true;
+  }
+
   async chat(text: string): Promise<void> {
     this.chats.push(text);
   }
+}
+
+/** The display's own reports, set by the test: the pointer's image, and screen changes on demand. */
+export class FakeWatch implements ScreenWatch {
+  cursor: CursorImage | undefined;
+  /** Without X DAMAGE by default, as on macOS and Windows. */
+  notifiesChanges = false;
+  closed = false;
+  readonly #listeners = new Set<() => void>();
+
+  cursorImage(): CursorImage | undefined {
+    return this.cursor;
+  }
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  /** Something was drawn on the screen. */
+  changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A cursor image of one colour (premultiplied BGRA, opaque), `serial` telling it apart. */
+export function cursorImage(serial: number, side: number, [r, g, b]: [number, number, number]): CursorImage {
+  const premultipliedBgra = new Uint8Array(side * side * 4);
+  for (let at = 0; at < premultipliedBgra.length; at += 4) premultipliedBgra.set([b, g, r, 255], at);
+  return { serial, width: side, height: side, hotX: 1, hotY: 2, premultipliedBgra };
 }

@@ -102,6 +102,35 @@ describe('handlers', () => {
     expect(new TextDecoder().decode(posts[0]?.args[0].input.Data as Uint8Array)).toBe('{"type":"frame","data":"AAEC"}');
   });
 
+  it('frame: frames arriving together on a cold route share one store read', async () => {
+    storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
+    const frame = frameRoute(wiring());
+    const results = await Promise.all(Array.from({ length: 20 }, () => invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }))));
+    expect(results.every((result) => result.statusCode === 200 && result.body === undefined)).toBe(true);
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(2);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(20);
+  });
+
+  it('frame: a frame that shared a read still decides a refusal on its own read (the shared one may predate the approval)', async () => {
+    const connection = { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 };
+    // The first session read sees it before approval; every later read, approved.
+    let sessionReads = 0;
+    dynamo.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'CONN#agent-1'
+        ? { Item: connection }
+        : { Item: sessionReads++ === 0 ? { ...liveSession('agent-1', 'expert-1'), state: 'joined' } : liveSession('agent-1', 'expert-1') },
+    );
+    const frame = frameRoute(wiring());
+    const [small, large] = await Promise.all([
+      invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' })),
+      invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'A'.repeat(16 * 1024) })),
+    ]);
+    expect(small).toEqual({ statusCode: 200 });
+    expect(large).toEqual({ statusCode: 200 });
+    expect(sessionReads).toBe(2);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(2);
+  });
+
   it('$connect refuses the connection when it cannot be registered', async () => {
     dynamo.on(PutCommand).rejects(new Error('DynamoDB unavailable'));
     const result = await invoke(connectRoute(wiring()), webSocketEvent('$connect', 'conn-a'));
