@@ -25,7 +25,15 @@ import type {
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
-import { RelayConnection, RelayError, type Notice, type RelayRequest, type ReplyTo, type WebSocketConstructor } from './connection.js';
+import {
+  RelayConnection,
+  RelayError,
+  type Notice,
+  type RelayRequest,
+  type ReplyTo,
+  type ThrottleRetryPolicy,
+  type WebSocketConstructor,
+} from './connection.js';
 import { Emitter } from './emitter.js';
 import { ReliableStream, type StreamSnapshot, type StreamStats, type StreamTuning } from './stream.js';
 
@@ -77,6 +85,8 @@ export interface RelayClientOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** How long the relay has to answer a request (createSession, joinSession, approveSession, ...). */
   requestTimeoutMs?: number;
+  /** How a request is sent again after API Gateway throttles this connection (connection.ts, defaultThrottleRetry). */
+  throttleRetry?: Partial<ThrottleRetryPolicy>;
   /** How long end() waits for the peer to acknowledge everything sent before ending anyway. */
   endTimeoutMs?: number;
   clock?: Clock;
@@ -138,6 +148,8 @@ export interface RelayClientStats {
   reconnects: number;
   /** Frames whose first byte matched no open stream (e.g. sent before that stream started here). */
   unroutedFrames: number;
+  /** Messages API Gateway refused with its throttle answer (frames are resent by the stream, requests by the connection). */
+  throttled: number;
   /** The session stream's statistics, once it has started. */
   stream: StreamStats | undefined;
 }
@@ -199,6 +211,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #unroutedFrames = 0;
   #sessionStreamKeys: CodecKeys | undefined;
   #save: ((snapshot: RelaySnapshot) => void) | undefined;
+  #throttled = 0;
+  readonly #throttleRetry: Partial<ThrottleRetryPolicy> | undefined;
 
   constructor(options: RelayClientOptions) {
     super();
@@ -208,6 +222,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#streamTuning = options.streamTuning ?? {};
     this.#reconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#throttleRetry = options.throttleRetry;
     this.#endTimeoutMs = options.endTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.#reconnectPolicy;
@@ -242,7 +257,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   get stats(): RelayClientStats {
-    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, stream: this.#sessionStream?.stats };
+    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, throttled: this.#throttled, stream: this.#sessionStream?.stats };
   }
 
   /**
@@ -441,9 +456,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
           if (connection === this.#connection) this.#onNotice(message);
         },
         malformed: (error) => this.emit('error', error),
+        throttled: () => void this.#throttled++,
         closed: (cause) => this.#onConnectionClosed(connection, cause),
       },
-      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs },
+      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, throttleRetry: this.#throttleRetry },
     );
     this.#connection = connection;
     return connection;

@@ -17,7 +17,15 @@ export {
   type SessionEnd,
   type StreamBinding,
 } from './client.js';
-export { RelayError, type WebSocketConstructor, type WebSocketLike } from './connection.js';
+export {
+  defaultThrottleRetry,
+  RelayConnectionError,
+  RelayError,
+  type ConnectionErrorCode,
+  type ThrottleRetryPolicy,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './connection.js';
 export {
   codecFromKeys,
   createPlainCodec,
