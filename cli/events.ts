@@ -13,7 +13,18 @@ export type SessionEvent =
    * The invitation is open. `password` is what the user reads out or tells separately: the Easy
    * Connect password, the invitation file's password, or the helper code.
    */
-  | { event: 'invitation'; kind: InvitationChannel; password: string; file?: string; to?: string; url?: string; expiresAt: string; maxFailedAttempts: number }
+  | {
+      event: 'invitation';
+      kind: InvitationChannel;
+      password: string;
+      file?: string;
+      to?: string;
+      url?: string;
+      expiresAt: string;
+      maxFailedAttempts: number;
+      /** --expires-in asked for longer than the relay allows: what was asked, in seconds (expiresAt is what it allowed). */
+      cappedFromSeconds?: number;
+    }
   /** The other side is through the end-to-end handshake; both sides see the same `verification`. */
   | { event: 'connected'; peer: string; verification: string }
   /** Before approval: the other side left; the invitation is open again (when this side created it). */

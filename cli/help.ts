@@ -54,7 +54,7 @@ ${sessionKeys}
 ${common}
 
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
-"event": invitation (kind, password, file, to, url, expiresAt), connected (peer,
+"event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused),
 control-requested, paused, resumed, output (data: terminal bytes, base64),

@@ -213,8 +213,10 @@ export class HumanFrontend implements Frontend {
 
   #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
     this.#expiresAt = Date.parse(event.expiresAt);
+    const capped =
+      event.cappedFromSeconds === undefined ? '' : `You asked for ${duration(event.cappedFromSeconds * 1000)}, more than this relay allows, so it was shortened. `;
     const until =
-      `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
+      `${capped}It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
       `after ${event.maxFailedAttempts} wrong ${event.kind === 'helper-code' ? 'codes' : 'passwords'} it stops working.`;
     switch (event.kind) {
       case 'easy-connect':
