@@ -20,6 +20,7 @@ import { MAX_FAILED_ATTEMPTS_CEILING, type ApprovalMode, type RecordableEvent, t
 import {
   assistMessageSenders,
   chatProblem,
+  clipboardProblem,
   decodeAssistMessage,
   encodeAssistMessage,
   MAX_TERMINAL_BYTES,
@@ -281,6 +282,10 @@ export type AgentSessionEvents = {
   'input-dropped': [dropped: { type: 'pointer' | 'key' | 'input'; why: string }];
   /** The expert's decoder needs a key frame: the next chunk sent must be one (keyFrameNeeded). */
   'key-frame-requested': [];
+  /** Text the expert sent for the person's clipboard: only while allowed (allowClipboard), approved and not paused. */
+  clipboard: [text: string];
+  /** Clipboard text that arrived while not allowed or paused: dropped and counted (refusedClipboardTexts), never written. */
+  'clipboard-refused': [refused: { why: string }];
   /** The codecs the expert can decode, most preferred first. */
   'video-codecs': [codecs: string[]];
   ended: [end: AssistEnd];
@@ -308,6 +313,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #keyFrameNeeded = true;
   #expertCodecs: string[] | undefined;
   #droppedInputEvents = 0;
+  #clipboardAllowed = false;
+  #refusedClipboardTexts = 0;
 
   constructor(options: AssistSessionOptions) {
     super();
@@ -373,6 +380,16 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   /** Pointer, key and terminal input that arrived without control, while paused or outside a controllable share: never applied. */
   get droppedInputEvents(): number {
     return this.#droppedInputEvents;
+  }
+
+  /** Whether the person lets clipboard text follow both ways (allowClipboard). */
+  get clipboardAllowed(): boolean {
+    return this.#clipboardAllowed;
+  }
+
+  /** Clipboard text from the expert that arrived while not allowed or paused: never written. */
+  get refusedClipboardTexts(): number {
+    return this.#refusedClipboardTexts;
   }
 
   /** Whether sendVideoChunk would send a chunk now (apart from needing a key frame): a configured share, approved, not paused. */
@@ -469,6 +486,25 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#channel.send({ type: 'resume' });
     await this.#record('resumed');
     await this.#sendSize();
+  }
+
+  /** Lets clipboard text follow both ways, or stops it; the expert is told. Off until the person allows it. */
+  async allowClipboard(allowed: boolean): Promise<void> {
+    this.#require('active', 'allow the clipboard');
+    if (this.#clipboardAllowed === allowed) return;
+    this.#clipboardAllowed = allowed;
+    await this.#channel.send({ type: 'clipboard-allowed', allowed });
+  }
+
+  /**
+   * Text from the person's clipboard for the expert. False (not sent) unless allowed, approved and
+   * not paused; a RangeError for text that cannot travel (empty, over 64 KiB, NUL).
+   */
+  async sendClipboard(text: string): Promise<boolean> {
+    const problem = clipboardProblem(text);
+    if (problem) throw new RangeError(problem);
+    if (!this.#clipboardAllowed || !this.#flowing) return false;
+    return this.#channel.send({ type: 'clipboard', text });
   }
 
   /**
@@ -681,6 +717,12 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         const { type, ...key } = message;
         return this.#applyInput(type, () => this.emit('key', key));
       }
+      case 'clipboard': {
+        const why = !this.#clipboardAllowed ? 'the clipboard is not shared' : this.#paused ? 'the session is paused' : this.#phase !== 'active' ? 'the session is not active' : undefined;
+        if (why === undefined) return this.emit('clipboard', message.text);
+        this.#refusedClipboardTexts++;
+        return this.emit('clipboard-refused', { why });
+      }
       case 'key-frame-request':
         if (!this.#video) return;
         this.#keyFrameNeeded = true;
@@ -736,6 +778,10 @@ export type ExpertSessionEvents = {
   cursor: [cursor: CursorState];
   /** What the person's pointer looks like now (draw it with its hot spot at the cursor's point). */
   'cursor-shape': [shape: CursorShape];
+  /** The person lets clipboard text follow both ways, or stopped it (clipboardAllowed). */
+  'clipboard-allowed': [clipboard: { allowed: boolean }];
+  /** Text from the person's clipboard. */
+  clipboard: [text: string];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -760,6 +806,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   /** A chunk may follow only once a key frame started the picture since the last configuration. */
   #keyFrameSeen = false;
   readonly #cursorShapes = new CursorShapeCache<CursorShape>();
+  #clipboardAllowed = false;
   readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #nextPingId = 0;
 
@@ -792,6 +839,18 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   /** The person's video share as configured now, while they share. */
   get video(): VideoConfig | undefined {
     return this.#video;
+  }
+
+  /** Whether the person lets clipboard text follow both ways; sendClipboard sends only while this holds and the session is not paused. */
+  get clipboardAllowed(): boolean {
+    return this.#clipboardAllowed;
+  }
+
+  /** Text for the person's clipboard. False (not sent) unless allowed and not paused: the person's side would refuse it. */
+  async sendClipboard(text: string): Promise<boolean> {
+    const problem = clipboardProblem(text);
+    if (problem) throw new RangeError(problem);
+    return this.#clipboardAllowed && this.#phase === 'active' && !this.#paused && this.#channel.send({ type: 'clipboard', text });
   }
 
   /** Whether sendPointer and sendKey would send: control, not paused, a controllable share. */
@@ -994,6 +1053,12 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         if (!shape) return this.#channel.violation(`cursor shape ${message.id}, which it never defined or which was forgotten`);
         return this.emit('cursor-shape', shape);
       }
+      case 'clipboard-allowed':
+        this.#clipboardAllowed = message.allowed;
+        return this.emit('clipboard-allowed', { allowed: message.allowed });
+      case 'clipboard':
+        if (!this.#clipboardAllowed || this.#paused) return this.#channel.violation(this.#paused ? 'clipboard text while paused' : 'clipboard text it did not allow');
+        return this.emit('clipboard', message.text);
       case 'ping':
         void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));
         return;
