@@ -27,6 +27,10 @@ which opens a menu: give or take back control (c), pause or resume (p),
 send a message (m), ask for control (r), end (e), help (?); with --desktop also
 stop sharing the desktop only (s) and share the clipboard or stop it (b).`;
 
+const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
+helper leaves, time runs out, the connection is lost), it keeps running here, no
+longer shared, until you leave it as usual (exit) or press Ctrl-] then e to hang it up.`;
+
 export const helpTexts = {
   main: `assist: get help with your terminal (and desktop), or help someone with theirs, through an Assist Relay.
 Everything between the two of you is end-to-end encrypted; the relay only passes it on.
@@ -64,12 +68,14 @@ when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
-helper also gets text), clipboard-refused (count, why), ended (reason), error (code,
-message).
+helper also gets text), clipboard-refused (count, why), ended (reason),
+still-running (the person's program outlived the session), program-exited (code),
+error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
-revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false), end.
-Closing stdin ends the session.
+revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
+stop-desktop, end, hang-up (the person ends their program). Closing stdin ends the
+session and hangs up the person's program.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the
 "ended" event and on stderr), 2 for wrong arguments.
@@ -101,6 +107,8 @@ ${desktopOptionsHelp}
 
 ${sessionKeys}
 
+${yourProgram}
+
 ${common}
 
 Examples:
@@ -126,6 +134,8 @@ Usage: assist accept (CODE | -) [options]
 ${desktopOptionsHelp}
 
 ${sessionKeys}
+
+${yourProgram}
 
 ${common}
 

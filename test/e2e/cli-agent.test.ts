@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { expectCleanExit, useAssist, type AssistProcess } from '../support/cli.js';
+import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
 
 // Expiry is noticed by the sweep; a fast one lets the expiry test wait for the CLI's event alone.
 const web = useConsoleInBrowser({ sweepIntervalMs: 200 });
@@ -118,7 +118,7 @@ describe('a CLI agent invites, the technician joins in the browser', () => {
     await page.getByText('The person you were helping ended the session.').waitFor();
     await shoot('technician-4-ended');
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     expectCleanPage();
   });
 
@@ -143,7 +143,7 @@ describe('a CLI agent invites, the technician joins in the browser', () => {
     await heading('The session has ended').waitFor();
     await page.getByText('You ended the session.').waitFor();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     expectCleanPage();
   });
 
