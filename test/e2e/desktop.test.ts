@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
+import { hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
 import { captureXScreen, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const SCREEN = { width: 1280, height: 800 };
@@ -217,7 +217,7 @@ describe('the person shares their desktop from the assist command; the technicia
 
     agent.send({ cmd: 'end' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     web.expectCleanPage();
   });
 
