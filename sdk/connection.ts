@@ -235,7 +235,7 @@ export class RelayConnection {
         retries: 0,
         resolve: (reply) => {
           cancelTimeout();
-          pending.cancelRetry?.();
+          // A scheduled resend stays: the answer may have been another request's of this action (see #onThrottled).
           resolve(reply as ReplyTo<Request>);
         },
         reject: (error) => {
@@ -262,17 +262,23 @@ export class RelayConnection {
       const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** pending.retries);
       pending.cancelRetry = this.#clock.schedule(cap / 2 + (Math.random() * cap) / 2, () => {
         pending.cancelRetry = undefined;
-        if (!this.#pending.includes(pending) || !this.open) return;
-        if (pending.retries >= maxRetries) {
-          this.#takePending((candidate) => candidate === pending);
-          pending.reject(
-            new RelayConnectionError('throttled', `the relay is too busy to take ${pending.action} (API Gateway throttled it ${pending.retries + 1} times); try again in a minute`),
+        if (!this.open) return;
+        // Answers go to the oldest request of their type, so another request of this action may have taken
+        // this one's answer: the one still waiting, with no resend of its own scheduled, is resent instead.
+        const target = this.#pending.includes(pending)
+          ? pending
+          : this.#pending.find((candidate) => candidate.action === pending.action && !candidate.cancelRetry);
+        if (!target) return;
+        if (target.retries >= maxRetries) {
+          this.#takePending((candidate) => candidate === target);
+          target.reject(
+            new RelayConnectionError('throttled', `the relay is too busy to take ${target.action} (API Gateway throttled it ${target.retries + 1} times); try again in a minute`),
           );
           return;
         }
-        pending.retries++;
-        this.#owedAnswers.set(pending.action, (this.#owedAnswers.get(pending.action) ?? 0) + 1);
-        this.#socket.send(pending.text);
+        target.retries++;
+        this.#owedAnswers.set(target.action, (this.#owedAnswers.get(target.action) ?? 0) + 1);
+        this.#socket.send(target.text);
       });
     }
   }

@@ -33,7 +33,8 @@ describe('API Gateway’s own answers, as the SDK reports them', () => {
   });
 
   it('throttled requests are sent again with backoff until they get through, instead of waiting for an answer that never comes', async () => {
-    const agent = createRelayClient({ url: runtime().wsUrl, throttleRetry: { initialDelayMs: 100, maxDelayMs: 400, maxRetries: 6 } });
+    // Every waiting request competes for four tokens a second: give them retries enough to all get through.
+    const agent = createRelayClient({ url: runtime().wsUrl, requestTimeoutMs: 60_000, throttleRetry: { initialDelayMs: 100, maxDelayMs: 400, maxRetries: 30 } });
     await agent.createSession();
     // Two tokens a burst and four a second: most of these are throttled at first.
     const logs = await Promise.all(Array.from({ length: 5 }, () => agent.listAudit()));
