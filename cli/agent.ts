@@ -2,6 +2,11 @@
 // commands into session calls, and runs the shared terminal (and with --desktop the desktop share)
 // once the expert is approved. The SDK enforces consent (nothing flows before approval or while
 // paused; input only with control); this file only wires the terminal and the desktop to it.
+//
+// The shared program belongs to the person: however the session ends (the helper leaving, the
+// person ending it, a time limit, a lost connection), the program keeps running in the person's
+// terminal, no longer shared ('still-running'), until the person exits it or asks to hang it up
+// ('hang-up'); then 'program-exited'. Only the program's own exit ends the session with it.
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
@@ -22,6 +27,8 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   let desktop: DesktopShare | undefined;
   let size = share.size;
   let endedHere = false;
+  /** The shared program runs (started and not yet exited). */
+  let programRunning = false;
   const show = (event: SessionEvent) => void frontend.show(event);
   const queue = new CommandQueue(show);
   const end = (finish: () => Promise<AssistEnd>) => {
@@ -42,19 +49,19 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
     // The expert may have left while the approval was on its way.
     if (session.phase === 'ended') return;
     terminal = startSharedTerminal({ command: share.command, size });
+    programRunning = true;
     if (!terminal.isPty) {
       show({ event: 'error', code: 'no-pty', message: "no pseudo-terminal here (it needs util-linux's script): the program runs on plain pipes" });
     }
     void pump(terminal);
-    terminal.exited.then(
-      () => {
-        if (session.phase !== 'ended') end(() => session.end());
-      },
-      (error: unknown) => {
-        show(errorEvent(error));
-        if (session.phase !== 'ended') end(() => session.end());
-      },
-    );
+    const exitedNow = () => {
+      programRunning = false;
+      if (session.phase !== 'ended') end(() => session.end());
+    };
+    terminal.exited.then(exitedNow, (error: unknown) => {
+      show(errorEvent(error));
+      exitedNow();
+    });
   };
 
   /** Terminal output to the screen (or script) and the expert; the next chunk is read only when both took this one. */
@@ -68,6 +75,9 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
       if (session.phase !== 'ended') show(errorEvent(error));
     }
   };
+
+  /** Withdraws an invitation nobody got through yet, or ends the session for both. */
+  const endSession = () => (session.phase === 'waiting' && session.client.isCreator ? session.revoke() : session.end());
 
   const handle = (command: Command) => {
     switch (command.cmd) {
@@ -120,7 +130,19 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
       case 'chat':
         return queue.run(() => session.chat(command.text));
       case 'end':
-        return end(() => (session.phase === 'waiting' && session.client.isCreator ? session.revoke() : session.end()));
+        // After the end only the program is left, and ending it is hang-up's to ask.
+        if (session.phase === 'ended') return show({ event: 'error', code: 'session-over', message: 'the session is over; your program still runs here: exit it, or send hang-up to end it' });
+        return end(endSession);
+      case 'hang-up':
+        // The person's own request to end their program (as closing a terminal window would); during
+        // the session its exit then ends the session too. Without a program it is a plain end.
+        if (programRunning) return terminal!.stop();
+        if (session.phase !== 'ended') end(endSession);
+        return;
+      case 'quit':
+        if (session.phase !== 'ended') end(endSession);
+        if (programRunning) terminal!.stop();
+        return;
       case 'request-control':
         return show({ event: 'error', code: 'wrong-side', message: 'request-control is for the helper; you grant control with grant-control' });
     }
@@ -130,8 +152,12 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   frontend.listen(handle);
   const finalEnd = await ended;
   await desktop?.stop();
-  terminal?.stop();
-  await terminal?.exited.catch(() => {});
   await frontend.show({ event: 'ended', reason: finalEnd.reason });
+  if (programRunning && terminal) {
+    // Nothing is shared any more; the person goes on with their program (its output is still shown here).
+    await frontend.show({ event: 'still-running' });
+    const code = await terminal.exited.catch(() => null);
+    await frontend.show({ event: 'program-exited', code });
+  }
   return outcomeOf(finalEnd, endedHere);
 }

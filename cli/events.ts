@@ -47,6 +47,13 @@ export type SessionEvent =
   /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */
   | { event: 'input-dropped'; count: number; why: string }
   | { event: 'ended'; reason: string }
+  /**
+   * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
+   * on until it exits or the person sends hang-up; 'program-exited' follows.
+   */
+  | { event: 'still-running' }
+  /** Person: the program that outlived the session exited (`code` null when a signal ended it). */
+  | { event: 'program-exited'; code: number | null }
   | { event: 'error'; code: string; message: string };
 
 export type Command =
@@ -64,7 +71,14 @@ export type Command =
   | { cmd: 'refuse-control' }
   | { cmd: 'pause' }
   | { cmd: 'resume' }
-  | { cmd: 'end' };
+  | { cmd: 'end' }
+  /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
+  | { cmd: 'hang-up' }
+  /**
+   * Not a command anyone types: the user is gone (stdin closed, a signal). Ends the session and,
+   * with nobody left to use it, the person's program.
+   */
+  | { cmd: 'quit' };
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
@@ -78,7 +92,8 @@ export class CommandError extends Error {
 }
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end'] as const;
+/** What a script may send ('quit' is the interface's own). */
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end', 'hang-up'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {

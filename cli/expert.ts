@@ -6,7 +6,7 @@ import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
-const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize']);
+const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'hang-up']);
 
 export interface HelpOptions {
   /** The relay's web console, where a shared desktop can be seen (this command shows only the terminal). */
@@ -88,6 +88,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
       case 'chat':
         return queue.run(() => session.chat(command.text));
       case 'end':
+      case 'quit':
         endedHere = true;
         return queue.run(() => (session.phase === 'connecting' && session.client.isCreator ? session.revoke() : session.leave()));
     }

@@ -22,6 +22,10 @@ const sessionKeys = `During the session every key goes to the shared terminal, e
 which opens a menu: give or take back control (c), pause or resume (p),
 send a message (m), ask for control (r), end (e), help (?).`;
 
+const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
+helper leaves, time runs out, the connection is lost), it keeps running here, no
+longer shared, until you leave it as usual (exit) or press Ctrl-] then e to hang it up.`;
+
 export const helpTexts = {
   main: `assist: get help with your terminal (and desktop), or help someone with theirs, through an Assist Relay.
 Everything between the two of you is end-to-end encrypted; the relay only passes it on.
@@ -58,10 +62,12 @@ resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
 when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
-ended (reason), error (code, message).
+ended (reason), still-running (the person's program outlived the session),
+program-exited (code), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
-revoke-control, refuse-control, pause, resume, end. Closing stdin ends the session.
+revoke-control, refuse-control, pause, resume, end, hang-up (the person ends their
+program). Closing stdin ends the session and hangs up the person's program.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the
 "ended" event and on stderr), 2 for wrong arguments.
@@ -93,6 +99,8 @@ ${desktopOptionsHelp}
 
 ${sessionKeys}
 
+${yourProgram}
+
 ${common}
 
 Examples:
@@ -118,6 +126,8 @@ Usage: assist accept (CODE | -) [options]
 ${desktopOptionsHelp}
 
 ${sessionKeys}
+
+${yourProgram}
 
 ${common}
 

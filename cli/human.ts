@@ -33,7 +33,11 @@ type Phase =
   | 'menu'
   /** Typing a chat message. */
   | 'message'
-  | 'ended';
+  | 'ended'
+  /** Agent, after the end: the program still runs here, no longer shared; keys go to it. */
+  | 'unshared'
+  /** Agent, in 'unshared': Ctrl-] was pressed. */
+  | 'unshared-menu';
 
 export interface HumanFrontendOptions {
   role: Role;
@@ -172,6 +176,16 @@ export class HumanFrontend implements Frontend {
         return this.#notice(`Mouse or key input from ${this.#peer} was not applied: ${event.why} (${event.count} so far; this is said once).`);
       case 'ended':
         return this.#ended(event.reason);
+      case 'still-running':
+        this.#phase = 'unshared';
+        return this.#lines(
+          'What you shared still runs here, and nobody else sees it any more.',
+          'Carry on, and leave it as usual (for a shell: exit), or press Ctrl-] then e to hang it up.',
+          '',
+        );
+      case 'program-exited':
+        this.#phase = 'ended';
+        return this.#lines('', event.code === null ? 'Your program was ended.' : `Your program exited${event.code === 0 ? '' : ` (exit status ${event.code})`}.`);
       case 'error':
         return this.#error(event.message, event.code);
     }
@@ -303,7 +317,8 @@ export class HumanFrontend implements Frontend {
   async #terminalOutput(bytes: Uint8Array): Promise<void> {
     // While a message is being typed the screen holds output back; the terminal waits (backpressure).
     if (this.#messageDone) await this.#messageDone;
-    if (this.#phase === 'ended') return;
+    // The person's program may outlive the session: its output goes on being theirs to see.
+    if (this.#phase === 'ended' && this.#role === 'expert') return;
     if (!this.#output.write(bytes)) await new Promise((resolve) => this.#output.once('drain', resolve));
   }
 
@@ -392,6 +407,18 @@ export class HumanFrontend implements Frontend {
       case 'menu':
         this.#menuChoice(bytes[0]!);
         return bytes.subarray(1);
+      case 'unshared': {
+        const menuAt = bytes.indexOf(MENU_KEY);
+        const typed = menuAt < 0 ? bytes : bytes.subarray(0, menuAt);
+        if (typed.length > 0) this.#command({ cmd: 'input', bytes: typed.slice() });
+        if (menuAt < 0) return new Uint8Array();
+        this.#phase = 'unshared-menu';
+        this.#write(`\r\n${this.#mark} e hang up your program · Esc back `);
+        return bytes.subarray(menuAt + 1);
+      }
+      case 'unshared-menu':
+        this.#unsharedMenuChoice(bytes[0]!);
+        return bytes.subarray(1);
       case 'message':
         return this.#messageKeys(bytes);
     }
@@ -454,6 +481,16 @@ export class HumanFrontend implements Frontend {
       if (this.#control) return this.#notice('You already have control.');
       this.#command({ cmd: 'request-control' });
       return this.#notice(`Asked ${this.#peer} for control.`);
+    }
+  }
+
+  #unsharedMenuChoice(key: number): void {
+    this.#phase = 'unshared';
+    this.#write(this.#interactive ? '\r\x1b[2K' : '\r\n');
+    if (key === MENU_KEY) return this.#command({ cmd: 'input', bytes: new Uint8Array([MENU_KEY]) });
+    if (String.fromCharCode(key).toLowerCase() === 'e') {
+      this.#write(`${this.#mark} Hanging up your program…\r\n`);
+      this.#command({ cmd: 'hang-up' });
     }
   }
 

@@ -1,6 +1,7 @@
 // Scripting mode (--json): one JSON object per line on stdout, each with "event"; commands as
 // JSON lines on stdin, each with "cmd". Nothing else is written to stdout; people's messages and
-// diagnostics go to stderr. Closing stdin ends the session, as {"cmd":"end"} would.
+// diagnostics go to stderr. Closing stdin ends the session, as {"cmd":"end"} would, and (person)
+// hangs up the shared program: nobody is left to type into it.
 
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -34,7 +35,7 @@ export class JsonLinesFrontend implements Frontend {
       }
     });
     lines.on('close', () => {
-      if (!ended) onCommand({ cmd: 'end' });
+      if (!ended) onCommand({ cmd: 'quit' });
     });
     this.#stopListening = () => {
       ended = true;

@@ -362,7 +362,10 @@ function webConsoleUrl(relay: string | undefined): string | undefined {
   }
 }
 
-/** Ctrl-C (outside raw mode), a closed terminal or a kill end the session in order; a second one does not wait. */
+/**
+ * Ctrl-C (outside raw mode), a closed terminal or a kill end the session in order, and the person's
+ * program with it (nobody is left to use it); a second one does not wait.
+ */
 function endOnSignals(frontend: Frontend): Frontend {
   return {
     show: (event) => frontend.show(event),
@@ -372,7 +375,7 @@ function endOnSignals(frontend: Frontend): Frontend {
       const stop = () => {
         if (asked) process.exit(EXIT_ABNORMAL);
         asked = true;
-        onCommand({ cmd: 'end' });
+        onCommand({ cmd: 'quit' });
       };
       for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
       frontend.listen(onCommand);

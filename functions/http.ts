@@ -4,13 +4,16 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { renderJoinPage, renderRelayInfo } from '../shared/invitations/join-page.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import type { RelayDeps } from '../shared/relay/deps.js';
-import { invitationStatus } from '../shared/relay/invitation-status.js';
+import { countJoinPageView } from '../shared/relay/join-page-views.js';
 import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
 import { decodePathSegment } from './lib/path-segment.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
-/** What the HTTPS side reads: open invitations, where the WebSocket API is, and the web console when it was built. */
-export type HttpDeps = Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> & { console?: ConsoleSite };
+/**
+ * What the HTTPS side needs: where the WebSocket API is, the web console when it was built, and the
+ * join count (page views are counted with joins). It reads no session: nothing it serves depends on one.
+ */
+export type HttpDeps = Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> & { console?: ConsoleSite };
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -28,12 +31,12 @@ async function route(deps: HttpDeps, method: string, path: string, sourceIp: str
   if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
   const join = JOIN_PATH.exec(path);
   if (join) {
-    const nameplate = decodePathSegment(join[1] ?? '');
-    if (nameplate === undefined) return json(400, { message: 'Bad Request: the path is not valid percent-encoded UTF-8' });
-    const status = await invitationStatus(deps, nameplate, sourceIp);
-    // The console only for an open invitation: "expired or unknown" stays the relay's own answer.
-    if (deps.console && status.state === 'open') return deps.console.page(deps.endpoints.webSocketUrl, status);
-    return renderJoinPage(status);
+    if (decodePathSegment(join[1] ?? '') === undefined) return json(400, { message: 'Bad Request: the path is not valid percent-encoded UTF-8' });
+    // One page for every nameplate, looked up nowhere: the console reads the nameplate from the path and
+    // the secret from the fragment, and learns whether the invitation is open only by joining it.
+    const refusal = await countJoinPageView(deps, sourceIp);
+    if (refusal !== undefined) return renderJoinPage({ state: 'rate-limited', message: refusal });
+    return deps.console ? deps.console.page(deps.endpoints.webSocketUrl) : renderJoinPage({ state: 'link' });
   }
   if (deps.console && (path === '/' || path === '/help')) return deps.console.page(deps.endpoints.webSocketUrl);
   const asset = path.startsWith(ASSETS_PATH) ? deps.console?.asset(path) : undefined;

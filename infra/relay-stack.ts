@@ -51,8 +51,9 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: 'approveSession', file: 'approve-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'reportFailedAttempt', file: 'report-failed-attempt', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'recordEvent', file: 'record-event', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  // Sending is granted separately (SES), and only when a sender is configured.
-  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem'] },
+  // Sending is granted separately (SES), and only when a sender is configured. Like every action on a
+  // session, it ends one it finds overdue (requireLiveSession → finishSession).
+  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'listAudit', file: 'list-audit', tableActions: ['GetItem'] },
   { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
 ];
@@ -69,13 +70,13 @@ const sweeper: HandlerSpec = {
 };
 
 /**
- * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads the invitation
- * (counted with joins: a rate-limit UpdateItem), and the web console (web/), built into the
+ * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads no invitation
+ * but is counted with joins (a rate-limit UpdateItem), and the web console (web/), built into the
  * function's asset next to the bundle, where it reads it.
  */
 const httpEndpoint: HandlerSpec = {
   file: 'http',
-  tableActions: ['GetItem', 'UpdateItem'],
+  tableActions: ['UpdateItem'],
   afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
 };
 const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];

@@ -10,7 +10,7 @@
 // fewer frames instead of a growing queue, and the encoder's bitrate follows the same figure.
 
 /** The codecs senders encode and viewers offer to decode, most preferred first. */
-export const VIDEO_CODECS = ['vp8', 'avc1.42001f'] as const;
+export const VIDEO_CODECS = ['vp8', 'avc1.640028'] as const;
 /** What a sender encodes when the technician's side said nothing (the protocol's default). */
 export const DEFAULT_VIDEO_CODEC = 'vp8';
 

@@ -13,7 +13,7 @@ import type { Size } from './geometry.js';
  */
 export const ENCODE_BOX: Record<string, Size> = {
   vp8: { width: 1280, height: 720 },
-  'avc1.42001f': { width: 1920, height: 1080 },
+  'avc1.640028': { width: 1920, height: 1080 },
 };
 
 /**

@@ -23,11 +23,14 @@ const DROPPED_REPORT_MS = 1000;
 /**
  * A screen unchanged for IDLE_AFTER_MS is looked at only every IDLE_CAPTURE_MS: a 1920×1080 capture
  * costs about 20 ms of CPU, a third of a core at 15 a second for a desktop nobody touches. The
- * technician's input and key-frame requests look again at once; the person's own first change
- * after a pause in activity shows up to IDLE_CAPTURE_MS late.
+ * technician's input and key-frame requests look again at once. Where the display tells of every
+ * change (X DAMAGE, x11.ts), a change is looked at as soon as the frame rate allows and an idle
+ * screen only every IDLE_KEEPALIVE_MS, in case a change went untold; elsewhere the person's own
+ * first change after a pause in activity shows up to IDLE_CAPTURE_MS late.
  */
 const IDLE_AFTER_MS = 1000;
 const IDLE_CAPTURE_MS = 250;
+const IDLE_KEEPALIVE_MS = 2000;
 
 /** What the technician is told when a failure stops the share. */
 const stopReasons: Partial<Record<DesktopErrorCode, ShareStopReason>> = {
@@ -92,6 +95,7 @@ export class DesktopShare {
   #work: Promise<unknown> = Promise.resolve();
   #cancelFrame: CancelTimer | undefined;
   #frameRunning = false;
+  #lastFrameStart = -Infinity;
   /** When the screen was first seen unchanged since the last frame sent. */
   #unchangedSince: number | undefined;
   #cancelCursor: CancelTimer | undefined;
@@ -136,6 +140,7 @@ export class DesktopShare {
     );
     this.#watch = await this.#openWatch?.().catch(() => undefined);
     if (this.#stopped) return this.#watch?.close();
+    if (this.#watch) this.#unsubscribe.push(this.#watch.onChange(() => this.#screenChanged()));
     await this.#serially(() => this.#sender.configure());
     if (this.#stopped) return;
     this.#nextFrame(0);
@@ -179,6 +184,7 @@ export class DesktopShare {
   #nextFrame(delayMs: number): void {
     this.#cancelFrame = this.#clock.schedule(delayMs, () => {
       const started = this.#clock.now();
+      this.#lastFrameStart = started;
       this.#frameRunning = true;
       void this.#serially(() => this.#sender.frame()).then((outcome) => {
         this.#frameRunning = false;
@@ -191,7 +197,16 @@ export class DesktopShare {
 
   #frameIntervalMs(): number {
     const idle = this.#unchangedSince !== undefined && this.#clock.now() - this.#unchangedSince >= IDLE_AFTER_MS;
-    return idle ? Math.max(IDLE_CAPTURE_MS, this.#sender.frameIntervalMs) : this.#sender.frameIntervalMs;
+    const idleInterval = this.#watch?.notifiesChanges ? IDLE_KEEPALIVE_MS : IDLE_CAPTURE_MS;
+    return idle ? Math.max(idleInterval, this.#sender.frameIntervalMs) : this.#sender.frameIntervalMs;
+  }
+
+  /** The display says something was drawn: the next capture is as soon as the frame rate allows. */
+  #screenChanged(): void {
+    this.#unchangedSince = undefined;
+    if (this.#frameRunning || this.#stopped || !this.#cancelFrame) return;
+    this.#cancelFrame();
+    this.#nextFrame(Math.max(0, this.#sender.frameIntervalMs - (this.#clock.now() - this.#lastFrameStart)));
   }
 
   /** Something will change the screen, or needs a frame: the next capture is now, and at full rate. */

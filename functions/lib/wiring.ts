@@ -93,16 +93,15 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
   };
 }
 
-/** The HTTPS function's wiring: it only reads invitations, so it builds no @connections client. */
-export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
-  let deps: Pick<RelayDeps, 'store' | 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
+/** The HTTPS function's wiring: it reads no session, so it builds no session store and no @connections client. */
+export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
+  let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
   return () => {
     if (deps) return deps;
     const dynamo = new DynamoDBClient({});
     const tableName = requiredEnvironment('TABLE_NAME');
     return (deps = {
-      store: new DynamoSessionStore(dynamo, tableName, () => Math.floor(Date.now() / 1000)),
-      // The relay URL's page counts lookups with joins.
+      // The relay URL's page counts its views with joins.
       rateLimiter: new DynamoRateLimiter(dynamo, tableName),
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       clock: Date.now,

@@ -1,11 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import type { InvitationKind } from '../protocol/messages.js';
 import { escapeHtml } from './html.js';
-import { formatUtcTime, type RelayUrls } from './invitation-file.js';
+import type { RelayUrls } from './invitation-file.js';
 
 // What the relay answers on `/join/<nameplate>` (someone opened an invitation link in a browser)
-// and on `/relay.json`. The page only explains how to join: it runs no script, loads nothing and
-// cannot see the secret in the link's fragment, which browsers never send.
+// when it serves no web console, and on `/relay.json`. The page only explains how to join: it runs
+// no script, loads nothing and cannot see the secret in the link's fragment, which browsers never send.
 
 export interface HttpResponse {
   statusCode: number;
@@ -13,11 +12,14 @@ export interface HttpResponse {
   body: string;
 }
 
+/**
+ * What `/join/<nameplate>` may answer. The relay looks nothing up for it: the same page for every
+ * nameplate, open, used or never issued, so the page cannot be used to list invitations; whether the
+ * link works is learned only by joining (with the secret). Views are still counted with joins.
+ */
 export type JoinPageView =
-  | { state: 'open'; nameplate: string; kind: InvitationKind; expiresAt: Date; httpUrl: string }
-  /** Expired, used, revoked or never existed: one answer, so nameplates cannot be probed for their state. */
-  | { state: 'unknown' }
-  /** Too many lookups from this address, whatever the nameplate. */
+  | { state: 'link' }
+  /** Too many views (and joins) from this address, whatever the nameplate. */
   | { state: 'rate-limited'; message: string };
 
 const style = `
@@ -68,85 +70,28 @@ ${content}
 `;
 }
 
-/** What differs between kinds of invitation: who asked, what to paste, and what stays private. */
-interface KindText {
-  title: string;
-  intro: string;
-  /** What goes in the command, in words. */
-  placeholder: string;
-  /** How what to paste looks, so people recognise it; given escaped values. */
-  recognise: (escaped: { linkStart: string; nameplate: string }) => string;
-  afterCommand: string;
-  privacy: string;
-}
-
-const kindTexts: Record<InvitationKind, KindText> = {
-  file: {
-    title: 'Someone asked you for help',
-    intro: 'Someone sent you an invitation to help them with their computer through Assist Relay.',
-    placeholder: 'the full link you received, including the part after #',
-    recognise: ({ linkStart }) => `The link starts with <code>${linkStart}</code>.`,
-    afterCommand:
-      'You will then be asked for the password. The person who asked for help tells it to you separately, for example on the phone: 8 characters like <code>XXXX-XXXX</code>. It is neither in the link nor in the email.',
-    privacy:
-      'The part of the link after <code>#</code> stays on your computer: browsers and the command never send it to a server, so this relay has not seen it and cannot join in your place.',
-  },
-  'easy-connect': {
-    title: 'Someone asked you for help',
-    intro: 'Someone asked you to help them with their computer through Assist Relay.',
-    placeholder: 'the 12-character password they read to you',
-    recognise: ({ nameplate }) => `The password looks like <code>${nameplate}-XXXX-XXXX</code>.`,
-    afterCommand: 'Then wait: the person who asked for help is asked to let you in.',
-    privacy:
-      'Only the first 4 characters of the password reach this relay; the other 8 stay between you and the person you help.',
-  },
-  'helper-code': {
-    title: 'A technician offered to help you',
-    intro: 'A technician offered to help you with your computer through Assist Relay.',
-    placeholder: 'the 12-character code the technician read to you',
-    recognise: ({ nameplate }) => `The code looks like <code>${nameplate}-XXXX-XXXX</code>.`,
-    afterCommand: 'You will then be asked whether to let the technician see or control your computer; you can stop at any time.',
-    privacy:
-      'Only the first 4 characters of the code reach this relay; the other 8 stay between you and the technician.',
-  },
-};
-
-function openPage(view: Extract<JoinPageView, { state: 'open' }>): string {
-  const text = kindTexts[view.kind];
-  const escaped = {
-    nameplate: escapeHtml(view.nameplate),
-    linkStart: escapeHtml(`${view.httpUrl.replace(/\/+$/, '')}/join/${view.nameplate}#`),
-  };
-  return page(
-    text.title,
-    `<p>${text.intro}</p>
-<p>The invitation is valid until <time datetime="${escapeHtml(view.expiresAt.toISOString())}">${escapeHtml(formatUtcTime(view.expiresAt))}</time>.
-Only accept it if you know who it comes from and expected it.</p>
-<h2>Join now</h2>
-<p id="join-command">Run this command in a terminal, keeping the quotes:</p>
-<pre aria-labelledby="join-command"><code>npx assist join '&lt;${escapeHtml(text.placeholder)}&gt;'</code></pre>
-<p>${text.recognise(escaped)}</p>
-<p>${text.afterCommand}</p>
+const linkPage = page(
+  'You opened an invitation link',
+  `<p>Someone sent you this link to ask for your help with their computer through Assist Relay.
+Only continue if you know who sent it and expected it.</p>
+<h2>Join</h2>
+<p id="join-command">This relay does not serve its web console, so join from a terminal with the <code>assist</code> command
+that comes with the relay (its source's <code>cli/README.md</code> says how to set it up), keeping the quotes:</p>
+<pre aria-labelledby="join-command"><code>assist join '&lt;the full link, including the part after #&gt;'</code></pre>
+<p>You will then be asked for the password. The person who asked for help tells it to you separately, for example on the
+phone: 8 characters like <code>XXXX-XXXX</code>. It is neither in the link nor in the email.</p>
+<p>Invitations work for a limited time and only once. If this one has expired, been used or withdrawn, ask for a new one.</p>
 <h2>Your privacy</h2>
-<p>${text.privacy}</p>`,
-  );
-}
-
-const unknownPage = page(
-  'This invitation has expired or does not exist',
-  `<p>Invitations work for a limited time and only once. This one may have expired, been used or withdrawn,
-or the link may be incomplete.</p>
-<h2>What to do</h2>
-<p>Ask the person who invited you for a new invitation.</p>`,
+<p>The part of the link after <code>#</code> stays on your computer: browsers and the command never send it to a server, so this
+relay has not seen it and cannot join in your place.</p>`,
 );
 
 export function renderJoinPage(view: JoinPageView): HttpResponse {
-  if (view.state === 'unknown') return { statusCode: 404, headers: { ...pageHeaders }, body: unknownPage };
   if (view.state === 'rate-limited') {
     const body = page('Too many invitation links opened', `<p>${escapeHtml(`This network address opened or joined too many invitations: ${view.message}.`)}</p>`);
     return { statusCode: 429, headers: { ...pageHeaders }, body };
   }
-  return { statusCode: 200, headers: { ...pageHeaders }, body: openPage(view) };
+  return { statusCode: 200, headers: { ...pageHeaders }, body: linkPage };
 }
 
 /** `/relay.json`: public, so any web page may read it. */

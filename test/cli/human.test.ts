@@ -120,6 +120,26 @@ describe('the person’s keys', () => {
   });
 });
 
+describe('the person’s program after the session', () => {
+  it('still runs: keys go to it, its output is shown, Ctrl-] then e hangs it up', async () => {
+    const agent = await liveAgent();
+    agent.ui.show({ event: 'ended', reason: 'ended-by-expert' });
+    agent.ui.show({ event: 'still-running' });
+    expect(agent.screen()).toContain('Bob ended the session.');
+    expect(agent.screen()).toContain('What you shared still runs here, and nobody else sees it any more.');
+    await agent.ui.show({ event: 'output', bytes: new Uint8Array(Buffer.from('still here')) });
+    expect(agent.screen()).toContain('still here');
+    await agent.keys(':wq\r', '\x1d', [0x1b], '\x1d\x1d', '\x1de');
+    expect(agent.commands).toEqual([
+      { cmd: 'input', bytes: new Uint8Array(Buffer.from(':wq\r')) },
+      { cmd: 'input', bytes: new Uint8Array([0x1d]) },
+      { cmd: 'hang-up' },
+    ]);
+    agent.ui.show({ event: 'program-exited', code: 0 });
+    expect(agent.screen()).toContain('Your program exited.');
+  });
+});
+
 describe('the person sharing their desktop', () => {
   it('is asked with the desktop named, and told when it is shared, controlled, and no longer shared', async () => {
     const agent = frontend('agent', true);

@@ -1,7 +1,7 @@
 // One full session through the human interface, in real terminals (tmux): the person invites with
 // Easy Connect, the helper joins with the password read off the screen, both see the same
 // verification code, the person lets the helper type, they chat, pause, resize, take control back,
-// refuse it when asked again, and end; both commands exit 0.
+// refuse it when asked again, and end; the person's shell runs on until they exit it; both commands exit 0.
 import { afterAll, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
@@ -77,7 +77,17 @@ it('runs a whole session between two terminals', async () => {
   await tmux.press('agent', 'C-]', 'e');
   await tmux.waitFor('agent', /You ended the session\./);
   await tmux.waitFor('expert', /Ada ended the session\./);
-  expect(await tmux.waitForExit('agent')).toBe(0);
   expect(await tmux.waitForExit('expert')).toBe(0);
+
+  // The shell is the person's: it runs on, no longer shared, until they leave it.
+  await tmux.waitFor('agent', /What you shared still runs here, and nobody else sees it any more\./);
+  await tmux.type('agent', 'echo after-$((2+2))');
+  await tmux.press('agent', 'Enter');
+  await tmux.waitFor('agent', /^after-4$/m);
+  await tmux.type('agent', 'exit');
+  await tmux.press('agent', 'Enter');
+  await tmux.waitFor('agent', /Your program exited\./);
+  expect(await tmux.waitForExit('agent')).toBe(0);
+  expect(await tmux.screen('expert')).not.toContain('after-4');
   expect(await tmux.screen('expert')).not.toContain('private-2');
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
 import { requestHelp } from '../../sdk/node.js';
 import { fastAssistOptions } from '../support/assist.js';
-import { base64, expectCleanExit, useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
+import { base64, expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 const runtime = useLocalRuntime({
@@ -103,7 +103,7 @@ describe('Easy Connect, end to end', () => {
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 
   it('approving with control lets the expert type at once; the agent ends, and both exit 0', async () => {
@@ -118,7 +118,7 @@ describe('Easy Connect, end to end', () => {
     agent.send({ cmd: 'end' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     await expectCleanExit(expert, 0);
   });
 
@@ -169,10 +169,32 @@ describe('Easy Connect, end to end', () => {
     expert.child.kill('SIGTERM');
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
     await expectCleanExit(expert, 0);
+    await hangUpAfterEnd(agent);
+  });
+
+  it('the helper leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
+    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
+    const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
+    await connected(agent, expert);
+    agent.send({ cmd: 'approve', mode: 'view' });
+    await expertSees(expert, 'ready');
+    expert.send({ cmd: 'end' });
+    expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    expect(await agent.next('still-running')).toEqual({ event: 'still-running' });
+    await expectCleanExit(expert, 0);
+    agent.send({ cmd: 'input', data: base64('unsaved work\n') });
+    await agent.next('output', () => agent.output.includes('you said unsaved work'));
+    // Ending is the program's business now; end alone says how.
+    agent.send({ cmd: 'end' });
+    expect(await agent.next('error')).toMatchObject({ code: 'session-over' });
+    agent.send({ cmd: 'input', data: base64('bye\n') });
+    expect(await agent.next('program-exited')).toEqual({ event: 'program-exited', code: 0 });
+    expect(agent.output).not.toContain('got-hangup');
+    expect(expert.output).not.toContain('unsaved work');
     await expectCleanExit(agent, 0);
   });
 
-  it('a shared program that ignores the hangup is still stopped when the session ends', async () => {
+  it('the person hangs up a program that outlived the session, even one that ignores the hangup', async () => {
     const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap '' HUP; echo ready; while :; do sleep 1; done`);
     const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
     await connected(agent, expert);
@@ -180,6 +202,9 @@ describe('Easy Connect, end to end', () => {
     await expertSees(expert, 'ready');
     expert.send({ cmd: 'end' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    await agent.next('still-running');
+    agent.send({ cmd: 'hang-up' });
+    await agent.next('program-exited');
     await expectCleanExit(agent, 0);
   });
 
@@ -226,7 +251,7 @@ describe('invitation file, link and email', () => {
     await expertSees(expert, 'shown\r\nshown');
     expert.send({ cmd: 'end' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 
   it('a wrong password fails for that expert only; the invitation stays open for the right one', async () => {
@@ -273,7 +298,7 @@ describe('invitation file, link and email', () => {
     await expert.next('control');
     expert.send({ cmd: 'end' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 
   it('emails the invitation (never the password); the expert joins with the attached file', async () => {
@@ -298,7 +323,7 @@ describe('invitation file, link and email', () => {
     agent.send({ cmd: 'end' });
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 });
 
@@ -316,7 +341,7 @@ describe('helper code', () => {
     agent.send({ cmd: 'end' });
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 
   it('a mistyped code fails for the person; the expert sees the failed attempt and can withdraw the code', async () => {
@@ -367,7 +392,7 @@ describe('terminal traffic', () => {
     await expertSees(expert, 'MARK', 2);
     expert.send({ cmd: 'end' });
     await expectCleanExit(expert, 0);
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
   });
 
   it('resizes reach the shared program as a new terminal size', async () => {
@@ -381,7 +406,7 @@ describe('terminal traffic', () => {
     expect(await expert.next('resize')).toEqual({ event: 'resize', cols: 132, rows: 43 });
     await expertSees(expert, '43 132\r\n');
     agent.send({ cmd: 'end' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     await expectCleanExit(expert, 0);
   });
 });
@@ -403,7 +428,7 @@ describe('a person in the web console', () => {
     await person.startScreenShare();
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
     await person.stopScreenShare();
-    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped', reason: 'by-person' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);
@@ -418,8 +443,8 @@ describe('a person sharing their desktop', () => {
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'started' });
     expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: new URL('/', runtime().httpUrl).href });
     await person.stopScreenShare();
-    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped' });
-    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped' });
+    expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped', reason: 'by-person' });
+    expect(await expert.next('desktop-share')).toEqual({ event: 'desktop-share', state: 'stopped', reason: 'by-person' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
     await expectCleanExit(expert, 0);

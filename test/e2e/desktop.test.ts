@@ -6,7 +6,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { expectCleanExit, useAssist, type AssistProcess } from '../support/cli.js';
+import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
 import { captureXScreen, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const SCREEN = { width: 1280, height: 800 };
@@ -166,7 +166,7 @@ describe('the person shares their desktop from the assist command; the technicia
     expect(await agent.next('desktop-share')).toMatchObject({ state: 'stopped' });
     await web.heading('The session has ended').waitFor();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     web.expectCleanPage();
   });
 
@@ -189,7 +189,7 @@ describe('the person shares their desktop from the assist command; the technicia
 
     await page.getByRole('button', { name: 'Leave the session' }).click();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
-    await expectCleanExit(agent, 0);
+    await hangUpAfterEnd(agent);
     web.expectCleanPage();
   });
 });

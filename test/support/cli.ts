@@ -32,3 +32,11 @@ export async function expectCleanExit(process: AssistProcess, code: number): Pro
   expect(await process.exitCode()).toBe(code);
   expect(process.strayLines).toEqual([]);
 }
+
+/** The session is over and the person's program runs on: the person hangs it up, and the command exits 0. */
+export async function hangUpAfterEnd(agent: AssistProcess): Promise<void> {
+  await agent.next('still-running');
+  agent.send({ cmd: 'hang-up' });
+  await agent.next('program-exited');
+  await expectCleanExit(agent, 0);
+}

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { escapeHtml } from '../../shared/invitations/html.js';
 import type { HttpResponse } from '../../shared/invitations/join-page.js';
-import type { InvitationKind } from '../../shared/protocol/messages.js';
 
 // The relay's side of the web console: the built files (web/dist, `npm run build:web`) read once,
 // checked, and served with a policy that lets the page run only its own bundle and talk only to
@@ -31,16 +29,9 @@ export class ConsoleSiteError extends Error {
   }
 }
 
-/** What the relay tells the page about the link it was opened with: nothing secret, only what `/join/<nameplate>` already reveals. */
-export interface OpenInvitation {
-  nameplate: string;
-  kind: InvitationKind;
-  expiresAt: Date;
-}
-
 export interface ConsoleSite {
-  /** The page for `/`, `/help`, or `/join/<nameplate>` of an open invitation. */
-  page(webSocketUrl: string, invitation?: OpenInvitation): HttpResponse;
+  /** The page for `/`, `/help` and `/join/<nameplate>`: one page, which reads where it is from its URL. */
+  page(webSocketUrl: string): HttpResponse;
   /** A file of the bundle at `/assets/<name>`, or undefined. */
   asset(path: string): HttpResponse | undefined;
 }
@@ -104,16 +95,6 @@ const assetHeaders = (contentType: string): Record<string, string> => ({
   'cross-origin-resource-policy': 'same-origin',
 });
 
-/** The facts the script reads at start, as meta elements (the policy allows no inline script). */
-function invitationMeta(invitation: OpenInvitation): string {
-  const meta = (name: string, content: string) => `<meta name="${name}" content="${escapeHtml(content)}">`;
-  return [
-    meta('assist-invitation-nameplate', invitation.nameplate),
-    meta('assist-invitation-kind', invitation.kind),
-    meta('assist-invitation-expires', invitation.expiresAt.toISOString()),
-  ].join('\n');
-}
-
 /** The console in `dir`, or undefined when it was not built there (the relay then serves its plain pages). */
 export function consoleSiteIfBuilt(dir: string): ConsoleSite | undefined {
   return existsSync(join(dir, 'index.html')) ? loadConsoleSite(dir) : undefined;
@@ -153,12 +134,10 @@ export function loadConsoleSite(dir: string): ConsoleSite {
       throw new ConsoleSiteError('integrity-mismatch', `${url} does not match the integrity index.html gives it; rebuild the console`);
     }
   }
-  if (!index.includes('</head>')) throw new ConsoleSiteError('missing-asset', 'the console’s index.html has no </head>');
 
   return {
-    page(webSocketUrl, invitation) {
-      const body = invitation ? index.replace('</head>', `${invitationMeta(invitation)}\n</head>`) : index;
-      return { statusCode: 200, headers: pageHeaders(webSocketUrl), body };
+    page(webSocketUrl) {
+      return { statusCode: 200, headers: pageHeaders(webSocketUrl), body: index };
     },
     asset(path) {
       const response = assets.get(path);

@@ -1,3 +1,4 @@
+import { parseRelayJoinUrl } from '../../shared/invitations/relay-url.js';
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
 import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
@@ -15,10 +16,6 @@ import { endText, errorText, spacedCode } from './text.js';
 
 const START_AGAIN = { label: 'Back to the start', href: '/' };
 
-export type JoinTarget =
-  | { kind: 'file'; nameplate: string; secret: string | undefined; expiresAt: Date }
-  | { kind: 'easy-connect'; nameplate: string; expiresAt: Date };
-
 const TECHNICIAN_NAME_HINT = 'The person sees it before letting you in.';
 
 /** After a wrong password: the form again, with the name kept and the problem on the password field. */
@@ -29,43 +26,50 @@ export interface Retry {
   error: string;
 }
 
-/** `/join/<nameplate>` of an open invitation: the technician gives a name and the password. */
-export function showJoin(target: JoinTarget, retry?: Retry): void {
-  if (target.kind === 'file' && target.secret === undefined) {
-    showScreen(
-      'This link is incomplete',
-      h('p', {}, 'The link must end with # and a long code. Ask the person who invited you to send the whole link again, and copy all of it.'),
-    );
-    return;
+/**
+ * `/join/<nameplate>#<secret>`, the link of a file invitation: the technician gives a name and the
+ * password told separately. The relay serves this page alike for every nameplate, so the link is
+ * checked here, before the password is asked; whether the invitation is still open shows on joining.
+ */
+export function showJoinLink(href: string, retry?: Retry): void {
+  let link: ReturnType<typeof parseRelayJoinUrl>;
+  try {
+    link = parseRelayJoinUrl(href);
+  } catch (error) {
+    return showDamagedLink(errorText(error));
   }
+  if (link.secret === undefined) return showDamagedLink('The link must end with # and a 26-character code.');
+  const invitation = `${link.httpUrl}/join/${link.nameplate}#${link.secret}`;
   const name = nameField(TECHNICIAN_NAME_HINT);
-  const secret =
-    target.kind === 'file'
-      ? field('Password', { name: 'password', ...codeAttributes }, 'The person tells it to you separately, for example on the phone: 8 characters like XXXX-XXXX. It is not in the link.')
-      : field('Easy Connect password', { name: 'code', ...codeAttributes, value: `${target.nameplate}-` }, `The 12 characters the person read to you, like ${target.nameplate}-XXXX-XXXX.`);
+  const password = field('Password', { name: 'password', ...codeAttributes }, 'The person tells it to you separately, for example on the phone: 8 characters like XXXX-XXXX. It is not in the link.');
   const problem = messageArea('alert');
   problem.say(undefined);
   showScreen(
     'Someone asked you for help',
-    h('p', {}, `This invitation is valid until ${clockTime(target.expiresAt)}. Only continue if you know who it comes from and expected it.`),
+    h('p', {}, 'Only continue if you know who sent you this link and expected it.'),
     form(
       'Join',
       async () => {
         problem.say(undefined);
-        if (!validName(name) || !filledIn(secret, 'Type the password the person gave you.')) return;
-        const invitation: Pick<JoinHelpOptions, 'invitation' | 'password'> =
-          target.kind === 'file'
-            ? { invitation: `${relay()}/join/${target.nameplate}#${target.secret}`, password: secret.input.value }
-            : { invitation: secret.input.value };
-        await join({ relay: relay(), name: name.input.value.trim(), ...invitation }, problem, (retry) => showJoin(target, retry));
+        if (!validName(name) || !filledIn(password, 'Type the password the person gave you.')) return;
+        await join({ relay: relay(), name: name.input.value.trim(), invitation, password: password.input.value }, problem, (again) => showJoinLink(href, again));
       },
       name.element,
-      secret.element,
+      password.element,
       problem,
       h('button', { type: 'submit' }, 'Connect'),
     ),
   );
-  if (retry) retryWith(retry, name, secret);
+  if (retry) retryWith(retry, name, password);
+}
+
+function showDamagedLink(why: string): void {
+  showScreen(
+    'This link is incomplete or damaged',
+    h('p', {}, why),
+    h('p', {}, 'Ask the person who invited you to send the whole link again, and copy all of it.'),
+    h('p', {}, h('a', { href: START_AGAIN.href }, START_AGAIN.label)),
+  );
 }
 
 const isLink = (text: string) => /^<?https?:/i.test(text.trim());

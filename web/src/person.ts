@@ -26,11 +26,6 @@ export function showHelp(): void {
   );
 }
 
-/** `/join/<nameplate>` of a helper code: the person types the code the technician read out. */
-export function showAcceptCode(nameplate: string): void {
-  showScreen('A technician offered to help you', h('p', {}, 'Only continue if you asked for help and know this technician.'), acceptForm(nameplate));
-}
-
 function askForm(): HTMLElement {
   const name = nameField(PERSON_NAME_HINT);
   const legendId = uniqueId('kind');
@@ -68,13 +63,9 @@ function askForm(): HTMLElement {
   return element;
 }
 
-function acceptForm(nameplate?: string): HTMLElement {
+function acceptForm(): HTMLElement {
   const name = nameField(PERSON_NAME_HINT);
-  const code = field(
-    'Code',
-    { name: 'code', ...codeAttributes, value: nameplate && `${nameplate}-` },
-    `12 characters like ${nameplate ?? 'XXXX'}-XXXX-XXXX, read to you by the technician.`,
-  );
+  const code = field('Code', { name: 'code', ...codeAttributes }, '12 characters like XXXX-XXXX-XXXX, read to you by the technician.');
   const problem = messageArea('alert');
   problem.say(undefined);
   return form(

@@ -26,13 +26,13 @@ function watch(expert: ExpertSession) {
   return seen;
 }
 
-async function sharing() {
+async function sharing({ notifiesChanges = false } = {}) {
   const pair = await decidingPair(defer);
   const clock = new ManualClock();
   const screen = new FakeScreen();
   const input = new FakeInput();
   const encoders = new FakeEncoders();
-  const display = new FakeWatch();
+  const display = Object.assign(new FakeWatch(), { notifiesChanges });
   const events: DesktopEvent[] = [];
   const prepared = prepareDesktop({ maxFps: 15 }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
   const seen = watch(pair.expert);
@@ -76,6 +76,22 @@ describe('a desktop share on a session', () => {
     await until(() => input.calls.length === 1, 'the pointer');
     await clock.advance(0);
     expect(screen.captures).toBe(beforeInput + 1);
+  });
+
+  it('where the display tells of changes (X DAMAGE), looks at once when told and at an idle screen only every 2 s', async () => {
+    const { seen, run, clock, screen, display } = await sharing({ notifiesChanges: true });
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    await clock.advance(1000);
+    const idleFrom = screen.captures;
+    await clock.advance(4000);
+    expect(screen.captures - idleFrom).toBe(2);
+    // A change: captured as soon as the frame interval since the last capture allows, not at the next keepalive.
+    screen.current = picture(55, 64, 36);
+    display.changed();
+    await clock.advance(FRAME_MS);
+    await until(() => seen.chunks.length === 2, 'the changed picture');
+    expect(seen.chunks[1]).toMatchObject({ data: Uint8Array.of(55, 0) });
   });
 
   it('captures nothing while paused; on resume the picture restarts from a key frame', async () => {

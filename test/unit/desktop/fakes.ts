@@ -177,7 +177,8 @@ export class FakeVideoSession extends Emitter<AgentSessionEvents> implements Des
 /** The display's own reports, set by the test: the pointer's image, and screen changes on demand. */
 export class FakeWatch implements ScreenWatch {
   cursor: CursorImage | undefined;
-  notifiesChanges = true;
+  /** Without X DAMAGE by default, as on macOS and Windows. */
+  notifiesChanges = false;
   closed = false;
   readonly #listeners = new Set<() => void>();
 

@@ -40,8 +40,8 @@ describe('coordinates', () => {
 describe('codec choice', () => {
   it("follows the expert's order among what this side encodes, with VP8 last", () => {
     expect(codecCandidates(undefined)).toEqual(['vp8']);
-    expect(codecCandidates(['avc1.42001f', 'vp8'])).toEqual(['avc1.42001f', 'vp8']);
-    expect(codecCandidates(['vp8', 'avc1.42001f'])).toEqual(['vp8', 'avc1.42001f']);
+    expect(codecCandidates(['avc1.640028', 'vp8'])).toEqual(['avc1.640028', 'vp8']);
+    expect(codecCandidates(['vp8', 'avc1.640028'])).toEqual(['vp8', 'avc1.640028']);
     expect(codecCandidates(['vp09.00.10.08', 'av01.0.04M.08'])).toEqual(['vp8']);
   });
 });

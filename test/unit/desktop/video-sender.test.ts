@@ -156,12 +156,12 @@ describe('the video sender', () => {
   });
 
   it("picks the first codec of the expert's list it can encode, and falls back to VP8 when that encoder refuses", async () => {
-    const setup = sender({ expertCodecs: ['vp09.00.10.08', 'avc1.42001f', 'vp8'] });
+    const setup = sender({ expertCodecs: ['vp09.00.10.08', 'avc1.640028', 'vp8'] });
     await setup.video.configure();
-    expect(setup.configured).toEqual(['avc1.42001f 1920x1080']);
+    expect(setup.configured).toEqual(['avc1.640028 1920x1080']);
 
-    const refusing = sender({ expertCodecs: ['avc1.42001f', 'vp8'] });
-    refusing.encoders.refused.add('avc1.42001f');
+    const refusing = sender({ expertCodecs: ['avc1.640028', 'vp8'] });
+    refusing.encoders.refused.add('avc1.640028');
     await refusing.video.configure();
     expect(refusing.configured).toEqual(['vp8 1280x720']);
 
@@ -173,12 +173,12 @@ describe('the video sender', () => {
   it("reconfigures when the expert's list arrives and prefers another codec, not otherwise", async () => {
     const setup = sender();
     await setup.video.configure();
-    setup.session.expertCodecs = ['vp8', 'avc1.42001f'];
+    setup.session.expertCodecs = ['vp8', 'avc1.640028'];
     await setup.video.codecsChanged();
     expect(setup.configured).toEqual(['vp8 1280x720']);
-    setup.session.expertCodecs = ['avc1.42001f', 'vp8'];
+    setup.session.expertCodecs = ['avc1.640028', 'vp8'];
     await setup.video.codecsChanged();
-    expect(setup.configured).toEqual(['vp8 1280x720', 'avc1.42001f 1920x1080']);
+    expect(setup.configured).toEqual(['vp8 1280x720', 'avc1.640028 1920x1080']);
   });
 
   it('a monitor that disappears is told apart from a capture that fails', async () => {

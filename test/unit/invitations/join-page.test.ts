@@ -1,17 +1,8 @@
 import { createHash } from 'node:crypto';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../../shared/invitations/html.js';
-import { renderJoinPage, renderRelayInfo, type JoinPageView } from '../../../shared/invitations/join-page.js';
+import { renderJoinPage, renderRelayInfo } from '../../../shared/invitations/join-page.js';
 import { parseRelayInfo } from '../../../shared/invitations/relay-url.js';
-
-const openView: JoinPageView = {
-  state: 'open',
-  nameplate: '7KQ3',
-  kind: 'file',
-  expiresAt: new Date('2026-11-20T16:00:00.000Z'),
-  httpUrl: 'https://relay.example.org/',
-};
 
 /** Text as a person reads it: tags dropped, entities decoded, whitespace collapsed. */
 function visibleText(html: string): string {
@@ -50,72 +41,34 @@ function expectStrictHeaders(headers: Record<string, string>, body: string): voi
   expect(body.match(/<h1>/g)).toHaveLength(1);
 }
 
-describe('renderJoinPage, open invitation', () => {
-  it('tells the technician what happened, until when, and how to join with the CLI', () => {
-    const { statusCode, headers, body } = renderJoinPage(openView);
+describe('renderJoinPage', () => {
+  it('is one page for every link: what happened and how to join with the relay’s own command, never an npm package name', () => {
+    const { statusCode, headers, body } = renderJoinPage({ state: 'link' });
     expect(statusCode).toBe(200);
     expectStrictHeaders(headers, body);
     const text = visibleText(body);
-    expect(text).toContain('Someone asked you for help');
-    expect(text).toContain('valid until 2026-11-20 16:00 UTC');
-    expect(body).toContain('<time datetime="2026-11-20T16:00:00.000Z">');
-    expect(text).toContain("npx assist join '<the full link you received, including the part after #>'");
-    expect(text).toContain('The link starts with https://relay.example.org/join/7KQ3#');
+    expect(text).toContain('You opened an invitation link');
+    expect(text).toContain("assist join '<the full link, including the part after #>'");
+    expect(text).toContain('cli/README.md');
+    expect(text).not.toContain('npx');
     expect(text).toContain('asked for the password');
+    expect(text).toContain('ask for a new one');
     expect(text).toContain('after # stays on your computer');
-    expect(body).toMatch(/<p id="join-command">[^<]+<\/p>\n<pre aria-labelledby="join-command">/);
+    expect(body).toMatch(/<p id="join-command">[^<]+<code>assist<\/code>[^<]+<code>cli\/README.md<\/code>[^<]+<\/p>\n<pre aria-labelledby="join-command">/);
+    expect(renderJoinPage({ state: 'link' })).toEqual({ statusCode, headers, body });
   });
 
-  it('keeps the stage path of the relay in the link it describes', () => {
-    const { body } = renderJoinPage({ ...openView, httpUrl: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod' });
-    expect(visibleText(body)).toContain('starts with https://abc.execute-api.eu-west-1.amazonaws.com/prod/join/7KQ3#');
-  });
-
-  it.each([
-    ['easy-connect', 'the 12-character password they read to you', '7KQ3-XXXX-XXXX'],
-    ['helper-code', 'the 12-character code the technician read to you', '7KQ3-XXXX-XXXX'],
-  ] as const)('explains a %s invitation with its own words', (kind, placeholder, shape) => {
-    const { statusCode, headers, body } = renderJoinPage({ ...openView, kind });
-    expect(statusCode).toBe(200);
+  it('answers 429 when the address opened or joined too many, escaping the reason', () => {
+    const { statusCode, headers, body } = renderJoinPage({ state: 'rate-limited', message: 'too many <b>joins</b>' });
+    expect(statusCode).toBe(429);
     expectStrictHeaders(headers, body);
-    const text = visibleText(body);
-    expect(text).toContain(`npx assist join '<${placeholder}>'`);
-    expect(text).toContain(shape);
-    expect(text).not.toContain('#');
-  });
-
-  it('escapes every inserted value (fast-check)', () => {
-    const hostile = fc.oneof(
-      fc.constantFrom('<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "' onload='x", '&lt;'),
-      fc.string(),
-    );
-    fc.assert(
-      fc.property(hostile, hostile, fc.constantFrom('file', 'easy-connect', 'helper-code'), (nameplate, httpUrl, kind) => {
-        const { body, headers } = renderJoinPage({ ...openView, nameplate, httpUrl, kind });
-        expectStrictHeaders(headers, body);
-        expect(body).toContain(escapeHtml(nameplate));
-        // visibleText collapses whitespace as a browser does, so the nameplate is compared the same way.
-        expect(visibleText(body)).toContain(nameplate.replace(/\s+/g, ' '));
-      }),
-    );
-  });
-});
-
-describe('renderJoinPage, unknown invitation', () => {
-  it('answers 404 with what to do, the same whatever the reason', () => {
-    const { statusCode, headers, body } = renderJoinPage({ state: 'unknown' });
-    expect(statusCode).toBe(404);
-    expectStrictHeaders(headers, body);
-    const text = visibleText(body);
-    expect(text).toContain('This invitation has expired or does not exist');
-    expect(text).toContain('Ask the person who invited you for a new invitation');
-    expect(renderJoinPage({ state: 'unknown' })).toEqual({ statusCode, headers, body });
+    expect(visibleText(body)).toContain('This network address opened or joined too many invitations: too many <b>joins</b>.');
   });
 
   it('gives each response its own headers object', () => {
-    const first = renderJoinPage({ state: 'unknown' });
+    const first = renderJoinPage({ state: 'link' });
     first.headers['x-frame-options'] = 'SAMEORIGIN';
-    expect(renderJoinPage({ state: 'unknown' }).headers['x-frame-options']).toBe('DENY');
+    expect(renderJoinPage({ state: 'link' }).headers['x-frame-options']).toBe('DENY');
   });
 });
 

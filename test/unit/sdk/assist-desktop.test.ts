@@ -137,10 +137,10 @@ describe('desktop video', () => {
 
   it('the expert lists its codecs; the round trip is measured through the agent’s side', async () => {
     const { agent, expert, seen } = await sharingDesktop();
-    await expert.sendVideoCodecs(['avc1.42001f', 'vp8']);
+    await expert.sendVideoCodecs(['avc1.640028', 'vp8']);
     await until(() => agent.expertCodecs !== undefined, 'the codecs');
-    expect(agent.expertCodecs).toEqual(['avc1.42001f', 'vp8']);
-    expect(seen.agent).toEqual(['codecs avc1.42001f vp8']);
+    expect(agent.expertCodecs).toEqual(['avc1.640028', 'vp8']);
+    expect(seen.agent).toEqual(['codecs avc1.640028 vp8']);
     expect(await expert.measureRoundTrip()).toBeGreaterThan(0);
   });
 

@@ -62,7 +62,7 @@ describe('desktop-video messages', () => {
     expect(encodeAssistMessage({ type: 'video-chunk', key: true, timestamp: 1, data: bytes(9) })).toEqual(bytes(1, VIDEO_CHUNK, 1, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 9));
     expect(encodeAssistMessage({ type: 'key-frame-request' })).toEqual(bytes(1, KEY_FRAME_REQUEST));
     expect(encodeAssistMessage({ type: 'cursor', visible: true, x: 258, y: 3 })).toEqual(bytes(1, CURSOR, 1, 1, 2, 0, 3));
-    expect(encodeAssistMessage({ type: 'video-codecs', codecs: ['vp8', 'avc1.42001f'] })).toEqual(bytes(1, VIDEO_CODECS, ...new TextEncoder().encode('vp8,avc1.42001f')));
+    expect(encodeAssistMessage({ type: 'video-codecs', codecs: ['vp8', 'avc1.640028'] })).toEqual(bytes(1, VIDEO_CODECS, ...new TextEncoder().encode('vp8,avc1.640028')));
     expect(encodeAssistMessage({ type: 'pointer', action: 'down', button: 'right', x: 1, y: 2 })).toEqual(bytes(1, POINTER, 1, 2, 0, 1, 0, 2, 0, 0, 0, 0));
     expect(encodeAssistMessage({ type: 'pointer', action: 'wheel', x: 0, y: 0, deltaX: -1, deltaY: 120 })).toEqual(bytes(1, POINTER, 3, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 120));
     expect(encodeAssistMessage({ type: 'key', action: 'up', code: 'KeyA', text: 'a' })).toEqual(bytes(1, KEY, 1, 4, 0x4b, 0x65, 0x79, 0x41, 0x61));

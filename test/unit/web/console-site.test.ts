@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -66,15 +66,11 @@ describe('loadConsoleSite', () => {
     expect(directives.get('require-trusted-types-for')).toBe("require-trusted-types-for 'script'");
   });
 
-  it('tells the page the open invitation’s kind, nameplate and expiry in meta elements, escaped', async () => {
+  it('serves the built page as it is, for every path: it says nothing about any invitation', async () => {
     await writeBuild();
-    const { body } = loadConsoleSite(dir).page(WEBSOCKET_URL, { nameplate: '7KQ3', kind: 'easy-connect', expiresAt: new Date('2026-11-20T16:00:00.000Z') });
-    expect(body).toContain('<meta name="assist-invitation-nameplate" content="7KQ3">');
-    expect(body).toContain('<meta name="assist-invitation-kind" content="easy-connect">');
-    expect(body).toContain('<meta name="assist-invitation-expires" content="2026-11-20T16:00:00.000Z">\n</head>');
-    const odd = loadConsoleSite(dir).page(WEBSOCKET_URL, { nameplate: '"><script>', kind: 'file', expiresAt: new Date(0) }).body;
-    expect(odd).toContain('content="&quot;&gt;&lt;script&gt;"');
-    expect(odd).not.toContain('"><script>');
+    const site = loadConsoleSite(dir);
+    expect(site.page(WEBSOCKET_URL).body).toBe(await readFile(join(dir, 'index.html'), 'utf8'));
+    expect(site.page(WEBSOCKET_URL)).toEqual(site.page(WEBSOCKET_URL));
   });
 
   it('serves the files it read, with long caching (their names change with their content), and nothing else', async () => {

@@ -7,24 +7,24 @@ import { encoderConfig, supportedInOrder } from '../../../web/src/video-codecs.j
 
 describe('codec preference', () => {
   it('offers VP8 first, then H.264 baseline; never VP9 (too slow for the assist command to encode)', () => {
-    expect(VIDEO_CODECS).toEqual(['vp8', 'avc1.42001f']);
+    expect(VIDEO_CODECS).toEqual(['vp8', 'avc1.640028']);
   });
 
   it('keeps the preference order, whatever order the browser answers in, and drops what it refuses or fails on', async () => {
     const answers: Record<string, () => Promise<boolean>> = {
       vp8: () => new Promise((resolve) => setTimeout(() => resolve(true), 5)),
-      'avc1.42001f': async () => true,
+      'avc1.640028': async () => true,
       'vp09.00.10.08': async () => false,
       av01: () => Promise.reject(new TypeError('unknown codec')),
     };
-    expect(await supportedInOrder(['vp8', 'avc1.42001f'], (codec) => answers[codec]!())).toEqual(['vp8', 'avc1.42001f']);
-    expect(await supportedInOrder(['vp09.00.10.08', 'av01', 'avc1.42001f'], (codec) => answers[codec]!())).toEqual(['avc1.42001f']);
+    expect(await supportedInOrder(['vp8', 'avc1.640028'], (codec) => answers[codec]!())).toEqual(['vp8', 'avc1.640028']);
+    expect(await supportedInOrder(['vp09.00.10.08', 'av01', 'avc1.640028'], (codec) => answers[codec]!())).toEqual(['avc1.640028']);
     expect(await supportedInOrder([], () => Promise.resolve(true))).toEqual([]);
   });
 
   it('configures a real-time encoder; H.264 in Annex B, since the protocol carries no decoder description', () => {
     expect(encoderConfig('vp8', 1920, 1080)).toEqual({ codec: 'vp8', width: 1920, height: 1080, bitrate: 1_500_000, latencyMode: 'realtime' });
-    expect(encoderConfig('avc1.42001f', 1280, 720)).toMatchObject({ avc: { format: 'annexb' }, bitrate: 666_667 });
+    expect(encoderConfig('avc1.640028', 1280, 720)).toMatchObject({ avc: { format: 'annexb' }, bitrate: 666_667 });
     expect(encoderConfig('vp8', 320, 200).bitrate).toBe(300_000);
   });
 });
