@@ -187,7 +187,7 @@ export class HumanFrontend implements Frontend {
             : 'Clipboard no longer shared. Ctrl-] then b shares it again.',
         );
       case 'clipboard':
-        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters: the web console shows them.`);
+        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`);
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
       case 'clipboard-refused':
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
@@ -320,7 +320,7 @@ export class HumanFrontend implements Frontend {
         this.#sharesDesktop
           ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
           : `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
-        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
+        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
         '',
       );
     } else {

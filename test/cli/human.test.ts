@@ -161,6 +161,7 @@ describe('the person sharing their desktop', () => {
     const agent = frontend('agent', true);
     agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
     agent.ui.show({ event: 'approved', mode: 'view' });
+    expect(agent.screen()).toContain('Keys: Ctrl-] then c (give control), p (pause), s (stop sharing the desktop), b (clipboard), m (message), e (end), ? (help).');
     agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
     await agent.keys('\x1d');
     expect(agent.screen()).toContain('p pause · s stop sharing the desktop · b share the clipboard · m message');
