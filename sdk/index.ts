@@ -113,6 +113,8 @@ export {
   MAX_CURSOR_SHAPES,
   MAX_CURSOR_SIDE,
   screenImageProblem,
+  clipboardProblem,
+  MAX_CLIPBOARD_BYTES,
   shareStoppedSentence,
   type CursorShape,
   type CursorState,
