@@ -73,6 +73,7 @@ export {
 export {
   AgentSession,
   AssistProtocolError,
+  CONTROL_REQUEST_TIMEOUT_MS,
   ExpertSession,
   type AgentPhase,
   type AgentSessionEvents,
@@ -97,6 +98,7 @@ export {
   MAX_CURSOR_SIDE,
   screenImageProblem,
   shareStoppedSentence,
+  type ControlState,
   type CursorShape,
   type CursorState,
   type KeyInput,
