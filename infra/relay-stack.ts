@@ -51,8 +51,9 @@ const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
   { routeKey: 'approveSession', file: 'approve-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'reportFailedAttempt', file: 'report-failed-attempt', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'recordEvent', file: 'record-event', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  // Sending is granted separately (SES), and only when a sender is configured.
-  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem'] },
+  // Sending is granted separately (SES), and only when a sender is configured. Like every action on a
+  // session, it ends one it finds overdue (requireLiveSession → finishSession).
+  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
   { routeKey: 'listAudit', file: 'list-audit', tableActions: ['GetItem'] },
   { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
 ];

@@ -40,13 +40,14 @@ export const MAX_KEY_TEXT_BYTES = 32;
  * the shared monitor was disconnected, the screen could no longer be captured, or the video encoder
  * failed. The technician's side turns it into a sentence.
  */
-export type ShareStopReason = 'by-person' | 'monitor-gone' | 'capture-failed' | 'encoder-failed';
+export type ShareStopReason = 'by-person' | 'monitor-gone' | 'capture-failed' | 'encoder-failed' | 'restarted';
 
 const shareStopClauses: Record<ShareStopReason, string | undefined> = {
   'by-person': undefined,
   'monitor-gone': 'the monitor it showed was disconnected. They can share another one',
   'capture-failed': 'their computer could no longer capture the screen (a permission, or the display went away). They can share again',
   'encoder-failed': 'their computer could not encode the video. They can share again, or share the terminal only',
+  restarted: 'their side restarted (a page reload or a crash) and a share does not restart by itself. They can share again',
 };
 
 /** The sentence a technician reads when `name`'s share of their `what` (desktop, screen) stopped, for each reason. */
@@ -276,7 +277,7 @@ const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused', 'nothing-to-control'] as const satisfies readonly ControlState[];
 const shareStates = ['stopped', 'started'] as const;
 /** The optional second byte of a stopped screen-share; the order is the protocol. */
-export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed'];
+export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed', 'restarted'];
 /** Width and height, u16 each, before the JPEG. */
 const SCREEN_HEADER_BYTES = 4;
 /** A JPEG file starts with the start-of-image marker (FF D8) and ends with the end-of-image marker (FF D9). */

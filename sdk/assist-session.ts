@@ -36,7 +36,7 @@ import {
   type VideoChunk,
   type VideoConfig,
 } from './assist-messages.js';
-import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
+import type { AttemptVerdict, RelayClient, RelaySnapshot, SessionEnd } from './client.js';
 import { CursorShapeCache } from './cursor-shapes.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
@@ -66,6 +66,48 @@ export interface AssistSessionOptions {
 
 /** How long a request for control waits for the person's answer before the expert's side gives it up. */
 export const CONTROL_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * What an approved session must remember to continue in another process (restoreAssistSession): who
+ * is who, what was decided, and the relay client's snapshot with the end-to-end keys. Secret: keep it
+ * where only this side's user can read it, and delete it when the session ends. Nothing is kept before
+ * approval: a reload or crash then ends the attempt, and a new invitation starts over.
+ */
+export interface AssistSnapshot {
+  role: Role;
+  /** This side's name. */
+  name: string;
+  /** The other side's name, as it said in its hello. */
+  peerName: string;
+  verificationCode: string;
+  mode: ApprovalMode;
+  /** The expert has control (granted, not revoked). */
+  control: boolean;
+  paused: boolean;
+  /** The person shares a terminal (terminal-share). */
+  terminal: boolean;
+  /** The person shares their screen or desktop. */
+  sharing: boolean;
+  video: VideoConfig | undefined;
+  /** The person's terminal size, last sent. */
+  size: { cols: number; rows: number } | undefined;
+  maxFailedAttempts: number;
+  relay: RelaySnapshot;
+}
+
+/** An AgentSession or ExpertSession continued from a snapshot (restoreAssistSession), on a RelayClient.restore()d client. */
+export interface RestoredSessionOptions {
+  client: RelayClient;
+  restore: AssistSnapshot;
+}
+
+/** Restores an AssistChannel without a handshake: the keys come from the snapshot. */
+interface RestoredChannel {
+  maxFailedAttempts: number;
+}
+
+/** The fields of AssistSnapshot each side fills from its own state. */
+type SideState = Omit<AssistSnapshot, 'relay' | 'maxFailedAttempts'>;
 
 /** How a session ended: the client's SessionEnd; `error` also carries a failed handshake's SecureSessionError. */
 export type AssistEnd = SessionEnd;
@@ -115,25 +157,47 @@ class AssistChannel {
   #ended = false;
   /** The end, held back while a handshake is still settling. */
   #pendingEnd: AssistEnd | undefined;
+  #persistence: { save: (snapshot: AssistSnapshot) => void; side: () => SideState } | undefined;
 
   constructor(
     client: RelayClient,
-    private readonly secrets: HandshakeSecrets,
+    private readonly secrets: HandshakeSecrets | undefined,
     private readonly tuning: HandshakeTuning,
     private readonly hooks: ChannelHooks,
+    restored?: RestoredChannel,
   ) {
     const session = client.session;
     if (!session) throw new Error('an assistance session needs a RelayClient holding a session: createSession or joinSession first');
-    if (client.hasSessionStream) throw new Error("an assistance session needs a RelayClient created with sessionStream: 'manual'");
+    if (!restored && client.hasSessionStream) throw new Error("an assistance session needs a RelayClient created with sessionStream: 'manual'");
     this.client = client;
     this.role = session.role;
-    this.maxFailedAttempts = guessLimitOf(session.maxFailedAttempts);
+    this.maxFailedAttempts = restored?.maxFailedAttempts ?? guessLimitOf(session.maxFailedAttempts);
     client.on('message', (bytes) => this.#onMessage(bytes));
     client.on('peer', (state) => {
       if (state === 'left') this.#onJoinerLeft();
     });
     client.on('ended', (end) => this.#onEnded(end));
-    this.#handshake();
+    if (restored) this.#secured = true;
+    else this.#handshake();
+  }
+
+  /**
+   * Saves this side's state (`side`) with the relay client's snapshot whenever that changes (before
+   * any frame leaves), from now if `active`, else from approved(): nothing is kept before approval.
+   */
+  persistWith(save: ((snapshot: AssistSnapshot) => void) | undefined, side: () => SideState, active: boolean): void {
+    this.#persistence = save && { save, side };
+    if (active || !save) this.#startPersisting();
+  }
+
+  /** The session was approved: from now on it is worth keeping. */
+  approved(): void {
+    if (this.#persistence) this.#startPersisting();
+  }
+
+  #startPersisting(): void {
+    const persistence = this.#persistence;
+    this.client.persistWith(persistence && ((relay) => persistence.save({ ...persistence.side(), maxFailedAttempts: this.maxFailedAttempts, relay })));
   }
 
   get secured(): boolean {
@@ -160,7 +224,7 @@ class AssistChannel {
   }
 
   #handshake(): void {
-    if (this.#ended || this.#burned) return;
+    if (this.#ended || this.#burned || !this.secrets) return;
     const session = this.client.session!;
     let running: Promise<{ verificationCode: string }>;
     try {
@@ -320,12 +384,35 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #expertCodecs: string[] | undefined;
   #droppedInputEvents = 0;
 
-  constructor(options: AssistSessionOptions) {
+  constructor(options: AssistSessionOptions | RestoredSessionOptions) {
     super();
-    checkName(options.name);
+    const restore = 'restore' in options ? options.restore : undefined;
+    const name = restore?.name ?? (options as AssistSessionOptions).name;
+    checkName(name);
     if (options.client.session?.role !== 'agent') throw new RangeError("an AgentSession needs the client of the session's agent");
-    this.#name = options.name;
-    this.#channel = new AssistChannel(options.client, options.secrets, options.handshake ?? {}, {
+    this.#name = name;
+    if (restore) {
+      this.#phase = 'active';
+      this.#verificationCode = restore.verificationCode;
+      this.#expertName = restore.peerName;
+      this.#mode = restore.mode;
+      this.#controlGranted = restore.control;
+      this.#paused = restore.paused;
+      this.#size = restore.size && { ...restore.size };
+      this.#sharingTerminal = restore.terminal;
+      this.#sharingScreen = restore.sharing;
+      this.#video = restore.video && { ...restore.video };
+      if (restore.sharing) {
+        // The capture belonged to the process (or page) that is gone: the expert is told the share
+        // stopped rather than left with a frozen picture; the person starts a new one.
+        const stop = options.client.on('reconnected', () => {
+          stop();
+          void this.stopScreenShare('restarted').catch((error: Error) => this.emit('error', error));
+        });
+      }
+    }
+    const fresh = restore ? undefined : (options as AssistSessionOptions);
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
@@ -338,7 +425,32 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         this.emit('ended', end);
       },
       error: (error) => this.emit('error', error),
-    });
+    }, restore);
+  }
+
+  /**
+   * Keeps what restoreAssistSession needs to continue this session after a reload or a crash: `save`
+   * gets a fresh AssistSnapshot once the session is approved, whenever it changes, and synchronously
+   * before anything leaves (RelayClient.persistWith). Nothing is saved before approval.
+   */
+  persistWith(save: ((snapshot: AssistSnapshot) => void) | undefined): void {
+    this.#channel.persistWith(save, () => this.#sideState(), this.#phase === 'active');
+  }
+
+  #sideState(): SideState {
+    return {
+      role: 'agent',
+      name: this.#name,
+      peerName: this.#expertName!,
+      verificationCode: this.#verificationCode!,
+      mode: this.#mode!,
+      control: this.#controlGranted,
+      paused: this.#paused,
+      terminal: this.#sharingTerminal,
+      sharing: this.#sharingScreen,
+      video: this.#video && { ...this.#video },
+      size: this.#size && { ...this.#size },
+    };
   }
 
   get phase(): AgentPhase {
@@ -438,6 +550,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     this.#phase = 'active';
     this.#mode = mode;
     this.#controlGranted = mode === 'control';
+    this.#channel.approved();
     await this.#channel.send({ type: 'approve', mode });
     await this.#sendSize();
   }
@@ -820,15 +933,41 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   readonly #cursorShapes = new CursorShapeCache<CursorShape>();
   readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #nextPingId = 0;
+  /** Restored in the middle of a video share: delta frames are skipped until a key frame, which is asked for. */
+  #skipDeltasUntilKeyFrame = false;
+  /** Restored in the middle of a video share: cursor shapes defined before are unknown here, until the share is configured anew. */
+  #restoredMidShare = false;
 
-  constructor(options: AssistSessionOptions) {
+  constructor(options: AssistSessionOptions | RestoredSessionOptions) {
     super();
-    checkName(options.name);
+    const restore = 'restore' in options ? options.restore : undefined;
+    const name = restore?.name ?? (options as AssistSessionOptions).name;
+    checkName(name);
     if (options.client.session?.role !== 'expert') throw new RangeError("an ExpertSession needs the client of the session's expert");
-    this.#name = options.name;
-    this.#clock = options.clock ?? systemClock;
-    this.#controlRequestTimeoutMs = options.controlRequestTimeoutMs ?? CONTROL_REQUEST_TIMEOUT_MS;
-    this.#channel = new AssistChannel(options.client, options.secrets, options.handshake ?? {}, {
+    this.#name = name;
+    this.#clock = ('clock' in options ? options.clock : undefined) ?? systemClock;
+    this.#controlRequestTimeoutMs = ('controlRequestTimeoutMs' in options ? options.controlRequestTimeoutMs : undefined) ?? CONTROL_REQUEST_TIMEOUT_MS;
+    if (restore) {
+      this.#phase = 'active';
+      this.#verificationCode = restore.verificationCode;
+      this.#agentName = restore.peerName;
+      this.#mode = restore.mode;
+      this.#hasControl = restore.control;
+      this.#paused = restore.paused;
+      this.#terminalShared = restore.terminal;
+      this.#screenShared = restore.sharing;
+      this.#video = restore.video && { ...restore.video };
+      this.#skipDeltasUntilKeyFrame = this.#video !== undefined;
+      this.#restoredMidShare = this.#video !== undefined;
+      if (this.#skipDeltasUntilKeyFrame) {
+        const stop = options.client.on('reconnected', () => {
+          stop();
+          void this.requestKeyFrame().catch((error: Error) => this.emit('error', error));
+        });
+      }
+    }
+    const fresh = restore ? undefined : (options as AssistSessionOptions);
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
@@ -847,7 +986,28 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         this.emit('ended', end);
       },
       error: (error) => this.emit('error', error),
-    });
+    }, restore);
+  }
+
+  /** As AgentSession.persistWith: nothing before approval, then before anything leaves. */
+  persistWith(save: ((snapshot: AssistSnapshot) => void) | undefined): void {
+    this.#channel.persistWith(save, () => this.#sideState(), this.#phase === 'active');
+  }
+
+  #sideState(): SideState {
+    return {
+      role: 'expert',
+      name: this.#name,
+      peerName: this.#agentName ?? '',
+      verificationCode: this.#verificationCode!,
+      mode: this.#mode!,
+      control: this.#hasControl,
+      paused: this.#paused,
+      terminal: this.#terminalShared,
+      sharing: this.#screenShared,
+      video: this.#video && { ...this.#video },
+      size: undefined,
+    };
   }
 
   /** The person's video share as configured now, while they share. */
@@ -1025,6 +1185,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         this.#phase = 'active';
         this.#mode = message.mode;
         this.#hasControl = message.mode === 'control';
+        this.#channel.approved();
         return this.emit('approved', { mode: message.mode });
       case 'deny':
         if (this.#phase !== 'awaiting-approval') return this.#channel.violation('a denial out of turn');
@@ -1069,11 +1230,15 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         const { type, ...config } = message;
         this.#video = config;
         this.#keyFrameSeen = false;
+        this.#skipDeltasUntilKeyFrame = false;
         return this.emit('video-config', config);
       }
       case 'video-chunk': {
         if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'video while paused' : 'video without a configuration');
+        // Restored mid-share: the deltas the person's side sends before our key-frame request arrives are useless, not a violation.
+        if (!message.key && this.#skipDeltasUntilKeyFrame) return;
         if (!message.key && !this.#keyFrameSeen) return this.#channel.violation('a delta frame before any key frame');
+        this.#skipDeltasUntilKeyFrame = false;
         this.#keyFrameSeen = true;
         const { type, ...chunk } = message;
         return this.emit('video-chunk', chunk);
@@ -1087,6 +1252,8 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         if (!this.#video || this.#paused) return this.#channel.violation(this.#paused ? 'a cursor shape while paused' : 'a cursor shape without video');
         if (message.shape) this.#cursorShapes.define(message.id, message.shape);
         const shape = this.#cursorShapes.get(message.id);
+        // Restored from a snapshot, this side has forgotten the shapes defined before (they are not kept): the pointer keeps its look.
+        if (!shape && this.#restoredMidShare) return;
         if (!shape) return this.#channel.violation(`cursor shape ${message.id}, which it never defined or which was forgotten`);
         return this.emit('cursor-shape', shape);
       }

@@ -23,8 +23,8 @@ import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } 
 import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/invitations/relay-url.js';
 import type { InvitationKind } from '../shared/protocol/messages.js';
 import { nameProblem } from './assist-messages.js';
-import { AgentSession, ExpertSession, type AssistSessionOptions, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
-import { RelayClient, type EstablishedSession, type RelayClientOptions } from './client.js';
+import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
+import { RelayClient, type EstablishedSession, type RelayClientOptions, type SessionEnd } from './client.js';
 import { RelayError, type WebSocketConstructor } from './connection.js';
 
 /** Where a relay is: its HTTPS URL (the WebSocket URL is read from `/relay.json`), its WebSocket URL, or both. */
@@ -386,4 +386,56 @@ export async function acceptHelp(options: AcceptHelpOptions): Promise<AgentSessi
   const endpoints = await discoverRelay(options.relay, options.fetch);
   const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, 'helper-code'));
   return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
+}
+
+export interface RestoreAssistOptions {
+  /** Browsers: the global WebSocket (the default). Node: sdk/node.ts passes `ws`. */
+  WebSocket?: WebSocketConstructor;
+  clientOptions?: Omit<RelayClientOptions, 'url' | 'WebSocket' | 'sessionStream'>;
+}
+
+/** The session could not be continued from its snapshot; `end` says why (e.g. it ended meanwhile, or the relay refused the token). */
+export class SessionRestoreError extends Error {
+  override readonly name = 'SessionRestoreError';
+
+  constructor(readonly end: SessionEnd) {
+    super(restoreFailure(end), { cause: end.error });
+  }
+}
+
+function restoreFailure(end: SessionEnd): string {
+  switch (end.reason) {
+    case 'resume-rejected':
+      return 'the relay no longer knows this session (it ended, or the resume grace passed)';
+    case 'connection-lost':
+      return 'the relay could not be reached to resume the session';
+    default:
+      return `the session has ended (${end.reason})`;
+  }
+}
+
+/**
+ * Continues an approved session from the snapshot its persistWith saved (before a reload or a
+ * crash): the same keys, sequence numbers and decisions, without a new approval. Resolves once the
+ * relay has taken the session back; attach listeners right away. A person's screen or desktop share
+ * is not restarted: the expert is told it stopped, and the person starts a new one. Rejects with a
+ * SessionRestoreError when the session cannot be continued.
+ */
+export async function restoreAssistSession(snapshot: AssistSnapshot, options: RestoreAssistOptions = {}): Promise<AgentSession | ExpertSession> {
+  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
+  const client = RelayClient.restore(snapshot.relay, { ...options.clientOptions, WebSocket });
+  const resumed = new Promise<void>((resolve, reject) => {
+    const stops = [
+      client.on('reconnected', () => settle(resolve)),
+      client.on('ended', (end) => settle(() => reject(new SessionRestoreError(end)))),
+    ];
+    const settle = (then: () => void) => {
+      for (const stop of stops) stop();
+      then();
+    };
+  });
+  const session = snapshot.role === 'agent' ? new AgentSession({ client, restore: snapshot }) : new ExpertSession({ client, restore: snapshot });
+  await resumed;
+  return session;
 }

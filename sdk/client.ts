@@ -24,15 +24,37 @@ import type {
 } from '../shared/protocol/messages.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { systemClock, type Clock } from './clock.js';
-import { createPlainCodec, PLAIN_FRAME_FORMAT, type FrameCodec } from './codec.js';
-import { RelayConnection, RelayError, type Notice, type RelayRequest, type ReplyTo, type WebSocketConstructor } from './connection.js';
+import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
+import {
+  RelayConnection,
+  RelayError,
+  type Notice,
+  type RelayRequest,
+  type ReplyTo,
+  type ThrottleRetryPolicy,
+  type WebSocketConstructor,
+} from './connection.js';
 import { Emitter } from './emitter.js';
-import { ReliableStream, type StreamStats, type StreamTuning } from './stream.js';
+import { ReliableStream, type StreamSnapshot, type StreamStats, type StreamTuning } from './stream.js';
 
 export interface StreamBinding {
   codec: FrameCodec;
   /** First byte of every frame `codec` seals; received frames are routed to streams by it. */
   frameFormat: number;
+  /** What rebuilds `codec` elsewhere; without it the session stream cannot be snapshotted. */
+  keys?: CodecKeys;
+}
+
+/**
+ * What a RelayClient must remember to continue its session in another process (RelayClient.restore):
+ * the session (with its resume token), the activation, and the session stream with its codec keys.
+ * Secret: it holds the resume token and the end-to-end keys.
+ */
+export interface RelaySnapshot {
+  url: string;
+  session: EstablishedSession;
+  activation: Activation | undefined;
+  sessionStream: { keys: CodecKeys; stream: StreamSnapshot } | undefined;
 }
 
 export interface ReconnectPolicy {
@@ -63,6 +85,8 @@ export interface RelayClientOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** How long the relay has to answer a request (createSession, joinSession, approveSession, ...). */
   requestTimeoutMs?: number;
+  /** How a request is sent again after API Gateway throttles this connection (connection.ts, defaultThrottleRetry). */
+  throttleRetry?: Partial<ThrottleRetryPolicy>;
   /** How long end() waits for the peer to acknowledge everything sent before ending anyway. */
   endTimeoutMs?: number;
   clock?: Clock;
@@ -124,6 +148,8 @@ export interface RelayClientStats {
   reconnects: number;
   /** Frames whose first byte matched no open stream (e.g. sent before that stream started here). */
   unroutedFrames: number;
+  /** Messages API Gateway refused with its throttle answer (frames are resent by the stream, requests by the connection). */
+  throttled: number;
   /** The session stream's statistics, once it has started. */
   stream: StreamStats | undefined;
 }
@@ -183,6 +209,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   readonly #stopped = new AbortController();
   #reconnects = 0;
   #unroutedFrames = 0;
+  #sessionStreamKeys: CodecKeys | undefined;
+  #save: ((snapshot: RelaySnapshot) => void) | undefined;
+  #throttled = 0;
+  readonly #throttleRetry: Partial<ThrottleRetryPolicy> | undefined;
 
   constructor(options: RelayClientOptions) {
     super();
@@ -192,6 +222,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#streamTuning = options.streamTuning ?? {};
     this.#reconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#throttleRetry = options.throttleRetry;
     this.#endTimeoutMs = options.endTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.#reconnectPolicy;
@@ -226,7 +257,63 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   get stats(): RelayClientStats {
-    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, stream: this.#sessionStream?.stats };
+    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, throttled: this.#throttled, stream: this.#sessionStream?.stats };
+  }
+
+  /**
+   * Continues a session from a snapshot another process took (before a reload or a crash): resumes
+   * it on the relay with its token and restarts the session stream where it stopped, so nothing is
+   * lost or duplicated end to end. Returns at once; 'reconnected' or 'ended' (e.g. 'resume-rejected',
+   * or the reason the session ended meanwhile) follow, as after any outage.
+   */
+  static restore(snapshot: RelaySnapshot, options: Omit<RelayClientOptions, 'url' | 'sessionStream'>): RelayClient {
+    const client = new RelayClient({ ...options, url: snapshot.url, sessionStream: 'manual' });
+    client.#state = 'reconnecting';
+    client.#session = structuredClone(snapshot.session);
+    client.#activation = snapshot.activation && { ...snapshot.activation };
+    // Until the relay says otherwise: the streams wait for both sides.
+    client.#peerConnected = false;
+    if (snapshot.sessionStream) {
+      const { keys, stream } = snapshot.sessionStream;
+      client.startStream({ ...codecFromKeys(keys), keys }, stream);
+    }
+    queueMicrotask(() => void client.#reconnect(new Error('restored from a snapshot'), { immediately: true }));
+    return client;
+  }
+
+  /** What restore() needs to continue this session elsewhere; undefined before the session exists. */
+  snapshot(): RelaySnapshot | undefined {
+    if (!this.#session) return undefined;
+    return this.#snapshotWith(this.#sessionStream?.snapshot());
+  }
+
+  #snapshotWith(stream: StreamSnapshot | undefined): RelaySnapshot {
+    if (stream && !this.#sessionStreamKeys) throw new Error('the session stream was started without codec keys: it cannot be snapshotted');
+    return {
+      url: this.#url,
+      session: { ...this.#session! },
+      activation: this.#activation && { ...this.#activation },
+      sessionStream: stream && { keys: this.#sessionStreamKeys!, stream },
+    };
+  }
+
+  /**
+   * Calls `save` with a fresh snapshot now, whenever the session changes (a new resume token, the
+   * activation, a new expiry), and synchronously before any frame or acknowledgement of the session
+   * stream leaves after its state changed: a process that crashes then restores what it saved last
+   * never reuses a sequence number and never misses what the peer already saw acknowledged. `save`
+   * must store synchronously (or accept that a crash loses what it had not yet stored). Pass
+   * undefined to stop.
+   */
+  persistWith(save: ((snapshot: RelaySnapshot) => void) | undefined): void {
+    this.#save = save;
+    this.#sessionStream?.persistWith(save && ((stream) => this.#save?.(this.#snapshotWith(stream))));
+    if (!this.#sessionStream) this.#persist();
+  }
+
+  /** Saves the whole state now (the session changed). */
+  #persist(): void {
+    if (this.#save && this.#session && this.#state !== 'ended') this.#save(this.#snapshotWith(this.#sessionStream?.snapshot()));
   }
 
   /**
@@ -281,7 +368,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * Opens a stream over this session's connection for frames starting with `binding.frameFormat`
    * (e.g. a plain stream for the end-to-end handshake). The client pauses, resumes and disposes it.
    */
-  openStream(binding: StreamBinding): ReliableStream {
+  openStream(binding: StreamBinding, restore?: StreamSnapshot): ReliableStream {
     if (!this.#session || this.#state === 'ended') throw new Error('streams need an established session');
     if (this.#streams.has(binding.frameFormat)) throw new Error(`a stream for frame format ${binding.frameFormat} is already open`);
     const stream = new ReliableStream({
@@ -289,6 +376,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       codec: binding.codec,
       clock: this.#clock,
       paused: !this.#flowing,
+      restore,
       sendFrame: (frame) => {
         // A mismatch would route the frame to the wrong stream on the other side, where it is lost for good.
         if (frame[0] !== binding.frameFormat) {
@@ -303,11 +391,13 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   /** Starts the session stream (for `sessionStream: 'manual'`), whose messages send() and 'message' carry. */
-  startStream(binding: StreamBinding): void {
+  startStream(binding: StreamBinding, restore?: StreamSnapshot): void {
     if (this.#sessionStream) throw new Error('the session stream has already started');
-    const stream = this.openStream(binding);
+    const stream = this.openStream(binding, restore);
     stream.on('message', (message) => this.emit('message', message));
     this.#sessionStream = stream;
+    this.#sessionStreamKeys = binding.keys;
+    if (this.#save) this.persistWith(this.#save);
   }
 
   /** Resolves once the message is in the send window (backpressure); delivery survives reconnects. */
@@ -366,9 +456,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
           if (connection === this.#connection) this.#onNotice(message);
         },
         malformed: (error) => this.emit('error', error),
+        throttled: () => void this.#throttled++,
         closed: (cause) => this.#onConnectionClosed(connection, cause),
       },
-      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs },
+      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, throttleRetry: this.#throttleRetry },
     );
     this.#connection = connection;
     return connection;
@@ -395,17 +486,18 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     if (!this.#activation) {
       this.#activation = activation;
       this.#session!.expiresAt = activation.expiresAt;
+      this.#persist();
       this.emit('active', activation);
     }
     return this.#activation;
   }
 
-  async #reconnect(cause: Error): Promise<void> {
+  async #reconnect(cause: Error, { immediately = false } = {}): Promise<void> {
     this.#state = 'reconnecting';
     this.#reconnected = new Promise((resolve) => (this.#markReconnected = resolve));
     const { sessionId, resumeToken } = this.#session!;
     for (let attempt = 1; attempt <= this.#reconnectPolicy.maxAttempts; attempt++) {
-      const delayMs = this.#backoffDelay(attempt);
+      const delayMs = immediately && attempt === 1 ? 0 : this.#backoffDelay(attempt);
       this.emit('reconnecting', { attempt, delayMs, cause });
       await this.#waitAtMost(delayMs);
       if (this.#end) return;
@@ -415,6 +507,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         this.#state = 'connected';
         this.#markReconnected();
         this.#reconnects++;
+        this.#takeResumedSession(resumed);
         this.#setPeerConnected(resumed.peerConnected);
         this.#updateFlow();
         this.emit('reconnected', resumed);
@@ -429,6 +522,16 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       }
     }
     this.#finish('connection-lost', cause);
+  }
+
+  /** What the relay says now wins: the session may have been extended while this side was away. */
+  #takeResumedSession(resumed: ResumedSession): void {
+    const session = this.#session!;
+    if (resumed.expiresAt !== session.expiresAt) {
+      session.expiresAt = resumed.expiresAt;
+      if (this.#activation) this.#activation = { ...this.#activation, expiresAt: resumed.expiresAt };
+      this.#persist();
+    }
   }
 
   /** Exponential backoff with "equal jitter": half the cap, plus a random share of the other half. */

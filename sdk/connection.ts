@@ -12,7 +12,8 @@ export interface WebSocketLike {
   addEventListener(type: 'open', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   addEventListener(type: 'close', listener: (event: { code: number }) => void): void;
-  addEventListener(type: 'error', listener: () => void): void;
+  /** `ws` passes an ErrorEvent whose message names the HTTP status of a refused upgrade; browsers say nothing. */
+  addEventListener(type: 'error', listener: (event: { message?: unknown }) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
@@ -34,6 +35,80 @@ export class RelayError extends Error {
     super(message);
   }
 }
+
+/**
+ * What API Gateway itself (not the relay's code) did to the connection, as an error with a sentence:
+ * - `throttled`: the stage or Lambda throttled this connection's requests and retries did not get through;
+ * - `message-too-large`: the relay closed the connection (1009) because a message was over its limits;
+ * - `connection-refused`: the WebSocket upgrade was refused (403: wrong stage path, or a browser origin
+ *   the relay does not allow);
+ * - `relay-unreachable`: the connection could not be opened at all.
+ */
+export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable';
+
+export class RelayConnectionError extends Error {
+  override name = 'RelayConnectionError';
+
+  constructor(
+    readonly code: ConnectionErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** API Gateway's close code for a frame over 32 KB or a message over 128 KB. */
+const MESSAGE_TOO_BIG = 1009;
+
+function closedError(code: number): Error {
+  if (code === MESSAGE_TOO_BIG) {
+    return new RelayConnectionError(
+      'message-too-large',
+      'the relay closed the connection because a message was over its size limits (32 KB per WebSocket frame, 128 KB per message); the client reconnects, but the program that sent it needs fixing',
+    );
+  }
+  return new Error(`connection to the relay closed (code ${code})`);
+}
+
+function refusedError(url: string, closeCode: number, errorText: string): Error {
+  const status = /Unexpected server response: (\d+)/.exec(errorText)?.[1];
+  if (status === '403') {
+    return new RelayConnectionError(
+      'connection-refused',
+      `the relay refused the connection (HTTP 403): check the WebSocket URL ${url}, whose path is the stage (…/live on AWS, …/local for npm start), or better give the relay's https:// address; in a browser, the relay must also allow this page's origin`,
+    );
+  }
+  const why = status ? `HTTP ${status}` : `code ${closeCode}`;
+  return new RelayConnectionError('relay-unreachable', `could not connect to the relay at ${url} (${why}); check the address and your network, then try again`);
+}
+
+/**
+ * API Gateway's own answers carry `message` and no `type`: `{"message":"Too Many Requests",
+ * "connectionId":…,"requestId":…}` when the stage or Lambda throttles a message (the message never
+ * reached the relay's code), `{"message":"Internal server error",…}` when an integration failed.
+ */
+function gatewayMessage(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || 'type' in value) return undefined;
+  const message = (value as { message?: unknown }).message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+const isThrottle = (message: string) => /too many requests|rate exceeded|throttl|limit exceeded/i.test(message);
+
+/** How a request whose message may have been throttled is sent again. */
+export interface ThrottleRetryPolicy {
+  /**
+   * How long a request may stay unanswered after a throttle notice before it is sent again: the notice
+   * does not say which message it refused (it may have been a frame), and the relay answers a request it
+   * did handle well within this. Doubles with each retry, with jitter.
+   */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Sends after the first; then the request fails with RelayConnectionError `throttled`. */
+  maxRetries: number;
+}
+
+export const defaultThrottleRetry: ThrottleRetryPolicy = { initialDelayMs: 1000, maxDelayMs: 8000, maxRetries: 4 };
 
 /** Client messages the relay answers, and the type of each answer. */
 const replyTypeOf = {
@@ -60,6 +135,8 @@ export type Notice = Exclude<ServerMessage, Exclude<Reply, { type: 'sessionActiv
 
 export interface ConnectionEvents {
   notice(message: Notice): void;
+  /** API Gateway throttled one of this connection's messages (requests are retried; frames are the stream's to resend). */
+  throttled?(): void;
   /** Something arrived that is not a relay message; the connection stays up. */
   malformed(error: Error): void;
   closed(cause: Error): void;
@@ -67,27 +144,42 @@ export interface ConnectionEvents {
 
 interface PendingRequest {
   action: Answered;
+  text: string;
+  /** Sends after the first. */
+  retries: number;
+  /** A resend scheduled after a throttle notice. */
+  cancelRetry?: CancelTimer;
   resolve(reply: Reply): void;
   reject(error: Error): void;
 }
 
 const OPEN = 1;
 
+export interface ConnectionOptions {
+  clock: Clock;
+  requestTimeoutMs: number;
+  throttleRetry?: Partial<ThrottleRetryPolicy>;
+}
+
 export class RelayConnection {
   readonly #socket: WebSocketLike;
   readonly #events: ConnectionEvents;
   readonly #clock: Clock;
   readonly #requestTimeoutMs: number;
+  readonly #throttleRetry: ThrottleRetryPolicy;
   readonly #pending: PendingRequest[] = [];
+  /** Answers still owed to requests sent twice, by action: a late one is dropped, not reported. */
+  readonly #owedAnswers = new Map<Answered, number>();
   #closed = false;
 
-  private constructor(socket: WebSocketLike, events: ConnectionEvents, clock: Clock, requestTimeoutMs: number) {
+  private constructor(socket: WebSocketLike, events: ConnectionEvents, options: ConnectionOptions) {
     this.#socket = socket;
     this.#events = events;
-    this.#clock = clock;
-    this.#requestTimeoutMs = requestTimeoutMs;
+    this.#clock = options.clock;
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+    this.#throttleRetry = { ...defaultThrottleRetry, ...options.throttleRetry };
     socket.addEventListener('message', (event) => this.#onMessage(event.data));
-    socket.addEventListener('close', (event) => this.#shutDown(new Error(`connection to the relay closed (code ${event.code})`)));
+    socket.addEventListener('close', (event) => this.#shutDown(closedError(event.code)));
   }
 
   /** Resolves once the socket is open; rejects if it closes first. `events` apply from then on. */
@@ -95,19 +187,23 @@ export class RelayConnection {
     WebSocket: WebSocketConstructor,
     url: string,
     events: ConnectionEvents,
-    options: { clock: Clock; requestTimeoutMs: number },
+    options: ConnectionOptions,
   ): Promise<RelayConnection> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url);
       // 'close' always follows and tells the outcome; but `ws` (an EventEmitter) throws an 'error' nobody hears.
-      socket.addEventListener('error', () => {});
+      // Its message is kept: with `ws` it names the HTTP status of a refused upgrade.
+      let errorText = '';
+      socket.addEventListener('error', (event) => {
+        if (typeof event?.message === 'string') errorText = event.message;
+      });
       let opened = false;
       socket.addEventListener('open', () => {
         opened = true;
-        resolve(new RelayConnection(socket, events, options.clock, options.requestTimeoutMs));
+        resolve(new RelayConnection(socket, events, options));
       });
       socket.addEventListener('close', (event) => {
-        if (!opened) reject(new Error(`could not connect to the relay (code ${event.code})`));
+        if (!opened) reject(refusedError(url, event.code, errorText));
       });
     });
   }
@@ -132,19 +228,67 @@ export class RelayConnection {
       const cancelTimeout: CancelTimer = this.#clock.schedule(this.#requestTimeoutMs, () =>
         this.close(new Error(`the relay did not answer ${request.action} within ${this.#requestTimeoutMs} ms`)),
       );
-      this.#pending.push({
+      const text = JSON.stringify(request);
+      const pending: PendingRequest = {
         action: request.action,
+        text,
+        retries: 0,
         resolve: (reply) => {
           cancelTimeout();
+          // A scheduled resend stays: the answer may have been another request's of this action (see #onThrottled).
           resolve(reply as ReplyTo<Request>);
         },
         reject: (error) => {
           cancelTimeout();
+          pending.cancelRetry?.();
           reject(error);
         },
-      });
-      this.#socket.send(JSON.stringify(request));
+      };
+      this.#pending.push(pending);
+      this.#socket.send(text);
     });
+  }
+
+  /**
+   * API Gateway refused one of our messages, without saying which. Every pending request not answered
+   * within the retry delay is taken to be it and sent again; a throttled message never reached the relay,
+   * and if it was a frame after all the request's answer arrives meanwhile and nothing is resent.
+   */
+  #onThrottled(): void {
+    this.#events.throttled?.();
+    for (const pending of this.#pending) {
+      if (pending.cancelRetry) continue;
+      const { initialDelayMs, maxDelayMs, maxRetries } = this.#throttleRetry;
+      const cap = Math.min(maxDelayMs, initialDelayMs * 2 ** pending.retries);
+      pending.cancelRetry = this.#clock.schedule(cap / 2 + (Math.random() * cap) / 2, () => {
+        pending.cancelRetry = undefined;
+        if (!this.open) return;
+        // Answers go to the oldest request of their type, so another request of this action may have taken
+        // this one's answer: the one still waiting, with no resend of its own scheduled, is resent instead.
+        const target = this.#pending.includes(pending)
+          ? pending
+          : this.#pending.find((candidate) => candidate.action === pending.action && !candidate.cancelRetry);
+        if (!target) return;
+        if (target.retries >= maxRetries) {
+          this.#takePending((candidate) => candidate === target);
+          target.reject(
+            new RelayConnectionError('throttled', `the relay is too busy to take ${target.action} (API Gateway throttled it ${target.retries + 1} times); try again in a minute`),
+          );
+          return;
+        }
+        target.retries++;
+        this.#owedAnswers.set(target.action, (this.#owedAnswers.get(target.action) ?? 0) + 1);
+        this.#socket.send(target.text);
+      });
+    }
+  }
+
+  /** Whether an answer no pending request takes is the late second answer to a request sent twice. */
+  #owed(action: string | undefined): boolean {
+    const owed = this.#owedAnswers.get(action as Answered) ?? 0;
+    if (owed === 0) return false;
+    this.#owedAnswers.set(action as Answered, owed - 1);
+    return true;
   }
 
   /** Closes now: pending requests reject with `cause` and `closed` fires at once, not after the close handshake. */
@@ -158,32 +302,40 @@ export class RelayConnection {
     if (this.#closed) return;
     this.#closed = true;
     for (const request of this.#pending.splice(0)) request.reject(cause);
+    this.#owedAnswers.clear();
     this.#events.closed(cause);
   }
 
   #onMessage(data: unknown): void {
     if (this.#closed) return;
     let message: ServerMessage;
+    let parsed: unknown;
     try {
-      message = JSON.parse(String(data)) as ServerMessage;
+      parsed = JSON.parse(String(data));
+      message = parsed as ServerMessage;
       if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('no type');
     } catch {
-      this.#events.malformed(new Error('the relay sent something that is not a relay message'));
+      const fromGateway = gatewayMessage(parsed);
+      if (fromGateway !== undefined && isThrottle(fromGateway)) return this.#onThrottled();
+      this.#events.malformed(
+        new Error(fromGateway !== undefined ? `API Gateway answered "${fromGateway}"` : 'the relay sent something that is not a relay message'),
+      );
       return;
     }
     if (message.type === 'error') {
       const error = new RelayError(message.code, message.message, message.requestAction, message.endReason, message.invitationKind);
       const request = this.#takePending((pending) => pending.action === message.requestAction);
       if (request) request.reject(error);
-      else this.#events.notice(message);
+      else if (!this.#owed(message.requestAction)) this.#events.notice(message);
       return;
     }
     if (replyTypes.has(message.type)) {
       const reply = message as Reply;
       const request = this.#takePending((pending) => replyTypeOf[pending.action] === reply.type);
+      const action = (Object.keys(replyTypeOf) as Answered[]).find((key) => replyTypeOf[key] === reply.type);
       if (request) request.resolve(reply);
       else if (reply.type === 'sessionActive') this.#events.notice(reply);
-      else this.#events.malformed(new Error(`unexpected ${reply.type} from the relay`));
+      else if (!this.#owed(action)) this.#events.malformed(new Error(`unexpected ${reply.type} from the relay`));
       return;
     }
     this.#events.notice(message as Notice);

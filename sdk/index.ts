@@ -12,18 +12,29 @@ export {
   type RelayClientEvents,
   type RelayClientOptions,
   type RelayClientStats,
+  type RelaySnapshot,
   type ResumedSession,
   type SessionEnd,
   type StreamBinding,
 } from './client.js';
-export { RelayError, type WebSocketConstructor, type WebSocketLike } from './connection.js';
 export {
+  defaultThrottleRetry,
+  RelayConnectionError,
+  RelayError,
+  type ConnectionErrorCode,
+  type ThrottleRetryPolicy,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './connection.js';
+export {
+  codecFromKeys,
   createPlainCodec,
   FrameAuthError,
   FRAME_FORMAT_AES_256_GCM,
   MAX_BODY_BYTES,
   PLAIN_FRAME_FORMAT,
   SEAL_OVERHEAD_BYTES,
+  type CodecKeys,
   type FrameAuthErrorCode,
   type FrameCodec,
   type OpenedFrame,
@@ -41,10 +52,12 @@ export {
   DEFAULT_STREAM_TUNING,
   type ReliableStreamOptions,
   type StreamEvents,
+  type StreamSnapshot,
   type StreamStats,
   type StreamTuning,
 } from './stream.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
+export { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, SNAPSHOT_VERSION } from './snapshot.js';
 export {
   acceptHelp,
   AssistSetupError,
@@ -56,6 +69,9 @@ export {
   joinHelp,
   offerHelp,
   requestHelp,
+  restoreAssistSession,
+  SessionRestoreError,
+  type RestoreAssistOptions,
   type AcceptHelpOptions,
   type AssistSetupErrorCode,
   type ConnectOptions,
@@ -79,6 +95,7 @@ export {
   type AgentSessionEvents,
   type AssistEnd,
   type AssistSessionOptions,
+  type AssistSnapshot,
   type ExpertIdentity,
   type ExpertPhase,
   type ExpertSessionEvents,

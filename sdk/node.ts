@@ -2,7 +2,7 @@
 // and into the assistance API's entry points.
 import WebSocket from 'ws';
 import * as assist from './assist.js';
-import type { AgentSession, ExpertSession } from './assist-session.js';
+import type { AgentSession, AssistSnapshot, ExpertSession } from './assist-session.js';
 import { RelayClient, type RelayClientOptions } from './client.js';
 
 export * from './index.js';
@@ -14,4 +14,6 @@ export function createRelayClient(options: Omit<RelayClientOptions, 'WebSocket'>
 export const requestHelp = (options: assist.RequestHelpOptions): Promise<assist.HelpRequest> => assist.requestHelp({ WebSocket, ...options });
 export const joinHelp = (options: assist.JoinHelpOptions): Promise<ExpertSession> => assist.joinHelp({ WebSocket, ...options });
 export const offerHelp = (options: assist.OfferHelpOptions): Promise<assist.HelpOffer> => assist.offerHelp({ WebSocket, ...options });
+export const restoreAssistSession = (snapshot: AssistSnapshot, options: assist.RestoreAssistOptions = {}): Promise<AgentSession | ExpertSession> =>
+  assist.restoreAssistSession(snapshot, { WebSocket, ...options });
 export const acceptHelp = (options: assist.AcceptHelpOptions): Promise<AgentSession> => assist.acceptHelp({ WebSocket, ...options });

@@ -28,6 +28,7 @@ import {
   type HandshakeRole,
 } from '../shared/crypto/handshake.js';
 import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
+import type { CodecKeys } from './codec.js';
 import type { ReliableStream } from './stream.js';
 
 export type SecureSessionErrorCode =
@@ -266,15 +267,18 @@ class SecureSessionRun {
     if (step.established) {
       const result = step.established;
       let codec: FrameCodec;
+      let keys: CodecKeys;
       try {
         codec = (this.options.createCipher ?? createFrameCipher)(result);
+        // What a snapshot needs to rebuild the cipher after a reload or a crash (RelayClient.persistWith).
+        keys = { format: 'aes-256-gcm', role: this.handshake.role, sendSecret: result.sendSecret.slice(), receiveSecret: result.receiveSecret.slice() };
       } finally {
-        // The cipher keeps its own copies.
+        // The cipher and the keys keep their own copies.
         result.sendSecret.fill(0);
         result.receiveSecret.fill(0);
       }
       // Before the agent's confirm goes out, so the expert's first encrypted frames find a stream here.
-      this.client.startStream({ codec, frameFormat: FRAME_FORMAT_AES_256_GCM });
+      this.client.startStream({ codec, frameFormat: FRAME_FORMAT_AES_256_GCM, keys });
       this.#state = 'established';
       this.#settle();
       this.#resolve({ verificationCode: result.verificationCode });

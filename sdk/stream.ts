@@ -68,6 +68,34 @@ export interface ReliableStreamOptions extends Partial<StreamTuning> {
   clock?: Clock;
   /** Start paused, e.g. until the peer is connected. */
   paused?: boolean;
+  /** Continue a stream from its snapshot (taken by another process, before a crash or a reload); needs the same codec keys. */
+  restore?: StreamSnapshot;
+}
+
+/**
+ * Everything a stream must remember to continue in another process: sequence numbers (a sealed
+ * (space, seq) must never be sealed again with other contents), the sealed frames the peer has not
+ * acknowledged (resent byte for byte), messages not yet in the window, and what was received beyond
+ * the last delivered message (acknowledged to the peer, so it will not come again).
+ */
+export interface StreamSnapshot {
+  nextDataSeq: number;
+  sendBase: number;
+  /** Sealed data frames not cumulatively acknowledged, ascending by seq. */
+  inFlight: Array<{ seq: number; frame: Uint8Array; sacked: boolean }>;
+  /** Messages not wholly in the window yet; the first may be partly sent (bytes before `offset`). */
+  queued: Array<{ bytes: Uint8Array; offset: number }>;
+  /** end() was called: a close follows the queue (or has its seq). */
+  ending: boolean;
+  closeSeq: number | undefined;
+  nextControlSeq: number;
+  nextExpected: number;
+  /** Data packet bodies received beyond the gap, by seq. */
+  reorderBuffer: Array<{ seq: number; body: Uint8Array }>;
+  /** Chunks of the message being received, delivered in order but not yet whole. */
+  partialMessage: Uint8Array;
+  remoteClosed: boolean;
+  newestControlSeq: number;
 }
 
 export interface StreamStats {
@@ -181,6 +209,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #heartbeatTimer: CancelTimer | undefined;
   #lastFrameSentAt: number;
   #nextControlSeq = 0;
+  /** Called before a frame leaves when the state changed since the last call (persistWith). */
+  #persist: ((snapshot: StreamSnapshot) => void) | undefined;
+  #changedSincePersisted = true;
+  /** A data packet is being sealed: it counts as in flight (readyForScreenImage), though its seq is not taken yet. */
+  #sealing = false;
 
   // Receiving side.
   #nextExpected = 0;
@@ -193,7 +226,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
 
   constructor(options: ReliableStreamOptions) {
     super();
-    const { sendFrame, codec, clock, paused, ...tuning } = options;
+    const { sendFrame, codec, clock, paused, restore: _restore, ...tuning } = options;
     this.#tuning = validateTuning({ ...DEFAULT_STREAM_TUNING, ...definedOnly(tuning) });
     this.#sendFrame = sendFrame;
     this.#codec = codec ?? createPlainCodec();
@@ -202,7 +235,78 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#rto = this.#tuning.initialRtoMs;
     this.#paused = paused ?? false;
     this.#lastFrameSentAt = this.#clock.now();
+    if (options.restore) this.#restore(options.restore);
     this.#armHeartbeat();
+    // A restored stream owes the peer everything it holds unacknowledged, as after an outage.
+    if (options.restore && !this.#paused) {
+      this.#paused = true;
+      this.resume();
+    }
+  }
+
+  /**
+   * What this stream must remember to continue elsewhere (restore). Taken between seals: a packet
+   * being sealed now is not in it, and its seq is not counted as used.
+   */
+  snapshot(): StreamSnapshot {
+    const queued = this.#queue.map(({ bytes, offset }) => ({ bytes, offset }));
+    return {
+      nextDataSeq: this.#nextDataSeq,
+      sendBase: this.#sendBase,
+      inFlight: [...this.#inFlight].map(([seq, packet]) => ({ seq, frame: packet.frame, sacked: packet.sacked })),
+      queued,
+      ending: this.#ending !== undefined,
+      closeSeq: this.#closeSeq,
+      nextControlSeq: this.#nextControlSeq,
+      nextExpected: this.#nextExpected,
+      reorderBuffer: [...this.#reorderBuffer].map(([seq, packet]) => ({ seq, body: encodeDataPacket(packet) })),
+      partialMessage: concatenate(this.#partialMessage),
+      remoteClosed: this.#remoteClosed,
+      newestControlSeq: this.#newestControlSeq,
+    };
+  }
+
+  /**
+   * Calls `save` synchronously before any frame leaves whenever the stream's state changed since the
+   * last call, and once now: a process that crashes and restores the last snapshot never reseals a
+   * seq the peer has seen (which would reuse a nonce) and never forgets data it has acknowledged.
+   * Retransmissions and repeated acks of an unchanged state do not call it again.
+   */
+  persistWith(save: ((snapshot: StreamSnapshot) => void) | undefined): void {
+    this.#persist = save;
+    this.#changedSincePersisted = true;
+    this.#persistIfChanged();
+  }
+
+  #persistIfChanged(): void {
+    if (!this.#persist || !this.#changedSincePersisted) return;
+    this.#changedSincePersisted = false;
+    this.#persist(this.snapshot());
+  }
+
+  #restore(snapshot: StreamSnapshot): void {
+    this.#nextDataSeq = snapshot.nextDataSeq;
+    this.#sendBase = snapshot.sendBase;
+    for (const { seq, frame, sacked } of snapshot.inFlight) {
+      // Never sent from this process: the loss timers treat them as new, resume() sends them.
+      this.#inFlight.set(seq, { frame, transmissions: 0, lastSentAt: 0, lastSendOrder: 0, sacked });
+      this.#inFlightBytes += frame.length;
+    }
+    for (const { bytes, offset } of snapshot.queued) {
+      this.#queue.push({ bytes, offset, accepted: deferred() });
+      this.#queuedBytes += bytes.length - offset;
+    }
+    if (snapshot.ending) this.#ending = deferred();
+    this.#closeSeq = snapshot.closeSeq;
+    this.#nextControlSeq = snapshot.nextControlSeq;
+    this.#nextExpected = snapshot.nextExpected;
+    for (const { seq, body } of snapshot.reorderBuffer) this.#reorderBuffer.set(seq, decodeDataPacket(body));
+    this.#partialMessage = snapshot.partialMessage.length > 0 ? [snapshot.partialMessage] : [];
+    this.#remoteClosed = snapshot.remoteClosed;
+    this.#newestControlSeq = snapshot.newestControlSeq;
+    // Nobody awaits these promises in this process; their rejection on dispose is expected.
+    for (const message of this.#queue) message.accepted.promise.catch(() => {});
+    this.#ending?.promise.catch(() => {});
   }
 
   /** Resolves once the whole message is in the send window; keep `message` unchanged until then. */
@@ -212,6 +316,9 @@ export class ReliableStream extends Emitter<StreamEvents> {
     const queued: QueuedMessage = { bytes: message, offset: 0, accepted: deferred() };
     this.#queue.push(queued);
     this.#queuedBytes += message.length;
+    this.#changedSincePersisted = true;
+    // Kept before send() returns, so a crash after it does not lose the message even if the window is full.
+    this.#persistIfChanged();
     void this.#fillWindow();
     return queued.accepted.promise;
   }
@@ -225,6 +332,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
     if (this.#terminated) return Promise.reject(this.#terminated);
     if (!this.#ending) {
       this.#ending = deferred();
+      this.#changedSincePersisted = true;
+      this.#persistIfChanged();
       void this.#fillWindow();
     }
     return this.#ending.promise;
@@ -266,6 +375,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#stats.bytesReceived += frame.length;
       if (opened.space === 'control') this.#onControl(opened.seq, decodeAck(opened.body));
       else this.#onData(opened.seq, decodeDataPacket(opened.body));
+      // At once, not only with the next ack: what was just delivered is not delivered again after a crash.
+      if (opened.space === 'data') this.#persistIfChanged();
     } catch (error) {
       this.#fail(asError(error));
     }
@@ -281,7 +392,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       ...this.#stats,
       queuedBytes: this.#queuedBytes,
       inFlightBytes: this.#inFlightBytes,
-      inFlightPackets: this.#nextDataSeq - this.#sendBase,
+      inFlightPackets: this.#nextDataSeq - this.#sendBase + (this.#sealing ? 1 : 0),
       reorderBufferedPackets: this.#reorderBuffer.size,
       smoothedRttMs: this.#smoothedRtt,
       rtoMs: this.#rto,
@@ -299,16 +410,21 @@ export class ReliableStream extends Emitter<StreamEvents> {
         const next = this.#nextOutgoingBody();
         if (!next || !this.#windowHasRoomFor(next.body)) return;
         if (this.#nextDataSeq >= MAX_SEQ) throw new Error('data sequence space exhausted');
-        const seq = this.#nextDataSeq++;
-        next.commit(seq);
-        const frame = await this.#codec.seal('data', seq, next.body);
+        // The seq and the bytes are taken only once sealed, so a snapshot taken meanwhile (an ack
+        // going out) holds a state a restored stream can continue from: no seq used without its frame.
+        const seq = this.#nextDataSeq;
+        this.#sealing = true;
+        const frame = await this.#codec.seal('data', seq, next.body).finally(() => (this.#sealing = false));
         if (this.#terminated) return;
         if (frame.length > this.#tuning.maxFrameBytes) {
           throw new Error(`codec sealed ${frame.length} bytes, over the ${this.#tuning.maxFrameBytes}-byte frame limit`);
         }
+        this.#nextDataSeq++;
+        next.commit(seq);
         const packet: InFlightPacket = { frame, transmissions: 0, lastSentAt: 0, lastSendOrder: 0, sacked: false };
         this.#inFlight.set(seq, packet);
         this.#inFlightBytes += frame.length;
+        this.#changedSincePersisted = true;
         if (!this.#paused) {
           this.#transmitData(packet);
           // A timer already armed runs out before this newest packet's.
@@ -324,7 +440,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   /**
-   * The next packet body to send, with `commit` to take its bytes (before the asynchronous seal; only
+   * The next packet body to send, with `commit` to take its bytes (after the asynchronous seal; only
    * the one fill loop reads the queue) and `accepted` to call once it is in the window.
    */
   #nextOutgoingBody(): { body: Uint8Array; commit(seq: number): void; accepted?: () => void } | undefined {
@@ -335,18 +451,17 @@ export class ReliableStream extends Emitter<StreamEvents> {
       const last = end === message.bytes.length;
       return {
         body: encodeDataPacket({ kind: last ? 'last-chunk' : 'chunk', payload }),
+        // Committed once sealed (a stream ending during the seal still rejects the message); a whole
+        // message leaves the queue at once, so no snapshot holds it both queued and in flight.
         commit: () => {
           this.#queuedBytes -= payload.length;
           message.offset = end;
+          if (last) {
+            this.#queue.shift();
+            this.#stats.messagesSent++;
+          }
         },
-        // Leaves the queue only now, so a stream ending during the seal still rejects it.
-        accepted: last
-          ? () => {
-              this.#queue.shift();
-              this.#stats.messagesSent++;
-              message.accepted.resolve();
-            }
-          : undefined,
+        accepted: last ? () => message.accepted.resolve() : undefined,
       };
     }
     if (this.#ending && this.#closeSeq === undefined) {
@@ -372,6 +487,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   #transmit(frame: Uint8Array): void {
+    this.#persistIfChanged();
     this.#stats.framesSent++;
     this.#stats.bytesSent += frame.length;
     this.#lastFrameSentAt = this.#clock.now();
@@ -404,6 +520,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       }
     }
     if (delivered.length === 0 && this.#sendBase === previousBase) return; // a heartbeat or a repeated ack
+    this.#changedSincePersisted = true;
     for (const packet of delivered) {
       if (packet.lastSendOrder > this.#newestDeliveredSendOrder) {
         this.#newestDeliveredSendOrder = packet.lastSendOrder;
@@ -556,6 +673,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#reorderBuffer.set(seq, packet);
       this.#deliverInOrder();
     }
+    this.#changedSincePersisted = true;
     // Duplicates and drops are acked too: they mean the sender has not heard our acks.
     this.#oweAck(fillsGap);
   }
@@ -597,6 +715,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#acksOwed = 0;
     if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
     const seq = this.#nextControlSeq++;
+    this.#changedSincePersisted = true;
     const body = encodeAck({
       cumulative: this.#nextExpected,
       duplicates: Math.min(this.#stats.duplicateFrames, MAX_SEQ),

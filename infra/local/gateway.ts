@@ -11,6 +11,12 @@ import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle.js';
 export interface GatewayLimits {
   /** Largest message a client may send; bigger closes the connection with 1009, as API Gateway does. */
   maxMessageBytes: number;
+  /**
+   * Largest WebSocket frame a client may send (API Gateway: 32 KB); bigger closes the connection with
+   * 1009. A message of up to maxMessageBytes may arrive in several frames; browsers and `ws` send every
+   * message as one frame, so for them this is the message limit.
+   */
+  maxFrameBytes: number;
   /** A connection with no message from its client for this long is closed (API Gateway: 10 minutes). */
   idleTimeoutMs: number;
   /** Every connection is closed after this long (API Gateway: 2 hours). */
@@ -41,6 +47,7 @@ export interface GatewayLimits {
 
 export const apiGatewayLimits: GatewayLimits = {
   maxMessageBytes: 128 * 1024,
+  maxFrameBytes: 32 * 1024,
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionMs: 2 * 60 * 60 * 1000,
   maxBufferedBytes: 4 * 1024 * 1024,
@@ -225,6 +232,11 @@ export class LocalGateway {
   }
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // API Gateway upgrades only at the stage's path (wss://<api>/<stage>); any other path is a 403.
+    if (new URL(request.url ?? '/', 'http://local').pathname !== `/${this.options.stage}`) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n{"message":"Forbidden"}`);
+      return;
+    }
     const connectionId = newConnectionId();
     const identity = {
       connectedAt: Date.now(),
@@ -243,7 +255,10 @@ export class LocalGateway {
       socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    this.sockets.handleUpgrade(request, socket, head, (webSocket) => this.accept(connectionId, webSocket, identity));
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      limitFrameSize(webSocket, this.options.limits.maxFrameBytes);
+      this.accept(connectionId, webSocket, identity);
+    });
   }
 
   private accept(connectionId: string, socket: WebSocket, identity: Pick<LiveConnection, 'connectedAt' | 'sourceIp' | 'userAgent'>): void {
@@ -400,6 +415,30 @@ export class LocalGateway {
         return errorAnswer(405, 'BadRequestException', 'Method not allowed');
     }
   }
+}
+
+interface FrameReceiver {
+  _opcode: number;
+  _payloadLength: number;
+  haveLength(this: FrameReceiver, callback: (error?: Error) => void): void;
+  createError(type: typeof RangeError, message: string, prefix: boolean, statusCode: number, errorCode: string): Error;
+}
+
+/**
+ * Closes the connection with 1009 when a client sends a data frame larger than maxFrameBytes, as API
+ * Gateway does. `ws` limits only whole messages (maxPayload), so this wraps its receiver's step that has
+ * just read a frame's length (ws 8, pinned); control frames are at most 125 bytes anyway.
+ */
+function limitFrameSize(socket: WebSocket, maxFrameBytes: number): void {
+  const receiver = (socket as unknown as { _receiver: FrameReceiver })._receiver;
+  const haveLength = receiver.haveLength;
+  receiver.haveLength = function (callback) {
+    if (this._opcode < 0x08 && this._payloadLength > maxFrameBytes) {
+      callback(this.createError(RangeError, 'Frame size exceeded', false, 1009, 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'));
+      return;
+    }
+    haveLength.call(this, callback);
+  };
 }
 
 /** A response of the gateway's own endpoints (@connections): status, lower-case headers and body. */

@@ -101,8 +101,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   let internalPort = 0;
   // Read after listen() has settled the port.
   const endpoints: RelayEndpoints = {
+    // API Gateway's URL shape: the stage is the path, and the only path that upgrades.
     get webSocketUrl() {
-      return `ws://${host}:${port}`;
+      return `ws://${host}:${port}/${STAGE}`;
     },
     get httpUrl() {
       return `http://${host}:${port}`;
@@ -185,7 +186,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   sweepTimer.unref();
 
   return {
-    wsUrl: `ws://${host}:${port}`,
+    wsUrl: endpoints.webSocketUrl,
     httpUrl: `http://${host}:${port}`,
     internalUrl: internalUrl(),
     gateway,

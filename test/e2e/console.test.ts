@@ -353,7 +353,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
 describe('what the page may do', () => {
   it('runs no inline script and connects nowhere but the relay (Content-Security-Policy)', async () => {
     const response = await page.goto(`${web.runtime.httpUrl}/help`);
-    expect(response?.headers()['content-security-policy']).toContain(`connect-src 'self' ${web.runtime.wsUrl};`);
+    expect(response?.headers()['content-security-policy']).toContain(`connect-src 'self' ${new URL(web.runtime.wsUrl).origin};`);
     await heading('Get help from a technician').waitFor();
     const refused = await page.evaluate(async () => {
       const violations: string[] = [];

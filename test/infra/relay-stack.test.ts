@@ -31,8 +31,9 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'approve-session': { route: 'approveSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'report-failed-attempt': { route: 'reportFailedAttempt', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'record-event': { route: 'recordEvent', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
-  // counts emails (session and rate items) and appends to the audit log; never ends anything.
-  'email-invitation': { route: 'emailInvitation', table: ['GetItem', 'UpdateItem'], connections: [] },
+  // counts emails (session and rate items) and appends to the audit log; like the others, it finishes a
+  // session it finds overdue (requireLiveSession).
+  'email-invitation': { route: 'emailInvitation', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.

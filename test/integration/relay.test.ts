@@ -72,7 +72,8 @@ describe('relay over real WebSockets', () => {
     const socket = await TestSocket.open(runtime().wsUrl);
     expect(await socket.request('{"action":')).toMatchObject({ type: 'error', code: 'malformed-json' });
     expect(await socket.request({ action: 'teleport' })).toMatchObject({ type: 'error', code: 'unknown-action' });
-    expect(await socket.request({ action: 'frame', data: 'A'.repeat(40_000) })).toMatchObject({ code: 'frame-too-large' });
+    // Over the frame's data limit, yet a message within API Gateway's 32 KB frame: a typed reply.
+    expect(await socket.request({ action: 'frame', data: 'A'.repeat(32_000) })).toMatchObject({ code: 'frame-too-large' });
     expect(await socket.request({ action: 'createSession', sessionTtlSeconds: 'soon' })).toMatchObject({ code: 'invalid-request' });
     expect((await socket.request({ action: 'createSession' })).type).toBe('sessionCreated');
     socket.close();
@@ -80,8 +81,46 @@ describe('relay over real WebSockets', () => {
 
   it('closes a connection that sends a message over 128 KB with 1009, as API Gateway does', async () => {
     const socket = await TestSocket.open(runtime().wsUrl);
-    socket.send({ action: 'frame', data: 'A'.repeat(140_000) });
+    const message = JSON.stringify({ action: 'frame', data: 'A'.repeat(140_000) });
+    // In frames of at most 32 KB: the message, not a frame, is over its limit.
+    for (let offset = 0; offset < message.length; offset += 30_000) {
+      socket.socket.send(message.slice(offset, offset + 30_000), { fin: offset + 30_000 >= message.length });
+    }
     expect((await socket.closed).code).toBe(1009);
+  });
+
+  it('closes a connection that sends a WebSocket frame over 32 KB with 1009, as API Gateway does, and nothing reaches a handler', async () => {
+    const { agent, expert } = await pair();
+    agent.send({ action: 'frame', data: 'A'.repeat(40_000) });
+    expect((await agent.closed).code).toBe(1009);
+    await runtime().gateway.settle();
+    // The oversize frame was never relayed: the expert hears only that its peer went away.
+    expect(expert.pending().filter((message) => message.type === 'frame')).toEqual([]);
+    expert.close();
+  });
+
+  it('accepts a message of up to 128 KB sent in frames of at most 32 KB, as API Gateway does', async () => {
+    const socket = await TestSocket.open(runtime().wsUrl);
+    const message = JSON.stringify({ action: 'frame', data: 'A'.repeat(60_000) });
+    socket.socket.send(message.slice(0, 30_000), { fin: false });
+    socket.socket.send(message.slice(30_000), { fin: true });
+    // It reaches the frame route, which refuses it by its data limit; the connection stays open.
+    expect(await socket.next()).toMatchObject({ type: 'error', code: 'frame-too-large' });
+    expect((await socket.request({ action: 'createSession' })).type).toBe('sessionCreated');
+    socket.close();
+  });
+
+  it('upgrades only at the stage path, /local, as API Gateway upgrades only at /<stage>: any other path is a 403', async () => {
+    const { wsUrl } = runtime();
+    expect(new URL(wsUrl).pathname).toBe('/local');
+    for (const path of ['/', '/live', '/local/x', '/locals']) {
+      const refused = await TestSocket.open(new URL(path, wsUrl).href).then(
+        () => 'opened',
+        (error: Error) => error.message,
+      );
+      expect(refused, path).toMatch(/Unexpected server response: 403/);
+    }
+    (await TestSocket.open(`${wsUrl}?ticket=x`)).close();
   });
 
   it('resumes an approved session on a new connection with the resume token; the peer is told', async () => {

@@ -302,6 +302,23 @@ describe('handlers', () => {
       expect(emailCounts()).toEqual([1]);
     });
 
+    it('on an invitation past its time ends the session for both sides (nameplate freed, ended posted, connections closed) and sends nothing', async () => {
+      storeHolds({
+        'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 },
+        'SESSION#s-1': { ...waitingFileSession, invitationExpiresAt: NOW - 1 },
+      });
+      dynamo.on(UpdateCommand).resolves({ Attributes: { ...waitingFileSession, invitationExpiresAt: NOW - 1 } });
+      dynamo.on(DeleteCommand).resolves({});
+      management.on(DeleteConnectionCommand).resolves({});
+      const reply = replyOf(await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request)));
+      expect(reply).toMatchObject({ type: 'error', code: 'session-ended', endReason: 'expired' });
+      expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+      // What the stack must grant the email function: DeleteItem and @connections POST and DELETE.
+      expect(dynamo.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toContainEqual({ pk: 'NAMEPLATE#K7QM' });
+      expect(management.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toContain('agent-1');
+      expect(management.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toContain('agent-1');
+    });
+
     it('turns an SES refusal into email-failed with advice, and says so when no sender is configured', async () => {
       ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
       const throttled = replyOf(await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request)));
