@@ -86,12 +86,17 @@ async function relayPipe(runtime: LocalRuntime): Promise<Pipe> {
 const frameMessage = (payloadBytes: number) =>
   JSON.stringify({ action: 'frame', data: Buffer.alloc(payloadBytes, 7).toString('base64') });
 
-/** Sends `count` frames keeping at most `window` in flight; returns frames per second. */
-async function throughput(pipe: Pipe, message: string, count: number, window: number): Promise<number> {
+/** A frame not seen this long after the one before is lost: the benchmark goes on and says so. */
+const LOST_AFTER_MS = 3_000;
+
+/** Sends `count` frames keeping at most `window` in flight; returns frames per second and how many never arrived. */
+async function throughput(pipe: Pipe, message: string, count: number, window: number): Promise<{ framesPerSecond: number; lost: number }> {
   let received = 0;
   let sent = 0;
   const started = performance.now();
+  let finished = started;
   await new Promise<void>((resolve) => {
+    let stall = setTimeout(resolve, LOST_AFTER_MS);
     const pump = () => {
       while (sent < count && sent - received < window) {
         pipe.send(message);
@@ -100,27 +105,34 @@ async function throughput(pipe: Pipe, message: string, count: number, window: nu
     };
     pipe.onMessage(() => {
       received++;
-      if (received === count) resolve();
-      else pump();
+      finished = performance.now();
+      clearTimeout(stall);
+      if (received === count) return resolve();
+      stall = setTimeout(resolve, LOST_AFTER_MS);
+      pump();
     });
     pump();
   });
-  return count / ((performance.now() - started) / 1000);
+  return { framesPerSecond: received / ((finished - started) / 1000), lost: count - received };
 }
 
-/** One frame in flight at a time: the unloaded one-way latency (sender and receiver share a clock). */
-async function latencies(pipe: Pipe, message: string, samples: number): Promise<number[]> {
+/** One frame in flight at a time: the unloaded one-way latency (sender and receiver share a clock); lost frames are counted, not timed. */
+async function latencies(pipe: Pipe, message: string, samples: number): Promise<{ samples: number[]; lost: number }> {
   const results: number[] = [];
-  let resolveArrival: () => void = () => {};
-  pipe.onMessage(() => resolveArrival());
+  let lost = 0;
+  let resolveArrival: (arrived: boolean) => void = () => {};
+  pipe.onMessage(() => resolveArrival(true));
   for (let i = 0; i < samples; i++) {
-    const arrived = new Promise<void>((resolve) => (resolveArrival = resolve));
+    const arrived = new Promise<boolean>((resolve) => {
+      resolveArrival = resolve;
+      setTimeout(() => resolve(false), LOST_AFTER_MS);
+    });
     const started = performance.now();
     pipe.send(message);
-    await arrived;
-    results.push(performance.now() - started);
+    if (await arrived) results.push(performance.now() - started);
+    else lost++;
   }
-  return results;
+  return { samples: results, lost };
 }
 
 interface PathFigures {
@@ -128,21 +140,25 @@ interface PathFigures {
   megabytesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Frames sent that never arrived (none, on a path that works). */
+  lost: number;
 }
 
 async function measure(makePipe: () => Promise<Pipe>, payloadBytes: number, count: number): Promise<PathFigures> {
   const message = frameMessage(payloadBytes);
   const forThroughput = await makePipe();
-  const framesPerSecond = await throughput(forThroughput, message, count, 64);
+  const { framesPerSecond, lost } = await throughput(forThroughput, message, count, 64);
   forThroughput.close();
   const forLatency = await makePipe();
-  const samples = (await latencies(forLatency, message, Math.min(count, 1000))).sort((a, b) => a - b);
+  const timed = await latencies(forLatency, message, Math.min(count, 1000));
   forLatency.close();
+  const samples = timed.samples.sort((a, b) => a - b);
   return {
     framesPerSecond,
     megabytesPerSecond: (framesPerSecond * payloadBytes) / 1e6,
     p50Ms: percentile(samples, 0.5),
     p99Ms: percentile(samples, 0.99),
+    lost: lost + timed.lost,
   };
 }
 
@@ -162,14 +178,24 @@ async function sdkPostOverheadMs(samples: number): Promise<number> {
   return (performance.now() - started) / samples;
 }
 
+/** The relay's two ways for the handlers to reach @connections, measured side by side. */
+const relayPaths = [
+  { path: 'relay', connectionsPath: 'in-process' },
+  { path: 'relay, @connections over HTTP', connectionsPath: 'http' },
+] as const;
+type RelayPath = (typeof relayPaths)[number]['path'];
+
 export async function benchmarkRelay(): Promise<string> {
-  const runtime = await startLocalRuntime({ port: 0, limits: { messagesPerSecond: 1e6, messageBurst: 1e6 } });
+  const runtimes = await Promise.all(
+    relayPaths.map(({ connectionsPath }) => startLocalRuntime({ port: 0, connectionsPath, limits: { messagesPerSecond: 1e6, messageBurst: 1e6 } })),
+  );
   const cases = [
     { label: '64 B', payloadBytes: 64, count: 20_000 },
     { label: '32 KB', payloadBytes: MAX_FRAME_BYTES, count: 4_000 },
   ];
   const rows: string[][] = [];
-  const ratios: Record<string, { direct: PathFigures; piped: PathFigures; relay: PathFigures }> = {};
+  type CaseFigures = { direct: PathFigures; piped: PathFigures } & Partial<Record<RelayPath, PathFigures>>;
+  const figures: Record<string, CaseFigures> = {};
   let relayedFrames = 0;
   let dynamoRequests = 0;
   let managementRequests = 0;
@@ -177,42 +203,47 @@ export async function benchmarkRelay(): Promise<string> {
     for (const { label, payloadBytes, count } of cases) {
       const direct = await measure(directPipe, payloadBytes, count);
       const piped = await measure(pipeServer, payloadBytes, count);
-      const before = runtime.counters();
-      const relay = await measure(() => relayPipe(runtime), payloadBytes, count);
-      await runtime.gateway.settle();
-      const after = runtime.counters();
-      relayedFrames += count + Math.min(count, 1000);
-      // Session setup costs a handful of calls per pipe; they are included, so the figure is an upper bound.
-      dynamoRequests += after.dynamoRequests - before.dynamoRequests;
-      managementRequests += after.managementRequests - before.managementRequests;
-      ratios[label] = { direct, piped, relay };
-      for (const [path, figures] of [['direct ws', direct], ['ws pipe server', piped], ['relay', relay]] as const) {
-        rows.push([
-          label,
-          path,
-          figures.framesPerSecond.toFixed(0),
-          figures.megabytesPerSecond.toFixed(2),
-          figures.p50Ms.toFixed(3),
-          figures.p99Ms.toFixed(3),
-        ]);
+      const measured: CaseFigures = { direct, piped };
+      figures[label] = measured;
+      const paths: Array<[string, PathFigures]> = [
+        ['direct ws', direct],
+        ['ws pipe server', piped],
+      ];
+      for (const [index, { path }] of relayPaths.entries()) {
+        const runtime = runtimes[index]!;
+        const before = runtime.counters();
+        const relay = await measure(() => relayPipe(runtime), payloadBytes, count);
+        await runtime.gateway.settle();
+        const after = runtime.counters();
+        relayedFrames += count + Math.min(count, 1000);
+        // Session setup costs a handful of calls per pipe; they are included, so the figure is an upper bound.
+        dynamoRequests += after.dynamoRequests - before.dynamoRequests;
+        managementRequests += after.managementRequests - before.managementRequests;
+        measured[path] = relay;
+        paths.push([path, relay]);
+      }
+      for (const [path, { framesPerSecond, megabytesPerSecond, p50Ms, p99Ms, lost }] of paths) {
+        rows.push([label, path, framesPerSecond.toFixed(0), megabytesPerSecond.toFixed(2), p50Ms.toFixed(3), p99Ms.toFixed(3), String(lost)]);
       }
     }
   } finally {
-    await runtime.close();
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
   }
-  const large = ratios['32 KB'];
-  const small = ratios['64 B'];
-  const share = (baseline: 'direct' | 'piped') => (large ? large.relay.megabytesPerSecond / large[baseline].megabytesPerSecond : NaN);
-  const latencyRatio = (baseline: 'direct' | 'piped') => (small ? small.relay.p50Ms / small[baseline].p50Ms : NaN);
+  const large = figures['32 KB']!;
+  const small = figures['64 B']!;
+  const percent = (fraction: number) => `${(fraction * 100).toFixed(0)}%`;
+  const share = (path: RelayPath, baseline: 'direct' | 'piped') => large[path]!.megabytesPerSecond / large[baseline].megabytesPerSecond;
+  const latencyRatio = (path: RelayPath, baseline: 'direct' | 'piped') => small[path]!.p50Ms / small[baseline].p50Ms;
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   const sdkMs = await sdkPostOverheadMs(3000);
+  const [inProcess, overHttp] = relayPaths.map(({ path }) => path) as [RelayPath, RelayPath];
   return [
-    'Relay: local runtime vs direct ws (socket to socket) and a bare ws pipe server (two clients, a forwarding server), same run',
-    formatTable(['frame', 'path', 'frames/s', 'MB/s', 'p50 ms', 'p99 ms'], rows),
+    'Relay: local runtime (the handlers reach @connections in process, and over loopback HTTP as before) vs direct ws (socket to socket) and a bare ws pipe server (two clients, a forwarding server), same run',
+    formatTable(['frame', 'path', 'frames/s', 'MB/s', 'p50 ms', 'p99 ms', 'lost'], rows),
     `DynamoDB calls per relayed frame: ${(dynamoRequests / relayedFrames).toFixed(4)} (target ≤ 0.05; includes session setup)`,
     `management-API calls per relayed frame: ${(managementRequests / relayedFrames).toFixed(3)}`,
-    `AWS SDK PostToConnection cost without network: ${sdkMs.toFixed(3)} ms per call (${small ? (sdkMs / small.direct.p50Ms).toFixed(1) : '?'}× the direct p50 on its own)`,
-    `32 KB relay MB/s: ${(share('direct') * 100).toFixed(0)}% of direct ws, ${(share('piped') * 100).toFixed(0)}% of the pipe server (target ≥ 25%: ${verdict(share('direct') >= 0.25)} vs direct)`,
-    `64 B relay p50: ${latencyRatio('direct').toFixed(1)}× direct ws, ${latencyRatio('piped').toFixed(1)}× the pipe server (target ≤ 10×: ${verdict(latencyRatio('direct') <= 10)} vs direct, ${verdict(latencyRatio('piped') <= 10)} vs the pipe server)`,
+    `AWS SDK PostToConnection cost without network: ${sdkMs.toFixed(3)} ms per call (${(sdkMs / small.direct.p50Ms).toFixed(1)}× the direct p50 on its own)`,
+    `32 KB relay MB/s: ${percent(share(inProcess, 'direct'))} of direct ws, ${percent(share(inProcess, 'piped'))} of the pipe server; over HTTP ${percent(share(overHttp, 'direct'))} (target ≥ 50% of direct: ${verdict(share(inProcess, 'direct') >= 0.5)})`,
+    `64 B relay p50: ${latencyRatio(inProcess, 'direct').toFixed(1)}× direct ws, ${latencyRatio(inProcess, 'piped').toFixed(1)}× the pipe server; over HTTP ${latencyRatio(overHttp, 'direct').toFixed(1)}× direct ws`,
   ].join('\n');
 }

@@ -3,6 +3,8 @@ import { benchmarkCrypto } from './crypto.js';
 import { benchmarkDesktop } from './desktop.js';
 import { benchmarkRelay } from './relay-throughput.js';
 import { formatTable } from './report.js';
+import { benchmarkSessionCost } from './session-cost.js';
+import { benchmarkCapacity } from './capacity.js';
 
 async function bundleSizes(): Promise<string> {
   const sizes = (await measureBundleSizes()).sort((a, b) => b.bytes - a.bytes);
@@ -19,6 +21,8 @@ async function bundleSizes(): Promise<string> {
 // Each section measures its own baseline in the same run, so figures compare on this machine as it is now.
 const sections: Array<[string, () => Promise<string>]> = [
   ['relay', benchmarkRelay],
+  ['session cost', benchmarkSessionCost],
+  ['capacity', benchmarkCapacity],
   ['end-to-end encryption', benchmarkCrypto],
   ['bundles', bundleSizes],
   ['desktop', benchmarkDesktop],

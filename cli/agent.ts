@@ -12,6 +12,7 @@ import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
 import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
+import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
 
 export interface ShareOptions {
@@ -20,6 +21,10 @@ export interface ShareOptions {
   size: TerminalSize;
   /** --desktop: shared too, from approval until the end. */
   desktop?: PreparedDesktop;
+  /** --clipboard: clipboard text follows both ways from approval (the person can stop it). */
+  clipboard?: boolean;
+  /** The system clipboard (tests pass their own); found when first allowed. */
+  findClipboard?: () => Promise<SystemClipboard>;
 }
 
 export async function runAgent(session: AgentSession, frontend: Frontend, share: ShareOptions): Promise<Outcome> {
@@ -44,7 +49,26 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('chat', (text) => show({ event: 'chat', text }));
   session.on('input', (bytes) => terminal?.write(bytes));
   session.on('error', (error) => show(errorEvent(error)));
+  session.on('clipboard-refused', ({ why }) => show({ event: 'clipboard-refused', count: session.refusedClipboardTexts, why }));
 
+  let clipboard: ClipboardSync | undefined;
+  /** Lets clipboard text follow both ways, or stops it; without a clipboard tool, says what to install. */
+  const allowClipboard = async (allowed: boolean) => {
+    if (session.phase !== 'active') return;
+    if (allowed && !clipboard) {
+      let system: SystemClipboard;
+      try {
+        system = await (share.findClipboard ?? findSystemClipboard)();
+      } catch (error) {
+        return show(errorEvent(error));
+      }
+      clipboard = new ClipboardSync(session, system, show);
+    }
+    await session.allowClipboard(allowed);
+    if (allowed) await clipboard?.start();
+    else clipboard?.stop();
+    show({ event: 'clipboard-allowed', allowed });
+  };
   /** --desktop alone shares the desktop only; a terminal comes with it only for --command. */
   const sharesTerminal = !share.desktop || share.command !== undefined;
 
@@ -103,6 +127,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           if (command.mode === 'control') show({ event: 'control', state: 'granted' });
           await startTerminal();
           if (share.desktop && session.phase === 'active') desktop = await share.desktop.start(session, show);
+          if (share.clipboard) await allowClipboard(true);
         });
       case 'deny':
         show({ event: 'denied' });
@@ -134,6 +159,13 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         });
       case 'chat':
         return queue.run(() => session.chat(command.text));
+      case 'clipboard':
+        return queue.run(() => allowClipboard(command.allowed));
+      case 'stop-desktop':
+        return queue.run(async () => {
+          if (!desktop) return show({ event: 'error', code: 'no-desktop', message: 'no desktop is shared in this session (share one with --desktop)' });
+          await desktop.stop('by-person');
+        });
       case 'end':
         // After the end only the program is left, and ending it is hang-up's to ask.
         if (session.phase === 'ended') return show({ event: 'error', code: 'session-over', message: 'the session is over; your program still runs here: exit it, or send hang-up to end it' });
@@ -156,6 +188,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   await session.sendResize(size.cols, size.rows);
   frontend.listen(handle);
   const finalEnd = await ended;
+  clipboard?.close();
   await desktop?.stop();
   await frontend.show({ event: 'ended', reason: finalEnd.reason });
   if (programRunning && terminal) {

@@ -51,6 +51,15 @@ export type SessionEvent =
   | { event: 'desktop-error'; code: string; message: string }
   /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */
   | { event: 'input-dropped'; count: number; why: string }
+  /** The person allowed clipboard text both ways, or stopped it (both sides). */
+  | { event: 'clipboard-allowed'; allowed: boolean }
+  /**
+   * Clipboard text went across: person, `sent` (what they copied) or `received` (put on their
+   * clipboard), with its length; helper, `received` with the `text`.
+   */
+  | { event: 'clipboard'; direction: 'sent' | 'received'; characters: number; text?: string }
+  /** Person: clipboard text from the helper that arrived while not allowed or paused was not written; `count` in all. */
+  | { event: 'clipboard-refused'; count: number; why: string }
   | { event: 'ended'; reason: string }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
@@ -75,6 +84,10 @@ export type Command =
   /** Agent: says no to the expert's request for control. */
   | { cmd: 'refuse-control' }
   | { cmd: 'pause' }
+  /** Agent: lets clipboard text follow both ways, or stops it. */
+  | { cmd: 'clipboard'; allowed: boolean }
+  /** Agent: stops sharing the desktop; the session (terminal, chat) goes on. */
+  | { cmd: 'stop-desktop' }
   | { cmd: 'resume' }
   | { cmd: 'end' }
   /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
@@ -98,7 +111,7 @@ export class CommandError extends Error {
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** What a script may send ('quit' is the interface's own). */
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end', 'hang-up'] as const;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -126,6 +139,9 @@ export function parseCommand(line: string): Command {
     case 'input':
       if (typeof fields.data !== 'string' || !CANONICAL_BASE64.test(fields.data)) throw new CommandError('input needs "data": the bytes as base64');
       return { cmd: 'input', bytes: new Uint8Array(Buffer.from(fields.data, 'base64')) };
+    case 'clipboard':
+      if (typeof fields.allowed !== 'boolean') throw new CommandError('clipboard needs "allowed": true or false');
+      return { cmd: 'clipboard', allowed: fields.allowed };
     case 'resize': {
       const { cols, rows } = fields;
       if (!isDimension(cols) || !isDimension(rows)) throw new CommandError('resize needs whole numbers "cols" and "rows" from 1 to 10000');

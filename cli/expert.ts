@@ -6,7 +6,7 @@ import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
-const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'hang-up']);
+const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'clipboard', 'stop-desktop', 'hang-up']);
 
 export interface HelpOptions {
   /** The relay's web console, where a shared desktop can be seen (this command shows only the terminal). */
@@ -71,6 +71,8 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
     desktopShared = true;
     showInOrder({ event: 'desktop-share', state: 'started', width, height, codec, ...(options.webConsole ? { webConsole: options.webConsole } : {}) });
   });
+  session.on('clipboard-allowed', ({ allowed }) => showInOrder({ event: 'clipboard-allowed', allowed }));
+  session.on('clipboard', (text) => showInOrder({ event: 'clipboard', direction: 'received', characters: [...text].length, text }));
   session.on('error', (error) => show(errorEvent(error)));
 
   const handle = (command: Command) => {

@@ -17,11 +17,16 @@ const desktopOptionsHelp = `  --desktop           share your desktop instead of 
   --monitor N         which monitor to share (numbers from \`assist monitors\`;
                       default: the primary one)
   --max-fps N         at most N pictures a second (default 15, at most 30); fewer
-                      follow on a slow link, none while your screen does not change`;
+                      follow on a slow link, none while your screen does not change
+  --clipboard         let clipboard text follow both ways (off unless given): what you
+                      copy during the session goes to your helper, what they send goes
+                      on your clipboard (up to 64 KiB of text; needs xclip or xsel on
+                      Linux, pbcopy on macOS, PowerShell on Windows, untested there)`;
 
 const sessionKeys = `During the session every key goes to the shared terminal, except Ctrl-],
 which opens a menu: give or take back control (c), pause or resume (p),
-send a message (m), ask for control (r), end (e), help (?).`;
+send a message (m), ask for control (r), end (e), help (?); with --desktop also
+stop sharing the desktop only (s) and share the clipboard or stop it (b).`;
 
 const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
 helper leaves, time runs out, the connection is lost), it keeps running here, no
@@ -65,12 +70,15 @@ resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
 when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
-ended (reason), still-running (the person's program outlived the session),
-program-exited (code), error (code, message).
+clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
+helper also gets text), clipboard-refused (count, why), ended (reason),
+still-running (the person's program outlived the session), program-exited (code),
+error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
-revoke-control, refuse-control, pause, resume, end, hang-up (the person ends their
-program). Closing stdin ends the session and hangs up the person's program.
+revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
+stop-desktop, end, hang-up (the person ends their program). Closing stdin ends the
+session and hangs up the person's program.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the
 "ended" event and on stderr), 2 for wrong arguments.

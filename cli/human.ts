@@ -83,6 +83,8 @@ export class HumanFrontend implements Frontend {
   #desktopAnnounced = false;
   /** Agent: reasons for dropped input already explained (the count is in the JSON events). */
   readonly #droppedReasonsShown = new Set<string>();
+  /** Clipboard text follows both ways (the person allowed it). */
+  #clipboardAllowed = false;
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
   /** The person's window changed size: so does the shared terminal. */
   readonly #onResize = () => {
@@ -193,6 +195,23 @@ export class HumanFrontend implements Frontend {
         if (this.#droppedReasonsShown.has(event.why)) return;
         this.#droppedReasonsShown.add(event.why);
         return this.#notice(`Mouse or key input from ${this.#peer} was not applied: ${event.why} (${event.count} so far; this is said once).`);
+      case 'clipboard-allowed':
+        this.#clipboardAllowed = event.allowed;
+        if (this.#role === 'expert') {
+          return this.#notice(event.allowed ? `${this.#peer} shares their clipboard: send and copy its text in the relay's web console.` : `${this.#peer} stopped sharing their clipboard.`);
+        }
+        return this.#notice(
+          event.allowed
+            ? `Clipboard shared: text you copy goes to ${this.#peer}, text they send goes on your clipboard. Ctrl-] then b stops it.`
+            : 'Clipboard no longer shared. Ctrl-] then b shares it again.',
+        );
+      case 'clipboard':
+        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`);
+        return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
+      case 'clipboard-refused':
+        if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
+        this.#droppedReasonsShown.add(`clipboard: ${event.why}`);
+        return this.#notice(`Clipboard text from ${this.#peer} was not put on your clipboard: ${event.why} (${event.count} so far; this is said once).`);
       case 'ended':
         return this.#ended(event.reason);
       case 'still-running':
@@ -324,7 +343,7 @@ export class HumanFrontend implements Frontend {
           : this.#sharesTerminal
             ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
             : `${this.#peer} can now see your desktop${mode === 'control' ? ' and use your mouse and keyboard' : ' (but not click or type)'}. Sharing starts now. Nothing typed here is shared.`,
-        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
+        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
         '',
       );
     } else {
@@ -482,10 +501,16 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'} · m message · e end`
+        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · m message · e end`
         : `r ask for control · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
+  }
+
+  /** Agent sharing a desktop: stop only its share, and share the clipboard or stop it. */
+  get #desktopChoices(): string {
+    if (!this.#sharesDesktop) return '';
+    return `${this.#desktopLive ? ' · s stop sharing the desktop' : ''} · b ${this.#clipboardAllowed ? 'stop sharing' : 'share'} the clipboard`;
   }
 
   #menuChoice(key: number): void {
@@ -506,6 +531,8 @@ export class HumanFrontend implements Frontend {
         return this.#command({ cmd: 'refuse-control' });
       }
       if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
+      if (choice === 's' && this.#sharesDesktop && this.#desktopLive) return this.#command({ cmd: 'stop-desktop' });
+      if (choice === 'b' && this.#sharesDesktop) return this.#command({ cmd: 'clipboard', allowed: !this.#clipboardAllowed });
     } else if (choice === 'r') {
       if (this.#control) return this.#notice('You already have control.');
       this.#command({ cmd: 'request-control' });
@@ -531,6 +558,9 @@ export class HumanFrontend implements Frontend {
             '  c  give control to your helper, or take it back',
             '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',
+            ...(this.#sharesDesktop
+              ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
+              : []),
             '  m  send a message',
             '  e  end the session (exiting your shell ends it too)',
             '  Ctrl-]  send Ctrl-] itself',

@@ -18,7 +18,7 @@ import {
   type ExpertSession,
   type HelpRequest,
 } from '../sdk/node.js';
-import { runAgent } from './agent.js';
+import { runAgent, type ShareOptions } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
@@ -51,6 +51,7 @@ const commonOptions = {
 
 const desktopOptions = {
   desktop: { type: 'boolean', default: false },
+  clipboard: { type: 'boolean', default: false },
   monitor: { type: 'string' },
   'max-fps': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
@@ -204,7 +205,7 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
     await request.revoke().catch(() => {});
     throw error;
   }
-  return share(context, request, values.command, desktop, event);
+  return share(context, request, { command: values.command, desktop, clipboard: values.clipboard }, event);
 }
 
 /** Writes or emails the invitation; returns what to show. */
@@ -262,18 +263,18 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
   if (await isInvitationFilePath(code)) throw new InvitationMixUpError('file', 'helper-code');
   const desktop = desktopToShare(values, 'accept');
   const session = await acceptHelp({ relay: context.relay, code, name: context.name });
-  return share(context, session, values.command, desktop);
+  return share(context, session, { command: values.command, desktop, clipboard: values.clipboard });
 }
 
-async function share(context: Context, session: AgentSession, command: string | undefined, desktop: PreparedDesktop | undefined, invitation?: SessionEvent): Promise<Outcome> {
+async function share(context: Context, session: AgentSession, what: Omit<ShareOptions, 'size'>, invitation?: SessionEvent): Promise<Outcome> {
   if (invitation) await context.frontend.show(invitation);
-  return runAgent(session, endOnSignals(context.frontend), { command, size: terminalSize(context.json), desktop });
+  return runAgent(session, endOnSignals(context.frontend), { ...what, size: terminalSize(context.json) });
 }
 
 /** --desktop: checks the display, loads the native packages and picks the monitor; nothing is captured yet. */
 function desktopToShare(values: Values<'invite' | 'accept'>, command: 'invite' | 'accept'): PreparedDesktop | undefined {
   if (!values.desktop) {
-    if (values.monitor !== undefined || values['max-fps'] !== undefined) throw new UsageError('--monitor and --max-fps go with --desktop', command);
+    if (values.monitor !== undefined || values['max-fps'] !== undefined || values.clipboard) throw new UsageError('--monitor, --max-fps and --clipboard go with --desktop', command);
     return undefined;
   }
   const monitor = values.monitor === undefined ? undefined : wholeNumber(values.monitor, 1, Number.MAX_SAFE_INTEGER, '--monitor takes a monitor number (see `assist monitors`)', command);

@@ -17,7 +17,7 @@ function onlyAllowedPages(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, 
       const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
       if (origin === undefined) return;
       const { endpoints, policy } = resolve(event);
-      if (!isAllowedBrowserOrigin(origin, endpoints.httpUrl, policy.allowedOrigins)) {
+      if (!isAllowedBrowserOrigin(origin, endpoints.httpUrl, [...(endpoints.pageOrigins ?? []), ...policy.allowedOrigins])) {
         throw new RelayError('invalid-request', 'browsers may connect only from this relay’s own pages and the origins its operator allows');
       }
     },

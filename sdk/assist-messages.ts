@@ -86,6 +86,9 @@ export interface CursorState {
   visible: boolean;
 }
 
+/** Most clipboard text one message carries, in bytes of UTF-8. */
+export const MAX_CLIPBOARD_BYTES = 64 * 1024;
+
 /** Widest and tallest cursor image: larger cursors are scaled down by the sender. */
 export const MAX_CURSOR_SIDE = 64;
 /** Cursor shapes the expert's side keeps; defining one more forgets the one defined longest ago (sdk/cursor-shapes.ts). */
@@ -178,6 +181,10 @@ export type AssistMessage =
    * last MAX_CURSOR_SHAPES defined); without, it is a shape defined before. Only during a video share.
    */
   | { type: 'cursor-shape'; id: number; shape?: CursorShape }
+  /** Agent → expert: whether the person lets clipboard text follow both ways (off unless they said so). */
+  | { type: 'clipboard-allowed'; allowed: boolean }
+  /** Either way, only while allowed, approved and not paused: text for the other side's clipboard. */
+  | { type: 'clipboard'; text: string }
   /** Expert → agent: codecs the expert can decode, most preferred first; the agent picks one it can encode. */
   | { type: 'video-codecs'; codecs: string[] }
   /** Expert → agent: mouse; injected only with control, not paused, in a controllable share. */
@@ -216,7 +223,8 @@ const typeCodes = {
   ping: 22,
   pong: 23,
   'cursor-shape': 24,
-  // 25 and 26 are reserved for the desktop's clipboard messages.
+  'clipboard-allowed': 25,
+  clipboard: 26,
   'terminal-share': 27,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
@@ -247,6 +255,8 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   ping: new Set(['agent', 'expert']),
   pong: new Set(['agent', 'expert']),
   'cursor-shape': new Set(['agent']),
+  'clipboard-allowed': new Set(['agent']),
+  clipboard: new Set(['agent', 'expert']),
   'terminal-share': new Set(['agent']),
 };
 
@@ -321,6 +331,15 @@ export function chatProblem(text: string): string | undefined {
   if (text.length === 0) return 'a chat message must not be empty';
   if (new TextEncoder().encode(text).length > MAX_CHAT_BYTES) return `a chat message has at most ${MAX_CHAT_BYTES} bytes`;
   if (forbiddenInChat.test(text)) return 'a chat message must not contain control or text-direction characters';
+  return undefined;
+}
+
+/** Why `text` cannot travel as clipboard text, or undefined if it can: any text but NUL, 1 byte to 64 KiB of UTF-8. */
+export function clipboardProblem(text: string): string | undefined {
+  if (text.length === 0) return 'clipboard text must not be empty';
+  if (/\p{Cs}/u.test(text) || text.includes('\u0000')) return 'clipboard text must be text (no NUL, no lone surrogates)';
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_CLIPBOARD_BYTES) return `clipboard text has at most ${MAX_CLIPBOARD_BYTES / 1024} KiB, not ${Math.ceil(bytes / 1024)} KiB`;
   return undefined;
 }
 
@@ -424,6 +443,14 @@ function check(message: AssistMessage): void {
       if (shape.rgba.length !== shape.width * shape.height * 4) {
         throw new AssistMessageError('malformed', `a ${shape.width}×${shape.height} cursor has ${shape.width * shape.height * 4} bytes of RGBA, not ${shape.rgba.length}`);
       }
+      return;
+    }
+    case 'clipboard-allowed':
+      if (typeof message.allowed !== 'boolean') throw new AssistMessageError('out-of-range', 'allowed is true or false');
+      return;
+    case 'clipboard': {
+      const problem = clipboardProblem(message.text);
+      if (problem) throw new AssistMessageError('invalid-text', problem);
       return;
     }
     case 'video-codecs':
@@ -549,6 +576,10 @@ function encodeBody(message: AssistMessage): Uint8Array {
       }
       return body;
     }
+    case 'clipboard-allowed':
+      return Uint8Array.of(message.allowed ? 1 : 0);
+    case 'clipboard':
+      return new TextEncoder().encode(message.text);
     case 'video-codecs':
       return new TextEncoder().encode(message.codecs.join(','));
     case 'pointer': {
@@ -691,6 +722,11 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       const [width, height, hotX, hotY] = body.subarray(CURSOR_SHAPE_ID_BYTES, CURSOR_SHAPE_HEADER_BYTES);
       return { type, id, shape: { width: width!, height: height!, hotX: hotX!, hotY: hotY!, rgba: body.slice(CURSOR_SHAPE_HEADER_BYTES) } };
     }
+    case 'clipboard-allowed':
+      requireLength(body, 1, type);
+      return { type, allowed: decodeFlag(body[0]!, 'allowed') };
+    case 'clipboard':
+      return { type, text: decodeText(body) };
     case 'video-codecs':
       return { type, codecs: decodeText(body).split(',') };
     case 'pointer': {

@@ -20,6 +20,7 @@ import { MAX_FAILED_ATTEMPTS_CEILING, type ApprovalMode, type RecordableEvent, t
 import {
   assistMessageSenders,
   chatProblem,
+  clipboardProblem,
   decodeAssistMessage,
   encodeAssistMessage,
   MAX_TERMINAL_BYTES,
@@ -91,6 +92,8 @@ export interface AssistSnapshot {
   video: VideoConfig | undefined;
   /** The person's terminal size, last sent. */
   size: { cols: number; rows: number } | undefined;
+  /** The person lets clipboard text follow both ways (absent in snapshots from before clipboard sharing: no). */
+  clipboard?: boolean;
   maxFailedAttempts: number;
   relay: RelaySnapshot;
 }
@@ -354,6 +357,10 @@ export type AgentSessionEvents = {
   'input-dropped': [dropped: { type: 'pointer' | 'key' | 'input'; why: string }];
   /** The expert's decoder needs a key frame: the next chunk sent must be one (keyFrameNeeded). */
   'key-frame-requested': [];
+  /** Text the expert sent for the person's clipboard: only while allowed (allowClipboard), approved and not paused. */
+  clipboard: [text: string];
+  /** Clipboard text that arrived while not allowed or paused: dropped and counted (refusedClipboardTexts), never written. */
+  'clipboard-refused': [refused: { why: string }];
   /** The codecs the expert can decode, most preferred first. */
   'video-codecs': [codecs: string[]];
   ended: [end: AssistEnd];
@@ -383,6 +390,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #keyFrameNeeded = true;
   #expertCodecs: string[] | undefined;
   #droppedInputEvents = 0;
+  #clipboardAllowed = false;
+  #refusedClipboardTexts = 0;
 
   constructor(options: AssistSessionOptions | RestoredSessionOptions) {
     super();
@@ -402,6 +411,14 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       this.#sharingTerminal = restore.terminal;
       this.#sharingScreen = restore.sharing;
       this.#video = restore.video && { ...restore.video };
+      if (restore.clipboard) {
+        // So did the clipboard's reader and writer: the expert is told it is no longer shared; the person allows it again.
+        this.#clipboardAllowed = true;
+        const stop = options.client.on('reconnected', () => {
+          stop();
+          void this.allowClipboard(false).catch((error: Error) => this.emit('error', error));
+        });
+      }
       if (restore.sharing) {
         // The capture belonged to the process (or page) that is gone: the expert is told the share
         // stopped rather than left with a frozen picture; the person starts a new one.
@@ -450,6 +467,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       sharing: this.#sharingScreen,
       video: this.#video && { ...this.#video },
       size: this.#size && { ...this.#size },
+      clipboard: this.#clipboardAllowed,
     };
   }
 
@@ -507,6 +525,16 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   /** Pointer, key and terminal input that arrived without control, while paused or outside a controllable share: never applied. */
   get droppedInputEvents(): number {
     return this.#droppedInputEvents;
+  }
+
+  /** Whether the person lets clipboard text follow both ways (allowClipboard). */
+  get clipboardAllowed(): boolean {
+    return this.#clipboardAllowed;
+  }
+
+  /** Clipboard text from the expert that arrived while not allowed or paused: never written. */
+  get refusedClipboardTexts(): number {
+    return this.#refusedClipboardTexts;
   }
 
   /** Whether sendVideoChunk would send a chunk now (apart from needing a key frame): a configured share, approved, not paused. */
@@ -604,6 +632,25 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     await this.#channel.send({ type: 'resume' });
     await this.#record('resumed');
     await this.#sendSize();
+  }
+
+  /** Lets clipboard text follow both ways, or stops it; the expert is told. Off until the person allows it. */
+  async allowClipboard(allowed: boolean): Promise<void> {
+    this.#require('active', 'allow the clipboard');
+    if (this.#clipboardAllowed === allowed) return;
+    this.#clipboardAllowed = allowed;
+    await this.#channel.send({ type: 'clipboard-allowed', allowed });
+  }
+
+  /**
+   * Text from the person's clipboard for the expert. False (not sent) unless allowed, approved and
+   * not paused; a RangeError for text that cannot travel (empty, over 64 KiB, NUL).
+   */
+  async sendClipboard(text: string): Promise<boolean> {
+    const problem = clipboardProblem(text);
+    if (problem) throw new RangeError(problem);
+    if (!this.#clipboardAllowed || !this.#flowing) return false;
+    return this.#channel.send({ type: 'clipboard', text });
   }
 
   /**
@@ -841,6 +888,12 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         const { type, ...key } = message;
         return this.#applyInput(type, () => this.emit('key', key));
       }
+      case 'clipboard': {
+        const why = !this.#clipboardAllowed ? 'the clipboard is not shared' : this.#paused ? 'the session is paused' : this.#phase !== 'active' ? 'the session is not active' : undefined;
+        if (why === undefined) return this.emit('clipboard', message.text);
+        this.#refusedClipboardTexts++;
+        return this.emit('clipboard-refused', { why });
+      }
       case 'key-frame-request':
         if (!this.#video) return;
         this.#keyFrameNeeded = true;
@@ -902,6 +955,10 @@ export type ExpertSessionEvents = {
   cursor: [cursor: CursorState];
   /** What the person's pointer looks like now (draw it with its hot spot at the cursor's point). */
   'cursor-shape': [shape: CursorShape];
+  /** The person lets clipboard text follow both ways, or stopped it (clipboardAllowed). */
+  'clipboard-allowed': [clipboard: { allowed: boolean }];
+  /** Text from the person's clipboard. */
+  clipboard: [text: string];
   chat: [text: string];
   /** Helper code (the expert created it): a joiner failed the handshake; this side's count against maxFailedAttempts. */
   'attempt-failed': [verdict: AttemptVerdict];
@@ -931,6 +988,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   /** A chunk may follow only once a key frame started the picture since the last configuration. */
   #keyFrameSeen = false;
   readonly #cursorShapes = new CursorShapeCache<CursorShape>();
+  #clipboardAllowed = false;
   readonly #pings = new Map<number, { resolve(): void; reject(error: Error): void }>();
   #nextPingId = 0;
   /** Restored in the middle of a video share: delta frames are skipped until a key frame, which is asked for. */
@@ -956,6 +1014,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       this.#paused = restore.paused;
       this.#terminalShared = restore.terminal;
       this.#screenShared = restore.sharing;
+      this.#clipboardAllowed = restore.clipboard ?? false;
       this.#video = restore.video && { ...restore.video };
       this.#skipDeltasUntilKeyFrame = this.#video !== undefined;
       this.#restoredMidShare = this.#video !== undefined;
@@ -1007,12 +1066,25 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       sharing: this.#screenShared,
       video: this.#video && { ...this.#video },
       size: undefined,
+      clipboard: this.#clipboardAllowed,
     };
   }
 
   /** The person's video share as configured now, while they share. */
   get video(): VideoConfig | undefined {
     return this.#video;
+  }
+
+  /** Whether the person lets clipboard text follow both ways; sendClipboard sends only while this holds and the session is not paused. */
+  get clipboardAllowed(): boolean {
+    return this.#clipboardAllowed;
+  }
+
+  /** Text for the person's clipboard. False (not sent) unless allowed and not paused: the person's side would refuse it. */
+  async sendClipboard(text: string): Promise<boolean> {
+    const problem = clipboardProblem(text);
+    if (problem) throw new RangeError(problem);
+    return this.#clipboardAllowed && this.#phase === 'active' && !this.#paused && this.#channel.send({ type: 'clipboard', text });
   }
 
   /** Whether sendPointer and sendKey would send: control, not paused, a controllable share. */
@@ -1257,6 +1329,12 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         if (!shape) return this.#channel.violation(`cursor shape ${message.id}, which it never defined or which was forgotten`);
         return this.emit('cursor-shape', shape);
       }
+      case 'clipboard-allowed':
+        this.#clipboardAllowed = message.allowed;
+        return this.emit('clipboard-allowed', { allowed: message.allowed });
+      case 'clipboard':
+        if (!this.#clipboardAllowed || this.#paused) return this.#channel.violation(this.#paused ? 'clipboard text while paused' : 'clipboard text it did not allow');
+        return this.emit('clipboard', message.text);
       case 'ping':
         void this.#channel.send({ type: 'pong', id: message.id }).catch((error: Error) => this.emit('error', error));
         return;

@@ -495,7 +495,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #reconnect(cause: Error, { immediately = false } = {}): Promise<void> {
     this.#state = 'reconnecting';
     this.#reconnected = new Promise((resolve) => (this.#markReconnected = resolve));
-    const { sessionId, resumeToken } = this.#session!;
+    const { sessionId } = this.#session!;
     for (let attempt = 1; attempt <= this.#reconnectPolicy.maxAttempts; attempt++) {
       const delayMs = immediately && attempt === 1 ? 0 : this.#backoffDelay(attempt);
       this.emit('reconnecting', { attempt, delayMs, cause });
@@ -503,7 +503,9 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       if (this.#end) return;
       try {
         const connection = await this.#connect();
-        const { type: _reply, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken });
+        const { type: _reply, resumeToken: nextToken, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken: this.#session!.resumeToken });
+        // Tokens rotate: the next resume needs this one (kept at once, with persistWith, for a restore).
+        this.#session!.resumeToken = nextToken;
         this.#state = 'connected';
         this.#markReconnected();
         this.#reconnects++;
@@ -524,14 +526,14 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#finish('connection-lost', cause);
   }
 
-  /** What the relay says now wins: the session may have been extended while this side was away. */
+  /** What the relay says now wins: the session may have been extended while this side was away. Kept at once: the token changed. */
   #takeResumedSession(resumed: ResumedSession): void {
     const session = this.#session!;
     if (resumed.expiresAt !== session.expiresAt) {
       session.expiresAt = resumed.expiresAt;
       if (this.#activation) this.#activation = { ...this.#activation, expiresAt: resumed.expiresAt };
-      this.#persist();
     }
+    this.#persist();
   }
 
   /** Exponential backoff with "equal jitter": half the cap, plus a random share of the other half. */

@@ -114,6 +114,8 @@ export {
   MAX_CURSOR_SHAPES,
   MAX_CURSOR_SIDE,
   screenImageProblem,
+  clipboardProblem,
+  MAX_CLIPBOARD_BYTES,
   shareStoppedSentence,
   type ControlState,
   type CursorShape,

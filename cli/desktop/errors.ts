@@ -8,7 +8,8 @@ export type DesktopErrorCode =
   | 'capture-failed'
   | 'monitor-gone'
   | 'encoder-refused'
-  | 'input-failed';
+  | 'input-failed'
+  | 'no-clipboard-tool';
 
 export class DesktopError extends Error {
   override readonly name = 'DesktopError';

@@ -59,6 +59,11 @@ export type RouteHandler = (event: WebSocketEvent, context: object) => Promise<W
 
 export interface GatewayOptions {
   host: string;
+  /**
+   * Another address to serve the same API at, on the same port, when it can (the other loopback
+   * address: the console then opens at 127.0.0.1 and [::1] alike). Not served if it cannot be bound.
+   */
+  aliasHost?: string;
   port: number;
   stage: string;
   limits: GatewayLimits;
@@ -118,6 +123,7 @@ const INTERNAL_HOST = '127.0.0.1';
  */
 export class LocalGateway {
   private readonly server: Server;
+  private aliasServer: Server | undefined;
   private readonly internalServer: Server;
   private readonly sockets = new WebSocketServer({ noServer: true });
   private readonly connections = new Map<string, LiveConnection>();
@@ -128,9 +134,19 @@ export class LocalGateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.sockets.options.maxPayload = options.limits.maxMessageBytes;
-    this.server = createServer((request, response) => void this.serveHttp(request, response));
-    this.server.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+    this.server = this.publicServer();
     this.internalServer = createServer((request, response) => void this.serveInternal(request, response));
+  }
+
+  private publicServer(): Server {
+    const server = createServer((request, response) => void this.serveHttp(request, response));
+    server.on('upgrade', (request, socket, head) => void this.upgrade(request, socket, head));
+    return server;
+  }
+
+  /** The addresses the API is served at: `host`, and `aliasHost` when it could be bound. */
+  get servedHosts(): string[] {
+    return this.aliasServer && this.options.aliasHost ? [this.options.host, this.options.aliasHost] : [this.options.host];
   }
 
   async listen(): Promise<{ port: number; internalPort: number }> {
@@ -146,6 +162,14 @@ export class LocalGateway {
     } catch (error) {
       await new Promise((resolve) => this.server.close(resolve));
       throw error;
+    }
+    if (this.options.aliasHost !== undefined) {
+      const alias = this.publicServer();
+      // No IPv6 on this machine, or that address's port taken by another program: then it is not served.
+      this.aliasServer = await listen(alias, port, this.options.aliasHost).then(
+        () => alias,
+        () => undefined,
+      );
     }
     this.domainName = `${this.options.host}:${port}`;
     return { port, internalPort };
@@ -174,9 +198,9 @@ export class LocalGateway {
     for (const connection of this.connections.values()) connection.socket.close(1001, 'Going away');
     await this.settle();
     this.sockets.close();
-    this.server.closeAllConnections();
-    this.internalServer.closeAllConnections();
-    await Promise.all([this.server, this.internalServer].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const servers = [this.server, this.internalServer, ...(this.aliasServer ? [this.aliasServer] : [])];
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
   /** Waits until no handler invocation is running (tests use it to observe a quiet relay). */

@@ -1,76 +1,25 @@
-import { parseArgs } from 'node:util';
-import { parseAllowedOrigins, policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
 import { createJsonLog } from '../../shared/ports/log.js';
 import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
 import { startLocalRuntime } from './runtime.js';
-
-const usage = `Usage: npm start -- [options]
-
-Runs the whole Assist Relay on this machine: the same Lambda handlers behind a local
-API Gateway look-alike, with dynalite as DynamoDB. No AWS account needed.
-
-Options:
-  --port N          port to listen on (default 8787, or $PORT; 0 picks a free one)
-  --host ADDR       address to bind (default 127.0.0.1)
-  --data-dir DIR    keep the database in DIR across restarts (default: in memory)
-  --allowed-origin ORIGIN
-                    also let browser pages from ORIGIN (like https://help.example.org)
-                    connect; repeatable (default: only the relay's own pages, or the
-                    comma-separated $ASSIST_ALLOWED_ORIGINS); no wildcards
-  --verbose         print the handlers' JSON log lines
-  -h, --help        show this help
-
-Operator policy: the same ASSIST_* environment variables as the Lambda functions
-(lifetimes, limits, allowed origins; see the README), e.g.
-  ASSIST_EASY_CONNECT_TTL_SECONDS=600 npm start
-
-Examples:
-  npm start
-  PORT=9000 npm start
-  npm start -- --data-dir .local-data --verbose
-  npm start -- --allowed-origin https://help.example.org
-`;
+import { parseStartOptions, startUsage, type RunOptions } from './start-options.js';
 
 function fail(message: string): never {
-  console.error(`error: ${message}\n\n${usage}`);
+  console.error(`error: ${message}\n\n${startUsage}`);
   process.exit(2);
 }
 
-let parsed;
+let options: RunOptions;
 try {
-  parsed = parseArgs({
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'allowed-origin': { type: 'string', multiple: true },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
+  const parsed = parseStartOptions(process.argv.slice(2), process.env);
+  if (parsed.help) {
+    console.log(startUsage);
+    process.exit(0);
+  }
+  options = parsed;
 } catch (error) {
   fail((error as Error).message);
 }
-const { values } = parsed;
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
-
-const portText = values.port ?? process.env.PORT ?? '8787';
-const port = Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${portText}"`);
-
-// The functions' own reader of the ASSIST_* variables, so both runtimes take the same knobs; the flag wins over the variable.
-let policy: RelayPolicy;
-try {
-  policy = policyFromEnvironment();
-  const flagged = values['allowed-origin'];
-  if (flagged) policy = { ...policy, allowedOrigins: parseAllowedOrigins(flagged, '--allowed-origin') };
-} catch (error) {
-  fail((error as Error).message);
-}
+const { port, policy } = options;
 
 /** Builds the web console (web/) afresh, so it matches this checkout; the relay runs without it if that fails. */
 async function buildWebConsole(): Promise<ConsoleSite | undefined> {
@@ -87,20 +36,23 @@ try {
   const webConsole = await buildWebConsole();
   const runtime = await startLocalRuntime({
     port,
-    host: values.host ?? '127.0.0.1',
-    dataDir: values['data-dir'],
+    host: options.host,
+    publicUrl: options.publicUrl,
+    dataDir: options.dataDir,
     policy,
     console: webConsole,
-    ...(values.verbose ? { log: createJsonLog() } : {}),
+    ...(options.verbose ? { log: createJsonLog() } : {}),
   });
+  const { httpUrl, webSocketUrl, pageOrigins = [] } = runtime.endpoints;
   console.log(`Assist Relay is running locally.
-  WebSocket URL: ${runtime.wsUrl}
-  HTTP URL:      ${runtime.httpUrl}   (health: ${runtime.httpUrl}/healthz)${webConsole ? `
-  Web console:   ${runtime.httpUrl}/   (ask for help: ${runtime.httpUrl}/help)` : ''}
+  WebSocket URL: ${webSocketUrl}
+  HTTP URL:      ${httpUrl}   (health: ${httpUrl}/healthz)${options.publicUrl ? `
+  Listening on:  ${runtime.httpUrl}   (${options.host}; --public-url is what links, files and emails say)` : ''}${webConsole ? `
+  Web console:   ${httpUrl}/   (ask for help: ${httpUrl}/help)` : ''}
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
   Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)
-  Database:      ${runtime.dynamoEndpoint}   (dynalite, ${values['data-dir'] ? `kept in ${values['data-dir']}` : 'in memory'}; table ${runtime.tableName})
-  Browser pages: ${[new URL(runtime.httpUrl).origin, ...policy.allowedOrigins].join(', ')}   (the origins that may connect)
+  Database:      ${runtime.dynamoEndpoint}   (dynalite, ${options.dataDir ? `kept in ${options.dataDir}` : 'in memory'}; table ${runtime.tableName})
+  Browser pages: ${[...new Set([new URL(httpUrl).origin, ...pageOrigins, ...policy.allowedOrigins])].join(', ')}   (the origins that may connect)
 Press Ctrl-C to stop.`);
 
   let stopping = false;

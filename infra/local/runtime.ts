@@ -27,6 +27,7 @@ import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbo
 import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
+import { checkBinding, isWildcardHost, localEndpoints, loopbackAlias, normalizePublicUrl, urlHost } from './addresses.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
 import { InProcessConnections } from './in-process-connections.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
@@ -35,7 +36,13 @@ import { apiGatewayLimits, isLoopbackClient, LocalGateway, requestParts, type Ga
 type HttpHandler = ReturnType<typeof httpRoute>;
 
 export interface LocalRuntimeOptions {
+  /** The address to bind (default 127.0.0.1, and ::1 beside it); a wildcard (0.0.0.0, ::) needs publicUrl. */
   host?: string;
+  /**
+   * The address people reach the relay at (`https://relay.example.org`, an origin): what relay.json,
+   * links, invitation files and emails say, and the origin its own pages have. Default: the bound address.
+   */
+  publicUrl?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Persist the table here; in memory when absent. */
@@ -63,8 +70,11 @@ export interface LocalRuntimeOptions {
 }
 
 export interface LocalRuntime {
+  /** Where this machine reaches the relay (the bound address; 127.0.0.1 for a wildcard bind). */
   wsUrl: string;
   httpUrl: string;
+  /** What the relay hands out: relay.json, links, files and emails (publicUrl's, or the bound address's). */
+  endpoints: RelayEndpoints;
   /**
    * The relay's own endpoints, on a loopback-only port whatever `host` is: `@connections` under
    * `<internalUrl>/local` and the SES stand-in under `<internalUrl>/ses`.
@@ -94,19 +104,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Before anything starts: a malformed origin (or a wildcard) is refused with the reason.
   const allowedOrigins = parseAllowedOrigins(options.policy?.allowedOrigins ?? [], 'allowedOrigins');
   const host = options.host ?? '127.0.0.1';
+  const publicUrl = options.publicUrl === undefined ? undefined : normalizePublicUrl(options.publicUrl, 'publicUrl');
+  checkBinding(host, publicUrl);
   const tableName = options.tableName ?? 'assist-relay';
   const log = options.log ?? silentLog;
   const dynamo = await startLocalDynamo(tableName, options.dataDir);
   let port = options.port ?? 8787;
   let internalPort = 0;
-  // Read after listen() has settled the port.
+  // Read after listen() has settled the port and which addresses it serves.
+  const settled = () => localEndpoints({ host, port, stage: STAGE, publicUrl, servedHosts: gateway.servedHosts });
   const endpoints: RelayEndpoints = {
     // API Gateway's URL shape: the stage is the path, and the only path that upgrades.
     get webSocketUrl() {
-      return `ws://${host}:${port}/${STAGE}`;
+      return settled().webSocketUrl;
     },
     get httpUrl() {
-      return `http://${host}:${port}`;
+      return settled().httpUrl;
+    },
+    get pageOrigins() {
+      return settled().pageOrigins;
     },
   };
   const outbox = await createMailOutbox({ dir: options.outboxDir ?? (options.dataDir && join(options.dataDir, 'outbox')) });
@@ -143,6 +159,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const httpHandler = httpRoute(() => ({ ...deps(), console: options.console }));
   const gateway = new LocalGateway({
     host,
+    aliasHost: loopbackAlias(host, publicUrl),
     port,
     stage: STAGE,
     limits: { ...apiGatewayLimits, ...options.limits },
@@ -185,9 +202,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }, options.sweepIntervalMs ?? 30_000);
   sweepTimer.unref();
 
+  const reachable = urlHost(isWildcardHost(host) ? '127.0.0.1' : host);
   return {
-    wsUrl: endpoints.webSocketUrl,
-    httpUrl: `http://${host}:${port}`,
+    wsUrl: `ws://${reachable}:${port}/${STAGE}`,
+    httpUrl: `http://${reachable}:${port}`,
+    endpoints: settled(),
     internalUrl: internalUrl(),
     gateway,
     dynamoEndpoint: dynamo.endpoint,

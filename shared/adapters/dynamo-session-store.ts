@@ -11,7 +11,7 @@ import {
 import type { ApprovalMode, Role } from '../protocol/messages.js';
 import { conditionally, documentClient } from './dynamo-documents.js';
 import { tableSchema } from './table.js';
-import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore } from '../ports/session-store.js';
+import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore, TokenRotation } from '../ports/session-store.js';
 
 // Single-table layout: every item has `pk` and the TTL attribute `expiresAt` (epoch seconds).
 const sessionKey = (sessionId: string) => ({ pk: `SESSION#${sessionId}` });
@@ -205,13 +205,22 @@ export class DynamoSessionStore implements SessionStore {
     return sessionFrom(result);
   }
 
-  async attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined> {
+  async attachConnection(sessionId: string, role: Role, connectionId: string, rotation: TokenRotation): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET #seat.connectionId = :connectionId REMOVE #seat.disconnectedAt',
-      ConditionExpression: 'attribute_exists(#seat) AND #state <> :ended',
+      UpdateExpression:
+        'SET #seat.connectionId = :connectionId, #seat.tokenHash = :next, #seat.previousTokenHash = :presented, #seat.previousTokenUntil = :until REMOVE #seat.disconnectedAt',
+      ConditionExpression:
+        'attribute_exists(#seat) AND #state <> :ended AND (#seat.tokenHash = :presented OR (#seat.previousTokenHash = :presented AND #seat.previousTokenUntil > :now))',
       ExpressionAttributeNames: { '#seat': role, '#state': 'state' },
-      ExpressionAttributeValues: { ':connectionId': connectionId, ':ended': 'ended' },
+      ExpressionAttributeValues: {
+        ':connectionId': connectionId,
+        ':ended': 'ended',
+        ':presented': rotation.presented,
+        ':next': rotation.next,
+        ':now': rotation.now,
+        ':until': rotation.previousUntil,
+      },
       ReturnValues: 'ALL_OLD',
     });
     return sessionFrom(result);

@@ -98,7 +98,9 @@ export function composeInvitationEmail(input: InvitationEmailInput): OutgoingEma
   const name = requesterName(input.requesterName);
   const url = relayUrl(input.relayUrl);
   const until = formatLongUtcTime(input.expiresAt);
-  const command = `npx assist join ${shellQuote(url)}`;
+  // The relay's own command, as its documentation installs it: never an npm package name, which
+  // anyone could publish.
+  const command = `assist join ${shellQuote(url)}`;
   const fileName = input.fileName ?? INVITATION_FILE_NAME;
 
   const text = [
@@ -107,10 +109,10 @@ export function composeInvitationEmail(input: InvitationEmailInput): OutgoingEma
     `${name} asks for your help, through Assist Relay (remote assistance).`,
     `The invitation is valid until ${until}.`,
     '',
-    'To join, open this link:',
+    'To join, open this link in a web browser:',
     url,
     '',
-    'Or join from a terminal:',
+    'If you have this relay’s own assist command (its documentation says how to set it up), you can instead run in a terminal:',
     command,
     '',
     `The invitation is also attached to this email as a file (${fileName}).`,
@@ -133,8 +135,8 @@ export function composeInvitationEmail(input: InvitationEmailInput): OutgoingEma
     `<p>Hello,</p>`,
     `<p>${htmlName} asks for your help, through Assist Relay (remote assistance).<br>`,
     `The invitation is valid until <strong>${htmlUntil}</strong>.</p>`,
-    `<p>To join, open this link:<br><a href="${htmlUrl}">${htmlUrl}</a></p>`,
-    `<p>Or join from a terminal:<br><code>${htmlCommand}</code></p>`,
+    `<p>To join, open this link in a web browser:<br><a href="${htmlUrl}">${htmlUrl}</a></p>`,
+    `<p>If you have this relay’s own <code>assist</code> command (its documentation says how to set it up), you can instead run in a terminal:<br><code>${htmlCommand}</code></p>`,
     `<p>The invitation is also attached to this email as a file (${htmlFileName}).</p>`,
     `<p>You will need a password. ${htmlName} will tell it to you separately, by phone or chat; it is never sent by email.</p>`,
     `<p>If you do not know ${htmlName}, ignore this email.</p>`,

@@ -4,8 +4,14 @@ export type SessionState = 'waiting' | 'joined' | 'active' | 'ended';
 
 /** One participant's seat in a session. */
 export interface ParticipantSeat {
-  /** SHA-256 of the resume token, base64url; the token itself is never stored. */
+  /** SHA-256 of the newest resume token, base64url; the token itself is never stored. */
   tokenHash: string;
+  /**
+   * The token the newest one replaced on a resume, accepted until `previousTokenUntil` (epoch seconds)
+   * or until the newest is used: the reply carrying the newest may have been lost.
+   */
+  previousTokenHash?: string;
+  previousTokenUntil?: number;
   /** Current connection, absent while disconnected. */
   connectionId?: string;
   /** Epoch seconds when the connection dropped; cleared on resume. */
@@ -35,6 +41,14 @@ export interface SessionRecord {
   agent?: ParticipantSeat;
   expert?: ParticipantSeat;
   endedReason?: EndReason;
+}
+
+/** One resume's change of a seat's token hashes (attachConnection). */
+export interface TokenRotation {
+  presented: string;
+  next: string;
+  now: number;
+  previousUntil: number;
 }
 
 export interface ConnectionRecord {
@@ -82,8 +96,13 @@ export interface SessionStore {
   uncountEmail(sessionId: string): Promise<void>;
   /** joined → active; returns the session as it is now, or undefined if it was not joined. */
   activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined>;
-  /** Puts a connection in a role's seat; returns the session as it was before, or undefined if it ended. */
-  attachConnection(sessionId: string, role: Role, connectionId: string): Promise<SessionRecord | undefined>;
+  /**
+   * Puts a connection in a role's seat and rotates its token, only if `rotation.presented` is still the
+   * seat's newest token hash, or its previous one before `rotation.now`'s grace ran out: the seat's
+   * newest becomes `rotation.next`, its previous `rotation.presented` until `rotation.previousUntil`.
+   * Returns the session as it was before, or undefined if it ended or the token is no longer accepted.
+   */
+  attachConnection(sessionId: string, role: Role, connectionId: string, rotation: TokenRotation): Promise<SessionRecord | undefined>;
   /** Empties a role's seat only if this connection still holds it; returns the session as it is now, or undefined if the seat was not this connection's. */
   detachConnection(sessionId: string, role: Role, connectionId: string, now: number): Promise<SessionRecord | undefined>;
   /** Records traffic for idle tracking; ignored once the session ended. */

@@ -204,7 +204,11 @@ export interface SessionInfo {
 export type ServerMessage =
   | ({ type: 'sessionCreated'; nameplate: string } & SessionInfo)
   | ({ type: 'sessionJoined'; nameplate: string } & SessionInfo)
-  | ({ type: 'sessionResumed' } & Omit<SessionInfo, 'resumeToken'>)
+  /**
+   * `resumeToken` is a new one: tokens rotate on every resume, so a copied one is useless once its
+   * successor has been used (the relay accepts the one before only until then, at most 5 minutes).
+   */
+  | ({ type: 'sessionResumed' } & SessionInfo)
   | { type: 'frame'; data: string }
   /** 'left': the joiner left before approval or was removed after a failed confirmation; the invitation is open again. */
   | { type: 'peer'; state: 'connected' | 'disconnected' | 'left' }

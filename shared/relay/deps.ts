@@ -11,6 +11,11 @@ import type { RouteCache } from './route-cache.js';
 export interface RelayEndpoints {
   webSocketUrl: string;
   httpUrl: string;
+  /**
+   * Other origins the relay's own pages are served at, which may connect like httpUrl's (the local
+   * runtime on loopback: localhost, 127.0.0.1 and [::1] at its port). None on AWS.
+   */
+  pageOrigins?: readonly string[];
 }
 
 /** Everything a use case needs, injected so Lambda, the local runtime and tests wire it differently. */

@@ -1,5 +1,5 @@
 import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type ServerMessage } from '../protocol/messages.js';
-import { requireBoundConnection } from './connections.js';
+import { connectionGone, requireBoundConnection } from './connections.js';
 import type { Caller, RelayDeps } from './deps.js';
 import { RelayError, sessionEndedError } from './errors.js';
 import { finishSession } from './finish-session.js';
@@ -95,9 +95,10 @@ export async function relayFrame(deps: RelayDeps, caller: Caller, data: string):
   route = await loadRoute(deps, caller);
   const currentPeer = route.peerConnectionId;
   if (currentPeer && currentPeer !== gonePeer && (await deps.notifier.postRaw(currentPeer, body)) !== 'gone') return undefined;
-  // The peer connection still on record has just proved gone: free its seat (only if it still holds it).
-  if (currentPeer) await deps.store.detachConnection(route.sessionId, otherRole(route.role), currentPeer, now);
+  // The peer connection still on record has just proved gone, perhaps before its $disconnect ran: the
+  // same rules apply (a joiner before approval is removed), and the sender is told by them.
   deps.routes.delete(caller.connectionId);
+  if (currentPeer && (await connectionGone(deps, route.sessionId, otherRole(route.role), currentPeer)) !== 'not-held') return undefined;
   return peerDisconnected;
 }
 

@@ -146,6 +146,20 @@ export async function joinSession(deps: RelayDeps, caller: Caller, request: Omit
 
 const roleTakenError = () => new RelayError('role-taken', 'someone else has already joined this invitation');
 
+/** How long at most a resume token stays good after the one that replaced it was issued (capped by the resume grace). */
+export const PREVIOUS_TOKEN_GRACE_SECONDS = 5 * 60;
+
+/** Which seat a token opens: the seat's newest token, or the one it replaced while that is still good. */
+function seatOpenedBy(session: SessionRecord, tokenHash: string, now: number): Role | undefined {
+  return roles.find((role) => {
+    const seat = session[role];
+    if (!seat) return false;
+    const newest = timingSafeEqualStrings(seat.tokenHash, tokenHash);
+    const previous = seat.previousTokenHash !== undefined && (seat.previousTokenUntil ?? 0) > now && timingSafeEqualStrings(seat.previousTokenHash, tokenHash);
+    return newest || previous;
+  });
+}
+
 export async function resumeSession(
   deps: RelayDeps,
   caller: Caller,
@@ -155,7 +169,7 @@ export async function resumeSession(
   const now = epochSeconds(deps);
   const session = await deps.store.getSession(request.sessionId);
   const tokenHash = hashToken(request.resumeToken);
-  const role = session && roles.find((candidate) => timingSafeEqualStrings(session[candidate]?.tokenHash ?? '', tokenHash));
+  const role = session && seatOpenedBy(session, tokenHash, now);
   // One answer for "no such session" and "wrong token", so ids cannot be probed.
   if (!session || !role) throw new RelayError('invalid-resume-token', 'no session matches this id and resume token');
   if (session.state === 'ended') throw sessionEndedError(session.endedReason);
@@ -165,10 +179,22 @@ export async function resumeSession(
     throw new RelayError('session-expired', `the session can no longer be resumed (${overdue})`);
   }
   await bindOrRefuse(deps, caller, session.sessionId, role);
-  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId);
+  // The token rotates on every resume, so a copy of an old one is useless. The one just presented
+  // stays good until the new one is used (within PREVIOUS_TOKEN_GRACE_SECONDS): the reply carrying
+  // the new one may be lost, and the client then tries again with what it has.
+  const next = newResumeToken();
+  const before = await deps.store.attachConnection(session.sessionId, role, caller.connectionId, {
+    presented: tokenHash,
+    next: hashToken(next),
+    now,
+    previousUntil: now + Math.min(deps.policy.resumeGraceSeconds, PREVIOUS_TOKEN_GRACE_SECONDS),
+  });
   if (!before) {
     await deps.store.unbindConnection(caller.connectionId, session.sessionId);
-    throw sessionEndedError(session.endedReason);
+    const current = await deps.store.getSession(session.sessionId);
+    if (!current || current.state === 'ended') throw sessionEndedError(current?.endedReason ?? session.endedReason);
+    // A concurrent resume used the newer token meanwhile.
+    throw new RelayError('invalid-resume-token', 'no session matches this id and resume token');
   }
   // A half-open old connection of the same participant (proved by the token) is closed, never the peer's.
   const replaced = before[role]?.connectionId;
@@ -179,7 +205,7 @@ export async function resumeSession(
   const peer = before[otherRole(role)]?.connectionId;
   if (peer) await deps.notifier.post(peer, { type: 'peer', state: 'connected' });
   deps.log.info('session-resumed', { sessionId: session.sessionId, role });
-  const resumed: ServerMessage = { type: 'sessionResumed', ...sessionInfo(deps, before, role) };
+  const resumed: ServerMessage = { type: 'sessionResumed', resumeToken: next, ...sessionInfo(deps, before, role) };
   if (role !== session.creatorRole || before.state !== 'waiting') return resumed;
   // A joiner may have been removed while the creator was away and missed the notice: repeat it after
   // the reply, so the creator drops that joiner's streams before the next one arrives.

@@ -156,6 +156,28 @@ describe('the person sharing their desktop', () => {
     agent.ui.show({ event: 'desktop-share', state: 'stopped', monitor: 1 });
     expect(agent.screen()).toContain('Your desktop is no longer shared.');
   });
+
+  it('Ctrl-] then s stops only the desktop share, b shares the clipboard or stops it; the menu names both', async () => {
+    const agent = frontend('agent', true);
+    agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
+    agent.ui.show({ event: 'approved', mode: 'view' });
+    expect(agent.screen()).toContain('Keys: Ctrl-] then c (give control), p (pause), s (stop sharing the desktop), b (clipboard), m (message), e (end), ? (help).');
+    agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
+    await agent.keys('\x1d');
+    expect(agent.screen()).toContain('p pause · s stop sharing the desktop · b share the clipboard · m message');
+    await agent.keys('b');
+    agent.ui.show({ event: 'clipboard-allowed', allowed: true });
+    expect(agent.screen()).toContain('Clipboard shared: text you copy goes to Bob, text they send goes on your clipboard. Ctrl-] then b stops it.');
+    await agent.keys('\x1db', '\x1ds');
+    agent.ui.show({ event: 'clipboard-refused', count: 1, why: 'the clipboard is not shared' });
+    agent.ui.show({ event: 'clipboard-refused', count: 2, why: 'the clipboard is not shared' });
+    expect(agent.screen().split('was not put on your clipboard').length).toBe(2); // said once per reason
+    expect(agent.commands).toEqual([{ cmd: 'clipboard', allowed: true }, { cmd: 'clipboard', allowed: false }, { cmd: 'stop-desktop' }]);
+    // Without a desktop, neither is offered.
+    const terminalOnly = await liveAgent();
+    await terminalOnly.keys('\x1ds', '\x1db');
+    expect(terminalOnly.commands).toEqual([]);
+  });
 });
 
 describe('the person sharing only their desktop', () => {

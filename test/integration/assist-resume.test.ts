@@ -93,7 +93,8 @@ describe('resuming an approved session after a reload or a crash', () => {
     const { agent, expert, agentKept } = await approvedPair();
     const expertSeen = record(expert);
     await agent.startScreenShare();
-    await until(() => expertSeen.log.includes('screen-share {"state":"started"}'), 'the share');
+    await agent.allowClipboard(true);
+    await until(() => expertSeen.log.includes('screen-share {"state":"started"}') && expert.clipboardAllowed, 'the share and the clipboard');
     let input = '';
     agent.on('input', (bytes) => (input += new TextDecoder().decode(bytes)));
 
@@ -109,6 +110,9 @@ describe('resuming an approved session after a reload or a crash', () => {
     expect(input).toBe(Array.from({ length: 200 }, (_, key) => `k${key};`).join(''));
     await until(() => expertSeen.log.includes('screen-share {"state":"stopped","reason":"restarted"}'), 'the share to be said stopped');
     expect(restored.sharingScreen).toBe(false);
+    // Nor is the clipboard: its reader was the crashed process's; the person allows it again.
+    await until(() => !expert.clipboardAllowed, 'the clipboard to be said no longer shared');
+    expect(restored.clipboardAllowed).toBe(false);
 
     await restored.sendOutput(utf8('still here'));
     await until(() => expertSeen.log.includes('output still here'), 'output from the restored person');

@@ -9,8 +9,8 @@ import { isLoopbackClient } from '../../infra/local/gateway.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 
-// Bound to every address, as `npm start -- --host 0.0.0.0` would be.
-const runtime = useLocalRuntime({ host: '0.0.0.0' });
+// Bound to every address, as `npm start -- --host 0.0.0.0 --public-url …` would be.
+const runtime = useLocalRuntime({ host: '0.0.0.0', publicUrl: 'https://relay.example.org' });
 
 /** This machine's addresses other than loopback (none on some CI machines: then only loopback is checked). */
 const outsideAddresses = Object.values(networkInterfaces())

@@ -92,7 +92,7 @@ describe('local mail outbox, driven by the real SESv2Client', () => {
 
     const parsed = await readOutboxMessage(outbox.dir, file!);
     expect(parsed).toMatchObject({ from: '"Assist Relay" <relay@example.org>', to: email.to, subject: email.subject, text: email.text, html: email.html });
-    expect(parsed.text).toContain(`npx assist join '${relayUrl}'`);
+    expect(parsed.text).toContain(`\nassist join '${relayUrl}'\n`);
     expect(parsed.attachments).toHaveLength(1);
     expect(parsed.attachments[0]).toMatchObject({ filename: 'invitation.assistinvite', contentType: 'application/vnd.assist-relay.invitation+json' });
     expect(new TextDecoder().decode(parsed.attachments[0]!.content)).toBe(invitationFileText);

@@ -135,12 +135,41 @@ describe('relay over real WebSockets', () => {
     const back = await TestSocket.open(runtime().wsUrl);
     const resumed = await back.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken: joined.resumeToken });
     expect(resumed).toMatchObject({ type: 'sessionResumed', role: 'expert', peerConnected: true });
-    expect(resumed).not.toHaveProperty('resumeToken');
     expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
     agent.send(frameOf('welcome back'));
     expect(decode(await back.next())).toBe('welcome back');
     agent.close();
     back.close();
+  });
+
+  it('rotates the resume token on every resume; the one before stays good only until its successor is used', async () => {
+    const { agent, joined } = await pair();
+    expect(await agent.request({ action: 'approveSession', mode: 'view' })).toMatchObject({ type: 'sessionActive' });
+    const resume = async (resumeToken: string) => {
+      const socket = await TestSocket.open(runtime().wsUrl);
+      return { socket, reply: await socket.request({ action: 'resumeSession', sessionId: joined.sessionId, resumeToken }) };
+    };
+    const tokenOf = (reply: unknown) => (reply as { resumeToken: string }).resumeToken;
+
+    const first = await resume(joined.resumeToken);
+    const t1 = tokenOf(first.reply);
+    expect(t1).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+    expect(t1).not.toBe(joined.resumeToken);
+    // The reply carrying t1 may be lost: the token presented is still good, and gives yet another one.
+    const retried = await resume(joined.resumeToken);
+    expect(retried.reply).toMatchObject({ type: 'sessionResumed', role: 'expert' });
+    const t2 = tokenOf(retried.reply);
+    expect(t2).not.toBe(t1);
+    expect((await first.socket.closed).code).toBe(1000); // replaced by the connection that proved the token
+    // t1 was never used and has been replaced: refused. Once t2 is used, the first token is refused too.
+    expect((await resume(t1)).reply).toMatchObject({ code: 'invalid-resume-token' });
+    const third = await resume(t2);
+    expect(third.reply).toMatchObject({ type: 'sessionResumed' });
+    const replay = await resume(joined.resumeToken);
+    expect(replay.reply).toMatchObject({ code: 'invalid-resume-token' });
+    // The one just used stays good until its successor is used: the holder of t2 can still come back with it.
+    expect((await resume(t2)).reply).toMatchObject({ type: 'sessionResumed' });
+    agent.close();
   });
 
   it('ending a session tells both sides, closes their connections, and nothing more is relayed', async () => {

@@ -3,6 +3,7 @@ import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../..
 import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
 import { ChatPane } from './chat.js';
+import { ClipboardPanel } from './clipboard-panel.js';
 import { DesktopView } from './desktop-view.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
@@ -223,6 +224,7 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
   /** Until the person shares a terminal or a screen (a person in the browser may never share either). */
   const sharesNothing = h('p', { class: 'shares-nothing' }, `${agentName} shares nothing yet. You can chat; what they share (a terminal, a screen) appears here.`);
   const chat = new ChatPane(agentName, (text) => session.chat(text));
+  const clipboard = new ClipboardPanel(session, agentName, (text) => chat.note(text));
   /** Asked for control and not yet answered: the button waits for the person, so it is asked once. */
   let controlRequested = false;
   const askForControl = button('Ask for control', async () => {
@@ -254,7 +256,7 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     connectionNotice(session.client, agentName),
     countdown(session.client),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
-    h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), chat.element),
+    h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
   );
   update();
   if (mode === 'control') chat.note(`${agentName} let you in with control.`);

@@ -46,7 +46,7 @@ describe('DynamoSessionStore', () => {
     expect(await store.activateSession('s', 'view', NOW, NOW + 60)).toBeUndefined();
     expect(await store.detachConnection('s', 'agent', 'c', NOW)).toBeUndefined();
     expect(await store.claimNameplate('K7QM', 's', NOW + 60)).toBe(false);
-    expect(await store.attachConnection('s', 'expert', 'c')).toBeUndefined();
+    expect(await store.attachConnection('s', 'expert', 'c', { presented: 'h1', next: 'h2', now: NOW, previousUntil: NOW + 300 })).toBeUndefined();
     expect(await store.endSession('s', 'expired', NOW)).toBeUndefined();
   });
 
@@ -66,6 +66,15 @@ describe('DynamoSessionStore', () => {
       ConditionExpression: 'sessionId = :sessionId',
       ExpressionAttributeValues: { ':sessionId': 's' },
     });
+  });
+
+  it('attaches a resumed connection only for the seat’s newest token, or the one before within its grace, and rotates them', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    await store.attachConnection('s', 'expert', 'c', { presented: 'h1', next: 'h2', now: NOW, previousUntil: NOW + 300 });
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toContain('(#seat.tokenHash = :presented OR (#seat.previousTokenHash = :presented AND #seat.previousTokenUntil > :now))');
+    expect(input?.UpdateExpression).toContain('#seat.tokenHash = :next, #seat.previousTokenHash = :presented, #seat.previousTokenUntil = :until');
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':presented': 'h1', ':next': 'h2', ':now': NOW, ':until': NOW + 300 });
   });
 
   it('only claims the joiner seat while the session waits, is unexpired and that seat is empty', async () => {

@@ -39,16 +39,18 @@ describe('composeInvitationEmail', () => {
     expect(email.subject).toBe('Ada Lovelace asks for your help (Assist Relay)');
   });
 
-  it('says who, until when (UTC), the link with its fragment, the CLI command, the separate password, and when to ignore it', () => {
+  it('says who, until when (UTC), to open the link in a browser, the relay’s own command (never an npm package), the separate password, and when to ignore it', () => {
     for (const body of [email.text, email.html]) {
       expect(body).toContain('Ada Lovelace asks for your help');
       expect(body).toContain('Friday 20 November 2026, 16:00 UTC');
       expect(body).toContain(relayUrl);
       expect(body).toContain('by phone or chat');
       expect(body).toContain('If you do not know Ada Lovelace, ignore this email.');
+      expect(body).toContain('open this link in a web browser');
+      expect(body).not.toContain('npx');
     }
-    expect(email.text).toContain(`npx assist join '${relayUrl}'`);
-    expect(email.html).toContain(`<code>npx assist join &#39;${relayUrl}&#39;</code>`);
+    expect(email.text).toContain(`\nassist join '${relayUrl}'\n`);
+    expect(email.html).toContain(`<code>assist join &#39;${relayUrl}&#39;</code>`);
     expect(email.html).toContain(`<a href="${relayUrl}">`);
   });
 
@@ -101,7 +103,7 @@ describe('composeInvitationEmail', () => {
 
   it('quotes the CLI command for the shell whatever the URL holds', () => {
     const url = "https://relay.example.org/join/7KQ3#it's";
-    expect(composeInvitationEmail(input({ relayUrl: url })).text).toContain(`npx assist join 'https://relay.example.org/join/7KQ3#it'\\''s'`);
+    expect(composeInvitationEmail(input({ relayUrl: url })).text).toContain(`assist join 'https://relay.example.org/join/7KQ3#it'\\''s'`);
   });
 
   it('refuses bad input with a typed error', () => {

@@ -4,9 +4,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chatProblem,
+  clipboardProblem,
   decodeAssistMessage,
   encodeAssistMessage,
   MAX_CHAT_BYTES,
+  MAX_CLIPBOARD_BYTES,
   MAX_NAME_CHARACTERS,
   MAX_TERMINAL_BYTES,
   nameProblem,
@@ -33,6 +35,11 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'output' as const, bytes })),
   fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'input' as const, bytes })),
   fc.record({ cols: fc.integer({ min: 1, max: 10_000 }), rows: fc.integer({ min: 1, max: 10_000 }) }).map((size) => ({ type: 'resize' as const, ...size })),
+  fc.boolean().map((allowed) => ({ type: 'clipboard-allowed' as const, allowed })),
+  fc
+    .string({ unit: 'binary', minLength: 1, maxLength: 300 })
+    .filter((text) => clipboardProblem(text) === undefined)
+    .map((text) => ({ type: 'clipboard' as const, text })),
 );
 
 
@@ -50,7 +57,7 @@ describe('assistance messages', () => {
     const candidate = fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
       // Mostly well-formed headers, so the bodies get exercised too.
-      fc.tuple(fc.integer({ min: 0, max: 14 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
+      fc.tuple(fc.integer({ min: 0, max: 28 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
     );
     expectOneEncodingOrTypedError(candidate);
   });
@@ -59,7 +66,7 @@ describe('assistance messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1)))).toBe('empty');
     expect(refusal(() => decodeAssistMessage(bytes(2, 1, 65)))).toBe('unsupported-version');
     expect(refusal(() => decodeAssistMessage(bytes(1, 0)))).toBe('unknown-type');
-    expect(refusal(() => decodeAssistMessage(bytes(1, 25)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28)))).toBe('unknown-type'); // the first code not yet given
     expect(refusal(() => decodeAssistMessage(bytes(1, 27)))).toBe('malformed'); // terminal-share without its state
     expect(refusal(() => decodeAssistMessage(bytes(1, 27, 2)))).toBe('out-of-range');
     expect(refusal(() => decodeAssistMessage(bytes(1, 5, 4)))).toBe('out-of-range'); // control: after nothing-to-control
@@ -83,6 +90,18 @@ describe('assistance messages', () => {
     for (const text of ['', 'bell\u0007', 'esc\u001b]0;title\u0007', 'c1\u009b', 'x'.repeat(MAX_CHAT_BYTES + 1)]) {
       expect(refusal(() => encodeAssistMessage({ type: 'chat', text }))).toBe('invalid-text');
     }
+  });
+
+  it('carries clipboard text of any characters but NUL, up to 64 KiB, and the permission as one byte', () => {
+    expect(encodeAssistMessage({ type: 'clipboard-allowed', allowed: true })).toEqual(bytes(1, 25, 1));
+    expect(encodeAssistMessage({ type: 'clipboard', text: 'a\tb\r\n' })).toEqual(bytes(1, 26, 0x61, 0x09, 0x62, 0x0d, 0x0a));
+    expect(refusal(() => encodeAssistMessage({ type: 'clipboard', text: 'é'.repeat(MAX_CLIPBOARD_BYTES / 2) }))).toBe('accepted');
+    expect(refusal(() => encodeAssistMessage({ type: 'clipboard', text: 'x'.repeat(MAX_CLIPBOARD_BYTES + 1) }))).toBe('invalid-text');
+    expect(refusal(() => encodeAssistMessage({ type: 'clipboard', text: '' }))).toBe('invalid-text');
+    expect(refusal(() => encodeAssistMessage({ type: 'clipboard', text: 'a\u0000b' }))).toBe('invalid-text');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 26, 0xff)))).toBe('invalid-text'); // not UTF-8
+    expect(refusal(() => decodeAssistMessage(bytes(1, 25, 2)))).toBe('out-of-range');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 25)))).toBe('malformed');
   });
 
   it('bounds terminal chunks and sizes', () => {

@@ -22,6 +22,8 @@ import { seededRandom } from './random.js';
 
 interface Seat {
   resumeToken: string;
+  /** The token the newest replaced, good until the newest is used (the reply carrying it may be lost). */
+  previousToken?: string;
   socket?: WebSocket;
 }
 
@@ -167,14 +169,18 @@ export class FakeRelay {
       }
       case 'resumeSession': {
         const session = this.#sessions.get(request.sessionId);
-        const role = (['agent', 'expert'] as const).find((candidate) => session?.seats[candidate]?.resumeToken === request.resumeToken);
+        const opens = (seat: Seat | undefined) => seat !== undefined && (seat.resumeToken === request.resumeToken || seat.previousToken === request.resumeToken);
+        const role = (['agent', 'expert'] as const).find((candidate) => opens(session?.seats[candidate]));
         if (!session || !role) return fail('invalid-resume-token');
         if (session.endedReason) {
           return reply({ type: 'error', code: 'session-ended', message: 'fake relay: session-ended', requestAction: request.action, endReason: session.endedReason });
         }
-        session.seats[role]!.socket?.terminate();
-        const { resumeToken: _shownOnce, ...info } = this.#seat(session, role, socket);
-        reply({ type: 'sessionResumed', ...info });
+        const seat = session.seats[role]!;
+        seat.socket?.terminate();
+        // Tokens rotate as at the relay.
+        seat.previousToken = request.resumeToken;
+        seat.resumeToken = randomUUID();
+        reply({ type: 'sessionResumed', ...this.#seat(session, role, socket) });
         this.#send(session.seats[other(role)]?.socket, { type: 'peer', state: 'connected' });
         return;
       }
