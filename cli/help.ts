@@ -67,7 +67,7 @@ nothing-to-control|unanswered),
 control-requested, paused, resumed, terminal-share (state: started|stopped),
 output (data: terminal bytes, base64),
 resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
-when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
+when stopped: by-person|monitor-gone|capture-failed|encoder-failed|restarted),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the

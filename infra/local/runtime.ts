@@ -4,21 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
-import { createDepsResolver } from '../../functions/lib/wiring.js';
-import { connectRoute } from '../../functions/connect.js';
-import { createSessionRoute } from '../../functions/create-session.js';
-import { defaultRoute } from '../../functions/default.js';
-import { disconnectRoute } from '../../functions/disconnect.js';
-import { endSessionRoute } from '../../functions/end-session.js';
-import { frameRoute } from '../../functions/frame.js';
-import { joinSessionRoute } from '../../functions/join-session.js';
-import { resumeSessionRoute } from '../../functions/resume-session.js';
+import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
+import { routeFactoryName, webSocketRoutes } from '../../functions/lib/routes.js';
 import { sweepJob } from '../../functions/sweep.js';
-import { approveSessionRoute } from '../../functions/approve-session.js';
-import { emailInvitationRoute } from '../../functions/email-invitation.js';
-import { listAuditRoute } from '../../functions/list-audit.js';
-import { recordEventRoute } from '../../functions/record-event.js';
-import { reportFailedAttemptRoute } from '../../functions/report-failed-attempt.js';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SesMailer } from '../../shared/adapters/ses-mailer.js';
 import type { Mailer } from '../../shared/ports/mailer.js';
@@ -154,8 +142,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     mailer,
     awsClientConfig: localAwsConfig,
   });
-  const asRoute = (handler: (event: WebSocketEvent, context: never) => Promise<unknown>): RouteHandler =>
-    handler as RouteHandler;
   const httpHandler = httpRoute(() => ({ ...deps(), console: options.console }));
   const gateway = new LocalGateway({
     host,
@@ -165,21 +151,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     limits: { ...apiGatewayLimits, ...options.limits },
     chaos: options.chaos && createChaos(options.chaos),
     tap: options.tap,
-    routes: {
-      $connect: asRoute(connectRoute(deps)),
-      $disconnect: asRoute(disconnectRoute(deps)),
-      $default: asRoute(defaultRoute(deps)),
-      createSession: asRoute(createSessionRoute(deps)),
-      joinSession: asRoute(joinSessionRoute(deps)),
-      resumeSession: asRoute(resumeSessionRoute(deps)),
-      frame: asRoute(frameRoute(deps)),
-      endSession: asRoute(endSessionRoute(deps)),
-      approveSession: asRoute(approveSessionRoute(deps)),
-      reportFailedAttempt: asRoute(reportFailedAttemptRoute(deps)),
-      recordEvent: asRoute(recordEventRoute(deps)),
-      emailInvitation: asRoute(emailInvitationRoute(deps)),
-      listAudit: asRoute(listAuditRoute(deps)),
-    },
+    routes: await routeHandlers(deps),
     // The outbox lists emailed invitations (their links carry secrets): only for this machine, whatever --host.
     http: async (request, response) =>
       (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) || serveHttp(request, response, httpHandler),
@@ -220,6 +192,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await dynamo.close();
     },
   };
+}
+
+/**
+ * Each route of the route table served by the handler its Lambda function runs, built from its file's
+ * `<name>Route` factory with the local wiring.
+ */
+async function routeHandlers(deps: DepsResolver): Promise<Record<string, RouteHandler>> {
+  const entries = Object.entries(webSocketRoutes).map(async ([routeKey, { file }]) => {
+    const module = (await import(`../../functions/${file}.ts`)) as Record<string, unknown>;
+    const factory = module[routeFactoryName(file)] as ((resolve: DepsResolver) => (event: WebSocketEvent, context: never) => Promise<unknown>) | undefined;
+    if (!factory) throw new Error(`functions/${file}.ts exports no ${routeFactoryName(file)}`);
+    return [routeKey, factory(deps) as RouteHandler] as const;
+  });
+  return Object.fromEntries(await Promise.all(entries));
 }
 
 /** Serves plain HTTP requests with the same handler as the HTTP API on AWS, converting to its v2 event. */

@@ -4,6 +4,7 @@ import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { ScreenShare } from './screen-share.js';
+import { keepInTab, leaveInvitationAddress } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { errorText, spacedCode } from './text.js';
 
@@ -174,7 +175,24 @@ function runPerson(session: AgentSession, waiting: (note?: string) => void): voi
 }
 
 async function approve(session: AgentSession, expertName: string): Promise<void> {
+  // Kept from the approval on: a reload comes back into this session (at `/`, the help page's work is done).
+  keepInTab(session);
   await session.approve('view');
+  leaveInvitationAddress();
+  showActive(session, expertName);
+}
+
+/** After a reload: the session restored from this tab (a screen share is not restarted: the technician was told it stopped). */
+export function continueAsPerson(session: AgentSession): void {
+  const stopGuarding = guardAgainstClosing();
+  session.on('ended', (end) => {
+    stopGuarding();
+    showEnded(end, 'person', ASK_AGAIN);
+  });
+  showActive(session, session.expert?.name ?? 'The technician');
+}
+
+function showActive(session: AgentSession, expertName: string): void {
   const chat = new ChatPane(expertName, (text) => session.chat(text));
   const state = h('p', { role: 'status', class: 'session-state' });
   const screen = screenPanel(session, expertName, (text) => (state.textContent = text));
