@@ -33,8 +33,13 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
-  /** Control granted or revoked, or (expert) the request for it refused. */
-  | { event: 'control'; state: 'granted' | 'revoked' | 'refused' }
+  /**
+   * Control granted or revoked; or (expert) the answer to a request for it: refused,
+   * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).
+   */
+  | { event: 'control'; state: 'granted' | 'revoked' | 'refused' | 'nothing-to-control' | 'unanswered' }
+  /** Expert: the person started or stopped sharing a terminal (none with `assist invite --desktop` alone, or from the web console). */
+  | { event: 'terminal-share'; state: 'started' | 'stopped' }
   /** Agent: the expert asks for control. */
   | { event: 'control-requested' }
   | { event: 'paused' }

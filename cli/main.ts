@@ -110,7 +110,15 @@ async function main(argv: string[]): Promise<number> {
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
     ? new JsonLinesFrontend(process.stdin, process.stdout)
-    : new HumanFrontend({ role, input: process.stdin, output: process.stdout, errors: process.stderr, desktop: 'desktop' in values && values.desktop === true });
+    : new HumanFrontend({
+        role,
+        input: process.stdin,
+        output: process.stdout,
+        errors: process.stderr,
+        desktop: 'desktop' in values && values.desktop === true,
+        // --desktop alone shares the desktop only; --command adds a terminal.
+        terminal: !('desktop' in values && values.desktop === true) || ('command' in values && values.command !== undefined),
+      });
   const context: Context = { json: values.json, frontend, relay: explicitRelay ?? DEFAULT_RELAY, explicitRelay, name: sessionValues.name ?? defaultName() };
 
   let outcome: Outcome;
