@@ -2,23 +2,19 @@
 // to the form with the message, and a long unbroken name does not break the page's layout.
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions } from '../support/assist.js';
+import { joinHelp, offerHelp, requestHelp } from '../../sdk/node.js';
+import { fastAssistOptions, useSessionsEndedAfterEach } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until, useCleanups } from '../support/harness.js';
+import { until } from '../support/harness.js';
 
 const web = useConsoleInBrowser({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const { heading, expectCleanPage, shoot } = web;
-const defer = useCleanups();
+const keep = useSessionsEndedAfterEach();
 let page: Page;
 beforeEach(() => {
   page = web.page;
 });
 
-function keep<Session extends AgentSession | ExpertSession>(session: Session): Session {
-  defer(() => (session.phase === 'ended' ? undefined : session.client.end()));
-  return session;
-}
 
 /** Nothing wider than the window: no sideways scrolling. */
 const fitsTheWindow = (on: Page) => on.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
