@@ -199,6 +199,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clearInterval(sweepTimer);
       await gateway.close();
       await dynamo.close();
+      await outbox.close();
     },
   };
 }

@@ -11,7 +11,7 @@ export interface Recorded {
 }
 
 const agentEvents = ['expert', 'attempt-failed', 'expert-left', 'control-requested', 'chat', 'input'];
-const expertEvents = ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left'];
+const expertEvents = ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'terminal-share', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left'];
 
 function show(value: unknown): string {
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);

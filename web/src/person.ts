@@ -206,7 +206,7 @@ function showActive(session: AgentSession, expertName: string): void {
     h('div', { class: 'workspace' }, chat.element, screen),
   );
   session.on('chat', (text) => chat.received(text));
-  session.on('control-requested', () => chat.note(`${expertName} asked for control. There is nothing to control from this page.`));
+  // A request for control is answered by the SDK (nothing-to-control): a browser shares nothing controllable.
 }
 
 /**
