@@ -240,8 +240,8 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
   const terminal = new TerminalView(agentName, (bytes) => void session.sendInput(bytes));
   replay.keepUntilPageHides();
   const desktop = new DesktopView(session, agentName);
-  /** The terminal gives way to a shared screen or desktop unless the person's side has a terminal (output came). */
-  let terminalUsed = false;
+  /** Until the person shares a terminal or a screen (a person in the browser may never share either). */
+  const sharesNothing = h('p', { class: 'shares-nothing' }, `${agentName} shares nothing yet. You can chat; what they share (a terminal, a screen) appears here.`);
   const chat = new ChatPane(agentName, (text) => session.chat(text));
   const clipboard = new ClipboardPanel(session, agentName, (text) => chat.note(text));
   /** Asked for control and not yet answered: the button waits for the person, so it is asked once. */
@@ -260,9 +260,11 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     chat.note(`You asked ${agentName} for control.`);
   });
   const update = () => {
-    terminal.element.hidden = desktop.shown && !terminalUsed;
+    terminal.element.hidden = !session.terminalShared;
+    sharesNothing.hidden = session.terminalShared || desktop.shown;
     terminal.setInteractive(session.hasControl && !session.paused);
-    askForControl.hidden = session.hasControl || controlRequested;
+    // Control is asked for only where there is something to control: a terminal, or a desktop (not a browser's screen).
+    askForControl.hidden = session.hasControl || controlRequested || !session.somethingToControl;
     state.textContent = session.paused
       ? `${agentName} paused the session: nothing is shown or typed until they resume. Chat still works.`
       : `You are helping ${agentName}${session.hasControl ? ' and have control' : ' (view only)'}.${controlRequested ? ` You asked for control: waiting for ${agentName}’s answer.` : ''}`;
@@ -273,30 +275,28 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     connectionNotice(session.client, agentName),
     countdown(session.client),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
-    h('div', { class: 'workspace' }, h('div', {}, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
+    h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
   );
-  const showOutput = (bytes: Uint8Array) => {
-    if (!terminalUsed) {
-      terminalUsed = true;
-      update();
-    }
-    terminal.write(bytes);
-  };
   if (replay.size) terminal.resize(replay.size.cols, replay.size.rows);
   const replayed = replay.output;
-  if (replayed.length > 0) showOutput(replayed);
+  if (replayed.length > 0) terminal.write(replayed);
   update();
   if (mode === 'control') chat.note(`${agentName} let you in with control.`);
   if (!mode) chat.note(`You are back in the session with ${agentName}.`);
+  session.on('terminal-share', ({ state: share }) => {
+    if (share === 'stopped') chat.note(`${agentName} stopped sharing their terminal.`);
+    update();
+  });
   session.on('output', (bytes) => {
     replay.add(bytes);
-    showOutput(bytes);
+    terminal.write(bytes);
   });
   /** What the person shares (their desktop, or a screen from the browser), once its first configuration came. */
   let shared: VideoSource | undefined;
   session.on('video-config', ({ source }) => {
     if (shared === undefined) chat.note(`${agentName} started sharing their ${source}.`);
     shared = source;
+    update();
   });
   session.on('screen-share', (share) => {
     if (share.state === 'stopped' && shared) chat.note(shareStoppedSentence(agentName, shared, share.reason));
@@ -312,6 +312,8 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     granted: `${agentName} gave you control.`,
     refused: `${agentName} said no to control: you can still watch, and ask again.`,
     revoked: `${agentName} took control back.`,
+    'nothing-to-control': `${agentName} shares nothing you could control (no terminal, no desktop): you can still watch and chat.`,
+    unanswered: `${agentName} has not answered your request for control for a minute. Ask again, or send a message.`,
   };
   session.on('control', ({ state: control }) => {
     controlRequested = false;
