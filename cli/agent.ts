@@ -16,7 +16,7 @@ import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desk
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
 
 export interface ShareOptions {
-  /** A command line instead of the user's shell. */
+  /** A command line instead of the user's shell; with a desktop, the only way a terminal is shared too. */
   command?: string;
   size: TerminalSize;
   /** --desktop: shared too, from approval until the end. */
@@ -69,9 +69,14 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
     else clipboard?.stop();
     show({ event: 'clipboard-allowed', allowed });
   };
-  const startTerminal = () => {
+  /** --desktop alone shares the desktop only; a terminal comes with it only for --command. */
+  const sharesTerminal = !share.desktop || share.command !== undefined;
+
+  const startTerminal = async () => {
     // The expert may have left while the approval was on its way.
-    if (session.phase === 'ended') return;
+    if (session.phase === 'ended' || !sharesTerminal) return;
+    // The expert learns a terminal is shared before its first output.
+    await session.startTerminalShare();
     terminal = startSharedTerminal({ command: share.command, size });
     programRunning = true;
     if (!terminal.isPty) {
@@ -120,7 +125,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           await session.approve(command.mode);
           show({ event: 'approved', mode: command.mode });
           if (command.mode === 'control') show({ event: 'control', state: 'granted' });
-          startTerminal();
+          await startTerminal();
           if (share.desktop && session.phase === 'active') desktop = await share.desktop.start(session, show);
           if (share.clipboard) await allowClipboard(true);
         });

@@ -13,7 +13,18 @@ export type SessionEvent =
    * The invitation is open. `password` is what the user reads out or tells separately: the Easy
    * Connect password, the invitation file's password, or the helper code.
    */
-  | { event: 'invitation'; kind: InvitationChannel; password: string; file?: string; to?: string; url?: string; expiresAt: string; maxFailedAttempts: number }
+  | {
+      event: 'invitation';
+      kind: InvitationChannel;
+      password: string;
+      file?: string;
+      to?: string;
+      url?: string;
+      expiresAt: string;
+      maxFailedAttempts: number;
+      /** --expires-in asked for longer than the relay allows: what was asked, in seconds (expiresAt is what it allowed). */
+      cappedFromSeconds?: number;
+    }
   /** The other side is through the end-to-end handshake; both sides see the same `verification`. */
   | { event: 'connected'; peer: string; verification: string }
   /** Before approval: the other side left; the invitation is open again (when this side created it). */
@@ -22,8 +33,13 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
-  /** Control granted or revoked, or (expert) the request for it refused. */
-  | { event: 'control'; state: 'granted' | 'revoked' | 'refused' }
+  /**
+   * Control granted or revoked; or (expert) the answer to a request for it: refused,
+   * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).
+   */
+  | { event: 'control'; state: 'granted' | 'revoked' | 'refused' | 'nothing-to-control' | 'unanswered' }
+  /** Expert: the person started or stopped sharing a terminal (none with `assist invite --desktop` alone, or from the web console). */
+  | { event: 'terminal-share'; state: 'started' | 'stopped' }
   /** Agent: the expert asks for control. */
   | { event: 'control-requested' }
   | { event: 'paused' }

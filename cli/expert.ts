@@ -51,6 +51,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   session.on('control', ({ state }) => showInOrder({ event: 'control', state }));
   session.on('paused', () => showInOrder({ event: 'paused' }));
   session.on('resumed', () => showInOrder({ event: 'resumed' }));
+  session.on('terminal-share', ({ state }) => showInOrder({ event: 'terminal-share', state }));
   session.on('output', (bytes) => showInOrder({ event: 'output', bytes }));
   session.on('resize', ({ cols, rows }) => showInOrder({ event: 'resize', cols, rows }));
   session.on('chat', (text) => showInOrder({ event: 'chat', text }));

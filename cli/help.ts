@@ -9,10 +9,11 @@ const common = `Options for every command:
   --json            scripting mode: JSON lines on stdout and stdin (see \`assist --help\`)
   -h, --help        show help`;
 
-const desktopOptionsHelp = `  --desktop           also share your desktop (Linux with X11, macOS, Windows): once you
-                      let your helper in, they see it live in the relay's web console,
-                      and use your mouse and keyboard only while you give them control.
-                      Nothing is captured before you decide, nor while paused
+const desktopOptionsHelp = `  --desktop           share your desktop instead of a terminal (Linux with X11, macOS,
+                      Windows): once you let your helper in, they see it live in the
+                      relay's web console, and use your mouse and keyboard only while you
+                      give them control. Nothing is captured before you decide, nor while
+                      paused. With --command CMD, a terminal running CMD is shared too
   --monitor N         which monitor to share (numbers from \`assist monitors\`;
                       default: the primary one)
   --max-fps N         at most N pictures a second (default 15, at most 30); fewer
@@ -40,7 +41,7 @@ If you need help:
   assist invite --file PATH         write an invitation file to send, and show its password
   assist invite --email ADDRESS     have the relay email the invitation, and show its password
   assist accept CODE                use a helper code your helper reads out to you
-  … --desktop                       share your desktop too (see \`assist invite --help\`)
+  … --desktop                       share your desktop instead (see \`assist invite --help\`)
   assist monitors                   list the monitors --desktop --monitor N can share
 You see who connects and a verification code, then let them watch (v), let them
 type too (c), or turn them away (d). You can take control back, pause, chat and
@@ -59,12 +60,14 @@ ${sessionKeys}
 ${common}
 
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
-"event": invitation (kind, password, file, to, url, expiresAt), connected (peer,
+"event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
-approved (mode: view|control), denied, control (state: granted|revoked|refused),
-control-requested, paused, resumed, output (data: terminal bytes, base64),
+approved (mode: view|control), denied, control (state: granted|revoked|refused|
+nothing-to-control|unanswered),
+control-requested, paused, resumed, terminal-share (state: started|stopped),
+output (data: terminal bytes, base64),
 resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
-when stopped: by-person|monitor-gone|capture-failed|encoder-failed),
+when stopped: by-person|monitor-gone|capture-failed|encoder-failed|restarted),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
@@ -113,7 +116,8 @@ ${common}
 
 Examples:
   assist invite --easy-connect
-  assist invite --easy-connect --desktop     # your terminal and your primary monitor
+  assist invite --easy-connect --desktop     # your primary monitor (no terminal)
+  assist invite --easy-connect --desktop --command bash   # the monitor and a terminal
   assist invite --email helper@example.org --desktop --monitor 2 --max-fps 10
   assist invite --file ~/Desktop
   assist invite --email helper@example.org --expires-in 2h
@@ -160,8 +164,8 @@ Usage: assist join (PASSWORD | FILE | URL | -) [options]
                       $ASSIST_PASSWORD works too; both keep it out of \`ps\`)
 
 A FILE or URL names its relay; --relay is needed only with a PASSWORD for another relay.
-When the person shares their desktop too (assist invite --desktop), you are told so: this
-command shows only their terminal; open the relay's web console in a browser to see the
+When the person shares their desktop (assist invite --desktop), you are told so: this
+command shows only a terminal they share (with --desktop only with --command); open the relay's web console in a browser to see the
 desktop and, with control, use its mouse and keyboard.
 
 ${sessionKeys}

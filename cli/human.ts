@@ -45,8 +45,10 @@ export interface HumanFrontendOptions {
   output: Writable;
   /** Where errors go (stderr). */
   errors: Writable;
-  /** Agent: the desktop is shared too (--desktop), so the prompts say so. */
+  /** Agent: the desktop is shared (--desktop), so the prompts say so. */
   desktop?: boolean;
+  /** Agent: a terminal is shared (default true; --desktop alone shares none). */
+  terminal?: boolean;
 }
 
 export class HumanFrontend implements Frontend {
@@ -72,6 +74,8 @@ export class HumanFrontend implements Frontend {
   #finishMessage: (() => void) | undefined;
   #viewOnlyHintShown = false;
   readonly #sharesDesktop: boolean;
+  readonly #sharesTerminal: boolean;
+  #nothingTypedHintShown = false;
   /** Agent: the desktop share runs now (its state is kept in the window title). */
   #desktopLive = false;
   #titleSet = false;
@@ -94,11 +98,19 @@ export class HumanFrontend implements Frontend {
     this.#output = options.output;
     this.#errors = options.errors;
     this.#sharesDesktop = options.desktop === true;
+    this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
   }
 
   /** What the person shares, in their prompts. */
   get #shared(): string {
-    return this.#sharesDesktop ? 'your terminal and desktop' : 'your terminal';
+    if (!this.#sharesDesktop) return 'your terminal';
+    return this.#sharesTerminal ? 'your terminal and desktop' : 'your desktop';
+  }
+
+  /** What control lets the helper do, in the person's words. */
+  get #controlled(): string {
+    if (!this.#sharesDesktop) return 'type in your terminal';
+    return this.#sharesTerminal ? 'type in your terminal and use your mouse and keyboard' : 'use your mouse and keyboard';
   }
 
   get #interactive(): boolean {
@@ -136,13 +148,18 @@ export class HumanFrontend implements Frontend {
         if (event.state === 'refused') {
           return this.#role === 'agent' ? undefined : this.#notice(`${this.#peer} said no to control: you can still watch.`);
         }
+        if (event.state === 'nothing-to-control') {
+          return this.#notice(`${this.#peer} shares nothing you could control (no terminal, no desktop): you can still chat with Ctrl-] then m.`);
+        }
+        if (event.state === 'unanswered') {
+          return this.#notice(`${this.#peer} has not answered your request for control for a minute. Ask again with Ctrl-] then r, or send a message.`);
+        }
         // Approving with control grants it: told together with the approval.
         if (this.#control === (event.state === 'granted')) return;
         this.#control = event.state === 'granted';
         if (this.#role === 'agent') {
           this.#title();
-          const what = this.#sharesDesktop ? 'type in your terminal and use your mouse and keyboard' : 'type in your terminal';
-          return this.#notice(this.#control ? `${this.#peer} can now ${what}.` : `${this.#peer} can no longer ${what}.`);
+          return this.#notice(this.#control ? `${this.#peer} can now ${this.#controlled}.` : `${this.#peer} can no longer ${this.#controlled}.`);
         }
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
@@ -156,6 +173,8 @@ export class HumanFrontend implements Frontend {
         this.#paused = false;
         this.#title();
         return this.#notice(this.#role === 'agent' ? `Resumed: ${this.#peer} sees ${this.#shared} again.` : `${this.#peer} resumed the session.`);
+      case 'terminal-share':
+        return event.state === 'started' ? this.#lines(`--- ${this.#peer}'s terminal ---`) : this.#notice(`${this.#peer} stopped sharing their terminal.`);
       case 'output':
         return this.#terminalOutput(event.bytes);
       case 'resize':
@@ -187,7 +206,7 @@ export class HumanFrontend implements Frontend {
             : 'Clipboard no longer shared. Ctrl-] then b shares it again.',
         );
       case 'clipboard':
-        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters: the web console shows them.`);
+        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`);
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
       case 'clipboard-refused':
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
@@ -232,8 +251,10 @@ export class HumanFrontend implements Frontend {
 
   #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
     this.#expiresAt = Date.parse(event.expiresAt);
+    const capped =
+      event.cappedFromSeconds === undefined ? '' : `You asked for ${duration(event.cappedFromSeconds * 1000)}, more than this relay allows, so it was shortened. `;
     const until =
-      `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
+      `${capped}It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
       `after ${event.maxFailedAttempts} wrong ${event.kind === 'helper-code' ? 'codes' : 'passwords'} it stops working.`;
     switch (event.kind) {
       case 'easy-connect':
@@ -291,9 +312,11 @@ export class HumanFrontend implements Frontend {
         `    Verification code:  ${code}`,
         '',
         `Ask ${peer} to read out the code on their screen. Let them in only if it is the same.`,
-        ...(this.#sharesDesktop
-          ? ['  v  let them see your terminal and desktop (they cannot type or click)', '  c  let them see both and use them: type, and use your mouse and keyboard']
-          : ['  v  let them see your terminal (they cannot type)', '  c  let them see and type in your terminal']),
+        ...(!this.#sharesDesktop
+          ? ['  v  let them see your terminal (they cannot type)', '  c  let them see and type in your terminal']
+          : this.#sharesTerminal
+            ? ['  v  let them see your terminal and desktop (they cannot type or click)', '  c  let them see both and use them: type, and use your mouse and keyboard']
+            : ['  v  let them see your desktop (they cannot click or type)', '  c  let them see your desktop and use your mouse and keyboard']),
         '  d  deny: turn them away and end',
       );
       this.#write('Press v, c or d: ');
@@ -317,18 +340,19 @@ export class HumanFrontend implements Frontend {
     if (this.#role === 'agent') {
       this.#lines(
         '',
-        this.#sharesDesktop
-          ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
-          : `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`,
-        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause), m (message), e (end), ? (help).`,
+        !this.#sharesDesktop
+          ? `${this.#peer} can now see your terminal${mode === 'control' ? ' and type in it' : ' (but not type in it)'}. Sharing starts now: ${this.#peer} sees everything below.`
+          : this.#sharesTerminal
+            ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
+            : `${this.#peer} can now see your desktop${mode === 'control' ? ' and use your mouse and keyboard' : ' (but not click or type)'}. Sharing starts now. Nothing typed here is shared.`,
+        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
         '',
       );
     } else {
       this.#lines(
         '',
-        `${this.#peer} let you in: you can ${mode === 'control' ? 'watch their terminal and type in it' : 'watch their terminal (ask for control to type)'}.`,
+        `${this.#peer} let you in: you can ${mode === 'control' ? 'watch and type' : 'watch (ask for control to type)'}.`,
         'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
-        `--- ${this.#peer}'s terminal ---`,
       );
     }
   }
@@ -461,6 +485,13 @@ export class HumanFrontend implements Frontend {
   }
 
   #typed(bytes: Uint8Array): void {
+    if (this.#role === 'agent' && !this.#sharesTerminal) {
+      if (!this.#nothingTypedHintShown) {
+        this.#nothingTypedHintShown = true;
+        this.#notice('You share only your desktop: nothing typed here goes anywhere. Ctrl-] opens the menu (e ends, ? helps).');
+      }
+      return;
+    }
     if (this.#role === 'agent' || (this.#control && !this.#paused)) return this.#command({ cmd: 'input', bytes: bytes.slice() });
     if (!this.#viewOnlyHintShown) {
       this.#viewOnlyHintShown = true;
@@ -525,7 +556,7 @@ export class HumanFrontend implements Frontend {
     const lines =
       this.#role === 'agent'
         ? [
-            'Everything you type goes to your shell, as usual. Ctrl-] then:',
+            this.#sharesTerminal ? 'Everything you type goes to your shell, as usual. Ctrl-] then:' : 'You share only your desktop; keys typed here go nowhere. Ctrl-] then:',
             '  c  give control to your helper, or take it back',
             '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',

@@ -4,7 +4,7 @@
 
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join as joinPath, resolve as resolvePath } from 'node:path';
+import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
@@ -22,6 +22,7 @@ import { runAgent, type ShareOptions } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
+import { parseCode } from '../shared/invitations/codes.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
 import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
@@ -109,7 +110,15 @@ async function main(argv: string[]): Promise<number> {
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
     ? new JsonLinesFrontend(process.stdin, process.stdout)
-    : new HumanFrontend({ role, input: process.stdin, output: process.stdout, errors: process.stderr, desktop: 'desktop' in values && values.desktop === true });
+    : new HumanFrontend({
+        role,
+        input: process.stdin,
+        output: process.stdout,
+        errors: process.stderr,
+        desktop: 'desktop' in values && values.desktop === true,
+        // --desktop alone shares the desktop only; --command adds a terminal.
+        terminal: !('desktop' in values && values.desktop === true) || ('command' in values && values.command !== undefined),
+      });
   const context: Context = { json: values.json, frontend, relay: explicitRelay ?? DEFAULT_RELAY, explicitRelay, name: sessionValues.name ?? defaultName() };
 
   let outcome: Outcome;
@@ -182,7 +191,9 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   if (channels === 0) throw new UsageError('say how to invite: --easy-connect, --file PATH or --email ADDRESS', 'invite');
   if (values['easy-connect'] && channels > 1) throw new UsageError('--easy-connect goes alone: a file or email invitation has its own password', 'invite');
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'invite');
-  // Before the invitation: a machine that cannot share its desktop says so before anyone is asked to help.
+  // Before the invitation: where the file goes, and a machine that cannot share its desktop, are said
+  // to be wrong before anyone is asked to help.
+  const output = values.file === undefined ? undefined : await outputTarget(values.file);
   const desktop = desktopToShare(values, 'invite');
   const request = await requestHelp({
     relay: context.relay,
@@ -192,7 +203,7 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   });
   let event: SessionEvent;
   try {
-    event = await handOver(request, values);
+    event = withCap(await handOver(request, values, output), invitationTtlSeconds);
   } catch (error) {
     await request.revoke().catch(() => {});
     throw error;
@@ -200,21 +211,39 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   return share(context, request, { command: values.command, desktop, clipboard: values.clipboard }, event);
 }
 
+/** More than a request's round trip shorter than asked: the relay capped --expires-in. */
+const CAP_SLACK_SECONDS = 30;
+
+/** Says so on the invitation event when the relay gave the invitation less time than --expires-in asked. */
+function withCap(event: SessionEvent, requestedSeconds: number | undefined): SessionEvent {
+  if (event.event !== 'invitation' || requestedSeconds === undefined) return event;
+  const grantedSeconds = (Date.parse(event.expiresAt) - Date.now()) / 1000;
+  return grantedSeconds < requestedSeconds - CAP_SLACK_SECONDS ? { ...event, cappedFromSeconds: requestedSeconds } : event;
+}
+
+/** Where --file saves: into a folder (named after the invitation), or as a file in an existing folder. */
+type OutputTarget = { folder: string } | { file: string };
+
+async function outputTarget(path: string): Promise<OutputTarget> {
+  const resolved = resolvePath(path);
+  if ((await stat(resolved).catch(() => undefined))?.isDirectory()) return { folder: resolved };
+  const folder = dirname(resolved);
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    throw problem('output-folder-missing', `cannot save the invitation as ${resolved}: the folder ${folder} does not exist; create it, or give --file a folder that exists`);
+  }
+  return { file: resolved };
+}
+
 /** Writes or emails the invitation; returns what to show. */
-async function handOver(request: HelpRequest, values: Values<'invite'>): Promise<SessionEvent> {
+async function handOver(request: HelpRequest, values: Values<'invite'>, output: OutputTarget | undefined): Promise<SessionEvent> {
   const { invitation } = request;
   const expiresAt = invitation.expiresAt.toISOString();
   // Fixed when the invitation was made, and enforced by this side whatever the relay says.
   const { maxFailedAttempts } = request;
   if (invitation.kind === 'easy-connect') return { event: 'invitation', kind: 'easy-connect', password: invitation.password, expiresAt, maxFailedAttempts };
   let file: string | undefined;
-  if (values.file !== undefined) {
-    file = resolvePath(values.file);
-    const isFolder = await stat(file).then(
-      (info) => info.isDirectory(),
-      () => false,
-    );
-    if (isFolder) file = joinPath(file, invitation.fileName);
+  if (output !== undefined) {
+    file = 'folder' in output ? joinPath(output.folder, invitation.fileName) : output.file;
     // The file holds the invitation's secret: only its owner may read it.
     await writeFile(file, invitation.file, { mode: 0o600 });
   }
@@ -237,7 +266,7 @@ async function secretArgument(
 ): Promise<string> {
   const fromEnvironment = process.env[secret.variable] || undefined;
   if (positionals.length === 0 && fromEnvironment !== undefined) return fromEnvironment;
-  const given = onePositional(command, positionals, secret.what);
+  const given = spacedCode(positionals) ?? onePositional(command, positionals, secret.what);
   if (given !== '-') return given;
   if (context.json) throw new UsageError(`with --json, stdin carries commands: set ${secret.variable} instead of giving -`, command);
   const line = await ask(process.stdin.isTTY ? secret.prompt : '');
@@ -332,18 +361,50 @@ async function isInvitationFilePath(text: string): Promise<boolean> {
   return text.endsWith('.assistinvite') || (await isExistingFile(text));
 }
 
-/** A path to an existing file is read; anything else is a password or a link. */
+/** A failure people can fix, with a stable code for --json. */
+const problem = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+/** A path to an existing file is read as an invitation file; anything else is a password or a link. */
 async function readInvitationArgument(target: string): Promise<string> {
-  if (await isExistingFile(target)) return readFile(target, 'utf8');
-  if (target.endsWith('.assistinvite')) throw Object.assign(new Error(`no invitation file at ${target}`), { code: 'file-not-found' });
+  const info = await stat(target).catch(() => undefined);
+  if (info?.isDirectory()) throw problem('not-a-file', `${target} is a folder: give the invitation file (.assistinvite) in it`);
+  if (info?.isFile()) {
+    // Editors on some systems save text with a byte-order mark; it is not part of the invitation.
+    const text = (await readFile(target, 'utf8')).replace(/^\uFEFF/, '');
+    if (!text.trimStart().startsWith('{')) {
+      throw problem('not-an-invitation', `${target} is not an invitation file: an .assistinvite file is a few lines of text starting with {; check it is the file the person sent`);
+    }
+    return text;
+  }
+  if (target.endsWith('.assistinvite')) throw problem('file-not-found', `no invitation file at ${target}`);
   return target;
 }
+
+/** Joins positionals that together are one code or password typed with spaces (assist join 7KQ3 VK4Q 9T2M). */
+function spacedCode(positionals: string[]): string | undefined {
+  if (positionals.length < 2) return undefined;
+  const joined = positionals.join(' ');
+  const shape = invitationShape(joined);
+  if (shape === 'password' || (shape === 'code' && canParse(() => parseCode(joined)))) return joined;
+  return undefined;
+}
+
+const canParse = (parse: () => unknown) => {
+  try {
+    parse();
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function offer(context: Context, values: Values<'offer'>, positionals: string[]): Promise<Outcome> {
   noPositionals('offer', positionals);
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
   const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
-  await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts });
+  await context.frontend.show(
+    withCap({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts }, invitationTtlSeconds),
+  );
   return help(context, session, context.relay);
 }
 

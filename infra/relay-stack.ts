@@ -17,73 +17,27 @@ import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/co
 import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
-import { RelayFunction, type ConnectionsMethod, type TableAction } from './constructs/relay-function.js';
+import { RelayFunction } from './constructs/relay-function.js';
+import { otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
 import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
 
 const STAGE_NAME = 'live';
 
-interface HandlerSpec {
-  /** Handler file in functions/, without `.ts`. */
-  file: string;
-  /** Exactly the DynamoDB actions the handler's use cases perform (see shared/adapters/dynamo-session-store.ts). */
-  tableActions: readonly TableAction[];
-  /** @connections methods it calls: POST to tell a client something, DELETE to close a connection. */
-  connections?: readonly ConnectionsMethod[];
-  /** The frame path is the hot one: Lambda CPU scales with memory, so it gets more. */
-  memorySize?: number;
-  timeout?: Duration;
-  afterBundling?: (outputDir: string) => string[];
-}
-
-const ENDS_SESSIONS: readonly ConnectionsMethod[] = ['POST', 'DELETE']; // finishSession posts "ended", then disconnects
-
-/** The WebSocket routes, one function each. */
-const webSocketRoutes: ReadonlyArray<HandlerSpec & { routeKey: string }> = [
-  { routeKey: '$connect', file: 'connect', tableActions: ['PutItem'] },
-  // A joiner that drops before approval is removed: told "ended" and disconnected, like reportFailedAttempt's joiner.
-  { routeKey: '$disconnect', file: 'disconnect', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: '$default', file: 'default', tableActions: [] },
-  // Rate-limit counters and audit entries are UpdateItems; a session and its nameplate are PutItems.
-  { routeKey: 'createSession', file: 'create-session', tableActions: ['GetItem', 'PutItem', 'UpdateItem'] },
-  { routeKey: 'joinSession', file: 'join-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: 'resumeSession', file: 'resume-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: 'frame', file: 'frame', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS, memorySize: 1024 },
-  { routeKey: 'approveSession', file: 'approve-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: 'reportFailedAttempt', file: 'report-failed-attempt', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: 'recordEvent', file: 'record-event', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  // Sending is granted separately (SES), and only when a sender is configured. Like every action on a
-  // session, it ends one it finds overdue (requireLiveSession → finishSession).
-  { routeKey: 'emailInvitation', file: 'email-invitation', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-  { routeKey: 'listAudit', file: 'list-audit', tableActions: ['GetItem'] },
-  { routeKey: 'endSession', file: 'end-session', tableActions: ['GetItem', 'UpdateItem', 'DeleteItem'], connections: ENDS_SESSIONS },
-];
+/** A function of the route table, and what the stack adds for the HTTP function. */
+type HandlerSpec = FunctionSpec & { afterBundling?: (outputDir: string) => string[] };
 
 /**
- * Ends overdue sessions every minute: it queries the sparse OpenSessions index (keys only), reads each
- * open session and finishes the overdue ones, reading nothing else.
- */
-const sweeper: HandlerSpec = {
-  file: 'sweep',
-  tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
-  connections: ENDS_SESSIONS,
-  timeout: Duration.minutes(1),
-};
-
-/**
- * Relay URLs over HTTPS: health, discovery (`/relay.json`), the join page, which reads no invitation
- * but is counted with joins (a rate-limit UpdateItem), and the web console (web/), built into the
- * function's asset next to the bundle, where it reads it.
+ * The HTTP function's asset also holds the web console (web/), built next to the bundle, where it reads it.
  */
 const httpEndpoint: HandlerSpec = {
-  file: 'http',
-  tableActions: ['UpdateItem'],
+  ...otherFunctions.http,
   afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
 };
 const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
-const DEFAULT_TIMEOUT = Duration.seconds(10);
+const DEFAULT_TIMEOUT_SECONDS = 10;
 
 /** Every knob, read from CDK context (`-c key=value` or cdk.json) and checked before anything is built. */
 interface RelayConfig {
@@ -258,11 +212,11 @@ export class RelayStack extends Stack {
         file: spec.file,
         table: this.table,
         tableActions: spec.tableActions,
-        connections: spec.connections && { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections },
+        connections: spec.connections.length > 0 ? { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections } : undefined,
         // The API's own @connections endpoint, which works behind a custom domain too (the event's domain would not).
-        environment: { ...environment, ...(spec.connections ? { CALLBACK_URL: stage.callbackUrl } : {}), ...extraEnvironment },
-        memorySize: spec.memorySize ?? DEFAULT_MEMORY_MB,
-        timeout: spec.timeout ?? DEFAULT_TIMEOUT,
+        environment: { ...environment, ...(spec.connections.length > 0 ? { CALLBACK_URL: stage.callbackUrl } : {}), ...extraEnvironment },
+        memorySize: spec.memoryMb ?? DEFAULT_MEMORY_MB,
+        timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
         logLevel: config.logLevel,
         removalPolicy: config.removalPolicy,
         alarmAction,
@@ -272,19 +226,19 @@ export class RelayStack extends Stack {
     const email = config.sender && new EmailSending(this, 'Email', { sender: config.sender, alarmAction });
     this.emailIdentity = email?.identity;
 
-    for (const route of webSocketRoutes) {
-      const isEmailRoute = route.routeKey === 'emailInvitation';
+    for (const [routeKey, route] of Object.entries(webSocketRoutes) as Array<[string, WebSocketRouteSpec]>) {
+      const isEmailRoute = route.clients.includes('sesv2');
       const relay = relayFunction(route, isEmailRoute ? email?.environment : {});
       if (isEmailRoute) email?.grantSend(relay);
       const handler = relay.function;
-      webSocketApi.addRoute(route.routeKey, {
+      webSocketApi.addRoute(routeKey, {
         integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, handler),
         // Handlers answer the sender through the route response (the reply, or a typed error).
         returnResponse: true,
       });
     }
 
-    const sweep = relayFunction(sweeper).function;
+    const sweep = relayFunction(otherFunctions.sweep).function;
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.

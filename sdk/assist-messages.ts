@@ -131,6 +131,12 @@ export interface ScreenImage {
   jpeg: Uint8Array;
 }
 
+/**
+ * Agent → expert, about control: granted, revoked, the expert's request refused, or answered with
+ * nothing-to-control (the person shares no terminal and no desktop it could control).
+ */
+export type ControlState = 'granted' | 'revoked' | 'refused' | 'nothing-to-control';
+
 export type AssistMessage =
   /** Both ways, right after the handshake: who is on the other side. */
   | { type: 'hello'; name: string }
@@ -141,7 +147,7 @@ export type AssistMessage =
   /** Expert → agent, while viewing: asks the user for control. */
   | { type: 'request-control' }
   /** Agent → expert: control granted or revoked, or the expert's request for it refused. */
-  | { type: 'control'; state: 'granted' | 'revoked' | 'refused' }
+  | { type: 'control'; state: ControlState }
   /** Agent → expert: the user paused (nothing flows) or resumed the session. */
   | { type: 'pause' }
   | { type: 'resume' }
@@ -155,6 +161,8 @@ export type AssistMessage =
   | { type: 'resize'; cols: number; rows: number }
   /** Expert → agent: the expert is leaving (before approval: the invitation reopens). */
   | { type: 'leave' }
+  /** Agent → expert, once approved: the person started or stopped sharing a terminal; output and its size come only in between. */
+  | { type: 'terminal-share'; state: 'started' | 'stopped' }
   /** Agent → expert: the person started or stopped sharing their screen (view only). */
   | { type: 'screen-share'; state: 'started' }
   | { type: 'screen-share'; state: 'stopped'; reason?: ShareStopReason }
@@ -217,6 +225,7 @@ const typeCodes = {
   'cursor-shape': 24,
   'clipboard-allowed': 25,
   clipboard: 26,
+  'terminal-share': 27,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -248,6 +257,7 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   'cursor-shape': new Set(['agent']),
   'clipboard-allowed': new Set(['agent']),
   clipboard: new Set(['agent', 'expert']),
+  'terminal-share': new Set(['agent']),
 };
 
 export type AssistMessageErrorCode =
@@ -274,7 +284,7 @@ export class AssistMessageError extends Error {
 
 const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
-const controlStates = ['revoked', 'granted', 'refused'] as const;
+const controlStates = ['revoked', 'granted', 'refused', 'nothing-to-control'] as const satisfies readonly ControlState[];
 const shareStates = ['stopped', 'started'] as const;
 /** The optional second byte of a stopped screen-share; the order is the protocol. */
 export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed', 'restarted'];
@@ -389,7 +399,10 @@ function check(message: AssistMessage): void {
       if (!modes.includes(message.mode)) throw new AssistMessageError('out-of-range', 'the approval mode must be view or control');
       return;
     case 'control':
-      if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
+      if (!controlStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'control is granted, revoked, refused or nothing-to-control');
+      return;
+    case 'terminal-share':
+      if (!shareStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'a terminal share is started or stopped');
       return;
     case 'screen-share':
       if (!shareStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'a screen share is started or stopped');
@@ -509,6 +522,8 @@ function encodeBody(message: AssistMessage): Uint8Array {
       return Uint8Array.of(modes.indexOf(message.mode));
     case 'control':
       return Uint8Array.of(controlStates.indexOf(message.state));
+    case 'terminal-share':
+      return Uint8Array.of(shareStates.indexOf(message.state));
     case 'screen-share':
       return message.state === 'stopped' && message.reason !== undefined
         ? Uint8Array.of(shareStates.indexOf(message.state), shareStopReasons.indexOf(message.reason))
@@ -652,7 +667,13 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'control': {
       requireLength(body, 1, type);
       const state = controlStates[body[0]!];
-      if (!state) throw new AssistMessageError('out-of-range', 'control is granted, revoked or refused');
+      if (!state) throw new AssistMessageError('out-of-range', 'control is granted, revoked, refused or nothing-to-control');
+      return { type, state };
+    }
+    case 'terminal-share': {
+      requireLength(body, 1, type);
+      const state = shareStates[body[0]!];
+      if (!state) throw new AssistMessageError('out-of-range', 'a terminal share is started or stopped');
       return { type, state };
     }
     case 'screen-share': {

@@ -27,6 +27,7 @@ import {
   nameProblem,
   screenImageProblem,
   type AssistMessage,
+  type ControlState,
   type CursorShape,
   type CursorState,
   type KeyInput,
@@ -38,6 +39,7 @@ import {
 } from './assist-messages.js';
 import type { AttemptVerdict, RelayClient, RelaySnapshot, SessionEnd } from './client.js';
 import { CursorShapeCache } from './cursor-shapes.js';
+import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
@@ -57,7 +59,14 @@ export interface AssistSessionOptions {
   name: string;
   secrets: HandshakeSecrets;
   handshake?: HandshakeTuning;
+  /** Expert: how long a request for control waits for the person's answer before it is given up ('unanswered'). Default 60 s. */
+  controlRequestTimeoutMs?: number;
+  /** Timers (the control request's); tests pass a manual clock. */
+  clock?: Clock;
 }
+
+/** How long a request for control waits for the person's answer before the expert's side gives it up. */
+export const CONTROL_REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * What an approved session must remember to continue in another process (restoreAssistSession): who
@@ -76,6 +85,8 @@ export interface AssistSnapshot {
   /** The expert has control (granted, not revoked). */
   control: boolean;
   paused: boolean;
+  /** The person shares a terminal (terminal-share). */
+  terminal: boolean;
   /** The person shares their screen or desktop. */
   sharing: boolean;
   video: VideoConfig | undefined;
@@ -371,6 +382,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #paused = false;
   /** The latest terminal size, sent whenever output may flow (after approval, after resume). */
   #size: { cols: number; rows: number } | undefined;
+  /** The expert was told a terminal is shared (startTerminalShare, or the first output). */
+  #sharingTerminal = false;
   #sharingScreen = false;
   /** The video configuration the expert was last told, during a video share. */
   #video: VideoConfig | undefined;
@@ -395,6 +408,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       this.#controlGranted = restore.control;
       this.#paused = restore.paused;
       this.#size = restore.size && { ...restore.size };
+      this.#sharingTerminal = restore.terminal;
       this.#sharingScreen = restore.sharing;
       this.#video = restore.video && { ...restore.video };
       if (restore.clipboard) {
@@ -422,6 +436,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       joinerLeft: () => this.#onExpertLeft(),
       ended: (end) => {
         this.#phase = 'ended';
+        this.#sharingTerminal = false;
         this.#sharingScreen = false;
         this.#video = undefined;
         this.emit('ended', end);
@@ -448,6 +463,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       mode: this.#mode!,
       control: this.#controlGranted,
       paused: this.#paused,
+      terminal: this.#sharingTerminal,
       sharing: this.#sharingScreen,
       video: this.#video && { ...this.#video },
       size: this.#size && { ...this.#size },
@@ -476,6 +492,11 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     return this.#paused;
   }
 
+  /** The expert was told a terminal is shared: from startTerminalShare (or the first output) until stopTerminalShare or the end. */
+  get sharingTerminal(): boolean {
+    return this.#sharingTerminal;
+  }
+
   /** The expert was told a share is on: from startScreenShare until stopScreenShare or the end. */
   get sharingScreen(): boolean {
     return this.#sharingScreen;
@@ -494,6 +515,11 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   /** What the expert said it can decode, most preferred first; undefined until it said so. */
   get expertCodecs(): readonly string[] | undefined {
     return this.#expertCodecs;
+  }
+
+  /** A terminal or a desktop the expert could use with control (a browser's screen share is view only). */
+  get hasSomethingToControl(): boolean {
+    return this.#sharingTerminal || this.#video?.controllable === true;
   }
 
   /** Pointer, key and terminal input that arrived without control, while paused or outside a controllable share: never applied. */
@@ -628,11 +654,31 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   }
 
   /**
+   * Tells the expert a terminal is shared: its size and output follow (the first sendOutput does this
+   * by itself). Once approved; while paused the expert learns of it, output waits for resume.
+   */
+  async startTerminalShare(): Promise<void> {
+    this.#require('active', 'share a terminal');
+    if (this.#sharingTerminal) return;
+    this.#sharingTerminal = true;
+    await this.#channel.send({ type: 'terminal-share', state: 'started' });
+    await this.#sendSize();
+  }
+
+  /** Tells the expert the terminal is no longer shared; output is dropped from now on. */
+  async stopTerminalShare(): Promise<void> {
+    if (!this.#sharingTerminal) return;
+    this.#sharingTerminal = false;
+    await this.#channel.send({ type: 'terminal-share', state: 'stopped' });
+  }
+
+  /**
    * Terminal output for the expert. Resolves true once it is in the send window (backpressure), or
    * false when it was dropped: before approval, while paused, or after the end.
    */
   async sendOutput(bytes: Uint8Array): Promise<boolean> {
     if (!this.#flowing) return false;
+    if (!this.#sharingTerminal) await this.startTerminalShare();
     for (const chunk of terminalChunks(bytes)) {
       if (!this.#flowing || !(await this.#channel.send({ type: 'output', bytes: chunk }))) return false;
     }
@@ -764,7 +810,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   }
 
   async #sendSize(): Promise<void> {
-    if (this.#size && this.#flowing) await this.#channel.send({ type: 'resize', ...this.#size });
+    if (this.#size && this.#flowing && this.#sharingTerminal) await this.#channel.send({ type: 'resize', ...this.#size });
   }
 
   /** The audit log is the relay's record, not a condition of the user's decision: a failure is reported, not thrown. */
@@ -822,8 +868,13 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
         this.#phase = 'deciding';
         return this.emit('expert', this.expert!);
       case 'request-control':
-        if (this.#phase === 'active' && !this.#controlGranted) this.emit('control-requested');
-        return;
+        if (this.#phase !== 'active' || this.#controlGranted) return;
+        // Nothing to control: answered here, so the expert is not left waiting and the person not asked.
+        if (!this.hasSomethingToControl) {
+          void this.#channel.send({ type: 'control', state: 'nothing-to-control' }).catch((error: Error) => this.emit('error', error));
+          return;
+        }
+        return this.emit('control-requested');
       case 'chat':
         if (this.#phase === 'active') this.emit('chat', message.text);
         return;
@@ -881,7 +932,13 @@ export type ExpertSessionEvents = {
   approved: [approval: { mode: ApprovalMode }];
   /** The person refused; 'ended' ('denied') follows. */
   denied: [];
-  control: [control: { state: 'granted' | 'revoked' | 'refused' }];
+  /**
+   * The person's answer about control, or 'unanswered' (this side's own): a request had no answer
+   * within controlRequestTimeoutMs, and may be made again.
+   */
+  control: [control: { state: ControlState | 'unanswered' }];
+  /** The person started or stopped sharing a terminal (output and its size come in between). */
+  'terminal-share': [share: { state: 'started' | 'stopped' }];
   paused: [];
   resumed: [];
   output: [bytes: Uint8Array];
@@ -921,7 +978,12 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #mode: ApprovalMode | undefined;
   #hasControl = false;
   #paused = false;
+  #terminalShared = false;
   #screenShared = false;
+  readonly #clock: Clock;
+  readonly #controlRequestTimeoutMs: number;
+  /** A request for control waits for its answer; cancels the timeout. */
+  #controlRequestPending: CancelTimer | undefined;
   #video: VideoConfig | undefined;
   /** A chunk may follow only once a key frame started the picture since the last configuration. */
   #keyFrameSeen = false;
@@ -941,6 +1003,8 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     checkName(name);
     if (options.client.session?.role !== 'expert') throw new RangeError("an ExpertSession needs the client of the session's expert");
     this.#name = name;
+    this.#clock = ('clock' in options ? options.clock : undefined) ?? systemClock;
+    this.#controlRequestTimeoutMs = ('controlRequestTimeoutMs' in options ? options.controlRequestTimeoutMs : undefined) ?? CONTROL_REQUEST_TIMEOUT_MS;
     if (restore) {
       this.#phase = 'active';
       this.#verificationCode = restore.verificationCode;
@@ -948,6 +1012,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       this.#mode = restore.mode;
       this.#hasControl = restore.control;
       this.#paused = restore.paused;
+      this.#terminalShared = restore.terminal;
       this.#screenShared = restore.sharing;
       this.#clipboardAllowed = restore.clipboard ?? false;
       this.#video = restore.video && { ...restore.video };
@@ -974,6 +1039,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       ended: (end) => {
         this.#phase = 'ended';
         this.#video = undefined;
+        this.#settleControlRequest();
         for (const ping of this.#pings.values()) ping.reject(new Error('the session ended before the person’s side answered'));
         this.#pings.clear();
         this.emit('ended', end);
@@ -996,6 +1062,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       mode: this.#mode!,
       control: this.#hasControl,
       paused: this.#paused,
+      terminal: this.#terminalShared,
       sharing: this.#screenShared,
       video: this.#video && { ...this.#video },
       size: undefined,
@@ -1063,10 +1130,38 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     return this.#channel.maxFailedAttempts;
   }
 
-  /** Asks the person for control (while viewing). */
+  /** The person shares a terminal (between 'terminal-share' started and stopped). */
+  get terminalShared(): boolean {
+    return this.#terminalShared;
+  }
+
+  /** A terminal or a desktop shared that control would let this side use (a browser's screen share is view only). */
+  get somethingToControl(): boolean {
+    return this.#terminalShared || this.#video?.controllable === true;
+  }
+
+  /** A request for control is waiting for the person's answer. */
+  get controlRequested(): boolean {
+    return this.#controlRequestPending !== undefined;
+  }
+
+  /**
+   * Asks the person for control (while viewing). Every request gets an answer as a 'control' event:
+   * granted, refused, nothing-to-control, or 'unanswered' after controlRequestTimeoutMs.
+   */
   async requestControl(): Promise<void> {
     this.#require('active', 'request control');
-    if (!this.#hasControl) await this.#channel.send({ type: 'request-control' });
+    if (this.#hasControl) return;
+    if (!(await this.#channel.send({ type: 'request-control' }))) return;
+    this.#controlRequestPending ??= this.#clock.schedule(this.#controlRequestTimeoutMs, () => {
+      this.#controlRequestPending = undefined;
+      this.emit('control', { state: 'unanswered' });
+    });
+  }
+
+  #settleControlRequest(): void {
+    this.#controlRequestPending?.();
+    this.#controlRequestPending = undefined;
   }
 
   /** Keystrokes for the person's terminal. False (not sent) without control or while paused: the agent would drop them. */
@@ -1176,7 +1271,12 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     switch (message.type) {
       case 'control':
         this.#hasControl = message.state === 'granted';
+        this.#settleControlRequest();
         return this.emit('control', { state: message.state });
+      case 'terminal-share':
+        if (this.#terminalShared === (message.state === 'started')) return this.#channel.violation(`a terminal share ${message.state} twice`);
+        this.#terminalShared = message.state === 'started';
+        return this.emit('terminal-share', { state: message.state });
       case 'pause':
         this.#paused = true;
         return this.emit('paused');
@@ -1184,8 +1284,10 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         this.#paused = false;
         return this.emit('resumed');
       case 'output':
+        if (!this.#terminalShared) return this.#channel.violation('terminal output without a terminal share');
         return this.emit('output', message.bytes);
       case 'resize':
+        if (!this.#terminalShared) return this.#channel.violation('a terminal size without a terminal share');
         return this.emit('resize', { cols: message.cols, rows: message.rows });
       case 'screen-share': {
         // The agent's side sends only changes: anything else is a side that does not keep the rules.

@@ -2,6 +2,7 @@
 // single "closed" signal however the connection ends (socket close, request timeout, or by us).
 
 import type { ClientMessage, EndReason, ErrorCode, InvitationKind, ServerMessage } from '../shared/protocol/messages.js';
+import { replyTypeOf } from '../functions/lib/routes.js';
 import type { CancelTimer, Clock } from './clock.js';
 
 /** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
@@ -110,17 +111,7 @@ export interface ThrottleRetryPolicy {
 
 export const defaultThrottleRetry: ThrottleRetryPolicy = { initialDelayMs: 1000, maxDelayMs: 8000, maxRetries: 4 };
 
-/** Client messages the relay answers, and the type of each answer. */
-const replyTypeOf = {
-  createSession: 'sessionCreated',
-  joinSession: 'sessionJoined',
-  resumeSession: 'sessionResumed',
-  approveSession: 'sessionActive',
-  reportFailedAttempt: 'attemptRecorded',
-  recordEvent: 'eventRecorded',
-  emailInvitation: 'invitationEmailed',
-  listAudit: 'auditLog',
-} as const satisfies Partial<Record<ClientMessage['action'], ServerMessage['type']>>;
+/** Client messages the relay answers, and the type of each answer: from the relay's route table. */
 type Answered = keyof typeof replyTypeOf;
 export type RelayRequest = Extract<ClientMessage, { action: Answered }>;
 type Reply = Extract<ServerMessage, { type: (typeof replyTypeOf)[Answered] }>;

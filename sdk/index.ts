@@ -89,6 +89,7 @@ export {
 export {
   AgentSession,
   AssistProtocolError,
+  CONTROL_REQUEST_TIMEOUT_MS,
   ExpertSession,
   type AgentPhase,
   type AgentSessionEvents,
@@ -116,6 +117,7 @@ export {
   clipboardProblem,
   MAX_CLIPBOARD_BYTES,
   shareStoppedSentence,
+  type ControlState,
   type CursorShape,
   type CursorState,
   type KeyInput,

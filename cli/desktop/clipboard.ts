@@ -37,7 +37,8 @@ const candidates: Record<string, ToolCommands[]> = {
   win32: [
     {
       tool: 'PowerShell',
-      read: ['powershell.exe', '-NoProfile', '-Command', '[Console]::OutputEncoding = [Text.Encoding]::UTF8; Get-Clipboard -Raw'],
+      // Written without the newline PowerShell puts after a pipeline's output, so a text reads back as it was written.
+      read: ['powershell.exe', '-NoProfile', '-Command', '[Console]::OutputEncoding = [Text.Encoding]::UTF8; [Console]::Out.Write((Get-Clipboard -Raw))'],
       write: ['powershell.exe', '-NoProfile', '-Command', '[Console]::InputEncoding = [Text.Encoding]::UTF8; Set-Clipboard -Value ([Console]::In.ReadToEnd())'],
     },
   ],

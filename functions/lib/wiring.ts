@@ -33,6 +33,8 @@ export interface RelayWiring {
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** Called with each AWS client the wiring builds (the local runtime enforces the function's grants on it). */
+  onClient?: (service: 'dynamodb' | 'apigatewaymanagementapi', client: object) => void;
   /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
   managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
@@ -42,6 +44,7 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
   const clock = wiring.clock ?? Date.now;
   const nowSeconds = () => Math.floor(clock() / 1000);
   const dynamo = new DynamoDBClient({ ...wiring.awsClientConfig, endpoint: wiring.dynamoEndpoint });
+  wiring.onClient?.('dynamodb', dynamo);
   const shared = {
     store: new DynamoSessionStore(dynamo, wiring.tableName, nowSeconds),
     audit: new DynamoAuditTrail(dynamo, wiring.tableName, nowSeconds),
@@ -58,8 +61,11 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     ...shared,
     // Built on first use: functions that never post or disconnect never create the management client.
     get notifier() {
+      if (notifier) return notifier;
       const requestHandler = wiring.managementRequestHandler;
-      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log));
+      const client = createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) });
+      wiring.onClient?.('apigatewaymanagementapi', client);
+      return (notifier = new ApiGatewayNotifier(client, wiring.log));
     },
   };
   return () => deps;

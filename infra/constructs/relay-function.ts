@@ -11,11 +11,8 @@ import { tableSchema } from '../../shared/adapters/table.js';
 import { alarmOnAny } from './alarms.js';
 import { functionsDir, projectRoot, relayBundling } from './bundling.js';
 
-/** DynamoDB actions a handler may be granted; each function lists exactly the ones its code performs. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
-
-/** @connections methods: POST sends a message to a client, DELETE closes its connection. */
-export type ConnectionsMethod = 'POST' | 'DELETE';
+export type { ConnectionsMethod, TableAction } from '../../functions/lib/routes.js';
+import type { ConnectionsMethod, TableAction } from '../../functions/lib/routes.js';
 
 export interface RelayFunctionProps {
   /** Handler file in functions/, without `.ts`. */

@@ -8,6 +8,7 @@ import {
   type WriteRequest,
   DynamoDBClient,
   ResourceInUseException,
+  ResourceNotFoundException,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -19,6 +20,22 @@ const openSessionsIndexDefinition = {
   KeySchema: [{ AttributeName: openSessionsIndex.partitionKey, KeyType: 'HASH' as const }],
   Projection: { ProjectionType: 'KEYS_ONLY' as const },
 };
+
+async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (let attempt = 0; !(await done()); attempt++) {
+    if (attempt >= 500) throw new Error('the local database did not finish rebuilding its table');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 function createTable(client: DynamoDBClient, tableName: string) {
   return client.send(
@@ -51,7 +68,10 @@ async function addOpenSessionsIndex(client: DynamoDBClient, tableName: string): 
   const items: Array<Record<string, AttributeValue>> = [];
   for await (const page of paginateScan({ client }, { TableName: tableName })) items.push(...(page.Items ?? []));
   await client.send(new DeleteTableCommand({ TableName: tableName }));
+  // dynalite finishes deleting and creating a table on a timer after answering: wait for each.
+  await until(async () => !(await tableStatus(client, tableName)));
   await createTable(client, tableName);
+  await until(async () => (await tableStatus(client, tableName)) === 'ACTIVE');
   const isOpenSession = (item: Record<string, AttributeValue>) =>
     item[tableSchema.partitionKey]?.S?.startsWith('SESSION#') && item.state?.S !== 'ended';
   await writeAll(

@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../cli/events.js';
 import { endSentence, HumanFrontend } from '../../cli/human.js';
 
-function frontend(role: 'agent' | 'expert', desktop = false) {
+function frontend(role: 'agent' | 'expert', desktop = false, terminal = true) {
   const input = new PassThrough();
   const output = new PassThrough();
   const errors = new PassThrough();
   let screen = '';
   output.setEncoding('utf8');
   output.on('data', (text: string) => (screen += text));
-  const ui = new HumanFrontend({ role, input, output, errors, desktop });
+  const ui = new HumanFrontend({ role, input, output, errors, desktop, terminal });
   const commands: Command[] = [];
   ui.listen((command) => commands.push(command));
   /** Feeds raw bytes as one read; resolves once the interface has handled them. */
@@ -161,6 +161,7 @@ describe('the person sharing their desktop', () => {
     const agent = frontend('agent', true);
     agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
     agent.ui.show({ event: 'approved', mode: 'view' });
+    expect(agent.screen()).toContain('Keys: Ctrl-] then c (give control), p (pause), s (stop sharing the desktop), b (clipboard), m (message), e (end), ? (help).');
     agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
     await agent.keys('\x1d');
     expect(agent.screen()).toContain('p pause · s stop sharing the desktop · b share the clipboard · m message');
@@ -176,6 +177,19 @@ describe('the person sharing their desktop', () => {
     const terminalOnly = await liveAgent();
     await terminalOnly.keys('\x1ds', '\x1db');
     expect(terminalOnly.commands).toEqual([]);
+  });
+});
+
+describe('the person sharing only their desktop', () => {
+  it('is asked about the desktop alone; keys typed outside the menu go nowhere, and that is said once', async () => {
+    const agent = frontend('agent', true, false);
+    agent.ui.show({ event: 'connected', peer: 'Bob', verification: '123456' });
+    expect(agent.screen()).toContain('v  let them see your desktop (they cannot click or type)');
+    agent.ui.show({ event: 'approved', mode: 'view' });
+    expect(agent.screen()).toContain('Bob can now see your desktop (but not click or type).');
+    await agent.keys('ls\r', 'again', '\x1de');
+    expect(agent.commands).toEqual([{ cmd: 'end' }]);
+    expect(agent.screen().split('nothing typed here goes anywhere').length).toBe(2);
   });
 });
 
@@ -225,6 +239,17 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('open http://127.0.0.1:8787/ in a browser and help from there');
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 960, height: 540, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
     expect(expert.screen().split('whole desktop').length).toBe(2); // a new size is not news
+  });
+
+  it('shows the person’s terminal only once they share one, and says how a request for control ended', async () => {
+    const expert = await liveExpert('view');
+    expect(expert.screen()).not.toContain("--- Ada's terminal ---");
+    expert.ui.show({ event: 'terminal-share', state: 'started' });
+    expect(expert.screen()).toContain("--- Ada's terminal ---");
+    expert.ui.show({ event: 'control', state: 'nothing-to-control' });
+    expect(expert.screen()).toContain('Ada shares nothing you could control');
+    expert.ui.show({ event: 'control', state: 'unanswered' });
+    expect(expert.screen()).toContain('Ada has not answered your request for control for a minute.');
   });
 
   it('says when the request for control was refused', async () => {

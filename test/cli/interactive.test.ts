@@ -28,7 +28,7 @@ it('runs a whole session between two terminals', async () => {
   await tmux.waitFor('agent', /Bob is connecting to help you[\s\S]*Press v, c or d:/);
 
   await tmux.press('agent', 'c');
-  await tmux.waitFor('expert', /Ada let you in: you can watch their terminal and type in it/);
+  await tmux.waitFor('expert', /Ada let you in: you can watch and type\.[\s\S]*--- Ada's terminal ---/);
   await tmux.waitFor('expert', /shared\$ $/m);
 
   // The helper types; the command runs in the person's shell, and both see it.

@@ -55,6 +55,7 @@ describe('Easy Connect, end to end', () => {
     agent.send({ cmd: 'approve', mode: 'view' });
     expect(await expert.next('approved')).toEqual({ event: 'approved', mode: 'view' });
     expect(await agent.next('approved')).toEqual({ event: 'approved', mode: 'view' });
+    expect(await expert.next('terminal-share')).toEqual({ event: 'terminal-share', state: 'started' });
     expect(await expert.next('resize')).toEqual({ event: 'resize', cols: 80, rows: 24 });
 
     // Viewing only: keystrokes are refused on the expert's side.
@@ -431,6 +432,19 @@ describe('a person in the web console', () => {
     expect(await expert.next('screen-share')).toEqual({ event: 'screen-share', state: 'stopped', reason: 'by-person' });
     await person.end();
     expect(await expert.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
+    await expectCleanExit(expert, 0);
+  });
+
+  it('sharing no terminal and nothing controllable: the helper’s request for control is answered nothing-to-control', async () => {
+    const { person, expert } = await personApprovingHelperInTerminal();
+    let asked = false;
+    person.on('control-requested', () => (asked = true));
+    expert.send({ cmd: 'request-control' });
+    expect(await expert.next('control')).toEqual({ event: 'control', state: 'nothing-to-control' });
+    expect(asked).toBe(false);
+    await person.end();
+    await expert.next('ended');
+    expect(expert.events.map(({ event }) => event)).not.toContain('terminal-share');
     await expectCleanExit(expert, 0);
   });
 });

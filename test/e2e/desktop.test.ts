@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
+import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
 import { captureXScreen, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const SCREEN = { width: 1280, height: 800 };
@@ -130,6 +130,7 @@ describe('the person shares their desktop from the assist command; the technicia
     await expect.poll(() => pointer.locator('canvas').getAttribute('data-shape')).toMatch(/^\d+x\d+$/);
     expect(await pointer.locator('span').isHidden()).toBe(true);
     await page.getByText(`${PERSON} is sharing their desktop. You can see it; ask for control to use its mouse and keyboard.`).waitFor();
+    expect(await page.getByRole('heading', { name: `${PERSON}’s terminal` }).isVisible()).toBe(false);
     await web.shoot('desktop-1-view-only');
 
     // View only: a click on the picture sends nothing (the canvas is an image, not an application).
@@ -183,7 +184,9 @@ describe('the person shares their desktop from the assist command; the technicia
     expect(await agent.next('desktop-share')).toMatchObject({ state: 'stopped' });
     await web.heading('The session has ended').waitFor();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await hangUpAfterEnd(agent);
+    // --desktop alone shares no terminal: nothing outlives the session, and the technician saw none.
+    await expectCleanExit(agent, 0);
+    expect(agent.output).toBe('');
     web.expectCleanPage();
   });
 
@@ -217,18 +220,19 @@ describe('the person shares their desktop from the assist command; the technicia
 
     agent.send({ cmd: 'end' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-agent' });
-    await hangUpAfterEnd(agent);
+    // --desktop alone shares no terminal: nothing outlives the session.
+    await expectCleanExit(agent, 0);
     web.expectCleanPage();
   });
 
-  it('with a helper code: `assist accept CODE --desktop`, approved with control, the technician clicks at once', async () => {
+  it('with a helper code: `assist accept CODE --desktop --command CMD`, approved with control, the technician clicks at once and sees the terminal too', async () => {
     await page.goto(`${web.runtime.httpUrl}/`);
     const offer = page.getByRole('form', { name: 'Create a helper code' });
     await offer.getByLabel('Your name').fill('Grace Hopper');
     await offer.getByRole('button', { name: 'Create a helper code' }).click();
     const code = (await page.locator('.big-code').textContent())!.trim();
 
-    const agent = person('accept', code);
+    const agent = person('accept', code, '--command', 'echo "terminal too: $((6*7))"; exec cat');
     const connected = await agent.next('connected');
     expect(connected).toMatchObject({ peer: 'Grace Hopper' });
     agent.send({ cmd: 'approve', mode: 'control' });
@@ -237,6 +241,7 @@ describe('the person shares their desktop from the assist command; the technicia
     await technicianSees(centre(RIGHT_BOX), BLUE);
     await clickPicture(controlled, centre(RIGHT_BOX));
     await expect.poll(() => target.clicks()).toEqual([expect.objectContaining({ type: 'click' })]);
+    await page.locator('.xterm-rows').getByText('terminal too: 42').waitFor();
 
     await page.getByRole('button', { name: 'Leave the session' }).click();
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });

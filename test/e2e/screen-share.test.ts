@@ -104,6 +104,10 @@ describe('screen sharing, view only', () => {
     const tab = await colourTab('#e00020');
     const { person, technician } = await sessionInBrowsers();
     await person.getByText('You are chatting with Grace Hopper. They cannot see or control this computer.').waitFor();
+    // Nothing shared yet: said so, no empty terminal, and no control to ask for.
+    await technician.getByText('Ada Lovelace shares nothing yet.', { exact: false }).waitFor();
+    expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s terminal' }).isVisible()).toBe(false);
+    expect(await technician.getByRole('button', { name: 'Ask for control' }).isVisible()).toBe(false);
 
     await person.getByRole('button', { name: 'Share my screen (view only)' }).click();
     await person.getByText('You are sharing your screen. Grace Hopper can see it but not control it.').waitFor();
@@ -114,6 +118,9 @@ describe('screen sharing, view only', () => {
     expect(await framesDrawn(technician)).toBeGreaterThan(0);
     // The person's page has no terminal: the shared screen takes its place.
     expect(await technician.getByRole('heading', { name: 'Ada Lovelace’s terminal' }).isVisible()).toBe(false);
+    expect(await technician.getByText('Ada Lovelace shares nothing yet.', { exact: false }).isVisible()).toBe(false);
+    // A browser's screen is view only: still nothing to control.
+    expect(await technician.getByRole('button', { name: 'Ask for control' }).isVisible()).toBe(false);
     await paint(tab, '#0020e0');
     await untilPictureIs(technician, 'blue');
     // The shared surface changes size: a new configuration, and the picture follows.

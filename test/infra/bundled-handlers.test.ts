@@ -64,7 +64,7 @@ describe('Lambda bundles against the local runtime', () => {
     expect(await runtime().outbox.messages()).toEqual([expect.objectContaining({ to: 'tech@example.org' })]);
   });
 
-  it('sweep: scans, ends an overdue invitation, tells its creator over @connections and closes the connection', async () => {
+  it('sweep: queries the open sessions, ends an overdue invitation, tells its creator over @connections and closes the connection', async () => {
     const creator = await TestSocket.open(runtime().wsUrl);
     const created = (await creator.request({ action: 'createSession', kind: 'helper-code', invitationTtlSeconds: 1 })) as Created;
     while (Date.now() / 1000 < created.invitationExpiresAt) await new Promise((resolve) => setTimeout(resolve, 100));

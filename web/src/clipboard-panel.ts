@@ -49,7 +49,8 @@ export class ClipboardPanel {
 
     this.element = h(
       'section',
-      { class: 'clipboard', 'aria-labelledby': headingId, hidden: true },
+      // A restored session (a reload) may have it allowed already.
+      { class: 'clipboard', 'aria-labelledby': headingId, hidden: !session.clipboardAllowed },
       h('h2', { id: headingId }, 'Clipboard'),
       h('div', { class: 'field' }, h('label', { for: outgoingId }, `Text for ${personName}’s clipboard`), outgoing),
       paste,

@@ -99,6 +99,9 @@ export class DesktopView {
     new ResizeObserver(() => this.#placeCursor()).observe(this.#canvas);
     this.#update();
 
+    // Restored after a reload in the middle of a share: its start and configuration do not come again.
+    if (session.screenShared) this.#started();
+    if (session.video) this.#configure(session.video);
     session.on('screen-share', (share) => (share.state === 'started' ? this.#started() : this.#stopped(share.reason)));
     session.on('video-config', (config) => this.#configure(config));
     session.on('video-chunk', (chunk) => this.#decode(chunk));

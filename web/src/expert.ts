@@ -7,6 +7,7 @@ import { ClipboardPanel } from './clipboard-panel.js';
 import { DesktopView } from './desktop-view.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
+import { dropFragment, keepInTab, leaveInvitationAddress, TerminalReplay } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
 import { endText, errorText, spacedCode } from './text.js';
@@ -39,7 +40,9 @@ export function showJoinLink(href: string, retry?: Retry): void {
   } catch (error) {
     return showDamagedLink(errorText(error));
   }
-  if (link.secret === undefined) return showDamagedLink('The link must end with # and a 26-character code.');
+  // The secret is read; it leaves the address bar and this page's history entry (it is kept nowhere).
+  dropFragment();
+  if (link.secret === undefined) return showDamagedLink('The link must end with # and a 26-character code. If you reloaded this page: the code is not kept, open the link you were sent again.');
   const invitation = `${link.httpUrl}/join/${link.nameplate}#${link.secret}`;
   const name = nameField(TECHNICIAN_NAME_HINT);
   const password = field('Password', { name: 'password', ...codeAttributes }, 'The person tells it to you separately, for example on the phone: 8 characters like XXXX-XXXX. It is not in the link.');
@@ -209,7 +212,12 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
     const status = document.querySelector('.waiting');
     if (status) status.textContent = `Waiting for ${name} to let you in…`;
   });
-  session.on('approved', ({ mode }) => showActive(session, agentName, mode));
+  session.on('approved', ({ mode }) => {
+    // From now on a reload comes back into this session (at `/`: the invitation's address is done with).
+    keepInTab(session);
+    leaveInvitationAddress();
+    showActive(session, agentName, new TerminalReplay(), mode);
+  });
   session.on('ended', (end) => {
     stopGuarding();
     if (end.reason === 'confirmation-failed' && options.onWrongPassword) options.onWrongPassword(endText(end.reason, 'technician'));
@@ -217,12 +225,23 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
   });
 }
 
-function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'control'): void {
+/** After a reload: the session restored from this tab, its terminal's last output shown again. */
+export function continueAsTechnician(session: ExpertSession): void {
+  const stopGuarding = guardAgainstClosing();
+  session.on('ended', (end) => {
+    stopGuarding();
+    showEnded(end, 'technician', START_AGAIN);
+  });
+  showActive(session, session.agentName || 'the person', TerminalReplay.fromTab());
+}
+
+function showActive(session: ExpertSession, agentName: string, replay: TerminalReplay, mode?: 'view' | 'control'): void {
   const state = h('p', { role: 'status', class: 'session-state' });
   const terminal = new TerminalView(agentName, (bytes) => void session.sendInput(bytes));
+  replay.keepUntilPageHides();
   const desktop = new DesktopView(session, agentName);
-  /** The terminal gives way to a shared screen or desktop unless the person's side has a terminal (output came). */
-  let terminalUsed = false;
+  /** Until the person shares a terminal or a screen (a person in the browser may never share either). */
+  const sharesNothing = h('p', { class: 'shares-nothing' }, `${agentName} shares nothing yet. You can chat; what they share (a terminal, a screen) appears here.`);
   const chat = new ChatPane(agentName, (text) => session.chat(text));
   const clipboard = new ClipboardPanel(session, agentName, (text) => chat.note(text));
   /** Asked for control and not yet answered: the button waits for the person, so it is asked once. */
@@ -241,9 +260,11 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     chat.note(`You asked ${agentName} for control.`);
   });
   const update = () => {
-    terminal.element.hidden = desktop.shown && !terminalUsed;
+    terminal.element.hidden = !session.terminalShared;
+    sharesNothing.hidden = session.terminalShared || desktop.shown;
     terminal.setInteractive(session.hasControl && !session.paused);
-    askForControl.hidden = session.hasControl || controlRequested;
+    // Control is asked for only where there is something to control: a terminal, or a desktop (not a browser's screen).
+    askForControl.hidden = session.hasControl || controlRequested || !session.somethingToControl;
     state.textContent = session.paused
       ? `${agentName} paused the session: nothing is shown or typed until they resume. Chat still works.`
       : `You are helping ${agentName}${session.hasControl ? ' and have control' : ' (view only)'}.${controlRequested ? ` You asked for control: waiting for ${agentName}’s answer.` : ''}`;
@@ -254,15 +275,20 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
     connectionNotice(session.client, agentName),
     countdown(session.client),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
-    h('div', { class: 'workspace' }, h('div', {}, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
+    h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
   );
+  if (replay.size) terminal.resize(replay.size.cols, replay.size.rows);
+  const replayed = replay.output;
+  if (replayed.length > 0) terminal.write(replayed);
   update();
   if (mode === 'control') chat.note(`${agentName} let you in with control.`);
+  if (!mode) chat.note(`You are back in the session with ${agentName}.`);
+  session.on('terminal-share', ({ state: share }) => {
+    if (share === 'stopped') chat.note(`${agentName} stopped sharing their terminal.`);
+    update();
+  });
   session.on('output', (bytes) => {
-    if (!terminalUsed) {
-      terminalUsed = true;
-      update();
-    }
+    replay.add(bytes);
     terminal.write(bytes);
   });
   /** What the person shares (their desktop, or a screen from the browser), once its first configuration came. */
@@ -270,18 +296,24 @@ function showActive(session: ExpertSession, agentName: string, mode: 'view' | 'c
   session.on('video-config', ({ source }) => {
     if (shared === undefined) chat.note(`${agentName} started sharing their ${source}.`);
     shared = source;
+    update();
   });
   session.on('screen-share', (share) => {
     if (share.state === 'stopped' && shared) chat.note(shareStoppedSentence(agentName, shared, share.reason));
     shared = undefined;
     update();
   });
-  session.on('resize', ({ cols, rows }) => terminal.resize(cols, rows));
+  session.on('resize', ({ cols, rows }) => {
+    replay.size = { cols, rows };
+    terminal.resize(cols, rows);
+  });
   session.on('chat', (text) => chat.received(text));
   const controlNotes = {
     granted: `${agentName} gave you control.`,
     refused: `${agentName} said no to control: you can still watch, and ask again.`,
     revoked: `${agentName} took control back.`,
+    'nothing-to-control': `${agentName} shares nothing you could control (no terminal, no desktop): you can still watch and chat.`,
+    unanswered: `${agentName} has not answered your request for control for a minute. Ask again, or send a message.`,
   };
   session.on('control', ({ state: control }) => {
     controlRequested = false;

@@ -1,7 +1,8 @@
 import { routeStyleElementsToConstructedSheets } from './csp-styles.js';
 import { h, showScreen } from './dom.js';
-import { showJoinLink, showStart } from './expert.js';
-import { showHelp } from './person.js';
+import { continueAsTechnician, showJoinLink, showStart } from './expert.js';
+import { continueAsPerson, showHelp } from './person.js';
+import { resumeFromTab, savedSession } from './resume.js';
 
 // One page for every path the relay serves it at: `/` (start), `/help` (the person who needs
 // help), `/join/<nameplate>` (a file invitation's link, whose secret is in the fragment, which never
@@ -10,6 +11,9 @@ import { showHelp } from './person.js';
 routeStyleElementsToConstructedSheets();
 
 function route(): void {
+  // A reload during an approved session: back into it, whatever the address (it is `/` by then).
+  const saved = savedSession();
+  if (saved) return void resumeFromTab(saved, { person: continueAsPerson, technician: continueAsTechnician });
   const path = location.pathname.replace(/\/+$/, '');
   if (path === '' || path === '/') return showStart();
   if (path === '/help') return showHelp();

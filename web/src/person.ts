@@ -4,8 +4,9 @@ import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { ScreenShare } from './screen-share.js';
+import { keepInTab, leaveInvitationAddress } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
-import { errorText, spacedCode } from './text.js';
+import { endText, errorText, spacedCode } from './text.js';
 
 // The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
 // link and password to send, optionally emailed by the relay), or type a technician's helper code;
@@ -16,13 +17,20 @@ import { errorText, spacedCode } from './text.js';
 const ASK_AGAIN = { label: 'Ask for help again', href: '/help' };
 const PERSON_NAME_HINT = 'The technician sees it.';
 
+/** After a wrong helper code: the page again, the name and code kept, the problem on the code field. */
+interface CodeRetry {
+  name: string;
+  code: string;
+  error: string;
+}
+
 /** `/help`. */
-export function showHelp(): void {
+export function showHelp(retry?: CodeRetry): void {
   showScreen(
     'Get help from a technician',
     h('p', {}, 'A technician you trust can connect to this page to chat with you. You see who it is and decide whether to let them in.'),
     h('section', { 'aria-labelledby': 'ask' }, h('h2', { id: 'ask' }, 'Ask for help'), askForm()),
-    h('section', { 'aria-labelledby': 'have-code' }, h('h2', { id: 'have-code' }, 'A technician gave me a code'), acceptForm()),
+    h('section', { 'aria-labelledby': 'have-code' }, h('h2', { id: 'have-code' }, 'A technician gave me a code'), acceptForm(retry)),
   );
 }
 
@@ -63,11 +71,18 @@ function askForm(): HTMLElement {
   return element;
 }
 
-function acceptForm(): HTMLElement {
+function acceptForm(retry?: CodeRetry): HTMLElement {
   const name = nameField(PERSON_NAME_HINT);
   const code = field('Code', { name: 'code', ...codeAttributes }, '12 characters like XXXX-XXXX-XXXX, read to you by the technician.');
   const problem = messageArea('alert');
   problem.say(undefined);
+  if (retry) {
+    name.input.value = retry.name;
+    code.input.value = retry.code;
+    code.setError(retry.error);
+    // Focused once the form is on the page.
+    queueMicrotask(() => code.input.focus());
+  }
   return form(
     'Use a technician’s code',
     async () => {
@@ -79,7 +94,10 @@ function acceptForm(): HTMLElement {
       } catch (error) {
         return problem.say(errorText(error));
       }
-      runPerson(session, () => showScreen('Connecting', h('p', { role: 'status' }, 'Checking the code with the technician’s computer…')));
+      const typed = { name: name.input.value.trim(), code: code.input.value };
+      runPerson(session, () => showScreen('Connecting', h('p', { role: 'status' }, 'Checking the code with the technician’s computer…')), {
+        onWrongCode: (error) => showHelp({ ...typed, error }),
+      });
     },
     name.element,
     code.element,
@@ -151,7 +169,7 @@ function emailForm(request: HelpRequest): HTMLElement {
 }
 
 /** Drives the screens of one session: waiting, the decision, the session, its end. */
-function runPerson(session: AgentSession, waiting: (note?: string) => void): void {
+function runPerson(session: AgentSession, waiting: (note?: string) => void, options: { onWrongCode?: (message: string) => void } = {}): void {
   const stopGuarding = guardAgainstClosing();
   waiting();
   session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) =>
@@ -169,12 +187,31 @@ function runPerson(session: AgentSession, waiting: (note?: string) => void): voi
   });
   session.on('ended', (end) => {
     stopGuarding();
-    showEnded(end, 'person', ASK_AGAIN);
+    // A helper code typed wrong: back to the form, as a technician's wrong password goes back to theirs.
+    if (end.reason === 'confirmation-failed' && options.onWrongCode) options.onWrongCode(endText(end.reason, 'person'));
+    else showEnded(end, 'person', ASK_AGAIN);
   });
 }
 
 async function approve(session: AgentSession, expertName: string): Promise<void> {
+  // Kept from the approval on: a reload comes back into this session (at `/`, the help page's work is done).
+  keepInTab(session);
   await session.approve('view');
+  leaveInvitationAddress();
+  showActive(session, expertName);
+}
+
+/** After a reload: the session restored from this tab (a screen share is not restarted: the technician was told it stopped). */
+export function continueAsPerson(session: AgentSession): void {
+  const stopGuarding = guardAgainstClosing();
+  session.on('ended', (end) => {
+    stopGuarding();
+    showEnded(end, 'person', ASK_AGAIN);
+  });
+  showActive(session, session.expert?.name ?? 'The technician');
+}
+
+function showActive(session: AgentSession, expertName: string): void {
   const chat = new ChatPane(expertName, (text) => session.chat(text));
   const state = h('p', { role: 'status', class: 'session-state' });
   const screen = screenPanel(session, expertName, (text) => (state.textContent = text));
@@ -188,7 +225,7 @@ async function approve(session: AgentSession, expertName: string): Promise<void>
     h('div', { class: 'workspace' }, chat.element, screen),
   );
   session.on('chat', (text) => chat.received(text));
-  session.on('control-requested', () => chat.note(`${expertName} asked for control. There is nothing to control from this page.`));
+  // A request for control is answered by the SDK (nothing-to-control): a browser shares nothing controllable.
 }
 
 /**

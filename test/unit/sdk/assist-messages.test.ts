@@ -24,7 +24,8 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
     .filter((name) => nameProblem(name) === undefined)
     .map((name) => ({ type: 'hello' as const, name })),
   fc.constantFrom('view' as const, 'control' as const).map((mode) => ({ type: 'approve' as const, mode })),
-  fc.constantFrom('granted' as const, 'revoked' as const).map((state) => ({ type: 'control' as const, state })),
+  fc.constantFrom('granted' as const, 'revoked' as const, 'refused' as const, 'nothing-to-control' as const).map((state) => ({ type: 'control' as const, state })),
+  fc.constantFrom('started' as const, 'stopped' as const).map((state) => ({ type: 'terminal-share' as const, state })),
   fc.constantFrom(...(['deny', 'request-control', 'pause', 'resume', 'leave'] as const)).map((type) => ({ type })),
   fc
     .tuple(anyText(200), fc.constantFrom('', '\n', '\t'))
@@ -65,7 +66,10 @@ describe('assistance messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1)))).toBe('empty');
     expect(refusal(() => decodeAssistMessage(bytes(2, 1, 65)))).toBe('unsupported-version');
     expect(refusal(() => decodeAssistMessage(bytes(1, 0)))).toBe('unknown-type');
-    expect(refusal(() => decodeAssistMessage(bytes(1, 27)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 27)))).toBe('malformed'); // terminal-share without its state
+    expect(refusal(() => decodeAssistMessage(bytes(1, 27, 2)))).toBe('out-of-range');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 5, 4)))).toBe('out-of-range'); // control: after nothing-to-control
     expect(refusal(() => decodeAssistMessage(bytes(1, 3, 0)))).toBe('malformed'); // deny with a body
     expect(refusal(() => decodeAssistMessage(bytes(1, 2)))).toBe('malformed'); // approve without a mode
     expect(refusal(() => decodeAssistMessage(bytes(1, 2, 2)))).toBe('out-of-range');

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
 import { encodeAssistMessage, type AssistMessage } from '../../../sdk/assist-messages.js';
-import { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
+import { AgentSession, CONTROL_REQUEST_TIMEOUT_MS, ExpertSession, type AssistSessionOptions } from '../../../sdk/assist-session.js';
+import { ManualClock } from './support/manual-clock.js';
 import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
@@ -14,12 +15,12 @@ const defer = useCleanups();
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'ws://127.0.0.1';
 
-async function setUp(kind: InvitationKind = 'easy-connect') {
+async function setUp(kind: InvitationKind = 'easy-connect', expertOptions: Pick<AssistSessionOptions, 'clock' | 'controlRequestTimeoutMs'> = {}) {
   const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
   const sessionFor = (client: RelayClient, password = 'correct') => {
     const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };
-    return client.session!.role === 'agent' ? new AgentSession(options) : new ExpertSession(options);
+    return client.session!.role === 'agent' ? new AgentSession(options) : new ExpertSession({ ...options, ...expertOptions });
   };
   const creatorClient = newClient();
   const { nameplate } = await creatorClient.createSession({ kind });
@@ -35,8 +36,8 @@ async function setUp(kind: InvitationKind = 'easy-connect') {
 }
 
 /** An agent (creator) and an expert through the handshake, the agent asked to decide. */
-async function deciding() {
-  const setup = await setUp();
+async function deciding(expertOptions?: Parameters<typeof setUp>[1]) {
+  const setup = await setUp('easy-connect', expertOptions);
   const agent = setup.creator as AgentSession;
   const expert = await setup.join();
   await until(() => agent.phase === 'deciding' && expert.session.phase === 'awaiting-approval', 'the expert to be presented');
@@ -62,7 +63,8 @@ describe('assistance sessions', () => {
     expect(await agent.sendOutput(utf8('$ ls'))).toBe(true);
     await until(() => expertSeen.log.includes('output $ ls'), 'the output');
     // The size remembered before approval goes out with it; the dropped output never does.
-    expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
+    // The first output starts the terminal share; its size goes with it.
+    expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'terminal-share {"state":"started"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
     expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
   });
 
@@ -71,6 +73,8 @@ describe('assistance sessions', () => {
     await agent.approve('view');
     await until(() => expert.phase === 'active', 'the approval');
 
+    await agent.startTerminalShare();
+    await until(() => expert.terminalShared, 'the terminal share');
     expect(await expert.sendInput(utf8('rm -rf /'))).toBe(false); // the expert's side knows it may not type
     await sendRaw(expertClient, { type: 'input', bytes: utf8('rm -rf /') }); // and the agent drops it if it comes anyway
     await expert.requestControl();
@@ -90,6 +94,53 @@ describe('assistance sessions', () => {
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
     expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
+  });
+
+  it('a request for control with nothing to control is answered at once, without asking the person', async () => {
+    const { agent, agentSeen, expert, expertSeen } = await deciding();
+    await agent.approve('view');
+    await until(() => expert.phase === 'active', 'the approval');
+    expect(expert.somethingToControl).toBe(false);
+    await expert.requestControl();
+    expect(expert.controlRequested).toBe(true);
+    await until(() => expertSeen.log.includes('control {"state":"nothing-to-control"}'), 'the answer');
+    expect(expert.controlRequested).toBe(false);
+    expect(expert.hasControl).toBe(false);
+    expect(agentSeen.log).not.toContain('control-requested');
+  });
+
+  it('a request for control nobody answers is given up after a minute, and can be made again', async () => {
+    const clock = new ManualClock();
+    const { agent, agentSeen, expert, expertSeen } = await deciding({ clock });
+    await agent.approve('view');
+    await agent.startTerminalShare();
+    await until(() => expert.terminalShared, 'the terminal share');
+    await expert.requestControl();
+    await until(() => agentSeen.log.includes('control-requested'), 'the request');
+    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual([]);
+    await clock.runNext();
+    expect(clock.now()).toBe(CONTROL_REQUEST_TIMEOUT_MS);
+    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"unanswered"}']);
+    expect(expert.controlRequested).toBe(false);
+    // Asked again, and answered this time: no second 'unanswered' follows.
+    await expert.requestControl();
+    await until(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
+    await agent.grantControl();
+    await until(() => expert.hasControl, 'control');
+    expect(await clock.runNext()).toBe(false);
+    expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"unanswered"}', 'control {"state":"granted"}']);
+  });
+
+  it('terminal output without a terminal share breaks the protocol', async () => {
+    const { agent, client, expert, expertSeen } = await (async () => {
+      const setup = await deciding();
+      return { ...setup, client: setup.creatorClient };
+    })();
+    await agent.approve('view');
+    await until(() => expert.phase === 'active', 'the approval');
+    await sendRaw(client, { type: 'output', bytes: utf8('unannounced') });
+    await until(() => expertSeen.ended !== undefined, 'the end');
+    expect(expertSeen.errors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: terminal output without a terminal share']);
   });
 
   it('while paused, output and input are dropped and chat still flows; resume restores both', async () => {

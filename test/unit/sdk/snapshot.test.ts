@@ -13,6 +13,7 @@ const snapshot: AssistSnapshot = {
   mode: 'control',
   control: true,
   paused: false,
+  terminal: true,
   sharing: false,
   video: undefined,
   size: undefined,
