@@ -71,6 +71,15 @@ export type SessionEvent =
   | { event: 'clipboard'; direction: 'sent' | 'received'; characters: number; text?: string }
   /** Person: clipboard text from the helper that arrived while not allowed or paused was not written; `count` in all. */
   | { event: 'clipboard-refused'; count: number; why: string }
+  /** The other side's connection dropped (it is reconnecting: the relay keeps its seat for 5 minutes) or is back. */
+  | { event: 'peer'; state: 'disconnected' | 'connected' }
+  /** This side's connection to the relay dropped and is being re-established (`attempt`), or is back. */
+  | { event: 'connection'; state: 'reconnecting' | 'connected'; attempt?: number }
+  /**
+   * `assist resume`: back in the session a crashed assist process held, with the same decisions. The
+   * person's program died with that process: a new one starts (with the same --command).
+   */
+  | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
   | { event: 'ended'; reason: string }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes

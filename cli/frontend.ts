@@ -1,7 +1,7 @@
 // What the session drivers (agent.ts, expert.ts) need from a user interface, and how a session's
 // end becomes the command's exit status. Two interfaces implement it: json-lines.ts and human.ts.
 
-import { InvitationMixUpError, type AssistEnd, type InvitationShape } from '../sdk/node.js';
+import { InvitationMixUpError, type AssistEnd, type InvitationShape, type RelayClient } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
 
 export interface Frontend {
@@ -43,6 +43,17 @@ export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'erro
     code: typeof code === 'string' ? code : 'internal',
     message: error instanceof Error ? error.message : String(error),
   };
+}
+
+/** The relay connection's ups and downs, and the other side's, as events (both drivers). */
+export function reportConnection(client: RelayClient, show: (event: SessionEvent) => void): void {
+  client.on('peer', (state) => {
+    // Before approval a joiner comes and goes with its connection ('connected', 'peer-left'): only
+    // a session under way waits for the other side to come back.
+    if (state !== 'left' && client.activation) show({ event: 'peer', state });
+  });
+  client.on('reconnecting', ({ attempt }) => show({ event: 'connection', state: 'reconnecting', attempt }));
+  client.on('reconnected', () => show({ event: 'connection', state: 'connected' }));
 }
 
 /**

@@ -212,6 +212,18 @@ export class HumanFrontend implements Frontend {
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
         this.#droppedReasonsShown.add(`clipboard: ${event.why}`);
         return this.#notice(`Clipboard text from ${this.#peer} was not put on your clipboard: ${event.why} (${event.count} so far; this is said once).`);
+      case 'peer':
+        return this.#notice(
+          event.state === 'disconnected'
+            ? `${this.#peer}'s connection dropped: waiting for it to come back (the relay keeps the session for 5 minutes)…`
+            : `${this.#peer} is back.`,
+        );
+      case 'connection':
+        if (event.state === 'connected') return this.#notice('Reconnected to the relay.');
+        // Said once per outage, not for every attempt.
+        return event.attempt === 1 ? this.#notice('The connection to the relay dropped: reconnecting…') : undefined;
+      case 'session-restored':
+        return this.#restored(event);
       case 'ended':
         return this.#ended(event.reason);
       case 'still-running':
@@ -329,6 +341,33 @@ export class HumanFrontend implements Frontend {
         '',
         `Read this code out to ${peer}. They let you in once it matches the code on their screen.`,
         `Waiting for ${peer} to decide… (press q to leave)`,
+      );
+    }
+  }
+
+  /** `assist resume`: straight back into the live session, as it was. */
+  #restored(event: Extract<SessionEvent, { event: 'session-restored' }>): void {
+    this.#stopStatus();
+    this.#peer = event.peer;
+    this.#approved = true;
+    this.#control = event.control;
+    this.#paused = event.paused;
+    this.#phase = 'live';
+    this.#title();
+    if (this.#role === 'agent') {
+      this.#lines(
+        '',
+        `Back in your session with ${this.#peer}, as it was (${this.#control ? 'they have control' : 'they can only watch'}${this.#paused ? ', paused' : ''}).`,
+        'The program you shared ended with the assist process that stopped; a new one starts now, shared as before.',
+        'Keys: Ctrl-] then c (control), p (pause), m (message), e (end), ? (help).',
+        '',
+      );
+    } else {
+      this.#lines(
+        '',
+        `Back in the session with ${this.#peer} (${this.#control ? 'you have control' : 'view only'}${this.#paused ? ', paused' : ''}).`,
+        'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
+        `--- ${this.#peer}'s terminal ---`,
       );
     }
   }

@@ -2,6 +2,7 @@
 // run by the agent's or the expert's driver through the human or the JSON-lines interface; and
 // `assist monitors`, which lists what `--desktop --monitor N` can share.
 
+import { rmSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
@@ -9,12 +10,14 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   acceptHelp,
+  AgentSession,
   InvitationMixUpError,
+  restoreAssistSession,
+  SessionRestoreError,
   invitationShape,
   joinHelp,
   offerHelp,
   requestHelp,
-  type AgentSession,
   type ExpertSession,
   type HelpRequest,
 } from '../sdk/node.js';
@@ -29,6 +32,7 @@ import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './hel
 import { HumanFrontend } from './human.js';
 import { JsonLinesFrontend } from './json-lines.js';
 import { runExpert } from './expert.js';
+import { keepSessionState, loadSessionState } from './state.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends Error {
@@ -70,6 +74,7 @@ const commandOptions = {
   accept: { ...commonOptions, ...desktopOptions, command: { type: 'string' } },
   join: { ...commonOptions, password: { type: 'string' } },
   offer: { ...commonOptions, 'expires-in': { type: 'string' } },
+  resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
@@ -105,7 +110,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'monitors') return monitors(values.json, parsed.positionals);
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors'>>;
+  if (command === 'resume') return resume(values.json, parsed.positionals);
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
@@ -288,6 +294,8 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
 }
 
 async function share(context: Context, session: AgentSession, what: Omit<ShareOptions, 'size'>, invitation?: SessionEvent): Promise<Outcome> {
+  // From the approval on, for `assist resume` after a crash.
+  keepSessionState(session, { command: what.command });
   if (invitation) await context.frontend.show(invitation);
   return runAgent(session, endOnSignals(context.frontend), { ...what, size: terminalSize(context.json) });
 }
@@ -307,6 +315,46 @@ function wholeNumber(text: string, min: number, max: number, rule: string, comma
   const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${rule}, not "${text}"`, command);
   return value;
+}
+
+// ---- resume ----
+
+/** Continues the session a crashed assist process kept in the state directory. */
+async function resume(json: boolean, positionals: string[]): Promise<number> {
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`, 'resume');
+  const fail = (event: Extract<SessionEvent, { event: 'error' }>, frontend?: Frontend) => {
+    if (json) process.stdout.write(`${eventToJson(event)}\n`);
+    else frontend?.close();
+    process.stderr.write(`assist: ${event.message}\n`);
+    return EXIT_ABNORMAL;
+  };
+  let kept: ReturnType<typeof loadSessionState>;
+  try {
+    kept = loadSessionState(positionals[0]);
+  } catch (error) {
+    return fail(errorEvent(error));
+  }
+  const { snapshot, command } = kept;
+  let session: AgentSession | ExpertSession;
+  try {
+    session = await restoreAssistSession(snapshot);
+  } catch (error) {
+    if (!(error instanceof SessionRestoreError)) return fail(errorEvent(error));
+    // Ended meanwhile, or the grace passed: nothing is left to resume from this file.
+    if (error.end.reason !== 'connection-lost') rmSync(kept.file, { force: true });
+    return fail({ event: 'error', code: 'resume-failed', message: `the session cannot be resumed: ${error.message}` });
+  }
+  keepSessionState(session, { command });
+  const frontend: Frontend = json
+    ? new JsonLinesFrontend(process.stdin, process.stdout)
+    : new HumanFrontend({ role: snapshot.role, input: process.stdin, output: process.stdout, errors: process.stderr, desktop: false });
+  const outcome =
+    session instanceof AgentSession
+      ? await runAgent(session, endOnSignals(frontend), { command, size: terminalSize(json), restored: true })
+      : await runExpert(session as ExpertSession, endOnSignals(frontend), { restored: true });
+  frontend.close();
+  if (!outcome.normal && json) process.stderr.write(`assist: the session ended: ${outcome.reason}\n`);
+  return outcome.normal ? 0 : EXIT_ABNORMAL;
 }
 
 // ---- monitors ----
@@ -409,6 +457,7 @@ async function offer(context: Context, values: Values<'offer'>, positionals: str
 }
 
 function help(context: Context, session: ExpertSession, relay: string | undefined): Promise<Outcome> {
+  keepSessionState(session, {});
   return runExpert(session, endOnSignals(context.frontend), { webConsole: webConsoleUrl(relay) });
 }
 
