@@ -148,7 +148,11 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           show({ event: 'control', state: 'revoked' });
         });
       case 'refuse-control':
-        return queue.run(() => session.refuseControl());
+        return queue.run(async () => {
+          await session.refuseControl();
+          // Said to the person too: their "no" went out, and the helper can still watch.
+          show({ event: 'control', state: 'refused' });
+        });
       case 'pause':
         return queue.run(async () => {
           await session.pause();

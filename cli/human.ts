@@ -146,7 +146,7 @@ export class HumanFrontend implements Frontend {
       case 'control':
         this.#controlRequested = false;
         if (event.state === 'refused') {
-          return this.#role === 'agent' ? undefined : this.#notice(`${this.#peer} said no to control: you can still watch.`);
+          return this.#notice(this.#role === 'agent' ? `You said no to ${this.#peer}'s request for control: they can still watch.` : `${this.#peer} said no to control: you can still watch.`);
         }
         if (event.state === 'nothing-to-control') {
           return this.#notice(`${this.#peer} shares nothing you could control (no terminal, no desktop): you can still chat with Ctrl-] then m.`);

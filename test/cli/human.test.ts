@@ -88,6 +88,9 @@ describe('the person’s keys', () => {
     expect(agent.screen()).toContain('Bob asks for control of your terminal');
     await agent.keys('\x1dn', '\x1dn');
     expect(agent.commands).toEqual([{ cmd: 'refuse-control' }]);
+    // Once the refusal went out, the person is told.
+    agent.ui.show({ event: 'control', state: 'refused' });
+    expect(agent.screen()).toContain("You said no to Bob's request for control: they can still watch.");
   });
 
   it('a message is edited as UTF-8 even when a character is split across reads', async () => {

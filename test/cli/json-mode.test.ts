@@ -67,6 +67,7 @@ describe('Easy Connect, end to end', () => {
     await agent.next('control-requested');
     agent.send({ cmd: 'refuse-control' });
     expect(await expert.next('control')).toEqual({ event: 'control', state: 'refused' });
+    expect(await agent.next('control')).toEqual({ event: 'control', state: 'refused' });
     expert.send({ cmd: 'request-control' });
     await agent.next('control-requested');
     agent.send({ cmd: 'grant-control' });
