@@ -7,6 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   acceptHelp,
@@ -494,15 +495,31 @@ function endOnSignals(frontend: Frontend): Frontend {
   };
 }
 
+/** Asks for a secret (a code, a password): the question is shown, what is typed is not, as for sudo. */
 function ask(question: string): Promise<string> {
-  const lines = createInterface({ input: process.stdin, output: process.stdout });
+  let typing = false;
+  // Readline echoes what is typed to its output: once the question is out, the echo goes nowhere.
+  const output = new Writable({
+    write(chunk, _encoding, done) {
+      if (!typing) process.stdout.write(chunk);
+      done();
+    },
+  });
+  const lines = createInterface({ input: process.stdin, output, terminal: process.stdin.isTTY === true });
   return new Promise((resolve) => {
-    // stdin may end without a line: that is an empty answer.
-    lines.once('close', () => resolve(''));
-    lines.question(question, (answer) => {
+    const answered = (answer: string) => {
+      typing = false;
+      if (process.stdin.isTTY) process.stdout.write('\n');
       resolve(answer.trim());
+    };
+    // stdin may end without a line: that is an empty answer.
+    lines.once('close', () => answered(''));
+    lines.question(question, (answer) => {
+      lines.removeAllListeners('close');
+      answered(answer);
       lines.close();
     });
+    typing = true;
   });
 }
 

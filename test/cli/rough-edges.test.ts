@@ -3,8 +3,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ASSIST_BIN, useAssist, type AssistProcess, type JsonEvent } from '../support/cli.js';
+import { Tmux } from './tmux.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
@@ -90,5 +91,25 @@ describe('lifetimes', () => {
 
     const human = start(['offer', '--expires-in', '3h', '--name', 'Grace', '--relay', runtime().httpUrl]);
     expect(await human.line((line) => line.includes('It stays open until'))).toMatch(/^You asked for 3 hours, more than this relay allows, so it was shortened\. It stays open until /);
+  });
+});
+
+describe('secrets typed at a prompt', () => {
+  const tmux = new Tmux();
+  afterAll(() => tmux.close());
+
+  it('are not shown while typed (assist accept -)', async () => {
+    const helper = assist('offer', '--name', 'Grace');
+    const { password: code } = await helper.next('invitation');
+    const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
+    await tmux.start('person', [process.execPath, ASSIST_BIN, 'accept', '-', '--name', 'Ada', '--relay', runtime().httpUrl], { cols: 100, rows: 30 }, env);
+    await tmux.waitFor('person', /Helper code \(your helper reads it out\): $/m);
+    await tmux.type('person', code as string);
+    await tmux.press('person', 'Enter');
+    await tmux.waitFor('person', /Verification code: +\d{3} \d{3}/);
+    const screen = await tmux.screen('person');
+    expect(screen).not.toContain(code as string);
+    expect(screen).not.toContain((code as string).slice(5));
+    await helper.next('connected');
   });
 });
