@@ -10,7 +10,7 @@
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
 import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
@@ -49,6 +49,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('chat', (text) => show({ event: 'chat', text }));
   session.on('input', (bytes) => terminal?.write(bytes));
   session.on('error', (error) => show(errorEvent(error)));
+  reportTimeLimit(session.client, show);
   session.on('clipboard-refused', ({ why }) => show({ event: 'clipboard-refused', count: session.refusedClipboardTexts, why }));
 
   let clipboard: ClipboardSync | undefined;
@@ -159,6 +160,15 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         });
       case 'chat':
         return queue.run(() => session.chat(command.text));
+      case 'extend':
+        return queue.run(async () => {
+          const before = session.client.activation?.expiresAt;
+          const { expiresAt, maxExpiresAt } = await session.extend(command.minutes === undefined ? undefined : command.minutes * 60);
+          // A new limit is reported as time-limit; at the cap nothing moved, and that is said.
+          if (expiresAt === before) {
+            show({ event: 'error', code: 'at-time-limit', message: `the session cannot be extended any further: the relay allows it until ${new Date(maxExpiresAt * 1000).toISOString()}` });
+          }
+        });
       case 'clipboard':
         return queue.run(() => allowClipboard(command.allowed));
       case 'stop-desktop':

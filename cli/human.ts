@@ -212,6 +212,21 @@ export class HumanFrontend implements Frontend {
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
         this.#droppedReasonsShown.add(`clipboard: ${event.why}`);
         return this.#notice(`Clipboard text from ${this.#peer} was not put on your clipboard: ${event.why} (${event.count} so far; this is said once).`);
+      case 'time-limit': {
+        const at = Date.parse(event.expiresAt);
+        const atCap = event.maxExpiresAt !== undefined && Date.parse(event.maxExpiresAt) === at;
+        return this.#notice(
+          `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
+            (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
+        );
+      }
+      case 'expiry-warning': {
+        const at = Date.parse(event.expiresAt);
+        return this.#notice(
+          `${duration(event.secondsLeft * 1000)} left: the session ends at ${clockTime(at)}.` +
+            (this.#role === 'agent' ? ' Ctrl-] then x adds 30 minutes.' : ` Ask ${this.#peer} to add time if you need it.`),
+        );
+      }
       case 'ended':
         return this.#ended(event.reason);
       case 'still-running':
@@ -501,7 +516,7 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · m message · e end`
+        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
         : `r ask for control · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
@@ -531,6 +546,7 @@ export class HumanFrontend implements Frontend {
         return this.#command({ cmd: 'refuse-control' });
       }
       if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
+      if (choice === 'x') return this.#command({ cmd: 'extend' });
       if (choice === 's' && this.#sharesDesktop && this.#desktopLive) return this.#command({ cmd: 'stop-desktop' });
       if (choice === 'b' && this.#sharesDesktop) return this.#command({ cmd: 'clipboard', allowed: !this.#clipboardAllowed });
     } else if (choice === 'r') {
@@ -558,6 +574,7 @@ export class HumanFrontend implements Frontend {
             '  c  give control to your helper, or take it back',
             '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',
+            '  x  add 30 minutes to the session’s time limit',
             ...(this.#sharesDesktop
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
               : []),
