@@ -73,13 +73,14 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   /** --desktop alone shares the desktop only; a terminal comes with it only for --command. */
   const sharesTerminal = !share.desktop || share.command !== undefined;
 
-  const startTerminal = async () => {
+  const startTerminal = () => {
     // The expert may have left while the approval was on its way.
     if (session.phase === 'ended' || !sharesTerminal) return;
-    // The expert learns a terminal is shared before its first output.
-    await session.startTerminalShare();
+    // At once, so nothing the person types now is lost. The expert learns a terminal is shared before
+    // its first output: the session queues messages in the order they are given.
     terminal = startSharedTerminal({ command: share.command, size });
     programRunning = true;
+    session.startTerminalShare().catch((error: unknown) => show(errorEvent(error)));
     if (!terminal.isPty) {
       show({ event: 'error', code: 'no-pty', message: "no pseudo-terminal here (it needs util-linux's script): the program runs on plain pipes" });
     }
@@ -126,7 +127,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           await session.approve(command.mode);
           show({ event: 'approved', mode: command.mode });
           if (command.mode === 'control') show({ event: 'control', state: 'granted' });
-          await startTerminal();
+          startTerminal();
           if (share.desktop && session.phase === 'active') desktop = await share.desktop.start(session, show);
           if (share.clipboard) await allowClipboard(true);
         });

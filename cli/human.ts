@@ -76,6 +76,8 @@ export class HumanFrontend implements Frontend {
   readonly #sharesDesktop: boolean;
   readonly #sharesTerminal: boolean;
   #nothingTypedHintShown = false;
+  /** The time limit, when it came before the approval's lines. */
+  #pendingLimit: Extract<SessionEvent, { event: 'time-limit' }> | undefined;
   /** Agent: the desktop share runs now (its state is kept in the window title). */
   #desktopLive = false;
   #titleSet = false;
@@ -212,14 +214,13 @@ export class HumanFrontend implements Frontend {
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
         this.#droppedReasonsShown.add(`clipboard: ${event.why}`);
         return this.#notice(`Clipboard text from ${this.#peer} was not put on your clipboard: ${event.why} (${event.count} so far; this is said once).`);
-      case 'time-limit': {
-        const at = Date.parse(event.expiresAt);
-        const atCap = event.maxExpiresAt !== undefined && Date.parse(event.maxExpiresAt) === at;
-        return this.#notice(
-          `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
-            (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
-        );
-      }
+      case 'time-limit':
+        // The relay's approval comes a moment before the approval's own lines: said after them.
+        if (!this.#approved) {
+          this.#pendingLimit = event;
+          return;
+        }
+        return this.#timeLimit(event);
       case 'expiry-warning': {
         const at = Date.parse(event.expiresAt);
         return this.#notice(
@@ -346,6 +347,15 @@ export class HumanFrontend implements Frontend {
     }
   }
 
+  #timeLimit(event: Extract<SessionEvent, { event: 'time-limit' }>): void {
+    const at = Date.parse(event.expiresAt);
+    const atCap = event.maxExpiresAt !== undefined && Date.parse(event.maxExpiresAt) === at;
+    this.#notice(
+      `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
+        (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
+    );
+  }
+
   #approvedAs(mode: 'view' | 'control'): void {
     this.#approved = true;
     this.#control = mode === 'control';
@@ -368,6 +378,8 @@ export class HumanFrontend implements Frontend {
         'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
       );
     }
+    if (this.#pendingLimit) this.#timeLimit(this.#pendingLimit);
+    this.#pendingLimit = undefined;
   }
 
   async #terminalOutput(bytes: Uint8Array): Promise<void> {

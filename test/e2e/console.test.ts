@@ -69,6 +69,7 @@ describe('the person in the browser', () => {
     await expert.chat('Hello Ada, what is the problem?');
     await page.getByRole('log').getByText('Hello Ada, what is the problem?').waitFor();
     await page.keyboard.press('Tab'); // End the session
+    await page.keyboard.press('Tab'); // Add 30 minutes
     await page.keyboard.press('Tab'); // the message field
     await page.keyboard.type('The printer is offline.');
     await page.keyboard.press('Enter');

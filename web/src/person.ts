@@ -207,7 +207,7 @@ function showActive(session: AgentSession, expertName: string): void {
     state,
     connectionNotice(session.client, expertName),
     countdown(session.client, 'Add 30 minutes if you need more time.'),
-    h('div', { class: 'actions' }, addTime, button('End the session', () => session.end())),
+    h('div', { class: 'actions' }, button('End the session', () => session.end()), addTime),
     // After the chat, so the keyboard reaches End and the chat first, as before sharing existed.
     h('div', { class: 'workspace' }, chat.element, screen),
   );

@@ -15,7 +15,7 @@ import { endText, timeLeft, type Reader } from './text.js';
 export function countdown(client: RelayClient, warning = ''): HTMLElement {
   const value = h('span', {}, '');
   const alert = h('span', { role: 'alert', class: 'time-warning' });
-  const element = h('p', { class: 'time-left' }, 'Time left: ', value, ' ', alert);
+  const element = h('p', { class: 'time-left' }, 'Time left: ', value, alert);
   const update = () => {
     const expiresAt = client.activation?.expiresAt;
     element.hidden = expiresAt === undefined;
@@ -33,7 +33,7 @@ export function countdown(client: RelayClient, warning = ''): HTMLElement {
     },
     warning: ({ secondsLeft }) => {
       update();
-      alert.textContent = `The session ends in ${secondsLeft >= 120 ? `${Math.round(secondsLeft / 60)} minutes` : 'a minute'}.${warning ? ` ${warning}` : ''}`;
+      alert.textContent = ` The session ends in ${secondsLeft >= 120 ? `${Math.round(secondsLeft / 60)} minutes` : 'a minute'}.${warning ? ` ${warning}` : ''}`;
     },
   });
   return element;
