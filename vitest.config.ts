@@ -10,5 +10,7 @@ export default defineConfig({
     pool: 'forks',
     // The pinned AWS SDK supports Node 20; its notice about future releases is noise in test output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // `assist` keeps approved sessions in $XDG_STATE_HOME/assist: tests keep theirs apart from the user's.
+    setupFiles: ['test/support/state-home.ts'],
   },
 });

@@ -10,7 +10,7 @@
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
 import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
@@ -25,6 +25,8 @@ export interface ShareOptions {
   clipboard?: boolean;
   /** The system clipboard (tests pass their own); found when first allowed. */
   findClipboard?: () => Promise<SystemClipboard>;
+  /** `assist resume`: the session is already approved; its program died with the crashed process, a new one starts. */
+  restored?: boolean;
 }
 
 export async function runAgent(session: AgentSession, frontend: Frontend, share: ShareOptions): Promise<Outcome> {
@@ -49,6 +51,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('chat', (text) => show({ event: 'chat', text }));
   session.on('input', (bytes) => terminal?.write(bytes));
   session.on('error', (error) => show(errorEvent(error)));
+  reportConnection(session.client, show);
   reportTimeLimit(session.client, show);
   session.on('clipboard-refused', ({ why }) => show({ event: 'clipboard-refused', count: session.refusedClipboardTexts, why }));
 
@@ -198,6 +201,10 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
 
   await session.sendResize(size.cols, size.rows);
   frontend.listen(handle);
+  if (share.restored) {
+    show({ event: 'session-restored', peer: session.expert?.name ?? '', mode: session.mode ?? 'view', control: session.controlGranted, paused: session.paused });
+    startTerminal();
+  }
   const finalEnd = await ended;
   clipboard?.close();
   await desktop?.stop();

@@ -13,7 +13,18 @@ export type SessionEvent =
    * The invitation is open. `password` is what the user reads out or tells separately: the Easy
    * Connect password, the invitation file's password, or the helper code.
    */
-  | { event: 'invitation'; kind: InvitationChannel; password: string; file?: string; to?: string; url?: string; expiresAt: string; maxFailedAttempts: number }
+  | {
+      event: 'invitation';
+      kind: InvitationChannel;
+      password: string;
+      file?: string;
+      to?: string;
+      url?: string;
+      expiresAt: string;
+      maxFailedAttempts: number;
+      /** --expires-in asked for longer than the relay allows: what was asked, in seconds (expiresAt is what it allowed). */
+      cappedFromSeconds?: number;
+    }
   /** The other side is through the end-to-end handshake; both sides see the same `verification`. */
   | { event: 'connected'; peer: string; verification: string }
   /** Before approval: the other side left; the invitation is open again (when this side created it). */
@@ -67,6 +78,15 @@ export type SessionEvent =
   | { event: 'time-limit'; expiresAt: string; secondsLeft: number; maxExpiresAt?: string }
   /** Both sides: `secondsLeft` (300, then 60) before the hard limit. The person can still add time (extend). */
   | { event: 'expiry-warning'; secondsLeft: number; expiresAt: string }
+  /** The other side's connection dropped (it is reconnecting: the relay keeps its seat for 5 minutes) or is back. */
+  | { event: 'peer'; state: 'disconnected' | 'connected' }
+  /** This side's connection to the relay dropped and is being re-established (`attempt`), or is back. */
+  | { event: 'connection'; state: 'reconnecting' | 'connected'; attempt?: number }
+  /**
+   * `assist resume`: back in the session a crashed assist process held, with the same decisions. The
+   * person's program died with that process: a new one starts (with the same --command).
+   */
+  | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
   | { event: 'ended'; reason: string }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes

@@ -3,7 +3,7 @@
 
 import type { AssistEnd, ExpertSession } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
 const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'clipboard', 'stop-desktop', 'hang-up', 'extend']);
@@ -11,6 +11,8 @@ const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-contro
 export interface HelpOptions {
   /** The relay's web console, where a shared desktop can be seen (this command shows only the terminal). */
   webConsole?: string;
+  /** `assist resume`: back in a session a crashed process held. */
+  restored?: boolean;
 }
 
 export async function runExpert(session: ExpertSession, frontend: Frontend, options: HelpOptions = {}): Promise<Outcome> {
@@ -74,6 +76,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   session.on('clipboard-allowed', ({ allowed }) => showInOrder({ event: 'clipboard-allowed', allowed }));
   session.on('clipboard', (text) => showInOrder({ event: 'clipboard', direction: 'received', characters: [...text].length, text }));
   session.on('error', (error) => show(errorEvent(error)));
+  reportConnection(session.client, showInOrder);
   reportTimeLimit(session.client, showInOrder);
 
   const handle = (command: Command) => {
@@ -99,6 +102,9 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   };
 
   frontend.listen(handle);
+  if (options.restored) {
+    showInOrder({ event: 'session-restored', peer: session.agentName ?? '', mode: session.mode ?? 'view', control: session.hasControl, paused: session.paused });
+  }
   const finalEnd = await ended;
   await shown;
   await frontend.show({ event: 'ended', reason: finalEnd.reason });

@@ -61,6 +61,17 @@ export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'erro
   };
 }
 
+/** The relay connection's ups and downs, and the other side's, as events (both drivers). */
+export function reportConnection(client: RelayClient, show: (event: SessionEvent) => void): void {
+  client.on('peer', (state) => {
+    // Before approval a joiner comes and goes with its connection ('connected', 'peer-left'): only
+    // a session under way waits for the other side to come back.
+    if (state !== 'left' && client.activation) show({ event: 'peer', state });
+  });
+  client.on('reconnecting', ({ attempt }) => show({ event: 'connection', state: 'reconnecting', attempt }));
+  client.on('reconnected', () => show({ event: 'connection', state: 'connected' }));
+}
+
 /**
  * Runs commands one after another (an approval must be on its way before a grant that follows it),
  * reporting a failed one as an error event instead of stopping.

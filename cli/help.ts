@@ -59,10 +59,14 @@ their terminal, can chat, and ask for control.
 
 ${sessionKeys}
 
+If the connection drops, assist reconnects by itself. If assist itself stops (a crash, a
+killed process), \`assist resume\` continues the session within 5 minutes, without a new
+approval (see \`assist resume --help\`).
+
 ${common}
 
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
-"event": invitation (kind, password, file, to, url, expiresAt), connected (peer,
+"event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
 verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused|
 nothing-to-control|unanswered),
@@ -76,7 +80,9 @@ clipboard-allowed (allowed), clipboard (direction: sent|received, characters; th
 helper also gets text), clipboard-refused (count, why), time-limit (expiresAt,
 secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), ended (reason),
 still-running (the person's program outlived the session), program-exited (code),
-error (code, message).
+peer (state: disconnected|connected: the other side's connection dropped or is
+back), connection (state: reconnecting|connected, attempt: this side's),
+session-restored (peer, mode, control, paused: after assist resume), error (code, message).
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
@@ -196,6 +202,30 @@ ${common}
 Examples:
   assist offer
   assist offer --name 'Grace (IT desk)' --relay https://relay.example.org`,
+
+  resume: `assist resume: continue a session after the assist process that held it stopped (a
+crash, a kill), within the relay's resume grace (5 minutes), without a new approval: the
+same helper or person, keys and decisions (control, pause).
+
+Usage: assist resume [SESSION] [--json]
+
+  SESSION             the session id (or its start) when several can be resumed; the
+                      ids are the file names in the state directory
+  --json              scripting mode, as for the other commands (session-restored first)
+  -h, --help          show help
+
+From the approval until the end, assist keeps each session in a file only you can read,
+$XDG_STATE_HOME/assist/<session>.<side>.json (or ~/.local/state/assist/), removed when the session
+ends. It holds the session's keys: whoever reads it could take your place until it ends.
+Nothing is kept before approval: an invitation not yet accepted starts over.
+It is refused while the assist process that holds the session still runs (it reconnects
+by itself). Limits: the program you shared ended with that process: a new shell (or the
+same --command) starts in its place; a desktop share or the clipboard is not restarted
+(your helper is told the share stopped); keys typed in the instant of the crash may be lost.
+
+Examples:
+  assist resume
+  assist resume 3f9c --json`,
 
   monitors: `assist monitors: list the monitors you can share with \`assist invite --desktop --monitor N\`
 (or \`assist accept CODE --desktop --monitor N\`): number, name, size, position, and which

@@ -228,6 +228,18 @@ export class HumanFrontend implements Frontend {
             (this.#role === 'agent' ? ' Ctrl-] then x adds 30 minutes.' : ` Ask ${this.#peer} to add time if you need it.`),
         );
       }
+      case 'peer':
+        return this.#notice(
+          event.state === 'disconnected'
+            ? `${this.#peer}'s connection dropped: waiting for it to come back (the relay keeps the session for 5 minutes)…`
+            : `${this.#peer} is back.`,
+        );
+      case 'connection':
+        if (event.state === 'connected') return this.#notice('Reconnected to the relay.');
+        // Said once per outage, not for every attempt.
+        return event.attempt === 1 ? this.#notice('The connection to the relay dropped: reconnecting…') : undefined;
+      case 'session-restored':
+        return this.#restored(event);
       case 'ended':
         return this.#ended(event.reason);
       case 'still-running':
@@ -267,8 +279,10 @@ export class HumanFrontend implements Frontend {
 
   #invitation(event: Extract<SessionEvent, { event: 'invitation' }>): void {
     this.#expiresAt = Date.parse(event.expiresAt);
+    const capped =
+      event.cappedFromSeconds === undefined ? '' : `You asked for ${duration(event.cappedFromSeconds * 1000)}, more than this relay allows, so it was shortened. `;
     const until =
-      `It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
+      `${capped}It stays open until ${clockTime(this.#expiresAt)} (${duration(this.#expiresAt - Date.now())}); ` +
       `after ${event.maxFailedAttempts} wrong ${event.kind === 'helper-code' ? 'codes' : 'passwords'} it stops working.`;
     switch (event.kind) {
       case 'easy-connect':
@@ -354,6 +368,33 @@ export class HumanFrontend implements Frontend {
       `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
         (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
     );
+  }
+
+  /** `assist resume`: straight back into the live session, as it was. */
+  #restored(event: Extract<SessionEvent, { event: 'session-restored' }>): void {
+    this.#stopStatus();
+    this.#peer = event.peer;
+    this.#approved = true;
+    this.#control = event.control;
+    this.#paused = event.paused;
+    this.#phase = 'live';
+    this.#title();
+    if (this.#role === 'agent') {
+      this.#lines(
+        '',
+        `Back in your session with ${this.#peer}, as it was (${this.#control ? 'they have control' : 'they can only watch'}${this.#paused ? ', paused' : ''}).`,
+        'The program you shared ended with the assist process that stopped; a new one starts now, shared as before.',
+        'Keys: Ctrl-] then c (control), p (pause), m (message), e (end), ? (help).',
+        '',
+      );
+    } else {
+      this.#lines(
+        '',
+        `Back in the session with ${this.#peer} (${this.#control ? 'you have control' : 'view only'}${this.#paused ? ', paused' : ''}).`,
+        'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
+        `--- ${this.#peer}'s terminal ---`,
+      );
+    }
   }
 
   #approvedAs(mode: 'view' | 'control'): void {

@@ -2,19 +2,22 @@
 // run by the agent's or the expert's driver through the human or the JSON-lines interface; and
 // `assist monitors`, which lists what `--desktop --monitor N` can share.
 
+import { rmSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join as joinPath, resolve as resolvePath } from 'node:path';
+import { dirname, join as joinPath, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   acceptHelp,
+  AgentSession,
   InvitationMixUpError,
+  restoreAssistSession,
+  SessionRestoreError,
   invitationShape,
   joinHelp,
   offerHelp,
   requestHelp,
-  type AgentSession,
   type ExpertSession,
   type HelpRequest,
 } from '../sdk/node.js';
@@ -22,12 +25,14 @@ import { runAgent, type ShareOptions } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
+import { parseCode } from '../shared/invitations/codes.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
 import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
 import { HumanFrontend } from './human.js';
 import { JsonLinesFrontend } from './json-lines.js';
 import { runExpert } from './expert.js';
+import { keepSessionState, loadSessionState } from './state.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends Error {
@@ -69,6 +74,7 @@ const commandOptions = {
   accept: { ...commonOptions, ...desktopOptions, command: { type: 'string' } },
   join: { ...commonOptions, password: { type: 'string' } },
   offer: { ...commonOptions, 'expires-in': { type: 'string' } },
+  resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
@@ -104,7 +110,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'monitors') return monitors(values.json, parsed.positionals);
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors'>>;
+  if (command === 'resume') return resume(values.json, parsed.positionals);
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
@@ -190,7 +197,9 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   if (channels === 0) throw new UsageError('say how to invite: --easy-connect, --file PATH or --email ADDRESS', 'invite');
   if (values['easy-connect'] && channels > 1) throw new UsageError('--easy-connect goes alone: a file or email invitation has its own password', 'invite');
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'invite');
-  // Before the invitation: a machine that cannot share its desktop says so before anyone is asked to help.
+  // Before the invitation: where the file goes, and a machine that cannot share its desktop, are said
+  // to be wrong before anyone is asked to help.
+  const output = values.file === undefined ? undefined : await outputTarget(values.file);
   const desktop = desktopToShare(values, 'invite');
   const request = await requestHelp({
     relay: context.relay,
@@ -200,7 +209,7 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   });
   let event: SessionEvent;
   try {
-    event = await handOver(request, values);
+    event = withCap(await handOver(request, values, output), invitationTtlSeconds);
   } catch (error) {
     await request.revoke().catch(() => {});
     throw error;
@@ -208,21 +217,39 @@ async function invite(context: Context, values: Values<'invite'>, positionals: s
   return share(context, request, { command: values.command, desktop, clipboard: values.clipboard }, event);
 }
 
+/** More than a request's round trip shorter than asked: the relay capped --expires-in. */
+const CAP_SLACK_SECONDS = 30;
+
+/** Says so on the invitation event when the relay gave the invitation less time than --expires-in asked. */
+function withCap(event: SessionEvent, requestedSeconds: number | undefined): SessionEvent {
+  if (event.event !== 'invitation' || requestedSeconds === undefined) return event;
+  const grantedSeconds = (Date.parse(event.expiresAt) - Date.now()) / 1000;
+  return grantedSeconds < requestedSeconds - CAP_SLACK_SECONDS ? { ...event, cappedFromSeconds: requestedSeconds } : event;
+}
+
+/** Where --file saves: into a folder (named after the invitation), or as a file in an existing folder. */
+type OutputTarget = { folder: string } | { file: string };
+
+async function outputTarget(path: string): Promise<OutputTarget> {
+  const resolved = resolvePath(path);
+  if ((await stat(resolved).catch(() => undefined))?.isDirectory()) return { folder: resolved };
+  const folder = dirname(resolved);
+  if (!(await stat(folder).catch(() => undefined))?.isDirectory()) {
+    throw problem('output-folder-missing', `cannot save the invitation as ${resolved}: the folder ${folder} does not exist; create it, or give --file a folder that exists`);
+  }
+  return { file: resolved };
+}
+
 /** Writes or emails the invitation; returns what to show. */
-async function handOver(request: HelpRequest, values: Values<'invite'>): Promise<SessionEvent> {
+async function handOver(request: HelpRequest, values: Values<'invite'>, output: OutputTarget | undefined): Promise<SessionEvent> {
   const { invitation } = request;
   const expiresAt = invitation.expiresAt.toISOString();
   // Fixed when the invitation was made, and enforced by this side whatever the relay says.
   const { maxFailedAttempts } = request;
   if (invitation.kind === 'easy-connect') return { event: 'invitation', kind: 'easy-connect', password: invitation.password, expiresAt, maxFailedAttempts };
   let file: string | undefined;
-  if (values.file !== undefined) {
-    file = resolvePath(values.file);
-    const isFolder = await stat(file).then(
-      (info) => info.isDirectory(),
-      () => false,
-    );
-    if (isFolder) file = joinPath(file, invitation.fileName);
+  if (output !== undefined) {
+    file = 'folder' in output ? joinPath(output.folder, invitation.fileName) : output.file;
     // The file holds the invitation's secret: only its owner may read it.
     await writeFile(file, invitation.file, { mode: 0o600 });
   }
@@ -245,7 +272,7 @@ async function secretArgument(
 ): Promise<string> {
   const fromEnvironment = process.env[secret.variable] || undefined;
   if (positionals.length === 0 && fromEnvironment !== undefined) return fromEnvironment;
-  const given = onePositional(command, positionals, secret.what);
+  const given = spacedCode(positionals) ?? onePositional(command, positionals, secret.what);
   if (given !== '-') return given;
   if (context.json) throw new UsageError(`with --json, stdin carries commands: set ${secret.variable} instead of giving -`, command);
   const line = await ask(process.stdin.isTTY ? secret.prompt : '');
@@ -267,6 +294,8 @@ async function accept(context: Context, values: Values<'accept'>, positionals: s
 }
 
 async function share(context: Context, session: AgentSession, what: Omit<ShareOptions, 'size'>, invitation?: SessionEvent): Promise<Outcome> {
+  // From the approval on, for `assist resume` after a crash.
+  keepSessionState(session, { command: what.command });
   if (invitation) await context.frontend.show(invitation);
   return runAgent(session, endOnSignals(context.frontend), { ...what, size: terminalSize(context.json) });
 }
@@ -286,6 +315,46 @@ function wholeNumber(text: string, min: number, max: number, rule: string, comma
   const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`${rule}, not "${text}"`, command);
   return value;
+}
+
+// ---- resume ----
+
+/** Continues the session a crashed assist process kept in the state directory. */
+async function resume(json: boolean, positionals: string[]): Promise<number> {
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`, 'resume');
+  const fail = (event: Extract<SessionEvent, { event: 'error' }>, frontend?: Frontend) => {
+    if (json) process.stdout.write(`${eventToJson(event)}\n`);
+    else frontend?.close();
+    process.stderr.write(`assist: ${event.message}\n`);
+    return EXIT_ABNORMAL;
+  };
+  let kept: ReturnType<typeof loadSessionState>;
+  try {
+    kept = loadSessionState(positionals[0]);
+  } catch (error) {
+    return fail(errorEvent(error));
+  }
+  const { snapshot, command } = kept;
+  let session: AgentSession | ExpertSession;
+  try {
+    session = await restoreAssistSession(snapshot);
+  } catch (error) {
+    if (!(error instanceof SessionRestoreError)) return fail(errorEvent(error));
+    // Ended meanwhile, or the grace passed: nothing is left to resume from this file.
+    if (error.end.reason !== 'connection-lost') rmSync(kept.file, { force: true });
+    return fail({ event: 'error', code: 'resume-failed', message: `the session cannot be resumed: ${error.message}` });
+  }
+  keepSessionState(session, { command });
+  const frontend: Frontend = json
+    ? new JsonLinesFrontend(process.stdin, process.stdout)
+    : new HumanFrontend({ role: snapshot.role, input: process.stdin, output: process.stdout, errors: process.stderr, desktop: false });
+  const outcome =
+    session instanceof AgentSession
+      ? await runAgent(session, endOnSignals(frontend), { command, size: terminalSize(json), restored: true })
+      : await runExpert(session as ExpertSession, endOnSignals(frontend), { restored: true });
+  frontend.close();
+  if (!outcome.normal && json) process.stderr.write(`assist: the session ended: ${outcome.reason}\n`);
+  return outcome.normal ? 0 : EXIT_ABNORMAL;
 }
 
 // ---- monitors ----
@@ -340,22 +409,55 @@ async function isInvitationFilePath(text: string): Promise<boolean> {
   return text.endsWith('.assistinvite') || (await isExistingFile(text));
 }
 
-/** A path to an existing file is read; anything else is a password or a link. */
+/** A failure people can fix, with a stable code for --json. */
+const problem = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+/** A path to an existing file is read as an invitation file; anything else is a password or a link. */
 async function readInvitationArgument(target: string): Promise<string> {
-  if (await isExistingFile(target)) return readFile(target, 'utf8');
-  if (target.endsWith('.assistinvite')) throw Object.assign(new Error(`no invitation file at ${target}`), { code: 'file-not-found' });
+  const info = await stat(target).catch(() => undefined);
+  if (info?.isDirectory()) throw problem('not-a-file', `${target} is a folder: give the invitation file (.assistinvite) in it`);
+  if (info?.isFile()) {
+    // Editors on some systems save text with a byte-order mark; it is not part of the invitation.
+    const text = (await readFile(target, 'utf8')).replace(/^\uFEFF/, '');
+    if (!text.trimStart().startsWith('{')) {
+      throw problem('not-an-invitation', `${target} is not an invitation file: an .assistinvite file is a few lines of text starting with {; check it is the file the person sent`);
+    }
+    return text;
+  }
+  if (target.endsWith('.assistinvite')) throw problem('file-not-found', `no invitation file at ${target}`);
   return target;
 }
+
+/** Joins positionals that together are one code or password typed with spaces (assist join 7KQ3 VK4Q 9T2M). */
+function spacedCode(positionals: string[]): string | undefined {
+  if (positionals.length < 2) return undefined;
+  const joined = positionals.join(' ');
+  const shape = invitationShape(joined);
+  if (shape === 'password' || (shape === 'code' && canParse(() => parseCode(joined)))) return joined;
+  return undefined;
+}
+
+const canParse = (parse: () => unknown) => {
+  try {
+    parse();
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function offer(context: Context, values: Values<'offer'>, positionals: string[]): Promise<Outcome> {
   noPositionals('offer', positionals);
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
   const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
-  await context.frontend.show({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts });
+  await context.frontend.show(
+    withCap({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts }, invitationTtlSeconds),
+  );
   return help(context, session, context.relay);
 }
 
 function help(context: Context, session: ExpertSession, relay: string | undefined): Promise<Outcome> {
+  keepSessionState(session, {});
   return runExpert(session, endOnSignals(context.frontend), { webConsole: webConsoleUrl(relay) });
 }
 

@@ -4,6 +4,7 @@ import { openConnection } from '../shared/relay/connections.js';
 import { RelayError } from '../shared/relay/errors.js';
 import type { WebSocketEvent, WebSocketResult } from './lib/events.js';
 import { lifecycleRoute } from './lib/ws-handler.js';
+import { dynamo } from './lib/clients.js';
 import { depsFromEnvironment, type DepsResolver } from './lib/wiring.js';
 
 /**
@@ -25,4 +26,4 @@ function onlyAllowedPages(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, 
 }
 
 export const connectRoute = (resolve: DepsResolver) => lifecycleRoute(openConnection)(resolve).use(onlyAllowedPages(resolve));
-export const handler = connectRoute(depsFromEnvironment());
+export const handler = connectRoute(depsFromEnvironment({ dynamo }));

@@ -7,6 +7,7 @@ import type { RelayDeps } from '../shared/relay/deps.js';
 import { countJoinPageView } from '../shared/relay/join-page-views.js';
 import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
 import { decodePathSegment } from './lib/path-segment.js';
+import { dynamo } from './lib/clients.js';
 import { httpDepsFromEnvironment } from './lib/wiring.js';
 
 /**
@@ -60,6 +61,6 @@ export const httpRoute = (resolve: () => HttpDeps) =>
   });
 
 /** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */
-const environmentDeps = httpDepsFromEnvironment();
+const environmentDeps = httpDepsFromEnvironment({ dynamo });
 let lambdaDeps: HttpDeps | undefined;
 export const handler = httpRoute(() => (lambdaDeps ??= { ...environmentDeps(), console: consoleSiteIfBuilt(fileURLToPath(new URL('./console/', import.meta.url))) }));

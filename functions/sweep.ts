@@ -1,4 +1,5 @@
 import { sweepOverdueSessions } from '../shared/relay/sweep.js';
+import { dynamo, management } from './lib/clients.js';
 import { depsFromEnvironment, type DepsResolver } from './lib/wiring.js';
 
 /** Scheduled (every minute): ends idle, expired and abandoned sessions and tells their participants. */
@@ -8,4 +9,4 @@ export const sweepJob = (resolve: DepsResolver) => async () => {
   if (ended > 0) deps.log.info('sweep-finished', { ended });
   return { ended };
 };
-export const handler = sweepJob(depsFromEnvironment());
+export const handler = sweepJob(depsFromEnvironment({ dynamo, management }));

@@ -1,5 +1,7 @@
 // Packet bodies carried inside sealed frames (see README.md for the layout).
-//   data space:    kind u8 (0 chunk, 1 last chunk of a message, 2 close), then the chunk bytes
+//   data space:    kind u8 (0 chunk, 1 last chunk of a message, 2 close, 3 whole messages), with bit 0x80
+//                  set when an ack (as in the control space) follows the kind byte; then the chunk bytes,
+//                  or for kind 3 each message as length u32 and its bytes
 //   control space: type u8 (1 ack), next expected data seq u32, duplicates received u32, range count u8,
 //                  then per range: first seq u32, last seq u32 (inclusive), ascending, above the cumulative ack
 // All integers big-endian.
@@ -10,10 +12,16 @@ export interface SeqRange {
   end: number;
 }
 
-export type DataPacket =
+export type DataPacket = (
   | { kind: 'chunk'; payload: Uint8Array }
   | { kind: 'last-chunk'; payload: Uint8Array }
-  | { kind: 'close' };
+  | { kind: 'close' }
+  /** Small messages queued together, whole, in one packet. */
+  | { kind: 'messages'; messages: Uint8Array[] }
+) & {
+  /** The sender's receive state, riding along instead of a control packet of its own. */
+  ack?: AckPacket;
+};
 
 export interface AckPacket {
   /** Next data seq the receiver expects: everything below has arrived. */
@@ -29,31 +37,82 @@ export const DATA_HEADER_BYTES = 1;
 /** Keeps an ack within 522 bytes; gaps beyond the first 64 are reported by later acks as the low ones fill. */
 export const MAX_SACK_RANGES = 64;
 
-const DATA_KINDS = ['chunk', 'last-chunk', 'close'] as const;
+const DATA_KINDS = ['chunk', 'last-chunk', 'close', 'messages'] as const;
+const ACK_FOLLOWS = 0x80;
 const ACK_TYPE = 1;
 const ACK_HEADER_BYTES = 10;
 const RANGE_BYTES = 8;
+/** Bytes in front of each message of a 'messages' packet. */
+export const MESSAGE_LENGTH_BYTES = 4;
+/** The largest ack, so a packet that may carry one keeps room for it. */
+export const MAX_ACK_BYTES = ACK_HEADER_BYTES + MAX_SACK_RANGES * RANGE_BYTES;
 
 export class PacketFormatError extends Error {
   override name = 'PacketFormatError';
 }
 
 export function encodeDataPacket(packet: DataPacket): Uint8Array {
-  const payload = packet.kind === 'close' ? new Uint8Array(0) : packet.payload;
-  const body = new Uint8Array(DATA_HEADER_BYTES + payload.length);
-  body[0] = DATA_KINDS.indexOf(packet.kind);
-  body.set(payload, DATA_HEADER_BYTES);
+  const ack = packet.ack ? encodeAck(packet.ack) : new Uint8Array(0);
+  const parts = packet.kind === 'close' ? [] : packet.kind === 'messages' ? packet.messages.flatMap((message) => [lengthOf(message), message]) : [packet.payload];
+  const body = new Uint8Array(DATA_HEADER_BYTES + ack.length + parts.reduce((total, part) => total + part.length, 0));
+  body[0] = DATA_KINDS.indexOf(packet.kind) | (packet.ack ? ACK_FOLLOWS : 0);
+  body.set(ack, DATA_HEADER_BYTES);
+  let offset = DATA_HEADER_BYTES + ack.length;
+  for (const part of parts) {
+    body.set(part, offset);
+    offset += part.length;
+  }
   return body;
 }
 
+function lengthOf(message: Uint8Array): Uint8Array {
+  const length = new Uint8Array(MESSAGE_LENGTH_BYTES);
+  new DataView(length.buffer).setUint32(0, message.length);
+  return length;
+}
+
 export function decodeDataPacket(body: Uint8Array): DataPacket {
-  const kind = DATA_KINDS[body[0] ?? -1];
-  if (!kind) throw new PacketFormatError(`unknown data packet kind ${body[0]}`);
-  if (kind === 'close') {
-    if (body.length !== DATA_HEADER_BYTES) throw new PacketFormatError('close packet carries bytes');
-    return { kind };
+  const first = body[0] ?? -1;
+  const kind = DATA_KINDS[first & ~ACK_FOLLOWS];
+  if (!kind || first < 0) throw new PacketFormatError(`unknown data packet kind ${body[0]}`);
+  let offset = DATA_HEADER_BYTES;
+  let ack: AckPacket | undefined;
+  if (first & ACK_FOLLOWS) {
+    const length = ackLength(body.subarray(offset));
+    ack = decodeAck(body.subarray(offset, offset + length));
+    offset += length;
   }
-  return { kind, payload: body.subarray(DATA_HEADER_BYTES) };
+  const rest = body.subarray(offset);
+  const withAck = <P extends DataPacket>(packet: P): P => (ack ? { ...packet, ack } : packet);
+  if (kind === 'close') {
+    if (rest.length !== 0) throw new PacketFormatError('close packet carries bytes');
+    return withAck({ kind });
+  }
+  if (kind === 'messages') return withAck({ kind, messages: splitMessages(rest) });
+  return withAck({ kind, payload: rest });
+}
+
+/** The length of the ack at the start of `bytes`, from its range count. */
+function ackLength(bytes: Uint8Array): number {
+  if (bytes.length < ACK_HEADER_BYTES) throw new PacketFormatError('data packet shorter than the ack it says follows');
+  const length = ACK_HEADER_BYTES + bytes[9]! * RANGE_BYTES;
+  if (bytes.length < length) throw new PacketFormatError('data packet shorter than the ack it says follows');
+  return length;
+}
+
+function splitMessages(bytes: Uint8Array): Uint8Array[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const messages: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length; ) {
+    if (offset + MESSAGE_LENGTH_BYTES > bytes.length) throw new PacketFormatError('a message length is cut short');
+    const length = view.getUint32(offset);
+    offset += MESSAGE_LENGTH_BYTES;
+    if (offset + length > bytes.length) throw new PacketFormatError('a message runs past the end of its packet');
+    messages.push(bytes.subarray(offset, offset + length));
+    offset += length;
+  }
+  if (messages.length === 0) throw new PacketFormatError('a messages packet holds no message');
+  return messages;
 }
 
 export function encodeAck(ack: AckPacket): Uint8Array {

@@ -17,6 +17,7 @@ import {
   decodeDataPacket,
   encodeAck,
   encodeDataPacket,
+  MESSAGE_LENGTH_BYTES,
   type AckPacket,
   type DataPacket,
   type SeqRange,
@@ -103,6 +104,8 @@ export interface StreamStats {
   dataFramesSent: number;
   controlFramesSent: number;
   heartbeatsSent: number;
+  /** Acks that rode on a data frame instead of a control frame of their own. */
+  acksPiggybacked: number;
   /** Data frames sent again (fast, on timeout or on resume). */
   retransmits: number;
   /** Sealed bytes handed to the transport, retransmissions included. */
@@ -169,6 +172,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     dataFramesSent: 0,
     controlFramesSent: 0,
     heartbeatsSent: 0,
+    acksPiggybacked: 0,
     retransmits: 0,
     bytesSent: 0,
     messagesSent: 0,
@@ -445,15 +449,47 @@ export class ReliableStream extends Emitter<StreamEvents> {
    */
   #nextOutgoingBody(): { body: Uint8Array; commit(seq: number): void; accepted?: () => void } | undefined {
     const message = this.#queue[0];
+    // An ack owed now rides along (the peer takes it as it takes a control packet); what it covered is
+    // no longer owed once the packet is sealed, though more may be owed by then.
+    const acksCovered = this.#acksOwed;
+    const ack = acksCovered > 0 && !this.#paused ? this.#receiveState() : undefined;
+    const ackBytes = ack ? encodeAck(ack).length : 0;
+    const settleAck = () => {
+      if (!ack) return;
+      this.#acksOwed = Math.max(0, this.#acksOwed - acksCovered);
+      if (this.#acksOwed === 0) {
+        this.#ackTimer?.();
+        this.#ackTimer = undefined;
+      }
+      this.#stats.acksPiggybacked++;
+    };
+    const room = this.#maxChunkBytes - ackBytes;
     if (message) {
-      const end = Math.min(message.bytes.length, message.offset + this.#maxChunkBytes);
+      const batch = this.#wholeMessagesFitting(room);
+      if (batch.length > 1) {
+        const bytes = batch.reduce((total, queued) => total + queued.bytes.length, 0);
+        return {
+          body: encodeDataPacket({ kind: 'messages', messages: batch.map((queued) => queued.bytes), ack }),
+          commit: () => {
+            settleAck();
+            this.#queue.splice(0, batch.length);
+            this.#queuedBytes -= bytes;
+            this.#stats.messagesSent += batch.length;
+          },
+          accepted: () => {
+            for (const queued of batch) queued.accepted.resolve();
+          },
+        };
+      }
+      const end = Math.min(message.bytes.length, message.offset + room);
       const payload = message.bytes.subarray(message.offset, end);
       const last = end === message.bytes.length;
       return {
-        body: encodeDataPacket({ kind: last ? 'last-chunk' : 'chunk', payload }),
+        body: encodeDataPacket({ kind: last ? 'last-chunk' : 'chunk', payload, ack }),
         // Committed once sealed (a stream ending during the seal still rejects the message); a whole
         // message leaves the queue at once, so no snapshot holds it both queued and in flight.
         commit: () => {
+          settleAck();
           this.#queuedBytes -= payload.length;
           message.offset = end;
           if (last) {
@@ -465,9 +501,27 @@ export class ReliableStream extends Emitter<StreamEvents> {
       };
     }
     if (this.#ending && this.#closeSeq === undefined) {
-      return { body: encodeDataPacket({ kind: 'close' }), commit: (seq) => (this.#closeSeq = seq) };
+      return {
+        body: encodeDataPacket({ kind: 'close', ack }),
+        commit: (seq) => {
+          settleAck();
+          this.#closeSeq = seq;
+        },
+      };
     }
     return undefined;
+  }
+
+  /** The queue's first whole messages that fit in one packet of `room` bytes together (small messages queued in the same turn). */
+  #wholeMessagesFitting(room: number): QueuedMessage[] {
+    const batch: QueuedMessage[] = [];
+    let size = 0;
+    for (const queued of this.#queue) {
+      if (queued.offset !== 0 || size + MESSAGE_LENGTH_BYTES + queued.bytes.length > room) break;
+      size += MESSAGE_LENGTH_BYTES + queued.bytes.length;
+      batch.push(queued);
+    }
+    return batch;
   }
 
   #windowHasRoomFor(body: Uint8Array): boolean {
@@ -663,6 +717,13 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   #onData(seq: number, packet: DataPacket): void {
+    // An ack riding on data, perhaps older than one already seen (a resent frame carries the ack of its
+    // first sending): acks only ever add what arrived, so an old one changes nothing.
+    if (packet.ack) this.#onAck(packet.ack);
+    // Owed before anything is delivered, so an answer a listener sends at once (an echo) carries the ack.
+    // Duplicates and drops are acked too: they mean the sender has not heard our acks.
+    this.#acksOwed++;
+    this.#changedSincePersisted = true;
     // Filling the gap is acked at once, before the sender, seeing later packets acked, resends this one.
     const fillsGap = seq === this.#nextExpected && this.#reorderBuffer.size > 0;
     if (seq < this.#nextExpected || this.#reorderBuffer.has(seq)) {
@@ -673,9 +734,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#reorderBuffer.set(seq, packet);
       this.#deliverInOrder();
     }
-    this.#changedSincePersisted = true;
-    // Duplicates and drops are acked too: they mean the sender has not heard our acks.
-    this.#oweAck(fillsGap);
+    this.#scheduleAck(fillsGap);
   }
 
   #deliverInOrder(): void {
@@ -688,6 +747,13 @@ export class ReliableStream extends Emitter<StreamEvents> {
         if (this.#partialMessage.length > 0) throw new PacketFormatError('close inside a message');
         this.#remoteClosed = true;
         this.emit('close');
+      } else if (packet.kind === 'messages') {
+        if (this.#partialMessage.length > 0) throw new PacketFormatError('whole messages inside a message');
+        for (const message of packet.messages) {
+          if (this.#terminated) return;
+          this.#stats.messagesReceived++;
+          this.emit('message', message.slice());
+        }
       } else {
         this.#partialMessage.push(packet.payload);
         if (packet.kind === 'last-chunk') {
@@ -700,9 +766,9 @@ export class ReliableStream extends Emitter<StreamEvents> {
     }
   }
 
-  #oweAck(urgent: boolean): void {
-    this.#acksOwed++;
-    if (this.#paused) return; // resume() acks
+  #scheduleAck(urgent: boolean): void {
+    // Paused: resume() acks. Nothing owed: an answer sent during delivery carried it.
+    if (this.#paused || this.#acksOwed === 0) return;
     if (urgent || this.#acksOwed >= this.#tuning.ackEveryPackets) this.#sendAck();
     else this.#ackTimer ??= this.#clock.schedule(this.#tuning.ackDelayMs, () => this.#sendAck());
   }
@@ -716,11 +782,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
     const seq = this.#nextControlSeq++;
     this.#changedSincePersisted = true;
-    const body = encodeAck({
-      cumulative: this.#nextExpected,
-      duplicates: Math.min(this.#stats.duplicateFrames, MAX_SEQ),
-      ranges: this.#receivedRanges(),
-    });
+    const body = encodeAck(this.#receiveState());
     this.#codec.seal('control', seq, body).then(
       (frame) => {
         if (this.#paused || this.#terminated) return;
@@ -729,6 +791,11 @@ export class ReliableStream extends Emitter<StreamEvents> {
       },
       (error) => this.#fail(asError(error)),
     );
+  }
+
+  /** What this side has received, as an ack reports it. */
+  #receiveState(): AckPacket {
+    return { cumulative: this.#nextExpected, duplicates: Math.min(this.#stats.duplicateFrames, MAX_SEQ), ranges: this.#receivedRanges() };
   }
 
   /** Runs of buffered seqs above the gap, lowest first. */

@@ -1,9 +1,5 @@
 import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
-import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
-import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
-import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
 import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
 import { createJsonLog, type Log } from '../../shared/ports/log.js';
@@ -15,7 +11,28 @@ import type { WebSocketEvent } from './events.js';
 /** Builds the use cases' dependencies for one event (none for scheduled work such as the sweeper). */
 export type DepsResolver = (event?: WebSocketEvent) => RelayDeps;
 
+/**
+ * The AWS clients a function may build, each passed in by the function's own file (functions/lib/clients.ts):
+ * a bundle then carries only the clients its route-table entry names, and `default` none.
+ */
+export interface ClientFactories {
+  /** The table's adapters (session store, audit trail, rate limiter) over one DynamoDB client (`onClient` sees it). */
+  dynamo?: (config: DynamoDBClientConfig, tableName: string, nowSeconds: () => number, onClient?: (client: object) => void) => TableAdapters;
+  /** The @connections notifier over a management client for `endpoint` (`onClient` sees the client). */
+  management?: (
+    endpoint: string,
+    config: Omit<ApiGatewayManagementApiClientConfig, 'endpoint' | 'maxAttempts'>,
+    log: Log,
+    onClient?: (client: object) => void,
+  ) => ConnectionNotifier;
+}
+
+export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter'>;
+
+const missingClient = (what: string) => new Error(`this function was built without the ${what} client; add it to its file's clients (and its route-table entry)`);
+
 export interface RelayWiring {
+  clients: ClientFactories;
   tableName: string;
   policy: RelayPolicy;
   log: Log;
@@ -33,6 +50,8 @@ export interface RelayWiring {
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** Called with each AWS client the wiring builds (the local runtime enforces the function's grants on it). */
+  onClient?: (service: 'dynamodb' | 'apigatewaymanagementapi', client: object) => void;
   /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
   managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
@@ -41,25 +60,43 @@ export interface RelayWiring {
 export function createDepsResolver(wiring: RelayWiring): DepsResolver {
   const clock = wiring.clock ?? Date.now;
   const nowSeconds = () => Math.floor(clock() / 1000);
-  const dynamo = new DynamoDBClient({ ...wiring.awsClientConfig, endpoint: wiring.dynamoEndpoint });
-  const shared = {
-    store: new DynamoSessionStore(dynamo, wiring.tableName, nowSeconds),
-    audit: new DynamoAuditTrail(dynamo, wiring.tableName, nowSeconds),
-    rateLimiter: new DynamoRateLimiter(dynamo, wiring.tableName),
+  let tables: TableAdapters | undefined;
+  // Built on first use, once per container.
+  const table = () => {
+    if (tables) return tables;
+    if (!wiring.clients.dynamo) throw missingClient('DynamoDB');
+    return (tables = wiring.clients.dynamo({ ...wiring.awsClientConfig, endpoint: wiring.dynamoEndpoint }, wiring.tableName, nowSeconds, (client) =>
+      wiring.onClient?.('dynamodb', client),
+    ));
+  };
+  let notifier: ConnectionNotifier | undefined;
+  const deps: RelayDeps = {
+    get store() {
+      return table().store;
+    },
+    get audit() {
+      return table().audit;
+    },
+    get rateLimiter() {
+      return table().rateLimiter;
+    },
     mailer: wiring.mailer,
     endpoints: wiring.endpoints,
     policy: wiring.policy,
     log: wiring.log,
     clock,
     routes: new RouteCache(wiring.policy.routeCacheSeconds * 1000),
-  };
-  let notifier: ConnectionNotifier | undefined;
-  const deps: RelayDeps = {
-    ...shared,
-    // Built on first use: functions that never post or disconnect never create the management client.
+    // Functions that never post or disconnect never create the management client.
     get notifier() {
+      if (notifier) return notifier;
+      if (!wiring.clients.management) throw missingClient('API Gateway Management');
       const requestHandler = wiring.managementRequestHandler;
-      return (notifier ??= new ApiGatewayNotifier(createManagementClient(wiring.callbackUrl, { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) }), wiring.log));
+      return (notifier = wiring.clients.management(
+        wiring.callbackUrl,
+        { ...wiring.awsClientConfig, ...(requestHandler && { requestHandler }) },
+        wiring.log,
+        (client) => wiring.onClient?.('apigatewaymanagementapi', client),
+      ));
     },
   };
   return () => deps;
@@ -75,10 +112,11 @@ function requiredEnvironment(name: string): string {
  * The Lambda wiring: configuration from environment variables set by the CDK stack, built once per
  * container. The email route passes its mailer; no other bundle carries the SES client.
  */
-export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResolver {
+export function depsFromEnvironment(clients: ClientFactories, extras: { mailer?: Mailer } = {}): DepsResolver {
   let resolver: DepsResolver | undefined;
   return (event) => {
     resolver ??= createDepsResolver({
+      clients,
       tableName: requiredEnvironment('TABLE_NAME'),
       policy: policyFromEnvironment(),
       log: createJsonLog(),
@@ -94,15 +132,14 @@ export function depsFromEnvironment(extras: { mailer?: Mailer } = {}): DepsResol
 }
 
 /** The HTTPS function's wiring: it reads no session, so it builds no session store and no @connections client. */
-export function httpDepsFromEnvironment(): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
+export function httpDepsFromEnvironment(clients: Required<Pick<ClientFactories, 'dynamo'>>): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
   let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
   return () => {
     if (deps) return deps;
-    const dynamo = new DynamoDBClient({});
-    const tableName = requiredEnvironment('TABLE_NAME');
+    const { rateLimiter } = clients.dynamo({}, requiredEnvironment('TABLE_NAME'), () => Math.floor(Date.now() / 1000));
     return (deps = {
       // The relay URL's page counts its views with joins.
-      rateLimiter: new DynamoRateLimiter(dynamo, tableName),
+      rateLimiter,
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       clock: Date.now,
       policy: policyFromEnvironment(),

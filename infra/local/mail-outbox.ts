@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { escapeHtml } from '../../shared/invitations/html.js';
 import { type ParsedMessage, parseMimeMessage } from '../../shared/invitations/mime.js';
 
@@ -29,8 +30,10 @@ export interface OutboxEntry {
   messageId: string;
   to: string;
   subject: string;
-  /** Where the raw message is served, relative to the server. */
+  /** Where the message is shown as a page (its links clickable), relative to the server. */
   url: string;
+  /** Where the raw message (.eml) is served, relative to the server. */
+  rawUrl: string;
 }
 
 export interface MailOutbox {
@@ -39,6 +42,8 @@ export interface MailOutbox {
   handle(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
   /** Newest first. */
   messages(): Promise<OutboxEntry[]>;
+  /** Removes the folder if the outbox made it (a temporary one); a folder it was given stays. */
+  close(): Promise<void>;
 }
 
 export class OutboxFileError extends Error {
@@ -84,26 +89,59 @@ function rawContent(body: Buffer): Buffer | string {
   return Buffer.from(data, 'base64');
 }
 
-function listPage(entries: OutboxEntry[]): string {
-  const rows = entries.map(
-    (entry) =>
-      `<tr><td>${escapeHtml(entry.time)}</td><td>${escapeHtml(entry.to)}</td><td>${escapeHtml(entry.subject)}</td>` +
-      `<td><a href="${escapeHtml(entry.url)}">${escapeHtml(entry.file)}</a></td></tr>`,
-  );
+/** The pages' one style element, allowed by its hash: the policy needs no 'unsafe-inline'. */
+const style = `
+body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 1rem auto; max-width: 60rem; padding: 0 1rem; }
+table { border-collapse: collapse; } th, td { text-align: left; padding: 0.25rem 0.75rem 0.25rem 0; vertical-align: top; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 0.75rem; }
+`;
+const pagePolicy = `default-src 'none'; style-src 'sha256-${Buffer.from(sha256(new TextEncoder().encode(style))).toString('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+function page(title: string, content: string): string {
   return [
     '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8"><title>Assist Relay outbox</title></head>',
-    '<body style="font-family: sans-serif">',
-    `<h1>Outbox</h1><p>${entries.length} message(s), newest first.</p>`,
-    '<table><thead><tr><th>Received</th><th>To</th><th>Subject</th><th>Message</th></tr></thead>',
-    `<tbody>${rows.join('\n')}</tbody></table>`,
+    `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} – Assist Relay outbox</title><style>${style}</style></head>`,
+    `<body><h1>${escapeHtml(title)}</h1>`,
+    content,
     '</body></html>',
     '',
   ].join('\n');
 }
 
+function listPage(entries: OutboxEntry[]): string {
+  const rows = entries.map(
+    (entry) =>
+      `<tr><td>${escapeHtml(entry.time)}</td><td>${escapeHtml(entry.to)}</td><td><a href="${escapeHtml(entry.url)}">${escapeHtml(entry.subject)}</a></td>` +
+      `<td><a href="${escapeHtml(entry.rawUrl)}">${escapeHtml(entry.file)}</a></td></tr>`,
+  );
+  return page(
+    'Outbox',
+    `<p>${entries.length} message(s), newest first.</p>` +
+      '<table><thead><tr><th>Received</th><th>To</th><th>Subject</th><th>Raw message</th></tr></thead>' +
+      `<tbody>${rows.join('\n')}</tbody></table>`,
+  );
+}
+
+/** http(s) URLs in escaped text, made links; nothing else in the text becomes markup. */
+function linkify(escapedText: string): string {
+  return escapedText.replace(/https?:\/\/[^\s<>"'&]+/g, (url) => `<a href="${url}">${url}</a>`);
+}
+
+function messagePage(message: ParsedMessage, rawUrl: string): string {
+  return page(
+    message.subject,
+    `<table><tbody><tr><th>From</th><td>${escapeHtml(message.from)}</td></tr><tr><th>To</th><td>${escapeHtml(message.to)}</td></tr>` +
+      `<tr><th>Attachments</th><td>${message.attachments.map((attachment) => escapeHtml(attachment.filename)).join(', ') || 'none'}</td></tr></tbody></table>` +
+      `<pre>${linkify(escapeHtml(message.text))}</pre>` +
+      `<p><a href="/outbox">All messages</a> · <a href="${escapeHtml(rawUrl)}">Raw message</a></p>`,
+  );
+}
+
+const pageHeaders = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': pagePolicy, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+
 export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'assist-relay-outbox-'));
+  const temporary = options.dir === undefined;
   mkdirSync(dir, { recursive: true });
 
   async function messages(): Promise<OutboxEntry[]> {
@@ -112,7 +150,7 @@ export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
       files.map(async (file) => {
         const [, hour, minutes, seconds, messageId] = outboxFileName.exec(file)!;
         const { to, subject } = await readOutboxMessage(dir, file);
-        return { file, time: `${hour}:${minutes}:${seconds}`, messageId: messageId!, to, subject, url: `/outbox/${file}` };
+        return { file, time: `${hour}:${minutes}:${seconds}`, messageId: messageId!, to, subject, url: `/outbox/${file}`, rawUrl: `/outbox/${file}?raw` };
       }),
     );
   }
@@ -128,23 +166,29 @@ export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
     response.end(JSON.stringify({ MessageId: messageId }));
   }
 
-  async function serveFile(response: ServerResponse, file: string): Promise<void> {
+  async function serveFile(response: ServerResponse, file: string, raw: boolean): Promise<void> {
     if (!outboxFileName.test(file)) {
       response.writeHead(400, { 'content-type': 'text/plain' }).end('not an outbox message name\n');
       return;
     }
-    let raw: Buffer;
+    let content: Buffer;
     try {
-      raw = await readFile(join(dir, file));
+      content = await readFile(join(dir, file));
     } catch {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('no such message\n');
       return;
     }
-    response.writeHead(200, { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff' }).end(raw);
+    if (raw) {
+      response.writeHead(200, { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff' }).end(content);
+      return;
+    }
+    const view = messagePage(parseMimeMessage(content.toString('utf8')), `/outbox/${file}?raw`);
+    response.writeHead(200, { ...pageHeaders }).end(view);
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
-    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    const url = new URL(request.url ?? '/', 'http://local');
+    const path = url.pathname;
     if (request.method === 'POST' && path === SEND_EMAIL_PATH) {
       await store(response, request);
       return true;
@@ -152,7 +196,7 @@ export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
     if (request.method !== 'GET') return false;
     if (path === '/outbox') {
       const page = listPage(await messages());
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" }).end(page);
+      response.writeHead(200, { ...pageHeaders }).end(page);
       return true;
     }
     if (path === '/outbox.json') {
@@ -161,11 +205,15 @@ export function createMailOutbox(options: { dir?: string } = {}): MailOutbox {
       return true;
     }
     if (path.startsWith('/outbox/')) {
-      await serveFile(response, path.slice('/outbox/'.length));
+      await serveFile(response, path.slice('/outbox/'.length), url.searchParams.has('raw'));
       return true;
     }
     return false;
   }
 
-  return { dir, handle, messages };
+  async function close(): Promise<void> {
+    if (temporary) await rm(dir, { recursive: true, force: true });
+  }
+
+  return { dir, handle, messages, close };
 }

@@ -4,8 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
+import { dynamo as dynamoClient, management } from '../../functions/lib/clients.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
-import { routeFactoryName, webSocketRoutes } from '../../functions/lib/routes.js';
+import { otherFunctions, routeFactoryName, webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
+import { enforceGrants, grantedMailer } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SesMailer } from '../../shared/adapters/ses-mailer.js';
@@ -124,25 +126,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ),
   };
 
-  const deps = createDepsResolver({
-    tableName,
-    policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
-    log,
-    dynamoEndpoint: dynamo.endpoint,
-    // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint,
-    // through the real SDK client; by default its last step, the HTTP exchange, is a function call.
-    get callbackUrl() {
-      return `${internalUrl()}/${STAGE}`;
-    },
-    managementRequestHandler:
-      (options.connectionsPath ?? 'in-process') === 'in-process'
-        ? new InProcessConnections((method, path, body) => gateway.manageConnection(method, path, body))
-        : undefined,
-    endpoints,
-    mailer,
-    awsClientConfig: localAwsConfig,
-  });
-  const httpHandler = httpRoute(() => ({ ...deps(), console: options.console }));
+  const managementRequestHandler =
+    (options.connectionsPath ?? 'in-process') === 'in-process'
+      ? new InProcessConnections((method, path, body) => gateway.manageConnection(method, path, body))
+      : undefined;
+  /**
+   * One simulated container per function, as on Lambda: its own clients and caches (a frame route's
+   * cache is not the sweeper's), and IAM as its role grants it (infra/local/iam.ts).
+   */
+  const depsFor = (spec: FunctionSpec): DepsResolver =>
+    createDepsResolver({
+      // Every client is there to build; IAM (onClient) decides what each function may do with it.
+      clients: { dynamo: dynamoClient, management },
+      tableName,
+      policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
+      log,
+      dynamoEndpoint: dynamo.endpoint,
+      // The handlers call back into this gateway exactly as they call API Gateway's @connections endpoint,
+      // through the real SDK client; by default its last step, the HTTP exchange, is a function call.
+      get callbackUrl() {
+        return `${internalUrl()}/${STAGE}`;
+      },
+      managementRequestHandler,
+      endpoints,
+      mailer: grantedMailer(spec, mailer),
+      awsClientConfig: localAwsConfig,
+      onClient: (service, client) => enforceGrants(spec, service, client),
+    });
+  const httpDeps = depsFor(otherFunctions.http);
+  const httpHandler = httpRoute(() => ({ ...httpDeps(), console: options.console }));
   const gateway = new LocalGateway({
     host,
     aliasHost: loopbackAlias(host, publicUrl),
@@ -151,7 +163,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     limits: { ...apiGatewayLimits, ...options.limits },
     chaos: options.chaos && createChaos(options.chaos),
     tap: options.tap,
-    routes: await routeHandlers(deps),
+    routes: await routeHandlers(depsFor),
     // The outbox lists emailed invitations (their links carry secrets): only for this machine, whatever --host.
     http: async (request, response) =>
       (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) || serveHttp(request, response, httpHandler),
@@ -164,7 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     throw error;
   }
 
-  const runSweep = sweepJob(deps);
+  const runSweep = sweepJob(depsFor(otherFunctions.sweep));
   const sweep = async () => {
     await runSweep();
     await dynamo.deleteExpiredItems(Math.floor(Date.now() / 1000));
@@ -190,6 +202,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clearInterval(sweepTimer);
       await gateway.close();
       await dynamo.close();
+      await outbox.close();
     },
   };
 }
@@ -198,12 +211,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
  * Each route of the route table served by the handler its Lambda function runs, built from its file's
  * `<name>Route` factory with the local wiring.
  */
-async function routeHandlers(deps: DepsResolver): Promise<Record<string, RouteHandler>> {
-  const entries = Object.entries(webSocketRoutes).map(async ([routeKey, { file }]) => {
+async function routeHandlers(depsFor: (spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
+  const entries = Object.entries(webSocketRoutes).map(async ([routeKey, spec]) => {
+    const { file } = spec;
     const module = (await import(`../../functions/${file}.ts`)) as Record<string, unknown>;
     const factory = module[routeFactoryName(file)] as ((resolve: DepsResolver) => (event: WebSocketEvent, context: never) => Promise<unknown>) | undefined;
     if (!factory) throw new Error(`functions/${file}.ts exports no ${routeFactoryName(file)}`);
-    return [routeKey, factory(deps) as RouteHandler] as const;
+    return [routeKey, factory(depsFor(spec)) as RouteHandler] as const;
   });
   return Object.fromEntries(await Promise.all(entries));
 }

@@ -3,25 +3,20 @@
 // closes the tab before being let in frees the invitation at once.
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { joinHelp, offerHelp, requestHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions, record } from '../support/assist.js';
+import { joinHelp, offerHelp, requestHelp } from '../../sdk/node.js';
+import { fastAssistOptions, record, useSessionsEndedAfterEach } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until, useCleanups } from '../support/harness.js';
+import { until } from '../support/harness.js';
 
 const web = useConsoleInBrowser({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const { heading, expectCleanPage } = web;
 
-const defer = useCleanups();
+const keep = useSessionsEndedAfterEach();
 let page: Page;
 beforeEach(() => {
   page = web.page;
 });
 
-/** Ended after the test, while the pages are still there to acknowledge. */
-function keep<Session extends AgentSession | ExpertSession>(session: Session): Session {
-  defer(() => (session.phase === 'ended' ? undefined : session.client.end()));
-  return session;
-}
 
 async function technicianTypes(page: Page, invitation: string): Promise<void> {
   await page.goto(`${web.runtime.httpUrl}/`);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailOutbox, type MailOutbox, OUTBOX_SES_PATH, readOutboxMessage } from '../../infra/local/mail-outbox.js';
+import { startLocalRuntime } from '../../infra/local/runtime.js';
 import { SesMailer } from '../../shared/adapters/ses-mailer.js';
 import { composeInvitationEmail } from '../../shared/invitations/email-message.js';
 import { MailerError } from '../../shared/ports/mailer.js';
@@ -14,13 +15,13 @@ const relayUrl = 'https://relay.example.org/join/7KQ3#0123456789ABCDEFGHJKMNPQRS
 const invitationFileText = '{"format":"assist-relay-invitation","version":1,"nameplate":"7KQ3"}';
 
 /** GET with the path sent exactly as written (fetch would normalise "..", which would hide what is tested). */
-function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
+function get(port: number, path: string): Promise<{ status: number; type: string; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     httpRequest({ host: '127.0.0.1', port, path }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, type: String(response.headers['content-type']), body }));
+      response.on('end', () => resolve({ status: response.statusCode!, type: String(response.headers['content-type']), body, headers: response.headers }));
     })
       .on('error', reject)
       .end();
@@ -83,9 +84,21 @@ describe('local mail outbox, driven by the real SESv2Client', () => {
     const page = await get(port, '/outbox');
     expect(page.type).toBe('text/html; charset=utf-8');
     expect(page.body).toContain('Zoë Lovelace asks for your help (Assist Relay)');
-    expect(page.body).toContain(`<a href="/outbox/${file}">`);
+    expect(page.body).toContain(`<a href="/outbox/${file}">Zoë Lovelace asks for your help (Assist Relay)</a>`);
+    expect(page.body).toContain(`<a href="/outbox/${file}?raw">`);
+    // Styled by its one hashed style element: the policy allows no inline style and nothing else.
+    expect(page.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*';/);
+    expect(page.body).not.toMatch(/\sstyle=/);
 
-    const raw = await get(port, entry!.url);
+    // The message as a page: the link clickable, every value escaped.
+    const view = await get(port, entry!.url);
+    expect(view.status).toBe(200);
+    expect(view.type).toBe('text/html; charset=utf-8');
+    expect(view.body).toContain(`<a href="${relayUrl}">${relayUrl}</a>`);
+    expect(view.body).toContain('Zoë Lovelace asks for your help');
+    expect(view.body).toContain('invitation.assistinvite');
+
+    const raw = await get(port, entry!.rawUrl);
     expect(raw.status).toBe(200);
     expect(raw.type).toBe('message/rfc822');
     expect(raw.body).toBe(await readFile(join(outbox.dir, file!), 'utf8'));
@@ -169,14 +182,22 @@ describe('local mail outbox, driven by the real SESv2Client', () => {
     }
   });
 
-  it('creates a temporary outbox directory when none is given', async () => {
+  it('creates a temporary outbox directory when none is given, and removes it on close; a given one stays', async () => {
     const temporary = createMailOutbox();
-    try {
-      expect(existsSync(temporary.dir)).toBe(true);
-      expect(temporary.dir.startsWith(tmpdir())).toBe(true);
-      expect(await temporary.messages()).toEqual([]);
-    } finally {
-      await rm(temporary.dir, { recursive: true, force: true });
-    }
+    expect(existsSync(temporary.dir)).toBe(true);
+    expect(temporary.dir.startsWith(tmpdir())).toBe(true);
+    expect(await temporary.messages()).toEqual([]);
+    await temporary.close();
+    expect(existsSync(temporary.dir)).toBe(false);
+    await outbox.close();
+    expect(existsSync(outbox.dir)).toBe(true);
+  });
+
+  it('a local runtime leaves no outbox folder behind', async () => {
+    const runtime = await startLocalRuntime({ port: 0 });
+    const { dir } = runtime.outbox;
+    expect(existsSync(dir)).toBe(true);
+    await runtime.close();
+    expect(existsSync(dir)).toBe(false);
   });
 });

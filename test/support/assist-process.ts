@@ -86,6 +86,22 @@ export class AssistProcess {
     }
   }
 
+  /** Waits until a non-JSON stdout line (what the human interface prints) matches; fails as `next` does. */
+  async line(where: (line: string) => boolean): Promise<string> {
+    const deadline = Date.now() + HANG_MS;
+    for (;;) {
+      const found = this.strayLines.find(where);
+      if (found !== undefined) return found;
+      if (this.#closed) throw new Error(`assist exited before the line; ${this.#story()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no such line from assist after ${HANG_MS / 1000} s; ${this.#story()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+  }
+
   /** What happened so far, for a failure message. */
   #story(): string {
     return `events: ${JSON.stringify(this.events.map((event) => event.event))}; output ends: ${JSON.stringify(this.output.slice(-200))}; stderr: ${this.stderr}`;

@@ -1,7 +1,7 @@
 // Helpers for tests of assistance sessions: a recorder of everything a side emitted, and the fast
 // client options for the high-level entry points.
 import { AgentSession, type AssistEnd, type ConnectOptions, type ExpertSession } from '../../sdk/index.js';
-import { fastClientOptions } from './harness.js';
+import { fastClientOptions, useCleanups } from './harness.js';
 
 export interface Recorded {
   /** Every event but 'ended' and 'error', in order, as `name arg…` (bytes as UTF-8, objects as JSON). */
@@ -37,3 +37,15 @@ export const fastAssistOptions: Pick<ConnectOptions, 'clientOptions' | 'handshak
 };
 
 export const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * For a test file: `keep(session)` ends the session after the test (if it has not ended), while the
+ * browser pages of the test are still there to acknowledge its last frames.
+ */
+export function useSessionsEndedAfterEach(): <Session extends AgentSession | ExpertSession>(session: Session) => Session {
+  const defer = useCleanups();
+  return (session) => {
+    defer(() => (session.phase === 'ended' ? undefined : session.client.end()));
+    return session;
+  };
+}

@@ -6,7 +6,7 @@ import { codeAttributes, filledIn, nameField, relay, validName } from './forms.j
 import { ScreenShare } from './screen-share.js';
 import { keepInTab, leaveInvitationAddress } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
-import { errorText, spacedCode } from './text.js';
+import { endText, errorText, spacedCode } from './text.js';
 
 // The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
 // link and password to send, optionally emailed by the relay), or type a technician's helper code;
@@ -17,13 +17,20 @@ import { errorText, spacedCode } from './text.js';
 const ASK_AGAIN = { label: 'Ask for help again', href: '/help' };
 const PERSON_NAME_HINT = 'The technician sees it.';
 
+/** After a wrong helper code: the page again, the name and code kept, the problem on the code field. */
+interface CodeRetry {
+  name: string;
+  code: string;
+  error: string;
+}
+
 /** `/help`. */
-export function showHelp(): void {
+export function showHelp(retry?: CodeRetry): void {
   showScreen(
     'Get help from a technician',
     h('p', {}, 'A technician you trust can connect to this page to chat with you. You see who it is and decide whether to let them in.'),
     h('section', { 'aria-labelledby': 'ask' }, h('h2', { id: 'ask' }, 'Ask for help'), askForm()),
-    h('section', { 'aria-labelledby': 'have-code' }, h('h2', { id: 'have-code' }, 'A technician gave me a code'), acceptForm()),
+    h('section', { 'aria-labelledby': 'have-code' }, h('h2', { id: 'have-code' }, 'A technician gave me a code'), acceptForm(retry)),
   );
 }
 
@@ -64,11 +71,18 @@ function askForm(): HTMLElement {
   return element;
 }
 
-function acceptForm(): HTMLElement {
+function acceptForm(retry?: CodeRetry): HTMLElement {
   const name = nameField(PERSON_NAME_HINT);
   const code = field('Code', { name: 'code', ...codeAttributes }, '12 characters like XXXX-XXXX-XXXX, read to you by the technician.');
   const problem = messageArea('alert');
   problem.say(undefined);
+  if (retry) {
+    name.input.value = retry.name;
+    code.input.value = retry.code;
+    code.setError(retry.error);
+    // Focused once the form is on the page.
+    queueMicrotask(() => code.input.focus());
+  }
   return form(
     'Use a technician’s code',
     async () => {
@@ -80,7 +94,10 @@ function acceptForm(): HTMLElement {
       } catch (error) {
         return problem.say(errorText(error));
       }
-      runPerson(session, () => showScreen('Connecting', h('p', { role: 'status' }, 'Checking the code with the technician’s computer…')));
+      const typed = { name: name.input.value.trim(), code: code.input.value };
+      runPerson(session, () => showScreen('Connecting', h('p', { role: 'status' }, 'Checking the code with the technician’s computer…')), {
+        onWrongCode: (error) => showHelp({ ...typed, error }),
+      });
     },
     name.element,
     code.element,
@@ -152,7 +169,7 @@ function emailForm(request: HelpRequest): HTMLElement {
 }
 
 /** Drives the screens of one session: waiting, the decision, the session, its end. */
-function runPerson(session: AgentSession, waiting: (note?: string) => void): void {
+function runPerson(session: AgentSession, waiting: (note?: string) => void, options: { onWrongCode?: (message: string) => void } = {}): void {
   const stopGuarding = guardAgainstClosing();
   waiting();
   session.on('attempt-failed', ({ failedAttempts, maxFailedAttempts }) =>
@@ -170,7 +187,9 @@ function runPerson(session: AgentSession, waiting: (note?: string) => void): voi
   });
   session.on('ended', (end) => {
     stopGuarding();
-    showEnded(end, 'person', ASK_AGAIN);
+    // A helper code typed wrong: back to the form, as a technician's wrong password goes back to theirs.
+    if (end.reason === 'confirmation-failed' && options.onWrongCode) options.onWrongCode(endText(end.reason, 'person'));
+    else showEnded(end, 'person', ASK_AGAIN);
   });
 }
 

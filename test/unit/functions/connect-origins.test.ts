@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { connectRoute } from '../../../functions/connect.js';
+import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
@@ -11,6 +12,7 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 
 const connect = connectRoute(
   createDepsResolver({
+    clients,
     tableName: 'relay-table',
     policy: { ...defaultPolicy, allowedOrigins: ['https://help.example.org'] },
     log: silentLog,

@@ -13,6 +13,7 @@ import { defaultRoute } from '../../../functions/default.js';
 import { disconnectRoute } from '../../../functions/disconnect.js';
 import { frameRoute } from '../../../functions/frame.js';
 import { joinSessionRoute } from '../../../functions/join-session.js';
+import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
@@ -32,6 +33,7 @@ const management = mockClient(ApiGatewayManagementApiClient);
 
 function wiring(mailer?: Mailer) {
   return createDepsResolver({
+    clients,
     mailer,
     tableName: 'relay-table',
     policy: defaultPolicy,

@@ -187,6 +187,19 @@ describe('RelayClient', () => {
     expect(agentSeen.events.filter((event) => event.startsWith('reconnecting'))).toEqual([]);
   });
 
+  it('takes the expiry the relay gives on resume: an extension made while it was away', async () => {
+    const relay = await startRelay();
+    const { expert, expertSeen } = await connectedPair(relay);
+    await until(() => expert.activation !== undefined, 'the activation');
+    const before = expert.activation!.expiresAt;
+
+    relay.dropConnection('expert');
+    relay.extendSessions(1800);
+    await until(() => expertSeen.events.includes('reconnected'), 'the resume');
+    expect(expert.activation!.expiresAt).toBe(before + 1800);
+    expect(expert.session!.expiresAt).toBe(before + 1800);
+  });
+
   it('learns why the session ended while it was away, when the relay refuses its resume', async () => {
     const relay = await startRelay();
     const { agentSeen } = await connectedPair(relay);

@@ -39,6 +39,29 @@ describe('packets', () => {
     expect(decodeDataPacket(new Uint8Array([2]))).toEqual({ kind: 'close' });
   });
 
+  it('round-trips data packets carrying an ack, and whole messages', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('chunk' as const, 'last-chunk' as const),
+        fc.uint8Array({ maxLength: 256 }),
+        ackPacket,
+        fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 8 }),
+        (kind, payload, ack, messages) => {
+          expect(decodeDataPacket(encodeDataPacket({ kind, payload, ack }))).toEqual({ kind, payload, ack });
+          expect(decodeDataPacket(encodeDataPacket({ kind: 'messages', messages }))).toEqual({ kind: 'messages', messages });
+          expect(decodeDataPacket(encodeDataPacket({ kind: 'messages', messages, ack }))).toEqual({ kind: 'messages', messages, ack });
+          expect(decodeDataPacket(encodeDataPacket({ kind: 'close', ack }))).toEqual({ kind: 'close', ack });
+        },
+      ),
+    );
+  });
+
+  it('lays out a data packet with an ack as kind | 0x80, the ack, then the payload; whole messages with u32 lengths', () => {
+    const ack = { cumulative: 3, duplicates: 0, ranges: [] };
+    expect([...encodeDataPacket({ kind: 'last-chunk', payload: new Uint8Array([9]), ack })]).toEqual([0x81, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 9]);
+    expect([...encodeDataPacket({ kind: 'messages', messages: [new Uint8Array([7]), new Uint8Array([])] })]).toEqual([3, 0, 0, 0, 1, 7, 0, 0, 0, 0]);
+  });
+
   it('round-trips acks', () => {
     fc.assert(
       fc.property(ackPacket, (ack) => {

@@ -223,6 +223,83 @@ describe('ReliableStream', () => {
     expect(await acksIn(takeSent(receiver))).toEqual([{ cumulative: 7, duplicates: 0, ranges: [] }]);
   });
 
+  it('an owed ack rides on the next data frame the other way, and is not sent again alone', async () => {
+    const clock = new ManualClock();
+    const a = endpoint(clock);
+    const b = endpoint(clock, { ackDelayMs: 25 });
+    await a.stream.sendText('key');
+    await deliver(b, takeSent(a));
+    // The answer goes out within the ack delay: one data frame, carrying the ack.
+    await b.stream.sendText('echo');
+    const answer = takeSent(b);
+    expect(await framesIn(answer, 'control')).toEqual([]);
+    expect(answer).toHaveLength(1);
+    await clock.advance(100);
+    expect(b.sent).toEqual([]);
+    expect(b.stream.stats.acksPiggybacked).toBe(1);
+    await deliver(a, answer);
+    expect(a.stream.stats.inFlightPackets).toBe(0);
+    expect(new TextDecoder().decode(a.received[0])).toBe('echo');
+    // a owes b an ack now: with nothing to send, it goes alone after the delay.
+    await clock.advance(25);
+    expect(await acksIn(takeSent(a))).toEqual([{ cumulative: 1, duplicates: 0, ranges: [] }]);
+  });
+
+  it('small messages queued together share one frame and arrive one by one, in order', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    const texts = Array.from({ length: 10 }, (_, index) => `keystroke ${index}`);
+    await Promise.all(texts.map((text) => sender.stream.sendText(text)));
+    const frames = takeSent(sender);
+    // The first goes at once; the nine queued while it was sealed share the next frame.
+    expect(frames).toHaveLength(2);
+    await deliver(receiver, frames);
+    expect(receiver.received.map((message) => new TextDecoder().decode(message))).toEqual(texts);
+    expect(receiver.stream.stats.messagesReceived).toBe(10);
+  });
+
+  it('batches only what fits in a frame; a large message after small ones is chunked as before', async () => {
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    const large = patternedMessage(MAX_CHUNK + 10, 9);
+    const small = Array.from({ length: 3 }, (_, index) => patternedMessage(3_000 * (index + 1), index));
+    await Promise.all([...small, large, ...small].map((message) => sender.stream.send(message)));
+    const frames = takeSent(sender);
+    expect(frames.every((frame) => frame.length <= MAX_FRAME_BYTES)).toBe(true);
+    await deliver(receiver, frames);
+    expect(receiver.received.map(fingerprint)).toEqual([...small, large, ...small].map(fingerprint));
+  });
+
+  it('fails on an ack riding on data that covers data never sent', async () => {
+    const clock = new ManualClock();
+    const receiver = endpoint(clock);
+    const lying = encodeDataPacket({ kind: 'last-chunk', payload: new Uint8Array(1), ack: { cumulative: 5, duplicates: 0, ranges: [] } });
+    await deliver(receiver, [await plain.seal('data', 0, lying)]);
+    expect(receiver.errors.map((error) => error.message)).toEqual(['ack covers data never sent']);
+  });
+
+  it('a peer that never acknowledges: memory stays within the window, and its data still arrives and is acked', async () => {
+    const clock = new ManualClock();
+    const a = endpoint(clock, { windowBytes: 64 * 1024 });
+    const silent = endpoint(clock);
+    // a sends far more than its window; nothing it sends is ever acknowledged.
+    const pending = Array.from({ length: 50 }, (_, index) => a.stream.send(patternedMessage(8 * 1024, index)).catch(() => {}));
+    await settle();
+    for (let round = 0; round < 5; round++) await clock.advance(1_000);
+    expect(a.stream.stats.inFlightBytes).toBeLessThanOrEqual(64 * 1024);
+    // The other direction flows: the silent peer's messages (which carry no ack of a's data) arrive and are acked.
+    await silent.stream.sendText('still here');
+    takeSent(a);
+    await deliver(a, takeSent(silent).slice(0, 1));
+    await clock.advance(25);
+    expect(new TextDecoder().decode(a.received.at(-1))).toBe('still here');
+    expect((await acksIn(takeSent(a))).at(-1)?.cumulative).toBe(1);
+    a.stream.dispose();
+    await Promise.all(pending);
+  });
+
   it('acks out-of-order packets with selective ranges', async () => {
     const clock = new ManualClock();
     const sender = endpoint(clock);

@@ -34,6 +34,8 @@ interface Session {
   creator: Role;
   seats: Partial<Record<Role, Seat>>;
   approved: boolean;
+  /** The hard expiry once approved, epoch seconds. */
+  expiresAt?: number;
   failedAttempts: number;
   audit: AuditEvent[];
   /** Set once the session ends. */
@@ -121,6 +123,11 @@ export class FakeRelay {
     for (const session of this.#sessions.values()) this.#end(session, reason);
   }
 
+  /** Moves every approved session's hard expiry later, telling nobody (as an extension made while a side was away). */
+  extendSessions(seconds: number): void {
+    for (const session of this.#sessions.values()) if (session.expiresAt !== undefined) session.expiresAt += seconds;
+  }
+
   /** Loses all state, as if sessions had expired: resumes are refused from now on. */
   forgetSessions(): void {
     this.#sessions.clear();
@@ -204,8 +211,9 @@ export class FakeRelay {
         if (binding.role !== 'agent') return fail('wrong-role');
         if (session.approved || !session.seats.expert) return fail('invalid-state');
         session.approved = true;
+        session.expiresAt = Math.floor(Date.now() / 1000) + 7200;
         this.#record(session, 'approved', 'agent', request.mode);
-        const active: ServerMessage = { type: 'sessionActive', mode: request.mode, expiresAt: Math.floor(Date.now() / 1000) + 7200 };
+        const active: ServerMessage = { type: 'sessionActive', mode: request.mode, expiresAt: session.expiresAt };
         reply(active);
         this.#send(session.seats.expert?.socket, active);
         return;
@@ -282,7 +290,7 @@ export class FakeRelay {
       invitationExpiresAt: now + 1800,
       maxFailedAttempts: this.#options.maxFailedAttempts,
       resumeToken: seat.resumeToken,
-      expiresAt: now + 3600,
+      expiresAt: session.expiresAt ?? now + 3600,
       idleTimeoutSeconds: 900,
       resumeGraceSeconds: 300,
       peerConnected: Boolean(session.seats[other(role)]?.socket),

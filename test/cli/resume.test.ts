@@ -1,0 +1,90 @@
+// `assist` in scripting mode survives a crash of either side: the approved session is kept in a 0600
+// file in the state directory, `assist resume` continues it (refused while the original process still
+// runs), the other side learns at once that its peer dropped and when it is back, and the file is
+// removed when the session ends.
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { base64, expectCleanExit, useAssist, type AssistProcess } from '../support/cli.js';
+import { useLocalRuntime } from '../support/runtime.js';
+
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
+const { assist, start } = useAssist(() => runtime().httpUrl);
+
+/** Each side's own state directory, as on two machines. */
+const stateHome = () => mkdtempSync(join(process.env.XDG_STATE_HOME ?? tmpdir(), 'side-'));
+const stateFiles = (home: string) => {
+  try {
+    return readdirSync(join(home, 'assist'));
+  } catch {
+    return [];
+  }
+};
+
+function withState(home: string, args: string[]): AssistProcess {
+  return start([...args, '--json', '--relay', runtime().httpUrl], { env: { XDG_STATE_HOME: home } });
+}
+
+const resume = (home: string, ...args: string[]) => start(['resume', ...args, '--json'], { env: { XDG_STATE_HOME: home } });
+
+describe('assist resume', () => {
+  it('either side crashes and comes back with assist resume: control, input and output go on; the files go at the end', async () => {
+    const personHome = stateHome();
+    const helperHome = stateHome();
+    const person = withState(personHome, ['invite', '--easy-connect', '--name', 'Ada', '--command', 'cat']);
+    const { password } = await person.next('invitation');
+    const helper = withState(helperHome, ['join', password as string, '--name', 'Bob']);
+    await Promise.all([person.next('connected'), helper.next('connected')]);
+    // Nothing is kept before approval.
+    expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
+    person.send({ cmd: 'approve', mode: 'control' });
+    await helper.next('approved');
+    helper.send({ cmd: 'input', data: base64('first\r') });
+    await helper.next('output', () => helper.output.includes('first'));
+
+    const [helperFile] = stateFiles(helperHome);
+    expect(helperFile).toMatch(/^[A-Za-z0-9_-]+\.expert\.json$/);
+    expect(statSync(join(helperHome, 'assist', helperFile!)).mode & 0o777).toBe(0o600);
+    expect(stateFiles(personHome)).toEqual([expect.stringMatching(/\.agent\.json$/)]);
+
+    // Refused while the process that holds the session runs.
+    const early = resume(helperHome);
+    expect(await early.next('error')).toMatchObject({ code: 'still-running' });
+    await expectCleanExit(early, 1);
+
+    // The helper's process dies; the person is told at once, and again when it is back.
+    helper.kill();
+    expect(await person.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
+    const helperAgain = resume(helperHome);
+    expect(await helperAgain.next('session-restored')).toEqual({ event: 'session-restored', peer: 'Ada', mode: 'control', control: true, paused: false });
+    expect(await person.next('peer')).toEqual({ event: 'peer', state: 'connected' });
+    helperAgain.send({ cmd: 'input', data: base64('second\r') });
+    await helperAgain.next('output', () => helperAgain.output.includes('second'));
+
+    // The person's process dies: its program with it; assist resume starts the same command anew.
+    person.kill();
+    expect(await helperAgain.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
+    const personAgain = resume(personHome);
+    expect(await personAgain.next('session-restored')).toEqual({ event: 'session-restored', peer: 'Bob', mode: 'control', control: true, paused: false });
+    expect(await helperAgain.next('peer')).toEqual({ event: 'peer', state: 'connected' });
+    helperAgain.send({ cmd: 'input', data: base64('third\r') });
+    await helperAgain.next('output', () => helperAgain.output.includes('third'));
+    expect(personAgain.output).toContain('third');
+
+    helperAgain.send({ cmd: 'end' });
+    expect(await helperAgain.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    expect(await personAgain.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
+    await expectCleanExit(helperAgain, 0);
+    personAgain.send({ cmd: 'hang-up' });
+    await expectCleanExit(personAgain, 0);
+    expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
+  });
+
+  it('says there is nothing to resume, and why a file cannot be used', async () => {
+    const home = stateHome();
+    const nothing = resume(home);
+    expect(await nothing.next('error')).toMatchObject({ code: 'no-saved-session' });
+    await expectCleanExit(nothing, 1);
+  });
+});
