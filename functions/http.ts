@@ -26,7 +26,7 @@ const json = (statusCode: number, body: unknown): Result => ({
 
 const JOIN_PATH = /^\/join\/([^/]+)$/;
 
-async function route(deps: HttpDeps, method: string, path: string, sourceIp: string): Promise<Result> {
+async function route(deps: HttpDeps, method: string, path: string, sourceIp: string, acceptEncoding?: string): Promise<Result> {
   if (method !== 'GET') return json(405, { message: 'Method Not Allowed' });
   if (path === '/healthz') return json(200, { status: 'ok', protocolVersion: PROTOCOL_VERSION });
   if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
@@ -40,7 +40,7 @@ async function route(deps: HttpDeps, method: string, path: string, sourceIp: str
     return deps.console ? deps.console.page(deps.endpoints.webSocketUrl) : renderJoinPage({ state: 'link' });
   }
   if (deps.console && (path === '/' || path === '/help')) return deps.console.page(deps.endpoints.webSocketUrl);
-  const asset = path.startsWith(ASSETS_PATH) ? deps.console?.asset(path) : undefined;
+  const asset = path.startsWith(ASSETS_PATH) ? deps.console?.asset(path, acceptEncoding) : undefined;
   return asset ?? json(404, { message: 'Not Found' });
 }
 
@@ -57,7 +57,7 @@ function withTransportSecurity(deps: HttpDeps, result: Result): Result {
 export const httpRoute = (resolve: () => HttpDeps) =>
   middy<APIGatewayProxyEventV2, Result>().handler(async (event) => {
     const deps = resolve();
-    return withTransportSecurity(deps, await route(deps, event.requestContext.http.method, event.rawPath, event.requestContext.http.sourceIp));
+    return withTransportSecurity(deps, await route(deps, event.requestContext.http.method, event.rawPath, event.requestContext.http.sourceIp, event.headers?.['accept-encoding']));
   });
 
 /** On Lambda the built console sits next to the bundle (infra/relay-stack.ts builds it into the asset); read once per container. */

@@ -6,14 +6,16 @@ import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
 import type { AuditEvent } from '../shared/protocol/messages.js';
 import { localAwsConfig } from './local/dynamo.js';
 
-const usage = `Usage: npm run audit-log -- --table NAME [options]
+const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]
 
-Lists the lifecycle of retained sessions (created, emailed, joined, confirmation-failed,
-approved, control granted/revoked, paused, resumed, ended and why), with time, role and
-source address. Never secrets or session contents: the relay does not keep them.
+Lists the lifecycle of retained sessions, newest first, each with its invitation's nameplate
+(created, emailed, joined, confirmation-failed, approved, control granted/revoked, paused,
+resumed, ended and why), with time, role and source address. Never secrets or session
+contents: the relay does not keep them.
 
 Options:
-  --table NAME       the relay's table (the stack's TableName output; locally "assist-relay")
+  --table NAME       the relay's table (the stack's TableName output; with --local the
+                     default is "assist-relay", the local runtime's)
   --session ID       only this session
   --local URL        read the local runtime's database (the URL \`npm start\` prints as "Database")
   --region REGION    AWS region (default: your AWS configuration)
@@ -22,7 +24,8 @@ Options:
 
 Examples:
   npm run audit-log -- --table RelayStack-Table1234 --region eu-west-1
-  npm run audit-log -- --local http://127.0.0.1:53412 --table assist-relay --session 3q2l...
+  npm run audit-log -- --local http://127.0.0.1:53412
+  npm run audit-log -- --local http://127.0.0.1:53412 --session 3q2l...
 `;
 
 function fail(message: string): never {
@@ -54,21 +57,24 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
-if (!values.table) fail('--table is required');
+const LOCAL_TABLE = 'assist-relay';
+const table = values.table ?? (values.local ? LOCAL_TABLE : undefined);
+if (!table) fail('say which table: --table NAME (the stack\'s TableName output), or --local URL for npm start\'s database');
 
 // The pinned SDK supports Node 20 (the local minimum); its notice about future releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const client = new DynamoDBClient(
   values.local ? { ...localAwsConfig, endpoint: values.local } : { ...(values.region && { region: values.region }) },
 );
-const audit = new DynamoAuditTrail(client, values.table, () => Math.floor(Date.now() / 1000));
+const audit = new DynamoAuditTrail(client, table, () => Math.floor(Date.now() / 1000));
 
 function print(sessionId: string, events: AuditEvent[]): void {
+  const nameplate = events.find((entry) => entry.nameplate !== undefined)?.nameplate;
   if (values.json) {
-    console.log(JSON.stringify({ sessionId, events }));
+    console.log(JSON.stringify({ sessionId, ...(nameplate && { nameplate }), events }));
     return;
   }
-  console.log(`session ${sessionId}`);
+  console.log(`session ${sessionId}${nameplate ? `  nameplate ${nameplate}` : ''}`);
   for (const entry of events) {
     const when = new Date(entry.at * 1000).toISOString();
     console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${entry.detail ?? ''}`.trimEnd());
@@ -80,10 +86,11 @@ if (values.session) {
   if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
   print(values.session, events);
 } else {
-  let sessions = 0;
-  for await (const { sessionId, events } of audit.listAll()) {
-    print(sessionId, events);
-    sessions++;
-  }
-  if (sessions === 0 && !values.json) console.log('No retained audit logs.');
+  const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
+  for await (const log of audit.listAll()) logs.push(log);
+  // A scan returns them in no useful order: newest session first, by when it was created.
+  const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
+  logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));
+  for (const { sessionId, events } of logs) print(sessionId, events);
+  if (logs.length === 0 && !values.json) console.log('No retained audit logs.');
 }

@@ -248,6 +248,7 @@ async function serveHttp(request: IncomingMessage, response: ServerResponse, han
     },
   } as APIGatewayProxyEventV2;
   const result = await handler(event, {} as never);
-  response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(result.body ?? '');
+  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+  response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>).end(body);
   return true;
 }

@@ -10,6 +10,8 @@ export interface HttpResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** The body is base64 (bytes, e.g. gzip): API Gateway decodes it before sending. */
+  isBase64Encoded?: boolean;
 }
 
 /**

@@ -150,6 +150,8 @@ export interface AuditEvent {
   sourceIp?: string;
   /** approved: the mode; ended: the reason. */
   detail?: string;
+  /** created: the invitation's nameplate (relay-visible routing id, never the secret), so an operator can find it. */
+  nameplate?: string;
 }
 
 /** Reasons a session ends, as both sides are told. */

@@ -80,7 +80,7 @@ export async function createSession(
   };
   await deps.store.createSession(session, recordExpiry(session));
   deps.log.info('session-created', { sessionId, kind, invitationTtlSeconds: invitationTtl });
-  await recordAudit(deps, sessionId, { event: 'created', role: creatorRole, detail: kind }, caller);
+  await recordAudit(deps, sessionId, { event: 'created', role: creatorRole, detail: kind, nameplate: session.nameplate }, caller);
   return { type: 'sessionCreated', nameplate: session.nameplate, resumeToken, ...sessionInfo(deps, session, creatorRole) };
 }
 

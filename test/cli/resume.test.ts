@@ -6,10 +6,21 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { GatewayTap } from '../../infra/local/gateway.js';
 import { base64, expectCleanExit, useAssist, type AssistProcess } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
-const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
+/** Learns the joiner's connection, so a test can drop it as the network (or API Gateway's 2-hour limit) would. */
+class JoinerTap implements GatewayTap {
+  joiner: string | undefined;
+  fromClient = (_connectionId: string, body: string) => body;
+  toClient = (connectionId: string, body: string) => {
+    if (body.includes('"type":"sessionJoined"')) this.joiner = connectionId;
+    return body;
+  };
+}
+const tap = new JoinerTap();
+const runtime = useLocalRuntime({ tap, policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const { assist, start } = useAssist(() => runtime().httpUrl);
 
 /** Each side's own state directory, as on two machines. */
@@ -79,6 +90,25 @@ describe('assist resume', () => {
     personAgain.send({ cmd: 'hang-up' });
     await expectCleanExit(personAgain, 0);
     expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
+  });
+
+  it('a dropped connection heals by itself: both sides are told, and the session goes on', async () => {
+    const person = assist('invite', '--easy-connect', '--name', 'Ada', '--command', 'cat');
+    const { password } = await person.next('invitation');
+    const helper = assist('join', password as string, '--name', 'Bob');
+    await Promise.all([person.next('connected'), helper.next('connected')]);
+    person.send({ cmd: 'approve', mode: 'control' });
+    await helper.next('approved');
+
+    expect(runtime().gateway.manageConnection('DELETE', `/local/@connections/${encodeURIComponent(tap.joiner!)}`, new Uint8Array()).status).toBe(204);
+    expect(await helper.next('connection')).toEqual({ event: 'connection', state: 'reconnecting', attempt: 1 });
+    expect(await person.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
+    expect(await helper.next('connection', (event) => event.state === 'connected')).toEqual({ event: 'connection', state: 'connected' });
+    expect(await person.next('peer')).toEqual({ event: 'peer', state: 'connected' });
+    helper.send({ cmd: 'input', data: base64('after the drop\r') });
+    await helper.next('output', () => helper.output.includes('after the drop'));
+    helper.send({ cmd: 'end' });
+    await expectCleanExit(helper, 0);
   });
 
   it('says there is nothing to resume, and why a file cannot be used', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { HttpResponse } from '../../shared/invitations/join-page.js';
 
 // The relay's side of the web console: the built files (web/dist, `npm run build:web`) read once,
@@ -32,8 +33,8 @@ export class ConsoleSiteError extends Error {
 export interface ConsoleSite {
   /** The page for `/`, `/help` and `/join/<nameplate>`: one page, which reads where it is from its URL. */
   page(webSocketUrl: string): HttpResponse;
-  /** A file of the bundle at `/assets/<name>`, or undefined. */
-  asset(path: string): HttpResponse | undefined;
+  /** A file of the bundle at `/assets/<name>`, gzipped when the request's Accept-Encoding allows it; or undefined. */
+  asset(path: string, acceptEncoding?: string): HttpResponse | undefined;
 }
 
 export const ASSETS_PATH = '/assets/';
@@ -95,6 +96,17 @@ const assetHeaders = (contentType: string): Record<string, string> => ({
   'cross-origin-resource-policy': 'same-origin',
 });
 
+/** Whether an Accept-Encoding header allows gzip (listed, or `*`, and not with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  for (const part of (header ?? '').toLowerCase().split(',')) {
+    const [coding, ...parameters] = part.split(';').map((piece) => piece.trim());
+    if (coding !== 'gzip' && coding !== '*') continue;
+    const quality = parameters.find((parameter) => parameter.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  }
+  return false;
+}
+
 /** The console in `dir`, or undefined when it was not built there (the relay then serves its plain pages). */
 export function consoleSiteIfBuilt(dir: string): ConsoleSite | undefined {
   return existsSync(join(dir, 'index.html')) ? loadConsoleSite(dir) : undefined;
@@ -113,6 +125,7 @@ export function loadConsoleSite(dir: string): ConsoleSite {
   }
   const assetNames = existsSync(join(dir, 'assets')) ? readdirSync(join(dir, 'assets')) : [];
   const assets = new Map<string, HttpResponse>();
+  const gzipped = new Map<string, string>();
   const bytes = new Map<string, Buffer>();
   for (const name of assetNames) {
     const contentType = contentTypes[/\.[a-z0-9]+$/.exec(name)?.[0] ?? ''];
@@ -120,6 +133,8 @@ export function loadConsoleSite(dir: string): ConsoleSite {
     const content = readFileSync(join(dir, 'assets', name));
     bytes.set(`${ASSETS_PATH}${name}`, content);
     assets.set(`${ASSETS_PATH}${name}`, { statusCode: 200, headers: assetHeaders(contentType), body: content.toString('utf8') });
+    // Compressed once, at start: API Gateway's HTTP API does not compress what Lambda answers.
+    gzipped.set(`${ASSETS_PATH}${name}`, gzipSync(content, { level: 9 }).toString('base64'));
   }
   const references = [...index.matchAll(BUNDLE_TAG)].flatMap(([tag]) => {
     const url = attribute(tag, 'src') ?? attribute(tag, 'href');
@@ -139,9 +154,12 @@ export function loadConsoleSite(dir: string): ConsoleSite {
     page(webSocketUrl) {
       return { statusCode: 200, headers: pageHeaders(webSocketUrl), body: index };
     },
-    asset(path) {
+    asset(path, acceptEncoding) {
       const response = assets.get(path);
-      return response && { ...response, headers: { ...response.headers } };
+      if (!response) return undefined;
+      const headers = { ...response.headers, vary: 'accept-encoding' };
+      if (!acceptsGzip(acceptEncoding)) return { ...response, headers };
+      return { statusCode: 200, headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipped.get(path)!, isBase64Encoded: true };
     },
   };
 }

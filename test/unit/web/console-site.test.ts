@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,9 +84,16 @@ describe('loadConsoleSite', () => {
         'x-content-type-options': 'nosniff',
         'cache-control': 'public, max-age=31536000, immutable',
         'cross-origin-resource-policy': 'same-origin',
+        vary: 'accept-encoding',
       },
       body: script,
     });
+    // Compressed for a client that accepts gzip (API Gateway's HTTP API does not compress Lambda's answers).
+    const compressed = site.asset('/assets/console-a1.js', 'gzip, deflate, br')!;
+    expect(compressed).toMatchObject({ isBase64Encoded: true, headers: { 'content-encoding': 'gzip', vary: 'accept-encoding' } });
+    expect(gunzipSync(Buffer.from(compressed.body, 'base64')).toString('utf8')).toBe(script);
+    expect(site.asset('/assets/console-a1.js', 'gzip;q=0, identity')).not.toHaveProperty('isBase64Encoded');
+    expect(site.asset('/assets/console-a1.js', '*')?.headers['content-encoding']).toBe('gzip');
     expect(site.asset('/assets/console-b2.css')?.headers['content-type']).toBe('text/css; charset=utf-8');
     for (const path of ['/assets/', '/assets/../index.html', '/assets/console-a1.js/', '/assets/CONSOLE-A1.JS', '/index.html', '/assets/%2e%2e/index.html']) {
       expect(site.asset(path), path).toBeUndefined();

@@ -1,0 +1,55 @@
+// `npm run audit-log -- --local URL` as the README gives it (issue 13): no --table needed for the
+// local runtime's database, sessions newest first, each with its invitation's nameplate.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { useCleanups } from '../support/harness.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { TestSocket } from '../support/ws-client.js';
+
+const runtime = useLocalRuntime();
+const defer = useCleanups();
+
+/** Runs the command; not spawnSync: the database it reads is served by this process. */
+const auditLog = (...args: string[]) =>
+  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    const script = [fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), fileURLToPath(new URL('../../infra/audit-log.ts', import.meta.url))];
+    execFile(process.execPath, [...script, ...args], { encoding: 'utf8' }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+
+async function invite(kind: string): Promise<Extract<ServerMessage, { type: 'sessionCreated' }>> {
+  const creator = await TestSocket.open(runtime().wsUrl);
+  defer(() => creator.close());
+  return (await creator.request({ action: 'createSession', kind })) as Extract<ServerMessage, { type: 'sessionCreated' }>;
+}
+
+describe('npm run audit-log -- --local URL', () => {
+  it('lists the local runtime’s sessions newest first, each with its nameplate', async () => {
+    const older = await invite('easy-connect');
+    // Audit times are whole seconds: the second session is created in a later one.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const newer = await invite('file');
+
+    const text = await auditLog('--local', runtime().dynamoEndpoint);
+    expect(text.stderr).toBe('');
+    expect(text.status).toBe(0);
+    const headers = text.stdout.split('\n').filter((line) => line.startsWith('session '));
+    expect(headers).toEqual([`session ${newer.sessionId}  nameplate ${newer.nameplate}`, `session ${older.sessionId}  nameplate ${older.nameplate}`]);
+    expect(text.stdout).toMatch(/created\s+agent\s+\S+ file/);
+
+    const json = await auditLog('--local', runtime().dynamoEndpoint, '--json');
+    expect(json.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string; nameplate: string })).toMatchObject([
+      { sessionId: newer.sessionId, nameplate: newer.nameplate },
+      { sessionId: older.sessionId, nameplate: older.nameplate },
+    ]);
+  });
+
+  it('without --table or --local says which to give', async () => {
+    const result = await auditLog();
+    expect(result.status).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe("error: say which table: --table NAME (the stack's TableName output), or --local URL for npm start's database");
+  });
+});
