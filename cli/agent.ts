@@ -10,7 +10,7 @@
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportConnection, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
 import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
@@ -52,6 +52,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('input', (bytes) => terminal?.write(bytes));
   session.on('error', (error) => show(errorEvent(error)));
   reportConnection(session.client, show);
+  reportTimeLimit(session.client, show);
   session.on('clipboard-refused', ({ why }) => show({ event: 'clipboard-refused', count: session.refusedClipboardTexts, why }));
 
   let clipboard: ClipboardSync | undefined;
@@ -75,13 +76,14 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   /** --desktop alone shares the desktop only; a terminal comes with it only for --command. */
   const sharesTerminal = !share.desktop || share.command !== undefined;
 
-  const startTerminal = async () => {
+  const startTerminal = () => {
     // The expert may have left while the approval was on its way.
     if (session.phase === 'ended' || !sharesTerminal) return;
-    // The expert learns a terminal is shared before its first output.
-    await session.startTerminalShare();
+    // At once, so nothing the person types now is lost. The expert learns a terminal is shared before
+    // its first output: the session queues messages in the order they are given.
     terminal = startSharedTerminal({ command: share.command, size });
     programRunning = true;
+    session.startTerminalShare().catch((error: unknown) => show(errorEvent(error)));
     if (!terminal.isPty) {
       show({ event: 'error', code: 'no-pty', message: "no pseudo-terminal here (it needs util-linux's script): the program runs on plain pipes" });
     }
@@ -128,7 +130,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
           await session.approve(command.mode);
           show({ event: 'approved', mode: command.mode });
           if (command.mode === 'control') show({ event: 'control', state: 'granted' });
-          await startTerminal();
+          startTerminal();
           if (share.desktop && session.phase === 'active') desktop = await share.desktop.start(session, show);
           if (share.clipboard) await allowClipboard(true);
         });
@@ -166,6 +168,15 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         });
       case 'chat':
         return queue.run(() => session.chat(command.text));
+      case 'extend':
+        return queue.run(async () => {
+          const before = session.client.activation?.expiresAt;
+          const { expiresAt, maxExpiresAt } = await session.extend(command.minutes === undefined ? undefined : command.minutes * 60);
+          // A new limit is reported as time-limit; at the cap nothing moved, and that is said.
+          if (expiresAt === before) {
+            show({ event: 'error', code: 'at-time-limit', message: `the session cannot be extended any further: the relay allows it until ${new Date(maxExpiresAt * 1000).toISOString()}` });
+          }
+        });
       case 'clipboard':
         return queue.run(() => allowClipboard(command.allowed));
       case 'stop-desktop':

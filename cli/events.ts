@@ -71,6 +71,13 @@ export type SessionEvent =
   | { event: 'clipboard'; direction: 'sent' | 'received'; characters: number; text?: string }
   /** Person: clipboard text from the helper that arrived while not allowed or paused was not written; `count` in all. */
   | { event: 'clipboard-refused'; count: number; why: string }
+  /**
+   * Both sides, from the approval on and whenever it moves (the person added time): the session's
+   * hard limit (ISO time), the seconds left then, and the latest it can be moved to, when known.
+   */
+  | { event: 'time-limit'; expiresAt: string; secondsLeft: number; maxExpiresAt?: string }
+  /** Both sides: `secondsLeft` (300, then 60) before the hard limit. The person can still add time (extend). */
+  | { event: 'expiry-warning'; secondsLeft: number; expiresAt: string }
   /** The other side's connection dropped (it is reconnecting: the relay keeps its seat for 5 minutes) or is back. */
   | { event: 'peer'; state: 'disconnected' | 'connected' }
   /** This side's connection to the relay dropped and is being re-established (`attempt`), or is back. */
@@ -110,6 +117,8 @@ export type Command =
   | { cmd: 'stop-desktop' }
   | { cmd: 'resume' }
   | { cmd: 'end' }
+  /** Person: adds `minutes` (default 30) to the session's hard limit, up to the relay's cap. */
+  | { cmd: 'extend'; minutes?: number }
   /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
   | { cmd: 'hang-up' }
   /**
@@ -131,7 +140,7 @@ export class CommandError extends Error {
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** What a script may send ('quit' is the interface's own). */
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up'] as const;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up', 'extend'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -166,6 +175,12 @@ export function parseCommand(line: string): Command {
       const { cols, rows } = fields;
       if (!isDimension(cols) || !isDimension(rows)) throw new CommandError('resize needs whole numbers "cols" and "rows" from 1 to 10000');
       return { cmd: 'resize', cols, rows };
+    }
+    case 'extend': {
+      const { minutes } = fields;
+      if (minutes === undefined) return { cmd: 'extend' };
+      if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new CommandError('extend takes "minutes": a whole number from 1 to 1440 (default 30)');
+      return { cmd: 'extend', minutes };
     }
     default:
       return { cmd } as Command;

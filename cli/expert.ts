@@ -3,10 +3,10 @@
 
 import type { AssistEnd, ExpertSession } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportConnection, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
-const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'clipboard', 'stop-desktop', 'hang-up']);
+const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'clipboard', 'stop-desktop', 'hang-up', 'extend']);
 
 export interface HelpOptions {
   /** The relay's web console, where a shared desktop can be seen (this command shows only the terminal). */
@@ -77,6 +77,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   session.on('clipboard', (text) => showInOrder({ event: 'clipboard', direction: 'received', characters: [...text].length, text }));
   session.on('error', (error) => show(errorEvent(error)));
   reportConnection(session.client, showInOrder);
+  reportTimeLimit(session.client, showInOrder);
 
   const handle = (command: Command) => {
     if (AGENT_COMMANDS.has(command.cmd)) {

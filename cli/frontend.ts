@@ -1,7 +1,7 @@
 // What the session drivers (agent.ts, expert.ts) need from a user interface, and how a session's
 // end becomes the command's exit status. Two interfaces implement it: json-lines.ts and human.ts.
 
-import { InvitationMixUpError, type AssistEnd, type InvitationShape, type RelayClient } from '../sdk/node.js';
+import { InvitationMixUpError, watchTimeLimit, type AssistEnd, type InvitationShape, type RelayClient } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
 
 export interface Frontend {
@@ -33,6 +33,22 @@ const mixUpSentences: Record<InvitationShape, string> = {
   file: 'This is an invitation file or link: the helper opens it with `assist join FILE` or `assist join URL`, with its password.',
   password: 'This is an invitation file’s password: the helper gives it with the file or link, `assist join FILE --password XXXX-XXXX`.',
 };
+
+const isoTime = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+/** The session's hard limit and the warnings before it, as events (both sides); stops with the session. */
+export function reportTimeLimit(client: RelayClient, show: (event: SessionEvent) => void): void {
+  watchTimeLimit(client, {
+    limit: ({ expiresAt, maxExpiresAt }) =>
+      show({
+        event: 'time-limit',
+        expiresAt: isoTime(expiresAt),
+        secondsLeft: Math.max(0, Math.round(expiresAt - Date.now() / 1000)),
+        ...(maxExpiresAt === undefined ? {} : { maxExpiresAt: isoTime(maxExpiresAt) }),
+      }),
+    warning: ({ secondsLeft, expiresAt }) => show({ event: 'expiry-warning', secondsLeft, expiresAt: isoTime(expiresAt) }),
+  });
+}
 
 /** An error as an event; the SDK's and the shared parsers' errors all carry a stable `code`. */
 export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'error' }> {

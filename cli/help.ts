@@ -24,9 +24,11 @@ const desktopOptionsHelp = `  --desktop           share your desktop instead of 
                       Linux, pbcopy on macOS, PowerShell on Windows, untested there)`;
 
 const sessionKeys = `During the session every key goes to the shared terminal, except Ctrl-],
-which opens a menu: give or take back control (c), pause or resume (p),
-send a message (m), ask for control (r), end (e), help (?); with --desktop also
-stop sharing the desktop only (s) and share the clipboard or stop it (b).`;
+which opens a menu: give or take back control (c), pause or resume (p), add 30
+minutes to the time limit (x), send a message (m), ask for control (r), end (e),
+help (?); with --desktop also stop sharing the desktop only (s) and share the
+clipboard or stop it (b). Both sides see the time limit, and a warning 5 minutes
+and 1 minute before it.`;
 
 const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
 helper leaves, time runs out, the connection is lost), it keeps running here, no
@@ -75,7 +77,8 @@ when stopped: by-person|monitor-gone|capture-failed|encoder-failed|restarted),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
-helper also gets text), clipboard-refused (count, why), ended (reason),
+helper also gets text), clipboard-refused (count, why), time-limit (expiresAt,
+secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), ended (reason),
 still-running (the person's program outlived the session), program-exited (code),
 peer (state: disconnected|connected: the other side's connection dropped or is
 back), connection (state: reconnecting|connected, attempt: this side's),
@@ -83,7 +86,7 @@ session-restored (peer, mode, control, paused: after assist resume), error (code
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
-stop-desktop, end, hang-up (the person ends their program). Closing stdin ends the
+stop-desktop, extend (minutes, default 30), end, hang-up (the person ends their program). Closing stdin ends the
 session and hangs up the person's program.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the

@@ -76,6 +76,8 @@ export class HumanFrontend implements Frontend {
   readonly #sharesDesktop: boolean;
   readonly #sharesTerminal: boolean;
   #nothingTypedHintShown = false;
+  /** The time limit, when it came before the approval's lines. */
+  #pendingLimit: Extract<SessionEvent, { event: 'time-limit' }> | undefined;
   /** Agent: the desktop share runs now (its state is kept in the window title). */
   #desktopLive = false;
   #titleSet = false;
@@ -212,6 +214,20 @@ export class HumanFrontend implements Frontend {
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
         this.#droppedReasonsShown.add(`clipboard: ${event.why}`);
         return this.#notice(`Clipboard text from ${this.#peer} was not put on your clipboard: ${event.why} (${event.count} so far; this is said once).`);
+      case 'time-limit':
+        // The relay's approval comes a moment before the approval's own lines: said after them.
+        if (!this.#approved) {
+          this.#pendingLimit = event;
+          return;
+        }
+        return this.#timeLimit(event);
+      case 'expiry-warning': {
+        const at = Date.parse(event.expiresAt);
+        return this.#notice(
+          `${duration(event.secondsLeft * 1000)} left: the session ends at ${clockTime(at)}.` +
+            (this.#role === 'agent' ? ' Ctrl-] then x adds 30 minutes.' : ` Ask ${this.#peer} to add time if you need it.`),
+        );
+      }
       case 'peer':
         return this.#notice(
           event.state === 'disconnected'
@@ -345,6 +361,15 @@ export class HumanFrontend implements Frontend {
     }
   }
 
+  #timeLimit(event: Extract<SessionEvent, { event: 'time-limit' }>): void {
+    const at = Date.parse(event.expiresAt);
+    const atCap = event.maxExpiresAt !== undefined && Date.parse(event.maxExpiresAt) === at;
+    this.#notice(
+      `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
+        (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
+    );
+  }
+
   /** `assist resume`: straight back into the live session, as it was. */
   #restored(event: Extract<SessionEvent, { event: 'session-restored' }>): void {
     this.#stopStatus();
@@ -394,6 +419,8 @@ export class HumanFrontend implements Frontend {
         'Keys: Ctrl-] then r (ask for control), m (message), e (leave), ? (help).',
       );
     }
+    if (this.#pendingLimit) this.#timeLimit(this.#pendingLimit);
+    this.#pendingLimit = undefined;
   }
 
   async #terminalOutput(bytes: Uint8Array): Promise<void> {
@@ -542,7 +569,7 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · m message · e end`
+        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
         : `r ask for control · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
@@ -572,6 +599,7 @@ export class HumanFrontend implements Frontend {
         return this.#command({ cmd: 'refuse-control' });
       }
       if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
+      if (choice === 'x') return this.#command({ cmd: 'extend' });
       if (choice === 's' && this.#sharesDesktop && this.#desktopLive) return this.#command({ cmd: 'stop-desktop' });
       if (choice === 'b' && this.#sharesDesktop) return this.#command({ cmd: 'clipboard', allowed: !this.#clipboardAllowed });
     } else if (choice === 'r') {
@@ -599,6 +627,7 @@ export class HumanFrontend implements Frontend {
             '  c  give control to your helper, or take it back',
             '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',
+            '  x  add 30 minutes to the session’s time limit',
             ...(this.#sharesDesktop
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
               : []),

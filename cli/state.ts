@@ -79,7 +79,10 @@ export function savedSessionIds(directory = stateDirectory()): string[] {
  * while the process that keeps it still runs: two processes on one session would reuse its keys.
  */
 export function loadSessionState(which: string | undefined, directory = stateDirectory()): KeptSession & { file: string } {
-  const ids = savedSessionIds(directory).filter((id) => which === undefined || id.startsWith(which));
+  const named = savedSessionIds(directory).filter((id) => which === undefined || id.startsWith(which));
+  // Unnamed, the ones a running assist holds are not candidates (the other side of a session on this machine).
+  const free = which === undefined ? named.filter((id) => !isRunning(holderOf(join(directory, `${id}.json`)))) : named;
+  const ids = free.length === 0 && named.length > 0 ? named.slice(0, 1) : free;
   if (ids.length === 0) {
     throw new StateError('no-saved-session', which === undefined ? `no session to resume in ${directory}: sessions are kept there only once approved, until they end` : `no saved session starts with "${which}" in ${directory}`);
   }
@@ -99,6 +102,16 @@ export function loadSessionState(which: string | undefined, directory = stateDir
     throw new StateError('still-running', `the assist process that holds this session still runs (pid ${pid}); it reconnects by itself. Stop it first, or wait for it`);
   }
   return { file, pid, snapshot, ...(typeof kept.command === 'string' ? { command: kept.command } : {}) };
+}
+
+/** The pid a state file names, or 0. */
+function holderOf(file: string): number {
+  try {
+    const pid = (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
+    return typeof pid === 'number' && pid !== process.pid ? pid : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function isRunning(pid: number): boolean {

@@ -41,6 +41,7 @@ import type { AttemptVerdict, RelayClient, RelaySnapshot, SessionEnd } from './c
 import { CursorShapeCache } from './cursor-shapes.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
+import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
@@ -581,6 +582,16 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     this.#channel.approved();
     await this.#channel.send({ type: 'approve', mode });
     await this.#sendSize();
+  }
+
+  /**
+   * Adds time to the session's hard limit (default 30 minutes), up to the relay's cap counted from
+   * the approval; audited, and both sides learn the new limit (the client's 'extended'). Resolves with
+   * the limit as it now is: unchanged (expiresAt equal to maxExpiresAt) once at the cap.
+   */
+  extend(seconds: number = DEFAULT_EXTENSION_SECONDS): Promise<{ expiresAt: number; maxExpiresAt: number }> {
+    this.#require('active', 'extend the session');
+    return this.client.extendSession(seconds);
   }
 
   /** Refuses the expert: it is told, and the session ends for both ('denied'). */

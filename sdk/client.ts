@@ -161,6 +161,11 @@ export type RelayClientEvents = {
   peer: [state: 'connected' | 'disconnected' | 'left'];
   /** The agent approved (both sides; the agent's approveSession also resolves with it). */
   active: [activation: Activation];
+  /**
+   * The hard limit moved: the agent extended the session (both sides), or a resume learned of an
+   * extension made meanwhile. `maxExpiresAt` (when the relay said) is the latest it can move to.
+   */
+  extended: [limit: { expiresAt: number; maxExpiresAt?: number }];
   reconnecting: [info: { attempt: number; delayMs: number; cause: Error }];
   reconnected: [session: ResumedSession];
   /** Emitted once, whatever ended the session. */
@@ -348,6 +353,16 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     return { failedAttempts, maxFailedAttempts, burned };
   }
 
+  /**
+   * Agent, once approved: adds `seconds` to the session's hard limit; the relay caps it at approval +
+   * its maximum session lifetime. Resolves with the limit as it now is (unchanged at the cap).
+   */
+  async extendSession(seconds: number): Promise<{ expiresAt: number; maxExpiresAt: number }> {
+    const { expiresAt, maxExpiresAt } = await this.#request({ action: 'extendSession', seconds });
+    if (this.#takeLimit(expiresAt, maxExpiresAt)) this.#persist();
+    return { expiresAt, maxExpiresAt };
+  }
+
   /** Agent: records a decision taken inside the encrypted channel in the relay's audit log. */
   async recordEvent(event: RecordableEvent): Promise<void> {
     await this.#request({ action: 'recordEvent', event });
@@ -528,12 +543,20 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /** What the relay says now wins: the session may have been extended while this side was away. Kept at once: the token changed. */
   #takeResumedSession(resumed: ResumedSession): void {
-    const session = this.#session!;
-    if (resumed.expiresAt !== session.expiresAt) {
-      session.expiresAt = resumed.expiresAt;
-      if (this.#activation) this.#activation = { ...this.#activation, expiresAt: resumed.expiresAt };
-    }
+    this.#takeLimit(resumed.expiresAt);
     this.#persist();
+  }
+
+  /** A new hard limit (an extension, or a resume that learned of one): kept and told; true if it changed. */
+  #takeLimit(expiresAt: number, maxExpiresAt?: number): boolean {
+    const session = this.#session!;
+    if (expiresAt === session.expiresAt) return false;
+    session.expiresAt = expiresAt;
+    if (this.#activation) {
+      this.#activation = { ...this.#activation, expiresAt };
+      this.emit('extended', maxExpiresAt === undefined ? { expiresAt } : { expiresAt, maxExpiresAt });
+    }
+    return true;
   }
 
   /** Exponential backoff with "equal jitter": half the cap, plus a random share of the other half. */
@@ -552,6 +575,9 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         // dropping the streams would end it for nothing. It means no more than a dropped connection.
         if (message.state === 'left' && !this.#activation) return this.#onPeerLeft();
         return this.#setPeerConnected(message.state === 'connected');
+      case 'sessionExtended':
+        if (this.#takeLimit(message.expiresAt, message.maxExpiresAt)) this.#persist();
+        return;
       case 'sessionActive':
         // Only the agent approves, and it learns the activation from its own approveSession: an
         // unasked one is the relay's word alone.

@@ -120,9 +120,9 @@ const replyTypes = new Set<string>(Object.values(replyTypeOf));
 
 /**
  * Messages that are not answers to a request: frames, peer and ended notices, errors about frames,
- * and `sessionActive` when it tells the expert that the agent approved.
+ * and `sessionActive` / `sessionExtended` when they tell the expert what the agent did.
  */
-export type Notice = Exclude<ServerMessage, Exclude<Reply, { type: 'sessionActive' }>>;
+export type Notice = Exclude<ServerMessage, Exclude<Reply, { type: 'sessionActive' | 'sessionExtended' }>>;
 
 export interface ConnectionEvents {
   notice(message: Notice): void;
@@ -325,7 +325,7 @@ export class RelayConnection {
       const request = this.#takePending((pending) => replyTypeOf[pending.action] === reply.type);
       const action = (Object.keys(replyTypeOf) as Answered[]).find((key) => replyTypeOf[key] === reply.type);
       if (request) request.resolve(reply);
-      else if (reply.type === 'sessionActive') this.#events.notice(reply);
+      else if (reply.type === 'sessionActive' || reply.type === 'sessionExtended') this.#events.notice(reply);
       else if (!this.#owed(action)) this.#events.malformed(new Error(`unexpected ${reply.type} from the relay`));
       return;
     }

@@ -133,3 +133,4 @@ export {
   type AssistMessageType,
 } from './assist-messages.js';
 export { CursorShapeCache } from './cursor-shapes.js';
+export { DEFAULT_EXTENSION_SECONDS, EXPIRY_WARNINGS_SECONDS, watchTimeLimit, type TimeLimit, type TimeLimitHandlers, type TimeLimitOptions } from './time-limit.js';

@@ -67,6 +67,8 @@ export const webSocketRoutes = {
   approveSession: { file: 'approve-session', useCase: 'approveSession', ...SESSION_ACTION, reply: 'sessionActive' },
   reportFailedAttempt: { file: 'report-failed-attempt', useCase: 'reportFailedAttempt', ...SESSION_ACTION, reply: 'attemptRecorded' },
   recordEvent: { file: 'record-event', useCase: 'recordEvent', ...SESSION_ACTION, reply: 'eventRecorded' },
+  // The person moves the hard limit (up to the cap); the technician is told with a POST.
+  extendSession: { file: 'extend-session', useCase: 'extendSession', ...SESSION_ACTION, reply: 'sessionExtended' },
   // SES is granted separately, and only when a sender is configured.
   emailInvitation: {
     file: 'email-invitation',

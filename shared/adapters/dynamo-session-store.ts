@@ -196,10 +196,23 @@ export class DynamoSessionStore implements SessionStore {
   async activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined> {
     const result = await this.conditionalUpdate({
       Key: sessionKey(sessionId),
-      UpdateExpression: 'SET #state = :active, approvedMode = :mode, sessionExpiresAt = :expiresAt, lastActiveAt = :now',
+      UpdateExpression: 'SET #state = :active, approvedMode = :mode, approvedAt = :now, sessionExpiresAt = :expiresAt, lastActiveAt = :now',
       ConditionExpression: '#state = :joined',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':active': 'active', ':joined': 'joined', ':mode': mode, ':expiresAt': sessionExpiresAt, ':now': now },
+      ReturnValues: 'ALL_NEW',
+    });
+    return sessionFrom(result);
+  }
+
+  async extendSession(sessionId: string, sessionExpiresAt: number, recordExpiresAt: number): Promise<SessionRecord | undefined> {
+    const result = await this.conditionalUpdate({
+      Key: sessionKey(sessionId),
+      // The TTL attribute moves too: DynamoDB must not delete a session that still runs.
+      UpdateExpression: 'SET sessionExpiresAt = :sessionExpiresAt, expiresAt = :recordExpiresAt',
+      ConditionExpression: '#state = :active AND sessionExpiresAt < :sessionExpiresAt',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':active': 'active', ':sessionExpiresAt': sessionExpiresAt, ':recordExpiresAt': recordExpiresAt },
       ReturnValues: 'ALL_NEW',
     });
     return sessionFrom(result);

@@ -35,6 +35,8 @@ export interface SessionRecord {
   /** Failed key confirmations reported by the creator. */
   failedAttempts: number;
   approvedMode?: ApprovalMode;
+  /** When the agent approved, epoch seconds: the session's lifetime and its cap count from here. */
+  approvedAt?: number;
   idleTimeoutSeconds: number;
   /** Last time traffic was seen, epoch seconds (updated sparingly, see relayFrame). */
   lastActiveAt: number;
@@ -94,6 +96,11 @@ export interface SessionStore {
   countEmail(sessionId: string, limit: number): Promise<boolean>;
   /** Gives back an email countEmail reserved, when the mail service did not accept it. */
   uncountEmail(sessionId: string): Promise<void>;
+  /**
+   * Moves an active session's hard expiry later, to `sessionExpiresAt` (and the item's TTL to
+   * `recordExpiresAt`); undefined if it is not active or already expires as late.
+   */
+  extendSession(sessionId: string, sessionExpiresAt: number, recordExpiresAt: number): Promise<SessionRecord | undefined>;
   /** joined → active; returns the session as it is now, or undefined if it was not joined. */
   activateSession(sessionId: string, mode: ApprovalMode, now: number, sessionExpiresAt: number): Promise<SessionRecord | undefined>;
   /**

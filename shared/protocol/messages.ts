@@ -31,6 +31,7 @@ export const clientActions = [
   'approveSession',
   'reportFailedAttempt',
   'recordEvent',
+  'extendSession',
   'emailInvitation',
   'listAudit',
   'endSession',
@@ -76,6 +77,14 @@ export interface RecordEventRequest {
   action: 'recordEvent';
   event: RecordableEvent;
 }
+/**
+ * Agent only, once approved: adds `seconds` to the session's hard lifetime, up to the operator's cap
+ * (maxSessionTtlSeconds) counted from the approval. Audited; both sides are told (sessionExtended).
+ */
+export interface ExtendSessionRequest {
+  action: 'extendSession';
+  seconds: number;
+}
 /** Agent of a waiting `file` invitation: the relay emails the invitation (never the password). */
 export interface EmailInvitationRequest {
   action: 'emailInvitation';
@@ -111,6 +120,7 @@ export type ClientMessage =
   | ApproveSessionRequest
   | ReportFailedAttemptRequest
   | RecordEventRequest
+  | ExtendSessionRequest
   | EmailInvitationRequest
   | ListAuditRequest
   | EndSessionRequest;
@@ -132,6 +142,8 @@ export interface AuditEvent {
     | 'left'
     | 'confirmation-failed'
     | 'approved'
+    /** The agent extended the session; detail: the new hard expiry, epoch seconds. */
+    | 'extended'
     | RecordableEvent
     | 'ended';
   role?: Role;
@@ -218,6 +230,11 @@ export type ServerMessage =
   | { type: 'sessionActive'; mode: ApprovalMode; expiresAt: number }
   | { type: 'attemptRecorded'; failedAttempts: number; maxFailedAttempts: number; burned: boolean }
   | { type: 'eventRecorded'; event: RecordableEvent }
+  /**
+   * To both sides when the agent extended the session: the new hard expiry, and the latest it can
+   * ever be (approval + the operator's cap), both epoch seconds. Equal: no further extension.
+   */
+  | { type: 'sessionExtended'; expiresAt: number; maxExpiresAt: number }
   | { type: 'invitationEmailed'; to: string }
   | { type: 'auditLog'; sessionId: string; events: AuditEvent[] }
   | { type: 'ended'; reason: EndReason }

@@ -127,6 +127,11 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       return { action, mode: requireOneOf(fields, 'mode', ['view', 'control'] as const) };
     case 'recordEvent':
       return { action, event: requireOneOf(fields, 'event', recordableEvents) };
+    case 'extendSession': {
+      const seconds = parseOptionalSeconds(fields, 'seconds');
+      if (seconds === undefined) invalid('"seconds" must be a positive whole number of seconds');
+      return { action, seconds };
+    }
     case 'emailInvitation':
       return {
         action,

@@ -92,7 +92,7 @@ async function bindOrRefuse(deps: RelayDeps, caller: Caller, sessionId: string, 
 }
 
 /** Ended and expired sessions stay readable for an hour so late callers learn why; then TTL removes them. */
-function recordExpiry(session: SessionRecord): number {
+export function recordExpiry(session: Pick<SessionRecord, 'sessionExpiresAt'>): number {
   return session.sessionExpiresAt + 60 * 60;
 }
 

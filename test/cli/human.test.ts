@@ -167,7 +167,7 @@ describe('the person sharing their desktop', () => {
     expect(agent.screen()).toContain('Keys: Ctrl-] then c (give control), p (pause), s (stop sharing the desktop), b (clipboard), m (message), e (end), ? (help).');
     agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
     await agent.keys('\x1d');
-    expect(agent.screen()).toContain('p pause · s stop sharing the desktop · b share the clipboard · m message');
+    expect(agent.screen()).toContain('p pause · s stop sharing the desktop · b share the clipboard · x add 30 min · m message');
     await agent.keys('b');
     agent.ui.show({ event: 'clipboard-allowed', allowed: true });
     expect(agent.screen()).toContain('Clipboard shared: text you copy goes to Bob, text they send goes on your clipboard. Ctrl-] then b stops it.');
@@ -180,6 +180,27 @@ describe('the person sharing their desktop', () => {
     const terminalOnly = await liveAgent();
     await terminalOnly.keys('\x1ds', '\x1db');
     expect(terminalOnly.commands).toEqual([]);
+  });
+});
+
+describe('time limits', () => {
+  it('the person is told the limit and warned, and adds time with Ctrl-] then x; the helper is told to ask', async () => {
+    const agent = await liveAgent();
+    const in2h = new Date(Date.now() + 2 * 3600_000).toISOString();
+    agent.ui.show({ event: 'time-limit', expiresAt: in2h, secondsLeft: 7200 });
+    expect(agent.screen()).toContain('This session can last until');
+    expect(agent.screen()).toContain('Ctrl-] then x adds 30 minutes.');
+    agent.ui.show({ event: 'expiry-warning', secondsLeft: 300, expiresAt: in2h });
+    expect(agent.screen()).toContain('5 minutes left: the session ends at');
+    await agent.keys('\x1dx');
+    expect(agent.commands).toEqual([{ cmd: 'extend' }]);
+
+    const expert = frontend('expert');
+    expert.ui.show({ event: 'connected', peer: 'Ada', verification: '654321' });
+    expert.ui.show({ event: 'approved', mode: 'view' });
+    expert.ui.show({ event: 'expiry-warning', secondsLeft: 60, expiresAt: in2h });
+    expect(expert.screen()).toContain('60 seconds left: the session ends at');
+    expect(expert.screen()).toContain('Ask Ada to add time if you need it.');
   });
 });
 

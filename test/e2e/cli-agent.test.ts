@@ -67,6 +67,10 @@ describe('a CLI agent invites, the technician joins in the browser', () => {
     await heading('Helping Ada Lovelace').waitFor();
     await page.getByText('You are helping Ada Lovelace (view only).').waitFor();
     await page.getByText(/^Time left: 1 h 5\d min$/).waitFor();
+    // The person adds time: the technician's page follows and says so.
+    agent.send({ cmd: 'extend' });
+    await page.getByText(/^Time left: 2 h 2\d min$/).waitFor();
+    await page.getByRole('log').getByText(/^Ada Lovelace added time: the session can now last until /).waitFor();
     await terminalShows('shared terminal ready: 42');
     // The person's terminal grows; the technician's follows, row for row.
     agent.send({ cmd: 'resize', cols: 100, rows: 30 });

@@ -69,11 +69,19 @@ describe('the person in the browser', () => {
     await expert.chat('Hello Ada, what is the problem?');
     await page.getByRole('log').getByText('Hello Ada, what is the problem?').waitFor();
     await page.keyboard.press('Tab'); // End the session
+    await page.keyboard.press('Tab'); // Add 30 minutes
     await page.keyboard.press('Tab'); // the message field
     await page.keyboard.type('The printer is offline.');
     await page.keyboard.press('Enter');
     await until(() => seen.log.includes('chat The printer is offline.'), 'the technician to get the reply');
     await shoot('person-4-session');
+
+    // The person adds time: the page says until when, and the technician's side learns the new limit.
+    const limit = expert.client.activation!.expiresAt;
+    await page.getByRole('button', { name: 'Add 30 minutes' }).click();
+    await page.getByRole('log').getByText(/^You added time: the session can now last until /).waitFor();
+    await until(() => expert.client.activation!.expiresAt === limit + 30 * 60, 'the technician to learn the new limit');
+    await page.getByText(/^Time left: 2 h 2\d min$/).waitFor();
 
     await page.getByRole('button', { name: 'End the session' }).focus();
     await page.keyboard.press('Enter');

@@ -31,6 +31,8 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'approve-session': { route: 'approveSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'report-failed-attempt': { route: 'reportFailedAttempt', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'record-event': { route: 'recordEvent', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  // tells the expert the new limit (POST); finishes a session it finds overdue.
+  'extend-session': { route: 'extendSession', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // counts emails (session and rate items) and appends to the audit log; like the others, it finishes a
   // session it finds overdue (requireLiveSession).
   'email-invitation': { route: 'emailInvitation', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },

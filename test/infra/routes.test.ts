@@ -35,6 +35,7 @@ describe('the route table', () => {
       approveSession: 'sessionActive',
       reportFailedAttempt: 'attemptRecorded',
       recordEvent: 'eventRecorded',
+      extendSession: 'sessionExtended',
       emailInvitation: 'invitationEmailed',
       listAudit: 'auditLog',
     });

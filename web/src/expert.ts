@@ -273,7 +273,7 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     `Helping ${agentName}`,
     state,
     connectionNotice(session.client, agentName),
-    countdown(session.client),
+    countdown(session.client, 'The person can add time.'),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
     h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
   );
@@ -308,6 +308,7 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     terminal.resize(cols, rows);
   });
   session.on('chat', (text) => chat.received(text));
+  session.client.on('extended', ({ expiresAt }) => chat.note(`${agentName} added time: the session can now last until ${clockTime(new Date(expiresAt * 1000))}.`));
   const controlNotes = {
     granted: `${agentName} gave you control.`,
     refused: `${agentName} said no to control: you can still watch, and ask again.`,

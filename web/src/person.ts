@@ -215,12 +215,18 @@ function showActive(session: AgentSession, expertName: string): void {
   const chat = new ChatPane(expertName, (text) => session.chat(text));
   const state = h('p', { role: 'status', class: 'session-state' });
   const screen = screenPanel(session, expertName, (text) => (state.textContent = text));
+  // The person decides how long the session lasts, up to the relay's cap.
+  const addTime = button('Add 30 minutes', async () => {
+    const before = session.client.activation?.expiresAt;
+    const { expiresAt } = await session.extend();
+    chat.note(expiresAt === before ? 'The session cannot be extended any further: this relay allows no more time.' : `You added time: the session can now last until ${clockTime(new Date(expiresAt * 1000))}.`);
+  });
   showScreen(
     `${expertName} is helping you`,
     state,
     connectionNotice(session.client, expertName),
-    countdown(session.client),
-    h('div', { class: 'actions' }, button('End the session', () => session.end())),
+    countdown(session.client, 'Add 30 minutes if you need more time.'),
+    h('div', { class: 'actions' }, button('End the session', () => session.end()), addTime),
     // After the chat, so the keyboard reaches End and the chat first, as before sharing existed.
     h('div', { class: 'workspace' }, chat.element, screen),
   );

@@ -1,15 +1,21 @@
 import type { AssistEnd } from '../../sdk/assist-session.js';
 import type { RelayClient } from '../../sdk/client.js';
+import { watchTimeLimit } from '../../sdk/time-limit.js';
 import { h, showScreen } from './dom.js';
 import { endText, timeLeft, type Reader } from './text.js';
 
 // What both sides show around a session: how long it may still last, a guard against closing the
 // tab by accident, and why it ended.
 
-/** `Time left: 1 h 59 min`, counted from the relay's hard expiry once the session is active. */
-export function countdown(client: RelayClient): HTMLElement {
+/**
+ * `Time left: 1 h 59 min`, counted from the relay's hard expiry once the session is active, moved
+ * when the person adds time, and a warning 5 minutes and 1 minute before the end (`warning` adds
+ * what this reader can do about it).
+ */
+export function countdown(client: RelayClient, warning = ''): HTMLElement {
   const value = h('span', {}, '');
-  const element = h('p', { class: 'time-left' }, 'Time left: ', value);
+  const alert = h('span', { role: 'alert', class: 'time-warning' });
+  const element = h('p', { class: 'time-left' }, 'Time left: ', value, alert);
   const update = () => {
     const expiresAt = client.activation?.expiresAt;
     element.hidden = expiresAt === undefined;
@@ -20,7 +26,16 @@ export function countdown(client: RelayClient): HTMLElement {
     if (!element.isConnected) clearInterval(timer);
     else update();
   }, 10_000);
-  client.on('active', update);
+  watchTimeLimit(client, {
+    limit: () => {
+      alert.textContent = '';
+      update();
+    },
+    warning: ({ secondsLeft }) => {
+      update();
+      alert.textContent = ` The session ends in ${secondsLeft >= 120 ? `${Math.round(secondsLeft / 60)} minutes` : 'a minute'}.${warning ? ` ${warning}` : ''}`;
+    },
+  });
   return element;
 }
 

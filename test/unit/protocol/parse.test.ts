@@ -39,6 +39,9 @@ describe('parseClientMessage', () => {
     ['{"action":"approveSession"}', 'invalid-request'],
     ['{"action":"approveSession","mode":"everything"}', 'invalid-request'],
     ['{"action":"recordEvent","event":"approved"}', 'invalid-request'],
+    ['{"action":"extendSession"}', 'invalid-request'],
+    ['{"action":"extendSession","seconds":0}', 'invalid-request'],
+    ['{"action":"extendSession","seconds":"1800"}', 'invalid-request'],
     ['{"action":"endSession","reason":"bored"}', 'invalid-request'],
     ['{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada"}', 'invalid-request'],
     ['{"action":"emailInvitation","to":"","requesterName":"Ada","invitation":"{}"}', 'invalid-request'],
@@ -64,6 +67,7 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage('{"action":"recordEvent","event":"paused"}')).toEqual({ action: 'recordEvent', event: 'paused' });
     expect(parseClientMessage('{"action":"reportFailedAttempt","x":1}')).toEqual({ action: 'reportFailedAttempt' });
     expect(parseClientMessage('{"action":"listAudit"}')).toEqual({ action: 'listAudit' });
+    expect(parseClientMessage('{"action":"extendSession","seconds":1800}')).toEqual({ action: 'extendSession', seconds: 1800 });
     expect(parseClientMessage('{"action":"endSession","reason":"denied"}')).toEqual({ action: 'endSession', reason: 'denied' });
     expect(parseClientMessage('{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada","invitation":"{}"}')).toEqual({
       action: 'emailInvitation',
