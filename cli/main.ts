@@ -387,17 +387,36 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
   const invitation = await readInvitationArgument(target);
   const isCode = invitationShape(invitation) !== 'file';
   let password = values.password ?? (process.env.ASSIST_PASSWORD || undefined);
-  if (!isCode && password === undefined && !context.json && process.stdin.isTTY) {
-    password = await ask('Invitation password (the person tells you separately): ');
+  const prompted = !isCode && password === undefined && !context.json && process.stdin.isTTY;
+  if (prompted) password = await ask('Invitation password (the person tells you separately): ');
+  const relay = isCode ? context.relay : (context.explicitRelay ?? invitation.match(/https?:\/\/[^\s"'#/]+/i)?.[0]);
+  // A password typed at the prompt may be mistyped: a mismatch asks again, until it matches or the
+  // invitation is blocked or gone (joinHelp then fails with its own sentence, or the session ends 'burned').
+  const frontend = prompted ? retryOnMismatch(context.frontend) : context.frontend;
+  for (;;) {
+    const session = await joinHelp({
+      invitation,
+      password,
+      // A file or link names its relay; a default would only make it refuse a file for another one.
+      relay: isCode ? context.relay : context.explicitRelay,
+      name: context.name,
+    });
+    const outcome = await help({ ...context, frontend }, session, relay);
+    if (!prompted || outcome.reason !== 'confirmation-failed') return outcome;
+    context.frontend.close();
+    password = await ask(
+      'That password did not match, so you were not connected. Check it with the person and type it again (a few wrong tries block the invitation): ',
+    );
   }
-  const session = await joinHelp({
-    invitation,
-    password,
-    // A file or link names its relay; a default would only make it refuse a file for another one.
-    relay: isCode ? context.relay : context.explicitRelay,
-    name: context.name,
-  });
-  return help(context, session, isCode ? context.relay : (context.explicitRelay ?? invitation.match(/https?:\/\/[^\s"'#/]+/i)?.[0]));
+}
+
+/** Holds back the end sentence of a mismatched password, which join() answers by asking again. */
+function retryOnMismatch(frontend: Frontend): Frontend {
+  return {
+    show: (event) => (event.event === 'ended' && event.reason === 'confirmation-failed' ? undefined : frontend.show(event)),
+    listen: (onCommand) => frontend.listen(onCommand),
+    close: () => frontend.close(),
+  };
 }
 
 const isExistingFile = (path: string) =>
@@ -512,10 +531,12 @@ function ask(question: string): Promise<string> {
       if (process.stdin.isTTY) process.stdout.write('\n');
       resolve(answer.trim());
     };
-    // stdin may end without a line: that is an empty answer.
-    lines.once('close', () => answered(''));
+    // stdin may end without a line: that is an empty answer. Only this listener is removed: readline's
+    // own 'close' listener detaches it from stdin, so that a later question is not echoed by this one.
+    const ended = () => answered('');
+    lines.once('close', ended);
     lines.question(question, (answer) => {
-      lines.removeAllListeners('close');
+      lines.off('close', ended);
       answered(answer);
       lines.close();
     });

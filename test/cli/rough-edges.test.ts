@@ -112,4 +112,49 @@ describe('secrets typed at a prompt', () => {
     expect(screen).not.toContain((code as string).slice(5));
     await helper.next('connected');
   });
+
+  const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
+  const PASSWORD_PROMPT = /Invitation password \(the person tells you separately\): $/m;
+  const AGAIN_PROMPT = /That password did not match.*type it again.*: $/m;
+  const AGAIN_PROMPT_ANYWHERE = /That password did not match/g;
+  async function joinAtPrompt(name: string, file: string): Promise<void> {
+    await tmux.start(name, [process.execPath, ASSIST_BIN, 'join', file, '--name', 'Bob', '--relay', runtime().httpUrl], { cols: 200, rows: 30 }, env);
+    await tmux.waitFor(name, PASSWORD_PROMPT);
+  }
+
+  it('a wrong invitation password typed at the prompt is asked again, and the right one then gets in', async () => {
+    const person = assist('invite', '--file', await folder(), '--name', 'Ada', '--command', 'cat');
+    const { file, password } = await person.next('invitation');
+    await joinAtPrompt('retry-helper', file as string);
+    await tmux.type('retry-helper', 'ABCD-EFGH');
+    await tmux.press('retry-helper', 'Enter');
+    await tmux.waitFor('retry-helper', AGAIN_PROMPT);
+    expect(await person.next('attempt-failed')).toMatchObject({ failedAttempts: 1, maxFailedAttempts: 3 });
+    await tmux.type('retry-helper', password as string);
+    await tmux.press('retry-helper', 'Enter');
+    await tmux.waitFor('retry-helper', /Verification code: +\d{3} \d{3}/);
+    const screen = await tmux.screen('retry-helper');
+    expect(screen).not.toContain('The password or code did not match');
+    expect(screen).not.toContain(password as string);
+    await person.next('connected');
+  });
+
+  it('three wrong passwords at the prompt block the invitation and end with that sentence', async () => {
+    const person = assist('invite', '--file', await folder(), '--name', 'Ada', '--command', 'cat');
+    const { file } = await person.next('invitation');
+    await joinAtPrompt('burn-helper', file as string);
+    for (const attempt of [1, 2]) {
+      await tmux.type('burn-helper', `ABCD-EFG${attempt === 1 ? 'J' : 'K'}`);
+      await tmux.press('burn-helper', 'Enter');
+      await tmux.waitFor('burn-helper', AGAIN_PROMPT);
+      expect(await person.next('attempt-failed')).toMatchObject({ failedAttempts: attempt });
+    }
+    await tmux.type('burn-helper', 'ABCD-EFGM');
+    await tmux.press('burn-helper', 'Enter');
+    expect(await tmux.waitForExit('burn-helper')).toBe(1);
+    const screen = await tmux.screen('burn-helper');
+    expect(screen.match(AGAIN_PROMPT_ANYWHERE)).toHaveLength(2);
+    expect(screen).toContain('Too many wrong passwords or codes were tried, so the invitation was blocked. Create a new one.');
+    expect(await person.next('ended')).toMatchObject({ reason: 'burned' });
+  });
 });
