@@ -796,7 +796,10 @@ function duration(ms: number): string {
   if (seconds < 90) return `${seconds} seconds`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 90) return `${minutes} minutes`;
-  return `${Math.round(minutes / 60)} hours`;
+  // Whole hours plus the rest, so an added half hour shows ("2 hours 30 minutes", not "3 hours").
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} hours ${rest} minutes` : `${hours} hours`;
 }
 
 /** "29:41", "5:59:12". */

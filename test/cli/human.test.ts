@@ -189,7 +189,10 @@ describe('time limits', () => {
     const in2h = new Date(Date.now() + 2 * 3600_000).toISOString();
     agent.ui.show({ event: 'time-limit', expiresAt: in2h, secondsLeft: 7200 });
     expect(agent.screen()).toContain('This session can last until');
+    expect(agent.screen()).toContain('(2 hours from now)');
     expect(agent.screen()).toContain('Ctrl-] then x adds 30 minutes.');
+    agent.ui.show({ event: 'time-limit', expiresAt: new Date(Date.now() + 2.5 * 3600_000).toISOString(), secondsLeft: 9000 });
+    expect(agent.screen()).toContain('(2 hours 30 minutes from now)');
     agent.ui.show({ event: 'expiry-warning', secondsLeft: 300, expiresAt: in2h });
     expect(agent.screen()).toContain('5 minutes left: the session ends at');
     await agent.keys('\x1dx');
