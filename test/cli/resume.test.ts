@@ -51,6 +51,8 @@ describe('assist resume', () => {
     expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
     person.send({ cmd: 'approve', mode: 'control' });
     await helper.next('approved');
+    const { expiresAt } = helper.events.find((event) => event.event === 'time-limit')!;
+    expect(expiresAt).toEqual(expect.any(String));
     helper.send({ cmd: 'input', data: base64('first\r') });
     await helper.next('output', () => helper.output.includes('first'));
 
@@ -69,6 +71,8 @@ describe('assist resume', () => {
     expect(await person.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
     const helperAgain = resume(helperHome);
     expect(await helperAgain.next('session-restored')).toEqual({ event: 'session-restored', peer: 'Ada', mode: 'control', control: true, paused: false });
+    // The time limit is watched again (and its warnings re-armed), as in a fresh session.
+    expect(helperAgain.events.filter((event) => event.event === 'time-limit')).toEqual([expect.objectContaining({ expiresAt })]);
     expect(await person.next('peer')).toEqual({ event: 'peer', state: 'connected' });
     helperAgain.send({ cmd: 'input', data: base64('second\r') });
     await helperAgain.next('output', () => helperAgain.output.includes('second'));
@@ -78,6 +82,7 @@ describe('assist resume', () => {
     expect(await helperAgain.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
     const personAgain = resume(personHome);
     expect(await personAgain.next('session-restored')).toEqual({ event: 'session-restored', peer: 'Bob', mode: 'control', control: true, paused: false });
+    expect(personAgain.events.filter((event) => event.event === 'time-limit')).toEqual([expect.objectContaining({ expiresAt })]);
     expect(await helperAgain.next('peer')).toEqual({ event: 'peer', state: 'connected' });
     helperAgain.send({ cmd: 'input', data: base64('third\r') });
     await helperAgain.next('output', () => helperAgain.output.includes('third'));

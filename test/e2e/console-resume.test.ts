@@ -53,6 +53,8 @@ describe('reloading the console during a session', () => {
 
     await page.reload();
     await heading('Grace Hopper is helping you').waitFor();
+    // The time limit is watched again, as in a fresh session.
+    await page.getByText(/^Time left: 1 h 5\d min$/).waitFor();
     expect(await page.getByRole('button', { name: 'Let them in' }).count()).toBe(0);
     await expert.chat('after the reload');
     await page.getByRole('log').getByText('after the reload').waitFor();
@@ -95,6 +97,10 @@ describe('reloading the console during a session', () => {
 
     await page.reload();
     await heading('Helping Ada Lovelace').waitFor();
+    // The time left is shown again, and follows when the person adds time.
+    await page.getByText(/^Time left: 1 h 5\d min$/).waitFor();
+    await person.extend();
+    await page.getByText(/^Time left: 2 h 2\d min$/).waitFor();
     // The last output again, at the person's terminal size.
     await page.locator('.xterm-rows').getByText('output line 0').waitFor();
     await page.locator('.xterm-rows').getByText('output line 19').waitFor();
