@@ -47,6 +47,8 @@ class UsageError extends Error {
 
 const EXIT_ABNORMAL = 1;
 const EXIT_USAGE = 2;
+/** As a shell reports a program ended by Ctrl-C (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 
 const commonOptions = {
   relay: { type: 'string' },
@@ -535,6 +537,11 @@ function ask(question: string): Promise<string> {
     // own 'close' listener detaches it from stdin, so that a later question is not echoed by this one.
     const ended = () => answered('');
     lines.once('close', ended);
+    // Ctrl-C at the question (readline takes it from the terminal): the person changed their mind.
+    lines.once('SIGINT', () => {
+      process.stdout.write('\nCancelled.\n');
+      process.exit(EXIT_INTERRUPTED);
+    });
     lines.question(question, (answer) => {
       lines.off('close', ended);
       answered(answer);

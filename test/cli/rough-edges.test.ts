@@ -113,6 +113,16 @@ describe('secrets typed at a prompt', () => {
     await helper.next('connected');
   });
 
+  it('Ctrl-C at the question cancels, without claiming the code was wrong', async () => {
+    await tmux.start('cancel', [process.execPath, ASSIST_BIN, 'accept', '-', '--name', 'Ada', '--relay', runtime().httpUrl], { cols: 100, rows: 30 }, { TERM: 'xterm-256color', LANG: 'C.UTF-8' });
+    await tmux.waitFor('cancel', /Helper code \(your helper reads it out\): $/m);
+    await tmux.press('cancel', 'C-c');
+    expect(await tmux.waitForExit('cancel')).toBe(130);
+    const screen = await tmux.screen('cancel');
+    expect(screen).toContain('Cancelled.');
+    expect(screen).not.toMatch(/symbols|did not match/);
+  });
+
   const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
   const PASSWORD_PROMPT = /Invitation password \(the person tells you separately\): $/m;
   const AGAIN_PROMPT = /That password did not match.*type it again.*: $/m;
