@@ -121,6 +121,8 @@ function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfi
   });
   technician.on('video-chunk', ({ key, timestamp, data }) => {
     viewer.received(data.length);
+    // As the console does: a decoder that failed or is between configurations skips chunks (the error is printed above).
+    if (decoder.state !== 'configured') return;
     decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp, data }));
   });
   technician.on('screen', ({ jpeg, width }) => {
