@@ -26,7 +26,7 @@ import { runAgent, type ShareOptions } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
-import { parseCode } from '../shared/invitations/codes.js';
+import { CodeFormatError, normalizeInvitationPassword, parseCode } from '../shared/invitations/codes.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
 import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
@@ -390,7 +390,7 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
   const isCode = invitationShape(invitation) !== 'file';
   let password = values.password ?? (process.env.ASSIST_PASSWORD || undefined);
   const prompted = !isCode && password === undefined && !context.json && process.stdin.isTTY;
-  if (prompted) password = await ask('Invitation password (the person tells you separately): ');
+  if (prompted) password = await askPassword('Invitation password (the person tells you separately): ');
   const relay = isCode ? context.relay : (context.explicitRelay ?? invitation.match(/https?:\/\/[^\s"'#/]+/i)?.[0]);
   // A password typed at the prompt may be mistyped: a mismatch asks again, until it matches or the
   // invitation is blocked or gone (joinHelp then fails with its own sentence, or the session ends 'burned').
@@ -406,9 +406,23 @@ async function join(context: Context, values: Values<'join'>, positionals: strin
     const outcome = await help({ ...context, frontend }, session, relay);
     if (!prompted || outcome.reason !== 'confirmation-failed') return outcome;
     context.frontend.close();
-    password = await ask(
+    password = await askPassword(
       'That password did not match, so you were not connected. Check it with the person and type it again (a few wrong tries block the invitation): ',
     );
+  }
+}
+
+/** Asks for an invitation password until what is typed has a password's shape (a typo of that kind costs no guess). */
+async function askPassword(question: string): Promise<string> {
+  for (;;) {
+    const answer = await ask(question);
+    try {
+      normalizeInvitationPassword(answer);
+      return answer;
+    } catch (error) {
+      if (!(error instanceof CodeFormatError)) throw error;
+      question = `That is not a password: ${error.message}. Type it again: `;
+    }
   }
 }
 

@@ -136,6 +136,10 @@ describe('secrets typed at a prompt', () => {
     const person = assist('invite', '--file', await folder(), '--name', 'Ada', '--command', 'cat');
     const { file, password } = await person.next('invitation');
     await joinAtPrompt('retry-helper', file as string);
+    // Not a password's shape: asked again at once, and no guess is spent.
+    await tmux.type('retry-helper', 'ABC');
+    await tmux.press('retry-helper', 'Enter');
+    await tmux.waitFor('retry-helper', /That is not a password: the password has 3 symbols; expected 8, written XXXX-XXXX\. Type it again: $/m);
     await tmux.type('retry-helper', 'ABCD-EFGH');
     await tmux.press('retry-helper', 'Enter');
     await tmux.waitFor('retry-helper', AGAIN_PROMPT);
