@@ -7,14 +7,13 @@
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new
 //     encoder starts with a key frame);
 //   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down
-//     by a quarter when encoding takes more than 70% of the frame interval; it steps back up when
-//     encoding has taken less than 30% for a while (a busy moment must not leave the picture small).
+//     by a quarter when encoding takes more than 70% of the frame interval.
 
 import type { Clock } from '../../sdk/node.js';
 import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
 import { codecCandidates, ENCODE_BOX } from './codecs.js';
 import { DesktopError } from './errors.js';
-import { fitWithin, largerBox, ScreenMapping, smallerBox, type Size } from './geometry.js';
+import { fitWithin, ScreenMapping, smallerBox, type Size } from './geometry.js';
 import type { DesktopSession, FrameEncoder, MonitorInfo, OpenEncoder, RawFrame, ScreenCapture } from './ports.js';
 
 export const MIN_BITRATE = 200_000;
@@ -30,9 +29,6 @@ const MIN_MS_BETWEEN_ENCODERS = 15_000;
 const ENCODE_TIME_SHARE = 0.7;
 /** Frames measured at a size before deciding it is too slow (the first frames of an encoder are slower). */
 const FRAMES_BEFORE_STEP_DOWN = 10;
-/** Encoding under this share of the frame interval, over this many frames, steps the size back up… */
-const STEP_UP_ENCODE_TIME_SHARE = 0.3;
-const FRAMES_BEFORE_STEP_UP = 30;
 
 export type FrameOutcome =
   /** Not approved, paused, or the share is not configured: nothing captured. */
@@ -200,13 +196,9 @@ export class VideoSender {
     const slow = this.#framesAtThisSize >= FRAMES_BEFORE_STEP_DOWN && this.#encodeMsAverage! > ENCODE_TIME_SHARE * this.frameIntervalMs;
     const smaller = slow ? smallerBox(this.#box) : undefined;
     if (smaller) return this.#open(this.#codec, smaller);
-    // …no sooner than a bitrate change may come, so a size that is too slow is not retried every few seconds.
-    const due = this.#options.clock.now() - this.#encoderOpenedAt >= MIN_MS_BETWEEN_ENCODERS;
-    const fast = due && this.#framesAtThisSize >= FRAMES_BEFORE_STEP_UP && this.#encodeMsAverage! < STEP_UP_ENCODE_TIME_SHARE * this.frameIntervalMs;
-    const larger = fast ? largerBox(this.#box, ENCODE_BOX[this.#codec]!) : undefined;
-    if (larger) return this.#open(this.#codec, larger);
     const target = this.#targetBitrate();
     const ratio = target / this.#bitrate;
+    const due = this.#options.clock.now() - this.#encoderOpenedAt >= MIN_MS_BETWEEN_ENCODERS;
     if (due && (ratio >= BITRATE_CHANGE_RATIO || ratio <= 1 / BITRATE_CHANGE_RATIO)) {
       this.#bitrate = target;
       await this.#open(this.#codec, this.#box);

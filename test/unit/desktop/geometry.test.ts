@@ -1,7 +1,7 @@
 // Sizes, coordinates, codecs, monitors and the throughput figure: the small rules the share is made of.
 import { describe, expect, it } from 'vitest';
 import { codecCandidates } from '../../../cli/desktop/codecs.js';
-import { fitWithin, largerBox, ScreenMapping, smallerBox } from '../../../cli/desktop/geometry.js';
+import { fitWithin, ScreenMapping, smallerBox } from '../../../cli/desktop/geometry.js';
 import { chooseMonitor, describeMonitors } from '../../../cli/desktop/monitors.js';
 import { checkDisplay } from '../../../cli/desktop/native.js';
 import { monitor } from './fakes.js';
@@ -18,14 +18,6 @@ describe('encoded size', () => {
     expect(smallerBox({ width: 1280, height: 720 })).toEqual({ width: 960, height: 540 });
     expect(smallerBox({ width: 800, height: 450 })).toEqual({ width: 640, height: 360 });
     expect(smallerBox({ width: 640, height: 360 })).toBeUndefined();
-  });
-
-  it('steps back up by the same ratio, never past the codec box', () => {
-    const box = { width: 1280, height: 720 };
-    expect(largerBox({ width: 720, height: 405 }, box)).toEqual({ width: 960, height: 540 });
-    expect(largerBox({ width: 960, height: 540 }, box)).toEqual(box);
-    expect(largerBox({ width: 1100, height: 619 }, box)).toEqual(box);
-    expect(largerBox(box, box)).toBeUndefined();
   });
 });
 
