@@ -46,6 +46,8 @@ export interface LocalRuntimeOptions {
   log?: Log;
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
+  /** The handlers' clock in epoch milliseconds (tests step it; the gateway's own timers keep real time). */
+  clock?: () => number;
   tableName?: string;
   /** Where emailed invitations land as .eml files; a temporary folder (or `<dataDir>/outbox`) by default. */
   outboxDir?: string;
@@ -139,6 +141,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       // Every client is there to build; IAM (onClient) decides what each function may do with it.
       clients: { dynamo: dynamoClient, management },
       tableName,
+      clock: options.clock,
       policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
       log,
       dynamoEndpoint: dynamo.endpoint,

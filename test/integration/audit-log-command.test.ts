@@ -8,7 +8,9 @@ import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 
-const runtime = useLocalRuntime();
+// Audit times are whole seconds of the handlers' clock: the test steps it instead of waiting.
+let now = Date.now();
+const runtime = useLocalRuntime({ clock: () => now });
 const defer = useCleanups();
 
 /** Runs the command; not spawnSync: the database it reads is served by this process. */
@@ -29,8 +31,7 @@ async function invite(kind: string): Promise<Extract<ServerMessage, { type: 'ses
 describe('npm run audit-log -- --local URL', () => {
   it('lists the local runtime’s sessions newest first, each with its nameplate', async () => {
     const older = await invite('easy-connect');
-    // Audit times are whole seconds: the second session is created in a later one.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    now += 60_000; // the second session a minute later
     const newer = await invite('file');
 
     const text = await auditLog('--local', runtime().dynamoEndpoint);
