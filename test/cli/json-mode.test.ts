@@ -174,8 +174,9 @@ describe('Easy Connect, end to end', () => {
     await hangUpAfterEnd(agent);
   });
 
-  it('the helper leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
-    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
+  /** The person shares `command` (which prints "ready"), the helper watches and leaves: the program runs on. */
+  async function helperLeavesWhileRunning(command: string) {
+    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', command);
     const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
     await connected(agent, expert);
     agent.send({ cmd: 'approve', mode: 'view' });
@@ -183,6 +184,11 @@ describe('Easy Connect, end to end', () => {
     expert.send({ cmd: 'end' });
     expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
     expect(await agent.next('still-running')).toEqual({ event: 'still-running' });
+    return { agent, expert };
+  }
+
+  it('the helper leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
+    const { agent, expert } = await helperLeavesWhileRunning(`trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
     await expectCleanExit(expert, 0);
     agent.send({ cmd: 'input', data: base64('unsaved work\n') });
     await agent.next('output', () => agent.output.includes('you said unsaved work'));
@@ -197,14 +203,7 @@ describe('Easy Connect, end to end', () => {
   });
 
   it('the person hangs up a program that outlived the session, even one that ignores the hangup', async () => {
-    const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', `trap '' HUP; echo ready; while :; do sleep 1; done`);
-    const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
-    await connected(agent, expert);
-    agent.send({ cmd: 'approve', mode: 'view' });
-    await expertSees(expert, 'ready');
-    expert.send({ cmd: 'end' });
-    expect(await agent.next('ended')).toEqual({ event: 'ended', reason: 'ended-by-expert' });
-    await agent.next('still-running');
+    const { agent } = await helperLeavesWhileRunning(`trap '' HUP; echo ready; while :; do sleep 1; done`);
     agent.send({ cmd: 'hang-up' });
     await agent.next('program-exited');
     await expectCleanExit(agent, 0);
