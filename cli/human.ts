@@ -8,9 +8,13 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import { shareStoppedSentence } from '../sdk/assist-messages.js';
+import { DEFAULT_EXTENSION_SECONDS } from '../sdk/time-limit.js';
 import type { Role } from '../shared/protocol/messages.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
+
+/** What Ctrl-] then x adds (the SDK's default extension), in words. */
+const EXTENSION = duration(DEFAULT_EXTENSION_SECONDS * 1000);
 
 /** Ctrl-]: the escape key, as in telnet; seldom needed by programs in a terminal. */
 const MENU_KEY = 0x1d;
@@ -225,7 +229,7 @@ export class HumanFrontend implements Frontend {
         const at = Date.parse(event.expiresAt);
         return this.#notice(
           `${duration(event.secondsLeft * 1000)} left: the session ends at ${clockTime(at)}.` +
-            (this.#role === 'agent' ? ' Ctrl-] then x adds 30 minutes.' : ` Ask ${this.#peer} to add time if you need it.`),
+            (this.#role === 'agent' ? ` Ctrl-] then x adds ${EXTENSION}.` : ` Ask ${this.#peer} to add time if you need it.`),
         );
       }
       case 'peer':
@@ -366,7 +370,7 @@ export class HumanFrontend implements Frontend {
     const atCap = event.maxExpiresAt !== undefined && Date.parse(event.maxExpiresAt) === at;
     this.#notice(
       `This session can last until ${clockTime(at)} (${duration(at - Date.now())} from now)${atCap ? ', the most the relay allows' : ''}.` +
-        (this.#role === 'agent' ? (atCap ? '' : ' Ctrl-] then x adds 30 minutes.') : ` ${this.#peer} can add time.`),
+        (this.#role === 'agent' ? (atCap ? '' : ` Ctrl-] then x adds ${EXTENSION}.`) : ` ${this.#peer} can add time.`),
     );
   }
 
@@ -627,7 +631,7 @@ export class HumanFrontend implements Frontend {
             '  c  give control to your helper, or take it back',
             '  n  say no when your helper asks for control',
             '  p  pause (your helper sees nothing and cannot type), or resume',
-            '  x  add 30 minutes to the session’s time limit',
+            `  x  add ${EXTENSION} to the session’s time limit`,
             ...(this.#sharesDesktop
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
               : []),

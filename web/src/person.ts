@@ -1,5 +1,6 @@
 import { acceptHelp, requestHelp, type HelpRequest } from '../../sdk/assist.js';
 import type { AgentSession } from '../../sdk/assist-session.js';
+import { DEFAULT_EXTENSION_SECONDS } from '../../sdk/time-limit.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
@@ -7,6 +8,9 @@ import { ScreenShare } from './screen-share.js';
 import { keepInTab, leaveInvitationAddress } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
 import { endText, errorText, spacedCode } from './text.js';
+
+/** What "Add time" adds (the SDK's default extension). */
+const EXTENSION_MINUTES = DEFAULT_EXTENSION_SECONDS / 60;
 
 // The side of the person who needs help: ask for help (an Easy Connect password to read out, or a
 // link and password to send, optionally emailed by the relay), or type a technician's helper code;
@@ -216,7 +220,7 @@ function showActive(session: AgentSession, expertName: string): void {
   const state = h('p', { role: 'status', class: 'session-state' });
   const screen = screenPanel(session, expertName, (text) => (state.textContent = text));
   // The person decides how long the session lasts, up to the relay's cap.
-  const addTime = button('Add 30 minutes', async () => {
+  const addTime = button(`Add ${EXTENSION_MINUTES} minutes`, async () => {
     const before = session.client.activation?.expiresAt;
     const { expiresAt } = await session.extend();
     chat.note(expiresAt === before ? 'The session cannot be extended any further: this relay allows no more time.' : `You added time: the session can now last until ${clockTime(new Date(expiresAt * 1000))}.`);
@@ -225,7 +229,7 @@ function showActive(session: AgentSession, expertName: string): void {
     `${expertName} is helping you`,
     state,
     connectionNotice(session.client, expertName),
-    countdown(session.client, 'Add 30 minutes if you need more time.'),
+    countdown(session.client, `Add ${EXTENSION_MINUTES} minutes if you need more time.`),
     h('div', { class: 'actions' }, button('End the session', () => session.end()), addTime),
     // After the chat, so the keyboard reaches End and the chat first, as before sharing existed.
     h('div', { class: 'workspace' }, chat.element, screen),
