@@ -30,6 +30,11 @@ async function tableStatus(client: DynamoDBClient, tableName: string): Promise<s
   }
 }
 
+/** dynalite creates a table a moment after answering CreateTable, even with createTableMs 0: wait for it. */
+export async function tableActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  await until(async () => (await tableStatus(client, tableName)) === 'ACTIVE');
+}
+
 async function until(done: () => Promise<boolean>): Promise<void> {
   for (let attempt = 0; !(await done()); attempt++) {
     if (attempt >= 500) throw new Error('the local database did not finish rebuilding its table');
@@ -71,7 +76,7 @@ async function addOpenSessionsIndex(client: DynamoDBClient, tableName: string): 
   // dynalite finishes deleting and creating a table on a timer after answering: wait for each.
   await until(async () => !(await tableStatus(client, tableName)));
   await createTable(client, tableName);
-  await until(async () => (await tableStatus(client, tableName)) === 'ACTIVE');
+  await tableActive(client, tableName);
   const isOpenSession = (item: Record<string, AttributeValue>) =>
     item[tableSchema.partitionKey]?.S?.startsWith('SESSION#') && item.state?.S !== 'ended';
   await writeAll(

@@ -5,7 +5,7 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/cli
 import dynalite from 'dynalite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
-import { localAwsConfig, startLocalDynamo } from '../../infra/local/dynamo.js';
+import { localAwsConfig, startLocalDynamo, tableActive } from '../../infra/local/dynamo.js';
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
@@ -25,6 +25,7 @@ async function olderDatabase(tableName: string): Promise<string> {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     }),
   );
+  await tableActive(client, tableName);
   const far = { N: String(Math.floor(Date.now() / 1000) + 3600) };
   for (const [id, state] of [['open1', 'waiting'], ['gone', 'ended'], ['open2', 'active']] as const) {
     await client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: `SESSION#${id}` }, sessionId: { S: id }, state: { S: state }, expiresAt: far } }));
