@@ -24,13 +24,16 @@ describe('approveSession', () => {
     expect((await relay.audit.list(created.sessionId)).at(-1)).toEqual({ at: now, event: 'approved', role: 'agent', detail: 'view', sourceIp: AGENT_IP });
   });
 
-  it('is the agent’s alone, needs a joiner, and happens once', async () => {
+  it('is the agent’s alone, needs a joiner, and happens once: the same approval again gets the same answer', async () => {
     const relay = new MemoryRelay();
     const { creator } = await openInvitation(relay);
     await expect(approveSession(relay.deps, creator, { mode: 'control' })).rejects.toThrow('no one has joined yet');
-    const { agent, expert } = await activeSession(relay);
+    const { agent, expert, active } = await activeSession(relay);
     await expect(approveSession(relay.deps, expert, { mode: 'control' })).rejects.toEqual(refusal('wrong-role'));
-    await expect(approveSession(relay.deps, agent, { mode: 'control' })).rejects.toThrow('the session is already approved');
+    relay.advanceSeconds(5);
+    // Its answer may have been lost with a connection: nothing is redone.
+    expect(await approveSession(relay.deps, agent, { mode: 'control' })).toEqual(active);
+    await expect(approveSession(relay.deps, agent, { mode: 'view' })).rejects.toThrow('the session is already approved');
   });
 
   it('of an approval and the joiner leaving at once, the approval loses cleanly', async () => {
