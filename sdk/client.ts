@@ -28,6 +28,7 @@ import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
 import {
   RelayConnection,
+  RelayConnectionError,
   RelayError,
   type Notice,
   type RelayRequest,
@@ -185,6 +186,11 @@ const STALE_FRAME_GRACE_MS = 1_000;
 
 /** Resume errors that another attempt cannot fix. */
 const FUTILE_RESUME_ERRORS = new Set(['invalid-resume-token', 'session-not-found', 'session-ended', 'session-expired']);
+
+/** Requests the relay answers alike when they arrive twice: sent again once resumed if the connection dropped before the answer. */
+const RESENDABLE_ACTIONS: ReadonlySet<RelayRequest['action']> = new Set(['approveSession', 'listAudit']);
+
+const connectionLost = (error: unknown) => error instanceof RelayConnectionError && error.code === 'connection-lost';
 
 export class RelayClient extends Emitter<RelayClientEvents> {
   readonly #url: string;
@@ -452,19 +458,28 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #establish(request: CreateSessionRequest | JoinSessionRequest): Promise<EstablishedSession> {
     if (this.#state !== 'idle') throw new Error('a RelayClient holds one session, and this one already has one');
     this.#state = 'establishing';
-    try {
-      const connection = await this.#connect();
-      const { type: _reply, ...session } = await connection.request(request);
-      this.#session = session;
-      this.#state = 'connected';
-      this.#markReconnected();
-      this.#peerConnected = session.peerConnected;
-      if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
-      return session;
-    } catch (error) {
-      this.#connection?.close();
-      if (this.#state === 'establishing') this.#state = 'idle';
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const connection = await this.#connect();
+        const { type: _reply, ...session } = await connection.request(request);
+        this.#session = session;
+        this.#state = 'connected';
+        this.#markReconnected();
+        this.#peerConnected = session.peerConnected;
+        if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
+        return session;
+      } catch (error) {
+        this.#connection?.close();
+        // The answer was lost with the connection: ask again on a new one. A joiner's seat went with
+        // the connection; an invitation made for a lost answer waits unjoinable (its secret never
+        // left this client) until it expires.
+        if (connectionLost(error) && attempt < this.#reconnectPolicy.maxAttempts && this.#state === 'establishing') {
+          await this.#waitAtMost(this.#backoffDelay(attempt));
+          continue;
+        }
+        if (this.#state === 'establishing') this.#state = 'idle';
+        throw error;
+      }
     }
   }
 
@@ -495,12 +510,18 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     if (this.#state === 'connected') void this.#reconnect(cause);
   }
 
-  /** Sends a request on the connection, waiting for a reconnect first if the connection is down. */
+  /** Sends a request on the connection, waiting for a reconnect first if the connection is down (and again, for a resendable request, if it drops before the answer). */
   async #request<Request extends RelayRequest>(request: Request): Promise<ReplyTo<Request>> {
     if (!this.#session) throw new Error(`${request.action} needs an established session`);
-    if (this.#state === 'reconnecting') await this.#reconnected;
-    if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
-    return this.#connection.request(request);
+    for (;;) {
+      if (this.#state === 'reconnecting') await this.#reconnected;
+      if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
+      try {
+        return await this.#connection.request(request);
+      } catch (error) {
+        if (!(connectionLost(error) && RESENDABLE_ACTIONS.has(request.action))) throw error;
+      }
+    }
   }
 
   #activate(activation: Activation): Activation {
