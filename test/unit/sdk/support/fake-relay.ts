@@ -248,6 +248,7 @@ export class FakeRelay {
         if (!binding) return fail('not-in-session');
         const { session, role } = binding;
         if (request.reason === 'denied') return role === 'agent' ? this.#end(session, 'denied') : fail('wrong-role');
+        if (request.reason === 'idle-timeout') return role === 'agent' && session.approved ? this.#end(session, 'idle-timeout') : fail('wrong-role');
         if (role !== session.creator && !session.approved) return this.#removeJoiner(session, role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
         if (role === session.creator && !session.seats[other(role)]) return this.#end(session, 'revoked');
         return this.#end(session, role === 'agent' ? 'ended-by-agent' : 'ended-by-expert');
