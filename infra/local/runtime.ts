@@ -214,7 +214,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
  * Each route of the route table served by the handler its Lambda function runs, built from its file's
  * `<name>Route` factory with the local wiring.
  */
-async function routeHandlers(depsFor: (spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
+export async function routeHandlers(depsFor: (spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
   const entries = Object.entries(webSocketRoutes).map(async ([routeKey, spec]) => {
     const { file } = spec;
     const module = (await import(`../../functions/${file}.ts`)) as Record<string, unknown>;
