@@ -15,6 +15,7 @@ import type {
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  EndSessionRequest,
   EndReason,
   InvitationKind,
   JoinSessionRequest,
@@ -125,6 +126,9 @@ export function creatorOf(kind: InvitationKind): Role {
   return kind === 'helper-code' ? 'expert' : 'agent';
 }
 
+/** Reasons this side may give when it ends the session (EndSessionRequest's). */
+export type OwnEndReason = NonNullable<EndSessionRequest['reason']>;
+
 /** Ends the client sees without the relay saying so. */
 export type LocalEndReason =
   /** close() was called. */
@@ -210,7 +214,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #delivered = false;
   /** endSession went out: a closing connection is the end, not an outage. */
   #endSent = false;
-  #denied = false;
+  /** Why this side ended the session, when it said (end's reason). */
+  #ownReason: OwnEndReason | undefined;
   /** Settles requests made while the connection is down once it is back (or the session ended). */
   #reconnected: Promise<void> | undefined;
   #markReconnected = () => {};
@@ -435,9 +440,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * Ends the session in order: closes the session stream once the peer has acknowledged everything
    * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides. A
    * joiner before approval only leaves (the invitation reopens for the creator); an agent that
-   * refuses the expert passes `reason: 'denied'`.
+   * refuses the expert passes `reason: 'denied'`, one that ends an approved session for inactivity
+   * `reason: 'idle-timeout'` (sdk/idle-limit.ts).
    */
-  end(options: { reason?: 'denied' } = {}): Promise<SessionEnd> {
+  end(options: { reason?: OwnEndReason } = {}): Promise<SessionEnd> {
     this.#ending ??= this.#endInOrder(options.reason);
     return this.#ending;
   }
@@ -661,13 +667,13 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   // ---- ending ----
 
-  async #endInOrder(reason: 'denied' | undefined): Promise<SessionEnd> {
+  async #endInOrder(reason: OwnEndReason | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
     if (this.#state === 'reconnecting') await this.#reconnected;
     if (this.#sessionStream) this.#delivered = await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end());
     if (this.#end) return this.#end;
     this.#endSent = true;
-    this.#denied = reason === 'denied';
+    this.#ownReason = reason;
     this.#connection?.send(reason ? { action: 'endSession', reason } : { action: 'endSession' });
     // The relay answers with an 'ended' notice (which finishes the session); without one, end anyway.
     await this.#waitAtMost(this.#requestTimeoutMs);
@@ -675,7 +681,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   #ownEndReason(): EndReason {
-    if (this.#denied) return 'denied';
+    if (this.#ownReason) return this.#ownReason;
     return this.#session?.role === 'expert' ? 'ended-by-expert' : 'ended-by-agent';
   }
 

@@ -121,6 +121,17 @@ describe('consent', () => {
     expect(await expert.next()).toEqual({ type: 'ended', reason: 'denied' });
   });
 
+  it('the agent ends an approved session for inactivity with "idle-timeout"; not before approval, and the expert cannot', async () => {
+    const { agent, expert } = await joinedPair();
+    expect(await agent.request({ action: 'endSession', reason: 'idle-timeout' })).toMatchObject({ code: 'invalid-state' });
+    const active = await agent.request({ action: 'approveSession', mode: 'view' });
+    expect(await expert.next()).toEqual(active);
+    expect(await expert.request({ action: 'endSession', reason: 'idle-timeout' })).toMatchObject({ code: 'wrong-role' });
+    agent.send({ action: 'endSession', reason: 'idle-timeout' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'idle-timeout' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'idle-timeout' });
+  });
+
   it('an expert leaving before approval reopens the invitation for another', async () => {
     const { agent, expert, created } = await joinedPair();
     expert.send({ action: 'endSession' });

@@ -250,6 +250,17 @@ describe('endSession', () => {
     await expect(endSession(relay.deps, other.creator, { reason: 'denied' })).rejects.toEqual(refusal('invalid-state'));
   });
 
+  it('only the agent ends for inactivity, and only an approved session: idle-timeout for both, audited', async () => {
+    const relay = new MemoryRelay();
+    const joined = await joinedSession(relay);
+    await expect(endSession(relay.deps, joined.agent, { reason: 'idle-timeout' })).rejects.toEqual(refusal('invalid-state'));
+    const { agent, expert, created } = await activeSession(relay);
+    await expect(endSession(relay.deps, expert, { reason: 'idle-timeout' })).rejects.toEqual(refusal('wrong-role'));
+    await endSession(relay.deps, agent, { reason: 'idle-timeout' });
+    for (const caller of [agent, expert]) expect(relay.messagesTo(caller).at(-1)).toEqual({ type: 'ended', reason: 'idle-timeout' });
+    expect((await relay.audit.list(created.sessionId)).at(-1)).toMatchObject({ event: 'ended', detail: 'idle-timeout', sourceIp: AGENT_IP });
+  });
+
   it('ends an active session for both, closes both connections, and only once', async () => {
     const relay = new MemoryRelay();
     const { agent, expert } = await activeSession(relay);
