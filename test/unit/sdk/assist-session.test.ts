@@ -170,7 +170,7 @@ describe('assistance sessions', () => {
     await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'the idle end');
     expect(agentSeen.ended!.reason).toBe('idle-timeout');
     expect(expertSeen.ended!.reason).toBe('idle-timeout');
-    expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
+    expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
     expect(await clock.runNext()).toBe(false);
   });
 
