@@ -16,7 +16,7 @@ describe('relayFrame', () => {
     const relay = new MemoryRelay();
     const { agent, expert } = await activeSession(relay);
     relay.notifier.clear(expert.connectionId);
-    expect(await relayFrame(relay.deps, agent, 'AAEC')).toBeUndefined();
+    expect(await relayFrame(relay.deps, agent, { data: 'AAEC' })).toBeUndefined();
     expect(relay.messagesTo(expert)).toEqual([{ type: 'frame', data: 'AAEC' }]);
     expect(relay.messagesTo(agent).filter((message) => message.type === 'frame')).toEqual([]);
   });
@@ -24,30 +24,30 @@ describe('relayFrame', () => {
   it('before approval limits each frame’s size and a connection’s number of frames', async () => {
     const relay = new MemoryRelay({ policy: { preApprovalFramesPerConnection: 2 } });
     const { agent, expert } = await joinedSession(relay);
-    await expect(relayFrame(relay.deps, expert, 'A'.repeat(MAX_PRE_APPROVAL_FRAME_DATA_CHARS + 4))).rejects.toEqual(refusal('not-approved'));
-    await relayFrame(relay.deps, expert, 'AAAA');
-    await relayFrame(relay.deps, expert, 'AAAA');
-    await expect(relayFrame(relay.deps, expert, 'AAAA')).rejects.toEqual(refusal('not-approved'));
+    await expect(relayFrame(relay.deps, expert, { data: 'A'.repeat(MAX_PRE_APPROVAL_FRAME_DATA_CHARS + 4) })).rejects.toEqual(refusal('not-approved'));
+    await relayFrame(relay.deps, expert, { data: 'AAAA' });
+    await relayFrame(relay.deps, expert, { data: 'AAAA' });
+    await expect(relayFrame(relay.deps, expert, { data: 'AAAA' })).rejects.toEqual(refusal('not-approved'));
     // Approval lifts both limits.
     await approveSession(relay.deps, agent, { mode: 'view' });
-    await expect(relayFrame(relay.deps, expert, 'A'.repeat(MAX_PRE_APPROVAL_FRAME_DATA_CHARS + 4))).resolves.toBeUndefined();
+    await expect(relayFrame(relay.deps, expert, { data: 'A'.repeat(MAX_PRE_APPROVAL_FRAME_DATA_CHARS + 4) })).resolves.toBeUndefined();
   });
 
   it('a peer whose connection proved gone is detached, and the sender told', async () => {
     const relay = new MemoryRelay();
     const { agent, expert, created } = await activeSession(relay);
     relay.notifier.gone(expert.connectionId);
-    expect(await relayFrame(relay.deps, agent, 'AAAA')).toBeUndefined();
+    expect(await relayFrame(relay.deps, agent, { data: 'AAAA' })).toBeUndefined();
     expect(relay.messagesTo(agent).at(-1)).toEqual({ type: 'peer', state: 'disconnected' });
     expect((await relay.store.getSession(created.sessionId))?.expert).not.toHaveProperty('connectionId');
-    expect(await relayFrame(relay.deps, agent, 'AAAA')).toEqual({ type: 'peer', state: 'disconnected' });
+    expect(await relayFrame(relay.deps, agent, { data: 'AAAA' })).toEqual({ type: 'peer', state: 'disconnected' });
   });
 
   it('counts traffic for the idle limit', async () => {
     const relay = new MemoryRelay();
     const { agent, created } = await activeSession(relay);
     relay.advanceSeconds(600);
-    await relayFrame(relay.deps, agent, 'AAAA');
+    await relayFrame(relay.deps, agent, { data: 'AAAA' });
     expect((await relay.store.getSession(created.sessionId))?.lastActiveAt).toBe(relay.clock.nowSeconds());
   });
 });
