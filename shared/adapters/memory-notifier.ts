@@ -53,6 +53,10 @@ export class RecordingNotifier implements ConnectionNotifier {
     return 'delivered';
   }
 
+  async isConnected(connectionId: string): Promise<boolean> {
+    return this.open.has(connectionId);
+  }
+
   async disconnect(connectionId: string): Promise<void> {
     if (this.open.delete(connectionId)) this.disconnected.push(connectionId);
   }
