@@ -208,7 +208,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
  * Each route of the route table served by the handler its Lambda entry builds (functions/lib/entries.ts): its
  * use case, through webSocketRoute, with the local wiring in place of the environment's.
  */
-async function routeHandlers(depsFor: (name: string, spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
+export async function routeHandlers(depsFor: (name: string, spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
   const entries = (Object.entries(webSocketRoutes) as Array<[WebSocketRouteKey, WebSocketRouteSpec]>).map(async ([routeKey, spec]) => {
     const handler = webSocketRoute(routeKey, await useCaseOf(spec.useCase))(depsFor(functionNameOf(routeKey), spec));
     return [routeKey, handler as RouteHandler] as const;

@@ -1,12 +1,19 @@
 import type { ConnectionNotifier, PostOutcome } from '../ports/connection-notifier.js';
 import type { ServerMessage } from '../protocol/messages.js';
 
+export interface RecordingNotifierHooks {
+  /** Sees every post to an open connection (an in-process relay sends it on) and may answer 'gone' or 'throttled' for it. */
+  deliver?: (connectionId: string, body: string) => PostOutcome | void;
+  /** Called when the relay closes a connection. */
+  close?: (connectionId: string) => void;
+  /** false: keep no copy of what is posted (a long-running in-process relay). Default true. */
+  record?: boolean;
+}
+
 /**
  * A notifier that records what it would have sent: the messages posted to each connection (parsed) and
- * the connections it closed. A connection is open from `open(id)` until it is closed (by `disconnect`,
+ * the connections it closed. A connection is open from `connect(id)` until it is closed (by `disconnect`,
  * or by `gone(id)`, as a client vanishing); a post to anything else answers 'gone', as @connections does.
- * `deliver` sees every post to an open connection (an in-process relay sends it on) and may answer
- * 'gone' or 'throttled' for it.
  */
 export class RecordingNotifier implements ConnectionNotifier {
   private readonly open = new Set<string>();
@@ -14,7 +21,7 @@ export class RecordingNotifier implements ConnectionNotifier {
   /** Connections closed by the relay, in order. */
   readonly disconnected: string[] = [];
 
-  constructor(private readonly deliver?: (connectionId: string, body: string) => PostOutcome | void) {}
+  constructor(private readonly hooks: RecordingNotifierHooks = {}) {}
 
   /** A client connected. */
   connect(connectionId: string): void {
@@ -46,10 +53,10 @@ export class RecordingNotifier implements ConnectionNotifier {
 
   async postRaw(connectionId: string, body: string): Promise<PostOutcome> {
     if (!this.open.has(connectionId)) return 'gone';
-    const outcome = this.deliver?.(connectionId, body) ?? 'delivered';
+    const outcome = this.hooks.deliver?.(connectionId, body) ?? 'delivered';
     if (outcome === 'gone') this.open.delete(connectionId);
     if (outcome !== 'delivered') return outcome;
-    this.posted.set(connectionId, [...(this.posted.get(connectionId) ?? []), JSON.parse(body) as ServerMessage]);
+    if (this.hooks.record !== false) this.posted.set(connectionId, [...(this.posted.get(connectionId) ?? []), JSON.parse(body) as ServerMessage]);
     return 'delivered';
   }
 
@@ -58,6 +65,8 @@ export class RecordingNotifier implements ConnectionNotifier {
   }
 
   async disconnect(connectionId: string): Promise<void> {
-    if (this.open.delete(connectionId)) this.disconnected.push(connectionId);
+    if (!this.open.delete(connectionId)) return;
+    this.disconnected.push(connectionId);
+    this.hooks.close?.(connectionId);
   }
 }

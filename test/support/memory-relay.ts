@@ -2,22 +2,23 @@
 import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { MemoryAuditTrail } from '../../shared/adapters/memory-audit-trail.js';
 import { RecordingMailer } from '../../shared/adapters/memory-mailer.js';
-import { RecordingNotifier } from '../../shared/adapters/memory-notifier.js';
+import { RecordingNotifier, type RecordingNotifierHooks } from '../../shared/adapters/memory-notifier.js';
 import { MemoryRateLimiter } from '../../shared/adapters/memory-rate-limiter.js';
 import { MemorySessionStore } from '../../shared/adapters/memory-session-store.js';
-import type { PostOutcome } from '../../shared/ports/connection-notifier.js';
 import { silentLog, type Log } from '../../shared/ports/log.js';
 import { closeConnection, openConnection } from '../../shared/relay/connections.js';
-import type { Caller, RelayDeps } from '../../shared/relay/deps.js';
+import type { Caller, RelayDeps, RelayEndpoints } from '../../shared/relay/deps.js';
 import { RouteCache } from '../../shared/relay/route-cache.js';
 
-/** A settable wall clock in epoch milliseconds; time moves only when the test says so. */
+/** A wall clock in epoch milliseconds that the test moves forward. */
 export class SteppedClock {
-  constructor(public nowMs = Date.UTC(2030, 0, 1)) {}
-  readonly now = (): number => this.nowMs;
-  nowSeconds = (): number => Math.floor(this.nowMs / 1000);
+  #offsetMs = 0;
+  /** `base`: a fixed instant by default; `Date.now` for a clock that also follows real time. */
+  constructor(private readonly base: () => number = () => Date.UTC(2030, 0, 1)) {}
+  readonly now = (): number => this.base() + this.#offsetMs;
+  readonly nowSeconds = (): number => Math.floor(this.now() / 1000);
   advanceSeconds(seconds: number): void {
-    this.nowMs += seconds * 1000;
+    this.#offsetMs += seconds * 1000;
   }
 }
 
@@ -25,10 +26,12 @@ export interface MemoryRelayOptions {
   policy?: Partial<RelayPolicy>;
   clock?: SteppedClock;
   log?: Log;
-  /** Sees each post to an open connection (an in-process relay sends it on). */
-  deliver?: (connectionId: string, body: string) => PostOutcome | void;
+  /** What the notifier does besides recording (an in-process relay sends posts on and closes sockets). */
+  notifier?: RecordingNotifierHooks;
   /** false: the relay has no mailer (emailing is refused). */
   mailer?: boolean;
+  /** Where clients reach the relay (what invitation files must name); example.org by default. */
+  endpoints?: RelayEndpoints;
 }
 
 /** Everything a use case needs, in memory, and handles on each part for the test to look at. */
@@ -46,7 +49,7 @@ export class MemoryRelay {
     this.clock = options.clock ?? new SteppedClock();
     this.store = new MemorySessionStore(this.clock.nowSeconds);
     this.audit = new MemoryAuditTrail(this.clock.nowSeconds);
-    this.notifier = new RecordingNotifier(options.deliver);
+    this.notifier = new RecordingNotifier(options.notifier);
     const policy = { ...defaultPolicy, ...options.policy };
     this.deps = {
       store: this.store,
@@ -54,7 +57,7 @@ export class MemoryRelay {
       audit: this.audit,
       rateLimiter: this.rateLimiter,
       ...(options.mailer !== false && { mailer: this.mailer }),
-      endpoints: { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
+      endpoints: options.endpoints ?? { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },
       policy,
       log: options.log ?? silentLog,
       clock: this.clock.now,

@@ -1,4 +1,4 @@
-// Consent and control over the fake relay: the agent's side enforces the rules (nothing of the
+// Consent and control over the in-process relay (the real handlers on memory adapters): the agent's side enforces the rules (nothing of the
 // agent's before approval, input only with control, nothing while paused), whatever the expert's
 // side sends; the invitation survives departed and failed experts until it burns.
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { ManualClock } from './support/manual-clock.js';
 import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { fakeRelayWithClients } from './support/fake-relay.js';
+import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 
 const defer = useCleanups();
 const secret = 'VK4Q9T2M';
@@ -20,7 +20,7 @@ async function setUp(
   expertOptions: Pick<AssistSessionOptions, 'clock' | 'controlRequestTimeoutMs'> = {},
   agentOptions: Pick<AssistSessionOptions, 'clock'> = {},
 ) {
-  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+  const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
   const sessionFor = (client: RelayClient, password = 'correct') => {
     const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };
@@ -69,7 +69,7 @@ describe('assistance sessions', () => {
     // The size remembered before approval goes out with it; the dropped output never does.
     // The first output starts the terminal share; its size goes with it.
     expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'terminal-share {"state":"started"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
-    expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
+    expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
   });
 
   it('drops input unless control is granted; grant, request and revoke travel to the expert and the audit log', async () => {
@@ -97,7 +97,7 @@ describe('assistance sessions', () => {
     await until(() => agentSeen.log.includes('chat marker'), 'the marker');
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
-    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
   });
 
   it('a request for control with nothing to control is answered at once, without asking the person', async () => {
@@ -170,7 +170,7 @@ describe('assistance sessions', () => {
     await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'the idle end');
     expect(agentSeen.ended!.reason).toBe('idle-timeout');
     expect(expertSeen.ended!.reason).toBe('idle-timeout');
-    expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
+    expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
     expect(await clock.runNext()).toBe(false);
   });
 
@@ -223,7 +223,7 @@ describe('assistance sessions', () => {
 
     expect(expertSeen.log.filter((entry) => entry.startsWith('output'))).toEqual(['output done']);
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input after resume']);
-    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
   });
 
   it('deny tells the expert and ends the session for both with denied', async () => {
