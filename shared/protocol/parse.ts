@@ -1,5 +1,6 @@
 import { RelayError } from '../relay/errors.js';
 import { isBase64 } from '../core/base64.js';
+import { MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import {
   clientActions,
   invitationKinds,
@@ -11,7 +12,8 @@ import {
 
 /** Bounds on the email request's fields; the use case validates their content. */
 export const MAX_EMAIL_ADDRESS_CHARS = 254;
-export const MAX_REQUESTER_NAME_CHARS = 64;
+/** The display-name rule's bound (shared/core/display-name.ts); the use case applies the whole rule. */
+export const MAX_REQUESTER_NAME_CHARS = MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_INVITATION_FILE_CHARS = 8192;
 
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
