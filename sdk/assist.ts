@@ -23,6 +23,7 @@ import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } 
 import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/invitations/relay-url.js';
 import type { InvitationKind } from '../shared/protocol/messages.js';
 import { nameProblem } from './assist-messages.js';
+import type { Clock } from './clock.js';
 import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
 import { RelayClient, type EstablishedSession, type RelayClientOptions, type SessionEnd } from './client.js';
 import { RelayError, type WebSocketConstructor } from './connection.js';
@@ -47,6 +48,8 @@ export interface ConnectOptions {
   /** Tuning of the RelayClient (timeouts, reconnects, stream). */
   clientOptions?: Omit<RelayClientOptions, 'url' | 'WebSocket' | 'sessionStream'>;
   handshake?: HandshakeTuning;
+  /** The assistance session's timers (the idle limit, a control request's answer); tests pass a manual clock. */
+  clock?: Clock;
 }
 
 export type AssistSetupErrorCode =
@@ -283,7 +286,7 @@ export async function requestHelp(options: RequestHelpOptions): Promise<HelpRequ
       };
       secrets = { secret: fileSecretBytes(secret), invitationPassword: password, relayOrigin: originOf(endpoints) };
     }
-    return new HelpRequest({ client, name: options.name, secrets, handshake: options.handshake, invitation });
+    return new HelpRequest({ client, name: options.name, secrets, handshake: options.handshake, clock: options.clock, invitation });
   } catch (error) {
     // Nothing the name check missed should get here; but an invitation nobody can use is withdrawn.
     void client.end();
@@ -342,7 +345,7 @@ export async function joinHelp(options: JoinHelpOptions): Promise<ExpertSession>
   requireName(options.name);
   const { endpoints, kind, nameplate, secrets } = await readInvitation(options);
   const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, kind));
-  return new ExpertSession({ client, name: options.name, secrets: { ...secrets, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
+  return new ExpertSession({ client, name: options.name, secrets: { ...secrets, relayOrigin: originOf(endpoints) }, handshake: options.handshake, clock: options.clock });
 }
 
 export interface OfferHelpOptions extends ConnectOptions {
@@ -365,6 +368,7 @@ export async function offerHelp(options: OfferHelpOptions): Promise<HelpOffer> {
     name: options.name,
     secrets: { secret, relayOrigin: originOf(endpoints) },
     handshake: options.handshake,
+    clock: options.clock,
     code: formatCode(session.nameplate, secret),
     expiresAt: epochDate(session.invitationExpiresAt),
   });
@@ -385,13 +389,15 @@ export async function acceptHelp(options: AcceptHelpOptions): Promise<AgentSessi
   const { nameplate, secret } = parseCode(options.code);
   const endpoints = await discoverRelay(options.relay, options.fetch);
   const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, 'helper-code'));
-  return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
+  return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake, clock: options.clock });
 }
 
 export interface RestoreAssistOptions {
   /** Browsers: the global WebSocket (the default). Node: sdk/node.ts passes `ws`. */
   WebSocket?: WebSocketConstructor;
   clientOptions?: Omit<RelayClientOptions, 'url' | 'WebSocket' | 'sessionStream'>;
+  /** As ConnectOptions.clock. */
+  clock?: Clock;
 }
 
 /** The session could not be continued from its snapshot; `end` says why (e.g. it ended meanwhile, or the relay refused the token). */
@@ -435,7 +441,7 @@ export async function restoreAssistSession(snapshot: AssistSnapshot, options: Re
       then();
     };
   });
-  const session = snapshot.role === 'agent' ? new AgentSession({ client, restore: snapshot }) : new ExpertSession({ client, restore: snapshot });
+  const session = snapshot.role === 'agent' ? new AgentSession({ client, restore: snapshot, clock: options.clock }) : new ExpertSession({ client, restore: snapshot, clock: options.clock });
   await resumed;
   return session;
 }
