@@ -31,8 +31,8 @@ import { RelayError, type WebSocketConstructor } from './connection.js';
 /** Where a relay is: its HTTPS URL (the WebSocket URL is read from `/relay.json`), its WebSocket URL, or both. */
 export type RelayAddress = string | { webSocketUrl: string; httpUrl: string };
 
-/** A relay's URLs; `httpUrl` is unknown when only the WebSocket URL was given. */
-export interface RelayEndpoints {
+/** A relay's URLs as discovered; `httpUrl` is unknown when only the WebSocket URL was given. */
+export interface DiscoveredRelay {
   webSocketUrl: string;
   httpUrl: string | undefined;
 }
@@ -138,7 +138,7 @@ async function joinExpecting(client: RelayClient, nameplate: string, kind: Invit
 }
 
 /** Finds the relay's WebSocket URL: read from `<httpUrl>/relay.json` when given an HTTPS URL. */
-export async function discoverRelay(relay: RelayAddress, fetchFunction: FetchLike | undefined = globalThis.fetch): Promise<RelayEndpoints> {
+export async function discoverRelay(relay: RelayAddress, fetchFunction: FetchLike | undefined = globalThis.fetch): Promise<DiscoveredRelay> {
   if (typeof relay !== 'string') {
     return { webSocketUrl: normalizeRelayUrl(relay.webSocketUrl, 'websocket'), httpUrl: normalizeRelayUrl(relay.httpUrl, 'http') };
   }
@@ -224,11 +224,11 @@ export class HelpOffer extends ExpertSession {
 interface Opened {
   client: RelayClient;
   session: EstablishedSession;
-  endpoints: RelayEndpoints;
+  endpoints: DiscoveredRelay;
 }
 
 /** Connects and creates or joins; the client is closed again if that fails. */
-async function open(options: ConnectOptions, endpoints: RelayEndpoints, start: (client: RelayClient) => Promise<EstablishedSession>): Promise<Opened> {
+async function open(options: ConnectOptions, endpoints: DiscoveredRelay, start: (client: RelayClient) => Promise<EstablishedSession>): Promise<Opened> {
   const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
   if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
   const client = new RelayClient({ ...options.clientOptions, url: endpoints.webSocketUrl, WebSocket, sessionStream: 'manual' });
@@ -246,7 +246,7 @@ function requireName(name: string): void {
   if (problem) throw new AssistSetupError('invalid-name', problem);
 }
 
-const originOf = (endpoints: RelayEndpoints) => new URL(endpoints.webSocketUrl).origin;
+const originOf = (endpoints: DiscoveredRelay) => new URL(endpoints.webSocketUrl).origin;
 const epochDate = (seconds: number) => new Date(seconds * 1000);
 
 /**
@@ -308,7 +308,7 @@ export interface JoinHelpOptions extends ConnectOptions {
 /** What an invitation the expert holds says: where to join and the handshake's secret and password. */
 async function readInvitation(
   options: JoinHelpOptions,
-): Promise<{ endpoints: RelayEndpoints; kind: 'file' | 'easy-connect'; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
+): Promise<{ endpoints: DiscoveredRelay; kind: 'file' | 'easy-connect'; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
   const text = options.invitation.trim();
   const password = () => {
     if (options.password === undefined) {

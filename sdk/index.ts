@@ -83,7 +83,7 @@ export {
   type JoinHelpOptions,
   type OfferHelpOptions,
   type RelayAddress,
-  type RelayEndpoints,
+  type DiscoveredRelay,
   type RequestHelpOptions,
 } from './assist.js';
 export {
