@@ -79,6 +79,15 @@ export const webSocketRoutes = {
   },
   listAudit: { file: 'list-audit', useCase: 'listAudit', tableActions: ['GetItem'], connections: [], clients: ['dynamodb'], reply: 'auditLog' },
   endSession: { file: 'end-session', useCase: 'endSession', ...SESSION_ACTION },
+  // Spends a use of the enrolment token (UpdateItem, given back if the device cannot be stored) and adds the device (PutItem).
+  enrolDevice: {
+    file: 'enrol-device',
+    useCase: 'enrolDevice',
+    tableActions: ['UpdateItem', 'PutItem'],
+    connections: [],
+    clients: ['dynamodb'],
+    reply: 'deviceEnrolled',
+  },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;

@@ -27,7 +27,7 @@ export interface ClientFactories {
   ) => ConnectionNotifier;
 }
 
-export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter'>;
+export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter' | 'devices'>;
 
 const missingClient = (what: string) => new Error(`this function was built without the ${what} client; add it to its file's clients (and its route-table entry)`);
 
@@ -79,6 +79,9 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     },
     get rateLimiter() {
       return table().rateLimiter;
+    },
+    get devices() {
+      return table().devices;
     },
     mailer: wiring.mailer,
     endpoints: wiring.endpoints,

@@ -1,4 +1,6 @@
 import { RelayError } from '../relay/errors.js';
+// The one rule for names people are shown (the SDK's, for participants): a device's name is shown the same way.
+import { nameProblem } from '../../sdk/assist-messages.js';
 import {
   clientActions,
   invitationKinds,
@@ -17,6 +19,10 @@ const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
 const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
+/** An Ed25519 public key: 32 bytes, base64url without padding. */
+const publicKeyPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/** process.platform's values are short lower-case words. */
+const osPattern = /^[a-z0-9]{1,16}$/;
 
 type JsonObject = Record<string, unknown>;
 
@@ -139,6 +145,18 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
         requesterName: requireBoundedString(fields, 'requesterName', MAX_REQUESTER_NAME_CHARS),
         invitation: requireBoundedString(fields, 'invitation', MAX_INVITATION_FILE_CHARS),
       };
+    case 'enrolDevice': {
+      const name = fields.name;
+      const problem = typeof name === 'string' ? nameProblem(name) : 'it must be a string';
+      if (problem !== undefined) invalid(`"name" is not a device name: ${problem}`);
+      return {
+        action,
+        token: requireString(fields, 'token', tokenPattern, 'an enrolment token'),
+        publicKey: requireString(fields, 'publicKey', publicKeyPattern, 'an Ed25519 public key (32 bytes, base64url)'),
+        name: name as string,
+        os: requireString(fields, 'os', osPattern, 'an operating system name such as linux, darwin or win32'),
+      };
+    }
     case 'reportFailedAttempt':
     case 'listAudit':
       return { action };
