@@ -8,11 +8,13 @@
 // (text that displays as something else).
 
 import type { ApprovalMode } from '../shared/protocol/messages.js';
+import { forbiddenInName, MAX_NAME_CHARACTERS, nameProblem } from '../shared/protocol/names.js';
+
+// The name rule is shared with the relay, which stores device names and groups.
+export { MAX_NAME_CHARACTERS, nameProblem };
 
 export const ASSIST_MESSAGE_VERSION = 1;
 
-/** Longest name, in characters: enough for "Firstname Lastname (Company IT)". */
-export const MAX_NAME_CHARACTERS = 64;
 export const MAX_CHAT_BYTES = 4096;
 /** Largest output or input chunk per message; larger chunks are split by the sender. */
 export const MAX_TERMINAL_BYTES = 64 * 1024;
@@ -312,19 +314,8 @@ const asciiToken = /^[\x21-\x2b\x2d-\x7e]+$/;
 const MAX_VIDEO_DIMENSION = MAX_SCREEN_DIMENSION;
 const MAX_WHEEL_DELTA = 32_767;
 
-/** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
-const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-/** The same, except line feed and tab, which a chat message may hold. */
+/** Like forbiddenInName, except line feed and tab, which a chat message may hold. */
 const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-
-/** Why `name` cannot be a participant's name, or undefined if it can. */
-export function nameProblem(name: string): string | undefined {
-  const characters = [...name].length;
-  if (characters === 0 || name.trim() !== name) return 'a name must not be empty or start or end with spaces';
-  if (characters > MAX_NAME_CHARACTERS) return `a name has at most ${MAX_NAME_CHARACTERS} characters`;
-  if (forbiddenInName.test(name)) return 'a name must not contain control or text-direction characters';
-  return undefined;
-}
 
 /** Why `text` cannot be a chat message, or undefined if it can. */
 export function chatProblem(text: string): string | undefined {

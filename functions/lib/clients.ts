@@ -11,16 +11,29 @@ import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js'
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
 import type { TableAdapters } from './wiring.js';
 
-/** The table's adapters over one DynamoDB client. */
-export function dynamo(config: DynamoDBClientConfig, tableName: string, nowSeconds: () => number, onClient?: (client: object) => void): TableAdapters {
+function tableClient(config: DynamoDBClientConfig, onClient?: (client: object) => void): DynamoDBClient {
   const client = new DynamoDBClient(config);
   onClient?.(client);
+  return client;
+}
+
+function sessionAdapters(client: DynamoDBClient, tableName: string, nowSeconds: () => number): TableAdapters {
   return {
     store: new DynamoSessionStore(client, tableName, nowSeconds),
     audit: new DynamoAuditTrail(client, tableName, nowSeconds),
     rateLimiter: new DynamoRateLimiter(client, tableName),
-    devices: new DynamoDeviceRegistry(client, tableName, nowSeconds),
   };
+}
+
+/** The table's adapters over one DynamoDB client. */
+export function dynamo(config: DynamoDBClientConfig, tableName: string, nowSeconds: () => number, onClient?: (client: object) => void): TableAdapters {
+  return sessionAdapters(tableClient(config, onClient), tableName, nowSeconds);
+}
+
+/** The same with the device registry: only the device routes' files pass it, so the other bundles do not carry it. */
+export function dynamoWithDevices(config: DynamoDBClientConfig, tableName: string, nowSeconds: () => number, onClient?: (client: object) => void): TableAdapters {
+  const client = tableClient(config, onClient);
+  return { ...sessionAdapters(client, tableName, nowSeconds), devices: new DynamoDeviceRegistry(client, tableName, nowSeconds) };
 }
 
 export function management(

@@ -27,7 +27,8 @@ export interface ClientFactories {
   ) => ConnectionNotifier;
 }
 
-export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter' | 'devices'>;
+/** `devices` only where the function's file builds it (clients.ts dynamoWithDevices). */
+export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter'> & Partial<Pick<RelayDeps, 'devices'>>;
 
 const missingClient = (what: string) => new Error(`this function was built without the ${what} client; add it to its file's clients (and its route-table entry)`);
 
@@ -81,7 +82,9 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
       return table().rateLimiter;
     },
     get devices() {
-      return table().devices;
+      const { devices } = table();
+      if (!devices) throw new Error('this function was built without the device registry; its file must pass dynamoWithDevices (functions/lib/clients.ts)');
+      return devices;
     },
     mailer: wiring.mailer,
     endpoints: wiring.endpoints,

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
-import { dynamo as dynamoClient, management } from '../../functions/lib/clients.js';
+import { dynamoWithDevices, management } from '../../functions/lib/clients.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
 import { otherFunctions, routeFactoryName, webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
 import { enforceGrants, grantedMailer } from './iam.js';
@@ -139,7 +139,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const depsFor = (spec: FunctionSpec): DepsResolver =>
     createDepsResolver({
       // Every client is there to build; IAM (onClient) decides what each function may do with it.
-      clients: { dynamo: dynamoClient, management },
+      clients: { dynamo: dynamoWithDevices, management },
       tableName,
       clock: options.clock,
       policy: { ...defaultPolicy, ...options.policy, allowedOrigins },

@@ -1,6 +1,5 @@
 import { RelayError } from '../relay/errors.js';
-// The one rule for names people are shown (the SDK's, for participants): a device's name is shown the same way.
-import { nameProblem } from '../../sdk/assist-messages.js';
+import { nameProblem } from './names.js';
 import {
   clientActions,
   invitationKinds,

@@ -2,7 +2,7 @@
 // spends it to register the public half of its long-term key pair, and the operator lists and removes
 // devices. The relay keeps only the token's hash and the device's public key.
 
-import { nameProblem } from '../../sdk/assist-messages.js';
+import { nameProblem } from '../protocol/names.js';
 import type { EnrolDeviceRequest, ServerMessage } from '../protocol/messages.js';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
