@@ -749,6 +749,7 @@ export class HumanFrontend implements Frontend {
 /** What to do next, for errors people can fix. */
 const ERROR_HINTS: Record<string, string> = {
   'relay-unreachable': 'Is the relay running? Start one on this machine with `npm start`, or name it with --relay URL.',
+  'connection-lost': 'The connection kept dropping. Check your network, then try again.',
   'session-not-found': 'Check the password or code: it may be mistyped, already used, or expired. Ask for a new one if need be.',
   'session-ended': 'That invitation is over. Ask for a new one.',
   'session-expired': 'That invitation has expired. Ask for a new one.',

@@ -195,7 +195,14 @@ export type AssistMessage =
   | ({ type: 'key' } & KeyInput)
   /** Either way: measures the round trip through the relay; the other side answers pong with the same id. */
   | { type: 'ping'; id: number }
-  | { type: 'pong'; id: number };
+  | { type: 'pong'; id: number }
+  /**
+   * The idle limit (sdk/idle-limit.ts). Agent → expert: the session ends for inactivity in
+   * `secondsLeft` unless someone acts ('warning'), or activity put that off ('cleared'). Expert →
+   * agent: the technician says they are still there ('still-here'), which counts as activity.
+   */
+  | { type: 'idle-warning'; state: 'warning'; secondsLeft: number }
+  | { type: 'idle-warning'; state: 'cleared' | 'still-here' };
 
 export type AssistMessageType = AssistMessage['type'];
 
@@ -228,6 +235,7 @@ const typeCodes = {
   'clipboard-allowed': 25,
   clipboard: 26,
   'terminal-share': 27,
+  'idle-warning': 28,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -260,7 +268,38 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   'clipboard-allowed': new Set(['agent']),
   clipboard: new Set(['agent', 'expert']),
   'terminal-share': new Set(['agent']),
+  // warning and cleared from the agent, still-here from the expert (the sessions check the state).
+  'idle-warning': new Set(['agent', 'expert']),
 };
+
+/**
+ * Messages that are someone doing something, and so put off the idle end (sdk/idle-limit.ts): what
+ * the person shares and decides, and what the technician types, says or asks. Not the protocol's
+ * own chatter: hello, codec lists, key-frame requests, pings, nor the idle messages themselves
+ * (a still-here counts, but is handled where it arrives).
+ */
+export const idleActivityMessages: ReadonlySet<AssistMessageType> = new Set<AssistMessageType>([
+  'approve',
+  'request-control',
+  'control',
+  'pause',
+  'resume',
+  'chat',
+  'output',
+  'input',
+  'resize',
+  'terminal-share',
+  'screen-share',
+  'screen',
+  'video-config',
+  'video-chunk',
+  'cursor',
+  'cursor-shape',
+  'pointer',
+  'key',
+  'clipboard-allowed',
+  'clipboard',
+]);
 
 export type AssistMessageErrorCode =
   | 'empty'
@@ -288,6 +327,9 @@ const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused', 'nothing-to-control'] as const satisfies readonly ControlState[];
 const shareStates = ['stopped', 'started'] as const;
+const idleStates = ['warning', 'cleared', 'still-here'] as const;
+/** An idle warning's seconds left: a u32 after its state. */
+const IDLE_WARNING_BYTES = 5;
 /** The optional second byte of a stopped screen-share; the order is the protocol. */
 export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed', 'restarted'];
 /** Width and height, u16 each, before the JPEG. */
@@ -471,6 +513,10 @@ function check(message: AssistMessage): void {
     case 'pong':
       checkWhole(message.id, 0, 0xffff_ffff, 'a ping id');
       return;
+    case 'idle-warning':
+      if (!idleStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'an idle message is warning, cleared or still-here');
+      if (message.state === 'warning') checkWhole(message.secondsLeft, 1, 0xffff_ffff, "an idle warning's seconds left");
+      return;
     default:
       return;
   }
@@ -598,6 +644,14 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'pong': {
       const body = new Uint8Array(4);
       new DataView(body.buffer).setUint32(0, message.id);
+      return body;
+    }
+    case 'idle-warning': {
+      if (message.state !== 'warning') return Uint8Array.of(idleStates.indexOf(message.state));
+      const body = new Uint8Array(IDLE_WARNING_BYTES);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, idleStates.indexOf(message.state));
+      view.setUint32(1, message.secondsLeft);
       return body;
     }
     case 'resize': {
@@ -747,6 +801,17 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'pong':
       requireLength(body, 4, type);
       return { type, id: new DataView(body.buffer, body.byteOffset, 4).getUint32(0) };
+    case 'idle-warning': {
+      const state = idleStates[body[0] ?? -1];
+      if (body.length === 0) throw new AssistMessageError('malformed', 'an idle message starts with its state');
+      if (!state) throw new AssistMessageError('out-of-range', 'an idle message is warning, cleared or still-here');
+      if (state !== 'warning') {
+        requireLength(body, 1, type);
+        return { type, state };
+      }
+      requireLength(body, IDLE_WARNING_BYTES, type);
+      return { type, state, secondsLeft: new DataView(body.buffer, body.byteOffset, IDLE_WARNING_BYTES).getUint32(1) };
+    }
     case 'resize': {
       requireLength(body, 4, type);
       const view = new DataView(body.buffer, body.byteOffset, 4);

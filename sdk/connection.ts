@@ -43,9 +43,10 @@ export class RelayError extends Error {
  * - `message-too-large`: the relay closed the connection (1009) because a message was over its limits;
  * - `connection-refused`: the WebSocket upgrade was refused (403: wrong stage path, or a browser origin
  *   the relay does not allow);
- * - `relay-unreachable`: the connection could not be opened at all.
+ * - `relay-unreachable`: the connection could not be opened at all;
+ * - `connection-lost`: an open connection dropped before the relay answered a request.
  */
-export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable';
+export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable' | 'connection-lost';
 
 export class RelayConnectionError extends Error {
   override name = 'RelayConnectionError';
@@ -61,14 +62,14 @@ export class RelayConnectionError extends Error {
 /** API Gateway's close code for a frame over 32 KB or a message over 128 KB. */
 const MESSAGE_TOO_BIG = 1009;
 
-function closedError(code: number): Error {
+function closedError(code: number): RelayConnectionError {
   if (code === MESSAGE_TOO_BIG) {
     return new RelayConnectionError(
       'message-too-large',
       'the relay closed the connection because a message was over its size limits (32 KB per WebSocket frame, 128 KB per message); the client reconnects, but the program that sent it needs fixing',
     );
   }
-  return new Error(`connection to the relay closed (code ${code})`);
+  return new RelayConnectionError('connection-lost', `the connection to the relay dropped (code ${code}) before it answered`);
 }
 
 function refusedError(url: string, closeCode: number, errorText: string): Error {

@@ -2,6 +2,7 @@
 // so Node and browsers share one implementation) and the enrolment request. Keeping the private key is
 // the caller's (the CLI writes it to a file only its user can read).
 
+import { encodeBase64Url } from '../shared/core/base64.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
 import { discoverRelay, type FetchLike, type RelayAddress, type RelayEndpoints } from './assist.js';
 import { systemClock } from './clock.js';
@@ -15,11 +16,7 @@ export interface DeviceKeyPair {
 
 const ED25519 = { name: 'Ed25519' } as const;
 
-function toBase64url(bytes: ArrayBuffer): string {
-  let binary = '';
-  for (const byte of new Uint8Array(bytes)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+const toBase64url = (bytes: ArrayBuffer) => encodeBase64Url(new Uint8Array(bytes));
 
 export async function generateDeviceKeyPair(): Promise<DeviceKeyPair> {
   const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;

@@ -118,6 +118,7 @@ export {
   clipboardProblem,
   MAX_CLIPBOARD_BYTES,
   shareStoppedSentence,
+  idleActivityMessages,
   type ControlState,
   type CursorShape,
   type CursorState,
@@ -135,3 +136,4 @@ export {
 } from './assist-messages.js';
 export { CursorShapeCache } from './cursor-shapes.js';
 export { DEFAULT_EXTENSION_SECONDS, EXPIRY_WARNINGS_SECONDS, watchTimeLimit, type TimeLimit, type TimeLimitHandlers, type TimeLimitOptions } from './time-limit.js';
+export { IDLE_WARNINGS_SECONDS, IdleWatch, type IdleHandlers, type IdleWatchOptions } from './idle-limit.js';

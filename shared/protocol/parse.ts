@@ -1,5 +1,6 @@
 import { RelayError } from '../relay/errors.js';
 import { nameProblem } from './names.js';
+import { isBase64 } from '../core/base64.js';
 import {
   clientActions,
   invitationKinds,
@@ -14,7 +15,6 @@ export const MAX_EMAIL_ADDRESS_CHARS = 254;
 export const MAX_REQUESTER_NAME_CHARS = 64;
 export const MAX_INVITATION_FILE_CHARS = 8192;
 
-const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
 const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
@@ -44,7 +44,7 @@ function parseFrameData(body: JsonObject): string {
       `frame data is ${data.length} characters; the limit is ${MAX_FRAME_DATA_CHARS} (split larger payloads into frames)`,
     );
   }
-  if (data.length % 4 !== 0 || !base64Pattern.test(data)) invalid('"data" must be a base64 string');
+  if (!isBase64(data)) invalid('"data" must be a base64 string');
   return data;
 }
 
@@ -160,6 +160,6 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
     case 'listAudit':
       return { action };
     case 'endSession':
-      return { action, reason: optionalOneOf(fields, 'reason', ['denied'] as const) };
+      return { action, reason: optionalOneOf(fields, 'reason', ['denied', 'idle-timeout'] as const) };
   }
 }

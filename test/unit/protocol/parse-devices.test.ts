@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseClientMessage } from '../../../shared/protocol/parse.js';
 import { RelayError } from '../../../shared/relay/errors.js';
-import { base64url } from '../../../shared/relay/tokens.js';
+import { encodeBase64Url as base64url } from '../../../shared/core/base64.js';
 
 const token = 'T'.repeat(43);
 const key = base64url(new Uint8Array(32).fill(7));

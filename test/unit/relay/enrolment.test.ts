@@ -1,9 +1,6 @@
 // Enrolment use cases on the in-memory registry with a fake clock: tokens kept hashed, spent once (or
 // N times), refused when expired or revoked; devices listed and removed.
 import { describe, expect, it } from 'vitest';
-import { MemoryDeviceRegistry } from '../../../shared/adapters/memory-device-registry.js';
-import { silentLog } from '../../../shared/ports/log.js';
-import type { RelayDeps } from '../../../shared/relay/deps.js';
 import {
   createEnrolmentToken,
   enrolDevice,
@@ -15,22 +12,16 @@ import {
 } from '../../../shared/relay/enrolment.js';
 import { RelayError } from '../../../shared/relay/errors.js';
 import { hashToken } from '../../../shared/relay/tokens.js';
+import { MemoryRelay } from '../../support/memory-relay.js';
 
 const DAY = 86_400;
 const KEY = 'A'.repeat(42) + 'E';
 
 function setup() {
-  let nowMs = Date.UTC(2026, 11, 3) + 0;
-  const clock = () => nowMs;
-  const devices = new MemoryDeviceRegistry(() => Math.floor(clock() / 1000));
-  const deps = { devices, clock, log: silentLog } as unknown as RelayDeps;
+  const relay = new MemoryRelay();
   const caller = { connectionId: 'c1', sourceIp: '192.0.2.1' };
-  const seconds = () => Math.floor(clock() / 1000);
-  const enrol = (token: string, name = 'Reception PC') => enrolDevice(deps, caller, { action: 'enrolDevice', token, publicKey: KEY, name, os: 'linux' });
-  const advance = (secondsLater: number) => {
-    nowMs += secondsLater * 1000;
-  };
-  return { devices, seconds, enrol, advance };
+  const enrol = (token: string, name = 'Reception PC') => enrolDevice(relay.deps, caller, { action: 'enrolDevice', token, publicKey: KEY, name, os: 'linux' });
+  return { devices: relay.devices, seconds: relay.clock.nowSeconds, enrol, advance: (seconds: number) => relay.clock.advanceSeconds(seconds) };
 }
 
 const refusedToken = expect.objectContaining({ code: 'invalid-enrolment-token' });
