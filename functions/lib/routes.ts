@@ -11,8 +11,8 @@ import type { ClientAction, ServerMessage } from '../../shared/protocol/messages
 /** DynamoDB actions a function may be granted; Query only on the sparse OpenSessions index. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
-/** @connections methods: POST sends a message to a client, DELETE closes its connection. */
-export type ConnectionsMethod = 'POST' | 'DELETE';
+/** @connections methods: POST sends a message to a client, DELETE closes its connection, GET asks whether it exists. */
+export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
 
 /** AWS SDK clients a function's code builds. */
 export type SdkClient = 'dynamodb' | 'apigatewaymanagementapi' | 'sesv2';
@@ -96,14 +96,16 @@ export interface OtherFunctionSpec extends FunctionSpec {
 
 /**
  * The sweeper (every minute): queries the sparse OpenSessions index (keys only), reads each open
- * session and finishes the overdue ones. The HTTPS function: health, discovery, the join page (counted
+ * session, finishes the overdue ones and frees the seats of connections that are gone without a
+ * $disconnect (asked with @connections GET). The HTTPS function: health, discovery, the join page (counted
  * with joins: a rate-limit UpdateItem) and the web console.
  */
 export const otherFunctions = {
   sweep: {
     file: 'sweep',
     tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
-    connections: ENDS_SESSIONS,
+    // GET: $disconnect is best effort, so the sweeper asks whether a quiet session's connections still exist.
+    connections: [...ENDS_SESSIONS, 'GET'],
     clients: ['dynamodb', 'apigatewaymanagementapi'],
     timeoutSeconds: 60,
   },

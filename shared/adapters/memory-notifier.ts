@@ -60,6 +60,10 @@ export class RecordingNotifier implements ConnectionNotifier {
     return 'delivered';
   }
 
+  async isConnected(connectionId: string): Promise<boolean> {
+    return this.open.has(connectionId);
+  }
+
   async disconnect(connectionId: string): Promise<void> {
     if (!this.open.delete(connectionId)) return;
     this.disconnected.push(connectionId);

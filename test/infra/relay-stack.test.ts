@@ -39,7 +39,8 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   // spends a use of the enrolment token (given back if the device cannot be stored), adds the device.
   'enrol-device': { route: 'enrolDevice', table: ['PutItem', 'UpdateItem'], connections: [] },
-  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
+  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
   http: { table: ['UpdateItem'], connections: [] },
 };
@@ -276,7 +277,7 @@ describe('RelayStack', () => {
       for (const statement of allStatements()) {
         for (const resource of asArray(statement.Resource)) {
           if (!literals(resource).some((text) => text.includes('*'))) continue;
-          expect(render(resource)).toMatch(/^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/live\/(POST|DELETE)\/@connections\/\*$/);
+          expect(render(resource)).toMatch(/^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/live\/(POST|DELETE|GET)\/@connections\/\*$/);
         }
       }
     });

@@ -5,8 +5,9 @@ import { defaultPolicy } from '../../../shared/config/policy.js';
 import { recordEvent } from '../../../shared/relay/consent.js';
 import { sweepOverdueSessions } from '../../../shared/relay/sweep.js';
 import { extendSession } from '../../../shared/relay/time-limits.js';
+import { joinSession } from '../../../shared/relay/sessions.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
-import { activeSession, as, joinedSession, openInvitation, refusal } from './support/sessions.js';
+import { activeSession, as, EXPERT_IP, joinedSession, openInvitation, refusal } from './support/sessions.js';
 
 const HOUR = 3600;
 
@@ -72,5 +73,44 @@ describe('expiry, checked on every action and by the sweeper', () => {
     expect(await sweepOverdueSessions(relay.deps)).toBe(1);
     expect(relay.messagesTo(waiting.creator)).toEqual([{ type: 'ended', reason: 'expired' }]);
     expect(await sweepOverdueSessions(relay.deps)).toBe(0);
+  });
+
+  describe('connections gone without a $disconnect (API Gateway delivers it on a best-effort basis)', () => {
+    it('a joiner gone before approval is removed by the sweeper: the creator is told, the invitation opens again', async () => {
+      const relay = new MemoryRelay();
+      const { agent, expert, created } = await joinedSession(relay);
+      relay.notifier.gone(expert.connectionId); // no $disconnect follows
+      expect(await sweepOverdueSessions(relay.deps)).toBe(0);
+      expect(relay.messagesTo(agent).at(-1)).toEqual({ type: 'peer', state: 'left' });
+      expect(await relay.store.getConnection(expert.connectionId)).toBeUndefined();
+      const helper = await relay.connect(EXPERT_IP);
+      expect(await joinSession(relay.deps, helper, { nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
+    });
+
+    it('after approval a gone participant’s seat waits out the resume grace, the peer told; then the session ends', async () => {
+      const relay = new MemoryRelay();
+      const { agent, expert } = await activeSession(relay);
+      relay.notifier.gone(expert.connectionId);
+      // Recent traffic: the frames (heartbeats) of the live side would find the gone one; nothing is asked yet.
+      expect(await sweepOverdueSessions(relay.deps)).toBe(0);
+      expect(relay.messagesTo(agent).at(-1)).not.toEqual({ type: 'peer', state: 'disconnected' });
+      relay.advanceSeconds(defaultPolicy.idleTimeoutSeconds / 4 + 61);
+      expect(await sweepOverdueSessions(relay.deps)).toBe(0);
+      expect(relay.messagesTo(agent).at(-1)).toEqual({ type: 'peer', state: 'disconnected' });
+      relay.advanceSeconds(defaultPolicy.resumeGraceSeconds);
+      expect(await sweepOverdueSessions(relay.deps)).toBe(1);
+      expect(relay.messagesTo(agent).at(-1)).toEqual({ type: 'ended', reason: 'peer-gone' });
+    });
+
+    it('leaves live connections alone', async () => {
+      const relay = new MemoryRelay();
+      const { agent, expert } = await activeSession(relay);
+      const waiting = await openInvitation(relay);
+      relay.advanceSeconds(defaultPolicy.idleTimeoutSeconds / 4 + 61);
+      const told = [agent, expert, waiting.creator].map((caller) => relay.messagesTo(caller).length);
+      expect(await sweepOverdueSessions(relay.deps)).toBe(0);
+      expect([agent, expert, waiting.creator].map((caller) => relay.messagesTo(caller).length)).toEqual(told);
+      for (const caller of [agent, expert, waiting.creator]) expect(relay.notifier.isOpen(caller.connectionId)).toBe(true);
+    });
   });
 });
