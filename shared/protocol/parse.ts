@@ -1,6 +1,6 @@
 import { RelayError } from '../relay/errors.js';
-import { nameProblem } from './names.js';
 import { isBase64 } from '../core/base64.js';
+import { DISPLAY_NAME_RULE, isStoredDisplayName, MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import {
   clientActions,
   invitationKinds,
@@ -12,7 +12,8 @@ import {
 
 /** Bounds on the email request's fields; the use case validates their content. */
 export const MAX_EMAIL_ADDRESS_CHARS = 254;
-export const MAX_REQUESTER_NAME_CHARS = 64;
+/** The display-name rule's bound (shared/core/display-name.ts); the use case applies the whole rule. */
+export const MAX_REQUESTER_NAME_CHARS = MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_INVITATION_FILE_CHARS = 8192;
 
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
@@ -146,13 +147,12 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       };
     case 'enrolDevice': {
       const name = fields.name;
-      const problem = typeof name === 'string' ? nameProblem(name) : 'it must be a string';
-      if (problem !== undefined) invalid(`"name" is not a device name: ${problem}`);
+      if (!isStoredDisplayName(name)) invalid(`"name" is not a device name: it must be ${DISPLAY_NAME_RULE}`);
       return {
         action,
         token: requireString(fields, 'token', tokenPattern, 'an enrolment token'),
         publicKey: requireString(fields, 'publicKey', publicKeyPattern, 'an Ed25519 public key (32 bytes, base64url)'),
-        name: name as string,
+        name,
         os: requireString(fields, 'os', osPattern, 'an operating system name such as linux, darwin or win32'),
       };
     }

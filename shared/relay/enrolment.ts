@@ -2,7 +2,7 @@
 // spends it to register the public half of its long-term key pair, and the operator lists and removes
 // devices. The relay keeps only the token's hash and the device's public key.
 
-import { nameProblem } from '../protocol/names.js';
+import { DISPLAY_NAME_RULE, isStoredDisplayName } from '../core/display-name.js';
 import type { EnrolDeviceRequest, ServerMessage } from '../protocol/messages.js';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
@@ -41,8 +41,7 @@ export async function createEnrolmentToken(
   nowSeconds: number,
   request: EnrolmentTokenRequest,
 ): Promise<{ token: string; record: EnrolmentTokenRecord }> {
-  const problem = nameProblem(request.group);
-  if (problem !== undefined) throw new OperatorError('invalid-group', `the group name is not usable: ${problem.replace(/^a name/, 'it')}`);
+  if (!isStoredDisplayName(request.group)) throw new OperatorError('invalid-group', `a device group's name is ${DISPLAY_NAME_RULE}`);
   if (!Number.isSafeInteger(request.ttlSeconds) || request.ttlSeconds <= 0 || request.ttlSeconds > MAX_ENROLMENT_TOKEN_TTL_SECONDS) {
     throw new OperatorError('invalid-expiry', `an enrolment token lives from 1 second to ${MAX_ENROLMENT_TOKEN_TTL_SECONDS / 86_400} days`);
   }
