@@ -27,13 +27,21 @@ const newStateHome = () => {
 const assist = (...args: string[]) => [process.execPath, ASSIST_BIN, ...args, '--relay', runtime().httpUrl];
 const size = { cols: 120, rows: 30 };
 
+/** `assist enrol` exits as soon as it has said its line: wait for the exit, then read the screen. */
+async function finished(name: string, status: number, pattern: RegExp): Promise<RegExpMatchArray> {
+  expect(await tmux.waitForExit(name)).toBe(status);
+  const screen = await tmux.screen(name);
+  const match = screen.match(pattern);
+  if (!match) throw new Error(`${name} did not show ${pattern}:\n${screen}`);
+  return match;
+}
+
 it('enrols this machine once, keeping its key in a 0600 file; a spent token leaves nothing behind', async () => {
   const { token } = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
   const stateHome = newStateHome();
   const env = { XDG_STATE_HOME: stateHome };
   await tmux.start('enrol', assist('enrol', '--token', token, '--name', 'Reception PC'), size, env);
-  const [, deviceId] = await tmux.waitFor('enrol', /Enrolled "Reception PC" in "Finance laptops" as device (\S+)\./);
-  expect(await tmux.waitForExit('enrol')).toBe(0);
+  const [, deviceId] = await finished('enrol', 0, /Enrolled "Reception PC" in "Finance laptops" as device (\S+)\./);
 
   const file = join(stateHome, 'assist', 'device.json');
   expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -47,13 +55,11 @@ it('enrols this machine once, keeping its key in a 0600 file; a spent token leav
   // The same machine again: refused before anything is sent, with how to start over.
   const second = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
   await tmux.start('again', assist('enrol', '--token', second.token), size, env);
-  await tmux.waitFor('again', /already enrolled as "Reception PC" \(\S+\) in "Finance laptops"; to enrol it again, have the operator remove it/);
-  expect(await tmux.waitForExit('again')).toBe(1);
+  await finished('again', 1, /already enrolled as "Reception PC" \(\S+\) in "Finance laptops"; to enrol it again, have the operator remove it/);
 
   // Another machine with the spent token: refused, and no key is kept.
   const otherHome = newStateHome();
   await tmux.start('spent', assist('enrol', '--token', token), size, { XDG_STATE_HOME: otherHome });
-  await tmux.waitFor('spent', /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
-  expect(await tmux.waitForExit('spent')).toBe(1);
+  await finished('spent', 1, /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
   expect(readdirSync(join(otherHome, 'assist'))).toEqual([]);
 });
