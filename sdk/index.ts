@@ -84,7 +84,7 @@ export {
   type JoinHelpOptions,
   type OfferHelpOptions,
   type RelayAddress,
-  type RelayEndpoints,
+  type DiscoveredRelay,
   type RequestHelpOptions,
 } from './assist.js';
 export {

@@ -1,4 +1,4 @@
-import { RelayError } from '../relay/errors.js';
+import { RelayError } from './relay-error.js';
 import { isBase64 } from '../core/base64.js';
 import { DISPLAY_NAME_RULE, isStoredDisplayName, MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import {
