@@ -4,7 +4,7 @@
 
 import { encodeBase64Url } from '../shared/core/base64.js';
 import type { ServerMessage } from '../shared/protocol/messages.js';
-import { discoverRelay, type FetchLike, type RelayAddress, type RelayEndpoints } from './assist.js';
+import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';
 
@@ -26,7 +26,7 @@ export async function generateDeviceKeyPair(): Promise<DeviceKeyPair> {
   };
 }
 
-export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: RelayEndpoints };
+export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };
 
 export interface EnrolDeviceOptions {
   relay: RelayAddress;
