@@ -181,13 +181,15 @@ describe('establishSecureSession', () => {
     const guesser = impostor('agent', 'a guess');
     const stream = rawHandshakeStream(joiner);
     void stream.send(guesser.start());
+    let received = 0;
     stream.on('message', (message) => {
+      received++;
       // hello; commit → share; then the reveal, whose tag fails to verify: that is the answer to the guess.
       if (guesser.state !== 'awaiting-hello' && guesser.state !== 'awaiting-commit') return;
       const { reply } = guesser.receive(message);
       if (reply) void stream.send(reply);
     });
-    await until(() => relay.framesFrom.expert >= 2 && guesser.state === 'awaiting-reveal', 'the reveal');
+    await until(() => received === 3 && guesser.state === 'awaiting-reveal', 'the reveal');
     void joiner.end();
 
     expect(await expertOutcome).toEqual({
