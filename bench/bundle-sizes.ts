@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { esbuildOptions, handlerEntries } from '../infra/constructs/bundling.js';
+import { esbuildOptions, functionEntries } from '../infra/constructs/bundling.js';
 
 /**
  * The old target (≤ 150 KB minified), retired by issue 15: with the real SDK clients it cannot be met.
@@ -54,7 +54,8 @@ export async function measureBundleSizes(): Promise<BundleSize[]> {
   const outDir = await mkdtemp(join(tmpdir(), 'assist-relay-bundles-'));
   try {
     const built = await Promise.all(
-      handlerEntries().map(async ({ name, entry }) => {
+      functionEntries().map(async (entry) => {
+        const { name } = entry;
         const outfile = join(outDir, name, 'index.mjs');
         const { metafile } = await build({ ...esbuildOptions(entry, outfile), metafile: true });
         const output = Object.entries(metafile!.outputs).find(([path]) => path.endsWith('index.mjs'))![1];

@@ -8,7 +8,7 @@
 //   - desktop share: 15 video chunks a second of a typing workload's size (synthetic chunks through the
 //     SDK's video path; what the relay carries does not depend on their pixels, only their count and size).
 import { startLocalRuntime } from '../infra/local/runtime.js';
-import type { AgentSession, ExpertSession } from '../sdk/index.js';
+import type { AgentSession, ExpertSession, StreamTuning } from '../sdk/index.js';
 import { joinHelp, requestHelp } from '../sdk/node.js';
 import { dollarsPerSessionHour, METERING_UNIT_BYTES, readAwsPrices, type RelayedTraffic } from './aws-prices.js';
 import { formatTable, percentile } from './report.js';
@@ -32,34 +32,39 @@ interface Pair {
 
 interface Workload {
   name: string;
+  /** Stream settings of both sides, where they differ from the SDK's defaults (a "before" row). */
+  tuning?: Partial<StreamTuning>;
   /** Starts the workload; returns what stops it and a note for the table. */
   start(pair: Pair): () => string;
 }
 
+/** Acks as before they waited for answers: a lone packet's ack goes alone after ackDelayMs. */
+const ACKS_WITHOUT_WAITING_FOR_ANSWERS: Partial<StreamTuning> = { answerAckDelayMs: 0 };
+
+const terminalTyping: Workload['start'] = ({ agent, expert }) => {
+  // The person's shell echoes each key; the technician measures key to echo.
+  agent.on('input', (bytes) => void agent.sendOutput(bytes));
+  const sentAt: number[] = [];
+  const echoMs: number[] = [];
+  expert.on('output', () => {
+    const started = sentAt.shift();
+    if (started !== undefined) echoMs.push(performance.now() - started);
+  });
+  const timer = setInterval(() => {
+    sentAt.push(performance.now());
+    void expert.sendInput(new Uint8Array([0x61]));
+  }, KEY_INTERVAL_MS);
+  return () => {
+    clearInterval(timer);
+    echoMs.sort((a, b) => a - b);
+    return `key to echo p50 ${percentile(echoMs, 0.5).toFixed(1)} ms, p95 ${percentile(echoMs, 0.95).toFixed(1)} ms, p99 ${percentile(echoMs, 0.99).toFixed(1)} ms (${echoMs.length} keys)`;
+  };
+};
+
 const workloads: Workload[] = [
   { name: 'idle', start: () => () => '' },
-  {
-    name: 'terminal typing',
-    start({ agent, expert }) {
-      // The person's shell echoes each key; the technician measures key to echo.
-      agent.on('input', (bytes) => void agent.sendOutput(bytes));
-      const sentAt: number[] = [];
-      const echoMs: number[] = [];
-      expert.on('output', () => {
-        const started = sentAt.shift();
-        if (started !== undefined) echoMs.push(performance.now() - started);
-      });
-      const timer = setInterval(() => {
-        sentAt.push(performance.now());
-        void expert.sendInput(new Uint8Array([0x61]));
-      }, KEY_INTERVAL_MS);
-      return () => {
-        clearInterval(timer);
-        echoMs.sort((a, b) => a - b);
-        return `key to echo p50 ${percentile(echoMs, 0.5).toFixed(1)} ms, p99 ${percentile(echoMs, 0.99).toFixed(1)} ms (${echoMs.length} keys)`;
-      };
-    },
-  },
+  { name: 'terminal typing', start: terminalTyping },
+  { name: 'terminal typing, acks not waiting for answers (before)', tuning: ACKS_WITHOUT_WAITING_FOR_ANSWERS, start: terminalTyping },
   {
     name: 'chat',
     start({ agent, expert }) {
@@ -130,13 +135,43 @@ class TrafficCounter {
   }
 }
 
+/** What the two sides' streams sent, by kind: where a workload's relayed messages come from. */
+class FrameCounts {
+  constructor(
+    readonly data: number,
+    readonly acksAlone: number,
+    readonly heartbeats: number,
+    readonly resent: number,
+  ) {}
+
+  minus(earlier: FrameCounts): FrameCounts {
+    return new FrameCounts(this.data - earlier.data, this.acksAlone - earlier.acksAlone, this.heartbeats - earlier.heartbeats, this.resent - earlier.resent);
+  }
+
+  toString(): string {
+    return `${this.data} data (${this.resent} resent), ${this.acksAlone} acks alone (${this.heartbeats} heartbeats)`;
+  }
+}
+
+function framesSent({ agent, expert }: Pair): FrameCounts {
+  const sides = [agent.client.stats.stream, expert.client.stats.stream];
+  const sum = (count: (stats: NonNullable<(typeof sides)[number]>) => number) => sides.reduce((total, stats) => total + (stats ? count(stats) : 0), 0);
+  return new FrameCounts(
+    sum((stats) => stats.dataFramesSent),
+    sum((stats) => stats.controlFramesSent),
+    sum((stats) => stats.heartbeatsSent),
+    sum((stats) => stats.retransmits),
+  );
+}
+
 const units = (body: string) => Math.max(1, Math.ceil(Buffer.byteLength(body) / METERING_UNIT_BYTES));
 
-async function approvedPair(relay: string): Promise<Pair> {
-  const agent = await requestHelp({ relay, kind: 'easy-connect', name: 'Person' });
+async function approvedPair(relay: string, tuning: Partial<StreamTuning> = {}): Promise<Pair> {
+  const clientOptions = { streamTuning: tuning };
+  const agent = await requestHelp({ relay, kind: 'easy-connect', name: 'Person', clientOptions });
   if (agent.invitation.kind !== 'easy-connect') throw new Error('expected an Easy Connect invitation');
   const presented = new Promise<void>((resolve) => agent.on('expert', () => resolve()));
-  const expert = await joinHelp({ relay, invitation: agent.invitation.password, name: 'Technician' });
+  const expert = await joinHelp({ relay, invitation: agent.invitation.password, name: 'Technician', clientOptions });
   await presented;
   const approved = new Promise<void>((resolve) => expert.on('approved', () => resolve()));
   await agent.approve('control');
@@ -149,12 +184,14 @@ export async function benchmarkSessionCost(): Promise<string> {
   const counter = new TrafficCounter();
   const runtime = await startLocalRuntime({ port: 0, tap: counter, policy: { joinsPerSourceIp: 1000, invitationsPerSourceIp: 1000 } });
   try {
-    const pairs = await Promise.all(workloads.map(() => approvedPair(runtime.httpUrl)));
+    const pairs = await Promise.all(workloads.map(({ tuning }) => approvedPair(runtime.httpUrl, tuning)));
     counter.counting = true;
+    const framesBefore = pairs.map(framesSent);
     const stops = workloads.map((workload, index) => workload.start(pairs[index]!));
     await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
     const notes = stops.map((stop) => stop());
     counter.counting = false;
+    const frames = pairs.map((pair, index) => framesSent(pair).minus(framesBefore[index]!));
     const seconds = WINDOW_MS / 1000;
     const rows = workloads.map(({ name }, index) => {
       const traffic = counter.of(pairs[index]!.sessionId);
@@ -166,6 +203,7 @@ export async function benchmarkSessionCost(): Promise<string> {
         (((traffic.unitsIn + traffic.unitsOut) * 3600) / seconds).toFixed(0),
         `$${dollars.toFixed(4)}`,
         target === undefined ? '' : `≤ $${target} ${dollars <= target ? 'met' : 'NOT met'}`,
+        frames[index]!.toString(),
         notes[index]!,
       ];
     });
@@ -176,7 +214,7 @@ export async function benchmarkSessionCost(): Promise<string> {
     return [
       `Session cost on AWS: messages the local relay carried per session in ${seconds} s, scaled to an hour and priced with docs/cost-and-limits.md`,
       `($${(prices.perMessage * 1e6).toFixed(2)} per million messages in and out, a ${prices.frameFunctionGb} GB frame function billing ${prices.frameFunctionSeconds * 1000} ms per message received, connection minutes), SDK default stream settings`,
-      formatTable(['workload', 'client msgs/h', 'metered msgs/h', '$/session-h', 'target', ''], rows),
+      formatTable(['workload', 'client msgs/h', 'metered msgs/h', '$/session-h', 'target', 'stream frames sent (both sides)', ''], rows),
     ].join('\n');
   } finally {
     await runtime.close();

@@ -10,7 +10,7 @@
 
 import type { AgentSession, AssistEnd } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportIdleLimit, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 import type { DesktopShare, PreparedDesktop } from './desktop/desktop-share.js';
 import { ClipboardSync, findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import { startSharedTerminal, type SharedTerminal, type TerminalSize } from './pty.js';
@@ -53,6 +53,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   session.on('error', (error) => show(errorEvent(error)));
   reportConnection(session.client, show);
   reportTimeLimit(session.client, show);
+  reportIdleLimit(session, show);
   session.on('clipboard-refused', ({ why }) => show({ event: 'clipboard-refused', count: session.refusedClipboardTexts, why }));
 
   let clipboard: ClipboardSync | undefined;
@@ -116,8 +117,11 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
   const handle = (command: Command) => {
     switch (command.cmd) {
       case 'input':
-        // The person's own keystrokes go straight in, whoever has control.
+        // The person's own keystrokes go straight in, whoever has control; typing is activity, even while paused.
+        session.stillHere();
         return terminal?.write(command.bytes);
+      case 'still-here':
+        return session.stillHere();
       case 'resize':
         // One after another, so the last size wins; the expert learns each once the terminal has it.
         return queue.run(async () => {

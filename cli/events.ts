@@ -78,6 +78,13 @@ export type SessionEvent =
   | { event: 'time-limit'; expiresAt: string; secondsLeft: number; maxExpiresAt?: string }
   /** Both sides: `secondsLeft` (300, then 60) before the hard limit. The person can still add time (extend). */
   | { event: 'expiry-warning'; secondsLeft: number; expiresAt: string }
+  /**
+   * Both sides: nobody did anything for a while; the session ends for inactivity at `endsAt` (ISO
+   * time), `secondsLeft` (300, then 60) from now, unless someone does (any activity, or still-here).
+   */
+  | { event: 'idle-warning'; secondsLeft: number; endsAt: string }
+  /** Both sides: activity after an idle warning; the session goes on. */
+  | { event: 'idle-cleared' }
   /** The other side's connection dropped (it is reconnecting: the relay keeps its seat for 5 minutes) or is back. */
   | { event: 'peer'; state: 'disconnected' | 'connected' }
   /** This side's connection to the relay dropped and is being re-established (`attempt`), or is back. */
@@ -119,6 +126,8 @@ export type Command =
   | { cmd: 'end' }
   /** Person: adds `minutes` (default 30) to the session's hard limit, up to the relay's cap. */
   | { cmd: 'extend'; minutes?: number }
+  /** Either side: says they are still there, which puts off the idle end as any activity does. */
+  | { cmd: 'still-here' }
   /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
   | { cmd: 'hang-up' }
   /**
@@ -140,7 +149,7 @@ export class CommandError extends Error {
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** What a script may send ('quit' is the interface's own). */
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up', 'extend'] as const;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up', 'extend', 'still-here'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {

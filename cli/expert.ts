@@ -3,7 +3,7 @@
 
 import type { AssistEnd, ExpertSession } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
-import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
+import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportIdleLimit, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 
 /** What only the person's side decides. */
 const AGENT_COMMANDS = new Set<Command['cmd']>(['approve', 'deny', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'resize', 'clipboard', 'stop-desktop', 'hang-up', 'extend']);
@@ -78,6 +78,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   session.on('error', (error) => show(errorEvent(error)));
   reportConnection(session.client, showInOrder);
   reportTimeLimit(session.client, showInOrder);
+  reportIdleLimit(session, showInOrder);
 
   const handle = (command: Command) => {
     if (AGENT_COMMANDS.has(command.cmd)) {
@@ -92,6 +93,8 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
         });
       case 'request-control':
         return queue.run(() => session.requestControl());
+      case 'still-here':
+        return queue.run(() => session.stillHere());
       case 'chat':
         return queue.run(() => session.chat(command.text));
       case 'end':

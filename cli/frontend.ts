@@ -50,6 +50,18 @@ export function reportTimeLimit(client: RelayClient, show: (event: SessionEvent)
   });
 }
 
+/** What both sessions (AgentSession, ExpertSession) say about the idle limit. */
+interface IdleReports {
+  on(event: 'idle-warning', listener: (warning: { secondsLeft: number }) => void): unknown;
+  on(event: 'idle-cleared', listener: () => void): unknown;
+}
+
+/** The idle limit's warnings and their end, as events (both sides). */
+export function reportIdleLimit(session: IdleReports, show: (event: SessionEvent) => void): void {
+  session.on('idle-warning', ({ secondsLeft }) => show({ event: 'idle-warning', secondsLeft, endsAt: new Date(Date.now() + secondsLeft * 1000).toISOString() }));
+  session.on('idle-cleared', () => show({ event: 'idle-cleared' }));
+}
+
 /** An error as an event; the SDK's and the shared parsers' errors all carry a stable `code`. */
 export function errorEvent(error: unknown): Extract<SessionEvent, { event: 'error' }> {
   if (error instanceof InvitationMixUpError) return { event: 'error', code: error.code, message: mixUpSentences[error.given] };

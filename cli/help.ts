@@ -28,7 +28,9 @@ which opens a menu: give or take back control (c), pause or resume (p), add 30
 minutes to the time limit (x), send a message (m), ask for control (r), end (e),
 help (?); with --desktop also stop sharing the desktop only (s) and share the
 clipboard or stop it (b). Both sides see the time limit, and a warning 5 minutes
-and 1 minute before it.`;
+and 1 minute before it. A session in which nothing happens ends too (15 minutes
+on a default relay): both sides are warned 5 minutes and 1 minute before, and
+anything either does, or Ctrl-] then i (I'm still here), puts it off.`;
 
 const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
 helper leaves, time runs out, the connection is lost), it keeps running here, no
@@ -78,7 +80,8 @@ desktop-share (state: started|stopped, monitor, width, height, codec, reason; th
 helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
 helper also gets text), clipboard-refused (count, why), time-limit (expiresAt,
-secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), ended (reason),
+secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), idle-warning
+(secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason),
 still-running (the person's program outlived the session), program-exited (code),
 peer (state: disconnected|connected: the other side's connection dropped or is
 back), connection (state: reconnecting|connected, attempt: this side's),
@@ -86,7 +89,8 @@ session-restored (peer, mode, control, paused: after assist resume), error (code
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
-stop-desktop, extend (minutes, default 30), end, hang-up (the person ends their program). Closing stdin ends the
+stop-desktop, extend (minutes, default 30), still-here (puts off the idle end), end,
+hang-up (the person ends their program). Closing stdin ends the
 session and hangs up the person's program.
 Exit status: 0 when the session ended normally (by you, or by the other side once
 under way), 1 when it ended otherwise (expired, denied, lost…: the reason is in the

@@ -71,6 +71,8 @@ export class HumanFrontend implements Frontend {
   #paused = false;
   /** Agent: the expert asked for control and has no answer yet. */
   #controlRequested = false;
+  /** An idle warning is out: the menu offers "still here". */
+  #idleWarned = false;
   #message = '';
   #messageDecoder = new StringDecoder('utf8');
   /** Resolves when the message line is closed: the screen holds terminal output meanwhile. */
@@ -232,6 +234,14 @@ export class HumanFrontend implements Frontend {
             (this.#role === 'agent' ? ` Ctrl-] then x adds ${EXTENSION}.` : ` Ask ${this.#peer} to add time if you need it.`),
         );
       }
+      case 'idle-warning':
+        this.#idleWarned = true;
+        return this.#notice(
+          `Nothing has happened for a while: the session ends at ${clockTime(Date.parse(event.endsAt))} (in ${duration(event.secondsLeft * 1000)}) unless someone does something. Ctrl-] then i says you are still here.`,
+        );
+      case 'idle-cleared':
+        this.#idleWarned = false;
+        return this.#notice('Someone is active again: the session goes on.');
       case 'peer':
         return this.#notice(
           event.state === 'disconnected'
@@ -576,10 +586,15 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
-        : `r ask for control · m message · e leave`;
+        ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
+        : `${this.#stillHereChoice}r ask for control · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
+  }
+
+  /** First while an idle warning is out. */
+  get #stillHereChoice(): string {
+    return this.#idleWarned ? 'i I’m still here · ' : '';
   }
 
   /** Agent sharing a desktop: stop only its share, and share the clipboard or stop it. */
@@ -599,6 +614,7 @@ export class HumanFrontend implements Frontend {
     if (choice === 'm') return this.#openMessage();
     if (choice === 'e') return this.#command({ cmd: 'end' });
     if (choice === '?' || choice === 'h') return this.#help();
+    if (choice === 'i') return this.#command({ cmd: 'still-here' });
     if (this.#role === 'agent') {
       if (choice === 'c') return this.#command({ cmd: this.#control ? 'revoke-control' : 'grant-control' });
       if (choice === 'n' && this.#controlRequested) {
@@ -639,6 +655,7 @@ export class HumanFrontend implements Frontend {
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
               : []),
             '  m  send a message',
+            '  i  say you are still here (the session ends after a while with nothing happening: you are warned first)',
             '  e  end the session (exiting your shell ends it too)',
             '  Ctrl-]  send Ctrl-] itself',
           ]
@@ -646,6 +663,7 @@ export class HumanFrontend implements Frontend {
             'With control, everything you type goes to their terminal. Ctrl-] then:',
             '  r  ask for control',
             '  m  send a message',
+            '  i  say you are still here (the session ends after a while with nothing happening: you are warned first)',
             '  e  leave the session',
             '  Ctrl-]  send Ctrl-] itself',
           ];
@@ -752,6 +770,7 @@ export class HumanFrontend implements Frontend {
 /** What to do next, for errors people can fix. */
 const ERROR_HINTS: Record<string, string> = {
   'relay-unreachable': 'Is the relay running? Start one on this machine with `npm start`, or name it with --relay URL.',
+  'connection-lost': 'The connection kept dropping. Check your network, then try again.',
   'session-not-found': 'Check the password or code: it may be mistyped, already used, or expired. Ask for a new one if need be.',
   'session-ended': 'That invitation is over. Ask for a new one.',
   'session-expired': 'That invitation has expired. Ask for a new one.',
@@ -775,7 +794,7 @@ export function endSentence(reason: string, role: Role, peer: string, wasLive: b
     case 'revoked':
       return 'The invitation was withdrawn: nobody can use it any more.';
     case 'idle-timeout':
-      return 'Nothing happened for too long, so the relay ended the session.';
+      return 'Nothing happened for too long, so the session ended. Start a new one if you still need help.';
     case 'peer-gone':
       return `${peer}'s connection was lost and did not come back. The session is over.`;
     case 'burned':

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { ApiMapping, DomainName, HttpApi, HttpMethod, HttpStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -18,20 +19,26 @@ import { tableSchema } from '../shared/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
 import { RelayFunction } from './constructs/relay-function.js';
-import { otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
+import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
+import { functionEntries, projectRoot } from './constructs/bundling.js';
 import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
 
 const STAGE_NAME = 'live';
 
 /** A function of the route table, and what the stack adds for the HTTP function. */
-type HandlerSpec = FunctionSpec & { afterBundling?: (outputDir: string) => string[] };
+type HandlerSpec = FunctionSpec & { afterBundling?: (outputDir: string) => void };
 
 /**
  * The HTTP function's asset also holds the web console (web/), built next to the bundle, where it reads it.
  */
 const httpEndpoint: HandlerSpec = {
   ...otherFunctions.http,
-  afterBundling: (outputDir) => [`npm run --silent build:web -- --outDir ${JSON.stringify(join(outputDir, 'console'))} --emptyOutDir`],
+  afterBundling: (outputDir) =>
+    execFileSync('npm', ['run', '--silent', 'build:web', '--', '--outDir', join(outputDir, 'console'), '--emptyOutDir'], {
+      cwd: projectRoot,
+      // The build's progress goes to stderr: `cdk synth` prints the template on stdout.
+      stdio: ['ignore', 2, 2],
+    }),
 };
 const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];
 
@@ -207,9 +214,10 @@ export class RelayStack extends Stack {
       ASSIST_HTTP_URL: httpUrl,
       ...policyToEnvironment(config.policy),
     };
-    const relayFunction = (spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>
-      new RelayFunction(this, pascalCase(spec.file), {
-        file: spec.file,
+    const entries = new Map(functionEntries().map((entry) => [entry.name, entry]));
+    const relayFunction = (name: string, spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>
+      new RelayFunction(this, pascalCase(name), {
+        entry: entries.get(name)!,
         table: this.table,
         tableActions: spec.tableActions,
         connections: spec.connections.length > 0 ? { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections } : undefined,
@@ -228,21 +236,22 @@ export class RelayStack extends Stack {
 
     for (const [routeKey, route] of Object.entries(webSocketRoutes) as Array<[string, WebSocketRouteSpec]>) {
       const isEmailRoute = route.clients.includes('sesv2');
-      const relay = relayFunction(route, isEmailRoute ? email?.environment : {});
+      const name = functionNameOf(routeKey);
+      const relay = relayFunction(name, route, isEmailRoute ? email?.environment : {});
       if (isEmailRoute) email?.grantSend(relay);
       const handler = relay.function;
       webSocketApi.addRoute(routeKey, {
-        integration: new WebSocketLambdaIntegration(`${pascalCase(route.file)}Integration`, handler),
+        integration: new WebSocketLambdaIntegration(`${pascalCase(name)}Integration`, handler),
         // Handlers answer the sender through the route response (the reply, or a typed error).
         returnResponse: true,
       });
     }
 
-    const sweep = relayFunction(otherFunctions.sweep).function;
+    const sweep = relayFunction('sweep', otherFunctions.sweep).function;
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(sweep)] });
 
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
-    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction(httpEndpoint).function);
+    const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction('http', httpEndpoint).function);
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };

@@ -7,12 +7,13 @@
 // so they may not carry control characters (terminal escape sequences) or bidirectional overrides
 // (text that displays as something else).
 
+import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS, unsafeNameCharacter, unsafeTextCharacter, type DisplayNameProblem } from '../shared/core/display-name.js';
 import type { ApprovalMode } from '../shared/protocol/messages.js';
 
 export const ASSIST_MESSAGE_VERSION = 1;
 
-/** Longest name, in characters: enough for "Firstname Lastname (Company IT)". */
-export const MAX_NAME_CHARACTERS = 64;
+/** Longest name, in characters (the display-name rule's, shared/core/display-name.ts). */
+export const MAX_NAME_CHARACTERS = MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_CHAT_BYTES = 4096;
 /** Largest output or input chunk per message; larger chunks are split by the sender. */
 export const MAX_TERMINAL_BYTES = 64 * 1024;
@@ -193,7 +194,14 @@ export type AssistMessage =
   | ({ type: 'key' } & KeyInput)
   /** Either way: measures the round trip through the relay; the other side answers pong with the same id. */
   | { type: 'ping'; id: number }
-  | { type: 'pong'; id: number };
+  | { type: 'pong'; id: number }
+  /**
+   * The idle limit (sdk/idle-limit.ts). Agent → expert: the session ends for inactivity in
+   * `secondsLeft` unless someone acts ('warning'), or activity put that off ('cleared'). Expert →
+   * agent: the technician says they are still there ('still-here'), which counts as activity.
+   */
+  | { type: 'idle-warning'; state: 'warning'; secondsLeft: number }
+  | { type: 'idle-warning'; state: 'cleared' | 'still-here' };
 
 export type AssistMessageType = AssistMessage['type'];
 
@@ -226,6 +234,7 @@ const typeCodes = {
   'clipboard-allowed': 25,
   clipboard: 26,
   'terminal-share': 27,
+  'idle-warning': 28,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -258,7 +267,38 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   'clipboard-allowed': new Set(['agent']),
   clipboard: new Set(['agent', 'expert']),
   'terminal-share': new Set(['agent']),
+  // warning and cleared from the agent, still-here from the expert (the sessions check the state).
+  'idle-warning': new Set(['agent', 'expert']),
 };
+
+/**
+ * Messages that are someone doing something, and so put off the idle end (sdk/idle-limit.ts): what
+ * the person shares and decides, and what the technician types, says or asks. Not the protocol's
+ * own chatter: hello, codec lists, key-frame requests, pings, nor the idle messages themselves
+ * (a still-here counts, but is handled where it arrives).
+ */
+export const idleActivityMessages: ReadonlySet<AssistMessageType> = new Set<AssistMessageType>([
+  'approve',
+  'request-control',
+  'control',
+  'pause',
+  'resume',
+  'chat',
+  'output',
+  'input',
+  'resize',
+  'terminal-share',
+  'screen-share',
+  'screen',
+  'video-config',
+  'video-chunk',
+  'cursor',
+  'cursor-shape',
+  'pointer',
+  'key',
+  'clipboard-allowed',
+  'clipboard',
+]);
 
 export type AssistMessageErrorCode =
   | 'empty'
@@ -286,6 +326,9 @@ const HEADER_BYTES = 2;
 const modes: readonly ApprovalMode[] = ['view', 'control'];
 const controlStates = ['revoked', 'granted', 'refused', 'nothing-to-control'] as const satisfies readonly ControlState[];
 const shareStates = ['stopped', 'started'] as const;
+const idleStates = ['warning', 'cleared', 'still-here'] as const;
+/** An idle warning's seconds left: a u32 after its state. */
+const IDLE_WARNING_BYTES = 5;
 /** The optional second byte of a stopped screen-share; the order is the protocol. */
 export const shareStopReasons: readonly ShareStopReason[] = ['by-person', 'monitor-gone', 'capture-failed', 'encoder-failed', 'restarted'];
 /** Width and height, u16 each, before the JPEG. */
@@ -312,25 +355,23 @@ const asciiToken = /^[\x21-\x2b\x2d-\x7e]+$/;
 const MAX_VIDEO_DIMENSION = MAX_SCREEN_DIMENSION;
 const MAX_WHEEL_DELTA = 32_767;
 
-/** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
-const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-/** The same, except line feed and tab, which a chat message may hold. */
-const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const nameProblems: Record<DisplayNameProblem, string> = {
+  empty: 'a name must not be empty or start or end with spaces',
+  'too-long': `a name has at most ${MAX_NAME_CHARACTERS} characters`,
+  'unsafe-character': 'a name must not contain control or text-direction characters',
+};
 
-/** Why `name` cannot be a participant's name, or undefined if it can. */
+/** Why `name` cannot be a participant's name, or undefined if it can: the display-name rule, and no surrounding spaces. */
 export function nameProblem(name: string): string | undefined {
-  const characters = [...name].length;
-  if (characters === 0 || name.trim() !== name) return 'a name must not be empty or start or end with spaces';
-  if (characters > MAX_NAME_CHARACTERS) return `a name has at most ${MAX_NAME_CHARACTERS} characters`;
-  if (forbiddenInName.test(name)) return 'a name must not contain control or text-direction characters';
-  return undefined;
+  const problem = name.trim() === name ? displayNameProblem(name) : 'empty';
+  return problem && nameProblems[problem];
 }
 
 /** Why `text` cannot be a chat message, or undefined if it can. */
 export function chatProblem(text: string): string | undefined {
   if (text.length === 0) return 'a chat message must not be empty';
   if (new TextEncoder().encode(text).length > MAX_CHAT_BYTES) return `a chat message has at most ${MAX_CHAT_BYTES} bytes`;
-  if (forbiddenInChat.test(text)) return 'a chat message must not contain control or text-direction characters';
+  if (unsafeTextCharacter.test(text)) return 'a chat message must not contain control or text-direction characters';
   return undefined;
 }
 
@@ -480,6 +521,10 @@ function check(message: AssistMessage): void {
     case 'pong':
       checkWhole(message.id, 0, 0xffff_ffff, 'a ping id');
       return;
+    case 'idle-warning':
+      if (!idleStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'an idle message is warning, cleared or still-here');
+      if (message.state === 'warning') checkWhole(message.secondsLeft, 1, 0xffff_ffff, "an idle warning's seconds left");
+      return;
     default:
       return;
   }
@@ -498,7 +543,7 @@ function checkToken(value: string, maxCharacters: number, what: string): void {
 /** The text of one key press: what a keyboard types, never a control character (those travel as key codes). */
 function keyTextProblem(text: string): string | undefined {
   if (new TextEncoder().encode(text).length > MAX_KEY_TEXT_BYTES) return `a key's text has at most ${MAX_KEY_TEXT_BYTES} bytes`;
-  if (forbiddenInName.test(text)) return "a key's text must not contain control or text-direction characters";
+  if (unsafeNameCharacter.test(text)) return "a key's text must not contain control or text-direction characters";
   return undefined;
 }
 
@@ -607,6 +652,14 @@ function encodeBody(message: AssistMessage): Uint8Array {
     case 'pong': {
       const body = new Uint8Array(4);
       new DataView(body.buffer).setUint32(0, message.id);
+      return body;
+    }
+    case 'idle-warning': {
+      if (message.state !== 'warning') return Uint8Array.of(idleStates.indexOf(message.state));
+      const body = new Uint8Array(IDLE_WARNING_BYTES);
+      const view = new DataView(body.buffer);
+      view.setUint8(0, idleStates.indexOf(message.state));
+      view.setUint32(1, message.secondsLeft);
       return body;
     }
     case 'resize': {
@@ -756,6 +809,17 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
     case 'pong':
       requireLength(body, 4, type);
       return { type, id: new DataView(body.buffer, body.byteOffset, 4).getUint32(0) };
+    case 'idle-warning': {
+      const state = idleStates[body[0] ?? -1];
+      if (body.length === 0) throw new AssistMessageError('malformed', 'an idle message starts with its state');
+      if (!state) throw new AssistMessageError('out-of-range', 'an idle message is warning, cleared or still-here');
+      if (state !== 'warning') {
+        requireLength(body, 1, type);
+        return { type, state };
+      }
+      requireLength(body, IDLE_WARNING_BYTES, type);
+      return { type, state, secondsLeft: new DataView(body.buffer, body.byteOffset, IDLE_WARNING_BYTES).getUint32(1) };
+    }
     case 'resize': {
       requireLength(body, 4, type);
       const view = new DataView(body.buffer, body.byteOffset, 4);

@@ -23,6 +23,7 @@ import {
   clipboardProblem,
   decodeAssistMessage,
   encodeAssistMessage,
+  idleActivityMessages,
   MAX_TERMINAL_BYTES,
   nameProblem,
   screenImageProblem,
@@ -42,6 +43,7 @@ import { CursorShapeCache } from './cursor-shapes.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
+import { IdleWatch } from './idle-limit.js';
 import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
@@ -62,7 +64,7 @@ export interface AssistSessionOptions {
   handshake?: HandshakeTuning;
   /** Expert: how long a request for control waits for the person's answer before it is given up ('unanswered'). Default 60 s. */
   controlRequestTimeoutMs?: number;
-  /** Timers (the control request's); tests pass a manual clock. */
+  /** Timers (the control request's, the agent's idle limit); tests pass a manual clock. */
   clock?: Clock;
 }
 
@@ -103,6 +105,7 @@ export interface AssistSnapshot {
 export interface RestoredSessionOptions {
   client: RelayClient;
   restore: AssistSnapshot;
+  clock?: Clock;
 }
 
 /** Restores an AssistChannel without a handshake: the keys come from the snapshot. */
@@ -124,6 +127,8 @@ export class AssistProtocolError extends Error {
 interface ChannelHooks {
   secured(verificationCode: string): void;
   message(message: AssistMessage): void;
+  /** A message was given to send (before it goes). */
+  sent?(message: AssistMessage): void;
   attemptFailed(verdict: AttemptVerdict): void;
   /** Creator: the joiner left after the handshake, before approval; a new handshake waits for the next one. */
   joinerLeft(): void;
@@ -212,6 +217,7 @@ class AssistChannel {
   async send(message: AssistMessage): Promise<boolean> {
     if (this.#ended || !this.#secured) return false;
     const bytes = encodeAssistMessage(message);
+    this.hooks.sent?.(message);
     try {
       await this.client.send(bytes);
       return true;
@@ -373,6 +379,13 @@ export type AgentSessionEvents = {
   'clipboard-refused': [refused: { why: string }];
   /** The codecs the expert can decode, most preferred first. */
   'video-codecs': [codecs: string[]];
+  /**
+   * Nobody did anything for a while: the session ends for inactivity in `secondsLeft` (5 minutes,
+   * then 1) unless someone does (stillHere(), or any activity). The expert is warned too.
+   */
+  'idle-warning': [warning: { secondsLeft: number }];
+  /** Activity after an idle warning: the session goes on (the expert is told too). */
+  'idle-cleared': [];
   ended: [end: AssistEnd];
   /** Not fatal by itself: an audit record that failed, or a peer breaking the protocol (the session then ends). */
   error: [error: Error];
@@ -402,6 +415,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   #droppedInputEvents = 0;
   #clipboardAllowed = false;
   #refusedClipboardTexts = 0;
+  /** The idle limit, kept here from approval to the end (sdk/idle-limit.ts). */
+  readonly #idle: IdleWatch;
 
   constructor(options: AssistSessionOptions | RestoredSessionOptions) {
     super();
@@ -410,6 +425,21 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     checkName(name);
     if (options.client.session?.role !== 'agent') throw new RangeError("an AgentSession needs the client of the session's agent");
     this.#name = name;
+    this.#idle = new IdleWatch(
+      options.client.session.idleTimeoutSeconds,
+      {
+        warning: (secondsLeft) => {
+          this.emit('idle-warning', { secondsLeft });
+          this.#tell({ type: 'idle-warning', state: 'warning', secondsLeft });
+        },
+        cleared: () => {
+          this.emit('idle-cleared');
+          this.#tell({ type: 'idle-warning', state: 'cleared' });
+        },
+        expired: () => void this.client.end({ reason: 'idle-timeout' }),
+      },
+      { clock: options.clock ?? systemClock },
+    );
     if (restore) {
       this.#phase = 'active';
       this.#verificationCode = restore.verificationCode;
@@ -442,9 +472,13 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
+      sent: (message) => {
+        if (idleActivityMessages.has(message.type)) this.#idle.touch();
+      },
       attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
       joinerLeft: () => this.#onExpertLeft(),
       ended: (end) => {
+        this.#idle.stop();
         this.#phase = 'ended';
         this.#sharingTerminal = false;
         this.#sharingScreen = false;
@@ -453,6 +487,8 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       },
       error: (error) => this.emit('error', error),
     }, restore);
+    // A restored session counts its idle time afresh: the restore itself is the person's doing.
+    if (restore) this.#idle.start();
   }
 
   /**
@@ -588,6 +624,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     this.#phase = 'active';
     this.#mode = mode;
     this.#controlGranted = mode === 'control';
+    this.#idle.start();
     this.#channel.approved();
     await this.#channel.send({ type: 'approve', mode });
     await this.#sendSize();
@@ -600,7 +637,22 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
    */
   extend(seconds: number = DEFAULT_EXTENSION_SECONDS): Promise<{ expiresAt: number; maxExpiresAt: number }> {
     this.#require('active', 'extend the session');
+    this.#idle.touch();
     return this.client.extendSession(seconds);
+  }
+
+  /**
+   * The person is still there: puts off the idle end as any activity does (after a warning, both
+   * sides are told it is over). Call it for what the person does that sends nothing, such as typing
+   * into their own terminal while paused.
+   */
+  stillHere(): void {
+    if (this.#phase === 'active') this.#idle.touch();
+  }
+
+  /** Whether an idle warning is out and nobody has done anything since. */
+  get idleWarned(): boolean {
+    return this.#idle.warned;
   }
 
   /** Refuses the expert: it is told, and the session ends for both ('denied'). */
@@ -833,6 +885,11 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     if (this.#size && this.#flowing && this.#sharingTerminal) await this.#channel.send({ type: 'resize', ...this.#size });
   }
 
+  /** Sends a message nobody waits for; a failure is reported, not thrown. */
+  #tell(message: AssistMessage): void {
+    void this.#channel.send(message).catch((error: Error) => this.emit('error', error));
+  }
+
   /** The audit log is the relay's record, not a condition of the user's decision: a failure is reported, not thrown. */
   async #record(event: RecordableEvent): Promise<void> {
     try {
@@ -881,6 +938,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
   }
 
   #onMessage(message: AssistMessage): void {
+    if (idleActivityMessages.has(message.type)) this.#idle.touch();
     switch (message.type) {
       case 'hello':
         if (this.#expertName !== undefined) return this.#channel.violation('a second hello');
@@ -930,6 +988,9 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
           this.emit('expert-left');
         }
         return;
+      case 'idle-warning':
+        if (message.state !== 'still-here') return this.#channel.violation(`an idle ${message.state}, which only the person’s side sends`);
+        return this.#idle.touch();
     }
   }
 }
@@ -984,6 +1045,10 @@ export type ExpertSessionEvents = {
   'attempt-failed': [verdict: AttemptVerdict];
   /** Helper code: the person's side left before approving; the code is open again. */
   'agent-left': [];
+  /** Nobody did anything for a while: the session ends for inactivity in `secondsLeft` unless someone does (stillHere()). */
+  'idle-warning': [warning: { secondsLeft: number }];
+  /** Activity after an idle warning: the session goes on. */
+  'idle-cleared': [];
   ended: [end: AssistEnd];
   error: [error: Error];
 };
@@ -1205,6 +1270,12 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     await this.#channel.send({ type: 'video-codecs', codecs });
   }
 
+  /** Tells the person's side this side is still there: the idle end is put off, as by any activity. */
+  async stillHere(): Promise<void> {
+    this.#require('active', 'say you are still here');
+    await this.#channel.send({ type: 'idle-warning', state: 'still-here' });
+  }
+
   /** Asks for a key frame: after a decoder error, or to start a picture. */
   async requestKeyFrame(): Promise<void> {
     if (this.#video && this.#phase === 'active') await this.#channel.send({ type: 'key-frame-request' });
@@ -1365,6 +1436,9 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       case 'screen':
         if (!this.#screenShared || this.#paused) return this.#channel.violation(this.#paused ? 'a screen image while paused' : 'a screen image outside a share');
         return this.emit('screen', { width: message.width, height: message.height, jpeg: message.jpeg });
+      case 'idle-warning':
+        if (message.state === 'still-here') return this.#channel.violation('a still-here, which only the technician’s side sends');
+        return message.state === 'warning' ? this.emit('idle-warning', { secondsLeft: message.secondsLeft }) : this.emit('idle-cleared');
     }
   }
 }

@@ -15,6 +15,7 @@ import type {
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  EndSessionRequest,
   EndReason,
   InvitationKind,
   JoinSessionRequest,
@@ -27,6 +28,7 @@ import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
 import {
   RelayConnection,
+  RelayConnectionError,
   RelayError,
   type Notice,
   type RelayRequest,
@@ -124,6 +126,9 @@ export function creatorOf(kind: InvitationKind): Role {
   return kind === 'helper-code' ? 'expert' : 'agent';
 }
 
+/** Reasons this side may give when it ends the session (EndSessionRequest's). */
+export type OwnEndReason = NonNullable<EndSessionRequest['reason']>;
+
 /** Ends the client sees without the relay saying so. */
 export type LocalEndReason =
   /** close() was called. */
@@ -187,6 +192,11 @@ const STALE_FRAME_GRACE_MS = 1_000;
 /** Resume errors that another attempt cannot fix. */
 const FUTILE_RESUME_ERRORS = new Set(['invalid-resume-token', 'session-not-found', 'session-ended', 'session-expired']);
 
+/** Requests the relay answers alike when they arrive twice: sent again once resumed if the connection dropped before the answer. */
+const RESENDABLE_ACTIONS: ReadonlySet<RelayRequest['action']> = new Set(['approveSession', 'listAudit']);
+
+const connectionLost = (error: unknown) => error instanceof RelayConnectionError && error.code === 'connection-lost';
+
 export class RelayClient extends Emitter<RelayClientEvents> {
   readonly #url: string;
   readonly #WebSocket: WebSocketConstructor;
@@ -209,7 +219,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #delivered = false;
   /** endSession went out: a closing connection is the end, not an outage. */
   #endSent = false;
-  #denied = false;
+  /** Why this side ended the session, when it said (end's reason). */
+  #ownReason: OwnEndReason | undefined;
   /** Settles requests made while the connection is down once it is back (or the session ended). */
   #reconnected: Promise<void> | undefined;
   #markReconnected = () => {};
@@ -434,9 +445,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * Ends the session in order: closes the session stream once the peer has acknowledged everything
    * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides. A
    * joiner before approval only leaves (the invitation reopens for the creator); an agent that
-   * refuses the expert passes `reason: 'denied'`.
+   * refuses the expert passes `reason: 'denied'`, one that ends an approved session for inactivity
+   * `reason: 'idle-timeout'` (sdk/idle-limit.ts).
    */
-  end(options: { reason?: 'denied' } = {}): Promise<SessionEnd> {
+  end(options: { reason?: OwnEndReason } = {}): Promise<SessionEnd> {
     this.#ending ??= this.#endInOrder(options.reason);
     return this.#ending;
   }
@@ -451,19 +463,28 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #establish(request: CreateSessionRequest | JoinSessionRequest): Promise<EstablishedSession> {
     if (this.#state !== 'idle') throw new Error('a RelayClient holds one session, and this one already has one');
     this.#state = 'establishing';
-    try {
-      const connection = await this.#connect();
-      const { type: _reply, ...session } = await connection.request(request);
-      this.#session = session;
-      this.#state = 'connected';
-      this.#markReconnected();
-      this.#peerConnected = session.peerConnected;
-      if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
-      return session;
-    } catch (error) {
-      this.#connection?.close();
-      if (this.#state === 'establishing') this.#state = 'idle';
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const connection = await this.#connect();
+        const { type: _reply, ...session } = await connection.request(request);
+        this.#session = session;
+        this.#state = 'connected';
+        this.#markReconnected();
+        this.#peerConnected = session.peerConnected;
+        if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
+        return session;
+      } catch (error) {
+        this.#connection?.close();
+        // The answer was lost with the connection: ask again on a new one. A joiner's seat went with
+        // the connection; an invitation made for a lost answer waits unjoinable (its secret never
+        // left this client) until it expires.
+        if (connectionLost(error) && attempt < this.#reconnectPolicy.maxAttempts && this.#state === 'establishing') {
+          await this.#waitAtMost(this.#backoffDelay(attempt));
+          continue;
+        }
+        if (this.#state === 'establishing') this.#state = 'idle';
+        throw error;
+      }
     }
   }
 
@@ -494,12 +515,18 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     if (this.#state === 'connected') void this.#reconnect(cause);
   }
 
-  /** Sends a request on the connection, waiting for a reconnect first if the connection is down. */
+  /** Sends a request on the connection, waiting for a reconnect first if the connection is down (and again, for a resendable request, if it drops before the answer). */
   async #request<Request extends RelayRequest>(request: Request): Promise<ReplyTo<Request>> {
     if (!this.#session) throw new Error(`${request.action} needs an established session`);
-    if (this.#state === 'reconnecting') await this.#reconnected;
-    if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
-    return this.#connection.request(request);
+    for (;;) {
+      if (this.#state === 'reconnecting') await this.#reconnected;
+      if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
+      try {
+        return await this.#connection.request(request);
+      } catch (error) {
+        if (!(connectionLost(error) && RESENDABLE_ACTIONS.has(request.action))) throw error;
+      }
+    }
   }
 
   #activate(activation: Activation): Activation {
@@ -591,7 +618,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       case 'ended':
         return void this.#finish(message.reason);
       case 'error':
-        return this.emit('error', new RelayError(message.code, message.message, message.requestAction, message.endReason));
+        return this.emit('error', RelayError.fromReply(message));
     }
   }
 
@@ -645,13 +672,13 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   // ---- ending ----
 
-  async #endInOrder(reason: 'denied' | undefined): Promise<SessionEnd> {
+  async #endInOrder(reason: OwnEndReason | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
     if (this.#state === 'reconnecting') await this.#reconnected;
     if (this.#sessionStream) this.#delivered = await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end());
     if (this.#end) return this.#end;
     this.#endSent = true;
-    this.#denied = reason === 'denied';
+    this.#ownReason = reason;
     this.#connection?.send(reason ? { action: 'endSession', reason } : { action: 'endSession' });
     // The relay answers with an 'ended' notice (which finishes the session); without one, end anyway.
     await this.#waitAtMost(this.#requestTimeoutMs);
@@ -659,7 +686,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   #ownEndReason(): EndReason {
-    if (this.#denied) return 'denied';
+    if (this.#ownReason) return this.#ownReason;
     return this.#session?.role === 'expert' ? 'ended-by-expert' : 'ended-by-agent';
   }
 

@@ -83,7 +83,7 @@ export {
   type JoinHelpOptions,
   type OfferHelpOptions,
   type RelayAddress,
-  type RelayEndpoints,
+  type DiscoveredRelay,
   type RequestHelpOptions,
 } from './assist.js';
 export {
@@ -117,6 +117,7 @@ export {
   clipboardProblem,
   MAX_CLIPBOARD_BYTES,
   shareStoppedSentence,
+  idleActivityMessages,
   type ControlState,
   type CursorShape,
   type CursorState,
@@ -134,3 +135,4 @@ export {
 } from './assist-messages.js';
 export { CursorShapeCache } from './cursor-shapes.js';
 export { DEFAULT_EXTENSION_SECONDS, EXPIRY_WARNINGS_SECONDS, watchTimeLimit, type TimeLimit, type TimeLimitHandlers, type TimeLimitOptions } from './time-limit.js';
+export { IDLE_WARNINGS_SECONDS, IdleWatch, type IdleHandlers, type IdleWatchOptions } from './idle-limit.js';

@@ -34,6 +34,12 @@ export interface StreamTuning {
   ackDelayMs: number;
   /** ...or until this many data packets arrived. */
   ackEveryPackets: number;
+  /**
+   * In a conversation (this side sent data since the last packet it received: keys and their echoes), the
+   * ack for a lone in-order packet waits up to this long instead, for this side's next data packet to
+   * carry it. The sender's retransmission timeout allows for it (it assumes the peer's is the same).
+   */
+  answerAckDelayMs: number;
   /** Idle time after which a heartbeat goes out; below API Gateway's 10-minute idle timeout. */
   heartbeatIntervalMs: number;
   initialRtoMs: number;
@@ -51,6 +57,7 @@ export const DEFAULT_STREAM_TUNING: Readonly<StreamTuning> = Object.freeze({
   reorderBufferPackets: 256,
   ackDelayMs: 25,
   ackEveryPackets: 4,
+  answerAckDelayMs: 250,
   heartbeatIntervalMs: 60_000,
   initialRtoMs: 1_000,
   minRtoMs: 200,
@@ -227,6 +234,10 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #newestControlSeq = -1;
   #acksOwed = 0;
   #ackTimer: CancelTimer | undefined;
+  /** When the armed ack timer fires. */
+  #ackDeadline = Infinity;
+  /** This side sent a data packet since the last data packet it received: an answer to the next one is likely. */
+  #sentDataSinceReceived = false;
 
   constructor(options: ReliableStreamOptions) {
     super();
@@ -460,6 +471,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       if (this.#acksOwed === 0) {
         this.#ackTimer?.();
         this.#ackTimer = undefined;
+        this.#ackDeadline = Infinity;
       }
       this.#stats.acksPiggybacked++;
     };
@@ -537,6 +549,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     packet.lastSentAt = this.#clock.now();
     packet.lastSendOrder = ++this.#sendOrder;
     this.#stats.dataFramesSent++;
+    this.#sentDataSinceReceived = true;
     this.#transmit(packet.frame);
   }
 
@@ -604,7 +617,15 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#rttVariance = 0.75 * this.#rttVariance + 0.25 * Math.abs(this.#smoothedRtt - sample);
       this.#smoothedRtt = 0.875 * this.#smoothedRtt + 0.125 * sample;
     }
-    this.#rto = this.#clampRto(this.#smoothedRtt + 4 * this.#rttVariance);
+    this.#rto = this.#clampRto(this.#smoothedRtt + 4 * this.#rttVariance + this.#peerMaxAckDelayMs());
+  }
+
+  /**
+   * How long the peer may hold an ack (as QUIC adds max_ack_delay to its probe timeout): the peer is
+   * assumed to use this side's ack delays, so a held ack never looks like a loss.
+   */
+  #peerMaxAckDelayMs(): number {
+    return Math.max(this.#tuning.ackDelayMs, this.#tuning.answerAckDelayMs);
   }
 
   /**
@@ -726,6 +747,10 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#changedSincePersisted = true;
     // Filling the gap is acked at once, before the sender, seeing later packets acked, resends this one.
     const fillsGap = seq === this.#nextExpected && this.#reorderBuffer.size > 0;
+    // A lone packet in order, after this side sent data of its own: its answer (or this side's next
+    // message) will likely carry the ack, so it may wait longer. Anything out of order is acked promptly.
+    const answerLikely = this.#sentDataSinceReceived && seq === this.#nextExpected && this.#reorderBuffer.size === 0;
+    this.#sentDataSinceReceived = false;
     if (seq < this.#nextExpected || this.#reorderBuffer.has(seq)) {
       this.#stats.duplicateFrames++;
     } else if (seq >= this.#nextExpected + this.#tuning.reorderBufferPackets) {
@@ -734,7 +759,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
       this.#reorderBuffer.set(seq, packet);
       this.#deliverInOrder();
     }
-    this.#scheduleAck(fillsGap);
+    // A close is acked at once: the peer's end() waits for it, and no answer follows a close.
+    this.#scheduleAck(fillsGap || packet.kind === 'close', answerLikely);
   }
 
   #deliverInOrder(): void {
@@ -766,17 +792,24 @@ export class ReliableStream extends Emitter<StreamEvents> {
     }
   }
 
-  #scheduleAck(urgent: boolean): void {
+  #scheduleAck(urgent: boolean, answerLikely: boolean): void {
     // Paused: resume() acks. Nothing owed: an answer sent during delivery carried it.
     if (this.#paused || this.#acksOwed === 0) return;
-    if (urgent || this.#acksOwed >= this.#tuning.ackEveryPackets) this.#sendAck();
-    else this.#ackTimer ??= this.#clock.schedule(this.#tuning.ackDelayMs, () => this.#sendAck());
+    if (urgent || this.#acksOwed >= this.#tuning.ackEveryPackets) return this.#sendAck();
+    // The earliest deadline wins: a second packet owed ends a longer wait for the first one's answer.
+    const delay = answerLikely && this.#acksOwed === 1 ? this.#tuning.answerAckDelayMs : this.#tuning.ackDelayMs;
+    const deadline = this.#clock.now() + delay;
+    if (this.#ackTimer && this.#ackDeadline <= deadline) return;
+    this.#ackTimer?.();
+    this.#ackDeadline = deadline;
+    this.#ackTimer = this.#clock.schedule(delay, () => this.#sendAck());
   }
 
   /** Sends our receive state. Seq and contents are fixed together, so the newest seq carries the newest state. */
   #sendAck(): void {
     this.#ackTimer?.();
     this.#ackTimer = undefined;
+    this.#ackDeadline = Infinity;
     if (this.#paused || this.#terminated) return; // resume() sends a fresh ack
     this.#acksOwed = 0;
     if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
@@ -834,6 +867,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #stopTimers(): void {
     for (const cancel of [this.#lossTimer, this.#heartbeatTimer, this.#ackTimer]) cancel?.();
     this.#lossTimer = this.#heartbeatTimer = this.#ackTimer = undefined;
+    this.#ackDeadline = Infinity;
   }
 }
 

@@ -1,6 +1,7 @@
 // The AWS clients a function can build, one factory each. A function's file passes only those its
 // route-table entry names (functions/lib/routes.ts `clients`), so its bundle carries only those.
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
@@ -8,6 +9,8 @@ import type { Log } from '../../shared/ports/log.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
 import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
+import { SesMailer, type SesMailerOptions } from '../../shared/adapters/ses-mailer.js';
+import type { Mailer } from '../../shared/ports/mailer.js';
 import type { TableAdapters } from './wiring.js';
 
 /** The table's adapters over one DynamoDB client. */
@@ -30,4 +33,11 @@ export function management(
   const client = createManagementClient(endpoint, config);
   onClient?.(client);
   return new ApiGatewayNotifier(client, log);
+}
+
+/** The mailer over an SES v2 client (the email route's only). */
+export function ses(config: SESv2ClientConfig, sender: SesMailerOptions, log: Log, onClient?: (client: object) => void): Mailer {
+  const client = new SESv2Client(config);
+  onClient?.(client);
+  return new SesMailer(client, sender, log);
 }

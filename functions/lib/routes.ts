@@ -1,7 +1,8 @@
 // The one route table (functions/lib/routes.ts): every function the relay deploys, what it runs and what it may do. The CDK stack
-// (functions, routes, IAM, memory), the local runtime (which handler serves which route key) and the
-// SDK (which answer each request gets) all read it; test/infra/routes.test.ts checks the handler files
-// and the protocol against it. Adding a route is an entry here, its handler file and its use case.
+// (functions, their Lambda entries, routes, IAM, memory), the local runtime (which use case serves which route
+// key, with which grants) and the SDK (which answer each request gets) all read it; test/infra/routes.test.ts
+// checks the use cases and the protocol against it. A WebSocket route has no handler file: its Lambda entry is
+// derived from its entry here (functions/lib/entries.ts). Adding a route is an entry here and its use case.
 //
 // Pure data with type-only imports: the SDK, which runs in browsers, reads it too.
 
@@ -10,17 +11,13 @@ import type { ClientAction, ServerMessage } from '../../shared/protocol/messages
 /** DynamoDB actions a function may be granted; Query only on the sparse OpenSessions index. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
-/** @connections methods: POST sends a message to a client, DELETE closes its connection. */
-export type ConnectionsMethod = 'POST' | 'DELETE';
+/** @connections methods: POST sends a message to a client, DELETE closes its connection, GET asks whether it exists. */
+export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
 
 /** AWS SDK clients a function's code builds. */
 export type SdkClient = 'dynamodb' | 'apigatewaymanagementapi' | 'sesv2';
 
 export interface FunctionSpec {
-  /** Handler file in functions/, without `.ts`. */
-  file: string;
-  /** The use case it runs (shared/relay/), for readers; the handler file wires it. */
-  useCase: string;
   /** Exactly the DynamoDB actions its use case performs (see shared/adapters/dynamo-session-store.ts). */
   tableActions: readonly TableAction[];
   /** The @connections methods it calls. */
@@ -32,7 +29,15 @@ export interface FunctionSpec {
   timeoutSeconds?: number;
 }
 
+/** A use case of shared/relay/: `<module>#<export>`, e.g. `sessions#createSession` (shared/relay/sessions.ts). */
+export type UseCaseRef = `${string}#${string}`;
+
 export interface WebSocketRouteSpec extends FunctionSpec {
+  /**
+   * The use case the route runs; its Lambda entry imports it and nothing else of shared/relay. A client
+   * action's use case takes (deps, caller, request), $connect's and $disconnect's (deps, caller); $default has none.
+   */
+  useCase?: UseCaseRef;
   /** The answer the caller gets on success (the route response); none for one-way messages. */
   reply?: ServerMessage['type'];
 }
@@ -47,58 +52,63 @@ const SESSION_ACTION = {
 
 /** API Gateway's route keys: `$connect`, `$disconnect`, `$default`, and one per client action. */
 export const webSocketRoutes = {
-  $connect: { file: 'connect', useCase: 'openConnection', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
+  $connect: { useCase: 'connections#openConnection', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
   // A joiner that drops before approval is removed: told "ended" and disconnected.
-  $disconnect: { file: 'disconnect', useCase: 'closeConnection', ...SESSION_ACTION },
-  $default: { file: 'default', useCase: 'unknown-action refusal', tableActions: [], connections: [], clients: [] },
+  $disconnect: { useCase: 'connections#closeConnection', ...SESSION_ACTION },
+  $default: { tableActions: [], connections: [], clients: [] },
   // Rate-limit counters and audit entries are UpdateItems; a session and its nameplate are PutItems.
   createSession: {
-    file: 'create-session',
-    useCase: 'createSession',
+    useCase: 'sessions#createSession',
     tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
     connections: [],
     clients: ['dynamodb'],
     reply: 'sessionCreated',
   },
-  joinSession: { file: 'join-session', useCase: 'joinSession', ...SESSION_ACTION, reply: 'sessionJoined' },
-  resumeSession: { file: 'resume-session', useCase: 'resumeSession', ...SESSION_ACTION, reply: 'sessionResumed' },
+  joinSession: { useCase: 'sessions#joinSession', ...SESSION_ACTION, reply: 'sessionJoined' },
+  resumeSession: { useCase: 'sessions#resumeSession', ...SESSION_ACTION, reply: 'sessionResumed' },
   // The hot path: more memory, so more CPU.
-  frame: { file: 'frame', useCase: 'relayFrame', ...SESSION_ACTION, memoryMb: 1024 },
-  approveSession: { file: 'approve-session', useCase: 'approveSession', ...SESSION_ACTION, reply: 'sessionActive' },
-  reportFailedAttempt: { file: 'report-failed-attempt', useCase: 'reportFailedAttempt', ...SESSION_ACTION, reply: 'attemptRecorded' },
-  recordEvent: { file: 'record-event', useCase: 'recordEvent', ...SESSION_ACTION, reply: 'eventRecorded' },
+  frame: { useCase: 'relay-frame#relayFrame', ...SESSION_ACTION, memoryMb: 1024 },
+  approveSession: { useCase: 'consent#approveSession', ...SESSION_ACTION, reply: 'sessionActive' },
+  reportFailedAttempt: { useCase: 'consent#reportFailedAttempt', ...SESSION_ACTION, reply: 'attemptRecorded' },
+  recordEvent: { useCase: 'consent#recordEvent', ...SESSION_ACTION, reply: 'eventRecorded' },
   // The person moves the hard limit (up to the cap); the technician is told with a POST.
-  extendSession: { file: 'extend-session', useCase: 'extendSession', ...SESSION_ACTION, reply: 'sessionExtended' },
+  extendSession: { useCase: 'time-limits#extendSession', ...SESSION_ACTION, reply: 'sessionExtended' },
   // SES is granted separately, and only when a sender is configured.
   emailInvitation: {
-    file: 'email-invitation',
-    useCase: 'emailInvitation',
+    useCase: 'email-invitation#emailInvitation',
     ...SESSION_ACTION,
     clients: ['dynamodb', 'apigatewaymanagementapi', 'sesv2'],
     reply: 'invitationEmailed',
   },
-  listAudit: { file: 'list-audit', useCase: 'listAudit', tableActions: ['GetItem'], connections: [], clients: ['dynamodb'], reply: 'auditLog' },
-  endSession: { file: 'end-session', useCase: 'endSession', ...SESSION_ACTION },
+  listAudit: { useCase: 'audit#listAudit', tableActions: ['GetItem'], connections: [], clients: ['dynamodb'], reply: 'auditLog' },
+  endSession: { useCase: 'sessions#endSession', ...SESSION_ACTION },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
 
+/** A function that serves no WebSocket route has a handler file of its own. */
+export interface OtherFunctionSpec extends FunctionSpec {
+  /** Its handler file in functions/, without `.ts`. */
+  file: string;
+}
+
 /**
  * The sweeper (every minute): queries the sparse OpenSessions index (keys only), reads each open
- * session and finishes the overdue ones. The HTTPS function: health, discovery, the join page (counted
+ * session, finishes the overdue ones and frees the seats of connections that are gone without a
+ * $disconnect (asked with @connections GET). The HTTPS function: health, discovery, the join page (counted
  * with joins: a rate-limit UpdateItem) and the web console.
  */
 export const otherFunctions = {
   sweep: {
     file: 'sweep',
-    useCase: 'sweepOverdueSessions',
     tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
-    connections: ENDS_SESSIONS,
+    // GET: $disconnect is best effort, so the sweeper asks whether a quiet session's connections still exist.
+    connections: [...ENDS_SESSIONS, 'GET'],
     clients: ['dynamodb', 'apigatewaymanagementapi'],
     timeoutSeconds: 60,
   },
-  http: { file: 'http', useCase: 'invitation pages and the web console', tableActions: ['UpdateItem'], connections: [], clients: ['dynamodb'] },
-} as const satisfies Record<string, FunctionSpec>;
+  http: { file: 'http', tableActions: ['UpdateItem'], connections: [], clients: ['dynamodb'] },
+} as const satisfies Record<string, OtherFunctionSpec>;
 
 type Routes = typeof webSocketRoutes;
 /** Each answered request's action → the type of its answer. */
@@ -109,8 +119,6 @@ export const replyTypeOf = Object.fromEntries(
   Object.entries(webSocketRoutes).flatMap(([key, route]) => ('reply' in route ? [[key, route.reply]] : [])),
 ) as ReplyTypeOf;
 
-/**
- * The export of a WebSocket route's handler file that builds its handler from a deps resolver
- * (`create-session` → `createSessionRoute`); the local runtime finds each route's handler by it.
- */
-export const routeFactoryName = (file: string) => `${file.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase())}Route`;
+/** A WebSocket route's function name (CDK ids, bundles, logs): `createSession` → `create-session`, `$connect` → `connect`. */
+export const functionNameOf = (routeKey: string) => routeKey.replace(/^\$/, '').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+

@@ -1,5 +1,7 @@
 import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { SESv2ClientConfig } from '@aws-sdk/client-sesv2';
+import type { SesMailerOptions } from '../../shared/adapters/ses-mailer.js';
 import { policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
 import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
 import { createJsonLog, type Log } from '../../shared/ports/log.js';
@@ -7,6 +9,7 @@ import type { Mailer } from '../../shared/ports/mailer.js';
 import type { RelayDeps, RelayEndpoints } from '../../shared/relay/deps.js';
 import { RouteCache } from '../../shared/relay/route-cache.js';
 import type { WebSocketEvent } from './events.js';
+import type { SdkClient } from './routes.js';
 
 /** Builds the use cases' dependencies for one event (none for scheduled work such as the sweeper). */
 export type DepsResolver = (event?: WebSocketEvent) => RelayDeps;
@@ -25,6 +28,8 @@ export interface ClientFactories {
     log: Log,
     onClient?: (client: object) => void,
   ) => ConnectionNotifier;
+  /** The mailer over an SES v2 client, sending as `sender` (`onClient` sees the client). */
+  ses?: (config: SESv2ClientConfig, sender: SesMailerOptions, log: Log, onClient?: (client: object) => void) => Mailer;
 }
 
 export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter'>;
@@ -45,13 +50,15 @@ export interface RelayWiring {
    */
   callbackUrl: string;
   endpoints: RelayEndpoints;
-  /** Without it the relay refuses to email invitations (only the email route is given one, so only its bundle holds SES). */
-  mailer?: Mailer;
+  /** Who emails come from; without a sender (or without the SES client) the relay refuses to email invitations. */
+  sender?: SesMailerOptions;
+  /** SES endpoint override (the local runtime's outbox). */
+  sesEndpoint?: string;
   clock?: () => number;
   /** Region and credentials for the local runtime's clients; on Lambda they come from the environment. */
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
   /** Called with each AWS client the wiring builds (the local runtime enforces the function's grants on it). */
-  onClient?: (service: 'dynamodb' | 'apigatewaymanagementapi', client: object) => void;
+  onClient?: (service: SdkClient, client: object) => void;
   /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
   managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
@@ -70,6 +77,7 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     ));
   };
   let notifier: ConnectionNotifier | undefined;
+  let mailer: Mailer | undefined;
   const deps: RelayDeps = {
     get store() {
       return table().store;
@@ -80,7 +88,13 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     get rateLimiter() {
       return table().rateLimiter;
     },
-    mailer: wiring.mailer,
+    // Only a function given the SES client (the email route) builds a mailer, on first use.
+    get mailer() {
+      if (mailer || !wiring.sender || !wiring.clients.ses) return mailer;
+      return (mailer = wiring.clients.ses({ ...wiring.awsClientConfig, endpoint: wiring.sesEndpoint }, wiring.sender, wiring.log, (client) =>
+        wiring.onClient?.('sesv2', client),
+      ));
+    },
     endpoints: wiring.endpoints,
     policy: wiring.policy,
     log: wiring.log,
@@ -110,9 +124,9 @@ function requiredEnvironment(name: string): string {
 
 /**
  * The Lambda wiring: configuration from environment variables set by the CDK stack, built once per
- * container. The email route passes its mailer; no other bundle carries the SES client.
+ * container. A function's entry passes the client factories its route-table entry names, and only those.
  */
-export function depsFromEnvironment(clients: ClientFactories, extras: { mailer?: Mailer } = {}): DepsResolver {
+export function depsFromEnvironment(clients: ClientFactories): DepsResolver {
   let resolver: DepsResolver | undefined;
   return (event) => {
     resolver ??= createDepsResolver({
@@ -125,7 +139,10 @@ export function depsFromEnvironment(clients: ClientFactories, extras: { mailer?:
         return requiredEnvironment('CALLBACK_URL');
       },
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
-      mailer: extras.mailer,
+      // The sender identity and configuration set come from CDK context; without a sender, emailing is refused.
+      sender: process.env.ASSIST_EMAIL_FROM
+        ? { from: process.env.ASSIST_EMAIL_FROM, configurationSetName: process.env.ASSIST_SES_CONFIGURATION_SET || undefined }
+        : undefined,
     });
     return resolver(event);
   };

@@ -1,9 +1,11 @@
 import middy, { type MiddlewareObj } from '@middy/core';
+import { isAllowedBrowserOrigin } from '../../shared/config/policy.js';
 import { parseClientMessage } from '../../shared/protocol/parse.js';
 import type { ClientAction, ClientMessage, ServerMessage } from '../../shared/protocol/messages.js';
 import type { Caller, RelayDeps } from '../../shared/relay/deps.js';
 import { RelayError } from '../../shared/relay/errors.js';
 import type { WebSocketEvent, WebSocketResult } from './events.js';
+import type { WebSocketRouteKey } from './routes.js';
 import type { DepsResolver } from './wiring.js';
 
 export const callerOf = (event: WebSocketEvent): Caller => ({
@@ -40,40 +42,86 @@ function errorsToCaller(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, We
 }
 
 /** Every route is middy plus typed errors; a route only says what to do with its event. */
-const webSocketRoute =
+const routeWith =
   (run: (event: WebSocketEvent, resolve: DepsResolver) => Promise<WebSocketResult>) => (resolve: DepsResolver) =>
     middy<WebSocketEvent, WebSocketResult>()
       .use(errorsToCaller(resolve))
       .handler((event) => run(event, resolve));
 
 type RequestOf<A extends ClientAction> = Extract<ClientMessage, { action: A }>;
+type LifecycleUseCase = (deps: RelayDeps, caller: Caller) => Promise<void>;
 
-/** A route for one client action: parse and validate the body, run the use case, reply. */
-export function messageRoute<A extends ClientAction>(
-  action: A,
-  useCase: (deps: RelayDeps, caller: Caller, request: RequestOf<A>) => Promise<ServerMessage | undefined>,
-) {
-  return webSocketRoute(async (event, resolve) => {
-    const request = parseClientMessage(event.body);
-    if (request.action !== action) {
-      throw new RelayError('invalid-request', `this route handles "${action}", not "${request.action}"`);
-    }
-    return reply(await useCase(resolve(event), callerOf(event), request as RequestOf<A>));
-  });
-}
+/** A use case as the route table names it (functions/lib/routes.ts `useCase`): lifecycle ones take no request. */
+export type RouteUseCase = (deps: RelayDeps, caller: Caller, request: never) => Promise<ServerMessage | undefined | void>;
 
 /** $connect / $disconnect: no body; a $connect failure refuses the connection. */
-export function lifecycleRoute(useCase: (deps: RelayDeps, caller: Caller) => Promise<void>) {
-  return webSocketRoute(async (event, resolve) => {
+function lifecycleRoute(useCase: LifecycleUseCase) {
+  return routeWith(async (event, resolve) => {
     await useCase(resolve(event), callerOf(event));
     return { statusCode: 200 };
   });
 }
 
+/**
+ * Browsers name the page that opens a WebSocket (`Origin`), and only the relay's own web console and the
+ * origins its operator allows (policy.allowedOrigins) may: another site cannot use its visitors' browsers as
+ * relay clients. The CLI and the SDK in Node send no Origin. The refusal is a 403 on the upgrade.
+ */
+function onlyAllowedPages(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, WebSocketResult> {
+  return {
+    before: ({ event }) => {
+      const origin = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'origin')?.[1];
+      if (origin === undefined) return;
+      const { endpoints, policy } = resolve(event);
+      if (!isAllowedBrowserOrigin(origin, endpoints.httpUrl, [...(endpoints.pageOrigins ?? []), ...policy.allowedOrigins])) {
+        throw new RelayError('invalid-request', 'browsers may connect only from this relay’s own pages and the origins its operator allows');
+      }
+    },
+  };
+}
+
+// The four kinds of WebSocket route. Each takes the route's key and use case, so a route's Lambda entry
+// (functions/lib/entries.ts) imports and calls only its own kind: no bundle carries the others' code.
+
+/** $connect: the browser origin check, then the use case; a failure refuses the connection. */
+export const connectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => (resolve: DepsResolver) =>
+  lifecycleRoute(useCase as LifecycleUseCase)(resolve).use(onlyAllowedPages(resolve));
+
+/** $disconnect: the use case, for a connection that is already gone. */
+export const disconnectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => lifecycleRoute(useCase as LifecycleUseCase);
+
 /** $default: whatever matched no route is malformed or names an unknown action; tell the caller which. */
-export function fallbackRoute() {
-  return webSocketRoute(async (event) => {
+export const fallbackRoute = (_routeKey?: WebSocketRouteKey, _useCase?: RouteUseCase) =>
+  routeWith(async (event) => {
     const request = parseClientMessage(event.body);
     throw new RelayError('unknown-action', `action "${request.action}" is not routed by this relay`);
   });
+
+/** A client action: parse and validate the body, run the use case, reply. */
+export const actionRoute = (routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => {
+  const action = routeKey as ClientAction;
+  return routeWith(async (event, resolve) => {
+    const request = parseClientMessage(event.body);
+    if (request.action !== action) {
+      throw new RelayError('invalid-request', `this route handles "${action}", not "${request.action}"`);
+    }
+    const run = useCase as (deps: RelayDeps, caller: Caller, request: RequestOf<typeof action>) => Promise<ServerMessage | undefined>;
+    return reply(await run(resolve(event), callerOf(event), request as RequestOf<typeof action>));
+  });
+};
+
+const routeKinds = { connectRoute, disconnectRoute, fallbackRoute, actionRoute };
+
+/** Which kind serves a route key. */
+export function routeKindOf(routeKey: WebSocketRouteKey): keyof typeof routeKinds {
+  if (routeKey === '$connect') return 'connectRoute';
+  if (routeKey === '$disconnect') return 'disconnectRoute';
+  if (routeKey === '$default') return 'fallbackRoute';
+  return 'actionRoute';
+}
+
+/** The handler of a WebSocket route from its key and use case, as its Lambda entry builds it (the local runtime, tests). */
+export function webSocketRoute(routeKey: WebSocketRouteKey, useCase?: RouteUseCase) {
+  if (routeKey !== '$default' && !useCase) throw new Error(`the route table names no use case for ${routeKey}`);
+  return routeKinds[routeKindOf(routeKey)](routeKey, useCase);
 }

@@ -1,20 +1,12 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BuildOptions } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
+import type { FunctionEntry } from '../../functions/lib/entries.js';
 
-/** The repository root (the NodejsFunction project root) and the folder of Lambda handlers. */
+export { functionEntries, type FunctionEntry } from '../../functions/lib/entries.js';
+
+/** The repository root, where esbuild runs. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const functionsDir = join(projectRoot, 'functions');
-
-/** Every top-level file in functions/ is one Lambda handler (helpers live in functions/lib/). */
-export function handlerEntries(): Array<{ name: string; entry: string }> {
-  return readdirSync(functionsDir)
-    .filter((file) => file.endsWith('.ts'))
-    .sort()
-    .map((file) => ({ name: file.slice(0, -'.ts'.length), entry: join(functionsDir, file) }));
-}
 
 /**
  * SDK modules bundled as stand-ins that keep only what the relay's clients run on Lambda; each stand-in says
@@ -39,45 +31,41 @@ export const sdkAliases: Record<string, string> = Object.fromEntries(
 );
 
 /**
- * How every function is bundled. The stack hands this to NodejsFunction (which runs the local esbuild),
- * and tests and benchmarks derive their esbuild options from it, so what they check is what deploys.
+ * How every function is bundled: the stack runs it (bundleFunction), and tests and benchmarks build with the
+ * same options, so what they check is what deploys. The esbuild in node_modules does the work: no Docker.
  */
-export const relayBundling = {
-  format: OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  // Stack traces need only the mappings; leaving the sources out keeps the asset small.
-  sourcesContent: false,
-  // Pinned SDK versions, and one file to load at cold start instead of the runtime's many.
-  bundleAwsSDK: true,
-  // Prefer packages' ESM builds: they tree-shake better than their CommonJS ones.
-  mainFields: ['module', 'main'],
-  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-  esbuildArgs: Object.fromEntries(Object.entries(sdkAliases).map(([from, to]) => [`--alias:${from}`, to])),
-  // No Docker here or in CI: the esbuild in node_modules does the work.
-  forceDockerBundling: false,
-  logLevel: LogLevel.WARNING,
-} as const satisfies BundlingOptions;
-
-/** The esbuild API equivalent of what NodejsFunction runs for `relayBundling` (its CLI flags, one for one). */
-export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+export function esbuildOptions(entry: FunctionEntry | string, outfile: string): BuildOptions {
+  const input: BuildOptions =
+    typeof entry === 'string'
+      ? { entryPoints: [entry] }
+      : 'file' in entry
+        ? { entryPoints: [entry.file] }
+        : // A route's entry exists only as source derived from the route table (functions/lib/entries.ts).
+          { stdin: { contents: entry.source, sourcefile: entry.sourcefile, resolveDir: entry.resolveDir, loader: 'ts' } };
   return {
-    entryPoints: [entry],
+    ...input,
     outfile,
     bundle: true,
     platform: 'node',
-    format: relayBundling.format,
-    target: relayBundling.target,
-    minify: relayBundling.minify,
-    sourcemap: relayBundling.sourceMap,
-    sourcesContent: relayBundling.sourcesContent,
-    mainFields: [...relayBundling.mainFields],
-    banner: { js: relayBundling.banner },
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: true,
+    // Stack traces need only the mappings; leaving the sources out keeps the asset small.
+    sourcesContent: false,
+    // Prefer packages' ESM builds: they tree-shake better than their CommonJS ones.
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    // Everything is bundled, the AWS SDK too: pinned versions, and one file to load at cold start.
     external: [],
     alias: sdkAliases,
     absWorkingDir: projectRoot,
-    logLevel: relayBundling.logLevel,
+    logLevel: 'warning',
   };
+}
+
+/** Bundles one function into `outputDir/index.mjs` (synchronously: CDK's local bundling is synchronous). */
+export function bundleFunction(entry: FunctionEntry, outputDir: string): void {
+  buildSync(esbuildOptions(entry, join(outputDir, 'index.mjs')));
 }

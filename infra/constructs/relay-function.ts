@@ -1,22 +1,20 @@
-import { join } from 'node:path';
-import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { tableSchema } from '../../shared/adapters/table.js';
 import { alarmOnAny } from './alarms.js';
-import { functionsDir, projectRoot, relayBundling } from './bundling.js';
+import { bundleFunction, projectRoot, type FunctionEntry } from './bundling.js';
 
 export type { ConnectionsMethod, TableAction } from '../../functions/lib/routes.js';
 import type { ConnectionsMethod, TableAction } from '../../functions/lib/routes.js';
 
 export interface RelayFunctionProps {
-  /** Handler file in functions/, without `.ts`. */
-  file: string;
+  /** What its bundle is built from (functions/lib/entries.ts). */
+  entry: FunctionEntry;
   table: ITable;
   tableActions: readonly TableAction[];
   /** The WebSocket stage whose @connections API the function calls, and which methods it uses. */
@@ -29,8 +27,8 @@ export interface RelayFunctionProps {
   /** Log groups follow the table's policy: kept by default, deleted with throwaway stacks. */
   removalPolicy: RemovalPolicy;
   alarmAction: IAlarmAction;
-  /** Shell commands run after bundling, given the asset's folder (e.g. to add files the handler reads). */
-  afterBundling?: (outputDir: string) => string[];
+  /** Run after bundling, given the asset's folder (e.g. to add files the handler reads). */
+  afterBundling?: (outputDir: string) => void;
 }
 
 /**
@@ -39,7 +37,7 @@ export interface RelayFunctionProps {
  * on errors and throttles.
  */
 export class RelayFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
@@ -71,11 +69,26 @@ export class RelayFunction extends Construct {
       );
     }
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: join(functionsDir, `${props.file}.ts`),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+    const { entry, afterBundling } = props;
+    this.function = new LambdaFunction(this, 'Function', {
+      // Bundled in this process with the esbuild in node_modules (infra/constructs/bundling.ts); the asset is
+      // named by the hash of the bundle. The image is never pulled: local bundling always answers.
+      code: Code.fromAsset(projectRoot, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('unused-local-bundling'),
+          // Part of CDK's asset cache key, so that each function's bundle is its own.
+          command: ['bundle', entry.name],
+          local: {
+            tryBundle: (outputDir) => {
+              bundleFunction(entry, outputDir);
+              afterBundling?.(outputDir);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -86,9 +99,6 @@ export class RelayFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: props.logLevel,
       systemLogLevelV2: SystemLogLevel.WARN,
-      bundling: props.afterBundling
-        ? { ...relayBundling, commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir, outputDir) => props.afterBundling!(outputDir) } }
-        : relayBundling,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
     });
 

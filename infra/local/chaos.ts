@@ -1,7 +1,8 @@
 /**
  * Chaos mode for tests: what API Gateway and Lambda do on a bad day, made frequent. Handler
  * invocations are always concurrent (as on AWS); chaos adds random delays (so messages overtake each
- * other), posts that are silently lost or throttled, and connections that drop without warning.
+ * other), posts that are silently lost or throttled, connections that drop without warning, and
+ * $disconnect invocations that never come (API Gateway delivers $disconnect on a best-effort basis).
  */
 export interface ChaosOptions {
   /** Seed for the pseudo-random choices, so a failing run can be replayed. */
@@ -14,6 +15,11 @@ export interface ChaosOptions {
   throttleRate: number;
   /** Mean time between forced disconnects of each connection; 0 disables them. */
   meanDisconnectMs: number;
+  /**
+   * Probability that a closed connection's $disconnect is never invoked (default 0). The relay must then learn
+   * from a post that answers 410 Gone, or from the sweeper, which asks @connections.
+   */
+  disconnectDropRate?: number;
 }
 
 export const defaultChaos: ChaosOptions = { seed: 1, maxDelayMs: 5, dropRate: 0.02, throttleRate: 0.01, meanDisconnectMs: 0 };
@@ -25,6 +31,8 @@ export interface Chaos {
   postFate(): PostFate;
   /** Schedules forced disconnects of one connection; returns a function that stops them. */
   watchConnection(disconnect: () => void): () => void;
+  /** Whether this closed connection's $disconnect is lost. */
+  dropsDisconnect(): boolean;
 }
 
 /** mulberry32: tiny, fast, good enough to scramble test schedules reproducibly. */
@@ -57,6 +65,11 @@ export function createChaos(options: ChaosOptions): Chaos {
       // Exponentially distributed gaps: disconnects arrive at random, not on a beat.
       const timer = setTimeout(disconnect, -Math.log(1 - random()) * options.meanDisconnectMs);
       return () => clearTimeout(timer);
+    },
+    dropsDisconnect() {
+      // No draw when off, so a seed replays the same schedule as before this option existed.
+      const rate = options.disconnectDropRate ?? 0;
+      return rate > 0 && random() < rate;
     },
   };
 }

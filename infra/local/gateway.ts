@@ -327,6 +327,8 @@ export class LocalGateway {
       clearTimeout(connection.lifetimeTimer);
       stopChaos?.();
       this.connections.delete(connectionId);
+      // Best effort on AWS too: the connection is already closed, and chaos may lose its $disconnect.
+      if (this.options.chaos?.dropsDisconnect()) return;
       const event = this.event(connectionId, '$disconnect', 'DISCONNECT', connection);
       Object.assign(event.requestContext, { disconnectStatusCode: code, disconnectReason: reason.toString() });
       void this.invoke('$disconnect', event).catch(() => {});

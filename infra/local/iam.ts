@@ -1,5 +1,4 @@
 import type { FunctionSpec, SdkClient } from '../../functions/lib/routes.js';
-import type { Mailer } from '../../shared/ports/mailer.js';
 
 /**
  * IAM as AWS enforces it, for the local runtime: each function's clients may do only what its entry in
@@ -14,41 +13,46 @@ export class AccessDeniedException extends Error {
 type MiddlewareClient = {
   middlewareStack: {
     add(
-      middleware: (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => Promise<unknown>,
+      middleware: (
+        next: (args: { request: unknown }) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: { request: unknown }) => Promise<unknown>,
       options: { step: 'build'; name: string },
     ): void;
   };
 };
 
-const denied = (spec: FunctionSpec, action: string) =>
-  new AccessDeniedException(`the ${spec.file} function is not authorized to perform: ${action} (its grants are in functions/lib/routes.ts)`);
+type Request = { method?: string; headers?: Record<string, string> };
 
-/** The action a serialized request performs: DynamoDB names it in X-Amz-Target, @connections by its HTTP method. */
-function actionOf(service: SdkClient, request: { method?: string; headers?: Record<string, string> }): string {
+/**
+ * The action a serialized request performs: DynamoDB names it in X-Amz-Target, @connections by its HTTP
+ * method, SES by its command (the stack grants ses:SendEmail to the function with the SES client).
+ */
+function actionOf(service: SdkClient, request: Request, commandName = ''): string {
   if (service === 'dynamodb') return `dynamodb:${String(request.headers?.['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '')}`;
+  if (service === 'sesv2') return `ses:${commandName.replace(/Command$/, '')}`;
   return `execute-api:ManageConnections ${request.method ?? ''}`;
 }
 
-function isGranted(spec: FunctionSpec, service: SdkClient, request: { method?: string; headers?: Record<string, string> }): boolean {
+function isGranted(spec: FunctionSpec, service: SdkClient, request: Request): boolean {
   if (!spec.clients.includes(service)) return false;
   if (service === 'dynamodb') return (spec.tableActions as readonly string[]).includes(actionOf(service, request).slice('dynamodb:'.length));
+  if (service === 'sesv2') return true;
   return (spec.connections as readonly string[]).includes(request.method ?? '');
 }
 
-/** Refuses, before it is sent, every request of `client` that the function's grants do not allow. */
-export function enforceGrants(spec: FunctionSpec, service: SdkClient, client: unknown): void {
+/** Refuses, before it is sent, every request of `client` that the function `name`'s grants do not allow. */
+export function enforceGrants(name: string, spec: FunctionSpec, service: SdkClient, client: unknown): void {
   (client as MiddlewareClient).middlewareStack.add(
-    (next) => async (args) => {
-      const request = args.request as { method?: string; headers?: Record<string, string> };
-      if (!isGranted(spec, service, request)) throw denied(spec, actionOf(service, request));
+    (next, context) => async (args) => {
+      const request = args.request as Request;
+      if (!isGranted(spec, service, request)) {
+        throw new AccessDeniedException(
+          `the ${name} function is not authorized to perform: ${actionOf(service, request, context.commandName)} (its grants are in functions/lib/routes.ts)`,
+        );
+      }
       return next(args);
     },
     { step: 'build', name: 'localIamGrants' },
   );
-}
-
-/** The mailer a function may use: the real one with SES in its clients, else one that is refused. */
-export function grantedMailer(spec: FunctionSpec, mailer: Mailer): Mailer {
-  if (spec.clients.includes('sesv2')) return mailer;
-  return { send: () => Promise.reject(denied(spec, 'ses:SendEmail')) };
 }

@@ -3,15 +3,13 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
-import type { WebSocketEvent } from '../../functions/lib/events.js';
-import { dynamo as dynamoClient, management } from '../../functions/lib/clients.js';
+import { dynamo as dynamoClient, management, ses } from '../../functions/lib/clients.js';
+import { useCaseOf } from '../../functions/lib/entries.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
-import { otherFunctions, routeFactoryName, webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
-import { enforceGrants, grantedMailer } from './iam.js';
+import { webSocketRoute } from '../../functions/lib/ws-handler.js';
+import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
+import { enforceGrants } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SesMailer } from '../../shared/adapters/ses-mailer.js';
-import type { Mailer } from '../../shared/ports/mailer.js';
 import type { RelayEndpoints } from '../../shared/relay/deps.js';
 import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbox.js';
 import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
@@ -118,15 +116,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     },
   };
   const outbox = await createMailOutbox({ dir: options.outboxDir ?? (options.dataDir && join(options.dataDir, 'outbox')) });
-  let sesMailer: Mailer | undefined;
-  // The same SES adapter as on AWS, sending to this gateway's SES-compatible outbox endpoint.
   const internalUrl = () => `http://127.0.0.1:${internalPort}`;
-  const mailer: Mailer = {
-    send: (email) =>
-      (sesMailer ??= new SesMailer(new SESv2Client({ ...localAwsConfig, endpoint: `${internalUrl()}${OUTBOX_SES_PATH}` }), { from: LOCAL_SENDER }, log)).send(
-        email,
-      ),
-  };
 
   const managementRequestHandler =
     (options.connectionsPath ?? 'in-process') === 'in-process'
@@ -136,10 +126,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
    * One simulated container per function, as on Lambda: its own clients and caches (a frame route's
    * cache is not the sweeper's), and IAM as its role grants it (infra/local/iam.ts).
    */
-  const depsFor = (spec: FunctionSpec): DepsResolver =>
+  const depsFor = (name: string, spec: FunctionSpec): DepsResolver =>
     createDepsResolver({
       // Every client is there to build; IAM (onClient) decides what each function may do with it.
-      clients: { dynamo: dynamoClient, management },
+      clients: { dynamo: dynamoClient, management, ses },
       tableName,
       clock: options.clock,
       policy: { ...defaultPolicy, ...options.policy, allowedOrigins },
@@ -152,11 +142,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       managementRequestHandler,
       endpoints,
-      mailer: grantedMailer(spec, mailer),
+      // The same SES adapter as on AWS, sending to this gateway's SES-compatible outbox endpoint.
+      sender: { from: LOCAL_SENDER },
+      get sesEndpoint() {
+        return `${internalUrl()}${OUTBOX_SES_PATH}`;
+      },
       awsClientConfig: localAwsConfig,
-      onClient: (service, client) => enforceGrants(spec, service, client),
+      onClient: (service, client) => enforceGrants(name, spec, service, client),
     });
-  const httpDeps = depsFor(otherFunctions.http);
+  const httpDeps = depsFor('http', otherFunctions.http);
   const httpHandler = httpRoute(() => ({ ...httpDeps(), console: options.console }));
   const gateway = new LocalGateway({
     host,
@@ -179,7 +173,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     throw error;
   }
 
-  const runSweep = sweepJob(depsFor(otherFunctions.sweep));
+  const runSweep = sweepJob(depsFor('sweep', otherFunctions.sweep));
   const sweep = async () => {
     await runSweep();
     await dynamo.deleteExpiredItems(Math.floor(Date.now() / 1000));
@@ -211,16 +205,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 }
 
 /**
- * Each route of the route table served by the handler its Lambda function runs, built from its file's
- * `<name>Route` factory with the local wiring.
+ * Each route of the route table served by the handler its Lambda entry builds (functions/lib/entries.ts): its
+ * use case, through webSocketRoute, with the local wiring in place of the environment's.
  */
-async function routeHandlers(depsFor: (spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
-  const entries = Object.entries(webSocketRoutes).map(async ([routeKey, spec]) => {
-    const { file } = spec;
-    const module = (await import(`../../functions/${file}.ts`)) as Record<string, unknown>;
-    const factory = module[routeFactoryName(file)] as ((resolve: DepsResolver) => (event: WebSocketEvent, context: never) => Promise<unknown>) | undefined;
-    if (!factory) throw new Error(`functions/${file}.ts exports no ${routeFactoryName(file)}`);
-    return [routeKey, factory(depsFor(spec)) as RouteHandler] as const;
+export async function routeHandlers(depsFor: (name: string, spec: FunctionSpec) => DepsResolver): Promise<Record<string, RouteHandler>> {
+  const entries = (Object.entries(webSocketRoutes) as Array<[WebSocketRouteKey, WebSocketRouteSpec]>).map(async ([routeKey, spec]) => {
+    const handler = webSocketRoute(routeKey, await useCaseOf(spec.useCase))(depsFor(functionNameOf(routeKey), spec));
+    return [routeKey, handler as RouteHandler] as const;
   });
   return Object.fromEntries(await Promise.all(entries));
 }

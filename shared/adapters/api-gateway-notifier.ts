@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   type ApiGatewayManagementApiClientConfig,
   DeleteConnectionCommand,
+  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PayloadTooLargeException,
@@ -58,6 +59,18 @@ export class ApiGatewayNotifier implements ConnectionNotifier {
         // Exponential backoff with full jitter, so throttled senders do not retry in lockstep.
         await sleep(Math.random() * this.retry.baseDelayMs * 2 ** attempt);
       }
+    }
+  }
+
+  async isConnected(connectionId: string): Promise<boolean> {
+    try {
+      await this.client.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+      return true;
+    } catch (error) {
+      if (error instanceof GoneException) return false;
+      // Throttled or failing: not known gone. The next sweep asks again.
+      this.log.warn('connection-check-failed', { error: (error as Error)?.name });
+      return true;
     }
   }
 

@@ -9,7 +9,11 @@ export interface RelayPolicy {
   sessionTtlSeconds: number;
   /** Upper bound on any requested session lifetime. */
   maxSessionTtlSeconds: number;
-  /** A session with no traffic (frames or heartbeats) for this long ends. */
+  /**
+   * A session in which nobody does anything for this long ends ('idle-timeout'). The person's side
+   * keeps this limit, since only it sees activity (sdk/idle-limit.ts); the relay only ends sessions
+   * that sent no frame at all, heartbeats included, for this long. At least MIN_IDLE_TIMEOUT_SECONDS.
+   */
   idleTimeoutSeconds: number;
   /** How long a participant whose connection dropped may resume. */
   resumeGraceSeconds: number;
@@ -55,6 +59,13 @@ export interface RelayPolicy {
 
 const minutes = 60;
 const hours = 60 * minutes;
+
+/**
+ * The shortest idle limit: clients send a heartbeat after a minute without traffic (sdk/stream.ts),
+ * and the relay notes traffic once per quarter limit, so a shorter one would end quiet sessions
+ * whose clients are alive.
+ */
+export const MIN_IDLE_TIMEOUT_SECONDS = 2 * minutes;
 
 export const defaultPolicy: RelayPolicy = {
   sessionTtlSeconds: 2 * hours,
@@ -222,6 +233,9 @@ export function validatePolicy(policy: RelayPolicy): RelayPolicy {
     if (policy[value] > policy[cap]) {
       throw new Error(`policy ${value} (${policy[value]}s) exceeds ${cap} (${policy[cap]}s)`);
     }
+  }
+  if (policy.idleTimeoutSeconds < MIN_IDLE_TIMEOUT_SECONDS) {
+    throw new Error(`policy idleTimeoutSeconds (${policy.idleTimeoutSeconds}s) is below ${MIN_IDLE_TIMEOUT_SECONDS}s: clients send a heartbeat only every minute`);
   }
   // Clients burn an invitation at this many failures whatever the relay says; a higher policy would only mislead.
   if (policy.maxFailedAttempts > MAX_FAILED_ATTEMPTS_CEILING) {

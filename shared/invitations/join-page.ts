@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeBase64 } from '../core/base64.js';
 import { escapeHtml } from './html.js';
 import type { RelayUrls } from './invitation-file.js';
 
@@ -33,14 +34,8 @@ pre { background: #fff; border: 1px solid #8a8a8a; border-radius: 4px; padding: 
 code { font-size: 1rem; }
 `;
 
-function base64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
 /** The one inline style block is allowed by its hash, so the policy needs no 'unsafe-inline'. */
-const styleHash = `sha256-${base64(sha256(new TextEncoder().encode(style)))}`;
+const styleHash = `sha256-${encodeBase64(sha256(new TextEncoder().encode(style)))}`;
 
 const pageHeaders: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',

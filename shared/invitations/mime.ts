@@ -1,4 +1,5 @@
 import type { OutgoingEmail } from '../ports/mailer.js';
+import { decodeBase64Lenient, encodeBase64 } from '../core/base64.js';
 
 // RFC 5322 messages with MIME (RFC 2045-2047, 2231) bodies: built for sending, parsed back for the
 // local outbox and tests. Runtime-neutral (no Buffer) and pure: the caller supplies the date.
@@ -68,17 +69,6 @@ function assertAddress(address: string, what: string): void {
   if (!headerAddress.test(address)) throw new MimeError(`${what} is not a plain email address`);
 }
 
-function base64(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text.replace(/[^A-Za-z0-9+/=]/g, ''));
-  return Uint8Array.from(binary, (character) => character.charCodeAt(0));
-}
-
 /** RFC 2047 "B" encoded words of whole characters, each at most ENCODED_WORD_BYTES of UTF-8. */
 function encodedWords(text: string): string[] {
   const words: number[][] = [];
@@ -92,7 +82,7 @@ function encodedWords(text: string): string[] {
     chunk.push(...bytes);
   }
   if (chunk.length > 0 || words.length === 0) words.push(chunk);
-  return words.map((bytes) => `=?UTF-8?B?${base64(Uint8Array.from(bytes))}?=`);
+  return words.map((bytes) => `=?UTF-8?B?${encodeBase64(Uint8Array.from(bytes))}?=`);
 }
 
 /** Joins tokens with spaces, folding before a token that would push the line past MAX_LINE. */
@@ -189,7 +179,7 @@ function quotedPrintableBytes(text: string): Uint8Array {
 }
 
 function base64Lines(bytes: Uint8Array): string {
-  return (base64(bytes).match(/.{1,76}/g) ?? []).join(CRLF);
+  return (encodeBase64(bytes).match(/.{1,76}/g) ?? []).join(CRLF);
 }
 
 /** RFC 2231 parameter: quoted when a plain ASCII token, percent-encoded UTF-8 otherwise. */
@@ -295,7 +285,7 @@ export function decodeHeaderValue(value: string): string {
   return value
     .replace(/(\?=)\s+(?==\?)/g, '$1')
     .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, charset: string, encoding: string, text: string) => {
-      const bytes = encoding.toUpperCase() === 'B' ? fromBase64(text) : quotedPrintableBytes(text.replace(/_/g, ' '));
+      const bytes = encoding.toUpperCase() === 'B' ? decodeBase64Lenient(text) : quotedPrintableBytes(text.replace(/_/g, ' '));
       return decodeCharset(bytes, charset.replace(/\*.*$/, ''));
     });
 }
@@ -309,7 +299,7 @@ function headerParameter(value: string, name: string): string | undefined {
 
 function bodyBytes(raw: RawPart): Uint8Array {
   const transferEncoding = raw.headers.get('content-transfer-encoding')?.toLowerCase();
-  if (transferEncoding === 'base64') return fromBase64(raw.body);
+  if (transferEncoding === 'base64') return decodeBase64Lenient(raw.body);
   if (transferEncoding === 'quoted-printable') return quotedPrintableBytes(raw.body);
   return encoder.encode(raw.body);
 }

@@ -11,4 +11,9 @@ export interface ConnectionNotifier {
   postRaw(connectionId: string, body: string): Promise<PostOutcome>;
   /** Closes a connection; a connection that is already gone is not an error. */
   disconnect(connectionId: string): Promise<void>;
+  /**
+   * Whether the connection still exists (@connections GET). False only when it is known gone: $disconnect is
+   * best effort, so the sweeper asks. A throttled or failed question answers true (ask again next sweep).
+   */
+  isConnected(connectionId: string): Promise<boolean>;
 }

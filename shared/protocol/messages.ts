@@ -109,8 +109,12 @@ export interface FrameRequest {
 }
 export interface EndSessionRequest {
   action: 'endSession';
-  /** Agent only, before approving: the user denied the expert (ends with 'denied'). */
-  reason?: 'denied';
+  /**
+   * Agent only. Before approving: the user denied the expert (ends with 'denied'). Once approved:
+   * nobody did anything for the idle limit (ends with 'idle-timeout'; the agent keeps that limit,
+   * since the relay cannot see activity).
+   */
+  reason?: 'denied' | 'idle-timeout';
 }
 export type ClientMessage =
   | CreateSessionRequest

@@ -1,4 +1,6 @@
-import { RelayError } from '../relay/errors.js';
+import { RelayError } from './relay-error.js';
+import { isBase64 } from '../core/base64.js';
+import { MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import {
   clientActions,
   invitationKinds,
@@ -10,10 +12,10 @@ import {
 
 /** Bounds on the email request's fields; the use case validates their content. */
 export const MAX_EMAIL_ADDRESS_CHARS = 254;
-export const MAX_REQUESTER_NAME_CHARS = 64;
+/** The display-name rule's bound (shared/core/display-name.ts); the use case applies the whole rule. */
+export const MAX_REQUESTER_NAME_CHARS = MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_INVITATION_FILE_CHARS = 8192;
 
-const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
 const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
@@ -39,7 +41,7 @@ function parseFrameData(body: JsonObject): string {
       `frame data is ${data.length} characters; the limit is ${MAX_FRAME_DATA_CHARS} (split larger payloads into frames)`,
     );
   }
-  if (data.length % 4 !== 0 || !base64Pattern.test(data)) invalid('"data" must be a base64 string');
+  if (!isBase64(data)) invalid('"data" must be a base64 string');
   return data;
 }
 
@@ -143,6 +145,6 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
     case 'listAudit':
       return { action };
     case 'endSession':
-      return { action, reason: optionalOneOf(fields, 'reason', ['denied'] as const) };
+      return { action, reason: optionalOneOf(fields, 'reason', ['denied', 'idle-timeout'] as const) };
   }
 }

@@ -13,6 +13,10 @@ import { otherRole } from './session-rules.js';
 export async function approveSession(deps: RelayDeps, caller: Caller, request: { mode: ApprovalMode }): Promise<ServerMessage> {
   const { session, role, now } = await requireLiveSession(deps, caller);
   if (role !== 'agent') throw new RelayError('wrong-role', 'only the person who asked for help can approve');
+  // The same approval again (its answer was lost with a connection): the same answer, nothing redone.
+  if (session.state === 'active' && session.approvedMode === request.mode) {
+    return { type: 'sessionActive', mode: session.approvedMode, expiresAt: session.sessionExpiresAt };
+  }
   if (session.state !== 'joined') {
     throw new RelayError('invalid-state', session.state === 'active' ? 'the session is already approved' : 'no one has joined yet');
   }

@@ -6,11 +6,10 @@ import type { Mailer } from '../ports/mailer.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { RouteCache } from './route-cache.js';
+import type { RelayUrls } from '../invitations/invitation-file.js';
 
-/** Where clients reach this relay; invitations and relay URLs name it. */
-export interface RelayEndpoints {
-  webSocketUrl: string;
-  httpUrl: string;
+/** Where clients reach this relay (the URLs an invitation file names); invitations and relay URLs name it. */
+export interface RelayEndpoints extends RelayUrls {
   /**
    * Other origins the relay's own pages are served at, which may connect like httpUrl's (the local
    * runtime on loopback: localhost, 127.0.0.1 and [::1] at its port). None on AWS.

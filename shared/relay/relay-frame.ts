@@ -39,7 +39,7 @@ async function loadRoute(deps: RelayDeps, caller: Caller): Promise<FrameRoute> {
  * access; the store is read only when the cache is cold or stale, or the peer is gone.
  * Returns the reply for the sender, if any.
  */
-export async function relayFrame(deps: RelayDeps, caller: Caller, data: string): Promise<ServerMessage | undefined> {
+export async function relayFrame(deps: RelayDeps, caller: Caller, { data }: { data: string }): Promise<ServerMessage | undefined> {
   const nowMs = deps.clock();
   const now = Math.floor(nowMs / 1000);
   let route = deps.routes.get(caller.connectionId, nowMs);

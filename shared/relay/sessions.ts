@@ -217,7 +217,8 @@ export async function resumeSession(
 /**
  * Ends the session, with the reason its state gives the request: the creator withdrawing an open
  * invitation revokes it; the agent refusing the expert denies it; a joiner leaving before approval
- * only leaves (the invitation opens again); otherwise the caller ends it for both.
+ * only leaves (the invitation opens again); the agent ending an approved session for inactivity
+ * ends it 'idle-timeout'; otherwise the caller ends it for both.
  */
 export async function endSession(
   deps: RelayDeps,
@@ -230,6 +231,9 @@ export async function endSession(
   if (request.reason === 'denied') {
     if (role !== 'agent') throw new RelayError('wrong-role', 'only the person who asked for help can deny the expert');
     if (session.state !== 'joined') throw new RelayError('invalid-state', 'there is no one waiting for approval');
+  } else if (request.reason === 'idle-timeout') {
+    if (role !== 'agent') throw new RelayError('wrong-role', 'only the person’s side keeps the idle limit');
+    if (session.state !== 'active') throw new RelayError('invalid-state', 'only an approved session ends for inactivity');
   } else if (role !== session.creatorRole && session.state === 'joined') {
     if (!(await removeJoiner(deps, session, caller.connectionId, endedByCaller, caller))) throw seatLostError();
     return undefined;

@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeBase64Url } from '../core/base64.js';
 
 // Runtime-neutral helpers (Node and browsers) for identifiers and bearer tokens.
 
@@ -6,25 +7,19 @@ export function randomBytes(length: number): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(length));
 }
 
-export function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /** 128-bit random id, URL-safe. */
 export function newSessionId(): string {
-  return base64url(randomBytes(16));
+  return encodeBase64Url(randomBytes(16));
 }
 
 /** 256-bit bearer token. */
 export function newResumeToken(): string {
-  return base64url(randomBytes(32));
+  return encodeBase64Url(randomBytes(32));
 }
 
 /** Only this hash is stored, so a leaked table cannot be used to resume anyone's session. */
 export function hashToken(token: string): string {
-  return base64url(sha256(new TextEncoder().encode(token)));
+  return encodeBase64Url(sha256(new TextEncoder().encode(token)));
 }
 
 /** Constant-time comparison of two equal-length strings (token hashes). */

@@ -6,8 +6,8 @@ import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handlerEntries } from '../../infra/constructs/bundling.js';
-import { otherFunctions, webSocketRoutes, type SdkClient } from '../../functions/lib/routes.js';
+import { functionEntries } from '../../infra/constructs/bundling.js';
+import { functionNameOf, otherFunctions, webSocketRoutes, type SdkClient } from '../../functions/lib/routes.js';
 import { webSocketEvent } from '../support/events.js';
 import { lambdaEnvironment, LambdaBundles } from './lambda-bundles.js';
 
@@ -113,8 +113,8 @@ describe('Lambda bundles', () => {
     await built.remove();
   });
 
-  it('builds one bundle per handler file', () => {
-    expect([...built.bundles.keys()].sort()).toEqual(handlerEntries().map(({ name }) => name));
+  it('builds one bundle per function of the route table', () => {
+    expect([...built.bundles.keys()].sort()).toEqual(functionEntries().map(({ name }) => name));
   });
 
   it('bundles the AWS SDK and every other package: the only imports left are Node built-ins', () => {
@@ -131,12 +131,15 @@ describe('Lambda bundles', () => {
       apigatewaymanagementapi: 'node_modules/@aws-sdk/client-apigatewaymanagementapi/',
       sesv2: 'node_modules/@aws-sdk/client-sesv2/',
     };
-    const specs = Object.values({ ...webSocketRoutes, ...otherFunctions });
-    expect(specs.map((spec) => spec.file).sort()).toEqual([...built.bundles.keys()].sort());
-    for (const spec of specs) {
-      const inputs = inputsOf(spec.file);
+    const specs = [
+      ...Object.entries(webSocketRoutes).map(([routeKey, spec]) => ({ name: functionNameOf(routeKey), spec })),
+      ...Object.values(otherFunctions).map((spec) => ({ name: spec.file, spec })),
+    ];
+    expect(specs.map(({ name }) => name).sort()).toEqual([...built.bundles.keys()].sort());
+    for (const { name, spec } of specs) {
+      const inputs = inputsOf(name);
       const carried = (Object.keys(packages) as SdkClient[]).filter((client) => inputs.some((input) => input.includes(packages[client])));
-      expect(carried.sort(), spec.file).toEqual([...spec.clients].sort());
+      expect(carried.sort(), name).toEqual([...spec.clients].sort());
     }
     expect(inputsOf('default').filter((input) => input.includes('node_modules/@aws-sdk/'))).toEqual([]);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.js';
+import { esbuildOptions, functionEntries } from '../../infra/constructs/bundling.js';
 
 export interface BuiltBundle {
   name: string;
@@ -45,9 +45,10 @@ export class LambdaBundles {
   static async build(names?: readonly string[]): Promise<LambdaBundles> {
     const built = new LambdaBundles(await mkdtemp(join(tmpdir(), 'assist-relay-bundles-')));
     await writeFile(join(built.dir, 'invoke.mjs'), INVOKER);
-    const entries = handlerEntries().filter(({ name }) => !names || names.includes(name));
+    const entries = functionEntries().filter(({ name }) => !names || names.includes(name));
     await Promise.all(
-      entries.map(async ({ name, entry }) => {
+      entries.map(async (entry) => {
+        const { name } = entry;
         const file = join(built.dir, name, 'index.mjs');
         const { metafile } = await build({ ...esbuildOptions(entry, file), metafile: true });
         const output = Object.entries(metafile!.outputs).find(([path]) => path.endsWith('index.mjs'))![1];

@@ -5,7 +5,7 @@ import { App, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions, handlerEntries } from '../../infra/constructs/bundling.js';
+import { esbuildOptions, functionEntries } from '../../infra/constructs/bundling.js';
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
 import { tableSchema } from '../../shared/adapters/table.js';
@@ -37,7 +37,8 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   // session it finds overdue (requireLiveSession).
   'email-invitation': { route: 'emailInvitation', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
-  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'POST'] },
+  // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
+  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
   http: { table: ['UpdateItem'], connections: [] },
 };
@@ -85,7 +86,7 @@ function synthesize(context: Record<string, unknown> = {}, { bundle = false } = 
 describe('RelayStack', () => {
   let synthesized: ReturnType<typeof synthesize>;
   let resources: Record<string, Resource>;
-  /** Function logical id → handler file, recovered from the deployed code itself (see beforeAll). */
+  /** Function logical id → function name, recovered from the deployed code itself (see beforeAll). */
   const functionFile = new Map<string, string>();
   const fileFunction = new Map<string, string>();
   const builtDir = mkdtemp(join(tmpdir(), 'assist-relay-stack-test-'));
@@ -114,7 +115,8 @@ describe('RelayStack', () => {
     // byte-identical to exactly one of them. That pins both the route → handler wiring and the bundling options.
     const dir = await builtDir;
     const built = await Promise.all(
-      handlerEntries().map(async ({ name, entry }) => {
+      functionEntries().map(async (entry) => {
+        const { name } = entry;
         const outfile = join(dir, name, 'index.mjs');
         await build(esbuildOptions(entry, outfile));
         return { name, code: await readFile(outfile) };
@@ -140,8 +142,8 @@ describe('RelayStack', () => {
       expect(app.synth().manifest.missing ?? []).toEqual([]);
     });
 
-    it('deploys every handler file in functions/ as exactly one function, bundled the way the tests bundle it', () => {
-      expect(Object.keys(expectations).sort()).toEqual(handlerEntries().map(({ name }) => name));
+    it('deploys every function of the route table exactly once, bundled the way the tests bundle it', () => {
+      expect(Object.keys(expectations).sort()).toEqual(functionEntries().map(({ name }) => name));
       expect([...fileFunction.keys()].sort()).toEqual(Object.keys(expectations).sort());
       expect(logicalIdOf('AWS::Lambda::Function')).toHaveLength(Object.keys(expectations).length);
     });
@@ -206,7 +208,7 @@ describe('RelayStack', () => {
       });
     });
 
-    it('sends each route to the function built from its handler file, with a route response for the reply', () => {
+    it('sends each route to the function built from its route-table entry, with a route response for the reply', () => {
       const webSocketApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'WEBSOCKET')![0];
       const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === webSocketApiId);
       const routeResponses = ofType('AWS::ApiGatewayV2::RouteResponse').map(([, response]) => response.Properties);
@@ -273,7 +275,7 @@ describe('RelayStack', () => {
       for (const statement of allStatements()) {
         for (const resource of asArray(statement.Resource)) {
           if (!literals(resource).some((text) => text.includes('*'))) continue;
-          expect(render(resource)).toMatch(/^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/live\/(POST|DELETE)\/@connections\/\*$/);
+          expect(render(resource)).toMatch(/^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/live\/(POST|DELETE|GET)\/@connections\/\*$/);
         }
       }
     });

@@ -450,6 +450,7 @@ class MitmLeg {
       initialRtoMs: 100,
       minRtoMs: 20,
       ackDelayMs: 5,
+      answerAckDelayMs: 5,
       sendFrame: (frame) => void injectFrame(runtime() as never, connectionId, frame).catch(() => {}),
     });
     this.stream.on('message', (message) => {

@@ -204,7 +204,7 @@ describe('the relay is blind', () => {
 
   it('the same detector finds a plaintext sent over an unencrypted session through the same relay (control)', async () => {
     const control = 'CONTROL-PLAINTEXT-51: visible to a relay without end-to-end encryption';
-    const plain = () => createRelayClient({ url: runtime().wsUrl, streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 } });
+    const plain = () => createRelayClient({ url: runtime().wsUrl, streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5, answerAckDelayMs: 5 } });
     const agent = plain();
     const expert = plain();
     const seen = observe(expert);

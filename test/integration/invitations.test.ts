@@ -11,7 +11,10 @@ import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 
 // Many joins and page views from one address: the rate limits have their own runtime below.
-const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000 } });
+// Lifetimes are whole seconds of the handlers' clock: expiry tests move it ahead instead of waiting.
+let clockAhead = 0;
+const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000 }, clock: () => Date.now() + clockAhead });
+const passSeconds = (seconds: number) => (clockAhead += seconds * 1000);
 
 type Created = Extract<ServerMessage, { type: 'sessionCreated' }>;
 type Joined = Extract<ServerMessage, { type: 'sessionJoined' }>;
@@ -40,7 +43,8 @@ async function joinedPair(kind: InvitationKind = 'easy-connect') {
   return { agent, expert, created, joined: joined as Joined };
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** The handlers' clock, in epoch seconds. */
+const nowSeconds = () => Math.floor((Date.now() + clockAhead) / 1000);
 
 describe('invitation kinds and lifetimes', () => {
   it.each([
@@ -115,6 +119,17 @@ describe('consent', () => {
     agent.send({ action: 'endSession', reason: 'denied' });
     expect(await agent.next()).toEqual({ type: 'ended', reason: 'denied' });
     expect(await expert.next()).toEqual({ type: 'ended', reason: 'denied' });
+  });
+
+  it('the agent ends an approved session for inactivity with "idle-timeout"; not before approval, and the expert cannot', async () => {
+    const { agent, expert } = await joinedPair();
+    expect(await agent.request({ action: 'endSession', reason: 'idle-timeout' })).toMatchObject({ code: 'invalid-state' });
+    const active = await agent.request({ action: 'approveSession', mode: 'view' });
+    expect(await expert.next()).toEqual(active);
+    expect(await expert.request({ action: 'endSession', reason: 'idle-timeout' })).toMatchObject({ code: 'wrong-role' });
+    agent.send({ action: 'endSession', reason: 'idle-timeout' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'idle-timeout' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'idle-timeout' });
   });
 
   it('an expert leaving before approval reopens the invitation for another', async () => {
@@ -211,7 +226,7 @@ describe('revoking and expiry', () => {
 
   it('an expired invitation cannot be joined, even before the sweeper or TTL remove it', async () => {
     const { creator, created } = await invite({ invitationTtlSeconds: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    passSeconds(2);
     const { joined } = await join(created.nameplate);
     expect(joined).toMatchObject({ code: expect.stringMatching(/session-expired|session-not-found/) });
     // Any action of the creator's checks the deadline itself and ends the invitation, telling it why.
@@ -221,14 +236,14 @@ describe('revoking and expiry', () => {
 
   it('a creator cancelling an invitation already past its lifetime is told "expired", not "revoked"', async () => {
     const { creator } = await invite({ invitationTtlSeconds: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    passSeconds(2);
     creator.send({ action: 'endSession' });
     expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
   });
 
   it('the sweeper ends an invitation nobody joined in time and tells its creator', async () => {
     const { creator } = await invite({ kind: 'helper-code', invitationTtlSeconds: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    passSeconds(2);
     await runtime().sweep();
     expect(await creator.next()).toEqual({ type: 'ended', reason: 'expired' });
   });
@@ -239,7 +254,7 @@ describe('revoking and expiry', () => {
     await agent.next();
     await agent.request({ action: 'approveSession', mode: 'view' });
     await expert.next();
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    passSeconds(2);
     agent.send(frameOf('too late'));
     expect(await agent.next()).toEqual({ type: 'ended', reason: 'expired' });
     expect(await expert.next()).toEqual({ type: 'ended', reason: 'expired' });

@@ -2,7 +2,9 @@ import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, 
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
-import { AccessDeniedException, enforceGrants, grantedMailer } from '../../infra/local/iam.js';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { AccessDeniedException, enforceGrants } from '../../infra/local/iam.js';
+import { OUTBOX_SES_PATH } from '../../infra/local/mail-outbox.js';
 import { webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
@@ -17,7 +19,7 @@ const connect: FunctionSpec = webSocketRoutes.$connect;
 describe('IAM in the local runtime', () => {
   it('lets a function perform its granted DynamoDB actions and refuses the others with AccessDeniedException naming the action', async () => {
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime().dynamoEndpoint });
-    enforceGrants(listAudit, 'dynamodb', client);
+    enforceGrants('list-audit', listAudit, 'dynamodb', client);
     const key = { pk: { S: 'AUDIT#nothing' } };
     await expect(client.send(new GetItemCommand({ TableName: runtime().tableName, Key: key }))).resolves.toBeDefined();
     const refused = await client.send(new PutItemCommand({ TableName: runtime().tableName, Item: key })).catch((error: unknown) => error);
@@ -29,22 +31,29 @@ describe('IAM in the local runtime', () => {
   it('lets only functions granted @connections methods post or disconnect, each method separately', async () => {
     const endpoint = `${runtime().internalUrl}/local`;
     const denied = new ApiGatewayManagementApiClient({ ...localAwsConfig, endpoint });
-    enforceGrants(connect, 'apigatewaymanagementapi', denied);
+    enforceGrants('connect', connect, 'apigatewaymanagementapi', denied);
     await expect(denied.send(new PostToConnectionCommand({ ConnectionId: 'nobody=', Data: new Uint8Array() }))).rejects.toMatchObject({
       name: 'AccessDeniedException',
       message: expect.stringContaining('execute-api:ManageConnections POST'),
     });
     const postOnly = new ApiGatewayManagementApiClient({ ...localAwsConfig, endpoint });
-    enforceGrants({ ...connect, connections: ['POST'], clients: ['apigatewaymanagementapi'] }, 'apigatewaymanagementapi', postOnly);
+    enforceGrants('connect', { ...connect, connections: ['POST'], clients: ['apigatewaymanagementapi'] }, 'apigatewaymanagementapi', postOnly);
     // Granted: it reaches the gateway, which answers that the connection is gone.
     await expect(postOnly.send(new PostToConnectionCommand({ ConnectionId: 'nobody=', Data: new Uint8Array() }))).rejects.toBeInstanceOf(GoneException);
     await expect(postOnly.send(new DeleteConnectionCommand({ ConnectionId: 'nobody=' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
-  it('gives the SES mailer only to a function with the SES client', async () => {
-    const mailer = { send: async () => ({ messageId: 'sent' }) };
-    const email = { to: 'tech@example.org', subject: 's', text: 't', html: 'h', attachments: [] };
-    await expect(grantedMailer(webSocketRoutes.emailInvitation, mailer).send(email)).resolves.toEqual({ messageId: 'sent' });
-    await expect(grantedMailer(webSocketRoutes.frame, mailer).send(email)).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('ses:SendEmail') });
+  it('lets only the function with the SES client send email', async () => {
+    const sesClient = (name: string, spec: FunctionSpec) => {
+      const client = new SESv2Client({ ...localAwsConfig, endpoint: `${runtime().internalUrl}${OUTBOX_SES_PATH}` });
+      enforceGrants(name, spec, 'sesv2', client);
+      return client;
+    };
+    const send = new SendEmailCommand({ FromEmailAddress: 'relay@localhost', Content: { Raw: { Data: new TextEncoder().encode('Subject: s\r\n\r\nt') } } });
+    await expect(sesClient('frame', webSocketRoutes.frame).send(send)).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining('frame function is not authorized to perform: ses:SendEmail'),
+    });
+    await expect(sesClient('email-invitation', webSocketRoutes.emailInvitation).send(send)).resolves.toMatchObject({ MessageId: expect.any(String) });
   });
 });

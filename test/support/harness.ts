@@ -4,7 +4,7 @@ import type { RelayClientOptions } from '../../sdk/index.js';
 
 /** Short timers so outages heal in milliseconds on localhost. Nothing asserts on time. */
 export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
-  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5 },
+  streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5, answerAckDelayMs: 5 },
   reconnect: { initialDelayMs: 10, maxDelayMs: 100 },
   requestTimeoutMs: 2_000,
   endTimeoutMs: 5_000,

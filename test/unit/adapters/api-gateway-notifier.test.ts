@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   DeleteConnectionCommand,
   ForbiddenException,
+  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PayloadTooLargeException,
@@ -77,5 +78,15 @@ describe('ApiGatewayNotifier', () => {
       'old',
       'other',
     ]);
+  });
+
+  it('asks @connections whether a connection exists: only GoneException means it does not', async () => {
+    management.on(GetConnectionCommand, { ConnectionId: 'live-1' }).resolves({ ConnectedAt: new Date() });
+    management.on(GetConnectionCommand, { ConnectionId: 'gone-1' }).rejects(gone());
+    management.on(GetConnectionCommand, { ConnectionId: 'busy-1' }).rejects(throttled());
+    expect(await notifier.isConnected('live-1')).toBe(true);
+    expect(await notifier.isConnected('gone-1')).toBe(false);
+    // Not known gone: the next sweep asks again rather than freeing a live participant's seat.
+    expect(await notifier.isConnected('busy-1')).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MIN_IDLE_TIMEOUT_SECONDS,
   defaultPolicy,
   isAllowedBrowserOrigin,
   normalizeOrigin,
@@ -31,6 +32,7 @@ describe('policy from the environment', () => {
     [{ ASSIST_MAX_FAILED_ATTEMPTS: 'three' }, /ASSIST_MAX_FAILED_ATTEMPTS must be a positive whole number, got "three"/],
     [{ ASSIST_MAX_FAILED_ATTEMPTS: '11' }, /maxFailedAttempts \(11\) exceeds 10, the most any client accepts/],
     [{ ASSIST_SESSION_TTL_SECONDS: '999999' }, /sessionTtlSeconds \(999999s\) exceeds maxSessionTtlSeconds/],
+    [{ ASSIST_IDLE_TIMEOUT_SECONDS: '90' }, /idleTimeoutSeconds \(90s\) is below 120s: clients send a heartbeat only every minute/],
     [{ ASSIST_ALLOWED_ORIGINS: '*' }, /ASSIST_ALLOWED_ORIGINS: "\*": wildcards are not supported, list each origin/],
     [{ ASSIST_ALLOWED_ORIGINS: 'https://*.example.org' }, /wildcards are not supported/],
     [{ ASSIST_ALLOWED_ORIGINS: 'https://help.example.org,' }, /ASSIST_ALLOWED_ORIGINS has an empty entry/],
@@ -59,6 +61,7 @@ describe('policy from the environment', () => {
       maxEasyConnectTtlSeconds: Math.max(p.easyConnectTtlSeconds, p.maxEasyConnectTtlSeconds),
       maxHelperCodeTtlSeconds: Math.max(p.helperCodeTtlSeconds, p.maxHelperCodeTtlSeconds),
       maxFailedAttempts: 1 + (p.maxFailedAttempts % MAX_FAILED_ATTEMPTS_CEILING),
+      idleTimeoutSeconds: Math.max(MIN_IDLE_TIMEOUT_SECONDS, p.idleTimeoutSeconds),
     }));
     fc.assert(
       fc.property(policy, (p) => {

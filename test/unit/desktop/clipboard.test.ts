@@ -1,5 +1,5 @@
 // The person's side of clipboard sharing with a stand-in system clipboard, on the real SDK over the
-// fake relay: what was copied before is not sent, what is copied afterwards is, what the helper sends
+// in-process relay: what was copied before is not sent, what is copied afterwards is, what the helper sends
 // is written and not sent back; text that cannot travel is said once; without a tool, a sentence.
 import { describe, expect, it } from 'vitest';
 import { ClipboardSync, CLIPBOARD_POLL_MS, findSystemClipboard, type ClipboardReport, type SystemClipboard } from '../../../cli/desktop/clipboard.js';

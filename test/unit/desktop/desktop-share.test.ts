@@ -1,4 +1,4 @@
-// The whole desktop share on the real SDK over the fake relay, with a fake screen, encoder and input
+// The whole desktop share on the real SDK over the in-process relay (the real handlers on memory adapters), with a fake screen, encoder and input
 // device: what the technician's side receives, and what lands on this machine, as the person
 // approves, pauses, grants and takes back control, loses the monitor, and ends.
 import { describe, expect, it } from 'vitest';

@@ -1,16 +1,17 @@
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { connectRoute } from '../../../functions/connect.js';
 import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
+import { webSocketRoute } from '../../../functions/lib/ws-handler.js';
+import { openConnection } from '../../../shared/relay/connections.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
 import { webSocketEvent } from '../../support/events.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const connect = connectRoute(
+const connect = webSocketRoute('$connect', openConnection)(
   createDepsResolver({
     clients,
     tableName: 'relay-table',

@@ -7,20 +7,17 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { connectRoute } from '../../../functions/connect.js';
-import { createSessionRoute } from '../../../functions/create-session.js';
-import { defaultRoute } from '../../../functions/default.js';
-import { disconnectRoute } from '../../../functions/disconnect.js';
-import { frameRoute } from '../../../functions/frame.js';
-import { joinSessionRoute } from '../../../functions/join-session.js';
 import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
+import { webSocketRoute } from '../../../functions/lib/ws-handler.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
-import type { Mailer } from '../../../shared/ports/mailer.js';
 import { SESv2Client, SendEmailCommand, TooManyRequestsException } from '@aws-sdk/client-sesv2';
-import { SesMailer } from '../../../shared/adapters/ses-mailer.js';
-import { emailInvitationRoute } from '../../../functions/email-invitation.js';
+import type { SesMailerOptions } from '../../../shared/adapters/ses-mailer.js';
+import { closeConnection, openConnection } from '../../../shared/relay/connections.js';
+import { emailInvitation } from '../../../shared/relay/email-invitation.js';
+import { relayFrame } from '../../../shared/relay/relay-frame.js';
+import { createSession, joinSession } from '../../../shared/relay/sessions.js';
 import { createInvitationFile } from '../../../shared/invitations/invitation-file.js';
 import { newFileSecret } from '../../../shared/invitations/codes.js';
 import { webSocketEvent } from '../../support/events.js';
@@ -31,10 +28,19 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESv2Client);
 const management = mockClient(ApiGatewayManagementApiClient);
 
-function wiring(mailer?: Mailer) {
+// Each route's handler as its Lambda entry builds it (functions/lib/entries.ts), from its key and use case.
+const connectRoute = webSocketRoute('$connect', openConnection);
+const disconnectRoute = webSocketRoute('$disconnect', closeConnection);
+const defaultRoute = webSocketRoute('$default');
+const createSessionRoute = webSocketRoute('createSession', createSession);
+const joinSessionRoute = webSocketRoute('joinSession', joinSession);
+const frameRoute = webSocketRoute('frame', relayFrame);
+const emailInvitationRoute = webSocketRoute('emailInvitation', emailInvitation);
+
+function wiring(sender?: SesMailerOptions) {
   return createDepsResolver({
     clients,
-    mailer,
+    sender,
     tableName: 'relay-table',
     policy: defaultPolicy,
     log: silentLog,
@@ -273,7 +279,7 @@ describe('handlers', () => {
       expiresAt: new Date(NOW_MS + 3_600_000),
     });
     const request = { action: 'emailInvitation', to: 'tech@example.org', requesterName: 'Ada', invitation };
-    const sesMailer = () => new SesMailer(new SESv2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }), { from: 'relay@example.org' });
+    const sesSender = (): SesMailerOptions => ({ from: 'relay@example.org' });
 
     beforeEach(() => {
       ses.reset();
@@ -282,7 +288,7 @@ describe('handlers', () => {
 
     it('sends through SES and answers invitationEmailed', async () => {
       ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
-      const result = await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      const result = await invoke(emailInvitationRoute(wiring(sesSender())), webSocketEvent('emailInvitation', 'agent-1', request));
       expect(replyOf(result)).toEqual({ type: 'invitationEmailed', to: 'tech@example.org' });
       expect(ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Destination?.ToAddresses).toEqual(['tech@example.org']);
     });
@@ -296,11 +302,11 @@ describe('handlers', () => {
 
     it('counts an email against the invitation only once SES accepted it: a refused one is given back', async () => {
       ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
-      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      await invoke(emailInvitationRoute(wiring(sesSender())), webSocketEvent('emailInvitation', 'agent-1', request));
       expect(emailCounts()).toEqual([1, -1]);
       dynamo.resetHistory();
       ses.on(SendEmailCommand).resolves({ MessageId: 'm-2' });
-      await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request));
+      await invoke(emailInvitationRoute(wiring(sesSender())), webSocketEvent('emailInvitation', 'agent-1', request));
       expect(emailCounts()).toEqual([1]);
     });
 
@@ -312,7 +318,7 @@ describe('handlers', () => {
       dynamo.on(UpdateCommand).resolves({ Attributes: { ...waitingFileSession, invitationExpiresAt: NOW - 1 } });
       dynamo.on(DeleteCommand).resolves({});
       management.on(DeleteConnectionCommand).resolves({});
-      const reply = replyOf(await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request)));
+      const reply = replyOf(await invoke(emailInvitationRoute(wiring(sesSender())), webSocketEvent('emailInvitation', 'agent-1', request)));
       expect(reply).toMatchObject({ type: 'error', code: 'session-ended', endReason: 'expired' });
       expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
       // What the stack must grant the email function: DeleteItem and @connections POST and DELETE.
@@ -323,7 +329,7 @@ describe('handlers', () => {
 
     it('turns an SES refusal into email-failed with advice, and says so when no sender is configured', async () => {
       ses.on(SendEmailCommand).rejects(new TooManyRequestsException({ message: 'slow down', $metadata: {} }));
-      const throttled = replyOf(await invoke(emailInvitationRoute(wiring(sesMailer())), webSocketEvent('emailInvitation', 'agent-1', request)));
+      const throttled = replyOf(await invoke(emailInvitationRoute(wiring(sesSender())), webSocketEvent('emailInvitation', 'agent-1', request)));
       expect(throttled).toMatchObject({ type: 'error', code: 'email-failed', message: expect.stringMatching(/try again/i) });
       const unconfigured = replyOf(await invoke(emailInvitationRoute(wiring()), webSocketEvent('emailInvitation', 'agent-1', request)));
       expect(unconfigured).toMatchObject({ type: 'error', code: 'email-failed', message: expect.stringContaining('not set up') });

@@ -69,6 +69,7 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage('{"action":"listAudit"}')).toEqual({ action: 'listAudit' });
     expect(parseClientMessage('{"action":"extendSession","seconds":1800}')).toEqual({ action: 'extendSession', seconds: 1800 });
     expect(parseClientMessage('{"action":"endSession","reason":"denied"}')).toEqual({ action: 'endSession', reason: 'denied' });
+    expect(parseClientMessage('{"action":"endSession","reason":"idle-timeout"}')).toEqual({ action: 'endSession', reason: 'idle-timeout' });
     expect(parseClientMessage('{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada","invitation":"{}"}')).toEqual({
       action: 'emailInvitation',
       to: 'a@example.org',
@@ -97,7 +98,7 @@ describe('parseClientMessage', () => {
         kind: fc.oneof(fc.constantFrom('file', 'easy-connect', 'helper-code'), fc.string(), fc.integer()),
         mode: fc.oneof(fc.constantFrom('view', 'control'), fc.string()),
         event: fc.oneof(fc.constantFrom('paused', 'resumed'), fc.string()),
-        reason: fc.oneof(fc.constant('denied'), fc.string()),
+        reason: fc.oneof(fc.constantFrom('denied', 'idle-timeout'), fc.string()),
         to: fc.oneof(fc.emailAddress(), fc.string()),
         requesterName: fc.string(),
         invitation: fc.oneof(fc.string(), fc.json()),

@@ -1,4 +1,4 @@
-// Clipboard text over the fake relay: nothing moves until the person allows it; while allowed and
+// Clipboard text over the in-process relay (the real handlers on memory adapters): nothing moves until the person allows it; while allowed and
 // not paused it moves both ways; the expert's text that arrives otherwise is refused and counted on
 // the person's side, and the person's side sending it unallowed breaks the protocol.
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Desktop video and control over the fake relay: the agent's side sends video only once approved,
+// Desktop video and control over the in-process relay (the real handlers on memory adapters): the agent's side sends video only once approved,
 // during a configured share and never while paused, restarts the picture with a key frame whenever
 // the expert could not follow (start, request, resume, a dropped chunk), and applies the expert's
 // mouse and keys only with control, not paused, in a controllable share, inside the picture —
@@ -66,8 +66,8 @@ describe('desktop video', () => {
     expect(expert.video).toEqual(desktop);
     await agent.stopScreenShare();
     await until(() => expert.video === undefined, 'the stop');
-    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['desktop-share-started', 'desktop-share-stopped']));
-    expect(relay.audit.map((entry) => entry.event)).not.toContain('screen-share-started');
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['desktop-share-started', 'desktop-share-stopped']));
+    expect((await relay.audit()).map((entry) => entry.event)).not.toContain('screen-share-started');
     expect(seen.errors).toEqual([]);
   });
 

@@ -36,6 +36,8 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 512 }).map((bytes) => ({ type: 'input' as const, bytes })),
   fc.record({ cols: fc.integer({ min: 1, max: 10_000 }), rows: fc.integer({ min: 1, max: 10_000 }) }).map((size) => ({ type: 'resize' as const, ...size })),
   fc.boolean().map((allowed) => ({ type: 'clipboard-allowed' as const, allowed })),
+  fc.integer({ min: 1, max: 0xffff_ffff }).map((secondsLeft) => ({ type: 'idle-warning' as const, state: 'warning' as const, secondsLeft })),
+  fc.constantFrom('cleared' as const, 'still-here' as const).map((state) => ({ type: 'idle-warning' as const, state })),
   fc
     .string({ unit: 'binary', minLength: 1, maxLength: 300 })
     .filter((text) => clipboardProblem(text) === undefined)
@@ -57,7 +59,7 @@ describe('assistance messages', () => {
     const candidate = fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
       // Mostly well-formed headers, so the bodies get exercised too.
-      fc.tuple(fc.integer({ min: 0, max: 28 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
+      fc.tuple(fc.integer({ min: 0, max: 29 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
     );
     expectOneEncodingOrTypedError(candidate);
   });
@@ -66,7 +68,14 @@ describe('assistance messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1)))).toBe('empty');
     expect(refusal(() => decodeAssistMessage(bytes(2, 1, 65)))).toBe('unsupported-version');
     expect(refusal(() => decodeAssistMessage(bytes(1, 0)))).toBe('unknown-type');
-    expect(refusal(() => decodeAssistMessage(bytes(1, 28)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 29)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28)))).toBe('malformed'); // idle-warning without its state
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28, 3)))).toBe('out-of-range');
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28, 0)))).toBe('malformed'); // a warning without its seconds left
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28, 0, 0, 0, 0, 0)))).toBe('out-of-range'); // no seconds left
+    expect(refusal(() => decodeAssistMessage(bytes(1, 28, 1, 0)))).toBe('malformed'); // cleared carries nothing more
+    expect(decodeAssistMessage(bytes(1, 28, 0, 0, 0, 1, 44))).toEqual({ type: 'idle-warning', state: 'warning', secondsLeft: 300 });
+    expect(decodeAssistMessage(bytes(1, 28, 2))).toEqual({ type: 'idle-warning', state: 'still-here' });
     expect(refusal(() => decodeAssistMessage(bytes(1, 27)))).toBe('malformed'); // terminal-share without its state
     expect(refusal(() => decodeAssistMessage(bytes(1, 27, 2)))).toBe('out-of-range');
     expect(refusal(() => decodeAssistMessage(bytes(1, 5, 4)))).toBe('out-of-range'); // control: after nothing-to-control

@@ -1,4 +1,4 @@
-// Screen sharing over the fake relay: the agent's side sends images only once approved, only
+// Screen sharing over the in-process relay (the real handlers on memory adapters): the agent's side sends images only once approved, only
 // between a share's start and stop, never while paused, and one at a time (the next only once
 // everything before is acknowledged); the expert's side refuses images the agent's rules forbid.
 import { describe, expect, it } from 'vitest';
@@ -83,7 +83,7 @@ describe('screen sharing', () => {
     expect(seen.log).toEqual(['started', 'paused', 'resumed', 'image 2 640x400', 'stopped']);
     expect(seen.errors).toEqual([]);
     // The audit log keeps that a share happened, never what it showed.
-    expect(relay.audit.map((entry) => entry.event)).toEqual(
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(
       expect.arrayContaining(['screen-share-started', 'paused', 'resumed', 'screen-share-stopped']),
     );
   });

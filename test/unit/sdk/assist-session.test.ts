@@ -1,4 +1,4 @@
-// Consent and control over the fake relay: the agent's side enforces the rules (nothing of the
+// Consent and control over the in-process relay (the real handlers on memory adapters): the agent's side enforces the rules (nothing of the
 // agent's before approval, input only with control, nothing while paused), whatever the expert's
 // side sends; the invitation survives departed and failed experts until it burns.
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { ManualClock } from './support/manual-clock.js';
 import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { fakeRelayWithClients } from './support/fake-relay.js';
+import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 import { createPlainCodec } from '../../../sdk/codec.js';
 import { FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 
@@ -17,12 +17,16 @@ const defer = useCleanups();
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'ws://127.0.0.1';
 
-async function setUp(kind: InvitationKind = 'easy-connect', expertOptions: Pick<AssistSessionOptions, 'clock' | 'controlRequestTimeoutMs'> = {}) {
-  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+async function setUp(
+  kind: InvitationKind = 'easy-connect',
+  expertOptions: Pick<AssistSessionOptions, 'clock' | 'controlRequestTimeoutMs'> = {},
+  agentOptions: Pick<AssistSessionOptions, 'clock'> = {},
+) {
+  const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
   const sessionFor = (client: RelayClient, password = 'correct') => {
     const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };
-    return client.session!.role === 'agent' ? new AgentSession(options) : new ExpertSession({ ...options, ...expertOptions });
+    return client.session!.role === 'agent' ? new AgentSession({ ...options, ...agentOptions }) : new ExpertSession({ ...options, ...expertOptions });
   };
   const creatorClient = newClient();
   const { nameplate } = await creatorClient.createSession({ kind });
@@ -56,8 +60,8 @@ function previousRelease(client: RelayClient, { opens }: { opens: boolean }) {
 }
 
 /** An agent (creator) and an expert through the handshake, the agent asked to decide. */
-async function deciding(expertOptions?: Parameters<typeof setUp>[1]) {
-  const setup = await setUp('easy-connect', expertOptions);
+async function deciding(expertOptions?: Parameters<typeof setUp>[1], agentOptions?: Parameters<typeof setUp>[2]) {
+  const setup = await setUp('easy-connect', expertOptions, agentOptions);
   const agent = setup.creator as AgentSession;
   const expert = await setup.join();
   await until(() => agent.phase === 'deciding' && expert.session.phase === 'awaiting-approval', 'the expert to be presented');
@@ -85,7 +89,7 @@ describe('assistance sessions', () => {
     // The size remembered before approval goes out with it; the dropped output never does.
     // The first output starts the terminal share; its size goes with it.
     expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'terminal-share {"state":"started"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
-    expect(relay.audit.map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
+    expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('approved view');
   });
 
   it('drops input unless control is granted; grant, request and revoke travel to the expert and the audit log', async () => {
@@ -113,7 +117,7 @@ describe('assistance sessions', () => {
     await until(() => agentSeen.log.includes('chat marker'), 'the marker');
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
-    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
   });
 
   it('a request for control with nothing to control is answered at once, without asking the person', async () => {
@@ -151,6 +155,60 @@ describe('assistance sessions', () => {
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"unanswered"}', 'control {"state":"granted"}']);
   });
 
+  it('the person’s side warns both sides before the idle end, activity or a still-here puts it off, and it ends the session idle-timeout', async () => {
+    const clock = new ManualClock();
+    const { agent, agentSeen, expert, expertSeen, relay } = await deciding({}, { clock });
+    const idleEvents = (log: string[]) => log.filter((entry) => entry.startsWith('idle'));
+    await agent.approve('view');
+    await until(() => expert.phase === 'active', 'the approval');
+    expect(agent.client.session!.idleTimeoutSeconds).toBe(900);
+
+    // Nothing happens for 10 minutes: the 5-minute warning, on both sides.
+    await clock.advance(600_000);
+    expect(idleEvents(agentSeen.log)).toEqual(['idle-warning {"secondsLeft":300}']);
+    await until(() => idleEvents(expertSeen.log).length === 1, 'the warning at the technician’s side');
+    expect(idleEvents(expertSeen.log)).toEqual(['idle-warning {"secondsLeft":300}']);
+    expect(agent.idleWarned).toBe(true);
+
+    // The technician says they are still there: the warning is over on both sides.
+    await expert.stillHere();
+    await until(() => idleEvents(agentSeen.log).length === 2, 'the still-here');
+    await until(() => idleEvents(expertSeen.log).length === 2, 'the warning to be cleared');
+    expect(idleEvents(expertSeen.log)[1]).toBe('idle-cleared');
+    expect(agent.idleWarned).toBe(false);
+
+    // Chat from the person counts too; heartbeats and pings do not (the stream's own, on another clock).
+    await clock.advance(840_000);
+    expect(idleEvents(agentSeen.log).slice(2)).toEqual(['idle-warning {"secondsLeft":300}', 'idle-warning {"secondsLeft":60}']);
+    await expert.measureRoundTrip();
+    expect(agent.idleWarned).toBe(true);
+    await agent.chat('still thinking');
+    expect(idleEvents(agentSeen.log).slice(4)).toEqual(['idle-cleared']);
+
+    // Then nobody does anything: the end, for both, as idle-timeout, in the audit log too.
+    await clock.advance(900_000);
+    await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'the idle end');
+    expect(agentSeen.ended!.reason).toBe('idle-timeout');
+    expect(expertSeen.ended!.reason).toBe('idle-timeout');
+    expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
+    expect(await clock.runNext()).toBe(false);
+  });
+
+  it('only the person’s side sends idle warnings, and only the technician’s says still-here', async () => {
+    for (const [from, message, expected] of [
+      ['agent', { type: 'idle-warning', state: 'still-here' }, 'a still-here, which only the technician’s side sends'],
+      ['expert', { type: 'idle-warning', state: 'warning', secondsLeft: 60 }, 'an idle warning, which only the person’s side sends'],
+    ] as const) {
+      const { agent, agentSeen, creatorClient, expert, expertClient, expertSeen } = await deciding();
+      await agent.approve('view');
+      await until(() => expert.phase === 'active', 'the approval');
+      await sendRaw(from === 'agent' ? creatorClient : expertClient, message);
+      const receiver = from === 'agent' ? expertSeen : agentSeen;
+      await until(() => receiver.ended !== undefined, 'the end');
+      expect(receiver.errors.map((error) => error.message)).toEqual([`the other side broke the assistance protocol: ${expected}`]);
+    }
+  });
+
   it('terminal output without a terminal share breaks the protocol', async () => {
     const { agent, client, expert, expertSeen } = await (async () => {
       const setup = await deciding();
@@ -185,7 +243,7 @@ describe('assistance sessions', () => {
 
     expect(expertSeen.log.filter((entry) => entry.startsWith('output'))).toEqual(['output done']);
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input after resume']);
-    expect(relay.audit.map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
+    expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
   });
 
   it('deny tells the expert and ends the session for both with denied', async () => {
@@ -241,7 +299,7 @@ describe('assistance sessions', () => {
   });
 
   it('joining an agent of the previous release: the expert is told to have it updated and ends with handshake-failed', async () => {
-    const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+    const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
     const oldAgent = newClient();
     const { nameplate } = await oldAgent.createSession({ kind: 'easy-connect' });
     previousRelease(oldAgent, { opens: false });

@@ -1,4 +1,4 @@
-// RelayClient against an in-process fake relay over real WebSockets. Nothing here asserts timing:
+// RelayClient against the in-process relay (the real handlers on memory adapters) over real WebSockets. Nothing here asserts timing:
 // tests wait for outcomes (with a generous bound so a hang fails with a message).
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type WebSocket from 'ws';
@@ -8,18 +8,18 @@ import { encodeBase64 } from '../../../sdk/base64.js';
 import { createPlainCodec, PLAIN_FRAME_FORMAT } from '../../../sdk/codec.js';
 import { createRelayClient, RelayError, type RelayClient, type RelayClientOptions, type SessionEnd, type WebSocketConstructor } from '../../../sdk/node.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { FakeRelay, type FakeRelayOptions } from './support/fake-relay.js';
+import { InProcessRelay, type InProcessRelayOptions } from '../../support/in-process-relay.js';
 import { fingerprint, patternedMessage, seededRandom } from './support/random.js';
 
 const defer = useCleanups();
 
-async function startRelay(options?: FakeRelayOptions): Promise<FakeRelay> {
-  const relay = await FakeRelay.start(options);
+async function startRelay(options?: InProcessRelayOptions): Promise<InProcessRelay> {
+  const relay = await InProcessRelay.start(options);
   defer(() => relay.stop());
   return relay;
 }
 
-function client(relay: FakeRelay, options: Partial<RelayClientOptions> = {}): RelayClient {
+function client(relay: InProcessRelay, options: Partial<RelayClientOptions> = {}): RelayClient {
   const created = createRelayClient({ url: relay.url, ...fastClientOptions, ...options });
   defer(() => created.close());
   return created;
@@ -38,7 +38,7 @@ function collect(target: RelayClient) {
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
-async function connectedPair(relay: FakeRelay, options: Partial<RelayClientOptions> = {}) {
+async function connectedPair(relay: InProcessRelay, options: Partial<RelayClientOptions> = {}) {
   const agent = client(relay, options);
   const expert = client(relay, options);
   const agentSeen = collect(agent);
@@ -180,7 +180,7 @@ describe('RelayClient', () => {
     const relay = await startRelay();
     const { agentSeen, expertSeen } = await connectedPair(relay);
 
-    relay.endSessions('expired');
+    await relay.endSessions('expired');
 
     await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'both ends');
     expect(agentSeen.ended).toEqual({ reason: 'expired', peerClosed: false, delivered: false });
@@ -194,7 +194,7 @@ describe('RelayClient', () => {
     const before = expert.activation!.expiresAt;
 
     relay.dropConnection('expert');
-    relay.extendSessions(1800);
+    await relay.extendSessions(1800);
     await until(() => expertSeen.events.includes('reconnected'), 'the resume');
     expect(expert.activation!.expiresAt).toBe(before + 1800);
     expect(expert.session!.expiresAt).toBe(before + 1800);
@@ -205,7 +205,7 @@ describe('RelayClient', () => {
     const { agentSeen } = await connectedPair(relay);
 
     relay.dropConnection('agent');
-    relay.endSessions('ended-by-expert'); // in the same tick: the agent's socket is gone and hears nothing
+    await relay.endSessions('ended-by-expert'); // in the same tick: the agent's socket is gone and hears nothing
 
     await until(() => agentSeen.ended !== undefined, 'the end');
     expect(agentSeen.ended).toMatchObject({ reason: 'ended-by-expert' });

@@ -1,4 +1,4 @@
-// establishSecureSession against the in-process fake relay: the handshake on a plain stream, the
+// establishSecureSession against the in-process relay (the real handlers on memory adapters): the handshake on a plain stream, the
 // encrypted session stream after it, misuse, and what each side does after a failure: the creator
 // reports failed attempts and stays for the next joiner, the joiner leaves.
 // Nothing here asserts timing; short timeouts only make the timeout paths quick.
@@ -17,7 +17,7 @@ import {
   type SessionEnd,
 } from '../../../sdk/node.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
-import { fakeRelayWithClients } from './support/fake-relay.js';
+import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 
 const defer = useCleanups();
 
@@ -34,7 +34,7 @@ function watch(client: RelayClient) {
 }
 
 async function setUp(options: { kind?: InvitationKind; client?: Partial<RelayClientOptions>; join?: boolean } = {}) {
-  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastOptions, ...options.client });
+  const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastOptions, ...options.client });
   const creator = newClient();
   const creatorSeen = watch(creator);
   const { nameplate, sessionId, role: creatorRole } = await creator.createSession({ kind: options.kind ?? 'easy-connect' });
@@ -283,13 +283,13 @@ describe('establishSecureSession', () => {
   it('the session ending mid-handshake rejects with session-ended, whichever side and whether or not a joiner came', async () => {
     const { relay, creator, optionsFor } = await setUp();
     const waiting = outcome(establishSecureSession(creator, optionsFor('agent')));
-    relay.endSessions('expired');
+    await relay.endSessions('expired');
     expect(await waiting).toMatchObject({ code: 'session-ended' });
 
     const other = await setUp();
     const { joiner } = await other.join();
     const running = outcome(establishSecureSession(joiner, other.optionsFor('expert')));
-    other.relay.endSessions('expired');
+    await other.relay.endSessions('expired');
     expect(await running).toMatchObject({ code: 'session-ended' });
   });
 });

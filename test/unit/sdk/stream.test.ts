@@ -160,7 +160,8 @@ describe('ReliableStream', () => {
   it('widens the reordering allowance when the peer reports duplicates, i.e. resends of packets that were only late', async () => {
     const overtakenFrameResent = async (peerDuplicates: number) => {
       const clock = new ManualClock();
-      const sender = endpoint(clock);
+      // A peer that holds acks at most 25 ms (no longer wait for answers), so the timeout is not stretched by it.
+      const sender = endpoint(clock, { answerAckDelayMs: 0 });
       await sender.stream.send(patternedMessage(3 * MAX_CHUNK, 5));
       await clock.advance(50);
       // Seqs 0 and 2 arrived after 50 ms, seq 1 not (yet): RTT 50 ms, variation 25 ms, RTO 200 ms (the minimum).
@@ -226,10 +227,11 @@ describe('ReliableStream', () => {
       await clock.advance(500);
     }
 
-    // Each ack waits out the 25 ms ack delay, so a round trip takes 225 ms.
+    // Each ack waits out the 25 ms ack delay, so a round trip takes 225 ms; the timeout adds the longest
+    // a peer may hold an ack (answerAckDelayMs, 250 ms), so that a held ack is not taken for a loss.
     expect(sender.stats.smoothedRttMs).toBeCloseTo(225, 0);
-    expect(sender.stats.rtoMs).toBeGreaterThanOrEqual(225);
-    expect(sender.stats.rtoMs).toBeLessThan(300);
+    expect(sender.stats.rtoMs).toBeGreaterThanOrEqual(225 + 250);
+    expect(sender.stats.rtoMs).toBeLessThan(550);
     expect(sender.stats.retransmits).toBe(0);
   });
 
@@ -266,9 +268,56 @@ describe('ReliableStream', () => {
     await deliver(a, answer);
     expect(a.stream.stats.inFlightPackets).toBe(0);
     expect(new TextDecoder().decode(a.received[0])).toBe('echo');
-    // a owes b an ack now: with nothing to send, it goes alone after the delay.
+    // a owes b an ack now, for an answer to what a sent: it waits for a's next key, up to answerAckDelayMs.
+    await clock.advance(249);
+    expect(a.sent).toEqual([]);
+    await a.stream.sendText('next key');
+    const nextKey = takeSent(a);
+    expect(await framesIn(nextKey, 'control')).toEqual([]);
+    await deliver(b, nextKey);
+    expect(b.stream.stats.inFlightPackets).toBe(0);
+    // b answers; the last answer is acked alone once answerAckDelayMs passes with nothing to carry it.
+    await b.stream.sendText('echo 2');
+    await deliver(a, takeSent(b));
+    await clock.advance(249);
+    expect(a.sent).toEqual([]);
+    await clock.advance(1);
+    expect(await acksIn(takeSent(a))).toEqual([{ cumulative: 2, duplicates: 0, ranges: [] }]);
+    // Two frames per key and its echo, plus one ack when typing stops; nothing was resent meanwhile.
+    expect(a.stream.stats.retransmits + b.stream.stats.retransmits).toBe(0);
+  });
+
+  it('waits for an answer only for a lone packet in order: a second packet, or one out of order, is acked after ackDelayMs', async () => {
+    const clock = new ManualClock();
+    const a = endpoint(clock);
+    const b = endpoint(clock);
+    await a.stream.sendText('key');
+    await deliver(b, takeSent(a));
+    await b.stream.sendText('output 1');
+    await b.stream.sendText('output 2');
+    await b.stream.sendText('output 3');
+    const [first, ...rest] = takeSent(b);
+    expect(rest.length).toBeGreaterThan(0);
+    // One packet of output: a may answer it (it sent the key), so the ack waits...
+    await deliver(a, [first!]);
+    await clock.advance(24);
+    expect(a.sent).toEqual([]);
+    // ...but a second one ends the wait: acked ackDelayMs after it.
+    await deliver(a, rest);
     await clock.advance(25);
-    expect(await acksIn(takeSent(a))).toEqual([{ cumulative: 1, duplicates: 0, ranges: [] }]);
+    expect((await acksIn(takeSent(a))).map((ack) => ack.cumulative)).toEqual([1 + rest.length]);
+
+    // Out of order (a gap: maybe a loss) is never held for an answer.
+    await a.stream.sendText('key 2');
+    await deliver(b, takeSent(a));
+    await b.stream.sendText('x');
+    const [x] = takeSent(b);
+    await b.stream.sendText('y');
+    await deliver(a, takeSent(b));
+    await clock.advance(25);
+    expect((await acksIn(takeSent(a))).map((ack) => ack.ranges.length)).toEqual([1]);
+    await deliver(a, [x!]);
+    expect((await acksIn(takeSent(a))).map((ack) => ack.cumulative)).toEqual([3 + rest.length]);
   });
 
   it('small messages queued together share one frame and arrive one by one, in order', async () => {
@@ -319,7 +368,7 @@ describe('ReliableStream', () => {
     await silent.stream.sendText('still here');
     takeSent(a);
     await deliver(a, takeSent(silent).slice(0, 1));
-    await clock.advance(25);
+    await clock.advance(250);
     expect(new TextDecoder().decode(a.received.at(-1))).toBe('still here');
     expect((await acksIn(takeSent(a))).at(-1)?.cumulative).toBe(1);
     a.stream.dispose();
@@ -507,6 +556,22 @@ describe('ReliableStream', () => {
     await deliver(sender, takeSent(receiver));
     await ending;
     await expect(sender.stream.send(new Uint8Array(1))).rejects.toThrow('stream is ending');
+  });
+
+  it('acks a close at once, even in a conversation: end() does not wait for an answer that will not come', async () => {
+    const clock = new ManualClock();
+    const a = endpoint(clock);
+    const b = endpoint(clock);
+    await b.stream.sendText('hello');
+    await deliver(a, takeSent(b));
+    const ending = a.stream.end();
+    await clock.advance(0);
+    await deliver(b, takeSent(a));
+    // b sent data since it last received, which would hold the ack of a lone packet; not a close's.
+    const acks = takeSent(b);
+    expect((await acksIn(acks)).map((ack) => ack.cumulative)).toEqual([1]);
+    await deliver(a, acks);
+    await ending;
   });
 
   it('fails on data after the close', async () => {

@@ -1,15 +1,15 @@
-// An agent (the invitation's creator) and an expert through the handshake over the fake relay, the
+// An agent (the invitation's creator) and an expert through the handshake over the in-process relay (the real handlers on memory adapters), the
 // agent asked to decide; and a way to send what a side that broke the rules would send.
 import { encodeAssistMessage, type AssistMessage } from '../../../../sdk/assist-messages.js';
 import { AgentSession, ExpertSession } from '../../../../sdk/assist-session.js';
 import type { RelayClient } from '../../../../sdk/node.js';
 import { fastClientOptions, until } from '../../../support/harness.js';
-import { fakeRelayWithClients } from './fake-relay.js';
+import { inProcessRelayWithClients } from '../../../support/in-process-relay.js';
 
 const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin: 'ws://127.0.0.1' };
 
 export async function decidingPair(defer: (cleanup: () => unknown) => void) {
-  const { relay, newClient } = await fakeRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+  const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const agentClient = newClient();
   const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
   const agent = new AgentSession({ client: agentClient, name: 'Ada Lovelace', secrets });

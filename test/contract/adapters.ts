@@ -1,0 +1,57 @@
+// The two implementations of each table port, for the contract suites: in memory, and DynamoDB (dynalite,
+// a DynamoDB-API server in Node, through the real adapters and AWS SDK). Both read one settable clock.
+import { randomUUID } from 'node:crypto';
+import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
+import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
+import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
+import { MemoryAuditTrail } from '../../shared/adapters/memory-audit-trail.js';
+import { MemoryRateLimiter } from '../../shared/adapters/memory-rate-limiter.js';
+import { MemorySessionStore } from '../../shared/adapters/memory-session-store.js';
+import type { AuditTrail } from '../../shared/ports/audit-trail.js';
+import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
+import type { SessionStore } from '../../shared/ports/session-store.js';
+import { startLocalDynamo, tableActive } from '../../infra/local/dynamo.js';
+
+export interface TableAdapters {
+  store: SessionStore;
+  audit: AuditTrail;
+  rateLimiter: RateLimiter;
+  /** Epoch seconds, as the adapters read it; tests set it. */
+  clock: { now: number };
+  close(): Promise<void>;
+}
+
+export const adapterKinds: { name: string; start: () => Promise<TableAdapters> }[] = [
+  {
+    name: 'in memory',
+    async start() {
+      const clock = { now: 1_900_000_000 };
+      const nowSeconds = () => clock.now;
+      return {
+        store: new MemorySessionStore(nowSeconds),
+        audit: new MemoryAuditTrail(nowSeconds),
+        rateLimiter: new MemoryRateLimiter(),
+        clock,
+        close: async () => {},
+      };
+    },
+  },
+  {
+    name: 'DynamoDB (dynalite)',
+    async start() {
+      const clock = { now: 1_900_000_000 };
+      const nowSeconds = () => clock.now;
+      const tableName = `contract-${randomUUID()}`;
+      const dynamo = await startLocalDynamo(tableName);
+      // dynalite makes the table a moment after answering CreateTable.
+      await tableActive(dynamo.client, tableName);
+      return {
+        store: new DynamoSessionStore(dynamo.client, tableName, nowSeconds),
+        audit: new DynamoAuditTrail(dynamo.client, tableName, nowSeconds),
+        rateLimiter: new DynamoRateLimiter(dynamo.client, tableName),
+        clock,
+        close: () => dynamo.close(),
+      };
+    },
+  },
+];
