@@ -20,11 +20,11 @@ const KB = 1024;
 /**
  * Size ceilings, a few KB above today's sizes: they catch an accidental extra client or dependency, or a lost
  * stand-in. With the SDK stand-ins (infra/lambda-sdk/) the functions with the DynamoDB and @connections clients
- * are 211–227 KB, those with DynamoDB alone 187–199 KB, $default 12 KB, and the email function, which
- * also carries SES v2, 299 KB. Why the 150 KB target is out of reach with the real SDK clients:
+ * are 214–229 KB, those with DynamoDB alone 188–200 KB, $default 13 KB, and the email function, which
+ * also carries SES v2, 301 KB. Why the 150 KB target is out of reach with the real SDK clients:
  * docs/cost-and-limits.md.
  */
-const ceilingBytes = (name: string) => (name === 'email-invitation' ? 304 * KB : name === 'http' ? 200 * KB : 228 * KB);
+const ceilingBytes = (name: string) => (name === 'email-invitation' ? 306 * KB : name === 'http' ? 202 * KB : 232 * KB);
 
 /** Modules of the SDK that the stand-ins replace: none may be in a bundle (paths as esbuild reports inputs). */
 const replacedModules = [
