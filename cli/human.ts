@@ -611,7 +611,10 @@ export class HumanFrontend implements Frontend {
     if (choice === 'm') return this.#openMessage();
     if (choice === 'e') return this.#command({ cmd: 'end' });
     if (choice === '?' || choice === 'h') return this.#help();
-    if (choice === 'i') return this.#command({ cmd: 'still-here' });
+    if (choice === 'i') {
+      if (!this.#idleWarned) return this.#notice('The session is not about to end for inactivity: you will be warned before it would.');
+      return this.#command({ cmd: 'still-here' });
+    }
     if (this.#role === 'agent') {
       if (choice === 'c') return this.#command({ cmd: this.#control ? 'revoke-control' : 'grant-control' });
       if (choice === 'n' && this.#controlRequested) {

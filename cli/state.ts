@@ -4,7 +4,7 @@
 // and removed when the session ends. Nothing is written before approval. The file holds the
 // session's end-to-end keys and resume token: it is the session, for as long as the session lasts.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, type AgentSession, type AssistSnapshot, type ExpertSession } from '../sdk/node.js';
@@ -80,13 +80,23 @@ export function savedSessionIds(directory = stateDirectory()): string[] {
  */
 export function loadSessionState(which: string | undefined, directory = stateDirectory()): KeptSession & { file: string } {
   const named = savedSessionIds(directory).filter((id) => which === undefined || id.startsWith(which));
-  // Unnamed, the ones a running assist holds are not candidates (the other side of a session on this machine).
-  const free = which === undefined ? named.filter((id) => !isRunning(holderOf(join(directory, `${id}.json`)))) : named;
+  // The ones a running assist holds are not candidates (the other side of a session on this machine), unless nothing else matches.
+  const free = named.filter((id) => !isRunning(holderOf(join(directory, `${id}.json`))));
   const ids = free.length === 0 && named.length > 0 ? named.slice(0, 1) : free;
   if (ids.length === 0) {
     throw new StateError('no-saved-session', which === undefined ? `no session to resume in ${directory}: sessions are kept there only once approved, until they end` : `no saved session starts with "${which}" in ${directory}`);
   }
-  if (ids.length > 1) throw new StateError('several-saved-sessions', `several sessions can be resumed; name one: assist resume ${ids.join(' | ')}`);
+  if (ids.length > 1) {
+    // Newest first, each with whose side it is and when it was last saved: an old one has most likely ended (trying it removes it).
+    const saved = ids
+      .map((id) => ({ id, at: savedAt(join(directory, `${id}.json`)) }))
+      .sort((a, b) => b.at - a.at)
+      .map(({ id, at }) => `  assist resume ${id}   (${id.endsWith('.agent') ? 'the person’s side' : 'the helper’s side'}, saved ${at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'at an unknown time'})`);
+    throw new StateError(
+      'several-saved-sessions',
+      `several sessions were kept on this machine; name the one to resume:\n${saved.join('\n')}\nA session that ended or was away for more than 5 minutes cannot be resumed: trying it removes its file.`,
+    );
+  }
   const file = join(directory, `${ids[0]!}.json`);
   let kept: { pid?: unknown; command?: unknown; snapshot?: unknown };
   let snapshot: AssistSnapshot;
@@ -102,6 +112,15 @@ export function loadSessionState(which: string | undefined, directory = stateDir
     throw new StateError('still-running', `the assist process that holds this session still runs (pid ${pid}); it reconnects by itself. Stop it first, or wait for it`);
   }
   return { file, pid, snapshot, ...(typeof kept.command === 'string' ? { command: kept.command } : {}) };
+}
+
+/** When a state file was last written, epoch milliseconds, or 0. */
+function savedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 /** The pid a state file names, or 0. */

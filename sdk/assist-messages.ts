@@ -7,12 +7,13 @@
 // so they may not carry control characters (terminal escape sequences) or bidirectional overrides
 // (text that displays as something else).
 
+import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS, unsafeNameCharacter, unsafeTextCharacter, type DisplayNameProblem } from '../shared/core/display-name.js';
 import type { ApprovalMode } from '../shared/protocol/messages.js';
 
 export const ASSIST_MESSAGE_VERSION = 1;
 
-/** Longest name, in characters: enough for "Firstname Lastname (Company IT)". */
-export const MAX_NAME_CHARACTERS = 64;
+/** Longest name, in characters (the display-name rule's, shared/core/display-name.ts). */
+export const MAX_NAME_CHARACTERS = MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_CHAT_BYTES = 4096;
 /** Largest output or input chunk per message; larger chunks are split by the sender. */
 export const MAX_TERMINAL_BYTES = 64 * 1024;
@@ -354,25 +355,23 @@ const asciiToken = /^[\x21-\x2b\x2d-\x7e]+$/;
 const MAX_VIDEO_DIMENSION = MAX_SCREEN_DIMENSION;
 const MAX_WHEEL_DELTA = 32_767;
 
-/** C0 and C1 controls and DEL; line and paragraph separators; bidirectional embeddings, overrides, isolates and marks; lone surrogates (not UTF-8). */
-const forbiddenInName = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-/** The same, except line feed and tab, which a chat message may hold. */
-const forbiddenInChat = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const nameProblems: Record<DisplayNameProblem, string> = {
+  empty: 'a name must not be empty or start or end with spaces',
+  'too-long': `a name has at most ${MAX_NAME_CHARACTERS} characters`,
+  'unsafe-character': 'a name must not contain control or text-direction characters',
+};
 
-/** Why `name` cannot be a participant's name, or undefined if it can. */
+/** Why `name` cannot be a participant's name, or undefined if it can: the display-name rule, and no surrounding spaces. */
 export function nameProblem(name: string): string | undefined {
-  const characters = [...name].length;
-  if (characters === 0 || name.trim() !== name) return 'a name must not be empty or start or end with spaces';
-  if (characters > MAX_NAME_CHARACTERS) return `a name has at most ${MAX_NAME_CHARACTERS} characters`;
-  if (forbiddenInName.test(name)) return 'a name must not contain control or text-direction characters';
-  return undefined;
+  const problem = name.trim() === name ? displayNameProblem(name) : 'empty';
+  return problem && nameProblems[problem];
 }
 
 /** Why `text` cannot be a chat message, or undefined if it can. */
 export function chatProblem(text: string): string | undefined {
   if (text.length === 0) return 'a chat message must not be empty';
   if (new TextEncoder().encode(text).length > MAX_CHAT_BYTES) return `a chat message has at most ${MAX_CHAT_BYTES} bytes`;
-  if (forbiddenInChat.test(text)) return 'a chat message must not contain control or text-direction characters';
+  if (unsafeTextCharacter.test(text)) return 'a chat message must not contain control or text-direction characters';
   return undefined;
 }
 
@@ -544,7 +543,7 @@ function checkToken(value: string, maxCharacters: number, what: string): void {
 /** The text of one key press: what a keyboard types, never a control character (those travel as key codes). */
 function keyTextProblem(text: string): string | undefined {
   if (new TextEncoder().encode(text).length > MAX_KEY_TEXT_BYTES) return `a key's text has at most ${MAX_KEY_TEXT_BYTES} bytes`;
-  if (forbiddenInName.test(text)) return "a key's text must not contain control or text-direction characters";
+  if (unsafeNameCharacter.test(text)) return "a key's text must not contain control or text-direction characters";
   return undefined;
 }
 

@@ -23,6 +23,7 @@ import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } 
 import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/invitations/relay-url.js';
 import type { InvitationKind } from '../shared/protocol/messages.js';
 import { nameProblem } from './assist-messages.js';
+import type { Clock } from './clock.js';
 import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
 import { RelayClient, type EstablishedSession, type RelayClientOptions, type SessionEnd } from './client.js';
 import { RelayError, type WebSocketConstructor } from './connection.js';
@@ -30,8 +31,8 @@ import { RelayError, type WebSocketConstructor } from './connection.js';
 /** Where a relay is: its HTTPS URL (the WebSocket URL is read from `/relay.json`), its WebSocket URL, or both. */
 export type RelayAddress = string | { webSocketUrl: string; httpUrl: string };
 
-/** A relay's URLs; `httpUrl` is unknown when only the WebSocket URL was given. */
-export interface RelayEndpoints {
+/** A relay's URLs as discovered; `httpUrl` is unknown when only the WebSocket URL was given. */
+export interface DiscoveredRelay {
   webSocketUrl: string;
   httpUrl: string | undefined;
 }
@@ -47,6 +48,8 @@ export interface ConnectOptions {
   /** Tuning of the RelayClient (timeouts, reconnects, stream). */
   clientOptions?: Omit<RelayClientOptions, 'url' | 'WebSocket' | 'sessionStream'>;
   handshake?: HandshakeTuning;
+  /** The assistance session's timers (the idle limit, a control request's answer); tests pass a manual clock. */
+  clock?: Clock;
 }
 
 export type AssistSetupErrorCode =
@@ -135,7 +138,7 @@ async function joinExpecting(client: RelayClient, nameplate: string, kind: Invit
 }
 
 /** Finds the relay's WebSocket URL: read from `<httpUrl>/relay.json` when given an HTTPS URL. */
-export async function discoverRelay(relay: RelayAddress, fetchFunction: FetchLike | undefined = globalThis.fetch): Promise<RelayEndpoints> {
+export async function discoverRelay(relay: RelayAddress, fetchFunction: FetchLike | undefined = globalThis.fetch): Promise<DiscoveredRelay> {
   if (typeof relay !== 'string') {
     return { webSocketUrl: normalizeRelayUrl(relay.webSocketUrl, 'websocket'), httpUrl: normalizeRelayUrl(relay.httpUrl, 'http') };
   }
@@ -221,11 +224,11 @@ export class HelpOffer extends ExpertSession {
 interface Opened {
   client: RelayClient;
   session: EstablishedSession;
-  endpoints: RelayEndpoints;
+  endpoints: DiscoveredRelay;
 }
 
 /** Connects and creates or joins; the client is closed again if that fails. */
-async function open(options: ConnectOptions, endpoints: RelayEndpoints, start: (client: RelayClient) => Promise<EstablishedSession>): Promise<Opened> {
+async function open(options: ConnectOptions, endpoints: DiscoveredRelay, start: (client: RelayClient) => Promise<EstablishedSession>): Promise<Opened> {
   const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
   if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
   const client = new RelayClient({ ...options.clientOptions, url: endpoints.webSocketUrl, WebSocket, sessionStream: 'manual' });
@@ -243,7 +246,7 @@ function requireName(name: string): void {
   if (problem) throw new AssistSetupError('invalid-name', problem);
 }
 
-const originOf = (endpoints: RelayEndpoints) => new URL(endpoints.webSocketUrl).origin;
+const originOf = (endpoints: DiscoveredRelay) => new URL(endpoints.webSocketUrl).origin;
 const epochDate = (seconds: number) => new Date(seconds * 1000);
 
 /**
@@ -283,7 +286,7 @@ export async function requestHelp(options: RequestHelpOptions): Promise<HelpRequ
       };
       secrets = { secret: fileSecretBytes(secret), invitationPassword: password, relayOrigin: originOf(endpoints) };
     }
-    return new HelpRequest({ client, name: options.name, secrets, handshake: options.handshake, invitation });
+    return new HelpRequest({ client, name: options.name, secrets, handshake: options.handshake, clock: options.clock, invitation });
   } catch (error) {
     // Nothing the name check missed should get here; but an invitation nobody can use is withdrawn.
     void client.end();
@@ -305,7 +308,7 @@ export interface JoinHelpOptions extends ConnectOptions {
 /** What an invitation the expert holds says: where to join and the handshake's secret and password. */
 async function readInvitation(
   options: JoinHelpOptions,
-): Promise<{ endpoints: RelayEndpoints; kind: 'file' | 'easy-connect'; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
+): Promise<{ endpoints: DiscoveredRelay; kind: 'file' | 'easy-connect'; nameplate: string; secrets: Omit<HandshakeSecrets, 'relayOrigin'> }> {
   const text = options.invitation.trim();
   const password = () => {
     if (options.password === undefined) {
@@ -342,7 +345,7 @@ export async function joinHelp(options: JoinHelpOptions): Promise<ExpertSession>
   requireName(options.name);
   const { endpoints, kind, nameplate, secrets } = await readInvitation(options);
   const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, kind));
-  return new ExpertSession({ client, name: options.name, secrets: { ...secrets, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
+  return new ExpertSession({ client, name: options.name, secrets: { ...secrets, relayOrigin: originOf(endpoints) }, handshake: options.handshake, clock: options.clock });
 }
 
 export interface OfferHelpOptions extends ConnectOptions {
@@ -365,6 +368,7 @@ export async function offerHelp(options: OfferHelpOptions): Promise<HelpOffer> {
     name: options.name,
     secrets: { secret, relayOrigin: originOf(endpoints) },
     handshake: options.handshake,
+    clock: options.clock,
     code: formatCode(session.nameplate, secret),
     expiresAt: epochDate(session.invitationExpiresAt),
   });
@@ -385,13 +389,15 @@ export async function acceptHelp(options: AcceptHelpOptions): Promise<AgentSessi
   const { nameplate, secret } = parseCode(options.code);
   const endpoints = await discoverRelay(options.relay, options.fetch);
   const { client } = await open(options, endpoints, (relayClient) => joinExpecting(relayClient, nameplate, 'helper-code'));
-  return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake });
+  return new AgentSession({ client, name: options.name, secrets: { secret, relayOrigin: originOf(endpoints) }, handshake: options.handshake, clock: options.clock });
 }
 
 export interface RestoreAssistOptions {
   /** Browsers: the global WebSocket (the default). Node: sdk/node.ts passes `ws`. */
   WebSocket?: WebSocketConstructor;
   clientOptions?: Omit<RelayClientOptions, 'url' | 'WebSocket' | 'sessionStream'>;
+  /** As ConnectOptions.clock. */
+  clock?: Clock;
 }
 
 /** The session could not be continued from its snapshot; `end` says why (e.g. it ended meanwhile, or the relay refused the token). */
@@ -435,7 +441,7 @@ export async function restoreAssistSession(snapshot: AssistSnapshot, options: Re
       then();
     };
   });
-  const session = snapshot.role === 'agent' ? new AgentSession({ client, restore: snapshot }) : new ExpertSession({ client, restore: snapshot });
+  const session = snapshot.role === 'agent' ? new AgentSession({ client, restore: snapshot, clock: options.clock }) : new ExpertSession({ client, restore: snapshot, clock: options.clock });
   await resumed;
   return session;
 }

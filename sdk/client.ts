@@ -613,7 +613,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
       case 'ended':
         return void this.#finish(message.reason);
       case 'error':
-        return this.emit('error', new RelayError(message.code, message.message, message.requestAction, message.endReason));
+        return this.emit('error', RelayError.fromReply(message));
     }
   }
 

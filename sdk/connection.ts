@@ -1,8 +1,9 @@
 // One WebSocket connection to the relay: JSON in and out, requests matched to their answers, and a
 // single "closed" signal however the connection ends (socket close, request timeout, or by us).
 
-import type { ClientMessage, EndReason, ErrorCode, InvitationKind, ServerMessage } from '../shared/protocol/messages.js';
+import type { ClientMessage, ServerMessage } from '../shared/protocol/messages.js';
 import { replyTypeOf } from '../functions/lib/routes.js';
+import { RelayError } from '../shared/protocol/relay-error.js';
 import type { CancelTimer, Clock } from './clock.js';
 
 /** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
@@ -19,23 +20,8 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-/** A relay `{type:'error'}` reply. */
-export class RelayError extends Error {
-  override name = 'RelayError';
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** The action the relay was answering, when it said. */
-    readonly requestAction?: string,
-    /** For `session-ended`: why the session ended (the relay tells a participant who was away). */
-    readonly endReason?: EndReason,
-    /** For `wrong-kind`: what the invitation joined really is. */
-    readonly invitationKind?: InvitationKind,
-  ) {
-    super(message);
-  }
-}
+/** A relay `{type:'error'}` reply: the same class the relay throws (shared/protocol/relay-error.ts). */
+export { RelayError };
 
 /**
  * What API Gateway itself (not the relay's code) did to the connection, as an error with a sentence:
@@ -318,7 +304,7 @@ export class RelayConnection {
       return;
     }
     if (message.type === 'error') {
-      const error = new RelayError(message.code, message.message, message.requestAction, message.endReason, message.invitationKind);
+      const error = RelayError.fromReply(message);
       const request = this.#takePending((pending) => pending.action === message.requestAction);
       if (request) request.reject(error);
       else if (!this.#owed(message.requestAction)) this.#events.notice(message);

@@ -1,4 +1,5 @@
 import type { OutgoingEmail } from '../ports/mailer.js';
+import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import { escapeHtml } from './html.js';
 
 // The email that carries a file invitation to a technician (docs/invitations.md, "Email").
@@ -6,7 +7,6 @@ import { escapeHtml } from './html.js';
 
 export const INVITATION_FILE_NAME = 'invitation.assistinvite';
 export const INVITATION_CONTENT_TYPE = 'application/vnd.assist-relay.invitation+json';
-export const MAX_REQUESTER_NAME_LENGTH = 64;
 
 export type InvitationEmailErrorCode = 'invalid-address' | 'invalid-requester-name' | 'invalid-relay-url' | 'invalid-expiry';
 
@@ -54,16 +54,12 @@ export function isValidEmailAddress(address: string): boolean {
   );
 }
 
-/** Control characters, line separators and bidirectional overrides (which could disguise the name). */
-const unsafeNameCharacter = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
 function requesterName(name: string): string {
   const trimmed = name.trim();
-  const length = [...trimmed].length;
-  if (length < 1 || length > MAX_REQUESTER_NAME_LENGTH || unsafeNameCharacter.test(trimmed)) {
+  if (displayNameProblem(trimmed)) {
     throw new InvitationEmailError(
       'invalid-requester-name',
-      `the requester name must be 1 to ${MAX_REQUESTER_NAME_LENGTH} characters, without control characters`,
+      `the requester name must be 1 to ${MAX_DISPLAY_NAME_CHARACTERS} characters, without control or text-direction characters`,
     );
   }
   return trimmed;

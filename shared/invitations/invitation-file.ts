@@ -1,5 +1,6 @@
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
 import { normalizeRelayUrl, readRelayUrls } from './relay-url.js';
+import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 
 // The `.assistinvite` file (docs/invitations.md): what the agent hands to the expert, by any means or
 // by the relay's email. It holds the relay, the nameplate and the 128-bit file secret; never the
@@ -9,7 +10,6 @@ export const INVITATION_FILE_EXTENSION = '.assistinvite';
 export const MAX_INVITATION_FILE_BYTES = 8192;
 export const INVITATION_FILE_FORMAT = 'assist-relay-invitation';
 export const INVITATION_FILE_VERSION = 1;
-export const MAX_REQUESTER_CHARACTERS = 64;
 
 export interface RelayUrls {
   /**
@@ -80,20 +80,19 @@ function readSymbols(field: 'nameplate' | 'secret', value: unknown): string {
   }
 }
 
-/**
- * Control characters and the marks that reorder text would let a name hide or disguise what the
- * expert reads next to it; lone surrogates are not text at all.
- */
-const forbiddenInRequester = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
-
+/** The requester's name, by the display-name rule: control characters and marks that reorder text would let it disguise what the expert reads next to it. */
 function readRequester(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') malformed('"requester" must be a non-empty name');
-  const characters = [...value].length;
-  if (characters > MAX_REQUESTER_CHARACTERS) {
-    malformed(`"requester" is ${characters} characters; at most ${MAX_REQUESTER_CHARACTERS} are allowed`);
+  if (typeof value !== 'string') malformed('"requester" must be a non-empty name');
+  switch (displayNameProblem(value)) {
+    case 'empty':
+      return malformed('"requester" must be a non-empty name');
+    case 'too-long':
+      return malformed(`"requester" is ${[...value].length} characters; at most ${MAX_DISPLAY_NAME_CHARACTERS} are allowed`);
+    case 'unsafe-character':
+      return malformed('"requester" must not contain control or text-direction characters');
+    case undefined:
+      return value;
   }
-  if (forbiddenInRequester.test(value)) malformed('"requester" must not contain control or text-direction characters');
-  return value;
 }
 
 const utcTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;

@@ -1,16 +1,16 @@
 import type { RelayPolicy } from '../config/policy.js';
 import type { AuditTrail } from '../ports/audit-trail.js';
 import type { ConnectionNotifier } from '../ports/connection-notifier.js';
+import type { DeviceRegistry } from '../ports/device-registry.js';
 import type { Log } from '../ports/log.js';
 import type { Mailer } from '../ports/mailer.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { RouteCache } from './route-cache.js';
+import type { RelayUrls } from '../invitations/invitation-file.js';
 
-/** Where clients reach this relay; invitations and relay URLs name it. */
-export interface RelayEndpoints {
-  webSocketUrl: string;
-  httpUrl: string;
+/** Where clients reach this relay (the URLs an invitation file names); invitations and relay URLs name it. */
+export interface RelayEndpoints extends RelayUrls {
   /**
    * Other origins the relay's own pages are served at, which may connect like httpUrl's (the local
    * runtime on loopback: localhost, 127.0.0.1 and [::1] at its port). None on AWS.
@@ -23,6 +23,8 @@ export interface RelayDeps {
   store: SessionStore;
   notifier: ConnectionNotifier;
   audit: AuditTrail;
+  /** Enrolment tokens and enrolled devices. */
+  devices: DeviceRegistry;
   rateLimiter: RateLimiter;
   /** Absent when the operator configured no email sender: emailing is then refused. */
   mailer?: Mailer;

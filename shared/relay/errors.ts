@@ -1,22 +1,11 @@
-import type { EndReason, ErrorCode, InvitationKind } from '../protocol/messages.js';
+import type { EndReason, InvitationKind } from '../protocol/messages.js';
+import { RelayError } from '../protocol/relay-error.js';
 
-/** An error the caller is told about, with a stable code; the connection stays usable. */
-export class RelayError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** Why the session ended, for `session-ended`: a participant who was away learns it on resume. */
-    readonly endReason?: EndReason,
-    /** For `wrong-kind`: what the invitation really is, so the client can say what to do with it. */
-    readonly invitationKind?: InvitationKind,
-  ) {
-    super(message);
-    this.name = 'RelayError';
-  }
-}
+// The errors the use cases throw: the one RelayError (shared/protocol/relay-error.ts), which the SDK raises too.
+export { RelayError };
 
 export function sessionEndedError(reason: EndReason | undefined): RelayError {
-  return new RelayError('session-ended', `the session has ended (${reason ?? 'ended'})`, reason);
+  return new RelayError('session-ended', `the session has ended (${reason ?? 'ended'})`, { endReason: reason });
 }
 
 /** The connection is bound to a session but no longer holds its seat (resumed elsewhere, or removed). */
@@ -33,5 +22,5 @@ const kindNames: Record<InvitationKind, string> = {
 
 /** A join that expected another kind of invitation: refused before any seat is taken. */
 export function wrongKindError(actual: InvitationKind, expected: InvitationKind): RelayError {
-  return new RelayError('wrong-kind', `this invitation is ${kindNames[actual]}, not ${kindNames[expected]}`, undefined, actual);
+  return new RelayError('wrong-kind', `this invitation is ${kindNames[actual]}, not ${kindNames[expected]}`, { invitationKind: actual });
 }

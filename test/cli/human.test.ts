@@ -93,6 +93,22 @@ describe('the person’s keys', () => {
     expect(agent.screen()).toContain("You said no to Bob's request for control: they can still watch.");
   });
 
+  it('i says “still here” only while an idle warning is out; without one it says there is none', async () => {
+    const agent = await liveAgent();
+    await agent.keys('\x1di');
+    expect(agent.screen()).toContain('The session is not about to end for inactivity: you will be warned before it would.');
+    agent.ui.show({ event: 'idle-warning', secondsLeft: 300, endsAt: new Date(Date.now() + 300_000).toISOString() });
+    expect(agent.screen()).toContain('Nothing has happened for a while: the session ends at');
+    await agent.keys('\x1d');
+    expect(agent.screen()).toContain('i I’m still here · c give control');
+    await agent.keys('i');
+    expect(agent.commands).toEqual([{ cmd: 'still-here' }]);
+    agent.ui.show({ event: 'idle-cleared' });
+    expect(agent.screen()).toContain('Someone is active again: the session goes on.');
+    await agent.keys('\x1d');
+    expect(agent.screen().split('\n').at(-1)).not.toContain('still here');
+  });
+
   it('a message is edited as UTF-8 even when a character is split across reads', async () => {
     const agent = await liveAgent();
     const euro = [...Buffer.from('€')];

@@ -8,7 +8,7 @@ import { DesktopView } from './desktop-view.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, type Field } from './dom.js';
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { dropFragment, keepInTab, leaveInvitationAddress, TerminalReplay } from './resume.js';
-import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { connectionNotice, countdown, guardAgainstClosing, idleNotice, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
 import { endText, errorText, spacedCode } from './text.js';
 
@@ -274,6 +274,7 @@ function showActive(session: ExpertSession, agentName: string, replay: TerminalR
     state,
     connectionNotice(session.client, agentName),
     countdown(session.client, 'The person can add time.'),
+    idleNotice(session),
     h('div', { class: 'actions' }, askForControl, button('Leave the session', () => session.leave())),
     h('div', { class: 'workspace' }, h('div', {}, sharesNothing, desktop.element, terminal.element), h('div', {}, chat.element, clipboard.element)),
   );

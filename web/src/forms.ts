@@ -1,4 +1,4 @@
-import { nameProblem } from '../../sdk/assist-messages.js';
+import { MAX_NAME_CHARACTERS, nameProblem } from '../../sdk/assist-messages.js';
 import { field, type Field } from './dom.js';
 import { sentence } from './text.js';
 
@@ -11,7 +11,7 @@ export const relay = () => location.origin;
 export const codeAttributes = { autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', required: true } as const;
 
 export function nameField(hint: string): Field {
-  return field('Your name', { name: 'name', autocomplete: 'name', required: true, maxlength: '64' }, hint);
+  return field('Your name', { name: 'name', autocomplete: 'name', required: true, maxlength: String(MAX_NAME_CHARACTERS) }, hint);
 }
 
 /** Checks a name before anything is sent: false, with the field's error shown and focused, if it cannot be used. */

@@ -6,7 +6,7 @@ import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } 
 import { codeAttributes, filledIn, nameField, relay, validName } from './forms.js';
 import { ScreenShare } from './screen-share.js';
 import { keepInTab, leaveInvitationAddress } from './resume.js';
-import { connectionNotice, countdown, guardAgainstClosing, showEnded } from './session-ui.js';
+import { connectionNotice, countdown, guardAgainstClosing, idleNotice, showEnded } from './session-ui.js';
 import { endText, errorText, spacedCode } from './text.js';
 
 /** What "Add time" adds (the SDK's default extension). */
@@ -230,6 +230,7 @@ function showActive(session: AgentSession, expertName: string): void {
     state,
     connectionNotice(session.client, expertName),
     countdown(session.client, `Add ${EXTENSION_MINUTES} minutes if you need more time.`),
+    idleNotice(session),
     h('div', { class: 'actions' }, button('End the session', () => session.end()), addTime),
     // After the chat, so the keyboard reaches End and the chat first, as before sharing existed.
     h('div', { class: 'workspace' }, chat.element, screen),

@@ -1,7 +1,7 @@
 import type { AssistEnd } from '../../sdk/assist-session.js';
 import type { RelayClient } from '../../sdk/client.js';
 import { watchTimeLimit } from '../../sdk/time-limit.js';
-import { h, showScreen } from './dom.js';
+import { button, clockTime, h, showScreen } from './dom.js';
 import { endText, timeLeft, type Reader } from './text.js';
 
 // What both sides show around a session: how long it may still last, a guard against closing the
@@ -36,6 +36,34 @@ export function countdown(client: RelayClient, warning = ''): HTMLElement {
       alert.textContent = ` The session ends in ${secondsLeft >= 120 ? `${Math.round(secondsLeft / 60)} minutes` : 'a minute'}.${warning ? ` ${warning}` : ''}`;
     },
   });
+  return element;
+}
+
+/** What both sessions (AgentSession, ExpertSession) offer about the idle limit. */
+interface IdleLimited {
+  on(event: 'idle-warning', listener: (warning: { secondsLeft: number }) => void): unknown;
+  on(event: 'idle-cleared', listener: () => void): unknown;
+  on(event: 'ended', listener: () => void): unknown;
+  stillHere(): void | Promise<void>;
+}
+
+/**
+ * The idle limit's warning (docs/invitations.md, "The idle limit"): shown 5 minutes and 1 minute
+ * before a session in which nothing happens ends, with "I’m still here", which puts the end off for
+ * both sides; gone again once anyone does anything.
+ */
+export function idleNotice(session: IdleLimited): HTMLElement {
+  const text = h('span', {});
+  const element = h('p', { role: 'alert', class: 'idle-warning' }, text, ' ', button('I’m still here', () => session.stillHere()));
+  element.hidden = true;
+  session.on('idle-warning', ({ secondsLeft }) => {
+    const endsAt = clockTime(new Date(Date.now() + secondsLeft * 1000));
+    text.textContent = `Nothing has happened for a while: the session ends at ${endsAt} (in ${secondsLeft >= 120 ? `${Math.round(secondsLeft / 60)} minutes` : 'a minute'}) unless one of you does something.`;
+    element.hidden = false;
+  });
+  const hide = () => (element.hidden = true);
+  session.on('idle-cleared', hide);
+  session.on('ended', hide);
   return element;
 }
 

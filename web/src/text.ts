@@ -16,7 +16,10 @@ const endTexts: Record<EndReason | LocalEndReason, Record<Reader, string>> = {
   'ended-by-agent': { person: 'You ended the session.', technician: 'The person you were helping ended the session.' },
   'ended-by-expert': { person: 'The technician ended the session.', technician: 'You ended the session.' },
   expired: { person: 'The session reached its time limit.', technician: 'The session reached its time limit.' },
-  'idle-timeout': { person: 'The session ended because nothing happened for too long.', technician: 'The session ended because nothing happened for too long.' },
+  'idle-timeout': {
+    person: 'The session ended because nothing happened for too long. Ask for help again if you still need it.',
+    technician: 'The session ended because nothing happened for too long. The person can invite you again.',
+  },
   'peer-gone': { person: 'The technician’s connection was lost and did not come back in time.', technician: 'The person’s connection was lost and did not come back in time.' },
   burned: {
     person: 'Your invitation can no longer be used: a wrong password was tried too many times. If you still need help, ask again.',

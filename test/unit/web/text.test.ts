@@ -18,13 +18,13 @@ describe('endText', () => {
 
 describe('errorText', () => {
   it('answers every way an invitation can be gone the same way, so nothing is learnt about its state', () => {
-    const texts = (['session-not-found', 'session-ended', 'session-expired'] as const).map((code) => errorText(new RelayError(code, 'x', 'joinSession', 'expired')));
+    const texts = (['session-not-found', 'session-ended', 'session-expired'] as const).map((code) => errorText(new RelayError(code, 'x', { requestAction: 'joinSession', endReason: 'expired' })));
     expect(new Set(texts)).toEqual(new Set(['This invitation has expired, was used or withdrawn, or does not exist. Ask for a new one.']));
   });
 
   it('keeps the relay’s advice where it has some, as a sentence', () => {
-    expect(errorText(new RelayError('rate-limited', 'try again in 5 minutes', 'joinSession'))).toBe('Too many attempts. Try again in 5 minutes.');
-    expect(errorText(new RelayError('role-taken', 'taken', 'joinSession'))).toContain('Someone else is connecting');
+    expect(errorText(new RelayError('rate-limited', 'try again in 5 minutes', { requestAction: 'joinSession' }))).toBe('Too many attempts. Try again in 5 minutes.');
+    expect(errorText(new RelayError('role-taken', 'taken', { requestAction: 'joinSession' }))).toContain('Someone else is connecting');
   });
 
   it('turns typed input errors into sentences and says when the relay cannot be reached', () => {
