@@ -56,6 +56,8 @@ const kinds: { name: string; start: () => Promise<NotifierUnderTest> }[] = [
         port: 0,
         stage: 'local',
         limits: apiGatewayLimits,
+        // $connect is its only route, and one-way.
+        twoWayRoutes: new Set(),
         routes: {
           $connect: async (event) => {
             connected.push(event.requestContext.connectionId);
