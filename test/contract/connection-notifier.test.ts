@@ -56,7 +56,6 @@ const kinds: { name: string; start: () => Promise<NotifierUnderTest> }[] = [
         port: 0,
         stage: 'local',
         limits: apiGatewayLimits,
-        // $connect is its only route, and one-way.
         twoWayRoutes: new Set(),
         routes: {
           $connect: async (event) => {
