@@ -30,6 +30,7 @@ import {
 import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
 import type { CodecKeys } from './codec.js';
 import type { ReliableStream } from './stream.js';
+import { systemClock, type Clock } from './clock.js';
 
 export type SecureSessionErrorCode =
   | HandshakeErrorCode
@@ -102,6 +103,8 @@ export interface SecureSessionOptions {
    * how long to wait for the relay to remove it before leaving by itself. Default 2 s.
    */
   abortFlushMs?: number;
+  /** Runs the handshake timeout and the abort flush's wait; default the system clock (tests pass a manual one). */
+  clock?: Clock;
   /**
    * Builds the session stream's codec from the handshake result (default createFrameCipher). A seam
    * for instrumentation and tests; the result's secrets are wiped as soon as it returns.
@@ -186,6 +189,7 @@ class SecureSessionRun {
   /** Creator: it sent what lets the joiner test a guess, so from now on a failure counts. */
   #guessExposed = false;
   #cancelTimeout: (() => void) | undefined;
+  readonly #clock: Clock;
   /** Re-checked on every peer or end event: the conditions #until waits for. */
   readonly #waiters = new Set<() => void>();
   readonly #stopWatching: Array<() => void>;
@@ -197,6 +201,7 @@ class SecureSessionRun {
     private readonly handshakeTimeoutMs: number,
     private readonly abortFlushMs: number,
   ) {
+    this.#clock = options.clock ?? systemClock;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -216,8 +221,7 @@ class SecureSessionRun {
     this.#stream = this.client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
     this.#stream.on('message', (message) => this.#onMessage(message));
     this.#state = 'running';
-    const timer = setTimeout(() => void this.#fail(new SecureSessionError('timeout'), { sendAbort: true }), this.handshakeTimeoutMs);
-    this.#cancelTimeout = () => clearTimeout(timer);
+    this.#cancelTimeout = this.#clock.schedule(this.handshakeTimeoutMs, () => void this.#fail(new SecureSessionError('timeout'), { sendAbort: true }));
     if (this.handshake.role === 'expert') this.#step(() => ({ reply: this.handshake.start() }), { sendAbort: true });
   }
 
@@ -350,12 +354,12 @@ class SecureSessionRun {
   #until(condition: () => boolean, ms = Infinity): Promise<boolean> {
     if (condition()) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = Number.isFinite(ms) ? setTimeout(() => settle(false), ms) : undefined;
+      const cancelTimer = Number.isFinite(ms) ? this.#clock.schedule(ms, () => settle(false)) : undefined;
       const check = () => {
         if (condition()) settle(true);
       };
       const settle = (met: boolean) => {
-        clearTimeout(timer);
+        cancelTimer?.();
         this.#waiters.delete(check);
         resolve(met);
       };

@@ -18,6 +18,7 @@ import {
 } from '../../../sdk/node.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
 import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
+import { ManualClock } from './support/manual-clock.js';
 
 const defer = useCleanups();
 
@@ -63,6 +64,20 @@ const outcome = (promise: Promise<unknown>) =>
     () => 'established',
     (error: SecureSessionError) => ({ name: error.name, code: error.code, verdict: error.verdict }),
   );
+
+/**
+ * Settles `promise` on the manual clock: moves it on a step at a time (firing the handshake's timers) while
+ * the relay's real sockets carry what each step sends, until the promise has settled.
+ */
+async function settleOn<T>(clock: ManualClock, promise: Promise<T>, what: string): Promise<T> {
+  let settled = false;
+  void promise.finally(() => (settled = true));
+  await until(() => {
+    if (!settled) void clock.advance(2_000);
+    return settled;
+  }, what);
+  return promise;
+}
 
 /** Sends raw handshake messages from a client as its plain stream's packets, bypassing the SDK's handshake. */
 function rawHandshakeStream(client: RelayClient) {
@@ -212,20 +227,24 @@ describe('establishSecureSession', () => {
 
   it('an expert that stays after a failure that exposed nothing is removed by a report, as the only way to free the seat', async () => {
     const { creator, optionsFor, join } = await setUp();
-    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { abortFlushMs: 50 })));
+    const clock = new ManualClock();
+    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { clock })));
     const { joiner, seen } = await join();
     await rawHandshakeStream(joiner).send(new Uint8Array([1, 9, 9]));
-    expect(await agentOutcome).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
+    // The agent waits its abort flush (2 s by default, on the manual clock) for an acknowledgement that never comes.
+    expect(await settleOn(clock, agentOutcome, "the agent's failure")).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
     await until(() => seen.ended !== undefined, 'the expert to be removed');
     expect(seen.ended?.reason).toBe('confirmation-failed');
   });
 
   it('an expert that goes silent after the commit: the agent times out, reports the attempt, and the expert is removed', async () => {
     const { creator, creatorSeen, optionsFor, join } = await setUp();
-    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
+    const clock = new ManualClock();
+    const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { clock })));
     const { joiner, seen } = await join();
     await rawHandshakeStream(joiner).send(impostor('expert', 'guess').start());
-    expect(await agentOutcome).toEqual({
+    // The default 60 s timeout and 2 s abort flush, on the manual clock: nothing sleeps.
+    expect(await settleOn(clock, agentOutcome, "the agent's timeout")).toEqual({
       name: 'SecureSessionError',
       code: 'timeout',
       verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false },
@@ -238,8 +257,9 @@ describe('establishSecureSession', () => {
   it('an agent that never answers: the expert times out and leaves; the invitation stays open', async () => {
     const { relay, creatorSeen, optionsFor, join } = await setUp();
     const { joiner, seen } = await join();
-    const expertOutcome = outcome(establishSecureSession(joiner, optionsFor('expert', { handshakeTimeoutMs: 200, abortFlushMs: 50 })));
-    expect(await expertOutcome).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
+    const clock = new ManualClock();
+    const expertOutcome = outcome(establishSecureSession(joiner, optionsFor('expert', { clock })));
+    expect(await settleOn(clock, expertOutcome, "the expert's timeout")).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
     expect(seen.ended?.reason).toBe('ended-by-expert');
     await until(() => creatorSeen.peer.includes('left'), 'the agent to see the expert leave');
     expect(creatorSeen.ended).toBeUndefined();
