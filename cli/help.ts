@@ -47,6 +47,7 @@ If you need help:
   assist accept CODE                use a helper code your helper reads out to you
   … --desktop                       share your desktop instead (see \`assist invite --help\`)
   assist monitors                   list the monitors --desktop --monitor N can share
+  assist enrol --relay URL --token T  make this machine a device your help desk can reach
 You see who connects and a verification code, then let them watch (v), let them
 type too (c), or turn them away (d). You can take control back, pause, chat and
 end at any time.
@@ -247,6 +248,31 @@ read the screen this way), Screen Recording and Accessibility permission on macO
 Examples:
   assist monitors
   assist invite --easy-connect --desktop --monitor 2`,
+
+  enrol: `assist enrol: make this machine a device your organisation's help desk can offer help to.
+Creates the device's own key pair here and registers its public half, its name and its
+operating system with the relay, spending an enrolment token your operator made for a
+device group (npm run operator -- enrolment-token --group NAME --expires 7d).
+
+Usage: assist enrol --relay URL --token TOKEN [--name NAME] [--json]
+
+  --relay URL         the relay's https:// address (or $ASSIST_RELAY)
+  --token TOKEN       the enrolment token (or $ASSIST_ENROLMENT_TOKEN, which keeps it out
+                      of the process list)
+  --name NAME         the device's name as the help desk sees it (default: the host name)
+  --json              one line: {"event":"enrolled","deviceId":…,"name":…,"group":…,"os":…,"file":…}
+                      or {"event":"error","code":…,"message":…}
+  -h, --help          show help
+
+The identity is kept in $XDG_STATE_HOME/assist/device.json (or ~/.local/state/assist/), a
+file only you can read: whoever reads it can sign in as this device until the operator
+removes it. A machine enrols once; to enrol it again, have the operator remove it, then
+delete that file. Exit status: 0 enrolled, 1 refused (the sentence says why), 2 wrong
+arguments.
+
+Examples:
+  assist enrol --relay https://relay.example.org --token Qm9…
+  ASSIST_ENROLMENT_TOKEN=Qm9… assist enrol --relay https://relay.example.org --name 'Reception PC'`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof helpTexts, 'main'>;

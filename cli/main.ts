@@ -26,6 +26,7 @@ import { runAgent, type ShareOptions } from './agent.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
+import { parseDurationSeconds } from '../shared/config/durations.js';
 import { CodeFormatError, normalizeInvitationPassword, parseCode } from '../shared/invitations/codes.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
@@ -34,6 +35,7 @@ import { HumanFrontend } from './human.js';
 import { JsonLinesFrontend } from './json-lines.js';
 import { runExpert } from './expert.js';
 import { keepSessionState, loadSessionState } from './state.js';
+import { enrol } from './device.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends Error {
@@ -79,6 +81,7 @@ const commandOptions = {
   offer: { ...commonOptions, 'expires-in': { type: 'string' } },
   resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
+  enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 type Values<C extends CommandName> = ReturnType<typeof parseArgs<{ options: (typeof commandOptions)[C]; allowPositionals: true; strict: true }>>['values'];
@@ -114,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'monitors') return monitors(values.json, parsed.positionals);
   if (command === 'resume') return resume(values.json, parsed.positionals);
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume'>>;
+  if (command === 'enrol') return enrolCommand(values as Values<'enrol'>, parsed.positionals);
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
@@ -160,6 +164,15 @@ async function main(argv: string[]): Promise<number> {
   return outcome.normal ? 0 : EXIT_ABNORMAL;
 }
 
+async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Promise<number> {
+  noPositionals('enrol', positionals);
+  const token = values.token ?? (process.env.ASSIST_ENROLMENT_TOKEN || undefined);
+  if (token === undefined) throw new UsageError('give the enrolment token the operator made: --token TOKEN (or $ASSIST_ENROLMENT_TOKEN)', 'enrol');
+  const relay = values.relay ?? (process.env.ASSIST_RELAY || undefined);
+  if (relay === undefined) throw new UsageError('say which relay to enrol with: --relay URL (its https:// address; or $ASSIST_RELAY)', 'enrol');
+  return enrol({ relay, token: token.trim(), name: values.name, json: values.json });
+}
+
 function defaultName(): string {
   try {
     return userInfo().username;
@@ -181,9 +194,8 @@ function onePositional(command: CommandName, positionals: string[], what: string
 /** "90s", "10m", "2h", or plain seconds. */
 function parseDuration(text: string | undefined, command: CommandName): number | undefined {
   if (text === undefined) return undefined;
-  const match = /^(\d+)\s*([smh]?)$/.exec(text.trim());
-  const seconds = match ? Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600 }[match[2] as '' | 's' | 'm' | 'h'] : 0;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new UsageError(`--expires-in takes a duration such as 90s, 10m or 2h, not "${text}"`, command);
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new UsageError(`--expires-in takes a duration such as 90s, 10m or 2h, not "${text}"`, command);
   return seconds;
 }
 

@@ -1,10 +1,9 @@
 // The operator's view of the audit log: `npm run audit-log -- --table NAME [--session ID]`.
 // Reads the table directly with the operator's AWS credentials (or the local runtime's dynalite).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
 import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
 import type { AuditEvent } from '../shared/protocol/messages.js';
-import { localAwsConfig } from './local/dynamo.js';
+import { operatorTable, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]
 
@@ -14,11 +13,8 @@ resumed, ended and why), with time, role and source address. Never secrets or se
 contents: the relay does not keep them.
 
 Options:
-  --table NAME       the relay's table (the stack's TableName output; with --local the
-                     default is "assist-relay", the local runtime's)
+${tableOptionsUsage}
   --session ID       only this session
-  --local URL        read the local runtime's database (the URL \`npm start\` prints as "Database")
-  --region REGION    AWS region (default: your AWS configuration)
   --json             one JSON object per session per line
   -h, --help         show this help
 
@@ -36,10 +32,8 @@ function fail(message: string): never {
 function parseOptions() {
   return parseArgs({
     options: {
-      table: { type: 'string' },
+      ...tableOptions,
       session: { type: 'string' },
-      local: { type: 'string' },
-      region: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,15 +51,9 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
-const LOCAL_TABLE = 'assist-relay';
-const table = values.table ?? (values.local ? LOCAL_TABLE : undefined);
-if (!table) fail('say which table: --table NAME (the stack\'s TableName output), or --local URL for npm start\'s database');
-
-// The pinned SDK supports Node 20 (the local minimum); its notice about future releases is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const client = new DynamoDBClient(
-  values.local ? { ...localAwsConfig, endpoint: values.local } : { ...(values.region && { region: values.region }) },
-);
+const target = operatorTable(values);
+if (typeof target === 'string') fail(target);
+const { client, table } = target;
 const audit = new DynamoAuditTrail(client, table, () => Math.floor(Date.now() / 1000));
 
 function print(sessionId: string, events: AuditEvent[]): void {

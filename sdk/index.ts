@@ -57,6 +57,7 @@ export {
   type StreamTuning,
 } from './stream.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
+export { enrolDevice, generateDeviceKeyPair, type DeviceEnrolment, type DeviceKeyPair, type EnrolDeviceOptions } from './device.js';
 export { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, SNAPSHOT_VERSION } from './snapshot.js';
 export {
   acceptHelp,

@@ -2,6 +2,7 @@
 // and into the assistance API's entry points.
 import WebSocket from 'ws';
 import * as assist from './assist.js';
+import * as device from './device.js';
 import type { AgentSession, AssistSnapshot, ExpertSession } from './assist-session.js';
 import { RelayClient, type RelayClientOptions } from './client.js';
 
@@ -17,3 +18,4 @@ export const offerHelp = (options: assist.OfferHelpOptions): Promise<assist.Help
 export const restoreAssistSession = (snapshot: AssistSnapshot, options: assist.RestoreAssistOptions = {}): Promise<AgentSession | ExpertSession> =>
   assist.restoreAssistSession(snapshot, { WebSocket, ...options });
 export const acceptHelp = (options: assist.AcceptHelpOptions): Promise<AgentSession> => assist.acceptHelp({ WebSocket, ...options });
+export const enrolDevice = (options: device.EnrolDeviceOptions): Promise<device.DeviceEnrolment> => device.enrolDevice({ WebSocket, ...options });

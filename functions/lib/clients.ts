@@ -6,6 +6,7 @@ import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigat
 import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
 import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
 import type { Log } from '../../shared/ports/log.js';
+import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-registry.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
 import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
@@ -21,6 +22,7 @@ export function dynamo(config: DynamoDBClientConfig, tableName: string, nowSecon
     store: new DynamoSessionStore(client, tableName, nowSeconds),
     audit: new DynamoAuditTrail(client, tableName, nowSeconds),
     rateLimiter: new DynamoRateLimiter(client, tableName),
+    devices: new DynamoDeviceRegistry(client, tableName, nowSeconds),
   };
 }
 

@@ -82,6 +82,8 @@ export const webSocketRoutes = {
   },
   listAudit: { useCase: 'audit#listAudit', tableActions: ['GetItem'], connections: [], clients: ['dynamodb'], reply: 'auditLog' },
   endSession: { useCase: 'sessions#endSession', ...SESSION_ACTION },
+  // Spends a use of the enrolment token (UpdateItem, given back if the device cannot be stored) and adds the device (PutItem).
+  enrolDevice: { useCase: 'enrolment#enrolDevice', tableActions: ['UpdateItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'deviceEnrolled' },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;

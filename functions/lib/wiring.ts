@@ -32,7 +32,7 @@ export interface ClientFactories {
   ses?: (config: SESv2ClientConfig, sender: SesMailerOptions, log: Log, onClient?: (client: object) => void) => Mailer;
 }
 
-export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter'>;
+export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter' | 'devices'>;
 
 const missingClient = (what: string) => new Error(`this function was built without the ${what} client; add it to its file's clients (and its route-table entry)`);
 
@@ -87,6 +87,9 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     },
     get rateLimiter() {
       return table().rateLimiter;
+    },
+    get devices() {
+      return table().devices;
     },
     // Only a function given the SES client (the email route) builds a mailer, on first use.
     get mailer() {

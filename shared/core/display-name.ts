@@ -30,3 +30,9 @@ export function displayNameProblem(name: string): DisplayNameProblem | undefined
   if (unsafeNameCharacter.test(name)) return 'unsafe-character';
   return undefined;
 }
+
+/** The rule in one sentence, for refusing a name something else chose (a device's name, a device group). */
+export const DISPLAY_NAME_RULE = `1 to ${MAX_DISPLAY_NAME_CHARACTERS} characters, without surrounding spaces, control or text-direction characters`;
+
+/** Whether `name` is a display name as stored: the rule, and no surrounding spaces. */
+export const isStoredDisplayName = (name: unknown): name is string => typeof name === 'string' && name.trim() === name && displayNameProblem(name) === undefined;

@@ -35,6 +35,7 @@ export const clientActions = [
   'emailInvitation',
   'listAudit',
   'endSession',
+  'enrolDevice',
 ] as const;
 export type ClientAction = (typeof clientActions)[number];
 
@@ -103,6 +104,20 @@ export interface ResumeSessionRequest {
   sessionId: string;
   resumeToken: string;
 }
+/**
+ * A device enrols (docs/help-desk.md): it spends an enrolment token the operator made for a device group
+ * and registers the public half of its long-term key pair, its name and its operating system.
+ */
+export interface EnrolDeviceRequest {
+  action: 'enrolDevice';
+  /** The enrolment token as the operator's command showed it; the relay keeps only its hash. */
+  token: string;
+  /** The device's Ed25519 public key, raw 32 bytes, base64url. */
+  publicKey: string;
+  name: string;
+  /** What the device runs (Node's process.platform, e.g. linux, darwin, win32). */
+  os: string;
+}
 export interface FrameRequest {
   action: 'frame';
   data: string;
@@ -127,7 +142,8 @@ export type ClientMessage =
   | ExtendSessionRequest
   | EmailInvitationRequest
   | ListAuditRequest
-  | EndSessionRequest;
+  | EndSessionRequest
+  | EnrolDeviceRequest;
 
 export type ApprovalMode = 'view' | 'control';
 
@@ -199,6 +215,8 @@ export type ErrorCode =
   | 'email-failed'
   /** A join's expectedKind is not the invitation's kind (e.g. a helper code given to `assist join`); `invitationKind` says what it is. */
   | 'wrong-kind'
+  /** An enrolment token that is unknown, expired, used up or revoked: ask the operator for a new one. */
+  | 'invalid-enrolment-token'
   | 'internal';
 
 export interface SessionInfo {
@@ -242,4 +260,6 @@ export type ServerMessage =
   | { type: 'invitationEmailed'; to: string }
   | { type: 'auditLog'; sessionId: string; events: AuditEvent[] }
   | { type: 'ended'; reason: EndReason }
+  /** The device is enrolled in `group` under `deviceId` (its name need not be unique). */
+  | { type: 'deviceEnrolled'; deviceId: string; name: string; group: string; enrolledAt: number }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

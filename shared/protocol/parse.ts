@@ -1,6 +1,6 @@
 import { RelayError } from './relay-error.js';
 import { isBase64 } from '../core/base64.js';
-import { MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
+import { DISPLAY_NAME_RULE, isStoredDisplayName, MAX_DISPLAY_NAME_CHARACTERS } from '../core/display-name.js';
 import {
   clientActions,
   invitationKinds,
@@ -19,6 +19,10 @@ export const MAX_INVITATION_FILE_CHARS = 8192;
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;
 const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
+/** An Ed25519 public key: 32 bytes, base64url without padding. */
+const publicKeyPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/** process.platform's values are short lower-case words. */
+const osPattern = /^[a-z0-9]{1,16}$/;
 
 type JsonObject = Record<string, unknown>;
 
@@ -141,6 +145,17 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
         requesterName: requireBoundedString(fields, 'requesterName', MAX_REQUESTER_NAME_CHARS),
         invitation: requireBoundedString(fields, 'invitation', MAX_INVITATION_FILE_CHARS),
       };
+    case 'enrolDevice': {
+      const name = fields.name;
+      if (!isStoredDisplayName(name)) invalid(`"name" is not a device name: it must be ${DISPLAY_NAME_RULE}`);
+      return {
+        action,
+        token: requireString(fields, 'token', tokenPattern, 'an enrolment token'),
+        publicKey: requireString(fields, 'publicKey', publicKeyPattern, 'an Ed25519 public key (32 bytes, base64url)'),
+        name,
+        os: requireString(fields, 'os', osPattern, 'an operating system name such as linux, darwin or win32'),
+      };
+    }
     case 'reportFailedAttempt':
     case 'listAudit':
       return { action };

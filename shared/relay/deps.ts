@@ -1,6 +1,7 @@
 import type { RelayPolicy } from '../config/policy.js';
 import type { AuditTrail } from '../ports/audit-trail.js';
 import type { ConnectionNotifier } from '../ports/connection-notifier.js';
+import type { DeviceRegistry } from '../ports/device-registry.js';
 import type { Log } from '../ports/log.js';
 import type { Mailer } from '../ports/mailer.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
@@ -22,6 +23,8 @@ export interface RelayDeps {
   store: SessionStore;
   notifier: ConnectionNotifier;
   audit: AuditTrail;
+  /** Enrolment tokens and enrolled devices. */
+  devices: DeviceRegistry;
   rateLimiter: RateLimiter;
   /** Absent when the operator configured no email sender: emailing is then refused. */
   mailer?: Mailer;

@@ -33,6 +33,7 @@ describe('help', () => {
     ['monitors', ['--json', 'X11', 'Wayland', 'Screen Recording']],
     ['join', ['PASSWORD', 'FILE', 'URL', '--password', '--relay', '--json']],
     ['offer', ['--expires-in', '--relay', '--json']],
+    ['enrol', ['--token', '--relay', '--name', '--json', 'device.json', 'npm run operator -- enrolment-token']],
   ])('assist %s --help teaches its options with examples', (command, options) => {
     for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
       const { status, stdout } = assist(...args);
@@ -67,6 +68,8 @@ describe('wrong arguments', () => {
     [['invite', '--easy-connect', '--desktop', '--max-fps', '60'], '--max-fps takes a whole number from 1 to 30, not "60"'],
     [['invite', '--easy-connect', '--desktop', '--monitor', 'left'], '--monitor takes a monitor number'],
     [['monitors', 'extra'], 'unexpected argument "extra"'],
+    [['enrol', '--relay', 'http://127.0.0.1:9'], 'give the enrolment token the operator made: --token TOKEN'],
+    [['enrol', '--token', 'T'], 'say which relay to enrol with: --relay URL'],
   ])('assist %j: a clear line on stderr, the help, exit 2, nothing on stdout', (args, message) => {
     const { status, stdout, stderr } = assist(...args);
     expect(status).toBe(2);

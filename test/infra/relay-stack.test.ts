@@ -37,6 +37,8 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   // session it finds overdue (requireLiveSession).
   'email-invitation': { route: 'emailInvitation', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
+  // spends a use of the enrolment token (given back if the device cannot be stored), adds the device.
+  'enrol-device': { route: 'enrolDevice', table: ['PutItem', 'UpdateItem'], connections: [] },
   // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
   sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.

@@ -58,6 +58,7 @@ describe('the route table', () => {
       extendSession: 'sessionExtended',
       emailInvitation: 'invitationEmailed',
       listAudit: 'auditLog',
+      enrolDevice: 'deviceEnrolled',
     });
   });
 

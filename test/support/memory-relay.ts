@@ -1,6 +1,7 @@
 // The relay's use cases over the in-memory adapters, with a clock the test moves: expiry without sleeping.
 import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
 import { MemoryAuditTrail } from '../../shared/adapters/memory-audit-trail.js';
+import { MemoryDeviceRegistry } from '../../shared/adapters/memory-device-registry.js';
 import { RecordingMailer } from '../../shared/adapters/memory-mailer.js';
 import { RecordingNotifier, type RecordingNotifierHooks } from '../../shared/adapters/memory-notifier.js';
 import { MemoryRateLimiter } from '../../shared/adapters/memory-rate-limiter.js';
@@ -40,6 +41,7 @@ export class MemoryRelay {
   readonly store: MemorySessionStore;
   readonly notifier: RecordingNotifier;
   readonly audit: MemoryAuditTrail;
+  readonly devices: MemoryDeviceRegistry;
   readonly rateLimiter = new MemoryRateLimiter();
   readonly mailer = new RecordingMailer();
   readonly deps: RelayDeps;
@@ -49,12 +51,14 @@ export class MemoryRelay {
     this.clock = options.clock ?? new SteppedClock();
     this.store = new MemorySessionStore(this.clock.nowSeconds);
     this.audit = new MemoryAuditTrail(this.clock.nowSeconds);
+    this.devices = new MemoryDeviceRegistry(this.clock.nowSeconds);
     this.notifier = new RecordingNotifier(options.notifier);
     const policy = { ...defaultPolicy, ...options.policy };
     this.deps = {
       store: this.store,
       notifier: this.notifier,
       audit: this.audit,
+      devices: this.devices,
       rateLimiter: this.rateLimiter,
       ...(options.mailer !== false && { mailer: this.mailer }),
       endpoints: options.endpoints ?? { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },

@@ -1,0 +1,96 @@
+// The enrolled device's identity (docs/help-desk.md): its id, group, relay and long-term Ed25519 key
+// pair, in `device.json` in the state directory (cli/state.ts), a file only its user can read (0600).
+// Whoever reads it can sign in as the device until the operator removes it.
+
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeviceKeyPair } from '../sdk/node.js';
+import { stateDirectory } from './state.js';
+
+export const DEVICE_STATE_VERSION = 1;
+
+export interface DeviceState extends DeviceKeyPair {
+  version: typeof DEVICE_STATE_VERSION;
+  deviceId: string;
+  name: string;
+  group: string;
+  os: string;
+  /** Epoch seconds. */
+  enrolledAt: number;
+  relay: { webSocketUrl: string; httpUrl?: string };
+}
+
+export class DeviceStateError extends Error {
+  override readonly name = 'DeviceStateError';
+
+  constructor(
+    readonly code: 'already-enrolled' | 'not-enrolled' | 'unreadable-device-state',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const deviceFile = (directory = stateDirectory()) => join(directory, 'device.json');
+
+/** Writes `value` whole, only its user may read it, then renames it over `file`. */
+function writePrivately(file: string, value: unknown): void {
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, file);
+}
+
+/** Refuses when this machine already has a device identity: enrolling again would orphan it on the relay. */
+export function assertNotEnrolled(directory = stateDirectory()): void {
+  let existing: DeviceState;
+  try {
+    existing = readDeviceState(directory);
+  } catch (error) {
+    if (error instanceof DeviceStateError && error.code === 'not-enrolled') return;
+    throw error;
+  }
+  throw new DeviceStateError(
+    'already-enrolled',
+    `this machine is already enrolled as "${existing.name}" (${existing.deviceId}) in "${existing.group}"; to enrol it again, have the operator remove it (npm run operator -- device remove ${existing.deviceId}), then delete ${deviceFile(directory)}`,
+  );
+}
+
+/**
+ * Keeps the key pair before it is registered (`device.json.pending`), so a relay that registered it while the
+ * answer was lost does not leave a registered key nobody holds; the identity becomes `device.json` once enrolled.
+ */
+export function keepPendingKeys(keys: DeviceKeyPair, directory = stateDirectory()): { enrolled(state: DeviceState): void; abandon(): void } {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const pending = `${deviceFile(directory)}.pending`;
+  writePrivately(pending, keys);
+  return {
+    enrolled: (state) => {
+      writePrivately(deviceFile(directory), state);
+      rmSync(pending, { force: true });
+    },
+    abandon: () => rmSync(pending, { force: true }),
+  };
+}
+
+export function readDeviceState(directory = stateDirectory()): DeviceState {
+  const file = deviceFile(directory);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new DeviceStateError('not-enrolled', `this machine is not enrolled (no ${file}); enrol it first: assist enrol --relay URL --token TOKEN`);
+    }
+    throw new DeviceStateError('unreadable-device-state', `${file} cannot be read (${(error as Error).message}); check its owner and permissions`);
+  }
+  try {
+    const state = JSON.parse(text) as Partial<DeviceState>;
+    const strings = ['deviceId', 'name', 'group', 'os', 'publicKey', 'privateKey'] as const;
+    if (state.version !== DEVICE_STATE_VERSION || strings.some((key) => typeof state[key] !== 'string') || typeof state.relay?.webSocketUrl !== 'string') {
+      throw new Error('fields are missing');
+    }
+    return state as DeviceState;
+  } catch (error) {
+    throw new DeviceStateError('unreadable-device-state', `${file} is not a device identity (${(error as Error).message}); enrol again after the operator removed this device, or restore the file`);
+  }
+}

@@ -1,0 +1,58 @@
+// `assist enrol` (and, next, `assist agent`): this machine as a device the help desk can offer help to
+// (docs/help-desk.md). Enrolment creates the device's long-term key pair here and registers its public
+// half with the relay, spending an enrolment token the operator made.
+
+import { hostname, platform } from 'node:os';
+import { enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
+import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys } from './device-state.js';
+import { errorEvent } from './frontend.js';
+
+export interface EnrolOptions {
+  relay: string;
+  token: string;
+  name?: string;
+  json: boolean;
+}
+
+/** Says one line: a JSON event in scripting mode, else the sentence. */
+export function report(json: boolean, event: Record<string, unknown> & { event: string }, sentence: string, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(`${json ? JSON.stringify(event) : sentence}\n`);
+}
+
+export async function enrol(options: EnrolOptions): Promise<number> {
+  try {
+    assertNotEnrolled();
+    const keys = await generateDeviceKeyPair();
+    const pending = keepPendingKeys(keys);
+    const name = options.name ?? hostname();
+    const os = platform();
+    let enrolment;
+    try {
+      enrolment = await enrolDevice({ relay: options.relay, token: options.token, publicKey: keys.publicKey, name, os });
+    } catch (error) {
+      pending.abandon();
+      throw error;
+    }
+    const { deviceId, group, enrolledAt, endpoints } = enrolment;
+    pending.enrolled({
+      version: DEVICE_STATE_VERSION,
+      deviceId,
+      name,
+      group,
+      os,
+      enrolledAt,
+      relay: { webSocketUrl: endpoints.webSocketUrl, ...(endpoints.httpUrl === undefined ? {} : { httpUrl: endpoints.httpUrl }) },
+      ...keys,
+    });
+    report(
+      options.json,
+      { event: 'enrolled', deviceId, name, group, os, file: deviceFile() },
+      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). Keep it reachable for the help desk: assist agent`,
+    );
+    return 0;
+  } catch (error) {
+    const event = errorEvent(error);
+    report(options.json, event, `assist: ${event.message}`, options.json ? process.stdout : process.stderr);
+    return 1;
+  }
+}

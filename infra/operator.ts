@@ -1,0 +1,148 @@
+// The operator's device commands: `npm run operator -- <command> (--table NAME | --local URL) …`.
+// Enrolment tokens and devices (docs/help-desk.md), read and written in the relay's table directly with
+// the operator's AWS credentials (or the local runtime's dynalite), through the same use cases and adapter
+// the relay uses.
+import { parseArgs } from 'node:util';
+import { DynamoDeviceRegistry } from '../shared/adapters/dynamo-device-registry.js';
+import { parseDurationSeconds } from '../shared/config/durations.js';
+import type { DeviceRecord } from '../shared/ports/device-registry.js';
+import {
+  createEnrolmentToken,
+  listDevices,
+  listEnrolmentTokens,
+  MAX_ENROLMENT_TOKEN_USES,
+  OperatorError,
+  removeDevice,
+  revokeEnrolmentToken,
+} from '../shared/relay/enrolment.js';
+import { operatorTable, tableOptions, tableOptionsUsage } from './operator-table.js';
+
+const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]
+
+Commands:
+  enrolment-token --group NAME --expires DURATION [--uses N]
+                     make a token that enrols devices into the group NAME; it is shown
+                     once (the relay keeps only its hash). DURATION: 90m, 12h, 7d (at most
+                     90d). N: how many devices it may enrol (default 1, at most ${MAX_ENROLMENT_TOKEN_USES}).
+                     On the device: assist enrol --relay URL --token TOKEN
+  enrolment-tokens   list the unexpired tokens: id, group, uses left, expiry
+  revoke-enrolment-token ID
+                     the token with this id (from the list) enrols nothing more
+  devices            list the enrolled devices: id, group, name, OS, when enrolled
+  device remove ID|NAME
+                     remove a device at once: it can no longer sign in
+
+Options:
+${tableOptionsUsage}
+  --json             JSON output (one object per line for lists)
+  -h, --help         show this help
+
+Examples:
+  npm run operator -- enrolment-token --group "Finance laptops" --expires 7d --local http://127.0.0.1:53412
+  npm run operator -- devices --table RelayStack-Table1234 --region eu-west-1
+  npm run operator -- device remove 3q2lYw7Xk1l0bq8VtX3u2A --local http://127.0.0.1:53412
+`;
+
+function fail(message: string, code = 2): never {
+  console.error(code === 2 ? `error: ${message}\n\n${usage}` : `error: ${message}`);
+  process.exit(code);
+}
+
+function parseOptions() {
+  return parseArgs({
+    options: {
+      ...tableOptions,
+      group: { type: 'string' },
+      expires: { type: 'string' },
+      uses: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+let parsed: ReturnType<typeof parseOptions>;
+try {
+  parsed = parseOptions();
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const [command, ...rest] = positionals;
+const commands = ['enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device'];
+if (command === undefined || !commands.includes(command)) fail(command === undefined ? 'say which command' : `unknown command "${command}"`);
+
+const target = operatorTable(values);
+if (typeof target === 'string') fail(target);
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+const registry = new DynamoDeviceRegistry(target.client, target.table, nowSeconds);
+const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
+
+function printDevice(device: DeviceRecord): void {
+  if (values.json) console.log(JSON.stringify(device));
+  else console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  enrolled ${when(device.enrolledAt)}`);
+}
+
+try {
+  switch (command) {
+    case 'enrolment-token': {
+      if (rest.length > 0) fail(`enrolment-token takes no arguments besides its options, not "${rest.join(' ')}"`);
+      if (values.group === undefined) fail('say which device group the token enrols into: --group NAME');
+      if (values.expires === undefined) fail('say how long the token lives: --expires DURATION (e.g. 7d)');
+      const ttlSeconds = parseDurationSeconds(values.expires);
+      if (ttlSeconds === undefined) fail(`--expires takes a duration such as 90m, 12h or 7d, not "${values.expires}"`);
+      const uses = values.uses === undefined ? 1 : /^\d+$/.test(values.uses) ? Number(values.uses) : NaN;
+      const { token, record } = await createEnrolmentToken(registry, nowSeconds(), { group: values.group, ttlSeconds, uses });
+      if (values.json) {
+        console.log(JSON.stringify({ token, tokenId: record.tokenId, group: record.group, expiresAt: record.expiresAt, uses: record.usesLeft }));
+      } else {
+        console.log(`Enrolment token for "${record.group}" (id ${record.tokenId}, ${record.usesLeft === 1 ? 'one device' : `${record.usesLeft} devices`}, until ${when(record.expiresAt)}):
+
+  ${token}
+
+It is shown only now: the relay keeps only its hash. On each device:
+  assist enrol --relay <the relay's https:// address> --token ${token}`);
+      }
+      break;
+    }
+    case 'enrolment-tokens': {
+      const tokens = await listEnrolmentTokens(registry);
+      for (const token of tokens) {
+        const { tokenHash: _hash, ...shown } = token;
+        if (values.json) console.log(JSON.stringify(shown));
+        else console.log(`${token.tokenId}  ${token.group}  ${token.usesLeft} left  until ${when(token.expiresAt)}`);
+      }
+      if (tokens.length === 0 && !values.json) console.log('No unexpired enrolment tokens.');
+      break;
+    }
+    case 'revoke-enrolment-token': {
+      if (rest.length !== 1) fail('say which token to revoke, by the id the list shows: revoke-enrolment-token ID');
+      const token = await revokeEnrolmentToken(registry, rest[0]!);
+      console.log(values.json ? JSON.stringify({ revoked: token.tokenId }) : `Revoked enrolment token ${token.tokenId} ("${token.group}"); devices it enrolled stay enrolled.`);
+      break;
+    }
+    case 'devices': {
+      const devices = await listDevices(registry);
+      devices.forEach(printDevice);
+      if (devices.length === 0 && !values.json) console.log('No enrolled devices.');
+      break;
+    }
+    case 'device': {
+      if (rest[0] !== 'remove' || rest.length !== 2) fail('say what to do with which device: device remove ID|NAME');
+      const device = await removeDevice(registry, rest[1]!);
+      console.log(values.json ? JSON.stringify({ removed: device.deviceId }) : `Removed ${device.name} (${device.deviceId}, "${device.group}"): it can no longer sign in.`);
+      break;
+    }
+  }
+} catch (error) {
+  if (error instanceof OperatorError) fail(error.message, 1);
+  throw error;
+} finally {
+  target.client.destroy();
+}

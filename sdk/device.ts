@@ -1,0 +1,66 @@
+// A device's side of help-desk enrolment (docs/help-desk.md): its long-term Ed25519 key pair (WebCrypto,
+// so Node and browsers share one implementation) and the enrolment request. Keeping the private key is
+// the caller's (the CLI writes it to a file only its user can read).
+
+import { encodeBase64Url } from '../shared/core/base64.js';
+import type { ServerMessage } from '../shared/protocol/messages.js';
+import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
+import { systemClock } from './clock.js';
+import { RelayConnection, type WebSocketConstructor } from './connection.js';
+
+/** A device key pair as it is kept: both halves base64url (public: raw 32 bytes; private: PKCS #8). */
+export interface DeviceKeyPair {
+  publicKey: string;
+  privateKey: string;
+}
+
+const ED25519 = { name: 'Ed25519' } as const;
+
+const toBase64url = (bytes: ArrayBuffer) => encodeBase64Url(new Uint8Array(bytes));
+
+export async function generateDeviceKeyPair(): Promise<DeviceKeyPair> {
+  const pair = (await crypto.subtle.generateKey(ED25519, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return {
+    publicKey: toBase64url(await crypto.subtle.exportKey('raw', pair.publicKey)),
+    privateKey: toBase64url(await crypto.subtle.exportKey('pkcs8', pair.privateKey)),
+  };
+}
+
+export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };
+
+export interface EnrolDeviceOptions {
+  relay: RelayAddress;
+  token: string;
+  publicKey: string;
+  name: string;
+  os: string;
+  /** Browsers: the global WebSocket. Node: pass `ws`. */
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  requestTimeoutMs?: number;
+}
+
+/** Registers the device's public key with the relay, spending the enrolment token. */
+export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEnrolment> {
+  const endpoints = await discoverRelay(options.relay, options.fetch);
+  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
+  const connection = await RelayConnection.open(
+    WebSocket,
+    endpoints.webSocketUrl,
+    { notice: () => {}, malformed: () => {}, closed: () => {} },
+    { clock: systemClock, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 },
+  );
+  try {
+    const { type: _type, ...enrolled } = await connection.request({
+      action: 'enrolDevice',
+      token: options.token,
+      publicKey: options.publicKey,
+      name: options.name,
+      os: options.os,
+    });
+    return { ...enrolled, endpoints };
+  } finally {
+    connection.close();
+  }
+}

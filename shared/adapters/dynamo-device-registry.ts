@@ -1,0 +1,109 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import { conditionally, documentClient } from './dynamo-documents.js';
+
+// `ENROLMENT#<token hash>` items expire with the token (the TTL attribute is the token's own expiresAt);
+// `DEVICE#<device id>` items have no expiresAt: a device stays enrolled until the operator removes it.
+const ENROLMENT_PREFIX = 'ENROLMENT#';
+const DEVICE_PREFIX = 'DEVICE#';
+const tokenKey = (tokenHash: string) => ({ pk: `${ENROLMENT_PREFIX}${tokenHash}` });
+const deviceKey = (deviceId: string) => ({ pk: `${DEVICE_PREFIX}${deviceId}` });
+
+type Item = Record<string, unknown>;
+
+function withoutKey<T>(item: Item): T {
+  const { pk: _pk, ...rest } = item;
+  return rest as T;
+}
+
+export class DynamoDeviceRegistry implements DeviceRegistry {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    /** Epoch seconds; a token past its `expiresAt` is absent even before TTL deletes it. */
+    private readonly nowSeconds: () => number,
+  ) {
+    this.documents = documentClient(client);
+  }
+
+  private async *scan<T>(prefix: string, live: boolean): AsyncIterable<T> {
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        FilterExpression: live ? 'begins_with(pk, :prefix) AND expiresAt > :now' : 'begins_with(pk, :prefix)',
+        ExpressionAttributeValues: { ':prefix': prefix, ...(live && { ':now': this.nowSeconds() }) },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield withoutKey<T>(item);
+  }
+
+  async putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...tokenKey(token.tokenHash), ...token }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async spendEnrolmentToken(tokenHash: string, now: number): Promise<EnrolmentTokenRecord | undefined> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(tokenHash),
+          UpdateExpression: 'SET usesLeft = usesLeft - :one',
+          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now AND usesLeft > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': now },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return result?.Attributes && withoutKey<EnrolmentTokenRecord>(result.Attributes);
+  }
+
+  async refundEnrolmentToken(tokenHash: string): Promise<void> {
+    await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: tokenKey(tokenHash),
+          UpdateExpression: 'SET usesLeft = usesLeft + :one',
+          // Not if the operator deleted it meanwhile: an update would make a token of the remains.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      ),
+    );
+  }
+
+  listEnrolmentTokens(): AsyncIterable<EnrolmentTokenRecord> {
+    return this.scan<EnrolmentTokenRecord>(ENROLMENT_PREFIX, true);
+  }
+
+  async deleteEnrolmentToken(tokenHash: string): Promise<EnrolmentTokenRecord | undefined> {
+    const { Attributes: old } = await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: tokenKey(tokenHash), ReturnValues: 'ALL_OLD' }));
+    if (!old || (old.expiresAt as number) <= this.nowSeconds()) return undefined;
+    return withoutKey<EnrolmentTokenRecord>(old);
+  }
+
+  async addDevice(device: DeviceRecord): Promise<boolean> {
+    const added = await conditionally(() =>
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...deviceKey(device.deviceId), ...device }, ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
+    return added !== undefined;
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: deviceKey(deviceId), ConsistentRead: true }));
+    return item && withoutKey<DeviceRecord>(item);
+  }
+
+  listDevices(): AsyncIterable<DeviceRecord> {
+    return this.scan<DeviceRecord>(DEVICE_PREFIX, false);
+  }
+
+  async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    const { Attributes: old } = await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: deviceKey(deviceId), ReturnValues: 'ALL_OLD' }));
+    return old && withoutKey<DeviceRecord>(old);
+  }
+}

@@ -1,0 +1,67 @@
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+
+/** The device registry in memory: unit tests of the use cases, and the contract test beside the DynamoDB one. */
+export class MemoryDeviceRegistry implements DeviceRegistry {
+  readonly #tokens = new Map<string, EnrolmentTokenRecord>();
+  readonly #devices = new Map<string, DeviceRecord>();
+
+  constructor(
+    /** Epoch seconds; an expired token is absent. */
+    private readonly nowSeconds: () => number,
+  ) {}
+
+  #liveToken(tokenHash: string): EnrolmentTokenRecord | undefined {
+    const token = this.#tokens.get(tokenHash);
+    return token && token.expiresAt > this.nowSeconds() ? token : undefined;
+  }
+
+  async putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {
+    this.#tokens.set(token.tokenHash, { ...token });
+  }
+
+  async spendEnrolmentToken(tokenHash: string, now: number): Promise<EnrolmentTokenRecord | undefined> {
+    const token = this.#tokens.get(tokenHash);
+    if (!token || token.expiresAt <= now || token.usesLeft <= 0) return undefined;
+    this.#tokens.set(tokenHash, { ...token, usesLeft: token.usesLeft - 1 });
+    return { ...token };
+  }
+
+  async refundEnrolmentToken(tokenHash: string): Promise<void> {
+    const token = this.#tokens.get(tokenHash);
+    if (token) this.#tokens.set(tokenHash, { ...token, usesLeft: token.usesLeft + 1 });
+  }
+
+  async *listEnrolmentTokens(): AsyncIterable<EnrolmentTokenRecord> {
+    for (const hash of [...this.#tokens.keys()]) {
+      const token = this.#liveToken(hash);
+      if (token) yield { ...token };
+    }
+  }
+
+  async deleteEnrolmentToken(tokenHash: string): Promise<EnrolmentTokenRecord | undefined> {
+    const token = this.#liveToken(tokenHash);
+    this.#tokens.delete(tokenHash);
+    return token && { ...token };
+  }
+
+  async addDevice(device: DeviceRecord): Promise<boolean> {
+    if (this.#devices.has(device.deviceId)) return false;
+    this.#devices.set(device.deviceId, { ...device });
+    return true;
+  }
+
+  async getDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    const device = this.#devices.get(deviceId);
+    return device && { ...device };
+  }
+
+  async *listDevices(): AsyncIterable<DeviceRecord> {
+    for (const device of [...this.#devices.values()]) yield { ...device };
+  }
+
+  async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {
+    const device = this.#devices.get(deviceId);
+    this.#devices.delete(deviceId);
+    return device && { ...device };
+  }
+}

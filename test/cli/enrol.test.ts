@@ -1,0 +1,65 @@
+// `assist enrol` in a real terminal against the local runtime: the device's key pair is created and kept
+// in a file only its user can read, the relay registers it in the token's group, a second enrolment of
+// the same machine is refused, and a spent token leaves nothing behind.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { ASSIST_BIN } from '../support/cli.js';
+import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { Tmux } from './tmux.js';
+
+const runtime = useLocalRuntime();
+const tmux = new Tmux();
+const homes: string[] = [];
+afterAll(async () => {
+  await tmux.close();
+  for (const home of homes) rmSync(home, { recursive: true, force: true });
+});
+/** A state folder of its own: each stands for another machine. */
+const newStateHome = () => {
+  const home = mkdtempSync(join(tmpdir(), 'assist-enrol-'));
+  homes.push(home);
+  return home;
+};
+
+const assist = (...args: string[]) => [process.execPath, ASSIST_BIN, ...args, '--relay', runtime().httpUrl];
+const size = { cols: 120, rows: 30 };
+
+/** `assist enrol` exits as soon as it has said its line: wait for the exit, then read the screen. */
+async function finished(name: string, status: number, pattern: RegExp): Promise<RegExpMatchArray> {
+  expect(await tmux.waitForExit(name)).toBe(status);
+  const screen = await tmux.screen(name);
+  const match = screen.match(pattern);
+  if (!match) throw new Error(`${name} did not show ${pattern}:\n${screen}`);
+  return match;
+}
+
+it('enrols this machine once, keeping its key in a 0600 file; a spent token leaves nothing behind', async () => {
+  const { token } = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
+  const stateHome = newStateHome();
+  const env = { XDG_STATE_HOME: stateHome };
+  await tmux.start('enrol', assist('enrol', '--token', token, '--name', 'Reception PC'), size, env);
+  const [, deviceId] = await finished('enrol', 0, /Enrolled "Reception PC" in "Finance laptops" as device (\S+)\./);
+
+  const file = join(stateHome, 'assist', 'device.json');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(statSync(join(stateHome, 'assist')).mode & 0o777).toBe(0o700);
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  expect(kept).toMatchObject({ deviceId, name: 'Reception PC', group: 'Finance laptops', relay: { webSocketUrl: runtime().endpoints.webSocketUrl } });
+  expect(readdirSync(join(stateHome, 'assist'))).toEqual(['device.json']);
+  const devices = jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--json')).stdout);
+  expect(devices).toContainEqual(expect.objectContaining({ deviceId, publicKey: kept.publicKey }));
+
+  // The same machine again: refused before anything is sent, with how to start over.
+  const second = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
+  await tmux.start('again', assist('enrol', '--token', second.token), size, env);
+  await finished('again', 1, /already enrolled as "Reception PC" \(\S+\) in "Finance laptops"; to enrol it again, have the operator remove it/);
+
+  // Another machine with the spent token: refused, and no key is kept.
+  const otherHome = newStateHome();
+  await tmux.start('spent', assist('enrol', '--token', token), size, { XDG_STATE_HOME: otherHome });
+  await finished('spent', 1, /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
+  expect(readdirSync(join(otherHome, 'assist'))).toEqual([]);
+});

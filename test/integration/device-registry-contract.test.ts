@@ -1,0 +1,91 @@
+// The device registry's contract, held by both adapters: the in-memory one the unit tests use and the
+// DynamoDB one (against dynalite), so the unit tests' answers are the table's answers.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig, startLocalDynamo, type LocalDynamo } from '../../infra/local/dynamo.js';
+import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-registry.js';
+import { MemoryDeviceRegistry } from '../../shared/adapters/memory-device-registry.js';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/ports/device-registry.js';
+
+const NOW = 1_800_000_000;
+let dynamo: LocalDynamo;
+let client: DynamoDBClient;
+beforeAll(async () => {
+  dynamo = await startLocalDynamo('registry-contract');
+  client = new DynamoDBClient({ ...localAwsConfig, endpoint: dynamo.endpoint });
+});
+afterAll(async () => {
+  client.destroy();
+  await dynamo.close();
+});
+
+let made = 0;
+const adapters: Array<[string, () => DeviceRegistry]> = [
+  ['memory', () => new MemoryDeviceRegistry(() => NOW)],
+  // Each test gets fresh items: keys are unique per test through their hashes and ids.
+  ['dynamodb', () => new DynamoDeviceRegistry(client, 'registry-contract', () => NOW)],
+];
+
+const token = (overrides: Partial<EnrolmentTokenRecord> = {}): EnrolmentTokenRecord => {
+  const hash = `hash-${++made}-${Math.random().toString(36).slice(2)}`;
+  return { tokenHash: hash, tokenId: hash.slice(0, 8), group: 'G', createdAt: NOW - 10, expiresAt: NOW + 60, usesLeft: 1, ...overrides };
+};
+const device = (overrides: Partial<DeviceRecord> = {}): DeviceRecord => ({
+  deviceId: `dev-${Math.random().toString(36).slice(2)}`,
+  name: 'PC',
+  os: 'linux',
+  group: 'G',
+  publicKey: 'k',
+  enrolledAt: NOW,
+  enrolledWith: 't',
+  ...overrides,
+});
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const list: T[] = [];
+  for await (const item of items) list.push(item);
+  return list;
+}
+
+describe.each(adapters)('%s device registry', (_name, make) => {
+  it('spends a token’s uses one at a time, gives one back, and never below zero', async () => {
+    const registry = make();
+    const record = token({ usesLeft: 2 });
+    await registry.putEnrolmentToken(record);
+    expect(await registry.spendEnrolmentToken(record.tokenHash, NOW)).toEqual(record);
+    expect((await registry.spendEnrolmentToken(record.tokenHash, NOW))?.usesLeft).toBe(1);
+    expect(await registry.spendEnrolmentToken(record.tokenHash, NOW)).toBeUndefined();
+    await registry.refundEnrolmentToken(record.tokenHash);
+    expect((await registry.spendEnrolmentToken(record.tokenHash, NOW))?.usesLeft).toBe(1);
+  });
+
+  it('treats an expired token as absent: not spent, not listed, not deleted', async () => {
+    const registry = make();
+    const expired = token({ expiresAt: NOW });
+    await registry.putEnrolmentToken(expired);
+    expect(await registry.spendEnrolmentToken(expired.tokenHash, NOW)).toBeUndefined();
+    expect((await all(registry.listEnrolmentTokens())).map((listed) => listed.tokenHash)).not.toContain(expired.tokenHash);
+    expect(await registry.deleteEnrolmentToken(expired.tokenHash)).toBeUndefined();
+  });
+
+  it('deletes a token (then it cannot be spent) and does not bring it back with a refund', async () => {
+    const registry = make();
+    const record = token();
+    await registry.putEnrolmentToken(record);
+    expect(await registry.deleteEnrolmentToken(record.tokenHash)).toEqual(record);
+    await registry.refundEnrolmentToken(record.tokenHash);
+    expect(await registry.spendEnrolmentToken(record.tokenHash, NOW)).toBeUndefined();
+  });
+
+  it('adds a device once per id, lists it and removes it', async () => {
+    const registry = make();
+    const record = device();
+    expect(await registry.addDevice(record)).toBe(true);
+    expect(await registry.addDevice({ ...record, name: 'other' })).toBe(false);
+    expect(await registry.getDevice(record.deviceId)).toEqual(record);
+    expect(await all(registry.listDevices())).toContainEqual(record);
+    expect(await registry.removeDevice(record.deviceId)).toEqual(record);
+    expect(await registry.getDevice(record.deviceId)).toBeUndefined();
+    expect(await registry.removeDevice(record.deviceId)).toBeUndefined();
+  });
+});

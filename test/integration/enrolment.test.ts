@@ -1,0 +1,83 @@
+// Enrolment end to end against the local runtime (its IAM enforces the route table's grants): the
+// operator's command makes a token, a device enrols over a real WebSocket, the operator lists and removes
+// it; bad requests and spent or revoked tokens are refused with nothing registered.
+import { describe, expect, it } from 'vitest';
+import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
+import { useCleanups } from '../support/harness.js';
+import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
+import { useLocalRuntime } from '../support/runtime.js';
+import { TestSocket } from '../support/ws-client.js';
+
+const runtime = useLocalRuntime();
+const defer = useCleanups();
+
+const newToken = (group: string, ...options: string[]) => newEnrolmentToken(runtime().dynamoEndpoint, group, ...options);
+
+describe('enrolment', () => {
+  it('a token from the operator enrols one device into its group; the operator lists it, then removes it', async () => {
+    const { token, tokenId } = await newToken('Finance laptops');
+    const keys = await generateDeviceKeyPair();
+    const enrolled = await enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Reception PC', os: 'linux' });
+    expect(enrolled).toMatchObject({ name: 'Reception PC', group: 'Finance laptops', endpoints: { webSocketUrl: runtime().endpoints.webSocketUrl } });
+
+    const listed = await operator(runtime().dynamoEndpoint, 'devices', '--json');
+    expect(jsonLines(listed.stdout)).toContainEqual(
+      expect.objectContaining({ deviceId: enrolled.deviceId, name: 'Reception PC', group: 'Finance laptops', os: 'linux', publicKey: keys.publicKey, enrolledWith: tokenId }),
+    );
+    const tokens = await operator(runtime().dynamoEndpoint, 'enrolment-tokens', '--json');
+    expect(jsonLines(tokens.stdout)).toContainEqual(expect.objectContaining({ tokenId, usesLeft: 0 }));
+    expect(tokens.stdout).not.toContain(token);
+
+    // Spent: a second device is refused.
+    const again = enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Other', os: 'linux' });
+    await expect(again).rejects.toMatchObject({ code: 'invalid-enrolment-token' });
+
+    const removed = await operator(runtime().dynamoEndpoint, 'device', 'remove', enrolled.deviceId);
+    expect(removed).toMatchObject({ status: 0, stdout: expect.stringContaining('it can no longer sign in') });
+    expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--json')).stdout)).not.toContainEqual(
+      expect.objectContaining({ deviceId: enrolled.deviceId }),
+    );
+    const gone = await operator(runtime().dynamoEndpoint, 'device', 'remove', enrolled.deviceId);
+    expect(gone.status).toBe(1);
+    expect(gone.stderr).toContain('npm run operator -- devices');
+  });
+
+  it('a revoked token enrols nothing', async () => {
+    const { token, tokenId } = await newToken('Kiosks', '--uses', '5');
+    expect((await operator(runtime().dynamoEndpoint, 'revoke-enrolment-token', tokenId)).status).toBe(0);
+    const keys = await generateDeviceKeyPair();
+    await expect(enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Kiosk', os: 'linux' })).rejects.toMatchObject({
+      code: 'invalid-enrolment-token',
+    });
+    expect((await operator(runtime().dynamoEndpoint, 'devices', '--json')).stdout).not.toContain(keys.publicKey);
+  });
+
+  it('malformed requests are refused with what is wrong, and spend nothing', async () => {
+    const { token } = await newToken('G');
+    const socket = await TestSocket.open(runtime().wsUrl);
+    defer(() => socket.close());
+    const keys = await generateDeviceKeyPair();
+    const base = { action: 'enrolDevice', token, publicKey: keys.publicKey, name: 'PC', os: 'linux' };
+    for (const [change, message] of [
+      [{ publicKey: 'short' }, /"publicKey" must be an Ed25519 public key/],
+      [{ name: 'evil\u202Ename' }, /"name" is not a device name/],
+      [{ os: 'Linux 6.1 <script>' }, /"os" must be an operating system name/],
+      [{ token: 'x' }, /"token" must be an enrolment token/],
+    ] as const) {
+      expect(await socket.request({ ...base, ...change })).toMatchObject({ type: 'error', code: 'invalid-request', message: expect.stringMatching(message) });
+    }
+    // The token was not spent by any of them.
+    expect(await socket.request(base)).toMatchObject({ type: 'deviceEnrolled', group: 'G' });
+  });
+
+  it('the operator command refuses bad input with a sentence', async () => {
+    const database = runtime().dynamoEndpoint;
+    const noGroup = await operator(database, 'enrolment-token', '--expires', '7d');
+    expect(noGroup.status).toBe(2);
+    expect(noGroup.stderr.split('\n')[0]).toBe('error: say which device group the token enrols into: --group NAME');
+    const badExpiry = await operator(database, 'enrolment-token', '--group', 'G', '--expires', '120d');
+    expect(badExpiry).toMatchObject({ status: 1, stderr: 'error: an enrolment token lives from 1 second to 90 days\n' });
+    const badUses = await operator(database, 'enrolment-token', '--group', 'G', '--expires', '1d', '--uses', 'many');
+    expect(badUses).toMatchObject({ status: 1, stderr: expect.stringContaining('enrols from 1 to 10000 devices') });
+  });
+});
