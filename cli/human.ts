@@ -216,7 +216,11 @@ export class HumanFrontend implements Frontend {
       case 'clipboard-allowed':
         this.#clipboardAllowed = event.allowed;
         if (this.#role === 'expert') {
-          return this.#notice(event.allowed ? `${this.#peer} shares their clipboard: send and copy its text in the relay's web console.` : `${this.#peer} stopped sharing their clipboard.`);
+          return this.#notice(
+            event.allowed
+              ? `${this.#peer} shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is shown as a count here; copy it from the relay's web console.`
+              : `${this.#peer} stopped sharing their clipboard.`,
+          );
         }
         return this.#notice(
           event.allowed
@@ -224,7 +228,13 @@ export class HumanFrontend implements Frontend {
             : 'Clipboard no longer shared. Ctrl-] then b shares it again.',
         );
       case 'clipboard':
-        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`);
+        if (this.#role === 'expert') {
+          return this.#notice(
+            event.direction === 'sent'
+              ? `Put the ${event.characters} characters on your clipboard on ${this.#peer}'s clipboard.`
+              : `${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`,
+          );
+        }
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
       case 'clipboard-refused':
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
@@ -610,7 +620,7 @@ export class HumanFrontend implements Frontend {
     const choices =
       this.#role === 'agent'
         ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
-        : `${this.#stillHereChoice}r ask for control · m message · e leave`;
+        : `${this.#stillHereChoice}r ask for control${this.#clipboardAllowed ? ' · v send your clipboard' : ''} · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
   }
@@ -655,6 +665,9 @@ export class HumanFrontend implements Frontend {
       if (this.#control) return this.#notice('You already have control.');
       this.#command({ cmd: 'request-control' });
       return this.#notice(`Asked ${this.#peer} for control.`);
+    } else if (choice === 'v') {
+      // Not shared: the command says so, with what to do.
+      return this.#command({ cmd: 'send-clipboard' });
     }
   }
 
@@ -688,6 +701,7 @@ export class HumanFrontend implements Frontend {
         : [
             'With control, everything you type goes to their terminal. Ctrl-] then:',
             '  r  ask for control',
+            '  v  put the text on your clipboard on theirs (when they share their clipboard)',
             '  m  send a message',
             '  i  say you are still here (the session ends after a while with nothing happening: you are warned first)',
             '  e  leave the session',

@@ -703,6 +703,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     if (this.#clipboardAllowed === allowed) return;
     this.#clipboardAllowed = allowed;
     await this.#channel.send({ type: 'clipboard-allowed', allowed });
+    await this.#record(allowed ? 'clipboard-allowed' : 'clipboard-stopped');
   }
 
   /**

@@ -309,6 +309,23 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada has not answered your request for control for a minute.');
   });
 
+  it('Ctrl-] then v sends the helper’s clipboard, offered once the person shares theirs', async () => {
+    const expert = await liveExpert('view');
+    await expert.keys('\x1d');
+    expect(expert.screen()).toContain('r ask for control · m message · e leave');
+    await expert.keys('\x1b');
+    expert.ui.show({ event: 'clipboard-allowed', allowed: true });
+    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs.');
+    await expert.keys('\x1d');
+    expect(expert.screen()).toContain('r ask for control · v send your clipboard · m message · e leave');
+    await expert.keys('v');
+    expect(expert.commands).toEqual([{ cmd: 'send-clipboard' }]);
+    expert.ui.show({ event: 'clipboard', direction: 'sent', characters: 12 });
+    expect(expert.screen()).toContain("Put the 12 characters on your clipboard on Ada's clipboard.");
+    expert.ui.show({ event: 'clipboard', direction: 'received', characters: 5, text: 'hello' });
+    expect(expert.screen()).toContain('Ada copied 5 characters.');
+  });
+
   it('says when the request for control was refused', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'control', state: 'refused' });
