@@ -533,7 +533,10 @@ export class HumanFrontend implements Frontend {
     const hint = ERROR_HINTS[code];
     const line = `assist: ${message}${hint ? `\n${hint}` : ''}`;
     if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#errors.write(`\r\n${line}\r\n`);
-    else this.#errors.write(`${line}\n`);
+    else {
+      this.#clearStatus(); // the waiting line is redrawn below it
+      this.#errors.write(`${line}\n`);
+    }
   }
 
   // ---- keys ----
@@ -847,6 +850,8 @@ export function endSentence(reason: string, role: Role, peer: string, wasLive: b
       return 'The connection dropped and the relay would not take the session back.';
     case 'stream-failed':
       return 'The session was ended because data arrived damaged or tampered with.';
+    case 'handshake-failed':
+      return 'The secure connection to the other side could not be set up, so nothing was shared and you left. Try again.';
     default:
       return `The session ended (${reason}).`;
   }

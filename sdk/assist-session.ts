@@ -44,7 +44,7 @@ import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { IdleWatch } from './idle-limit.js';
-import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
 export interface HandshakeSecrets {
@@ -260,6 +260,8 @@ class AssistChannel {
         this.#handshaking = undefined;
         this.#handshakeError = error;
         if (error instanceof SecureSessionError && error.counted) this.#countFailedAttempt(error.verdict);
+        // Another release of assist on the other side: the user is told to update (a creator's invitation stays open).
+        if (isVersionMismatch(error)) this.hooks.error(error);
         if (this.#ended) return this.hooks.ended(this.#withHandshakeError(this.#pendingEnd!));
         if (this.#burned) return void this.client.end();
         if (!this.client.isCreator) return; // the joiner has left or been removed: 'ended' follows
@@ -285,8 +287,15 @@ class AssistChannel {
   }
 
   #withHandshakeError(end: AssistEnd): AssistEnd {
-    // Burned here, whatever the relay called the end it brought about.
-    const explained = this.#burned && end.reason !== 'burned' ? { ...end, reason: 'burned' as const } : end;
+    // Burned here, whatever the relay called the end it brought about; a joiner that left because its
+    // handshake failed did not simply end the session.
+    const ownLeave = this.role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
+    const explained =
+      this.#burned && end.reason !== 'burned'
+        ? { ...end, reason: 'burned' as const }
+        : !this.client.isCreator && this.#handshakeError instanceof SecureSessionError && end.reason === ownLeave
+          ? { ...end, reason: 'handshake-failed' as const }
+          : end;
     return explained.error || !this.#handshakeError ? explained : { ...explained, error: this.#handshakeError };
   }
 

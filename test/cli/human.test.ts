@@ -342,6 +342,7 @@ describe('how a session ended, in words', () => {
     ['expired', 'agent', true, 'The session reached its time limit'],
     ['confirmation-failed', 'expert', false, 'did not match'],
     ['burned', 'agent', false, 'Too many wrong passwords or codes'],
+    ['handshake-failed', 'expert', false, 'could not be set up, so nothing was shared and you left'],
   ] as const)('%s, for the %s', (reason, role, wasLive, sentence) => {
     expect(endSentence(reason, role, 'Ada', wasLive)).toContain(sentence);
   });

@@ -4,6 +4,7 @@ import { CODE_ALPHABET, NAMEPLATE_LENGTH } from '../../../shared/relay/codes.js'
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { RelayError } from '../../../shared/relay/errors.js';
 import { createSession, endSession, joinSession, resumeSession } from '../../../shared/relay/sessions.js';
+import { countJoinPageView } from '../../../shared/relay/join-page-views.js';
 import { sweepOverdueSessions } from '../../../shared/relay/sweep.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { AGENT_IP, EXPERT_IP, activeSession, as, joinInvitation, joinedSession, openInvitation, refusal } from './support/sessions.js';
@@ -138,6 +139,17 @@ describe('joinSession', () => {
     await expect(joinSession(relay.deps, await relay.connect('2001:db8:9:9::3'), created)).rejects.toEqual(refusal('rate-limited'));
     // Not a per-invitation limit: the real helper from elsewhere still joins.
     await expect(joinSession(relay.deps, await relay.connect(EXPERT_IP), created)).resolves.toMatchObject({ type: 'sessionJoined' });
+  });
+});
+
+describe('countJoinPageView', () => {
+  it('counts views of the relay URL’s page with the joins from the same network', async () => {
+    const relay = new MemoryRelay({ policy: { joinsPerSourceIp: 2 } });
+    const { created } = await openInvitation(relay);
+    expect(await countJoinPageView(relay.deps, '2001:db8:5:5::1')).toBeUndefined();
+    await expect(joinSession(relay.deps, await relay.connect('2001:db8:5:5::2'), { nameplate: 'ZZZZ' })).rejects.toEqual(refusal('session-not-found'));
+    expect(await countJoinPageView(relay.deps, '2001:db8:5:5::3')).toMatch(/^too many join attempts from this network address; try again in/);
+    await expect(joinSession(relay.deps, await relay.connect('2001:db8:5:5::4'), created)).rejects.toEqual(refusal('rate-limited'));
   });
 });
 
