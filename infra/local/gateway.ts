@@ -71,9 +71,9 @@ export interface GatewayOptions {
   routes: Record<string, RouteHandler>;
   /**
    * The route keys with a route response (two-way routes): the result's body goes back to the caller. Every
-   * other route is one-way: its result goes nowhere.
+   * other route is one-way, as on AWS by default: its result goes nowhere.
    */
-  twoWayRoutes: ReadonlySet<string>;
+  twoWayRoutes?: ReadonlySet<string>;
   /** Extra HTTP routes (health, pages); return false to fall through to 404. */
   http?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   /** Routes for the relay's own services (the SES stand-in), served with @connections on the loopback-only port. */
@@ -352,7 +352,7 @@ export class LocalGateway {
     let answer: string | undefined;
     try {
       const result = await this.invoke(routeKey, this.event(connectionId, routeKey, 'MESSAGE', connection, { body }));
-      if (this.options.twoWayRoutes.has(routeKey)) answer = typeof result?.body === 'string' ? result.body : '';
+      if (this.options.twoWayRoutes?.has(routeKey)) answer = typeof result?.body === 'string' ? result.body : '';
     } catch {
       answer = JSON.stringify({ message: 'Internal server error', connectionId, requestId: randomUUID() });
     }
