@@ -56,6 +56,12 @@ if (typeof target === 'string') fail(target);
 const { client, table } = target;
 const audit = new DynamoAuditTrail(client, table, () => Math.floor(Date.now() / 1000));
 
+/** An extension's detail is the new hard limit in epoch seconds: shown as a time (the JSON keeps it as recorded). */
+function detailText(entry: AuditEvent): string {
+  if (entry.event === 'extended' && entry.detail && /^\d+$/.test(entry.detail)) return `until ${new Date(Number(entry.detail) * 1000).toISOString()}`;
+  return entry.detail ?? '';
+}
+
 function print(sessionId: string, events: AuditEvent[]): void {
   const nameplate = events.find((entry) => entry.nameplate !== undefined)?.nameplate;
   if (values.json) {
@@ -65,7 +71,7 @@ function print(sessionId: string, events: AuditEvent[]): void {
   console.log(`session ${sessionId}${nameplate ? `  nameplate ${nameplate}` : ''}`);
   for (const entry of events) {
     const when = new Date(entry.at * 1000).toISOString();
-    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${entry.detail ?? ''}`.trimEnd());
+    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${detailText(entry)}`.trimEnd());
   }
 }
 
