@@ -53,6 +53,11 @@ export interface HumanFrontendOptions {
   desktop?: boolean;
   /** Agent: a terminal is shared (default true; --desktop alone shares none). */
   terminal?: boolean;
+  /**
+   * Expert: how long after the approval, with nothing shared yet, the helper is told so (default 2 s:
+   * a person's assist command shares its terminal at once; a person in the browser may share nothing).
+   */
+  nothingSharedAfterMs?: number;
 }
 
 export class HumanFrontend implements Frontend {
@@ -73,6 +78,9 @@ export class HumanFrontend implements Frontend {
   #controlRequested = false;
   /** An idle warning is out: the menu offers "still here". */
   #idleWarned = false;
+  readonly #nothingSharedAfterMs: number;
+  /** Expert, after the approval: says the person shares nothing yet, unless a share comes first. */
+  #nothingSharedTimer: NodeJS.Timeout | undefined;
   #message = '';
   #messageDecoder = new StringDecoder('utf8');
   /** Resolves when the message line is closed: the screen holds terminal output meanwhile. */
@@ -107,6 +115,7 @@ export class HumanFrontend implements Frontend {
     this.#errors = options.errors;
     this.#sharesDesktop = options.desktop === true;
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
+    this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
   }
 
   /** What the person shares, in their prompts. */
@@ -130,6 +139,7 @@ export class HumanFrontend implements Frontend {
   }
 
   show(event: SessionEvent): void | Promise<void> {
+    if (event.event === 'terminal-share' || event.event === 'screen-share' || event.event === 'ended') this.#somethingShared();
     switch (event.event) {
       case 'invitation':
         return this.#invitation(event);
@@ -292,6 +302,7 @@ export class HumanFrontend implements Frontend {
 
   close(): void {
     this.#stopStatus();
+    this.#somethingShared();
     this.#input.off('data', this.#onData);
     this.#output.off('resize', this.#onResize);
     const input = this.#input as ReadStream;
@@ -445,6 +456,7 @@ export class HumanFrontend implements Frontend {
     }
     if (this.#pendingLimit) this.#timeLimit(this.#pendingLimit);
     this.#pendingLimit = undefined;
+    this.#expectShares();
   }
 
   async #terminalOutput(bytes: Uint8Array): Promise<void> {
@@ -491,6 +503,20 @@ export class HumanFrontend implements Frontend {
     const title = !this.#desktopLive ? '' : this.#paused ? `assist: paused (${this.#peer} sees nothing)` : `assist: ${this.#peer} ${this.#control ? 'controls' : 'watches'} your desktop`;
     this.#write(`\x1b]2;${title}\x07`);
     this.#titleSet = title !== '';
+  }
+
+  /** Expert: nothing came yet to show (no terminal, no screen): said once, so an empty screen is not taken for a hang. */
+  #expectShares(): void {
+    if (this.#role !== 'expert') return;
+    this.#nothingSharedTimer = setTimeout(() => {
+      this.#nothingSharedTimer = undefined;
+      this.#notice(`${this.#peer} shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.`);
+    }, this.#nothingSharedAfterMs);
+  }
+
+  #somethingShared(): void {
+    clearTimeout(this.#nothingSharedTimer);
+    this.#nothingSharedTimer = undefined;
   }
 
   #ended(reason: string): void {

@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../cli/events.js';
 import { endSentence, HumanFrontend } from '../../cli/human.js';
 
-function frontend(role: 'agent' | 'expert', desktop = false, terminal = true) {
+function frontend(role: 'agent' | 'expert', desktop = false, terminal = true, nothingSharedAfterMs = 0) {
   const input = new PassThrough();
   const output = new PassThrough();
   const errors = new PassThrough();
   let screen = '';
   output.setEncoding('utf8');
   output.on('data', (text: string) => (screen += text));
-  const ui = new HumanFrontend({ role, input, output, errors, desktop, terminal });
+  const ui = new HumanFrontend({ role, input, output, errors, desktop, terminal, nothingSharedAfterMs });
   const commands: Command[] = [];
   ui.listen((command) => commands.push(command));
   /** Feeds raw bytes as one read; resolves once the interface has handled them. */
@@ -107,6 +107,20 @@ describe('the person’s keys', () => {
     expect(agent.screen()).toContain('Someone is active again: the session goes on.');
     await agent.keys('\x1d');
     expect(agent.screen().split('\n').at(-1)).not.toContain('still here');
+  });
+
+  it('the helper is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
+    const nothing = 'Ada shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.';
+    for (const share of [undefined, { event: 'terminal-share', state: 'started' }] as const) {
+      const expert = frontend('expert');
+      expert.ui.show({ event: 'connected', peer: 'Ada', verification: '123456' });
+      expert.ui.show({ event: 'approved', mode: 'view' });
+      if (share) expert.ui.show(share);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (share) expect(expert.screen()).not.toContain(nothing);
+      else expect(expert.screen()).toContain(nothing);
+      expert.ui.close();
+    }
   });
 
   it('a message is edited as UTF-8 even when a character is split across reads', async () => {

@@ -56,6 +56,7 @@ const kinds: { name: string; start: () => Promise<NotifierUnderTest> }[] = [
         port: 0,
         stage: 'local',
         limits: apiGatewayLimits,
+        twoWayRoutes: new Set(),
         routes: {
           $connect: async (event) => {
             connected.push(event.requestContext.connectionId);
