@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
 import type { AuditEvent } from '../shared/protocol/messages.js';
-import { operatorTable, tableOptions, tableOptionsUsage } from './operator-table.js';
+import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]
 
@@ -69,16 +69,21 @@ function print(sessionId: string, events: AuditEvent[]): void {
   }
 }
 
-if (values.session) {
-  const events = await audit.list(values.session);
-  if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
-  print(values.session, events);
-} else {
-  const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
-  for await (const log of audit.listAll()) logs.push(log);
-  // A scan returns them in no useful order: newest session first, by when it was created.
-  const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
-  logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));
-  for (const { sessionId, events } of logs) print(sessionId, events);
-  if (logs.length === 0 && !values.json) console.log('No retained audit logs.');
+try {
+  if (values.session) {
+    const events = await audit.list(values.session);
+    if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
+    print(values.session, events);
+  } else {
+    const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
+    for await (const log of audit.listAll()) logs.push(log);
+    // A scan returns them in no useful order: newest session first, by when it was created.
+    const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
+    logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));
+    for (const { sessionId, events } of logs) print(sessionId, events);
+    if (logs.length === 0 && !values.json) console.log('No retained audit logs.');
+  }
+} catch (error) {
+  console.error(`error: ${tableErrorSentence(error, values)}`);
+  process.exit(1);
 }
