@@ -64,7 +64,7 @@ export interface AssistSessionOptions {
   handshake?: HandshakeTuning;
   /** Expert: how long a request for control waits for the person's answer before it is given up ('unanswered'). Default 60 s. */
   controlRequestTimeoutMs?: number;
-  /** Timers (the control request's, the agent's idle limit); tests pass a manual clock. */
+  /** Timers (the handshake's, the control request's, the agent's idle limit); tests pass a manual clock. */
   clock?: Clock;
 }
 
@@ -171,7 +171,8 @@ class AssistChannel {
   constructor(
     client: RelayClient,
     private readonly secrets: HandshakeSecrets | undefined,
-    private readonly tuning: HandshakeTuning,
+    /** The handshake's timeouts, and the session's clock they run on. */
+    private readonly tuning: HandshakeTuning & Pick<SecureSessionOptions, 'clock'>,
     private readonly hooks: ChannelHooks,
     restored?: RestoredChannel,
   ) {
@@ -469,7 +470,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       }
     }
     const fresh = restore ? undefined : (options as AssistSessionOptions);
-    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, { ...fresh?.handshake, clock: options.clock ?? systemClock }, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       sent: (message) => {
@@ -1112,7 +1113,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       }
     }
     const fresh = restore ? undefined : (options as AssistSessionOptions);
-    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, { ...fresh?.handshake, clock: options.clock ?? systemClock }, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       attemptFailed: (verdict) => this.emit('attempt-failed', verdict),
