@@ -22,10 +22,11 @@ const KB = 1024;
  * stand-in. With the SDK stand-ins (infra/lambda-sdk/) the functions with the DynamoDB and @connections clients
  * are 211–227 KB, those with DynamoDB alone 187–199 KB, $default 12 KB, and the email function, which
  * also carries SES v2, 299 KB. Why the 150 KB target is out of reach with the real SDK clients:
- * docs/cost-and-limits.md. Device enrolment added 2.3 KB to each function with DynamoDB (its parser, and the
- * device registry adapter, which the one `dynamo` client factory builds): resume-session 229.6 KB, http 200.1 KB.
+ * docs/cost-and-limits.md. The help-desk devices (enrolment, sign-in, heartbeats) added about 3 KB to each function
+ * with DynamoDB (the parser's device messages, and the device registry adapter, which the one `dynamo` client
+ * factory builds for every function): join-session 232.5 KB, email-invitation 305 KB, http 201 KB.
  */
-const ceilingBytes = (name: string) => (name === 'email-invitation' ? 304 * KB : name === 'http' ? 204 * KB : 232 * KB);
+const ceilingBytes = (name: string) => (name === 'email-invitation' ? 308 * KB : name === 'http' ? 204 * KB : 236 * KB);
 
 /** Modules of the SDK that the stand-ins replace: none may be in a bundle (paths as esbuild reports inputs). */
 const replacedModules = [
