@@ -100,7 +100,12 @@ class TypingSession {
 }
 
 /** The relay process, and a way to ask it things. */
-async function startRelay(): Promise<{ child: ChildProcess; wsUrl: string; cpuMicroseconds(): Promise<number> }> {
+interface RelayUsage {
+  microseconds: number;
+  posts: number;
+}
+
+async function startRelay(): Promise<{ child: ChildProcess; wsUrl: string; usage(): Promise<RelayUsage> }> {
   // BENCH_RELAY_PROFILE_DIR=dir writes the relay's CPU profile there (node --cpu-prof) when it stops.
   const profileDir = process.env.BENCH_RELAY_PROFILE_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -119,9 +124,9 @@ async function startRelay(): Promise<{ child: ChildProcess; wsUrl: string; cpuMi
   return {
     child,
     wsUrl: started.wsUrl,
-    cpuMicroseconds: async () => {
+    usage: async () => {
       const reply = await ask({ type: 'cpu' });
-      return reply.type === 'cpu' ? reply.microseconds : NaN;
+      return reply.type === 'cpu' ? { microseconds: reply.microseconds, posts: reply.posts } : { microseconds: NaN, posts: NaN };
     },
   };
 }
@@ -146,24 +151,28 @@ interface Step {
   lost: number;
   retransmits: number;
   relayCpu: number;
+  /** The relay's CPU time per frame it relayed (per @connections post): what one core's capacity follows from. */
+  relayMicrosecondsPerFrame: number;
   loadCpu: number;
   met: boolean;
   /** Missed the bound and was measured again (the next row). */
   retried?: boolean;
 }
 
-async function measureStep(sessions: TypingSession[], relayCpu: () => Promise<number>): Promise<Step> {
+async function measureStep(sessions: TypingSession[], relayUsage: () => Promise<RelayUsage>): Promise<Step> {
   await sleep(WARM_MS);
   const retransmitsBefore = sessions.reduce((total, session) => total + session.retransmits(), 0);
   for (const session of sessions) session.window = { open: true, latencies: [], sent: new Set(), echoed: new Set() };
-  const relayBefore = await relayCpu();
+  const relayBefore = await relayUsage();
   const loadBefore = process.cpuUsage();
   const started = performance.now();
   await sleep(MEASURE_MS);
   const windows = sessions.map((session) => session.window!);
   for (const window of windows) window.open = false;
   const seconds = (performance.now() - started) / 1000;
-  const relaySeconds = ((await relayCpu()) - relayBefore) / 1e6;
+  const relayAfter = await relayUsage();
+  const relaySeconds = (relayAfter.microseconds - relayBefore.microseconds) / 1e6;
+  const posts = relayAfter.posts - relayBefore.posts;
   const load = process.cpuUsage(loadBefore);
   await sleep(GRACE_MS);
   const latencies = windows.flatMap((window) => window.latencies).sort((a, b) => a - b);
@@ -180,6 +189,7 @@ async function measureStep(sessions: TypingSession[], relayCpu: () => Promise<nu
     lost,
     retransmits,
     relayCpu: relaySeconds / seconds,
+    relayMicrosecondsPerFrame: (relaySeconds * 1e6) / posts,
     loadCpu: (load.user + load.system) / 1e6 / seconds,
     met: lost === 0 && p99 <= P99_BOUND_MS,
   };
@@ -190,7 +200,8 @@ export async function benchmarkCapacity(): Promise<string> {
   // BENCH_CAPACITY_RELAYS=2 splits the sessions over that many relay processes (each its own thread and
   // dynalite): what a second thread for the handlers would buy on this machine, short of building it.
   const relays = await Promise.all(Array.from({ length: RELAY_PROCESSES }, () => startRelay()));
-  const relayCpu = async () => (await Promise.all(relays.map((relay) => relay.cpuMicroseconds()))).reduce((total, value) => total + value, 0);
+  const relayUsage = async (): Promise<RelayUsage> =>
+    (await Promise.all(relays.map((relay) => relay.usage()))).reduce((total, usage) => ({ microseconds: total.microseconds + usage.microseconds, posts: total.posts + usage.posts }));
   const sessions: TypingSession[] = [];
   const steps: Step[] = [];
   let stopped = `the steps ran out (${STEPS.join(', ')} sessions)`;
@@ -217,11 +228,11 @@ export async function benchmarkCapacity(): Promise<string> {
         stopped = `setting up ${target} sessions failed (${(error as Error).message})`;
         break;
       }
-      let step = await measureStep(sessions, relayCpu);
+      let step = await measureStep(sessions, relayUsage);
       // The machine is shared (other processes stall this one now and then): a miss is measured once more.
       if (!step.met) {
         steps.push({ ...step, retried: true });
-        step = await measureStep(sessions, relayCpu);
+        step = await measureStep(sessions, relayUsage);
       }
       steps.push(step);
       if (!step.met && target >= ALWAYS_MEASURED.at(-1)!) {
@@ -245,13 +256,14 @@ export async function benchmarkCapacity(): Promise<string> {
     String(step.lost),
     String(step.retransmits),
     `${(step.relayCpu * 100).toFixed(0)}%`,
+    step.relayMicrosecondsPerFrame.toFixed(0),
     `${(step.loadCpu * 100).toFixed(0)}%`,
     step.met ? 'yes' : step.retried ? 'no, again:' : 'no',
   ]);
   return [
     `Capacity: concurrent typing sessions (a key every ${KEY_INTERVAL_MS} ms, echoed) on ${RELAY_PROCESSES === 1 ? 'one local relay in its own process' : `${RELAY_PROCESSES} local relays, each in its own process, sharing them out`}, ` +
       `stepped up until one loses a key or its one-way p99 exceeds ${P99_BOUND_MS} ms (${MEASURE_MS / 1000} s per step; the load runs in this process)`,
-    formatTable(['sessions', 'keys/s', 'p50 ms', 'p99 ms', 'lost', 'resent', 'relay CPU', 'load CPU', 'within bound'], rows),
+    formatTable(['sessions', 'keys/s', 'p50 ms', 'p99 ms', 'lost', 'resent', 'relay CPU', 'relay µs/frame', 'load CPU', 'within bound'], rows),
     `${RELAY_PROCESSES === 1 ? 'One local relay' : `${RELAY_PROCESSES} local relays`} carried ${carried} concurrent typing sessions within the bound (target ≥ 500: ${carried >= 500 ? 'met' : 'NOT met'}); stopped: ${stopped}.`,
   ].join('\n');
 }

@@ -24,11 +24,13 @@ const MAX_ENCRYPTION_COST = 0.2;
 
 const context = { relayOrigin: 'https://relay.example.com', nameplate: 'K7QM', sessionId: 'bench-session' };
 
-/** One complete handshake, both parties in this process: commit, share, reveal, confirm. */
+/** One complete handshake, both parties in this process: two hellos, commit, share, reveal, confirm. */
 function handshakeOnce(password: Uint8Array): string {
   const expert = new Handshake({ ...context, role: 'expert', password });
   const agent = new Handshake({ ...context, role: 'agent', password });
-  const share = agent.receive(expert.start()).reply!;
+  const [expertHello, agentHello] = [expert.start(), agent.start()];
+  agent.receive(expertHello);
+  const share = agent.receive(expert.receive(agentHello).reply!).reply!;
   const reveal = expert.receive(share).reply!;
   const agentStep = agent.receive(reveal);
   const expertStep = expert.receive(agentStep.reply!);

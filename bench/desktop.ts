@@ -17,6 +17,7 @@ import { ImageDecoder, VideoDecoder, EncodedVideoChunk, type VideoFrame } from '
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
 import type { VideoConfig } from '../sdk/assist-messages.js';
 import { offerHelp, type HelpOffer } from '../sdk/node.js';
+import { openX11Watch } from '../cli/desktop/x11.js';
 import { AssistProcess } from '../test/support/assist-process.js';
 import { readMarker, startTargetProgram, startXDisplay, type MarkerLayout, type PixelImage, type TargetProgram, type XDisplay } from '../test/support/x-display.js';
 import { formatTable, percentile } from './report.js';
@@ -27,6 +28,8 @@ const TYPED_TEXT = 'The quick brown fox jumps over the lazy dog. ';
 const TYPING_CHARACTERS_PER_SECOND = 12;
 const INPUT_SAMPLES = 15;
 const CLOCK_TICKS_PER_SECOND = 100;
+/** The person's side's default frame rate (assist --max-fps). */
+const SENDER_FPS = 15;
 const stillsAgent = fileURLToPath(new URL('./jpeg-stills-agent.ts', import.meta.url));
 const resolutions = [
   { width: 1280, height: 800 },
@@ -42,28 +45,28 @@ interface Figures {
   glassToGlassMs: number[];
   cpuSeconds: number;
   seconds: number;
+  /** The coded widths during the workload: the one it started with, then each change. */
+  widths: number[];
+  /** Of the sender's ticks, how many saw the screen change (X DAMAGE): no sender at that rate can send more frames. */
+  changedTicks: number;
 }
 
-/** What the technician's side decoded: each picture's marker, when it was first seen. */
+/** What the technician's side decoded: each picture's marker, when it was first seen, and the coded sizes. */
 class Viewer {
   readonly #markerSeen = new Map<number, number>();
   readonly #waiters = new Map<number, () => void>();
-  #scaled: MarkerLayout;
   frames = 0;
   bytes = 0;
+  /** The coded widths the video was configured with, in order. */
+  readonly widths: number[] = [];
 
   constructor(
     private readonly marker: MarkerLayout,
     private readonly screenWidth: number,
-  ) {
-    this.#scaled = marker;
-  }
+  ) {}
 
-  /** The video is coded at another size than the screen: the marker is where the scaled screen has it. */
   configure(codedWidth: number): void {
-    const scale = codedWidth / this.screenWidth;
-    const { x, y, block } = this.marker;
-    this.#scaled = { ...this.marker, x: Math.round(x * scale), y: Math.round(y * scale), block: Math.round(block * scale) };
+    if (this.widths.at(-1) !== codedWidth) this.widths.push(codedWidth);
   }
 
   received(bytes: number): void {
@@ -71,8 +74,11 @@ class Viewer {
     this.bytes += bytes;
   }
 
+  /** A decoded picture: the marker is where the picture, scaled from the screen, has it (each picture by its own size: one decoded before a new configuration arrives keeps the old one). */
   picture(image: PixelImage): void {
-    const value = readMarker(image, this.#scaled);
+    const scale = image.width / this.screenWidth;
+    const { x, y, block } = this.marker;
+    const value = readMarker(image, { ...this.marker, x: Math.round(x * scale), y: Math.round(y * scale), block: Math.round(block * scale) });
     if (value === null || this.#markerSeen.has(value)) return;
     this.#markerSeen.set(value, performance.now());
     this.#waiters.get(value)?.();
@@ -144,9 +150,14 @@ async function cpuSeconds(child: ChildProcess): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** The person's process for `path`, sharing `display`, joined to a new helper code of this process's. */
-async function connect(path: Path, runtime: LocalRuntime, xDisplay: XDisplay): Promise<{ technician: HelpOffer; person: ChildProcess; close(): Promise<void> }> {
+/**
+ * The person's process for `path`, sharing `display`, joined to a new helper code of this process's,
+ * whose pictures `viewer` gets from the start: the share's configuration can come in the same batch
+ * as the approval, so watching only once the approval is seen could miss it and decode nothing.
+ */
+async function connect(path: Path, runtime: LocalRuntime, xDisplay: XDisplay, viewer: Viewer): Promise<{ technician: HelpOffer; person: ChildProcess; close(): Promise<void> }> {
   const technician = await offerHelp({ relay: runtime.httpUrl, name: 'Benchmark technician' });
+  watch(technician, viewer);
   const env = { ...process.env, ...xDisplay.env };
   let person: ChildProcess;
   let assist: AssistProcess | undefined;
@@ -171,10 +182,19 @@ async function connect(path: Path, runtime: LocalRuntime, xDisplay: XDisplay): P
   };
 }
 
-async function runWorkload(workload: Workload, target: TargetProgram, viewer: Viewer, person: ChildProcess, markerBase: number): Promise<Figures> {
+/** How many ticks of `tickMs` from `from` to `to` saw at least one of the `changes` (times). */
+function ticksWithChange(changes: readonly number[], from: number, to: number, tickMs: number): number {
+  return new Set(changes.filter((at) => at >= from && at < to).map((at) => Math.floor((at - from) / tickMs))).size;
+}
+
+async function runWorkload(workload: Workload, target: TargetProgram, viewer: Viewer, person: ChildProcess, markerBase: number, screenChanges: readonly number[]): Promise<Figures> {
   await target.idle();
+  // The technician has the idle screen before measuring starts: what came before (the last
+  // workload's picture, the share's first key frame) is not counted as this workload's.
+  await target.setMarker(markerBase - 1);
+  await viewer.seen(markerBase - 1);
   viewer.forget();
-  const before = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now() };
+  const before = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now(), widths: Math.max(0, viewer.widths.length - 1) };
   const asked = new Map<number, number>();
   let markers: Promise<void> = Promise.resolve();
   if (workload !== 'static desktop') {
@@ -194,12 +214,14 @@ async function runWorkload(workload: Workload, target: TargetProgram, viewer: Vi
   const left = WORKLOAD_MS - (performance.now() - before.at);
   if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   const after = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now() };
+  const widths = viewer.widths.slice(before.widths);
   const glassToGlassMs: number[] = [];
   for (const [n, at] of asked) {
     const seen = await viewer.seen(n, 1_000);
     if (seen !== undefined) glassToGlassMs.push(seen - at);
   }
-  return { frames: after.frames - before.frames, bytes: after.bytes - before.bytes, glassToGlassMs, cpuSeconds: after.cpu - before.cpu, seconds: (after.at - before.at) / 1000 };
+  const changedTicks = ticksWithChange(screenChanges, before.at, after.at, 1000 / SENDER_FPS);
+  return { frames: after.frames - before.frames, bytes: after.bytes - before.bytes, glassToGlassMs, cpuSeconds: after.cpu - before.cpu, seconds: (after.at - before.at) / 1000, widths, changedTicks };
 }
 
 /** Click → the target program advances its marker → the technician sees the new one. */
@@ -231,25 +253,30 @@ export async function benchmarkDesktop(): Promise<string> {
     for (const { width, height } of resolutions) {
       const xDisplay = await startXDisplay({ width, height });
       const target = await startTargetProgram(xDisplay, { marker: { advanceOnPointerDown: true } });
+      // When the screen changes, as the person's side learns it (X DAMAGE): what the workload itself allows.
+      const screenChanges: number[] = [];
+      const changes = await openX11Watch(xDisplay.display);
+      changes?.onChange(() => screenChanges.push(performance.now()));
       try {
         let markerBase = 10;
         for (const path of ['JPEG stills', 'video'] as const) {
           const viewer = new Viewer(target.marker, width);
-          const connection = await connect(path, runtime, xDisplay);
-          watch(connection.technician, viewer);
+          const connection = await connect(path, runtime, xDisplay, viewer);
           try {
             for (const workload of workloads) {
-              const figures = await runWorkload(workload, target, viewer, connection.person, markerBase);
+              const figures = await runWorkload(workload, target, viewer, connection.person, markerBase, screenChanges);
               markerBase += 100;
               rows.push([
                 `${width}×${height}`,
                 workload,
                 path,
                 (figures.frames / figures.seconds).toFixed(1),
+                changes ? (figures.changedTicks / figures.seconds).toFixed(1) : '–',
                 ((figures.bytes * 8) / figures.seconds / 1000).toFixed(1),
                 ms(figures.glassToGlassMs, 0.5),
                 ms(figures.glassToGlassMs, 0.95),
                 `${((figures.cpuSeconds / figures.seconds) * 100).toFixed(0)}%`,
+                figures.widths.join('→') || '–',
               ]);
             }
             if (path === 'video') {
@@ -261,6 +288,7 @@ export async function benchmarkDesktop(): Promise<string> {
           }
         }
       } finally {
+        changes?.close();
         await target.close();
         await xDisplay.close();
       }
@@ -270,7 +298,8 @@ export async function benchmarkDesktop(): Promise<string> {
   }
   return [
     `Desktop sharing through the local relay, ${WORKLOAD_MS / 1000} s a workload (targets at 1920×1080: typing and scrolling ≥ 15 frames/s at ≤ 1500 kbit/s, glass-to-glass p50 ≤ 150 ms, static ≤ 5 kbit/s)`,
-    formatTable(['screen', 'workload', 'path', 'frames/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU"], rows),
+    formatTable(['screen', 'workload', 'path', 'frames/s', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", 'coded width'], rows),
+    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload.`,
     '',
     'Input latency, video path, VP8 (technician’s click → the changed pixels seen back by the technician)',
     formatTable(['screen', 'clicks', 'p50 ms', 'p95 ms'], inputRows),

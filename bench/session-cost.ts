@@ -10,6 +10,7 @@
 import { startLocalRuntime } from '../infra/local/runtime.js';
 import type { AgentSession, ExpertSession, StreamTuning } from '../sdk/index.js';
 import { joinHelp, requestHelp } from '../sdk/node.js';
+import { ThroughputMeter } from '../sdk/video-pacing.js';
 import { dollarsPerSessionHour, METERING_UNIT_BYTES, readAwsPrices, type RelayedTraffic } from './aws-prices.js';
 import { formatTable, percentile } from './report.js';
 
@@ -61,6 +62,34 @@ const terminalTyping: Workload['start'] = ({ agent, expert }) => {
   };
 };
 
+/**
+ * Chunks of a typing workload's size at 15 frames/s, paced as both video senders pace (sdk/video-pacing.ts):
+ * a frame is skipped while more waits unacknowledged than the link carries in 250 ms.
+ */
+const desktopShare: Workload['start'] = ({ agent }) => {
+  let chunks = 0;
+  let skipped = 0;
+  const meter = new ThroughputMeter();
+  const data = new Uint8Array(VIDEO_CHUNK_BYTES).fill(0x5a);
+  const started = performance.now();
+  const share = agent.startVideoShare({ source: 'desktop', codec: 'vp8', width: 1920, height: 1080, controllable: true });
+  const timer = setInterval(() => {
+    void share.then(async () => {
+      meter.observe(agent.unacknowledgedBytes, performance.now());
+      if (!meter.mayEncode(agent.unacknowledgedBytes)) {
+        skipped++;
+        return;
+      }
+      meter.given(data.length);
+      if (await agent.sendVideoChunk({ key: chunks === 0 || agent.keyFrameNeeded, timestamp: Math.round((performance.now() - started) * 1000), data })) chunks++;
+    });
+  }, 1000 / VIDEO_FRAMES_PER_SECOND);
+  return () => {
+    clearInterval(timer);
+    return `${chunks} chunks of ${VIDEO_CHUNK_BYTES} B, ${skipped} frames skipped by pacing`;
+  };
+};
+
 const workloads: Workload[] = [
   { name: 'idle', start: () => () => '' },
   { name: 'terminal typing', start: terminalTyping },
@@ -76,24 +105,11 @@ const workloads: Workload[] = [
       };
     },
   },
-  {
-    name: 'desktop share, 15 frames/s',
-    start({ agent }) {
-      let chunks = 0;
-      const data = new Uint8Array(VIDEO_CHUNK_BYTES).fill(0x5a);
-      const started = performance.now();
-      const share = agent.startVideoShare({ source: 'desktop', codec: 'vp8', width: 1920, height: 1080, controllable: true });
-      const timer = setInterval(() => {
-        void share.then(async () => {
-          if (await agent.sendVideoChunk({ key: chunks === 0 || agent.keyFrameNeeded, timestamp: Math.round((performance.now() - started) * 1000), data })) chunks++;
-        });
-      }, 1000 / VIDEO_FRAMES_PER_SECOND);
-      return () => {
-        clearInterval(timer);
-        return `${chunks} chunks of ${VIDEO_CHUNK_BYTES} B`;
-      };
-    },
-  },
+  { name: 'desktop share, 15 frames/s', start: desktopShare },
+  // The viewer sends no data, so each chunk's ack goes alone after ackDelayMs (25 ms, under the 66 ms
+  // between frames). Longer delays cover several chunks, but pacing reads acks as the link's speed.
+  { name: 'desktop share, 15 frames/s, acks after 100 ms', tuning: { ackDelayMs: 100 }, start: desktopShare },
+  { name: 'desktop share, 15 frames/s, acks after 250 ms', tuning: { ackDelayMs: 250 }, start: desktopShare },
 ];
 
 /** Counts what the relay receives and sends, per session (learned from its sessionCreated / sessionJoined replies). */

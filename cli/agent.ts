@@ -204,6 +204,8 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         return;
       case 'request-control':
         return show({ event: 'error', code: 'wrong-side', message: 'request-control is for the helper; you grant control with grant-control' });
+      case 'send-clipboard':
+        return show({ event: 'error', code: 'wrong-side', message: 'send-clipboard is for the helper; what you copy reaches them by itself while you share the clipboard (clipboard, allowed: true)' });
     }
   };
 

@@ -66,7 +66,7 @@ export type SessionEvent =
   | { event: 'clipboard-allowed'; allowed: boolean }
   /**
    * Clipboard text went across: person, `sent` (what they copied) or `received` (put on their
-   * clipboard), with its length; helper, `received` with the `text`.
+   * clipboard), with its length; helper, `received` with the `text`, or `sent` (send-clipboard).
    */
   | { event: 'clipboard'; direction: 'sent' | 'received'; characters: number; text?: string }
   /** Person: clipboard text from the helper that arrived while not allowed or paused was not written; `count` in all. */
@@ -120,6 +120,8 @@ export type Command =
   | { cmd: 'pause' }
   /** Agent: lets clipboard text follow both ways, or stops it. */
   | { cmd: 'clipboard'; allowed: boolean }
+  /** Helper: puts `text` on the person's clipboard (they must share it); without `text`, what is on the helper's own clipboard. */
+  | { cmd: 'send-clipboard'; text?: string }
   /** Agent: stops sharing the desktop; the session (terminal, chat) goes on. */
   | { cmd: 'stop-desktop' }
   | { cmd: 'resume' }
@@ -149,7 +151,7 @@ export class CommandError extends Error {
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** What a script may send ('quit' is the interface's own). */
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'stop-desktop', 'end', 'hang-up', 'extend', 'still-here'] as const;
+const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'send-clipboard', 'stop-desktop', 'end', 'hang-up', 'extend', 'still-here'] as const;
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -180,6 +182,10 @@ export function parseCommand(line: string): Command {
     case 'clipboard':
       if (typeof fields.allowed !== 'boolean') throw new CommandError('clipboard needs "allowed": true or false');
       return { cmd: 'clipboard', allowed: fields.allowed };
+    case 'send-clipboard':
+      if (fields.text === undefined) return { cmd: 'send-clipboard' };
+      if (typeof fields.text !== 'string') throw new CommandError('send-clipboard takes "text": the text for the person\'s clipboard (leave it out to send what is on your own clipboard)');
+      return { cmd: 'send-clipboard', text: fields.text };
     case 'resize': {
       const { cols, rows } = fields;
       if (!isDimension(cols) || !isDimension(rows)) throw new CommandError('resize needs whole numbers "cols" and "rows" from 1 to 10000');

@@ -1,7 +1,8 @@
 // The technician's side of a session: the ExpertSession's events as SessionEvents, and the user's
 // commands (chat, keystrokes, asking for control, leaving) as session calls.
 
-import type { AssistEnd, ExpertSession } from '../sdk/node.js';
+import { clipboardProblem, type AssistEnd, type ExpertSession } from '../sdk/node.js';
+import { findSystemClipboard, type SystemClipboard } from './desktop/clipboard.js';
 import type { Command, SessionEvent } from './events.js';
 import { CommandQueue, errorEvent, outcomeOf, reportConnection, reportIdleLimit, reportTimeLimit, type Frontend, type Outcome } from './frontend.js';
 
@@ -13,6 +14,8 @@ export interface HelpOptions {
   webConsole?: string;
   /** `assist resume`: back in a session a crashed process held. */
   restored?: boolean;
+  /** The helper's own clipboard, for send-clipboard without text (tests pass their own); found when first needed. */
+  findClipboard?: () => Promise<SystemClipboard>;
 }
 
 export async function runExpert(session: ExpertSession, frontend: Frontend, options: HelpOptions = {}): Promise<Outcome> {
@@ -80,6 +83,36 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   reportTimeLimit(session.client, showInOrder);
   reportIdleLimit(session, showInOrder);
 
+  let ownClipboard: SystemClipboard | undefined;
+  /** The text on the helper's own clipboard; undefined (and said why) when there is none to send. */
+  const readOwnClipboard = async (): Promise<string | undefined> => {
+    try {
+      ownClipboard ??= await (options.findClipboard ?? (() => findSystemClipboard(process.platform, 'then send again; the session goes on')))();
+      const text = await ownClipboard.read();
+      if (text === undefined) show({ event: 'error', code: 'clipboard-empty', message: 'your clipboard holds no text: copy some text, then send again' });
+      return text;
+    } catch (error) {
+      show(errorEvent(error));
+      return undefined;
+    }
+  };
+  /** Puts `text` (else the helper's own clipboard text) on the person's clipboard, if they share it. */
+  const sendClipboard = async (text: string | undefined) => {
+    const person = peer ?? 'the person';
+    if (!session.clipboardAllowed) {
+      return show({ event: 'error', code: 'clipboard-not-shared', message: `${person} does not share their clipboard: ask them to share it (Ctrl-] then b in their assist command), then send again` });
+    }
+    const sending = text ?? (await readOwnClipboard());
+    if (sending === undefined) return;
+    const problem = clipboardProblem(sending);
+    if (problem) return show({ event: 'error', code: 'clipboard-not-sent', message: `your clipboard text was not sent: ${problem}` });
+    if (!(await session.sendClipboard(sending))) {
+      const why = session.paused ? 'the session is paused; send it again once it resumes' : `${person} no longer shares their clipboard`;
+      return show({ event: 'error', code: 'clipboard-not-sent', message: `your clipboard text was not sent: ${why}` });
+    }
+    show({ event: 'clipboard', direction: 'sent', characters: [...sending].length });
+  };
+
   const handle = (command: Command) => {
     if (AGENT_COMMANDS.has(command.cmd)) {
       return show({ event: 'error', code: 'wrong-side', message: `${command.cmd} is for the person who asked for help` });
@@ -97,6 +130,8 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
         return queue.run(() => session.stillHere());
       case 'chat':
         return queue.run(() => session.chat(command.text));
+      case 'send-clipboard':
+        return queue.run(() => sendClipboard(command.text));
       case 'end':
       case 'quit':
         endedHere = true;

@@ -27,10 +27,11 @@ const sessionKeys = `During the session every key goes to the shared terminal, e
 which opens a menu: give or take back control (c), pause or resume (p), add 30
 minutes to the time limit (x), send a message (m), ask for control (r), end (e),
 help (?); with --desktop also stop sharing the desktop only (s) and share the
-clipboard or stop it (b). Both sides see the time limit, and a warning 5 minutes
-and 1 minute before it. A session in which nothing happens ends too (15 minutes
-on a default relay): both sides are warned 5 minutes and 1 minute before, and
-anything either does, or Ctrl-] then i (I'm still here), puts it off.`;
+clipboard or stop it (b). While the person shares their clipboard, the helper puts
+the text on their own clipboard on the person's (v). Both sides see the time limit,
+and a warning 5 minutes and 1 minute before it. A session in which nothing happens
+ends too (15 minutes on a default relay): both sides are warned 5 minutes and 1
+minute before, and anything either does, or Ctrl-] then i (I'm still here), puts it off.`;
 
 const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
 helper leaves, time runs out, the connection is lost), it keeps running here, no
@@ -91,6 +92,7 @@ session-restored (peer, mode, control, paused: after assist resume), error (code
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
+send-clipboard (the helper: text, or without it the helper's own clipboard's text),
 stop-desktop, extend (minutes, default 30), still-here (puts off the idle end), end,
 hang-up (the person ends their program). Closing stdin ends the
 session and hangs up the person's program.
@@ -182,6 +184,8 @@ A FILE or URL names its relay; --relay is needed only with a PASSWORD for anothe
 When the person shares their desktop (assist invite --desktop), you are told so: this
 command shows only a terminal they share (with --desktop only with --command); open the relay's web console in a browser to see the
 desktop and, with control, use its mouse and keyboard.
+When they share their clipboard (--clipboard), Ctrl-] v puts the text on your own
+clipboard on theirs (read with xclip or xsel on Linux, pbpaste on macOS, PowerShell on Windows).
 
 ${sessionKeys}
 

@@ -53,6 +53,11 @@ export interface HumanFrontendOptions {
   desktop?: boolean;
   /** Agent: a terminal is shared (default true; --desktop alone shares none). */
   terminal?: boolean;
+  /**
+   * Expert: how long after the approval, with nothing shared yet, the helper is told so (default 2 s:
+   * a person's assist command shares its terminal at once; a person in the browser may share nothing).
+   */
+  nothingSharedAfterMs?: number;
 }
 
 export class HumanFrontend implements Frontend {
@@ -73,6 +78,9 @@ export class HumanFrontend implements Frontend {
   #controlRequested = false;
   /** An idle warning is out: the menu offers "still here". */
   #idleWarned = false;
+  readonly #nothingSharedAfterMs: number;
+  /** Expert, after the approval: says the person shares nothing yet, unless a share comes first. */
+  #nothingSharedTimer: NodeJS.Timeout | undefined;
   #message = '';
   #messageDecoder = new StringDecoder('utf8');
   /** Resolves when the message line is closed: the screen holds terminal output meanwhile. */
@@ -107,6 +115,7 @@ export class HumanFrontend implements Frontend {
     this.#errors = options.errors;
     this.#sharesDesktop = options.desktop === true;
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
+    this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
   }
 
   /** What the person shares, in their prompts. */
@@ -130,6 +139,7 @@ export class HumanFrontend implements Frontend {
   }
 
   show(event: SessionEvent): void | Promise<void> {
+    if (event.event === 'terminal-share' || event.event === 'screen-share' || event.event === 'ended') this.#somethingShared();
     switch (event.event) {
       case 'invitation':
         return this.#invitation(event);
@@ -206,7 +216,11 @@ export class HumanFrontend implements Frontend {
       case 'clipboard-allowed':
         this.#clipboardAllowed = event.allowed;
         if (this.#role === 'expert') {
-          return this.#notice(event.allowed ? `${this.#peer} shares their clipboard: send and copy its text in the relay's web console.` : `${this.#peer} stopped sharing their clipboard.`);
+          return this.#notice(
+            event.allowed
+              ? `${this.#peer} shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is shown as a count here; copy it from the relay's web console.`
+              : `${this.#peer} stopped sharing their clipboard.`,
+          );
         }
         return this.#notice(
           event.allowed
@@ -214,7 +228,13 @@ export class HumanFrontend implements Frontend {
             : 'Clipboard no longer shared. Ctrl-] then b shares it again.',
         );
       case 'clipboard':
-        if (this.#role === 'expert') return this.#notice(`${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`);
+        if (this.#role === 'expert') {
+          return this.#notice(
+            event.direction === 'sent'
+              ? `Put the ${event.characters} characters on your clipboard on ${this.#peer}'s clipboard.`
+              : `${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`,
+          );
+        }
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
       case 'clipboard-refused':
         if (this.#droppedReasonsShown.has(`clipboard: ${event.why}`)) return;
@@ -282,6 +302,7 @@ export class HumanFrontend implements Frontend {
 
   close(): void {
     this.#stopStatus();
+    this.#somethingShared();
     this.#input.off('data', this.#onData);
     this.#output.off('resize', this.#onResize);
     const input = this.#input as ReadStream;
@@ -435,6 +456,7 @@ export class HumanFrontend implements Frontend {
     }
     if (this.#pendingLimit) this.#timeLimit(this.#pendingLimit);
     this.#pendingLimit = undefined;
+    this.#expectShares();
   }
 
   async #terminalOutput(bytes: Uint8Array): Promise<void> {
@@ -483,6 +505,20 @@ export class HumanFrontend implements Frontend {
     this.#titleSet = title !== '';
   }
 
+  /** Expert: nothing came yet to show (no terminal, no screen): said once, so an empty screen is not taken for a hang. */
+  #expectShares(): void {
+    if (this.#role !== 'expert') return;
+    this.#nothingSharedTimer = setTimeout(() => {
+      this.#nothingSharedTimer = undefined;
+      this.#notice(`${this.#peer} shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.`);
+    }, this.#nothingSharedAfterMs);
+  }
+
+  #somethingShared(): void {
+    clearTimeout(this.#nothingSharedTimer);
+    this.#nothingSharedTimer = undefined;
+  }
+
   #ended(reason: string): void {
     this.#stopStatus();
     const wasLive = this.#approved;
@@ -497,7 +533,10 @@ export class HumanFrontend implements Frontend {
     const hint = ERROR_HINTS[code];
     const line = `assist: ${message}${hint ? `\n${hint}` : ''}`;
     if (this.#phase === 'live' || this.#phase === 'menu' || this.#phase === 'message') this.#errors.write(`\r\n${line}\r\n`);
-    else this.#errors.write(`${line}\n`);
+    else {
+      this.#clearStatus(); // the waiting line is redrawn below it
+      this.#errors.write(`${line}\n`);
+    }
   }
 
   // ---- keys ----
@@ -584,7 +623,7 @@ export class HumanFrontend implements Frontend {
     const choices =
       this.#role === 'agent'
         ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
-        : `${this.#stillHereChoice}r ask for control · m message · e leave`;
+        : `${this.#stillHereChoice}r ask for control${this.#clipboardAllowed ? ' · v send your clipboard' : ''} · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
   }
@@ -629,6 +668,9 @@ export class HumanFrontend implements Frontend {
       if (this.#control) return this.#notice('You already have control.');
       this.#command({ cmd: 'request-control' });
       return this.#notice(`Asked ${this.#peer} for control.`);
+    } else if (choice === 'v') {
+      // Not shared: the command says so, with what to do.
+      return this.#command({ cmd: 'send-clipboard' });
     }
   }
 
@@ -662,6 +704,7 @@ export class HumanFrontend implements Frontend {
         : [
             'With control, everything you type goes to their terminal. Ctrl-] then:',
             '  r  ask for control',
+            '  v  put the text on your clipboard on theirs (when they share their clipboard)',
             '  m  send a message',
             '  i  say you are still here (the session ends after a while with nothing happening: you are warned first)',
             '  e  leave the session',
@@ -807,6 +850,8 @@ export function endSentence(reason: string, role: Role, peer: string, wasLive: b
       return 'The connection dropped and the relay would not take the session back.';
     case 'stream-failed':
       return 'The session was ended because data arrived damaged or tampered with.';
+    case 'handshake-failed':
+      return 'The secure connection to the other side could not be set up, so nothing was shared and you left. Try again.';
     default:
       return `The session ended (${reason}).`;
   }

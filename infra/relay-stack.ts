@@ -242,8 +242,9 @@ export class RelayStack extends Stack {
       const handler = relay.function;
       webSocketApi.addRoute(routeKey, {
         integration: new WebSocketLambdaIntegration(`${pascalCase(name)}Integration`, handler),
-        // Handlers answer the sender through the route response (the reply, or a typed error).
-        returnResponse: true,
+        // Two-way routes answer the sender with the route response (the reply, or a typed error); one-way
+        // routes have none, so a forwarded frame costs no message back (functions/lib/routes.ts, oneWay).
+        returnResponse: !route.oneWay,
       });
     }
 

@@ -44,7 +44,7 @@ import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { IdleWatch } from './idle-limit.js';
-import { establishSecureSession, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
 export interface HandshakeSecrets {
@@ -64,7 +64,7 @@ export interface AssistSessionOptions {
   handshake?: HandshakeTuning;
   /** Expert: how long a request for control waits for the person's answer before it is given up ('unanswered'). Default 60 s. */
   controlRequestTimeoutMs?: number;
-  /** Timers (the control request's, the agent's idle limit); tests pass a manual clock. */
+  /** Timers (the handshake's, the control request's, the agent's idle limit); tests pass a manual clock. */
   clock?: Clock;
 }
 
@@ -171,7 +171,8 @@ class AssistChannel {
   constructor(
     client: RelayClient,
     private readonly secrets: HandshakeSecrets | undefined,
-    private readonly tuning: HandshakeTuning,
+    /** The handshake's timeouts, and the session's clock they run on. */
+    private readonly tuning: HandshakeTuning & Pick<SecureSessionOptions, 'clock'>,
     private readonly hooks: ChannelHooks,
     restored?: RestoredChannel,
   ) {
@@ -260,6 +261,8 @@ class AssistChannel {
         this.#handshaking = undefined;
         this.#handshakeError = error;
         if (error instanceof SecureSessionError && error.counted) this.#countFailedAttempt(error.verdict);
+        // Another release of assist on the other side: the user is told to update (a creator's invitation stays open).
+        if (isVersionMismatch(error)) this.hooks.error(error);
         if (this.#ended) return this.hooks.ended(this.#withHandshakeError(this.#pendingEnd!));
         if (this.#burned) return void this.client.end();
         if (!this.client.isCreator) return; // the joiner has left or been removed: 'ended' follows
@@ -285,8 +288,15 @@ class AssistChannel {
   }
 
   #withHandshakeError(end: AssistEnd): AssistEnd {
-    // Burned here, whatever the relay called the end it brought about.
-    const explained = this.#burned && end.reason !== 'burned' ? { ...end, reason: 'burned' as const } : end;
+    // Burned here, whatever the relay called the end it brought about; a joiner that left because its
+    // handshake failed did not simply end the session.
+    const ownLeave = this.role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
+    const explained =
+      this.#burned && end.reason !== 'burned'
+        ? { ...end, reason: 'burned' as const }
+        : !this.client.isCreator && this.#handshakeError instanceof SecureSessionError && end.reason === ownLeave
+          ? { ...end, reason: 'handshake-failed' as const }
+          : end;
     return explained.error || !this.#handshakeError ? explained : { ...explained, error: this.#handshakeError };
   }
 
@@ -460,7 +470,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       }
     }
     const fresh = restore ? undefined : (options as AssistSessionOptions);
-    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, { ...fresh?.handshake, clock: options.clock ?? systemClock }, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       sent: (message) => {
@@ -703,6 +713,7 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     if (this.#clipboardAllowed === allowed) return;
     this.#clipboardAllowed = allowed;
     await this.#channel.send({ type: 'clipboard-allowed', allowed });
+    await this.#record(allowed ? 'clipboard-allowed' : 'clipboard-stopped');
   }
 
   /**
@@ -1102,7 +1113,7 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       }
     }
     const fresh = restore ? undefined : (options as AssistSessionOptions);
-    this.#channel = new AssistChannel(options.client, fresh?.secrets, fresh?.handshake ?? {}, {
+    this.#channel = new AssistChannel(options.client, fresh?.secrets, { ...fresh?.handshake, clock: options.clock ?? systemClock }, {
       secured: (code) => this.#onSecured(code),
       message: (message) => this.#onMessage(message),
       attemptFailed: (verdict) => this.emit('attempt-failed', verdict),

@@ -138,7 +138,12 @@ export type LocalEndReason =
   /** The relay refused to resume (token, session ended or expired). */
   | 'resume-rejected'
   /** A frame failed to open (authentication) or a stream broke its protocol; the session was ended. */
-  | 'stream-failed';
+  | 'stream-failed'
+  /**
+   * AssistSession only (never the client): the joiner left because the end-to-end handshake failed
+   * before anything was shared; the end's `error` (a SecureSessionError) says why.
+   */
+  | 'handshake-failed';
 
 export interface SessionEnd {
   reason: EndReason | LocalEndReason;

@@ -286,10 +286,13 @@ export class RelayConnection {
 
   #onMessage(data: unknown): void {
     if (this.#closed) return;
+    const text = String(data);
+    // What API Gateway sends for a two-way route whose handler returned no body: nothing to read.
+    if (text === '') return;
     let message: ServerMessage;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(String(data));
+      parsed = JSON.parse(text);
       message = parsed as ServerMessage;
       if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('no type');
     } catch {

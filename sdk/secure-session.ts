@@ -1,7 +1,7 @@
 // The end-to-end handshake (shared/crypto/handshake.ts) run over a RelayClient, then the encrypted
 // session stream. docs/protocol.md §7 describes the wiring:
 //
-//   1. a plain stream (frame format 0x00) carries the five handshake messages as data packets, so
+//   1. a plain stream (frame format 0x00) carries the handshake messages as data packets, so
 //      they arrive once and in order however the relay drops, reorders or duplicates frames;
 //   2. once established, the session stream starts with the AES-256-GCM codec (format 0x01) on the
 //      same connection: frames are routed by their first byte;
@@ -43,7 +43,9 @@ export type SecureSessionErrorCode =
 
 const messages: Record<SecureSessionErrorCode, string> = {
   'malformed-message': 'The end-to-end handshake failed: malformed message.',
-  'unsupported-version': 'The end-to-end handshake failed: unsupported version.',
+  'peer-outdated':
+    'The other side runs an older version of assist, which cannot connect to this one: they need to update it (or reload the web console), then try again.',
+  'peer-newer': 'The other side runs a newer version of assist: update this one (or reload the web console), then try again.',
   'unexpected-message': 'The end-to-end handshake failed: unexpected message.',
   'wrong-state': 'The end-to-end handshake failed: wrong state.',
   'invalid-point': 'The end-to-end handshake failed: invalid key share.',
@@ -117,6 +119,11 @@ export interface SecureSession {
   verificationCode: string;
 }
 
+/** The other side runs an older or a newer handshake than this release: only updating helps, and nothing was exposed. */
+export function isVersionMismatch(error: unknown): error is SecureSessionError {
+  return error instanceof SecureSessionError && (error.code === 'peer-outdated' || error.code === 'peer-newer');
+}
+
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
 const DEFAULT_ABORT_FLUSH_MS = 2_000;
 const ABORT = encodeHandshakeMessage({ type: 'abort' });
@@ -125,8 +132,9 @@ function utf8(value: Uint8Array | string, normalize: boolean): Uint8Array {
   return typeof value === 'string' ? new TextEncoder().encode(normalize ? value.normalize('NFC') : value) : value;
 }
 
+/** An abort of any handshake version (an older release aborts with its own): nobody is left to tell. */
 function isAbort(bytes: Uint8Array): boolean {
-  return bytes.length === HANDSHAKE_MESSAGE_BYTES.abort && bytes[0] === ABORT[0] && bytes[1] === ABORT[1];
+  return bytes.length === HANDSHAKE_MESSAGE_BYTES.abort && bytes[1] === ABORT[1];
 }
 
 /**
@@ -171,7 +179,7 @@ export function establishSecureSession(client: RelayClient, options: SecureSessi
       sessionId: options.sessionId,
     });
   } finally {
-    password.fill(0); // CPace uses it only to compute the generator
+    password.fill(0); // the handshake keeps its own copy until CPace has computed the generator
   }
   return new SecureSessionRun(client, handshake, options, handshakeTimeoutMs, abortFlushMs).promise;
 }
@@ -222,7 +230,8 @@ class SecureSessionRun {
     this.#stream.on('message', (message) => this.#onMessage(message));
     this.#state = 'running';
     this.#cancelTimeout = this.#clock.schedule(this.handshakeTimeoutMs, () => void this.#fail(new SecureSessionError('timeout'), { sendAbort: true }));
-    if (this.handshake.role === 'expert') this.#step(() => ({ reply: this.handshake.start() }), { sendAbort: true });
+    // Both sides open with their hello (their half of CPace's sid) at once.
+    this.#step(() => ({ reply: this.handshake.start() }), { sendAbort: true });
   }
 
   #onPeer(state: 'connected' | 'disconnected' | 'left'): void {
@@ -311,12 +320,16 @@ class SecureSessionRun {
     this.#cancelTimeout?.();
     if (sendAbort && this.#peerStillThere) await this.#sendAbort();
     if (this.#creator) {
-      const verdict = await this.#removeJoiner();
+      // An older release's joiner leaves only after waiting up to abortFlushMs for its own abort to be
+      // acknowledged and as long again to be removed: wait for both before reporting it.
+      const verdict = await this.#removeJoiner(isVersionMismatch(error) ? 2 * this.abortFlushMs : this.abortFlushMs);
       this.#settle();
       const counted = this.#guessExposed || verdict !== undefined;
       this.#reject(verdict || counted ? new SecureSessionError(error.code, { cause: error.cause, verdict, counted }) : error);
     } else {
-      await this.#leave();
+      // Versions that cannot talk: no guess was exposed, so the creator will not remove this joiner; leave at once.
+      if (!isVersionMismatch(error)) await this.#leave();
+      else if (!this.#sessionEnd) await this.client.end();
       this.#settle();
       this.#reject(error);
     }
@@ -331,9 +344,9 @@ class SecureSessionRun {
    * until the joiner's streams are gone, so that the next handshake can start at once. A failure that
    * exposed nothing is no guess: an honest joiner leaves by itself, and only one that stays is reported.
    */
-  async #removeJoiner(): Promise<AttemptVerdict | undefined> {
+  async #removeJoiner(patienceMs: number): Promise<AttemptVerdict | undefined> {
     if (this.#sessionEnd) return undefined;
-    if (!this.#guessExposed && (await this.#until(() => !this.#peerStillThere, this.abortFlushMs))) return undefined;
+    if (!this.#guessExposed && (await this.#until(() => !this.#peerStillThere, patienceMs))) return undefined;
     let verdict: AttemptVerdict;
     try {
       verdict = await this.client.reportFailedAttempt();

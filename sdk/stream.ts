@@ -831,9 +831,13 @@ export class ReliableStream extends Emitter<StreamEvents> {
     return { cumulative: this.#nextExpected, duplicates: Math.min(this.#stats.duplicateFrames, MAX_SEQ), ranges: this.#receivedRanges() };
   }
 
-  /** Runs of buffered seqs above the gap, lowest first. */
+  /**
+   * Runs of buffered seqs above the gap, lowest first. Only those above nextExpected: while buffered
+   * packets are being delivered, a listener that answers at once sends an ack before the next one
+   * (still buffered, at nextExpected) is counted; a range starting at the cumulative ack is malformed.
+   */
   #receivedRanges(): SeqRange[] {
-    const seqs = [...this.#reorderBuffer.keys()].sort((a, b) => a - b);
+    const seqs = [...this.#reorderBuffer.keys()].filter((seq) => seq > this.#nextExpected).sort((a, b) => a - b);
     const ranges: SeqRange[] = [];
     for (const seq of seqs) {
       const last = ranges.at(-1);

@@ -1,6 +1,7 @@
 // Clipboard text both ways, only while the person allows it (`--clipboard`, or Ctrl-] then b during
 // the session): what the person copies is sent to the helper; what the helper sends is put on the
-// person's clipboard. The clipboard is read and written with the system's own tool: xclip or xsel on
+// person's clipboard. The helper's `assist join` reads its own clipboard with the same tools when
+// asked to send it (expert.ts). The clipboard is read and written with the system's own tool: xclip or xsel on
 // Linux (X11), pbpaste/pbcopy on macOS, PowerShell's Get-/Set-Clipboard on Windows (untested here).
 // What was on the clipboard before it was allowed is never sent: only what is copied afterwards.
 
@@ -87,8 +88,8 @@ function clipboardOf(commands: ToolCommands): SystemClipboard {
   };
 }
 
-/** The first clipboard tool installed here, or a DesktopError saying what to install. */
-export async function findSystemClipboard(platform: NodeJS.Platform = process.platform): Promise<SystemClipboard> {
+/** The first clipboard tool installed here, or a DesktopError saying what to install and, `then`, what to do next. */
+export async function findSystemClipboard(platform: NodeJS.Platform = process.platform, then = 'then allow it again; the session goes on without it'): Promise<SystemClipboard> {
   for (const commands of candidates[platform] ?? []) {
     // Asking for the clipboard is the check: a missing tool gives 127, an empty clipboard only 1.
     if ((await run(commands.read)).code !== 127) return clipboardOf(commands);
@@ -101,7 +102,7 @@ export async function findSystemClipboard(platform: NodeJS.Platform = process.pl
         : platform === 'darwin'
           ? 'pbcopy and pbpaste come with macOS: check the PATH'
           : `there is no clipboard tool for ${platform}`;
-  throw new DesktopError('no-clipboard-tool', `clipboard sharing needs a clipboard tool and none was found: ${install}, then allow it again; the session goes on without it`);
+  throw new DesktopError('no-clipboard-tool', `clipboard sharing needs a clipboard tool and none was found: ${install}, ${then}`);
 }
 
 export type ClipboardReport =

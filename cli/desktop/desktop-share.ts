@@ -91,7 +91,7 @@ export class DesktopShare {
   readonly #openWatch: (() => Promise<ScreenWatch | undefined>) | undefined;
   #watch: ScreenWatch | undefined;
   readonly #unsubscribe: Array<() => void> = [];
-  /** Configuration and frames one after another: a reconfiguration must not close an encoder mid-frame. */
+  /** Configuration changes, one after another (the sender itself keeps them apart from its encodes). */
   #work: Promise<unknown> = Promise.resolve();
   #cancelFrame: CancelTimer | undefined;
   #frameRunning = false;
@@ -168,7 +168,7 @@ export class DesktopShare {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.releaseInput();
     await this.#work;
-    this.#sender.close();
+    await this.#sender.close();
     this.#watch?.close();
     await this.#session.stopScreenShare(reason).catch(() => {});
     this.#report({ event: 'desktop-share', state: 'stopped', monitor: this.#monitor.number, ...(reason ? { reason } : {}) });
@@ -181,17 +181,30 @@ export class DesktopShare {
     return run.catch(() => undefined);
   }
 
+  /**
+   * The next tick's capture, at a fixed rate: the sender encodes one picture while the next is
+   * captured, so the next tick is counted from this one's start, not from when its picture is sent.
+   */
   #nextFrame(delayMs: number): void {
     this.#cancelFrame = this.#clock.schedule(delayMs, () => {
       const started = this.#clock.now();
       this.#lastFrameStart = started;
       this.#frameRunning = true;
-      void this.#serially(() => this.#sender.frame()).then((outcome) => {
-        this.#frameRunning = false;
-        if (outcome === 'unchanged') this.#unchangedSince ??= started;
-        else if (outcome === 'sent') this.#unchangedSince = undefined;
-        if (!this.#stopped) this.#nextFrame(Math.max(0, this.#frameIntervalMs() - (this.#clock.now() - started)));
-      });
+      this.#sender.capture().then(
+        (captured) => {
+          this.#frameRunning = false;
+          if (captured.outcome === 'unchanged') this.#unchangedSince ??= started;
+          else if (captured.outcome === 'queued') {
+            this.#unchangedSince = undefined;
+            captured.encoded.catch((error: unknown) => this.#fail(error));
+          }
+          if (!this.#stopped) this.#nextFrame(Math.max(0, this.#frameIntervalMs() - (this.#clock.now() - started)));
+        },
+        (error: unknown) => {
+          this.#frameRunning = false;
+          void this.#fail(error);
+        },
+      );
     });
   }
 

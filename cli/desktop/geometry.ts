@@ -33,6 +33,14 @@ export function smallerBox(box: Size): Size | undefined {
   return { width, height: Math.round((box.height * width) / box.width) };
 }
 
+/** The step back up from smallerBox: a third larger, at most `limit` (the codec's box); undefined when already there. */
+export function largerBox(box: Size, limit: Size): Size | undefined {
+  if (box.width >= limit.width) return undefined;
+  const width = Math.round(box.width / 0.75);
+  if (width >= limit.width) return limit;
+  return { width, height: Math.round((box.height * width) / box.width) };
+}
+
 /** Maps between video coordinates and desktop coordinates for one monitor and one encoded size. */
 export class ScreenMapping {
   constructor(

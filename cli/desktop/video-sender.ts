@@ -1,19 +1,26 @@
-// Captures, encodes and sends the shared monitor, one frame per call to frame(), and adapts:
+// Captures, encodes and sends the shared monitor, and adapts:
 //   - nothing is captured unless the session would send video (approved, not paused, shared);
 //   - an unchanged picture is not encoded: an idle desktop sends nothing at all (the cursor has its
 //     own messages), unless the expert's side needs a key frame (start, request, resume, a drop);
+//   - capture and encoding overlap: capture() takes a picture and hands it to the encoder, which
+//     works on it while the next tick's picture is taken. At most one picture waits for the encoder
+//     (the next capture waits for it to be taken), and the encoder is opened, reopened and closed
+//     only between two encodes (#exclusive);
 //   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms
-//     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer frames, never to a queue;
+//     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer
+//     frames, never to a queue: looked at before capturing, and again just before encoding;
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new
 //     encoder starts with a key frame);
-//   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down
-//     by a quarter when encoding takes more than 70% of the frame interval.
+//   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down by
+//     a quarter when encoding is too slow for the frame rate, back up when it is fast again
+//     (encode-size.ts).
 
 import type { Clock } from '../../sdk/node.js';
 import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
 import { codecCandidates, ENCODE_BOX } from './codecs.js';
+import { EncodeSizeRule, type SizeStep } from './encode-size.js';
 import { DesktopError } from './errors.js';
-import { fitWithin, ScreenMapping, smallerBox, type Size } from './geometry.js';
+import { fitWithin, largerBox, ScreenMapping, smallerBox, type Size } from './geometry.js';
 import type { DesktopSession, FrameEncoder, MonitorInfo, OpenEncoder, RawFrame, ScreenCapture } from './ports.js';
 
 export const MIN_BITRATE = 200_000;
@@ -25,20 +32,24 @@ const BITRATE_SHARE_OF_THROUGHPUT = 0.8;
 const BITRATE_CHANGE_RATIO = 1.5;
 /** …at most this often. */
 const MIN_MS_BETWEEN_ENCODERS = 15_000;
-/** Encoding may take this share of the frame interval before the size steps down. */
-const ENCODE_TIME_SHARE = 0.7;
-/** Frames measured at a size before deciding it is too slow (the first frames of an encoder are slower). */
-const FRAMES_BEFORE_STEP_DOWN = 10;
 
-export type FrameOutcome =
-  /** Not approved, paused, or the share is not configured: nothing captured. */
+export type CaptureOutcome =
+  /** Not approved, paused, the share is not configured, or it is closing: nothing captured. */
   | 'not-ready'
   /** Too much waits unacknowledged: nothing captured. */
   | 'backpressure'
   | 'unchanged'
+  /** Handed to the encoder: `encoded` tells what became of it. */
+  | 'queued';
+
+export type EncodeOutcome =
   | 'sent'
   /** The session dropped the chunk (a pause meanwhile); the next frame is a key frame. */
-  | 'dropped';
+  | 'dropped'
+  /** Not encoded after all: paused, too much waiting unacknowledged by then, or the share closed. */
+  | 'not-encoded';
+
+export type Captured = { outcome: Exclude<CaptureOutcome, 'queued'> } | { outcome: 'queued'; encoded: Promise<EncodeOutcome> };
 
 export interface VideoShareInfo {
   codec: string;
@@ -60,25 +71,34 @@ export interface VideoSenderOptions {
 export class VideoSender {
   readonly #options: VideoSenderOptions;
   readonly #meter = new ThroughputMeter();
+  readonly #sizeRule: EncodeSizeRule;
   #encoder: FrameEncoder | undefined;
   #codec = DEFAULT_VIDEO_CODEC;
   #box: Size = ENCODE_BOX[DEFAULT_VIDEO_CODEC]!;
   #size: Size | undefined;
   #bitrate: number;
   #encoderOpenedAt = 0;
-  /** The last picture sent: the next is encoded only if it differs. */
-  #previous: RawFrame | undefined;
+  /** Encoder work (open, encode, close), one at a time: never reopened or closed mid-encode. */
+  #encoderWork: Promise<unknown> = Promise.resolve();
+  /** While a captured picture waits for the encoder: resolves when the encoder starts on it. */
+  #waitingTaken: Promise<void> | undefined;
+  #captures: Promise<unknown> = Promise.resolve();
+  /**
+   * The newest picture on its way to the expert (waiting, encoding or sent): the next capture is
+   * encoded only if it differs. Forgotten when a picture is not sent after all.
+   */
+  #newest: RawFrame | undefined;
   #startedAt: number;
   #lastTimestamp = -1;
-  #encodeMsAverage: number | undefined;
-  #framesAtThisSize = 0;
   /** A new encoder's first frame is a key frame, whatever the session needs. */
   #freshEncoder = false;
+  #closed = false;
 
   constructor(options: VideoSenderOptions) {
     this.#options = options;
     this.#startedAt = options.clock.now();
     this.#bitrate = this.#targetBitrate();
+    this.#sizeRule = new EncodeSizeRule(this.frameIntervalMs, options.clock);
   }
 
   /** Video coordinates ↔ desktop coordinates for the current configuration. */
@@ -95,7 +115,84 @@ export class VideoSender {
   }
 
   /** Starts the share (or changes it): the first codec the expert listed that opens, at the size its box allows. */
-  async configure(): Promise<void> {
+  configure(): Promise<void> {
+    return this.#exclusive(() => this.#configure());
+  }
+
+  /** The expert listed its codecs: a new configuration if it prefers another one. */
+  codecsChanged(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (codecCandidates(this.#options.session.expertCodecs)[0] !== this.#codec) await this.#configure();
+    });
+  }
+
+  /**
+   * One tick's picture: captured and handed to the encoder, which encodes and sends it while the
+   * next tick captures. Resolves once captured; `encoded` resolves once the chunk is sent (or not),
+   * and rejects when encoding fails. Calls run one after another.
+   */
+  capture(): Promise<Captured> {
+    const run = this.#captures.then(() => this.#captureOnce());
+    this.#captures = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops: nothing more is captured; the encoder closes once the frame it works on is done. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return this.#exclusive(async () => {
+      this.#encoder?.close();
+      this.#encoder = undefined;
+    });
+  }
+
+  async #captureOnce(): Promise<Captured> {
+    const { session, capture, monitor } = this.#options;
+    if (!this.#mayCapture()) return { outcome: 'not-ready' };
+    // At most one picture waits: the next is taken once the encoder has started on that one.
+    await this.#waitingTaken;
+    if (!this.#mayCapture()) return { outcome: 'not-ready' };
+    if (!this.#mayEncode()) return { outcome: 'backpressure' };
+    const picture = await this.#capture(capture, monitor);
+    if (!session.keyFrameNeeded && this.#newest && samePicture(this.#newest, picture)) return { outcome: 'unchanged' };
+    if (!this.#mayCapture()) return { outcome: 'not-ready' }; // paused or closed while capturing
+    this.#newest = picture;
+    let take!: () => void;
+    this.#waitingTaken = new Promise((resolve) => (take = resolve));
+    const encoded = this.#exclusive(() => {
+      this.#waitingTaken = undefined;
+      take();
+      return this.#encodeAndSend(picture);
+    });
+    // Not sent, or failed: the expert does not have it, so the next capture is encoded whatever it shows.
+    void encoded.then(
+      (outcome) => outcome !== 'sent' && this.#forget(picture),
+      () => this.#forget(picture),
+    );
+    return { outcome: 'queued', encoded };
+  }
+
+  #forget(picture: RawFrame): void {
+    if (this.#newest === picture) this.#newest = undefined;
+  }
+
+  #mayCapture(): boolean {
+    return !this.#closed && this.#encoder !== undefined && this.#options.session.readyForVideo;
+  }
+
+  #mayEncode(): boolean {
+    const { session, clock } = this.#options;
+    this.#meter.observe(session.unacknowledgedBytes, clock.now());
+    return this.#meter.mayEncode(session.unacknowledgedBytes);
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#encoderWork.then(task);
+    this.#encoderWork = run.catch(() => {});
+    return run;
+  }
+
+  async #configure(): Promise<void> {
     const candidates = codecCandidates(this.#options.session.expertCodecs);
     const refusals: string[] = [];
     for (const codec of candidates) {
@@ -111,40 +208,25 @@ export class VideoSender {
     throw new DesktopError('encoder-refused', `the video encoder refused every configuration (${refusals.join('; ')}): try a smaller monitor, or share the terminal only`);
   }
 
-  /** The expert listed its codecs: a new configuration if it prefers another one. */
-  async codecsChanged(): Promise<void> {
-    if (codecCandidates(this.#options.session.expertCodecs)[0] !== this.#codec) await this.configure();
-  }
-
-  /** One frame's worth of work; called about maxFps times a second. */
-  async frame(): Promise<FrameOutcome> {
-    const { session, capture, monitor, clock } = this.#options;
-    if (!session.readyForVideo || !this.#encoder) return 'not-ready';
-    this.#meter.observe(session.unacknowledgedBytes, clock.now());
-    if (!this.#meter.mayEncode(session.unacknowledgedBytes)) return 'backpressure';
-    const picture = await this.#capture(capture, monitor);
-    if (!session.keyFrameNeeded && this.#previous && samePicture(this.#previous, picture)) return 'unchanged';
+  /** In #exclusive: the picture that waited, unless meanwhile the session paused, closed or the link backed up. */
+  async #encodeAndSend(picture: RawFrame): Promise<EncodeOutcome> {
+    const { session, clock } = this.#options;
+    if (!this.#mayCapture() || !this.#mayEncode()) return 'not-encoded';
     const keyFrame = session.keyFrameNeeded || this.#freshEncoder;
-    if (!session.readyForVideo) return 'not-ready'; // paused while capturing
-
     const encodeStart = clock.now();
     const chunk = await this.#encode(picture, keyFrame);
-    this.#measureEncode(clock.now() - encodeStart);
+    const encodeMs = clock.now() - encodeStart;
     const sent = await session.sendVideoChunk({ ...chunk, timestamp: this.#lastTimestamp });
+    // Not sent: the session now needs a key frame.
     if (!sent) return 'dropped';
     this.#freshEncoder = false;
     this.#meter.given(chunk.data.length);
-    this.#previous = picture;
-    await this.#adapt();
+    await this.#adapt(encodeMs);
     return 'sent';
   }
 
-  close(): void {
-    this.#encoder?.close();
-    this.#encoder = undefined;
-  }
-
-  async #open(codec: string, box: Size): Promise<void> {
+  /** Opens an encoder; `step` says whether this is a step of the size rule (else a codec or bitrate change). */
+  async #open(codec: string, box: Size, step?: SizeStep): Promise<void> {
     const { monitor, maxFps, session, onConfigured } = this.#options;
     // The capture is in device pixels: scaleFactor times the monitor's desktop size.
     const size = fitWithin({ width: Math.round(monitor.width * monitor.scaleFactor), height: Math.round(monitor.height * monitor.scaleFactor) }, box);
@@ -152,8 +234,7 @@ export class VideoSender {
     this.#encoder?.close();
     this.#encoder = encoder;
     this.#encoderOpenedAt = this.#options.clock.now();
-    this.#framesAtThisSize = 0;
-    this.#encodeMsAverage = undefined;
+    this.#sizeRule.changed(step);
     this.#freshEncoder = true;
     const changed = codec !== this.#codec || size.width !== this.#size?.width || size.height !== this.#size?.height;
     this.#codec = codec;
@@ -186,16 +267,12 @@ export class VideoSender {
     }
   }
 
-  #measureEncode(ms: number): void {
-    this.#framesAtThisSize++;
-    this.#encodeMsAverage = this.#encodeMsAverage === undefined ? ms : 0.8 * this.#encodeMsAverage + 0.2 * ms;
-  }
-
-  /** After a frame: a smaller size if encoding is too slow, else a new bitrate if the link changed a lot. */
-  async #adapt(): Promise<void> {
-    const slow = this.#framesAtThisSize >= FRAMES_BEFORE_STEP_DOWN && this.#encodeMsAverage! > ENCODE_TIME_SHARE * this.frameIntervalMs;
-    const smaller = slow ? smallerBox(this.#box) : undefined;
-    if (smaller) return this.#open(this.#codec, smaller);
+  /** After a frame: another size if the size rule says so, else a new bitrate if the link changed a lot. */
+  async #adapt(encodeMs: number): Promise<void> {
+    const smaller = smallerBox(this.#box);
+    const larger = largerBox(this.#box, ENCODE_BOX[this.#codec]!);
+    const step = this.#sizeRule.observe(encodeMs, { down: smaller !== undefined, up: larger !== undefined });
+    if (step) return this.#open(this.#codec, step === 'down' ? smaller! : larger!, step);
     const target = this.#targetBitrate();
     const ratio = target / this.#bitrate;
     const due = this.#options.clock.now() - this.#encoderOpenedAt >= MIN_MS_BETWEEN_ENCODERS;

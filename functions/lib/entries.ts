@@ -4,9 +4,9 @@
 // the same two facts (useCaseOf), so what it serves is what deploys.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { otherFunctions, webSocketRoutes, type SdkClient, type UseCaseRef, type WebSocketRouteKey, type WebSocketRouteSpec, functionNameOf } from './routes.js';
+import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type SdkClient, type UseCaseRef, type WebSocketRouteKey, type WebSocketRouteSpec } from './routes.js';
 import type { ClientFactories } from './wiring.js';
-import { routeKindOf, type RouteUseCase } from './ws-handler.js';
+import { actionRoute, connectRoute, disconnectRoute, fallbackRoute, routeKindOf, type RouteUseCase } from './ws-handler.js';
 
 const functionsDir = fileURLToPath(new URL('../', import.meta.url));
 
@@ -28,8 +28,16 @@ export async function useCaseOf(ref: UseCaseRef | undefined): Promise<RouteUseCa
   return useCase as RouteUseCase;
 }
 
+const routeKinds = { connectRoute, disconnectRoute, fallbackRoute, actionRoute };
+
+/** The handler of a WebSocket route from its key and use case, as its Lambda entry builds it (the local runtime, tests). */
+export function webSocketRoute(routeKey: WebSocketRouteKey, useCase?: RouteUseCase) {
+  if (routeKey !== '$default' && !useCase) throw new Error(`the route table names no use case for ${routeKey}`);
+  return routeKinds[routeKindOf(routeKey)](routeKey, useCase, isOneWay(routeKey));
+}
+
 /** The source of a WebSocket route's Lambda entry (it lives only in the bundler's input). */
-export function routeEntrySource(routeKey: WebSocketRouteKey, spec: { useCase?: UseCaseRef; clients: readonly SdkClient[] }): string {
+export function routeEntrySource(routeKey: WebSocketRouteKey, spec: Pick<WebSocketRouteSpec, 'useCase' | 'clients'>): string {
   const factories = spec.clients.map((client) => clientFactoryOf[client]);
   const useCase = spec.useCase && useCaseModule(spec.useCase);
   const clients = factories.length > 0 ? `{ ${factories.join(', ')} }` : '{}';
@@ -40,7 +48,7 @@ export function routeEntrySource(routeKey: WebSocketRouteKey, spec: { useCase?: 
     `import { depsFromEnvironment } from './lib/wiring.ts';`,
     ...(factories.length > 0 ? [`import { ${factories.join(', ')} } from './lib/clients.ts';`] : []),
     ...(useCase ? [`import { ${useCase.exportName} as useCase } from ${JSON.stringify(useCase.path)};`] : []),
-    `export const handler = ${kind}(${JSON.stringify(routeKey)}${useCase ? ', useCase' : ''})(depsFromEnvironment(${clients}));`,
+    `export const handler = ${kind}(${JSON.stringify(routeKey)}, ${useCase ? 'useCase' : 'undefined'}, ${isOneWay(routeKey)})(depsFromEnvironment(${clients}));`,
     '',
   ].join('\n');
 }

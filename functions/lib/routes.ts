@@ -34,6 +34,15 @@ export type UseCaseRef = `${string}#${string}`;
 
 export interface WebSocketRouteSpec extends FunctionSpec {
   /**
+   * One-way: the route has no route response, so API Gateway sends the caller nothing back whatever the handler
+   * returns; what the handler has to say is posted through @connections. A two-way route's result body is the
+   * caller's answer, and a result without one would reach it as an empty message: two-way routes answer every
+   * message (functions/lib/ws-handler.ts). One-way are $connect and $disconnect, and the routes that often have
+   * nothing to say (a forwarded frame costs no message back) or must say it before what follows (the verdict on
+   * a failed attempt comes before the joiner's removal).
+   */
+  oneWay?: true;
+  /**
    * The use case the route runs; its Lambda entry imports it and nothing else of shared/relay. A client
    * action's use case takes (deps, caller, request), $connect's and $disconnect's (deps, caller); $default has none.
    */
@@ -52,9 +61,9 @@ const SESSION_ACTION = {
 
 /** API Gateway's route keys: `$connect`, `$disconnect`, `$default`, and one per client action. */
 export const webSocketRoutes = {
-  $connect: { useCase: 'connections#openConnection', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
+  $connect: { useCase: 'connections#openConnection', oneWay: true, tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
   // A joiner that drops before approval is removed: told "ended" and disconnected.
-  $disconnect: { useCase: 'connections#closeConnection', ...SESSION_ACTION },
+  $disconnect: { useCase: 'connections#closeConnection', oneWay: true, ...SESSION_ACTION },
   $default: { tableActions: [], connections: [], clients: [] },
   // Rate-limit counters and audit entries are UpdateItems; a session and its nameplate are PutItems.
   createSession: {
@@ -67,9 +76,9 @@ export const webSocketRoutes = {
   joinSession: { useCase: 'sessions#joinSession', ...SESSION_ACTION, reply: 'sessionJoined' },
   resumeSession: { useCase: 'sessions#resumeSession', ...SESSION_ACTION, reply: 'sessionResumed' },
   // The hot path: more memory, so more CPU.
-  frame: { useCase: 'relay-frame#relayFrame', ...SESSION_ACTION, memoryMb: 1024 },
+  frame: { useCase: 'relay-frame#relayFrame', oneWay: true, ...SESSION_ACTION, memoryMb: 1024 },
   approveSession: { useCase: 'consent#approveSession', ...SESSION_ACTION, reply: 'sessionActive' },
-  reportFailedAttempt: { useCase: 'consent#reportFailedAttempt', ...SESSION_ACTION, reply: 'attemptRecorded' },
+  reportFailedAttempt: { useCase: 'consent#reportFailedAttempt', oneWay: true, ...SESSION_ACTION, reply: 'attemptRecorded' },
   recordEvent: { useCase: 'consent#recordEvent', ...SESSION_ACTION, reply: 'eventRecorded' },
   // The person moves the hard limit (up to the cap); the technician is told with a POST.
   extendSession: { useCase: 'time-limits#extendSession', ...SESSION_ACTION, reply: 'sessionExtended' },
@@ -81,7 +90,7 @@ export const webSocketRoutes = {
     reply: 'invitationEmailed',
   },
   listAudit: { useCase: 'audit#listAudit', tableActions: ['GetItem'], connections: [], clients: ['dynamodb'], reply: 'auditLog' },
-  endSession: { useCase: 'sessions#endSession', ...SESSION_ACTION },
+  endSession: { useCase: 'sessions#endSession', oneWay: true, ...SESSION_ACTION },
   // Spends a use of the enrolment token (UpdateItem, given back if the device cannot be stored) and adds the device (PutItem).
   enrolDevice: { useCase: 'enrolment#enrolDevice', tableActions: ['UpdateItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'deviceEnrolled' },
   // An enrolled device's agent: a one-time challenge kept for its connection (PutItem), the signed answer (the
@@ -123,6 +132,9 @@ export const otherFunctions = {
   },
   http: { file: 'http', tableActions: ['UpdateItem'], connections: [], clients: ['dynamodb'] },
 } as const satisfies Record<string, OtherFunctionSpec>;
+
+/** Whether a route is one-way (no route response): see WebSocketRouteSpec.oneWay. */
+export const isOneWay = (routeKey: WebSocketRouteKey): boolean => (webSocketRoutes[routeKey] as WebSocketRouteSpec).oneWay === true;
 
 type Routes = typeof webSocketRoutes;
 /** Each answered request's action → the type of its answer. */

@@ -13,40 +13,60 @@ export const callerOf = (event: WebSocketEvent): Caller => ({
   sourceIp: event.requestContext.identity.sourceIp,
 });
 
-const reply = (message: ServerMessage | undefined): WebSocketResult =>
-  message ? { statusCode: 200, body: JSON.stringify(message) } : { statusCode: 200 };
+/**
+ * Says `message` to the caller. On a two-way route (one with a route response) it is the result's body, which
+ * API Gateway sends whatever the status code; a result without a body would reach the client as an empty
+ * message, so a two-way route answers every message. A one-way route's result goes nowhere: what it has to
+ * say (a notice, a refusal) is posted through @connections, and a request it handled in silence costs no
+ * message back (the frame route: no extra message per forwarded frame).
+ */
+async function answer(event: WebSocketEvent, resolve: DepsResolver, message: ServerMessage | undefined, oneWay: boolean): Promise<WebSocketResult> {
+  if (!oneWay) {
+    if (!message) throw new Error(`the ${event.requestContext.routeKey} route is two-way but its use case gave no answer`);
+    return { statusCode: 200, body: JSON.stringify(message) };
+  }
+  // $connect answers with its status code, and after $disconnect there is no one to tell.
+  if (message && event.requestContext.eventType === 'MESSAGE') await resolve(event).notifier.post(event.requestContext.connectionId, message);
+  return { statusCode: 200 };
+}
 
 /**
- * Turns every failure into a typed error message for the caller (the route's response), so the
- * connection stays usable. On $connect there is no one to read a message: a failure refuses the
- * connection instead. Unexpected errors are logged with their name only and reported as internal.
+ * Turns every failure into a typed error message for the caller, so the connection stays usable. On $connect
+ * there is no one to read a message: a failure refuses the connection instead. Unexpected errors are logged
+ * with their name only and reported as internal.
  */
-function errorsToCaller(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, WebSocketResult> {
+function errorsToCaller(resolve: DepsResolver, oneWay: boolean): MiddlewareObj<WebSocketEvent, WebSocketResult> {
   return {
     onError: async (request) => {
       const { error, event } = request;
       const expected = error instanceof RelayError;
-      if (!expected) resolve(event).log.error('handler-failed', { route: event.requestContext.routeKey, error: error?.name });
+      const route = event.requestContext.routeKey;
+      if (!expected) resolve(event).log.error('handler-failed', { route, error: error?.name });
       if (event.requestContext.eventType === 'CONNECT') {
         request.response = { statusCode: expected ? 403 : 500 };
         return;
       }
-      const action = event.requestContext.routeKey.startsWith('$') ? undefined : event.requestContext.routeKey;
-      request.response = reply(
-        expected
-          ? { type: 'error', code: error.code, message: error.message, requestAction: action, endReason: error.endReason, invitationKind: error.invitationKind }
-          : { type: 'error', code: 'internal', message: 'the relay failed to handle this message; try again', requestAction: action },
-      );
+      const action = route.startsWith('$') ? undefined : route;
+      const refusal: ServerMessage = expected
+        ? { type: 'error', code: error.code, message: error.message, requestAction: action, endReason: error.endReason, invitationKind: error.invitationKind }
+        : { type: 'error', code: 'internal', message: 'the relay failed to handle this message; try again', requestAction: action };
+      try {
+        request.response = await answer(event, resolve, refusal, oneWay);
+      } catch (failure) {
+        // Telling the caller failed too (@connections unreachable): nothing more to do than say so in the log.
+        resolve(event).log.error('refusal-undelivered', { route, error: (failure as Error)?.name });
+        request.response = { statusCode: 500 };
+      }
     },
   };
 }
 
-/** Every route is middy plus typed errors; a route only says what to do with its event. */
+/** Every route is middy plus typed errors; a route only says what to do with its event, and whether it is one-way. */
 const routeWith =
-  (run: (event: WebSocketEvent, resolve: DepsResolver) => Promise<WebSocketResult>) => (resolve: DepsResolver) =>
+  (run: (event: WebSocketEvent, resolve: DepsResolver) => Promise<ServerMessage | undefined>, oneWay: boolean) => (resolve: DepsResolver) =>
     middy<WebSocketEvent, WebSocketResult>()
-      .use(errorsToCaller(resolve))
-      .handler((event) => run(event, resolve));
+      .use(errorsToCaller(resolve, oneWay))
+      .handler(async (event) => answer(event, resolve, await run(event, resolve), oneWay));
 
 type RequestOf<A extends ClientAction> = Extract<ClientMessage, { action: A }>;
 type LifecycleUseCase = (deps: RelayDeps, caller: Caller) => Promise<void>;
@@ -58,8 +78,8 @@ export type RouteUseCase = (deps: RelayDeps, caller: Caller, request: never) => 
 function lifecycleRoute(useCase: LifecycleUseCase) {
   return routeWith(async (event, resolve) => {
     await useCase(resolve(event), callerOf(event));
-    return { statusCode: 200 };
-  });
+    return undefined;
+  }, true);
 }
 
 /**
@@ -80,25 +100,26 @@ function onlyAllowedPages(resolve: DepsResolver): MiddlewareObj<WebSocketEvent, 
   };
 }
 
-// The four kinds of WebSocket route. Each takes the route's key and use case, so a route's Lambda entry
-// (functions/lib/entries.ts) imports and calls only its own kind: no bundle carries the others' code.
+// The four kinds of WebSocket route. Each takes the route's key, its use case and whether it is one-way (the
+// route table's `oneWay`), so a route's Lambda entry (functions/lib/entries.ts) imports and calls only its own
+// kind: no bundle carries the others' code.
 
 /** $connect: the browser origin check, then the use case; a failure refuses the connection. */
-export const connectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => (resolve: DepsResolver) =>
+export const connectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase, _oneWay = true) => (resolve: DepsResolver) =>
   lifecycleRoute(useCase as LifecycleUseCase)(resolve).use(onlyAllowedPages(resolve));
 
 /** $disconnect: the use case, for a connection that is already gone. */
-export const disconnectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => lifecycleRoute(useCase as LifecycleUseCase);
+export const disconnectRoute = (_routeKey: WebSocketRouteKey, useCase?: RouteUseCase, _oneWay = true) => lifecycleRoute(useCase as LifecycleUseCase);
 
 /** $default: whatever matched no route is malformed or names an unknown action; tell the caller which. */
-export const fallbackRoute = (_routeKey?: WebSocketRouteKey, _useCase?: RouteUseCase) =>
+export const fallbackRoute = (_routeKey?: WebSocketRouteKey, _useCase?: RouteUseCase, oneWay = false) =>
   routeWith(async (event) => {
     const request = parseClientMessage(event.body);
     throw new RelayError('unknown-action', `action "${request.action}" is not routed by this relay`);
-  });
+  }, oneWay);
 
-/** A client action: parse and validate the body, run the use case, reply. */
-export const actionRoute = (routeKey: WebSocketRouteKey, useCase?: RouteUseCase) => {
+/** A client action: parse and validate the body, run the use case, answer. */
+export const actionRoute = (routeKey: WebSocketRouteKey, useCase?: RouteUseCase, oneWay = false) => {
   const action = routeKey as ClientAction;
   return routeWith(async (event, resolve) => {
     const request = parseClientMessage(event.body);
@@ -106,22 +127,14 @@ export const actionRoute = (routeKey: WebSocketRouteKey, useCase?: RouteUseCase)
       throw new RelayError('invalid-request', `this route handles "${action}", not "${request.action}"`);
     }
     const run = useCase as (deps: RelayDeps, caller: Caller, request: RequestOf<typeof action>) => Promise<ServerMessage | undefined>;
-    return reply(await run(resolve(event), callerOf(event), request as RequestOf<typeof action>));
-  });
+    return run(resolve(event), callerOf(event), request as RequestOf<typeof action>);
+  }, oneWay);
 };
 
-const routeKinds = { connectRoute, disconnectRoute, fallbackRoute, actionRoute };
-
 /** Which kind serves a route key. */
-export function routeKindOf(routeKey: WebSocketRouteKey): keyof typeof routeKinds {
+export function routeKindOf(routeKey: WebSocketRouteKey): 'connectRoute' | 'disconnectRoute' | 'fallbackRoute' | 'actionRoute' {
   if (routeKey === '$connect') return 'connectRoute';
   if (routeKey === '$disconnect') return 'disconnectRoute';
   if (routeKey === '$default') return 'fallbackRoute';
   return 'actionRoute';
-}
-
-/** The handler of a WebSocket route from its key and use case, as its Lambda entry builds it (the local runtime, tests). */
-export function webSocketRoute(routeKey: WebSocketRouteKey, useCase?: RouteUseCase) {
-  if (routeKey !== '$default' && !useCase) throw new Error(`the route table names no use case for ${routeKey}`);
-  return routeKinds[routeKindOf(routeKey)](routeKey, useCase);
 }

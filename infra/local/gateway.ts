@@ -69,6 +69,11 @@ export interface GatewayOptions {
   limits: GatewayLimits;
   /** Route key → handler; `$connect`, `$disconnect` and `$default` are API Gateway's own keys. */
   routes: Record<string, RouteHandler>;
+  /**
+   * The route keys with a route response (two-way routes): the result's body goes back to the caller. Every
+   * other route is one-way, as on AWS by default: its result goes nowhere.
+   */
+  twoWayRoutes?: ReadonlySet<string>;
   /** Extra HTTP routes (health, pages); return false to fall through to 404. */
   http?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   /** Routes for the relay's own services (the SES stand-in), served with @connections on the loopback-only port. */
@@ -336,17 +341,22 @@ export class LocalGateway {
     socket.on('error', () => socket.terminate());
   }
 
-  /** Route selection on `$request.body.action`, as the stack configures it; two-way replies go back on the socket. */
+  /**
+   * Route selection on `$request.body.action`, as the stack configures it, and the route response as API
+   * Gateway sends it: a two-way route's result body goes back to the caller as it is, JSON or not, whatever
+   * the status code, and a result without a body as an empty message; a one-way route sends nothing back.
+   * An integration that fails (the handler throws) gets API Gateway's own `Internal server error` either way.
+   */
   private async routeMessage(connectionId: string, connection: LiveConnection, body: string): Promise<void> {
     const routeKey = this.selectRoute(body);
-    let result: WebSocketResult | undefined;
+    let answer: string | undefined;
     try {
-      result = await this.invoke(routeKey, this.event(connectionId, routeKey, 'MESSAGE', connection, { body }));
+      const result = await this.invoke(routeKey, this.event(connectionId, routeKey, 'MESSAGE', connection, { body }));
+      if (this.options.twoWayRoutes?.has(routeKey)) answer = typeof result?.body === 'string' ? result.body : '';
     } catch {
-      const requestId = randomUUID();
-      result = { statusCode: 500, body: JSON.stringify({ message: 'Internal server error', connectionId, requestId }) };
+      answer = JSON.stringify({ message: 'Internal server error', connectionId, requestId: randomUUID() });
     }
-    if (result?.body && connection.socket.readyState === connection.socket.OPEN && !this.deliver(connectionId, connection, result.body)) {
+    if (answer !== undefined && connection.socket.readyState === connection.socket.OPEN && !this.deliver(connectionId, connection, answer)) {
       // It does not read even the answers to its own requests: cut it off, and its buffer goes with it.
       connection.socket.close(1008, 'Message buffer full');
       connection.socket.terminate();

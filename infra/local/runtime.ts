@@ -4,10 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import { dynamo as dynamoClient, management, ses } from '../../functions/lib/clients.js';
-import { useCaseOf } from '../../functions/lib/entries.js';
+import { useCaseOf, webSocketRoute } from '../../functions/lib/entries.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
-import { webSocketRoute } from '../../functions/lib/ws-handler.js';
-import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
+import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
 import { enforceGrants } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
 import type { RelayEndpoints } from '../../shared/relay/deps.js';
@@ -161,6 +160,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     chaos: options.chaos && createChaos(options.chaos),
     tap: options.tap,
     routes: await routeHandlers(depsFor),
+    twoWayRoutes: new Set((Object.keys(webSocketRoutes) as WebSocketRouteKey[]).filter((routeKey) => !isOneWay(routeKey))),
     // The outbox lists emailed invitations (their links carry secrets): only for this machine, whatever --host.
     http: async (request, response) =>
       (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) || serveHttp(request, response, httpHandler),

@@ -4,8 +4,10 @@
 export type HandshakeErrorCode =
   /** Bytes that are not a well-formed handshake message of this version. */
   | 'malformed-message'
-  /** A message whose version byte this implementation does not speak. */
-  | 'unsupported-version'
+  /** A message of handshake version 1: the peer runs an older release, which this one does not speak. */
+  | 'peer-outdated'
+  /** A message of a handshake version above this implementation's: the peer runs a newer release. */
+  | 'peer-newer'
   /** A well-formed message that is not the one this state expects (for example a second commit). */
   | 'unexpected-message'
   /** Local misuse: start() twice, receive() after the handshake ended, and the like. */
@@ -21,7 +23,8 @@ export type HandshakeErrorCode =
 
 const messages: Record<HandshakeErrorCode, string> = {
   'malformed-message': 'Malformed handshake message.',
-  'unsupported-version': 'Unsupported handshake version.',
+  'peer-outdated': 'The peer speaks an older handshake version.',
+  'peer-newer': 'The peer speaks a newer handshake version.',
   'unexpected-message': 'Unexpected handshake message for this state.',
   'wrong-state': 'Handshake is not in a state that allows this call.',
   'invalid-point': 'Invalid CPace share.',

@@ -1,6 +1,7 @@
 // Wire encoding of the handshake messages: [version, type, fixed-length fields...]. Every type has
 // one exact length, so a parser needs no length fields and rejects anything else.
 //
+//   hello    either way       sid nonce (16)                           18 bytes
 //   commit   expert → agent   commitment (64)                          66 bytes
 //   share    agent → expert   Yb (32)                                  34 bytes
 //   reveal   expert → agent   nonce (32) || Ya (32) || expert tag (64)  130 bytes
@@ -10,12 +11,21 @@
 import { CPACE_SHARE_BYTES } from './cpace.js';
 import { HandshakeError } from './errors.js';
 
-export const HANDSHAKE_VERSION = 1;
+/**
+ * 2: both sides contribute a nonce to CPace's sid (hello). Version 1 (the relay's session id as sid,
+ * no hello) is refused, never negotiated: a relay could otherwise downgrade every handshake to it.
+ */
+export const HANDSHAKE_VERSION = 2;
+/** The version before hello; a message carrying it comes from an older release. */
+const PREVIOUS_HANDSHAKE_VERSION = 1;
+/** Each side's contribution to sid: 128 random bits. */
+export const SID_NONCE_BYTES = 16;
 export const COMMITMENT_BYTES = 64;
 export const COMMITMENT_NONCE_BYTES = 32;
 export const CONFIRMATION_TAG_BYTES = 64;
 
 export type HandshakeMessage =
+  | { type: 'hello'; nonce: Uint8Array }
   | { type: 'commit'; commitment: Uint8Array }
   | { type: 'share'; share: Uint8Array }
   | { type: 'reveal'; nonce: Uint8Array; share: Uint8Array; tag: Uint8Array }
@@ -24,11 +34,12 @@ export type HandshakeMessage =
 
 export type HandshakeMessageType = HandshakeMessage['type'];
 
-const typeCodes: Record<HandshakeMessageType, number> = { commit: 1, share: 2, reveal: 3, confirm: 4, abort: 5 };
+const typeCodes: Record<HandshakeMessageType, number> = { commit: 1, share: 2, reveal: 3, confirm: 4, abort: 5, hello: 6 };
 const typesByCode = new Map(Object.entries(typeCodes).map(([type, code]) => [code, type as HandshakeMessageType]));
 
 /** Field lengths per type, in wire order. */
 const fieldLengths: Record<HandshakeMessageType, readonly number[]> = {
+  hello: [SID_NONCE_BYTES],
   commit: [COMMITMENT_BYTES],
   share: [CPACE_SHARE_BYTES],
   reveal: [COMMITMENT_NONCE_BYTES, CPACE_SHARE_BYTES, CONFIRMATION_TAG_BYTES],
@@ -45,6 +56,8 @@ export const HANDSHAKE_MESSAGE_BYTES = Object.fromEntries(
 
 function fieldsOf(message: HandshakeMessage): Uint8Array[] {
   switch (message.type) {
+    case 'hello':
+      return [message.nonce];
     case 'commit':
       return [message.commitment];
     case 'share':
@@ -73,10 +86,16 @@ export function encodeHandshakeMessage(message: HandshakeMessage): Uint8Array {
   return encoded;
 }
 
-/** Parses one message; throws HandshakeError ('unsupported-version' or 'malformed-message') for anything else. */
+/**
+ * Parses one message; throws HandshakeError for anything else: 'peer-outdated' (a version-1 message,
+ * whatever follows: an older release's commit or abort), 'peer-newer' (a higher version) or
+ * 'malformed-message'.
+ */
 export function parseHandshakeMessage(bytes: Uint8Array): HandshakeMessage {
   if (bytes.length < HEADER_BYTES) throw new HandshakeError('malformed-message');
-  if (bytes[0] !== HANDSHAKE_VERSION) throw new HandshakeError('unsupported-version');
+  if (bytes[0] === PREVIOUS_HANDSHAKE_VERSION) throw new HandshakeError('peer-outdated');
+  if (bytes[0]! > HANDSHAKE_VERSION) throw new HandshakeError('peer-newer');
+  if (bytes[0] !== HANDSHAKE_VERSION) throw new HandshakeError('malformed-message');
   const type = typesByCode.get(bytes[1]!);
   if (type === undefined || bytes.length !== HANDSHAKE_MESSAGE_BYTES[type]) {
     throw new HandshakeError('malformed-message');
@@ -85,6 +104,8 @@ export function parseHandshakeMessage(bytes: Uint8Array): HandshakeMessage {
   // Copies, so later changes to the caller's buffer cannot reach the state machine.
   const fields = fieldLengths[type].map((length) => bytes.slice(offset, (offset += length)));
   switch (type) {
+    case 'hello':
+      return { type, nonce: fields[0]! };
     case 'commit':
       return { type, commitment: fields[0]! };
     case 'share':

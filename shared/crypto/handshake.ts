@@ -1,19 +1,23 @@
-// The session handshake: CPace (initiator = expert, responder = agent) with a commitment to the
-// expert's share first, then an HKDF-SHA512 key schedule bound to the whole transcript, and
-// HMAC-SHA512 key confirmation. Transport-agnostic: bytes in, bytes out. docs/protocol.md has the
-// message flow, the key schedule and the security argument.
+// The session handshake, version 2: CPace (initiator = expert, responder = agent) with a session
+// identifier made of both sides' fresh nonces, a commitment to the expert's share first, then an
+// HKDF-SHA512 key schedule bound to the whole transcript, and HMAC-SHA512 key confirmation.
+// Transport-agnostic: bytes in, bytes out. docs/protocol.md has the message flow, the key schedule
+// and the security argument.
 //
 //   expert                                   agent
-//   start()            ── commit ──────────▶  receive(): reply share
+//   start()            ── hello(Ne) ───────▶  receive(): sid = Ne || Na
+//   receive(): sid     ◀─────── hello(Na) ──  start()
+//      reply commit    ── commit ──────────▶  receive(): reply share
 //   receive(): reply   ◀────────── share ──
 //              reveal  ── reveal ──────────▶  receive(): checks commitment and expert tag,
 //                                                        reply confirm, established
 //   receive():         ◀──────── confirm ──
 //      established
 //
-// Every error is fatal: the handshake moves to 'failed', wipes what it holds and throws a
-// HandshakeError. The caller then sends encodeHandshakeMessage({ type: 'abort' }) so the peer
-// stops too.
+// Both sides send their hello at once (start()); CPace's generator needs sid, so each side computes
+// its share only once the other's hello is in. Every error is fatal: the handshake moves to 'failed',
+// wipes what it holds and throws a HandshakeError. The caller then sends
+// encodeHandshakeMessage({ type: 'abort' }) so the peer stops too.
 
 import { hmac } from '@noble/hashes/hmac.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
@@ -26,6 +30,7 @@ import { TRAFFIC_SECRET_BYTES } from './frame-cipher.js';
 import {
   COMMITMENT_NONCE_BYTES,
   HANDSHAKE_VERSION,
+  SID_NONCE_BYTES,
   type HandshakeMessage,
   encodeHandshakeMessage,
   parseHandshakeMessage,
@@ -37,6 +42,7 @@ export type HandshakeRole = 'expert' | 'agent';
 
 export type HandshakeState =
   | 'ready'
+  | 'awaiting-hello'
   | 'awaiting-commit'
   | 'awaiting-share'
   | 'awaiting-reveal'
@@ -74,13 +80,13 @@ export interface HandshakeStep {
 }
 
 const CHANNEL_LABEL = utf8ToBytes('assist-relay');
-const COMMIT_LABEL = utf8ToBytes('assist-relay v1 commit');
-const TRANSCRIPT_LABEL = utf8ToBytes('assist-relay v1 transcript');
-const EXPERT_TRAFFIC_LABEL = utf8ToBytes('assist-relay v1 expert-to-agent traffic');
-const AGENT_TRAFFIC_LABEL = utf8ToBytes('assist-relay v1 agent-to-expert traffic');
-const EXPERT_CONFIRM_LABEL = utf8ToBytes('assist-relay v1 expert confirmation');
-const AGENT_CONFIRM_LABEL = utf8ToBytes('assist-relay v1 agent confirmation');
-const CODE_LABEL = utf8ToBytes('assist-relay v1 verification code');
+const COMMIT_LABEL = utf8ToBytes('assist-relay v2 commit');
+const TRANSCRIPT_LABEL = utf8ToBytes('assist-relay v2 transcript');
+const EXPERT_TRAFFIC_LABEL = utf8ToBytes('assist-relay v2 expert-to-agent traffic');
+const AGENT_TRAFFIC_LABEL = utf8ToBytes('assist-relay v2 agent-to-expert traffic');
+const EXPERT_CONFIRM_LABEL = utf8ToBytes('assist-relay v2 expert confirmation');
+const AGENT_CONFIRM_LABEL = utf8ToBytes('assist-relay v2 agent confirmation');
+const CODE_LABEL = utf8ToBytes('assist-relay v2 verification code');
 const CONFIRM_KEY_BYTES = 64;
 const CODE_SOURCE_BYTES = 8;
 const CODE_MODULUS = 1_000_000n;
@@ -90,16 +96,31 @@ export function passwordRelatedString(secret: Uint8Array, invitationPassword: Ui
   return lvCat(secret, invitationPassword);
 }
 
-/** CPace's CI: protocol, version, where, which invitation, and the roles in initiator-responder order. */
+/** CPace's CI: protocol, version, where, which invitation and relay session, and the roles in initiator-responder order. */
 export function channelIdentifier(context: HandshakeContext): Uint8Array {
   return lvCat(
     CHANNEL_LABEL,
     Uint8Array.of(HANDSHAKE_VERSION),
     utf8ToBytes(context.relayOrigin),
     utf8ToBytes(context.nameplate),
+    utf8ToBytes(context.sessionId),
     utf8ToBytes('expert'),
     utf8ToBytes('agent'),
   );
+}
+
+/**
+ * CPace's sid: the concatenation of the two sides' fresh nonces, initiator (expert) first, as the
+ * draft's "Nonce values" section suggests. Both have a fixed length, so the concatenation is unambiguous.
+ */
+export function sessionIdentifier(expertNonce: Uint8Array, agentNonce: Uint8Array): Uint8Array {
+  if (expertNonce.length !== SID_NONCE_BYTES || agentNonce.length !== SID_NONCE_BYTES) {
+    throw new RangeError(`sid nonces are ${SID_NONCE_BYTES} bytes`);
+  }
+  const sid = new Uint8Array(2 * SID_NONCE_BYTES);
+  sid.set(expertNonce);
+  sid.set(agentNonce, SID_NONCE_BYTES);
+  return sid;
 }
 
 /** The expert's hash commitment to its share. */
@@ -186,8 +207,13 @@ export class Handshake {
   readonly role: HandshakeRole;
   #state: HandshakeState;
   readonly #ci: Uint8Array;
-  readonly #sid: Uint8Array;
-  readonly #cpace: CpaceParty;
+  /** CPace's PRS, held only until the peer's hello lets CPace compute its generator. */
+  #prs: Uint8Array | undefined;
+  /** This side's contribution to sid, sent in its hello. */
+  readonly #sidNonce: Uint8Array;
+  /** Both nonces, once the peer's hello is in. */
+  #sid: Uint8Array | undefined;
+  #cpace: CpaceParty | undefined;
   /** Expert: its commitment nonce. */
   #nonce: Uint8Array | undefined;
   /** The commitment the expert sent, or the agent received. */
@@ -204,28 +230,21 @@ export class Handshake {
     }
     this.role = role;
     this.#ci = channelIdentifier({ relayOrigin, nameplate, sessionId });
-    this.#sid = utf8ToBytes(sessionId);
-    this.#cpace = new CpaceParty({
-      role: role === 'expert' ? 'initiator' : 'responder',
-      prs: password,
-      ci: this.#ci,
-      sid: this.#sid,
-    });
-    this.#state = role === 'expert' ? 'ready' : 'awaiting-commit';
+    this.#prs = password.slice();
+    this.#sidNonce = randomBytes(SID_NONCE_BYTES);
+    this.#state = 'ready';
   }
 
   get state(): HandshakeState {
     return this.#state;
   }
 
-  /** Expert only: the first message, a commitment to its share. */
+  /** Both sides, once: the first message, this side's hello. */
   start(): Uint8Array {
     return this.#guard(() => {
-      if (this.role !== 'expert' || this.#state !== 'ready') throw new HandshakeError('wrong-state');
-      this.#nonce = randomBytes(COMMITMENT_NONCE_BYTES);
-      this.#commitment = commitmentTo(this.#nonce, this.#cpace.share);
-      this.#state = 'awaiting-share';
-      return encodeHandshakeMessage({ type: 'commit', commitment: this.#commitment });
+      if (this.#state !== 'ready') throw new HandshakeError('wrong-state');
+      this.#state = 'awaiting-hello';
+      return encodeHandshakeMessage({ type: 'hello', nonce: this.#sidNonce });
     });
   }
 
@@ -243,17 +262,37 @@ export class Handshake {
   }
 
   #advance(message: Exclude<HandshakeMessage, { type: 'abort' }>): HandshakeStep {
+    if (this.#state === 'awaiting-hello' && message.type === 'hello') {
+      const expert = this.role === 'expert';
+      const sid = expert ? sessionIdentifier(this.#sidNonce, message.nonce) : sessionIdentifier(message.nonce, this.#sidNonce);
+      const prs = this.#prs!;
+      this.#prs = undefined;
+      try {
+        this.#cpace = new CpaceParty({ role: expert ? 'initiator' : 'responder', prs, ci: this.#ci, sid });
+      } finally {
+        prs.fill(0); // CPace uses it only to compute the generator
+      }
+      this.#sid = sid;
+      if (!expert) {
+        this.#state = 'awaiting-commit';
+        return {};
+      }
+      this.#nonce = randomBytes(COMMITMENT_NONCE_BYTES);
+      this.#commitment = commitmentTo(this.#nonce, this.#cpace.share);
+      this.#state = 'awaiting-share';
+      return { reply: encodeHandshakeMessage({ type: 'commit', commitment: this.#commitment }) };
+    }
     if (this.#state === 'awaiting-commit' && message.type === 'commit') {
       this.#commitment = message.commitment;
       this.#state = 'awaiting-reveal';
-      return { reply: encodeHandshakeMessage({ type: 'share', share: this.#cpace.share }) };
+      return { reply: encodeHandshakeMessage({ type: 'share', share: this.#cpace!.share }) };
     }
     if (this.#state === 'awaiting-share' && message.type === 'share') {
       const nonce = this.#nonce!;
-      const expertShare = this.#cpace.share;
-      const isk = this.#cpace.deriveIsk(message.share);
+      const expertShare = this.#cpace!.share;
+      const isk = this.#cpace!.deriveIsk(message.share);
       const secrets = deriveSessionSecrets(isk, {
-        ci: this.#ci, sid: this.#sid, commitment: this.#commitment!, agentShare: message.share, nonce, expertShare,
+        ci: this.#ci, sid: this.#sid!, commitment: this.#commitment!, agentShare: message.share, nonce, expertShare,
       });
       this.#pending = secrets;
       this.#state = 'awaiting-confirm';
@@ -264,10 +303,10 @@ export class Handshake {
       if (!constantTimeEqual(commitmentTo(message.nonce, message.share), commitment)) {
         throw new HandshakeError('commitment-mismatch');
       }
-      const agentShare = this.#cpace.share;
-      const isk = this.#cpace.deriveIsk(message.share);
+      const agentShare = this.#cpace!.share;
+      const isk = this.#cpace!.deriveIsk(message.share);
       const secrets = deriveSessionSecrets(isk, {
-        ci: this.#ci, sid: this.#sid, commitment, agentShare, nonce: message.nonce, expertShare: message.share,
+        ci: this.#ci, sid: this.#sid!, commitment, agentShare, nonce: message.nonce, expertShare: message.share,
       });
       // Verify before replying: an impostor expert learns only "abort", which the agent counts as its guess.
       if (!constantTimeEqual(message.tag, secrets.expertTag)) {
@@ -298,6 +337,8 @@ export class Handshake {
       this.#state = 'failed';
       wipe(this.#pending);
       this.#pending = undefined;
+      this.#prs?.fill(0);
+      this.#prs = undefined;
       this.#nonce?.fill(0);
       this.#nonce = undefined;
       this.#commitment = undefined;

@@ -170,7 +170,18 @@ export type ClientMessage =
 export type ApprovalMode = 'view' | 'control';
 
 /** Events only the agent's side can know (they happen inside the encrypted channel); recorded, never acted on. */
-export const recordableEvents = ['control-granted', 'control-revoked', 'paused', 'resumed', 'screen-share-started', 'screen-share-stopped', 'desktop-share-started', 'desktop-share-stopped'] as const;
+export const recordableEvents = [
+  'control-granted',
+  'control-revoked',
+  'paused',
+  'resumed',
+  'screen-share-started',
+  'screen-share-stopped',
+  'desktop-share-started',
+  'desktop-share-stopped',
+  'clipboard-allowed',
+  'clipboard-stopped',
+] as const;
 export type RecordableEvent = (typeof recordableEvents)[number];
 
 /** One audit entry: what happened, when, and from where; never secrets, addresses' contents or frames. */

@@ -164,7 +164,7 @@ export async function resumeSession(
   deps: RelayDeps,
   caller: Caller,
   request: { sessionId: string; resumeToken: string },
-): Promise<ServerMessage | undefined> {
+): Promise<ServerMessage> {
   await requireUnboundConnection(deps, caller);
   const now = epochSeconds(deps);
   const session = await deps.store.getSession(request.sessionId);
@@ -208,10 +208,10 @@ export async function resumeSession(
   const resumed: ServerMessage = { type: 'sessionResumed', resumeToken: next, ...sessionInfo(deps, before, role) };
   if (role !== session.creatorRole || before.state !== 'waiting') return resumed;
   // A joiner may have been removed while the creator was away and missed the notice: repeat it after
-  // the reply, so the creator drops that joiner's streams before the next one arrives.
+  // the reply, so the creator drops that joiner's streams before the next one arrives. The reply is
+  // posted now and the notice is the route's answer, which API Gateway sends once the handler returns.
   await deps.notifier.post(caller.connectionId, resumed);
-  await deps.notifier.post(caller.connectionId, { type: 'peer', state: 'left' });
-  return undefined;
+  return { type: 'peer', state: 'left' };
 }
 
 /**

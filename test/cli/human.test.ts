@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../cli/events.js';
 import { endSentence, HumanFrontend } from '../../cli/human.js';
 
-function frontend(role: 'agent' | 'expert', desktop = false, terminal = true) {
+function frontend(role: 'agent' | 'expert', desktop = false, terminal = true, nothingSharedAfterMs = 0) {
   const input = new PassThrough();
   const output = new PassThrough();
   const errors = new PassThrough();
   let screen = '';
   output.setEncoding('utf8');
   output.on('data', (text: string) => (screen += text));
-  const ui = new HumanFrontend({ role, input, output, errors, desktop, terminal });
+  const ui = new HumanFrontend({ role, input, output, errors, desktop, terminal, nothingSharedAfterMs });
   const commands: Command[] = [];
   ui.listen((command) => commands.push(command));
   /** Feeds raw bytes as one read; resolves once the interface has handled them. */
@@ -107,6 +107,20 @@ describe('the person’s keys', () => {
     expect(agent.screen()).toContain('Someone is active again: the session goes on.');
     await agent.keys('\x1d');
     expect(agent.screen().split('\n').at(-1)).not.toContain('still here');
+  });
+
+  it('the helper is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
+    const nothing = 'Ada shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.';
+    for (const share of [undefined, { event: 'terminal-share', state: 'started' }] as const) {
+      const expert = frontend('expert');
+      expert.ui.show({ event: 'connected', peer: 'Ada', verification: '123456' });
+      expert.ui.show({ event: 'approved', mode: 'view' });
+      if (share) expert.ui.show(share);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (share) expect(expert.screen()).not.toContain(nothing);
+      else expect(expert.screen()).toContain(nothing);
+      expert.ui.close();
+    }
   });
 
   it('a message is edited as UTF-8 even when a character is split across reads', async () => {
@@ -295,6 +309,23 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada has not answered your request for control for a minute.');
   });
 
+  it('Ctrl-] then v sends the helper’s clipboard, offered once the person shares theirs', async () => {
+    const expert = await liveExpert('view');
+    await expert.keys('\x1d');
+    expect(expert.screen()).toContain('r ask for control · m message · e leave');
+    await expert.keys('\x1b');
+    expert.ui.show({ event: 'clipboard-allowed', allowed: true });
+    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs.');
+    await expert.keys('\x1d');
+    expect(expert.screen()).toContain('r ask for control · v send your clipboard · m message · e leave');
+    await expert.keys('v');
+    expect(expert.commands).toEqual([{ cmd: 'send-clipboard' }]);
+    expert.ui.show({ event: 'clipboard', direction: 'sent', characters: 12 });
+    expect(expert.screen()).toContain("Put the 12 characters on your clipboard on Ada's clipboard.");
+    expert.ui.show({ event: 'clipboard', direction: 'received', characters: 5, text: 'hello' });
+    expect(expert.screen()).toContain('Ada copied 5 characters.');
+  });
+
   it('says when the request for control was refused', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'control', state: 'refused' });
@@ -311,6 +342,7 @@ describe('how a session ended, in words', () => {
     ['expired', 'agent', true, 'The session reached its time limit'],
     ['confirmation-failed', 'expert', false, 'did not match'],
     ['burned', 'agent', false, 'Too many wrong passwords or codes'],
+    ['handshake-failed', 'expert', false, 'could not be set up, so nothing was shared and you left'],
   ] as const)('%s, for the %s', (reason, role, wasLive, sentence) => {
     expect(endSentence(reason, role, 'Ada', wasLive)).toContain(sentence);
   });

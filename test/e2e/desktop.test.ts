@@ -3,13 +3,11 @@
 // draws known colours and records the pointer and keys it gets; the technician is the web console in
 // headless Chromium. What the technician sees is read from the canvas's pixels; where their clicks
 // and keys land is read from the X program. Every wait is for an event, a page state or a picture.
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { expectCleanExit, hangUpAfterEnd, useAssist, type AssistProcess } from '../support/cli.js';
-import { captureXScreen, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { captureXScreen, copyOnX, startTargetProgram, startXDisplay, xClipboard, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const SCREEN = { width: 1280, height: 800 };
 const RED = '#ff0000';
@@ -79,21 +77,6 @@ async function barrier(agent: AssistProcess, text: string): Promise<void> {
   await message.fill(text);
   await message.press('Enter');
   expect(await agent.next('chat')).toEqual({ event: 'chat', text });
-}
-
-/** The X display's clipboard text, read as another program on it would (xclip). */
-async function xClipboard(): Promise<string> {
-  const { stdout } = await promisify(execFile)('xclip', ['-selection', 'clipboard', '-out'], { env: { ...process.env, ...xDisplay.env } }).catch(() => ({ stdout: '' }));
-  return stdout;
-}
-
-/** Copies text on the X display, as the person would in a program there. */
-async function copyOnX(text: string): Promise<void> {
-  // xclip stays in the background to serve the selection: wait for the foreground one only.
-  const child = spawn('xclip', ['-selection', 'clipboard', '-in'], { env: { ...process.env, ...xDisplay.env }, stdio: ['pipe', 'ignore', 'ignore'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.stdin.end(text);
-  await exited;
 }
 
 const framesDrawn = async () => Number(await desktopCanvas().getAttribute('data-frames-drawn'));
@@ -193,7 +176,7 @@ describe('the person shares their desktop from the assist command; the technicia
   it('with --clipboard, text goes both ways through the console’s Clipboard panel; the person stops the desktop share alone and the console says so', async () => {
     const agent = person('invite', '--easy-connect', '--clipboard');
     await joinByEasyConnect(agent);
-    await copyOnX('on the clipboard before the session');
+    await copyOnX(xDisplay, 'on the clipboard before the session');
     agent.send({ cmd: 'approve', mode: 'view' });
     expect(await agent.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: true });
     const panel = page.getByRole('region', { name: 'Clipboard' });
@@ -203,10 +186,10 @@ describe('the person shares their desktop from the assist command; the technicia
     await panel.getByLabel(`Text for ${PERSON}’s clipboard`).fill('from the technician: ✓ ünïcode');
     await panel.getByRole('button', { name: `Paste to ${PERSON}’s clipboard` }).click();
     expect(await agent.next('clipboard')).toEqual({ event: 'clipboard', direction: 'received', characters: 30 });
-    await expect.poll(xClipboard).toBe('from the technician: ✓ ünïcode');
+    await expect.poll(() => xClipboard(xDisplay)).toBe('from the technician: ✓ ünïcode');
 
     // The person copies on their desktop: the console shows it (what was there before was never sent).
-    await copyOnX('from the person');
+    await copyOnX(xDisplay, 'from the person');
     expect(await agent.next('clipboard')).toEqual({ event: 'clipboard', direction: 'sent', characters: 15 });
     await expect.poll(() => panel.getByLabel(`From ${PERSON}’s clipboard`).inputValue()).toBe('from the person');
     await web.shoot('desktop-3-clipboard');

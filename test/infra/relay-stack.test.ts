@@ -214,7 +214,7 @@ describe('RelayStack', () => {
       });
     });
 
-    it('sends each route to the function built from its route-table entry, with a route response for the reply', () => {
+    it('sends each route to the function built from its route-table entry, with a route response only for two-way routes', () => {
       const webSocketApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'WEBSOCKET')![0];
       const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === webSocketApiId);
       const routeResponses = ofType('AWS::ApiGatewayV2::RouteResponse').map(([, response]) => response.Properties);
@@ -224,7 +224,10 @@ describe('RelayStack', () => {
           const integration = resources[integrationId]!.Properties;
           expect(integration.IntegrationType).toBe('AWS_PROXY');
           const responses = routeResponses.filter((response) => response.RouteId.Ref === routeId);
-          expect(responses.map((response) => response.RouteResponseKey), route.Properties.RouteKey).toEqual(['$default']);
+          // One-way: the connection's lifecycle, frames (no message back per forwarded frame), ending, and the
+          // failed-attempt verdict (posted before what follows); every other route answers every message.
+          const oneWay = ['$connect', '$disconnect', 'frame', 'endSession', 'reportFailedAttempt'].includes(route.Properties.RouteKey);
+          expect(responses.map((response) => response.RouteResponseKey), route.Properties.RouteKey).toEqual(oneWay ? [] : ['$default']);
           return [route.Properties.RouteKey, referencedFile(integration.IntegrationUri)];
         }),
       );

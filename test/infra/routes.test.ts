@@ -41,10 +41,10 @@ describe('the route table', () => {
     const frame = routeEntrySource('frame', webSocketRoutes.frame);
     expect(frame).toContain(`import { relayFrame as useCase } from "../shared/relay/relay-frame.ts";`);
     expect(frame).toContain(`import { dynamo, management } from './lib/clients.ts';`);
-    expect(frame).toContain(`actionRoute("frame", useCase)(depsFromEnvironment({ dynamo, management }))`);
+    expect(frame).toContain(`actionRoute("frame", useCase, true)(depsFromEnvironment({ dynamo, management }))`);
     const fallback = routeEntrySource('$default', webSocketRoutes.$default);
     expect(fallback).not.toContain('clients');
-    expect(fallback).toContain(`fallbackRoute("$default")(depsFromEnvironment({}))`);
+    expect(fallback).toContain(`fallbackRoute("$default", undefined, false)(depsFromEnvironment({}))`);
   });
 
   it('gives the SDK an answer type for each request that gets one, and none for one-way messages', () => {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFrameCipher, TRAFFIC_SECRET_BYTES } from '../../shared/crypto/frame-cipher.js';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES, createPlainCodec } from '../../shared/crypto/frame-codec.js';
-import { encodeHandshakeMessage } from '../../shared/crypto/handshake-messages.js';
+import { encodeHandshakeMessage, HANDSHAKE_MESSAGE_BYTES, HANDSHAKE_VERSION } from '../../shared/crypto/handshake-messages.js';
 import { Handshake, HandshakeError, passwordRelatedString, type HandshakeResult } from '../../shared/crypto/handshake.js';
 import { decodeDataPacket, encodeDataPacket } from '../../sdk/packets.js';
 import { createRelayClient, establishSecureSession, ReliableStream, type SecureSession, type SecureSessionError } from '../../sdk/node.js';
@@ -71,6 +71,23 @@ const verdictOf = (outcome: SecuredPair['agent']) => (outcome.ok ? undefined : o
 const firstFailure = { failedAttempts: 1, maxFailedAttempts: 3, burned: false };
 
 const randomSecret = () => crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
+
+/** The handshake message a plain data frame carries whole, if it does. */
+function handshakePayloadOf(frame: Uint8Array): Uint8Array | undefined {
+  if (frame[0] !== FRAME_FORMAT_PLAIN || header(frame).space !== 'data') return undefined;
+  const packet = decodeDataPacket(frame.subarray(FRAME_HEADER_BYTES));
+  return packet.kind === 'last-chunk' ? packet.payload : undefined;
+}
+
+const isHello = (payload: Uint8Array | undefined): payload is Uint8Array =>
+  payload?.length === HANDSHAKE_MESSAGE_BYTES.hello && payload[0] === HANDSHAKE_VERSION && payload[1] === 6;
+
+/** The same plain frame (header, riding ack) with another handshake message in it. */
+function withHandshakePayload(frame: Uint8Array, payload: Uint8Array): Uint8Array {
+  const packet = decodeDataPacket(frame.subarray(FRAME_HEADER_BYTES));
+  const body = encodeDataPacket({ ...packet, kind: 'last-chunk', payload } as Parameters<typeof encodeDataPacket>[0]);
+  return Uint8Array.of(...frame.subarray(0, FRAME_HEADER_BYTES), ...body);
+}
 
 describe('attacks through the relay on an end-to-end encrypted session', () => {
   it('a wrong invitation password fails confirmation on both sides, sends the abort, counts one guess at the relay and removes the expert before any encrypted frame', async () => {
@@ -225,7 +242,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
   it('a plaintext frame injected on the handshake stream after the handshake is never delivered and ends the session', async () => {
     const p = await securedPair();
     const { agent } = connections(p);
-    // The relay sees the plain handshake frames, so it knows the next plain seq towards the agent (commit 0, reveal 1).
+    // The relay sees the plain handshake frames, so it knows the next plain seq towards the agent (hello 0, commit 1, reveal 2).
     const nextPlainSeq = Math.max(...tap.framesFromClients({ connectionId: connections(p).expert, format: FRAME_FORMAT_PLAIN })
       .filter((f) => header(f).space === 'data')
       .map((f) => header(f).seq)) + 1;
@@ -238,6 +255,77 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
     expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
     expect(p.agent.seen.messages).toEqual([]);
+  });
+
+  for (const from of ['expert', 'agent'] as const) {
+    it(`a relay that flips a bit of the ${from}'s sid nonce (its hello) fails confirmation on both sides, counted as a failed attempt; no key is agreed`, async () => {
+      const p = await pair();
+      let flipped = 0;
+      tap.rewriteFrame = (frame, sender) => {
+        const payload = handshakePayloadOf(frame);
+        if (sender.role !== from || !isHello(payload)) return undefined;
+        flipped++;
+        const tampered = payload.slice();
+        tampered[2 + 7]! ^= 0x01; // a bit in the middle of the nonce, the same in every retransmission
+        return withHandshakePayload(frame, tampered);
+      };
+      const secured = await securePair(p, honest);
+
+      expect(flipped).toBeGreaterThan(0);
+      expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+      expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+      // The creator counted it (its share was out) and so did the relay; the expert was removed.
+      expect(secured.agent.ok || secured.agent.error.counted).toBe(true);
+      expect(verdictOf(secured.agent)).toEqual(firstFailure);
+      expect(p.expert.seen.ended?.reason).toBe('confirmation-failed');
+      const { agent, expert } = connections(p);
+      expect(tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+      expect(tap.framesFromClients({ connectionId: expert, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+    });
+  }
+
+  it("a relay that replays the agent's nonce from the invitation's earlier handshake to the next joiner fails confirmation, counted; no key is agreed", async () => {
+    const p = await pair();
+    // A first joiner with a wrong password: the relay records the agent's hello (its sid nonce).
+    let recordedHello: Uint8Array | undefined;
+    tap.rewriteFrame = (frame, sender) => {
+      const payload = handshakePayloadOf(frame);
+      if (sender.role === 'agent' && isHello(payload)) recordedHello ??= payload.slice();
+      return undefined;
+    };
+    const first = await securePair(p, { agent: credentials, expert: { ...credentials, invitationPassword: 'wrong' } });
+    expect(verdictOf(first.agent)).toEqual(firstFailure);
+    expect(recordedHello).toBeDefined();
+
+    // The next joiner, with the right password, in the same session (same nameplate, session id, CI):
+    // the relay swaps the agent's fresh nonce for the recorded one.
+    const nextJoiner = async () => {
+      const client = createRelayClient({ url: runtime().wsUrl, ...secureClientOptions });
+      defer(() => client.close());
+      await client.joinSession(p.nameplate);
+      return { ...p, expert: { client, seen: observe(client) } };
+    };
+    const second = await nextJoiner();
+    let replayed = 0;
+    tap.rewriteFrame = (frame, sender) => {
+      const payload = handshakePayloadOf(frame);
+      if (sender.role !== 'agent' || !isHello(payload)) return undefined;
+      replayed++;
+      return withHandshakePayload(frame, recordedHello!);
+    };
+    const secured = await securePair(second, honest);
+    expect(replayed).toBeGreaterThan(0);
+    expect(failure(secured.agent)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(failure(secured.expert)).toEqual({ name: 'SecureSessionError', code: 'confirmation-failed' });
+    expect(verdictOf(secured.agent)).toEqual({ ...firstFailure, failedAttempts: 2 });
+    const { agent } = connections(p);
+    expect(tap.framesFromClients({ connectionId: agent, format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+    expect(tap.framesFromClients({ connectionId: tap.connectionOf(p.sessionId, 'expert'), format: FRAME_FORMAT_AES_256_GCM })).toEqual([]);
+
+    // Control: the joiner after that, left alone by the relay, gets in on the same invitation.
+    tap.rewriteFrame = undefined;
+    const third = await securePair(await nextJoiner(), honest);
+    expect(third.agent.ok && third.expert.ok).toBe(true);
   });
 
   it('a relay that runs its own key exchange towards each side (man in the middle, guessed password) fails confirmation on both; no data flows', async () => {
@@ -267,6 +355,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       return null; // never forwarded to the real peer
     };
     towardsAgent.start();
+    towardsExpert.start();
 
     const secured = await securePair(p, honest, { abortFlushMs: 30_000 });
 
@@ -285,13 +374,10 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       .framesFromClients({ connectionId: connections(first).expert, format: FRAME_FORMAT_PLAIN })
       .filter((frame) => header(frame).space === 'data');
     const bySeq = new Map(recorded.map((frame) => [header(frame).seq, frame]));
-    const [commit, reveal] = [bySeq.get(0)!, bySeq.get(1)!];
-    const payloadOf = (frame: Uint8Array) => {
-      const packet = decodeDataPacket(frame.subarray(FRAME_HEADER_BYTES));
-      return packet.kind === 'last-chunk' ? packet.payload : undefined;
-    };
-    expect(payloadOf(commit)).toHaveLength(66);
-    expect(payloadOf(reveal)).toHaveLength(130);
+    const [hello, commit, reveal] = [bySeq.get(0)!, bySeq.get(1)!, bySeq.get(2)!];
+    expect(handshakePayloadOf(hello)).toHaveLength(18);
+    expect(handshakePayloadOf(commit)).toHaveLength(66);
+    expect(handshakePayloadOf(reveal)).toHaveLength(130);
 
     // Session 2 on the same invitation secret and password; the impostor is a bare socket.
     const agent = createRelayClient({ url: runtime().wsUrl, ...secureClientOptions });
@@ -313,13 +399,14 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     defer(() => impostor.close());
     expect(await impostor.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
 
+    impostor.send({ action: 'frame', data: Buffer.from(hello).toString('base64') });
     impostor.send({ action: 'frame', data: Buffer.from(commit).toString('base64') });
-    // Wait for the agent's share (a plain data frame), then replay the reveal.
+    // Wait for the agent's share (its second plain data frame, after its hello), then replay the reveal.
     for (;;) {
       const message = await impostor.next();
       if (message.type === 'frame' && Buffer.from(message.data, 'base64')[0] === FRAME_FORMAT_PLAIN) {
         const frame = Buffer.from(message.data, 'base64');
-        if (header(frame).space === 'data') break;
+        if (header(frame).space === 'data' && header(frame).seq === 1) break;
       }
     }
     impostor.send({ action: 'frame', data: Buffer.from(reveal).toString('base64') });
@@ -372,7 +459,7 @@ class MitmLeg {
     });
   }
 
-  /** Plays the expert's opening move. */
+  /** Plays this leg's opening move, its hello. */
   start(): void {
     void this.stream.send(this.handshake.start());
   }

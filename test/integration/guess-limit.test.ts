@@ -16,7 +16,7 @@ import { injectToClient } from '../support/secure-pair.js';
 
 /** A relay that lies about failed attempts, and (when asked) about the limit at creation. */
 class LyingTap implements GatewayTap {
-  /** Distinct first handshake messages (the agent's key share, fresh per handshake) per connection. */
+  /** Distinct first handshake messages (the agent's hello, a fresh sid nonce per handshake) per connection. */
   readonly sharesFrom = new Map<string, Set<string>>();
   hiddenReports = 0;
   /** The connection of each invitation's creator, newest last. */
@@ -96,7 +96,7 @@ describe('the guess limit against a malicious relay', () => {
     for (let n = 1; n <= 9; n++) outcomes.push(await guess(wrongCode(agent.invitation.password, n)));
     const last = await guess(agent.invitation.password);
 
-    // Three handshakes ran (three fresh key shares from the agent), each a failed guess; then nothing.
+    // Three handshakes ran (three fresh hellos from the agent), each a failed guess; then nothing.
     expect(tap.sharesFrom.get(agentConnection)?.size).toBe(3);
     expect(tap.hiddenReports).toBe(3);
     expect(outcomes.slice(0, 3).map((o) => ('seen' in o ? o.seen.ended?.error?.name : o.refused))).toEqual(Array(3).fill('SecureSessionError'));

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketEvent } from '../../functions/lib/events.js';
-import { webSocketRoutes } from '../../functions/lib/routes.js';
+import { isOneWay, webSocketRoutes, type WebSocketRouteKey } from '../../functions/lib/routes.js';
 import { routeHandlers } from '../../infra/local/runtime.js';
 import { seededRandom } from '../../infra/local/chaos.js';
 import type { RelayPolicy } from '../../shared/config/policy.js';
@@ -161,10 +161,11 @@ export class InProcessRelay {
       this.framesFrom[role]++;
       this.onFrame(role);
     }
-    const routeKey = action && Object.hasOwn(webSocketRoutes, action) && !action.startsWith('$') ? action : '$default';
+    const routeKey = (action && Object.hasOwn(webSocketRoutes, action) && !action.startsWith('$') ? action : '$default') as WebSocketRouteKey;
     event.requestContext.routeKey = routeKey;
     const reply = (await this.#invoke(event))?.body;
-    if (!reply) return;
+    // As on API Gateway, only a two-way route's result goes back to the caller.
+    if (!reply || isOneWay(routeKey)) return;
     const answer = JSON.parse(reply) as ServerMessage & { role?: Role; sessionId?: string };
     if (answer.type === 'sessionCreated' || answer.type === 'sessionJoined' || answer.type === 'sessionResumed') {
       this.#roles.set(connectionId, answer.role);

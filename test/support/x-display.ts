@@ -5,9 +5,10 @@
 //
 // Native modules (node-screenshots, libnut) open the display named by DISPLAY when they load, and a
 // test's own process has none (or the developer's): run them in a child process with `env`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumPath } from './chromium.js';
 
@@ -379,4 +380,19 @@ export async function captureXScreen(xDisplay: XDisplay): Promise<XScreenCapture
      }));`,
   );
   return { width: captured.width, height: captured.height, data: Buffer.from(captured.rgba, 'base64'), monitors: captured.monitors };
+}
+
+/** The X display's clipboard text, read as another program on it would (xclip); empty when it holds none. */
+export async function xClipboard(xDisplay: XDisplay): Promise<string> {
+  const { stdout } = await promisify(execFile)('xclip', ['-selection', 'clipboard', '-out'], { env: { ...process.env, ...xDisplay.env } }).catch(() => ({ stdout: '' }));
+  return stdout;
+}
+
+/** Copies text on the X display, as a person would in a program there. */
+export async function copyOnX(xDisplay: XDisplay, text: string): Promise<void> {
+  // xclip stays in the background to serve the selection: wait for the foreground one only.
+  const child = spawn('xclip', ['-selection', 'clipboard', '-in'], { env: { ...process.env, ...xDisplay.env }, stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin!.end(text);
+  await exited;
 }

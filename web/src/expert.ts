@@ -2,6 +2,7 @@ import { parseRelayJoinUrl } from '../../shared/invitations/relay-url.js';
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
 import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';
+import { isVersionMismatch } from '../../sdk/secure-session.js';
 import { ChatPane } from './chat.js';
 import { ClipboardPanel } from './clipboard-panel.js';
 import { DesktopView } from './desktop-view.js';
@@ -197,6 +198,9 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
       waiting(`Someone typed a wrong code (${failedAttempts} of ${maxFailedAttempts} tries). Check that the person types exactly what you read.`),
     );
     session.on('agent-left', () => waiting('The person left before letting you in. The code still works.'));
+    session.on('error', (error) => {
+      if (isVersionMismatch(error)) waiting(`${errorText(error)} Your code still works.`);
+    });
   }
   session.on('verification', ({ code }) => {
     showScreen(

@@ -1,5 +1,6 @@
 import { acceptHelp, requestHelp, type HelpRequest } from '../../sdk/assist.js';
 import type { AgentSession } from '../../sdk/assist-session.js';
+import { isVersionMismatch } from '../../sdk/secure-session.js';
 import { DEFAULT_EXTENSION_SECONDS } from '../../sdk/time-limit.js';
 import { ChatPane } from './chat.js';
 import { button, clockTime, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
@@ -180,6 +181,10 @@ function runPerson(session: AgentSession, waiting: (note?: string) => void, opti
     waiting(`Someone tried a wrong password (${failedAttempts} of ${maxFailedAttempts} tries). If it was not your technician, withdraw the invitation.`),
   );
   session.on('expert-left', () => waiting('The technician left before you let them in. The invitation still works.'));
+  // A technician whose assist cannot talk to this one: the invitation stays open for when they have updated.
+  session.on('error', (error) => {
+    if (isVersionMismatch(error)) waiting(`${errorText(error)} Your invitation still works.`);
+  });
   session.on('expert', ({ name, verificationCode }) => {
     showScreen(
       `${name} wants to help you`,

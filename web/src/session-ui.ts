@@ -1,8 +1,9 @@
 import type { AssistEnd } from '../../sdk/assist-session.js';
 import type { RelayClient } from '../../sdk/client.js';
 import { watchTimeLimit } from '../../sdk/time-limit.js';
+import { isVersionMismatch } from '../../sdk/secure-session.js';
 import { button, clockTime, h, showScreen } from './dom.js';
-import { endText, timeLeft, type Reader } from './text.js';
+import { endText, errorText, timeLeft, type Reader } from './text.js';
 
 // What both sides show around a session: how long it may still last, a guard against closing the
 // tab by accident, and why it ended.
@@ -89,5 +90,7 @@ export function guardAgainstClosing(): () => void {
 
 /** The last screen: why the session ended and where to go next. */
 export function showEnded(end: AssistEnd, reader: Reader, next: { label: string; href: string }): void {
-  showScreen('The session has ended', h('p', { class: 'end-reason' }, endText(end.reason, reader)), h('p', {}, h('a', { href: next.href }, next.label)));
+  // Another version on the other side: say what to update, too.
+  const why = isVersionMismatch(end.error) ? [h('p', { class: 'end-why' }, errorText(end.error))] : [];
+  showScreen('The session has ended', h('p', { class: 'end-reason' }, endText(end.reason, reader)), ...why, h('p', {}, h('a', { href: next.href }, next.label)));
 }

@@ -8,6 +8,7 @@ import type { EndReason } from '../../shared/protocol/messages.js';
 import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
 import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';
+import { isVersionMismatch } from '../../sdk/secure-session.js';
 
 /** Who reads the text: the person who asked for help, or the technician helping. */
 export type Reader = 'person' | 'technician';
@@ -38,6 +39,10 @@ const endTexts: Record<EndReason | LocalEndReason, Record<Reader, string>> = {
     person: 'The session was stopped because data arrived damaged or altered on the way.',
     technician: 'The session was stopped because data arrived damaged or altered on the way.',
   },
+  'handshake-failed': {
+    person: 'The secure connection with the technician could not be set up, so nothing was shared. Try again.',
+    technician: 'The secure connection with the person could not be set up, so nothing was shared. Try again.',
+  },
 };
 
 /** Why a session ended, for the reader. */
@@ -58,6 +63,12 @@ const mixUpTexts: Record<InvitationShape, string> = {
 /** An error as a sentence for the reader: typed errors say what to do; anything else says what happened. */
 export function errorText(error: unknown): string {
   if (error instanceof InvitationMixUpError) return mixUpTexts[error.given];
+  // The console is served by the relay, so it is as new as the relay: an older peer updates, a newer one needs a newer relay.
+  if (isVersionMismatch(error)) {
+    return error.code === 'peer-outdated'
+      ? 'The other side uses an older version of assist, which cannot connect to this one. Ask them to update it, then try again.'
+      : 'The other side uses a newer version of assist than this relay’s console. The relay needs an update: ask whoever runs it.';
+  }
   if (error instanceof RelayError) {
     switch (error.code) {
       case 'session-not-found':

@@ -17,7 +17,7 @@ export function party(role: HandshakeOptions['role'], prs: Uint8Array, overrides
   return new Handshake({ ...context, role, password: prs, ...overrides });
 }
 
-/** Index of each message in a run: commit, share, reveal, confirm. */
+/** Index of each message in a run: expert hello, agent hello, commit, share, reveal, confirm. */
 export type Relay = (index: number, message: Uint8Array) => Uint8Array;
 
 export interface Run {
@@ -61,7 +61,11 @@ export function runHandshake(expert: Handshake, agent: Handshake, relay: Relay =
     }
   };
 
-  const commit = expert.start();
+  const expertHello = expert.start();
+  const agentHello = agent.start();
+  if (!deliver('agent', expertHello)) return run;
+  const commit = deliver('expert', agentHello)?.reply;
+  if (!commit) return run;
   const share = deliver('agent', commit)?.reply;
   if (!share) return run;
   const reveal = deliver('expert', share)?.reply;
@@ -71,4 +75,12 @@ export function runHandshake(expert: Handshake, agent: Handshake, relay: Relay =
   run.agentResult = agentStep.established;
   run.expertResult = deliver('expert', agentStep.reply)?.established;
   return run;
+}
+
+/** Exchanges the two hellos (no relay in between) and returns the expert's commit. */
+export function opened(expert: Handshake, agent: Handshake): Uint8Array {
+  const expertHello = expert.start();
+  const agentHello = agent.start();
+  agent.receive(expertHello);
+  return expert.receive(agentHello).reply!;
 }

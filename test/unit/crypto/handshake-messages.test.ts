@@ -13,6 +13,7 @@ import { caught, expectHandshakeError } from './helpers.js';
 const filled = (length: number, value: number) => new Uint8Array(length).fill(value);
 
 const samples: HandshakeMessage[] = [
+  { type: 'hello', nonce: filled(16, 7) },
   { type: 'commit', commitment: filled(64, 1) },
   { type: 'share', share: filled(32, 2) },
   { type: 'reveal', nonce: filled(32, 3), share: filled(32, 4), tag: filled(64, 5) },
@@ -22,7 +23,8 @@ const samples: HandshakeMessage[] = [
 
 describe('handshake message encoding', () => {
   it('has the documented sizes', () => {
-    expect(HANDSHAKE_MESSAGE_BYTES).toEqual({ commit: 66, share: 34, reveal: 130, confirm: 66, abort: 2 });
+    expect(HANDSHAKE_MESSAGE_BYTES).toEqual({ hello: 18, commit: 66, share: 34, reveal: 130, confirm: 66, abort: 2 });
+    expect(HANDSHAKE_VERSION).toBe(2);
   });
 
   for (const message of samples) {
@@ -44,23 +46,28 @@ describe('handshake message encoding', () => {
   }
 
   it('puts the reveal fields in wire order: nonce, share, tag', () => {
-    const encoded = encodeHandshakeMessage(samples[2]!);
+    const encoded = encodeHandshakeMessage(samples[3]!);
     expect([encoded[2], encoded[34], encoded[66], encoded[129]]).toEqual([3, 4, 5, 5]);
   });
 
   it('copies fields out of the input buffer', () => {
-    const encoded = encodeHandshakeMessage(samples[1]!);
+    const encoded = encodeHandshakeMessage(samples[2]!);
     const parsed = parseHandshakeMessage(encoded);
     encoded[2] = 99;
-    expect(parsed).toEqual(samples[1]);
+    expect(parsed).toEqual(samples[2]);
   });
 
   it('rejects short input, other versions and unknown types', () => {
     expectHandshakeError(caught(() => parseHandshakeMessage(new Uint8Array(0))), 'malformed-message');
     expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(HANDSHAKE_VERSION))), 'malformed-message');
-    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(2, 5))), 'unsupported-version');
+    // Version 1 is an older release (its commit, its abort); above 2 a newer one; 0 never existed.
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(1, 5))), 'peer-outdated');
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(1, 1, ...filled(64, 1)))), 'peer-outdated');
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(3, 5))), 'peer-newer');
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(255, 6, ...filled(16, 1)))), 'peer-newer');
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(0, 5))), 'malformed-message');
     expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(HANDSHAKE_VERSION, 0))), 'malformed-message');
-    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(HANDSHAKE_VERSION, 6))), 'malformed-message');
+    expectHandshakeError(caught(() => parseHandshakeMessage(Uint8Array.of(HANDSHAKE_VERSION, 7))), 'malformed-message');
   });
 
   it('refuses to encode fields of the wrong size', () => {
@@ -80,7 +87,7 @@ describe('handshake message encoding', () => {
         });
         if (error !== undefined) {
           expect(error).toBeInstanceOf(HandshakeError);
-          expect(['malformed-message', 'unsupported-version']).toContain((error as HandshakeError).code);
+          expect(['malformed-message', 'peer-outdated', 'peer-newer']).toContain((error as HandshakeError).code);
         }
       }),
       { numRuns: 2000 },

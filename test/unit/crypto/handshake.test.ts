@@ -17,7 +17,7 @@ import {
   parseHandshakeMessage,
 } from '../../../shared/crypto/handshake-messages.js';
 import { caught, expectHandshakeError } from './helpers.js';
-import { context, party, password, runHandshake } from './handshake-driver.js';
+import { context, opened, party, password, runHandshake } from './handshake-driver.js';
 
 const secret = 'K7QMX2PA';
 const abort = encodeHandshakeMessage({ type: 'abort' });
@@ -43,6 +43,8 @@ describe('handshake between honest parties', () => {
     expect(expertResult!.verificationCode).toBe(agentResult!.verificationCode);
     expect([run.expert.state, run.agent.state]).toEqual(['established', 'established']);
     expect(run.messages.map((m) => m.length)).toEqual([
+      HANDSHAKE_MESSAGE_BYTES.hello,
+      HANDSHAKE_MESSAGE_BYTES.hello,
       HANDSHAKE_MESSAGE_BYTES.commit,
       HANDSHAKE_MESSAGE_BYTES.share,
       HANDSHAKE_MESSAGE_BYTES.reveal,
@@ -104,12 +106,14 @@ describe('handshake failures', () => {
     const honest = runHandshake(party('expert', password(secret)), party('agent', password(secret)));
     const lengths = honest.messages.map((m) => m.length);
     const expected = (index: number, position: number): HandshakeErrorCode[] => {
-      if (position === 0) return ['unsupported-version'];
+      if (position === 0) return ['peer-outdated', 'peer-newer', 'malformed-message'];
       // A changed type byte is malformed, or a same-length message of the wrong type (commit ↔ confirm).
       if (position === 1) return ['malformed-message', 'unexpected-message'];
-      if (index === 0) return ['commitment-mismatch'];
-      if (index === 1) return ['invalid-point', 'confirmation-failed'];
-      if (index === 2) return position < 2 + 32 + 32 ? ['commitment-mismatch'] : ['confirmation-failed'];
+      // Either hello's nonce: the two sides compute different sids, so different generators and keys.
+      if (index === 0 || index === 1) return ['confirmation-failed'];
+      if (index === 2) return ['commitment-mismatch'];
+      if (index === 3) return ['invalid-point', 'confirmation-failed'];
+      if (index === 4) return position < 2 + 32 + 32 ? ['commitment-mismatch'] : ['confirmation-failed'];
       return ['confirmation-failed'];
     };
     const tamperedRunFails = (index: number, position: number, mask: number) => {
@@ -130,7 +134,7 @@ describe('handshake failures', () => {
     });
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 3 }).chain((index) =>
+        fc.integer({ min: 0, max: lengths.length - 1 }).chain((index) =>
           fc.tuple(fc.constant(index), fc.integer({ min: 0, max: lengths[index]! - 1 }), fc.integer({ min: 1, max: 255 })),
         ),
         ([index, position, mask]) => tamperedRunFails(index, position, mask),
@@ -141,21 +145,55 @@ describe('handshake failures', () => {
 
   describe('replaying an earlier handshake', () => {
     const earlier = runHandshake(party('expert', password(secret)), party('agent', password(secret)));
-    const [oldCommit, oldShare, oldReveal, oldConfirm] = earlier.messages as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+    const [oldExpertHello, oldAgentHello, oldCommit, oldShare, oldReveal, oldConfirm] = earlier.messages as [
+      Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array,
+    ];
 
     for (const sessionId of ['session-2', context.sessionId]) {
-      it(`an old commit and reveal fail confirmation at a new agent (session id ${sessionId})`, () => {
+      it(`an old hello, commit and reveal fail confirmation at a new agent (session id ${sessionId})`, () => {
         const agent = party('agent', password(secret), { sessionId });
+        agent.start();
+        agent.receive(oldExpertHello);
         agent.receive(oldCommit);
-        // The old reveal opens the old commitment, so only key confirmation can catch it.
+        // The old reveal opens the old commitment, so only key confirmation can catch it: the agent's fresh nonce is in sid.
         expectHandshakeError(caught(() => agent.receive(oldReveal)), 'confirmation-failed');
       });
     }
 
+    it("a relay replaying either side's old hello into a new run (same session id) fails confirmation", () => {
+      for (const [index, old] of [[0, oldExpertHello], [1, oldAgentHello]] as const) {
+        const run = runHandshake(party('expert', password(secret)), party('agent', password(secret)), (i, message) => (i === index ? old : message));
+        expect(run.errors.map(({ side, error }) => [side, codeOf(error)])).toEqual([
+          ['agent', 'confirmation-failed'],
+          ['expert', 'confirmation-failed'],
+        ]);
+        expect(run.expertResult ?? run.agentResult).toBeUndefined();
+      }
+    });
+
+    it("a relay reflecting a side's own hello back to it fails confirmation", () => {
+      // The expert's hello, reflected to the expert in place of the agent's: its sid is Ne || Ne.
+      let expertHello: Uint8Array | undefined;
+      const run = runHandshake(party('expert', password(secret)), party('agent', password(secret)), (i, message) => {
+        if (i === 0) expertHello = message;
+        return i === 1 ? expertHello! : message;
+      });
+      expect(codeOf(run.errors[0]?.error)).toBe('confirmation-failed');
+      expect(run.expertResult ?? run.agentResult).toBeUndefined();
+      // The agent's hello, reflected to the agent: it then expects a commit under sid Na || Na, the expert computes Ne || Na.
+      const expert = party('expert', password(secret));
+      const agent = party('agent', password(secret));
+      expert.start();
+      const agentHello = agent.start();
+      agent.receive(agentHello);
+      const share = agent.receive(expert.receive(agentHello).reply!).reply!;
+      expectHandshakeError(caught(() => agent.receive(expert.receive(share).reply!)), 'confirmation-failed');
+    });
+
     it('an old share makes a new expert reveal a tag the real agent rejects', () => {
       const expert = party('expert', password(secret), { sessionId: 'session-2' });
       const agent = party('agent', password(secret), { sessionId: 'session-2' });
-      agent.receive(expert.start());
+      agent.receive(opened(expert, agent));
       const { reply: reveal } = expert.receive(oldShare);
       expectHandshakeError(caught(() => agent.receive(reveal!)), 'confirmation-failed');
     });
@@ -163,7 +201,7 @@ describe('handshake failures', () => {
     it('an old confirm fails at a new expert', () => {
       const expert = party('expert', password(secret));
       const agent = party('agent', password(secret));
-      expert.receive(agent.receive(expert.start()).reply!);
+      expert.receive(agent.receive(opened(expert, agent)).reply!);
       expectHandshakeError(caught(() => expert.receive(oldConfirm)), 'confirmation-failed');
     });
   });
@@ -176,12 +214,12 @@ describe('handshake failures', () => {
     const impostorExpert = party('expert', guess);
 
     // Toward the agent the attacker plays expert with its guess.
-    const agentShare = agent.receive(impostorExpert.start()).reply!;
+    const agentShare = agent.receive(opened(impostorExpert, agent)).reply!;
     const forgedReveal = impostorExpert.receive(agentShare).reply!;
     expectHandshakeError(caught(() => agent.receive(forgedReveal)), 'confirmation-failed');
 
     // Toward the expert it plays agent; it cannot check the expert's tag, nor make a valid one.
-    const expertReveal = expert.receive(impostorAgent.receive(expert.start()).reply!).reply!;
+    const expertReveal = expert.receive(impostorAgent.receive(opened(expert, impostorAgent)).reply!).reply!;
     expectHandshakeError(caught(() => impostorAgent.receive(expertReveal)), 'confirmation-failed');
     const forgedConfirm = encodeHandshakeMessage({ type: 'confirm', tag: new Uint8Array(64).fill(7) });
     expectHandshakeError(caught(() => expert.receive(forgedConfirm)), 'confirmation-failed');
@@ -205,7 +243,7 @@ describe('handshake failures', () => {
     it('a reveal with another nonce does not open the commitment', () => {
       const agent = party('agent', password(secret));
       const expert = party('expert', password(secret));
-      const reveal = expert.receive(agent.receive(expert.start()).reply!).reply!;
+      const reveal = expert.receive(agent.receive(opened(expert, agent)).reply!).reply!;
       expectHandshakeError(caught(() => agent.receive(reopen(reveal, { nonce: new Uint8Array(32) }))), 'commitment-mismatch');
       expect(agent.state).toBe('failed');
     });
@@ -213,7 +251,7 @@ describe('handshake failures', () => {
     it('a reveal of another valid share (as if chosen after seeing Yb) does not open the commitment', () => {
       const agent = party('agent', password(secret));
       const expert = party('expert', password(secret));
-      const reveal = expert.receive(agent.receive(expert.start()).reply!).reply!;
+      const reveal = expert.receive(agent.receive(opened(expert, agent)).reply!).reply!;
       const otherShare = ristretto255.Point.BASE.toBytes();
       expectHandshakeError(caught(() => agent.receive(reopen(reveal, { share: otherShare }))), 'commitment-mismatch');
     });
@@ -223,13 +261,15 @@ describe('handshake failures', () => {
     for (const [name, point] of [['the identity', CPACE_IDENTITY], ['a non-canonical encoding', nonCanonicalPoint]] as const) {
       it(`an agent share that is ${name} is rejected by the expert`, () => {
         const expert = party('expert', password(secret));
-        expert.start();
+        opened(expert, party('agent', password(secret)));
         const share = encodeHandshakeMessage({ type: 'share', share: point });
         expectHandshakeError(caught(() => expert.receive(share)), 'invalid-point');
       });
 
       it(`an expert share that is ${name}, even correctly committed, is rejected by the agent`, () => {
         const agent = party('agent', password(secret));
+        agent.start();
+        agent.receive(party('expert', password(secret)).start());
         const nonce = new Uint8Array(32).fill(1);
         agent.receive(encodeHandshakeMessage({ type: 'commit', commitment: commitmentTo(nonce, point) }));
         const reveal = encodeHandshakeMessage({ type: 'reveal', nonce, share: point, tag: new Uint8Array(64) });
@@ -240,25 +280,56 @@ describe('handshake failures', () => {
 });
 
 describe('handshake state machine', () => {
-  it('only the expert starts, and only once', () => {
-    expectHandshakeError(caught(() => party('agent', password(secret)).start()), 'wrong-state');
-    const expert = party('expert', password(secret));
-    expert.start();
-    expectHandshakeError(caught(() => expert.start()), 'wrong-state');
-    expect(expert.state).toBe('failed');
+  it('each side starts once, with a hello of its own fresh nonce', () => {
+    for (const role of ['expert', 'agent'] as const) {
+      const side = party(role, password(secret));
+      const hello = parseHandshakeMessage(side.start());
+      expect(hello.type).toBe('hello');
+      expect(side.state).toBe('awaiting-hello');
+      expectHandshakeError(caught(() => side.start()), 'wrong-state');
+      expect(side.state).toBe('failed');
+    }
+    const nonceOf = (bytes: Uint8Array) => (parseHandshakeMessage(bytes) as { nonce: Uint8Array }).nonce;
+    expect(nonceOf(party('agent', password(secret)).start())).not.toEqual(nonceOf(party('agent', password(secret)).start()));
   });
 
-  it('an expert receives nothing before it starts', () => {
-    const expert = party('expert', password(secret));
-    const share = encodeHandshakeMessage({ type: 'share', share: ristretto255.Point.BASE.toBytes() });
-    expectHandshakeError(caught(() => expert.receive(share)), 'wrong-state');
+  it('a side receives nothing before it starts', () => {
+    for (const role of ['expert', 'agent'] as const) {
+      const hello = party(role === 'expert' ? 'agent' : 'expert', password(secret)).start();
+      expectHandshakeError(caught(() => party(role, password(secret)).receive(hello)), 'wrong-state');
+    }
   });
 
   it('a well-formed message out of order is unexpected', () => {
     const agent = party('agent', password(secret));
+    agent.start();
     const share = encodeHandshakeMessage({ type: 'share', share: ristretto255.Point.BASE.toBytes() });
     expectHandshakeError(caught(() => agent.receive(share)), 'unexpected-message');
     expect(agent.state).toBe('failed');
+    // A commit before the expert's hello: the agent has no sid yet.
+    const early = party('agent', password(secret));
+    early.start();
+    expectHandshakeError(caught(() => early.receive(encodeHandshakeMessage({ type: 'commit', commitment: new Uint8Array(64) }))), 'unexpected-message');
+    // A second hello.
+    const twice = party('agent', password(secret));
+    twice.start();
+    const hello = party('expert', password(secret)).start();
+    twice.receive(hello);
+    expectHandshakeError(caught(() => twice.receive(hello)), 'unexpected-message');
+  });
+
+  it('a message of the previous version (an older release) is peer-outdated; of a higher one, peer-newer', () => {
+    const v1Commit = Uint8Array.of(1, 1, ...new Uint8Array(64));
+    const v1Abort = Uint8Array.of(1, 5);
+    for (const bytes of [v1Commit, v1Abort]) {
+      const agent = party('agent', password(secret));
+      agent.start();
+      expectHandshakeError(caught(() => agent.receive(bytes)), 'peer-outdated');
+      expect(agent.state).toBe('failed');
+    }
+    const expert = party('expert', password(secret));
+    expert.start();
+    expectHandshakeError(caught(() => expert.receive(Uint8Array.of(HANDSHAKE_VERSION + 1, 6, ...new Uint8Array(16)))), 'peer-newer');
   });
 
   it('an established side treats further messages as unexpected, an abort as the peer aborting', () => {
@@ -270,13 +341,16 @@ describe('handshake state machine', () => {
   });
 
   it('an abort is a failed confirmation to an expert awaiting confirm, a plain abort otherwise', () => {
+    const started = party('agent', password(secret));
+    started.start();
+    expectHandshakeError(caught(() => started.receive(abort)), 'peer-aborted');
     const expert = party('expert', password(secret));
     const agent = party('agent', password(secret));
-    expectHandshakeError(caught(() => party('agent', password(secret)).receive(abort)), 'peer-aborted');
-    agent.receive(expert.start());
+    agent.receive(opened(expert, agent));
     expectHandshakeError(caught(() => agent.receive(abort)), 'peer-aborted');
     const waiting = party('expert', password(secret));
-    const share = party('agent', password(secret)).receive(waiting.start()).reply!;
+    const peer = party('agent', password(secret));
+    const share = peer.receive(opened(waiting, peer)).reply!;
     waiting.receive(share);
     expect(waiting.state).toBe('awaiting-confirm');
     expectHandshakeError(caught(() => waiting.receive(abort)), 'confirmation-failed');
@@ -295,25 +369,41 @@ describe('handshake state machine', () => {
         fc.uint8Array({ minLength: length - 2, maxLength: length - 2 }).map((body) => Uint8Array.of(HANDSHAKE_VERSION, type, ...body)),
       );
     const input = fc.oneof(fc.uint8Array({ maxLength: 200 }), wellFramed);
-    const inState = {
-      'awaiting-commit': () => party('agent', password(secret)),
-      'awaiting-share': () => {
+    const inState: [string, () => ReturnType<typeof party>][] = [
+      ['awaiting-hello', () => {
         const expert = party('expert', password(secret));
         expert.start();
         return expert;
-      },
-      'awaiting-reveal': () => {
+      }],
+      ['awaiting-hello', () => {
         const agent = party('agent', password(secret));
+        agent.start();
+        return agent;
+      }],
+      ['awaiting-commit', () => {
+        const agent = party('agent', password(secret));
+        agent.start();
         agent.receive(party('expert', password(secret)).start());
         return agent;
-      },
-      'awaiting-confirm': () => {
+      }],
+      ['awaiting-share', () => {
         const expert = party('expert', password(secret));
-        expert.receive(party('agent', password(secret)).receive(expert.start()).reply!);
+        opened(expert, party('agent', password(secret)));
         return expert;
-      },
-    };
-    for (const [state, make] of Object.entries(inState)) {
+      }],
+      ['awaiting-reveal', () => {
+        const agent = party('agent', password(secret));
+        agent.receive(opened(party('expert', password(secret)), agent));
+        return agent;
+      }],
+      ['awaiting-confirm', () => {
+        const expert = party('expert', password(secret));
+        const agent = party('agent', password(secret));
+        expert.receive(agent.receive(opened(expert, agent)).reply!);
+        return expert;
+      }],
+    ];
+    for (const [state, make] of inState) {
       fc.assert(
         fc.property(input, (bytes) => {
           const handshake = make();

@@ -7,7 +7,7 @@ import type { CursorShape, CursorState, ExpertSession, VideoChunk, VideoConfig }
 import { until, useCleanups } from '../../support/harness.js';
 import { decidingPair, sendRaw } from '../sdk/support/assist-pair.js';
 import { ManualClock } from '../sdk/support/manual-clock.js';
-import { cursorImage, FakeEncoders, FakeInput, FakeScreen, FakeWatch, picture } from './fakes.js';
+import { cursorImage, FakeEncoders, FakeInput, FakeScreen, FakeWatch, holdEncoder, picture } from './fakes.js';
 
 const defer = useCleanups();
 const FRAME_MS = 1000 / 15;
@@ -42,7 +42,7 @@ async function sharing({ notifiesChanges = false } = {}) {
   await until(() => seen.configs.length === 1, 'the video configuration');
   /** Runs the share's timers for `frames` frame intervals. */
   const run = (frames: number) => clock.advance(frames * FRAME_MS);
-  return { ...pair, share, clock, screen, input, display, events, seen, run };
+  return { ...pair, share, clock, screen, input, display, encoders, events, seen, run };
 }
 
 describe('a desktop share on a session', () => {
@@ -92,6 +92,30 @@ describe('a desktop share on a session', () => {
     await clock.advance(FRAME_MS);
     await until(() => seen.chunks.length === 2, 'the changed picture');
     expect(seen.chunks[1]).toMatchObject({ data: Uint8Array.of(55, 0) });
+  });
+
+  it('captures the next tick’s picture while the encoder still works on the last one, one picture ahead at most', async () => {
+    const { seen, run, screen, encoders } = await sharing();
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    const release = holdEncoder(encoders);
+    let shown = 0;
+    const changing = async (frames: number) => {
+      for (let index = 0; index < frames; index++) {
+        screen.current = picture(++shown, 64, 36);
+        await run(1);
+      }
+    };
+    const before = screen.captures;
+    await changing(1);
+    await until(() => encoders.inFlight === 1, 'an encode to start');
+    await changing(3);
+    // One picture in the encoder, one captured beside it; the rest wait for the encoder.
+    expect(screen.captures - before).toBe(2);
+    release();
+    await changing(1);
+    await until(() => seen.chunks.length >= 4, 'the pictures');
+    expect(encoders.changedMidEncode).toBe(0);
   });
 
   it('captures nothing while paused; on resume the picture restarts from a key frame', async () => {

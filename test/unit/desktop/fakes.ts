@@ -61,22 +61,34 @@ export class FakeEncoders {
   readonly refused = new Set<string>();
   /** Milliseconds each encode takes, by the test's clock. */
   encodeMs = 0;
+  /** While set, encodes wait for it (a test holds the encoder busy and lets it go). */
+  gate: Promise<void> | undefined;
+  /** Encodes started and not yet finished. */
+  inFlight = 0;
+  /** Encoders opened or closed while an encode was in flight: must stay 0. */
+  changedMidEncode = 0;
 
   constructor(private readonly clock?: { advanceBy(ms: number): void }) {}
 
   open = async (settings: EncoderSettings): Promise<FrameEncoder> => {
     if (this.refused.has(settings.codec)) throw new DesktopError('encoder-refused', `the ${settings.codec} encoder refused ${settings.width}×${settings.height} (not supported)`);
+    if (this.inFlight > 0) this.changedMidEncode++;
     this.opened.push(settings);
     let first = true;
     return {
       encode: async (frame, _timestamp, keyFrame) => {
-        this.clock?.advanceBy(this.encodeMs);
+        this.inFlight++;
         const key = keyFrame || first;
         first = false;
         this.encoded.push({ red: frame.rgba[0]!, key, settings });
+        await this.gate;
+        this.clock?.advanceBy(this.encodeMs);
+        this.inFlight--;
         return { key, data: Uint8Array.of(frame.rgba[0]!, key ? 1 : 0) };
       },
-      close() {},
+      close: () => {
+        if (this.inFlight > 0) this.changedMidEncode++;
+      },
     };
   };
 }
@@ -103,6 +115,16 @@ export class FakeInput implements InputDevice {
   typeText(text: string) {
     this.calls.push(`type ${text}`);
   }
+}
+
+/** Holds `encoders` busy until the returned function is called. */
+export function holdEncoder(encoders: FakeEncoders): () => void {
+  let release!: () => void;
+  encoders.gate = new Promise((resolve) => (release = resolve));
+  return () => {
+    encoders.gate = undefined;
+    release();
+  };
 }
 
 /** A clock whose time moves only when told to. */

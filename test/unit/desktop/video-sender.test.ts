@@ -3,9 +3,9 @@
 // while too much waits unacknowledged, and chooses codec, size and bitrate.
 import { describe, expect, it } from 'vitest';
 import { DesktopError } from '../../../cli/desktop/errors.js';
-import { MAX_BITRATE, MIN_BITRATE, VideoSender } from '../../../cli/desktop/video-sender.js';
+import { MAX_BITRATE, MIN_BITRATE, VideoSender, type Captured } from '../../../cli/desktop/video-sender.js';
 import type { MonitorInfo } from '../../../cli/desktop/ports.js';
-import { FakeEncoders, FakeScreen, FakeVideoSession, monitor, picture, StepClock } from './fakes.js';
+import { FakeEncoders, FakeScreen, FakeVideoSession, holdEncoder, monitor, picture, StepClock } from './fakes.js';
 
 function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFps?: number } = {}) {
   const clock = new StepClock();
@@ -27,11 +27,42 @@ function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFp
   return { clock, session, screen, encoders, video, configured };
 }
 
-/** Runs `count` frame intervals; returns their outcomes. */
+/** One tick, captured and (if queued) encoded and sent: its outcome. */
+async function frame(setup: ReturnType<typeof sender>) {
+  return encodedAs(await setup.video.capture());
+}
+
+/** What became of a captured picture once the encoder is done with it. */
+async function encodedAs(captured: Captured) {
+  return captured.outcome === 'queued' ? await captured.encoded : captured.outcome;
+}
+
+/** The pictures sent so far, as [red value, key frame]. */
+const sentPictures = (setup: ReturnType<typeof sender>) => setup.session.chunks.map((chunk) => [chunk.data[0], chunk.key]);
+
+/** A configured sender that has sent its first picture. */
+async function sending(options?: Parameters<typeof sender>[0]) {
+  const setup = sender(options);
+  await setup.video.configure();
+  await frames(setup, 1);
+  return setup;
+}
+
+/** The encoder held busy with picture 20 while picture 30 waits for it; `release` lets it go on. */
+async function busyAndWaiting(setup: ReturnType<typeof sender>) {
+  const release = holdEncoder(setup.encoders);
+  setup.screen.current = picture(20, 64, 36);
+  const busy = await setup.video.capture();
+  setup.screen.current = picture(30, 64, 36);
+  const waiting = await setup.video.capture();
+  return { release, busy, waiting };
+}
+
+/** Runs `count` frame intervals one after another; returns their outcomes. */
 async function frames(setup: ReturnType<typeof sender>, count: number) {
   const outcomes = [];
   for (let index = 0; index < count; index++) {
-    outcomes.push(await setup.video.frame());
+    outcomes.push(await frame(setup));
     setup.clock.advanceBy(67);
   }
   return outcomes;
@@ -40,13 +71,13 @@ async function frames(setup: ReturnType<typeof sender>, count: number) {
 describe('the video sender', () => {
   it('captures nothing until the share is configured, nor while the session is paused or not active', async () => {
     const setup = sender();
-    expect(await setup.video.frame()).toBe('not-ready');
+    expect(await frame(setup)).toBe('not-ready');
     await setup.video.configure();
     setup.session.paused = true;
     expect(await frames(setup, 3)).toEqual(['not-ready', 'not-ready', 'not-ready']);
     setup.session.paused = false;
     setup.session.active = false;
-    expect(await setup.video.frame()).toBe('not-ready');
+    expect(await frame(setup)).toBe('not-ready');
     expect(setup.screen.captures).toBe(0);
     expect(setup.session.chunks).toEqual([]);
   });
@@ -57,7 +88,7 @@ describe('the video sender', () => {
     expect(await frames(setup, 4)).toEqual(['sent', 'unchanged', 'unchanged', 'unchanged']);
     setup.screen.current = picture(20, 64, 36);
     expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
-    expect(setup.session.chunks.map((chunk) => [chunk.data[0], chunk.key])).toEqual([
+    expect(sentPictures(setup)).toEqual([
       [10, true],
       [20, false],
     ]);
@@ -76,9 +107,7 @@ describe('the video sender', () => {
   });
 
   it('a chunk the session dropped is sent again as a key frame', async () => {
-    const setup = sender();
-    await setup.video.configure();
-    await frames(setup, 1);
+    const setup = await sending();
     setup.screen.current = picture(30, 64, 36);
     // A pause and a resume between the encoding and the send: the session drops the chunk.
     const send = setup.session.sendVideoChunk.bind(setup.session);
@@ -88,19 +117,17 @@ describe('the video sender', () => {
       setup.session.paused = false;
       return sent;
     };
-    expect(await setup.video.frame()).toBe('dropped');
+    expect(await frame(setup)).toBe('dropped');
     setup.session.sendVideoChunk = send;
-    expect(await setup.video.frame()).toBe('sent');
-    expect(setup.session.chunks.map((chunk) => [chunk.data[0], chunk.key])).toEqual([
+    expect(await frame(setup)).toBe('sent');
+    expect(sentPictures(setup)).toEqual([
       [10, true],
       [30, true],
     ]);
   });
 
   it('captures nothing while more waits unacknowledged than the link carries in 250 ms, then goes on', async () => {
-    const setup = sender();
-    await setup.video.configure();
-    await frames(setup, 1);
+    const setup = await sending();
     setup.screen.current = picture(40, 64, 36);
     // Before any measurement the link is taken to carry 1 Mbit/s: 31 250 bytes in 250 ms.
     setup.session.unacknowledgedBytes = 40_000;
@@ -119,20 +146,20 @@ describe('the video sender', () => {
     for (let waiting = 20_000; waiting > 16_000; waiting -= 200) {
       setup.session.unacknowledgedBytes = waiting;
       setup.screen.current = picture(waiting % 251, 64, 36);
-      await setup.video.frame();
+      await frame(setup);
       setup.clock.advanceBy(100);
     }
     expect(setup.encoders.opened).toHaveLength(1); // not 15 s yet
     setup.clock.advanceBy(15_000);
     setup.session.unacknowledgedBytes = 0;
     setup.screen.current = picture(250, 64, 36);
-    expect(await setup.video.frame()).toBe('sent');
+    expect(await frame(setup)).toBe('sent');
     expect(setup.encoders.opened.map((settings) => settings.bitrate)).toEqual([800_000, MIN_BITRATE]);
     expect(setup.video.bitrate).toBeLessThan(MAX_BITRATE);
     // Same codec and size: the expert's decoder goes on; the new encoder starts with a key frame.
     expect(setup.configured).toHaveLength(1);
     setup.screen.current = picture(251 % 256, 64, 36);
-    await setup.video.frame();
+    await frame(setup);
     expect(setup.encoders.encoded.at(-1)!.key).toBe(true);
   });
 
@@ -140,13 +167,141 @@ describe('the video sender', () => {
     const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
     await setup.video.configure();
     expect(setup.configured).toEqual(['vp8 1280x720']);
-    setup.encoders.encodeMs = 60; // more than 70% of a 15 fps frame (67 ms)
-    for (let index = 0; index < 10; index++) {
+    setup.encoders.encodeMs = 60; // more than 85% of a 15 fps frame (67 ms)
+    for (let index = 0; index < 15; index++) {
       setup.screen.current = picture(index + 1, 64, 36);
-      await setup.video.frame();
+      await frame(setup);
     }
     expect(setup.configured).toEqual(['vp8 1280x720', 'vp8 960x540']);
     expect(setup.session.configs.at(-1)).toEqual({ source: 'desktop', codec: 'vp8', width: 960, height: 540, controllable: true });
+  });
+
+  it('steps back up to the codec box once encoding is fast again, not before 15 s at the smaller size', async () => {
+    const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
+    await setup.video.configure();
+    let shown = 0;
+    const changedFrames = async (count: number) => {
+      for (let index = 0; index < count; index++) {
+        setup.screen.current = picture(++shown % 256, 64, 36);
+        await frame(setup);
+        setup.clock.advanceBy(67);
+      }
+    };
+    setup.encoders.encodeMs = 60; // a busy moment
+    await changedFrames(15);
+    expect(setup.configured.at(-1)).toBe('vp8 960x540');
+    setup.encoders.encodeMs = 5; // fast again
+    await changedFrames(40); // 2.7 s: too soon to step up
+    expect(setup.configured.at(-1)).toBe('vp8 960x540');
+    setup.clock.advanceBy(15_000);
+    await changedFrames(1);
+    expect(setup.configured).toEqual(['vp8 1280x720', 'vp8 960x540', 'vp8 1280x720']);
+    // The step up starts with a key frame at the new size.
+    await changedFrames(1);
+    expect(setup.session.chunks.at(-1)).toMatchObject({ key: true });
+    setup.clock.advanceBy(15_000);
+    await changedFrames(40); // at the codec box: no further
+    expect(setup.configured).toHaveLength(3);
+  });
+
+  it('an idle screen after a busy moment keeps its size and sends nothing: only encoded frames count', async () => {
+    const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
+    await setup.video.configure();
+    setup.encoders.encodeMs = 60;
+    for (let index = 1; index <= 15; index++) {
+      setup.screen.current = picture(index, 64, 36);
+      await frame(setup);
+    }
+    expect(setup.configured.at(-1)).toBe('vp8 960x540');
+    await frame(setup); // the key frame at the new size
+    const chunks = setup.session.chunks.length;
+    setup.clock.advanceBy(60_000);
+    expect(await frames(setup, 100)).toEqual(Array(100).fill('unchanged'));
+    expect(setup.session.chunks).toHaveLength(chunks);
+    expect(setup.configured.at(-1)).toBe('vp8 960x540');
+  });
+
+  it('captures the next picture while the current one encodes; at most one waits, and the encoder is never reopened mid-encode', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    const release = holdEncoder(setup.encoders);
+    const first = await setup.video.capture();
+    expect(first.outcome).toBe('queued');
+    expect(setup.encoders.inFlight).toBe(1);
+    // The next tick captures while the encoder is busy.
+    setup.screen.current = picture(20, 64, 36);
+    const second = await setup.video.capture();
+    expect(second.outcome).toBe('queued');
+    expect(setup.screen.captures).toBe(2);
+    // A third waits until the encoder has taken the second.
+    setup.screen.current = picture(30, 64, 36);
+    let thirdCaptured = false;
+    const third = setup.video.capture().then((captured) => ((thirdCaptured = true), captured));
+    // The technician now prefers H.264: the new encoder opens between two encodes.
+    setup.session.expertCodecs = ['avc1.640028', 'vp8'];
+    const reconfigured = setup.video.codecsChanged();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thirdCaptured).toBe(false);
+    expect(setup.screen.captures).toBe(2);
+    expect(setup.encoders.opened).toHaveLength(1);
+    release();
+    expect(await encodedAs(first)).toBe('sent');
+    expect(await encodedAs(second)).toBe('sent');
+    const thirdResult = await third;
+    expect(await encodedAs(thirdResult)).toBe('sent');
+    await reconfigured;
+    expect(setup.encoders.changedMidEncode).toBe(0);
+    // The order the pictures were taken in; the new encoder's first frame is a key frame.
+    expect(sentPictures(setup)).toEqual([
+      [10, true],
+      [20, false],
+      [30, true],
+    ]);
+    expect(setup.encoders.encoded.at(-1)!.settings.codec).toBe('avc1.640028');
+  });
+
+  it('a key frame needed while a picture waits for the encoder makes that picture a key frame', async () => {
+    const setup = await sending();
+    const { release, busy, waiting } = await busyAndWaiting(setup);
+    setup.session.keyFrameNeeded = true; // a key-frame request arrives meanwhile
+    release();
+    // The delta being encoded is of no use to the technician any more (the session drops it); the waiting picture is the key frame.
+    expect(await encodedAs(busy)).toBe('dropped');
+    expect(await encodedAs(waiting)).toBe('sent');
+    expect(sentPictures(setup)).toEqual([
+      [10, true],
+      [30, true],
+    ]);
+  });
+
+  it('looks at the backlog again just before encoding: a picture that waited while the link backed up is not encoded, and the screen is sent once it drains', async () => {
+    const setup = await sending();
+    const { release, busy, waiting } = await busyAndWaiting(setup);
+    setup.session.unacknowledgedBytes = 40_000; // more than 250 ms of an assumed 1 Mbit/s
+    release();
+    expect(await encodedAs(busy)).toBe('sent');
+    expect(await encodedAs(waiting)).toBe('not-encoded');
+    setup.session.unacknowledgedBytes = 0;
+    // The screen still shows what was not sent: it is sent now, though it did not change.
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(setup.session.chunks.map((chunk) => chunk.data[0])).toEqual([10, 20, 30]);
+  });
+
+  it('closing waits for the frame being encoded, then encodes nothing more', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    const release = holdEncoder(setup.encoders);
+    const busy = await setup.video.capture();
+    setup.screen.current = picture(20, 64, 36);
+    const waiting = await setup.video.capture();
+    const closed = setup.video.close();
+    expect((await setup.video.capture()).outcome).toBe('not-ready');
+    release();
+    await closed;
+    expect(setup.encoders.changedMidEncode).toBe(0);
+    expect(await encodedAs(busy)).toBe('sent');
+    expect(await encodedAs(waiting)).toBe('not-encoded');
+    expect(setup.session.chunks).toHaveLength(1);
   });
 
   it("a Retina monitor's capture is twice its desktop size: the encoded size follows the pixels", async () => {
@@ -185,10 +340,10 @@ describe('the video sender', () => {
     const setup = sender();
     await setup.video.configure();
     setup.screen.failure = new Error('XGetImage failed');
-    const failure = await setup.video.frame().catch((error: DesktopError) => error);
+    const failure = await frame(setup).catch((error: DesktopError) => error);
     expect(failure).toMatchObject({ code: 'capture-failed' });
     setup.screen.listed = [];
-    const gone = await setup.video.frame().catch((error: DesktopError) => error);
+    const gone = await frame(setup).catch((error: DesktopError) => error);
     expect(gone).toMatchObject({ code: 'monitor-gone', message: expect.stringContaining('monitor 1 (screen) is gone, so the desktop share stopped: the terminal and chat go on') });
   });
 });

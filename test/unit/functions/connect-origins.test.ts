@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
-import { webSocketRoute } from '../../../functions/lib/ws-handler.js';
+import { webSocketRoute } from '../../../functions/lib/entries.js';
 import { openConnection } from '../../../shared/relay/connections.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';

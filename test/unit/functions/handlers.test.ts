@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
-import { webSocketRoute } from '../../../functions/lib/ws-handler.js';
+import { webSocketRoute } from '../../../functions/lib/entries.js';
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { silentLog } from '../../../shared/ports/log.js';
 import { SESv2Client, SendEmailCommand, TooManyRequestsException } from '@aws-sdk/client-sesv2';
@@ -78,6 +78,13 @@ const invoke = (handler: (event: never, context: never) => Promise<unknown>, eve
   handler(event as never, {} as never) as Promise<{ statusCode: number; body?: string }>;
 
 const replyOf = (result: { body?: string }) => (result.body ? JSON.parse(result.body) : undefined);
+
+/** What was posted to a connection through @connections (a one-way route's answers to its caller too), parsed. */
+const postedTo = (connectionId: string) =>
+  management
+    .commandCalls(PostToConnectionCommand)
+    .filter((call) => call.args[0].input.ConnectionId === connectionId)
+    .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Data as Uint8Array)) as unknown);
 
 describe('handlers', () => {
   beforeEach(() => {
@@ -149,7 +156,9 @@ describe('handlers', () => {
     storeHolds({ 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1', 'expert-1') });
     management.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: {} }));
     const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
-    expect(replyOf(result)).toEqual({ type: 'peer', state: 'disconnected' });
+    // The frame route is one-way: the sender is told by a post, and the result carries nothing.
+    expect(result).toEqual({ statusCode: 200 });
+    expect(postedTo('agent-1')).toEqual([{ type: 'peer', state: 'disconnected' }]);
     const detach = dynamo.commandCalls(UpdateCommand).find((call) => call.args[0].input.UpdateExpression?.includes('REMOVE #seat.connectionId'));
     expect(detach?.args[0].input.ExpressionAttributeNames).toEqual({ '#seat': 'expert' });
     expect(detach?.args[0].input.ExpressionAttributeValues?.[':connectionId']).toBe('expert-1');
@@ -172,11 +181,11 @@ describe('handlers', () => {
     const items = { 'CONN#agent-1': { connectionId: 'agent-1', sessionId: 's-1', role: 'agent', expiresAt: NOW + 99 }, 'SESSION#s-1': liveSession('agent-1') };
     storeHolds(items);
     const frame = frameRoute(wiring());
-    const away = await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
-    expect(replyOf(away)).toEqual({ type: 'peer', state: 'disconnected' });
+    await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(postedTo('agent-1')).toEqual([{ type: 'peer', state: 'disconnected' }]);
     items['SESSION#s-1'] = liveSession('agent-1', 'expert-9');
     expect(await invoke(frame, webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }))).toEqual({ statusCode: 200 });
-    expect(management.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual(['expert-9']);
+    expect(management.commandCalls(PostToConnectionCommand).map((call) => call.args[0].input.ConnectionId)).toEqual(['agent-1', 'expert-9']);
   });
 
   it('frame: when the gone peer was already detached elsewhere, no second detach is written', async () => {
@@ -186,16 +195,17 @@ describe('handlers', () => {
       items['SESSION#s-1'] = liveSession('agent-1');
       throw new GoneException({ message: 'gone', $metadata: {} });
     });
-    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
-    expect(replyOf(result)).toEqual({ type: 'peer', state: 'disconnected' });
+    await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    expect(postedTo('agent-1')).toEqual([{ type: 'peer', state: 'disconnected' }]);
     expect(dynamo.commandCalls(UpdateCommand).filter((call) => call.args[0].input.UpdateExpression?.includes('REMOVE #seat.connectionId'))).toHaveLength(0);
   });
 
-  it('frame: a connection outside any session gets not-in-session and nothing is posted', async () => {
+  it('frame: a connection outside any session is told not-in-session, and nothing is relayed', async () => {
     storeHolds({ 'CONN#stranger': { connectionId: 'stranger', expiresAt: NOW + 99 } });
     const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'stranger', { action: 'frame', data: 'AAEC' }));
-    expect(replyOf(result)).toMatchObject({ type: 'error', code: 'not-in-session', requestAction: 'frame' });
-    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(result).toEqual({ statusCode: 200 });
+    expect(postedTo('stranger')).toEqual([expect.objectContaining({ type: 'error', code: 'not-in-session', requestAction: 'frame' })]);
+    expect(management.commandCalls(PostToConnectionCommand)).toHaveLength(1);
   });
 
   it('frame: an expired session ends, both sides are told why, and nothing is relayed', async () => {
@@ -223,13 +233,21 @@ describe('handlers', () => {
     expect(replyOf(result)).toMatchObject({ type: 'error', code: 'already-in-session' });
   });
 
-  it('an unexpected failure becomes a generic internal error, without details leaking', async () => {
+  it('an unexpected failure becomes a generic internal error, without details leaking, on two-way and one-way routes', async () => {
     dynamo.on(GetCommand).rejects(new Error('socket hang up at 10.0.0.1'));
-    const result = await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }));
+    const result = await invoke(createSessionRoute(wiring()), webSocketEvent('createSession', 'agent-1', { action: 'createSession' }));
     expect(result.statusCode).toBe(200);
-    const reply = replyOf(result);
-    expect(reply).toMatchObject({ type: 'error', code: 'internal' });
+    expect(replyOf(result)).toMatchObject({ type: 'error', code: 'internal' });
     expect(result.body).not.toContain('10.0.0.1');
+    expect(await invoke(frameRoute(wiring()), webSocketEvent('frame', 'agent-1', { action: 'frame', data: 'AAEC' }))).toEqual({ statusCode: 200 });
+    expect(postedTo('agent-1')).toEqual([expect.objectContaining({ type: 'error', code: 'internal', requestAction: 'frame' })]);
+    expect(JSON.stringify(postedTo('agent-1'))).not.toContain('10.0.0.1');
+  });
+
+  it('a two-way route whose use case gives no answer answers internal instead of an empty message', async () => {
+    const silent = webSocketRoute('listAudit', async () => undefined);
+    const result = await invoke(silent(wiring()), webSocketEvent('listAudit', 'agent-1', { action: 'listAudit' }));
+    expect(replyOf(result)).toMatchObject({ type: 'error', code: 'internal', requestAction: 'listAudit' });
   });
 
   it('$default answers malformed JSON and unknown actions with typed errors', async () => {

@@ -4,6 +4,7 @@ import { CODE_ALPHABET, NAMEPLATE_LENGTH } from '../../../shared/relay/codes.js'
 import { defaultPolicy } from '../../../shared/config/policy.js';
 import { RelayError } from '../../../shared/relay/errors.js';
 import { createSession, endSession, joinSession, resumeSession } from '../../../shared/relay/sessions.js';
+import { countJoinPageView } from '../../../shared/relay/join-page-views.js';
 import { sweepOverdueSessions } from '../../../shared/relay/sweep.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { AGENT_IP, EXPERT_IP, activeSession, as, joinInvitation, joinedSession, openInvitation, refusal } from './support/sessions.js';
@@ -141,6 +142,17 @@ describe('joinSession', () => {
   });
 });
 
+describe('countJoinPageView', () => {
+  it('counts views of the relay URL’s page with the joins from the same network', async () => {
+    const relay = new MemoryRelay({ policy: { joinsPerSourceIp: 2 } });
+    const { created } = await openInvitation(relay);
+    expect(await countJoinPageView(relay.deps, '2001:db8:5:5::1')).toBeUndefined();
+    await expect(joinSession(relay.deps, await relay.connect('2001:db8:5:5::2'), { nameplate: 'ZZZZ' })).rejects.toEqual(refusal('session-not-found'));
+    expect(await countJoinPageView(relay.deps, '2001:db8:5:5::3')).toMatch(/^too many join attempts from this network address; try again in/);
+    await expect(joinSession(relay.deps, await relay.connect('2001:db8:5:5::4'), created)).rejects.toEqual(refusal('rate-limited'));
+  });
+});
+
 describe('a joiner whose connection drops before approval', () => {
   it('is removed and the invitation opens again for the next joiner', async () => {
     const relay = new MemoryRelay();
@@ -214,9 +226,9 @@ describe('resumeSession', () => {
     await relay.disconnect(agent);
     await relay.disconnect(expert);
     const comeback = await relay.connect();
-    expect(await resumeSession(relay.deps, comeback, created)).toBeUndefined();
-    expect(relay.messagesTo(comeback).map((message) => message.type)).toEqual(['sessionResumed', 'peer']);
-    expect(relay.messagesTo(comeback)[1]).toEqual({ type: 'peer', state: 'left' });
+    // The reply is posted; the notice is the route's answer, which API Gateway sends after the handler returns.
+    expect(await resumeSession(relay.deps, comeback, created)).toEqual({ type: 'peer', state: 'left' });
+    expect(relay.messagesTo(comeback).map((message) => message.type)).toEqual(['sessionResumed']);
   });
 });
 

@@ -31,8 +31,8 @@ describe('clipboard text', () => {
     expect(seen.agent).toEqual([]);
   });
 
-  it('moves both ways while allowed and not paused, and stops when the person says so', async () => {
-    const { agent, expert, expertClient, seen } = await active();
+  it('moves both ways while allowed and not paused, and stops when the person says so; the relay’s audit records both decisions', async () => {
+    const { agent, expert, expertClient, seen, relay } = await active();
     await agent.allowClipboard(true);
     await until(() => expert.clipboardAllowed, 'the permission');
     expect(await agent.sendClipboard('from the person\n')).toBe(true);
@@ -53,6 +53,14 @@ describe('clipboard text', () => {
     await until(() => !expert.clipboardAllowed, 'the permission withdrawn');
     expect(seen.allowed).toEqual([true, false]);
     expect(seen.agent).toEqual(['from the technician']);
+    // Audited as the person's decisions, like control and pause; never the texts themselves.
+    // allowClipboard resolves once the relay has recorded the decision.
+    const audit = await relay.audit();
+    expect(audit.filter((entry) => entry.event.startsWith('clipboard')).map(({ event, role }) => [event, role])).toEqual([
+      ['clipboard-allowed', 'agent'],
+      ['clipboard-stopped', 'agent'],
+    ]);
+    expect(JSON.stringify(audit)).not.toContain('from the');
   });
 
   it('clipboard text from a person’s side that did not allow it breaks the protocol', async () => {

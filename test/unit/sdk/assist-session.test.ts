@@ -10,6 +10,8 @@ import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
 import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
 import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
+import { createPlainCodec } from '../../../sdk/codec.js';
+import { FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 
 const defer = useCleanups();
 const secret = 'VK4Q9T2M';
@@ -36,7 +38,25 @@ async function setUp(
     const session = sessionFor(client, password);
     return { client, session, seen: record(session) };
   };
-  return { relay, creatorClient, creator, creatorSeen: record(creator), join };
+  return { relay, creatorClient, creator, creatorSeen: record(creator), join, nameplate, newClient };
+}
+
+/**
+ * A client of the previous release, seen from the wire: a version-1 commit first if `opens`, a
+ * version-1 abort in answer to anything; a joiner leaves once the other side aborted too.
+ */
+function previousRelease(client: RelayClient, { opens }: { opens: boolean }) {
+  const stream = client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
+  if (opens) void stream.send(Uint8Array.of(1, 1, ...new Uint8Array(64)));
+  let answered = false;
+  stream.on('message', (message) => {
+    if (message.length === 2 && message[1] === 5) {
+      if (!client.isCreator) void client.end();
+    } else if (!answered) {
+      answered = true;
+      void stream.send(Uint8Array.of(1, 5));
+    }
+  });
 }
 
 /** An agent (creator) and an expert through the handshake, the agent asked to decide. */
@@ -261,6 +281,36 @@ describe('assistance sessions', () => {
     expect(creatorSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
     await until(() => creatorSeen.ended !== undefined, 'the agent’s end');
     expect(creatorSeen.ended?.reason).toBe('burned');
+  });
+
+  it('an expert of the previous release: the agent tells its user (peer-outdated) and stays open, counting nothing; the next expert gets in', async () => {
+    const { creator, creatorSeen, join, nameplate, newClient, relay } = await setUp();
+    const oldClient = newClient();
+    await oldClient.joinSession(nameplate);
+    previousRelease(oldClient, { opens: true });
+    await until(() => creatorSeen.errors.length > 0, 'the agent to tell its user');
+    expect(creatorSeen.errors).toMatchObject([{ name: 'SecureSessionError', code: 'peer-outdated' }]);
+    expect(creatorSeen.errors[0]!.message).toContain('older version of assist');
+
+    const next = await join();
+    await until(() => (creator as AgentSession).phase === 'deciding' && next.session.phase === 'awaiting-approval', 'the next expert');
+    expect(creatorSeen.log.filter((entry) => entry.startsWith('attempt-failed'))).toEqual([]);
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
+  });
+
+  it('joining an agent of the previous release: the expert is told to have it updated and ends with handshake-failed', async () => {
+    const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+    const oldAgent = newClient();
+    const { nameplate } = await oldAgent.createSession({ kind: 'easy-connect' });
+    previousRelease(oldAgent, { opens: false });
+    const client = newClient();
+    await client.joinSession(nameplate);
+    const expert = new ExpertSession({ client, name: 'Grace Hopper', secrets: { secret, invitationPassword: 'correct', relayOrigin }, handshake: { abortFlushMs: 200 } });
+    const seen = record(expert);
+    await until(() => seen.ended !== undefined, 'the expert’s end');
+    expect(seen.ended).toMatchObject({ reason: 'handshake-failed', error: { name: 'SecureSessionError', code: 'peer-outdated' } });
+    expect(seen.errors).toMatchObject([{ code: 'peer-outdated' }]);
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
   });
 
   it('an expert sending what only the agent may send breaks the protocol: the session ends', async () => {

@@ -169,9 +169,6 @@ describe('establishSecureSession', () => {
   it('helper code: the expert (creator) commits only once the agent joined; a wrong code is reported by the expert, the agent removed', async () => {
     const { relay, creator, creatorSeen, optionsFor, join } = await setUp({ kind: 'helper-code' });
     const expertOutcome = outcome(establishSecureSession(creator, optionsFor('expert')));
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(relay.framesFrom.expert).toBe(0);
-
     const { joiner, seen } = await join();
     const agentOutcome = outcome(establishSecureSession(joiner, optionsFor('agent', { secret: 'VK4Q9T2N' })));
     expect(await Promise.all([expertOutcome, agentOutcome])).toEqual([
@@ -180,6 +177,9 @@ describe('establishSecureSession', () => {
     ]);
     expect(seen.ended?.reason).toBe('confirmation-failed');
     expect(creatorSeen.ended).toBeUndefined();
+    // The expert's first frame reached the relay only after the agent's join: it waited for a joiner.
+    const actions = relay.requests.map((request) => request.action);
+    expect(actions.indexOf('frame')).toBeGreaterThan(actions.indexOf('joinSession'));
 
     const next = await join();
     const [expertSession, agentSession] = await Promise.all([
@@ -195,12 +195,16 @@ describe('establishSecureSession', () => {
     const { joiner } = await join();
     const guesser = impostor('agent', 'a guess');
     const stream = rawHandshakeStream(joiner);
+    void stream.send(guesser.start());
+    let received = 0;
     stream.on('message', (message) => {
-      // commit → share; then the reveal, whose tag fails to verify: that is the answer to the guess.
-      if (guesser.state !== 'awaiting-commit') return;
-      void stream.send(guesser.receive(message).reply!);
+      received++;
+      // hello; commit → share; then the reveal, whose tag fails to verify: that is the answer to the guess.
+      if (guesser.state !== 'awaiting-hello' && guesser.state !== 'awaiting-commit') return;
+      const { reply } = guesser.receive(message);
+      if (reply) void stream.send(reply);
     });
-    await until(() => relay.framesFrom.expert >= 2 && guesser.state === 'awaiting-reveal', 'the reveal');
+    await until(() => received === 3 && guesser.state === 'awaiting-reveal', 'the reveal');
     void joiner.end();
 
     expect(await expertOutcome).toEqual({
@@ -215,8 +219,12 @@ describe('establishSecureSession', () => {
     const { relay, creator, creatorSeen, optionsFor, join } = await setUp();
     const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent')));
     const { joiner } = await join();
-    await rawHandshakeStream(joiner).send(new Uint8Array([1, 9, 9]));
-    await until(() => relay.framesFrom.agent > 0, "the agent's abort");
+    const stream = rawHandshakeStream(joiner);
+    const toJoiner: Uint8Array[] = [];
+    stream.on('message', (message) => toJoiner.push(message));
+    await stream.send(new Uint8Array([2, 9, 9]));
+    // The agent's hello comes first (it sends it at once), then its abort.
+    await until(() => toJoiner.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
     await joiner.end();
 
     expect(await agentOutcome).toEqual({ name: 'SecureSessionError', code: 'malformed-message', verdict: undefined });
@@ -225,12 +233,36 @@ describe('establishSecureSession', () => {
     expect(creatorSeen.ended).toBeUndefined();
   });
 
+  it('a peer of the previous release (handshake version 1) fails as peer-outdated, with the sentence to update; no guess is counted', async () => {
+    // The creator (agent) meets an old expert, whose first message is a version-1 commit.
+    const { relay, creator, optionsFor, join } = await setUp();
+    const agentRun = establishSecureSession(creator, optionsFor('agent'));
+    const { joiner } = await join();
+    const oldExpert = rawHandshakeStream(joiner);
+    const toOldExpert: Uint8Array[] = [];
+    oldExpert.on('message', (message) => toOldExpert.push(message));
+    await oldExpert.send(Uint8Array.of(1, 1, ...new Uint8Array(64)));
+    await until(() => toOldExpert.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
+    await joiner.end(); // as the old release does once it has failed too
+    const error = (await agentRun.then(() => undefined, (rejection: unknown) => rejection)) as SecureSessionError;
+    expect({ code: error.code, counted: error.counted, verdict: error.verdict }).toEqual({ code: 'peer-outdated', counted: false, verdict: undefined });
+    expect(error.message).toContain('older version of assist');
+    expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
+
+    // A joining expert meets an old agent, which answers its hello with a version-1 abort.
+    const old = await setUp();
+    const oldAgent = rawHandshakeStream(old.creator);
+    oldAgent.on('message', () => void oldAgent.send(Uint8Array.of(1, 5)));
+    const { joiner: expert } = await old.join();
+    expect(await outcome(establishSecureSession(expert, old.optionsFor('expert')))).toEqual({ name: 'SecureSessionError', code: 'peer-outdated', verdict: undefined });
+  });
+
   it('an expert that stays after a failure that exposed nothing is removed by a report, as the only way to free the seat', async () => {
     const { creator, optionsFor, join } = await setUp();
     const clock = new ManualClock();
     const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { clock })));
     const { joiner, seen } = await join();
-    await rawHandshakeStream(joiner).send(new Uint8Array([1, 9, 9]));
+    await rawHandshakeStream(joiner).send(new Uint8Array([2, 9, 9]));
     // The agent waits its abort flush (2 s by default, on the manual clock) for an acknowledgement that never comes.
     expect(await settleOn(clock, agentOutcome, "the agent's failure")).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
     await until(() => seen.ended !== undefined, 'the expert to be removed');
@@ -242,7 +274,13 @@ describe('establishSecureSession', () => {
     const clock = new ManualClock();
     const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { clock })));
     const { joiner, seen } = await join();
-    await rawHandshakeStream(joiner).send(impostor('expert', 'guess').start());
+    const silent = impostor('expert', 'guess');
+    const stream = rawHandshakeStream(joiner);
+    await stream.send(silent.start());
+    stream.on('message', (message) => {
+      // The agent's hello → the commit; the agent's share then waits for a reveal that never comes.
+      if (silent.state === 'awaiting-hello') void stream.send(silent.receive(message).reply!);
+    });
     // The default 60 s timeout and 2 s abort flush, on the manual clock: nothing sleeps.
     expect(await settleOn(clock, agentOutcome, "the agent's timeout")).toEqual({
       name: 'SecureSessionError',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
 import { createPlainCodec, MAX_BODY_BYTES, SEAL_OVERHEAD_BYTES, type FrameCodec, type Space } from '../../../sdk/codec.js';
-import { DATA_HEADER_BYTES, PacketFormatError, decodeAck, encodeAck, encodeDataPacket, type AckPacket } from '../../../sdk/packets.js';
+import { DATA_HEADER_BYTES, PacketFormatError, decodeAck, decodeDataPacket, encodeAck, encodeDataPacket, type AckPacket } from '../../../sdk/packets.js';
 import { ReliableStream, type ReliableStreamOptions } from '../../../sdk/stream.js';
 import { LossyLink } from './support/lossy-link.js';
 import { ManualClock, settle } from './support/manual-clock.js';
@@ -77,6 +77,32 @@ describe('ReliableStream', () => {
     expect(frames.map((frame) => frame.length)).toEqual([MAX_FRAME_BYTES, MAX_FRAME_BYTES, SEAL_OVERHEAD_BYTES + DATA_HEADER_BYTES + 1]);
     await deliver(receiver, frames);
     expect(receiver.received.map(fingerprint)).toEqual([fingerprint(message)]);
+  });
+
+  it('an answer sent while buffered packets are being delivered carries an ack the other side accepts', async () => {
+    // Packets 1 and 2 wait for 0; when 0 arrives, the listener answers message 0 at once (as a handshake
+    // does), before 1 and 2 are delivered: its ack must not report 1 as a range at the cumulative ack.
+    const clock = new ManualClock();
+    const sender = endpoint(clock);
+    const receiver = endpoint(clock);
+    receiver.stream.on('message', () => {
+      if (receiver.received.length === 1) void receiver.stream.sendText('answer');
+    });
+    for (const text of ['zero', 'one', 'two']) await sender.stream.sendText(text);
+    const [zero, one, two] = takeSent(sender);
+    await deliver(receiver, [one!, two!, zero!]);
+    await settle();
+
+    expect(receiver.received.map((message) => new TextDecoder().decode(message))).toEqual(['zero', 'one', 'two']);
+    const answered = takeSent(receiver);
+    // Every ack it sent, riding on data or alone, reports ranges strictly above its cumulative ack.
+    const riding = await Promise.all((await framesIn(answered, 'data')).map(async (frame) => decodeDataPacket((await plain.open(frame)).body).ack));
+    for (const ack of [...riding, ...(await acksIn(answered))]) {
+      if (ack) for (const range of ack.ranges) expect(range.start).toBeGreaterThan(ack.cumulative);
+    }
+    await deliver(sender, answered);
+    expect(sender.errors).toEqual([]);
+    expect(sender.received.map((message) => new TextDecoder().decode(message))).toEqual(['answer']);
   });
 
   it('delivers an empty message', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CodeFormatError, parseCode } from '../../../shared/invitations/codes.js';
 import { AssistSetupError } from '../../../sdk/assist.js';
 import { RelayError } from '../../../sdk/connection.js';
+import { SecureSessionError } from '../../../sdk/secure-session.js';
 import { endText, errorText, sentence, spacedCode, timeLeft } from '../../../web/src/text.js';
 import { refusal } from '../../support/refusal.js';
 
@@ -13,6 +14,16 @@ describe('endText', () => {
     expect(endText('ended-by-agent', 'person')).toBe('You ended the session.');
     expect(endText('denied', 'technician')).toBe('The person did not let you in.');
     expect(endText('burned', 'technician')).toContain('Ask the person for a new one.');
+    expect(endText('handshake-failed', 'person')).toBe('The secure connection with the technician could not be set up, so nothing was shared. Try again.');
+  });
+});
+
+describe('errorText for another version of assist on the other side', () => {
+  it('asks an older peer to update, and for a newer one says the relay (which serves this console) needs updating', () => {
+    expect(errorText(new SecureSessionError('peer-outdated'))).toBe(
+      'The other side uses an older version of assist, which cannot connect to this one. Ask them to update it, then try again.',
+    );
+    expect(errorText(new SecureSessionError('peer-newer'))).toContain('The relay needs an update');
   });
 });
 
