@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
 import type { AuditEvent } from '../shared/protocol/messages.js';
-import { operatorTable, tableOptions, tableOptionsUsage } from './operator-table.js';
+import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]
 
@@ -56,6 +56,12 @@ if (typeof target === 'string') fail(target);
 const { client, table } = target;
 const audit = new DynamoAuditTrail(client, table, () => Math.floor(Date.now() / 1000));
 
+/** An extension's detail is the new hard limit in epoch seconds: shown as a time (the JSON keeps it as recorded). */
+function detailText(entry: AuditEvent): string {
+  if (entry.event === 'extended' && entry.detail && /^\d+$/.test(entry.detail)) return `until ${new Date(Number(entry.detail) * 1000).toISOString()}`;
+  return entry.detail ?? '';
+}
+
 function print(sessionId: string, events: AuditEvent[]): void {
   const nameplate = events.find((entry) => entry.nameplate !== undefined)?.nameplate;
   if (values.json) {
@@ -65,20 +71,25 @@ function print(sessionId: string, events: AuditEvent[]): void {
   console.log(`session ${sessionId}${nameplate ? `  nameplate ${nameplate}` : ''}`);
   for (const entry of events) {
     const when = new Date(entry.at * 1000).toISOString();
-    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${entry.detail ?? ''}`.trimEnd());
+    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${detailText(entry)}`.trimEnd());
   }
 }
 
-if (values.session) {
-  const events = await audit.list(values.session);
-  if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
-  print(values.session, events);
-} else {
-  const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
-  for await (const log of audit.listAll()) logs.push(log);
-  // A scan returns them in no useful order: newest session first, by when it was created.
-  const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
-  logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));
-  for (const { sessionId, events } of logs) print(sessionId, events);
-  if (logs.length === 0 && !values.json) console.log('No retained audit logs.');
+try {
+  if (values.session) {
+    const events = await audit.list(values.session);
+    if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
+    print(values.session, events);
+  } else {
+    const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
+    for await (const log of audit.listAll()) logs.push(log);
+    // A scan returns them in no useful order: newest session first, by when it was created.
+    const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
+    logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));
+    for (const { sessionId, events } of logs) print(sessionId, events);
+    if (logs.length === 0 && !values.json) console.log('No retained audit logs.');
+  }
+} catch (error) {
+  console.error(`error: ${tableErrorSentence(error, values)}`);
+  process.exit(1);
 }

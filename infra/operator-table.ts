@@ -26,3 +26,18 @@ export function operatorTable(values: { table?: string; local?: string; region?:
   const client = new DynamoDBClient(values.local ? { ...localAwsConfig, endpoint: values.local } : { ...(values.region && { region: values.region }) });
   return { client, table };
 }
+
+/** One sentence for a failure to read the table: what happened and what to do. */
+export function tableErrorSentence(error: unknown, values: { table?: string; local?: string }): string {
+  const failure = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  const code = failure.code ?? failure.cause?.code;
+  const where = values.local ?? 'AWS';
+  if (values.local && (code === 'ECONNREFUSED' || code === 'ENOTFOUND')) {
+    return `nothing answers at ${values.local}: is npm start running? --local takes the URL it prints as "Database"`;
+  }
+  if (values.local && failure.$metadata?.httpStatusCode !== undefined && failure.name === 'Unknown') {
+    return `${values.local} answered, but not as a database (HTTP ${failure.$metadata.httpStatusCode}): --local takes the URL npm start prints as "Database", not the relay's own address`;
+  }
+  if (failure.name === 'ResourceNotFoundException') return `there is no table ${values.table ?? LOCAL_TABLE} at ${where}: check --table (the stack's TableName output)`;
+  return `could not read the relay's table at ${where}: ${failure.message ?? String(error)}`;
+}

@@ -21,7 +21,7 @@ import { EmailSending, senderFromContext, type Sender } from './constructs/email
 import { RelayFunction } from './constructs/relay-function.js';
 import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
 import { functionEntries, projectRoot } from './constructs/bundling.js';
-import { DEFAULT_STAGE_THROTTLE } from './stage-throttle.js';
+import { DEFAULT_STAGE_THROTTLE } from '../shared/core/stage-throttle.js';
 
 const STAGE_NAME = 'live';
 

@@ -10,6 +10,7 @@
 // joiner left (`peer: left`), the creator's streams belong to nobody any more and are dropped, so
 // the next joiner starts afresh.
 
+import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
 import type {
   ApprovalMode,
   AuditEvent,
@@ -89,6 +90,11 @@ export interface RelayClientOptions {
   requestTimeoutMs?: number;
   /** How a request is sent again after API Gateway throttles this connection (connection.ts, defaultThrottleRetry). */
   throttleRetry?: Partial<ThrottleRetryPolicy>;
+  /**
+   * The stage throttle the client paces its sends under (pacer.ts, defaultPacing: the deployed stage's
+   * messageRateLimit and messageBurstLimit). Give the stage's values if its operator changed them.
+   */
+  pacing?: Partial<PacingPolicy>;
   /** How long end() waits for the peer to acknowledge everything sent before ending anyway. */
   endTimeoutMs?: number;
   clock?: Clock;
@@ -160,6 +166,8 @@ export interface RelayClientStats {
   unroutedFrames: number;
   /** Messages API Gateway refused with its throttle answer (frames are resent by the stream, requests by the connection). */
   throttled: number;
+  /** Messages that waited for the client's pacing under the stage throttle before going out. */
+  paced: number;
   /** The session stream's statistics, once it has started. */
   stream: StreamStats | undefined;
 }
@@ -233,7 +241,9 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   #sessionStreamKeys: CodecKeys | undefined;
   #save: ((snapshot: RelaySnapshot) => void) | undefined;
   #throttled = 0;
+  #paced = 0;
   readonly #throttleRetry: Partial<ThrottleRetryPolicy> | undefined;
+  readonly #pacing: Partial<PacingPolicy> | undefined;
 
   constructor(options: RelayClientOptions) {
     super();
@@ -244,6 +254,9 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#reconnectPolicy = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#throttleRetry = options.throttleRetry;
+    // Checked now, so a bad value fails here and not at the first connection.
+    if (options.pacing) verifyPacing({ ...defaultPacing, ...options.pacing });
+    this.#pacing = options.pacing;
     this.#endTimeoutMs = options.endTimeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     const { maxAttempts, initialDelayMs, maxDelayMs } = this.#reconnectPolicy;
@@ -278,7 +291,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   get stats(): RelayClientStats {
-    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, throttled: this.#throttled, stream: this.#sessionStream?.stats };
+    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, throttled: this.#throttled, paced: this.#paced, stream: this.#sessionStream?.stats };
   }
 
   /**
@@ -498,9 +511,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         },
         malformed: (error) => this.emit('error', error),
         throttled: () => void this.#throttled++,
+        paced: () => void this.#paced++,
         closed: (cause) => this.#onConnectionClosed(connection, cause),
       },
-      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, throttleRetry: this.#throttleRetry },
+      { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, throttleRetry: this.#throttleRetry, pacing: this.#pacing },
     );
     this.#connection = connection;
     return connection;

@@ -5,6 +5,7 @@ import type { ClientMessage, ServerMessage } from '../shared/protocol/messages.j
 import { replyTypeOf } from '../functions/lib/routes.js';
 import { RelayError } from '../shared/protocol/relay-error.js';
 import type { CancelTimer, Clock } from './clock.js';
+import { defaultPacing, SendPacer, type PacingPolicy } from './pacer.js';
 
 /** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
 export interface WebSocketLike {
@@ -115,6 +116,8 @@ export interface ConnectionEvents {
   notice(message: Notice): void;
   /** API Gateway throttled one of this connection's messages (requests are retried; frames are the stream's to resend). */
   throttled?(): void;
+  /** A message waited for the stage throttle's pacing before it went out. */
+  paced?(): void;
   /** Something arrived that is not a relay message; the connection stays up. */
   malformed(error: Error): void;
   closed(cause: Error): void;
@@ -137,6 +140,8 @@ export interface ConnectionOptions {
   clock: Clock;
   requestTimeoutMs: number;
   throttleRetry?: Partial<ThrottleRetryPolicy>;
+  /** The stage throttle this connection paces its sends under (defaultPacing: the deployed defaults). */
+  pacing?: Partial<PacingPolicy>;
 }
 
 export class RelayConnection {
@@ -145,6 +150,8 @@ export class RelayConnection {
   readonly #clock: Clock;
   readonly #requestTimeoutMs: number;
   readonly #throttleRetry: ThrottleRetryPolicy;
+  /** Every message goes out through it: a burst waits for the stage throttle's tokens instead of being refused. */
+  readonly #pacer: SendPacer;
   readonly #pending: PendingRequest[] = [];
   /** Answers still owed to requests sent twice, by action: a late one is dropped, not reported. */
   readonly #owedAnswers = new Map<Answered, number>();
@@ -156,6 +163,14 @@ export class RelayConnection {
     this.#clock = options.clock;
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#throttleRetry = { ...defaultThrottleRetry, ...options.throttleRetry };
+    this.#pacer = new SendPacer(
+      options.clock,
+      { ...defaultPacing, ...options.pacing },
+      (text) => {
+        if (this.open) socket.send(text);
+      },
+      () => events.paced?.(),
+    );
     socket.addEventListener('message', (event) => this.#onMessage(event.data));
     socket.addEventListener('close', (event) => this.#shutDown(closedError(event.code)));
   }
@@ -192,7 +207,7 @@ export class RelayConnection {
 
   /** Sends a message that gets no reply (frame, endSession); silently dropped when not open. */
   send(message: ClientMessage): void {
-    if (this.open) this.#socket.send(JSON.stringify(message));
+    if (this.open) this.#pacer.send(JSON.stringify(message));
   }
 
   /**
@@ -223,7 +238,7 @@ export class RelayConnection {
         },
       };
       this.#pending.push(pending);
-      this.#socket.send(text);
+      this.#pacer.send(text);
     });
   }
 
@@ -256,7 +271,7 @@ export class RelayConnection {
         }
         target.retries++;
         this.#owedAnswers.set(target.action, (this.#owedAnswers.get(target.action) ?? 0) + 1);
-        this.#socket.send(target.text);
+        this.#pacer.send(target.text);
       });
     }
   }
@@ -279,6 +294,7 @@ export class RelayConnection {
   #shutDown(cause: Error): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#pacer.clear();
     for (const request of this.#pending.splice(0)) request.reject(cause);
     this.#owedAnswers.clear();
     this.#events.closed(cause);

@@ -67,6 +67,7 @@ export {
   type DeviceAgentTuning,
   type DeviceIdentity,
 } from './device-agent.js';
+export { defaultPacing, type PacingPolicy } from './pacer.js';
 export { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, SNAPSHOT_VERSION } from './snapshot.js';
 export {
   acceptHelp,

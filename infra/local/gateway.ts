@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketEvent, WebSocketResult } from '../../functions/lib/events.js';
 import { decodePathSegment } from '../../functions/lib/path-segment.js';
 import type { Chaos } from './chaos.js';
-import { DEFAULT_STAGE_THROTTLE } from '../stage-throttle.js';
+import { DEFAULT_STAGE_THROTTLE } from '../../shared/core/stage-throttle.js';
 
 /** API Gateway's WebSocket limits, each configurable so tests can shorten them. */
 export interface GatewayLimits {

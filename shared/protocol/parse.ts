@@ -12,8 +12,11 @@ import {
 
 /** Bounds on the email request's fields; the use case validates their content. */
 export const MAX_EMAIL_ADDRESS_CHARS = 254;
-/** The display-name rule's bound (shared/core/display-name.ts); the use case applies the whole rule. */
-export const MAX_REQUESTER_NAME_CHARS = MAX_DISPLAY_NAME_CHARACTERS;
+/**
+ * The display-name rule's bound (shared/core/display-name.ts) in UTF-16 units, as string lengths count:
+ * its characters may each take two (an emoji). The use case applies the whole rule.
+ */
+export const MAX_REQUESTER_NAME_CHARS = 2 * MAX_DISPLAY_NAME_CHARACTERS;
 export const MAX_INVITATION_FILE_CHARS = 8192;
 
 const sessionIdPattern = /^[A-Za-z0-9_-]{16,64}$/;

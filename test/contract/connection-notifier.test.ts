@@ -113,4 +113,13 @@ describe.each(kinds)('ConnectionNotifier contract: $name', ({ start }) => {
     expect(await target.notifier.post(client.connectionId, { type: 'peer', state: 'left' })).toBe('gone');
     await expect(target.notifier.disconnect(client.connectionId)).resolves.toBeUndefined();
   });
+
+  it('tells whether a connection still exists (the sweeper asks: $disconnect is best effort)', async () => {
+    const client = await target.connect();
+    expect(await target.notifier.isConnected(client.connectionId)).toBe(true);
+    expect(await target.notifier.isConnected('bm9uZXhpc3RlbnQ=')).toBe(false);
+    await target.notifier.disconnect(client.connectionId);
+    await until(client.closed, 'the connection to close');
+    expect(await target.notifier.isConnected(client.connectionId)).toBe(false);
+  });
 });

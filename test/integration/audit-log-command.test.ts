@@ -48,6 +48,29 @@ describe('npm run audit-log -- --local URL', () => {
     ]);
   });
 
+  it('shows an extension as the time the session was extended to', async () => {
+    const created = await invite('easy-connect');
+    const expert = await TestSocket.open(runtime().wsUrl);
+    defer(() => expert.close());
+    await expert.request({ action: 'joinSession', nameplate: created.nameplate });
+    const agent = await TestSocket.open(runtime().wsUrl);
+    defer(() => agent.close());
+    await agent.request({ action: 'resumeSession', sessionId: created.sessionId, resumeToken: created.resumeToken });
+    await agent.request({ action: 'approveSession', mode: 'view' });
+    const extended = (await agent.request({ action: 'extendSession', seconds: 600 })) as Extract<ServerMessage, { type: 'sessionExtended' }>;
+    const text = await auditLog('--local', runtime().dynamoEndpoint, '--session', created.sessionId);
+    expect(text.stdout).toMatch(new RegExp(`extended\\s+agent\\s+\\S+ until ${new Date(extended.expiresAt * 1000).toISOString()}`));
+  });
+
+  it('the relay’s own address instead of its database, or nothing there, each gets a sentence saying what --local takes', async () => {
+    const relay = await auditLog('--local', runtime().httpUrl);
+    expect(relay.status).toBe(1);
+    expect(relay.stderr.trim()).toMatch(/^error: http:\/\/127\.0\.0\.1:\d+ answered, but not as a database \(HTTP \d+\): --local takes the URL npm start prints as "Database", not the relay's own address$/);
+    const nothing = await auditLog('--local', 'http://127.0.0.1:1');
+    expect(nothing.status).toBe(1);
+    expect(nothing.stderr.trim()).toBe('error: nothing answers at http://127.0.0.1:1: is npm start running? --local takes the URL it prints as "Database"');
+  });
+
   it('without --table or --local says which to give', async () => {
     const result = await auditLog();
     expect(result.status).toBe(2);

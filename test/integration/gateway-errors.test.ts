@@ -43,6 +43,18 @@ describe('API Gateway’s own answers, as the SDK reports them', () => {
     agent.close();
   });
 
+  it('a client that paces its sends under the stage throttle waits its turn instead of being throttled', async () => {
+    // A little under the stage's 4 a second, burst 2: the client's and the gateway's buckets run on different
+    // clocks, and a message read late at the gateway must not find it short of a token.
+    const agent = createRelayClient({ url: runtime().wsUrl, requestTimeoutMs: 60_000, pacing: { messagesPerSecond: 3, burst: 1 } });
+    await agent.createSession();
+    const logs = await Promise.all(Array.from({ length: 5 }, () => agent.listAudit()));
+    expect(logs.every((log) => Array.isArray(log))).toBe(true);
+    expect(agent.stats.paced).toBeGreaterThan(0);
+    expect(agent.stats.throttled).toBe(0);
+    agent.close();
+  });
+
   it('a request still throttled after its retries fails with a typed error, not a hang', async () => {
     const agent = createRelayClient({ url: runtime().wsUrl, throttleRetry: { initialDelayMs: 20, maxDelayMs: 20, maxRetries: 0 } });
     await agent.createSession();

@@ -30,8 +30,11 @@ const runtime = useLocalRuntime({
   // On top of always-concurrent invocations: reordering delays, lost and throttled posts, and
   // connections dropped every few seconds on average.
   chaos: { seed: 20261120, maxDelayMs: 4, dropRate: 0.02, throttleRate: 0.01, meanDisconnectMs: 4000 },
-  // The stage throttle as deployed: the sender here goes faster than it lets through, so some frames and
-  // requests get API Gateway's "Too Many Requests" instead; the stream resends frames, the connection requests.
+  // The limits as deployed. The sender keeps more messages in flight than one connection's 100 concurrent
+  // invocations take (Lambda's concurrency, emulated per connection) while posts back up, so some frames and
+  // requests get API Gateway's "Too Many Requests"; the stream resends frames, the connection requests. The
+  // stage's rate and burst are not what refuses them: the client paces under those (sdk/pacer.ts; in a run,
+  // stats.paced stays 0 while stats.throttled is in the thousands).
 });
 
 function client(): RelayClient {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clientActions, MAX_FRAME_DATA_CHARS } from '../../../shared/protocol/messages.js';
+import { MAX_DISPLAY_NAME_CHARACTERS } from '../../../shared/core/display-name.js';
 import { parseClientMessage } from '../../../shared/protocol/parse.js';
 import { RelayError } from '../../../shared/relay/errors.js';
 
@@ -45,7 +46,7 @@ describe('parseClientMessage', () => {
     ['{"action":"endSession","reason":"bored"}', 'invalid-request'],
     ['{"action":"emailInvitation","to":"a@example.org","requesterName":"Ada"}', 'invalid-request'],
     ['{"action":"emailInvitation","to":"","requesterName":"Ada","invitation":"{}"}', 'invalid-request'],
-    [JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: 'A'.repeat(65), invitation: '{}' }), 'invalid-request'],
+    [JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: 'A'.repeat(129), invitation: '{}' }), 'invalid-request'],
     [JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: 'Ada', invitation: 'x'.repeat(8193) }), 'invalid-request'],
   ])('rejects %j with %s', (body, code) => {
     expect(errorCodeOf(body)).toBe(code);
@@ -75,6 +76,11 @@ describe('parseClientMessage', () => {
       to: 'a@example.org',
       requesterName: 'Ada',
       invitation: '{}',
+    });
+    // The longest name the SDK takes, in characters that are two UTF-16 units each.
+    const longestName = '🛟'.repeat(MAX_DISPLAY_NAME_CHARACTERS);
+    expect(parseClientMessage(JSON.stringify({ action: 'emailInvitation', to: 'a@example.org', requesterName: longestName, invitation: '{}' }))).toMatchObject({
+      requesterName: longestName,
     });
     expect(parseClientMessage('{"action":"frame","data":"aGVsbG8="}')).toEqual({ action: 'frame', data: 'aGVsbG8=' });
     expect(parseClientMessage('{"action":"joinSession","nameplate":"k7qm"}')).toEqual({
