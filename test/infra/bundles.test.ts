@@ -24,9 +24,9 @@ const KB = 1024;
  * also carries SES v2, 303 KB. Why the 150 KB target is out of reach with the real SDK clients:
  * docs/cost-and-limits.md. Device enrolment added 2.3 KB to each function with DynamoDB (its parser, and the
  * device registry adapter, which the one `dynamo` client factory builds); one-way routes and the lazily built
- * mailer about 0.6 KB to each.
+ * mailer about 0.6 KB to each; the device agent's sign-in and heartbeats about 1 KB more to each.
  */
-const ceilingBytes = (name: string) => (name === 'email-invitation' ? 306 * KB : name === 'http' ? 204 * KB : 232 * KB);
+const ceilingBytes = (name: string) => (name === 'email-invitation' ? 308 * KB : name === 'http' ? 206 * KB : 236 * KB);
 
 /** Modules of the SDK that the stand-ins replace: none may be in a bundle (paths as esbuild reports inputs). */
 const replacedModules = [
