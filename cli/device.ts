@@ -1,10 +1,10 @@
-// `assist enrol` (and, next, `assist agent`): this machine as a device the help desk can offer help to
+// `assist enrol` and `assist agent`: this machine as a device the help desk can offer help to
 // (docs/help-desk.md). Enrolment creates the device's long-term key pair here and registers its public
 // half with the relay, spending an enrolment token the operator made.
 
 import { hostname, platform } from 'node:os';
-import { enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
-import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys } from './device-state.js';
+import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
+import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState } from './device-state.js';
 import { errorEvent } from './frontend.js';
 
 export interface EnrolOptions {
@@ -55,4 +55,44 @@ export async function enrol(options: EnrolOptions): Promise<number> {
     report(options.json, event, `assist: ${event.message}`, options.json ? process.stdout : process.stderr);
     return 1;
   }
+}
+
+/** `assist agent`: keeps this enrolled device signed in on the relay until Ctrl-C, or until the relay refuses it. */
+export async function runDeviceAgent(options: { json: boolean }): Promise<number> {
+  let identity;
+  try {
+    identity = readDeviceState();
+  } catch (error) {
+    const event = errorEvent(error);
+    report(options.json, event, `assist: ${event.message}`, options.json ? process.stdout : process.stderr);
+    return 1;
+  }
+  const agent = createDeviceAgent({ identity: { deviceId: identity.deviceId, privateKey: identity.privateKey, webSocketUrl: identity.relay.webSocketUrl } });
+  agent.on('online', ({ deviceId, name, group, renewal }) =>
+    report(
+      options.json,
+      { event: 'online', deviceId, name, group, renewal },
+      renewal ? `Connection renewed (the relay's 2-hour limit is near).` : `Online as "${name}" in "${group}" (device ${deviceId}): the help desk can reach this machine. Ctrl-C stops.`,
+    ),
+  );
+  agent.on('offline', ({ reason, delayMs }) =>
+    report(
+      options.json,
+      { event: 'offline', reason, retryInSeconds: Math.round(delayMs / 1000) },
+      `Not connected to the relay (${reason}); trying again ${delayMs < 1000 ? 'now' : `in ${Math.round(delayMs / 1000)} s`}.`,
+    ),
+  );
+  return new Promise((resolve) => {
+    agent.on('stopped', ({ code, message }) => {
+      if (code === undefined) {
+        report(options.json, { event: 'stopped' }, 'Stopped: this machine is no longer reachable by the help desk until `assist agent` runs again.');
+        resolve(0);
+        return;
+      }
+      report(options.json, { event: 'error', code, message }, `assist: ${message}`, options.json ? process.stdout : process.stderr);
+      resolve(1);
+    });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => agent.stop());
+    agent.start();
+  });
 }

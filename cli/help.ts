@@ -49,6 +49,7 @@ If you need help:
   … --desktop                       share your desktop instead (see \`assist invite --help\`)
   assist monitors                   list the monitors --desktop --monitor N can share
   assist enrol --relay URL --token T  make this machine a device your help desk can reach
+  assist agent                      keep it reachable (run it as a service)
 You see who connects and a verification code, then let them watch (v), let them
 type too (c), or turn them away (d). You can take control back, pause, chat and
 end at any time.
@@ -277,6 +278,29 @@ arguments.
 Examples:
   assist enrol --relay https://relay.example.org --token Qm9…
   ASSIST_ENROLMENT_TOKEN=Qm9… assist enrol --relay https://relay.example.org --name 'Reception PC'`,
+
+  agent: `assist agent: keep this enrolled device reachable by the help desk. Signs in to the relay
+with the device's key (over a one-time challenge: no secret is sent), then waits; heartbeats keep
+the connection within the relay's idle limit, a fresh connection replaces it before the relay's
+2-hour limit, and while the relay cannot be reached it tries again, waiting longer each time (up to
+a minute). Run it as a service so it starts with the machine (docs/help-desk.md: systemd, launchd,
+Windows).
+
+Usage: assist agent [--json]
+
+  --json              JSON lines: {"event":"online","deviceId":…,"name":…,"group":…,"renewal":…},
+                      {"event":"offline","reason":…,"retryInSeconds":…}, {"event":"stopped"},
+                      {"event":"error","code":…,"message":…}
+  -h, --help          show help
+
+It stops by itself only when the relay refuses the device: removed by the operator
+(device-not-enrolled), a key that does not match (device-sign-in-failed), or the same device
+signed in elsewhere (device-signed-in-elsewhere). Exit status: 0 after Ctrl-C or SIGTERM, 1 when
+refused or not enrolled (enrol first: assist enrol --help), 2 wrong arguments.
+
+Examples:
+  assist agent
+  assist agent --json`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof helpTexts, 'main'>;

@@ -35,7 +35,7 @@ import { HumanFrontend } from './human.js';
 import { JsonLinesFrontend } from './json-lines.js';
 import { runExpert } from './expert.js';
 import { keepSessionState, loadSessionState } from './state.js';
-import { enrol } from './device.js';
+import { enrol, runDeviceAgent } from './device.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends Error {
@@ -82,6 +82,7 @@ const commandOptions = {
   resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
+  agent: { json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 type Values<C extends CommandName> = ReturnType<typeof parseArgs<{ options: (typeof commandOptions)[C]; allowPositionals: true; strict: true }>>['values'];
@@ -118,7 +119,11 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'monitors') return monitors(values.json, parsed.positionals);
   if (command === 'resume') return resume(values.json, parsed.positionals);
   if (command === 'enrol') return enrolCommand(values as Values<'enrol'>, parsed.positionals);
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol'>>;
+  if (command === 'agent') {
+    noPositionals('agent', parsed.positionals);
+    return runDeviceAgent({ json: values.json });
+  }
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json

@@ -3,7 +3,10 @@
 // the operator's AWS credentials (or the local runtime's dynalite), through the same use cases and adapter
 // the relay uses.
 import { parseArgs } from 'node:util';
+import { ApiGatewayNotifier, createManagementClient } from '../shared/adapters/api-gateway-notifier.js';
 import { DynamoDeviceRegistry } from '../shared/adapters/dynamo-device-registry.js';
+import { silentLog } from '../shared/ports/log.js';
+import { localAwsConfig } from './local/dynamo.js';
 import { parseDurationSeconds } from '../shared/config/durations.js';
 import type { DeviceRecord } from '../shared/ports/device-registry.js';
 import {
@@ -29,8 +32,12 @@ Commands:
   revoke-enrolment-token ID
                      the token with this id (from the list) enrols nothing more
   devices            list the enrolled devices: id, group, name, OS, when enrolled
-  device remove ID|NAME
-                     remove a device at once: it can no longer sign in
+  device remove ID|NAME [--connections URL]
+                     remove a device at once: it can no longer sign in, and its agent stops
+                     at its next heartbeat (within 5 minutes); with --connections (the
+                     stage's @connections endpoint: https://<api id>.execute-api.<region>.
+                     amazonaws.com/<stage> on AWS, <Internal URL>/local for npm start) its
+                     connection is closed now
 
 Options:
 ${tableOptionsUsage}
@@ -55,6 +62,7 @@ function parseOptions() {
       group: { type: 'string' },
       expires: { type: 'string' },
       uses: { type: 'string' },
+      connections: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -86,7 +94,7 @@ const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace
 
 function printDevice(device: DeviceRecord): void {
   if (values.json) console.log(JSON.stringify(device));
-  else console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  enrolled ${when(device.enrolledAt)}`);
+  else console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  enrolled ${when(device.enrolledAt)}  last seen ${device.lastSeenAt ? when(device.lastSeenAt) : 'never'}`);
 }
 
 try {
@@ -136,7 +144,17 @@ It is shown only now: the relay keeps only its hash. On each device:
     case 'device': {
       if (rest[0] !== 'remove' || rest.length !== 2) fail('say what to do with which device: device remove ID|NAME');
       const device = await removeDevice(registry, rest[1]!);
-      console.log(values.json ? JSON.stringify({ removed: device.deviceId }) : `Removed ${device.name} (${device.deviceId}, "${device.group}"): it can no longer sign in.`);
+      const { connectionId } = device;
+      const endpoint = values.connections;
+      const closeNow = connectionId !== undefined && endpoint !== undefined;
+      if (closeNow) {
+        // The operator's own credentials (execute-api:ManageConnections), or the local runtime's stand-ins.
+        const client = createManagementClient(endpoint, values.local ? localAwsConfig : { ...(values.region && { region: values.region }) });
+        await new ApiGatewayNotifier(client, silentLog).disconnect(connectionId);
+        client.destroy();
+      }
+      const connection = closeNow ? '; its connection is closed' : device.connectionId ? '; a running agent stops at its next heartbeat' : '';
+      console.log(values.json ? JSON.stringify({ removed: device.deviceId, closed: closeNow }) : `Removed ${device.name} (${device.deviceId}, "${device.group}"): it can no longer sign in${connection}.`);
       break;
     }
   }

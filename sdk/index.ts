@@ -58,6 +58,15 @@ export {
 } from './stream.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
 export { enrolDevice, generateDeviceKeyPair, type DeviceEnrolment, type DeviceKeyPair, type EnrolDeviceOptions } from './device.js';
+export {
+  backoffDelayMs,
+  DEFAULT_DEVICE_AGENT_TUNING,
+  DeviceAgent,
+  type DeviceAgentEvents,
+  type DeviceAgentOptions,
+  type DeviceAgentTuning,
+  type DeviceIdentity,
+} from './device-agent.js';
 export { defaultPacing, type PacingPolicy } from './pacer.js';
 export { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, SNAPSHOT_VERSION } from './snapshot.js';
 export {

@@ -93,6 +93,18 @@ export const webSocketRoutes = {
   endSession: { useCase: 'sessions#endSession', oneWay: true, ...SESSION_ACTION },
   // Spends a use of the enrolment token (UpdateItem, given back if the device cannot be stored) and adds the device (PutItem).
   enrolDevice: { useCase: 'enrolment#enrolDevice', tableActions: ['UpdateItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'deviceEnrolled' },
+  // An enrolled device's agent: a one-time challenge kept for its connection (PutItem), the signed answer (the
+  // challenge taken with a DeleteItem, the device read and marked signed in here; its earlier connection closed),
+  // then heartbeats (a conditional UpdateItem; a GetItem tells a removed device from one signed in elsewhere).
+  requestDeviceChallenge: { useCase: 'device-sign-in#requestDeviceChallenge', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'], reply: 'deviceChallenge' },
+  signInDevice: {
+    useCase: 'device-sign-in#signInDevice',
+    tableActions: ['DeleteItem', 'GetItem', 'UpdateItem'],
+    connections: ['DELETE'],
+    clients: ['dynamodb', 'apigatewaymanagementapi'],
+    reply: 'deviceSignedIn',
+  },
+  deviceHeartbeat: { useCase: 'device-sign-in#deviceHeartbeat', tableActions: ['UpdateItem', 'GetItem'], connections: [], clients: ['dynamodb'], reply: 'deviceHeartbeatAcknowledged' },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;

@@ -8,6 +8,8 @@ import { conditionally, documentClient } from './dynamo-documents.js';
 const ENROLMENT_PREFIX = 'ENROLMENT#';
 const DEVICE_PREFIX = 'DEVICE#';
 const tokenKey = (tokenHash: string) => ({ pk: `${ENROLMENT_PREFIX}${tokenHash}` });
+/** `CHALLENGE#<connection id>`: a sign-in challenge, for a minute (TTL). */
+const challengeKey = (connectionId: string) => ({ pk: `CHALLENGE#${connectionId}` });
 const deviceKey = (deviceId: string) => ({ pk: `${DEVICE_PREFIX}${deviceId}` });
 
 type Item = Record<string, unknown>;
@@ -105,5 +107,46 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {
     const { Attributes: old } = await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: deviceKey(deviceId), ReturnValues: 'ALL_OLD' }));
     return old && withoutKey<DeviceRecord>(old);
+  }
+
+  async putChallenge(connectionId: string, challenge: string, expiresAt: number): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...challengeKey(connectionId), challenge, expiresAt } }));
+  }
+
+  async takeChallenge(connectionId: string, now: number): Promise<string | undefined> {
+    const { Attributes: old } = await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: challengeKey(connectionId), ReturnValues: 'ALL_OLD' }));
+    return old && (old.expiresAt as number) > now ? (old.challenge as string) : undefined;
+  }
+
+  async attachDevice(deviceId: string, connectionId: string, now: number, sourceIp: string): Promise<DeviceRecord | undefined> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deviceKey(deviceId),
+          UpdateExpression: 'SET connectionId = :connectionId, lastSeenAt = :now, sourceIp = :sourceIp',
+          // Not for a device removed meanwhile: an update would make a device of the remains.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now, ':sourceIp': sourceIp },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return result?.Attributes && withoutKey<DeviceRecord>(result.Attributes);
+  }
+
+  async touchDevice(deviceId: string, connectionId: string, now: number): Promise<boolean> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deviceKey(deviceId),
+          UpdateExpression: 'SET lastSeenAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND connectionId = :connectionId',
+          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
+        }),
+      ),
+    );
+    return result !== undefined;
   }
 }

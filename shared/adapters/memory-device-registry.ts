@@ -4,6 +4,7 @@ import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../port
 export class MemoryDeviceRegistry implements DeviceRegistry {
   readonly #tokens = new Map<string, EnrolmentTokenRecord>();
   readonly #devices = new Map<string, DeviceRecord>();
+  readonly #challenges = new Map<string, { challenge: string; expiresAt: number }>();
 
   constructor(
     /** Epoch seconds; an expired token is absent. */
@@ -63,5 +64,29 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
     const device = this.#devices.get(deviceId);
     this.#devices.delete(deviceId);
     return device && { ...device };
+  }
+
+  async putChallenge(connectionId: string, challenge: string, expiresAt: number): Promise<void> {
+    this.#challenges.set(connectionId, { challenge, expiresAt });
+  }
+
+  async takeChallenge(connectionId: string, now: number): Promise<string | undefined> {
+    const kept = this.#challenges.get(connectionId);
+    this.#challenges.delete(connectionId);
+    return kept && kept.expiresAt > now ? kept.challenge : undefined;
+  }
+
+  async attachDevice(deviceId: string, connectionId: string, now: number, sourceIp: string): Promise<DeviceRecord | undefined> {
+    const device = this.#devices.get(deviceId);
+    if (!device) return undefined;
+    this.#devices.set(deviceId, { ...device, connectionId, lastSeenAt: now, sourceIp });
+    return { ...device };
+  }
+
+  async touchDevice(deviceId: string, connectionId: string, now: number): Promise<boolean> {
+    const device = this.#devices.get(deviceId);
+    if (device?.connectionId !== connectionId) return false;
+    this.#devices.set(deviceId, { ...device, lastSeenAt: now });
+    return true;
   }
 }

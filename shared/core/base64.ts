@@ -28,6 +28,12 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return encodeBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Decodes the URL-safe alphabet, unpadded (what encodeBase64Url makes); anything else throws. */
+export function decodeBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new Error('invalid base64url');
+  return bytesOf(atob(text.replace(/-/g, '+').replace(/_/g, '/')));
+}
+
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Whether `text` is canonical padded base64: the standard alphabet, no whitespace, padding only where it belongs. */

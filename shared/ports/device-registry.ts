@@ -29,6 +29,11 @@ export interface DeviceRecord {
   enrolledAt: number;
   /** Which enrolment token it spent (its id), for the operator. */
   enrolledWith: string;
+  /** The connection it last signed in on (one per device). */
+  connectionId?: string;
+  /** When it last signed in or sent a heartbeat, epoch seconds, and from where. */
+  lastSeenAt?: number;
+  sourceIp?: string;
 }
 
 export interface DeviceRegistry {
@@ -51,4 +56,16 @@ export interface DeviceRegistry {
   listDevices(): AsyncIterable<DeviceRecord>;
   /** Deletes the device: from then on it cannot sign in. Returns it, or undefined if there was none. */
   removeDevice(deviceId: string): Promise<DeviceRecord | undefined>;
+
+  /** Keeps a sign-in challenge for a connection until `expiresAt` (epoch seconds), replacing any earlier one. */
+  putChallenge(connectionId: string, challenge: string, expiresAt: number): Promise<void>;
+  /** Takes the connection's challenge (it can be used once); undefined if there is none or it expired at `now`. */
+  takeChallenge(connectionId: string, now: number): Promise<string | undefined>;
+  /**
+   * Records that the device signed in on `connectionId`; returns the device as it was before (its earlier
+   * connection, if any), or undefined if it is not enrolled (removed meanwhile).
+   */
+  attachDevice(deviceId: string, connectionId: string, now: number, sourceIp: string): Promise<DeviceRecord | undefined>;
+  /** A heartbeat: the device is still there on `connectionId`; false if it is removed or signed in on another connection. */
+  touchDevice(deviceId: string, connectionId: string, now: number): Promise<boolean>;
 }

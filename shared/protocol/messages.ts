@@ -36,6 +36,9 @@ export const clientActions = [
   'listAudit',
   'endSession',
   'enrolDevice',
+  'requestDeviceChallenge',
+  'signInDevice',
+  'deviceHeartbeat',
 ] as const;
 export type ClientAction = (typeof clientActions)[number];
 
@@ -118,6 +121,22 @@ export interface EnrolDeviceRequest {
   /** What the device runs (Node's process.platform, e.g. linux, darwin, win32). */
   os: string;
 }
+/** An enrolled device's agent, first on a new connection: a challenge to sign (docs/help-desk.md). */
+export interface RequestDeviceChallengeRequest {
+  action: 'requestDeviceChallenge';
+}
+/** The agent proves it holds the device's key: an Ed25519 signature over deviceSignInMessage(deviceId, challenge). */
+export interface SignInDeviceRequest {
+  action: 'signInDevice';
+  deviceId: string;
+  /** base64url, 64 bytes. */
+  signature: string;
+}
+/** A signed-in agent, well within the idle limit: keeps the connection and tells the relay the device is there. */
+export interface DeviceHeartbeatRequest {
+  action: 'deviceHeartbeat';
+  deviceId: string;
+}
 export interface FrameRequest {
   action: 'frame';
   data: string;
@@ -143,7 +162,10 @@ export type ClientMessage =
   | EmailInvitationRequest
   | ListAuditRequest
   | EndSessionRequest
-  | EnrolDeviceRequest;
+  | EnrolDeviceRequest
+  | RequestDeviceChallengeRequest
+  | SignInDeviceRequest
+  | DeviceHeartbeatRequest;
 
 export type ApprovalMode = 'view' | 'control';
 
@@ -228,6 +250,12 @@ export type ErrorCode =
   | 'wrong-kind'
   /** An enrolment token that is unknown, expired, used up or revoked: ask the operator for a new one. */
   | 'invalid-enrolment-token'
+  /** No enrolled device has this id: never enrolled, or removed by the operator. Enrol again. */
+  | 'device-not-enrolled'
+  /** The signature does not verify with the device's enrolled key, or no challenge is open on this connection. */
+  | 'device-sign-in-failed'
+  /** This connection is no longer the device's: the device signed in on another one. */
+  | 'device-signed-in-elsewhere'
   | 'internal';
 
 export interface SessionInfo {
@@ -273,4 +301,9 @@ export type ServerMessage =
   | { type: 'ended'; reason: EndReason }
   /** The device is enrolled in `group` under `deviceId` (its name need not be unique). */
   | { type: 'deviceEnrolled'; deviceId: string; name: string; group: string; enrolledAt: number }
+  /** A one-time challenge for this connection (base64url, 32 bytes), valid for a minute. */
+  | { type: 'deviceChallenge'; challenge: string }
+  /** The device is signed in on this connection; any earlier connection of it is closed. */
+  | { type: 'deviceSignedIn'; deviceId: string; name: string; group: string }
+  | { type: 'deviceHeartbeatAcknowledged' }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

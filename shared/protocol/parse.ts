@@ -24,6 +24,10 @@ const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
 /** An Ed25519 public key: 32 bytes, base64url without padding. */
 const publicKeyPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+/** 128-bit ids, base64url (newSessionId). */
+const deviceIdPattern = /^[A-Za-z0-9_-]{22}$/;
+/** An Ed25519 signature: 64 bytes, base64url without padding. */
+const signaturePattern = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 /** process.platform's values are short lower-case words. */
 const osPattern = /^[a-z0-9]{1,16}$/;
 
@@ -159,6 +163,15 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
         os: requireString(fields, 'os', osPattern, 'an operating system name such as linux, darwin or win32'),
       };
     }
+    case 'signInDevice':
+      return {
+        action,
+        deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id'),
+        signature: requireString(fields, 'signature', signaturePattern, 'an Ed25519 signature (64 bytes, base64url)'),
+      };
+    case 'deviceHeartbeat':
+      return { action, deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id') };
+    case 'requestDeviceChallenge':
     case 'reportFailedAttempt':
     case 'listAudit':
       return { action };

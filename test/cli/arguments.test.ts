@@ -34,6 +34,7 @@ describe('help', () => {
     ['join', ['PASSWORD', 'FILE', 'URL', '--password', '--relay', '--json']],
     ['offer', ['--expires-in', '--relay', '--json']],
     ['enrol', ['--token', '--relay', '--name', '--json', 'device.json', 'npm run operator -- enrolment-token']],
+    ['agent', ['--json', 'device-not-enrolled', 'systemd']],
   ])('assist %s --help teaches its options with examples', (command, options) => {
     for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
       const { status, stdout } = assist(...args);

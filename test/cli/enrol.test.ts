@@ -1,11 +1,13 @@
 // `assist enrol` in a real terminal against the local runtime: the device's key pair is created and kept
 // in a file only its user can read, the relay registers it in the token's group, a second enrolment of
 // the same machine is refused, and a spent token leaves nothing behind.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
+import { until } from '../support/harness.js';
 import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { Tmux } from './tmux.js';
@@ -13,7 +15,9 @@ import { Tmux } from './tmux.js';
 const runtime = useLocalRuntime();
 const tmux = new Tmux();
 const homes: string[] = [];
+const killOnExit: Array<{ kill(): unknown }> = [];
 afterAll(async () => {
+  for (const child of killOnExit) child.kill();
   await tmux.close();
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
@@ -62,4 +66,32 @@ it('enrols this machine once, keeping its key in a 0600 file; a spent token leav
   await tmux.start('spent', assist('enrol', '--token', token), size, { XDG_STATE_HOME: otherHome });
   await finished('spent', 1, /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
   expect(readdirSync(join(otherHome, 'assist'))).toEqual([]);
+});
+
+it('assist agent goes online, stops at Ctrl-C, and stops with the reason once the operator removes the device', async () => {
+  const { token } = await newEnrolmentToken(runtime().dynamoEndpoint, 'Kiosks');
+  const env = { XDG_STATE_HOME: newStateHome() };
+  await tmux.start('kiosk', assist('enrol', '--token', token, '--name', 'Kiosk 7'), size, env);
+  const [, deviceId] = await finished('kiosk', 0, /as device (\S+)\./);
+
+  // Ctrl-C (SIGINT to the process alone: in tmux it would reach the pane's shell too).
+  const child = spawn(process.execPath, [ASSIST_BIN, 'agent'], { env: { ...process.env, ...env } });
+  killOnExit.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await until(() => output.includes('Ctrl-C stops.'), 'the agent is online');
+  expect(output).toMatch(/^Online as "Kiosk 7" in "Kiosks" \(device \S+\): the help desk can reach this machine\. Ctrl-C stops\.\n$/);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  expect(await exited).toBe(0);
+  expect(output).toContain('Stopped: this machine is no longer reachable by the help desk');
+
+  await tmux.start('kiosk-agent', [process.execPath, ASSIST_BIN, 'agent'], size, env);
+  await tmux.waitFor('kiosk-agent', /Online as "Kiosk 7" in "Kiosks" \(device \S+\): the help desk can reach this machine\. Ctrl-C stops\./);
+  await operator(runtime().dynamoEndpoint, 'device', 'remove', deviceId!, '--connections', `${runtime().internalUrl}/local`);
+  await finished('kiosk-agent', 1, /assist: no enrolled device has this id: the operator removed it, or it never enrolled; enrol again/);
+
+  // Not enrolled at all: says how to enrol.
+  await tmux.start('not-enrolled', [process.execPath, ASSIST_BIN, 'agent'], size, { XDG_STATE_HOME: newStateHome() });
+  await finished('not-enrolled', 1, /this machine is not enrolled \(no \S+device\.json\); enrol it first: assist enrol --relay URL --token TOKEN/);
 });

@@ -39,6 +39,10 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'list-audit': { route: 'listAudit', table: ['GetItem'], connections: [] },
   // spends a use of the enrolment token (given back if the device cannot be stored), adds the device.
   'enrol-device': { route: 'enrolDevice', table: ['PutItem', 'UpdateItem'], connections: [] },
+  // a device's agent: a challenge kept, the signed answer (challenge taken, device marked; its earlier connection closed), heartbeats.
+  'request-device-challenge': { route: 'requestDeviceChallenge', table: ['PutItem'], connections: [] },
+  'sign-in-device': { route: 'signInDevice', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE'] },
+  'device-heartbeat': { route: 'deviceHeartbeat', table: ['GetItem', 'UpdateItem'], connections: [] },
   // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
   sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.

@@ -59,6 +59,9 @@ describe('the route table', () => {
       emailInvitation: 'invitationEmailed',
       listAudit: 'auditLog',
       enrolDevice: 'deviceEnrolled',
+      requestDeviceChallenge: 'deviceChallenge',
+      signInDevice: 'deviceSignedIn',
+      deviceHeartbeat: 'deviceHeartbeatAcknowledged',
     });
   });
 

@@ -88,4 +88,29 @@ describe.each(adapters)('%s device registry', (_name, make) => {
     expect(await registry.getDevice(record.deviceId)).toBeUndefined();
     expect(await registry.removeDevice(record.deviceId)).toBeUndefined();
   });
+
+  it('keeps a challenge for one take, and only until it expires', async () => {
+    const registry = make();
+    const connection = `conn-${Math.random().toString(36).slice(2)}`;
+    await registry.putChallenge(connection, 'c1', NOW + 60);
+    expect(await registry.takeChallenge(connection, NOW)).toBe('c1');
+    expect(await registry.takeChallenge(connection, NOW)).toBeUndefined();
+    await registry.putChallenge(connection, 'c2', NOW);
+    expect(await registry.takeChallenge(connection, NOW)).toBeUndefined();
+  });
+
+  it('attaches a device to its newest connection; heartbeats hold only on that one, and never for a removed device', async () => {
+    const registry = make();
+    const record = device();
+    expect(await registry.attachDevice(record.deviceId, 'c1', NOW, '192.0.2.1')).toBeUndefined();
+    await registry.addDevice(record);
+    expect(await registry.attachDevice(record.deviceId, 'c1', NOW, '192.0.2.1')).toEqual(record);
+    expect((await registry.attachDevice(record.deviceId, 'c2', NOW + 1, '192.0.2.2'))?.connectionId).toBe('c1');
+    expect(await registry.touchDevice(record.deviceId, 'c1', NOW + 2)).toBe(false);
+    expect(await registry.touchDevice(record.deviceId, 'c2', NOW + 3)).toBe(true);
+    expect(await registry.getDevice(record.deviceId)).toMatchObject({ connectionId: 'c2', lastSeenAt: NOW + 3, sourceIp: '192.0.2.2' });
+    await registry.removeDevice(record.deviceId);
+    expect(await registry.touchDevice(record.deviceId, 'c2', NOW + 4)).toBe(false);
+    expect(await registry.getDevice(record.deviceId)).toBeUndefined();
+  });
 });
