@@ -488,8 +488,19 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
       },
       error: (error) => this.emit('error', error),
     }, restore);
-    // A restored session counts its idle time afresh: the restore itself is the person's doing.
-    if (restore) this.#idle.start();
+    // A restored session counts its idle time afresh: the restore itself is the person's doing, and
+    // a warning the expert may still show from before is over.
+    if (restore) {
+      this.#idle.start();
+      const stop = options.client.on('reconnected', () => {
+        stop();
+        this.#tell({ type: 'idle-warning', state: 'cleared' });
+      });
+    }
+    // An expert that comes back (a reload, a crash, a drop) is told of a warning it may have missed.
+    options.client.on('peer', (state) => {
+      if (state === 'connected' && this.#phase === 'active' && this.#idle.warned) this.#tell({ type: 'idle-warning', state: 'warning', secondsLeft: this.#idle.secondsLeft });
+    });
   }
 
   /**
@@ -1064,6 +1075,8 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
   #agentName: string | undefined;
   #mode: ApprovalMode | undefined;
   #hasControl = false;
+  /** The person's side warned of the idle end and has not said it is over. */
+  #idleWarned = false;
   #paused = false;
   #terminalShared = false;
   #screenShared = false;
@@ -1272,6 +1285,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     await this.#channel.send({ type: 'video-codecs', codecs });
   }
 
+  /** The person's side warned that the session ends for inactivity, and nobody has done anything since. */
+  get idleWarned(): boolean {
+    return this.#idleWarned;
+  }
+
   /** Tells the person's side this side is still there: the idle end is put off, as by any activity. */
   async stillHere(): Promise<void> {
     this.#require('active', 'say you are still here');
@@ -1440,7 +1458,14 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
         return this.emit('screen', { width: message.width, height: message.height, jpeg: message.jpeg });
       case 'idle-warning':
         if (message.state === 'still-here') return this.#channel.violation('a still-here, which only the technician’s side sends');
-        return message.state === 'warning' ? this.emit('idle-warning', { secondsLeft: message.secondsLeft }) : this.emit('idle-cleared');
+        if (message.state === 'warning') {
+          this.#idleWarned = true;
+          return this.emit('idle-warning', { secondsLeft: message.secondsLeft });
+        }
+        // Also sent by a person's side that restarted, whether or not this side saw a warning.
+        if (!this.#idleWarned) return;
+        this.#idleWarned = false;
+        return this.emit('idle-cleared');
     }
   }
 }

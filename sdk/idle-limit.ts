@@ -56,6 +56,11 @@ export class IdleWatch {
     return this.#given > 0;
   }
 
+  /** Seconds left before the end, as things stand (at least 1 while running). */
+  get secondsLeft(): number {
+    return Math.max(1, Math.round((this.#lastActivity + this.#limitMs - this.#clock.now()) / 1000));
+  }
+
   /** Starts counting (again) from now. */
   start(): void {
     this.#running = true;

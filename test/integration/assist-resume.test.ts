@@ -15,6 +15,7 @@ import {
 import { fastAssistOptions, record, utf8 } from '../support/assist.js';
 import { until, useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
+import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const runtime = useLocalRuntime({
   chaos: { seed: 20261203, maxDelayMs: 4, dropRate: 0.02, throttleRate: 0.01, meanDisconnectMs: 3000 },
@@ -37,8 +38,8 @@ function store(session: AgentSession | ExpertSession) {
   return kept;
 }
 
-async function approvedPair(relay = runtime().httpUrl) {
-  const agent = await requestHelp({ relay, kind: 'easy-connect', name: 'Ada Lovelace', ...options });
+async function approvedPair(relay = runtime().httpUrl, agentClock?: ManualClock) {
+  const agent = await requestHelp({ relay, kind: 'easy-connect', name: 'Ada Lovelace', ...options, clock: agentClock });
   defer(() => agent.client.close());
   if (agent.invitation.kind !== 'easy-connect') throw new Error('expected Easy Connect');
   const expert = await joinHelp({ relay, invitation: agent.invitation.password, name: 'Grace Hopper', ...options });
@@ -62,6 +63,25 @@ async function restore(text: string) {
 const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, index) => `line ${from + index}\n`).join('');
 
 describe('resuming an approved session after a reload or a crash', () => {
+  it('an idle warning survives the expert’s restart, and the person’s restart ends it', async () => {
+    const clock = new ManualClock();
+    const { agent, expert, expertKept, agentKept } = await approvedPair(calmRuntime().httpUrl, clock);
+    await clock.advance(600_000);
+    await until(() => expert.idleWarned, 'the warning');
+    // The expert's process dies and comes back: it is told again, with the time left now.
+    expert.client.close();
+    const restoredExpert = (await restore(expertKept.text!)) as ExpertSession;
+    const expertSeen = record(restoredExpert);
+    await until(() => restoredExpert.idleWarned, 'the warning again');
+    expect(expertSeen.log).toEqual(['idle-warning {"secondsLeft":300}']);
+    // The person's side restarts: that counts as activity, and the expert's warning is over.
+    agent.client.close();
+    const restoredAgent = (await restore(agentKept.text!)) as AgentSession;
+    expect(restoredAgent.idleWarned).toBe(false);
+    await until(() => !restoredExpert.idleWarned, 'the warning to be over');
+    expect(expertSeen.log).toEqual(['idle-warning {"secondsLeft":300}', 'idle-cleared']);
+  });
+
   it('the expert crashes mid-output and comes back: the output continues once and in order, control still works', async () => {
     const { agent, expert, expertKept } = await approvedPair();
     const agentSeen = record(agent);
