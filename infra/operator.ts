@@ -31,7 +31,7 @@ Commands:
   enrolment-tokens   list the unexpired tokens: id, group, uses left, expiry
   revoke-enrolment-token ID
                      the token with this id (from the list) enrols nothing more
-  devices            list the enrolled devices: id, group, name, OS, when enrolled
+  devices            list the enrolled devices: id, group, name, OS, enrolled, last seen
   device remove ID|NAME [--connections URL]
                      remove a device at once: it can no longer sign in, and its agent stops
                      at its next heartbeat (within 5 minutes); with --connections (the
