@@ -18,7 +18,7 @@ import {
   removeDevice,
   revokeEnrolmentToken,
 } from '../shared/relay/enrolment.js';
-import { operatorTable, tableOptions, tableOptionsUsage } from './operator-table.js';
+import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]
 
@@ -31,7 +31,7 @@ Commands:
   enrolment-tokens   list the unexpired tokens: id, group, uses left, expiry
   revoke-enrolment-token ID
                      the token with this id (from the list) enrols nothing more
-  devices            list the enrolled devices: id, group, name, OS, when enrolled
+  devices            list the enrolled devices: id, group, name, OS, enrolled, last seen
   device remove ID|NAME [--connections URL]
                      remove a device at once: it can no longer sign in, and its agent stops
                      at its next heartbeat (within 5 minutes); with --connections (the
@@ -159,8 +159,8 @@ It is shown only now: the relay keeps only its hash. On each device:
     }
   }
 } catch (error) {
-  if (error instanceof OperatorError) fail(error.message, 1);
-  throw error;
+  // Ours name what to fix; the table's own failures (nothing at --local, no such --table) get their sentence too.
+  fail(error instanceof OperatorError ? error.message : tableErrorSentence(error, values), 1);
 } finally {
   target.client.destroy();
 }

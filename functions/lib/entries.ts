@@ -1,7 +1,7 @@
 // Each function's Lambda entry, derived from the route table (functions/lib/routes.ts): a WebSocket route has
-// no handler file; its entry is a few generated lines that import its use case and exactly the client factories
-// its entry names, so its bundle carries only those SDK clients. The local runtime builds the same handler from
-// the same two facts (useCaseOf), so what it serves is what deploys.
+// no handler file; its entry is a few generated lines that import its use case, its kind of route (one-way or
+// not) and exactly the client factories its entry names, so its bundle carries only those SDK clients. The
+// local runtime builds the same handler from the same entry (webSocketRoute), so what it serves is what deploys.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type SdkClient, type UseCaseRef, type WebSocketRouteKey, type WebSocketRouteSpec } from './routes.js';

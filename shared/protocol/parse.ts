@@ -24,8 +24,8 @@ const tokenPattern = /^[A-Za-z0-9_-]{32,128}$/;
 const nameplatePattern = /^[A-Za-z0-9]{1,32}$/;
 /** An Ed25519 public key: 32 bytes, base64url without padding. */
 const publicKeyPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
-/** 128-bit ids, base64url (newSessionId). */
-const deviceIdPattern = /^[A-Za-z0-9_-]{22}$/;
+/** 128-bit ids, base64url, never starting with `-` or `_` (newDeviceId). */
+const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{21}$/;
 /** An Ed25519 signature: 64 bytes, base64url without padding. */
 const signaturePattern = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 /** process.platform's values are short lower-case words. */

@@ -63,6 +63,17 @@ export async function createEnrolmentToken(
   return { token, record };
 }
 
+/**
+ * A 128-bit device id, URL-safe, starting with a letter or digit: operators type it as a command's argument,
+ * where a leading `-` would read as an option.
+ */
+export function newDeviceId(): string {
+  for (;;) {
+    const id = newSessionId();
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 export const invalidEnrolmentToken = () =>
   new RelayError(
     'invalid-enrolment-token',
@@ -76,7 +87,7 @@ export async function enrolDevice(deps: RelayDeps, _caller: Caller, request: Enr
   const token = await deps.devices.spendEnrolmentToken(tokenHash, now);
   if (!token) throw invalidEnrolmentToken();
   const device: DeviceRecord = {
-    deviceId: newSessionId(),
+    deviceId: newDeviceId(),
     name: request.name,
     os: request.os,
     group: token.group,

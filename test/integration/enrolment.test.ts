@@ -79,5 +79,9 @@ describe('enrolment', () => {
     expect(badExpiry).toMatchObject({ status: 1, stderr: 'error: an enrolment token lives from 1 second to 90 days\n' });
     const badUses = await operator(database, 'enrolment-token', '--group', 'G', '--expires', '1d', '--uses', 'many');
     expect(badUses).toMatchObject({ status: 1, stderr: expect.stringContaining('enrols from 1 to 10000 devices') });
+    // The relay's own address given for the database: a sentence, not a stack trace.
+    const notTheDatabase = await operator(runtime().httpUrl, 'devices');
+    expect(notTheDatabase.status).toBe(1);
+    expect(notTheDatabase.stderr).toMatch(/^error: .*--local takes the URL npm start prints as "Database"/);
   });
 });

@@ -6,6 +6,7 @@ import {
   enrolDevice,
   listDevices,
   listEnrolmentTokens,
+  newDeviceId,
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
@@ -97,5 +98,11 @@ describe('removing a device', () => {
     expect((await removeDevice(devices, 'Other')).deviceId).toBe(other.deviceId);
     expect(await devices.getDevice(first.deviceId)).toBeUndefined();
     await expect(removeDevice(devices, 'Other')).rejects.toMatchObject({ code: 'no-such-device' });
+  });
+});
+
+describe('device ids', () => {
+  it('never start with - or _ (an operator types them as arguments)', () => {
+    for (let index = 0; index < 2000; index++) expect(newDeviceId()).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
   });
 });
