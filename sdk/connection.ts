@@ -31,9 +31,11 @@ export { RelayError };
  * - `connection-refused`: the WebSocket upgrade was refused (403: wrong stage path, or a browser origin
  *   the relay does not allow);
  * - `relay-unreachable`: the connection could not be opened at all;
- * - `connection-lost`: an open connection dropped before the relay answered a request.
+ * - `connection-lost`: an open connection dropped before the relay answered a request;
+ * - `relay-failed`: API Gateway answered "Internal server error" (the route's function failed) and the
+ *   request got no answer of its own.
  */
-export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable' | 'connection-lost';
+export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable' | 'connection-lost' | 'relay-failed';
 
 export class RelayConnectionError extends Error {
   override name = 'RelayConnectionError';
@@ -81,6 +83,9 @@ function gatewayMessage(value: unknown): string | undefined {
   const message = (value as { message?: unknown }).message;
   return typeof message === 'string' ? message : undefined;
 }
+
+/** How long a request may stay unanswered after API Gateway reported a failure before it is taken to be the one that failed. */
+const GATEWAY_FAILURE_GRACE_MS = 2_000;
 
 const isThrottle = (message: string) => /too many requests|rate exceeded|throttl|limit exceeded/i.test(message);
 
@@ -314,6 +319,7 @@ export class RelayConnection {
     } catch {
       const fromGateway = gatewayMessage(parsed);
       if (fromGateway !== undefined && isThrottle(fromGateway)) return this.#onThrottled();
+      if (fromGateway !== undefined && this.#pending.length > 0) return this.#onGatewayFailure(fromGateway);
       this.#events.malformed(
         new Error(fromGateway !== undefined ? `API Gateway answered "${fromGateway}"` : 'the relay sent something that is not a relay message'),
       );
@@ -336,6 +342,23 @@ export class RelayConnection {
       return;
     }
     this.#events.notice(message as Notice);
+  }
+
+  /**
+   * API Gateway's own failure (an integration that failed or timed out), which names no message: a
+   * request still unanswered a moment later is taken to be the one and fails with a sentence, instead
+   * of waiting out its timeout. It is not sent again, as it may have been done; if the failure was
+   * another message's (a frame's), the answer arrives meanwhile and nothing fails.
+   */
+  #onGatewayFailure(said: string): void {
+    for (const pending of [...this.#pending]) {
+      this.#clock.schedule(GATEWAY_FAILURE_GRACE_MS, () => {
+        if (!this.#takePending((candidate) => candidate === pending)) return;
+        pending.reject(
+          new RelayConnectionError('relay-failed', `the relay failed to handle ${pending.action} (API Gateway answered "${said}"); try again, and if it keeps failing, tell the relay's operator`),
+        );
+      });
+    }
   }
 
   /** The oldest pending request matching. */
