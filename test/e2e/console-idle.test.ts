@@ -5,9 +5,9 @@
 // - the person in the browser, on the real clock: the warning a minute before the end shows, and
 //   their "I’m still here" clears it for the technician too.
 import type { Page } from 'playwright-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acceptHelp, joinHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions, record } from '../support/assist.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { acceptHelp, joinHelp } from '../../sdk/node.js';
+import { fastAssistOptions, record, useSdkSessions } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
 import { until } from '../support/harness.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
@@ -16,15 +16,10 @@ const web = useConsoleInBrowser({ policy: { idleTimeoutSeconds: 120 } });
 const { shoot, heading, expectCleanPage } = web;
 
 let page: Page;
-let sdkSessions: Array<AgentSession | ExpertSession>;
+const sdkSessions = useSdkSessions();
 
 beforeEach(() => {
   page = web.page;
-  sdkSessions = [];
-});
-
-afterEach(async () => {
-  await Promise.all(sdkSessions.map((session) => (session.phase === 'ended' ? undefined : session.client.end())));
 });
 
 const idleWarning = () => page.getByRole('alert').filter({ hasText: 'Nothing has happened for a while' });

@@ -2,9 +2,9 @@
 // with chaos on: no new approval, the conversation and the terminal go on, and the invitation's secret
 // leaves the address as soon as the page has read it.
 import type { Page } from 'playwright-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { joinHelp, requestHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8 } from '../support/assist.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { joinHelp, requestHelp } from '../../sdk/node.js';
+import { fastAssistOptions, record, utf8, useSdkSessions } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
 import { until } from '../support/harness.js';
 
@@ -13,17 +13,12 @@ const { heading, expectCleanPage } = web;
 const options = { ...fastAssistOptions, clientOptions: { ...fastAssistOptions.clientOptions, reconnect: { initialDelayMs: 10, maxDelayMs: 200, maxAttempts: 50 } } };
 
 let page: Page;
-let sdkSessions: Array<AgentSession | ExpertSession>;
+const sdkSessions = useSdkSessions();
 
 beforeEach(() => {
   page = web.page;
-  sdkSessions = [];
   // A session runs: the page asks before it is left. The reload is meant.
   page.on('dialog', (dialog) => void dialog.accept());
-});
-
-afterEach(async () => {
-  await Promise.all(sdkSessions.map((session) => (session.phase === 'ended' ? undefined : session.client.end())));
 });
 
 const storedText = () => page.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));

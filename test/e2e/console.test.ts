@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyInput, PointerInput, VideoChunk } from '../../sdk/assist-messages.js';
-import { acceptHelp, joinHelp, requestHelp, type AgentSession, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
+import { acceptHelp, joinHelp, requestHelp, type AgentSession } from '../../sdk/node.js';
+import { fastAssistOptions, record, utf8, type Recorded, useSdkSessions } from '../support/assist.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { until } from '../support/harness.js';
 
@@ -16,17 +16,10 @@ const web = useConsoleInBrowser();
 const { shoot, heading, expectCleanPage } = web;
 
 let page: Page;
-/** Sessions the SDK opened in a test, ended afterwards so the next test starts clean. */
-let sdkSessions: Array<AgentSession | ExpertSession>;
+const sdkSessions = useSdkSessions();
 
 beforeEach(() => {
   page = web.page;
-  sdkSessions = [];
-});
-
-afterEach(async () => {
-  // While the page is still there to acknowledge their last frames (it is closed after this file's hooks).
-  await Promise.all(sdkSessions.map((session) => (session.phase === 'ended' ? undefined : session.client.end())));
 });
 
 /** The person's side waits for the technician, checks nothing, and lets them in (as the CLI would after its prompt). */

@@ -1,6 +1,7 @@
 // Helpers for tests of assistance sessions: a recorder of everything a side emitted, and the fast
 // client options for the high-level entry points.
 import { AgentSession, type AssistEnd, type ConnectOptions, type ExpertSession } from '../../sdk/index.js';
+import { afterEach } from 'vitest';
 import { fastClientOptions, useCleanups } from './harness.js';
 
 export interface Recorded {
@@ -48,4 +49,16 @@ export function useSessionsEndedAfterEach(): <Session extends AgentSession | Exp
     defer(() => (session.phase === 'ended' ? undefined : session.client.end()));
     return session;
   };
+}
+
+/**
+ * Sessions the SDK opens in a test, ended after it so the next test starts clean: before the hooks
+ * registered earlier (the browser's), while a page is still there to acknowledge their last frames.
+ */
+export function useSdkSessions(): Array<AgentSession | ExpertSession> {
+  const sessions: Array<AgentSession | ExpertSession> = [];
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((session) => (session.phase === 'ended' ? undefined : session.client.end())));
+  });
+  return sessions;
 }
