@@ -5,9 +5,10 @@
 // warnings 5 minutes and 1 minute before, so nobody is cut off without notice.
 
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
+import { EXPIRY_WARNINGS_SECONDS } from './time-limit.js';
 
-/** Warnings before the idle end, in seconds left: 5 minutes and 1 minute (those shorter than the limit itself). */
-export const IDLE_WARNINGS_SECONDS: readonly number[] = [300, 60];
+/** Warnings before the idle end: the same as before the hard limit (those shorter than the limit itself). */
+export const IDLE_WARNINGS_SECONDS = EXPIRY_WARNINGS_SECONDS;
 
 export interface IdleHandlers {
   /** `secondsLeft` before the idle end (a warning threshold, less after a stall), unless someone acts. */

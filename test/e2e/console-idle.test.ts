@@ -55,12 +55,7 @@ describe('the idle warning in the console', () => {
   });
 
   it('the person sees it a minute before the end, and their “I’m still here” clears it for the technician too', { timeout: 180_000 }, async () => {
-    await page.goto(`${web.runtime.httpUrl}/help`);
-    const ask = page.getByRole('form', { name: 'Ask for help' });
-    await ask.getByLabel('Your name').fill('Ada Lovelace');
-    await ask.getByRole('button', { name: 'Create the invitation' }).click();
-    await heading('Read this password to the technician').waitFor();
-    const password = (await page.locator('.big-code').textContent())!;
+    const password = await web.askForHelp();
     const expert = await joinHelp({ relay: web.runtime.httpUrl, invitation: password, name: 'Grace Hopper', ...fastAssistOptions });
     sdkSessions.push(expert);
     const seen = record(expert);

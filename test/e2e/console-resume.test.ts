@@ -25,11 +25,7 @@ const storedText = () => page.evaluate(() => JSON.stringify(Object.entries(sessi
 
 describe('reloading the console during a session', () => {
   it('the person reloads: back with the same technician, no new approval, chat goes on both ways', async () => {
-    await page.goto(`${web.runtime.httpUrl}/help`);
-    await page.getByLabel('Your name').first().fill('Ada Lovelace');
-    await page.getByRole('button', { name: 'Create the invitation' }).click();
-    await heading('Read this password to the technician').waitFor();
-    const password = (await page.locator('.big-code').textContent())!;
+    const password = await web.askForHelp();
     // Nothing is kept before approval.
     expect(await storedText()).toBe('[]');
     const expert = await joinHelp({ relay: web.runtime.httpUrl, invitation: password, name: 'Grace Hopper', ...options });

@@ -68,7 +68,7 @@ describe('a 64-character name without a space', () => {
 
     const personPage = await web.newPage(await web.openContext(), 'person');
     await personPage.setViewportSize({ width: 375, height: 720 });
-    const expert = keep(await joinHelp({ relay: web.runtime.httpUrl, invitation: await personInvitation(personPage), name: longName, ...fastAssistOptions }));
+    const expert = keep(await joinHelp({ relay: web.runtime.httpUrl, invitation: await web.askForHelp(personPage), name: longName, ...fastAssistOptions }));
     await heading(`${longName} wants to help you`, personPage).waitFor();
     expect(await fitsTheWindow(personPage)).toBe(true);
     await shoot('person-long-name', personPage);
@@ -77,12 +77,3 @@ describe('a 64-character name without a space', () => {
   });
 });
 
-/** The person asks for help in `on` and reads out the Easy Connect password. */
-async function personInvitation(on: Page): Promise<string> {
-  await on.goto(`${web.runtime.httpUrl}/help`);
-  const ask = on.getByRole('form', { name: 'Ask for help' });
-  await ask.getByLabel('Your name').fill('Ada Lovelace');
-  await ask.getByRole('button', { name: 'Create the invitation' }).click();
-  await heading('Read this password to the technician', on).waitFor();
-  return (await on.locator('.big-code').textContent())!;
-}

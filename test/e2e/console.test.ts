@@ -117,12 +117,7 @@ describe('the person in the browser', () => {
   });
 
   it('withdraws an invitation: its password then gets nobody in', async () => {
-    await page.goto(`${web.runtime.httpUrl}/help`);
-    const ask = page.getByRole('form', { name: 'Ask for help' });
-    await ask.getByLabel('Your name').fill('Ada Lovelace');
-    await ask.getByRole('button', { name: 'Create the invitation' }).click();
-    await heading('Read this password to the technician').waitFor();
-    const password = (await page.locator('.big-code').textContent())!;
+    const password = await web.askForHelp();
     await page.getByRole('button', { name: 'Withdraw the invitation' }).click();
     await heading('The session has ended').waitFor();
     await page.getByText('You withdrew the invitation.').waitFor();

@@ -47,12 +47,7 @@ const paint = (tab: Page, colour: string) => tab.evaluate((value) => (document.b
 /** The person asks for help in the console, the technician types the Easy Connect password in theirs, the person lets them in. */
 async function sessionInBrowsers(): Promise<{ person: Page; technician: Page }> {
   const person = await newPage(personContext, 'person');
-  await person.goto(`${web.runtime.httpUrl}/help`);
-  const ask = person.getByRole('form', { name: 'Ask for help' });
-  await ask.getByLabel('Your name').fill('Ada Lovelace');
-  await ask.getByRole('button', { name: 'Create the invitation' }).click();
-  await heading('Read this password to the technician', person).waitFor();
-  const password = (await person.locator('.big-code').textContent())!;
+  const password = await web.askForHelp(person);
 
   const technician = await newPage(technicianContext, 'technician');
   await technician.goto(web.runtime.httpUrl);

@@ -38,6 +38,8 @@ export interface ConsoleInBrowser {
   heading(name: string | RegExp, page?: Page): Locator;
   /** The pages ran without script errors or policy refusals, but for the problems a test expects. */
   expectCleanPage(allowed?: RegExp[]): void;
+  /** Ada Lovelace asks for help on /help (in this test's page, unless another is given); the Easy Connect password she reads out. */
+  askForHelp(page?: Page): Promise<string>;
 }
 
 /**
@@ -98,6 +100,7 @@ export function useConsoleInBrowser({ launchArgs = [], ...runtimeOptions }: Cons
     if (!page) throw new Error('no page: the browser is used outside a test');
     return page;
   };
+  const heading = (name: string | RegExp, on = current()) => on.getByRole('heading', { level: 1, name });
   return {
     get runtime() {
       if (!runtime) throw new Error('the local runtime has not started');
@@ -114,7 +117,15 @@ export function useConsoleInBrowser({ launchArgs = [], ...runtimeOptions }: Cons
     shoot: async (name, on = current()) => {
       await on.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
     },
-    heading: (name, on = current()) => on.getByRole('heading', { level: 1, name }),
+    heading,
+    askForHelp: async (on = current()) => {
+      await on.goto(`${runtime!.httpUrl}/help`);
+      const ask = on.getByRole('form', { name: 'Ask for help' });
+      await ask.getByLabel('Your name').fill('Ada Lovelace');
+      await ask.getByRole('button', { name: 'Create the invitation' }).click();
+      await heading('Read this password to the technician', on).waitFor();
+      return (await on.locator('.big-code').textContent())!;
+    },
     expectCleanPage: (allowed = []) => expect(problems.filter((problem) => !allowed.some((pattern) => pattern.test(problem)))).toEqual([]),
   };
 }
