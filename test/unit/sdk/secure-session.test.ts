@@ -236,7 +236,8 @@ describe('establishSecureSession', () => {
   it('a peer of the previous release (handshake version 1) fails as peer-outdated, with the sentence to update; no guess is counted', async () => {
     // The creator (agent) meets an old expert, whose first message is a version-1 commit.
     const { relay, creator, optionsFor, join } = await setUp();
-    const agentRun = establishSecureSession(creator, optionsFor('agent'));
+    // Its failure is taken at once: it may come before the test awaits it.
+    const agentFailure = establishSecureSession(creator, optionsFor('agent')).then(() => undefined, (rejection: unknown) => rejection as SecureSessionError);
     const { joiner } = await join();
     const oldExpert = rawHandshakeStream(joiner);
     const toOldExpert: Uint8Array[] = [];
@@ -244,7 +245,7 @@ describe('establishSecureSession', () => {
     await oldExpert.send(Uint8Array.of(1, 1, ...new Uint8Array(64)));
     await until(() => toOldExpert.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
     await joiner.end(); // as the old release does once it has failed too
-    const error = (await agentRun.then(() => undefined, (rejection: unknown) => rejection)) as SecureSessionError;
+    const error = (await agentFailure)!;
     expect({ code: error.code, counted: error.counted, verdict: error.verdict }).toEqual({ code: 'peer-outdated', counted: false, verdict: undefined });
     expect(error.message).toContain('older version of assist');
     expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
