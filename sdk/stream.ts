@@ -247,13 +247,18 @@ export class ReliableStream extends Emitter<StreamEvents> {
   }
 
   get stats(): StreamStats {
+    const { framesReceived, bytesReceived, ...sending } = this.#stats;
+    const { messagesSent, queuedBytes, inFlightBytes, inFlightPackets } = this.#sender.stats;
     const { reorderBufferedPackets, ...received } = this.#receiver.stats;
-    const sent = this.#sender.stats;
     return {
-      ...this.#stats,
+      ...sending,
+      messagesSent,
+      framesReceived,
+      bytesReceived,
       ...received,
-      ...sent,
-      inFlightPackets: sent.inFlightPackets + (this.#sealing ? 1 : 0),
+      queuedBytes,
+      inFlightBytes,
+      inFlightPackets: inFlightPackets + (this.#sealing ? 1 : 0),
       reorderBufferedPackets,
       smoothedRttMs: this.#rtt.smoothedMs,
       rtoMs: this.#rtt.rtoMs,
