@@ -1,5 +1,5 @@
 import type { FunctionSpec, SdkClient } from '../../functions/lib/routes.js';
-import { tableSchema } from '../../shared/adapters/table.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 
 /**
  * IAM as AWS enforces it, for the local runtime: each function's clients may do only what its entry in

@@ -6,7 +6,7 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { AccessDeniedException, enforceGrants } from '../../infra/local/iam.js';
 import { OUTBOX_SES_PATH } from '../../infra/local/mail-outbox.js';
 import { otherFunctions, webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
-import { tableSchema } from '../../shared/adapters/table.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 // The local runtime gives each function only what its route-table entry grants, as its IAM role would:
