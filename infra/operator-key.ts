@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { decodeBase64Url, encodeBase64Url } from '../shared/core/base64.js';
-import { OperatorError } from '../shared/relay/enrolment.js';
+import { OperatorError } from '../shared/server/use-cases/enrolment.js';
 
 export interface OperatorKey {
   /** Raw 32 bytes, base64url. */

@@ -3,8 +3,8 @@
 // the caller's (the CLI writes it to a file only its user can read).
 
 import { encodeBase64Url } from '../shared/core/base64.js';
-import { operatorKeyFingerprint } from '../shared/protocol/operator-key.js';
-import type { ServerMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage } from '../shared/core/messages.js';
+import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';

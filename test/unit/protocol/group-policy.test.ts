@@ -4,7 +4,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryDeviceRegistry } from '../../../shared/adapters/memory-device-registry.js';
+import { MemoryDeviceRegistry } from '../../../shared/server/adapters/memory-device-registry.js';
 import { encodeBase64Url } from '../../../shared/core/base64.js';
 import {
   GroupPolicyError,
@@ -12,9 +12,9 @@ import {
   signGroupPolicy,
   verifyGroupPolicy,
   type GroupPolicy,
-} from '../../../shared/protocol/group-policy.js';
-import { operatorKeyFingerprint } from '../../../shared/protocol/operator-key.js';
-import { parsePermittedViewers, setGroupPolicy } from '../../../shared/relay/group-policies.js';
+} from '../../../shared/core/group-policy.js';
+import { operatorKeyFingerprint } from '../../../shared/core/operator-key.js';
+import { parsePermittedViewers, setGroupPolicy } from '../../../shared/server/use-cases/group-policies.js';
 
 const secretKey = ed25519.utils.randomSecretKey();
 const publicKey = encodeBase64Url(ed25519.getPublicKey(secretKey));

@@ -10,10 +10,10 @@ import {
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
-} from '../../../shared/relay/enrolment.js';
-import { operatorKeyFingerprint } from '../../../shared/protocol/operator-key.js';
-import { RelayError } from '../../../shared/relay/errors.js';
-import { hashToken } from '../../../shared/relay/tokens.js';
+} from '../../../shared/server/use-cases/enrolment.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
+import { hashToken } from '../../../shared/core/tokens.js';
+import { operatorKeyFingerprint } from '../../../shared/core/operator-key.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 
 const DAY = 86_400;
