@@ -9,10 +9,10 @@ import { createDepsResolver, type DepsResolver } from '../../functions/lib/wirin
 import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
 import { enforceGrants } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
-import type { RelayEndpoints } from '../../shared/relay/deps.js';
+import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbox.js';
-import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
-import { silentLog, type Log } from '../../shared/ports/log.js';
+import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/server/config/policy.js';
+import { silentLog, type Log } from '../../shared/server/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { checkBinding, isWildcardHost, localEndpoints, loopbackAlias, normalizePublicUrl, urlHost } from './addresses.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
@@ -40,6 +40,11 @@ export interface LocalRuntimeOptions {
   chaos?: ChaosOptions;
   /** Observe or rewrite every message the relay handles (tests only). */
   tap?: GatewayTap;
+  /**
+   * Grants in place of the route table's, by function name (`extend-session`): what a function's missing grant
+   * does (tests only; the stack always grants the table's).
+   */
+  grants?: Record<string, FunctionSpec>;
   log?: Log;
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
@@ -147,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return `${internalUrl()}${OUTBOX_SES_PATH}`;
       },
       awsClientConfig: localAwsConfig,
-      onClient: (service, client) => enforceGrants(name, spec, service, client),
+      onClient: (service, client) => enforceGrants(name, options.grants?.[name] ?? spec, service, client),
     });
   const httpDeps = depsFor('http', otherFunctions.http);
   const httpHandler = httpRoute(() => ({ ...httpDeps(), console: options.console }));
