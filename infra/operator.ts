@@ -3,12 +3,12 @@
 // the operator's AWS credentials (or the local runtime's dynalite), through the same use cases and adapter
 // the relay uses.
 import { parseArgs } from 'node:util';
-import { ApiGatewayNotifier, createManagementClient } from '../shared/adapters/api-gateway-notifier.js';
-import { DynamoDeviceRegistry } from '../shared/adapters/dynamo-device-registry.js';
-import { silentLog } from '../shared/ports/log.js';
+import { ApiGatewayNotifier, createManagementClient } from '../shared/server/adapters/api-gateway-notifier.js';
+import { DynamoDeviceRegistry } from '../shared/server/adapters/dynamo-device-registry.js';
+import { silentLog } from '../shared/server/ports/log.js';
 import { localAwsConfig } from './local/dynamo.js';
-import { parseDurationSeconds } from '../shared/config/durations.js';
-import type { DeviceRecord } from '../shared/ports/device-registry.js';
+import { parseDurationSeconds } from '../shared/core/durations.js';
+import type { DeviceRecord } from '../shared/server/ports/device-registry.js';
 import {
   createEnrolmentToken,
   listDevices,
@@ -17,7 +17,7 @@ import {
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
-} from '../shared/relay/enrolment.js';
+} from '../shared/server/use-cases/enrolment.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]

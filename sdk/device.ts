@@ -3,7 +3,7 @@
 // the caller's (the CLI writes it to a file only its user can read).
 
 import { encodeBase64Url } from '../shared/core/base64.js';
-import type { ServerMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage } from '../shared/core/messages.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';

@@ -9,10 +9,10 @@ import { createDepsResolver, type DepsResolver } from '../../functions/lib/wirin
 import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
 import { enforceGrants } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
-import type { RelayEndpoints } from '../../shared/relay/deps.js';
+import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbox.js';
-import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
-import { silentLog, type Log } from '../../shared/ports/log.js';
+import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/server/config/policy.js';
+import { silentLog, type Log } from '../../shared/server/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { checkBinding, isWildcardHost, localEndpoints, loopbackAlias, normalizePublicUrl, urlHost } from './addresses.js';
 import { createChaos, type ChaosOptions } from './chaos.js';

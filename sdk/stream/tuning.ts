@@ -1,6 +1,6 @@
 // The reliable stream's tuning: defaults, and the checks that keep a bad value from failing later.
 
-import { MAX_FRAME_BYTES } from '../../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../../shared/core/messages.js';
 import { SEAL_OVERHEAD_BYTES } from '../codec.js';
 import { DATA_HEADER_BYTES } from '../packets.js';
 

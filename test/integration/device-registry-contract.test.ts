@@ -3,9 +3,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig, startLocalDynamo, type LocalDynamo } from '../../infra/local/dynamo.js';
-import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-registry.js';
-import { MemoryDeviceRegistry } from '../../shared/adapters/memory-device-registry.js';
-import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/ports/device-registry.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { MemoryDeviceRegistry } from '../../shared/server/adapters/memory-device-registry.js';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/server/ports/device-registry.js';
 
 const NOW = 1_800_000_000;
 let dynamo: LocalDynamo;

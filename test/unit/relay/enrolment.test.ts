@@ -10,9 +10,9 @@ import {
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
-} from '../../../shared/relay/enrolment.js';
-import { RelayError } from '../../../shared/relay/errors.js';
-import { hashToken } from '../../../shared/relay/tokens.js';
+} from '../../../shared/server/use-cases/enrolment.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
+import { hashToken } from '../../../shared/core/tokens.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 
 const DAY = 86_400;
