@@ -40,6 +40,11 @@ export interface LocalRuntimeOptions {
   chaos?: ChaosOptions;
   /** Observe or rewrite every message the relay handles (tests only). */
   tap?: GatewayTap;
+  /**
+   * Grants in place of the route table's, by function name (`extend-session`): what a function's missing grant
+   * does (tests only; the stack always grants the table's).
+   */
+  grants?: Record<string, FunctionSpec>;
   log?: Log;
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
@@ -147,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return `${internalUrl()}${OUTBOX_SES_PATH}`;
       },
       awsClientConfig: localAwsConfig,
-      onClient: (service, client) => enforceGrants(name, spec, service, client),
+      onClient: (service, client) => enforceGrants(name, options.grants?.[name] ?? spec, service, client),
     });
   const httpDeps = depsFor('http', otherFunctions.http);
   const httpHandler = httpRoute(() => ({ ...httpDeps(), console: options.console }));

@@ -300,7 +300,8 @@ export type ServerMessage =
   | { type: 'auditLog'; sessionId: string; events: AuditEvent[] }
   | { type: 'ended'; reason: EndReason }
   /** The device is enrolled in `group` under `deviceId` (its name need not be unique). */
-  | { type: 'deviceEnrolled'; deviceId: string; name: string; group: string; enrolledAt: number }
+  /** `operatorKey`: the operator's Ed25519 public key, whose fingerprint ends the enrolment token; the device pins it. */
+  | { type: 'deviceEnrolled'; deviceId: string; name: string; group: string; enrolledAt: number; operatorKey: string }
   /** A one-time challenge for this connection (base64url, 32 bytes), valid for a minute. */
   | { type: 'deviceChallenge'; challenge: string }
   /** The device is signed in on this connection; any earlier connection of it is closed. */

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import type { SignedGroupPolicy } from '../../core/group-policy.js';
 import { conditionally, documentClient } from './dynamo-documents.js';
 
 // `ENROLMENT#<token hash>` items expire with the token (the TTL attribute is the token's own expiresAt);
@@ -11,6 +12,9 @@ const tokenKey = (tokenHash: string) => ({ pk: `${ENROLMENT_PREFIX}${tokenHash}`
 /** `CHALLENGE#<connection id>`: a sign-in challenge, for a minute (TTL). */
 const challengeKey = (connectionId: string) => ({ pk: `CHALLENGE#${connectionId}` });
 const deviceKey = (deviceId: string) => ({ pk: `${DEVICE_PREFIX}${deviceId}` });
+/** `POLICY#<group>`: the operator's signed policy for a device group (no expiresAt: it stays until replaced). */
+const POLICY_PREFIX = 'POLICY#';
+const policyKey = (group: string) => ({ pk: `${POLICY_PREFIX}${group}` });
 
 type Item = Record<string, unknown>;
 
@@ -41,6 +45,19 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       },
     );
     for await (const page of pages) for (const item of page.Items ?? []) yield withoutKey<T>(item);
+  }
+
+  async putGroupPolicy(signed: SignedGroupPolicy): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...policyKey(signed.policy.group), ...signed } }));
+  }
+
+  async getGroupPolicy(group: string): Promise<SignedGroupPolicy | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: policyKey(group), ConsistentRead: true }));
+    return item && withoutKey<SignedGroupPolicy>(item);
+  }
+
+  listGroupPolicies(): AsyncIterable<SignedGroupPolicy> {
+    return this.scan<SignedGroupPolicy>(POLICY_PREFIX, false);
   }
 
   async putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {

@@ -1,9 +1,11 @@
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import type { SignedGroupPolicy } from '../../core/group-policy.js';
 
 /** The device registry in memory: unit tests of the use cases, and the contract test beside the DynamoDB one. */
 export class MemoryDeviceRegistry implements DeviceRegistry {
   readonly #tokens = new Map<string, EnrolmentTokenRecord>();
   readonly #devices = new Map<string, DeviceRecord>();
+  readonly #policies = new Map<string, SignedGroupPolicy>();
   readonly #challenges = new Map<string, { challenge: string; expiresAt: number }>();
 
   constructor(
@@ -14,6 +16,19 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
   #liveToken(tokenHash: string): EnrolmentTokenRecord | undefined {
     const token = this.#tokens.get(tokenHash);
     return token && token.expiresAt > this.nowSeconds() ? token : undefined;
+  }
+
+  async putGroupPolicy(signed: SignedGroupPolicy): Promise<void> {
+    this.#policies.set(signed.policy.group, structuredClone(signed));
+  }
+
+  async getGroupPolicy(group: string): Promise<SignedGroupPolicy | undefined> {
+    const signed = this.#policies.get(group);
+    return signed && structuredClone(signed);
+  }
+
+  async *listGroupPolicies(): AsyncIterable<SignedGroupPolicy> {
+    for (const signed of [...this.#policies.values()]) yield structuredClone(signed);
   }
 
   async putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {

@@ -1,3 +1,5 @@
+import type { SignedGroupPolicy } from '../../core/group-policy.js';
+
 /**
  * Enrolment tokens and enrolled devices (docs/help-desk.md). A token is kept only as its hash; a device
  * only as the public half of its key pair. Every read treats an expired token as absent. Races (two
@@ -16,6 +18,8 @@ export interface EnrolmentTokenRecord {
   expiresAt: number;
   /** Enrolments left; the token is spent at 0. */
   usesLeft: number;
+  /** The operator's Ed25519 public key (base64url) the devices it enrols pin; the token ends with its fingerprint. */
+  operatorKey: string;
 }
 
 export interface DeviceRecord {
@@ -37,6 +41,11 @@ export interface DeviceRecord {
 }
 
 export interface DeviceRegistry {
+  /** Stores the operator's signed policy for its group, replacing the one before. */
+  putGroupPolicy(signed: SignedGroupPolicy): Promise<void>;
+  getGroupPolicy(group: string): Promise<SignedGroupPolicy | undefined>;
+  listGroupPolicies(): AsyncIterable<SignedGroupPolicy>;
+
   putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void>;
   /**
    * Takes one use of the token with this hash, if it exists, has not expired at `now` and has uses left;

@@ -4,6 +4,7 @@
 
 import { DISPLAY_NAME_RULE, isStoredDisplayName } from '../../core/display-name.js';
 import type { EnrolDeviceRequest, ServerMessage } from '../../core/messages.js';
+import { operatorKeyFingerprint } from '../../core/operator-key.js';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
@@ -21,7 +22,7 @@ export class OperatorError extends Error {
   override readonly name = 'OperatorError';
 
   constructor(
-    readonly code: 'invalid-group' | 'invalid-expiry' | 'invalid-uses' | 'no-such-device' | 'ambiguous-device' | 'no-such-token',
+    readonly code: 'invalid-group' | 'invalid-expiry' | 'invalid-uses' | 'no-such-device' | 'ambiguous-device' | 'no-such-token' | 'invalid-policy' | 'no-operator-key' | 'unreadable-operator-key',
     message: string,
   ) {
     super(message);
@@ -30,6 +31,8 @@ export class OperatorError extends Error {
 
 export interface EnrolmentTokenRequest {
   group: string;
+  /** The operator's Ed25519 public key (base64url): devices it enrols pin it, to verify the group policy. */
+  operatorKey: string;
   ttlSeconds: number;
   /** Default 1. */
   uses?: number;
@@ -49,7 +52,9 @@ export async function createEnrolmentToken(
   if (!Number.isSafeInteger(uses) || uses < 1 || uses > MAX_ENROLMENT_TOKEN_USES) {
     throw new OperatorError('invalid-uses', `an enrolment token enrols from 1 to ${MAX_ENROLMENT_TOKEN_USES} devices`);
   }
-  const token = newResumeToken();
+  // The token ends with the operator key's fingerprint: the device checks the key the relay hands it against
+  // it, so a relay cannot have the device pin another key.
+  const token = `${newResumeToken()}${operatorKeyFingerprint(request.operatorKey)}`;
   const tokenHash = hashToken(token);
   const record: EnrolmentTokenRecord = {
     tokenHash,
@@ -58,6 +63,7 @@ export async function createEnrolmentToken(
     createdAt: nowSeconds,
     expiresAt: nowSeconds + request.ttlSeconds,
     usesLeft: uses,
+    operatorKey: request.operatorKey,
   };
   await registry.putEnrolmentToken(record);
   return { token, record };
@@ -103,7 +109,7 @@ export async function enrolDevice(deps: RelayDeps, _caller: Caller, request: Enr
     throw error;
   }
   deps.log.info('device-enrolled', { deviceId: device.deviceId, group: device.group, tokenId: token.tokenId });
-  return { type: 'deviceEnrolled', deviceId: device.deviceId, name: device.name, group: device.group, enrolledAt: now };
+  return { type: 'deviceEnrolled', deviceId: device.deviceId, name: device.name, group: device.group, enrolledAt: now, operatorKey: token.operatorKey };
 }
 
 /** Every enrolled device, by group then name. */
