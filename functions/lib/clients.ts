@@ -10,6 +10,7 @@ import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-regist
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
 import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
 import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
+import { DynamoTechnicianRegistry } from '../../shared/adapters/dynamo-technician-registry.js';
 import { SesMailer, type SesMailerOptions } from '../../shared/adapters/ses-mailer.js';
 import type { Mailer } from '../../shared/ports/mailer.js';
 import type { TableAdapters } from './wiring.js';
@@ -23,6 +24,7 @@ export function dynamo(config: DynamoDBClientConfig, tableName: string, nowSecon
     audit: new DynamoAuditTrail(client, tableName, nowSeconds),
     rateLimiter: new DynamoRateLimiter(client, tableName),
     devices: new DynamoDeviceRegistry(client, tableName, nowSeconds),
+    technicians: new DynamoTechnicianRegistry(client, tableName),
   };
 }
 
