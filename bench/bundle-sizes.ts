@@ -40,7 +40,7 @@ export interface BundleSize {
   bytesBySource: Record<string, number>;
 }
 
-/** `node_modules/@smithy/core/dist-es/submodules/serde/…` → `@smithy/core/serde`; `shared/relay/x.ts` → `shared`. */
+/** `node_modules/@smithy/core/dist-es/submodules/serde/…` → `@smithy/core/serde`; `shared/server/use-cases/x.ts` → `shared`. */
 function sourceOf(input: string): string {
   const modulePath = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(input);
   if (!modulePath) return input.split('/')[0]!;

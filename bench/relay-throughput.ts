@@ -2,7 +2,7 @@ import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk
 import { WebSocket, WebSocketServer } from 'ws';
 import { localAwsConfig } from '../infra/local/dynamo.js';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
-import { MAX_FRAME_BYTES } from '../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../shared/core/messages.js';
 import { formatTable, percentile } from './report.js';
 
 /** One direction of a two-socket path: what the agent sends, the expert receives. */

@@ -17,6 +17,8 @@ export interface DeviceState extends DeviceKeyPair {
   os: string;
   /** Epoch seconds. */
   enrolledAt: number;
+  /** The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed. */
+  operatorKey: string;
   relay: { webSocketUrl: string; httpUrl?: string };
 }
 
@@ -85,7 +87,7 @@ export function readDeviceState(directory = stateDirectory()): DeviceState {
   }
   try {
     const state = JSON.parse(text) as Partial<DeviceState>;
-    const strings = ['deviceId', 'name', 'group', 'os', 'publicKey', 'privateKey'] as const;
+    const strings = ['deviceId', 'name', 'group', 'os', 'publicKey', 'privateKey', 'operatorKey'] as const;
     if (state.version !== DEVICE_STATE_VERSION || strings.some((key) => typeof state[key] !== 'string') || typeof state.relay?.webSocketUrl !== 'string') {
       throw new Error('fields are missing');
     }

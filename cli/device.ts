@@ -33,7 +33,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       pending.abandon();
       throw error;
     }
-    const { deviceId, group, enrolledAt, endpoints } = enrolment;
+    const { deviceId, group, enrolledAt, endpoints, operatorKey } = enrolment;
     pending.enrolled({
       version: DEVICE_STATE_VERSION,
       deviceId,
@@ -41,6 +41,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       group,
       os,
       enrolledAt,
+      operatorKey,
       relay: { webSocketUrl: endpoints.webSocketUrl, ...(endpoints.httpUrl === undefined ? {} : { httpUrl: endpoints.httpUrl }) },
       ...keys,
     });

@@ -3,7 +3,7 @@
 // interface draws the same events and turns keys into the same commands.
 
 import type { ShareStopReason } from '../sdk/assist-messages.js';
-import type { ApprovalMode } from '../shared/protocol/messages.js';
+import type { ApprovalMode } from '../shared/core/messages.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';

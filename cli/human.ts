@@ -9,7 +9,7 @@ import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import { shareStoppedSentence } from '../sdk/assist-messages.js';
 import { DEFAULT_EXTENSION_SECONDS } from '../sdk/time-limit.js';
-import type { Role } from '../shared/protocol/messages.js';
+import type { Role } from '../shared/core/messages.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
 

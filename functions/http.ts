@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { renderJoinPage, renderRelayInfo } from '../shared/invitations/join-page.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
-import type { RelayDeps } from '../shared/relay/deps.js';
-import { countJoinPageView } from '../shared/relay/join-page-views.js';
+import { renderJoinPage, renderRelayInfo } from '../shared/server/join-page.js';
+import { PROTOCOL_VERSION } from '../shared/core/messages.js';
+import type { RelayDeps } from '../shared/server/use-cases/deps.js';
+import { countJoinPageView } from '../shared/server/use-cases/join-page-views.js';
 import { ASSETS_PATH, consoleSiteIfBuilt, type ConsoleSite } from '../web/server/console-site.js';
 import { decodePathSegment } from './lib/path-segment.js';
 import { dynamo } from './lib/clients.js';

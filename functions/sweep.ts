@@ -1,4 +1,4 @@
-import { sweepOverdueSessions } from '../shared/relay/sweep.js';
+import { sweepOverdueSessions } from '../shared/server/use-cases/sweep.js';
 import { dynamo, management } from './lib/clients.js';
 import { depsFromEnvironment, type DepsResolver } from './lib/wiring.js';
 

@@ -2,11 +2,11 @@
 // Its own function so that only it bundles jose; thin: read the header, mint (shared/relay/technician-tickets.ts), reply.
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { TECHNICIAN_TICKET_PATH } from '../shared/protocol/technician.js';
+import { TECHNICIAN_TICKET_PATH } from '../shared/core/technician.js';
 import { TechnicianTokenError } from '../shared/technician/errors.js';
 import { cachedIssuerKeys } from '../shared/technician/id-token.js';
-import { mintTechnicianTicket, type TicketDeps } from '../shared/relay/technician-tickets.js';
-import type { RelayDeps } from '../shared/relay/deps.js';
+import { mintTechnicianTicket, type TicketDeps } from '../shared/server/use-cases/technician-tickets.js';
+import type { RelayDeps } from '../shared/server/use-cases/deps.js';
 import { dynamo } from './lib/clients.js';
 import { depsFromEnvironment } from './lib/wiring.js';
 

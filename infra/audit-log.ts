@@ -1,8 +1,8 @@
 // The operator's view of the audit log: `npm run audit-log -- --table NAME [--session ID]`.
 // Reads the table directly with the operator's AWS credentials (or the local runtime's dynalite).
 import { parseArgs } from 'node:util';
-import { DynamoAuditTrail } from '../shared/adapters/dynamo-audit-trail.js';
-import type { AuditEvent } from '../shared/protocol/messages.js';
+import { DynamoAuditTrail } from '../shared/server/adapters/dynamo-audit-trail.js';
+import type { AuditEvent } from '../shared/core/messages.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]

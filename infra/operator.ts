@@ -3,12 +3,12 @@
 // the operator's AWS credentials (or the local runtime's dynalite), through the same use cases and adapter
 // the relay uses.
 import { parseArgs } from 'node:util';
-import { ApiGatewayNotifier, createManagementClient } from '../shared/adapters/api-gateway-notifier.js';
-import { DynamoDeviceRegistry } from '../shared/adapters/dynamo-device-registry.js';
-import { silentLog } from '../shared/ports/log.js';
+import { ApiGatewayNotifier, createManagementClient } from '../shared/server/adapters/api-gateway-notifier.js';
+import { DynamoDeviceRegistry } from '../shared/server/adapters/dynamo-device-registry.js';
+import { silentLog } from '../shared/server/ports/log.js';
 import { localAwsConfig } from './local/dynamo.js';
-import { parseDurationSeconds } from '../shared/config/durations.js';
-import type { DeviceRecord } from '../shared/ports/device-registry.js';
+import { parseDurationSeconds } from '../shared/core/durations.js';
+import type { DeviceRecord } from '../shared/server/ports/device-registry.js';
 import {
   createEnrolmentToken,
   listDevices,
@@ -17,16 +17,34 @@ import {
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
-} from '../shared/relay/enrolment.js';
+} from '../shared/server/use-cases/enrolment.js';
+import { ensureOperatorKey, operatorKeyFile, readOperatorKey } from './operator-key.js';
+import type { SignedGroupPolicy } from '../shared/core/group-policy.js';
+import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
+import { listGroupPolicies, parsePermittedViewers, PERMITTED_VIEWERS_FORMAT, setGroupPolicy } from '../shared/server/use-cases/group-policies.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]
 
 Commands:
+  operator-key       make the operator's signing key (Ed25519) if there is none, and show
+                     its public half. It stays on this machine (--operator-key FILE, else
+                     $ASSIST_OPERATOR_KEY, else ~/.config/assist-relay/operator-key.json, 0600):
+                     devices pin it at enrolment and obey only policies it signed. Back it up;
+                     a new key means enrolling every device again.
+  policy set --group NAME [--allow ${PERMITTED_VIEWERS_FORMAT} ...]
+                     sign and store who may offer help to the devices in the group NAME: each
+                     --allow names a technician group (from the sign-in token's group claim),
+                     the most it may be given, and whether the device asks its person first
+                     (ask, the default) or connects with a notice that stays visible for the
+                     whole session (notice). The first --allow naming one of a technician's
+                     groups applies. No --allow: nobody may offer.
+  policies           list the signed policies: group, technician groups, level, consent
   enrolment-token --group NAME --expires DURATION [--uses N]
                      make a token that enrols devices into the group NAME; it is shown
                      once (the relay keeps only its hash). DURATION: 90m, 12h, 7d (at most
                      90d). N: how many devices it may enrol (default 1, at most ${MAX_ENROLMENT_TOKEN_USES}).
+                     It ends with the operator key's fingerprint: the devices pin that key.
                      On the device: assist enrol --relay URL --token TOKEN
   enrolment-tokens   list the unexpired tokens: id, group, uses left, expiry
   revoke-enrolment-token ID
@@ -41,10 +59,14 @@ Commands:
 
 Options:
 ${tableOptionsUsage}
+  --operator-key FILE
+                     the operator's signing key (operator-key, policy set, enrolment-token)
   --json             JSON output (one object per line for lists)
   -h, --help         show this help
 
 Examples:
+  npm run operator -- operator-key
+  npm run operator -- policy set --group "Finance laptops" --allow "Service desk:control" --allow "Auditors:view" --local http://127.0.0.1:53412
   npm run operator -- enrolment-token --group "Finance laptops" --expires 7d --local http://127.0.0.1:53412
   npm run operator -- devices --table RelayStack-Table1234 --region eu-west-1
   npm run operator -- device remove 3q2lYw7Xk1l0bq8VtX3u2A --local http://127.0.0.1:53412
@@ -63,6 +85,8 @@ function parseOptions() {
       expires: { type: 'string' },
       uses: { type: 'string' },
       connections: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      'operator-key': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -83,8 +107,25 @@ if (values.help) {
   process.exit(0);
 }
 const [command, ...rest] = positionals;
-const commands = ['enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device'];
+const commands = ['operator-key', 'policy', 'policies', 'enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device'];
 if (command === undefined || !commands.includes(command)) fail(command === undefined ? 'say which command' : `unknown command "${command}"`);
+
+const keyFile = operatorKeyFile(values['operator-key']);
+if (command === 'operator-key') {
+  if (rest.length > 0) fail(`operator-key takes no arguments besides its options, not "${rest.join(' ')}"`);
+  try {
+    const key = ensureOperatorKey(keyFile);
+    const fingerprint = operatorKeyFingerprint(key.publicKey);
+    if (values.json) console.log(JSON.stringify({ publicKey: key.publicKey, fingerprint, file: keyFile, made: key.made }));
+    else {
+      console.log(`${key.made ? 'Made the operator key' : 'The operator key'} in ${keyFile} (only you can read it).
+Public key ${key.publicKey}, fingerprint ${fingerprint}: every enrolment token ends with it.${key.made ? '\nBack the file up: devices enrolled with it obey only policies it signs.' : ''}`);
+    }
+    process.exit(0);
+  } catch (error) {
+    fail(error instanceof OperatorError ? error.message : `cannot write ${keyFile}: ${(error as Error).message}`, 1);
+  }
+}
 
 const target = operatorTable(values);
 if (typeof target === 'string') fail(target);
@@ -97,6 +138,13 @@ function printDevice(device: DeviceRecord): void {
   else console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  enrolled ${when(device.enrolledAt)}  last seen ${device.lastSeenAt ? when(device.lastSeenAt) : 'never'}`);
 }
 
+function printPolicy(signed: SignedGroupPolicy): void {
+  const { group, issuedAt, rules } = signed.policy;
+  if (values.json) return console.log(JSON.stringify(signed));
+  const who = rules.map((rule) => `${rule.technicianGroup}: ${rule.level}, ${rule.consent === 'ask' ? 'asks first' : 'no question, visible notice'}`);
+  console.log(`"${group}" (signed ${when(issuedAt)}): ${who.length === 0 ? 'nobody may offer help' : who.join('; ')}`);
+}
+
 try {
   switch (command) {
     case 'enrolment-token': {
@@ -106,7 +154,8 @@ try {
       const ttlSeconds = parseDurationSeconds(values.expires);
       if (ttlSeconds === undefined) fail(`--expires takes a duration such as 90m, 12h or 7d, not "${values.expires}"`);
       const uses = values.uses === undefined ? 1 : /^\d+$/.test(values.uses) ? Number(values.uses) : NaN;
-      const { token, record } = await createEnrolmentToken(registry, nowSeconds(), { group: values.group, ttlSeconds, uses });
+      const { publicKey: operatorKey } = readOperatorKey(keyFile);
+      const { token, record } = await createEnrolmentToken(registry, nowSeconds(), { group: values.group, ttlSeconds, uses, operatorKey });
       if (values.json) {
         console.log(JSON.stringify({ token, tokenId: record.tokenId, group: record.group, expiresAt: record.expiresAt, uses: record.usesLeft }));
       } else {
@@ -117,6 +166,20 @@ try {
 It is shown only now: the relay keeps only its hash. On each device:
   assist enrol --relay <the relay's https:// address> --token ${token}`);
       }
+      break;
+    }
+    case 'policy': {
+      if (rest[0] !== 'set' || rest.length !== 1) fail('say what to do with which policy: policy set --group NAME --allow ...');
+      if (values.group === undefined) fail('say which device group the policy governs: --group NAME');
+      const rules = (values.allow ?? []).map(parsePermittedViewers);
+      const signed = await setGroupPolicy(registry, readOperatorKey(keyFile).secretKey, nowSeconds(), { group: values.group, rules });
+      printPolicy(signed);
+      break;
+    }
+    case 'policies': {
+      const policies = await listGroupPolicies(registry);
+      policies.forEach(printPolicy);
+      if (policies.length === 0 && !values.json) console.log('No group policies: nobody may offer help to any device.');
       break;
     }
     case 'enrolment-tokens': {

@@ -14,15 +14,15 @@ import type { EmailIdentity } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct, Node } from 'constructs';
-import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/config/policy.js';
-import { tableSchema } from '../shared/adapters/table.js';
+import { parsePolicy, policyToEnvironment, type RelayPolicy } from '../shared/server/config/policy.js';
+import { tableSchema } from '../shared/server/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
 import { RelayFunction } from './constructs/relay-function.js';
 import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
 import { functionEntries, projectRoot } from './constructs/bundling.js';
 import { DEFAULT_STAGE_THROTTLE } from '../shared/core/stage-throttle.js';
-import { TECHNICIAN_TICKET_PATH } from '../shared/protocol/technician.js';
+import { TECHNICIAN_TICKET_PATH } from '../shared/core/technician.js';
 
 const STAGE_NAME = 'live';
 

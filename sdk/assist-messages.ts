@@ -8,7 +8,7 @@
 // (text that displays as something else).
 
 import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS, unsafeNameCharacter, unsafeTextCharacter, type DisplayNameProblem } from '../shared/core/display-name.js';
-import type { ApprovalMode } from '../shared/protocol/messages.js';
+import type { ApprovalMode } from '../shared/core/messages.js';
 
 export const ASSIST_MESSAGE_VERSION = 1;
 

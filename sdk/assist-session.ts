@@ -16,7 +16,7 @@
 // Both classes run on a RelayClient that holds the session (created or joined, sessionStream
 // 'manual'); the creator's side runs a new handshake for each joiner until one gets in.
 
-import { MAX_FAILED_ATTEMPTS_CEILING, type ApprovalMode, type RecordableEvent, type Role } from '../shared/protocol/messages.js';
+import { MAX_FAILED_ATTEMPTS_CEILING, type ApprovalMode, type RecordableEvent, type Role } from '../shared/core/messages.js';
 import {
   assistMessageSenders,
   chatProblem,

@@ -18,10 +18,10 @@ import {
   normalizeCode,
   normalizeInvitationPassword,
   parseCode,
-} from '../shared/invitations/codes.js';
-import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } from '../shared/invitations/invitation-file.js';
-import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/invitations/relay-url.js';
-import type { InvitationKind } from '../shared/protocol/messages.js';
+} from '../shared/core/codes.js';
+import { createInvitationFile, INVITATION_FILE_EXTENSION, parseInvitationFile } from '../shared/core/invitation-file.js';
+import { normalizeRelayUrl, parseRelayInfo, parseRelayJoinUrl, relayInfoUrl, relayJoinUrl } from '../shared/core/relay-url.js';
+import type { InvitationKind } from '../shared/core/messages.js';
 import { nameProblem } from './assist-messages.js';
 import type { Clock } from './clock.js';
 import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';

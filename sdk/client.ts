@@ -23,7 +23,7 @@ import type {
   RecordableEvent,
   Role,
   SessionInfo,
-} from '../shared/protocol/messages.js';
+} from '../shared/core/messages.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';

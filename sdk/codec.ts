@@ -4,7 +4,7 @@
 // handshake stream, tests and development) and the AES-256-GCM codec (format 0x01, frame-cipher.ts).
 // This module re-exports them under the SDK's names and adds the stream's sizing constants.
 
-import { MAX_FRAME_BYTES, type Role } from '../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES, type Role } from '../shared/core/messages.js';
 import { createFrameCipher } from '../shared/crypto/frame-cipher.js';
 import { createPlainCodec, FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN, type FrameCodec } from '../shared/crypto/frame-codec.js';
 

@@ -1,9 +1,9 @@
 // One WebSocket connection to the relay: JSON in and out, requests matched to their answers, and a
 // single "closed" signal however the connection ends (socket close, request timeout, or by us).
 
-import type { ClientMessage, ServerMessage } from '../shared/protocol/messages.js';
+import type { ClientMessage, ServerMessage } from '../shared/core/messages.js';
 import { replyTypeOf } from '../functions/lib/routes.js';
-import { RelayError } from '../shared/protocol/relay-error.js';
+import { RelayError } from '../shared/core/relay-error.js';
 import type { CancelTimer, Clock } from './clock.js';
 import { defaultPacing, SendPacer, type PacingPolicy } from './pacer.js';
 
@@ -21,7 +21,7 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
-/** A relay `{type:'error'}` reply: the same class the relay throws (shared/protocol/relay-error.ts). */
+/** A relay `{type:'error'}` reply: the same class the relay throws (shared/core/relay-error.ts). */
 export { RelayError };
 
 /**

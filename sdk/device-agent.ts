@@ -5,7 +5,7 @@
 // no longer enrolled (removed by the operator) or its key does not match.
 
 import { decodeBase64Url, encodeBase64Url } from '../shared/core/base64.js';
-import { deviceSignInMessage } from '../shared/protocol/device-sign-in.js';
+import { deviceSignInMessage } from '../shared/core/device-sign-in.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { RelayConnection, RelayError, type WebSocketConstructor } from './connection.js';
 import { Emitter } from './emitter.js';

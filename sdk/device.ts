@@ -3,7 +3,8 @@
 // the caller's (the CLI writes it to a file only its user can read).
 
 import { encodeBase64Url } from '../shared/core/base64.js';
-import type { ServerMessage } from '../shared/protocol/messages.js';
+import type { ServerMessage } from '../shared/core/messages.js';
+import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';
@@ -24,6 +25,17 @@ export async function generateDeviceKeyPair(): Promise<DeviceKeyPair> {
     publicKey: toBase64url(await crypto.subtle.exportKey('raw', pair.publicKey)),
     privateKey: toBase64url(await crypto.subtle.exportKey('pkcs8', pair.privateKey)),
   };
+}
+
+export class DeviceEnrolmentError extends Error {
+  override readonly name = 'DeviceEnrolmentError';
+
+  constructor(
+    readonly code: 'operator-key-mismatch',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };
@@ -59,6 +71,13 @@ export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEn
       name: options.name,
       os: options.os,
     });
+    // The token ends with the operator key's fingerprint: a relay that hands over another key is caught here.
+    if (!options.token.endsWith(operatorKeyFingerprint(enrolled.operatorKey))) {
+      throw new DeviceEnrolmentError(
+        'operator-key-mismatch',
+        'the relay answered with an operator key that is not the one this enrolment token names, so this device keeps nothing; tell the operator (the relay may have been tampered with)',
+      );
+    }
     return { ...enrolled, endpoints };
   } finally {
     connection.close();

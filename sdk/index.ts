@@ -57,7 +57,7 @@ export {
   type StreamTuning,
 } from './stream.js';
 export { systemClock, type CancelTimer, type Clock } from './clock.js';
-export { enrolDevice, generateDeviceKeyPair, type DeviceEnrolment, type DeviceKeyPair, type EnrolDeviceOptions } from './device.js';
+export { DeviceEnrolmentError, enrolDevice, generateDeviceKeyPair, type DeviceEnrolment, type DeviceKeyPair, type EnrolDeviceOptions } from './device.js';
 export {
   backoffDelayMs,
   DEFAULT_DEVICE_AGENT_TUNING,

@@ -5,7 +5,7 @@
 // Data packets carry a per-direction u32 seq; the receiver acks cumulatively plus selective ranges,
 // so a dropped frame costs one retransmission. Every sealed frame is cached and resent byte for byte.
 
-import { MAX_FRAME_BYTES } from '../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../shared/core/messages.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { createPlainCodec, MAX_SEQ, SEAL_OVERHEAD_BYTES, type FrameCodec } from './codec.js';
 import { Emitter } from './emitter.js';

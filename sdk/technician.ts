@@ -5,9 +5,9 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeBase64Url } from '../shared/core/base64.js';
-import { parseRelayInfo, relayInfoUrl } from '../shared/invitations/relay-url.js';
-import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/protocol/technician.js';
-import { randomBytes } from '../shared/relay/tokens.js';
+import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
+import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
+import { randomBytes } from '../shared/core/tokens.js';
 import type { RelayConnection } from './connection.js';
 
 export type TechnicianSignInErrorCode =

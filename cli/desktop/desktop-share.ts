@@ -182,8 +182,9 @@ export class DesktopShare {
   }
 
   /**
-   * The next tick's capture, at a fixed rate: the sender encodes one picture while the next is
-   * captured, so the next tick is counted from this one's start, not from when its picture is sent.
+   * The next tick's capture, at a fixed rate counted from this one's start: the sender holds a tick
+   * until the encoder is about to be free, then captures, and sends one picture while capturing the
+   * next, so a busy encoder sets the pace without a queue.
    */
   #nextFrame(delayMs: number): void {
     this.#cancelFrame = this.#clock.schedule(delayMs, () => {

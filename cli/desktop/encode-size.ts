@@ -1,31 +1,40 @@
-// When to change the encoded size, from how long the encoder takes per frame. Captures overlap
-// encodes (video-sender.ts), so the encoder alone has the whole frame interval; the rule looks at the
-// median of the last frames, so a few slow frames while the machine is busy change nothing:
-//   - down a step when the median encode takes more than STEP_DOWN_SHARE of the frame interval;
-//   - back up a step when it takes less than STEP_UP_SHARE (the larger size has 16/9 the pixels, so
-//     it should still fit), no sooner than STEP_UP_AFTER_MS after the last change. A step up that
-//     proves too slow again doubles that wait, up to MAX_STEP_UP_AFTER_MS: a machine that cannot
-//     keep the larger size is not made to try every few seconds (each change costs a key frame).
+// When to change the encoded size, from what a frame costs the sender: its capture, then its encode
+// (video-sender.ts captures only when the encoder is about to be free, so the two add up; only the
+// encode depends on the size). The rule looks at the medians of the last frames, so a few slow
+// frames while the machine is busy change nothing:
+//   - down a step when the median capture plus the median encode take more than FRAME_BUDGET_SHARE
+//     of the frame interval;
+//   - back up a step when the capture plus STEP_UP_ENCODE_FACTOR times the encode would still fit
+//     (the larger size has 16/9 the pixels, and room to spare), no sooner than STEP_UP_AFTER_MS after
+//     the last change. A step up that proves too slow again doubles that wait, up to
+//     MAX_STEP_UP_AFTER_MS: a machine that cannot keep the larger size is not made to try every few
+//     seconds (each change costs a key frame).
 // Only frames that were encoded count: an idle screen measures nothing and never changes size.
 
 import type { Clock } from '../../sdk/node.js';
 
 /** Frames measured at a size before any decision (the first frames of an encoder are slower). */
 export const MEASURED_FRAMES = 15;
-/** The median encode time may take this share of the frame interval before the size steps down… */
-export const STEP_DOWN_SHARE = 0.85;
-/** …and under this share the size steps back up. */
-export const STEP_UP_SHARE = 0.35;
+/** A frame's capture and encode may take this share of the frame interval before the size steps down… */
+export const FRAME_BUDGET_SHARE = 0.85;
+/** …and the size steps back up once the capture plus this many times the encode fit in it. */
+export const STEP_UP_ENCODE_FACTOR = 2.4;
 export const STEP_UP_AFTER_MS = 15_000;
 export const MAX_STEP_UP_AFTER_MS = 120_000;
 
 export type SizeStep = 'down' | 'up';
 
+/** What one frame cost the sender, in milliseconds. */
+export interface FrameCost {
+  captureMs: number;
+  encodeMs: number;
+}
+
 export class EncodeSizeRule {
   readonly #frameIntervalMs: number;
   readonly #clock: Pick<Clock, 'now'>;
-  /** Encode times at the current size, newest last, at most MEASURED_FRAMES. */
-  #encodeMs: number[] = [];
+  /** Frame costs at the current size, newest last, at most MEASURED_FRAMES. */
+  #costs: FrameCost[] = [];
   #changedAt: number;
   #lastStep: SizeStep | undefined;
   #stepUpAfterMs = STEP_UP_AFTER_MS;
@@ -41,28 +50,29 @@ export class EncodeSizeRule {
     return this.#stepUpAfterMs;
   }
 
-  /** The median of the recent encode times at this size, once enough are measured. */
-  get medianEncodeMs(): number | undefined {
-    if (this.#encodeMs.length < MEASURED_FRAMES) return undefined;
-    const sorted = [...this.#encodeMs].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
+  /** The medians of the recent capture and encode times at this size, once enough are measured. */
+  get median(): FrameCost | undefined {
+    if (this.#costs.length < MEASURED_FRAMES) return undefined;
+    const middle = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    return { captureMs: middle(this.#costs.map((cost) => cost.captureMs)), encodeMs: middle(this.#costs.map((cost) => cost.encodeMs)) };
   }
 
-  /** One frame's encode time; the step to take, if any, among those `possible` (none below the smallest size or above the codec's box). */
-  observe(encodeMs: number, possible: Record<SizeStep, boolean>): SizeStep | undefined {
-    this.#encodeMs.push(encodeMs);
-    if (this.#encodeMs.length > MEASURED_FRAMES) this.#encodeMs.shift();
-    const median = this.medianEncodeMs;
+  /** One frame's cost; the step to take, if any, among those `possible` (none below the smallest size or above the codec's box). */
+  observe(cost: FrameCost, possible: Record<SizeStep, boolean>): SizeStep | undefined {
+    this.#costs.push(cost);
+    if (this.#costs.length > MEASURED_FRAMES) this.#costs.shift();
+    const median = this.median;
     if (median === undefined) return undefined;
-    if (possible.down && median > STEP_DOWN_SHARE * this.#frameIntervalMs) return 'down';
+    const budget = FRAME_BUDGET_SHARE * this.#frameIntervalMs;
+    if (possible.down && median.captureMs + median.encodeMs > budget) return 'down';
     const waited = this.#clock.now() - this.#changedAt >= this.#stepUpAfterMs;
-    if (possible.up && waited && median < STEP_UP_SHARE * this.#frameIntervalMs) return 'up';
+    if (possible.up && waited && median.captureMs + STEP_UP_ENCODE_FACTOR * median.encodeMs < budget) return 'up';
     return undefined;
   }
 
   /** The size changed (`step`), or a new encoder started at the same size (a new bitrate): measuring starts over. */
   changed(step?: SizeStep): void {
-    this.#encodeMs = [];
+    this.#costs = [];
     if (!step) return;
     const now = this.#clock.now();
     if (step === 'down' && this.#lastStep === 'up') {

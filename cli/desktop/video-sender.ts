@@ -2,23 +2,24 @@
 //   - nothing is captured unless the session would send video (approved, not paused, shared);
 //   - an unchanged picture is not encoded: an idle desktop sends nothing at all (the cursor has its
 //     own messages), unless the expert's side needs a key frame (start, request, resume, a drop);
-//   - capture and encoding overlap: capture() takes a picture and hands it to the encoder, which
-//     works on it while the next tick's picture is taken. At most one picture waits for the encoder
-//     (the next capture waits for it to be taken), and the encoder is opened, reopened and closed
-//     only between two encodes (#exclusive);
+//   - a picture is captured only when the encoder is about to be free: while it encodes, the next
+//     capture waits until it has its chunk, then the chunk is sent while the next picture is
+//     captured. A picture taken earlier would only wait for the encoder, growing older (the glass-
+//     to-glass latency is its age when encoding starts plus the encode); the encoder is opened,
+//     reopened and closed only between two encodes (#exclusive);
 //   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms
 //     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer
 //     frames, never to a queue: looked at before capturing, and again just before encoding;
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new
 //     encoder starts with a key frame);
 //   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down by
-//     a quarter when encoding is too slow for the frame rate, back up when it is fast again
-//     (encode-size.ts).
+//     a quarter when capturing and encoding a frame is too slow for the frame rate, back up when it
+//     is fast again (encode-size.ts).
 
 import type { Clock } from '../../sdk/node.js';
 import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
 import { codecCandidates, ENCODE_BOX } from './codecs.js';
-import { EncodeSizeRule, type SizeStep } from './encode-size.js';
+import { EncodeSizeRule, type FrameCost, type SizeStep } from './encode-size.js';
 import { DesktopError } from './errors.js';
 import { fitWithin, largerBox, ScreenMapping, smallerBox, type Size } from './geometry.js';
 import type { DesktopSession, FrameEncoder, MonitorInfo, OpenEncoder, RawFrame, ScreenCapture } from './ports.js';
@@ -80,8 +81,8 @@ export class VideoSender {
   #encoderOpenedAt = 0;
   /** Encoder work (open, encode, close), one at a time: never reopened or closed mid-encode. */
   #encoderWork: Promise<unknown> = Promise.resolve();
-  /** While a captured picture waits for the encoder: resolves when the encoder starts on it. */
-  #waitingTaken: Promise<void> | undefined;
+  /** While the encoder works on a picture: resolves once it has that picture's chunk. */
+  #encoderBusy: Promise<void> | undefined;
   #captures: Promise<unknown> = Promise.resolve();
   /**
    * The newest picture on its way to the expert (waiting, encoding or sent): the next capture is
@@ -127,9 +128,9 @@ export class VideoSender {
   }
 
   /**
-   * One tick's picture: captured and handed to the encoder, which encodes and sends it while the
-   * next tick captures. Resolves once captured; `encoded` resolves once the chunk is sent (or not),
-   * and rejects when encoding fails. Calls run one after another.
+   * One tick's picture: captured once the encoder is about to be free, and handed to it. Resolves
+   * once captured; `encoded` resolves once the chunk is sent (or not), and rejects when encoding
+   * fails. Calls run one after another.
    */
   capture(): Promise<Captured> {
     const run = this.#captures.then(() => this.#captureOnce());
@@ -147,28 +148,33 @@ export class VideoSender {
   }
 
   async #captureOnce(): Promise<Captured> {
-    const { session, capture, monitor } = this.#options;
+    const { session, capture, monitor, clock } = this.#options;
     if (!this.#mayCapture()) return { outcome: 'not-ready' };
-    // At most one picture waits: the next is taken once the encoder has started on that one.
-    await this.#waitingTaken;
+    // The picture is taken as the encoder is done with the last one: encoded at once, it is as fresh as it can be.
+    await this.#encoderBusy;
     if (!this.#mayCapture()) return { outcome: 'not-ready' };
     if (!this.#mayEncode()) return { outcome: 'backpressure' };
+    const captureStart = clock.now();
     const picture = await this.#capture(capture, monitor);
+    const captureMs = clock.now() - captureStart;
     if (!session.keyFrameNeeded && this.#newest && samePicture(this.#newest, picture)) return { outcome: 'unchanged' };
     if (!this.#mayCapture()) return { outcome: 'not-ready' }; // paused or closed while capturing
     this.#newest = picture;
-    let take!: () => void;
-    this.#waitingTaken = new Promise((resolve) => (take = resolve));
-    const encoded = this.#exclusive(() => {
-      this.#waitingTaken = undefined;
-      take();
-      return this.#encodeAndSend(picture);
-    });
-    // Not sent, or failed: the expert does not have it, so the next capture is encoded whatever it shows.
-    void encoded.then(
-      (outcome) => outcome !== 'sent' && this.#forget(picture),
-      () => this.#forget(picture),
-    );
+    let free!: () => void;
+    const busy = new Promise<void>((resolve) => (free = resolve));
+    this.#encoderBusy = busy;
+    const encoded = this.#exclusive(() => this.#encodeAndSend(picture, captureMs, free));
+    void encoded
+      .then(
+        // Not sent, or failed: the expert does not have it, so the next capture is encoded whatever it shows.
+        (outcome) => outcome !== 'sent' && this.#forget(picture),
+        () => this.#forget(picture),
+      )
+      .finally(() => {
+        // Not encoded, or failed: the encoder is free all the same.
+        free();
+        if (this.#encoderBusy === busy) this.#encoderBusy = undefined;
+      });
     return { outcome: 'queued', encoded };
   }
 
@@ -208,20 +214,25 @@ export class VideoSender {
     throw new DesktopError('encoder-refused', `the video encoder refused every configuration (${refusals.join('; ')}): try a smaller monitor, or share the terminal only`);
   }
 
-  /** In #exclusive: the picture that waited, unless meanwhile the session paused, closed or the link backed up. */
-  async #encodeAndSend(picture: RawFrame): Promise<EncodeOutcome> {
+  /**
+   * In #exclusive: the picture just captured, unless meanwhile the session paused or closed, or the
+   * link backed up (the last chunk's bytes may be counted only while this picture was captured).
+   * `encoded` is called once the encoder has the chunk, before it is sent.
+   */
+  async #encodeAndSend(picture: RawFrame, captureMs: number, encoded: () => void): Promise<EncodeOutcome> {
     const { session, clock } = this.#options;
     if (!this.#mayCapture() || !this.#mayEncode()) return 'not-encoded';
     const keyFrame = session.keyFrameNeeded || this.#freshEncoder;
     const encodeStart = clock.now();
     const chunk = await this.#encode(picture, keyFrame);
     const encodeMs = clock.now() - encodeStart;
+    encoded();
     const sent = await session.sendVideoChunk({ ...chunk, timestamp: this.#lastTimestamp });
     // Not sent: the session now needs a key frame.
     if (!sent) return 'dropped';
     this.#freshEncoder = false;
     this.#meter.given(chunk.data.length);
-    await this.#adapt(encodeMs);
+    await this.#adapt({ captureMs, encodeMs });
     return 'sent';
   }
 
@@ -268,10 +279,10 @@ export class VideoSender {
   }
 
   /** After a frame: another size if the size rule says so, else a new bitrate if the link changed a lot. */
-  async #adapt(encodeMs: number): Promise<void> {
+  async #adapt(cost: FrameCost): Promise<void> {
     const smaller = smallerBox(this.#box);
     const larger = largerBox(this.#box, ENCODE_BOX[this.#codec]!);
-    const step = this.#sizeRule.observe(encodeMs, { down: smaller !== undefined, up: larger !== undefined });
+    const step = this.#sizeRule.observe(cost, { down: smaller !== undefined, up: larger !== undefined });
     if (step) return this.#open(this.#codec, step === 'down' ? smaller! : larger!, step);
     const target = this.#targetBitrate();
     const ratio = target / this.#bitrate;

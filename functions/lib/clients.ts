@@ -3,16 +3,16 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, type SESv2ClientConfig } from '@aws-sdk/client-sesv2';
 import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
-import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
-import type { Log } from '../../shared/ports/log.js';
-import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-registry.js';
-import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
-import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
-import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
-import { DynamoTechnicianRegistry } from '../../shared/adapters/dynamo-technician-registry.js';
-import { SesMailer, type SesMailerOptions } from '../../shared/adapters/ses-mailer.js';
-import type { Mailer } from '../../shared/ports/mailer.js';
+import { ApiGatewayNotifier, createManagementClient } from '../../shared/server/adapters/api-gateway-notifier.js';
+import type { ConnectionNotifier } from '../../shared/server/ports/connection-notifier.js';
+import type { Log } from '../../shared/server/ports/log.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import { DynamoRateLimiter } from '../../shared/server/adapters/dynamo-rate-limiter.js';
+import { DynamoSessionStore } from '../../shared/server/adapters/dynamo-session-store.js';
+import { DynamoTechnicianRegistry } from '../../shared/server/adapters/dynamo-technician-registry.js';
+import { SesMailer, type SesMailerOptions } from '../../shared/server/adapters/ses-mailer.js';
+import type { Mailer } from '../../shared/server/ports/mailer.js';
 import type { TableAdapters } from './wiring.js';
 
 /** The table's adapters over one DynamoDB client. */

@@ -13,10 +13,10 @@ const functionsDir = fileURLToPath(new URL('../', import.meta.url));
 /** The factory (functions/lib/clients.ts) that builds each SDK client. */
 const clientFactoryOf = { dynamodb: 'dynamo', apigatewaymanagementapi: 'management', sesv2: 'ses' } as const satisfies Record<SdkClient, keyof ClientFactories>;
 
-/** `sessions#createSession` → its module, relative to functions/ (`../shared/relay/sessions.ts`), and its export. */
+/** `sessions#createSession` → its module, relative to functions/ (`../shared/server/use-cases/sessions.ts`), and its export. */
 export function useCaseModule(ref: UseCaseRef): { path: string; exportName: string } {
   const [module, exportName] = ref.split('#') as [string, string];
-  return { path: `../shared/relay/${module}.ts`, exportName };
+  return { path: `../shared/server/use-cases/${module}.ts`, exportName };
 }
 
 /** Loads a route's use case the way its entry imports it (the local runtime, unbundled). */
@@ -24,7 +24,7 @@ export async function useCaseOf(ref: UseCaseRef | undefined): Promise<RouteUseCa
   if (!ref) return undefined;
   const { path, exportName } = useCaseModule(ref);
   const useCase = ((await import(new URL(path, new URL('../', import.meta.url)).href)) as Record<string, unknown>)[exportName];
-  if (typeof useCase !== 'function') throw new Error(`the route table names use case ${ref}, but shared/relay/ exports no such function`);
+  if (typeof useCase !== 'function') throw new Error(`the route table names use case ${ref}, but shared/server/use-cases/ exports no such function`);
   return useCase as RouteUseCase;
 }
 

@@ -6,7 +6,7 @@
 //
 // Pure data with type-only imports: the SDK, which runs in browsers, reads it too.
 
-import type { ClientAction, ServerMessage } from '../../shared/protocol/messages.js';
+import type { ClientAction, ServerMessage } from '../../shared/core/messages.js';
 
 /** DynamoDB actions a function may be granted; Query only on the sparse OpenSessions index. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
@@ -18,7 +18,7 @@ export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
 export type SdkClient = 'dynamodb' | 'apigatewaymanagementapi' | 'sesv2';
 
 export interface FunctionSpec {
-  /** Exactly the DynamoDB actions its use case performs (see shared/adapters/dynamo-session-store.ts). */
+  /** Exactly the DynamoDB actions its use case performs (see shared/server/adapters/dynamo-session-store.ts). */
   tableActions: readonly TableAction[];
   /** The @connections methods it calls. */
   connections: readonly ConnectionsMethod[];
@@ -29,7 +29,7 @@ export interface FunctionSpec {
   timeoutSeconds?: number;
 }
 
-/** A use case of shared/relay/: `<module>#<export>`, e.g. `sessions#createSession` (shared/relay/sessions.ts). */
+/** A use case of shared/server/use-cases/: `<module>#<export>`, e.g. `sessions#createSession` (shared/server/use-cases/sessions.ts). */
 export type UseCaseRef = `${string}#${string}`;
 
 export interface WebSocketRouteSpec extends FunctionSpec {
@@ -43,7 +43,7 @@ export interface WebSocketRouteSpec extends FunctionSpec {
    */
   oneWay?: true;
   /**
-   * The use case the route runs; its Lambda entry imports it and nothing else of shared/relay. A client
+   * The use case the route runs; its Lambda entry imports it and nothing else of shared/server/use-cases. A client
    * action's use case takes (deps, caller, request), $connect's and $disconnect's (deps, caller); $default has none.
    */
   useCase?: UseCaseRef;

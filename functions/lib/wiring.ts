@@ -1,15 +1,15 @@
 import type { ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { SESv2ClientConfig } from '@aws-sdk/client-sesv2';
-import type { SesMailerOptions } from '../../shared/adapters/ses-mailer.js';
-import { policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
-import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
-import { createJsonLog, type Log } from '../../shared/ports/log.js';
-import type { Mailer } from '../../shared/ports/mailer.js';
-import type { RelayDeps, RelayEndpoints } from '../../shared/relay/deps.js';
-import { technicianIssuerFromEnvironment } from '../../shared/config/technician-issuer.js';
-import type { TechnicianIssuer } from '../../shared/protocol/technician.js';
-import { RouteCache } from '../../shared/relay/route-cache.js';
+import type { SesMailerOptions } from '../../shared/server/adapters/ses-mailer.js';
+import { policyFromEnvironment, type RelayPolicy } from '../../shared/server/config/policy.js';
+import type { ConnectionNotifier } from '../../shared/server/ports/connection-notifier.js';
+import { createJsonLog, type Log } from '../../shared/server/ports/log.js';
+import type { Mailer } from '../../shared/server/ports/mailer.js';
+import type { RelayDeps, RelayEndpoints } from '../../shared/server/use-cases/deps.js';
+import { technicianIssuerFromEnvironment } from '../../shared/server/config/technician-issuer.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
+import { RouteCache } from '../../shared/server/use-cases/route-cache.js';
 import type { WebSocketEvent } from './events.js';
 import type { SdkClient } from './routes.js';
 

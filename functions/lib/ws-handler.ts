@@ -1,9 +1,9 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import { isAllowedBrowserOrigin } from '../../shared/config/policy.js';
-import { parseClientMessage } from '../../shared/protocol/parse.js';
-import type { ClientAction, ClientMessage, ServerMessage } from '../../shared/protocol/messages.js';
-import type { Caller, RelayDeps } from '../../shared/relay/deps.js';
-import { RelayError } from '../../shared/relay/errors.js';
+import { isAllowedBrowserOrigin } from '../../shared/server/config/policy.js';
+import { parseClientMessage } from '../../shared/core/parse.js';
+import type { ClientAction, ClientMessage, ServerMessage } from '../../shared/core/messages.js';
+import type { Caller, RelayDeps } from '../../shared/server/use-cases/deps.js';
+import { RelayError } from '../../shared/server/use-cases/errors.js';
 import type { WebSocketEvent, WebSocketResult } from './events.js';
 import type { WebSocketRouteKey } from './routes.js';
 import type { DepsResolver } from './wiring.js';

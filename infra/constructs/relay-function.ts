@@ -5,7 +5,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { tableSchema } from '../../shared/adapters/table.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 import { alarmOnAny } from './alarms.js';
 import { bundleFunction, projectRoot, type FunctionEntry } from './bundling.js';
 
@@ -95,7 +95,7 @@ export class RelayFunction extends Construct {
       timeout: props.timeout,
       role,
       logGroup,
-      // Lambda's JSON log format: each line's level comes from the console method (shared/ports/log.ts).
+      // Lambda's JSON log format: each line's level comes from the console method (shared/server/ports/log.ts).
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: props.logLevel,
       systemLogLevelV2: SystemLogLevel.WARN,

@@ -1,5 +1,5 @@
-import { relayUrlProblem } from '../../shared/invitations/relay-url.js';
-import type { RelayEndpoints } from '../../shared/relay/deps.js';
+import { relayUrlProblem } from '../../shared/core/relay-url.js';
+import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 
 // Which addresses the local relay puts into relay.json, links, files and emails, and which browser
 // origins count as its own pages. Bound to loopback, it is this machine's relay: its pages work at

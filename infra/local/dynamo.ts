@@ -12,7 +12,7 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { tableSchema } from '../../shared/adapters/table.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 
 const { openSessionsIndex } = tableSchema;
 const openSessionsIndexDefinition = {

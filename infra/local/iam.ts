@@ -1,4 +1,5 @@
 import type { FunctionSpec, SdkClient } from '../../functions/lib/routes.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 
 /**
  * IAM as AWS enforces it, for the local runtime: each function's clients may do only what its entry in
@@ -22,7 +23,13 @@ type MiddlewareClient = {
   };
 };
 
-type Request = { method?: string; headers?: Record<string, string> };
+type Request = { method?: string; headers?: Record<string, string>; body?: unknown };
+
+const { name: OPEN_SESSIONS_INDEX } = tableSchema.openSessionsIndex;
+
+/** The stack grants Query on the OpenSessions index only (infra/constructs/relay-function.ts): a Query of the table itself is refused. */
+const queriesTheTable = (action: string, request: Request) =>
+  action === 'dynamodb:Query' && (JSON.parse(String(request.body ?? '{}')) as { IndexName?: string }).IndexName !== OPEN_SESSIONS_INDEX;
 
 /**
  * The action a serialized request performs: DynamoDB names it in X-Amz-Target, @connections by its HTTP
@@ -36,7 +43,10 @@ function actionOf(service: SdkClient, request: Request, commandName = ''): strin
 
 function isGranted(spec: FunctionSpec, service: SdkClient, request: Request): boolean {
   if (!spec.clients.includes(service)) return false;
-  if (service === 'dynamodb') return (spec.tableActions as readonly string[]).includes(actionOf(service, request).slice('dynamodb:'.length));
+  if (service === 'dynamodb') {
+    const action = actionOf(service, request);
+    return (spec.tableActions as readonly string[]).includes(action.slice('dynamodb:'.length)) && !queriesTheTable(action, request);
+  }
   if (service === 'sesv2') return true;
   return (spec.connections as readonly string[]).includes(request.method ?? '');
 }
@@ -47,9 +57,9 @@ export function enforceGrants(name: string, spec: FunctionSpec, service: SdkClie
     (next, context) => async (args) => {
       const request = args.request as Request;
       if (!isGranted(spec, service, request)) {
-        throw new AccessDeniedException(
-          `the ${name} function is not authorized to perform: ${actionOf(service, request, context.commandName)} (its grants are in functions/lib/routes.ts)`,
-        );
+        const action = actionOf(service, request, context.commandName);
+        const where = queriesTheTable(action, request) ? ` on the table (only on its ${OPEN_SESSIONS_INDEX} index)` : '';
+        throw new AccessDeniedException(`the ${name} function is not authorized to perform: ${action}${where} (its grants are in functions/lib/routes.ts)`);
       }
       return next(args);
     },

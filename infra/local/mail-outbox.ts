@@ -5,8 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { escapeHtml } from '../../shared/invitations/html.js';
-import { type ParsedMessage, parseMimeMessage } from '../../shared/invitations/mime.js';
+import { escapeHtml } from '../../shared/server/html.js';
+import { type ParsedMessage, parseMimeMessage } from '../../shared/server/email/mime.js';
 
 // A local stand-in for SES v2: the real SESv2Client, its endpoint set to `<base URL>/ses`, sends
 // here (the SDK keeps the endpoint's path: POST /ses/v2/email/outbound-emails), and each message

@@ -1,4 +1,4 @@
-import { createJsonLog } from '../../shared/ports/log.js';
+import { createJsonLog } from '../../shared/server/ports/log.js';
 import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
 import { startLocalOidcProvider } from './oidc-provider.js';
 import { startLocalRuntime } from './runtime.js';

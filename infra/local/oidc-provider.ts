@@ -8,10 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider, { type Context } from 'oidc-provider';
-import { DEFAULT_GROUP_CLAIM } from '../../shared/config/technician-issuer.js';
-import type { TechnicianIssuer } from '../../shared/protocol/technician.js';
-import { escapeHtml } from '../../shared/invitations/html.js';
+import type Provider from 'oidc-provider';
+import type { Context } from 'oidc-provider';
+import { DEFAULT_GROUP_CLAIM } from '../../shared/core/technician-issuer.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
+import { escapeHtml } from '../../shared/server/html.js';
 
 /** The one client the console and `assist login` sign in as; the relay takes tokens issued to it. */
 export const LOCAL_CLIENT_ID = 'assist-relay';
@@ -137,6 +138,8 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  // Loaded only now: it prints its warnings when loaded, and `npm start`'s refusals of bad options come first.
+  const { default: Provider } = await import('oidc-provider');
   const loopbackRedirects = ['127.0.0.1', 'localhost', '[::1]'].flatMap((name) => [`http://${name}${CONSOLE_SIGN_IN_PATH}`, `http://${name}${LOOPBACK_CALLBACK_PATH}`]);
   provider = new Provider(issuer, {
     clients: [

@@ -5,17 +5,17 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import { technicianTicketRoute } from '../../functions/technician-ticket.js';
 import { cachedIssuerKeys } from '../../shared/technician/id-token.js';
-import { TECHNICIAN_TICKET_PATH, type TechnicianIssuer } from '../../shared/protocol/technician.js';
+import { TECHNICIAN_TICKET_PATH, type TechnicianIssuer } from '../../shared/core/technician.js';
 import { dynamo as dynamoClient, management, ses } from '../../functions/lib/clients.js';
 import { useCaseOf, webSocketRoute } from '../../functions/lib/entries.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
 import { functionNameOf, isOneWay, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
 import { enforceGrants } from './iam.js';
 import { sweepJob } from '../../functions/sweep.js';
-import type { RelayEndpoints } from '../../shared/relay/deps.js';
+import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 import { createMailOutbox, OUTBOX_SES_PATH, type MailOutbox } from './mail-outbox.js';
-import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/config/policy.js';
-import { silentLog, type Log } from '../../shared/ports/log.js';
+import { defaultPolicy, parseAllowedOrigins, type RelayPolicy } from '../../shared/server/config/policy.js';
+import { silentLog, type Log } from '../../shared/server/ports/log.js';
 import type { ConsoleSite } from '../../web/server/console-site.js';
 import { checkBinding, isWildcardHost, localEndpoints, loopbackAlias, normalizePublicUrl, urlHost } from './addresses.js';
 import { createChaos, type ChaosOptions } from './chaos.js';
@@ -43,6 +43,11 @@ export interface LocalRuntimeOptions {
   chaos?: ChaosOptions;
   /** Observe or rewrite every message the relay handles (tests only). */
   tap?: GatewayTap;
+  /**
+   * Grants in place of the route table's, by function name (`extend-session`): what a function's missing grant
+   * does (tests only; the stack always grants the table's).
+   */
+  grants?: Record<string, FunctionSpec>;
   log?: Log;
   /** How often overdue sessions are ended and expired items deleted. */
   sweepIntervalMs?: number;
@@ -152,7 +157,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         return `${internalUrl()}${OUTBOX_SES_PATH}`;
       },
       awsClientConfig: localAwsConfig,
-      onClient: (service, client) => enforceGrants(name, spec, service, client),
+      onClient: (service, client) => enforceGrants(name, options.grants?.[name] ?? spec, service, client),
       technicianIssuer: options.technicianIssuer,
     });
   const httpDeps = depsFor('http', otherFunctions.http);

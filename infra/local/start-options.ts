@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseAllowedOrigins, policyFromEnvironment, type RelayPolicy } from '../../shared/config/policy.js';
+import { parseAllowedOrigins, policyFromEnvironment, type RelayPolicy } from '../../shared/server/config/policy.js';
 import { checkBinding, normalizePublicUrl } from './addresses.js';
 
 // `npm start`'s arguments and environment, checked before anything starts: every refusal is one

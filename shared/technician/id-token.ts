@@ -3,7 +3,7 @@
 // tolerance. The relay's ticket route and devices (end to end) both use it; no other relay function bundles it.
 
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { TechnicianIdentity, TechnicianIssuer } from '../protocol/technician.js';
+import type { TechnicianIdentity, TechnicianIssuer } from '../core/technician.js';
 import { TechnicianTokenError } from './errors.js';
 
 /** How far the verifier's clock may be from the issuer's (seconds) before a token counts as not yet issued or expired. */

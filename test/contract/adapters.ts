@@ -1,15 +1,15 @@
 // The two implementations of each table port, for the contract suites: in memory, and DynamoDB (dynalite,
 // a DynamoDB-API server in Node, through the real adapters and AWS SDK). Both read one settable clock.
 import { randomUUID } from 'node:crypto';
-import { DynamoAuditTrail } from '../../shared/adapters/dynamo-audit-trail.js';
-import { DynamoRateLimiter } from '../../shared/adapters/dynamo-rate-limiter.js';
-import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
-import { MemoryAuditTrail } from '../../shared/adapters/memory-audit-trail.js';
-import { MemoryRateLimiter } from '../../shared/adapters/memory-rate-limiter.js';
-import { MemorySessionStore } from '../../shared/adapters/memory-session-store.js';
-import type { AuditTrail } from '../../shared/ports/audit-trail.js';
-import type { RateLimiter } from '../../shared/ports/rate-limiter.js';
-import type { SessionStore } from '../../shared/ports/session-store.js';
+import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import { DynamoRateLimiter } from '../../shared/server/adapters/dynamo-rate-limiter.js';
+import { DynamoSessionStore } from '../../shared/server/adapters/dynamo-session-store.js';
+import { MemoryAuditTrail } from '../../shared/server/adapters/memory-audit-trail.js';
+import { MemoryRateLimiter } from '../../shared/server/adapters/memory-rate-limiter.js';
+import { MemorySessionStore } from '../../shared/server/adapters/memory-session-store.js';
+import type { AuditTrail } from '../../shared/server/ports/audit-trail.js';
+import type { RateLimiter } from '../../shared/server/ports/rate-limiter.js';
+import type { SessionStore } from '../../shared/server/ports/session-store.js';
 import { startLocalDynamo, tableActive } from '../../infra/local/dynamo.js';
 
 export interface TableAdapters {

@@ -1,8 +1,8 @@
 // The AuditTrail and RateLimiter contracts, run against the in-memory adapters and the DynamoDB ones on dynalite.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_AUDIT_EVENTS } from '../../shared/adapters/dynamo-audit-trail.js';
-import type { AuditEvent } from '../../shared/protocol/messages.js';
+import { MAX_AUDIT_EVENTS } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import type { AuditEvent } from '../../shared/core/messages.js';
 import { adapterKinds, type TableAdapters } from './adapters.js';
 
 describe.each(adapterKinds)('AuditTrail and RateLimiter contracts: $name', ({ start }) => {

@@ -3,10 +3,10 @@
 // a real WebSocket client on the other end: the memory notifier answers as @connections does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
-import { RecordingNotifier } from '../../shared/adapters/memory-notifier.js';
-import type { ConnectionNotifier } from '../../shared/ports/connection-notifier.js';
-import { silentLog } from '../../shared/ports/log.js';
+import { ApiGatewayNotifier, createManagementClient } from '../../shared/server/adapters/api-gateway-notifier.js';
+import { RecordingNotifier } from '../../shared/server/adapters/memory-notifier.js';
+import type { ConnectionNotifier } from '../../shared/server/ports/connection-notifier.js';
+import { silentLog } from '../../shared/server/ports/log.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { apiGatewayLimits, LocalGateway } from '../../infra/local/gateway.js';
 import { until } from '../support/harness.js';

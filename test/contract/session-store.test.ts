@@ -2,7 +2,7 @@
 // dynalite: the memory store the use-case tests rely on keeps the table's conditional-write semantics.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParticipantSeat, SessionRecord } from '../../shared/ports/session-store.js';
+import type { ParticipantSeat, SessionRecord } from '../../shared/server/ports/session-store.js';
 import { adapterKinds, type TableAdapters } from './adapters.js';
 
 describe.each(adapterKinds)('SessionStore contract: $name', ({ start }) => {

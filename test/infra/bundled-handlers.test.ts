@@ -3,9 +3,9 @@
 // unbundled; this shows that what deploys still signs, serialises and reaches every service it calls.
 // The SDK's own variables (AWS_ENDPOINT_URL_<SERVICE>) point the bundled clients at the local services.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
-import { newFileSecret } from '../../shared/invitations/codes.js';
-import { createInvitationFile } from '../../shared/invitations/invitation-file.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
+import { newFileSecret } from '../../shared/core/codes.js';
+import { createInvitationFile } from '../../shared/core/invitation-file.js';
 import { webSocketEvent } from '../support/events.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';

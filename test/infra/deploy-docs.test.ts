@@ -6,7 +6,7 @@ import { Node } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../infra/constructs/bundling.js';
 import { RelayStack } from '../../infra/relay-stack.js';
-import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
+import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/server/config/policy.js';
 
 /** The rows of the tables headed "context key", by key: the cells after the key, without backticks. */
 async function documentedKeys(): Promise<Map<string, string[]>> {

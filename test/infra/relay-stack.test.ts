@@ -7,12 +7,12 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esbuildOptions, functionEntries } from '../../infra/constructs/bundling.js';
 import { RelayStack } from '../../infra/relay-stack.js';
-import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/config/policy.js';
-import { tableSchema } from '../../shared/adapters/table.js';
-import { clientActions } from '../../shared/protocol/messages.js';
+import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/server/config/policy.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
+import { clientActions } from '../../shared/core/messages.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 
-// What each handler may do, written out independently of the stack and checked against shared/relay:
+// What each handler may do, written out independently of the stack and checked against shared/server/use-cases:
 // a store method maps to one DynamoDB action (get* → GetItem, put*/claimNameplate/createSession → PutItem,
 // bind/attach/detach/touch/end → UpdateItem, delete/releaseNameplate → DeleteItem, listOpenSessions → Query on
 // the OpenSessions index, then GetItem);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { functionEntries } from '../../infra/constructs/bundling.js';
 import { routeEntrySource, useCaseOf } from '../../functions/lib/entries.js';
 import { functionNameOf, otherFunctions, replyTypeOf, webSocketRoutes, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
-import { clientActions } from '../../shared/protocol/messages.js';
+import { clientActions } from '../../shared/core/messages.js';
 
 // functions/lib/routes.ts is the one list of routes: the stack, the local runtime and the SDK read it, and each
 // route's Lambda entry is derived from it. These checks tie it to what exists: the use cases and the protocol.
@@ -23,7 +23,7 @@ describe('the route table', () => {
     expect([...routeKeys].sort()).toEqual([...clientActions, '$connect', '$default', '$disconnect'].sort());
   });
 
-  it('names for each route a use case that shared/relay/ exports, taking what the route passes; $default has none', async () => {
+  it('names for each route a use case that shared/server/use-cases/ exports, taking what the route passes; $default has none', async () => {
     for (const routeKey of routeKeys) {
       const useCase = await useCaseOf((webSocketRoutes[routeKey] as WebSocketRouteSpec).useCase);
       if (routeKey === '$default') {
@@ -39,7 +39,7 @@ describe('the route table', () => {
 
   it('derives each route’s Lambda entry: its use case and exactly the client factories its entry names', () => {
     const frame = routeEntrySource('frame', webSocketRoutes.frame);
-    expect(frame).toContain(`import { relayFrame as useCase } from "../shared/relay/relay-frame.ts";`);
+    expect(frame).toContain(`import { relayFrame as useCase } from "../shared/server/use-cases/relay-frame.ts";`);
     expect(frame).toContain(`import { dynamo, management } from './lib/clients.ts';`);
     expect(frame).toContain(`actionRoute("frame", useCase, true)(depsFromEnvironment({ dynamo, management }))`);
     const fallback = routeEntrySource('$default', webSocketRoutes.$default);

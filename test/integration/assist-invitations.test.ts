@@ -2,8 +2,8 @@
 // WebSockets: Easy Connect, invitation file + password, relay URL + password, helper code; relay
 // discovery through /relay.json; failed attempts until the invitation burns; email; bad input.
 import { describe, expect, it } from 'vitest';
-import { CodeFormatError } from '../../shared/invitations/codes.js';
-import { INVITATION_FILE_EXTENSION } from '../../shared/invitations/invitation-file.js';
+import { CodeFormatError } from '../../shared/core/codes.js';
+import { INVITATION_FILE_EXTENSION } from '../../shared/core/invitation-file.js';
 import { acceptHelp, AssistSetupError, discoverRelay, joinHelp, offerHelp, requestHelp, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
 import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
 import { until, useCleanups } from '../support/harness.js';

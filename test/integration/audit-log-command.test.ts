@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';

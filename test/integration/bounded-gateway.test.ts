@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { until } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';

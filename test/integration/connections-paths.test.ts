@@ -12,9 +12,9 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { InProcessConnections } from '../../infra/local/in-process-connections.js';
-import { ApiGatewayNotifier, createManagementClient } from '../../shared/adapters/api-gateway-notifier.js';
-import { silentLog } from '../../shared/ports/log.js';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { ApiGatewayNotifier, createManagementClient } from '../../shared/server/adapters/api-gateway-notifier.js';
+import { silentLog } from '../../shared/server/ports/log.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 

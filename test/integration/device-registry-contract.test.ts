@@ -3,9 +3,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig, startLocalDynamo, type LocalDynamo } from '../../infra/local/dynamo.js';
-import { DynamoDeviceRegistry } from '../../shared/adapters/dynamo-device-registry.js';
-import { MemoryDeviceRegistry } from '../../shared/adapters/memory-device-registry.js';
-import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/ports/device-registry.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { MemoryDeviceRegistry } from '../../shared/server/adapters/memory-device-registry.js';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/server/ports/device-registry.js';
+import type { SignedGroupPolicy } from '../../shared/core/group-policy.js';
 
 const NOW = 1_800_000_000;
 let dynamo: LocalDynamo;
@@ -28,7 +29,7 @@ const adapters: Array<[string, () => DeviceRegistry]> = [
 
 const token = (overrides: Partial<EnrolmentTokenRecord> = {}): EnrolmentTokenRecord => {
   const hash = `hash-${++made}-${Math.random().toString(36).slice(2)}`;
-  return { tokenHash: hash, tokenId: hash.slice(0, 8), group: 'G', createdAt: NOW - 10, expiresAt: NOW + 60, usesLeft: 1, ...overrides };
+  return { tokenHash: hash, tokenId: hash.slice(0, 8), group: 'G', createdAt: NOW - 10, expiresAt: NOW + 60, usesLeft: 1, operatorKey: 'o', ...overrides };
 };
 const device = (overrides: Partial<DeviceRecord> = {}): DeviceRecord => ({
   deviceId: `dev-${Math.random().toString(36).slice(2)}`,
@@ -112,5 +113,19 @@ describe.each(adapters)('%s device registry', (_name, make) => {
     await registry.removeDevice(record.deviceId);
     expect(await registry.touchDevice(record.deviceId, 'c2', NOW + 4)).toBe(false);
     expect(await registry.getDevice(record.deviceId)).toBeUndefined();
+  });
+
+  it('keeps one signed policy per group, the newest put replacing the one before', async () => {
+    const registry = make();
+    const group = `G-${Math.random().toString(36).slice(2)}`;
+    const signed = (issuedAt: number): SignedGroupPolicy => ({
+      policy: { group, issuedAt, rules: [{ technicianGroup: 'Helpdesk', level: 'control', consent: 'ask' }] },
+      signature: `sig-${issuedAt}`,
+    });
+    expect(await registry.getGroupPolicy(group)).toBeUndefined();
+    await registry.putGroupPolicy(signed(1));
+    await registry.putGroupPolicy(signed(2));
+    expect(await registry.getGroupPolicy(group)).toEqual(signed(2));
+    expect((await all(registry.listGroupPolicies())).filter((listed) => listed.policy.group === group)).toEqual([signed(2)]);
   });
 });

@@ -1,10 +1,18 @@
 // Enrolment end to end against the local runtime (its IAM enforces the route table's grants): the
 // operator's command makes a token, a device enrols over a real WebSocket, the operator lists and removes
 // it; bad requests and spent or revoked tokens are refused with nothing registered.
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../infra/local/dynamo.js';
+import { LOCAL_TABLE } from '../../infra/operator-table.js';
+import { encodeBase64Url } from '../../shared/core/base64.js';
+import { verifyGroupPolicy } from '../../shared/core/group-policy.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
+import { hashToken } from '../../shared/core/tokens.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 import { useCleanups } from '../support/harness.js';
-import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
+import { jsonLines, newEnrolmentToken, operator, operatorKey, operatorKeyPath } from '../support/operator.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -18,6 +26,8 @@ describe('enrolment', () => {
     const { token, tokenId } = await newToken('Finance laptops');
     const keys = await generateDeviceKeyPair();
     const enrolled = await enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Reception PC', os: 'linux' });
+    // The device pins the operator's key, which the token names by its fingerprint.
+    expect(enrolled.operatorKey).toBe(operatorKey().publicKey);
     expect(enrolled).toMatchObject({ name: 'Reception PC', group: 'Finance laptops', endpoints: { webSocketUrl: runtime().endpoints.webSocketUrl } });
 
     const listed = await operator(runtime().dynamoEndpoint, 'devices', '--json');
@@ -68,6 +78,42 @@ describe('enrolment', () => {
     }
     // The token was not spent by any of them.
     expect(await socket.request(base)).toMatchObject({ type: 'deviceEnrolled', group: 'G' });
+  });
+
+  it('a relay that hands the device another operator key is caught by the token’s fingerprint', async () => {
+    const { token } = await newToken('Finance laptops');
+    const client = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime().dynamoEndpoint });
+    defer(() => client.destroy());
+    const impostor = encodeBase64Url(ed25519.getPublicKey(ed25519.utils.randomSecretKey()));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: LOCAL_TABLE,
+        Key: { pk: { S: `ENROLMENT#${hashToken(token)}` } },
+        UpdateExpression: 'SET operatorKey = :impostor',
+        ExpressionAttributeValues: { ':impostor': { S: impostor } },
+      }),
+    );
+    const keys = await generateDeviceKeyPair();
+    const enrolling = enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'PC', os: 'linux' });
+    await expect(enrolling).rejects.toMatchObject({ name: 'DeviceEnrolmentError', code: 'operator-key-mismatch' });
+  });
+
+  it('the operator signs group policies with a key made once, and lists them', async () => {
+    const database = runtime().dynamoEndpoint;
+    const key = await operator(database, 'operator-key', '--json');
+    expect(jsonLines(key.stdout)).toEqual([{ publicKey: operatorKey().publicKey, fingerprint: operatorKeyFingerprint(operatorKey().publicKey), file: operatorKeyPath, made: false }]);
+    const set = await operator(database, 'policy', 'set', '--group', 'Policy test', '--allow', 'Service desk:control', '--allow', 'Admins:control:notice', '--json');
+    expect(set.status).toBe(0);
+    const [signed] = jsonLines(set.stdout);
+    expect(verifyGroupPolicy(operatorKey().publicKey, signed, 'Policy test').rules).toEqual([
+      { technicianGroup: 'Service desk', level: 'control', consent: 'ask' },
+      { technicianGroup: 'Admins', level: 'control', consent: 'notice' },
+    ]);
+    const listed = await operator(database, 'policies');
+    expect(listed.stdout).toContain('"Policy test" (signed ');
+    expect(listed.stdout).toContain('Service desk: control, asks first; Admins: control, no question, visible notice');
+    const bad = await operator(database, 'policy', 'set', '--group', 'Policy test', '--allow', 'Service desk:admin');
+    expect(bad).toMatchObject({ status: 1, stderr: expect.stringContaining('say view or control after the group') });
   });
 
   it('the operator command refuses bad input with a sentence', async () => {

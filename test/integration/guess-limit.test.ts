@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayTap } from '../../infra/local/gateway.js';
 import { FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES } from '../../shared/crypto/frame-codec.js';
-import { parseCode } from '../../shared/invitations/codes.js';
-import { MAX_FAILED_ATTEMPTS_CEILING, type ServerMessage } from '../../shared/protocol/messages.js';
+import { parseCode } from '../../shared/core/codes.js';
+import { MAX_FAILED_ATTEMPTS_CEILING, type ServerMessage } from '../../shared/core/messages.js';
 import { acceptHelp, joinHelp, offerHelp, requestHelp, type ExpertSession } from '../../sdk/node.js';
 import { fastAssistOptions, record, type Recorded } from '../support/assist.js';
 import { until, useCleanups } from '../support/harness.js';

@@ -3,10 +3,10 @@
 // leaving, denying, revoking, expiry, rate limits, the audit log, email and the relay URL page.
 // The clients' side (handshake, consent messages inside the encrypted channel) is tested with the SDK.
 import { describe, expect, it } from 'vitest';
-import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type InvitationKind, type ServerMessage } from '../../shared/protocol/messages.js';
+import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS, type InvitationKind, type ServerMessage } from '../../shared/core/messages.js';
 import { readOutboxMessage } from '../../infra/local/mail-outbox.js';
-import { newFileSecret } from '../../shared/invitations/codes.js';
-import { createInvitationFile } from '../../shared/invitations/invitation-file.js';
+import { newFileSecret } from '../../shared/core/codes.js';
+import { createInvitationFile } from '../../shared/core/invitation-file.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DynamoSessionStore } from '../../shared/adapters/dynamo-session-store.js';
+import { DynamoSessionStore } from '../../shared/server/adapters/dynamo-session-store.js';
 import { localAwsConfig, startLocalDynamo, tableActive } from '../../infra/local/dynamo.js';
 
 const dirs: string[] = [];

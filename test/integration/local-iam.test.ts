@@ -1,11 +1,12 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { AccessDeniedException, enforceGrants } from '../../infra/local/iam.js';
 import { OUTBOX_SES_PATH } from '../../infra/local/mail-outbox.js';
-import { webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
+import { otherFunctions, webSocketRoutes, type FunctionSpec } from '../../functions/lib/routes.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 // The local runtime gives each function only what its route-table entry grants, as its IAM role would:
@@ -25,6 +26,20 @@ describe('IAM in the local runtime', () => {
     const refused = await client.send(new PutItemCommand({ TableName: runtime().tableName, Item: key })).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AccessDeniedException);
     expect(refused).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('list-audit function is not authorized to perform: dynamodb:PutItem') });
+    client.destroy();
+  });
+
+  it('lets the sweeper Query the OpenSessions index only, as its role grants Query on the index and not on the table', async () => {
+    const client = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime().dynamoEndpoint });
+    enforceGrants('sweep', otherFunctions.sweep, 'dynamodb', client);
+    const { name, partitionKey, value } = tableSchema.openSessionsIndex;
+    const open = { KeyConditionExpression: '#open = :open', ExpressionAttributeNames: { '#open': partitionKey }, ExpressionAttributeValues: { ':open': { S: value } } };
+    await expect(client.send(new QueryCommand({ TableName: runtime().tableName, IndexName: name, ...open }))).resolves.toMatchObject({ Count: 0 });
+    const onTable = { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'SESSION#nothing' } } };
+    await expect(client.send(new QueryCommand({ TableName: runtime().tableName, ...onTable }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringContaining(`sweep function is not authorized to perform: dynamodb:Query on the table (only on its ${name} index)`),
+    });
     client.destroy();
   });
 

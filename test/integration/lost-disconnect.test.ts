@@ -2,8 +2,8 @@
 // runtime's chaos option that loses every $disconnect, the relay still frees seats and tells the peer: a
 // post that answers 410 Gone (the frame path) or the sweeper, which asks @connections, finds the gone connection.
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../shared/config/policy.js';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import { defaultPolicy } from '../../shared/server/config/policy.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';

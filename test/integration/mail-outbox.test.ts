@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailOutbox, type MailOutbox, OUTBOX_SES_PATH, readOutboxMessage } from '../../infra/local/mail-outbox.js';
 import { startLocalRuntime } from '../../infra/local/runtime.js';
-import { SesMailer } from '../../shared/adapters/ses-mailer.js';
-import { composeInvitationEmail } from '../../shared/invitations/email-message.js';
-import { MailerError } from '../../shared/ports/mailer.js';
+import { SesMailer } from '../../shared/server/adapters/ses-mailer.js';
+import { composeInvitationEmail } from '../../shared/server/email/email-message.js';
+import { MailerError } from '../../shared/server/ports/mailer.js';
 
 const relayUrl = 'https://relay.example.org/join/7KQ3#0123456789ABCDEFGHJKMNPQRS';
 const invitationFileText = '{"format":"assist-relay-invitation","version":1,"nameplate":"7KQ3"}';

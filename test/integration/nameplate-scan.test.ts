@@ -2,7 +2,7 @@
 // nameplate alike, and its views still share one count per address (IPv6: per /64) with joins, so
 // a scan through joins is refused like one through the page, with the same refusal for every nameplate.
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 

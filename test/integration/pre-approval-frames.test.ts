@@ -1,7 +1,7 @@
 // Before approval the relay caps the number of frames per connection, not only their size (issue 14):
 // a joiner without the secret cannot make the relay carry (and bill) an endless stream of small frames.
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 

@@ -9,7 +9,7 @@ import { apiGatewayLimits, LocalGateway, type RouteHandler } from '../../infra/l
 import { isOneWay, webSocketRoutes, type WebSocketRouteKey } from '../../functions/lib/routes.js';
 import { systemClock } from '../../sdk/clock.js';
 import { RelayConnection, type WebSocketConstructor } from '../../sdk/connection.js';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { frameOf, TestSocket } from '../support/ws-client.js';
 

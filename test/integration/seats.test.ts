@@ -4,7 +4,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';

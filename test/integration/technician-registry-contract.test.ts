@@ -3,10 +3,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localAwsConfig, startLocalDynamo, type LocalDynamo } from '../../infra/local/dynamo.js';
-import { DynamoTechnicianRegistry } from '../../shared/adapters/dynamo-technician-registry.js';
-import { MemoryTechnicianRegistry } from '../../shared/adapters/memory-technician-registry.js';
-import type { TechnicianIdentity } from '../../shared/protocol/technician.js';
-import type { TechnicianRegistry } from '../../shared/ports/technician-registry.js';
+import { DynamoTechnicianRegistry } from '../../shared/server/adapters/dynamo-technician-registry.js';
+import { MemoryTechnicianRegistry } from '../../shared/server/adapters/memory-technician-registry.js';
+import type { TechnicianIdentity } from '../../shared/core/technician.js';
+import type { TechnicianRegistry } from '../../shared/server/ports/technician-registry.js';
 
 const NOW = 1_800_000_000;
 let dynamo: LocalDynamo;

@@ -4,8 +4,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { httpRoute } from '../../functions/http.js';
-import { defaultPolicy } from '../../shared/config/policy.js';
-import type { SessionStore } from '../../shared/ports/session-store.js';
+import { defaultPolicy } from '../../shared/server/config/policy.js';
+import type { SessionStore } from '../../shared/server/ports/session-store.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 

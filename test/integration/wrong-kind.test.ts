@@ -2,7 +2,7 @@
 // naming the invitation's kind, before any seat is taken, so the mix-up neither keeps the right
 // joiner out nor reaches the creator.
 import { describe, expect, it } from 'vitest';
-import type { InvitationKind, ServerMessage } from '../../shared/protocol/messages.js';
+import type { InvitationKind, ServerMessage } from '../../shared/core/messages.js';
 import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';

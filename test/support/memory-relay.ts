@@ -1,16 +1,16 @@
 // The relay's use cases over the in-memory adapters, with a clock the test moves: expiry without sleeping.
-import { defaultPolicy, type RelayPolicy } from '../../shared/config/policy.js';
-import { MemoryAuditTrail } from '../../shared/adapters/memory-audit-trail.js';
-import { MemoryDeviceRegistry } from '../../shared/adapters/memory-device-registry.js';
-import { RecordingMailer } from '../../shared/adapters/memory-mailer.js';
-import { RecordingNotifier, type RecordingNotifierHooks } from '../../shared/adapters/memory-notifier.js';
-import { MemoryRateLimiter } from '../../shared/adapters/memory-rate-limiter.js';
-import { MemorySessionStore } from '../../shared/adapters/memory-session-store.js';
-import { MemoryTechnicianRegistry } from '../../shared/adapters/memory-technician-registry.js';
-import { silentLog, type Log } from '../../shared/ports/log.js';
-import { closeConnection, openConnection } from '../../shared/relay/connections.js';
-import type { Caller, RelayDeps, RelayEndpoints } from '../../shared/relay/deps.js';
-import { RouteCache } from '../../shared/relay/route-cache.js';
+import { defaultPolicy, type RelayPolicy } from '../../shared/server/config/policy.js';
+import { MemoryAuditTrail } from '../../shared/server/adapters/memory-audit-trail.js';
+import { MemoryDeviceRegistry } from '../../shared/server/adapters/memory-device-registry.js';
+import { RecordingMailer } from '../../shared/server/adapters/memory-mailer.js';
+import { RecordingNotifier, type RecordingNotifierHooks } from '../../shared/server/adapters/memory-notifier.js';
+import { MemoryRateLimiter } from '../../shared/server/adapters/memory-rate-limiter.js';
+import { MemorySessionStore } from '../../shared/server/adapters/memory-session-store.js';
+import { MemoryTechnicianRegistry } from '../../shared/server/adapters/memory-technician-registry.js';
+import { silentLog, type Log } from '../../shared/server/ports/log.js';
+import { closeConnection, openConnection } from '../../shared/server/use-cases/connections.js';
+import type { Caller, RelayDeps, RelayEndpoints } from '../../shared/server/use-cases/deps.js';
+import { RouteCache } from '../../shared/server/use-cases/route-cache.js';
 
 /** A wall clock in epoch milliseconds that the test moves forward. */
 export class SteppedClock {

@@ -1,6 +1,14 @@
 // `npm run operator -- …` (infra/operator.ts) against a local runtime's database, as the operator runs it.
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureOperatorKey } from '../../infra/operator-key.js';
+
+/** This test process's operator key (made on first use), as $ASSIST_OPERATOR_KEY names it to the command. */
+export const operatorKeyPath = join(mkdtempSync(join(tmpdir(), 'assist-operator-')), 'operator-key.json');
+export const operatorKey = () => ensureOperatorKey(operatorKeyPath);
 
 export interface CommandResult {
   status: number;
@@ -8,11 +16,16 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs the command with `--local database`; not spawnSync: the database may be served by this process. */
+/**
+ * Runs the command with `--local database` and this process's operator key (made first); not spawnSync: the
+ * database may be served by this process.
+ */
 export const operator = (database: string, ...args: string[]) =>
   new Promise<CommandResult>((resolve) => {
+    operatorKey();
     const script = [fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), fileURLToPath(new URL('../../infra/operator.ts', import.meta.url))];
-    execFile(process.execPath, [...script, ...args, '--local', database], { encoding: 'utf8' }, (error, stdout, stderr) =>
+    const env = { ...process.env, ASSIST_OPERATOR_KEY: operatorKeyPath };
+    execFile(process.execPath, [...script, ...args, '--local', database], { encoding: 'utf8', env }, (error, stdout, stderr) =>
       resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });

@@ -3,7 +3,7 @@
 import type { GatewayTap } from '../../infra/local/gateway.js';
 import { fastClientOptions } from './harness.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import type { Role, ServerMessage } from '../../shared/protocol/messages.js';
+import type { Role, ServerMessage } from '../../shared/core/messages.js';
 import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
 import {
   createRelayClient,

@@ -1,7 +1,7 @@
 // An OpenID Connect issuer's signing side in memory, for unit tests: ID tokens signed with jose and the key set that
 // verifies them. Integration tests use the real local provider (infra/local/oidc-provider.ts) instead.
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { TechnicianIssuer } from '../../shared/protocol/technician.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
 
 export const TEST_ISSUER: TechnicianIssuer = { issuer: 'https://login.example.org/tenant', clientId: 'assist-relay', groupClaim: 'groups' };
 

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../shared/protocol/messages.js';
+import type { ServerMessage } from '../../shared/core/messages.js';
 
 /** A raw WebSocket test client that queues every server message for in-order assertions. */
 export class TestSocket {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { HttpResponse } from '../../shared/invitations/join-page.js';
+import type { HttpResponse } from '../../shared/server/join-page.js';
 
 // The relay's side of the web console: the built files (web/dist, `npm run build:web`) read once,
 // checked, and served with a policy that lets the page run only its own bundle and talk only to

@@ -1,4 +1,4 @@
-import { parseRelayJoinUrl } from '../../shared/invitations/relay-url.js';
+import { parseRelayJoinUrl } from '../../shared/core/relay-url.js';
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
 import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../sdk/assist-session.js';

@@ -1,10 +1,10 @@
 // What the console says to people: every end of a session and every error in plain words, for the
 // side reading it. Kept apart from the DOM so it can be checked on its own.
 
-import { CodeFormatError } from '../../shared/invitations/codes.js';
-import { InvitationFileError } from '../../shared/invitations/invitation-file.js';
-import { RelayUrlError } from '../../shared/invitations/relay-url.js';
-import type { EndReason } from '../../shared/protocol/messages.js';
+import { CodeFormatError } from '../../shared/core/codes.js';
+import { InvitationFileError } from '../../shared/core/invitation-file.js';
+import { RelayUrlError } from '../../shared/core/relay-url.js';
+import type { EndReason } from '../../shared/core/messages.js';
 import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
 import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';

@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ApiGatewayNotifier } from '../../../shared/adapters/api-gateway-notifier.js';
-import { silentLog } from '../../../shared/ports/log.js';
-import { RelayError } from '../../../shared/relay/errors.js';
+import { ApiGatewayNotifier } from '../../../shared/server/adapters/api-gateway-notifier.js';
+import { silentLog } from '../../../shared/server/ports/log.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
 
 const metadata = { $metadata: {} };
 const gone = () => new GoneException({ message: 'gone', ...metadata });

@@ -2,8 +2,8 @@ import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputE
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoAuditTrail, MAX_AUDIT_EVENTS } from '../../../shared/adapters/dynamo-audit-trail.js';
-import { DynamoRateLimiter } from '../../../shared/adapters/dynamo-rate-limiter.js';
+import { DynamoAuditTrail, MAX_AUDIT_EVENTS } from '../../../shared/server/adapters/dynamo-audit-trail.js';
+import { DynamoRateLimiter } from '../../../shared/server/adapters/dynamo-rate-limiter.js';
 
 const NOW = 1_800_000_123;
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });

@@ -6,7 +6,7 @@ import {
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoSessionStore } from '../../../shared/adapters/dynamo-session-store.js';
+import { DynamoSessionStore } from '../../../shared/server/adapters/dynamo-session-store.js';
 
 const NOW = 1_800_000_000;
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'condition', $metadata: {} });

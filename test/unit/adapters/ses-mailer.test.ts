@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SesMailer } from '../../../shared/adapters/ses-mailer.js';
-import { MimeError, parseMimeMessage } from '../../../shared/invitations/mime.js';
-import type { Log } from '../../../shared/ports/log.js';
-import { MailerError, type OutgoingEmail } from '../../../shared/ports/mailer.js';
+import { SesMailer } from '../../../shared/server/adapters/ses-mailer.js';
+import { MimeError, parseMimeMessage } from '../../../shared/server/email/mime.js';
+import type { Log } from '../../../shared/server/ports/log.js';
+import { MailerError, type OutgoingEmail } from '../../../shared/server/ports/mailer.js';
 
 const metadata = { $metadata: { httpStatusCode: 400 } };
 const email: OutgoingEmail = {

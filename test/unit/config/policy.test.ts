@@ -10,8 +10,8 @@ import {
   policyFromEnvironment,
   policyToEnvironment,
   type RelayPolicy,
-} from '../../../shared/config/policy.js';
-import { MAX_FAILED_ATTEMPTS_CEILING } from '../../../shared/protocol/messages.js';
+} from '../../../shared/server/config/policy.js';
+import { MAX_FAILED_ATTEMPTS_CEILING } from '../../../shared/core/messages.js';
 
 describe('policy from the environment', () => {
   it('is the default policy when nothing is set, and sets no origins variable for it', () => {

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from '../../../shared/core/display-name.js';
-import { composeInvitationEmail } from '../../../shared/invitations/email-message.js';
-import { createInvitationFile } from '../../../shared/invitations/invitation-file.js';
+import { composeInvitationEmail } from '../../../shared/server/email/email-message.js';
+import { createInvitationFile } from '../../../shared/core/invitation-file.js';
 import { nameProblem } from '../../../sdk/assist-messages.js';
 
 /** Each place a name is shown, asked whether it takes `name` (already without surrounding spaces). */

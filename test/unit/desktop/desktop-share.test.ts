@@ -94,7 +94,7 @@ describe('a desktop share on a session', () => {
     expect(seen.chunks[1]).toMatchObject({ data: Uint8Array.of(55, 0) });
   });
 
-  it('captures the next tick’s picture while the encoder still works on the last one, one picture ahead at most', async () => {
+  it('while the encoder works, the next tick waits for it: the screen is captured as it is once the encoder is done, not before', async () => {
     const { seen, run, screen, encoders } = await sharing();
     await run(1);
     await until(() => seen.chunks.length === 1, 'the first frame');
@@ -110,11 +110,13 @@ describe('a desktop share on a session', () => {
     await changing(1);
     await until(() => encoders.inFlight === 1, 'an encode to start');
     await changing(3);
-    // One picture in the encoder, one captured beside it; the rest wait for the encoder.
-    expect(screen.captures - before).toBe(2);
+    // Only the picture in the encoder: no other is taken to wait beside it and grow old.
+    expect(screen.captures - before).toBe(1);
     release();
-    await changing(1);
-    await until(() => seen.chunks.length >= 4, 'the pictures');
+    await until(() => seen.chunks.length === 3, 'the picture after the encoder was free');
+    // Pictures 2 and 3 were never captured: what the screen showed when the encoder was free was picture 4.
+    expect(seen.chunks.map((chunk) => chunk.data[0])).toEqual([10, 1, 4]);
+    expect(screen.captures - before).toBe(2);
     expect(encoders.changedMidEncode).toBe(0);
   });
 

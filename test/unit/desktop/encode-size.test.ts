@@ -1,6 +1,6 @@
-// The encoded-size rule on a step clock: the median of the last frames' encode times decides, so a
-// busy moment's slow frames do not shrink the picture; a step up waits, and waits longer each time
-// the larger size proves too slow again.
+// The encoded-size rule on a step clock: the medians of the last frames' capture and encode times
+// decide, so a busy moment's slow frames do not shrink the picture; a step up waits, and waits longer
+// each time the larger size proves too slow again.
 import { describe, expect, it } from 'vitest';
 import { EncodeSizeRule, MAX_STEP_UP_AFTER_MS, MEASURED_FRAMES, STEP_UP_AFTER_MS } from '../../../cli/desktop/encode-size.js';
 import { StepClock } from './fakes.js';
@@ -11,11 +11,11 @@ const both = { down: true, up: true };
 function rule() {
   const clock = new StepClock();
   const sizes = new EncodeSizeRule(FRAME_MS, clock);
-  /** Feeds encode times one frame interval apart; the steps the rule asked for. */
-  const feed = (encodeMs: number[], possible = both) =>
+  /** Feeds encode times (after captures of `captureMs`) one frame interval apart; the steps the rule asked for. */
+  const feed = (encodeMs: number[], possible = both, captureMs = 0) =>
     encodeMs.map((ms) => {
       clock.advanceBy(FRAME_MS);
-      return sizes.observe(ms, possible);
+      return sizes.observe({ captureMs, encodeMs: ms }, possible);
     });
   return { clock, sizes, feed };
 }
@@ -33,15 +33,18 @@ describe('the encoded-size rule', () => {
     const { feed, sizes } = rule();
     // 7 of the last 15 frames very slow: the median is still fast.
     expect(feed([...times(8, 20), ...times(7, 200)])).not.toContain('down');
-    expect(sizes.medianEncodeMs).toBe(20);
+    expect(sizes.median).toEqual({ captureMs: 0, encodeMs: 20 });
     // One more slow frame: most frames are too slow for 15 frames a second.
     expect(feed([200])).toEqual(['down']);
   });
 
-  it('lets encoding take most of the frame interval, since capture runs beside it', () => {
+  it('counts the capture with the encode, since one follows the other: together they may take most of the frame interval', () => {
     const { feed } = rule();
     expect(feed(times(30, 0.8 * FRAME_MS))).not.toContain('down');
     expect(feed(times(MEASURED_FRAMES, 0.9 * FRAME_MS))).toContain('down');
+    const withCapture = rule();
+    expect(withCapture.feed(times(30, 0.5 * FRAME_MS), both, 0.3 * FRAME_MS)).not.toContain('down');
+    expect(withCapture.feed(times(MEASURED_FRAMES, 0.5 * FRAME_MS), both, 0.4 * FRAME_MS)).toContain('down');
   });
 
   it('steps up only when encoding is fast and the size has held 15 s', () => {
@@ -53,6 +56,14 @@ describe('the encoded-size rule', () => {
     // Half the interval: fine at this size, too slow for 16/9 the pixels.
     expect(feed(times(MEASURED_FRAMES, 0.5 * FRAME_MS))).not.toContain('up');
     expect(feed(times(MEASURED_FRAMES, 10)).at(-1)).toBe('up');
+  });
+
+  it('does not step up when the capture leaves too little of the interval for 16/9 the pixels', () => {
+    const { feed, clock } = rule();
+    clock.advanceBy(STEP_UP_AFTER_MS);
+    // A 15 ms encode would fit 2.4 times over alone, not after a 30 ms capture.
+    expect(feed(times(30, 15), both, 30)).not.toContain('up');
+    expect(feed(times(MEASURED_FRAMES, 15), both, 10).at(-1)).toBe('up');
   });
 
   it('asks only for a step that exists', () => {

@@ -32,6 +32,8 @@ export class FakeScreen implements ScreenCapture {
   listed: MonitorInfo[];
   /** The next capture fails with this. */
   failure: Error | undefined;
+  /** Called during each capture: what happens elsewhere meanwhile. */
+  onCapture: (() => void) | undefined;
 
   constructor(...monitors: MonitorInfo[]) {
     this.listed = monitors.length > 0 ? monitors : [monitor()];
@@ -43,6 +45,7 @@ export class FakeScreen implements ScreenCapture {
 
   async capture(): Promise<RawFrame> {
     this.captures++;
+    this.onCapture?.();
     if (this.failure) throw this.failure;
     return this.current;
   }

@@ -48,14 +48,17 @@ async function sending(options?: Parameters<typeof sender>[0]) {
   return setup;
 }
 
-/** The encoder held busy with picture 20 while picture 30 waits for it; `release` lets it go on. */
-async function busyAndWaiting(setup: ReturnType<typeof sender>) {
+/**
+ * The encoder held busy with picture 20, the next tick's capture waiting for it while the screen
+ * moves on to picture 30; `release` lets the encoder go on.
+ */
+async function busyAndNextWaiting(setup: ReturnType<typeof sender>) {
   const release = holdEncoder(setup.encoders);
   setup.screen.current = picture(20, 64, 36);
   const busy = await setup.video.capture();
+  const next = setup.video.capture();
   setup.screen.current = picture(30, 64, 36);
-  const waiting = await setup.video.capture();
-  return { release, busy, waiting };
+  return { release, busy, next };
 }
 
 /** Runs `count` frame intervals one after another; returns their outcomes. */
@@ -176,6 +179,18 @@ describe('the video sender', () => {
     expect(setup.session.configs.at(-1)).toEqual({ source: 'desktop', codec: 'vp8', width: 960, height: 540, controllable: true });
   });
 
+  it('counts the capture with the encode when deciding the size: each is fast enough alone, not one after the other', async () => {
+    const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
+    await setup.video.configure();
+    setup.encoders.encodeMs = 35; // half a 15 fps frame…
+    setup.screen.onCapture = () => setup.clock.advanceBy(30); // …after a capture of almost as long
+    for (let index = 0; index < 15; index++) {
+      setup.screen.current = picture(index + 1, 64, 36);
+      await frame(setup);
+    }
+    expect(setup.configured).toEqual(['vp8 1280x720', 'vp8 960x540']);
+  });
+
   it('steps back up to the codec box once encoding is fast again, not before 15 s at the smaller size', async () => {
     const setup = sender({ monitor: monitor({ width: 2560, height: 1440 }) });
     await setup.video.configure();
@@ -221,70 +236,83 @@ describe('the video sender', () => {
     expect(setup.configured.at(-1)).toBe('vp8 960x540');
   });
 
-  it('captures the next picture while the current one encodes; at most one waits, and the encoder is never reopened mid-encode', async () => {
+  it('captures the next picture only once the encoder has its chunk: the picture encoded is the newest, and the encoder is never reopened mid-encode', async () => {
     const setup = sender();
     await setup.video.configure();
     const release = holdEncoder(setup.encoders);
     const first = await setup.video.capture();
     expect(first.outcome).toBe('queued');
     expect(setup.encoders.inFlight).toBe(1);
-    // The next tick captures while the encoder is busy.
+    // The next tick waits while the encoder is busy: nothing is captured to wait and grow old.
+    let secondCaptured = false;
+    const second = setup.video.capture().then((captured) => ((secondCaptured = true), captured));
     setup.screen.current = picture(20, 64, 36);
-    const second = await setup.video.capture();
-    expect(second.outcome).toBe('queued');
-    expect(setup.screen.captures).toBe(2);
-    // A third waits until the encoder has taken the second.
-    setup.screen.current = picture(30, 64, 36);
-    let thirdCaptured = false;
-    const third = setup.video.capture().then((captured) => ((thirdCaptured = true), captured));
     // The technician now prefers H.264: the new encoder opens between two encodes.
     setup.session.expertCodecs = ['avc1.640028', 'vp8'];
     const reconfigured = setup.video.codecsChanged();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(thirdCaptured).toBe(false);
-    expect(setup.screen.captures).toBe(2);
+    expect(secondCaptured).toBe(false);
+    expect(setup.screen.captures).toBe(1);
     expect(setup.encoders.opened).toHaveLength(1);
+    // The screen moved on meanwhile: the picture captured is the one it shows once the encoder is done.
+    setup.screen.current = picture(30, 64, 36);
     release();
     expect(await encodedAs(first)).toBe('sent');
-    expect(await encodedAs(second)).toBe('sent');
-    const thirdResult = await third;
-    expect(await encodedAs(thirdResult)).toBe('sent');
+    expect(await encodedAs(await second)).toBe('sent');
     await reconfigured;
+    expect(setup.screen.captures).toBe(2);
     expect(setup.encoders.changedMidEncode).toBe(0);
-    // The order the pictures were taken in; the new encoder's first frame is a key frame.
+    // The new encoder's first frame is a key frame.
     expect(sentPictures(setup)).toEqual([
       [10, true],
-      [20, false],
       [30, true],
     ]);
     expect(setup.encoders.encoded.at(-1)!.settings.codec).toBe('avc1.640028');
   });
 
-  it('a key frame needed while a picture waits for the encoder makes that picture a key frame', async () => {
+  it('a key frame needed while the encoder works makes the next picture a key frame', async () => {
     const setup = await sending();
-    const { release, busy, waiting } = await busyAndWaiting(setup);
+    const { release, busy, next } = await busyAndNextWaiting(setup);
     setup.session.keyFrameNeeded = true; // a key-frame request arrives meanwhile
     release();
-    // The delta being encoded is of no use to the technician any more (the session drops it); the waiting picture is the key frame.
+    // The delta being encoded is of no use to the technician any more (the session drops it); the next picture is the key frame.
     expect(await encodedAs(busy)).toBe('dropped');
-    expect(await encodedAs(waiting)).toBe('sent');
+    expect(await encodedAs(await next)).toBe('sent');
     expect(sentPictures(setup)).toEqual([
       [10, true],
       [30, true],
     ]);
   });
 
-  it('looks at the backlog again just before encoding: a picture that waited while the link backed up is not encoded, and the screen is sent once it drains', async () => {
+  it('looks at the backlog before capturing, once the encoder is done: the chunk just sent counts, and the screen is sent once it drains', async () => {
     const setup = await sending();
-    const { release, busy, waiting } = await busyAndWaiting(setup);
-    setup.session.unacknowledgedBytes = 40_000; // more than 250 ms of an assumed 1 Mbit/s
+    const send = setup.session.sendVideoChunk.bind(setup.session);
+    setup.session.sendVideoChunk = (chunk) => {
+      setup.session.unacknowledgedBytes += 40_000; // more than 250 ms of an assumed 1 Mbit/s
+      return send(chunk);
+    };
+    const { release, busy, next } = await busyAndNextWaiting(setup);
     release();
     expect(await encodedAs(busy)).toBe('sent');
-    expect(await encodedAs(waiting)).toBe('not-encoded');
+    expect((await next).outcome).toBe('backpressure');
+    expect(setup.screen.captures).toBe(2);
+    setup.session.sendVideoChunk = send;
+    setup.session.unacknowledgedBytes = 0;
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(setup.session.chunks.map((chunk) => chunk.data[0])).toEqual([10, 20, 30]);
+  });
+
+  it('looks at the backlog again just before encoding: a picture captured while the last chunk was counted is not encoded, and the screen is sent once it drains', async () => {
+    const setup = await sending();
+    setup.screen.current = picture(20, 64, 36);
+    // The last chunk's bytes are counted while the next picture is captured.
+    setup.screen.onCapture = () => (setup.session.unacknowledgedBytes = 40_000);
+    expect(await frame(setup)).toBe('not-encoded');
+    setup.screen.onCapture = undefined;
     setup.session.unacknowledgedBytes = 0;
     // The screen still shows what was not sent: it is sent now, though it did not change.
     expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
-    expect(setup.session.chunks.map((chunk) => chunk.data[0])).toEqual([10, 20, 30]);
+    expect(setup.session.chunks.map((chunk) => chunk.data[0])).toEqual([10, 20]);
   });
 
   it('closing waits for the frame being encoded, then encodes nothing more', async () => {
@@ -293,14 +321,15 @@ describe('the video sender', () => {
     const release = holdEncoder(setup.encoders);
     const busy = await setup.video.capture();
     setup.screen.current = picture(20, 64, 36);
-    const waiting = await setup.video.capture();
+    const next = setup.video.capture();
     const closed = setup.video.close();
     expect((await setup.video.capture()).outcome).toBe('not-ready');
     release();
     await closed;
     expect(setup.encoders.changedMidEncode).toBe(0);
     expect(await encodedAs(busy)).toBe('sent');
-    expect(await encodedAs(waiting)).toBe('not-encoded');
+    expect((await next).outcome).toBe('not-ready');
+    expect(setup.screen.captures).toBe(1);
     expect(setup.session.chunks).toHaveLength(1);
   });
 

@@ -4,9 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import * as clients from '../../../functions/lib/clients.js';
 import { createDepsResolver } from '../../../functions/lib/wiring.js';
 import { webSocketRoute } from '../../../functions/lib/entries.js';
-import { openConnection } from '../../../shared/relay/connections.js';
-import { defaultPolicy } from '../../../shared/config/policy.js';
-import { silentLog } from '../../../shared/ports/log.js';
+import { openConnection } from '../../../shared/server/use-cases/connections.js';
+import { defaultPolicy } from '../../../shared/server/config/policy.js';
+import { silentLog } from '../../../shared/server/ports/log.js';
 import { webSocketEvent } from '../../support/events.js';
 
 const dynamo = mockClient(DynamoDBDocumentClient);

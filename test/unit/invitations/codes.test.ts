@@ -13,8 +13,8 @@ import {
   normalizeInvitationPassword,
   normalizeNameplate,
   parseCode,
-} from '../../../shared/invitations/codes.js';
-import { CODE_ALPHABET } from '../../../shared/relay/codes.js';
+} from '../../../shared/core/codes.js';
+import { CODE_ALPHABET } from '../../../shared/core/code-alphabet.js';
 import { refusal } from '../../support/refusal.js';
 
 const refusalOf = (parse: () => unknown) => refusal(CodeFormatError, parse);

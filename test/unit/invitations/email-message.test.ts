@@ -6,8 +6,8 @@ import {
   InvitationEmailError,
   type InvitationEmailInput,
   isValidEmailAddress,
-} from '../../../shared/invitations/email-message.js';
-import { buildMimeMessage, parseMimeMessage } from '../../../shared/invitations/mime.js';
+} from '../../../shared/server/email/email-message.js';
+import { buildMimeMessage, parseMimeMessage } from '../../../shared/server/email/mime.js';
 
 const relayUrl = 'https://relay.example.org/join/7KQ3#0123456789ABCDEFGHJKMNPQRS';
 const fileText = '{"format":"assist-relay-invitation","version":1}';

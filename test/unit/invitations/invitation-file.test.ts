@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CODE_ALPHABET } from '../../../shared/relay/codes.js';
+import { CODE_ALPHABET } from '../../../shared/core/code-alphabet.js';
 import {
   createInvitationFile,
   formatUtcTime,
@@ -10,8 +10,8 @@ import {
   parseInvitationFile,
   type InvitationFile,
   type ParseInvitationFileOptions,
-} from '../../../shared/invitations/invitation-file.js';
-import { RelayUrlError } from '../../../shared/invitations/relay-url.js';
+} from '../../../shared/core/invitation-file.js';
+import { RelayUrlError } from '../../../shared/core/relay-url.js';
 import { refusal } from '../../support/refusal.js';
 
 const invitation: InvitationFile = {

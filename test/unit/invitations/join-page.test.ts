@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { escapeHtml } from '../../../shared/invitations/html.js';
-import { renderJoinPage, renderRelayInfo } from '../../../shared/invitations/join-page.js';
-import { parseRelayInfo } from '../../../shared/invitations/relay-url.js';
+import { escapeHtml } from '../../../shared/server/html.js';
+import { renderJoinPage, renderRelayInfo } from '../../../shared/server/join-page.js';
+import { parseRelayInfo } from '../../../shared/core/relay-url.js';
 
 /** Text as a person reads it: tags dropped, entities decoded, whitespace collapsed. */
 function visibleText(html: string): string {

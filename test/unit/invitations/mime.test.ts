@@ -10,7 +10,7 @@ import {
   type MimeMessageInput,
   parseMailbox,
   parseMimeMessage,
-} from '../../../shared/invitations/mime.js';
+} from '../../../shared/server/email/mime.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

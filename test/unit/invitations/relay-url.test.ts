@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodeFormatError } from '../../../shared/invitations/codes.js';
+import { CodeFormatError } from '../../../shared/core/codes.js';
 import {
   normalizeRelayUrl,
   parseRelayInfo,
@@ -8,8 +8,8 @@ import {
   relayInfoUrl,
   relayJoinUrl,
   RelayUrlError,
-} from '../../../shared/invitations/relay-url.js';
-import { CODE_ALPHABET } from '../../../shared/relay/codes.js';
+} from '../../../shared/core/relay-url.js';
+import { CODE_ALPHABET } from '../../../shared/core/code-alphabet.js';
 import { refusal } from '../../support/refusal.js';
 
 const secret = '6YNPZEY00H48SM8NB6EY49KANV';

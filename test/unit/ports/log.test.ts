@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createJsonLog } from '../../../shared/ports/log.js';
+import { createJsonLog } from '../../../shared/server/ports/log.js';
 
 describe('createJsonLog', () => {
   afterEach(() => vi.restoreAllMocks());

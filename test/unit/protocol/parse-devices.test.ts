@@ -2,8 +2,8 @@
 // taken and nothing else is; whatever arrives, the only failure is a typed RelayError.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage } from '../../../shared/protocol/parse.js';
-import { RelayError } from '../../../shared/relay/errors.js';
+import { parseClientMessage } from '../../../shared/core/parse.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
 import { encodeBase64Url as base64url } from '../../../shared/core/base64.js';
 
 const token = 'T'.repeat(43);

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientActions, MAX_FRAME_DATA_CHARS } from '../../../shared/protocol/messages.js';
+import { clientActions, MAX_FRAME_DATA_CHARS } from '../../../shared/core/messages.js';
 import { MAX_DISPLAY_NAME_CHARACTERS } from '../../../shared/core/display-name.js';
-import { parseClientMessage } from '../../../shared/protocol/parse.js';
-import { RelayError } from '../../../shared/relay/errors.js';
+import { parseClientMessage } from '../../../shared/core/parse.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
 
 function errorCodeOf(body: string | undefined): string {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RelayError as SdkRelayError } from '../../../sdk/index.js';
-import { RelayError } from '../../../shared/protocol/relay-error.js';
-import { sessionEndedError, wrongKindError } from '../../../shared/relay/errors.js';
+import { RelayError } from '../../../shared/core/relay-error.js';
+import { sessionEndedError, wrongKindError } from '../../../shared/server/use-cases/errors.js';
 
 describe('RelayError: one class at both ends of the wire', () => {
   it('what the relay throws is what the SDK raises', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressNetwork } from '../../../shared/relay/rate-limits.js';
+import { addressNetwork } from '../../../shared/server/use-cases/rate-limits.js';
 
 describe('what per-address limits count by', () => {
   it.each([

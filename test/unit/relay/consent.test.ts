@@ -1,10 +1,10 @@
-// Approval, failed key confirmations (and burning), recorded events and the audit log (shared/relay/consent.ts,
+// Approval, failed key confirmations (and burning), recorded events and the audit log (shared/server/use-cases/consent.ts,
 // audit.ts), on the in-memory adapters.
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../../shared/config/policy.js';
-import { listAudit } from '../../../shared/relay/audit.js';
-import { approveSession, recordEvent, reportFailedAttempt } from '../../../shared/relay/consent.js';
-import { joinSession } from '../../../shared/relay/sessions.js';
+import { defaultPolicy } from '../../../shared/server/config/policy.js';
+import { listAudit } from '../../../shared/server/use-cases/audit.js';
+import { approveSession, recordEvent, reportFailedAttempt } from '../../../shared/server/use-cases/consent.js';
+import { joinSession } from '../../../shared/server/use-cases/sessions.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { AGENT_IP, activeSession, as, joinInvitation, joinedSession, openInvitation, refusal } from './support/sessions.js';
 

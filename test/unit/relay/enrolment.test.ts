@@ -10,13 +10,15 @@ import {
   OperatorError,
   removeDevice,
   revokeEnrolmentToken,
-} from '../../../shared/relay/enrolment.js';
-import { RelayError } from '../../../shared/relay/errors.js';
-import { hashToken } from '../../../shared/relay/tokens.js';
+} from '../../../shared/server/use-cases/enrolment.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
+import { hashToken } from '../../../shared/core/tokens.js';
+import { operatorKeyFingerprint } from '../../../shared/core/operator-key.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 
 const DAY = 86_400;
 const KEY = 'A'.repeat(42) + 'E';
+const OPERATOR_KEY = 'B'.repeat(42) + 'E';
 
 function setup() {
   const relay = new MemoryRelay();
@@ -30,12 +32,14 @@ const refusedToken = expect.objectContaining({ code: 'invalid-enrolment-token' }
 describe('enrolment tokens', () => {
   it('are stored only as their hash, and enrol a device into their group once', async () => {
     const { devices, seconds, enrol } = setup();
-    const { token, record } = await createEnrolmentToken(devices, seconds(), { group: 'Finance laptops', ttlSeconds: 7 * DAY });
+    const { token, record } = await createEnrolmentToken(devices, seconds(), { operatorKey: OPERATOR_KEY, group: 'Finance laptops', ttlSeconds: 7 * DAY });
     expect(record.tokenHash).toBe(hashToken(token));
+    // It ends with the operator key's fingerprint, which the device checks the key it is handed against.
+    expect(token.endsWith(operatorKeyFingerprint(OPERATOR_KEY))).toBe(true);
     expect(JSON.stringify(await listEnrolmentTokens(devices))).not.toContain(token);
 
     const enrolled = await enrol(token);
-    expect(enrolled).toMatchObject({ type: 'deviceEnrolled', name: 'Reception PC', group: 'Finance laptops', enrolledAt: seconds() });
+    expect(enrolled).toMatchObject({ type: 'deviceEnrolled', name: 'Reception PC', group: 'Finance laptops', enrolledAt: seconds(), operatorKey: OPERATOR_KEY });
     expect(await listDevices(devices)).toEqual([
       expect.objectContaining({ name: 'Reception PC', group: 'Finance laptops', os: 'linux', publicKey: KEY, enrolledWith: record.tokenId }),
     ]);
@@ -45,7 +49,7 @@ describe('enrolment tokens', () => {
 
   it('with --uses N enrol N devices, then no more', async () => {
     const { devices, seconds, enrol } = setup();
-    const { token } = await createEnrolmentToken(devices, seconds(), { group: 'Kiosks', ttlSeconds: DAY, uses: 3 });
+    const { token } = await createEnrolmentToken(devices, seconds(), { operatorKey: OPERATOR_KEY, group: 'Kiosks', ttlSeconds: DAY, uses: 3 });
     for (const name of ['k1', 'k2', 'k3']) await enrol(token, name);
     await expect(enrol(token, 'k4')).rejects.toEqual(refusedToken);
     expect((await listDevices(devices)).map((device) => device.name)).toEqual(['k1', 'k2', 'k3']);
@@ -53,8 +57,8 @@ describe('enrolment tokens', () => {
 
   it('are refused once expired, and once revoked, and nothing is registered', async () => {
     const { devices, seconds, enrol, advance } = setup();
-    const expiring = await createEnrolmentToken(devices, seconds(), { group: 'G', ttlSeconds: 60 });
-    const revoked = await createEnrolmentToken(devices, seconds(), { group: 'G', ttlSeconds: DAY });
+    const expiring = await createEnrolmentToken(devices, seconds(), { operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: 60 });
+    const revoked = await createEnrolmentToken(devices, seconds(), { operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: DAY });
     await revokeEnrolmentToken(devices, revoked.record.tokenId);
     await expect(enrol(revoked.token)).rejects.toEqual(refusedToken);
     advance(60);
@@ -67,11 +71,11 @@ describe('enrolment tokens', () => {
   it('are refused with a reason for a bad group, lifetime or number of uses', async () => {
     const { devices, seconds } = setup();
     const make = (request: Parameters<typeof createEnrolmentToken>[2]) => createEnrolmentToken(devices, seconds(), request);
-    await expect(make({ group: ' ', ttlSeconds: DAY })).rejects.toMatchObject({ code: 'invalid-group' });
-    await expect(make({ group: 'a\u202Eb', ttlSeconds: DAY })).rejects.toMatchObject({ code: 'invalid-group' });
-    await expect(make({ group: 'G', ttlSeconds: 91 * DAY })).rejects.toMatchObject({ code: 'invalid-expiry' });
-    await expect(make({ group: 'G', ttlSeconds: DAY, uses: 0 })).rejects.toMatchObject({ code: 'invalid-uses' });
-    await expect(make({ group: 'G', ttlSeconds: DAY, uses: Number.NaN })).rejects.toMatchObject({ code: 'invalid-uses' });
+    await expect(make({ operatorKey: OPERATOR_KEY, group: ' ', ttlSeconds: DAY })).rejects.toMatchObject({ code: 'invalid-group' });
+    await expect(make({ operatorKey: OPERATOR_KEY, group: 'a\u202Eb', ttlSeconds: DAY })).rejects.toMatchObject({ code: 'invalid-group' });
+    await expect(make({ operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: 91 * DAY })).rejects.toMatchObject({ code: 'invalid-expiry' });
+    await expect(make({ operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: DAY, uses: 0 })).rejects.toMatchObject({ code: 'invalid-uses' });
+    await expect(make({ operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: DAY, uses: Number.NaN })).rejects.toMatchObject({ code: 'invalid-uses' });
     expect(await listEnrolmentTokens(devices)).toEqual([]);
   });
 
@@ -84,7 +88,7 @@ describe('enrolment tokens', () => {
 describe('removing a device', () => {
   it('by id or by a unique name; an ambiguous name lists the ids', async () => {
     const { devices, seconds, enrol } = setup();
-    const { token } = await createEnrolmentToken(devices, seconds(), { group: 'G', ttlSeconds: DAY, uses: 3 });
+    const { token } = await createEnrolmentToken(devices, seconds(), { operatorKey: OPERATOR_KEY, group: 'G', ttlSeconds: DAY, uses: 3 });
     const first = await enrol(token, 'Twin');
     const second = await enrol(token, 'Twin');
     const other = await enrol(token, 'Other');

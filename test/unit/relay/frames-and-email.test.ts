@@ -1,12 +1,12 @@
-// The frame path (shared/relay/relay-frame.ts) and emailed invitations (email-invitation.ts) on the
+// The frame path (shared/server/use-cases/relay-frame.ts) and emailed invitations (email-invitation.ts) on the
 // in-memory adapters.
 import { describe, expect, it } from 'vitest';
-import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS } from '../../../shared/protocol/messages.js';
-import { createInvitationFile } from '../../../shared/invitations/invitation-file.js';
-import { newFileSecret } from '../../../shared/invitations/codes.js';
-import { approveSession } from '../../../shared/relay/consent.js';
-import { emailInvitation } from '../../../shared/relay/email-invitation.js';
-import { relayFrame } from '../../../shared/relay/relay-frame.js';
+import { MAX_PRE_APPROVAL_FRAME_DATA_CHARS } from '../../../shared/core/messages.js';
+import { createInvitationFile } from '../../../shared/core/invitation-file.js';
+import { newFileSecret } from '../../../shared/core/codes.js';
+import { approveSession } from '../../../shared/server/use-cases/consent.js';
+import { emailInvitation } from '../../../shared/server/use-cases/email-invitation.js';
+import { relayFrame } from '../../../shared/server/use-cases/relay-frame.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { activeSession, as, joinedSession, openInvitation, refusal } from './support/sessions.js';
 

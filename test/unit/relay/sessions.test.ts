@@ -1,11 +1,11 @@
-// The invitation lifecycle's use cases (shared/relay/sessions.ts) on the in-memory adapters.
+// The invitation lifecycle's use cases (shared/server/use-cases/sessions.ts) on the in-memory adapters.
 import { describe, expect, it } from 'vitest';
-import { CODE_ALPHABET, NAMEPLATE_LENGTH } from '../../../shared/relay/codes.js';
-import { defaultPolicy } from '../../../shared/config/policy.js';
-import { RelayError } from '../../../shared/relay/errors.js';
-import { createSession, endSession, joinSession, resumeSession } from '../../../shared/relay/sessions.js';
-import { countJoinPageView } from '../../../shared/relay/join-page-views.js';
-import { sweepOverdueSessions } from '../../../shared/relay/sweep.js';
+import { CODE_ALPHABET, NAMEPLATE_LENGTH } from '../../../shared/core/code-alphabet.js';
+import { defaultPolicy } from '../../../shared/server/config/policy.js';
+import { RelayError } from '../../../shared/server/use-cases/errors.js';
+import { createSession, endSession, joinSession, resumeSession } from '../../../shared/server/use-cases/sessions.js';
+import { countJoinPageView } from '../../../shared/server/use-cases/join-page-views.js';
+import { sweepOverdueSessions } from '../../../shared/server/use-cases/sweep.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { AGENT_IP, EXPERT_IP, activeSession, as, joinInvitation, joinedSession, openInvitation, refusal } from './support/sessions.js';
 

@@ -1,9 +1,9 @@
 // Technician sign-in on the in-memory registry with a fake clock: an ID token becomes a one-minute, single-use
 // ticket kept only as its hash; the ticket signs a connection in; reused, expired and unknown tickets are refused.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mintTechnicianTicket, TECHNICIAN_TICKET_TTL_SECONDS } from '../../../shared/relay/technician-tickets.js';
-import { requireTechnician, signInTechnician } from '../../../shared/relay/technician-sign-in.js';
-import { hashToken } from '../../../shared/relay/tokens.js';
+import { mintTechnicianTicket, TECHNICIAN_TICKET_TTL_SECONDS } from '../../../shared/server/use-cases/technician-tickets.js';
+import { requireTechnician, signInTechnician } from '../../../shared/server/use-cases/technician-sign-in.js';
+import { hashToken } from '../../../shared/core/tokens.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../../support/test-issuer.js';
 

@@ -1,11 +1,11 @@
-// Hard and idle expiry, extension, the resume grace and the sweeper (shared/relay/time-limits.ts, sweep.ts,
+// Hard and idle expiry, extension, the resume grace and the sweeper (shared/server/use-cases/time-limits.ts, sweep.ts,
 // session-rules.ts) on the in-memory adapters, with a clock the tests move: nothing sleeps.
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy } from '../../../shared/config/policy.js';
-import { recordEvent } from '../../../shared/relay/consent.js';
-import { sweepOverdueSessions } from '../../../shared/relay/sweep.js';
-import { extendSession } from '../../../shared/relay/time-limits.js';
-import { joinSession } from '../../../shared/relay/sessions.js';
+import { defaultPolicy } from '../../../shared/server/config/policy.js';
+import { recordEvent } from '../../../shared/server/use-cases/consent.js';
+import { sweepOverdueSessions } from '../../../shared/server/use-cases/sweep.js';
+import { extendSession } from '../../../shared/server/use-cases/time-limits.js';
+import { joinSession } from '../../../shared/server/use-cases/sessions.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 import { activeSession, as, EXPERT_IP, joinedSession, openInvitation, refusal } from './support/sessions.js';
 

@@ -2,7 +2,7 @@
 // agent's before approval, input only with control, nothing while paused), whatever the expert's
 // side sends; the invitation survives departed and failed experts until it burns.
 import { describe, expect, it } from 'vitest';
-import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
+import type { InvitationKind, Role } from '../../../shared/core/messages.js';
 import { encodeAssistMessage, type AssistMessage } from '../../../sdk/assist-messages.js';
 import { AgentSession, CONTROL_REQUEST_TIMEOUT_MS, ExpertSession, type AssistSessionOptions } from '../../../sdk/assist-session.js';
 import { ManualClock } from './support/manual-clock.js';

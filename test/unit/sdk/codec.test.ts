@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as shared from '../../../shared/crypto/frame-codec.js';
 import { FRAME_CIPHER_OVERHEAD_BYTES } from '../../../shared/crypto/frame-cipher.js';
-import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../../../shared/core/messages.js';
 import { createPlainCodec, FrameAuthError, MAX_BODY_BYTES, MAX_SEQ, PLAIN_FRAME_FORMAT, SEAL_OVERHEAD_BYTES } from '../../../sdk/codec.js';
 
 const codec = createPlainCodec();

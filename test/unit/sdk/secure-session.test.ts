@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 import { Handshake, passwordRelatedString } from '../../../shared/crypto/handshake.js';
-import type { InvitationKind, Role } from '../../../shared/protocol/messages.js';
+import type { InvitationKind, Role } from '../../../shared/core/messages.js';
 import { createPlainCodec } from '../../../sdk/codec.js';
 import {
   createRelayClient,

@@ -3,7 +3,7 @@
 // within the configured window.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../../../shared/core/messages.js';
 import { MAX_BODY_BYTES } from '../../../sdk/codec.js';
 import { DATA_HEADER_BYTES } from '../../../sdk/packets.js';
 import { ReliableStream } from '../../../sdk/stream.js';

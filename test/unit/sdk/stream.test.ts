@@ -1,6 +1,6 @@
 // ReliableStream, one mechanism at a time: frames are captured and delivered by hand on a simulated clock.
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES } from '../../../shared/protocol/messages.js';
+import { MAX_FRAME_BYTES } from '../../../shared/core/messages.js';
 import { createPlainCodec, MAX_BODY_BYTES, SEAL_OVERHEAD_BYTES, type FrameCodec, type Space } from '../../../sdk/codec.js';
 import { DATA_HEADER_BYTES, PacketFormatError, decodeAck, decodeDataPacket, encodeAck, encodeDataPacket, type AckPacket } from '../../../sdk/packets.js';
 import { ReliableStream, type ReliableStreamOptions } from '../../../sdk/stream.js';

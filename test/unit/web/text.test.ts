@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CodeFormatError, parseCode } from '../../../shared/invitations/codes.js';
+import { CodeFormatError, parseCode } from '../../../shared/core/codes.js';
 import { AssistSetupError } from '../../../sdk/assist.js';
 import { RelayError } from '../../../sdk/connection.js';
 import { SecureSessionError } from '../../../sdk/secure-session.js';

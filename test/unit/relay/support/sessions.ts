@@ -1,9 +1,9 @@
 // Opening moves shared by the use-case tests: an invitation, a joined one, an approved one.
 import { expect } from 'vitest';
-import type { InvitationKind, ServerMessage } from '../../../../shared/protocol/messages.js';
-import { approveSession } from '../../../../shared/relay/consent.js';
-import type { Caller } from '../../../../shared/relay/deps.js';
-import { createSession, joinSession } from '../../../../shared/relay/sessions.js';
+import type { InvitationKind, ServerMessage } from '../../../../shared/core/messages.js';
+import { approveSession } from '../../../../shared/server/use-cases/consent.js';
+import type { Caller } from '../../../../shared/server/use-cases/deps.js';
+import { createSession, joinSession } from '../../../../shared/server/use-cases/sessions.js';
 import type { MemoryRelay } from '../../../support/memory-relay.js';
 
 export type Reply<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
