@@ -1,6 +1,7 @@
 import { parseTechnicianIssuer } from './technician-issuer.js';
 import type { TechnicianIssuer } from './technician.js';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
+import { CodedError } from './coded-error.js';
 
 // Relay URLs (docs/invitations.md): the link to a file invitation, `<httpUrl>/join/<nameplate>#<secret>`,
 // whose secret sits in the fragment that browsers and the CLI never send, and `/relay.json`, where
@@ -17,15 +18,8 @@ export type RelayUrlErrorCode =
   /** A `/relay.json` of a version this code does not know. */
   | 'unsupported-version';
 
-export class RelayUrlError extends Error {
+export class RelayUrlError extends CodedError<RelayUrlErrorCode> {
   override readonly name = 'RelayUrlError';
-
-  constructor(
-    readonly code: RelayUrlErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export type RelayUrlKind = 'http' | 'websocket';
