@@ -5,6 +5,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeBase64Url } from '../shared/core/base64.js';
+import { CodedError } from '../shared/core/coded-error.js';
 import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
 import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
@@ -20,15 +21,15 @@ export type TechnicianSignInErrorCode =
   /** The relay refused the ID token; `tokenCode` says why (token-expired, token-wrong-issuer, token-clock-skew …). */
   | 'token-refused';
 
-export class TechnicianSignInError extends Error {
+export class TechnicianSignInError extends CodedError<TechnicianSignInErrorCode> {
   override readonly name = 'TechnicianSignInError';
   constructor(
-    readonly code: TechnicianSignInErrorCode,
+    code: TechnicianSignInErrorCode,
     message: string,
     /** For token-refused: the relay's code (shared/technician/errors.ts). */
     readonly tokenCode?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

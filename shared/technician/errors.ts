@@ -1,3 +1,5 @@
+import { CodedError } from '../core/coded-error.js';
+
 /** Why an ID token was refused; each names what to fix (technicianTokenSentence). */
 export type TechnicianTokenErrorCode =
   | 'token-malformed'
@@ -11,12 +13,6 @@ export type TechnicianTokenErrorCode =
   | 'issuer-unreachable';
 
 /** An ID token (or the proof built on it) that was refused: by the relay's ticket route, or by a device. */
-export class TechnicianTokenError extends Error {
+export class TechnicianTokenError extends CodedError<TechnicianTokenErrorCode> {
   override readonly name = 'TechnicianTokenError';
-  constructor(
-    readonly code: TechnicianTokenErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
