@@ -493,8 +493,12 @@ export class HumanFrontend implements Frontend {
       return;
     }
     this.#desktopAnnounced = true;
-    const where = event.webConsole ? `open ${event.webConsole} in a browser and help from there` : "help from the relay's web console in a browser";
-    this.#notice(`It is ${this.#peer}'s whole desktop (${event.width}×${event.height}). This terminal shows only their terminal: to see the desktop and, with control, use its mouse and keyboard, ${where}.`);
+    const where = event.webConsole ? `the web console at ${event.webConsole}` : "the relay's web console";
+    // The console cannot join this session (its invitation is used): the way there is a new invitation.
+    this.#notice(
+      `It is ${this.#peer}'s whole desktop (${event.width}×${event.height}), which this terminal cannot show. To see it and, with control, use its mouse and keyboard, ` +
+        `help from ${where} in a browser: ask ${this.#peer} for a new invitation and enter it there.`,
+    );
   }
 
   /** Agent with a desktop shared: the window title says, all the time, who watches or controls it. */

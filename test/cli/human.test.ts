@@ -292,8 +292,9 @@ describe('the helper’s keys', () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'screen-share', state: 'started' });
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
-    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720). This terminal shows only their terminal");
-    expect(expert.screen()).toContain('open http://127.0.0.1:8787/ in a browser and help from there');
+    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720), which this terminal cannot show.");
+    // The browser cannot join this session (its invitation is used): the way there is a new one.
+    expect(expert.screen()).toContain('help from the web console at http://127.0.0.1:8787/ in a browser: ask Ada for a new invitation and enter it there');
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 960, height: 540, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
     expect(expert.screen().split('whole desktop').length).toBe(2); // a new size is not news
   });
