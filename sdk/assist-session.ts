@@ -1323,11 +1323,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     this.#require('active', 'measure the round trip');
     const id = this.#nextPingId;
     this.#nextPingId = (this.#nextPingId + 1) >>> 0;
-    const started = performance.now();
+    const started = this.#clock.now();
     const answered = new Promise<void>((resolve, reject) => this.#pings.set(id, { resolve, reject }));
     await this.#channel.send({ type: 'ping', id });
     await answered;
-    return performance.now() - started;
+    return this.#clock.now() - started;
   }
 
   /**

@@ -105,6 +105,8 @@ export const webSocketRoutes = {
     reply: 'deviceSignedIn',
   },
   deviceHeartbeat: { useCase: 'device-sign-in#deviceHeartbeat', tableActions: ['UpdateItem', 'GetItem'], connections: [], clients: ['dynamodb'], reply: 'deviceHeartbeatAcknowledged' },
+  // A technician's ticket (minted by the technicianTicket function) is burned with a DeleteItem; who signed in is a PutItem.
+  signInTechnician: { useCase: 'technician-sign-in#signInTechnician', tableActions: ['DeleteItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'technicianSignedIn' },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -131,6 +133,8 @@ export const otherFunctions = {
     timeoutSeconds: 60,
   },
   http: { file: 'http', tableActions: ['UpdateItem'], connections: [], clients: ['dynamodb'] },
+  // POST /technician/ticket: verifies a technician's ID token (the one function that bundles jose) and keeps the ticket's hash.
+  technicianTicket: { file: 'technician-ticket', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
 } as const satisfies Record<string, OtherFunctionSpec>;
 
 /** Whether a route is one-way (no route response): see WebSocketRouteSpec.oneWay. */

@@ -2,6 +2,8 @@
 // API Gateway selects the route from `action` (route selection expression `$request.body.action`).
 // Frame payloads are opaque bytes to the relay, carried as base64 so the text-only routes stay binary-safe.
 
+import type { TechnicianIdentity } from './technician.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Largest base64 `data` string in one frame: keeps each WebSocket message within API Gateway's 32 KB frame. */
@@ -39,6 +41,7 @@ export const clientActions = [
   'requestDeviceChallenge',
   'signInDevice',
   'deviceHeartbeat',
+  'signInTechnician',
 ] as const;
 export type ClientAction = (typeof clientActions)[number];
 
@@ -137,6 +140,14 @@ export interface DeviceHeartbeatRequest {
   action: 'deviceHeartbeat';
   deviceId: string;
 }
+/**
+ * A technician signs this connection in (docs/technicians.md) with a ticket the relay's HTTPS endpoint minted
+ * from their ID token a moment before: short-lived, single-use, and in the message, never in a URL.
+ */
+export interface SignInTechnicianRequest {
+  action: 'signInTechnician';
+  ticket: string;
+}
 export interface FrameRequest {
   action: 'frame';
   data: string;
@@ -165,7 +176,8 @@ export type ClientMessage =
   | EnrolDeviceRequest
   | RequestDeviceChallengeRequest
   | SignInDeviceRequest
-  | DeviceHeartbeatRequest;
+  | DeviceHeartbeatRequest
+  | SignInTechnicianRequest;
 
 export type ApprovalMode = 'view' | 'control';
 
@@ -256,6 +268,10 @@ export type ErrorCode =
   | 'device-sign-in-failed'
   /** This connection is no longer the device's: the device signed in on another one. */
   | 'device-signed-in-elsewhere'
+  /** A technician's sign-in ticket that is unknown, used already or expired: get a new one with the ID token. */
+  | 'invalid-technician-ticket'
+  /** The action is for technicians, and no technician is signed in on this connection (signInTechnician). */
+  | 'technician-not-signed-in'
   | 'internal';
 
 export interface SessionInfo {
@@ -307,4 +323,6 @@ export type ServerMessage =
   /** The device is signed in on this connection; any earlier connection of it is closed. */
   | { type: 'deviceSignedIn'; deviceId: string; name: string; group: string }
   | { type: 'deviceHeartbeatAcknowledged' }
+  /** The technician the ticket was minted for is signed in on this connection. */
+  | { type: 'technicianSignedIn'; technician: TechnicianIdentity }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

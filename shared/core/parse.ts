@@ -171,6 +171,8 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       };
     case 'deviceHeartbeat':
       return { action, deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id') };
+    case 'signInTechnician':
+      return { action, ticket: requireString(fields, 'ticket', tokenPattern, 'a sign-in ticket (from the relay\'s /technician/ticket)') };
     case 'requestDeviceChallenge':
     case 'reportFailedAttempt':
     case 'listAudit':

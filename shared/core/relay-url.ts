@@ -1,3 +1,5 @@
+import { parseTechnicianIssuer } from './technician-issuer.js';
+import type { TechnicianIssuer } from './technician.js';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
 import { CodedError } from './coded-error.js';
 
@@ -31,6 +33,8 @@ export interface RelayInfo {
   version: 1;
   webSocketUrl: string;
   httpUrl: string;
+  /** Where technicians sign in, when the relay has an issuer (docs/technicians.md). */
+  technicianSignIn?: TechnicianIssuer;
 }
 
 /**
@@ -130,7 +134,14 @@ export function parseRelayInfo(json: string): RelayInfo {
       `the relay speaks /relay.json version ${fields.version}; this program knows version 1 (update it)`,
     );
   }
-  return { version: 1, ...readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`)) };
+  const urls = readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`));
+  const signIn = fields.technicianSignIn as Record<string, unknown> | undefined;
+  if (signIn === undefined) return { version: 1, ...urls };
+  try {
+    return { version: 1, ...urls, technicianSignIn: parseTechnicianIssuer(String(signIn?.issuer), String(signIn?.clientId), String(signIn?.groupClaim), (key) => `"technicianSignIn.${key}"`) };
+  } catch (error) {
+    invalidRelayInfo(`has a wrong "technicianSignIn": ${(error as Error).message}`);
+  }
 }
 
 /**
