@@ -316,7 +316,7 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('r ask for control · m message · e leave');
     await expert.keys('\x1b');
     expert.ui.show({ event: 'clipboard-allowed', allowed: true });
-    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs.');
+    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is only counted here.');
     await expert.keys('\x1d');
     expect(expert.screen()).toContain('r ask for control · v send your clipboard · m message · e leave');
     await expert.keys('v');
@@ -324,7 +324,9 @@ describe('the helper’s keys', () => {
     expert.ui.show({ event: 'clipboard', direction: 'sent', characters: 12 });
     expect(expert.screen()).toContain("Put the 12 characters on your clipboard on Ada's clipboard.");
     expert.ui.show({ event: 'clipboard', direction: 'received', characters: 5, text: 'hello' });
-    expect(expert.screen()).toContain('Ada copied 5 characters.');
+    // Only counted here; not sent to a console that cannot join this session.
+    expect(expert.screen()).toContain('Ada copied 5 characters (this terminal only counts them: a helper in the web console or with --json gets the text).');
+    expect(expert.screen()).not.toContain('hello');
   });
 
   it('says when the request for control was refused', async () => {
