@@ -44,7 +44,7 @@ import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { IdleWatch } from './idle-limit.js';
-import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+import { isVersionMismatch, SecureSessionError, startSecureSession, type SecureSessionOptions, type SecureSessionStage } from './secure-session.js';
 import { CodedError } from '../shared/core/coded-error.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
@@ -163,7 +163,8 @@ export function guessLimitOf(relayLimit: number): number {
  */
 type ChannelState =
   | { phase: 'idle' }
-  | { phase: 'handshaking' }
+  /** `stage` gets the client's events, after the channel has taken them, until it settles. */
+  | { phase: 'handshaking'; stage: SecureSessionStage }
   | { phase: 'secured' }
   | { phase: 'awaiting-departure' }
   /** The session ended while a handshake was settling: the end waits for its error. */
@@ -204,11 +205,19 @@ class AssistChannel {
     this.client = client;
     this.role = session.role;
     this.maxFailedAttempts = restored?.maxFailedAttempts ?? guessLimitOf(session.maxFailedAttempts);
+    // The one listener for the session's pipeline: the channel first, then the handshake running
+    // when the event came (a handshake the channel starts now waits for the next event).
     client.on('message', (bytes) => this.#onMessage(bytes));
     client.on('peer', (state) => {
+      const stage = this.#stage;
       if (state === 'left') this.#onJoinerLeft();
+      stage?.peer(state);
     });
-    client.on('ended', (end) => this.#onEnded(end));
+    client.on('ended', (end) => {
+      const stage = this.#stage;
+      this.#onEnded(end);
+      stage?.ended(end);
+    });
     if (restored) this.#state = { phase: 'secured' };
     else this.#handshake();
   }
@@ -241,6 +250,10 @@ class AssistChannel {
     return this.#state.phase === phase;
   }
 
+  get #stage(): SecureSessionStage | undefined {
+    return this.#state.phase === 'handshaking' ? this.#state.stage : undefined;
+  }
+
   /** Sends one message; false if the session has ended meanwhile (which 'ended' reports). */
   async send(message: AssistMessage): Promise<boolean> {
     if (!this.#is('secured')) return false;
@@ -265,9 +278,9 @@ class AssistChannel {
     if (this.#is('ended') || this.#is('ending')) return;
     if (this.#burned || !this.secrets) return void (this.#state = { phase: 'idle' });
     const session = this.client.session!;
-    let running: Promise<{ verificationCode: string }>;
+    let stage: SecureSessionStage;
     try {
-      running = establishSecureSession(this.client, {
+      stage = startSecureSession(this.client, {
         role: this.role,
         nameplate: session.nameplate,
         sessionId: session.sessionId,
@@ -279,8 +292,8 @@ class AssistChannel {
       this.#state = { phase: 'awaiting-departure' };
       return;
     }
-    this.#state = { phase: 'handshaking' };
-    running.then(
+    this.#state = { phase: 'handshaking', stage };
+    stage.promise.then(
       ({ verificationCode }) => {
         if (this.#state.phase === 'ending') return this.#reportEnd(this.#state.end);
         this.#state = { phase: 'secured' };

@@ -283,7 +283,7 @@ describe('the helper’s keys', () => {
   it('says when the person shares their screen, and where it can be seen', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'screen-share', state: 'started' });
-    expect(expert.screen()).toContain('Ada is sharing their screen. This terminal cannot show it');
+    expect(expert.screen()).toContain("Ada is sharing their screen, which this terminal cannot show: to see it, help from the relay's web console in a browser, with a new invitation from Ada.");
     expert.ui.show({ event: 'screen-share', state: 'stopped' });
     expect(expert.screen()).toContain('Ada stopped sharing their screen.');
   });
