@@ -157,9 +157,10 @@ export interface EndSessionRequest {
   /**
    * Agent only. Before approving: the user denied the expert (ends with 'denied'). Once approved:
    * nobody did anything for the idle limit (ends with 'idle-timeout'; the agent keeps that limit,
-   * since the relay cannot see activity).
+   * since the relay cannot see activity). Either side, once approved: the other side's messages broke
+   * the assistance protocol (ends with 'protocol-violation'; before approval a joiner only leaves).
    */
-  reason?: 'denied' | 'idle-timeout';
+  reason?: 'denied' | 'idle-timeout' | 'protocol-violation';
 }
 export type ClientMessage =
   | CreateSessionRequest
@@ -233,7 +234,9 @@ export type EndReason =
   /** The agent refused the expert. */
   | 'denied'
   /** Told to a joiner only: its key confirmation failed, so the relay removed it (the invitation stays open). */
-  | 'confirmation-failed';
+  | 'confirmation-failed'
+  /** One side's messages broke the assistance protocol (a bug or another program): the other side ended it. */
+  | 'protocol-violation';
 
 export type ErrorCode =
   | 'malformed-json'

@@ -178,6 +178,6 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
     case 'listAudit':
       return { action };
     case 'endSession':
-      return { action, reason: optionalOneOf(fields, 'reason', ['denied', 'idle-timeout'] as const) };
+      return { action, reason: optionalOneOf(fields, 'reason', ['denied', 'idle-timeout', 'protocol-violation'] as const) };
   }
 }
