@@ -356,6 +356,6 @@ export async function benchmarkDesktop(): Promise<string> {
     '',
     'Input latency, video paths (technician’s click → the changed pixels seen back by the technician)',
     formatTable(['screen', 'path', 'clicks', 'p50 ms', 'p95 ms'], inputRows),
-    'H.264: the Node decoder (@napi-rs/webcodecs) holds two H.264 frames back even with optimizeForLatency, so this technician flushes it after each chunk (a browser decodes each frame at once).',
+    'H.264: the Node decoder (@napi-rs/webcodecs) holds two H.264 frames back even with optimizeForLatency, so this technician flushes it after each chunk (a browser decodes each frame at once). Even so, few of its H.264 markers and clicks are recognised (see clicks): its glass-to-glass and input figures for H.264 rest on few samples and are not yet explained; frames/s, kbit/s and CPU compare as they are.',
   ].join('\n');
 }
