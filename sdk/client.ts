@@ -16,6 +16,7 @@ import type {
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  OfferDeviceRequest,
   EndSessionRequest,
   EndReason,
   InvitationKind,
@@ -390,6 +391,15 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     const { expiresAt, maxExpiresAt } = await this.#request({ action: 'extendSession', seconds });
     if (this.#takeLimit(expiresAt, maxExpiresAt)) this.#persist();
     return { expiresAt, maxExpiresAt };
+  }
+
+  /**
+   * Expert of a waiting helper code, signed in as a technician on this connection: offers the session to an
+   * enrolled device (docs/help-desk.md), its code sealed to the device's key.
+   */
+  async offerDevice(offer: Omit<OfferDeviceRequest, 'action'>): Promise<{ deviceId: string; name: string }> {
+    const { deviceId, name } = await this.#request({ action: 'offerDevice', ...offer });
+    return { deviceId, name };
   }
 
   /** Agent: records a decision taken inside the encrypted channel in the relay's audit log. */

@@ -1,3 +1,6 @@
+import type { SignedGroupPolicy } from './group-policy.js';
+import type { TechnicianIdentity } from './technician.js';
+
 // Wire protocol between clients and the relay. Every WebSocket message is one JSON text message;
 // API Gateway selects the route from `action` (route selection expression `$request.body.action`).
 // Frame payloads are opaque bytes to the relay, carried as base64 so the text-only routes stay binary-safe.
@@ -39,6 +42,9 @@ export const clientActions = [
   'requestDeviceChallenge',
   'signInDevice',
   'deviceHeartbeat',
+  'listOfferableDevices',
+  'offerDevice',
+  'answerOffer',
 ] as const;
 export type ClientAction = (typeof clientActions)[number];
 
@@ -137,6 +143,46 @@ export interface DeviceHeartbeatRequest {
   action: 'deviceHeartbeat';
   deviceId: string;
 }
+/** A signed-in technician: the enrolled devices whose group's policy lets one of the technician's groups offer help. */
+export interface ListOfferableDevicesRequest {
+  action: 'listOfferableDevices';
+}
+/**
+ * A signed-in technician, on the connection holding its waiting helper-code session (docs/help-desk.md): offers
+ * help to a device. The relay checks the group policy, audits, and forwards the offer to the device's agent.
+ */
+export interface OfferDeviceRequest {
+  action: 'offerDevice';
+  deviceId: string;
+  /** Why, or a ticket number: shown to the person and kept in the audit. */
+  reason: string;
+  /** The session's helper code sealed to the device's enrolled key (shared/crypto/sealed-code.ts): the relay cannot open it. */
+  sealedCode: string;
+}
+/**
+ * The device's agent, on its signed-in connection: what became of an offer. view/control: the person allowed it
+ * (the agent then approves the session it joined); deny, no-answer, or the device's refusal of the offer
+ * (a policy that does not verify, a technician no rule names, a code it cannot open): the relay ends the offer.
+ */
+export interface AnswerOfferRequest {
+  action: 'answerOffer';
+  deviceId: string;
+  sessionId: string;
+  answer: OfferAnswer;
+}
+export const offerAnswers = [
+  'view',
+  'control',
+  'deny',
+  'no-answer',
+  'malformed-policy',
+  'bad-policy-signature',
+  'policy-for-another-group',
+  'policy-rolled-back',
+  'not-permitted',
+  'unopenable-code',
+] as const;
+export type OfferAnswer = (typeof offerAnswers)[number];
 export interface FrameRequest {
   action: 'frame';
   data: string;
@@ -165,7 +211,10 @@ export type ClientMessage =
   | EnrolDeviceRequest
   | RequestDeviceChallengeRequest
   | SignInDeviceRequest
-  | DeviceHeartbeatRequest;
+  | DeviceHeartbeatRequest
+  | ListOfferableDevicesRequest
+  | OfferDeviceRequest
+  | AnswerOfferRequest;
 
 export type ApprovalMode = 'view' | 'control';
 
@@ -198,13 +247,22 @@ export interface AuditEvent {
     /** The agent extended the session; detail: the new hard expiry, epoch seconds. */
     | 'extended'
     | RecordableEvent
-    | 'ended';
+    | 'ended'
+    /** A technician offered help to a device: technician, deviceId, deviceName, reason. */
+    | 'offered'
+    /** The device's answer to the offer; detail: an OfferAnswer. */
+    | 'offer-answered';
   role?: Role;
   sourceIp?: string;
   /** approved: the mode; ended: the reason. */
   detail?: string;
   /** created: the invitation's nameplate (relay-visible routing id, never the secret), so an operator can find it. */
   nameplate?: string;
+  /** Help-desk offers: who offered (as the relay verified the sign-in), to which device, and why. */
+  technician?: Pick<TechnicianIdentity, 'issuer' | 'subject' | 'name' | 'email'>;
+  deviceId?: string;
+  deviceName?: string;
+  reason?: string;
 }
 
 /** Reasons a session ends, as both sides are told. */
@@ -256,6 +314,10 @@ export type ErrorCode =
   | 'device-sign-in-failed'
   /** This connection is no longer the device's: the device signed in on another one. */
   | 'device-signed-in-elsewhere'
+  /** The technician's groups may not offer help to this device's group (the operator's policy). */
+  | 'offer-not-permitted'
+  /** No enrolled device has this id, or it is not signed in now. */
+  | 'device-unavailable'
   | 'internal';
 
 export interface SessionInfo {
@@ -274,6 +336,19 @@ export interface SessionInfo {
   /** How long after a connection drops this participant may resume. */
   resumeGraceSeconds: number;
   peerConnected: boolean;
+}
+
+/** A device a technician may offer help to. */
+export interface OfferableDevice {
+  deviceId: string;
+  name: string;
+  group: string;
+  os: string;
+  /** Its enrolled Ed25519 key: the technician seals the code to it (and pins it). */
+  publicKey: string;
+  /** Signed in now. */
+  online: boolean;
+  lastSeenAt?: number;
 }
 
 export type ServerMessage =
@@ -307,4 +382,9 @@ export type ServerMessage =
   /** The device is signed in on this connection; any earlier connection of it is closed. */
   | { type: 'deviceSignedIn'; deviceId: string; name: string; group: string }
   | { type: 'deviceHeartbeatAcknowledged' }
+  | { type: 'offerableDevices'; devices: OfferableDevice[] }
+  | { type: 'deviceOffered'; deviceId: string; name: string }
+  /** To the device's agent: a technician offers help (checked by the device itself: sdk/help-offer.ts). */
+  | { type: 'helpOffered'; sessionId: string; technician: TechnicianIdentity; reason: string; sealedCode: string; policy: SignedGroupPolicy }
+  | { type: 'offerAnswered'; answer: OfferAnswer }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

@@ -1,10 +1,11 @@
 import { RelayError } from './relay-error.js';
 import { isBase64 } from './base64.js';
-import { DISPLAY_NAME_RULE, isStoredDisplayName, MAX_DISPLAY_NAME_CHARACTERS } from './display-name.js';
+import { DISPLAY_NAME_RULE, isStoredDisplayName, MAX_DISPLAY_NAME_CHARACTERS, unsafeTextCharacter } from './display-name.js';
 import {
   clientActions,
   invitationKinds,
   MAX_FRAME_DATA_CHARS,
+  offerAnswers,
   recordableEvents,
   type ClientAction,
   type ClientMessage,
@@ -30,6 +31,10 @@ const deviceIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{21}$/;
 const signaturePattern = /^[A-Za-z0-9_-]{85}[AQgw]$/;
 /** process.platform's values are short lower-case words. */
 const osPattern = /^[a-z0-9]{1,16}$/;
+/** A one-time X25519 key, a helper code and a tag, base64url: 60 to a few hundred characters. */
+const sealedCodePattern = /^[A-Za-z0-9_-]{60,400}$/;
+/** Why the help desk offers help (or a ticket number): shown to the person, kept in the audit. */
+export const MAX_OFFER_REASON_CHARS = 200;
 
 type JsonObject = Record<string, unknown>;
 
@@ -171,6 +176,26 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
       };
     case 'deviceHeartbeat':
       return { action, deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id') };
+    case 'offerDevice': {
+      const reason = fields.reason;
+      if (typeof reason !== 'string' || reason.trim() === '' || reason.length > MAX_OFFER_REASON_CHARS || unsafeTextCharacter.test(reason)) {
+        invalid(`"reason" must be the reason or a ticket number: 1 to ${MAX_OFFER_REASON_CHARS} characters, without control or text-direction characters`);
+      }
+      return {
+        action,
+        deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id'),
+        reason,
+        sealedCode: requireString(fields, 'sealedCode', sealedCodePattern, 'a sealed code (base64url)'),
+      };
+    }
+    case 'answerOffer':
+      return {
+        action,
+        deviceId: requireString(fields, 'deviceId', deviceIdPattern, 'a device id'),
+        sessionId: requireString(fields, 'sessionId', sessionIdPattern, 'a session id'),
+        answer: requireOneOf(fields, 'answer', offerAnswers),
+      };
+    case 'listOfferableDevices':
     case 'requestDeviceChallenge':
     case 'reportFailedAttempt':
     case 'listAudit':
