@@ -251,7 +251,9 @@ export interface AuditEvent {
     /** A technician offered help to a device: technician, deviceId, deviceName, reason. */
     | 'offered'
     /** The device's answer to the offer; detail: an OfferAnswer. */
-    | 'offer-answered';
+    | 'offer-answered'
+    /** A device enrolled (kept under its device id); detail: its group and the token's id. */
+    | 'enrolled';
   role?: Role;
   sourceIp?: string;
   /** approved: the mode; ended: the reason. */
