@@ -11,11 +11,13 @@
 // the next joiner starts afresh.
 
 import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
+import type { TechnicianIdentity } from '../shared/core/technician.js';
 import type {
   ApprovalMode,
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  OfferableDevice,
   OfferDeviceRequest,
   EndSessionRequest,
   EndReason,
@@ -391,6 +393,19 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     const { expiresAt, maxExpiresAt } = await this.#request({ action: 'extendSession', seconds });
     if (this.#takeLimit(expiresAt, maxExpiresAt)) this.#persist();
     return { expiresAt, maxExpiresAt };
+  }
+
+  /**
+   * Signs this session's connection in as a technician (docs/technicians.md), with a one-time ticket: the
+   * help-desk actions below need it. A new connection (after a drop) is not signed in.
+   */
+  async signInTechnician(ticket: string): Promise<TechnicianIdentity> {
+    return (await this.#request({ action: 'signInTechnician', ticket })).technician;
+  }
+
+  /** Signed in as a technician: the enrolled devices this technician may offer help to. */
+  async listOfferableDevices(): Promise<OfferableDevice[]> {
+    return (await this.#request({ action: 'listOfferableDevices' })).devices;
   }
 
   /**
