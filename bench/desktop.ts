@@ -10,7 +10,9 @@
 //     marker n until the technician first decodes a picture showing it;
 //   - input latency (video only: stills cannot be controlled): the technician's click makes the target
 //     program advance its marker; the time from the click until the new marker is seen back;
-//   - the person's side's CPU, as a share of one core.
+//   - the person's side's CPU and the X server's (Xvfb), as a share of one core, and how busy the whole
+//     machine was: the 2 cores are shared by the target program, the X server, the person's side,
+//     the relay and this process's decoder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +53,10 @@ interface Figures {
   bytes: number;
   glassToGlassMs: number[];
   cpuSeconds: number;
+  /** The X server's CPU time during the workload. */
+  displayCpuSeconds: number;
+  /** Of all cores' time during the workload, the share not idle. */
+  machineBusy: number;
   seconds: number;
   /** The coded widths during the workload: the one it started with, then each change. */
   widths: number[];
@@ -151,10 +157,18 @@ function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfi
 }
 
 /** User and system CPU time of a process so far, in seconds (Linux /proc). */
-async function cpuSeconds(child: ChildProcess): Promise<number> {
-  const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   // After the command's closing parenthesis, utime and stime are the 12th and 13th fields.
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** All cores' time so far, and how much of it was not idle, in clock ticks (Linux /proc/stat). */
+async function machineCpuTicks(): Promise<{ busy: number; total: number }> {
+  const ticks = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  // user, nice, system, idle, iowait, …: idle and iowait are the 4th and 5th.
+  return { busy: total - ticks[3]! - ticks[4]!, total };
 }
 
 /**
@@ -194,14 +208,22 @@ function ticksWithChange(changes: readonly number[], from: number, to: number, t
   return new Set(changes.filter((at) => at >= from && at < to).map((at) => Math.floor((at - from) / tickMs))).size;
 }
 
-async function runWorkload(workload: Workload, target: TargetProgram, viewer: Viewer, person: ChildProcess, markerBase: number, screenChanges: readonly number[]): Promise<Figures> {
+async function runWorkload(workload: Workload, target: TargetProgram, xDisplay: XDisplay, viewer: Viewer, person: ChildProcess, markerBase: number, screenChanges: readonly number[]): Promise<Figures> {
   await target.idle();
   // The technician has the idle screen before measuring starts: what came before (the last
   // workload's picture, the share's first key frame) is not counted as this workload's.
   await target.setMarker(markerBase - 1);
   await viewer.seen(markerBase - 1);
   viewer.forget();
-  const before = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now(), widths: Math.max(0, viewer.widths.length - 1) };
+  const before = {
+    frames: viewer.frames,
+    bytes: viewer.bytes,
+    cpu: await cpuSeconds(person.pid),
+    displayCpu: await cpuSeconds(xDisplay.pid),
+    machine: await machineCpuTicks(),
+    at: performance.now(),
+    widths: Math.max(0, viewer.widths.length - 1),
+  };
   const asked = new Map<number, number>();
   let markers: Promise<void> = Promise.resolve();
   if (workload !== 'static desktop') {
@@ -220,7 +242,7 @@ async function runWorkload(workload: Workload, target: TargetProgram, viewer: Vi
   }
   const left = WORKLOAD_MS - (performance.now() - before.at);
   if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-  const after = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person), at: performance.now() };
+  const after = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person.pid), displayCpu: await cpuSeconds(xDisplay.pid), machine: await machineCpuTicks(), at: performance.now() };
   const widths = viewer.widths.slice(before.widths);
   const glassToGlassMs: number[] = [];
   for (const [n, at] of asked) {
@@ -228,7 +250,17 @@ async function runWorkload(workload: Workload, target: TargetProgram, viewer: Vi
     if (seen !== undefined) glassToGlassMs.push(seen - at);
   }
   const changedTicks = ticksWithChange(screenChanges, before.at, after.at, 1000 / SENDER_FPS);
-  return { frames: after.frames - before.frames, bytes: after.bytes - before.bytes, glassToGlassMs, cpuSeconds: after.cpu - before.cpu, seconds: (after.at - before.at) / 1000, widths, changedTicks };
+  return {
+    frames: after.frames - before.frames,
+    bytes: after.bytes - before.bytes,
+    glassToGlassMs,
+    cpuSeconds: after.cpu - before.cpu,
+    displayCpuSeconds: after.displayCpu - before.displayCpu,
+    machineBusy: (after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total),
+    seconds: (after.at - before.at) / 1000,
+    widths,
+    changedTicks,
+  };
 }
 
 /** Click → the target program advances its marker → the technician sees the new one. */
@@ -250,6 +282,7 @@ async function inputLatency(technician: HelpOffer, target: TargetProgram, viewer
   return samples;
 }
 
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
 const ms = (values: number[], fraction: number) => (values.length ? percentile([...values].sort((a, b) => a - b), fraction).toFixed(0) : '–');
 
 export async function benchmarkDesktop(): Promise<string> {
@@ -271,7 +304,7 @@ export async function benchmarkDesktop(): Promise<string> {
           const connection = await connect(path, runtime, xDisplay, viewer);
           try {
             for (const workload of workloads) {
-              const figures = await runWorkload(workload, target, viewer, connection.person, markerBase, screenChanges);
+              const figures = await runWorkload(workload, target, xDisplay, viewer, connection.person, markerBase, screenChanges);
               markerBase += 100;
               rows.push([
                 `${width}×${height}`,
@@ -282,7 +315,9 @@ export async function benchmarkDesktop(): Promise<string> {
                 ((figures.bytes * 8) / figures.seconds / 1000).toFixed(1),
                 ms(figures.glassToGlassMs, 0.5),
                 ms(figures.glassToGlassMs, 0.95),
-                `${((figures.cpuSeconds / figures.seconds) * 100).toFixed(0)}%`,
+                percent(figures.cpuSeconds / figures.seconds),
+                percent(figures.displayCpuSeconds / figures.seconds),
+                percent(figures.machineBusy),
                 figures.widths.join('→') || '–',
               ]);
             }
@@ -305,8 +340,8 @@ export async function benchmarkDesktop(): Promise<string> {
   }
   return [
     `Desktop sharing through the local relay, ${WORKLOAD_MS / 1000} s a workload (targets at 1920×1080: typing and scrolling ≥ 15 frames/s at ≤ 1500 kbit/s, glass-to-glass p50 ≤ 150 ms, static ≤ 5 kbit/s)`,
-    formatTable(['screen', 'workload', 'path', 'frames/s', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", 'coded width'], rows),
-    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload.`,
+    formatTable(['screen', 'workload', 'path', 'frames/s', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", "X server's CPU", 'machine busy', 'coded width'], rows),
+    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload. person's CPU, X server's CPU: as a share of one core; machine busy: of both cores, as a share of all their time (the target program, the relay and this process's decoder are the rest).`,
     `typing: ${TYPING_CHARACTERS_PER_SECOND} characters a second, faster than a person types, so that every tick sees a change: its frames/s is what the pipeline can carry, not how fast someone types.`,
     '',
     'Input latency, video path, VP8 (technician’s click → the changed pixels seen back by the technician)',

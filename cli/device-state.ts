@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { DeviceKeyPair } from '../sdk/node.js';
 import { stateDirectory } from './state.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 export const DEVICE_STATE_VERSION = 1;
 
@@ -22,15 +23,10 @@ export interface DeviceState extends DeviceKeyPair {
   relay: { webSocketUrl: string; httpUrl?: string };
 }
 
-export class DeviceStateError extends Error {
-  override readonly name = 'DeviceStateError';
+export type DeviceStateErrorCode = 'already-enrolled' | 'not-enrolled' | 'unreadable-device-state';
 
-  constructor(
-    readonly code: 'already-enrolled' | 'not-enrolled' | 'unreadable-device-state',
-    message: string,
-  ) {
-    super(message);
-  }
+export class DeviceStateError extends CodedError<DeviceStateErrorCode> {
+  override readonly name = 'DeviceStateError';
 }
 
 export const deviceFile = (directory = stateDirectory()) => join(directory, 'device.json');

@@ -4,6 +4,7 @@
 
 import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
@@ -145,8 +146,12 @@ export function eventToJson(event: SessionEvent): string {
 }
 
 /** A command line a script sent that cannot be carried out as written. */
-export class CommandError extends Error {
+export class CommandError extends CodedError<'invalid-command'> {
   override readonly name = 'CommandError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid-command', message, options);
+  }
 }
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

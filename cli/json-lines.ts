@@ -31,7 +31,7 @@ export class JsonLinesFrontend implements Frontend {
         onCommand(parseCommand(line));
       } catch (error) {
         if (!(error instanceof CommandError)) throw error;
-        void this.show({ event: 'error', code: 'invalid-command', message: error.message });
+        void this.show({ event: 'error', code: error.code, message: error.message });
       }
     });
     lines.on('close', () => {

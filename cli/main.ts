@@ -27,6 +27,7 @@ import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from './device-offers.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
+import { CodedError } from '../shared/core/coded-error.js';
 import { parseDurationSeconds } from '../shared/core/durations.js';
 import { CodeFormatError, normalizeInvitationPassword, parseCode } from '../shared/core/codes.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
@@ -39,12 +40,14 @@ import { keepSessionState, loadSessionState } from './state.js';
 import { enrol, runDeviceAgent } from './device.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
-class UsageError extends Error {
+class UsageError extends CodedError<'invalid-usage'> {
+  override readonly name = 'UsageError';
+
   constructor(
     message: string,
     readonly command: CommandName | 'main',
   ) {
-    super(message);
+    super('invalid-usage', message);
   }
 }
 

@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError, type AgentSession, type AssistSnapshot, type ExpertSession } from '../sdk/node.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** Where the state files live. */
 export function stateDirectory(environment: NodeJS.ProcessEnv = process.env): string {
@@ -24,15 +25,10 @@ export interface KeptSession {
   snapshot: AssistSnapshot;
 }
 
-export class StateError extends Error {
-  override readonly name = 'StateError';
+export type StateErrorCode = 'no-saved-session' | 'several-saved-sessions' | 'still-running' | 'unreadable-state';
 
-  constructor(
-    readonly code: 'no-saved-session' | 'several-saved-sessions' | 'still-running' | 'unreadable-state',
-    message: string,
-  ) {
-    super(message);
-  }
+export class StateError extends CodedError<StateErrorCode> {
+  override readonly name = 'StateError';
 }
 
 /** One file per session and side: both sides of a session may run on one machine. */

@@ -14,7 +14,7 @@ import { httpDepsFromEnvironment } from './lib/wiring.js';
  * What the HTTPS side needs: where the WebSocket API is, the web console when it was built, and the
  * join count (page views are counted with joins). It reads no session: nothing it serves depends on one.
  */
-export type HttpDeps = Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> & { console?: ConsoleSite };
+export type HttpDeps = Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter' | 'technicianIssuer'> & { console?: ConsoleSite };
 
 type Result = APIGatewayProxyStructuredResultV2;
 
@@ -29,7 +29,7 @@ const JOIN_PATH = /^\/join\/([^/]+)$/;
 async function route(deps: HttpDeps, method: string, path: string, sourceIp: string, acceptEncoding?: string): Promise<Result> {
   if (method !== 'GET') return json(405, { message: 'Method Not Allowed' });
   if (path === '/healthz') return json(200, { status: 'ok', protocolVersion: PROTOCOL_VERSION });
-  if (path === '/relay.json') return renderRelayInfo(deps.endpoints);
+  if (path === '/relay.json') return renderRelayInfo(deps.endpoints, deps.technicianIssuer);
   const join = JOIN_PATH.exec(path);
   if (join) {
     if (decodePathSegment(join[1] ?? '') === undefined) return json(400, { message: 'Bad Request: the path is not valid percent-encoded UTF-8' });

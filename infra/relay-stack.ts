@@ -22,6 +22,7 @@ import { RelayFunction } from './constructs/relay-function.js';
 import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
 import { functionEntries, projectRoot } from './constructs/bundling.js';
 import { DEFAULT_STAGE_THROTTLE } from '../shared/core/stage-throttle.js';
+import { TECHNICIAN_TICKET_PATH } from '../shared/core/technician.js';
 
 const STAGE_NAME = 'live';
 
@@ -254,6 +255,13 @@ export class RelayStack extends Stack {
     // Only known paths reach Lambda; anything else gets API Gateway's own 404 at no Lambda cost.
     const httpIntegration = new HttpLambdaIntegration('HttpIntegration', relayFunction('http', httpEndpoint).function);
     for (const path of httpPaths) httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration: httpIntegration });
+    // Technicians exchange their ID token for a WebSocket sign-in ticket; the only function that bundles jose.
+    const ticketFunction = relayFunction(otherFunctions.technicianTicket.file, otherFunctions.technicianTicket).function;
+    httpApi.addRoutes({
+      path: TECHNICIAN_TICKET_PATH,
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('TechnicianTicketIntegration', ticketFunction),
+    });
 
     const apiPeriod = { period: Duration.minutes(5), statistic: 'Sum' };
     // No alarm on the stage's IntegrationError: it counts every 4xx from an integration, and $connect refuses

@@ -9,6 +9,7 @@
 
 import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS, unsafeNameCharacter, unsafeTextCharacter, type DisplayNameProblem } from '../shared/core/display-name.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 export const ASSIST_MESSAGE_VERSION = 1;
 
@@ -311,15 +312,8 @@ export type AssistMessageErrorCode =
   /** A number or byte string outside its range. */
   | 'out-of-range';
 
-export class AssistMessageError extends Error {
+export class AssistMessageError extends CodedError<AssistMessageErrorCode> {
   override readonly name = 'AssistMessageError';
-
-  constructor(
-    readonly code: AssistMessageErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const HEADER_BYTES = 2;

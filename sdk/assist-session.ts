@@ -45,6 +45,7 @@ import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { IdleWatch } from './idle-limit.js';
 import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
 export interface HandshakeSecrets {
@@ -120,8 +121,12 @@ type SideState = Omit<AssistSnapshot, 'relay' | 'maxFailedAttempts'>;
 export type AssistEnd = SessionEnd;
 
 /** A peer that sent something the protocol does not allow; the session is ended. */
-export class AssistProtocolError extends Error {
+export class AssistProtocolError extends CodedError<'protocol-violation'> {
   override readonly name = 'AssistProtocolError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('protocol-violation', message, options);
+  }
 }
 
 interface ChannelHooks {
@@ -1318,11 +1323,11 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
     this.#require('active', 'measure the round trip');
     const id = this.#nextPingId;
     this.#nextPingId = (this.#nextPingId + 1) >>> 0;
-    const started = performance.now();
+    const started = this.#clock.now();
     const answered = new Promise<void>((resolve, reject) => this.#pings.set(id, { resolve, reject }));
     await this.#channel.send({ type: 'ping', id });
     await answered;
-    return performance.now() - started;
+    return this.#clock.now() - started;
   }
 
   /**

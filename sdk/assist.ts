@@ -27,6 +27,7 @@ import type { Clock } from './clock.js';
 import { AgentSession, ExpertSession, type AssistSessionOptions, type AssistSnapshot, type HandshakeSecrets, type HandshakeTuning } from './assist-session.js';
 import { RelayClient, type EstablishedSession, type RelayClientOptions, type SessionEnd } from './client.js';
 import { RelayError, type WebSocketConstructor } from './connection.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** Where a relay is: its HTTPS URL (the WebSocket URL is read from `/relay.json`), its WebSocket URL, or both. */
 export type RelayAddress = string | { webSocketUrl: string; httpUrl: string };
@@ -67,15 +68,8 @@ export type AssistSetupErrorCode =
   | 'invalid-name';
 
 /** Input that cannot start a session, with a message for the user. Malformed codes, files and links throw their own typed errors. */
-export class AssistSetupError extends Error {
+export class AssistSetupError extends CodedError<AssistSetupErrorCode> {
   override readonly name = 'AssistSetupError';
-
-  constructor(
-    readonly code: AssistSetupErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** What people may have in hand: an invitation of some kind, or a file invitation's password alone. */
@@ -87,15 +81,14 @@ export type InvitationShape = InvitationKind | 'password';
  * any seat is taken: from the text's shape here, or from the relay (`wrong-kind`) for the two kinds
  * of 12-character code, which look alike. Each client says in its own words what to do instead.
  */
-export class InvitationMixUpError extends Error {
+export class InvitationMixUpError extends CodedError<'wrong-kind'> {
   override readonly name = 'InvitationMixUpError';
-  readonly code = 'wrong-kind';
 
   constructor(
     readonly given: InvitationShape,
     readonly expected: InvitationKind,
   ) {
-    super(`${shapeNames[given]} was given where ${shapeNames[expected]} goes`);
+    super('wrong-kind', `${shapeNames[given]} was given where ${shapeNames[expected]} goes`);
   }
 }
 
@@ -401,11 +394,11 @@ export interface RestoreAssistOptions {
 }
 
 /** The session could not be continued from its snapshot; `end` says why (e.g. it ended meanwhile, or the relay refused the token). */
-export class SessionRestoreError extends Error {
+export class SessionRestoreError extends CodedError<'resume-failed'> {
   override readonly name = 'SessionRestoreError';
 
   constructor(readonly end: SessionEnd) {
-    super(restoreFailure(end), { cause: end.error });
+    super('resume-failed', restoreFailure(end), { cause: end.error });
   }
 }
 

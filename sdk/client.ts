@@ -195,7 +195,31 @@ export type RelayClientEvents = {
   error: [error: Error];
 };
 
-type ClientState = 'idle' | 'establishing' | 'connected' | 'reconnecting' | 'ended';
+/**
+ * Where a client is in its session's life. Every transition goes through #enter:
+ *
+ *   idle ──createSession / joinSession──▶ establishing ──the relay's answer──▶ connected
+ *   establishing ──failed (after retrying lost answers)──▶ idle
+ *   connected ──connection closed──▶ reconnecting ──resumed──▶ connected
+ *   connected ──end(): endSession sent──▶ leaving
+ *   any ──'ended' notice, close(), every reconnect failed, a stream failed, leaving's connection closed──▶ ended
+ *   RelayClient.restore() starts in reconnecting.
+ *
+ * Whether the peer is there is a separate question (PeerPresence): the streams flow only when this
+ * side is connected (or leaving) and the peer is present.
+ */
+type ClientState =
+  | { phase: 'idle' }
+  | { phase: 'establishing' }
+  | { phase: 'connected' }
+  /** `resumed` settles when the phase ends (resumed, or the session ended): requests made meanwhile wait for it. */
+  | { phase: 'reconnecting'; resumed: Promise<void>; settle: () => void }
+  /** endSession went out: a closing connection is the end, not an outage. `reason` is why this side ended, when it said. */
+  | { phase: 'leaving'; reason: OwnEndReason | undefined; delivered: boolean }
+  | { phase: 'ended'; end: SessionEnd };
+
+/** The peer, as far as the relay's notices and its frames tell; `since` is when it was last seen going. */
+type PeerPresence = { present: true } | { present: false; since: number };
 
 /** How long after the peer left its frames are taken as in-flight leftovers rather than as a sign it is back. */
 const STALE_FRAME_GRACE_MS = 1_000;
@@ -218,33 +242,21 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   readonly #endTimeoutMs: number;
   readonly #clock: Clock;
 
-  #state: ClientState = 'idle';
+  #state: ClientState = { phase: 'idle' };
   #connection: RelayConnection | undefined;
   #session: EstablishedSession | undefined;
-  #peerConnected = false;
-  #peerLeftAt = -Infinity;
+  #peer: PeerPresence = { present: false, since: -Infinity };
   /** Keyed by frame format (first byte of their frames). */
   readonly #streams = new Map<number, ReliableStream>();
   #sessionStream: ReliableStream | undefined;
   #activation: Activation | undefined;
-  #delivered = false;
-  /** endSession went out: a closing connection is the end, not an outage. */
-  #endSent = false;
-  /** Why this side ended the session, when it said (end's reason). */
-  #ownReason: OwnEndReason | undefined;
-  /** Settles requests made while the connection is down once it is back (or the session ended). */
-  #reconnected: Promise<void> | undefined;
-  #markReconnected = () => {};
+  /** end()'s run, so that calling it again waits for the same end. */
   #ending: Promise<SessionEnd> | undefined;
-  #end: SessionEnd | undefined;
   /** Aborted when the session ends: cuts short backoff sleeps and end() waits. */
   readonly #stopped = new AbortController();
-  #reconnects = 0;
-  #unroutedFrames = 0;
+  readonly #counts = { reconnects: 0, unroutedFrames: 0, throttled: 0, paced: 0 };
   #sessionStreamKeys: CodecKeys | undefined;
   #save: ((snapshot: RelaySnapshot) => void) | undefined;
-  #throttled = 0;
-  #paced = 0;
   readonly #throttleRetry: Partial<ThrottleRetryPolicy> | undefined;
   readonly #pacing: Partial<PacingPolicy> | undefined;
 
@@ -280,7 +292,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /** Whether the peer is there now, as far as the relay's notices and its frames tell. */
   get peerConnected(): boolean {
-    return this.#peerConnected;
+    return this.#peer.present;
   }
 
   /** The side that created the invitation: it outlives failed and departed joiners. */
@@ -294,7 +306,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   get stats(): RelayClientStats {
-    return { reconnects: this.#reconnects, unroutedFrames: this.#unroutedFrames, throttled: this.#throttled, paced: this.#paced, stream: this.#sessionStream?.stats };
+    return { ...this.#counts, stream: this.#sessionStream?.stats };
   }
 
   /**
@@ -305,11 +317,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    */
   static restore(snapshot: RelaySnapshot, options: Omit<RelayClientOptions, 'url' | 'sessionStream'>): RelayClient {
     const client = new RelayClient({ ...options, url: snapshot.url, sessionStream: 'manual' });
-    client.#state = 'reconnecting';
+    client.#enterReconnecting();
     client.#session = structuredClone(snapshot.session);
     client.#activation = snapshot.activation && { ...snapshot.activation };
-    // Until the relay says otherwise: the streams wait for both sides.
-    client.#peerConnected = false;
+    // Until the relay says otherwise (as for a new client): the streams wait for both sides.
     if (snapshot.sessionStream) {
       const { keys, stream } = snapshot.sessionStream;
       client.startStream({ ...codecFromKeys(keys), keys }, stream);
@@ -350,7 +361,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /** Saves the whole state now (the session changed). */
   #persist(): void {
-    if (this.#save && this.#session && this.#state !== 'ended') this.#save(this.#snapshotWith(this.#sessionStream?.snapshot()));
+    if (this.#save && this.#session && !this.#is('ended')) this.#save(this.#snapshotWith(this.#sessionStream?.snapshot()));
   }
 
   /**
@@ -438,7 +449,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * (e.g. a plain stream for the end-to-end handshake). The client pauses, resumes and disposes it.
    */
   openStream(binding: StreamBinding, restore?: StreamSnapshot): ReliableStream {
-    if (!this.#session || this.#state === 'ended') throw new Error('streams need an established session');
+    if (!this.#session || this.#is('ended')) throw new Error('streams need an established session');
     if (this.#streams.has(binding.frameFormat)) throw new Error(`a stream for frame format ${binding.frameFormat} is already open`);
     const stream = new ReliableStream({
       ...this.#streamTuning,
@@ -499,16 +510,15 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   // ---- session lifecycle ----
 
   async #establish(request: CreateSessionRequest | JoinSessionRequest): Promise<EstablishedSession> {
-    if (this.#state !== 'idle') throw new Error('a RelayClient holds one session, and this one already has one');
-    this.#state = 'establishing';
+    if (!this.#is('idle')) throw new Error('a RelayClient holds one session, and this one already has one');
+    this.#enter({ phase: 'establishing' });
     for (let attempt = 1; ; attempt++) {
       try {
         const connection = await this.#connect();
         const { type: _reply, ...session } = await connection.request(request);
         this.#session = session;
-        this.#state = 'connected';
-        this.#markReconnected();
-        this.#peerConnected = session.peerConnected;
+        this.#enter({ phase: 'connected' });
+        if (session.peerConnected) this.#peer = { present: true };
         if (this.#sessionStreamBinding !== 'manual') this.startStream(this.#sessionStreamBinding);
         return session;
       } catch (error) {
@@ -516,14 +526,39 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         // The answer was lost with the connection: ask again on a new one. A joiner's seat went with
         // the connection; an invitation made for a lost answer waits unjoinable (its secret never
         // left this client) until it expires.
-        if (connectionLost(error) && attempt < this.#reconnectPolicy.maxAttempts && this.#state === 'establishing') {
+        if (connectionLost(error) && attempt < this.#reconnectPolicy.maxAttempts && this.#is('establishing')) {
           await this.#waitAtMost(this.#backoffDelay(attempt));
           continue;
         }
-        if (this.#state === 'establishing') this.#state = 'idle';
+        if (this.#is('establishing')) this.#enter({ phase: 'idle' });
         throw error;
       }
     }
+  }
+
+  /** A method, not a comparison TypeScript narrows: the phase changes across awaits. */
+  #is(phase: ClientState['phase']): boolean {
+    return this.#state.phase === phase;
+  }
+
+  /** The one place the phase changes. Ended is final; leaving reconnecting settles what waited for the resume. */
+  #enter(next: ClientState): void {
+    if (this.#state.phase === 'ended') return;
+    if (this.#state.phase === 'reconnecting' && next.phase !== 'reconnecting') this.#state.settle();
+    this.#state = next;
+  }
+
+  /** Reconnecting from now on (kept as it is if already: restore() enters it before its first attempt). */
+  #enterReconnecting(): void {
+    if (this.#is('reconnecting')) return;
+    let settle!: () => void;
+    const resumed = new Promise<void>((resolve) => (settle = resolve));
+    this.#enter({ phase: 'reconnecting', resumed, settle });
+  }
+
+  /** Settles once the client is not reconnecting (resumed or ended). */
+  async #resumption(): Promise<void> {
+    while (this.#state.phase === 'reconnecting') await this.#state.resumed;
   }
 
   async #connect(): Promise<RelayConnection> {
@@ -535,8 +570,8 @@ export class RelayClient extends Emitter<RelayClientEvents> {
           if (connection === this.#connection) this.#onNotice(message);
         },
         malformed: (error) => this.emit('error', error),
-        throttled: () => void this.#throttled++,
-        paced: () => void this.#paced++,
+        throttled: () => void this.#counts.throttled++,
+        paced: () => void this.#counts.paced++,
         closed: (cause) => this.#onConnectionClosed(connection, cause),
       },
       { clock: this.#clock, requestTimeoutMs: this.#requestTimeoutMs, throttleRetry: this.#throttleRetry, pacing: this.#pacing },
@@ -550,16 +585,16 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#connection = undefined;
     this.#updateFlow();
     // After endSession the relay closes the connection (perhaps without an 'ended' notice when we only left).
-    if (this.#endSent) return void this.#finish(this.#ownEndReason());
-    if (this.#state === 'connected') void this.#reconnect(cause);
+    if (this.#is('leaving')) return void this.#finish(this.#ownEndReason());
+    if (this.#is('connected')) void this.#reconnect(cause);
   }
 
   /** Sends a request on the connection, waiting for a reconnect first if the connection is down (and again, for a resendable request, if it drops before the answer). */
   async #request<Request extends RelayRequest>(request: Request): Promise<ReplyTo<Request>> {
     if (!this.#session) throw new Error(`${request.action} needs an established session`);
     for (;;) {
-      if (this.#state === 'reconnecting') await this.#reconnected;
-      if (this.#end || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
+      await this.#resumption();
+      if (this.#is('ended') || !this.#connection) throw new Error(`the session has ended: ${request.action} was not sent`);
       try {
         return await this.#connection.request(request);
       } catch (error) {
@@ -579,29 +614,27 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   async #reconnect(cause: Error, { immediately = false } = {}): Promise<void> {
-    this.#state = 'reconnecting';
-    this.#reconnected = new Promise((resolve) => (this.#markReconnected = resolve));
+    this.#enterReconnecting();
     const { sessionId } = this.#session!;
     for (let attempt = 1; attempt <= this.#reconnectPolicy.maxAttempts; attempt++) {
       const delayMs = immediately && attempt === 1 ? 0 : this.#backoffDelay(attempt);
       this.emit('reconnecting', { attempt, delayMs, cause });
       await this.#waitAtMost(delayMs);
-      if (this.#end) return;
+      if (this.#is('ended')) return;
       try {
         const connection = await this.#connect();
         const { type: _reply, resumeToken: nextToken, ...resumed } = await connection.request({ action: 'resumeSession', sessionId, resumeToken: this.#session!.resumeToken });
         // Tokens rotate: the next resume needs this one (kept at once, with persistWith, for a restore).
         this.#session!.resumeToken = nextToken;
-        this.#state = 'connected';
-        this.#markReconnected();
-        this.#reconnects++;
+        this.#enter({ phase: 'connected' });
+        this.#counts.reconnects++;
         this.#takeResumedSession(resumed);
         this.#setPeerConnected(resumed.peerConnected);
         this.#updateFlow();
         this.emit('reconnected', resumed);
         return;
       } catch (error) {
-        if (this.#end) return; // ended (close() or the relay) while connecting
+        if (this.#is('ended')) return; // ended (close() or the relay) while connecting
         this.#connection?.close();
         // A session that ended while we were away ends here for the reason it ended there.
         if (error instanceof RelayError && error.endReason) return void this.#finish(error.endReason);
@@ -671,10 +704,10 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     // Only a connected peer sends frames, and its 'connected' notice may be overtaken or lost. But frames
     // it sent just before dropping out still arrive after the 'disconnected' notice: resuming on those
     // would resend the whole window into the void, so they count only after a grace period.
-    if (!this.#peerConnected && this.#clock.now() - this.#peerLeftAt >= STALE_FRAME_GRACE_MS) this.#setPeerConnected(true);
+    if (!this.#peer.present && this.#clock.now() - this.#peer.since >= STALE_FRAME_GRACE_MS) this.#setPeerConnected(true);
     const stream = this.#streams.get(frame[0] ?? -1);
     if (stream) void stream.receiveFrame(frame);
-    else this.#unroutedFrames++;
+    else this.#counts.unroutedFrames++;
   }
 
   /** The joiner is gone for good: its streams' state means nothing to the next one. */
@@ -682,23 +715,23 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     for (const stream of this.#streams.values()) stream.dispose();
     this.#streams.clear();
     this.#sessionStream = undefined;
-    this.#delivered = false;
-    this.#peerConnected = false;
-    this.#peerLeftAt = this.#clock.now();
+    // What end() found delivered went to the joiner that left.
+    if (this.#state.phase === 'leaving') this.#enter({ ...this.#state, delivered: false });
+    this.#peer = { present: false, since: this.#clock.now() };
     this.emit('peer', 'left');
   }
 
   #setPeerConnected(connected: boolean): void {
-    if (connected === this.#peerConnected) return;
-    this.#peerConnected = connected;
-    if (!connected) this.#peerLeftAt = this.#clock.now();
+    if (connected === this.#peer.present) return;
+    this.#peer = connected ? { present: true } : { present: false, since: this.#clock.now() };
     this.#updateFlow();
     this.emit('peer', connected ? 'connected' : 'disconnected');
   }
 
   /** Frames flow only with our connection up and the peer's too: otherwise the relay drops them. */
   get #flowing(): boolean {
-    return this.#state === 'connected' && this.#connection !== undefined && this.#peerConnected;
+    const { phase } = this.#state;
+    return (phase === 'connected' || phase === 'leaving') && this.#connection !== undefined && this.#peer.present;
   }
 
   #updateFlow(): void {
@@ -713,11 +746,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   async #endInOrder(reason: OwnEndReason | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
-    if (this.#state === 'reconnecting') await this.#reconnected;
-    if (this.#sessionStream) this.#delivered = await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end());
-    if (this.#end) return this.#end;
-    this.#endSent = true;
-    this.#ownReason = reason;
+    await this.#resumption();
+    const delivered = this.#sessionStream ? await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end()) : false;
+    // The connection may have dropped while the peer acknowledged: the relay must hear endSession.
+    await this.#resumption();
+    if (this.#state.phase === 'ended') return this.#state.end;
+    this.#enter({ phase: 'leaving', reason, delivered });
     this.#connection?.send(reason ? { action: 'endSession', reason } : { action: 'endSession' });
     // The relay answers with an 'ended' notice (which finishes the session); without one, end anyway.
     await this.#waitAtMost(this.#requestTimeoutMs);
@@ -725,25 +759,24 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   }
 
   #ownEndReason(): EndReason {
-    if (this.#ownReason) return this.#ownReason;
+    if (this.#state.phase === 'leaving' && this.#state.reason) return this.#state.reason;
     return this.#session?.role === 'expert' ? 'ended-by-expert' : 'ended-by-agent';
   }
 
   /** Any authentication failure ends the session, for both sides. */
   #failSession(error: Error): void {
-    if (this.#end) return;
+    if (this.#is('ended')) return;
     this.#connection?.send({ action: 'endSession' });
     this.#finish('stream-failed', error);
   }
 
   #finish(reason: SessionEnd['reason'], error?: Error): SessionEnd {
-    if (this.#end) return this.#end;
-    const end: SessionEnd = { reason, peerClosed: this.#sessionStream?.remoteClosed ?? false, delivered: this.#delivered };
+    if (this.#state.phase === 'ended') return this.#state.end;
+    const delivered = this.#state.phase === 'leaving' && this.#state.delivered;
+    const end: SessionEnd = { reason, peerClosed: this.#sessionStream?.remoteClosed ?? false, delivered };
     if (error) end.error = error;
-    this.#end = end;
-    this.#state = 'ended';
+    this.#enter({ phase: 'ended', end });
     this.#stopped.abort();
-    this.#markReconnected();
     for (const stream of this.#streams.values()) stream.dispose();
     this.#connection?.close();
     this.emit('ended', end);

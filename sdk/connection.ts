@@ -6,6 +6,7 @@ import { replyTypeOf } from '../functions/lib/routes.js';
 import { RelayError } from '../shared/core/relay-error.js';
 import type { CancelTimer, Clock } from './clock.js';
 import { defaultPacing, SendPacer, type PacingPolicy } from './pacer.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** The part of the WebSocket API the client uses; browsers' WebSocket and the `ws` package both have it. */
 export interface WebSocketLike {
@@ -37,15 +38,8 @@ export { RelayError };
  */
 export type ConnectionErrorCode = 'throttled' | 'message-too-large' | 'connection-refused' | 'relay-unreachable' | 'connection-lost' | 'relay-failed';
 
-export class RelayConnectionError extends Error {
-  override name = 'RelayConnectionError';
-
-  constructor(
-    readonly code: ConnectionErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
+export class RelayConnectionError extends CodedError<ConnectionErrorCode> {
+  override readonly name = 'RelayConnectionError';
 }
 
 /** API Gateway's close code for a frame over 32 KB or a message over 128 KB. */

@@ -8,6 +8,7 @@ import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** A device key pair as it is kept: both halves base64url (public: raw 32 bytes; private: PKCS #8). */
 export interface DeviceKeyPair {
@@ -27,15 +28,10 @@ export async function generateDeviceKeyPair(): Promise<DeviceKeyPair> {
   };
 }
 
-export class DeviceEnrolmentError extends Error {
-  override readonly name = 'DeviceEnrolmentError';
+export type DeviceEnrolmentErrorCode = 'operator-key-mismatch';
 
-  constructor(
-    readonly code: 'operator-key-mismatch',
-    message: string,
-  ) {
-    super(message);
-  }
+export class DeviceEnrolmentError extends CodedError<DeviceEnrolmentErrorCode> {
+  override readonly name = 'DeviceEnrolmentError';
 }
 
 export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };

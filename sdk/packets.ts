@@ -6,6 +6,8 @@
 //                  then per range: first seq u32, last seq u32 (inclusive), ascending, above the cumulative ack
 // All integers big-endian.
 
+import { CodedError } from '../shared/core/coded-error.js';
+
 /** Half-open range of data sequence numbers [start, end). */
 export interface SeqRange {
   start: number;
@@ -47,8 +49,12 @@ export const MESSAGE_LENGTH_BYTES = 4;
 /** The largest ack, so a packet that may carry one keeps room for it. */
 export const MAX_ACK_BYTES = ACK_HEADER_BYTES + MAX_SACK_RANGES * RANGE_BYTES;
 
-export class PacketFormatError extends Error {
-  override name = 'PacketFormatError';
+export class PacketFormatError extends CodedError<'malformed-packet'> {
+  override readonly name = 'PacketFormatError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('malformed-packet', message, options);
+  }
 }
 
 export function encodeDataPacket(packet: DataPacket): Uint8Array {

@@ -31,6 +31,7 @@ import type { AttemptVerdict, RelayClient, SessionEnd } from './client.js';
 import type { CodecKeys } from './codec.js';
 import type { ReliableStream } from './stream.js';
 import { systemClock, type Clock } from './clock.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 export type SecureSessionErrorCode =
   | HandshakeErrorCode
@@ -61,9 +62,8 @@ const messages: Record<SecureSessionErrorCode, string> = {
  * Why securing a session failed. Carries no secret material. The joiner has left the session; the
  * creator's session stays open for the next joiner unless `verdict.burned` (or the session ended).
  */
-export class SecureSessionError extends Error {
+export class SecureSessionError extends CodedError<SecureSessionErrorCode> {
   override readonly name = 'SecureSessionError';
-  readonly code: SecureSessionErrorCode;
   /** Creator: the relay's count, when this failure was reported as a failed attempt. */
   readonly verdict: AttemptVerdict | undefined;
   /**
@@ -74,8 +74,7 @@ export class SecureSessionError extends Error {
   readonly counted: boolean;
 
   constructor(code: SecureSessionErrorCode, options?: { cause?: unknown; verdict?: AttemptVerdict; counted?: boolean }) {
-    super(messages[code], options);
-    this.code = code;
+    super(code, messages[code], options);
     this.verdict = options?.verdict;
     this.counted = options?.counted ?? false;
   }

@@ -5,12 +5,17 @@
 
 import type { AssistSnapshot } from './assist-session.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
+import { CodedError } from '../shared/core/coded-error.js';
 
 /** Bumped whenever the layout changes; an older or newer snapshot is refused rather than misread. */
 export const SNAPSHOT_VERSION = 1;
 
-export class SnapshotFormatError extends Error {
+export class SnapshotFormatError extends CodedError<'unreadable-snapshot'> {
   override readonly name = 'SnapshotFormatError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('unreadable-snapshot', message, options);
+  }
 }
 
 export function encodeAssistSnapshot(snapshot: AssistSnapshot): string {

@@ -1,5 +1,7 @@
 // Desktop sharing's failures, each with a sentence for the person: what happened and what to do.
 
+import { CodedError } from '../../shared/core/coded-error.js';
+
 export type DesktopErrorCode =
   | 'no-display'
   | 'wayland'
@@ -11,14 +13,6 @@ export type DesktopErrorCode =
   | 'input-failed'
   | 'no-clipboard-tool';
 
-export class DesktopError extends Error {
+export class DesktopError extends CodedError<DesktopErrorCode> {
   override readonly name = 'DesktopError';
-
-  constructor(
-    readonly code: DesktopErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }

@@ -10,6 +10,7 @@ import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
 import { DynamoRateLimiter } from '../../shared/server/adapters/dynamo-rate-limiter.js';
 import { DynamoSessionStore } from '../../shared/server/adapters/dynamo-session-store.js';
+import { DynamoTechnicianRegistry } from '../../shared/server/adapters/dynamo-technician-registry.js';
 import { SesMailer, type SesMailerOptions } from '../../shared/server/adapters/ses-mailer.js';
 import type { Mailer } from '../../shared/server/ports/mailer.js';
 import type { TableAdapters } from './wiring.js';
@@ -23,6 +24,7 @@ export function dynamo(config: DynamoDBClientConfig, tableName: string, nowSecon
     audit: new DynamoAuditTrail(client, tableName, nowSeconds),
     rateLimiter: new DynamoRateLimiter(client, tableName),
     devices: new DynamoDeviceRegistry(client, tableName, nowSeconds),
+    technicians: new DynamoTechnicianRegistry(client, tableName),
   };
 }
 

@@ -118,6 +118,8 @@ export const webSocketRoutes = {
   },
   // The device's answer is audited; a denial (or the device's refusal) ends the technician's session.
   answerOffer: { useCase: 'help-offers#answerOffer', ...SESSION_ACTION, reply: 'offerAnswered' },
+  // A technician's ticket (minted by the technicianTicket function) is burned with a DeleteItem; who signed in is a PutItem.
+  signInTechnician: { useCase: 'technician-sign-in#signInTechnician', tableActions: ['DeleteItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'technicianSignedIn' },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;
 
 export type WebSocketRouteKey = keyof typeof webSocketRoutes;
@@ -144,6 +146,8 @@ export const otherFunctions = {
     timeoutSeconds: 60,
   },
   http: { file: 'http', tableActions: ['UpdateItem'], connections: [], clients: ['dynamodb'] },
+  // POST /technician/ticket: verifies a technician's ID token (the one function that bundles jose) and keeps the ticket's hash.
+  technicianTicket: { file: 'technician-ticket', tableActions: ['PutItem'], connections: [], clients: ['dynamodb'] },
 } as const satisfies Record<string, OtherFunctionSpec>;
 
 /** Whether a route is one-way (no route response): see WebSocketRouteSpec.oneWay. */

@@ -7,6 +7,8 @@ import type { ConnectionNotifier } from '../../shared/server/ports/connection-no
 import { createJsonLog, type Log } from '../../shared/server/ports/log.js';
 import type { Mailer } from '../../shared/server/ports/mailer.js';
 import type { RelayDeps, RelayEndpoints } from '../../shared/server/use-cases/deps.js';
+import { technicianIssuerFromEnvironment } from '../../shared/server/config/technician-issuer.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
 import { RouteCache } from '../../shared/server/use-cases/route-cache.js';
 import type { WebSocketEvent } from './events.js';
 import type { SdkClient } from './routes.js';
@@ -32,7 +34,7 @@ export interface ClientFactories {
   ses?: (config: SESv2ClientConfig, sender: SesMailerOptions, log: Log, onClient?: (client: object) => void) => Mailer;
 }
 
-export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter' | 'devices'>;
+export type TableAdapters = Pick<RelayDeps, 'store' | 'audit' | 'rateLimiter' | 'devices' | 'technicians'>;
 
 const missingClient = (what: string) => new Error(`this function was built without the ${what} client; add it to its file's clients (and its route-table entry)`);
 
@@ -59,6 +61,8 @@ export interface RelayWiring {
   awsClientConfig?: { region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
   /** Called with each AWS client the wiring builds (the local runtime enforces the function's grants on it). */
   onClient?: (service: SdkClient, client: object) => void;
+  /** The OpenID Connect issuer technicians sign in with (CDK context, or the local provider); none: technician sign-in is refused. */
+  technicianIssuer?: TechnicianIssuer;
   /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
   managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }
@@ -91,6 +95,10 @@ export function createDepsResolver(wiring: RelayWiring): DepsResolver {
     get devices() {
       return table().devices;
     },
+    get technicians() {
+      return table().technicians;
+    },
+    technicianIssuer: wiring.technicianIssuer,
     // Only a function given the SES client (the email route) builds a mailer, on first use.
     get mailer() {
       if (mailer || !wiring.sender || !wiring.clients.ses) return mailer;
@@ -142,6 +150,7 @@ export function depsFromEnvironment(clients: ClientFactories): DepsResolver {
         return requiredEnvironment('CALLBACK_URL');
       },
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
+      technicianIssuer: technicianIssuerFromEnvironment(),
       // The sender identity and configuration set come from CDK context; without a sender, emailing is refused.
       sender: process.env.ASSIST_EMAIL_FROM
         ? { from: process.env.ASSIST_EMAIL_FROM, configurationSetName: process.env.ASSIST_SES_CONFIGURATION_SET || undefined }
@@ -152,8 +161,8 @@ export function depsFromEnvironment(clients: ClientFactories): DepsResolver {
 }
 
 /** The HTTPS function's wiring: it reads no session, so it builds no session store and no @connections client. */
-export function httpDepsFromEnvironment(clients: Required<Pick<ClientFactories, 'dynamo'>>): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> {
-  let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter'> | undefined;
+export function httpDepsFromEnvironment(clients: Required<Pick<ClientFactories, 'dynamo'>>): () => Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter' | 'technicianIssuer'> {
+  let deps: Pick<RelayDeps, 'endpoints' | 'clock' | 'policy' | 'rateLimiter' | 'technicianIssuer'> | undefined;
   return () => {
     if (deps) return deps;
     const { rateLimiter } = clients.dynamo({}, requiredEnvironment('TABLE_NAME'), () => Math.floor(Date.now() / 1000));
@@ -163,6 +172,8 @@ export function httpDepsFromEnvironment(clients: Required<Pick<ClientFactories, 
       endpoints: { webSocketUrl: requiredEnvironment('ASSIST_WEBSOCKET_URL'), httpUrl: requiredEnvironment('ASSIST_HTTP_URL') },
       clock: Date.now,
       policy: policyFromEnvironment(),
+      // relay.json names it, so the console and assist login know where technicians sign in.
+      technicianIssuer: technicianIssuerFromEnvironment(),
     });
   };
 }

@@ -1,5 +1,6 @@
 import { relayUrlProblem } from '../../shared/core/relay-url.js';
 import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
+import { CodedError } from '../../shared/core/coded-error.js';
 
 // Which addresses the local relay puts into relay.json, links, files and emails, and which browser
 // origins count as its own pages. Bound to loopback, it is this machine's relay: its pages work at
@@ -7,8 +8,12 @@ import type { RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 // others reach it by, so it must be told (--public-url) rather than write 0.0.0.0 into links.
 
 /** A `--host`, `--public-url` combination that would hand out addresses nobody can use. */
-export class LocalAddressError extends Error {
+export class LocalAddressError extends CodedError<'invalid-address'> {
   override readonly name = 'LocalAddressError';
+
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid-address', message, options);
+  }
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);

@@ -1,4 +1,5 @@
 import type { FunctionSpec, SdkClient } from '../../functions/lib/routes.js';
+import { CodedError } from '../../shared/core/coded-error.js';
 import { tableSchema } from '../../shared/server/adapters/table.js';
 
 /**
@@ -7,8 +8,12 @@ import { tableSchema } from '../../shared/server/adapters/table.js';
  * refused with AccessDeniedException naming the action, as Lambda's role would refuse it. So every
  * integration test is also a test of the stack's grants.
  */
-export class AccessDeniedException extends Error {
-  override name = 'AccessDeniedException';
+export class AccessDeniedException extends CodedError<'access-denied'> {
+  override readonly name = 'AccessDeniedException';
+
+  constructor(message: string) {
+    super('access-denied', message);
+  }
 }
 
 type MiddlewareClient = {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { escapeHtml } from '../../shared/server/html.js';
 import { type ParsedMessage, parseMimeMessage } from '../../shared/server/email/mime.js';
+import { CodedError } from '../../shared/core/coded-error.js';
 
 // A local stand-in for SES v2: the real SESv2Client, its endpoint set to `<base URL>/ses`, sends
 // here (the SDK keeps the endpoint's path: POST /ses/v2/email/outbound-emails), and each message
@@ -46,10 +47,11 @@ export interface MailOutbox {
   close(): Promise<void>;
 }
 
-export class OutboxFileError extends Error {
+export class OutboxFileError extends CodedError<'not-an-outbox-message'> {
+  override readonly name = 'OutboxFileError';
+
   constructor(file: string) {
-    super(`not an outbox message: ${JSON.stringify(file)}`);
-    this.name = 'OutboxFileError';
+    super('not-an-outbox-message', `not an outbox message: ${JSON.stringify(file)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createJsonLog } from '../../shared/server/ports/log.js';
 import { loadConsoleSite, type ConsoleSite } from '../../web/server/console-site.js';
+import { startLocalOidcProvider } from './oidc-provider.js';
 import { startLocalRuntime } from './runtime.js';
 import { parseStartOptions, startUsage, type RunOptions } from './start-options.js';
 
@@ -34,7 +35,17 @@ async function buildWebConsole(): Promise<ConsoleSite | undefined> {
 
 try {
   const webConsole = await buildWebConsole();
+  // The issuer lives on this machine's loopback address: technicians sign in from here (or through --public-url's console).
+  const oidc = await startLocalOidcProvider({
+    port: options.oidcPort,
+    accountsFile: options.techniciansFile,
+    consoleOrigins: options.publicUrl ? [options.publicUrl] : [],
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') fail(`port ${options.oidcPort} (the local OpenID provider's) is already in use; pick another with --oidc-port`);
+    return fail((error as Error).message);
+  });
   const runtime = await startLocalRuntime({
+    technicianIssuer: oidc.issuer,
     port,
     host: options.host,
     publicUrl: options.publicUrl,
@@ -49,6 +60,7 @@ try {
   HTTP URL:      ${httpUrl}   (health: ${httpUrl}/healthz)${options.publicUrl ? `
   Listening on:  ${runtime.httpUrl}   (${options.host}; --public-url is what links, files and emails say)` : ''}${webConsole ? `
   Web console:   ${httpUrl}/   (ask for help: ${httpUrl}/help)` : ''}
+  Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'})
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
   Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)
   Database:      ${runtime.dynamoEndpoint}   (dynalite, ${options.dataDir ? `kept in ${options.dataDir}` : 'in memory'}; table ${runtime.tableName})
@@ -61,6 +73,7 @@ Press Ctrl-C to stop.`);
     stopping = true;
     console.log('\nStopping: closing connections…');
     await runtime.close();
+    await oidc.close();
     console.log('Stopped.');
     process.exit(0);
   };

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
+import { technicianTicketRoute } from '../../functions/technician-ticket.js';
+import { cachedIssuerKeys } from '../../shared/technician/id-token.js';
+import { TECHNICIAN_TICKET_PATH, type TechnicianIssuer } from '../../shared/core/technician.js';
 import { dynamo as dynamoClient, management, ses } from '../../functions/lib/clients.js';
 import { useCaseOf, webSocketRoute } from '../../functions/lib/entries.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
@@ -20,7 +23,7 @@ import { InProcessConnections } from './in-process-connections.js';
 import { startLocalDynamo, localAwsConfig } from './dynamo.js';
 import { apiGatewayLimits, isLoopbackClient, LocalGateway, requestParts, type GatewayLimits, type GatewayTap, type RouteHandler } from './gateway.js';
 
-type HttpHandler = ReturnType<typeof httpRoute>;
+type HttpHandler = ReturnType<typeof httpRoute> | ReturnType<typeof technicianTicketRoute>;
 
 export interface LocalRuntimeOptions {
   /** The address to bind (default 127.0.0.1, and ::1 beside it); a wildcard (0.0.0.0, ::) needs publicUrl. */
@@ -61,6 +64,8 @@ export interface LocalRuntimeOptions {
    * (a loopback HTTP request per call, as before; benchmarks compare the two). The HTTP endpoint is served either way.
    */
   connectionsPath?: 'in-process' | 'http';
+  /** The OpenID Connect issuer technicians sign in with (main.ts starts the local provider for it); none: technician sign-in is refused. */
+  technicianIssuer?: TechnicianIssuer;
 }
 
 export interface LocalRuntime {
@@ -153,9 +158,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
       awsClientConfig: localAwsConfig,
       onClient: (service, client) => enforceGrants(name, options.grants?.[name] ?? spec, service, client),
+      technicianIssuer: options.technicianIssuer,
     });
   const httpDeps = depsFor('http', otherFunctions.http);
   const httpHandler = httpRoute(() => ({ ...httpDeps(), console: options.console }));
+  const ticketDeps = depsFor(otherFunctions.technicianTicket.file, otherFunctions.technicianTicket);
+  const ticketHandler = technicianTicketRoute(() => ({ ...ticketDeps(), issuerKeys: cachedIssuerKeys }));
   const gateway = new LocalGateway({
     host,
     aliasHost: loopbackAlias(host, publicUrl),
@@ -168,7 +176,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     twoWayRoutes: new Set((Object.keys(webSocketRoutes) as WebSocketRouteKey[]).filter((routeKey) => !isOneWay(routeKey))),
     // The outbox lists emailed invitations (their links carry secrets): only for this machine, whatever --host.
     http: async (request, response) =>
-      (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) || serveHttp(request, response, httpHandler),
+      (request.method === 'GET' && isLoopbackClient(request) && (await outbox.handle(request, response))) ||
+      // As on AWS, where the HTTP API routes this path to the ticket function and the rest to the http function.
+      serveHttp(request, response, requestParts(request).url.pathname === TECHNICIAN_TICKET_PATH ? ticketHandler : httpHandler),
     internalHttp: (request, response) => outbox.handle(request, response),
   });
   try {

@@ -23,6 +23,11 @@ Options:
                     also let browser pages from ORIGIN (like https://help.example.org)
                     connect; repeatable (default: only the relay's own pages, or the
                     comma-separated $ASSIST_ALLOWED_ORIGINS); no wildcards
+  --technicians FILE
+                    the local OpenID provider's accounts (default
+                    infra/local/technicians.json: ada and grace, for development only)
+  --oidc-port N     port of the local OpenID provider technicians sign in with (default
+                    the relay's port + 1, or a free one with --port 0)
   --verbose         print the handlers' JSON log lines
   -h, --help        show this help
 
@@ -47,6 +52,9 @@ export interface RunOptions {
   dataDir: string | undefined;
   policy: RelayPolicy;
   verbose: boolean;
+  /** The local OpenID provider's accounts file; its default when absent. */
+  techniciansFile: string | undefined;
+  oidcPort: number;
 }
 
 /** Reads `npm start -- …` and the environment; throws an Error whose message is the sentence to show. */
@@ -60,14 +68,16 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv): Start
       'data-dir': { type: 'string' },
       'allowed-origin': { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
+      technicians: { type: 'string' },
+      'oidc-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) return { help: true };
   const portText = values.port ?? env.PORT ?? '8787';
-  const port = Number(portText);
-  if (portText.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a number from 0 to 65535, got "${portText}"`);
+  const port = portNumber(portText, '--port');
+  const oidcPort = values['oidc-port'] === undefined ? (port === 0 ? 0 : port + 1) : portNumber(values['oidc-port'], '--oidc-port');
   // The functions' own reader of the ASSIST_* variables, so both runtimes take the same knobs; a flag wins over its variable.
   let policy = policyFromEnvironment(env);
   const flagged = values['allowed-origin'];
@@ -76,5 +86,11 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv): Start
   const publicUrlText = values['public-url'] ?? (env.ASSIST_PUBLIC_URL || undefined);
   const publicUrl = publicUrlText === undefined ? undefined : normalizePublicUrl(publicUrlText, values['public-url'] === undefined ? 'ASSIST_PUBLIC_URL' : '--public-url');
   checkBinding(host, publicUrl);
-  return { help: false, port, host, publicUrl, dataDir: values['data-dir'], policy, verbose: values.verbose };
+  return { help: false, port, host, publicUrl, dataDir: values['data-dir'], policy, verbose: values.verbose, techniciansFile: values.technicians, oidcPort };
+}
+
+function portNumber(text: string, option: string): number {
+  const port = Number(text);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${option} must be a number from 0 to 65535, got "${text}"`);
+  return port;
 }

@@ -1,5 +1,6 @@
 import { CODE_ALPHABET, NAMEPLATE_LENGTH } from './code-alphabet.js';
 import { randomBytes } from './tokens.js';
+import { CodedError } from './coded-error.js';
 
 // Codes, passwords and file secrets (docs/invitations.md): symbols of Crockford's base32, typed by
 // people, so input is normalised before it is checked and every refusal says what is wrong.
@@ -23,15 +24,8 @@ export type CodeFormatErrorCode =
   /** A file secret whose first symbol sets bits above the 128 it encodes (another text for the same bytes). */
   | 'non-canonical';
 
-export class CodeFormatError extends Error {
+export class CodeFormatError extends CodedError<CodeFormatErrorCode> {
   override readonly name = 'CodeFormatError';
-
-  constructor(
-    readonly code: CodeFormatErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** What is being parsed, for the messages: its name, its length and how people see it written. */

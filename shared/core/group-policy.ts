@@ -9,6 +9,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeBase64Url, encodeBase64Url } from './base64.js';
 import { isStoredDisplayName } from './display-name.js';
 import type { ApprovalMode } from './messages.js';
+import { CodedError } from './coded-error.js';
 
 const POLICY_CONTEXT = 'assist-relay group policy v1';
 
@@ -43,15 +44,10 @@ export interface SignedGroupPolicy {
   signature: string;
 }
 
-export class GroupPolicyError extends Error {
-  override readonly name = 'GroupPolicyError';
+export type GroupPolicyErrorCode = 'malformed-policy' | 'bad-policy-signature' | 'policy-for-another-group' | 'policy-rolled-back';
 
-  constructor(
-    readonly code: 'malformed-policy' | 'bad-policy-signature' | 'policy-for-another-group' | 'policy-rolled-back',
-    message: string,
-  ) {
-    super(message);
-  }
+export class GroupPolicyError extends CodedError<GroupPolicyErrorCode> {
+  override readonly name = 'GroupPolicyError';
 }
 
 /** The bytes the operator signs: one fixed layout, so a signature covers exactly the policy's meaning. */

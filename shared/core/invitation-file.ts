@@ -1,6 +1,7 @@
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
 import { normalizeRelayUrl, readRelayUrls } from './relay-url.js';
 import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from './display-name.js';
+import { CodedError } from './coded-error.js';
 
 // The `.assistinvite` file (docs/invitations.md): what the agent hands to the expert, by any means or
 // by the relay's email. It holds the relay, the nameplate and the 128-bit file secret; never the
@@ -34,15 +35,8 @@ export interface InvitationFile {
 
 export type InvitationFileErrorCode = 'malformed' | 'unsupported-version' | 'expired' | 'wrong-relay';
 
-export class InvitationFileError extends Error {
+export class InvitationFileError extends CodedError<InvitationFileErrorCode> {
   override readonly name = 'InvitationFileError';
-
-  constructor(
-    readonly code: InvitationFileErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface ParseInvitationFileOptions {

@@ -1,9 +1,9 @@
-import type { SignedGroupPolicy } from './group-policy.js';
-import type { TechnicianIdentity } from './technician.js';
-
 // Wire protocol between clients and the relay. Every WebSocket message is one JSON text message;
 // API Gateway selects the route from `action` (route selection expression `$request.body.action`).
 // Frame payloads are opaque bytes to the relay, carried as base64 so the text-only routes stay binary-safe.
+
+import type { SignedGroupPolicy } from './group-policy.js';
+import type { TechnicianIdentity } from './technician.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -45,6 +45,7 @@ export const clientActions = [
   'listOfferableDevices',
   'offerDevice',
   'answerOffer',
+  'signInTechnician',
 ] as const;
 export type ClientAction = (typeof clientActions)[number];
 
@@ -183,6 +184,14 @@ export const offerAnswers = [
   'unopenable-code',
 ] as const;
 export type OfferAnswer = (typeof offerAnswers)[number];
+/**
+ * A technician signs this connection in (docs/technicians.md) with a ticket the relay's HTTPS endpoint minted
+ * from their ID token a moment before: short-lived, single-use, and in the message, never in a URL.
+ */
+export interface SignInTechnicianRequest {
+  action: 'signInTechnician';
+  ticket: string;
+}
 export interface FrameRequest {
   action: 'frame';
   data: string;
@@ -214,7 +223,8 @@ export type ClientMessage =
   | DeviceHeartbeatRequest
   | ListOfferableDevicesRequest
   | OfferDeviceRequest
-  | AnswerOfferRequest;
+  | AnswerOfferRequest
+  | SignInTechnicianRequest;
 
 export type ApprovalMode = 'view' | 'control';
 
@@ -320,6 +330,10 @@ export type ErrorCode =
   | 'offer-not-permitted'
   /** No enrolled device has this id, or it is not signed in now. */
   | 'device-unavailable'
+  /** A technician's sign-in ticket that is unknown, used already or expired: get a new one with the ID token. */
+  | 'invalid-technician-ticket'
+  /** The action is for technicians, and no technician is signed in on this connection (signInTechnician). */
+  | 'technician-not-signed-in'
   | 'internal';
 
 export interface SessionInfo {
@@ -389,4 +403,6 @@ export type ServerMessage =
   /** To the device's agent: a technician offers help (checked by the device itself: sdk/help-offer.ts). */
   | { type: 'helpOffered'; sessionId: string; technician: TechnicianIdentity; reason: string; sealedCode: string; policy: SignedGroupPolicy }
   | { type: 'offerAnswered'; answer: OfferAnswer }
+  /** The technician the ticket was minted for is signed in on this connection. */
+  | { type: 'technicianSignedIn'; technician: TechnicianIdentity }
   | { type: 'error'; code: ErrorCode; message: string; requestAction?: string; endReason?: EndReason; invitationKind?: InvitationKind };

@@ -196,6 +196,8 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
         answer: requireOneOf(fields, 'answer', offerAnswers),
       };
     case 'listOfferableDevices':
+    case 'signInTechnician':
+      return { action, ticket: requireString(fields, 'ticket', tokenPattern, 'a sign-in ticket (from the relay\'s /technician/ticket)') };
     case 'requestDeviceChallenge':
     case 'reportFailedAttempt':
     case 'listAudit':

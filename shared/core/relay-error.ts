@@ -1,4 +1,5 @@
 import type { EndReason, ErrorCode, InvitationKind, ServerMessage } from './messages.js';
+import { CodedError } from './coded-error.js';
 
 /** What a relay error says besides its code and sentence (the fields of `{"type":"error"}`). */
 export interface RelayErrorDetails {
@@ -15,18 +16,14 @@ export interface RelayErrorDetails {
  * cases throw it (the handler sends it as `{"type":"error"}` and the connection stays usable), and the
  * SDK raises it for such a reply.
  */
-export class RelayError extends Error {
+export class RelayError extends CodedError<ErrorCode> {
   override readonly name = 'RelayError';
   readonly requestAction: string | undefined;
   readonly endReason: EndReason | undefined;
   readonly invitationKind: InvitationKind | undefined;
 
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    details: RelayErrorDetails = {},
-  ) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details: RelayErrorDetails = {}) {
+    super(code, message);
     this.requestAction = details.requestAction;
     this.endReason = details.endReason;
     this.invitationKind = details.invitationKind;

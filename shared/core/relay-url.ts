@@ -1,4 +1,7 @@
+import { parseTechnicianIssuer } from './technician-issuer.js';
+import type { TechnicianIssuer } from './technician.js';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
+import { CodedError } from './coded-error.js';
 
 // Relay URLs (docs/invitations.md): the link to a file invitation, `<httpUrl>/join/<nameplate>#<secret>`,
 // whose secret sits in the fragment that browsers and the CLI never send, and `/relay.json`, where
@@ -15,15 +18,8 @@ export type RelayUrlErrorCode =
   /** A `/relay.json` of a version this code does not know. */
   | 'unsupported-version';
 
-export class RelayUrlError extends Error {
+export class RelayUrlError extends CodedError<RelayUrlErrorCode> {
   override readonly name = 'RelayUrlError';
-
-  constructor(
-    readonly code: RelayUrlErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export type RelayUrlKind = 'http' | 'websocket';
@@ -37,6 +33,8 @@ export interface RelayInfo {
   version: 1;
   webSocketUrl: string;
   httpUrl: string;
+  /** Where technicians sign in, when the relay has an issuer (docs/technicians.md). */
+  technicianSignIn?: TechnicianIssuer;
 }
 
 /**
@@ -136,7 +134,14 @@ export function parseRelayInfo(json: string): RelayInfo {
       `the relay speaks /relay.json version ${fields.version}; this program knows version 1 (update it)`,
     );
   }
-  return { version: 1, ...readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`)) };
+  const urls = readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`));
+  const signIn = fields.technicianSignIn as Record<string, unknown> | undefined;
+  if (signIn === undefined) return { version: 1, ...urls };
+  try {
+    return { version: 1, ...urls, technicianSignIn: parseTechnicianIssuer(String(signIn?.issuer), String(signIn?.clientId), String(signIn?.groupClaim), (key) => `"technicianSignIn.${key}"`) };
+  } catch (error) {
+    invalidRelayInfo(`has a wrong "technicianSignIn": ${(error as Error).message}`);
+  }
 }
 
 /**

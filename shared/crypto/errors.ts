@@ -1,6 +1,8 @@
 // Typed failures of the key exchange. Messages are fixed per code so an error can be logged
 // or shown without ever carrying secret material.
 
+import { CodedError } from '../core/coded-error.js';
+
 export type HandshakeErrorCode =
   /** Bytes that are not a well-formed handshake message of this version. */
   | 'malformed-message'
@@ -33,12 +35,10 @@ const messages: Record<HandshakeErrorCode, string> = {
   'peer-aborted': 'The peer aborted the handshake.',
 };
 
-export class HandshakeError extends Error {
+export class HandshakeError extends CodedError<HandshakeErrorCode> {
   override readonly name = 'HandshakeError';
-  readonly code: HandshakeErrorCode;
 
   constructor(code: HandshakeErrorCode) {
-    super(messages[code]);
-    this.code = code;
+    super(code, messages[code]);
   }
 }

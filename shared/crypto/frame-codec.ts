@@ -8,6 +8,8 @@
 //   bytes 4-7  seq, big-endian unsigned 32-bit
 //   then       body (plain) or ciphertext || 16-byte tag (AES-256-GCM)
 
+import { CodedError } from '../core/coded-error.js';
+
 export type Space = 'data' | 'control';
 
 export interface OpenedFrame {
@@ -35,13 +37,11 @@ export type FrameAuthErrorCode =
   /** The GCM tag did not verify: tampering, splicing, or frames from another session. */
   | 'authentication-failed';
 
-export class FrameAuthError extends Error {
+export class FrameAuthError extends CodedError<FrameAuthErrorCode> {
   override readonly name = 'FrameAuthError';
-  readonly code: FrameAuthErrorCode;
 
   constructor(code: FrameAuthErrorCode) {
-    super(`Frame rejected: ${code}.`);
-    this.code = code;
+    super(code, `Frame rejected: ${code}.`);
   }
 }
 

@@ -161,6 +161,11 @@ describe('Lambda bundles', () => {
     }
   });
 
+  it('bundles jose (ID token verification) into the technician-ticket function only', () => {
+    const withJose = bundles().filter(({ name }) => inputsOf(name).some((input) => input.includes('node_modules/jose/')));
+    expect(withJose.map(({ name }) => name)).toEqual(['technician-ticket']);
+  });
+
   it('emits a linked source map for NODE_OPTIONS=--enable-source-maps', async () => {
     for (const bundle of bundles()) {
       const code = await readFile(bundle.file, 'utf8');

@@ -43,6 +43,10 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'request-device-challenge': { route: 'requestDeviceChallenge', table: ['PutItem'], connections: [] },
   'sign-in-device': { route: 'signInDevice', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE'] },
   'device-heartbeat': { route: 'deviceHeartbeat', table: ['GetItem', 'UpdateItem'], connections: [] },
+  // a technician's ticket burned (DeleteItem), who is signed in on the connection kept (PutItem).
+  'sign-in-technician': { route: 'signInTechnician', table: ['DeleteItem', 'PutItem'], connections: [] },
+  // POST /technician/ticket: verifies the ID token, keeps the ticket's hash.
+  'technician-ticket': { table: ['PutItem'], connections: [] },
   // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
   sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
@@ -348,7 +352,7 @@ describe('RelayStack', () => {
   });
 
   describe('HTTP API', () => {
-    it('serves the health check, join links and the web console from the http function, throttled', () => {
+    it('serves the health check, join links and the web console from the http function, technicians’ tickets from their own, throttled', () => {
       const httpApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'HTTP')![0];
       const routes = ofType('AWS::ApiGatewayV2::Route').filter(([, route]) => route.Properties.ApiId.Ref === httpApiId);
       expect(routes.map(([, route]) => route.Properties.RouteKey).sort()).toEqual([
@@ -358,10 +362,11 @@ describe('RelayStack', () => {
         'GET /help',
         'GET /join/{nameplate}',
         'GET /relay.json',
+        'POST /technician/ticket',
       ]);
       for (const [, route] of routes) {
         const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
-        expect(referencedFile(resources[integrationId]!.Properties.IntegrationUri)).toBe('http');
+        expect(referencedFile(resources[integrationId]!.Properties.IntegrationUri)).toBe(route.Properties.RouteKey.startsWith('POST') ? 'technician-ticket' : 'http');
       }
       synthesized.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         ApiId: { Ref: httpApiId },

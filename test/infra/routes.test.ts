@@ -62,6 +62,7 @@ describe('the route table', () => {
       requestDeviceChallenge: 'deviceChallenge',
       signInDevice: 'deviceSignedIn',
       deviceHeartbeat: 'deviceHeartbeatAcknowledged',
+      signInTechnician: 'technicianSignedIn',
     });
   });
 

@@ -89,6 +89,21 @@ describe.each(paths)('@connections %s', (path) => {
     await expect(management.send(new GetConnectionCommand({ ConnectionId: connectionId }))).rejects.toBeInstanceOf(GoneException);
   });
 
+  it('a post goes out as a text message: UTF-8 as it came, other bytes with replacement characters, the connection kept', async () => {
+    const { socket, connectionId } = await openSocket();
+    const management = client();
+    const post = (bytes: number[]) => management.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: new Uint8Array(bytes) }));
+    const text = (quoted: string) => [...Buffer.from(`"${quoted}"`)];
+    await post(text('Zoë 🙂'));
+    expect(await socket.next()).toBe('Zoë 🙂');
+    // 0xff never occurs in UTF-8: sent as it is, the client would close the connection (1007).
+    await post([0x22, 0x61, 0xff, 0x22]); // "a<0xff>"
+    expect(await socket.next()).toBe('a\uFFFD');
+    await post(text('still open'));
+    expect(await socket.next()).toBe('still open');
+    socket.close();
+  });
+
   it('a message over 128 KB is PayloadTooLargeException (413), which the notifier turns into message-too-large', async () => {
     const { socket, connectionId } = await openSocket();
     const management = client();

@@ -86,7 +86,7 @@ async function onlineDevice(name: string): Promise<Device> {
   };
   const said: Array<Record<string, unknown>> = [];
   const handling: OfferHandling = { say: (event) => said.push(event), consentTimeoutMs: 60_000, openBrowser: false, policyNotBefore: 0 };
-  const agent = createDeviceAgent({ identity });
+  const agent = createDeviceAgent({ identity: { deviceId: identity.deviceId, privateKey: identity.privateKey, webSocketUrl: runtime.wsUrl } });
   defer(() => agent.stop());
   agent.on('offer', (offer) => void handleOffer(agent, identity, offer, handling).catch((error: unknown) => said.push({ event: 'failed', error: String(error) })));
   await new Promise((resolve) => {

@@ -6,6 +6,7 @@ import { RecordingMailer } from '../../shared/server/adapters/memory-mailer.js';
 import { RecordingNotifier, type RecordingNotifierHooks } from '../../shared/server/adapters/memory-notifier.js';
 import { MemoryRateLimiter } from '../../shared/server/adapters/memory-rate-limiter.js';
 import { MemorySessionStore } from '../../shared/server/adapters/memory-session-store.js';
+import { MemoryTechnicianRegistry } from '../../shared/server/adapters/memory-technician-registry.js';
 import { silentLog, type Log } from '../../shared/server/ports/log.js';
 import { closeConnection, openConnection } from '../../shared/server/use-cases/connections.js';
 import type { Caller, RelayDeps, RelayEndpoints } from '../../shared/server/use-cases/deps.js';
@@ -42,6 +43,7 @@ export class MemoryRelay {
   readonly notifier: RecordingNotifier;
   readonly audit: MemoryAuditTrail;
   readonly devices: MemoryDeviceRegistry;
+  readonly technicians = new MemoryTechnicianRegistry();
   readonly rateLimiter = new MemoryRateLimiter();
   readonly mailer = new RecordingMailer();
   readonly deps: RelayDeps;
@@ -59,6 +61,7 @@ export class MemoryRelay {
       notifier: this.notifier,
       audit: this.audit,
       devices: this.devices,
+      technicians: this.technicians,
       rateLimiter: this.rateLimiter,
       ...(options.mailer !== false && { mailer: this.mailer }),
       endpoints: options.endpoints ?? { webSocketUrl: 'wss://relay.example.org/live', httpUrl: 'https://relay.example.org' },

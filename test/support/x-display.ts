@@ -20,6 +20,8 @@ const XVFB_START_TIMEOUT_MS = 10_000;
 export interface XDisplay {
   /** The display's name, `:N`. */
   readonly display: string;
+  /** The X server's process id (a benchmark reads its CPU time). */
+  readonly pid: number;
   readonly width: number;
   readonly height: number;
   /**
@@ -85,7 +87,7 @@ export async function startXDisplay({ width, height }: { width: number; height: 
     if (!/^\d+$/.test(number)) throw new Error(`Xvfb wrote ${JSON.stringify(number)} as its display number`);
     await acceptsConnections(number);
     const display = `:${number}`;
-    return { display, width, height, env: { DISPLAY: display, XDG_SESSION_TYPE: 'x11', WAYLAND_DISPLAY: undefined }, close };
+    return { display, pid: server.pid!, width, height, env: { DISPLAY: display, XDG_SESSION_TYPE: 'x11', WAYLAND_DISPLAY: undefined }, close };
   } catch (error) {
     await close();
     throw error;

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { HttpResponse } from '../../shared/server/join-page.js';
+import { CodedError } from '../../shared/core/coded-error.js';
 
 // The relay's side of the web console: the built files (web/dist, `npm run build:web`) read once,
 // checked, and served with a policy that lets the page run only its own bundle and talk only to
@@ -19,15 +20,8 @@ export type ConsoleSiteErrorCode =
   /** A file the relay would not know how to serve (only scripts and stylesheets are expected). */
   | 'unexpected-file';
 
-export class ConsoleSiteError extends Error {
+export class ConsoleSiteError extends CodedError<ConsoleSiteErrorCode> {
   override readonly name = 'ConsoleSiteError';
-
-  constructor(
-    readonly code: ConsoleSiteErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface ConsoleSite {

@@ -1,6 +1,7 @@
 // What the console says to people: every end of a session and every error in plain words, for the
 // side reading it. Kept apart from the DOM so it can be checked on its own.
 
+import { CodedError } from '../../shared/core/coded-error.js';
 import { CodeFormatError } from '../../shared/core/codes.js';
 import { InvitationFileError } from '../../shared/core/invitation-file.js';
 import { RelayUrlError } from '../../shared/core/relay-url.js';
@@ -8,7 +9,6 @@ import type { EndReason } from '../../shared/core/messages.js';
 import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
 import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';
-import { isVersionMismatch } from '../../sdk/secure-session.js';
 
 /** Who reads the text: the person who asked for help, or the technician helping. */
 export type Reader = 'person' | 'technician';
@@ -60,36 +60,31 @@ const mixUpTexts: Record<InvitationShape, string> = {
   password: 'This is the password of an invitation link: paste the link too, and this password under “Password for a link”.',
 };
 
+/** Sentences by error code, whichever error class carries it; an error whose code is not here says its own message. */
+const errorTexts: Partial<Record<string, (error: CodedError) => string>> = {
+  // Every way an invitation can be gone reads the same, so nothing is learnt about its state.
+  'session-not-found': () => GONE,
+  'session-ended': () => GONE,
+  'session-expired': () => GONE,
+  'role-taken': () => 'Someone else is connecting to this invitation right now. Wait a moment and try again.',
+  'rate-limited': (error) => `Too many attempts. ${sentence(error.message)}`,
+  'email-failed': (error) => `The email could not be sent. ${sentence(error.message)}`,
+  'relay-unreachable': () => 'The relay cannot be reached. Check your connection and try again.',
+  // The console is served by the relay, so it is as new as the relay: an older peer updates, a newer one needs a newer relay.
+  'peer-outdated': () => 'The other side uses an older version of assist, which cannot connect to this one. Ask them to update it, then try again.',
+  'peer-newer': () => 'The other side uses a newer version of assist than this relay’s console. The relay needs an update: ask whoever runs it.',
+};
+
 /** An error as a sentence for the reader: typed errors say what to do; anything else says what happened. */
 export function errorText(error: unknown): string {
   if (error instanceof InvitationMixUpError) return mixUpTexts[error.given];
-  // The console is served by the relay, so it is as new as the relay: an older peer updates, a newer one needs a newer relay.
-  if (isVersionMismatch(error)) {
-    return error.code === 'peer-outdated'
-      ? 'The other side uses an older version of assist, which cannot connect to this one. Ask them to update it, then try again.'
-      : 'The other side uses a newer version of assist than this relay’s console. The relay needs an update: ask whoever runs it.';
-  }
-  if (error instanceof RelayError) {
-    switch (error.code) {
-      case 'session-not-found':
-      case 'session-ended':
-      case 'session-expired':
-        return GONE;
-      case 'role-taken':
-        return 'Someone else is connecting to this invitation right now. Wait a moment and try again.';
-      case 'rate-limited':
-        return `Too many attempts. ${sentence(error.message)}`;
-      case 'email-failed':
-        return `The email could not be sent. ${sentence(error.message)}`;
-      default:
-        return `The relay refused: ${sentence(error.message)}`;
+  if (error instanceof CodedError) {
+    const text = errorTexts[error.code];
+    if (text) return text(error);
+    if (error instanceof RelayError) return `The relay refused: ${sentence(error.message)}`;
+    if (error instanceof AssistSetupError || error instanceof CodeFormatError || error instanceof RelayUrlError || error instanceof InvitationFileError) {
+      return sentence(error.message);
     }
-  }
-  if (error instanceof AssistSetupError && error.code === 'relay-unreachable') {
-    return 'The relay cannot be reached. Check your connection and try again.';
-  }
-  if (error instanceof AssistSetupError || error instanceof CodeFormatError || error instanceof RelayUrlError || error instanceof InvitationFileError) {
-    return sentence(error.message);
   }
   return `Something went wrong: ${sentence(error instanceof Error ? error.message : String(error))}`;
 }

@@ -1,6 +1,7 @@
 import type { OutgoingEmail } from '../ports/mailer.js';
 import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from '../../core/display-name.js';
 import { escapeHtml } from '../html.js';
+import { CodedError } from '../../core/coded-error.js';
 
 // The email that carries a file invitation to a technician (docs/invitations.md, "Email").
 // It never contains the password: the person tells it separately.
@@ -10,14 +11,8 @@ export const INVITATION_CONTENT_TYPE = 'application/vnd.assist-relay.invitation+
 
 export type InvitationEmailErrorCode = 'invalid-address' | 'invalid-requester-name' | 'invalid-relay-url' | 'invalid-expiry';
 
-export class InvitationEmailError extends Error {
-  constructor(
-    readonly code: InvitationEmailErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'InvitationEmailError';
-  }
+export class InvitationEmailError extends CodedError<InvitationEmailErrorCode> {
+  override readonly name = 'InvitationEmailError';
 }
 
 export interface InvitationEmailInput {

@@ -1,5 +1,6 @@
 import type { OutgoingEmail } from '../ports/mailer.js';
 import { decodeBase64Lenient, encodeBase64 } from '../../core/base64.js';
+import { CodedError } from '../../core/coded-error.js';
 
 // RFC 5322 messages with MIME (RFC 2045-2047, 2231) bodies: built for sending, parsed back for the
 // local outbox and tests. Runtime-neutral (no Buffer) and pure: the caller supplies the date.
@@ -33,10 +34,11 @@ export interface ParsedMessage {
 }
 
 /** A value that cannot go into a message header (line breaks, control characters, malformed address). */
-export class MimeError extends Error {
+export class MimeError extends CodedError<'invalid-header-value'> {
+  override readonly name = 'MimeError';
+
   constructor(message: string) {
-    super(message);
-    this.name = 'MimeError';
+    super('invalid-header-value', message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { CodedError } from '../../core/coded-error.js';
+
 /** One email to one recipient; the sender is the mailer's own configuration. */
 export interface OutgoingEmail {
   to: string;
@@ -26,12 +28,10 @@ const userMessages: Record<MailerErrorCode, string> = {
 };
 
 /** A sending failure with a message a user can act on; never carries the email's content. */
-export class MailerError extends Error {
-  constructor(
-    readonly code: MailerErrorCode,
-    message: string = userMessages[code],
-  ) {
-    super(message);
-    this.name = 'MailerError';
+export class MailerError extends CodedError<MailerErrorCode> {
+  override readonly name = 'MailerError';
+
+  constructor(code: MailerErrorCode, message: string = userMessages[code]) {
+    super(code, message);
   }
 }

@@ -10,6 +10,7 @@ import { recordAudit } from './audit.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 import { hashToken, newResumeToken, newSessionId } from '../../core/tokens.js';
+import { CodedError } from '../../core/coded-error.js';
 
 /** Longest an enrolment token may live: a roll-out takes weeks, not months. */
 export const MAX_ENROLMENT_TOKEN_TTL_SECONDS = 90 * 86_400;
@@ -19,15 +20,19 @@ export const MAX_ENROLMENT_TOKEN_USES = 10_000;
 const TOKEN_ID_CHARS = 8;
 
 /** An operator's request that cannot be done, with what to do instead. */
-export class OperatorError extends Error {
-  override readonly name = 'OperatorError';
+export type OperatorErrorCode =
+  | 'invalid-group'
+  | 'invalid-expiry'
+  | 'invalid-uses'
+  | 'no-such-device'
+  | 'ambiguous-device'
+  | 'no-such-token'
+  | 'invalid-policy'
+  | 'no-operator-key'
+  | 'unreadable-operator-key';
 
-  constructor(
-    readonly code: 'invalid-group' | 'invalid-expiry' | 'invalid-uses' | 'no-such-device' | 'ambiguous-device' | 'no-such-token' | 'invalid-policy' | 'no-operator-key' | 'unreadable-operator-key',
-    message: string,
-  ) {
-    super(message);
-  }
+export class OperatorError extends CodedError<OperatorErrorCode> {
+  override readonly name = 'OperatorError';
 }
 
 export interface EnrolmentTokenRequest {

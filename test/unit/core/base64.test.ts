@@ -22,6 +22,18 @@ describe('base64 (shared/core/base64.ts, the one implementation)', () => {
     }
   });
 
+  it('accepts exactly the strings made of groups of four with a padded last group (the grammar, as a regular expression)', () => {
+    const grammar = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+    const characters = fc.constantFrom('A', 'z', '0', '+', '/', '=', '-', ' ', '\n');
+    fc.assert(
+      fc.property(fc.array(characters, { maxLength: 14 }), (chosen) => {
+        const text = chosen.join('');
+        expect(isBase64(text), JSON.stringify(text)).toBe(grammar.test(text));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('URL-safe without padding, as Node writes base64url', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {

@@ -1,0 +1,112 @@
+// Technicians sign in through the local OpenID provider `npm start` runs (real HTTP: the authorization code flow
+// with PKCE, the login form, the token endpoint), exchange the ID token for a ticket at the relay's HTTPS
+// endpoint, and sign a WebSocket connection in with it. Two technicians of different groups; reused and
+// expired tickets, expired tokens, a token of another issuer and no token at all are refused with typed errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalOidcProvider, LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
+import { TestSocket } from '../support/ws-client.js';
+import { signInWithForm } from '../support/oidc-form.js';
+
+let provider: LocalOidcProvider;
+let otherProvider: LocalOidcProvider;
+let runtime: LocalRuntime;
+/** The relay's clock runs this far ahead of real time (the provider keeps real time). */
+let aheadMs = 0;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  provider = await startLocalOidcProvider();
+  otherProvider = await startLocalOidcProvider();
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer, clock: () => Date.now() + aheadMs });
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.close();
+  await runtime.close();
+  await provider.close();
+  await otherProvider.close();
+});
+
+const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
+
+/** The whole sign-in at an issuer, as a technician's client does it: the ID token. */
+async function idTokenOf(username: string, password: string, issuer = provider.issuer): Promise<string> {
+  const pending = await beginTechnicianSignIn(issuer, REDIRECT);
+  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, password);
+  return finishTechnicianSignIn(pending, query);
+}
+
+async function signedInSocket(ticket: string) {
+  const socket = await TestSocket.open(runtime.wsUrl);
+  sockets.push(socket);
+  return { socket, reply: await socket.request({ action: 'signInTechnician', ticket }) };
+}
+
+const accountOf = (username: string) => provider.accounts.find((account) => account.username === username)!;
+
+describe('technician sign-in through the local OpenID provider', () => {
+  it('names the issuer in relay.json, where clients learn where to sign in', async () => {
+    expect(await relayTechnicianIssuer(runtime.httpUrl)).toEqual(provider.issuer);
+  });
+
+  it('signs in two technicians of different groups, each on their own connection', async () => {
+    for (const username of ['ada', 'grace']) {
+      const account = accountOf(username);
+      const { ticket, technician } = await requestTechnicianTicket(runtime.httpUrl, await idTokenOf(username, account.password));
+      const expected = { issuer: provider.issuer.issuer, subject: username, name: account.name, email: account.email, groups: account.groups };
+      expect(technician).toEqual(expected);
+      expect((await signedInSocket(ticket)).reply).toEqual({ type: 'technicianSignedIn', technician: expected });
+    }
+    expect(accountOf('ada').groups).not.toEqual(accountOf('grace').groups);
+  });
+
+  it('refuses a wrong password at the provider', async () => {
+    const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT);
+    expect((await signInWithForm(pending.authorizationUrl, REDIRECT, 'ada', 'not-the-password')).loginStatus).toBe(401);
+  });
+
+  it('refuses a reused ticket: each is good once', async () => {
+    const { ticket } = await requestTechnicianTicket(runtime.httpUrl, await idTokenOf('ada', accountOf('ada').password));
+    expect((await signedInSocket(ticket)).reply.type).toBe('technicianSignedIn');
+    expect((await signedInSocket(ticket)).reply).toMatchObject({ type: 'error', code: 'invalid-technician-ticket' });
+  });
+
+  it('refuses an expired ticket, then the expired ID token itself', async () => {
+    const idToken = await idTokenOf('grace', accountOf('grace').password);
+    const { ticket } = await requestTechnicianTicket(runtime.httpUrl, idToken);
+    aheadMs = 61_000;
+    try {
+      expect((await signedInSocket(ticket)).reply).toMatchObject({ type: 'error', code: 'invalid-technician-ticket' });
+      aheadMs = 2 * 3600_000;
+      const refusal = await requestTechnicianTicket(runtime.httpUrl, idToken).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(TechnicianSignInError);
+      expect(refusal).toMatchObject({ code: 'token-refused', tokenCode: 'token-expired' });
+    } finally {
+      aheadMs = 0;
+    }
+  });
+
+  it('refuses a relay clock behind the issuer’s beyond the tolerance', async () => {
+    const idToken = await idTokenOf('ada', accountOf('ada').password);
+    aheadMs = -5 * 60_000;
+    try {
+      await expect(requestTechnicianTicket(runtime.httpUrl, idToken)).rejects.toMatchObject({ code: 'token-refused', tokenCode: 'token-clock-skew' });
+    } finally {
+      aheadMs = 0;
+    }
+  });
+
+  it('refuses an ID token of another issuer, and a request without one', async () => {
+    const foreign = await idTokenOf('ada', otherProvider.accounts[0]!.password, otherProvider.issuer);
+    await expect(requestTechnicianTicket(runtime.httpUrl, foreign)).rejects.toMatchObject({ code: 'token-refused', tokenCode: 'token-wrong-issuer' });
+    const bare = await fetch(`${runtime.httpUrl}/technician/ticket`, { method: 'POST' });
+    expect(bare.status).toBe(401);
+    expect(await bare.json()).toMatchObject({ code: 'token-malformed' });
+  });
+
+  it('keeps a connection that signed in nobody from acting as a technician', async () => {
+    const { reply } = await signedInSocket('A'.repeat(43));
+    expect(reply).toMatchObject({ type: 'error', code: 'invalid-technician-ticket' });
+  });
+});
