@@ -101,7 +101,9 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
     const answer = await consent(decision, page, handling);
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
+    // A denial is also said inside the encrypted channel, as an invited session's is (the relay ends it either way).
     if (answer === 'view' || answer === 'control') await session.approve(answer);
+    else await session.deny().catch(() => {});
     const reason = await ended;
     handling.say({ event: 'offer-session-ended', reason }, `The help-desk session ended (${reason}).`);
   } finally {

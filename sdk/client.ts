@@ -789,7 +789,11 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    */
   #waitAtMost(ms: number, promise?: Promise<unknown>): Promise<boolean> {
     const signal = this.#stopped.signal;
-    if (signal.aborted) return Promise.resolve(false);
+    if (signal.aborted) {
+      // Stopped already: whatever `promise` comes to is nobody's business, its rejection included (leave() after the end).
+      promise?.catch(() => {});
+      return Promise.resolve(false);
+    }
     return new Promise((resolve) => {
       const settle = (fulfilled: boolean) => {
         cancelTimer();

@@ -195,10 +195,10 @@ export function parseClientMessage(body: string | undefined | null): ClientMessa
         sessionId: requireString(fields, 'sessionId', sessionIdPattern, 'a session id'),
         answer: requireOneOf(fields, 'answer', offerAnswers),
       };
-    case 'listOfferableDevices':
     case 'signInTechnician':
       return { action, ticket: requireString(fields, 'ticket', tokenPattern, 'a sign-in ticket (from the relay\'s /technician/ticket)') };
     case 'requestDeviceChallenge':
+    case 'listOfferableDevices':
     case 'reportFailedAttempt':
     case 'listAudit':
       return { action };

@@ -8,6 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
 import type { DeviceState } from '../../cli/device-state.js';
+import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { LOOPBACK_CALLBACK_PATH, startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
@@ -18,7 +19,7 @@ import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trai
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { auditLog, newEnrolmentToken, operator } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -142,6 +143,16 @@ describe('help-desk offers', () => {
     expect(events.find((event) => event.event === 'approved')).toMatchObject({ detail: 'control' });
     await offer.leave();
     await until(said(device, 'offer-session-ended'), 'the device sees the end');
+
+    // The operator finds it by device and by technician, as CSV for a spreadsheet.
+    const byDevice = await auditLog('--local', runtime.dynamoEndpoint, '--device', 'Reception PC', '--json');
+    const logs = byDevice.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string });
+    expect(logs.map((log) => log.sessionId).sort()).toEqual([device.identity.deviceId, offer.client.session!.sessionId].sort());
+    const csv = await auditLog('--local', runtime.dynamoEndpoint, '--technician', 'ada@example.org', '--since', '1h', '--csv');
+    const [header, ...rows] = csv.stdout.trim().split('\n');
+    expect(header).toBe(CSV_COLUMNS.join(','));
+    expect(rows.find((row) => row.includes(',offered,'))).toContain(`,ada,Ada Lovelace,ada@example.org,${device.identity.deviceId},Reception PC,INC-42: the printer`);
+    expect(rows.some((row) => row.includes(',offer-answered,agent,') && row.includes(',control,'))).toBe(true);
   });
 
   it('a technician whose groups the policy does not name is refused by the relay, and sees no devices', async () => {
