@@ -7,6 +7,7 @@
 import { ed25519SecretFromPkcs8, openSealedCode, sealCode } from '../shared/crypto/sealed-code.js';
 import { GroupPolicyError, permittedViewersFor, verifyGroupPolicy, type GroupPolicy, type PermittedViewers } from '../shared/core/group-policy.js';
 import type { ApprovalMode, OfferableDevice } from '../shared/core/messages.js';
+import { CodedError } from '../shared/core/coded-error.js';
 import type { TechnicianIdentity } from '../shared/core/technician.js';
 import type { HelpOffer } from './assist.js';
 
@@ -42,15 +43,8 @@ export interface OfferDecision {
 
 export type OfferRefusal = GroupPolicyError['code'] | 'not-permitted' | 'unopenable-code';
 
-export class OfferRefusedError extends Error {
+export class OfferRefusedError extends CodedError<OfferRefusal> {
   override readonly name = 'OfferRefusedError';
-
-  constructor(
-    readonly code: OfferRefusal,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The device's verdict on an offer; `notBefore` is the newest policy date it accepted (rollback). */

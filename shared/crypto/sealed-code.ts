@@ -11,6 +11,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { decodeBase64Url, encodeBase64Url } from '../core/base64.js';
+import { CodedError } from '../core/coded-error.js';
 import { aesGcmOpen, aesGcmSeal, AES_GCM_NONCE_BYTES, importAesGcmKey } from './aes-gcm.js';
 
 const SEALED_CODE_INFO = 'assist-relay sealed code v1';
@@ -18,9 +19,12 @@ const X25519_KEY_BYTES = 32;
 /** A one-time key per box, so the nonce can be fixed. */
 const NONCE = new Uint8Array(AES_GCM_NONCE_BYTES);
 
-export class SealedCodeError extends Error {
+export class SealedCodeError extends CodedError<'unopenable-code'> {
   override readonly name = 'SealedCodeError';
-  readonly code = 'unopenable-code';
+
+  constructor(message: string) {
+    super('unopenable-code', message);
+  }
 }
 
 async function boxKey(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array, context: string): Promise<CryptoKey> {
