@@ -24,9 +24,10 @@ const KB = 1024;
  * also carries SES v2, 305 KB. Why the 150 KB target is out of reach with the real SDK clients:
  * docs/cost-and-limits.md. Device enrolment added 2.3 KB to each function with DynamoDB (its parser, and the
  * device registry adapter, which the one `dynamo` client factory builds); one-way routes and the lazily built
- * mailer about 0.6 KB to each; the device agent's sign-in and heartbeats about 1 KB more to each.
+ * mailer about 0.6 KB to each; the device agent's sign-in and heartbeats about 1 KB more to each; help-desk
+ * offers (their requests in the parser, policies and offers in the registry adapter) about 1 KB more.
  */
-const ceilingBytes = (name: string) => (name === 'email-invitation' ? 308 * KB : name === 'http' ? 206 * KB : 236 * KB);
+const ceilingBytes = (name: string) => (name === 'email-invitation' ? 309 * KB : name === 'http' ? 206 * KB : 237 * KB);
 
 /** Modules of the SDK that the stand-ins replace: none may be in a bundle (paths as esbuild reports inputs). */
 const replacedModules = [
