@@ -75,7 +75,12 @@ class TypingSession {
   start(): void {
     // Spread over the interval, as people do not type in step.
     const begin = () => (this.#timer = setInterval(() => this.#type(), KEY_INTERVAL_MS));
-    setTimeout(begin, Math.random() * KEY_INTERVAL_MS);
+    this.#timer = setTimeout(begin, Math.random() * KEY_INTERVAL_MS);
+  }
+
+  /** Stops typing until start() (clearInterval clears a pending setTimeout too). */
+  pause(): void {
+    clearInterval(this.#timer);
   }
 
   #type(): void {
@@ -213,20 +218,22 @@ export async function benchmarkCapacity(): Promise<string> {
         stopped = `the time (${BUDGET_MS / 1000} s) ran out before ${target} sessions`;
         break;
       }
+      // The sessions already open stop typing while the new ones are set up: a step measures that many
+      // sessions typing, not typing and setting up at once. (Set up while typing, a relay near its limit
+      // starved its own dynalite, which shares its thread: route reads and createSession timed out.)
+      for (const session of sessions) session.pause();
       try {
         while (sessions.length < target) {
           const batch = await Promise.allSettled(Array.from({ length: Math.min(SETUP_CONCURRENCY, target - sessions.length) }, (_, index) => openWithRetries(relays[(sessions.length + index) % relays.length]!.wsUrl)));
-          for (const result of batch) {
-            if (result.status !== 'fulfilled') continue;
-            result.value.start();
-            sessions.push(result.value);
-          }
+          for (const result of batch) if (result.status === 'fulfilled') sessions.push(result.value);
           const failed = batch.find((result) => result.status === 'rejected');
           if (failed) throw failed.reason;
         }
       } catch (error) {
         stopped = `setting up ${target} sessions failed (${(error as Error).message})`;
         break;
+      } finally {
+        for (const session of sessions) session.start();
       }
       let step = await measureStep(sessions, relayUsage);
       // The machine is shared (other processes stall this one now and then): a miss is measured once more.

@@ -55,6 +55,7 @@ type too (c), or turn them away (d). You can take control back, pause, chat and
 end at any time.
 
 If you help:
+  assist login                      sign in as a technician with your organisation's account
   assist join PASSWORD              join with the password the person reads out
   assist join FILE                  join with an invitation file (asks for its password)
   assist join URL                   join with an invitation link (asks for its password)
@@ -315,6 +316,33 @@ Examples:
   assist agent
   assist agent --consent-timeout 2m
   assist agent --json`,
+
+  login: `assist login: sign in as a technician of your organisation's help desk, with the sign-in
+(OpenID Connect) the relay names in its /relay.json (Entra ID, Google, Okta, Cognito; with
+\`npm start\`, its local provider). Prints an address to open in your browser; once you have
+signed in there, the browser comes back to this command on 127.0.0.1 (nothing leaves this
+machine that way), and the relay checks who you are.
+
+Usage: assist login [--relay URL] [--port N] [--json]
+
+  --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
+  --port N            the port the browser comes back to (default: a free one); for an issuer
+                      that allows only the exact redirect address it was given, give that
+                      address's port (http://127.0.0.1:N/callback)
+  --json              JSON lines: {"event":"sign-in","url":…}, then {"event":"signed-in",
+                      "technician":{"issuer","subject","name","email","groups"},"expiresAt":…,"file":…}
+                      or {"event":"error","code":…,"message":…}
+  -h, --help          show help
+
+The sign-in (an ID token bound to a key made for it) is kept in technician.json in the same
+folder as assist's other state (0600: only you can read it) until it expires, an hour on most
+issuers; sign in again then. It proves to a device who offers help. Exit status: 0 signed in,
+1 refused (the sentence says why: wrong account, expired, another issuer, clock skew …), 2
+wrong arguments.
+
+Examples:
+  assist login --relay https://relay.example.org
+  assist login --json`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof helpTexts, 'main'>;

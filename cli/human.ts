@@ -202,7 +202,7 @@ export class HumanFrontend implements Frontend {
       case 'screen-share':
         return this.#notice(
           event.state === 'started'
-            ? `${this.#peer} is sharing their screen. This terminal cannot show it: to see shared screens, help from the relay's web console in a browser.`
+            ? `${this.#peer} is sharing their screen, which this terminal cannot show: to see it, help from the relay's web console in a browser, with a new invitation from ${this.#peer}.`
             : shareStoppedSentence(this.#peer, this.#desktopAnnounced ? 'desktop' : 'screen', event.reason),
         );
       case 'desktop-share':
@@ -218,7 +218,7 @@ export class HumanFrontend implements Frontend {
         if (this.#role === 'expert') {
           return this.#notice(
             event.allowed
-              ? `${this.#peer} shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is shown as a count here; copy it from the relay's web console.`
+              ? `${this.#peer} shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is only counted here.`
               : `${this.#peer} stopped sharing their clipboard.`,
           );
         }
@@ -232,7 +232,7 @@ export class HumanFrontend implements Frontend {
           return this.#notice(
             event.direction === 'sent'
               ? `Put the ${event.characters} characters on your clipboard on ${this.#peer}'s clipboard.`
-              : `${this.#peer} copied ${event.characters} characters. This terminal does not take clipboard text: help from the web console to copy it.`,
+              : `${this.#peer} copied ${event.characters} characters (this terminal only counts them: a helper in the web console or with --json gets the text).`,
           );
         }
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
@@ -493,8 +493,12 @@ export class HumanFrontend implements Frontend {
       return;
     }
     this.#desktopAnnounced = true;
-    const where = event.webConsole ? `open ${event.webConsole} in a browser and help from there` : "help from the relay's web console in a browser";
-    this.#notice(`It is ${this.#peer}'s whole desktop (${event.width}×${event.height}). This terminal shows only their terminal: to see the desktop and, with control, use its mouse and keyboard, ${where}.`);
+    const where = event.webConsole ? `the web console at ${event.webConsole}` : "the relay's web console";
+    // The console cannot join this session (its invitation is used): the way there is a new invitation.
+    this.#notice(
+      `It is ${this.#peer}'s whole desktop (${event.width}×${event.height}), which this terminal cannot show. To see it and, with control, use its mouse and keyboard, ` +
+        `help from ${where} in a browser: ask ${this.#peer} for a new invitation and enter it there.`,
+    );
   }
 
   /** Agent with a desktop shared: the window title says, all the time, who watches or controls it. */

@@ -38,6 +38,7 @@ import { JsonLinesFrontend } from './json-lines.js';
 import { runExpert } from './expert.js';
 import { keepSessionState, loadSessionState } from './state.js';
 import { enrol, runDeviceAgent } from './device.js';
+import { login } from './technician.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends CodedError<'invalid-usage'> {
@@ -87,6 +88,7 @@ const commandOptions = {
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
   agent: { json: commonOptions.json, help: commonOptions.help, 'consent-timeout': { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
+  login: { relay: commonOptions.relay, port: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 /** Longer than the technician's helper code lives would leave nothing to allow. */
@@ -135,7 +137,8 @@ async function main(argv: string[]): Promise<number> {
     }
     return runDeviceAgent({ json: values.json, consentTimeoutSeconds, browser: !agentValues['no-browser'] });
   }
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent'>>;
+  if (command === 'login') return loginCommand(values as Values<'login'>, parsed.positionals);
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent' | 'login'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
@@ -188,6 +191,13 @@ async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Pro
   const relay = values.relay ?? (process.env.ASSIST_RELAY || undefined);
   if (relay === undefined) throw new UsageError('say which relay to enrol with: --relay URL (its https:// address; or $ASSIST_RELAY)', 'enrol');
   return enrol({ relay, token: token.trim(), name: values.name, json: values.json });
+}
+
+async function loginCommand(values: Values<'login'>, positionals: string[]): Promise<number> {
+  noPositionals('login', positionals);
+  const port = Number(values.port ?? '0');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535, got "${values.port}"`, 'login');
+  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), port, json: values.json });
 }
 
 function defaultName(): string {

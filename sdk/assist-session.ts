@@ -44,7 +44,7 @@ import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DEFAULT_EXTENSION_SECONDS } from './time-limit.js';
 import { IdleWatch } from './idle-limit.js';
-import { establishSecureSession, isVersionMismatch, SecureSessionError, type SecureSessionOptions } from './secure-session.js';
+import { isVersionMismatch, SecureSessionError, startSecureSession, type SecureSessionOptions, type SecureSessionStage } from './secure-session.js';
 import { CodedError } from '../shared/core/coded-error.js';
 
 /** What both sides feed the handshake (docs/protocol.md §1); the role, session id and nameplate come from the client. */
@@ -150,6 +150,28 @@ export function guessLimitOf(relayLimit: number): number {
 }
 
 /**
+ * Where the channel is with the current joiner. Transitions:
+ *
+ *   handshaking ──established──▶ secured ──the joiner left (creator)──▶ handshaking, for the next joiner
+ *   handshaking ──failed──▶ handshaking (creator: the next joiner at once)
+ *                        ╰─▶ awaiting-departure (creator: the last joiner's stream is still open, or the
+ *                            failure was not the handshake's) ──the joiner left──▶ handshaking
+ *                        ╰─▶ idle (joiner: it leaves or is removed; or the invitation burned: 'ended' follows)
+ *   handshaking ──the session ended──▶ ending ──the handshake settled──▶ ended (its error explains the end)
+ *   any other ──the session ended──▶ ended
+ * A restored channel starts secured; without secrets (restored) a departed joiner leaves it idle.
+ */
+type ChannelState =
+  | { phase: 'idle' }
+  /** `stage` gets the client's events, after the channel has taken them, until it settles. */
+  | { phase: 'handshaking'; stage: SecureSessionStage }
+  | { phase: 'secured' }
+  | { phase: 'awaiting-departure' }
+  /** The session ended while a handshake was settling: the end waits for its error. */
+  | { phase: 'ending'; end: AssistEnd }
+  | { phase: 'ended' };
+
+/**
  * The plumbing both sides share: handshakes (one per joiner, on the creator's side), decoding and
  * checking messages, sending, and one 'ended' carrying a failed handshake's error.
  *
@@ -162,15 +184,11 @@ class AssistChannel {
   readonly role: Role;
   /** Creator: failed attempts that burn the invitation. */
   readonly maxFailedAttempts: number;
+  #state: ChannelState = { phase: 'idle' };
   #failedAttempts = 0;
   #burned = false;
-  #secured = false;
-  #handshaking: Promise<unknown> | undefined;
+  /** The last handshake's failure: it explains the end that follows. */
   #handshakeError: Error | undefined;
-  #retryWhenJoinerLeaves = false;
-  #ended = false;
-  /** The end, held back while a handshake is still settling. */
-  #pendingEnd: AssistEnd | undefined;
   #persistence: { save: (snapshot: AssistSnapshot) => void; side: () => SideState } | undefined;
 
   constructor(
@@ -187,12 +205,20 @@ class AssistChannel {
     this.client = client;
     this.role = session.role;
     this.maxFailedAttempts = restored?.maxFailedAttempts ?? guessLimitOf(session.maxFailedAttempts);
+    // The one listener for the session's pipeline: the channel first, then the handshake running
+    // when the event came (a handshake the channel starts now waits for the next event).
     client.on('message', (bytes) => this.#onMessage(bytes));
     client.on('peer', (state) => {
+      const stage = this.#stage;
       if (state === 'left') this.#onJoinerLeft();
+      stage?.peer(state);
     });
-    client.on('ended', (end) => this.#onEnded(end));
-    if (restored) this.#secured = true;
+    client.on('ended', (end) => {
+      const stage = this.#stage;
+      this.#onEnded(end);
+      stage?.ended(end);
+    });
+    if (restored) this.#state = { phase: 'secured' };
     else this.#handshake();
   }
 
@@ -216,19 +242,28 @@ class AssistChannel {
   }
 
   get secured(): boolean {
-    return this.#secured;
+    return this.#is('secured');
+  }
+
+  /** A method, not a comparison TypeScript narrows: the phase changes across awaits. */
+  #is(phase: ChannelState['phase']): boolean {
+    return this.#state.phase === phase;
+  }
+
+  get #stage(): SecureSessionStage | undefined {
+    return this.#state.phase === 'handshaking' ? this.#state.stage : undefined;
   }
 
   /** Sends one message; false if the session has ended meanwhile (which 'ended' reports). */
   async send(message: AssistMessage): Promise<boolean> {
-    if (this.#ended || !this.#secured) return false;
+    if (!this.#is('secured')) return false;
     const bytes = encodeAssistMessage(message);
     this.hooks.sent?.(message);
     try {
       await this.client.send(bytes);
       return true;
     } catch (error) {
-      if (this.#ended || !this.#secured) return false;
+      if (!this.#is('secured')) return false;
       throw error;
     }
   }
@@ -240,11 +275,12 @@ class AssistChannel {
   }
 
   #handshake(): void {
-    if (this.#ended || this.#burned || !this.secrets) return;
+    if (this.#is('ended') || this.#is('ending')) return;
+    if (this.#burned || !this.secrets) return void (this.#state = { phase: 'idle' });
     const session = this.client.session!;
-    let running: Promise<{ verificationCode: string }>;
+    let stage: SecureSessionStage;
     try {
-      running = establishSecureSession(this.client, {
+      stage = startSecureSession(this.client, {
         role: this.role,
         nameplate: session.nameplate,
         sessionId: session.sessionId,
@@ -253,36 +289,40 @@ class AssistChannel {
       });
     } catch {
       // The last joiner's handshake stream is still open: the relay has not removed it yet.
-      this.#retryWhenJoinerLeaves = true;
+      this.#state = { phase: 'awaiting-departure' };
       return;
     }
-    this.#handshaking = running.then(
+    this.#state = { phase: 'handshaking', stage };
+    stage.promise.then(
       ({ verificationCode }) => {
-        this.#handshaking = undefined;
-        this.#secured = true;
+        if (this.#state.phase === 'ending') return this.#reportEnd(this.#state.end);
+        this.#state = { phase: 'secured' };
         this.hooks.secured(verificationCode);
       },
       (error: Error) => {
-        this.#handshaking = undefined;
         this.#handshakeError = error;
         if (error instanceof SecureSessionError && error.counted) this.#countFailedAttempt(error.verdict);
         // Another release of assist on the other side: the user is told to update (a creator's invitation stays open).
         if (isVersionMismatch(error)) this.hooks.error(error);
-        if (this.#ended) return this.hooks.ended(this.#withHandshakeError(this.#pendingEnd!));
+        if (this.#state.phase === 'ending') return this.#reportEnd(this.#state.end);
+        this.#state = { phase: 'idle' };
         if (this.#burned) return void this.client.end();
         if (!this.client.isCreator) return; // the joiner has left or been removed: 'ended' follows
         if (error instanceof SecureSessionError) this.#handshake();
-        else this.#retryWhenJoinerLeaves = true;
+        else this.#state = { phase: 'awaiting-departure' };
       },
     );
   }
 
   #onEnded(end: AssistEnd): void {
-    this.#ended = true;
-    this.#secured = false;
     // A handshake still settling explains the end (e.g. a wrong password): report both together.
-    if (this.#handshaking) this.#pendingEnd = end;
-    else this.hooks.ended(this.#withHandshakeError(end));
+    if (this.#is('handshaking')) this.#state = { phase: 'ending', end };
+    else this.#reportEnd(end);
+  }
+
+  #reportEnd(end: AssistEnd): void {
+    this.#state = { phase: 'ended' };
+    this.hooks.ended(this.#withHandshakeError(end));
   }
 
   /** Counts a failed attempt here; the relay's verdict can only make it burn sooner. */
@@ -306,12 +346,11 @@ class AssistChannel {
   }
 
   #onJoinerLeft(): void {
-    if (this.#secured) {
-      this.#secured = false;
+    if (this.#is('secured')) {
+      this.#state = { phase: 'idle' };
       this.hooks.joinerLeft();
       this.#handshake();
-    } else if (this.#retryWhenJoinerLeaves) {
-      this.#retryWhenJoinerLeaves = false;
+    } else if (this.#is('awaiting-departure')) {
       this.#handshake();
     }
   }

@@ -148,6 +148,27 @@ function isAbort(bytes: Uint8Array): boolean {
  * Throws at once on misuse (see the checks below).
  */
 export function establishSecureSession(client: RelayClient, options: SecureSessionOptions): Promise<SecureSession> {
+  const stage = startSecureSession(client, options);
+  const stopDriving = [client.on('ended', (end) => stage.ended(end)), client.on('peer', (state) => stage.peer(state))];
+  const stop = () => stopDriving.forEach((off) => off());
+  stage.promise.then(stop, stop);
+  return stage.promise;
+}
+
+/**
+ * The handshake as a stage of the session's pipeline (AssistChannel): it acts on the client (its
+ * plain stream, the session stream it starts, reports and ends), and whoever runs it feeds it the
+ * client's 'peer' and 'ended' events, in the order that caller decides. establishSecureSession is
+ * the same stage fed straight from the client. Inputs after it settled are ignored.
+ */
+export interface SecureSessionStage {
+  readonly promise: Promise<SecureSession>;
+  peer(state: 'connected' | 'disconnected' | 'left'): void;
+  ended(end: SessionEnd): void;
+}
+
+/** Checks the options (throwing on misuse, as establishSecureSession) and starts the stage. */
+export function startSecureSession(client: RelayClient, options: SecureSessionOptions): SecureSessionStage {
   const session = client.session;
   if (!session) throw new Error('establishSecureSession needs an established session: createSession or joinSession first');
   if (options.role !== session.role) throw new RangeError(`role ${options.role} is not this session's role (${session.role})`);
@@ -180,11 +201,11 @@ export function establishSecureSession(client: RelayClient, options: SecureSessi
   } finally {
     password.fill(0); // the handshake keeps its own copy until CPace has computed the generator
   }
-  return new SecureSessionRun(client, handshake, options, handshakeTimeoutMs, abortFlushMs).promise;
+  return new SecureSessionRun(client, handshake, options, handshakeTimeoutMs, abortFlushMs);
 }
 
 /** One attempt with one joiner: feeds the handshake from the plain stream and settles exactly once. */
-class SecureSessionRun {
+class SecureSessionRun implements SecureSessionStage {
   readonly promise: Promise<SecureSession>;
   #resolve!: (session: SecureSession) => void;
   #reject!: (error: Error) => void;
@@ -199,7 +220,8 @@ class SecureSessionRun {
   readonly #clock: Clock;
   /** Re-checked on every peer or end event: the conditions #until waits for. */
   readonly #waiters = new Set<() => void>();
-  readonly #stopWatching: Array<() => void>;
+  /** Settled: the caller's events mean nothing to it any more. */
+  #settled = false;
 
   constructor(
     private readonly client: RelayClient,
@@ -217,10 +239,14 @@ class SecureSessionRun {
     // The joiner finds the creator there; the creator waits for a joiner, so that its stream starts
     // with this joiner's frames and the timeout counts only once someone is there to answer.
     if (!this.#creator || client.peerConnected) this.#begin();
-    this.#stopWatching = [
-      client.on('ended', (end) => this.#onEnded(end)),
-      client.on('peer', (state) => this.#onPeer(state)),
-    ];
+  }
+
+  peer(state: 'connected' | 'disconnected' | 'left'): void {
+    if (!this.#settled) this.#onPeer(state);
+  }
+
+  ended(end: SessionEnd): void {
+    if (!this.#settled) this.#onEnded(end);
   }
 
   #begin(): void {
@@ -399,6 +425,6 @@ class SecureSessionRun {
 
   #settle(): void {
     this.#cancelTimeout?.();
-    for (const stop of this.#stopWatching.splice(0)) stop();
+    this.#settled = true;
   }
 }

@@ -6,16 +6,25 @@
 //
 // Pacing: how fast the link carries what this side sends, measured from the acknowledgements: the bytes
 // given to the session minus the growth of what is still unacknowledged. The video sender encodes a
-// frame only while what waits is less than the link carries in FRAME_QUEUE_MS, so a slow link gets
-// fewer frames instead of a growing queue, and the encoder's bitrate follows the same figure.
+// frame only while what waits is less than the link carries in FRAME_QUEUE_MS (plus the viewer's ack
+// delay), so a slow link gets fewer frames instead of a growing queue, and the encoder's bitrate follows
+// the same figure.
+
+import { DEFAULT_STREAM_TUNING } from './stream/tuning.js';
 
 /** The codecs senders encode and viewers offer to decode, most preferred first. */
 export const VIDEO_CODECS = ['vp8', 'avc1.640028'] as const;
 /** What a sender encodes when the technician's side said nothing (the protocol's default). */
 export const DEFAULT_VIDEO_CODEC = 'vp8';
 
-/** At most this much video waits for acknowledgement before the next frame is encoded. */
+/** At most this much video waits for acknowledgement (beyond what the viewer's ack delay holds) before the next frame is encoded. */
 export const FRAME_QUEUE_MS = 250;
+/**
+ * A viewer sends nothing but acks, and holds each for up to its ack delay to cover more chunks (the
+ * stream's ackDelayMs; as for the stream's timeouts, the peer is assumed to use this side's default). What
+ * that holds back is not a queue: the budget allows for it, so fewer acks do not read as a slower link.
+ */
+const VIEWER_ACK_DELAY_MS = DEFAULT_STREAM_TUNING.ackDelayMs;
 /** Before anything is measured: a modest office link. */
 export const INITIAL_BYTES_PER_SECOND = 1_000_000 / 8;
 /** Shorter samples are mostly noise (acknowledgements come in bursts). */
@@ -35,7 +44,7 @@ export class ThroughputMeter {
 
   /** What may wait unacknowledged before the next frame. */
   get queueBudgetBytes(): number {
-    return (this.#bytesPerSecond * FRAME_QUEUE_MS) / 1000;
+    return (this.#bytesPerSecond * (FRAME_QUEUE_MS + VIEWER_ACK_DELAY_MS)) / 1000;
   }
 
   /** Counts bytes handed to the session (the video chunks). */

@@ -51,6 +51,20 @@ interface ScreenshotsMonitor {
   captureImage(): Promise<{ width: number; height: number; toRaw(): Promise<Buffer> }>;
 }
 
+/** Monitor.all(), or a sentence when the display does not answer (a stale $DISPLAY, an X server that went away). */
+function allMonitors(Monitor: { all(): ScreenshotsMonitor[] }): ScreenshotsMonitor[] {
+  try {
+    return Monitor.all();
+  } catch (error) {
+    if (process.platform !== 'linux') throw error;
+    throw new DesktopError(
+      'no-display',
+      `the X display ${process.env.DISPLAY} does not answer (${(error as Error).message}): run assist in a terminal on the desktop you want to share (its $DISPLAY), or share the terminal only (leave out --desktop)`,
+      { cause: error },
+    );
+  }
+}
+
 export function loadScreenCapture(): ScreenCapture {
   const { Monitor } = loadPackage<{ Monitor: { all(): ScreenshotsMonitor[] } }>('node-screenshots', 'screen capture');
   const describe = (monitor: ScreenshotsMonitor, index: number): MonitorInfo => ({
@@ -65,9 +79,9 @@ export function loadScreenCapture(): ScreenCapture {
     scaleFactor: monitor.scaleFactor(),
   });
   return {
-    monitors: () => Monitor.all().map(describe),
+    monitors: () => allMonitors(Monitor).map(describe),
     async capture(monitorId): Promise<RawFrame> {
-      const monitor = Monitor.all().find((candidate) => candidate.id() === monitorId);
+      const monitor = allMonitors(Monitor).find((candidate) => candidate.id() === monitorId);
       if (!monitor) throw new Error(`no monitor with id ${monitorId}`);
       const image = await monitor.captureImage();
       return { width: image.width, height: image.height, rgba: await image.toRaw() };

@@ -7,7 +7,7 @@
 //     captured. A picture taken earlier would only wait for the encoder, growing older (the glass-
 //     to-glass latency is its age when encoding starts plus the encode); the encoder is opened,
 //     reopened and closed only between two encodes (#exclusive);
-//   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms
+//   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms plus the viewer’s ack delay
 //     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer
 //     frames, never to a queue: looked at before capturing, and again just before encoding;
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new

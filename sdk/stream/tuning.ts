@@ -36,7 +36,7 @@ export const DEFAULT_STREAM_TUNING: Readonly<StreamTuning> = Object.freeze({
   windowBytes: 1024 * 1024,
   windowPackets: 256,
   reorderBufferPackets: 256,
-  ackDelayMs: 25,
+  ackDelayMs: 100,
   ackEveryPackets: 4,
   answerAckDelayMs: 250,
   heartbeatIntervalMs: 60_000,

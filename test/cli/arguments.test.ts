@@ -119,6 +119,17 @@ describe('a desktop that cannot be shared', () => {
     }
   });
 
+  it('a $DISPLAY no X server answers at is named, with what to do, not the X library\'s words', () => {
+    // Display 4093: its socket, /tmp/.X11-unix/X4093, is nobody's.
+    for (const args of [['monitors'], ['invite', '--easy-connect', '--desktop', '--relay', 'http://127.0.0.1:9']]) {
+      const { status, stdout, stderr } = assistWith({ DISPLAY: ':4093', WAYLAND_DISPLAY: '', XDG_SESSION_TYPE: '' }, ...args);
+      expect(status).toBe(1);
+      expect(stderr).toContain('the X display :4093 does not answer');
+      expect(stderr).toContain('share the terminal only');
+      expect(stdout).not.toContain('password');
+    }
+  });
+
   it('assist monitors says the same, in both modes', () => {
     const human = assistWith({ DISPLAY: '', XDG_SESSION_TYPE: '' }, 'monitors');
     expect(human.status).toBe(1);

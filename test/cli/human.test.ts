@@ -283,7 +283,7 @@ describe('the helper’s keys', () => {
   it('says when the person shares their screen, and where it can be seen', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'screen-share', state: 'started' });
-    expect(expert.screen()).toContain('Ada is sharing their screen. This terminal cannot show it');
+    expect(expert.screen()).toContain("Ada is sharing their screen, which this terminal cannot show: to see it, help from the relay's web console in a browser, with a new invitation from Ada.");
     expert.ui.show({ event: 'screen-share', state: 'stopped' });
     expect(expert.screen()).toContain('Ada stopped sharing their screen.');
   });
@@ -292,8 +292,9 @@ describe('the helper’s keys', () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'screen-share', state: 'started' });
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
-    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720). This terminal shows only their terminal");
-    expect(expert.screen()).toContain('open http://127.0.0.1:8787/ in a browser and help from there');
+    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720), which this terminal cannot show.");
+    // The browser cannot join this session (its invitation is used): the way there is a new one.
+    expect(expert.screen()).toContain('help from the web console at http://127.0.0.1:8787/ in a browser: ask Ada for a new invitation and enter it there');
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 960, height: 540, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
     expect(expert.screen().split('whole desktop').length).toBe(2); // a new size is not news
   });
@@ -315,7 +316,7 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('r ask for control · m message · e leave');
     await expert.keys('\x1b');
     expert.ui.show({ event: 'clipboard-allowed', allowed: true });
-    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs.');
+    expect(expert.screen()).toContain('Ada shares their clipboard: Ctrl-] then v puts the text on your clipboard on theirs. What they copy is only counted here.');
     await expert.keys('\x1d');
     expect(expert.screen()).toContain('r ask for control · v send your clipboard · m message · e leave');
     await expert.keys('v');
@@ -323,7 +324,9 @@ describe('the helper’s keys', () => {
     expert.ui.show({ event: 'clipboard', direction: 'sent', characters: 12 });
     expect(expert.screen()).toContain("Put the 12 characters on your clipboard on Ada's clipboard.");
     expert.ui.show({ event: 'clipboard', direction: 'received', characters: 5, text: 'hello' });
-    expect(expert.screen()).toContain('Ada copied 5 characters.');
+    // Only counted here; not sent to a console that cannot join this session.
+    expect(expert.screen()).toContain('Ada copied 5 characters (this terminal only counts them: a helper in the web console or with --json gets the text).');
+    expect(expert.screen()).not.toContain('hello');
   });
 
   it('says when the request for control was refused', async () => {

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalOidcProvider, LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
+import { generateDeviceKeyPair } from '../../sdk/device.js';
+import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
+import { signTechnicianBinding, technicianKeyNonce, verifyTechnicianProof } from '../../shared/technician/proof.js';
 import { TestSocket } from '../support/ws-client.js';
 import { signInWithForm } from '../support/oidc-form.js';
 
@@ -31,8 +34,8 @@ afterAll(async () => {
 const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
 
 /** The whole sign-in at an issuer, as a technician's client does it: the ID token. */
-async function idTokenOf(username: string, password: string, issuer = provider.issuer): Promise<string> {
-  const pending = await beginTechnicianSignIn(issuer, REDIRECT);
+async function idTokenOf(username: string, password: string, issuer = provider.issuer, nonce?: string): Promise<string> {
+  const pending = await beginTechnicianSignIn(issuer, REDIRECT, nonce === undefined ? {} : { nonce });
   const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, password);
   return finishTechnicianSignIn(pending, query);
 }
@@ -103,6 +106,18 @@ describe('technician sign-in through the local OpenID provider', () => {
     const bare = await fetch(`${runtime.httpUrl}/technician/ticket`, { method: 'POST' });
     expect(bare.status).toBe(401);
     expect(await bare.json()).toMatchObject({ code: 'token-malformed' });
+  });
+
+  it('binds the ID token to the technician’s key, which a device verifies against the issuer it pinned', async () => {
+    const keys = await generateDeviceKeyPair();
+    const idToken = await idTokenOf('grace', accountOf('grace').password, provider.issuer, technicianKeyNonce(keys.publicKey));
+    const bound = new TextEncoder().encode('an offer: device, code, reason');
+    const proof = { idToken, publicKey: keys.publicKey, signature: await signTechnicianBinding(keys.privateKey, bound) };
+    const issuerKeys = await discoverIssuerKeys(provider.issuer.issuer);
+    expect(await verifyTechnicianProof(provider.issuer, proof, bound, issuerKeys, Date.now())).toMatchObject({ subject: 'grace', groups: accountOf('grace').groups });
+    const unbound = { ...proof, idToken: await idTokenOf('grace', accountOf('grace').password) };
+    await expect(verifyTechnicianProof(provider.issuer, unbound, bound, issuerKeys, Date.now())).rejects.toMatchObject({ code: 'token-key-mismatch' });
+    await expect(verifyTechnicianProof(otherProvider.issuer, proof, bound, issuerKeys, Date.now())).rejects.toMatchObject({ code: 'token-wrong-issuer' });
   });
 
   it('keeps a connection that signed in nobody from acting as a technician', async () => {

@@ -3,7 +3,12 @@
 // back with (code and state, or error). Tests of the console drive a real browser instead (test/e2e).
 
 /** Follows redirects by hand, keeping cookies, until the issuer sends the browser to `redirectUri`. */
-export async function signInWithForm(authorizationUrl: string, redirectUri: string, username: string, password: string): Promise<{ query: URLSearchParams; loginStatus: number }> {
+export async function signInWithForm(
+  authorizationUrl: string,
+  redirectUri: string,
+  username: string,
+  password: string,
+): Promise<{ query: URLSearchParams; loginStatus: number; redirectedTo?: string }> {
   const cookies = new Map<string, string>();
   const visit = async (url: string, init: RequestInit = {}) => {
     const response = await fetch(url, { ...init, redirect: 'manual', headers: { ...init.headers, cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join('; ') } });
@@ -32,5 +37,5 @@ export async function signInWithForm(authorizationUrl: string, redirectUri: stri
   if (submitted.status < 300 || submitted.status >= 400) return { query: new URLSearchParams(), loginStatus: submitted.status };
   const back = await follow(submitted, loginUrl);
   if (!back.url.startsWith(redirectUri)) throw new Error(`the sign-in ended at ${back.url} (HTTP ${back.response.status}: ${await back.response.text()})`);
-  return { query: new URL(back.url).searchParams, loginStatus: submitted.status };
+  return { query: new URL(back.url).searchParams, loginStatus: submitted.status, redirectedTo: back.url };
 }

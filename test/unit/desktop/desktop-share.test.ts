@@ -26,7 +26,7 @@ function watch(expert: ExpertSession) {
   return seen;
 }
 
-async function sharing({ notifiesChanges = false } = {}) {
+async function sharing({ notifiesChanges = false, maxFps = 15 } = {}) {
   const pair = await decidingPair(defer);
   const clock = new ManualClock();
   const screen = new FakeScreen();
@@ -34,7 +34,7 @@ async function sharing({ notifiesChanges = false } = {}) {
   const encoders = new FakeEncoders();
   const display = Object.assign(new FakeWatch(), { notifiesChanges });
   const events: DesktopEvent[] = [];
-  const prepared = prepareDesktop({ maxFps: 15 }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
+  const prepared = prepareDesktop({ maxFps }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
   const seen = watch(pair.expert);
   await pair.agent.approve('view');
   const share = await prepared.start(pair.agent, (event) => events.push(event));
@@ -58,6 +58,24 @@ describe('a desktop share on a session', () => {
     await clock.advance(250); // idle by now: the screen is looked at every 250 ms
     await until(() => seen.chunks.length === 2, 'the changed picture');
     expect(seen.chunks[1]).toMatchObject({ key: false, data: Uint8Array.of(99, 0) });
+  });
+
+  it('captures a screen that changes all the time at most --max-fps times a second', async () => {
+    const capturedInTwoSeconds = async (maxFps: number) => {
+      const { clock, screen, seen } = await sharing({ maxFps });
+      screen.onCapture = () => (screen.current = picture(10 + (screen.captures % 200), 64, 36));
+      await clock.advance(0);
+      await until(() => seen.chunks.length === 1, 'the first frame');
+      const before = screen.captures;
+      for (let step = 0; step < 40; step++) {
+        await clock.advance(50);
+        // Each changed picture reaches the technician before time moves on: only the cap holds captures back.
+        await until(() => seen.chunks.length === screen.captures, 'the pictures captured so far');
+      }
+      return screen.captures - before;
+    };
+    // One tick every 1000 / maxFps ms, counted from the first: the last may fall just past the two seconds.
+    for (const maxFps of [5, 15]) expect(await capturedInTwoSeconds(maxFps)).toBeOneOf([2 * maxFps - 1, 2 * maxFps]);
   });
 
   it('looks at an idle screen four times a second after a second without change, and at once on the technician’s input', async () => {

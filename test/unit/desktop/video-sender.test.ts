@@ -129,11 +129,11 @@ describe('the video sender', () => {
     ]);
   });
 
-  it('captures nothing while more waits unacknowledged than the link carries in 250 ms, then goes on', async () => {
+  it('captures nothing while more waits unacknowledged than the link carries in 250 ms plus the viewer’s ack delay, then goes on', async () => {
     const setup = await sending();
     setup.screen.current = picture(40, 64, 36);
-    // Before any measurement the link is taken to carry 1 Mbit/s: 31 250 bytes in 250 ms.
-    setup.session.unacknowledgedBytes = 40_000;
+    // Before any measurement the link is taken to carry 1 Mbit/s: 43 750 bytes in 250 ms plus a 100 ms ack delay.
+    setup.session.unacknowledgedBytes = 50_000;
     const captures = setup.screen.captures;
     expect(await frames(setup, 3)).toEqual(['backpressure', 'backpressure', 'backpressure']);
     expect(setup.screen.captures).toBe(captures);
@@ -288,7 +288,7 @@ describe('the video sender', () => {
     const setup = await sending();
     const send = setup.session.sendVideoChunk.bind(setup.session);
     setup.session.sendVideoChunk = (chunk) => {
-      setup.session.unacknowledgedBytes += 40_000; // more than 250 ms of an assumed 1 Mbit/s
+      setup.session.unacknowledgedBytes += 50_000; // more than 350 ms of an assumed 1 Mbit/s
       return send(chunk);
     };
     const { release, busy, next } = await busyAndNextWaiting(setup);
@@ -306,7 +306,7 @@ describe('the video sender', () => {
     const setup = await sending();
     setup.screen.current = picture(20, 64, 36);
     // The last chunk's bytes are counted while the next picture is captured.
-    setup.screen.onCapture = () => (setup.session.unacknowledgedBytes = 40_000);
+    setup.screen.onCapture = () => (setup.session.unacknowledgedBytes = 50_000);
     expect(await frame(setup)).toBe('not-encoded');
     setup.screen.onCapture = undefined;
     setup.session.unacknowledgedBytes = 0;

@@ -21,9 +21,10 @@ interface Endpoint {
   errors: Error[];
 }
 
+/** The timings these tests work out assume a 25 ms ack delay (the default was 25 ms when they were written). */
 function endpoint(clock: ManualClock, options: Partial<ReliableStreamOptions> = {}): Endpoint {
   const sent: Uint8Array[] = [];
-  const stream = new ReliableStream({ sendFrame: (frame) => sent.push(frame), clock, ...options });
+  const stream = new ReliableStream({ sendFrame: (frame) => sent.push(frame), clock, ackDelayMs: 25, ...options });
   const received: Uint8Array[] = [];
   const events: string[] = [];
   const errors: Error[] = [];

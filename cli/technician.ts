@@ -1,0 +1,112 @@
+// `assist login`: a technician signs in with the relay's OpenID Connect issuer (docs/technicians.md) through the
+// loopback flow (RFC 8252): a one-off server on 127.0.0.1 receives the issuer's redirect, the authorization
+// code is exchanged with PKCE, and the ID token, bound to a fresh Ed25519 key (its nonce), is kept with that
+// key in `technician.json` (0600) for the offer commands. The relay checks the token once (it mints a ticket).
+
+import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { discoverRelay, generateDeviceKeyPair, type DeviceKeyPair } from '../sdk/node.js';
+import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../sdk/technician.js';
+import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/technician.js';
+import { technicianKeyNonce } from '../shared/technician/proof.js';
+import { report } from './device.js';
+import { errorEvent } from './frontend.js';
+import { stateDirectory } from './state.js';
+
+export const TECHNICIAN_STATE_VERSION = 1;
+
+/** What `assist login` keeps: whoever reads it can act as the technician until the token expires. */
+export interface TechnicianState extends DeviceKeyPair {
+  version: typeof TECHNICIAN_STATE_VERSION;
+  relay: { webSocketUrl: string; httpUrl: string };
+  issuer: TechnicianIssuer;
+  /** Bound to the key pair: its nonce is technicianKeyNonce(publicKey). */
+  idToken: string;
+  technician: TechnicianIdentity;
+  /** When the ID token expires (epoch seconds): sign in again after it. */
+  expiresAt: number;
+}
+
+export const technicianFile = (directory = stateDirectory()) => join(directory, 'technician.json');
+
+export interface LoginOptions {
+  relay: string;
+  json: boolean;
+  /** The loopback port the issuer redirects to; 0 (default) a free one, for issuers that need an exact redirect URI a fixed one. */
+  port: number;
+  /** How long to wait for the browser (default 5 minutes). */
+  timeoutMs?: number;
+}
+
+const CALLBACK_PATH = '/callback';
+
+/** Waits for the issuer's redirect to the loopback server; answers the browser with a short page. */
+function redirectQuery(server: Server, timeoutMs: number): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TechnicianSignInError('sign-in-refused', `no sign-in came back within ${Math.round(timeoutMs / 60_000)} minutes; run assist login again`)), timeoutMs);
+    server.on('request', (request, response) => {
+      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      if (url.pathname !== CALLBACK_PATH) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('assist login: the sign-in is back in the terminal; you can close this tab.');
+      clearTimeout(timer);
+      resolve(url.searchParams);
+    });
+  });
+}
+
+/** Reads the token's expiry (not a verification: the relay has just verified the token by minting a ticket). */
+function expiryOf(idToken: string): number {
+  const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+  return typeof payload.exp === 'number' ? payload.exp : 0;
+}
+
+function keepPrivately(state: TechnicianState, directory = stateDirectory()): string {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const file = technicianFile(directory);
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, file);
+  return file;
+}
+
+export async function login(options: LoginOptions): Promise<number> {
+  const server = createServer();
+  try {
+    const endpoints = await discoverRelay(options.relay);
+    if (!endpoints.httpUrl) throw new TechnicianSignInError('unreachable', 'sign in through the relay’s https:// address (its /relay.json names the issuer), not its wss:// one');
+    const httpUrl = endpoints.httpUrl;
+    const issuer = await relayTechnicianIssuer(httpUrl);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', resolve);
+    });
+    const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+    const keys = await generateDeviceKeyPair();
+    const pending = await beginTechnicianSignIn(issuer, redirectUri, { nonce: technicianKeyNonce(keys.publicKey) });
+    const answer = redirectQuery(server, options.timeoutMs ?? 5 * 60_000);
+    report(options.json, { event: 'sign-in', url: pending.authorizationUrl }, `Open this address in your browser to sign in with ${issuer.issuer}:\n  ${pending.authorizationUrl}\nWaiting…`);
+    const idToken = await finishTechnicianSignIn(pending, await answer);
+    const { technician } = await requestTechnicianTicket(httpUrl, idToken);
+    const expiresAt = expiryOf(idToken);
+    const file = keepPrivately({ version: TECHNICIAN_STATE_VERSION, relay: { webSocketUrl: endpoints.webSocketUrl, httpUrl }, issuer, idToken, technician, expiresAt, ...keys });
+    const groups = technician.groups.length > 0 ? technician.groups.join(', ') : 'none';
+    report(
+      options.json,
+      { event: 'signed-in', technician, expiresAt, file },
+      `Signed in as ${technician.name}${technician.email ? ` <${technician.email}>` : ''} (groups: ${groups}) until ${new Date(expiresAt * 1000).toLocaleTimeString()}.\nKept in ${file} (only you can read it); sign in again after that.`,
+    );
+    return 0;
+  } catch (error) {
+    const event = errorEvent(error);
+    report(options.json, event, `assist: ${event.message}`, options.json ? process.stdout : process.stderr);
+    return 1;
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
