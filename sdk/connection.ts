@@ -2,6 +2,7 @@
 // single "closed" signal however the connection ends (socket close, request timeout, or by us).
 
 import type { ClientMessage, ServerMessage } from '../shared/core/messages.js';
+import { parseServerMessage, ProtocolError } from '../shared/core/server-messages.js';
 import { replyTypeOf } from '../functions/lib/routes.js';
 import { RelayError } from '../shared/core/relay-error.js';
 import type { CancelTimer, Clock } from './clock.js';
@@ -308,14 +309,17 @@ export class RelayConnection {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-      message = parsed as ServerMessage;
-      if (typeof message !== 'object' || message === null || typeof message.type !== 'string') throw new Error('no type');
-    } catch {
+      message = parseServerMessage(parsed);
+    } catch (error) {
       const fromGateway = gatewayMessage(parsed);
       if (fromGateway !== undefined && isThrottle(fromGateway)) return this.#onThrottled();
       if (fromGateway !== undefined && this.#pending.length > 0) return this.#onGatewayFailure(fromGateway);
       this.#events.malformed(
-        new Error(fromGateway !== undefined ? `API Gateway answered "${fromGateway}"` : 'the relay sent something that is not a relay message'),
+        fromGateway !== undefined
+          ? new ProtocolError(`API Gateway answered "${fromGateway}"`)
+          : error instanceof ProtocolError
+            ? error
+            : new ProtocolError('the relay sent something that is not a relay message'),
       );
       return;
     }

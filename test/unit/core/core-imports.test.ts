@@ -6,8 +6,11 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '../../..');
-/** The packages core may use: hashing, and Ed25519 for the operator's signed group policies, that run in Node and browsers alike. */
-const corePackages = ['@noble/hashes/', '@noble/curves/'];
+/**
+ * The packages core may use, all of which run in Node and browsers alike: hashing, Ed25519 for the operator's
+ * signed group policies, and the schemas the wire messages are checked with.
+ */
+const corePackages = ['@noble/hashes/', '@noble/curves/', 'valibot'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
@@ -31,7 +34,7 @@ describe('shared/core', () => {
     expect(files.length).toBeGreaterThan(5);
   });
 
-  it.each(files)('%s imports only core modules, hashing and signatures', (file) => {
+  it.each(files)('%s imports only core modules, hashing, signatures and valibot', (file) => {
     const outside = importsOf(file).filter((path) => !path.startsWith('shared/core/') && !corePackages.some((name) => path.startsWith(name)));
     expect(outside).toEqual([]);
   });
