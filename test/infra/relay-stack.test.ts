@@ -367,6 +367,7 @@ describe('RelayStack', () => {
         'GET /help',
         'GET /join/{nameplate}',
         'GET /relay.json',
+        'GET /technician',
         'POST /technician/ticket',
       ]);
       for (const [, route] of routes) {
