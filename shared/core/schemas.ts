@@ -12,7 +12,6 @@ import {
   MAX_INVITATION_FILE_CHARS,
   MAX_REQUESTER_NAME_CHARS,
   recordableEvents,
-  type ClientAction,
 } from './messages.js';
 
 // The fields' schemas.
@@ -58,7 +57,10 @@ export function messageSchema<const E extends v.ObjectEntries>(entries: E) {
 
 // Client → relay: one schema per action.
 
-export const clientMessageSchemas = {
+/** Each action's schema, whose `action` is its key: a route's message is defined here, once. */
+const actionSchemas = <const S extends { [A in keyof S]: v.GenericSchema<unknown, { action: A }> }>(schemas: S) => schemas;
+
+export const clientMessageSchemas = actionSchemas({
   createSession: messageSchema({
     action: v.literal('createSession'),
     /** Default 'easy-connect'. */
@@ -135,7 +137,11 @@ export const clientMessageSchemas = {
    * from their ID token a moment before: short-lived, single-use, and in the message, never in a URL.
    */
   signInTechnician: messageSchema({ action: v.literal('signInTechnician'), ticket: bearerToken("a sign-in ticket (from the relay's /technician/ticket)") }),
-} satisfies { [A in ClientAction]: v.GenericSchema<unknown, { action: A }> };
+});
+
+export type ClientAction = keyof typeof clientMessageSchemas;
+/** Every action a client may send. */
+export const clientActions = Object.keys(clientMessageSchemas) as ClientAction[];
 
 export type ClientMessageOf<A extends ClientAction> = v.InferOutput<(typeof clientMessageSchemas)[A]>;
 
