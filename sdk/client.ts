@@ -24,7 +24,7 @@ import type {
   SessionInfo,
 } from '../shared/core/messages.js';
 import { creatorRoleOf } from '../shared/core/messages.js';
-import { decodeBase64, encodeBase64 } from './base64.js';
+import { decodeBase64, encodeBase64 } from '../shared/core/base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
 import {
