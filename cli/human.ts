@@ -854,6 +854,8 @@ export function endSentence(reason: string, role: Role, peer: string, wasLive: b
       return 'The connection dropped and the relay would not take the session back.';
     case 'stream-failed':
       return 'The session was ended because data arrived damaged or tampered with.';
+    case 'protocol-violation':
+      return "The session was ended because one side's program sent something the assistance protocol does not allow: update assist (and the other side's) and try again.";
     case 'handshake-failed':
       return 'The secure connection to the other side could not be set up, so nothing was shared and you left. Try again.';
     default:

@@ -23,6 +23,7 @@ import {
   type HelpRequest,
 } from '../sdk/node.js';
 import { runAgent, type ShareOptions } from './agent.js';
+import { CODEC_CHOICES, type CodecChoice } from './desktop/codecs.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
 import { checkDisplay, loadScreenCapture } from './desktop/native.js';
@@ -68,6 +69,7 @@ const desktopOptions = {
   clipboard: { type: 'boolean', default: false },
   monitor: { type: 'string' },
   'max-fps': { type: 'string' },
+  codec: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 const commandOptions = {
@@ -336,12 +338,21 @@ async function share(context: Context, session: AgentSession, what: Omit<ShareOp
 /** --desktop: checks the display, loads the native packages and picks the monitor; nothing is captured yet. */
 function desktopToShare(values: Values<'invite' | 'accept'>, command: 'invite' | 'accept'): PreparedDesktop | undefined {
   if (!values.desktop) {
-    if (values.monitor !== undefined || values['max-fps'] !== undefined || values.clipboard) throw new UsageError('--monitor, --max-fps and --clipboard go with --desktop', command);
+    if (values.monitor !== undefined || values['max-fps'] !== undefined || values.codec !== undefined || values.clipboard) {
+      throw new UsageError('--monitor, --max-fps, --codec and --clipboard go with --desktop', command);
+    }
     return undefined;
   }
   const monitor = values.monitor === undefined ? undefined : wholeNumber(values.monitor, 1, Number.MAX_SAFE_INTEGER, '--monitor takes a monitor number (see `assist monitors`)', command);
   const maxFps = values['max-fps'] === undefined ? DEFAULT_MAX_FPS : wholeNumber(values['max-fps'], 1, MAX_FPS_LIMIT, `--max-fps takes a whole number from 1 to ${MAX_FPS_LIMIT}`, command);
-  return prepareDesktop({ monitor, maxFps });
+  const codec = values.codec === undefined ? undefined : codecChoice(values.codec, command);
+  return prepareDesktop({ monitor, maxFps, codec });
+}
+
+function codecChoice(text: string, command: CommandName): CodecChoice {
+  const choice = text.trim().toLowerCase();
+  if (!Object.hasOwn(CODEC_CHOICES, choice)) throw new UsageError(`--codec takes ${Object.keys(CODEC_CHOICES).join(' or ')}, not "${text}"`, command);
+  return choice as CodecChoice;
 }
 
 function wholeNumber(text: string, min: number, max: number, rule: string, command: CommandName): number {

@@ -19,6 +19,7 @@ import { tableSchema } from '../shared/server/adapters/table.js';
 import { alarmOnAny } from './constructs/alarms.js';
 import { EmailSending, senderFromContext, type Sender } from './constructs/email-sending.js';
 import { RelayFunction } from './constructs/relay-function.js';
+import { TechnicianSignIn, technicianSignInFromContext, type TechnicianSignInConfig } from './constructs/technician-sign-in.js';
 import { functionNameOf, otherFunctions, webSocketRoutes, type FunctionSpec, type WebSocketRouteSpec } from '../functions/lib/routes.js';
 import { functionEntries, projectRoot } from './constructs/bundling.js';
 import { DEFAULT_STAGE_THROTTLE } from '../shared/core/stage-throttle.js';
@@ -41,7 +42,7 @@ const httpEndpoint: HandlerSpec = {
       stdio: ['ignore', 2, 2],
     }),
 };
-const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];
+const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/technician', '/assets/{file}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.
@@ -62,6 +63,8 @@ interface RelayConfig {
   logLevel: ApplicationLogLevel;
   /** Custom domains (regional endpoints) for the WebSocket and HTTP APIs, with their ACM certificate in the stack's region. */
   customDomains?: { webSocket?: string; http?: string; certificateArn: string };
+  /** Where technicians sign in (oidcIssuer … or cognitoDomainPrefix); none: technician sign-in is off. */
+  technicianSignIn?: TechnicianSignInConfig;
 }
 
 const LOG_LEVELS: Record<string, ApplicationLogLevel> = {
@@ -122,6 +125,7 @@ function configFromContext(node: Node): RelayConfig {
     alarmEmail: text('alarmEmail'),
     logLevel: logLevelFrom(text('logLevel')),
     customDomains: customDomainsFrom(text),
+    technicianSignIn: technicianSignInFromContext(text),
   };
 }
 
@@ -209,11 +213,13 @@ export class RelayStack extends Stack {
       }
     }
 
+    const signIn = config.technicianSignIn && new TechnicianSignIn(this, 'TechnicianSignIn', { config: config.technicianSignIn, httpUrl });
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
       ASSIST_WEBSOCKET_URL: webSocketUrl,
       ASSIST_HTTP_URL: httpUrl,
       ...policyToEnvironment(config.policy),
+      ...signIn?.environment,
     };
     const entries = new Map(functionEntries().map((entry) => [entry.name, entry]));
     const relayFunction = (name: string, spec: HandlerSpec, extraEnvironment: Record<string, string> = {}) =>

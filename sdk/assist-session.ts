@@ -271,7 +271,7 @@ class AssistChannel {
   /** Ends the session after a peer broke the protocol: nothing it sends can be trusted to mean anything. */
   violation(why: string, cause?: unknown): void {
     this.hooks.error(new AssistProtocolError(`the other side broke the assistance protocol: ${why}`, { cause }));
-    void this.client.end();
+    void this.client.end({ reason: 'protocol-violation' });
   }
 
   #handshake(): void {

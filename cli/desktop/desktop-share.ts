@@ -5,6 +5,7 @@
 
 import { systemClock, type CancelTimer, type Clock } from '../../sdk/node.js';
 import type { SessionEvent } from '../events.js';
+import type { CodecChoice } from './codecs.js';
 import { CursorTracker, CURSOR_POLL_MS } from './cursor.js';
 import type { ShareStopReason } from '../../sdk/assist-messages.js';
 import { DesktopError, type DesktopErrorCode } from './errors.js';
@@ -45,6 +46,8 @@ export interface DesktopOptions {
   /** `--monitor N`; default the primary monitor. */
   monitor?: number;
   maxFps: number;
+  /** `--codec`; default H.264 when the expert decodes it, else VP8. */
+  codec?: CodecChoice;
 }
 
 export interface DesktopDevices {
@@ -73,7 +76,7 @@ export function prepareDesktop(options: DesktopOptions, devices: DesktopDevices 
   return {
     monitor,
     async start(session, report) {
-      const share = new DesktopShare(session, devices, monitor, options.maxFps, report, clock);
+      const share = new DesktopShare(session, devices, monitor, options, report, clock);
       await share.start();
       return share;
     },
@@ -105,7 +108,7 @@ export class DesktopShare {
   #stopped = false;
   #stopping: Promise<void> | undefined;
 
-  constructor(session: DesktopSession, devices: DesktopDevices, monitor: MonitorInfo, maxFps: number, report: (event: DesktopEvent) => void, clock: Clock) {
+  constructor(session: DesktopSession, devices: DesktopDevices, monitor: MonitorInfo, { maxFps, codec }: DesktopOptions, report: (event: DesktopEvent) => void, clock: Clock) {
     this.#session = session;
     this.#monitor = monitor;
     this.#report = report;
@@ -116,6 +119,7 @@ export class DesktopShare {
       openEncoder: devices.openEncoder,
       monitor,
       maxFps,
+      codec,
       clock,
       onConfigured: ({ codec, width, height }) => {
         this.#cursor.forget();

@@ -18,7 +18,7 @@
 
 import type { Clock } from '../../sdk/node.js';
 import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
-import { codecCandidates, ENCODE_BOX } from './codecs.js';
+import { codecCandidates, ENCODE_BOX, type CodecChoice } from './codecs.js';
 import { EncodeSizeRule, type FrameCost, type SizeStep } from './encode-size.js';
 import { DesktopError } from './errors.js';
 import { fitWithin, largerBox, ScreenMapping, smallerBox, type Size } from './geometry.js';
@@ -64,6 +64,8 @@ export interface VideoSenderOptions {
   openEncoder: OpenEncoder;
   monitor: MonitorInfo;
   maxFps: number;
+  /** `--codec`: VP8 only, or H.264 when the expert decodes it (the default). */
+  codec?: CodecChoice;
   clock: Pick<Clock, 'now'>;
   /** The share got a new configuration (codec, size). */
   onConfigured(info: VideoShareInfo): void;
@@ -123,7 +125,7 @@ export class VideoSender {
   /** The expert listed its codecs: a new configuration if it prefers another one. */
   codecsChanged(): Promise<void> {
     return this.#exclusive(async () => {
-      if (codecCandidates(this.#options.session.expertCodecs)[0] !== this.#codec) await this.#configure();
+      if (this.#candidates()[0] !== this.#codec) await this.#configure();
     });
   }
 
@@ -198,8 +200,12 @@ export class VideoSender {
     return run;
   }
 
+  #candidates(): string[] {
+    return codecCandidates(this.#options.session.expertCodecs, this.#options.codec);
+  }
+
   async #configure(): Promise<void> {
-    const candidates = codecCandidates(this.#options.session.expertCodecs);
+    const candidates = this.#candidates();
     const refusals: string[] = [];
     for (const codec of candidates) {
       const box = codec === this.#codec ? this.#box : ENCODE_BOX[codec]!;

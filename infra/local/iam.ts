@@ -34,7 +34,11 @@ const { name: OPEN_SESSIONS_INDEX } = tableSchema.openSessionsIndex;
 
 /** The stack grants Query on the OpenSessions index only (infra/constructs/relay-function.ts): a Query of the table itself is refused. */
 const queriesTheTable = (action: string, request: Request) =>
-  action === 'dynamodb:Query' && (JSON.parse(String(request.body ?? '{}')) as { IndexName?: string }).IndexName !== OPEN_SESSIONS_INDEX;
+  action === 'dynamodb:Query' && (JSON.parse(bodyText(request.body)) as { IndexName?: string }).IndexName !== OPEN_SESSIONS_INDEX;
+
+/** The SDK serializes JSON bodies as bytes (a Uint8Array that still answers string methods, with a deprecation warning). */
+const bodyText = (body: unknown): string =>
+  typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : '{}';
 
 /**
  * The action a serialized request performs: DynamoDB names it in X-Amz-Target, @connections by its HTTP

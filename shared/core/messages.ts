@@ -122,6 +122,8 @@ export const endReasons = [
   'denied',
   /** Told to a joiner only: its key confirmation failed, so the relay removed it (the invitation stays open). */
   'confirmation-failed',
+  /** One side's messages broke the assistance protocol (a bug or another program): the side that saw it ended it. */
+  'protocol-violation',
 ] as const;
 export type EndReason = (typeof endReasons)[number];
 

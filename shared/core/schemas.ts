@@ -108,9 +108,10 @@ export const clientMessageSchemas = actionSchemas({
     /**
      * Agent only. Before approving: the user denied the expert (ends with 'denied'). Once approved:
      * nobody did anything for the idle limit (ends with 'idle-timeout'; the agent keeps that limit,
-     * since the relay cannot see activity).
+     * since the relay cannot see activity). Either side, once approved: the other side's messages
+     * broke the assistance protocol (ends with 'protocol-violation'; before approval a joiner only leaves).
      */
-    reason: v.optional(oneOf(['denied', 'idle-timeout'])),
+    reason: v.optional(oneOf(['denied', 'idle-timeout', 'protocol-violation'])),
   }),
   /**
    * A device enrols (docs/help-desk.md): it spends an enrolment token the operator made for a device group

@@ -28,8 +28,8 @@ describe('help', () => {
   });
 
   it.each([
-    ['invite', ['--easy-connect', '--file', '--email', '--expires-in', '--command', '--desktop', '--monitor N', '--max-fps N', '--relay', '--json']],
-    ['accept', ['CODE', '--command', '--desktop', '--monitor N', '--max-fps N', '--relay', '--json']],
+    ['invite', ['--easy-connect', '--file', '--email', '--expires-in', '--command', '--desktop', '--monitor N', '--max-fps N', '--codec vp8|h264', '--relay', '--json']],
+    ['accept', ['CODE', '--command', '--desktop', '--monitor N', '--max-fps N', '--codec vp8|h264', '--relay', '--json']],
     ['monitors', ['--json', 'X11', 'Wayland', 'Screen Recording']],
     ['join', ['PASSWORD', 'FILE', 'URL', '--password', '--relay', '--json']],
     ['offer', ['--expires-in', '--relay', '--json']],
@@ -63,11 +63,13 @@ describe('wrong arguments', () => {
     [['join'], 'missing the invitation'],
     [['accept'], 'missing the helper code'],
     [['join', 'a', 'b'], 'unexpected argument "b"'],
-    [['invite', '--easy-connect', '--monitor', '2'], '--monitor, --max-fps and --clipboard go with --desktop'],
-    [['accept', 'CODE', '--max-fps', '5'], '--monitor, --max-fps and --clipboard go with --desktop'],
-    [['invite', '--easy-connect', '--clipboard'], '--monitor, --max-fps and --clipboard go with --desktop'],
+    [['invite', '--easy-connect', '--monitor', '2'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
+    [['accept', 'CODE', '--max-fps', '5'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
+    [['invite', '--easy-connect', '--clipboard'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
     [['invite', '--easy-connect', '--desktop', '--max-fps', '60'], '--max-fps takes a whole number from 1 to 30, not "60"'],
     [['invite', '--easy-connect', '--desktop', '--monitor', 'left'], '--monitor takes a monitor number'],
+    [['invite', '--easy-connect', '--codec', 'vp8'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
+    [['accept', 'CODE', '--desktop', '--codec', 'vp9'], '--codec takes h264 or vp8, not "vp9"'],
     [['monitors', 'extra'], 'unexpected argument "extra"'],
     [['enrol', '--relay', 'http://127.0.0.1:9'], 'give the enrolment token the operator made: --token TOKEN'],
     [['enrol', '--token', 'T'], 'say which relay to enrol with: --relay URL'],

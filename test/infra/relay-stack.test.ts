@@ -362,6 +362,7 @@ describe('RelayStack', () => {
         'GET /help',
         'GET /join/{nameplate}',
         'GET /relay.json',
+        'GET /technician',
         'POST /technician/ticket',
       ]);
       for (const [, route] of routes) {
@@ -621,7 +622,40 @@ describe('RelayStack context', () => {
     }
   });
 
+  it('tells every function the issuer technicians sign in with, from oidcIssuer, oidcClientId and oidcGroupClaim', () => {
+    const { template, resources } = synthesize({ oidcIssuer: 'https://login.microsoftonline.com/tenant-id/v2.0', oidcClientId: 'client-1', oidcGroupClaim: 'roles' });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    for (const fn of Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({ ASSIST_OIDC_ISSUER: 'https://login.microsoftonline.com/tenant-id/v2.0', ASSIST_OIDC_CLIENT_ID: 'client-1', ASSIST_OIDC_GROUP_CLAIM: 'roles' });
+    }
+  });
+
+  it('creates a Cognito user pool for technicians when given only cognitoDomainPrefix, and names it the issuer', () => {
+    const { template, resources } = synthesize({ cognitoDomainPrefix: 'example-help-desk' });
+    template.resourceCountIs('AWS::Cognito::UserPool', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-help-desk' });
+    const client = Object.values(resources).find((resource) => resource.Type === 'AWS::Cognito::UserPoolClient')!;
+    expect(client.Properties).toMatchObject({ GenerateSecret: false, AllowedOAuthFlows: ['code'], AllowedOAuthScopes: ['openid', 'email', 'profile'] });
+    expect(client.Properties.CallbackURLs.map(render)).toEqual([expect.stringMatching(/^https:\/\/\$\{HttpApi\w+\}\..*\/technician$/), 'http://localhost:8976/callback']);
+    const ticket = Object.values(resources).find((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment.Variables.ASSIST_OIDC_ISSUER)!;
+    const variables = ticket.Properties.Environment.Variables;
+    expect(render(variables.ASSIST_OIDC_ISSUER)).toMatch(/^https:\/\/cognito-idp\.\$\{AWS::Region\}\.amazonaws\.com\/\$\{TechnicianSignInUserPool\w+\}$/);
+    expect(variables.ASSIST_OIDC_GROUP_CLAIM).toBe('cognito:groups');
+  });
+
+  it('leaves technician sign-in off without either', () => {
+    const { template, resources } = synthesize({});
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    for (const fn of Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) expect(fn.Properties.Environment.Variables.ASSIST_OIDC_ISSUER).toBeUndefined();
+  });
+
   it.each([
+    [{ oidcIssuer: 'http://login.example.org', oidcClientId: 'c' }, /context oidcIssuer "http:\/\/login.example.org" must be an https URL/],
+    [{ oidcIssuer: 'https://login.example.org' }, /context oidcIssuer needs oidcClientId/],
+    [{ oidcClientId: 'c' }, /go with oidcIssuer/],
+    [{ oidcIssuer: 'https://login.example.org', oidcClientId: 'c', cognitoDomainPrefix: 'desk' }, /give only one of them/],
+    [{ cognitoDomainPrefix: 'My Desk' }, /context cognitoDomainPrefix must be lower-case letters/],
     [{ sessionTtlSeconds: 'soon' }, /context sessionTtlSeconds must be a positive whole number/],
     [{ allowedOrigins: '*' }, /context allowedOrigins: "\*": wildcards are not supported/],
     [{ allowedOrigins: 'https://help.example.org/desk' }, /context allowedOrigins: .* must be an origin alone/],

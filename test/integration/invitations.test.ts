@@ -132,6 +132,20 @@ describe('consent', () => {
     expect(await expert.next()).toEqual({ type: 'ended', reason: 'idle-timeout' });
   });
 
+  it('either side ends an approved session with "protocol-violation": both are told why; a joiner before approval only leaves', async () => {
+    const { agent, expert, created } = await joinedPair();
+    expert.send({ action: 'endSession', reason: 'protocol-violation' });
+    expect(await expert.next()).toEqual({ type: 'ended', reason: 'ended-by-expert' });
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'left' });
+    const { joiner: next } = await join(created.nameplate);
+    expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
+    const active = await agent.request({ action: 'approveSession', mode: 'view' });
+    expect(await next.next()).toEqual(active);
+    next.send({ action: 'endSession', reason: 'protocol-violation' });
+    expect(await next.next()).toEqual({ type: 'ended', reason: 'protocol-violation' });
+    expect(await agent.next()).toEqual({ type: 'ended', reason: 'protocol-violation' });
+  });
+
   it('an expert leaving before approval reopens the invitation for another', async () => {
     const { agent, expert, created } = await joinedPair();
     expert.send({ action: 'endSession' });

@@ -1,6 +1,9 @@
 // Small helpers shared by the tests that drive SDK clients.
 import { afterEach } from 'vitest';
-import type { RelayClientOptions } from '../../sdk/index.js';
+import type { AgentSession, AgentSessionEvents, ExpertSession, ExpertSessionEvents } from '../../sdk/assist-session.js';
+import type { RelayClient, RelayClientEvents, RelayClientOptions } from '../../sdk/client.js';
+import type { Emitter } from '../../sdk/emitter.js';
+import type { ReliableStream, StreamEvents } from '../../sdk/stream.js';
 
 /** Short timers so outages heal in milliseconds on localhost. Nothing asserts on time. */
 export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = {
@@ -10,10 +13,78 @@ export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = 
   endTimeoutMs: 5_000,
 };
 
+/** A hang, not a timing assertion: a wait that sees nothing for this long fails naming what it waited for. */
+const HANG_MS = 20_000;
+
 /** Resolves when `condition` holds; rejects naming `what` if it does not within 20 s (a hang, not a timing assertion). */
 export async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 20_000; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+  for (const deadline = Date.now() + HANG_MS; !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+/** Each SDK emitter's events (its class is nominal: it has private fields), so `nextEvent` is typed per event. */
+type EventsOf<Target> = Target extends RelayClient
+  ? RelayClientEvents
+  : Target extends ReliableStream
+    ? StreamEvents
+    : Target extends AgentSession
+      ? AgentSessionEvents
+      : Target extends ExpertSession
+        ? ExpertSessionEvents
+        : never;
+
+/** Resolves with the arguments of `target`'s next `event` that `accept` takes (every one by default). */
+export function nextEvent<Target extends RelayClient | ReliableStream | AgentSession | ExpertSession, E extends keyof EventsOf<Target> & string>(
+  target: Target,
+  event: E,
+  accept: (...args: Extract<EventsOf<Target>[E], unknown[]>) => boolean = () => true,
+): Promise<EventsOf<Target>[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`timed out waiting for '${event}'`));
+    }, HANG_MS);
+    const stop = (target as unknown as Emitter<Record<string, unknown[]>>).on(event, (...heard) => {
+      const args = heard as Extract<EventsOf<Target>[E], unknown[]>;
+      if (!accept(...args)) return;
+      stop();
+      clearTimeout(timer);
+      resolve(args);
+    });
+  });
+}
+
+/**
+ * Wakes waits when the events a test records change: the recorder calls `changed()` after noting each
+ * event, and `until(condition)` re-checks its condition then (never on a timer).
+ */
+export class Watch {
+  readonly #checks = new Set<() => void>();
+
+  changed(): void {
+    for (const check of [...this.#checks]) check();
+  }
+
+  /** Resolves when `condition` holds; rejects naming `what` if no recorded event makes it hold. */
+  until(condition: () => boolean, what: string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        this.#checks.delete(check);
+        clearTimeout(timer);
+      };
+      const check = () => {
+        if (!condition()) return;
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`timed out waiting for ${what}`));
+      }, HANG_MS);
+      this.#checks.add(check);
+    });
   }
 }
 

@@ -40,6 +40,8 @@ export class InProcessRelay {
   refuseConnections = false;
   /** Actions the relay never answers. */
   readonly ignoredActions = new Set<ClientMessage['action']>();
+  /** Called for each request received, after it is recorded in `requests`. */
+  onRequest: (request: ClientMessage) => void = () => {};
   /** Called for each frame received; used to cut connections at chosen moments. */
   onFrame: (from: Role) => void = () => {};
   /** The use cases' dependencies and adapters: the store, audit trail, mailer and clock. */
@@ -83,6 +85,19 @@ export class InProcessRelay {
 
   get url(): string {
     return `ws://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves when the relay receives a request for `action` (whether it answers it or not). */
+  received(action: ClientMessage['action']): Promise<void> {
+    return new Promise((resolve) => {
+      const before = this.onRequest;
+      this.onRequest = (request) => {
+        before(request);
+        if (request.action !== action) return;
+        this.onRequest = before;
+        resolve();
+      };
+    });
   }
 
   /** Cuts every connection of this role abruptly, as a network failure would. */
@@ -151,6 +166,7 @@ export class InProcessRelay {
     try {
       request = JSON.parse(body) as ClientMessage;
       this.requests.push(request);
+      this.onRequest(request);
     } catch {
       // Malformed: $default tells the client.
     }

@@ -32,6 +32,10 @@ const endTexts: Record<EndReason | LocalEndReason, Record<Reader, string>> = {
     person: 'The code or password did not match. Check it with the technician and try again.',
     technician: 'The password did not match. Check it with the person and try again.',
   },
+  'protocol-violation': {
+    person: 'The session was ended because one side’s program sent something the assistance protocol does not allow. Update the assist command and this page, then try again.',
+    technician: 'The session was ended because one side’s program sent something the assistance protocol does not allow. Update the assist command and this page, then try again.',
+  },
   closed: { person: 'The session was closed.', technician: 'The session was closed.' },
   'connection-lost': { person: 'The connection to the relay was lost.', technician: 'The connection to the relay was lost.' },
   'resume-rejected': { person: 'The connection came back too late: the session is over.', technician: 'The connection came back too late: the session is over.' },

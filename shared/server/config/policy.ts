@@ -17,7 +17,7 @@ export interface RelayPolicy {
   idleTimeoutSeconds: number;
   /** How long a participant whose connection dropped may resume. */
   resumeGraceSeconds: number;
-  /** How long a container trusts a cached frame route before re-reading it. */
+  /** How long a container trusts a cached frame route before re-reading it (each entry less up to a quarter, at random). */
   routeCacheSeconds: number;
   /** How long an invitation file (or emailed invitation) stays open when the creator asks for no lifetime. */
   fileInvitationTtlSeconds: number;

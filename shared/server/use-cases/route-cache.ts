@@ -15,9 +15,16 @@ export interface FrameRoute {
   loadedAt: number;
 }
 
-/** Bounded map from sender connection id to route; entries older than maxAgeMs are re-read. */
+/**
+ * Each entry is trusted for maxAgeMs less up to this share of it, at random: routes loaded together (a burst
+ * of sessions set up at once) then expire spread out, not all in the same second, when every one of them
+ * would wait on its two store reads at once.
+ */
+const EXPIRY_SPREAD = 0.25;
+
+/** Bounded map from sender connection id to route; entries older than their age limit (≤ maxAgeMs) are re-read. */
 export class RouteCache {
-  private readonly routes = new Map<string, FrameRoute>();
+  private readonly routes = new Map<string, { route: FrameRoute; expiresAt: number }>();
   /** Frames each connection sent before approval, as far as this container saw them. */
   private readonly preApprovalFrames = new Map<string, number>();
   /** Store reads under way, by connection: a burst of frames on a cold or stale route shares one. */
@@ -26,17 +33,19 @@ export class RouteCache {
   constructor(
     private readonly maxAgeMs: number,
     private readonly maxEntries = 10_000,
+    private readonly random: () => number = Math.random,
   ) {}
 
   get(connectionId: string, nowMs: number): FrameRoute | undefined {
-    const route = this.routes.get(connectionId);
-    if (route && nowMs - route.loadedAt < this.maxAgeMs) return route;
+    const entry = this.routes.get(connectionId);
+    if (entry && nowMs < entry.expiresAt) return entry.route;
     this.routes.delete(connectionId);
     return undefined;
   }
 
   set(connectionId: string, route: FrameRoute): void {
-    boundedSet(this.routes, connectionId, route, this.maxEntries);
+    const expiresAt = route.loadedAt + this.maxAgeMs * (1 - EXPIRY_SPREAD * this.random());
+    boundedSet(this.routes, connectionId, { route, expiresAt }, this.maxEntries);
   }
 
   /**

@@ -218,7 +218,8 @@ export async function resumeSession(
  * Ends the session, with the reason its state gives the request: the creator withdrawing an open
  * invitation revokes it; the agent refusing the expert denies it; a joiner leaving before approval
  * only leaves (the invitation opens again); the agent ending an approved session for inactivity
- * ends it 'idle-timeout'; otherwise the caller ends it for both.
+ * ends it 'idle-timeout'; either side ending an approved session because the other broke the
+ * assistance protocol ends it 'protocol-violation'; otherwise the caller ends it for both.
  */
 export async function endSession(
   deps: RelayDeps,
@@ -238,7 +239,9 @@ export async function endSession(
     if (!(await removeJoiner(deps, session, caller.connectionId, endedByCaller, caller))) throw seatLostError();
     return undefined;
   }
-  const reason = request.reason ?? (session.state === 'waiting' && role === session.creatorRole ? 'revoked' : endedByCaller);
+  // Before approval nothing was shared: a protocol violation then ends as the caller's plain end.
+  const asked = request.reason === 'protocol-violation' && session.state !== 'active' ? undefined : request.reason;
+  const reason = asked ?? (session.state === 'waiting' && role === session.creatorRole ? 'revoked' : endedByCaller);
   if (!(await finishSession(deps, sessionId, reason, caller))) throw new RelayError('session-ended', 'the session has already ended');
   return undefined;
 }

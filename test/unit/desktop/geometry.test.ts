@@ -44,6 +44,13 @@ describe('codec choice', () => {
     expect(codecCandidates(['vp8', 'avc1.640028'])).toEqual(['vp8', 'avc1.640028']);
     expect(codecCandidates(['vp09.00.10.08', 'av01.0.04M.08'])).toEqual(['vp8']);
   });
+
+  it('--codec vp8 keeps to VP8 whatever the expert decodes; --codec h264 is the default', () => {
+    expect(codecCandidates(['avc1.640028', 'vp8'], 'vp8')).toEqual(['vp8']);
+    expect(codecCandidates(undefined, 'vp8')).toEqual(['vp8']);
+    expect(codecCandidates(['avc1.640028', 'vp8'], 'h264')).toEqual(['avc1.640028', 'vp8']);
+    expect(codecCandidates(['vp8'], 'h264')).toEqual(['vp8']);
+  });
 });
 
 describe('monitors', () => {

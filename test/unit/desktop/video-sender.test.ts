@@ -4,10 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { DesktopError } from '../../../cli/desktop/errors.js';
 import { MAX_BITRATE, MIN_BITRATE, VideoSender, type Captured } from '../../../cli/desktop/video-sender.js';
+import type { CodecChoice } from '../../../cli/desktop/codecs.js';
 import type { MonitorInfo } from '../../../cli/desktop/ports.js';
+import { VIDEO_CODECS } from '../../../sdk/video-pacing.js';
 import { FakeEncoders, FakeScreen, FakeVideoSession, holdEncoder, monitor, picture, StepClock } from './fakes.js';
 
-function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFps?: number } = {}) {
+function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFps?: number; codec?: CodecChoice } = {}) {
   const clock = new StepClock();
   const session = new FakeVideoSession();
   session.expertCodecs = options.expertCodecs;
@@ -21,6 +23,7 @@ function sender(options: { monitor?: MonitorInfo; expertCodecs?: string[]; maxFp
     openEncoder: encoders.open,
     monitor: shared,
     maxFps: options.maxFps ?? 15,
+    codec: options.codec,
     clock,
     onConfigured: ({ codec, width, height }) => configured.push(`${codec} ${width}x${height}`),
   });
@@ -352,6 +355,26 @@ describe('the video sender', () => {
     const none = sender({ expertCodecs: ['vp8'] });
     none.encoders.refused.add('vp8');
     await expect(none.video.configure()).rejects.toThrow(/the video encoder refused every configuration \(the vp8 encoder refused 1280×720 \(not supported\)\)/);
+  });
+
+  it('H.264 when both sides have it; VP8 when the expert does not decode H.264', async () => {
+    const both = sender({ expertCodecs: [...VIDEO_CODECS] });
+    await both.video.configure();
+    expect(both.configured).toEqual(['avc1.640028 1920x1080']);
+    expect(both.session.configs.at(-1)).toMatchObject({ codec: 'avc1.640028' });
+
+    const vp8Only = sender({ expertCodecs: ['vp8'] });
+    await vp8Only.video.configure();
+    expect(vp8Only.configured).toEqual(['vp8 1280x720']);
+  });
+
+  it('--codec vp8: VP8 even when both sides have H.264, and the expert\'s list changes nothing', async () => {
+    const setup = sender({ expertCodecs: [...VIDEO_CODECS], codec: 'vp8' });
+    await setup.video.configure();
+    expect(setup.configured).toEqual(['vp8 1280x720']);
+    setup.session.expertCodecs = ['avc1.640028'];
+    await setup.video.codecsChanged();
+    expect(setup.configured).toEqual(['vp8 1280x720']);
   });
 
   it("reconfigures when the expert's list arrives and prefers another codec, not otherwise", async () => {

@@ -17,13 +17,16 @@ const keyA: KeyInput = { action: 'down', code: 'KeyA', text: 'a' };
 
 /** What each side saw, in order. */
 function watch(agent: AgentSession, expert: ExpertSession) {
-  const seen = { expert: [] as string[], agent: [] as string[], errors: [] as string[], ended: false };
+  const seen = { expert: [] as string[], agent: [] as string[], errors: [] as string[], ended: false, endReason: undefined as string | undefined };
   expert.on('video-config', ({ source, codec, width, height }) => seen.expert.push(`config ${source} ${codec} ${width}x${height}`));
   expert.on('video-chunk', ({ key, data }) => seen.expert.push(`${key ? 'key' : 'delta'} ${data[0]}`));
   expert.on('cursor', ({ x, y, visible }) => seen.expert.push(`cursor ${x},${y}${visible ? '' : ' hidden'}`));
   expert.on('screen-share', ({ state }) => seen.expert.push(state));
   expert.on('error', (error) => seen.errors.push(error.message));
-  expert.on('ended', () => (seen.ended = true));
+  expert.on('ended', ({ reason }) => {
+    seen.ended = true;
+    seen.endReason = reason;
+  });
   agent.on('pointer', (pointer) => seen.agent.push(`pointer ${pointer.action} ${pointer.x},${pointer.y}`));
   agent.on('key', (key) => seen.agent.push(`key ${key.action} ${key.code} ${key.text}`));
   agent.on('input-dropped', ({ type, why }) => seen.agent.push(`dropped ${type}: ${why}`));
@@ -169,13 +172,15 @@ describe('desktop video', () => {
     expect(configOutsideShare.seen.errors).toEqual(['the other side broke the assistance protocol: a video configuration outside a share']);
   });
 
-  it('mouse or keys from the agent, or video from the expert, break the protocol', async () => {
-    const { agent, expertClient } = await sharingDesktop();
+  it('mouse or keys from the agent, or video from the expert, break the protocol: both sides learn it was a violation', async () => {
+    const { agent, expertClient, seen } = await sharingDesktop();
     const errors: string[] = [];
     agent.on('error', (error) => errors.push(error.message));
     await sendRaw(expertClient, { type: 'video-chunk', ...chunk(true, 1) });
     await until(() => agent.phase === 'ended', 'the agent’s end');
     expect(errors).toEqual(['the other side broke the assistance protocol: the expert may not send video-chunk']);
     expect(agent.video).toBeUndefined();
+    await until(() => seen.ended, 'the expert’s end');
+    expect(seen.endReason).toBe('protocol-violation');
   });
 });

@@ -7,8 +7,9 @@ import { FRAME_FORMAT_AES_256_GCM } from '../../../shared/crypto/frame-codec.js'
 import { encodeBase64 } from '../../../shared/core/base64.js';
 import { createPlainCodec, PLAIN_FRAME_FORMAT } from '../../../sdk/codec.js';
 import { createRelayClient, RelayError, type RelayClient, type RelayClientOptions, type SessionEnd, type WebSocketConstructor } from '../../../sdk/node.js';
-import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
+import { fastClientOptions, nextEvent, useCleanups, Watch } from '../../support/harness.js';
 import { InProcessRelay, type InProcessRelayOptions } from '../../support/in-process-relay.js';
+import { ManualClock } from './support/manual-clock.js';
 import { fingerprint, patternedMessage, seededRandom } from './support/random.js';
 
 const defer = useCleanups();
@@ -25,14 +26,20 @@ function client(relay: InProcessRelay, options: Partial<RelayClientOptions> = {}
   return created;
 }
 
-function collect(target: RelayClient) {
+/** Records what `target` emits; `watch` (shared by the clients of a test) wakes the test's waits on each event. */
+function collect(target: RelayClient, watch = new Watch()) {
   const seen = { messages: [] as Uint8Array[], ended: undefined as SessionEnd | undefined, errors: [] as Error[], events: [] as string[] };
-  target.on('message', (message) => seen.messages.push(message));
-  target.on('ended', (end) => (seen.ended = end));
-  target.on('error', (error) => seen.errors.push(error));
-  target.on('peer', (state) => seen.events.push(`peer ${state}`));
-  target.on('reconnecting', ({ attempt }) => seen.events.push(`reconnecting ${attempt}`));
-  target.on('reconnected', () => seen.events.push('reconnected'));
+  const noting = <Args extends unknown[]>(note: (...args: Args) => unknown) => (...args: Args) => {
+    note(...args);
+    watch.changed();
+  };
+  target.on('message', noting((message) => seen.messages.push(message)));
+  target.on('ended', noting((end) => (seen.ended = end)));
+  target.on('error', noting((error) => seen.errors.push(error)));
+  target.on('peer', noting((state) => seen.events.push(`peer ${state}`)));
+  target.on('reconnecting', noting(({ attempt }) => seen.events.push(`reconnecting ${attempt}`)));
+  target.on('reconnected', noting(() => seen.events.push('reconnected')));
+  target.on('active', noting(() => {}));
   return seen;
 }
 
@@ -41,19 +48,20 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 async function connectedPair(relay: InProcessRelay, options: Partial<RelayClientOptions> = {}) {
   const agent = client(relay, options);
   const expert = client(relay, options);
-  const agentSeen = collect(agent);
-  const expertSeen = collect(expert);
+  const watch = new Watch();
+  const agentSeen = collect(agent, watch);
+  const expertSeen = collect(expert, watch);
   const created = await agent.createSession({ sessionTtlSeconds: 600 });
   const joined = await expert.joinSession(created.nameplate);
   // Approved, so the relay lifts its pre-approval limits on frames.
   await agent.approveSession('control');
-  return { agent, expert, agentSeen, expertSeen, created, joined };
+  return { agent, expert, agentSeen, expertSeen, created, joined, until: watch.until.bind(watch) };
 }
 
 describe('RelayClient', () => {
   it('creates and joins a session, exchanges messages both ways, and ends in order', async () => {
     const relay = await startRelay();
-    const { agent, expert, agentSeen, expertSeen, created, joined } = await connectedPair(relay);
+    const { agent, expert, agentSeen, expertSeen, created, joined, until } = await connectedPair(relay);
 
     expect(relay.requests[0]).toEqual({ action: 'createSession', sessionTtlSeconds: 600 });
     expect(created).toMatchObject({ role: 'agent', peerConnected: false, nameplate: expect.any(String) });
@@ -77,7 +85,7 @@ describe('RelayClient', () => {
 
   it('loses, duplicates and reorders nothing end to end while frames are dropped and connections cut at random', async () => {
     const relay = await startRelay({ dropRate: 0.05, maxDelayMs: 4, seed: 7 });
-    const { agent, expert, agentSeen, expertSeen } = await connectedPair(relay);
+    const { agent, expert, agentSeen, expertSeen, until } = await connectedPair(relay);
     const random = seededRandom(99);
     let cuts = 0;
     relay.onFrame = () => {
@@ -110,7 +118,7 @@ describe('RelayClient', () => {
 
   it('sends nothing while the peer is away and delivers everything once it is back', async () => {
     const relay = await startRelay();
-    const { agent, agentSeen, expertSeen } = await connectedPair(relay);
+    const { agent, agentSeen, expertSeen, until } = await connectedPair(relay);
     await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
 
     relay.refuseConnections = true;
@@ -130,7 +138,7 @@ describe('RelayClient', () => {
 
   it('takes frames from a peer reported gone as a sign it is back, once in-flight leftovers have had time to arrive', async () => {
     const relay = await startRelay();
-    const { expert, agentSeen } = await connectedPair(relay);
+    const { expert, agentSeen, until } = await connectedPair(relay);
     await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
 
     relay.notify('agent', { type: 'peer', state: 'disconnected' }); // wrong: the expert is still there
@@ -159,7 +167,7 @@ describe('RelayClient', () => {
 
   it('reports relay errors that answer no request as error events', async () => {
     const relay = await startRelay();
-    const { agentSeen } = await connectedPair(relay);
+    const { agentSeen, until } = await connectedPair(relay);
 
     relay.notify('agent', { type: 'error', code: 'rate-limited', message: 'slow down', requestAction: 'frame' });
 
@@ -171,14 +179,26 @@ describe('RelayClient', () => {
   it('rejects a request the relay never answers', async () => {
     const relay = await startRelay();
     relay.ignoredActions.add('createSession');
-    const agent = client(relay, { requestTimeoutMs: 50 });
+    const clock = new ManualClock();
+    const agent = client(relay, { requestTimeoutMs: 50, clock });
+    const asked = relay.received('createSession');
+    const answer = agent.createSession();
+    let outcome = 'waiting';
+    answer.then(
+      () => (outcome = 'answered'),
+      () => (outcome = 'rejected'),
+    );
 
-    await expect(agent.createSession()).rejects.toThrow('the relay did not answer createSession within 50 ms');
+    await asked;
+    await clock.advance(49);
+    expect(outcome).toBe('waiting');
+    await clock.advance(1);
+    await expect(answer).rejects.toThrow('the relay did not answer createSession within 50 ms');
   });
 
   it('ends with the relay reason when the relay ends the session', async () => {
     const relay = await startRelay();
-    const { agentSeen, expertSeen } = await connectedPair(relay);
+    const { agentSeen, expertSeen, until } = await connectedPair(relay);
 
     await relay.endSessions('expired');
 
@@ -189,7 +209,7 @@ describe('RelayClient', () => {
 
   it('takes the expiry the relay gives on resume: an extension made while it was away', async () => {
     const relay = await startRelay();
-    const { expert, expertSeen } = await connectedPair(relay);
+    const { expert, expertSeen, until } = await connectedPair(relay);
     await until(() => expert.activation !== undefined, 'the activation');
     const before = expert.activation!.expiresAt;
 
@@ -202,7 +222,7 @@ describe('RelayClient', () => {
 
   it('learns why the session ended while it was away, when the relay refuses its resume', async () => {
     const relay = await startRelay();
-    const { agentSeen } = await connectedPair(relay);
+    const { agentSeen, until } = await connectedPair(relay);
 
     relay.dropConnection('agent');
     await relay.endSessions('ended-by-expert'); // in the same tick: the agent's socket is gone and hears nothing
@@ -215,7 +235,7 @@ describe('RelayClient', () => {
 
   it('gives up when the relay refuses to resume', async () => {
     const relay = await startRelay();
-    const { agentSeen } = await connectedPair(relay);
+    const { agentSeen, until } = await connectedPair(relay);
 
     relay.dropConnection('agent');
     relay.forgetSessions();
@@ -227,7 +247,7 @@ describe('RelayClient', () => {
 
   it('gives up after maxAttempts reconnects when the relay stays unreachable', async () => {
     const relay = await startRelay();
-    const { agentSeen } = await connectedPair(relay, { reconnect: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 } });
+    const { agentSeen, until } = await connectedPair(relay, { reconnect: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 } });
 
     relay.refuseConnections = true;
     relay.dropConnection('agent');
@@ -239,7 +259,7 @@ describe('RelayClient', () => {
 
   it('ends the session for both sides when a frame fails to open', async () => {
     const relay = await startRelay();
-    const { agentSeen, expertSeen } = await connectedPair(relay);
+    const { agentSeen, expertSeen, until } = await connectedPair(relay);
 
     // A plain-format frame too short to hold its header.
     relay.notify('expert', { type: 'frame', data: encodeBase64(new Uint8Array([PLAIN_FRAME_FORMAT, 0])) });
@@ -251,7 +271,7 @@ describe('RelayClient', () => {
 
   it('carries a handshake stream and, once it is done, an encrypted session stream told apart by frame format', async () => {
     const relay = await startRelay();
-    const { agent, expert, agentSeen, expertSeen } = await connectedPair(relay, { sessionStream: 'manual' });
+    const { agent, expert, agentSeen, expertSeen, until } = await connectedPair(relay, { sessionStream: 'manual' });
     await expect(agent.sendText('too early')).rejects.toThrow('no session stream yet');
 
     const handshake = { codec: createPlainCodec(), frameFormat: PLAIN_FRAME_FORMAT };
@@ -260,8 +280,9 @@ describe('RelayClient', () => {
     expect(() => agent.openStream(handshake)).toThrow('already open');
     const handshakeMessages: string[] = [];
     agentHandshake.on('message', (message) => handshakeMessages.push(text(message)));
+    const handshakeArrived = nextEvent(agentHandshake, 'message');
     await expertHandshake.sendText('commit');
-    await until(() => handshakeMessages.length === 1, 'the handshake message');
+    await handshakeArrived;
 
     // Stand-ins for the traffic secrets a real handshake derives.
     const expertToAgent = crypto.getRandomValues(new Uint8Array(TRAFFIC_SECRET_BYTES));
@@ -296,8 +317,9 @@ describe('RelayClient', () => {
     await expert.joinSession(created.nameplate);
     expect(expert.isCreator).toBe(false);
 
+    const expertHears = nextEvent(expert, 'active');
     const activation = await agent.approveSession('control');
-    await until(() => expertActive.length === 1, 'the expert to hear of the approval');
+    await expertHears;
     expect(expertActive).toEqual([activation]);
     expect(agent.activation).toEqual(activation);
     expect(agent.session?.expiresAt).toBe(activation.expiresAt);
@@ -309,7 +331,8 @@ describe('RelayClient', () => {
     const relay = await startRelay();
     const manual = { sessionStream: 'manual' as const };
     const agent = client(relay, manual);
-    const agentSeen = collect(agent);
+    const watch = new Watch();
+    const agentSeen = collect(agent, watch);
     const { nameplate } = await agent.createSession();
     const first = client(relay, manual);
     await first.joinSession(nameplate);
@@ -317,10 +340,10 @@ describe('RelayClient', () => {
     agent.startStream(handshake);
     first.startStream(handshake);
     await first.sendText('from the first');
-    await until(() => agentSeen.messages.length === 1, 'the first joiner’s message');
+    await watch.until(() => agentSeen.messages.length === 1, 'the first joiner’s message');
 
     expect((await first.end()).reason).toBe('ended-by-expert');
-    await until(() => agentSeen.events.includes('peer left'), 'the creator to hear it');
+    await watch.until(() => agentSeen.events.includes('peer left'), 'the creator to hear it');
     expect(agent.hasSessionStream).toBe(false);
     expect(agentSeen.ended).toBeUndefined();
 
@@ -329,13 +352,13 @@ describe('RelayClient', () => {
     agent.startStream(handshake); // seq 0 again: a new stream, not the first joiner's
     second.startStream(handshake);
     await second.sendText('from the second');
-    await until(() => agentSeen.messages.length === 2, 'the second joiner’s message');
+    await watch.until(() => agentSeen.messages.length === 2, 'the second joiner’s message');
     expect(agentSeen.messages.map(text)).toEqual(['from the first', 'from the second']);
   });
 
   it('a request made while reconnecting waits for the connection', async () => {
     const relay = await startRelay();
-    const { agent, agentSeen } = await connectedPair(relay);
+    const { agent, agentSeen, until } = await connectedPair(relay);
     relay.dropConnection('agent');
     await until(() => agentSeen.events.includes('reconnecting 1'), 'the reconnect');
     await expect(agent.recordEvent('resumed')).resolves.toBeUndefined();
@@ -346,12 +369,12 @@ describe('RelayClient', () => {
     const relay = await startRelay();
     const agent = client(relay);
     const expert = client(relay);
-    const expertSeen = collect(expert);
+    const expertEnds = nextEvent(expert, 'ended');
     const { nameplate } = await agent.createSession();
     await expert.joinSession(nameplate);
     expect((await agent.end({ reason: 'denied' })).reason).toBe('denied');
-    await until(() => expertSeen.ended !== undefined, 'the expert’s end');
-    expect(expertSeen.ended?.reason).toBe('denied');
+    const [expertEnd] = await expertEnds;
+    expect(expertEnd.reason).toBe('denied');
     expect(relay.requests.at(-1)).toEqual({ action: 'endSession', reason: 'denied' });
   });
 

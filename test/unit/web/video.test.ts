@@ -6,8 +6,8 @@ import { encoderConfig, supportedInOrder } from '../../../web/src/video-codecs.j
 // The video both pages agree on: which codec, at what size, and how fast the person's page sends.
 
 describe('codec preference', () => {
-  it('offers VP8 first, then H.264 baseline; never VP9 (too slow for the assist command to encode)', () => {
-    expect(VIDEO_CODECS).toEqual(['vp8', 'avc1.640028']);
+  it('offers H.264 first (far cheaper for the assist command to encode), then VP8; never VP9 (too slow to encode)', () => {
+    expect(VIDEO_CODECS).toEqual(['avc1.640028', 'vp8']);
   });
 
   it('keeps the preference order, whatever order the browser answers in, and drops what it refuses or fails on', async () => {

@@ -1,0 +1,74 @@
+// Where technicians sign in on AWS (docs/technicians.md): the organisation's OpenID Connect issuer from CDK context
+// (oidcIssuer, oidcClientId, oidcGroupClaim), or, without one, an Amazon Cognito user pool the stack creates when
+// given a hosted sign-in domain prefix (cognitoDomainPrefix). Neither: technician sign-in is off.
+
+import { Stack } from 'aws-cdk-lib';
+import { OAuthScope, UserPool, UserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+import { parseTechnicianIssuer } from '../../shared/core/technician-issuer.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
+import { technicianIssuerEnvironmentNames } from '../../shared/server/config/technician-issuer.js';
+
+export type TechnicianSignInConfig = { kind: 'issuer'; issuer: TechnicianIssuer } | { kind: 'cognito'; domainPrefix: string; loopbackPort: number };
+
+/** The port `assist login --port N` uses with the Cognito pool: Cognito redirects only to exact addresses. */
+export const COGNITO_LOOPBACK_PORT = 8976;
+
+/** Reads and checks the sign-in context; throws a sentence naming the context key to fix. */
+export function technicianSignInFromContext(text: (key: string) => string | undefined): TechnicianSignInConfig | undefined {
+  const issuer = text('oidcIssuer');
+  const domainPrefix = text('cognitoDomainPrefix');
+  if (issuer) {
+    if (domainPrefix) throw new Error('context cognitoDomainPrefix creates a Cognito user pool and oidcIssuer names another issuer: give only one of them');
+    const clientId = text('oidcClientId');
+    if (!clientId) throw new Error('context oidcIssuer needs oidcClientId: the client id the issuer gave the relay’s application');
+    return { kind: 'issuer', issuer: parseTechnicianIssuer(issuer, clientId, text('oidcGroupClaim'), (key) => `context ${{ issuer: 'oidcIssuer', clientId: 'oidcClientId', groupClaim: 'oidcGroupClaim' }[key]}`) };
+  }
+  if (text('oidcClientId') || text('oidcGroupClaim')) throw new Error('context oidcClientId and oidcGroupClaim go with oidcIssuer: give the issuer URL too');
+  if (!domainPrefix) return undefined;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix)) {
+    throw new Error(`context cognitoDomainPrefix must be lower-case letters, digits and hyphens without aws, amazon or cognito (Cognito's rule), got "${domainPrefix}"`);
+  }
+  return { kind: 'cognito', domainPrefix, loopbackPort: COGNITO_LOOPBACK_PORT };
+}
+
+export interface TechnicianSignInProps {
+  config: TechnicianSignInConfig;
+  /** The relay's https:// base: the console's sign-in page is under it. */
+  httpUrl: string;
+}
+
+/** The environment variables that tell the functions the issuer; with Cognito, the pool it creates. */
+export class TechnicianSignIn extends Construct {
+  readonly environment: Record<string, string>;
+  readonly userPool?: UserPool;
+
+  constructor(scope: Construct, id: string, props: TechnicianSignInProps) {
+    super(scope, id);
+    let issuer: TechnicianIssuer;
+    if (props.config.kind === 'issuer') {
+      issuer = props.config.issuer;
+    } else {
+      // Technicians are added by the operator (no self sign-up); groups are Cognito groups (cognito:groups).
+      this.userPool = new UserPool(this, 'UserPool', { selfSignUpEnabled: false, signInAliases: { email: true }, standardAttributes: { fullname: { required: false, mutable: true } } });
+      new UserPoolDomain(this, 'Domain', { userPool: this.userPool, cognitoDomain: { domainPrefix: props.config.domainPrefix } });
+      const client = new UserPoolClient(this, 'Client', {
+        userPool: this.userPool,
+        generateSecret: false,
+        authFlows: {},
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+          // Cognito allows http only for localhost, and matches redirect addresses exactly.
+          callbackUrls: [`${props.httpUrl}/technician`, `http://localhost:${props.config.loopbackPort}/callback`],
+        },
+      });
+      issuer = { issuer: `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`, clientId: client.userPoolClientId, groupClaim: 'cognito:groups' };
+    }
+    this.environment = {
+      [technicianIssuerEnvironmentNames.issuer]: issuer.issuer,
+      [technicianIssuerEnvironmentNames.clientId]: issuer.clientId,
+      [technicianIssuerEnvironmentNames.groupClaim]: issuer.groupClaim,
+    };
+  }
+}
