@@ -11,11 +11,14 @@
 // the next joiner starts afresh.
 
 import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
+import type { TechnicianIdentity } from '../shared/core/technician.js';
 import type {
   ApprovalMode,
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  OfferableDevice,
+  OfferDeviceRequest,
   EndSessionRequest,
   EndReason,
   InvitationKind,
@@ -398,6 +401,28 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     return { expiresAt, maxExpiresAt };
   }
 
+  /**
+   * Signs this session's connection in as a technician (docs/technicians.md), with a one-time ticket: the
+   * help-desk actions below need it. A new connection (after a drop) is not signed in.
+   */
+  async signInTechnician(ticket: string): Promise<TechnicianIdentity> {
+    return (await this.#request({ action: 'signInTechnician', ticket })).technician;
+  }
+
+  /** Signed in as a technician: the enrolled devices this technician may offer help to. */
+  async listOfferableDevices(): Promise<OfferableDevice[]> {
+    return (await this.#request({ action: 'listOfferableDevices' })).devices;
+  }
+
+  /**
+   * Expert of a waiting helper code, signed in as a technician on this connection: offers the session to an
+   * enrolled device (docs/help-desk.md), its code sealed to the device's key.
+   */
+  async offerDevice(offer: Omit<OfferDeviceRequest, 'action'>): Promise<{ deviceId: string; name: string }> {
+    const { deviceId, name } = await this.#request({ action: 'offerDevice', ...offer });
+    return { deviceId, name };
+  }
+
   /** Agent: records a decision taken inside the encrypted channel in the relay's audit log. */
   async recordEvent(event: RecordableEvent): Promise<void> {
     await this.#request({ action: 'recordEvent', event });
@@ -759,7 +784,11 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    */
   #waitAtMost(ms: number, promise?: Promise<unknown>): Promise<boolean> {
     const signal = this.#stopped.signal;
-    if (signal.aborted) return Promise.resolve(false);
+    if (signal.aborted) {
+      // Stopped already: whatever `promise` comes to is nobody's business, its rejection included (leave() after the end).
+      promise?.catch(() => {});
+      return Promise.resolve(false);
+    }
     return new Promise((resolve) => {
       const settle = (fulfilled: boolean) => {
         cancelTimer();

@@ -63,6 +63,9 @@ describe('the route table', () => {
       signInDevice: 'deviceSignedIn',
       deviceHeartbeat: 'deviceHeartbeatAcknowledged',
       signInTechnician: 'technicianSignedIn',
+      listOfferableDevices: 'offerableDevices',
+      offerDevice: 'deviceOffered',
+      answerOffer: 'offerAnswered',
     });
   });
 
