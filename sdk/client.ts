@@ -24,10 +24,10 @@ import type {
   InvitationKind,
   JoinSessionRequest,
   RecordableEvent,
-  Role,
   SessionInfo,
 } from '../shared/core/messages.js';
-import { decodeBase64, encodeBase64 } from './base64.js';
+import { creatorRoleOf } from '../shared/core/messages.js';
+import { decodeBase64, encodeBase64 } from '../shared/core/base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
 import {
@@ -107,7 +107,7 @@ export type EstablishedSession = SessionInfo & { nameplate: string };
 export type ResumedSession = Omit<SessionInfo, 'resumeToken'>;
 
 export interface CreateSessionOptions {
-  /** How the invitation travels; it decides who creates it (creatorOf). Default 'easy-connect'. */
+  /** How the invitation travels; it decides who creates it (creatorRoleOf). Default 'easy-connect'. */
   kind?: InvitationKind;
   /** How long the invitation stays open for a joiner (the relay caps it). */
   invitationTtlSeconds?: number;
@@ -128,11 +128,6 @@ export interface Activation {
   mode: ApprovalMode;
   /** Epoch seconds of the hard expiry, counted from the approval. */
   expiresAt: number;
-}
-
-/** Who creates (and so holds the secret of) each kind of invitation. */
-export function creatorOf(kind: InvitationKind): Role {
-  return kind === 'helper-code' ? 'expert' : 'agent';
 }
 
 /** Reasons this side may give when it ends the session (EndSessionRequest's). */
@@ -297,7 +292,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /** The side that created the invitation: it outlives failed and departed joiners. */
   get isCreator(): boolean {
-    return this.#session !== undefined && creatorOf(this.#session.kind) === this.#session.role;
+    return this.#session !== undefined && creatorRoleOf(this.#session.kind) === this.#session.role;
   }
 
   /** The session stream, once started (by the session, startStream, or a secure session). */

@@ -1,8 +1,8 @@
 // Public API of the client SDK; runs in Node ≥ 20 and browsers. Node users import sdk/node.js instead.
+export { creatorRoleOf } from '../shared/core/messages.js';
 export {
   RelayClient,
   DEFAULT_RECONNECT_POLICY,
-  creatorOf,
   type Activation,
   type AttemptVerdict,
   type CreateSessionOptions,

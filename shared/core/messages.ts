@@ -7,7 +7,7 @@
 // and what the code is typed with cannot drift apart; parse.ts applies them at both ends.
 
 import { MAX_DISPLAY_NAME_CHARACTERS } from './display-name.js';
-import type { ClientMessageOf } from './schemas.js';
+import type { ClientAction, ClientMessageOf } from './schemas.js';
 import type { auditEvent, offerableDevice, serverMessageSchema, sessionInfo } from './server-messages.js';
 import type * as v from 'valibot';
 
@@ -49,6 +49,11 @@ export const MAX_FAILED_ATTEMPTS_CEILING = 10;
 export const invitationKinds = ['file', 'easy-connect', 'helper-code'] as const;
 export type InvitationKind = (typeof invitationKinds)[number];
 
+/** Who creates (and so holds the secret of) each kind of invitation; the other side joins it. */
+export function creatorRoleOf(kind: InvitationKind): Role {
+  return kind === 'helper-code' ? 'expert' : 'agent';
+}
+
 export const approvalModes = ['view', 'control'] as const;
 export type ApprovalMode = (typeof approvalModes)[number];
 
@@ -69,29 +74,7 @@ export type RecordableEvent = (typeof recordableEvents)[number];
 
 // Client → relay: one schema per action.
 
-/** The actions, as a list of its own: the route table reads it without building any schema. */
-export const clientActions = [
-  'createSession',
-  'joinSession',
-  'resumeSession',
-  'frame',
-  'approveSession',
-  'reportFailedAttempt',
-  'recordEvent',
-  'extendSession',
-  'emailInvitation',
-  'listAudit',
-  'endSession',
-  'enrolDevice',
-  'requestDeviceChallenge',
-  'signInDevice',
-  'deviceHeartbeat',
-  'signInTechnician',
-  'listOfferableDevices',
-  'offerDevice',
-  'answerOffer',
-] as const;
-export type ClientAction = (typeof clientActions)[number];
+export type { ClientAction } from './schemas.js';
 
 export type ClientMessage = { [A in ClientAction]: ClientMessageOf<A> }[ClientAction];
 export type CreateSessionRequest = ClientMessageOf<'createSession'>;

@@ -14,7 +14,6 @@ import {
   offerAnswers,
   MAX_REQUESTER_NAME_CHARS,
   recordableEvents,
-  type ClientAction,
 } from './messages.js';
 
 // The fields' schemas.
@@ -68,7 +67,10 @@ export function messageSchema<const E extends v.ObjectEntries>(entries: E) {
 
 // Client → relay: one schema per action.
 
-export const clientMessageSchemas = {
+/** Each action's schema, whose `action` is its key: a route's message is defined here, once. */
+const actionSchemas = <const S extends { [A in keyof S]: v.GenericSchema<unknown, { action: A }> }>(schemas: S) => schemas;
+
+export const clientMessageSchemas = actionSchemas({
   createSession: messageSchema({
     action: v.literal('createSession'),
     /** Default 'easy-connect'. */
@@ -165,7 +167,11 @@ export const clientMessageSchemas = {
    * (the agent then approves the session it joined); anything else ends the offer (the relay ends the session).
    */
   answerOffer: messageSchema({ action: v.literal('answerOffer'), deviceId, sessionId, answer: oneOf(offerAnswers) }),
-} satisfies { [A in ClientAction]: v.GenericSchema<unknown, { action: A }> };
+});
+
+export type ClientAction = keyof typeof clientMessageSchemas;
+/** Every action a client may send. */
+export const clientActions = Object.keys(clientMessageSchemas) as ClientAction[];
 
 export type ClientMessageOf<A extends ClientAction> = v.InferOutput<(typeof clientMessageSchemas)[A]>;
 

@@ -9,7 +9,7 @@ import { esbuildOptions, functionEntries } from '../../infra/constructs/bundling
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/server/config/policy.js';
 import { tableSchema } from '../../shared/server/adapters/table.js';
-import { clientActions } from '../../shared/core/messages.js';
+import { clientActions } from '../../shared/core/schemas.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/server/use-cases:

@@ -15,7 +15,7 @@ import { createFrameCipher } from '../../shared/crypto/frame-cipher.js';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_HEADER_BYTES } from '../../shared/crypto/frame-codec.js';
 import type { HandshakeResult } from '../../shared/crypto/handshake.js';
 import { createJsonLog } from '../../shared/server/ports/log.js';
-import { decodeBase64 } from '../../sdk/base64.js';
+import { decodeBase64 } from '../../shared/core/base64.js';
 import { createRelayClient } from '../../sdk/node.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { nextEvent } from '../support/harness.js';

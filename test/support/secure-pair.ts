@@ -4,7 +4,7 @@ import type { GatewayTap } from '../../infra/local/gateway.js';
 import { fastClientOptions, Watch } from './harness.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import type { Role, ServerMessage } from '../../shared/core/messages.js';
-import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
+import { decodeBase64, encodeBase64 } from '../../shared/core/base64.js';
 import {
   createRelayClient,
   establishSecureSession,
