@@ -6,6 +6,7 @@ import { hostname, platform } from 'node:os';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
 import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState } from './device-state.js';
 import { errorEvent } from './frontend.js';
+import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
 
 export interface EnrolOptions {
   relay: string;
@@ -59,7 +60,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
 }
 
 /** `assist agent`: keeps this enrolled device signed in on the relay until Ctrl-C, or until the relay refuses it. */
-export async function runDeviceAgent(options: { json: boolean }): Promise<number> {
+export async function runDeviceAgent(options: { json: boolean; consentTimeoutSeconds: number; browser: boolean }): Promise<number> {
   let identity;
   try {
     identity = readDeviceState();
@@ -76,6 +77,26 @@ export async function runDeviceAgent(options: { json: boolean }): Promise<number
       renewal ? `Connection renewed (the relay's 2-hour limit is near).` : `Online as "${name}" in "${group}" (device ${deviceId}): the help desk can reach this machine. Ctrl-C stops.`,
     ),
   );
+  const handling: OfferHandling = {
+    say: (event, sentence) => report(options.json, event, sentence),
+    consentTimeoutMs: options.consentTimeoutSeconds * 1000,
+    openBrowser: options.browser && hasDesktop(),
+    policyNotBefore: 0,
+  };
+  // One offer at a time: another while the person is being asked (or helped) is denied.
+  let busy = false;
+  agent.on('offer', (offer) => {
+    if (busy) return void agent.answerOffer(offer.sessionId, 'deny').catch(() => {});
+    busy = true;
+    handleOffer(agent, identity, offer, handling)
+      .catch((error: unknown) => {
+        const event = errorEvent(error);
+        report(options.json, event, `assist: the offer failed: ${event.message}`, options.json ? process.stdout : process.stderr);
+      })
+      .finally(() => {
+        busy = false;
+      });
+  });
   agent.on('offline', ({ reason, delayMs }) =>
     report(
       options.json,

@@ -4,6 +4,7 @@
 
 import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
+import * as v from 'valibot';
 import { CodedError } from '../shared/core/coded-error.js';
 
 /** How an invitation reached the other side. */
@@ -105,39 +106,12 @@ export type SessionEvent =
   | { event: 'program-exited'; code: number | null }
   | { event: 'error'; code: string; message: string };
 
-export type Command =
-  | { cmd: 'approve'; mode: ApprovalMode }
-  | { cmd: 'deny' }
-  | { cmd: 'chat'; text: string }
-  /** Keystrokes: the expert's (with control), or the agent typing into its own terminal. */
-  | { cmd: 'input'; bytes: Uint8Array }
-  /** Agent: the shared terminal's size. */
-  | { cmd: 'resize'; cols: number; rows: number }
-  | { cmd: 'request-control' }
-  | { cmd: 'grant-control' }
-  | { cmd: 'revoke-control' }
-  /** Agent: says no to the expert's request for control. */
-  | { cmd: 'refuse-control' }
-  | { cmd: 'pause' }
-  /** Agent: lets clipboard text follow both ways, or stops it. */
-  | { cmd: 'clipboard'; allowed: boolean }
-  /** Helper: puts `text` on the person's clipboard (they must share it); without `text`, what is on the helper's own clipboard. */
-  | { cmd: 'send-clipboard'; text?: string }
-  /** Agent: stops sharing the desktop; the session (terminal, chat) goes on. */
-  | { cmd: 'stop-desktop' }
-  | { cmd: 'resume' }
-  | { cmd: 'end' }
-  /** Person: adds `minutes` (default 30) to the session's hard limit, up to the relay's cap. */
-  | { cmd: 'extend'; minutes?: number }
-  /** Either side: says they are still there, which puts off the idle end as any activity does. */
-  | { cmd: 'still-here' }
-  /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
-  | { cmd: 'hang-up' }
-  /**
-   * Not a command anyone types: the user is gone (stdin closed, a signal). Ends the session and,
-   * with nobody left to use it, the person's program.
-   */
-  | { cmd: 'quit' };
+/**
+ * What a script (or a key) asks of the session: one of the commands below, as parseCommand reads it, or
+ * 'quit', which nobody types: the user is gone (stdin closed, a signal). It ends the session and, with
+ * nobody left to use it, the person's program.
+ */
+export type Command = { [C in CommandName]: v.InferOutput<(typeof commands)[C][0]> }[CommandName] | { cmd: 'quit' };
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
@@ -155,8 +129,50 @@ export class CommandError extends CodedError<'invalid-command'> {
 }
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-/** What a script may send ('quit' is the interface's own). */
-const commandNames = ['approve', 'deny', 'chat', 'input', 'resize', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'clipboard', 'send-clipboard', 'stop-desktop', 'end', 'hang-up', 'extend', 'still-here'] as const;
+const wholeNumber = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const bare = <const C extends string>(cmd: C) => v.object({ cmd: v.literal(cmd) });
+
+/** What a script may send, by `cmd` ('quit' is the interface's own), and the sentence for one sent wrong. */
+const commands = {
+  approve: [v.object({ cmd: v.literal('approve'), mode: v.picklist(['view', 'control'] as const satisfies readonly ApprovalMode[]) }), 'approve needs "mode": "view" or "control"'],
+  deny: [bare('deny')],
+  chat: [v.object({ cmd: v.literal('chat'), text: v.pipe(v.string(), v.minLength(1)) }), 'chat needs a non-empty "text"'],
+  /** Keystrokes: the expert's (with control), or the agent typing into its own terminal. */
+  input: [
+    v.pipe(
+      v.object({ cmd: v.literal('input'), data: v.pipe(v.string(), v.regex(CANONICAL_BASE64)) }),
+      v.transform(({ data }) => ({ cmd: 'input' as const, bytes: new Uint8Array(Buffer.from(data, 'base64')) })),
+    ),
+    'input needs "data": the bytes as base64',
+  ],
+  /** Agent: the shared terminal's size. */
+  resize: [v.object({ cmd: v.literal('resize'), cols: wholeNumber(1, 10_000), rows: wholeNumber(1, 10_000) }), 'resize needs whole numbers "cols" and "rows" from 1 to 10000'],
+  'request-control': [bare('request-control')],
+  'grant-control': [bare('grant-control')],
+  'revoke-control': [bare('revoke-control')],
+  /** Agent: says no to the expert's request for control. */
+  'refuse-control': [bare('refuse-control')],
+  pause: [bare('pause')],
+  resume: [bare('resume')],
+  /** Agent: lets clipboard text follow both ways, or stops it. */
+  clipboard: [v.object({ cmd: v.literal('clipboard'), allowed: v.boolean() }), 'clipboard needs "allowed": true or false'],
+  /** Helper: puts `text` on the person's clipboard (they must share it); without `text`, what is on the helper's own clipboard. */
+  'send-clipboard': [
+    v.object({ cmd: v.literal('send-clipboard'), text: v.optional(v.string()) }),
+    'send-clipboard takes "text": the text for the person\'s clipboard (leave it out to send what is on your own clipboard)',
+  ],
+  /** Agent: stops sharing the desktop; the session (terminal, chat) goes on. */
+  'stop-desktop': [bare('stop-desktop')],
+  end: [bare('end')],
+  /** Person: ends the shared program, as closing its terminal window would (SIGHUP); during the session that ends the session too. */
+  'hang-up': [bare('hang-up')],
+  /** Person: adds `minutes` (default 30) to the session's hard limit, up to the relay's cap. */
+  extend: [v.object({ cmd: v.literal('extend'), minutes: v.optional(wholeNumber(1, 24 * 60)) }), 'extend takes "minutes": a whole number from 1 to 1440 (default 30)'],
+  /** Either side: says they are still there, which puts off the idle end as any activity does. */
+  'still-here': [bare('still-here')],
+} as const satisfies Record<string, readonly [v.GenericSchema<unknown, { cmd: string }>, string?]>;
+type CommandName = keyof typeof commands;
+const commandNames = Object.keys(commands) as CommandName[];
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -167,46 +183,11 @@ export function parseCommand(line: string): Command {
     throw new CommandError('not JSON: send one JSON object per line, e.g. {"cmd":"end"}');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CommandError('a command is a JSON object with a "cmd" field');
-  const fields = value as Record<string, unknown>;
-  const cmd = fields.cmd;
-  if (typeof cmd !== 'string' || !(commandNames as readonly string[]).includes(cmd)) {
-    throw new CommandError(`"cmd" must be one of ${commandNames.join(', ')}`);
-  }
-  switch (cmd as (typeof commandNames)[number]) {
-    case 'approve': {
-      const mode = fields.mode;
-      if (mode !== 'view' && mode !== 'control') throw new CommandError('approve needs "mode": "view" or "control"');
-      return { cmd: 'approve', mode };
-    }
-    case 'chat':
-      if (typeof fields.text !== 'string' || fields.text === '') throw new CommandError('chat needs a non-empty "text"');
-      return { cmd: 'chat', text: fields.text };
-    case 'input':
-      if (typeof fields.data !== 'string' || !CANONICAL_BASE64.test(fields.data)) throw new CommandError('input needs "data": the bytes as base64');
-      return { cmd: 'input', bytes: new Uint8Array(Buffer.from(fields.data, 'base64')) };
-    case 'clipboard':
-      if (typeof fields.allowed !== 'boolean') throw new CommandError('clipboard needs "allowed": true or false');
-      return { cmd: 'clipboard', allowed: fields.allowed };
-    case 'send-clipboard':
-      if (fields.text === undefined) return { cmd: 'send-clipboard' };
-      if (typeof fields.text !== 'string') throw new CommandError('send-clipboard takes "text": the text for the person\'s clipboard (leave it out to send what is on your own clipboard)');
-      return { cmd: 'send-clipboard', text: fields.text };
-    case 'resize': {
-      const { cols, rows } = fields;
-      if (!isDimension(cols) || !isDimension(rows)) throw new CommandError('resize needs whole numbers "cols" and "rows" from 1 to 10000');
-      return { cmd: 'resize', cols, rows };
-    }
-    case 'extend': {
-      const { minutes } = fields;
-      if (minutes === undefined) return { cmd: 'extend' };
-      if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new CommandError('extend takes "minutes": a whole number from 1 to 1440 (default 30)');
-      return { cmd: 'extend', minutes };
-    }
-    default:
-      return { cmd } as Command;
-  }
-}
-
-function isDimension(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 10_000;
+  const cmd = (value as { cmd?: unknown }).cmd;
+  if (typeof cmd !== 'string' || !Object.hasOwn(commands, cmd)) throw new CommandError(`"cmd" must be one of ${commandNames.join(', ')}`);
+  const [schema, problem] = commands[cmd as CommandName];
+  const result = v.safeParse(schema, value);
+  // A command without fields has no sentence of its own: only its "cmd" could be wrong, and that was checked.
+  if (!result.success) throw new CommandError(problem ?? `"cmd" must be one of ${commandNames.join(', ')}`);
+  return result.output as Command;
 }

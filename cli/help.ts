@@ -291,10 +291,23 @@ the connection within the relay's idle limit, a fresh connection replaces it bef
 a minute). Run it as a service so it starts with the machine (docs/help-desk.md: systemd, launchd,
 Windows).
 
-Usage: assist agent [--json]
+When a technician offers help, the device checks the offer itself: the group policy must carry the
+signature of the operator key pinned at enrolment, and one of its rules must name one of the
+technician's groups. Then it opens a page on this machine (127.0.0.1, a random port and a secret
+path: other users of the machine cannot answer it) showing who asks, why, and the verification code
+the technician reads to you: allow view, allow control (when the policy allows it), or deny; on a
+terminal, v, c or d answers too. No answer in time is a denial. Where the policy says "notice", the
+technician connects without asking and the page says so for the whole session.
 
+Usage: assist agent [--consent-timeout DURATION] [--no-browser] [--json]
+
+  --consent-timeout D how long you have to answer an offer (default 60s, at most 10m)
+  --no-browser        do not open the page in the browser (its address is printed)
   --json              JSON lines: {"event":"online","deviceId":…,"name":…,"group":…,"renewal":…},
                       {"event":"offline","reason":…,"retryInSeconds":…}, {"event":"stopped"},
+                      {"event":"offer","technician":…,"reason":…,"verification":…,"page":…},
+                      {"event":"offer-answered","answer":…}, {"event":"offer-refused","code":…},
+                      {"event":"offer-session-ended","reason":…},
                       {"event":"error","code":…,"message":…}
   -h, --help          show help
 
@@ -305,6 +318,7 @@ refused or not enrolled (enrol first: assist enrol --help), 2 wrong arguments.
 
 Examples:
   assist agent
+  assist agent --consent-timeout 2m
   assist agent --json`,
 
   login: `assist login: sign in as a technician of your organisation's help desk, with the sign-in

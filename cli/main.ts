@@ -23,6 +23,7 @@ import {
   type HelpRequest,
 } from '../sdk/node.js';
 import { runAgent, type ShareOptions } from './agent.js';
+import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from './device-offers.js';
 import { CODEC_CHOICES, type CodecChoice } from './desktop/codecs.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';
@@ -88,9 +89,12 @@ const commandOptions = {
   resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
-  agent: { json: commonOptions.json, help: commonOptions.help },
+  agent: { json: commonOptions.json, help: commonOptions.help, 'consent-timeout': { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
   login: { relay: commonOptions.relay, port: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
+
+/** Longer than the technician's helper code lives would leave nothing to allow. */
+const MAX_CONSENT_TIMEOUT_SECONDS = 10 * 60;
 
 type Values<C extends CommandName> = ReturnType<typeof parseArgs<{ options: (typeof commandOptions)[C]; allowPositionals: true; strict: true }>>['values'];
 
@@ -128,7 +132,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'enrol') return enrolCommand(values as Values<'enrol'>, parsed.positionals);
   if (command === 'agent') {
     noPositionals('agent', parsed.positionals);
-    return runDeviceAgent({ json: values.json });
+    const agentValues = values as Values<'agent'>;
+    const consentTimeoutSeconds = agentValues['consent-timeout'] === undefined ? DEFAULT_CONSENT_TIMEOUT_SECONDS : parseDurationSeconds(agentValues['consent-timeout']);
+    if (consentTimeoutSeconds === undefined || consentTimeoutSeconds > MAX_CONSENT_TIMEOUT_SECONDS) {
+      throw new UsageError(`--consent-timeout takes a duration from 1s to ${MAX_CONSENT_TIMEOUT_SECONDS / 60}m, such as 60s or 2m`, 'agent');
+    }
+    return runDeviceAgent({ json: values.json, consentTimeoutSeconds, browser: !agentValues['no-browser'] });
   }
   if (command === 'login') return loginCommand(values as Values<'login'>, parsed.positionals);
   const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent' | 'login'>>;

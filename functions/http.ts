@@ -40,6 +40,8 @@ async function route(deps: HttpDeps, method: string, path: string, sourceIp: str
     return deps.console ? deps.console.page(deps.endpoints.webSocketUrl) : renderJoinPage({ state: 'link' });
   }
   if (deps.console && (path === '/' || path === '/help')) return deps.console.page(deps.endpoints.webSocketUrl);
+  // Only the sign-in page may reach the issuer (its discovery document and token endpoint).
+  if (deps.console && path === '/technician') return deps.console.page(deps.endpoints.webSocketUrl, deps.technicianIssuer && new URL(deps.technicianIssuer.issuer).origin);
   const asset = path.startsWith(ASSETS_PATH) ? deps.console?.asset(path, acceptEncoding) : undefined;
   return asset ?? json(404, { message: 'Not Found' });
 }

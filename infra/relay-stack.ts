@@ -42,7 +42,7 @@ const httpEndpoint: HandlerSpec = {
       stdio: ['ignore', 2, 2],
     }),
 };
-const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/assets/{file}'];
+const httpPaths = ['/healthz', '/relay.json', '/join/{nameplate}', '/', '/help', '/technician', '/assets/{file}'];
 
 const DEFAULT_MEMORY_MB = 512;
 // Handlers do a few DynamoDB calls and posts; this bounds a hung call well inside API Gateway's 29 s.

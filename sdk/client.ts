@@ -11,20 +11,23 @@
 // the next joiner starts afresh.
 
 import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
+import type { TechnicianIdentity } from '../shared/core/technician.js';
 import type {
   ApprovalMode,
   AuditEvent,
   CreateSessionRequest,
   EmailInvitationRequest,
+  OfferableDevice,
+  OfferDeviceRequest,
   EndSessionRequest,
   EndReason,
   InvitationKind,
   JoinSessionRequest,
   RecordableEvent,
-  Role,
   SessionInfo,
 } from '../shared/core/messages.js';
-import { decodeBase64, encodeBase64 } from './base64.js';
+import { creatorRoleOf } from '../shared/core/messages.js';
+import { decodeBase64, encodeBase64 } from '../shared/core/base64.js';
 import { systemClock, type Clock } from './clock.js';
 import { codecFromKeys, createPlainCodec, PLAIN_FRAME_FORMAT, type CodecKeys, type FrameCodec } from './codec.js';
 import {
@@ -104,7 +107,7 @@ export type EstablishedSession = SessionInfo & { nameplate: string };
 export type ResumedSession = Omit<SessionInfo, 'resumeToken'>;
 
 export interface CreateSessionOptions {
-  /** How the invitation travels; it decides who creates it (creatorOf). Default 'easy-connect'. */
+  /** How the invitation travels; it decides who creates it (creatorRoleOf). Default 'easy-connect'. */
   kind?: InvitationKind;
   /** How long the invitation stays open for a joiner (the relay caps it). */
   invitationTtlSeconds?: number;
@@ -125,11 +128,6 @@ export interface Activation {
   mode: ApprovalMode;
   /** Epoch seconds of the hard expiry, counted from the approval. */
   expiresAt: number;
-}
-
-/** Who creates (and so holds the secret of) each kind of invitation. */
-export function creatorOf(kind: InvitationKind): Role {
-  return kind === 'helper-code' ? 'expert' : 'agent';
 }
 
 /** Reasons this side may give when it ends the session (EndSessionRequest's). */
@@ -294,7 +292,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /** The side that created the invitation: it outlives failed and departed joiners. */
   get isCreator(): boolean {
-    return this.#session !== undefined && creatorOf(this.#session.kind) === this.#session.role;
+    return this.#session !== undefined && creatorRoleOf(this.#session.kind) === this.#session.role;
   }
 
   /** The session stream, once started (by the session, startStream, or a secure session). */
@@ -401,6 +399,28 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     const { expiresAt, maxExpiresAt } = await this.#request({ action: 'extendSession', seconds });
     if (this.#takeLimit(expiresAt, maxExpiresAt)) this.#persist();
     return { expiresAt, maxExpiresAt };
+  }
+
+  /**
+   * Signs this session's connection in as a technician (docs/technicians.md), with a one-time ticket: the
+   * help-desk actions below need it. A new connection (after a drop) is not signed in.
+   */
+  async signInTechnician(ticket: string): Promise<TechnicianIdentity> {
+    return (await this.#request({ action: 'signInTechnician', ticket })).technician;
+  }
+
+  /** Signed in as a technician: the enrolled devices this technician may offer help to. */
+  async listOfferableDevices(): Promise<OfferableDevice[]> {
+    return (await this.#request({ action: 'listOfferableDevices' })).devices;
+  }
+
+  /**
+   * Expert of a waiting helper code, signed in as a technician on this connection: offers the session to an
+   * enrolled device (docs/help-desk.md), its code sealed to the device's key.
+   */
+  async offerDevice(offer: Omit<OfferDeviceRequest, 'action'>): Promise<{ deviceId: string; name: string }> {
+    const { deviceId, name } = await this.#request({ action: 'offerDevice', ...offer });
+    return { deviceId, name };
   }
 
   /** Agent: records a decision taken inside the encrypted channel in the relay's audit log. */
@@ -764,7 +784,11 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    */
   #waitAtMost(ms: number, promise?: Promise<unknown>): Promise<boolean> {
     const signal = this.#stopped.signal;
-    if (signal.aborted) return Promise.resolve(false);
+    if (signal.aborted) {
+      // Stopped already: whatever `promise` comes to is nobody's business, its rejection included (leave() after the end).
+      promise?.catch(() => {});
+      return Promise.resolve(false);
+    }
     return new Promise((resolve) => {
       const settle = (fulfilled: boolean) => {
         cancelTimer();

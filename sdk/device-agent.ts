@@ -9,6 +9,8 @@ import { deviceSignInMessage } from '../shared/core/device-sign-in.js';
 import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { RelayConnection, RelayError, type WebSocketConstructor } from './connection.js';
 import { Emitter } from './emitter.js';
+import type { DeviceOffer } from './device-offer.js';
+import type { OfferAnswer } from '../shared/core/messages.js';
 
 export interface DeviceIdentity {
   deviceId: string;
@@ -52,6 +54,8 @@ export interface DeviceAgentEvents {
   online: [{ deviceId: string; name: string; group: string; renewal: boolean }];
   /** The connection was lost; a new attempt follows after `delayMs`. */
   offline: [{ reason: string; delayMs: number; failures: number }];
+  /** A technician offers help (docs/help-desk.md): check it (decideOffer), then answer with answerOffer. */
+  offer: [offer: DeviceOffer];
   /** Stopped for good: the relay refused this device (`code`), or stop() was called (no code). */
   stopped: [{ code?: string; message: string }];
 }
@@ -123,7 +127,12 @@ export class DeviceAgent extends Emitter<DeviceAgentEvents> {
         this.#WebSocket,
         this.#identity.webSocketUrl,
         {
-          notice: () => {},
+          notice: (message) => {
+            if (message.type === 'helpOffered' && connection === this.#current) {
+              const { type: _type, ...offer } = message;
+              this.emit('offer', offer);
+            }
+          },
           malformed: () => {},
           closed: (cause) => this.#onClosed(connection, cause),
         },
@@ -151,6 +160,13 @@ export class DeviceAgent extends Emitter<DeviceAgentEvents> {
     } finally {
       if (renewal) this.#renewing = false;
     }
+  }
+
+  /** Tells the relay what became of an offer: the person's answer, or why the device refused it. */
+  async answerOffer(sessionId: string, answer: OfferAnswer): Promise<void> {
+    const connection = this.#current;
+    if (!connection) throw new Error('the device is not connected to the relay: the offer cannot be answered');
+    await connection.request({ action: 'answerOffer', deviceId: this.#identity.deviceId, sessionId, answer });
   }
 
   #every(intervalMs: number, tick: () => void): CancelTimer {

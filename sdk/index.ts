@@ -1,8 +1,8 @@
 // Public API of the client SDK; runs in Node ≥ 20 and browsers. Node users import sdk/node.js instead.
+export { creatorRoleOf } from '../shared/core/messages.js';
 export {
   RelayClient,
   DEFAULT_RECONNECT_POLICY,
-  creatorOf,
   type Activation,
   type AttemptVerdict,
   type CreateSessionOptions,
@@ -147,3 +147,13 @@ export {
 export { CursorShapeCache } from './cursor-shapes.js';
 export { DEFAULT_EXTENSION_SECONDS, EXPIRY_WARNINGS_SECONDS, watchTimeLimit, type TimeLimit, type TimeLimitHandlers, type TimeLimitOptions } from './time-limit.js';
 export { IDLE_WARNINGS_SECONDS, IdleWatch, type IdleHandlers, type IdleWatchOptions } from './idle-limit.js';
+export {
+  decideOffer,
+  offerToDevice,
+  OfferRefusedError,
+  organisationOf,
+  type DeviceOffer,
+  type EnrolledDevice,
+  type OfferDecision,
+  type OfferRefusal,
+} from './device-offer.js';

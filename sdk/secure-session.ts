@@ -204,24 +204,38 @@ export function startSecureSession(client: RelayClient, options: SecureSessionOp
   return new SecureSessionRun(client, handshake, options, handshakeTimeoutMs, abortFlushMs);
 }
 
+/**
+ * Where one attempt is, and whether its peer is still there to talk to.
+ *
+ *   waiting ──peer connected──▶ running ──established──▶ established ──a later message──▶ failed
+ *      │                          │
+ *      └──── failure ───▶ failing ──abort flushed, joiner removed or gone──▶ failed
+ *
+ * `waiting`: a creator with no joiner yet. `failing`: failed, but still flushing its abort and waiting
+ * for the joiner to go, so it still hears peer and end events. `established` and `failed` are settled:
+ * the caller's events mean nothing to it any more. (Opening the stream can fail at once: waiting ──▶ failed.)
+ *
+ *   peer: there ──peer left──▶ left ──session ended──▶ session-ended   (there ──session ended──▶ session-ended)
+ */
+type RunState = {
+  phase: 'waiting' | 'running' | 'failing' | 'established' | 'failed';
+  peer: 'there' | 'left' | 'session-ended';
+};
+
 /** One attempt with one joiner: feeds the handshake from the plain stream and settles exactly once. */
 class SecureSessionRun implements SecureSessionStage {
   readonly promise: Promise<SecureSession>;
   #resolve!: (session: SecureSession) => void;
   #reject!: (error: Error) => void;
-  #state: 'waiting' | 'running' | 'established' | 'failed' = 'waiting';
+  #state: RunState = { phase: 'waiting', peer: 'there' };
   readonly #creator: boolean;
   #stream: ReliableStream | undefined;
-  #sessionEnd: SessionEnd | undefined;
-  #peerLeft = false;
   /** Creator: it sent what lets the joiner test a guess, so from now on a failure counts. */
   #guessExposed = false;
   #cancelTimeout: (() => void) | undefined;
   readonly #clock: Clock;
   /** Re-checked on every peer or end event: the conditions #until waits for. */
   readonly #waiters = new Set<() => void>();
-  /** Settled: the caller's events mean nothing to it any more. */
-  #settled = false;
 
   constructor(
     private readonly client: RelayClient,
@@ -249,44 +263,52 @@ class SecureSessionRun implements SecureSessionStage {
     if (!this.#settled) this.#onEnded(end);
   }
 
+  get #settled(): boolean {
+    return this.#state.phase === 'established' || this.#state.phase === 'failed';
+  }
+
+  /** Not yet established nor failing: a failure now is this attempt's outcome. */
+  get #undecided(): boolean {
+    return this.#state.phase === 'waiting' || this.#state.phase === 'running';
+  }
+
   #begin(): void {
     // Throws if the session has ended or a plain stream is already open: misuse, reported at once when called synchronously.
     this.#stream = this.client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
     this.#stream.on('message', (message) => this.#onMessage(message));
-    this.#state = 'running';
+    this.#state.phase = 'running';
     this.#cancelTimeout = this.#clock.schedule(this.handshakeTimeoutMs, () => void this.#fail(new SecureSessionError('timeout'), { sendAbort: true }));
     // Both sides open with their hello (their half of CPace's sid) at once.
     this.#step(() => ({ reply: this.handshake.start() }), { sendAbort: true });
   }
 
   #onPeer(state: 'connected' | 'disconnected' | 'left'): void {
-    if (state === 'connected' && this.#state === 'waiting') {
+    if (state === 'connected' && this.#state.phase === 'waiting') {
       try {
         this.#begin();
       } catch (error) {
-        this.#state = 'failed';
-        this.#settle();
+        this.#settle('failed');
         this.#reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
     if (state === 'left') {
-      this.#peerLeft = true;
+      if (this.#state.peer === 'there') this.#state.peer = 'left';
       // Its streams were dropped with it: nobody is left to tell.
-      if (this.#state === 'running') void this.#fail(new SecureSessionError('peer-left'), { sendAbort: false });
+      if (this.#state.phase === 'running') void this.#fail(new SecureSessionError('peer-left'), { sendAbort: false });
     }
     this.#wake();
   }
 
   #onMessage(message: Uint8Array): void {
-    if (this.#state === 'running') {
+    if (this.#state.phase === 'running') {
       // After the peer's abort there is nobody to tell.
       this.#step(() => this.handshake.receive(message), { sendAbort: !isAbort(message) });
-    } else if (this.#state === 'established') {
+    } else if (this.#state.phase === 'established') {
       // After the handshake the plain stream carries nothing but retransmits, which the stream drops. A new
       // message is the expert rejecting the agent's confirm (an abort), or an injection. Before approval
       // the creator has the relay remove the joiner (counted, conservatively) and the joiner leaves;
       // after approval the session ends.
-      this.#state = 'failed';
+      this.#state.phase = 'failed';
       if (this.#creator && !this.client.activation) this.client.reportFailedAttempt().catch(() => {});
       else void this.client.end();
     }
@@ -317,8 +339,7 @@ class SecureSessionRun implements SecureSessionStage {
       }
       // Before the agent's confirm goes out, so the expert's first encrypted frames find a stream here.
       this.client.startStream({ codec, frameFormat: FRAME_FORMAT_AES_256_GCM, keys });
-      this.#state = 'established';
-      this.#settle();
+      this.#settle('established');
       this.#resolve({ verificationCode: result.verificationCode });
     }
     if (step.reply) {
@@ -330,9 +351,9 @@ class SecureSessionRun implements SecureSessionStage {
   }
 
   #onEnded(end: SessionEnd): void {
-    this.#sessionEnd = end;
+    this.#state.peer = 'session-ended';
     this.#wake();
-    if (this.#state !== 'running' && this.#state !== 'waiting') return;
+    if (!this.#undecided) return;
     const cause = end.error ?? new Error(`session ended: ${end.reason}`);
     // The relay removing a joiner whose confirmation failed says so; the joiner learns nothing more from it.
     const code = end.reason === 'confirmation-failed' ? 'confirmation-failed' : 'session-ended';
@@ -340,28 +361,32 @@ class SecureSessionRun implements SecureSessionStage {
   }
 
   async #fail(error: SecureSessionError, { sendAbort }: { sendAbort: boolean }): Promise<void> {
-    if (this.#state !== 'running' && this.#state !== 'waiting') return;
-    this.#state = 'failed';
+    if (!this.#undecided) return;
+    this.#state.phase = 'failing';
     this.#cancelTimeout?.();
     if (sendAbort && this.#peerStillThere) await this.#sendAbort();
     if (this.#creator) {
       // An older release's joiner leaves only after waiting up to abortFlushMs for its own abort to be
       // acknowledged and as long again to be removed: wait for both before reporting it.
       const verdict = await this.#removeJoiner(isVersionMismatch(error) ? 2 * this.abortFlushMs : this.abortFlushMs);
-      this.#settle();
+      this.#settle('failed');
       const counted = this.#guessExposed || verdict !== undefined;
       this.#reject(verdict || counted ? new SecureSessionError(error.code, { cause: error.cause, verdict, counted }) : error);
     } else {
       // Versions that cannot talk: no guess was exposed, so the creator will not remove this joiner; leave at once.
       if (!isVersionMismatch(error)) await this.#leave();
-      else if (!this.#sessionEnd) await this.client.end();
-      this.#settle();
+      else if (!this.#sessionEnded) await this.client.end();
+      this.#settle('failed');
       this.#reject(error);
     }
   }
 
   get #peerStillThere(): boolean {
-    return !this.#sessionEnd && !this.#peerLeft;
+    return this.#state.peer === 'there';
+  }
+
+  get #sessionEnded(): boolean {
+    return this.#state.peer === 'session-ended';
   }
 
   /**
@@ -370,7 +395,7 @@ class SecureSessionRun implements SecureSessionStage {
    * exposed nothing is no guess: an honest joiner leaves by itself, and only one that stays is reported.
    */
   async #removeJoiner(patienceMs: number): Promise<AttemptVerdict | undefined> {
-    if (this.#sessionEnd) return undefined;
+    if (this.#sessionEnded) return undefined;
     if (!this.#guessExposed && (await this.#until(() => !this.#peerStillThere, patienceMs))) return undefined;
     let verdict: AttemptVerdict;
     try {
@@ -384,8 +409,8 @@ class SecureSessionRun implements SecureSessionStage {
 
   /** Joiner: waits briefly for the creator's report to remove it (it then learns 'confirmation-failed'), else leaves. */
   async #leave(): Promise<void> {
-    if (this.#sessionEnd) return;
-    if (!(await this.#until(() => this.#sessionEnd !== undefined, this.abortFlushMs))) await this.client.end();
+    if (this.#sessionEnded) return;
+    if (!(await this.#until(() => this.#sessionEnded, this.abortFlushMs))) await this.client.end();
   }
 
   /** Resolves true once `condition` holds (checked on peer and end events), false after `ms`. */
@@ -423,8 +448,8 @@ class SecureSessionRun implements SecureSessionStage {
     await Promise.race([acknowledged, this.#until(() => !this.#peerStillThere, this.abortFlushMs)]);
   }
 
-  #settle(): void {
+  #settle(outcome: 'established' | 'failed'): void {
     this.#cancelTimeout?.();
-    this.#settled = true;
+    this.#state.phase = outcome;
   }
 }

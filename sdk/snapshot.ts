@@ -4,7 +4,7 @@
 // not a crash deep inside the stream.
 
 import type { AssistSnapshot } from './assist-session.js';
-import { decodeBase64, encodeBase64 } from './base64.js';
+import { decodeBase64, encodeBase64 } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
 
 /** Bumped whenever the layout changes; an older or newer snapshot is refused rather than misread. */

@@ -81,6 +81,21 @@ export type StreamEvents = {
   error: [error: Error];
 };
 
+/**
+ * The stream's three independent states (a failure, #terminated, ends them all).
+ *
+ *   link:      live ──pause() (connection lost, or restored from a snapshot)──▶ paused ──resume()──▶ live
+ *              Paused, nothing is sent: data waits in the window, acks and heartbeats are not owed.
+ *   fill:      idle ──a message to send──▶ filling ──seal──▶ sealing ──sealed──▶ filling ──no room or nothing queued──▶ idle
+ *              One fill loop at a time; a packet being sealed counts as in flight, though its seq is not taken yet.
+ *   persisted: saved ──any change a snapshot holds──▶ changed ──persistWith's callback before a frame leaves──▶ saved
+ */
+type StreamState = {
+  link: 'live' | 'paused';
+  fill: 'idle' | 'filling' | 'sealing';
+  persisted: 'saved' | 'changed';
+};
+
 export class ReliableStream extends Emitter<StreamEvents> {
   readonly #tuning: StreamTuning;
   readonly #sendFrame: (frame: Uint8Array) => void;
@@ -92,7 +107,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   readonly #acks: AckPolicy;
   readonly #rtt: RttEstimator;
   readonly #loss: LossDetector;
-  #paused: boolean;
+  #state: StreamState;
   /** Set once the stream failed or was disposed; nothing happens afterwards. */
   #terminated: Error | undefined;
   #stats = {
@@ -106,10 +121,6 @@ export class ReliableStream extends Emitter<StreamEvents> {
     framesReceived: 0,
     bytesReceived: 0,
   };
-  /** The fill loop runs (it re-checks room and queue after every seal). */
-  #filling = false;
-  /** A data packet is being sealed: it counts as in flight (readyForScreenImage), though its seq is not taken yet. */
-  #sealing = false;
   #nextControlSeq = 0;
   #lastFrameSentAt: number;
   /** Fires at the next reorder deadline or retransmission timeout. */
@@ -120,7 +131,6 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #ackDeadline = Infinity;
   /** Called before a frame leaves when the state changed since the last call (persistWith). */
   #persist: ((snapshot: StreamSnapshot) => void) | undefined;
-  #changedSincePersisted = true;
 
   constructor(options: ReliableStreamOptions) {
     super();
@@ -136,12 +146,12 @@ export class ReliableStream extends Emitter<StreamEvents> {
     this.#rtt = new RttEstimator(this.#tuning);
     this.#loss = new LossDetector(this.#tuning);
     this.#nextControlSeq = restore?.nextControlSeq ?? 0;
-    this.#paused = paused ?? false;
+    this.#state = { link: paused ? 'paused' : 'live', fill: 'idle', persisted: 'changed' };
     this.#lastFrameSentAt = this.#clock.now();
     this.#armHeartbeat();
     // A restored stream owes the peer everything it holds unacknowledged, as after an outage.
-    if (restore && !this.#paused) {
-      this.#paused = true;
+    if (restore && this.#state.link === 'live') {
+      this.#state.link = 'paused';
       this.resume();
     }
   }
@@ -162,13 +172,13 @@ export class ReliableStream extends Emitter<StreamEvents> {
    */
   persistWith(save: ((snapshot: StreamSnapshot) => void) | undefined): void {
     this.#persist = save;
-    this.#changedSincePersisted = true;
+    this.#state.persisted = 'changed';
     this.#persistIfChanged();
   }
 
   #persistIfChanged(): void {
-    if (!this.#persist || !this.#changedSincePersisted) return;
-    this.#changedSincePersisted = false;
+    if (!this.#persist || this.#state.persisted === 'saved') return;
+    this.#state.persisted = 'saved';
     this.#persist(this.snapshot());
   }
 
@@ -177,7 +187,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     if (this.#terminated) return Promise.reject(this.#terminated);
     if (this.#sender.ending) return Promise.reject(new Error('stream is ending: no more messages'));
     const accepted = this.#sender.enqueue(message);
-    this.#changedSincePersisted = true;
+    this.#state.persisted = 'changed';
     // Kept before send() returns, so a crash after it does not lose the message even if the window is full.
     this.#persistIfChanged();
     void this.#fillWindow();
@@ -193,7 +203,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     if (this.#terminated) return Promise.reject(this.#terminated);
     if (!this.#sender.ending) {
       void this.#sender.end();
-      this.#changedSincePersisted = true;
+      this.#state.persisted = 'changed';
       this.#persistIfChanged();
       void this.#fillWindow();
     }
@@ -207,15 +217,15 @@ export class ReliableStream extends Emitter<StreamEvents> {
 
   /** Transport down: send nothing, keep all state. Received frames are still processed. */
   pause(): void {
-    if (this.#paused) return;
-    this.#paused = true;
+    if (this.#state.link === 'paused') return;
+    this.#state.link = 'paused';
     this.#stopTimers();
   }
 
   /** Transport back: report what we hold and resend everything unacked at once. */
   resume(): void {
-    if (!this.#paused || this.#terminated) return;
-    this.#paused = false;
+    if (this.#state.link === 'live' || this.#terminated) return;
+    this.#state.link = 'live';
     this.#lastFrameSentAt = this.#clock.now();
     this.#sendAck();
     for (const packet of this.#sender.unacknowledged()) this.#transmitData(packet);
@@ -258,7 +268,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
       ...received,
       queuedBytes,
       inFlightBytes,
-      inFlightPackets: inFlightPackets + (this.#sealing ? 1 : 0),
+      inFlightPackets: inFlightPackets + (this.#state.fill === 'sealing' ? 1 : 0),
       reorderBufferedPackets,
       smoothedRttMs: this.#rtt.smoothedMs,
       rtoMs: this.#rtt.rtoMs,
@@ -269,8 +279,8 @@ export class ReliableStream extends Emitter<StreamEvents> {
 
   /** Moves queued messages (and finally the close) into the window as far as it has room. */
   async #fillWindow(): Promise<void> {
-    if (this.#filling) return; // the running fill loop re-checks room and queue after every seal
-    this.#filling = true;
+    if (this.#state.fill !== 'idle') return; // the running fill loop re-checks room and queue after every seal
+    this.#state.fill = 'filling';
     try {
       for (;;) {
         const next = this.#nextOutgoing();
@@ -279,16 +289,16 @@ export class ReliableStream extends Emitter<StreamEvents> {
         // The seq and the bytes are taken only once sealed, so a snapshot taken meanwhile (an ack
         // going out) holds a state a restored stream can continue from: no seq used without its frame.
         const seq = this.#sender.nextSeq;
-        this.#sealing = true;
-        const frame = await this.#codec.seal('data', seq, next.body).finally(() => (this.#sealing = false));
+        this.#state.fill = 'sealing';
+        const frame = await this.#codec.seal('data', seq, next.body).finally(() => (this.#state.fill = 'filling'));
         if (this.#terminated) return;
         if (frame.length > this.#tuning.maxFrameBytes) {
           throw new Error(`codec sealed ${frame.length} bytes, over the ${this.#tuning.maxFrameBytes}-byte frame limit`);
         }
         const packet = this.#sender.sealed(frame);
         next.commit(seq);
-        this.#changedSincePersisted = true;
-        if (!this.#paused) {
+        this.#state.persisted = 'changed';
+        if (this.#state.link === 'live') {
           this.#transmitData(packet);
           // A timer already armed runs out before this newest packet's.
           this.#lossTimer ??= this.#clock.schedule(this.#rtt.rtoMs, () => this.#onLossTimer());
@@ -298,7 +308,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     } catch (error) {
       this.#fail(asError(error));
     } finally {
-      this.#filling = false;
+      this.#state.fill = 'idle';
     }
   }
 
@@ -306,7 +316,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #nextOutgoing(): ReturnType<StreamSender['next']> {
     // What the ack covered is no longer owed once the packet is sealed, though more may be owed by then.
     const acksCovered = this.#acks.owed;
-    const ack = acksCovered > 0 && !this.#paused ? this.#receiver.ackState() : undefined;
+    const ack = acksCovered > 0 && this.#state.link === 'live' ? this.#receiver.ackState() : undefined;
     const next = this.#sender.next(this.#maxChunkBytes - (ack ? encodeAck(ack).length : 0), ack);
     if (!next || !ack) return next;
     return {
@@ -340,7 +350,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     // Before knowing whether the ack is new: a repeated one still reports the peer's duplicates.
     this.#loss.peerReported(ack.duplicates, now, this.#rtt.smoothedMs);
     if (!delivered) return; // a heartbeat or a repeated ack
-    this.#changedSincePersisted = true;
+    this.#state.persisted = 'changed';
     this.#loss.delivered(delivered, now);
     const sample = karnSample(delivered, now);
     if (sample !== undefined) this.#rtt.sample(sample);
@@ -352,7 +362,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #recoverLosses(): void {
     this.#lossTimer?.();
     this.#lossTimer = undefined;
-    if (this.#paused || this.#terminated) return;
+    if (this.#state.link === 'paused' || this.#terminated) return;
     const now = this.#clock.now();
     const { lost, nextDeadline } = this.#loss.detect(this.#sender.outstanding(), now, this.#rtt);
     for (const packet of lost) this.#transmitData(packet);
@@ -379,7 +389,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
   #armHeartbeat(delay = this.#tuning.heartbeatIntervalMs): void {
     this.#heartbeatTimer?.();
     this.#heartbeatTimer = undefined;
-    if (this.#paused || this.#terminated) return;
+    if (this.#state.link === 'paused' || this.#terminated) return;
     this.#heartbeatTimer = this.#clock.schedule(delay, () => {
       const idleFor = this.#clock.now() - this.#lastFrameSentAt;
       if (idleFor >= this.#tuning.heartbeatIntervalMs) {
@@ -406,7 +416,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
     const arrival = this.#receiver.dataArrived(seq, packet);
     // Owed before anything is delivered, so an answer a listener sends at once (an echo) carries the ack.
     const answerLikely = this.#acks.dataReceived(arrival.loneInOrder);
-    this.#changedSincePersisted = true;
+    this.#state.persisted = 'changed';
     this.#deliver();
     // Filling the gap is acked at once, before the sender, seeing later packets acked, resends this one.
     // A close is acked at once: the peer's end() waits for it, and no answer follows a close.
@@ -426,7 +436,7 @@ export class ReliableStream extends Emitter<StreamEvents> {
 
   #scheduleAck(urgent: boolean, answerLikely: boolean): void {
     // Paused: resume() acks. Nothing owed: an answer sent during delivery carried it.
-    if (this.#paused) return;
+    if (this.#state.link === 'paused') return;
     const delay = this.#acks.delay(urgent, answerLikely);
     if (delay === undefined) return;
     if (delay === 'now') return this.#sendAck();
@@ -447,15 +457,15 @@ export class ReliableStream extends Emitter<StreamEvents> {
   /** Sends our receive state. Seq and contents are fixed together, so the newest seq carries the newest state. */
   #sendAck(): void {
     this.#cancelAckTimer();
-    if (this.#paused || this.#terminated) return; // resume() sends a fresh ack
+    if (this.#state.link === 'paused' || this.#terminated) return; // resume() sends a fresh ack
     this.#acks.acked();
     if (this.#nextControlSeq > MAX_SEQ) return this.#fail(new Error('control sequence space exhausted'));
     const seq = this.#nextControlSeq++;
-    this.#changedSincePersisted = true;
+    this.#state.persisted = 'changed';
     const body = encodeAck(this.#receiver.ackState());
     this.#codec.seal('control', seq, body).then(
       (frame) => {
-        if (this.#paused || this.#terminated) return;
+        if (this.#state.link === 'paused' || this.#terminated) return;
         this.#stats.controlFramesSent++;
         this.#transmit(frame);
       },

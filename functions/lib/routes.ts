@@ -9,7 +9,7 @@
 import type { ClientAction, ServerMessage } from '../../shared/core/messages.js';
 
 /** DynamoDB actions a function may be granted; Query only on the sparse OpenSessions index. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
 
 /** @connections methods: POST sends a message to a client, DELETE closes its connection, GET asks whether it exists. */
 export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
@@ -105,6 +105,19 @@ export const webSocketRoutes = {
     reply: 'deviceSignedIn',
   },
   deviceHeartbeat: { useCase: 'device-sign-in#deviceHeartbeat', tableActions: ['UpdateItem', 'GetItem'], connections: [], clients: ['dynamodb'], reply: 'deviceHeartbeatAcknowledged' },
+  // Help-desk offers (docs/help-desk.md). A technician's list reads the group policies and the devices (two
+  // Scans: few items, and only when a technician lists); the offer reads the technician, the session, the
+  // device and its policy, keeps the offer (PutItem), audits (UpdateItem) and posts it to the device's agent.
+  listOfferableDevices: { useCase: 'help-offers#listOfferableDevices', tableActions: ['GetItem', 'Scan'], connections: [], clients: ['dynamodb'], reply: 'offerableDevices' },
+  offerDevice: {
+    useCase: 'help-offers#offerDevice',
+    tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
+    connections: ['POST'],
+    clients: ['dynamodb', 'apigatewaymanagementapi'],
+    reply: 'deviceOffered',
+  },
+  // The device's answer is audited; a denial (or the device's refusal) ends the technician's session.
+  answerOffer: { useCase: 'help-offers#answerOffer', ...SESSION_ACTION, reply: 'offerAnswered' },
   // A technician's ticket (minted by the technicianTicket function) is burned with a DeleteItem; who signed in is a PutItem.
   signInTechnician: { useCase: 'technician-sign-in#signInTechnician', tableActions: ['DeleteItem', 'PutItem'], connections: [], clients: ['dynamodb'], reply: 'technicianSignedIn' },
 } as const satisfies Record<'$connect' | '$disconnect' | '$default' | ClientAction, WebSocketRouteSpec>;

@@ -75,7 +75,7 @@ const samePassword = (given: string, expected: string) => {
 
 function loginPage(action: string, problem?: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in: Assist Relay (local)</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 24rem; margin: 3rem auto">
 <h1>Sign in</h1>
 <p>The local OpenID provider of <code>npm start</code>, for development: accounts come from its accounts file.</p>

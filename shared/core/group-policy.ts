@@ -8,18 +8,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeBase64Url, encodeBase64Url } from './base64.js';
 import { isStoredDisplayName } from './display-name.js';
-import type { ApprovalMode } from './messages.js';
+import { approvalModes, consentRules, type ApprovalMode, type ConsentRule } from './messages.js';
 import { CodedError } from './coded-error.js';
 
 const POLICY_CONTEXT = 'assist-relay group policy v1';
 
-/**
- * `ask`: the person answers (allow view, allow control, deny) before anything is shared; the default.
- * `notice`: no question, but a notice stays visible on the device for the whole session.
- */
-export type ConsentRule = 'ask' | 'notice';
-export const consentRules = ['ask', 'notice'] as const satisfies readonly ConsentRule[];
-export const accessLevels = ['view', 'control'] as const satisfies readonly ApprovalMode[];
 
 export interface PermittedViewers {
   /** A group from the technicians' ID tokens (the issuer's group claim). */
@@ -67,7 +60,7 @@ function isRule(value: unknown): value is PermittedViewers {
   return (
     isRecord(value) &&
     isStoredDisplayName(value.technicianGroup) &&
-    (accessLevels as readonly unknown[]).includes(value.level) &&
+    (approvalModes as readonly unknown[]).includes(value.level) &&
     (consentRules as readonly unknown[]).includes(value.consent)
   );
 }

@@ -7,8 +7,8 @@
 // and what the code is typed with cannot drift apart; parse.ts applies them at both ends.
 
 import { MAX_DISPLAY_NAME_CHARACTERS } from './display-name.js';
-import type { ClientMessageOf } from './schemas.js';
-import type { auditEvent, serverMessageSchema, sessionInfo } from './server-messages.js';
+import type { ClientAction, ClientMessageOf } from './schemas.js';
+import type { auditEvent, offerableDevice, serverMessageSchema, sessionInfo } from './server-messages.js';
 import type * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
@@ -49,6 +49,11 @@ export const MAX_FAILED_ATTEMPTS_CEILING = 10;
 export const invitationKinds = ['file', 'easy-connect', 'helper-code'] as const;
 export type InvitationKind = (typeof invitationKinds)[number];
 
+/** Who creates (and so holds the secret of) each kind of invitation; the other side joins it. */
+export function creatorRoleOf(kind: InvitationKind): Role {
+  return kind === 'helper-code' ? 'expert' : 'agent';
+}
+
 export const approvalModes = ['view', 'control'] as const;
 export type ApprovalMode = (typeof approvalModes)[number];
 
@@ -69,26 +74,7 @@ export type RecordableEvent = (typeof recordableEvents)[number];
 
 // Client → relay: one schema per action.
 
-/** The actions, as a list of its own: the route table reads it without building any schema. */
-export const clientActions = [
-  'createSession',
-  'joinSession',
-  'resumeSession',
-  'frame',
-  'approveSession',
-  'reportFailedAttempt',
-  'recordEvent',
-  'extendSession',
-  'emailInvitation',
-  'listAudit',
-  'endSession',
-  'enrolDevice',
-  'requestDeviceChallenge',
-  'signInDevice',
-  'deviceHeartbeat',
-  'signInTechnician',
-] as const;
-export type ClientAction = (typeof clientActions)[number];
+export type { ClientAction } from './schemas.js';
 
 export type ClientMessage = { [A in ClientAction]: ClientMessageOf<A> }[ClientAction];
 export type CreateSessionRequest = ClientMessageOf<'createSession'>;
@@ -107,6 +93,39 @@ export type RequestDeviceChallengeRequest = ClientMessageOf<'requestDeviceChalle
 export type SignInDeviceRequest = ClientMessageOf<'signInDevice'>;
 export type DeviceHeartbeatRequest = ClientMessageOf<'deviceHeartbeat'>;
 export type SignInTechnicianRequest = ClientMessageOf<'signInTechnician'>;
+export type ListOfferableDevicesRequest = ClientMessageOf<'listOfferableDevices'>;
+export type OfferDeviceRequest = ClientMessageOf<'offerDevice'>;
+export type AnswerOfferRequest = ClientMessageOf<'answerOffer'>;
+
+/** Why the help desk offers help (or a ticket number): shown to the person, kept in the audit. */
+export const MAX_OFFER_REASON_CHARS = 200;
+
+/**
+ * What became of a help-desk offer, as the device's agent tells the relay (answerOffer): the person allowed
+ * view or control, denied, did not answer in time, or the device refused the offer itself (a policy that does
+ * not verify, a technician no rule names, a code it cannot open).
+ */
+export const offerAnswers = [
+  'view',
+  'control',
+  'deny',
+  'no-answer',
+  'malformed-policy',
+  'bad-policy-signature',
+  'policy-for-another-group',
+  'policy-rolled-back',
+  'not-permitted',
+  'unopenable-code',
+] as const;
+export type OfferAnswer = (typeof offerAnswers)[number];
+
+/**
+ * A group policy's consent rule (group-policy.ts). `ask`: the person answers (allow view, allow control, deny)
+ * before anything is shared; the default. `notice`: no question, but a notice stays visible on the device for
+ * the whole session.
+ */
+export const consentRules = ['ask', 'notice'] as const;
+export type ConsentRule = (typeof consentRules)[number];
 
 export const auditEventNames = [
   'created',
@@ -119,6 +138,12 @@ export const auditEventNames = [
   'extended',
   ...recordableEvents,
   'ended',
+  /** A technician offered help to a device (technician, deviceId, deviceName, reason); detail not-permitted when refused. */
+  'offered',
+  /** The device's answer to the offer; detail: an OfferAnswer. */
+  'offer-answered',
+  /** A device enrolled (kept under its device id); detail: its group and the token's id. */
+  'enrolled',
 ] as const;
 
 /** Reasons a session ends, as both sides are told. */
@@ -178,6 +203,10 @@ export const errorCodes = [
   'invalid-technician-ticket',
   /** The action is for technicians, and no technician is signed in on this connection (signInTechnician). */
   'technician-not-signed-in',
+  /** The technician's groups may not offer help to this device's group (the operator's policy), or there is no such device. */
+  'offer-not-permitted',
+  /** The device is not connected to the relay now. */
+  'device-unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
@@ -186,3 +215,5 @@ export type ErrorCode = (typeof errorCodes)[number];
 export type AuditEvent = v.InferOutput<typeof auditEvent>;
 export type SessionInfo = v.InferOutput<v.ObjectSchema<typeof sessionInfo, undefined>>;
 export type ServerMessage = v.InferOutput<typeof serverMessageSchema>;
+/** A device a technician may offer help to (listOfferableDevices). */
+export type OfferableDevice = v.InferOutput<typeof offerableDevice>;

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { RelayError } from './relay-error.js';
-import { clientActions, MAX_FRAME_DATA_CHARS, type ClientAction, type ClientMessage } from './messages.js';
-import { clientMessageSchemas, problemOf } from './schemas.js';
+import { MAX_FRAME_DATA_CHARS, type ClientMessage } from './messages.js';
+import { clientActions, clientMessageSchemas, problemOf, type ClientAction } from './schemas.js';
 
 // The relay's parser of what clients send, with the schemas of schemas.ts; a failure is a RelayError, which the
 // relay answers with. What the relay sends, the SDK parses with server-messages.ts.

@@ -4,15 +4,16 @@
 
 import * as v from 'valibot';
 import { isBase64 } from './base64.js';
-import { DISPLAY_NAME_RULE, isStoredDisplayName } from './display-name.js';
+import { DISPLAY_NAME_RULE, isStoredDisplayName, unsafeTextCharacter } from './display-name.js';
 import {
   approvalModes,
   invitationKinds,
   MAX_EMAIL_ADDRESS_CHARS,
   MAX_INVITATION_FILE_CHARS,
+  MAX_OFFER_REASON_CHARS,
+  offerAnswers,
   MAX_REQUESTER_NAME_CHARS,
   recordableEvents,
-  type ClientAction,
 } from './messages.js';
 
 // The fields' schemas.
@@ -41,6 +42,14 @@ const signature = matching(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'an Ed25519 signature (6
 const operatingSystem = matching(/^[a-z0-9]{1,16}$/, 'an operating system name such as linux, darwin or win32');
 /** A display name as the relay keeps it (the whole rule: shared/core/display-name.ts). */
 const deviceName = v.custom<string>(isStoredDisplayName, `is not a device name: it must be ${DISPLAY_NAME_RULE}`);
+/** The reason (or ticket number) of an offer: shown to the person, so no control or text-direction characters. */
+const REASON = `must be the reason or a ticket number: 1 to ${MAX_OFFER_REASON_CHARS} characters, without control or text-direction characters`;
+const offerReason = v.pipe(
+  v.string(REASON),
+  v.check((reason) => reason.trim() !== '' && reason.length <= MAX_OFFER_REASON_CHARS && !unsafeTextCharacter.test(reason), REASON),
+);
+/** A one-time X25519 key, a helper code and a tag, base64url (shared/crypto/sealed-code.ts). */
+const sealedCode = matching(/^[A-Za-z0-9_-]{60,400}$/, 'a sealed code (base64url)');
 /** Base64 frame data; its size is checked first (parse.ts), as its own error. */
 const frameData = v.pipe(v.string('must be a base64 string'), v.check(isBase64, 'must be a base64 string'));
 
@@ -58,7 +67,10 @@ export function messageSchema<const E extends v.ObjectEntries>(entries: E) {
 
 // Client → relay: one schema per action.
 
-export const clientMessageSchemas = {
+/** Each action's schema, whose `action` is its key: a route's message is defined here, once. */
+const actionSchemas = <const S extends { [A in keyof S]: v.GenericSchema<unknown, { action: A }> }>(schemas: S) => schemas;
+
+export const clientMessageSchemas = actionSchemas({
   createSession: messageSchema({
     action: v.literal('createSession'),
     /** Default 'easy-connect'. */
@@ -136,7 +148,30 @@ export const clientMessageSchemas = {
    * from their ID token a moment before: short-lived, single-use, and in the message, never in a URL.
    */
   signInTechnician: messageSchema({ action: v.literal('signInTechnician'), ticket: bearerToken("a sign-in ticket (from the relay's /technician/ticket)") }),
-} satisfies { [A in ClientAction]: v.GenericSchema<unknown, { action: A }> };
+  /** A signed-in technician: the enrolled devices whose group's policy lets one of the technician's groups offer help. */
+  listOfferableDevices: messageSchema({ action: v.literal('listOfferableDevices') }),
+  /**
+   * A signed-in technician, on the connection holding its waiting helper-code session (docs/help-desk.md): offers
+   * help to a device. The relay checks the group policy, audits, and forwards the offer to the device's agent.
+   */
+  offerDevice: messageSchema({
+    action: v.literal('offerDevice'),
+    deviceId,
+    /** Why, or a ticket number: shown to the person and kept in the audit. */
+    reason: offerReason,
+    /** The session's helper code sealed to the device's enrolled key: the relay cannot open it. */
+    sealedCode,
+  }),
+  /**
+   * The device's agent, on its signed-in connection: what became of an offer. view/control: the person allowed it
+   * (the agent then approves the session it joined); anything else ends the offer (the relay ends the session).
+   */
+  answerOffer: messageSchema({ action: v.literal('answerOffer'), deviceId, sessionId, answer: oneOf(offerAnswers) }),
+});
+
+export type ClientAction = keyof typeof clientMessageSchemas;
+/** Every action a client may send. */
+export const clientActions = Object.keys(clientMessageSchemas) as ClientAction[];
 
 export type ClientMessageOf<A extends ClientAction> = v.InferOutput<(typeof clientMessageSchemas)[A]>;
 

@@ -3,7 +3,7 @@
 
 import * as v from 'valibot';
 import { CodedError } from './coded-error.js';
-import { approvalModes, auditEventNames, endReasons, errorCodes, invitationKinds, recordableEvents, roles, type ServerMessage } from './messages.js';
+import { approvalModes, auditEventNames, consentRules, endReasons, errorCodes, invitationKinds, offerAnswers, recordableEvents, roles, type ServerMessage } from './messages.js';
 import { messageSchema, oneOf, problemOf } from './schemas.js';
 
 /** Epoch seconds, durations and counts, as the relay sends them. */
@@ -21,6 +21,11 @@ export const auditEvent = messageSchema({
   detail: v.optional(text),
   /** created: the invitation's nameplate (relay-visible routing id, never the secret), so an operator can find it. */
   nameplate: v.optional(text),
+  /** Help-desk offers: who offered (as the relay verified the sign-in), to which device, and why. */
+  technician: v.optional(messageSchema({ issuer: text, subject: text, name: text, email: v.optional(text) })),
+  deviceId: v.optional(text),
+  deviceName: v.optional(text),
+  reason: v.optional(text),
 });
 
 /** A technician as the relay verified them (technician.ts: TechnicianIdentity). */
@@ -30,6 +35,29 @@ const technicianIdentity = messageSchema({
   name: text,
   email: v.optional(text),
   groups: v.pipe(v.array(text, 'must be a list of group names'), v.readonly()),
+});
+
+/** A group's policy as the operator signed it: the device checks it (group-policy.ts), so only its shape here. */
+const signedGroupPolicy = messageSchema({
+  policy: messageSchema({
+    group: text,
+    issuedAt: count,
+    rules: v.array(messageSchema({ technicianGroup: text, level: oneOf(approvalModes), consent: oneOf(consentRules) }), 'must be a list of rules'),
+  }),
+  signature: text,
+});
+
+/** A device a technician may offer help to. */
+export const offerableDevice = messageSchema({
+  deviceId: text,
+  name: text,
+  group: text,
+  os: text,
+  /** Its enrolled Ed25519 key: the technician seals the code to it. */
+  publicKey: text,
+  /** Signed in now. */
+  online: flag,
+  lastSeenAt: v.optional(count),
 });
 
 export const sessionInfo = {
@@ -92,6 +120,11 @@ export const serverMessageSchema = v.variant(
     messageSchema({ type: v.literal('deviceHeartbeatAcknowledged') }),
     /** The technician the ticket was minted for is signed in on this connection. */
     messageSchema({ type: v.literal('technicianSignedIn'), technician: technicianIdentity }),
+    messageSchema({ type: v.literal('offerableDevices'), devices: v.array(offerableDevice, 'must be a list of devices') }),
+    messageSchema({ type: v.literal('deviceOffered'), deviceId: text, name: text }),
+    /** To the device's agent: a technician offers help (checked by the device itself: sdk/device-offer.ts). */
+    messageSchema({ type: v.literal('helpOffered'), sessionId: text, technician: technicianIdentity, reason: text, sealedCode: text, policy: signedGroupPolicy }),
+    messageSchema({ type: v.literal('offerAnswered'), answer: oneOf(offerAnswers) }),
     messageSchema({
       type: v.literal('error'),
       code: oneOf(errorCodes),

@@ -25,9 +25,10 @@ const KB = 1024;
  * docs/cost-and-limits.md. Device enrolment added 2.3 KB to each function with DynamoDB (its parser, and the
  * device registry adapter, which the one `dynamo` client factory builds); one-way routes and the lazily built
  * mailer about 0.6 KB to each; the device agent's sign-in and heartbeats about 1 KB more to each; the message
- * schemas (valibot) about 6 KB to each WebSocket function.
+ * schemas (valibot) about 6 KB to each WebSocket function; help-desk offers (their messages' schemas, policies
+ * and offers in the registry adapter) about 1 KB more to each.
  */
-const ceilingBytes = (name: string) => (name === 'email-invitation' ? 316 * KB : name === 'http' ? 206 * KB : 242 * KB);
+const ceilingBytes = (name: string) => (name === 'email-invitation' ? 317 * KB : name === 'http' ? 206 * KB : 243 * KB);
 
 /** Modules of the SDK that the stand-ins replace: none may be in a bundle (paths as esbuild reports inputs). */
 const replacedModules = [

@@ -9,7 +9,7 @@ import { esbuildOptions, functionEntries } from '../../infra/constructs/bundling
 import { RelayStack } from '../../infra/relay-stack.js';
 import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../shared/server/config/policy.js';
 import { tableSchema } from '../../shared/server/adapters/table.js';
-import { clientActions } from '../../shared/core/messages.js';
+import { clientActions } from '../../shared/core/schemas.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/server/use-cases:
@@ -45,6 +45,11 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'device-heartbeat': { route: 'deviceHeartbeat', table: ['GetItem', 'UpdateItem'], connections: [] },
   // a technician's ticket burned (DeleteItem), who is signed in on the connection kept (PutItem).
   'sign-in-technician': { route: 'signInTechnician', table: ['DeleteItem', 'PutItem'], connections: [] },
+  // help-desk offers: a technician lists the devices its groups may help (Scans of policies and devices), offers
+  // one (audited, kept, posted to the device); the device's answer is audited and a denial ends the session.
+  'list-offerable-devices': { route: 'listOfferableDevices', table: ['GetItem', 'Scan'], connections: [] },
+  'offer-device': { route: 'offerDevice', table: ['GetItem', 'PutItem', 'UpdateItem'], connections: ['POST'] },
+  'answer-offer': { route: 'answerOffer', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // POST /technician/ticket: verifies the ID token, keeps the ticket's hash.
   'technician-ticket': { table: ['PutItem'], connections: [] },
   // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
@@ -362,6 +367,7 @@ describe('RelayStack', () => {
         'GET /help',
         'GET /join/{nameplate}',
         'GET /relay.json',
+        'GET /technician',
         'POST /technician/ticket',
       ]);
       for (const [, route] of routes) {

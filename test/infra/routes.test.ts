@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { functionEntries } from '../../infra/constructs/bundling.js';
 import { routeEntrySource, useCaseOf } from '../../functions/lib/entries.js';
 import { functionNameOf, otherFunctions, replyTypeOf, webSocketRoutes, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
-import { clientActions } from '../../shared/core/messages.js';
+import { clientActions } from '../../shared/core/schemas.js';
 
 // functions/lib/routes.ts is the one list of routes: the stack, the local runtime and the SDK read it, and each
 // route's Lambda entry is derived from it. These checks tie it to what exists: the use cases and the protocol.
@@ -63,6 +63,9 @@ describe('the route table', () => {
       signInDevice: 'deviceSignedIn',
       deviceHeartbeat: 'deviceHeartbeatAcknowledged',
       signInTechnician: 'technicianSignedIn',
+      listOfferableDevices: 'offerableDevices',
+      offerDevice: 'deviceOffered',
+      answerOffer: 'offerAnswered',
     });
   });
 

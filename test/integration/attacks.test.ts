@@ -8,7 +8,7 @@ import { encodeHandshakeMessage, HANDSHAKE_MESSAGE_BYTES, HANDSHAKE_VERSION } fr
 import { Handshake, HandshakeError, passwordRelatedString, type HandshakeResult } from '../../shared/crypto/handshake.js';
 import { decodeDataPacket, encodeDataPacket } from '../../sdk/packets.js';
 import { createRelayClient, establishSecureSession, ReliableStream, type SecureSession, type SecureSessionError } from '../../sdk/node.js';
-import { until, useCleanups } from '../support/harness.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import {
   approvePair,
@@ -116,7 +116,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
   it('a frame with one flipped bit fails authentication and ends the session (stream-failed, FrameAuthError) before it is delivered', async () => {
     const p = await securedPair();
     await p.expert.client.sendText('before');
-    await until(() => p.agent.seen.messages.length === 1, 'the first message');
+    await p.until(() => p.agent.seen.messages.length === 1, 'the first message');
 
     let tampered = 0;
     tap.rewriteFrame = (frame, from) => {
@@ -127,7 +127,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       return copy;
     };
     await p.expert.client.sendText('pay 100 EUR to Mallory');
-    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+    await p.until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
 
     expect(tampered).toBe(1);
     expect(p.agent.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'authentication-failed' } });
@@ -143,14 +143,14 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       return undefined;
     };
     await p.expert.client.sendText('transfer 100 EUR');
-    await until(() => p.agent.seen.messages.length === 1 && captured.length === 1, 'the message and its frame');
+    await p.until(() => p.agent.seen.messages.length === 1 && captured.length === 1, 'the message and its frame');
     tap.rewriteFrame = undefined;
 
     const { agent, expert } = connections(p);
     const duplicatesBefore = p.agent.client.stats.stream!.duplicateFrames;
     await injectFrame(runtime(), agent, captured[0]!);
     await p.expert.client.sendText('after the replay');
-    await until(
+    await p.until(
       () => p.agent.seen.messages.length === 2 && p.agent.client.stats.stream!.duplicateFrames > duplicatesBefore,
       'the replay to be processed and the next message to arrive',
     );
@@ -159,7 +159,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
 
     // The same bytes sent back to the expert claim the expert's own direction.
     await injectFrame(runtime(), expert, captured[0]!);
-    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+    await p.until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
     expect(p.expert.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'reflected-frame' } });
     expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-expert' });
     expect(p.expert.seen.messages).toEqual([]);
@@ -189,7 +189,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     };
     const sent = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
     for (const message of sent) await p.expert.client.sendText(message);
-    await until(() => p.agent.seen.messages.length === sent.length, 'every message');
+    await p.until(() => p.agent.seen.messages.length === sent.length, 'every message');
 
     expect(dropped).toBe(1);
     expect(p.agent.seen.messages).toEqual(sent);
@@ -197,7 +197,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
 
     tap.rewriteFrame = undefined;
     const end = await p.expert.client.end();
-    await until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
+    await p.until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
     expect(end).toMatchObject({ reason: 'ended-by-expert', delivered: true });
     expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-expert', peerClosed: true });
   });
@@ -205,7 +205,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
   it('truncation (the relay drops the rest and the authenticated close) is reported as a cut: peerClosed false', async () => {
     const p = await securedPair({ endTimeoutMs: 300 });
     await p.expert.client.sendText('one');
-    await until(() => p.agent.seen.messages.length === 1, 'the first message');
+    await p.until(() => p.agent.seen.messages.length === 1, 'the first message');
 
     let suppressed = 0;
     tap.rewriteFrame = (frame, from) => {
@@ -216,7 +216,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     await p.expert.client.sendText('two');
     await p.expert.client.sendText('three');
     const end = await p.expert.client.end(); // waits endTimeoutMs for acks that never come, then ends
-    await until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
+    await p.until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
 
     expect(suppressed).toBeGreaterThanOrEqual(3); // two, three and the close, at least once each
     expect(end).toMatchObject({ reason: 'ended-by-expert', delivered: false });
@@ -227,12 +227,12 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
   it('a frame sealed under a random key (forged or re-encrypted by the relay) fails authentication and ends the session', async () => {
     const p = await securedPair();
     await p.expert.client.sendText('genuine');
-    await until(() => p.agent.seen.messages.length === 1, 'the genuine message');
+    await p.until(() => p.agent.seen.messages.length === 1, 'the genuine message');
 
     const forger = createFrameCipher({ role: 'expert', sendSecret: randomSecret(), receiveSecret: randomSecret() });
     const forged = await forger.seal('data', 1, encodeDataPacket({ kind: 'last-chunk', payload: new TextEncoder().encode('forged') }));
     await injectFrame(runtime(), connections(p).agent, forged);
-    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+    await p.until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
 
     expect(p.agent.seen.ended).toMatchObject({ reason: 'stream-failed', error: { name: 'FrameAuthError', code: 'authentication-failed' } });
     expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
@@ -250,7 +250,7 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     // The relay also hides the agent's acks of it (the expert's stream would reject an ack of data it never sent).
     tap.rewriteFrame = (frame, from) => (from.role === 'agent' && frame[0] === FRAME_FORMAT_PLAIN ? null : undefined);
     await injectFrame(runtime(), agent, injected);
-    await until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
+    await p.until(() => p.agent.seen.ended !== undefined && p.expert.seen.ended !== undefined, 'both ends');
 
     expect(p.agent.seen.ended).toMatchObject({ reason: 'ended-by-agent' });
     expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent' });

@@ -1,10 +1,9 @@
 // `npm run audit-log -- --local URL` as the README gives it (issue 13): no --table needed for the
 // local runtime's database, sessions newest first, each with its invitation's nameplate.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../../shared/core/messages.js';
 import { useCleanups } from '../support/harness.js';
+import { auditLog } from '../support/operator.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -13,14 +12,6 @@ let now = Date.now();
 const runtime = useLocalRuntime({ clock: () => now });
 const defer = useCleanups();
 
-/** Runs the command; not spawnSync: the database it reads is served by this process. */
-const auditLog = (...args: string[]) =>
-  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    const script = [fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), fileURLToPath(new URL('../../infra/audit-log.ts', import.meta.url))];
-    execFile(process.execPath, [...script, ...args], { encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 
 async function invite(kind: string): Promise<Extract<ServerMessage, { type: 'sessionCreated' }>> {
   const creator = await TestSocket.open(runtime().wsUrl);

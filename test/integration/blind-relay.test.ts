@@ -15,11 +15,11 @@ import { createFrameCipher } from '../../shared/crypto/frame-cipher.js';
 import { FRAME_FORMAT_AES_256_GCM, FRAME_HEADER_BYTES } from '../../shared/crypto/frame-codec.js';
 import type { HandshakeResult } from '../../shared/crypto/handshake.js';
 import { createJsonLog } from '../../shared/server/ports/log.js';
-import { decodeBase64 } from '../../sdk/base64.js';
+import { decodeBase64 } from '../../shared/core/base64.js';
 import { createRelayClient } from '../../sdk/node.js';
 import { useLocalRuntime } from '../support/runtime.js';
-import { until } from '../support/harness.js';
-import { approvePair, observe, openPair, RecordingTap, securePair } from '../support/secure-pair.js';
+import { nextEvent } from '../support/harness.js';
+import { approvePair, openPair, RecordingTap, securePair } from '../support/secure-pair.js';
 
 const logLines: string[] = [];
 const tap = new RecordingTap();
@@ -153,14 +153,14 @@ describe('the relay is blind', () => {
     for (const line of expertLines) await p.expert.client.sendText(line);
     for (const line of agentLines) await p.agent.client.sendText(line);
     await p.expert.client.send(bulk);
-    await until(() => p.agent.seen.messages.length === expertLines.length + 1 && p.expert.seen.messages.length === agentLines.length, 'every message');
+    await p.until(() => p.agent.seen.messages.length === expertLines.length + 1 && p.expert.seen.messages.length === agentLines.length, 'every message');
     expect(p.agent.seen.messages.slice(0, expertLines.length)).toEqual(expertLines);
     expect(p.agent.seen.messages.at(-1)).toBe(new TextDecoder().decode(bulk));
     expect(p.expert.seen.messages).toEqual(agentLines);
     tables.push(await scanTable());
 
     const end = await p.agent.client.end();
-    await until(() => p.expert.seen.ended !== undefined, 'the expert to hear the end');
+    await p.until(() => p.expert.seen.ended !== undefined, 'the expert to hear the end');
     expect(end).toMatchObject({ reason: 'ended-by-agent', delivered: true });
     expect(p.expert.seen.ended).toMatchObject({ reason: 'ended-by-agent', peerClosed: true });
     await runtime().gateway.settle();
@@ -207,11 +207,11 @@ describe('the relay is blind', () => {
     const plain = () => createRelayClient({ url: runtime().wsUrl, streamTuning: { initialRtoMs: 100, minRtoMs: 20, ackDelayMs: 5, answerAckDelayMs: 5 } });
     const agent = plain();
     const expert = plain();
-    const seen = observe(expert);
+    const heard = nextEvent(expert, 'message');
     const { nameplate } = await agent.createSession();
     await expert.joinSession(nameplate);
     await agent.sendText(control);
-    await until(() => seen.messages.length === 1, 'the control message');
+    await heard;
     agent.close();
     expert.close();
 

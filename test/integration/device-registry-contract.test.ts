@@ -128,4 +128,13 @@ describe.each(adapters)('%s device registry', (_name, make) => {
     expect(await registry.getGroupPolicy(group)).toEqual(signed(2));
     expect((await all(registry.listGroupPolicies())).filter((listed) => listed.policy.group === group)).toEqual([signed(2)]);
   });
+
+  it('keeps an offer until its session’s invitation closes', async () => {
+    const registry = make();
+    const sessionId = `s-${Math.random().toString(36).slice(2)}`;
+    await registry.putOffer({ sessionId, deviceId: 'd1', expiresAt: NOW + 60 });
+    expect(await registry.getOffer(sessionId, NOW)).toEqual({ sessionId, deviceId: 'd1', expiresAt: NOW + 60 });
+    expect(await registry.getOffer(sessionId, NOW + 60)).toBeUndefined();
+    expect(await registry.getOffer('no-such-session', NOW)).toBeUndefined();
+  });
 });

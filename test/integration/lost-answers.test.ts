@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayTap } from '../../infra/local/gateway.js';
 import { createRelayClient } from '../../sdk/node.js';
-import { fastClientOptions, until, useCleanups } from '../support/harness.js';
+import { fastClientOptions, useCleanups, when } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 /** Drops the connection instead of delivering the next reply of the armed type, once. */
@@ -53,9 +53,9 @@ describe('answers lost with the connection', () => {
     await expert.joinSession(nameplate);
     expect(tap.lost).toBe(2);
     // The first join's seat went with its connection: the second join took it, and the agent sees the expert.
-    await until(() => agent.peerConnected, 'the agent to see the expert');
+    await when(agent, 'peer', () => agent.peerConnected);
     await agent.approveSession('view');
-    await until(() => expert.activation?.mode === 'view', 'the approval to reach the second join');
+    await when(expert, 'active', () => expert.activation?.mode === 'view');
   });
 
   it('an approval whose answer was lost is sent again and answered alike; the expert is told once', async () => {
@@ -71,7 +71,7 @@ describe('answers lost with the connection', () => {
 
     expect(activation.mode).toBe('control');
     expect(agent.stats.reconnects).toBe(1);
-    await until(() => expert.activation !== undefined, 'the expert to learn of the approval');
+    await when(expert, 'active', () => expert.activation !== undefined);
     expect(expert.activation).toEqual(activation);
     expect(tap.sent.filter(({ connectionId, type }) => connectionId === expertConnection && type === 'sessionActive')).toHaveLength(1);
   });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRelayClient } from '../../sdk/node.js';
 import type { GatewayTap } from '../../infra/local/gateway.js';
-import { fastClientOptions, until, useCleanups } from '../support/harness.js';
+import { fastClientOptions, nextEvent, useCleanups, when } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 /** Drops the next `sessionResumed` reply when armed, as a lossy network or relay would. */
@@ -44,12 +44,14 @@ describe('resume token rotation', () => {
     const before = tap.resumeReplies;
     // The relay drops the expert's connection (as API Gateway does at its 2-hour limit).
     expect(runtime().gateway.manageConnection('DELETE', `/local/@connections/${encodeURIComponent(tap.joinerConnection!)}`, new Uint8Array()).status).toBe(204);
-    await until(() => expert.stats.reconnects === 1, 'the expert to resume after its lost reply');
+    await when(expert, 'reconnected', () => expert.stats.reconnects === 1);
     expect(tap.resumeReplies - before).toBe(2); // the first reply lost, the retry answered
     expect(expert.session!.resumeToken).not.toBe(firstToken);
 
+    const arrived = nextEvent(agent, 'message');
     await expert.sendText('still here');
-    await until(() => received.includes('still here'), 'the message after the resume');
+    await arrived;
+    expect(received).toContain('still here');
     expect(expert.activation).toBeDefined();
   });
 });

@@ -55,6 +55,15 @@ export function nextEvent<Target extends RelayClient | ReliableStream | AgentSes
   });
 }
 
+/** Resolves at once if `condition` holds, else at the first `event` of `target` after which it holds. */
+export async function when<Target extends RelayClient | ReliableStream | AgentSession | ExpertSession>(
+  target: Target,
+  event: keyof EventsOf<Target> & string,
+  condition: () => boolean,
+): Promise<void> {
+  if (!condition()) await nextEvent(target, event, () => condition());
+}
+
 /**
  * Wakes waits when the events a test records change: the recorder calls `changed()` after noting each
  * event, and `until(condition)` re-checks its condition then (never on a timer).

@@ -16,19 +16,23 @@ export interface CommandResult {
   stderr: string;
 }
 
-/**
- * Runs the command with `--local database` and this process's operator key (made first); not spawnSync: the
- * database may be served by this process.
- */
-export const operator = (database: string, ...args: string[]) =>
+/** Runs one of the operator's scripts in infra/; not spawnSync: the database may be served by this process. */
+export const operatorScript = (file: 'operator.ts' | 'audit-log.ts', args: readonly string[], env: NodeJS.ProcessEnv = process.env) =>
   new Promise<CommandResult>((resolve) => {
-    operatorKey();
-    const script = [fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), fileURLToPath(new URL('../../infra/operator.ts', import.meta.url))];
-    const env = { ...process.env, ASSIST_OPERATOR_KEY: operatorKeyPath };
-    execFile(process.execPath, [...script, ...args, '--local', database], { encoding: 'utf8', env }, (error, stdout, stderr) =>
+    const script = [fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), fileURLToPath(new URL(`../../infra/${file}`, import.meta.url))];
+    execFile(process.execPath, [...script, ...args], { encoding: 'utf8', env }, (error, stdout, stderr) =>
       resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
+
+/** `npm run operator -- … --local database`, with this process's operator key (made first). */
+export const operator = (database: string, ...args: string[]) => {
+  operatorKey();
+  return operatorScript('operator.ts', [...args, '--local', database], { ...process.env, ASSIST_OPERATOR_KEY: operatorKeyPath });
+};
+
+/** `npm run audit-log -- …` as given. */
+export const auditLog = (...args: string[]) => operatorScript('audit-log.ts', args);
 
 /** A fresh enrolment token for `group` (7 days), as the operator's --json output gives it. */
 export async function newEnrolmentToken(database: string, group: string, ...options: string[]): Promise<{ token: string; tokenId: string }> {

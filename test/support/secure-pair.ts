@@ -1,10 +1,10 @@
 // Helpers for end-to-end encrypted sessions on the local runtime: a programmable tap that records
 // everything the relay handles and can play a malicious relay, and a pair of SDK clients.
 import type { GatewayTap } from '../../infra/local/gateway.js';
-import { fastClientOptions } from './harness.js';
+import { fastClientOptions, Watch } from './harness.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import type { Role, ServerMessage } from '../../shared/core/messages.js';
-import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
+import { decodeBase64, encodeBase64 } from '../../shared/core/base64.js';
 import {
   createRelayClient,
   establishSecureSession,
@@ -107,10 +107,17 @@ export interface Observed {
   ended: SessionEnd | undefined;
 }
 
-export function observe(client: RelayClient): Observed {
+/** Records `client`'s messages and end; `watch` (shared by a pair) wakes the test's waits on each. */
+export function observe(client: RelayClient, watch = new Watch()): Observed {
   const seen: Observed = { messages: [], ended: undefined };
-  client.on('message', (message) => seen.messages.push(new TextDecoder().decode(message)));
-  client.on('ended', (end) => (seen.ended = end));
+  client.on('message', (message) => {
+    seen.messages.push(new TextDecoder().decode(message));
+    watch.changed();
+  });
+  client.on('ended', (end) => {
+    seen.ended = end;
+    watch.changed();
+  });
   return seen;
 }
 
@@ -124,19 +131,22 @@ export interface Pair {
   expert: Side;
   nameplate: string;
   sessionId: string;
+  /** Resolves when `condition` holds, re-checked whenever either side records a message or its end. */
+  until: Watch['until'];
 }
 
 /** An agent that created a session and an expert that joined it, both with a manual session stream. */
 export async function openPair(runtime: LocalRuntime, options: Partial<RelayClientOptions> = {}): Promise<Pair> {
+  const watch = new Watch();
   const side = (): Side => {
     const client = createRelayClient({ url: runtime.wsUrl, ...secureClientOptions, ...options });
-    return { client, seen: observe(client) };
+    return { client, seen: observe(client, watch) };
   };
   const agent = side();
   const { nameplate, sessionId } = await agent.client.createSession({ sessionTtlSeconds: 600 });
   const expert = side();
   await expert.client.joinSession(nameplate);
-  return { agent, expert, nameplate, sessionId };
+  return { agent, expert, nameplate, sessionId, until: watch.until.bind(watch) };
 }
 
 export type Credentials = Pick<SecureSessionOptions, 'secret' | 'invitationPassword'>;

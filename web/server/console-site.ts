@@ -26,7 +26,8 @@ export class ConsoleSiteError extends CodedError<ConsoleSiteErrorCode> {
 
 export interface ConsoleSite {
   /** The page for `/`, `/help` and `/join/<nameplate>`: one page, which reads where it is from its URL. */
-  page(webSocketUrl: string): HttpResponse;
+  /** `signInOrigin`: the technicians' issuer, which the page may fetch from (only /technician's). */
+  page(webSocketUrl: string, signInOrigin?: string): HttpResponse;
   /** A file of the bundle at `/assets/<name>`, gzipped when the request's Accept-Encoding allows it; or undefined. */
   asset(path: string, acceptEncoding?: string): HttpResponse | undefined;
 }
@@ -54,14 +55,15 @@ function integrityMatches(integrity: string, content: Buffer): boolean {
  * WebSocket endpoint, nothing else. Style attributes are allowed because the terminal (xterm.js)
  * colours 24-bit text with them; style elements are not.
  */
-export function consolePolicy(webSocketUrl: string): string {
+export function consolePolicy(webSocketUrl: string, signInOrigin?: string): string {
   const relay = new URL(webSocketUrl).origin;
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "style-src-attr 'unsafe-inline'",
-    `connect-src 'self' ${relay}`,
+    // The issuer technicians sign in with: its discovery document and token endpoint (docs/technicians.md).
+    `connect-src 'self' ${relay}${signInOrigin ? ` ${signInOrigin}` : ''}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
@@ -70,9 +72,9 @@ export function consolePolicy(webSocketUrl: string): string {
   ].join('; ');
 }
 
-const pageHeaders = (webSocketUrl: string): Record<string, string> => ({
+const pageHeaders = (webSocketUrl: string, signInOrigin?: string): Record<string, string> => ({
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': consolePolicy(webSocketUrl),
+  'content-security-policy': consolePolicy(webSocketUrl, signInOrigin),
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -145,8 +147,8 @@ export function loadConsoleSite(dir: string): ConsoleSite {
   }
 
   return {
-    page(webSocketUrl) {
-      return { statusCode: 200, headers: pageHeaders(webSocketUrl), body: index };
+    page(webSocketUrl, signInOrigin) {
+      return { statusCode: 200, headers: pageHeaders(webSocketUrl, signInOrigin), body: index };
     },
     asset(path, acceptEncoding) {
       const response = assets.get(path);

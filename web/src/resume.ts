@@ -1,6 +1,6 @@
 import { restoreAssistSession, SessionRestoreError } from '../../sdk/assist.js';
 import type { AgentSession, AssistSnapshot, ExpertSession } from '../../sdk/assist-session.js';
-import { decodeBase64, encodeBase64 } from '../../sdk/base64.js';
+import { decodeBase64, encodeBase64 } from '../../shared/core/base64.js';
 import { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError } from '../../sdk/snapshot.js';
 import { h, showScreen } from './dom.js';
 import { endText, errorText } from './text.js';

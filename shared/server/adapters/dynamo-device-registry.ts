@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
 import { conditionally, documentClient } from './dynamo-documents.js';
 
@@ -15,6 +15,8 @@ const deviceKey = (deviceId: string) => ({ pk: `${DEVICE_PREFIX}${deviceId}` });
 /** `POLICY#<group>`: the operator's signed policy for a device group (no expiresAt: it stays until replaced). */
 const POLICY_PREFIX = 'POLICY#';
 const policyKey = (group: string) => ({ pk: `${POLICY_PREFIX}${group}` });
+/** `OFFER#<session id>`: an open help-desk offer, until the session's invitation closes (TTL). */
+const offerKey = (sessionId: string) => ({ pk: `OFFER#${sessionId}` });
 
 type Item = Record<string, unknown>;
 
@@ -45,6 +47,15 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       },
     );
     for await (const page of pages) for (const item of page.Items ?? []) yield withoutKey<T>(item);
+  }
+
+  async putOffer(offer: OfferRecord): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...offerKey(offer.sessionId), ...offer } }));
+  }
+
+  async getOffer(sessionId: string, now: number): Promise<OfferRecord | undefined> {
+    const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: offerKey(sessionId), ConsistentRead: true }));
+    return item && (item.expiresAt as number) > now ? withoutKey<OfferRecord>(item) : undefined;
   }
 
   async putGroupPolicy(signed: SignedGroupPolicy): Promise<void> {

@@ -1,4 +1,4 @@
-import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
 
 /** The device registry in memory: unit tests of the use cases, and the contract test beside the DynamoDB one. */
@@ -6,6 +6,7 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
   readonly #tokens = new Map<string, EnrolmentTokenRecord>();
   readonly #devices = new Map<string, DeviceRecord>();
   readonly #policies = new Map<string, SignedGroupPolicy>();
+  readonly #offers = new Map<string, OfferRecord>();
   readonly #challenges = new Map<string, { challenge: string; expiresAt: number }>();
 
   constructor(
@@ -16,6 +17,15 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
   #liveToken(tokenHash: string): EnrolmentTokenRecord | undefined {
     const token = this.#tokens.get(tokenHash);
     return token && token.expiresAt > this.nowSeconds() ? token : undefined;
+  }
+
+  async putOffer(offer: OfferRecord): Promise<void> {
+    this.#offers.set(offer.sessionId, { ...offer });
+  }
+
+  async getOffer(sessionId: string, now: number): Promise<OfferRecord | undefined> {
+    const offer = this.#offers.get(sessionId);
+    return offer && offer.expiresAt > now ? { ...offer } : undefined;
   }
 
   async putGroupPolicy(signed: SignedGroupPolicy): Promise<void> {

@@ -40,7 +40,19 @@ export interface DeviceRecord {
   sourceIp?: string;
 }
 
+/** An open help-desk offer: which device the technician's session was offered to, until its invitation closes. */
+export interface OfferRecord {
+  sessionId: string;
+  deviceId: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
 export interface DeviceRegistry {
+  putOffer(offer: OfferRecord): Promise<void>;
+  /** The offer for this session, unless it expired at `now`. */
+  getOffer(sessionId: string, now: number): Promise<OfferRecord | undefined>;
+
   /** Stores the operator's signed policy for its group, replacing the one before. */
   putGroupPolicy(signed: SignedGroupPolicy): Promise<void>;
   getGroupPolicy(group: string): Promise<SignedGroupPolicy | undefined>;

@@ -6,6 +6,7 @@ import { DISPLAY_NAME_RULE, isStoredDisplayName } from '../../core/display-name.
 import type { EnrolDeviceRequest, ServerMessage } from '../../core/messages.js';
 import { operatorKeyFingerprint } from '../../core/operator-key.js';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../ports/device-registry.js';
+import { recordAudit } from './audit.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 import { hashToken, newResumeToken, newSessionId } from '../../core/tokens.js';
@@ -92,7 +93,7 @@ export const invalidEnrolmentToken = () =>
   );
 
 /** A device spends an enrolment token and registers its public key: all of it, or nothing. */
-export async function enrolDevice(deps: RelayDeps, _caller: Caller, request: EnrolDeviceRequest): Promise<ServerMessage> {
+export async function enrolDevice(deps: RelayDeps, caller: Caller, request: EnrolDeviceRequest): Promise<ServerMessage> {
   const now = epochSeconds(deps);
   const tokenHash = hashToken(request.token);
   const token = await deps.devices.spendEnrolmentToken(tokenHash, now);
@@ -114,6 +115,8 @@ export async function enrolDevice(deps: RelayDeps, _caller: Caller, request: Enr
     throw error;
   }
   deps.log.info('device-enrolled', { deviceId: device.deviceId, group: device.group, tokenId: token.tokenId });
+  // Kept under the device's id: `npm run audit-log -- --device` finds it with the offers to it.
+  await recordAudit(deps, device.deviceId, { event: 'enrolled', deviceId: device.deviceId, deviceName: device.name, detail: `${device.group} (token ${token.tokenId})` }, caller);
   return { type: 'deviceEnrolled', deviceId: device.deviceId, name: device.name, group: device.group, enrolledAt: now, operatorKey: token.operatorKey };
 }
 

@@ -3,8 +3,8 @@
 // from where it hands the signed text to the device, which checks it itself.
 
 import { DISPLAY_NAME_RULE, isStoredDisplayName } from '../../core/display-name.js';
-import { accessLevels, consentRules, signGroupPolicy, type ConsentRule, type PermittedViewers, type SignedGroupPolicy } from '../../core/group-policy.js';
-import type { ApprovalMode } from '../../core/messages.js';
+import { signGroupPolicy, type PermittedViewers, type SignedGroupPolicy } from '../../core/group-policy.js';
+import { approvalModes, consentRules, type ApprovalMode, type ConsentRule } from '../../core/messages.js';
 import type { DeviceRegistry } from '../ports/device-registry.js';
 import { OperatorError } from './enrolment.js';
 
@@ -16,7 +16,7 @@ export function parsePermittedViewers(text: string): PermittedViewers {
   const consent = (consentRules as readonly string[]).includes(parts.at(-1)!) && parts.length >= 3 ? (parts.pop() as ConsentRule) : 'ask';
   const level = parts.pop();
   const technicianGroup = parts.join(':');
-  if (!(accessLevels as readonly (string | undefined)[]).includes(level)) {
+  if (!(approvalModes as readonly (string | undefined)[]).includes(level)) {
     throw new OperatorError('invalid-policy', `"${text}" is not ${PERMITTED_VIEWERS_FORMAT}: say view or control after the group`);
   }
   if (!isStoredDisplayName(technicianGroup)) throw new OperatorError('invalid-policy', `in "${text}", the technician group is not ${DISPLAY_NAME_RULE}`);

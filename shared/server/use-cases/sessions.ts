@@ -1,5 +1,5 @@
 import { invitationLifetime } from '../config/policy.js';
-import type { CreateSessionRequest, EndSessionRequest, JoinSessionRequest, Role, ServerMessage, SessionInfo } from '../../core/messages.js';
+import { creatorRoleOf, type CreateSessionRequest, type EndSessionRequest, type JoinSessionRequest, type Role, type ServerMessage, type SessionInfo } from '../../core/messages.js';
 import type { ParticipantSeat, SessionRecord } from '../ports/session-store.js';
 import { recordAudit } from './audit.js';
 import { requireUnboundConnection } from './connections.js';
@@ -56,7 +56,7 @@ export async function createSession(
   const lifetime = invitationLifetime(policy, kind);
   const invitationTtl = Math.min(request.invitationTtlSeconds ?? lifetime.ttlSeconds, lifetime.maxTtlSeconds);
   const sessionTtl = Math.min(request.sessionTtlSeconds ?? policy.sessionTtlSeconds, policy.maxSessionTtlSeconds);
-  const creatorRole: Role = kind === 'helper-code' ? 'expert' : 'agent';
+  const creatorRole = creatorRoleOf(kind);
   const sessionId = newSessionId();
   // The connection first: of concurrent requests on one connection one wins, and no invitation is left behind.
   await bindOrRefuse(deps, caller, sessionId, creatorRole);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientActions, MAX_FRAME_DATA_CHARS } from '../../../shared/core/messages.js';
+import { MAX_FRAME_DATA_CHARS } from '../../../shared/core/messages.js';
+import { clientActions } from '../../../shared/core/schemas.js';
 import { MAX_DISPLAY_NAME_CHARACTERS } from '../../../shared/core/display-name.js';
 import { parseClientMessage } from '../../../shared/core/parse.js';
 import { RelayError } from '../../../shared/server/use-cases/errors.js';

@@ -4,7 +4,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createFrameCipher, TRAFFIC_SECRET_BYTES } from '../../../shared/crypto/frame-cipher.js';
 import { FRAME_FORMAT_AES_256_GCM } from '../../../shared/crypto/frame-codec.js';
-import { encodeBase64 } from '../../../sdk/base64.js';
+import { encodeBase64 } from '../../../shared/core/base64.js';
 import { createPlainCodec, PLAIN_FRAME_FORMAT } from '../../../sdk/codec.js';
 import { createRelayClient, RelayError, type RelayClient, type RelayClientOptions, type SessionEnd, type WebSocketConstructor } from '../../../sdk/node.js';
 import { fastClientOptions, nextEvent, useCleanups, Watch } from '../../support/harness.js';
