@@ -127,9 +127,6 @@ async function pixelsOf(frame: VideoFrame): Promise<PixelImage> {
 /** Feeds the technician's session into `viewer`: video through a VideoDecoder, stills through an ImageDecoder. */
 function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfig | undefined } {
   let decoding = Promise.resolve();
-  // This decoder holds two H.264 frames back even with optimizeForLatency (a browser's does not):
-  // a flush after each chunk hands each frame out at once, and deltas still decode after it.
-  let flushEachChunk = false;
   const decoder = new VideoDecoder({
     output: (frame) => {
       decoding = decoding.then(async () => {
@@ -144,14 +141,12 @@ function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfi
     // As the console does: without it this decoder holds a frame back until the next one comes,
     // so the picture after a click (no frame follows on a still screen) would never be seen.
     decoder.configure({ codec: config.codec, codedWidth: config.width, codedHeight: config.height, optimizeForLatency: true });
-    flushEachChunk = config.codec.startsWith('avc1.');
   });
   technician.on('video-chunk', ({ key, timestamp, data }) => {
     viewer.received(data.length);
     // As the console does: a decoder that failed or is between configurations skips chunks (the error is printed above).
     if (decoder.state !== 'configured') return;
     decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp, data }));
-    if (flushEachChunk) decoder.flush().catch((error: Error) => console.error(`the benchmark's decoder failed to flush: ${error.message}`));
   });
   technician.on('screen', ({ jpeg, width }) => {
     viewer.received(jpeg.length);
@@ -356,6 +351,6 @@ export async function benchmarkDesktop(): Promise<string> {
     '',
     'Input latency, video paths (technician’s click → the changed pixels seen back by the technician)',
     formatTable(['screen', 'path', 'clicks', 'p50 ms', 'p95 ms'], inputRows),
-    'H.264: the Node decoder (@napi-rs/webcodecs) holds two H.264 frames back even with optimizeForLatency, so this technician flushes it after each chunk (a browser decodes each frame at once). Even so, few of its H.264 markers and clicks are recognised (see clicks): its glass-to-glass and input figures for H.264 rest on few samples and are not yet explained; frames/s, kbit/s and CPU compare as they are.',
+    'H.264: frames/s, kbit/s and CPU compare as they are; glass-to-glass and input latency do not: the Node decoder (@napi-rs/webcodecs) holds two H.264 frames back even with optimizeForLatency (a browser decodes each at once), so a still screen after a click is seen late or never, and a flush after each chunk, which hands each frame out, garbles the pictures after it.',
   ].join('\n');
 }
