@@ -60,7 +60,7 @@ export async function createEnrolmentToken(
   }
   // The token ends with the operator key's fingerprint: the device checks the key the relay hands it against
   // it, so a relay cannot have the device pin another key.
-  const token = `${newResumeToken()}${operatorKeyFingerprint(request.operatorKey)}`;
+  const token = `${typeableAsArgument(newResumeToken)}${operatorKeyFingerprint(request.operatorKey)}`;
   const tokenHash = hashToken(token);
   const record: EnrolmentTokenRecord = {
     tokenHash,
@@ -75,14 +75,17 @@ export async function createEnrolmentToken(
   return { token, record };
 }
 
+/** A 128-bit device id, URL-safe; operators type it as a command's argument (`device remove ID`). */
+export const newDeviceId = (): string => typeableAsArgument(newSessionId);
+
 /**
- * A 128-bit device id, URL-safe, starting with a letter or digit: operators type it as a command's argument,
- * where a leading `-` would read as an option.
+ * A random URL-safe value that starts with a letter or digit: people type device ids and enrolment tokens as a
+ * command's argument, where a leading `-` would read as an option (`assist enrol --token -x…` is a usage error).
  */
-export function newDeviceId(): string {
+function typeableAsArgument(newValue: () => string): string {
   for (;;) {
-    const id = newSessionId();
-    if (/^[A-Za-z0-9]/.test(id)) return id;
+    const value = newValue();
+    if (/^[A-Za-z0-9]/.test(value)) return value;
   }
 }
 

@@ -105,8 +105,16 @@ describe('removing a device', () => {
   });
 });
 
-describe('device ids', () => {
-  it('never start with - or _ (an operator types them as arguments)', () => {
+describe('what people type as arguments', () => {
+  it('device ids never start with - or _ (an operator types them: device remove ID)', () => {
     for (let index = 0; index < 2000; index++) expect(newDeviceId()).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
+  });
+
+  it('enrolment tokens never start with - or _ (assist enrol --token -x… would read it as an option)', async () => {
+    const { devices } = setup();
+    for (let index = 0; index < 2000; index++) {
+      const { token } = await createEnrolmentToken(devices, 0, { group: 'Kiosks', ttlSeconds: DAY, operatorKey: OPERATOR_KEY });
+      expect(token).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]+$/);
+    }
   });
 });
