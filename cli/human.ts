@@ -74,6 +74,11 @@ export class HumanFrontend implements Frontend {
   #approved = false;
   #control = false;
   #paused = false;
+  /**
+   * What Ctrl-] p last asked for, or the state last reported: `paused` follows only once the relay has recorded
+   * the pause, so a quick second press must read this to resume rather than pause again.
+   */
+  #pauseWanted = false;
   /** Agent: the expert asked for control and has no answer yet. */
   #controlRequested = false;
   /** An idle warning is out: the menu offers "still here". */
@@ -184,11 +189,11 @@ export class HumanFrontend implements Frontend {
         this.#controlRequested = true;
         return this.#notice(`${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
       case 'paused':
-        this.#paused = true;
+        this.#paused = this.#pauseWanted = true;
         this.#title();
         return this.#notice(this.#role === 'agent' ? `Paused: ${this.#peer} sees nothing and cannot type. Resume with Ctrl-] then p.` : `${this.#peer} paused the session: nothing is shown until they resume.`);
       case 'resumed':
-        this.#paused = false;
+        this.#paused = this.#pauseWanted = false;
         this.#title();
         return this.#notice(this.#role === 'agent' ? `Resumed: ${this.#peer} sees ${this.#shared} again.` : `${this.#peer} resumed the session.`);
       case 'terminal-share':
@@ -411,7 +416,7 @@ export class HumanFrontend implements Frontend {
     this.#peer = event.peer;
     this.#approved = true;
     this.#control = event.control;
-    this.#paused = event.paused;
+    this.#paused = this.#pauseWanted = event.paused;
     this.#phase = 'live';
     this.#title();
     if (this.#role === 'agent') {
@@ -626,7 +631,7 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#paused ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
+        ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#pauseWanted ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
         : `${this.#stillHereChoice}r ask for control${this.#clipboardAllowed ? ' · v send your clipboard' : ''} · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
@@ -664,7 +669,10 @@ export class HumanFrontend implements Frontend {
         this.#controlRequested = false;
         return this.#command({ cmd: 'refuse-control' });
       }
-      if (choice === 'p') return this.#command({ cmd: this.#paused ? 'resume' : 'pause' });
+      if (choice === 'p') {
+        this.#pauseWanted = !this.#pauseWanted;
+        return this.#command({ cmd: this.#pauseWanted ? 'pause' : 'resume' });
+      }
       if (choice === 'x') return this.#command({ cmd: 'extend' });
       if (choice === 's' && this.#sharesDesktop && this.#desktopLive) return this.#command({ cmd: 'stop-desktop' });
       if (choice === 'b' && this.#sharesDesktop) return this.#command({ cmd: 'clipboard', allowed: !this.#clipboardAllowed });

@@ -81,6 +81,12 @@ describe('the person’s keys', () => {
     expect(agent.commands).toEqual([{ cmd: 'revoke-control' }, { cmd: 'resume' }]);
   });
 
+  it('p pressed twice before the pause is reported (the relay records it first) pauses, then resumes', async () => {
+    const agent = await liveAgent();
+    await agent.keys('\x1dp', '\x1dp');
+    expect(agent.commands).toEqual([{ cmd: 'pause' }, { cmd: 'resume' }]);
+  });
+
   it('n refuses control only when the helper asked for it', async () => {
     const agent = await liveAgent();
     await agent.keys('\x1dn');
