@@ -1,7 +1,7 @@
 // Fakes for the desktop share's ports: a screen whose picture a test sets, an encoder that says
 // what it was asked, an input device that records calls, and (for the video sender alone) a session
 // that keeps the SDK's video rules in a few lines.
-import type { AgentSessionEvents, CursorShape, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import type { AgentSessionEvents, Clock, CursorShape, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
 import { Emitter } from '../../../sdk/emitter.js';
 import type { CursorImage, DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture, ScreenWatch } from '../../../cli/desktop/ports.js';
 import { DesktopError } from '../../../cli/desktop/errors.js';
@@ -130,14 +130,23 @@ export function holdEncoder(encoders: FakeEncoders): () => void {
   };
 }
 
-/** A clock whose time moves only when told to. */
-export class StepClock {
+/** A clock whose time moves only when told to; what is scheduled runs once its time is passed. */
+export class StepClock implements Clock {
   #now = 0;
+  #timers: Array<{ at: number; callback: () => void }> = [];
   now(): number {
     return this.#now;
   }
+  schedule(delayMs: number, callback: () => void): () => void {
+    const timer = { at: this.#now + delayMs, callback };
+    this.#timers.push(timer);
+    return () => (this.#timers = this.#timers.filter((other) => other !== timer));
+  }
   advanceBy(ms: number): void {
     this.#now += ms;
+    const due = this.#timers.filter(({ at }) => at <= this.#now);
+    this.#timers = this.#timers.filter(({ at }) => at > this.#now);
+    for (const { callback } of due) callback();
   }
 }
 
