@@ -329,7 +329,7 @@ export class VideoSender {
 }
 
 function samePicture(a: RawFrame, b: RawFrame): boolean {
-  return a.width === b.width && a.height === b.height && Buffer.compare(a.rgba, b.rgba) === 0;
+  return a.width === b.width && a.height === b.height && a.format === b.format && Buffer.compare(a.pixels, b.pixels) === 0;
 }
 
 function capturePermissionHint(): string {

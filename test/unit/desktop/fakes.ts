@@ -19,11 +19,12 @@ export const monitor = (overrides: Partial<MonitorInfo> = {}): MonitorInfo => ({
   ...overrides,
 });
 
-/** A picture of one colour (its red value tells pictures apart). */
-export function picture(red: number, width = 1920, height = 1080): RawFrame {
-  const rgba = new Uint8Array(width * height * 4);
-  for (let index = 0; index < rgba.length; index += 4) rgba.set([red, 0, 0, 255], index);
-  return { width, height, rgba };
+/** A picture of one colour (its red value tells pictures apart), RGBA unless told. */
+export function picture(red: number, width = 1920, height = 1080, format: RawFrame['format'] = 'RGBA'): RawFrame {
+  const pixels = new Uint8Array(width * height * 4);
+  const pixel = format === 'RGBA' ? [red, 0, 0, 255] : [0, 0, red, 255];
+  for (let index = 0; index < pixels.length; index += 4) pixels.set(pixel, index);
+  return { width, height, format, pixels };
 }
 
 export class FakeScreen implements ScreenCapture {
@@ -52,7 +53,9 @@ export class FakeScreen implements ScreenCapture {
 }
 
 export interface EncodedFrame {
+  /** The picture's first byte: its red value in RGBA. */
   red: number;
+  format: RawFrame['format'];
   key: boolean;
   settings: EncoderSettings;
 }
@@ -83,11 +86,11 @@ export class FakeEncoders {
         this.inFlight++;
         const key = keyFrame || first;
         first = false;
-        this.encoded.push({ red: frame.rgba[0]!, key, settings });
+        this.encoded.push({ red: frame.pixels[0]!, format: frame.format, key, settings });
         await this.gate;
         this.clock?.advanceBy(this.encodeMs);
         this.inFlight--;
-        return { key, data: Uint8Array.of(frame.rgba[0]!, key ? 1 : 0) };
+        return { key, data: Uint8Array.of(frame.pixels[0]!, key ? 1 : 0) };
       },
       close: () => {
         if (this.inFlight > 0) this.changedMidEncode++;
