@@ -56,6 +56,10 @@ Commands:
                      stage's @connections endpoint: https://<api id>.execute-api.<region>.
                      amazonaws.com/<stage> on AWS, <Internal URL>/local for npm start) its
                      connection is closed now
+  upgrade-table      once after updating a relay deployed before December 2026: files its
+                     devices, policies and enrolment tokens into the index the lists read
+                     (without it they are missing from every list; they still sign in).
+                     Reads the whole table once; safe to run again
 
 Options:
 ${tableOptionsUsage}
@@ -107,7 +111,7 @@ if (values.help) {
   process.exit(0);
 }
 const [command, ...rest] = positionals;
-const commands = ['operator-key', 'policy', 'policies', 'enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device'];
+const commands = ['operator-key', 'policy', 'policies', 'enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device', 'upgrade-table'];
 if (command === undefined || !commands.includes(command)) fail(command === undefined ? 'say which command' : `unknown command "${command}"`);
 
 const keyFile = operatorKeyFile(values['operator-key']);
@@ -218,6 +222,12 @@ It is shown only now: the relay keeps only its hash. On each device:
       }
       const connection = closeNow ? '; its connection is closed' : device.connectionId ? '; a running agent stops at its next heartbeat' : '';
       console.log(values.json ? JSON.stringify({ removed: device.deviceId, closed: closeNow }) : `Removed ${device.name} (${device.deviceId}, "${device.group}"): it can no longer sign in${connection}.`);
+      break;
+    }
+    case 'upgrade-table': {
+      if (rest.length > 0) fail(`upgrade-table takes no arguments besides its options, not "${rest.join(' ')}"`);
+      const filed = await registry.fileIntoCollections();
+      console.log(values.json ? JSON.stringify({ filed }) : filed === 0 ? 'Nothing to file: every device, policy and enrolment token is listed already.' : `Filed ${filed} devices, policies and enrolment tokens: the lists show them now.`);
       break;
     }
   }

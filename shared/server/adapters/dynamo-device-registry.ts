@@ -1,8 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  paginateQuery,
+  paginateScan,
+} from '@aws-sdk/lib-dynamodb';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
-import { conditionally, documentClient } from './dynamo-documents.js';
+import { conditionally, TableAdapter } from './dynamo-documents.js';
+import { tableSchema } from './table.js';
 
 // `ENROLMENT#<token hash>` items expire with the token (the TTL attribute is the token's own expiresAt);
 // `DEVICE#<device id>` items have no expiresAt: a device stays enrolled until the operator removes it.
@@ -18,35 +27,112 @@ const policyKey = (group: string) => ({ pk: `${POLICY_PREFIX}${group}` });
 /** `OFFER#<session id>`: an open help-desk offer, until the session's invitation closes (TTL). */
 const offerKey = (sessionId: string) => ({ pk: `OFFER#${sessionId}` });
 
+// Devices, policies and tokens are listed from item collections of the Collections index (table.ts), each
+// item carrying its collection and its member (sort key) from the moment it is written.
+const { collectionsIndex } = tableSchema;
+const COLLECTIONS = { devices: 'DEVICES', policies: 'POLICIES', enrolmentTokens: 'ENROLMENTS' } as const;
+type Collection = (typeof COLLECTIONS)[keyof typeof COLLECTIONS];
+const inCollection = (collection: Collection, member: string) => ({ [collectionsIndex.partitionKey]: collection, [collectionsIndex.sortKey]: member });
+/** A device's member sorts it by group: `<group>#<device id>` (device ids are base64url, never holding a `#`). */
+const deviceMember = (group: string, deviceId: string) => `${group}#${deviceId}`;
+const groupOfDeviceMember = (member: string) => member.slice(0, member.lastIndexOf('#'));
+/** BatchGetItem reads at most 100 keys a call: each Query page names that many. */
+const KEYS_PER_PAGE = 100;
+
 type Item = Record<string, unknown>;
 
 function withoutKey<T>(item: Item): T {
-  const { pk: _pk, ...rest } = item;
+  const { pk: _pk, [collectionsIndex.partitionKey]: _collection, [collectionsIndex.sortKey]: _member, ...rest } = item;
   return rest as T;
 }
 
-export class DynamoDeviceRegistry implements DeviceRegistry {
-  private readonly documents: DynamoDBDocumentClient;
+/** The collection attributes an item of this registry belongs with, from its key and group; undefined for the others. */
+function membershipOf(item: Item): Item | undefined {
+  const pk = String(item.pk);
+  if (pk.startsWith(DEVICE_PREFIX)) return inCollection(COLLECTIONS.devices, deviceMember(String(item.group), pk.slice(DEVICE_PREFIX.length)));
+  if (pk.startsWith(POLICY_PREFIX)) return inCollection(COLLECTIONS.policies, pk.slice(POLICY_PREFIX.length));
+  if (pk.startsWith(ENROLMENT_PREFIX)) return inCollection(COLLECTIONS.enrolmentTokens, pk.slice(ENROLMENT_PREFIX.length));
+  return undefined;
+}
 
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-    /** Epoch seconds; a token past its `expiresAt` is absent even before TTL deletes it. */
-    private readonly nowSeconds: () => number,
-  ) {
-    this.documents = documentClient(client);
+/** The item as written: with its collection attributes when it is one of the listed kinds. */
+const filed = (item: Item): Item => ({ ...item, ...membershipOf(item) });
+
+export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry {
+  /** The items of one collection (those whose member starts with `memberPrefix`, and passes `keep`), a page at a time. */
+  private async *collection<T>(collection: Collection, memberPrefix = '', keep: (member: string) => boolean = () => true): AsyncIterable<T> {
+    const pages = paginateQuery(
+      { client: this.documents, pageSize: KEYS_PER_PAGE },
+      {
+        TableName: this.tableName,
+        IndexName: collectionsIndex.name,
+        KeyConditionExpression: '#collection = :collection AND begins_with(#member, :prefix)',
+        ExpressionAttributeNames: { '#collection': collectionsIndex.partitionKey, '#member': collectionsIndex.sortKey },
+        ExpressionAttributeValues: { ':collection': collection, ':prefix': memberPrefix },
+      },
+    );
+    for await (const page of pages) {
+      const keys = (page.Items ?? []).filter((item) => keep(String(item[collectionsIndex.sortKey]))).map((item) => ({ pk: item.pk }));
+      for (const item of await this.readAll(keys)) yield withoutKey<T>(item);
+    }
   }
 
-  private async *scan<T>(prefix: string, live: boolean): AsyncIterable<T> {
+  /**
+   * BatchGetItem of up to 100 keys, asking again, after a growing pause, for any it left unprocessed (DynamoDB's
+   * answer when it is busy). Eventually consistent, as the index is, at half a strongly consistent read's cost.
+   */
+  private async readAll(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    for (let attempt = 0, wanted = keys; wanted.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      const { Responses, UnprocessedKeys } = await this.documents.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: wanted } } }),
+      );
+      items.push(...(Responses?.[this.tableName] ?? []));
+      wanted = UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    // As the index sorted them (BatchGetItem answers in any order).
+    const order = new Map(keys.map((key, index) => [key.pk, index]));
+    return items.sort((a, b) => order.get(a.pk)! - order.get(b.pk)!);
+  }
+
+  /**
+   * Files the devices, policies and enrolment tokens of a table written before the Collections index into
+   * their collections (docs/deploy.md), so that listings find them; returns how many it filed. Reads the whole
+   * table once (a Scan, with the operator's credentials: no relay function may); safe to repeat, as it files
+   * only what is not filed yet.
+   */
+  async fileIntoCollections(): Promise<number> {
+    let filed = 0;
     const pages = paginateScan(
       { client: this.documents },
       {
         TableName: this.tableName,
-        FilterExpression: live ? 'begins_with(pk, :prefix) AND expiresAt > :now' : 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: { ':prefix': prefix, ...(live && { ':now': this.nowSeconds() }) },
+        FilterExpression: '(begins_with(pk, :device) OR begins_with(pk, :policy) OR begins_with(pk, :token)) AND attribute_not_exists(#collection)',
+        ExpressionAttributeNames: { '#collection': collectionsIndex.partitionKey },
+        ExpressionAttributeValues: { ':device': DEVICE_PREFIX, ':policy': POLICY_PREFIX, ':token': ENROLMENT_PREFIX },
       },
     );
-    for await (const page of pages) for (const item of page.Items ?? []) yield withoutKey<T>(item);
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const membership = membershipOf(item)!;
+        const updated = await conditionally(() =>
+          this.documents.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: { pk: item.pk },
+              UpdateExpression: 'SET #collection = :collection, #member = :member',
+              // Not for an item deleted meanwhile: an update would make an item of the remains.
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#collection': collectionsIndex.partitionKey, '#member': collectionsIndex.sortKey },
+              ExpressionAttributeValues: { ':collection': membership[collectionsIndex.partitionKey], ':member': membership[collectionsIndex.sortKey] },
+            }),
+          ),
+        );
+        if (updated) filed++;
+      }
+    }
+    return filed;
   }
 
   async putOffer(offer: OfferRecord): Promise<void> {
@@ -59,7 +145,7 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   }
 
   async putGroupPolicy(signed: SignedGroupPolicy): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...policyKey(signed.policy.group), ...signed } }));
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: filed({ ...policyKey(signed.policy.group), ...signed }) }));
   }
 
   async getGroupPolicy(group: string): Promise<SignedGroupPolicy | undefined> {
@@ -68,11 +154,11 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   }
 
   listGroupPolicies(): AsyncIterable<SignedGroupPolicy> {
-    return this.scan<SignedGroupPolicy>(POLICY_PREFIX, false);
+    return this.collection<SignedGroupPolicy>(COLLECTIONS.policies);
   }
 
   async putEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...tokenKey(token.tokenHash), ...token }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: filed({ ...tokenKey(token.tokenHash), ...token }), ConditionExpression: 'attribute_not_exists(pk)' }));
   }
 
   async spendEnrolmentToken(tokenHash: string, now: number): Promise<EnrolmentTokenRecord | undefined> {
@@ -106,8 +192,9 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     );
   }
 
-  listEnrolmentTokens(): AsyncIterable<EnrolmentTokenRecord> {
-    return this.scan<EnrolmentTokenRecord>(ENROLMENT_PREFIX, true);
+  async *listEnrolmentTokens(): AsyncIterable<EnrolmentTokenRecord> {
+    const now = this.nowSeconds();
+    for await (const token of this.collection<EnrolmentTokenRecord>(COLLECTIONS.enrolmentTokens)) if (token.expiresAt > now) yield token;
   }
 
   async deleteEnrolmentToken(tokenHash: string): Promise<EnrolmentTokenRecord | undefined> {
@@ -118,7 +205,7 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
 
   async addDevice(device: DeviceRecord): Promise<boolean> {
     const added = await conditionally(() =>
-      this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...deviceKey(device.deviceId), ...device }, ConditionExpression: 'attribute_not_exists(pk)' })),
+      this.documents.send(new PutCommand({ TableName: this.tableName, Item: filed({ ...deviceKey(device.deviceId), ...device }), ConditionExpression: 'attribute_not_exists(pk)' })),
     );
     return added !== undefined;
   }
@@ -129,7 +216,12 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   }
 
   listDevices(): AsyncIterable<DeviceRecord> {
-    return this.scan<DeviceRecord>(DEVICE_PREFIX, false);
+    return this.collection<DeviceRecord>(COLLECTIONS.devices);
+  }
+
+  listDevicesInGroup(group: string): AsyncIterable<DeviceRecord> {
+    // The prefix `<group>#` also finds the group `<group>#x`'s devices: the member says whose each is.
+    return this.collection<DeviceRecord>(COLLECTIONS.devices, deviceMember(group, ''), (member) => groupOfDeviceMember(member) === group);
   }
 
   async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {

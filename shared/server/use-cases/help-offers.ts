@@ -31,14 +31,16 @@ const deviceUnavailable = (why: string) => new RelayError('device-unavailable', 
 export async function listOfferableDevices(deps: RelayDeps, caller: Caller): Promise<ServerMessage> {
   const technician = await requireTechnician(deps, caller);
   const now = epochSeconds(deps);
-  const permitted = new Set<string>();
-  for await (const signed of deps.devices.listGroupPolicies()) if (permittedViewersFor(signed.policy, technician.groups)) permitted.add(signed.policy.group);
+  const permitted: string[] = [];
+  for await (const signed of deps.devices.listGroupPolicies()) if (permittedViewersFor(signed.policy, technician.groups)) permitted.push(signed.policy.group);
   const devices: OfferableDevice[] = [];
-  for await (const device of deps.devices.listDevices()) {
-    if (!permitted.has(device.group)) continue;
-    const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
-    const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
-    devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }) });
+  // Only the permitted groups' devices are read, never the others'.
+  for (const permittedGroup of permitted) {
+    for await (const device of deps.devices.listDevicesInGroup(permittedGroup)) {
+      const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
+      const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
+      devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }) });
+    }
   }
   devices.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   return { type: 'offerableDevices', devices };
