@@ -56,10 +56,10 @@ Commands:
                      stage's @connections endpoint: https://<api id>.execute-api.<region>.
                      amazonaws.com/<stage> on AWS, <Internal URL>/local for npm start) its
                      connection is closed now
-  upgrade-table      once after updating a relay deployed before December 2026: files its
-                     devices, policies and enrolment tokens into the index the lists read
-                     (without it they are missing from every list; they still sign in).
-                     Reads the whole table once; safe to run again
+  upgrade-table      once after updating a relay whose table had no Collections index: files
+                     its devices, policies and enrolment tokens into that index, which the
+                     lists read (until then they are missing from every list; they still
+                     sign in). Reads the whole table once; safe to run again
 
 Options:
 ${tableOptionsUsage}
