@@ -23,6 +23,7 @@ import type { SignedGroupPolicy } from '../shared/core/group-policy.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { listGroupPolicies, parsePermittedViewers, PERMITTED_VIEWERS_FORMAT, setGroupPolicy } from '../shared/server/use-cases/group-policies.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
+import { fileIntoCollections } from './upgrade-table.js';
 
 const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]
 
@@ -226,7 +227,7 @@ It is shown only now: the relay keeps only its hash. On each device:
     }
     case 'upgrade-table': {
       if (rest.length > 0) fail(`upgrade-table takes no arguments besides its options, not "${rest.join(' ')}"`);
-      const filed = await registry.fileIntoCollections();
+      const filed = await fileIntoCollections(target.client, target.table);
       console.log(values.json ? JSON.stringify({ filed }) : filed === 0 ? 'Nothing to file: every device, policy and enrolment token is listed already.' : `Filed ${filed} devices, policies and enrolment tokens: the lists show them now.`);
       break;
     }

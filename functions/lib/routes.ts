@@ -10,7 +10,7 @@ import type { ClientAction, ServerMessage } from '../../shared/core/messages.js'
 import type { TableIndexName } from '../../shared/server/adapters/table.js';
 
 /** DynamoDB actions a function may be granted; Query only on its `queryIndex`, never on the table; no Scan. */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /** @connections methods: POST sends a message to a client, DELETE closes its connection, GET asks whether it exists. */
 export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
@@ -109,12 +109,12 @@ export const webSocketRoutes = {
   },
   deviceHeartbeat: { useCase: 'device-sign-in#deviceHeartbeat', tableActions: ['UpdateItem', 'GetItem'], connections: [], clients: ['dynamodb'], reply: 'deviceHeartbeatAcknowledged' },
   // Help-desk offers (docs/help-desk.md). A technician's list reads who signed in (GetItem), the policies and the
-  // permitted groups' devices from their collections (a Query of the Collections index, then a BatchGetItem of
-  // the items it names); the offer reads the technician, the session, the device and its policy, keeps the offer
+  // permitted groups' devices from their collections (a Query of the Collections index, then a GetItem of each
+  // item it names); the offer reads the technician, the session, the device and its policy, keeps the offer
   // (PutItem), audits (UpdateItem) and posts it to the device's agent.
   listOfferableDevices: {
     useCase: 'help-offers#listOfferableDevices',
-    tableActions: ['GetItem', 'Query', 'BatchGetItem'],
+    tableActions: ['GetItem', 'Query'],
     queryIndex: 'Collections',
     connections: [],
     clients: ['dynamodb'],

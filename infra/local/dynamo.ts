@@ -12,8 +12,8 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
 import { tableSchema } from '../../shared/server/adapters/table.js';
+import { fileIntoCollections } from '../upgrade-table.js';
 
 const { openSessionsIndex, collectionsIndex } = tableSchema;
 const indexDefinitions = [
@@ -102,7 +102,7 @@ async function addMissingIndexes(client: DynamoDBClient, tableName: string): Pro
       PutRequest: { Item: isOpenSession(item) ? { ...item, [openSessionsIndex.partitionKey]: { S: openSessionsIndex.value } } : item },
     })),
   );
-  await new DynamoDeviceRegistry(client, tableName).fileIntoCollections();
+  await fileIntoCollections(client, tableName);
 }
 
 /** Local AWS clients need a region and credentials, which dynalite and the gateway ignore. */

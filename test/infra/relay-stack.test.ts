@@ -46,9 +46,9 @@ const expectations: Record<string, { route?: string; table: string[]; queryIndex
   // a technician's ticket burned (DeleteItem), who is signed in on the connection kept (PutItem).
   'sign-in-technician': { route: 'signInTechnician', table: ['DeleteItem', 'PutItem'], connections: [] },
   // help-desk offers: a technician lists the devices its groups may help (the policies and the permitted groups'
-  // devices from their collections: Query on the Collections index, then BatchGetItem; never a Scan), offers one
+  // devices from their collections: Query on the Collections index, then GetItem; never a Scan), offers one
   // (audited, kept, posted to the device); the device's answer is audited and a denial ends the session.
-  'list-offerable-devices': { route: 'listOfferableDevices', table: ['BatchGetItem', 'GetItem', 'Query'], queryIndex: 'Collections', connections: [] },
+  'list-offerable-devices': { route: 'listOfferableDevices', table: ['GetItem', 'Query'], queryIndex: 'Collections', connections: [] },
   'offer-device': { route: 'offerDevice', table: ['GetItem', 'PutItem', 'UpdateItem'], connections: ['POST'] },
   'answer-offer': { route: 'answerOffer', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // POST /technician/ticket: verifies the ID token, keeps the ticket's hash.
