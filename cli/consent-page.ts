@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_CHAT_BYTES, systemClock, type Clock } from '../sdk/node.js';
-import type { ApprovalMode } from '../shared/core/messages.js';
+import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import type { Command, SessionEvent } from './events.js';
-import { endSentence } from './human.js';
+import { endText } from '../shared/core/end-texts.js';
 
 /** What allowing the offer shares, said before the answer: the desktop, a shell in the agent's terminal, or nothing (and why). */
 export type OfferedShare = { kind: 'desktop' } | { kind: 'terminal'; noDesktop: string } | { kind: 'nothing'; noDesktop: string };
@@ -33,8 +33,11 @@ export type PageCommand = Extract<Command, { cmd: 'pause' | 'resume' | 'grant-co
 
 /** Longest body of a form post: a chat message, percent-encoded. */
 const MAX_BODY_BYTES = MAX_CHAT_BYTES * 3 + 64;
-/** How long the server waits for requests under way once the session is over. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * Once the session is over, how long the server waits for a page that follows it to fetch the end (its next
+ * long-poll comes moments after the previous change), and for requests under way.
+ */
+const CLOSE_GRACE_MS = 3000;
 /** Chat lines kept on the page. */
 const CHAT_LINES = 50;
 
@@ -61,7 +64,7 @@ type PageState =
   | { kind: 'allowed'; answer: ApprovalMode }
   | { kind: 'denied'; answer: 'deny' | 'timeout' }
   | { kind: 'live'; live: Live }
-  | { kind: 'ended'; reason?: string };
+  | { kind: 'ended'; reason?: EndReason | LocalEndReason };
 
 const ANSWER_TEXT: Record<ConsentAnswer, string> = {
   view: 'You allowed the technician to see this device.',
@@ -129,7 +132,7 @@ function stateBody(details: OfferDetails, state: PageState, secondsLeft: number)
       return liveBody(details, state.live);
     case 'ended':
       return `<h1>${escapeHtml(details.deviceName)}</h1><p id="outcome">The help-desk session has ended.${
-        state.reason ? ` ${escapeHtml(endSentence(state.reason, 'agent', details.technician.name, true))}` : ''
+        state.reason ? ` ${escapeHtml(endText(state.reason, 'person', { peerName: details.technician.name }))}` : ''
       }</p>`;
   }
 }
@@ -267,6 +270,11 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
   /** Counts changes; long-polls wait for the next. */
   let version = 0;
   let waiting: Array<() => void> = [];
+  /** A page follows the session (its script long-polls): at the end, the server waits for it to fetch the end. */
+  let followed = false;
+  /** Resolves once a page has been told the final state. */
+  let toldTheEnd: () => void = () => {};
+  const endTold = new Promise<void>((resolve) => (toldTheEnd = resolve));
 
   const changed = () => {
     version++;
@@ -285,13 +293,16 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
     response.end(body);
   };
 
-  const answerChanges = (response: ServerResponse) =>
+  const answerChanges = (response: ServerResponse) => {
     reply(response, 200, 'application/json', JSON.stringify({ version, kind: state.kind, html: stateBody(details, state, secondsLeft()) }));
+    if (state.kind === 'ended' || state.kind === 'denied') toldTheEnd();
+  };
   const secondsLeft = () => Math.max(0, Math.ceil((deadline - clock.now()) / 1000));
 
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (request.method === 'GET' && url.pathname === changesPath && url.search.startsWith('?after=')) {
+      followed = true;
       // Answered at once when something changed since, or the page is over; else at the next change.
       if (Number(url.searchParams.get('after')) !== version || state.kind === 'ended') return answerChanges(response);
       const wake = () => answerChanges(response);
@@ -355,7 +366,10 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
       if (state.kind !== 'denied') state = { kind: 'ended', ...(state.kind === 'ended' && state.reason ? { reason: state.reason } : {}) };
       changed();
       onCommand = undefined;
-      // Open long-polls were just answered; idle keep-alive connections go, and the server stops.
+      // Open long-polls were just answered; a page whose next one is on its way gets the end too.
+      let grace: NodeJS.Timeout | undefined;
+      if (followed) await Promise.race([endTold, new Promise<void>((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(grace);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // A connection still busy (a reload under way) is not waited for long.
