@@ -56,8 +56,10 @@ export interface HumanFrontendOptions {
   terminal?: boolean;
   /** The other side's name, when the session starts already decided (`assist agent`: the person answered on its page). */
   peer?: string;
+  /** Agent: control may be given (default true; an offer whose group policy allows view only: false). */
+  controlAllowed?: boolean;
   /**
-   * Expert: how long after the approval, with nothing shared yet, the helper is told so (default 2 s:
+   * Expert: how long after the approval, with nothing shared yet, the technician is told so (default 2 s:
    * a person's assist command shares its terminal at once; a person in the browser may share nothing).
    */
   nothingSharedAfterMs?: number;
@@ -97,6 +99,7 @@ export class HumanFrontend implements Frontend {
   #finishMessage: (() => void) | undefined;
   #viewOnlyHintShown = false;
   readonly #sharesDesktop: boolean;
+  readonly #controlAllowed: boolean;
   readonly #sharesTerminal: boolean;
   #nothingTypedHintShown = false;
   /** The time limit, when it came before the approval's lines. */
@@ -126,6 +129,7 @@ export class HumanFrontend implements Frontend {
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
     this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
     this.#peerName = options.peer;
+    this.#controlAllowed = options.controlAllowed !== false;
   }
 
   /** The other side, as sentences name it: its name once it connected. */
@@ -139,7 +143,7 @@ export class HumanFrontend implements Frontend {
     return this.#sharesTerminal ? 'your terminal and desktop' : 'your desktop';
   }
 
-  /** What control lets the helper do, in the person's words. */
+  /** What control lets the technician do, in the person's words. */
   get #controlled(): string {
     if (!this.#sharesDesktop) return 'type in your terminal';
     return this.#sharesTerminal ? 'type in your terminal and use your mouse and keyboard' : 'use your mouse and keyboard';
@@ -197,7 +201,11 @@ export class HumanFrontend implements Frontend {
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
         this.#controlRequested = true;
-        return this.#notice(`${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
+        return this.#notice(
+          this.#controlAllowed
+            ? `${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`
+            : `${this.#peer} asks for control of ${this.#shared}; your organisation's policy lets them only watch. To say no: Ctrl-] then n.`,
+        );
       case 'paused':
         this.#paused = this.#pauseWanted = true;
         this.#title();
@@ -247,7 +255,7 @@ export class HumanFrontend implements Frontend {
           return this.#notice(
             event.direction === 'sent'
               ? `Put the ${event.characters} characters on your clipboard on ${this.#peer}'s clipboard.`
-              : `${this.#peer} copied ${event.characters} characters (this terminal only counts them: a helper in the web console or with --json gets the text).`,
+              : `${this.#peer} copied ${event.characters} characters (this terminal only counts them: a technician in the web console or with --json gets the text).`,
           );
         }
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
@@ -459,7 +467,7 @@ export class HumanFrontend implements Frontend {
           : this.#sharesTerminal
             ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
             : `${this.#peer} can now see your desktop${mode === 'control' ? ' and use your mouse and keyboard' : ' (but not click or type)'}. Sharing starts now. Nothing typed here is shared.`,
-        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
+        `Keys: Ctrl-] then ${this.#mayGiveControl ? `c (${mode === 'control' ? 'take back control' : 'give control'}), ` : ''}p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
         '',
       );
     } else {
@@ -502,7 +510,7 @@ export class HumanFrontend implements Frontend {
           : 'Your desktop is no longer shared.',
       );
     }
-    // The helper: screen-share already said a share started or stopped; this says where to see a desktop.
+    // The technician: screen-share already said a share started or stopped; this says where to see a desktop.
     if (event.state === 'stopped' || this.#desktopAnnounced) {
       this.#desktopAnnounced = event.state === 'started';
       return;
@@ -641,10 +649,15 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#pauseWanted ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
+        ? `${this.#stillHereChoice}${this.#mayGiveControl ? `c ${this.#control ? 'take back control' : 'give control'} · ` : ''}${this.#controlRequested ? 'n say no · ' : ''}p ${this.#pauseWanted ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
         : `${this.#stillHereChoice}r ask for control${this.#clipboardAllowed ? ' · v send your clipboard' : ''} · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
+  }
+
+  /** Agent: c is a choice (control may be given, or is held and can be taken back). */
+  get #mayGiveControl(): boolean {
+    return this.#controlAllowed || this.#control;
   }
 
   /** First while an idle warning is out. */
@@ -711,9 +724,9 @@ export class HumanFrontend implements Frontend {
       this.#role === 'agent'
         ? [
             this.#sharesTerminal ? 'Everything you type goes to your shell, as usual. Ctrl-] then:' : 'You share only your desktop; keys typed here go nowhere. Ctrl-] then:',
-            '  c  give control to your helper, or take it back',
-            '  n  say no when your helper asks for control',
-            '  p  pause (your helper sees nothing and cannot type), or resume',
+            '  c  give control to your technician, or take it back',
+            '  n  say no when your technician asks for control',
+            '  p  pause (your technician sees nothing and cannot type), or resume',
             `  x  add ${EXTENSION} to the session’s time limit`,
             ...(this.#sharesDesktop
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
@@ -806,7 +819,7 @@ export class HumanFrontend implements Frontend {
     if (this.#expiresAt === undefined && this.#role === 'expert') return;
     const draw = () => {
       const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - Date.now();
-      const who = this.#role === 'agent' ? 'your helper' : 'the person';
+      const who = this.#role === 'agent' ? 'your technician' : 'the person';
       this.#clearStatus();
       // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.
       if (left !== undefined && left <= 0) this.#write('The invitation has expired: nobody can use it any more. Press q to quit.');

@@ -13,6 +13,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import type { AuditEvent } from '../../shared/core/messages.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
@@ -102,8 +103,11 @@ describe('help-desk offers', () => {
 
     // The operator finds it by device and by technician, as CSV for a spreadsheet.
     const byDevice = await auditLog('--local', runtime.dynamoEndpoint, '--device', 'Reception PC', '--json');
-    const logs = byDevice.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string });
-    expect(logs.map((log) => log.sessionId).sort()).toEqual([device.identity.deviceId, offer.client.session!.sessionId].sort());
+    const logs = byDevice.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string; events: AuditEvent[] });
+    // The offer's session, the enrolment (kept under the device's id) and the day's sign-ins of its agent.
+    const signIns = logs.filter((log) => log.sessionId.startsWith(`${device.identity.deviceId}/sign-ins/`));
+    expect(logs.map((log) => log.sessionId).filter((id) => !signIns.some((log) => log.sessionId === id)).sort()).toEqual([device.identity.deviceId, offer.client.session!.sessionId].sort());
+    expect(signIns.flatMap((log) => log.events)).toContainEqual(expect.objectContaining({ event: 'device-signed-in', deviceId: device.identity.deviceId, deviceName: 'Reception PC' }));
     const csv = await auditLog('--local', runtime.dynamoEndpoint, '--technician', 'ada@example.org', '--since', '1h', '--csv');
     const [header, ...rows] = csv.stdout.trim().split('\n');
     expect(header).toBe(CSV_COLUMNS.join(','));
@@ -179,5 +183,29 @@ describe('help-desk offers', () => {
     const offer = await technicianOffer('ada');
     expect((await devices(offer)).map((listed) => listed.deviceId)).not.toContain(device.identity.deviceId);
     await expect(offerToDevice(offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+  });
+
+  it('an agent that stops (Ctrl-C, SIGTERM) denies the question it has open, and ends a session under way for the technician', async () => {
+    const device = await onlineDevice('Reception PC 4');
+    for (const when of ['asking', 'helping'] as const) {
+      device.said.length = 0;
+      const stopping = new AbortController();
+      device.handling.stopping = stopping.signal;
+      const offer = await technicianOffer('ada');
+      const ended = endOf(offer);
+      await offerToDevice(offer, device.identity, `INC-stop-${when}`);
+      const asked = await until(said(device, 'offer'), 'the device asks');
+      if (when === 'helping') {
+        const approved = new Promise((resolve) => offer.on('approved', resolve));
+        const page = await browser.newPage();
+        defer(() => page.close());
+        await page.goto(asked.page as string);
+        await page.getByRole('button', { name: 'Allow view' }).click();
+        await approved;
+      }
+      stopping.abort();
+      expect(await ended).toMatchObject({ reason: when === 'asking' ? 'denied' : 'ended-by-agent' });
+      expect(await until(said(device, 'offer-session-ended'), 'the device sees the end')).toMatchObject({ reason: when === 'asking' ? 'denied' : 'ended-by-agent' });
+    }
   });
 });
