@@ -9,7 +9,10 @@ import { CodedError } from '../shared/core/coded-error.js';
 import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
 import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
-import type { RelayConnection } from './connection.js';
+import type { OfferableDevice } from '../shared/core/messages.js';
+import { discoverRelay } from './assist.js';
+import { systemClock } from './clock.js';
+import { RelayConnection, type WebSocketConstructor } from './connection.js';
 
 export type TechnicianSignInErrorCode =
   /** The relay names no issuer: its operator has not configured technician sign-in. */
@@ -159,4 +162,35 @@ export async function requestTechnicianTicket(httpUrl: string, idToken: string, 
 export async function signInTechnicianConnection(connection: RelayConnection, ticket: string): Promise<TechnicianIdentity> {
   const { technician } = await connection.request({ action: 'signInTechnician', ticket });
   return technician;
+}
+
+export interface TechnicianDevicesOptions {
+  /** The relay's HTTPS URL: its /relay.json names the WebSocket endpoint. */
+  relay: string;
+  /** The technician's ID token, exchanged here for a ticket. */
+  idToken: string;
+  /** Browsers: the global WebSocket (the default). Node: `ws`. */
+  WebSocket?: WebSocketConstructor;
+  fetch?: Fetch;
+}
+
+/**
+ * The enrolled devices this technician may offer help to (docs/help-desk.md), looked up on a connection of
+ * its own, with no session: signed in with a fresh ticket, asked, closed. An expired or refused ID token
+ * rejects with TechnicianSignInError 'token-refused' (sign in again).
+ */
+export async function listTechnicianDevices(options: TechnicianDevicesOptions): Promise<OfferableDevice[]> {
+  const fetchImpl = options.fetch ?? fetch;
+  const endpoints = await discoverRelay(options.relay, fetchImpl);
+  const { ticket } = await requestTechnicianTicket(endpoints.httpUrl ?? options.relay, options.idToken, fetchImpl);
+  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
+  const ignore = () => {};
+  const connection = await RelayConnection.open(WebSocket, endpoints.webSocketUrl, { notice: ignore, malformed: ignore, closed: ignore }, { clock: systemClock, requestTimeoutMs: 10_000 });
+  try {
+    await signInTechnicianConnection(connection, ticket);
+    return (await connection.request({ action: 'listOfferableDevices' })).devices;
+  } finally {
+    connection.close();
+  }
 }

@@ -58,6 +58,9 @@ export const offerableDevice = messageSchema({
   /** Signed in now. */
   online: flag,
   lastSeenAt: v.optional(count),
+  /** What the operator's policy lets this technician do there (the first rule naming one of its groups; the device checks it again). */
+  level: oneOf(approvalModes),
+  consent: oneOf(consentRules),
 });
 
 export const sessionInfo = {

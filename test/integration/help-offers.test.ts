@@ -6,20 +6,18 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
-import type { DeviceState } from '../../cli/device-state.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
-import { LOOPBACK_CALLBACK_PATH, startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
-import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, offerHelp, offerToDevice, type AssistEnd, type DeviceAgent, type HelpOffer } from '../../sdk/node.js';
-import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
+import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
-import { signInWithForm } from '../support/oidc-form.js';
-import { auditLog, newEnrolmentToken, operator } from '../support/operator.js';
+import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
+import { technicianOffer as signedInOffer, type LocalTechnician } from '../support/help-desk.js';
+import { auditLog, operator } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -44,58 +42,10 @@ afterAll(async () => {
 });
 const defer = useCleanups();
 
-const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
-
-/** A sign-in at the local provider, exchanged for a one-time ticket. */
-async function ticketFor(username: 'ada' | 'grace'): Promise<string> {
-  const account = provider.accounts.find((candidate) => candidate.username === username)!;
-  const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT);
-  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, account.password);
-  return (await requestTechnicianTicket(runtime.httpUrl, await finishTechnicianSignIn(pending, query))).ticket;
-}
-
 /** A helper code on a connection the technician signed in. */
-async function technicianOffer(username: 'ada' | 'grace'): Promise<HelpOffer> {
-  const offer = await offerHelp({ relay: runtime.httpUrl, name: username });
-  defer(() => offer.leave().catch(() => {}));
-  await offer.client.signInTechnician(await ticketFor(username));
-  return offer;
-}
+const technicianOffer = (username: LocalTechnician) => signedInOffer(provider, runtime, username, defer);
 
-interface Device {
-  identity: DeviceState;
-  agent: DeviceAgent;
-  said: Array<Record<string, unknown>>;
-  handling: OfferHandling;
-}
-
-/** An enrolled device whose agent is online and answers offers with handleOffer (as `assist agent` does). */
-async function onlineDevice(name: string): Promise<Device> {
-  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
-  const keys = await generateDeviceKeyPair();
-  const enrolled = await enrolDevice({ relay: runtime.httpUrl, token, publicKey: keys.publicKey, name, os: 'linux' });
-  const identity: DeviceState = {
-    version: 1,
-    deviceId: enrolled.deviceId,
-    name,
-    group: enrolled.group,
-    os: 'linux',
-    enrolledAt: enrolled.enrolledAt,
-    operatorKey: enrolled.operatorKey,
-    relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
-    ...keys,
-  };
-  const said: Array<Record<string, unknown>> = [];
-  const handling: OfferHandling = { say: (event) => said.push(event), consentTimeoutMs: 60_000, openBrowser: false, policyNotBefore: 0 };
-  const agent = createDeviceAgent({ identity: { deviceId: identity.deviceId, privateKey: identity.privateKey, webSocketUrl: runtime.wsUrl } });
-  defer(() => agent.stop());
-  agent.on('offer', (offer) => void handleOffer(agent, identity, offer, handling).catch((error: unknown) => said.push({ event: 'failed', error: String(error) })));
-  await new Promise((resolve) => {
-    agent.on('online', resolve);
-    agent.start();
-  });
-  return { identity, agent, said, handling };
-}
+const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
 
@@ -103,7 +53,7 @@ async function until<T>(find: () => T | undefined, what: string): Promise<T> {
   await expect.poll(find, { timeout: 20_000, message: what }).toBeDefined();
   return find()!;
 }
-const said = (device: Device, event: string) => () => device.said.find((entry) => entry.event === event);
+const said = (device: OnlineDevice, event: string) => () => device.said.find((entry) => entry.event === event);
 const endOf = (offer: HelpOffer) => new Promise<AssistEnd>((resolve) => offer.on('ended', resolve));
 
 async function auditOf(sessionId: string) {
@@ -115,21 +65,27 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Reception PC');
     const offer = await technicianOffer('ada');
     const listed = (await devices(offer)).find((candidate) => candidate.deviceId === device.identity.deviceId);
-    expect(listed).toMatchObject({ name: 'Reception PC', group: GROUP, online: true, publicKey: device.identity.publicKey });
+    expect(listed).toMatchObject({ name: 'Reception PC', group: GROUP, online: true, publicKey: device.identity.publicKey, level: 'control', consent: 'ask' });
     const approved = new Promise<{ mode: string }>((resolve) => offer.on('approved', resolve));
+    const told = new Promise<string>((resolve) => offer.on('chat', resolve));
     const verification = new Promise<string>((resolve) => offer.on('verification', ({ code }) => resolve(code)));
     expect(await offerToDevice(offer, listed!, 'INC-42: the printer')).toEqual({ deviceId: device.identity.deviceId, name: 'Reception PC' });
 
     const asked = await until(said(device, 'offer'), 'the device asks');
-    expect(asked).toMatchObject({ technician: 'Ada Lovelace', email: 'ada@example.org', reason: 'INC-42: the printer', consent: 'ask' });
+    expect(asked).toMatchObject({ technician: 'Ada Lovelace', email: 'ada@example.org', reason: 'INC-42: the printer', consent: 'ask', shares: 'nothing' });
     const page = await browser.newPage();
     defer(() => page.close());
     await page.goto(asked.page as string);
     // The person sees the code the technician's side derived: the same keys, end to end.
     expect(await page.locator('#verification').textContent()).toBe(await verification);
     expect(await page.locator('#technician').textContent()).toContain(`Ada Lovelace <ada@example.org> of ${new URL(provider.issuer.issuer).host}`);
+    expect(await page.locator('#shares').textContent()).toContain('no desktop to share here (the agent runs outside a graphical session: no display)');
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
+    // No display and no terminal a person sees: nothing is shared, and both sides are told.
+    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
+    expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
     const events = await auditOf(offer.client.session!.sessionId);
     expect(events.find((event) => event.event === 'offered')).toMatchObject({
