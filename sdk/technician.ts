@@ -9,7 +9,9 @@ import { CodedError } from '../shared/core/coded-error.js';
 import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
 import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
-import type { RelayConnection } from './connection.js';
+import type { OfferableDevice } from '../shared/core/messages.js';
+import { systemClock } from './clock.js';
+import { RelayConnection, type WebSocketConstructor } from './connection.js';
 
 export type TechnicianSignInErrorCode =
   /** The relay names no issuer: its operator has not configured technician sign-in. */
@@ -159,4 +161,31 @@ export async function requestTechnicianTicket(httpUrl: string, idToken: string, 
 export async function signInTechnicianConnection(connection: RelayConnection, ticket: string): Promise<TechnicianIdentity> {
   const { technician } = await connection.request({ action: 'signInTechnician', ticket });
   return technician;
+}
+
+export interface TechnicianDevicesOptions {
+  webSocketUrl: string;
+  /** A fresh ticket (requestTechnicianTicket): spent on the connection this opens. */
+  ticket: string;
+  /** Browsers: the global WebSocket. Node: sdk/node.js passes `ws`. */
+  WebSocket?: WebSocketConstructor;
+  requestTimeoutMs?: number;
+}
+
+/** The devices the technician may offer help to, on a connection of its own (no session needed), closed again after. */
+export async function listTechnicianDevices(options: TechnicianDevicesOptions): Promise<OfferableDevice[]> {
+  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
+  const connection = await RelayConnection.open(
+    WebSocket,
+    options.webSocketUrl,
+    { notice: () => {}, malformed: () => {}, closed: () => {} },
+    { clock: systemClock, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 },
+  );
+  try {
+    await signInTechnicianConnection(connection, options.ticket);
+    return (await connection.request({ action: 'listOfferableDevices' })).devices;
+  } finally {
+    connection.close();
+  }
 }

@@ -58,6 +58,10 @@ export const offerableDevice = messageSchema({
   /** Signed in now. */
   online: flag,
   lastSeenAt: v.optional(count),
+  /** What the group's policy lets this technician have (the first rule naming one of its groups); the device enforces it. */
+  level: oneOf(approvalModes),
+  /** Whether the person is asked first, or only shown a notice. */
+  consent: oneOf(consentRules),
 });
 
 export const sessionInfo = {

@@ -115,7 +115,7 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Reception PC');
     const offer = await technicianOffer('ada');
     const listed = (await devices(offer)).find((candidate) => candidate.deviceId === device.identity.deviceId);
-    expect(listed).toMatchObject({ name: 'Reception PC', group: GROUP, online: true, publicKey: device.identity.publicKey });
+    expect(listed).toMatchObject({ name: 'Reception PC', group: GROUP, online: true, publicKey: device.identity.publicKey, level: 'control', consent: 'ask' });
     const approved = new Promise<{ mode: string }>((resolve) => offer.on('approved', resolve));
     const verification = new Promise<string>((resolve) => offer.on('verification', ({ code }) => resolve(code)));
     expect(await offerToDevice(offer, listed!, 'INC-42: the printer')).toEqual({ deviceId: device.identity.deviceId, name: 'Reception PC' });

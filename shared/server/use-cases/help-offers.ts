@@ -5,7 +5,7 @@
 // the source addresses. The device checks the policy itself and answers; the session that follows is an
 // ordinary helper-code session (the technician created it; the device joins with the sealed code).
 
-import { permittedViewersFor } from '../../core/group-policy.js';
+import { permittedViewersFor, type PermittedViewers } from '../../core/group-policy.js';
 import type { AnswerOfferRequest, OfferableDevice, OfferDeviceRequest, ServerMessage } from '../../core/messages.js';
 import type { TechnicianIdentity } from '../../core/technician.js';
 import type { DeviceRecord } from '../ports/device-registry.js';
@@ -31,14 +31,18 @@ const deviceUnavailable = (why: string) => new RelayError('device-unavailable', 
 export async function listOfferableDevices(deps: RelayDeps, caller: Caller): Promise<ServerMessage> {
   const technician = await requireTechnician(deps, caller);
   const now = epochSeconds(deps);
-  const permitted = new Set<string>();
-  for await (const signed of deps.devices.listGroupPolicies()) if (permittedViewersFor(signed.policy, technician.groups)) permitted.add(signed.policy.group);
+  const permitted = new Map<string, PermittedViewers>();
+  for await (const signed of deps.devices.listGroupPolicies()) {
+    const rule = permittedViewersFor(signed.policy, technician.groups);
+    if (rule) permitted.set(signed.policy.group, rule);
+  }
   const devices: OfferableDevice[] = [];
   for await (const device of deps.devices.listDevices()) {
-    if (!permitted.has(device.group)) continue;
+    const rule = permitted.get(device.group);
+    if (!rule) continue;
     const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
     const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
-    devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }) });
+    devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }), level: rule.level, consent: rule.consent });
   }
   devices.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   return { type: 'offerableDevices', devices };
