@@ -10,8 +10,7 @@ import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
 import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
-import { systemClock } from './clock.js';
-import { RelayConnection, type WebSocketConstructor } from './connection.js';
+import { openRequestConnection, type RelayConnection, type WebSocketConstructor } from './connection.js';
 
 export type TechnicianSignInErrorCode =
   /** The relay names no issuer: its operator has not configured technician sign-in. */
@@ -174,14 +173,7 @@ export interface TechnicianDevicesOptions {
 
 /** The devices the technician may offer help to, on a connection of its own (no session needed), closed again after. */
 export async function listTechnicianDevices(options: TechnicianDevicesOptions): Promise<OfferableDevice[]> {
-  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
-  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
-  const connection = await RelayConnection.open(
-    WebSocket,
-    options.webSocketUrl,
-    { notice: () => {}, malformed: () => {}, closed: () => {} },
-    { clock: systemClock, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 },
-  );
+  const connection = await openRequestConnection(options.WebSocket, options.webSocketUrl, options.requestTimeoutMs);
   try {
     await signInTechnicianConnection(connection, options.ticket);
     return (await connection.request({ action: 'listOfferableDevices' })).devices;

@@ -77,13 +77,6 @@ afterAll(async () => {
 /** Runs `assist <args>` as a technician in a terminal of its own. */
 const asTechnician = (pane: string, who: 'ada' | 'grace', ...args: string[]) => tmux.start(pane, assist(...args), size, { XDG_STATE_HOME: technicians[who] });
 
-async function finished(pane: string, status: number, pattern: RegExp): Promise<RegExpMatchArray> {
-  expect(await tmux.waitForExit(pane)).toBe(status);
-  const screen = await tmux.screen(pane);
-  const match = screen.match(pattern);
-  if (!match) throw new Error(`${pane} did not show ${pattern}:\n${screen}`);
-  return match;
-}
 
 /** Waits for the device's agent to ask about its `offerNumber`th offer (counted from its start); returns that offer's verification code. */
 async function deviceAsked(offerNumber: number): Promise<string> {
@@ -94,17 +87,17 @@ async function deviceAsked(offerNumber: number): Promise<string> {
 describe('assist devices', () => {
   it('lists the devices the technician may help, with their state, last sign-in and what the policy allows; --search narrows it', async () => {
     await asTechnician('devices', 'ada', 'devices');
-    const screen = (await finished('devices', 0, /2 devices you may offer help to as Ada Lovelace \(Help desk\):/)).input!;
+    const screen = (await tmux.finished('devices', 0, /2 devices you may offer help to as Ada Lovelace \(Help desk\):/)).input!;
     expect(screen).toMatch(/NAME\s+GROUP\s+OS\s+STATE\s+LAST SEEN\s+YOU MAY HAVE/);
     expect(screen).toMatch(/Back office\s+Finance laptops\s+Linux\s+offline\s+never\s+control, person asked first/);
     expect(screen).toMatch(/Reception PC\s+Finance laptops\s+Linux\s+online\s+just now\s+control, person asked first/);
     expect(screen).toContain('Offer help: assist offer --device NAME --reason TEXT');
 
     await asTechnician('search', 'ada', 'devices', '--search', 'RECEPTION');
-    const found = (await finished('search', 0, /1 device you may offer help to as Ada Lovelace \(Help desk\), matching "RECEPTION":/)).input!;
+    const found = (await tmux.finished('search', 0, /1 device you may offer help to as Ada Lovelace \(Help desk\), matching "RECEPTION":/)).input!;
     expect(found).not.toContain('Back office');
     await asTechnician('search-none', 'ada', 'devices', '--search', 'kiosk');
-    await finished('search-none', 0, /No device you may help matches "kiosk" \(you may help 2: assist devices lists them\)\./);
+    await tmux.finished('search-none', 0, /No device you may help matches "kiosk" \(you may help 2: assist devices lists them\)\./);
   });
 
   it('--json prints one line a script can read', async () => {
@@ -120,10 +113,10 @@ describe('assist devices', () => {
 
   it('a technician whose groups no policy names is told so; no sign-in, or an expired one, says what to run', async () => {
     await asTechnician('grace', 'grace', 'devices');
-    await finished('grace', 0, /There is no device you may offer help to as Grace Hopper \(Tier 2\): no enrolled device is in a group whose policy names one of your groups\./);
+    await tmux.finished('grace', 0, /There is no device you may offer help to as Grace Hopper \(Tier 2\): no enrolled device is in a group whose policy names one of your groups\./);
 
     await tmux.start('nobody', assist('devices', '--relay', runtime.httpUrl), size, { XDG_STATE_HOME: newHome() });
-    await finished('nobody', 1, /assist: you are not signed in as a technician: run assist login --relay http:\/\/\S+ first/);
+    await tmux.finished('nobody', 1, /assist: you are not signed in as a technician: run assist login --relay http:\/\/\S+ first/);
 
     const expired = newHome();
     const file = join(expired, 'assist', 'technician.json');
@@ -131,7 +124,7 @@ describe('assist devices', () => {
     mkdirSync(join(expired, 'assist'), { mode: 0o700 });
     writeFileSync(file, JSON.stringify({ ...kept, expiresAt: Math.floor(Date.now() / 1000) - 60 }), { mode: 0o600 });
     await tmux.start('expired', assist('offer', '--device', 'Reception PC', '--reason', 'INC-1'), size, { XDG_STATE_HOME: expired });
-    await finished('expired', 1, /assist: your sign-in as Ada Lovelace expired at .+: run assist login --relay http:\/\/\S+ again/);
+    await tmux.finished('expired', 1, /assist: your sign-in as Ada Lovelace expired at .+: run assist login --relay http:\/\/\S+ again/);
   });
 });
 
@@ -151,7 +144,7 @@ describe('assist offer --device', () => {
     await tmux.waitFor(DEVICE_PANE, /Allowed control\./);
     await tmux.press('offer', 'C-]');
     await tmux.type('offer', 'e');
-    await finished('offer', 0, /You ended the session\./);
+    await tmux.finished('offer', 0, /You ended the session\./);
     await tmux.waitFor(DEVICE_PANE, /The help-desk session ended \(ended-by-expert\)\./);
   });
 
@@ -161,7 +154,7 @@ describe('assist offer --device', () => {
     await tmux.waitFor('denied', /The person at Reception PC is asked now\./);
     await tmux.type(DEVICE_PANE, 'd');
     await tmux.press(DEVICE_PANE, 'Enter');
-    await finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
+    await tmux.finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
   });
 
   it('--json: the offer, the code and the approval as events; the script ends it', async () => {
@@ -179,15 +172,15 @@ describe('assist offer --device', () => {
 
   it('an unknown or misspelt name lists close matches; an offline device, a missing reason and a non-permitted technician are said', async () => {
     await asTechnician('typo', 'ada', 'offer', '--device', 'Recepton', '--reason', 'INC-45');
-    await finished('typo', 1, /assist: no device you may help is named "Recepton"; close matches: "Reception PC" \(Finance laptops, \S+\)/);
+    await tmux.finished('typo', 1, /assist: no device you may help is named "Recepton"; close matches: "Reception PC" \(Finance laptops, \S+\)/);
     await asTechnician('unknown', 'ada', 'offer', '--device', 'Kiosk 9', '--reason', 'INC-45');
-    await finished('unknown', 1, /assist: no device you may help is named "Kiosk 9" \(you may help 2 devices: assist devices lists them\)/);
+    await tmux.finished('unknown', 1, /assist: no device you may help is named "Kiosk 9" \(you may help 2 devices: assist devices lists them\)/);
     await asTechnician('offline', 'ada', 'offer', '--device', 'back office', '--reason', 'INC-45');
-    await finished('offline', 1, /assist: "Back office" is offline \(it has never been online\): it can be offered help once its agent runs/);
+    await tmux.finished('offline', 1, /assist: "Back office" is offline \(it has never been online\): it can be offered help once its agent runs/);
     await asTechnician('no-reason', 'ada', 'offer', '--device', 'Reception PC');
-    await finished('no-reason', 2, /assist: --reason is required with --device: say why, or give a ticket number/);
+    await tmux.finished('no-reason', 2, /assist: --reason is required with --device: say why, or give a ticket number/);
     await asTechnician('not-permitted', 'grace', 'offer', '--device', 'Reception PC', '--reason', 'curious');
-    await finished('not-permitted', 1, /assist: no device you may help is named "Reception PC": you may help none/);
+    await tmux.finished('not-permitted', 1, /assist: no device you may help is named "Reception PC": you may help none/);
     // None of these reached the device.
     expect((await tmux.screen(DEVICE_PANE)).match(/offers help:/g)).toHaveLength(3);
   });
