@@ -1,28 +1,36 @@
 // Desktop sharing through the local relay, the video paths (VP8 and H.264) beside the JPEG-stills path, measured
 // in one run on the same X displays (Xvfb) with the same target program (headful Chromium full
 // screen, test/support/x-display.ts):
-//   - the person's side is a real process on the display: `assist accept CODE --desktop --codec …
-//     --json` for video, bench/jpeg-stills-agent.ts for stills; the technician is this process, through the SDK,
-//     decoding with the same WebCodecs API a browser has (@napi-rs/webcodecs);
+//   - the person's side is a real process on the display: `assist invite --easy-connect --desktop
+//     --codec … --json` for video, bench/jpeg-stills-agent.ts for stills;
+//   - the technician of the video paths is the web console in headless Chromium, decoding with the
+//     browser's WebCodecs VideoDecoder into its canvas (web/src/desktop-view.ts), as a technician's
+//     browser does; the console no longer shows stills, so for stills it is this process, through the
+//     SDK, decoding each JPEG with @napi-rs/webcodecs' ImageDecoder;
 //   - workloads: a static desktop, typing in an editor (faster than a person types, see
 //     TYPING_CHARACTERS_PER_SECOND), scrolling a long page;
 //   - glass-to-glass latency: the target program draws a numbered marker; the time from asking for
-//     marker n until the technician first decodes a picture showing it;
-//   - input latency (video only: stills cannot be controlled): the technician's click makes the target
-//     program advance its marker; the time from the click until the new marker is seen back;
+//     marker n until the technician first has a picture showing it (in the console: drawn in its canvas);
+//   - input latency (video only: stills cannot be controlled): the technician clicks the console's
+//     picture, which makes the target program advance its marker; the time from the click until the
+//     new marker is seen back;
 //   - the person's side's CPU and the X server's (Xvfb), as a share of one core, and how busy the whole
 //     machine was: the 2 cores are shared by the target program, the X server, the person's side,
-//     the relay and this process's decoder.
+//     the relay and the technician's Chromium.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ImageDecoder, VideoDecoder, EncodedVideoChunk, type VideoFrame } from '@napi-rs/webcodecs';
+import { ImageDecoder, type VideoFrame } from '@napi-rs/webcodecs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
-import type { VideoConfig } from '../sdk/assist-messages.js';
 import { offerHelp, type HelpOffer } from '../sdk/node.js';
-import { VIDEO_CODECS } from '../sdk/video-pacing.js';
 import { openX11Watch } from '../cli/desktop/x11.js';
+import { buildConsole } from '../web/build/build.js';
+import { loadConsoleSite } from '../web/server/console-site.js';
 import { AssistProcess } from '../test/support/assist-process.js';
+import { chromiumPath } from '../test/support/chromium.js';
 import { readMarker, startTargetProgram, startXDisplay, type MarkerLayout, type PixelImage, type TargetProgram, type XDisplay } from '../test/support/x-display.js';
 import { formatTable, percentile } from './report.js';
 
@@ -40,6 +48,7 @@ const INPUT_SAMPLES = 15;
 const CLOCK_TICKS_PER_SECOND = 100;
 /** The person's side's default frame rate (assist --max-fps). */
 const SENDER_FPS = 15;
+const PERSON = 'Benchmark person';
 const stillsAgent = fileURLToPath(new URL('./jpeg-stills-agent.ts', import.meta.url));
 const resolutions = [
   { width: 1280, height: 800 },
@@ -47,9 +56,10 @@ const resolutions = [
 ];
 const workloads = ['static desktop', 'typing', 'scrolling'] as const;
 type Workload = (typeof workloads)[number];
-/** The video paths: the codec the person's side encodes (`--codec`), the technician listing both as the console does. */
+/** The video paths: the codec the person's side encodes (`--codec`); the console lists what its browser decodes. */
 const videoPaths = { 'video VP8': 'vp8', 'video H.264': 'h264' } as const;
 type Path = keyof typeof videoPaths | 'JPEG stills';
+const paths: Path[] = ['JPEG stills', ...(Object.keys(videoPaths) as Path[])];
 const isVideo = (path: Path): path is keyof typeof videoPaths => path !== 'JPEG stills';
 
 interface Figures {
@@ -68,18 +78,18 @@ interface Figures {
   changedTicks: number;
 }
 
-/** What the technician's side decoded: each picture's marker, when it was first seen, and the coded sizes. */
+/** What the technician's side got: each picture's marker, when it was first seen (this process's performance.now()), and the coded sizes. */
 class Viewer {
   readonly #markerSeen = new Map<number, number>();
   readonly #waiters = new Map<number, () => void>();
   frames = 0;
   bytes = 0;
-  /** The coded widths the video was configured with, in order. */
+  /** The coded widths the pictures came in, in order. */
   readonly widths: number[] = [];
 
   constructor(
-    private readonly marker: MarkerLayout,
-    private readonly screenWidth: number,
+    readonly marker: MarkerLayout,
+    readonly screenWidth: number,
   ) {}
 
   configure(codedWidth: number): void {
@@ -91,13 +101,10 @@ class Viewer {
     this.bytes += bytes;
   }
 
-  /** A decoded picture: the marker is where the picture, scaled from the screen, has it (each picture by its own size: one decoded before a new configuration arrives keeps the old one). */
-  picture(image: PixelImage): void {
-    const scale = image.width / this.screenWidth;
-    const { x, y, block } = this.marker;
-    const value = readMarker(image, { ...this.marker, x: Math.round(x * scale), y: Math.round(y * scale), block: Math.round(block * scale) });
-    if (value === null || this.#markerSeen.has(value)) return;
-    this.#markerSeen.set(value, performance.now());
+  /** A picture showing marker `value` was had at `at`. */
+  markerSeen(value: number, at: number): void {
+    if (this.#markerSeen.has(value)) return;
+    this.#markerSeen.set(value, at);
     this.#waiters.get(value)?.();
   }
 
@@ -118,46 +125,101 @@ class Viewer {
   }
 }
 
+/** The marker layout scaled to a picture `pictureWidth` wide of a screen `screenWidth` wide. */
+function scaledMarker(marker: MarkerLayout, pictureWidth: number, screenWidth: number): MarkerLayout {
+  const scale = pictureWidth / screenWidth;
+  return { ...marker, x: Math.round(marker.x * scale), y: Math.round(marker.y * scale), block: Math.round(marker.block * scale) };
+}
+
+/** Feeds the stills the technician's session gets into `viewer`, each decoded with an ImageDecoder (each by its own size). */
+function watchStills(technician: HelpOffer, viewer: Viewer): void {
+  let decoding = Promise.resolve();
+  technician.on('screen', ({ jpeg, width }) => {
+    viewer.received(jpeg.length);
+    viewer.configure(width);
+    decoding = decoding.then(async () => {
+      const { image } = await new ImageDecoder({ data: jpeg, type: 'image/jpeg' }).decode();
+      const pixels = await pixelsOf(image);
+      image.close();
+      const value = readMarker(pixels, scaledMarker(viewer.marker, pixels.width, viewer.screenWidth));
+      if (value !== null) viewer.markerSeen(value, performance.now());
+    });
+  });
+}
+
 async function pixelsOf(frame: VideoFrame): Promise<PixelImage> {
   const data = new Uint8Array(frame.allocationSize({ format: 'RGBA' }));
   await frame.copyTo(data, { format: 'RGBA' });
   return { width: frame.codedWidth, height: frame.codedHeight, data };
 }
 
-/** Feeds the technician's session into `viewer`: video through a VideoDecoder, stills through an ImageDecoder. */
-function watch(technician: HelpOffer, viewer: Viewer): { video: () => VideoConfig | undefined } {
-  let decoding = Promise.resolve();
-  const decoder = new VideoDecoder({
-    output: (frame) => {
-      decoding = decoding.then(async () => {
-        viewer.picture(await pixelsOf(frame));
-        frame.close();
-      });
-    },
-    error: (error) => console.error(`the benchmark's decoder failed: ${error.message}`),
-  });
-  technician.on('video-config', (config) => {
-    viewer.configure(config.width);
-    // As the console does: without it this decoder holds a frame back until the next one comes,
-    // so the picture after a click (no frame follows on a still screen) would never be seen.
-    decoder.configure({ codec: config.codec, codedWidth: config.width, codedHeight: config.height, optimizeForLatency: true });
-  });
-  technician.on('video-chunk', ({ key, timestamp, data }) => {
-    viewer.received(data.length);
-    // As the console does: a decoder that failed or is between configurations skips chunks (the error is printed above).
-    if (decoder.state !== 'configured') return;
-    decoder.decode(new EncodedVideoChunk({ type: key ? 'key' : 'delta', timestamp, data }));
-  });
-  technician.on('screen', ({ jpeg, width }) => {
-    viewer.received(jpeg.length);
+interface ProbeWindow {
+  benchChunk(bytes: number): void;
+  benchPicture(picture: { value: number | null; width: number; at: number }): void;
+}
+
+/**
+ * Runs in the console's page before its own script: counts the encoded chunks the console hands its
+ * VideoDecoder, and after each picture the console draws in its canvas (data-frames-drawn) reads the
+ * marker from the canvas and reports it, with the time on this page's clock (epoch milliseconds).
+ */
+function probeConsole(read: typeof readMarker, marker: MarkerLayout, screenWidth: number): void {
+  const probe = window as unknown as ProbeWindow;
+  const Chunk = EncodedVideoChunk;
+  globalThis.EncodedVideoChunk = class extends Chunk {
+    constructor(init: EncodedVideoChunkInit) {
+      super(init);
+      probe.benchChunk(init.data.byteLength);
+    }
+  };
+  let lastWidth = 0;
+  const reported = new Set<number>();
+  new MutationObserver((records) => {
+    const at = performance.timeOrigin + performance.now();
+    const canvas = records.at(-1)!.target as HTMLCanvasElement;
+    const scale = canvas.width / screenWidth;
+    const block = Math.round(marker.block * scale);
+    const [x, y, width] = [Math.round(marker.x * scale), Math.round(marker.y * scale), (marker.bits + 2) * block];
+    if (x + width > canvas.width || y + block > canvas.height) return;
+    const { data } = canvas.getContext('2d')!.getImageData(x, y, width, block);
+    const value = read({ width, height: block, data: new Uint8Array(data.buffer) }, { ...marker, x: 0, y: 0, block });
+    if ((value === null || reported.has(value)) && canvas.width === lastWidth) return;
+    if (value !== null) reported.add(value);
+    lastWidth = canvas.width;
+    probe.benchPicture({ value, width: canvas.width, at });
+  }).observe(document, { subtree: true, attributeFilter: ['data-frames-drawn'] });
+}
+
+/**
+ * The technician: the web console in a new context of `browser`, its pictures and chunks fed into
+ * `viewer` through probeConsole. Times on the page's clock are turned into this process's by the
+ * offset seen on the quickest of a few round trips.
+ */
+async function openConsole(browser: Browser, viewer: Viewer): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  let offset = 0;
+  await context.exposeFunction('benchChunk', (bytes: number) => viewer.received(bytes));
+  await context.exposeFunction('benchPicture', ({ value, width, at }: { value: number | null; width: number; at: number }) => {
     viewer.configure(width);
-    decoding = decoding.then(async () => {
-      const { image } = await new ImageDecoder({ data: jpeg, type: 'image/jpeg' }).decode();
-      viewer.picture(await pixelsOf(image));
-      image.close();
-    });
+    if (value !== null) viewer.markerSeen(value, at - performance.timeOrigin - offset);
   });
-  return { video: () => technician.video };
+  // esbuild (tsx) names inner functions with __name, which the page lacks.
+  await context.addInitScript({ content: `var __name = (f) => f; (${probeConsole.toString()})(${readMarker.toString()}, ${JSON.stringify(viewer.marker)}, ${viewer.screenWidth});` });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (error) => console.error(`the console's page failed: ${error.message}`));
+  await page.goto('about:blank');
+  let quickest = Infinity;
+  for (let round = 0; round < 10; round++) {
+    const sent = performance.now();
+    const pageNow = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const back = performance.now();
+    if (back - sent < quickest) {
+      quickest = back - sent;
+      offset = pageNow - performance.timeOrigin - (sent + back) / 2;
+    }
+  }
+  return { context, page };
 }
 
 /** User and system CPU time of a process so far, in seconds (Linux /proc). */
@@ -175,37 +237,56 @@ async function machineCpuTicks(): Promise<{ busy: number; total: number }> {
   return { busy: total - ticks[3]! - ticks[4]!, total };
 }
 
+/** Who is connected for a path: the person's process, and how the technician clicks the picture (video only). */
+interface Connection {
+  person: ChildProcess;
+  /** Clicks the technician's picture where it shows the X screen's point (x, y); resolves once the click is sent. */
+  click?: (point: { x: number; y: number }) => Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * The person's process for `path`, sharing `display`, joined to a new helper code of this process's,
- * whose pictures `viewer` gets from the start: the share's configuration can come in the same batch
- * as the approval, so watching only once the approval is seen could miss it and decode nothing.
+ * The person's process for `path`, sharing `xDisplay`, and its technician, whose pictures `viewer`
+ * gets from the start: video is the console in `browser`, joining an Easy Connect invitation and given
+ * control; stills are this process, offering a helper code the stills agent accepts.
  */
-async function connect(path: Path, runtime: LocalRuntime, xDisplay: XDisplay, viewer: Viewer): Promise<{ technician: HelpOffer; person: ChildProcess; close(): Promise<void> }> {
-  const technician = await offerHelp({ relay: runtime.httpUrl, name: 'Benchmark technician' });
-  watch(technician, viewer);
+async function connect(path: Path, runtime: LocalRuntime, browser: Browser, xDisplay: XDisplay, viewer: Viewer): Promise<Connection> {
   const env = { ...process.env, ...xDisplay.env };
-  let person: ChildProcess;
-  let assist: AssistProcess | undefined;
-  if (isVideo(path)) {
-    assist = new AssistProcess(['accept', technician.code, '--desktop', '--codec', videoPaths[path], '--json', '--relay', runtime.httpUrl, '--name', 'Benchmark person'], { env });
-    person = assist.child;
-    await assist.next('connected');
-    assist.send({ cmd: 'approve', mode: 'control' });
-  } else {
-    person = spawn(process.execPath, ['--import', 'tsx', stillsAgent, runtime.httpUrl, technician.code], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!isVideo(path)) {
+    const technician = await offerHelp({ relay: runtime.httpUrl, name: 'Benchmark technician' });
+    watchStills(technician, viewer);
+    const person = spawn(process.execPath, ['--import', 'tsx', stillsAgent, runtime.httpUrl, technician.code], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    await new Promise<void>((resolve) => technician.on('approved', () => resolve()));
+    return { person, close: () => stop(person, () => technician.leave()) };
   }
-  await new Promise<void>((resolve) => technician.on('approved', () => resolve()));
-  if (isVideo(path)) await technician.sendVideoCodecs([...VIDEO_CODECS]);
+  const assist = new AssistProcess(['invite', '--easy-connect', '--desktop', '--codec', videoPaths[path], '--json', '--relay', runtime.httpUrl, '--name', PERSON], { env });
+  const { context, page } = await openConsole(browser, viewer);
+  const { password } = await assist.next('invitation');
+  await page.goto(`${runtime.httpUrl}/`);
+  const form = page.getByRole('form', { name: 'Help someone' });
+  await form.getByLabel('Your name').fill('Benchmark technician');
+  await form.getByLabel('Easy Connect password or invitation link').fill(password as string);
+  await form.getByRole('button', { name: 'Connect' }).click();
+  await assist.next('connected');
+  assist.send({ cmd: 'approve', mode: 'control' });
+  const picture = page.getByRole('application', { name: `${PERSON}’s desktop` });
+  await picture.waitFor();
   return {
-    technician,
-    person,
-    close: async () => {
-      const exited = new Promise((resolve) => person.once('exit', resolve));
-      await technician.leave().catch(() => {});
-      person.kill();
-      await exited;
+    person: assist.child,
+    click: async ({ x, y }) => {
+      const box = (await picture.boundingBox())!;
+      await page.mouse.click(box.x + (x * box.width) / viewer.screenWidth, box.y + (y * box.height) / xDisplay.height);
     },
+    close: () => stop(assist.child, () => context.close()),
   };
+}
+
+/** Ends the technician's side with `leave`, then the person's process; resolves once it has exited. */
+async function stop(person: ChildProcess, leave: () => Promise<unknown>): Promise<void> {
+  const exited = new Promise((resolve) => person.once('exit', resolve));
+  await leave().catch(() => {});
+  person.kill();
+  await exited;
 }
 
 /** How many ticks of `tickMs` from `from` to `to` saw at least one of the `changes` (times). */
@@ -268,18 +349,15 @@ async function runWorkload(workload: Workload, target: TargetProgram, xDisplay: 
   };
 }
 
-/** Click → the target program advances its marker → the technician sees the new one. */
-async function inputLatency(technician: HelpOffer, target: TargetProgram, viewer: Viewer, screenWidth: number): Promise<number[]> {
-  const video = technician.video!;
-  const scale = video.width / screenWidth;
-  const at = { x: Math.round((target.marker.x + target.marker.block / 2) * scale), y: Math.round((target.marker.y + target.marker.block / 2) * scale) };
+/** The technician clicks the marker → the target program advances it → the technician sees the new one. */
+async function inputLatency(click: NonNullable<Connection['click']>, target: TargetProgram, viewer: Viewer): Promise<number[]> {
+  const at = { x: target.marker.x + target.marker.block / 2, y: target.marker.y + target.marker.block / 2 };
   const samples: number[] = [];
   await target.setMarker(1);
   await viewer.seen(1);
   for (let n = 2; samples.length < INPUT_SAMPLES && n < INPUT_SAMPLES * 2 + 2; n++) {
     const started = performance.now();
-    await technician.sendPointer({ action: 'down', button: 'left', ...at });
-    await technician.sendPointer({ action: 'up', button: 'left', ...at });
+    await click(at);
     // A second is far beyond any latency worth reporting; a click not seen by then is not counted.
     const seen = await viewer.seen(n, 1_000);
     if (seen !== undefined) samples.push(seen - started);
@@ -293,7 +371,9 @@ const ms = (values: number[], fraction: number) => (values.length ? percentile([
 export async function benchmarkDesktop(): Promise<string> {
   const rows: string[][] = [];
   const inputRows: string[][] = [];
-  const runtime = await startLocalRuntime({ port: 0 });
+  const consoleDir = await buildConsole(await mkdtemp(join(tmpdir(), 'assist-console-')));
+  const runtime = await startLocalRuntime({ port: 0, console: loadConsoleSite(consoleDir) });
+  const browser = await chromium.launch({ executablePath: chromiumPath });
   try {
     for (const { width, height } of resolutions) {
       const xDisplay = await startXDisplay({ width, height });
@@ -304,9 +384,9 @@ export async function benchmarkDesktop(): Promise<string> {
       changes?.onChange(() => screenChanges.push(performance.now()));
       try {
         let markerBase = 10;
-        for (const path of ['JPEG stills', ...Object.keys(videoPaths)] as Path[]) {
+        for (const path of paths) {
           const viewer = new Viewer(target.marker, width);
-          const connection = await connect(path, runtime, xDisplay, viewer);
+          const connection = await connect(path, runtime, browser, xDisplay, viewer);
           try {
             for (const workload of workloads) {
               const figures = await runWorkload(workload, target, xDisplay, viewer, connection.person, markerBase, screenChanges);
@@ -326,8 +406,8 @@ export async function benchmarkDesktop(): Promise<string> {
                 figures.widths.join('→') || '–',
               ]);
             }
-            if (isVideo(path)) {
-              const samples = await inputLatency(connection.technician, target, viewer, width);
+            if (connection.click) {
+              const samples = await inputLatency(connection.click, target, viewer);
               inputRows.push([`${width}×${height}`, path, String(samples.length), ms(samples, 0.5), ms(samples, 0.95)]);
             }
           } finally {
@@ -341,16 +421,21 @@ export async function benchmarkDesktop(): Promise<string> {
       }
     }
   } finally {
+    await browser.close();
     await runtime.close();
+    await rm(consoleDir, { recursive: true, force: true });
   }
+  // Side by side: for each screen and workload, the paths one under the other.
+  const order = (row: string[]) => [resolutions.findIndex(({ width, height }) => row[0] === `${width}×${height}`), workloads.indexOf(row[1] as Workload), paths.indexOf(row[2] as Path)];
+  rows.sort((a, b) => order(a).reduce((difference, value, at) => difference || value - order(b)[at]!, 0));
   return [
     `Desktop sharing through the local relay, ${WORKLOAD_MS / 1000} s a workload (targets at 1920×1080: typing and scrolling ≥ 15 frames/s at ≤ 1500 kbit/s, glass-to-glass p50 ≤ 150 ms, static ≤ 5 kbit/s)`,
     formatTable(['screen', 'workload', 'path', 'frames/s', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", "X server's CPU", 'machine busy', 'coded width'], rows),
-    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload. person's CPU, X server's CPU: as a share of one core; machine busy: of both cores, as a share of all their time (the target program, the relay and this process's decoder are the rest).`,
+    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload. person's CPU, X server's CPU: as a share of one core; machine busy: of both cores, as a share of all their time (the target program, the relay and the technician's Chromium or, for stills, this process's decoder are the rest).`,
     `typing: ${TYPING_CHARACTERS_PER_SECOND} characters a second, faster than a person types, so that every tick sees a change: its frames/s is what the pipeline can carry, not how fast someone types.`,
     '',
     'Input latency, video paths (technician’s click → the changed pixels seen back by the technician)',
     formatTable(['screen', 'path', 'clicks', 'p50 ms', 'p95 ms'], inputRows),
-    'H.264: frames/s, kbit/s and CPU compare as they are; glass-to-glass and input latency do not: the Node decoder (@napi-rs/webcodecs) holds two H.264 frames back even with optimizeForLatency (a browser decodes each at once), so a still screen after a click is seen late or never, and a flush after each chunk, which hands each frame out, garbles the pictures after it.',
+    'Video: the technician is the web console in headless Chromium (software decoding, on the same two cores); a picture counts as seen once the console has drawn it in its canvas.',
   ].join('\n');
 }

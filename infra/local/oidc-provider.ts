@@ -98,6 +98,23 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 
 const INTERACTION_PATH = /^\/interaction\/([\w-]+)(\/login)?$/;
 
+/** oidc-provider's warnings about production use that do not apply to this development provider: its sign-ins
+ * live in memory on purpose (they end with `npm start`, as its in-memory database does), and it names Node 22 as
+ * its supported runtime while the tests run it on Node 20 too (docs/technicians.md). Newcomers saw them in red. */
+const DEVELOPMENT_PROVIDER_WARNINGS = ['oidc-provider WARNING: Unsupported runtime', 'oidc-provider WARNING: a quick start development-only in-memory adapter'];
+
+async function withoutDevelopmentProviderWarnings<T>(start: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!DEVELOPMENT_PROVIDER_WARNINGS.some((warning) => String(args[0]).includes(warning))) warn(...args);
+  };
+  try {
+    return await start();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** Starts the provider on its own port; its issuer is `http://<host>:<port>`. */
 export async function startLocalOidcProvider(options: LocalOidcProviderOptions = {}): Promise<LocalOidcProvider> {
   const accounts = await readAccounts(options.accountsFile ?? DEFAULT_ACCOUNTS_FILE);
@@ -138,47 +155,50 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  // Loaded only now: it prints its warnings when loaded, and `npm start`'s refusals of bad options come first.
-  const { default: Provider } = await import('oidc-provider');
   const loopbackRedirects = ['127.0.0.1', 'localhost', '[::1]'].flatMap((name) => [`http://${name}${CONSOLE_SIGN_IN_PATH}`, `http://${name}${LOOPBACK_CALLBACK_PATH}`]);
-  provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: LOCAL_CLIENT_ID,
-        // Native: loopback redirects match at any port (RFC 8252), so the console and `assist login` need no fixed one.
-        application_type: 'native',
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        id_token_signed_response_alg: 'ES256',
-        redirect_uris: [...loopbackRedirects, ...(options.consoleOrigins ?? []).map((origin) => `${origin}${CONSOLE_SIGN_IN_PATH}`)],
+  const jwk = await exportJWK(privateKey);
+  provider = await withoutDevelopmentProviderWarnings(async () => {
+    // Loaded only now: `npm start`'s refusals of bad options come first.
+    const { default: Provider } = await import('oidc-provider');
+    return new Provider(issuer, {
+      clients: [
+        {
+          client_id: LOCAL_CLIENT_ID,
+          // Native: loopback redirects match at any port (RFC 8252), so the console and `assist login` need no fixed one.
+          application_type: 'native',
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          id_token_signed_response_alg: 'ES256',
+          redirect_uris: [...loopbackRedirects, ...(options.consoleOrigins ?? []).map((origin) => `${origin}${CONSOLE_SIGN_IN_PATH}`)],
+        },
+      ],
+      pkce: { required: () => true },
+      jwks: { keys: [{ ...jwk, kid: 'local-1', alg: 'ES256', use: 'sig' }] },
+      cookies: { keys: [crypto.randomUUID()] },
+      // Groups ride with the profile scope, so clients ask only for the standard scopes every issuer knows.
+      claims: { openid: ['sub'], profile: ['name', 'preferred_username', DEFAULT_GROUP_CLAIM], email: ['email', 'email_verified'] },
+      // The ID token itself carries the claims of the scopes asked for: it is all the relay and devices see.
+      conformIdTokenClaims: false,
+      features: { devInteractions: { enabled: false } },
+      interactions: { url: (_ctx: Context, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+      findAccount: (_ctx: Context, id: string) => {
+        const account = byUsername.get(id);
+        return (
+          account && {
+            accountId: id,
+            claims: () => ({ sub: id, name: account.name, preferred_username: id, email: account.email, email_verified: true, [DEFAULT_GROUP_CLAIM]: account.groups }),
+          }
+        );
       },
-    ],
-    pkce: { required: () => true },
-    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'local-1', alg: 'ES256', use: 'sig' }] },
-    cookies: { keys: [crypto.randomUUID()] },
-    // Groups ride with the profile scope, so clients ask only for the standard scopes every issuer knows.
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username', DEFAULT_GROUP_CLAIM], email: ['email', 'email_verified'] },
-    // The ID token itself carries the claims of the scopes asked for: it is all the relay and devices see.
-    conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: false } },
-    interactions: { url: (_ctx: Context, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-    findAccount: (_ctx: Context, id: string) => {
-      const account = byUsername.get(id);
-      return (
-        account && {
-          accountId: id,
-          claims: () => ({ sub: id, name: account.name, preferred_username: id, email: account.email, email_verified: true, [DEFAULT_GROUP_CLAIM]: account.groups }),
-        }
-      );
-    },
-    // The console's page calls the token endpoint from the relay's origin.
-    clientBasedCORS: () => true,
-    ttl: { AuthorizationCode: 60, IdToken: 3600, AccessToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
-    renderError: (ctx: { type: string; body: string }, out: { error: string; error_description?: string }) => {
-      ctx.type = 'text/plain; charset=utf-8';
-      ctx.body = `Sign-in failed: ${out.error}${out.error_description ? ` (${out.error_description})` : ''}. Start it again from the console or assist login.`;
-    },
+      // The console's page calls the token endpoint from the relay's origin.
+      clientBasedCORS: () => true,
+      ttl: { AuthorizationCode: 60, IdToken: 3600, AccessToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
+      renderError: (ctx: { type: string; body: string }, out: { error: string; error_description?: string }) => {
+        ctx.type = 'text/plain; charset=utf-8';
+        ctx.body = `Sign-in failed: ${out.error}${out.error_description ? ` (${out.error_description})` : ''}. Start it again from the console or assist login.`;
+      },
+    });
   });
   return {
     issuer: { issuer, clientId: LOCAL_CLIENT_ID, groupClaim: DEFAULT_GROUP_CLAIM },

@@ -1,7 +1,9 @@
+import * as v from 'valibot';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
-import { normalizeRelayUrl, readRelayUrls } from './relay-url.js';
-import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS } from './display-name.js';
+import { normalizeRelayUrl, relayUrlsSchema } from './relay-url.js';
+import { displayNameProblem, MAX_DISPLAY_NAME_CHARACTERS, type DisplayNameProblem } from './display-name.js';
 import { CodedError } from './coded-error.js';
+import { messageSchema } from './schemas.js';
 
 // The `.assistinvite` file (docs/invitations.md): what the agent hands to the expert, by any means or
 // by the relay's email. It holds the relay, the nameplate and the 128-bit file secret; never the
@@ -11,27 +13,6 @@ export const INVITATION_FILE_EXTENSION = '.assistinvite';
 export const MAX_INVITATION_FILE_BYTES = 8192;
 export const INVITATION_FILE_FORMAT = 'assist-relay-invitation';
 export const INVITATION_FILE_VERSION = 1;
-
-export interface RelayUrls {
-  /**
-   * Where clients connect, with the API Gateway stage in the path: `wss://relay.example.org/prod`.
-   * A parsed file gives both URLs in canonical form (normalizeRelayUrl).
-   */
-  webSocketUrl: string;
-  /** The relay's HTTPS base: join links and `/relay.json` live under it. */
-  httpUrl: string;
-}
-
-export interface InvitationFile {
-  relay: RelayUrls;
-  nameplate: string;
-  /** 26 symbols, 128 bits (shared/core/codes.ts). */
-  secret: string;
-  /** Who asks for help, as they gave their name. */
-  requester: string;
-  createdAt: Date;
-  expiresAt: Date;
-}
 
 export type InvitationFileErrorCode = 'malformed' | 'unsupported-version' | 'expired' | 'wrong-relay';
 
@@ -58,62 +39,79 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readRelay(value: unknown): RelayUrls {
-  if (!isObject(value)) malformed('"relay" must be an object with "webSocketUrl" and "httpUrl"');
-  return readRelayUrls(value, (field, problem) => malformed(`"relay.${field}" ${problem}`));
-}
+// The schema (valibot, as the wire messages in schemas.ts) of every field but format and version, which say
+// whether this schema applies. A field's messages are whole sentences that name it: after "not a valid
+// invitation file: ".
 
-/** Nameplate and secret in their canonical symbols; CodeFormatError says what is wrong with them. */
-function readSymbols(field: 'nameplate' | 'secret', value: unknown): string {
-  if (typeof value !== 'string') malformed(`"${field}" must be a string`);
-  try {
-    return field === 'nameplate' ? normalizeNameplate(value) : fileSecretText(fileSecretBytes(value));
-  } catch (error) {
-    if (error instanceof CodeFormatError) malformed(`"${field}": ${error.message}`);
-    throw error;
-  }
-}
+const RELAY = '"relay" must be an object with "webSocketUrl" and "httpUrl"';
+const relayUrls = v.pipe(
+  v.custom<Record<string, unknown>>(isObject, RELAY),
+  relayUrlsSchema('relay.'),
+);
 
+/** Nameplate or secret in their canonical symbols; CodeFormatError says what is wrong with them. */
+const symbols = (field: 'nameplate' | 'secret', canonical: (text: string) => string) =>
+  v.pipe(
+    v.string(`"${field}" must be a string`),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      try {
+        return canonical(dataset.value);
+      } catch (error) {
+        if (!(error instanceof CodeFormatError)) throw error;
+        addIssue({ message: `"${field}": ${error.message}` });
+        return NEVER;
+      }
+    }),
+  );
+
+const REQUESTER = '"requester" must be a non-empty name';
+const requesterProblems: Record<DisplayNameProblem, (name: string) => string> = {
+  empty: () => REQUESTER,
+  'too-long': (name) => `"requester" is ${[...name].length} characters; at most ${MAX_DISPLAY_NAME_CHARACTERS} are allowed`,
+  'unsafe-character': () => '"requester" must not contain control or text-direction characters',
+};
 /** The requester's name, by the display-name rule: control characters and marks that reorder text would let it disguise what the expert reads next to it. */
-function readRequester(value: unknown): string {
-  if (typeof value !== 'string') malformed('"requester" must be a non-empty name');
-  switch (displayNameProblem(value)) {
-    case 'empty':
-      return malformed('"requester" must be a non-empty name');
-    case 'too-long':
-      return malformed(`"requester" is ${[...value].length} characters; at most ${MAX_DISPLAY_NAME_CHARACTERS} are allowed`);
-    case 'unsafe-character':
-      return malformed('"requester" must not contain control or text-direction characters');
-    case undefined:
-      return value;
-  }
-}
+const requester = v.pipe(
+  v.string(REQUESTER),
+  v.check(
+    (name) => displayNameProblem(name) === undefined,
+    ({ input }) => requesterProblems[displayNameProblem(input)!](input),
+  ),
+);
 
 const utcTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+/** Date rolls 2026-02-30 over into March; reading the fields back catches such impossible dates. */
+const isUtcTime = (text: string) => {
+  const date = new Date(text);
+  return utcTimestamp.test(text) && !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 19) === text.slice(0, 19);
+};
+const timestamp = (field: 'createdAt' | 'expiresAt') => {
+  const message = `"${field}" must be a UTC time like 2026-11-20T16:00:00.000Z`;
+  return v.pipe(v.string(message), v.check(isUtcTime, message), v.transform((text) => new Date(text)));
+};
 
-function readTimestamp(field: 'createdAt' | 'expiresAt', value: unknown): Date {
-  if (typeof value === 'string' && utcTimestamp.test(value)) {
-    const date = new Date(value);
-    // Date rolls 2026-02-30 over into March; reading the fields back catches such impossible dates.
-    if (!Number.isNaN(date.getTime()) && date.toISOString().slice(0, 19) === value.slice(0, 19)) return date;
-  }
-  malformed(`"${field}" must be a UTC time like 2026-11-20T16:00:00.000Z`);
-}
+const invitationSchema = v.pipe(
+  messageSchema({
+    relay: relayUrls,
+    nameplate: symbols('nameplate', normalizeNameplate),
+    /** 26 symbols, 128 bits (shared/core/codes.ts). */
+    secret: symbols('secret', (text) => fileSecretText(fileSecretBytes(text))),
+    /** Who asks for help, as they gave their name. */
+    requester,
+    createdAt: timestamp('createdAt'),
+    expiresAt: timestamp('expiresAt'),
+  }),
+  v.check((invitation) => invitation.createdAt.getTime() <= invitation.expiresAt.getTime(), '"expiresAt" is before "createdAt"'),
+);
+
+export type RelayUrls = v.InferOutput<typeof relayUrls>;
+export type InvitationFile = v.InferOutput<typeof invitationSchema>;
 
 /** Every field but format and version, checked and in canonical form. */
 function readInvitation(fields: Record<string, unknown>): InvitationFile {
-  const invitation: InvitationFile = {
-    relay: readRelay(fields.relay),
-    nameplate: readSymbols('nameplate', fields.nameplate),
-    secret: readSymbols('secret', fields.secret),
-    requester: readRequester(fields.requester),
-    createdAt: readTimestamp('createdAt', fields.createdAt),
-    expiresAt: readTimestamp('expiresAt', fields.expiresAt),
-  };
-  if (invitation.createdAt.getTime() > invitation.expiresAt.getTime()) {
-    malformed('"expiresAt" is before "createdAt"');
-  }
-  return invitation;
+  const result = v.safeParse(invitationSchema, fields);
+  if (!result.success) malformed(result.issues[0].message);
+  return result.output;
 }
 
 function utf8Length(text: string): number {

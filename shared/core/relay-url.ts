@@ -2,6 +2,8 @@ import { parseTechnicianIssuer } from './technician-issuer.js';
 import type { TechnicianIssuer } from './technician.js';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
 import { CodedError } from './coded-error.js';
+import { messageSchema } from './schemas.js';
+import * as v from 'valibot';
 
 // Relay URLs (docs/invitations.md): the link to a file invitation, `<httpUrl>/join/<nameplate>#<secret>`,
 // whose secret sits in the fragment that browsers and the CLI never send, and `/relay.json`, where
@@ -134,7 +136,9 @@ export function parseRelayInfo(json: string): RelayInfo {
       `the relay speaks /relay.json version ${fields.version}; this program knows version 1 (update it)`,
     );
   }
-  const urls = readRelayUrls(fields, (field, problem) => invalidRelayInfo(`"${field}" ${problem}`));
+  const read = v.safeParse(relayUrlsSchema(''), fields);
+  if (!read.success) invalidRelayInfo(read.issues[0].message);
+  const urls = read.output;
   const signIn = fields.technicianSignIn as Record<string, unknown> | undefined;
   if (signIn === undefined) return { version: 1, ...urls };
   try {
@@ -144,23 +148,25 @@ export function parseRelayInfo(json: string): RelayInfo {
   }
 }
 
+/** A relay URL of this kind in canonical form; `field` names it in the messages. */
+const relayUrl = (field: string, kind: RelayUrlKind) =>
+  v.pipe(
+    v.string(`"${field}" ${relayUrlProblem(undefined, kind)}`),
+    v.check(
+      (url) => relayUrlProblem(url, kind) === undefined,
+      ({ input }) => `"${field}" ${relayUrlProblem(input, kind)}`,
+    ),
+    v.transform((url) => normalizeRelayUrl(url, kind)),
+  );
+
 /**
- * Checks a relay's two URLs (in /relay.json or an invitation file) and returns their canonical forms:
+ * A relay's two URLs (in /relay.json, or an invitation file's "relay" with `prefix` 'relay.') in canonical form:
  * the URL parser drops tabs and newlines, which the raw text could carry into messages.
  */
-export function readRelayUrls(
-  fields: Record<string, unknown>,
-  refuse: (field: 'webSocketUrl' | 'httpUrl', problem: string) => never,
-): { webSocketUrl: string; httpUrl: string } {
-  for (const [field, kind] of [
-    ['webSocketUrl', 'websocket'],
-    ['httpUrl', 'http'],
-  ] as const) {
-    const problem = relayUrlProblem(fields[field], kind);
-    if (problem !== undefined) refuse(field, problem);
-  }
-  return {
-    webSocketUrl: normalizeRelayUrl(fields.webSocketUrl as string, 'websocket'),
-    httpUrl: normalizeRelayUrl(fields.httpUrl as string, 'http'),
-  };
-}
+export const relayUrlsSchema = (prefix: string) =>
+  messageSchema({
+    /** Where clients connect, with the API Gateway stage in the path: `wss://relay.example.org/prod`. */
+    webSocketUrl: relayUrl(`${prefix}webSocketUrl`, 'websocket'),
+    /** The relay's HTTPS base: join links and `/relay.json` live under it. */
+    httpUrl: relayUrl(`${prefix}httpUrl`, 'http'),
+  });
