@@ -13,9 +13,6 @@ import type { ApprovalMode } from '../shared/core/messages.js';
 import { openConsentPage, type ConsentAnswer, type ConsentPage } from './consent-page.js';
 import type { DeviceState } from './device-state.js';
 
-/** How long the person has to answer; no answer is a denial. */
-export const DEFAULT_CONSENT_TIMEOUT_SECONDS = 60;
-
 export interface OfferHandling {
   /** Says one thing that happened: a JSON event, or its sentence. */
   say(event: Record<string, unknown> & { event: string }, sentence: string): void;

@@ -111,9 +111,6 @@ export interface DevicesOptions {
   json: boolean;
 }
 
-/** A fresh one-time ticket for a connection, from the kept ID token. */
-const ticketFor = async (state: TechnicianState) => (await requestTechnicianTicket(state.relay.httpUrl, state.idToken)).ticket;
-
 const groupsText = (state: TechnicianState) => (state.technician.groups.length > 0 ? state.technician.groups.join(', ') : 'no groups');
 
 function matchesSearch(device: OfferableDevice, search: string): boolean {
@@ -141,7 +138,7 @@ function devicesSentence(state: TechnicianState, all: readonly OfferableDevice[]
 export async function listDevices(options: DevicesOptions): Promise<number> {
   try {
     const state = readTechnicianState(options.relay);
-    const all = await listTechnicianDevices({ webSocketUrl: state.relay.webSocketUrl, ticket: await ticketFor(state) });
+    const all = await listTechnicianDevices({ relay: state.relay.httpUrl, idToken: state.idToken });
     const shown = options.search === undefined ? all : all.filter((device) => matchesSearch(device, options.search!));
     const { name, email, groups } = state.technician;
     report(options.json, { event: 'devices', technician: { name, email, groups }, devices: shown }, devicesSentence(state, all, shown, options.search, Date.now()));
@@ -165,7 +162,7 @@ export interface DeviceOfferOptions {
 /** `assist offer --device`: the technician's helper code, offered to the named device; the session waits for its answer. */
 export async function offerToNamedDevice(options: DeviceOfferOptions): Promise<{ offer: HelpOffer; device: OfferableDevice; state: TechnicianState }> {
   const state = readTechnicianState(options.relay);
-  const ticket = await ticketFor(state);
+  const { ticket } = await requestTechnicianTicket(state.relay.httpUrl, state.idToken);
   const offer = await offerHelp({ relay: state.relay, name: options.name ?? state.technician.name, invitationTtlSeconds: options.invitationTtlSeconds });
   try {
     // One connection: the relay takes the offer only from the signed-in connection holding the helper code.

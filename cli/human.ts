@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { shareStoppedSentence } from '../sdk/assist-messages.js';
 import { DEFAULT_EXTENSION_SECONDS } from '../sdk/time-limit.js';
 import type { Role } from '../shared/core/messages.js';
-import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from './device-offers.js';
+import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
 

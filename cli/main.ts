@@ -23,7 +23,7 @@ import {
   type HelpRequest,
 } from '../sdk/node.js';
 import { runAgent, type ShareOptions } from './agent.js';
-import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from './device-offers.js';
+import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import { CODEC_CHOICES, type CodecChoice } from './desktop/codecs.js';
 import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT, prepareDesktop, type PreparedDesktop } from './desktop/desktop-share.js';
 import { describeMonitors } from './desktop/monitors.js';

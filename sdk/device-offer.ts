@@ -11,6 +11,12 @@ import { CodedError } from '../shared/core/coded-error.js';
 import type { TechnicianIdentity } from '../shared/core/technician.js';
 import type { HelpOffer } from './assist.js';
 
+/**
+ * How long the person at the device has to answer, unless its agent was given another time; no answer is a
+ * denial. The technician's console counts it down.
+ */
+export const DEFAULT_CONSENT_TIMEOUT_SECONDS = 60;
+
 /** What the relay forwards to the device's agent (the `helpOffered` message without its type). */
 export interface DeviceOffer {
   /** The technician's session: what the device joins, and how the relay names the offer. */

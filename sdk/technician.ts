@@ -10,6 +10,7 @@ import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
 import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
+import { discoverRelay } from './assist.js';
 import { openRequestConnection, type RelayConnection, type WebSocketConstructor } from './connection.js';
 
 export type TechnicianSignInErrorCode =
@@ -163,19 +164,27 @@ export async function signInTechnicianConnection(connection: RelayConnection, ti
 }
 
 export interface TechnicianDevicesOptions {
-  webSocketUrl: string;
-  /** A fresh ticket (requestTechnicianTicket): spent on the connection this opens. */
-  ticket: string;
-  /** Browsers: the global WebSocket. Node: sdk/node.js passes `ws`. */
+  /** The relay's HTTPS URL: its /relay.json names the WebSocket endpoint. */
+  relay: string;
+  /** The technician's ID token, exchanged here for a ticket. */
+  idToken: string;
+  /** Browsers: the global WebSocket (the default). Node: `ws`. */
   WebSocket?: WebSocketConstructor;
-  requestTimeoutMs?: number;
+  fetch?: Fetch;
 }
 
-/** The devices the technician may offer help to, on a connection of its own (no session needed), closed again after. */
+/**
+ * The enrolled devices this technician may offer help to (docs/help-desk.md), looked up on a connection of
+ * its own, with no session: signed in with a fresh ticket, asked, closed. An expired or refused ID token
+ * rejects with TechnicianSignInError 'token-refused' (sign in again).
+ */
 export async function listTechnicianDevices(options: TechnicianDevicesOptions): Promise<OfferableDevice[]> {
-  const connection = await openRequestConnection(options.WebSocket, options.webSocketUrl, options.requestTimeoutMs);
+  const fetchImpl = options.fetch ?? fetch;
+  const endpoints = await discoverRelay(options.relay, fetchImpl);
+  const { ticket } = await requestTechnicianTicket(endpoints.httpUrl ?? options.relay, options.idToken, fetchImpl);
+  const connection = await openRequestConnection(options.WebSocket, endpoints.webSocketUrl, 10_000);
   try {
-    await signInTechnicianConnection(connection, options.ticket);
+    await signInTechnicianConnection(connection, ticket);
     return (await connection.request({ action: 'listOfferableDevices' })).devices;
   } finally {
     connection.close();

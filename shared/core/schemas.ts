@@ -4,6 +4,7 @@
 
 import * as v from 'valibot';
 import { isBase64 } from './base64.js';
+import { typeableStart } from './tokens.js';
 import { DISPLAY_NAME_RULE, isStoredDisplayName, unsafeTextCharacter } from './display-name.js';
 import {
   approvalModes,
@@ -34,8 +35,9 @@ const bearerToken = (what: string) => matching(/^[A-Za-z0-9_-]{32,128}$/, what);
 const nameplate = v.pipe(matching(/^[A-Za-z0-9]{1,32}$/, 'an invitation nameplate'), v.toUpperCase());
 /** An Ed25519 public key: 32 bytes, base64url without padding. */
 const publicKey = matching(/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/, 'an Ed25519 public key (32 bytes, base64url)');
-/** 128-bit ids, base64url, never starting with `-` or `_` (newDeviceId). */
-const deviceId = matching(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/, 'a device id');
+/** 128-bit ids, base64url, which people type as an argument (newDeviceId), so they start as typeableStart says. */
+export const deviceIdPattern = new RegExp(`${typeableStart.source}[A-Za-z0-9_-]{21}$`);
+const deviceId = matching(deviceIdPattern, 'a device id');
 /** An Ed25519 signature: 64 bytes, base64url without padding. */
 const signature = matching(/^[A-Za-z0-9_-]{85}[AQgw]$/, 'an Ed25519 signature (64 bytes, base64url)');
 /** process.platform's values are short lower-case words. */

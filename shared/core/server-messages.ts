@@ -58,9 +58,8 @@ export const offerableDevice = messageSchema({
   /** Signed in now. */
   online: flag,
   lastSeenAt: v.optional(count),
-  /** What the group's policy lets this technician have (the first rule naming one of its groups); the device enforces it. */
+  /** What the operator's policy lets this technician do there (the first rule naming one of its groups; the device checks it again). */
   level: oneOf(approvalModes),
-  /** Whether the person is asked first, or only shown a notice. */
   consent: oneOf(consentRules),
 });
 

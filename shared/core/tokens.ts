@@ -12,6 +12,20 @@ export function newSessionId(): string {
   return encodeBase64Url(randomBytes(16));
 }
 
+/**
+ * How an id or token people type as a command's argument starts (device ids, enrolment tokens): a letter or digit,
+ * never `-` or `_`, since a leading `-` reads as an option (`assist enrol --token -x…` is a usage error).
+ */
+export const typeableStart = /^[A-Za-z0-9]/;
+
+/** A value of `newValue` (URL-safe random) that starts as typeableStart says. */
+export function typeableAsArgument(newValue: () => string): string {
+  for (;;) {
+    const value = newValue();
+    if (typeableStart.test(value)) return value;
+  }
+}
+
 /** 256-bit bearer token. */
 export function newResumeToken(): string {
   return encodeBase64Url(randomBytes(32));

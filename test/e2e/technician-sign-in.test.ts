@@ -1,11 +1,12 @@
 // The console's technician sign-in in headless Chromium against the local OpenID provider: authorization code +
-// PKCE through the provider's login form and back to /technician, where the relay has checked the ID token.
+// PKCE through the provider's login form and back to /technician (the Devices view), where the relay has checked the ID token.
 // Two technicians of different groups, each in a browser of their own; the page's policy lets it reach the issuer.
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
 import { signTechnicianBinding, verifyTechnicianProof } from '../../shared/technician/proof.js';
 import { useConsoleInBrowser } from '../support/browser.js';
+import { signInOnConsole } from '../support/console-technician.js';
 import type { TechnicianTab } from '../../web/src/technician-sign-in.js';
 
 const provider = await startLocalOidcProvider();
@@ -17,13 +18,9 @@ describe('the console’s technician sign-in', () => {
     for (const username of ['ada', 'grace']) {
       const account = provider.accounts.find((candidate) => candidate.username === username)!;
       const page = username === 'ada' ? browser.page : await browser.newPage(await browser.openContext(), username);
-      await page.goto(`${browser.runtime.httpUrl}/technician`);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByLabel('User name').fill(username);
-      await page.getByLabel('Password').fill(account.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await browser.heading(`Signed in as ${account.name}`, page).waitFor();
-      await page.getByText(`groups: ${account.groups.join(', ')}`).waitFor();
+      await signInOnConsole(page, browser.runtime.httpUrl, account);
+      await browser.heading('Devices', page).waitFor();
+      await page.getByText(`Signed in as ${account.name} (${account.email}) · groups: ${account.groups.join(', ')}`).waitFor();
       // The code and state are gone from the address; the tab keeps the token and its key.
       expect(new URL(page.url()).search).toBe('');
       const tab = JSON.parse((await page.evaluate(() => sessionStorage.getItem('assist-technician')))!) as TechnicianTab;

@@ -6,20 +6,19 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
-import type { DeviceState } from '../../cli/device-state.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { LOOPBACK_CALLBACK_PATH, startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
-import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, offerHelp, offerToDevice, type AssistEnd, type DeviceAgent, type HelpOffer } from '../../sdk/node.js';
+import { offerHelp, offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { auditLog, newEnrolmentToken, operator } from '../support/operator.js';
+import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
+import { auditLog, operator } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -62,40 +61,7 @@ async function technicianOffer(username: 'ada' | 'grace'): Promise<HelpOffer> {
   return offer;
 }
 
-interface Device {
-  identity: DeviceState;
-  agent: DeviceAgent;
-  said: Array<Record<string, unknown>>;
-  handling: OfferHandling;
-}
-
-/** An enrolled device whose agent is online and answers offers with handleOffer (as `assist agent` does). */
-async function onlineDevice(name: string): Promise<Device> {
-  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
-  const keys = await generateDeviceKeyPair();
-  const enrolled = await enrolDevice({ relay: runtime.httpUrl, token, publicKey: keys.publicKey, name, os: 'linux' });
-  const identity: DeviceState = {
-    version: 1,
-    deviceId: enrolled.deviceId,
-    name,
-    group: enrolled.group,
-    os: 'linux',
-    enrolledAt: enrolled.enrolledAt,
-    operatorKey: enrolled.operatorKey,
-    relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
-    ...keys,
-  };
-  const said: Array<Record<string, unknown>> = [];
-  const handling: OfferHandling = { say: (event) => said.push(event), consentTimeoutMs: 60_000, openBrowser: false, policyNotBefore: 0 };
-  const agent = createDeviceAgent({ identity: { deviceId: identity.deviceId, privateKey: identity.privateKey, webSocketUrl: runtime.wsUrl } });
-  defer(() => agent.stop());
-  agent.on('offer', (offer) => void handleOffer(agent, identity, offer, handling).catch((error: unknown) => said.push({ event: 'failed', error: String(error) })));
-  await new Promise((resolve) => {
-    agent.on('online', resolve);
-    agent.start();
-  });
-  return { identity, agent, said, handling };
-}
+const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
 
@@ -103,7 +69,7 @@ async function until<T>(find: () => T | undefined, what: string): Promise<T> {
   await expect.poll(find, { timeout: 20_000, message: what }).toBeDefined();
   return find()!;
 }
-const said = (device: Device, event: string) => () => device.said.find((entry) => entry.event === event);
+const said = (device: OnlineDevice, event: string) => () => device.said.find((entry) => entry.event === event);
 const endOf = (offer: HelpOffer) => new Promise<AssistEnd>((resolve) => offer.on('ended', resolve));
 
 async function auditOf(sessionId: string) {

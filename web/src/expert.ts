@@ -1,7 +1,7 @@
 import { parseRelayJoinUrl } from '../../shared/core/relay-url.js';
 import { joinHelp, offerHelp, type HelpOffer, type JoinHelpOptions } from '../../sdk/assist.js';
 import { shareStoppedSentence, type VideoSource } from '../../sdk/assist-messages.js';
-import type { ExpertSession } from '../../sdk/assist-session.js';
+import type { AssistEnd, ExpertSession } from '../../sdk/assist-session.js';
 import { isVersionMismatch } from '../../sdk/secure-session.js';
 import { ChatPane } from './chat.js';
 import { ClipboardPanel } from './clipboard-panel.js';
@@ -183,14 +183,26 @@ interface RunOptions {
   waiting?: (note?: string) => void;
   /** Joining: a wrong password returns to the form with this message. */
   onWrongPassword?: (message: string) => void;
+  /** Help offered to an enrolled device (devices.ts): its own screens until the person answers, and its end. */
+  offer?: OfferScreens;
+}
+
+/** What an offer to a device shows instead of an invitation's screens. */
+export interface OfferScreens {
+  /** At once: the device is asking the person. */
+  asking(): void;
+  /** The device joined: the code its consent page shows too. */
+  verification(code: string): void;
+  ended(end: AssistEnd): void;
 }
 
 /** Drives the screens of one session, from the handshake to its end. */
-function runExpert(session: ExpertSession, options: RunOptions): void {
+export function runExpert(session: ExpertSession, options: RunOptions): void {
   const stopGuarding = guardAgainstClosing();
   let agentName = 'the person';
-  const { waiting } = options;
-  if (waiting) waiting();
+  const { waiting, offer } = options;
+  if (offer) offer.asking();
+  else if (waiting) waiting();
   else showScreen('Connecting', h('p', { role: 'status' }, 'Checking the password with the person’s computer…'), button('Cancel', () => session.leave()));
 
   if (waiting) {
@@ -203,6 +215,7 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
     });
   }
   session.on('verification', ({ code }) => {
+    if (offer) return offer.verification(code);
     showScreen(
       'Read this code to the person',
       h('p', { class: 'big-code' }, spacedCode(code)),
@@ -224,7 +237,8 @@ function runExpert(session: ExpertSession, options: RunOptions): void {
   });
   session.on('ended', (end) => {
     stopGuarding();
-    if (end.reason === 'confirmation-failed' && options.onWrongPassword) options.onWrongPassword(endText(end.reason, 'technician'));
+    if (offer) offer.ended(end);
+    else if (end.reason === 'confirmation-failed' && options.onWrongPassword) options.onWrongPassword(endText(end.reason, 'technician'));
     else showEnded(end, 'technician', START_AGAIN);
   });
 }

@@ -7,6 +7,7 @@ import { generateDeviceKeyPair } from '../../sdk/device.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, type PendingSignIn } from '../../sdk/technician.js';
 import type { TechnicianIdentity } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
+import { showDevices } from './devices.js';
 import { button, h, showScreen } from './dom.js';
 
 const PENDING_KEY = 'assist-technician-pending';
@@ -29,14 +30,16 @@ async function startSignIn(): Promise<void> {
   location.assign(pending.authorizationUrl);
 }
 
-function showSignedIn({ technician }: TechnicianTab): void {
-  const groups = technician.groups.length > 0 ? technician.groups.join(', ') : 'none';
-  showScreen(
-    `Signed in as ${technician.name}`,
-    h('p', {}, technician.email ? `${technician.email} · ` : '', `groups: ${groups}`),
-    h('p', {}, `Signed in with ${technician.issuer}. The relay knows you by this sign-in; devices check it themselves.`),
-    h('p', {}, h('a', { href: '/' }, 'Go to the start page')),
-  );
+/** Signed in: the Devices view (devices.ts). */
+function showSignedIn(tab: TechnicianTab): void {
+  showDevices({
+    tab,
+    signInAgain: startSignIn,
+    signOut: () => {
+      sessionStorage.removeItem(TECHNICIAN_KEY);
+      showTechnicianSignIn();
+    },
+  });
 }
 
 function showProblem(message: string): void {

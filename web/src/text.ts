@@ -5,7 +5,7 @@ import { CodedError } from '../../shared/core/coded-error.js';
 import { CodeFormatError } from '../../shared/core/codes.js';
 import { InvitationFileError } from '../../shared/core/invitation-file.js';
 import { RelayUrlError } from '../../shared/core/relay-url.js';
-import type { EndReason } from '../../shared/core/messages.js';
+import type { ApprovalMode, ConsentRule, EndReason } from '../../shared/core/messages.js';
 import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
 import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';
@@ -108,6 +108,25 @@ export function timeLeft(seconds: number): string {
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+/** `0:52`, `1:05`: minutes and seconds, for a short countdown. */
+export const minutesAndSeconds = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+
+/** When a device was last heard of, relative to `nowMs`: `just now`, `5 minutes ago`, `yesterday`, `3 days ago`. */
+export function lastSeenText(lastSeenAt: number, nowMs: number): string {
+  const seconds = Math.max(0, nowMs / 1000 - lastSeenAt);
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return relative.format(-Math.floor(seconds / 60), 'minute');
+  if (seconds < 86_400) return relative.format(-Math.floor(seconds / 3600), 'hour');
+  return relative.format(-Math.floor(seconds / 86_400), 'day');
+}
+
+/** What the operator's policy lets a technician do on a device, in words. */
+export function allowedText(level: ApprovalMode, consent: ConsentRule): string {
+  return `${level === 'control' ? 'View and control' : 'View only'}, ${consent === 'ask' ? 'if the person allows it' : 'with a notice on the screen (no question)'}`;
 }
 
 /** The six-digit verification code as people read it: `123 456`. */

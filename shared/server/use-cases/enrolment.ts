@@ -9,7 +9,7 @@ import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../port
 import { recordAudit } from './audit.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
-import { hashToken, newResumeToken, newSessionId } from '../../core/tokens.js';
+import { hashToken, newResumeToken, newSessionId, typeableAsArgument } from '../../core/tokens.js';
 import { CodedError } from '../../core/coded-error.js';
 
 /** Longest an enrolment token may live: a roll-out takes weeks, not months. */
@@ -77,17 +77,6 @@ export async function createEnrolmentToken(
 
 /** A 128-bit device id, URL-safe; operators type it as a command's argument (`device remove ID`). */
 export const newDeviceId = (): string => typeableAsArgument(newSessionId);
-
-/**
- * A random URL-safe value that starts with a letter or digit: people type device ids and enrolment tokens as a
- * command's argument, where a leading `-` would read as an option (`assist enrol --token -x…` is a usage error).
- */
-function typeableAsArgument(newValue: () => string): string {
-  for (;;) {
-    const value = newValue();
-    if (/^[A-Za-z0-9]/.test(value)) return value;
-  }
-}
 
 export const invalidEnrolmentToken = () =>
   new RelayError(

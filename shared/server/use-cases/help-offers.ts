@@ -31,6 +31,7 @@ const deviceUnavailable = (why: string) => new RelayError('device-unavailable', 
 export async function listOfferableDevices(deps: RelayDeps, caller: Caller): Promise<ServerMessage> {
   const technician = await requireTechnician(deps, caller);
   const now = epochSeconds(deps);
+  /** The rule for this technician, by device group. */
   const permitted = new Map<string, PermittedViewers>();
   for await (const signed of deps.devices.listGroupPolicies()) {
     const rule = permittedViewersFor(signed.policy, technician.groups);

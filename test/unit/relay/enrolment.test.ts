@@ -13,6 +13,7 @@ import {
 } from '../../../shared/server/use-cases/enrolment.js';
 import { RelayError } from '../../../shared/server/use-cases/errors.js';
 import { hashToken } from '../../../shared/core/tokens.js';
+import { deviceIdPattern } from '../../../shared/core/schemas.js';
 import { operatorKeyFingerprint } from '../../../shared/core/operator-key.js';
 import { MemoryRelay } from '../../support/memory-relay.js';
 
@@ -106,15 +107,20 @@ describe('removing a device', () => {
 });
 
 describe('what people type as arguments', () => {
-  it('device ids never start with - or _ (an operator types them: device remove ID)', () => {
-    for (let index = 0; index < 2000; index++) expect(newDeviceId()).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{21}$/);
+  it('device ids never start with - or _ (an operator types them: device remove ID), and are what the relay reads as one', () => {
+    for (let index = 0; index < 2000; index++) {
+      const deviceId = newDeviceId();
+      expect(deviceId).not.toMatch(/^[-_]/);
+      expect(deviceId).toMatch(deviceIdPattern);
+    }
+    expect(deviceIdPattern.test('-ABCDEFGHIJKLMNOPQRSTU')).toBe(false);
   });
 
   it('enrolment tokens never start with - or _ (assist enrol --token -x… would read it as an option)', async () => {
     const { devices } = setup();
     for (let index = 0; index < 2000; index++) {
       const { token } = await createEnrolmentToken(devices, 0, { group: 'Kiosks', ttlSeconds: DAY, operatorKey: OPERATOR_KEY });
-      expect(token).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]+$/);
+      expect(token).not.toMatch(/^[-_]/);
     }
   });
 });

@@ -3,7 +3,7 @@ import { CodeFormatError, parseCode } from '../../../shared/core/codes.js';
 import { AssistSetupError } from '../../../sdk/assist.js';
 import { RelayError } from '../../../sdk/connection.js';
 import { SecureSessionError } from '../../../sdk/secure-session.js';
-import { endText, errorText, sentence, spacedCode, timeLeft } from '../../../web/src/text.js';
+import { allowedText, endText, errorText, lastSeenText, minutesAndSeconds, sentence, spacedCode, timeLeft } from '../../../web/src/text.js';
 import { refusal } from '../../support/refusal.js';
 
 // What the console says to people: plain sentences, for the side reading them.
@@ -61,5 +61,28 @@ describe('timeLeft, spacedCode, sentence', () => {
     expect(sentence(' the link was cut short ')).toBe('The link was cut short.');
     expect(sentence('Done!')).toBe('Done!');
     expect(sentence('')).toBe('');
+  });
+});
+
+describe('the Devices view’s words', () => {
+  const now = Date.UTC(2026, 11, 3, 17, 0, 0);
+  const secondsAgo = (seconds: number) => now / 1000 - seconds;
+
+  it('says when a device was last seen, relative to now', () => {
+    expect(lastSeenText(secondsAgo(0), now)).toBe('just now');
+    expect(lastSeenText(secondsAgo(59), now)).toBe('just now');
+    expect(lastSeenText(secondsAgo(60), now)).toBe('1 minute ago');
+    expect(lastSeenText(secondsAgo(59 * 60 + 59), now)).toBe('59 minutes ago');
+    expect(lastSeenText(secondsAgo(3600), now)).toBe('1 hour ago');
+    expect(lastSeenText(secondsAgo(86_400), now)).toBe('yesterday');
+    expect(lastSeenText(secondsAgo(3 * 86_400 + 10), now)).toBe('3 days ago');
+    // A relay clock slightly ahead of this browser's: not "in 3 seconds".
+    expect(lastSeenText(secondsAgo(-3), now)).toBe('just now');
+  });
+
+  it('says what the policy allows, and counts down in minutes and seconds', () => {
+    expect(allowedText('control', 'ask')).toBe('View and control, if the person allows it');
+    expect(allowedText('view', 'notice')).toBe('View only, with a notice on the screen (no question)');
+    expect([60, 59, 5, 0, 125].map(minutesAndSeconds)).toEqual(['1:00', '0:59', '0:05', '0:00', '2:05']);
   });
 });

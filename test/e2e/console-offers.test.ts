@@ -1,0 +1,167 @@
+// The console's Devices view and "Offer help" in headless Chromium, against the local runtime, its real OpenID
+// provider and devices whose agents answer offers as `assist agent` does (their consent page answered in the same
+// browser, as the person would): a technician signs in, sees the devices by group, searches, offers help with a
+// reason; the person allows and the console shows the same verification code and then the session; a denial
+// comes back to the list with a sentence; an expired sign-in says to sign in again.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { digits, useConsoleInBrowser } from '../support/browser.js';
+import { signInOnConsole } from '../support/console-technician.js';
+import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
+import { useCleanups } from '../support/harness.js';
+import { newEnrolmentToken, operator } from '../support/operator.js';
+import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
+
+const FINANCE = 'Finance laptops';
+const LAB = 'Lab machines';
+const provider = await startLocalOidcProvider();
+afterAll(() => provider.close());
+/** The relay's clock runs this far ahead of real time (the provider keeps real time): an expired sign-in. */
+let aheadMs = 0;
+const browser = useConsoleInBrowser({ technicianIssuer: provider.issuer, clock: () => Date.now() + aheadMs });
+const defer = useCleanups();
+
+const ada = provider.accounts.find((account) => account.username === 'ada')!;
+let reception: OnlineDevice;
+let lab: OnlineDevice;
+beforeAll(async () => {
+  const { runtime } = browser;
+  // Ada is in "Help desk" (infra/local/technicians.json): control of the finance laptops, view of the lab's machines.
+  for (const [group, allow] of [
+    [FINANCE, 'Help desk:control'],
+    [LAB, 'Help desk:view'],
+  ]) {
+    const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', group!, '--allow', allow!);
+    if (policy.status !== 0) throw new Error(policy.stderr);
+  }
+  const agents: Array<() => unknown> = [];
+  reception = await onlineDevice(runtime, FINANCE, 'Reception PC', (stop) => agents.push(stop));
+  lab = await onlineDevice(runtime, LAB, 'Lab 3', (stop) => agents.push(stop));
+  // Enrolled, its agent never started: listed as offline.
+  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, FINANCE);
+  await enrolDevice({ relay: runtime.httpUrl, token, publicKey: (await generateDeviceKeyPair()).publicKey, name: 'Spare laptop', os: 'windows' });
+  return async () => {
+    for (const stop of agents) await stop();
+  };
+});
+
+const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name, exact: true }) });
+
+/** What the device's agent said about the offer it is asking about: its consent page's address. */
+async function consentPageOf(device: OnlineDevice): Promise<string> {
+  await expect.poll(() => device.said.find((entry) => entry.event === 'offer'), { timeout: 20_000, message: `${device.identity.name} asks` }).toBeDefined();
+  return device.said.find((entry) => entry.event === 'offer')!.page as string;
+}
+
+async function offerHelpTo(page: Page, name: string, reason: string): Promise<void> {
+  await page.getByRole('button', { name: `Offer help to ${name}` }).click();
+  await browser.heading(`Offer help to ${name}`, page).waitFor();
+  await page.getByLabel('Reason or ticket number').fill(reason);
+  await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+  await browser.heading(`Offering help to ${name}`, page).waitFor();
+}
+
+/** The person's answer, on the device's consent page in a browser of its own. */
+async function answer(device: OnlineDevice, choice: 'Allow control' | 'Deny'): Promise<Page> {
+  const page = await browser.newPage(await browser.openContext(), device.identity.name);
+  await page.goto(await consentPageOf(device));
+  await page.getByRole('button', { name: choice }).click();
+  return page;
+}
+
+describe('the console’s Devices view and offers', () => {
+  it('lists the devices by group, searches them, and offers help with a reason; the person allows control and the session runs', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    await page.getByText(`Signed in as ${ada.name} (${ada.email}) · groups: Help desk`).waitFor();
+    // By group, with state, last seen, system and what the policy allows; an offline device has no offer button.
+    await page.getByRole('heading', { level: 2, name: FINANCE }).waitFor();
+    await page.getByRole('heading', { level: 2, name: LAB }).waitFor();
+    expect(await page.getByRole('status').filter({ hasText: 'devices' }).textContent()).toBe('3 devices.');
+    const cells = async (name: string) => (await row(page, name).getByRole('cell').allTextContents()).slice(0, 4);
+    // Seen at its agent's sign-in, moments ago (heartbeats come every 5 minutes).
+    const recently = expect.stringMatching(/^(just now|1 minute ago)$/);
+    expect(await cells('Reception PC')).toEqual(['Online', recently, 'linux', 'View and control, if the person allows it']);
+    expect(await cells('Lab 3')).toEqual(['Online', recently, 'linux', 'View only, if the person allows it']);
+    expect(await cells('Spare laptop')).toEqual(['Offline', 'never', 'windows', 'View and control, if the person allows it']);
+    expect(await row(page, 'Spare laptop').getByRole('button').count()).toBe(0);
+    await browser.shoot('console-devices');
+
+    const search = page.getByRole('searchbox', { name: 'Search devices' });
+    await search.fill('LAB');
+    await page.getByText('1 of 3 devices match “LAB”.').waitFor();
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([LAB]);
+    await search.fill('reception');
+    expect(await page.getByRole('rowheader').allTextContents()).toEqual(['Reception PC']);
+    await search.fill('nothing like it');
+    await page.getByText('No device name or group contains this.').waitFor();
+    await search.fill('');
+    expect(await page.getByRole('rowheader').count()).toBe(3);
+
+    // The reason is required: said on the field, with the focus there.
+    await page.getByRole('button', { name: 'Offer help to Reception PC' }).click();
+    await browser.heading('Offer help to Reception PC').waitFor();
+    await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+    await page.getByText('Type why you offer help, or the ticket number').waitFor();
+    expect(await page.getByLabel('Reason or ticket number').evaluate((input) => input === document.activeElement && input.getAttribute('aria-invalid'))).toBe('true');
+    await page.getByRole('button', { name: 'Back to the devices' }).click();
+    await browser.heading('Devices').waitFor();
+
+    await offerHelpTo(page, 'Reception PC', 'INC-42: the printer');
+    await page.getByRole('timer').filter({ hasText: 'left to answer' }).waitFor();
+    const consent = await browser.newPage(await browser.openContext(), 'Reception PC');
+    await consent.goto(await consentPageOf(reception));
+    expect(reception.said.find((entry) => entry.event === 'offer')).toMatchObject({ technician: ada.name, reason: 'INC-42: the printer' });
+    // The same code on both sides: the device joined the technician's session end to end.
+    const shown = page.locator('.big-code');
+    await shown.waitFor();
+    expect(digits(await shown.textContent())).toBe(digits(await consent.locator('#verification').textContent()));
+    await browser.shoot('console-offer-waiting');
+    await consent.getByRole('button', { name: 'Allow control' }).click();
+
+    await browser.heading('Helping Reception PC').waitFor();
+    await page.getByText('You are helping Reception PC and have control.').waitFor();
+    await page.getByRole('button', { name: 'Leave the session' }).click();
+    await browser.heading('The session has ended').waitFor();
+    await page.getByRole('link', { name: 'Back to the devices' }).click();
+    await browser.heading('Devices').waitFor();
+    browser.expectCleanPage();
+  });
+
+  it('comes back to the list with a sentence when the person says no', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    lab.said.length = 0;
+    await offerHelpTo(page, 'Lab 3', 'INC-43');
+    await answer(lab, 'Deny');
+    await browser.heading('Devices').waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toBe(
+      'The person at Lab 3 did not let you in: they said no or did not answer in time (or the device refused the offer).',
+    );
+    await page.getByRole('button', { name: 'Offer help to Lab 3' }).waitFor();
+    browser.expectCleanPage();
+  });
+
+  it('says to sign in again when the sign-in has expired, and lists the devices after it', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    aheadMs = 2 * 3600_000;
+    defer(() => (aheadMs = 0));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText('Your sign-in has expired. Sign in again to see your devices and offer help.').waitFor();
+    expect(await page.getByRole('rowheader').count()).toBe(0);
+    aheadMs = 0;
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    // The issuer may remember the browser's sign-in and come straight back.
+    const form = page.getByLabel('User name');
+    await form.or(browser.heading('Devices')).first().waitFor();
+    if (await form.isVisible()) await signInOnConsole(page, browser.runtime.httpUrl, ada, { formOnly: true });
+    await page.getByRole('rowheader', { name: 'Reception PC' }).waitFor();
+    // The relay's refusal of the expired token (POST /technician/ticket), as the browser reports it.
+    browser.expectCleanPage([/status of 401/]);
+  });
+});
