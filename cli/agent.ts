@@ -25,6 +25,8 @@ export interface ShareOptions {
   clipboard?: boolean;
   /** The system clipboard (tests pass their own); found when first allowed. */
   findClipboard?: () => Promise<SystemClipboard>;
+  /** Whether a terminal is shared; default: unless a desktop is, without --command (`assist agent` without a terminal shares none). */
+  terminal?: boolean;
   /** `assist resume`: the session is already approved; its program died with the crashed process, a new one starts. */
   restored?: boolean;
 }
@@ -75,7 +77,7 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
     show({ event: 'clipboard-allowed', allowed });
   };
   /** --desktop alone shares the desktop only; a terminal comes with it only for --command. */
-  const sharesTerminal = !share.desktop || share.command !== undefined;
+  const sharesTerminal = share.terminal ?? (!share.desktop || share.command !== undefined);
 
   const startTerminal = () => {
     // The expert may have left while the approval was on its way.

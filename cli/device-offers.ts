@@ -2,16 +2,29 @@
 // (decideOffer: the operator's signature on the group policy, the rule for the technician's groups, the code
 // sealed to its key), joins the technician's session with that code (the ordinary end-to-end handshake, so
 // both sides derive the verification code), then asks the person on a local page (and on the terminal, when
-// there is one) unless the policy says "notice"; no answer in time is a denial. Allowed, the session is
-// approved at the chosen level; the relay is told the answer (and audits it) either way.
+// there is one) unless the policy says "notice"; no answer in time is a denial. Allowed, the session runs as
+// an invited one does (runAgent): the desktop is shared as `assist invite --desktop` shares it, at the level
+// the person chose, and the page becomes the session page (pause, control, chat, end). The level the group
+// policy allows is enforced here too: control it does not allow is never given, whatever asks for it.
+//
+// Without a desktop to share (no display, a Wayland session, capture packages missing) the agent shares a
+// shell only when a person sees it: it runs in an interactive terminal (not --json, not as a service) and
+// the person presses the page's explicit "Share a shell" button. An agent run as a service never starts a
+// shell: nobody on the device would see what is typed in it, and under a system service it would be root's.
+// Then only chat is possible, and both sides are told so.
 
 import { execFile } from 'node:child_process';
 import { platform } from 'node:os';
 import { createInterface } from 'node:readline';
 import { acceptHelp, decideOffer, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferDecision } from '../sdk/node.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
-import { openConsentPage, type ConsentAnswer, type ConsentPage } from './consent-page.js';
+import { runAgent } from './agent.js';
+import { openConsentPage, type ConsentAnswer, type ConsentPage, type OfferedShare } from './consent-page.js';
+import type { PreparedDesktop } from './desktop/desktop-share.js';
+import { DesktopError, type DesktopErrorCode } from './desktop/errors.js';
 import type { DeviceState } from './device-state.js';
+import type { Command } from './events.js';
+import type { Frontend } from './frontend.js';
 
 export interface OfferHandling {
   /** Says one thing that happened: a JSON event, or its sentence. */
@@ -23,6 +36,34 @@ export interface OfferHandling {
   policyNotBefore: number;
   /** Times the question (tests pass a manual one). */
   clock?: Clock;
+  /**
+   * The agent runs in an interactive terminal a person sees (not --json, stdin and stdout terminals): the
+   * question can be answered there, the session's keys work there, and without a desktop a shell can be shared in it.
+   */
+  terminal: boolean;
+  /** This machine's desktop, checked and ready to share (prepareDesktop); throws where there is none. */
+  prepareDesktop: () => PreparedDesktop;
+  /** Where the session is shown besides the page (the terminal's interface, or the agent's log); `shares` what the person allowed. */
+  sessionFrontend: (technician: string, shares: OfferedShare['kind']) => Frontend;
+}
+
+/** Why there is no desktop to share, in a few words for the page and the technician. */
+const NO_DESKTOP: Partial<Record<DesktopErrorCode, string>> = {
+  'no-display': 'the agent runs outside a graphical session: no display',
+  wayland: 'a Wayland session, whose screen cannot be captured',
+  'native-package-missing': 'the screen capture packages are not installed',
+  'no-monitor': 'no monitor was found',
+};
+
+/** What allowing an offer will share here: the desktop when it can be, else a shell (only in a terminal a person sees), else nothing. */
+function whatToShare(handling: OfferHandling): { shares: OfferedShare; desktop?: PreparedDesktop; problem?: DesktopError } {
+  try {
+    return { shares: { kind: 'desktop' }, desktop: handling.prepareDesktop() };
+  } catch (error) {
+    const problem = error instanceof DesktopError ? error : new DesktopError('capture-failed', (error as Error).message, { cause: error });
+    const noDesktop = NO_DESKTOP[problem.code] ?? problem.message;
+    return { shares: { kind: handling.terminal ? 'terminal' : 'nothing', noDesktop }, problem };
+  }
 }
 
 /** Whether this machine has a desktop session a browser can open in. */
@@ -35,8 +76,8 @@ function openInBrowser(url: string): void {
 }
 
 /** The terminal, when the agent has one: v, c (when allowed) or d answers as the page does. */
-function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[]): () => void {
-  if (!process.stdin.isTTY) return () => {};
+function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[], handling: OfferHandling): () => void {
+  if (!handling.terminal) return () => {};
   const lines = createInterface({ input: process.stdin });
   process.stdout.write(`Answer here or on the page: v = allow view${levels.includes('control') ? ', c = allow control' : ''}, d = deny\n`);
   lines.on('line', (line) => {
@@ -48,13 +89,12 @@ function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[]): () =
 
 async function consent(decision: OfferDecision, page: ConsentPage, handling: OfferHandling): Promise<ConsentAnswer> {
   if (decision.rule.consent === 'notice') {
-    page.notice(decision.rule.level);
     if (handling.openBrowser) openInBrowser(page.url);
     return decision.rule.level;
   }
   const answer = page.ask(decision.levels, handling.consentTimeoutMs);
   if (handling.openBrowser) openInBrowser(page.url);
-  const stopTerminal = askOnTerminal(page, decision.levels);
+  const stopTerminal = askOnTerminal(page, decision.levels, handling);
   try {
     return await answer;
   } finally {
@@ -76,21 +116,24 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
   }
   handling.policyNotBefore = Math.max(handling.policyNotBefore, decision.policy.issuedAt);
   const relay = identity.relay.httpUrl === undefined ? identity.relay.webSocketUrl : { webSocketUrl: identity.relay.webSocketUrl, httpUrl: identity.relay.httpUrl };
+  // Checked before the question, so the person is told what allowing shares.
+  const { shares, desktop, problem } = whatToShare(handling);
+  if (problem) handling.say({ event: 'desktop-error', code: problem.code, message: problem.message }, `No desktop to share: ${problem.message}`);
   const session = await acceptHelp({ relay, code: decision.code, name: identity.name });
-  const ended = new Promise<string>((resolve) => session.on('ended', ({ reason }) => resolve(reason)));
   const { verificationCode } = await new Promise<{ verificationCode: string }>((resolve) => session.on('expert', resolve));
   const page = await openConsentPage(
     {
-    technician: { name: technician.name, ...(technician.email === undefined ? {} : { email: technician.email }), organisation: organisationOf(technician) },
-    reason: offer.reason,
-    deviceName: identity.name,
+      technician: { name: technician.name, ...(technician.email === undefined ? {} : { email: technician.email }), organisation: organisationOf(technician) },
+      reason: offer.reason,
+      deviceName: identity.name,
       verificationCode,
+      shares,
     },
     handling.clock,
   );
   try {
     handling.say(
-      { event: 'offer', technician: technician.name, email: technician.email, reason: offer.reason, consent: decision.rule.consent, verification: verificationCode, page: page.url },
+      { event: 'offer', technician: technician.name, email: technician.email, reason: offer.reason, consent: decision.rule.consent, verification: verificationCode, shares: shares.kind, page: page.url },
       `${technician.name}${technician.email ? ` <${technician.email}>` : ''} offers help: ${offer.reason}\nVerification code ${verificationCode}. ${
         decision.rule.consent === 'ask' ? `Answer within ${Math.round(handling.consentTimeoutMs / 1000)} s on ${page.url}` : `Connecting without asking (policy); notice on ${page.url}`
       }`,
@@ -98,12 +141,58 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
     const answer = await consent(decision, page, handling);
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
-    // A denial is also said inside the encrypted channel, as an invited session's is (the relay ends it either way).
-    if (answer === 'view' || answer === 'control') await session.approve(answer);
-    else await session.deny().catch(() => {});
-    const reason = await ended;
+    let reason: string;
+    if (answer === 'view' || answer === 'control') {
+      const frontend = offeredSessionFrontend(page, handling.sessionFrontend(technician.name, shares.kind), {
+        mode: answer,
+        notice: decision.rule.consent === 'notice',
+        controlAllowed: decision.levels.includes('control'),
+        ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
+      });
+      const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };
+      ({ reason } = await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size }));
+      frontend.close();
+    } else {
+      const ended = new Promise<string>((resolve) => session.on('ended', (end) => resolve(end.reason)));
+      // A denial is also said inside the encrypted channel, as an invited session's is (the relay ends it either way).
+      await session.deny().catch(() => {});
+      reason = await ended;
+    }
     handling.say({ event: 'offer-session-ended', reason }, `The help-desk session ended (${reason}).`);
   } finally {
     await page.close();
   }
+}
+
+/**
+ * The session's interface on the device: the page and the terminal (or log) together. It approves at the
+ * person's answer first, tells the technician when there is no desktop, and refuses control the group policy
+ * does not allow, from either. A shell started for the technician ends with the session.
+ */
+function offeredSessionFrontend(
+  page: ConsentPage,
+  inner: Frontend,
+  start: { mode: ApprovalMode; notice: boolean; controlAllowed: boolean; noDesktop?: string },
+): Frontend {
+  let give: (command: Command) => void = () => {};
+  return {
+    show(event) {
+      page.show(event);
+      if (event.event === 'still-running') give({ cmd: 'hang-up' });
+      return inner.show(event);
+    },
+    listen(onCommand) {
+      give = (command) => {
+        if (command.cmd === 'grant-control' && !start.controlAllowed) {
+          return void inner.show({ event: 'error', code: 'view-only-policy', message: "your organisation's policy lets this technician only watch: control cannot be given" });
+        }
+        onCommand(command);
+      };
+      page.startSession(start, give);
+      inner.listen(give);
+      give({ cmd: 'approve', mode: start.mode });
+      if (start.noDesktop) give({ cmd: 'chat', text: start.noDesktop });
+    },
+    close: () => inner.close(),
+  };
 }

@@ -3,10 +3,14 @@
 // half with the relay, spending an enrolment token the operator made.
 
 import { hostname, platform } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
 import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState } from './device-state.js';
-import { errorEvent } from './frontend.js';
+import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
+import { DEFAULT_MAX_FPS, prepareDesktop } from './desktop/desktop-share.js';
+import { eventToJson, type SessionEvent } from './events.js';
+import { HumanFrontend } from './human.js';
 
 export interface EnrolOptions {
   relay: string;
@@ -77,11 +81,19 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
       renewal ? `Connection renewed (the relay's 2-hour limit is near).` : `Online as "${name}" in "${group}" (device ${deviceId}): the help desk can reach this machine. Ctrl-C stops.`,
     ),
   );
+  const say = (event: Record<string, unknown> & { event: string }, sentence: string) => report(options.json, event, sentence);
+  const terminal = !options.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const handling: OfferHandling = {
-    say: (event, sentence) => report(options.json, event, sentence),
+    say,
     consentTimeoutMs: options.consentTimeoutSeconds * 1000,
     openBrowser: options.browser && hasDesktop(),
     policyNotBefore: 0,
+    terminal,
+    prepareDesktop: () => prepareDesktop({ maxFps: DEFAULT_MAX_FPS }),
+    sessionFrontend: (technician, shares) =>
+      terminal
+        ? new HumanFrontend({ role: 'agent', input: process.stdin, output: process.stdout, errors: process.stderr, desktop: shares === 'desktop', terminal: shares === 'terminal', peer: technician })
+        : sessionLog(options.json, say, technician),
   };
   // One offer at a time: another while the person is being asked (or helped) is denied.
   let busy = false;
@@ -117,4 +129,42 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => agent.stop());
     agent.start();
   });
+}
+
+/** An offered session in the agent's output, when no person sees its terminal (--json, a service): events are told, nothing is read. */
+function sessionLog(json: boolean, say: (event: Record<string, unknown> & { event: string }, sentence: string) => void, technician: string): Frontend {
+  return {
+    show(event) {
+      if (event.event === 'output') return;
+      const sentence = logSentence(event, technician);
+      if (json || sentence !== undefined) say(JSON.parse(eventToJson(event)) as Record<string, unknown> & { event: string }, sentence ?? '');
+    },
+    listen: () => {},
+    close: () => {},
+  };
+}
+
+/** The session's turns worth a line in the agent's log (--json has every event). */
+function logSentence(event: SessionEvent, technician: string): string | undefined {
+  switch (event.event) {
+    case 'approved':
+      return `${technician} is connected: ${event.mode === 'control' ? 'they can see and control this device' : 'they can see this device'}.`;
+    case 'control':
+      return event.state === 'granted' ? `${technician} has control.` : event.state === 'revoked' ? `Control taken back from ${technician}.` : undefined;
+    case 'control-requested':
+      return `${technician} asks for control (answer on the page).`;
+    case 'paused':
+      return 'Paused.';
+    case 'resumed':
+      return 'Resumed.';
+    case 'desktop-share':
+      return event.state === 'started' ? `The desktop is shared (monitor ${event.monitor}, ${event.width}×${event.height}).` : 'The desktop is no longer shared.';
+    case 'desktop-error':
+    case 'error':
+      return `assist: ${event.message}`;
+    case 'chat':
+      return `${technician}: ${event.text}`;
+    default:
+      return undefined;
+  }
 }

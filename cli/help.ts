@@ -348,7 +348,14 @@ technician's groups. Then it opens a page on this machine (127.0.0.1, a random p
 path: other users of the machine cannot answer it) showing who asks, why, and the verification code
 the technician reads to you: allow view, allow control (when the policy allows it), or deny; on a
 terminal, v, c or d answers too. No answer in time is a denial. Where the policy says "notice", the
-technician connects without asking and the page says so for the whole session.
+technician connects without asking and the page says so.
+
+Allowed, this machine's desktop is shared as assist invite --desktop shares it (view only, or with
+control), and the page stays open as the session's controls: pause, take back or give control (only
+as far as the policy allows), stop sharing the screen, chat, end. On a terminal the invite's keys
+work too (Ctrl-] then c, p, s, m, e, ?). Without a display, a shell is shared instead only when this
+agent runs in a terminal you see and you choose "Share a shell"; run as a service it never starts a
+shell, and the technician can only chat.
 
 Usage: assist agent [--consent-timeout DURATION] [--no-browser] [--json]
 
@@ -356,8 +363,10 @@ Usage: assist agent [--consent-timeout DURATION] [--no-browser] [--json]
   --no-browser        do not open the page in the browser (its address is printed)
   --json              JSON lines: {"event":"online","deviceId":…,"name":…,"group":…,"renewal":…},
                       {"event":"offline","reason":…,"retryInSeconds":…}, {"event":"stopped"},
-                      {"event":"offer","technician":…,"reason":…,"verification":…,"page":…},
+                      {"event":"offer","technician":…,"reason":…,"verification":…,"shares":…,"page":…},
                       {"event":"offer-answered","answer":…}, {"event":"offer-refused","code":…},
+                      then the session's events as assist invite --json gives them
+                      ({"event":"desktop-share",…}, {"event":"paused"}, …; stdin is not read),
                       {"event":"offer-session-ended","reason":…},
                       {"event":"error","code":…,"message":…}
   -h, --help          show help

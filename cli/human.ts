@@ -54,6 +54,8 @@ export interface HumanFrontendOptions {
   desktop?: boolean;
   /** Agent: a terminal is shared (default true; --desktop alone shares none). */
   terminal?: boolean;
+  /** The other side's name, when the session starts already decided (`assist agent`: the person answered on its page). */
+  peer?: string;
   /**
    * Expert: how long after the approval, with nothing shared yet, the helper is told so (default 2 s:
    * a person's assist command shares its terminal at once; a person in the browser may share nothing).
@@ -126,6 +128,7 @@ export class HumanFrontend implements Frontend {
     this.#sharesDesktop = options.desktop === true;
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
     this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
+    if (options.peer !== undefined) this.#peer = options.peer;
   }
 
   /** What the person shares, in their prompts. */

@@ -13,6 +13,7 @@ const details: OfferDetails = {
   reason: 'INC-42: the printer',
   deviceName: 'Reception PC',
   verificationCode: '123 456',
+  shares: { kind: 'desktop' },
 };
 
 let browser: Browser;
@@ -89,9 +90,40 @@ describe('the consent page', () => {
     expect(await answer).toBe('deny');
 
     const notice = await opened();
-    notice.notice('view');
+    notice.startSession({ mode: 'view', notice: true, controlAllowed: false }, () => {});
     const page = await visit(notice.url);
-    expect(await page.locator('#outcome').textContent()).toContain('lets this technician connect without asking');
+    expect(await page.locator('#live').textContent()).toContain('lets this technician connect without asking');
+    expect(await page.locator('#doing').textContent()).toBe('Ada <Tech> is watching this device');
     expect(await page.locator('#verification').textContent()).toBe('123 456');
+  });
+
+  it('becomes the session page: it follows the session, and its buttons give only what the policy and the moment allow', async () => {
+    const consent = await opened();
+    const commands: string[] = [];
+    consent.startSession({ mode: 'view', notice: false, controlAllowed: false }, (command) => commands.push(command.cmd === 'chat' ? `chat ${command.text}` : command.cmd));
+    consent.show({ event: 'desktop-share', state: 'started', monitor: 2, width: 1152, height: 720, codec: 'vp8' });
+    consent.show({ event: 'control-requested' });
+    const page = await visit(consent.url);
+    expect(await page.locator('#doing').textContent()).toBe('Ada <Tech> is watching this device');
+    expect(await page.locator('#status').textContent()).toBe('Your screen (monitor 2) is shared. Ada <Tech> can only watch.');
+    expect(await page.locator('#request').textContent()).toBe('Ada <Tech> asks for control. Your organisation’s policy allows view only.');
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Pause', 'Say no to control', 'Stop sharing the screen', 'End session', 'Send']);
+    // Control the policy does not allow, or a resume while not paused, are not buttons of this page: forged, they do nothing.
+    for (const forged of ['do=grant-control', 'do=resume', 'do=revoke-control', 'do=format-disk']) {
+      const response = await fetch(consent.url, { method: 'POST', body: forged, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+      expect(response.status).toBe(303);
+    }
+    await page.getByLabel('Message to Ada <Tech>').fill('Hello <b>there</b>');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    expect(commands).toEqual(['chat Hello <b>there</b>', 'pause']);
+    // The page follows without a reload: paused, a message from the technician, the end.
+    consent.show({ event: 'paused' });
+    consent.show({ event: 'chat', text: 'Thanks' });
+    await expect.poll(() => page.locator('#doing').textContent()).toBe('Paused: Ada <Tech> sees nothing');
+    expect(await page.locator('#chat').innerText()).toBe('You: Hello <b>there</b>\nAda <Tech>: Thanks');
+    expect(await page.getByRole('button', { name: 'Resume' }).count()).toBe(1);
+    consent.show({ event: 'ended', reason: 'ended-by-expert' });
+    await expect.poll(() => page.locator('#outcome').textContent()).toBe('The help-desk session has ended. Ada <Tech> ended the session.');
   });
 });

@@ -15,6 +15,7 @@ import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 
 const FINANCE = 'Finance laptops';
 const LAB = 'Lab machines';
+const KIOSKS = 'Kiosks';
 const provider = await startLocalOidcProvider();
 afterAll(() => provider.close());
 /** The relay's clock runs this far ahead of real time (the provider keeps real time): an expired sign-in. */
@@ -25,12 +26,15 @@ const defer = useCleanups();
 const ada = provider.accounts.find((account) => account.username === 'ada')!;
 let reception: OnlineDevice;
 let lab: OnlineDevice;
+let lab4: OnlineDevice;
 beforeAll(async () => {
   const { runtime } = browser;
-  // Ada is in "Help desk" (infra/local/technicians.json): control of the finance laptops, view of the lab's machines.
+  // Ada is in "Help desk" (infra/local/technicians.json): control of the finance laptops, view of the lab's machines,
+  // and view of the kiosks without asking anyone (a notice stays on their screens).
   for (const [group, allow] of [
     [FINANCE, 'Help desk:control'],
     [LAB, 'Help desk:view'],
+    [KIOSKS, 'Help desk:view:notice'],
   ]) {
     const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', group!, '--allow', allow!);
     if (policy.status !== 0) throw new Error(policy.stderr);
@@ -38,6 +42,8 @@ beforeAll(async () => {
   const agents: Array<() => unknown> = [];
   reception = await onlineDevice(runtime, FINANCE, 'Reception PC', (stop) => agents.push(stop));
   lab = await onlineDevice(runtime, LAB, 'Lab 3', (stop) => agents.push(stop));
+  lab4 = await onlineDevice(runtime, LAB, 'Lab 4', (stop) => agents.push(stop));
+  await onlineDevice(runtime, KIOSKS, 'Kiosk 1', (stop) => agents.push(stop));
   // Enrolled, its agent never started: listed as offline.
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, FINANCE);
   await enrolDevice({ relay: runtime.httpUrl, token, publicKey: (await generateDeviceKeyPair()).publicKey, name: 'Spare laptop', os: 'windows' });
@@ -79,26 +85,29 @@ describe('the console’s Devices view and offers', () => {
     // By group, with state, last seen, system and what the policy allows; an offline device has no offer button.
     await page.getByRole('heading', { level: 2, name: FINANCE }).waitFor();
     await page.getByRole('heading', { level: 2, name: LAB }).waitFor();
-    expect(await page.getByRole('status').filter({ hasText: 'devices' }).textContent()).toBe('3 devices.');
+    expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([FINANCE, KIOSKS, LAB]);
+    expect(await page.getByRole('status').filter({ hasText: 'devices' }).textContent()).toBe('5 devices.');
     const cells = async (name: string) => (await row(page, name).getByRole('cell').allTextContents()).slice(0, 4);
     // Seen at its agent's sign-in, moments ago (heartbeats come every 5 minutes).
     const recently = expect.stringMatching(/^(just now|1 minute ago)$/);
     expect(await cells('Reception PC')).toEqual(['Online', recently, 'linux', 'View and control, if the person allows it']);
     expect(await cells('Lab 3')).toEqual(['Online', recently, 'linux', 'View only, if the person allows it']);
     expect(await cells('Spare laptop')).toEqual(['Offline', 'never', 'windows', 'View and control, if the person allows it']);
+    expect(await cells('Kiosk 1')).toEqual(['Online', recently, 'linux', 'View only, with a notice on the screen (no question)']);
     expect(await row(page, 'Spare laptop').getByRole('button').count()).toBe(0);
     await browser.shoot('console-devices');
 
     const search = page.getByRole('searchbox', { name: 'Search devices' });
     await search.fill('LAB');
-    await page.getByText('1 of 3 devices match “LAB”.').waitFor();
+    await page.getByText('2 of 5 devices match “LAB”.').waitFor();
     expect(await page.getByRole('heading', { level: 2 }).allTextContents()).toEqual([LAB]);
+    expect(await page.getByRole('rowheader').allTextContents()).toEqual(['Lab 3', 'Lab 4']);
     await search.fill('reception');
     expect(await page.getByRole('rowheader').allTextContents()).toEqual(['Reception PC']);
     await search.fill('nothing like it');
     await page.getByText('No device name or group contains this.').waitFor();
     await search.fill('');
-    expect(await page.getByRole('rowheader').count()).toBe(3);
+    expect(await page.getByRole('rowheader').count()).toBe(5);
 
     // The reason is required: said on the field, with the focus there.
     await page.getByRole('button', { name: 'Offer help to Reception PC' }).click();
@@ -142,6 +151,39 @@ describe('the console’s Devices view and offers', () => {
       'The person at Lab 3 did not let you in: they said no or did not answer in time (or the device refused the offer).',
     );
     await page.getByRole('button', { name: 'Offer help to Lab 3' }).waitFor();
+    browser.expectCleanPage();
+  });
+
+  it('takes an offer back before the person answers, by keyboard alone', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    await page.getByRole('button', { name: 'Offer help to Lab 4' }).focus();
+    await page.keyboard.press('Enter');
+    await browser.heading('Offer help to Lab 4').waitFor();
+    await page.getByLabel('Reason or ticket number').focus();
+    await page.keyboard.type('INC-44');
+    await page.keyboard.press('Enter');
+    await browser.heading('Offering help to Lab 4').waitFor();
+    await consentPageOf(lab4);
+    await page.getByRole('button', { name: 'Withdraw the offer' }).focus();
+    await page.keyboard.press('Enter');
+    await browser.heading('Devices').waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 4' }).textContent()).toBe('You withdrew the offer to Lab 4.');
+    browser.expectCleanPage();
+  });
+
+  it('connects at once where the policy says "notice": nobody is asked, the device shows a notice', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    await page.getByRole('button', { name: 'Offer help to Kiosk 1' }).click();
+    await page.getByLabel('Reason or ticket number').fill('INC-45: the kiosk froze');
+    await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+    await browser.heading('Helping Kiosk 1').waitFor();
+    await page.getByText('You are helping Kiosk 1 (view only).').waitFor();
+    await page.getByRole('button', { name: 'Leave the session' }).click();
+    await browser.heading('The session has ended').waitFor();
     browser.expectCleanPage();
   });
 

@@ -8,16 +8,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
-import { LOOPBACK_CALLBACK_PATH, startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
-import { offerHelp, offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
-import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
+import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
-import { signInWithForm } from '../support/oidc-form.js';
 import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
+import { technicianOffer as signedInOffer, type LocalTechnician } from '../support/help-desk.js';
 import { auditLog, operator } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
@@ -43,23 +42,8 @@ afterAll(async () => {
 });
 const defer = useCleanups();
 
-const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
-
-/** A sign-in at the local provider, exchanged for a one-time ticket. */
-async function ticketFor(username: 'ada' | 'grace'): Promise<string> {
-  const account = provider.accounts.find((candidate) => candidate.username === username)!;
-  const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT);
-  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, account.password);
-  return (await requestTechnicianTicket(runtime.httpUrl, await finishTechnicianSignIn(pending, query))).ticket;
-}
-
 /** A helper code on a connection the technician signed in. */
-async function technicianOffer(username: 'ada' | 'grace'): Promise<HelpOffer> {
-  const offer = await offerHelp({ relay: runtime.httpUrl, name: username });
-  defer(() => offer.leave().catch(() => {}));
-  await offer.client.signInTechnician(await ticketFor(username));
-  return offer;
-}
+const technicianOffer = (username: LocalTechnician) => signedInOffer(provider, runtime, username, defer);
 
 const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
@@ -83,19 +67,25 @@ describe('help-desk offers', () => {
     const listed = (await devices(offer)).find((candidate) => candidate.deviceId === device.identity.deviceId);
     expect(listed).toMatchObject({ name: 'Reception PC', group: GROUP, online: true, publicKey: device.identity.publicKey, level: 'control', consent: 'ask' });
     const approved = new Promise<{ mode: string }>((resolve) => offer.on('approved', resolve));
+    const told = new Promise<string>((resolve) => offer.on('chat', resolve));
     const verification = new Promise<string>((resolve) => offer.on('verification', ({ code }) => resolve(code)));
     expect(await offerToDevice(offer, listed!, 'INC-42: the printer')).toEqual({ deviceId: device.identity.deviceId, name: 'Reception PC' });
 
     const asked = await until(said(device, 'offer'), 'the device asks');
-    expect(asked).toMatchObject({ technician: 'Ada Lovelace', email: 'ada@example.org', reason: 'INC-42: the printer', consent: 'ask' });
+    expect(asked).toMatchObject({ technician: 'Ada Lovelace', email: 'ada@example.org', reason: 'INC-42: the printer', consent: 'ask', shares: 'nothing' });
     const page = await browser.newPage();
     defer(() => page.close());
     await page.goto(asked.page as string);
     // The person sees the code the technician's side derived: the same keys, end to end.
     expect(await page.locator('#verification').textContent()).toBe(await verification);
     expect(await page.locator('#technician').textContent()).toContain(`Ada Lovelace <ada@example.org> of ${new URL(provider.issuer.issuer).host}`);
+    expect(await page.locator('#shares').textContent()).toContain('no desktop to share here (the agent runs outside a graphical session: no display)');
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
+    // No display and no terminal a person sees: nothing is shared, and both sides are told.
+    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
+    expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
     const events = await auditOf(offer.client.session!.sessionId);
     expect(events.find((event) => event.event === 'offered')).toMatchObject({

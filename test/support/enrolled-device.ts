@@ -1,6 +1,7 @@
 // An enrolled device whose agent is online and answers help-desk offers as `assist agent` does (handleOffer):
 // for tests of offers from the SDK and from the console. What the agent says is collected; the consent page's
 // address is in its `offer` event.
+import { DesktopError } from '../../cli/desktop/errors.js';
 import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
 import type { DeviceState } from '../../cli/device-state.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
@@ -31,7 +32,18 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     ...keys,
   };
   const said: Array<Record<string, unknown>> = [];
-  const handling: OfferHandling = { say: (event) => said.push(event), consentTimeoutMs: 60_000, openBrowser: false, policyNotBefore: 0 };
+  // As `assist agent --json` run as a service on a machine without a display: no desktop, no shell, the session's events in its log.
+  const handling: OfferHandling = {
+    say: (event) => said.push(event),
+    consentTimeoutMs: 60_000,
+    openBrowser: false,
+    policyNotBefore: 0,
+    terminal: false,
+    prepareDesktop: () => {
+      throw new DesktopError('no-display', 'no X display here');
+    },
+    sessionFrontend: () => ({ show: (event) => void said.push({ ...event }), listen: () => {}, close: () => {} }),
+  };
   const agent = createDeviceAgent({ identity: { deviceId: identity.deviceId, privateKey: identity.privateKey, webSocketUrl: runtime.wsUrl } });
   defer(() => agent.stop());
   agent.on('offer', (offer) => void handleOffer(agent, identity, offer, handling).catch((error: unknown) => said.push({ event: 'failed', error: String(error) })));

@@ -196,8 +196,11 @@ async function offer(context: DevicesContext, device: OfferableDevice, reason: s
 
 /** From the offer to the person's answer, then the session; a denial or no answer goes back to the list. */
 function runOffer(context: DevicesContext, device: OfferableDevice, reason: string, session: HelpOffer): void {
-  const answerBy = Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000;
-  const countdown = answerCountdown(answerBy);
+  // Where the policy says "notice", nobody is asked: the device lets the technician in and shows a notice.
+  const asks = device.consent === 'ask';
+  const countdown = asks
+    ? answerCountdown(Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000)
+    : h('p', {}, `Nobody is asked on ${device.name} (the operator’s policy): it lets you in and shows a notice on its screen for the whole session.`);
   let approved = false;
   session.on('approved', () => (approved = true));
   const withdraw = () => button('Withdraw the offer', () => session.leave());
@@ -211,8 +214,14 @@ function runOffer(context: DevicesContext, device: OfferableDevice, reason: stri
           `Offering help to ${device.name}`,
           h('p', {}, 'Verification code'),
           h('p', { class: 'big-code' }, spacedCode(code)),
-          h('p', {}, `The person at ${device.name} sees the same code, with your name and reason, and lets you in or not. If they call you, check that the codes match.`),
-          h('p', { role: 'status', class: 'waiting' }, 'Waiting for the person to answer…'),
+          h(
+            'p',
+            {},
+            asks
+              ? `The person at ${device.name} sees the same code, with your name and reason, and lets you in or not. If they call you, check that the codes match.`
+              : `${device.name} shows the same code, with your name and reason, in its notice.`,
+          ),
+          h('p', { role: 'status', class: 'waiting' }, asks ? 'Waiting for the person to answer…' : `Waiting for ${device.name} to let you in…`),
           countdown,
           about,
           withdraw(),
@@ -220,6 +229,7 @@ function runOffer(context: DevicesContext, device: OfferableDevice, reason: stri
       ended: (end: AssistEnd) => {
         if (approved) return showEnded(end, 'technician', { label: 'Back to the devices', href: '/technician' });
         if (end.reason === 'denied') return showDevices(context, `The person at ${device.name} did not let you in: they said no or did not answer in time (or the device refused the offer).`);
+        if (end.reason === 'ended-by-expert') return showDevices(context, `You withdrew the offer to ${device.name}.`);
         showDevices(context, `The offer to ${device.name} ended: ${endText(end.reason, 'technician')}`);
       },
     },

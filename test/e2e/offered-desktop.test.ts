@@ -1,0 +1,194 @@
+// A help-desk offer to an enrolled device with a desktop, end to end: `assist agent --json` runs on a virtual X
+// display (Xvfb) where a test program (test/support/x-display.ts) records the pointer it gets; the technician
+// is the SDK, signed in at the local OpenID provider; the person answers and steers the session on the agent's
+// page in headless Chromium. The technician gets video only after "allow view"; its input is dropped on the
+// device until the person gives control there, then lands on the X display; the page pauses, takes control
+// back, stops the share and ends the session; the relay audits each step. Every wait is for an event.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../infra/local/dynamo.js';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { LOCAL_TABLE } from '../../infra/operator-table.js';
+import type { PointerInput, VideoConfig } from '../../sdk/assist-messages.js';
+import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
+import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import { chromiumPath } from '../support/chromium.js';
+import { useAssist, type AssistProcess } from '../support/cli.js';
+import { useCleanups } from '../support/harness.js';
+import { technicianOffer } from '../support/help-desk.js';
+import { newEnrolmentToken, operator } from '../support/operator.js';
+import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { sendRaw } from '../unit/sdk/support/assist-pair.js';
+
+const GROUP = 'Front desk';
+const SCREEN = { width: 1280, height: 800 };
+const RED = { x: 200, y: 200, width: 400, height: 300, color: '#ff0000' };
+
+let provider: LocalOidcProvider;
+let runtime: LocalRuntime;
+let browser: Browser;
+let table: DynamoDBClient;
+let xDisplay: XDisplay;
+let target: TargetProgram;
+beforeAll(async () => {
+  provider = await startLocalOidcProvider();
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  browser = await chromium.launch({ executablePath: chromiumPath });
+  table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  if (policy.status !== 0) throw new Error(policy.stderr);
+  xDisplay = await startXDisplay(SCREEN);
+  target = await startTargetProgram(xDisplay);
+  await target.drawRegions([RED]);
+});
+afterAll(async () => {
+  await target?.close();
+  await xDisplay?.close();
+  table?.destroy();
+  await browser?.close();
+  await runtime?.close();
+  await provider?.close();
+});
+const defer = useCleanups();
+const { start } = useAssist(() => runtime.httpUrl);
+
+/** A machine enrolled with `assist enrol` whose `assist agent --json` runs on the X display. */
+async function deviceOnDisplay(name: string): Promise<{ agent: AssistProcess; deviceId: string }> {
+  const stateHome = mkdtempSync(join(tmpdir(), 'assist-device-'));
+  defer(() => rmSync(stateHome, { recursive: true, force: true }));
+  const env = { XDG_STATE_HOME: stateHome };
+  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
+  const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env });
+  const { deviceId } = await enrol.next('enrolled');
+  expect(await enrol.exitCode()).toBe(0);
+  const agent = start(['agent', '--json', '--no-browser'], { env: { ...xDisplay.env, ...env } });
+  await agent.next('online');
+  return { agent, deviceId: deviceId as string };
+}
+
+/** What the technician's side received of the desktop. */
+function watchVideo(offer: HelpOffer) {
+  const seen = { configs: [] as VideoConfig[], chunks: 0 };
+  offer.on('video-config', (config) => seen.configs.push(config));
+  offer.on('video-chunk', () => seen.chunks++);
+  return seen;
+}
+
+async function auditOf(sessionId: string): Promise<string[]> {
+  const events = await new DynamoAuditTrail(table, LOCAL_TABLE, () => Math.floor(Date.now() / 1000)).list(sessionId);
+  return events.map(({ event, detail }) => (detail ? `${event} ${detail}` : event));
+}
+
+const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+
+describe('an offered session on a device with a desktop', () => {
+  it('shares the desktop after "allow view", drops input until the person gives control on the page, then injects it; pause, take back, stop and end from the page', async () => {
+    const { agent, deviceId } = await deviceOnDisplay('Reception PC');
+    const offer = await technicianOffer(provider, runtime, 'ada', defer);
+    const video = watchVideo(offer);
+    const ended = new Promise<AssistEnd>((resolve) => offer.on('ended', resolve));
+    const listed = (await offer.client.listOfferableDevices()).find((device) => device.deviceId === deviceId)!;
+    await offerToDevice(offer, listed, 'INC-7: the screen is frozen');
+
+    const asked = await agent.next('offer');
+    expect(asked).toMatchObject({ technician: 'Ada Lovelace', shares: 'desktop', consent: 'ask' });
+    const page = await browser.newPage();
+    defer(() => page.close());
+    await page.goto(asked.page as string);
+    expect(await page.locator('#shares').textContent()).toContain('Allowing shares this screen');
+    // Nothing is captured before the answer.
+    expect(agent.events.map(({ event }) => event)).not.toContain('desktop-share');
+    expect(video.chunks).toBe(0);
+    await button(page, 'Allow view').click();
+
+    // 1280×800 is coded in at most 1280×720.
+    expect(await agent.next('desktop-share')).toMatchObject({ state: 'started', monitor: 1, width: 1152, height: 720 });
+    await expect.poll(() => video.chunks, { timeout: 20_000 }).toBeGreaterThan(0);
+    const config = video.configs.at(-1)!;
+    expect(config).toMatchObject({ source: 'desktop', controllable: true });
+    await expect.poll(() => page.locator('#doing').textContent()).toBe('Ada Lovelace is watching this device');
+    expect(await page.locator('#status').textContent()).toContain('Your screen (monitor 1) is shared. Ada Lovelace can only watch.');
+
+    // Picture coordinates: the desktop is coded at config's size.
+    const at = (action: 'down' | 'up', point: { x: number; y: number }): PointerInput => ({
+      action,
+      button: 'left',
+      x: Math.round((point.x * config.width) / SCREEN.width),
+      y: Math.round((point.y * config.height) / SCREEN.height),
+    });
+    const centre = { x: RED.x + RED.width / 2, y: RED.y + RED.height / 2 };
+    /** A click sent as a side that ignores the rules would: the device itself must drop it. */
+    const forcedClick = async (why: string) => {
+      await sendRaw(offer.client, { type: 'pointer', ...at('down', centre) });
+      expect(await agent.next('input-dropped')).toMatchObject({ why });
+    };
+
+    // View only: the SDK does not even send; a forced click is dropped by the device; nothing reaches X.
+    expect(await offer.sendPointer(at('down', centre))).toBe(false);
+    await forcedClick('control is not granted');
+    expect(await target.clicks()).toEqual([]);
+
+    // The technician asks; the person gives control on the page; the click lands.
+    const granted = new Promise<void>((resolve) => offer.on('control', ({ state }) => state === 'granted' && resolve()));
+    await offer.requestControl();
+    await expect.poll(() => page.locator('#request').textContent()).toBe('Ada Lovelace asks for control.');
+    await button(page, 'Give control').click();
+    await granted;
+    await expect.poll(() => page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
+    expect(await offer.sendPointer(at('down', centre))).toBe(true);
+    expect(await offer.sendPointer(at('up', centre))).toBe(true);
+    await expect.poll(() => target.clicks()).toEqual([expect.objectContaining({ type: 'click', button: 0 })]);
+    const [click] = await target.clicks();
+    expect(Math.abs(click!.x - centre.x)).toBeLessThanOrEqual(2);
+    expect(Math.abs(click!.y - centre.y)).toBeLessThanOrEqual(2);
+
+    // Take back control on the page: input is dropped again.
+    const revoked = new Promise<void>((resolve) => offer.on('control', ({ state }) => state === 'revoked' && resolve()));
+    await button(page, 'Take back control').click();
+    await revoked;
+    await forcedClick('control is not granted');
+
+    // Pause on the page: the technician is told, input is dropped; resume.
+    const paused = new Promise<void>((resolve) => offer.on('paused', () => resolve()));
+    await button(page, 'Pause').click();
+    await paused;
+    await expect.poll(() => page.locator('#doing').textContent()).toBe('Paused: Ada Lovelace sees nothing');
+    await forcedClick('the session is paused');
+    const resumed = new Promise<void>((resolve) => offer.on('resumed', () => resolve()));
+    await button(page, 'Resume').click();
+    await resumed;
+
+    // Stop sharing the screen, then end the session, from the page.
+    const stopped = new Promise<void>((resolve) => offer.on('screen-share', ({ state }) => state === 'stopped' && resolve()));
+    await button(page, 'Stop sharing the screen').click();
+    await stopped;
+    expect(await agent.next('desktop-share', ({ state }) => state === 'stopped')).toMatchObject({ reason: 'by-person' });
+    await button(page, 'End session').click();
+    expect(await ended).toMatchObject({ reason: 'ended-by-agent' });
+    expect(await agent.next('offer-session-ended')).toMatchObject({ reason: 'ended-by-agent' });
+    await expect.poll(() => page.locator('#outcome').textContent()).toBe('The help-desk session has ended. You ended the session.');
+    expect(await target.clicks()).toHaveLength(1);
+
+    // The relay's audit, from what the device recorded: the same rows as an invited session's.
+    expect(await auditOf(offer.client.session!.sessionId)).toEqual(
+      expect.arrayContaining([
+        'offer-answered view',
+        'approved view',
+        'desktop-share-started',
+        'control-granted',
+        'control-revoked',
+        'paused',
+        'resumed',
+        'desktop-share-stopped',
+        'ended ended-by-agent',
+      ]),
+    );
+    // The agent waits for the next offer.
+    expect(agent.child.exitCode).toBe(null);
+  });
+});
