@@ -120,6 +120,8 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
   const { shares, desktop, problem } = whatToShare(handling);
   if (problem) handling.say({ event: 'desktop-error', code: problem.code, message: problem.message }, `No desktop to share: ${problem.message}`);
   const session = await acceptHelp({ relay, code: decision.code, name: identity.name });
+  // Listened for from the start: a denial's end comes as soon as the relay has the answer, before deny() below.
+  const ended = new Promise<string>((resolve) => session.on('ended', (end) => resolve(end.reason)));
   const { verificationCode } = await new Promise<{ verificationCode: string }>((resolve) => session.on('expert', resolve));
   const page = await openConsentPage(
     {
@@ -153,7 +155,6 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
       ({ reason } = await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size }));
       frontend.close();
     } else {
-      const ended = new Promise<string>((resolve) => session.on('ended', (end) => resolve(end.reason)));
       // A denial is also said inside the encrypted channel, as an invited session's is (the relay ends it either way).
       await session.deny().catch(() => {});
       reason = await ended;

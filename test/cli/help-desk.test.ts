@@ -142,18 +142,30 @@ describe('assist offer --device', () => {
     await tmux.press(DEVICE_PANE, 'Enter');
     await tmux.waitFor('offer', /Reception PC let you in: you can watch and type\./);
     await tmux.waitFor(DEVICE_PANE, /Allowed control\./);
+    // No desktop here: the agent's terminal shares a shell, which the technician types into and sees.
+    await tmux.type('offer', 'echo sum=$((6*7))');
+    await tmux.press('offer', 'Enter');
+    await tmux.waitFor('offer', /sum=42/);
+    await tmux.waitFor(DEVICE_PANE, /sum=42/);
+    await tmux.press('offer', 'C-]');
+    await tmux.type('offer', 'm');
+    await tmux.type('offer', 'hello from the help desk');
+    await tmux.press('offer', 'Enter');
+    await tmux.waitFor(DEVICE_PANE, /hello from the help desk/);
     await tmux.press('offer', 'C-]');
     await tmux.type('offer', 'e');
     await tmux.finished('offer', 0, /You ended the session\./);
     await tmux.waitFor(DEVICE_PANE, /The help-desk session ended \(ended-by-expert\)\./);
   });
 
-  it('a denial ends with its sentence and exit status 3', async () => {
+  it('a denial ends with its sentence and exit status 3; the agent is free again', async () => {
     await asTechnician('denied', 'ada', 'offer', '--device', 'Reception PC', '--reason', 'INC-43');
     await deviceAsked(2);
     await tmux.waitFor('denied', /The person at Reception PC is asked now\./);
     await tmux.type(DEVICE_PANE, 'd');
     await tmux.press(DEVICE_PANE, 'Enter');
+    // The agent sees the end too, so it is free for the next offer.
+    await tmux.waitFor(DEVICE_PANE, /Denied\.\s+The help-desk session ended \(denied\)\./);
     await tmux.finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
   });
 
