@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_CHAT_BYTES, systemClock, type Clock } from '../sdk/node.js';
-import type { ApprovalMode } from '../shared/core/messages.js';
+import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import type { Command, SessionEvent } from './events.js';
-import { endSentence } from './human.js';
+import { endText } from '../shared/core/end-texts.js';
 
 /** What allowing the offer shares, said before the answer: the desktop, a shell in the agent's terminal, or nothing (and why). */
 export type OfferedShare = { kind: 'desktop' } | { kind: 'terminal'; noDesktop: string } | { kind: 'nothing'; noDesktop: string };
@@ -61,7 +61,7 @@ type PageState =
   | { kind: 'allowed'; answer: ApprovalMode }
   | { kind: 'denied'; answer: 'deny' | 'timeout' }
   | { kind: 'live'; live: Live }
-  | { kind: 'ended'; reason?: string };
+  | { kind: 'ended'; reason?: EndReason | LocalEndReason };
 
 const ANSWER_TEXT: Record<ConsentAnswer, string> = {
   view: 'You allowed the technician to see this device.',
@@ -129,7 +129,7 @@ function stateBody(details: OfferDetails, state: PageState, secondsLeft: number)
       return liveBody(details, state.live);
     case 'ended':
       return `<h1>${escapeHtml(details.deviceName)}</h1><p id="outcome">The help-desk session has ended.${
-        state.reason ? ` ${escapeHtml(endSentence(state.reason, 'agent', details.technician.name, true))}` : ''
+        state.reason ? ` ${escapeHtml(endText(state.reason, 'person', { peerName: details.technician.name }))}` : ''
       }</p>`;
   }
 }

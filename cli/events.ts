@@ -3,7 +3,7 @@
 // interface draws the same events and turns keys into the same commands.
 
 import type { ShareStopReason } from '../sdk/assist-messages.js';
-import type { ApprovalMode } from '../shared/core/messages.js';
+import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import * as v from 'valibot';
 import { CodedError } from '../shared/core/coded-error.js';
 
@@ -101,7 +101,7 @@ export type SessionEvent =
    * person's program died with that process: a new one starts (with the same --command).
    */
   | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
-  | { event: 'ended'; reason: string }
+  | { event: 'ended'; reason: EndReason | LocalEndReason }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
    * on until it exits or the person sends hang-up; 'program-exited' follows.

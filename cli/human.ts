@@ -9,7 +9,8 @@ import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import { shareStoppedSentence } from '../sdk/assist-messages.js';
 import { DEFAULT_EXTENSION_SECONDS } from '../sdk/time-limit.js';
-import type { Role } from '../shared/core/messages.js';
+import type { EndReason, LocalEndReason, Role } from '../shared/core/messages.js';
+import { endText, readerOf } from '../shared/core/end-texts.js';
 import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
@@ -70,7 +71,8 @@ export class HumanFrontend implements Frontend {
   readonly #errors: Writable;
   #phase: Phase = 'waiting';
   #onCommand: ((command: Command) => void) | undefined;
-  #peer = 'the other side';
+  /** The other side's name, once it connected. */
+  #peerName: string | undefined;
   #expiresAt: number | undefined;
   #statusTimer: NodeJS.Timeout | undefined;
   #statusShown = false;
@@ -128,7 +130,12 @@ export class HumanFrontend implements Frontend {
     this.#sharesDesktop = options.desktop === true;
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
     this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
-    if (options.peer !== undefined) this.#peer = options.peer;
+    this.#peerName = options.peer;
+  }
+
+  /** The other side, as sentences name it: its name once it connected. */
+  get #peer(): string {
+    return this.#peerName ?? 'the other side';
   }
 
   /** What the person shares, in their prompts. */
@@ -405,7 +412,7 @@ export class HumanFrontend implements Frontend {
 
   #connected(peer: string, verification: string): void {
     this.#stopStatus();
-    this.#peer = peer;
+    this.#peerName = peer;
     this.#phase = 'deciding';
     const code = `${verification.slice(0, 3)} ${verification.slice(3)}`;
     if (this.#offer) return this.#offerConnected(this.#offer, code);
@@ -450,7 +457,7 @@ export class HumanFrontend implements Frontend {
   /** `assist resume`: straight back into the live session, as it was. */
   #restored(event: Extract<SessionEvent, { event: 'session-restored' }>): void {
     this.#stopStatus();
-    this.#peer = event.peer;
+    this.#peerName = event.peer;
     this.#approved = true;
     this.#control = event.control;
     this.#paused = this.#pauseWanted = event.paused;
@@ -565,14 +572,14 @@ export class HumanFrontend implements Frontend {
     this.#nothingSharedTimer = undefined;
   }
 
-  #ended(reason: string): void {
+  #ended(reason: EndReason | LocalEndReason): void {
     this.#stopStatus();
     const wasLive = this.#approved;
     this.#phase = 'ended';
     this.#finishMessage?.();
     // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
     if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
-    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked)) || endSentence(reason, this.#role, this.#peer, wasLive));
+    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
   }
 
   #error(message: string, code: string): void {
@@ -879,7 +886,7 @@ const ERROR_HINTS: Record<string, string> = {
   'file-not-found': 'Check the path, or join with the password instead.',
 };
 
-/** How an offer to a device ended before the session began, for the technician; undefined where endSentence says it. */
+/** How an offer to a device ended before the session began, for the technician; undefined where shared/core/end-texts.ts says it. */
 export function offerEndSentence(reason: string, device: string, asked: boolean): string | undefined {
   switch (reason) {
     case 'denied':
@@ -892,44 +899,6 @@ export function offerEndSentence(reason: string, device: string, asked: boolean)
       return `${device} did not take the offer before it expired. Offer again, or check that its agent runs.`;
     default:
       return undefined;
-  }
-}
-
-/** What happened, for the person reading: who ended it, and what to do now. */
-export function endSentence(reason: string, role: Role, peer: string, wasLive: boolean): string {
-  const mine = role === 'agent' ? 'ended-by-agent' : 'ended-by-expert';
-  switch (reason) {
-    case mine:
-      return 'You ended the session.';
-    case 'ended-by-agent':
-    case 'ended-by-expert':
-      return `${peer} ended the session.`;
-    case 'denied':
-      return role === 'agent' ? 'The session is over: you turned them away.' : `${peer} declined your help. The session is over.`;
-    case 'expired':
-      return wasLive ? 'The session reached its time limit and ended.' : 'The invitation expired before anyone connected. Create a new one to try again.';
-    case 'revoked':
-      return 'The invitation was withdrawn: nobody can use it any more.';
-    case 'idle-timeout':
-      return 'Nothing happened for too long, so the session ended. Start a new one if you still need help.';
-    case 'peer-gone':
-      return `${peer}'s connection was lost and did not come back. The session is over.`;
-    case 'burned':
-      return 'Too many wrong passwords or codes were tried, so the invitation was blocked. Create a new one.';
-    case 'confirmation-failed':
-      return 'The password or code did not match. Check it with the other person and try again.';
-    case 'connection-lost':
-      return 'The connection to the relay was lost and could not be restored.';
-    case 'resume-rejected':
-      return 'The connection dropped and the relay would not take the session back.';
-    case 'stream-failed':
-      return 'The session was ended because data arrived damaged or tampered with.';
-    case 'protocol-violation':
-      return "The session was ended because one side's program sent something the assistance protocol does not allow: update assist (and the other side's) and try again.";
-    case 'handshake-failed':
-      return 'The secure connection to the other side could not be set up, so nothing was shared and you left. Try again.';
-    default:
-      return `The session ended (${reason}).`;
   }
 }
 

@@ -22,6 +22,7 @@ import type {
   EndSessionRequest,
   EndReason,
   InvitationKind,
+  LocalEndReason,
   JoinSessionRequest,
   RecordableEvent,
   SessionInfo,
@@ -132,22 +133,6 @@ export interface Activation {
 
 /** Reasons this side may give when it ends the session (EndSessionRequest's). */
 export type OwnEndReason = NonNullable<EndSessionRequest['reason']>;
-
-/** Ends the client sees without the relay saying so. */
-export type LocalEndReason =
-  /** close() was called. */
-  | 'closed'
-  /** Every reconnect attempt failed. */
-  | 'connection-lost'
-  /** The relay refused to resume (token, session ended or expired). */
-  | 'resume-rejected'
-  /** A frame failed to open (authentication) or a stream broke its protocol; the session was ended. */
-  | 'stream-failed'
-  /**
-   * AssistSession only (never the client): the joiner left because the end-to-end handshake failed
-   * before anything was shared; the end's `error` (a SecureSessionError) says why.
-   */
-  | 'handshake-failed';
 
 export interface SessionEnd {
   reason: EndReason | LocalEndReason;

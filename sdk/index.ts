@@ -1,5 +1,5 @@
 // Public API of the client SDK; runs in Node ≥ 20 and browsers. Node users import sdk/node.js instead.
-export { creatorRoleOf } from '../shared/core/messages.js';
+export { creatorRoleOf, type LocalEndReason } from '../shared/core/messages.js';
 export {
   RelayClient,
   DEFAULT_RECONNECT_POLICY,
@@ -7,7 +7,6 @@ export {
   type AttemptVerdict,
   type CreateSessionOptions,
   type EstablishedSession,
-  type LocalEndReason,
   type ReconnectPolicy,
   type RelayClientEvents,
   type RelayClientOptions,

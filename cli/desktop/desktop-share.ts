@@ -115,7 +115,11 @@ export class DesktopShare {
     this.#clock = clock;
     this.#sender = new VideoSender({
       session,
-      capture: devices.capture,
+      // Straight from the display where it can (x11.ts), else through the capture package.
+      capture: {
+        monitors: () => devices.capture.monitors(),
+        capture: (monitorId) => this.#watch?.capture?.(monitor) ?? devices.capture.capture(monitorId),
+      },
       openEncoder: devices.openEncoder,
       monitor,
       maxFps,

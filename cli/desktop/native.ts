@@ -84,7 +84,7 @@ export function loadScreenCapture(): ScreenCapture {
       const monitor = allMonitors(Monitor).find((candidate) => candidate.id() === monitorId);
       if (!monitor) throw new Error(`no monitor with id ${monitorId}`);
       const image = await monitor.captureImage();
-      return { width: image.width, height: image.height, rgba: await image.toRaw() };
+      return { width: image.width, height: image.height, format: 'RGBA', pixels: await image.toRaw() };
     },
   };
 }
@@ -137,7 +137,7 @@ interface WebCodecs {
     new (init: { output(chunk: EncodedChunk): void; error(error: Error): void }): WebCodecsEncoder;
     isConfigSupported(config: object): Promise<{ supported?: boolean }>;
   };
-  VideoFrame: new (data: Uint8Array, init: { format: 'RGBA'; codedWidth: number; codedHeight: number; timestamp: number }) => { close(): void };
+  VideoFrame: new (data: Uint8Array, init: { format: RawFrame['format']; codedWidth: number; codedHeight: number; timestamp: number }) => { close(): void };
 }
 interface EncodedChunk {
   type: 'key' | 'delta';
@@ -203,7 +203,7 @@ export function webCodecsEncoders(webCodecs: WebCodecs = loadWebCodecs()): OpenE
         if (failure) return Promise.reject(failure);
         return new Promise((resolve, reject) => {
           pending = { resolve, reject };
-          const videoFrame = new webCodecs.VideoFrame(frame.rgba, { format: 'RGBA', codedWidth: frame.width, codedHeight: frame.height, timestamp });
+          const videoFrame = new webCodecs.VideoFrame(frame.pixels, { format: frame.format, codedWidth: frame.width, codedHeight: frame.height, timestamp });
           try {
             encoder.encode(videoFrame, { keyFrame });
           } catch (error) {

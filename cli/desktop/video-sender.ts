@@ -3,10 +3,14 @@
 //   - an unchanged picture is not encoded: an idle desktop sends nothing at all (the cursor has its
 //     own messages), unless the expert's side needs a key frame (start, request, resume, a drop);
 //   - a picture is captured only when the encoder is about to be free: while it encodes, the next
-//     capture waits until it has its chunk, then the chunk is sent while the next picture is
-//     captured. A picture taken earlier would only wait for the encoder, growing older (the glass-
-//     to-glass latency is its age when encoding starts plus the encode); the encoder is opened,
-//     reopened and closed only between two encodes (#exclusive);
+//     capture waits until what is left of the encode (by the median encode) is no longer than the
+//     median capture, so that the capture ends as the encoder frees: captures and encodes overlap
+//     (they run on other threads than this one, so on two cores at once) and the picture encoded is
+//     as fresh as waiting for the encoder would make it. A picture taken earlier would only wait for
+//     the encoder, growing older (the glass-to-glass latency is its age when encoding starts plus the
+//     encode); one taken later leaves the encoder idle. Until the medians are known the capture
+//     waits until the encoder has its chunk. The chunk is sent while the next picture is captured;
+//     the encoder is opened, reopened and closed only between two encodes (#exclusive);
 //   - no frame is encoded while more waits unacknowledged than the link carries in 250 ms plus the viewer’s ack delay
 //     (sdk/video-pacing.ts, shared with the console's screen share), so a slow link degrades to fewer
 //     frames, never to a queue: looked at before capturing, and again just before encoding;
@@ -66,7 +70,7 @@ export interface VideoSenderOptions {
   maxFps: number;
   /** `--codec`: VP8 only, or H.264 when the expert decodes it (the default). */
   codec?: CodecChoice;
-  clock: Pick<Clock, 'now'>;
+  clock: Clock;
   /** The share got a new configuration (codec, size). */
   onConfigured(info: VideoShareInfo): void;
 }
@@ -85,6 +89,8 @@ export class VideoSender {
   #encoderWork: Promise<unknown> = Promise.resolve();
   /** While the encoder works on a picture: resolves once it has that picture's chunk. */
   #encoderBusy: Promise<void> | undefined;
+  /** While the encoder is busy: when it should have the last picture's chunk, by the median encode. */
+  #encoderFreeAt = 0;
   #captures: Promise<unknown> = Promise.resolve();
   /**
    * The newest picture on its way to the expert (waiting, encoding or sent): the next capture is
@@ -153,7 +159,7 @@ export class VideoSender {
     const { session, capture, monitor, clock } = this.#options;
     if (!this.#mayCapture()) return { outcome: 'not-ready' };
     // The picture is taken as the encoder is done with the last one: encoded at once, it is as fresh as it can be.
-    await this.#encoderBusy;
+    await this.#encoderAboutToBeFree();
     if (!this.#mayCapture()) return { outcome: 'not-ready' };
     if (!this.#mayEncode()) return { outcome: 'backpressure' };
     const captureStart = clock.now();
@@ -164,6 +170,8 @@ export class VideoSender {
     this.#newest = picture;
     let free!: () => void;
     const busy = new Promise<void>((resolve) => (free = resolve));
+    // Its encode starts when the encoder is done with the one before (if any is still at it).
+    this.#encoderFreeAt = Math.max(clock.now(), this.#encoderBusy ? this.#encoderFreeAt : 0) + (this.#sizeRule.median?.encodeMs ?? 0);
     this.#encoderBusy = busy;
     const encoded = this.#exclusive(() => this.#encodeAndSend(picture, captureMs, free));
     void encoded
@@ -178,6 +186,21 @@ export class VideoSender {
         if (this.#encoderBusy === busy) this.#encoderBusy = undefined;
       });
     return { outcome: 'queued', encoded };
+  }
+
+  /**
+   * Resolves once the encoder has the chunk of the picture it works on or, when the median capture
+   * and encode are known, once what is left of its encode is no longer than a capture.
+   */
+  async #encoderAboutToBeFree(): Promise<void> {
+    const busy = this.#encoderBusy;
+    const median = this.#sizeRule.median;
+    if (!busy || !median) return busy;
+    const waitMs = this.#encoderFreeAt - median.captureMs - this.#options.clock.now();
+    if (waitMs <= 0) return;
+    let cancel = () => {};
+    await Promise.race([busy, new Promise<void>((resolve) => (cancel = this.#options.clock.schedule(waitMs, resolve)))]);
+    cancel();
   }
 
   #forget(picture: RawFrame): void {
@@ -306,7 +329,7 @@ export class VideoSender {
 }
 
 function samePicture(a: RawFrame, b: RawFrame): boolean {
-  return a.width === b.width && a.height === b.height && Buffer.compare(a.rgba, b.rgba) === 0;
+  return a.width === b.width && a.height === b.height && a.format === b.format && Buffer.compare(a.pixels, b.pixels) === 0;
 }
 
 function capturePermissionHint(): string {

@@ -166,6 +166,24 @@ export const endReasons = [
 ] as const;
 export type EndReason = (typeof endReasons)[number];
 
+/** Ends a client sees without the relay saying so. */
+export const localEndReasons = [
+  /** close() was called. */
+  'closed',
+  /** Every reconnect attempt failed. */
+  'connection-lost',
+  /** The relay refused to resume (token, session ended or expired). */
+  'resume-rejected',
+  /** A frame failed to open (authentication) or a stream broke its protocol; the session was ended. */
+  'stream-failed',
+  /**
+   * AssistSession only (never the client): the joiner left because the end-to-end handshake failed
+   * before anything was shared; the end's `error` (a SecureSessionError) says why.
+   */
+  'handshake-failed',
+] as const;
+export type LocalEndReason = (typeof localEndReasons)[number];
+
 export const errorCodes = [
   'malformed-json',
   'invalid-request',

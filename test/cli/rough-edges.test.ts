@@ -148,7 +148,7 @@ describe('secrets typed at a prompt', () => {
     await tmux.press('retry-helper', 'Enter');
     await tmux.waitFor('retry-helper', /Verification code: +\d{3} \d{3}/);
     const screen = await tmux.screen('retry-helper');
-    expect(screen).not.toContain('The password or code did not match');
+    expect(screen).not.toContain('The password did not match. Check it with');
     expect(screen).not.toContain(password as string);
     await person.next('connected');
   });
@@ -168,7 +168,7 @@ describe('secrets typed at a prompt', () => {
     expect(await tmux.waitForExit('burn-helper')).toBe(1);
     const screen = await tmux.screen('burn-helper');
     expect(screen.match(AGAIN_PROMPT_ANYWHERE)).toHaveLength(2);
-    expect(screen).toContain('Too many wrong passwords or codes were tried, so the invitation was blocked. Create a new one.');
+    expect(screen).toContain('Too many wrong passwords or codes were tried, so the invitation was blocked. Ask the person for a new one.');
     expect(await person.next('ended')).toMatchObject({ reason: 'burned' });
   });
 });

@@ -16,7 +16,8 @@ import { runExpert } from './expert.js';
 import { filledIn, relay } from './forms.js';
 import { showEnded } from './session-ui.js';
 import type { TechnicianTab } from './technician-sign-in.js';
-import { allowedText, endText, errorText, lastSeenText, minutesAndSeconds, spacedCode } from './text.js';
+import { allowedText, errorText, lastSeenText, minutesAndSeconds, spacedCode } from './text.js';
+import { endText } from '../../shared/core/end-texts.js';
 
 /** What the Devices view needs besides the tab's sign-in. */
 export interface DevicesContext {

@@ -11,7 +11,8 @@ import { codeAttributes, filledIn, nameField, relay, validName } from './forms.j
 import { dropFragment, keepInTab, leaveInvitationAddress, TerminalReplay } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, idleNotice, showEnded } from './session-ui.js';
 import { TerminalView } from './terminal.js';
-import { endText, errorText, spacedCode } from './text.js';
+import { errorText, spacedCode } from './text.js';
+import { endText } from '../../shared/core/end-texts.js';
 
 // The technician's side: join an invitation (relay URL + password, or an Easy Connect password
 // typed in), or offer help with a helper code; then the verification code, the wait for approval,

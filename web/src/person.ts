@@ -8,7 +8,8 @@ import { codeAttributes, filledIn, nameField, relay, validName } from './forms.j
 import { ScreenShare } from './screen-share.js';
 import { keepInTab, leaveInvitationAddress } from './resume.js';
 import { connectionNotice, countdown, guardAgainstClosing, idleNotice, showEnded } from './session-ui.js';
-import { endText, errorText, spacedCode } from './text.js';
+import { errorText, spacedCode } from './text.js';
+import { endText } from '../../shared/core/end-texts.js';
 
 /** What "Add time" adds (the SDK's default extension). */
 const EXTENSION_MINUTES = DEFAULT_EXTENSION_SECONDS / 60;

@@ -3,7 +3,8 @@ import type { AgentSession, AssistSnapshot, ExpertSession } from '../../sdk/assi
 import { decodeBase64, encodeBase64 } from '../../shared/core/base64.js';
 import { decodeAssistSnapshot, encodeAssistSnapshot, SnapshotFormatError } from '../../sdk/snapshot.js';
 import { h, showScreen } from './dom.js';
-import { endText, errorText } from './text.js';
+import { errorText } from './text.js';
+import { endText, readerOf } from '../../shared/core/end-texts.js';
 
 // A reload puts both people back into the same session (issue 13): once approved, the session's
 // snapshot (sdk/snapshot.ts) lives in this tab's session storage, written before anything leaves,
@@ -68,8 +69,7 @@ export async function resumeFromTab(
     session = await restoreAssistSession(saved);
   } catch (error) {
     forgetTab();
-    const reader = saved.role === 'agent' ? 'person' : 'technician';
-    const why = error instanceof SessionRestoreError ? endText(error.end.reason, reader) : errorText(error);
+    const why = error instanceof SessionRestoreError ? endText(error.end.reason, readerOf(saved.role)) : errorText(error);
     showScreen('The session could not be resumed', h('p', { class: 'end-reason' }, why), h('p', {}, h('a', { href: '/' }, 'Go to the start page')));
     return;
   }

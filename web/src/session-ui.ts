@@ -3,7 +3,8 @@ import type { RelayClient } from '../../sdk/client.js';
 import { watchTimeLimit } from '../../sdk/time-limit.js';
 import { isVersionMismatch } from '../../sdk/secure-session.js';
 import { button, clockTime, h, showScreen } from './dom.js';
-import { endText, errorText, timeLeft, type Reader } from './text.js';
+import { errorText, timeLeft } from './text.js';
+import { endText, type Reader } from '../../shared/core/end-texts.js';
 
 // What both sides show around a session: how long it may still last, a guard against closing the
 // tab by accident, and why it ended.

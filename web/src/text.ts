@@ -1,58 +1,13 @@
-// What the console says to people: every end of a session and every error in plain words, for the
-// side reading it. Kept apart from the DOM so it can be checked on its own.
+// What the console says to people: every error in plain words (why a session ended: shared/core/end-texts.ts,
+// which the CLI shows too). Kept apart from the DOM so it can be checked on its own.
 
 import { CodedError } from '../../shared/core/coded-error.js';
 import { CodeFormatError } from '../../shared/core/codes.js';
 import { InvitationFileError } from '../../shared/core/invitation-file.js';
 import { RelayUrlError } from '../../shared/core/relay-url.js';
-import type { ApprovalMode, ConsentRule, EndReason } from '../../shared/core/messages.js';
+import type { ApprovalMode, ConsentRule } from '../../shared/core/messages.js';
 import { AssistSetupError, InvitationMixUpError, type InvitationShape } from '../../sdk/assist.js';
-import type { LocalEndReason } from '../../sdk/client.js';
 import { RelayError } from '../../sdk/connection.js';
-
-/** Who reads the text: the person who asked for help, or the technician helping. */
-export type Reader = 'person' | 'technician';
-
-const endTexts: Record<EndReason | LocalEndReason, Record<Reader, string>> = {
-  'ended-by-agent': { person: 'You ended the session.', technician: 'The person you were helping ended the session.' },
-  'ended-by-expert': { person: 'The technician ended the session.', technician: 'You ended the session.' },
-  expired: { person: 'The session reached its time limit.', technician: 'The session reached its time limit.' },
-  'idle-timeout': {
-    person: 'The session ended because nothing happened for too long. Ask for help again if you still need it.',
-    technician: 'The session ended because nothing happened for too long. The person can invite you again.',
-  },
-  'peer-gone': { person: 'The technician’s connection was lost and did not come back in time.', technician: 'The person’s connection was lost and did not come back in time.' },
-  burned: {
-    person: 'Your invitation can no longer be used: a wrong password was tried too many times. If you still need help, ask again.',
-    technician: 'This invitation can no longer be used: a wrong password was tried too many times. Ask the person for a new one.',
-  },
-  revoked: { person: 'You withdrew the invitation.', technician: 'The invitation was withdrawn.' },
-  denied: { person: 'You did not let the technician in.', technician: 'The person did not let you in.' },
-  'confirmation-failed': {
-    person: 'The code or password did not match. Check it with the technician and try again.',
-    technician: 'The password did not match. Check it with the person and try again.',
-  },
-  'protocol-violation': {
-    person: 'The session was ended because one side’s program sent something the assistance protocol does not allow. Update the assist command and this page, then try again.',
-    technician: 'The session was ended because one side’s program sent something the assistance protocol does not allow. Update the assist command and this page, then try again.',
-  },
-  closed: { person: 'The session was closed.', technician: 'The session was closed.' },
-  'connection-lost': { person: 'The connection to the relay was lost.', technician: 'The connection to the relay was lost.' },
-  'resume-rejected': { person: 'The connection came back too late: the session is over.', technician: 'The connection came back too late: the session is over.' },
-  'stream-failed': {
-    person: 'The session was stopped because data arrived damaged or altered on the way.',
-    technician: 'The session was stopped because data arrived damaged or altered on the way.',
-  },
-  'handshake-failed': {
-    person: 'The secure connection with the technician could not be set up, so nothing was shared. Try again.',
-    technician: 'The secure connection with the person could not be set up, so nothing was shared. Try again.',
-  },
-};
-
-/** Why a session ended, for the reader. */
-export function endText(reason: EndReason | LocalEndReason, reader: Reader): string {
-  return endTexts[reason][reader];
-}
 
 const GONE = 'This invitation has expired, was used or withdrawn, or does not exist. Ask for a new one.';
 

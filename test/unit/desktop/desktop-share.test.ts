@@ -7,6 +7,7 @@ import type { CursorShape, CursorState, ExpertSession, VideoChunk, VideoConfig }
 import { until, useCleanups } from '../../support/harness.js';
 import { decidingPair, sendRaw } from '../sdk/support/assist-pair.js';
 import { ManualClock } from '../sdk/support/manual-clock.js';
+import type { ScreenWatch } from '../../../cli/desktop/ports.js';
 import { cursorImage, FakeEncoders, FakeInput, FakeScreen, FakeWatch, holdEncoder, picture } from './fakes.js';
 
 const defer = useCleanups();
@@ -26,13 +27,13 @@ function watch(expert: ExpertSession) {
   return seen;
 }
 
-async function sharing({ notifiesChanges = false, maxFps = 15 } = {}) {
+async function sharing({ notifiesChanges = false, maxFps = 15, capture }: { notifiesChanges?: boolean; maxFps?: number; capture?: ScreenWatch['capture'] } = {}) {
   const pair = await decidingPair(defer);
   const clock = new ManualClock();
   const screen = new FakeScreen();
   const input = new FakeInput();
   const encoders = new FakeEncoders();
-  const display = Object.assign(new FakeWatch(), { notifiesChanges });
+  const display = Object.assign(new FakeWatch(), { notifiesChanges, capture });
   const events: DesktopEvent[] = [];
   const prepared = prepareDesktop({ maxFps }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
   const seen = watch(pair.expert);
@@ -46,6 +47,16 @@ async function sharing({ notifiesChanges = false, maxFps = 15 } = {}) {
 }
 
 describe('a desktop share on a session', () => {
+  it("captures through the display's own connection where it can (X11 GetImage, BGRX), not the capture package", async () => {
+    const areas: unknown[] = [];
+    const { seen, run, screen, encoders } = await sharing({ capture: async (area) => (areas.push(area), picture(77, 64, 36, 'BGRX')) });
+    await run(1);
+    await until(() => seen.chunks.length === 1, 'the first frame');
+    expect(screen.captures).toBe(0);
+    expect(areas[0]).toMatchObject({ x: 0, y: 0, width: 1920, height: 1080 });
+    expect(encoders.encoded[0]).toMatchObject({ format: 'BGRX', red: 0 }); // the first byte is blue
+  });
+
   it('starts with a key frame of the monitor, then sends nothing while the screen does not change', async () => {
     const { seen, events, run, clock, screen } = await sharing();
     expect(seen.configs).toEqual([{ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true }]);

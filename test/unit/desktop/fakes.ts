@@ -1,7 +1,7 @@
 // Fakes for the desktop share's ports: a screen whose picture a test sets, an encoder that says
 // what it was asked, an input device that records calls, and (for the video sender alone) a session
 // that keeps the SDK's video rules in a few lines.
-import type { AgentSessionEvents, CursorShape, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
+import type { AgentSessionEvents, Clock, CursorShape, CursorState, VideoChunk, VideoConfig } from '../../../sdk/node.js';
 import { Emitter } from '../../../sdk/emitter.js';
 import type { CursorImage, DesktopSession, EncoderSettings, FrameEncoder, InputDevice, MonitorInfo, RawFrame, ScreenCapture, ScreenWatch } from '../../../cli/desktop/ports.js';
 import { DesktopError } from '../../../cli/desktop/errors.js';
@@ -19,11 +19,12 @@ export const monitor = (overrides: Partial<MonitorInfo> = {}): MonitorInfo => ({
   ...overrides,
 });
 
-/** A picture of one colour (its red value tells pictures apart). */
-export function picture(red: number, width = 1920, height = 1080): RawFrame {
-  const rgba = new Uint8Array(width * height * 4);
-  for (let index = 0; index < rgba.length; index += 4) rgba.set([red, 0, 0, 255], index);
-  return { width, height, rgba };
+/** A picture of one colour (its red value tells pictures apart), RGBA unless told. */
+export function picture(red: number, width = 1920, height = 1080, format: RawFrame['format'] = 'RGBA'): RawFrame {
+  const pixels = new Uint8Array(width * height * 4);
+  const pixel = format === 'RGBA' ? [red, 0, 0, 255] : [0, 0, red, 255];
+  for (let index = 0; index < pixels.length; index += 4) pixels.set(pixel, index);
+  return { width, height, format, pixels };
 }
 
 export class FakeScreen implements ScreenCapture {
@@ -52,7 +53,9 @@ export class FakeScreen implements ScreenCapture {
 }
 
 export interface EncodedFrame {
+  /** The picture's first byte: its red value in RGBA. */
   red: number;
+  format: RawFrame['format'];
   key: boolean;
   settings: EncoderSettings;
 }
@@ -83,11 +86,11 @@ export class FakeEncoders {
         this.inFlight++;
         const key = keyFrame || first;
         first = false;
-        this.encoded.push({ red: frame.rgba[0]!, key, settings });
+        this.encoded.push({ red: frame.pixels[0]!, format: frame.format, key, settings });
         await this.gate;
         this.clock?.advanceBy(this.encodeMs);
         this.inFlight--;
-        return { key, data: Uint8Array.of(frame.rgba[0]!, key ? 1 : 0) };
+        return { key, data: Uint8Array.of(frame.pixels[0]!, key ? 1 : 0) };
       },
       close: () => {
         if (this.inFlight > 0) this.changedMidEncode++;
@@ -130,14 +133,23 @@ export function holdEncoder(encoders: FakeEncoders): () => void {
   };
 }
 
-/** A clock whose time moves only when told to. */
-export class StepClock {
+/** A clock whose time moves only when told to; what is scheduled runs once its time is passed. */
+export class StepClock implements Clock {
   #now = 0;
+  #timers: Array<{ at: number; callback: () => void }> = [];
   now(): number {
     return this.#now;
   }
+  schedule(delayMs: number, callback: () => void): () => void {
+    const timer = { at: this.#now + delayMs, callback };
+    this.#timers.push(timer);
+    return () => (this.#timers = this.#timers.filter((other) => other !== timer));
+  }
   advanceBy(ms: number): void {
     this.#now += ms;
+    const due = this.#timers.filter(({ at }) => at <= this.#now);
+    this.#timers = this.#timers.filter(({ at }) => at > this.#now);
+    for (const { callback } of due) callback();
   }
 }
 

@@ -239,7 +239,7 @@ describe('the video sender', () => {
     expect(setup.configured.at(-1)).toBe('vp8 960x540');
   });
 
-  it('captures the next picture only once the encoder has its chunk: the picture encoded is the newest, and the encoder is never reopened mid-encode', async () => {
+  it('until the capture and encode times are known, captures the next picture only once the encoder has its chunk: the picture encoded is the newest, and the encoder is never reopened mid-encode', async () => {
     const setup = sender();
     await setup.video.configure();
     const release = holdEncoder(setup.encoders);
@@ -271,6 +271,40 @@ describe('the video sender', () => {
       [30, true],
     ]);
     expect(setup.encoders.encoded.at(-1)!.settings.codec).toBe('avc1.640028');
+  });
+
+  it('once the capture and encode times are known, starts the next capture so that it ends as the encoder frees: the two overlap, and the picture is the one shown then', async () => {
+    const setup = sender();
+    await setup.video.configure();
+    setup.encoders.encodeMs = 40;
+    setup.screen.onCapture = () => setup.clock.advanceBy(10);
+    for (let index = 1; index <= 15; index++) {
+      setup.screen.current = picture(index, 64, 36);
+      await frame(setup);
+    }
+    const release = holdEncoder(setup.encoders);
+    setup.screen.current = picture(20, 64, 36);
+    const busy = await setup.video.capture();
+    const captures = setup.screen.captures;
+    let nextCaptured = false;
+    const next = setup.video.capture().then((captured) => ((nextCaptured = true), captured));
+    // The encode just started takes 40 ms by the median, a capture 10: the next starts 30 ms on, not before.
+    setup.screen.current = picture(30, 64, 36);
+    setup.clock.advanceBy(29);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(setup.screen.captures).toBe(captures);
+    setup.screen.current = picture(40, 64, 36);
+    setup.clock.advanceBy(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Captured while the encoder still works on picture 20.
+    expect(nextCaptured).toBe(true);
+    expect(setup.screen.captures).toBe(captures + 1);
+    expect(setup.encoders.inFlight).toBe(1);
+    release();
+    expect(await encodedAs(busy)).toBe('sent');
+    expect(await encodedAs(await next)).toBe('sent');
+    expect(setup.session.chunks.slice(-2).map((chunk) => chunk.data[0])).toEqual([20, 40]);
+    expect(setup.encoders.changedMidEncode).toBe(0);
   });
 
   it('a key frame needed while the encoder works makes the next picture a key frame', async () => {

@@ -3,6 +3,7 @@
 // browser would from the codec string alone (H.264 in Annex B: a video-config has no description).
 import { describe, expect, it } from 'vitest';
 import { loadWebCodecs, webCodecsEncoders } from '../../../cli/desktop/native.js';
+import type { RawFrame } from '../../../cli/desktop/ports.js';
 import { picture } from './fakes.js';
 
 interface DecodedFrame {
@@ -13,11 +14,11 @@ interface DecodedFrame {
   close(): void;
 }
 
-async function roundTrip(codec: string) {
+async function roundTrip(codec: string, format: RawFrame['format']) {
   const open = webCodecsEncoders();
   // Frames larger than the encoded size are scaled by the encoder, as a monitor is.
   const encoder = await open({ codec, width: 64, height: 48, bitrate: 500_000, framerate: 15 });
-  const chunks = [await encoder.encode(picture(200, 128, 96), 0, true), await encoder.encode(picture(60, 128, 96), 66_000, false)];
+  const chunks = [await encoder.encode(picture(200, 128, 96, format), 0, true), await encoder.encode(picture(60, 128, 96, format), 66_000, false)];
   encoder.close();
 
   const { VideoDecoder, EncodedVideoChunk } = loadWebCodecs() as unknown as {
@@ -46,8 +47,13 @@ async function roundTrip(codec: string) {
 }
 
 describe('the WebCodecs encoder', () => {
-  it.each(['vp8', 'avc1.640028'])('%s: a key frame then a delta frame that decode back to their colours, at the encoded size', async (codec) => {
-    const { chunks, decoded } = await roundTrip(codec);
+  it.each([
+    ['vp8', 'RGBA'],
+    ['avc1.640028', 'RGBA'],
+    ['vp8', 'BGRX'],
+    ['avc1.640028', 'BGRX'],
+  ] as const)('%s from %s pictures: a key frame then a delta frame that decode back to their colours, at the encoded size', async (codec, format) => {
+    const { chunks, decoded } = await roundTrip(codec, format);
     expect(chunks.map((chunk) => chunk.key)).toEqual([true, false]);
     expect(decoded.map(({ width, height }) => `${width}x${height}`)).toEqual(['64x48', '64x48']);
     // Through 4:2:0 YUV and back, a colour comes back within a few steps.

@@ -3,20 +3,10 @@ import { CodeFormatError, parseCode } from '../../../shared/core/codes.js';
 import { AssistSetupError } from '../../../sdk/assist.js';
 import { RelayError } from '../../../sdk/connection.js';
 import { SecureSessionError } from '../../../sdk/secure-session.js';
-import { allowedText, endText, errorText, lastSeenText, minutesAndSeconds, sentence, spacedCode, timeLeft } from '../../../web/src/text.js';
+import { allowedText, errorText, lastSeenText, minutesAndSeconds, sentence, spacedCode, timeLeft } from '../../../web/src/text.js';
 import { refusal } from '../../support/refusal.js';
 
 // What the console says to people: plain sentences, for the side reading them.
-
-describe('endText', () => {
-  it('tells each side its own story', () => {
-    expect(endText('ended-by-agent', 'technician')).toBe('The person you were helping ended the session.');
-    expect(endText('ended-by-agent', 'person')).toBe('You ended the session.');
-    expect(endText('denied', 'technician')).toBe('The person did not let you in.');
-    expect(endText('burned', 'technician')).toContain('Ask the person for a new one.');
-    expect(endText('handshake-failed', 'person')).toBe('The secure connection with the technician could not be set up, so nothing was shared. Try again.');
-  });
-});
 
 describe('errorText for another version of assist on the other side', () => {
   it('asks an older peer to update, and for a newer one says the relay (which serves this console) needs updating', () => {
