@@ -36,6 +36,8 @@ export interface OfferHandling {
   policyNotBefore: number;
   /** Times the question (tests pass a manual one). */
   clock?: Clock;
+  /** The agent is stopping (Ctrl-C, SIGTERM): a question open is denied, a session under way ended. */
+  stopping?: AbortSignal;
   /**
    * The agent runs in an interactive terminal a person sees (not --json, stdin and stdout terminals): the
    * question can be answered there, the session's keys work there, and without a desktop a shell can be shared in it.
@@ -53,6 +55,13 @@ const NO_DESKTOP: Partial<Record<DesktopErrorCode, string>> = {
   wayland: 'a Wayland session, whose screen cannot be captured',
   'native-package-missing': 'the screen capture packages are not installed',
   'no-monitor': 'no monitor was found',
+};
+
+/** What allowing shares, in the agent's own output. */
+const SHARES_SENTENCE: Record<OfferedShare['kind'], string> = {
+  desktop: 'Allowing shares this desktop.',
+  terminal: 'There is no desktop to share here: allowing starts a shell in this terminal and shares it.',
+  nothing: 'There is no desktop to share here, and no shell is shared from a service: allowing lets them chat only.',
 };
 
 /** What allowing an offer will share here: the desktop when it can be, else a shell (only in a terminal a person sees), else nothing. */
@@ -93,6 +102,7 @@ async function consent(decision: OfferDecision, page: ConsentPage, handling: Off
     return decision.rule.level;
   }
   const answer = page.ask(decision.levels, handling.consentTimeoutMs);
+  whenStopping(handling, () => page.answer('deny'));
   if (handling.openBrowser) openInBrowser(page.url);
   const stopTerminal = askOnTerminal(page, decision.levels, handling);
   try {
@@ -100,6 +110,12 @@ async function consent(decision: OfferDecision, page: ConsentPage, handling: Off
   } finally {
     stopTerminal();
   }
+}
+
+/** Runs `then` once the agent is stopping (at once if it already is). */
+function whenStopping({ stopping }: Pick<OfferHandling, 'stopping'>, then: () => void): void {
+  if (stopping?.aborted) then();
+  else stopping?.addEventListener('abort', then, { once: true });
 }
 
 /** Handles one offer to the end of its session (or its refusal). */
@@ -118,9 +134,9 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
   const relay = identity.relay.httpUrl === undefined ? identity.relay.webSocketUrl : { webSocketUrl: identity.relay.webSocketUrl, httpUrl: identity.relay.httpUrl };
   // Checked before the question, so the person is told what allowing shares.
   const { shares, desktop, problem } = whatToShare(handling);
-  if (problem) handling.say({ event: 'desktop-error', code: problem.code, message: problem.message }, `No desktop to share: ${problem.message}`);
+  if (problem && shares.kind !== 'desktop') handling.say({ event: 'desktop-error', code: problem.code, message: problem.message }, `No desktop to share here: ${shares.noDesktop}.`);
   const session = await acceptHelp({ relay, code: decision.code, name: identity.name });
-  // Listened for from the start: a denial's end comes as soon as the relay has the answer, before deny() below.
+  // From the start: the technician may leave, or the relay end a denied offer, before anyone waits for it.
   const ended = new Promise<string>((resolve) => session.on('ended', (end) => resolve(end.reason)));
   const { verificationCode } = await new Promise<{ verificationCode: string }>((resolve) => session.on('expert', resolve));
   const page = await openConsentPage(
@@ -136,29 +152,29 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
   try {
     handling.say(
       { event: 'offer', technician: technician.name, email: technician.email, reason: offer.reason, consent: decision.rule.consent, verification: verificationCode, shares: shares.kind, page: page.url },
-      `${technician.name}${technician.email ? ` <${technician.email}>` : ''} offers help: ${offer.reason}\nVerification code ${verificationCode}. ${
+      `${technician.name}${technician.email ? ` <${technician.email}>` : ''} offers help: ${offer.reason}\n${SHARES_SENTENCE[shares.kind]}\nVerification code ${verificationCode}. ${
         decision.rule.consent === 'ask' ? `Answer within ${Math.round(handling.consentTimeoutMs / 1000)} s on ${page.url}` : `Connecting without asking (policy); notice on ${page.url}`
       }`,
     );
     const answer = await consent(decision, page, handling);
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
-    let reason: string;
-    if (answer === 'view' || answer === 'control') {
+    if ((answer === 'view' || answer === 'control') && session.phase !== 'ended') {
       const frontend = offeredSessionFrontend(page, handling.sessionFrontend(technician.name, shares.kind), {
         mode: answer,
+        stopping: handling.stopping,
         notice: decision.rule.consent === 'notice',
         controlAllowed: decision.levels.includes('control'),
         ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
       });
       const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };
-      ({ reason } = await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size }));
+      await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size });
       frontend.close();
-    } else {
+    } else if (session.phase !== 'ended') {
       // A denial is also said inside the encrypted channel, as an invited session's is (the relay ends it either way).
       await session.deny().catch(() => {});
-      reason = await ended;
     }
+    const reason = await ended;
     handling.say({ event: 'offer-session-ended', reason }, `The help-desk session ended (${reason}).`);
   } finally {
     await page.close();
@@ -173,13 +189,15 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
 function offeredSessionFrontend(
   page: ConsentPage,
   inner: Frontend,
-  start: { mode: ApprovalMode; notice: boolean; controlAllowed: boolean; noDesktop?: string },
+  start: { mode: ApprovalMode; stopping: AbortSignal | undefined; notice: boolean; controlAllowed: boolean; noDesktop?: string },
 ): Frontend {
   let give: (command: Command) => void = () => {};
   return {
     show(event) {
       page.show(event);
-      if (event.event === 'still-running') give({ cmd: 'hang-up' });
+      // The shell was started for the technician, not by the person: it is hung up, not left running for them.
+      if (event.event === 'still-running') return give({ cmd: 'hang-up' });
+      if (event.event === 'program-exited') return;
       return inner.show(event);
     },
     listen(onCommand) {
@@ -193,6 +211,7 @@ function offeredSessionFrontend(
       inner.listen(give);
       give({ cmd: 'approve', mode: start.mode });
       if (start.noDesktop) give({ cmd: 'chat', text: start.noDesktop });
+      whenStopping({ stopping: start.stopping }, () => give({ cmd: 'quit' }));
     },
     close: () => inner.close(),
   };

@@ -83,7 +83,9 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
   );
   const say = (event: Record<string, unknown> & { event: string }, sentence: string) => report(options.json, event, sentence);
   const terminal = !options.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const stopping = new AbortController();
   const handling: OfferHandling = {
+    stopping: stopping.signal,
     say,
     consentTimeoutMs: options.consentTimeoutSeconds * 1000,
     openBrowser: options.browser && hasDesktop(),
@@ -97,10 +99,12 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
   };
   // One offer at a time: another while the person is being asked (or helped) is denied.
   let busy = false;
+  /** The offer being handled, settled once its session is over. */
+  let handled: Promise<void> = Promise.resolve();
   agent.on('offer', (offer) => {
     if (busy) return void agent.answerOffer(offer.sessionId, 'deny').catch(() => {});
     busy = true;
-    handleOffer(agent, identity, offer, handling)
+    handled = handleOffer(agent, identity, offer, handling)
       .catch((error: unknown) => {
         const event = errorEvent(error);
         report(options.json, event, `assist: the offer failed: ${event.message}`, options.json ? process.stdout : process.stderr);
@@ -126,7 +130,12 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
       report(options.json, { event: 'error', code, message }, `assist: ${message}`, options.json ? process.stdout : process.stderr);
       resolve(1);
     });
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => agent.stop());
+    // A question open is denied and a session under way is ended for both sides before the agent goes.
+    const stop = () => {
+      stopping.abort();
+      void handled.then(() => agent.stop());
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stop);
     agent.start();
   });
 }

@@ -4,9 +4,6 @@
 // page in headless Chromium. The technician gets video only after "allow view"; its input is dropped on the
 // device until the person gives control there, then lands on the X display; the page pauses, takes control
 // back, stops the share and ends the session; the relay audits each step. Every wait is for an event.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +17,8 @@ import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trai
 import { chromiumPath } from '../support/chromium.js';
 import { useAssist, type AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
-import { technicianOffer } from '../support/help-desk.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { enrolledAgent, technicianOffer } from '../support/help-desk.js';
+import { operator } from '../support/operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
 import { sendRaw } from '../unit/sdk/support/assist-pair.js';
 
@@ -58,18 +55,7 @@ const defer = useCleanups();
 const { start } = useAssist(() => runtime.httpUrl);
 
 /** A machine enrolled with `assist enrol` whose `assist agent --json` runs on the X display. */
-async function deviceOnDisplay(name: string): Promise<{ agent: AssistProcess; deviceId: string }> {
-  const stateHome = mkdtempSync(join(tmpdir(), 'assist-device-'));
-  defer(() => rmSync(stateHome, { recursive: true, force: true }));
-  const env = { XDG_STATE_HOME: stateHome };
-  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
-  const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env });
-  const { deviceId } = await enrol.next('enrolled');
-  expect(await enrol.exitCode()).toBe(0);
-  const agent = start(['agent', '--json', '--no-browser'], { env: { ...xDisplay.env, ...env } });
-  await agent.next('online');
-  return { agent, deviceId: deviceId as string };
-}
+const deviceOnDisplay = (name: string) => enrolledAgent(runtime, start, { group: GROUP, name, env: xDisplay.env, defer });
 
 /** What the technician's side received of the desktop. */
 function watchVideo(offer: HelpOffer) {

@@ -180,4 +180,28 @@ describe('help-desk offers', () => {
     expect((await devices(offer)).map((listed) => listed.deviceId)).not.toContain(device.identity.deviceId);
     await expect(offerToDevice(offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
   });
+
+  it('an agent that stops (Ctrl-C, SIGTERM) denies the question it has open, and ends a session under way for the technician', async () => {
+    const device = await onlineDevice('Reception PC 4');
+    for (const when of ['asking', 'helping'] as const) {
+      device.said.length = 0;
+      const stopping = new AbortController();
+      device.handling.stopping = stopping.signal;
+      const offer = await technicianOffer('ada');
+      const ended = endOf(offer);
+      await offerToDevice(offer, device.identity, `INC-stop-${when}`);
+      const asked = await until(said(device, 'offer'), 'the device asks');
+      if (when === 'helping') {
+        const approved = new Promise((resolve) => offer.on('approved', resolve));
+        const page = await browser.newPage();
+        defer(() => page.close());
+        await page.goto(asked.page as string);
+        await page.getByRole('button', { name: 'Allow view' }).click();
+        await approved;
+      }
+      stopping.abort();
+      expect(await ended).toMatchObject({ reason: when === 'asking' ? 'denied' : 'ended-by-agent' });
+      expect(await until(said(device, 'offer-session-ended'), 'the device sees the end')).toMatchObject({ reason: when === 'asking' ? 'denied' : 'ended-by-agent' });
+    }
+  });
 });

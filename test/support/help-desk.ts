@@ -1,10 +1,16 @@
 // The technician's side of a help-desk offer in tests: a sign-in at the local OpenID provider exchanged for a
-// one-time ticket, and a helper code on a connection signed in with it (what `assist offer --device` does).
+// one-time ticket, and a helper code on a connection signed in with it (what `assist offer --device` does); and
+// a device enrolled with `assist enrol` whose `assist agent` runs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { offerHelp, type HelpOffer } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
+import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
+import { newEnrolmentToken } from './operator.js';
 
 const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
 
@@ -25,4 +31,22 @@ export async function technicianOffer(provider: LocalOidcProvider, runtime: Loca
   defer(() => offer.leave().catch(() => {}));
   await offer.client.signInTechnician(await ticketFor(provider, runtime, username));
   return offer;
+}
+
+/** A machine enrolled with `assist enrol` in `group` whose `assist agent --json` runs with `env` (an X display's). */
+export async function enrolledAgent(
+  runtime: LocalRuntime,
+  start: AssistLauncher['start'],
+  { group, name, env, defer }: { group: string; name: string; env: NodeJS.ProcessEnv; defer: (cleanup: () => unknown) => void },
+): Promise<{ agent: AssistProcess; deviceId: string }> {
+  const stateHome = mkdtempSync(join(tmpdir(), 'assist-device-'));
+  defer(() => rmSync(stateHome, { recursive: true, force: true }));
+  const state = { XDG_STATE_HOME: stateHome };
+  const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
+  const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env: state });
+  const { deviceId } = await enrol.next('enrolled');
+  if ((await enrol.exitCode()) !== 0) throw new Error(`assist enrol failed: ${JSON.stringify(enrol.events)}`);
+  const agent = start(['agent', '--json', '--no-browser'], { env: { ...env, ...state } });
+  await agent.next('online');
+  return { agent, deviceId: deviceId as string };
 }
