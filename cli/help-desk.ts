@@ -10,6 +10,7 @@ import { CodedError } from '../shared/core/coded-error.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
 import { report } from './device.js';
 import { errorEvent } from './frontend.js';
+import { knownDeviceKeys } from './known-devices.js';
 import { readTechnicianState, type TechnicianState } from './technician.js';
 
 export type DeviceChoiceErrorCode = 'unknown-device' | 'ambiguous-device' | 'device-unavailable';
@@ -168,7 +169,8 @@ export async function offerToNamedDevice(options: DeviceOfferOptions): Promise<{
     // One connection: the relay takes the offer only from the signed-in connection holding the helper code.
     await offer.client.signInTechnician(ticket);
     const device = chooseDevice(await offer.client.listOfferableDevices(), options.device, Date.now());
-    await offerToDevice(offer, device, options.reason);
+    // The device's key is pinned on first use (known-devices.json): a relay that swaps it is refused here.
+    await offerToDevice(offer, device, options.reason, state, knownDeviceKeys());
     return { offer, device, state };
   } catch (error) {
     await offer.revoke().catch(() => {});
