@@ -33,8 +33,11 @@ export type PageCommand = Extract<Command, { cmd: 'pause' | 'resume' | 'grant-co
 
 /** Longest body of a form post: a chat message, percent-encoded. */
 const MAX_BODY_BYTES = MAX_CHAT_BYTES * 3 + 64;
-/** How long the server waits for requests under way once the session is over. */
-const CLOSE_GRACE_MS = 1000;
+/**
+ * Once the session is over, how long the server waits for a page that follows it to fetch the end (its next
+ * long-poll comes moments after the previous change), and for requests under way.
+ */
+const CLOSE_GRACE_MS = 3000;
 /** Chat lines kept on the page. */
 const CHAT_LINES = 50;
 
@@ -267,6 +270,11 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
   /** Counts changes; long-polls wait for the next. */
   let version = 0;
   let waiting: Array<() => void> = [];
+  /** A page follows the session (its script long-polls): at the end, the server waits for it to fetch the end. */
+  let followed = false;
+  /** Resolves once a page has been told the final state. */
+  let toldTheEnd: () => void = () => {};
+  const endTold = new Promise<void>((resolve) => (toldTheEnd = resolve));
 
   const changed = () => {
     version++;
@@ -285,13 +293,16 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
     response.end(body);
   };
 
-  const answerChanges = (response: ServerResponse) =>
+  const answerChanges = (response: ServerResponse) => {
     reply(response, 200, 'application/json', JSON.stringify({ version, kind: state.kind, html: stateBody(details, state, secondsLeft()) }));
+    if (state.kind === 'ended' || state.kind === 'denied') toldTheEnd();
+  };
   const secondsLeft = () => Math.max(0, Math.ceil((deadline - clock.now()) / 1000));
 
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (request.method === 'GET' && url.pathname === changesPath && url.search.startsWith('?after=')) {
+      followed = true;
       // Answered at once when something changed since, or the page is over; else at the next change.
       if (Number(url.searchParams.get('after')) !== version || state.kind === 'ended') return answerChanges(response);
       const wake = () => answerChanges(response);
@@ -355,7 +366,10 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
       if (state.kind !== 'denied') state = { kind: 'ended', ...(state.kind === 'ended' && state.reason ? { reason: state.reason } : {}) };
       changed();
       onCommand = undefined;
-      // Open long-polls were just answered; idle keep-alive connections go, and the server stops.
+      // Open long-polls were just answered; a page whose next one is on its way gets the end too.
+      let grace: NodeJS.Timeout | undefined;
+      if (followed) await Promise.race([endTold, new Promise<void>((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(grace);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // A connection still busy (a reload under way) is not waited for long.
