@@ -3,7 +3,7 @@
 // once the expert is approved. The SDK enforces consent (nothing flows before approval or while
 // paused; input only with control); this file only wires the terminal and the desktop to it.
 //
-// The shared program belongs to the person: however the session ends (the helper leaving, the
+// The shared program belongs to the person: however the session ends (the technician leaving, the
 // person ending it, a time limit, a lost connection), the program keeps running in the person's
 // terminal, no longer shared ('still-running'), until the person exits it or asks to hang it up
 // ('hang-up'); then 'program-exited'. Only the program's own exit ends the session with it.
@@ -151,14 +151,14 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
       case 'revoke-control':
         return queue.run(async () => {
           await session.revokeControl();
-          // The SDK already drops further input; keys and buttons the helper holds are let go.
+          // The SDK already drops further input; keys and buttons the technician holds are let go.
           desktop?.releaseInput();
           show({ event: 'control', state: 'revoked' });
         });
       case 'refuse-control':
         return queue.run(async () => {
           await session.refuseControl();
-          // Said to the person too: their "no" went out, and the helper can still watch.
+          // Said to the person too: their "no" went out, and the technician can still watch.
           show({ event: 'control', state: 'refused' });
         });
       case 'pause':
@@ -205,9 +205,9 @@ export async function runAgent(session: AgentSession, frontend: Frontend, share:
         if (programRunning) terminal!.stop();
         return;
       case 'request-control':
-        return show({ event: 'error', code: 'wrong-side', message: 'request-control is for the helper; you grant control with grant-control' });
+        return show({ event: 'error', code: 'wrong-side', message: 'request-control is for the technician; you grant control with grant-control' });
       case 'send-clipboard':
-        return show({ event: 'error', code: 'wrong-side', message: 'send-clipboard is for the helper; what you copy reaches them by itself while you share the clipboard (clipboard, allowed: true)' });
+        return show({ event: 'error', code: 'wrong-side', message: 'send-clipboard is for the technician; what you copy reaches them by itself while you share the clipboard (clipboard, allowed: true)' });
     }
   };
 

@@ -56,22 +56,22 @@ export type SessionEvent =
   | { event: 'screen-share'; state: 'started' | 'stopped'; reason?: ShareStopReason }
   /**
    * A desktop share started (again, with new figures, when its codec or size changes) or stopped.
-   * Person: `monitor` is the shared monitor's number. Helper: the desktop is seen in the web console,
+   * Person: `monitor` is the shared monitor's number. Technician: the desktop is seen in the web console,
    * at `webConsole` when the relay's address is known.
    */
   | { event: 'desktop-share'; state: 'started' | 'stopped'; monitor?: number; width?: number; height?: number; codec?: string; webConsole?: string; reason?: ShareStopReason }
   /** Person: the desktop share failed or cannot start; `message` says what to do. The session goes on. */
   | { event: 'desktop-error'; code: string; message: string }
-  /** Person: the helper's mouse or keys arrived without control or while paused and were not applied; `count` in all. */
+  /** Person: the technician's mouse or keys arrived without control or while paused and were not applied; `count` in all. */
   | { event: 'input-dropped'; count: number; why: string }
   /** The person allowed clipboard text both ways, or stopped it (both sides). */
   | { event: 'clipboard-allowed'; allowed: boolean }
   /**
    * Clipboard text went across: person, `sent` (what they copied) or `received` (put on their
-   * clipboard), with its length; helper, `received` with the `text`, or `sent` (send-clipboard).
+   * clipboard), with its length; technician, `received` with the `text`, or `sent` (send-clipboard).
    */
   | { event: 'clipboard'; direction: 'sent' | 'received'; characters: number; text?: string }
-  /** Person: clipboard text from the helper that arrived while not allowed or paused was not written; `count` in all. */
+  /** Person: clipboard text from the technician that arrived while not allowed or paused was not written; `count` in all. */
   | { event: 'clipboard-refused'; count: number; why: string }
   /**
    * Both sides, from the approval on and whenever it moves (the person added time): the session's
@@ -156,7 +156,7 @@ const commands = {
   resume: [bare('resume')],
   /** Agent: lets clipboard text follow both ways, or stops it. */
   clipboard: [v.object({ cmd: v.literal('clipboard'), allowed: v.boolean() }), 'clipboard needs "allowed": true or false'],
-  /** Helper: puts `text` on the person's clipboard (they must share it); without `text`, what is on the helper's own clipboard. */
+  /** Technician: puts `text` on the person's clipboard (they must share it); without `text`, what is on the technician's own clipboard. */
   'send-clipboard': [
     v.object({ cmd: v.literal('send-clipboard'), text: v.optional(v.string()) }),
     'send-clipboard takes "text": the text for the person\'s clipboard (leave it out to send what is on your own clipboard)',

@@ -14,7 +14,7 @@ export interface HelpOptions {
   webConsole?: string;
   /** `assist resume`: back in a session a crashed process held. */
   restored?: boolean;
-  /** The helper's own clipboard, for send-clipboard without text (tests pass their own); found when first needed. */
+  /** The technician's own clipboard, for send-clipboard without text (tests pass their own); found when first needed. */
   findClipboard?: () => Promise<SystemClipboard>;
 }
 
@@ -84,7 +84,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   reportIdleLimit(session, showInOrder);
 
   let ownClipboard: SystemClipboard | undefined;
-  /** The text on the helper's own clipboard; undefined (and said why) when there is none to send. */
+  /** The text on the technician's own clipboard; undefined (and said why) when there is none to send. */
   const readOwnClipboard = async (): Promise<string | undefined> => {
     try {
       ownClipboard ??= await (options.findClipboard ?? (() => findSystemClipboard(process.platform, 'then send again; the session goes on')))();
@@ -96,7 +96,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
       return undefined;
     }
   };
-  /** Puts `text` (else the helper's own clipboard text) on the person's clipboard, if they share it. */
+  /** Puts `text` (else the technician's own clipboard text) on the person's clipboard, if they share it. */
   const sendClipboard = async (text: string | undefined) => {
     const person = peer ?? 'the person';
     if (!session.clipboardAllowed) {

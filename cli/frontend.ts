@@ -29,9 +29,9 @@ export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
 /** A mix-up, by what was given: what it is and who uses it with which command. */
 const mixUpSentences: Record<InvitationShape, string> = {
   'helper-code': 'This is a helper code: the person who needs help types it with `assist accept`.',
-  'easy-connect': 'This is an Easy Connect password: the helper types it with `assist join`.',
-  file: 'This is an invitation file or link: the helper opens it with `assist join FILE` or `assist join URL`, with its password.',
-  password: 'This is an invitation file’s password: the helper gives it with the file or link, `assist join FILE --password XXXX-XXXX`.',
+  'easy-connect': 'This is an Easy Connect password: the technician types it with `assist join`.',
+  file: 'This is an invitation file or link: the technician opens it with `assist join FILE` or `assist join URL`, with its password.',
+  password: 'This is an invitation file’s password: the technician gives it with the file or link, `assist join FILE --password XXXX-XXXX`.',
 };
 
 const isoTime = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();

@@ -10,7 +10,7 @@ const common = `Options for every command:
   -h, --help        show help`;
 
 const desktopOptionsHelp = `  --desktop           share your desktop instead of a terminal (Linux with X11, macOS,
-                      Windows): once you let your helper in, they see it live in the
+                      Windows): once you let your technician in, they see it live in the
                       relay's web console, and use your mouse and keyboard only while you
                       give them control. Nothing is captured before you decide, nor while
                       paused. With --command CMD, a terminal running CMD is shared too
@@ -18,12 +18,12 @@ const desktopOptionsHelp = `  --desktop           share your desktop instead of 
                       default: the primary one)
   --max-fps N         at most N pictures a second (default 15, at most 30); fewer
                       follow on a slow link, none while your screen does not change
-  --codec vp8|h264    the video codec: h264 (the default) is used when your helper's
+  --codec vp8|h264    the video codec: h264 (the default) is used when your technician's
                       browser decodes it, else vp8. H.264 costs this machine far less
                       (a full HD picture in a fifth of VP8's time) but runs libx264,
                       which is GPL; vp8 (libvpx, BSD) keeps GPL code from running here
   --clipboard         let clipboard text follow both ways (off unless given): what you
-                      copy during the session goes to your helper, what they send goes
+                      copy during the session goes to your technician, what they send goes
                       on your clipboard (up to 64 KiB of text; needs xclip or xsel on
                       Linux, pbcopy on macOS, PowerShell on Windows, untested there)`;
 
@@ -31,14 +31,14 @@ const sessionKeys = `During the session every key goes to the shared terminal, e
 which opens a menu: give or take back control (c), pause or resume (p), add 30
 minutes to the time limit (x), send a message (m), ask for control (r), end (e),
 help (?); with --desktop also stop sharing the desktop only (s) and share the
-clipboard or stop it (b). While the person shares their clipboard, the helper puts
+clipboard or stop it (b). While the person shares their clipboard, the technician puts
 the text on their own clipboard on the person's (v). Both sides see the time limit,
 and a warning 5 minutes and 1 minute before it. A session in which nothing happens
 ends too (15 minutes on a default relay): both sides are warned 5 minutes and 1
 minute before, and anything either does, or Ctrl-] then i (I'm still here), puts it off.`;
 
 const yourProgram = `Your shell (or --command) is yours: however the session ends (you end it, your
-helper leaves, time runs out, the connection is lost), it keeps running here, no
+technician leaves, time runs out, the connection is lost), it keeps running here, no
 longer shared, until you leave it as usual (exit) or press Ctrl-] then e to hang it up.`;
 
 export const helpTexts = {
@@ -46,10 +46,10 @@ export const helpTexts = {
 Everything between the two of you is end-to-end encrypted; the relay only passes it on.
 
 If you need help:
-  assist invite --easy-connect      show a password to read out to your helper
+  assist invite --easy-connect      show a password to read out to your technician
   assist invite --file PATH         write an invitation file to send, and show its password
   assist invite --email ADDRESS     have the relay email the invitation, and show its password
-  assist accept CODE                use a helper code your helper reads out to you
+  assist accept CODE                use a helper code your technician reads out to you
   … --desktop                       share your desktop instead (see \`assist invite --help\`)
   assist monitors                   list the monitors --desktop --monitor N can share
   assist enrol --relay URL --token T  make this machine a device your help desk can reach
@@ -85,9 +85,9 @@ output (data: terminal bytes, base64),
 resize (cols, rows), chat (text), screen-share (state: started|stopped; reason
 when stopped: by-person|monitor-gone|capture-failed|encoder-failed|restarted),
 desktop-share (state: started|stopped, monitor, width, height, codec, reason; the
-helper also gets webConsole), desktop-error (code, message), input-dropped (count, why),
+technician also gets webConsole), desktop-error (code, message), input-dropped (count, why),
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
-helper also gets text), clipboard-refused (count, why), time-limit (expiresAt,
+technician also gets text), clipboard-refused (count, why), time-limit (expiresAt,
 secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), idle-warning
 (secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason),
 still-running (the person's program outlived the session), program-exited (code),
@@ -97,7 +97,7 @@ session-restored (peer, mode, control, paused: after assist resume), error (code
 Commands are JSON lines on stdin, each with "cmd": approve (mode), deny, chat
 (text), input (data, base64), resize (cols, rows), request-control, grant-control,
 revoke-control, refuse-control, pause, resume, clipboard (allowed: true|false),
-send-clipboard (the helper: text, or without it the helper's own clipboard's text),
+send-clipboard (the technician: text, or without it the technician's own clipboard's text),
 stop-desktop, extend (minutes, default 30), still-here (puts off the idle end), end,
 hang-up (the person ends their program). Closing stdin ends the
 session and hangs up the person's program.
@@ -108,14 +108,14 @@ under way), 1 when it ended otherwise (expired, denied, lost…: the reason is i
 Examples:
   npm start                                       # a relay on this machine, in another terminal
   assist invite --easy-connect                    # the person who needs help
-  assist join 7KQ3-VK4Q-9T2M                      # the helper, with the password read out
+  assist join 7KQ3-VK4Q-9T2M                      # the technician, with the password read out
   assist invite --file ~/help.assistinvite --relay https://relay.example.org
   assist --help invite                            # more about one command`,
 
   invite: `assist invite: ask for help. Opens an invitation on the relay, shows what to hand over,
-waits for your helper (showing the time left), shows who connects and the verification
+waits for your technician (showing the time left), shows who connects and the verification
 code, and asks you to let them watch (v), let them type too (c), or deny (d). Then your
-terminal is shared: a new shell (or --command) runs inside it; your helper sees it, and
+terminal is shared: a new shell (or --command) runs inside it; your technician sees it, and
 types in it only while you give them control.
 
 Usage: assist invite (--easy-connect | --file PATH | --email ADDRESS) [options]
@@ -140,13 +140,13 @@ Examples:
   assist invite --easy-connect
   assist invite --easy-connect --desktop     # your primary monitor (no terminal)
   assist invite --easy-connect --desktop --command bash   # the monitor and a terminal
-  assist invite --email helper@example.org --desktop --monitor 2 --max-fps 10
+  assist invite --email technician@example.org --desktop --monitor 2 --max-fps 10
   assist invite --file ~/Desktop
-  assist invite --email helper@example.org --expires-in 2h
+  assist invite --email technician@example.org --expires-in 2h
   assist invite --easy-connect --command 'htop'
   assist invite --easy-connect --json        # {"event":"invitation",...} then commands on stdin`,
 
-  accept: `assist accept: let a helper in with the helper code they read out to you (they ran
+  accept: `assist accept: let a technician in with the helper code they read out to you (they ran
 \`assist offer\`). Then the same as \`assist invite\`: the verification code, your choice
 (v, c or d), and your shared terminal.
 
@@ -220,7 +220,7 @@ Examples:
 
   resume: `assist resume: continue a session after the assist process that held it stopped (a
 crash, a kill), within the relay's resume grace (5 minutes), without a new approval: the
-same helper or person, keys and decisions (control, pause).
+same technician or person, keys and decisions (control, pause).
 
 Usage: assist resume [SESSION] [--json]
 
@@ -236,7 +236,7 @@ Nothing is kept before approval: an invitation not yet accepted starts over.
 It is refused while the assist process that holds the session still runs (it reconnects
 by itself). Limits: the program you shared ended with that process: a new shell (or the
 same --command) starts in its place; a desktop share or the clipboard is not restarted
-(your helper is told the share stopped); keys typed in the instant of the crash may be lost.
+(your technician is told the share stopped); keys typed in the instant of the crash may be lost.
 
 Examples:
   assist resume

@@ -57,7 +57,7 @@ export interface HumanFrontendOptions {
   /** The other side's name, when the session starts already decided (`assist agent`: the person answered on its page). */
   peer?: string;
   /**
-   * Expert: how long after the approval, with nothing shared yet, the helper is told so (default 2 s:
+   * Expert: how long after the approval, with nothing shared yet, the technician is told so (default 2 s:
    * a person's assist command shares its terminal at once; a person in the browser may share nothing).
    */
   nothingSharedAfterMs?: number;
@@ -139,7 +139,7 @@ export class HumanFrontend implements Frontend {
     return this.#sharesTerminal ? 'your terminal and desktop' : 'your desktop';
   }
 
-  /** What control lets the helper do, in the person's words. */
+  /** What control lets the technician do, in the person's words. */
   get #controlled(): string {
     if (!this.#sharesDesktop) return 'type in your terminal';
     return this.#sharesTerminal ? 'type in your terminal and use your mouse and keyboard' : 'use your mouse and keyboard';
@@ -247,7 +247,7 @@ export class HumanFrontend implements Frontend {
           return this.#notice(
             event.direction === 'sent'
               ? `Put the ${event.characters} characters on your clipboard on ${this.#peer}'s clipboard.`
-              : `${this.#peer} copied ${event.characters} characters (this terminal only counts them: a helper in the web console or with --json gets the text).`,
+              : `${this.#peer} copied ${event.characters} characters (this terminal only counts them: a technician in the web console or with --json gets the text).`,
           );
         }
         return this.#notice(event.direction === 'sent' ? `Sent what you copied to ${this.#peer} (${event.characters} characters).` : `${this.#peer} put ${event.characters} characters on your clipboard.`);
@@ -502,7 +502,7 @@ export class HumanFrontend implements Frontend {
           : 'Your desktop is no longer shared.',
       );
     }
-    // The helper: screen-share already said a share started or stopped; this says where to see a desktop.
+    // The technician: screen-share already said a share started or stopped; this says where to see a desktop.
     if (event.state === 'stopped' || this.#desktopAnnounced) {
       this.#desktopAnnounced = event.state === 'started';
       return;
@@ -711,9 +711,9 @@ export class HumanFrontend implements Frontend {
       this.#role === 'agent'
         ? [
             this.#sharesTerminal ? 'Everything you type goes to your shell, as usual. Ctrl-] then:' : 'You share only your desktop; keys typed here go nowhere. Ctrl-] then:',
-            '  c  give control to your helper, or take it back',
-            '  n  say no when your helper asks for control',
-            '  p  pause (your helper sees nothing and cannot type), or resume',
+            '  c  give control to your technician, or take it back',
+            '  n  say no when your technician asks for control',
+            '  p  pause (your technician sees nothing and cannot type), or resume',
             `  x  add ${EXTENSION} to the session’s time limit`,
             ...(this.#sharesDesktop
               ? ['  s  stop sharing your desktop (the terminal and chat go on)', '  b  share your clipboard text both ways, or stop it']
@@ -806,7 +806,7 @@ export class HumanFrontend implements Frontend {
     if (this.#expiresAt === undefined && this.#role === 'expert') return;
     const draw = () => {
       const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - Date.now();
-      const who = this.#role === 'agent' ? 'your helper' : 'the person';
+      const who = this.#role === 'agent' ? 'your technician' : 'the person';
       this.#clearStatus();
       // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.
       if (left !== undefined && left <= 0) this.#write('The invitation has expired: nobody can use it any more. Press q to quit.');

@@ -327,10 +327,10 @@ async function secretArgument(
 async function accept(context: Context, values: Values<'accept'>, positionals: string[]): Promise<Outcome> {
   const code = await secretArgument(context, 'accept', positionals, {
     what: 'the helper code (assist accept CODE, or - to type it)',
-    prompt: 'Helper code (your helper reads it out): ',
+    prompt: 'Helper code (your technician reads it out): ',
     variable: 'ASSIST_CODE',
   });
-  // An invitation file is for the helper: said before anything else goes wrong with it.
+  // An invitation file is for the technician: said before anything else goes wrong with it.
   if (await isInvitationFilePath(code)) throw new InvitationMixUpError('file', 'helper-code');
   const desktop = desktopToShare(values, 'accept');
   const session = await acceptHelp({ relay: context.relay, code, name: context.name });
@@ -428,7 +428,7 @@ async function monitors(json: boolean, positionals: string[]): Promise<number> {
   return 0;
 }
 
-// ---- the helper ----
+// ---- the technician ----
 
 async function join(context: Context, values: Values<'join'>, positionals: string[]): Promise<Outcome> {
   const target = await secretArgument(context, 'join', positionals, {

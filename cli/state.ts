@@ -87,7 +87,7 @@ export function loadSessionState(which: string | undefined, directory = stateDir
     const saved = ids
       .map((id) => ({ id, at: savedAt(join(directory, `${id}.json`)) }))
       .sort((a, b) => b.at - a.at)
-      .map(({ id, at }) => `  assist resume ${id}   (${id.endsWith('.agent') ? 'the person’s side' : 'the helper’s side'}, saved ${at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'at an unknown time'})`);
+      .map(({ id, at }) => `  assist resume ${id}   (${id.endsWith('.agent') ? 'the person’s side' : 'the technician’s side'}, saved ${at ? new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : 'at an unknown time'})`);
     throw new StateError(
       'several-saved-sessions',
       `several sessions were kept on this machine; name the one to resume:\n${saved.join('\n')}\nA session that ended or was away for more than 5 minutes cannot be resumed: trying it removes its file.`,

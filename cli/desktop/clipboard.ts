@@ -1,6 +1,6 @@
 // Clipboard text both ways, only while the person allows it (`--clipboard`, or Ctrl-] then b during
-// the session): what the person copies is sent to the helper; what the helper sends is put on the
-// person's clipboard. The helper's `assist join` reads its own clipboard with the same tools when
+// the session): what the person copies is sent to the technician; what the technician sends is put on the
+// person's clipboard. The technician's `assist join` reads its own clipboard with the same tools when
 // asked to send it (expert.ts). The clipboard is read and written with the system's own tool: xclip or xsel on
 // Linux (X11), pbpaste/pbcopy on macOS, PowerShell's Get-/Set-Clipboard on Windows (untested here).
 // What was on the clipboard before it was allowed is never sent: only what is copied afterwards.
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { MAX_CLIPBOARD_BYTES, clipboardProblem, systemClock, type AgentSession, type CancelTimer, type Clock } from '../../sdk/node.js';
 import { DesktopError } from './errors.js';
 
-/** How often the person's clipboard is read while it is shared: a copy reaches the helper within this. */
+/** How often the person's clipboard is read while it is shared: a copy reaches the technician within this. */
 export const CLIPBOARD_POLL_MS = 1000;
 /** A tool that does not answer within this long is taken as failing. */
 const TOOL_TIMEOUT_MS = 3000;
@@ -111,7 +111,7 @@ export type ClipboardReport =
 
 /**
  * Moves clipboard text between the system's clipboard and the session while the person allows it:
- * reads the clipboard every CLIPBOARD_POLL_MS and sends what changed; writes what the helper sends.
+ * reads the clipboard every CLIPBOARD_POLL_MS and sends what changed; writes what the technician sends.
  */
 export class ClipboardSync {
   #last: string | undefined;
@@ -160,7 +160,7 @@ export class ClipboardSync {
       if (problem) {
         if (this.#tooLargeSaid) return;
         this.#tooLargeSaid = true;
-        return this.report({ event: 'desktop-error', code: 'clipboard-not-sent', message: `what you copied was not sent to your helper: ${problem}` });
+        return this.report({ event: 'desktop-error', code: 'clipboard-not-sent', message: `what you copied was not sent to your technician: ${problem}` });
       }
       if (await this.session.sendClipboard(text)) this.report({ event: 'clipboard', direction: 'sent', characters: [...text].length });
     } finally {
@@ -175,7 +175,7 @@ export class ClipboardSync {
       await this.clipboard.write(text);
       this.report({ event: 'clipboard', direction: 'received', characters: [...text].length });
     } catch (error) {
-      this.report({ event: 'desktop-error', code: 'clipboard-failed', message: `your helper's clipboard text could not be put on your clipboard (${(error as Error).message})` });
+      this.report({ event: 'desktop-error', code: 'clipboard-failed', message: `your technician's clipboard text could not be put on your clipboard (${(error as Error).message})` });
     }
   }
 }

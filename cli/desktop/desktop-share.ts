@@ -261,8 +261,8 @@ export class DesktopShare {
       const hint =
         process.platform === 'darwin'
           ? 'allow Accessibility for your terminal in System Settings › Privacy & Security, then share again'
-          : 'your helper can still watch; control may not work on this desktop';
-      this.#report({ event: 'desktop-error', code: 'input-failed', message: `the helper's mouse or keyboard could not be applied (${(error as Error).message}): ${hint}` });
+          : 'your technician can still watch; control may not work on this desktop';
+      this.#report({ event: 'desktop-error', code: 'input-failed', message: `the technician's mouse or keyboard could not be applied (${(error as Error).message}): ${hint}` });
     }
   }
 

@@ -343,7 +343,7 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain("Put the 12 characters on your clipboard on Ada's clipboard.");
     expert.ui.show({ event: 'clipboard', direction: 'received', characters: 5, text: 'hello' });
     // Only counted here; not sent to a console that cannot join this session.
-    expect(expert.screen()).toContain('Ada copied 5 characters (this terminal only counts them: a helper in the web console or with --json gets the text).');
+    expect(expert.screen()).toContain('Ada copied 5 characters (this terminal only counts them: a technician in the web console or with --json gets the text).');
     expect(expert.screen()).not.toContain('hello');
   });
 

@@ -19,7 +19,7 @@ const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
 it('runs a whole session between two terminals', async () => {
   await tmux.start('agent', assist('invite', '--easy-connect', '--name', 'Ada', ...shell), { cols: 100, rows: 40 }, env);
   const [, password] = await tmux.waitFor('agent', /^ {4}([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/m);
-  await tmux.waitFor('agent', /Waiting for your helper to connect… \d+:\d\d left/);
+  await tmux.waitFor('agent', /Waiting for your technician to connect… \d+:\d\d left/);
 
   await tmux.start('expert', assist('join', password!, '--name', 'Bob'), { cols: 100, rows: 40 }, env);
   const [, agentCode] = await tmux.waitFor('agent', /Verification code: +(\d{3} \d{3})/);

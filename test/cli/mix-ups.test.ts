@@ -44,7 +44,7 @@ describe('a code of the wrong kind', () => {
     const { password } = await person.next('invitation');
 
     const wrong = await refused(assist('accept', password as string, '--name', 'Ada'));
-    expect(wrong).toEqual({ event: 'error', code: 'wrong-kind', message: 'This is an Easy Connect password: the helper types it with `assist join`.' });
+    expect(wrong).toEqual({ event: 'error', code: 'wrong-kind', message: 'This is an Easy Connect password: the technician types it with `assist join`.' });
 
     await connects(person, assist('join', password as string, '--name', 'Bob'));
     expect(person.events.map((event) => event.event)).toEqual(['invitation', 'connected']);
@@ -57,10 +57,10 @@ describe('a code of the wrong kind', () => {
     const link = invitation.url as string;
     const password = invitation.password as string;
 
-    const forHelper = 'This is an invitation file or link: the helper opens it with `assist join FILE` or `assist join URL`, with its password.';
+    const forHelper = 'This is an invitation file or link: the technician opens it with `assist join FILE` or `assist join URL`, with its password.';
     expect(await refused(assist('accept', link, '--name', 'Ada'))).toMatchObject({ code: 'wrong-kind', message: forHelper });
     expect(await refused(assist('accept', file, '--name', 'Ada'))).toMatchObject({ code: 'wrong-kind', message: forHelper });
-    const passwordAlone = 'This is an invitation file’s password: the helper gives it with the file or link, `assist join FILE --password XXXX-XXXX`.';
+    const passwordAlone = 'This is an invitation file’s password: the technician gives it with the file or link, `assist join FILE --password XXXX-XXXX`.';
     expect(await refused(assist('accept', password, '--name', 'Ada'))).toMatchObject({ code: 'wrong-kind', message: passwordAlone });
     expect(await refused(assist('join', password, '--name', 'Bob'))).toMatchObject({ code: 'wrong-kind', message: passwordAlone });
 

@@ -103,7 +103,7 @@ describe('secrets typed at a prompt', () => {
     const { password: code } = await helper.next('invitation');
     const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
     await tmux.start('person', [process.execPath, ASSIST_BIN, 'accept', '-', '--name', 'Ada', '--relay', runtime().httpUrl], { cols: 100, rows: 30 }, env);
-    await tmux.waitFor('person', /Helper code \(your helper reads it out\): $/m);
+    await tmux.waitFor('person', /Helper code \(your technician reads it out\): $/m);
     await tmux.type('person', code as string);
     await tmux.press('person', 'Enter');
     await tmux.waitFor('person', /Verification code: +\d{3} \d{3}/);
@@ -115,7 +115,7 @@ describe('secrets typed at a prompt', () => {
 
   it('Ctrl-C at the question cancels, without claiming the code was wrong', async () => {
     await tmux.start('cancel', [process.execPath, ASSIST_BIN, 'accept', '-', '--name', 'Ada', '--relay', runtime().httpUrl], { cols: 100, rows: 30 }, { TERM: 'xterm-256color', LANG: 'C.UTF-8' });
-    await tmux.waitFor('cancel', /Helper code \(your helper reads it out\): $/m);
+    await tmux.waitFor('cancel', /Helper code \(your technician reads it out\): $/m);
     await tmux.press('cancel', 'C-c');
     expect(await tmux.waitForExit('cancel')).toBe(130);
     const screen = await tmux.screen('cancel');

@@ -33,7 +33,7 @@ it('lists the sessions that can be resumed newest first, with their side and whe
   const error = refusal(() => loadSessionState(undefined, directory));
   expect(error.code).toBe('several-saved-sessions');
   const lines = error.message.split('\n');
-  expect(lines[1]).toMatch(/^ {2}assist resume newSession\.expert {3}\(the helper’s side, saved .+\)$/);
+  expect(lines[1]).toMatch(/^ {2}assist resume newSession\.expert {3}\(the technician’s side, saved .+\)$/);
   expect(lines[2]).toMatch(/^ {2}assist resume oldSession\.agent {3}\(the person’s side, saved .+\)$/);
   expect(error.message).not.toContain('liveSession');
   expect(lines.at(-1)).toBe('A session that ended or was away for more than 5 minutes cannot be resumed: trying it removes its file.');

@@ -57,7 +57,7 @@ it('a scripted helper sends its own clipboard or a given text; the person’s X 
 
   // The person's side has no such command: their copies go by themselves.
   agent.send({ cmd: 'send-clipboard', text: 'x' });
-  expect(await agent.next('error')).toMatchObject({ code: 'wrong-side', message: expect.stringContaining('send-clipboard is for the helper') });
+  expect(await agent.next('error')).toMatchObject({ code: 'wrong-side', message: expect.stringContaining('send-clipboard is for the technician') });
 
   agent.send({ cmd: 'clipboard', allowed: false });
   expect(await helper.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: false });

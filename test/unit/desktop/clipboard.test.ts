@@ -72,7 +72,7 @@ describe('clipboard sharing on the person’s side', () => {
     await poll();
     clipboard.text = 'y'.repeat(MAX_CLIPBOARD_BYTES + 1);
     await poll();
-    expect(reports).toEqual([{ event: 'desktop-error', code: 'clipboard-not-sent', message: 'what you copied was not sent to your helper: clipboard text has at most 64 KiB, not 65 KiB' }]);
+    expect(reports).toEqual([{ event: 'desktop-error', code: 'clipboard-not-sent', message: 'what you copied was not sent to your technician: clipboard text has at most 64 KiB, not 65 KiB' }]);
     expect(received).toEqual([]);
   });
 
