@@ -18,9 +18,23 @@ export interface AuditFilter {
 
 const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
-export function matchesFilter(log: AuditLog, filter: AuditFilter): boolean {
+/**
+ * The logs the filter selects. A device given by its name is found by every id that name had in any log too:
+ * a removed device's refused sign-ins, and a sign-in under an unknown id, carry the id alone.
+ */
+export function selectLogs(logs: readonly AuditLog[], filter: AuditFilter): AuditLog[] {
+  const { device } = filter;
+  const deviceIds = new Set<string>();
+  if (device !== undefined) {
+    deviceIds.add(device);
+    for (const { events } of logs) for (const event of events) if (event.deviceName === device && event.deviceId !== undefined) deviceIds.add(event.deviceId);
+  }
+  return logs.filter((log) => matchesFilter(log, filter, deviceIds));
+}
+
+function matchesFilter(log: AuditLog, filter: AuditFilter, deviceIds: ReadonlySet<string>): boolean {
   const { device, technician, since } = filter;
-  if (device !== undefined && !log.events.some((event) => event.deviceId === device || event.deviceName === device)) return false;
+  if (device !== undefined && !log.events.some((event) => (event.deviceId !== undefined && deviceIds.has(event.deviceId)) || event.deviceName === device)) return false;
   if (technician !== undefined && !log.events.some((event) => same(event.technician?.subject, technician) || same(event.technician?.email, technician) || same(event.technician?.name, technician))) {
     return false;
   }

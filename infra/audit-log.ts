@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DynamoAuditTrail } from '../shared/server/adapters/dynamo-audit-trail.js';
 import type { AuditEvent } from '../shared/core/messages.js';
 import { parseDurationSeconds } from '../shared/core/durations.js';
-import { csvRows, CSV_COLUMNS, matchesFilter, parseSince, type AuditFilter } from './audit-export.js';
+import { csvRows, CSV_COLUMNS, parseSince, selectLogs, type AuditFilter, type AuditLog } from './audit-export.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 
 const usage = `Usage: npm run audit-log -- (--table NAME | --local URL) [options]
@@ -14,12 +14,14 @@ Lists the lifecycle of retained sessions, newest first, each with its invitation
 (created, emailed, joined, confirmation-failed, approved, control granted/revoked, paused,
 resumed, ended and why), with time, role and source address; help-desk offers with the
 technician as the relay verified their sign-in, the device, the reason, and the device's
-answer; device enrolments. Never secrets or session contents: the relay does not keep them.
+answer; device enrolments and device sign-ins (one log per device and day), refused ones
+with why. Never secrets or session contents: the relay does not keep them.
 
 Options:
 ${tableOptionsUsage}
   --session ID       only this session
-  --device ID|NAME   only sessions offered to this device (and its enrolment)
+  --device ID|NAME   only sessions offered to this device, its enrolment and its sign-ins
+                     (refused ones too: a removed device's, or a wrong key's)
   --technician WHO   only offers by this technician: subject, e-mail or name
   --since WHEN       only logs with an event since WHEN: a duration back (90m, 12h, 7d)
                      or an ISO 8601 time (2026-12-01T09:00Z)
@@ -112,8 +114,9 @@ try {
     if (events.length === 0) fail(`no retained audit log for session ${values.session}`);
     print(values.session, events);
   } else {
-    const logs: Array<{ sessionId: string; events: AuditEvent[] }> = [];
-    for await (const log of audit.listAll()) if (matchesFilter(log, filter)) logs.push(log);
+    const retained: AuditLog[] = [];
+    for await (const log of audit.listAll()) retained.push(log);
+    const logs = selectLogs(retained, filter);
     // A scan returns them in no useful order: newest session first, by when it was created.
     const startedAt = (events: AuditEvent[]) => events[0]?.at ?? 0;
     logs.sort((a, b) => startedAt(b.events) - startedAt(a.events));

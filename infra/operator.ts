@@ -23,6 +23,7 @@ import type { SignedGroupPolicy } from '../shared/core/group-policy.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { listGroupPolicies, parsePermittedViewers, PERMITTED_VIEWERS_FORMAT, setGroupPolicy } from '../shared/server/use-cases/group-policies.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
+import { fileIntoCollections } from './upgrade-table.js';
 
 const usage = `Usage: npm run operator -- <command> (--table NAME | --local URL) [options]
 
@@ -56,6 +57,10 @@ Commands:
                      stage's @connections endpoint: https://<api id>.execute-api.<region>.
                      amazonaws.com/<stage> on AWS, <Internal URL>/local for npm start) its
                      connection is closed now
+  upgrade-table      once after updating a relay whose table had no Collections index: files
+                     its devices, policies and enrolment tokens into that index, which the
+                     lists read (until then they are missing from every list; they still
+                     sign in). Reads the whole table once; safe to run again
 
 Options:
 ${tableOptionsUsage}
@@ -107,7 +112,7 @@ if (values.help) {
   process.exit(0);
 }
 const [command, ...rest] = positionals;
-const commands = ['operator-key', 'policy', 'policies', 'enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device'];
+const commands = ['operator-key', 'policy', 'policies', 'enrolment-token', 'enrolment-tokens', 'revoke-enrolment-token', 'devices', 'device', 'upgrade-table'];
 if (command === undefined || !commands.includes(command)) fail(command === undefined ? 'say which command' : `unknown command "${command}"`);
 
 const keyFile = operatorKeyFile(values['operator-key']);
@@ -218,6 +223,12 @@ It is shown only now: the relay keeps only its hash. On each device:
       }
       const connection = closeNow ? '; its connection is closed' : device.connectionId ? '; a running agent stops at its next heartbeat' : '';
       console.log(values.json ? JSON.stringify({ removed: device.deviceId, closed: closeNow }) : `Removed ${device.name} (${device.deviceId}, "${device.group}"): it can no longer sign in${connection}.`);
+      break;
+    }
+    case 'upgrade-table': {
+      if (rest.length > 0) fail(`upgrade-table takes no arguments besides its options, not "${rest.join(' ')}"`);
+      const filed = await fileIntoCollections(target.client, target.table);
+      console.log(values.json ? JSON.stringify({ filed }) : filed === 0 ? 'Nothing to file: every device, policy and enrolment token is listed already.' : `Filed ${filed} devices, policies and enrolment tokens: the lists show them now.`);
       break;
     }
   }

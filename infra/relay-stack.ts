@@ -159,10 +159,18 @@ export class RelayStack extends Stack {
       // RETAIN by default: deleting the stack must not silently delete live sessions and their audit trail.
       removalPolicy: config.removalPolicy,
     });
-    const { openSessionsIndex } = tableSchema;
+    const { openSessionsIndex, collectionsIndex } = tableSchema;
     this.table.addGlobalSecondaryIndex({
       indexName: openSessionsIndex.name,
       partitionKey: { name: openSessionsIndex.partitionKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
+    // Added to a table deployed before it, the index holds only the items written since: `npm run operator --
+    // upgrade-table` files the older devices, policies and tokens (docs/deploy.md).
+    this.table.addGlobalSecondaryIndex({
+      indexName: collectionsIndex.name,
+      partitionKey: { name: collectionsIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: collectionsIndex.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
@@ -227,6 +235,7 @@ export class RelayStack extends Stack {
         entry: entries.get(name)!,
         table: this.table,
         tableActions: spec.tableActions,
+        queryIndex: spec.queryIndex,
         connections: spec.connections.length > 0 ? { apiId: webSocketApi.apiId, stageName: stage.stageName, methods: spec.connections } : undefined,
         // The API's own @connections endpoint, which works behind a custom domain too (the event's domain would not).
         environment: { ...environment, ...(spec.connections.length > 0 ? { CALLBACK_URL: stage.callbackUrl } : {}), ...extraEnvironment },

@@ -7,9 +7,10 @@
 // Pure data with type-only imports: the SDK, which runs in browsers, reads it too.
 
 import type { ClientAction, ServerMessage } from '../../shared/core/messages.js';
+import type { TableIndexName } from '../../shared/server/adapters/table.js';
 
-/** DynamoDB actions a function may be granted; Query only on the sparse OpenSessions index. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+/** DynamoDB actions a function may be granted; Query only on its `queryIndex`, never on the table; no Scan. */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
 /** @connections methods: POST sends a message to a client, DELETE closes its connection, GET asks whether it exists. */
 export type ConnectionsMethod = 'POST' | 'DELETE' | 'GET';
@@ -20,6 +21,8 @@ export type SdkClient = 'dynamodb' | 'apigatewaymanagementapi' | 'sesv2';
 export interface FunctionSpec {
   /** Exactly the DynamoDB actions its use case performs (see shared/server/adapters/dynamo-session-store.ts). */
   tableActions: readonly TableAction[];
+  /** With Query among its actions: the one index it Queries (shared/server/adapters/table.ts). */
+  queryIndex?: TableIndexName;
   /** The @connections methods it calls. */
   connections: readonly ConnectionsMethod[];
   clients: readonly SdkClient[];
@@ -105,10 +108,18 @@ export const webSocketRoutes = {
     reply: 'deviceSignedIn',
   },
   deviceHeartbeat: { useCase: 'device-sign-in#deviceHeartbeat', tableActions: ['UpdateItem', 'GetItem'], connections: [], clients: ['dynamodb'], reply: 'deviceHeartbeatAcknowledged' },
-  // Help-desk offers (docs/help-desk.md). A technician's list reads the group policies and the devices (two
-  // Scans: few items, and only when a technician lists); the offer reads the technician, the session, the
-  // device and its policy, keeps the offer (PutItem), audits (UpdateItem) and posts it to the device's agent.
-  listOfferableDevices: { useCase: 'help-offers#listOfferableDevices', tableActions: ['GetItem', 'Scan'], connections: [], clients: ['dynamodb'], reply: 'offerableDevices' },
+  // Help-desk offers (docs/help-desk.md). A technician's list reads who signed in (GetItem), the policies and the
+  // permitted groups' devices from their collections (a Query of the Collections index, then a GetItem of each
+  // item it names); the offer reads the technician, the session, the device and its policy, keeps the offer
+  // (PutItem), audits (UpdateItem) and posts it to the device's agent.
+  listOfferableDevices: {
+    useCase: 'help-offers#listOfferableDevices',
+    tableActions: ['GetItem', 'Query'],
+    queryIndex: 'Collections',
+    connections: [],
+    clients: ['dynamodb'],
+    reply: 'offerableDevices',
+  },
   offerDevice: {
     useCase: 'help-offers#offerDevice',
     tableActions: ['GetItem', 'PutItem', 'UpdateItem'],
@@ -140,6 +151,7 @@ export const otherFunctions = {
   sweep: {
     file: 'sweep',
     tableActions: ['Query', 'GetItem', 'UpdateItem', 'DeleteItem'],
+    queryIndex: 'OpenSessions',
     // GET: $disconnect is best effort, so the sweeper asks whether a quiet session's connections still exist.
     connections: [...ENDS_SESSIONS, 'GET'],
     clients: ['dynamodb', 'apigatewaymanagementapi'],

@@ -5,7 +5,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { tableSchema } from '../../shared/server/adapters/table.js';
+import type { TableIndexName } from '../../shared/server/adapters/table.js';
 import { alarmOnAny } from './alarms.js';
 import { bundleFunction, projectRoot, type FunctionEntry } from './bundling.js';
 
@@ -17,6 +17,8 @@ export interface RelayFunctionProps {
   entry: FunctionEntry;
   table: ITable;
   tableActions: readonly TableAction[];
+  /** The index its Query reads (routes.ts). */
+  queryIndex?: TableIndexName;
   /** The WebSocket stage whose @connections API the function calls, and which methods it uses. */
   connections?: { apiId: string; stageName: string; methods: readonly ConnectionsMethod[] };
   environment: Record<string, string>;
@@ -47,15 +49,14 @@ export class RelayFunction extends Construct {
     // An explicit role instead of AWSLambdaBasicExecutionRole, which may create and write any log group.
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);
-    // Item actions on the table itself; Query only on the sparse OpenSessions index (the sweeper's).
+    // Item actions on the table itself; Query only on the function's own sparse index, never on the table.
     const itemActions = props.tableActions.filter((action) => action !== 'Query');
     if (itemActions.length > 0) {
       role.addToPrincipalPolicy(new PolicyStatement({ actions: itemActions.map((action) => `dynamodb:${action}`), resources: [props.table.tableArn] }));
     }
     if (props.tableActions.includes('Query')) {
-      role.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/${tableSchema.openSessionsIndex.name}`] }),
-      );
+      if (!props.queryIndex) throw new Error(`${id} Queries the table, which no function may: name its index (queryIndex in functions/lib/routes.ts)`);
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/${props.queryIndex}`] }));
     }
     if (props.connections) {
       const { apiId, stageName, methods } = props.connections;

@@ -13,13 +13,24 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableSchema } from '../../shared/server/adapters/table.js';
+import { fileIntoCollections } from '../upgrade-table.js';
 
-const { openSessionsIndex } = tableSchema;
-const openSessionsIndexDefinition = {
-  IndexName: openSessionsIndex.name,
-  KeySchema: [{ AttributeName: openSessionsIndex.partitionKey, KeyType: 'HASH' as const }],
-  Projection: { ProjectionType: 'KEYS_ONLY' as const },
-};
+const { openSessionsIndex, collectionsIndex } = tableSchema;
+const indexDefinitions = [
+  {
+    IndexName: openSessionsIndex.name,
+    KeySchema: [{ AttributeName: openSessionsIndex.partitionKey, KeyType: 'HASH' as const }],
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+  },
+  {
+    IndexName: collectionsIndex.name,
+    KeySchema: [
+      { AttributeName: collectionsIndex.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: collectionsIndex.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+  },
+];
 
 async function tableStatus(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
   try {
@@ -50,9 +61,11 @@ function createTable(client: DynamoDBClient, tableName: string) {
       AttributeDefinitions: [
         { AttributeName: tableSchema.partitionKey, AttributeType: 'S' },
         { AttributeName: openSessionsIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: collectionsIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: collectionsIndex.sortKey, AttributeType: 'S' },
       ],
       KeySchema: [{ AttributeName: tableSchema.partitionKey, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [openSessionsIndexDefinition],
+      GlobalSecondaryIndexes: indexDefinitions,
     }),
   );
 }
@@ -64,12 +77,15 @@ async function writeAll(client: DynamoDBClient, tableName: string, requests: Wri
 }
 
 /**
- * A table kept by `--data-dir` from before the OpenSessions index gets it. dynalite cannot add an index
- * to a table, so the table is copied out, created again with it, and written back, its open sessions marked.
+ * A table kept by `--data-dir` from before one of the indexes gets it. dynalite cannot add an index to a
+ * table, so the table is copied out, created again with them, and written back, its open sessions marked
+ * and its devices, policies and enrolment tokens filed into their collections (as `npm run operator --
+ * upgrade-table` does on AWS).
  */
-async function addOpenSessionsIndex(client: DynamoDBClient, tableName: string): Promise<void> {
+async function addMissingIndexes(client: DynamoDBClient, tableName: string): Promise<void> {
   const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  if (table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === openSessionsIndex.name)) return;
+  const present = new Set(table?.GlobalSecondaryIndexes?.map((index) => index.IndexName));
+  if (indexDefinitions.every((index) => present.has(index.IndexName))) return;
   const items: Array<Record<string, AttributeValue>> = [];
   for await (const page of paginateScan({ client }, { TableName: tableName })) items.push(...(page.Items ?? []));
   await client.send(new DeleteTableCommand({ TableName: tableName }));
@@ -86,6 +102,7 @@ async function addOpenSessionsIndex(client: DynamoDBClient, tableName: string): 
       PutRequest: { Item: isOpenSession(item) ? { ...item, [openSessionsIndex.partitionKey]: { S: openSessionsIndex.value } } : item },
     })),
   );
+  await fileIntoCollections(client, tableName);
 }
 
 /** Local AWS clients need a region and credentials, which dynalite and the gateway ignore. */
@@ -120,9 +137,9 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
   try {
     await createTable(client, tableName);
   } catch (error) {
-    // A persisted data directory already has the table; one from before the index gets it.
+    // A persisted data directory already has the table; one from before an index gets it.
     if (!(error instanceof ResourceInUseException)) throw error;
-    await addOpenSessionsIndex(client, tableName);
+    await addMissingIndexes(client, tableName);
   }
 
   return {

@@ -1,6 +1,5 @@
 import type { FunctionSpec, SdkClient } from '../../functions/lib/routes.js';
 import { CodedError } from '../../shared/core/coded-error.js';
-import { tableSchema } from '../../shared/server/adapters/table.js';
 
 /**
  * IAM as AWS enforces it, for the local runtime: each function's clients may do only what its entry in
@@ -30,11 +29,9 @@ type MiddlewareClient = {
 
 type Request = { method?: string; headers?: Record<string, string>; body?: unknown };
 
-const { name: OPEN_SESSIONS_INDEX } = tableSchema.openSessionsIndex;
-
-/** The stack grants Query on the OpenSessions index only (infra/constructs/relay-function.ts): a Query of the table itself is refused. */
-const queriesTheTable = (action: string, request: Request) =>
-  action === 'dynamodb:Query' && (JSON.parse(bodyText(request.body)) as { IndexName?: string }).IndexName !== OPEN_SESSIONS_INDEX;
+/** The stack grants Query on the function's own index only (infra/constructs/relay-function.ts): a Query of the table, or of another index, is refused. */
+const queriesElsewhere = (spec: FunctionSpec, action: string, request: Request) =>
+  action === 'dynamodb:Query' && (JSON.parse(bodyText(request.body)) as { IndexName?: string }).IndexName !== spec.queryIndex;
 
 /** The SDK serializes JSON bodies as bytes (a Uint8Array that still answers string methods, with a deprecation warning). */
 const bodyText = (body: unknown): string =>
@@ -54,7 +51,7 @@ function isGranted(spec: FunctionSpec, service: SdkClient, request: Request): bo
   if (!spec.clients.includes(service)) return false;
   if (service === 'dynamodb') {
     const action = actionOf(service, request);
-    return (spec.tableActions as readonly string[]).includes(action.slice('dynamodb:'.length)) && !queriesTheTable(action, request);
+    return (spec.tableActions as readonly string[]).includes(action.slice('dynamodb:'.length)) && !queriesElsewhere(spec, action, request);
   }
   if (service === 'sesv2') return true;
   return (spec.connections as readonly string[]).includes(request.method ?? '');
@@ -67,7 +64,7 @@ export function enforceGrants(name: string, spec: FunctionSpec, service: SdkClie
       const request = args.request as Request;
       if (!isGranted(spec, service, request)) {
         const action = actionOf(service, request, context.commandName);
-        const where = queriesTheTable(action, request) ? ` on the table (only on its ${OPEN_SESSIONS_INDEX} index)` : '';
+        const where = queriesElsewhere(spec, action, request) && spec.queryIndex ? ` other than on its ${spec.queryIndex} index` : '';
         throw new AccessDeniedException(`the ${name} function is not authorized to perform: ${action}${where} (its grants are in functions/lib/routes.ts)`);
       }
       return next(args);

@@ -144,6 +144,10 @@ export const auditEventNames = [
   'offer-answered',
   /** A device enrolled (kept under its device id); detail: its group and the token's id. */
   'enrolled',
+  /** A device's agent signed in (kept per device and day, device-sign-in.ts); detail: its group. */
+  'device-signed-in',
+  /** The relay refused a device's sign-in; detail: not-enrolled (removed, or never enrolled) or wrong-key. */
+  'device-sign-in-refused',
 ] as const;
 
 /** Reasons a session ends, as both sides are told. */

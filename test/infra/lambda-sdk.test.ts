@@ -2,7 +2,7 @@
 // real SDK modules they replace (imported here unbundled), and the claims that make dropping the rest safe.
 import { createHash, createHmac } from 'node:crypto';
 import { DeleteConnection$, PostToConnection$ } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteItem$, DynamoDBClient, GetItem$, GetItemCommand, PutItem$, Scan$, UpdateItem$ } from '@aws-sdk/client-dynamodb';
+import { DeleteItem$, DynamoDBClient, GetItem$, GetItemCommand, PutItem$, Query$, UpdateItem$ } from '@aws-sdk/client-dynamodb';
 import { SendEmail$ } from '@aws-sdk/client-sesv2';
 import { Sha256 as SdkSha256 } from '@smithy/core/checksum';
 import { NormalizedSchema } from '@smithy/core/schema';
@@ -126,7 +126,7 @@ describe('config stand-in: settings from the environment and the SDK’s default
 
 describe('what the stand-ins leave out is never used by the relay’s calls', () => {
   it('no operation the adapters send has an event-stream member, the only reason the SDK loads event streams', () => {
-    const sent = [GetItem$, PutItem$, UpdateItem$, DeleteItem$, Scan$, PostToConnection$, DeleteConnection$, SendEmail$];
+    const sent = [GetItem$, PutItem$, UpdateItem$, DeleteItem$, Query$, PostToConnection$, DeleteConnection$, SendEmail$];
     for (const operation of sent) {
       const [, , name, , input, output] = operation as unknown as [number, string, string, unknown, unknown, unknown];
       for (const shape of [input, output]) expect(NormalizedSchema.of(shape as never).getEventStreamMember(), name).toBe('');

@@ -18,7 +18,7 @@ import { loadConsoleSite } from '../../web/server/console-site.js';
 // the OpenSessions index, then GetItem);
 // finishSession (used by join, resume, frame, end and the sweeper) ends with UpdateItem, frees the nameplate
 // with DeleteItem, posts "ended" and closes both connections.
-const expectations: Record<string, { route?: string; table: string[]; connections: string[] }> = {
+const expectations: Record<string, { route?: string; table: string[]; queryIndex?: string; connections: string[] }> = {
   connect: { route: '$connect', table: ['PutItem'], connections: [] },
   disconnect: { route: '$disconnect', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   default: { route: '$default', table: [], connections: [] },
@@ -45,15 +45,16 @@ const expectations: Record<string, { route?: string; table: string[]; connection
   'device-heartbeat': { route: 'deviceHeartbeat', table: ['GetItem', 'UpdateItem'], connections: [] },
   // a technician's ticket burned (DeleteItem), who is signed in on the connection kept (PutItem).
   'sign-in-technician': { route: 'signInTechnician', table: ['DeleteItem', 'PutItem'], connections: [] },
-  // help-desk offers: a technician lists the devices its groups may help (Scans of policies and devices), offers
-  // one (audited, kept, posted to the device); the device's answer is audited and a denial ends the session.
-  'list-offerable-devices': { route: 'listOfferableDevices', table: ['GetItem', 'Scan'], connections: [] },
+  // help-desk offers: a technician lists the devices its groups may help (the policies and the permitted groups'
+  // devices from their collections: Query on the Collections index, then GetItem; never a Scan), offers one
+  // (audited, kept, posted to the device); the device's answer is audited and a denial ends the session.
+  'list-offerable-devices': { route: 'listOfferableDevices', table: ['GetItem', 'Query'], queryIndex: 'Collections', connections: [] },
   'offer-device': { route: 'offerDevice', table: ['GetItem', 'PutItem', 'UpdateItem'], connections: ['POST'] },
   'answer-offer': { route: 'answerOffer', table: ['DeleteItem', 'GetItem', 'UpdateItem'], connections: ['DELETE', 'POST'] },
   // POST /technician/ticket: verifies the ID token, keeps the ticket's hash.
   'technician-ticket': { table: ['PutItem'], connections: [] },
   // asks @connections (GET) whether a quiet session's connections still exist: $disconnect is best effort.
-  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], connections: ['DELETE', 'GET', 'POST'] },
+  sweep: { table: ['DeleteItem', 'GetItem', 'Query', 'UpdateItem'], queryIndex: 'OpenSessions', connections: ['DELETE', 'GET', 'POST'] },
   // the join page counts the lookup with joins (a rate-limit item), then reads the nameplate and its session.
   http: { table: ['UpdateItem'], connections: [] },
 };
@@ -265,10 +266,21 @@ describe('RelayStack', () => {
         AttributeDefinitions: [
           { AttributeName: tableSchema.partitionKey, AttributeType: 'S' },
           { AttributeName: 'openSession', AttributeType: 'S' },
+          { AttributeName: 'collection', AttributeType: 'S' },
+          { AttributeName: 'member', AttributeType: 'S' },
         ],
-        // The sweeper's sparse index of open sessions, keys only.
+        // The sweeper's sparse index of open sessions, and the lists' item collections (devices, policies,
+        // enrolment tokens): keys only, so heartbeats write nothing to them.
         GlobalSecondaryIndexes: [
           { IndexName: 'OpenSessions', KeySchema: [{ AttributeName: 'openSession', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          {
+            IndexName: 'Collections',
+            KeySchema: [
+              { AttributeName: 'collection', KeyType: 'HASH' },
+              { AttributeName: 'member', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: tableSchema.timeToLiveAttribute, Enabled: true },
@@ -298,7 +310,7 @@ describe('RelayStack', () => {
       }
     });
 
-    it('gives every function exactly the table actions its code performs, on the table only (Query on the OpenSessions index only)', () => {
+    it('gives every function exactly the table actions its code performs, on the table only (Query on its own index only, Scan never)', () => {
       const tableArn = { 'Fn::GetAtt': [logicalIdOf('AWS::DynamoDB::Table')[0], 'Arn'] };
       for (const [file, expected] of Object.entries(expectations)) {
         const tableStatements = statementsOf(file).filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
@@ -307,7 +319,7 @@ describe('RelayStack', () => {
         for (const statement of tableStatements) {
           const isQuery = asArray(statement.Action).includes('dynamodb:Query');
           if (isQuery) expect(asArray(statement.Action), file).toEqual(['dynamodb:Query']);
-          expect(asArray(statement.Resource).map(render), file).toEqual([isQuery ? `${render(tableArn)}/index/OpenSessions` : render(tableArn)]);
+          expect(asArray(statement.Resource).map(render), file).toEqual([isQuery ? `${render(tableArn)}/index/${expected.queryIndex}` : render(tableArn)]);
         }
       }
     });

@@ -4,6 +4,7 @@ import { functionEntries } from '../../infra/constructs/bundling.js';
 import { routeEntrySource, useCaseOf } from '../../functions/lib/entries.js';
 import { functionNameOf, otherFunctions, replyTypeOf, webSocketRoutes, type WebSocketRouteKey, type WebSocketRouteSpec } from '../../functions/lib/routes.js';
 import { clientActions } from '../../shared/core/schemas.js';
+import { tableSchema } from '../../shared/server/adapters/table.js';
 
 // functions/lib/routes.ts is the one list of routes: the stack, the local runtime and the SDK read it, and each
 // route's Lambda entry is derived from it. These checks tie it to what exists: the use cases and the protocol.
@@ -74,6 +75,15 @@ describe('the route table', () => {
       const clients: readonly string[] = spec.clients;
       expect(spec.connections.length > 0, name).toBe(clients.includes('apigatewaymanagementapi'));
       expect(spec.tableActions.length > 0, name).toBe(clients.includes('dynamodb'));
+    }
+  });
+
+  it('names the index of every function that Queries (the stack grants Query on it alone, never on the table)', () => {
+    for (const [name, spec] of Object.entries({ ...webSocketRoutes, ...otherFunctions })) {
+      const actions: readonly string[] = spec.tableActions;
+      const { queryIndex } = spec as { queryIndex?: string };
+      expect(queryIndex !== undefined, name).toBe(actions.includes('Query'));
+      if (queryIndex !== undefined) expect([tableSchema.openSessionsIndex.name, tableSchema.collectionsIndex.name], name).toContain(queryIndex);
     }
   });
 });

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent, type DeviceAgentEvents, type DeviceAgentTuning } from '../../sdk/node.js';
 import { until } from '../support/harness.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { auditLog, jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
+import type { AuditEvent } from '../../shared/core/messages.js';
 import { TestSocket } from '../support/ws-client.js';
 
 const running: Array<{ close(): unknown }> = [];
@@ -51,6 +52,16 @@ function agentFor(identity: { deviceId: string; privateKey: string; webSocketUrl
   agent.start();
   const count = (event: keyof DeviceAgentEvents) => events.filter((seen) => seen.event === event).length;
   return { agent, events, count };
+}
+
+/** The sign-in rows `npm run audit-log -- --device WHICH` lists, oldest first. */
+async function signInAudit(runtime: LocalRuntime, which: string) {
+  const listed = await auditLog('--local', runtime.dynamoEndpoint, '--device', which, '--json');
+  expect(listed.status, listed.stderr).toBe(0);
+  return jsonLines(listed.stdout)
+    .flatMap((log) => log.events as AuditEvent[])
+    .filter((event) => event.event.startsWith('device-sign'))
+    .sort((a, b) => a.at - b.at);
 }
 
 describe('the device agent', () => {
@@ -114,6 +125,15 @@ describe('the device agent', () => {
     const again = agentFor(identity, {});
     await until(() => again.count('stopped') === 1, 'refused');
     expect(again.events).toEqual([expect.objectContaining({ event: 'stopped', code: 'device-not-enrolled' })]);
+
+    // The relay audited each: the sign-in, and the refusals after the removal (the closed agent's attempt to sign in
+    // again, and the new agent's), found by the removed device's name.
+    const refused = expect.objectContaining({ event: 'device-sign-in-refused', deviceId: identity.deviceId, detail: 'not-enrolled', sourceIp: expect.any(String) });
+    expect(await signInAudit(runtime, 'Reception PC')).toEqual([
+      expect.objectContaining({ event: 'device-signed-in', deviceId: identity.deviceId, deviceName: 'Reception PC', detail: 'Finance laptops', sourceIp: expect.any(String) }),
+      refused,
+      refused,
+    ]);
   });
 
   it('a key that is not the enrolled one is refused, and a challenge is good once', async () => {
@@ -133,6 +153,14 @@ describe('the device agent', () => {
     expect(await socket.request({ action: 'signInDevice', deviceId: identity.deviceId, signature })).toMatchObject({ code: 'device-sign-in-failed', message: expect.stringContaining('does not match') });
     expect(await socket.request({ action: 'signInDevice', deviceId: identity.deviceId, signature })).toMatchObject({ code: 'device-sign-in-failed', message: expect.stringContaining('no sign-in challenge is open') });
     expect(await socket.request({ action: 'deviceHeartbeat', deviceId: identity.deviceId })).toMatchObject({ code: 'device-signed-in-elsewhere' });
+
+    // Audited: the two wrong keys (the one without a challenge was no attempt); a device id nobody enrolled too.
+    await socket.request({ action: 'requestDeviceChallenge' });
+    const unknown = 'Unknown0device0id0000A';
+    expect(await socket.request({ action: 'signInDevice', deviceId: unknown, signature })).toMatchObject({ code: 'device-not-enrolled' });
+    const wrongKey = expect.objectContaining({ event: 'device-sign-in-refused', deviceId: identity.deviceId, deviceName: 'Reception PC', detail: 'wrong-key' });
+    expect(await signInAudit(runtime, identity.deviceId)).toEqual([wrongKey, wrongKey]);
+    expect(await signInAudit(runtime, unknown)).toEqual([expect.objectContaining({ event: 'device-sign-in-refused', deviceId: unknown, detail: 'not-enrolled' })]);
   });
 });
 

@@ -2,6 +2,7 @@
 // operator's command makes a token, a device enrols over a real WebSocket, the operator lists and removes
 // it; bad requests and spent or revoked tokens are refused with nothing registered.
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -114,6 +115,21 @@ describe('enrolment', () => {
     expect(listed.stdout).toContain('Service desk: control, asks first; Admins: control, no question, visible notice');
     const bad = await operator(database, 'policy', 'set', '--group', 'Policy test', '--allow', 'Service desk:admin');
     expect(bad).toMatchObject({ status: 1, stderr: expect.stringContaining('say view or control after the group') });
+  });
+
+  it('a device written before the Collections index is listed once the operator runs upgrade-table', async () => {
+    const database = runtime().dynamoEndpoint;
+    const client = new DynamoDBClient({ ...localAwsConfig, endpoint: database });
+    defer(() => client.destroy());
+    // As an older release wrote it: the item alone, without the collection it is listed from.
+    const deviceId = 'Older0device0000000001';
+    const item = { deviceId, name: 'Older PC', os: 'linux', group: 'Older group', publicKey: 'k', enrolledAt: 1_800_000_000, enrolledWith: 't' };
+    await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: LOCAL_TABLE, Item: { pk: `DEVICE#${deviceId}`, ...item } }));
+    const listedIds = async () => jsonLines((await operator(database, 'devices', '--json')).stdout).map((device) => device.deviceId);
+    expect(await listedIds()).not.toContain(deviceId);
+    expect(await operator(database, 'upgrade-table', '--json')).toMatchObject({ status: 0, stdout: '{"filed":1}\n' });
+    expect(await listedIds()).toContain(deviceId);
+    expect(await operator(database, 'upgrade-table')).toMatchObject({ status: 0, stdout: expect.stringContaining('Nothing to file') });
   });
 
   it('the operator command refuses bad input with a sentence', async () => {

@@ -13,6 +13,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import type { AuditEvent } from '../../shared/core/messages.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
@@ -102,8 +103,11 @@ describe('help-desk offers', () => {
 
     // The operator finds it by device and by technician, as CSV for a spreadsheet.
     const byDevice = await auditLog('--local', runtime.dynamoEndpoint, '--device', 'Reception PC', '--json');
-    const logs = byDevice.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string });
-    expect(logs.map((log) => log.sessionId).sort()).toEqual([device.identity.deviceId, offer.client.session!.sessionId].sort());
+    const logs = byDevice.stdout.trim().split('\n').map((line) => JSON.parse(line) as { sessionId: string; events: AuditEvent[] });
+    // The offer's session, the enrolment (kept under the device's id) and the day's sign-ins of its agent.
+    const signIns = logs.filter((log) => log.sessionId.startsWith(`${device.identity.deviceId}/sign-ins/`));
+    expect(logs.map((log) => log.sessionId).filter((id) => !signIns.some((log) => log.sessionId === id)).sort()).toEqual([device.identity.deviceId, offer.client.session!.sessionId].sort());
+    expect(signIns.flatMap((log) => log.events)).toContainEqual(expect.objectContaining({ event: 'device-signed-in', deviceId: device.identity.deviceId, deviceName: 'Reception PC' }));
     const csv = await auditLog('--local', runtime.dynamoEndpoint, '--technician', 'ada@example.org', '--since', '1h', '--csv');
     const [header, ...rows] = csv.stdout.trim().split('\n');
     expect(header).toBe(CSV_COLUMNS.join(','));

@@ -29,17 +29,29 @@ describe('IAM in the local runtime', () => {
     client.destroy();
   });
 
-  it('lets the sweeper Query the OpenSessions index only, as its role grants Query on the index and not on the table', async () => {
+  it('lets a function Query its own index only, as its role grants Query on that index and not on the table or another index', async () => {
     const client = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime().dynamoEndpoint });
     enforceGrants('sweep', otherFunctions.sweep, 'dynamodb', client);
-    const { name, partitionKey, value } = tableSchema.openSessionsIndex;
-    const open = { KeyConditionExpression: '#open = :open', ExpressionAttributeNames: { '#open': partitionKey }, ExpressionAttributeValues: { ':open': { S: value } } };
-    await expect(client.send(new QueryCommand({ TableName: runtime().tableName, IndexName: name, ...open }))).resolves.toMatchObject({ Count: 0 });
+    const { openSessionsIndex, collectionsIndex } = tableSchema;
+    const open = {
+      KeyConditionExpression: '#open = :open',
+      ExpressionAttributeNames: { '#open': openSessionsIndex.partitionKey },
+      ExpressionAttributeValues: { ':open': { S: openSessionsIndex.value } },
+    };
+    await expect(client.send(new QueryCommand({ TableName: runtime().tableName, IndexName: openSessionsIndex.name, ...open }))).resolves.toMatchObject({ Count: 0 });
     const onTable = { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'SESSION#nothing' } } };
-    await expect(client.send(new QueryCommand({ TableName: runtime().tableName, ...onTable }))).rejects.toMatchObject({
-      name: 'AccessDeniedException',
-      message: expect.stringContaining(`sweep function is not authorized to perform: dynamodb:Query on the table (only on its ${name} index)`),
-    });
+    const devices = {
+      IndexName: collectionsIndex.name,
+      KeyConditionExpression: '#collection = :devices',
+      ExpressionAttributeNames: { '#collection': collectionsIndex.partitionKey },
+      ExpressionAttributeValues: { ':devices': { S: 'DEVICES' } },
+    };
+    for (const elsewhere of [onTable, devices]) {
+      await expect(client.send(new QueryCommand({ TableName: runtime().tableName, ...elsewhere }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringContaining(`sweep function is not authorized to perform: dynamodb:Query other than on its ${openSessionsIndex.name} index`),
+      });
+    }
     client.destroy();
   });
 

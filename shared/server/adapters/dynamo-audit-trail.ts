@@ -1,26 +1,14 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../../core/messages.js';
 import type { AuditTrail } from '../ports/audit-trail.js';
-import { conditionally, documentClient } from './dynamo-documents.js';
+import { conditionally, TableAdapter } from './dynamo-documents.js';
 
 const AUDIT_PREFIX = 'AUDIT#';
 /** Bounds the item (DynamoDB items are at most 400 KB) against a client spamming recordable events. */
 export const MAX_AUDIT_EVENTS = 200;
 
 /** One `AUDIT#<session id>` item per session holding its events in order; one read lists them. */
-export class DynamoAuditTrail implements AuditTrail {
-  private readonly documents;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-    /** Epoch seconds; a log past its retention is absent even before TTL deletes it. */
-    private readonly nowSeconds: () => number,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoAuditTrail extends TableAdapter implements AuditTrail {
   async append(sessionId: string, event: AuditEvent, expiresAt: number): Promise<void> {
     await conditionally(() =>
       this.documents.send(

@@ -1,19 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter } from '../ports/rate-limiter.js';
-import { conditionally, documentClient } from './dynamo-documents.js';
+import { conditionally, TableAdapter } from './dynamo-documents.js';
 
 /** One `RATE#<key>#<window start>` item per key and window, counted with a conditional ADD; TTL removes it after the window. */
-export class DynamoRateLimiter implements RateLimiter {
-  private readonly documents;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoRateLimiter extends TableAdapter implements RateLimiter {
   async consume(key: string, limit: number, windowSeconds: number, now: number): Promise<boolean> {
     const windowStart = now - (now % windowSeconds);
     const counted = await conditionally(() =>

@@ -1,7 +1,5 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -9,7 +7,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalMode, Role } from '../../core/messages.js';
-import { conditionally, documentClient } from './dynamo-documents.js';
+import { conditionally, TableAdapter } from './dynamo-documents.js';
 import { tableSchema } from './table.js';
 import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore, TokenRotation } from '../ports/session-store.js';
 
@@ -31,18 +29,7 @@ function withoutKeys<T>(item: Item): T {
   return rest as T;
 }
 
-export class DynamoSessionStore implements SessionStore {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-    /** Epoch seconds; items past their `expiresAt` are absent even before TTL deletes them. */
-    private readonly nowSeconds: () => number,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoSessionStore extends TableAdapter implements SessionStore {
   /** A conditional UpdateItem on this table: the result, or undefined when the condition lost. */
   private conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>) {
     return conditionally(() => this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input })));

@@ -1,8 +1,7 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { TechnicianIdentity } from '../../core/technician.js';
 import type { TechnicianRegistry } from '../ports/technician-registry.js';
-import { documentClient } from './dynamo-documents.js';
+import { TableAdapter } from './dynamo-documents.js';
 
 /** `TICKET#<ticket hash>`: a technician's sign-in ticket, for a minute (TTL); the ticket itself is never stored. */
 const ticketKey = (ticketHash: string) => ({ pk: `TICKET#${ticketHash}` });
@@ -12,16 +11,7 @@ const connectionKey = (connectionId: string) => ({ pk: `TECHNICIAN#${connectionI
 const live = (item: Record<string, unknown> | undefined, now: number) =>
   item && (item.expiresAt as number) > now ? (item.technician as TechnicianIdentity) : undefined;
 
-export class DynamoTechnicianRegistry implements TechnicianRegistry {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.documents = documentClient(client);
-  }
-
+export class DynamoTechnicianRegistry extends TableAdapter implements TechnicianRegistry {
   async putTicket(ticketHash: string, technician: TechnicianIdentity, expiresAt: number): Promise<void> {
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...ticketKey(ticketHash), technician, expiresAt } }));
   }

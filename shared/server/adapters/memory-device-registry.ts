@@ -85,6 +85,10 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
     for (const device of [...this.#devices.values()]) yield { ...device };
   }
 
+  async *listDevicesInGroup(group: string): AsyncIterable<DeviceRecord> {
+    for await (const device of this.listDevices()) if (device.group === group) yield device;
+  }
+
   async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {
     const device = this.#devices.get(deviceId);
     this.#devices.delete(deviceId);

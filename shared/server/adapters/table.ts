@@ -10,4 +10,15 @@ export const tableSchema = {
    * it out of the index.
    */
   openSessionsIndex: { name: 'OpenSessions', partitionKey: 'openSession', value: 'open' },
+  /**
+   * A sparse, keys-only index of the items the operator and technicians list: the enrolled devices, the
+   * group policies and the enrolment tokens, each kind an item collection of its own (partition key: the
+   * collection; sort key: the member, a device's `<group>#<device id>`). A listing Queries its collection
+   * and reads the items it names, never the sessions and audit logs a table scan would. Keys only, so a
+   * device's heartbeat (which changes no key) writes nothing to the index.
+   */
+  collectionsIndex: { name: 'Collections', partitionKey: 'collection', sortKey: 'member' },
 } as const;
+
+/** The table's indexes, which the route table names for each function that Queries one. */
+export type TableIndexName = (typeof tableSchema)['openSessionsIndex' | 'collectionsIndex']['name'];

@@ -75,6 +75,8 @@ export interface DeviceRegistry {
   addDevice(device: DeviceRecord): Promise<boolean>;
   getDevice(deviceId: string): Promise<DeviceRecord | undefined>;
   listDevices(): AsyncIterable<DeviceRecord>;
+  /** The devices of one group (exactly that name). */
+  listDevicesInGroup(group: string): AsyncIterable<DeviceRecord>;
   /** Deletes the device: from then on it cannot sign in. Returns it, or undefined if there was none. */
   removeDevice(deviceId: string): Promise<DeviceRecord | undefined>;
 

@@ -6,6 +6,8 @@
 import { decodeBase64Url, encodeBase64Url } from '../../core/base64.js';
 import type { DeviceHeartbeatRequest, ServerMessage, SignInDeviceRequest } from '../../core/messages.js';
 import { DEVICE_CHALLENGE_TTL_SECONDS, deviceSignInMessage } from '../../core/device-sign-in.js';
+import type { DeviceRecord } from '../ports/device-registry.js';
+import { recordAudit } from './audit.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
 import { RelayError } from './errors.js';
 import { randomBytes } from '../../core/tokens.js';
@@ -29,22 +31,54 @@ async function verifies(publicKey: string, signature: string, message: Uint8Arra
   }
 }
 
+/**
+ * A device's sign-ins are audited in one log per device and UTC day (`<device id>/sign-ins/<YYYY-MM-DD>`): an agent
+ * signs in again at least every 2 hours, which would soon fill a single log (MAX_AUDIT_EVENTS), and `npm run
+ * audit-log -- --device` finds them all by the device.
+ */
+export const deviceSignInLogId = (deviceId: string, nowSeconds: number) => `${deviceId}/sign-ins/${new Date(nowSeconds * 1000).toISOString().slice(0, 10)}`;
+
+/** Why the relay refused a device's sign-in, as the audit says it. */
+type SignInRefusal = 'not-enrolled' | 'wrong-key';
+
+async function auditSignIn(deps: RelayDeps, caller: Caller, deviceId: string, device: DeviceRecord | undefined, refusal?: SignInRefusal): Promise<void> {
+  await recordAudit(
+    deps,
+    deviceSignInLogId(deviceId, epochSeconds(deps)),
+    {
+      event: refusal ? 'device-sign-in-refused' : 'device-signed-in',
+      deviceId,
+      ...(device && { deviceName: device.name }),
+      ...(refusal ? { detail: refusal } : device && { detail: device.group }),
+    },
+    caller,
+  );
+}
+
 export async function signInDevice(deps: RelayDeps, caller: Caller, request: SignInDeviceRequest): Promise<ServerMessage> {
   const now = epochSeconds(deps);
   // Taken before anything else: one signature attempt per challenge.
   const challenge = await deps.devices.takeChallenge(caller.connectionId, now);
   if (!challenge) throw new RelayError('device-sign-in-failed', 'no sign-in challenge is open on this connection (each is good once, for a minute); ask for one (requestDeviceChallenge), then sign it');
   const device = await deps.devices.getDevice(request.deviceId);
-  if (!device) throw deviceNotEnrolled();
+  if (!device) {
+    await auditSignIn(deps, caller, request.deviceId, undefined, 'not-enrolled');
+    throw deviceNotEnrolled();
+  }
   if (!(await verifies(device.publicKey, request.signature, deviceSignInMessage(device.deviceId, challenge)))) {
     deps.log.warn('device-sign-in-refused', { deviceId: device.deviceId });
+    await auditSignIn(deps, caller, device.deviceId, device, 'wrong-key');
     throw new RelayError('device-sign-in-failed', 'the signature does not match this device’s enrolled key: this machine holds another key; have the operator remove the device and enrol again');
   }
   const before = await deps.devices.attachDevice(device.deviceId, caller.connectionId, now, caller.sourceIp);
-  if (!before) throw deviceNotEnrolled();
+  if (!before) {
+    await auditSignIn(deps, caller, device.deviceId, device, 'not-enrolled');
+    throw deviceNotEnrolled();
+  }
   // One connection per device: the one it held before is closed (gone already is fine).
   if (before.connectionId && before.connectionId !== caller.connectionId) await deps.notifier.disconnect(before.connectionId);
   deps.log.info('device-signed-in', { deviceId: device.deviceId, group: device.group });
+  await auditSignIn(deps, caller, device.deviceId, device);
   return { type: 'deviceSignedIn', deviceId: device.deviceId, name: device.name, group: device.group };
 }
 

@@ -38,12 +38,13 @@ export async function listOfferableDevices(deps: RelayDeps, caller: Caller): Pro
     if (rule) permitted.set(signed.policy.group, rule);
   }
   const devices: OfferableDevice[] = [];
-  for await (const device of deps.devices.listDevices()) {
-    const rule = permitted.get(device.group);
-    if (!rule) continue;
-    const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
-    const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
-    devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }), level: rule.level, consent: rule.consent });
+  // Only the permitted groups' devices are read, never the others'.
+  for (const [permittedGroup, rule] of permitted) {
+    for await (const device of deps.devices.listDevicesInGroup(permittedGroup)) {
+      const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
+      const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
+      devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }), level: rule.level, consent: rule.consent });
+    }
   }
   devices.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
   return { type: 'offerableDevices', devices };

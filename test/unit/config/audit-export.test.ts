@@ -1,7 +1,7 @@
 // The operator's audit export: which logs --device, --technician and --since select, and CSV that a
 // spreadsheet reads as data (quoted fields, formulas defused).
 import { describe, expect, it } from 'vitest';
-import { csvRows, CSV_COLUMNS, matchesFilter, parseSince, type AuditLog } from '../../../infra/audit-export.js';
+import { csvRows, CSV_COLUMNS, parseSince, selectLogs, type AuditFilter, type AuditLog } from '../../../infra/audit-export.js';
 import { parseDurationSeconds } from '../../../shared/core/durations.js';
 
 const technician = { issuer: 'https://login.example.org', subject: 'ada', name: 'Ada Lovelace', email: 'Ada@Example.org' };
@@ -15,6 +15,8 @@ const offer: AuditLog = {
 };
 const invited: AuditLog = { sessionId: 's2', events: [{ at: 5000, event: 'created', role: 'agent' }] };
 
+const matchesFilter = (log: AuditLog, filter: AuditFilter) => selectLogs([log], filter).length === 1;
+
 describe('the audit export', () => {
   it('selects by device id or name, technician subject, e-mail or name, and time', () => {
     for (const filter of [{ device: 'd1' }, { device: 'Reception PC' }, { technician: 'ada' }, { technician: 'ada@example.org' }, { technician: 'Ada Lovelace' }, { since: 1030 }]) {
@@ -23,6 +25,17 @@ describe('the audit export', () => {
     }
     expect(matchesFilter(offer, { since: 1031 })).toBe(false);
     expect(matchesFilter(offer, { device: 'd1', technician: 'grace' })).toBe(false);
+  });
+
+  it('finds a device by name in the logs that name it by its id alone (a removed device’s refused sign-ins)', () => {
+    const enrolled: AuditLog = { sessionId: 'd1', events: [{ at: 900, event: 'enrolled', deviceId: 'd1', deviceName: 'Reception PC', detail: 'Front desk (token abc)' }] };
+    const refused: AuditLog = { sessionId: 'd1/sign-ins/1970-01-01', events: [{ at: 2000, event: 'device-sign-in-refused', deviceId: 'd1', detail: 'not-enrolled' }] };
+    const other: AuditLog = { sessionId: 'd2/sign-ins/1970-01-01', events: [{ at: 2000, event: 'device-sign-in-refused', deviceId: 'd2', detail: 'not-enrolled' }] };
+    const logs = [offer, invited, enrolled, refused, other];
+    expect(selectLogs(logs, { device: 'Reception PC' })).toEqual([offer, enrolled, refused]);
+    expect(selectLogs(logs, { device: 'd1' })).toEqual([offer, enrolled, refused]);
+    expect(selectLogs(logs, { device: 'd2' })).toEqual([other]);
+    expect(selectLogs(logs, { device: 'Reception PC', since: 1500 })).toEqual([refused]);
   });
 
   it('takes --since as a duration back or an ISO time, nothing else', () => {

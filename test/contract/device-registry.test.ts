@@ -1,32 +1,13 @@
 // The device registry's contract, held by both adapters: the in-memory one the unit tests use and the
 // DynamoDB one (against dynalite), so the unit tests' answers are the table's answers.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localAwsConfig, startLocalDynamo, type LocalDynamo } from '../../infra/local/dynamo.js';
-import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
-import { MemoryDeviceRegistry } from '../../shared/server/adapters/memory-device-registry.js';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord } from '../../shared/server/ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../shared/core/group-policy.js';
+import { adapterKinds, type TableAdapters } from './adapters.js';
 
-const NOW = 1_800_000_000;
-let dynamo: LocalDynamo;
-let client: DynamoDBClient;
-beforeAll(async () => {
-  dynamo = await startLocalDynamo('registry-contract');
-  client = new DynamoDBClient({ ...localAwsConfig, endpoint: dynamo.endpoint });
-});
-afterAll(async () => {
-  client.destroy();
-  await dynamo.close();
-});
-
+let NOW = 0;
 let made = 0;
-const adapters: Array<[string, () => DeviceRegistry]> = [
-  ['memory', () => new MemoryDeviceRegistry(() => NOW)],
-  // Each test gets fresh items: keys are unique per test through their hashes and ids.
-  ['dynamodb', () => new DynamoDeviceRegistry(client, 'registry-contract', () => NOW)],
-];
-
 const token = (overrides: Partial<EnrolmentTokenRecord> = {}): EnrolmentTokenRecord => {
   const hash = `hash-${++made}-${Math.random().toString(36).slice(2)}`;
   return { tokenHash: hash, tokenId: hash.slice(0, 8), group: 'G', createdAt: NOW - 10, expiresAt: NOW + 60, usesLeft: 1, operatorKey: 'o', ...overrides };
@@ -48,7 +29,16 @@ async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   return list;
 }
 
-describe.each(adapters)('%s device registry', (_name, make) => {
+describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
+  let adapters: TableAdapters;
+  beforeAll(async () => {
+    adapters = await start();
+    NOW = adapters.clock.now;
+  });
+  afterAll(() => adapters.close());
+  // Each test gets fresh items: keys are unique per test through their hashes, ids and groups.
+  const make = (): DeviceRegistry => adapters.devices;
+  const uniqueGroup = (name = 'Finance laptops') => `${name} ${randomUUID().slice(0, 8)}`;
   it('spends a token’s uses one at a time, gives one back, and never below zero', async () => {
     const registry = make();
     const record = token({ usesLeft: 2 });
@@ -127,6 +117,55 @@ describe.each(adapters)('%s device registry', (_name, make) => {
     await registry.putGroupPolicy(signed(2));
     expect(await registry.getGroupPolicy(group)).toEqual(signed(2));
     expect((await all(registry.listGroupPolicies())).filter((listed) => listed.policy.group === group)).toEqual([signed(2)]);
+  });
+
+  it('lists a group’s devices, every one across many pages, and only that group’s (not a group whose name starts alike)', async () => {
+    const registry = make();
+    const group = uniqueGroup();
+    const inGroup = Array.from({ length: 130 }, (_, index) => device({ group, name: `PC ${index}` }));
+    // `<group>#…`: a device id holds no `#`, but a group's name may, so a prefix alone cannot tell the groups apart.
+    const alike = [device({ group: `${group}#2` }), device({ group: `${group}#` }), device({ group: `${group} annex` })];
+    for (const record of [...inGroup, ...alike]) expect(await registry.addDevice(record)).toBe(true);
+    const listed = await all(registry.listDevicesInGroup(group));
+    expect(listed.map((record) => record.deviceId).sort()).toEqual(inGroup.map((record) => record.deviceId).sort());
+    expect(listed).toContainEqual(inGroup[129]);
+    for (const other of alike) expect(await all(registry.listDevicesInGroup(other.group))).toEqual([other]);
+    const everyDevice = (await all(registry.listDevices())).map((record) => record.deviceId);
+    for (const record of [...inGroup, ...alike]) expect(everyDevice).toContain(record.deviceId);
+    expect(await all(registry.listDevicesInGroup(uniqueGroup('Nobody')))).toEqual([]);
+  });
+
+  it('lists a device as it is now (signed in, last seen), and no longer once removed', async () => {
+    const registry = make();
+    const group = uniqueGroup();
+    const [kept, removed] = [device({ group }), device({ group })];
+    await registry.addDevice(kept);
+    await registry.addDevice(removed);
+    await registry.attachDevice(kept.deviceId, 'c1', NOW + 5, '192.0.2.7');
+    await registry.touchDevice(kept.deviceId, 'c1', NOW + 9);
+    await registry.removeDevice(removed.deviceId);
+    const current = { ...kept, connectionId: 'c1', lastSeenAt: NOW + 9, sourceIp: '192.0.2.7' };
+    expect(await all(registry.listDevicesInGroup(group))).toEqual([current]);
+    expect(await all(registry.listDevices())).toContainEqual(current);
+    expect((await all(registry.listDevices())).map((record) => record.deviceId)).not.toContain(removed.deviceId);
+  });
+
+  it('lists the unexpired tokens and the policies, each kind apart from the devices', async () => {
+    const registry = make();
+    const group = uniqueGroup();
+    const [live, spent] = [token({ group }), token({ group, usesLeft: 1 })];
+    await registry.putEnrolmentToken(live);
+    await registry.putEnrolmentToken(spent);
+    await registry.spendEnrolmentToken(spent.tokenHash, NOW);
+    const signed: SignedGroupPolicy = { policy: { group, issuedAt: NOW, rules: [] }, signature: 's' };
+    await registry.putGroupPolicy(signed);
+    await registry.addDevice(device({ group }));
+    const tokens = (await all(registry.listEnrolmentTokens())).filter((listed) => listed.group === group);
+    expect(tokens.sort((a, b) => a.tokenHash.localeCompare(b.tokenHash))).toEqual([live, { ...spent, usesLeft: 0 }].sort((a, b) => a.tokenHash.localeCompare(b.tokenHash)));
+    expect((await all(registry.listGroupPolicies())).filter((listed) => listed.policy.group === group)).toEqual([signed]);
+    expect(await all(registry.listDevicesInGroup(group))).toHaveLength(1);
+    await registry.deleteEnrolmentToken(live.tokenHash);
+    expect((await all(registry.listEnrolmentTokens())).map((listed) => listed.tokenHash)).not.toContain(live.tokenHash);
   });
 
   it('keeps an offer until its session’s invitation closes', async () => {
