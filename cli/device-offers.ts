@@ -45,8 +45,8 @@ export interface OfferHandling {
   terminal: boolean;
   /** This machine's desktop, checked and ready to share (prepareDesktop); throws where there is none. */
   prepareDesktop: () => PreparedDesktop;
-  /** Where the session is shown besides the page (the terminal's interface, or the agent's log); `shares` what the person allowed. */
-  sessionFrontend: (technician: string, shares: OfferedShare['kind']) => Frontend;
+  /** Where the session is shown besides the page (the terminal's interface, or the agent's log): what was allowed, to whom. */
+  sessionFrontend: (session: { technician: string; shares: OfferedShare['kind']; controlAllowed: boolean }) => Frontend;
 }
 
 /** Why there is no desktop to share, in a few words for the page and the technician. */
@@ -160,11 +160,12 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
     if ((answer === 'view' || answer === 'control') && session.phase !== 'ended') {
-      const frontend = offeredSessionFrontend(page, handling.sessionFrontend(technician.name, shares.kind), {
+      const controlAllowed = decision.levels.includes('control');
+      const frontend = offeredSessionFrontend(page, handling.sessionFrontend({ technician: technician.name, shares: shares.kind, controlAllowed }), {
         mode: answer,
         stopping: handling.stopping,
         notice: decision.rule.consent === 'notice',
-        controlAllowed: decision.levels.includes('control'),
+        controlAllowed,
         ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
       });
       const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };

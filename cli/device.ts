@@ -92,9 +92,9 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
     policyNotBefore: 0,
     terminal,
     prepareDesktop: () => prepareDesktop({ maxFps: DEFAULT_MAX_FPS }),
-    sessionFrontend: (technician, shares) =>
+    sessionFrontend: ({ technician, shares, controlAllowed }) =>
       terminal
-        ? new HumanFrontend({ role: 'agent', input: process.stdin, output: process.stdout, errors: process.stderr, desktop: shares === 'desktop', terminal: shares === 'terminal', peer: technician })
+        ? new HumanFrontend({ role: 'agent', input: process.stdin, output: process.stdout, errors: process.stderr, desktop: shares === 'desktop', terminal: shares === 'terminal', peer: technician, controlAllowed })
         : sessionLog(options.json, say, technician),
   };
   // One offer at a time: another while the person is being asked (or helped) is denied.

@@ -56,6 +56,8 @@ export interface HumanFrontendOptions {
   terminal?: boolean;
   /** The other side's name, when the session starts already decided (`assist agent`: the person answered on its page). */
   peer?: string;
+  /** Agent: control may be given (default true; an offer whose group policy allows view only: false). */
+  controlAllowed?: boolean;
   /**
    * Expert: how long after the approval, with nothing shared yet, the technician is told so (default 2 s:
    * a person's assist command shares its terminal at once; a person in the browser may share nothing).
@@ -97,6 +99,7 @@ export class HumanFrontend implements Frontend {
   #finishMessage: (() => void) | undefined;
   #viewOnlyHintShown = false;
   readonly #sharesDesktop: boolean;
+  readonly #controlAllowed: boolean;
   readonly #sharesTerminal: boolean;
   #nothingTypedHintShown = false;
   /** The time limit, when it came before the approval's lines. */
@@ -126,6 +129,7 @@ export class HumanFrontend implements Frontend {
     this.#sharesTerminal = options.terminal !== false || !this.#sharesDesktop;
     this.#nothingSharedAfterMs = options.nothingSharedAfterMs ?? 2000;
     this.#peerName = options.peer;
+    this.#controlAllowed = options.controlAllowed !== false;
   }
 
   /** The other side, as sentences name it: its name once it connected. */
@@ -197,7 +201,11 @@ export class HumanFrontend implements Frontend {
         return this.#notice(this.#control ? 'You have control: your keys go to their terminal.' : `${this.#peer} took control back: you can only watch.`);
       case 'control-requested':
         this.#controlRequested = true;
-        return this.#notice(`${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`);
+        return this.#notice(
+          this.#controlAllowed
+            ? `${this.#peer} asks for control of ${this.#shared}. To allow it: Ctrl-] then c. To say no: Ctrl-] then n.`
+            : `${this.#peer} asks for control of ${this.#shared}; your organisation's policy lets them only watch. To say no: Ctrl-] then n.`,
+        );
       case 'paused':
         this.#paused = this.#pauseWanted = true;
         this.#title();
@@ -459,7 +467,7 @@ export class HumanFrontend implements Frontend {
           : this.#sharesTerminal
             ? `${this.#peer} can now see your terminal and desktop${mode === 'control' ? ', type, and use your mouse and keyboard' : ' (but not type or click)'}. Sharing starts now: ${this.#peer} sees everything below and your screen.`
             : `${this.#peer} can now see your desktop${mode === 'control' ? ' and use your mouse and keyboard' : ' (but not click or type)'}. Sharing starts now. Nothing typed here is shared.`,
-        `Keys: Ctrl-] then c (${mode === 'control' ? 'take back control' : 'give control'}), p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
+        `Keys: Ctrl-] then ${this.#mayGiveControl ? `c (${mode === 'control' ? 'take back control' : 'give control'}), ` : ''}p (pause),${this.#sharesDesktop ? ' s (stop sharing the desktop), b (clipboard),' : ''} m (message), e (end), ? (help).`,
         '',
       );
     } else {
@@ -641,10 +649,15 @@ export class HumanFrontend implements Frontend {
     this.#phase = 'menu';
     const choices =
       this.#role === 'agent'
-        ? `${this.#stillHereChoice}c ${this.#control ? 'take back control' : 'give control'}${this.#controlRequested ? ' · n say no' : ''} · p ${this.#pauseWanted ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
+        ? `${this.#stillHereChoice}${this.#mayGiveControl ? `c ${this.#control ? 'take back control' : 'give control'} · ` : ''}${this.#controlRequested ? 'n say no · ' : ''}p ${this.#pauseWanted ? 'resume' : 'pause'}${this.#desktopChoices} · x add 30 min · m message · e end`
         : `${this.#stillHereChoice}r ask for control${this.#clipboardAllowed ? ' · v send your clipboard' : ''} · m message · e leave`;
     // Left open on its own line: the choice erases it, so the terminal's output carries on below.
     this.#write(`\r\n${this.#mark} ${choices} · ? help · Esc back `);
+  }
+
+  /** Agent: c is a choice (control may be given, or is held and can be taken back). */
+  get #mayGiveControl(): boolean {
+    return this.#controlAllowed || this.#control;
   }
 
   /** First while an idle warning is out. */

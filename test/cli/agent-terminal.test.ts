@@ -62,13 +62,18 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   expect(await approved).toMatchObject({ mode: 'view' });
   expect(await told).toBe('Kiosk 9 has no desktop to share (the agent runs outside a graphical session: no display): a shell in the terminal where its agent runs is shared instead.');
   await tmux.waitFor('kiosk', /Ada Lovelace can now see your terminal \(but not type in it\)/);
+  // The keys offered leave out control, which the policy does not allow.
+  await tmux.waitFor('kiosk', /Keys: Ctrl-\] then p \(pause\), m \(message\), e \(end\), \? \(help\)\./);
 
   // The person types in the shared shell; the technician sees it.
   await tmux.type('kiosk', 'echo shared-$((6*7))');
   await tmux.press('kiosk', 'Enter');
   await expect.poll(() => output, { timeout: 20_000 }).toContain('shared-42');
 
-  // Ctrl-] c would give control: the policy lets this technician only watch, so the device refuses it.
+  // Asked for control, the person is told the policy lets the technician only watch.
+  await offer.requestControl();
+  await tmux.waitFor('kiosk', /Ada Lovelace asks for control of your terminal; your organisation's policy lets them only watch\. To say no: Ctrl-\] then n\./);
+  // Ctrl-] c, pressed all the same: the device refuses it.
   await tmux.press('kiosk', 'C-]');
   await tmux.type('kiosk', 'c');
   await tmux.waitFor('kiosk', /your organisation's policy lets this technician only watch: control cannot be given/);
