@@ -1,6 +1,7 @@
 // `assist agent` answering a help-desk offer (docs/help-desk.md): the device checks the offer itself
-// (decideOffer: the operator's signature on the group policy, the rule for the technician's groups, the code
-// sealed to its key), joins the technician's session with that code (the ordinary end-to-end handshake, so
+// (decideOffer: the technician's ID token against the pinned issuer and their signature over the offer, the
+// operator's signature on the group policy, the rule for the technician's groups, the code sealed to its key),
+// joins the technician's session with that code (the ordinary end-to-end handshake, so
 // both sides derive the verification code), then asks the person on a local page (and on the terminal, when
 // there is one) unless the policy says "notice"; no answer in time is a denial. Allowed, the session runs as
 // an invited one does (runAgent): the desktop is shared as `assist invite --desktop` shares it, at the level
@@ -16,7 +17,7 @@
 import { execFile } from 'node:child_process';
 import { platform } from 'node:os';
 import { createInterface } from 'node:readline';
-import { acceptHelp, decideOffer, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferDecision } from '../sdk/node.js';
+import { acceptHelp, decideOffer, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferChecks, type OfferDecision } from '../sdk/node.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
 import { runAgent } from './agent.js';
 import { openConsentPage, type ConsentAnswer, type ConsentPage, type OfferedShare } from './consent-page.js';
@@ -32,10 +33,14 @@ export interface OfferHandling {
   consentTimeoutMs: number;
   /** Open the page in the default browser (there is a desktop and --no-browser was not given). */
   openBrowser: boolean;
-  /** The newest group-policy date this device accepted: an older one is a relay rolling it back. */
-  policyNotBefore: number;
+  /** What offers are checked against; its policyNotBefore rises with each newer policy accepted. */
+  checks: Omit<OfferChecks, 'now'>;
+  /** Keeps a newly accepted policy date where a restarted agent finds it (device.json), so a rollback stays refused. */
+  rememberPolicy(issuedAt: number): void;
   /** Times the question (tests pass a manual one). */
   clock?: Clock;
+  /** The wall clock (epoch ms) offers' dates and ID tokens are checked with; default Date.now. */
+  now?: () => number;
   /** The agent is stopping (Ctrl-C, SIGTERM): a question open is denied, a session under way ended. */
   stopping?: AbortSignal;
   /**
@@ -120,17 +125,21 @@ function whenStopping({ stopping }: Pick<OfferHandling, 'stopping'>, then: () =>
 
 /** Handles one offer to the end of its session (or its refusal). */
 export async function handleOffer(agent: DeviceAgent, identity: DeviceState, offer: DeviceOffer, handling: OfferHandling): Promise<void> {
-  const { technician } = offer;
   let decision: OfferDecision;
   try {
-    decision = await decideOffer(offer, identity, handling.policyNotBefore);
+    decision = await decideOffer(offer, identity, { ...handling.checks, now: (handling.now ?? Date.now)() });
   } catch (error) {
     if (!(error instanceof OfferRefusedError)) throw error;
-    handling.say({ event: 'offer-refused', code: error.code, message: error.message }, `Refused an offer from ${technician.name}: ${error.message}`);
+    // Named as the relay named them: this offer's proof did not verify.
+    handling.say({ event: 'offer-refused', code: error.code, message: error.message }, `Refused an offer said to be from ${offer.technician.name}: ${error.message}`);
     await agent.answerOffer(offer.sessionId, error.code);
     return;
   }
-  handling.policyNotBefore = Math.max(handling.policyNotBefore, decision.policy.issuedAt);
+  const { technician } = decision;
+  if (decision.policy.issuedAt > handling.checks.policyNotBefore) {
+    handling.checks.policyNotBefore = decision.policy.issuedAt;
+    handling.rememberPolicy(decision.policy.issuedAt);
+  }
   const relay = identity.relay.httpUrl === undefined ? identity.relay.webSocketUrl : { webSocketUrl: identity.relay.webSocketUrl, httpUrl: identity.relay.httpUrl };
   // Checked before the question, so the person is told what allowing shares.
   const { shares, desktop, problem } = whatToShare(handling);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DeviceKeyPair } from '../sdk/node.js';
 import { stateDirectory } from './state.js';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { TechnicianIssuer } from '../shared/core/technician.js';
 
 export const DEVICE_STATE_VERSION = 1;
 
@@ -20,6 +21,10 @@ export interface DeviceState extends DeviceKeyPair {
   enrolledAt: number;
   /** The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed. */
   operatorKey: string;
+  /** The technicians' sign-in issuer, pinned at enrolment: offers carry an ID token the device verifies against it. */
+  technicianIssuer?: TechnicianIssuer;
+  /** The newest group-policy date (epoch seconds) accepted: an older policy is a relay rolling it back, after restarts too. */
+  policyNotBefore?: number;
   relay: { webSocketUrl: string; httpUrl?: string };
 }
 
@@ -32,7 +37,7 @@ export class DeviceStateError extends CodedError<DeviceStateErrorCode> {
 export const deviceFile = (directory = stateDirectory()) => join(directory, 'device.json');
 
 /** Writes `value` whole, only its user may read it, then renames it over `file`. */
-function writePrivately(file: string, value: unknown): void {
+export function writePrivately(file: string, value: unknown): void {
   const partial = `${file}.${process.pid}.partial`;
   writeFileSync(partial, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(partial, file);
@@ -70,6 +75,12 @@ export function keepPendingKeys(keys: DeviceKeyPair, directory = stateDirectory(
   };
 }
 
+/** Keeps the newest accepted group-policy date in device.json (whole-file write, then rename). */
+export function rememberPolicyDate(issuedAt: number, directory = stateDirectory()): void {
+  const state = readDeviceState(directory);
+  if ((state.policyNotBefore ?? 0) < issuedAt) writePrivately(deviceFile(directory), { ...state, policyNotBefore: issuedAt });
+}
+
 export function readDeviceState(directory = stateDirectory()): DeviceState {
   const file = deviceFile(directory);
   let text: string;
@@ -84,7 +95,13 @@ export function readDeviceState(directory = stateDirectory()): DeviceState {
   try {
     const state = JSON.parse(text) as Partial<DeviceState>;
     const strings = ['deviceId', 'name', 'group', 'os', 'publicKey', 'privateKey', 'operatorKey'] as const;
-    if (state.version !== DEVICE_STATE_VERSION || strings.some((key) => typeof state[key] !== 'string') || typeof state.relay?.webSocketUrl !== 'string') {
+    if (
+      state.version !== DEVICE_STATE_VERSION ||
+      strings.some((key) => typeof state[key] !== 'string') ||
+      typeof state.relay?.webSocketUrl !== 'string' ||
+      (state.policyNotBefore !== undefined && !Number.isSafeInteger(state.policyNotBefore)) ||
+      (state.technicianIssuer !== undefined && (['issuer', 'clientId', 'groupClaim'] as const).some((key) => typeof state.technicianIssuer?.[key] !== 'string'))
+    ) {
       throw new Error('fields are missing');
     }
     return state as DeviceState;

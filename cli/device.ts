@@ -5,7 +5,8 @@
 import { hostname, platform } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
-import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState } from './device-state.js';
+import { cachedIssuerKeys } from '../shared/technician/id-token.js';
+import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState, rememberPolicyDate } from './device-state.js';
 import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
 import { DEFAULT_MAX_FPS, prepareDesktop } from './desktop/desktop-share.js';
@@ -38,7 +39,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       pending.abandon();
       throw error;
     }
-    const { deviceId, group, enrolledAt, endpoints, operatorKey } = enrolment;
+    const { deviceId, group, enrolledAt, endpoints, operatorKey, technicianIssuer } = enrolment;
     pending.enrolled({
       version: DEVICE_STATE_VERSION,
       deviceId,
@@ -47,13 +48,16 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       os,
       enrolledAt,
       operatorKey,
+      ...(technicianIssuer && { technicianIssuer }),
       relay: { webSocketUrl: endpoints.webSocketUrl, ...(endpoints.httpUrl === undefined ? {} : { httpUrl: endpoints.httpUrl }) },
       ...keys,
     });
     report(
       options.json,
-      { event: 'enrolled', deviceId, name, group, os, file: deviceFile() },
-      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). Keep it reachable for the help desk: assist agent`,
+      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), ...(technicianIssuer && { technicianIssuer: technicianIssuer.issuer }) },
+      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). ${
+        technicianIssuer ? `It takes offers only from technicians signed in at ${technicianIssuer.issuer}. ` : 'The relay has no technician sign-in, so this device cannot take offers. '
+      }Keep it reachable for the help desk: assist agent`,
     );
     return 0;
   } catch (error) {
@@ -89,7 +93,8 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
     say,
     consentTimeoutMs: options.consentTimeoutSeconds * 1000,
     openBrowser: options.browser && hasDesktop(),
-    policyNotBefore: 0,
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: cachedIssuerKeys, recentOffers: new Map() },
+    rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt),
     terminal,
     prepareDesktop: () => prepareDesktop({ maxFps: DEFAULT_MAX_FPS }),
     sessionFrontend: ({ technician, shares, controlAllowed }) =>

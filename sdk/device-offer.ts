@@ -1,15 +1,22 @@
-// The device's side of a help-desk offer (docs/help-desk.md): before anything is shown to the person, the
-// device checks the group policy the relay forwarded against the operator key it pinned at enrolment, picks
-// the rule for the technician's groups itself, and opens the technician's code sealed to its own key. The
-// relay decided who may offer; the device decides, from the operator's signature alone, whether to ask and
-// how much to allow, so a relay that flips "ask" into "notice" (or view into control) is refused here.
+// Both sides of a help-desk offer (docs/help-desk.md, docs/protocol.md "Help-desk offers"). The technician pins
+// the device's key, seals its helper code to it and signs the offer with the key its ID token is bound to. The
+// device, before anything is shown to the person, verifies that ID token against the issuer it pinned at
+// enrolment (keys fetched from the issuer, not the relay) and the signature over what it received, checks the
+// group policy against the operator key it pinned, picks the rule for the verified technician's groups itself,
+// and opens the code with its own key. So a relay can neither invent or alter an offer, nor flip "ask" into
+// "notice" (or view into control), nor read the code.
 
+import type { JWTVerifyGetKey } from 'jose';
 import { ed25519SecretFromPkcs8, openSealedCode, sealCode } from '../shared/crypto/sealed-code.js';
 import { GroupPolicyError, permittedViewersFor, verifyGroupPolicy, type GroupPolicy, type PermittedViewers } from '../shared/core/group-policy.js';
-import type { ApprovalMode, OfferableDevice } from '../shared/core/messages.js';
+import { helpOfferBytes, OFFER_FRESH_SECONDS } from '../shared/core/help-offer.js';
+import type { ApprovalMode, OfferableDevice, ServerMessage } from '../shared/core/messages.js';
 import { CodedError } from '../shared/core/coded-error.js';
-import type { TechnicianIdentity } from '../shared/core/technician.js';
+import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/technician.js';
+import { TechnicianTokenError, type TechnicianTokenErrorCode } from '../shared/technician/errors.js';
+import { signTechnicianBinding, verifyTechnicianProof } from '../shared/technician/proof.js';
 import type { HelpOffer } from './assist.js';
+import { checkDeviceKey, type DeviceKeyPins } from './device-key-pins.js';
 
 /**
  * How long the person at the device has to answer, unless its agent was given another time; no answer is a
@@ -18,27 +25,34 @@ import type { HelpOffer } from './assist.js';
 export const DEFAULT_CONSENT_TIMEOUT_SECONDS = 60;
 
 /** What the relay forwards to the device's agent (the `helpOffered` message without its type). */
-export interface DeviceOffer {
-  /** The technician's session: what the device joins, and how the relay names the offer. */
-  sessionId: string;
-  technician: TechnicianIdentity;
-  reason: string;
-  /** The technician's helper code, sealed to this device's key (shared/crypto/sealed-code.ts). */
-  sealedCode: string;
-  /** The group's policy as signed by the operator; checked, not believed. */
-  policy: unknown;
-}
+export type DeviceOffer = Omit<Extract<ServerMessage, { type: 'helpOffered' }>, 'type'>;
 
 export interface EnrolledDevice {
   deviceId: string;
   group: string;
   /** Pinned at enrolment. */
   operatorKey: string;
+  /** Pinned at enrolment: the only issuer whose technicians this device believes. Absent: enrolled where the relay had none. */
+  technicianIssuer?: TechnicianIssuer;
   /** PKCS #8, base64url. */
   privateKey: string;
 }
 
+/** What the device checks an offer against besides its enrolment. */
+export interface OfferChecks {
+  /** The newest group-policy date (epoch seconds) the device accepted: an older one is a relay rolling it back. */
+  policyNotBefore: number;
+  /** Epoch milliseconds. */
+  now: number;
+  /** The issuer's signing keys, fetched from the issuer itself (cachedIssuerKeys), never from the relay. */
+  issuerKeys(issuer: string): Promise<JWTVerifyGetKey>;
+  /** Proof signatures of offers taken in the last OFFER_FRESH_SECONDS (and when each may be forgotten, epoch ms): a replay is refused. */
+  recentOffers: Map<string, number>;
+}
+
 export interface OfferDecision {
+  /** Who offers, as the device verified the ID token itself. */
+  technician: TechnicianIdentity;
   policy: GroupPolicy;
   rule: PermittedViewers;
   /** The levels the person may be offered: view, and control when the rule allows it. */
@@ -47,24 +61,59 @@ export interface OfferDecision {
   code: string;
 }
 
-export type OfferRefusal = GroupPolicyError['code'] | 'not-permitted' | 'unopenable-code';
+export type OfferRefusal =
+  | GroupPolicyError['code']
+  | TechnicianTokenErrorCode
+  | 'not-permitted'
+  | 'unopenable-code'
+  | 'no-pinned-issuer'
+  | 'technician-mismatch'
+  | 'stale-offer'
+  | 'replayed-offer';
 
 export class OfferRefusedError extends CodedError<OfferRefusal> {
   override readonly name = 'OfferRefusedError';
 }
 
-/** The device's verdict on an offer; `notBefore` is the newest policy date it accepted (rollback). */
-export async function decideOffer(offer: DeviceOffer, device: EnrolledDevice, notBefore: number): Promise<OfferDecision> {
+/** The technician, as the device verifies them from the proof alone; the relay's word only has to agree. */
+async function verifiedTechnician(offer: DeviceOffer, device: EnrolledDevice, checks: OfferChecks): Promise<TechnicianIdentity> {
+  const issuer = device.technicianIssuer;
+  if (!issuer) {
+    throw new OfferRefusedError('no-pinned-issuer', 'this device pinned no technician sign-in issuer at enrolment, so it cannot tell who offers; have the operator remove it and enrol it again');
+  }
+  if (Math.abs(checks.now / 1000 - offer.offeredAt) > OFFER_FRESH_SECONDS) {
+    throw new OfferRefusedError('stale-offer', `the offer was made at ${new Date(offer.offeredAt * 1000).toISOString()}, too long ago (or this clock is wrong): a replay, refused; check this machine's clock if offers keep being refused`);
+  }
+  const bound = helpOfferBytes({ deviceId: device.deviceId, sessionId: offer.sessionId, sealedCode: offer.sealedCode, reason: offer.reason, offeredAt: offer.offeredAt });
+  let technician: TechnicianIdentity;
+  try {
+    technician = await verifyTechnicianProof(issuer, offer.proof, bound, await checks.issuerKeys(issuer.issuer), checks.now);
+  } catch (error) {
+    if (error instanceof TechnicianTokenError) throw new OfferRefusedError(error.code, error.message);
+    throw error;
+  }
+  if (technician.issuer !== offer.technician.issuer || technician.subject !== offer.technician.subject) {
+    throw new OfferRefusedError('technician-mismatch', `the relay says ${offer.technician.name} offers, but the technician's own proof is ${technician.name}'s: the relay altered the offer`);
+  }
+  for (const [signature, forgetAt] of checks.recentOffers) if (forgetAt <= checks.now) checks.recentOffers.delete(signature);
+  if (checks.recentOffers.has(offer.proof.signature)) throw new OfferRefusedError('replayed-offer', `this offer from ${technician.name} was already made once: the relay sent it again`);
+  checks.recentOffers.set(offer.proof.signature, checks.now + 2 * OFFER_FRESH_SECONDS * 1000);
+  return technician;
+}
+
+/** The device's verdict on an offer, each part checked by the device itself (see the top of this file). */
+export async function decideOffer(offer: DeviceOffer, device: EnrolledDevice, checks: OfferChecks): Promise<OfferDecision> {
+  const technician = await verifiedTechnician(offer, device, checks);
   let policy: GroupPolicy;
   try {
-    policy = verifyGroupPolicy(device.operatorKey, offer.policy, device.group, notBefore);
+    policy = verifyGroupPolicy(device.operatorKey, offer.policy, device.group, checks.policyNotBefore);
   } catch (error) {
     if (error instanceof GroupPolicyError) throw new OfferRefusedError(error.code, error.message);
     throw error;
   }
-  const rule = permittedViewersFor(policy, offer.technician.groups);
+  const rule = permittedViewersFor(policy, technician.groups);
   if (!rule) {
-    throw new OfferRefusedError('not-permitted', `the operator's policy for "${device.group}" lets none of ${offer.technician.name}'s groups offer help to this device`);
+    throw new OfferRefusedError('not-permitted', `the operator's policy for "${device.group}" lets none of ${technician.name}'s groups offer help to this device`);
   }
   let code: string;
   try {
@@ -72,7 +121,7 @@ export async function decideOffer(offer: DeviceOffer, device: EnrolledDevice, no
   } catch (error) {
     throw new OfferRefusedError('unopenable-code', (error as Error).message);
   }
-  return { policy, rule, levels: rule.level === 'control' ? ['view', 'control'] : ['view'], code };
+  return { technician, policy, rule, levels: rule.level === 'control' ? ['view', 'control'] : ['view'], code };
 }
 
 /** How the technician's organisation is shown: the issuer's host name (e.g. login.example.org). */
@@ -84,8 +133,33 @@ export function organisationOf(technician: TechnicianIdentity): string {
   }
 }
 
-/** The technician's side: offers its waiting helper code to `device`, the code sealed to the device's enrolled key. */
-export async function offerToDevice(offer: HelpOffer, device: Pick<OfferableDevice, 'deviceId' | 'publicKey'>, reason: string): Promise<{ deviceId: string; name: string }> {
+/** What a signed-in technician holds (assist login's technician.json, the console's tab): the ID token bound to the key. */
+export interface TechnicianCredentials {
+  idToken: string;
+  /** Ed25519, raw, base64url. */
+  publicKey: string;
+  /** PKCS #8, base64url. */
+  privateKey: string;
+}
+
+/**
+ * The technician's side: offers its waiting helper code to `device`. The device's key must be the one this
+ * technician pinned for it (`pins`; the first one seen is pinned), the code is sealed to that key, and the
+ * technician's key signs the offer, so the device can check who offers and that the relay changed nothing.
+ */
+export async function offerToDevice(
+  offer: HelpOffer,
+  device: Pick<OfferableDevice, 'deviceId' | 'name' | 'publicKey'>,
+  reason: string,
+  credentials: TechnicianCredentials,
+  pins: DeviceKeyPins,
+  now: number = Date.now(),
+): Promise<{ deviceId: string; name: string }> {
+  await checkDeviceKey(pins, device);
+  const sessionId = offer.client.session?.sessionId;
+  if (!sessionId) throw new Error('the helper code has no session on the relay any more; make a new one (assist offer)');
   const sealedCode = await sealCode(device.publicKey, device.deviceId, offer.code);
-  return offer.client.offerDevice({ deviceId: device.deviceId, reason, sealedCode });
+  const offeredAt = Math.floor(now / 1000);
+  const signature = await signTechnicianBinding(credentials.privateKey, helpOfferBytes({ deviceId: device.deviceId, sessionId, sealedCode, reason, offeredAt }));
+  return offer.client.offerDevice({ deviceId: device.deviceId, reason, sealedCode, offeredAt, proof: { idToken: credentials.idToken, publicKey: credentials.publicKey, signature } });
 }

@@ -9,6 +9,8 @@ import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress 
 import { systemClock } from './clock.js';
 import { RelayConnection, type WebSocketConstructor } from './connection.js';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { TechnicianIssuer } from '../shared/core/technician.js';
+import { relayTechnicianIssuer, TechnicianSignInError } from './technician.js';
 
 /** A device key pair as it is kept: both halves base64url (public: raw 32 bytes; private: PKCS #8). */
 export interface DeviceKeyPair {
@@ -34,7 +36,11 @@ export class DeviceEnrolmentError extends CodedError<DeviceEnrolmentErrorCode> {
   override readonly name = 'DeviceEnrolmentError';
 }
 
-export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };
+export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & {
+  endpoints: DiscoveredRelay;
+  /** The issuer technicians sign in with, as the relay named it at enrolment: the device believes only its ID tokens. */
+  technicianIssuer?: TechnicianIssuer;
+};
 
 export interface EnrolDeviceOptions {
   relay: RelayAddress;
@@ -48,9 +54,21 @@ export interface EnrolDeviceOptions {
   requestTimeoutMs?: number;
 }
 
-/** Registers the device's public key with the relay, spending the enrolment token. */
+/** The relay's technician issuer, asked before the token is spent; none when the relay has no technician sign-in. */
+async function technicianIssuerOf(endpoints: DiscoveredRelay): Promise<TechnicianIssuer | undefined> {
+  if (endpoints.httpUrl === undefined) return undefined;
+  try {
+    return await relayTechnicianIssuer(endpoints.httpUrl);
+  } catch (error) {
+    if (error instanceof TechnicianSignInError && error.code === 'sign-in-not-configured') return undefined;
+    throw error;
+  }
+}
+
+/** Registers the device's public key with the relay, spending the enrolment token; pins the relay's technician issuer. */
 export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEnrolment> {
   const endpoints = await discoverRelay(options.relay, options.fetch);
+  const technicianIssuer = await technicianIssuerOf(endpoints);
   const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
   if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
   const connection = await RelayConnection.open(
@@ -74,7 +92,7 @@ export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEn
         'the relay answered with an operator key that is not the one this enrolment token names, so this device keeps nothing; tell the operator (the relay may have been tampered with)',
       );
     }
-    return { ...enrolled, endpoints };
+    return { ...enrolled, endpoints, ...(technicianIssuer && { technicianIssuer }) };
   } finally {
     connection.close();
   }

@@ -153,6 +153,9 @@ export {
   organisationOf,
   type DeviceOffer,
   type EnrolledDevice,
+  type OfferChecks,
   type OfferDecision,
   type OfferRefusal,
+  type TechnicianCredentials,
 } from './device-offer.js';
+export { checkDeviceKey, DeviceKeyPinError, memoryDeviceKeyPins, type DeviceKeyPinErrorCode, type DeviceKeyPins, type PinnedDeviceKey } from './device-key-pins.js';

@@ -97,13 +97,18 @@ export type ListOfferableDevicesRequest = ClientMessageOf<'listOfferableDevices'
 export type OfferDeviceRequest = ClientMessageOf<'offerDevice'>;
 export type AnswerOfferRequest = ClientMessageOf<'answerOffer'>;
 
+/** An offer's ID token (issuers with many groups in the token make long ones; a WebSocket message holds 32 KB). */
+export const MAX_ID_TOKEN_CHARS = 12_000;
+
 /** Why the help desk offers help (or a ticket number): shown to the person, kept in the audit. */
 export const MAX_OFFER_REASON_CHARS = 200;
 
 /**
  * What became of a help-desk offer, as the device's agent tells the relay (answerOffer): the person allowed
  * view or control, denied, did not answer in time, or the device refused the offer itself (a policy that does
- * not verify, a technician no rule names, a code it cannot open).
+ * not verify, a technician no rule names, a code it cannot open, a technician's proof that does not verify
+ * against the issuer it pinned (the token-* codes of shared/technician/errors.ts), an offer the relay altered,
+ * replayed or let go stale).
  */
 export const offerAnswers = [
   'view',
@@ -116,6 +121,19 @@ export const offerAnswers = [
   'policy-rolled-back',
   'not-permitted',
   'unopenable-code',
+  'no-pinned-issuer',
+  'token-malformed',
+  'token-expired',
+  'token-clock-skew',
+  'token-wrong-issuer',
+  'token-wrong-audience',
+  'token-bad-signature',
+  'token-missing-claim',
+  'token-key-mismatch',
+  'issuer-unreachable',
+  'technician-mismatch',
+  'stale-offer',
+  'replayed-offer',
 ] as const;
 export type OfferAnswer = (typeof offerAnswers)[number];
 

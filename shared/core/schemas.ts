@@ -10,6 +10,7 @@ import {
   approvalModes,
   invitationKinds,
   MAX_EMAIL_ADDRESS_CHARS,
+  MAX_ID_TOKEN_CHARS,
   MAX_INVITATION_FILE_CHARS,
   MAX_OFFER_REASON_CHARS,
   offerAnswers,
@@ -52,6 +53,18 @@ const offerReason = v.pipe(
 );
 /** A one-time X25519 key, a helper code and a tag, base64url (shared/crypto/sealed-code.ts). */
 const sealedCode = matching(/^[A-Za-z0-9_-]{60,400}$/, 'a sealed code (base64url)');
+const ID_TOKEN = `must be an ID token (a signed JWT of at most ${MAX_ID_TOKEN_CHARS} characters)`;
+/** A technician's ID token bound to its key, and that key's signature over the offer (shared/core/help-offer.ts). */
+const technicianProof = messageSchema({
+  idToken: v.pipe(
+    v.string(ID_TOKEN),
+    v.maxLength(MAX_ID_TOKEN_CHARS, ID_TOKEN),
+    v.regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, ID_TOKEN),
+  ),
+  publicKey,
+  signature,
+});
+const EPOCH_SECONDS = 'must be a time in epoch seconds';
 /** Base64 frame data; its size is checked first (parse.ts), as its own error. */
 const frameData = v.pipe(v.string('must be a base64 string'), v.check(isBase64, 'must be a base64 string'));
 
@@ -163,6 +176,10 @@ export const clientMessageSchemas = actionSchemas({
     reason: offerReason,
     /** The session's helper code sealed to the device's enrolled key: the relay cannot open it. */
     sealedCode,
+    /** When the technician made the offer (epoch seconds): a device refuses offers long past (replays). */
+    offeredAt: v.pipe(v.number(EPOCH_SECONDS), v.integer(EPOCH_SECONDS), v.minValue(1, EPOCH_SECONDS)),
+    /** Who offers, checked by the device itself: the ID token bound to the key that signed this offer. */
+    proof: technicianProof,
   }),
   /**
    * The device's agent, on its signed-in connection: what became of an offer. view/control: the person allowed it

@@ -126,7 +126,17 @@ export const serverMessageSchema = v.variant(
     messageSchema({ type: v.literal('offerableDevices'), devices: v.array(offerableDevice, 'must be a list of devices') }),
     messageSchema({ type: v.literal('deviceOffered'), deviceId: text, name: text }),
     /** To the device's agent: a technician offers help (checked by the device itself: sdk/device-offer.ts). */
-    messageSchema({ type: v.literal('helpOffered'), sessionId: text, technician: technicianIdentity, reason: text, sealedCode: text, policy: signedGroupPolicy }),
+    messageSchema({
+      type: v.literal('helpOffered'),
+      sessionId: text,
+      /** As the relay verified the sign-in; the device believes only the proof, and refuses an offer where the two differ. */
+      technician: technicianIdentity,
+      reason: text,
+      sealedCode: text,
+      offeredAt: count,
+      proof: messageSchema({ idToken: text, publicKey: text, signature: text }),
+      policy: signedGroupPolicy,
+    }),
     messageSchema({ type: v.literal('offerAnswered'), answer: oneOf(offerAnswers) }),
     messageSchema({
       type: v.literal('error'),

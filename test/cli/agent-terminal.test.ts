@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
-import { offerToDevice, type AssistEnd } from '../../sdk/node.js';
+import type { AssistEnd } from '../../sdk/node.js';
 import { ASSIST_BIN, AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
-import { technicianOffer } from '../support/help-desk.js';
+import { offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
 import { newEnrolmentToken, operator } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
@@ -44,14 +44,15 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   await tmux.start('kiosk', [process.execPath, ASSIST_BIN, 'agent', '--no-browser'], { cols: 120, rows: 40 }, { XDG_STATE_HOME: stateHome, DISPLAY: '', WAYLAND_DISPLAY: '' });
   await tmux.waitFor('kiosk', /Online as "Kiosk 9"/);
 
-  const offer = await technicianOffer(provider, runtime, 'ada', defer);
+  const ada = await signInTechnician(provider, 'ada');
+  const offer = await technicianOffer(runtime, ada, 'ada', defer);
   const ended = new Promise<AssistEnd>((resolve) => offer.on('ended', resolve));
   const approved = new Promise<{ mode: string }>((resolve) => offer.on('approved', resolve));
   const told = new Promise<string>((resolve) => offer.on('chat', resolve));
   let output = '';
   offer.on('output', (bytes) => (output += Buffer.from(bytes).toString('utf8')));
   const listed = (await offer.client.listOfferableDevices()).find((device) => device.deviceId === deviceId)!;
-  await offerToDevice(offer, listed, 'INC-9: the kiosk is stuck');
+  await offerTo(ada, offer, listed, 'INC-9: the kiosk is stuck');
 
   await tmux.waitFor('kiosk', /No desktop to share here: the agent runs outside a graphical session: no display\./);
   await tmux.waitFor('kiosk', /There is no desktop to share here: allowing starts a shell in this terminal and shares it\./);

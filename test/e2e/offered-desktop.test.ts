@@ -12,12 +12,12 @@ import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/loca
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import type { PointerInput, VideoConfig } from '../../sdk/assist-messages.js';
-import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
+import type { AssistEnd, HelpOffer } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useAssist, type AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
-import { enrolledAgent, technicianOffer } from '../support/help-desk.js';
+import { enrolledAgent, offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
 import { operator } from '../support/operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
 import { sendRaw } from '../unit/sdk/support/assist-pair.js';
@@ -75,11 +75,12 @@ const button = (page: Page, name: string) => page.getByRole('button', { name, ex
 describe('an offered session on a device with a desktop', () => {
   it('shares the desktop after "allow view", drops input until the person gives control on the page, then injects it; pause, take back, stop and end from the page', async () => {
     const { agent, deviceId } = await deviceOnDisplay('Reception PC');
-    const offer = await technicianOffer(provider, runtime, 'ada', defer);
+    const ada = await signInTechnician(provider, 'ada');
+    const offer = await technicianOffer(runtime, ada, 'ada', defer);
     const video = watchVideo(offer);
     const ended = new Promise<AssistEnd>((resolve) => offer.on('ended', resolve));
     const listed = (await offer.client.listOfferableDevices()).find((device) => device.deviceId === deviceId)!;
-    await offerToDevice(offer, listed, 'INC-7: the screen is frozen');
+    await offerTo(ada, offer, listed, 'INC-7: the screen is frozen');
 
     const asked = await agent.next('offer');
     expect(asked).toMatchObject({ technician: 'Ada Lovelace', shares: 'desktop', consent: 'ask' });

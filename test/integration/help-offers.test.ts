@@ -3,21 +3,29 @@
 // checks the signed policy, joins, and asks on its local page, answered in headless Chromium; the session runs.
 // The other is refused by the relay; a policy flipped in the relay's table is refused by the device; a removed
 // device cannot be offered help; a denial and a timeout end the technician's session; the relay audits it all.
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+// A relay that alters an offer (identity, reason) or replays one is refused by the device, one that swaps a
+// device's key by the technician, and one that rolls a policy back by the device even after its agent restarted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDeviceState } from '../../cli/device-state.js';
+import { knownDeviceKeys } from '../../cli/known-devices.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
-import { offerToDevice, type AssistEnd, type HelpOffer } from '../../sdk/node.js';
+import { generateDeviceKeyPair, type AssistEnd, type HelpOffer, type PinnedDeviceKey } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import type { GatewayTap } from '../../infra/local/gateway.js';
 import type { AuditEvent } from '../../shared/core/messages.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
-import { onlineDevice as startDevice, type OnlineDevice } from '../support/enrolled-device.js';
-import { technicianOffer as signedInOffer, type LocalTechnician } from '../support/help-desk.js';
+import { onlineDevice as startDevice, startAgent, type OnlineDevice } from '../support/enrolled-device.js';
+import { offerTo as offerAs, signInTechnician, technicianOffer as signedInOffer, type LocalTechnician, type SignedInTechnician } from '../support/help-desk.js';
 import { auditLog, operator } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
@@ -26,9 +34,20 @@ let provider: LocalOidcProvider;
 let runtime: LocalRuntime;
 let browser: Browser;
 let table: DynamoDBClient;
+let stateRoot: string;
+/** Plays a relay that rewrites what it sends its clients (a `helpOffered`, here); undefined: an honest relay. */
+let rewriteToClient: ((message: Record<string, unknown>) => Record<string, unknown>) | undefined;
+const tap: GatewayTap = {
+  toClient: (_connectionId, body) => {
+    if (!rewriteToClient) return body;
+    const message = JSON.parse(body) as Record<string, unknown>;
+    return message.type === 'helpOffered' ? JSON.stringify(rewriteToClient(message)) : body;
+  },
+};
 beforeAll(async () => {
+  stateRoot = mkdtempSync(join(tmpdir(), 'help-offers-'));
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer, tap });
   browser = await chromium.launch({ executablePath: chromiumPath });
   table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
   // Ada is in "Help desk", Grace in "Tier 2" (infra/local/technicians.json): only Ada's group may offer.
@@ -36,6 +55,7 @@ beforeAll(async () => {
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
 afterAll(async () => {
+  if (stateRoot) rmSync(stateRoot, { recursive: true, force: true });
   table?.destroy();
   await browser?.close();
   await runtime?.close();
@@ -43,10 +63,28 @@ afterAll(async () => {
 });
 const defer = useCleanups();
 
-/** A helper code on a connection the technician signed in. */
-const technicianOffer = (username: LocalTechnician) => signedInOffer(provider, runtime, username, defer);
+/** Each technician signs in once, with their pinned device keys in a known-devices.json of their own (as `assist` keeps them). */
+const technicians = new Map<LocalTechnician, Promise<SignedInTechnician>>();
+function technician(username: LocalTechnician): Promise<SignedInTechnician> {
+  let signedIn = technicians.get(username);
+  if (!signedIn) {
+    signedIn = signInTechnician(provider, username, knownDeviceKeys(join(stateRoot, username)));
+    technicians.set(username, signedIn);
+  }
+  return signedIn;
+}
 
-const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
+/** A helper code on a connection the technician signed in. */
+const technicianOffer = async (username: LocalTechnician) => signedInOffer(runtime, await technician(username), username, defer);
+
+/** The offer as `assist offer --device` makes it: signed with the technician's key, to a device whose key they pinned. */
+const offerTo = async (username: LocalTechnician, offer: HelpOffer, device: PinnedDeviceKey, reason: string) => offerAs(await technician(username), offer, device, reason);
+
+const onlineDevice = async (name: string) => {
+  const device = await startDevice(runtime, GROUP, name, defer);
+  expect(device.identity.technicianIssuer).toEqual(provider.issuer);
+  return device;
+};
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
 
@@ -70,7 +108,7 @@ describe('help-desk offers', () => {
     const approved = new Promise<{ mode: string }>((resolve) => offer.on('approved', resolve));
     const told = new Promise<string>((resolve) => offer.on('chat', resolve));
     const verification = new Promise<string>((resolve) => offer.on('verification', ({ code }) => resolve(code)));
-    expect(await offerToDevice(offer, listed!, 'INC-42: the printer')).toEqual({ deviceId: device.identity.deviceId, name: 'Reception PC' });
+    expect(await offerTo('ada', offer, listed!, 'INC-42: the printer')).toEqual({ deviceId: device.identity.deviceId, name: 'Reception PC' });
 
     const asked = await until(said(device, 'offer'), 'the device asks');
     expect(asked).toMatchObject({ technician: 'Ada Lovelace', email: 'ada@example.org', reason: 'INC-42: the printer', consent: 'ask', shares: 'nothing' });
@@ -119,7 +157,7 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Kiosk 1');
     const offer = await technicianOffer('grace');
     expect(await devices(offer)).toEqual([]);
-    await expect(offerToDevice(offer, device.identity, 'curious')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+    await expect(offerTo('grace', offer, device.identity, 'curious')).rejects.toMatchObject({ code: 'offer-not-permitted' });
     expect(device.said).toEqual([]);
     const events = await auditOf(offer.client.session!.sessionId);
     expect(events.find((event) => event.event === 'offered')).toMatchObject({ detail: 'not-permitted', technician: { subject: 'grace' } });
@@ -141,7 +179,7 @@ describe('help-desk offers', () => {
     defer(() => flip('ask'));
     const offer = await technicianOffer('ada');
     const ended = endOf(offer);
-    await offerToDevice(offer, device.identity, 'INC-43');
+    await offerTo('ada', offer, device.identity, 'INC-43');
     expect(await until(said(device, 'offer-refused'), 'the device refuses')).toMatchObject({ code: 'bad-policy-signature' });
     expect(await ended).toMatchObject({ reason: 'denied' });
     expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: 'bad-policy-signature' });
@@ -158,7 +196,7 @@ describe('help-desk offers', () => {
       device.said.length = 0;
       const offer = await technicianOffer('ada');
       const ended = endOf(offer);
-      await offerToDevice(offer, device.identity, `INC-${answer}`);
+      await offerTo('ada', offer, device.identity, `INC-${answer}`);
       const asked = await until(said(device, 'offer'), 'the device asks');
       if (answer === 'deny') {
         const page = await browser.newPage();
@@ -182,7 +220,111 @@ describe('help-desk offers', () => {
     expect(removed.status).toBe(0);
     const offer = await technicianOffer('ada');
     expect((await devices(offer)).map((listed) => listed.deviceId)).not.toContain(device.identity.deviceId);
-    await expect(offerToDevice(offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+    await expect(offerTo('ada', offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+  });
+
+  it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {
+    const device = await onlineDevice('Reception PC 4');
+    const clock = new ManualClock();
+    device.handling.clock = clock;
+    const attacks: Array<[string, (message: Record<string, unknown>) => Record<string, unknown>, string]> = [
+      ['reason', (message) => ({ ...message, reason: 'INC-45: and install this tool' }), 'token-key-mismatch'],
+      ['identity', (message) => ({ ...message, technician: { ...(message.technician as object), subject: 'grace', name: 'Grace Hopper' } }), 'technician-mismatch'],
+    ];
+    for (const [what, alter, code] of attacks) {
+      device.said.length = 0;
+      const offer = await technicianOffer('ada');
+      const ended = endOf(offer);
+      rewriteToClient = alter;
+      try {
+        await offerTo('ada', offer, device.identity, 'INC-45');
+        expect(await until(said(device, 'offer-refused'), `the device refuses the altered ${what}`)).toMatchObject({ code });
+      } finally {
+        rewriteToClient = undefined;
+      }
+      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: code });
+    }
+
+    // Replayed: the relay keeps an honest offer (answered: no answer in time) and sends it again in place of the next one.
+    device.said.length = 0;
+    let kept: Record<string, unknown> | undefined;
+    rewriteToClient = (message) => (kept = message);
+    const first = await technicianOffer('ada');
+    await offerTo('ada', first, device.identity, 'INC-46');
+    await until(said(device, 'offer'), 'the device asks');
+    rewriteToClient = undefined;
+    await clock.advance(60_000);
+    await until(said(device, 'offer-answered'), 'no answer in time');
+    device.said.length = 0;
+    rewriteToClient = () => kept!;
+    try {
+      await offerTo('ada', await technicianOffer('ada'), device.identity, 'INC-47');
+      expect(await until(said(device, 'offer-refused'), 'the device refuses the replay')).toMatchObject({ code: 'replayed-offer' });
+    } finally {
+      rewriteToClient = undefined;
+    }
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+  });
+
+  it('a relay that lists another key for a device is caught by the technician, who pinned the first; nothing is sent', async () => {
+    const device = await onlineDevice('Reception PC 5');
+    const clock = new ManualClock();
+    device.handling.clock = clock;
+    const first = await technicianOffer('ada');
+    const ended = endOf(first);
+    const listed = (await devices(first)).find((candidate) => candidate.deviceId === device.identity.deviceId)!;
+    await offerTo('ada', first, listed, 'INC-48');
+    await until(said(device, 'offer'), 'the device asks');
+    await clock.advance(60_000);
+    expect(await ended).toMatchObject({ reason: 'denied' });
+
+    const relayKey = await generateDeviceKeyPair();
+    await table.send(
+      new UpdateItemCommand({
+        TableName: LOCAL_TABLE,
+        Key: { pk: { S: `DEVICE#${device.identity.deviceId}` } },
+        UpdateExpression: 'SET publicKey = :key',
+        ExpressionAttributeValues: { ':key': { S: relayKey.publicKey } },
+      }),
+    );
+    const second = await technicianOffer('ada');
+    const swapped = (await devices(second)).find((candidate) => candidate.deviceId === device.identity.deviceId)!;
+    expect(swapped.publicKey).toBe(relayKey.publicKey);
+    await expect(offerTo('ada', second, swapped, 'INC-49')).rejects.toMatchObject({ name: 'DeviceKeyPinError', code: 'device-key-changed' });
+    expect((await auditOf(second.client.session!.sessionId)).map((event) => event.event)).not.toContain('offered');
+  });
+
+  it('a policy the relay rolls back stays refused after the device’s agent restarts (the newest date is in device.json)', async () => {
+    const device = await onlineDevice('Reception PC 6');
+    const policyKey = { pk: { S: `POLICY#${GROUP}` } };
+    const older = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
+    const renewed = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+    expect(renewed.status).toBe(0);
+    const newer = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
+    const newerDate = Number(newer.policy!.M!.issuedAt!.N);
+    expect(newerDate).toBeGreaterThan(Number(older.policy!.M!.issuedAt!.N));
+
+    // The device takes an offer under the newer policy (no answer: denied), and keeps its date.
+    const clock = new ManualClock();
+    device.handling.clock = clock;
+    const accepted = await technicianOffer('ada');
+    const acceptedEnd = endOf(accepted);
+    await offerTo('ada', accepted, device.identity, 'INC-50');
+    await until(said(device, 'offer'), 'the device asks');
+    await clock.advance(60_000);
+    expect(await acceptedEnd).toMatchObject({ reason: 'denied' });
+    expect(readDeviceState(device.directory).policyNotBefore).toBe(newerDate);
+
+    device.agent.stop();
+    const restarted = await startAgent(runtime, device.directory, defer);
+    await table.send(new PutItemCommand({ TableName: LOCAL_TABLE, Item: older }));
+    defer(() => table.send(new PutItemCommand({ TableName: LOCAL_TABLE, Item: newer })));
+    const offer = await technicianOffer('ada');
+    const ended = endOf(offer);
+    await offerTo('ada', offer, restarted.identity, 'INC-51');
+    expect(await until(said(restarted, 'offer-refused'), 'the restarted agent refuses')).toMatchObject({ code: 'policy-rolled-back' });
+    expect(await ended).toMatchObject({ reason: 'denied' });
   });
 
   it('an agent that stops (Ctrl-C, SIGTERM) denies the question it has open, and ends a session under way for the technician', async () => {
@@ -193,7 +335,7 @@ describe('help-desk offers', () => {
       device.handling.stopping = stopping.signal;
       const offer = await technicianOffer('ada');
       const ended = endOf(offer);
-      await offerToDevice(offer, device.identity, `INC-stop-${when}`);
+      await offerTo('ada', offer, device.identity, `INC-stop-${when}`);
       const asked = await until(said(device, 'offer'), 'the device asks');
       if (when === 'helping') {
         const approved = new Promise((resolve) => offer.on('approved', resolve));

@@ -1,26 +1,37 @@
 // An enrolled device whose agent is online and answers help-desk offers as `assist agent` does (handleOffer):
-// for tests of offers from the SDK and from the console. What the agent says is collected; the consent page's
-// address is in its `offer` event.
+// for tests of offers from the SDK and from the console. Its identity is a real device.json in a directory of
+// its own, and the agent learns what it knows from that file (so a restart keeps the newest policy date). What
+// the agent says is collected; the consent page's address is in its `offer` event.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DesktopError } from '../../cli/desktop/errors.js';
 import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
-import type { DeviceState } from '../../cli/device-state.js';
+import { keepPendingKeys, readDeviceState, rememberPolicyDate, type DeviceState } from '../../cli/device-state.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent } from '../../sdk/node.js';
+import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
 import { newEnrolmentToken } from './operator.js';
 
 export interface OnlineDevice {
   identity: DeviceState;
+  /** Its state directory (device.json). */
+  directory: string;
   agent: DeviceAgent;
   said: Array<Record<string, unknown>>;
   handling: OfferHandling;
 }
 
-/** Enrols `name` in `group` and starts its agent; `defer` stops it after the test. */
-export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: (cleanup: () => unknown) => void): Promise<OnlineDevice> {
+type Defer = (cleanup: () => unknown) => void;
+
+/** Enrols `name` in `group` and starts its agent; `defer` stops it and removes its files after the test. */
+export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: Defer): Promise<OnlineDevice> {
+  const directory = mkdtempSync(join(tmpdir(), 'enrolled-device-'));
+  defer(() => rmSync(directory, { recursive: true, force: true }));
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
   const keys = await generateDeviceKeyPair();
   const enrolled = await enrolDevice({ relay: runtime.httpUrl, token, publicKey: keys.publicKey, name, os: 'linux' });
-  const identity: DeviceState = {
+  keepPendingKeys(keys, directory).enrolled({
     version: 1,
     deviceId: enrolled.deviceId,
     name,
@@ -28,16 +39,24 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     os: 'linux',
     enrolledAt: enrolled.enrolledAt,
     operatorKey: enrolled.operatorKey,
+    ...(enrolled.technicianIssuer && { technicianIssuer: enrolled.technicianIssuer }),
     relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
     ...keys,
-  };
+  });
+  return startAgent(runtime, directory, defer);
+}
+
+/** `assist agent` for the device kept in `directory` (again, for a restart); `defer` stops it. */
+export async function startAgent(runtime: LocalRuntime, directory: string, defer: Defer): Promise<OnlineDevice> {
+  const identity = readDeviceState(directory);
   const said: Array<Record<string, unknown>> = [];
   // As `assist agent --json` run as a service on a machine without a display: no desktop, no shell, the session's events in its log.
   const handling: OfferHandling = {
     say: (event) => said.push(event),
     consentTimeoutMs: 60_000,
     openBrowser: false,
-    policyNotBefore: 0,
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: discoverIssuerKeys, recentOffers: new Map() },
+    rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt, directory),
     terminal: false,
     prepareDesktop: () => {
       throw new DesktopError('no-display', 'no X display here');
@@ -51,5 +70,5 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     agent.on('online', resolve);
     agent.start();
   });
-  return { identity, agent, said, handling };
+  return { identity, directory, agent, said, handling };
 }

@@ -1,13 +1,16 @@
-// The technician's side of a help-desk offer in tests: a sign-in at the local OpenID provider exchanged for a
-// one-time ticket, and a helper code on a connection signed in with it (what `assist offer --device` does); and
-// a device enrolled with `assist enrol` whose `assist agent` runs.
+// The technician's side of a help-desk offer in tests: a sign-in at the local OpenID provider whose ID token is
+// bound to a key of the technician's (as `assist login` and the console sign in), exchanged for a one-time
+// ticket; a helper code on a connection signed in with it; and the offer signed with that key to a device whose
+// key the technician pins (what `assist offer --device` does); and a device enrolled with `assist enrol` whose
+// `assist agent` runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { offerHelp, type HelpOffer } from '../../sdk/node.js';
+import { generateDeviceKeyPair, memoryDeviceKeyPins, offerHelp, offerToDevice, type DeviceKeyPins, type HelpOffer, type PinnedDeviceKey, type TechnicianCredentials } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
+import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
 import { newEnrolmentToken } from './operator.js';
@@ -17,21 +20,32 @@ const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
 /** The local provider's technicians (infra/local/technicians.json): Ada is in "Help desk", Grace in "Tier 2". */
 export type LocalTechnician = 'ada' | 'grace';
 
-/** A sign-in at the local provider, exchanged for a one-time ticket. */
-export async function ticketFor(provider: LocalOidcProvider, runtime: LocalRuntime, username: LocalTechnician): Promise<string> {
-  const account = provider.accounts.find((candidate) => candidate.username === username)!;
-  const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT);
-  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, account.password);
-  return (await requestTechnicianTicket(runtime.httpUrl, await finishTechnicianSignIn(pending, query))).ticket;
+/** A signed-in technician: the ID token bound to their key, and the device keys they pinned. */
+export interface SignedInTechnician {
+  credentials: TechnicianCredentials;
+  pins: DeviceKeyPins;
 }
 
-/** A helper code on a connection the technician signed in; left when `defer`red cleanups run. */
-export async function technicianOffer(provider: LocalOidcProvider, runtime: LocalRuntime, username: LocalTechnician, defer: (cleanup: () => unknown) => void): Promise<HelpOffer> {
-  const offer = await offerHelp({ relay: runtime.httpUrl, name: username });
+/** Signs `username` in at the local provider, the ID token bound to a fresh key (its nonce). */
+export async function signInTechnician(provider: LocalOidcProvider, username: LocalTechnician, pins: DeviceKeyPins = memoryDeviceKeyPins()): Promise<SignedInTechnician> {
+  const account = provider.accounts.find((candidate) => candidate.username === username)!;
+  const keys = await generateDeviceKeyPair();
+  const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT, { nonce: technicianKeyNonce(keys.publicKey) });
+  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, account.password);
+  return { credentials: { idToken: await finishTechnicianSignIn(pending, query), ...keys }, pins };
+}
+
+/** A helper code on a connection the technician signed in (a one-time ticket for their ID token); left when `defer`red cleanups run. */
+export async function technicianOffer(runtime: LocalRuntime, technician: SignedInTechnician, name: string, defer: (cleanup: () => unknown) => void): Promise<HelpOffer> {
+  const offer = await offerHelp({ relay: runtime.httpUrl, name });
   defer(() => offer.leave().catch(() => {}));
-  await offer.client.signInTechnician(await ticketFor(provider, runtime, username));
+  await offer.client.signInTechnician((await requestTechnicianTicket(runtime.httpUrl, technician.credentials.idToken)).ticket);
   return offer;
 }
+
+/** offerToDevice with the technician's credentials and pins. */
+export const offerTo = (technician: SignedInTechnician, offer: HelpOffer, device: PinnedDeviceKey, reason: string) =>
+  offerToDevice(offer, device, reason, technician.credentials, technician.pins);
 
 /** A machine enrolled with `assist enrol` in `group` whose `assist agent --json` runs with `env` (an X display's). */
 export async function enrolledAgent(

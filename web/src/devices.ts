@@ -2,13 +2,15 @@
 // this technician help, by device group, with a search; and "Offer help": a reason, then the device asks the
 // person (a countdown of the time they have), then the same session screens as an accepted invitation.
 // The list is read on a connection of its own (listTechnicianDevices); each offer is a helper code of its own,
-// signed in with a fresh ticket and sealed to the device's enrolled key (offerToDevice).
+// signed in with a fresh ticket, sealed to the device's enrolled key and signed with the tab's key (offerToDevice).
+// Device keys are pinned in this browser (localStorage): a device the relay lists with another key is refused.
 
 import { offerHelp, type HelpOffer } from '../../sdk/assist.js';
 import { MAX_NAME_CHARACTERS } from '../../sdk/assist-messages.js';
 import type { AssistEnd } from '../../sdk/assist-session.js';
 import { RelayError } from '../../sdk/connection.js';
 import { DEFAULT_CONSENT_TIMEOUT_SECONDS, offerToDevice } from '../../sdk/device-offer.js';
+import { DeviceKeyPinError, type DeviceKeyPins, type PinnedDeviceKey } from '../../sdk/device-key-pins.js';
 import { listTechnicianDevices, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
 import { MAX_OFFER_REASON_CHARS, type OfferableDevice } from '../../shared/core/messages.js';
 import { button, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
@@ -169,9 +171,29 @@ function showOfferForm(context: DevicesContext, device: OfferableDevice): void {
   );
 }
 
+const DEVICE_KEYS = 'assist-device-keys';
+
+/** The device keys this browser pinned: kept across tabs and sign-ins, as the technician's own record. */
+function browserDeviceKeyPins(): DeviceKeyPins {
+  const read = (): PinnedDeviceKey[] => {
+    try {
+      const pinned: unknown = JSON.parse(localStorage.getItem(DEVICE_KEYS) ?? '[]');
+      if (Array.isArray(pinned)) return pinned as PinnedDeviceKey[];
+    } catch {
+      // Said below: a damaged list must not be taken for an empty one, which would trust any key.
+    }
+    throw new Error('The device keys this browser remembers are damaged. Clear this site’s stored data to trust each device’s key again when you next offer help.');
+  };
+  return {
+    pinned: (deviceId) => read().find((device) => device.deviceId === deviceId),
+    pin: (device) => localStorage.setItem(DEVICE_KEYS, JSON.stringify([...read(), device])),
+  };
+}
+
 /** Refusals of the offer itself, in the console's terms (the relay's own sentences name the CLI). */
 function offerRefusal(device: OfferableDevice, error: unknown): string {
   if (error instanceof RelayError && error.code === 'offer-not-permitted') return `You may no longer offer help to ${device.name}: the operator changed the policy, or removed the device.`;
+  if (error instanceof DeviceKeyPinError) return error.message;
   if (error instanceof RelayError && error.code === 'device-unavailable') return `${device.name} is not connected to the relay now (its agent is not running). Try again once it shows as online.`;
   return `The offer to ${device.name} could not be made. ${errorText(error)}`;
 }
@@ -186,7 +208,7 @@ async function offer(context: DevicesContext, device: OfferableDevice, reason: s
   try {
     const { ticket } = await requestTechnicianTicket(relay(), context.tab.idToken);
     await helpOffer.client.signInTechnician(ticket);
-    await offerToDevice(helpOffer, device, reason);
+    await offerToDevice(helpOffer, device, reason, context.tab, browserDeviceKeyPins());
   } catch (error) {
     await helpOffer.leave().catch(() => {});
     if (needsSignIn(error)) return problem.say(signInProblem(error));

@@ -2,7 +2,8 @@
 // enforces who may offer (the operator's group policy against the groups of the technician's verified ID
 // token), forwards the offer, with the signed policy, to the device's agent, and writes the audit from what it
 // verified: the technician's identity from the sign-in, the device from its signed-in connection, the reason,
-// the source addresses. The device checks the policy itself and answers; the session that follows is an
+// the source addresses. It forwards the technician's proof (ID token and signature) untouched and keeps none of
+// it. The device checks the proof and the policy itself and answers; the session that follows is an
 // ordinary helper-code session (the technician created it; the device joins with the sealed code).
 
 import { permittedViewersFor, type PermittedViewers } from '../../core/group-policy.js';
@@ -79,6 +80,8 @@ export async function offerDevice(deps: RelayDeps, caller: Caller, request: Offe
     technician,
     reason: request.reason,
     sealedCode: request.sealedCode,
+    offeredAt: request.offeredAt,
+    proof: request.proof,
     policy: signed,
   });
   if (outcome !== 'delivered') throw deviceUnavailable(`${device.name} lost its connection to the relay`);

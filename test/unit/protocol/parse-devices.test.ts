@@ -43,3 +43,27 @@ describe('enrolDevice', () => {
     );
   });
 });
+
+describe('offerDevice', () => {
+  const proof = { idToken: 'eyJh.eyJz.c2ln', publicKey: key, signature: base64url(new Uint8Array(64).fill(9)) };
+  const offer = (fields: Record<string, unknown>) =>
+    JSON.stringify({ action: 'offerDevice', deviceId: 'dev1234567890123456789', reason: 'INC-1', sealedCode: 'S'.repeat(80), offeredAt: 1_800_000_000, proof, ...fields });
+
+  it('carries the technician’s proof, a whole ID token of bounded size, and when it was offered', () => {
+    expect(outcome(offer({}))).toBe('accepted');
+    expect(outcome(offer({ proof: undefined }))).toBe('invalid-request');
+    expect(outcome(offer({ offeredAt: 1.5 }))).toBe('invalid-request');
+    expect(outcome(offer({ proof: { ...proof, idToken: 'not a token' } }))).toBe('invalid-request');
+    expect(outcome(offer({ proof: { ...proof, idToken: `a.${'b'.repeat(12_000)}.c` } }))).toBe('invalid-request');
+  });
+
+  it('fails only with a typed error, whatever the proof holds', () => {
+    const anything = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.json(), fc.string({ unit: 'binary' }));
+    fc.assert(
+      fc.property(fc.record({ idToken: anything, publicKey: anything, signature: anything }, { requiredKeys: [] }), anything, (fields, offeredAt) => {
+        expect(['accepted', 'invalid-request']).toContain(outcome(offer({ proof: fields, offeredAt })));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

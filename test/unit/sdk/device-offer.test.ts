@@ -1,13 +1,21 @@
-// The device's verdict on a help-desk offer: only a policy the pinned operator key signed, for its group, not
-// rolled back, decides; the technician's groups pick the rule; the code opens only with the device's own key.
+// The device's verdict on a help-desk offer: only a technician the pinned issuer vouches for, whose key signed
+// exactly this offer, lately and once; only a policy the pinned operator key signed, for its group, not rolled
+// back, decides; the verified technician's groups pick the rule; the code opens only with the device's own key.
+// Each relay attack (altered identity, reason, code, session; a replayed or stale proof; a forged token) is refused.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { decideOffer, organisationOf, type EnrolledDevice, type DeviceOffer } from '../../../sdk/device-offer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decideOffer, offerToDevice, organisationOf, type DeviceOffer, type EnrolledDevice, type OfferChecks } from '../../../sdk/device-offer.js';
+import { memoryDeviceKeyPins } from '../../../sdk/device-key-pins.js';
+import type { HelpOffer } from '../../../sdk/assist.js';
 import { generateDeviceKeyPair } from '../../../sdk/device.js';
 import { encodeBase64Url } from '../../../shared/core/base64.js';
 import { signGroupPolicy, type GroupPolicy } from '../../../shared/core/group-policy.js';
 import { openSealedCode, sealCode, ed25519SecretFromPkcs8 } from '../../../shared/crypto/sealed-code.js';
+import { helpOfferBytes, OFFER_FRESH_SECONDS } from '../../../shared/core/help-offer.js';
+import type { OfferDeviceRequest } from '../../../shared/core/messages.js';
+import { signTechnicianBinding, technicianKeyNonce } from '../../../shared/technician/proof.js';
+import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../../support/test-issuer.js';
 
 const operatorSecret = ed25519.utils.randomSecretKey();
 const operatorKey = encodeBase64Url(ed25519.getPublicKey(operatorSecret));
@@ -19,28 +27,51 @@ const policy: GroupPolicy = {
     { technicianGroup: 'Auditors', level: 'view', consent: 'notice' },
   ],
 };
-const technician = { issuer: 'https://login.example.org/tenant', subject: 's1', name: 'Ada Tech', email: 'ada@example.org', groups: ['Service desk'] };
+const NOW = 1_800_000_100_000;
+const technician = { issuer: TEST_ISSUER.issuer, subject: 'ada', name: 'Ada Lovelace', email: 'ada@example.org', groups: ['Service desk'] };
+let issuer: TestIssuer;
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+});
+
+/** A technician signed in at the test issuer, with the key its ID token is bound to. */
+async function signedInTechnician(claims: Record<string, unknown> = {}) {
+  const keys = await generateDeviceKeyPair();
+  const idToken = await issuer.idToken(NOW, { groups: ['Service desk'], nonce: technicianKeyNonce(keys.publicKey), ...claims });
+  return { idToken, ...keys };
+}
+
+/** What offerToDevice sends, played through a stand-in for the technician's relay client. */
+async function offered(deviceKeys: { publicKey: string }, device: EnrolledDevice, reason = 'INC-42: printer', credentials?: Awaited<ReturnType<typeof signedInTechnician>>) {
+  let sent: Omit<OfferDeviceRequest, 'action'> | undefined;
+  const helpOffer = {
+    code: 'ABCD-EFGH-JKLM',
+    client: { session: { sessionId: 'session-1' }, offerDevice: async (request: Omit<OfferDeviceRequest, 'action'>) => ((sent = request), { deviceId: request.deviceId, name: 'PC' }) },
+  } as unknown as HelpOffer;
+  await offerToDevice(helpOffer, { deviceId: device.deviceId, name: 'PC', publicKey: deviceKeys.publicKey }, reason, credentials ?? (await signedInTechnician()), memoryDeviceKeyPins(), NOW);
+  return sent!;
+}
 
 async function setup() {
   const keys = await generateDeviceKeyPair();
-  const device: EnrolledDevice = { deviceId: 'dev1234567890123456789', group: 'Finance laptops', operatorKey, privateKey: keys.privateKey };
-  const offer: DeviceOffer = {
-    sessionId: 's',
-    technician,
-    reason: 'INC-42: printer',
-    sealedCode: await sealCode(keys.publicKey, device.deviceId, 'ABCD-EFGH-JKLM'),
-    policy: signGroupPolicy(operatorSecret, policy),
-  };
+  const device: EnrolledDevice = { deviceId: 'dev1234567890123456789', group: 'Finance laptops', operatorKey, technicianIssuer: TEST_ISSUER, privateKey: keys.privateKey };
+  const { deviceId: _deviceId, ...request } = await offered(keys, device);
+  const offer: DeviceOffer = { sessionId: 'session-1', technician, ...request, policy: signGroupPolicy(operatorSecret, policy) };
   return { keys, device, offer };
 }
+
+const checks = (overrides: Partial<OfferChecks> = {}): OfferChecks => ({ policyNotBefore: 0, now: NOW, issuerKeys: async () => issuer.keys, recentOffers: new Map(), ...overrides });
 
 describe('the device’s verdict on an offer', () => {
   it('follows the signed rule for the technician’s groups and opens the code', async () => {
     const { device, offer } = await setup();
-    const decision = await decideOffer(offer, device, 0);
-    expect(decision).toMatchObject({ rule: policy.rules[0], levels: ['view', 'control'], code: 'ABCD-EFGH-JKLM' });
-    const auditor = await decideOffer({ ...offer, technician: { ...technician, groups: ['Auditors'] } }, device, 0);
-    expect(auditor).toMatchObject({ rule: { consent: 'notice' }, levels: ['view'] });
+    const decision = await decideOffer(offer, device, checks());
+    expect(decision).toMatchObject({ technician, rule: policy.rules[0], levels: ['view', 'control'], code: 'ABCD-EFGH-JKLM' });
+    // The rule follows the groups in the verified token, whatever the relay says they are.
+    const auditor = await setup();
+    const { deviceId: _deviceId, ...request } = await offered(auditor.keys, auditor.device, 'INC-7', await signedInTechnician({ groups: ['Auditors'] }));
+    const asAuditor = await decideOffer({ ...auditor.offer, ...request }, auditor.device, checks());
+    expect(asAuditor).toMatchObject({ technician: { groups: ['Auditors'] }, rule: { consent: 'notice' }, levels: ['view'] });
     expect(organisationOf(technician)).toBe('login.example.org');
   });
 
@@ -48,15 +79,23 @@ describe('the device’s verdict on an offer', () => {
     const { device, offer } = await setup();
     const flipped = structuredClone(offer.policy) as ReturnType<typeof signGroupPolicy>;
     flipped.policy.rules[0]!.consent = 'notice';
-    await expect(decideOffer({ ...offer, policy: flipped }, device, 0)).rejects.toMatchObject({ name: 'OfferRefusedError', code: 'bad-policy-signature' });
-    await expect(decideOffer(offer, device, policy.issuedAt + 1)).rejects.toMatchObject({ code: 'policy-rolled-back' });
-    await expect(decideOffer({ ...offer, technician: { ...technician, groups: ['Sales'] } }, device, 0)).rejects.toMatchObject({ code: 'not-permitted' });
+    await expect(decideOffer({ ...offer, policy: flipped }, device, checks())).rejects.toMatchObject({ name: 'OfferRefusedError', code: 'bad-policy-signature' });
+    await expect(decideOffer(offer, device, checks({ policyNotBefore: policy.issuedAt + 1 }))).rejects.toMatchObject({ code: 'policy-rolled-back' });
+    const sales = await setup();
+    const { deviceId: _deviceId, ...request } = await offered(sales.keys, sales.device, 'INC-8', await signedInTechnician({ groups: ['Sales'] }));
+    // The relay claiming other groups changes nothing: the token's decide.
+    await expect(decideOffer({ ...sales.offer, ...request }, sales.device, checks())).rejects.toMatchObject({ code: 'not-permitted' });
   });
 
   it('cannot open a code sealed to another device or for another device id', async () => {
     const { device, offer } = await setup();
     const other = await generateDeviceKeyPair();
-    await expect(decideOffer({ ...offer, sealedCode: await sealCode(other.publicKey, device.deviceId, 'X') }, device, 0)).rejects.toMatchObject({ code: 'unopenable-code' });
+    // A code sealed to another key, re-signed as if by the technician (the relay cannot sign; this tests the seal alone).
+    const credentials = await signedInTechnician();
+    const sealedCode = await sealCode(other.publicKey, device.deviceId, 'X');
+    const signature = await signTechnicianBinding(credentials.privateKey, helpOfferBytes({ deviceId: device.deviceId, sessionId: offer.sessionId, sealedCode, reason: offer.reason, offeredAt: offer.offeredAt }));
+    const resealed = { ...offer, sealedCode, proof: { idToken: credentials.idToken, publicKey: credentials.publicKey, signature } };
+    await expect(decideOffer(resealed, device, checks())).rejects.toMatchObject({ code: 'unopenable-code' });
     const { keys } = await setup();
     const forOtherId = await sealCode(keys.publicKey, 'another-device-id', 'X');
     await expect(openSealedCode(ed25519SecretFromPkcs8(keys.privateKey), 'dev1234567890123456789', forOtherId)).rejects.toMatchObject({ code: 'unopenable-code' });
@@ -66,5 +105,51 @@ describe('the device’s verdict on an offer', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('refuses what a relay can do to the technician’s proof: alter the identity, the reason, the code or the session; replay it; forge or move the token', async () => {
+    const { device, offer } = await setup();
+    const refused = (altered: DeviceOffer, code: string, overrides: Partial<OfferChecks> = {}) =>
+      expect(decideOffer(altered, device, checks(overrides)), code).rejects.toMatchObject({ name: 'OfferRefusedError', code });
+    await refused({ ...offer, technician: { ...technician, subject: 'grace', name: 'Grace Hopper' } }, 'technician-mismatch');
+    await refused({ ...offer, reason: 'INC-42: and install this' }, 'token-key-mismatch');
+    await refused({ ...offer, sessionId: 'session-2' }, 'token-key-mismatch');
+    await refused({ ...offer, sealedCode: await sealCode((await generateDeviceKeyPair()).publicKey, device.deviceId, 'ABCD-EFGH-JKLM') }, 'token-key-mismatch');
+    await refused({ ...offer, offeredAt: offer.offeredAt + 1 }, 'token-key-mismatch');
+    // The token of another technician (its own nonce), or one the relay signed itself.
+    const grace = await signedInTechnician({ sub: 'grace' });
+    await refused({ ...offer, proof: { ...offer.proof, idToken: grace.idToken } }, 'token-key-mismatch');
+    const [header, , signature] = offer.proof.idToken.split('.');
+    const forgedClaims = Buffer.from(JSON.stringify({ iss: TEST_ISSUER.issuer, aud: TEST_ISSUER.clientId, sub: 'ada', groups: ['Service desk'], exp: NOW / 1000 + 60, iat: NOW / 1000 })).toString('base64url');
+    await refused({ ...offer, proof: { ...offer.proof, idToken: `${header}.${forgedClaims}.${signature}` } }, 'token-bad-signature');
+    const otherIssuer = await createTestIssuer();
+    await refused(offer, 'token-bad-signature', { issuerKeys: async () => otherIssuer.keys });
+    await expect(decideOffer(offer, { ...device, technicianIssuer: { ...TEST_ISSUER, issuer: 'https://login.example.com/other' } }, checks())).rejects.toMatchObject({ code: 'token-wrong-issuer' });
+    const { technicianIssuer: _pinned, ...unpinned } = device;
+    await expect(decideOffer(offer, unpinned, checks())).rejects.toMatchObject({ code: 'no-pinned-issuer' });
+    // Replayed: once within the freshness window, and at all after it.
+    const recentOffers = new Map<string, number>();
+    await decideOffer(offer, device, checks({ recentOffers }));
+    await refused(offer, 'replayed-offer', { recentOffers, now: NOW + 60_000 });
+    await refused(offer, 'stale-offer', { now: NOW + (OFFER_FRESH_SECONDS + 1) * 1000 });
+    await refused(offer, 'stale-offer', { now: NOW - (OFFER_FRESH_SECONDS + 1) * 1000 });
+  });
+
+  it('the technician refuses a device whose key is not the one pinned for it, and sends nothing', async () => {
+    const keys = await generateDeviceKeyPair();
+    const relayKeys = await generateDeviceKeyPair();
+    const pins = memoryDeviceKeyPins();
+    const sent: unknown[] = [];
+    const helpOffer = { code: 'ABCD-EFGH-JKLM', client: { session: { sessionId: 'session-1' }, offerDevice: async (request: unknown) => (sent.push(request), { deviceId: 'd', name: 'PC' }) } } as unknown as HelpOffer;
+    const credentials = await signedInTechnician();
+    const device = { deviceId: 'dev1234567890123456789', name: 'PC', publicKey: keys.publicKey };
+    await offerToDevice(helpOffer, device, 'INC-1', credentials, pins, NOW);
+    expect(pins.pinned(device.deviceId)).toEqual(device);
+    await expect(offerToDevice(helpOffer, { ...device, publicKey: relayKeys.publicKey }, 'INC-2', credentials, pins, NOW)).rejects.toMatchObject({
+      name: 'DeviceKeyPinError',
+      code: 'device-key-changed',
+      message: expect.stringContaining('HAS CHANGED'),
+    });
+    expect(sent).toHaveLength(1);
   });
 });
