@@ -11,7 +11,9 @@ import {
   ResourceNotFoundException,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { tableSchema } from '../../shared/server/adapters/table.js';
 import { fileIntoCollections } from '../upgrade-table.js';
 
@@ -121,18 +123,48 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on loopback (in memory, or persisted in dataDir) and creates the table. */
+/**
+ * dynalite's server in a worker thread of its own: it answers the handlers' DynamoDB requests over HTTP as
+ * before, but its work (parsing expressions, the level store) no longer shares the relay's event loop, which
+ * then serves frames only. On its own thread it cannot starve the frames, nor be starved by them (sessions
+ * set up while others type timed out waiting for it). Plain CommonJS, so it runs the same under tsx, vitest
+ * or node; it counts the requests it serves in shared memory.
+ */
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const server = require(workerData.dynalite)(workerData.options);
+const served = new Int32Array(workerData.served);
+server.on('request', () => Atomics.add(served, 0, 1));
+server.once('error', (error) => parentPort.postMessage({ type: 'failed', message: error.message }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+parentPort.once('message', () => server.close(() => parentPort.postMessage({ type: 'closed' })));
+`;
+
+type WorkerReport = { type: 'listening'; port: number } | { type: 'failed'; message: string } | { type: 'closed' };
+
+/** Starts dynalite on loopback in a worker thread (in memory, or persisted in dataDir) and creates the table. */
 export async function startLocalDynamo(tableName: string, dataDir?: string): Promise<LocalDynamo> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const served = new SharedArrayBuffer(4);
+  const worker = new Worker(workerSource, {
+    eval: true,
+    workerData: {
+      dynalite: createRequire(import.meta.url).resolve('dynalite'),
+      options: { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) },
+      served,
+    },
   });
-  let requests = 0;
-  server.on('request', () => requests++);
-  const { port } = server.address() as { port: number };
-  const endpoint = `http://127.0.0.1:${port}`;
+  // It never keeps the process alive by itself, and it ends with the process: no orphan to clean up. Once
+  // started, a failure in it is an uncaught error of the relay, as when it shared the relay's thread.
+  worker.unref();
+  const report = async () => ((await once(worker, 'message')) as [WorkerReport])[0];
+  const started = await report();
+  if (started.type !== 'listening') {
+    await worker.terminate();
+    throw new Error(`the local database (dynalite) did not start: ${started.type === 'failed' ? started.message : 'it stopped'}`);
+  }
+  const requests = new Int32Array(served);
+  const endpoint = `http://127.0.0.1:${started.port}`;
   const client = new DynamoDBClient({ endpoint, ...localAwsConfig });
   try {
     await createTable(client, tableName);
@@ -145,7 +177,7 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
   return {
     endpoint,
     client,
-    requestCount: () => requests,
+    requestCount: () => Atomics.load(requests, 0),
     async deleteExpiredItems(nowSeconds) {
       let deleted = 0;
       const pages = paginateScan(
@@ -167,7 +199,11 @@ export async function startLocalDynamo(tableName: string, dataDir?: string): Pro
     },
     async close() {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // dynalite closes its store (a --data-dir database is left whole), then the thread goes.
+      const closed = report();
+      worker.postMessage('close');
+      await closed;
+      await worker.terminate();
     },
   };
 }

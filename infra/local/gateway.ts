@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketEvent, WebSocketResult } from '../../functions/lib/events.js';
 import { decodePathSegment } from '../../functions/lib/path-segment.js';
+import { parseEnvelope } from '../../shared/core/parse.js';
 import type { Chaos } from './chaos.js';
 import { DEFAULT_STAGE_THROTTLE } from '../../shared/core/stage-throttle.js';
 
@@ -99,7 +100,7 @@ interface LiveConnection {
   lastActiveAt: number;
   sourceIp: string;
   userAgent: string;
-  idleTimer?: NodeJS.Timeout;
+  idleTimer: NodeJS.Timeout;
   lifetimeTimer: NodeJS.Timeout;
   /** Messages the client may still send now (the throttle's bucket), as of refilledAt. */
   tokens: number;
@@ -297,22 +298,19 @@ export class LocalGateway {
       socket,
       ...identity,
       lastActiveAt: Date.now(),
+      // Restarted by each message (refresh(): no new timer per message).
+      idleTimer: setTimeout(() => socket.close(1001, 'Going away'), limits.idleTimeoutMs),
       lifetimeTimer: setTimeout(() => socket.close(1001, 'Going away'), limits.maxConnectionMs),
       tokens: limits.messageBurst,
       refilledAt: Date.now(),
       running: 0,
     };
-    const armIdleTimer = () => {
-      clearTimeout(connection.idleTimer);
-      connection.idleTimer = setTimeout(() => socket.close(1001, 'Going away'), limits.idleTimeoutMs);
-    };
-    armIdleTimer();
     this.connections.set(connectionId, connection);
     const stopChaos = this.options.chaos?.watchConnection(() => socket.terminate());
 
     socket.on('message', (data, isBinary) => {
       connection.lastActiveAt = Date.now();
-      armIdleTimer();
+      connection.idleTimer.refresh();
       if (isBinary) {
         // API Gateway routes text messages only.
         socket.close(1003, 'Binary frames are not supported');
@@ -398,14 +396,20 @@ export class LocalGateway {
     return true;
   }
 
+  /**
+   * With the handlers' own envelope parser, which remembers the body it parsed last: the route's handler then
+   * reuses this parse instead of parsing the message again.
+   */
   private selectRoute(body: string): string {
+    let action: string | undefined;
     try {
-      const action = (JSON.parse(body) as { action?: unknown })?.action;
-      // Own properties only: `__proto__`, `constructor` or `toString` name no route, as on API Gateway.
-      if (typeof action === 'string' && Object.hasOwn(this.options.routes, action) && !action.startsWith('$')) return action;
+      ({ action } = parseEnvelope(body));
     } catch {
-      // Not JSON: API Gateway falls back to $default.
+      // Not JSON, or not an object: API Gateway falls back to $default.
+      return '$default';
     }
+    // Own properties only: `__proto__`, `constructor` or `toString` name no route, as on API Gateway.
+    if (action !== undefined && Object.hasOwn(this.options.routes, action) && !action.startsWith('$')) return action;
     return '$default';
   }
 

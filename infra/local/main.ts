@@ -63,7 +63,7 @@ try {
   Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'})
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
   Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)
-  Database:      ${runtime.dynamoEndpoint}   (dynalite, ${options.dataDir ? `kept in ${options.dataDir}` : 'in memory'}; table ${runtime.tableName})
+  Database:      ${runtime.dynamoEndpoint}   (dynalite in a thread of its own, ${options.dataDir ? `kept in ${options.dataDir}` : 'in memory'}; table ${runtime.tableName})
   Browser pages: ${[...new Set([new URL(httpUrl).origin, ...pageOrigins, ...policy.allowedOrigins])].join(', ')}   (the origins that may connect)
 Press Ctrl-C to stop.`);
 

@@ -8,11 +8,28 @@ import { clientActions, clientMessageSchemas, problemOf, type ClientAction } fro
 
 type JsonObject = Record<string, unknown>;
 
+/** The body parsed last, and its JSON value (parseJson). */
+let lastParsed: { body: string; value: unknown } | undefined;
+
+/**
+ * JSON.parse that remembers the last body: the local gateway parses a message to choose its route (with
+ * parseEnvelope, as API Gateway reads `$request.body.action`) and the route's handler then parses the very same
+ * string; so a message is parsed once, not twice (a 32 KB frame costs its parse). On Lambda it never hits. The
+ * value is only read (validation builds a new object), so handing it out twice is safe; a body that fails to
+ * parse is not remembered, so it fails again the same way.
+ */
+function parseJson(body: string): unknown {
+  if (lastParsed?.body === body) return lastParsed.value;
+  const value: unknown = JSON.parse(body);
+  lastParsed = { body, value };
+  return value;
+}
+
 /** Parses the JSON envelope and returns its action, so a route can be chosen before full validation. */
 export function parseEnvelope(body: string | undefined | null): { action: string | undefined; fields: JsonObject } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body ?? '');
+    parsed = parseJson(body ?? '');
   } catch {
     throw new RelayError('malformed-json', 'the message is not valid JSON');
   }

@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, GetConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import type { ServerMessage } from '../../shared/core/messages.js';
 import { useLocalRuntime } from '../support/runtime.js';
@@ -38,6 +38,19 @@ describe('relay over real WebSockets', () => {
     expect(received.type === 'frame' && Buffer.from(received.data, 'base64')).toEqual(bytes);
     expert.send(frameOf('hello agent'));
     expect(decode(await agent.next())).toBe('hello agent');
+    agent.close();
+    expert.close();
+  });
+
+  it('parses a relayed frame once: the handler reuses the parse the gateway chose its route with', async () => {
+    const { agent, expert } = await pair();
+    const message = JSON.stringify(frameOf('parsed once'));
+    const parse = vi.spyOn(JSON, 'parse');
+    agent.send(message);
+    expect(decode(await expert.next())).toBe('parsed once');
+    // The test socket parses what it receives (another string); the relay's process is this one.
+    expect(parse.mock.calls.filter(([text]) => text === message)).toHaveLength(1);
+    parse.mockRestore();
     agent.close();
     expert.close();
   });

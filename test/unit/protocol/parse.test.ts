@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_FRAME_DATA_CHARS } from '../../../shared/core/messages.js';
 import { clientActions } from '../../../shared/core/schemas.js';
 import { MAX_DISPLAY_NAME_CHARACTERS } from '../../../shared/core/display-name.js';
-import { parseClientMessage } from '../../../shared/core/parse.js';
+import { parseClientMessage, parseEnvelope } from '../../../shared/core/parse.js';
 import { RelayError } from '../../../shared/server/use-cases/errors.js';
 
 function errorCodeOf(body: string | undefined): string {
@@ -118,6 +118,20 @@ describe('parseClientMessage', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('a body parsed to choose its route is not parsed again; any other body is, and malformed ones still fail', () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    const body = '{"action":"approveSession","mode":"view"}';
+    expect(parseEnvelope(body).action).toBe('approveSession');
+    expect(parseClientMessage(body)).toEqual({ action: 'approveSession', mode: 'view' });
+    expect(parse).toHaveBeenCalledTimes(1);
+    expect(parseClientMessage('{"action":"approveSession","mode":"control"}')).toEqual({ action: 'approveSession', mode: 'control' });
+    expect(() => parseEnvelope('{"action":')).toThrow(RelayError);
+    expect(errorCodeOf('{"action":')).toBe('malformed-json');
+    expect(errorCodeOf('[1,2]')).toBe('malformed-json');
+    expect(errorCodeOf('[1,2]')).toBe('malformed-json');
+    parse.mockRestore();
   });
 
   it('round-trips any base64 frame data that fits the budget', () => {
