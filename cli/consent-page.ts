@@ -59,6 +59,8 @@ interface Live {
 }
 
 type PageState =
+  /** Before the question, or (a "notice" group) before the session: a browser may open the page already. */
+  | { kind: 'connecting' }
   | { kind: 'asking'; levels: readonly ApprovalMode[] }
   /** Allowed: the session page follows once the session is approved. */
   | { kind: 'allowed'; answer: ApprovalMode }
@@ -125,6 +127,8 @@ function stateBody(details: OfferDetails, state: PageState, secondsLeft: number)
 <span id="seconds">${secondsLeft}</span> seconds the offer is denied.</p>
 <form method="post">${state.levels.map((level) => `<button name="answer" value="${level}">${BUTTON_TEXT[level][details.shares.kind]}</button>`).join(' ')}
 <button name="answer" value="deny">Deny</button></form>`;
+    case 'connecting':
+      return `<h1>${escapeHtml(details.deviceName)}</h1><p id="outcome">The help desk is connecting…</p>`;
     case 'allowed':
     case 'denied':
       return `<h1>${escapeHtml(details.deviceName)}</h1><p id="outcome">${ANSWER_TEXT[state.answer]}</p>`;
@@ -263,7 +267,7 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
   const secret = randomBytes(32).toString('base64url');
   const path = `/${secret}`;
   const changesPath = `${path}/changes`;
-  let state: PageState = { kind: 'ended' };
+  let state: PageState = { kind: 'connecting' };
   let deadline = 0;
   let settle: ((answer: ConsentAnswer) => void) | undefined;
   let onCommand: ((command: PageCommand) => void) | undefined;

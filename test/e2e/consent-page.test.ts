@@ -89,9 +89,12 @@ describe('the consent page', () => {
     await consent.close();
     expect(await answer).toBe('deny');
 
+    // The browser may open the page before the session starts: it follows into it.
     const notice = await opened();
-    notice.startSession({ mode: 'view', notice: true, controlAllowed: false }, () => {});
     const page = await visit(notice.url);
+    expect(await page.locator('#outcome').textContent()).toBe('The help desk is connecting…');
+    notice.startSession({ mode: 'view', notice: true, controlAllowed: false }, () => {});
+    await expect.poll(() => page.locator('#doing').textContent()).toBe('Ada <Tech> is watching this device');
     expect(await page.locator('#live').textContent()).toContain('lets this technician connect without asking');
     expect(await page.locator('#doing').textContent()).toBe('Ada <Tech> is watching this device');
     expect(await page.locator('#verification').textContent()).toBe('123 456');
