@@ -27,6 +27,11 @@ export type SessionEvent =
       /** --expires-in asked for longer than the relay allows: what was asked, in seconds (expiresAt is what it allowed). */
       cappedFromSeconds?: number;
     }
+  /**
+   * Technician (`assist offer --device`): the relay took the offer to this enrolled device and passed it on; its
+   * agent joins, then asks the person (`consent` ask) or only shows a notice; `level` is the most the policy allows.
+   */
+  | { event: 'offered'; device: string; deviceId: string; group: string; reason: string; level: ApprovalMode; consent: 'ask' | 'notice' }
   /** The other side is through the end-to-end handshake; both sides see the same `verification`. */
   | { event: 'connected'; peer: string; verification: string }
   /** Before approval: the other side left; the invitation is open again (when this side created it). */

@@ -64,6 +64,8 @@ If you help:
   assist join FILE                  join with an invitation file (asks for its password)
   assist join URL                   join with an invitation link (asks for its password)
   assist offer                      show a helper code to read out to the person
+  assist devices                    list the enrolled devices you may offer help to
+  assist offer --device NAME --reason TEXT   offer help to one of them
 You read your verification code out to the person; once they let you in you see
 their terminal, can chat, and ask for control.
 
@@ -77,7 +79,8 @@ ${common}
 
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
 "event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
-verification), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
+verification), offered (device, deviceId, group, reason, level, consent: assist offer
+--device), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
 approved (mode: view|control), denied, control (state: granted|revoked|refused|
 nothing-to-control|unanswered),
 control-requested, paused, resumed, terminal-share (state: started|stopped),
@@ -206,9 +209,28 @@ Examples:
   offer: `assist offer: offer help first. Shows a helper code to read out to the person; they type
 it into \`assist accept CODE\`. Then the same as \`assist join\`.
 
+With --device, the help desk's way (you signed in with \`assist login\`): no code to read
+out. The code goes, sealed to the device's own key, through the relay to an enrolled device
+(\`assist devices\` lists those you may help); the relay checks that the operator's policy
+lets your groups help it, and keeps the offer in its audit log. The device checks the policy
+too, then asks its person, showing your name and e-mail as your organisation signed them,
+your reason and the verification code you see here; they have a minute (by default) to
+allow view, allow control or deny. Allowed, the session is the same as any other.
+
 Usage: assist offer [options]
+       assist offer --device NAME --reason TEXT [options]
 
   --expires-in TIME   how long the code stays open: 90s, 10m, 1h (default 10 minutes)
+  --device NAME       the enrolled device to offer help to: its name (any case) as
+                      \`assist devices\` lists it, or its id when two share a name
+  --reason TEXT       required with --device: why, or a ticket number (up to 200
+                      characters); the person sees it, and the relay's audit keeps it
+
+With --device, --name defaults to the name your sign-in carries, and --relay, when given,
+must be the relay you signed in at. Exit status: 0 the session ended normally, 1 it could
+not start or ended abnormally (the sentence says why: not signed in, sign-in expired, no
+such device, device offline, not permitted …), 2 wrong arguments, 3 the person declined
+or did not answer in time, or the device refused the offer (the audit log says why).
 
 ${sessionKeys}
 
@@ -216,7 +238,36 @@ ${common}
 
 Examples:
   assist offer
-  assist offer --name 'Grace (IT desk)' --relay https://relay.example.org`,
+  assist offer --name 'Grace (IT desk)' --relay https://relay.example.org
+  assist offer --device 'Reception PC' --reason 'INC-4711: printer offline'
+  assist offer --device 3f9c0d1e… --reason 'Ticket 88' --json   # events on stdout`,
+
+  devices: `assist devices: list the enrolled devices you may offer help to, as the technician
+\`assist login\` signed in: those in a device group whose policy (set by the operator) names
+one of your groups. For each: its name, group, operating system, whether its agent is
+online now, when the relay last heard from it, and what the policy lets you have there
+(view only or control; whether its person is asked first).
+
+Usage: assist devices [--relay URL] [--search TEXT] [--json]
+
+  --relay URL         the relay you signed in at (default: the one \`assist login\` used)
+  --search TEXT       only devices whose name, group or operating system contain TEXT
+                      (any case)
+  --json              one line: {"event":"devices","technician":{"name","email","groups"},
+                      "devices":[{"deviceId","name","group","os","online","lastSeenAt",
+                      "level","consent","publicKey"}]} (lastSeenAt in epoch seconds), or
+                      {"event":"error","code":…,"message":…}
+  -h, --help          show help
+
+Not signed in, or the sign-in has expired (about an hour on most issuers): run
+\`assist login --relay URL\` first. Exit status: 0 listed (an empty list says why), 1
+refused or unreachable (the sentence says why), 2 wrong arguments.
+
+Examples:
+  assist devices
+  assist devices --search reception
+  assist devices --json | jq -r '.devices[] | select(.online) | .name'
+  assist offer --device 'Reception PC' --reason 'INC-4711: printer offline'`,
 
   resume: `assist resume: continue a session after the assist process that held it stopped (a
 crash, a kill), within the relay's resume grace (5 minutes), without a new approval: the

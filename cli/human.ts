@@ -11,6 +11,7 @@ import { shareStoppedSentence } from '../sdk/assist-messages.js';
 import { DEFAULT_EXTENSION_SECONDS } from '../sdk/time-limit.js';
 import type { EndReason, LocalEndReason, Role } from '../shared/core/messages.js';
 import { endText, readerOf } from '../shared/core/end-texts.js';
+import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
 
@@ -113,6 +114,10 @@ export class HumanFrontend implements Frontend {
   readonly #droppedReasonsShown = new Set<string>();
   /** Clipboard text follows both ways (the person allowed it). */
   #clipboardAllowed = false;
+  /** Technician: the session is an offer to this enrolled device (`assist offer --device`). */
+  #offer: Extract<SessionEvent, { event: 'offered' }> | undefined;
+  /** Technician of an offer: the device's agent joined, so its person was asked. */
+  #offerAsked = false;
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
   /** The person's window changed size: so does the shared terminal. */
   readonly #onResize = () => {
@@ -162,6 +167,8 @@ export class HumanFrontend implements Frontend {
     switch (event.event) {
       case 'invitation':
         return this.#invitation(event);
+      case 'offered':
+        return this.#offered(event);
       case 'connected':
         return this.#connected(event.peer, event.verification);
       case 'peer-left':
@@ -385,11 +392,38 @@ export class HumanFrontend implements Frontend {
     this.#startStatus();
   }
 
+  #offered(offer: Extract<SessionEvent, { event: 'offered' }>): void {
+    this.#offer = offer;
+    this.#lines(
+      `Offered help to ${offer.device} (${offer.group}): ${offer.reason}`,
+      offer.consent === 'ask'
+        ? `Its person is asked first; the policy lets you have ${offer.level === 'control' ? 'control' : 'view only'}.`
+        : `The policy lets you connect without asking (${offer.level === 'control' ? 'control' : 'view only'}); the person sees a notice all along.`,
+    );
+    this.#startStatus(() => `Waiting for ${offer.device}'s agent to take the offer… Press q to withdraw it.`);
+  }
+
+  /** Technician of an offer: the device's agent joined and asks its person, who has a minute (by default) to answer. */
+  #offerConnected(offer: Extract<SessionEvent, { event: 'offered' }>, code: string): void {
+    this.#offerAsked = true;
+    if (offer.consent === 'notice') {
+      this.#lines('', `${offer.device} connected.`, '', `    Verification code:  ${code}`, '', 'It lets you in without asking (the policy); the same code is on its notice.');
+      return;
+    }
+    this.#lines('', `The person at ${offer.device} is asked now.`, '', `    Verification code:  ${code}`, '', 'The same code is on their screen; read it out if you are on the phone with them.');
+    const askedAt = Date.now();
+    this.#startStatus(() => {
+      const left = DEFAULT_CONSENT_TIMEOUT_SECONDS - Math.floor((Date.now() - askedAt) / 1000);
+      return `Waiting for the person at ${offer.device} to answer${left > 0 ? ` (${left} s)` : ''}… Press q to withdraw the offer.`;
+    });
+  }
+
   #connected(peer: string, verification: string): void {
     this.#stopStatus();
     this.#peerName = peer;
     this.#phase = 'deciding';
     const code = `${verification.slice(0, 3)} ${verification.slice(3)}`;
+    if (this.#offer) return this.#offerConnected(this.#offer, code);
     if (this.#role === 'agent') {
       this.#lines(
         '',
@@ -553,7 +587,7 @@ export class HumanFrontend implements Frontend {
     this.#finishMessage?.();
     // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
     if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
-    this.#lines('', endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
+    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
   }
 
   #error(message: string, code: string): void {
@@ -814,22 +848,31 @@ export class HumanFrontend implements Frontend {
     else this.#lines(text);
   }
 
-  #startStatus(): void {
+  /** The waiting line, redrawn every second on a terminal: by default the open invitation's time left. */
+  #startStatus(line: (() => string) | undefined = this.#invitationStatus()): void {
     this.#stopStatus();
-    if (this.#expiresAt === undefined && this.#role === 'expert') return;
+    if (line === undefined) return;
     const draw = () => {
-      const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - Date.now();
-      const who = this.#role === 'agent' ? 'your technician' : 'the person';
       this.#clearStatus();
-      // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.
-      if (left !== undefined && left <= 0) this.#write('The invitation has expired: nobody can use it any more. Press q to quit.');
-      else this.#write(`Waiting for ${who} to connect…${left === undefined ? '' : ` ${countdown(left)} left.`} Press q to cancel.`);
+      this.#write(line());
       this.#statusShown = true;
     };
     draw();
     // Without a terminal to redraw on, the line is written once.
     if (this.#interactive) this.#statusTimer = setInterval(draw, 1000);
     else this.#write('\n');
+  }
+
+  /** Nothing to count for a technician who joined someone's invitation. */
+  #invitationStatus(): (() => string) | undefined {
+    if (this.#expiresAt === undefined && this.#role === 'expert') return undefined;
+    return () => {
+      const left = this.#expiresAt === undefined ? undefined : this.#expiresAt - Date.now();
+      const who = this.#role === 'agent' ? 'your technician' : 'the person';
+      // The relay ends an expired invitation on its next sweep (within a minute); nobody can join meanwhile.
+      if (left !== undefined && left <= 0) return 'The invitation has expired: nobody can use it any more. Press q to quit.';
+      return `Waiting for ${who} to connect…${left === undefined ? '' : ` ${countdown(left)} left.`} Press q to cancel.`;
+    };
   }
 
   #clearStatus(): void {
@@ -855,6 +898,22 @@ const ERROR_HINTS: Record<string, string> = {
   'password-required': 'Add --password with the password the person tells you separately.',
   'file-not-found': 'Check the path, or join with the password instead.',
 };
+
+/** How an offer to a device ended before the session began, for the technician; undefined where shared/core/end-texts.ts says it. */
+export function offerEndSentence(reason: string, device: string, asked: boolean): string | undefined {
+  switch (reason) {
+    case 'denied':
+      return asked
+        ? `The person at ${device} declined your help, or did not answer in time. The session is over.`
+        : `${device} refused the offer without asking anyone (the device checks the operator's signed policy itself). The operator's audit log says why: npm run audit-log -- --device "${device}".`;
+    case 'revoked':
+      return `You withdrew the offer to ${device}.`;
+    case 'expired':
+      return `${device} did not take the offer before it expired. Offer again, or check that its agent runs.`;
+    default:
+      return undefined;
+  }
+}
 
 function clockTime(epochMs: number): string {
   return new Date(epochMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });

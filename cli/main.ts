@@ -40,6 +40,9 @@ import { runExpert } from './expert.js';
 import { keepSessionState, loadSessionState } from './state.js';
 import { enrol, runDeviceAgent } from './device.js';
 import { login } from './technician.js';
+import { listDevices, offerToNamedDevice } from './help-desk.js';
+import { MAX_OFFER_REASON_CHARS } from '../shared/core/messages.js';
+import { unsafeTextCharacter } from '../shared/core/display-name.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
 class UsageError extends CodedError<'invalid-usage'> {
@@ -55,6 +58,8 @@ class UsageError extends CodedError<'invalid-usage'> {
 
 const EXIT_ABNORMAL = 1;
 const EXIT_USAGE = 2;
+/** `assist offer --device`: the person declined or did not answer, or the device refused the offer. */
+const EXIT_DECLINED = 3;
 /** As a shell reports a program ended by Ctrl-C (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
 
@@ -85,7 +90,8 @@ const commandOptions = {
   },
   accept: { ...commonOptions, ...desktopOptions, command: { type: 'string' } },
   join: { ...commonOptions, password: { type: 'string' } },
-  offer: { ...commonOptions, 'expires-in': { type: 'string' } },
+  offer: { ...commonOptions, 'expires-in': { type: 'string' }, device: { type: 'string' }, reason: { type: 'string' } },
+  devices: { relay: commonOptions.relay, search: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
   resume: { json: commonOptions.json, help: commonOptions.help },
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
@@ -140,7 +146,12 @@ async function main(argv: string[]): Promise<number> {
     return runDeviceAgent({ json: values.json, consentTimeoutSeconds, browser: !agentValues['no-browser'] });
   }
   if (command === 'login') return loginCommand(values as Values<'login'>, parsed.positionals);
-  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent' | 'login'>>;
+  if (command === 'devices') {
+    noPositionals('devices', parsed.positionals);
+    const { relay, search } = values as Values<'devices'>;
+    return listDevices({ relay: relay ?? (process.env.ASSIST_RELAY || undefined), search, json: values.json });
+  }
+  const sessionValues = values as Values<Exclude<CommandName, 'monitors' | 'resume' | 'enrol' | 'agent' | 'login' | 'devices'>>;
   const explicitRelay = sessionValues.relay ?? (process.env.ASSIST_RELAY || undefined);
   const role = command === 'invite' || command === 'accept' ? 'agent' : 'expert';
   const frontend: Frontend = values.json
@@ -183,7 +194,8 @@ async function main(argv: string[]): Promise<number> {
   }
   frontend.close();
   if (!outcome.normal && values.json) process.stderr.write(`assist: the session ended: ${outcome.reason}\n`);
-  return outcome.normal ? 0 : EXIT_ABNORMAL;
+  if (outcome.normal) return 0;
+  return command === 'offer' && (values as Values<'offer'>).device !== undefined && outcome.reason === 'denied' ? EXIT_DECLINED : EXIT_ABNORMAL;
 }
 
 async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Promise<number> {
@@ -535,11 +547,27 @@ const canParse = (parse: () => unknown) => {
 async function offer(context: Context, values: Values<'offer'>, positionals: string[]): Promise<Outcome> {
   noPositionals('offer', positionals);
   const invitationTtlSeconds = parseDuration(values['expires-in'], 'offer');
+  if (values.device !== undefined) return offerToDevice(context, values, invitationTtlSeconds);
+  if (values.reason !== undefined) throw new UsageError('--reason goes with --device NAME: a helper code you read out needs none', 'offer');
   const session = await offerHelp({ relay: context.relay, name: context.name, invitationTtlSeconds });
   await context.frontend.show(
     withCap({ event: 'invitation', kind: 'helper-code', password: session.code, expiresAt: session.expiresAt.toISOString(), maxFailedAttempts: session.maxFailedAttempts }, invitationTtlSeconds),
   );
   return help(context, session, context.relay);
+}
+
+/** `assist offer --device NAME --reason TEXT`: help offered to an enrolled device (help-desk.ts), then the session as any other. */
+async function offerToDevice(context: Context, values: Values<'offer'>, invitationTtlSeconds: number | undefined): Promise<Outcome> {
+  const device = values.device!.trim();
+  if (device === '') throw new UsageError('--device needs the name of a device (assist devices lists them)', 'offer');
+  const reason = values.reason?.trim();
+  if (!reason) throw new UsageError("--reason is required with --device: say why, or give a ticket number (the person sees it, the audit keeps it), e.g. --reason 'INC-4711: printer offline'", 'offer');
+  if (reason.length > MAX_OFFER_REASON_CHARS) throw new UsageError(`--reason takes at most ${MAX_OFFER_REASON_CHARS} characters, not ${reason.length}: shorten it, or give the ticket number`, 'offer');
+  if (unsafeTextCharacter.test(reason)) throw new UsageError('--reason takes plain text: no control or text-direction characters', 'offer');
+  const { offer, device: offered, state } = await offerToNamedDevice({ relay: context.explicitRelay, device, reason, name: values.name, invitationTtlSeconds });
+  const { deviceId, name, group, level, consent } = offered;
+  await context.frontend.show({ event: 'offered', device: name, deviceId, group, reason, level, consent });
+  return help(context, offer, state.relay.httpUrl);
 }
 
 function help(context: Context, session: ExpertSession, relay: string | undefined): Promise<Outcome> {

@@ -3,12 +3,13 @@
 // code is exchanged with PKCE, and the ID token, bound to a fresh Ed25519 key (its nonce), is kept with that
 // key in `technician.json` (0600) for the offer commands. The relay checks the token once (it mints a ticket).
 
-import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { discoverRelay, generateDeviceKeyPair, type DeviceKeyPair } from '../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../sdk/technician.js';
+import { CodedError } from '../shared/core/coded-error.js';
 import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/technician.js';
 import { technicianKeyNonce } from '../shared/technician/proof.js';
 import { report } from './device.js';
@@ -30,6 +31,49 @@ export interface TechnicianState extends DeviceKeyPair {
 }
 
 export const technicianFile = (directory = stateDirectory()) => join(directory, 'technician.json');
+
+export type TechnicianStateErrorCode = 'not-signed-in' | 'sign-in-expired' | 'signed-in-elsewhere' | 'unreadable-technician-state';
+
+export class TechnicianStateError extends CodedError<TechnicianStateErrorCode> {
+  override readonly name = 'TechnicianStateError';
+}
+
+/** The same relay, whichever of its addresses (https:// or wss://, any path) was given. */
+function sameRelay(given: string, kept: TechnicianState['relay']): boolean {
+  try {
+    const host = new URL(given.trim()).host;
+    return host === new URL(kept.httpUrl).host || host === new URL(kept.webSocketUrl).host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `assist login` kept, for the offer commands: refused, with what to run, when nobody signed in here, the
+ * sign-in has expired, or it was for another relay than `relay` (when given).
+ */
+export function readTechnicianState(relay: string | undefined, nowMs = Date.now(), directory = stateDirectory()): TechnicianState {
+  const file = technicianFile(directory);
+  const loginHint = `assist login --relay ${relay ?? 'URL'}`;
+  let state: TechnicianState;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as TechnicianState;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new TechnicianStateError('not-signed-in', `you are not signed in as a technician: run ${loginHint} first`);
+    throw new TechnicianStateError('unreadable-technician-state', `${file} cannot be read (${(error as Error).message}); delete it and run ${loginHint}`);
+  }
+  if (state?.version !== TECHNICIAN_STATE_VERSION || typeof state.idToken !== 'string' || typeof state.relay?.httpUrl !== 'string') {
+    throw new TechnicianStateError('unreadable-technician-state', `${file} is not a sign-in this assist understands; delete it and run ${loginHint}`);
+  }
+  if (relay !== undefined && !sameRelay(relay, state.relay)) {
+    throw new TechnicianStateError('signed-in-elsewhere', `you are signed in at ${state.relay.httpUrl}, not at ${relay}: run ${loginHint} first (or leave out --relay)`);
+  }
+  if (state.expiresAt * 1000 <= nowMs) {
+    const when = new Date(state.expiresAt * 1000).toLocaleString();
+    throw new TechnicianStateError('sign-in-expired', `your sign-in as ${state.technician.name} expired at ${when}: run assist login --relay ${relay ?? state.relay.httpUrl} again`);
+  }
+  return state;
+}
 
 export interface LoginOptions {
   relay: string;

@@ -5,7 +5,7 @@ import type { ClientMessage, ServerMessage } from '../shared/core/messages.js';
 import { parseServerMessage, ProtocolError } from '../shared/core/server-messages.js';
 import { replyTypeOf } from '../functions/lib/routes.js';
 import { RelayError } from '../shared/core/relay-error.js';
-import type { CancelTimer, Clock } from './clock.js';
+import { systemClock, type CancelTimer, type Clock } from './clock.js';
 import { defaultPacing, SendPacer, type PacingPolicy } from './pacer.js';
 import { CodedError } from '../shared/core/coded-error.js';
 
@@ -364,4 +364,14 @@ export class RelayConnection {
     const index = this.#pending.findIndex(matches);
     return index < 0 ? undefined : this.#pending.splice(index, 1)[0];
   }
+}
+
+/**
+ * A connection for a few requests outside any session (a device's enrolment, a technician's device list): `WebSocket`
+ * is the caller's or the global one; nothing that arrives unasked is listened for.
+ */
+export function openRequestConnection(WebSocket: WebSocketConstructor | undefined, url: string, requestTimeoutMs = 15_000): Promise<RelayConnection> {
+  const Socket = WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
+  if (!Socket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
+  return RelayConnection.open(Socket, url, { notice: () => {}, malformed: () => {}, closed: () => {} }, { clock: systemClock, requestTimeoutMs });
 }

@@ -6,8 +6,7 @@ import { encodeBase64Url } from '../shared/core/base64.js';
 import type { ServerMessage } from '../shared/core/messages.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
-import { systemClock } from './clock.js';
-import { RelayConnection, type WebSocketConstructor } from './connection.js';
+import { openRequestConnection, type WebSocketConstructor } from './connection.js';
 import { CodedError } from '../shared/core/coded-error.js';
 import type { TechnicianIssuer } from '../shared/core/technician.js';
 import { relayTechnicianIssuer, TechnicianSignInError } from './technician.js';
@@ -69,14 +68,7 @@ async function technicianIssuerOf(endpoints: DiscoveredRelay): Promise<Technicia
 export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEnrolment> {
   const endpoints = await discoverRelay(options.relay, options.fetch);
   const technicianIssuer = await technicianIssuerOf(endpoints);
-  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
-  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
-  const connection = await RelayConnection.open(
-    WebSocket,
-    endpoints.webSocketUrl,
-    { notice: () => {}, malformed: () => {}, closed: () => {} },
-    { clock: systemClock, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 },
-  );
+  const connection = await openRequestConnection(options.WebSocket, endpoints.webSocketUrl, options.requestTimeoutMs);
   try {
     const { type: _type, ...enrolled } = await connection.request({
       action: 'enrolDevice',

@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import * as assist from './assist.js';
 import * as device from './device.js';
+import * as technician from './technician.js';
 import { DeviceAgent, type DeviceAgentOptions } from './device-agent.js';
 import type { AgentSession, AssistSnapshot, ExpertSession } from './assist-session.js';
 import { RelayClient, type RelayClientOptions } from './client.js';
@@ -20,4 +21,5 @@ export const restoreAssistSession = (snapshot: AssistSnapshot, options: assist.R
   assist.restoreAssistSession(snapshot, { WebSocket, ...options });
 export const acceptHelp = (options: assist.AcceptHelpOptions): Promise<AgentSession> => assist.acceptHelp({ WebSocket, ...options });
 export const enrolDevice = (options: device.EnrolDeviceOptions): Promise<device.DeviceEnrolment> => device.enrolDevice({ WebSocket, ...options });
+export const listTechnicianDevices = (options: technician.TechnicianDevicesOptions) => technician.listTechnicianDevices({ WebSocket, ...options });
 export const createDeviceAgent = (options: Omit<DeviceAgentOptions, 'WebSocket'>): DeviceAgent => new DeviceAgent({ WebSocket, ...options });

@@ -11,8 +11,7 @@ import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer 
 import { randomBytes } from '../shared/core/tokens.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
 import { discoverRelay } from './assist.js';
-import { systemClock } from './clock.js';
-import { RelayConnection, type WebSocketConstructor } from './connection.js';
+import { openRequestConnection, type RelayConnection, type WebSocketConstructor } from './connection.js';
 
 export type TechnicianSignInErrorCode =
   /** The relay names no issuer: its operator has not configured technician sign-in. */
@@ -183,10 +182,7 @@ export async function listTechnicianDevices(options: TechnicianDevicesOptions): 
   const fetchImpl = options.fetch ?? fetch;
   const endpoints = await discoverRelay(options.relay, fetchImpl);
   const { ticket } = await requestTechnicianTicket(endpoints.httpUrl ?? options.relay, options.idToken, fetchImpl);
-  const WebSocket = options.WebSocket ?? (globalThis.WebSocket as WebSocketConstructor | undefined);
-  if (!WebSocket) throw new Error('no WebSocket here: pass one (in Node, import from sdk/node.js)');
-  const ignore = () => {};
-  const connection = await RelayConnection.open(WebSocket, endpoints.webSocketUrl, { notice: ignore, malformed: ignore, closed: ignore }, { clock: systemClock, requestTimeoutMs: 10_000 });
+  const connection = await openRequestConnection(options.WebSocket, endpoints.webSocketUrl, 10_000);
   try {
     await signInTechnicianConnection(connection, ticket);
     return (await connection.request({ action: 'listOfferableDevices' })).devices;

@@ -32,20 +32,13 @@ const assist = (...args: string[]) => [process.execPath, ASSIST_BIN, ...args, '-
 const size = { cols: 120, rows: 30 };
 
 /** `assist enrol` exits as soon as it has said its line: wait for the exit, then read the screen. */
-async function finished(name: string, status: number, pattern: RegExp): Promise<RegExpMatchArray> {
-  expect(await tmux.waitForExit(name)).toBe(status);
-  const screen = await tmux.screen(name);
-  const match = screen.match(pattern);
-  if (!match) throw new Error(`${name} did not show ${pattern}:\n${screen}`);
-  return match;
-}
 
 it('enrols this machine once, keeping its key in a 0600 file; a spent token leaves nothing behind', async () => {
   const { token } = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
   const stateHome = newStateHome();
   const env = { XDG_STATE_HOME: stateHome };
   await tmux.start('enrol', assist('enrol', '--token', token, '--name', 'Reception PC'), size, env);
-  const [, deviceId] = await finished('enrol', 0, /Enrolled "Reception PC" in "Finance laptops" as device (\S+)\./);
+  const [, deviceId] = await tmux.finished('enrol', 0, /Enrolled "Reception PC" in "Finance laptops" as device (\S+)\./);
 
   const file = join(stateHome, 'assist', 'device.json');
   expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -59,12 +52,12 @@ it('enrols this machine once, keeping its key in a 0600 file; a spent token leav
   // The same machine again: refused before anything is sent, with how to start over.
   const second = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');
   await tmux.start('again', assist('enrol', '--token', second.token), size, env);
-  await finished('again', 1, /already enrolled as "Reception PC" \(\S+\) in "Finance laptops"; to enrol it again, have the operator remove it/);
+  await tmux.finished('again', 1, /already enrolled as "Reception PC" \(\S+\) in "Finance laptops"; to enrol it again, have the operator remove it/);
 
   // Another machine with the spent token: refused, and no key is kept.
   const otherHome = newStateHome();
   await tmux.start('spent', assist('enrol', '--token', token), size, { XDG_STATE_HOME: otherHome });
-  await finished('spent', 1, /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
+  await tmux.finished('spent', 1, /enrolment token is unknown, expired, used up or revoked; ask the operator for a new one/);
   expect(readdirSync(join(otherHome, 'assist'))).toEqual([]);
 });
 
@@ -72,7 +65,7 @@ it('assist agent goes online, stops at Ctrl-C, and stops with the reason once th
   const { token } = await newEnrolmentToken(runtime().dynamoEndpoint, 'Kiosks');
   const env = { XDG_STATE_HOME: newStateHome() };
   await tmux.start('kiosk', assist('enrol', '--token', token, '--name', 'Kiosk 7'), size, env);
-  const [, deviceId] = await finished('kiosk', 0, /as device (\S+)\./);
+  const [, deviceId] = await tmux.finished('kiosk', 0, /as device (\S+)\./);
 
   // Ctrl-C (SIGINT to the process alone: in tmux it would reach the pane's shell too).
   const child = spawn(process.execPath, [ASSIST_BIN, 'agent'], { env: { ...process.env, ...env } });
@@ -89,9 +82,9 @@ it('assist agent goes online, stops at Ctrl-C, and stops with the reason once th
   await tmux.start('kiosk-agent', [process.execPath, ASSIST_BIN, 'agent'], size, env);
   await tmux.waitFor('kiosk-agent', /Online as "Kiosk 7" in "Kiosks" \(device \S+\): the help desk can reach this machine\. Ctrl-C stops\./);
   await operator(runtime().dynamoEndpoint, 'device', 'remove', deviceId!, '--connections', `${runtime().internalUrl}/local`);
-  await finished('kiosk-agent', 1, /assist: no enrolled device has this id: the operator removed it, or it never enrolled; enrol again/);
+  await tmux.finished('kiosk-agent', 1, /assist: no enrolled device has this id: the operator removed it, or it never enrolled; enrol again/);
 
   // Not enrolled at all: says how to enrol.
   await tmux.start('not-enrolled', [process.execPath, ASSIST_BIN, 'agent'], size, { XDG_STATE_HOME: newStateHome() });
-  await finished('not-enrolled', 1, /this machine is not enrolled \(no \S+device\.json\); enrol it first: assist enrol --relay URL --token TOKEN/);
+  await tmux.finished('not-enrolled', 1, /this machine is not enrolled \(no \S+device\.json\); enrol it first: assist enrol --relay URL --token TOKEN/);
 });

@@ -72,6 +72,15 @@ export class Tmux {
     }
   }
 
+  /** Waits for a program that says its piece and exits with `status`; returns the screen's match of `pattern` (else an error showing the screen). */
+  async finished(name: string, status: number, pattern: RegExp): Promise<RegExpMatchArray> {
+    const exited = await this.waitForExit(name);
+    const screen = await this.screen(name);
+    const match = screen.match(pattern);
+    if (exited !== status || !match) throw new Error(`${name} exited with ${exited} (expected ${status}), showing ${match ? '' : `no match for ${pattern}`}:\n${screen}`);
+    return match;
+  }
+
   async close(): Promise<void> {
     await this.#tmux('kill-server').catch(() => {});
   }
