@@ -154,6 +154,17 @@ describe('the console’s Devices view and offers', () => {
     browser.expectCleanPage();
   });
 
+  it('says why a technician whose groups no policy names sees no devices', async () => {
+    const { page } = browser;
+    const grace = provider.accounts.find((account) => account.username === 'grace')!;
+    await signInOnConsole(page, browser.runtime.httpUrl, grace);
+    await browser.heading('Devices').waitFor();
+    await page.getByText('There are no devices you may help yet.').waitFor();
+    expect(await page.locator('.empty').textContent()).toContain('(yours: Tier 2)');
+    expect(await page.getByRole('table').count()).toBe(0);
+    browser.expectCleanPage();
+  });
+
   it('takes an offer back before the person answers, by keyboard alone', async () => {
     const { page } = browser;
     await signInOnConsole(page, browser.runtime.httpUrl, ada);

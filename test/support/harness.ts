@@ -75,6 +75,22 @@ export class Watch {
     for (const check of [...this.#checks]) check();
   }
 
+  /**
+   * Wakes this watch after every event each target emits, once its listeners have run: the SDK sets its state
+   * (phase, hasControl, paused…) before it emits, so a wait on that state is checked again when it can change.
+   */
+  hears(...targets: Array<RelayClient | ReliableStream | AgentSession | ExpertSession>): this {
+    for (const target of targets) {
+      const emitter = target as unknown as { emit(event: string, ...args: unknown[]): void };
+      const emit = emitter.emit.bind(emitter);
+      emitter.emit = (event, ...args) => {
+        emit(event, ...args);
+        this.changed();
+      };
+    }
+    return this;
+  }
+
   /** Resolves when `condition` holds; rejects naming `what` if no recorded event makes it hold. */
   until(condition: () => boolean, what: string): Promise<void> {
     if (condition()) return Promise.resolve();

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyInput, PointerInput, VideoConfig } from '../../../sdk/assist-messages.js';
 import type { AgentSession, ExpertSession } from '../../../sdk/assist-session.js';
-import { until, useCleanups } from '../../support/harness.js';
+import { useCleanups, Watch } from '../../support/harness.js';
 import { decidingPair, sendRaw } from './support/assist-pair.js';
 
 const defer = useCleanups();
+/** Woken by every event of the pair's sessions and clients (decidingPair): the waits below check again then. */
+const heard = new Watch();
 const desktop: VideoConfig = { source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true };
 const chunk = (key: boolean, marker: number) => ({ key, timestamp: marker * 1000, data: Uint8Array.of(marker) });
 const click: PointerInput = { action: 'down', button: 'left', x: 10, y: 20 };
@@ -36,7 +38,7 @@ function watch(agent: AgentSession, expert: ExpertSession) {
 }
 
 async function deciding() {
-  const pair = await decidingPair(defer);
+  const pair = await decidingPair(defer, heard);
   return { ...pair, seen: watch(pair.agent, pair.expert) };
 }
 
@@ -44,7 +46,7 @@ async function sharingDesktop(mode: 'view' | 'control' = 'control') {
   const pair = await deciding();
   await pair.agent.approve(mode);
   await pair.agent.startVideoShare(desktop);
-  await until(() => pair.expert.video !== undefined, 'the configuration');
+  await heard.until(() => pair.expert.video !== undefined, 'the configuration');
   return pair;
 }
 
@@ -64,11 +66,11 @@ describe('desktop video', () => {
     expect(agent.keyFrameNeeded).toBe(false);
     expect(await agent.sendVideoChunk(chunk(false, 4))).toBe(true);
     expect(await agent.sendCursor({ x: 5, y: 6, visible: true })).toBe(true);
-    await until(() => seen.expert.length === 5, 'the share');
+    await heard.until(() => seen.expert.length === 5, 'the share');
     expect(seen.expert).toEqual(['started', 'config desktop vp8 1280x720', 'key 3', 'delta 4', 'cursor 5,6']);
     expect(expert.video).toEqual(desktop);
     await agent.stopScreenShare();
-    await until(() => expert.video === undefined, 'the stop');
+    await heard.until(() => expert.video === undefined, 'the stop');
     expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['desktop-share-started', 'desktop-share-stopped']));
     expect((await relay.audit()).map((entry) => entry.event)).not.toContain('screen-share-started');
     expect(seen.errors).toEqual([]);
@@ -86,9 +88,9 @@ describe('desktop video', () => {
     expect(await agent.sendVideoChunk(chunk(true, 4))).toBe(true);
 
     await expert.requestKeyFrame();
-    await until(() => agent.keyFrameNeeded, 'the request');
+    await heard.until(() => agent.keyFrameNeeded, 'the request');
     expect(await agent.sendVideoChunk(chunk(true, 5))).toBe(true);
-    await until(() => seen.expert.includes('key 5'), 'the key frame');
+    await heard.until(() => seen.expert.includes('key 5'), 'the key frame');
     expect(seen.expert).toEqual(['started', 'config desktop vp8 1280x720', 'key 1', 'key 4', 'key 5']);
     expect(seen.agent).toEqual(['key frame requested']);
   });
@@ -96,13 +98,13 @@ describe('desktop video', () => {
   it('the expert’s mouse and keys reach the agent only with control, not paused, in a controllable share, inside the picture', async () => {
     const { agent, expert, expertClient, seen } = await sharingDesktop('view');
     /** Each step waits until the agent's side handled what the expert sent, before the person changes anything. */
-    const handled = (count: number) => until(() => seen.agent.length === count, `${count} inputs handled`);
+    const handled = (count: number) => heard.until(() => seen.agent.length === count, `${count} inputs handled`);
     expect(expert.mayControlDesktop).toBe(false);
     expect(await expert.sendPointer(click)).toBe(false); // the expert's side does not even send
     await sendRaw(expertClient, { type: 'pointer', ...click }); // a side that ignores the rules
     await handled(1);
     await agent.grantControl();
-    await until(() => expert.mayControlDesktop, 'control');
+    await heard.until(() => expert.mayControlDesktop, 'control');
     expect(await expert.sendPointer(click)).toBe(true);
     expect(await expert.sendKey(keyA)).toBe(true);
     await sendRaw(expertClient, { type: 'pointer', action: 'move', x: 1280, y: 0 }); // off the picture
@@ -129,19 +131,19 @@ describe('desktop video', () => {
     const { agent, expert, expertClient, seen } = await deciding();
     await agent.approve('control');
     await agent.startVideoShare({ ...desktop, source: 'screen', controllable: false });
-    await until(() => expert.video !== undefined, 'the configuration');
+    await heard.until(() => expert.video !== undefined, 'the configuration');
     expect(expert.hasControl).toBe(true);
     expect(expert.mayControlDesktop).toBe(false);
     expect(await expert.sendKey(keyA)).toBe(false);
     await sendRaw(expertClient, { type: 'key', ...keyA });
-    await until(() => agent.droppedInputEvents === 1, 'the drop');
+    await heard.until(() => agent.droppedInputEvents === 1, 'the drop');
     expect(seen.agent).toEqual(['dropped key: no desktop is shared']);
   });
 
   it('the expert lists its codecs; the round trip is measured through the agent’s side', async () => {
     const { agent, expert, seen } = await sharingDesktop();
     await expert.sendVideoCodecs(['avc1.640028', 'vp8']);
-    await until(() => agent.expertCodecs !== undefined, 'the codecs');
+    await heard.until(() => agent.expertCodecs !== undefined, 'the codecs');
     expect(agent.expertCodecs).toEqual(['avc1.640028', 'vp8']);
     expect(seen.agent).toEqual(['codecs avc1.640028 vp8']);
     expect(await expert.measureRoundTrip()).toBeGreaterThan(0);
@@ -151,24 +153,24 @@ describe('desktop video', () => {
     const withoutConfig = await deciding();
     await withoutConfig.agent.approve('view');
     await sendRaw(withoutConfig.agentClient, { type: 'video-chunk', ...chunk(true, 1) });
-    await until(() => withoutConfig.seen.ended, 'the end');
+    await heard.until(() => withoutConfig.seen.ended, 'the end');
     expect(withoutConfig.seen.errors).toEqual(['the other side broke the assistance protocol: video without a configuration']);
 
     const deltaFirst = await sharingDesktop();
     await sendRaw(deltaFirst.agentClient, { type: 'video-chunk', ...chunk(false, 1) });
-    await until(() => deltaFirst.seen.ended, 'the end');
+    await heard.until(() => deltaFirst.seen.ended, 'the end');
     expect(deltaFirst.seen.errors).toEqual(['the other side broke the assistance protocol: a delta frame before any key frame']);
 
     const whilePaused = await sharingDesktop();
     await whilePaused.agent.pause();
     await sendRaw(whilePaused.agentClient, { type: 'video-chunk', ...chunk(true, 1) });
-    await until(() => whilePaused.seen.ended, 'the end');
+    await heard.until(() => whilePaused.seen.ended, 'the end');
     expect(whilePaused.seen.errors).toEqual(['the other side broke the assistance protocol: video while paused']);
 
     const configOutsideShare = await deciding();
     await configOutsideShare.agent.approve('view');
     await sendRaw(configOutsideShare.agentClient, { type: 'video-config', ...desktop });
-    await until(() => configOutsideShare.seen.ended, 'the end');
+    await heard.until(() => configOutsideShare.seen.ended, 'the end');
     expect(configOutsideShare.seen.errors).toEqual(['the other side broke the assistance protocol: a video configuration outside a share']);
   });
 
@@ -177,10 +179,10 @@ describe('desktop video', () => {
     const errors: string[] = [];
     agent.on('error', (error) => errors.push(error.message));
     await sendRaw(expertClient, { type: 'video-chunk', ...chunk(true, 1) });
-    await until(() => agent.phase === 'ended', 'the agent’s end');
+    await heard.until(() => agent.phase === 'ended', 'the agent’s end');
     expect(errors).toEqual(['the other side broke the assistance protocol: the expert may not send video-chunk']);
     expect(agent.video).toBeUndefined();
-    await until(() => seen.ended, 'the expert’s end');
+    await heard.until(() => seen.ended, 'the expert’s end');
     expect(seen.endReason).toBe('protocol-violation');
   });
 });

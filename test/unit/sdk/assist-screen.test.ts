@@ -4,10 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ScreenImage } from '../../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../../sdk/assist-session.js';
-import { until, useCleanups } from '../../support/harness.js';
+import { until, useCleanups, Watch } from '../../support/harness.js';
 import { decidingPair, sendRaw } from './support/assist-pair.js';
 
 const defer = useCleanups();
+/**
+ * Woken by every event of the pair's sessions and clients (decidingPair): the waits below check again then. An
+ * acknowledgement is no event (readyForScreenImage), so the waits for one still poll (until).
+ */
+const heard = new Watch();
 
 /** A JPEG as far as the protocol checks, its middle byte telling images apart. */
 const image = (marker: number): ScreenImage => ({ width: 640, height: 400, jpeg: Uint8Array.of(0xff, 0xd8, marker, 0xff, 0xd9) });
@@ -25,7 +30,7 @@ function watchScreen(expert: ExpertSession) {
 }
 
 async function deciding() {
-  const pair = await decidingPair(defer);
+  const pair = await decidingPair(defer, heard);
   return { ...pair, seen: watchScreen(pair.expert) };
 }
 
@@ -33,7 +38,7 @@ async function sharing() {
   const pair = await deciding();
   await pair.agent.approve('view');
   await pair.agent.startScreenShare();
-  await until(() => pair.expert.screenShared, 'the share to start');
+  await heard.until(() => pair.expert.screenShared, 'the share to start');
   return pair;
 }
 
@@ -50,7 +55,7 @@ describe('screen sharing', () => {
     expect(agent.sharingScreen).toBe(true);
     await until(() => agent.readyForScreenImage, 'the start to be acknowledged');
     expect(await agent.sendScreen(image(3))).toBe(true);
-    await until(() => seen.log.includes('image 3 640x400'), 'the image');
+    await heard.until(() => seen.log.includes('image 3 640x400'), 'the image');
     expect(seen.log).toEqual(['started', 'image 3 640x400']);
     expect(expert.screenShared).toBe(true);
   });
@@ -62,7 +67,7 @@ describe('screen sharing', () => {
     expect([first, second]).toEqual([true, false]);
     await until(() => agent.readyForScreenImage, 'the first image to be acknowledged');
     expect(await agent.sendScreen(image(3))).toBe(true);
-    await until(() => seen.log.includes('image 3 640x400'), 'the third image');
+    await heard.until(() => seen.log.includes('image 3 640x400'), 'the third image');
     expect(seen.log).toEqual(['started', 'image 1 640x400', 'image 3 640x400']);
   });
 
@@ -71,7 +76,7 @@ describe('screen sharing', () => {
     await agent.pause();
     expect(agent.readyForScreenImage).toBe(false);
     expect(await agent.sendScreen(image(1))).toBe(false);
-    await until(() => expert.paused, 'the pause');
+    await heard.until(() => expert.paused, 'the pause');
 
     await agent.resume();
     await until(() => agent.readyForScreenImage, 'the resume to be acknowledged');
@@ -79,7 +84,7 @@ describe('screen sharing', () => {
     await agent.stopScreenShare();
     expect(agent.sharingScreen).toBe(false);
     expect(await agent.sendScreen(image(3))).toBe(false);
-    await until(() => !expert.screenShared, 'the stop');
+    await heard.until(() => !expert.screenShared, 'the stop');
     expect(seen.log).toEqual(['started', 'paused', 'resumed', 'image 2 640x400', 'stopped']);
     expect(seen.errors).toEqual([]);
     // The audit log keeps that a share happened, never what it showed.
@@ -98,7 +103,7 @@ describe('screen sharing', () => {
     const { agent, agentClient, seen } = await deciding();
     await agent.approve('view');
     await sendRaw(agentClient, { type: 'screen', ...image(1) });
-    await until(() => seen.ended, 'the end');
+    await heard.until(() => seen.ended, 'the end');
     expect(seen.errors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: a screen image outside a share']);
     expect(seen.log).toEqual([]);
   });
@@ -107,7 +112,7 @@ describe('screen sharing', () => {
     const { agent, agentClient, seen } = await sharing();
     await agent.pause();
     await sendRaw(agentClient, { type: 'screen', ...image(1) });
-    await until(() => seen.ended, 'the end');
+    await heard.until(() => seen.ended, 'the end');
     expect(seen.errors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: a screen image while paused']);
     expect(seen.log).toEqual(['started', 'paused']);
   });
@@ -115,14 +120,14 @@ describe('screen sharing', () => {
   it('a share started twice, or an image from the expert, breaks the protocol', async () => {
     const started = await sharing();
     await sendRaw(started.agentClient, { type: 'screen-share', state: 'started' });
-    await until(() => started.seen.ended, 'the expert’s end');
+    await heard.until(() => started.seen.ended, 'the expert’s end');
     expect(started.seen.errors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: a screen share started twice']);
 
     const { agent, expertClient } = await sharing();
     const agentErrors: Error[] = [];
     agent.on('error', (error) => agentErrors.push(error));
     await sendRaw(expertClient, { type: 'screen', ...image(1) });
-    await until(() => agent.phase === 'ended', 'the agent’s end');
+    await heard.until(() => agent.phase === 'ended', 'the agent’s end');
     expect(agent.sharingScreen).toBe(false);
     expect(agentErrors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: the expert may not send screen']);
   });

@@ -8,12 +8,14 @@ import { AgentSession, CONTROL_REQUEST_TIMEOUT_MS, ExpertSession, type AssistSes
 import { ManualClock } from './support/manual-clock.js';
 import type { RelayClient } from '../../../sdk/node.js';
 import { record, utf8 } from '../../support/assist.js';
-import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
+import { fastClientOptions, useCleanups, Watch } from '../../support/harness.js';
 import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 import { createPlainCodec } from '../../../sdk/codec.js';
 import { FRAME_FORMAT_PLAIN } from '../../../shared/crypto/frame-codec.js';
 
 const defer = useCleanups();
+/** Woken by every event of the test's sessions and their clients: the waits below check again then, and never on a timer. */
+const heard = new Watch();
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'ws://127.0.0.1';
 
@@ -26,7 +28,9 @@ async function setUp(
   const names: Record<Role, string> = { agent: 'Ada Lovelace', expert: 'Grace Hopper' };
   const sessionFor = (client: RelayClient, password = 'correct') => {
     const options = { client, name: names[client.session!.role], secrets: { secret, invitationPassword: password, relayOrigin }, handshake: { abortFlushMs: 200 } };
-    return client.session!.role === 'agent' ? new AgentSession({ ...options, ...agentOptions }) : new ExpertSession({ ...options, ...expertOptions });
+    const session = client.session!.role === 'agent' ? new AgentSession({ ...options, ...agentOptions }) : new ExpertSession({ ...options, ...expertOptions });
+    heard.hears(client, session);
+    return session;
   };
   const creatorClient = newClient();
   const { nameplate } = await creatorClient.createSession({ kind });
@@ -64,7 +68,7 @@ async function deciding(expertOptions?: Parameters<typeof setUp>[1], agentOption
   const setup = await setUp('easy-connect', expertOptions, agentOptions);
   const agent = setup.creator as AgentSession;
   const expert = await setup.join();
-  await until(() => agent.phase === 'deciding' && expert.session.phase === 'awaiting-approval', 'the expert to be presented');
+  await heard.until(() => agent.phase === 'deciding' && expert.session.phase === 'awaiting-approval', 'the expert to be presented');
   return { ...setup, agent, agentSeen: setup.creatorSeen, expert: expert.session as ExpertSession, expertClient: expert.client, expertSeen: expert.seen };
 }
 
@@ -76,7 +80,7 @@ describe('assistance sessions', () => {
     const { agent, agentSeen, expert, expertSeen, relay } = await deciding();
     expect(agent.expert).toEqual({ name: 'Grace Hopper', verificationCode: expert.verificationCode });
     expect(agentSeen.log).toEqual([`expert ${JSON.stringify(agent.expert)}`]);
-    await until(() => expertSeen.log.length === 2, 'the agent’s name');
+    await heard.until(() => expertSeen.log.length === 2, 'the agent’s name');
     expect(expertSeen.log).toEqual([`verification {"code":"${expert.verificationCode}"}`, 'agent {"name":"Ada Lovelace"}']);
 
     expect(await agent.sendOutput(utf8('$ secret-command'))).toBe(false);
@@ -85,7 +89,7 @@ describe('assistance sessions', () => {
 
     await agent.approve('view');
     expect(await agent.sendOutput(utf8('$ ls'))).toBe(true);
-    await until(() => expertSeen.log.includes('output $ ls'), 'the output');
+    await heard.until(() => expertSeen.log.includes('output $ ls'), 'the output');
     // The size remembered before approval goes out with it; the dropped output never does.
     // The first output starts the terminal share; its size goes with it.
     expect(expertSeen.log.slice(2)).toEqual(['approved {"mode":"view"}', 'terminal-share {"state":"started"}', 'resize {"cols":120,"rows":40}', 'output $ ls']);
@@ -95,26 +99,26 @@ describe('assistance sessions', () => {
   it('drops input unless control is granted; grant, request and revoke travel to the expert and the audit log', async () => {
     const { agent, agentSeen, expert, expertClient, expertSeen, relay } = await deciding();
     await agent.approve('view');
-    await until(() => expert.phase === 'active', 'the approval');
+    await heard.until(() => expert.phase === 'active', 'the approval');
 
     await agent.startTerminalShare();
-    await until(() => expert.terminalShared, 'the terminal share');
+    await heard.until(() => expert.terminalShared, 'the terminal share');
     expect(await expert.sendInput(utf8('rm -rf /'))).toBe(false); // the expert's side knows it may not type
     await sendRaw(expertClient, { type: 'input', bytes: utf8('rm -rf /') }); // and the agent drops it if it comes anyway
     await expert.requestControl();
     await expert.chat('may I type?');
-    await until(() => agentSeen.log.includes('chat may I type?'), 'the chat');
+    await heard.until(() => agentSeen.log.includes('chat may I type?'), 'the chat');
     expect(agentSeen.log.slice(1)).toEqual(['control-requested', 'chat may I type?']);
 
     await agent.grantControl();
-    await until(() => expert.hasControl, 'control');
+    await heard.until(() => expert.hasControl, 'control');
     expect(await expert.sendInput(utf8('ls\r'))).toBe(true);
-    await until(() => agentSeen.log.includes('input ls\r'), 'the input');
+    await heard.until(() => agentSeen.log.includes('input ls\r'), 'the input');
 
     await agent.revokeControl();
     await sendRaw(expertClient, { type: 'input', bytes: utf8('after revoke') });
     await sendRaw(expertClient, { type: 'chat', text: 'marker' });
-    await until(() => agentSeen.log.includes('chat marker'), 'the marker');
+    await heard.until(() => agentSeen.log.includes('chat marker'), 'the marker');
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"granted"}', 'control {"state":"revoked"}']);
     expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['control-granted', 'control-revoked']));
@@ -123,11 +127,11 @@ describe('assistance sessions', () => {
   it('a request for control with nothing to control is answered at once, without asking the person', async () => {
     const { agent, agentSeen, expert, expertSeen } = await deciding();
     await agent.approve('view');
-    await until(() => expert.phase === 'active', 'the approval');
+    await heard.until(() => expert.phase === 'active', 'the approval');
     expect(expert.somethingToControl).toBe(false);
     await expert.requestControl();
     expect(expert.controlRequested).toBe(true);
-    await until(() => expertSeen.log.includes('control {"state":"nothing-to-control"}'), 'the answer');
+    await heard.until(() => expertSeen.log.includes('control {"state":"nothing-to-control"}'), 'the answer');
     expect(expert.controlRequested).toBe(false);
     expect(expert.hasControl).toBe(false);
     expect(agentSeen.log).not.toContain('control-requested');
@@ -138,9 +142,9 @@ describe('assistance sessions', () => {
     const { agent, agentSeen, expert, expertSeen } = await deciding({ clock });
     await agent.approve('view');
     await agent.startTerminalShare();
-    await until(() => expert.terminalShared, 'the terminal share');
+    await heard.until(() => expert.terminalShared, 'the terminal share');
     await expert.requestControl();
-    await until(() => agentSeen.log.includes('control-requested'), 'the request');
+    await heard.until(() => agentSeen.log.includes('control-requested'), 'the request');
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual([]);
     await clock.runNext();
     expect(clock.now()).toBe(CONTROL_REQUEST_TIMEOUT_MS);
@@ -148,9 +152,9 @@ describe('assistance sessions', () => {
     expect(expert.controlRequested).toBe(false);
     // Asked again, and answered this time: no second 'unanswered' follows.
     await expert.requestControl();
-    await until(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
+    await heard.until(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
     await agent.grantControl();
-    await until(() => expert.hasControl, 'control');
+    await heard.until(() => expert.hasControl, 'control');
     expect(await clock.runNext()).toBe(false);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual(['control {"state":"unanswered"}', 'control {"state":"granted"}']);
   });
@@ -160,20 +164,20 @@ describe('assistance sessions', () => {
     const { agent, agentSeen, expert, expertSeen, relay } = await deciding({}, { clock });
     const idleEvents = (log: string[]) => log.filter((entry) => entry.startsWith('idle'));
     await agent.approve('view');
-    await until(() => expert.phase === 'active', 'the approval');
+    await heard.until(() => expert.phase === 'active', 'the approval');
     expect(agent.client.session!.idleTimeoutSeconds).toBe(900);
 
     // Nothing happens for 10 minutes: the 5-minute warning, on both sides.
     await clock.advance(600_000);
     expect(idleEvents(agentSeen.log)).toEqual(['idle-warning {"secondsLeft":300}']);
-    await until(() => idleEvents(expertSeen.log).length === 1, 'the warning at the technician’s side');
+    await heard.until(() => idleEvents(expertSeen.log).length === 1, 'the warning at the technician’s side');
     expect(idleEvents(expertSeen.log)).toEqual(['idle-warning {"secondsLeft":300}']);
     expect(agent.idleWarned).toBe(true);
 
     // The technician says they are still there: the warning is over on both sides.
     await expert.stillHere();
-    await until(() => idleEvents(agentSeen.log).length === 2, 'the still-here');
-    await until(() => idleEvents(expertSeen.log).length === 2, 'the warning to be cleared');
+    await heard.until(() => idleEvents(agentSeen.log).length === 2, 'the still-here');
+    await heard.until(() => idleEvents(expertSeen.log).length === 2, 'the warning to be cleared');
     expect(idleEvents(expertSeen.log)[1]).toBe('idle-cleared');
     expect(agent.idleWarned).toBe(false);
 
@@ -187,7 +191,7 @@ describe('assistance sessions', () => {
 
     // Then nobody does anything: the end, for both, as idle-timeout, in the audit log too.
     await clock.advance(900_000);
-    await until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'the idle end');
+    await heard.until(() => agentSeen.ended !== undefined && expertSeen.ended !== undefined, 'the idle end');
     expect(agentSeen.ended!.reason).toBe('idle-timeout');
     expect(expertSeen.ended!.reason).toBe('idle-timeout');
     expect((await relay.audit()).map((entry) => `${entry.event}${entry.detail ? ` ${entry.detail}` : ''}`)).toContain('ended idle-timeout');
@@ -201,10 +205,10 @@ describe('assistance sessions', () => {
     ] as const) {
       const { agent, agentSeen, creatorClient, expert, expertClient, expertSeen } = await deciding();
       await agent.approve('view');
-      await until(() => expert.phase === 'active', 'the approval');
+      await heard.until(() => expert.phase === 'active', 'the approval');
       await sendRaw(from === 'agent' ? creatorClient : expertClient, message);
       const receiver = from === 'agent' ? expertSeen : agentSeen;
-      await until(() => receiver.ended !== undefined, 'the end');
+      await heard.until(() => receiver.ended !== undefined, 'the end');
       expect(receiver.errors.map((error) => error.message)).toEqual([`the other side broke the assistance protocol: ${expected}`]);
     }
   });
@@ -215,31 +219,31 @@ describe('assistance sessions', () => {
       return { ...setup, client: setup.creatorClient };
     })();
     await agent.approve('view');
-    await until(() => expert.phase === 'active', 'the approval');
+    await heard.until(() => expert.phase === 'active', 'the approval');
     await sendRaw(client, { type: 'output', bytes: utf8('unannounced') });
-    await until(() => expertSeen.ended !== undefined, 'the end');
+    await heard.until(() => expertSeen.ended !== undefined, 'the end');
     expect(expertSeen.errors.map((error) => error.message)).toEqual(['the other side broke the assistance protocol: terminal output without a terminal share']);
   });
 
   it('while paused, output and input are dropped and chat still flows; resume restores both', async () => {
     const { agent, agentSeen, expert, expertClient, expertSeen, relay } = await deciding();
     await agent.approve('control');
-    await until(() => expert.hasControl, 'control with the approval');
+    await heard.until(() => expert.hasControl, 'control with the approval');
 
     await agent.pause();
-    await until(() => expert.paused, 'the pause');
+    await heard.until(() => expert.paused, 'the pause');
     expect(await agent.sendOutput(utf8('password: hunter2'))).toBe(false);
     expect(await expert.sendInput(utf8('typed while paused'))).toBe(false);
     await sendRaw(expertClient, { type: 'input', bytes: utf8('forced while paused') });
     await expert.chat('take your time');
     await agent.chat('typing my password');
-    await until(() => agentSeen.log.includes('chat take your time') && expertSeen.log.includes('chat typing my password'), 'chat both ways');
+    await heard.until(() => agentSeen.log.includes('chat take your time') && expertSeen.log.includes('chat typing my password'), 'chat both ways');
 
     await agent.resume();
-    await until(() => !expert.paused, 'the resume');
+    await heard.until(() => !expert.paused, 'the resume');
     await agent.sendOutput(utf8('done'));
     await expert.sendInput(utf8('after resume'));
-    await until(() => expertSeen.log.includes('output done') && agentSeen.log.includes('input after resume'), 'traffic after resume');
+    await heard.until(() => expertSeen.log.includes('output done') && agentSeen.log.includes('input after resume'), 'traffic after resume');
 
     expect(expertSeen.log.filter((entry) => entry.startsWith('output'))).toEqual(['output done']);
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input after resume']);
@@ -249,7 +253,7 @@ describe('assistance sessions', () => {
   it('deny tells the expert and ends the session for both with denied', async () => {
     const { agent, agentSeen, expertSeen } = await deciding();
     const end = await agent.deny();
-    await until(() => expertSeen.ended !== undefined, 'the expert’s end');
+    await heard.until(() => expertSeen.ended !== undefined, 'the expert’s end');
     expect(end.reason).toBe('denied');
     expect(agentSeen.ended?.reason).toBe('denied');
     expect(expertSeen.log).toContain('denied');
@@ -260,11 +264,11 @@ describe('assistance sessions', () => {
     const { agent, agentSeen, expert, expertSeen, join } = await deciding();
     const left = await expert.leave();
     expect(left.reason).toBe('ended-by-expert');
-    await until(() => agent.phase === 'waiting' && agentSeen.log.includes('expert-left'), 'the agent to see the expert leave');
+    await heard.until(() => agent.phase === 'waiting' && agentSeen.log.includes('expert-left'), 'the agent to see the expert leave');
     expect(expertSeen.ended?.reason).toBe('ended-by-expert');
 
     const next = await join();
-    await until(() => agent.phase === 'deciding', 'the next expert');
+    await heard.until(() => agent.phase === 'deciding', 'the next expert');
     expect(agentSeen.log.filter((entry) => entry === 'expert-left')).toHaveLength(1);
     expect(agent.expert?.verificationCode).toBe((next.session as ExpertSession).verificationCode);
     expect(agentSeen.ended).toBeUndefined();
@@ -274,12 +278,12 @@ describe('assistance sessions', () => {
     const { creatorSeen, join } = await setUp();
     for (let attempt = 1; attempt <= 3; attempt++) {
       const { seen } = await join(`wrong ${attempt}`);
-      await until(() => seen.ended !== undefined, 'the expert’s end');
+      await heard.until(() => seen.ended !== undefined, 'the expert’s end');
       expect(seen.ended).toMatchObject({ reason: attempt < 3 ? 'confirmation-failed' : 'burned', error: { name: 'SecureSessionError', code: 'confirmation-failed' } });
-      await until(() => creatorSeen.log.length === attempt, 'the report');
+      await heard.until(() => creatorSeen.log.length === attempt, 'the report');
     }
     expect(creatorSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
-    await until(() => creatorSeen.ended !== undefined, 'the agent’s end');
+    await heard.until(() => creatorSeen.ended !== undefined, 'the agent’s end');
     expect(creatorSeen.ended?.reason).toBe('burned');
   });
 
@@ -288,12 +292,12 @@ describe('assistance sessions', () => {
     const oldClient = newClient();
     await oldClient.joinSession(nameplate);
     previousRelease(oldClient, { opens: true });
-    await until(() => creatorSeen.errors.length > 0, 'the agent to tell its user');
+    await heard.until(() => creatorSeen.errors.length > 0, 'the agent to tell its user');
     expect(creatorSeen.errors).toMatchObject([{ name: 'SecureSessionError', code: 'peer-outdated' }]);
     expect(creatorSeen.errors[0]!.message).toContain('older version of assist');
 
     const next = await join();
-    await until(() => (creator as AgentSession).phase === 'deciding' && next.session.phase === 'awaiting-approval', 'the next expert');
+    await heard.until(() => (creator as AgentSession).phase === 'deciding' && next.session.phase === 'awaiting-approval', 'the next expert');
     expect(creatorSeen.log.filter((entry) => entry.startsWith('attempt-failed'))).toEqual([]);
     expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
   });
@@ -306,8 +310,9 @@ describe('assistance sessions', () => {
     const client = newClient();
     await client.joinSession(nameplate);
     const expert = new ExpertSession({ client, name: 'Grace Hopper', secrets: { secret, invitationPassword: 'correct', relayOrigin }, handshake: { abortFlushMs: 200 } });
+    heard.hears(client, expert);
     const seen = record(expert);
-    await until(() => seen.ended !== undefined, 'the expert’s end');
+    await heard.until(() => seen.ended !== undefined, 'the expert’s end');
     expect(seen.ended).toMatchObject({ reason: 'handshake-failed', error: { name: 'SecureSessionError', code: 'peer-outdated' } });
     expect(seen.errors).toMatchObject([{ code: 'peer-outdated' }]);
     expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
@@ -317,7 +322,7 @@ describe('assistance sessions', () => {
     const { agent, agentSeen, expertClient } = await deciding();
     await agent.approve('view');
     await sendRaw(expertClient, { type: 'output', bytes: utf8('fake prompt') });
-    await until(() => agentSeen.ended !== undefined, 'the end');
+    await heard.until(() => agentSeen.ended !== undefined, 'the end');
     expect(agentSeen.errors.map((error) => error.name)).toEqual(['AssistProtocolError']);
     expect(agentSeen.log.filter((entry) => entry.startsWith('output'))).toEqual([]);
   });
@@ -327,17 +332,17 @@ describe('assistance sessions', () => {
     const expert = creator as ExpertSession;
     const person = await join();
     const agent = person.session as AgentSession;
-    await until(() => agent.phase === 'deciding', 'the expert to be presented');
+    await heard.until(() => agent.phase === 'deciding', 'the expert to be presented');
     expect(agent.expert).toEqual({ name: 'Grace Hopper', verificationCode: expert.verificationCode });
 
     await agent.approve('control');
-    await until(() => expert.hasControl, 'control');
+    await heard.until(() => expert.hasControl, 'control');
     await expert.sendInput(utf8('whoami\r'));
-    await until(() => person.seen.log.includes('input whoami\r'), 'the input');
+    await heard.until(() => person.seen.log.includes('input whoami\r'), 'the input');
     expect(creatorSeen.log).toEqual([`verification {"code":"${expert.verificationCode}"}`, 'agent {"name":"Ada Lovelace"}', 'approved {"mode":"control"}']);
 
     await expert.leave();
-    await until(() => person.seen.ended !== undefined, 'the person’s end');
+    await heard.until(() => person.seen.ended !== undefined, 'the person’s end');
     expect(person.seen.ended?.reason).toBe('ended-by-expert');
   });
 

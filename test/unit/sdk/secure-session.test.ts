@@ -16,7 +16,7 @@ import {
   type SecureSessionOptions,
   type SessionEnd,
 } from '../../../sdk/node.js';
-import { fastClientOptions, until, useCleanups } from '../../support/harness.js';
+import { fastClientOptions, until, useCleanups, Watch } from '../../support/harness.js';
 import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 import { ManualClock } from './support/manual-clock.js';
 
@@ -26,8 +26,12 @@ const fastOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = { ...fastClie
 const secret = 'VK4Q9T2M';
 const relayOrigin = 'wss://relay.example.com';
 
+/** Woken by every event of the test's clients and raw streams: the waits below check again then, and never on a timer. */
+const heard = new Watch();
+
 /** Who watches what: every end and peer notice a client saw. */
 function watch(client: RelayClient) {
+  heard.hears(client);
   const seen = { ended: undefined as SessionEnd | undefined, peer: [] as string[] };
   client.on('ended', (end) => (seen.ended = end));
   client.on('peer', (state) => seen.peer.push(state));
@@ -81,7 +85,9 @@ async function settleOn<T>(clock: ManualClock, promise: Promise<T>, what: string
 
 /** Sends raw handshake messages from a client as its plain stream's packets, bypassing the SDK's handshake. */
 function rawHandshakeStream(client: RelayClient) {
-  return client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
+  const stream = client.openStream({ codec: createPlainCodec(), frameFormat: FRAME_FORMAT_PLAIN });
+  heard.hears(stream);
+  return stream;
 }
 
 const impostor = (role: Role, password: string) =>
@@ -102,7 +108,7 @@ describe('establishSecureSession', () => {
     expect(expertSession.verificationCode).toBe(agentSession.verificationCode);
 
     await joiner.sendText('secret plan');
-    await until(() => received.length === 1, 'the message');
+    await heard.until(() => received.length === 1, 'the message');
     expect(received).toEqual(['secret plan']);
     const frames = relay.requests.flatMap((request) => (request.action === 'frame' ? [Buffer.from(request.data, 'base64')] : []));
     expect(new Set(frames.map((frame) => frame[0]))).toEqual(new Set([FRAME_FORMAT_PLAIN, FRAME_FORMAT_AES_256_GCM]));
@@ -158,11 +164,11 @@ describe('establishSecureSession', () => {
       ]);
       verdicts.push(typeof agent === 'string' ? agent : agent.verdict);
       expect(expert).toMatchObject({ code: 'confirmation-failed' });
-      await until(() => seen.ended !== undefined, 'the expert to be removed');
+      await heard.until(() => seen.ended !== undefined, 'the expert to be removed');
       expect(seen.ended?.reason).toBe(attempt < 3 ? 'confirmation-failed' : 'burned');
     }
     expect(verdicts).toEqual([1, 2, 3].map((failedAttempts) => ({ failedAttempts, maxFailedAttempts: 3, burned: failedAttempts === 3 })));
-    await until(() => creatorSeen.ended !== undefined, 'the end');
+    await heard.until(() => creatorSeen.ended !== undefined, 'the end');
     expect(creatorSeen.ended?.reason).toBe('burned');
   });
 
@@ -204,7 +210,7 @@ describe('establishSecureSession', () => {
       const { reply } = guesser.receive(message);
       if (reply) void stream.send(reply);
     });
-    await until(() => received === 3 && guesser.state === 'awaiting-reveal', 'the reveal');
+    await heard.until(() => received === 3 && guesser.state === 'awaiting-reveal', 'the reveal');
     void joiner.end();
 
     expect(await expertOutcome).toEqual({
@@ -224,7 +230,7 @@ describe('establishSecureSession', () => {
     stream.on('message', (message) => toJoiner.push(message));
     await stream.send(new Uint8Array([2, 9, 9]));
     // The agent's hello comes first (it sends it at once), then its abort.
-    await until(() => toJoiner.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
+    await heard.until(() => toJoiner.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
     await joiner.end();
 
     expect(await agentOutcome).toEqual({ name: 'SecureSessionError', code: 'malformed-message', verdict: undefined });
@@ -243,7 +249,7 @@ describe('establishSecureSession', () => {
     const toOldExpert: Uint8Array[] = [];
     oldExpert.on('message', (message) => toOldExpert.push(message));
     await oldExpert.send(Uint8Array.of(1, 1, ...new Uint8Array(64)));
-    await until(() => toOldExpert.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
+    await heard.until(() => toOldExpert.some((message) => message.length === 2 && message[1] === 5), "the agent's abort");
     await joiner.end(); // as the old release does once it has failed too
     const error = (await agentFailure)!;
     expect({ code: error.code, counted: error.counted, verdict: error.verdict }).toEqual({ code: 'peer-outdated', counted: false, verdict: undefined });
@@ -266,7 +272,7 @@ describe('establishSecureSession', () => {
     await rawHandshakeStream(joiner).send(new Uint8Array([2, 9, 9]));
     // The agent waits its abort flush (2 s by default, on the manual clock) for an acknowledgement that never comes.
     expect(await settleOn(clock, agentOutcome, "the agent's failure")).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
-    await until(() => seen.ended !== undefined, 'the expert to be removed');
+    await heard.until(() => seen.ended !== undefined, 'the expert to be removed');
     expect(seen.ended?.reason).toBe('confirmation-failed');
   });
 
@@ -288,7 +294,7 @@ describe('establishSecureSession', () => {
       code: 'timeout',
       verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false },
     });
-    await until(() => seen.ended !== undefined, 'the expert to be removed');
+    await heard.until(() => seen.ended !== undefined, 'the expert to be removed');
     expect(seen.ended?.reason).toBe('confirmation-failed');
     expect(creatorSeen.ended).toBeUndefined();
   });
@@ -300,7 +306,7 @@ describe('establishSecureSession', () => {
     const expertOutcome = outcome(establishSecureSession(joiner, optionsFor('expert', { clock })));
     expect(await settleOn(clock, expertOutcome, "the expert's timeout")).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
     expect(seen.ended?.reason).toBe('ended-by-expert');
-    await until(() => creatorSeen.peer.includes('left'), 'the agent to see the expert leave');
+    await heard.until(() => creatorSeen.peer.includes('left'), 'the agent to see the expert leave');
     expect(creatorSeen.ended).toBeUndefined();
     expect(relay.requests.filter((request) => request.action === 'reportFailedAttempt')).toEqual([]);
   });

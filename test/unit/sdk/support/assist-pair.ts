@@ -3,12 +3,13 @@
 import { encodeAssistMessage, type AssistMessage } from '../../../../sdk/assist-messages.js';
 import { AgentSession, ExpertSession } from '../../../../sdk/assist-session.js';
 import type { RelayClient } from '../../../../sdk/node.js';
-import { fastClientOptions, until } from '../../../support/harness.js';
+import { fastClientOptions, Watch } from '../../../support/harness.js';
 import { inProcessRelayWithClients } from '../../../support/in-process-relay.js';
 
 const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin: 'ws://127.0.0.1' };
 
-export async function decidingPair(defer: (cleanup: () => unknown) => void) {
+/** `heard` (a test file's) is woken by every event of the pair's sessions and clients: wait on their state with heard.until. */
+export async function decidingPair(defer: (cleanup: () => unknown) => void, heard = new Watch()) {
   const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
   const agentClient = newClient();
   const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
@@ -16,7 +17,8 @@ export async function decidingPair(defer: (cleanup: () => unknown) => void) {
   const expertClient = newClient();
   await expertClient.joinSession(nameplate);
   const expert = new ExpertSession({ client: expertClient, name: 'Grace Hopper', secrets });
-  await until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
+  heard.hears(agentClient, agent, expertClient, expert);
+  await heard.until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
   return { agent, agentClient, expert, expertClient, relay };
 }
 
