@@ -4,7 +4,7 @@
 // The permitted technician lists the devices, offers help, sees the verification code the device shows, is let in
 // and ends the session; a denial ends with exit status 3; an unknown or misspelt name lists close matches; a
 // technician whose groups the policy does not name sees no devices; no sign-in, or an expired one, says what to run.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ const assist = (...args: string[]) => [process.execPath, ASSIST_BIN, ...args];
 const technicians: Record<'ada' | 'grace', string> = { ada: '', grace: '' };
 /** The agent's terminal of the online device. */
 const DEVICE_PANE = 'reception';
+let reception: { home: string; deviceId: string };
 
 async function logIn(username: 'ada' | 'grace'): Promise<string> {
   const home = newHome();
@@ -63,7 +64,7 @@ beforeAll(async () => {
   if (policy.status !== 0) throw new Error(policy.stderr);
   [technicians.ada, technicians.grace] = await Promise.all([logIn('ada'), logIn('grace')]);
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
-  const [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
+  [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
   await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
   await tmux.waitFor(DEVICE_PANE, /Online as "Reception PC"/);
 });
@@ -156,6 +157,10 @@ describe('assist offer --device', () => {
     await tmux.type('offer', 'e');
     await tmux.finished('offer', 0, /You ended the session\./);
     await tmux.waitFor(DEVICE_PANE, /The help-desk session ended \(ended-by-expert\)\./);
+    // The device's key is pinned for the next offers (0600, beside technician.json).
+    const pins = join(technicians.ada, 'assist', 'known-devices.json');
+    expect(statSync(pins).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(pins, 'utf8'))).toMatchObject({ devices: [expect.objectContaining({ deviceId: reception.deviceId, name: 'Reception PC' })] });
   });
 
   it('a denial ends with its sentence and exit status 3; the agent is free again', async () => {
