@@ -3,7 +3,7 @@
 // Reads the table directly with the operator's AWS credentials (or the local runtime's dynalite).
 import { parseArgs } from 'node:util';
 import { DynamoAuditTrail } from '../shared/server/adapters/dynamo-audit-trail.js';
-import type { AuditEvent } from '../shared/core/messages.js';
+import { auditEventNames, type AuditEvent } from '../shared/core/messages.js';
 import { parseDurationSeconds } from '../shared/core/durations.js';
 import { csvRows, CSV_COLUMNS, parseSince, selectLogs, type AuditFilter, type AuditLog } from './audit-export.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
@@ -90,6 +90,9 @@ function helpDeskText(entry: AuditEvent): string {
   return [technician, device, entry.reason && `reason "${entry.reason}"`].filter(Boolean).join(' ');
 }
 
+/** The events' column is as wide as the longest event name. */
+const EVENT_WIDTH = Math.max(...auditEventNames.map((name) => name.length));
+
 function print(sessionId: string, events: AuditEvent[]): void {
   const nameplate = events.find((entry) => entry.nameplate !== undefined)?.nameplate;
   if (values.csv) {
@@ -103,7 +106,7 @@ function print(sessionId: string, events: AuditEvent[]): void {
   console.log(`session ${sessionId}${nameplate ? `  nameplate ${nameplate}` : ''}`);
   for (const entry of events) {
     const when = new Date(entry.at * 1000).toISOString();
-    console.log(`  ${when}  ${entry.event.padEnd(20)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${detailText(entry)} ${helpDeskText(entry)}`.trimEnd());
+    console.log(`  ${when}  ${entry.event.padEnd(EVENT_WIDTH)} ${(entry.role ?? '').padEnd(7)} ${entry.sourceIp ?? ''} ${detailText(entry)} ${helpDeskText(entry)}`.trimEnd());
   }
 }
 

