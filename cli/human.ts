@@ -490,6 +490,8 @@ export class HumanFrontend implements Frontend {
   }
 
   #approvedAs(mode: 'view' | 'control'): void {
+    // An offer's countdown runs until the person answers (an invitation's waiting line stops on connecting).
+    this.#stopStatus();
     this.#approved = true;
     this.#control = mode === 'control';
     this.#phase = 'live';

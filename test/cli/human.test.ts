@@ -1,13 +1,15 @@
 // The human interface's keys, without a relay: what each key sequence turns into, however the
 // bytes are split across reads.
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../cli/events.js';
 import { HumanFrontend } from '../../cli/human.js';
 
-function frontend(role: 'agent' | 'expert', desktop = false, terminal = true, nothingSharedAfterMs = 0) {
+function frontend(role: 'agent' | 'expert', desktop = false, terminal = true, nothingSharedAfterMs = 0, onTerminal = false) {
   const input = new PassThrough();
   const output = new PassThrough();
+  // On a terminal the waiting line is redrawn every second.
+  if (onTerminal) Object.assign(output, { isTTY: true, columns: 120, rows: 40 });
   const errors = new PassThrough();
   let screen = '';
   output.setEncoding('utf8');
@@ -345,6 +347,23 @@ describe('the helper’s keys', () => {
     // Only counted here; not sent to a console that cannot join this session.
     expect(expert.screen()).toContain('Ada copied 5 characters (this terminal only counts them: a technician in the web console or with --json gets the text).');
     expect(expert.screen()).not.toContain('hello');
+  });
+
+  it('offering help: the countdown while the person is asked stops once they let the technician in', () => {
+    vi.useFakeTimers();
+    try {
+      const expert = frontend('expert', false, true, 0, true);
+      expert.ui.show({ event: 'offered', device: 'Reception PC', deviceId: 'd1', group: 'Finance laptops', reason: 'Ticket 4711', level: 'control', consent: 'ask' });
+      expert.ui.show({ event: 'connected', peer: 'Reception PC', verification: '102994' });
+      vi.advanceTimersByTime(3_000);
+      expect(expert.screen()).toContain('Waiting for the person at Reception PC to answer');
+      expert.ui.show({ event: 'approved', mode: 'view' });
+      const afterApproval = expert.screen().length;
+      vi.advanceTimersByTime(5_000);
+      expect(expert.screen().slice(afterApproval)).not.toContain('Waiting for the person');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('says when the request for control was refused', async () => {
