@@ -182,6 +182,8 @@ describe('the console’s Devices view and offers', () => {
     defer(() => setKey(lab.identity.publicKey));
     lab.said.length = 0;
     await page.getByRole('button', { name: 'Refresh' }).click();
+    // Refresh is disabled until the new list is drawn; an Offer button of the old list would offer to the pinned key.
+    await page.getByRole('button', { name: 'Refresh', disabled: false }).waitFor();
     await page.getByRole('button', { name: 'Offer help to Lab 3' }).click();
     await page.getByLabel('Reason or ticket number').fill('INC-47');
     await page.getByRole('button', { name: 'Offer help', exact: true }).click();
