@@ -13,7 +13,7 @@ import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket 
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
-import { newEnrolmentToken } from './operator.js';
+import { approveDevice, newEnrolmentToken } from './operator.js';
 
 const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
 
@@ -58,8 +58,9 @@ export async function enrolledAgent(
   const state = { XDG_STATE_HOME: stateHome };
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
   const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env: state });
-  const { deviceId } = await enrol.next('enrolled');
+  const { deviceId, fingerprint } = await enrol.next('enrolled');
   if ((await enrol.exitCode()) !== 0) throw new Error(`assist enrol failed: ${JSON.stringify(enrol.events)}`);
+  await approveDevice(runtime.dynamoEndpoint, deviceId as string, fingerprint as string);
   const agent = start(['agent', '--json', '--no-browser'], { env: { ...env, ...state } });
   await agent.next('online');
   return { agent, deviceId: deviceId as string };
