@@ -384,15 +384,14 @@ Examples:
   login: `assist login: sign in as a technician of your organisation's help desk, with the sign-in
 (OpenID Connect) the relay names in its /relay.json (Entra ID, Google, Okta, Cognito; with
 \`npm start\`, its local provider). Prints an address to open in your browser; once you have
-signed in there, the browser comes back to this command on 127.0.0.1 (nothing leaves this
-machine that way), and the relay checks who you are.
+signed in there, the browser comes back to this command on this machine's loopback address
+(nothing leaves this machine that way), and the relay checks who you are. Where the relay names
+the exact address its sign-in sends the browser back to (Cognito: http://localhost:8976/callback),
+this command listens on that port; if another program holds it, it says so.
 
-Usage: assist login [--relay URL] [--port N] [--json]
+Usage: assist login [--relay URL] [--json]
 
   --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
-  --port N            the port the browser comes back to (default: a free one); for an issuer
-                      that allows only the exact redirect address it was given, give that
-                      address's port (http://127.0.0.1:N/callback)
   --json              JSON lines: {"event":"sign-in","url":…}, then {"event":"signed-in",
                       "technician":{"issuer","subject","name","email","groups"},"expiresAt":…,"file":…}
                       or {"event":"error","code":…,"message":…}

@@ -96,7 +96,7 @@ const commandOptions = {
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
   agent: { json: commonOptions.json, help: commonOptions.help, 'consent-timeout': { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
-  login: { relay: commonOptions.relay, port: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
+  login: { relay: commonOptions.relay, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 /** Longer than the technician's helper code lives would leave nothing to allow. */
@@ -209,9 +209,7 @@ async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Pro
 
 async function loginCommand(values: Values<'login'>, positionals: string[]): Promise<number> {
   noPositionals('login', positionals);
-  const port = Number(values.port ?? '0');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535, got "${values.port}"`, 'login');
-  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), port, json: values.json });
+  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), json: values.json });
 }
 
 function defaultName(): string {

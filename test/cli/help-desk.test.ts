@@ -59,7 +59,7 @@ async function enrol(name: string): Promise<{ home: string; deviceId: string }> 
 
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
   const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
   if (policy.status !== 0) throw new Error(policy.stderr);
   [technicians.ada, technicians.grace] = await Promise.all([logIn('ada'), logIn('grace')]);
