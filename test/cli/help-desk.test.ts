@@ -62,7 +62,9 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
   const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
   if (policy.status !== 0) throw new Error(policy.stderr);
-  [technicians.ada, technicians.grace] = await Promise.all([logIn('ada'), logIn('grace')]);
+  // One after the other: both come back to the one redirect address the provider registered, as on Cognito.
+  technicians.ada = await logIn('ada');
+  technicians.grace = await logIn('grace');
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
   [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
   await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
