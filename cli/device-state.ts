@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { DeviceKeyPair } from '../sdk/node.js';
 import { stateDirectory } from './state.js';
 import { CodedError } from '../shared/core/coded-error.js';
-import type { TechnicianIssuer } from '../shared/core/technician.js';
 
 export const DEVICE_STATE_VERSION = 1;
 
@@ -19,10 +18,11 @@ export interface DeviceState extends DeviceKeyPair {
   os: string;
   /** Epoch seconds. */
   enrolledAt: number;
-  /** The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed. */
+  /**
+   * The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed, and they name
+   * the technicians' issuer. (Files written before then also hold a `technicianIssuer` the relay named: ignored.)
+   */
   operatorKey: string;
-  /** The technicians' sign-in issuer, pinned at enrolment: offers carry an ID token the device verifies against it. */
-  technicianIssuer?: TechnicianIssuer;
   /** The newest group-policy date (epoch seconds) accepted: an older policy is a relay rolling it back, after restarts too. */
   policyNotBefore?: number;
   relay: { webSocketUrl: string; httpUrl?: string };
@@ -99,8 +99,7 @@ export function readDeviceState(directory = stateDirectory()): DeviceState {
       state.version !== DEVICE_STATE_VERSION ||
       strings.some((key) => typeof state[key] !== 'string') ||
       typeof state.relay?.webSocketUrl !== 'string' ||
-      (state.policyNotBefore !== undefined && !Number.isSafeInteger(state.policyNotBefore)) ||
-      (state.technicianIssuer !== undefined && (['issuer', 'clientId', 'groupClaim'] as const).some((key) => typeof state.technicianIssuer?.[key] !== 'string'))
+      (state.policyNotBefore !== undefined && !Number.isSafeInteger(state.policyNotBefore))
     ) {
       throw new Error('fields are missing');
     }

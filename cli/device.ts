@@ -6,6 +6,7 @@ import { hostname, platform } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
 import { cachedIssuerKeys } from '../shared/technician/id-token.js';
+import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState, rememberPolicyDate } from './device-state.js';
 import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
@@ -39,7 +40,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       pending.abandon();
       throw error;
     }
-    const { deviceId, group, enrolledAt, endpoints, operatorKey, technicianIssuer } = enrolment;
+    const { deviceId, group, enrolledAt, endpoints, operatorKey } = enrolment;
     pending.enrolled({
       version: DEVICE_STATE_VERSION,
       deviceId,
@@ -48,16 +49,15 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       os,
       enrolledAt,
       operatorKey,
-      ...(technicianIssuer && { technicianIssuer }),
       relay: { webSocketUrl: endpoints.webSocketUrl, ...(endpoints.httpUrl === undefined ? {} : { httpUrl: endpoints.httpUrl }) },
       ...keys,
     });
     report(
       options.json,
-      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), ...(technicianIssuer && { technicianIssuer: technicianIssuer.issuer }) },
-      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). ${
-        technicianIssuer ? `It takes offers only from technicians signed in at ${technicianIssuer.issuer}. ` : 'The relay has no technician sign-in, so this device cannot take offers. '
-      }Keep it reachable for the help desk: assist agent`,
+      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), operatorKeyFingerprint: operatorKeyFingerprint(operatorKey) },
+      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). It obeys only group policies signed by the operator key ${operatorKeyFingerprint(
+        operatorKey,
+      )}, and takes offers only from technicians of the issuer such a policy names. Keep it reachable for the help desk: assist agent`,
     );
     return 0;
   } catch (error) {

@@ -542,7 +542,7 @@ export class HumanFrontend implements Frontend {
       if (started && wasLive) return; // a new size or codec: nothing for the person to know
       return this.#notice(
         started
-          ? `Your desktop (monitor ${event.monitor}, ${event.width}×${event.height}) is shared: ${this.#peer} sees it${this.#control ? ' and can use your mouse and keyboard' : ''}. Ctrl-] then p pauses, c ${this.#control ? 'takes back' : 'gives'} control, e ends.`
+          ? `Your desktop (monitor ${event.monitor}) is shared: ${this.#peer} sees it${this.#control ? ' and can use your mouse and keyboard' : ''}. Ctrl-] then p pauses, c ${this.#control ? 'takes back' : 'gives'} control, e ends.`
           : 'Your desktop is no longer shared.',
       );
     }
@@ -552,12 +552,9 @@ export class HumanFrontend implements Frontend {
       return;
     }
     this.#desktopAnnounced = true;
-    const where = event.webConsole ? `the web console at ${event.webConsole}` : "the relay's web console";
-    // The console cannot join this session (its invitation is used): the way there is a new invitation.
-    this.#notice(
-      `It is ${this.#peer}'s whole desktop (${event.width}×${event.height}), which this terminal cannot show. To see it and, with control, use its mouse and keyboard, ` +
-        `help from ${where} in a browser: ask ${this.#peer} for a new invitation and enter it there.`,
-    );
+    const where = event.webConsole ? `the web console (${event.webConsole})` : "the relay's web console";
+    // The line before said the screen cannot be seen here and how to see it: this adds only what a desktop brings.
+    this.#notice(`It is ${this.#peer}'s whole desktop: in ${where} you can also use its mouse and keyboard once ${this.#peer} gives you control.`);
   }
 
   /** Agent with a desktop shared: the window title says, all the time, who watches or controls it. */

@@ -19,7 +19,10 @@ import {
   revokeEnrolmentToken,
 } from '../shared/server/use-cases/enrolment.js';
 import { ensureOperatorKey, operatorKeyFile, readOperatorKey } from './operator-key.js';
-import type { SignedGroupPolicy } from '../shared/core/group-policy.js';
+import { namesNoIssuer, type SignedGroupPolicy } from '../shared/core/group-policy.js';
+import { DEFAULT_GROUP_CLAIM, parseTechnicianIssuer } from '../shared/core/technician-issuer.js';
+import type { TechnicianIssuer } from '../shared/core/technician.js';
+import { technicianIssuerFromEnvironment } from '../shared/server/config/technician-issuer.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { listGroupPolicies, parsePermittedViewers, PERMITTED_VIEWERS_FORMAT, setGroupPolicy } from '../shared/server/use-cases/group-policies.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
@@ -34,13 +37,24 @@ Commands:
                      devices pin it at enrolment and obey only policies it signed. Back it up;
                      a new key means enrolling every device again.
   policy set --group NAME [--allow ${PERMITTED_VIEWERS_FORMAT} ...]
+             [--issuer URL --client-id ID [--group-claim NAME]]
                      sign and store who may offer help to the devices in the group NAME: each
                      --allow names a technician group (from the sign-in token's group claim),
                      the most it may be given, and whether the device asks its person first
                      (ask, the default) or connects with a notice that stays visible for the
                      whole session (notice). The first --allow naming one of a technician's
                      groups applies. No --allow: nobody may offer.
-  policies           list the signed policies: group, technician groups, level, consent
+                     The policy also names the issuer technicians sign in with: devices
+                     believe only ID tokens of that issuer, so it comes from your deployment
+                     configuration, never from the relay: --issuer/--client-id/--group-claim
+                     (the values of CDK context oidcIssuer/oidcClientId/oidcGroupClaim, or
+                     the Cognito pool's issuer and client; npm start prints its own as
+                     "Sign-in"), else $ASSIST_OIDC_ISSUER, $ASSIST_OIDC_CLIENT_ID and
+                     $ASSIST_OIDC_GROUP_CLAIM, else the issuer of the group's current policy
+                     if your operator key signed it. Signing a policy again with another
+                     issuer moves the group's devices to it.
+  policies           list the signed policies: group, technician groups, level, consent,
+                     issuer
   enrolment-token --group NAME --expires DURATION [--uses N]
                      make a token that enrols devices into the group NAME; it is shown
                      once (the relay keeps only its hash). DURATION: 90m, 12h, 7d (at most
@@ -71,7 +85,8 @@ ${tableOptionsUsage}
 
 Examples:
   npm run operator -- operator-key
-  npm run operator -- policy set --group "Finance laptops" --allow "Service desk:control" --allow "Auditors:view" --local http://127.0.0.1:53412
+  npm run operator -- policy set --group "Finance laptops" --allow "Service desk:control" --allow "Auditors:view" \
+      --issuer http://127.0.0.1:8788 --client-id assist-relay --local http://127.0.0.1:53412
   npm run operator -- enrolment-token --group "Finance laptops" --expires 7d --local http://127.0.0.1:53412
   npm run operator -- devices --table RelayStack-Table1234 --region eu-west-1
   npm run operator -- device remove 3q2lYw7Xk1l0bq8VtX3u2A --local http://127.0.0.1:53412
@@ -91,6 +106,9 @@ function parseOptions() {
       uses: { type: 'string' },
       connections: { type: 'string' },
       allow: { type: 'string', multiple: true },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'group-claim': { type: 'string' },
       'operator-key': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -147,7 +165,24 @@ function printPolicy(signed: SignedGroupPolicy): void {
   const { group, issuedAt, rules } = signed.policy;
   if (values.json) return console.log(JSON.stringify(signed));
   const who = rules.map((rule) => `${rule.technicianGroup}: ${rule.level}, ${rule.consent === 'ask' ? 'asks first' : 'no question, visible notice'}`);
-  console.log(`"${group}" (signed ${when(issuedAt)}): ${who.length === 0 ? 'nobody may offer help' : who.join('; ')}`);
+  const issuer = namesNoIssuer(signed)
+    ? `names no issuer, so its devices refuse every offer: sign it again (policy set --group "${group}" --issuer …)`
+    : `technicians of ${signed.policy.technicianIssuer.issuer} (client ${signed.policy.technicianIssuer.clientId}, groups in "${signed.policy.technicianIssuer.groupClaim}")`;
+  console.log(`"${group}" (signed ${when(issuedAt)}): ${who.length === 0 ? 'nobody may offer help' : who.join('; ')}; ${issuer}`);
+}
+
+/** --issuer/--client-id/--group-claim, else the ASSIST_OIDC_* variables (the names the stack gives the functions), else none. */
+function givenTechnicianIssuer(): TechnicianIssuer | undefined {
+  try {
+    if (values.issuer === undefined) {
+      if (values['client-id'] !== undefined || values['group-claim'] !== undefined) fail('--client-id and --group-claim go with --issuer: give the issuer URL too');
+      return technicianIssuerFromEnvironment();
+    }
+    if (values['client-id'] === undefined) fail('--issuer needs --client-id: the client id the issuer gave the relay (assist-relay for npm start)');
+    return parseTechnicianIssuer(values.issuer, values['client-id'], values['group-claim'] ?? DEFAULT_GROUP_CLAIM, (key) => `--${{ issuer: 'issuer', clientId: 'client-id', groupClaim: 'group-claim' }[key]}`);
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 try {
@@ -177,7 +212,8 @@ It is shown only now: the relay keeps only its hash. On each device:
       if (rest[0] !== 'set' || rest.length !== 1) fail('say what to do with which policy: policy set --group NAME --allow ...');
       if (values.group === undefined) fail('say which device group the policy governs: --group NAME');
       const rules = (values.allow ?? []).map(parsePermittedViewers);
-      const signed = await setGroupPolicy(registry, readOperatorKey(keyFile).secretKey, nowSeconds(), { group: values.group, rules });
+      const technicianIssuer = givenTechnicianIssuer();
+      const signed = await setGroupPolicy(registry, readOperatorKey(keyFile).secretKey, nowSeconds(), { group: values.group, rules, ...(technicianIssuer && { technicianIssuer }) });
       printPolicy(signed);
       break;
     }

@@ -472,7 +472,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /**
    * Ends the session in order: closes the session stream once the peer has acknowledged everything
-   * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides. A
+   * (waiting at most endTimeoutMs, and only while the peer is connected), then asks the relay to end the session for both sides. A
    * joiner before approval only leaves (the invitation reopens for the creator); an agent that
    * refuses the expert passes `reason: 'denied'`, one that ends an approved session for inactivity
    * `reason: 'idle-timeout'` (sdk/idle-limit.ts).
@@ -727,7 +727,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #endInOrder(reason: OwnEndReason | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
     await this.#resumption();
-    const delivered = this.#sessionStream ? await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end()) : false;
+    const delivered = this.#sessionStream ? await this.#waitAtMost(this.#endTimeoutMs, this.#whilePeerPresent(this.#sessionStream.end())) : false;
     // The connection may have dropped while the peer acknowledged: the relay must hear endSession.
     await this.#resumption();
     if (this.#state.phase === 'ended') return this.#state.end;
@@ -767,6 +767,25 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * Waits until `promise` settles, `ms` pass, or the session ends, whichever comes first.
    * True only if `promise` was given and fulfilled.
    */
+  /**
+   * `delivery`, given up (rejected) as soon as the peer is away: it acknowledges nothing until it is
+   * back, so ending waits for it only while it is there (the relay tells it of the end when it resumes).
+   */
+  #whilePeerPresent(delivery: Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const away = () => {
+        stopListening();
+        reject(new Error('the peer is away'));
+      };
+      const stopListening = this.on('peer', (state) => (state === 'connected' ? undefined : away()));
+      if (!this.#peer.present) away();
+      delivery.then(
+        (value) => (stopListening(), resolve(value)),
+        (error: unknown) => (stopListening(), reject(error)),
+      );
+    });
+  }
+
   #waitAtMost(ms: number, promise?: Promise<unknown>): Promise<boolean> {
     const signal = this.#stopped.signal;
     if (signal.aborted) {

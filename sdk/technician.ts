@@ -55,12 +55,6 @@ export async function relayTechnicianSignIn(httpUrl: string, fetchImpl: Fetch = 
   return info.technicianSignIn;
 }
 
-/** The issuer the relay at `httpUrl` takes technicians' tokens from (its /relay.json): what a device pins. */
-export async function relayTechnicianIssuer(httpUrl: string, fetchImpl: Fetch = fetch): Promise<TechnicianIssuer> {
-  const { issuer, clientId, groupClaim } = await relayTechnicianSignIn(httpUrl, fetchImpl);
-  return { issuer, clientId, groupClaim };
-}
-
 interface IssuerEndpoints {
   authorizationEndpoint: string;
   tokenEndpoint: string;

@@ -61,7 +61,7 @@ try {
   HTTP URL:      ${httpUrl}   (health: ${httpUrl}/healthz)${options.publicUrl ? `
   Listening on:  ${runtime.httpUrl}   (${options.host}; --public-url is what links, files and emails say)` : ''}${webConsole ? `
   Web console:   ${httpUrl}/   (ask for help: ${httpUrl}/help)` : ''}
-  Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'};
+  Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with, client id ${oidc.issuer.clientId}; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'};
                  assist login comes back to exactly ${oidc.signIn.loopbackRedirect}, --login-port)
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
   Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)

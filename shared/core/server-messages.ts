@@ -43,6 +43,8 @@ const signedGroupPolicy = messageSchema({
     group: text,
     issuedAt: count,
     rules: v.array(messageSchema({ technicianGroup: text, level: oneOf(approvalModes), consent: oneOf(consentRules) }), 'must be a list of rules'),
+    /** Optional here so a policy signed before policies named the issuer reaches the device, which refuses it with its own code. */
+    technicianIssuer: v.optional(messageSchema({ issuer: text, clientId: text, groupClaim: text })),
   }),
   signature: text,
 });

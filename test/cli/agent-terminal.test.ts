@@ -14,7 +14,7 @@ import type { AssistEnd } from '../../sdk/node.js';
 import { ASSIST_BIN, AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
 import { offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Kiosks';
@@ -25,7 +25,7 @@ const stateHome = mkdtempSync(join(tmpdir(), 'assist-agent-terminal-'));
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
   runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:view');
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:view', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/loca
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { ASSIST_BIN, useAssist } from '../support/cli.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Finance laptops';
@@ -60,7 +60,7 @@ async function enrol(name: string): Promise<{ home: string; deviceId: string }> 
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
   runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
   // One after the other: both come back to the one redirect address the provider registered, as on Cognito.
   technicians.ada = await logIn('ada');

@@ -109,7 +109,7 @@ describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
     const registry = make();
     const group = `G-${Math.random().toString(36).slice(2)}`;
     const signed = (issuedAt: number): SignedGroupPolicy => ({
-      policy: { group, issuedAt, rules: [{ technicianGroup: 'Helpdesk', level: 'control', consent: 'ask' }] },
+      policy: { group, issuedAt, rules: [{ technicianGroup: 'Helpdesk', level: 'control', consent: 'ask' }], technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' } },
       signature: `sig-${issuedAt}`,
     });
     expect(await registry.getGroupPolicy(group)).toBeUndefined();
@@ -157,7 +157,7 @@ describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
     await registry.putEnrolmentToken(live);
     await registry.putEnrolmentToken(spent);
     await registry.spendEnrolmentToken(spent.tokenHash, NOW);
-    const signed: SignedGroupPolicy = { policy: { group, issuedAt: NOW, rules: [] }, signature: 's' };
+    const signed: SignedGroupPolicy = { policy: { group, issuedAt: NOW, rules: [], technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' } }, signature: 's' };
     await registry.putGroupPolicy(signed);
     await registry.addDevice(device({ group }));
     const tokens = (await all(registry.listEnrolmentTokens())).filter((listed) => listed.group === group);

@@ -11,7 +11,7 @@ import { useAssist } from '../support/cli.js';
 import { signInOnConsole } from '../support/console-technician.js';
 import { useCleanups } from '../support/harness.js';
 import { enrolledAgent } from '../support/help-desk.js';
-import { operator } from '../support/operator.js';
+import { operator, issuerOptions } from '../support/operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 const GROUP = 'Front desk';
@@ -27,7 +27,7 @@ const defer = useCleanups();
 let xDisplay: XDisplay;
 let target: TargetProgram;
 beforeAll(async () => {
-  const policy = await operator(web.runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  const policy = await operator(web.runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
   xDisplay = await startXDisplay(SCREEN);
   target = await startTargetProgram(xDisplay);

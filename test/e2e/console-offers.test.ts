@@ -13,7 +13,7 @@ import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { signInOnConsole } from '../support/console-technician.js';
 import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
 import { useCleanups } from '../support/harness.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 
 const FINANCE = 'Finance laptops';
@@ -39,7 +39,7 @@ beforeAll(async () => {
     [LAB, 'Help desk:view'],
     [KIOSKS, 'Help desk:view:notice'],
   ]) {
-    const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', group!, '--allow', allow!);
+    const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', group!, '--allow', allow!, ...issuerOptions(provider.issuer));
     if (policy.status !== 0) throw new Error(policy.stderr);
   }
   const agents: Array<() => unknown> = [];

@@ -18,7 +18,7 @@ import { chromiumPath } from '../support/chromium.js';
 import { useAssist, type AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
 import { enrolledAgent, offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
-import { operator } from '../support/operator.js';
+import { operator, issuerOptions } from '../support/operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
 import { sendRaw } from '../unit/sdk/support/assist-pair.js';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
   browser = await chromium.launch({ executablePath: chromiumPath });
   table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
   xDisplay = await startXDisplay(SCREEN);
   target = await startTargetProgram(xDisplay);

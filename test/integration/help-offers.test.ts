@@ -20,13 +20,16 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { generateDeviceKeyPair, type AssistEnd, type HelpOffer, type PinnedDeviceKey } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signGroupPolicy } from '../../shared/core/group-policy.js';
 import type { GatewayTap } from '../../infra/local/gateway.js';
 import type { AuditEvent } from '../../shared/core/messages.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, startAgent, type OnlineDevice } from '../support/enrolled-device.js';
 import { offerTo as offerAs, signInTechnician, technicianOffer as signedInOffer, type LocalTechnician, type SignedInTechnician } from '../support/help-desk.js';
-import { auditLog, operator } from '../support/operator.js';
+import { auditLog, operator, issuerOptions } from '../support/operator.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -51,7 +54,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath });
   table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
   // Ada is in "Help desk", Grace in "Tier 2" (infra/local/technicians.json): only Ada's group may offer.
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
 afterAll(async () => {
@@ -80,11 +83,7 @@ const technicianOffer = async (username: LocalTechnician) => signedInOffer(runti
 /** The offer as `assist offer --device` makes it: signed with the technician's key, to a device whose key they pinned. */
 const offerTo = async (username: LocalTechnician, offer: HelpOffer, device: PinnedDeviceKey, reason: string) => offerAs(await technician(username), offer, device, reason);
 
-const onlineDevice = async (name: string) => {
-  const device = await startDevice(runtime, GROUP, name, defer);
-  expect(device.identity.technicianIssuer).toEqual(provider.issuer);
-  return device;
-};
+const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
 
@@ -299,7 +298,7 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Reception PC 6');
     const policyKey = { pk: { S: `POLICY#${GROUP}` } };
     const older = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
-    const renewed = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+    const renewed = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
     expect(renewed.status).toBe(0);
     const newer = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
     const newerDate = Number(newer.policy!.M!.issuedAt!.N);
@@ -325,6 +324,40 @@ describe('help-desk offers', () => {
     await offerTo('ada', offer, restarted.identity, 'INC-51');
     expect(await until(said(restarted, 'offer-refused'), 'the restarted agent refuses')).toMatchObject({ code: 'policy-rolled-back' });
     expect(await ended).toMatchObject({ reason: 'denied' });
+  });
+
+  it('a relay that names its own issuer in /relay.json at enrolment and signs its technicians in is refused by the device: the operator’s policy names the issuer', async () => {
+    // The hostile relay: its own OpenID provider, named in its /relay.json and trusted for its sign-ins; the
+    // operator's policy in its table names the organisation's issuer, as the operator signed it.
+    const relaysIssuer = await startLocalOidcProvider();
+    defer(() => relaysIssuer.close());
+    const hostile = await startLocalRuntime({ port: 0, technicianIssuer: relaysIssuer.issuer });
+    defer(() => hostile.close());
+    const signed = await operator(hostile.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
+    expect(signed.status).toBe(0);
+    expect(await (await fetch(`${hostile.httpUrl}/relay.json`)).json()).toMatchObject({ technicianSignIn: { issuer: relaysIssuer.issuer.issuer } });
+    const device = await startDevice(hostile, GROUP, 'Reception PC 9', defer);
+    expect(JSON.stringify(readDeviceState(device.directory))).not.toContain(relaysIssuer.issuer.issuer);
+
+    // Ada signed in at the relay's issuer (a token the relay could mint for anyone): the relay lets her offer; the device does not.
+    const impostor = await signInTechnician(relaysIssuer, 'ada');
+    const offer = await signedInOffer(hostile, impostor, 'ada', defer);
+    const ended = endOf(offer);
+    await offerAs(impostor, offer, device.identity, 'INC-60');
+    expect(await until(said(device, 'offer-refused'), 'the device refuses the relay’s technician')).toMatchObject({ code: 'token-wrong-issuer' });
+    expect(await ended).toMatchObject({ reason: 'denied' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+
+    // Nor can the relay name its issuer in a policy of its own making: another key signed it.
+    const relayPolicy = signGroupPolicy(ed25519.utils.randomSecretKey(), { group: GROUP, issuedAt: Math.floor(Date.now() / 1000) + 60, rules: [{ technicianGroup: 'Help desk', level: 'control', consent: 'notice' }], technicianIssuer: relaysIssuer.issuer });
+    const hostileTable = new DynamoDBClient({ ...localAwsConfig, endpoint: hostile.dynamoEndpoint });
+    defer(() => hostileTable.destroy());
+    await new DynamoDeviceRegistry(hostileTable, LOCAL_TABLE, () => Math.floor(Date.now() / 1000)).putGroupPolicy(relayPolicy);
+    device.said.length = 0;
+    const second = await signedInOffer(hostile, impostor, 'ada', defer);
+    await offerAs(impostor, second, device.identity, 'INC-61');
+    expect(await until(said(device, 'offer-refused'), 'the device refuses the relay’s policy')).toMatchObject({ code: 'bad-policy-signature' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
   });
 
   it('an agent that stops (Ctrl-C, SIGTERM) denies the question it has open, and ends a session under way for the technician', async () => {

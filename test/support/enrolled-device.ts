@@ -39,7 +39,6 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     os: 'linux',
     enrolledAt: enrolled.enrolledAt,
     operatorKey: enrolled.operatorKey,
-    ...(enrolled.technicianIssuer && { technicianIssuer: enrolled.technicianIssuer }),
     relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
     ...keys,
   });

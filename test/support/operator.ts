@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureOperatorKey } from '../../infra/operator-key.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
 
 /** This test process's operator key (made on first use), as $ASSIST_OPERATOR_KEY names it to the command. */
 export const operatorKeyPath = join(mkdtempSync(join(tmpdir(), 'assist-operator-')), 'operator-key.json');
@@ -30,6 +31,9 @@ export const operator = (database: string, ...args: string[]) => {
   operatorKey();
   return operatorScript('operator.ts', [...args, '--local', database], { ...process.env, ASSIST_OPERATOR_KEY: operatorKeyPath });
 };
+
+/** `policy set`'s options naming the issuer technicians sign in with (the operator's deployment configuration). */
+export const issuerOptions = ({ issuer, clientId, groupClaim }: TechnicianIssuer) => ['--issuer', issuer, '--client-id', clientId, '--group-claim', groupClaim];
 
 /** `npm run audit-log -- …` as given. */
 export const auditLog = (...args: string[]) => operatorScript('audit-log.ts', args);

@@ -29,7 +29,8 @@ export type OperatorErrorCode =
   | 'no-such-token'
   | 'invalid-policy'
   | 'no-operator-key'
-  | 'unreadable-operator-key';
+  | 'unreadable-operator-key'
+  | 'no-technician-issuer';
 
 export class OperatorError extends CodedError<OperatorErrorCode> {
   override readonly name = 'OperatorError';
