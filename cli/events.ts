@@ -6,6 +6,7 @@ import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import * as v from 'valibot';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
@@ -101,7 +102,8 @@ export type SessionEvent =
    * person's program died with that process: a new one starts (with the same --command).
    */
   | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
-  | { event: 'ended'; reason: EndReason | LocalEndReason }
+  /** offerAnswer: `assist offer --device` turned down, the device's answer (deny, no-answer, or its refusal's code). */
+  | { event: 'ended'; reason: EndReason | LocalEndReason; offerAnswer?: OfferRefusalAnswer }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
    * on until it exits or the person sends hang-up; 'program-exited' follows.

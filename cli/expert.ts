@@ -145,6 +145,6 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   }
   const finalEnd = await ended;
   await shown;
-  await frontend.show({ event: 'ended', reason: finalEnd.reason });
+  await frontend.show({ event: 'ended', reason: finalEnd.reason, ...(finalEnd.offerAnswer && { offerAnswer: finalEnd.offerAnswer }) });
   return outcomeOf(finalEnd, endedHere);
 }

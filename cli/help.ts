@@ -229,8 +229,10 @@ Usage: assist offer [options]
 With --device, --name defaults to the name your sign-in carries, and --relay, when given,
 must be the relay you signed in at. Exit status: 0 the session ended normally, 1 it could
 not start or ended abnormally (the sentence says why: not signed in, sign-in expired, no
-such device, device offline, not permitted …), 2 wrong arguments, 3 the person declined
-or did not answer in time, or the device refused the offer (the audit log says why).
+such device, device offline, not permitted …), 2 wrong arguments, and when the offer is
+turned down, as the device answered: 3 the person said no, 4 nobody answered in time, 5 the
+device refused the offer without asking anyone (the sentence and the audit log say why). The
+relay passes the device's answer on; it cannot let you in, but it could claim a "no".
 
 ${sessionKeys}
 

@@ -14,6 +14,7 @@ import { endText, readerOf } from '../shared/core/end-texts.js';
 import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
+import { offerTurnedDownText, type OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** What Ctrl-] then x adds (the SDK's default extension), in words. */
 const EXTENSION = duration(DEFAULT_EXTENSION_SECONDS * 1000);
@@ -305,7 +306,7 @@ export class HumanFrontend implements Frontend {
       case 'session-restored':
         return this.#restored(event);
       case 'ended':
-        return this.#ended(event.reason);
+        return this.#ended(event.reason, event.offerAnswer);
       case 'still-running':
         this.#phase = 'unshared';
         return this.#lines(
@@ -579,14 +580,14 @@ export class HumanFrontend implements Frontend {
     this.#nothingSharedTimer = undefined;
   }
 
-  #ended(reason: EndReason | LocalEndReason): void {
+  #ended(reason: EndReason | LocalEndReason, offerAnswer?: OfferRefusalAnswer): void {
     this.#stopStatus();
     const wasLive = this.#approved;
     this.#phase = 'ended';
     this.#finishMessage?.();
     // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
     if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
-    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
+    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked, offerAnswer)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
   }
 
   #error(message: string, code: string): void {
@@ -899,9 +900,11 @@ const ERROR_HINTS: Record<string, string> = {
 };
 
 /** How an offer to a device ended before the session began, for the technician; undefined where shared/core/end-texts.ts says it. */
-export function offerEndSentence(reason: string, device: string, asked: boolean): string | undefined {
+export function offerEndSentence(reason: string, device: string, asked: boolean, offerAnswer?: OfferRefusalAnswer): string | undefined {
   switch (reason) {
     case 'denied':
+      if (offerAnswer) return offerTurnedDownText(offerAnswer, device);
+      // A relay that does not say how it was turned down.
       return asked
         ? `The person at ${device} declined your help, or did not answer in time. The session is over.`
         : `${device} refused the offer without asking anyone (the device checks the operator's signed policy itself). The operator's audit log says why: npm run audit-log -- --device "${device}".`;

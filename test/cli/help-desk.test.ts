@@ -173,7 +173,7 @@ describe('assist offer --device', () => {
     await tmux.press(DEVICE_PANE, 'Enter');
     // The agent sees the end too, so it is free for the next offer.
     await tmux.waitFor(DEVICE_PANE, /Denied\.\s+The help-desk session ended \(denied\)\./);
-    await tmux.finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
+    await tmux.finished('denied', 3, /The person at Reception PC said no: they did not let you in\./);
   });
 
   it('--json: the offer, the code and the approval as events; the script ends it', async () => {

@@ -151,7 +151,7 @@ describe('the console’s Devices view and offers', () => {
     await answer(lab, 'Deny');
     await browser.heading('Devices').waitFor();
     expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toBe(
-      'The person at Lab 3 did not let you in: they said no or did not answer in time (or the device refused the offer).',
+      'The person at Lab 3 said no: they did not let you in.',
     );
     await page.getByRole('button', { name: 'Offer help to Lab 3' }).waitFor();
     browser.expectCleanPage();

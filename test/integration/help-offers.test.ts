@@ -180,7 +180,8 @@ describe('help-desk offers', () => {
     const ended = endOf(offer);
     await offerTo('ada', offer, device.identity, 'INC-43');
     expect(await until(said(device, 'offer-refused'), 'the device refuses')).toMatchObject({ code: 'bad-policy-signature' });
-    expect(await ended).toMatchObject({ reason: 'denied' });
+    // The technician learns how: the device's own answer, passed on with the end.
+    expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: 'bad-policy-signature' });
     expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: 'bad-policy-signature' });
   });
 
@@ -205,7 +206,7 @@ describe('help-desk offers', () => {
       } else {
         await clock.advance(60_000);
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
       expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
@@ -241,7 +242,7 @@ describe('help-desk offers', () => {
       } finally {
         rewriteToClient = undefined;
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: code });
       expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: code });
     }
 

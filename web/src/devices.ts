@@ -20,6 +20,7 @@ import { showEnded } from './session-ui.js';
 import type { TechnicianTab } from './technician-sign-in.js';
 import { allowedText, errorText, lastSeenText, minutesAndSeconds, spacedCode } from './text.js';
 import { endText } from '../../shared/core/end-texts.js';
+import { offerTurnedDownText } from '../../shared/core/offer-outcome.js';
 
 /** What the Devices view needs besides the tab's sign-in. */
 export interface DevicesContext {
@@ -251,7 +252,15 @@ function runOffer(context: DevicesContext, device: OfferableDevice, reason: stri
         ),
       ended: (end: AssistEnd) => {
         if (approved) return showEnded(end, 'technician', { label: 'Back to the devices', href: '/technician' });
-        if (end.reason === 'denied') return showDevices(context, `The person at ${device.name} did not let you in: they said no or did not answer in time (or the device refused the offer).`);
+        if (end.reason === 'denied') {
+          // The device's answer, as the relay passed it on; a relay that does not say gets the old sentence.
+          return showDevices(
+            context,
+            end.offerAnswer
+              ? offerTurnedDownText(end.offerAnswer, device.name)
+              : `The person at ${device.name} did not let you in: they said no or did not answer in time (or the device refused the offer).`,
+          );
+        }
         if (end.reason === 'ended-by-expert') return showDevices(context, `You withdrew the offer to ${device.name}.`);
         showDevices(context, `The offer to ${device.name} ended: ${endText(end.reason, 'technician')}`);
       },
