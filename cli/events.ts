@@ -41,6 +41,8 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
+  /** Technician of an offer to a device: its person is asked now and has `seconds` to answer (the device's own time). */
+  | { event: 'asked'; seconds: number }
   /**
    * Control granted or revoked; or (expert) the answer to a request for it: refused,
    * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).

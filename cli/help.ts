@@ -80,8 +80,8 @@ ${common}
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
 "event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
 verification), offered (device, deviceId, group, reason, level, consent: assist offer
---device), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
-approved (mode: view|control), denied, control (state: granted|revoked|refused|
+--device), asked (seconds: the device's person has that long to answer), peer-left,
+attempt-failed (failedAttempts, maxFailedAttempts), approved (mode: view|control), denied, control (state: granted|revoked|refused|
 nothing-to-control|unanswered),
 control-requested, paused, resumed, terminal-share (state: started|stopped),
 output (data: terminal bytes, base64),
@@ -92,7 +92,7 @@ technician also gets webConsole), desktop-error (code, message), input-dropped (
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
 technician also gets text), clipboard-refused (count, why), time-limit (expiresAt,
 secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), idle-warning
-(secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason),
+(secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason; offerAnswer when an offer to a device was turned down),
 still-running (the person's program outlived the session), program-exited (code),
 peer (state: disconnected|connected: the other side's connection dropped or is
 back), connection (state: reconnecting|connected, attempt: this side's),

@@ -119,6 +119,10 @@ export class HumanFrontend implements Frontend {
   #offer: Extract<SessionEvent, { event: 'offered' }> | undefined;
   /** Technician of an offer: the device's agent joined, so its person was asked. */
   #offerAsked = false;
+  /** Technician of an offer: how long the person has, as the device said (until it does, its default). */
+  #consentSeconds: number | undefined;
+  /** Technician of an offer: when the person's time to answer is up (epoch ms). */
+  #answerBy = 0;
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
   /** The person's window changed size: so does the shared terminal. */
   readonly #onResize = () => {
@@ -188,6 +192,8 @@ export class HumanFrontend implements Frontend {
         return this.#approvedAs(event.mode);
       case 'denied':
         return; // the end that follows says it
+      case 'asked':
+        return this.#asked(event.seconds);
       case 'control':
         this.#controlRequested = false;
         if (event.state === 'refused') {
@@ -412,11 +418,18 @@ export class HumanFrontend implements Frontend {
       return;
     }
     this.#lines('', `The person at ${offer.device} is asked now.`, '', `    Verification code:  ${code}`, '', 'The same code is on their screen; read it out if you are on the phone with them.');
-    const askedAt = Date.now();
+    this.#answerBy = Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000;
     this.#startStatus(() => {
-      const left = DEFAULT_CONSENT_TIMEOUT_SECONDS - Math.floor((Date.now() - askedAt) / 1000);
+      const left = Math.ceil((this.#answerBy - Date.now()) / 1000);
       return `Waiting for the person at ${offer.device} to answer${left > 0 ? ` (${left} s)` : ''}… Press q to withdraw the offer.`;
     });
+  }
+
+  /** Technician of an offer: the device said how long its person has; the countdown follows it from now. */
+  #asked(seconds: number): void {
+    if (!this.#offer || this.#phase !== 'deciding') return;
+    this.#consentSeconds = seconds;
+    this.#answerBy = Date.now() + seconds * 1000;
   }
 
   #connected(peer: string, verification: string): void {
@@ -587,7 +600,7 @@ export class HumanFrontend implements Frontend {
     this.#finishMessage?.();
     // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
     if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
-    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked, offerAnswer)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
+    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked, offerAnswer, this.#consentSeconds)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
   }
 
   #error(message: string, code: string): void {
@@ -900,10 +913,10 @@ const ERROR_HINTS: Record<string, string> = {
 };
 
 /** How an offer to a device ended before the session began, for the technician; undefined where shared/core/end-texts.ts says it. */
-export function offerEndSentence(reason: string, device: string, asked: boolean, offerAnswer?: OfferRefusalAnswer): string | undefined {
+export function offerEndSentence(reason: string, device: string, asked: boolean, offerAnswer?: OfferRefusalAnswer, consentSeconds?: number): string | undefined {
   switch (reason) {
     case 'denied':
-      if (offerAnswer) return offerTurnedDownText(offerAnswer, device);
+      if (offerAnswer) return offerTurnedDownText(offerAnswer, device, consentSeconds);
       // A relay that does not say how it was turned down.
       return asked
         ? `The person at ${device} declined your help, or did not answer in time. The session is over.`
