@@ -16,8 +16,10 @@ const desktopOptionsHelp = `  --desktop           share your desktop instead of 
                       paused. With --command CMD, a terminal running CMD is shared too
   --monitor N         which monitor to share (numbers from \`assist monitors\`;
                       default: the primary one)
-  --max-fps N         at most N pictures a second (default 15, at most 30); fewer
-                      follow on a slow link, none while your screen does not change
+  --max-fps N         at most N pictures a second (default 20, at most 30); fewer
+                      follow on a slow link or a busy machine, none while your screen
+                      does not change. The picture is made smaller only when it cannot
+                      come 15 times a second (or N, if lower), never to reach more
   --codec vp8|h264    the video codec: h264 (the default) is used when your technician's
                       browser decodes it, else vp8. H.264 costs this machine far less
                       (a full HD picture in a fifth of VP8's time) but runs libx264,

@@ -17,8 +17,9 @@
 //   - the encoder's bitrate follows the measured throughput, changed at most every 15 s (a new
 //     encoder starts with a key frame);
 //   - the encoded size starts at the monitor fitted in the codec's box (codecs.ts) and steps down by
-//     a quarter when capturing and encoding a frame is too slow for the frame rate, back up when it
-//     is fast again (encode-size.ts).
+//     a quarter when capturing and encoding a frame is too slow for 15 frames a second (or a lower
+//     --max-fps), back up when it is fast again (encode-size.ts): a higher cap takes more frames when
+//     the machine has them, never a smaller picture.
 
 import type { Clock } from '../../sdk/node.js';
 import { DEFAULT_VIDEO_CODEC, ThroughputMeter } from '../../sdk/video-pacing.js';
@@ -107,7 +108,7 @@ export class VideoSender {
     this.#options = options;
     this.#startedAt = options.clock.now();
     this.#bitrate = this.#targetBitrate();
-    this.#sizeRule = new EncodeSizeRule(this.frameIntervalMs, options.clock);
+    this.#sizeRule = new EncodeSizeRule(options.maxFps, options.clock);
   }
 
   /** Video coordinates ↔ desktop coordinates for the current configuration. */

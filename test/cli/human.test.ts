@@ -53,7 +53,7 @@ describe('the person’s keys', () => {
     }
   });
 
-  it('q or Ctrl-C while waiting for the helper cancels', async () => {
+  it('q or Ctrl-C while waiting for the technician cancels', async () => {
     for (const key of ['q', [0x03]]) {
       const agent = frontend('agent');
       await agent.keys(key);
@@ -89,7 +89,7 @@ describe('the person’s keys', () => {
     expect(agent.commands).toEqual([{ cmd: 'pause' }, { cmd: 'resume' }]);
   });
 
-  it('n refuses control only when the helper asked for it', async () => {
+  it('n refuses control only when the technician asked for it', async () => {
     const agent = await liveAgent();
     await agent.keys('\x1dn');
     agent.ui.show({ event: 'control-requested' });
@@ -117,7 +117,7 @@ describe('the person’s keys', () => {
     expect(agent.screen().split('\n').at(-1)).not.toContain('still here');
   });
 
-  it('the helper is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
+  it('the technician is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
     const nothing = 'Ada shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.';
     for (const share of [undefined, { event: 'terminal-share', state: 'started' }] as const) {
       const expert = frontend('expert');
@@ -235,7 +235,7 @@ describe('the person sharing their desktop', () => {
 });
 
 describe('time limits', () => {
-  it('the person is told the limit and warned, and adds time with Ctrl-] then x; the helper is told to ask', async () => {
+  it('the person is told the limit and warned, and adds time with Ctrl-] then x; the technician is told to ask', async () => {
     const agent = await liveAgent();
     const in2h = new Date(Date.now() + 2 * 3600_000).toISOString();
     agent.ui.show({ event: 'time-limit', expiresAt: in2h, secondsLeft: 7200 });
@@ -271,7 +271,7 @@ describe('the person sharing only their desktop', () => {
   });
 });
 
-describe('the helper’s keys', () => {
+describe('the technician’s keys', () => {
   async function liveExpert(mode: 'view' | 'control') {
     const expert = frontend('expert');
     expert.ui.show({ event: 'connected', peer: 'Ada', verification: '654321' });
@@ -279,7 +279,7 @@ describe('the helper’s keys', () => {
     return expert;
   }
 
-  it('without control keys are not sent, and the helper is told once how to ask', async () => {
+  it('without control keys are not sent, and the technician is told once how to ask', async () => {
     const expert = await liveExpert('view');
     await expert.keys('rm -rf /\r', 'again');
     expect(expert.commands).toEqual([]);
@@ -331,7 +331,7 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada has not answered your request for control for a minute.');
   });
 
-  it('Ctrl-] then v sends the helper’s clipboard, offered once the person shares theirs', async () => {
+  it('Ctrl-] then v sends the technician’s clipboard, offered once the person shares theirs', async () => {
     const expert = await liveExpert('view');
     await expert.keys('\x1d');
     expect(expert.screen()).toContain('r ask for control · m message · e leave');

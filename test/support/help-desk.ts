@@ -1,19 +1,22 @@
 // The technician's side of a help-desk offer in tests: a sign-in at the local OpenID provider whose ID token is
 // bound to a key of the technician's (as `assist login` and the console sign in), exchanged for a one-time
 // ticket; a helper code on a connection signed in with it; and the offer signed with that key to a device whose
-// key the technician pins (what `assist offer --device` does); and a device enrolled with `assist enrol` whose
-// `assist agent` runs.
+// key the technician pins (what `assist offer --device` does); a device enrolled with `assist enrol` whose
+// `assist agent` runs; and the desktop such a device shares.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { generateDeviceKeyPair, memoryDeviceKeyPins, offerHelp, offerToDevice, type DeviceKeyPins, type HelpOffer, type PinnedDeviceKey, type TechnicianCredentials } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
-import { newEnrolmentToken } from './operator.js';
+import { issuerOptions, newEnrolmentToken, operator } from './operator.js';
+import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from './x-display.js';
 
 /** The local provider's technicians (infra/local/technicians.json): Ada is in "Help desk", Grace in "Tier 2". */
 export type LocalTechnician = 'ada' | 'grace';
@@ -62,4 +65,30 @@ export async function enrolledAgent(
   const agent = start(['agent', '--json', '--no-browser'], { env: { ...env, ...state } });
   await agent.next('online');
   return { agent, deviceId: deviceId as string };
+}
+
+/** The X screen of useOfferedDesktop, and the red box its test program draws on it. */
+export const OFFERED_SCREEN = { width: 1280, height: 800 };
+export const RED_BOX = { x: 200, y: 200, width: 400, height: 300, color: '#ff0000' };
+
+/**
+ * For a test file, before its tests: a policy that lets "Help desk" (of `issuer`) control the devices of `group`,
+ * and a virtual X display (Xvfb) whose test program draws RED_BOX and records the input it gets; stopped after them.
+ * `relay` is read then (a runtime started in an earlier beforeAll).
+ */
+export function useOfferedDesktop(relay: () => { runtime: LocalRuntime; issuer: TechnicianIssuer }, group: string): { readonly xDisplay: XDisplay; readonly target: TargetProgram } {
+  const desktop = {} as { xDisplay: XDisplay; target: TargetProgram };
+  beforeAll(async () => {
+    const { runtime, issuer } = relay();
+    const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', group, '--allow', 'Help desk:control', ...issuerOptions(issuer));
+    if (policy.status !== 0) throw new Error(policy.stderr);
+    desktop.xDisplay = await startXDisplay(OFFERED_SCREEN);
+    desktop.target = await startTargetProgram(desktop.xDisplay);
+    await desktop.target.drawRegions([RED_BOX]);
+  });
+  afterAll(async () => {
+    await desktop.target?.close();
+    await desktop.xDisplay?.close();
+  });
+  return desktop;
 }
