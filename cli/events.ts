@@ -5,6 +5,7 @@
 import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import * as v from 'valibot';
+import { decodeBase64, encodeBase64, isBase64 } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
 
 /** How an invitation reached the other side. */
@@ -120,7 +121,7 @@ export type Command = { [C in CommandName]: v.InferOutput<(typeof commands)[C][0
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
-  if (event.event === 'output') return JSON.stringify({ event: 'output', data: Buffer.from(event.bytes).toString('base64') });
+  if (event.event === 'output') return JSON.stringify({ event: 'output', data: encodeBase64(event.bytes) });
   return JSON.stringify(event);
 }
 
@@ -133,7 +134,6 @@ export class CommandError extends CodedError<'invalid-command'> {
   }
 }
 
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const wholeNumber = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const bare = <const C extends string>(cmd: C) => v.object({ cmd: v.literal(cmd) });
 
@@ -145,8 +145,8 @@ const commands = {
   /** Keystrokes: the expert's (with control), or the agent typing into its own terminal. */
   input: [
     v.pipe(
-      v.object({ cmd: v.literal('input'), data: v.pipe(v.string(), v.regex(CANONICAL_BASE64)) }),
-      v.transform(({ data }) => ({ cmd: 'input' as const, bytes: new Uint8Array(Buffer.from(data, 'base64')) })),
+      v.object({ cmd: v.literal('input'), data: v.pipe(v.string(), v.check(isBase64)) }),
+      v.transform(({ data }) => ({ cmd: 'input' as const, bytes: decodeBase64(data) })),
     ),
     'input needs "data": the bytes as base64',
   ],

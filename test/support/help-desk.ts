@@ -15,7 +15,7 @@ import type { TechnicianIssuer } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
-import { issuerOptions, newEnrolmentToken, operator } from './operator.js';
+import { approveDevice, issuerOptions, newEnrolmentToken, operator } from './operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from './x-display.js';
 
 const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
@@ -61,8 +61,9 @@ export async function enrolledAgent(
   const state = { XDG_STATE_HOME: stateHome };
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
   const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env: state });
-  const { deviceId } = await enrol.next('enrolled');
+  const { deviceId, fingerprint } = await enrol.next('enrolled');
   if ((await enrol.exitCode()) !== 0) throw new Error(`assist enrol failed: ${JSON.stringify(enrol.events)}`);
+  await approveDevice(runtime.dynamoEndpoint, deviceId as string, fingerprint as string);
   const agent = start(['agent', '--json', '--no-browser'], { env: { ...env, ...state } });
   await agent.next('online');
   return { agent, deviceId: deviceId as string };
