@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
 import { cachedIssuerKeys } from '../shared/technician/id-token.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
+import { deviceKeyFingerprint } from '../shared/core/device-approval.js';
 import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState, rememberPolicyDate } from './device-state.js';
 import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
@@ -41,6 +42,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       throw error;
     }
     const { deviceId, group, enrolledAt, endpoints, operatorKey } = enrolment;
+    const fingerprint = deviceKeyFingerprint(keys.publicKey);
     pending.enrolled({
       version: DEVICE_STATE_VERSION,
       deviceId,
@@ -54,10 +56,12 @@ export async function enrol(options: EnrolOptions): Promise<number> {
     });
     report(
       options.json,
-      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), operatorKeyFingerprint: operatorKeyFingerprint(operatorKey) },
-      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). It obeys only group policies signed by the operator key ${operatorKeyFingerprint(
-        operatorKey,
-      )}, and takes offers only from technicians of the issuer such a policy names. Keep it reachable for the help desk: assist agent`,
+      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), fingerprint, operatorKeyFingerprint: operatorKeyFingerprint(operatorKey) },
+      `Enrolled "${name}" in "${group}" as device ${deviceId}.
+Its key (fingerprint ${fingerprint}) is in ${deviceFile()} (only you can read it). It obeys only group policies signed by the operator key ${operatorKeyFingerprint(operatorKey)}, and takes offers only from technicians of the issuer such a policy names.
+Technicians can offer help once the operator approves it; give the operator this line (not through the relay):
+  npm run operator -- device approve ${deviceId} --fingerprint ${fingerprint}
+Keep it reachable for the help desk: assist agent`,
     );
     return 0;
   } catch (error) {

@@ -247,6 +247,8 @@ export const errorCodes = [
   'offer-not-permitted',
   /** The device is not connected to the relay now. */
   'device-unavailable',
+  /** The operator has not approved the device yet (npm run operator -- device approve): no offers to it. */
+  'device-not-approved',
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

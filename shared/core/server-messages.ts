@@ -57,6 +57,8 @@ export const offerableDevice = messageSchema({
   os: text,
   /** Its enrolled Ed25519 key: the technician seals the code to it. */
   publicKey: text,
+  /** The operator's signature over id, name, group and key (device-approval.ts); absent: awaiting approval. */
+  approval: v.optional(messageSchema({ operatorKey: text, signature: text, approvedAt: count })),
   /** Signed in now. */
   online: flag,
   lastSeenAt: v.optional(count),

@@ -14,7 +14,7 @@ import type { AssistEnd } from '../../sdk/node.js';
 import { ASSIST_BIN, AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
 import { offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
-import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
+import { approveDevice, newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Kiosks';
@@ -39,8 +39,9 @@ const defer = useCleanups();
 it('without a display, a person at the terminal shares a shell on their answer; the invite’s keys steer it; control the policy does not allow is refused', async () => {
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
   const enrol = new AssistProcess(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', 'Kiosk 9', '--json'], { env: { XDG_STATE_HOME: stateHome } });
-  const { deviceId } = await enrol.next('enrolled');
+  const { deviceId, fingerprint } = await enrol.next('enrolled');
   expect(await enrol.exitCode()).toBe(0);
+  await approveDevice(runtime.dynamoEndpoint, String(deviceId), String(fingerprint));
   await tmux.start('kiosk', [process.execPath, ASSIST_BIN, 'agent', '--no-browser'], { cols: 120, rows: 40 }, { XDG_STATE_HOME: stateHome, DISPLAY: '', WAYLAND_DISPLAY: '' });
   await tmux.waitFor('kiosk', /Online as "Kiosk 9"/);
 

@@ -12,7 +12,7 @@ import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/loca
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { ASSIST_BIN, useAssist } from '../support/cli.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
+import { approveDevice, newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Finance laptops';
@@ -52,8 +52,9 @@ async function enrol(name: string): Promise<{ home: string; deviceId: string }> 
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
   const home = newHome();
   const enrolment = cli.start(['enrol', '--json', '--relay', runtime.httpUrl, '--token', token, '--name', name], { env: { XDG_STATE_HOME: home } });
-  const { deviceId } = await enrolment.next('enrolled');
+  const { deviceId, fingerprint } = await enrolment.next('enrolled');
   expect(await enrolment.exitCode()).toBe(0);
+  await approveDevice(runtime.dynamoEndpoint, String(deviceId), String(fingerprint));
   return { home, deviceId: String(deviceId) };
 }
 

@@ -13,6 +13,7 @@ import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { hashToken } from '../../shared/core/tokens.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 import { useCleanups } from '../support/harness.js';
+import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
 import { jsonLines, newEnrolmentToken, operator, operatorKey, operatorKeyPath, operatorScript } from '../support/operator.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
@@ -38,6 +39,16 @@ describe('enrolment', () => {
     const tokens = await operator(runtime().dynamoEndpoint, 'enrolment-tokens', '--json');
     expect(jsonLines(tokens.stdout)).toContainEqual(expect.objectContaining({ tokenId, usesLeft: 0 }));
     expect(tokens.stdout).not.toContain(token);
+
+    // Awaiting approval; the operator signs it only for the key the device showed.
+    const pending = await operator(runtime().dynamoEndpoint, 'devices', '--pending');
+    expect(pending.stdout).toMatch(new RegExp(`${enrolled.deviceId}  Finance laptops  Reception PC  linux  key ${deviceKeyFingerprint(keys.publicKey)}  AWAITING APPROVAL`));
+    const otherKey = deviceKeyFingerprint((await generateDeviceKeyPair()).publicKey);
+    const mismatch = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', otherKey);
+    expect(mismatch).toMatchObject({ status: 1, stderr: expect.stringContaining(`with the key fingerprint ${deviceKeyFingerprint(keys.publicKey)}, not ${otherKey}: not approved`) });
+    const approved = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', deviceKeyFingerprint(keys.publicKey));
+    expect(approved).toMatchObject({ status: 0, stdout: expect.stringContaining('Approved Reception PC') });
+    expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout)).not.toContainEqual(expect.objectContaining({ deviceId: enrolled.deviceId }));
 
     // Spent: a second device is refused.
     const again = enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Other', os: 'linux' });

@@ -29,7 +29,12 @@ import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, startAgent, type OnlineDevice } from '../support/enrolled-device.js';
 import { offerTo as offerAs, signInTechnician, technicianOffer as signedInOffer, type LocalTechnician, type SignedInTechnician } from '../support/help-desk.js';
-import { auditLog, operator, issuerOptions } from '../support/operator.js';
+import { approveDevice, auditLog, operator, operatorKey, issuerOptions } from '../support/operator.js';
+import { deviceKeyFingerprint, verifyDeviceApproval } from '../../shared/core/device-approval.js';
+import { helpOfferBytes } from '../../shared/core/help-offer.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
+import { sealCode } from '../../shared/crypto/sealed-code.js';
+import { signTechnicianBinding } from '../../shared/technician/proof.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -225,6 +230,31 @@ describe('help-desk offers', () => {
     const offer = await technicianOffer('ada');
     expect((await devices(offer)).map((listed) => listed.deviceId)).not.toContain(device.identity.deviceId);
     await expect(offerTo('ada', offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+  });
+
+  it('a device the operator has not approved is listed without approval; the relay refuses an offer to it and audits that', async () => {
+    const device = await startDevice(runtime, GROUP, 'New PC', defer, { approved: false });
+    const { deviceId } = device.identity;
+    const offer = await technicianOffer('ada');
+    const listed = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId);
+    expect(listed).toMatchObject({ name: 'New PC', online: true });
+    expect(listed!.approval).toBeUndefined();
+    // Made as offerToDevice makes it, by a client that does not check the approval itself.
+    const { credentials } = await technician('ada');
+    const sessionId = offer.client.session!.sessionId;
+    const sealedCode = await sealCode(device.identity.publicKey, deviceId, offer.code);
+    const offeredAt = Math.floor(Date.now() / 1000);
+    const signature = await signTechnicianBinding(credentials.privateKey, helpOfferBytes({ deviceId, sessionId, sealedCode, reason: 'INC-52', offeredAt }));
+    await expect(
+      offer.client.offerDevice({ deviceId, reason: 'INC-52', sealedCode, offeredAt, proof: { idToken: credentials.idToken, publicKey: credentials.publicKey, signature } }),
+    ).rejects.toMatchObject({ code: 'device-not-approved', message: expect.stringContaining("New PC is awaiting the operator's approval") });
+    expect((await auditOf(sessionId)).find((event) => event.event === 'offered')).toMatchObject({ deviceId, deviceName: 'New PC', reason: 'INC-52', detail: 'device-not-approved' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+
+    // Once approved, it is listed with the operator's signature over exactly its record.
+    await approveDevice(runtime.dynamoEndpoint, deviceId, deviceKeyFingerprint(device.identity.publicKey));
+    const approved = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId)!;
+    expect(() => verifyDeviceApproval(operatorKeyFingerprint(operatorKey().publicKey), approved)).not.toThrow();
   });
 
   it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {

@@ -11,7 +11,8 @@ import { keepPendingKeys, readDeviceState, rememberPolicyDate, type DeviceState 
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent } from '../../sdk/node.js';
 import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
-import { newEnrolmentToken } from './operator.js';
+import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
+import { approveDevice, newEnrolmentToken } from './operator.js';
 
 export interface OnlineDevice {
   identity: DeviceState;
@@ -24,8 +25,11 @@ export interface OnlineDevice {
 
 type Defer = (cleanup: () => unknown) => void;
 
-/** Enrols `name` in `group` and starts its agent; `defer` stops it and removes its files after the test. */
-export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: Defer): Promise<OnlineDevice> {
+/**
+ * Enrols `name` in `group`, has the operator approve it (unless `approved` is false) and starts its agent; `defer`
+ * stops it and removes its files after the test.
+ */
+export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: Defer, { approved = true } = {}): Promise<OnlineDevice> {
   const directory = mkdtempSync(join(tmpdir(), 'enrolled-device-'));
   defer(() => rmSync(directory, { recursive: true, force: true }));
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
@@ -42,6 +46,7 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
     ...keys,
   });
+  if (approved) await approveDevice(runtime.dynamoEndpoint, enrolled.deviceId, deviceKeyFingerprint(keys.publicKey));
   return startAgent(runtime, directory, defer);
 }
 

@@ -15,7 +15,7 @@ import type { TechnicianIssuer } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
-import { issuerOptions, newEnrolmentToken, operator } from './operator.js';
+import { approveDevice, issuerOptions, newEnrolmentToken, operator } from './operator.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from './x-display.js';
 
 /** The local provider's technicians (infra/local/technicians.json): Ada is in "Help desk", Grace in "Tier 2". */
@@ -60,8 +60,9 @@ export async function enrolledAgent(
   const state = { XDG_STATE_HOME: stateHome };
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
   const enrol = start(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', name, '--json'], { env: state });
-  const { deviceId } = await enrol.next('enrolled');
+  const { deviceId, fingerprint } = await enrol.next('enrolled');
   if ((await enrol.exitCode()) !== 0) throw new Error(`assist enrol failed: ${JSON.stringify(enrol.events)}`);
+  await approveDevice(runtime.dynamoEndpoint, deviceId as string, fingerprint as string);
   const agent = start(['agent', '--json', '--no-browser'], { env: { ...env, ...state } });
   await agent.next('online');
   return { agent, deviceId: deviceId as string };

@@ -45,6 +45,12 @@ export async function newEnrolmentToken(database: string, group: string, ...opti
   return JSON.parse(made.stdout) as { token: string; tokenId: string };
 }
 
+/** `device approve ID --fingerprint F`: the operator approves a device after comparing the key fingerprint it showed. */
+export async function approveDevice(database: string, deviceId: string, fingerprint: string): Promise<void> {
+  const approved = await operator(database, 'device', 'approve', deviceId, '--fingerprint', fingerprint);
+  if (approved.status !== 0) throw new Error(`the operator could not approve ${deviceId}: ${approved.stderr}`);
+}
+
 /** JSON lines as objects. */
 export const jsonLines = (text: string) =>
   text
