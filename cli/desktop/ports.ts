@@ -29,6 +29,11 @@ export interface RawFrame {
   height: number;
   format: 'RGBA' | 'BGRX';
   pixels: Uint8Array;
+  /**
+   * Where the capture reuses its buffers (x11.ts): the pixels may be overwritten once this is called.
+   * Called once, when the picture is neither encoded nor compared with any more.
+   */
+  release?(): void;
 }
 
 export interface ScreenCapture {

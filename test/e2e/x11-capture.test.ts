@@ -84,7 +84,7 @@ describe('capturing the X screen through the x11 connection', () => {
     expect(Buffer.compare(throughSharedMemory.pixels, overSocket.pixels)).toBe(0);
   });
 
-  it('gives each picture its own buffer, and a part of the screen on its own', async () => {
+  it('gives each picture its own buffer until released, then reuses it; and a part of the screen on its own', async () => {
     const watch = await openWatch(true);
     await captureShowingRegions(watch);
     const [green] = REGIONS.slice(1);
@@ -98,6 +98,12 @@ describe('capturing the X screen through the x11 connection', () => {
     expect(colourAt(first, area.width - 2, area.height - 2)).toBe(green!.color);
     expect(colourAt(first, 0, 0)).toBe('#ffffff');
     expect(Buffer.compare(first.pixels, second.pixels)).toBe(0);
+    // Released, the first picture's buffer takes the next one; the second's, still held, does not.
+    first.release!();
+    const third = await watch.capture!(area);
+    expect(third.pixels.buffer).toBe(first.pixels.buffer);
+    expect(third.pixels.buffer).not.toBe(second.pixels.buffer);
+    expect(colourAt(third, 1, 1)).toBe(green!.color);
   });
 
   it('lets go of its shared-memory segment when closed', async () => {
