@@ -61,6 +61,16 @@ async function setup() {
   return { relay, device, technician };
 }
 
+/** Reception PC (Front desk, approved) on its connection, and a Help desk technician who offered it help. */
+async function offeredToReception() {
+  const { relay, device, technician } = await setup();
+  const reception = await device('Reception PC', 'Front desk');
+  const connection = await reception.connect();
+  const offering = await technician(['Help desk']);
+  const offered = await offering.offer(reception.deviceId);
+  return { relay, reception, connection, ...offering, offered };
+}
+
 const auditOf = async (relay: MemoryRelay, sessionId: string) => (await relay.audit.list(sessionId)).map(({ event, detail }) => (detail ? `${event} ${detail}` : event));
 
 describe('listing the devices a technician may help', () => {
@@ -91,12 +101,8 @@ describe('listing the devices a technician may help', () => {
 
 describe('offering help to a device', () => {
   it('forwards the offer, the technician’s proof untouched and the signed policy, to the device’s connection, and audits it', async () => {
-    const { relay, device, technician } = await setup();
-    const reception = await device('Reception PC', 'Front desk');
-    const connection = await reception.connect();
-    const { sessionId, offer } = await technician(['Help desk']);
-
-    expect(await offer(reception.deviceId)).toEqual({ type: 'deviceOffered', deviceId: reception.deviceId, name: 'Reception PC' });
+    const { relay, reception, connection, sessionId, offered } = await offeredToReception();
+    expect(offered).toEqual({ type: 'deviceOffered', deviceId: reception.deviceId, name: 'Reception PC' });
     expect(relay.messagesTo(connection)).toEqual([
       expect.objectContaining({
         type: 'helpOffered',
@@ -135,23 +141,14 @@ describe('offering help to a device', () => {
 
 describe('answering an offer', () => {
   it('a denial from the device’s connection ends the technician’s session with it; audited', async () => {
-    const { relay, device, technician } = await setup();
-    const reception = await device('Reception PC', 'Front desk');
-    const connection = await reception.connect();
-    const { caller, sessionId, offer } = await technician(['Help desk']);
-    await offer(reception.deviceId);
-
+    const { relay, reception, connection, caller, sessionId } = await offeredToReception();
     expect(await answerOffer(relay.deps, connection, { action: 'answerOffer', deviceId: reception.deviceId, sessionId, answer: 'deny' })).toEqual({ type: 'offerAnswered', answer: 'deny' });
     expect(relay.messagesTo(caller)).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'ended', reason: 'denied' })]));
     expect(await auditOf(relay, sessionId)).toContain('offer-answered deny');
   });
 
   it('only the device’s own connection answers, and only an offer still open', async () => {
-    const { relay, device, technician } = await setup();
-    const reception = await device('Reception PC', 'Front desk');
-    const connection = await reception.connect();
-    const { sessionId, offer } = await technician(['Help desk']);
-    await offer(reception.deviceId);
+    const { relay, reception, connection, sessionId } = await offeredToReception();
     const answer = { action: 'answerOffer', deviceId: reception.deviceId, sessionId, answer: 'control' } as const;
 
     await expect(answerOffer(relay.deps, await relay.connect(), answer)).rejects.toEqual(refusal('device-sign-in-failed'));
