@@ -17,7 +17,7 @@
 import { execFile } from 'node:child_process';
 import { platform } from 'node:os';
 import { createInterface } from 'node:readline';
-import { acceptHelp, decideOffer, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferChecks, type OfferDecision } from '../sdk/node.js';
+import { acceptHelp, decideOffer, type AgentSession, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferChecks, type OfferDecision } from '../sdk/node.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
 import { runAgent } from './agent.js';
 import { openConsentPage, type ConsentAnswer, type ConsentPage, type OfferedShare } from './consent-page.js';
@@ -101,12 +101,14 @@ function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[], handl
   return () => lines.close();
 }
 
-async function consent(decision: OfferDecision, page: ConsentPage, handling: OfferHandling): Promise<ConsentAnswer> {
+async function consent(decision: OfferDecision, page: ConsentPage, session: AgentSession, handling: OfferHandling): Promise<ConsentAnswer> {
   if (decision.rule.consent === 'notice') {
     if (handling.openBrowser) openInBrowser(page.url);
     return decision.rule.level;
   }
   const answer = page.ask(decision.levels, handling.consentTimeoutMs);
+  // The technician counts down from this device's time, not a default (inside the encrypted channel).
+  session.asked(Math.ceil(handling.consentTimeoutMs / 1000)).catch(() => {});
   whenStopping(handling, () => page.answer('deny'));
   if (handling.openBrowser) openInBrowser(page.url);
   const stopTerminal = askOnTerminal(page, decision.levels, handling);
@@ -165,7 +167,7 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
         decision.rule.consent === 'ask' ? `Answer within ${Math.round(handling.consentTimeoutMs / 1000)} s on ${page.url}` : `Connecting without asking (policy); notice on ${page.url}`
       }`,
     );
-    const answer = await consent(decision, page, handling);
+    const answer = await consent(decision, page, session, handling);
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
     if ((answer === 'view' || answer === 'control') && session.phase !== 'ended') {

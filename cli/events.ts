@@ -7,6 +7,7 @@ import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/mes
 import * as v from 'valibot';
 import { decodeBase64, encodeBase64, isBase64 } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
@@ -41,6 +42,8 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
+  /** Technician of an offer to a device: its person is asked now and has `seconds` to answer (the device's own time). */
+  | { event: 'asked'; seconds: number }
   /**
    * Control granted or revoked; or (expert) the answer to a request for it: refused,
    * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).
@@ -102,7 +105,8 @@ export type SessionEvent =
    * person's program died with that process: a new one starts (with the same --command).
    */
   | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
-  | { event: 'ended'; reason: EndReason | LocalEndReason }
+  /** offerAnswer: `assist offer --device` turned down, the device's answer (deny, no-answer, or its refusal's code). */
+  | { event: 'ended'; reason: EndReason | LocalEndReason; offerAnswer?: OfferRefusalAnswer }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
    * on until it exits or the person sends hang-up; 'program-exited' follows.

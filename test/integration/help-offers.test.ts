@@ -185,14 +185,17 @@ describe('help-desk offers', () => {
     const ended = endOf(offer);
     await offerTo('ada', offer, device.identity, 'INC-43');
     expect(await until(said(device, 'offer-refused'), 'the device refuses')).toMatchObject({ code: 'bad-policy-signature' });
-    expect(await ended).toMatchObject({ reason: 'denied' });
+    // The technician learns how: the device's own answer, passed on with the end.
+    expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: 'bad-policy-signature' });
     expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: 'bad-policy-signature' });
   });
 
-  it('a denial and a timeout both end the technician’s session and are audited', async () => {
+  it('a denial and a timeout both end the technician’s session, which learns the device’s time to answer and which it was, and are audited', async () => {
     const device = await onlineDevice('Reception PC 3');
     const clock = new ManualClock();
     device.handling.clock = clock;
+    // Not the default minute: the technician learns this device's own time to answer.
+    device.handling.consentTimeoutMs = 45_000;
     for (const [answer, expected] of [
       ['deny', 'deny'],
       ['timeout', 'no-answer'],
@@ -200,17 +203,19 @@ describe('help-desk offers', () => {
       device.said.length = 0;
       const offer = await technicianOffer('ada');
       const ended = endOf(offer);
+      const question = new Promise((resolve) => offer.on('asked', resolve));
       await offerTo('ada', offer, device.identity, `INC-${answer}`);
       const asked = await until(said(device, 'offer'), 'the device asks');
+      expect(await question).toEqual({ seconds: 45 });
       if (answer === 'deny') {
         const page = await browser.newPage();
         defer(() => page.close());
         await page.goto(asked.page as string);
         await page.getByRole('button', { name: 'Deny' }).click();
       } else {
-        await clock.advance(60_000);
+        await clock.advance(45_000);
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
       expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
@@ -271,7 +276,7 @@ describe('help-desk offers', () => {
       } finally {
         rewriteToClient = undefined;
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: code });
       expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: code });
     }
 
