@@ -1,6 +1,7 @@
 // The person's pointer for the technician: its position, polled (about 20 times a second while the
 // share runs; on X11 through the display's own connection, elsewhere the input package) and sent
-// only when it changed; and, where the display tells it (X11, x11.ts), its shape, sent when it changed: the pixels once with an id, later the id alone (sdk/cursor-shapes.ts).
+// only when it changed; and, where the display tells it (X11, x11.ts), its shape, sent when it
+// changed: the pixels once with an id, later the id alone (sdk/cursor-shapes.ts).
 // Elsewhere (macOS, Windows, an X server without XFixes) no shape is sent and the technician's
 // viewer draws an arrow.
 
