@@ -5,13 +5,13 @@
 // device cannot be offered help; a denial and a timeout end the technician's session; the relay audits it all.
 // A relay that alters an offer (identity, reason) or replays one is refused by the device, one that swaps a
 // device's key by the technician, and one that rolls a policy back by the device even after its agent restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDeviceState } from '../../cli/device-state.js';
+import { offersSeenFile, readDeviceState } from '../../cli/device-state.js';
 import { knownDeviceKeys } from '../../cli/known-devices.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -257,7 +257,7 @@ describe('help-desk offers', () => {
     expect(() => verifyDeviceApproval(operatorKeyFingerprint(operatorKey().publicKey), approved)).not.toThrow();
   });
 
-  it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {
+  it('a relay that alters the technician’s identity or the reason, or replays an offer (to the agent restarted, too), is refused by the device and audited', async () => {
     const device = await onlineDevice('Reception PC 4');
     const clock = new ManualClock();
     device.handling.clock = clock;
@@ -299,6 +299,19 @@ describe('help-desk offers', () => {
       rewriteToClient = undefined;
     }
     expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+
+    // Replayed to the agent restarted within the offer's 5 minutes: it remembers the offers it took (offers-seen.json, 0600).
+    expect(statSync(offersSeenFile(device.directory)).mode & 0o777).toBe(0o600);
+    device.agent.stop();
+    const restarted = await startAgent(runtime, device.directory, defer);
+    rewriteToClient = () => kept!;
+    try {
+      await offerTo('ada', await technicianOffer('ada'), device.identity, 'INC-47b');
+      expect(await until(said(restarted, 'offer-refused'), 'the restarted agent refuses the replay')).toMatchObject({ code: 'replayed-offer' });
+    } finally {
+      rewriteToClient = undefined;
+    }
+    expect(restarted.said.find((entry) => entry.event === 'offer')).toBeUndefined();
   });
 
   it('a relay that lists another key for a device is caught by the technician, who pinned the first; nothing is sent', async () => {
