@@ -179,7 +179,7 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
         stopping: handling.stopping,
         notice: decision.rule.consent === 'notice',
         controlAllowed,
-        ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
+        ...(shares.kind === 'desktop' ? {} : { noDesktop: `This device has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
       });
       const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };
       await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size });

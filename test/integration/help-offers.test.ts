@@ -126,7 +126,7 @@ describe('help-desk offers', () => {
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
     // No display and no terminal a person sees: nothing is shared, and both sides are told.
-    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
     expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
     expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
@@ -216,7 +216,10 @@ describe('help-desk offers', () => {
         await clock.advance(45_000);
       }
       expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
-      expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
+      // The relay tells the technician the end before it writes 'ended' to the audit: wait for that row.
+      const answerAndEnd = async () => (await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended');
+      await expect.poll(answerAndEnd, { timeout: 20_000 }).toHaveLength(2);
+      expect(await answerAndEnd()).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
       ]);
