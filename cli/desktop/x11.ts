@@ -24,6 +24,7 @@ interface XClient {
   on(event: 'error' | 'end', listener: (error?: Error) => void): void;
   require(extension: 'fixes' | 'damage' | 'shm', callback: (error: Error | null, extension: never) => void): void;
   AllocID(): number;
+  QueryPointer(window: number, callback: (error: Error | null, pointer: { rootX: number; rootY: number }) => void): void;
   GetImage(format: number, drawable: number, x: number, y: number, width: number, height: number, planeMask: number, callback: (error: Error | null, image: { data: Buffer }) => void): void;
   terminate(): void;
 }
@@ -142,6 +143,7 @@ export async function openX11Watch(display = process.env.DISPLAY, platform: Node
   return {
     cursorImage: () => cursor,
     notifiesChanges: damage !== undefined,
+    pointerPosition: () => new Promise((resolve, reject) => client.QueryPointer(root, (error, pointer) => (error ? reject(error) : resolve({ x: pointer.rootX, y: pointer.rootY })))),
     onChange(listener) {
       changeListeners.add(listener);
       return () => changeListeners.delete(listener);
