@@ -37,6 +37,8 @@ export interface OfferHandling {
   checks: Omit<OfferChecks, 'now'>;
   /** Keeps a newly accepted policy date where a restarted agent finds it (device.json), so a rollback stays refused. */
   rememberPolicy(issuedAt: number): void;
+  /** Keeps the offers taken lately (checks.recentOffers) where a restarted agent finds them, so a replay stays refused. */
+  rememberOffers(seen: ReadonlyMap<string, number>): void;
   /** Times the question (tests pass a manual one). */
   clock?: Clock;
   /** The wall clock (epoch ms) offers' dates and ID tokens are checked with; default Date.now. */
@@ -129,7 +131,7 @@ function whenStopping({ stopping }: Pick<OfferHandling, 'stopping'>, then: () =>
 export async function handleOffer(agent: DeviceAgent, identity: DeviceState, offer: DeviceOffer, handling: OfferHandling): Promise<void> {
   let decision: OfferDecision;
   try {
-    decision = await decideOffer(offer, identity, { ...handling.checks, now: (handling.now ?? Date.now)() });
+    decision = await decideOffer(offer, identity, { ...handling.checks, now: (handling.now ?? Date.now)() }).finally(() => handling.rememberOffers(handling.checks.recentOffers));
   } catch (error) {
     if (!(error instanceof OfferRefusedError)) throw error;
     // Named as the relay named them: this offer's proof did not verify.
@@ -177,7 +179,7 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
         stopping: handling.stopping,
         notice: decision.rule.consent === 'notice',
         controlAllowed,
-        ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
+        ...(shares.kind === 'desktop' ? {} : { noDesktop: `This device has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
       });
       const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };
       await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size });

@@ -5,13 +5,13 @@
 // device cannot be offered help; a denial and a timeout end the technician's session; the relay audits it all.
 // A relay that alters an offer (identity, reason) or replays one is refused by the device, one that swaps a
 // device's key by the technician, and one that rolls a policy back by the device even after its agent restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDeviceState } from '../../cli/device-state.js';
+import { offersSeenFile, readDeviceState } from '../../cli/device-state.js';
 import { knownDeviceKeys } from '../../cli/known-devices.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -126,7 +126,7 @@ describe('help-desk offers', () => {
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
     // No display and no terminal a person sees: nothing is shared, and both sides are told.
-    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
     expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
     expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
@@ -216,7 +216,10 @@ describe('help-desk offers', () => {
         await clock.advance(45_000);
       }
       expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
-      expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
+      // The relay tells the technician the end before it writes 'ended' to the audit: wait for that row.
+      const answerAndEnd = async () => (await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended');
+      await expect.poll(answerAndEnd, { timeout: 20_000 }).toHaveLength(2);
+      expect(await answerAndEnd()).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
       ]);
@@ -257,7 +260,7 @@ describe('help-desk offers', () => {
     expect(() => verifyDeviceApproval(operatorKeyFingerprint(operatorKey().publicKey), approved)).not.toThrow();
   });
 
-  it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {
+  it('a relay that alters the technician’s identity or the reason, or replays an offer (to the agent restarted, too), is refused by the device and audited', async () => {
     const device = await onlineDevice('Reception PC 4');
     const clock = new ManualClock();
     device.handling.clock = clock;
@@ -290,15 +293,24 @@ describe('help-desk offers', () => {
     rewriteToClient = undefined;
     await clock.advance(60_000);
     await until(said(device, 'offer-answered'), 'no answer in time');
-    device.said.length = 0;
-    rewriteToClient = () => kept!;
-    try {
-      await offerTo('ada', await technicianOffer('ada'), device.identity, 'INC-47');
-      expect(await until(said(device, 'offer-refused'), 'the device refuses the replay')).toMatchObject({ code: 'replayed-offer' });
-    } finally {
-      rewriteToClient = undefined;
-    }
-    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    /** The relay sends the kept offer in place of the next one: `agent` refuses it and asks nobody. */
+    const replayTo = async (agent: OnlineDevice, reason: string) => {
+      agent.said.length = 0;
+      rewriteToClient = () => kept!;
+      try {
+        await offerTo('ada', await technicianOffer('ada'), device.identity, reason);
+        expect(await until(said(agent, 'offer-refused'), `the replay of ${reason} is refused`)).toMatchObject({ code: 'replayed-offer' });
+      } finally {
+        rewriteToClient = undefined;
+      }
+      expect(agent.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    };
+    await replayTo(device, 'INC-47');
+
+    // Replayed to the agent restarted within the offer's 5 minutes: it remembers the offers it took (offers-seen.json, 0600).
+    expect(statSync(offersSeenFile(device.directory)).mode & 0o777).toBe(0o600);
+    device.agent.stop();
+    await replayTo(await startAgent(runtime, device.directory, defer), 'INC-47b');
   });
 
   it('a relay that lists another key for a device is caught by the technician, who pinned the first; nothing is sent', async () => {
