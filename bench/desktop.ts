@@ -26,6 +26,8 @@ import { ImageDecoder, type VideoFrame } from '@napi-rs/webcodecs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
 import { offerHelp, type HelpOffer } from '../sdk/node.js';
+import { DEFAULT_MAX_FPS } from '../cli/desktop/desktop-share.js';
+import { SIZE_RULE_FPS } from '../cli/desktop/encode-size.js';
 import { openX11Watch } from '../cli/desktop/x11.js';
 import { buildConsole } from '../web/build/build.js';
 import { loadConsoleSite } from '../web/server/console-site.js';
@@ -46,8 +48,8 @@ const TYPED_TEXT = 'The quick brown fox jumps over the lazy dog. ';
 const TYPING_CHARACTERS_PER_SECOND = 30;
 const INPUT_SAMPLES = 15;
 const CLOCK_TICKS_PER_SECOND = 100;
-/** The person's side's default frame rate (assist --max-fps). */
-const SENDER_FPS = 15;
+/** The person's side runs with its defaults (no --max-fps): the cap is what assist uses when not told. */
+const SENDER_FPS = DEFAULT_MAX_FPS;
 const PERSON = 'Benchmark person';
 const stillsAgent = fileURLToPath(new URL('./jpeg-stills-agent.ts', import.meta.url));
 const resolutions = [
@@ -64,6 +66,8 @@ const isVideo = (path: Path): path is keyof typeof videoPaths => path !== 'JPEG 
 
 interface Figures {
   frames: number;
+  /** Of them, drawn at the screen's own width. */
+  fullSizeFrames: number;
   bytes: number;
   glassToGlassMs: number[];
   cpuSeconds: number;
@@ -84,6 +88,8 @@ class Viewer {
   readonly #waiters = new Map<number, () => void>();
   frames = 0;
   bytes = 0;
+  /** Pictures drawn (video) or decoded (stills) at the screen's own width: no detail lost to scaling. */
+  fullSizeFrames = 0;
   /** The coded widths the pictures came in, in order. */
   readonly widths: number[] = [];
 
@@ -99,6 +105,10 @@ class Viewer {
   received(bytes: number): void {
     this.frames++;
     this.bytes += bytes;
+  }
+
+  drawn(width: number, count: number): void {
+    if (width === this.screenWidth) this.fullSizeFrames += count;
   }
 
   /** A picture showing marker `value` was had at `at`. */
@@ -137,6 +147,7 @@ function watchStills(technician: HelpOffer, viewer: Viewer): void {
   technician.on('screen', ({ jpeg, width }) => {
     viewer.received(jpeg.length);
     viewer.configure(width);
+    viewer.drawn(width, 1);
     decoding = decoding.then(async () => {
       const { image } = await new ImageDecoder({ data: jpeg, type: 'image/jpeg' }).decode();
       const pixels = await pixelsOf(image);
@@ -155,6 +166,7 @@ async function pixelsOf(frame: VideoFrame): Promise<PixelImage> {
 
 interface ProbeWindow {
   benchChunk(bytes: number): void;
+  benchDrawn(width: number, count: number): void;
   benchPicture(picture: { value: number | null; width: number; at: number }): void;
 }
 
@@ -173,10 +185,15 @@ function probeConsole(read: typeof readMarker, marker: MarkerLayout, screenWidth
     }
   };
   let lastWidth = 0;
+  let lastDrawn = 0;
   const reported = new Set<number>();
   new MutationObserver((records) => {
     const at = performance.timeOrigin + performance.now();
     const canvas = records.at(-1)!.target as HTMLCanvasElement;
+    const drawn = Number(canvas.dataset.framesDrawn);
+    // A new canvas (a new share) counts from 0 again.
+    probe.benchDrawn(canvas.width, drawn >= lastDrawn ? drawn - lastDrawn : drawn);
+    lastDrawn = drawn;
     const scale = canvas.width / screenWidth;
     const block = Math.round(marker.block * scale);
     const [x, y, width] = [Math.round(marker.x * scale), Math.round(marker.y * scale), (marker.bits + 2) * block];
@@ -199,6 +216,7 @@ async function openConsole(browser: Browser, viewer: Viewer): Promise<{ context:
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   let offset = 0;
   await context.exposeFunction('benchChunk', (bytes: number) => viewer.received(bytes));
+  await context.exposeFunction('benchDrawn', (width: number, count: number) => viewer.drawn(width, count));
   await context.exposeFunction('benchPicture', ({ value, width, at }: { value: number | null; width: number; at: number }) => {
     viewer.configure(width);
     if (value !== null) viewer.markerSeen(value, at - performance.timeOrigin - offset);
@@ -303,6 +321,7 @@ async function runWorkload(workload: Workload, target: TargetProgram, xDisplay: 
   viewer.forget();
   const before = {
     frames: viewer.frames,
+    fullSizeFrames: viewer.fullSizeFrames,
     bytes: viewer.bytes,
     cpu: await cpuSeconds(person.pid),
     displayCpu: await cpuSeconds(xDisplay.pid),
@@ -328,7 +347,7 @@ async function runWorkload(workload: Workload, target: TargetProgram, xDisplay: 
   }
   const left = WORKLOAD_MS - (performance.now() - before.at);
   if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-  const after = { frames: viewer.frames, bytes: viewer.bytes, cpu: await cpuSeconds(person.pid), displayCpu: await cpuSeconds(xDisplay.pid), machine: await machineCpuTicks(), at: performance.now() };
+  const after = { frames: viewer.frames, fullSizeFrames: viewer.fullSizeFrames, bytes: viewer.bytes, cpu: await cpuSeconds(person.pid), displayCpu: await cpuSeconds(xDisplay.pid), machine: await machineCpuTicks(), at: performance.now() };
   const widths = viewer.widths.slice(before.widths);
   const glassToGlassMs: number[] = [];
   for (const [n, at] of asked) {
@@ -338,6 +357,7 @@ async function runWorkload(workload: Workload, target: TargetProgram, xDisplay: 
   const changedTicks = ticksWithChange(screenChanges, before.at, after.at, 1000 / SENDER_FPS);
   return {
     frames: after.frames - before.frames,
+    fullSizeFrames: after.fullSizeFrames - before.fullSizeFrames,
     bytes: after.bytes - before.bytes,
     glassToGlassMs,
     cpuSeconds: after.cpu - before.cpu,
@@ -396,6 +416,7 @@ export async function benchmarkDesktop(): Promise<string> {
                 workload,
                 path,
                 (figures.frames / figures.seconds).toFixed(1),
+                (figures.fullSizeFrames / figures.seconds).toFixed(1),
                 changes ? (figures.changedTicks / figures.seconds).toFixed(1) : '–',
                 ((figures.bytes * 8) / figures.seconds / 1000).toFixed(1),
                 ms(figures.glassToGlassMs, 0.5),
@@ -430,8 +451,9 @@ export async function benchmarkDesktop(): Promise<string> {
   rows.sort((a, b) => order(a).reduce((difference, value, at) => difference || value - order(b)[at]!, 0));
   return [
     `Desktop sharing through the local relay, ${WORKLOAD_MS / 1000} s a workload (targets at 1920×1080: typing and scrolling ≥ 15 frames/s at ≤ 1500 kbit/s, glass-to-glass p50 ≤ 150 ms, static ≤ 5 kbit/s)`,
-    formatTable(['screen', 'workload', 'path', 'frames/s', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", "X server's CPU", 'machine busy', 'coded width'], rows),
-    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. coded width: the video's width, and each change during the workload. person's CPU, X server's CPU: as a share of one core; machine busy: of both cores, as a share of all their time (the target program, the relay and the technician's Chromium or, for stills, this process's decoder are the rest).`,
+    `The person's side runs with assist's defaults: at most ${SENDER_FPS} frames/s (--max-fps), the picture made smaller only when it cannot come ${SIZE_RULE_FPS} times a second, H.264 since the console decodes it (the VP8 rows: --codec vp8).`,
+    formatTable(['screen', 'workload', 'path', 'frames/s', 'at full size', 'changed ticks/s', 'kbit/s', 'g2g p50 ms', 'g2g p95 ms', "person's CPU", "X server's CPU", 'machine busy', 'coded width'], rows),
+    `changed ticks/s: of the ${SENDER_FPS} ticks a second at which the person's side looks at the screen, how many saw it change (X DAMAGE): no sender at ${SENDER_FPS} frames/s can send more frames than that. at full size: the frames drawn at the screen's own width, unscaled ("15 frames/s at 1920×1080" is this column in the 1920×1080 rows). coded width: the video's width, and each change during the workload. person's CPU, X server's CPU: as a share of one core; machine busy: of both cores, as a share of all their time (the target program, the relay and the technician's Chromium or, for stills, this process's decoder are the rest).`,
     `typing: ${TYPING_CHARACTERS_PER_SECOND} characters a second, faster than a person types, so that every tick sees a change: its frames/s is what the pipeline can carry, not how fast someone types.`,
     '',
     'Input latency, video paths (technician’s click → the changed pixels seen back by the technician)',

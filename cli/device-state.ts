@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { DeviceKeyPair } from '../sdk/node.js';
 import { stateDirectory } from './state.js';
 import { CodedError } from '../shared/core/coded-error.js';
-import type { TechnicianIssuer } from '../shared/core/technician.js';
 
 export const DEVICE_STATE_VERSION = 1;
 
@@ -19,10 +18,11 @@ export interface DeviceState extends DeviceKeyPair {
   os: string;
   /** Epoch seconds. */
   enrolledAt: number;
-  /** The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed. */
+  /**
+   * The operator's Ed25519 public key, pinned at enrolment: only group policies it signed are obeyed, and they name
+   * the technicians' issuer. (Files written before then also hold a `technicianIssuer` the relay named: ignored.)
+   */
   operatorKey: string;
-  /** The technicians' sign-in issuer, pinned at enrolment: offers carry an ID token the device verifies against it. */
-  technicianIssuer?: TechnicianIssuer;
   /** The newest group-policy date (epoch seconds) accepted: an older policy is a relay rolling it back, after restarts too. */
   policyNotBefore?: number;
   relay: { webSocketUrl: string; httpUrl?: string };
@@ -81,6 +81,35 @@ export function rememberPolicyDate(issuedAt: number, directory = stateDirectory(
   if ((state.policyNotBefore ?? 0) < issuedAt) writePrivately(deviceFile(directory), { ...state, policyNotBefore: issuedAt });
 }
 
+/**
+ * The offers this device took lately (the technician's proof signature, and when it may be forgotten, epoch ms),
+ * in `offers-seen.json` beside device.json (0600): a restarted agent still refuses an offer the relay replays
+ * within its 5 minutes. Kept short: entries past their time are dropped, and at most MAX_OFFERS_SEEN, the newest.
+ */
+export const offersSeenFile = (directory = stateDirectory()) => join(directory, 'offers-seen.json');
+
+/** Far more offers than one device answers in 10 minutes (one at a time, each asked for up to 10 minutes). */
+export const MAX_OFFERS_SEEN = 1000;
+
+/** Those still to remember at `nowMs`; none when there is no file (or it cannot be read: only this user can write it). */
+export function readOffersSeen(nowMs: number, directory = stateDirectory()): Map<string, number> {
+  let entries: unknown;
+  try {
+    entries = (JSON.parse(readFileSync(offersSeenFile(directory), 'utf8')) as { offers?: unknown }).offers;
+  } catch {
+    return new Map();
+  }
+  if (!Array.isArray(entries)) return new Map();
+  const valid = entries.filter((entry): entry is [string, number] => Array.isArray(entry) && typeof entry[0] === 'string' && Number.isSafeInteger(entry[1]) && entry[1] > nowMs);
+  return new Map(valid.slice(-MAX_OFFERS_SEEN));
+}
+
+/** Keeps `seen` (whole-file write, then rename), without what may be forgotten at `nowMs`. */
+export function keepOffersSeen(seen: ReadonlyMap<string, number>, nowMs: number, directory = stateDirectory()): void {
+  const offers = [...seen].filter(([, forgetAt]) => forgetAt > nowMs).sort((a, b) => a[1] - b[1]);
+  writePrivately(offersSeenFile(directory), { version: 1, offers: offers.slice(-MAX_OFFERS_SEEN) });
+}
+
 export function readDeviceState(directory = stateDirectory()): DeviceState {
   const file = deviceFile(directory);
   let text: string;
@@ -99,8 +128,7 @@ export function readDeviceState(directory = stateDirectory()): DeviceState {
       state.version !== DEVICE_STATE_VERSION ||
       strings.some((key) => typeof state[key] !== 'string') ||
       typeof state.relay?.webSocketUrl !== 'string' ||
-      (state.policyNotBefore !== undefined && !Number.isSafeInteger(state.policyNotBefore)) ||
-      (state.technicianIssuer !== undefined && (['issuer', 'clientId', 'groupClaim'] as const).some((key) => typeof state.technicianIssuer?.[key] !== 'string'))
+      (state.policyNotBefore !== undefined && !Number.isSafeInteger(state.policyNotBefore))
     ) {
       throw new Error('fields are missing');
     }

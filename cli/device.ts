@@ -6,7 +6,9 @@ import { hostname, platform } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/node.js';
 import { cachedIssuerKeys } from '../shared/technician/id-token.js';
-import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState, rememberPolicyDate } from './device-state.js';
+import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
+import { deviceKeyFingerprint } from '../shared/core/device-approval.js';
+import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepOffersSeen, keepPendingKeys, readDeviceState, readOffersSeen, rememberPolicyDate } from './device-state.js';
 import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
 import { DEFAULT_MAX_FPS, prepareDesktop } from './desktop/desktop-share.js';
@@ -39,7 +41,8 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       pending.abandon();
       throw error;
     }
-    const { deviceId, group, enrolledAt, endpoints, operatorKey, technicianIssuer } = enrolment;
+    const { deviceId, group, enrolledAt, endpoints, operatorKey } = enrolment;
+    const fingerprint = deviceKeyFingerprint(keys.publicKey);
     pending.enrolled({
       version: DEVICE_STATE_VERSION,
       deviceId,
@@ -48,16 +51,17 @@ export async function enrol(options: EnrolOptions): Promise<number> {
       os,
       enrolledAt,
       operatorKey,
-      ...(technicianIssuer && { technicianIssuer }),
       relay: { webSocketUrl: endpoints.webSocketUrl, ...(endpoints.httpUrl === undefined ? {} : { httpUrl: endpoints.httpUrl }) },
       ...keys,
     });
     report(
       options.json,
-      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), ...(technicianIssuer && { technicianIssuer: technicianIssuer.issuer }) },
-      `Enrolled "${name}" in "${group}" as device ${deviceId}.\nIts key is in ${deviceFile()} (only you can read it). ${
-        technicianIssuer ? `It takes offers only from technicians signed in at ${technicianIssuer.issuer}. ` : 'The relay has no technician sign-in, so this device cannot take offers. '
-      }Keep it reachable for the help desk: assist agent`,
+      { event: 'enrolled', deviceId, name, group, os, file: deviceFile(), fingerprint, operatorKeyFingerprint: operatorKeyFingerprint(operatorKey) },
+      `Enrolled "${name}" in "${group}" as device ${deviceId}.
+Its key (fingerprint ${fingerprint}) is in ${deviceFile()} (only you can read it). It obeys only group policies signed by the operator key ${operatorKeyFingerprint(operatorKey)}, and takes offers only from technicians of the issuer such a policy names.
+Technicians can offer help once the operator approves it; give the operator this line (not through the relay):
+  npm run operator -- device approve ${deviceId} --fingerprint ${fingerprint}
+Keep it reachable for the help desk: assist agent`,
     );
     return 0;
   } catch (error) {
@@ -93,8 +97,9 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
     say,
     consentTimeoutMs: options.consentTimeoutSeconds * 1000,
     openBrowser: options.browser && hasDesktop(),
-    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: cachedIssuerKeys, recentOffers: new Map() },
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: cachedIssuerKeys, recentOffers: readOffersSeen(Date.now()) },
     rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt),
+    rememberOffers: (seen) => keepOffersSeen(seen, Date.now()),
     terminal,
     prepareDesktop: () => prepareDesktop({ maxFps: DEFAULT_MAX_FPS }),
     sessionFrontend: ({ technician, shares, controlAllowed }) =>

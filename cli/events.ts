@@ -5,7 +5,9 @@
 import type { ShareStopReason } from '../sdk/assist-messages.js';
 import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/messages.js';
 import * as v from 'valibot';
+import { decodeBase64, encodeBase64, isBase64 } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
@@ -40,6 +42,8 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
+  /** Technician of an offer to a device: its person is asked now and has `seconds` to answer (the device's own time). */
+  | { event: 'asked'; seconds: number }
   /**
    * Control granted or revoked; or (expert) the answer to a request for it: refused,
    * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).
@@ -101,7 +105,8 @@ export type SessionEvent =
    * person's program died with that process: a new one starts (with the same --command).
    */
   | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
-  | { event: 'ended'; reason: EndReason | LocalEndReason }
+  /** offerAnswer: `assist offer --device` turned down, the device's answer (deny, no-answer, or its refusal's code). */
+  | { event: 'ended'; reason: EndReason | LocalEndReason; offerAnswer?: OfferRefusalAnswer }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
    * on until it exits or the person sends hang-up; 'program-exited' follows.
@@ -120,7 +125,7 @@ export type Command = { [C in CommandName]: v.InferOutput<(typeof commands)[C][0
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
-  if (event.event === 'output') return JSON.stringify({ event: 'output', data: Buffer.from(event.bytes).toString('base64') });
+  if (event.event === 'output') return JSON.stringify({ event: 'output', data: encodeBase64(event.bytes) });
   return JSON.stringify(event);
 }
 
@@ -133,7 +138,6 @@ export class CommandError extends CodedError<'invalid-command'> {
   }
 }
 
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const wholeNumber = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const bare = <const C extends string>(cmd: C) => v.object({ cmd: v.literal(cmd) });
 
@@ -145,8 +149,8 @@ const commands = {
   /** Keystrokes: the expert's (with control), or the agent typing into its own terminal. */
   input: [
     v.pipe(
-      v.object({ cmd: v.literal('input'), data: v.pipe(v.string(), v.regex(CANONICAL_BASE64)) }),
-      v.transform(({ data }) => ({ cmd: 'input' as const, bytes: new Uint8Array(Buffer.from(data, 'base64')) })),
+      v.object({ cmd: v.literal('input'), data: v.pipe(v.string(), v.check(isBase64)) }),
+      v.transform(({ data }) => ({ cmd: 'input' as const, bytes: decodeBase64(data) })),
     ),
     'input needs "data": the bytes as base64',
   ],

@@ -19,8 +19,13 @@ import {
   revokeEnrolmentToken,
 } from '../shared/server/use-cases/enrolment.js';
 import { ensureOperatorKey, operatorKeyFile, readOperatorKey } from './operator-key.js';
-import type { SignedGroupPolicy } from '../shared/core/group-policy.js';
+import { namesNoIssuer, type SignedGroupPolicy } from '../shared/core/group-policy.js';
+import { DEFAULT_GROUP_CLAIM, parseTechnicianIssuer } from '../shared/core/technician-issuer.js';
+import type { TechnicianIssuer } from '../shared/core/technician.js';
+import { technicianIssuerFromEnvironment } from '../shared/server/config/technician-issuer.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
+import { deviceKeyFingerprint } from '../shared/core/device-approval.js';
+import { approveDevice, listPendingDevices } from '../shared/server/use-cases/device-approval.js';
 import { listGroupPolicies, parsePermittedViewers, PERMITTED_VIEWERS_FORMAT, setGroupPolicy } from '../shared/server/use-cases/group-policies.js';
 import { operatorTable, tableErrorSentence, tableOptions, tableOptionsUsage } from './operator-table.js';
 import { fileIntoCollections } from './upgrade-table.js';
@@ -34,13 +39,24 @@ Commands:
                      devices pin it at enrolment and obey only policies it signed. Back it up;
                      a new key means enrolling every device again.
   policy set --group NAME [--allow ${PERMITTED_VIEWERS_FORMAT} ...]
+             [--issuer URL --client-id ID [--group-claim NAME]]
                      sign and store who may offer help to the devices in the group NAME: each
                      --allow names a technician group (from the sign-in token's group claim),
                      the most it may be given, and whether the device asks its person first
                      (ask, the default) or connects with a notice that stays visible for the
                      whole session (notice). The first --allow naming one of a technician's
                      groups applies. No --allow: nobody may offer.
-  policies           list the signed policies: group, technician groups, level, consent
+                     The policy also names the issuer technicians sign in with: devices
+                     believe only ID tokens of that issuer, so it comes from your deployment
+                     configuration, never from the relay: --issuer/--client-id/--group-claim
+                     (the values of CDK context oidcIssuer/oidcClientId/oidcGroupClaim, or
+                     the Cognito pool's issuer and client; npm start prints its own as
+                     "Sign-in"), else $ASSIST_OIDC_ISSUER, $ASSIST_OIDC_CLIENT_ID and
+                     $ASSIST_OIDC_GROUP_CLAIM, else the issuer of the group's current policy
+                     if your operator key signed it. Signing a policy again with another
+                     issuer moves the group's devices to it.
+  policies           list the signed policies: group, technician groups, level, consent,
+                     issuer
   enrolment-token --group NAME --expires DURATION [--uses N]
                      make a token that enrols devices into the group NAME; it is shown
                      once (the relay keeps only its hash). DURATION: 90m, 12h, 7d (at most
@@ -50,7 +66,17 @@ Commands:
   enrolment-tokens   list the unexpired tokens: id, group, uses left, expiry
   revoke-enrolment-token ID
                      the token with this id (from the list) enrols nothing more
-  devices            list the enrolled devices: id, group, name, OS, enrolled, last seen
+  devices [--pending]
+                     list the enrolled devices: id, group, name, OS, key fingerprint,
+                     approved or awaiting approval, enrolled, last seen (--pending: only
+                     those awaiting approval)
+  device approve ID|NAME [--fingerprint F]
+                     sign the device's record (id, name, group, key) with the operator key:
+                     until then technicians see it as awaiting approval and cannot offer it
+                     help, and afterwards their clients refuse it if the relay changes any
+                     of it. Compare the key fingerprint first with the one \`assist enrol\`
+                     showed on the device (--fingerprint F refuses to sign another): the
+                     relay's table is not the device's word
   device remove ID|NAME [--connections URL]
                      remove a device at once: it can no longer sign in, and its agent stops
                      at its next heartbeat (within 5 minutes); with --connections (the
@@ -65,15 +91,18 @@ Commands:
 Options:
 ${tableOptionsUsage}
   --operator-key FILE
-                     the operator's signing key (operator-key, policy set, enrolment-token)
+                     the operator's signing key (operator-key, policy set, enrolment-token,
+                     device approve)
   --json             JSON output (one object per line for lists)
   -h, --help         show this help
 
 Examples:
   npm run operator -- operator-key
-  npm run operator -- policy set --group "Finance laptops" --allow "Service desk:control" --allow "Auditors:view" --local http://127.0.0.1:53412
+  npm run operator -- policy set --group "Finance laptops" --allow "Service desk:control" --allow "Auditors:view" \
+      --issuer http://127.0.0.1:8788 --client-id assist-relay --local http://127.0.0.1:53412
   npm run operator -- enrolment-token --group "Finance laptops" --expires 7d --local http://127.0.0.1:53412
-  npm run operator -- devices --table RelayStack-Table1234 --region eu-west-1
+  npm run operator -- devices --pending --table RelayStack-Table1234 --region eu-west-1
+  npm run operator -- device approve "Reception PC" --fingerprint 9sQk3hV0cJ0Xo2VfX5mZbQ --local http://127.0.0.1:53412
   npm run operator -- device remove 3q2lYw7Xk1l0bq8VtX3u2A --local http://127.0.0.1:53412
 `;
 
@@ -91,7 +120,12 @@ function parseOptions() {
       uses: { type: 'string' },
       connections: { type: 'string' },
       allow: { type: 'string', multiple: true },
+      issuer: { type: 'string' },
+      'client-id': { type: 'string' },
+      'group-claim': { type: 'string' },
       'operator-key': { type: 'string' },
+      pending: { type: 'boolean', default: false },
+      fingerprint: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -139,15 +173,34 @@ const registry = new DynamoDeviceRegistry(target.client, target.table, nowSecond
 const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
 
 function printDevice(device: DeviceRecord): void {
-  if (values.json) console.log(JSON.stringify(device));
-  else console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  enrolled ${when(device.enrolledAt)}  last seen ${device.lastSeenAt ? when(device.lastSeenAt) : 'never'}`);
+  const fingerprint = deviceKeyFingerprint(device.publicKey);
+  if (values.json) return console.log(JSON.stringify({ ...device, fingerprint }));
+  const approval = device.approval ? `approved ${when(device.approval.approvedAt)}` : 'AWAITING APPROVAL';
+  console.log(`${device.deviceId}  ${device.group}  ${device.name}  ${device.os}  key ${fingerprint}  ${approval}  enrolled ${when(device.enrolledAt)}  last seen ${device.lastSeenAt ? when(device.lastSeenAt) : 'never'}`);
 }
 
 function printPolicy(signed: SignedGroupPolicy): void {
   const { group, issuedAt, rules } = signed.policy;
   if (values.json) return console.log(JSON.stringify(signed));
   const who = rules.map((rule) => `${rule.technicianGroup}: ${rule.level}, ${rule.consent === 'ask' ? 'asks first' : 'no question, visible notice'}`);
-  console.log(`"${group}" (signed ${when(issuedAt)}): ${who.length === 0 ? 'nobody may offer help' : who.join('; ')}`);
+  const issuer = namesNoIssuer(signed)
+    ? `names no issuer, so its devices refuse every offer: sign it again (policy set --group "${group}" --issuer …)`
+    : `technicians of ${signed.policy.technicianIssuer.issuer} (client ${signed.policy.technicianIssuer.clientId}, groups in "${signed.policy.technicianIssuer.groupClaim}")`;
+  console.log(`"${group}" (signed ${when(issuedAt)}): ${who.length === 0 ? 'nobody may offer help' : who.join('; ')}; ${issuer}`);
+}
+
+/** --issuer/--client-id/--group-claim, else the ASSIST_OIDC_* variables (the names the stack gives the functions), else none. */
+function givenTechnicianIssuer(): TechnicianIssuer | undefined {
+  try {
+    if (values.issuer === undefined) {
+      if (values['client-id'] !== undefined || values['group-claim'] !== undefined) fail('--client-id and --group-claim go with --issuer: give the issuer URL too');
+      return technicianIssuerFromEnvironment();
+    }
+    if (values['client-id'] === undefined) fail('--issuer needs --client-id: the client id the issuer gave the relay (assist-relay for npm start)');
+    return parseTechnicianIssuer(values.issuer, values['client-id'], values['group-claim'] ?? DEFAULT_GROUP_CLAIM, (key) => `--${{ issuer: 'issuer', clientId: 'client-id', groupClaim: 'group-claim' }[key]}`);
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 try {
@@ -177,7 +230,8 @@ It is shown only now: the relay keeps only its hash. On each device:
       if (rest[0] !== 'set' || rest.length !== 1) fail('say what to do with which policy: policy set --group NAME --allow ...');
       if (values.group === undefined) fail('say which device group the policy governs: --group NAME');
       const rules = (values.allow ?? []).map(parsePermittedViewers);
-      const signed = await setGroupPolicy(registry, readOperatorKey(keyFile).secretKey, nowSeconds(), { group: values.group, rules });
+      const technicianIssuer = givenTechnicianIssuer();
+      const signed = await setGroupPolicy(registry, readOperatorKey(keyFile).secretKey, nowSeconds(), { group: values.group, rules, ...(technicianIssuer && { technicianIssuer }) });
       printPolicy(signed);
       break;
     }
@@ -204,13 +258,26 @@ It is shown only now: the relay keeps only its hash. On each device:
       break;
     }
     case 'devices': {
-      const devices = await listDevices(registry);
+      if (rest.length > 0) fail(`devices takes no arguments besides its options, not "${rest.join(' ')}" (to approve one: device approve ID|NAME)`);
+      const devices = values.pending ? await listPendingDevices(registry) : await listDevices(registry);
       devices.forEach(printDevice);
-      if (devices.length === 0 && !values.json) console.log('No enrolled devices.');
+      if (devices.length === 0 && !values.json) console.log(values.pending ? 'No device awaits approval.' : 'No enrolled devices.');
       break;
     }
     case 'device': {
-      if (rest[0] !== 'remove' || rest.length !== 2) fail('say what to do with which device: device remove ID|NAME');
+      if (rest[0] === 'approve' && rest.length === 2) {
+        const device = await approveDevice(registry, readOperatorKey(keyFile).secretKey, rest[1]!, nowSeconds(), values.fingerprint);
+        const fingerprint = deviceKeyFingerprint(device.publicKey);
+        console.log(
+          values.json
+            ? JSON.stringify({ approved: device.deviceId, name: device.name, group: device.group, fingerprint })
+            : `Approved ${device.name} (${device.deviceId}, "${device.group}", key ${fingerprint}): technicians may offer it help as the policy allows.${
+                values.fingerprint === undefined ? ' You gave no --fingerprint: make sure it is the one the device showed.' : ''
+              }`,
+        );
+        break;
+      }
+      if (rest[0] !== 'remove' || rest.length !== 2) fail('say what to do with which device: device approve ID|NAME, or device remove ID|NAME');
       const device = await removeDevice(registry, rest[1]!);
       const { connectionId } = device;
       const endpoint = values.connections;

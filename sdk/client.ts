@@ -12,6 +12,7 @@
 
 import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
 import type { TechnicianIdentity } from '../shared/core/technician.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 import type {
   ApprovalMode,
   AuditEvent,
@@ -136,6 +137,8 @@ export type OwnEndReason = NonNullable<EndSessionRequest['reason']>;
 
 export interface SessionEnd {
   reason: EndReason | LocalEndReason;
+  /** A help-desk offer turned down ('denied'): the device's answer, as the relay passed it on (offer-outcome.ts). */
+  offerAnswer?: OfferRefusalAnswer;
   /** The peer's authenticated close arrived after all its data: an orderly end, not a cut. */
   peerClosed: boolean;
   /** The peer acknowledged everything this side sent, close included (only end() sends a close). */
@@ -472,7 +475,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
 
   /**
    * Ends the session in order: closes the session stream once the peer has acknowledged everything
-   * (waiting at most endTimeoutMs), then asks the relay to end the session for both sides. A
+   * (waiting at most endTimeoutMs, and only while the peer is connected), then asks the relay to end the session for both sides. A
    * joiner before approval only leaves (the invitation reopens for the creator); an agent that
    * refuses the expert passes `reason: 'denied'`, one that ends an approved session for inactivity
    * `reason: 'idle-timeout'` (sdk/idle-limit.ts).
@@ -668,7 +671,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         if (this.#session?.role === 'agent') return;
         return void this.#activate({ mode: message.mode, expiresAt: message.expiresAt });
       case 'ended':
-        return void this.#finish(message.reason);
+        return void this.#finish(message.reason, undefined, message.offerAnswer === 'view' || message.offerAnswer === 'control' ? undefined : message.offerAnswer);
       case 'error':
         return this.emit('error', RelayError.fromReply(message));
     }
@@ -727,7 +730,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
   async #endInOrder(reason: OwnEndReason | undefined): Promise<SessionEnd> {
     if (!this.#session) return this.#finish('closed');
     await this.#resumption();
-    const delivered = this.#sessionStream ? await this.#waitAtMost(this.#endTimeoutMs, this.#sessionStream.end()) : false;
+    const delivered = this.#sessionStream ? await this.#waitAtMost(this.#endTimeoutMs, this.#whilePeerPresent(this.#sessionStream.end())) : false;
     // The connection may have dropped while the peer acknowledged: the relay must hear endSession.
     await this.#resumption();
     if (this.#state.phase === 'ended') return this.#state.end;
@@ -750,11 +753,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#finish('stream-failed', error);
   }
 
-  #finish(reason: SessionEnd['reason'], error?: Error): SessionEnd {
+  #finish(reason: SessionEnd['reason'], error?: Error, offerAnswer?: OfferRefusalAnswer): SessionEnd {
     if (this.#state.phase === 'ended') return this.#state.end;
     const delivered = this.#state.phase === 'leaving' && this.#state.delivered;
     const end: SessionEnd = { reason, peerClosed: this.#sessionStream?.remoteClosed ?? false, delivered };
     if (error) end.error = error;
+    if (offerAnswer) end.offerAnswer = offerAnswer;
     this.#enter({ phase: 'ended', end });
     this.#stopped.abort();
     for (const stream of this.#streams.values()) stream.dispose();
@@ -767,6 +771,25 @@ export class RelayClient extends Emitter<RelayClientEvents> {
    * Waits until `promise` settles, `ms` pass, or the session ends, whichever comes first.
    * True only if `promise` was given and fulfilled.
    */
+  /**
+   * `delivery`, given up (rejected) as soon as the peer is away: it acknowledges nothing until it is
+   * back, so ending waits for it only while it is there (the relay tells it of the end when it resumes).
+   */
+  #whilePeerPresent(delivery: Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const away = () => {
+        stopListening();
+        reject(new Error('the peer is away'));
+      };
+      const stopListening = this.on('peer', (state) => (state === 'connected' ? undefined : away()));
+      if (!this.#peer.present) away();
+      delivery.then(
+        (value) => (stopListening(), resolve(value)),
+        (error: unknown) => (stopListening(), reject(error)),
+      );
+    });
+  }
+
   #waitAtMost(ms: number, promise?: Promise<unknown>): Promise<boolean> {
     const signal = this.#stopped.signal;
     if (signal.aborted) {

@@ -1,9 +1,9 @@
 // Both sides of a help-desk offer (docs/help-desk.md, docs/protocol.md "Help-desk offers"). The technician pins
 // the device's key, seals its helper code to it and signs the offer with the key its ID token is bound to. The
-// device, before anything is shown to the person, verifies that ID token against the issuer it pinned at
-// enrolment (keys fetched from the issuer, not the relay) and the signature over what it received, checks the
-// group policy against the operator key it pinned, picks the rule for the verified technician's groups itself,
-// and opens the code with its own key. So a relay can neither invent or alter an offer, nor flip "ask" into
+// device, before anything is shown to the person, checks the group policy against the operator key it pinned
+// at enrolment, verifies that ID token against the issuer the policy names (keys fetched from the issuer, not
+// the relay) and the signature over what it received, picks the rule for the verified technician's groups
+// itself, and opens the code with its own key. So a relay can neither invent or alter an offer, nor flip "ask" into
 // "notice" (or view into control), nor read the code.
 
 import type { JWTVerifyGetKey } from 'jose';
@@ -12,7 +12,7 @@ import { GroupPolicyError, permittedViewersFor, verifyGroupPolicy, type GroupPol
 import { helpOfferBytes, OFFER_FRESH_SECONDS } from '../shared/core/help-offer.js';
 import type { ApprovalMode, OfferableDevice, ServerMessage } from '../shared/core/messages.js';
 import { CodedError } from '../shared/core/coded-error.js';
-import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/technician.js';
+import type { TechnicianIdentity } from '../shared/core/technician.js';
 import { TechnicianTokenError, type TechnicianTokenErrorCode } from '../shared/technician/errors.js';
 import { signTechnicianBinding, verifyTechnicianProof } from '../shared/technician/proof.js';
 import type { HelpOffer } from './assist.js';
@@ -30,10 +30,8 @@ export type DeviceOffer = Omit<Extract<ServerMessage, { type: 'helpOffered' }>, 
 export interface EnrolledDevice {
   deviceId: string;
   group: string;
-  /** Pinned at enrolment. */
+  /** Pinned at enrolment (checked against the token's fingerprint): it signs the policies, which name the technicians' issuer. */
   operatorKey: string;
-  /** Pinned at enrolment: the only issuer whose technicians this device believes. Absent: enrolled where the relay had none. */
-  technicianIssuer?: TechnicianIssuer;
   /** PKCS #8, base64url. */
   privateKey: string;
 }
@@ -66,7 +64,6 @@ export type OfferRefusal =
   | TechnicianTokenErrorCode
   | 'not-permitted'
   | 'unopenable-code'
-  | 'no-pinned-issuer'
   | 'technician-mismatch'
   | 'stale-offer'
   | 'replayed-offer';
@@ -76,11 +73,8 @@ export class OfferRefusedError extends CodedError<OfferRefusal> {
 }
 
 /** The technician, as the device verifies them from the proof alone; the relay's word only has to agree. */
-async function verifiedTechnician(offer: DeviceOffer, device: EnrolledDevice, checks: OfferChecks): Promise<TechnicianIdentity> {
-  const issuer = device.technicianIssuer;
-  if (!issuer) {
-    throw new OfferRefusedError('no-pinned-issuer', 'this device pinned no technician sign-in issuer at enrolment, so it cannot tell who offers; have the operator remove it and enrol it again');
-  }
+async function verifiedTechnician(offer: DeviceOffer, device: EnrolledDevice, policy: GroupPolicy, checks: OfferChecks): Promise<TechnicianIdentity> {
+  const issuer = policy.technicianIssuer;
   if (Math.abs(checks.now / 1000 - offer.offeredAt) > OFFER_FRESH_SECONDS) {
     throw new OfferRefusedError('stale-offer', `the offer was made at ${new Date(offer.offeredAt * 1000).toISOString()}, too long ago (or this clock is wrong): a replay, refused; check this machine's clock if offers keep being refused`);
   }
@@ -103,7 +97,7 @@ async function verifiedTechnician(offer: DeviceOffer, device: EnrolledDevice, ch
 
 /** The device's verdict on an offer, each part checked by the device itself (see the top of this file). */
 export async function decideOffer(offer: DeviceOffer, device: EnrolledDevice, checks: OfferChecks): Promise<OfferDecision> {
-  const technician = await verifiedTechnician(offer, device, checks);
+  // The policy first: it names the issuer the technician's proof must come from.
   let policy: GroupPolicy;
   try {
     policy = verifyGroupPolicy(device.operatorKey, offer.policy, device.group, checks.policyNotBefore);
@@ -111,6 +105,7 @@ export async function decideOffer(offer: DeviceOffer, device: EnrolledDevice, ch
     if (error instanceof GroupPolicyError) throw new OfferRefusedError(error.code, error.message);
     throw error;
   }
+  const technician = await verifiedTechnician(offer, device, policy, checks);
   const rule = permittedViewersFor(policy, technician.groups);
   if (!rule) {
     throw new OfferRefusedError('not-permitted', `the operator's policy for "${device.group}" lets none of ${technician.name}'s groups offer help to this device`);

@@ -8,8 +8,6 @@ import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { discoverRelay, type DiscoveredRelay, type FetchLike, type RelayAddress } from './assist.js';
 import { openRequestConnection, type WebSocketConstructor } from './connection.js';
 import { CodedError } from '../shared/core/coded-error.js';
-import type { TechnicianIssuer } from '../shared/core/technician.js';
-import { relayTechnicianIssuer, TechnicianSignInError } from './technician.js';
 
 /** A device key pair as it is kept: both halves base64url (public: raw 32 bytes; private: PKCS #8). */
 export interface DeviceKeyPair {
@@ -35,11 +33,7 @@ export class DeviceEnrolmentError extends CodedError<DeviceEnrolmentErrorCode> {
   override readonly name = 'DeviceEnrolmentError';
 }
 
-export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & {
-  endpoints: DiscoveredRelay;
-  /** The issuer technicians sign in with, as the relay named it at enrolment: the device believes only its ID tokens. */
-  technicianIssuer?: TechnicianIssuer;
-};
+export type DeviceEnrolment = Omit<Extract<ServerMessage, { type: 'deviceEnrolled' }>, 'type'> & { endpoints: DiscoveredRelay };
 
 export interface EnrolDeviceOptions {
   relay: RelayAddress;
@@ -53,21 +47,12 @@ export interface EnrolDeviceOptions {
   requestTimeoutMs?: number;
 }
 
-/** The relay's technician issuer, asked before the token is spent; none when the relay has no technician sign-in. */
-async function technicianIssuerOf(endpoints: DiscoveredRelay): Promise<TechnicianIssuer | undefined> {
-  if (endpoints.httpUrl === undefined) return undefined;
-  try {
-    return await relayTechnicianIssuer(endpoints.httpUrl);
-  } catch (error) {
-    if (error instanceof TechnicianSignInError && error.code === 'sign-in-not-configured') return undefined;
-    throw error;
-  }
-}
-
-/** Registers the device's public key with the relay, spending the enrolment token; pins the relay's technician issuer. */
+/**
+ * Registers the device's public key with the relay, spending the enrolment token, and returns the operator key
+ * to pin. The technicians' issuer is not asked of the relay: each signed group policy names it (group-policy.ts).
+ */
 export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEnrolment> {
   const endpoints = await discoverRelay(options.relay, options.fetch);
-  const technicianIssuer = await technicianIssuerOf(endpoints);
   const connection = await openRequestConnection(options.WebSocket, endpoints.webSocketUrl, options.requestTimeoutMs);
   try {
     const { type: _type, ...enrolled } = await connection.request({
@@ -84,7 +69,7 @@ export async function enrolDevice(options: EnrolDeviceOptions): Promise<DeviceEn
         'the relay answered with an operator key that is not the one this enrolment token names, so this device keeps nothing; tell the operator (the relay may have been tampered with)',
       );
     }
-    return { ...enrolled, endpoints, ...(technicianIssuer && { technicianIssuer }) };
+    return { ...enrolled, endpoints };
   } finally {
     connection.close();
   }

@@ -17,7 +17,14 @@ import type { DesktopSession, InputDevice, MonitorInfo, OpenEncoder, ScreenCaptu
 import { VideoSender } from './video-sender.js';
 import { openX11Watch } from './x11.js';
 
-export const DEFAULT_MAX_FPS = 15;
+/**
+ * Above the 15 frames a second the encoded size is kept for (encode-size.ts: SIZE_RULE_FPS), so that
+ * the pipeline, not the cap, sets the rate where the machine has frames to spare: at a cap of 15 a
+ * share could never show 15, since some ticks see no change. Not 30: each frame costs CPU (a 1920×1080
+ * H.264 frame about 25 ms of this process's) and the bitrate (at most 1.5 Mbit/s) is shared by more
+ * frames, for motion a technician reading a desktop hardly needs.
+ */
+export const DEFAULT_MAX_FPS = 20;
 export const MAX_FPS_LIMIT = 30;
 /** Dropped input is reported at most this often: a technician without control moving the mouse drops dozens a second. */
 const DROPPED_REPORT_MS = 1000;
@@ -132,7 +139,7 @@ export class DesktopShare {
     });
     const mapping = () => this.#sender.mapping;
     this.#openWatch = devices.openWatch;
-    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage() });
+    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage(), pointerPosition: () => this.#watch?.pointerPosition?.() });
     this.#injector = new InputInjector(devices.input, devices.platform, mapping);
   }
 

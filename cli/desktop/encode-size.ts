@@ -1,9 +1,14 @@
 // When to change the encoded size, from what a frame costs the sender: its capture, then its encode
 // (video-sender.ts captures only when the encoder is about to be free, so the two add up; only the
-// encode depends on the size). The rule looks at the medians of the last frames, so a few slow
-// frames while the machine is busy change nothing:
+// encode depends on the size). The size defends a frame rate, SIZE_RULE_FPS (or the cap, when the
+// person asked for fewer: --max-fps): a picture too slow for that rate steps down, one fast enough
+// stays large, and the frames come as fast as the pipeline carries them, up to the cap. Above
+// SIZE_RULE_FPS more frames are welcome but not worth a smaller picture: a 1920×1080 desktop's text is
+// readable at 1920 and 1440 wide, hardly at 640, and a technician reads far more than they watch
+// motion. The rule looks at the medians of the last frames, so a few slow frames while the machine is
+// busy change nothing:
 //   - down a step when the median capture plus the median encode take more than FRAME_BUDGET_SHARE
-//     of the frame interval;
+//     of the defended frame interval;
 //   - back up a step when the capture plus STEP_UP_ENCODE_FACTOR times the encode would still fit
 //     (the larger size has 16/9 the pixels, and room to spare), no sooner than STEP_UP_AFTER_MS after
 //     the last change. A step up that proves too slow again doubles that wait, up to
@@ -13,6 +18,8 @@
 
 import type { Clock } from '../../sdk/node.js';
 
+/** The frame rate the size is kept for: a slower picture steps down, a faster cap never makes it. */
+export const SIZE_RULE_FPS = 15;
 /** Frames measured at a size before any decision (the first frames of an encoder are slower). */
 export const MEASURED_FRAMES = 15;
 /** A frame's capture and encode may take this share of the frame interval before the size steps down… */
@@ -31,6 +38,7 @@ export interface FrameCost {
 }
 
 export class EncodeSizeRule {
+  /** The interval of the frame rate the size defends. */
   readonly #frameIntervalMs: number;
   readonly #clock: Pick<Clock, 'now'>;
   /** Frame costs at the current size, newest last, at most MEASURED_FRAMES. */
@@ -39,8 +47,9 @@ export class EncodeSizeRule {
   #lastStep: SizeStep | undefined;
   #stepUpAfterMs = STEP_UP_AFTER_MS;
 
-  constructor(frameIntervalMs: number, clock: Pick<Clock, 'now'>) {
-    this.#frameIntervalMs = frameIntervalMs;
+  /** `maxFps`: the share's cap (--max-fps); the rule defends the lower of it and SIZE_RULE_FPS. */
+  constructor(maxFps: number, clock: Pick<Clock, 'now'>) {
+    this.#frameIntervalMs = 1000 / Math.min(maxFps, SIZE_RULE_FPS);
     this.#clock = clock;
     this.#changedAt = clock.now();
   }

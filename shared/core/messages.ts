@@ -107,7 +107,7 @@ export const MAX_OFFER_REASON_CHARS = 200;
  * What became of a help-desk offer, as the device's agent tells the relay (answerOffer): the person allowed
  * view or control, denied, did not answer in time, or the device refused the offer itself (a policy that does
  * not verify, a technician no rule names, a code it cannot open, a technician's proof that does not verify
- * against the issuer it pinned (the token-* codes of shared/technician/errors.ts), an offer the relay altered,
+ * against the issuer the signed policy names (the token-* codes of shared/technician/errors.ts), an offer the relay altered,
  * replayed or let go stale).
  */
 export const offerAnswers = [
@@ -116,12 +116,12 @@ export const offerAnswers = [
   'deny',
   'no-answer',
   'malformed-policy',
+  'policy-without-issuer',
   'bad-policy-signature',
   'policy-for-another-group',
   'policy-rolled-back',
   'not-permitted',
   'unopenable-code',
-  'no-pinned-issuer',
   'token-malformed',
   'token-expired',
   'token-clock-skew',
@@ -247,6 +247,8 @@ export const errorCodes = [
   'offer-not-permitted',
   /** The device is not connected to the relay now. */
   'device-unavailable',
+  /** The operator has not approved the device yet (npm run operator -- device approve): no offers to it. */
+  'device-not-approved',
   'internal',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

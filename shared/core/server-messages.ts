@@ -43,6 +43,8 @@ const signedGroupPolicy = messageSchema({
     group: text,
     issuedAt: count,
     rules: v.array(messageSchema({ technicianGroup: text, level: oneOf(approvalModes), consent: oneOf(consentRules) }), 'must be a list of rules'),
+    /** Optional here so a policy signed before policies named the issuer reaches the device, which refuses it with its own code. */
+    technicianIssuer: v.optional(messageSchema({ issuer: text, clientId: text, groupClaim: text })),
   }),
   signature: text,
 });
@@ -55,6 +57,8 @@ export const offerableDevice = messageSchema({
   os: text,
   /** Its enrolled Ed25519 key: the technician seals the code to it. */
   publicKey: text,
+  /** The operator's signature over id, name, group and key (device-approval.ts); absent: awaiting approval. */
+  approval: v.optional(messageSchema({ operatorKey: text, signature: text, approvedAt: count })),
   /** Signed in now. */
   online: flag,
   lastSeenAt: v.optional(count),
@@ -110,7 +114,8 @@ export const serverMessageSchema = v.variant(
     messageSchema({ type: v.literal('sessionExtended'), expiresAt: count, maxExpiresAt: count }),
     messageSchema({ type: v.literal('invitationEmailed'), to: text }),
     messageSchema({ type: v.literal('auditLog'), sessionId: text, events: v.array(auditEvent, 'must be a list of audit events') }),
-    messageSchema({ type: v.literal('ended'), reason: oneOf(endReasons) }),
+    /** offerAnswer: a help-desk offer the device turned down (reason 'denied'), with the device's answer (offer-outcome.ts). */
+    messageSchema({ type: v.literal('ended'), reason: oneOf(endReasons), offerAnswer: v.optional(oneOf(offerAnswers)) }),
     /**
      * The device is enrolled in `group` under `deviceId` (its name need not be unique). `operatorKey`: the
      * operator's Ed25519 public key, whose fingerprint ends the enrolment token; the device pins it.

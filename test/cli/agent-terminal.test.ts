@@ -14,7 +14,7 @@ import type { AssistEnd } from '../../sdk/node.js';
 import { ASSIST_BIN, AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
 import { offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { approveDevice, newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Kiosks';
@@ -24,8 +24,8 @@ const tmux = new Tmux();
 const stateHome = mkdtempSync(join(tmpdir(), 'assist-agent-terminal-'));
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:view');
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:view', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
 afterAll(async () => {
@@ -39,8 +39,9 @@ const defer = useCleanups();
 it('without a display, a person at the terminal shares a shell on their answer; the invite’s keys steer it; control the policy does not allow is refused', async () => {
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
   const enrol = new AssistProcess(['enrol', '--relay', runtime.httpUrl, '--token', token, '--name', 'Kiosk 9', '--json'], { env: { XDG_STATE_HOME: stateHome } });
-  const { deviceId } = await enrol.next('enrolled');
+  const { deviceId, fingerprint } = await enrol.next('enrolled');
   expect(await enrol.exitCode()).toBe(0);
+  await approveDevice(runtime.dynamoEndpoint, String(deviceId), String(fingerprint));
   await tmux.start('kiosk', [process.execPath, ASSIST_BIN, 'agent', '--no-browser'], { cols: 120, rows: 40 }, { XDG_STATE_HOME: stateHome, DISPLAY: '', WAYLAND_DISPLAY: '' });
   await tmux.waitFor('kiosk', /Online as "Kiosk 9"/);
 
@@ -61,7 +62,7 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   await tmux.type('kiosk', 'v');
   await tmux.press('kiosk', 'Enter');
   expect(await approved).toMatchObject({ mode: 'view' });
-  expect(await told).toBe('Kiosk 9 has no desktop to share (the agent runs outside a graphical session: no display): a shell in the terminal where its agent runs is shared instead.');
+  expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): a shell in the terminal where its agent runs is shared instead.');
   await tmux.waitFor('kiosk', /Ada Lovelace can now see your terminal \(but not type in it\)/);
   // The keys offered leave out control, which the policy does not allow.
   await tmux.waitFor('kiosk', /Keys: Ctrl-\] then p \(pause\), m \(message\), e \(end\), \? \(help\)\./);

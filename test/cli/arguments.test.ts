@@ -1,6 +1,8 @@
 // `assist` without a relay: help texts, wrong arguments and their exit status.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_FPS, MAX_FPS_LIMIT } from '../../cli/desktop/desktop-share.js';
+import { SIZE_RULE_FPS } from '../../cli/desktop/encode-size.js';
 import { ASSIST_BIN } from '../support/cli.js';
 
 function assist(...args: string[]) {
@@ -25,6 +27,12 @@ describe('help', () => {
     for (const command of ['approve', 'deny', 'input', 'request-control', 'grant-control', 'revoke-control', 'refuse-control', 'pause', 'resume', 'end']) {
       expect(stdout).toContain(command);
     }
+  });
+
+  it('assist invite --help gives the frame-rate cap and the rate the picture is kept large for, as the share uses them', () => {
+    const { stdout } = assist('invite', '--help');
+    expect(stdout.replace(/\s+/g, ' ')).toContain(`at most N pictures a second (default ${DEFAULT_MAX_FPS}, at most ${MAX_FPS_LIMIT})`);
+    expect(stdout.replace(/\s+/g, ' ')).toContain(`smaller only when it cannot come ${SIZE_RULE_FPS} times a second (or N, if lower)`);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { afterAll, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
 import { until } from '../support/harness.js';
 import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
+import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { Tmux } from './tmux.js';
 
@@ -46,8 +47,13 @@ it('enrols this machine once, keeping its key in a 0600 file; a spent token leav
   const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   expect(kept).toMatchObject({ deviceId, name: 'Reception PC', group: 'Finance laptops', relay: { webSocketUrl: runtime().endpoints.webSocketUrl } });
   expect(readdirSync(join(stateHome, 'assist'))).toEqual(['device.json']);
-  const devices = jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--json')).stdout);
-  expect(devices).toContainEqual(expect.objectContaining({ deviceId, publicKey: kept.publicKey }));
+  const devices = jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout);
+  expect(devices).toContainEqual(expect.objectContaining({ deviceId, publicKey: kept.publicKey, fingerprint: deviceKeyFingerprint(String(kept.publicKey)) }));
+  // The line it gives the operator approves exactly this key.
+  const [, approve] = /npm run operator -- (device approve \S+ --fingerprint \S+)/.exec(await tmux.screen('enrol')) ?? [];
+  expect(approve).toBe(`device approve ${deviceId} --fingerprint ${deviceKeyFingerprint(String(kept.publicKey))}`);
+  expect((await operator(runtime().dynamoEndpoint, ...approve!.split(' '))).status).toBe(0);
+  expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout).map((device) => device.deviceId)).not.toContain(deviceId);
 
   // The same machine again: refused before anything is sent, with how to start over.
   const second = await newEnrolmentToken(runtime().dynamoEndpoint, 'Finance laptops');

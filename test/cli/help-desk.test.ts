@@ -12,7 +12,7 @@ import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/loca
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { ASSIST_BIN, useAssist } from '../support/cli.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { newEnrolmentToken, operator } from '../support/operator.js';
+import { approveDevice, newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Finance laptops';
@@ -52,17 +52,20 @@ async function enrol(name: string): Promise<{ home: string; deviceId: string }> 
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, GROUP);
   const home = newHome();
   const enrolment = cli.start(['enrol', '--json', '--relay', runtime.httpUrl, '--token', token, '--name', name], { env: { XDG_STATE_HOME: home } });
-  const { deviceId } = await enrolment.next('enrolled');
+  const { deviceId, fingerprint } = await enrolment.next('enrolled');
   expect(await enrolment.exitCode()).toBe(0);
+  await approveDevice(runtime.dynamoEndpoint, String(deviceId), String(fingerprint));
   return { home, deviceId: String(deviceId) };
 }
 
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
-  [technicians.ada, technicians.grace] = await Promise.all([logIn('ada'), logIn('grace')]);
+  // One after the other: both come back to the one redirect address the provider registered, as on Cognito.
+  technicians.ada = await logIn('ada');
+  technicians.grace = await logIn('grace');
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
   [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
   await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
@@ -171,7 +174,7 @@ describe('assist offer --device', () => {
     await tmux.press(DEVICE_PANE, 'Enter');
     // The agent sees the end too, so it is free for the next offer.
     await tmux.waitFor(DEVICE_PANE, /Denied\.\s+The help-desk session ended \(denied\)\./);
-    await tmux.finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
+    await tmux.finished('denied', 3, /The person at Reception PC said no: they did not let you in\./);
   });
 
   it('--json: the offer, the code and the approval as events; the script ends it', async () => {

@@ -53,7 +53,7 @@ describe('the person’s keys', () => {
     }
   });
 
-  it('q or Ctrl-C while waiting for the helper cancels', async () => {
+  it('q or Ctrl-C while waiting for the technician cancels', async () => {
     for (const key of ['q', [0x03]]) {
       const agent = frontend('agent');
       await agent.keys(key);
@@ -89,7 +89,7 @@ describe('the person’s keys', () => {
     expect(agent.commands).toEqual([{ cmd: 'pause' }, { cmd: 'resume' }]);
   });
 
-  it('n refuses control only when the helper asked for it', async () => {
+  it('n refuses control only when the technician asked for it', async () => {
     const agent = await liveAgent();
     await agent.keys('\x1dn');
     agent.ui.show({ event: 'control-requested' });
@@ -117,7 +117,7 @@ describe('the person’s keys', () => {
     expect(agent.screen().split('\n').at(-1)).not.toContain('still here');
   });
 
-  it('the helper is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
+  it('the technician is told when the person shares nothing yet, and not when a terminal comes with the approval', async () => {
     const nothing = 'Ada shares nothing yet (no terminal, no screen). You can chat with Ctrl-] then m; a terminal they share appears here.';
     for (const share of [undefined, { event: 'terminal-share', state: 'started' }] as const) {
       const expert = frontend('expert');
@@ -200,7 +200,8 @@ describe('the person sharing their desktop', () => {
     expect(agent.screen()).toContain('v  let them see your terminal and desktop (they cannot type or click)');
     agent.ui.show({ event: 'approved', mode: 'view' });
     agent.ui.show({ event: 'desktop-share', state: 'started', monitor: 1, width: 1280, height: 720, codec: 'vp8' });
-    expect(agent.screen()).toContain('Your desktop (monitor 1, 1280×720) is shared: Bob sees it. Ctrl-] then p pauses, c gives control, e ends.');
+    // The monitor, not the picture's size (1280×720 here): the video is scaled to what the codec takes.
+    expect(agent.screen()).toContain('Your desktop (monitor 1) is shared: Bob sees it. Ctrl-] then p pauses, c gives control, e ends.');
     agent.ui.show({ event: 'control', state: 'granted' });
     expect(agent.screen()).toContain('Bob can now type in your terminal and use your mouse and keyboard.');
     agent.ui.show({ event: 'input-dropped', count: 3, why: 'the session is paused' });
@@ -234,7 +235,7 @@ describe('the person sharing their desktop', () => {
 });
 
 describe('time limits', () => {
-  it('the person is told the limit and warned, and adds time with Ctrl-] then x; the helper is told to ask', async () => {
+  it('the person is told the limit and warned, and adds time with Ctrl-] then x; the technician is told to ask', async () => {
     const agent = await liveAgent();
     const in2h = new Date(Date.now() + 2 * 3600_000).toISOString();
     agent.ui.show({ event: 'time-limit', expiresAt: in2h, secondsLeft: 7200 });
@@ -270,7 +271,7 @@ describe('the person sharing only their desktop', () => {
   });
 });
 
-describe('the helper’s keys', () => {
+describe('the technician’s keys', () => {
   async function liveExpert(mode: 'view' | 'control') {
     const expert = frontend('expert');
     expert.ui.show({ event: 'connected', peer: 'Ada', verification: '654321' });
@@ -278,7 +279,7 @@ describe('the helper’s keys', () => {
     return expert;
   }
 
-  it('without control keys are not sent, and the helper is told once how to ask', async () => {
+  it('without control keys are not sent, and the technician is told once how to ask', async () => {
     const expert = await liveExpert('view');
     await expert.keys('rm -rf /\r', 'again');
     expect(expert.commands).toEqual([]);
@@ -312,9 +313,9 @@ describe('the helper’s keys', () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'screen-share', state: 'started' });
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 1280, height: 720, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
-    expect(expert.screen()).toContain("It is Ada's whole desktop (1280×720), which this terminal cannot show.");
-    // The browser cannot join this session (its invitation is used): the way there is a new one.
-    expect(expert.screen()).toContain('help from the web console at http://127.0.0.1:8787/ in a browser: ask Ada for a new invitation and enter it there');
+    // Once: the screen-share line already said this terminal cannot show it and that a new invitation is the way to the console.
+    expect(expert.screen()).toContain("It is Ada's whole desktop: in the web console (http://127.0.0.1:8787/) you can also use its mouse and keyboard once Ada gives you control.");
+    expect(expert.screen().split('cannot show').length).toBe(2);
     expert.ui.show({ event: 'desktop-share', state: 'started', width: 960, height: 540, codec: 'vp8', webConsole: 'http://127.0.0.1:8787/' });
     expect(expert.screen().split('whole desktop').length).toBe(2); // a new size is not news
   });
@@ -330,7 +331,7 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).toContain('Ada has not answered your request for control for a minute.');
   });
 
-  it('Ctrl-] then v sends the helper’s clipboard, offered once the person shares theirs', async () => {
+  it('Ctrl-] then v sends the technician’s clipboard, offered once the person shares theirs', async () => {
     const expert = await liveExpert('view');
     await expert.keys('\x1d');
     expect(expert.screen()).toContain('r ask for control · m message · e leave');
@@ -349,12 +350,18 @@ describe('the helper’s keys', () => {
     expect(expert.screen()).not.toContain('hello');
   });
 
+  /** A technician's terminal that offered help to Reception PC (its person is asked first); `asked`: the device joined and asks. */
+  const offeringExpert = (asked: boolean) => {
+    const expert = frontend('expert', false, true, 0, true);
+    expert.ui.show({ event: 'offered', device: 'Reception PC', deviceId: 'd1', group: 'Finance laptops', reason: 'Ticket 4711', level: 'control', consent: 'ask' });
+    if (asked) expert.ui.show({ event: 'connected', peer: 'Reception PC', verification: '102994' });
+    return expert;
+  };
+
   it('offering help: the countdown while the person is asked stops once they let the technician in', () => {
     vi.useFakeTimers();
     try {
-      const expert = frontend('expert', false, true, 0, true);
-      expert.ui.show({ event: 'offered', device: 'Reception PC', deviceId: 'd1', group: 'Finance laptops', reason: 'Ticket 4711', level: 'control', consent: 'ask' });
-      expert.ui.show({ event: 'connected', peer: 'Reception PC', verification: '102994' });
+      const expert = offeringExpert(true);
       vi.advanceTimersByTime(3_000);
       expect(expert.screen()).toContain('Waiting for the person at Reception PC to answer');
       expert.ui.show({ event: 'approved', mode: 'view' });
@@ -364,6 +371,28 @@ describe('the helper’s keys', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('offering help: counts down from the time the device says its person has, and says so when nobody answered', () => {
+    vi.useFakeTimers();
+    try {
+      const expert = offeringExpert(true);
+      expect(expert.screen()).toContain('Reception PC to answer (60 s)');
+      expert.ui.show({ event: 'asked', seconds: 150 });
+      vi.advanceTimersByTime(10_000);
+      expect(expert.screen()).toContain('Reception PC to answer (140 s)');
+      vi.advanceTimersByTime(140_000);
+      expert.ui.show({ event: 'ended', reason: 'denied', offerAnswer: 'no-answer' });
+      expect(expert.screen()).toContain('Nobody at Reception PC answered within 150 s, so the offer was turned down.');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('offering help: says the device refused the offer itself, with its code', () => {
+    const expert = offeringExpert(false);
+    expert.ui.show({ event: 'ended', reason: 'denied', offerAnswer: 'token-expired' });
+    expect(expert.screen()).toContain('Reception PC refused the offer without asking anyone (token-expired): it did not accept your sign-in: sign in again');
   });
 
   it('says when the request for control was refused', async () => {

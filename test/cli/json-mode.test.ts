@@ -187,7 +187,7 @@ describe('Easy Connect, end to end', () => {
     return { agent, expert };
   }
 
-  it('the helper leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
+  it('the technician leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
     const { agent, expert } = await helperLeavesWhileRunning(`trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
     await expectCleanExit(expert, 0);
     agent.send({ cmd: 'input', data: base64('unsaved work\n') });
@@ -423,7 +423,7 @@ async function personApprovingHelperInTerminal() {
 }
 
 describe('a person in the web console', () => {
-  it('sharing their screen is told to the helper in the terminal, though the images are not shown there', async () => {
+  it('sharing their screen is told to the technician in the terminal, though the images are not shown there', async () => {
     // The SDK plays the person's browser: the web console runs the same AgentSession.
     const { person, expert } = await personApprovingHelperInTerminal();
     await person.startScreenShare();
@@ -435,7 +435,7 @@ describe('a person in the web console', () => {
     await expectCleanExit(expert, 0);
   });
 
-  it('sharing no terminal and nothing controllable: the helper’s request for control is answered nothing-to-control', async () => {
+  it('sharing no terminal and nothing controllable: the technician’s request for control is answered nothing-to-control', async () => {
     const { person, expert } = await personApprovingHelperInTerminal();
     let asked = false;
     person.on('control-requested', () => (asked = true));
@@ -450,7 +450,7 @@ describe('a person in the web console', () => {
 });
 
 describe('a person sharing their desktop', () => {
-  it('is told to the helper in the terminal with its size, codec and the web console where it is seen', async () => {
+  it('is told to the technician in the terminal with its size, codec and the web console where it is seen', async () => {
     // The SDK plays the person's assist --desktop: the same AgentSession call.
     const { person, expert } = await personApprovingHelperInTerminal();
     await person.startVideoShare({ source: 'desktop', codec: 'vp8', width: 1280, height: 720, controllable: true });

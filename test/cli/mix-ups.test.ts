@@ -80,7 +80,7 @@ describe('a code of the wrong kind', () => {
 });
 
 describe('a joiner that goes away before approval', () => {
-  it('a killed `assist join` frees its seat at once: the person is told, and the next helper connects', async () => {
+  it('a killed `assist join` frees its seat at once: the person is told, and the next technician connects', async () => {
     const person = assist('invite', '--easy-connect', '--name', 'Ada', '--command', 'cat');
     const { password } = await person.next('invitation');
     const first = assist('join', password as string, '--name', 'Bob');
@@ -91,7 +91,7 @@ describe('a joiner that goes away before approval', () => {
     await connects(person, assist('join', password as string, '--name', 'Bob'));
   });
 
-  it('a killed `assist accept` frees its seat at once: the helper is told, and the person connects again', async () => {
+  it('a killed `assist accept` frees its seat at once: the technician is told, and the person connects again', async () => {
     const helper = assist('offer', '--name', 'Grace');
     const { password: code } = await helper.next('invitation');
     const first = assist('accept', code as string, '--name', 'Ada', '--command', 'cat');

@@ -11,7 +11,7 @@ import { useLocalRuntime } from '../support/runtime.js';
 const runtime = useLocalRuntime({ policy: { sessionTtlSeconds: 70, maxSessionTtlSeconds: 70 } });
 const { assist, start } = useAssist(() => runtime().httpUrl);
 
-it('a restored helper is told the time limit again and warned before it', async () => {
+it('a restored technician is told the time limit again and warned before it', async () => {
   const helperHome = mkdtempSync(join(process.env.XDG_STATE_HOME ?? tmpdir(), 'side-'));
   const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', 'cat');
   const { password } = await agent.next('invitation');

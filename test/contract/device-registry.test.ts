@@ -80,6 +80,23 @@ describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
     expect(await registry.removeDevice(record.deviceId)).toBeUndefined();
   });
 
+  it('keeps the operator’s approval on a device only while its key is the one approved, and lists it with it', async () => {
+    const registry = make();
+    const added = device({ group: `A-${randomUUID()}`, publicKey: 'key-1' });
+    await registry.addDevice(added);
+    const approval = { operatorKey: 'op', signature: 'sig', approvedAt: NOW };
+    expect(await registry.approveDevice(added.deviceId, 'key-2', approval)).toBe(false);
+    expect((await registry.getDevice(added.deviceId))?.approval).toBeUndefined();
+    expect(await registry.approveDevice(added.deviceId, 'key-1', approval)).toBe(true);
+    expect(await registry.getDevice(added.deviceId)).toEqual({ ...added, approval });
+    // Still approved after it signs in; listed with it.
+    await registry.attachDevice(added.deviceId, 'conn-a', NOW, '198.51.100.7');
+    expect(await all(registry.listDevicesInGroup(added.group))).toEqual([expect.objectContaining({ deviceId: added.deviceId, approval })]);
+    await registry.removeDevice(added.deviceId);
+    expect(await registry.approveDevice(added.deviceId, 'key-1', approval)).toBe(false);
+    expect(await registry.getDevice(added.deviceId)).toBeUndefined();
+  });
+
   it('keeps a challenge for one take, and only until it expires', async () => {
     const registry = make();
     const connection = `conn-${Math.random().toString(36).slice(2)}`;
@@ -109,7 +126,7 @@ describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
     const registry = make();
     const group = `G-${Math.random().toString(36).slice(2)}`;
     const signed = (issuedAt: number): SignedGroupPolicy => ({
-      policy: { group, issuedAt, rules: [{ technicianGroup: 'Helpdesk', level: 'control', consent: 'ask' }] },
+      policy: { group, issuedAt, rules: [{ technicianGroup: 'Helpdesk', level: 'control', consent: 'ask' }], technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' } },
       signature: `sig-${issuedAt}`,
     });
     expect(await registry.getGroupPolicy(group)).toBeUndefined();
@@ -157,7 +174,7 @@ describe.each(adapterKinds)('DeviceRegistry contract: $name', ({ start }) => {
     await registry.putEnrolmentToken(live);
     await registry.putEnrolmentToken(spent);
     await registry.spendEnrolmentToken(spent.tokenHash, NOW);
-    const signed: SignedGroupPolicy = { policy: { group, issuedAt: NOW, rules: [] }, signature: 's' };
+    const signed: SignedGroupPolicy = { policy: { group, issuedAt: NOW, rules: [], technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' } }, signature: 's' };
     await registry.putGroupPolicy(signed);
     await registry.addDevice(device({ group }));
     const tokens = (await all(registry.listEnrolmentTokens())).filter((listed) => listed.group === group);

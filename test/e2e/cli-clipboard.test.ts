@@ -38,7 +38,7 @@ async function approved(agent: AssistProcess): Promise<void> {
   expect(await agent.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: true });
 }
 
-it('a scripted helper sends its own clipboard or a given text; the person’s X clipboard has it; not once the person stops sharing it', async () => {
+it('a scripted technician sends its own clipboard or a given text; the person’s X clipboard has it; not once the person stops sharing it', async () => {
   const { agent, password } = await personSharingClipboard();
   const helper = start(['join', password, '--name', 'Bob', '--json', '--relay', runtime().httpUrl], { env: { ...process.env, ...helperDisplay.env } });
   await approved(agent);
@@ -70,7 +70,7 @@ it('a scripted helper sends its own clipboard or a given text; the person’s X 
   expect(await xClipboard(personDisplay)).toBe('sudo systemctl restart cups');
 });
 
-it('the helper at a terminal puts their clipboard on the person’s with Ctrl-] then v', async () => {
+it('the technician at a terminal puts their clipboard on the person’s with Ctrl-] then v', async () => {
   const { agent, password } = await personSharingClipboard();
   const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', DISPLAY: helperDisplay.display, XDG_SESSION_TYPE: 'x11' };
   await tmux.start('helper', [process.execPath, ASSIST_BIN, 'join', password, '--name', 'Bob', '--relay', runtime().httpUrl], { cols: 120, rows: 40 }, env);

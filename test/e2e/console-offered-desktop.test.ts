@@ -4,50 +4,34 @@
 // agent's page. The console then shows the device's desktop in the same viewer as an invited session's, and a
 // click on its picture lands on the X display.
 import type { Locator } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { useAssist } from '../support/cli.js';
 import { signInOnConsole } from '../support/console-technician.js';
 import { useCleanups } from '../support/harness.js';
-import { enrolledAgent } from '../support/help-desk.js';
-import { operator } from '../support/operator.js';
-import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { enrolledAgent, OFFERED_SCREEN, RED_BOX, useOfferedDesktop } from '../support/help-desk.js';
 
 const GROUP = 'Front desk';
 const DEVICE = 'Front desk PC';
-const SCREEN = { width: 1280, height: 800 };
-const RED = { x: 200, y: 200, width: 400, height: 300, color: '#ff0000' };
 
 const provider = await startLocalOidcProvider();
 afterAll(() => provider.close());
 const web = useConsoleInBrowser({ technicianIssuer: provider.issuer });
 const { start } = useAssist(() => web.runtime.httpUrl);
 const defer = useCleanups();
-let xDisplay: XDisplay;
-let target: TargetProgram;
-beforeAll(async () => {
-  const policy = await operator(web.runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
-  if (policy.status !== 0) throw new Error(policy.stderr);
-  xDisplay = await startXDisplay(SCREEN);
-  target = await startTargetProgram(xDisplay);
-  await target.drawRegions([RED]);
-});
-afterAll(async () => {
-  await target?.close();
-  await xDisplay?.close();
-});
+const desktop = useOfferedDesktop(() => ({ runtime: web.runtime, issuer: provider.issuer }), GROUP);
 
 /** Clicks the technician's picture where it shows the X screen's point (x, y). */
 async function clickPicture(canvas: Locator, point: { x: number; y: number }): Promise<void> {
   await canvas.scrollIntoViewIfNeeded();
   const box = (await canvas.boundingBox())!;
-  await web.page.mouse.click(box.x + (point.x * box.width) / SCREEN.width, box.y + (point.y * box.height) / SCREEN.height);
+  await web.page.mouse.click(box.x + (point.x * box.width) / OFFERED_SCREEN.width, box.y + (point.y * box.height) / OFFERED_SCREEN.height);
 }
 
 describe('an offer from the console to a device with a desktop', () => {
   it('shows the device’s desktop once the person allows control, and the technician’s click lands on it', async () => {
-    const { agent } = await enrolledAgent(web.runtime, start, { group: GROUP, name: DEVICE, env: xDisplay.env, defer });
+    const { agent } = await enrolledAgent(web.runtime, start, { group: GROUP, name: DEVICE, env: desktop.xDisplay.env, defer });
     const { page } = web;
     const ada = provider.accounts.find((account) => account.username === 'ada')!;
     await signInOnConsole(page, web.runtime.httpUrl, ada);
@@ -67,10 +51,10 @@ describe('an offer from the console to a device with a desktop', () => {
     await web.heading(`Helping ${DEVICE}`).waitFor();
     const controlled = page.getByRole('application', { name: `${DEVICE}’s desktop` });
     await controlled.waitFor({ timeout: 30_000 });
-    const centre = { x: RED.x + RED.width / 2, y: RED.y + RED.height / 2 };
+    const centre = { x: RED_BOX.x + RED_BOX.width / 2, y: RED_BOX.y + RED_BOX.height / 2 };
     await clickPicture(controlled, centre);
-    await expect.poll(() => target.clicks(), { timeout: 20_000 }).toEqual([expect.objectContaining({ type: 'click', button: 0 })]);
-    const [click] = await target.clicks();
+    await expect.poll(() => desktop.target.clicks(), { timeout: 20_000 }).toEqual([expect.objectContaining({ type: 'click', button: 0 })]);
+    const [click] = await desktop.target.clicks();
     // 1280×800 is coded in at most 1280×720: a pixel of the picture is up to 1.2 of the screen's.
     expect(Math.abs(click!.x - centre.x)).toBeLessThanOrEqual(2);
     expect(Math.abs(click!.y - centre.y)).toBeLessThanOrEqual(2);

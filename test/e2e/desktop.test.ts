@@ -108,6 +108,10 @@ describe('the person shares their desktop from the assist command; the technicia
     await technicianSees(centre(LEFT_BOX), RED);
     await technicianSees(centre(RIGHT_BOX), BLUE);
     await technicianSees({ x: 640, y: 40 }, '#ffffff');
+    // Fitted, the whole picture is in the window without scrolling the page: the share brought it up.
+    const fitted = (await desktopCanvas().boundingBox())!;
+    expect(fitted.y).toBeGreaterThanOrEqual(0);
+    expect(fitted.y + fitted.height).toBeLessThanOrEqual(page.viewportSize()!.height);
     // The person's pointer is drawn with its own shape (X11's XFixes, cursor-shape messages), not the stand-in arrow.
     const pointer = page.locator('.desktop-cursor');
     await expect.poll(() => pointer.locator('canvas').getAttribute('data-shape')).toMatch(/^\d+x\d+$/);

@@ -17,45 +17,33 @@ import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trai
 import { chromiumPath } from '../support/chromium.js';
 import { useAssist, type AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
-import { enrolledAgent, offerTo, signInTechnician, technicianOffer } from '../support/help-desk.js';
-import { operator } from '../support/operator.js';
-import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { enrolledAgent, OFFERED_SCREEN, offerTo, RED_BOX, signInTechnician, technicianOffer, useOfferedDesktop } from '../support/help-desk.js';
 import { sendRaw } from '../unit/sdk/support/assist-pair.js';
 
 const GROUP = 'Front desk';
-const SCREEN = { width: 1280, height: 800 };
-const RED = { x: 200, y: 200, width: 400, height: 300, color: '#ff0000' };
 
 let provider: LocalOidcProvider;
 let runtime: LocalRuntime;
 let browser: Browser;
 let table: DynamoDBClient;
-let xDisplay: XDisplay;
-let target: TargetProgram;
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
   runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
   browser = await chromium.launch({ executablePath: chromiumPath });
   table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
-  if (policy.status !== 0) throw new Error(policy.stderr);
-  xDisplay = await startXDisplay(SCREEN);
-  target = await startTargetProgram(xDisplay);
-  await target.drawRegions([RED]);
 });
 afterAll(async () => {
-  await target?.close();
-  await xDisplay?.close();
   table?.destroy();
   await browser?.close();
   await runtime?.close();
   await provider?.close();
 });
+const desktop = useOfferedDesktop(() => ({ runtime, issuer: provider.issuer }), GROUP);
 const defer = useCleanups();
 const { start } = useAssist(() => runtime.httpUrl);
 
 /** A machine enrolled with `assist enrol` whose `assist agent --json` runs on the X display. */
-const deviceOnDisplay = (name: string) => enrolledAgent(runtime, start, { group: GROUP, name, env: xDisplay.env, defer });
+const deviceOnDisplay = (name: string) => enrolledAgent(runtime, start, { group: GROUP, name, env: desktop.xDisplay.env, defer });
 
 /** What the technician's side received of the desktop. */
 function watchVideo(offer: HelpOffer) {
@@ -105,10 +93,10 @@ describe('an offered session on a device with a desktop', () => {
     const at = (action: 'down' | 'up', point: { x: number; y: number }): PointerInput => ({
       action,
       button: 'left',
-      x: Math.round((point.x * config.width) / SCREEN.width),
-      y: Math.round((point.y * config.height) / SCREEN.height),
+      x: Math.round((point.x * config.width) / OFFERED_SCREEN.width),
+      y: Math.round((point.y * config.height) / OFFERED_SCREEN.height),
     });
-    const centre = { x: RED.x + RED.width / 2, y: RED.y + RED.height / 2 };
+    const centre = { x: RED_BOX.x + RED_BOX.width / 2, y: RED_BOX.y + RED_BOX.height / 2 };
     /** A click sent as a side that ignores the rules would: the device itself must drop it. */
     const forcedClick = async (why: string) => {
       await sendRaw(offer.client, { type: 'pointer', ...at('down', centre) });
@@ -118,7 +106,7 @@ describe('an offered session on a device with a desktop', () => {
     // View only: the SDK does not even send; a forced click is dropped by the device; nothing reaches X.
     expect(await offer.sendPointer(at('down', centre))).toBe(false);
     await forcedClick('control is not granted');
-    expect(await target.clicks()).toEqual([]);
+    expect(await desktop.target.clicks()).toEqual([]);
 
     // The technician asks; the person gives control on the page; the click lands.
     const granted = new Promise<void>((resolve) => offer.on('control', ({ state }) => state === 'granted' && resolve()));
@@ -129,8 +117,8 @@ describe('an offered session on a device with a desktop', () => {
     await expect.poll(() => page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
     expect(await offer.sendPointer(at('down', centre))).toBe(true);
     expect(await offer.sendPointer(at('up', centre))).toBe(true);
-    await expect.poll(() => target.clicks()).toEqual([expect.objectContaining({ type: 'click', button: 0 })]);
-    const [click] = await target.clicks();
+    await expect.poll(() => desktop.target.clicks()).toEqual([expect.objectContaining({ type: 'click', button: 0 })]);
+    const [click] = await desktop.target.clicks();
     expect(Math.abs(click!.x - centre.x)).toBeLessThanOrEqual(2);
     expect(Math.abs(click!.y - centre.y)).toBeLessThanOrEqual(2);
 
@@ -159,7 +147,7 @@ describe('an offered session on a device with a desktop', () => {
     expect(await ended).toMatchObject({ reason: 'ended-by-agent' });
     expect(await agent.next('offer-session-ended')).toMatchObject({ reason: 'ended-by-agent' });
     await expect.poll(() => page.locator('#outcome').textContent()).toBe('The help-desk session has ended. You ended the session.');
-    expect(await target.clicks()).toHaveLength(1);
+    expect(await desktop.target.clicks()).toHaveLength(1);
 
     // The relay's audit, from what the device recorded: the same rows as an invited session's.
     expect(await auditOf(offer.client.session!.sessionId)).toEqual(

@@ -12,8 +12,8 @@ import {
   type AgentSession,
   type ExpertSession,
 } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8 } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, hear, record, utf8, whenRecorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
@@ -41,22 +41,25 @@ function store(session: AgentSession | ExpertSession) {
 async function approvedPair(relay = runtime().httpUrl, agentClock?: ManualClock) {
   const agent = await requestHelp({ relay, kind: 'easy-connect', name: 'Ada Lovelace', ...options, clock: agentClock });
   defer(() => agent.client.close());
+  hear(agent);
   if (agent.invitation.kind !== 'easy-connect') throw new Error('expected Easy Connect');
   const expert = await joinHelp({ relay, invitation: agent.invitation.password, name: 'Grace Hopper', ...options });
   defer(() => expert.client.close());
+  hear(expert);
   const agentKept = store(agent);
   const expertKept = store(expert);
-  await until(() => agent.phase === 'deciding', 'the expert to be presented');
+  await whenRecorded(() => agent.phase === 'deciding', 'the expert to be presented');
   // Nothing is kept before approval: a reload then starts over with a new invitation.
   expect([agentKept.saves, expertKept.saves]).toEqual([0, 0]);
   await agent.approve('control');
-  await until(() => expert.phase === 'active', 'the approval to reach the expert');
+  await whenRecorded(() => expert.phase === 'active', 'the approval to reach the expert');
   return { agent, expert, agentKept, expertKept };
 }
 
 async function restore(text: string) {
   const session = await restoreAssistSession(decodeAssistSnapshot(text), { clientOptions });
   defer(() => session.client.close());
+  hear(session);
   return session;
 }
 
@@ -67,18 +70,18 @@ describe('resuming an approved session after a reload or a crash', () => {
     const clock = new ManualClock();
     const { agent, expert, expertKept, agentKept } = await approvedPair(calmRuntime().httpUrl, clock);
     await clock.advance(600_000);
-    await until(() => expert.idleWarned, 'the warning');
+    await whenRecorded(() => expert.idleWarned, 'the warning');
     // The expert's process dies and comes back: it is told again, with the time left now.
     expert.client.close();
     const restoredExpert = (await restore(expertKept.text!)) as ExpertSession;
     const expertSeen = record(restoredExpert);
-    await until(() => restoredExpert.idleWarned, 'the warning again');
+    await whenRecorded(() => restoredExpert.idleWarned, 'the warning again');
     expect(expertSeen.log).toEqual(['idle-warning {"secondsLeft":300}']);
     // The person's side restarts: that counts as activity, and the expert's warning is over.
     agent.client.close();
     const restoredAgent = (await restore(agentKept.text!)) as AgentSession;
     expect(restoredAgent.idleWarned).toBe(false);
-    await until(() => !restoredExpert.idleWarned, 'the warning to be over');
+    await whenRecorded(() => !restoredExpert.idleWarned, 'the warning to be over');
     expect(expertSeen.log).toEqual(['idle-warning {"secondsLeft":300}', 'idle-cleared']);
   });
 
@@ -89,7 +92,7 @@ describe('resuming an approved session after a reload or a crash', () => {
     expert.on('output', (bytes) => (output += new TextDecoder().decode(bytes)));
 
     for (let line = 0; line < 150; line++) await agent.sendOutput(utf8(`line ${line}\n`));
-    await until(() => output.length > 200, 'some output to arrive');
+    await whenRecorded(() => output.length > 200, 'some output to arrive');
     // The process dies: no goodbye, whatever was in flight is lost with it.
     expert.client.close();
     const restored = (await restore(expertKept.text!)) as ExpertSession;
@@ -99,13 +102,13 @@ describe('resuming an approved session after a reload or a crash', () => {
     expect(restored.hasControl).toBe(true);
 
     for (let line = 150; line < 300; line++) await agent.sendOutput(utf8(`line ${line}\n`));
-    await until(() => output.endsWith('line 299\n'), 'all output');
+    await whenRecorded(() => output.endsWith('line 299\n'), 'all output');
     expect(output).toBe(lines(0, 300));
 
     expect(await restored.sendInput(utf8('ls\r'))).toBe(true);
-    await until(() => agentSeen.log.includes('input ls\r'), 'input from the restored expert');
+    await whenRecorded(() => agentSeen.log.includes('input ls\r'), 'input from the restored expert');
     await restored.chat('back');
-    await until(() => agentSeen.log.includes('chat back'), 'chat from the restored expert');
+    await whenRecorded(() => agentSeen.log.includes('chat back'), 'chat from the restored expert');
     expect(agentSeen.log).not.toContain('expert-left');
   });
 
@@ -114,28 +117,28 @@ describe('resuming an approved session after a reload or a crash', () => {
     const expertSeen = record(expert);
     await agent.startScreenShare();
     await agent.allowClipboard(true);
-    await until(() => expertSeen.log.includes('screen-share {"state":"started"}') && expert.clipboardAllowed, 'the share and the clipboard');
+    await whenRecorded(() => expertSeen.log.includes('screen-share {"state":"started"}') && expert.clipboardAllowed, 'the share and the clipboard');
     let input = '';
     agent.on('input', (bytes) => (input += new TextDecoder().decode(bytes)));
 
     for (let key = 0; key < 100; key++) await expert.sendInput(utf8(`k${key};`));
-    await until(() => input.length > 50, 'some input to arrive');
+    await whenRecorded(() => input.length > 50, 'some input to arrive');
     agent.client.close();
     const restored = (await restore(agentKept.text!)) as AgentSession;
     restored.on('input', (bytes) => (input += new TextDecoder().decode(bytes)));
     expect([restored.phase, restored.controlGranted, restored.expert?.name]).toEqual(['active', true, 'Grace Hopper']);
 
     for (let key = 100; key < 200; key++) await expert.sendInput(utf8(`k${key};`));
-    await until(() => input.endsWith('k199;'), 'all input');
+    await whenRecorded(() => input.endsWith('k199;'), 'all input');
     expect(input).toBe(Array.from({ length: 200 }, (_, key) => `k${key};`).join(''));
-    await until(() => expertSeen.log.includes('screen-share {"state":"stopped","reason":"restarted"}'), 'the share to be said stopped');
+    await whenRecorded(() => expertSeen.log.includes('screen-share {"state":"stopped","reason":"restarted"}'), 'the share to be said stopped');
     expect(restored.sharingScreen).toBe(false);
     // Nor is the clipboard: its reader was the crashed process's; the person allows it again.
-    await until(() => !expert.clipboardAllowed, 'the clipboard to be said no longer shared');
+    await whenRecorded(() => !expert.clipboardAllowed, 'the clipboard to be said no longer shared');
     expect(restored.clipboardAllowed).toBe(false);
 
     await restored.sendOutput(utf8('still here'));
-    await until(() => expertSeen.log.includes('output still here'), 'output from the restored person');
+    await whenRecorded(() => expertSeen.log.includes('output still here'), 'output from the restored person');
     const end = await restored.end();
     expect(end.reason).toBe('ended-by-agent');
   });

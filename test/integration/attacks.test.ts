@@ -22,6 +22,7 @@ import {
   type SecuredPair,
 } from '../support/secure-pair.js';
 import { TestSocket } from '../support/ws-client.js';
+import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const tap = new RecordingTap();
 const runtime = useLocalRuntime({ tap });
@@ -203,7 +204,10 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
   });
 
   it('truncation (the relay drops the rest and the authenticated close) is reported as a cut: peerClosed false', async () => {
-    const p = await securedPair({ endTimeoutMs: 300 });
+    // Both sides' timers on the manual clock: the expert's wait for acks that never come passes without sleeping.
+    const clock = new ManualClock();
+    const endTimeoutMs = 30_000;
+    const p = await securedPair({ clock, endTimeoutMs });
     await p.expert.client.sendText('one');
     await p.until(() => p.agent.seen.messages.length === 1, 'the first message');
 
@@ -215,7 +219,10 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     };
     await p.expert.client.sendText('two');
     await p.expert.client.sendText('three');
-    const end = await p.expert.client.end(); // waits endTimeoutMs for acks that never come, then ends
+    const ending = p.expert.client.end();
+    await clock.whenScheduled((ms) => ms === endTimeoutMs, 'the expert to wait for its acks'); // acks that never come: then it ends
+    await clock.advance(endTimeoutMs);
+    const end = await ending;
     await p.until(() => p.agent.seen.ended !== undefined, 'the agent to hear the end');
 
     expect(suppressed).toBeGreaterThanOrEqual(3); // two, three and the close, at least once each
@@ -384,13 +391,16 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
     defer(() => agent.close());
     const agentSeen = observe(agent);
     const created = await agent.createSession();
+    const clock = new ManualClock();
+    const abortFlushMs = 2_000;
     const outcome = establishSecureSession(agent, {
       role: 'agent',
       ...credentials,
       relayOrigin: 'ws://127.0.0.1',
       nameplate: created.nameplate,
       sessionId: created.sessionId,
-      abortFlushMs: 100, // the impostor never acknowledges the abort
+      abortFlushMs, // the impostor never acknowledges the abort: its wait runs on the manual clock
+      clock,
     }).then(
       (session: SecureSession) => session,
       (error: SecureSessionError) => error,
@@ -410,6 +420,8 @@ describe('attacks through the relay on an end-to-end encrypted session', () => {
       }
     }
     impostor.send({ action: 'frame', data: Buffer.from(reveal).toString('base64') });
+    await clock.whenScheduled((ms) => ms === abortFlushMs, 'the agent to wait for the abort to be acknowledged');
+    await clock.advance(abortFlushMs);
 
     expect(await outcome).toMatchObject({ name: 'SecureSessionError', code: 'confirmation-failed', verdict: firstFailure });
     // The relay removed the impostor; the agent's invitation stays open.

@@ -13,7 +13,8 @@ import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { hashToken } from '../../shared/core/tokens.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 import { useCleanups } from '../support/harness.js';
-import { jsonLines, newEnrolmentToken, operator, operatorKey, operatorKeyPath } from '../support/operator.js';
+import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
+import { jsonLines, newEnrolmentToken, operator, operatorKey, operatorKeyPath, operatorScript } from '../support/operator.js';
 import { useLocalRuntime } from '../support/runtime.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -38,6 +39,16 @@ describe('enrolment', () => {
     const tokens = await operator(runtime().dynamoEndpoint, 'enrolment-tokens', '--json');
     expect(jsonLines(tokens.stdout)).toContainEqual(expect.objectContaining({ tokenId, usesLeft: 0 }));
     expect(tokens.stdout).not.toContain(token);
+
+    // Awaiting approval; the operator signs it only for the key the device showed.
+    const pending = await operator(runtime().dynamoEndpoint, 'devices', '--pending');
+    expect(pending.stdout).toMatch(new RegExp(`${enrolled.deviceId}  Finance laptops  Reception PC  linux  key ${deviceKeyFingerprint(keys.publicKey)}  AWAITING APPROVAL`));
+    const otherKey = deviceKeyFingerprint((await generateDeviceKeyPair()).publicKey);
+    const mismatch = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', otherKey);
+    expect(mismatch).toMatchObject({ status: 1, stderr: expect.stringContaining(`with the key fingerprint ${deviceKeyFingerprint(keys.publicKey)}, not ${otherKey}: not approved`) });
+    const approved = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', deviceKeyFingerprint(keys.publicKey));
+    expect(approved).toMatchObject({ status: 0, stdout: expect.stringContaining('Approved Reception PC') });
+    expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout)).not.toContainEqual(expect.objectContaining({ deviceId: enrolled.deviceId }));
 
     // Spent: a second device is refused.
     const again = enrolDevice({ relay: runtime().httpUrl, token, publicKey: keys.publicKey, name: 'Other', os: 'linux' });
@@ -103,16 +114,37 @@ describe('enrolment', () => {
     const database = runtime().dynamoEndpoint;
     const key = await operator(database, 'operator-key', '--json');
     expect(jsonLines(key.stdout)).toEqual([{ publicKey: operatorKey().publicKey, fingerprint: operatorKeyFingerprint(operatorKey().publicKey), file: operatorKeyPath, made: false }]);
-    const set = await operator(database, 'policy', 'set', '--group', 'Policy test', '--allow', 'Service desk:control', '--allow', 'Admins:control:notice', '--json');
+    const rules = ['--allow', 'Service desk:control', '--allow', 'Admins:control:notice'];
+    // The issuer comes from the operator, never from the relay: without one (and none signed before) nothing is signed.
+    const { ASSIST_OIDC_ISSUER: _issuer, ASSIST_OIDC_CLIENT_ID: _client, ...environment } = process.env;
+    const unnamed = await operatorScript('operator.ts', ['policy', 'set', '--group', 'Policy test', ...rules, '--local', database], { ...environment, ASSIST_OPERATOR_KEY: operatorKeyPath });
+    expect(unnamed).toMatchObject({ status: 1, stderr: expect.stringContaining('say which issuer the technicians of "Policy test" sign in with') });
+    const plainHttp = await operator(database, 'policy', 'set', '--group', 'Policy test', ...rules, '--issuer', 'http://login.example.org', '--client-id', 'c');
+    expect(plainHttp).toMatchObject({ status: 2, stderr: expect.stringContaining('--issuer "http://login.example.org" must be an https URL') });
+    const issuer = ['--issuer', 'https://login.example.org/tenant', '--client-id', 'help-desk', '--group-claim', 'roles'];
+    const set = await operator(database, 'policy', 'set', '--group', 'Policy test', ...rules, ...issuer, '--json');
     expect(set.status).toBe(0);
     const [signed] = jsonLines(set.stdout);
-    expect(verifyGroupPolicy(operatorKey().publicKey, signed, 'Policy test').rules).toEqual([
-      { technicianGroup: 'Service desk', level: 'control', consent: 'ask' },
-      { technicianGroup: 'Admins', level: 'control', consent: 'notice' },
-    ]);
+    expect(verifyGroupPolicy(operatorKey().publicKey, signed, 'Policy test')).toMatchObject({
+      rules: [
+        { technicianGroup: 'Service desk', level: 'control', consent: 'ask' },
+        { technicianGroup: 'Admins', level: 'control', consent: 'notice' },
+      ],
+      technicianIssuer: { issuer: 'https://login.example.org/tenant', clientId: 'help-desk', groupClaim: 'roles' },
+    });
+    // Signed again without --issuer: the issuer this key signed before; with ASSIST_OIDC_*: those.
+    const again = await operator(database, 'policy', 'set', '--group', 'Policy test', ...rules, '--json');
+    expect(jsonLines(again.stdout)[0]).toMatchObject({ policy: { technicianIssuer: { issuer: 'https://login.example.org/tenant' } } });
+    const fromEnvironment = await operatorScript('operator.ts', ['policy', 'set', '--group', 'Policy test', ...rules, '--local', database, '--json'], {
+      ...environment,
+      ASSIST_OPERATOR_KEY: operatorKeyPath,
+      ASSIST_OIDC_ISSUER: 'https://login.example.org/other',
+      ASSIST_OIDC_CLIENT_ID: 'help-desk',
+    });
+    expect(jsonLines(fromEnvironment.stdout)[0]).toMatchObject({ policy: { technicianIssuer: { issuer: 'https://login.example.org/other', clientId: 'help-desk', groupClaim: 'groups' } } });
     const listed = await operator(database, 'policies');
     expect(listed.stdout).toContain('"Policy test" (signed ');
-    expect(listed.stdout).toContain('Service desk: control, asks first; Admins: control, no question, visible notice');
+    expect(listed.stdout).toContain('Service desk: control, asks first; Admins: control, no question, visible notice; technicians of https://login.example.org/other (client help-desk, groups in "groups")');
     const bad = await operator(database, 'policy', 'set', '--group', 'Policy test', '--allow', 'Service desk:admin');
     expect(bad).toMatchObject({ status: 1, stderr: expect.stringContaining('say view or control after the group') });
   });

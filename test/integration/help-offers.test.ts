@@ -5,13 +5,13 @@
 // device cannot be offered help; a denial and a timeout end the technician's session; the relay audits it all.
 // A relay that alters an offer (identity, reason) or replays one is refused by the device, one that swaps a
 // device's key by the technician, and one that rolls a policy back by the device even after its agent restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDeviceState } from '../../cli/device-state.js';
+import { offersSeenFile, readDeviceState } from '../../cli/device-state.js';
 import { knownDeviceKeys } from '../../cli/known-devices.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -20,13 +20,21 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { generateDeviceKeyPair, type AssistEnd, type HelpOffer, type PinnedDeviceKey } from '../../sdk/node.js';
 import { DynamoAuditTrail } from '../../shared/server/adapters/dynamo-audit-trail.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { signGroupPolicy } from '../../shared/core/group-policy.js';
 import type { GatewayTap } from '../../infra/local/gateway.js';
 import type { AuditEvent } from '../../shared/core/messages.js';
 import { chromiumPath } from '../support/chromium.js';
 import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, startAgent, type OnlineDevice } from '../support/enrolled-device.js';
 import { offerTo as offerAs, signInTechnician, technicianOffer as signedInOffer, type LocalTechnician, type SignedInTechnician } from '../support/help-desk.js';
-import { auditLog, operator } from '../support/operator.js';
+import { approveDevice, auditLog, operator, operatorKey, issuerOptions } from '../support/operator.js';
+import { deviceKeyFingerprint, verifyDeviceApproval } from '../../shared/core/device-approval.js';
+import { helpOfferBytes } from '../../shared/core/help-offer.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
+import { sealCode } from '../../shared/crypto/sealed-code.js';
+import { signTechnicianBinding } from '../../shared/technician/proof.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const GROUP = 'Finance laptops';
@@ -51,7 +59,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: chromiumPath });
   table = new DynamoDBClient({ ...localAwsConfig, endpoint: runtime.dynamoEndpoint });
   // Ada is in "Help desk", Grace in "Tier 2" (infra/local/technicians.json): only Ada's group may offer.
-  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+  const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
 afterAll(async () => {
@@ -80,11 +88,7 @@ const technicianOffer = async (username: LocalTechnician) => signedInOffer(runti
 /** The offer as `assist offer --device` makes it: signed with the technician's key, to a device whose key they pinned. */
 const offerTo = async (username: LocalTechnician, offer: HelpOffer, device: PinnedDeviceKey, reason: string) => offerAs(await technician(username), offer, device, reason);
 
-const onlineDevice = async (name: string) => {
-  const device = await startDevice(runtime, GROUP, name, defer);
-  expect(device.identity.technicianIssuer).toEqual(provider.issuer);
-  return device;
-};
+const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
 
@@ -122,7 +126,7 @@ describe('help-desk offers', () => {
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
     // No display and no terminal a person sees: nothing is shared, and both sides are told.
-    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
     expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
     expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
@@ -181,14 +185,17 @@ describe('help-desk offers', () => {
     const ended = endOf(offer);
     await offerTo('ada', offer, device.identity, 'INC-43');
     expect(await until(said(device, 'offer-refused'), 'the device refuses')).toMatchObject({ code: 'bad-policy-signature' });
-    expect(await ended).toMatchObject({ reason: 'denied' });
+    // The technician learns how: the device's own answer, passed on with the end.
+    expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: 'bad-policy-signature' });
     expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: 'bad-policy-signature' });
   });
 
-  it('a denial and a timeout both end the technician’s session and are audited', async () => {
+  it('a denial and a timeout both end the technician’s session, which learns the device’s time to answer and which it was, and are audited', async () => {
     const device = await onlineDevice('Reception PC 3');
     const clock = new ManualClock();
     device.handling.clock = clock;
+    // Not the default minute: the technician learns this device's own time to answer.
+    device.handling.consentTimeoutMs = 45_000;
     for (const [answer, expected] of [
       ['deny', 'deny'],
       ['timeout', 'no-answer'],
@@ -196,18 +203,23 @@ describe('help-desk offers', () => {
       device.said.length = 0;
       const offer = await technicianOffer('ada');
       const ended = endOf(offer);
+      const question = new Promise((resolve) => offer.on('asked', resolve));
       await offerTo('ada', offer, device.identity, `INC-${answer}`);
       const asked = await until(said(device, 'offer'), 'the device asks');
+      expect(await question).toEqual({ seconds: 45 });
       if (answer === 'deny') {
         const page = await browser.newPage();
         defer(() => page.close());
         await page.goto(asked.page as string);
         await page.getByRole('button', { name: 'Deny' }).click();
       } else {
-        await clock.advance(60_000);
+        await clock.advance(45_000);
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
-      expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
+      // The relay tells the technician the end before it writes 'ended' to the audit: wait for that row.
+      const answerAndEnd = async () => (await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended');
+      await expect.poll(answerAndEnd, { timeout: 20_000 }).toHaveLength(2);
+      expect(await answerAndEnd()).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
       ]);
@@ -223,7 +235,32 @@ describe('help-desk offers', () => {
     await expect(offerTo('ada', offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
   });
 
-  it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {
+  it('a device the operator has not approved is listed without approval; the relay refuses an offer to it and audits that', async () => {
+    const device = await startDevice(runtime, GROUP, 'New PC', defer, { approved: false });
+    const { deviceId } = device.identity;
+    const offer = await technicianOffer('ada');
+    const listed = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId);
+    expect(listed).toMatchObject({ name: 'New PC', online: true });
+    expect(listed!.approval).toBeUndefined();
+    // Made as offerToDevice makes it, by a client that does not check the approval itself.
+    const { credentials } = await technician('ada');
+    const sessionId = offer.client.session!.sessionId;
+    const sealedCode = await sealCode(device.identity.publicKey, deviceId, offer.code);
+    const offeredAt = Math.floor(Date.now() / 1000);
+    const signature = await signTechnicianBinding(credentials.privateKey, helpOfferBytes({ deviceId, sessionId, sealedCode, reason: 'INC-52', offeredAt }));
+    await expect(
+      offer.client.offerDevice({ deviceId, reason: 'INC-52', sealedCode, offeredAt, proof: { idToken: credentials.idToken, publicKey: credentials.publicKey, signature } }),
+    ).rejects.toMatchObject({ code: 'device-not-approved', message: expect.stringContaining("New PC is awaiting the operator's approval") });
+    expect((await auditOf(sessionId)).find((event) => event.event === 'offered')).toMatchObject({ deviceId, deviceName: 'New PC', reason: 'INC-52', detail: 'device-not-approved' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+
+    // Once approved, it is listed with the operator's signature over exactly its record.
+    await approveDevice(runtime.dynamoEndpoint, deviceId, deviceKeyFingerprint(device.identity.publicKey));
+    const approved = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId)!;
+    expect(() => verifyDeviceApproval(operatorKeyFingerprint(operatorKey().publicKey), approved)).not.toThrow();
+  });
+
+  it('a relay that alters the technician’s identity or the reason, or replays an offer (to the agent restarted, too), is refused by the device and audited', async () => {
     const device = await onlineDevice('Reception PC 4');
     const clock = new ManualClock();
     device.handling.clock = clock;
@@ -242,7 +279,7 @@ describe('help-desk offers', () => {
       } finally {
         rewriteToClient = undefined;
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: code });
       expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: code });
     }
 
@@ -256,15 +293,24 @@ describe('help-desk offers', () => {
     rewriteToClient = undefined;
     await clock.advance(60_000);
     await until(said(device, 'offer-answered'), 'no answer in time');
-    device.said.length = 0;
-    rewriteToClient = () => kept!;
-    try {
-      await offerTo('ada', await technicianOffer('ada'), device.identity, 'INC-47');
-      expect(await until(said(device, 'offer-refused'), 'the device refuses the replay')).toMatchObject({ code: 'replayed-offer' });
-    } finally {
-      rewriteToClient = undefined;
-    }
-    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    /** The relay sends the kept offer in place of the next one: `agent` refuses it and asks nobody. */
+    const replayTo = async (agent: OnlineDevice, reason: string) => {
+      agent.said.length = 0;
+      rewriteToClient = () => kept!;
+      try {
+        await offerTo('ada', await technicianOffer('ada'), device.identity, reason);
+        expect(await until(said(agent, 'offer-refused'), `the replay of ${reason} is refused`)).toMatchObject({ code: 'replayed-offer' });
+      } finally {
+        rewriteToClient = undefined;
+      }
+      expect(agent.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    };
+    await replayTo(device, 'INC-47');
+
+    // Replayed to the agent restarted within the offer's 5 minutes: it remembers the offers it took (offers-seen.json, 0600).
+    expect(statSync(offersSeenFile(device.directory)).mode & 0o777).toBe(0o600);
+    device.agent.stop();
+    await replayTo(await startAgent(runtime, device.directory, defer), 'INC-47b');
   });
 
   it('a relay that lists another key for a device is caught by the technician, who pinned the first; nothing is sent', async () => {
@@ -299,7 +345,7 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Reception PC 6');
     const policyKey = { pk: { S: `POLICY#${GROUP}` } };
     const older = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
-    const renewed = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control');
+    const renewed = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
     expect(renewed.status).toBe(0);
     const newer = (await table.send(new GetItemCommand({ TableName: LOCAL_TABLE, Key: policyKey }))).Item!;
     const newerDate = Number(newer.policy!.M!.issuedAt!.N);
@@ -325,6 +371,40 @@ describe('help-desk offers', () => {
     await offerTo('ada', offer, restarted.identity, 'INC-51');
     expect(await until(said(restarted, 'offer-refused'), 'the restarted agent refuses')).toMatchObject({ code: 'policy-rolled-back' });
     expect(await ended).toMatchObject({ reason: 'denied' });
+  });
+
+  it('a relay that names its own issuer in /relay.json at enrolment and signs its technicians in is refused by the device: the operator’s policy names the issuer', async () => {
+    // The hostile relay: its own OpenID provider, named in its /relay.json and trusted for its sign-ins; the
+    // operator's policy in its table names the organisation's issuer, as the operator signed it.
+    const relaysIssuer = await startLocalOidcProvider();
+    defer(() => relaysIssuer.close());
+    const hostile = await startLocalRuntime({ port: 0, technicianIssuer: relaysIssuer.issuer });
+    defer(() => hostile.close());
+    const signed = await operator(hostile.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
+    expect(signed.status).toBe(0);
+    expect(await (await fetch(`${hostile.httpUrl}/relay.json`)).json()).toMatchObject({ technicianSignIn: { issuer: relaysIssuer.issuer.issuer } });
+    const device = await startDevice(hostile, GROUP, 'Reception PC 9', defer);
+    expect(JSON.stringify(readDeviceState(device.directory))).not.toContain(relaysIssuer.issuer.issuer);
+
+    // Ada signed in at the relay's issuer (a token the relay could mint for anyone): the relay lets her offer; the device does not.
+    const impostor = await signInTechnician(relaysIssuer, 'ada');
+    const offer = await signedInOffer(hostile, impostor, 'ada', defer);
+    const ended = endOf(offer);
+    await offerAs(impostor, offer, device.identity, 'INC-60');
+    expect(await until(said(device, 'offer-refused'), 'the device refuses the relay’s technician')).toMatchObject({ code: 'token-wrong-issuer' });
+    expect(await ended).toMatchObject({ reason: 'denied' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+
+    // Nor can the relay name its issuer in a policy of its own making: another key signed it.
+    const relayPolicy = signGroupPolicy(ed25519.utils.randomSecretKey(), { group: GROUP, issuedAt: Math.floor(Date.now() / 1000) + 60, rules: [{ technicianGroup: 'Help desk', level: 'control', consent: 'notice' }], technicianIssuer: relaysIssuer.issuer });
+    const hostileTable = new DynamoDBClient({ ...localAwsConfig, endpoint: hostile.dynamoEndpoint });
+    defer(() => hostileTable.destroy());
+    await new DynamoDeviceRegistry(hostileTable, LOCAL_TABLE, () => Math.floor(Date.now() / 1000)).putGroupPolicy(relayPolicy);
+    device.said.length = 0;
+    const second = await signedInOffer(hostile, impostor, 'ada', defer);
+    await offerAs(impostor, second, device.identity, 'INC-61');
+    expect(await until(said(device, 'offer-refused'), 'the device refuses the relay’s policy')).toMatchObject({ code: 'bad-policy-signature' });
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
   });
 
   it('an agent that stops (Ctrl-C, SIGTERM) denies the question it has open, and ends a session under way for the technician', async () => {

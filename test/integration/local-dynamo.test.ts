@@ -14,7 +14,7 @@ import { localAwsConfig, startLocalDynamo, tableActive } from '../../infra/local
 const dirs: string[] = [];
 const now = Math.floor(Date.now() / 1000);
 const device: DeviceRecord = { deviceId: 'd1', name: 'Reception PC', os: 'linux', group: 'Front desk', publicKey: 'k', enrolledAt: now, enrolledWith: 't1' };
-const policy: SignedGroupPolicy = { policy: { group: 'Front desk', issuedAt: now, rules: [] }, signature: 's' };
+const policy: SignedGroupPolicy = { policy: { group: 'Front desk', issuedAt: now, rules: [], technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' } }, signature: 's' };
 const enrolmentToken: EnrolmentTokenRecord = { tokenHash: 'h1', tokenId: 'h1', group: 'Front desk', createdAt: now, expiresAt: now + 3600, usesLeft: 1, operatorKey: 'o' };
 const registryItems = {
   device: { pk: `DEVICE#${device.deviceId}`, ...device },

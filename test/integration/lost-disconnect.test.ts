@@ -67,7 +67,7 @@ describe('lost $disconnect invocations', () => {
     expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
   });
 
-  it('after approval the peer’s next frame finds the gone connection (410): the sender is told, and the helper resumes', async () => {
+  it('after approval the peer’s next frame finds the gone connection (410): the sender is told, and the technician resumes', async () => {
     const { agent, expert, joined: expertJoined } = await approved();
     await vanish(expert);
     expect(agent.pending()).toEqual([]);

@@ -44,7 +44,7 @@ async function concurrently(on: TestSocket, requests: unknown[]): Promise<Server
 }
 
 describe('seats need a live connection', () => {
-  it('a joiner whose connection drops before approval gives its seat up at once: the real helper joins right after', async () => {
+  it('a joiner whose connection drops before approval gives its seat up at once: the real technician joins right after', async () => {
     const { creator, created } = await invite();
     const ghost = await socket();
     expect(await ghost.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });

@@ -12,7 +12,7 @@ export interface Recorded {
 }
 
 const agentEvents = ['expert', 'attempt-failed', 'expert-left', 'control-requested', 'chat', 'input', 'idle-warning', 'idle-cleared'];
-const expertEvents = ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'terminal-share', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left', 'idle-warning', 'idle-cleared'];
+const expertEvents = ['verification', 'agent', 'approved', 'denied', 'asked', 'control', 'paused', 'resumed', 'terminal-share', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left', 'idle-warning', 'idle-cleared'];
 
 function show(value: unknown): string {
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
@@ -22,11 +22,16 @@ function show(value: unknown): string {
 /** Woken by every event of a recorded session and its client (a test file's tests run one at a time). */
 const heard = new Watch();
 
-/** Resolves when `condition` holds, checked again after each event of a recorded session or its client (never on a timer). */
+/** Resolves when `condition` holds, checked again after each event of a heard (or recorded) session or its client (never on a timer). */
 export const whenRecorded = (condition: () => boolean, what: string): Promise<void> => heard.until(condition, what);
 
-export function record(session: AgentSession | ExpertSession): Recorded {
+/** Wakes `whenRecorded` after every event of `session` and its client, from now on (a restored session too). */
+export function hear(session: AgentSession | ExpertSession): void {
   heard.hears(session, session.client);
+}
+
+export function record(session: AgentSession | ExpertSession): Recorded {
+  hear(session);
   const recorded: Recorded = { log: [], ended: undefined, errors: [] };
   // The two classes' event maps differ; the recorder treats them alike.
   const on = session.on.bind(session) as (event: string, listener: (...args: unknown[]) => void) => void;

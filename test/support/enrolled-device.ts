@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DesktopError } from '../../cli/desktop/errors.js';
 import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
-import { keepPendingKeys, readDeviceState, rememberPolicyDate, type DeviceState } from '../../cli/device-state.js';
+import { keepOffersSeen, keepPendingKeys, readDeviceState, readOffersSeen, rememberPolicyDate, type DeviceState } from '../../cli/device-state.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent } from '../../sdk/node.js';
 import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
-import { newEnrolmentToken } from './operator.js';
+import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
+import { approveDevice, newEnrolmentToken } from './operator.js';
 
 export interface OnlineDevice {
   identity: DeviceState;
@@ -24,8 +25,11 @@ export interface OnlineDevice {
 
 type Defer = (cleanup: () => unknown) => void;
 
-/** Enrols `name` in `group` and starts its agent; `defer` stops it and removes its files after the test. */
-export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: Defer): Promise<OnlineDevice> {
+/**
+ * Enrols `name` in `group`, has the operator approve it (unless `approved` is false) and starts its agent; `defer`
+ * stops it and removes its files after the test.
+ */
+export async function onlineDevice(runtime: LocalRuntime, group: string, name: string, defer: Defer, { approved = true } = {}): Promise<OnlineDevice> {
   const directory = mkdtempSync(join(tmpdir(), 'enrolled-device-'));
   defer(() => rmSync(directory, { recursive: true, force: true }));
   const { token } = await newEnrolmentToken(runtime.dynamoEndpoint, group);
@@ -39,10 +43,10 @@ export async function onlineDevice(runtime: LocalRuntime, group: string, name: s
     os: 'linux',
     enrolledAt: enrolled.enrolledAt,
     operatorKey: enrolled.operatorKey,
-    ...(enrolled.technicianIssuer && { technicianIssuer: enrolled.technicianIssuer }),
     relay: { webSocketUrl: runtime.wsUrl, httpUrl: runtime.httpUrl },
     ...keys,
   });
+  if (approved) await approveDevice(runtime.dynamoEndpoint, enrolled.deviceId, deviceKeyFingerprint(keys.publicKey));
   return startAgent(runtime, directory, defer);
 }
 
@@ -55,8 +59,9 @@ export async function startAgent(runtime: LocalRuntime, directory: string, defer
     say: (event) => said.push(event),
     consentTimeoutMs: 60_000,
     openBrowser: false,
-    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: discoverIssuerKeys, recentOffers: new Map() },
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: discoverIssuerKeys, recentOffers: readOffersSeen(Date.now(), directory) },
     rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt, directory),
+    rememberOffers: (seen) => keepOffersSeen(seen, Date.now(), directory),
     terminal: false,
     prepareDesktop: () => {
       throw new DesktopError('no-display', 'no X display here');

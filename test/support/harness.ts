@@ -2,6 +2,7 @@
 import { afterEach } from 'vitest';
 import type { AgentSession, AgentSessionEvents, ExpertSession, ExpertSessionEvents } from '../../sdk/assist-session.js';
 import type { RelayClient, RelayClientEvents, RelayClientOptions } from '../../sdk/client.js';
+import type { DeviceAgent } from '../../sdk/device-agent.js';
 import type { Emitter } from '../../sdk/emitter.js';
 import type { ReliableStream, StreamEvents } from '../../sdk/stream.js';
 
@@ -14,7 +15,7 @@ export const fastClientOptions: Omit<RelayClientOptions, 'url' | 'WebSocket'> = 
 };
 
 /** A hang, not a timing assertion: a wait that sees nothing for this long fails naming what it waited for. */
-const HANG_MS = 20_000;
+export const HANG_MS = 20_000;
 
 /** Resolves when `condition` holds; rejects naming `what` if it does not within 20 s (a hang, not a timing assertion). */
 export async function until(condition: () => boolean, what: string): Promise<void> {
@@ -70,6 +71,7 @@ export async function when<Target extends RelayClient | ReliableStream | AgentSe
  */
 export class Watch {
   readonly #checks = new Set<() => void>();
+  readonly #heard = new WeakSet<object>();
 
   changed(): void {
     for (const check of [...this.#checks]) check();
@@ -78,17 +80,36 @@ export class Watch {
   /**
    * Wakes this watch after every event each target emits, once its listeners have run: the SDK sets its state
    * (phase, hasControl, paused…) before it emits, so a wait on that state is checked again when it can change.
+   * A client's streams opened from now on are heard too, and after every frame they have processed: an
+   * acknowledgement emits nothing, yet changes what is in flight (readyForScreenImage, unacknowledgedBytes).
    */
-  hears(...targets: Array<RelayClient | ReliableStream | AgentSession | ExpertSession>): this {
+  hears(...targets: Array<RelayClient | ReliableStream | AgentSession | ExpertSession | DeviceAgent>): this {
     for (const target of targets) {
+      if (this.#heard.has(target)) continue;
+      this.#heard.add(target);
       const emitter = target as unknown as { emit(event: string, ...args: unknown[]): void };
       const emit = emitter.emit.bind(emitter);
       emitter.emit = (event, ...args) => {
         emit(event, ...args);
         this.changed();
       };
+      if ('openStream' in target) this.#hearStreamsOf(target);
     }
     return this;
+  }
+
+  #hearStreamsOf(client: RelayClient): void {
+    const openStream = client.openStream.bind(client);
+    client.openStream = (...args) => {
+      const stream = openStream(...args);
+      const receiveFrame = stream.receiveFrame.bind(stream);
+      stream.receiveFrame = async (frame) => {
+        await receiveFrame(frame);
+        this.changed();
+      };
+      this.hears(stream);
+      return stream;
+    };
   }
 
   /** Resolves when `condition` holds; rejects naming `what` if no recorded event makes it hold. */

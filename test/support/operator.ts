@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureOperatorKey } from '../../infra/operator-key.js';
+import type { TechnicianIssuer } from '../../shared/core/technician.js';
 
 /** This test process's operator key (made on first use), as $ASSIST_OPERATOR_KEY names it to the command. */
 export const operatorKeyPath = join(mkdtempSync(join(tmpdir(), 'assist-operator-')), 'operator-key.json');
@@ -31,6 +32,9 @@ export const operator = (database: string, ...args: string[]) => {
   return operatorScript('operator.ts', [...args, '--local', database], { ...process.env, ASSIST_OPERATOR_KEY: operatorKeyPath });
 };
 
+/** `policy set`'s options naming the issuer technicians sign in with (the operator's deployment configuration). */
+export const issuerOptions = ({ issuer, clientId, groupClaim }: TechnicianIssuer) => ['--issuer', issuer, '--client-id', clientId, '--group-claim', groupClaim];
+
 /** `npm run audit-log -- …` as given. */
 export const auditLog = (...args: string[]) => operatorScript('audit-log.ts', args);
 
@@ -39,6 +43,12 @@ export async function newEnrolmentToken(database: string, group: string, ...opti
   const made = await operator(database, 'enrolment-token', '--group', group, '--expires', '7d', '--json', ...options);
   if (made.status !== 0) throw new Error(`the operator command failed: ${made.stderr}`);
   return JSON.parse(made.stdout) as { token: string; tokenId: string };
+}
+
+/** `device approve ID --fingerprint F`: the operator approves a device after comparing the key fingerprint it showed. */
+export async function approveDevice(database: string, deviceId: string, fingerprint: string): Promise<void> {
+  const approved = await operator(database, 'device', 'approve', deviceId, '--fingerprint', fingerprint);
+  if (approved.status !== 0) throw new Error(`the operator could not approve ${deviceId}: ${approved.stderr}`);
 }
 
 /** JSON lines as objects. */

@@ -49,6 +49,8 @@ export class DesktopView {
   #bytesCounted = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #measuringRoundTrip = false;
+  /** A share started: its first picture scrolls the panel up from below the session's header, as that picture is what the technician came for. */
+  #bringIntoView = false;
   /** Why the last share stopped, when the person's side said. */
   #stopReason: ShareStopReason | undefined;
 
@@ -123,6 +125,7 @@ export class DesktopView {
 
   #started(): void {
     this.element.hidden = false;
+    this.#bringIntoView = true;
     this.#source = 'screen';
     this.#timers = [setInterval(() => this.#showFigures(), FIGURES_INTERVAL_MS), setInterval(() => void this.#measureRoundTrip(), ROUND_TRIP_INTERVAL_MS)];
     void this.#measureRoundTrip();
@@ -196,6 +199,10 @@ export class DesktopView {
     if (this.#session.video) {
       this.#canvas.getContext('2d', { alpha: false })!.drawImage(frame, 0, 0, this.#canvas.width, this.#canvas.height);
       this.#canvas.hidden = false;
+      if (this.#bringIntoView) {
+        this.#bringIntoView = false;
+        this.element.scrollIntoView({ block: 'start' });
+      }
       this.#framesCounted++;
       this.#canvas.dataset.framesDrawn = String(++this.#framesDrawn);
     }

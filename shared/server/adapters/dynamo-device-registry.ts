@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
+import type { DeviceApproval } from '../../core/device-approval.js';
 import { conditionally, TableAdapter } from './dynamo-documents.js';
 import { tableSchema } from './table.js';
 
@@ -168,6 +169,22 @@ export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry
   listDevicesInGroup(group: string): AsyncIterable<DeviceRecord> {
     // The prefix `<group>#` also finds the group `<group>#x`'s devices: the member says whose each is.
     return this.collection<DeviceRecord>(COLLECTIONS.devices, deviceMember(group, ''), (member) => groupOfDeviceMember(member) === group);
+  }
+
+  async approveDevice(deviceId: string, publicKey: string, approval: DeviceApproval): Promise<boolean> {
+    const result = await conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: deviceKey(deviceId),
+          UpdateExpression: 'SET approval = :approval',
+          // Not for a device removed meanwhile, nor one whose key changed since the operator looked.
+          ConditionExpression: 'attribute_exists(pk) AND publicKey = :publicKey',
+          ExpressionAttributeValues: { ':approval': approval, ':publicKey': publicKey },
+        }),
+      ),
+    );
+    return result !== undefined;
   }
 
   async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {

@@ -1,5 +1,6 @@
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
+import type { DeviceApproval } from '../../core/device-approval.js';
 
 /** The device registry in memory: unit tests of the use cases, and the contract test beside the DynamoDB one. */
 export class MemoryDeviceRegistry implements DeviceRegistry {
@@ -87,6 +88,13 @@ export class MemoryDeviceRegistry implements DeviceRegistry {
 
   async *listDevicesInGroup(group: string): AsyncIterable<DeviceRecord> {
     for await (const device of this.listDevices()) if (device.group === group) yield device;
+  }
+
+  async approveDevice(deviceId: string, publicKey: string, approval: DeviceApproval): Promise<boolean> {
+    const device = this.#devices.get(deviceId);
+    if (!device || device.publicKey !== publicKey) return false;
+    this.#devices.set(deviceId, { ...device, approval: { ...approval } });
+    return true;
   }
 
   async removeDevice(deviceId: string): Promise<DeviceRecord | undefined> {

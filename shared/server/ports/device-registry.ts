@@ -1,3 +1,4 @@
+import type { DeviceApproval } from '../../core/device-approval.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
 
 /**
@@ -38,6 +39,8 @@ export interface DeviceRecord {
   /** When it last signed in or sent a heartbeat, epoch seconds, and from where. */
   lastSeenAt?: number;
   sourceIp?: string;
+  /** The operator's signature over its id, name, group and key; none: awaiting approval, technicians cannot offer help. */
+  approval?: DeviceApproval;
 }
 
 /** An open help-desk offer: which device the technician's session was offered to, until its invitation closes. */
@@ -77,6 +80,8 @@ export interface DeviceRegistry {
   listDevices(): AsyncIterable<DeviceRecord>;
   /** The devices of one group (exactly that name). */
   listDevicesInGroup(group: string): AsyncIterable<DeviceRecord>;
+  /** Keeps the operator's approval on the device, only while its key is still `publicKey`; false if not (removed, or another key). */
+  approveDevice(deviceId: string, publicKey: string, approval: DeviceApproval): Promise<boolean>;
   /** Deletes the device: from then on it cannot sign in. Returns it, or undefined if there was none. */
   removeDevice(deviceId: string): Promise<DeviceRecord | undefined>;
 

@@ -29,7 +29,9 @@ export type OperatorErrorCode =
   | 'no-such-token'
   | 'invalid-policy'
   | 'no-operator-key'
-  | 'unreadable-operator-key';
+  | 'unreadable-operator-key'
+  | 'no-technician-issuer'
+  | 'fingerprint-mismatch';
 
 export class OperatorError extends CodedError<OperatorErrorCode> {
   override readonly name = 'OperatorError';
@@ -120,7 +122,7 @@ export async function listDevices(registry: DeviceRegistry): Promise<DeviceRecor
 }
 
 /** The one device `which` names: its id, or its name when only one device has it. */
-async function findDevice(registry: DeviceRegistry, which: string): Promise<DeviceRecord> {
+export async function findDevice(registry: DeviceRegistry, which: string): Promise<DeviceRecord> {
   const byId = await registry.getDevice(which);
   if (byId) return byId;
   const named = (await listDevices(registry)).filter((device) => device.name === which);

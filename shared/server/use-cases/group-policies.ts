@@ -1,9 +1,13 @@
 // The operator's permitted viewers per device group (docs/help-desk.md): signed with the operator's key
 // (shared/core/group-policy.ts) and kept in the relay's table, where the relay reads who may offer and
-// from where it hands the signed text to the device, which checks it itself.
+// from where it hands the signed text to the device, which checks it itself (and believes only technicians
+// of the issuer it names).
 
 import { DISPLAY_NAME_RULE, isStoredDisplayName } from '../../core/display-name.js';
-import { signGroupPolicy, type PermittedViewers, type SignedGroupPolicy } from '../../core/group-policy.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { encodeBase64Url } from '../../core/base64.js';
+import { signGroupPolicy, verifyGroupPolicy, type PermittedViewers, type SignedGroupPolicy } from '../../core/group-policy.js';
+import type { TechnicianIssuer } from '../../core/technician.js';
 import { approvalModes, consentRules, type ApprovalMode, type ConsentRule } from '../../core/messages.js';
 import type { DeviceRegistry } from '../ports/device-registry.js';
 import { OperatorError } from './enrolment.js';
@@ -23,12 +27,25 @@ export function parsePermittedViewers(text: string): PermittedViewers {
   return { technicianGroup, level: level as ApprovalMode, consent };
 }
 
-/** Signs and stores the group's policy, replacing the one before; an empty list lets nobody offer. */
+/** The issuer of the policy the table holds for the group, if this operator key signed it (so the relay cannot have changed it). */
+function issuerSignedBefore(operatorSecretKey: Uint8Array, before: SignedGroupPolicy | undefined): TechnicianIssuer | undefined {
+  if (!before) return undefined;
+  try {
+    return verifyGroupPolicy(encodeBase64Url(ed25519.getPublicKey(operatorSecretKey)), before, before.policy.group).technicianIssuer;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signs and stores the group's policy, replacing the one before; an empty list lets nobody offer. The issuer is
+ * the one given (the operator's deployment configuration), else the one this operator key signed for the group before.
+ */
 export async function setGroupPolicy(
   registry: DeviceRegistry,
   operatorSecretKey: Uint8Array,
   nowSeconds: number,
-  request: { group: string; rules: PermittedViewers[] },
+  request: { group: string; rules: PermittedViewers[]; technicianIssuer?: TechnicianIssuer },
 ): Promise<SignedGroupPolicy> {
   if (!isStoredDisplayName(request.group)) throw new OperatorError('invalid-group', `a device group's name is ${DISPLAY_NAME_RULE}`);
   const groups = request.rules.map((rule) => rule.technicianGroup);
@@ -36,8 +53,15 @@ export async function setGroupPolicy(
   if (repeated !== undefined) throw new OperatorError('invalid-policy', `"${repeated}" is named twice; give each technician group one level and consent rule`);
   // Issued later than any policy before it: a device refuses one older than the newest it accepted.
   const before = await registry.getGroupPolicy(request.group);
+  const technicianIssuer = request.technicianIssuer ?? issuerSignedBefore(operatorSecretKey, before);
+  if (!technicianIssuer) {
+    throw new OperatorError(
+      'no-technician-issuer',
+      `say which issuer the technicians of "${request.group}" sign in with, as the relay is configured: --issuer URL --client-id ID [--group-claim NAME], or ASSIST_OIDC_ISSUER and ASSIST_OIDC_CLIENT_ID (devices believe only the issuer the policy names)`,
+    );
+  }
   const issuedAt = Math.max(nowSeconds, (before?.policy.issuedAt ?? 0) + 1);
-  const signed = signGroupPolicy(operatorSecretKey, { group: request.group, issuedAt, rules: request.rules });
+  const signed = signGroupPolicy(operatorSecretKey, { group: request.group, issuedAt, rules: request.rules, technicianIssuer });
   await registry.putGroupPolicy(signed);
   return signed;
 }

@@ -42,9 +42,9 @@ export async function listOfferableDevices(deps: RelayDeps, caller: Caller): Pro
   // Only the permitted groups' devices are read, never the others'.
   for (const [permittedGroup, rule] of permitted) {
     for await (const device of deps.devices.listDevicesInGroup(permittedGroup)) {
-      const { deviceId, name, group, os, publicKey, lastSeenAt } = device;
+      const { deviceId, name, group, os, publicKey, lastSeenAt, approval } = device;
       const online = device.connectionId !== undefined && lastSeenAt !== undefined && now - lastSeenAt < ONLINE_WITHIN_SECONDS;
-      devices.push({ deviceId, name, group, os, publicKey, online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }), level: rule.level, consent: rule.consent });
+      devices.push({ deviceId, name, group, os, publicKey, ...(approval && { approval }), online, ...(lastSeenAt === undefined ? {} : { lastSeenAt }), level: rule.level, consent: rule.consent });
     }
   }
   devices.sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name));
@@ -64,6 +64,11 @@ export async function offerDevice(deps: RelayDeps, caller: Caller, request: Offe
     deps.log.warn('offer-refused', { subject: technician.subject, deviceId: request.deviceId });
     await recordAudit(deps, session.sessionId, { event: 'offered', role, technician: auditedTechnician(technician), deviceId: request.deviceId, reason: request.reason, detail: 'not-permitted' }, caller);
     throw new RelayError('offer-not-permitted', 'the operator’s policy does not let your groups offer help to this device (or there is no such device); list the ones you may: assist devices');
+  }
+  // The technician's client refuses first (it checks the operator's signature); this audits a client that did not.
+  if (!device.approval) {
+    await recordAudit(deps, session.sessionId, { event: 'offered', role, technician: auditedTechnician(technician), deviceId: device.deviceId, deviceName: device.name, reason: request.reason, detail: 'device-not-approved' }, caller);
+    throw new RelayError('device-not-approved', `${device.name} is awaiting the operator's approval (npm run operator -- device approve); it cannot be offered help until then`);
   }
   if (!device.connectionId) throw deviceUnavailable(`${device.name} is not connected to the relay now (its agent is not running)`);
   const signed = (await deps.devices.getGroupPolicy(device.group))!;
@@ -104,6 +109,7 @@ export async function answerOffer(deps: RelayDeps, caller: Caller, request: Answ
   if (!offer || offer.deviceId !== device.deviceId) throw new RelayError('session-not-found', 'no open offer to this device has this session id');
   await recordAudit(deps, offer.sessionId, { event: 'offer-answered', role: 'agent', deviceId: device.deviceId, deviceName: device.name, detail: request.answer }, caller);
   // Allowed: the device joins and approves the session itself (audited as joined and approved). Anything else ends it.
-  if (request.answer !== 'view' && request.answer !== 'control') await finishSession(deps, offer.sessionId, 'denied', caller);
+  // The technician learns the device's answer with the end (a hostile relay could say another; docs/protocol.md §6).
+  if (request.answer !== 'view' && request.answer !== 'control') await finishSession(deps, offer.sessionId, 'denied', caller, request.answer);
   return { type: 'offerAnswered', answer: request.answer };
 }

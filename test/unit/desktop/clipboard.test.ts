@@ -46,7 +46,7 @@ async function syncing() {
 }
 
 describe('clipboard sharing on the person’s side', () => {
-  it('sends what is copied after it was allowed, never what was there before; writes the helper’s text without echoing it', async () => {
+  it('sends what is copied after it was allowed, never what was there before; writes the technician’s text without echoing it', async () => {
     const { clipboard, reports, received, expert, poll } = await syncing();
     await poll();
     expect(reports).toEqual([]);

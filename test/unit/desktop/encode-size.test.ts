@@ -1,20 +1,22 @@
 // The encoded-size rule on a step clock: the medians of the last frames' capture and encode times
 // decide, so a busy moment's slow frames do not shrink the picture; a step up waits, and waits longer
-// each time the larger size proves too slow again.
+// each time the larger size proves too slow again; the size is kept for 15 frames a second, whatever
+// higher cap the share has.
 import { describe, expect, it } from 'vitest';
-import { EncodeSizeRule, MAX_STEP_UP_AFTER_MS, MEASURED_FRAMES, STEP_UP_AFTER_MS } from '../../../cli/desktop/encode-size.js';
+import { EncodeSizeRule, MAX_STEP_UP_AFTER_MS, MEASURED_FRAMES, SIZE_RULE_FPS, STEP_UP_AFTER_MS } from '../../../cli/desktop/encode-size.js';
 import { StepClock } from './fakes.js';
 
 const FRAME_MS = 1000 / 15;
 const both = { down: true, up: true };
 
-function rule() {
+/** A rule for a share capped at `maxFps` (--max-fps; 15 unless said). */
+function rule(maxFps = 15) {
   const clock = new StepClock();
-  const sizes = new EncodeSizeRule(FRAME_MS, clock);
+  const sizes = new EncodeSizeRule(maxFps, clock);
   /** Feeds encode times (after captures of `captureMs`) one frame interval apart; the steps the rule asked for. */
   const feed = (encodeMs: number[], possible = both, captureMs = 0) =>
     encodeMs.map((ms) => {
-      clock.advanceBy(FRAME_MS);
+      clock.advanceBy(1000 / maxFps);
       return sizes.observe({ captureMs, encodeMs: ms }, possible);
     });
   return { clock, sizes, feed };
@@ -100,5 +102,25 @@ describe('the encoded-size rule', () => {
     clock.advanceBy(MAX_STEP_UP_AFTER_MS);
     sizes.changed('down');
     expect(sizes.stepUpAfterMs).toBe(STEP_UP_AFTER_MS);
+  });
+
+  it('keeps a size that carries 15 frames a second under a higher cap: more frames are not worth a smaller picture', () => {
+    expect(SIZE_RULE_FPS).toBe(15);
+    for (const maxFps of [20, 30]) {
+      // 40 ms a frame: too slow for 30 or 20 a second (33 and 50 ms, less the margin), fine for 15.
+      const { feed } = rule(maxFps);
+      expect(feed(times(60, 30), both, 10), `cap ${maxFps}`).not.toContain('down');
+      expect(feed(times(MEASURED_FRAMES, 0.9 * FRAME_MS)), `cap ${maxFps}`).toContain('down');
+      // Steps back up as it would at 15: capture + 2.4 × encode within the 15 frames/s budget.
+      const again = rule(maxFps);
+      again.clock.advanceBy(STEP_UP_AFTER_MS);
+      expect(again.feed(times(MEASURED_FRAMES, 18), both, 5).at(-1), `cap ${maxFps}`).toBe('up');
+    }
+  });
+
+  it('under a lower cap keeps the size for that cap: a share asked for 5 frames a second has 200 ms for each', () => {
+    const { feed } = rule(5);
+    expect(feed(times(30, 150))).not.toContain('down');
+    expect(feed(times(MEASURED_FRAMES, 190))).toContain('down');
   });
 });

@@ -28,6 +28,7 @@ const policy: GroupPolicy = {
     { technicianGroup: 'Admins', level: 'control', consent: 'notice' },
     { technicianGroup: 'Auditors', level: 'view', consent: 'ask' },
   ],
+  technicianIssuer: { issuer: 'https://login.example.org', clientId: 'assist-relay', groupClaim: 'groups' },
 };
 
 const refusal = (code: GroupPolicyError['code']) => expect.objectContaining({ name: 'GroupPolicyError', code });
@@ -53,6 +54,19 @@ describe('a signed group policy', () => {
     added.policy.rules.push({ technicianGroup: 'Everyone', level: 'control', consent: 'notice' });
     expect(() => verifyGroupPolicy(publicKey, added, 'Finance laptops')).toThrow(refusal('bad-policy-signature'));
     expect(() => verifyGroupPolicy(publicKey, signGroupPolicy(otherSecret, policy), 'Finance laptops')).toThrow(refusal('bad-policy-signature'));
+    // The issuer is signed too: a relay naming its own issuer (or another client or group claim) is caught.
+    for (const change of [{ issuer: 'https://relay.example.net' }, { clientId: 'relay' }, { groupClaim: 'roles' }]) {
+      const moved = structuredClone(signed);
+      moved.policy.technicianIssuer = { ...moved.policy.technicianIssuer, ...change };
+      expect(() => verifyGroupPolicy(publicKey, moved, 'Finance laptops')).toThrow(refusal('bad-policy-signature'));
+    }
+  });
+
+  it('is refused when it names no issuer (signed before policies named one), or a malformed one', () => {
+    const { technicianIssuer: _issuer, ...older } = policy;
+    expect(() => verifyGroupPolicy(publicKey, { policy: older, signature: 'AA' }, 'Finance laptops')).toThrow(refusal('policy-without-issuer'));
+    const plainHttp = signGroupPolicy(secretKey, { ...policy, technicianIssuer: { ...policy.technicianIssuer, issuer: 'http://login.example.org' } });
+    expect(() => verifyGroupPolicy(publicKey, plainHttp, 'Finance laptops')).toThrow(refusal('malformed-policy'));
   });
 
   it('is refused for another group, or when older than one the device accepted', () => {
@@ -89,7 +103,7 @@ describe('the operator', () => {
     let now = 1_800_000_000;
     const registry = new MemoryDeviceRegistry(() => now);
     const rules = [parsePermittedViewers('Service desk:control')];
-    const first = await setGroupPolicy(registry, secretKey, now, { group: 'Kiosks', rules });
+    const first = await setGroupPolicy(registry, secretKey, now, { group: 'Kiosks', rules, technicianIssuer: policy.technicianIssuer });
     const second = await setGroupPolicy(registry, secretKey, now, { group: 'Kiosks', rules: [] });
     expect(second.policy.issuedAt).toBe(first.policy.issuedAt + 1);
     expect(verifyGroupPolicy(publicKey, await registry.getGroupPolicy('Kiosks'), 'Kiosks', first.policy.issuedAt)).toEqual(second.policy);
@@ -97,5 +111,20 @@ describe('the operator', () => {
     await expect(setGroupPolicy(registry, secretKey, now, { group: 'Kiosks', rules: [...rules, ...rules] })).rejects.toMatchObject({ code: 'invalid-policy' });
     await expect(setGroupPolicy(registry, secretKey, now, { group: ' ', rules })).rejects.toMatchObject({ code: 'invalid-group' });
     expect((await registry.getGroupPolicy('Kiosks'))?.policy.rules).toEqual([]);
+  });
+
+  it('names the issuer it is given, else the one its own key signed for the group before; never one it did not sign', async () => {
+    const registry = new MemoryDeviceRegistry(() => 1_800_000_000);
+    const rules = [parsePermittedViewers('Service desk:control')];
+    await expect(setGroupPolicy(registry, secretKey, 1_800_000_000, { group: 'Kiosks', rules })).rejects.toMatchObject({ code: 'no-technician-issuer', message: expect.stringContaining('--issuer URL --client-id ID') });
+    expect(await registry.getGroupPolicy('Kiosks')).toBeUndefined();
+    const first = await setGroupPolicy(registry, secretKey, 1_800_000_000, { group: 'Kiosks', rules, technicianIssuer: policy.technicianIssuer });
+    const again = await setGroupPolicy(registry, secretKey, 1_800_000_000, { group: 'Kiosks', rules: [] });
+    expect(again.policy.technicianIssuer).toEqual(policy.technicianIssuer);
+    // A table whose policy a relay rewrote (its own issuer, the signature no longer holding) gives no issuer to sign.
+    await registry.putGroupPolicy({ ...first, policy: { ...first.policy, issuedAt: again.policy.issuedAt + 1, technicianIssuer: { ...policy.technicianIssuer, issuer: 'https://relay.example.net' } } });
+    await expect(setGroupPolicy(registry, secretKey, 1_800_000_000, { group: 'Kiosks', rules })).rejects.toMatchObject({ code: 'no-technician-issuer' });
+    await registry.putGroupPolicy(signGroupPolicy(otherSecret, { ...policy, group: 'Kiosks', issuedAt: again.policy.issuedAt + 2 }));
+    await expect(setGroupPolicy(registry, secretKey, 1_800_000_000, { group: 'Kiosks', rules })).rejects.toMatchObject({ code: 'no-technician-issuer' });
   });
 });

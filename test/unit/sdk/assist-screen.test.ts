@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ScreenImage } from '../../../sdk/assist-messages.js';
 import type { ExpertSession } from '../../../sdk/assist-session.js';
-import { until, useCleanups, Watch } from '../../support/harness.js';
+import { useCleanups, Watch } from '../../support/harness.js';
 import { decidingPair, sendRaw } from './support/assist-pair.js';
 
 const defer = useCleanups();
 /**
- * Woken by every event of the pair's sessions and clients (decidingPair): the waits below check again then. An
- * acknowledgement is no event (readyForScreenImage), so the waits for one still poll (until).
+ * Woken by every event of the pair's sessions and clients and every frame their streams processed (decidingPair):
+ * the waits below check again then, an acknowledgement (readyForScreenImage) included.
  */
 const heard = new Watch();
 
@@ -53,7 +53,7 @@ describe('screen sharing', () => {
     expect(await agent.sendScreen(image(2))).toBe(false); // approved, but not sharing
     await agent.startScreenShare();
     expect(agent.sharingScreen).toBe(true);
-    await until(() => agent.readyForScreenImage, 'the start to be acknowledged');
+    await heard.until(() => agent.readyForScreenImage, 'the start to be acknowledged');
     expect(await agent.sendScreen(image(3))).toBe(true);
     await heard.until(() => seen.log.includes('image 3 640x400'), 'the image');
     expect(seen.log).toEqual(['started', 'image 3 640x400']);
@@ -62,10 +62,10 @@ describe('screen sharing', () => {
 
   it('sends one image at a time: an image while the last is unacknowledged is dropped, not queued', async () => {
     const { agent, seen } = await sharing();
-    await until(() => agent.readyForScreenImage, 'the start to be acknowledged');
+    await heard.until(() => agent.readyForScreenImage, 'the start to be acknowledged');
     const [first, second] = await Promise.all([agent.sendScreen(image(1)), agent.sendScreen(image(2))]);
     expect([first, second]).toEqual([true, false]);
-    await until(() => agent.readyForScreenImage, 'the first image to be acknowledged');
+    await heard.until(() => agent.readyForScreenImage, 'the first image to be acknowledged');
     expect(await agent.sendScreen(image(3))).toBe(true);
     await heard.until(() => seen.log.includes('image 3 640x400'), 'the third image');
     expect(seen.log).toEqual(['started', 'image 1 640x400', 'image 3 640x400']);
@@ -79,7 +79,7 @@ describe('screen sharing', () => {
     await heard.until(() => expert.paused, 'the pause');
 
     await agent.resume();
-    await until(() => agent.readyForScreenImage, 'the resume to be acknowledged');
+    await heard.until(() => agent.readyForScreenImage, 'the resume to be acknowledged');
     expect(await agent.sendScreen(image(2))).toBe(true);
     await agent.stopScreenShare();
     expect(agent.sharingScreen).toBe(false);

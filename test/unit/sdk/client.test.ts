@@ -136,6 +136,22 @@ describe('RelayClient', () => {
     expect(agentSeen.events.at(-1)).toBe('peer connected');
   });
 
+  it('ends at once while the peer is away (it acknowledges nothing), and the peer hears of the end when it is back', async () => {
+    const relay = await startRelay();
+    // Were end() to wait for the absent expert's acknowledgement, it would wait an hour and the test time out.
+    const { agent, agentSeen, expertSeen, until } = await connectedPair(relay, { endTimeoutMs: 3_600_000 });
+    await until(() => agentSeen.events.includes('peer connected'), 'the agent to see the expert');
+    relay.refuseConnections = true;
+    relay.dropConnection('expert');
+    await until(() => agentSeen.events.includes('peer disconnected'), 'the agent to see the expert leave');
+    await agent.sendText('never acknowledged');
+
+    expect(await agent.end()).toMatchObject({ reason: 'ended-by-agent', delivered: false });
+    relay.refuseConnections = false;
+    await until(() => expertSeen.ended !== undefined, 'the expert to learn of the end');
+    expect(expertSeen.ended).toMatchObject({ reason: 'ended-by-agent' });
+  });
+
   it('takes frames from a peer reported gone as a sign it is back, once in-flight leftovers have had time to arrive', async () => {
     const relay = await startRelay();
     const { expert, agentSeen, until } = await connectedPair(relay);

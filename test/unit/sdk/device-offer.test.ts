@@ -26,6 +26,7 @@ const policy: GroupPolicy = {
     { technicianGroup: 'Service desk', level: 'control', consent: 'ask' },
     { technicianGroup: 'Auditors', level: 'view', consent: 'notice' },
   ],
+  technicianIssuer: TEST_ISSUER,
 };
 const NOW = 1_800_000_100_000;
 const technician = { issuer: TEST_ISSUER.issuer, subject: 'ada', name: 'Ada Lovelace', email: 'ada@example.org', groups: ['Service desk'] };
@@ -54,7 +55,7 @@ async function offered(deviceKeys: { publicKey: string }, device: EnrolledDevice
 
 async function setup() {
   const keys = await generateDeviceKeyPair();
-  const device: EnrolledDevice = { deviceId: 'dev1234567890123456789', group: 'Finance laptops', operatorKey, technicianIssuer: TEST_ISSUER, privateKey: keys.privateKey };
+  const device: EnrolledDevice = { deviceId: 'dev1234567890123456789', group: 'Finance laptops', operatorKey, privateKey: keys.privateKey };
   const { deviceId: _deviceId, ...request } = await offered(keys, device);
   const offer: DeviceOffer = { sessionId: 'session-1', technician, ...request, policy: signGroupPolicy(operatorSecret, policy) };
   return { keys, device, offer };
@@ -124,9 +125,16 @@ describe('the device’s verdict on an offer', () => {
     await refused({ ...offer, proof: { ...offer.proof, idToken: `${header}.${forgedClaims}.${signature}` } }, 'token-bad-signature');
     const otherIssuer = await createTestIssuer();
     await refused(offer, 'token-bad-signature', { issuerKeys: async () => otherIssuer.keys });
-    await expect(decideOffer(offer, { ...device, technicianIssuer: { ...TEST_ISSUER, issuer: 'https://login.example.com/other' } }, checks())).rejects.toMatchObject({ code: 'token-wrong-issuer' });
-    const { technicianIssuer: _pinned, ...unpinned } = device;
-    await expect(decideOffer(offer, unpinned, checks())).rejects.toMatchObject({ code: 'no-pinned-issuer' });
+    // The issuer is the one the operator signed into the policy: a policy naming another refuses this token.
+    const elsewhere = signGroupPolicy(operatorSecret, { ...policy, technicianIssuer: { ...TEST_ISSUER, issuer: 'https://login.example.com/other' } });
+    await refused({ ...offer, policy: elsewhere }, 'token-wrong-issuer');
+    // A relay cannot put its own issuer into the operator's policy, nor strip it, nor hand over one another key signed.
+    const relaysIssuer = structuredClone(offer.policy) as ReturnType<typeof signGroupPolicy>;
+    relaysIssuer.policy.technicianIssuer = { ...TEST_ISSUER, issuer: 'https://relay.example.net/issuer' };
+    await refused({ ...offer, policy: relaysIssuer }, 'bad-policy-signature');
+    await refused({ ...offer, policy: signGroupPolicy(ed25519.utils.randomSecretKey(), policy) }, 'bad-policy-signature');
+    const { technicianIssuer: _issuer, ...olderPolicy } = offer.policy.policy;
+    await refused({ ...offer, policy: { policy: olderPolicy, signature: offer.policy.signature } as unknown as DeviceOffer['policy'] }, 'policy-without-issuer');
     // Replayed: once within the freshness window, and at all after it.
     const recentOffers = new Map<string, number>();
     await decideOffer(offer, device, checks({ recentOffers }));

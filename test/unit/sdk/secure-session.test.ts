@@ -16,7 +16,7 @@ import {
   type SecureSessionOptions,
   type SessionEnd,
 } from '../../../sdk/node.js';
-import { fastClientOptions, until, useCleanups, Watch } from '../../support/harness.js';
+import { fastClientOptions, useCleanups, Watch } from '../../support/harness.js';
 import { inProcessRelayWithClients } from '../../support/in-process-relay.js';
 import { ManualClock } from './support/manual-clock.js';
 
@@ -68,20 +68,6 @@ const outcome = (promise: Promise<unknown>) =>
     () => 'established',
     (error: SecureSessionError) => ({ name: error.name, code: error.code, verdict: error.verdict }),
   );
-
-/**
- * Settles `promise` on the manual clock: moves it on a step at a time (firing the handshake's timers) while
- * the relay's real sockets carry what each step sends, until the promise has settled.
- */
-async function settleOn<T>(clock: ManualClock, promise: Promise<T>, what: string): Promise<T> {
-  let settled = false;
-  void promise.finally(() => (settled = true));
-  await until(() => {
-    if (!settled) void clock.advance(2_000);
-    return settled;
-  }, what);
-  return promise;
-}
 
 /** Sends raw handshake messages from a client as its plain stream's packets, bypassing the SDK's handshake. */
 function rawHandshakeStream(client: RelayClient) {
@@ -270,8 +256,9 @@ describe('establishSecureSession', () => {
     const agentOutcome = outcome(establishSecureSession(creator, optionsFor('agent', { clock })));
     const { joiner, seen } = await join();
     await rawHandshakeStream(joiner).send(new Uint8Array([2, 9, 9]));
-    // The agent waits its abort flush (2 s by default, on the manual clock) for an acknowledgement that never comes.
-    expect(await settleOn(clock, agentOutcome, "the agent's failure")).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
+    // Once the agent has failed it waits its abort flush (2 s by default), then as long for the expert to leave by itself: on the manual clock.
+    await clock.whenScheduled((ms) => ms === 2_000, "the agent's abort flush");
+    expect(await clock.runUntilSettled(agentOutcome, "the agent's failure")).toMatchObject({ code: 'malformed-message', verdict: { failedAttempts: 1 } });
     await heard.until(() => seen.ended !== undefined, 'the expert to be removed');
     expect(seen.ended?.reason).toBe('confirmation-failed');
   });
@@ -284,12 +271,15 @@ describe('establishSecureSession', () => {
     const silent = impostor('expert', 'guess');
     const stream = rawHandshakeStream(joiner);
     await stream.send(silent.start());
+    let fromAgent = 0;
     stream.on('message', (message) => {
+      fromAgent++;
       // The agent's hello → the commit; the agent's share then waits for a reveal that never comes.
       if (silent.state === 'awaiting-hello') void stream.send(silent.receive(message).reply!);
     });
+    await heard.until(() => fromAgent === 2, "the agent's share");
     // The default 60 s timeout and 2 s abort flush, on the manual clock: nothing sleeps.
-    expect(await settleOn(clock, agentOutcome, "the agent's timeout")).toEqual({
+    expect(await clock.runUntilSettled(agentOutcome, "the agent's timeout")).toEqual({
       name: 'SecureSessionError',
       code: 'timeout',
       verdict: { failedAttempts: 1, maxFailedAttempts: 3, burned: false },
@@ -304,7 +294,7 @@ describe('establishSecureSession', () => {
     const { joiner, seen } = await join();
     const clock = new ManualClock();
     const expertOutcome = outcome(establishSecureSession(joiner, optionsFor('expert', { clock })));
-    expect(await settleOn(clock, expertOutcome, "the expert's timeout")).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
+    expect(await clock.runUntilSettled(expertOutcome, "the expert's timeout")).toMatchObject({ name: 'SecureSessionError', code: 'timeout' });
     expect(seen.ended?.reason).toBe('ended-by-expert');
     await heard.until(() => creatorSeen.peer.includes('left'), 'the agent to see the expert leave');
     expect(creatorSeen.ended).toBeUndefined();

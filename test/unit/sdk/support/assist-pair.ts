@@ -11,13 +11,16 @@ const secrets = { secret: 'VK4Q9T2M', invitationPassword: 'correct', relayOrigin
 /** `heard` (a test file's) is woken by every event of the pair's sessions and clients: wait on their state with heard.until. */
 export async function decidingPair(defer: (cleanup: () => unknown) => void, heard = new Watch()) {
   const { relay, newClient } = await inProcessRelayWithClients(defer, { ...fastClientOptions, sessionStream: 'manual' });
+  // Heard from the start, so the streams the sessions open are heard too.
   const agentClient = newClient();
+  heard.hears(agentClient);
   const { nameplate } = await agentClient.createSession({ kind: 'easy-connect' });
   const agent = new AgentSession({ client: agentClient, name: 'Ada Lovelace', secrets });
   const expertClient = newClient();
+  heard.hears(expertClient);
   await expertClient.joinSession(nameplate);
   const expert = new ExpertSession({ client: expertClient, name: 'Grace Hopper', secrets });
-  heard.hears(agentClient, agent, expertClient, expert);
+  heard.hears(agent, expert);
   await heard.until(() => agent.phase === 'deciding' && expert.phase === 'awaiting-approval', 'the expert to be presented');
   return { agent, agentClient, expert, expertClient, relay };
 }
