@@ -121,7 +121,7 @@ export type SessionEvent =
  * 'quit', which nobody types: the user is gone (stdin closed, a signal). It ends the session and, with
  * nobody left to use it, the person's program.
  */
-export type Command = { [C in CommandName]: v.InferOutput<(typeof commands)[C][0]> }[CommandName] | { cmd: 'quit' };
+export type Command = { [C in ScriptCommandName]: v.InferOutput<(typeof commands)[C][0]> }[ScriptCommandName] | { cmd: 'quit' };
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
@@ -180,8 +180,8 @@ const commands = {
   /** Either side: says they are still there, which puts off the idle end as any activity does. */
   'still-here': [bare('still-here')],
 } as const satisfies Record<string, readonly [v.GenericSchema<unknown, { cmd: string }>, string?]>;
-type CommandName = keyof typeof commands;
-const commandNames = Object.keys(commands) as CommandName[];
+type ScriptCommandName = keyof typeof commands;
+const scriptCommandNames = Object.keys(commands) as ScriptCommandName[];
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -193,10 +193,10 @@ export function parseCommand(line: string): Command {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CommandError('a command is a JSON object with a "cmd" field');
   const cmd = (value as { cmd?: unknown }).cmd;
-  if (typeof cmd !== 'string' || !Object.hasOwn(commands, cmd)) throw new CommandError(`"cmd" must be one of ${commandNames.join(', ')}`);
-  const [schema, problem] = commands[cmd as CommandName];
+  if (typeof cmd !== 'string' || !Object.hasOwn(commands, cmd)) throw new CommandError(`"cmd" must be one of ${scriptCommandNames.join(', ')}`);
+  const [schema, problem] = commands[cmd as ScriptCommandName];
   const result = v.safeParse(schema, value);
   // A command without fields has no sentence of its own: only its "cmd" could be wrong, and that was checked.
-  if (!result.success) throw new CommandError(problem ?? `"cmd" must be one of ${commandNames.join(', ')}`);
+  if (!result.success) throw new CommandError(problem ?? `"cmd" must be one of ${scriptCommandNames.join(', ')}`);
   return result.output as Command;
 }
