@@ -12,7 +12,7 @@
 // 8–9 ms; through shared memory 2–3 ms (none of it on that thread) and 3–4 ms.
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, ftruncateSync, openSync, read, unlinkSync } from 'node:fs';
+import { closeSync, openSync, read, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CursorImage, RawFrame, ScreenWatch } from './ports.js';
@@ -199,16 +199,20 @@ interface SharedImage {
  */
 async function attachSharedImage(client: XClient, shm: XShm | undefined, size: number): Promise<SharedImage | undefined> {
   if (!shm?.fdCapable || shm.major < 1 || (shm.major === 1 && shm.minor < 2)) return undefined;
+  const path = join(SHARED_MEMORY_DIR, `assist-capture-${randomUUID()}`);
   let fd: number;
   try {
-    const path = join(SHARED_MEMORY_DIR, `assist-capture-${randomUUID()}`);
     fd = openSync(path, 'wx+', 0o600);
-    try {
-      ftruncateSync(fd, size);
-    } finally {
-      unlinkSync(path);
-    }
   } catch {
+    return undefined;
+  }
+  try {
+    unlinkSync(path);
+    // Written whole now, not merely sized: the server writes through a mapping, and a page a full
+    // /dev/shm cannot back would crash the X server (SIGBUS) rather than fail here.
+    if (writeSync(fd, Buffer.alloc(size), 0, size, 0) !== size) throw new Error('short write');
+  } catch {
+    closeSync(fd);
     return undefined;
   }
   const segment = client.AllocID();
