@@ -7,9 +7,8 @@
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { acceptHelp, joinHelp } from '../../sdk/node.js';
-import { fastAssistOptions, record, useSdkSessions } from '../support/assist.js';
+import { fastAssistOptions, record, useSdkSessions, whenRecorded } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until } from '../support/harness.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const web = useConsoleInBrowser({ policy: { idleTimeoutSeconds: 120 } });
@@ -37,7 +36,7 @@ describe('the idle warning in the console', () => {
     const person = await acceptHelp({ relay: web.runtime.httpUrl, code, name: 'Ada Lovelace', clock, ...fastAssistOptions });
     sdkSessions.push(person);
     const seen = record(person);
-    await until(() => person.phase === 'deciding', 'the technician to get through the handshake');
+    await whenRecorded(() => person.phase === 'deciding', 'the technician to get through the handshake');
     await person.approve('view');
     await heading('Helping Ada Lovelace').waitFor();
     expect(await idleWarning().isVisible()).toBe(false);
@@ -48,7 +47,7 @@ describe('the idle warning in the console', () => {
     await idleWarning().getByText(/the session ends at .+ \(in a minute\) unless one of you does something\./).waitFor();
     await shoot('technician-idle-warning');
     await idleWarning().getByRole('button', { name: 'I’m still here' }).click();
-    await until(() => !person.idleWarned, 'the still-here to reach the person’s side');
+    await whenRecorded(() => !person.idleWarned, 'the still-here to reach the person’s side');
     expect(seen.log).toContain('idle-cleared');
     await idleWarning().waitFor({ state: 'hidden' });
     expectCleanPage();
@@ -65,11 +64,11 @@ describe('the idle warning in the console', () => {
 
     // The real clock: nothing happens for a minute (generous patience, not a timing check).
     await idleWarning().getByText(/\(in a minute\)/).waitFor({ timeout: 150_000 });
-    await until(() => seen.log.includes('idle-warning {"secondsLeft":60}'), 'the warning at the technician’s side');
+    await whenRecorded(() => seen.log.includes('idle-warning {"secondsLeft":60}'), 'the warning at the technician’s side');
     await shoot('person-idle-warning');
     await idleWarning().getByRole('button', { name: 'I’m still here' }).click();
     await idleWarning().waitFor({ state: 'hidden' });
-    await until(() => seen.log.includes('idle-cleared'), 'the technician to be told it goes on');
+    await whenRecorded(() => seen.log.includes('idle-cleared'), 'the technician to be told it goes on');
     expectCleanPage();
   });
 });

@@ -4,9 +4,8 @@
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { joinHelp, requestHelp } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8, useSdkSessions } from '../support/assist.js';
+import { fastAssistOptions, record, utf8, useSdkSessions, whenRecorded } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until } from '../support/harness.js';
 
 const web = useConsoleInBrowser({ chaos: { seed: 20261203, maxDelayMs: 4, dropRate: 0.02, throttleRate: 0.01, meanDisconnectMs: 5000 } });
 const { heading, expectCleanPage } = web;
@@ -36,7 +35,7 @@ describe('reloading the console during a session', () => {
     await page.getByRole('button', { name: 'Let them in' }).click();
     await heading('Grace Hopper is helping you').waitFor();
     expect(new URL(page.url()).pathname).toBe('/');
-    await until(() => expert.phase === 'active', 'the technician to be let in');
+    await whenRecorded(() => expert.phase === 'active', 'the technician to be let in');
     await expert.chat('before the reload');
     await page.getByRole('log').getByText('before the reload').waitFor();
 
@@ -49,7 +48,7 @@ describe('reloading the console during a session', () => {
     await page.getByRole('log').getByText('after the reload').waitFor();
     await page.getByLabel('Message to Grace Hopper').fill('I am back.');
     await page.getByLabel('Message to Grace Hopper').press('Enter');
-    await until(() => seen.log.includes('chat I am back.'), 'the person’s chat after the reload');
+    await whenRecorded(() => seen.log.includes('chat I am back.'), 'the person’s chat after the reload');
     // (Whether the expert heard the page go and come back is not asserted: chaos may drop those notices.)
     expect(expert.client.peerConnected).toBe(true);
     expect(seen.log.filter((line) => line.startsWith('approved'))).toHaveLength(1);
@@ -73,7 +72,7 @@ describe('reloading the console during a session', () => {
     await page.getByLabel('Your name').fill('Grace Hopper');
     await page.getByLabel('Password', { exact: true }).fill(person.invitation.password);
     await page.getByRole('button', { name: 'Connect' }).click();
-    await until(() => person.phase === 'deciding', 'the technician to be presented');
+    await whenRecorded(() => person.phase === 'deciding', 'the technician to be presented');
     await person.approve('control');
     await heading('Helping Ada Lovelace').waitFor();
     expect(new URL(page.url()).pathname).toBe('/');
@@ -98,7 +97,7 @@ describe('reloading the console during a session', () => {
     await page.locator('.xterm-rows').getByText('after the reload').waitFor();
     await page.locator('.xterm-screen').click();
     await page.keyboard.type('ls');
-    await until(() => personSeen.log.some((line) => line.startsWith('input') && line.includes('s')), 'keys from the reloaded technician');
+    await whenRecorded(() => personSeen.log.some((line) => line.startsWith('input') && line.includes('s')), 'keys from the reloaded technician');
     expect(personSeen.log.filter((line) => line.startsWith('expert '))).toHaveLength(1);
     expectCleanPage();
   });
