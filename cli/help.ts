@@ -247,8 +247,9 @@ Examples:
   devices: `assist devices: list the enrolled devices you may offer help to, as the technician
 \`assist login\` signed in: those in a device group whose policy (set by the operator) names
 one of your groups. For each: its name, group, operating system, whether its agent is
-online now, when the relay last heard from it, and what the policy lets you have there
-(view only or control; whether its person is asked first).
+online now (or still awaiting the operator's approval: no offers until then), when the
+relay last heard from it, and what the policy lets you have there (view only or control;
+whether its person is asked first).
 
 Usage: assist devices [--relay URL] [--search TEXT] [--json]
 
@@ -257,7 +258,8 @@ Usage: assist devices [--relay URL] [--search TEXT] [--json]
                       (any case)
   --json              one line: {"event":"devices","technician":{"name","email","groups"},
                       "devices":[{"deviceId","name","group","os","online","lastSeenAt",
-                      "level","consent","publicKey"}]} (lastSeenAt in epoch seconds), or
+                      "level","consent","publicKey","approval"}]} (lastSeenAt in epoch seconds;
+                      no approval: awaiting the operator's), or
                       {"event":"error","code":…,"message":…}
   -h, --help          show help
 
@@ -389,9 +391,15 @@ Examples:
 signed in there, the browser comes back to this command on 127.0.0.1 (nothing leaves this
 machine that way), and the relay checks who you are.
 
-Usage: assist login [--relay URL] [--port N] [--json]
+Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--port N] [--json]
 
   --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
+  --operator-key FINGERPRINT
+                      the fingerprint of your operator's key (22 characters; the operator
+                      sees it with: npm run operator -- operator-key), told to you over
+                      another channel than the relay. You offer help only to devices whose
+                      record that key approved, so a relay cannot put its own key in place of
+                      a device's. Kept for this relay in known-devices.json: needed once.
   --port N            the port the browser comes back to (default: a free one); for an issuer
                       that allows only the exact redirect address it was given, give that
                       address's port (http://127.0.0.1:N/callback)
@@ -407,7 +415,7 @@ issuers; sign in again then. It proves to a device who offers help. Exit status:
 wrong arguments.
 
 Examples:
-  assist login --relay https://relay.example.org
+  assist login --relay https://relay.example.org --operator-key 9sQk3hV0cJ0Xo2VfX5mZbQ
   assist login --json`,
 } as const;
 

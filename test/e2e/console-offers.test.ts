@@ -95,7 +95,9 @@ describe('the console’s Devices view and offers', () => {
     const recently = expect.stringMatching(/^(just now|1 minute ago)$/);
     expect(await cells('Reception PC')).toEqual(['Online', recently, 'linux', 'View and control, if the person allows it']);
     expect(await cells('Lab 3')).toEqual(['Online', recently, 'linux', 'View only, if the person allows it']);
-    expect(await cells('Spare laptop')).toEqual(['Offline', 'never', 'windows', 'View and control, if the person allows it']);
+    // Not approved by the operator: no offers, whatever its state.
+    expect(await cells('Spare laptop')).toEqual(['Awaiting approval', 'never', 'windows', 'View and control, if the person allows it']);
+    expect(await row(page, 'Spare laptop').getByText('The operator has not approved it yet').count()).toBe(1);
     expect(await cells('Kiosk 1')).toEqual(['Online', recently, 'linux', 'View only, with a notice on the screen (no question)']);
     expect(await row(page, 'Spare laptop').getByRole('button').count()).toBe(0);
     await browser.shoot('console-devices');
@@ -157,16 +159,14 @@ describe('the console’s Devices view and offers', () => {
     browser.expectCleanPage();
   });
 
-  it('refuses, before anything is sent, a device the relay lists with another key than the one this browser pinned', async () => {
+  it('refuses, before anything is sent, a device the relay lists with another key than the operator approved', async () => {
     const { page } = browser;
     await signInOnConsole(page, browser.runtime.httpUrl, ada);
     await browser.heading('Devices').waitFor();
-    lab.said.length = 0;
-    // The first offer pins Lab 3's key in this browser.
-    await offerHelpTo(page, 'Lab 3', 'INC-46');
-    await answer(lab, 'Deny');
-    await browser.heading('Devices').waitFor();
-    // A relay that swaps the device's key (to read the sealed code itself).
+    // The operator key pinned from the address's fragment, which is gone from the address.
+    expect(page.url()).not.toContain('operator-key');
+    // A relay that swaps a device's key (to read the sealed code itself): the operator's signature no longer holds,
+    // whether or not this browser offered help to it before.
     const table = new DynamoDBClient({ ...localAwsConfig, endpoint: browser.runtime.dynamoEndpoint });
     defer(() => table.destroy());
     const setKey = (publicKey: string) =>
@@ -188,7 +188,7 @@ describe('the console’s Devices view and offers', () => {
     await page.getByLabel('Reason or ticket number').fill('INC-47');
     await page.getByRole('button', { name: 'Offer help', exact: true }).click();
     await browser.heading('Devices').waitFor();
-    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/HAS CHANGED/);
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/THE RECORD OF DEVICE "Lab 3" .* IS NOT THE ONE THE OPERATOR APPROVED/);
     expect(lab.said).toEqual([]);
     browser.expectCleanPage();
   });
