@@ -17,7 +17,7 @@
 import { execFile } from 'node:child_process';
 import { platform } from 'node:os';
 import { createInterface } from 'node:readline';
-import { acceptHelp, decideOffer, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferChecks, type OfferDecision } from '../sdk/node.js';
+import { acceptHelp, decideOffer, type AgentSession, OfferRefusedError, organisationOf, type Clock, type DeviceAgent, type DeviceOffer, type OfferChecks, type OfferDecision } from '../sdk/node.js';
 import type { ApprovalMode } from '../shared/core/messages.js';
 import { runAgent } from './agent.js';
 import { openConsentPage, type ConsentAnswer, type ConsentPage, type OfferedShare } from './consent-page.js';
@@ -37,6 +37,8 @@ export interface OfferHandling {
   checks: Omit<OfferChecks, 'now'>;
   /** Keeps a newly accepted policy date where a restarted agent finds it (device.json), so a rollback stays refused. */
   rememberPolicy(issuedAt: number): void;
+  /** Keeps the offers taken lately (checks.recentOffers) where a restarted agent finds them, so a replay stays refused. */
+  rememberOffers(seen: ReadonlyMap<string, number>): void;
   /** Times the question (tests pass a manual one). */
   clock?: Clock;
   /** The wall clock (epoch ms) offers' dates and ID tokens are checked with; default Date.now. */
@@ -101,12 +103,14 @@ function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[], handl
   return () => lines.close();
 }
 
-async function consent(decision: OfferDecision, page: ConsentPage, handling: OfferHandling): Promise<ConsentAnswer> {
+async function consent(decision: OfferDecision, page: ConsentPage, session: AgentSession, handling: OfferHandling): Promise<ConsentAnswer> {
   if (decision.rule.consent === 'notice') {
     if (handling.openBrowser) openInBrowser(page.url);
     return decision.rule.level;
   }
   const answer = page.ask(decision.levels, handling.consentTimeoutMs);
+  // The technician counts down from this device's time, not a default (inside the encrypted channel).
+  session.asked(Math.ceil(handling.consentTimeoutMs / 1000)).catch(() => {});
   whenStopping(handling, () => page.answer('deny'));
   if (handling.openBrowser) openInBrowser(page.url);
   const stopTerminal = askOnTerminal(page, decision.levels, handling);
@@ -127,7 +131,7 @@ function whenStopping({ stopping }: Pick<OfferHandling, 'stopping'>, then: () =>
 export async function handleOffer(agent: DeviceAgent, identity: DeviceState, offer: DeviceOffer, handling: OfferHandling): Promise<void> {
   let decision: OfferDecision;
   try {
-    decision = await decideOffer(offer, identity, { ...handling.checks, now: (handling.now ?? Date.now)() });
+    decision = await decideOffer(offer, identity, { ...handling.checks, now: (handling.now ?? Date.now)() }).finally(() => handling.rememberOffers(handling.checks.recentOffers));
   } catch (error) {
     if (!(error instanceof OfferRefusedError)) throw error;
     // Named as the relay named them: this offer's proof did not verify.
@@ -165,7 +169,7 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
         decision.rule.consent === 'ask' ? `Answer within ${Math.round(handling.consentTimeoutMs / 1000)} s on ${page.url}` : `Connecting without asking (policy); notice on ${page.url}`
       }`,
     );
-    const answer = await consent(decision, page, handling);
+    const answer = await consent(decision, page, session, handling);
     await agent.answerOffer(offer.sessionId, answer === 'timeout' ? 'no-answer' : answer);
     handling.say({ event: 'offer-answered', answer }, answer === 'view' || answer === 'control' ? `Allowed ${answer}.` : answer === 'timeout' ? 'No answer in time: denied.' : 'Denied.');
     if ((answer === 'view' || answer === 'control') && session.phase !== 'ended') {
@@ -175,7 +179,7 @@ export async function handleOffer(agent: DeviceAgent, identity: DeviceState, off
         stopping: handling.stopping,
         notice: decision.rule.consent === 'notice',
         controlAllowed,
-        ...(shares.kind === 'desktop' ? {} : { noDesktop: `${identity.name} has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
+        ...(shares.kind === 'desktop' ? {} : { noDesktop: `This device has no desktop to share (${shares.noDesktop}): ${shares.kind === 'terminal' ? 'a shell in the terminal where its agent runs is shared instead' : 'its agent runs as a service and shares no shell, so only chat is possible'}.` }),
       });
       const size = handling.terminal ? { cols: process.stdout.columns, rows: process.stdout.rows } : { cols: 80, rows: 24 };
       await runAgent(session, frontend, { ...(desktop ? { desktop } : {}), terminal: shares.kind === 'terminal', size });

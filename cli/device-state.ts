@@ -81,6 +81,35 @@ export function rememberPolicyDate(issuedAt: number, directory = stateDirectory(
   if ((state.policyNotBefore ?? 0) < issuedAt) writePrivately(deviceFile(directory), { ...state, policyNotBefore: issuedAt });
 }
 
+/**
+ * The offers this device took lately (the technician's proof signature, and when it may be forgotten, epoch ms),
+ * in `offers-seen.json` beside device.json (0600): a restarted agent still refuses an offer the relay replays
+ * within its 5 minutes. Kept short: entries past their time are dropped, and at most MAX_OFFERS_SEEN, the newest.
+ */
+export const offersSeenFile = (directory = stateDirectory()) => join(directory, 'offers-seen.json');
+
+/** Far more offers than one device answers in 10 minutes (one at a time, each asked for up to 10 minutes). */
+export const MAX_OFFERS_SEEN = 1000;
+
+/** Those still to remember at `nowMs`; none when there is no file (or it cannot be read: only this user can write it). */
+export function readOffersSeen(nowMs: number, directory = stateDirectory()): Map<string, number> {
+  let entries: unknown;
+  try {
+    entries = (JSON.parse(readFileSync(offersSeenFile(directory), 'utf8')) as { offers?: unknown }).offers;
+  } catch {
+    return new Map();
+  }
+  if (!Array.isArray(entries)) return new Map();
+  const valid = entries.filter((entry): entry is [string, number] => Array.isArray(entry) && typeof entry[0] === 'string' && Number.isSafeInteger(entry[1]) && entry[1] > nowMs);
+  return new Map(valid.slice(-MAX_OFFERS_SEEN));
+}
+
+/** Keeps `seen` (whole-file write, then rename), without what may be forgotten at `nowMs`. */
+export function keepOffersSeen(seen: ReadonlyMap<string, number>, nowMs: number, directory = stateDirectory()): void {
+  const offers = [...seen].filter(([, forgetAt]) => forgetAt > nowMs).sort((a, b) => a[1] - b[1]);
+  writePrivately(offersSeenFile(directory), { version: 1, offers: offers.slice(-MAX_OFFERS_SEEN) });
+}
+
 export function readDeviceState(directory = stateDirectory()): DeviceState {
   const file = deviceFile(directory);
   let text: string;

@@ -8,7 +8,7 @@ import { createDeviceAgent, enrolDevice, generateDeviceKeyPair } from '../sdk/no
 import { cachedIssuerKeys } from '../shared/technician/id-token.js';
 import { operatorKeyFingerprint } from '../shared/core/operator-key.js';
 import { deviceKeyFingerprint } from '../shared/core/device-approval.js';
-import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepPendingKeys, readDeviceState, rememberPolicyDate } from './device-state.js';
+import { assertNotEnrolled, DEVICE_STATE_VERSION, deviceFile, keepOffersSeen, keepPendingKeys, readDeviceState, readOffersSeen, rememberPolicyDate } from './device-state.js';
 import { errorEvent, type Frontend } from './frontend.js';
 import { handleOffer, hasDesktop, type OfferHandling } from './device-offers.js';
 import { DEFAULT_MAX_FPS, prepareDesktop } from './desktop/desktop-share.js';
@@ -98,8 +98,9 @@ export async function runDeviceAgent(options: { json: boolean; consentTimeoutSec
     say,
     consentTimeoutMs: options.consentTimeoutSeconds * 1000,
     openBrowser: options.browser && hasDesktop(),
-    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: cachedIssuerKeys, recentOffers: new Map() },
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: cachedIssuerKeys, recentOffers: readOffersSeen(Date.now()) },
     rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt),
+    rememberOffers: (seen) => keepOffersSeen(seen, Date.now()),
     terminal,
     prepareDesktop: () => prepareDesktop({ maxFps: DEFAULT_MAX_FPS }),
     sessionFrontend: ({ technician, shares, controlAllowed }) =>

@@ -7,6 +7,7 @@ import type { ApprovalMode, EndReason, LocalEndReason } from '../shared/core/mes
 import * as v from 'valibot';
 import { decodeBase64, encodeBase64, isBase64 } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** How an invitation reached the other side. */
 export type InvitationChannel = 'file' | 'email' | 'easy-connect' | 'helper-code';
@@ -41,6 +42,8 @@ export type SessionEvent =
   | { event: 'attempt-failed'; failedAttempts: number; maxFailedAttempts: number }
   | { event: 'approved'; mode: ApprovalMode }
   | { event: 'denied' }
+  /** Technician of an offer to a device: its person is asked now and has `seconds` to answer (the device's own time). */
+  | { event: 'asked'; seconds: number }
   /**
    * Control granted or revoked; or (expert) the answer to a request for it: refused,
    * nothing-to-control (the person shares no terminal and no desktop), or unanswered (no answer in 60 s).
@@ -102,7 +105,8 @@ export type SessionEvent =
    * person's program died with that process: a new one starts (with the same --command).
    */
   | { event: 'session-restored'; peer: string; mode: ApprovalMode; control: boolean; paused: boolean }
-  | { event: 'ended'; reason: EndReason | LocalEndReason }
+  /** offerAnswer: `assist offer --device` turned down, the device's answer (deny, no-answer, or its refusal's code). */
+  | { event: 'ended'; reason: EndReason | LocalEndReason; offerAnswer?: OfferRefusalAnswer }
   /**
    * Person, after 'ended': the shared program still runs in this terminal, no longer shared. It goes
    * on until it exits or the person sends hang-up; 'program-exited' follows.
@@ -117,7 +121,7 @@ export type SessionEvent =
  * 'quit', which nobody types: the user is gone (stdin closed, a signal). It ends the session and, with
  * nobody left to use it, the person's program.
  */
-export type Command = { [C in CommandName]: v.InferOutput<(typeof commands)[C][0]> }[CommandName] | { cmd: 'quit' };
+export type Command = { [C in ScriptCommandName]: v.InferOutput<(typeof commands)[C][0]> }[ScriptCommandName] | { cmd: 'quit' };
 
 /** The same names everywhere: `"data"` carries terminal bytes as base64 on the wire. */
 export function eventToJson(event: SessionEvent): string {
@@ -176,8 +180,8 @@ const commands = {
   /** Either side: says they are still there, which puts off the idle end as any activity does. */
   'still-here': [bare('still-here')],
 } as const satisfies Record<string, readonly [v.GenericSchema<unknown, { cmd: string }>, string?]>;
-type CommandName = keyof typeof commands;
-const commandNames = Object.keys(commands) as CommandName[];
+type ScriptCommandName = keyof typeof commands;
+const scriptCommandNames = Object.keys(commands) as ScriptCommandName[];
 
 /** Parses one JSON line from a script; throws CommandError saying what is wrong. */
 export function parseCommand(line: string): Command {
@@ -189,10 +193,10 @@ export function parseCommand(line: string): Command {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CommandError('a command is a JSON object with a "cmd" field');
   const cmd = (value as { cmd?: unknown }).cmd;
-  if (typeof cmd !== 'string' || !Object.hasOwn(commands, cmd)) throw new CommandError(`"cmd" must be one of ${commandNames.join(', ')}`);
-  const [schema, problem] = commands[cmd as CommandName];
+  if (typeof cmd !== 'string' || !Object.hasOwn(commands, cmd)) throw new CommandError(`"cmd" must be one of ${scriptCommandNames.join(', ')}`);
+  const [schema, problem] = commands[cmd as ScriptCommandName];
   const result = v.safeParse(schema, value);
   // A command without fields has no sentence of its own: only its "cmd" could be wrong, and that was checked.
-  if (!result.success) throw new CommandError(problem ?? `"cmd" must be one of ${commandNames.join(', ')}`);
+  if (!result.success) throw new CommandError(problem ?? `"cmd" must be one of ${scriptCommandNames.join(', ')}`);
   return result.output as Command;
 }

@@ -53,6 +53,7 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
     if (mode === 'control') showInOrder({ event: 'control', state: 'granted' });
   });
   session.on('denied', () => showInOrder({ event: 'denied' }));
+  session.on('asked', ({ seconds }) => showInOrder({ event: 'asked', seconds }));
   session.on('control', ({ state }) => showInOrder({ event: 'control', state }));
   session.on('paused', () => showInOrder({ event: 'paused' }));
   session.on('resumed', () => showInOrder({ event: 'resumed' }));
@@ -145,6 +146,6 @@ export async function runExpert(session: ExpertSession, frontend: Frontend, opti
   }
   const finalEnd = await ended;
   await shown;
-  await frontend.show({ event: 'ended', reason: finalEnd.reason });
+  await frontend.show({ event: 'ended', reason: finalEnd.reason, ...(finalEnd.offerAnswer && { offerAnswer: finalEnd.offerAnswer }) });
   return outcomeOf(finalEnd, endedHere);
 }

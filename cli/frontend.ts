@@ -3,6 +3,7 @@
 
 import { InvitationMixUpError, watchTimeLimit, type AssistEnd, type InvitationShape, type RelayClient } from '../sdk/node.js';
 import type { Command, SessionEvent } from './events.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 export interface Frontend {
   /** Shows one event; a returned promise resolves once the output can take more (backpressure). */
@@ -15,6 +16,8 @@ export interface Frontend {
 
 export interface Outcome {
   reason: string;
+  /** A help-desk offer turned down: the device's answer (shared/core/offer-outcome.ts). */
+  offerAnswer?: OfferRefusalAnswer;
   /** Ended by this side's own choice, or by the other side once the session was under way. */
   normal: boolean;
 }
@@ -23,7 +26,7 @@ export interface Outcome {
 const ORDINARY_ENDS = new Set(['ended-by-agent', 'ended-by-expert']);
 
 export function outcomeOf(end: AssistEnd, endedHere: boolean): Outcome {
-  return { reason: end.reason, normal: endedHere || ORDINARY_ENDS.has(end.reason) };
+  return { reason: end.reason, normal: endedHere || ORDINARY_ENDS.has(end.reason), ...(end.offerAnswer && { offerAnswer: end.offerAnswer }) };
 }
 
 /** A mix-up, by what was given: what it is and who uses it with which command. */

@@ -82,8 +82,8 @@ ${common}
 Scripting mode (--json): stdout carries only JSON objects, one per line, each with
 "event": invitation (kind, password, file, to, url, expiresAt, cappedFromSeconds), connected (peer,
 verification), offered (device, deviceId, group, reason, level, consent: assist offer
---device), peer-left, attempt-failed (failedAttempts, maxFailedAttempts),
-approved (mode: view|control), denied, control (state: granted|revoked|refused|
+--device), asked (seconds: the device's person has that long to answer), peer-left,
+attempt-failed (failedAttempts, maxFailedAttempts), approved (mode: view|control), denied, control (state: granted|revoked|refused|
 nothing-to-control|unanswered),
 control-requested, paused, resumed, terminal-share (state: started|stopped),
 output (data: terminal bytes, base64),
@@ -94,7 +94,7 @@ technician also gets webConsole), desktop-error (code, message), input-dropped (
 clipboard-allowed (allowed), clipboard (direction: sent|received, characters; the
 technician also gets text), clipboard-refused (count, why), time-limit (expiresAt,
 secondsLeft, maxExpiresAt), expiry-warning (secondsLeft, expiresAt), idle-warning
-(secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason),
+(secondsLeft, endsAt: nothing happened; the session ends then), idle-cleared, ended (reason; offerAnswer when an offer to a device was turned down),
 still-running (the person's program outlived the session), program-exited (code),
 peer (state: disconnected|connected: the other side's connection dropped or is
 back), connection (state: reconnecting|connected, attempt: this side's),
@@ -231,8 +231,10 @@ Usage: assist offer [options]
 With --device, --name defaults to the name your sign-in carries, and --relay, when given,
 must be the relay you signed in at. Exit status: 0 the session ended normally, 1 it could
 not start or ended abnormally (the sentence says why: not signed in, sign-in expired, no
-such device, device offline, not permitted …), 2 wrong arguments, 3 the person declined
-or did not answer in time, or the device refused the offer (the audit log says why).
+such device, device offline, not permitted …), 2 wrong arguments, and when the offer is
+turned down, as the device answered: 3 the person said no, 4 nobody answered in time, 5 the
+device refused the offer without asking anyone (the sentence and the audit log say why). The
+relay passes the device's answer on; it cannot let you in, but it could claim a "no".
 
 ${sessionKeys}
 
@@ -388,10 +390,12 @@ Examples:
   login: `assist login: sign in as a technician of your organisation's help desk, with the sign-in
 (OpenID Connect) the relay names in its /relay.json (Entra ID, Google, Okta, Cognito; with
 \`npm start\`, its local provider). Prints an address to open in your browser; once you have
-signed in there, the browser comes back to this command on 127.0.0.1 (nothing leaves this
-machine that way), and the relay checks who you are.
+signed in there, the browser comes back to this command on this machine's loopback address
+(nothing leaves this machine that way), and the relay checks who you are. Where the relay names
+the exact address its sign-in sends the browser back to (Cognito: http://localhost:8976/callback),
+this command listens on that port; if another program holds it, it says so.
 
-Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--port N] [--json]
+Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--json]
 
   --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
   --operator-key FINGERPRINT
@@ -400,9 +404,6 @@ Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--port N] [--jso
                       another channel than the relay. You offer help only to devices whose
                       record that key approved, so a relay cannot put its own key in place of
                       a device's. Kept for this relay in known-devices.json: needed once.
-  --port N            the port the browser comes back to (default: a free one); for an issuer
-                      that allows only the exact redirect address it was given, give that
-                      address's port (http://127.0.0.1:N/callback)
   --json              JSON lines: {"event":"sign-in","url":…}, then {"event":"signed-in",
                       "technician":{"issuer","subject","name","email","groups"},"expiresAt":…,"file":…}
                       or {"event":"error","code":…,"message":…}

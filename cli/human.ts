@@ -14,6 +14,7 @@ import { endText, readerOf } from '../shared/core/end-texts.js';
 import { DEFAULT_CONSENT_TIMEOUT_SECONDS } from '../sdk/device-offer.js';
 import type { Command, SessionEvent } from './events.js';
 import type { Frontend } from './frontend.js';
+import { offerTurnedDownText, type OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 
 /** What Ctrl-] then x adds (the SDK's default extension), in words. */
 const EXTENSION = duration(DEFAULT_EXTENSION_SECONDS * 1000);
@@ -118,6 +119,10 @@ export class HumanFrontend implements Frontend {
   #offer: Extract<SessionEvent, { event: 'offered' }> | undefined;
   /** Technician of an offer: the device's agent joined, so its person was asked. */
   #offerAsked = false;
+  /** Technician of an offer: how long the person has, as the device said (until it does, its default). */
+  #consentSeconds: number | undefined;
+  /** Technician of an offer: when the person's time to answer is up (epoch ms). */
+  #answerBy = 0;
   readonly #onData = (chunk: Buffer) => this.#keys(chunk);
   /** The person's window changed size: so does the shared terminal. */
   readonly #onResize = () => {
@@ -187,6 +192,8 @@ export class HumanFrontend implements Frontend {
         return this.#approvedAs(event.mode);
       case 'denied':
         return; // the end that follows says it
+      case 'asked':
+        return this.#asked(event.seconds);
       case 'control':
         this.#controlRequested = false;
         if (event.state === 'refused') {
@@ -305,7 +312,7 @@ export class HumanFrontend implements Frontend {
       case 'session-restored':
         return this.#restored(event);
       case 'ended':
-        return this.#ended(event.reason);
+        return this.#ended(event.reason, event.offerAnswer);
       case 'still-running':
         this.#phase = 'unshared';
         return this.#lines(
@@ -411,11 +418,18 @@ export class HumanFrontend implements Frontend {
       return;
     }
     this.#lines('', `The person at ${offer.device} is asked now.`, '', `    Verification code:  ${code}`, '', 'The same code is on their screen; read it out if you are on the phone with them.');
-    const askedAt = Date.now();
+    this.#answerBy = Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000;
     this.#startStatus(() => {
-      const left = DEFAULT_CONSENT_TIMEOUT_SECONDS - Math.floor((Date.now() - askedAt) / 1000);
+      const left = Math.ceil((this.#answerBy - Date.now()) / 1000);
       return `Waiting for the person at ${offer.device} to answer${left > 0 ? ` (${left} s)` : ''}… Press q to withdraw the offer.`;
     });
+  }
+
+  /** Technician of an offer: the device said how long its person has; the countdown follows it from now. */
+  #asked(seconds: number): void {
+    if (!this.#offer || this.#phase !== 'deciding') return;
+    this.#consentSeconds = seconds;
+    this.#answerBy = Date.now() + seconds * 1000;
   }
 
   #connected(peer: string, verification: string): void {
@@ -579,14 +593,14 @@ export class HumanFrontend implements Frontend {
     this.#nothingSharedTimer = undefined;
   }
 
-  #ended(reason: EndReason | LocalEndReason): void {
+  #ended(reason: EndReason | LocalEndReason, offerAnswer?: OfferRefusalAnswer): void {
     this.#stopStatus();
     const wasLive = this.#approved;
     this.#phase = 'ended';
     this.#finishMessage?.();
     // Whatever the shared program left behind (colours, a hidden cursor) is not the user's problem.
     if (wasLive && this.#interactive) this.#write('\x1b[0m\x1b[?25h');
-    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
+    this.#lines('', (this.#offer && !wasLive && offerEndSentence(reason, this.#offer.device, this.#offerAsked, offerAnswer, this.#consentSeconds)) || endText(reason, readerOf(this.#role), { peerName: this.#peerName, wasLive }));
   }
 
   #error(message: string, code: string): void {
@@ -899,9 +913,11 @@ const ERROR_HINTS: Record<string, string> = {
 };
 
 /** How an offer to a device ended before the session began, for the technician; undefined where shared/core/end-texts.ts says it. */
-export function offerEndSentence(reason: string, device: string, asked: boolean): string | undefined {
+export function offerEndSentence(reason: string, device: string, asked: boolean, offerAnswer?: OfferRefusalAnswer, consentSeconds?: number): string | undefined {
   switch (reason) {
     case 'denied':
+      if (offerAnswer) return offerTurnedDownText(offerAnswer, device, consentSeconds);
+      // A relay that does not say how it was turned down.
       return asked
         ? `The person at ${device} declined your help, or did not answer in time. The session is over.`
         : `${device} refused the offer without asking anyone (the device checks the operator's signed policy itself). The operator's audit log says why: npm run audit-log -- --device "${device}".`;

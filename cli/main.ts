@@ -31,6 +31,7 @@ import { checkDisplay, loadScreenCapture } from './desktop/native.js';
 import { CodedError } from '../shared/core/coded-error.js';
 import { parseDurationSeconds } from '../shared/core/durations.js';
 import { CodeFormatError, normalizeInvitationPassword, parseCode } from '../shared/core/codes.js';
+import { turnedDownBy, type TurnedDown } from '../shared/core/offer-outcome.js';
 import { eventToJson, type Command, type SessionEvent } from './events.js';
 import { errorEvent, type Frontend, type Outcome } from './frontend.js';
 import { DEFAULT_RELAY, helpTexts, isCommandName, type CommandName } from './help.js';
@@ -59,8 +60,8 @@ class UsageError extends CodedError<'invalid-usage'> {
 
 const EXIT_ABNORMAL = 1;
 const EXIT_USAGE = 2;
-/** `assist offer --device`: the person declined or did not answer, or the device refused the offer. */
-const EXIT_DECLINED = 3;
+/** `assist offer --device` turned down, by how (the device's answer, as the relay passed it on). */
+const EXIT_TURNED_DOWN: Record<TurnedDown, number> = { 'said-no': 3, 'no-answer': 4, 'device-refused': 5 };
 /** As a shell reports a program ended by Ctrl-C (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
 
@@ -97,7 +98,7 @@ const commandOptions = {
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
   agent: { json: commonOptions.json, help: commonOptions.help, 'consent-timeout': { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
-  login: { relay: commonOptions.relay, port: { type: 'string' }, 'operator-key': { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
+  login: { relay: commonOptions.relay, 'operator-key': { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 /** Longer than the technician's helper code lives would leave nothing to allow. */
@@ -196,7 +197,9 @@ async function main(argv: string[]): Promise<number> {
   frontend.close();
   if (!outcome.normal && values.json) process.stderr.write(`assist: the session ended: ${outcome.reason}\n`);
   if (outcome.normal) return 0;
-  return command === 'offer' && (values as Values<'offer'>).device !== undefined && outcome.reason === 'denied' ? EXIT_DECLINED : EXIT_ABNORMAL;
+  if (command !== 'offer' || (values as Values<'offer'>).device === undefined || outcome.reason !== 'denied') return EXIT_ABNORMAL;
+  // A relay that does not say how: counted as a no, as before the kinds were told apart.
+  return EXIT_TURNED_DOWN[outcome.offerAnswer ? turnedDownBy(outcome.offerAnswer) : 'said-no'];
 }
 
 async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Promise<number> {
@@ -210,13 +213,11 @@ async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Pro
 
 async function loginCommand(values: Values<'login'>, positionals: string[]): Promise<number> {
   noPositionals('login', positionals);
-  const port = Number(values.port ?? '0');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535, got "${values.port}"`, 'login');
   const operatorKey = values['operator-key']?.trim();
   if (operatorKey !== undefined && !new RegExp(`^[A-Za-z0-9_-]{${OPERATOR_KEY_FINGERPRINT_CHARS}}$`).test(operatorKey)) {
     throw new UsageError(`--operator-key takes the operator key's fingerprint (${OPERATOR_KEY_FINGERPRINT_CHARS} letters, digits, - and _, as npm run operator -- operator-key shows it), not "${operatorKey}"`, 'login');
   }
-  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), port, json: values.json, ...(operatorKey && { operatorKey }) });
+  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), json: values.json, ...(operatorKey && { operatorKey }) });
 }
 
 function defaultName(): string {

@@ -1,5 +1,6 @@
 // `assist login`: a technician signs in with the relay's OpenID Connect issuer (docs/technicians.md) through the
-// loopback flow (RFC 8252): a one-off server on 127.0.0.1 receives the issuer's redirect, the authorization
+// loopback flow (RFC 8252): a one-off server on loopback (the exact redirect /relay.json names, else a free port
+// of 127.0.0.1) receives the issuer's redirect, the authorization
 // code is exchanged with PKCE, and the ID token, bound to a fresh Ed25519 key (its nonce), is kept with that
 // key in `technician.json` (0600) for the offer commands. The relay checks the token once (it mints a ticket).
 
@@ -8,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { discoverRelay, generateDeviceKeyPair, type DeviceKeyPair } from '../sdk/node.js';
-import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../sdk/technician.js';
+import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianSignIn, requestTechnicianTicket, TechnicianSignInError } from '../sdk/technician.js';
 import { CodedError } from '../shared/core/coded-error.js';
 import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/technician.js';
 import { technicianKeyNonce } from '../shared/technician/proof.js';
@@ -79,30 +80,93 @@ export function readTechnicianState(relay: string | undefined, nowMs = Date.now(
 export interface LoginOptions {
   relay: string;
   json: boolean;
-  /** The loopback port the issuer redirects to; 0 (default) a free one, for issuers that need an exact redirect URI a fixed one. */
-  port: number;
   /** How long to wait for the browser (default 5 minutes). */
   timeoutMs?: number;
   /** The operator key's fingerprint, to pin for this relay (known-devices.ts) once signed in. */
   operatorKey?: string;
 }
 
-const CALLBACK_PATH = '/callback';
+export class LoopbackRedirectError extends CodedError<'redirect-port-in-use'> {
+  override readonly name = 'LoopbackRedirectError';
+}
 
-/** Waits for the issuer's redirect to the loopback server; answers the browser with a short page. */
-function redirectQuery(server: Server, timeoutMs: number): Promise<URLSearchParams> {
+/** The servers the issuer's redirect comes back to, and the redirect_uri to send for them. */
+interface LoopbackRedirect {
+  servers: Server[];
+  redirectUri: string;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Listens where the issuer sends the browser back. With the exact redirect the relay names (an issuer such as
+ * Cognito that matches it character by character), on its port and, for `localhost`, on both addresses the
+ * browser may resolve it to (::1 only where this machine has IPv6); otherwise on a free port of 127.0.0.1,
+ * which RFC 8252 issuers accept at any port.
+ */
+async function listenForRedirect(registered: string | undefined): Promise<LoopbackRedirect> {
+  if (registered === undefined) {
+    const server = createServer();
+    await listenOn(server, 0, '127.0.0.1');
+    return { servers: [server], redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}${DEFAULT_CALLBACK_PATH}` };
+  }
+  const url = new URL(registered);
+  const port = Number(url.port);
+  const hosts = url.hostname === 'localhost' ? ['127.0.0.1', '::1'] : [url.hostname.replace(/^\[(.*)\]$/, '$1')];
+  const servers: Server[] = [];
+  try {
+    for (const host of hosts) {
+      const server = createServer();
+      try {
+        await listenOn(server, port, host);
+        servers.push(server);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // A machine without IPv6 cannot be reached at ::1 either: 127.0.0.1 is enough there.
+        if (host === '::1' && hosts.length > 1 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+        if (code === 'EADDRINUSE') {
+          throw new LoopbackRedirectError(
+            'redirect-port-in-use',
+            `port ${port} on this machine (${host}) is taken by another program, and the relay's sign-in sends the browser back only to ${registered}: close that program (another assist login?) and run assist login again`,
+          );
+        }
+        throw error;
+      }
+    }
+  } catch (error) {
+    for (const server of servers) server.close();
+    throw error;
+  }
+  return { servers, redirectUri: registered };
+}
+
+const DEFAULT_CALLBACK_PATH = '/callback';
+
+/** Waits for the issuer's redirect to the loopback servers; answers the browser with a short page. */
+function redirectQuery({ servers, redirectUri }: LoopbackRedirect, timeoutMs: number): Promise<URLSearchParams> {
+  const callbackPath = new URL(redirectUri).pathname;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new TechnicianSignInError('sign-in-refused', `no sign-in came back within ${Math.round(timeoutMs / 60_000)} minutes; run assist login again`)), timeoutMs);
-    server.on('request', (request, response) => {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname !== CALLBACK_PATH) {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('assist login: the sign-in is back in the terminal; you can close this tab.');
-      clearTimeout(timer);
-      resolve(url.searchParams);
-    });
+    for (const server of servers) {
+      server.on('request', (request, response) => {
+        const url = new URL(request.url ?? '/', redirectUri);
+        if (url.pathname !== callbackPath) {
+          response.writeHead(404).end();
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('assist login: the sign-in is back in the terminal; you can close this tab.');
+        clearTimeout(timer);
+        resolve(url.searchParams);
+      });
+    }
   });
 }
 
@@ -130,20 +194,16 @@ function operatorKeySentence(httpUrl: string): string {
 }
 
 export async function login(options: LoginOptions): Promise<number> {
-  const server = createServer();
+  let loopback: LoopbackRedirect | undefined;
   try {
     const endpoints = await discoverRelay(options.relay);
     if (!endpoints.httpUrl) throw new TechnicianSignInError('unreachable', 'sign in through the relay’s https:// address (its /relay.json names the issuer), not its wss:// one');
     const httpUrl = endpoints.httpUrl;
-    const issuer = await relayTechnicianIssuer(httpUrl);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, '127.0.0.1', resolve);
-    });
-    const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+    const { loopbackRedirect, ...issuer } = await relayTechnicianSignIn(httpUrl);
+    loopback = await listenForRedirect(loopbackRedirect);
     const keys = await generateDeviceKeyPair();
-    const pending = await beginTechnicianSignIn(issuer, redirectUri, { nonce: technicianKeyNonce(keys.publicKey) });
-    const answer = redirectQuery(server, options.timeoutMs ?? 5 * 60_000);
+    const pending = await beginTechnicianSignIn(issuer, loopback.redirectUri, { nonce: technicianKeyNonce(keys.publicKey) });
+    const answer = redirectQuery(loopback, options.timeoutMs ?? 5 * 60_000);
     report(options.json, { event: 'sign-in', url: pending.authorizationUrl }, `Open this address in your browser to sign in with ${issuer.issuer}:\n  ${pending.authorizationUrl}\nWaiting…`);
     const idToken = await finishTechnicianSignIn(pending, await answer);
     const { technician } = await requestTechnicianTicket(httpUrl, idToken);
@@ -162,7 +222,9 @@ export async function login(options: LoginOptions): Promise<number> {
     report(options.json, event, `assist: ${event.message}`, options.json ? process.stdout : process.stderr);
     return 1;
   } finally {
-    server.closeAllConnections();
-    server.close();
+    for (const server of loopback?.servers ?? []) {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 }

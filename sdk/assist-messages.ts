@@ -202,7 +202,12 @@ export type AssistMessage =
    * agent: the technician says they are still there ('still-here'), which counts as activity.
    */
   | { type: 'idle-warning'; state: 'warning'; secondsLeft: number }
-  | { type: 'idle-warning'; state: 'cleared' | 'still-here' };
+  | { type: 'idle-warning'; state: 'cleared' | 'still-here' }
+  /**
+   * Agent → expert, before approval: the person is asked now and has `seconds` to answer (a help-desk
+   * device's consent timeout, `assist agent --consent-timeout`), after which the agent denies.
+   */
+  | { type: 'asked'; seconds: number };
 
 export type AssistMessageType = AssistMessage['type'];
 
@@ -236,6 +241,7 @@ const typeCodes = {
   clipboard: 26,
   'terminal-share': 27,
   'idle-warning': 28,
+  asked: 29,
 } as const satisfies Record<AssistMessageType, number>;
 const typeByCode = new Map<number, AssistMessageType>(Object.entries(typeCodes).map(([type, code]) => [code, type as AssistMessageType]));
 
@@ -270,6 +276,7 @@ export const assistMessageSenders: Record<AssistMessageType, ReadonlySet<'agent'
   'terminal-share': new Set(['agent']),
   // warning and cleared from the agent, still-here from the expert (the sessions check the state).
   'idle-warning': new Set(['agent', 'expert']),
+  asked: new Set(['agent']),
 };
 
 /**
@@ -519,6 +526,9 @@ function check(message: AssistMessage): void {
       if (!idleStates.includes(message.state)) throw new AssistMessageError('out-of-range', 'an idle message is warning, cleared or still-here');
       if (message.state === 'warning') checkWhole(message.secondsLeft, 1, 0xffff_ffff, "an idle warning's seconds left");
       return;
+    case 'asked':
+      checkWhole(message.seconds, 1, 0xffff_ffff, 'the time to answer, in seconds,');
+      return;
     default:
       return;
   }
@@ -654,6 +664,11 @@ function encodeBody(message: AssistMessage): Uint8Array {
       const view = new DataView(body.buffer);
       view.setUint8(0, idleStates.indexOf(message.state));
       view.setUint32(1, message.secondsLeft);
+      return body;
+    }
+    case 'asked': {
+      const body = new Uint8Array(4);
+      new DataView(body.buffer).setUint32(0, message.seconds);
       return body;
     }
     case 'resize': {
@@ -814,6 +829,9 @@ function decodeBody(type: AssistMessageType, body: Uint8Array): AssistMessage {
       requireLength(body, IDLE_WARNING_BYTES, type);
       return { type, state, secondsLeft: new DataView(body.buffer, body.byteOffset, IDLE_WARNING_BYTES).getUint32(1) };
     }
+    case 'asked':
+      requireLength(body, 4, type);
+      return { type, seconds: new DataView(body.buffer, body.byteOffset, 4).getUint32(0) };
     case 'resize': {
       requireLength(body, 4, type);
       const view = new DataView(body.buffer, body.byteOffset, 4);

@@ -711,6 +711,15 @@ export class AgentSession extends Emitter<AgentSessionEvents> {
     return this.#idle.warned;
   }
 
+  /**
+   * Tells the expert the person is asked now and has `seconds` to answer (a help-desk device's consent
+   * timeout), so its countdown is this side's, not a guess.
+   */
+  async asked(seconds: number): Promise<void> {
+    this.#require('deciding', 'say the person is asked');
+    await this.#channel.send({ type: 'asked', seconds });
+  }
+
   /** Refuses the expert: it is told, and the session ends for both ('denied'). */
   async deny(): Promise<AssistEnd> {
     this.#require('deciding', 'deny');
@@ -1070,6 +1079,8 @@ export type ExpertSessionEvents = {
   approved: [approval: { mode: ApprovalMode }];
   /** The person refused; 'ended' ('denied') follows. */
   denied: [];
+  /** The person is asked now and has `seconds` to answer (a help-desk device says so; an invitation's person does not). */
+  asked: [question: { seconds: number }];
   /**
    * The person's answer about control, or 'unanswered' (this side's own): a request had no answer
    * within controlRequestTimeoutMs, and may be made again.
@@ -1417,6 +1428,9 @@ export class ExpertSession extends Emitter<ExpertSessionEvents> {
       case 'deny':
         if (this.#phase !== 'awaiting-approval') return this.#channel.violation('a denial out of turn');
         return this.emit('denied');
+      case 'asked':
+        if (this.#phase !== 'awaiting-approval') return this.#channel.violation('a question out of turn');
+        return this.emit('asked', { seconds: message.seconds });
       case 'chat':
         if (active) this.emit('chat', message.text);
         return;

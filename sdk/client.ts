@@ -12,6 +12,7 @@
 
 import { defaultPacing, verifyPacing, type PacingPolicy } from './pacer.js';
 import type { TechnicianIdentity } from '../shared/core/technician.js';
+import type { OfferRefusalAnswer } from '../shared/core/offer-outcome.js';
 import type {
   ApprovalMode,
   AuditEvent,
@@ -136,6 +137,8 @@ export type OwnEndReason = NonNullable<EndSessionRequest['reason']>;
 
 export interface SessionEnd {
   reason: EndReason | LocalEndReason;
+  /** A help-desk offer turned down ('denied'): the device's answer, as the relay passed it on (offer-outcome.ts). */
+  offerAnswer?: OfferRefusalAnswer;
   /** The peer's authenticated close arrived after all its data: an orderly end, not a cut. */
   peerClosed: boolean;
   /** The peer acknowledged everything this side sent, close included (only end() sends a close). */
@@ -668,7 +671,7 @@ export class RelayClient extends Emitter<RelayClientEvents> {
         if (this.#session?.role === 'agent') return;
         return void this.#activate({ mode: message.mode, expiresAt: message.expiresAt });
       case 'ended':
-        return void this.#finish(message.reason);
+        return void this.#finish(message.reason, undefined, message.offerAnswer === 'view' || message.offerAnswer === 'control' ? undefined : message.offerAnswer);
       case 'error':
         return this.emit('error', RelayError.fromReply(message));
     }
@@ -750,11 +753,12 @@ export class RelayClient extends Emitter<RelayClientEvents> {
     this.#finish('stream-failed', error);
   }
 
-  #finish(reason: SessionEnd['reason'], error?: Error): SessionEnd {
+  #finish(reason: SessionEnd['reason'], error?: Error, offerAnswer?: OfferRefusalAnswer): SessionEnd {
     if (this.#state.phase === 'ended') return this.#state.end;
     const delivered = this.#state.phase === 'leaving' && this.#state.delivered;
     const end: SessionEnd = { reason, peerClosed: this.#sessionStream?.remoteClosed ?? false, delivered };
     if (error) end.error = error;
+    if (offerAnswer) end.offerAnswer = offerAnswer;
     this.#enter({ phase: 'ended', end });
     this.#stopped.abort();
     for (const stream of this.#streams.values()) stream.dispose();

@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeBase64Url } from '../shared/core/base64.js';
 import { CodedError } from '../shared/core/coded-error.js';
 import { parseRelayInfo, relayInfoUrl } from '../shared/core/relay-url.js';
-import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer } from '../shared/core/technician.js';
+import { TECHNICIAN_TICKET_PATH, type TechnicianIdentity, type TechnicianIssuer, type TechnicianSignInInfo } from '../shared/core/technician.js';
 import { randomBytes } from '../shared/core/tokens.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
 import { discoverRelay } from './assist.js';
@@ -47,8 +47,8 @@ async function getJson(url: string, fetchImpl: Fetch, what: string): Promise<Rec
   }
 }
 
-/** The issuer the relay at `httpUrl` takes technicians' tokens from (its /relay.json). */
-export async function relayTechnicianIssuer(httpUrl: string, fetchImpl: Fetch = fetch): Promise<TechnicianIssuer> {
+/** How technicians sign in at the relay at `httpUrl` (its /relay.json): the issuer, and `assist login`'s exact redirect when the issuer needs one. */
+export async function relayTechnicianSignIn(httpUrl: string, fetchImpl: Fetch = fetch): Promise<TechnicianSignInInfo> {
   const url = relayInfoUrl(httpUrl);
   const info = parseRelayInfo(JSON.stringify(await getJson(url, fetchImpl, 'the relay’s description')));
   if (!info.technicianSignIn) throw new TechnicianSignInError('sign-in-not-configured', `the relay at ${httpUrl} has no technician sign-in; its operator configures an OpenID Connect issuer`);

@@ -1,12 +1,13 @@
 // The person's pointer for the technician: its position, polled (about 20 times a second while the
-// share runs) and sent only when it changed; and, where the display tells it (X11, x11.ts), its
-// shape, sent when it changed: the pixels once with an id, later the id alone (sdk/cursor-shapes.ts).
+// share runs; on X11 through the display's own connection, elsewhere the input package) and sent
+// only when it changed; and, where the display tells it (X11, x11.ts), its shape, sent when it
+// changed: the pixels once with an id, later the id alone (sdk/cursor-shapes.ts).
 // Elsewhere (macOS, Windows, an X server without XFixes) no shape is sent and the technician's
 // viewer draws an arrow.
 
 import { CursorShapeCache, MAX_CURSOR_SIDE, type CursorShape, type CursorState } from '../../sdk/node.js';
 import type { ScreenMapping } from './geometry.js';
-import type { CursorImage, DesktopSession, InputDevice, ScreenWatch } from './ports.js';
+import type { CursorImage, DesktopSession, InputDevice } from './ports.js';
 
 export const CURSOR_POLL_MS = 50;
 
@@ -21,7 +22,8 @@ export class CursorTracker {
     private readonly session: Pick<DesktopSession, 'readyForVideo' | 'sendCursor' | 'sendCursorShape'>,
     private readonly device: Pick<InputDevice, 'mousePosition'>,
     private readonly mapping: () => ScreenMapping | undefined,
-    private readonly watch?: Pick<ScreenWatch, 'cursorImage'>,
+    /** What the display tells, once it is open: the pointer's image and, where it can, its position. */
+    private readonly watch?: { cursorImage(): CursorImage | undefined; pointerPosition(): Promise<{ x: number; y: number }> | undefined },
   ) {}
 
   /** Reads the pointer; sends its shape if that changed, and its position if it moved, appeared or left the shared monitor. */
@@ -33,7 +35,7 @@ export class CursorTracker {
       return;
     }
     await this.#sendShape();
-    const { x, y } = this.device.mousePosition();
+    const { x, y } = (await this.watch?.pointerPosition()) ?? this.device.mousePosition();
     const inVideo = mapping.toVideo(x, y);
     const cursor: CursorState = inVideo ? { ...inVideo, visible: true } : { x: this.#last?.x ?? 0, y: this.#last?.y ?? 0, visible: false };
     const last = this.#last;

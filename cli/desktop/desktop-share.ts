@@ -139,7 +139,7 @@ export class DesktopShare {
     });
     const mapping = () => this.#sender.mapping;
     this.#openWatch = devices.openWatch;
-    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage() });
+    this.#cursor = new CursorTracker(session, devices.input, mapping, { cursorImage: () => this.#watch?.cursorImage(), pointerPosition: () => this.#watch?.pointerPosition?.() });
     this.#injector = new InputInjector(devices.input, devices.platform, mapping);
   }
 

@@ -29,6 +29,11 @@ export interface RawFrame {
   height: number;
   format: 'RGBA' | 'BGRX';
   pixels: Uint8Array;
+  /**
+   * Where the capture reuses its buffers (x11.ts): the pixels may be overwritten once this is called.
+   * Called once, when the picture is neither encoded nor compared with any more.
+   */
+  release?(): void;
 }
 
 export interface ScreenCapture {
@@ -52,6 +57,12 @@ export interface CursorImage {
 export interface ScreenWatch {
   /** The pointer's image, once known. */
   cursorImage(): CursorImage | undefined;
+  /**
+   * Where the pointer is, in desktop coordinates, asked without blocking (X11 QueryPointer), where
+   * the display can: the input package's own query waits for the display's answer on the
+   * JavaScript thread, which a busy X server makes milliseconds 20 times a second.
+   */
+  pointerPosition?(): Promise<{ x: number; y: number }>;
   /** Whether onChange reports changes (X DAMAGE); without it the screen is looked at on a timer only. */
   readonly notifiesChanges: boolean;
   /** Calls `listener` when something was drawn on the screen; returns the unsubscribe. */

@@ -98,6 +98,8 @@ export class VideoSender {
    * encoded only if it differs. Forgotten when a picture is not sent after all.
    */
   #newest: RawFrame | undefined;
+  /** Ends #newest's hold on its pixels (see holdPixels). */
+  #newestDone: (() => void) | undefined;
   #startedAt: number;
   #lastTimestamp = -1;
   /** A new encoder's first frame is a key frame, whatever the session needs. */
@@ -166,15 +168,25 @@ export class VideoSender {
     const captureStart = clock.now();
     const picture = await this.#capture(capture, monitor);
     const captureMs = clock.now() - captureStart;
-    if (!session.keyFrameNeeded && this.#newest && samePicture(this.#newest, picture)) return { outcome: 'unchanged' };
-    if (!this.#mayCapture()) return { outcome: 'not-ready' }; // paused or closed while capturing
+    if (!session.keyFrameNeeded && this.#newest && samePicture(this.#newest, picture)) {
+      picture.release?.();
+      return { outcome: 'unchanged' };
+    }
+    if (!this.#mayCapture()) {
+      picture.release?.();
+      return { outcome: 'not-ready' }; // paused or closed while capturing
+    }
+    // Its pixels are needed to compare the next picture with, and until the encoder has copied them.
+    const done = holdPixels(picture, 2);
+    this.#newestDone?.();
     this.#newest = picture;
+    this.#newestDone = done;
     let free!: () => void;
     const busy = new Promise<void>((resolve) => (free = resolve));
     // Its encode starts when the encoder is done with the one before (if any is still at it).
     this.#encoderFreeAt = Math.max(clock.now(), this.#encoderBusy ? this.#encoderFreeAt : 0) + (this.#sizeRule.median?.encodeMs ?? 0);
     this.#encoderBusy = busy;
-    const encoded = this.#exclusive(() => this.#encodeAndSend(picture, captureMs, free));
+    const encoded = this.#exclusive(() => this.#encodeAndSend(picture, captureMs, free).finally(done));
     void encoded
       .then(
         // Not sent, or failed: the expert does not have it, so the next capture is encoded whatever it shows.
@@ -205,7 +217,10 @@ export class VideoSender {
   }
 
   #forget(picture: RawFrame): void {
-    if (this.#newest === picture) this.#newest = undefined;
+    if (this.#newest !== picture) return;
+    this.#newestDone?.();
+    this.#newest = undefined;
+    this.#newestDone = undefined;
   }
 
   #mayCapture(): boolean {
@@ -327,6 +342,14 @@ export class VideoSender {
     const bits = this.#meter.bytesPerSecond * 8 * BITRATE_SHARE_OF_THROUGHPUT;
     return Math.round(Math.min(MAX_BITRATE, Math.max(MIN_BITRATE, bits)));
   }
+}
+
+/** Releases `picture`'s pixels to the capture once each of its `uses` has called the function returned. */
+function holdPixels(picture: RawFrame, uses: number): () => void {
+  let left = uses;
+  return () => {
+    if (--left === 0) picture.release?.();
+  };
 }
 
 function samePicture(a: RawFrame, b: RawFrame): boolean {

@@ -12,7 +12,7 @@
 // 8–9 ms; through shared memory 2–3 ms (none of it on that thread) and 3–4 ms.
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, ftruncateSync, openSync, read, unlinkSync } from 'node:fs';
+import { closeSync, openSync, read, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { CursorImage, RawFrame, ScreenWatch } from './ports.js';
@@ -24,6 +24,7 @@ interface XClient {
   on(event: 'error' | 'end', listener: (error?: Error) => void): void;
   require(extension: 'fixes' | 'damage' | 'shm', callback: (error: Error | null, extension: never) => void): void;
   AllocID(): number;
+  QueryPointer(window: number, callback: (error: Error | null, pointer: { rootX: number; rootY: number }) => void): void;
   GetImage(format: number, drawable: number, x: number, y: number, width: number, height: number, planeMask: number, callback: (error: Error | null, image: { data: Buffer }) => void): void;
   terminate(): void;
 }
@@ -62,6 +63,8 @@ const LSB_FIRST = 0;
 const ALL_PLANES = 0xffffffff;
 /** Where Linux keeps shared memory (a tmpfs): the segment is a file there, unlinked at once. */
 const SHARED_MEMORY_DIR = '/dev/shm';
+/** Released picture buffers kept for reuse: the sender holds two at a time (the last picture and the next). */
+const MAX_SPARE_BUFFERS = 2;
 
 /** Whether the root window's pixels are 4 bytes each, blue, green, red, unused, in memory order. */
 function isBgrx(display: XDisplayInfo): boolean {
@@ -140,6 +143,7 @@ export async function openX11Watch(display = process.env.DISPLAY, platform: Node
   return {
     cursorImage: () => cursor,
     notifiesChanges: damage !== undefined,
+    pointerPosition: () => new Promise((resolve, reject) => client.QueryPointer(root, (error, pointer) => (error ? reject(error) : resolve({ x: pointer.rootX, y: pointer.rootY })))),
     onChange(listener) {
       changeListeners.add(listener);
       return () => changeListeners.delete(listener);
@@ -151,8 +155,8 @@ export async function openX11Watch(display = process.env.DISPLAY, platform: Node
           shared ??= sharedMemory ? attachSharedImage(client, await extension<XShm>('shm'), rootBytes) : Promise.resolve(undefined);
           const segment = await shared;
           const bytes = area.width * area.height * 4;
-          const pixels = segment && bytes <= segment.size ? await segment.getImage(root, area, bytes) : await socketImage(client, root, area);
-          return { width: area.width, height: area.height, format: 'BGRX', pixels } satisfies RawFrame;
+          const image = segment && bytes <= segment.size ? await segment.getImage(root, area, bytes) : { pixels: await socketImage(client, root, area) };
+          return { width: area.width, height: area.height, format: 'BGRX', ...image } satisfies RawFrame;
         });
         captures = run.catch(() => {});
         return run;
@@ -183,8 +187,8 @@ type Area = Parameters<NonNullable<ScreenWatch['capture']>>[0];
 interface SharedImage {
   /** Bytes the segment holds: a larger picture goes over the socket. */
   size: number;
-  /** The server writes the picture into the segment; it is read back into a buffer of its own on a libuv thread. */
-  getImage(root: number, area: Area, bytes: number): Promise<Uint8Array>;
+  /** The server writes the picture into the segment; it is read back on a libuv thread into a buffer of its own until released. */
+  getImage(root: number, area: Area, bytes: number): Promise<{ pixels: Uint8Array; release(): void }>;
   close(): void;
 }
 
@@ -195,16 +199,20 @@ interface SharedImage {
  */
 async function attachSharedImage(client: XClient, shm: XShm | undefined, size: number): Promise<SharedImage | undefined> {
   if (!shm?.fdCapable || shm.major < 1 || (shm.major === 1 && shm.minor < 2)) return undefined;
+  const path = join(SHARED_MEMORY_DIR, `assist-capture-${randomUUID()}`);
   let fd: number;
   try {
-    const path = join(SHARED_MEMORY_DIR, `assist-capture-${randomUUID()}`);
     fd = openSync(path, 'wx+', 0o600);
-    try {
-      ftruncateSync(fd, size);
-    } finally {
-      unlinkSync(path);
-    }
   } catch {
+    return undefined;
+  }
+  try {
+    unlinkSync(path);
+    // Written whole now, not merely sized: the server writes through a mapping, and a page a full
+    // /dev/shm cannot back would crash the X server (SIGBUS) rather than fail here.
+    if (writeSync(fd, Buffer.alloc(size), 0, size, 0) !== size) throw new Error('short write');
+  } catch {
+    closeSync(fd);
     return undefined;
   }
   const segment = client.AllocID();
@@ -213,17 +221,31 @@ async function attachSharedImage(client: XClient, shm: XShm | undefined, size: n
     closeSync(fd);
     return undefined;
   }
+  // Buffers the sender released, reused: a new 8 MB buffer a frame had the garbage collector take
+  // 3–5 ms of CPU a frame.
+  const spare: Buffer[] = [];
+  const take = (bytes: number) => {
+    const index = spare.findIndex((buffer) => buffer.length === bytes);
+    return index >= 0 ? spare.splice(index, 1)[0]! : Buffer.allocUnsafeSlow(bytes);
+  };
   return {
     size,
     getImage: (root, { x, y, width, height }, bytes) =>
       new Promise((resolve, reject) =>
         shm.GetImage(root, x, y, width, height, ALL_PLANES, Z_PIXMAP, segment, 0, (error) => {
           if (error) return reject(error);
-          // A new buffer each time: the sender keeps the last picture to compare the next one with.
-          const pixels = Buffer.allocUnsafeSlow(bytes);
-          read(fd, pixels, 0, bytes, 0, (readError, got) =>
-            readError || got < bytes ? reject(readError ?? new Error(`read ${got} of the picture's ${bytes} bytes from shared memory`)) : resolve(pixels),
-          );
+          const pixels = take(bytes);
+          let released = false;
+          const release = () => {
+            if (released) return;
+            released = true;
+            if (spare.length < MAX_SPARE_BUFFERS) spare.push(pixels);
+          };
+          read(fd, pixels, 0, bytes, 0, (readError, got) => {
+            if (!readError && got === bytes) return resolve({ pixels, release });
+            release();
+            reject(readError ?? new Error(`read ${got} of the picture's ${bytes} bytes from shared memory`));
+          });
         }),
       ),
     close: () => closeSync(fd),

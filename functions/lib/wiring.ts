@@ -8,7 +8,7 @@ import { createJsonLog, type Log } from '../../shared/server/ports/log.js';
 import type { Mailer } from '../../shared/server/ports/mailer.js';
 import type { RelayDeps, RelayEndpoints } from '../../shared/server/use-cases/deps.js';
 import { technicianIssuerFromEnvironment } from '../../shared/server/config/technician-issuer.js';
-import type { TechnicianIssuer } from '../../shared/core/technician.js';
+import type { TechnicianSignInInfo } from '../../shared/core/technician.js';
 import { RouteCache } from '../../shared/server/use-cases/route-cache.js';
 import type { WebSocketEvent } from './events.js';
 import type { SdkClient } from './routes.js';
@@ -62,7 +62,7 @@ export interface RelayWiring {
   /** Called with each AWS client the wiring builds (the local runtime enforces the function's grants on it). */
   onClient?: (service: SdkClient, client: object) => void;
   /** The OpenID Connect issuer technicians sign in with (CDK context, or the local provider); none: technician sign-in is refused. */
-  technicianIssuer?: TechnicianIssuer;
+  technicianIssuer?: TechnicianSignInInfo;
   /** What carries the @connections client's requests; the SDK's HTTP handler when absent (the local runtime: in process). */
   managementRequestHandler?: ApiGatewayManagementApiClientConfig['requestHandler'];
 }

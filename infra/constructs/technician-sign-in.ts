@@ -1,18 +1,21 @@
 // Where technicians sign in on AWS (docs/technicians.md): the organisation's OpenID Connect issuer from CDK context
-// (oidcIssuer, oidcClientId, oidcGroupClaim), or, without one, an Amazon Cognito user pool the stack creates when
-// given a hosted sign-in domain prefix (cognitoDomainPrefix). Neither: technician sign-in is off.
+// (oidcIssuer, oidcClientId, oidcGroupClaim, oidcLoopbackRedirect), or, without one, an Amazon Cognito user pool the
+// stack creates when given a hosted sign-in domain prefix (cognitoDomainPrefix). Neither: technician sign-in is off.
 
 import { Stack } from 'aws-cdk-lib';
 import { OAuthScope, UserPool, UserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { parseTechnicianIssuer } from '../../shared/core/technician-issuer.js';
-import type { TechnicianIssuer } from '../../shared/core/technician.js';
-import { technicianIssuerEnvironmentNames } from '../../shared/server/config/technician-issuer.js';
+import { parseLoopbackRedirect, parseTechnicianIssuer } from '../../shared/core/technician-issuer.js';
+import type { TechnicianSignInInfo } from '../../shared/core/technician.js';
+import { technicianIssuerEnvironment } from '../../shared/server/config/technician-issuer.js';
 
-export type TechnicianSignInConfig = { kind: 'issuer'; issuer: TechnicianIssuer } | { kind: 'cognito'; domainPrefix: string; loopbackPort: number };
+export type TechnicianSignInConfig = { kind: 'issuer'; signIn: TechnicianSignInInfo } | { kind: 'cognito'; domainPrefix: string; loopbackRedirect: string };
 
-/** The port `assist login --port N` uses with the Cognito pool: Cognito redirects only to exact addresses. */
-export const COGNITO_LOOPBACK_PORT = 8976;
+/**
+ * Where `assist login` receives the Cognito pool's answer: Cognito matches redirect addresses exactly and allows
+ * http only for `localhost`, so the pool registers this one address and /relay.json names it to the CLI.
+ */
+export const COGNITO_LOOPBACK_REDIRECT = 'http://localhost:8976/callback';
 
 /** Reads and checks the sign-in context; throws a sentence naming the context key to fix. */
 export function technicianSignInFromContext(text: (key: string) => string | undefined): TechnicianSignInConfig | undefined {
@@ -22,14 +25,16 @@ export function technicianSignInFromContext(text: (key: string) => string | unde
     if (domainPrefix) throw new Error('context cognitoDomainPrefix creates a Cognito user pool and oidcIssuer names another issuer: give only one of them');
     const clientId = text('oidcClientId');
     if (!clientId) throw new Error('context oidcIssuer needs oidcClientId: the client id the issuer gave the relay’s application');
-    return { kind: 'issuer', issuer: parseTechnicianIssuer(issuer, clientId, text('oidcGroupClaim'), (key) => `context ${{ issuer: 'oidcIssuer', clientId: 'oidcClientId', groupClaim: 'oidcGroupClaim' }[key]}`) };
+    const checked = parseTechnicianIssuer(issuer, clientId, text('oidcGroupClaim'), (key) => `context ${{ issuer: 'oidcIssuer', clientId: 'oidcClientId', groupClaim: 'oidcGroupClaim' }[key]}`);
+    const loopbackRedirect = text('oidcLoopbackRedirect');
+    return { kind: 'issuer', signIn: loopbackRedirect ? { ...checked, loopbackRedirect: parseLoopbackRedirect(loopbackRedirect, 'context oidcLoopbackRedirect') } : checked };
   }
-  if (text('oidcClientId') || text('oidcGroupClaim')) throw new Error('context oidcClientId and oidcGroupClaim go with oidcIssuer: give the issuer URL too');
+  if (text('oidcClientId') || text('oidcGroupClaim') || text('oidcLoopbackRedirect')) throw new Error('context oidcClientId, oidcGroupClaim and oidcLoopbackRedirect go with oidcIssuer: give the issuer URL too');
   if (!domainPrefix) return undefined;
   if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix)) {
     throw new Error(`context cognitoDomainPrefix must be lower-case letters, digits and hyphens without aws, amazon or cognito (Cognito's rule), got "${domainPrefix}"`);
   }
-  return { kind: 'cognito', domainPrefix, loopbackPort: COGNITO_LOOPBACK_PORT };
+  return { kind: 'cognito', domainPrefix, loopbackRedirect: COGNITO_LOOPBACK_REDIRECT };
 }
 
 export interface TechnicianSignInProps {
@@ -45,9 +50,9 @@ export class TechnicianSignIn extends Construct {
 
   constructor(scope: Construct, id: string, props: TechnicianSignInProps) {
     super(scope, id);
-    let issuer: TechnicianIssuer;
+    let signIn: TechnicianSignInInfo;
     if (props.config.kind === 'issuer') {
-      issuer = props.config.issuer;
+      signIn = props.config.signIn;
     } else {
       // Technicians are added by the operator (no self sign-up); groups are Cognito groups (cognito:groups).
       this.userPool = new UserPool(this, 'UserPool', { selfSignUpEnabled: false, signInAliases: { email: true }, standardAttributes: { fullname: { required: false, mutable: true } } });
@@ -59,16 +64,17 @@ export class TechnicianSignIn extends Construct {
         oAuth: {
           flows: { authorizationCodeGrant: true },
           scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-          // Cognito allows http only for localhost, and matches redirect addresses exactly.
-          callbackUrls: [`${props.httpUrl}/technician`, `http://localhost:${props.config.loopbackPort}/callback`],
+          // Cognito matches redirect addresses exactly: the console's page, and the one loopback address relay.json names to assist login.
+          callbackUrls: [`${props.httpUrl}/technician`, props.config.loopbackRedirect],
         },
       });
-      issuer = { issuer: `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`, clientId: client.userPoolClientId, groupClaim: 'cognito:groups' };
+      signIn = {
+        issuer: `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${this.userPool.userPoolId}`,
+        clientId: client.userPoolClientId,
+        groupClaim: 'cognito:groups',
+        loopbackRedirect: props.config.loopbackRedirect,
+      };
     }
-    this.environment = {
-      [technicianIssuerEnvironmentNames.issuer]: issuer.issuer,
-      [technicianIssuerEnvironmentNames.clientId]: issuer.clientId,
-      [technicianIssuerEnvironmentNames.groupClaim]: issuer.groupClaim,
-    };
+    this.environment = technicianIssuerEnvironment(signIn);
   }
 }

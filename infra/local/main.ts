@@ -40,12 +40,13 @@ try {
     port: options.oidcPort,
     accountsFile: options.techniciansFile,
     consoleOrigins: options.publicUrl ? [options.publicUrl] : [],
+    loopbackPort: options.loginPort,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') fail(`port ${options.oidcPort} (the local OpenID provider's) is already in use; pick another with --oidc-port`);
     return fail((error as Error).message);
   });
   const runtime = await startLocalRuntime({
-    technicianIssuer: oidc.issuer,
+    technicianIssuer: oidc.signIn,
     port,
     host: options.host,
     publicUrl: options.publicUrl,
@@ -60,7 +61,8 @@ try {
   HTTP URL:      ${httpUrl}   (health: ${httpUrl}/healthz)${options.publicUrl ? `
   Listening on:  ${runtime.httpUrl}   (${options.host}; --public-url is what links, files and emails say)` : ''}${webConsole ? `
   Web console:   ${httpUrl}/   (ask for help: ${httpUrl}/help)` : ''}
-  Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with, client id ${oidc.issuer.clientId}; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'})
+  Sign-in:       ${oidc.issuer.issuer}   (the local OpenID provider technicians sign in with, client id ${oidc.issuer.clientId}; accounts: ${options.techniciansFile ?? 'infra/local/technicians.json'};
+                 assist login comes back to exactly ${oidc.signIn.loopbackRedirect}, --login-port)
   Mail outbox:   ${runtime.httpUrl}/outbox   (emailed invitations land here, shown to this machine only; files in ${runtime.outbox.dir})
   Internal:      ${runtime.internalUrl}   (@connections and SES, loopback only; the handlers reach @connections in process)
   Database:      ${runtime.dynamoEndpoint}   (dynalite in a thread of its own, ${options.dataDir ? `kept in ${options.dataDir}` : 'in memory'}; table ${runtime.tableName})

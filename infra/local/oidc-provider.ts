@@ -1,7 +1,8 @@
 // The local OpenID Connect provider `npm start` runs (docs/technicians.md): a real one (oidc-provider), so the
 // console, `assist login` and the relay's ticket route run the same code against it as against Entra ID, Google,
 // Okta or Cognito. Accounts come from a JSON file (infra/local/technicians.json by default); one public client
-// signs in with the authorization code flow and PKCE, redirecting to the console or to a loopback address.
+// signs in with the authorization code flow and PKCE, redirecting to the console or, as Cognito does, to exactly the
+// one loopback address registered for `assist login` (which the relay's /relay.json names).
 
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Context } from 'oidc-provider';
 import { DEFAULT_GROUP_CLAIM } from '../../shared/core/technician-issuer.js';
-import type { TechnicianIssuer } from '../../shared/core/technician.js';
+import type { TechnicianIssuer, TechnicianSignInInfo } from '../../shared/core/technician.js';
 import { escapeHtml } from '../../shared/server/html.js';
 
 /** The one client the console and `assist login` sign in as; the relay takes tokens issued to it. */
@@ -19,6 +20,8 @@ export const LOCAL_CLIENT_ID = 'assist-relay';
 /** Where the console finishes a sign-in (relative to the relay's httpUrl), and `assist login`'s loopback path. */
 export const CONSOLE_SIGN_IN_PATH = '/technician';
 export const LOOPBACK_CALLBACK_PATH = '/callback';
+/** oidc-provider's authorization endpoint (set in its routes, checked before it for assist login's redirect). */
+const AUTHORIZATION_PATH = '/auth';
 export const DEFAULT_ACCOUNTS_FILE = new URL('./technicians.json', import.meta.url);
 
 export interface LocalAccount {
@@ -37,11 +40,15 @@ export interface LocalOidcProviderOptions {
   port?: number;
   /** Where the relay's console is, besides loopback addresses at any port: its public URL, when it has one. */
   consoleOrigins?: readonly string[];
+  /** The port of `assist login`'s registered redirect, http://localhost:<port>/callback; 0 or absent: a free one. */
+  loopbackPort?: number;
 }
 
 export interface LocalOidcProvider {
   /** What the relay verifies tokens against and clients sign in with. */
   issuer: TechnicianIssuer;
+  /** The issuer and `assist login`'s registered redirect: what the relay's /relay.json names (startLocalRuntime's technicianIssuer). */
+  signIn: TechnicianSignInInfo & { loopbackRedirect: string };
   accounts: readonly LocalAccount[];
   close(): Promise<void>;
 }
@@ -115,6 +122,35 @@ async function withoutDevelopmentProviderWarnings<T>(start: () => Promise<T>): P
   }
 }
 
+/** A port free on both loopback addresses (where `localhost` may resolve), for `assist login` to listen on later. */
+async function freeLoopbackPort(): Promise<number> {
+  const listen = (port: number, host: string) =>
+    new Promise<Server>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  const first = await listen(0, '127.0.0.1');
+  const { port } = first.address() as AddressInfo;
+  const second = await listen(port, '::1').catch(() => undefined);
+  await Promise.all([first, second].map((server) => server && new Promise((resolve) => server.close(resolve))));
+  return second ? port : freeLoopbackPort();
+}
+
+/**
+ * Why an authorization request for `assist login` is refused, the way Cognito refuses it: its redirect must be the
+ * registered one character for character. (oidc-provider lets a native client's loopback redirects through at any
+ * port, which the console's page, served at whichever loopback name and port the relay has, relies on.)
+ */
+function loopbackRedirectMismatch(request: IncomingMessage, loopbackRedirect: string): string | undefined {
+  const url = new URL(request.url ?? '/', 'http://local');
+  if (url.pathname !== AUTHORIZATION_PATH) return undefined;
+  if (request.method !== 'GET') return 'this local provider takes authorization requests by GET only, as the console and assist login send them';
+  const redirect = url.searchParams.get('redirect_uri') ?? '';
+  if (!URL.canParse(redirect) || new URL(redirect).pathname !== LOOPBACK_CALLBACK_PATH || redirect === loopbackRedirect) return undefined;
+  return `redirect_mismatch: assist login's sign-ins come back only to exactly ${loopbackRedirect} (the relay's /relay.json names it), not to ${redirect}`;
+}
+
 /** Starts the provider on its own port; its issuer is `http://<host>:<port>`. */
 export async function startLocalOidcProvider(options: LocalOidcProviderOptions = {}): Promise<LocalOidcProvider> {
   const accounts = await readAccounts(options.accountsFile ?? DEFAULT_ACCOUNTS_FILE);
@@ -140,7 +176,10 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
     await provider!.interactionFinished(request, response, { login: { accountId: account.username } }, { mergeWithLastSubmission: false });
   };
 
+  const loopbackRedirect = `http://localhost:${options.loopbackPort || (await freeLoopbackPort())}${LOOPBACK_CALLBACK_PATH}`;
   const server: Server = createServer((request, response) => {
+    const mismatch = loopbackRedirectMismatch(request, loopbackRedirect);
+    if (mismatch) return response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`Sign-in failed: ${mismatch}. Start it again from the console or assist login.`);
     const match = INTERACTION_PATH.exec(new URL(request.url ?? '/', 'http://local').pathname);
     if (!match) return provider!.callback()(request, response);
     interaction(request, response, match[2] !== undefined).catch((error: Error) => {
@@ -155,7 +194,7 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const loopbackRedirects = ['127.0.0.1', 'localhost', '[::1]'].flatMap((name) => [`http://${name}${CONSOLE_SIGN_IN_PATH}`, `http://${name}${LOOPBACK_CALLBACK_PATH}`]);
+  const consoleRedirects = ['127.0.0.1', 'localhost', '[::1]'].map((name) => `http://${name}${CONSOLE_SIGN_IN_PATH}`);
   const jwk = await exportJWK(privateKey);
   provider = await withoutDevelopmentProviderWarnings(async () => {
     // Loaded only now: `npm start`'s refusals of bad options come first.
@@ -164,16 +203,18 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
       clients: [
         {
           client_id: LOCAL_CLIENT_ID,
-          // Native: loopback redirects match at any port (RFC 8252), so the console and `assist login` need no fixed one.
+          // Native: loopback redirects match at any port (RFC 8252), so the console needs no fixed one; assist login's
+          // is held to its exact address before the provider sees the request (loopbackRedirectMismatch).
           application_type: 'native',
           token_endpoint_auth_method: 'none',
           grant_types: ['authorization_code'],
           response_types: ['code'],
           id_token_signed_response_alg: 'ES256',
-          redirect_uris: [...loopbackRedirects, ...(options.consoleOrigins ?? []).map((origin) => `${origin}${CONSOLE_SIGN_IN_PATH}`)],
+          redirect_uris: [...consoleRedirects, loopbackRedirect, ...(options.consoleOrigins ?? []).map((origin) => `${origin}${CONSOLE_SIGN_IN_PATH}`)],
         },
       ],
       pkce: { required: () => true },
+      routes: { authorization: AUTHORIZATION_PATH },
       jwks: { keys: [{ ...jwk, kid: 'local-1', alg: 'ES256', use: 'sig' }] },
       cookies: { keys: [crypto.randomUUID()] },
       // Groups ride with the profile scope, so clients ask only for the standard scopes every issuer knows.
@@ -200,8 +241,10 @@ export async function startLocalOidcProvider(options: LocalOidcProviderOptions =
       },
     });
   });
+  const technicianIssuer = { issuer, clientId: LOCAL_CLIENT_ID, groupClaim: DEFAULT_GROUP_CLAIM };
   return {
-    issuer: { issuer, clientId: LOCAL_CLIENT_ID, groupClaim: DEFAULT_GROUP_CLAIM },
+    issuer: technicianIssuer,
+    signIn: { ...technicianIssuer, loopbackRedirect },
     accounts,
     close: () =>
       new Promise<void>((resolve) => {

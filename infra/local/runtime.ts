@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { httpRoute } from '../../functions/http.js';
 import { technicianTicketRoute } from '../../functions/technician-ticket.js';
 import { cachedIssuerKeys } from '../../shared/technician/id-token.js';
-import { TECHNICIAN_TICKET_PATH, type TechnicianIssuer } from '../../shared/core/technician.js';
+import { TECHNICIAN_TICKET_PATH, type TechnicianSignInInfo } from '../../shared/core/technician.js';
 import { dynamo as dynamoClient, management, ses } from '../../functions/lib/clients.js';
 import { useCaseOf, webSocketRoute } from '../../functions/lib/entries.js';
 import { createDepsResolver, type DepsResolver } from '../../functions/lib/wiring.js';
@@ -65,7 +65,7 @@ export interface LocalRuntimeOptions {
    */
   connectionsPath?: 'in-process' | 'http';
   /** The OpenID Connect issuer technicians sign in with (main.ts starts the local provider for it); none: technician sign-in is refused. */
-  technicianIssuer?: TechnicianIssuer;
+  technicianIssuer?: TechnicianSignInInfo;
 }
 
 export interface LocalRuntime {

@@ -28,6 +28,9 @@ Options:
                     infra/local/technicians.json: ada and grace, for development only)
   --oidc-port N     port of the local OpenID provider technicians sign in with (default
                     the relay's port + 1, or a free one with --port 0)
+  --login-port N    the port \`assist login\` listens on: the provider registers exactly
+                    http://localhost:N/callback for it, as Cognito does, and relay.json names
+                    it (default the relay's port + 2, or a free one with --port 0)
   --verbose         print the handlers' JSON log lines
   -h, --help        show this help
 
@@ -55,6 +58,8 @@ export interface RunOptions {
   /** The local OpenID provider's accounts file; its default when absent. */
   techniciansFile: string | undefined;
   oidcPort: number;
+  /** The port of the one loopback redirect the local provider registers for `assist login`. */
+  loginPort: number;
 }
 
 /** Reads `npm start -- …` and the environment; throws an Error whose message is the sentence to show. */
@@ -70,6 +75,7 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv): Start
       verbose: { type: 'boolean', default: false },
       technicians: { type: 'string' },
       'oidc-port': { type: 'string' },
+      'login-port': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -77,7 +83,9 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv): Start
   if (values.help) return { help: true };
   const portText = values.port ?? env.PORT ?? '8787';
   const port = portNumber(portText, '--port');
-  const oidcPort = values['oidc-port'] === undefined ? (port === 0 ? 0 : port + 1) : portNumber(values['oidc-port'], '--oidc-port');
+  const besideRelay = (offset: number, option: string, given: string | undefined) => (given === undefined ? (port === 0 ? 0 : port + offset) : portNumber(given, option));
+  const oidcPort = besideRelay(1, '--oidc-port', values['oidc-port']);
+  const loginPort = besideRelay(2, '--login-port', values['login-port']);
   // The functions' own reader of the ASSIST_* variables, so both runtimes take the same knobs; a flag wins over its variable.
   let policy = policyFromEnvironment(env);
   const flagged = values['allowed-origin'];
@@ -86,7 +94,7 @@ export function parseStartOptions(args: string[], env: NodeJS.ProcessEnv): Start
   const publicUrlText = values['public-url'] ?? (env.ASSIST_PUBLIC_URL || undefined);
   const publicUrl = publicUrlText === undefined ? undefined : normalizePublicUrl(publicUrlText, values['public-url'] === undefined ? 'ASSIST_PUBLIC_URL' : '--public-url');
   checkBinding(host, publicUrl);
-  return { help: false, port, host, publicUrl, dataDir: values['data-dir'], policy, verbose: values.verbose, techniciansFile: values.technicians, oidcPort };
+  return { help: false, port, host, publicUrl, dataDir: values['data-dir'], policy, verbose: values.verbose, techniciansFile: values.technicians, oidcPort, loginPort };
 }
 
 function portNumber(text: string, option: string): number {

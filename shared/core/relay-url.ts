@@ -1,5 +1,5 @@
-import { parseTechnicianIssuer } from './technician-issuer.js';
-import type { TechnicianIssuer } from './technician.js';
+import { parseTechnicianSignIn } from './technician-issuer.js';
+import type { TechnicianSignInInfo } from './technician.js';
 import { CodeFormatError, fileSecretBytes, fileSecretText, normalizeNameplate } from './codes.js';
 import { CodedError } from './coded-error.js';
 import { messageSchema } from './schemas.js';
@@ -36,7 +36,7 @@ export interface RelayInfo {
   webSocketUrl: string;
   httpUrl: string;
   /** Where technicians sign in, when the relay has an issuer (docs/technicians.md). */
-  technicianSignIn?: TechnicianIssuer;
+  technicianSignIn?: TechnicianSignInInfo;
 }
 
 /**
@@ -142,7 +142,9 @@ export function parseRelayInfo(json: string): RelayInfo {
   const signIn = fields.technicianSignIn as Record<string, unknown> | undefined;
   if (signIn === undefined) return { version: 1, ...urls };
   try {
-    return { version: 1, ...urls, technicianSignIn: parseTechnicianIssuer(String(signIn?.issuer), String(signIn?.clientId), String(signIn?.groupClaim), (key) => `"technicianSignIn.${key}"`) };
+    const { issuer, clientId, groupClaim, loopbackRedirect } = signIn ?? {};
+    const fields = { issuer: String(issuer), clientId: String(clientId), groupClaim: String(groupClaim), ...(loopbackRedirect !== undefined && { loopbackRedirect: String(loopbackRedirect) }) };
+    return { version: 1, ...urls, technicianSignIn: parseTechnicianSignIn(fields, (key) => `"technicianSignIn.${key}"`) };
   } catch (error) {
     invalidRelayInfo(`has a wrong "technicianSignIn": ${(error as Error).message}`);
   }

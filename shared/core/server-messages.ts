@@ -114,7 +114,8 @@ export const serverMessageSchema = v.variant(
     messageSchema({ type: v.literal('sessionExtended'), expiresAt: count, maxExpiresAt: count }),
     messageSchema({ type: v.literal('invitationEmailed'), to: text }),
     messageSchema({ type: v.literal('auditLog'), sessionId: text, events: v.array(auditEvent, 'must be a list of audit events') }),
-    messageSchema({ type: v.literal('ended'), reason: oneOf(endReasons) }),
+    /** offerAnswer: a help-desk offer the device turned down (reason 'denied'), with the device's answer (offer-outcome.ts). */
+    messageSchema({ type: v.literal('ended'), reason: oneOf(endReasons), offerAnswer: v.optional(oneOf(offerAnswers)) }),
     /**
      * The device is enrolled in `group` under `deviceId` (its name need not be unique). `operatorKey`: the
      * operator's Ed25519 public key, whose fingerprint ends the enrolment token; the device pins it.

@@ -29,6 +29,16 @@ export interface TechnicianIssuer {
 }
 
 /**
+ * What a relay's /relay.json tells technicians' clients about signing in (`technicianSignIn`): the issuer, and for an
+ * issuer that matches redirect addresses exactly (Cognito), the one loopback address it registered for `assist login`.
+ * Devices pin only the TechnicianIssuer part.
+ */
+export interface TechnicianSignInInfo extends TechnicianIssuer {
+  /** `http://localhost:8976/callback`: `assist login` listens on its port and sends exactly it; absent, any port on 127.0.0.1 (RFC 8252). */
+  loopbackRedirect?: string;
+}
+
+/**
  * The technician's half of end-to-end authentication: an ID token whose `nonce` is bound to the
  * technician's Ed25519 key (technicianKeyNonce), and that key's signature over what the session binds.
  */

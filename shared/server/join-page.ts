@@ -2,7 +2,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeBase64 } from '../core/base64.js';
 import { escapeHtml } from './html.js';
 import type { RelayUrls } from '../core/invitation-file.js';
-import type { TechnicianIssuer } from '../core/technician.js';
+import type { TechnicianSignInInfo } from '../core/technician.js';
 
 // What the relay answers on `/join/<nameplate>` (someone opened an invitation link in a browser)
 // when it serves no web console, and on `/relay.json`. The page only explains how to join: it runs
@@ -93,7 +93,7 @@ export function renderJoinPage(view: JoinPageView): HttpResponse {
 }
 
 /** `/relay.json`: public, so any web page may read it. */
-export function renderRelayInfo(relay: RelayUrls, technicianIssuer?: TechnicianIssuer): HttpResponse {
+export function renderRelayInfo(relay: RelayUrls, technicianSignIn?: TechnicianSignInInfo): HttpResponse {
   return {
     statusCode: 200,
     headers: {
@@ -102,7 +102,7 @@ export function renderRelayInfo(relay: RelayUrls, technicianIssuer?: TechnicianI
       'x-content-type-options': 'nosniff',
       'cache-control': 'public, max-age=300',
     },
-    // technicianSignIn: where technicians sign in (issuer and client id), when the relay has an issuer.
-    body: JSON.stringify({ version: 1, webSocketUrl: relay.webSocketUrl, httpUrl: relay.httpUrl, ...(technicianIssuer && { technicianSignIn: technicianIssuer }) }),
+    // technicianSignIn: where technicians sign in (issuer, client id, assist login's exact redirect), when the relay has an issuer.
+    body: JSON.stringify({ version: 1, webSocketUrl: relay.webSocketUrl, httpUrl: relay.httpUrl, ...(technicianSignIn && { technicianSignIn }) }),
   };
 }

@@ -24,7 +24,7 @@ const tmux = new Tmux();
 const stateHome = mkdtempSync(join(tmpdir(), 'assist-agent-terminal-'));
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
   const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:view', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
 });
@@ -62,7 +62,7 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   await tmux.type('kiosk', 'v');
   await tmux.press('kiosk', 'Enter');
   expect(await approved).toMatchObject({ mode: 'view' });
-  expect(await told).toBe('Kiosk 9 has no desktop to share (the agent runs outside a graphical session: no display): a shell in the terminal where its agent runs is shared instead.');
+  expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): a shell in the terminal where its agent runs is shared instead.');
   await tmux.waitFor('kiosk', /Ada Lovelace can now see your terminal \(but not type in it\)/);
   // The keys offered leave out control, which the policy does not allow.
   await tmux.waitFor('kiosk', /Keys: Ctrl-\] then p \(pause\), m \(message\), e \(end\), \? \(help\)\./);

@@ -63,10 +63,13 @@ async function enrol(name: string): Promise<{ home: string; deviceId: string }> 
 
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
   const policy = await operator(runtime.dynamoEndpoint, 'policy', 'set', '--group', GROUP, '--allow', 'Help desk:control', ...issuerOptions(provider.issuer));
   if (policy.status !== 0) throw new Error(policy.stderr);
-  [technicians.ada, technicians.grace, technicians.ada2] = await Promise.all([logIn('ada'), logIn('grace'), logIn('ada', { pinned: false })]);
+  // One after the other: both come back to the one redirect address the provider registered, as on Cognito.
+  technicians.ada = await logIn('ada');
+  technicians.grace = await logIn('grace');
+  technicians.ada2 = await logIn('ada', { pinned: false });
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
   [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
   await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
@@ -178,7 +181,7 @@ describe('assist offer --device', () => {
     await tmux.press(DEVICE_PANE, 'Enter');
     // The agent sees the end too, so it is free for the next offer.
     await tmux.waitFor(DEVICE_PANE, /Denied\.\s+The help-desk session ended \(denied\)\./);
-    await tmux.finished('denied', 3, /The person at Reception PC declined your help, or did not answer in time\. The session is over\./);
+    await tmux.finished('denied', 3, /The person at Reception PC said no: they did not let you in\./);
   });
 
   it('--json: the offer, the code and the approval as events; the script ends it', async () => {

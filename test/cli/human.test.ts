@@ -350,12 +350,18 @@ describe('the technician’s keys', () => {
     expect(expert.screen()).not.toContain('hello');
   });
 
+  /** A technician's terminal that offered help to Reception PC (its person is asked first); `asked`: the device joined and asks. */
+  const offeringExpert = (asked: boolean) => {
+    const expert = frontend('expert', false, true, 0, true);
+    expert.ui.show({ event: 'offered', device: 'Reception PC', deviceId: 'd1', group: 'Finance laptops', reason: 'Ticket 4711', level: 'control', consent: 'ask' });
+    if (asked) expert.ui.show({ event: 'connected', peer: 'Reception PC', verification: '102994' });
+    return expert;
+  };
+
   it('offering help: the countdown while the person is asked stops once they let the technician in', () => {
     vi.useFakeTimers();
     try {
-      const expert = frontend('expert', false, true, 0, true);
-      expert.ui.show({ event: 'offered', device: 'Reception PC', deviceId: 'd1', group: 'Finance laptops', reason: 'Ticket 4711', level: 'control', consent: 'ask' });
-      expert.ui.show({ event: 'connected', peer: 'Reception PC', verification: '102994' });
+      const expert = offeringExpert(true);
       vi.advanceTimersByTime(3_000);
       expect(expert.screen()).toContain('Waiting for the person at Reception PC to answer');
       expert.ui.show({ event: 'approved', mode: 'view' });
@@ -365,6 +371,28 @@ describe('the technician’s keys', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('offering help: counts down from the time the device says its person has, and says so when nobody answered', () => {
+    vi.useFakeTimers();
+    try {
+      const expert = offeringExpert(true);
+      expect(expert.screen()).toContain('Reception PC to answer (60 s)');
+      expert.ui.show({ event: 'asked', seconds: 150 });
+      vi.advanceTimersByTime(10_000);
+      expect(expert.screen()).toContain('Reception PC to answer (140 s)');
+      vi.advanceTimersByTime(140_000);
+      expert.ui.show({ event: 'ended', reason: 'denied', offerAnswer: 'no-answer' });
+      expect(expert.screen()).toContain('Nobody at Reception PC answered within 150 s, so the offer was turned down.');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('offering help: says the device refused the offer itself, with its code', () => {
+    const expert = offeringExpert(false);
+    expert.ui.show({ event: 'ended', reason: 'denied', offerAnswer: 'token-expired' });
+    expect(expert.screen()).toContain('Reception PC refused the offer without asking anyone (token-expired): it did not accept your sign-in: sign in again');
   });
 
   it('says when the request for control was refused', async () => {

@@ -1,8 +1,10 @@
 // `assist login` against the local runtime and its OpenID provider: the loopback flow over real HTTP (the test is
 // the browser: it follows the printed address, fills in the login form and lets the issuer's redirect reach the
-// command), the sign-in kept in a 0600 file with a key the ID token is bound to; a refused sign-in and a relay
-// without an issuer end with typed errors.
+// command), the sign-in kept in a 0600 file with a key the ID token is bound to; the redirect is exactly the one the
+// relay's /relay.json names (the provider holds it to that, as Cognito does), heard on both loopback addresses; a
+// taken port, a refused sign-in and a relay without an issuer end with typed errors.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,7 @@ let bare: LocalRuntime;
 const homes: string[] = [];
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn });
   bare = await startLocalRuntime({ port: 0 });
 });
 afterAll(async () => {
@@ -40,10 +42,15 @@ describe('assist login', () => {
     const login = cli.start(['login', '--json', '--relay', runtime.httpUrl], { env: { XDG_STATE_HOME: home } });
     const { url } = await login.next('sign-in');
     const redirectUri = new URL(String(url)).searchParams.get('redirect_uri')!;
-    expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(redirectUri).toBe(provider.signIn.loopbackRedirect);
     const grace = provider.accounts.find((account) => account.username === 'grace')!;
     const { redirectedTo } = await signInWithForm(String(url), redirectUri, 'grace', grace.password);
-    expect((await fetch(redirectedTo!)).status).toBe(200);
+    // `localhost` may be either loopback address to the browser: the command hears both.
+    const port = new URL(redirectUri).port;
+    expect((await fetch(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(404);
+    const overIpv6 = new URL(redirectedTo!);
+    overIpv6.hostname = '[::1]';
+    expect((await fetch(overIpv6)).status).toBe(200);
 
     const signedIn = await login.next('signed-in');
     expect(signedIn.technician).toEqual({ issuer: provider.issuer.issuer, subject: 'grace', name: grace.name, email: grace.email, groups: grace.groups });
@@ -57,6 +64,21 @@ describe('assist login', () => {
     const bound = new TextEncoder().encode('an offer');
     const proof = { idToken: kept.idToken, publicKey: kept.publicKey, signature: await signTechnicianBinding(kept.privateKey, bound) };
     expect(await verifyTechnicianProof(provider.issuer, proof, bound, await discoverIssuerKeys(provider.issuer.issuer), Date.now())).toMatchObject({ subject: 'grace' });
+  });
+
+  it('says which port is taken when another program holds the redirect the relay names', async () => {
+    const port = Number(new URL(provider.signIn.loopbackRedirect).port);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const login = cli.start(['login', '--relay', runtime.httpUrl], { env: { XDG_STATE_HOME: stateHome() } });
+      expect(await login.exitCode()).toBe(1);
+      expect(login.stderr).toContain(
+        `assist: port ${port} on this machine (127.0.0.1) is taken by another program, and the relay's sign-in sends the browser back only to ${provider.signIn.loopbackRedirect}: close that program (another assist login?) and run assist login again`,
+      );
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it('says so when the issuer refuses the sign-in', async () => {

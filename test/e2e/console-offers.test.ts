@@ -15,6 +15,7 @@ import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
 import { useCleanups } from '../support/harness.js';
 import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
+import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const FINANCE = 'Finance laptops';
 const LAB = 'Lab machines';
@@ -144,16 +145,33 @@ describe('the console’s Devices view and offers', () => {
     browser.expectCleanPage();
   });
 
-  it('comes back to the list with a sentence when the person says no', async () => {
+  it('counts down from the device’s own time to answer, and comes back to the list saying whether the person said no or nobody answered', async () => {
     const { page } = browser;
     await signInOnConsole(page, browser.runtime.httpUrl, ada);
     await browser.heading('Devices').waitFor();
+    // Not the default minute: the device tells the console its own time (--consent-timeout 150s).
+    lab.handling.consentTimeoutMs = 150_000;
+    const clock = new ManualClock();
+    lab.handling.clock = clock;
+    defer(() => {
+      lab.handling.consentTimeoutMs = 60_000;
+      delete lab.handling.clock;
+    });
     lab.said.length = 0;
     await offerHelpTo(page, 'Lab 3', 'INC-43');
+    await page.getByRole('timer').filter({ hasText: /^The person has 2:\d\d left to answer\.$/ }).waitFor();
     await answer(lab, 'Deny');
     await browser.heading('Devices').waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toBe('The person at Lab 3 said no: they did not let you in.');
+
+    lab.said.length = 0;
+    await offerHelpTo(page, 'Lab 3', 'INC-44');
+    await consentPageOf(lab);
+    await page.getByRole('timer').filter({ hasText: /^The person has 2:\d\d left to answer\.$/ }).waitFor();
+    await clock.advance(150_000);
+    await browser.heading('Devices').waitFor();
     expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toBe(
-      'The person at Lab 3 did not let you in: they said no or did not answer in time (or the device refused the offer).',
+      'Nobody at Lab 3 answered within 150 s, so the offer was turned down. Try again when the person is at the computer.',
     );
     await page.getByRole('button', { name: 'Offer help to Lab 3' }).waitFor();
     browser.expectCleanPage();

@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openX11Watch } from '../../cli/desktop/x11.js';
 import type { RawFrame, ScreenWatch } from '../../cli/desktop/ports.js';
-import { startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { runNodeOnDisplay, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 // The person's side captures straight from the X server (cli/desktop/x11.ts): through a shared-memory
 // segment where the server offers MIT-SHM (Xvfb does), else in GetImage replies over the socket.
@@ -33,7 +33,7 @@ const sharedMemoryFiles = () =>
     }
   });
 
-describe('capturing the X screen through the x11 connection', () => {
+describe('capturing the X screen and asking where the pointer is through the x11 connection', () => {
   let xDisplay: XDisplay | undefined;
   let target: TargetProgram | undefined;
   const watches: ScreenWatch[] = [];
@@ -84,7 +84,7 @@ describe('capturing the X screen through the x11 connection', () => {
     expect(Buffer.compare(throughSharedMemory.pixels, overSocket.pixels)).toBe(0);
   });
 
-  it('gives each picture its own buffer, and a part of the screen on its own', async () => {
+  it('gives each picture its own buffer until released, then reuses it; and a part of the screen on its own', async () => {
     const watch = await openWatch(true);
     await captureShowingRegions(watch);
     const [green] = REGIONS.slice(1);
@@ -98,6 +98,18 @@ describe('capturing the X screen through the x11 connection', () => {
     expect(colourAt(first, area.width - 2, area.height - 2)).toBe(green!.color);
     expect(colourAt(first, 0, 0)).toBe('#ffffff');
     expect(Buffer.compare(first.pixels, second.pixels)).toBe(0);
+    // Released, the first picture's buffer takes the next one; the second's, still held, does not.
+    first.release!();
+    const third = await watch.capture!(area);
+    expect(third.pixels.buffer).toBe(first.pixels.buffer);
+    expect(third.pixels.buffer).not.toBe(second.pixels.buffer);
+    expect(colourAt(third, 1, 1)).toBe(green!.color);
+  });
+
+  it('tells where the pointer is, as another program put it', async () => {
+    const watch = await openWatch(true);
+    await runNodeOnDisplay(xDisplay!, `import libnut from '@nut-tree-fork/libnut-linux';\nlibnut.moveMouse(123, 45);\nconsole.log('{}');`);
+    expect(await watch.pointerPosition!()).toEqual({ x: 123, y: 45 });
   });
 
   it('lets go of its shared-memory segment when closed', async () => {

@@ -11,6 +11,9 @@ import { defaultPolicy, policyEnvironmentNames, type RelayPolicy } from '../../s
 import { tableSchema } from '../../shared/server/adapters/table.js';
 import { clientActions } from '../../shared/core/schemas.js';
 import { loadConsoleSite } from '../../web/server/console-site.js';
+import { parseRelayInfo } from '../../shared/core/relay-url.js';
+import { renderRelayInfo } from '../../shared/server/join-page.js';
+import { technicianIssuerFromEnvironment } from '../../shared/server/config/technician-issuer.js';
 
 // What each handler may do, written out independently of the stack and checked against shared/server/use-cases:
 // a store method maps to one DynamoDB action (get* → GetItem, put*/claimNameplate/createSession → PutItem,
@@ -639,11 +642,16 @@ describe('RelayStack context', () => {
     }
   });
 
-  it('tells every function the issuer technicians sign in with, from oidcIssuer, oidcClientId and oidcGroupClaim', () => {
+  it('tells every function the issuer technicians sign in with, from oidcIssuer, oidcClientId, oidcGroupClaim and oidcLoopbackRedirect', () => {
     const { template, resources } = synthesize({ oidcIssuer: 'https://login.microsoftonline.com/tenant-id/v2.0', oidcClientId: 'client-1', oidcGroupClaim: 'roles' });
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
     for (const fn of Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment.Variables).toMatchObject({ ASSIST_OIDC_ISSUER: 'https://login.microsoftonline.com/tenant-id/v2.0', ASSIST_OIDC_CLIENT_ID: 'client-1', ASSIST_OIDC_GROUP_CLAIM: 'roles' });
+      expect(fn.Properties.Environment.Variables.ASSIST_OIDC_LOOPBACK_REDIRECT).toBeUndefined();
+    }
+    const exact = synthesize({ oidcIssuer: 'https://login.example.org', oidcClientId: 'client-1', oidcLoopbackRedirect: 'http://localhost:7000/cb' });
+    for (const fn of Object.values(exact.resources).filter((resource) => resource.Type === 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment.Variables.ASSIST_OIDC_LOOPBACK_REDIRECT).toBe('http://localhost:7000/cb');
     }
   });
 
@@ -661,6 +669,24 @@ describe('RelayStack context', () => {
     expect(variables.ASSIST_OIDC_GROUP_CLAIM).toBe('cognito:groups');
   });
 
+  it("names in /relay.json, for assist login, exactly the loopback redirect the Cognito pool's client registers", () => {
+    const { resources } = synthesize({ cognitoDomainPrefix: 'example-help-desk' });
+    const registered: string[] = Object.values(resources)
+      .find((resource) => resource.Type === 'AWS::Cognito::UserPoolClient')!
+      .Properties.CallbackURLs.map(render);
+    const functions = Object.values(resources).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment.Variables.ASSIST_OIDC_ISSUER);
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) {
+      // What the function reads and relay.json says, with the deploy-time values (region, pool id, client id) filled in.
+      const deployed = Object.fromEntries(
+        Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [name, render(value).replace(/\$\{AWS::Region\}/, 'eu-west-1').replace(/\$\{[\w.]+\}/g, 'deployed')]),
+      );
+      const relayInfo = parseRelayInfo(renderRelayInfo({ httpUrl: 'https://relay.example.org', webSocketUrl: 'wss://ws.example.org/live' }, technicianIssuerFromEnvironment(deployed)).body);
+      expect(relayInfo.technicianSignIn?.loopbackRedirect).toBe('http://localhost:8976/callback');
+      expect(registered).toContain(relayInfo.technicianSignIn?.loopbackRedirect);
+    }
+  });
+
   it('leaves technician sign-in off without either', () => {
     const { template, resources } = synthesize({});
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
@@ -671,6 +697,9 @@ describe('RelayStack context', () => {
     [{ oidcIssuer: 'http://login.example.org', oidcClientId: 'c' }, /context oidcIssuer "http:\/\/login.example.org" must be an https URL/],
     [{ oidcIssuer: 'https://login.example.org' }, /context oidcIssuer needs oidcClientId/],
     [{ oidcClientId: 'c' }, /go with oidcIssuer/],
+    [{ oidcLoopbackRedirect: 'http://localhost:7000/cb' }, /go with oidcIssuer/],
+    [{ oidcIssuer: 'https://login.example.org', oidcClientId: 'c', oidcLoopbackRedirect: 'http://example.org:7000/cb' }, /context oidcLoopbackRedirect "http:\/\/example.org:7000\/cb" must be the loopback address/],
+    [{ oidcIssuer: 'https://login.example.org', oidcClientId: 'c', oidcLoopbackRedirect: 'http://localhost/cb' }, /context oidcLoopbackRedirect .* written out in full/],
     [{ oidcIssuer: 'https://login.example.org', oidcClientId: 'c', cognitoDomainPrefix: 'desk' }, /give only one of them/],
     [{ cognitoDomainPrefix: 'My Desk' }, /context cognitoDomainPrefix must be lower-case letters/],
     [{ sessionTtlSeconds: 'soon' }, /context sessionTtlSeconds must be a positive whole number/],

@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent, type DeviceAgentEvents, type DeviceAgentTuning } from '../../sdk/node.js';
-import { until } from '../support/harness.js';
+import { Watch } from '../support/harness.js';
 import { auditLog, jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
 import type { AuditEvent } from '../../shared/core/messages.js';
 import { TestSocket } from '../support/ws-client.js';
 
 const running: Array<{ close(): unknown }> = [];
+/** Woken by every event of the test's agents and every message a relay is sent: the waits below check again then. */
+const heard = new Watch();
 afterEach(async () => {
   for (const thing of running.splice(0).reverse()) await thing.close();
 });
@@ -28,6 +30,7 @@ async function relay(options: LocalRuntimeOptions = {}) {
     tap: {
       fromClient: (_connection, body) => {
         seen.push((JSON.parse(body) as { action?: string }).action ?? '');
+        heard.changed();
         return body;
       },
     },
@@ -48,6 +51,7 @@ function agentFor(identity: { deviceId: string; privateKey: string; webSocketUrl
   const events: Array<{ event: keyof DeviceAgentEvents } & Record<string, unknown>> = [];
   const agent: DeviceAgent = createDeviceAgent({ identity, tuning, random: () => 1 });
   for (const event of ['online', 'offline', 'stopped'] as const) agent.on(event, (detail) => events.push({ event, ...detail }));
+  heard.hears(agent);
   running.push({ close: () => agent.stop() });
   agent.start();
   const count = (event: keyof DeviceAgentEvents) => events.filter((seen) => seen.event === event).length;
@@ -68,9 +72,9 @@ describe('the device agent', () => {
   it('signs in, and its heartbeats keep the connection past the idle limit', async () => {
     const { runtime, count } = await relay({ limits: { idleTimeoutMs: 1500 } });
     const agent = agentFor(await enrolled(runtime), { heartbeatMs: 300 });
-    await until(() => agent.count('online') === 1, 'the agent is online');
+    await heard.until(() => agent.count('online') === 1, 'the agent is online');
     // Three idle periods' worth of heartbeats on the one connection.
-    await until(() => count('deviceHeartbeat') >= 15, 'heartbeats');
+    await heard.until(() => count('deviceHeartbeat') >= 15, 'heartbeats');
     expect(agent.events).toEqual([expect.objectContaining({ event: 'online', name: 'Reception PC', group: 'Finance laptops', renewal: false })]);
     expect(count('signInDevice')).toBe(1);
     const listed = await operator(runtime.dynamoEndpoint, 'devices', '--json');
@@ -80,7 +84,7 @@ describe('the device agent', () => {
   it('renews its connection before the cap, and reconnects when the cap comes first', async () => {
     const { runtime, count } = await relay({ limits: { maxConnectionMs: 4000 } });
     const renewing = agentFor(await enrolled(runtime, 'Renewing PC'), { renewAfterMs: 1000 });
-    await until(() => renewing.count('online') >= 4, 'three renewals');
+    await heard.until(() => renewing.count('online') >= 4, 'three renewals');
     expect(renewing.events.slice(0, 4).map((seen) => [seen.event, seen.renewal])).toEqual([
       ['online', false],
       ['online', true],
@@ -89,7 +93,7 @@ describe('the device agent', () => {
     ]);
 
     const capped = agentFor(await enrolled(runtime, 'Capped PC'), { renewAfterMs: 60_000 });
-    await until(() => capped.count('online') >= 2, 'back online after the cap');
+    await heard.until(() => capped.count('online') >= 2, 'back online after the cap');
     expect(capped.events.slice(0, 3).map((seen) => seen.event)).toEqual(['online', 'offline', 'online']);
     expect(capped.events[1]).toMatchObject({ delayMs: 0 });
     expect(count('signInDevice')).toBeGreaterThanOrEqual(6);
@@ -105,25 +109,25 @@ describe('the device agent', () => {
     running.splice(running.indexOf(before), 1);
 
     const agent = agentFor(identity, { initialBackoffMs: 100, maxBackoffMs: 400 });
-    await until(() => agent.count('offline') >= 5, 'five failed attempts');
+    await heard.until(() => agent.count('offline') >= 5, 'five failed attempts');
     // At once, then doubling up to the ceiling (jitter pinned to its top).
     expect(agent.events.slice(0, 5).map((seen) => seen.delayMs)).toEqual([0, 100, 200, 400, 400]);
     await relay({ port, dataDir });
-    await until(() => agent.count('online') === 1, 'online once the relay is back');
+    await heard.until(() => agent.count('online') === 1, 'online once the relay is back');
   });
 
   it('a removed device is refused at once: its connection closed, its agent stopped, no sign-in again', async () => {
     const { runtime } = await relay();
     const identity = await enrolled(runtime);
     const agent = agentFor(identity, { initialBackoffMs: 50 });
-    await until(() => agent.count('online') === 1, 'online');
+    await heard.until(() => agent.count('online') === 1, 'online');
     const removed = await operator(runtime.dynamoEndpoint, 'device', 'remove', identity.deviceId, '--connections', `${runtime.internalUrl}/local`);
     expect(removed.stdout).toContain('its connection is closed');
-    await until(() => agent.count('stopped') === 1, 'stopped');
+    await heard.until(() => agent.count('stopped') === 1, 'stopped');
     expect(agent.events.at(-1)).toMatchObject({ event: 'stopped', code: 'device-not-enrolled' });
 
     const again = agentFor(identity, {});
-    await until(() => again.count('stopped') === 1, 'refused');
+    await heard.until(() => again.count('stopped') === 1, 'refused');
     expect(again.events).toEqual([expect.objectContaining({ event: 'stopped', code: 'device-not-enrolled' })]);
 
     // The relay audited each: the sign-in, and the refusals after the removal (the closed agent's attempt to sign in
@@ -141,7 +145,7 @@ describe('the device agent', () => {
     const identity = await enrolled(runtime);
     const other = await generateDeviceKeyPair();
     const impostor = agentFor({ ...identity, privateKey: other.privateKey }, {});
-    await until(() => impostor.count('stopped') === 1, 'refused');
+    await heard.until(() => impostor.count('stopped') === 1, 'refused');
     expect(impostor.events).toEqual([expect.objectContaining({ event: 'stopped', code: 'device-sign-in-failed', message: expect.stringContaining('does not match') })]);
 
     const socket = await TestSocket.open(runtime.wsUrl);

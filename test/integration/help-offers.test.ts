@@ -5,13 +5,13 @@
 // device cannot be offered help; a denial and a timeout end the technician's session; the relay audits it all.
 // A relay that alters an offer (identity, reason) or replays one is refused by the device, one that swaps a
 // device's key by the technician, and one that rolls a policy back by the device even after its agent restarted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readDeviceState } from '../../cli/device-state.js';
+import { offersSeenFile, readDeviceState } from '../../cli/device-state.js';
 import { knownDeviceKeys } from '../../cli/known-devices.js';
 import { CSV_COLUMNS } from '../../infra/audit-export.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -130,7 +130,7 @@ describe('help-desk offers', () => {
     await page.getByRole('button', { name: 'Allow control' }).click();
     expect(await approved).toMatchObject({ mode: 'control' });
     // No display and no terminal a person sees: nothing is shared, and both sides are told.
-    expect(await told).toBe('Reception PC has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
+    expect(await told).toBe('This device has no desktop to share (the agent runs outside a graphical session: no display): its agent runs as a service and shares no shell, so only chat is possible.');
     expect(await page.locator('#status').textContent()).toContain('Nothing is shared');
     expect(await page.locator('#doing').textContent()).toBe('Ada Lovelace is controlling this device');
 
@@ -183,14 +183,17 @@ describe('help-desk offers', () => {
     const ended = endOf(offer);
     await offerTo('ada', offer, device.identity, 'INC-43');
     expect(await until(said(device, 'offer-refused'), 'the device refuses')).toMatchObject({ code: 'bad-policy-signature' });
-    expect(await ended).toMatchObject({ reason: 'denied' });
+    // The technician learns how: the device's own answer, passed on with the end.
+    expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: 'bad-policy-signature' });
     expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: 'bad-policy-signature' });
   });
 
-  it('a denial and a timeout both end the technician’s session and are audited', async () => {
+  it('a denial and a timeout both end the technician’s session, which learns the device’s time to answer and which it was, and are audited', async () => {
     const device = await onlineDevice('Reception PC 3');
     const clock = new ManualClock();
     device.handling.clock = clock;
+    // Not the default minute: the technician learns this device's own time to answer.
+    device.handling.consentTimeoutMs = 45_000;
     for (const [answer, expected] of [
       ['deny', 'deny'],
       ['timeout', 'no-answer'],
@@ -198,18 +201,23 @@ describe('help-desk offers', () => {
       device.said.length = 0;
       const offer = await technicianOffer('ada');
       const ended = endOf(offer);
+      const question = new Promise((resolve) => offer.on('asked', resolve));
       await offerTo('ada', offer, device.identity, `INC-${answer}`);
       const asked = await until(said(device, 'offer'), 'the device asks');
+      expect(await question).toEqual({ seconds: 45 });
       if (answer === 'deny') {
         const page = await browser.newPage();
         defer(() => page.close());
         await page.goto(asked.page as string);
         await page.getByRole('button', { name: 'Deny' }).click();
       } else {
-        await clock.advance(60_000);
+        await clock.advance(45_000);
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
-      expect((await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended')).toEqual([
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: expected });
+      // The relay tells the technician the end before it writes 'ended' to the audit: wait for that row.
+      const answerAndEnd = async () => (await auditOf(offer.client.session!.sessionId)).filter((event) => event.event === 'offer-answered' || event.event === 'ended');
+      await expect.poll(answerAndEnd, { timeout: 20_000 }).toHaveLength(2);
+      expect(await answerAndEnd()).toEqual([
         expect.objectContaining({ event: 'offer-answered', detail: expected }),
         expect.objectContaining({ event: 'ended', detail: 'denied' }),
       ]);
@@ -251,7 +259,7 @@ describe('help-desk offers', () => {
     expect(() => verifyDeviceApproval(operatorKeyFingerprint(operatorKey().publicKey), approved)).not.toThrow();
   });
 
-  it('a relay that alters the technician’s identity or the reason, or replays an offer, is refused by the device and audited', async () => {
+  it('a relay that alters the technician’s identity or the reason, or replays an offer (to the agent restarted, too), is refused by the device and audited', async () => {
     const device = await onlineDevice('Reception PC 4');
     const clock = new ManualClock();
     device.handling.clock = clock;
@@ -270,7 +278,7 @@ describe('help-desk offers', () => {
       } finally {
         rewriteToClient = undefined;
       }
-      expect(await ended).toMatchObject({ reason: 'denied' });
+      expect(await ended).toMatchObject({ reason: 'denied', offerAnswer: code });
       expect((await auditOf(offer.client.session!.sessionId)).find((event) => event.event === 'offer-answered')).toMatchObject({ detail: code });
     }
 
@@ -284,15 +292,24 @@ describe('help-desk offers', () => {
     rewriteToClient = undefined;
     await clock.advance(60_000);
     await until(said(device, 'offer-answered'), 'no answer in time');
-    device.said.length = 0;
-    rewriteToClient = () => kept!;
-    try {
-      await offerTo('ada', await technicianOffer('ada'), device.identity, 'INC-47');
-      expect(await until(said(device, 'offer-refused'), 'the device refuses the replay')).toMatchObject({ code: 'replayed-offer' });
-    } finally {
-      rewriteToClient = undefined;
-    }
-    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    /** The relay sends the kept offer in place of the next one: `agent` refuses it and asks nobody. */
+    const replayTo = async (agent: OnlineDevice, reason: string) => {
+      agent.said.length = 0;
+      rewriteToClient = () => kept!;
+      try {
+        await offerTo('ada', await technicianOffer('ada'), device.identity, reason);
+        expect(await until(said(agent, 'offer-refused'), `the replay of ${reason} is refused`)).toMatchObject({ code: 'replayed-offer' });
+      } finally {
+        rewriteToClient = undefined;
+      }
+      expect(agent.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+    };
+    await replayTo(device, 'INC-47');
+
+    // Replayed to the agent restarted within the offer's 5 minutes: it remembers the offers it took (offers-seen.json, 0600).
+    expect(statSync(offersSeenFile(device.directory)).mode & 0o777).toBe(0o600);
+    device.agent.stop();
+    await replayTo(await startAgent(runtime, device.directory, defer), 'INC-47b');
   });
 
   it('a relay that swaps the key of a device no technician has offered help to is caught by the operator’s signature; nothing is sent', async () => {

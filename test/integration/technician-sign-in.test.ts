@@ -3,9 +3,9 @@
 // endpoint, and sign a WebSocket connection in with it. Two technicians of different groups; reused and
 // expired tickets, expired tokens, a token of another issuer and no token at all are refused with typed errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalOidcProvider, LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
-import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
+import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianSignIn, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
 import { generateDeviceKeyPair } from '../../sdk/device.js';
 import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
 import { signTechnicianBinding, technicianKeyNonce, verifyTechnicianProof } from '../../shared/technician/proof.js';
@@ -22,7 +22,7 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   provider = await startLocalOidcProvider();
   otherProvider = await startLocalOidcProvider();
-  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.issuer, clock: () => Date.now() + aheadMs });
+  runtime = await startLocalRuntime({ port: 0, technicianIssuer: provider.signIn, clock: () => Date.now() + aheadMs });
 });
 afterAll(async () => {
   for (const socket of sockets) socket.close();
@@ -31,13 +31,19 @@ afterAll(async () => {
   await otherProvider.close();
 });
 
-const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
-
-/** The whole sign-in at an issuer, as a technician's client does it: the ID token. */
-async function idTokenOf(username: string, password: string, issuer = provider.issuer, nonce?: string): Promise<string> {
-  const pending = await beginTechnicianSignIn(issuer, REDIRECT, nonce === undefined ? {} : { nonce });
-  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, password);
+/** The whole sign-in at an issuer, as `assist login` does it (to the redirect the issuer registered for it): the ID token. */
+async function idTokenOf(username: string, password: string, at = provider, nonce?: string): Promise<string> {
+  const redirect = at.signIn.loopbackRedirect;
+  const pending = await beginTechnicianSignIn(at.issuer, redirect, nonce === undefined ? {} : { nonce });
+  const { query } = await signInWithForm(pending.authorizationUrl, redirect, username, password);
   return finishTechnicianSignIn(pending, query);
+}
+
+/** What the provider answers an authorization request that would come back to `redirect`. */
+async function authorizationAnswer(redirect: string): Promise<{ status: number; text: string }> {
+  const pending = await beginTechnicianSignIn(provider.issuer, redirect);
+  const response = await fetch(pending.authorizationUrl, { redirect: 'manual' });
+  return { status: response.status, text: await response.text() };
 }
 
 async function signedInSocket(ticket: string) {
@@ -49,8 +55,24 @@ async function signedInSocket(ticket: string) {
 const accountOf = (username: string) => provider.accounts.find((account) => account.username === username)!;
 
 describe('technician sign-in through the local OpenID provider', () => {
-  it('names the issuer in relay.json, where clients learn where to sign in', async () => {
-    expect(await relayTechnicianIssuer(runtime.httpUrl)).toEqual(provider.issuer);
+  it('names the issuer in relay.json, where clients learn where to sign in, with the one redirect assist login must use', async () => {
+    expect(await relayTechnicianSignIn(runtime.httpUrl)).toEqual(provider.signIn);
+    expect(provider.signIn.loopbackRedirect).toMatch(/^http:\/\/localhost:\d+\/callback$/);
+  });
+
+  it("holds assist login to exactly its registered redirect, as Cognito does; the console's page at any loopback port", async () => {
+    const registered = new URL(provider.signIn.loopbackRedirect);
+    const otherPort = new URL(registered.href);
+    otherPort.port = String(Number(registered.port) === 65535 ? 1024 : Number(registered.port) + 1);
+    const otherHost = new URL(registered.href);
+    otherHost.hostname = '127.0.0.1';
+    for (const redirect of [otherPort.href, otherHost.href]) {
+      const { status, text } = await authorizationAnswer(redirect);
+      expect(status).toBe(400);
+      expect(text).toContain(`redirect_mismatch: assist login's sign-ins come back only to exactly ${registered.href}`);
+    }
+    expect((await authorizationAnswer(registered.href)).status).toBe(303);
+    expect((await authorizationAnswer(`http://127.0.0.1:${otherPort.port}/technician`)).status).toBe(303);
   });
 
   it('signs in two technicians of different groups, each on their own connection', async () => {
@@ -65,8 +87,9 @@ describe('technician sign-in through the local OpenID provider', () => {
   });
 
   it('refuses a wrong password at the provider', async () => {
-    const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT);
-    expect((await signInWithForm(pending.authorizationUrl, REDIRECT, 'ada', 'not-the-password')).loginStatus).toBe(401);
+    const redirect = provider.signIn.loopbackRedirect;
+    const pending = await beginTechnicianSignIn(provider.issuer, redirect);
+    expect((await signInWithForm(pending.authorizationUrl, redirect, 'ada', 'not-the-password')).loginStatus).toBe(401);
   });
 
   it('refuses a reused ticket: each is good once', async () => {
@@ -101,7 +124,7 @@ describe('technician sign-in through the local OpenID provider', () => {
   });
 
   it('refuses an ID token of another issuer, and a request without one', async () => {
-    const foreign = await idTokenOf('ada', otherProvider.accounts[0]!.password, otherProvider.issuer);
+    const foreign = await idTokenOf('ada', otherProvider.accounts[0]!.password, otherProvider);
     await expect(requestTechnicianTicket(runtime.httpUrl, foreign)).rejects.toMatchObject({ code: 'token-refused', tokenCode: 'token-wrong-issuer' });
     const bare = await fetch(`${runtime.httpUrl}/technician/ticket`, { method: 'POST' });
     expect(bare.status).toBe(401);
@@ -110,7 +133,7 @@ describe('technician sign-in through the local OpenID provider', () => {
 
   it('binds the ID token to the technician’s key, which a device verifies against the issuer it pinned', async () => {
     const keys = await generateDeviceKeyPair();
-    const idToken = await idTokenOf('grace', accountOf('grace').password, provider.issuer, technicianKeyNonce(keys.publicKey));
+    const idToken = await idTokenOf('grace', accountOf('grace').password, provider, technicianKeyNonce(keys.publicKey));
     const bound = new TextEncoder().encode('an offer: device, code, reason');
     const proof = { idToken, publicKey: keys.publicKey, signature: await signTechnicianBinding(keys.privateKey, bound) };
     const issuerKeys = await discoverIssuerKeys(provider.issuer.issuer);

@@ -3,9 +3,10 @@
 // both sides' watchers warn before it; an extension survives a reconnect.
 import { describe, expect, it } from 'vitest';
 import { joinHelp, requestHelp, RelayError, watchTimeLimit } from '../../sdk/node.js';
-import { fastAssistOptions } from '../support/assist.js';
-import { until, useCleanups } from '../support/harness.js';
+import { fastAssistOptions, hear, whenRecorded } from '../support/assist.js';
+import { useCleanups } from '../support/harness.js';
 import { useLocalRuntime } from '../support/runtime.js';
+import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
 const SESSION_TTL = 600;
 const MAX_SESSION_TTL = 1000;
@@ -15,15 +16,17 @@ const defer = useCleanups();
 async function approved() {
   const agent = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada Lovelace', ...fastAssistOptions });
   defer(() => agent.client.close());
+  hear(agent);
   if (agent.invitation.kind !== 'easy-connect') throw new Error('expected Easy Connect');
   const others = new Set(runtime().gateway.connectionIds());
   const expert = await joinHelp({ relay: runtime().httpUrl, invitation: agent.invitation.password, name: 'Grace Hopper', ...fastAssistOptions });
   defer(() => expert.client.close());
+  hear(expert);
   const expertConnections = runtime().gateway.connectionIds().filter((id) => !others.has(id));
-  await until(() => agent.phase === 'deciding', 'the expert to be presented');
+  await whenRecorded(() => agent.phase === 'deciding', 'the expert to be presented');
   const refusedBefore = await agent.client.extendSession(60).catch((error: unknown) => error);
   await agent.approve('view');
-  await until(() => expert.phase === 'active', 'the approval');
+  await whenRecorded(() => expert.phase === 'active', 'the approval');
   /** Closes the technician's connection as the relay would: its client reconnects and resumes. */
   const dropExpert = () => {
     for (const id of expertConnections) runtime().gateway.manageConnection('DELETE', `/live/@connections/${encodeURIComponent(id)}`, new Uint8Array());
@@ -45,14 +48,14 @@ describe('extending a session', () => {
     expect(first.expiresAt).toBe(approvedLimit + 300);
     // The cap counts from the approval: approval + MAX_SESSION_TTL.
     expect(first.maxExpiresAt).toBe(approvedLimit - SESSION_TTL + MAX_SESSION_TTL);
-    await until(() => told.length === 1, 'the technician to learn the new limit');
+    await whenRecorded(() => told.length === 1, 'the technician to learn the new limit');
     expect(told).toEqual([approvedLimit + 300]);
     expect(expert.client.activation!.expiresAt).toBe(approvedLimit + 300);
 
     // Beyond the cap: capped; at the cap: nothing moves, and nobody is told again.
     expect((await agent.extend()).expiresAt).toBe(first.maxExpiresAt);
     expect(await agent.extend()).toEqual({ expiresAt: first.maxExpiresAt, maxExpiresAt: first.maxExpiresAt });
-    await until(() => told.length === 2, 'the capped limit');
+    await whenRecorded(() => told.length === 2, 'the capped limit');
 
     const refused = await expert.client.extendSession(60).catch((error: unknown) => error);
     expect((refused as RelayError).code).toBe('wrong-role');
@@ -74,7 +77,7 @@ describe('extending a session', () => {
     // The technician's connection drops; the person extends meanwhile.
     dropExpert();
     await agent.extend(120);
-    await until(() => told.length >= 1, 'the new limit after the resume');
+    await whenRecorded(() => told.length >= 1, 'the new limit after the resume');
     expect(expert.client.activation!.expiresAt).toBe(agent.client.activation!.expiresAt);
     expect(reconnected).toBe(true);
   });
@@ -83,40 +86,25 @@ describe('extending a session', () => {
 describe('warnings before the hard limit', () => {
   it('come 5 and 1 minutes before it, again after the limit moves, on a clock the test drives', async () => {
     const { agent } = await approved();
-    const scheduled: Array<{ at: number; run: () => void }> = [];
-    let now = Date.now();
+    // The watcher's wall clock (epoch ms) and its timers move together, on the manual clock.
+    const clock = new ManualClock();
+    const startedAt = Date.now();
     const seen: string[] = [];
     watchTimeLimit(
       agent.client,
       { limit: ({ expiresAt }) => seen.push(`limit ${expiresAt}`), warning: ({ secondsLeft }) => seen.push(`warning ${secondsLeft}`) },
-      {
-        now: () => now,
-        clock: {
-          now: () => now,
-          schedule: (delayMs, run) => {
-            const timer = { at: now + delayMs, run };
-            scheduled.push(timer);
-            return () => scheduled.splice(scheduled.indexOf(timer), 1);
-          },
-        },
-      },
+      { now: () => startedAt + clock.now(), clock },
     );
     const limit = agent.client.activation!.expiresAt;
     expect(seen).toEqual([`limit ${limit}`]);
-    const advanceTo = (at: number) => {
-      now = at;
-      for (const timer of scheduled.filter((timer) => timer.at <= at).sort((a, b) => a.at - b.at)) {
-        scheduled.splice(scheduled.indexOf(timer), 1);
-        timer.run();
-      }
-    };
-    advanceTo((limit - 300) * 1000);
+    const advanceTo = (epochMs: number) => clock.advance(epochMs - (startedAt + clock.now()));
+    await advanceTo((limit - 300) * 1000);
     expect(seen.at(-1)).toBe('warning 300');
     await agent.extend(600);
     expect(seen.at(-1)).toBe(`limit ${limit + 400}`);
-    advanceTo((limit - 60) * 1000);
+    await advanceTo((limit - 60) * 1000);
     expect(seen.filter((entry) => entry.startsWith('warning'))).toEqual(['warning 300']);
-    advanceTo((limit + 400 - 60) * 1000);
+    await advanceTo((limit + 400 - 60) * 1000);
     expect(seen.filter((entry) => entry.startsWith('warning'))).toEqual(['warning 300', 'warning 300', 'warning 60']);
   });
 });

@@ -12,7 +12,7 @@ export interface Recorded {
 }
 
 const agentEvents = ['expert', 'attempt-failed', 'expert-left', 'control-requested', 'chat', 'input', 'idle-warning', 'idle-cleared'];
-const expertEvents = ['verification', 'agent', 'approved', 'denied', 'control', 'paused', 'resumed', 'terminal-share', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left', 'idle-warning', 'idle-cleared'];
+const expertEvents = ['verification', 'agent', 'approved', 'denied', 'asked', 'control', 'paused', 'resumed', 'terminal-share', 'output', 'resize', 'chat', 'screen-share', 'screen', 'attempt-failed', 'agent-left', 'idle-warning', 'idle-cleared'];
 
 function show(value: unknown): string {
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DesktopError } from '../../cli/desktop/errors.js';
 import { handleOffer, type OfferHandling } from '../../cli/device-offers.js';
-import { keepPendingKeys, readDeviceState, rememberPolicyDate, type DeviceState } from '../../cli/device-state.js';
+import { keepOffersSeen, keepPendingKeys, readDeviceState, readOffersSeen, rememberPolicyDate, type DeviceState } from '../../cli/device-state.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { createDeviceAgent, enrolDevice, generateDeviceKeyPair, type DeviceAgent } from '../../sdk/node.js';
 import { discoverIssuerKeys } from '../../shared/technician/id-token.js';
@@ -59,8 +59,9 @@ export async function startAgent(runtime: LocalRuntime, directory: string, defer
     say: (event) => said.push(event),
     consentTimeoutMs: 60_000,
     openBrowser: false,
-    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: discoverIssuerKeys, recentOffers: new Map() },
+    checks: { policyNotBefore: identity.policyNotBefore ?? 0, issuerKeys: discoverIssuerKeys, recentOffers: readOffersSeen(Date.now(), directory) },
     rememberPolicy: (issuedAt) => rememberPolicyDate(issuedAt, directory),
+    rememberOffers: (seen) => keepOffersSeen(seen, Date.now(), directory),
     terminal: false,
     prepareDesktop: () => {
       throw new DesktopError('no-display', 'no X display here');

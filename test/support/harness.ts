@@ -2,6 +2,7 @@
 import { afterEach } from 'vitest';
 import type { AgentSession, AgentSessionEvents, ExpertSession, ExpertSessionEvents } from '../../sdk/assist-session.js';
 import type { RelayClient, RelayClientEvents, RelayClientOptions } from '../../sdk/client.js';
+import type { DeviceAgent } from '../../sdk/device-agent.js';
 import type { Emitter } from '../../sdk/emitter.js';
 import type { ReliableStream, StreamEvents } from '../../sdk/stream.js';
 
@@ -82,7 +83,7 @@ export class Watch {
    * A client's streams opened from now on are heard too, and after every frame they have processed: an
    * acknowledgement emits nothing, yet changes what is in flight (readyForScreenImage, unacknowledgedBytes).
    */
-  hears(...targets: Array<RelayClient | ReliableStream | AgentSession | ExpertSession>): this {
+  hears(...targets: Array<RelayClient | ReliableStream | AgentSession | ExpertSession | DeviceAgent>): this {
     for (const target of targets) {
       if (this.#heard.has(target)) continue;
       this.#heard.add(target);

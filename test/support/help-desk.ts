@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOOPBACK_CALLBACK_PATH, type LocalOidcProvider } from '../../infra/local/oidc-provider.js';
+import type { LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { generateDeviceKeyPair, memoryDeviceKeyPins, offerHelp, offerToDevice, type DeviceKeyPins, type DeviceTrust, type HelpOffer, type PinnedDeviceKey, type TechnicianCredentials } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
@@ -19,8 +19,6 @@ import { approveDevice, issuerOptions, newEnrolmentToken, operator, operatorKey 
 import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import type { OfferableDevice } from '../../shared/core/messages.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from './x-display.js';
-
-const REDIRECT = `http://127.0.0.1:49152${LOOPBACK_CALLBACK_PATH}`;
 
 /** The local provider's technicians (infra/local/technicians.json): Ada is in "Help desk", Grace in "Tier 2". */
 export type LocalTechnician = 'ada' | 'grace';
@@ -35,8 +33,9 @@ export interface SignedInTechnician {
 export async function signInTechnician(provider: LocalOidcProvider, username: LocalTechnician, pins: DeviceKeyPins = memoryDeviceKeyPins()): Promise<SignedInTechnician> {
   const account = provider.accounts.find((candidate) => candidate.username === username)!;
   const keys = await generateDeviceKeyPair();
-  const pending = await beginTechnicianSignIn(provider.issuer, REDIRECT, { nonce: technicianKeyNonce(keys.publicKey) });
-  const { query } = await signInWithForm(pending.authorizationUrl, REDIRECT, username, account.password);
+  const redirect = provider.signIn.loopbackRedirect;
+  const pending = await beginTechnicianSignIn(provider.issuer, redirect, { nonce: technicianKeyNonce(keys.publicKey) });
+  const { query } = await signInWithForm(pending.authorizationUrl, redirect, username, account.password);
   return { credentials: { idToken: await finishTechnicianSignIn(pending, query), ...keys }, trust: { operatorKey: operatorKeyFingerprint(operatorKey().publicKey), pins } };
 }
 

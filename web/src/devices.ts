@@ -24,6 +24,7 @@ import { showEnded } from './session-ui.js';
 import type { TechnicianTab } from './technician-sign-in.js';
 import { allowedText, errorText, lastSeenText, minutesAndSeconds, spacedCode } from './text.js';
 import { endText } from '../../shared/core/end-texts.js';
+import { offerTurnedDownText } from '../../shared/core/offer-outcome.js';
 
 /** What the Devices view needs besides the tab's sign-in. */
 export interface DevicesContext {
@@ -259,11 +260,17 @@ async function offer(context: DevicesContext, device: OfferableDevice, reason: s
 function runOffer(context: DevicesContext, device: OfferableDevice, reason: string, session: HelpOffer): void {
   // Where the policy says "notice", nobody is asked: the device lets the technician in and shows a notice.
   const asks = device.consent === 'ask';
+  const answerTime = answerCountdown();
   const countdown = asks
-    ? answerCountdown(Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000)
+    ? answerTime.element
     : h('p', {}, `Nobody is asked on ${device.name} (the operator’s policy): it lets you in and shows a notice on its screen for the whole session.`);
   let approved = false;
+  let consentSeconds: number | undefined;
   session.on('approved', () => (approved = true));
+  session.on('asked', ({ seconds }) => {
+    consentSeconds = seconds;
+    answerTime.askedFor(seconds);
+  });
   const withdraw = () => button('Withdraw the offer', () => session.leave());
   const about = h('p', {}, `Your reason: ${reason}`);
   runExpert(session, {
@@ -289,7 +296,15 @@ function runOffer(context: DevicesContext, device: OfferableDevice, reason: stri
         ),
       ended: (end: AssistEnd) => {
         if (approved) return showEnded(end, 'technician', { label: 'Back to the devices', href: '/technician' });
-        if (end.reason === 'denied') return showDevices(context, `The person at ${device.name} did not let you in: they said no or did not answer in time (or the device refused the offer).`);
+        if (end.reason === 'denied') {
+          // The device's answer, as the relay passed it on; a relay that does not say gets the old sentence.
+          return showDevices(
+            context,
+            end.offerAnswer
+              ? offerTurnedDownText(end.offerAnswer, device.name, consentSeconds)
+              : `The person at ${device.name} did not let you in: they said no or did not answer in time (or the device refused the offer).`,
+          );
+        }
         if (end.reason === 'ended-by-expert') return showDevices(context, `You withdrew the offer to ${device.name}.`);
         showDevices(context, `The offer to ${device.name} ended: ${endText(end.reason, 'technician')}`);
       },
@@ -297,19 +312,31 @@ function runOffer(context: DevicesContext, device: OfferableDevice, reason: stri
   });
 }
 
-/** The time the person has left to answer (the devices' default: an agent may be given another). Not announced every second: a timer. */
-function answerCountdown(answerBy: number): HTMLElement {
+/**
+ * The time the person has left to answer: from the devices' default until the device says its own (the
+ * `asked` message, end to end). Not announced every second: a timer.
+ */
+function answerCountdown(): { element: HTMLElement; askedFor(seconds: number): void } {
+  let answerBy = Date.now() + DEFAULT_CONSENT_TIMEOUT_SECONDS * 1000;
+  let deviceSaid = false;
   const left = h('span', {});
   const element = h('p', { role: 'timer', class: 'answer-countdown' }, left);
   const update = () => {
     const seconds = Math.max(0, Math.ceil((answerBy - Date.now()) / 1000));
-    left.textContent =
-      seconds > 0 ? `The person has ${minutesAndSeconds(seconds)} left to answer (devices give a minute unless their operator set another time).` : 'The time to answer is up: waiting for the device to confirm.';
+    const guess = deviceSaid ? '' : ' (devices give a minute unless their operator set another time)';
+    left.textContent = seconds > 0 ? `The person has ${minutesAndSeconds(seconds)} left to answer${guess}.` : 'The time to answer is up: waiting for the device to confirm.';
   };
   update();
   const timer = setInterval(() => {
     update();
     if (!element.isConnected || answerBy <= Date.now()) clearInterval(timer);
   }, 1000);
-  return element;
+  return {
+    element,
+    askedFor(seconds) {
+      answerBy = Date.now() + seconds * 1000;
+      deviceSaid = true;
+      update();
+    },
+  };
 }

@@ -4,7 +4,7 @@
 // (sessionStorage). The ID token is checked by the relay (it mints a ticket) and kept, with its key, in this tab.
 
 import { generateDeviceKeyPair } from '../../sdk/device.js';
-import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianIssuer, requestTechnicianTicket, type PendingSignIn } from '../../sdk/technician.js';
+import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianSignIn, requestTechnicianTicket, type PendingSignIn } from '../../sdk/technician.js';
 import type { TechnicianIdentity } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import { rememberOperatorKeyFromAddress, showDevices } from './devices.js';
@@ -25,7 +25,7 @@ const redirectUri = () => `${location.origin}/technician`;
 
 async function startSignIn(): Promise<void> {
   const keys = await generateDeviceKeyPair();
-  const pending = await beginTechnicianSignIn(await relayTechnicianIssuer(location.origin), redirectUri(), { nonce: technicianKeyNonce(keys.publicKey) });
+  const pending = await beginTechnicianSignIn(await relayTechnicianSignIn(location.origin), redirectUri(), { nonce: technicianKeyNonce(keys.publicKey) });
   sessionStorage.setItem(PENDING_KEY, JSON.stringify({ pending, keys }));
   location.assign(pending.authorizationUrl);
 }

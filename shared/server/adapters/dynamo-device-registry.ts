@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery } f
 import type { DeviceRecord, DeviceRegistry, EnrolmentTokenRecord, OfferRecord } from '../ports/device-registry.js';
 import type { SignedGroupPolicy } from '../../core/group-policy.js';
 import type { DeviceApproval } from '../../core/device-approval.js';
-import { conditionally, TableAdapter } from './dynamo-documents.js';
+import { conditionally, TableAdapter, type TableItem } from './dynamo-documents.js';
 import { tableSchema } from './table.js';
 
 // `ENROLMENT#<token hash>` items expire with the token (the TTL attribute is the token's own expiresAt);
@@ -31,9 +31,7 @@ const groupOfDeviceMember = (member: string) => member.slice(0, member.lastIndex
 /** Keys per Query page: the items of a page are read all at once. */
 const KEYS_PER_PAGE = 100;
 
-type Item = Record<string, unknown>;
-
-function withoutKey<T>(item: Item): T {
+function withoutKey<T>(item: TableItem): T {
   const { pk: _pk, [collectionsIndex.partitionKey]: _collection, [collectionsIndex.sortKey]: _member, ...rest } = item;
   return rest as T;
 }
@@ -42,7 +40,7 @@ function withoutKey<T>(item: Item): T {
 export const COLLECTED_PREFIXES = [DEVICE_PREFIX, POLICY_PREFIX, ENROLMENT_PREFIX] as const;
 
 /** The collection attributes an item of this registry belongs with, from its key and group; undefined for the others. */
-export function membershipOf(item: Item): Item | undefined {
+export function membershipOf(item: TableItem): TableItem | undefined {
   const pk = String(item.pk);
   if (pk.startsWith(DEVICE_PREFIX)) return inCollection(COLLECTIONS.devices, deviceMember(String(item.group), pk.slice(DEVICE_PREFIX.length)));
   if (pk.startsWith(POLICY_PREFIX)) return inCollection(COLLECTIONS.policies, pk.slice(POLICY_PREFIX.length));
@@ -51,7 +49,7 @@ export function membershipOf(item: Item): Item | undefined {
 }
 
 /** The item as written: with its collection attributes when it is one of the listed kinds. */
-const filed = (item: Item): Item => ({ ...item, ...membershipOf(item) });
+const filed = (item: TableItem): TableItem => ({ ...item, ...membershipOf(item) });
 
 export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry {
   /** The items of one collection (those whose member starts with `memberPrefix`, and passes `keep`), a page at a time. */
@@ -77,7 +75,7 @@ export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry
    * eventually consistent as the index is (half a consistent read's cost). GetItem rather than BatchGetItem,
    * which reads at the same price but would add ~1.4 KB of SDK code to every function’s bundle.
    */
-  private async readAll(keys: Item[]): Promise<Item[]> {
+  private async readAll(keys: TableItem[]): Promise<TableItem[]> {
     const items = await Promise.all(keys.map(async (Key) => (await this.documents.send(new GetCommand({ TableName: this.tableName, Key }))).Item));
     return items.filter((item) => item !== undefined);
   }

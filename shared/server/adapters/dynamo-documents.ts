@@ -8,6 +8,9 @@ function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 
 const epochSecondsNow = () => Math.floor(Date.now() / 1000);
 
+/** An item of the one table as the document client reads and writes it. */
+export type TableItem = Record<string, unknown>;
+
 /** What every adapter on the one table starts from: a document client for it, its name, and a clock. */
 export abstract class TableAdapter {
   protected readonly documents: DynamoDBDocumentClient;

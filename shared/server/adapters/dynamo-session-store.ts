@@ -7,7 +7,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApprovalMode, Role } from '../../core/messages.js';
-import { conditionally, TableAdapter } from './dynamo-documents.js';
+import { conditionally, TableAdapter, type TableItem } from './dynamo-documents.js';
 import { tableSchema } from './table.js';
 import type { ConnectionRecord, ParticipantSeat, SessionRecord, SessionStore, TokenRotation } from '../ports/session-store.js';
 
@@ -17,14 +17,12 @@ const connectionKey = (connectionId: string) => ({ pk: `CONN#${connectionId}` })
 const nameplateKey = (nameplate: string) => ({ pk: `NAMEPLATE#${nameplate}` });
 const { openSessionsIndex } = tableSchema;
 
-type Item = Record<string, unknown>;
-
 /** The session a conditional update returned (ALL_OLD or ALL_NEW), or undefined when its condition lost. */
-function sessionFrom(result: { Attributes?: Item } | undefined): SessionRecord | undefined {
+function sessionFrom(result: { Attributes?: TableItem } | undefined): SessionRecord | undefined {
   return result?.Attributes && withoutKeys<SessionRecord>(result.Attributes);
 }
 
-function withoutKeys<T>(item: Item): T {
+function withoutKeys<T>(item: TableItem): T {
   const { pk: _pk, expiresAt: _expiresAt, [openSessionsIndex.partitionKey]: _open, ...rest } = item;
   return rest as T;
 }
@@ -35,7 +33,7 @@ export class DynamoSessionStore extends TableAdapter implements SessionStore {
     return conditionally(() => this.documents.send(new UpdateCommand({ TableName: this.tableName, ...input })));
   }
 
-  private async getLive(key: Item): Promise<Item | undefined> {
+  private async getLive(key: TableItem): Promise<TableItem | undefined> {
     const { Item: item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
     if (!item || (item.expiresAt as number) <= this.nowSeconds()) return undefined;
     return item;

@@ -7,7 +7,7 @@ import type { Mailer } from '../ports/mailer.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { TechnicianRegistry } from '../ports/technician-registry.js';
-import type { TechnicianIssuer } from '../../core/technician.js';
+import type { TechnicianSignInInfo } from '../../core/technician.js';
 import type { RouteCache } from './route-cache.js';
 import type { RelayUrls } from '../../core/invitation-file.js';
 
@@ -29,8 +29,8 @@ export interface RelayDeps {
   devices: DeviceRegistry;
   /** Technicians' sign-in tickets and signed-in connections. */
   technicians: TechnicianRegistry;
-  /** The OpenID Connect issuer technicians sign in with; absent when none is configured (technician sign-in is then refused). */
-  technicianIssuer?: TechnicianIssuer;
+  /** The OpenID Connect issuer technicians sign in with (and assist login's exact redirect, for /relay.json); absent when none is configured (technician sign-in is then refused). */
+  technicianIssuer?: TechnicianSignInInfo;
   rateLimiter: RateLimiter;
   /** Absent when the operator configured no email sender: emailing is then refused. */
   mailer?: Mailer;

@@ -1,4 +1,4 @@
-import type { EndReason } from '../../core/messages.js';
+import type { EndReason, OfferAnswer } from '../../core/messages.js';
 import type { SessionRecord } from '../ports/session-store.js';
 import { recordAudit } from './audit.js';
 import { epochSeconds, type Caller, type RelayDeps } from './deps.js';
@@ -6,9 +6,10 @@ import { connectedParticipants, otherRole } from './session-rules.js';
 
 /**
  * Ends a session exactly once (a conditional write decides the winner), tells every connected
- * participant why, then closes their connections so nothing more can be relayed for it.
+ * participant why (for a help-desk offer turned down, with the device's answer), then closes their
+ * connections so nothing more can be relayed for it.
  */
-export async function finishSession(deps: RelayDeps, sessionId: string, reason: EndReason, caller?: Caller): Promise<boolean> {
+export async function finishSession(deps: RelayDeps, sessionId: string, reason: EndReason, caller?: Caller, offerAnswer?: OfferAnswer): Promise<boolean> {
   const before = await deps.store.endSession(sessionId, reason, epochSeconds(deps));
   if (!before) return false;
   deps.log.info('session-ended', { sessionId, reason });
@@ -17,7 +18,7 @@ export async function finishSession(deps: RelayDeps, sessionId: string, reason: 
   await Promise.all(
     connectedParticipants(before).map(async (connectionId) => {
       deps.routes.delete(connectionId);
-      await deps.notifier.post(connectionId, { type: 'ended', reason });
+      await deps.notifier.post(connectionId, { type: 'ended', reason, ...(offerAnswer && { offerAnswer }) });
       await deps.notifier.disconnect(connectionId);
     }),
   );

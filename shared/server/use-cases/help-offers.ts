@@ -109,6 +109,7 @@ export async function answerOffer(deps: RelayDeps, caller: Caller, request: Answ
   if (!offer || offer.deviceId !== device.deviceId) throw new RelayError('session-not-found', 'no open offer to this device has this session id');
   await recordAudit(deps, offer.sessionId, { event: 'offer-answered', role: 'agent', deviceId: device.deviceId, deviceName: device.name, detail: request.answer }, caller);
   // Allowed: the device joins and approves the session itself (audited as joined and approved). Anything else ends it.
-  if (request.answer !== 'view' && request.answer !== 'control') await finishSession(deps, offer.sessionId, 'denied', caller);
+  // The technician learns the device's answer with the end (a hostile relay could say another; docs/protocol.md §6).
+  if (request.answer !== 'view' && request.answer !== 'control') await finishSession(deps, offer.sessionId, 'denied', caller, request.answer);
   return { type: 'offerAnswered', answer: request.answer };
 }

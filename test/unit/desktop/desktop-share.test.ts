@@ -27,13 +27,18 @@ function watch(expert: ExpertSession) {
   return seen;
 }
 
-async function sharing({ notifiesChanges = false, maxFps = 15, capture }: { notifiesChanges?: boolean; maxFps?: number; capture?: ScreenWatch['capture'] } = {}) {
+async function sharing({
+  notifiesChanges = false,
+  maxFps = 15,
+  capture,
+  pointerPosition,
+}: { notifiesChanges?: boolean; maxFps?: number; capture?: ScreenWatch['capture']; pointerPosition?: ScreenWatch['pointerPosition'] } = {}) {
   const pair = await decidingPair(defer);
   const clock = new ManualClock();
   const screen = new FakeScreen();
   const input = new FakeInput();
   const encoders = new FakeEncoders();
-  const display = Object.assign(new FakeWatch(), { notifiesChanges, capture });
+  const display = Object.assign(new FakeWatch(), { notifiesChanges, capture, pointerPosition });
   const events: DesktopEvent[] = [];
   const prepared = prepareDesktop({ maxFps }, { platform: 'linux', capture: screen, input, openEncoder: encoders.open, openWatch: async () => display }, clock);
   const seen = watch(pair.expert);
@@ -182,6 +187,21 @@ describe('a desktop share on a session', () => {
     await until(() => seen.cursors.length === 1, 'the cursor');
     await run(5);
     input.position = { x: 1919, y: 0 };
+    await run(1);
+    await until(() => seen.cursors.length === 2, 'the cursor move');
+    expect(seen.cursors).toEqual([
+      { x: 640, y: 360, visible: true },
+      { x: 1279, y: 0, visible: true },
+    ]);
+  });
+
+  it('asks the display where the pointer is where it can (X11 QueryPointer), not the input package, whose query blocks', async () => {
+    let pointer = { x: 960, y: 540 };
+    const { seen, run, input } = await sharing({ pointerPosition: async () => pointer });
+    input.position = { x: 0, y: 0 }; // what the input package would say: never asked
+    await run(1);
+    await until(() => seen.cursors.length === 1, 'the cursor');
+    pointer = { x: 1919, y: 0 };
     await run(1);
     await until(() => seen.cursors.length === 2, 'the cursor move');
     expect(seen.cursors).toEqual([

@@ -103,6 +103,39 @@ describe('the video sender', () => {
     expect(second!.timestamp).toBeGreaterThan(first!.timestamp);
   });
 
+  it("gives a picture's pixels back to the capture once it is neither encoded nor compared with any more, never sooner, and once", async () => {
+    const setup = sender();
+    // Each capture its own copy of the screen; released pixels are overwritten at once, as a reused buffer would be.
+    const released: number[] = [];
+    let captures = 0;
+    const capture = setup.screen.capture.bind(setup.screen);
+    setup.screen.capture = async () => {
+      const shown = await capture();
+      const pixels = shown.pixels.slice();
+      const number = ++captures;
+      return { ...shown, pixels, release: () => (released.push(number), pixels.fill(0xee)) };
+    };
+    await setup.video.configure();
+    // 1 sent; 2 the same picture: given back at once, and compared with 1's pixels intact.
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(released).toEqual([2]);
+    // 3 sent: 1 is given back (encoded, and no longer the picture to compare with), 3 is kept.
+    setup.screen.current = picture(20, 64, 36);
+    expect(await frames(setup, 2)).toEqual(['sent', 'unchanged']);
+    expect(released).toEqual([2, 1, 4]);
+    // 5 waits for the encoder while 6 is captured: 5 is kept until its encode is done, though 6 replaced it.
+    const release = holdEncoder(setup.encoders);
+    setup.screen.current = picture(30, 64, 36);
+    const busy = await setup.video.capture();
+    setup.screen.current = picture(40, 64, 36);
+    const next = setup.video.capture();
+    release();
+    await encodedAs(busy);
+    await encodedAs(await next);
+    expect(sentPictures(setup).map(([red]) => red)).toEqual([10, 20, 30, 40]);
+    expect(released).toEqual([2, 1, 4, 3, 5]);
+  });
+
   it('sends a key frame of an unchanged picture when the other side needs one (a request, a resume)', async () => {
     const setup = sender();
     await setup.video.configure();

@@ -181,6 +181,24 @@ describe('parseRelayInfo', () => {
     expect(error.message).toContain(mention);
   });
 
+  const withSignIn = (loopbackRedirect: unknown) =>
+    JSON.stringify({ version: 1, webSocketUrl: 'wss://r/prod', httpUrl: 'https://r', technicianSignIn: { issuer: 'https://id.example.org', clientId: 'c', groupClaim: 'groups', loopbackRedirect } });
+
+  it("reads assist login's exact loopback redirect, as written", () => {
+    for (const redirect of ['http://localhost:8976/callback', 'http://127.0.0.1:7000/cb', 'http://[::1]:7000/a/b']) {
+      expect(parseRelayInfo(withSignIn(redirect)).technicianSignIn).toEqual({ issuer: 'https://id.example.org', clientId: 'c', groupClaim: 'groups', loopbackRedirect: redirect });
+    }
+  });
+
+  it.each(['https://localhost:8976/callback', 'http://relay.example.org:8976/callback', 'http://localhost/callback', 'http://localhost:8976/callback?x=1', 'http://LOCALHOST:8976/callback', 42])(
+    'refuses the loopback redirect %s',
+    (redirect) => {
+      const error = refusalOf(() => parseRelayInfo(withSignIn(redirect)));
+      expect(error.code).toBe('invalid-relay-info');
+      expect(error.message).toContain('"technicianSignIn.loopbackRedirect"');
+    },
+  );
+
   it('throws nothing but RelayUrlError (fast-check)', () => {
     const infoShaped = fc
       .record({

@@ -38,6 +38,7 @@ const validMessage: fc.Arbitrary<AssistMessage> = fc.oneof(
   fc.boolean().map((allowed) => ({ type: 'clipboard-allowed' as const, allowed })),
   fc.integer({ min: 1, max: 0xffff_ffff }).map((secondsLeft) => ({ type: 'idle-warning' as const, state: 'warning' as const, secondsLeft })),
   fc.constantFrom('cleared' as const, 'still-here' as const).map((state) => ({ type: 'idle-warning' as const, state })),
+  fc.integer({ min: 1, max: 0xffff_ffff }).map((seconds) => ({ type: 'asked' as const, seconds })),
   fc
     .string({ unit: 'binary', minLength: 1, maxLength: 300 })
     .filter((text) => clipboardProblem(text) === undefined)
@@ -59,7 +60,7 @@ describe('assistance messages', () => {
     const candidate = fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
       // Mostly well-formed headers, so the bodies get exercised too.
-      fc.tuple(fc.integer({ min: 0, max: 29 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
+      fc.tuple(fc.integer({ min: 0, max: 30 }), fc.uint8Array({ maxLength: 40 })).map(([type, body]) => bytes(1, type, ...body)),
     );
     expectOneEncodingOrTypedError(candidate);
   });
@@ -68,7 +69,10 @@ describe('assistance messages', () => {
     expect(refusal(() => decodeAssistMessage(bytes(1)))).toBe('empty');
     expect(refusal(() => decodeAssistMessage(bytes(2, 1, 65)))).toBe('unsupported-version');
     expect(refusal(() => decodeAssistMessage(bytes(1, 0)))).toBe('unknown-type');
-    expect(refusal(() => decodeAssistMessage(bytes(1, 29)))).toBe('unknown-type'); // the first code not yet given
+    expect(refusal(() => decodeAssistMessage(bytes(1, 30)))).toBe('unknown-type'); // the first code not yet given
+    expect(decodeAssistMessage(bytes(1, 29, 0, 0, 0, 90))).toEqual({ type: 'asked', seconds: 90 });
+    expect(refusal(() => decodeAssistMessage(bytes(1, 29, 0, 90)))).toBe('malformed'); // asked, 2 bytes
+    expect(refusal(() => decodeAssistMessage(bytes(1, 29, 0, 0, 0, 0)))).toBe('out-of-range'); // no time to answer
     expect(refusal(() => decodeAssistMessage(bytes(1, 28)))).toBe('malformed'); // idle-warning without its state
     expect(refusal(() => decodeAssistMessage(bytes(1, 28, 3)))).toBe('out-of-range');
     expect(refusal(() => decodeAssistMessage(bytes(1, 28, 0)))).toBe('malformed'); // a warning without its seconds left

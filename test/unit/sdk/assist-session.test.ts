@@ -250,6 +250,18 @@ describe('assistance sessions', () => {
     expect((await relay.audit()).map((entry) => entry.event)).toEqual(expect.arrayContaining(['paused', 'resumed']));
   });
 
+  it('tells the expert how long the person has to answer; once approved, such a message breaks the protocol', async () => {
+    const { agent, expert, expertSeen, agentSeen } = await deciding();
+    await agent.asked(90);
+    await heard.until(() => expertSeen.log.includes('asked {"seconds":90}'), 'the expert to hear the question');
+    await agent.approve('view');
+    await heard.until(() => expert.phase === 'active', 'the approval');
+    await sendRaw(agent.client, { type: 'asked', seconds: 30 });
+    await heard.until(() => expertSeen.ended !== undefined && agentSeen.ended !== undefined, 'the end');
+    expect(expertSeen.ended?.reason).toBe('protocol-violation');
+    expect(expertSeen.log.filter((entry) => entry.startsWith('asked'))).toEqual(['asked {"seconds":90}']);
+  });
+
   it('deny tells the expert and ends the session for both with denied', async () => {
     const { agent, agentSeen, expertSeen } = await deciding();
     const end = await agent.deny();
