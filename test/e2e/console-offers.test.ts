@@ -11,9 +11,10 @@ import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { signInOnConsole } from '../support/console-technician.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
 import { useCleanups } from '../support/harness.js';
-import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
+import { newEnrolmentToken, operator, operatorKey, issuerOptions } from '../support/operator.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
@@ -208,6 +209,31 @@ describe('the console’s Devices view and offers', () => {
     await browser.heading('Devices').waitFor();
     expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/THE RECORD OF DEVICE "Lab 3" .* IS NOT THE ONE THE OPERATOR APPROVED/);
     expect(lab.said).toEqual([]);
+    browser.expectCleanPage();
+  });
+
+  it('without the operator key in the address, asks once to trust the fingerprint the relay presents; declined, nothing is sent', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada, { operatorKeyInAddress: false });
+    await browser.heading('Devices').waitFor();
+    const fingerprint = operatorKeyFingerprint(operatorKey().publicKey);
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => void (asked.push(dialog.message()), dialog.dismiss()));
+    lab4.said.length = 0;
+    await page.getByRole('button', { name: 'Offer help to Lab 4' }).click();
+    await page.getByLabel('Reason or ticket number').fill('INC-60');
+    await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+    await browser.heading('Devices').waitFor();
+    expect(asked[0]).toContain(`approved by the operator key ${fingerprint}, the relay says. Check this fingerprint with your operator`);
+    expect(await page.getByRole('alert').textContent()).toContain('No operator key is trusted in this browser yet');
+    expect(lab4.said).toEqual([]);
+    // Accepted: kept for this browser, and the offer goes out.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await offerHelpTo(page, 'Lab 4', 'INC-61');
+    expect(await page.evaluate(() => localStorage.getItem('assist-operator-key'))).toBe(fingerprint);
+    await consentPageOf(lab4);
+    await page.getByRole('button', { name: 'Withdraw the offer' }).click();
+    await browser.heading('Devices').waitFor();
     browser.expectCleanPage();
   });
 
