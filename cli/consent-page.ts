@@ -29,7 +29,7 @@ export interface OfferDetails {
 export type ConsentAnswer = ApprovalMode | 'deny' | 'timeout';
 
 /** The session page's buttons, as the commands they give (the same as the terminal's keys). */
-export type PageCommand = Extract<Command, { cmd: 'pause' | 'resume' | 'grant-control' | 'revoke-control' | 'refuse-control' | 'stop-desktop' | 'end' | 'chat' }>;
+export type PageCommand = Extract<Command, { cmd: 'pause' | 'resume' | 'grant-control' | 'revoke-control' | 'refuse-control' | 'stop-desktop' | 'clipboard' | 'end' | 'chat' }>;
 
 /** Longest body of a form post: a chat message, percent-encoded. */
 const MAX_BODY_BYTES = MAX_CHAT_BYTES * 3 + 64;
@@ -53,6 +53,8 @@ interface Live {
   controlRequested: boolean;
   /** The desktop share runs (its monitor's number). */
   desktop?: { monitor?: number };
+  /** Clipboard text follows both ways (the person shared it, as `assist invite --clipboard` does; off until they do). */
+  clipboard: boolean;
   chat: Array<{ from: string; text: string }>;
   /** The last problem worth telling (a desktop that could not be shared, a refused button). */
   problem?: string;
@@ -109,12 +111,15 @@ function liveBody(details: OfferDetails, live: Live): string {
     live.control ? button('revoke-control', 'Take back control') : live.controlAllowed ? button('grant-control', 'Give control') : '',
     live.controlRequested && !live.control ? button('refuse-control', 'Say no to control') : '',
     live.desktop ? button('stop-desktop', 'Stop sharing the screen') : '',
+    // The clipboard goes with a desktop (the device's own clipboard); an invited person shares it the same way.
+    details.shares.kind === 'desktop' ? (live.clipboard ? button('clipboard-off', 'Stop sharing the clipboard') : button('clipboard-on', 'Share the clipboard')) : '',
     button('end', 'End session'),
   ].join(' ');
   const requested = live.controlRequested && !live.control ? `<p id="request">${name} asks for control.${live.controlAllowed ? '' : ' Your organisation’s policy allows view only.'}</p>` : '';
   const notice = live.notice ? '<p>Your organisation’s policy lets this technician connect without asking.</p>' : '';
   const chat = live.chat.map(({ from, text }) => `<li><b>${escapeHtml(from)}:</b> ${escapeHtml(text)}</li>`).join('');
-  return `<h1 id="doing">${doing}</h1>${notice}<p id="status">${shared} ${live.paused ? '' : control}</p>${requested}
+  const clipboard = live.clipboard ? ' Clipboard text follows both ways.' : '';
+  return `<h1 id="doing">${doing}</h1>${notice}<p id="status">${shared} ${live.paused ? '' : control}${clipboard}</p>${requested}
 ${live.problem ? `<p id="problem">${escapeHtml(live.problem)}</p>` : ''}<form method="post">${buttons}</form><ul id="chat">${chat}</ul>`;
 }
 
@@ -207,8 +212,13 @@ const readForm = (request: IncomingMessage) =>
   });
 
 /** A button of the session page, if it is one the page shows now (a forged one, e.g. control the policy forbids, is ignored). */
-function pageCommand(form: URLSearchParams, live: Live): PageCommand | undefined {
+function pageCommand(form: URLSearchParams, live: Live, shares: OfferedShare['kind']): PageCommand | undefined {
   switch (form.get('do')) {
+    case 'clipboard-on':
+    case 'clipboard-off': {
+      const allowed = form.get('do') === 'clipboard-on';
+      return shares === 'desktop' && live.clipboard !== allowed ? { cmd: 'clipboard', allowed } : undefined;
+    }
     case 'pause':
       return live.paused ? undefined : { cmd: 'pause' };
     case 'resume':
@@ -252,6 +262,9 @@ function follow(live: Live, event: SessionEvent, technician: string): void {
     case 'desktop-share':
       if (event.state === 'started') live.desktop = { monitor: event.monitor };
       else delete live.desktop;
+      return;
+    case 'clipboard-allowed':
+      live.clipboard = event.allowed;
       return;
     case 'desktop-error':
     case 'error':
@@ -321,7 +334,7 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
       const answer = form.get('answer');
       if (state.kind === 'asking' && (answer === 'deny' || state.levels.includes(answer as ApprovalMode))) finish(answer as ConsentAnswer);
       if (state.kind === 'live') {
-        const command = pageCommand(form, state.live);
+        const command = pageCommand(form, state.live, details.shares.kind);
         if (command?.cmd === 'chat') {
           state.live.chat = [...state.live.chat, { from: 'You', text: command.text }].slice(-CHAT_LINES);
           changed();
@@ -356,7 +369,7 @@ export async function openConsentPage(details: OfferDetails, clock: Clock = syst
     },
     startSession({ mode, notice, controlAllowed }, listener) {
       onCommand = listener;
-      state = { kind: 'live', live: { notice, controlAllowed, control: mode === 'control', paused: false, controlRequested: false, chat: [] } };
+      state = { kind: 'live', live: { notice, controlAllowed, control: mode === 'control', paused: false, controlRequested: false, clipboard: false, chat: [] } };
       changed();
     },
     show(event) {

@@ -110,9 +110,9 @@ describe('the consent page', () => {
     expect(await page.locator('#doing').textContent()).toBe('Ada <Tech> is watching this device');
     expect(await page.locator('#status').textContent()).toBe('Your screen (monitor 2) is shared. Ada <Tech> can only watch.');
     expect(await page.locator('#request').textContent()).toBe('Ada <Tech> asks for control. Your organisation’s policy allows view only.');
-    expect(await page.getByRole('button').allTextContents()).toEqual(['Pause', 'Say no to control', 'Stop sharing the screen', 'End session', 'Send']);
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Pause', 'Say no to control', 'Stop sharing the screen', 'Share the clipboard', 'End session', 'Send']);
     // Control the policy does not allow, or a resume while not paused, are not buttons of this page: forged, they do nothing.
-    for (const forged of ['do=grant-control', 'do=resume', 'do=revoke-control', 'do=format-disk']) {
+    for (const forged of ['do=grant-control', 'do=resume', 'do=revoke-control', 'do=clipboard-off', 'do=format-disk']) {
       const response = await fetch(consent.url, { method: 'POST', body: forged, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
       expect(response.status).toBe(303);
     }
@@ -120,6 +120,11 @@ describe('the consent page', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByRole('button', { name: 'Pause' }).click();
     expect(commands).toEqual(['chat Hello <b>there</b>', 'pause']);
+    // The clipboard, as an invited person shares it: the page asks, and follows what the agent says.
+    await page.getByRole('button', { name: 'Share the clipboard' }).click();
+    expect(commands.at(-1)).toBe('clipboard');
+    consent.show({ event: 'clipboard-allowed', allowed: true });
+    await expect.poll(() => page.getByRole('button', { name: 'Stop sharing the clipboard' }).count()).toBe(1);
     // The page follows without a reload: paused, a message from the technician, the end.
     consent.show({ event: 'paused' });
     consent.show({ event: 'chat', text: 'Thanks' });

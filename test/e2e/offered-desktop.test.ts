@@ -19,6 +19,7 @@ import { useAssist, type AssistProcess } from '../support/cli.js';
 import { useCleanups } from '../support/harness.js';
 import { enrolledAgent, OFFERED_SCREEN, offerTo, RED_BOX, signInTechnician, technicianOffer, useOfferedDesktop } from '../support/help-desk.js';
 import { sendRaw } from '../unit/sdk/support/assist-pair.js';
+import { xClipboard } from '../support/x-display.js';
 
 const GROUP = 'Front desk';
 
@@ -61,7 +62,7 @@ async function auditOf(sessionId: string): Promise<string[]> {
 const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
 
 describe('an offered session on a device with a desktop', () => {
-  it('shares the desktop after "allow view", drops input until the person gives control on the page, then injects it; pause, take back, stop and end from the page', async () => {
+  it('shares the desktop after "allow view", drops input until the person gives control on the page, then injects it; pause, take back, clipboard, stop and end from the page', async () => {
     const { agent, deviceId } = await deviceOnDisplay('Reception PC');
     const ada = await signInTechnician(provider, 'ada');
     const offer = await technicianOffer(runtime, ada, 'ada', defer);
@@ -137,6 +138,26 @@ describe('an offered session on a device with a desktop', () => {
     const resumed = new Promise<void>((resolve) => offer.on('resumed', () => resolve()));
     await button(page, 'Resume').click();
     await resumed;
+
+    // Share the clipboard on the page, as an invited person can: the technician is told, and text it sends lands on
+    // the device's clipboard; stopped on the page, nothing more moves.
+    const clipboardAllowed = () =>
+      new Promise<boolean>((resolve) => {
+        const stop = offer.on('clipboard-allowed', ({ allowed }) => {
+          stop();
+          resolve(allowed);
+        });
+      });
+    const shared = clipboardAllowed();
+    await button(page, 'Share the clipboard').click();
+    expect(await shared).toBe(true);
+    await expect.poll(() => page.locator('#status').textContent()).toContain('Clipboard text follows both ways.');
+    expect(await offer.sendClipboard('INC-7: restart the spooler')).toBe(true);
+    await expect.poll(() => xClipboard(desktop.xDisplay), { timeout: 10_000 }).toBe('INC-7: restart the spooler');
+    const stoppedSharing = clipboardAllowed();
+    await button(page, 'Stop sharing the clipboard').click();
+    expect(await stoppedSharing).toBe(false);
+    expect(await offer.sendClipboard('not any more')).toBe(false);
 
     // Stop sharing the screen, then end the session, from the page.
     const stopped = new Promise<void>((resolve) => offer.on('screen-share', ({ state }) => state === 'stopped' && resolve()));
