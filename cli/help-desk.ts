@@ -4,13 +4,13 @@
 // sent through the relay, which checks the policy and audits the offer. The device asks its person; the session
 // that follows is the ordinary technician's one (expert.ts). Both use the sign-in `assist login` kept.
 
-import { listTechnicianDevices, offerHelp, offerToDevice, type HelpOffer } from '../sdk/node.js';
+import { deviceKeyFingerprint, listTechnicianDevices, offerHelp, offerToDevice, type HelpOffer } from '../sdk/node.js';
 import { requestTechnicianTicket } from '../sdk/technician.js';
 import { CodedError } from '../shared/core/coded-error.js';
 import type { OfferableDevice } from '../shared/core/messages.js';
 import { report } from './device.js';
 import { errorEvent } from './frontend.js';
-import { knownDeviceKeys } from './known-devices.js';
+import { knownDeviceKeys, requirePinnedOperatorKey } from './known-devices.js';
 import { readTechnicianState, type TechnicianState } from './technician.js';
 
 export type DeviceChoiceErrorCode = 'unknown-device' | 'ambiguous-device' | 'device-unavailable';
@@ -39,11 +39,14 @@ export function lastSeen(lastSeenAt: number | undefined, nowMs: number): string 
 export const accessText = (device: Pick<OfferableDevice, 'level' | 'consent'>) =>
   `${device.level === 'control' ? 'control' : 'view only'}, ${device.consent === 'ask' ? 'person asked first' : 'no question (notice shown)'}`;
 
+/** Online or not; a device the operator has not approved cannot be offered help either way. */
+const stateText = (device: OfferableDevice) => (device.approval ? (device.online ? 'online' : 'offline') : `awaiting approval${device.online ? ' (online)' : ''}`);
+
 /** The devices as a table, one line each, under a header. */
 export function devicesTable(devices: readonly OfferableDevice[], nowMs: number): string {
   const rows = [
     ['NAME', 'GROUP', 'OS', 'STATE', 'LAST SEEN', 'YOU MAY HAVE'],
-    ...devices.map((device) => [device.name, device.group, osName(device.os), device.online ? 'online' : 'offline', lastSeen(device.lastSeenAt, nowMs), accessText(device)]),
+    ...devices.map((device) => [device.name, device.group, osName(device.os), stateText(device), lastSeen(device.lastSeenAt, nowMs), accessText(device)]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => [...row[column]!].length)));
   return rows.map((row) => `  ${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}`).join('\n');
@@ -169,8 +172,10 @@ export async function offerToNamedDevice(options: DeviceOfferOptions): Promise<{
     // One connection: the relay takes the offer only from the signed-in connection holding the helper code.
     await offer.client.signInTechnician(ticket);
     const device = chooseDevice(await offer.client.listOfferableDevices(), options.device, Date.now());
-    // The device's key is pinned on first use (known-devices.json): a relay that swaps it is refused here.
-    await offerToDevice(offer, device, options.reason, state, knownDeviceKeys());
+    // The operator's approval of the device's record, with the key pinned at login, then the device key pinned at
+    // the first offer (known-devices.json): a relay that swaps a key is refused here, before anything is sent.
+    const operatorKey = requirePinnedOperatorKey(state.relay.httpUrl, device.approval && deviceKeyFingerprint(device.approval.operatorKey));
+    await offerToDevice(offer, device, options.reason, state, { operatorKey, pins: knownDeviceKeys() });
     return { offer, device, state };
   } catch (error) {
     await offer.revoke().catch(() => {});

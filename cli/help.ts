@@ -249,8 +249,9 @@ Examples:
   devices: `assist devices: list the enrolled devices you may offer help to, as the technician
 \`assist login\` signed in: those in a device group whose policy (set by the operator) names
 one of your groups. For each: its name, group, operating system, whether its agent is
-online now, when the relay last heard from it, and what the policy lets you have there
-(view only or control; whether its person is asked first).
+online now (or still awaiting the operator's approval: no offers until then), when the
+relay last heard from it, and what the policy lets you have there (view only or control;
+whether its person is asked first).
 
 Usage: assist devices [--relay URL] [--search TEXT] [--json]
 
@@ -259,7 +260,8 @@ Usage: assist devices [--relay URL] [--search TEXT] [--json]
                       (any case)
   --json              one line: {"event":"devices","technician":{"name","email","groups"},
                       "devices":[{"deviceId","name","group","os","online","lastSeenAt",
-                      "level","consent","publicKey"}]} (lastSeenAt in epoch seconds), or
+                      "level","consent","publicKey","approval"}]} (lastSeenAt in epoch seconds;
+                      no approval: awaiting the operator's), or
                       {"event":"error","code":…,"message":…}
   -h, --help          show help
 
@@ -393,9 +395,15 @@ signed in there, the browser comes back to this command on this machine's loopba
 the exact address its sign-in sends the browser back to (Cognito: http://localhost:8976/callback),
 this command listens on that port; if another program holds it, it says so.
 
-Usage: assist login [--relay URL] [--json]
+Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--json]
 
   --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
+  --operator-key FINGERPRINT
+                      the fingerprint of your operator's key (22 characters; the operator
+                      sees it with: npm run operator -- operator-key), told to you over
+                      another channel than the relay. You offer help only to devices whose
+                      record that key approved, so a relay cannot put its own key in place of
+                      a device's. Kept for this relay in known-devices.json: needed once.
   --json              JSON lines: {"event":"sign-in","url":…}, then {"event":"signed-in",
                       "technician":{"issuer","subject","name","email","groups"},"expiresAt":…,"file":…}
                       or {"event":"error","code":…,"message":…}
@@ -408,7 +416,7 @@ issuers; sign in again then. It proves to a device who offers help. Exit status:
 wrong arguments.
 
 Examples:
-  assist login --relay https://relay.example.org
+  assist login --relay https://relay.example.org --operator-key 9sQk3hV0cJ0Xo2VfX5mZbQ
   assist login --json`,
 } as const;
 

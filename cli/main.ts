@@ -43,6 +43,7 @@ import { enrol, runDeviceAgent } from './device.js';
 import { login } from './technician.js';
 import { listDevices, offerToNamedDevice } from './help-desk.js';
 import { MAX_OFFER_REASON_CHARS } from '../shared/core/messages.js';
+import { OPERATOR_KEY_FINGERPRINT_CHARS } from '../shared/core/operator-key.js';
 import { unsafeTextCharacter } from '../shared/core/display-name.js';
 
 /** Wrong arguments: the message, and the help to show with it. */
@@ -97,7 +98,7 @@ const commandOptions = {
   monitors: { json: commonOptions.json, help: commonOptions.help },
   enrol: { relay: commonOptions.relay, name: commonOptions.name, token: { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
   agent: { json: commonOptions.json, help: commonOptions.help, 'consent-timeout': { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
-  login: { relay: commonOptions.relay, json: commonOptions.json, help: commonOptions.help },
+  login: { relay: commonOptions.relay, 'operator-key': { type: 'string' }, json: commonOptions.json, help: commonOptions.help },
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 /** Longer than the technician's helper code lives would leave nothing to allow. */
@@ -212,7 +213,11 @@ async function enrolCommand(values: Values<'enrol'>, positionals: string[]): Pro
 
 async function loginCommand(values: Values<'login'>, positionals: string[]): Promise<number> {
   noPositionals('login', positionals);
-  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), json: values.json });
+  const operatorKey = values['operator-key']?.trim();
+  if (operatorKey !== undefined && !new RegExp(`^[A-Za-z0-9_-]{${OPERATOR_KEY_FINGERPRINT_CHARS}}$`).test(operatorKey)) {
+    throw new UsageError(`--operator-key takes the operator key's fingerprint (${OPERATOR_KEY_FINGERPRINT_CHARS} letters, digits, - and _, as npm run operator -- operator-key shows it), not "${operatorKey}"`, 'login');
+  }
+  return login({ relay: values.relay ?? (process.env.ASSIST_RELAY || DEFAULT_RELAY), json: values.json, ...(operatorKey && { operatorKey }) });
 }
 
 function defaultName(): string {

@@ -15,6 +15,7 @@ import type { TechnicianIdentity, TechnicianIssuer } from '../shared/core/techni
 import { technicianKeyNonce } from '../shared/technician/proof.js';
 import { report } from './device.js';
 import { errorEvent } from './frontend.js';
+import { pinnedOperatorKey, pinOperatorKey } from './known-devices.js';
 import { stateDirectory } from './state.js';
 
 export const TECHNICIAN_STATE_VERSION = 1;
@@ -81,6 +82,8 @@ export interface LoginOptions {
   json: boolean;
   /** How long to wait for the browser (default 5 minutes). */
   timeoutMs?: number;
+  /** The operator key's fingerprint, to pin for this relay (known-devices.ts) once signed in. */
+  operatorKey?: string;
 }
 
 export class LoopbackRedirectError extends CodedError<'redirect-port-in-use'> {
@@ -182,6 +185,14 @@ function keepPrivately(state: TechnicianState, directory = stateDirectory()): st
   return file;
 }
 
+/** Which operator key this technician trusts for the relay's devices, or how to pin one. */
+function operatorKeySentence(httpUrl: string): string {
+  const pinned = pinnedOperatorKey(httpUrl);
+  return pinned === undefined
+    ? 'No operator key pinned for this relay yet: no device can be offered help until you sign in with --operator-key FINGERPRINT (ask your operator).'
+    : `You offer help only to devices approved by the operator key ${pinned}.`;
+}
+
 export async function login(options: LoginOptions): Promise<number> {
   let loopback: LoopbackRedirect | undefined;
   try {
@@ -197,12 +208,13 @@ export async function login(options: LoginOptions): Promise<number> {
     const idToken = await finishTechnicianSignIn(pending, await answer);
     const { technician } = await requestTechnicianTicket(httpUrl, idToken);
     const expiresAt = expiryOf(idToken);
+    if (options.operatorKey) pinOperatorKey(httpUrl, options.operatorKey);
     const file = keepPrivately({ version: TECHNICIAN_STATE_VERSION, relay: { webSocketUrl: endpoints.webSocketUrl, httpUrl }, issuer, idToken, technician, expiresAt, ...keys });
     const groups = technician.groups.length > 0 ? technician.groups.join(', ') : 'none';
     report(
       options.json,
       { event: 'signed-in', technician, expiresAt, file },
-      `Signed in as ${technician.name}${technician.email ? ` <${technician.email}>` : ''} (groups: ${groups}) until ${new Date(expiresAt * 1000).toLocaleTimeString()}.\nKept in ${file} (only you can read it); sign in again after that.`,
+      `Signed in as ${technician.name}${technician.email ? ` <${technician.email}>` : ''} (groups: ${groups}) until ${new Date(expiresAt * 1000).toLocaleTimeString()}.\nKept in ${file} (only you can read it); sign in again after that.\n${operatorKeySentence(httpUrl)}`,
     );
     return 0;
   } catch (error) {

@@ -17,6 +17,7 @@ import { TechnicianTokenError, type TechnicianTokenErrorCode } from '../shared/t
 import { signTechnicianBinding, verifyTechnicianProof } from '../shared/technician/proof.js';
 import type { HelpOffer } from './assist.js';
 import { checkDeviceKey, type DeviceKeyPins } from './device-key-pins.js';
+import { verifyDeviceApproval } from '../shared/core/device-approval.js';
 
 /**
  * How long the person at the device has to answer, unless its agent was given another time; no answer is a
@@ -137,20 +138,30 @@ export interface TechnicianCredentials {
   privateKey: string;
 }
 
+/** What a technician's client trusts about devices, from sources the relay cannot forge. */
+export interface DeviceTrust {
+  /** The fingerprint of the operator key that approves devices, pinned by the technician (assist login --operator-key, the console's confirmation). */
+  operatorKey: string;
+  /** Device keys seen at earlier offers: a second check, for a key the operator approved anew for the same device. */
+  pins: DeviceKeyPins;
+}
+
 /**
- * The technician's side: offers its waiting helper code to `device`. The device's key must be the one this
- * technician pinned for it (`pins`; the first one seen is pinned), the code is sealed to that key, and the
- * technician's key signs the offer, so the device can check who offers and that the relay changed nothing.
+ * The technician's side: offers its waiting helper code to `device`. The device's record (id, name, group, key)
+ * must carry the approval of the operator key this technician pinned, and its key must be the one pinned for it
+ * at an earlier offer (the first one seen is pinned); the code is sealed to that key, and the technician's key
+ * signs the offer, so the device can check who offers and that the relay changed nothing.
  */
 export async function offerToDevice(
   offer: HelpOffer,
-  device: Pick<OfferableDevice, 'deviceId' | 'name' | 'publicKey'>,
+  device: Pick<OfferableDevice, 'deviceId' | 'name' | 'group' | 'publicKey' | 'approval'>,
   reason: string,
   credentials: TechnicianCredentials,
-  pins: DeviceKeyPins,
+  trust: DeviceTrust,
   now: number = Date.now(),
 ): Promise<{ deviceId: string; name: string }> {
-  await checkDeviceKey(pins, device);
+  verifyDeviceApproval(trust.operatorKey, device);
+  await checkDeviceKey(trust.pins, device);
   const sessionId = offer.client.session?.sessionId;
   if (!sessionId) throw new Error('the helper code has no session on the relay any more; make a new one (assist offer)');
   const sealedCode = await sealCode(device.publicKey, device.deviceId, offer.code);

@@ -152,10 +152,12 @@ export {
   OfferRefusedError,
   organisationOf,
   type DeviceOffer,
+  type DeviceTrust,
   type EnrolledDevice,
   type OfferChecks,
   type OfferDecision,
   type OfferRefusal,
   type TechnicianCredentials,
 } from './device-offer.js';
+export { DeviceApprovalError, deviceKeyFingerprint, type DeviceApprovalErrorCode } from '../shared/core/device-approval.js';
 export { checkDeviceKey, DeviceKeyPinError, memoryDeviceKeyPins, type DeviceKeyPinErrorCode, type DeviceKeyPins, type PinnedDeviceKey } from './device-key-pins.js';

@@ -30,7 +30,8 @@ export interface DeviceApproval {
   approvedAt: number;
 }
 
-export type DeviceApprovalErrorCode = 'device-not-approved' | 'operator-key-changed' | 'device-signature-invalid';
+/** operator-key-not-pinned: the technician's client has no operator key to check approvals with (the client says how to pin one). */
+export type DeviceApprovalErrorCode = 'device-not-approved' | 'operator-key-not-pinned' | 'operator-key-changed' | 'device-signature-invalid';
 
 export class DeviceApprovalError extends CodedError<DeviceApprovalErrorCode> {
   override readonly name = 'DeviceApprovalError';

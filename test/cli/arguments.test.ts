@@ -78,6 +78,7 @@ describe('wrong arguments', () => {
     [['invite', '--easy-connect', '--desktop', '--monitor', 'left'], '--monitor takes a monitor number'],
     [['invite', '--easy-connect', '--codec', 'vp8'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
     [['accept', 'CODE', '--desktop', '--codec', 'vp9'], '--codec takes h264 or vp8, not "vp9"'],
+    [['login', '--operator-key', 'not-a-fingerprint'], '--operator-key takes the operator key\'s fingerprint (22 letters, digits, - and _'],
     [['monitors', 'extra'], 'unexpected argument "extra"'],
     [['enrol', '--relay', 'http://127.0.0.1:9'], 'give the enrolment token the operator made: --token TOKEN'],
     [['enrol', '--token', 'T'], 'say which relay to enrol with: --relay URL'],

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
-import { until } from '../support/harness.js';
+import { Watch } from '../support/harness.js';
 import { jsonLines, newEnrolmentToken, operator } from '../support/operator.js';
 import { deviceKeyFingerprint } from '../../shared/core/device-approval.js';
 import { useLocalRuntime } from '../support/runtime.js';
@@ -77,8 +77,12 @@ it('assist agent goes online, stops at Ctrl-C, and stops with the reason once th
   const child = spawn(process.execPath, [ASSIST_BIN, 'agent'], { env: { ...process.env, ...env } });
   killOnExit.push(child);
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until(() => output.includes('Ctrl-C stops.'), 'the agent is online');
+  const printed = new Watch();
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    printed.changed();
+  });
+  await printed.until(() => output.includes('Ctrl-C stops.'), 'the agent is online');
   expect(output).toMatch(/^Online as "Kiosk 7" in "Kiosks" \(device \S+\): the help desk can reach this machine\. Ctrl-C stops\.\n$/);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGINT');

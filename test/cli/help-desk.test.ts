@@ -12,7 +12,8 @@ import { startLocalOidcProvider, type LocalOidcProvider } from '../../infra/loca
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { ASSIST_BIN, useAssist } from '../support/cli.js';
 import { signInWithForm } from '../support/oidc-form.js';
-import { approveDevice, newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
+import { approveDevice, newEnrolmentToken, operator, operatorKey, issuerOptions } from '../support/operator.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { Tmux } from './tmux.js';
 
 const GROUP = 'Finance laptops';
@@ -29,15 +30,17 @@ const cli = useAssist(() => runtime.httpUrl);
 const size = { cols: 140, rows: 40 };
 const assist = (...args: string[]) => [process.execPath, ASSIST_BIN, ...args];
 
-/** Each technician's state folder, signed in with `assist login` (ada: "Help desk", grace: "Tier 2"). */
-const technicians: Record<'ada' | 'grace', string> = { ada: '', grace: '' };
+/** Each technician's state folder, signed in with `assist login` (ada: "Help desk", grace: "Tier 2"); ada2: ada without the operator key pinned. */
+const technicians: Record<'ada' | 'grace' | 'ada2', string> = { ada: '', grace: '', ada2: '' };
 /** The agent's terminal of the online device. */
 const DEVICE_PANE = 'reception';
 let reception: { home: string; deviceId: string };
 
-async function logIn(username: 'ada' | 'grace'): Promise<string> {
+/** `assist login`, with the operator key's fingerprint (as the operator told it) unless `pinned` is false. */
+async function logIn(username: 'ada' | 'grace', { pinned = true } = {}): Promise<string> {
   const home = newHome();
-  const login = cli.start(['login', '--json', '--relay', runtime.httpUrl], { env: { XDG_STATE_HOME: home } });
+  const operatorKeyOption = pinned ? ['--operator-key', operatorKeyFingerprint(operatorKey().publicKey)] : [];
+  const login = cli.start(['login', '--json', '--relay', runtime.httpUrl, ...operatorKeyOption], { env: { XDG_STATE_HOME: home } });
   const { url } = await login.next('sign-in');
   const redirectUri = new URL(String(url)).searchParams.get('redirect_uri')!;
   const account = provider.accounts.find((candidate) => candidate.username === username)!;
@@ -66,6 +69,7 @@ beforeAll(async () => {
   // One after the other: both come back to the one redirect address the provider registered, as on Cognito.
   technicians.ada = await logIn('ada');
   technicians.grace = await logIn('grace');
+  technicians.ada2 = await logIn('ada', { pinned: false });
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
   [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
   await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
@@ -79,7 +83,7 @@ afterAll(async () => {
 });
 
 /** Runs `assist <args>` as a technician in a terminal of its own. */
-const asTechnician = (pane: string, who: 'ada' | 'grace', ...args: string[]) => tmux.start(pane, assist(...args), size, { XDG_STATE_HOME: technicians[who] });
+const asTechnician = (pane: string, who: keyof typeof technicians, ...args: string[]) => tmux.start(pane, assist(...args), size, { XDG_STATE_HOME: technicians[who] });
 
 
 /** Waits for the device's agent to ask about its `offerNumber`th offer (counted from its start); returns that offer's verification code. */
@@ -163,7 +167,10 @@ describe('assist offer --device', () => {
     // The device's key is pinned for the next offers (0600, beside technician.json).
     const pins = join(technicians.ada, 'assist', 'known-devices.json');
     expect(statSync(pins).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(pins, 'utf8'))).toMatchObject({ devices: [expect.objectContaining({ deviceId: reception.deviceId, name: 'Reception PC' })] });
+    expect(JSON.parse(readFileSync(pins, 'utf8'))).toMatchObject({
+      devices: [expect.objectContaining({ deviceId: reception.deviceId, name: 'Reception PC' })],
+      operatorKeys: [{ relay: new URL(runtime.httpUrl).origin, fingerprint: operatorKeyFingerprint(operatorKey().publicKey), pinnedAt: expect.any(String) }],
+    });
   });
 
   it('a denial ends with its sentence and exit status 3; the agent is free again', async () => {
@@ -201,6 +208,9 @@ describe('assist offer --device', () => {
     await tmux.finished('no-reason', 2, /assist: --reason is required with --device: say why, or give a ticket number/);
     await asTechnician('not-permitted', 'grace', 'offer', '--device', 'Reception PC', '--reason', 'curious');
     await tmux.finished('not-permitted', 1, /assist: no device you may help is named "Reception PC": you may help none/);
+    // Signed in without --operator-key: told the fingerprint the relay presents, and how to pin one after checking it.
+    await asTechnician('unpinned', 'ada2', 'offer', '--device', 'Reception PC', '--reason', 'INC-46');
+    await tmux.finished('unpinned', 1, new RegExp(`you have not pinned the operator key .* approved by the operator key ${operatorKeyFingerprint(operatorKey().publicKey)}: do not take its word`));
     // None of these reached the device.
     expect((await tmux.screen(DEVICE_PANE)).match(/offers help:/g)).toHaveLength(3);
   });

@@ -1,5 +1,5 @@
 // The idle limit between two real assist processes over the local relay: the person in a real
-// terminal (tmux), the helper scripted (--json). With a 2-minute idle limit, a session in which
+// terminal (tmux), the technician scripted (--json). With a 2-minute idle limit, a session in which
 // nothing happens warns both sides a minute before the end; the person's Ctrl-] then i ("I'm still
 // here") puts it off, and both sides are told. (The end itself, and the 5-minute warning, are in the
 // SDK's tests on a manual clock: test/unit/sdk/assist-session.test.ts.)
@@ -38,7 +38,7 @@ it('warns both sides before the idle end, and the person’s Ctrl-] then i puts 
   await tmux.waitFor('agent', /Someone is active again: the session goes on\./);
   await expert.next('idle-cleared');
 
-  // The helper's own still-here is taken too (nothing to clear now: no answer, no error).
+  // The technician's own still-here is taken too (nothing to clear now: no answer, no error).
   expert.send({ cmd: 'still-here' });
   expert.send({ cmd: 'chat', text: 'thanks' });
   await tmux.waitFor('agent', /Bob: thanks/);

@@ -1,5 +1,5 @@
 // `assist resume` through the human interface, in a real terminal (tmux): the person's assist process
-// is killed mid-session, the helper (scripting mode) is told, `assist resume` in a new terminal says
+// is killed mid-session, the technician (scripting mode) is told, `assist resume` in a new terminal says
 // where the session stands and starts the shell anew, and typing goes on.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -28,23 +28,23 @@ async function assistPid(pane: string): Promise<number> {
 it('the person’s assist is killed; assist resume brings them back into the session in a new terminal', async () => {
   await tmux.start('agent', [process.execPath, ASSIST_BIN, 'invite', '--easy-connect', '--name', 'Ada', ...shell, '--relay', runtime().httpUrl], size, env);
   const [, password] = await tmux.waitFor('agent', /^ {4}([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/m);
-  const helper = assist('join', password!, '--name', 'Bob');
+  const technician = assist('join', password!, '--name', 'Bob');
   await tmux.waitFor('agent', /Press v, c or d:/);
   await tmux.press('agent', 'c');
-  await helper.next('approved');
+  await technician.next('approved');
 
   process.kill(await assistPid('agent'), 'SIGKILL');
-  expect(await helper.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
+  expect(await technician.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
 
   await tmux.start('again', [process.execPath, ASSIST_BIN, 'resume'], size, env);
   await tmux.waitFor('again', /Back in your session with Bob, as it was \(they have control\)\./);
-  expect(await helper.next('peer')).toEqual({ event: 'peer', state: 'connected' });
+  expect(await technician.next('peer')).toEqual({ event: 'peer', state: 'connected' });
   await tmux.waitFor('again', /shared\$ $/m);
-  helper.send({ cmd: 'input', data: base64('echo resumed-$((5*5))\r') });
+  technician.send({ cmd: 'input', data: base64('echo resumed-$((5*5))\r') });
   await tmux.waitFor('again', /^resumed-25$/m);
-  await helper.next('output', () => helper.output.includes('resumed-25'));
+  await technician.next('output', () => technician.output.includes('resumed-25'));
 
-  helper.send({ cmd: 'end' });
+  technician.send({ cmd: 'end' });
   await tmux.waitFor('again', /What you shared still runs here/);
   await tmux.type('again', 'exit');
   await tmux.press('again', 'Enter');

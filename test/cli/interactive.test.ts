@@ -1,6 +1,6 @@
 // One full session through the human interface, in real terminals (tmux): the person invites with
-// Easy Connect, the helper joins with the password read off the screen, both see the same
-// verification code, the person lets the helper type, they chat, pause, resize, take control back,
+// Easy Connect, the technician joins with the password read off the screen, both see the same
+// verification code, the person lets the technician type, they chat, pause, resize, take control back,
 // refuse it when asked again, and end; the person's shell runs on until they exit it; both commands exit 0.
 import { afterAll, expect, it } from 'vitest';
 import { ASSIST_BIN } from '../support/cli.js';
@@ -31,7 +31,7 @@ it('runs a whole session between two terminals', async () => {
   await tmux.waitFor('expert', /Ada let you in: you can watch and type\.[\s\S]*--- Ada's terminal ---/);
   await tmux.waitFor('expert', /shared\$ $/m);
 
-  // The helper types; the command runs in the person's shell, and both see it.
+  // The technician types; the command runs in the person's shell, and both see it.
   await tmux.type('expert', 'echo "answer: $((6*7)) ✓"');
   await tmux.press('expert', 'Enter');
   await tmux.waitFor('agent', /^answer: 42 ✓$/m);
@@ -48,7 +48,7 @@ it('runs a whole session between two terminals', async () => {
   await tmux.press('agent', 'Enter');
   await tmux.waitFor('expert', /\[assist\] Ada: thanks/);
 
-  // Pause: what the person types now is not shown to the helper.
+  // Pause: what the person types now is not shown to the technician.
   await tmux.press('agent', 'C-]', 'p');
   await tmux.waitFor('expert', /Ada paused the session/);
   await tmux.type('agent', 'echo private-$((1+1))');
@@ -57,14 +57,14 @@ it('runs a whole session between two terminals', async () => {
   await tmux.press('agent', 'C-]', 'p');
   await tmux.waitFor('expert', /Ada resumed the session/);
 
-  // The person's window grows: the shared terminal follows, the helper is told.
+  // The person's window grows: the shared terminal follows, the technician is told.
   await tmux.resize('agent', { cols: 120, rows: 45 });
   await tmux.waitFor('expert', /Ada's terminal is 120×45, yours is 100×40/);
   await tmux.type('agent', 'stty size');
   await tmux.press('agent', 'Enter');
   await tmux.waitFor('expert', /^45 120$/m);
 
-  // Control taken back: the helper's keys no longer go through.
+  // Control taken back: the technician's keys no longer go through.
   await tmux.press('agent', 'C-]', 'c');
   await tmux.waitFor('expert', /Ada took control back: you can only watch/);
   await tmux.type('expert', 'x');

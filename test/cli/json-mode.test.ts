@@ -174,8 +174,8 @@ describe('Easy Connect, end to end', () => {
     await hangUpAfterEnd(agent);
   });
 
-  /** The person shares `command` (which prints "ready"), the helper watches and leaves: the program runs on. */
-  async function helperLeavesWhileRunning(command: string) {
+  /** The person shares `command` (which prints "ready"), the technician watches and leaves: the program runs on. */
+  async function technicianLeavesWhileRunning(command: string) {
     const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', command);
     const expert = assist('join', (await agent.next('invitation')).password as string, '--name', 'Bob');
     await connected(agent, expert);
@@ -188,7 +188,7 @@ describe('Easy Connect, end to end', () => {
   }
 
   it('the technician leaving does not hang up the person’s program: it runs on, no longer shared, until the person exits it', async () => {
-    const { agent, expert } = await helperLeavesWhileRunning(`trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
+    const { agent, expert } = await technicianLeavesWhileRunning(`trap 'echo got-hangup' HUP; echo ready; while read line; do echo "you said $line"; [ "$line" = bye ] && exit 0; done`);
     await expectCleanExit(expert, 0);
     agent.send({ cmd: 'input', data: base64('unsaved work\n') });
     await agent.next('output', () => agent.output.includes('you said unsaved work'));
@@ -203,7 +203,7 @@ describe('Easy Connect, end to end', () => {
   });
 
   it('the person hangs up a program that outlived the session, even one that ignores the hangup', async () => {
-    const { agent } = await helperLeavesWhileRunning(`trap '' HUP; echo ready; while :; do sleep 1; done`);
+    const { agent } = await technicianLeavesWhileRunning(`trap '' HUP; echo ready; while :; do sleep 1; done`);
     agent.send({ cmd: 'hang-up' });
     await agent.next('program-exited');
     await expectCleanExit(agent, 0);
@@ -412,7 +412,7 @@ describe('terminal traffic', () => {
   });
 });
 
-/** A person on the SDK who lets a helper running `assist join` watch. */
+/** A person on the SDK who lets a technician running `assist join` watch. */
 async function personApprovingHelperInTerminal() {
   const person = await requestHelp({ relay: runtime().httpUrl, kind: 'easy-connect', name: 'Ada', ...fastAssistOptions });
   const expert = assist('join', person.invitation.password, '--name', 'Bob');

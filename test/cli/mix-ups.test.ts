@@ -27,16 +27,16 @@ async function connects(agent: AssistProcess, expert: AssistProcess): Promise<vo
 
 describe('a code of the wrong kind', () => {
   it('a helper code given to `assist join` is refused with what to run, and `assist accept` works right after', async () => {
-    const helper = assist('offer', '--name', 'Grace');
-    const { password: code } = await helper.next('invitation');
+    const technician = assist('offer', '--name', 'Grace');
+    const { password: code } = await technician.next('invitation');
 
     const wrong = await refused(assist('join', code as string, '--name', 'Bob'));
     expect(wrong).toEqual({ event: 'error', code: 'wrong-kind', message: 'This is a helper code: the person who needs help types it with `assist accept`.' });
 
     // No seat was taken and nothing counted as a guess: the person gets in at once.
     const person = assist('accept', code as string, '--name', 'Ada', '--command', 'cat');
-    await connects(person, helper);
-    expect(helper.events.map((event) => event.event)).toEqual(['invitation', 'connected']);
+    await connects(person, technician);
+    expect(technician.events.map((event) => event.event)).toEqual(['invitation', 'connected']);
   });
 
   it('an Easy Connect password given to `assist accept` is refused, and `assist join` works right after', async () => {
@@ -64,14 +64,14 @@ describe('a code of the wrong kind', () => {
     expect(await refused(assist('accept', password, '--name', 'Ada'))).toMatchObject({ code: 'wrong-kind', message: passwordAlone });
     expect(await refused(assist('join', password, '--name', 'Bob'))).toMatchObject({ code: 'wrong-kind', message: passwordAlone });
 
-    // None of it reached the invitation: the helper with the file gets in.
+    // None of it reached the invitation: the technician with the file gets in.
     await connects(person, assist('join', file, '--password', password, '--name', 'Bob'));
     expect(person.events.map((event) => event.event)).toEqual(['invitation', 'connected']);
   });
 
   it('without --json the refusal is one sentence on stderr, and nothing on stdout', async () => {
-    const helper = assist('offer', '--name', 'Grace');
-    const { password: code } = await helper.next('invitation');
+    const technician = assist('offer', '--name', 'Grace');
+    const { password: code } = await technician.next('invitation');
     const human = start(['join', code as string, '--name', 'Bob', '--relay', runtime().httpUrl]);
     expect(await human.exitCode()).toBe(1);
     expect(human.stderr).toBe('assist: This is a helper code: the person who needs help types it with `assist accept`.\n');
@@ -92,13 +92,13 @@ describe('a joiner that goes away before approval', () => {
   });
 
   it('a killed `assist accept` frees its seat at once: the technician is told, and the person connects again', async () => {
-    const helper = assist('offer', '--name', 'Grace');
-    const { password: code } = await helper.next('invitation');
+    const technician = assist('offer', '--name', 'Grace');
+    const { password: code } = await technician.next('invitation');
     const first = assist('accept', code as string, '--name', 'Ada', '--command', 'cat');
-    await connects(first, helper);
+    await connects(first, technician);
     first.kill();
 
-    await helper.next('peer-left');
-    await connects(assist('accept', code as string, '--name', 'Ada', '--command', 'cat'), helper);
+    await technician.next('peer-left');
+    await connects(assist('accept', code as string, '--name', 'Ada', '--command', 'cat'), technician);
   });
 });

@@ -42,34 +42,34 @@ const resume = (home: string, ...args: string[]) => start(['resume', ...args, '-
 describe('assist resume', () => {
   it('either side crashes and comes back with assist resume: control, input and output go on; the files go at the end', async () => {
     const personHome = stateHome();
-    const helperHome = stateHome();
+    const technicianHome = stateHome();
     const person = withState(personHome, ['invite', '--easy-connect', '--name', 'Ada', '--command', 'cat']);
     const { password } = await person.next('invitation');
-    const helper = withState(helperHome, ['join', password as string, '--name', 'Bob']);
-    await Promise.all([person.next('connected'), helper.next('connected')]);
+    const technician = withState(technicianHome, ['join', password as string, '--name', 'Bob']);
+    await Promise.all([person.next('connected'), technician.next('connected')]);
     // Nothing is kept before approval.
-    expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
+    expect([stateFiles(personHome), stateFiles(technicianHome)]).toEqual([[], []]);
     person.send({ cmd: 'approve', mode: 'control' });
-    await helper.next('approved');
-    const { expiresAt } = helper.events.find((event) => event.event === 'time-limit')!;
+    await technician.next('approved');
+    const { expiresAt } = technician.events.find((event) => event.event === 'time-limit')!;
     expect(expiresAt).toEqual(expect.any(String));
-    helper.send({ cmd: 'input', data: base64('first\r') });
-    await helper.next('output', () => helper.output.includes('first'));
+    technician.send({ cmd: 'input', data: base64('first\r') });
+    await technician.next('output', () => technician.output.includes('first'));
 
-    const [helperFile] = stateFiles(helperHome);
-    expect(helperFile).toMatch(/^[A-Za-z0-9_-]+\.expert\.json$/);
-    expect(statSync(join(helperHome, 'assist', helperFile!)).mode & 0o777).toBe(0o600);
+    const [technicianFile] = stateFiles(technicianHome);
+    expect(technicianFile).toMatch(/^[A-Za-z0-9_-]+\.expert\.json$/);
+    expect(statSync(join(technicianHome, 'assist', technicianFile!)).mode & 0o777).toBe(0o600);
     expect(stateFiles(personHome)).toEqual([expect.stringMatching(/\.agent\.json$/)]);
 
     // Refused while the process that holds the session runs.
-    const early = resume(helperHome);
+    const early = resume(technicianHome);
     expect(await early.next('error')).toMatchObject({ code: 'still-running' });
     await expectCleanExit(early, 1);
 
-    // The helper's process dies; the person is told at once, and again when it is back.
-    helper.kill();
+    // The technician's process dies; the person is told at once, and again when it is back.
+    technician.kill();
     expect(await person.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
-    const helperAgain = resume(helperHome);
+    const helperAgain = resume(technicianHome);
     expect(await helperAgain.next('session-restored')).toEqual({ event: 'session-restored', peer: 'Ada', mode: 'control', control: true, paused: false });
     // The time limit is watched again (and its warnings re-armed), as in a fresh session.
     expect(helperAgain.events.filter((event) => event.event === 'time-limit')).toEqual([expect.objectContaining({ expiresAt })]);
@@ -94,26 +94,26 @@ describe('assist resume', () => {
     await expectCleanExit(helperAgain, 0);
     personAgain.send({ cmd: 'hang-up' });
     await expectCleanExit(personAgain, 0);
-    expect([stateFiles(personHome), stateFiles(helperHome)]).toEqual([[], []]);
+    expect([stateFiles(personHome), stateFiles(technicianHome)]).toEqual([[], []]);
   });
 
   it('a dropped connection heals by itself: both sides are told, and the session goes on', async () => {
     const person = assist('invite', '--easy-connect', '--name', 'Ada', '--command', 'cat');
     const { password } = await person.next('invitation');
-    const helper = assist('join', password as string, '--name', 'Bob');
-    await Promise.all([person.next('connected'), helper.next('connected')]);
+    const technician = assist('join', password as string, '--name', 'Bob');
+    await Promise.all([person.next('connected'), technician.next('connected')]);
     person.send({ cmd: 'approve', mode: 'control' });
-    await helper.next('approved');
+    await technician.next('approved');
 
     expect(runtime().gateway.manageConnection('DELETE', `/local/@connections/${encodeURIComponent(tap.joiner!)}`, new Uint8Array()).status).toBe(204);
-    expect(await helper.next('connection')).toEqual({ event: 'connection', state: 'reconnecting', attempt: 1 });
+    expect(await technician.next('connection')).toEqual({ event: 'connection', state: 'reconnecting', attempt: 1 });
     expect(await person.next('peer')).toEqual({ event: 'peer', state: 'disconnected' });
-    expect(await helper.next('connection', (event) => event.state === 'connected')).toEqual({ event: 'connection', state: 'connected' });
+    expect(await technician.next('connection', (event) => event.state === 'connected')).toEqual({ event: 'connection', state: 'connected' });
     expect(await person.next('peer')).toEqual({ event: 'peer', state: 'connected' });
-    helper.send({ cmd: 'input', data: base64('after the drop\r') });
-    await helper.next('output', () => helper.output.includes('after the drop'));
-    helper.send({ cmd: 'end' });
-    await expectCleanExit(helper, 0);
+    technician.send({ cmd: 'input', data: base64('after the drop\r') });
+    await technician.next('output', () => technician.output.includes('after the drop'));
+    technician.send({ cmd: 'end' });
+    await expectCleanExit(technician, 0);
   });
 
   it('says there is nothing to resume, and why a file cannot be used', async () => {

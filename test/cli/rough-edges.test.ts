@@ -34,9 +34,9 @@ describe('typing codes', () => {
   });
 
   it('a helper code typed with spaces and no quotes (assist accept 7KQ3 VK4Q 9T2M) is one code', async () => {
-    const helper = assist('offer', '--name', 'Grace');
-    const { password: code } = await helper.next('invitation');
-    await connects(assist('accept', ...(code as string).split('-'), '--name', 'Ada', '--command', 'cat'), helper);
+    const technician = assist('offer', '--name', 'Grace');
+    const { password: code } = await technician.next('invitation');
+    await connects(assist('accept', ...(code as string).split('-'), '--name', 'Ada', '--command', 'cat'), technician);
   });
 });
 
@@ -99,8 +99,8 @@ describe('secrets typed at a prompt', () => {
   afterAll(() => tmux.close());
 
   it('are not shown while typed (assist accept -)', async () => {
-    const helper = assist('offer', '--name', 'Grace');
-    const { password: code } = await helper.next('invitation');
+    const technician = assist('offer', '--name', 'Grace');
+    const { password: code } = await technician.next('invitation');
     const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8' };
     await tmux.start('person', [process.execPath, ASSIST_BIN, 'accept', '-', '--name', 'Ada', '--relay', runtime().httpUrl], { cols: 100, rows: 30 }, env);
     await tmux.waitFor('person', /Helper code \(your technician reads it out\): $/m);
@@ -110,7 +110,7 @@ describe('secrets typed at a prompt', () => {
     const screen = await tmux.screen('person');
     expect(screen).not.toContain(code as string);
     expect(screen).not.toContain((code as string).slice(5));
-    await helper.next('connected');
+    await technician.next('connected');
   });
 
   it('Ctrl-C at the question cancels, without claiming the code was wrong', async () => {
@@ -135,19 +135,19 @@ describe('secrets typed at a prompt', () => {
   it('a wrong invitation password typed at the prompt is asked again, and the right one then gets in', async () => {
     const person = assist('invite', '--file', await folder(), '--name', 'Ada', '--command', 'cat');
     const { file, password } = await person.next('invitation');
-    await joinAtPrompt('retry-helper', file as string);
+    await joinAtPrompt('retry-technician', file as string);
     // Not a password's shape: asked again at once, and no guess is spent.
-    await tmux.type('retry-helper', 'ABC');
-    await tmux.press('retry-helper', 'Enter');
-    await tmux.waitFor('retry-helper', /That is not a password: the password has 3 symbols; expected 8, written XXXX-XXXX\. Type it again: $/m);
-    await tmux.type('retry-helper', 'ABCD-EFGH');
-    await tmux.press('retry-helper', 'Enter');
-    await tmux.waitFor('retry-helper', AGAIN_PROMPT);
+    await tmux.type('retry-technician', 'ABC');
+    await tmux.press('retry-technician', 'Enter');
+    await tmux.waitFor('retry-technician', /That is not a password: the password has 3 symbols; expected 8, written XXXX-XXXX\. Type it again: $/m);
+    await tmux.type('retry-technician', 'ABCD-EFGH');
+    await tmux.press('retry-technician', 'Enter');
+    await tmux.waitFor('retry-technician', AGAIN_PROMPT);
     expect(await person.next('attempt-failed')).toMatchObject({ failedAttempts: 1, maxFailedAttempts: 3 });
-    await tmux.type('retry-helper', password as string);
-    await tmux.press('retry-helper', 'Enter');
-    await tmux.waitFor('retry-helper', /Verification code: +\d{3} \d{3}/);
-    const screen = await tmux.screen('retry-helper');
+    await tmux.type('retry-technician', password as string);
+    await tmux.press('retry-technician', 'Enter');
+    await tmux.waitFor('retry-technician', /Verification code: +\d{3} \d{3}/);
+    const screen = await tmux.screen('retry-technician');
     expect(screen).not.toContain('The password did not match. Check it with');
     expect(screen).not.toContain(password as string);
     await person.next('connected');
@@ -156,17 +156,17 @@ describe('secrets typed at a prompt', () => {
   it('three wrong passwords at the prompt block the invitation and end with that sentence', async () => {
     const person = assist('invite', '--file', await folder(), '--name', 'Ada', '--command', 'cat');
     const { file } = await person.next('invitation');
-    await joinAtPrompt('burn-helper', file as string);
+    await joinAtPrompt('burn-technician', file as string);
     for (const attempt of [1, 2]) {
-      await tmux.type('burn-helper', `ABCD-EFG${attempt === 1 ? 'J' : 'K'}`);
-      await tmux.press('burn-helper', 'Enter');
-      await tmux.waitFor('burn-helper', AGAIN_PROMPT);
+      await tmux.type('burn-technician', `ABCD-EFG${attempt === 1 ? 'J' : 'K'}`);
+      await tmux.press('burn-technician', 'Enter');
+      await tmux.waitFor('burn-technician', AGAIN_PROMPT);
       expect(await person.next('attempt-failed')).toMatchObject({ failedAttempts: attempt });
     }
-    await tmux.type('burn-helper', 'ABCD-EFGM');
-    await tmux.press('burn-helper', 'Enter');
-    expect(await tmux.waitForExit('burn-helper')).toBe(1);
-    const screen = await tmux.screen('burn-helper');
+    await tmux.type('burn-technician', 'ABCD-EFGM');
+    await tmux.press('burn-technician', 'Enter');
+    expect(await tmux.waitForExit('burn-technician')).toBe(1);
+    const screen = await tmux.screen('burn-technician');
     expect(screen.match(AGAIN_PROMPT_ANYWHERE)).toHaveLength(2);
     expect(screen).toContain('Too many wrong passwords or codes were tried, so the invitation was blocked. Ask the person for a new one.');
     expect(await person.next('ended')).toMatchObject({ reason: 'burned' });

@@ -1,6 +1,6 @@
 // A session restored with `assist resume` watches its time limit as a fresh one does: the restored
 // side is told the limit again and still gets the warning before it (here the 1-minute warning of a
-// 70-second session, which falls after the helper's process died and came back).
+// 70-second session, which falls after the technician's process died and came back).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +12,18 @@ const runtime = useLocalRuntime({ policy: { sessionTtlSeconds: 70, maxSessionTtl
 const { assist, start } = useAssist(() => runtime().httpUrl);
 
 it('a restored technician is told the time limit again and warned before it', async () => {
-  const helperHome = mkdtempSync(join(process.env.XDG_STATE_HOME ?? tmpdir(), 'side-'));
+  const technicianHome = mkdtempSync(join(process.env.XDG_STATE_HOME ?? tmpdir(), 'side-'));
   const agent = assist('invite', '--easy-connect', '--name', 'Ada', '--command', 'cat');
   const { password } = await agent.next('invitation');
-  const helper = start(['join', password as string, '--name', 'Bob', '--json', '--relay', runtime().httpUrl], { env: { XDG_STATE_HOME: helperHome } });
-  await Promise.all([agent.next('connected'), helper.next('connected')]);
+  const technician = start(['join', password as string, '--name', 'Bob', '--json', '--relay', runtime().httpUrl], { env: { XDG_STATE_HOME: technicianHome } });
+  await Promise.all([agent.next('connected'), technician.next('connected')]);
   agent.send({ cmd: 'approve', mode: 'view' });
   const limit = await agent.next('time-limit');
-  await helper.next('approved');
+  await technician.next('approved');
 
-  helper.kill();
+  technician.kill();
   await agent.next('peer');
-  const restored = start(['resume', '--json'], { env: { XDG_STATE_HOME: helperHome } });
+  const restored = start(['resume', '--json'], { env: { XDG_STATE_HOME: technicianHome } });
   await restored.next('session-restored');
   expect(restored.events.filter((event) => event.event === 'time-limit')).toEqual([expect.objectContaining({ expiresAt: limit.expiresAt })]);
   // Warnings are armed from the restored limit: the 1-minute one comes about 10 seconds after approval.

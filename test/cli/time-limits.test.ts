@@ -1,6 +1,6 @@
 // Time limits in scripting mode: both sides are told the session's hard limit at approval and when
 // it moves, warned before it (here the 1-minute warning, with a 70-second session), and the person
-// adds time with {"cmd":"extend"} up to the relay's cap; the helper cannot.
+// adds time with {"cmd":"extend"} up to the relay's cap; the technician cannot.
 import { expect, it } from 'vitest';
 import { hangUpAfterEnd, expectCleanExit, useAssist } from '../support/cli.js';
 import { useLocalRuntime } from '../support/runtime.js';

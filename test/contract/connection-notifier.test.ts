@@ -9,7 +9,10 @@ import type { ConnectionNotifier } from '../../shared/server/ports/connection-no
 import { silentLog } from '../../shared/server/ports/log.js';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { apiGatewayLimits, LocalGateway } from '../../infra/local/gateway.js';
-import { until } from '../support/harness.js';
+import { Watch } from '../support/harness.js';
+
+/** Woken by each $connect, message and close the local gateway's clients see: the waits check again then. */
+const heard = new Watch();
 
 /** A client connection as the contract sees it: its id, what reached it, and whether it was closed. */
 interface Client {
@@ -60,6 +63,7 @@ const kinds: { name: string; start: () => Promise<NotifierUnderTest> }[] = [
         routes: {
           $connect: async (event) => {
             connected.push(event.requestContext.connectionId);
+            heard.changed();
             return { statusCode: 200 };
           },
         },
@@ -74,10 +78,16 @@ const kinds: { name: string; start: () => Promise<NotifierUnderTest> }[] = [
           sockets.push(socket);
           const received: string[] = [];
           let closed = false;
-          socket.on('message', (data) => received.push(data.toString()));
-          socket.on('close', () => (closed = true));
+          socket.on('message', (data) => {
+            received.push(data.toString());
+            heard.changed();
+          });
+          socket.on('close', () => {
+            closed = true;
+            heard.changed();
+          });
           await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-          await until(() => connected.length === sockets.length, 'the $connect');
+          await heard.until(() => connected.length === sockets.length, 'the $connect');
           return { connectionId: connected.at(-1)!, received, closed: () => closed };
         },
         async close() {
@@ -100,7 +110,7 @@ describe.each(kinds)('ConnectionNotifier contract: $name', ({ start }) => {
     const client = await target.connect();
     expect(await target.notifier.post(client.connectionId, { type: 'peer', state: 'connected' })).toBe('delivered');
     expect(await target.notifier.postRaw(client.connectionId, '{"type":"frame","data":"AAEC"}')).toBe('delivered');
-    await until(() => client.received.length === 2, 'both messages');
+    await heard.until(() => client.received.length === 2, 'both messages');
     expect(client.received.map((body) => JSON.parse(body))).toEqual([{ type: 'peer', state: 'connected' }, { type: 'frame', data: 'AAEC' }]);
   });
 
@@ -109,7 +119,7 @@ describe.each(kinds)('ConnectionNotifier contract: $name', ({ start }) => {
     await expect(target.notifier.disconnect('bm9uZXhpc3RlbnQ=')).resolves.toBeUndefined();
     const client = await target.connect();
     await target.notifier.disconnect(client.connectionId);
-    await until(client.closed, 'the connection to close');
+    await heard.until(client.closed, 'the connection to close');
     expect(await target.notifier.post(client.connectionId, { type: 'peer', state: 'left' })).toBe('gone');
     await expect(target.notifier.disconnect(client.connectionId)).resolves.toBeUndefined();
   });
@@ -119,7 +129,7 @@ describe.each(kinds)('ConnectionNotifier contract: $name', ({ start }) => {
     expect(await target.notifier.isConnected(client.connectionId)).toBe(true);
     expect(await target.notifier.isConnected('bm9uZXhpc3RlbnQ=')).toBe(false);
     await target.notifier.disconnect(client.connectionId);
-    await until(client.closed, 'the connection to close');
+    await heard.until(client.closed, 'the connection to close');
     expect(await target.notifier.isConnected(client.connectionId)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-// Clipboard text from a helper at a terminal (`assist join`) to the person (`assist invite --desktop
-// --clipboard`), each on their own X display (Xvfb) with their own clipboard: the helper sends what
+// Clipboard text from a technician at a terminal (`assist join`) to the person (`assist invite --desktop
+// --clipboard`), each on their own X display (Xvfb) with their own clipboard: the technician sends what
 // is on their clipboard (Ctrl-] then v, or the send-clipboard command, with or without text), and an
 // X program on the person's display reads it there. Nothing moves once the person stops sharing it.
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,15 +12,15 @@ const runtime = useLocalRuntime();
 const { start } = useAssist(() => runtime().httpUrl);
 const tmux = new Tmux();
 let personDisplay: XDisplay;
-let helperDisplay: XDisplay;
+let technicianDisplay: XDisplay;
 
 beforeAll(async () => {
-  [personDisplay, helperDisplay] = await Promise.all([startXDisplay({ width: 640, height: 400 }), startXDisplay({ width: 320, height: 200 })]);
+  [personDisplay, technicianDisplay] = await Promise.all([startXDisplay({ width: 640, height: 400 }), startXDisplay({ width: 320, height: 200 })]);
 });
 afterAll(async () => {
   await tmux.close();
   await personDisplay?.close();
-  await helperDisplay?.close();
+  await technicianDisplay?.close();
 });
 
 /** The person, sharing their (empty) desktop and clipboard, in scripting mode. */
@@ -40,19 +40,19 @@ async function approved(agent: AssistProcess): Promise<void> {
 
 it('a scripted technician sends its own clipboard or a given text; the person’s X clipboard has it; not once the person stops sharing it', async () => {
   const { agent, password } = await personSharingClipboard();
-  const helper = start(['join', password, '--name', 'Bob', '--json', '--relay', runtime().httpUrl], { env: { ...process.env, ...helperDisplay.env } });
+  const technician = start(['join', password, '--name', 'Bob', '--json', '--relay', runtime().httpUrl], { env: { ...process.env, ...technicianDisplay.env } });
   await approved(agent);
-  expect(await helper.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: true });
+  expect(await technician.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: true });
 
   const copied = 'from Bob’s clipboard: ✓ ünïcode';
-  await copyOnX(helperDisplay, copied);
-  helper.send({ cmd: 'send-clipboard' });
-  expect(await helper.next('clipboard')).toEqual({ event: 'clipboard', direction: 'sent', characters: [...copied].length });
+  await copyOnX(technicianDisplay, copied);
+  technician.send({ cmd: 'send-clipboard' });
+  expect(await technician.next('clipboard')).toEqual({ event: 'clipboard', direction: 'sent', characters: [...copied].length });
   expect(await agent.next('clipboard')).toEqual({ event: 'clipboard', direction: 'received', characters: [...copied].length });
   await expect.poll(() => xClipboard(personDisplay)).toBe(copied);
 
-  helper.send({ cmd: 'send-clipboard', text: 'sudo systemctl restart cups' });
-  expect(await helper.next('clipboard')).toEqual({ event: 'clipboard', direction: 'sent', characters: 27 });
+  technician.send({ cmd: 'send-clipboard', text: 'sudo systemctl restart cups' });
+  expect(await technician.next('clipboard')).toEqual({ event: 'clipboard', direction: 'sent', characters: 27 });
   await expect.poll(() => xClipboard(personDisplay)).toBe('sudo systemctl restart cups');
 
   // The person's side has no such command: their copies go by themselves.
@@ -60,9 +60,9 @@ it('a scripted technician sends its own clipboard or a given text; the person’
   expect(await agent.next('error')).toMatchObject({ code: 'wrong-side', message: expect.stringContaining('send-clipboard is for the technician') });
 
   agent.send({ cmd: 'clipboard', allowed: false });
-  expect(await helper.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: false });
-  helper.send({ cmd: 'send-clipboard', text: 'not wanted' });
-  expect(await helper.next('error')).toEqual({
+  expect(await technician.next('clipboard-allowed')).toEqual({ event: 'clipboard-allowed', allowed: false });
+  technician.send({ cmd: 'send-clipboard', text: 'not wanted' });
+  expect(await technician.next('error')).toEqual({
     event: 'error',
     code: 'clipboard-not-shared',
     message: 'Ada does not share their clipboard: ask them to share it (Ctrl-] then b in their assist command), then send again',
@@ -72,18 +72,18 @@ it('a scripted technician sends its own clipboard or a given text; the person’
 
 it('the technician at a terminal puts their clipboard on the person’s with Ctrl-] then v', async () => {
   const { agent, password } = await personSharingClipboard();
-  const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', DISPLAY: helperDisplay.display, XDG_SESSION_TYPE: 'x11' };
-  await tmux.start('helper', [process.execPath, ASSIST_BIN, 'join', password, '--name', 'Bob', '--relay', runtime().httpUrl], { cols: 120, rows: 40 }, env);
+  const env = { TERM: 'xterm-256color', LANG: 'C.UTF-8', DISPLAY: technicianDisplay.display, XDG_SESSION_TYPE: 'x11' };
+  await tmux.start('technician', [process.execPath, ASSIST_BIN, 'join', password, '--name', 'Bob', '--relay', runtime().httpUrl], { cols: 120, rows: 40 }, env);
   await approved(agent);
-  await tmux.waitFor('helper', /Ada shares their clipboard: Ctrl-\] then v puts the text on your clipboard on theirs/);
+  await tmux.waitFor('technician', /Ada shares their clipboard: Ctrl-\] then v puts the text on your clipboard on theirs/);
 
-  await copyOnX(helperDisplay, 'lpstat -p');
-  await tmux.press('helper', 'C-]');
-  await tmux.waitFor('helper', /r ask for control · v send your clipboard · m message/);
-  await tmux.press('helper', 'v');
-  await tmux.waitFor('helper', /Put the 9 characters on your clipboard on Ada's clipboard\./);
+  await copyOnX(technicianDisplay, 'lpstat -p');
+  await tmux.press('technician', 'C-]');
+  await tmux.waitFor('technician', /r ask for control · v send your clipboard · m message/);
+  await tmux.press('technician', 'v');
+  await tmux.waitFor('technician', /Put the 9 characters on your clipboard on Ada's clipboard\./);
   expect(await agent.next('clipboard')).toEqual({ event: 'clipboard', direction: 'received', characters: 9 });
   await expect.poll(() => xClipboard(personDisplay)).toBe('lpstat -p');
   agent.send({ cmd: 'end' });
-  expect(await tmux.waitForExit('helper')).toBe(0);
+  expect(await tmux.waitForExit('technician')).toBe(0);
 });

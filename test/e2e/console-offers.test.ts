@@ -11,9 +11,10 @@ import { startLocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import { LOCAL_TABLE } from '../../infra/operator-table.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
 import { signInOnConsole } from '../support/console-technician.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { onlineDevice, type OnlineDevice } from '../support/enrolled-device.js';
 import { useCleanups } from '../support/harness.js';
-import { newEnrolmentToken, operator, issuerOptions } from '../support/operator.js';
+import { newEnrolmentToken, operator, operatorKey, issuerOptions } from '../support/operator.js';
 import { enrolDevice, generateDeviceKeyPair } from '../../sdk/node.js';
 import { ManualClock } from '../unit/sdk/support/manual-clock.js';
 
@@ -96,7 +97,9 @@ describe('the console’s Devices view and offers', () => {
     const recently = expect.stringMatching(/^(just now|1 minute ago)$/);
     expect(await cells('Reception PC')).toEqual(['Online', recently, 'linux', 'View and control, if the person allows it']);
     expect(await cells('Lab 3')).toEqual(['Online', recently, 'linux', 'View only, if the person allows it']);
-    expect(await cells('Spare laptop')).toEqual(['Offline', 'never', 'windows', 'View and control, if the person allows it']);
+    // Not approved by the operator: no offers, whatever its state.
+    expect(await cells('Spare laptop')).toEqual(['Awaiting approval', 'never', 'windows', 'View and control, if the person allows it']);
+    expect(await row(page, 'Spare laptop').getByText('The operator has not approved it yet').count()).toBe(1);
     expect(await cells('Kiosk 1')).toEqual(['Online', recently, 'linux', 'View only, with a notice on the screen (no question)']);
     expect(await row(page, 'Spare laptop').getByRole('button').count()).toBe(0);
     await browser.shoot('console-devices');
@@ -175,16 +178,14 @@ describe('the console’s Devices view and offers', () => {
     browser.expectCleanPage();
   });
 
-  it('refuses, before anything is sent, a device the relay lists with another key than the one this browser pinned', async () => {
+  it('refuses, before anything is sent, a device the relay lists with another key than the operator approved', async () => {
     const { page } = browser;
     await signInOnConsole(page, browser.runtime.httpUrl, ada);
     await browser.heading('Devices').waitFor();
-    lab.said.length = 0;
-    // The first offer pins Lab 3's key in this browser.
-    await offerHelpTo(page, 'Lab 3', 'INC-46');
-    await answer(lab, 'Deny');
-    await browser.heading('Devices').waitFor();
-    // A relay that swaps the device's key (to read the sealed code itself).
+    // The operator key pinned from the address's fragment, which is gone from the address.
+    expect(page.url()).not.toContain('operator-key');
+    // A relay that swaps a device's key (to read the sealed code itself): the operator's signature no longer holds,
+    // whether or not this browser offered help to it before.
     const table = new DynamoDBClient({ ...localAwsConfig, endpoint: browser.runtime.dynamoEndpoint });
     defer(() => table.destroy());
     const setKey = (publicKey: string) =>
@@ -206,8 +207,33 @@ describe('the console’s Devices view and offers', () => {
     await page.getByLabel('Reason or ticket number').fill('INC-47');
     await page.getByRole('button', { name: 'Offer help', exact: true }).click();
     await browser.heading('Devices').waitFor();
-    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/HAS CHANGED/);
+    expect(await page.getByRole('alert').filter({ hasText: 'Lab 3' }).textContent()).toMatch(/THE RECORD OF DEVICE "Lab 3" .* IS NOT THE ONE THE OPERATOR APPROVED/);
     expect(lab.said).toEqual([]);
+    browser.expectCleanPage();
+  });
+
+  it('without the operator key in the address, asks once to trust the fingerprint the relay presents; declined, nothing is sent', async () => {
+    const { page } = browser;
+    await signInOnConsole(page, browser.runtime.httpUrl, ada, { operatorKeyInAddress: false });
+    await browser.heading('Devices').waitFor();
+    const fingerprint = operatorKeyFingerprint(operatorKey().publicKey);
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => void (asked.push(dialog.message()), dialog.dismiss()));
+    lab4.said.length = 0;
+    await page.getByRole('button', { name: 'Offer help to Lab 4' }).click();
+    await page.getByLabel('Reason or ticket number').fill('INC-60');
+    await page.getByRole('button', { name: 'Offer help', exact: true }).click();
+    await browser.heading('Devices').waitFor();
+    expect(asked[0]).toContain(`approved by the operator key ${fingerprint}, the relay says. Check this fingerprint with your operator`);
+    expect(await page.getByRole('alert').textContent()).toContain('No operator key is trusted in this browser yet');
+    expect(lab4.said).toEqual([]);
+    // Accepted: kept for this browser, and the offer goes out.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await offerHelpTo(page, 'Lab 4', 'INC-61');
+    expect(await page.evaluate(() => localStorage.getItem('assist-operator-key'))).toBe(fingerprint);
+    await consentPageOf(lab4);
+    await page.getByRole('button', { name: 'Withdraw the offer' }).click();
+    await browser.heading('Devices').waitFor();
     browser.expectCleanPage();
   });
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offersSeenFile, readDeviceState } from '../../cli/device-state.js';
@@ -30,7 +30,7 @@ import { useCleanups } from '../support/harness.js';
 import { onlineDevice as startDevice, startAgent, type OnlineDevice } from '../support/enrolled-device.js';
 import { offerTo as offerAs, signInTechnician, technicianOffer as signedInOffer, type LocalTechnician, type SignedInTechnician } from '../support/help-desk.js';
 import { approveDevice, auditLog, operator, operatorKey, issuerOptions } from '../support/operator.js';
-import { deviceKeyFingerprint, verifyDeviceApproval } from '../../shared/core/device-approval.js';
+import { deviceKeyFingerprint, signDeviceApproval, verifyDeviceApproval } from '../../shared/core/device-approval.js';
 import { helpOfferBytes } from '../../shared/core/help-offer.js';
 import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
 import { sealCode } from '../../shared/crypto/sealed-code.js';
@@ -91,6 +91,10 @@ const offerTo = async (username: LocalTechnician, offer: HelpOffer, device: Pinn
 const onlineDevice = (name: string) => startDevice(runtime, GROUP, name, defer);
 
 const devices = async (offer: HelpOffer) => offer.client.listOfferableDevices();
+
+/** Plays a relay that rewrites an item of its table. */
+const rewriteItem = (pk: string, UpdateExpression: string, ExpressionAttributeValues: Record<string, AttributeValue>, ExpressionAttributeNames?: Record<string, string>) =>
+  table.send(new UpdateItemCommand({ TableName: LOCAL_TABLE, Key: { pk: { S: pk } }, UpdateExpression, ExpressionAttributeValues, ...(ExpressionAttributeNames && { ExpressionAttributeNames }) }));
 
 async function until<T>(find: () => T | undefined, what: string): Promise<T> {
   await expect.poll(find, { timeout: 20_000, message: what }).toBeDefined();
@@ -161,7 +165,9 @@ describe('help-desk offers', () => {
     const device = await onlineDevice('Kiosk 1');
     const offer = await technicianOffer('grace');
     expect(await devices(offer)).toEqual([]);
-    await expect(offerTo('grace', offer, device.identity, 'curious')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+    // Its approved record, as another technician's list shows it: Grace's client would offer; the relay refuses.
+    const record = (await new DynamoDeviceRegistry(table, LOCAL_TABLE, () => Math.floor(Date.now() / 1000)).getDevice(device.identity.deviceId))!;
+    await expect(offerTo('grace', offer, record, 'curious')).rejects.toMatchObject({ code: 'offer-not-permitted' });
     expect(device.said).toEqual([]);
     const events = await auditOf(offer.client.session!.sessionId);
     expect(events.find((event) => event.event === 'offered')).toMatchObject({ detail: 'not-permitted', technician: { subject: 'grace' } });
@@ -170,15 +176,7 @@ describe('help-desk offers', () => {
   it('a relay that flips the policy to "notice" is refused by the device; the technician’s session ends', async () => {
     const device = await onlineDevice('Reception PC 2');
     const flip = (consent: string) =>
-      table.send(
-        new UpdateItemCommand({
-          TableName: LOCAL_TABLE,
-          Key: { pk: { S: `POLICY#${GROUP}` } },
-          UpdateExpression: 'SET #policy.#rules[0].#consent = :consent',
-          ExpressionAttributeNames: { '#policy': 'policy', '#rules': 'rules', '#consent': 'consent' },
-          ExpressionAttributeValues: { ':consent': { S: consent } },
-        }),
-      );
+      rewriteItem(`POLICY#${GROUP}`, 'SET #policy.#rules[0].#consent = :consent', { ':consent': { S: consent } }, { '#policy': 'policy', '#rules': 'rules', '#consent': 'consent' });
     await flip('notice');
     defer(() => flip('ask'));
     const offer = await technicianOffer('ada');
@@ -232,7 +230,8 @@ describe('help-desk offers', () => {
     expect(removed.status).toBe(0);
     const offer = await technicianOffer('ada');
     expect((await devices(offer)).map((listed) => listed.deviceId)).not.toContain(device.identity.deviceId);
-    await expect(offerTo('ada', offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'offer-not-permitted' });
+    // Not listed: the technician's client has no approval for it and sends nothing.
+    await expect(offerTo('ada', offer, device.identity, 'INC-44')).rejects.toMatchObject({ code: 'device-not-approved' });
   });
 
   it('a device the operator has not approved is listed without approval; the relay refuses an offer to it and audits that', async () => {
@@ -313,31 +312,46 @@ describe('help-desk offers', () => {
     await replayTo(await startAgent(runtime, device.directory, defer), 'INC-47b');
   });
 
-  it('a relay that lists another key for a device is caught by the technician, who pinned the first; nothing is sent', async () => {
+  it('a relay that swaps the key of a device no technician has offered help to is caught by the operator’s signature; nothing is sent', async () => {
     const device = await onlineDevice('Reception PC 5');
+    const { deviceId } = device.identity;
+    const relayKey = await generateDeviceKeyPair();
+    await rewriteItem(`DEVICE#${deviceId}`, 'SET publicKey = :key', { ':key': { S: relayKey.publicKey } });
+    const offer = await technicianOffer('ada');
+    const swapped = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId)!;
+    expect(swapped.publicKey).toBe(relayKey.publicKey);
+    expect((await technician('ada')).trust.pins.pinned(deviceId)).toBeUndefined();
+    await expect(offerTo('ada', offer, swapped, 'INC-48')).rejects.toMatchObject({ name: 'DeviceApprovalError', code: 'device-signature-invalid' });
+
+    // The relay signs the swapped record with a key of its own: not the operator key the technician pinned.
+    const relaySigned = signDeviceApproval(ed25519.utils.randomSecretKey(), { ...swapped }, Math.floor(Date.now() / 1000));
+    await rewriteItem(`DEVICE#${deviceId}`, 'SET approval = :approval', {
+      ':approval': { M: { operatorKey: { S: relaySigned.operatorKey }, signature: { S: relaySigned.signature }, approvedAt: { N: String(relaySigned.approvedAt) } } },
+    });
+    const resigned = (await devices(offer)).find((candidate) => candidate.deviceId === deviceId)!;
+    await expect(offerTo('ada', offer, resigned, 'INC-49')).rejects.toMatchObject({ name: 'DeviceApprovalError', code: 'operator-key-changed' });
+    expect((await auditOf(offer.client.session!.sessionId)).map((event) => event.event)).not.toContain('offered');
+    expect(device.said.find((entry) => entry.event === 'offer')).toBeUndefined();
+  });
+
+  it('the device key pinned at the first offer stays a second check: a key the operator approves later for the same device is refused', async () => {
+    const device = await onlineDevice('Reception PC 7');
+    const { deviceId } = device.identity;
     const clock = new ManualClock();
     device.handling.clock = clock;
     const first = await technicianOffer('ada');
     const ended = endOf(first);
-    const listed = (await devices(first)).find((candidate) => candidate.deviceId === device.identity.deviceId)!;
-    await offerTo('ada', first, listed, 'INC-48');
+    await offerTo('ada', first, device.identity, 'INC-53');
     await until(said(device, 'offer'), 'the device asks');
     await clock.advance(60_000);
     expect(await ended).toMatchObject({ reason: 'denied' });
 
+    // The relay swaps the key, and the operator approves what the table holds without comparing fingerprints.
     const relayKey = await generateDeviceKeyPair();
-    await table.send(
-      new UpdateItemCommand({
-        TableName: LOCAL_TABLE,
-        Key: { pk: { S: `DEVICE#${device.identity.deviceId}` } },
-        UpdateExpression: 'SET publicKey = :key',
-        ExpressionAttributeValues: { ':key': { S: relayKey.publicKey } },
-      }),
-    );
+    await rewriteItem(`DEVICE#${deviceId}`, 'SET publicKey = :key', { ':key': { S: relayKey.publicKey } });
+    expect((await operator(runtime.dynamoEndpoint, 'device', 'approve', deviceId)).stdout).toContain('You gave no --fingerprint');
     const second = await technicianOffer('ada');
-    const swapped = (await devices(second)).find((candidate) => candidate.deviceId === device.identity.deviceId)!;
-    expect(swapped.publicKey).toBe(relayKey.publicKey);
-    await expect(offerTo('ada', second, swapped, 'INC-49')).rejects.toMatchObject({ name: 'DeviceKeyPinError', code: 'device-key-changed' });
+    await expect(offerTo('ada', second, device.identity, 'INC-54')).rejects.toMatchObject({ name: 'DeviceKeyPinError', code: 'device-key-changed' });
     expect((await auditOf(second.client.session!.sessionId)).map((event) => event.event)).not.toContain('offered');
   });
 

@@ -57,13 +57,13 @@ describe('lost $disconnect invocations', () => {
     await vanish(expert);
 
     // No $disconnect: the seat is still taken, and the creator was told nothing.
-    const helper = await socket();
-    expect(await helper.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'error' });
+    const technician = await socket();
+    expect(await technician.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'error' });
     expect(agent.pending()).toEqual([]);
 
     await runtime().sweep();
     expect(await agent.next()).toEqual({ type: 'peer', state: 'left' });
-    expect(await helper.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined', role: 'expert' });
+    expect(await technician.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined', role: 'expert' });
     expect(await agent.next()).toEqual({ type: 'peer', state: 'connected' });
   });
 

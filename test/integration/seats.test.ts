@@ -1,6 +1,6 @@
 // Seats need a live connection (issue 14): a joiner's seat before approval goes with its connection,
 // one connection holds at most one seat, and nobody but failed key confirmations limits how often an
-// invitation can be joined, so a third party's joins cannot lock the real helper out.
+// invitation can be joined, so a third party's joins cannot lock the real technician out.
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localAwsConfig } from '../../infra/local/dynamo.js';
@@ -53,8 +53,8 @@ describe('seats need a live connection', () => {
 
     // The creator learns the joiner left (the invitation is open again), not that it may come back.
     expect(await creator.next()).toEqual({ type: 'peer', state: 'left' });
-    const helper = await socket();
-    expect(await helper.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined', role: 'expert' });
+    const technician = await socket();
+    expect(await technician.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined', role: 'expert' });
     expect(await creator.next()).toEqual({ type: 'peer', state: 'connected' });
   });
 
@@ -81,8 +81,8 @@ describe('seats need a live connection', () => {
       expect(await creator.next()).toEqual({ type: 'peer', state: 'connected' });
       expect(await creator.next()).toEqual({ type: 'peer', state: 'left' });
     }
-    const helper = await socket();
-    expect(await helper.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
+    const technician = await socket();
+    expect(await technician.request({ action: 'joinSession', nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
   });
 
   it('one connection holds one seat: of concurrent createSession requests one wins, and no other invitation is made', async () => {

@@ -9,22 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LocalOidcProvider } from '../../infra/local/oidc-provider.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { generateDeviceKeyPair, memoryDeviceKeyPins, offerHelp, offerToDevice, type DeviceKeyPins, type HelpOffer, type PinnedDeviceKey, type TechnicianCredentials } from '../../sdk/node.js';
+import { generateDeviceKeyPair, memoryDeviceKeyPins, offerHelp, offerToDevice, type DeviceKeyPins, type DeviceTrust, type HelpOffer, type PinnedDeviceKey, type TechnicianCredentials } from '../../sdk/node.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, requestTechnicianTicket } from '../../sdk/technician.js';
 import type { TechnicianIssuer } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
 import type { AssistLauncher, AssistProcess } from './cli.js';
 import { signInWithForm } from './oidc-form.js';
-import { approveDevice, issuerOptions, newEnrolmentToken, operator } from './operator.js';
+import { approveDevice, issuerOptions, newEnrolmentToken, operator, operatorKey } from './operator.js';
+import { operatorKeyFingerprint } from '../../shared/core/operator-key.js';
+import type { OfferableDevice } from '../../shared/core/messages.js';
 import { startTargetProgram, startXDisplay, type TargetProgram, type XDisplay } from './x-display.js';
 
 /** The local provider's technicians (infra/local/technicians.json): Ada is in "Help desk", Grace in "Tier 2". */
 export type LocalTechnician = 'ada' | 'grace';
 
-/** A signed-in technician: the ID token bound to their key, and the device keys they pinned. */
+/** A signed-in technician: the ID token bound to their key, and what they trust (this test process's operator key, the device keys they pinned). */
 export interface SignedInTechnician {
   credentials: TechnicianCredentials;
-  pins: DeviceKeyPins;
+  trust: DeviceTrust;
 }
 
 /** Signs `username` in at the local provider, the ID token bound to a fresh key (its nonce). */
@@ -34,7 +36,7 @@ export async function signInTechnician(provider: LocalOidcProvider, username: Lo
   const redirect = provider.signIn.loopbackRedirect;
   const pending = await beginTechnicianSignIn(provider.issuer, redirect, { nonce: technicianKeyNonce(keys.publicKey) });
   const { query } = await signInWithForm(pending.authorizationUrl, redirect, username, account.password);
-  return { credentials: { idToken: await finishTechnicianSignIn(pending, query), ...keys }, pins };
+  return { credentials: { idToken: await finishTechnicianSignIn(pending, query), ...keys }, trust: { operatorKey: operatorKeyFingerprint(operatorKey().publicKey), pins } };
 }
 
 /** A helper code on a connection the technician signed in (a one-time ticket for their ID token); left when `defer`red cleanups run. */
@@ -45,9 +47,14 @@ export async function technicianOffer(runtime: LocalRuntime, technician: SignedI
   return offer;
 }
 
-/** offerToDevice with the technician's credentials and pins. */
-export const offerTo = (technician: SignedInTechnician, offer: HelpOffer, device: PinnedDeviceKey, reason: string) =>
-  offerToDevice(offer, device, reason, technician.credentials, technician.pins);
+/**
+ * offerToDevice with the technician's credentials and trust, to the device as the relay lists it now (as the
+ * clients offer), or as given when the relay does not list it.
+ */
+export async function offerTo(technician: SignedInTechnician, offer: HelpOffer, device: PinnedDeviceKey & Partial<Pick<OfferableDevice, 'group' | 'approval'>>, reason: string) {
+  const listed = (await offer.client.listOfferableDevices()).find((candidate) => candidate.deviceId === device.deviceId);
+  return offerToDevice(offer, listed ?? { group: '', ...device }, reason, technician.credentials, technician.trust);
+}
 
 /** A machine enrolled with `assist enrol` in `group` whose `assist agent --json` runs with `env` (an X display's). */
 export async function enrolledAgent(

@@ -4,7 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localAwsConfig } from '../../infra/local/dynamo.js';
 import { ensureOperatorKey } from '../../infra/operator-key.js';
+import { LOCAL_TABLE } from '../../infra/operator-table.js';
+import { DynamoDeviceRegistry } from '../../shared/server/adapters/dynamo-device-registry.js';
+import { approveDevice as approveDeviceRecord } from '../../shared/server/use-cases/device-approval.js';
 import type { TechnicianIssuer } from '../../shared/core/technician.js';
 
 /** This test process's operator key (made on first use), as $ASSIST_OPERATOR_KEY names it to the command. */
@@ -45,10 +50,18 @@ export async function newEnrolmentToken(database: string, group: string, ...opti
   return JSON.parse(made.stdout) as { token: string; tokenId: string };
 }
 
-/** `device approve ID --fingerprint F`: the operator approves a device after comparing the key fingerprint it showed. */
+/**
+ * What `device approve ID --fingerprint F` does (the operator approves a device after comparing the key fingerprint
+ * it showed), in this process: the command itself is tested in enrolment.test.ts and enrol.test.ts.
+ */
 export async function approveDevice(database: string, deviceId: string, fingerprint: string): Promise<void> {
-  const approved = await operator(database, 'device', 'approve', deviceId, '--fingerprint', fingerprint);
-  if (approved.status !== 0) throw new Error(`the operator could not approve ${deviceId}: ${approved.stderr}`);
+  const client = new DynamoDBClient({ ...localAwsConfig, endpoint: database });
+  try {
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    await approveDeviceRecord(new DynamoDeviceRegistry(client, LOCAL_TABLE, nowSeconds), operatorKey().secretKey, deviceId, nowSeconds(), fingerprint);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** JSON lines as objects. */

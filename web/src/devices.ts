@@ -3,7 +3,9 @@
 // person (a countdown of the time they have), then the same session screens as an accepted invitation.
 // The list is read on a connection of its own (listTechnicianDevices); each offer is a helper code of its own,
 // signed in with a fresh ticket, sealed to the device's enrolled key and signed with the tab's key (offerToDevice).
-// Device keys are pinned in this browser (localStorage): a device the relay lists with another key is refused.
+// Each device's record must carry the approval of the operator key this browser pinned (from the address's
+// fragment, #operator-key=FINGERPRINT, or confirmed once by the technician), and device keys are pinned in this
+// browser (localStorage) as a second check: a device the relay lists with another key is refused.
 
 import { offerHelp, type HelpOffer } from '../../sdk/assist.js';
 import { MAX_NAME_CHARACTERS } from '../../sdk/assist-messages.js';
@@ -11,6 +13,8 @@ import type { AssistEnd } from '../../sdk/assist-session.js';
 import { RelayError } from '../../sdk/connection.js';
 import { DEFAULT_CONSENT_TIMEOUT_SECONDS, offerToDevice } from '../../sdk/device-offer.js';
 import { DeviceKeyPinError, type DeviceKeyPins, type PinnedDeviceKey } from '../../sdk/device-key-pins.js';
+import { DeviceApprovalError, deviceKeyFingerprint } from '../../shared/core/device-approval.js';
+import { OPERATOR_KEY_FINGERPRINT_CHARS } from '../../shared/core/operator-key.js';
 import { listTechnicianDevices, requestTechnicianTicket, TechnicianSignInError } from '../../sdk/technician.js';
 import { MAX_OFFER_REASON_CHARS, type OfferableDevice } from '../../shared/core/messages.js';
 import { button, field, form, h, messageArea, showScreen, uniqueId } from './dom.js';
@@ -128,16 +132,20 @@ function groupSection(context: DevicesContext, group: string, devices: readonly 
             'tr',
             {},
             h('th', { scope: 'row' }, device.name),
-            h('td', { class: device.online ? 'online' : 'offline' }, device.online ? 'Online' : 'Offline'),
+            device.approval
+              ? h('td', { class: device.online ? 'online' : 'offline' }, device.online ? 'Online' : 'Offline')
+              : h('td', { class: 'offline' }, 'Awaiting approval'),
             h('td', {}, device.lastSeenAt === undefined ? 'never' : h('time', { datetime: new Date(device.lastSeenAt * 1000).toISOString() }, lastSeenText(device.lastSeenAt, nowMs))),
             h('td', {}, device.os),
             h('td', {}, allowedText(device.level, device.consent)),
             h(
               'td',
               {},
-              device.online
-                ? button('Offer help', () => showOfferForm(context, device), { 'aria-label': `Offer help to ${device.name}` })
-                : h('span', { class: 'hint' }, 'Its agent is not running'),
+              !device.approval
+                ? h('span', { class: 'hint' }, 'The operator has not approved it yet')
+                : device.online
+                  ? button('Offer help', () => showOfferForm(context, device), { 'aria-label': `Offer help to ${device.name}` })
+                  : h('span', { class: 'hint' }, 'Its agent is not running'),
             ),
           ),
         ),
@@ -173,6 +181,35 @@ function showOfferForm(context: DevicesContext, device: OfferableDevice): void {
 }
 
 const DEVICE_KEYS = 'assist-device-keys';
+const OPERATOR_KEY = 'assist-operator-key';
+const FINGERPRINT = new RegExp(`^[A-Za-z0-9_-]{${OPERATOR_KEY_FINGERPRINT_CHARS}}$`);
+
+/**
+ * `/technician#operator-key=FINGERPRINT` (a link the operator hands out): pins that operator key in this browser.
+ * The fragment never reaches the relay; it is taken out of the address before the sign-in leaves the page.
+ */
+export function rememberOperatorKeyFromAddress(): void {
+  const given = new URLSearchParams(location.hash.slice(1)).get('operator-key');
+  if (given === null) return;
+  if (FINGERPRINT.test(given)) localStorage.setItem(OPERATOR_KEY, given);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+/**
+ * The operator key fingerprint this browser trusts for the relay's devices. None yet: the technician confirms
+ * once the fingerprint the relay presents (`presented`, from the device's approval), having checked it with the
+ * operator; declined, nothing is offered.
+ */
+function browserOperatorKey(presented: string | undefined): string {
+  const pinned = localStorage.getItem(OPERATOR_KEY);
+  if (pinned !== null) return pinned;
+  const ask = `Devices on this relay are approved by the operator key ${presented ?? '(none given)'}, the relay says. Check this fingerprint with your operator over another channel (they see it with: npm run operator -- operator-key): a relay could name a key of its own. Trust it in this browser from now on?`;
+  if (presented === undefined || !window.confirm(ask)) {
+    throw new DeviceApprovalError('operator-key-not-pinned', 'No operator key is trusted in this browser yet, so no device can be offered help. Open the link your operator gave you (…/technician#operator-key=FINGERPRINT), or confirm the fingerprint when asked.');
+  }
+  localStorage.setItem(OPERATOR_KEY, presented);
+  return presented;
+}
 
 /** The device keys this browser pinned: kept across tabs and sign-ins, as the technician's own record. */
 function browserDeviceKeyPins(): DeviceKeyPins {
@@ -194,7 +231,7 @@ function browserDeviceKeyPins(): DeviceKeyPins {
 /** Refusals of the offer itself, in the console's terms (the relay's own sentences name the CLI). */
 function offerRefusal(device: OfferableDevice, error: unknown): string {
   if (error instanceof RelayError && error.code === 'offer-not-permitted') return `You may no longer offer help to ${device.name}: the operator changed the policy, or removed the device.`;
-  if (error instanceof DeviceKeyPinError) return error.message;
+  if (error instanceof DeviceKeyPinError || error instanceof DeviceApprovalError) return error.message;
   if (error instanceof RelayError && error.code === 'device-unavailable') return `${device.name} is not connected to the relay now (its agent is not running). Try again once it shows as online.`;
   return `The offer to ${device.name} could not be made. ${errorText(error)}`;
 }
@@ -209,7 +246,8 @@ async function offer(context: DevicesContext, device: OfferableDevice, reason: s
   try {
     const { ticket } = await requestTechnicianTicket(relay(), context.tab.idToken);
     await helpOffer.client.signInTechnician(ticket);
-    await offerToDevice(helpOffer, device, reason, context.tab, browserDeviceKeyPins());
+    const operatorKey = browserOperatorKey(device.approval && deviceKeyFingerprint(device.approval.operatorKey));
+    await offerToDevice(helpOffer, device, reason, context.tab, { operatorKey, pins: browserDeviceKeyPins() });
   } catch (error) {
     await helpOffer.leave().catch(() => {});
     if (needsSignIn(error)) return problem.say(signInProblem(error));

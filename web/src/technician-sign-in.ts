@@ -7,7 +7,7 @@ import { generateDeviceKeyPair } from '../../sdk/device.js';
 import { beginTechnicianSignIn, finishTechnicianSignIn, relayTechnicianSignIn, requestTechnicianTicket, type PendingSignIn } from '../../sdk/technician.js';
 import type { TechnicianIdentity } from '../../shared/core/technician.js';
 import { technicianKeyNonce } from '../../shared/technician/proof.js';
-import { showDevices } from './devices.js';
+import { rememberOperatorKeyFromAddress, showDevices } from './devices.js';
 import { button, h, showScreen } from './dom.js';
 
 const PENDING_KEY = 'assist-technician-pending';
@@ -62,6 +62,7 @@ async function finishSignIn(query: URLSearchParams): Promise<void> {
 
 /** `/technician`: the sign-in page, or its return from the issuer. */
 export function showTechnicianSignIn(): void {
+  rememberOperatorKeyFromAddress();
   const query = new URLSearchParams(location.search);
   const run = (work: Promise<void>) => work.catch((error: Error) => showProblem(error.message));
   if (query.has('code') || query.has('error')) return void run(finishSignIn(query));

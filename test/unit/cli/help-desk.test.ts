@@ -14,6 +14,7 @@ const device = (name: string, extra: Partial<OfferableDevice> = {}): OfferableDe
   group: 'Finance laptops',
   os: 'linux',
   publicKey: 'key',
+  approval: { operatorKey: 'operator', signature: 'signature', approvedAt: now - 60 },
   online: true,
   lastSeenAt: now - 30,
   level: 'control',
@@ -89,5 +90,8 @@ describe('devices as people read them', () => {
       '  Reception PC  Finance laptops  Linux  online   just now   control, person asked first',
       '  Mac           Finance laptops  macOS  offline  just now   view only, no question (notice shown)',
     ]);
+    // Not approved by the operator: said whatever its state.
+    const { approval: _approval, ...awaiting } = device('New PC');
+    expect(devicesTable([awaiting], NOW_MS).split('\n')[1]).toBe('  New PC  Finance laptops  Linux  awaiting approval (online)  just now   control, person asked first');
   });
 });

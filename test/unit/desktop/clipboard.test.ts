@@ -1,5 +1,5 @@
 // The person's side of clipboard sharing with a stand-in system clipboard, on the real SDK over the
-// in-process relay: what was copied before is not sent, what is copied afterwards is, what the helper sends
+// in-process relay: what was copied before is not sent, what is copied afterwards is, what the technician sends
 // is written and not sent back; text that cannot travel is said once; without a tool, a sentence.
 import { describe, expect, it } from 'vitest';
 import { ClipboardSync, CLIPBOARD_POLL_MS, findSystemClipboard, type ClipboardReport, type SystemClipboard } from '../../../cli/desktop/clipboard.js';
@@ -37,7 +37,7 @@ async function syncing() {
   const sync = new ClipboardSync(pair.agent, clipboard, (report) => reports.push(report), clock);
   defer(() => sync.close());
   await sync.start();
-  /** One poll of the clipboard, and what it sent reaching the helper's side. */
+  /** One poll of the clipboard, and what it sent reaching the technician's side. */
   const poll = async () => {
     await clock.advance(CLIPBOARD_POLL_MS);
     await settle();
@@ -56,14 +56,14 @@ describe('clipboard sharing on the person’s side', () => {
     expect(received).toEqual(['copied now']);
     expect(reports).toEqual([{ event: 'clipboard', direction: 'sent', characters: 10 }]);
 
-    await expert.sendClipboard('from the helper');
+    await expert.sendClipboard('from the technician');
     await until(() => clipboard.written.length === 1, 'the write');
-    expect(clipboard.written).toEqual(['from the helper']);
+    expect(clipboard.written).toEqual(['from the technician']);
     await poll();
     await poll();
     expect(reports.filter((report) => report.event === 'clipboard' && report.direction === 'sent')).toHaveLength(1); // not sent back
     expect(received).toEqual(['copied now']);
-    expect(reports.at(-1)).toEqual({ event: 'clipboard', direction: 'received', characters: 15 });
+    expect(reports.at(-1)).toEqual({ event: 'clipboard', direction: 'received', characters: 19 });
   });
 
   it('says once that text over 64 KiB was not sent', async () => {

@@ -137,7 +137,7 @@ describe('joinSession', () => {
       await expect(joinSession(relay.deps, await relay.connect(`2001:db8:9:9::${suffix}`), { nameplate: 'ZZZZ' })).rejects.toEqual(refusal('session-not-found'));
     }
     await expect(joinSession(relay.deps, await relay.connect('2001:db8:9:9::3'), created)).rejects.toEqual(refusal('rate-limited'));
-    // Not a per-invitation limit: the real helper from elsewhere still joins.
+    // Not a per-invitation limit: the real technician from elsewhere still joins.
     await expect(joinSession(relay.deps, await relay.connect(EXPERT_IP), created)).resolves.toMatchObject({ type: 'sessionJoined' });
   });
 });

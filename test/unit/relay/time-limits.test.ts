@@ -83,8 +83,8 @@ describe('expiry, checked on every action and by the sweeper', () => {
       expect(await sweepOverdueSessions(relay.deps)).toBe(0);
       expect(relay.messagesTo(agent).at(-1)).toEqual({ type: 'peer', state: 'left' });
       expect(await relay.store.getConnection(expert.connectionId)).toBeUndefined();
-      const helper = await relay.connect(EXPERT_IP);
-      expect(await joinSession(relay.deps, helper, { nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
+      const technician = await relay.connect(EXPERT_IP);
+      expect(await joinSession(relay.deps, technician, { nameplate: created.nameplate })).toMatchObject({ type: 'sessionJoined' });
     });
 
     it('after approval a gone participant’s seat waits out the resume grace, the peer told; then the session ends', async () => {

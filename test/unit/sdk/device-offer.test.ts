@@ -6,7 +6,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decideOffer, offerToDevice, organisationOf, type DeviceOffer, type EnrolledDevice, type OfferChecks } from '../../../sdk/device-offer.js';
-import { memoryDeviceKeyPins } from '../../../sdk/device-key-pins.js';
+import { memoryDeviceKeyPins, type DeviceKeyPins } from '../../../sdk/device-key-pins.js';
+import { signDeviceApproval, type ApprovedDevice } from '../../../shared/core/device-approval.js';
+import { operatorKeyFingerprint } from '../../../shared/core/operator-key.js';
 import type { HelpOffer } from '../../../sdk/assist.js';
 import { generateDeviceKeyPair } from '../../../sdk/device.js';
 import { encodeBase64Url } from '../../../shared/core/base64.js';
@@ -19,6 +21,10 @@ import { createTestIssuer, TEST_ISSUER, type TestIssuer } from '../../support/te
 
 const operatorSecret = ed25519.utils.randomSecretKey();
 const operatorKey = encodeBase64Url(ed25519.getPublicKey(operatorSecret));
+/** The record as the relay lists it, with the operator's approval. */
+const approved = (record: ApprovedDevice, secret = operatorSecret) => ({ ...record, approval: signDeviceApproval(secret, record, 1_800_000_000) });
+/** The technician's trust: the operator key's fingerprint pinned, and device keys pinned at offers. */
+const trust = (pins: DeviceKeyPins = memoryDeviceKeyPins()) => ({ operatorKey: operatorKeyFingerprint(operatorKey), pins });
 const policy: GroupPolicy = {
   group: 'Finance laptops',
   issuedAt: 1_800_000_000,
@@ -49,7 +55,7 @@ async function offered(deviceKeys: { publicKey: string }, device: EnrolledDevice
     code: 'ABCD-EFGH-JKLM',
     client: { session: { sessionId: 'session-1' }, offerDevice: async (request: Omit<OfferDeviceRequest, 'action'>) => ((sent = request), { deviceId: request.deviceId, name: 'PC' }) },
   } as unknown as HelpOffer;
-  await offerToDevice(helpOffer, { deviceId: device.deviceId, name: 'PC', publicKey: deviceKeys.publicKey }, reason, credentials ?? (await signedInTechnician()), memoryDeviceKeyPins(), NOW);
+  await offerToDevice(helpOffer, approved({ deviceId: device.deviceId, name: 'PC', group: device.group, publicKey: deviceKeys.publicKey }), reason, credentials ?? (await signedInTechnician()), trust(), NOW);
   return sent!;
 }
 
@@ -143,17 +149,27 @@ describe('the device’s verdict on an offer', () => {
     await refused(offer, 'stale-offer', { now: NOW - (OFFER_FRESH_SECONDS + 1) * 1000 });
   });
 
-  it('the technician refuses a device whose key is not the one pinned for it, and sends nothing', async () => {
+  it('the technician offers only to a record the pinned operator key approved, then to the key pinned at the first offer; else nothing is sent', async () => {
     const keys = await generateDeviceKeyPair();
     const relayKeys = await generateDeviceKeyPair();
     const pins = memoryDeviceKeyPins();
     const sent: unknown[] = [];
     const helpOffer = { code: 'ABCD-EFGH-JKLM', client: { session: { sessionId: 'session-1' }, offerDevice: async (request: unknown) => (sent.push(request), { deviceId: 'd', name: 'PC' }) } } as unknown as HelpOffer;
     const credentials = await signedInTechnician();
-    const device = { deviceId: 'dev1234567890123456789', name: 'PC', publicKey: keys.publicKey };
-    await offerToDevice(helpOffer, device, 'INC-1', credentials, pins, NOW);
-    expect(pins.pinned(device.deviceId)).toEqual(device);
-    await expect(offerToDevice(helpOffer, { ...device, publicKey: relayKeys.publicKey }, 'INC-2', credentials, pins, NOW)).rejects.toMatchObject({
+    const record = { deviceId: 'dev1234567890123456789', name: 'PC', group: 'Finance laptops', publicKey: keys.publicKey };
+    const refused = (device: Parameters<typeof offerToDevice>[1], name: string, code: string) =>
+      expect(offerToDevice(helpOffer, device, 'INC-2', credentials, trust(pins), NOW)).rejects.toMatchObject({ name, code });
+    // Before any offer: a key the relay swapped in (the operator's signature no longer holds), one it signed
+    // itself, and a device without approval.
+    await refused({ ...approved(record), publicKey: relayKeys.publicKey }, 'DeviceApprovalError', 'device-signature-invalid');
+    await refused(approved({ ...record, publicKey: relayKeys.publicKey }, ed25519.utils.randomSecretKey()), 'DeviceApprovalError', 'operator-key-changed');
+    await refused(record, 'DeviceApprovalError', 'device-not-approved');
+    await refused({ ...approved(record), group: 'Kiosks' }, 'DeviceApprovalError', 'device-signature-invalid');
+    expect(sent).toHaveLength(0);
+    await offerToDevice(helpOffer, approved(record), 'INC-1', credentials, trust(pins), NOW);
+    expect(pins.pinned(record.deviceId)).toEqual({ deviceId: record.deviceId, name: 'PC', publicKey: keys.publicKey });
+    // The second check: the operator approved another key for the same device (by mistake, or on the relay's word).
+    await expect(offerToDevice(helpOffer, approved({ ...record, publicKey: relayKeys.publicKey }), 'INC-2', credentials, trust(pins), NOW)).rejects.toMatchObject({
       name: 'DeviceKeyPinError',
       code: 'device-key-changed',
       message: expect.stringContaining('HAS CHANGED'),
