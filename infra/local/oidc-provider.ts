@@ -132,9 +132,10 @@ async function freeLoopbackPort(): Promise<number> {
     });
   const first = await listen(0, '127.0.0.1');
   const { port } = first.address() as AddressInfo;
-  const second = await listen(port, '::1').catch(() => undefined);
-  await Promise.all([first, second].map((server) => server && new Promise((resolve) => server.close(resolve))));
-  return second ? port : freeLoopbackPort();
+  // Taken on ::1 by something else: try another. No IPv6 here: 127.0.0.1 is all `localhost` can be.
+  const second = await listen(port, '::1').catch((error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? 'taken' : undefined));
+  await Promise.all([first, second].map((server) => typeof server === 'object' && new Promise((resolve) => server.close(resolve))));
+  return second === 'taken' ? freeLoopbackPort() : port;
 }
 
 /**
