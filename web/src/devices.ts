@@ -228,11 +228,10 @@ function browserDeviceKeyPins(): DeviceKeyPins {
   };
 }
 
-/** Refusals of the offer itself, in the console's terms (the relay's own sentences name the CLI). */
+/** Refusals of the offer itself: the key checks say their own sentences, the relay's refusals are in the one table. */
 function offerRefusal(device: OfferableDevice, error: unknown): string {
-  if (error instanceof RelayError && error.code === 'offer-not-permitted') return `You may no longer offer help to ${device.name}: the operator changed the policy, or removed the device.`;
   if (error instanceof DeviceKeyPinError || error instanceof DeviceApprovalError) return error.message;
-  if (error instanceof RelayError && error.code === 'device-unavailable') return `${device.name} is not connected to the relay now (its agent is not running). Try again once it shows as online.`;
+  if (error instanceof RelayError && (error.code === 'offer-not-permitted' || error.code === 'device-unavailable')) return errorText(error, { device: device.name });
   return `The offer to ${device.name} could not be made. ${errorText(error)}`;
 }
 

@@ -19,8 +19,13 @@ const mixUpTexts: Record<InvitationShape, string> = {
   password: 'This is the password of an invitation link: paste the link too, and this password under “Password for a link”.',
 };
 
+/** What an error was about, where its sentence names it: the device an offer went to. */
+export interface ErrorSubject {
+  device?: string;
+}
+
 /** Sentences by error code, whichever error class carries it; an error whose code is not here says its own message. */
-const errorTexts: Partial<Record<string, (error: CodedError) => string>> = {
+const errorTexts: Partial<Record<string, (error: CodedError, subject: ErrorSubject) => string>> = {
   // Every way an invitation can be gone reads the same, so nothing is learnt about its state.
   'session-not-found': () => GONE,
   'session-ended': () => GONE,
@@ -32,14 +37,17 @@ const errorTexts: Partial<Record<string, (error: CodedError) => string>> = {
   // The console is served by the relay, so it is as new as the relay: an older peer updates, a newer one needs a newer relay.
   'peer-outdated': () => 'The other side uses an older version of assist, which cannot connect to this one. Ask them to update it, then try again.',
   'peer-newer': () => 'The other side uses a newer version of assist than this relay’s console. The relay needs an update: ask whoever runs it.',
+  // An offer's refusals: the relay's own sentences name the CLI.
+  'offer-not-permitted': (_error, { device = 'this device' }) => `You may no longer offer help to ${device}: the operator changed the policy, or removed the device.`,
+  'device-unavailable': (_error, { device = 'The device' }) => `${device} is not connected to the relay now (its agent is not running). Try again once it shows as online.`,
 };
 
 /** An error as a sentence for the reader: typed errors say what to do; anything else says what happened. */
-export function errorText(error: unknown): string {
+export function errorText(error: unknown, subject: ErrorSubject = {}): string {
   if (error instanceof InvitationMixUpError) return mixUpTexts[error.given];
   if (error instanceof CodedError) {
     const text = errorTexts[error.code];
-    if (text) return text(error);
+    if (text) return text(error, subject);
     if (error instanceof RelayError) return `The relay refused: ${sentence(error.message)}`;
     if (error instanceof AssistSetupError || error instanceof CodeFormatError || error instanceof RelayUrlError || error instanceof InvitationFileError) {
       return sentence(error.message);

@@ -28,6 +28,15 @@ describe('errorText', () => {
     expect(errorText(new RelayError('role-taken', 'taken', { requestAction: 'joinSession' }))).toContain('Someone else is connecting');
   });
 
+  it('names the device an offer went to in the relay’s refusals of it, in the console’s words (the relay’s name the CLI)', () => {
+    const refused = (code: 'offer-not-permitted' | 'device-unavailable') => new RelayError(code, 'run assist devices', { requestAction: 'offerHelp' });
+    expect(errorText(refused('offer-not-permitted'), { device: 'Reception PC' })).toBe('You may no longer offer help to Reception PC: the operator changed the policy, or removed the device.');
+    expect(errorText(refused('device-unavailable'), { device: 'Reception PC' })).toBe(
+      'Reception PC is not connected to the relay now (its agent is not running). Try again once it shows as online.',
+    );
+    expect(errorText(refused('device-unavailable'))).toMatch(/^The device is not connected/);
+  });
+
   it('turns typed input errors into sentences and says when the relay cannot be reached', () => {
     const badCode = refusal(CodeFormatError, () => parseCode('7KQ3-ABCD'));
     expect(errorText(badCode)).toBe(sentence(badCode.message));
