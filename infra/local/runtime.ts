@@ -191,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const runSweep = sweepJob(depsFor('sweep', otherFunctions.sweep));
   const sweep = async () => {
     await runSweep();
-    await dynamo.deleteExpiredItems(Math.floor(Date.now() / 1000));
+    await dynamo.deleteExpiredItems(Math.floor((options.clock ?? Date.now)() / 1000));
   };
   const sweepTimer = setInterval(() => {
     sweep().catch((error: Error) => log.error('sweep-failed', { error: error.name }));

@@ -42,7 +42,7 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   const { deviceId, fingerprint } = await enrol.next('enrolled');
   expect(await enrol.exitCode()).toBe(0);
   await approveDevice(runtime.dynamoEndpoint, String(deviceId), String(fingerprint));
-  await tmux.start('kiosk', [process.execPath, ASSIST_BIN, 'agent', '--no-browser'], { cols: 120, rows: 40 }, { XDG_STATE_HOME: stateHome, DISPLAY: '', WAYLAND_DISPLAY: '' });
+  await tmux.start('kiosk', [process.execPath, ASSIST_BIN, 'agent', '--no-browser'], { cols: 120, rows: 40 }, { XDG_STATE_HOME: stateHome, DISPLAY: '', WAYLAND_DISPLAY: '', SHELL: '/bin/sh' });
   await tmux.waitFor('kiosk', /Online as "Kiosk 9"/);
 
   const ada = await signInTechnician(provider, 'ada');

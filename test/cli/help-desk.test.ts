@@ -72,7 +72,8 @@ beforeAll(async () => {
   technicians.ada2 = await logIn('ada', { pinned: false });
   // Two devices: one whose agent runs (and answers on its terminal), one enrolled but never online.
   [reception] = await Promise.all([enrol('Reception PC'), enrol('Back office')]);
-  await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home });
+  // The shared shell is $SHELL: plain sh, so a machine's interactive bash start-up (pyenv hooks took 16 s here) is not timed.
+  await tmux.start(DEVICE_PANE, assist('agent', '--no-browser'), size, { XDG_STATE_HOME: reception.home, SHELL: '/bin/sh' });
   await tmux.waitFor(DEVICE_PANE, /Online as "Reception PC"/);
 });
 afterAll(async () => {
