@@ -8,6 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { escapeHtml } from '../../shared/server/html.js';
 import { type ParsedMessage, parseMimeMessage } from '../../shared/server/email/mime.js';
 import { CodedError } from '../../shared/core/coded-error.js';
+import { decodeBase64, isBase64 } from '../../shared/core/base64.js';
 
 // A local stand-in for SES v2: the real SESv2Client, its endpoint set to `<base URL>/ses`, sends
 // here (the SDK keeps the endpoint's path: POST /ses/v2/email/outbound-emails), and each message
@@ -85,10 +86,11 @@ function rawContent(body: Buffer): Buffer | string {
     return 'the request body is not JSON';
   }
   const data = request?.Content?.Raw?.Data;
-  if (typeof data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length === 0) {
+  // The SDK sends a blob as canonical padded base64: anything else did not come from it.
+  if (typeof data !== 'string' || data.length === 0 || !isBase64(data)) {
     return 'the local outbox accepts only Raw content (Content.Raw.Data, base64)';
   }
-  return Buffer.from(data, 'base64');
+  return Buffer.from(decodeBase64(data));
 }
 
 /** The pages' one style element, allowed by its hash: the policy needs no 'unsafe-inline'. */

@@ -137,6 +137,18 @@ describe('local mail outbox, driven by the real SESv2Client', () => {
     await expect(client.send(simple)).rejects.toMatchObject({ name: 'BadRequestException', message: expect.stringMatching(/Raw content/) });
   });
 
+  it('refuses Raw data that is not the canonical padded base64 the SDK sends', async () => {
+    for (const data of ['SGk', 'SGk=\n', 'SG-k']) {
+      const response = await fetch(`http://127.0.0.1:${port}${OUTBOX_SES_PATH}/v2/email/outbound-emails`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ FromEmailAddress: 'relay@example.org', Destination: { ToAddresses: ['tech@example.com'] }, Content: { Raw: { Data: data } } }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('Raw content');
+    }
+  });
+
   it('turns an SES refusal on the wire into a MailerError for SesMailer callers', async () => {
     // A server that answers as SES does when it refuses a message: the whole path of an SES error.
     const refusing = createServer((_request, response) => {
