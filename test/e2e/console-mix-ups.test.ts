@@ -4,9 +4,8 @@
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { joinHelp, offerHelp, requestHelp } from '../../sdk/node.js';
-import { fastAssistOptions, record, useSessionsEndedAfterEach } from '../support/assist.js';
+import { fastAssistOptions, record, useSessionsEndedAfterEach, whenRecorded } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until } from '../support/harness.js';
 
 const web = useConsoleInBrowser({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const { heading, expectCleanPage } = web;
@@ -63,7 +62,7 @@ describe('a code typed in the wrong place', () => {
 
     // The Easy Connect password is still good for the technician.
     keep(await joinHelp({ relay: web.runtime.httpUrl, invitation: request.invitation.password, name: 'Grace Hopper', ...fastAssistOptions }));
-    await until(() => request.phase === 'deciding', 'the technician to get through');
+    await whenRecorded(() => request.phase === 'deciding', 'the technician to get through');
     expectCleanPage();
   });
 });
@@ -75,12 +74,12 @@ describe('a technician who goes away before being let in', () => {
     let left = 0;
     request.on('expert-left', () => left++);
     await technicianTypes(page, request.invitation.password);
-    await until(() => request.phase === 'deciding', 'the technician in the browser to get through');
+    await whenRecorded(() => request.phase === 'deciding', 'the technician in the browser to get through');
     await page.close();
 
-    await until(() => left === 1, 'the person to learn the technician left');
+    await whenRecorded(() => left === 1, 'the person to learn the technician left');
     const next = keep(await joinHelp({ relay: web.runtime.httpUrl, invitation: request.invitation.password, name: 'Grace Hopper', ...fastAssistOptions }));
-    await until(() => request.phase === 'deciding' && next.verificationCode !== undefined, 'the next technician to get through');
+    await whenRecorded(() => request.phase === 'deciding' && next.verificationCode !== undefined, 'the next technician to get through');
     expect(request.expert?.verificationCode).toBe(next.verificationCode);
   });
 });

@@ -3,9 +3,8 @@
 import type { Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { joinHelp, offerHelp, requestHelp } from '../../sdk/node.js';
-import { fastAssistOptions, useSessionsEndedAfterEach } from '../support/assist.js';
+import { fastAssistOptions, useSessionsEndedAfterEach, whenRecorded } from '../support/assist.js';
 import { useConsoleInBrowser } from '../support/browser.js';
-import { until } from '../support/harness.js';
 
 const web = useConsoleInBrowser({ policy: { joinsPerSourceIp: 10_000, invitationsPerSourceIp: 10_000 } });
 const { heading, expectCleanPage, shoot } = web;
@@ -58,7 +57,7 @@ describe('a 64-character name without a space', () => {
     await form.getByLabel('Your name').fill(longName);
     await form.getByLabel('Easy Connect password or invitation link').fill(request.invitation.password);
     await form.getByRole('button', { name: 'Connect' }).click();
-    await until(() => request.phase === 'deciding', 'the technician to get through');
+    await whenRecorded(() => request.phase === 'deciding', 'the technician to get through');
     await page.getByText(longName).first().waitFor();
     expect(await fitsTheWindow(page)).toBe(true);
     await request.approve('view');

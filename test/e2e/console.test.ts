@@ -3,9 +3,8 @@ import WebSocket from 'ws';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyInput, PointerInput, VideoChunk } from '../../sdk/assist-messages.js';
 import { acceptHelp, joinHelp, requestHelp, type AgentSession } from '../../sdk/node.js';
-import { fastAssistOptions, record, utf8, type Recorded, useSdkSessions } from '../support/assist.js';
+import { fastAssistOptions, record, utf8, type Recorded, useSdkSessions, whenRecorded } from '../support/assist.js';
 import { digits, useConsoleInBrowser } from '../support/browser.js';
-import { until } from '../support/harness.js';
 
 // The web console in headless Chromium against the local runtime, with the other side driven by the
 // SDK in this process: the person asking for help in the browser, helper codes both ways, and what
@@ -24,7 +23,7 @@ beforeEach(() => {
 
 /** The person's side waits for the technician, checks nothing, and lets them in (as the CLI would after its prompt). */
 async function expertThrough(help: AgentSession, seen: Recorded): Promise<string> {
-  await until(() => help.phase === 'deciding', 'the technician to get through the handshake');
+  await whenRecorded(() => help.phase === 'deciding', 'the technician to get through the handshake');
   expect(seen.log).toContain(`expert ${JSON.stringify({ name: 'Grace Hopper', verificationCode: help.expert!.verificationCode })}`);
   return help.expert!.verificationCode;
 }
@@ -49,7 +48,7 @@ describe('the person in the browser', () => {
     const seen = record(expert);
 
     await heading('Grace Hopper wants to help you').waitFor();
-    await until(() => expert.verificationCode !== undefined, 'the technician’s verification code');
+    await whenRecorded(() => expert.verificationCode !== undefined, 'the technician’s verification code');
     expect(digits(await page.locator('.big-code').textContent())).toBe(expert.verificationCode);
     await shoot('person-3-decide');
     await page.keyboard.press('Tab');
@@ -57,7 +56,7 @@ describe('the person in the browser', () => {
     await page.keyboard.press('Enter');
 
     await heading('Grace Hopper is helping you').waitFor();
-    await until(() => expert.phase === 'active', 'the technician to be let in');
+    await whenRecorded(() => expert.phase === 'active', 'the technician to be let in');
     expect(seen.log).toContain('approved {"mode":"view"}');
     await expert.chat('Hello Ada, what is the problem?');
     await page.getByRole('log').getByText('Hello Ada, what is the problem?').waitFor();
@@ -66,21 +65,21 @@ describe('the person in the browser', () => {
     await page.keyboard.press('Tab'); // the message field
     await page.keyboard.type('The printer is offline.');
     await page.keyboard.press('Enter');
-    await until(() => seen.log.includes('chat The printer is offline.'), 'the technician to get the reply');
+    await whenRecorded(() => seen.log.includes('chat The printer is offline.'), 'the technician to get the reply');
     await shoot('person-4-session');
 
     // The person adds time: the page says until when, and the technician's side learns the new limit.
     const limit = expert.client.activation!.expiresAt;
     await page.getByRole('button', { name: 'Add 30 minutes' }).click();
     await page.getByRole('log').getByText(/^You added time: the session can now last until /).waitFor();
-    await until(() => expert.client.activation!.expiresAt === limit + 30 * 60, 'the technician to learn the new limit');
+    await whenRecorded(() => expert.client.activation!.expiresAt === limit + 30 * 60, 'the technician to learn the new limit');
     await page.getByText(/^Time left: 2 h 2\d min$/).waitFor();
 
     await page.getByRole('button', { name: 'End the session' }).focus();
     await page.keyboard.press('Enter');
     await heading('The session has ended').waitFor();
     await page.getByText('You ended the session.').waitFor();
-    await until(() => seen.ended !== undefined, 'the technician to learn the session ended');
+    await whenRecorded(() => seen.ended !== undefined, 'the technician to learn the session ended');
     expect(seen.ended!.reason).toBe('ended-by-agent');
     expectCleanPage();
   });
@@ -110,7 +109,7 @@ describe('the person in the browser', () => {
     await page.getByRole('button', { name: 'Refuse' }).click();
     await heading('The session has ended').waitFor();
     await page.getByText('You did not let the technician in.').waitFor();
-    await until(() => seen.ended !== undefined, 'the technician to be refused');
+    await whenRecorded(() => seen.ended !== undefined, 'the technician to be refused');
     expect(seen.log).toContain('denied');
     expect(seen.ended!.reason).toBe('denied');
     expectCleanPage();
@@ -157,7 +156,7 @@ describe('helper codes (the technician gives the person a code)', () => {
     await page.locator('.xterm-rows').getByText('C:\\> dir').waitFor();
     await page.getByRole('button', { name: 'Leave the session' }).click();
     await heading('The session has ended').waitFor();
-    await until(() => seen.ended !== undefined, 'the person to learn the technician left');
+    await whenRecorded(() => seen.ended !== undefined, 'the person to learn the technician left');
     expect(seen.ended!.reason).toBe('ended-by-expert');
     expectCleanPage();
   });
@@ -232,7 +231,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     await person.approve('view');
     await heading('Helping Ada Lovelace').waitFor();
     // Right after approval the page says what it decodes, best first (this Chromium decodes H.264).
-    await until(() => person.expertCodecs !== undefined, 'the technician’s codecs');
+    await whenRecorded(() => person.expertCodecs !== undefined, 'the technician’s codecs');
     expect(person.expertCodecs).toEqual(['avc1.640028', 'vp8']);
 
     const video = { width: 1920, height: 1080 };
@@ -269,7 +268,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     const fitted = await picture.evaluate((canvas) => ({ width: canvas.clientWidth, height: canvas.clientHeight }));
     expect(fitted.width).toBeLessThan(video.width);
     await picture.click({ position: { x: fitted.width / 4, y: fitted.height / 2 } });
-    await until(() => pointers.some((pointer) => pointer.action === 'up'), 'the click to reach the person’s side');
+    await whenRecorded(() => pointers.some((pointer) => pointer.action === 'up'), 'the click to reach the person’s side');
     const down = pointers.find((pointer) => pointer.action === 'down')!;
     expect(down).toMatchObject({ button: 'left' });
     expect(Math.abs(down.x - video.width / 4)).toBeLessThanOrEqual(3);
@@ -280,7 +279,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Shift+Tab');
     expect(await picture.evaluate((canvas) => document.activeElement === canvas)).toBe(false);
-    await until(() => keys.length === 6, 'the keys to reach the person’s side');
+    await whenRecorded(() => keys.length === 6, 'the keys to reach the person’s side');
     expect(keys).toEqual([
       { action: 'down', code: 'KeyA', text: 'a' },
       { action: 'up', code: 'KeyA', text: 'a' },
@@ -290,7 +289,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
       { action: 'up', code: 'ShiftLeft', text: '' },
     ]);
     await desktop.getByRole('group', { name: 'Send keys' }).getByRole('button', { name: 'Ctrl+Alt+Del' }).click();
-    await until(() => keys.length === 12, 'the combination to reach the person’s side');
+    await whenRecorded(() => keys.length === 12, 'the combination to reach the person’s side');
     expect(keys.slice(6).map(({ action, code }) => `${action} ${code}`)).toEqual(['down ControlLeft', 'down AltLeft', 'down Delete', 'up Delete', 'up AltLeft', 'up ControlLeft']);
 
     // Full screen, and back.
@@ -309,13 +308,13 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     const shown = (await viewport.boundingBox())!;
     pointers.length = 0;
     await page.mouse.click(shown.x + 10, shown.y + 20);
-    await until(() => pointers.some((pointer) => pointer.action === 'up'), 'the click at actual size');
+    await whenRecorded(() => pointers.some((pointer) => pointer.action === 'up'), 'the click at actual size');
     // The viewport's 5-pixel padding and the picture's 1-pixel border are scrolled away with it.
     expect(pointers.find((pointer) => pointer.action === 'down')).toMatchObject({ x: 500 + 10 - 6, y: 300 + 20 - 6 });
 
     // A decoder that fails asks for a key frame, and shows the next one.
     await person.sendVideoChunk({ key: false, timestamp: 1000, data: new Uint8Array(600).fill(0xa5) });
-    await until(() => keyFramesRequested > 0, 'the technician’s page to ask for a key frame');
+    await whenRecorded(() => keyFramesRequested > 0, 'the technician’s page to ask for a key frame');
     await person.sendVideoChunk(await colourKeyFrame(video.width, video.height, [0, 30, 220], 2000));
     await expect.poll(centre).toBe('blue');
 
@@ -332,7 +331,7 @@ describe('a desktop shared as video (the technician in the browser)', () => {
     // A chat message sent after those, in the same ordered stream, arrives: nothing came before it.
     await page.getByLabel('Message to Ada Lovelace').fill('Done clicking.');
     await page.getByLabel('Message to Ada Lovelace').press('Enter');
-    await until(() => seen.log.includes('chat Done clicking.'), 'the technician’s chat');
+    await whenRecorded(() => seen.log.includes('chat Done clicking.'), 'the technician’s chat');
     expect(pointers).toEqual([]);
     expect(keys.length).toBe(keysBefore);
     expect(person.droppedInputEvents).toBe(0);

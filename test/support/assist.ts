@@ -53,12 +53,13 @@ export const utf8 = (text: string) => new TextEncoder().encode(text);
 
 /**
  * For a test file: `keep(session)` ends the session after the test (if it has not ended), while the
- * browser pages of the test are still there to acknowledge its last frames.
+ * browser pages of the test are still there to acknowledge its last frames; whenRecorded hears it meanwhile.
  */
 export function useSessionsEndedAfterEach(): <Session extends AgentSession | ExpertSession>(session: Session) => Session {
   const defer = useCleanups();
   return (session) => {
     defer(() => (session.phase === 'ended' ? undefined : session.client.end()));
+    hear(session);
     return session;
   };
 }
