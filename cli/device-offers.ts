@@ -95,10 +95,12 @@ function openInBrowser(url: string): void {
 function askOnTerminal(page: ConsentPage, levels: readonly ApprovalMode[], handling: OfferHandling): () => void {
   if (!handling.terminal) return () => {};
   const lines = createInterface({ input: process.stdin });
-  process.stdout.write(`Answer here or on the page: v = allow view${levels.includes('control') ? ', c = allow control' : ''}, d = deny\n`);
+  const keys = levels.includes('control') ? 'v, c or d' : 'v or d';
+  process.stdout.write(`Answer here or on the page: v = allow view${levels.includes('control') ? ', c = allow control' : ''}, d = deny (here: type ${keys}, then Enter)\n`);
   lines.on('line', (line) => {
     const answer = { v: 'view', c: 'control', d: 'deny' }[line.trim().toLowerCase()] as ApprovalMode | 'deny' | undefined;
-    if (answer) page.answer(answer);
+    if (answer && (answer === 'deny' || levels.includes(answer))) page.answer(answer);
+    else process.stdout.write(`Type ${keys}, then Enter (or answer on the page).\n`);
   });
   return () => lines.close();
 }

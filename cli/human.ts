@@ -239,7 +239,7 @@ export class HumanFrontend implements Frontend {
       case 'screen-share':
         return this.#notice(
           event.state === 'started'
-            ? `${this.#peer} is sharing their screen, which this terminal cannot show: to see it, help from the relay's web console in a browser, with a new invitation from ${this.#peer}.`
+            ? `${this.#peer} is sharing their screen, which this terminal cannot show: to see it, help from the relay's web console in a browser, ${this.#offer ? `offering help to ${this.#offer.device} again from its Devices view` : `with a new invitation from ${this.#peer}`}.`
             : shareStoppedSentence(this.#peer, this.#desktopAnnounced ? 'desktop' : 'screen', event.reason),
         );
       case 'desktop-share':

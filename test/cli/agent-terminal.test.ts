@@ -58,7 +58,11 @@ it('without a display, a person at the terminal shares a shell on their answer; 
   await tmux.waitFor('kiosk', /No desktop to share here: the agent runs outside a graphical session: no display\./);
   await tmux.waitFor('kiosk', /There is no desktop to share here: allowing starts a shell in this terminal and shares it\./);
   // The policy allows view only: no c.
-  await tmux.waitFor('kiosk', /Answer here or on the page: v = allow view, d = deny/);
+  await tmux.waitFor('kiosk', /Answer here or on the page: v = allow view, d = deny \(here: type v or d, then Enter\)/);
+  // c is no answer here, and the line says what is.
+  await tmux.type('kiosk', 'c');
+  await tmux.press('kiosk', 'Enter');
+  await tmux.waitFor('kiosk', /Type v or d, then Enter \(or answer on the page\)\./);
   await tmux.type('kiosk', 'v');
   await tmux.press('kiosk', 'Enter');
   expect(await approved).toMatchObject({ mode: 'view' });

@@ -395,6 +395,14 @@ describe('the technician’s keys', () => {
     expect(expert.screen()).toContain('Reception PC refused the offer without asking anyone (token-expired): it did not accept your sign-in: sign in again');
   });
 
+  it('offering help: a shared desktop is seen by offering again from the console, not with an invitation the device cannot make', () => {
+    const expert = offeringExpert(true);
+    expert.ui.show({ event: 'approved', mode: 'control' });
+    expert.ui.show({ event: 'screen-share', state: 'started' });
+    expect(expert.screen()).toContain("help from the relay's web console in a browser, offering help to Reception PC again from its Devices view.");
+    expect(expert.screen()).not.toContain('new invitation');
+  });
+
   it('says when the request for control was refused', async () => {
     const expert = await liveExpert('view');
     expert.ui.show({ event: 'control', state: 'refused' });
