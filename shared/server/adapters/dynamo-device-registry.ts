@@ -107,34 +107,19 @@ export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry
   }
 
   async spendEnrolmentToken(tokenHash: string, now: number): Promise<EnrolmentTokenRecord | undefined> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tokenKey(tokenHash),
-          UpdateExpression: 'SET usesLeft = usesLeft - :one',
-          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now AND usesLeft > :zero',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': now },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
+    const result = await this.#updateIf(
+      tokenKey(tokenHash),
+      'SET usesLeft = usesLeft - :one',
+      'attribute_exists(pk) AND expiresAt > :now AND usesLeft > :zero',
+      { ':one': 1, ':zero': 0, ':now': now },
+      'ALL_OLD',
     );
     return result?.Attributes && withoutKey<EnrolmentTokenRecord>(result.Attributes);
   }
 
   async refundEnrolmentToken(tokenHash: string): Promise<void> {
-    await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: tokenKey(tokenHash),
-          UpdateExpression: 'SET usesLeft = usesLeft + :one',
-          // Not if the operator deleted it meanwhile: an update would make a token of the remains.
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      ),
-    );
+    // Not if the operator deleted it meanwhile: an update would make a token of the remains.
+    await this.#updateIf(tokenKey(tokenHash), 'SET usesLeft = usesLeft + :one', 'attribute_exists(pk)', { ':one': 1 });
   }
 
   async *listEnrolmentTokens(): AsyncIterable<EnrolmentTokenRecord> {
@@ -170,18 +155,8 @@ export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry
   }
 
   async approveDevice(deviceId: string, publicKey: string, approval: DeviceApproval): Promise<boolean> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deviceKey(deviceId),
-          UpdateExpression: 'SET approval = :approval',
-          // Not for a device removed meanwhile, nor one whose key changed since the operator looked.
-          ConditionExpression: 'attribute_exists(pk) AND publicKey = :publicKey',
-          ExpressionAttributeValues: { ':approval': approval, ':publicKey': publicKey },
-        }),
-      ),
-    );
+    // Not for a device removed meanwhile, nor one whose key changed since the operator looked.
+    const result = await this.#updateIf(deviceKey(deviceId), 'SET approval = :approval', 'attribute_exists(pk) AND publicKey = :publicKey', { ':approval': approval, ':publicKey': publicKey });
     return result !== undefined;
   }
 
@@ -200,34 +175,35 @@ export class DynamoDeviceRegistry extends TableAdapter implements DeviceRegistry
   }
 
   async attachDevice(deviceId: string, connectionId: string, now: number, sourceIp: string): Promise<DeviceRecord | undefined> {
-    const result = await conditionally(() =>
-      this.documents.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: deviceKey(deviceId),
-          UpdateExpression: 'SET connectionId = :connectionId, lastSeenAt = :now, sourceIp = :sourceIp',
-          // Not for a device removed meanwhile: an update would make a device of the remains.
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now, ':sourceIp': sourceIp },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
+    // Not for a device removed meanwhile: an update would make a device of the remains.
+    const result = await this.#updateIf(
+      deviceKey(deviceId),
+      'SET connectionId = :connectionId, lastSeenAt = :now, sourceIp = :sourceIp',
+      'attribute_exists(pk)',
+      { ':connectionId': connectionId, ':now': now, ':sourceIp': sourceIp },
+      'ALL_OLD',
     );
     return result?.Attributes && withoutKey<DeviceRecord>(result.Attributes);
   }
 
   async touchDevice(deviceId: string, connectionId: string, now: number): Promise<boolean> {
-    const result = await conditionally(() =>
+    const result = await this.#updateIf(deviceKey(deviceId), 'SET lastSeenAt = :now', 'attribute_exists(pk) AND connectionId = :connectionId', { ':connectionId': connectionId, ':now': now });
+    return result !== undefined;
+  }
+
+  /** A conditional update of one item: undefined when the condition failed. */
+  #updateIf(key: Record<string, string>, update: string, condition: string, values: Record<string, unknown>, returnValues?: 'ALL_OLD') {
+    return conditionally(() =>
       this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: deviceKey(deviceId),
-          UpdateExpression: 'SET lastSeenAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND connectionId = :connectionId',
-          ExpressionAttributeValues: { ':connectionId': connectionId, ':now': now },
+          Key: key,
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ...(returnValues ? { ReturnValues: returnValues } : {}),
         }),
       ),
     );
-    return result !== undefined;
   }
 }
