@@ -61,7 +61,7 @@ export async function enrol(options: EnrolOptions): Promise<number> {
 Its key (fingerprint ${fingerprint}) is in ${deviceFile()} (only you can read it). It obeys only group policies signed by the operator key ${operatorKeyFingerprint(operatorKey)}, and takes offers only from technicians of the issuer such a policy names.
 Technicians can offer help once the operator approves it; give the operator this line (not through the relay),
 to run with their --table or --local option:
-  npm run operator -- device approve ${deviceId} --fingerprint ${fingerprint}
+  npm run operator -- device approve ${deviceId} --fingerprint=${fingerprint}
 Keep it reachable for the help desk: assist agent`,
     );
     return 0;

@@ -395,15 +395,16 @@ signed in there, the browser comes back to this command on this machine's loopba
 the exact address its sign-in sends the browser back to (Cognito: http://localhost:8976/callback),
 this command listens on that port; if another program holds it, it says so.
 
-Usage: assist login [--relay URL] [--operator-key FINGERPRINT] [--json]
+Usage: assist login [--relay URL] [--operator-key=FINGERPRINT] [--json]
 
   --relay URL         the relay's https:// address (default: $ASSIST_RELAY, or ${DEFAULT_RELAY})
-  --operator-key FINGERPRINT
+  --operator-key=FINGERPRINT
                       the fingerprint of your operator's key (22 characters; the operator
                       sees it with: npm run operator -- operator-key), told to you over
                       another channel than the relay. You offer help only to devices whose
                       record that key approved, so a relay cannot put its own key in place of
                       a device's. Kept for this relay in known-devices.json: needed once.
+                      Write it with = (a fingerprint can begin with -).
   --json              JSON lines: {"event":"sign-in","url":…}, then {"event":"signed-in",
                       "technician":{"issuer","subject","name","email","groups"},"expiresAt":…,"file":…}
                       or {"event":"error","code":…,"message":…}
@@ -416,7 +417,7 @@ issuers; sign in again then. It proves to a device who offers help. Exit status:
 wrong arguments.
 
 Examples:
-  assist login --relay https://relay.example.org --operator-key 9sQk3hV0cJ0Xo2VfX5mZbQ
+  assist login --relay https://relay.example.org --operator-key=9sQk3hV0cJ0Xo2VfX5mZbQ
   assist login --json`,
 } as const;
 

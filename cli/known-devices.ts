@@ -97,6 +97,6 @@ export function requirePinnedOperatorKey(relayHttpUrl: string, seen: string | un
   const presented = seen === undefined ? '' : ` The relay says its devices are approved by the operator key ${seen}: do not take its word for it.`;
   throw new DeviceApprovalError(
     'operator-key-not-pinned',
-    `you have not pinned the operator key that approves this relay's devices, so no device can be trusted yet.${presented} Ask your operator for the key's fingerprint over another channel (they see it with: npm run operator -- operator-key), then sign in with it: assist login --relay ${new URL(relayHttpUrl).origin} --operator-key FINGERPRINT`,
+    `you have not pinned the operator key that approves this relay's devices, so no device can be trusted yet.${presented} Ask your operator for the key's fingerprint over another channel (they see it with: npm run operator -- operator-key), then sign in with it: assist login --relay ${new URL(relayHttpUrl).origin} --operator-key=FINGERPRINT`,
   );
 }

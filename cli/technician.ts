@@ -189,7 +189,7 @@ function keepPrivately(state: TechnicianState, directory = stateDirectory()): st
 function operatorKeySentence(httpUrl: string): string {
   const pinned = pinnedOperatorKey(httpUrl);
   return pinned === undefined
-    ? 'No operator key pinned for this relay yet: no device can be offered help until you sign in with --operator-key FINGERPRINT (ask your operator).'
+    ? 'No operator key pinned for this relay yet: no device can be offered help until you sign in with --operator-key=FINGERPRINT (ask your operator).'
     : `You offer help only to devices approved by the operator key ${pinned}.`;
 }
 

@@ -70,12 +70,12 @@ Commands:
                      list the enrolled devices: id, group, name, OS, key fingerprint,
                      approved or awaiting approval, enrolled, last seen (--pending: only
                      those awaiting approval)
-  device approve ID|NAME [--fingerprint F]
+  device approve ID|NAME [--fingerprint=F]
                      sign the device's record (id, name, group, key) with the operator key:
                      until then technicians see it as awaiting approval and cannot offer it
                      help, and afterwards their clients refuse it if the relay changes any
                      of it. Compare the key fingerprint first with the one \`assist enrol\`
-                     showed on the device (--fingerprint F refuses to sign another): the
+                     showed on the device (--fingerprint=F refuses to sign another): the
                      relay's table is not the device's word
   device remove ID|NAME [--connections URL]
                      remove a device at once: it can no longer sign in, and its agent stops

@@ -81,7 +81,7 @@ export function verifyDeviceApproval(pinnedOperatorKey: string, device: Approved
   if (presented !== pinnedOperatorKey) {
     throw new DeviceApprovalError(
       'operator-key-changed',
-      `THE OPERATOR KEY THAT APPROVED ${device.name} (${presented}) IS NOT THE ONE YOU PINNED (${pinnedOperatorKey}): the relay may be posing as that device, so nothing was sent. Ask the operator for the key's fingerprint (npm run operator -- operator-key) over another channel; only if the operator really made a new key, sign in again with it (assist login --operator-key FINGERPRINT)`,
+      `THE OPERATOR KEY THAT APPROVED ${device.name} (${presented}) IS NOT THE ONE YOU PINNED (${pinnedOperatorKey}): the relay may be posing as that device, so nothing was sent. Ask the operator for the key's fingerprint (npm run operator -- operator-key) over another channel; only if the operator really made a new key, sign in again with it (assist login --operator-key=FINGERPRINT)`,
     );
   }
   if (!signatureHolds(device, approval)) {

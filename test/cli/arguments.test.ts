@@ -79,6 +79,8 @@ describe('wrong arguments', () => {
     [['invite', '--easy-connect', '--codec', 'vp8'], '--monitor, --max-fps, --codec and --clipboard go with --desktop'],
     [['accept', 'CODE', '--desktop', '--codec', 'vp9'], '--codec takes h264 or vp8, not "vp9"'],
     [['login', '--operator-key', 'not-a-fingerprint'], '--operator-key takes the operator key\'s fingerprint (22 letters, digits, - and _'],
+    // A fingerprint can begin with -: given apart, it reads as an option (the help says to write it with =).
+    [['login', '--operator-key', '-0123456789abcdefghijk'], "Option '--operator-key' argument is ambiguous"],
     [['monitors', 'extra'], 'unexpected argument "extra"'],
     [['enrol', '--relay', 'http://127.0.0.1:9'], 'give the enrolment token the operator made: --token TOKEN'],
     [['enrol', '--token', 'T'], 'say which relay to enrol with: --relay URL'],
@@ -88,6 +90,13 @@ describe('wrong arguments', () => {
     expect(stdout).toBe('');
     expect(stderr.split('\n')[0]).toContain(message);
     expect(stderr).toContain('Examples:');
+  });
+
+  it('takes a fingerprint that begins with - when written with =', () => {
+    // Past the arguments, it stops only at the relay, which is not there.
+    const { status, stderr } = assist('login', '--relay', 'http://127.0.0.1:9', '--operator-key=-0123456789abcdefghijk');
+    expect(status).toBe(1);
+    expect(stderr).not.toContain('--operator-key');
   });
 
   it.each<[string, string[], { input?: string; env?: Record<string, string> }, string]>([

@@ -50,8 +50,8 @@ it('enrols this machine once, keeping its key in a 0600 file; a spent token leav
   const devices = jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout);
   expect(devices).toContainEqual(expect.objectContaining({ deviceId, publicKey: kept.publicKey, fingerprint: deviceKeyFingerprint(String(kept.publicKey)) }));
   // The line it gives the operator approves exactly this key.
-  const [, approve] = /npm run operator -- (device approve \S+ --fingerprint \S+)/.exec(await tmux.screen('enrol')) ?? [];
-  expect(approve).toBe(`device approve ${deviceId} --fingerprint ${deviceKeyFingerprint(String(kept.publicKey))}`);
+  const [, approve] = /npm run operator -- (device approve \S+ --fingerprint=\S+)/.exec(await tmux.screen('enrol')) ?? [];
+  expect(approve).toBe(`device approve ${deviceId} --fingerprint=${deviceKeyFingerprint(String(kept.publicKey))}`);
   expect((await operator(runtime().dynamoEndpoint, ...approve!.split(' '))).status).toBe(0);
   expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout).map((device) => device.deviceId)).not.toContain(deviceId);
 

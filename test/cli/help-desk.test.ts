@@ -39,7 +39,7 @@ let reception: { home: string; deviceId: string };
 /** `assist login`, with the operator key's fingerprint (as the operator told it) unless `pinned` is false. */
 async function logIn(username: 'ada' | 'grace', { pinned = true } = {}): Promise<string> {
   const home = newHome();
-  const operatorKeyOption = pinned ? ['--operator-key', operatorKeyFingerprint(operatorKey().publicKey)] : [];
+  const operatorKeyOption = pinned ? [`--operator-key=${operatorKeyFingerprint(operatorKey().publicKey)}`] : [];
   const login = cli.start(['login', '--json', '--relay', runtime.httpUrl, ...operatorKeyOption], { env: { XDG_STATE_HOME: home } });
   const { url } = await login.next('sign-in');
   const redirectUri = new URL(String(url)).searchParams.get('redirect_uri')!;

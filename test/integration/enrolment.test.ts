@@ -44,9 +44,9 @@ describe('enrolment', () => {
     const pending = await operator(runtime().dynamoEndpoint, 'devices', '--pending');
     expect(pending.stdout).toMatch(new RegExp(`${enrolled.deviceId}  Finance laptops  Reception PC  linux  key ${deviceKeyFingerprint(keys.publicKey)}  AWAITING APPROVAL`));
     const otherKey = deviceKeyFingerprint((await generateDeviceKeyPair()).publicKey);
-    const mismatch = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', otherKey);
+    const mismatch = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', `--fingerprint=${otherKey}`);
     expect(mismatch).toMatchObject({ status: 1, stderr: expect.stringContaining(`with the key fingerprint ${deviceKeyFingerprint(keys.publicKey)}, not ${otherKey}: not approved`) });
-    const approved = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', '--fingerprint', deviceKeyFingerprint(keys.publicKey));
+    const approved = await operator(runtime().dynamoEndpoint, 'device', 'approve', 'Reception PC', `--fingerprint=${deviceKeyFingerprint(keys.publicKey)}`);
     expect(approved).toMatchObject({ status: 0, stdout: expect.stringContaining('Approved Reception PC') });
     expect(jsonLines((await operator(runtime().dynamoEndpoint, 'devices', '--pending', '--json')).stdout)).not.toContainEqual(expect.objectContaining({ deviceId: enrolled.deviceId }));
 

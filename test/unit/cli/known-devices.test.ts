@@ -34,7 +34,7 @@ describe('known-devices.json', () => {
     const directory = newDirectory();
     await checkDeviceKey(knownDeviceKeys(directory), pc);
     expect(() => requirePinnedOperatorKey('https://relay.example.org/', 'PresentedByTheRelay000', directory)).toThrow(
-      expect.objectContaining({ name: 'DeviceApprovalError', code: 'operator-key-not-pinned', message: expect.stringMatching(/operator key PresentedByTheRelay000: do not take its word.*assist login --relay https:\/\/relay\.example\.org --operator-key FINGERPRINT/) }),
+      expect.objectContaining({ name: 'DeviceApprovalError', code: 'operator-key-not-pinned', message: expect.stringMatching(/operator key PresentedByTheRelay000: do not take its word.*assist login --relay https:\/\/relay\.example\.org --operator-key=FINGERPRINT/) }),
     );
     pinOperatorKey('https://relay.example.org/technician', 'OperatorKey00000000000', directory, () => new Date('2030-01-01T00:00:00Z'));
     pinOperatorKey('https://other.example.net', 'OtherKey00000000000000', directory);
