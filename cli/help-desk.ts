@@ -12,6 +12,7 @@ import { report } from './device.js';
 import { errorEvent } from './frontend.js';
 import { knownDeviceKeys, requirePinnedOperatorKey } from './known-devices.js';
 import { readTechnicianState, type TechnicianState } from './technician.js';
+import { osName } from '../shared/core/os-names.js';
 
 export type DeviceChoiceErrorCode = 'unknown-device' | 'ambiguous-device' | 'device-unavailable';
 
@@ -19,9 +20,6 @@ export type DeviceChoiceErrorCode = 'unknown-device' | 'ambiguous-device' | 'dev
 export class DeviceChoiceError extends CodedError<DeviceChoiceErrorCode> {
   override readonly name = 'DeviceChoiceError';
 }
-
-const OS_NAMES: Record<string, string> = { linux: 'Linux', darwin: 'macOS', win32: 'Windows' };
-const osName = (os: string) => OS_NAMES[os] ?? os;
 
 /** "just now", "3 min ago", "5 h ago", "12 days ago"; "never" for a device that never signed in. */
 export function lastSeen(lastSeenAt: number | undefined, nowMs: number): string {

@@ -95,12 +95,12 @@ describe('the console’s Devices view and offers', () => {
     const cells = async (name: string) => (await row(page, name).getByRole('cell').allTextContents()).slice(0, 4);
     // Seen at its agent's sign-in, moments ago (heartbeats come every 5 minutes).
     const recently = expect.stringMatching(/^(just now|1 minute ago)$/);
-    expect(await cells('Reception PC')).toEqual(['Online', recently, 'linux', 'View and control, if the person allows it']);
-    expect(await cells('Lab 3')).toEqual(['Online', recently, 'linux', 'View only, if the person allows it']);
+    expect(await cells('Reception PC')).toEqual(['Online', recently, 'Linux', 'View and control, if the person allows it']);
+    expect(await cells('Lab 3')).toEqual(['Online', recently, 'Linux', 'View only, if the person allows it']);
     // Not approved by the operator: no offers, whatever its state.
     expect(await cells('Spare laptop')).toEqual(['Awaiting approval', 'never', 'windows', 'View and control, if the person allows it']);
     expect(await row(page, 'Spare laptop').getByText('The operator has not approved it yet').count()).toBe(1);
-    expect(await cells('Kiosk 1')).toEqual(['Online', recently, 'linux', 'View only, with a notice on the screen (no question)']);
+    expect(await cells('Kiosk 1')).toEqual(['Online', recently, 'Linux', 'View only, with a notice on the screen (no question)']);
     expect(await row(page, 'Spare laptop').getByRole('button').count()).toBe(0);
     await browser.shoot('console-devices');
 

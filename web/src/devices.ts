@@ -25,6 +25,7 @@ import type { TechnicianTab } from './technician-sign-in.js';
 import { allowedText, errorText, lastSeenText, minutesAndSeconds, spacedCode } from './text.js';
 import { endText } from '../../shared/core/end-texts.js';
 import { offerTurnedDownText } from '../../shared/core/offer-outcome.js';
+import { osName } from '../../shared/core/os-names.js';
 
 /** What the Devices view needs besides the tab's sign-in. */
 export interface DevicesContext {
@@ -136,7 +137,7 @@ function groupSection(context: DevicesContext, group: string, devices: readonly 
               ? h('td', { class: device.online ? 'online' : 'offline' }, device.online ? 'Online' : 'Offline')
               : h('td', { class: 'offline' }, 'Awaiting approval'),
             h('td', {}, device.lastSeenAt === undefined ? 'never' : h('time', { datetime: new Date(device.lastSeenAt * 1000).toISOString() }, lastSeenText(device.lastSeenAt, nowMs))),
-            h('td', {}, device.os),
+            h('td', {}, osName(device.os)),
             h('td', {}, allowedText(device.level, device.consent)),
             h(
               'td',
@@ -165,7 +166,7 @@ function showOfferForm(context: DevicesContext, device: OfferableDevice): void {
   problem.say(undefined);
   showScreen(
     `Offer help to ${device.name}`,
-    h('p', {}, `${device.group} · ${device.os} · you may: ${allowedText(device.level, device.consent).toLocaleLowerCase()}`),
+    h('p', {}, `${device.group} · ${osName(device.os)} · you may: ${allowedText(device.level, device.consent).toLocaleLowerCase()}`),
     form(
       'Offer help',
       async () => {
