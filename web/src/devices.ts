@@ -82,11 +82,17 @@ export function showDevices(context: DevicesContext, notice?: string): void {
     list.replaceChildren(...[...groups].map(([group, members]) => groupSection(context, group, members)));
   };
 
+  // A Refresh while the first list is on its way: only the latest load's answer is shown, whichever comes last.
+  let latestLoad = 0;
   const load = async () => {
+    const thisLoad = ++latestLoad;
     signInAgain.hidden = true;
     try {
-      devices = await listTechnicianDevices({ relay: relay(), idToken: context.tab.idToken });
+      const listed = await listTechnicianDevices({ relay: relay(), idToken: context.tab.idToken });
+      if (thisLoad !== latestLoad) return;
+      devices = listed;
     } catch (error) {
+      if (thisLoad !== latestLoad) return;
       devices = undefined;
       list.replaceChildren();
       shown.textContent = '';
