@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   captureXScreen,
+  colourAt as pixelColour,
   readMarker,
   runNodeOnDisplay,
   startTargetProgram,
@@ -29,10 +30,7 @@ const REGIONS: ColourRegion[] = [
   { x: WIDTH - 160, y: HEIGHT - 90, width: 160, height: 90, color: '#4363d8' },
 ];
 
-const colourAt = (image: PixelImage, x: number, y: number) => {
-  const offset = (y * image.width + x) * 4;
-  return `#${[0, 1, 2].map((channel) => image.data[offset + channel]!.toString(16).padStart(2, '0')).join('')}`;
-};
+const colourAt = (image: PixelImage, x: number, y: number) => pixelColour(image.data, image.width, x, y, 'rgba');
 
 /**
  * A capture of the display once `shows` holds for it (or the last one, after `timeoutMs`): what a

@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openX11Watch } from '../../cli/desktop/x11.js';
 import type { RawFrame, ScreenWatch } from '../../cli/desktop/ports.js';
-import { runNodeOnDisplay, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
+import { colourAt as pixelColour, runNodeOnDisplay, startTargetProgram, startXDisplay, type ColourRegion, type TargetProgram, type XDisplay } from '../support/x-display.js';
 
 // The person's side captures straight from the X server (cli/desktop/x11.ts): through a shared-memory
 // segment where the server offers MIT-SHM (Xvfb does), else in GetImage replies over the socket.
@@ -16,11 +16,8 @@ const REGIONS: ColourRegion[] = [
   { x: WIDTH - 60, y: HEIGHT - 30, width: 60, height: 30, color: '#4363d8' },
 ];
 
-/** The colour at (x, y) of a BGRX picture, as #rrggbb. */
-const colourAt = (frame: RawFrame, x: number, y: number) => {
-  const offset = (y * frame.width + x) * 4;
-  return `#${[2, 1, 0].map((channel) => frame.pixels[offset + channel]!.toString(16).padStart(2, '0')).join('')}`;
-};
+/** The colour at (x, y) of the X server's BGRX picture, as #rrggbb. */
+const colourAt = (frame: RawFrame, x: number, y: number) => pixelColour(frame.pixels, frame.width, x, y, 'bgrx');
 
 /** This process's open files on /dev/shm (deleted: the segment is unlinked once opened). */
 const sharedMemoryFiles = () =>

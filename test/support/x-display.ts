@@ -307,6 +307,13 @@ export interface PixelImage {
   data: Uint8Array;
 }
 
+/** The colour at (x, y) of a 4-byte-per-pixel picture as #rrggbb; `layout` says which byte holds which channel. */
+export function colourAt(pixels: Uint8Array, width: number, x: number, y: number, layout: 'rgba' | 'bgrx'): string {
+  const offset = (y * width + x) * 4;
+  const channels = layout === 'rgba' ? [0, 1, 2] : [2, 1, 0];
+  return `#${channels.map((channel) => pixels[offset + channel]!.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** The marker value `image` shows with `layout`, or null if it shows no marker there. */
 export function readMarker(image: PixelImage, layout: MarkerLayout = DEFAULT_MARKER): number | null {
   const { x, y, block, bits } = layout;
